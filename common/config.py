@@ -1,0 +1,137 @@
+"""One loader for every component config: YAML -> frozen dataclass, unknown keys rejected, `key=value` overrides.
+
+Each component defines a frozen dataclass whose defaults are the documented defaults; the YAML file under
+`configs/` sets (some of) its fields, and the command line may override any field as `key=value`, where the
+value is parsed as YAML and checked against the field's type.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import yaml
+
+from common.errors import UserError
+
+T = TypeVar("T")
+
+
+class ConfigError(UserError):
+    """A config file or override that does not fit its dataclass."""
+
+
+def _suggest(key: str, valid: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _check_type(name: str, value: Any, tp: Any) -> Any:
+    """Return `value` converted to `tp` where that is lossless, else raise ConfigError."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            try:
+                return _check_type(name, value, arg)
+            except ConfigError:
+                continue
+        raise ConfigError(f"config key '{name}': {value!r} is not of type {tp}")
+    if tp is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"config key '{name}': expected null, got {value!r}")
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"config key '{name}': expected a list, got {value!r}")
+        (arg, *_) = typing.get_args(tp) or (Any,)
+        return tuple(_check_type(f"{name}[{i}]", v, arg) for i, v in enumerate(value))
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"config key '{name}': expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif tp is bool:
+        if isinstance(value, bool):
+            return value
+    elif tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    elif isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise ConfigError(f"config key '{name}': {value!r} is not a valid {getattr(tp, '__name__', tp)}")
+
+
+def _build(cls: type[T], values: dict[str, Any], source: str) -> T:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in values:
+        if key not in names:
+            raise ConfigError(f"{source}: unknown key '{key}'{_suggest(key, names)}")
+    checked = {k: _check_type(k, v, hints[k]) for k, v in values.items()}
+    return cls(**checked)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split `key=value` and parse the value as YAML (`lr=1e-3`, `patterns=[LLLDDDD]`, `device=cpu`)."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' is not of the form key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw != "" else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def apply_overrides(config: T, overrides: Iterable[str]) -> T:
+    """Return a copy of `config` with each `key=value` applied and type-checked."""
+    values = config_to_dict(config)
+    for text in overrides:
+        key, value = parse_override(text)
+        if key not in values:
+            raise ConfigError(f"override: unknown key '{key}'{_suggest(key, values)}")
+        values[key] = value
+    return _build(type(config), values, "override")
+
+
+def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] = ()) -> T:
+    """Load `cls` from the YAML file at `path` (or its defaults when None) and apply `overrides`."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            loaded = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            where = f" line {line + 1}" if line is not None else ""
+            raise ConfigError(f"{p}{where}: not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: expected a mapping of key: value")
+        values = loaded
+    config = _build(cls, values, str(path) if path else cls.__name__)
+    return apply_overrides(config, overrides)
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Plain dict of a config dataclass (tuples become lists), for YAML/JSON and checkpoints."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return {f.name: plain(getattr(config, f.name)) for f in dataclasses.fields(config)}

@@ -1,0 +1,88 @@
+"""Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images.
+
+Pure functions of (BGR uint8 image, numpy Generator) -> BGR uint8 image.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate_deg: float) -> np.ndarray:
+    """Random corner jitter (fraction of size) and rotation; borders replicate."""
+    h, w = img.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    jitter = rng.uniform(-amount, amount, (4, 2)) * np.float32([w, h])
+    dst = src + jitter.astype(np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    r = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-rotate_deg, rotate_deg)), 1.0)
+    m = np.vstack([r, [0, 0, 1]]) @ m
+    return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def crop_jitter(img: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    """Cut or pad each side by up to `amount` of the size (pads replicate the border)."""
+    h, w = img.shape[:2]
+    d = (rng.uniform(-amount, amount, 4) * np.array([h, h, w, w])).astype(int)
+    pad = np.maximum(-d, 0)
+    img = cv2.copyMakeBorder(img, int(pad[0]), int(pad[1]), int(pad[2]), int(pad[3]), cv2.BORDER_REPLICATE)
+    cut = np.maximum(d, 0)
+    H, W = img.shape[:2]
+    out = img[cut[0]:H - cut[1], cut[2]:W - cut[3]]
+    return out if out.shape[0] >= 8 and out.shape[1] >= 16 else img
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Brightness, contrast, gamma, colour shift, and sometimes greyscale or inversion of tones."""
+    x = img.astype(np.float32)
+    x = (x - 128) * rng.uniform(1 - 0.5 * strength, 1 + 0.4 * strength) + 128 + rng.uniform(-50, 50) * strength
+    x += rng.uniform(-20, 20, 3) * strength
+    x = np.clip(x, 0, 255)
+    gamma = rng.uniform(1 - 0.4 * strength, 1 + 0.6 * strength)
+    x = 255.0 * (x / 255.0) ** gamma
+    if rng.random() < 0.3 * strength:  # shadow / light gradient across the plate
+        g = np.linspace(rng.uniform(0.4, 1.0), rng.uniform(0.8, 1.2), x.shape[1], dtype=np.float32)
+        x = x * (g[None, :, None] if rng.random() < 0.5 else g[::-1][None, :, None])
+    out = np.clip(x, 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:
+        out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    return out
+
+
+def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
+    h, w = img.shape[:2]
+    if rng.random() < 0.5 * strength:  # low resolution: down then up
+        f = rng.uniform(0.25, 0.7)
+        small = cv2.resize(img, (max(8, int(w * f)), max(4, int(h * f))), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    r = rng.random()
+    if r < 0.3 * strength:
+        k = int(rng.choice([3, 5]))
+        img = cv2.GaussianBlur(img, (k, k), 0)
+    elif r < 0.45 * strength:
+        k = int(rng.integers(3, 8))
+        kernel = np.zeros((k, k), np.float32)
+        kernel[k // 2, :] = 1.0 / k
+        m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
+        kernel = cv2.warpAffine(kernel, m, (k, k))
+        img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+    if rng.random() < 0.5 * strength:
+        img = np.clip(img + rng.normal(0, rng.uniform(2, 14), img.shape), 0, 255).astype(np.uint8)
+    if rng.random() < 0.5 * strength:
+        q = int(rng.integers(15, 80))
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+    return img
+
+
+def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
+    """`none`, `medium` (synthetic) or `heavy` (real images)."""
+    if level == "none":
+        return img
+    s = 1.0 if level == "heavy" else 0.5
+    img = crop_jitter(img, rng, 0.08 * s)
+    if rng.random() < 0.7:
+        img = perspective(img, rng, 0.06 * s, 6 * s)
+    img = photometric(img, rng, s)
+    return blur_noise(img, rng, s)

@@ -1,0 +1,199 @@
+"""Plate-text datasets: labels.csv folders, file-name-labelled folders, on-the-fly synthetic, mixed by ratio.
+
+A source is a mapping (one item of `train:` / `val:` in the OCR config):
+    path: ../shared/data/us_crops   # folder with images/ + labels.csv (image,plate_text[,x1,y1,x2,y2]),
+                                    # or a folder of images named by their text (00004741816_3.jpg)
+    synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
+    weight: 0.2                     # share of each training epoch drawn from this source
+    augment: heavy                  # none | medium | heavy
+    split_file: weights/splits/real_holdout.csv   # optional: rows dataset,image held out
+    split: train                    # train (all but the held-out rows) | holdout (only those) | all
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from common.errors import UserError
+from ocr.alphabet import Codec
+from ocr.augment import augment
+from ocr.process import normalize, read_bgr, resize_plate
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    text: str
+    box: tuple[int, int, int, int] | None = None  # crop this box out of the image when set
+
+
+def read_split_file(path: str | Path) -> set[tuple[str, str]]:
+    """(dataset folder name, image name) pairs listed in a split CSV (`dataset,image`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"split file not found: {p}")
+    with p.open(newline="") as f:
+        return {(r["dataset"], r["image"]) for r in csv.DictReader(f)}
+
+
+def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False) -> list[Sample]:
+    """Samples of a dataset folder; each bad row is one UserError naming file and row (or skipped)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"dataset folder not found: {root}")
+    labels = root / "labels.csv"
+    samples: list[Sample] = []
+    if labels.is_file():
+        with labels.open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
+            raise UserError(f"{labels}: header must start with image,plate_text")
+        for i, r in enumerate(rows, start=2):
+            text = (r.get("plate_text") or "").strip().upper()
+            if not text:
+                continue  # unreadable plate: no text to learn
+            box = None
+            if r.get("x1") not in (None, ""):
+                box = tuple(int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
+            samples.append(Sample(root / "images" / r["image"], text, box))
+            bad = _check(samples[-1], codec)
+            if bad:
+                if not skip_bad:
+                    raise UserError(f"{labels} row {i}: {bad}")
+                samples.pop()
+    else:
+        for p in sorted(root.iterdir()):
+            if p.suffix.lower() in IMAGE_EXTS:
+                samples.append(Sample(p, p.stem.split("_")[0].upper()))
+                bad = _check(samples[-1], codec)
+                if bad:
+                    if not skip_bad:
+                        raise UserError(f"{p}: {bad}")
+                    samples.pop()
+    if not samples:
+        raise UserError(f"no labelled images in {root}")
+    return samples
+
+
+def _check(s: Sample, codec: Codec | None) -> str:
+    if codec is not None and codec.invalid_chars(s.text):
+        return f"label {s.text!r} has characters outside the alphabet: {codec.invalid_chars(s.text)!r}"
+    if not s.path.is_file():
+        return f"image not found: {s.path}"
+    return ""
+
+
+def load_crop(s: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The plate crop of a sample (its box cut out with a small, optionally random margin)."""
+    img = read_bgr(s.path)
+    if s.box is None:
+        return img
+    x1, y1, x2, y2 = s.box
+    w, h = x2 - x1, y2 - y1
+    m = rng.uniform(0.0, 0.15, 4) if rng is not None else np.full(4, 0.06)
+    H, W = img.shape[:2]
+    xa, ya = max(0, int(x1 - m[0] * w)), max(0, int(y1 - m[1] * h * 2))
+    xb, yb = min(W, int(x2 + m[2] * w)), min(H, int(y2 + m[3] * h * 2))
+    return img[ya:yb, xa:xb]
+
+
+class SourceDataset:
+    """One source: a list of samples on disk, or an endless synthetic generator."""
+
+    def __init__(self, spec: dict[str, Any], codec: Codec) -> None:
+        unknown = set(spec) - SOURCE_KEYS
+        if unknown:
+            raise UserError(f"data source {spec}: unknown key(s) {sorted(unknown)}; known: {sorted(SOURCE_KEYS)}")
+        self.weight = float(spec.get("weight", 1.0))
+        self.level = str(spec.get("augment", "none"))
+        if self.level not in ("none", "medium", "heavy"):
+            raise UserError(f"data source augment must be none, medium or heavy, not {self.level!r}")
+        self.mix = None
+        if "synth" in spec:
+            from ocr.synth import parse_mix
+
+            self.mix = parse_mix(str(spec["synth"]))
+            self.samples: list[Sample] = []
+            self.size = int(spec.get("size", 10000))
+            self.name = f"synth:{spec['synth']}"
+            return
+        if "path" not in spec:
+            raise UserError(f"data source {spec}: needs 'path' or 'synth'")
+        root = Path(spec["path"])
+        self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)))
+        split = str(spec.get("split", "all"))
+        if "split_file" in spec and split != "all":
+            held = read_split_file(spec["split_file"])
+            keep = (lambda s: (root.name, s.path.name) in held) if split == "holdout" else \
+                (lambda s: (root.name, s.path.name) not in held)
+            self.samples = [s for s in self.samples if keep(s)]
+        self.size = len(self.samples)
+        self.name = f"{root.name}[{split}]"
+
+    def get(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+        if self.mix is not None:
+            from ocr.synth import synth_sample
+
+            img, text = synth_sample(rng, self.mix)
+        else:
+            s = self.samples[i % len(self.samples)]
+            img, text = load_crop(s, rng if self.level != "none" else None), s.text
+        return augment(img, rng, self.level), text
+
+
+class PlateDataset(Dataset):
+    """Samples from several sources. Training mixes them by weight (`length` draws per epoch, reshuffled by
+    `set_epoch`); evaluation (`mixed=False`) walks every sample of every source once, in order."""
+
+    def __init__(self, sources: list[SourceDataset], codec: Codec, height: int, width: int,
+                 length: int = 0, mixed: bool = True, seed: int = 0) -> None:
+        self.sources, self.codec, self.h, self.w = sources, codec, height, width
+        self.mixed, self.seed, self.epoch = mixed, seed, 0
+        if mixed:
+            w = np.array([s.weight for s in sources], np.float64)
+            self.p = w / w.sum()
+            self.length = length or sum(s.size for s in sources)
+        else:
+            self.offsets = np.cumsum([0] + [s.size for s in sources])
+            self.length = int(self.offsets[-1])
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+        rng = np.random.default_rng((self.seed, self.epoch if self.mixed else 0, i))
+        if self.mixed:
+            k = int(rng.choice(len(self.sources), p=self.p))
+            j = int(rng.integers(0, max(1, self.sources[k].size)))
+        else:
+            k = int(np.searchsorted(self.offsets, i, side="right") - 1)
+            j = i - int(self.offsets[k])
+        img, text = self.sources[k].get(j, rng)
+        x = torch.from_numpy(normalize(resize_plate(img, self.h, self.w)))
+        return x, torch.tensor(self.codec.encode(text), dtype=torch.long), text
+
+
+def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]):
+    """-> images B x 3 x H x W, concatenated targets, target lengths, texts."""
+    xs, ys, texts = zip(*batch)
+    return (torch.stack(xs), torch.cat(ys), torch.tensor([len(y) for y in ys], dtype=torch.long), list(texts))
+
+
+def build_dataset(specs: tuple[dict[str, Any], ...], codec: Codec, height: int, width: int, length: int = 0,
+                  mixed: bool = True, seed: int = 0) -> PlateDataset:
+    if not specs:
+        raise UserError("no data sources given")
+    return PlateDataset([SourceDataset(dict(s), codec) for s in specs], codec, height, width, length, mixed, seed)

@@ -1,0 +1,42 @@
+"""Recognition metrics: edit distance, character and sequence accuracy, confusions."""
+from __future__ import annotations
+
+from collections import Counter
+
+from ocr.process import fold_o0
+
+
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def char_accuracy(gt: str, pred: str) -> float:
+    """1 - normalised edit distance, floored at 0."""
+    if not gt and not pred:
+        return 1.0
+    return max(0.0, 1.0 - edit_distance(gt, pred) / max(len(gt), len(pred)))
+
+
+def summarize(gts: list[str], preds: list[str]) -> dict[str, float]:
+    n = len(gts)
+    if n == 0:
+        return {"n": 0, "seq_acc": 0.0, "seq_acc_o0": 0.0, "char_acc": 0.0}
+    return {"n": n,
+            "seq_acc": sum(g == p for g, p in zip(gts, preds)) / n,
+            "seq_acc_o0": sum(fold_o0(g) == fold_o0(p) for g, p in zip(gts, preds)) / n,
+            "char_acc": sum(char_accuracy(g, p) for g, p in zip(gts, preds)) / n}
+
+
+def confusions(gts: list[str], preds: list[str]) -> Counter:
+    """(gt char, predicted char) substitutions for equal-length reads."""
+    c: Counter = Counter()
+    for g, p in zip(gts, preds):
+        if len(g) == len(p):
+            c.update((a, b) for a, b in zip(g, p) if a != b)
+    return c

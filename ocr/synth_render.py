@@ -1,0 +1,317 @@
+"""Render clean synthetic plates of several real layouts; returns a BGR plate image and its label.
+
+Layouts: `digits11` (the guide's 11-digit plates), `us` (state name, slogan, stickers, stacked small
+characters), `eu` (blue band with country code, spaced groups, county codes), `br_old`, `br_mercosur`,
+`ar_old`, `ar_mercosur`, `two_row` (motorcycle plates, written top row then bottom row).
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+DIGITS = "0123456789"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+US_STATES = ("ALABAMA", "ALASKA", "ARIZONA", "Arkansas", "CALIFORNIA", "Colorado", "CONNECTICUT", "DELAWARE",
+             "Florida", "GEORGIA", "Hawaii", "IDAHO", "Illinois", "INDIANA", "IOWA", "KANSAS", "KENTUCKY",
+             "Louisiana", "MAINE", "Maryland", "Massachusetts", "MICHIGAN", "Minnesota", "MISSISSIPPI",
+             "MISSOURI", "MONTANA", "NEBRASKA", "NEVADA", "New Hampshire", "NEW JERSEY", "NEW MEXICO",
+             "NEW YORK", "North Carolina", "NORTH DAKOTA", "OHIO", "Oklahoma", "Oregon", "PENNSYLVANIA",
+             "Rhode Island", "South Carolina", "SOUTH DAKOTA", "TENNESSEE", "TEXAS", "UTAH", "Vermont",
+             "VIRGINIA", "WASHINGTON", "West Virginia", "Wisconsin", "WYOMING", "THE FIRST STATE")
+SLOGANS = ("First in Flight", "Land of Lincoln", "Spirit of America", "Ocean State", "Garden State",
+           "Great Lakes", "10,000 lakes", "Wild, Wonderful", "Famous Potatoes", "Sunshine State",
+           "www.visitPA.com", "Green Mountain", "Live Free or Die", "Grand Canyon State", "Aloha State",
+           "America's Dairyland", "Lone Star State", "Centennial", "Sportsman's Paradise", "The Silver State",
+           "Evergreen State", "Peach State", "dmv.gov", "Land of Enchantment", "Empire State")
+US_FORMATS = ("DLLDDD", "LLLDDDD", "DDDLLL", "LLLDDD", "DLLLDDD", "DDDDDD", "LLDDDDD", "DDLDDD", "LDDDDD",
+              "DDDLDD", "LLLLDD", "DDDDLL", "LLDDDD", "DDDDD", "LLDDDL", "DDLLLD", "LLLDLD", "DDDDDDD", "LLLL",
+              "DLDDD", "LDLDLD", "DDDLLLL")
+EU_CODES = ("RO", "D", "F", "I", "NL", "PL", "B", "E", "P", "CZ", "H", "A", "BG", "S", "L", "SK", "LT")
+RO_COUNTIES = ("B", "AB", "AG", "AR", "BC", "BH", "BN", "BR", "BT", "BV", "BZ", "CJ", "CL", "CS", "CT", "CV",
+               "DB", "DJ", "GJ", "GL", "GR", "HD", "HR", "IF", "IL", "IS", "MH", "MM", "MS", "NT", "OT", "PH",
+               "SB", "SJ", "SM", "SV", "TL", "TM", "TR", "VL", "VN", "VS")
+LAYOUTS = ("digits11", "us", "eu", "br_old", "br_mercosur", "ar_old", "ar_mercosur", "two_row")
+
+
+@dataclass(frozen=True)
+class Plate:
+    image: np.ndarray  # BGR uint8, the plate itself (no background)
+    text: str
+
+
+@lru_cache(maxsize=1)
+def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(fonts for plate characters, fonts for small decorative text), from matplotlib and the system."""
+    import matplotlib
+
+    dirs = [os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf"),
+            "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"]
+    files = sorted({os.path.basename(f): f for d in dirs for f in glob.glob(os.path.join(d, "*.ttf"))}.values())
+    main_names = ("DejaVuSans-Bold", "DejaVuSans.", "DejaVuSansMono-Bold", "DejaVuSansMono.", "DejaVuSerif-Bold",
+                  "DejaVuSansCondensed-Bold", "DejaVuSansCondensed.", "STIXGeneralBol", "cmss10", "cmtt10",
+                  "LiberationSans-Bold", "LiberationMono-Bold", "LiberationSansNarrow-Bold")
+    deco_names = ("DejaVuSerif-Italic", "DejaVuSerif-BoldItalic", "DejaVuSans-Oblique", "cmr10", "cmti10",
+                  "STIXGeneralItalic", "DejaVuSans-Bold", "DejaVuSerif.")
+    main = tuple(f for f in files if any(n in os.path.basename(f) for n in main_names)
+                 and "Oblique" not in f and "Italic" not in f)
+    deco = tuple(f for f in files if any(n in os.path.basename(f) for n in deco_names))
+    if not main:
+        raise RuntimeError("no TrueType fonts found (matplotlib's DejaVu fonts are expected)")
+    return main, deco or main
+
+
+@lru_cache(maxsize=4096)
+def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
+    """Tight alpha mask of one character, rendered at 96 px."""
+    f = ImageFont.truetype(font, 96)
+    img = Image.new("L", (160, 160), 0)
+    ImageDraw.Draw(img).text((20, 10), ch, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
+    a = np.array(img)
+    ys, xs = np.nonzero(a > 40)
+    return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
+
+
+def _blend(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[int, int, int]) -> None:
+    """Alpha-blend a solid colour through `mask` at (x, y), clipped to the canvas."""
+    h, w = mask.shape
+    H, W = canvas.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+    if x1 <= x0 or y1 <= y0:
+        return
+    a = mask[y0 - y:y1 - y, x0 - x:x1 - x, None].astype(np.float32) / 255.0
+    roi = canvas[y0:y1, x0:x1].astype(np.float32)
+    canvas[y0:y1, x0:x1] = (roi * (1 - a) + np.array(color, np.float32) * a).astype(np.uint8)
+
+
+def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, int], color, font: str,
+               rng: np.random.Generator, sep: str = " ") -> None:
+    """Draw character groups evenly into box=(x, y, w, h): each glyph scaled to the box height."""
+    x, y, w, h = box
+    stroke = int(rng.integers(0, 3))
+    aspect = rng.uniform(0.42, 0.68)
+    gap = rng.uniform(0.06, 0.2)
+    n = sum(len(g) for g in groups)
+    sep_w = rng.uniform(0.35, 0.9)
+    total = n * aspect + (n - 1) * gap * aspect + (len(groups) - 1) * sep_w * aspect
+    unit = min(h, w / total)  # glyph height that fits
+    cw, ch = unit * aspect, unit
+    cx = x + (w - total * unit) / 2
+    cy = y + (h - ch) / 2
+    for gi, g in enumerate(groups):
+        for c in g:
+            m = _glyph(font, c, stroke)
+            gw = max(2, int(round(cw if c not in "1I" else min(cw, ch * m.shape[1] / m.shape[0] * 1.3))))
+            m = cv2.resize(m, (gw, max(2, int(round(ch)))), interpolation=cv2.INTER_AREA)
+            _blend(canvas, m, int(round(cx + (cw - gw) / 2)), int(round(cy)), color)
+            cx += cw * (1 + gap)
+        if gi < len(groups) - 1:
+            sw = sep_w * cw
+            if sep == "-":
+                cv2.rectangle(canvas, (int(cx), int(cy + ch * 0.45)), (int(cx + sw * 0.7), int(cy + ch * 0.55)), color, -1)
+            elif sep == ".":
+                cv2.circle(canvas, (int(cx + sw * 0.3), int(cy + ch / 2)), max(1, int(ch * 0.06)), color, -1)
+            elif sep == "o":
+                cv2.circle(canvas, (int(cx + sw * 0.35), int(cy + ch / 2)), max(2, int(ch * 0.18)), _rand_color(rng), -1)
+            cx += sw - cw * gap
+
+
+def draw_text(canvas: np.ndarray, text: str, center: tuple[int, int], height: int, color, font: str) -> None:
+    """Small decorative text (state names, slogans), centred, not part of the label."""
+    f = ImageFont.truetype(font, max(6, height))
+    img = Image.new("L", (max(8, int(height * len(text) * 0.9) + 8), int(height * 1.6)), 0)
+    ImageDraw.Draw(img).text((4, 0), text, font=f, fill=255)
+    m = np.array(img)
+    xs = np.nonzero(m.max(axis=0) > 0)[0]
+    if len(xs):
+        m = m[:, xs.min():xs.max() + 1]
+    _blend(canvas, m, center[0] - m.shape[1] // 2, center[1] - m.shape[0] // 2, color)
+
+
+def _rand_color(rng: np.random.Generator, dark: bool | None = None) -> tuple[int, int, int]:
+    if dark is None:
+        return tuple(int(v) for v in rng.integers(0, 256, 3))
+    lo, hi = (0, 90) if dark else (170, 256)
+    return tuple(int(v) for v in rng.integers(lo, hi, 3))
+
+
+def random_text(fmt: str, rng: np.random.Generator) -> str:
+    return "".join(rng.choice(list(DIGITS)) if t == "D" else rng.choice(list(LETTERS)) if t == "L" else t for t in fmt)
+
+
+def _split(text: str, rng: np.random.Generator) -> list[str]:
+    """Break text into 1-3 visual groups (spaces/dashes are never part of the label)."""
+    if len(text) < 4 or rng.random() < 0.3:
+        return [text]
+    k = int(rng.integers(2, len(text) - 1))
+    return [text[:k], text[k:]]
+
+
+def _canvas(w: int, h: int, color, rng: np.random.Generator) -> np.ndarray:
+    c = np.empty((h, w, 3), np.uint8)
+    c[:] = color
+    if rng.random() < 0.6:  # soft gradient
+        g = np.linspace(rng.uniform(-30, 0), rng.uniform(0, 30), h if rng.random() < 0.5 else w, dtype=np.float32)
+        g = g[:, None, None] if g.shape[0] == h else g[None, :, None]
+        c = np.clip(c.astype(np.float32) + g, 0, 255).astype(np.uint8)
+    return c
+
+
+def _border(c: np.ndarray, color, rng: np.random.Generator) -> None:
+    t = int(rng.integers(1, max(2, c.shape[0] // 25)))
+    cv2.rectangle(c, (t, t), (c.shape[1] - 1 - t, c.shape[0] - 1 - t), color, t)
+
+
+def render_digits11(rng: np.random.Generator) -> Plate:
+    main, _ = font_files()
+    text = random_text("D" * 11, rng)
+    h, w = 110, int(110 * rng.uniform(3.6, 4.6))
+    bg = _rand_color(rng, dark=False) if rng.random() < 0.4 else (245, 245, 245)
+    c = _canvas(w, h, bg, rng)
+    if rng.random() < 0.7:
+        _border(c, (20, 20, 20), rng)
+    draw_chars(c, [text] if rng.random() < 0.6 else [text[:3], text[3:7], text[7:]], (10, 12, w - 20, h - 24),
+               _rand_color(rng, dark=True), str(rng.choice(main)), rng, sep=str(rng.choice([" ", "-"])))
+    return Plate(c, text)
+
+
+def render_us(rng: np.random.Generator) -> Plate:
+    main, deco = font_files()
+    text = random_text(str(rng.choice(US_FORMATS)), rng)
+    h = 150
+    w = int(h * rng.uniform(1.9, 2.1))
+    dark_bg = rng.random() < 0.15
+    bg = _rand_color(rng, dark=True) if dark_bg else _rand_color(rng, dark=False)
+    c = _canvas(w, h, bg, rng)
+    for _ in range(int(rng.integers(0, 4))):  # pale scenery: hills, sun, shapes
+        col = tuple(int(v) for v in np.clip(np.array(bg) + rng.integers(-60, 60, 3), 0, 255))
+        if rng.random() < 0.5:
+            cv2.ellipse(c, (int(rng.integers(0, w)), int(rng.integers(h // 2, h + 40))),
+                        (int(rng.integers(30, w)), int(rng.integers(10, 60))), 0, 0, 360, col, -1)
+        else:
+            pts = np.stack([np.linspace(0, w, 6), rng.uniform(h * 0.5, h, 6)], 1).astype(np.int32)
+            cv2.polylines(c, [pts], False, col, int(rng.integers(2, 8)))
+    ink = _rand_color(rng, dark=False) if dark_bg else _rand_color(rng, dark=True)
+    if rng.random() < 0.5:
+        ink = (int(rng.integers(60, 160)), int(rng.integers(0, 60)), int(rng.integers(0, 60)))  # dark blue / navy
+    draw_text(c, str(rng.choice(US_STATES)), (w // 2 + int(rng.integers(-20, 20)), int(h * 0.13)),
+              int(h * rng.uniform(0.12, 0.2)), _rand_color(rng, dark=not dark_bg), str(rng.choice(deco)))
+    if rng.random() < 0.8:
+        draw_text(c, str(rng.choice(SLOGANS)), (w // 2, int(h * 0.9)), int(h * rng.uniform(0.08, 0.13)),
+                  _rand_color(rng, dark=not dark_bg), str(rng.choice(deco)))
+    for corner in range(int(rng.integers(0, 3))):  # registration stickers
+        sx = int(rng.integers(4, 20)) if corner == 0 else w - int(rng.integers(30, 45))
+        col = _rand_color(rng)
+        cv2.rectangle(c, (sx, 6), (sx + 28, 26), col, -1)
+        draw_text(c, str(rng.choice(["JAN", "MAY", "12", "09", "APR", "2010", "SEP"])), (sx + 14, 16), 12,
+                  (255, 255, 255) if sum(col) < 380 else (0, 0, 0), deco[0])
+    stacked = rng.random() < 0.12
+    x0, x1 = int(w * 0.05), int(w * (0.85 if stacked else 0.95))
+    draw_chars(c, _split(text, rng), (x0, int(h * 0.24), x1 - x0, int(h * rng.uniform(0.5, 0.58))), ink,
+               str(rng.choice(main)), rng, sep=str(rng.choice([" ", "-", ".", "o", " "])))
+    if stacked:  # two small characters stacked at the right, read after the main ones
+        extra = random_text(str(rng.choice(["LL", "DD", "LD"])), rng)
+        draw_chars(c, [extra[0]], (x1, int(h * 0.28), w - x1 - 6, int(h * 0.24)), ink, main[0], rng)
+        draw_chars(c, [extra[1]], (x1, int(h * 0.54), w - x1 - 6, int(h * 0.24)), ink, main[0], rng)
+        text += extra
+    if rng.random() < 0.6:
+        _border(c, ink, rng)
+    return Plate(c, text)
+
+
+def render_eu(rng: np.random.Generator) -> Plate:
+    main, _ = font_files()
+    if rng.random() < 0.5:  # Romanian: county + 2-3 digits + 3 letters
+        county = str(rng.choice(RO_COUNTIES))
+        digits = random_text("DDD" if county == "B" and rng.random() < 0.5 else "DD", rng)
+        groups, code = [county, digits, random_text("LLL", rng)], "RO"
+    else:
+        fmt = str(rng.choice(["LL DDDD LL", "L LL DDDD", "LLL DDDD", "DD LLL DD", "LL DDD LL", "LL DDDDD"]))
+        groups, code = [random_text(g, rng) for g in fmt.split()], str(rng.choice(EU_CODES))
+    h, w = 110, int(110 * rng.uniform(4.2, 4.8))
+    c = _canvas(w, h, (int(rng.integers(215, 256)),) * 3, rng)
+    band = int(w * 0.085)
+    c[:, :band] = (int(rng.integers(120, 180)), int(rng.integers(30, 70)), 0)
+    cx, cy, r = band // 2, int(h * 0.32), int(band * 0.32)
+    for k in range(12):
+        a = 2 * np.pi * k / 12
+        cv2.circle(c, (int(cx + r * np.cos(a)), int(cy + r * np.sin(a))), 2, (0, 210, 255), -1)
+    draw_text(c, code, (cx, int(h * 0.75)), int(h * 0.22), (255, 255, 255), main[0])
+    draw_chars(c, groups, (band + 8, int(h * 0.12), w - band - 16, int(h * 0.76)), (20, 20, 20),
+               str(rng.choice(main)), rng)
+    _border(c, (10, 10, 10), rng)
+    return Plate(c, "".join(groups))
+
+
+def render_br_old(rng: np.random.Generator) -> Plate:
+    main, deco = font_files()
+    text = random_text("LLLDDDD", rng)
+    h, w = 130, int(130 * 3.08)
+    grey = int(rng.integers(150, 215))
+    c = _canvas(w, h, (grey, grey, grey), rng)
+    draw_text(c, str(rng.choice(["SP - SAO PAULO", "RJ - RIO DE JANEIRO", "MG - BELO HORIZONTE", "PR - CURITIBA"])),
+              (w // 2, int(h * 0.12)), int(h * 0.13), (20, 20, 20), str(rng.choice(deco)))
+    draw_chars(c, [text[:3], text[3:]], (12, int(h * 0.25), w - 24, int(h * 0.65)), (15, 15, 15),
+               str(rng.choice(main)), rng, sep="-")
+    _border(c, (10, 10, 10), rng)
+    return Plate(c, text)
+
+
+def _mercosur(rng: np.random.Generator, text: str, country: str) -> Plate:
+    main, _ = font_files()
+    h, w = 130, int(130 * 3.08)
+    c = _canvas(w, h, (int(rng.integers(220, 256)),) * 3, rng)
+    band = int(h * 0.22)
+    c[:band] = (int(rng.integers(130, 190)), int(rng.integers(50, 90)), 0)
+    draw_text(c, country, (w // 2, band // 2), int(band * 0.6), (255, 255, 255), main[0])
+    groups = [text] if rng.random() < 0.5 else [text[:len(text) // 2], text[len(text) // 2:]]
+    draw_chars(c, groups, (12, band + 8, w - 24, h - band - 18), (15, 15, 15), str(rng.choice(main)), rng)
+    _border(c, (15, 15, 15), rng)
+    return Plate(c, text)
+
+
+def render_br_mercosur(rng: np.random.Generator) -> Plate:
+    return _mercosur(rng, random_text("LLLDLDD", rng), "BRASIL")
+
+
+def render_ar_mercosur(rng: np.random.Generator) -> Plate:
+    return _mercosur(rng, random_text("LLDDDLL", rng), "REPUBLICA ARGENTINA")
+
+
+def render_ar_old(rng: np.random.Generator) -> Plate:
+    main, _ = font_files()
+    text = random_text("LLLDDD", rng)
+    h, w = 130, int(130 * rng.uniform(2.3, 3.0))
+    c = _canvas(w, h, (int(rng.integers(0, 40)),) * 3, rng)
+    draw_text(c, "ARGENTINA", (w // 2, int(h * 0.1)), int(h * 0.1), (220, 220, 220), main[0])
+    draw_chars(c, [text[:3], text[3:]], (10, int(h * 0.2), w - 20, int(h * 0.7)), (235, 235, 235),
+               str(rng.choice(main)), rng, sep=str(rng.choice(["-", ".", " "])))
+    _border(c, (230, 230, 230), rng)
+    return Plate(c, text)
+
+
+def render_two_row(rng: np.random.Generator) -> Plate:
+    main, _ = font_files()
+    top_fmt, bottom_fmt = [("LDD", "DLLL"), ("DDD", "LLL"), ("LLL", "DDD"), ("LL", "DDDD"), ("DDD", "LLLL")][int(rng.integers(0, 5))]
+    top, bottom = random_text(top_fmt, rng), random_text(bottom_fmt, rng)
+    h = 150
+    w = int(h * rng.uniform(1.1, 1.6))
+    dark = rng.random() < 0.3
+    c = _canvas(w, h, _rand_color(rng, dark=dark), rng)
+    ink = _rand_color(rng, dark=not dark)
+    font = str(rng.choice(main))
+    draw_chars(c, [top], (8, int(h * 0.08), w - 16, int(h * 0.4)), ink, font, rng)
+    draw_chars(c, [bottom], (8, int(h * 0.52), w - 16, int(h * 0.4)), ink, font, rng)
+    _border(c, ink, rng)
+    return Plate(c, top + bottom)
+
+
+RENDERERS = {"digits11": render_digits11, "us": render_us, "eu": render_eu, "br_old": render_br_old,
+             "br_mercosur": render_br_mercosur, "ar_old": render_ar_old, "ar_mercosur": render_ar_mercosur,
+             "two_row": render_two_row}
