@@ -103,7 +103,7 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int) -> Path:
         wr.writerow(["image", "plate_text"])
         for i in range(n):
             img, text = synth_sample(rng, mix)
-            name = f"{i:06d}_{text}.jpg"
+            name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
             cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
             wr.writerow([name, text])
     return labels

@@ -1,0 +1,121 @@
+"""Evaluate a recognizer on a labelled dataset: the guide's test report plus accuracy breakdowns.
+
+    python ocr/evaluate.py --weights weights/ocr_latin.pth --data ../shared/data/us_crops \
+        --split-file configs/splits/real_crops_holdout.csv --split holdout --show 20 --json out.json
+"""
+from __future__ import annotations
+
+if __package__ in (None, ""):
+    import sys
+    from pathlib import Path as _P
+
+    sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
+
+import argparse
+import csv
+import json
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from common.errors import UserError
+from ocr.data import SourceDataset, load_crop
+from ocr.alphabet import Codec
+from ocr.metrics import confusions, summarize
+from ocr.recognizer import Recognizer
+
+BAR = "=" * 70
+
+
+def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = None, split: str = "all",
+             batch: int = 32) -> dict[str, Any]:
+    """Read every sample of `data`; returns metrics, per-image predictions and timings."""
+    spec: dict[str, Any] = {"path": str(data), "split": split}
+    if split_file:
+        spec["split_file"] = split_file
+    src = SourceDataset(spec, Codec(recognizer.cfg.alphabet))
+    rows, times = [], []
+    for i in range(0, len(src.samples), batch):
+        chunk = src.samples[i:i + batch]
+        crops = [load_crop(s) for s in chunk]
+        t0 = time.perf_counter()
+        reads = recognizer(crops)
+        times.append((time.perf_counter() - t0) * 1000 / len(chunk))
+        rows += [(s.path.name, s.text, r.text, r.confidence) for s, r in zip(chunk, reads)]
+    gts, preds = [r[1] for r in rows], [r[2] for r in rows]
+    m = summarize(gts, preds)
+    by_len: dict[int, list[bool]] = defaultdict(list)
+    for g, p in zip(gts, preds):
+        by_len[len(g)].append(g == p)
+    return {**m, "ms_per_plate": statistics.median(times) if times else 0.0, "rows": rows,
+            "confusions": confusions(gts, preds).most_common(10),
+            "by_length": {k: (sum(v), len(v)) for k, v in sorted(by_len.items())}}
+
+
+def report(res: dict[str, Any], weights: Path, best: float | None, data: str, show: int) -> str:
+    lines = [BAR[:60], "🔍 CRNN OCR INFERENCE", BAR[:60], "", "📦 Loading model...",
+             f"✅ Model loaded from: {weights}"]
+    if best is not None:
+        lines.append(f"   Best accuracy: {best * 100:.2f}%")
+    rows = res["rows"]
+    k = min(show, len(rows))
+    lines += ["", f"🧪 Testing on {k} images from {data}", BAR]
+    lines += [f"{'✅' if g == p else '❌'} GT: {g} | Pred: {p}" for _, g, p, _ in rows[:k]]
+    ok = sum(g == p for _, g, p, _ in rows[:k])
+    lines += [BAR, f"📊 Accuracy: {ok}/{k} = {100 * ok / max(k, 1):.2f}%", "",
+              f"All {res['n']} images:",
+              f"   Sequence accuracy:          {res['seq_acc'] * 100:.2f}%",
+              f"   Sequence accuracy (O=0):    {res['seq_acc_o0'] * 100:.2f}%",
+              f"   Character accuracy:         {res['char_acc'] * 100:.2f}%",
+              f"   Median ms per plate:        {res['ms_per_plate']:.2f}",
+              "   By plate length:            " + ", ".join(f"{n}: {a}/{t}" for n, (a, t) in res["by_length"].items()),
+              "   Top confusions (gt->pred):  " + (", ".join(f"{a}->{b} x{c}" for (a, b), c in res["confusions"]) or "none")]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from loguru import logger
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True, type=Path, help=".pth checkpoint or exported .onnx")
+    ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
+    ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
+    ap.add_argument("--split", default="all", choices=("all", "train", "holdout"))
+    ap.add_argument("--show", type=int, default=20, help="lines of GT | Pred to print")
+    ap.add_argument("--json", type=Path, help="write {n, seq_acc, seq_acc_o0, char_acc, ms_per_plate}")
+    ap.add_argument("--predictions", type=Path, help="write image,plate_text,pred,confidence")
+    ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--decoder", default="auto", choices=("auto", "greedy", "beam"))
+    ap.add_argument("--batch", type=int, default=32)
+    args = ap.parse_args(argv)
+    logger.remove()
+    logger.add(lambda m: print(m, end=""), format="{message}")
+    try:
+        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder)
+        best = None
+        if args.weights.suffix == ".pth":
+            from ocr.checkpoint import load_checkpoint
+
+            best = load_checkpoint(args.weights).get("best_seq_acc")
+        res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return 2
+    logger.info(report(res, args.weights, best, args.data, args.show))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc", "ms_per_plate")}, indent=2))
+    if args.predictions:
+        args.predictions.parent.mkdir(parents=True, exist_ok=True)
+        with args.predictions.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["image", "plate_text", "pred", "confidence"])
+            w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Batched plate recognition: BGR crops of any size in, one frozen PlateRead per crop out.
+
+Backends: PyTorch (GPU when there is one) or ONNX Runtime (CPU, or CUDA provider when installed).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from common.errors import UserError
+from ocr.checkpoint import load_checkpoint, model_from_checkpoint
+from ocr.decode import Decoded, beam_decode, greedy_decode, softmax
+from ocr.model import CRNN, ModelConfig
+from ocr.process import preprocess_batch
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    text: str
+    confidence: float  # product of the per-character confidences
+    char_confidences: tuple[float, ...]
+
+
+class Recognizer:
+    """`Recognizer.from_checkpoint(path)(crops) -> list[PlateRead]`; `.probs(crops)` gives B x T x C posteriors."""
+
+    def __init__(self, cfg: ModelConfig, run_batch, patterns: tuple[str, ...] = (), decoder: str = "auto",
+                 beam_width: int = 10, max_batch: int = 64) -> None:
+        self.cfg, self._run, self.patterns = cfg, run_batch, tuple(patterns)
+        if decoder not in ("auto", "greedy", "beam"):
+            raise UserError(f"decoder must be auto, greedy or beam, not {decoder!r}")
+        self.decoder = ("beam" if self.patterns else "greedy") if decoder == "auto" else decoder
+        self.beam_width, self.max_batch = beam_width, max_batch
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
+                        decoder: str = "auto", patterns: tuple[str, ...] | None = None) -> "Recognizer":
+        """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend)."""
+        p = Path(path)
+        if backend not in ("torch", "onnx"):
+            raise UserError(f"backend must be torch or onnx, not {backend!r}")
+        if p.suffix == ".onnx":
+            return _from_onnx(p, device, decoder, patterns)
+        ckpt = load_checkpoint(p)
+        model = model_from_checkpoint(ckpt)
+        pats = tuple(ckpt.get("patterns", ())) if patterns is None else tuple(patterns)
+        if backend == "onnx":
+            import tempfile
+
+            from ocr.export import export_onnx
+
+            out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
+            export_onnx(model, out, pats)
+            return _from_onnx(out, device, decoder, patterns)
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                           ("cpu" if device == "auto" else device))
+        model = model.to(dev)
+
+        @torch.no_grad()
+        def run(x: np.ndarray) -> np.ndarray:
+            return model(torch.from_numpy(x).to(dev)).float().cpu().numpy()
+
+        return cls(model.cfg, run, pats, decoder)
+
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray:
+        """CTC posteriors B x T x C (softmaxed) of a list of BGR crops."""
+        x = preprocess_batch(crops, self.cfg.img_h, self.cfg.img_w)
+        if len(x) == 0:
+            return np.zeros((0, self.cfg.img_w // 4, self.cfg.num_classes), np.float32)
+        out = [self._run(x[i:i + self.max_batch]) for i in range(0, len(x), self.max_batch)]
+        return softmax(np.concatenate(out).astype(np.float32))
+
+    def decode(self, probs: np.ndarray) -> PlateRead:
+        """One T x C posterior -> PlateRead, with this recognizer's decoder and patterns."""
+        d: Decoded = (beam_decode(probs, self.cfg.alphabet, self.patterns, self.beam_width)
+                      if self.decoder == "beam" else greedy_decode(probs, self.cfg.alphabet))
+        return PlateRead(d.text, d.confidence, d.char_confidences)
+
+    def __call__(self, crops: list[np.ndarray]) -> list[PlateRead]:
+        return [self.decode(p) for p in self.probs(crops)]
+
+
+def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None) -> Recognizer:
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise UserError(f"ONNX model not found: {path}")
+    providers = ["CPUExecutionProvider"]
+    if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers.insert(0, "CUDAExecutionProvider")
+    try:
+        sess = ort.InferenceSession(str(path), providers=providers)
+    except Exception as exc:
+        raise UserError(f"cannot load ONNX model {path}: {str(exc).splitlines()[0]}") from None
+    meta = sess.get_modelmeta().custom_metadata_map
+    if "model_config" not in meta:
+        raise UserError(f"{path} has no plate-reader metadata (export it with ocr/export.py)")
+    cfg = ModelConfig(**json.loads(meta["model_config"]))
+    pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
+    name = sess.get_inputs()[0].name
+    return Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder)
+
+
+def load_model(path: str | Path, device: str = "cpu") -> CRNN:
+    """The guide's API: the CRNN of a checkpoint, in eval mode (its config at `model.cfg`)."""
+    model = model_from_checkpoint(load_checkpoint(path))
+    return model.to(device)
+
+
+def predict_image(model: CRNN, image: str | Path | np.ndarray) -> str:
+    """The guide's API: greedy-decoded text of one plate image (path or BGR array)."""
+    from ocr.process import read_bgr
+
+    img = read_bgr(image) if not isinstance(image, np.ndarray) else image
+    x = torch.from_numpy(preprocess_batch([img], model.cfg.img_h, model.cfg.img_w))
+    dev = next(model.parameters()).device
+    with torch.no_grad():
+        logits = model.eval()(x.to(dev)).float().cpu().numpy()[0]
+    return greedy_decode(softmax(logits), model.cfg.alphabet).text

@@ -1,0 +1,55 @@
+from dataclasses import dataclass
+
+import pytest
+
+from common.config import ConfigError, apply_overrides, load_config
+
+
+@dataclass(frozen=True)
+class Cfg:
+    lr: float = 0.001
+    epochs: int = 10
+    name: str = "x"
+    patterns: tuple[str, ...] = ()
+    amp: bool = True
+
+
+def test_defaults_without_file():
+    assert load_config(Cfg) == Cfg()
+
+
+def test_yaml_and_overrides(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("lr: 0.01\nepochs: 3\n")
+    cfg = load_config(Cfg, p, ["epochs=5", "patterns=[LLLDDDD, LLLDLDD]", "lr=1", "amp=false"])
+    assert cfg == Cfg(lr=1.0, epochs=5, patterns=("LLLDDDD", "LLLDLDD"), amp=False)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("lrr: 0.1\n", "unknown key 'lrr' (did you mean 'lr'?)"),
+    ("epochs: ten\n", "config key 'epochs': 'ten' is not a valid int"),
+    ("- a\n- b\n", "expected a mapping"),
+    ("lr: [1\n", "not valid YAML"),
+])
+def test_bad_files(tmp_path, text, message):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(Cfg, p)
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("epoch=3", "unknown key 'epoch' (did you mean 'epochs'?)"),
+    ("epochs=2.5", "'epochs': 2.5 is not a valid int"),
+    ("lr", "is not of the form key=value"),
+])
+def test_bad_overrides(override, message):
+    with pytest.raises(ConfigError) as exc:
+        apply_overrides(Cfg(), [override])
+    assert message in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found: .*nope.yaml"):
+        load_config(Cfg, tmp_path / "nope.yaml")

@@ -1,0 +1,29 @@
+import pytest
+
+from common.errors import UserError
+from ocr.alphabet import Codec, resolve_alphabet
+
+
+def test_presets_and_blank():
+    digits = Codec(resolve_alphabet("digits"))
+    latin = Codec(resolve_alphabet("latin"))
+    assert (digits.num_classes, digits.blank) == (11, 10)
+    assert (latin.num_classes, latin.blank) == (37, 36)
+
+
+@pytest.mark.parametrize("text", ["00004741816", "AB123CD", "ZZ00", ""])
+def test_round_trip(text):
+    codec = Codec(resolve_alphabet("latin"))
+    assert codec.decode(codec.encode(text)) == text
+
+
+def test_outside_alphabet():
+    codec = Codec("0123456789")
+    with pytest.raises(ValueError, match="character 'A' is not in the alphabet"):
+        codec.encode("12A")
+    assert codec.invalid_chars("1A-B") == "-AB"
+
+
+def test_duplicate_alphabet():
+    with pytest.raises(UserError, match="must be unique"):
+        resolve_alphabet("AAB")
