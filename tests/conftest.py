@@ -32,3 +32,26 @@ def tiny_cfg(digits_dir, tmp_path):
                      train=({"path": str(digits_dir), "augment": "medium"},), val=({"path": str(digits_dir)},),
                      samples_per_epoch=32, epochs=1, batch_size=8, num_workers=0, out_dir=str(tmp_path / "run"),
                      precision="fp32", seed=0)
+
+
+@pytest.fixture
+def tiny_ckpt(tmp_path) -> Path:
+    """An untrained tiny latin CRNN saved as a checkpoint (random but fixed weights)."""
+    import torch
+
+    from ocr.checkpoint import save_checkpoint
+    from ocr.model import CRNN, ModelConfig
+
+    torch.manual_seed(0)
+    model = CRNN(ModelConfig(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", width_mult=0.125, hidden=16)).eval()
+    path = tmp_path / "tiny.pth"
+    save_checkpoint(path, model, epoch=1, best_seq_acc=0.5, patterns=[])
+    return path
+
+
+@pytest.fixture
+def crops() -> list:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in ((40, 120), (64, 200), (90, 180), (20, 70), (33, 100))]

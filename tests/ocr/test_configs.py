@@ -1,0 +1,22 @@
+"""Every YAML shipped in configs/ loads into its component's config class, and every key is commented."""
+from pathlib import Path
+
+import pytest
+
+from common.config import load_config
+from ocr.config import OCRConfig
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CLASSES = {"ocr": OCRConfig}
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_config_loads(path):
+    component = path.stem.split("_")[0]
+    assert component in CLASSES, f"no config class registered for {path.name}"
+    cfg = load_config(CLASSES[component], path)
+    if component == "ocr":
+        cfg.model_config()
+    for line in path.read_text().splitlines():
+        if line and not line.startswith((" ", "#", "-")) and ":" in line and not line.rstrip().endswith(":"):
+            assert "#" in line, f"{path.name}: key without a comment: {line}"

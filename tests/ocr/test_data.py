@@ -1,0 +1,93 @@
+import csv
+from collections import Counter
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from ocr.alphabet import Codec
+from ocr.data import build_dataset, read_labels
+
+DIG = Codec("0123456789")
+
+
+def make_folder(root, rows, images=None):
+    (root / "images").mkdir(parents=True)
+    for name in images if images is not None else [r[0] for r in rows]:
+        cv2.imwrite(str(root / "images" / name), np.full((20, 60, 3), 128, np.uint8))
+    with (root / "labels.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text"])
+        w.writerows(rows)
+    return root
+
+
+def test_labels_csv(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", ""), ("c.png", "45")])
+    samples = read_labels(root, DIG)
+    assert [(s.path.name, s.text) for s in samples] == [("a.png", "123"), ("c.png", "45")]
+
+
+def test_label_outside_alphabet_names_file_and_row(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "12A")])
+    with pytest.raises(UserError) as exc:
+        read_labels(root, DIG)
+    assert str(exc.value) == (f"{root / 'labels.csv'} row 3: label '12A' has characters outside the alphabet: 'A'")
+    assert [s.text for s in read_labels(root, DIG, skip_bad=True)] == ["123"]
+
+
+def test_missing_image_names_file_and_row(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("gone.png", "45")], images=["a.png"])
+    with pytest.raises(UserError, match=r"labels.csv row 3: image not found: .*gone.png"):
+        read_labels(root, DIG)
+
+
+def test_unreadable_image(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "123")], images=[])
+    (root / "images" / "a.png").write_bytes(b"")
+    ds = build_dataset(({"path": str(root)},), DIG, 64, 200, mixed=False)
+    with pytest.raises(UserError, match=r"cannot read image \(corrupt or unsupported format\): .*a.png"):
+        ds[0]
+
+
+def test_file_name_labels(tmp_path):
+    for name in ("00004741816.jpg", "00004741816_3.jpg", "12345678901_1.png"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((10, 30, 3), np.uint8))
+    assert [s.text for s in read_labels(tmp_path, DIG)] == ["00004741816", "00004741816", "12345678901"]
+
+
+def test_split_file(tmp_path):
+    root = make_folder(tmp_path / "crops", [("a.png", "1"), ("b.png", "2"), ("c.png", "3")])
+    split = tmp_path / "split.csv"
+    split.write_text("dataset,image\ncrops,b.png\nother,a.png\n")
+    spec = {"path": str(root), "split_file": str(split)}
+    hold = build_dataset(({**spec, "split": "holdout"},), DIG, 64, 200, mixed=False)
+    train = build_dataset(({**spec, "split": "train"},), DIG, 64, 200, mixed=False)
+    assert [s.text for s in hold.sources[0].samples] == ["2"]
+    assert [s.text for s in train.sources[0].samples] == ["1", "3"]
+
+
+def test_mixing_follows_weights(tmp_path):
+    a = make_folder(tmp_path / "a", [("a.png", "1")])
+    b = make_folder(tmp_path / "b", [("b.png", "2")])
+    ds = build_dataset(({"path": str(a), "weight": 0.8}, {"path": str(b), "weight": 0.2}), DIG, 64, 200,
+                       length=500)
+    counts = Counter(ds[i][2] for i in range(500))
+    assert 360 <= counts["1"] <= 440 and counts["1"] + counts["2"] == 500
+    x, y, text = ds[0]
+    assert x.shape == (3, 64, 200) and float(x.min()) >= -1 and float(x.max()) <= 1
+    assert y.tolist() == DIG.encode(text)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"path": "x", "wieght": 1}, "unknown key(s) ['wieght']"),
+    ({"weight": 1}, "needs 'path' or 'synth'"),
+    ({"path": "/nonexistent/plates"}, "dataset folder not found: /nonexistent/plates"),
+    ({"synth": "digits", "augment": "extreme"}, "augment must be none, medium or heavy"),
+    ({"synth": "mars=1"}, "unknown synthetic layout 'mars'"),
+])
+def test_bad_sources(spec, message):
+    with pytest.raises(UserError) as exc:
+        build_dataset((spec,), DIG, 64, 200)
+    assert message in str(exc.value)

@@ -1,0 +1,71 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.evaluate import main as evaluate_main
+from ocr.evaluate import run_eval
+from ocr.model import ModelConfig
+from ocr.recognizer import Recognizer
+
+LATIN = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+GT = ["AB12", "OO12", "XYZ9", "123"]
+PRED = ["AB12", "0012", "XY9", "12"]
+
+
+def fake_recognizer() -> Recognizer:
+    """Reads image i (filled with grey 10*i+5) as PRED[i], with one-hot CTC frames."""
+    cfg = ModelConfig(alphabet=LATIN)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 50, len(LATIN) + 1), np.float32)
+        out[:, :, -1] = 10.0
+        for b, img in enumerate(x):
+            i = int(round(((img.mean() + 1) * 255 / 2 - 5) / 10))
+            for k, ch in enumerate(PRED[i]):
+                out[b, 2 * k + 1, -1], out[b, 2 * k + 1, LATIN.index(ch)] = 0.0, 10.0
+        return out
+
+    return Recognizer(cfg, run)
+
+
+@pytest.fixture
+def fixture_set(tmp_path):
+    (tmp_path / "images").mkdir()
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text"])
+        for i, text in enumerate(GT):
+            cv2.imwrite(str(tmp_path / "images" / f"{i}.png"), np.full((30, 90, 3), 10 * i + 5, np.uint8))
+            w.writerow([f"{i}.png", text])
+    return tmp_path
+
+
+def test_exact_numbers(fixture_set):
+    res = run_eval(fake_recognizer(), fixture_set)
+    assert [r[2] for r in res["rows"]] == PRED
+    assert res["n"] == 4
+    assert res["seq_acc"] == 0.25
+    assert res["seq_acc_o0"] == 0.5
+    assert res["char_acc"] == pytest.approx((1 + 0.5 + 0.75 + 2 / 3) / 4)
+    assert res["by_length"] == {3: (0, 1), 4: (1, 3)}
+    assert res["confusions"] == [(("O", "0"), 2)]
+
+
+def test_cli_json_and_predictions(tiny_ckpt, fixture_set, tmp_path, capsys):
+    out, preds = tmp_path / "m.json", tmp_path / "p.csv"
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "2",
+                          "--json", str(out), "--predictions", str(preds)]) == 0
+    m = json.loads(out.read_text())
+    assert set(m) == {"n", "seq_acc", "seq_acc_o0", "char_acc", "ms_per_plate"} and m["n"] == 4
+    assert all(0.0 <= m[k] <= 1.0 for k in ("seq_acc", "seq_acc_o0", "char_acc")) and m["ms_per_plate"] > 0
+    rows = list(csv.DictReader(preds.open()))
+    assert [r["plate_text"] for r in rows] == GT and list(rows[0]) == ["image", "plate_text", "pred", "confidence"]
+    printed = capsys.readouterr().out
+    assert "🔍 CRNN OCR INFERENCE" in printed and "GT: AB12 | Pred:" in printed and "Best accuracy: 50.00%" in printed
+
+
+def test_cli_bad_data(tiny_ckpt, tmp_path):
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "missing")]) == 2

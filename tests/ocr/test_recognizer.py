@@ -1,0 +1,78 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from common.errors import UserError
+from ocr import PlateRead, Recognizer, load_model, predict_image
+from ocr.checkpoint import load_checkpoint
+
+
+def test_one_frozen_read_per_crop(tiny_ckpt, crops):
+    reads = Recognizer.from_checkpoint(tiny_ckpt, device="cpu")(crops)
+    assert len(reads) == len(crops) and all(isinstance(r, PlateRead) for r in reads)
+    for r in reads:
+        assert len(r.char_confidences) == len(r.text)
+        assert r.confidence == pytest.approx(float(np.prod(r.char_confidences)) if r.text else 0.0)
+    with pytest.raises(AttributeError):
+        reads[0].text = "X"
+    assert Recognizer.from_checkpoint(tiny_ckpt)([]) == []
+
+
+def test_guide_api(tiny_ckpt, crops, tmp_path):
+    import cv2
+
+    model = load_model(tiny_ckpt)
+    path = tmp_path / "plate.jpg"
+    cv2.imwrite(str(path), crops[1])
+    ref = Recognizer.from_checkpoint(tiny_ckpt)([cv2.imread(str(path))])[0].text
+    assert predict_image(model, path) == ref
+
+
+def test_patterns_constrain_reads(tiny_ckpt, crops):
+    from ocr.decode import matches
+
+    pats = ("LLL", "LLLL", "LL")
+    rec = Recognizer.from_checkpoint(tiny_ckpt, patterns=pats)
+    greedy = Recognizer.from_checkpoint(tiny_ckpt, decoder="greedy")
+    assert rec.decoder == "beam" and greedy.decoder == "greedy"
+    constrained = rec(crops)
+    for r, g in zip(constrained, greedy(crops)):  # a pattern match, or the greedy read as the fallback
+        assert any(matches(r.text, p) for p in pats) or r.text == g.text
+    assert any(any(matches(r.text, p) for p in pats) for r in constrained)
+
+
+class Evil:
+    def __reduce__(self):
+        return (open, ("/tmp/pwned_by_checkpoint", "w"))
+
+
+def test_checkpoint_cannot_run_code(tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"model_state_dict": Evil(), "model_config": {}}, path)
+    with pytest.raises(UserError, match="cannot load checkpoint"):
+        load_checkpoint(path)
+    import os
+
+    assert not os.path.exists("/tmp/pwned_by_checkpoint")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "checkpoint not found"),
+    (lambda p: p.write_bytes(b"not a checkpoint"), "cannot load checkpoint"),
+    (lambda p: torch.save({"weights": torch.zeros(1)}, p), "is not a plate-reader OCR checkpoint"),
+])
+def test_bad_checkpoints(tmp_path, make, message):
+    p = tmp_path / "m.pth"
+    make(p)
+    with pytest.raises(UserError, match=message):
+        Recognizer.from_checkpoint(p)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_runs_on_gpu(tiny_ckpt, crops):
+    rec = Recognizer.from_checkpoint(tiny_ckpt, device="cuda")
+    cpu = Recognizer.from_checkpoint(tiny_ckpt, device="cpu")
+    assert [r.text for r in rec(crops)] == [r.text for r in cpu(crops)]
