@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from loguru import logger
 from torch.utils.data import Dataset
 
 from common.errors import UserError
@@ -46,8 +47,10 @@ def read_split_file(path: str | Path) -> set[tuple[str, str]]:
         return {(r["dataset"], r["image"]) for r in csv.DictReader(f)}
 
 
-def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False) -> list[Sample]:
-    """Samples of a dataset folder; each bad row is one UserError naming file and row (or skipped)."""
+def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False,
+                skipped: list[str] | None = None) -> list[Sample]:
+    """Samples of a dataset folder; each bad row is one UserError naming file and row, or, with
+    `skip_bad`, left out and its message appended to `skipped`."""
     root = Path(folder)
     if not root.is_dir():
         raise UserError(f"dataset folder not found: {root}")
@@ -71,6 +74,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
                 if not skip_bad:
                     raise UserError(f"{labels} row {i}: {bad}")
                 samples.pop()
+                if skipped is not None:
+                    skipped.append(f"{labels} row {i}: {bad}")
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
@@ -126,11 +131,15 @@ class SourceDataset:
             self.samples: list[Sample] = []
             self.size = int(spec.get("size", 10000))
             self.name = f"synth:{spec['synth']}"
+            self.skipped = []
             return
         if "path" not in spec:
             raise UserError(f"data source {spec}: needs 'path' or 'synth'")
         root = Path(spec["path"])
-        self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)))
+        self.skipped: list[str] = []
+        self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped)
+        if self.skipped:
+            logger.warning(f"{root}: skipped {len(self.skipped)} bad rows (first: {self.skipped[0]})")
         split = str(spec.get("split", "all"))
         if "split_file" in spec and split != "all":
             held = read_split_file(spec["split_file"])

@@ -91,3 +91,12 @@ def test_bad_sources(spec, message):
     with pytest.raises(UserError) as exc:
         build_dataset((spec,), DIG, 64, 200)
     assert message in str(exc.value)
+
+
+def test_skip_bad_rows_are_counted(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "1-2"), ("c.png", "4B")])
+    ds = build_dataset(({"path": str(root), "skip_bad": True},), DIG, 64, 200, mixed=False)
+    assert len(ds) == 1
+    assert ds.sources[0].skipped == [
+        f"{root / 'labels.csv'} row 3: label '1-2' has characters outside the alphabet: '-'",
+        f"{root / 'labels.csv'} row 4: label '4B' has characters outside the alphabet: 'B'"]

@@ -52,3 +52,35 @@ def test_checkpoint_every(tiny_cfg, tmp_path):
     train(dataclasses.replace(tiny_cfg, epochs=2, checkpoint_every=2))
     assert (tmp_path / "run" / "checkpoints" / "checkpoint_epoch_2.pth").is_file()
     assert not (tmp_path / "run" / "checkpoints" / "checkpoint_epoch_1.pth").exists()
+
+
+def test_fine_tune_to_new_alphabet_reinitialises_the_head(tiny_cfg, tiny_ckpt):
+    from ocr.train import build_model
+
+    src = load_checkpoint(tiny_ckpt)["model_state_dict"]
+    model = build_model(dataclasses.replace(tiny_cfg, init_from=str(tiny_ckpt)))  # latin (37) -> digits (11)
+    own = model.state_dict()
+    assert own["head.weight"].shape == (11, 32) and src["head.weight"].shape == (37, 32)
+    assert torch.equal(own["cnn.0.0.weight"], src["cnn.0.0.weight"])
+    assert torch.equal(own["rnn.weight_ih_l0"], src["rnn.weight_ih_l0"])
+
+
+def test_persistent_non_finite_loss_stops_with_a_message(tiny_cfg):
+    import pytest
+
+    from common.errors import UserError
+    from ocr.train import train_one_epoch
+
+    model = CRNN(tiny_cfg.model_config())
+    n = 4
+    batch = (torch.zeros(n, 3, 64, 200), torch.zeros(n * 60, dtype=torch.long), torch.full((n,), 60), ["0" * 60] * n)
+    opt = torch.optim.Adam(model.parameters())
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    from contextlib import nullcontext
+    cfg = dataclasses.replace(tiny_cfg, max_bad_batches=3)
+    with pytest.raises(UserError, match="loss was not finite for 3 batches in a row at epoch 1"):
+        train_one_epoch(model, [batch] * 5, opt, scaler, torch.device("cpu"), nullcontext(), cfg, 1)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(UserError):
+        train_one_epoch(model, [batch] * 5, opt, scaler, torch.device("cpu"), nullcontext(), cfg, 1)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # bad batches never step

@@ -1,0 +1,153 @@
+"""OCR speed (and accuracy) per backend: median ms per plate at batch 1 and batch 32.
+
+    python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--json OUT]
+
+Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
+ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates), and CUDA
+(PyTorch fp16) when present. With --data, each variant's sequence accuracy on that dataset is printed too.
+Run it on an otherwise idle machine.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from ocr.checkpoint import load_checkpoint, model_from_checkpoint
+from ocr.export import export_onnx
+from ocr.process import preprocess_batch
+from ocr.synth import MIXES, synth_sample
+from ocr.train import cpu_has_fast_bf16
+
+
+def timed(fn, x: np.ndarray, repeats: int) -> float:
+    fn(x)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(x)
+        times.append((time.perf_counter() - t0) * 1000 / len(x))
+    return statistics.median(times)
+
+
+def torch_runner(model, device: str, dtype=None):
+    model = model.to(device).to(memory_format=torch.channels_last).eval()
+
+    @torch.no_grad()
+    def run(x: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(x).to(device).contiguous(memory_format=torch.channels_last)
+        if dtype is None:
+            out = model(t)
+        else:
+            with torch.autocast(device, dtype=dtype):
+                out = model(t)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return out.float().cpu().numpy()
+
+    return run
+
+
+def onnx_runner(path: Path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return lambda x: sess.run(None, {"images": x})[0]
+
+
+def quantize_int8(fp32: Path, out: Path, calib: np.ndarray) -> Path:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"images": calib[i:i + 8]} for i in range(0, len(calib), 8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    pre = out.with_suffix(".pre.onnx")
+    quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
+    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    op_types_to_quantize=["Conv", "MatMul", "Gemm"])
+    return out
+
+
+def accuracy(run, data: Path, alphabet: str) -> float:
+    from ocr.data import load_crop, read_labels
+    from ocr.decode import greedy_decode, softmax
+
+    samples = read_labels(data)
+    ok = 0
+    for i in range(0, len(samples), 32):
+        chunk = samples[i:i + 32]
+        probs = softmax(run(preprocess_batch([load_crop(s) for s in chunk])))
+        ok += sum(greedy_decode(p, alphabet).text == s.text for p, s in zip(probs, chunk))
+    return ok / len(samples)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default="weights/ocr_digits.pth", type=Path)
+    ap.add_argument("--width-mult", type=float, help="time an untrained model of this width instead")
+    ap.add_argument("--data", type=Path, help="labelled dataset for per-variant accuracy")
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    torch.set_num_threads(torch.get_num_threads())
+    ckpt = load_checkpoint(args.weights)
+    if args.width_mult:
+        ckpt["model_config"]["width_mult"] = args.width_mult
+        from ocr.model import CRNN, ModelConfig
+
+        model = CRNN(ModelConfig(**ckpt["model_config"])).eval()
+    else:
+        model = model_from_checkpoint(ckpt)
+    rng = np.random.default_rng(0)
+    mix = MIXES["digits" if model.cfg.alphabet == "0123456789" else "latin"]
+    crops = [synth_sample(rng, mix)[0] for _ in range(64)]
+    x32, x1 = preprocess_batch(crops[:32]), preprocess_batch(crops[:1])
+    tmp = Path(tempfile.mkdtemp(prefix="ocr_bench_"))
+    fp32 = export_onnx(model, tmp / "m.onnx")
+    variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
+    if cpu_has_fast_bf16():
+        variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
+    try:
+        variants["onnxruntime int8 (cpu)"] = onnx_runner(quantize_int8(fp32, tmp / "m.int8.onnx", preprocess_batch(crops)))
+    except Exception as exc:  # quantisation support differs across onnxruntime versions
+        print(f"int8 quantisation skipped: {exc}")
+    if torch.cuda.is_available():
+        import copy
+
+        variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
+    cfg = model.cfg
+    print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
+    print(f"{'variant':28s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
+    results = {}
+    for name, run in variants.items():
+        r = {"batch1_ms": timed(run, x1, args.repeats), "batch32_ms_per_plate": timed(run, x32, max(3, args.repeats // 3))}
+        if args.data:
+            r["seq_acc"] = accuracy(run, args.data, cfg.alphabet)
+        results[name] = r
+        print(f"{name:28s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
+              + (f"   {r['seq_acc'] * 100:6.2f}%" if args.data else ""))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
