@@ -1,1 +1,6 @@
-"""Plate detection (YOLO via ultralytics): see issue 4; not built yet."""
+"""Plate detection: a YOLO detector (ultralytics) behind `PlateDetector`, its data tools and training driver."""
+from detection.config import DetectorConfig
+from detection.detections import Detections
+from detection.detector import PlateDetector
+
+__all__ = ["DetectorConfig", "Detections", "PlateDetector"]

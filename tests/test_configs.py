@@ -4,15 +4,17 @@ from pathlib import Path
 import pytest
 
 from common.config import load_config
+from detection.config import DetectorConfig
+from detection.train_config import DetectorTrainConfig
 from ocr.config import OCRConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-CLASSES = {"ocr": OCRConfig}
+CLASSES = {"ocr": OCRConfig, "detector": DetectorConfig, "detector_train": DetectorTrainConfig}
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
 def test_config_loads(path):
-    component = path.stem.split("_")[0]
+    component = path.stem if path.stem in CLASSES else path.stem.split("_")[0]
     assert component in CLASSES, f"no config class registered for {path.name}"
     cfg = load_config(CLASSES[component], path)
     if component == "ocr":

@@ -1,0 +1,16 @@
+"""Detector configuration (configs/detector.yaml)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    weights: str = "weights/detector.pt"  # our trained .pt (SHA-256 checked) or an exported .onnx
+    imgsz: int = 640            # inference size (long side); smaller is faster, misses small plates
+    conf: float = 0.25          # minimum confidence kept
+    iou: float = 0.5            # NMS IoU threshold
+    max_det: int = 50           # most plates kept per frame
+    device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
+    half: bool = False          # fp16 on CUDA
+    verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading

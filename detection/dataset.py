@@ -1,0 +1,161 @@
+"""Plate-box datasets: our labels format <-> the ultralytics layout, with checks and ride-block splits.
+
+Ours: `images/` + `labels.csv` with `image,plate_text,x1,y1,x2,y2` (pixels, one row per plate; an image with
+no plate may appear once with empty box cells). Ultralytics: `images/{split}/`, `labels/{split}/*.txt`
+(`0 cx cy w h`, normalised) and a `dataset.yaml`.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import yaml
+
+from common.errors import UserError
+
+BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
+
+
+@dataclass(frozen=True)
+class PlateBox:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    text: str = ""
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image, or a UserError naming it."""
+    if not path.is_file():
+        raise UserError(f"image not found: {path}")
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise UserError(f"cannot read image (corrupt or unsupported format): {path}")
+    return img.shape[1], img.shape[0]
+
+
+def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str, list[PlateBox]]:
+    """image name -> its boxes, in file order; one UserError naming file and row for each bad annotation."""
+    p = Path(csv_path)
+    if not p.is_file():
+        raise UserError(f"labels file not found: {p}")
+    if p.stat().st_size == 0:
+        raise UserError(f"{p}: empty file (expected header image,plate_text,x1,y1,x2,y2)")
+    with p.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"image", "x1", "y1", "x2", "y2"} - set(reader.fieldnames or [])
+        if missing:
+            raise UserError(f"{p}: missing column(s) {sorted(missing)} (expected image,plate_text,x1,y1,x2,y2)")
+        rows = list(reader)
+    out: dict[str, list[PlateBox]] = defaultdict(list)
+    sizes: dict[str, tuple[int, int]] = {}
+    for i, r in enumerate(rows, start=2):
+        name = r["image"]
+        out.setdefault(name, [])
+        if check_images and name not in sizes:
+            try:
+                sizes[name] = image_size(p.parent / "images" / name)
+            except UserError as exc:
+                raise UserError(f"{p} row {i}: {exc}") from None
+        if all((r.get(k) or "").strip() == "" for k in ("x1", "y1", "x2", "y2")):
+            continue  # an image without plates
+        try:
+            x1, y1, x2, y2 = (float(r[k]) for k in ("x1", "y1", "x2", "y2"))
+        except (TypeError, ValueError):
+            raise UserError(f"{p} row {i}: box values must be numbers, got "
+                            f"{[r.get(k) for k in ('x1', 'y1', 'x2', 'y2')]}") from None
+        if x2 <= x1 or y2 <= y1:
+            raise UserError(f"{p} row {i}: empty box ({x1:g},{y1:g},{x2:g},{y2:g}) for {name}")
+        if check_images:
+            w, h = sizes[name]
+            t = BOX_TOLERANCE
+            if x1 < -t or y1 < -t or x2 > w + t or y2 > h + t:
+                raise UserError(f"{p} row {i}: box ({x1:g},{y1:g},{x2:g},{y2:g}) is outside the {w}x{h} image {name}")
+        out[name].append(PlateBox(x1, y1, x2, y2, (r.get("plate_text") or "").strip()))
+    return dict(out)
+
+
+def write_box_labels(labels: dict[str, list[PlateBox]], csv_path: str | Path) -> Path:
+    p = Path(csv_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
+        for name, boxes in labels.items():
+            if not boxes:
+                w.writerow([name, "", "", "", "", ""])
+            for b in boxes:
+                w.writerow([name, b.text, *(f"{v:g}" for v in (b.x1, b.y1, b.x2, b.y2))])
+    return p
+
+
+def to_yolo_lines(boxes: list[PlateBox], width: int, height: int) -> list[str]:
+    """`0 cx cy w h` lines, normalised and clipped to the image."""
+    lines = []
+    for b in boxes:
+        x1, y1 = max(0.0, b.x1), max(0.0, b.y1)
+        x2, y2 = min(float(width), b.x2), min(float(height), b.y2)
+        lines.append(f"0 {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} "
+                     f"{(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}")
+    return lines
+
+
+def from_yolo_lines(lines: list[str], width: int, height: int) -> list[PlateBox]:
+    out = []
+    for line in lines:
+        if not line.strip():
+            continue
+        _, cx, cy, w, h = (float(v) for v in line.split()[:5])
+        out.append(PlateBox((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height))
+    return out
+
+
+def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path, split: str,
+                link: bool = True) -> int:
+    """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written."""
+    (out / "images" / split).mkdir(parents=True, exist_ok=True)
+    (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+    n = 0
+    for image_dir, labels in sources:
+        for name, boxes in labels.items():
+            src = image_dir / name
+            w, h = image_size(src)
+            dst = out / "images" / split / name
+            if dst.exists() or dst.is_symlink():
+                dst.unlink()
+            if link:
+                os.symlink(src.resolve(), dst)
+            else:
+                dst.write_bytes(src.read_bytes())
+            (out / "labels" / split / f"{Path(name).stem}.txt").write_text("\n".join(to_yolo_lines(boxes, w, h)) + "\n")
+            n += 1
+    return n
+
+
+def write_dataset_yaml(out: Path, splits: tuple[str, ...] = ("train", "val")) -> Path:
+    spec = {"path": str(out.resolve()), **{s: f"images/{s}" for s in splits}, "names": {0: "plate"}}
+    path = out / "dataset.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def import_yolo(root: Path, split: str) -> dict[str, list[PlateBox]]:
+    """Back from the ultralytics layout to our labels (texts are not kept by YOLO labels)."""
+    out: dict[str, list[PlateBox]] = {}
+    for img in sorted((root / "images" / split).iterdir()):
+        w, h = image_size(img)
+        txt = root / "labels" / split / f"{img.stem}.txt"
+        out[img.name] = from_yolo_lines(txt.read_text().splitlines() if txt.is_file() else [], w, h)
+    return out
+
+
+def split_labels(labels: dict[str, list[PlateBox]], held_out: set[str]) -> tuple[dict, dict]:
+    """(train, val) by a set of held-out image names (from ride/time blocks, never random frames)."""
+    train = {k: v for k, v in labels.items() if k not in held_out}
+    val = {k: v for k, v in labels.items() if k in held_out}
+    return train, val

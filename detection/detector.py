@@ -1,0 +1,65 @@
+"""PlateDetector: ultralytics YOLO behind a small interface; frames (BGR numpy) in, Detections out."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from common.errors import UserError
+from detection.config import DetectorConfig
+from detection.detections import Detections
+from detection.ultra import yolo_class
+from detection.weights import verify
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def to_detections(result: Any) -> Detections:
+    """Map one ultralytics result (anything with .boxes.xyxy and .boxes.conf tensors) to Detections."""
+    boxes = result.boxes
+    if boxes is None or len(boxes) == 0:
+        return Detections()
+    xyxy = np.asarray(boxes.xyxy.cpu().numpy(), np.float32).reshape(-1, 4)
+    conf = np.asarray(boxes.conf.cpu().numpy(), np.float32).reshape(-1)
+    return Detections(xyxy, conf)
+
+
+class PlateDetector:
+    """`detector(frames) -> list[Detections]` (one per frame, one batched call); `detector.detect(frame)`."""
+
+    def __init__(self, cfg: DetectorConfig, model: Any | None = None) -> None:
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.model = model if model is not None else self._load(cfg)
+
+    @staticmethod
+    def _load(cfg: DetectorConfig) -> Any:
+        path = Path(cfg.weights)
+        if not path.is_file():
+            raise UserError(f"detector weights not found: {path}")
+        if path.suffix == ".pt" and cfg.verify_sha256:
+            verify(path)
+        if path.suffix not in (".pt", ".onnx"):
+            raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
+        try:
+            return yolo_class()(str(path), task="detect")
+        except Exception as exc:
+            raise UserError(f"cannot load detector {path}: {str(exc).splitlines()[0]}") from None
+
+    def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+        if len(frames) == 0:
+            return []
+        results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
+                                     max_det=self.cfg.max_det, device=self.device,
+                                     half=self.cfg.half and self.device.startswith("cuda"), verbose=False)
+        return [to_detections(r) for r in results]
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        return self([frame])[0]

@@ -1,0 +1,93 @@
+"""Evaluate a plate detector on a labels CSV: recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
+
+    python detection/evaluate.py --weights weights/detector.pt --labels ../shared/data/dashcam_ro/labels.csv \
+        --split-file configs/splits/dashcam_holdout.csv --json out.json --predictions preds.jsonl
+"""
+from __future__ import annotations
+
+if __package__ in (None, ""):
+    import sys
+    from pathlib import Path as _P
+
+    sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from common.config import load_config
+from common.errors import UserError
+from detection.config import DetectorConfig
+from detection.dataset import read_box_labels
+from detection.detections import Detections
+from detection.metrics import evaluate_boxes
+from ocr.process import read_bgr
+
+
+def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only: set[str] | None = None,
+             predictions: Path | None = None) -> dict[str, Any]:
+    labels = read_box_labels(labels_csv)
+    names = [n for n in labels if only is None or n in only]
+    if not names:
+        raise UserError(f"{labels_csv}: no images to evaluate")
+    per_image, times = [], []
+    out = predictions.open("w") if predictions else None
+    try:
+        for name in names:
+            img = read_bgr(labels_csv.parent / "images" / name)
+            t0 = time.perf_counter()
+            det = detect(img)
+            times.append((time.perf_counter() - t0) * 1000)
+            gt = np.array([[b.x1, b.y1, b.x2, b.y2] for b in labels[name]], np.float64).reshape(-1, 4)
+            per_image.append((det.xyxy.astype(np.float64), det.conf.astype(np.float64), gt))
+            if out:
+                boxes = [[*(round(float(v), 1) for v in b), round(float(c), 4)] for b, c in zip(det.xyxy, det.conf)]
+                out.write(json.dumps({"image": name, "boxes": boxes}) + "\n")
+    finally:
+        if out:
+            out.close()
+    m4, m5 = evaluate_boxes(per_image, 0.4), evaluate_boxes(per_image, 0.5)
+    return {"n_images": len(names), "n_plates": int(sum(len(g) for _, _, g in per_image)),
+            "recall@0.4": m4["recall"], "precision@0.4": m4["precision"],
+            "recall@0.5": m5["recall"], "precision@0.5": m5["precision"], "ap50": m5["ap"],
+            "ms_per_image": statistics.median(times)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from loguru import logger
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--labels", required=True, type=Path)
+    ap.add_argument("--split-file", help="only the images listed in this dataset,image CSV")
+    ap.add_argument("--config", default="configs/detector.yaml")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--predictions", type=Path)
+    ap.add_argument("overrides", nargs="*", help="detector key=value overrides (imgsz=960 conf=0.2 ...)")
+    args = ap.parse_args(argv)
+    try:
+        from detection.detector import PlateDetector
+
+        cfg = load_config(DetectorConfig, args.config, [*args.overrides, f"weights={args.weights}"])
+        only = None
+        if args.split_file:
+            from ocr.data import read_split_file
+
+            only = {img for _, img in read_split_file(args.split_file)}
+        res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions)
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return 2
+    print(json.dumps(res, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Scene synthesiser: paste plates (real crops and rendered ones) into real frames, with exact boxes.
+
+Each pasted plate gets a realistic scale (far/small to near/large), a perspective warp, brightness matched to
+the spot it lands on, blur, noise and sometimes an occluder; boxes already in the frame are kept and never
+overlapped. Mosaic, flips, HSV and the other YOLO augmentations are left to ultralytics at training time.
+
+    python detection/scenes.py --backgrounds ../shared/data/dashcam_ro --plates ../shared/data/us_crops \
+        --out data_gen/scenes --n 2000
+"""
+from __future__ import annotations
+
+if __package__ in (None, ""):
+    import sys
+    from pathlib import Path as _P
+
+    sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from common.errors import UserError
+from detection.dataset import PlateBox, read_box_labels, write_box_labels
+from ocr.process import read_bgr
+
+
+@dataclass(frozen=True)
+class Scene:
+    image: np.ndarray
+    boxes: tuple[PlateBox, ...]
+
+
+def _iou_any(box: tuple[float, float, float, float], others: list[PlateBox], margin: float = 4) -> bool:
+    x1, y1, x2, y2 = box
+    return any(not (x2 + margin < o.x1 or o.x2 + margin < x1 or y2 + margin < o.y1 or o.y2 + margin < y1) for o in others)
+
+
+def warp_plate(plate: np.ndarray, width: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scale the plate to `width` px and warp it in perspective: (patch, mask, quad corners in patch pixels)."""
+    h0, w0 = plate.shape[:2]
+    s = width / w0
+    w, h = max(4, int(w0 * s)), max(2, int(h0 * s))
+    src = np.float32([[0, 0], [w0, 0], [w0, h0], [0, h0]])
+    yaw = rng.uniform(-0.25, 0.25) * h  # one side taller: the plate seen at an angle
+    skew = rng.uniform(-0.08, 0.08) * w
+    dst = np.float32([[0, max(0, yaw)], [w, max(0, -yaw)], [w + skew, h - max(0, -yaw) + abs(yaw)],
+                      [skew, h + max(0, yaw) - max(0, yaw)]])
+    dst += rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * np.float32([w, h])
+    ang = np.deg2rad(rng.uniform(-8, 8))
+    c = dst.mean(0)
+    rot = np.float32([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    dst = (dst - c) @ rot.T + c
+    dst -= dst.min(0)
+    W, H = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
+    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    patch = cv2.warpPerspective(plate, m, (W, H), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((h0, w0), 255, np.uint8), m, (W, H))
+    return patch, mask, dst
+
+
+def paste(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, x: int, y: int, rng: np.random.Generator) -> None:
+    """Blend `patch` into `frame` at (x, y) with brightness matched to the spot and an edge-softened mask."""
+    h, w = mask.shape
+    roi = frame[y:y + h, x:x + w]
+    local = float(roi.mean()) if roi.size else 128.0
+    gain = np.clip(rng.uniform(0.7, 1.15) * (0.55 + 0.45 * local / 128.0), 0.25, 1.3)
+    p = np.clip(patch.astype(np.float32) * gain, 0, 255)
+    if rng.random() < 0.5:
+        k = int(rng.choice([3, 5])) if w > 60 else 3
+        p = cv2.GaussianBlur(p, (k, k), 0)
+    p += rng.normal(0, rng.uniform(1, 8), p.shape)
+    a = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+    roi[:] = np.clip(roi * (1 - a) + p * a, 0, 255).astype(np.uint8)
+
+
+def _plate_source(crops: list[np.ndarray], rng: np.random.Generator, synth_share: float) -> np.ndarray:
+    if not crops or rng.random() < synth_share:
+        from ocr.synth_render import RENDERERS
+
+        names = [n for n in RENDERERS if n != "digits11"]
+        return RENDERERS[names[int(rng.integers(len(names)))]](rng).image
+    crop = crops[int(rng.integers(len(crops)))]
+    h, w = crop.shape[:2]  # real crops are loose: trim towards the plate itself
+    t = rng.uniform(0.0, 0.08, 4)
+    return crop[int(t[0] * h):h - int(t[1] * h), int(t[2] * w):w - int(t[3] * w)]
+
+
+def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarray], rng: np.random.Generator,
+               max_plates: int = 3, synth_share: float = 0.5) -> Scene:
+    """Paste 1..max_plates plates into a copy of `frame`; returns the image and all boxes (old + new)."""
+    img = frame.copy()
+    H, W = img.shape[:2]
+    if rng.random() < 0.5:  # vary the background itself
+        img = cv2.convertScaleAbs(img, alpha=rng.uniform(0.5, 1.3), beta=rng.uniform(-30, 30))
+    boxes = list(existing)
+    for _ in range(int(rng.integers(1, max_plates + 1))):
+        plate = _plate_source(crops, rng, synth_share)
+        width = float(np.exp(rng.uniform(np.log(28), np.log(W * 0.35))))  # log-uniform: many small, some large
+        patch, mask, quad = warp_plate(plate, width, rng)
+        ph, pw = mask.shape
+        if pw >= W - 2 or ph >= H - 2:
+            continue
+        for _try in range(20):
+            x, y = int(rng.integers(0, W - pw)), int(rng.integers(int(H * 0.25), max(int(H * 0.25) + 1, H - ph)))
+            ys, xs = np.nonzero(mask > 127)
+            if not len(xs):
+                break
+            box = (float(x + xs.min()), float(y + ys.min()), float(x + xs.max() + 1), float(y + ys.max() + 1))
+            if not _iou_any(box, boxes):
+                paste(img, patch, mask, x, y, rng)
+                boxes.append(PlateBox(*box))
+                if rng.random() < 0.15:  # occluder across part of the plate (a bar, a pole)
+                    bw = max(2, int(pw * 0.08))
+                    bx = int(rng.uniform(box[0], max(box[0] + 1, box[2] - bw)))
+                    cv2.rectangle(img, (bx, int(box[1]) - 5), (bx + bw, int(box[3]) + 5),
+                                  tuple(int(v) for v in rng.integers(0, 256, 3)), -1)
+                break
+    return Scene(img, tuple(boxes))
+
+
+def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
+               exclude: set[str] | None = None, synth_share: float = 0.5) -> Path:
+    """Write n scenes to out/images + out/labels.csv; backgrounds listed in `exclude` are never used."""
+    labels = read_box_labels(backgrounds / "labels.csv")
+    names = [k for k in labels if not exclude or k not in exclude]
+    if not names:
+        raise UserError(f"no background frames left in {backgrounds}")
+    crops: list[np.ndarray] = []
+    for folder in plates:
+        import csv as _csv
+
+        with (folder / "labels.csv").open(newline="") as f:
+            crops += [read_bgr(folder / "images" / r["image"]) for r in _csv.DictReader(f)]
+    rng = np.random.default_rng(seed)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    result: dict[str, list[PlateBox]] = {}
+    for i in range(n):
+        name = names[int(rng.integers(len(names)))]
+        frame = read_bgr(backgrounds / "images" / name)
+        if frame.mean() < 3:  # all-black frames
+            continue
+        scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share)
+        out_name = f"scene_{i:06d}.jpg"
+        cv2.imwrite(str(out / "images" / out_name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+        result[out_name] = list(scene.boxes)
+    return write_box_labels(result, out / "labels.csv")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from loguru import logger
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
+    ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
+    ap.add_argument("--exclude", type=Path, help="split CSV (dataset,image) of frames never to use")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--synth-share", type=float, default=0.5, help="share of rendered (vs real) plates")
+    args = ap.parse_args(argv)
+    try:
+        exclude = None
+        if args.exclude:
+            from ocr.data import read_split_file
+
+            exclude = {img for _, img in read_split_file(args.exclude)}
+        path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share)
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return 2
+    logger.info(f"wrote scenes to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

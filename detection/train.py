@@ -1,0 +1,116 @@
+"""Train the plate detector: a thin driver over ultralytics' own trainer, from our YAML.
+
+    python detection/train.py --config configs/detector_train.yaml [key=value ...]
+    python detection/train.py --config configs/detector_train.yaml resume=runs/detector/train/weights/last.pt
+
+Builds the ultralytics dataset from our labels.csv folders (held-out frames of `split_file` go to val, never
+to train), trains from the model YAML (no pretrained weights), then copies best.pt to `weights_out` with the
+resolved config beside it and its SHA-256 in weights/MANIFEST.sha256.
+"""
+from __future__ import annotations
+
+if __package__ in (None, ""):
+    import sys
+    from pathlib import Path as _P
+
+    sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
+
+import argparse
+import shutil
+from pathlib import Path
+
+import yaml
+
+from common.config import config_to_dict, load_config
+from common.errors import UserError
+from detection.dataset import export_yolo, read_box_labels, split_labels, write_dataset_yaml
+from detection.detector import resolve_device
+from detection.train_config import DetectorTrainConfig
+from detection.ultra import yolo_class
+from detection.weights import read_manifest, sha256
+
+
+def build_dataset(cfg: DetectorTrainConfig) -> Path:
+    """Write the ultralytics dataset (symlinks + label txt files) and return its dataset.yaml."""
+    held: dict[str, set[str]] = {}
+    if cfg.split_file:
+        from ocr.data import read_split_file
+
+        for ds, img in read_split_file(cfg.split_file):
+            held.setdefault(ds, set()).add(img)
+    out = Path(cfg.dataset_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    for split, folders in (("train", cfg.train), ("val", cfg.val)):
+        if not folders:
+            raise UserError(f"detector training config: no '{split}' folders given")
+        for folder in map(Path, folders):
+            labels = read_box_labels(folder / "labels.csv")
+            train, val = split_labels(labels, held.get(folder.name, set()))
+            part = (train if split == "train" else val) if folder.name in held else labels
+            export_yolo([(folder / "images", part)], out, split)
+    return write_dataset_yaml(out)
+
+
+def _offline_amp_check() -> None:
+    """ultralytics' AMP check loads a downloaded yolo26n.pt on CUDA; we never download, so skip it."""
+    import ultralytics.engine.trainer as trainer
+
+    if hasattr(trainer, "check_amp"):
+        trainer.check_amp = lambda model: True
+
+
+def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
+    """Copy best.pt to weights_out, write the resolved config beside it and update the manifest."""
+    dst = Path(cfg.weights_out)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(best, dst)
+    dst.with_suffix(".yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    manifest = dst.parent / "MANIFEST.sha256"
+    entries = read_manifest(manifest)
+    entries[dst.name] = sha256(dst)
+    manifest.write_text("".join(f"{d}  {n}\n" for n, d in sorted(entries.items())))
+    return dst
+
+
+def train(cfg: DetectorTrainConfig) -> Path:
+    YOLO = yolo_class()
+    _offline_amp_check()
+    device = resolve_device(cfg.device)
+    if cfg.resume:
+        model = YOLO(cfg.resume)
+        results = model.train(resume=True)
+    else:
+        data = build_dataset(cfg)
+        model = YOLO(cfg.model)  # built from the architecture YAML: random init, nothing downloaded
+        results = model.train(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
+                              workers=cfg.workers, device=device, patience=cfg.patience, seed=cfg.seed,
+                              project=str(Path(cfg.out_dir).resolve()), name=cfg.name, exist_ok=True,
+                              pretrained=False, plots=False, amp=device.startswith("cuda"), verbose=True,
+                              **cfg.extra)
+    save_dir = Path(getattr(results, "save_dir", None) or model.trainer.save_dir)
+    best = save_dir / "weights" / "best.pt"
+    if not best.is_file():
+        raise UserError(f"training finished without {best}")
+    return publish(best, cfg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from loguru import logger
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="configs/detector_train.yaml")
+    ap.add_argument("overrides", nargs="*", help="key=value overrides")
+    args = ap.parse_args(argv)
+    try:
+        cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
+        out = train(cfg)
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return 2
+    logger.info(f"detector weights -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""Import ultralytics offline: no downloads, no installs, no telemetry, restricted (weights_only) loading.
+
+Every use of ultralytics in the project goes through `yolo_class()`, which sets ultralytics' own switches
+before its first import: YOLO_OFFLINE=1, YOLO_AUTOINSTALL=False, ULTRALYTICS_SAFE_LOAD=1, and `sync=False`.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+OFFLINE_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "False", "ULTRALYTICS_SAFE_LOAD": "1",
+               "YOLO_VERBOSE": "False"}
+
+
+@lru_cache(maxsize=1)
+def yolo_class():
+    """The `ultralytics.YOLO` class, imported with the offline and safe-load switches set."""
+    for k, v in OFFLINE_ENV.items():
+        os.environ.setdefault(k, v)
+    from ultralytics import YOLO, settings
+
+    if settings.get("sync", False):
+        settings.update({"sync": False})  # no telemetry or crash reports
+    return YOLO

@@ -1,0 +1,44 @@
+"""SHA-256 manifest of the shipped weights: checked before any .pt is unpickled by ultralytics."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from common.errors import UserError
+
+MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "MANIFEST.sha256"
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(manifest: Path = MANIFEST) -> dict[str, str]:
+    """file name -> hex digest (`sha256sum` format)."""
+    if not manifest.is_file():
+        return {}
+    out = {}
+    for line in manifest.read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            out[name.lstrip("*").strip()] = digest
+    return out
+
+
+def verify(path: str | Path, manifest: Path | None = None) -> None:
+    """Raise UserError unless `path` is listed with a matching digest in the manifest (default: the
+    MANIFEST.sha256 beside it)."""
+    p = Path(path)
+    manifest = manifest or p.parent / "MANIFEST.sha256"
+    if not p.is_file():
+        raise UserError(f"detector weights not found: {p}")
+    expected = read_manifest(manifest).get(p.name)
+    if expected is None:
+        raise UserError(f"{p} is not in {manifest.name}: a .pt file is a pickle that can run code; export it to "
+                        f"ONNX, or set verify_sha256=false if you trust it")
+    if sha256(p) != expected:
+        raise UserError(f"{p}: SHA-256 does not match {manifest.name} (file changed or corrupt)")

@@ -1,0 +1,77 @@
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from detection.dataset import (PlateBox, export_yolo, import_yolo, read_box_labels, write_box_labels,
+                               write_dataset_yaml)
+from ocr.splits import HOLDOUT_RIDES, TIME_BLOCK_RIDE, dashcam_holdout, ride_of
+
+
+def make(root, rows, sizes):
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    for name, (w, h) in sizes.items():
+        cv2.imwrite(str(root / "images" / name), np.zeros((h, w, 3), np.uint8))
+    with (root / "labels.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
+        w.writerows(rows)
+    return root / "labels.csv"
+
+
+def test_round_trip(tmp_path):
+    csv_path = make(tmp_path / "d", [("a.jpg", "B21GSB", 557, 373, 622, 390), ("a.jpg", "", 10, 20, 110, 50),
+                                     ("b.jpg", "", "", "", "", "")], {"a.jpg": (1280, 720), "b.jpg": (640, 480)})
+    labels = read_box_labels(csv_path)
+    assert labels["b.jpg"] == [] and len(labels["a.jpg"]) == 2
+    export_yolo([(tmp_path / "d" / "images", labels)], tmp_path / "yolo", "train")
+    assert (tmp_path / "yolo" / "labels" / "train" / "a.txt").read_text().splitlines()[0] == \
+        "0 0.460547 0.529861 0.050781 0.023611"
+    back = import_yolo(tmp_path / "yolo", "train")
+    for name in labels:
+        got = [tuple(round(v, 1) for v in (b.x1, b.y1, b.x2, b.y2)) for b in back[name]]
+        assert got == [(b.x1, b.y1, b.x2, b.y2) for b in labels[name]]
+    write_box_labels(back, tmp_path / "back.csv")
+    rows = list(csv.reader((tmp_path / "back.csv").open()))
+    assert rows[1][0] == "a.jpg" and [round(float(v)) for v in rows[1][2:]] == [557, 373, 622, 390]
+    assert rows[3] == ["b.jpg", "", "", "", "", ""]
+    spec = (write_dataset_yaml(tmp_path / "yolo")).read_text()
+    assert "names:\n  0: plate" in spec and "train: images/train" in spec
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("a.jpg", "", 10, 10, 700, 50)], "row 2: box (10,10,700,50) is outside the 640x480 image a.jpg"),
+    ([("a.jpg", "", 10, 10, 10, 50)], "row 2: empty box (10,10,10,50) for a.jpg"),
+    ([("a.jpg", "", 1, 1, 5, 5), ("gone.jpg", "", 1, 1, 5, 5)], "row 3: image not found: "),
+    ([("a.jpg", "", "x", 1, 5, 5)], "row 2: box values must be numbers"),
+])
+def test_bad_annotations(tmp_path, rows, message):
+    csv_path = make(tmp_path / "d", rows, {"a.jpg": (640, 480)})
+    with pytest.raises(UserError) as exc:
+        read_box_labels(csv_path)
+    assert message in str(exc.value) and str(csv_path) in str(exc.value)
+
+
+def test_empty_and_missing_files(tmp_path):
+    (tmp_path / "labels.csv").write_text("")
+    with pytest.raises(UserError, match="empty file"):
+        read_box_labels(tmp_path / "labels.csv")
+    with pytest.raises(UserError, match="labels file not found"):
+        read_box_labels(tmp_path / "nope.csv")
+
+
+def test_split_never_straddles_a_ride_block():
+    names = [f"{ride}_t{t:05d}.jpg" for ride in ("train_dayride_type1_001", *HOLDOUT_RIDES, TIME_BLOCK_RIDE)
+             for t in range(0, 400, 7)]
+    held = set(dashcam_holdout(names))
+    by_ride: dict[str, list[tuple[int, bool]]] = {}
+    for n in names:
+        ride, t = ride_of(n)
+        by_ride.setdefault(ride, []).append((t, n in held))
+    assert all(h for _, h in by_ride[HOLDOUT_RIDES[0]]) and all(h for _, h in by_ride[HOLDOUT_RIDES[1]])
+    assert not any(h for _, h in by_ride["train_dayride_type1_001"])
+    night = sorted(by_ride[TIME_BLOCK_RIDE])
+    first_held = next(i for i, (_, h) in enumerate(night) if h)
+    assert all(h for _, h in night[first_held:]) and not any(h for _, h in night[:first_held])  # one time block

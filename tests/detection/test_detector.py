@@ -1,0 +1,71 @@
+import json
+import socket
+
+import numpy as np
+import pytest
+import torch
+
+from common.errors import UserError
+from detection import DetectorConfig, Detections, PlateDetector
+from detection.detector import to_detections
+from detection.weights import sha256, verify
+
+
+class FakeBoxes:
+    def __init__(self, xyxy, conf):
+        self.xyxy, self.conf = torch.tensor(xyxy, dtype=torch.float32), torch.tensor(conf, dtype=torch.float32)
+
+    def __len__(self):
+        return len(self.conf)
+
+
+class FakeResult:
+    def __init__(self, xyxy, conf):
+        self.boxes = FakeBoxes(xyxy, conf)
+
+
+class FakeYOLO:
+    def __init__(self):
+        self.calls = []
+
+    def predict(self, frames, **kw):
+        self.calls.append((len(frames), kw))
+        return [FakeResult([[10.5, 20.25, 110.0, 50.0]], [0.875]) if i % 2 == 0 else FakeResult([], [])
+                for i in range(len(frames))]
+
+
+def test_maps_results_exactly():
+    det = to_detections(FakeResult([[1.5, 2.5, 30.0, 12.0], [100, 200, 180, 230]], [0.5, 0.25]))
+    assert det.xyxy.dtype == np.float32 and det.xyxy.tolist() == [[1.5, 2.5, 30.0, 12.0], [100, 200, 180, 230]]
+    assert det.conf.tolist() == [0.5, 0.25] and len(to_detections(FakeResult([], []))) == 0
+
+
+def test_batched_call_and_thresholds_from_config():
+    fake = FakeYOLO()
+    det = PlateDetector(DetectorConfig(conf=0.4, iou=0.6, imgsz=960, device="cpu"), model=fake)
+    frames = [np.zeros((720, 1280, 3), np.uint8)] * 3
+    out = det(frames)
+    assert [len(d) for d in out] == [1, 0, 1] and all(isinstance(d, Detections) for d in out)
+    n, kw = fake.calls[0]
+    assert n == 3 and (kw["conf"], kw["iou"], kw["imgsz"], kw["device"]) == (0.4, 0.6, 960, "cpu")
+    assert det.detect(frames[0]).xyxy.tolist() == [[10.5, 20.25, 110.0, 50.0]]
+    assert det([]) == []
+
+
+def test_unlisted_or_changed_weights_are_refused(tmp_path):
+    pt = tmp_path / "detector.pt"
+    pt.write_bytes(b"pretend pickle")
+    manifest = tmp_path / "MANIFEST.sha256"
+    manifest.write_text("")
+    with pytest.raises(UserError, match="is not in MANIFEST.sha256"):
+        verify(pt, manifest)
+    manifest.write_text(f"{'0' * 64}  detector.pt\n")
+    with pytest.raises(UserError, match="SHA-256 does not match"):
+        verify(pt, manifest)
+    manifest.write_text(f"{sha256(pt)}  detector.pt\n")
+    verify(pt, manifest)
+
+
+def test_missing_weights():
+    with pytest.raises(UserError, match="detector weights not found: nope.pt"):
+        PlateDetector(DetectorConfig(weights="nope.pt"))

@@ -1,0 +1,34 @@
+import numpy as np
+
+from detection.dataset import PlateBox
+from detection.scenes import make_scene
+
+
+def test_boxes_match_the_pasted_plates():
+    rng = np.random.default_rng(0)
+    frame = np.zeros((360, 640, 3), np.uint8)
+    existing = [PlateBox(10, 300, 60, 315, "B21GSB")]
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        scene = make_scene(frame, existing, [plate], rng, max_plates=3, synth_share=0.0)
+        assert scene.boxes[0] == existing[0]
+        assert scene.image.shape == frame.shape
+        for b in scene.boxes[1:]:
+            x1, y1, x2, y2 = (int(round(v)) for v in (b.x1, b.y1, b.x2, b.y2))
+            inside = scene.image[y1:y2, x1:x2].max(axis=2) > 60
+            assert inside.mean() > 0.5  # the plate fills its box
+        bright = scene.image.max(axis=2) > 60
+        covered = np.zeros_like(bright)
+        for b in scene.boxes:
+            covered[max(0, int(b.y1) - 6):int(b.y2) + 7, max(0, int(b.x1) - 1):int(b.x2) + 2] = True
+        assert (bright & ~covered).sum() == 0
+
+
+def test_boxes_never_overlap():
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    scene = make_scene(frame, [], [], np.random.default_rng(3), max_plates=4, synth_share=1.0)
+    b = scene.boxes
+    for i in range(len(b)):
+        for j in range(i + 1, len(b)):
+            assert b[i].x2 < b[j].x1 or b[j].x2 < b[i].x1 or b[i].y2 < b[j].y1 or b[j].y2 < b[i].y1

@@ -1,0 +1,46 @@
+import csv
+import socket
+
+import cv2
+import numpy as np
+import pytest
+
+from detection import DetectorConfig, PlateDetector
+from detection.train import main as train_main
+from detection.weights import read_manifest, sha256
+
+
+@pytest.fixture
+def tiny_set(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "set" / "images").mkdir(parents=True)
+    with (tmp_path / "set" / "labels.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
+        for i in range(4):
+            img = rng.integers(0, 120, (96, 128, 3), dtype=np.uint8)
+            x, y = int(rng.integers(5, 60)), int(rng.integers(5, 60))
+            img[y:y + 15, x:x + 45] = 240
+            cv2.imwrite(str(tmp_path / "set" / "images" / f"{i}.jpg"), img)
+            w.writerow([f"{i}.jpg", "", x, y, x + 45, y + 15])
+    return tmp_path / "set"
+
+
+def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "w" / "detector.pt"
+    assert train_main(["--config", str(pytest.importorskip("pathlib").Path(__file__).resolve().parents[2] /
+                                         "configs" / "detector_train.yaml"),
+                       f"train=[{tiny_set}]", f"val=[{tiny_set}]", "split_file=", "epochs=1", "imgsz=64", "batch=2",
+                       "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
+                       f"dataset_dir={tmp_path / 'yolo'}"]) == 0
+    assert out.is_file() and (tmp_path / "w" / "detector.yaml").is_file()
+    assert read_manifest(tmp_path / "w" / "MANIFEST.sha256") == {"detector.pt": sha256(out)}
+    det = PlateDetector(DetectorConfig(weights=str(out), imgsz=64, device="cpu", conf=0.0))
+    res = det([np.zeros((96, 128, 3), np.uint8)] * 2)
+    assert len(res) == 2 and all(r.xyxy.shape[1] == 4 for r in res)
