@@ -8,7 +8,7 @@ from detection.config import DetectorConfig
 from detection.train_config import DetectorTrainConfig
 from ocr.config import OCRConfig
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 CLASSES = {"ocr": OCRConfig, "detector": DetectorConfig, "detector_train": DetectorTrainConfig}
 
 
@@ -22,3 +22,7 @@ def test_config_loads(path):
     for line in path.read_text().splitlines():
         if line and not line.startswith((" ", "#", "-")) and ":" in line and not line.rstrip().endswith(":"):
             assert "#" in line, f"{path.name}: key without a comment: {line}"
+
+
+def test_every_component_ships_a_config():
+    assert {p.stem for p in CONFIGS.glob("*.yaml")} >= {"ocr_digits", "ocr_latin", "detector", "detector_train"}
