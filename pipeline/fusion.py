@@ -1,0 +1,146 @@
+"""Per-track fusion: collect each track's reads, decide when it is confident, emit one event per vehicle."""
+from __future__ import annotations
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from pipeline.fusion_vote import Vote, vote
+from pipeline.types import PlateEvent, Reading
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    lost_frames: int = 15
+    max_reads: int = 30
+    decisive_reads: int = 3
+    decisive_share: float = 0.75
+    decisive_conf: float = 0.6
+    early_events: bool = False
+    min_reads: int = 1
+    patterns: tuple[str, ...] = ()
+    off_pattern: float = 0.3
+    posterior_top_k: int = 0
+
+
+def crop_quality(crop: np.ndarray, confidence: float) -> float:
+    """Sharpness (variance of the Laplacian) x size x OCR confidence: higher is a better crop to keep."""
+    if crop.size == 0:
+        return 0.0
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    return float(np.log1p(sharp) * np.sqrt(crop.shape[0] * crop.shape[1]) * max(confidence, 0.05))
+
+
+@dataclass
+class TrackState:
+    track_id: int
+    first_frame: int
+    first_time_s: float
+    last_frame: int
+    last_time_s: float
+    reads: deque = field(default_factory=deque)
+    best: Reading | None = None
+    best_crop: np.ndarray | None = None
+    centers: list[tuple[float, float]] = field(default_factory=list)
+    decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
+    emitted: bool = False
+
+
+class TrackFuser:
+    """`add()` reads as they come, `end_lost()` each frame, `flush()` at the end; each returns new events.
+
+    `decode` (optional) turns a mean T x C posterior back into a Reading-like (text, conf, char_confs), for
+    posterior fusion of the best `posterior_top_k` crops.
+    """
+
+    def __init__(self, cfg: FusionConfig, source: str = "",
+                 direction: Callable[[list[tuple[float, float]]], str] | None = None,
+                 decode: Callable[[np.ndarray], tuple[str, float, tuple[float, ...]]] | None = None,
+                 save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None) -> None:
+        self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
+        self.save_crop = save_crop
+        self.tracks: dict[int, TrackState] = {}
+
+    def needs_read(self, track_id: int) -> bool:
+        """False once a track's vote is decisive (saves OCR work)."""
+        t = self.tracks.get(track_id)
+        return t is None or t.decided is None
+
+    def touch(self, track_id: int, frame_index: int, time_s: float, box: tuple[float, float, float, float]) -> None:
+        """Record that a track was seen in this frame (read or not)."""
+        t = self.tracks.get(track_id)
+        if t is None:
+            t = self.tracks[track_id] = TrackState(track_id, frame_index, time_s, frame_index, time_s,
+                                                   deque(maxlen=self.cfg.max_reads))
+        t.last_frame, t.last_time_s = frame_index, time_s
+        t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+
+    def add(self, track_id: int, reading: Reading, crop: np.ndarray) -> list[PlateEvent]:
+        self.touch(track_id, reading.frame_index, reading.time_s, reading.box)
+        t = self.tracks[track_id]
+        t.reads.append(reading)
+        if t.best is None or reading.quality > t.best.quality:
+            t.best, t.best_crop = reading, crop.copy()
+        v = self._vote(t)
+        c = self.cfg
+        if len([r for r in t.reads if r.text]) >= c.decisive_reads and v.share >= c.decisive_share \
+                and v.confidence >= c.decisive_conf:
+            t.decided = v
+            if c.early_events and not t.emitted:
+                t.emitted = True
+                return [self._event(t, v, "early")]
+        return []
+
+    def end_lost(self, frame_index: int) -> list[PlateEvent]:
+        """Events for tracks not seen for more than `lost_frames` frames."""
+        gone = [k for k, t in self.tracks.items() if frame_index - t.last_frame > self.cfg.lost_frames]
+        return self._close(gone, "lost")
+
+    def flush(self, reason: str = "end") -> list[PlateEvent]:
+        """Events for every open track (end of video, source lost, stop)."""
+        return self._close(list(self.tracks), reason)
+
+    def current_text(self, track_id: int) -> str:
+        t = self.tracks.get(track_id)
+        return "" if t is None else (t.decided or self._vote(t)).text
+
+    def _close(self, ids: list[int], reason: str) -> list[PlateEvent]:
+        events = []
+        for k in ids:
+            t = self.tracks.pop(k)
+            if t.emitted:
+                continue  # an early event was already written for this vehicle
+            if len([r for r in t.reads if r.text]) < self.cfg.min_reads:
+                continue
+            v = t.decided or self._vote(t)
+            if v.text:
+                events.append(self._event(t, v, reason))
+        return events
+
+    def _vote(self, t: TrackState) -> Vote:
+        reads = list(t.reads)
+        if self.cfg.posterior_top_k and self.decode is not None:
+            top = sorted((r for r in reads if r.probs is not None), key=lambda r: -r.confidence)[:self.cfg.posterior_top_k]
+            if len(top) >= 2 and len({r.probs.shape for r in top}) == 1:
+                text, conf, chars = self.decode(np.mean([r.probs for r in top], axis=0))
+                reads.append(Reading(top[0].frame_index, top[0].time_s, text, conf * len(top), chars, top[0].box))
+        return vote(reads, self.cfg.patterns, self.cfg.off_pattern)
+
+    def _event(self, t: TrackState, v: Vote, reason: str) -> PlateEvent:
+        best = t.best
+        assert best is not None
+        event = PlateEvent(
+            event_id=uuid.uuid4().hex, source=self.source, track_id=t.track_id, text=v.text,
+            confidence=round(v.confidence, 4), char_confidences=tuple(round(c, 4) for c in v.char_confidences),
+            alternatives=v.alternatives, frames_read=len(t.reads), first_frame=t.first_frame,
+            last_frame=t.last_frame, first_time_s=round(t.first_time_s, 3), last_time_s=round(t.last_time_s, 3),
+            best_frame=best.frame_index, box=tuple(round(float(x), 1) for x in best.box), reason=reason,
+            direction=self.direction(t.centers) if self.direction else "")
+        if self.save_crop is not None and t.best_crop is not None:
+            event = replace(event, crop_path=self.save_crop(event, t.best_crop))
+        return event

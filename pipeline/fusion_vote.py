@@ -1,0 +1,66 @@
+"""Pure voting over a track's readings: whole strings by confidence weight, then per position for the
+winning length, with plate-format patterns as a prior."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ocr.decode import matches
+from pipeline.types import Candidate, Reading
+
+MIN_WEIGHT = 0.05  # a read with ~0 confidence still counts a little
+
+
+@dataclass(frozen=True)
+class Vote:
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    alternatives: tuple[Candidate, ...]  # top whole-string candidates, best first
+    share: float  # weight share of the winning whole string
+
+
+def weight(r: Reading, patterns: tuple[str, ...], off_pattern: float) -> float:
+    w = max(r.confidence, MIN_WEIGHT)
+    if patterns and not any(matches(r.text, p) for p in patterns):
+        w *= off_pattern
+    return w
+
+
+def vote(readings: list[Reading], patterns: tuple[str, ...] = (), off_pattern: float = 0.3, top: int = 3) -> Vote:
+    """Fuse readings (empty texts ignored). Ties between strings go to the one with the single most confident
+    read, then to the one read first."""
+    reads = [r for r in readings if r.text]
+    if not reads:
+        return Vote("", 0.0, (), (), 0.0)
+    votes: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    best: dict[str, float] = defaultdict(float)
+    first: dict[str, int] = {}
+    for i, r in enumerate(reads):
+        w = weight(r, patterns, off_pattern)
+        votes[r.text] += w
+        count[r.text] += 1
+        best[r.text] = max(best[r.text], r.confidence)
+        first.setdefault(r.text, i)
+    ranked = sorted(votes, key=lambda t: (-round(votes[t], 9), -best[t], first[t]))
+    total = sum(votes.values())
+    length = len(ranked[0])
+    same = [r for r in reads if len(r.text) == length]
+    chars, confs = [], []
+    for p in range(length):  # positional vote among equal-length reads
+        score: dict[str, float] = defaultdict(float)
+        for r in same:
+            cc = r.char_confidences[p] if p < len(r.char_confidences) else r.confidence
+            score[r.text[p]] += weight(r, patterns, off_pattern) * max(cc, MIN_WEIGHT)
+        # highest score; a tie keeps the whole-string winner's character, then the lowest character
+        ch = max(score, key=lambda c: (round(score[c], 9), c == ranked[0][p], -ord(c)))
+        chars.append(ch)
+        confs.append(score[ch] / sum(score.values()))
+    text = "".join(chars)
+    length_share = sum(weight(r, patterns, off_pattern) for r in same) / total
+    conf = length_share
+    for c in confs:
+        conf *= c
+    alts = tuple(Candidate(t, round(votes[t], 4), count[t]) for t in ranked[:top])
+    return Vote(text, conf, tuple(confs), alts, votes[ranked[0]] / total)

@@ -1,0 +1,70 @@
+"""Frozen result types that flow between the pipeline stages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # BGR
+    index: int  # frame number in the source (after stride)
+    time_s: float  # seconds from the start of the source (wall-clock for live sources)
+    source: str  # display name (credentials removed)
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Tracked plates in one frame: xyxy (N x 4), conf (N), ids (N, per-tracker-instance)."""
+
+    xyxy: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    conf: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+    ids: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One OCR read of one track in one frame."""
+
+    frame_index: int
+    time_s: float
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    box: tuple[float, float, float, float]
+    quality: float = 0.0  # sharpness x size x confidence, to pick the best crop
+    probs: np.ndarray | None = None  # T x C CTC posteriors, kept for posterior fusion
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    votes: float  # summed confidence weight of the reads with this text
+    reads: int
+
+
+@dataclass(frozen=True)
+class PlateEvent:
+    """One vehicle: the fused result of one track."""
+
+    event_id: str
+    source: str
+    track_id: int
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    alternatives: tuple[Candidate, ...]
+    frames_read: int
+    first_frame: int
+    last_frame: int
+    first_time_s: float
+    last_time_s: float
+    best_frame: int
+    box: tuple[float, float, float, float]
+    reason: str  # lost | end | early | source_lost | stopped
+    direction: str = ""  # crossing direction of the counting line, when one is configured
+    crop_path: str = ""

@@ -1,0 +1,81 @@
+import numpy as np
+
+from pipeline.fusion import FusionConfig, TrackFuser, crop_quality
+from pipeline.types import Reading
+
+CROP = np.zeros((20, 60, 3), np.uint8)
+
+
+def read(i: int, text: str, conf: float = 0.9, quality: float = 1.0) -> Reading:
+    return Reading(i, i / 25, text, conf, (conf,) * len(text), (10.0 + i, 20.0, 70.0 + i, 40.0), quality)
+
+
+def test_one_event_per_track_when_lost():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99))
+    for i, text in enumerate(["AB123", "AB123", "A8123"]):
+        assert f.add(7, read(i, text), CROP) == []
+    assert f.end_lost(4) == []  # seen at frame 2: not yet lost
+    (e,) = f.end_lost(5)
+    assert (e.text, e.track_id, e.frames_read, e.first_frame, e.last_frame, e.reason) == ("AB123", 7, 3, 0, 2, "lost")
+    assert [a.text for a in e.alternatives] == ["AB123", "A8123"] and e.alternatives[0].reads == 2
+    assert f.flush() == [] and f.tracks == {}
+
+
+def test_decisive_track_stops_reading_and_emits_early_once():
+    f = TrackFuser(FusionConfig(decisive_reads=3, decisive_share=0.7, decisive_conf=0.5, early_events=True))
+    assert f.add(1, read(0, "XY99"), CROP) == [] and f.add(1, read(1, "XY99"), CROP) == []
+    assert f.needs_read(1)
+    (early,) = f.add(1, read(2, "XY99"), CROP)
+    assert early.reason == "early" and early.text == "XY99"
+    assert not f.needs_read(1)
+    f.touch(1, 10, 0.4, (0, 0, 1, 1))
+    assert f.flush("end") == []  # no duplicate for the same vehicle
+
+
+def test_best_crop_and_box_follow_quality(tmp_path):
+    saved = {}
+
+    def save(event, crop):
+        saved[event.event_id] = crop
+        return str(tmp_path / f"{event.event_id}.jpg")
+
+    f = TrackFuser(FusionConfig(decisive_reads=99), save_crop=save)
+    good = np.full((20, 60, 3), 200, np.uint8)
+    f.add(3, read(0, "AB1", quality=1.0), CROP)
+    f.add(3, read(1, "AB1", quality=5.0), good)
+    f.add(3, read(2, "AB1", quality=2.0), CROP)
+    (e,) = f.flush("end")
+    assert e.best_frame == 1 and e.box == (11.0, 20.0, 71.0, 40.0) and e.reason == "end"
+    assert e.crop_path.endswith(f"{e.event_id}.jpg") and saved[e.event_id].mean() == 200
+
+
+def test_tracks_without_text_give_no_event():
+    f = TrackFuser(FusionConfig())
+    f.add(1, read(0, ""), CROP)
+    f.touch(2, 0, 0.0, (0, 0, 5, 5))
+    assert f.flush() == []
+
+
+def test_posterior_fusion_adds_a_read_from_the_mean_posterior():
+    probs = np.zeros((4, 3))
+    r1 = Reading(0, 0, "A", 0.5, (0.5,), (0, 0, 1, 1), 1.0, probs)
+    r2 = Reading(1, 0, "B", 0.4, (0.4,), (0, 0, 1, 1), 1.0, probs + 1)
+    seen = []
+
+    def decode(mean):
+        seen.append(mean.copy())
+        return "C", 0.9, (0.9,)
+
+    f = TrackFuser(FusionConfig(posterior_top_k=2, decisive_reads=99), decode=decode)
+    f.add(1, r1, CROP)
+    f.add(1, r2, CROP)
+    (e,) = f.flush()
+    assert e.text == "C" and np.allclose(seen[-1], 0.5)
+
+
+def test_crop_quality_prefers_sharp_large_confident():
+    rng = np.random.default_rng(0)
+    sharp = rng.integers(0, 255, (40, 120, 3), dtype=np.uint8)
+    flat = np.full((40, 120, 3), 128, np.uint8)
+    assert crop_quality(sharp, 0.9) > crop_quality(flat, 0.9)
+    assert crop_quality(sharp, 0.9) > crop_quality(sharp[:20, :60], 0.9) > 0

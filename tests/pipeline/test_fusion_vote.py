@@ -1,0 +1,49 @@
+import pytest
+
+from pipeline.fusion_vote import vote
+from pipeline.types import Reading
+
+
+def r(text: str, conf: float, chars: tuple[float, ...] | None = None, i: int = 0) -> Reading:
+    return Reading(i, i / 10, text, conf, chars if chars is not None else (conf,) * len(text), (0, 0, 10, 5))
+
+
+@pytest.mark.parametrize("reads, text", [
+    ([r("B21GSB", 0.9), r("B21GSB", 0.8), r("B2IGSB", 0.95)], "B21GSB"),      # a wrong frame is outvoted
+    ([r("AB123", 0.6), r("AB128", 0.6)], "AB123"),                            # tie: first read wins...
+    ([r("AB128", 0.5), r("AB123", 0.6)], "AB123"),                            # ...unless one read is surer
+    ([r("", 0.0), r("XY99", 0.2)], "XY99"),                                   # empty reads are ignored
+    ([], ""),
+])
+def test_whole_string_vote(reads, text):
+    assert vote(reads).text == text
+
+
+def test_positional_vote_beats_every_single_read():
+    # no single read is right, but each position is right in most equal-length reads
+    reads = [r("CJ07ABX", 0.5), r("CJ07ARC", 0.5), r("CU07ABC", 0.5), r("CJ0?ABC".replace("?", "1"), 0.4)]
+    v = vote(reads)
+    assert v.text == "CJ07ABC"
+    assert [a.text for a in v.alternatives] == ["CJ07ABX", "CJ07ARC", "CU07ABC"]
+    assert v.alternatives[0].votes == 0.5 and v.alternatives[0].reads == 1
+
+
+def test_per_character_confidence_weights_positions():
+    reads = [r("AB1", 0.9, (0.9, 0.9, 0.1)), r("AB7", 0.5, (0.9, 0.9, 0.95))]
+    v = vote(reads)
+    assert v.text == "AB7"
+    assert v.char_confidences[0] == pytest.approx(1.0)
+    assert v.char_confidences[2] == pytest.approx(0.5 * 0.95 / (0.5 * 0.95 + 0.9 * 0.1))
+
+
+def test_pattern_prior():
+    reads = [r("ABC1234", 0.6), r("ABC1Z34", 0.5)]
+    assert vote(reads).text == "ABC1234"
+    assert vote(reads, patterns=("LLLDLDD",)).text == "ABC1Z34"
+
+
+def test_confidence_and_share():
+    v = vote([r("AA11", 1.0), r("AA11", 1.0), r("AA1", 1.0, (1.0, 1.0, 1.0))])
+    assert v.text == "AA11" and v.share == pytest.approx(2 / 3)
+    assert v.confidence == pytest.approx(2 / 3)  # length share x per-character agreement (all 1.0)
+    assert v.alternatives[1].text == "AA1"
