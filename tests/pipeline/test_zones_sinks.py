@@ -1,0 +1,80 @@
+import csv
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink, csv_safe
+from pipeline.types import Candidate, PlateEvent
+from pipeline.zones import ZoneConfig, Zones
+
+
+@pytest.mark.parametrize("path, direction", [
+    ([(10, 50), (90, 50)], "in"),       # left to right across a vertical line at x = 50
+    ([(90, 50), (10, 50)], "out"),
+    ([(10, 50), (40, 50)], ""),         # never crossed
+    ([(10, 50), (90, 50), (10, 60)], ""),  # crossed and came back: no net crossing
+    ([(10, 50)], ""),
+])
+def test_line_direction(path, direction):
+    z = Zones(ZoneConfig(line=((0.5, 0.0), (0.5, 1.0)), directions=("out", "in")), 100, 100)
+    assert z.direction(path) == direction
+
+
+def test_roi_filter_and_resize():
+    z = Zones(ZoneConfig(roi=((0, 0.5), (1, 0.5), (1, 1), (0, 1))), 100, 100)  # bottom half
+    boxes = np.array([[10, 10, 20, 20], [10, 70, 30, 80], [0, 45, 10, 58]], np.float32)
+    assert z.keep(boxes).tolist() == [False, True, True]
+    z.resize(200, 200)
+    assert z.keep(boxes).tolist() == [False, False, False]
+    assert Zones(ZoneConfig(), 10, 10).keep(boxes).tolist() == [True, True, True]
+
+
+@pytest.mark.parametrize("cfg, message", [
+    (ZoneConfig(roi=((0, 0), (1, 1))), "at least 3 points"),
+    (ZoneConfig(line=((0, 0),)), "exactly 2 points"),
+    (ZoneConfig(roi=((0, 0), (1, 1), (1, 0), (0, 1))), "not a valid polygon"),
+])
+def test_bad_zones(cfg, message):
+    with pytest.raises(UserError, match=message):
+        Zones(cfg, 100, 100)
+
+
+def event(i: int, text: str = "AB123") -> PlateEvent:
+    return PlateEvent(f"id{i}", "clip.mp4", i, text, 0.9, (0.9,) * len(text), (Candidate(text, 1.8, 2),), 2, 0, 5,
+                      0.0, 0.2, 3, (1.0, 2.0, 3.0, 4.0), "lost")
+
+
+def test_sinks_hold_the_same_events(tmp_path):
+    events = [event(1), event(2, "=HYPERLINK(1)"), event(3, "-X1")]
+    with SqliteSink(tmp_path / "e.db") as db, JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
+        for e in events + [events[0]]:  # a replayed event is not duplicated in the database
+            db.write(e)
+        for e in events:
+            js.write(e)
+            cs.write(e)
+    con = sqlite3.connect(tmp_path / "e.db")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db_rows = con.execute("SELECT event_id, text, box, alternatives FROM events ORDER BY event_id").fetchall()
+    assert db_rows == [("id1", "AB123", "[1.0, 2.0, 3.0, 4.0]", '[{"text": "AB123", "votes": 1.8, "reads": 2}]'),
+                       ("id2", "=HYPERLINK(1)", "[1.0, 2.0, 3.0, 4.0]", '[{"text": "=HYPERLINK(1)", "votes": 1.8, "reads": 2}]'),
+                       ("id3", "-X1", "[1.0, 2.0, 3.0, 4.0]", '[{"text": "-X1", "votes": 1.8, "reads": 2}]')]
+    js_rows = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert [(r["event_id"], r["text"]) for r in js_rows] == [(r[0], r[1]) for r in db_rows]
+    cs_rows = list(csv.DictReader((tmp_path / "e.csv").open()))
+    assert [r["event_id"] for r in cs_rows] == ["id1", "id2", "id3"]
+    assert [r["text"] for r in cs_rows] == ["AB123", "'=HYPERLINK(1)", "'-X1"]
+
+
+@pytest.mark.parametrize("value, safe", [("=1+1", "'=1+1"), ("+A", "'+A"), ("@x", "'@x"), ("-5", "'-5"),
+                                         ("AB12", "AB12"), (3, 3)])
+def test_csv_safe(value, safe):
+    assert csv_safe(value) == safe
+
+
+def test_crop_store(tmp_path):
+    path = CropStore(tmp_path / "crops")(event(1), np.zeros((10, 30, 3), np.uint8))
+    assert path.endswith("id1.jpg") and (tmp_path / "crops" / "id1.jpg").is_file()
