@@ -1,0 +1,200 @@
+"""Frame sources: video files, image files and folders, cameras and RTSP/HTTP streams.
+
+Every source is an iterator of `Frame`s with a `name` (credentials removed) and `close()`. Live sources
+run a reader thread that keeps only the newest frame, and reconnect with exponential back-off when the
+stream drops or stalls; `events` records what happened (lost / reconnected) for the orchestrator.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import cv2
+import numpy as np
+
+from common.errors import UserError
+from pipeline.types import Frame
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def redact(url: str) -> str:
+    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`; anything else unchanged."""
+    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 10.0
+    stall_timeout_s: float = 20.0
+    backoff_start_s: float = 1.0
+    backoff_max_s: float = 30.0
+
+
+class VideoFileSource:
+    def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        if not self.path.is_file():
+            raise UserError(f"video not found: {self.path}")
+        if self.path.stat().st_size == 0:
+            raise UserError(f"video is empty (0 bytes): {self.path}")
+        self.cap = capture(str(self.path))
+        if not self.cap.isOpened():
+            raise UserError(f"cannot open video (corrupt or unsupported): {self.path}")
+        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
+        if not (0 < self.fps < 1000):
+            self.fps = 25.0
+        self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) // max(1, stride)
+        self.stride = max(1, stride)
+        self.dropped = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        i, n = 0, 0
+        while True:
+            ok, img = self.cap.read()
+            if not ok or img is None:
+                break
+            if i % self.stride == 0:
+                yield Frame(img, n, i / self.fps, self.name)
+                n += 1
+            i += 1
+        if n == 0:
+            raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")
+
+    def close(self) -> None:
+        self.cap.release()
+
+
+class ImageSource:
+    """Image files and folders of images, one frame each (index = position, time 0)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        self.name = paths[0].parent.name if len(paths) > 1 else paths[0].name
+        self.fps, self.total, self.dropped = 1.0, len(paths), 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        from ocr.process import read_bgr
+
+        for i, p in enumerate(self.paths):
+            yield Frame(read_bgr(p), i, 0.0, p.name)
+
+    def close(self) -> None:
+        pass
+
+
+def _open_live(url: str | int, cfg: LiveConfig) -> Any:
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(cfg.open_timeout_s * 1000),
+              cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(cfg.read_timeout_s * 1000)]
+    if isinstance(url, int):
+        return cv2.VideoCapture(url)
+    return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+
+
+class LiveSource:
+    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall."""
+
+    def __init__(self, url: str | int, cfg: LiveConfig = LiveConfig(),
+                 opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0) -> None:
+        self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
+        self.name = redact(str(url)) if not isinstance(url, int) else f"camera{url}"
+        self.fps, self.total, self.dropped = 0.0, 0, 0
+        self.events: list[tuple[float, str]] = []  # (time, "lost: ..." | "reconnected")
+        self._latest: np.ndarray | None = None
+        self._fresh = threading.Condition()
+        self._stop = threading.Event()
+        self.cap = opener(url, cfg)
+        if not self.cap.isOpened():
+            self.cap.release()
+            raise UserError(f"cannot open camera/stream {self.name}")
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._reader, name=f"reader-{self.name}", daemon=True)
+        self._thread.start()
+
+    def _reader(self) -> None:
+        backoff = self.cfg.backoff_start_s
+        last_frame = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                ok, img = self.cap.read() if self.cap is not None else (False, None)
+            except Exception:  # a backend error is a dropped stream like any other
+                ok, img = False, None
+            now = time.monotonic()
+            if ok and img is not None and img.size:
+                last_frame, backoff = now, self.cfg.backoff_start_s
+                with self._fresh:
+                    if self._latest is not None:
+                        self.dropped += 1
+                    self._latest = img
+                    self._fresh.notify()
+                continue
+            if now - last_frame < self.cfg.stall_timeout_s and ok:
+                continue
+            reason = "stalled" if ok else "read failed"
+            self.events.append((now - self._t0, f"lost: {reason}"))
+            if self.cap is not None:
+                self.cap.release()
+            self.cap = None
+            while not self._stop.is_set():  # reconnect with exponential back-off
+                if self._stop.wait(backoff):
+                    return
+                backoff = min(backoff * 2, self.cfg.backoff_max_s)
+                try:
+                    cap = self.opener(self.url, self.cfg)
+                except Exception:
+                    continue
+                if cap.isOpened():
+                    self.cap, last_frame = cap, time.monotonic()
+                    self.events.append((last_frame - self._t0, "reconnected"))
+                    break
+                cap.release()
+
+    def __iter__(self) -> Iterator[Frame]:
+        n = 0
+        while not self._stop.is_set():
+            with self._fresh:
+                if self._latest is None:
+                    self._fresh.wait(timeout=0.5)
+                img, self._latest = self._latest, None
+            if img is None:
+                if not self._thread.is_alive():
+                    return
+                continue
+            yield Frame(img, n, time.monotonic() - self._t0, self.name)
+            n += 1
+            if self.max_frames and n >= self.max_frames:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if self.cap is not None:
+            self.cap.release()
+
+
+def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig()) -> VideoFileSource | ImageSource | LiveSource:
+    """A camera index (`0`), a URL, an image file or folder, or a video file."""
+    if spec.isdigit():
+        return LiveSource(int(spec), live)
+    if re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I):
+        return LiveSource(spec, live)
+    p = Path(spec)
+    if p.is_dir():
+        images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS)
+        videos = sorted(f for f in p.iterdir() if f.suffix.lower() in {".mp4", ".avi", ".mkv", ".mov"})
+        if not images and not videos:
+            raise UserError(f"no images or videos in folder {p}")
+        if not images:
+            raise UserError(f"{p} holds videos: pass each video file as a source")
+        return ImageSource(images)
+    if p.suffix.lower() in IMAGE_EXTS:
+        if not p.is_file():
+            raise UserError(f"image not found: {p}")
+        return ImageSource([p])
+    return VideoFileSource(p, stride)

@@ -1,0 +1,72 @@
+"""Plate tracking with ultralytics' own ByteTrack / BoT-SORT behind a small interface.
+
+`PlateTracker(cfg).update(detections, frame) -> Tracks`; ids are counted per tracker instance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from common.errors import UserError
+from detection.detections import Detections
+from pipeline.types import Tracks
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    tracker_type: str = "bytetrack"
+    track_high_thresh: float = 0.25
+    track_low_thresh: float = 0.1
+    new_track_thresh: float = 0.25
+    track_buffer: int = 30
+    match_thresh: float = 0.8
+    fuse_score: bool = True
+    gmc_method: str = "none"
+
+
+class _Boxes:
+    """The numpy-backed, boolean-indexable detections object ultralytics' trackers read."""
+
+    def __init__(self, xyxy: np.ndarray, conf: np.ndarray) -> None:
+        self.xyxy = xyxy.astype(np.float32).reshape(-1, 4)
+        self.conf = conf.astype(np.float32).reshape(-1)
+        self.cls = np.zeros(len(self.conf), np.float32)
+        wh = self.xyxy[:, 2:] - self.xyxy[:, :2]
+        self.xywh = np.concatenate([self.xyxy[:, :2] + wh / 2, wh], axis=1)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, idx: np.ndarray) -> "_Boxes":
+        return _Boxes(self.xyxy[idx], self.conf[idx])
+
+
+class PlateTracker:
+    def __init__(self, cfg: TrackerConfig) -> None:
+        from detection.ultra import yolo_class
+
+        yolo_class()  # ultralytics imported with its offline switches set
+        from ultralytics.trackers.bot_sort import BOTSORT
+        from ultralytics.trackers.byte_tracker import BYTETracker
+
+        kinds = {"bytetrack": BYTETracker, "botsort": BOTSORT}
+        if cfg.tracker_type not in kinds:
+            raise UserError(f"tracker_type must be one of {sorted(kinds)}, not {cfg.tracker_type!r}")
+        args = SimpleNamespace(**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+                               proximity_thresh=0.5, appearance_thresh=0.8, with_reid=False, model="auto")
+        self.cfg = cfg
+        self.tracker = kinds[cfg.tracker_type](args)
+        self._ids: dict[int, int] = {}
+
+    def update(self, dets: Detections, frame: np.ndarray | None = None) -> Tracks:
+        out = self.tracker.update(_Boxes(dets.xyxy, dets.conf), frame)
+        if len(out) == 0:
+            return Tracks()
+        ids = np.array([self._ids.setdefault(int(t), len(self._ids) + 1) for t in out[:, 4]], np.int64)
+        return Tracks(out[:, :4].astype(np.float32), out[:, 5].astype(np.float32), ids)
+
+    def reset(self) -> None:
+        """Forget all tracks (after the source was lost); ids keep counting up."""
+        self.tracker.reset()

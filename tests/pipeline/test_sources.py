@@ -1,0 +1,116 @@
+import re
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
+
+
+def write_video(path, n=6, size=(64, 48)):
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    for i in range(n):
+        w.write(np.full((size[1], size[0], 3), (20 * i + 10) % 250, np.uint8))
+    w.release()
+    return path
+
+
+def test_video_file_with_stride(tmp_path):
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), stride=2)
+    frames = list(src)
+    assert [f.index for f in frames] == [0, 1, 2] and [round(f.time_s, 2) for f in frames] == [0.0, 0.2, 0.4]
+    assert abs(float(frames[1].image.mean()) - 50) < 4 and src.name == "v.avi"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "video not found"),
+    (lambda p: p.write_bytes(b""), "video is empty (0 bytes)"),
+    (lambda p: p.write_bytes(b"\x00garbage" * 100), "cannot open video"),
+])
+def test_bad_videos(tmp_path, make, message):
+    p = tmp_path / "bad.mp4"
+    make(p)
+    with pytest.raises(UserError, match=re.escape(message)):
+        list(VideoFileSource(p))
+
+
+def test_truncated_video(tmp_path):
+    good = write_video(tmp_path / "v.avi", n=20).read_bytes()
+    p = tmp_path / "cut.avi"
+    p.write_bytes(good[: len(good) // 3])
+    try:
+        frames = list(VideoFileSource(p))
+    except UserError as exc:
+        assert "cut.avi" in str(exc)
+    else:
+        assert 0 < len(frames) < 20  # whatever decodes before the cut, then a clean end
+
+
+def test_open_source_kinds(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.zeros((8, 8, 3), np.uint8))
+    assert isinstance(open_source(str(tmp_path)), ImageSource)
+    assert isinstance(open_source(str(tmp_path / "a.jpg")), ImageSource)
+    with pytest.raises(UserError, match="image not found"):
+        open_source(str(tmp_path / "b.png"))
+    with pytest.raises(UserError, match="video not found"):
+        open_source(str(tmp_path / "clip.mp4"))
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("rtsp://admin:s3cret@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
+    ("http://user@cam.local/video", "http://***@cam.local/video"),
+    ("rtsp://10.0.0.5/stream", "rtsp://10.0.0.5/stream"),
+])
+def test_redact(url, shown):
+    assert redact(url) == shown
+
+
+class FakeCapture:
+    """Delivers `frames` frames, then fails every read (a dropped stream)."""
+
+    def __init__(self, frames, value, opened=True):
+        self.left, self.value, self.opened = frames, value, opened
+
+    def isOpened(self):
+        return self.opened
+
+    def read(self):
+        time.sleep(0.002)
+        if self.left <= 0:
+            return False, None
+        self.left -= 1
+        return True, np.full((8, 8, 3), self.value, np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_live_source_reconnects_after_a_drop():
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        if len(opened) == 2:
+            return FakeCapture(0, 0, opened=False)  # the first reconnect attempt fails
+        return FakeCapture(30, len(opened) * 50)
+
+    src = LiveSource("rtsp://u:p@cam/1", LiveConfig(backoff_start_s=0.01, backoff_max_s=0.05), opener, max_frames=0)
+    seen = set()
+    deadline = time.time() + 10
+    for f in src:
+        seen.add(int(f.image[0, 0, 0]))
+        assert f.image.any()  # never a placeholder/black frame
+        if 150 in seen or time.time() > deadline:
+            break
+    src.close()
+    assert seen >= {50, 150} and len(opened) >= 3
+    kinds = [e for _, e in src.events]
+    assert kinds[:2] == ["lost: read failed", "reconnected"]
+    assert src.name == "rtsp://***@cam/1"
+
+
+def test_unreachable_camera():
+    with pytest.raises(UserError, match=r"cannot open camera/stream rtsp://\*\*\*@nowhere/x"):
+        LiveSource("rtsp://a:b@nowhere/x", LiveConfig(), lambda url, cfg: FakeCapture(0, 0, opened=False))
