@@ -15,7 +15,7 @@ class ZoneConfig:
     roi: tuple[tuple[float, float], ...] = ()  # polygon vertices; empty = whole frame
     line: tuple[tuple[float, float], ...] = ()  # two points; empty = no counting line
     normalized: bool = True  # coordinates as fractions of width/height (survive resolution changes)
-    directions: tuple[str, ...] = ("in", "out")  # names for crossing left-to-right of the line / the reverse
+    directions: tuple[str, ...] = ("in", "out")  # [0]: crossed towards the line direction turned 90° clockwise on screen (line drawn top to bottom: moving left); [1]: the reverse
 
 
 class Zones:

@@ -1,0 +1,30 @@
+"""Pipeline configuration (configs/pipeline.yaml); the detector, tracker and fusion have their own files."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    ocr_weights: str = "weights/ocr_latin.pth"
+    ocr_backend: str = "torch"
+    ocr_decoder: str = "auto"
+    stride: int = 1
+    crop_margin: float = 0.06
+    min_plate_height: int = 8
+    output_dir: str = "runs/pipeline"
+    sqlite: bool = True
+    jsonl: bool = True
+    csv: bool = True
+    save_crops: bool = True
+    video_out: bool = True
+    show: bool = False
+    progress: bool = True
+    roi: tuple[tuple[float, float], ...] = ()
+    line: tuple[tuple[float, float], ...] = ()
+    directions: tuple[str, ...] = ("in", "out")
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 10.0
+    stall_timeout_s: float = 20.0
+    backoff_start_s: float = 1.0
+    backoff_max_s: float = 30.0

@@ -1,0 +1,163 @@
+"""The pipeline: frames -> detector -> tracker -> recognizer -> fusion -> sinks, each stage injected."""
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol
+
+import numpy as np
+
+from detection.detections import Detections
+from pipeline.fusion import TrackFuser, crop_quality
+from pipeline.types import Frame, PlateEvent, Reading, Tracks
+from pipeline.zones import Zones
+
+
+class Detector(Protocol):
+    def detect(self, frame: np.ndarray) -> Detections: ...
+
+
+class Tracker(Protocol):
+    def update(self, dets: Detections, frame: np.ndarray | None = None) -> Tracks: ...
+    def reset(self) -> None: ...
+
+
+class Recognizer(Protocol):
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray: ...
+    def decode(self, probs: np.ndarray) -> Any: ...
+
+
+class Sink(Protocol):
+    def write(self, event: PlateEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    source: str
+    frames: int
+    seconds: float
+    fps: float
+    stage_ms: dict[str, float]  # median ms per frame of each stage
+    dropped_frames: int
+    events: int
+    stopped: bool
+
+
+def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
+    """The box cut from the full-resolution frame with a relative margin, clipped to the frame."""
+    x1, y1, x2, y2 = box
+    mw, mh = (x2 - x1) * margin, (y2 - y1) * margin
+    H, W = image.shape[:2]
+    xa, ya = int(max(0, x1 - mw)), int(max(0, y1 - mh))
+    xb, yb = int(min(W, x2 + mw)), int(min(H, y2 + mh))
+    return image[ya:yb, xa:xb]
+
+
+@dataclass
+class Pipeline:
+    detector: Detector
+    tracker: Tracker
+    recognizer: Recognizer
+    fuser: TrackFuser
+    sinks: list[Sink]
+    zones: Zones | None = None
+    video: Any = None  # VideoSink-like: .write(image)
+    annotate: Any = None  # callable(image, tracks, texts) -> image
+    crop_margin: float = 0.06
+    min_plate_height: int = 8
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def _emit(self, events: Iterable[PlateEvent], written: list[PlateEvent]) -> None:
+        for e in events:
+            for s in self.sinks:
+                s.write(e)
+            written.append(e)
+
+    def step(self, frame: Frame, times: dict[str, list[float]], written: list[PlateEvent]) -> Tracks:
+        """Process one frame; returns its tracks."""
+        t0 = time.perf_counter()
+        dets = self.detector.detect(frame.image)
+        if self.zones is not None and len(dets):
+            dets = dets.filter(self.zones.keep(dets.xyxy))
+        t1 = time.perf_counter()
+        tracks = self.tracker.update(dets, frame.image)
+        t2 = time.perf_counter()
+        todo, crops = [], []
+        for k in range(len(tracks)):
+            box = tuple(float(v) for v in tracks.xyxy[k])
+            tid = int(tracks.ids[k])
+            self.fuser.touch(tid, frame.index, frame.time_s, box)
+            crop = crop_box(frame.image, tracks.xyxy[k], self.crop_margin)
+            if self.fuser.needs_read(tid) and crop.shape[0] >= self.min_plate_height and crop.shape[1] >= 2:
+                todo.append((tid, box, float(tracks.conf[k])))
+                crops.append(crop)
+        probs = self.recognizer.probs(crops) if crops else np.zeros((0,))
+        t3 = time.perf_counter()
+        events: list[PlateEvent] = []
+        for (tid, box, _), crop, p in zip(todo, crops, probs):
+            read = self.recognizer.decode(p)
+            reading = Reading(frame.index, frame.time_s, read.text, read.confidence, read.char_confidences, box,
+                              crop_quality(crop, read.confidence), p)
+            events += self.fuser.add(tid, reading, crop)
+        events += self.fuser.end_lost(frame.index)
+        self._emit(events, written)
+        t4 = time.perf_counter()
+        if self.video is not None:
+            texts = {int(t): self.fuser.current_text(int(t)) for t in tracks.ids}
+            self.video.write(self.annotate(frame.image, tracks, texts) if self.annotate else frame.image)
+        t5 = time.perf_counter()
+        for name, a, b in (("detect", t0, t1), ("track", t1, t2), ("ocr", t2, t3), ("fuse+write", t3, t4),
+                           ("video", t4, t5)):
+            times[name].append((b - a) * 1000)
+        return tracks
+
+    def run(self, source: Any) -> RunSummary:
+        """Process every frame of `source` until it ends or `stop` is set; open tracks are flushed."""
+        times: dict[str, list[float]] = defaultdict(list)
+        written: list[PlateEvent] = []
+        n, start, size, seen_events = 0, time.perf_counter(), None, 0
+        try:
+            for frame in source:
+                if self.stop.is_set():
+                    break
+                live_events = getattr(source, "events", [])
+                if len(live_events) > seen_events:  # the live source was lost (and maybe came back)
+                    if any(e.startswith("lost") for _, e in live_events[seen_events:]):
+                        self._emit(self.fuser.flush("source_lost"), written)
+                        self.tracker.reset()
+                    seen_events = len(live_events)
+                shape = frame.image.shape[:2]
+                if shape != size:
+                    if self.zones is not None:
+                        self.zones.resize(shape[1], shape[0])
+                    size = shape
+                self.step(frame, times, written)
+                n += 1
+        finally:
+            self._emit(self.fuser.flush("stopped" if self.stop.is_set() else "end"), written)
+        secs = time.perf_counter() - start
+        return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
+                          {k: round(statistics.median(v), 2) for k, v in times.items()},
+                          int(getattr(source, "dropped", 0)), len(written), self.stop.is_set())
+
+
+@dataclass(frozen=True)
+class ImageRead:
+    box: tuple[float, float, float, float]
+    text: str
+    confidence: float
+
+
+def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
+               min_height: int = 8) -> list[ImageRead]:
+    """Still-image mode: detect, crop, read every plate (no tracking, no fusion)."""
+    dets = detector.detect(image)
+    keep = [k for k in range(len(dets))]
+    crops = [crop_box(image, dets.xyxy[k], margin) for k in keep]
+    ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
+    reads = recognizer([crops[i] for i in ok]) if ok else []
+    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[keep[i]]), r.text, round(r.confidence, 4))
+            for i, r in zip(ok, reads)]

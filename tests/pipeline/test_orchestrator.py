@@ -1,0 +1,134 @@
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from detection.detections import Detections
+from ocr.recognizer import PlateRead
+from pipeline.fusion import FusionConfig, TrackFuser
+from pipeline.orchestrator import Pipeline, crop_box, read_image
+from pipeline.sinks import JsonlSink
+from pipeline.tracker import PlateTracker, TrackerConfig
+from pipeline.types import Frame
+from pipeline.zones import ZoneConfig, Zones
+
+# two vehicles: grey level of the plate -> its text; vehicle A misread once
+TEXTS = {100: "AB123CD", 200: "XY9876"}
+
+
+def clip(n=20):
+    """Frames with plate A (grey 100) in frames 0-9 moving right, plate B (grey 200) in 5-19 moving left."""
+    frames, boxes = [], []
+    for i in range(n):
+        img = np.zeros((240, 320, 3), np.uint8)
+        fb = []
+        if i < 10:
+            x = 20 + 6 * i
+            img[100:120, x:x + 60] = 100
+            fb.append([x, 100, x + 60, 120])
+        if i >= 5:
+            x = 240 - 5 * (i - 5)
+            img[180:196, x:x + 50] = 200
+            fb.append([x, 180, x + 50, 196])
+        frames.append(Frame(img, i, i / 10, "synthetic"))
+        boxes.append(np.array(fb, np.float32).reshape(-1, 4))
+    return frames, boxes
+
+
+class FakeDetector:
+    def __init__(self, boxes):
+        self.boxes, self.i = boxes, 0
+
+    def detect(self, frame):
+        b = self.boxes[self.i]
+        self.i += 1
+        return Detections(b, np.full(len(b), 0.9, np.float32))
+
+
+class FakeRecognizer:
+    """Reads a crop by its brightest grey level; frame 3's read of A is wrong."""
+
+    def __init__(self):
+        self.calls, self.n = [], 0
+
+    def probs(self, crops):
+        self.calls.append(len(crops))
+        return np.array([[int(c.max())] for c in crops], np.float32)
+
+    def decode(self, p):
+        self.n += 1
+        text = TEXTS.get(int(p[0]), "")
+        if self.n == 4:
+            text = "A8123CD"
+        return PlateRead(text, 0.9, (0.9,) * len(text))
+
+
+def run(fusion: FusionConfig, zones=None, stop_after=None):
+    frames, boxes = clip()
+    out = []
+
+    class Mem:
+        def write(self, e):
+            out.append(e)
+
+    stop = threading.Event()
+    pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(fusion, "synthetic"),
+                    [Mem()], zones=zones, crop_margin=0.0, stop=stop)
+
+    def source():
+        for f in frames:
+            if stop_after is not None and f.index == stop_after:
+                stop.set()
+            yield f
+
+    summary = pipe.run(source())
+    return out, summary, pipe
+
+
+def test_one_event_per_vehicle_with_the_voted_text():
+    events, summary, _ = run(FusionConfig(lost_frames=3, decisive_reads=99))
+    assert sorted(e.text for e in events) == ["AB123CD", "XY9876"]
+    a = next(e for e in events if e.text == "AB123CD")
+    assert (a.reason, a.first_frame, a.last_frame) == ("lost", 0, 9)
+    assert [c.text for c in a.alternatives] == ["AB123CD", "A8123CD"]
+    b = next(e for e in events if e.text == "XY9876")
+    assert b.reason == "end" and b.last_frame == 19
+    assert summary.frames == 20 and summary.events == 2 and set(summary.stage_ms) >= {"detect", "track", "ocr"}
+
+
+def test_confident_tracks_are_not_read_again():
+    events, _, pipe = run(FusionConfig(lost_frames=3, decisive_reads=3, decisive_share=0.6, decisive_conf=0.3))
+    assert sorted(e.text for e in events) == ["AB123CD", "XY9876"]
+    assert sum(pipe.recognizer.calls) < 25  # 10 + 15 track-frames, most skipped once decisive
+
+
+def test_stop_flushes_open_tracks():
+    events, summary, _ = run(FusionConfig(lost_frames=3, decisive_reads=99), stop_after=8)
+    assert summary.stopped and summary.frames == 8
+    assert sorted((e.text, e.reason) for e in events) == [("AB123CD", "stopped"), ("XY9876", "stopped")]
+
+
+def test_roi_and_direction():
+    zones = Zones(ZoneConfig(roi=((0, 0.6), (1, 0.6), (1, 1), (0, 1)), line=((0.7, 0), (0.7, 1))), 320, 240)
+    frames, boxes = clip()
+    out = []
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", direction=zones.direction)
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones, crop_margin=0.0).run(iter(frames))
+    assert [(e.text, e.direction) for e in out] == [("XY9876", "in")]  # A is outside the ROI; B moves left
+
+
+def test_crop_box_margin_and_clipping():
+    img = np.arange(100 * 100 * 3, dtype=np.uint8).reshape(100, 100, 3)
+    assert crop_box(img, np.array([10, 10, 30, 20]), 0.5).shape == (20, 40, 3)
+    assert crop_box(img, np.array([-5, 90, 30, 120]), 0.0).shape == (10, 30, 3)
+
+
+def test_read_image():
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[10:30, 10:70] = 200
+    det = type("D", (), {"detect": lambda self, f: Detections(np.array([[10, 10, 70, 30]], np.float32), np.array([0.8], np.float32))})()
+    rec = lambda crops: [PlateRead(TEXTS[int(c.max())], 0.75, (0.75,) * 6) for c in crops]  # noqa: E731
+    (r,) = read_image(img, det, rec, margin=0.0)
+    assert (r.box, r.text, r.confidence) == ((10.0, 10.0, 70.0, 30.0), "XY9876", 0.75)
