@@ -6,10 +6,14 @@ import pytest
 from common.config import load_config
 from detection.config import DetectorConfig
 from detection.train_config import DetectorTrainConfig
+from pipeline.config import PipelineConfig
+from pipeline.fusion import FusionConfig
+from pipeline.tracker import TrackerConfig
 from ocr.config import OCRConfig
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-CLASSES = {"ocr": OCRConfig, "detector": DetectorConfig, "detector_train": DetectorTrainConfig}
+CLASSES = {"ocr": OCRConfig, "detector": DetectorConfig, "detector_train": DetectorTrainConfig,
+           "pipeline": PipelineConfig, "tracker": TrackerConfig, "fusion": FusionConfig}
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
@@ -25,4 +29,4 @@ def test_config_loads(path):
 
 
 def test_every_component_ships_a_config():
-    assert {p.stem for p in CONFIGS.glob("*.yaml")} >= {"ocr_digits", "ocr_latin", "detector", "detector_train"}
+    assert {p.stem for p in CONFIGS.glob("*.yaml")} >= {"ocr_digits", "ocr_latin", "detector", "detector_train", "pipeline", "tracker", "fusion"}

@@ -1,0 +1,153 @@
+"""Compose the pipeline from the YAML configs and run it on sources (used by run_pipeline.py)."""
+from __future__ import annotations
+
+import csv
+import json
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from common.config import ConfigError, load_config
+from common.errors import UserError
+from detection.config import DetectorConfig
+from pipeline.config import PipelineConfig
+from pipeline.fusion import FusionConfig
+from pipeline.tracker import TrackerConfig
+
+COMPONENTS = {"pipeline": PipelineConfig, "detector": DetectorConfig, "tracker": TrackerConfig, "fusion": FusionConfig}
+
+
+@dataclass(frozen=True)
+class Configs:
+    pipeline: PipelineConfig
+    detector: DetectorConfig
+    tracker: TrackerConfig
+    fusion: FusionConfig
+
+
+def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
+    """Each component from `<config_dir>/<name>.yaml`; overrides `comp.key=value` (no prefix: pipeline)."""
+    split: dict[str, list[str]] = {k: [] for k in COMPONENTS}
+    for o in overrides:
+        key = o.split("=", 1)[0]
+        comp, _, rest = key.partition(".")
+        if rest and comp in COMPONENTS:
+            split[comp].append(o[len(comp) + 1:])
+        elif rest:
+            raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
+        else:
+            split["pipeline"].append(o)
+    d = Path(config_dir)
+    return Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k])
+                      for k, cls in COMPONENTS.items()})
+
+
+def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
+    from ocr import Recognizer
+
+    return Recognizer.from_checkpoint(cfg.ocr_weights, backend=cfg.ocr_backend, decoder=cfg.ocr_decoder,
+                                      patterns=patterns or None)
+
+
+def out_dir(cfg: PipelineConfig, name: str) -> Path:
+    stem = Path(name).stem if "://" not in name else name.split("://", 1)[1].replace("/", "_").replace("*", "")
+    return Path(cfg.output_dir) / (stem or "source")
+
+
+def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None) -> dict[str, Any]:
+    """A video file, camera or stream through the full pipeline; returns the run summary as a dict."""
+    from tqdm import tqdm
+
+    from detection import PlateDetector
+    from pipeline.annotate import VideoSink, draw
+    from pipeline.fusion import TrackFuser
+    from pipeline.orchestrator import Pipeline
+    from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink
+    from pipeline.sources import LiveConfig, open_source
+    from pipeline.tracker import PlateTracker
+    from pipeline.zones import ZoneConfig, Zones
+
+    p = cfgs.pipeline
+    live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
+    source = open_source(spec, p.stride, live)
+    out = out_dir(p, source.name)
+    out.mkdir(parents=True, exist_ok=True)
+    detector = detector or PlateDetector(cfgs.detector)
+    recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+    zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
+    fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
+                       decode=lambda m: _decoded(recognizer.decode(m)),
+                       save_crop=CropStore(out / "crops") if p.save_crops else None)
+    with ExitStack() as stack:
+        sinks = []
+        if p.sqlite:
+            sinks.append(stack.enter_context(SqliteSink(out / "events.db")))
+        if p.jsonl:
+            sinks.append(stack.enter_context(JsonlSink(out / "events.jsonl")))
+        if p.csv:
+            sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
+        video = stack.enter_context(VideoSink(out / "annotated.mp4", source.fps or 25.0)) if p.video_out else None
+        frames = tqdm(source, total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True)
+        pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
+                        _show(draw) if p.show else draw, p.crop_margin, p.min_plate_height, stop)
+        try:
+            summary = pipe.run(frames)
+        finally:
+            source.close()
+    result = {**asdict(summary), "outputs": str(out)}
+    (out / "summary.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
+    return read.text, read.confidence, read.char_confidences
+
+
+def _show(draw: Any) -> Any:
+    import cv2
+
+    def show(image, tracks, texts):
+        img = draw(image, tracks, texts)
+        cv2.imshow("plate reader", img)
+        cv2.waitKey(1)
+        return img
+
+    return show
+
+
+def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None) -> dict[str, Any]:
+    """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate."""
+    from ocr.process import read_bgr
+    from pipeline.orchestrator import read_image
+    from pipeline.sources import open_source
+
+    source = open_source(spec)
+    if not hasattr(source, "paths"):
+        raise UserError(f"{spec} is not an image or a folder of images")
+    p = cfgs.pipeline
+    out = out_dir(p, source.name)
+    out.mkdir(parents=True, exist_ok=True)
+    recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+    if not crops_only:
+        from detection import PlateDetector
+
+        detector = detector or PlateDetector(cfgs.detector)
+    lines = []
+    with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
+        w = csv.writer(cf)
+        w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"])
+        for path in source.paths:
+            img = read_bgr(path)
+            if crops_only:
+                r = recognizer([img])[0]
+                reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text, "confidence": round(r.confidence, 4)}]
+            else:
+                reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
+                         for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height)]
+            js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
+            from pipeline.sinks import csv_safe
+
+            w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
+            lines.append((path.name, reads))
+    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines}
