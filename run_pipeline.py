@@ -26,7 +26,7 @@ def _default_sources() -> tuple[list[str], bool]:
     """The bundled sample: the clip when a detector is shipped, else the plate crops (OCR only)."""
     clip = ROOT / "samples" / "clip.mp4"
     if clip.is_file() and (ROOT / "weights" / "detector.pt").is_file():
-        return [str(clip), str(ROOT / "samples" / "stills")], False
+        return [str(clip), str(ROOT / "samples" / "stills" / "images")], False
     return [str(ROOT / "samples" / "plates")], True
 
 
