@@ -69,6 +69,7 @@ class Pipeline:
     crop_margin: float = 0.06
     min_plate_height: int = 8
     stop: threading.Event = field(default_factory=threading.Event)
+    trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
 
     def _emit(self, events: Iterable[PlateEvent], written: list[PlateEvent]) -> None:
         for e in events:
@@ -105,8 +106,11 @@ class Pipeline:
         events += self.fuser.end_lost(frame.index)
         self._emit(events, written)
         t4 = time.perf_counter()
-        if self.video is not None:
+        if self.video is not None or self.trace is not None:
             texts = {int(t): self.fuser.current_text(int(t)) for t in tracks.ids}
+            if self.trace is not None:
+                self.trace.append((frame.index, texts))
+        if self.video is not None:
             self.video.write(self.annotate(frame.image, tracks, texts) if self.annotate else frame.image)
         t5 = time.perf_counter()
         for name, a, b in (("detect", t0, t1), ("track", t1, t2), ("ocr", t2, t3), ("fuse+write", t3, t4),

@@ -1,0 +1,148 @@
+"""End-to-end evaluation on still images with plate boxes and texts, and on a clip with expected vehicles.
+
+    python -m pipeline.evaluate --labels samples/stills/labels.csv [--json OUT] [--predictions OUT.jsonl]
+    python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv [--json OUT]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common.errors import UserError
+from detection.metrics import iou_matrix
+from ocr.process import fold_o0
+
+
+def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
+                    predictions: Path | None = None) -> dict[str, Any]:
+    """Detection recall at IoU 0.4 and read accuracy: a GT plate is read when an overlapping read (IoU >= 0.4)
+    has its text. Plates with empty text count for detection only."""
+    from detection.dataset import read_box_labels
+    from ocr.process import read_bgr
+    from pipeline.orchestrator import read_image
+
+    labels = read_box_labels(labels_csv)
+    n_plates = n_text = found = read_ok = read_ok_o0 = 0
+    times = []
+    out = predictions.open("w") if predictions else None
+    try:
+        for name, boxes in labels.items():
+            img = read_bgr(labels_csv.parent / "images" / name)
+            t0 = time.perf_counter()
+            reads = read_image(img, detector, recognizer, margin)
+            ms = (time.perf_counter() - t0) * 1000
+            times.append(ms)
+            if out:
+                out.write(json.dumps({"image": name, "ms": round(ms, 2), "reads": [
+                    {"box": list(r.box), "text": r.text, "conf": r.confidence} for r in reads]}) + "\n")
+            gt = np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], np.float64).reshape(-1, 4)
+            pr = np.array([r.box for r in reads], np.float64).reshape(-1, 4)
+            ious = iou_matrix(gt, pr)
+            for i, b in enumerate(boxes):
+                n_plates += 1
+                hits = [j for j in range(len(reads)) if ious[i, j] >= 0.4]
+                found += bool(hits)
+                if b.text:
+                    n_text += 1
+                    read_ok += any(reads[j].text == b.text for j in hits)
+                    read_ok_o0 += any(fold_o0(reads[j].text) == fold_o0(b.text) for j in hits)
+    finally:
+        if out:
+            out.close()
+    return {"n_plates": n_plates, "det_recall@0.4": found / max(n_plates, 1), "read_acc": read_ok / max(n_text, 1),
+            "read_acc_o0": read_ok_o0 / max(n_text, 1), "ms_per_image": statistics.median(times) if times else 0.0}
+
+
+def read_expected(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UserError(f"expected-vehicles file not found: {path}")
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "plate_text" not in rows[0]:
+        raise UserError(f"{path}: expected columns plate_text,first_frame[,last_frame]")
+    return [{"text": r["plate_text"], "first_frame": int(r.get("first_frame") or 0)} for r in rows]
+
+
+def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[tuple[int, dict[int, str]]]) -> dict[str, Any]:
+    """Read rate (vehicles with a correct event), duplicates per vehicle read, frames to first correct fused read."""
+    per = []
+    for v in expected:
+        matches = [e for e in events if fold_o0(e.text) == fold_o0(v["text"])]
+        first = next((f for f, texts in trace if any(fold_o0(t) == fold_o0(v["text"]) for t in texts.values())), None)
+        per.append({"text": v["text"], "events": len(matches),
+                    "frames_to_first_read": None if first is None else first - v["first_frame"]})
+    read = [p for p in per if p["events"]]
+    delays = [p["frames_to_first_read"] for p in per if p["frames_to_first_read"] is not None]
+    wrong = [e.text for e in events if all(fold_o0(e.text) != fold_o0(v["text"]) for v in expected)]
+    return {"vehicles": len(expected), "read_rate": len(read) / max(len(expected), 1),
+            "duplicates_per_vehicle": (sum(p["events"] - 1 for p in read) / len(read)) if read else 0.0,
+            "median_frames_to_first_read": statistics.median(delays) if delays else None,
+            "other_events": wrong, "per_vehicle": per}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from loguru import logger
+
+    from pipeline.app import load_configs
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
+    ap.add_argument("--video", help="a clip to run through the pipeline")
+    ap.add_argument("--expected", type=Path, help="the clip's vehicles: plate_text,first_frame")
+    ap.add_argument("--config-dir", default="configs")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--predictions", type=Path)
+    ap.add_argument("overrides", nargs="*")
+    a = ap.parse_args(argv)
+    try:
+        cfgs = load_configs(a.config_dir, a.overrides)
+        from detection import PlateDetector
+        from pipeline.app import _recognizer
+
+        detector = PlateDetector(cfgs.detector)
+        recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
+        if a.labels:
+            res = evaluate_stills(a.labels, detector, recognizer, cfgs.pipeline.crop_margin, a.predictions)
+        elif a.video and a.expected:
+            res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
+        else:
+            raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return 2
+    print(json.dumps(res, indent=2))
+    if a.json:
+        a.json.write_text(json.dumps(res, indent=2))
+    return 0
+
+
+def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
+    import threading
+
+    from pipeline.fusion import TrackFuser
+    from pipeline.orchestrator import Pipeline
+    from pipeline.sources import open_source
+    from pipeline.tracker import PlateTracker
+
+    expected = read_expected(expected_csv)
+    events, trace = [], []
+    sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
+    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
+                    crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace)
+    source = open_source(video)
+    try:
+        summary = pipe.run(source)
+    finally:
+        source.close()
+    return {**score_video(expected, events, trace), "fps": summary.fps, "stage_ms": summary.stage_ms}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

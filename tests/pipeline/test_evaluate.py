@@ -1,0 +1,44 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+
+from detection.detections import Detections
+from ocr.recognizer import PlateRead
+from pipeline.evaluate import evaluate_stills, score_video
+from pipeline.types import PlateEvent
+
+
+def ev(text):
+    return PlateEvent("x", "s", 1, text, 0.9, (), (), 1, 0, 1, 0, 0, 0, (0, 0, 1, 1), "end")
+
+
+def test_score_video_exact():
+    expected = [{"text": "B58DTK", "first_frame": 0}, {"text": "B04RXL", "first_frame": 20},
+                {"text": "B839HAR", "first_frame": 30}]
+    events = [ev("B58DTK"), ev("B58DTK"), ev("B839HAR"), ev("XX000")]
+    trace = [(3, {1: "B58DTX"}), (5, {1: "B58DTK"}), (36, {2: "B839HAR"})]
+    res = score_video(expected, events, trace)
+    assert res["read_rate"] == 2 / 3 and res["duplicates_per_vehicle"] == 0.5
+    assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [5, None, 6]
+    assert res["median_frames_to_first_read"] == 5.5 and res["other_events"] == ["XX000"]
+
+
+def test_evaluate_stills_exact(tmp_path):
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 200, 3), np.uint8))
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
+        w.writerows([["a.jpg", "AB1O", 10, 10, 60, 30], ["a.jpg", "CD22", 100, 50, 150, 70],
+                     ["a.jpg", "", 150, 5, 190, 20], ["a.jpg", "EF33", 5, 70, 40, 90]])
+    boxes = np.array([[12, 10, 60, 31], [100, 52, 150, 70], [150, 5, 190, 20]], np.float32)  # EF33 missed
+    det = type("D", (), {"detect": lambda self, img: Detections(boxes, np.ones(3, np.float32))})()
+    texts = iter(["AB10", "CD22", "ZZ"])
+    rec = lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops]  # noqa: E731
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, predictions=tmp_path / "p.jsonl")
+    assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
+        "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3}
+    line = json.loads((tmp_path / "p.jsonl").read_text())
+    assert line["image"] == "a.jpg" and [r["text"] for r in line["reads"]] == ["AB10", "CD22", "ZZ"]
