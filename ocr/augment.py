@@ -81,7 +81,7 @@ def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray
     if level == "none":
         return img
     s = 1.0 if level == "heavy" else 0.5
-    img = crop_jitter(img, rng, 0.08 * s)
+    img = crop_jitter(img, rng, 0.08 * s if level == "heavy" else 0.03)
     if rng.random() < 0.7:
         img = perspective(img, rng, 0.06 * s, 6 * s)
     img = photometric(img, rng, s)

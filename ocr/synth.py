@@ -80,13 +80,14 @@ def synth_sample(rng: np.random.Generator, mix: dict[str, float]) -> tuple[np.nd
     plate = RENDERERS[names[int(rng.choice(len(names), p=p / p.sum()))]](rng)
     img = plate.image
     h, w = img.shape[:2]
-    m = rng.uniform(0.0, 0.25, 4) * np.array([h, h, w, w]) if rng.random() < 0.8 else np.zeros(4)
-    m = m.astype(int)
+    # surround: at least 4 % per side so perspective and jitter never cut a character off (the label must stay
+    # fully visible), up to 25 % for loose crops
+    m = (rng.uniform(0.04, 0.25 if rng.random() < 0.8 else 0.06, 4) * np.array([h, h, w, w])).astype(int)
     canvas = _background(h + m[0] + m[1], w + m[2] + m[3], rng)
     canvas[m[0]:m[0] + h, m[2]:m[2] + w] = img
     if rng.random() < 0.2:
         canvas = _occlude(canvas, rng)
-    canvas = perspective(canvas, rng, 0.05, 5.0)
+    canvas = perspective(canvas, rng, 0.03, 4.0)
     scale = rng.uniform(0.25, 1.0)  # far plates are small
     canvas = cv2.resize(canvas, (max(16, int(canvas.shape[1] * scale)), max(8, int(canvas.shape[0] * scale))),
                         interpolation=cv2.INTER_AREA)

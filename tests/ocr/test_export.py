@@ -39,3 +39,18 @@ def test_torchscript_gives_the_same_strings(tiny_ckpt, crops, tmp_path):
 
 def test_export_missing_weights(tmp_path):
     assert export_main(["--weights", str(tmp_path / "none.pth")]) == 2
+
+
+def test_slim_checkpoint_keeps_what_loading_needs(tiny_ckpt, tmp_path, crops):
+    import torch
+
+    from ocr.checkpoint import save_checkpoint
+
+    full = load_checkpoint(tiny_ckpt)
+    full["optimizer_state_dict"] = {"state": {0: {"exp_avg": torch.zeros(1000)}}}
+    torch.save(full, tmp_path / "full.pth")
+    assert export_main(["--weights", str(tmp_path / "full.pth"), "--format", "pth", "--out", str(tmp_path / "s.pth")]) == 0
+    slim = load_checkpoint(tmp_path / "s.pth")
+    assert "optimizer_state_dict" not in slim and slim["best_seq_acc"] == 0.5 and slim["epoch"] == 1
+    a = Recognizer.from_checkpoint(tiny_ckpt)(crops)
+    assert [r.text for r in Recognizer.from_checkpoint(tmp_path / "s.pth")(crops)] == [r.text for r in a]
