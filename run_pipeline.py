@@ -19,7 +19,6 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def _default_sources() -> tuple[list[str], bool]:
@@ -43,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()
     logger.add(sys.stderr, format="<level>{message}</level>")
     from common.errors import UserError
+    from ocr.process import IMAGE_EXTS
     from pipeline.app import load_configs, run_images, run_video
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]

@@ -107,7 +107,6 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
     ckpt = load_checkpoint(args.weights)
     if args.width_mult:
         ckpt["model_config"]["width_mult"] = args.width_mult

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import yaml
 
 from common.errors import UserError
+from ocr.process import read_bgr
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
 
@@ -31,12 +30,8 @@ class PlateBox:
 
 def image_size(path: Path) -> tuple[int, int]:
     """(width, height) of an image, or a UserError naming it."""
-    if not path.is_file():
-        raise UserError(f"image not found: {path}")
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise UserError(f"cannot read image (corrupt or unsupported format): {path}")
-    return img.shape[1], img.shape[0]
+    h, w = read_bgr(path).shape[:2]
+    return w, h
 
 
 def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str, list[PlateBox]]:
@@ -52,7 +47,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         if missing:
             raise UserError(f"{p}: missing column(s) {sorted(missing)} (expected image,plate_text,x1,y1,x2,y2)")
         rows = list(reader)
-    out: dict[str, list[PlateBox]] = defaultdict(list)
+    out: dict[str, list[PlateBox]] = {}
     sizes: dict[str, tuple[int, int]] = {}
     for i, r in enumerate(rows, start=2):
         name = r["image"]
@@ -77,7 +72,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
             if x1 < -t or y1 < -t or x2 > w + t or y2 > h + t:
                 raise UserError(f"{p} row {i}: box ({x1:g},{y1:g},{x2:g},{y2:g}) is outside the {w}x{h} image {name}")
         out[name].append(PlateBox(x1, y1, x2, y2, (r.get("plate_text") or "").strip()))
-    return dict(out)
+    return out
 
 
 def write_box_labels(labels: dict[str, list[PlateBox]], csv_path: str | Path) -> Path:

@@ -6,19 +6,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from common.device import resolve_device
 from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.ultra import yolo_class
 from detection.weights import verify
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
 def to_detections(result: Any) -> Detections:

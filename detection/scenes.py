@@ -16,6 +16,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import argparse
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,10 +131,8 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[np.ndarray] = []
     for folder in plates:
-        import csv as _csv
-
         with (folder / "labels.csv").open(newline="") as f:
-            crops += [read_bgr(folder / "images" / r["image"]) for r in _csv.DictReader(f)]
+            crops += [read_bgr(folder / "images" / r["image"]) for r in csv.DictReader(f)]
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     result: dict[str, list[PlateBox]] = {}

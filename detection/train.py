@@ -22,9 +22,9 @@ from pathlib import Path
 import yaml
 
 from common.config import config_to_dict, load_config
+from common.device import resolve_device
 from common.errors import UserError
 from detection.dataset import export_yolo, read_box_labels, split_labels, write_dataset_yaml
-from detection.detector import resolve_device
 from detection.train_config import DetectorTrainConfig
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, sha256

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from loguru import logger
@@ -25,9 +24,8 @@ from torch.utils.data import Dataset
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.augment import augment
-from ocr.process import normalize, read_bgr, resize_plate
+from ocr.process import IMAGE_EXTS, normalize, read_bgr, resize_plate
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad"}
 
 
@@ -56,6 +54,16 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         raise UserError(f"dataset folder not found: {root}")
     labels = root / "labels.csv"
     samples: list[Sample] = []
+
+    def add(sample: Sample, where: str) -> None:
+        bad = _check(sample, codec)
+        if not bad:
+            samples.append(sample)
+        elif not skip_bad:
+            raise UserError(f"{where}: {bad}")
+        elif skipped is not None:
+            skipped.append(f"{where}: {bad}")
+
     if labels.is_file():
         with labels.open(newline="") as f:
             rows = list(csv.DictReader(f))
@@ -68,23 +76,11 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             box = None
             if r.get("x1") not in (None, ""):
                 box = tuple(int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
-            samples.append(Sample(root / "images" / r["image"], text, box))
-            bad = _check(samples[-1], codec)
-            if bad:
-                if not skip_bad:
-                    raise UserError(f"{labels} row {i}: {bad}")
-                samples.pop()
-                if skipped is not None:
-                    skipped.append(f"{labels} row {i}: {bad}")
+            add(Sample(root / "images" / r["image"], text, box), f"{labels} row {i}")
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
-                samples.append(Sample(p, p.stem.split("_")[0].upper()))
-                bad = _check(samples[-1], codec)
-                if bad:
-                    if not skip_bad:
-                        raise UserError(f"{p}: {bad}")
-                    samples.pop()
+                add(Sample(p, p.stem.split("_")[0].upper()), str(p))
     if not samples:
         raise UserError(f"no labelled images in {root}")
     return samples

@@ -8,6 +8,8 @@ import numpy as np
 
 from common.errors import UserError
 
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
 
 def read_bgr(path: str | Path) -> np.ndarray:
     """Read an image as a BGR uint8 array; a clear UserError if missing or unreadable."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common.device import resolve_device
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, greedy_decode, softmax
@@ -56,8 +57,7 @@ class Recognizer:
             out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
             export_onnx(model, out, pats)
             return _from_onnx(out, device, decoder, patterns)
-        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                           ("cpu" if device == "auto" else device))
+        dev = torch.device(resolve_device(device))
         model = model.to(dev)
 
         @torch.no_grad()

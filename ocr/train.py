@@ -22,7 +22,6 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 from loguru import logger
@@ -31,6 +30,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from common.config import config_to_dict, load_config
+from common.device import resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, save_checkpoint
@@ -44,11 +44,7 @@ BAR = "=" * 60
 
 
 def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"device={name} but CUDA is not available")
-    return torch.device(name)
+    return torch.device(resolve_device(name))
 
 
 def cpu_has_fast_bf16() -> bool:

@@ -120,6 +120,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate."""
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
+    from pipeline.sinks import csv_safe
     from pipeline.sources import open_source
 
     source = open_source(spec)
@@ -146,8 +147,6 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height)]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
-            from pipeline.sinks import csv_safe
-
             w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
             lines.append((path.name, reads))
     return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines}

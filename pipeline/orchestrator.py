@@ -159,9 +159,8 @@ def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: f
                min_height: int = 8) -> list[ImageRead]:
     """Still-image mode: detect, crop, read every plate (no tracking, no fusion)."""
     dets = detector.detect(image)
-    keep = [k for k in range(len(dets))]
-    crops = [crop_box(image, dets.xyxy[k], margin) for k in keep]
+    crops = [crop_box(image, box, margin) for box in dets.xyxy]
     ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
     reads = recognizer([crops[i] for i in ok]) if ok else []
-    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[keep[i]]), r.text, round(r.confidence, 4))
+    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.text, round(r.confidence, 4))
             for i, r in zip(ok, reads)]

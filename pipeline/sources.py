@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 
 from common.errors import UserError
+from ocr.process import IMAGE_EXTS
 from pipeline.types import Frame
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def redact(url: str) -> str:

@@ -100,3 +100,11 @@ def test_skip_bad_rows_are_counted(tmp_path):
     assert ds.sources[0].skipped == [
         f"{root / 'labels.csv'} row 3: label '1-2' has characters outside the alphabet: '-'",
         f"{root / 'labels.csv'} row 4: label '4B' has characters outside the alphabet: 'B'"]
+
+
+def test_skip_bad_counts_in_file_name_folders(tmp_path):
+    for name in ("00004741816.jpg", "12A45.jpg"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((10, 30, 3), np.uint8))
+    ds = build_dataset(({"path": str(tmp_path), "skip_bad": True},), DIG, 64, 200, mixed=False)
+    assert [s.text for s in ds.sources[0].samples] == ["00004741816"]
+    assert ds.sources[0].skipped == [f"{tmp_path / '12A45.jpg'}: label '12A45' has characters outside the alphabet: 'A'"]
