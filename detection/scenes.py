@@ -4,8 +4,8 @@ Each pasted plate gets a realistic scale (far/small to near/large), a perspectiv
 the spot it lands on, blur, noise and sometimes an occluder; boxes already in the frame are kept and never
 overlapped. Mosaic, flips, HSV and the other YOLO augmentations are left to ultralytics at training time.
 
-    python detection/scenes.py --backgrounds ../shared/data/dashcam_ro --plates ../shared/data/us_crops \
-        --out data_gen/scenes --n 2000
+    python detection/scenes.py --backgrounds ../shared/data/dashcam_ro --plates ../shared/data/us_crops ../shared/data/ar_crops \
+        --exclude configs/splits/dashcam_holdout.csv configs/splits/real_crops_holdout.csv --out data_gen/scenes --n 3000
 """
 from __future__ import annotations
 
@@ -123,16 +123,21 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarr
 
 
 def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
-               exclude: set[str] | None = None, synth_share: float = 0.5) -> Path:
-    """Write n scenes to out/images + out/labels.csv; backgrounds listed in `exclude` are never used."""
+               exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5) -> Path:
+    """Write n scenes to out/images + out/labels.csv.
+
+    `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits).
+    """
+    exclude = exclude or set()
     labels = read_box_labels(backgrounds / "labels.csv")
-    names = [k for k in labels if not exclude or k not in exclude]
+    names = [k for k in labels if (backgrounds.name, k) not in exclude]
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[np.ndarray] = []
     for folder in plates:
         with (folder / "labels.csv").open(newline="") as f:
-            crops += [read_bgr(folder / "images" / r["image"]) for r in csv.DictReader(f)]
+            crops += [read_bgr(folder / "images" / r["image"]) for r in csv.DictReader(f)
+                      if (folder.name, r["image"]) not in exclude]
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     result: dict[str, list[PlateBox]] = {}
@@ -154,18 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
-    ap.add_argument("--exclude", type=Path, help="split CSV (dataset,image) of frames never to use")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[],
+                    help="split CSVs (dataset,image) of frames and crops never to use (held-out sets)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--synth-share", type=float, default=0.5, help="share of rendered (vs real) plates")
     args = ap.parse_args(argv)
     try:
-        exclude = None
-        if args.exclude:
-            from ocr.data import read_split_file
+        from ocr.data import read_split_file
 
-            exclude = {img for _, img in read_split_file(args.exclude)}
+        exclude = {pair for path in args.exclude for pair in read_split_file(path)}
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share)
     except UserError as exc:
         logger.error(f"error: {exc}")

@@ -16,6 +16,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -81,13 +82,18 @@ def train(cfg: DetectorTrainConfig) -> Path:
         model = YOLO(cfg.resume)
         results = model.train(resume=True)
     else:
+        if "/" in cfg.model and not Path(cfg.model).is_file():
+            raise UserError(f"model architecture YAML not found: {cfg.model}")
         data = build_dataset(cfg)
         model = YOLO(cfg.model)  # built from the architecture YAML: random init, nothing downloaded
-        results = model.train(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch,
-                              workers=cfg.workers, device=device, patience=cfg.patience, seed=cfg.seed,
-                              project=str(Path(cfg.out_dir).resolve()), name=cfg.name, exist_ok=True,
-                              pretrained=False, plots=False, amp=device.startswith("cuda"), verbose=True,
-                              **cfg.extra)
+        args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
+                    device=device, patience=cfg.patience, seed=cfg.seed, project=str(Path(cfg.out_dir).resolve()),
+                    name=cfg.name, exist_ok=True, pretrained=False, plots=False, amp=device.startswith("cuda"),
+                    verbose=True)
+        if cfg.hours > 0:
+            args["time"] = cfg.hours  # ultralytics fits the epochs (and the LR schedule) into this budget
+        args.update(cfg.extra)  # extra may override any of the above (e.g. plots: true)
+        results = model.train(**args)
     save_dir = Path(getattr(results, "save_dir", None) or model.trainer.save_dir)
     best = save_dir / "weights" / "best.pt"
     if not best.is_file():
@@ -97,6 +103,8 @@ def train(cfg: DetectorTrainConfig) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
+
+    os.environ.setdefault("YOLO_VERBOSE", "True")  # show ultralytics' epoch bars and metrics when training
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="configs/detector_train.yaml")

@@ -13,6 +13,7 @@ class DetectorTrainConfig:
     split_file: str = ""
     dataset_dir: str = "data_gen/detector_yolo"
     epochs: int = 100
+    hours: float = 0.0
     imgsz: int = 640
     batch: int = 16
     workers: int = 2

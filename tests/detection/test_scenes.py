@@ -32,3 +32,26 @@ def test_boxes_never_overlap():
     for i in range(len(b)):
         for j in range(i + 1, len(b)):
             assert b[i].x2 < b[j].x1 or b[j].x2 < b[i].x1 or b[i].y2 < b[j].y1 or b[j].y2 < b[i].y1
+
+
+def test_held_out_frames_are_never_backgrounds(tmp_path):
+    import cv2
+    import pytest
+
+    from common.errors import UserError
+    from detection.dataset import read_box_labels, write_box_labels
+    from detection.scenes import synthesize
+
+    bg = tmp_path / "bg"
+    (bg / "images").mkdir(parents=True)
+    for name, grey in (("held.jpg", 220), ("free.jpg", 40)):
+        cv2.imwrite(str(bg / "images" / name), np.full((180, 320, 3), grey, np.uint8))
+    write_box_labels({"held.jpg": [], "free.jpg": []}, bg / "labels.csv")
+    out = synthesize(bg, [], tmp_path / "out", n=6, exclude={("bg", "held.jpg")}, synth_share=1.0)
+    scenes = read_box_labels(out)
+    assert len(scenes) == 6
+    for name in scenes:
+        img = cv2.imread(str(tmp_path / "out" / "images" / name))
+        assert np.median(img) < 100  # every scene is the dark free frame, never the bright held-out one
+    with pytest.raises(UserError, match="no background frames left"):
+        synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})

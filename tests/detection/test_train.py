@@ -1,5 +1,6 @@
 import csv
 import socket
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -34,8 +35,8 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "w" / "detector.pt"
-    assert train_main(["--config", str(pytest.importorskip("pathlib").Path(__file__).resolve().parents[2] /
-                                         "configs" / "detector_train.yaml"),
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    assert train_main(["--config", str(configs / "detector_train.yaml"), f"model={configs / 'detector_arch.yaml'}",
                        f"train=[{tiny_set}]", f"val=[{tiny_set}]", "split_file=", "epochs=1", "imgsz=64", "batch=2",
                        "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
                        f"dataset_dir={tmp_path / 'yolo'}"]) == 0
