@@ -132,3 +132,45 @@ def test_read_image():
     rec = lambda crops: [PlateRead(TEXTS[int(c.max())], 0.75, (0.75,) * 6) for c in crops]  # noqa: E731
     (r,) = read_image(img, det, rec, margin=0.0)
     assert (r.box, r.text, r.confidence) == ((10.0, 10.0, 70.0, 30.0), "XY9876", 0.75)
+
+
+class ReconnectingSource:
+    """A live source stand-in: frames 0-9 at 320x240, then the stream drops and comes back at 640x480."""
+
+    name = "cam"
+
+    def __init__(self, frames):
+        self.frames, self.events = frames, []
+
+    def __iter__(self):
+        for f in self.frames:
+            if f.index == 10:
+                self.events += [(1.0, "lost: read failed"), (2.0, "reconnected")]
+            yield f
+
+
+def test_resolution_change_after_reconnect():
+    """ROI and line are recomputed for the new size; tracks open at the drop are closed with a reason."""
+    frames, boxes = [], []
+    for i in range(20):
+        s = 1 if i < 10 else 2
+        img = np.zeros((240 * s, 320 * s, 3), np.uint8)
+        b = []
+        x = 240 - 5 * i
+        img[180 * s:196 * s, x * s:(x + 50) * s] = 200  # B: lower part (inside the ROI), moving left
+        b.append([x * s, 180 * s, (x + 50) * s, 196 * s])
+        if i >= 10:  # A appears after the reconnect at y 0.42-0.5 of the frame: outside the ROI at any size,
+            img[100 * s:120 * s, 60 * s:120 * s] = 100  # but inside it if the old 320x240 pixel ROI were kept
+            b.append([60 * s, 100 * s, 120 * s, 120 * s])
+        frames.append(Frame(img, i, i / 10, "cam"))
+        boxes.append(np.array(b, np.float32))
+    zones = Zones(ZoneConfig(roi=((0, 0.6), (1, 0.6), (1, 1), (0, 1)), line=((0.6, 0), (0.6, 1))), 320, 240)
+    out = []
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "cam", direction=zones.direction)
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
+             crop_margin=0.0).run(ReconnectingSource(frames))
+    assert [(e.text, e.reason) for e in out] == [("XY9876", "source_lost"), ("XY9876", "end")]
+    # B's centre moves 430 -> 340 px: it crosses x = 0.6 of the new width (384 px), not of the old (192 px)
+    assert out[1].direction == "in" and out[0].direction == ""
+    assert out[1].box[1] == 360  # boxes in the new frame's pixels
