@@ -123,21 +123,29 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarr
 
 
 def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
-               exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5) -> Path:
+               exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
+               include: set[tuple[str, str]] | None = None) -> Path:
     """Write n scenes to out/images + out/labels.csv.
 
-    `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits).
+    `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
+    `include`, when given, the only ones used (to build a test set from held-out frames and crops).
     """
     exclude = exclude or set()
+
+    def usable(folder: Path, name: str) -> bool:
+        return (folder.name, name) not in exclude and (include is None or (folder.name, name) in include)
+
     labels = read_box_labels(backgrounds / "labels.csv")
-    names = [k for k in labels if (backgrounds.name, k) not in exclude]
+    names = [k for k in labels if usable(backgrounds, k)]
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[np.ndarray] = []
     for folder in plates:
         with (folder / "labels.csv").open(newline="") as f:
             crops += [read_bgr(folder / "images" / r["image"]) for r in csv.DictReader(f)
-                      if (folder.name, r["image"]) not in exclude]
+                      if usable(folder, r["image"])]
+    if plates and not crops and synth_share < 1:
+        raise UserError(f"no plate crops left in {', '.join(str(p) for p in plates)} (all excluded)")
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     result: dict[str, list[PlateBox]] = {}
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="split CSVs (dataset,image) of frames and crops never to use (held-out sets)")
+    ap.add_argument("--include", type=Path, nargs="*", default=None,
+                    help="split CSVs: use only these frames and crops (a test set from held-out data)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
@@ -170,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         from ocr.data import read_split_file
 
         exclude = {pair for path in args.exclude for pair in read_split_file(path)}
-        path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share)
+        include = None if args.include is None else {pair for path in args.include for pair in read_split_file(path)}
+        path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
+                          include)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

@@ -95,11 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(lambda m: print(m, end=""), format="{message}")
     try:
         rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder)
-        best = None
-        if args.weights.suffix == ".pth":
-            from ocr.checkpoint import load_checkpoint
-
-            best = load_checkpoint(args.weights).get("best_seq_acc")
+        best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
     except UserError as exc:
         logger.error(f"error: {exc}")

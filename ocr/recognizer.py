@@ -36,6 +36,7 @@ class Recognizer:
             raise UserError(f"decoder must be auto, greedy or beam, not {decoder!r}")
         self.decoder = ("beam" if self.patterns else "greedy") if decoder == "auto" else decoder
         self.beam_width, self.max_batch = beam_width, max_batch
+        self.best_seq_acc: float | None = None  # validation accuracy recorded in a .pth checkpoint, if any
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
@@ -56,15 +57,18 @@ class Recognizer:
 
             out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
             export_onnx(model, out, pats)
-            return _from_onnx(out, device, decoder, patterns)
-        dev = torch.device(resolve_device(device))
-        model = model.to(dev)
+            rec = _from_onnx(out, device, decoder, patterns)
+        else:
+            dev = torch.device(resolve_device(device))
+            model = model.to(dev)
 
-        @torch.no_grad()
-        def run(x: np.ndarray) -> np.ndarray:
-            return model(torch.from_numpy(x).to(dev)).float().cpu().numpy()
+            @torch.no_grad()
+            def run(x: np.ndarray) -> np.ndarray:
+                return model(torch.from_numpy(x).to(dev)).float().cpu().numpy()
 
-        return cls(model.cfg, run, pats, decoder)
+            rec = cls(model.cfg, run, pats, decoder)
+        rec.best_seq_acc = ckpt.get("best_seq_acc")
+        return rec
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
         """CTC posteriors B x T x C (softmaxed) of a list of BGR crops."""

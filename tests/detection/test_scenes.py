@@ -34,7 +34,7 @@ def test_boxes_never_overlap():
             assert b[i].x2 < b[j].x1 or b[j].x2 < b[i].x1 or b[i].y2 < b[j].y1 or b[j].y2 < b[i].y1
 
 
-def test_held_out_frames_are_never_backgrounds(tmp_path):
+def test_excluded_frames_are_never_backgrounds_and_included_ones_are_the_only(tmp_path):
     import cv2
     import pytest
 
@@ -53,5 +53,7 @@ def test_held_out_frames_are_never_backgrounds(tmp_path):
     for name in scenes:
         img = cv2.imread(str(tmp_path / "out" / "images" / name))
         assert np.median(img) < 100  # every scene is the dark free frame, never the bright held-out one
+    only = synthesize(bg, [], tmp_path / "only", n=3, include={("bg", "held.jpg")}, synth_share=1.0)
+    assert all(np.median(cv2.imread(str(tmp_path / "only" / "images" / n))) > 150 for n in read_box_labels(only))
     with pytest.raises(UserError, match="no background frames left"):
         synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})
