@@ -14,3 +14,4 @@ class DetectorConfig:
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
     half: bool = False          # fp16 on CUDA
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading
+    onnx_on_cpu: bool = True    # on the CPU, run the exported <weights>.onnx beside a .pt when there is one

@@ -30,11 +30,20 @@ class PlateDetector:
     def __init__(self, cfg: DetectorConfig, model: Any | None = None) -> None:
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        self.model = model if model is not None else self._load(cfg)
+        self.weights = self._pick(cfg, self.device)
+        self.model = model if model is not None else self._load(cfg, self.weights)
 
     @staticmethod
-    def _load(cfg: DetectorConfig) -> Any:
+    def _pick(cfg: DetectorConfig, device: str) -> Path:
+        """The file to run: the .pt, or on the CPU its exported .onnx sibling (faster) when allowed."""
         path = Path(cfg.weights)
+        onnx = path.with_suffix(".onnx")
+        if path.suffix == ".pt" and cfg.onnx_on_cpu and device == "cpu" and onnx.is_file():
+            return onnx
+        return path
+
+    @staticmethod
+    def _load(cfg: DetectorConfig, path: Path) -> Any:
         if not path.is_file():
             raise UserError(f"detector weights not found: {path}")
         if path.suffix == ".pt" and cfg.verify_sha256:

@@ -69,3 +69,13 @@ def test_unlisted_or_changed_weights_are_refused(tmp_path):
 def test_missing_weights():
     with pytest.raises(UserError, match="detector weights not found: nope.pt"):
         PlateDetector(DetectorConfig(weights="nope.pt"))
+
+
+def test_onnx_sibling_is_used_on_the_cpu_only(tmp_path):
+    pt, onnx = tmp_path / "detector.pt", tmp_path / "detector.onnx"
+    pt.write_bytes(b"x")
+    assert PlateDetector._pick(DetectorConfig(weights=str(pt)), "cpu") == pt  # no export yet
+    onnx.write_bytes(b"x")
+    assert PlateDetector._pick(DetectorConfig(weights=str(pt)), "cpu") == onnx
+    assert PlateDetector._pick(DetectorConfig(weights=str(pt)), "cuda:0") == pt
+    assert PlateDetector._pick(DetectorConfig(weights=str(pt), onnx_on_cpu=False), "cpu") == pt

@@ -36,7 +36,7 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "w" / "detector.pt"
     configs = Path(__file__).resolve().parents[2] / "configs"
-    assert train_main(["--config", str(configs / "detector_train.yaml"), f"model={configs / 'detector_arch.yaml'}",
+    assert train_main(["--config", str(configs / "detector_train.yaml"), f"model={configs / 'models' / 'plate_yolo11.yaml'}",
                        f"train=[{tiny_set}]", f"val=[{tiny_set}]", "split_file=", "epochs=1", "imgsz=64", "batch=2",
                        "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
                        f"dataset_dir={tmp_path / 'yolo'}"]) == 0
