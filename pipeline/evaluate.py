@@ -21,14 +21,21 @@ from ocr.process import fold_o0
 
 
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
-                    predictions: Path | None = None) -> dict[str, Any]:
+                    predictions: Path | None = None, split_file: Path | None = None) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy: a GT plate is read when an overlapping read (IoU >= 0.4)
-    has its text. Plates with empty text count for detection only."""
+    has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
     from detection.dataset import read_box_labels
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
 
     labels = read_box_labels(labels_csv)
+    if split_file is not None:
+        from ocr.data import read_split_file
+
+        listed = read_split_file(split_file)
+        labels = {k: v for k, v in labels.items() if (labels_csv.parent.name, k) in listed}
+        if not labels:
+            raise UserError(f"no image of {labels_csv} is listed in {split_file}")
     n_plates = n_text = found = read_ok = read_ok_o0 = 0
     times = []
     out = predictions.open("w") if predictions else None
@@ -94,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
+    ap.add_argument("--split-file", type=Path, help="stills: only the images listed in this dataset,image CSV")
     ap.add_argument("--video", help="a clip to run through the pipeline")
     ap.add_argument("--expected", type=Path, help="the clip's vehicles: plate_text,first_frame")
     ap.add_argument("--config-dir", default="configs")
@@ -109,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
-            res = evaluate_stills(a.labels, detector, recognizer, cfgs.pipeline.crop_margin, a.predictions)
+            res = evaluate_stills(a.labels, detector, recognizer, cfgs.pipeline.crop_margin, a.predictions,
+                                  a.split_file)
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:

@@ -3,7 +3,9 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 
+from common.errors import UserError
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
 from pipeline.evaluate import evaluate_stills, score_video
@@ -42,3 +44,10 @@ def test_evaluate_stills_exact(tmp_path):
         "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3}
     line = json.loads((tmp_path / "p.jsonl").read_text())
     assert line["image"] == "a.jpg" and [r["text"] for r in line["reads"]] == ["AB10", "CD22", "ZZ"]
+    split = tmp_path / "split.csv"
+    split.write_text(f"dataset,image\n{tmp_path.name},b.jpg\n")
+    with pytest.raises(UserError, match="no image of .*labels.csv is listed in"):
+        evaluate_stills(tmp_path / "labels.csv", det, rec, split_file=split)
+    split.write_text(f"dataset,image\n{tmp_path.name},a.jpg\n")
+    texts = iter(["AB10", "CD22", "ZZ"])
+    assert evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, split_file=split)["n_plates"] == 4
