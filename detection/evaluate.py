@@ -25,7 +25,7 @@ from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.dataset import read_box_labels
 from detection.detections import Detections
-from detection.metrics import evaluate_boxes
+from detection.metrics import evaluate_boxes, recall_at_precision
 from ocr.process import read_bgr
 
 
@@ -52,10 +52,12 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
         if out:
             out.close()
     m4, m5 = evaluate_boxes(per_image, 0.4), evaluate_boxes(per_image, 0.5)
+    r90, c90 = recall_at_precision(per_image, 0.5, 0.9)
     return {"n_images": len(names), "n_plates": int(sum(len(g) for _, _, g in per_image)),
             "recall@0.4": m4["recall"], "precision@0.4": m4["precision"],
             "recall@0.5": m5["recall"], "precision@0.5": m5["precision"], "ap50": m5["ap"],
-            "ms_per_image": statistics.median(times)}
+            "ms_per_image": statistics.median(times),
+            "recall@0.5_at_precision0.9": r90, "conf_at_precision0.9": c90}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,8 @@ def test_exact_numbers(tmp_path):
     res = run_eval(detect, tmp_path / "labels.csv", predictions=tmp_path / "p.jsonl")
     assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
         "n_images": 3, "n_plates": 3, "recall@0.4": 2 / 3, "precision@0.4": 2 / 3,
-        "recall@0.5": 1 / 3, "precision@0.5": 1 / 3, "ap50": 1 / 3}
+        "recall@0.5": 1 / 3, "precision@0.5": 1 / 3, "ap50": 1 / 3,
+        "recall@0.5_at_precision0.9": 1 / 3, "conf_at_precision0.9": pytest.approx(0.9)}
     lines = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert lines[0] == {"image": "a.jpg", "boxes": [[0.0, 0.0, 10.0, 10.0, 0.9], [50.0, 50.0, 60.0, 60.0, 0.8]]}
     assert lines[2] == {"image": "c.jpg", "boxes": []}
@@ -47,3 +48,15 @@ def test_exact_numbers(tmp_path):
 def test_ap_of_a_perfect_detector():
     imgs = [(np.array([[0, 0, 10, 10.0]]), np.array([0.9]), np.array([[0, 0, 10, 10.0]]))] * 3
     assert evaluate_boxes(imgs, 0.5) == {"recall": 1.0, "precision": 1.0, "ap": 1.0}
+
+
+def test_recall_at_precision():
+    from detection.metrics import recall_at_precision
+
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], float)
+    pred = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [100, 0, 110, 10], [40, 0, 50, 10], [200, 0, 210, 10]], float)
+    conf = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    # kept at >= 0.8: 2/2 correct (recall 0.5); at >= 0.6: 3 of 4 correct (precision 0.75, recall 0.75)
+    assert recall_at_precision([(pred, conf, gt)], 0.5, 0.9) == (0.5, 0.8)
+    assert recall_at_precision([(pred, conf, gt)], 0.5, 0.75) == (0.75, 0.6)
+    assert recall_at_precision([(pred[2:3], conf[2:3], gt)], 0.5, 0.9) == (0.0, 1.0)
