@@ -44,8 +44,11 @@ def main() -> int:
         frames = [read_bgr(p) for p in sorted(args.frames.glob("*.jpg"))[:10]]
     else:
         frames = [np.random.default_rng(i).integers(0, 255, (720, 1280, 3), dtype=np.uint8) for i in range(4)]
-    onnx = export_onnx(args.weights, args.imgsz)
-    variants = {"pytorch (cpu)": DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cpu"),
+    onnx = args.weights.with_suffix(".onnx")
+    if not onnx.is_file():
+        onnx = export_onnx(args.weights, args.imgsz)
+    variants = {"pytorch (cpu)": DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cpu",
+                                                onnx_on_cpu=False),
                 "onnxruntime (cpu)": DetectorConfig(weights=str(onnx), imgsz=args.imgsz, device="cpu")}
     if torch.cuda.is_available():
         variants["pytorch fp16 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
