@@ -22,3 +22,19 @@ class Detections:
 
     def filter(self, keep: np.ndarray) -> "Detections":
         return Detections(self.xyxy[keep], self.conf[keep])
+
+    def drop_contained(self, max_overlap: float) -> "Detections":
+        """Drop a box when more than `max_overlap` of its area lies inside a more confident box: plates never
+        nest, so such a box is a partial detection of the same plate (NMS misses it: their IoU is small)."""
+        if len(self) < 2 or max_overlap >= 1:
+            return self
+        order = np.argsort(-self.conf, kind="stable")
+        b = self.xyxy[order].astype(np.float64)
+        area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+        keep = np.ones(len(b), bool)
+        for i in range(1, len(b)):
+            w = np.clip(np.minimum(b[:i, 2], b[i, 2]) - np.maximum(b[:i, 0], b[i, 0]), 0, None)
+            h = np.clip(np.minimum(b[:i, 3], b[i, 3]) - np.maximum(b[:i, 1], b[i, 1]), 0, None)
+            inside = (w * h)[keep[:i]] / max(area[i], 1e-9)
+            keep[i] = not (inside > max_overlap).any()
+        return self.filter(np.sort(order[keep]))

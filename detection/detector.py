@@ -61,7 +61,7 @@ class PlateDetector:
         results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
                                      max_det=self.cfg.max_det, device=self.device,
                                      half=self.cfg.half and self.device.startswith("cuda"), verbose=False)
-        return [to_detections(r) for r in results]
+        return [to_detections(r).drop_contained(self.cfg.max_overlap) for r in results]
 
     def detect(self, frame: np.ndarray) -> Detections:
         return self([frame])[0]

@@ -9,6 +9,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
 from pipeline.types import PlateEvent, Reading
 
@@ -22,6 +23,8 @@ class FusionConfig:
     decisive_conf: float = 0.6
     early_events: bool = False
     min_reads: int = 1
+    min_chars: int = 4
+    dedupe_s: float = 10.0
     patterns: tuple[str, ...] = ()
     off_pattern: float = 0.3
     posterior_top_k: int = 0
@@ -65,6 +68,7 @@ class TrackFuser:
         self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
         self.save_crop = save_crop
         self.tracks: dict[int, TrackState] = {}
+        self.recent: dict[str, float] = {}  # O/0-folded text -> last time (s) it was written, for dedupe_s
 
     def needs_read(self, track_id: int) -> bool:
         """False once a track's vote is decisive (saves OCR work)."""
@@ -91,7 +95,7 @@ class TrackFuser:
         if len([r for r in t.reads if r.text]) >= c.decisive_reads and v.share >= c.decisive_share \
                 and v.confidence >= c.decisive_conf:
             t.decided = v
-            if c.early_events and not t.emitted:
+            if c.early_events and not t.emitted and self._wanted(t, v):
                 t.emitted = True
                 return [self._event(t, v, "early")]
         return []
@@ -118,9 +122,19 @@ class TrackFuser:
             if len([r for r in t.reads if r.text]) < self.cfg.min_reads:
                 continue
             v = t.decided or self._vote(t)
-            if v.text:
+            if self._wanted(t, v):
                 events.append(self._event(t, v, reason))
         return events
+
+    def _wanted(self, t: TrackState, v: Vote) -> bool:
+        """Whether a track's fused text makes an event: long enough, and not the same plate as an event of the
+        last `dedupe_s` seconds (the same vehicle whose track broke, e.g. after an occlusion or a frame gap)."""
+        if len(v.text) < max(self.cfg.min_chars, 1):
+            return False
+        key = fold_o0(v.text)
+        last = self.recent.get(key)
+        self.recent[key] = max(t.last_time_s, last or t.last_time_s)
+        return last is None or self.cfg.dedupe_s <= 0 or t.first_time_s - last > self.cfg.dedupe_s
 
     def _vote(self, t: TrackState) -> Vote:
         reads = list(t.reads)

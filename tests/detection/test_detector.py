@@ -79,3 +79,15 @@ def test_onnx_sibling_is_used_on_the_cpu_only(tmp_path):
     assert PlateDetector._pick(DetectorConfig(weights=str(pt)), "cpu") == onnx
     assert PlateDetector._pick(DetectorConfig(weights=str(pt)), "cuda:0") == pt
     assert PlateDetector._pick(DetectorConfig(weights=str(pt), onnx_on_cpu=False), "cpu") == pt
+
+
+def test_partial_boxes_inside_a_plate_are_dropped():
+    from detection.detections import Detections
+
+    d = Detections(np.array([[300, 425, 414, 472], [200, 425, 400, 475], [600, 100, 700, 130], [380, 430, 480, 470]],
+                            np.float32), np.array([0.38, 0.92, 0.5, 0.6], np.float32))
+    kept = d.drop_contained(0.6)
+    # the left part of the big plate (fully inside) goes; a box only 20 % inside stays; order is kept
+    assert kept.xyxy.tolist() == [[200, 425, 400, 475], [600, 100, 700, 130], [380, 430, 480, 470]]
+    assert kept.conf.tolist() == pytest.approx([0.92, 0.5, 0.6])
+    assert len(d.drop_contained(1.0)) == 4

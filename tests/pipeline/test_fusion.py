@@ -39,7 +39,7 @@ def test_best_crop_and_box_follow_quality(tmp_path):
         saved[event.event_id] = crop
         return str(tmp_path / f"{event.event_id}.jpg")
 
-    f = TrackFuser(FusionConfig(decisive_reads=99), save_crop=save)
+    f = TrackFuser(FusionConfig(decisive_reads=99, min_chars=1), save_crop=save)
     good = np.full((20, 60, 3), 200, np.uint8)
     f.add(3, read(0, "AB1", quality=1.0), CROP)
     f.add(3, read(1, "AB1", quality=5.0), good)
@@ -66,7 +66,7 @@ def test_posterior_fusion_adds_a_read_from_the_mean_posterior():
         seen.append(mean.copy())
         return "C", 0.9, (0.9,)
 
-    f = TrackFuser(FusionConfig(posterior_top_k=2, decisive_reads=99), decode=decode)
+    f = TrackFuser(FusionConfig(posterior_top_k=2, decisive_reads=99, min_chars=1), decode=decode)
     f.add(1, r1, CROP)
     f.add(1, r2, CROP)
     (e,) = f.flush()
@@ -79,3 +79,19 @@ def test_crop_quality_prefers_sharp_large_confident():
     flat = np.full((40, 120, 3), 128, np.uint8)
     assert crop_quality(sharp, 0.9) > crop_quality(flat, 0.9)
     assert crop_quality(sharp, 0.9) > crop_quality(sharp[:20, :60], 0.9) > 0
+
+
+def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10))
+
+    def track(tid, text, t0):
+        for k in range(3):
+            f.add(tid, Reading(int(t0 * 10) + k, t0 + k / 10, text, 0.9, (0.9,) * len(text), (0, 0, 10, 5)),
+                  np.zeros((5, 10, 3), np.uint8))
+
+    track(1, "AB023", 0.0)   # a vehicle
+    track(2, "197", 0.0)     # a bus route number: too short
+    track(3, "ABO23", 5.0)   # the same plate (O/0-folded) again 5 s later: its track broke
+    track(4, "AB023", 30.0)  # the same text 30 s later: a new passage
+    events = f.flush()
+    assert [(e.track_id, e.text) for e in events] == [(1, "AB023"), (4, "AB023")]

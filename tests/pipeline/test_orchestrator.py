@@ -166,7 +166,7 @@ def test_resolution_change_after_reconnect():
         boxes.append(np.array(b, np.float32))
     zones = Zones(ZoneConfig(roi=((0, 0.6), (1, 0.6), (1, 1), (0, 1)), line=((0.6, 0), (0.6, 1))), 320, 240)
     out = []
-    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "cam", direction=zones.direction)
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam", direction=zones.direction)
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
              [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
              crop_margin=0.0).run(ReconnectingSource(frames))
