@@ -88,11 +88,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         if p.csv:
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
         video = stack.enter_context(VideoSink(out / "annotated.mp4", source.fps or 25.0)) if p.video_out else None
-        frames = tqdm(source, total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True)
+        bar = lambda frames: tqdm(frames, total=source.total or None, unit="frame", disable=not p.progress,  # noqa: E731
+                                  dynamic_ncols=True)
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw) if p.show else draw, p.crop_margin, p.min_plate_height, stop)
         try:
-            summary = pipe.run(frames)
+            summary = pipe.run(source, bar)
         finally:
             source.close()
     result = {**asdict(summary), "outputs": str(out)}

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -118,13 +118,16 @@ class Pipeline:
             times[name].append((b - a) * 1000)
         return tracks
 
-    def run(self, source: Any) -> RunSummary:
-        """Process every frame of `source` until it ends or `stop` is set; open tracks are flushed."""
+    def run(self, source: Any, progress: Callable[[Any], Iterable[Frame]] | None = None) -> RunSummary:
+        """Process every frame of `source` until it ends or `stop` is set; open tracks are flushed.
+
+        `progress` wraps the iteration (e.g. a tqdm bar); the source itself still reports its name, its
+        lost/reconnected events and its dropped frames."""
         times: dict[str, list[float]] = defaultdict(list)
         written: list[PlateEvent] = []
         n, start, size, seen_events = 0, time.perf_counter(), None, 0
         try:
-            for frame in source:
+            for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
                     break
                 live_events = getattr(source, "events", [])

@@ -174,3 +174,16 @@ def test_resolution_change_after_reconnect():
     # B's centre moves 430 -> 340 px: it crosses x = 0.6 of the new width (384 px), not of the old (192 px)
     assert out[1].direction == "in" and out[0].direction == ""
     assert out[1].box[1] == 360  # boxes in the new frame's pixels
+
+
+def test_a_progress_wrapper_keeps_the_source_s_name_and_events():
+    frames, boxes = clip()
+    src = ReconnectingSource(frames)
+    wrapped = []
+    out = []
+    summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                       TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "cam"),
+                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(
+        src, progress=lambda it: wrapped.append(1) or (f for f in it))
+    assert wrapped == [1] and summary.source == "cam" and summary.frames == 20
+    assert any(e.reason == "source_lost" for e in out)  # the source's events are seen through the wrapper
