@@ -76,6 +76,11 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
 
 def train(cfg: DetectorTrainConfig) -> Path:
     YOLO = yolo_class()
+    from ultralytics.utils import torch_utils
+
+    # ultralytics trains with cores - 1 torch threads (a core kept for data loaders), but on the CPU it loads
+    # data in the training process itself (workers=0): use every core
+    torch_utils.NUM_THREADS = os.cpu_count() or 1
     _offline_amp_check()
     device = resolve_device(cfg.device)
     if cfg.resume:

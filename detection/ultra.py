@@ -15,14 +15,9 @@ OFFLINE_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "False", "ULTRALYTICS_SA
 @lru_cache(maxsize=1)
 def yolo_class():
     """The `ultralytics.YOLO` class, imported with the offline and safe-load switches set."""
-    import torch
-
     for k, v in OFFLINE_ENV.items():
         os.environ.setdefault(k, v)
-    threads = torch.get_num_threads()
     from ultralytics import YOLO, settings
-
-    torch.set_num_threads(threads)  # ultralytics' import lowers it to cores - 1: keep every core for inference
 
     if settings.get("sync", False):
         settings.update({"sync": False})  # no telemetry or crash reports
