@@ -97,7 +97,9 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
     try:
-        sess = ort.InferenceSession(str(path), providers=providers)
+        opts = ort.SessionOptions()
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores
+        sess = ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as exc:
         raise UserError(f"cannot load ONNX model {path}: {str(exc).splitlines()[0]}") from None
     meta = sess.get_modelmeta().custom_metadata_map
