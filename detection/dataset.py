@@ -75,6 +75,14 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     return out
 
 
+def listed_images(labels_csv: str | Path, split_file: str | Path) -> set[str]:
+    """Images of the labels.csv folder that a split CSV (`dataset,image`) lists under that folder's name."""
+    from ocr.data import read_split_file
+
+    folder = Path(labels_csv).parent.name
+    return {img for ds, img in read_split_file(split_file) if ds == folder}
+
+
 def write_box_labels(labels: dict[str, list[PlateBox]], csv_path: str | Path) -> Path:
     p = Path(csv_path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -23,9 +23,9 @@ import numpy as np
 from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
-from detection.dataset import read_box_labels
+from detection.dataset import listed_images, read_box_labels
 from detection.detections import Detections
-from detection.metrics import evaluate_boxes, recall_at_precision
+from detection.metrics import evaluate_boxes
 from ocr.process import read_bgr
 
 
@@ -52,12 +52,11 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
         if out:
             out.close()
     m4, m5 = evaluate_boxes(per_image, 0.4), evaluate_boxes(per_image, 0.5)
-    r90, c90 = recall_at_precision(per_image, 0.5, 0.9)
     return {"n_images": len(names), "n_plates": int(sum(len(g) for _, _, g in per_image)),
             "recall@0.4": m4["recall"], "precision@0.4": m4["precision"],
             "recall@0.5": m5["recall"], "precision@0.5": m5["precision"], "ap50": m5["ap"],
             "ms_per_image": statistics.median(times),
-            "recall@0.5_at_precision0.9": r90, "conf_at_precision0.9": c90}
+            "recall@0.5_at_precision0.9": m5["recall_at_precision"], "conf_at_precision0.9": m5["conf_at_precision"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         from detection.detector import PlateDetector
 
         cfg = load_config(DetectorConfig, args.config, [*args.overrides, f"weights={args.weights}"])
-        only = None
-        if args.split_file:
-            from ocr.data import read_split_file
-
-            only = {img for _, img in read_split_file(args.split_file)}
+        only = listed_images(args.labels, args.split_file) if args.split_file else None
         res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions)
     except UserError as exc:
         logger.error(f"error: {exc}")

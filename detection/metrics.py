@@ -33,8 +33,11 @@ def match(pred: np.ndarray, conf: np.ndarray, gt: np.ndarray, thr: float) -> np.
     return tp
 
 
-def evaluate_boxes(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thr: float) -> dict[str, float]:
-    """images: (pred xyxy, pred conf, gt xyxy) per image -> recall, precision and AP at IoU >= thr."""
+def evaluate_boxes(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thr: float,
+                   min_precision: float = 0.9) -> dict[str, float]:
+    """images: (pred xyxy, pred conf, gt xyxy) per image -> recall, precision and AP at IoU >= thr, and the
+    highest recall whose precision is >= min_precision with the confidence threshold that gives it (every
+    prediction at or above it kept; recall 0.0 at conf 1.0 when none reaches it)."""
     tps, confs, n_gt = [], [], 0
     for pred, conf, gt in images:
         tps.append(match(pred, conf, gt, thr))
@@ -54,22 +57,10 @@ def evaluate_boxes(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thr:
     mpre = np.maximum.accumulate(mpre[::-1])[::-1]
     idx = np.where(mrec[1:] != mrec[:-1])[0]
     ap = float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1])) if n_gt else 0.0
-    return {"recall": float(recall), "precision": float(precision), "ap": ap}
-
-
-def recall_at_precision(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thr: float,
-                        min_precision: float) -> tuple[float, float]:
-    """The highest recall at IoU >= thr whose precision is >= min_precision, and the confidence threshold that
-    gives it (every prediction at or above it kept): (recall, conf); (0.0, 1.0) when none reaches it."""
-    tp = np.concatenate([match(p, c, g, thr) for p, c, g in images]) if images else np.zeros(0, bool)
-    conf = np.concatenate([c for _, c, _ in images]) if images else np.zeros(0)
-    n_gt = sum(len(g) for _, _, g in images)
-    order = np.argsort(-conf, kind="stable")
-    ctp = np.cumsum(tp[order])
-    prec = ctp / np.arange(1, len(tp) + 1)
-    best = (0.0, 1.0)
-    for k in range(len(tp)):
-        last_of_tie = k == len(tp) - 1 or conf[order[k + 1]] < conf[order[k]]
-        if last_of_tie and prec[k] >= min_precision and n_gt and ctp[k] / n_gt > best[0]:
-            best = (float(ctp[k] / n_gt), float(conf[order[k]]))
-    return best
+    sorted_conf = conf[order]
+    last_of_tie = np.append(sorted_conf[1:] < sorted_conf[:-1], True)[:n_pred]  # a threshold keeps whole ties
+    ok = np.where(last_of_tie & (prec >= min_precision))[0] if n_gt else np.zeros(0, int)
+    best = ok[np.argmax(rec[ok])] if len(ok) else None
+    return {"recall": float(recall), "precision": float(precision), "ap": ap,
+            "recall_at_precision": float(rec[best]) if best is not None and rec[best] > 0 else 0.0,
+            "conf_at_precision": float(sorted_conf[best]) if best is not None and rec[best] > 0 else 1.0}

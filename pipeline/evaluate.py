@@ -24,16 +24,14 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
                     predictions: Path | None = None, split_file: Path | None = None) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy: a GT plate is read when an overlapping read (IoU >= 0.4)
     has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
-    from detection.dataset import read_box_labels
+    from detection.dataset import listed_images, read_box_labels
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
 
     labels = read_box_labels(labels_csv)
     if split_file is not None:
-        from ocr.data import read_split_file
-
-        listed = read_split_file(split_file)
-        labels = {k: v for k, v in labels.items() if (labels_csv.parent.name, k) in listed}
+        listed = listed_images(labels_csv, split_file)
+        labels = {k: v for k, v in labels.items() if k in listed}
         if not labels:
             raise UserError(f"no image of {labels_csv} is listed in {split_file}")
     n_plates = n_text = found = read_ok = read_ok_o0 = 0

@@ -47,11 +47,14 @@ def test_exact_numbers(tmp_path):
 
 def test_ap_of_a_perfect_detector():
     imgs = [(np.array([[0, 0, 10, 10.0]]), np.array([0.9]), np.array([[0, 0, 10, 10.0]]))] * 3
-    assert evaluate_boxes(imgs, 0.5) == {"recall": 1.0, "precision": 1.0, "ap": 1.0}
+    assert evaluate_boxes(imgs, 0.5) == {"recall": 1.0, "precision": 1.0, "ap": 1.0,
+                                         "recall_at_precision": 1.0, "conf_at_precision": 0.9}
 
 
 def test_recall_at_precision():
-    from detection.metrics import recall_at_precision
+    def recall_at_precision(images, thr, min_precision):
+        m = evaluate_boxes(images, thr, min_precision)
+        return m["recall_at_precision"], m["conf_at_precision"]
 
     gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]], float)
     pred = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [100, 0, 110, 10], [40, 0, 50, 10], [200, 0, 210, 10]], float)
