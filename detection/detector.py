@@ -46,8 +46,8 @@ class PlateDetector:
     def _load(cfg: DetectorConfig, path: Path) -> Any:
         if not path.is_file():
             raise UserError(f"detector weights not found: {path}")
-        if path.suffix == ".pt" and cfg.verify_sha256:
-            verify(path)
+        if cfg.verify_sha256:  # a .pt must be listed (it is a pickle); a listed .onnx must match
+            verify(path, required=path.suffix == ".pt")
         if path.suffix not in (".pt", ".onnx"):
             raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
         try:

@@ -15,15 +15,18 @@ from pathlib import Path
 
 from common.errors import UserError
 from detection.ultra import yolo_class
-from detection.weights import verify
+from detection.weights import read_manifest, record, verify
 
 
 def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
+    """The .onnx beside `weights`; when `weights` is in the manifest, the .onnx digest is recorded there too."""
     if check_sha:
         verify(weights)
     model = yolo_class()(str(weights), task="detect")
-    out = model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, opset=17, verbose=False)
-    return Path(out)
+    out = Path(model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, opset=17, verbose=False))
+    if weights.name in read_manifest(weights.parent / "MANIFEST.sha256"):
+        record(out)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

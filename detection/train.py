@@ -28,7 +28,7 @@ from common.errors import UserError
 from detection.dataset import export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig
 from detection.ultra import yolo_class
-from detection.weights import read_manifest, sha256
+from detection.weights import record
 
 
 def build_dataset(cfg: DetectorTrainConfig) -> Path:
@@ -67,10 +67,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(best, dst)
     dst.with_suffix(".yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
-    manifest = dst.parent / "MANIFEST.sha256"
-    entries = read_manifest(manifest)
-    entries[dst.name] = sha256(dst)
-    manifest.write_text("".join(f"{d}  {n}\n" for n, d in sorted(entries.items())))
+    record(dst)
     return dst
 
 

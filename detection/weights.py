@@ -29,14 +29,26 @@ def read_manifest(manifest: Path = MANIFEST) -> dict[str, str]:
     return out
 
 
-def verify(path: str | Path, manifest: Path | None = None) -> None:
+def record(path: str | Path) -> None:
+    """Add or update the digest of `path` in the MANIFEST.sha256 beside it."""
+    p = Path(path)
+    manifest = p.parent / "MANIFEST.sha256"
+    entries = read_manifest(manifest)
+    entries[p.name] = sha256(p)
+    manifest.write_text("".join(f"{d}  {n}\n" for n, d in sorted(entries.items())))
+
+
+def verify(path: str | Path, manifest: Path | None = None, required: bool = True) -> None:
     """Raise UserError unless `path` is listed with a matching digest in the manifest (default: the
-    MANIFEST.sha256 beside it)."""
+    MANIFEST.sha256 beside it). With `required=False` an unlisted file passes (an ONNX graph cannot run code);
+    a listed one must still match."""
     p = Path(path)
     manifest = manifest or p.parent / "MANIFEST.sha256"
     if not p.is_file():
         raise UserError(f"detector weights not found: {p}")
     expected = read_manifest(manifest).get(p.name)
+    if expected is None and not required:
+        return
     if expected is None:
         raise UserError(f"{p} is not in {manifest.name}: a .pt file is a pickle that can run code; export it to "
                         f"ONNX, or set verify_sha256=false if you trust it")

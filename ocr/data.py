@@ -6,8 +6,9 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
     weight: 0.2                     # share of each training epoch drawn from this source
     augment: heavy                  # none | medium | heavy
-    split_file: weights/splits/real_holdout.csv   # optional: rows dataset,image held out
-    split: train                    # train (all but the held-out rows) | holdout (only those) | all
+    split_file: configs/splits/real_crops_holdout.csv   # optional: rows dataset,image set apart (or a list
+                                    # of such files: [holdout.csv, val.csv])
+    split: train                    # train (all but the listed rows) | holdout (only the listed rows) | all
 """
 from __future__ import annotations
 
@@ -36,13 +37,18 @@ class Sample:
     box: tuple[int, int, int, int] | None = None  # crop this box out of the image when set
 
 
-def read_split_file(path: str | Path) -> set[tuple[str, str]]:
-    """(dataset folder name, image name) pairs listed in a split CSV (`dataset,image`)."""
+def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]:
+    """(dataset folder name, image name) pairs listed in a split CSV (`dataset,image`), or in any of a list."""
+    if isinstance(path, (list, tuple)):
+        return set().union(*(read_split_file(p) for p in path))
     p = Path(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
     with p.open(newline="") as f:
-        return {(r["dataset"], r["image"]) for r in csv.DictReader(f)}
+        rows = csv.DictReader(f)
+        if not {"dataset", "image"} <= set(rows.fieldnames or ()):
+            raise UserError(f"{p}: a split file needs the columns dataset,image")
+        return {(r["dataset"], r["image"]) for r in rows}
 
 
 def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False,

@@ -2,7 +2,9 @@
 
     python ocr/splits.py --data ../shared/data --out configs/splits
 
-- `real_crops_holdout.csv`: a fixed 20 % of us_crops and ar_crops (seed 0), per dataset.
+- `real_crops_holdout.csv`: a fixed 20 % of us_crops and ar_crops (seed 0), per dataset: the reported test set.
+- `real_crops_val.csv`: a fixed 10 % of the rest (seed 1), per dataset: validation (model selection), so the
+  test set never chooses the model.
 - `dashcam_holdout.csv`: whole rides dayride_type1_002 and _003 plus the last quarter (by time) of the night
   ride: never a random frame split, as neighbouring frames show the same cars.
 """
@@ -23,6 +25,7 @@ import numpy as np
 
 HOLDOUT_RIDES = ("train_dayride_type1_002", "train_dayride_type1_003")
 TIME_BLOCK_RIDE, TIME_BLOCK_FRACTION = "train_nightride_type3_001", 0.25
+VAL_FRACTION = 0.1
 
 
 def crop_holdout(names: list[str], fraction: float = 0.2, seed: int = 0) -> list[str]:
@@ -59,16 +62,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("configs/splits"))
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    with (args.out / "real_crops_holdout.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["dataset", "image"])
-        for ds in ("us_crops", "ar_crops"):
-            w.writerows([ds, n] for n in crop_holdout(_images(args.data / ds)))
+    held = {ds: crop_holdout(_images(args.data / ds)) for ds in ("us_crops", "ar_crops")}
+    val = {ds: crop_holdout(sorted(set(_images(args.data / ds)) - set(held[ds])), VAL_FRACTION, seed=1)
+           for ds in held}
+    for name, split in (("real_crops_holdout.csv", held), ("real_crops_val.csv", val)):
+        with (args.out / name).open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["dataset", "image"])
+            for ds, names in split.items():
+                w.writerows([ds, n] for n in names)
     with (args.out / "dashcam_holdout.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["dataset", "image"])
         w.writerows(["dashcam_ro", n] for n in dashcam_holdout(_images(args.data / "dashcam_ro")))
-    print(f"wrote {args.out}/real_crops_holdout.csv and {args.out}/dashcam_holdout.csv")
+    print(f"wrote real_crops_holdout.csv, real_crops_val.csv and dashcam_holdout.csv in {args.out}")
     return 0
 
 

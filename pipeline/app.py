@@ -146,7 +146,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text, "confidence": round(r.confidence, 4)}]
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
-                         for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height)]
+                         for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
+                                                    cfgs.fusion.min_chars)]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
             w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
             lines.append((path.name, reads))

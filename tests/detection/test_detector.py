@@ -8,7 +8,7 @@ import torch
 from common.errors import UserError
 from detection import DetectorConfig, Detections, PlateDetector
 from detection.detector import to_detections
-from detection.weights import sha256, verify
+from detection.weights import read_manifest, record, sha256, verify
 
 
 class FakeBoxes:
@@ -64,6 +64,18 @@ def test_unlisted_or_changed_weights_are_refused(tmp_path):
         verify(pt, manifest)
     manifest.write_text(f"{sha256(pt)}  detector.pt\n")
     verify(pt, manifest)
+
+
+def test_onnx_needs_no_listing_but_a_listed_one_must_match(tmp_path):
+    onnx = tmp_path / "detector.onnx"
+    onnx.write_bytes(b"pretend graph")
+    verify(onnx, required=False)  # an unlisted ONNX graph cannot run code: allowed
+    record(onnx)
+    assert read_manifest(tmp_path / "MANIFEST.sha256") == {"detector.onnx": sha256(onnx)}
+    verify(onnx, required=False)
+    onnx.write_bytes(b"changed graph")
+    with pytest.raises(UserError, match="SHA-256 does not match"):
+        verify(onnx, required=False)
 
 
 def test_missing_weights():

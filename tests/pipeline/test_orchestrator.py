@@ -132,6 +132,8 @@ def test_read_image():
     rec = lambda crops: [PlateRead(TEXTS[int(c.max())], 0.75, (0.75,) * 6) for c in crops]  # noqa: E731
     (r,) = read_image(img, det, rec, margin=0.0)
     assert (r.box, r.text, r.confidence) == ((10.0, 10.0, 70.0, 30.0), "XY9876", 0.75)
+    assert read_image(img, det, rec, margin=0.0, min_chars=6) == [r]
+    assert read_image(img, det, rec, margin=0.0, min_chars=7) == []  # too short to be a plate read
 
 
 class ReconnectingSource:
