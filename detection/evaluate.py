@@ -29,8 +29,26 @@ from detection.metrics import evaluate_boxes
 from ocr.process import read_bgr
 
 
+def read_ignore(path: Path) -> dict[str, np.ndarray]:
+    """image -> xyxy boxes of real plates the labels leave out (CSV image,x1,y1,x2,y2)."""
+    import csv
+
+    if not path.is_file():
+        raise UserError(f"ignore file not found: {path}")
+    out: dict[str, list[list[float]]] = {}
+    with path.open(newline="") as f:
+        for i, r in enumerate(csv.DictReader(f), start=2):
+            try:
+                out.setdefault(r["image"], []).append([float(r[k]) for k in ("x1", "y1", "x2", "y2")])
+            except (KeyError, TypeError, ValueError):
+                raise UserError(f"{path} row {i}: expected image,x1,y1,x2,y2 with numbers") from None
+    return {k: np.array(v, np.float64) for k, v in out.items()}
+
+
 def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only: set[str] | None = None,
-             predictions: Path | None = None) -> dict[str, Any]:
+             predictions: Path | None = None, ignore: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Metrics of `detect` on the images of `labels_csv` (those in `only`); predictions on `ignore` boxes
+    (unlabelled real plates) count neither as true nor as false."""
     labels = read_box_labels(labels_csv)
     names = [n for n in labels if only is None or n in only]
     if not names:
@@ -44,7 +62,8 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
             det = detect(img)
             times.append((time.perf_counter() - t0) * 1000)
             gt = np.array([[b.x1, b.y1, b.x2, b.y2] for b in labels[name]], np.float64).reshape(-1, 4)
-            per_image.append((det.xyxy.astype(np.float64), det.conf.astype(np.float64), gt))
+            per_image.append((det.xyxy.astype(np.float64), det.conf.astype(np.float64), gt,
+                              (ignore or {}).get(name, np.zeros((0, 4)))))
             if out:
                 boxes = [[*(round(float(v), 1) for v in b), round(float(c), 4)] for b, c in zip(det.xyxy, det.conf)]
                 out.write(json.dumps({"image": name, "boxes": boxes}) + "\n")
@@ -52,7 +71,7 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
         if out:
             out.close()
     m4, m5 = evaluate_boxes(per_image, 0.4), evaluate_boxes(per_image, 0.5)
-    return {"n_images": len(names), "n_plates": int(sum(len(g) for _, _, g in per_image)),
+    return {"n_images": len(names), "n_plates": int(sum(len(p[2]) for p in per_image)),
             "recall@0.4": m4["recall"], "precision@0.4": m4["precision"],
             "recall@0.5": m5["recall"], "precision@0.5": m5["precision"], "ap50": m5["ap"],
             "ms_per_image": statistics.median(times),
@@ -69,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="configs/detector.yaml")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--predictions", type=Path)
+    ap.add_argument("--ignore", type=Path, help="CSV image,x1,y1,x2,y2 of real plates the labels do not box: "
+                    "detections there count neither way")
     ap.add_argument("overrides", nargs="*", help="detector key=value overrides (imgsz=960 conf=0.2 ...)")
     args = ap.parse_args(argv)
     try:
@@ -76,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = load_config(DetectorConfig, args.config, [*args.overrides, f"weights={args.weights}"])
         only = listed_images(args.labels, args.split_file) if args.split_file else None
-        res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions)
+        ignore = read_ignore(args.ignore) if args.ignore else None
+        res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions, ignore)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

@@ -33,14 +33,20 @@ def match(pred: np.ndarray, conf: np.ndarray, gt: np.ndarray, thr: float) -> np.
     return tp
 
 
-def evaluate_boxes(images: list[tuple[np.ndarray, np.ndarray, np.ndarray]], thr: float,
+def evaluate_boxes(images: list[tuple[np.ndarray, ...]], thr: float,
                    min_precision: float = 0.9) -> dict[str, float]:
-    """images: (pred xyxy, pred conf, gt xyxy) per image -> recall, precision and AP at IoU >= thr, and the
-    highest recall whose precision is >= min_precision with the confidence threshold that gives it (every
-    prediction at or above it kept; recall 0.0 at conf 1.0 when none reaches it)."""
+    """images: (pred xyxy, pred conf, gt xyxy[, ignore xyxy]) per image -> recall, precision and AP at
+    IoU >= thr, and the highest recall whose precision is >= min_precision with the confidence threshold that
+    gives it (every prediction at or above it kept; recall 0.0 at conf 1.0 when none reaches it).
+    An unmatched prediction on an ignore box (IoU >= thr: a real plate the labels leave out) counts neither
+    way, as COCO's crowd regions."""
     tps, confs, n_gt = [], [], 0
-    for pred, conf, gt in images:
-        tps.append(match(pred, conf, gt, thr))
+    for pred, conf, gt, *ignore in images:
+        tp = match(pred, conf, gt, thr)
+        if ignore and len(ignore[0]):
+            keep = tp | (iou_matrix(pred, ignore[0]).max(axis=1) < thr)
+            tp, conf = tp[keep], conf[keep]
+        tps.append(tp)
         confs.append(conf)
         n_gt += len(gt)
     tp = np.concatenate(tps) if tps else np.zeros(0, bool)

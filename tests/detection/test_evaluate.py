@@ -63,3 +63,27 @@ def test_recall_at_precision():
     assert recall_at_precision([(pred, conf, gt)], 0.5, 0.9) == (0.5, 0.8)
     assert recall_at_precision([(pred, conf, gt)], 0.5, 0.75) == (0.75, 0.6)
     assert recall_at_precision([(pred[2:3], conf[2:3], gt)], 0.5, 0.9) == (0.0, 1.0)
+
+
+def test_detections_on_ignore_boxes_count_neither_way():
+    gt = np.array([[0, 0, 10, 10]], np.float64)
+    pred = np.array([[0, 0, 10, 10], [50, 50, 60, 60], [80, 80, 90, 90]], np.float64)
+    conf = np.array([0.5, 0.9, 0.8])
+    unboxed = np.array([[50, 50, 61, 60]], np.float64)  # a real plate the labels leave out
+    plain = evaluate_boxes([(pred, conf, gt)], 0.5)
+    ignored = evaluate_boxes([(pred, conf, gt, unboxed)], 0.5)
+    assert (plain["recall"], plain["precision"]) == (1.0, 1 / 3)
+    assert (ignored["recall"], ignored["precision"]) == (1.0, 0.5)  # the box at (80, 80) is still false
+    assert ignored["ap"] == 0.5
+
+
+def test_read_ignore_names_bad_rows(tmp_path):
+    from common.errors import UserError
+    from detection.evaluate import read_ignore
+
+    f = tmp_path / "unboxed.csv"
+    f.write_text("image,x1,y1,x2,y2\na.jpg,1,2,3,4\nb.jpg,1,x,3,4\n")
+    with pytest.raises(UserError, match="unboxed.csv row 3"):
+        read_ignore(f)
+    f.write_text("image,x1,y1,x2,y2\na.jpg,1,2,3,4\n")
+    assert read_ignore(f)["a.jpg"].tolist() == [[1, 2, 3, 4]]
