@@ -4,8 +4,8 @@
     python detection/train.py --config configs/detector_train.yaml resume=runs/detector/train/weights/last.pt
 
 Builds the ultralytics dataset from our labels.csv folders (held-out frames of `split_file` go to val, never
-to train), trains from the model YAML (no pretrained weights), then copies best.pt to `weights_out` with the
-resolved config beside it and its SHA-256 in weights/MANIFEST.sha256.
+to train), trains from the model YAML (no pretrained weights), then copies best.pt (or last.pt, `publish`) to
+`weights_out` with the resolved config beside it and its SHA-256 in weights/MANIFEST.sha256.
 """
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
 
 
 def train(cfg: DetectorTrainConfig) -> Path:
+    if cfg.publish not in ("best", "last"):
+        raise UserError(f"publish={cfg.publish!r}: expected best or last")
     YOLO = yolo_class()
     from ultralytics.utils import torch_utils
 
@@ -97,10 +99,10 @@ def train(cfg: DetectorTrainConfig) -> Path:
         args.update(cfg.extra)  # extra may override any of the above (e.g. plots: true)
         results = model.train(**args)
     save_dir = Path(getattr(results, "save_dir", None) or model.trainer.save_dir)
-    best = save_dir / "weights" / "best.pt"
-    if not best.is_file():
-        raise UserError(f"training finished without {best}")
-    return publish(best, cfg)
+    chosen = save_dir / "weights" / f"{cfg.publish}.pt"
+    if not chosen.is_file():
+        raise UserError(f"training finished without {chosen}")
+    return publish(chosen, cfg)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,4 +24,5 @@ class DetectorTrainConfig:
     name: str = "train"
     resume: str = ""
     weights_out: str = "weights/detector.pt"
+    publish: str = "best"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -45,3 +45,7 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
     det = PlateDetector(DetectorConfig(weights=str(out), imgsz=64, device="cpu", conf=0.0))
     res = det([np.zeros((96, 128, 3), np.uint8)] * 2)
     assert len(res) == 2 and all(r.xyxy.shape[1] == 4 for r in res)
+
+
+def test_unknown_publish_choice_is_refused(tmp_path, capsys):
+    assert train_main(["publish=worst", f"out_dir={tmp_path}"]) == 2
