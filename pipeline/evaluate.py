@@ -21,8 +21,8 @@ from ocr.process import fold_o0
 
 
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
-                    predictions: Path | None = None, split_file: Path | None = None, min_height: int = 8,
-                    min_chars: int = 0) -> dict[str, Any]:
+                    predictions: Path | None = None, split_file: Path | None = None,
+                    min_height: int = 8) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy: a GT plate is read when an overlapping read (IoU >= 0.4)
     has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
     from detection.dataset import listed_images, read_box_labels
@@ -42,7 +42,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
         for name, boxes in labels.items():
             img = read_bgr(labels_csv.parent / "images" / name)
             t0 = time.perf_counter()
-            reads = read_image(img, detector, recognizer, margin, min_height, min_chars)
+            reads = read_image(img, detector, recognizer, margin, min_height)  # short reads kept: recall of the detector
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
             res = evaluate_stills(a.labels, detector, recognizer, cfgs.pipeline.crop_margin, a.predictions,
-                                  a.split_file, cfgs.pipeline.min_plate_height, cfgs.fusion.min_chars)
+                                  a.split_file, cfgs.pipeline.min_plate_height)
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:
