@@ -77,19 +77,22 @@ def paste(frame: np.ndarray, patch: np.ndarray, mask: np.ndarray, x: int, y: int
     roi[:] = np.clip(roi * (1 - a) + p * a, 0, 255).astype(np.uint8)
 
 
-def _plate_source(crops: list[np.ndarray], rng: np.random.Generator, synth_share: float) -> np.ndarray:
+def _plate_source(crops: list[tuple[np.ndarray, str]], rng: np.random.Generator,
+                  synth_share: float) -> tuple[np.ndarray, str]:
+    """A plate image and its text: rendered by ocr/synth_render.py, or a real crop trimmed towards the plate."""
     if not crops or rng.random() < synth_share:
         from ocr.synth_render import RENDERERS
 
         names = [n for n in RENDERERS if n != "digits11"]
-        return RENDERERS[names[int(rng.integers(len(names)))]](rng).image
-    crop = crops[int(rng.integers(len(crops)))]
+        plate = RENDERERS[names[int(rng.integers(len(names)))]](rng)
+        return plate.image, plate.text
+    crop, text = crops[int(rng.integers(len(crops)))]
     h, w = crop.shape[:2]  # real crops are loose: trim towards the plate itself
     t = rng.uniform(0.0, 0.08, 4)
-    return crop[int(t[0] * h):h - int(t[1] * h), int(t[2] * w):w - int(t[3] * w)]
+    return crop[int(t[0] * h):h - int(t[1] * h), int(t[2] * w):w - int(t[3] * w)], text
 
 
-def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarray], rng: np.random.Generator,
+def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np.ndarray, str]], rng: np.random.Generator,
                max_plates: int = 3, synth_share: float = 0.5) -> Scene:
     """Paste 1..max_plates plates into a copy of `frame`; returns the image and all boxes (old + new)."""
     img = frame.copy()
@@ -98,7 +101,7 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarr
         img = cv2.convertScaleAbs(img, alpha=rng.uniform(0.5, 1.3), beta=rng.uniform(-30, 30))
     boxes = list(existing)
     for _ in range(int(rng.integers(1, max_plates + 1))):
-        plate = _plate_source(crops, rng, synth_share)
+        plate, text = _plate_source(crops, rng, synth_share)
         width = float(np.exp(rng.uniform(np.log(28), np.log(W * 0.35))))  # log-uniform: many small, some large
         patch, mask, quad = warp_plate(plate, width, rng)
         ph, pw = mask.shape
@@ -112,7 +115,7 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[np.ndarr
             box = (float(x + xs.min()), float(y + ys.min()), float(x + xs.max() + 1), float(y + ys.max() + 1))
             if not _iou_any(box, boxes):
                 paste(img, patch, mask, x, y, rng)
-                boxes.append(PlateBox(*box))
+                boxes.append(PlateBox(*box, text))
                 if rng.random() < 0.15:  # occluder across part of the plate (a bar, a pole)
                     bw = max(2, int(pw * 0.08))
                     bx = int(rng.uniform(box[0], max(box[0] + 1, box[2] - bw)))
@@ -139,10 +142,10 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
     names = [k for k in labels if usable(backgrounds, k)]
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")
-    crops: list[np.ndarray] = []
+    crops: list[tuple[np.ndarray, str]] = []
     for folder in plates:
         with (folder / "labels.csv").open(newline="") as f:
-            crops += [read_bgr(folder / "images" / r["image"]) for r in csv.DictReader(f)
+            crops += [(read_bgr(folder / "images" / r["image"]), r["plate_text"]) for r in csv.DictReader(f)
                       if usable(folder, r["image"])]
     if plates and not crops and synth_share < 1:
         raise UserError(f"no plate crops left in {', '.join(str(p) for p in plates)} (all excluded)")

@@ -11,8 +11,9 @@ def test_boxes_match_the_pasted_plates():
     plate = np.full((50, 100, 3), 255, np.uint8)
     for seed in range(5):
         rng = np.random.default_rng(seed)
-        scene = make_scene(frame, existing, [plate], rng, max_plates=3, synth_share=0.0)
+        scene = make_scene(frame, existing, [(plate, "AB123CD")], rng, max_plates=3, synth_share=0.0)
         assert scene.boxes[0] == existing[0]
+        assert len(scene.boxes) > 1 and {b.text for b in scene.boxes[1:]} == {"AB123CD"}  # pasted plates keep their text
         assert scene.image.shape == frame.shape
         for b in scene.boxes[1:]:
             x1, y1, x2, y2 = (int(round(v)) for v in (b.x1, b.y1, b.x2, b.y2))
@@ -29,6 +30,7 @@ def test_boxes_never_overlap():
     frame = np.full((720, 1280, 3), 90, np.uint8)
     scene = make_scene(frame, [], [], np.random.default_rng(3), max_plates=4, synth_share=1.0)
     b = scene.boxes
+    assert b and all(len(x.text) >= 4 for x in b)  # rendered plates carry their text
     for i in range(len(b)):
         for j in range(i + 1, len(b)):
             assert b[i].x2 < b[j].x1 or b[j].x2 < b[i].x1 or b[i].y2 < b[j].y1 or b[j].y2 < b[i].y1
