@@ -9,6 +9,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
     split_file: configs/splits/real_crops_holdout.csv   # optional: rows dataset,image set apart (or a list
                                     # of such files: [holdout.csv, val.csv])
     split: train                    # train (all but the listed rows) | holdout (only the listed rows) | all
+    min_box_width: 60               # optional: leave out boxed plates narrower than this (px): too small to read
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from ocr.alphabet import Codec
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, normalize, read_bgr, resize_plate
 
-SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad"}
+SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,11 @@ class SourceDataset:
             keep = (lambda s: (root.name, s.path.name) in held) if split == "holdout" else \
                 (lambda s: (root.name, s.path.name) not in held)
             self.samples = [s for s in self.samples if keep(s)]
+        if "min_box_width" in spec:
+            least = float(spec["min_box_width"])
+            self.samples = [s for s in self.samples if s.box is None or s.box[2] - s.box[0] >= least]
+            if not self.samples:
+                raise UserError(f"{root}: no plate is at least min_box_width={least:g} px wide")
         self.size = len(self.samples)
         self.name = f"{root.name}[{split}]"
 

@@ -66,6 +66,21 @@ def test_split_file(tmp_path):
     train = build_dataset(({**spec, "split": "train"},), DIG, 64, 200, mixed=False)
     assert [s.text for s in hold.sources[0].samples] == ["2"]
     assert [s.text for s in train.sources[0].samples] == ["1", "3"]
+    split2 = tmp_path / "val.csv"
+    split2.write_text("dataset,image\ncrops,c.png\n")
+    both = build_dataset(({**spec, "split_file": [str(split), str(split2)], "split": "train"},), DIG, 64, 200, mixed=False)
+    assert [s.text for s in both.sources[0].samples] == ["1"]  # listed in either file: left out of train
+
+
+def test_min_box_width_leaves_out_small_plates(tmp_path):
+    root = tmp_path / "scenes"
+    (root / "images").mkdir(parents=True)
+    cv2.imwrite(str(root / "images" / "s.jpg"), np.full((100, 300, 3), 128, np.uint8))
+    (root / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\ns.jpg,12,0,0,40,10\ns.jpg,345,50,0,150,30\n")
+    spec = {"path": str(root), "min_box_width": 60}
+    assert [s.text for s in build_dataset((spec,), DIG, 64, 200, mixed=False).sources[0].samples] == ["345"]
+    with pytest.raises(UserError, match="no plate is at least min_box_width=200 px wide"):
+        build_dataset(({**spec, "min_box_width": 200},), DIG, 64, 200, mixed=False)
 
 
 def test_mixing_follows_weights(tmp_path):
