@@ -20,11 +20,14 @@ from detection.metrics import iou_matrix
 from ocr.process import fold_o0
 
 
+WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("inf")))  # plate width in the image
+
+
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
                     predictions: Path | None = None, split_file: Path | None = None,
                     min_height: int = 8) -> dict[str, Any]:
-    """Detection recall at IoU 0.4 and read accuracy: a GT plate is read when an overlapping read (IoU >= 0.4)
-    has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
+    """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
+    overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
     from detection.dataset import listed_images, read_box_labels
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
@@ -36,6 +39,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
         if not labels:
             raise UserError(f"no image of {labels_csv} is listed in {split_file}")
     n_plates = n_text = found = read_ok = read_ok_o0 = 0
+    by_width = {name: [0, 0] for name, _, _ in WIDTH_BINS}  # plates with text, read
     times = []
     out = predictions.open("w") if predictions else None
     try:
@@ -57,13 +61,18 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
                 found += bool(hits)
                 if b.text:
                     n_text += 1
-                    read_ok += any(reads[j].text == b.text for j in hits)
+                    ok = any(reads[j].text == b.text for j in hits)
+                    read_ok += ok
+                    bin_ = next(n for n, lo, hi in WIDTH_BINS if lo <= b.x2 - b.x1 < hi)
+                    by_width[bin_][0] += 1
+                    by_width[bin_][1] += ok
                     read_ok_o0 += any(fold_o0(reads[j].text) == fold_o0(b.text) for j in hits)
     finally:
         if out:
             out.close()
     return {"n_plates": n_plates, "det_recall@0.4": found / max(n_plates, 1), "read_acc": read_ok / max(n_text, 1),
-            "read_acc_o0": read_ok_o0 / max(n_text, 1), "ms_per_image": statistics.median(times) if times else 0.0}
+            "read_acc_o0": read_ok_o0 / max(n_text, 1), "ms_per_image": statistics.median(times) if times else 0.0,
+            "read_acc_by_plate_width": {k: {"n": n, "read_acc": ok / n if n else 0.0} for k, (n, ok) in by_width.items()}}
 
 
 def read_expected(path: Path) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ def test_evaluate_stills_exact(tmp_path):
     with (tmp_path / "labels.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
-        w.writerows([["a.jpg", "AB1O", 10, 10, 60, 30], ["a.jpg", "CD22", 100, 50, 150, 70],
+        w.writerows([["a.jpg", "AB1O", 10, 10, 60, 30], ["a.jpg", "CD22", 100, 50, 170, 70],
                      ["a.jpg", "", 150, 5, 190, 20], ["a.jpg", "EF33", 5, 70, 40, 90]])
     boxes = np.array([[12, 10, 60, 31], [100, 52, 150, 70], [150, 5, 190, 20]], np.float32)  # EF33 missed
     det = type("D", (), {"detect": lambda self, img: Detections(boxes, np.ones(3, np.float32))})()
@@ -41,7 +41,9 @@ def test_evaluate_stills_exact(tmp_path):
     rec = lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops]  # noqa: E731
     res = evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, predictions=tmp_path / "p.jsonl")
     assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
-        "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3}
+        "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3,
+        "read_acc_by_plate_width": {"<60px": {"n": 2, "read_acc": 0.0}, "60-120px": {"n": 1, "read_acc": 1.0},
+                                    ">=120px": {"n": 0, "read_acc": 0.0}}}
     line = json.loads((tmp_path / "p.jsonl").read_text())
     assert line["image"] == "a.jpg" and [r["text"] for r in line["reads"]] == ["AB10", "CD22", "ZZ"]
     split = tmp_path / "split.csv"
