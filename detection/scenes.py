@@ -131,12 +131,14 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
     """Write n scenes to out/images + out/labels.csv.
 
     `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
-    `include`, when given, the only ones used (to build a test set from held-out frames and crops).
+    `include`, when given, the only ones used of the folders it names (to build a test set from held-out frames
+    and crops, or a validation set from the validation crops pasted into training frames).
     """
     exclude = exclude or set()
+    restricted = {folder for folder, _ in include or ()}  # folders that `include` names; others are unrestricted
 
     def usable(folder: Path, name: str) -> bool:
-        return (folder.name, name) not in exclude and (include is None or (folder.name, name) in include)
+        return (folder.name, name) not in exclude and (folder.name not in restricted or (folder.name, name) in include)
 
     labels = read_box_labels(backgrounds / "labels.csv")
     names = [k for k in labels if usable(backgrounds, k)]
@@ -173,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="split CSVs (dataset,image) of frames and crops never to use (held-out sets)")
     ap.add_argument("--include", type=Path, nargs="*", default=None,
-                    help="split CSVs: use only these frames and crops (a test set from held-out data)")
+                    help="split CSVs: of the folders they name, use only these frames and crops (a test set from "
+                         "held-out data); folders they do not name stay unrestricted")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)

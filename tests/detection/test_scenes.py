@@ -57,5 +57,14 @@ def test_excluded_frames_are_never_backgrounds_and_included_ones_are_the_only(tm
         assert np.median(img) < 100  # every scene is the dark free frame, never the bright held-out one
     only = synthesize(bg, [], tmp_path / "only", n=3, include={("bg", "held.jpg")}, synth_share=1.0)
     assert all(np.median(cv2.imread(str(tmp_path / "only" / "images" / n))) > 150 for n in read_box_labels(only))
+    crops = tmp_path / "crops"
+    (crops / "images").mkdir(parents=True)
+    for name, grey in (("val.png", 255), ("train.png", 0)):
+        cv2.imwrite(str(crops / "images" / name), np.full((30, 90, 3), grey, np.uint8))
+    (crops / "labels.csv").write_text("image,plate_text\nval.png,VAL123\ntrain.png,TRN456\n")
+    mixed = synthesize(bg, [crops], tmp_path / "mixed", n=4, include={("crops", "val.png")},
+                       exclude={("bg", "held.jpg")}, synth_share=0.0)
+    texts = {b.text for boxes in read_box_labels(mixed).values() for b in boxes}
+    assert texts == {"VAL123"}  # only the included crop; backgrounds (not named by include) stay usable
     with pytest.raises(UserError, match="no background frames left"):
         synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})
