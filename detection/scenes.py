@@ -115,8 +115,9 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np
             box = (float(x + xs.min()), float(y + ys.min()), float(x + xs.max() + 1), float(y + ys.max() + 1))
             if not _iou_any(box, boxes):
                 paste(img, patch, mask, x, y, rng)
-                boxes.append(PlateBox(*box, text))
-                if rng.random() < 0.15:  # occluder across part of the plate (a bar, a pole)
+                occluded = rng.random() < 0.15  # a bar or pole across part of the plate
+                boxes.append(PlateBox(*box, "" if occluded else text))  # hidden characters: no text (as dashcam_ro)
+                if occluded:
                     bw = max(2, int(pw * 0.08))
                     bx = int(rng.uniform(box[0], max(box[0] + 1, box[2] - bw)))
                     cv2.rectangle(img, (bx, int(box[1]) - 5), (bx + bw, int(box[3]) + 5),

@@ -9,11 +9,13 @@ def test_boxes_match_the_pasted_plates():
     frame = np.zeros((360, 640, 3), np.uint8)
     existing = [PlateBox(10, 300, 60, 315, "B21GSB")]
     plate = np.full((50, 100, 3), 255, np.uint8)
+    texts = []
     for seed in range(5):
         rng = np.random.default_rng(seed)
         scene = make_scene(frame, existing, [(plate, "AB123CD")], rng, max_plates=3, synth_share=0.0)
         assert scene.boxes[0] == existing[0]
-        assert len(scene.boxes) > 1 and {b.text for b in scene.boxes[1:]} == {"AB123CD"}  # pasted plates keep their text
+        assert len(scene.boxes) > 1 and {b.text for b in scene.boxes[1:]} <= {"AB123CD", ""}  # text, or none if occluded
+        texts += [b.text for b in scene.boxes[1:]]
         assert scene.image.shape == frame.shape
         for b in scene.boxes[1:]:
             x1, y1, x2, y2 = (int(round(v)) for v in (b.x1, b.y1, b.x2, b.y2))
@@ -24,13 +26,14 @@ def test_boxes_match_the_pasted_plates():
         for b in scene.boxes:
             covered[max(0, int(b.y1) - 6):int(b.y2) + 7, max(0, int(b.x1) - 1):int(b.x2) + 2] = True
         assert (bright & ~covered).sum() == 0
+    assert texts.count("AB123CD") > texts.count("")  # most pasted plates keep their text
 
 
 def test_boxes_never_overlap():
     frame = np.full((720, 1280, 3), 90, np.uint8)
     scene = make_scene(frame, [], [], np.random.default_rng(3), max_plates=4, synth_share=1.0)
     b = scene.boxes
-    assert b and all(len(x.text) >= 4 for x in b)  # rendered plates carry their text
+    assert b and all(len(x.text) >= 4 or x.text == "" for x in b) and any(x.text for x in b)  # rendered text
     for i in range(len(b)):
         for j in range(i + 1, len(b)):
             assert b[i].x2 < b[j].x1 or b[j].x2 < b[i].x1 or b[i].y2 < b[j].y1 or b[j].y2 < b[i].y1
@@ -65,6 +68,6 @@ def test_excluded_frames_are_never_backgrounds_and_included_ones_are_the_only(tm
     mixed = synthesize(bg, [crops], tmp_path / "mixed", n=4, include={("crops", "val.png")},
                        exclude={("bg", "held.jpg")}, synth_share=0.0)
     texts = {b.text for boxes in read_box_labels(mixed).values() for b in boxes}
-    assert texts == {"VAL123"}  # only the included crop; backgrounds (not named by include) stay usable
+    assert texts - {""} == {"VAL123"}  # only the included crop (or an occluded one); backgrounds stay usable
     with pytest.raises(UserError, match="no background frames left"):
         synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})
