@@ -119,8 +119,9 @@ def from_yolo_lines(lines: list[str], width: int, height: int) -> list[PlateBox]
 
 
 def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path, split: str,
-                link: bool = True) -> int:
-    """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written."""
+                link: bool = True, prefix: str = "") -> int:
+    """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written.
+    `prefix` goes before each file name (keeps same-named images of different folders apart)."""
     (out / "images" / split).mkdir(parents=True, exist_ok=True)
     (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     n = 0
@@ -128,14 +129,14 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
         for name, boxes in labels.items():
             src = image_dir / name
             w, h = image_size(src)
-            dst = out / "images" / split / name
+            dst = out / "images" / split / f"{prefix}{name}"
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if link:
                 os.symlink(src.resolve(), dst)
             else:
                 dst.write_bytes(src.read_bytes())
-            (out / "labels" / split / f"{Path(name).stem}.txt").write_text("\n".join(to_yolo_lines(boxes, w, h)) + "\n")
+            (out / "labels" / split / f"{prefix}{Path(name).stem}.txt").write_text("\n".join(to_yolo_lines(boxes, w, h)) + "\n")
             n += 1
     return n
 

@@ -49,7 +49,7 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
             labels = read_box_labels(folder / "labels.csv")
             train, val = split_labels(labels, held.get(folder.name, set()))
             part = (train if split == "train" else val) if folder.name in held else labels
-            export_yolo([(folder / "images", part)], out, split)
+            export_yolo([(folder / "images", part)], out, split, prefix=f"{folder.name}__")  # scene_000001.jpg twice
     return write_dataset_yaml(out)
 
 

@@ -49,3 +49,17 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
 
 def test_unknown_publish_choice_is_refused(tmp_path, capsys):
     assert train_main(["publish=worst", f"out_dir={tmp_path}"]) == 2
+
+
+def test_same_named_images_of_two_folders_both_reach_the_dataset(tiny_set, tmp_path):
+    import shutil
+
+    from detection.train import build_dataset
+    from detection.train_config import DetectorTrainConfig
+
+    twin = tmp_path / "twin"
+    shutil.copytree(tiny_set, twin)  # same file names, another folder (scenes and scenes2 both have scene_000000.jpg)
+    cfg = DetectorTrainConfig(train=(str(tiny_set), str(twin)), val=(str(tiny_set),), dataset_dir=str(tmp_path / "yolo"))
+    build_dataset(cfg)
+    assert len(list((tmp_path / "yolo" / "images" / "train").iterdir())) == 8
+    assert len(list((tmp_path / "yolo" / "labels" / "train").iterdir())) == 8
