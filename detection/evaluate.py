@@ -1,7 +1,8 @@
 """Evaluate a plate detector on a labels CSV: recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
 
     python detection/evaluate.py --weights weights/detector.pt --labels ../shared/data/dashcam_ro/labels.csv \
-        --split-file configs/splits/dashcam_holdout.csv --json out.json --predictions preds.jsonl
+        --split-file configs/splits/dashcam_holdout.csv --json out.json --predictions preds.jsonl \
+        [--ignore configs/splits/dashcam_holdout_unboxed.csv]   # real plates the labels leave out
 """
 from __future__ import annotations
 
