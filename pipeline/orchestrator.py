@@ -159,12 +159,13 @@ class ImageRead:
 
 
 def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
-               min_height: int = 8, min_chars: int = 0) -> list[ImageRead]:
+               min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0) -> list[ImageRead]:
     """Still-image mode: detect, crop, read every plate (no tracking, no fusion). Reads shorter than
-    `min_chars` are dropped, as fusion drops such tracks in video (not a plate, or not readable)."""
+    `min_chars` are dropped, as fusion drops such tracks in video (not a plate, or not readable), and so are
+    reads less confident than `min_conf`."""
     dets = detector.detect(image)
     crops = [crop_box(image, box, margin) for box in dets.xyxy]
     ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
     reads = recognizer([crops[i] for i in ok]) if ok else []
     return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.text, round(r.confidence, 4))
-            for i, r in zip(ok, reads) if len(r.text) >= min_chars]
+            for i, r in zip(ok, reads) if len(r.text) >= min_chars and r.confidence >= min_conf]

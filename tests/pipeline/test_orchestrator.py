@@ -134,6 +134,8 @@ def test_read_image():
     assert (r.box, r.text, r.confidence) == ((10.0, 10.0, 70.0, 30.0), "XY9876", 0.75)
     assert read_image(img, det, rec, margin=0.0, min_chars=6) == [r]
     assert read_image(img, det, rec, margin=0.0, min_chars=7) == []  # too short to be a plate read
+    assert read_image(img, det, rec, margin=0.0, min_conf=0.75) == [r]
+    assert read_image(img, det, rec, margin=0.0, min_conf=0.8) == []  # not confident enough to report
 
 
 class ReconnectingSource:
