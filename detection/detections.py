@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from detection.metrics import intersection_matrix
+
 
 @dataclass(frozen=True)
 class Detections:
@@ -31,10 +33,8 @@ class Detections:
         order = np.argsort(-self.conf, kind="stable")
         b = self.xyxy[order].astype(np.float64)
         area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+        inside = intersection_matrix(b, b) / np.maximum(area, 1e-9)[:, None]  # [i, j]: share of i inside j
         keep = np.ones(len(b), bool)
         for i in range(1, len(b)):
-            w = np.clip(np.minimum(b[:i, 2], b[i, 2]) - np.maximum(b[:i, 0], b[i, 0]), 0, None)
-            h = np.clip(np.minimum(b[:i, 3], b[i, 3]) - np.maximum(b[:i, 1], b[i, 1]), 0, None)
-            inside = (w * h)[keep[:i]] / max(area[i], 1e-9)
-            keep[i] = not (inside > max_overlap).any()
+            keep[i] = not (inside[i, :i][keep[:i]] > max_overlap).any()
         return self.filter(np.sort(order[keep]))

@@ -31,19 +31,9 @@ from ocr.process import read_bgr
 
 
 def read_ignore(path: Path) -> dict[str, np.ndarray]:
-    """image -> xyxy boxes of real plates the labels leave out (CSV image,x1,y1,x2,y2)."""
-    import csv
-
-    if not path.is_file():
-        raise UserError(f"ignore file not found: {path}")
-    out: dict[str, list[list[float]]] = {}
-    with path.open(newline="") as f:
-        for i, r in enumerate(csv.DictReader(f), start=2):
-            try:
-                out.setdefault(r["image"], []).append([float(r[k]) for k in ("x1", "y1", "x2", "y2")])
-            except (KeyError, TypeError, ValueError):
-                raise UserError(f"{path} row {i}: expected image,x1,y1,x2,y2 with numbers") from None
-    return {k: np.array(v, np.float64) for k, v in out.items()}
+    """image -> xyxy boxes of real plates the labels leave out (a labels CSV: image,x1,y1,x2,y2[,plate_text])."""
+    return {name: np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], np.float64).reshape(-1, 4)
+            for name, boxes in read_box_labels(path, check_images=False).items()}
 
 
 def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only: set[str] | None = None,
