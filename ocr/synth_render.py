@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+US_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most US states never issue I, O or Q (too like 1 and 0)
 
 US_STATES = ("ALABAMA", "ALASKA", "ARIZONA", "Arkansas", "CALIFORNIA", "Colorado", "CONNECTICUT", "DELAWARE",
              "Florida", "GEORGIA", "Hawaii", "IDAHO", "Illinois", "INDIANA", "IOWA", "KANSAS", "KENTUCKY",
@@ -141,8 +142,9 @@ def _rand_color(rng: np.random.Generator, dark: bool | None = None) -> tuple[int
     return tuple(int(v) for v in rng.integers(lo, hi, 3))
 
 
-def random_text(fmt: str, rng: np.random.Generator) -> str:
-    return "".join(rng.choice(list(DIGITS)) if t == "D" else rng.choice(list(LETTERS)) if t == "L" else t for t in fmt)
+def random_text(fmt: str, rng: np.random.Generator, letters: str = LETTERS) -> str:
+    """Fill a format: D = digit, L = letter from `letters`, anything else kept as is."""
+    return "".join(rng.choice(list(DIGITS)) if t == "D" else rng.choice(list(letters)) if t == "L" else t for t in fmt)
 
 
 def _split(text: str, rng: np.random.Generator) -> list[str]:
@@ -183,7 +185,8 @@ def render_digits11(rng: np.random.Generator) -> Plate:
 
 def render_us(rng: np.random.Generator) -> Plate:
     main, deco = font_files()
-    text = random_text(str(rng.choice(US_FORMATS)), rng)
+    # serial plates skip I/O/Q as the states do; vanity-like draws (15 %) use every letter
+    text = random_text(str(rng.choice(US_FORMATS)), rng, US_LETTERS if rng.random() < 0.85 else LETTERS)
     h = 150
     w = int(h * rng.uniform(1.9, 2.1))
     dark_bg = rng.random() < 0.15

@@ -7,6 +7,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from pipeline.background import BackgroundWriter
 from pipeline.types import Tracks
 
 
@@ -22,19 +23,28 @@ def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str]) -> np.ndarray
 
 
 class VideoSink:
-    """Annotated output video; opened lazily at the first frame's size (re-opened as part N+1 on a resize)."""
+    """Annotated output video; opened lazily at the first frame's size (re-opened as part N+1 on a resize).
+    Frames are encoded by a background thread, in order, beside the next frame's inference."""
 
     def __init__(self, path: str | Path, fps: float) -> None:
         self.path, self.fps = Path(path), fps if fps and fps > 0 else 25.0
         self.writer: Any = None
         self.size: tuple[int, int] | None = None
         self.part = 0
+        self._bg: BackgroundWriter | None = None
 
     def __enter__(self) -> "VideoSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._bg = BackgroundWriter(self._encode, depth=4)
         return self
 
     def write(self, image: np.ndarray) -> None:
+        if self._bg is None:
+            self._encode(image)
+        else:
+            self._bg.submit(image)
+
+    def _encode(self, image: np.ndarray) -> None:
         size = (image.shape[1], image.shape[0])
         if self.writer is None or size != self.size:
             if self.writer is not None:
@@ -46,5 +56,10 @@ class VideoSink:
         self.writer.write(image)
 
     def __exit__(self, *exc: Any) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        try:
+            if self._bg is not None:
+                self._bg.close()
+        finally:
+            self._bg = None
+            if self.writer is not None:
+                self.writer.release()

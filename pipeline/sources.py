@@ -18,6 +18,7 @@ import numpy as np
 
 from common.errors import UserError
 from ocr.process import IMAGE_EXTS
+from pipeline.background import prefetch
 from pipeline.types import Frame
 
 
@@ -55,6 +56,11 @@ class VideoFileSource:
         self.dropped = 0
 
     def __iter__(self) -> Iterator[Frame]:
+        """Frames decoded by a thread a few ahead of the pipeline (OpenCV decodes without the GIL)."""
+        self._frames = prefetch(self._decode(), depth=4)
+        yield from self._frames
+
+    def _decode(self) -> Iterator[Frame]:
         i, n = 0, 0
         while True:
             ok, img = self.cap.read()
@@ -68,6 +74,9 @@ class VideoFileSource:
             raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")
 
     def close(self) -> None:
+        frames = getattr(self, "_frames", None)
+        if frames is not None:
+            frames.close()  # stops the decoding thread before its capture is released
         self.cap.release()
 
 
@@ -82,8 +91,11 @@ class ImageSource:
     def __iter__(self) -> Iterator[Frame]:
         from ocr.process import read_bgr
 
-        for i, p in enumerate(self.paths):
-            yield Frame(read_bgr(p), i, 0.0, p.name)
+        def load() -> Iterator[Frame]:
+            for i, p in enumerate(self.paths):
+                yield Frame(read_bgr(p), i, 0.0, p.name)
+
+        yield from prefetch(load(), depth=2)
 
     def close(self) -> None:
         pass

@@ -41,3 +41,11 @@ def test_write_dataset(tmp_path):
 
 def test_cli_rejects_unknown_layout(tmp_path, capsys):
     assert synth_main(["--out", str(tmp_path), "--n", "1", "--mix", "moon=1"]) == 2
+
+
+def test_us_serials_mostly_skip_i_o_q():
+    """US states do not issue I, O or Q on serial plates: the renderer's prior follows them."""
+    rng = np.random.default_rng(0)
+    letters = "".join(c for _ in range(300) for c in RENDERERS["us"](rng).text if c.isalpha())
+    share = sum(letters.count(c) for c in "IOQ") / len(letters)
+    assert len(letters) > 300 and share < 0.04  # uniform letters would give 3/26 = 11.5 %

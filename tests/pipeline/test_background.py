@@ -1,0 +1,65 @@
+import itertools
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.annotate import VideoSink
+from pipeline.background import BackgroundWriter, prefetch
+
+
+def test_prefetch_keeps_order_and_every_item():
+    assert list(prefetch(range(50), depth=3)) == list(range(50))
+
+
+def test_prefetch_reraises_after_the_items_before_the_error():
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("bad frame")
+
+    got = []
+    with pytest.raises(ValueError, match="bad frame"):
+        for x in prefetch(items(), depth=1):
+            got.append(x)
+    assert got == [1, 2]
+
+
+def test_prefetch_closed_early_stops_its_thread():
+    before = {t for t in threading.enumerate() if t.name == "prefetch"}
+    frames = prefetch(itertools.count(), depth=2)
+    assert [next(frames) for _ in range(3)] == [0, 1, 2]
+    frames.close()
+    assert not [t for t in threading.enumerate() if t.name == "prefetch" and t not in before and t.is_alive()]
+
+
+def test_background_writer_writes_in_order_and_drains_on_close():
+    seen = []
+    w = BackgroundWriter(seen.append, depth=2)
+    for i in range(100):
+        w.submit(i)
+    w.close()
+    assert seen == list(range(100))
+
+
+def test_background_writer_raises_the_threads_error_on_close():
+    def fail(x):
+        raise OSError(f"disk full at {x}")
+
+    w = BackgroundWriter(fail)
+    w.submit(7)
+    with pytest.raises(OSError, match="disk full at 7"):
+        w.close()
+
+
+def test_video_sink_encodes_every_frame_from_its_thread(tmp_path):
+    path = tmp_path / "out.mp4"
+    with VideoSink(path, 10.0) as sink:
+        for i in range(12):
+            sink.write(np.full((48, 64, 3), i * 20, np.uint8))
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 12
