@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Re-run every figure the README and weights/README report, writing bench/results/ (about 10 minutes on
+# 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
+#   bash bench/all.sh            # everything
+#   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
+# Needs the generated sets: data_gen/digits_test and data_gen/scenes_holdout (commands in README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=bench/results
+mkdir -p "$R"
+D=../shared/data
+HOLD=configs/splits/dashcam_holdout.csv
+
+# OCR on the held-out real crops and the synthetic digit test set
+python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/us_crops \
+    --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_us_holdout.json
+python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/ar_crops \
+    --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_ar_holdout.json
+python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
+
+# Detector on the held-out rides (plain, then with the unlabelled plates ignored) and on the pasted set
+python detection/evaluate.py --weights weights/detector.pt --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
+    --json $R/detector_dashcam_holdout.json
+python detection/evaluate.py --weights weights/detector.pt --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
+    --ignore configs/splits/dashcam_holdout_unboxed.csv --json $R/detector_dashcam_holdout_ignore_unboxed.json
+python detection/evaluate.py --weights weights/detector.pt --labels data_gen/scenes_holdout/labels.csv \
+    --json $R/detector_pasted_crops_holdout.json
+
+# End to end: the clip, the held-out stills, the pasted set
+python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
+python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
+python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
+
+[ "${1:-}" = accuracy ] && exit 0
+
+# Speed
+python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_speed.txt
+python bench/pipeline_fps.py --json $R/pipeline_fps_cpu.json
+python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
