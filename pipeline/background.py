@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generator, Iterable, TypeVar
 
 T = TypeVar("T")
 _END = object()
 
 
-def prefetch(items: Iterable[T], depth: int = 4) -> Iterator[T]:
+def prefetch(items: Iterable[T], depth: int = 4) -> Generator[T, None, None]:
     """Iterate `items` in a thread, at most `depth` ahead of the consumer; its exceptions re-raise here."""
     q: queue.Queue = queue.Queue(maxsize=max(1, depth))
     stop = threading.Event()

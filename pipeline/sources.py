@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 import cv2
 import numpy as np
@@ -54,6 +54,7 @@ class VideoFileSource:
         self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) // max(1, stride)
         self.stride = max(1, stride)
         self.dropped = 0
+        self._frames: Generator[Frame, None, None] | None = None  # the running prefetch, closed before the capture
 
     def __iter__(self) -> Iterator[Frame]:
         """Frames decoded by a thread a few ahead of the pipeline (OpenCV decodes without the GIL)."""
@@ -74,9 +75,8 @@ class VideoFileSource:
             raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")
 
     def close(self) -> None:
-        frames = getattr(self, "_frames", None)
-        if frames is not None:
-            frames.close()  # stops the decoding thread before its capture is released
+        if self._frames is not None:
+            self._frames.close()  # stops the decoding thread before its capture is released
         self.cap.release()
 
 
