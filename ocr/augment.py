@@ -20,6 +20,18 @@ def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate
     return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
 
 
+def roll(img: np.ndarray, rng: np.random.Generator, max_deg: float) -> np.ndarray:
+    """Rotate by up to `max_deg` on a canvas grown to the rotated plate's bounding box, as a detector frames a
+    rolled plate (the whole plate inside, background in the corners); corners reflect the border."""
+    h, w = img.shape[:2]
+    ang = float(rng.uniform(-max_deg, max_deg))
+    c, s = abs(np.cos(np.deg2rad(ang))), abs(np.sin(np.deg2rad(ang)))
+    W, H = int(round(w * c + h * s)), int(round(w * s + h * c))
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
+    m[:, 2] += ((W - w) / 2, (H - h) / 2)
+    return cv2.warpAffine(img, m, (W, H), borderMode=cv2.BORDER_REFLECT_101)
+
+
 def crop_jitter(img: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     """Cut or pad each side by up to `amount` of the size (pads replicate the border)."""
     h, w = img.shape[:2]
@@ -81,6 +93,8 @@ def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray
     if level == "none":
         return img
     s = 1.0 if level == "heavy" else 0.5
+    if rng.random() < 0.3 * s:
+        img = roll(img, rng, 10.0)
     img = crop_jitter(img, rng, 0.08 * s if level == "heavy" else 0.03)
     if rng.random() < 0.7:
         img = perspective(img, rng, 0.06 * s, 6 * s)

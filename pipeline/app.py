@@ -147,7 +147,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
-                                                    cfgs.fusion.min_chars, p.min_read_conf)]
+                                                    cfgs.fusion.min_chars, cfgs.fusion.min_conf)]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
             w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
             lines.append((path.name, reads))

@@ -12,7 +12,6 @@ class PipelineConfig:
     stride: int = 1
     crop_margin: float = 0.06
     min_plate_height: int = 8
-    min_read_conf: float = 0.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True

@@ -24,6 +24,7 @@ class FusionConfig:
     early_events: bool = False
     min_reads: int = 1
     min_chars: int = 4
+    min_conf: float = 0.0
     dedupe_s: float = 10.0
     patterns: tuple[str, ...] = ()
     off_pattern: float = 0.3
@@ -127,10 +128,10 @@ class TrackFuser:
         return events
 
     def _wanted(self, t: TrackState, v: Vote) -> bool:
-        """Whether a track's fused text makes an event: long enough, and not the same plate as an event of the
+        """Whether a track's fused text makes an event: long enough, confident enough, and not the same plate as an event of the
         last `dedupe_s` seconds (the same vehicle whose track broke, e.g. after an occlusion or a frame gap).
         Records the plate's last time either way, so a vehicle that keeps breaking its track stays deduplicated."""
-        if len(v.text) < max(self.cfg.min_chars, 1):
+        if len(v.text) < max(self.cfg.min_chars, 1) or v.confidence < self.cfg.min_conf:
             return False
         key = fold_o0(v.text)
         last = self.recent.get(key)

@@ -50,16 +50,18 @@ def vote(readings: list[Reading], patterns: tuple[str, ...] = (), off_pattern: f
     chars, confs = [], []
     for p in range(length):  # positional vote among equal-length reads
         score: dict[str, float] = defaultdict(float)
+        sure: dict[str, float] = defaultdict(float)  # the surest single read of each character here
         for r in same:
             cc = r.char_confidences[p] if p < len(r.char_confidences) else r.confidence
             score[r.text[p]] += weight(r, patterns, off_pattern) * max(cc, MIN_WEIGHT)
+            sure[r.text[p]] = max(sure[r.text[p]], cc)
         # highest score; a tie keeps the whole-string winner's character, then the lowest character
         ch = max(score, key=lambda c: (round(score[c], 9), c == ranked[0][p], -ord(c)))
         chars.append(ch)
-        confs.append(score[ch] / sum(score.values()))
+        confs.append(score[ch] / sum(score.values()) * sure[ch])  # agreement x certainty
     text = "".join(chars)
     length_share = sum(weight(r, patterns, off_pattern) for r in same) / total
-    conf = length_share
+    conf = length_share  # one read alone keeps its own confidence; agreeing unsure reads stay unsure
     for c in confs:
         conf *= c
     alts = tuple(Candidate(t, round(votes[t], 4), count[t]) for t in ranked[:top])

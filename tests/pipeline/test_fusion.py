@@ -95,3 +95,13 @@ def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
     track(4, "AB023", 30.0)  # the same text 30 s later: a new passage
     events = f.flush()
     assert [(e.track_id, e.text) for e in events] == [(1, "AB023"), (4, "AB023")]
+
+
+def test_unsure_track_yields_no_event_below_min_conf():
+    f = TrackFuser(FusionConfig(decisive_reads=99, min_conf=0.1))
+    for i in range(3):  # a far plate read alike three times, each read unsure
+        f.add(1, read(i, "B301MA", conf=0.3), CROP)
+        f.add(2, read(i, "B58DTK", conf=0.95), CROP)
+    (e,) = f.flush("end")
+    assert e.text == "B58DTK" and e.track_id == 2
+    assert e.confidence == round(0.95 ** 6, 4)  # agreeing sure reads keep their confidence

@@ -32,8 +32,8 @@ def test_per_character_confidence_weights_positions():
     reads = [r("AB1", 0.9, (0.9, 0.9, 0.1)), r("AB7", 0.5, (0.9, 0.9, 0.95))]
     v = vote(reads)
     assert v.text == "AB7"
-    assert v.char_confidences[0] == pytest.approx(1.0)
-    assert v.char_confidences[2] == pytest.approx(0.5 * 0.95 / (0.5 * 0.95 + 0.9 * 0.1))
+    assert v.char_confidences[0] == pytest.approx(0.9)  # full agreement x the surest read of that character
+    assert v.char_confidences[2] == pytest.approx(0.5 * 0.95 / (0.5 * 0.95 + 0.9 * 0.1) * 0.95)
 
 
 def test_pattern_prior():
@@ -47,3 +47,10 @@ def test_confidence_and_share():
     assert v.text == "AA11" and v.share == pytest.approx(2 / 3)
     assert v.confidence == pytest.approx(2 / 3)  # length share x per-character agreement (all 1.0)
     assert v.alternatives[1].text == "AA1"
+
+
+def test_agreeing_unsure_reads_stay_unsure():
+    # three far, unsure reads that agree are not a confident result; one read keeps its own confidence
+    assert vote([r("B301MA", 0.05)] * 3).confidence == pytest.approx(0.05 ** 6)
+    one = vote([r("CJ07ABC", 0.9, (0.99, 0.98, 1.0, 0.97, 0.99, 0.98, 0.99))])
+    assert one.confidence == pytest.approx(0.99 * 0.98 * 0.97 * 0.99 * 0.98 * 0.99)

@@ -1,0 +1,36 @@
+"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
+import numpy as np
+
+from ocr.augment import augment, roll
+
+
+def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
+    img = np.full((h, w, 3), 255, np.uint8)
+    for y, x in ((2, 2), (2, w - 8), (h - 8, 2), (h - 8, w - 8)):
+        img[y:y + 6, x:x + 6] = (0, 0, 255)  # red squares in the four corners
+    return img
+
+
+def _red(img: np.ndarray) -> int:
+    return int(((img[..., 2] > 200) & (img[..., 1] < 60) & (img[..., 0] < 60)).sum())
+
+
+def test_roll_grows_canvas_to_rotated_bounding_box_and_keeps_corners() -> None:
+    img = _plate_with_corner_marks()
+    grown = 0
+    for seed in range(5):
+        out = roll(img, np.random.default_rng(seed), 10.0)
+        ang = np.deg2rad(10.0)
+        assert 200 <= out.shape[1] <= round(200 * np.cos(ang) + 50 * np.sin(ang)) + 1
+        assert 50 <= out.shape[0] <= round(200 * np.sin(ang) + 50 * np.cos(ang)) + 1
+        # every corner mark survives (interpolation softens edges); reflection may copy some at the border
+        assert _red(out) >= 0.6 * _red(img)
+        grown += out.shape[0] > 55
+    assert grown >= 3  # a roll of more than ~1.5 degrees adds rows: the plate is not cut to its old frame
+
+
+def test_augment_levels_return_uint8_bgr() -> None:
+    img = _plate_with_corner_marks()
+    for level in ("none", "medium", "heavy"):
+        out = augment(img, np.random.default_rng(0), level)
+        assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
