@@ -8,6 +8,7 @@ import numpy as np
 
 from common.device import resolve_device
 from common.errors import UserError
+from common.onnx import quiet_session_options
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.ultra import yolo_class
@@ -32,6 +33,8 @@ class PlateDetector:
         self.device = resolve_device(cfg.device)
         self.weights = self._pick(cfg, self.device)
         self.model = model if model is not None else self._load(cfg, self.weights)
+        if model is None and self.weights.suffix == ".onnx":
+            self._stop_spinning_after_runs()
 
     @staticmethod
     def _pick(cfg: DetectorConfig, device: str) -> Path:
@@ -54,6 +57,18 @@ class PlateDetector:
             return yolo_class()(str(path), task="detect")
         except Exception as exc:
             raise UserError(f"cannot load detector {path}: {str(exc).splitlines()[0]}") from None
+
+    def _stop_spinning_after_runs(self) -> None:
+        """Rebuild ultralytics' ONNX Runtime session with `quiet_session_options` (its own keeps spinning after a
+        run and slows the OCR that runs next)."""
+        import onnxruntime as ort
+
+        self.detect(np.zeros((64, 64, 3), np.uint8))  # ultralytics builds its predictor and backend on first use
+        backend = getattr(getattr(getattr(self.model, "predictor", None), "model", None), "backend", None)
+        if backend is None or not hasattr(backend, "session"):
+            return  # another ultralytics layout: keep its session (only slower)
+        providers = backend.session.get_providers()
+        backend.session = ort.InferenceSession(str(self.weights), quiet_session_options(), providers=providers)
 
     def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         if len(frames) == 0:

@@ -13,6 +13,7 @@ import torch
 
 from common.device import resolve_device
 from common.errors import UserError
+from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, greedy_decode, softmax
 from ocr.model import CRNN, ModelConfig
@@ -97,9 +98,7 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
     try:
-        opts = ort.SessionOptions()
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores
-        sess = ort.InferenceSession(str(path), opts, providers=providers)
+        sess = ort.InferenceSession(str(path), quiet_session_options(), providers=providers)
     except Exception as exc:
         raise UserError(f"cannot load ONNX model {path}: {str(exc).splitlines()[0]}") from None
     meta = sess.get_modelmeta().custom_metadata_map

@@ -1,5 +1,6 @@
 import json
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ from common.errors import UserError
 from detection import DetectorConfig, Detections, PlateDetector
 from detection.detector import to_detections
 from detection.weights import read_manifest, record, sha256, verify
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeBoxes:
@@ -103,3 +106,19 @@ def test_partial_boxes_inside_a_plate_are_dropped():
     assert kept.xyxy.tolist() == [[200, 425, 400, 475], [600, 100, 700, 130], [380, 430, 480, 470]]
     assert kept.conf.tolist() == pytest.approx([0.92, 0.5, 0.6])
     assert len(d.drop_contained(1.0)) == 4
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "detector.onnx").is_file(), reason="no shipped ONNX detector")
+def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
+    import cv2
+
+    from detection.ultra import yolo_class
+
+    cfg = DetectorConfig(weights=str(ROOT / "weights" / "detector.onnx"), device="cpu")
+    det = PlateDetector(cfg)
+    sess = det.model.predictor.model.backend.session
+    assert sess.get_session_options().get_session_config_entry("session.force_spinning_stop") == "1"
+    frame = cv2.imread(str(ROOT / "samples" / "stills" / "images" / "train_dayride_type1_003_t00098.jpg"))
+    plain = PlateDetector(cfg, model=yolo_class()(cfg.weights, task="detect"))  # ultralytics' own session
+    a, b = det.detect(frame), plain.detect(frame)
+    assert len(a.xyxy) >= 2 and np.allclose(a.xyxy, b.xyxy, atol=1e-3) and np.allclose(a.conf, b.conf, atol=1e-5)
