@@ -33,7 +33,7 @@ class PlateDetector:
         self.device = resolve_device(cfg.device)
         self.weights = self._pick(cfg, self.device)
         self.model = model if model is not None else self._load(cfg, self.weights)
-        if model is None and self.weights.suffix == ".onnx":
+        if model is None and self.weights.suffix == ".onnx" and self.device == "cpu":
             self._stop_spinning_after_runs()
 
     @staticmethod
@@ -65,8 +65,8 @@ class PlateDetector:
 
         self.detect(np.zeros((64, 64, 3), np.uint8))  # ultralytics builds its predictor and backend on first use
         backend = getattr(getattr(getattr(self.model, "predictor", None), "model", None), "backend", None)
-        if backend is None or not hasattr(backend, "session"):
-            return  # another ultralytics layout: keep its session (only slower)
+        if backend is None or not hasattr(backend, "session") or getattr(backend, "use_io_binding", False):
+            return  # another ultralytics layout, or a session bound to GPU buffers: keep it (only slower)
         providers = backend.session.get_providers()
         backend.session = ort.InferenceSession(str(self.weights), quiet_session_options(), providers=providers)
 
