@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ class Configs:
     fusion: FusionConfig
 
 
+def _suggest_any(key: str) -> str:
+    """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline)."""
+    names = {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
+             for comp, cls in COMPONENTS.items() for f in fields(cls)}
+    close = difflib.get_close_matches(key, list(names.values()), n=1, cutoff=0.5)
+    hits = [f"'{q}'" for q, bare in names.items() if close and bare == close[0]]
+    return f" (did you mean {' or '.join(hits)}?)" if hits else ""
+
+
 def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     """Each component from `<config_dir>/<name>.yaml`; overrides `comp.key=value` (no prefix: pipeline)."""
     split: dict[str, list[str]] = {k: [] for k in COMPONENTS}
@@ -36,6 +46,8 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
             split[comp].append(o[len(comp) + 1:])
         elif rest:
             raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
+        elif key not in {f.name for f in fields(PipelineConfig)}:
+            raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key)}")
         else:
             split["pipeline"].append(o)
     d = Path(config_dir)

@@ -28,3 +28,16 @@ def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
     assert main(args + [f"output_dir={tmp_path}"]) == code
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+
+
+@pytest.mark.parametrize("override, hint", [
+    ("conf=0.3", "'detector.conf'"),            # a key of another component, given bare
+    ("min_read_conf=0.1", "'fusion.min_conf'"),  # a key that moved to fusion
+    ("strid=2", "'stride'"),                     # a misspelt pipeline key
+])
+def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
+    from common.config import ConfigError
+    from pipeline.app import load_configs
+
+    with pytest.raises(ConfigError, match=f"did you mean {hint}"):
+        load_configs(ROOT / "configs", [override])
