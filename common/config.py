@@ -24,9 +24,15 @@ class ConfigError(UserError):
     """A config file or override that does not fit its dataclass."""
 
 
-def _suggest(key: str, valid: Iterable[str]) -> str:
+def closest(key: str, valid: Iterable[str]) -> str | None:
+    """The valid name most like a misspelt `key`, if any is close enough."""
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return close[0] if close else None
+
+
+def _suggest(key: str, valid: Iterable[str]) -> str:
+    close = closest(key, valid)
+    return f" (did you mean '{close}'?)" if close else ""
 
 
 def _check_type(name: str, value: Any, tp: Any) -> Any:

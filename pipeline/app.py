@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from common.config import ConfigError, load_config
+from common.config import ConfigError, closest, load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
 from pipeline.config import PipelineConfig
@@ -31,14 +30,15 @@ def _suggest_any(key: str) -> str:
     """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline)."""
     names = {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
              for comp, cls in COMPONENTS.items() for f in fields(cls)}
-    close = difflib.get_close_matches(key, list(names.values()), n=1, cutoff=0.5)
-    hits = [f"'{q}'" for q, bare in names.items() if close and bare == close[0]]
+    close = closest(key, names.values())
+    hits = [f"'{q}'" for q, bare in names.items() if close is not None and bare == close]
     return f" (did you mean {' or '.join(hits)}?)" if hits else ""
 
 
 def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     """Each component from `<config_dir>/<name>.yaml`; overrides `comp.key=value` (no prefix: pipeline)."""
     split: dict[str, list[str]] = {k: [] for k in COMPONENTS}
+    pipeline_keys = {f.name for f in fields(PipelineConfig)}
     for o in overrides:
         key = o.split("=", 1)[0]
         comp, _, rest = key.partition(".")
@@ -46,7 +46,7 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
             split[comp].append(o[len(comp) + 1:])
         elif rest:
             raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
-        elif key not in {f.name for f in fields(PipelineConfig)}:
+        elif key not in pipeline_keys:
             raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key)}")
         else:
             split["pipeline"].append(o)
