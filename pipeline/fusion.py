@@ -128,8 +128,9 @@ class TrackFuser:
         return events
 
     def _wanted(self, t: TrackState, v: Vote) -> bool:
-        """Whether a track's fused text makes an event: long enough, confident enough, and not the same plate as an event of the
-        last `dedupe_s` seconds (the same vehicle whose track broke, e.g. after an occlusion or a frame gap).
+        """Whether a track's fused text makes an event: long enough, confident enough, and not the same plate as
+        an event of the last `dedupe_s` seconds (the same vehicle whose track broke, e.g. after an occlusion or a
+        frame gap).
         Records the plate's last time either way, so a vehicle that keeps breaking its track stays deduplicated."""
         if len(v.text) < max(self.cfg.min_chars, 1) or v.confidence < self.cfg.min_conf:
             return False
