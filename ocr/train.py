@@ -19,6 +19,7 @@ import json
 import math
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +34,13 @@ from common.config import config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
-from ocr.checkpoint import load_checkpoint, save_checkpoint
+from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ocr.config import OCRConfig
 from ocr.data import build_dataset, collate
 from ocr.decode import greedy_decode
 from ocr.metrics import summarize
-from ocr.model import CRNN, count_parameters
+from ocr.model import CRNN, ModelConfig, count_parameters
+from ocr.widen import widen_into
 
 BAR = "=" * 60
 
@@ -143,10 +145,18 @@ def save_curves(history: dict[str, list[float]], path: Path) -> None:
 
 
 def build_model(cfg: OCRConfig) -> CRNN:
-    """A fresh model, or one initialised from `init_from` (head re-initialised if the alphabet differs)."""
+    """A fresh model, or one initialised from `init_from` (head re-initialised if the alphabet differs; a
+    narrower checkpoint of the same alphabet is widened into the configured width, see ocr/widen.py)."""
     model = CRNN(cfg.model_config())
     if cfg.init_from:
-        state = load_checkpoint(cfg.init_from)["model_state_dict"]
+        ckpt = load_checkpoint(cfg.init_from)
+        src_cfg = ModelConfig(**ckpt["model_config"])
+        same_but_width = replace(src_cfg, width_mult=model.cfg.width_mult, dropout=model.cfg.dropout) == model.cfg
+        if same_but_width and src_cfg.width_mult < model.cfg.width_mult:
+            widen_into(model_from_checkpoint(ckpt), model, cfg.seed)
+            logger.info(f"   Initialised from {cfg.init_from}, widened x{src_cfg.width_mult} -> x{model.cfg.width_mult}")
+            return model
+        state = ckpt["model_state_dict"]
         own = model.state_dict()
         kept = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         model.load_state_dict(kept, strict=False)
