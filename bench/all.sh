@@ -16,6 +16,10 @@ python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/us_crops \
     --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_us_holdout.json
 python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/ar_crops \
     --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_ar_holdout.json
+for S in us ar; do  # the seed-size latin model (an option: level with the half-width one, ~3x slower)
+    python ocr/evaluate.py --weights weights/ocr_latin_seed.pth --data $D/${S}_crops \
+        --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_seed_${S}_holdout.json
+done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
 
 # Detector on the held-out rides (plain, then with the unlabelled plates ignored) and on the pasted set
@@ -37,3 +41,4 @@ python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $
 python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_speed.txt
 python bench/pipeline_fps.py --json $R/pipeline_fps_cpu.json
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
+python bench/ocr_speed.py --weights weights/ocr_latin_seed.pth --json $R/ocr_speed_latin_seed.json | tee $R/ocr_speed_latin_seed.txt
