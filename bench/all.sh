@@ -34,6 +34,8 @@ python detection/evaluate.py --weights weights/detector.pt --labels data_gen/sce
 python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
+python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weights=weights/ocr_latin_seed.pth \
+    --json $R/pipeline_pasted_crops_holdout_latin_seed.json
 
 [ "${1:-}" = accuracy ] && exit 0
 
