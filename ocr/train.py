@@ -154,7 +154,8 @@ def build_model(cfg: OCRConfig) -> CRNN:
         same_but_width = replace(src_cfg, width_mult=model.cfg.width_mult, dropout=model.cfg.dropout) == model.cfg
         if same_but_width and src_cfg.width_mult < model.cfg.width_mult:
             widen_into(model_from_checkpoint(ckpt), model, cfg.seed)
-            logger.info(f"   Initialised from {cfg.init_from}, widened x{src_cfg.width_mult} -> x{model.cfg.width_mult}")
+            logger.info(f"   Initialised from {cfg.init_from}, widened "
+                        f"x{src_cfg.width_mult} -> x{model.cfg.width_mult}")
             return model
         state = ckpt["model_state_dict"]
         own = model.state_dict()
