@@ -31,7 +31,7 @@ def _suggest_any(key: str) -> str:
     names = {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
              for comp, cls in COMPONENTS.items() for f in fields(cls)}
     close = closest(key, names.values())
-    hits = [f"'{q}'" for q, bare in names.items() if close is not None and bare == close]
+    hits = [f"'{q}'" for q, bare in names.items() if bare == close]  # none when nothing is close (None)
     return f" (did you mean {' or '.join(hits)}?)" if hits else ""
 
 
