@@ -27,7 +27,7 @@ from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.export import export_onnx
 from ocr.process import preprocess_batch
 from ocr.synth import MIXES, synth_sample
-from ocr.train import cpu_has_fast_bf16
+from common.device import cpu_has_fast_bf16
 
 
 def timed(fn, x: np.ndarray, repeats: int) -> float:

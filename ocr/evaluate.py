@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from common.device import PRECISIONS
 from common.errors import UserError
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
@@ -90,11 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--decoder", default="auto", choices=("auto", "greedy", "beam"))
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                    help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
     args = ap.parse_args(argv)
     logger.remove()
     logger.add(lambda m: print(m, end=""), format="{message}")
     try:
-        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder)
+        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder,
+                                         precision=args.precision)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
     except UserError as exc:

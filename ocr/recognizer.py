@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.device import resolve_device
+from common.device import autocast_for, resolve_device
 from common.errors import UserError
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -41,8 +41,12 @@ class Recognizer:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
-                        decoder: str = "auto", patterns: tuple[str, ...] | None = None) -> "Recognizer":
-        """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend)."""
+                        decoder: str = "auto", patterns: tuple[str, ...] | None = None,
+                        precision: str = "fp32") -> "Recognizer":
+        """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend).
+
+        `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
+        or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime always runs fp32."""
         p = Path(path)
         if backend not in ("torch", "onnx"):
             raise UserError(f"backend must be torch or onnx, not {backend!r}")
@@ -61,11 +65,13 @@ class Recognizer:
             rec = _from_onnx(out, device, decoder, patterns)
         else:
             dev = torch.device(resolve_device(device))
-            model = model.to(dev)
+            model = model.to(dev).to(memory_format=torch.channels_last)
+            amp_ctx, _ = autocast_for(dev.type, precision)
 
             @torch.no_grad()
             def run(x: np.ndarray) -> np.ndarray:
-                return model(torch.from_numpy(x).to(dev)).float().cpu().numpy()
+                with amp_ctx:
+                    return model(torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
 
             rec = cls(model.cfg, run, pats, decoder)
         rec.best_seq_acc = ckpt.get("best_seq_acc")

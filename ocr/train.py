@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from common.config import config_to_dict, load_config
-from common.device import resolve_device
+from common.device import autocast_for, resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
@@ -47,26 +47,6 @@ BAR = "=" * 60
 
 def pick_device(name: str) -> torch.device:
     return torch.device(resolve_device(name))
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True where the CPU computes bf16 natively (AMX-BF16 or AVX512-BF16); elsewhere bf16 is emulated
-    and measured 10-25x slower than fp32 (AMD EPYC Zen 2, AVX2 only)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def autocast_for(device: torch.device, precision: str):
-    """`precision=auto`: fp16 AMP on CUDA, bf16 autocast on a CPU with native bf16, else fp32."""
-    if precision == "auto":
-        precision = "fp16" if device.type == "cuda" else ("bf16" if cpu_has_fast_bf16() else "fp32")
-    if precision == "fp32":
-        return nullcontext(), False
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    return torch.autocast(device.type, dtype=dtype), precision == "fp16" and device.type == "cuda"
 
 
 def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, blank: int) -> torch.Tensor:
@@ -190,7 +170,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
 
     logger.info("\n🏗️  Building CRNN model...")
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
-    amp_ctx, use_scaler = autocast_for(device, cfg.precision)
+    amp_ctx, use_scaler = autocast_for(device.type, cfg.precision)
     logger.info(f"   Parameters: {count_parameters(model):,}\n   Device: {device}, "
                 f"autocast: {'off (fp32)' if isinstance(amp_ctx, nullcontext) else amp_ctx.fast_dtype}")
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

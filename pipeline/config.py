@@ -9,6 +9,7 @@ class PipelineConfig:
     ocr_weights: str = "weights/ocr_latin.pth"
     ocr_backend: str = "torch"
     ocr_decoder: str = "auto"
+    ocr_precision: str = "auto"
     stride: int = 1
     crop_margin: float = 0.06
     min_plate_height: int = 8

@@ -76,3 +76,28 @@ def test_runs_on_gpu(tiny_ckpt, crops):
     rec = Recognizer.from_checkpoint(tiny_ckpt, device="cuda")
     cpu = Recognizer.from_checkpoint(tiny_ckpt, device="cpu")
     assert [r.text for r in rec(crops)] == [r.text for r in cpu(crops)]
+
+
+def test_bf16_reads_the_shipped_sample_plates_like_fp32():
+    import cv2
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
+    fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
+    bf16 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu", precision="bf16")(crops)
+    assert [r.text for r in bf16] == [r.text for r in fp32]
+    assert np.allclose([r.confidence for r in bf16], [r.confidence for r in fp32], atol=0.05)
+
+
+def test_precision_resolution(monkeypatch):
+    import common.device as d
+
+    monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: False)
+    assert d.resolve_precision("cpu", "auto") == "fp32" and d.resolve_precision("cuda", "auto") == "fp16"
+    monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: True)
+    assert d.resolve_precision("cpu", "auto") == "bf16" and d.resolve_precision("cpu", "fp32") == "fp32"
+    with pytest.raises(UserError, match="fp16 needs CUDA"):
+        d.resolve_precision("cpu", "fp16")
+    with pytest.raises(UserError, match="'int4'"):
+        d.resolve_precision("cpu", "int4")
