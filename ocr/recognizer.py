@@ -44,12 +44,15 @@ class Recognizer:
                         decoder: str = "auto", patterns: tuple[str, ...] | None = None,
                         precision: str = "fp32") -> "Recognizer":
         """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend).
+        `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
 
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime always runs fp32."""
         p = Path(path)
-        if backend not in ("torch", "onnx"):
-            raise UserError(f"backend must be torch or onnx, not {backend!r}")
+        if backend not in ("auto", "torch", "onnx"):
+            raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
+        if backend == "auto":
+            backend = "torch" if resolve_device(device).startswith("cuda") else "onnx"
         if p.suffix == ".onnx":
             return _from_onnx(p, device, decoder, patterns)
         ckpt = load_checkpoint(p)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PipelineConfig:
     ocr_weights: str = "weights/ocr_latin.pth"
-    ocr_backend: str = "torch"
+    ocr_backend: str = "auto"
     ocr_decoder: str = "auto"
     ocr_precision: str = "auto"
     stride: int = 1

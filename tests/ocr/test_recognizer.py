@@ -101,3 +101,13 @@ def test_precision_resolution(monkeypatch):
         d.resolve_precision("cpu", "fp16")
     with pytest.raises(UserError, match="'int4'"):
         d.resolve_precision("cpu", "int4")
+
+
+def test_auto_backend_is_onnx_runtime_on_the_cpu(tiny_ckpt, crops):
+    auto = Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="auto")
+    onnx = Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="onnx")
+    assert auto._run.__qualname__.startswith("_from_onnx")  # the ONNX Runtime session, not the torch model
+    assert not Recognizer.from_checkpoint(tiny_ckpt, device="cpu")._run.__qualname__.startswith("_from_onnx")
+    assert [r.text for r in auto(crops)] == [r.text for r in onnx(crops)]
+    with pytest.raises(UserError, match="backend must be auto, torch or onnx"):
+        Recognizer.from_checkpoint(tiny_ckpt, backend="tensorrt")
