@@ -7,8 +7,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-FAR_PLATE_WIDTH = (28.0, 160.0)  # px, log-uniform: the widths a plate is seen at in a frame before upscaling
-
 
 def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate_deg: float) -> np.ndarray:
     """Random corner jitter (fraction of size) and rotation; borders replicate."""
@@ -63,16 +61,11 @@ def photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> n
     return out
 
 
-def far_scale(width: int, rng: np.random.Generator) -> float:
-    """Shrink factor that shows a crop `width` px wide as a far plate (FAR_PLATE_WIDTH), at most 0.7."""
-    return min(0.7, float(np.exp(rng.uniform(*np.log(FAR_PLATE_WIDTH)))) / width)
-
-
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
-    if rng.random() < 0.5 * strength:  # low resolution: down to a far plate's width, then up
-        f = far_scale(w, rng)
+    if rng.random() < 0.5 * strength:  # low resolution: down then up
+        f = rng.uniform(0.25, 0.7)
         small = cv2.resize(img, (max(8, int(w * f)), max(4, int(h * f))), interpolation=cv2.INTER_AREA)
         img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     r = rng.random()

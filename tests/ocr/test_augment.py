@@ -1,7 +1,7 @@
 """Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
 import numpy as np
 
-from ocr.augment import FAR_PLATE_WIDTH, augment, far_scale, roll
+from ocr.augment import augment, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -34,12 +34,3 @@ def test_augment_levels_return_uint8_bgr() -> None:
     for level in ("none", "medium", "heavy"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
-
-
-def test_far_scale_shows_crops_at_far_plate_widths() -> None:
-    rng = np.random.default_rng(0)
-    wide = [320 * far_scale(320, rng) for _ in range(2000)]  # a loose 320 px crop
-    assert FAR_PLATE_WIDTH[0] - 1e-6 <= min(wide) and max(wide) <= FAR_PLATE_WIDTH[1] + 1e-6
-    assert np.mean(np.array(wide) < 60) > 0.3  # far, small plates are common, not a rare tail
-    narrow = [far_scale(60, rng) for _ in range(200)]  # an already small crop is never blown up
-    assert max(narrow) <= 0.7
