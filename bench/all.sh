@@ -20,6 +20,12 @@ for S in us ar; do  # the seed-size latin model (an option: level with the half-
     python ocr/evaluate.py --weights weights/ocr_latin_seed.pth --data $D/${S}_crops \
         --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_seed_${S}_holdout.json
 done
+for M in latin latin_seed; do  # bf16 autocast (the torch backend on AMX CPUs; emulated, so slow, elsewhere)
+    for S in us ar; do
+        python ocr/evaluate.py --weights weights/ocr_$M.pth --data $D/${S}_crops --precision bf16 \
+            --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_bf16_${S}_holdout.json
+    done
+done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
 
 # Detector on the held-out rides (plain, then with the unlabelled plates ignored) and on the pasted set

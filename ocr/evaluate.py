@@ -91,13 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--decoder", default="auto", choices=("auto", "greedy", "beam"))
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--patterns", help="comma-separated plate formats for the beam search (D digit, L letter, "
+                    "* any), e.g. LLLDDD,LLDDDLL for Argentina; default: the checkpoint's own")
     ap.add_argument("--precision", default="fp32", choices=PRECISIONS,
                     help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
     args = ap.parse_args(argv)
     logger.remove()
     logger.add(lambda m: print(m, end=""), format="{message}")
     try:
-        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder,
+        pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
+        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder, pats,
                                          precision=args.precision)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)

@@ -69,3 +69,17 @@ def test_cli_json_and_predictions(tiny_ckpt, fixture_set, tmp_path, capsys):
 
 def test_cli_bad_data(tiny_ckpt, tmp_path):
     assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "missing")]) == 2
+
+
+def test_cli_patterns_constrain_the_reads(tiny_ckpt, fixture_set, tmp_path):
+    from ocr.decode import matches
+
+    free, fixed = tmp_path / "free.csv", tmp_path / "fixed.csv"
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0",
+                          "--decoder", "greedy", "--predictions", str(free)]) == 0
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0",
+                          "--patterns", "DD, D", "--predictions", str(fixed)]) == 0
+    free_reads = [r["pred"] for r in csv.DictReader(free.open())]
+    fixed_reads = [r["pred"] for r in csv.DictReader(fixed.open())]
+    assert all(not any(matches(f, p) for p in ("DD", "D")) for f in free_reads)  # the free reads are letters...
+    assert all(matches(c, "DD") or matches(c, "D") for c in fixed_reads)  # ...the constrained ones fit a format
