@@ -92,23 +92,48 @@ def _plate_source(crops: list[tuple[np.ndarray, str]], rng: np.random.Generator,
     return crop[int(t[0] * h):h - int(t[1] * h), int(t[2] * w):w - int(t[3] * w)], text
 
 
+def zoom_in(frame: np.ndarray, boxes: list[PlateBox], rng: np.random.Generator,
+            share: tuple[float, float] = (0.3, 0.6)) -> tuple[np.ndarray, list[PlateBox]]:
+    """A random region of `frame` (this share of its width, same aspect) blown up to the frame's size, as a camera
+    close to a car sees it; boxes inside it are mapped, and a region cutting through a box is never chosen."""
+    H, W = frame.shape[:2]
+    for _ in range(20):
+        f = rng.uniform(*share)
+        w, h = int(W * f), int(H * f)
+        x, y = int(rng.integers(0, W - w + 1)), int(rng.integers(0, H - h + 1))
+        inside = [b for b in boxes if b.x1 >= x and b.y1 >= y and b.x2 <= x + w and b.y2 <= y + h]
+        cut = [b for b in boxes if b not in inside and not (b.x2 <= x or b.x1 >= x + w or b.y2 <= y or b.y1 >= y + h)]
+        if not cut:
+            sx, sy = W / w, H / h
+            img = cv2.resize(frame[y:y + h, x:x + w], (W, H), interpolation=cv2.INTER_LINEAR)
+            return img, [PlateBox((b.x1 - x) * sx, (b.y1 - y) * sy, (b.x2 - x) * sx, (b.y2 - y) * sy, b.text)
+                         for b in inside]
+    return frame.copy(), list(boxes)
+
+
 def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np.ndarray, str]], rng: np.random.Generator,
-               max_plates: int = 3, synth_share: float = 0.5) -> Scene:
-    """Paste 1..max_plates plates into a copy of `frame`; returns the image and all boxes (old + new)."""
+               max_plates: int = 3, synth_share: float = 0.5, close_up: bool = False) -> Scene:
+    """Paste 1..max_plates plates into a copy of `frame`; returns the image and all boxes (old + new).
+    `close_up`: the frame zoomed in and one plate 30-85 % of its width (a photo taken close to the car)."""
     img = frame.copy()
     H, W = img.shape[:2]
+    if close_up:
+        img, existing = zoom_in(frame, existing, rng)
+        max_plates = 1
     if rng.random() < 0.5:  # vary the background itself
         img = cv2.convertScaleAbs(img, alpha=rng.uniform(0.5, 1.3), beta=rng.uniform(-30, 30))
     boxes = list(existing)
     for _ in range(int(rng.integers(1, max_plates + 1))):
         plate, text = _plate_source(crops, rng, synth_share)
-        width = float(np.exp(rng.uniform(np.log(28), np.log(W * 0.35))))  # log-uniform: many small, some large
+        width = (rng.uniform(0.3, 0.85) * W if close_up  # else log-uniform: many small, some large
+                 else float(np.exp(rng.uniform(np.log(28), np.log(W * 0.35)))))
         patch, mask, quad = warp_plate(plate, width, rng)
         ph, pw = mask.shape
         if pw >= W - 2 or ph >= H - 2:
             continue
         for _try in range(20):
-            x, y = int(rng.integers(0, W - pw)), int(rng.integers(int(H * 0.25), max(int(H * 0.25) + 1, H - ph)))
+            top = 0 if close_up else int(H * 0.25)  # far plates sit below the horizon
+            x, y = int(rng.integers(0, W - pw)), int(rng.integers(top, max(top + 1, H - ph)))
             ys, xs = np.nonzero(mask > 127)
             if not len(xs):
                 break
@@ -128,8 +153,8 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np
 
 def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
                exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
-               include: set[tuple[str, str]] | None = None) -> Path:
-    """Write n scenes to out/images + out/labels.csv.
+               include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0) -> Path:
+    """Write n scenes to out/images + out/labels.csv; `close_up_share` of them close-ups (see make_scene).
 
     `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
     `include`, when given, the only ones used of the folders it names (to build a test set from held-out frames
@@ -160,7 +185,8 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         frame = read_bgr(backgrounds / "images" / name)
         if frame.mean() < 3:  # all-black frames
             continue
-        scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share)
+        scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share,
+                           close_up=close_up_share > 0 and bool(rng.random() < close_up_share))
         out_name = f"scene_{i:06d}.jpg"
         cv2.imwrite(str(out / "images" / out_name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
         result[out_name] = list(scene.boxes)
@@ -182,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--synth-share", type=float, default=0.5, help="share of rendered (vs real) plates")
+    ap.add_argument("--close-up-share", type=float, default=0.0,
+                    help="share of close-up scenes: frame zoomed in, one plate 30-85 %% of its width")
     args = ap.parse_args(argv)
     try:
         from ocr.data import read_split_file
@@ -189,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude = {pair for path in args.exclude for pair in read_split_file(path)}
         include = None if args.include is None else {pair for path in args.include for pair in read_split_file(path)}
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
-                          include)
+                          include, args.close_up_share)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

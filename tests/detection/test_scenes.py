@@ -71,3 +71,35 @@ def test_excluded_frames_are_never_backgrounds_and_included_ones_are_the_only(tm
     assert texts - {""} == {"VAL123"}  # only the included crop (or an occluded one); backgrounds stay usable
     with pytest.raises(UserError, match="no background frames left"):
         synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})
+
+
+def test_zoom_in_maps_boxes_inside_and_never_cuts_one():
+    from detection.scenes import zoom_in
+
+    frame = np.zeros((360, 640, 3), np.uint8)
+    boxes = [PlateBox(100, 200, 160, 215, "AAA111"), PlateBox(400, 100, 470, 118, "BBB222")]
+    for b in boxes:
+        frame[int(b.y1):int(b.y2), int(b.x1):int(b.x2)] = 255
+    for seed in range(20):
+        img, mapped = zoom_in(frame, boxes, np.random.default_rng(seed))
+        assert img.shape == frame.shape and len(mapped) <= 2
+        bright = img.max(axis=2) > 127
+        covered = np.zeros_like(bright)
+        for b in mapped:
+            assert b.text in ("AAA111", "BBB222") and b.x2 - b.x1 > 60 * 1.6  # enlarged at least 1/0.6 times
+            x1, y1, x2, y2 = int(b.x1), int(b.y1), int(np.ceil(b.x2)), int(np.ceil(b.y2))
+            assert bright[y1 + 2:y2 - 2, x1 + 2:x2 - 2].all()  # the white plate is where its box says
+            covered[max(0, y1 - 2):y2 + 2, max(0, x1 - 2):x2 + 2] = True
+        assert not (bright & ~covered).any()  # no plate is in the picture without its box (none cut at the edge)
+
+
+def test_close_up_scene_has_one_large_plate():
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    widths = []
+    for seed in range(10):
+        scene = make_scene(frame, [], [(plate, "AB123CD")], np.random.default_rng(seed), synth_share=0.0,
+                           close_up=True)
+        assert len(scene.boxes) <= 1
+        widths += [b.x2 - b.x1 for b in scene.boxes]
+    assert len(widths) >= 8 and min(widths) >= 0.25 * 640  # a warp may narrow the plate a little
