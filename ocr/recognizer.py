@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.device import autocast_for, resolve_device
+from common.device import PRECISIONS, autocast_for, resolve_device
 from common.errors import UserError
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -44,13 +44,15 @@ class Recognizer:
                         decoder: str = "auto", patterns: tuple[str, ...] | None = None,
                         precision: str = "fp32") -> "Recognizer":
         """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend).
-        `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
 
+        `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime always runs fp32."""
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
+        if precision not in PRECISIONS:
+            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         if backend == "auto":
             backend = "torch" if resolve_device(device).startswith("cuda") else "onnx"
         if p.suffix == ".onnx":
@@ -73,8 +75,9 @@ class Recognizer:
 
             @torch.no_grad()
             def run(x: np.ndarray) -> np.ndarray:
+                t = torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last)
                 with amp_ctx:
-                    return model(torch.from_numpy(x).to(dev).contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
+                    return model(t).float().cpu().numpy()
 
             rec = cls(model.cfg, run, pats, decoder)
         rec.best_seq_acc = ckpt.get("best_seq_acc")

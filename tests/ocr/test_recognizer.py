@@ -111,3 +111,5 @@ def test_auto_backend_is_onnx_runtime_on_the_cpu(tiny_ckpt, crops):
     assert [r.text for r in auto(crops)] == [r.text for r in onnx(crops)]
     with pytest.raises(UserError, match="backend must be auto, torch or onnx"):
         Recognizer.from_checkpoint(tiny_ckpt, backend="tensorrt")
+    with pytest.raises(UserError, match="precision must be one of"):  # checked whichever backend runs
+        Recognizer.from_checkpoint(tiny_ckpt, backend="onnx", precision="fp8")
