@@ -3,7 +3,8 @@
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
-# Needs the generated sets: data_gen/digits_test and data_gen/scenes_holdout (commands in README.md).
+# Needs the generated sets: data_gen/digits_test, data_gen/scenes_holdout and data_gen/scenes_close_holdout
+# (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -35,11 +36,14 @@ python detection/evaluate.py --weights weights/detector.pt --labels $D/dashcam_r
     --ignore configs/splits/dashcam_holdout_unboxed.csv --json $R/detector_dashcam_holdout_ignore_unboxed.json
 python detection/evaluate.py --weights weights/detector.pt --labels data_gen/scenes_holdout/labels.csv \
     --json $R/detector_pasted_crops_holdout.json
+python detection/evaluate.py --weights weights/detector.pt --labels data_gen/scenes_close_holdout/labels.csv \
+    --json $R/detector_close_ups_holdout.json
 
 # End to end: the clip, the held-out stills, the pasted set
 python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
+python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weights=weights/ocr_latin_seed.pth \
     --json $R/pipeline_pasted_crops_holdout_latin_seed.json
 
