@@ -31,10 +31,16 @@ def cpu_has_fast_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def resolve_precision(device_type: str, precision: str) -> str:
-    """`auto`: fp16 on CUDA, bf16 on a CPU with native bf16, else fp32; fp16 on the CPU is a UserError."""
+def check_precision(precision: str) -> str:
+    """`precision` itself if it is one of PRECISIONS, else a one-line UserError."""
     if precision not in PRECISIONS:
         raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    return precision
+
+
+def resolve_precision(device_type: str, precision: str) -> str:
+    """`auto`: fp16 on CUDA, bf16 on a CPU with native bf16, else fp32; fp16 on the CPU is a UserError."""
+    check_precision(precision)
     if precision == "auto":
         return "fp16" if device_type == "cuda" else ("bf16" if cpu_has_fast_bf16() else "fp32")
     if precision == "fp16" and device_type != "cuda":

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.device import PRECISIONS, autocast_for, resolve_device
+from common.device import autocast_for, check_precision, resolve_device
 from common.errors import UserError
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -51,8 +51,7 @@ class Recognizer:
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
-        if precision not in PRECISIONS:
-            raise UserError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        check_precision(precision)  # also where ONNX Runtime runs and ignores it
         if backend == "auto":
             backend = "torch" if resolve_device(device).startswith("cuda") else "onnx"
         if p.suffix == ".onnx":
