@@ -86,7 +86,7 @@ def quantize_int8(fp32: Path, out: Path, calib: np.ndarray) -> Path:
     return out
 
 
-def accuracy(run, data: Path, alphabet: str) -> float:
+def accuracy(run, data: Path, cfg) -> float:
     from ocr.data import load_crop, read_labels
     from ocr.decode import greedy_decode, softmax
 
@@ -94,8 +94,8 @@ def accuracy(run, data: Path, alphabet: str) -> float:
     ok = 0
     for i in range(0, len(samples), 32):
         chunk = samples[i:i + 32]
-        probs = softmax(run(preprocess_batch([load_crop(s) for s in chunk])))
-        ok += sum(greedy_decode(p, alphabet).text == s.text for p, s in zip(probs, chunk))
+        probs = softmax(run(preprocess_batch([load_crop(s) for s in chunk], cfg.img_h, cfg.img_w, cfg.two_row_aspect)))
+        ok += sum(greedy_decode(p, cfg.alphabet).text == s.text for p, s in zip(probs, chunk))
     return ok / len(samples)
 
 
@@ -139,7 +139,7 @@ def main() -> int:
     for name, run in variants.items():
         r = {"batch1_ms": timed(run, x1, args.repeats), "batch32_ms_per_plate": timed(run, x32, max(3, args.repeats // 3))}
         if args.data:
-            r["seq_acc"] = accuracy(run, args.data, cfg.alphabet)
+            r["seq_acc"] = accuracy(run, args.data, cfg)
         results[name] = r
         print(f"{name:28s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
               + (f"   {r['seq_acc'] * 100:6.2f}%" if args.data else ""))

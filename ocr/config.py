@@ -18,6 +18,7 @@ class OCRConfig:
     hidden: int = 256
     lstm_layers: int = 2
     dropout: float = 0.1
+    two_row_aspect: float = 0.0
     # decoding
     patterns: tuple[str, ...] = ()
     beam_width: int = 10
@@ -51,4 +52,4 @@ class OCRConfig:
     def model_config(self) -> ModelConfig:
         return ModelConfig(alphabet=resolve_alphabet(self.alphabet), img_h=self.img_h, img_w=self.img_w,
                            width_mult=self.width_mult, hidden=self.hidden, lstm_layers=self.lstm_layers,
-                           dropout=self.dropout)
+                           dropout=self.dropout, two_row_aspect=self.two_row_aspect)

@@ -173,8 +173,9 @@ class PlateDataset(Dataset):
     `set_epoch`); evaluation (`mixed=False`) walks every sample of every source once, in order."""
 
     def __init__(self, sources: list[SourceDataset], codec: Codec, height: int, width: int,
-                 length: int = 0, mixed: bool = True, seed: int = 0) -> None:
+                 length: int = 0, mixed: bool = True, seed: int = 0, two_row_aspect: float = 0.0) -> None:
         self.sources, self.codec, self.h, self.w = sources, codec, height, width
+        self.two_row_aspect = two_row_aspect
         self.mixed, self.seed, self.epoch = mixed, seed, 0
         if mixed:
             w = np.array([s.weight for s in sources], np.float64)
@@ -199,7 +200,7 @@ class PlateDataset(Dataset):
             k = int(np.searchsorted(self.offsets, i, side="right") - 1)
             j = i - int(self.offsets[k])
         img, text = self.sources[k].get(j, rng)
-        x = torch.from_numpy(normalize(resize_plate(img, self.h, self.w)))
+        x = torch.from_numpy(normalize(resize_plate(img, self.h, self.w, self.two_row_aspect)))
         return x, torch.tensor(self.codec.encode(text), dtype=torch.long), text
 
 
@@ -210,7 +211,8 @@ def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]):
 
 
 def build_dataset(specs: tuple[dict[str, Any], ...], codec: Codec, height: int, width: int, length: int = 0,
-                  mixed: bool = True, seed: int = 0) -> PlateDataset:
+                  mixed: bool = True, seed: int = 0, two_row_aspect: float = 0.0) -> PlateDataset:
     if not specs:
         raise UserError("no data sources given")
-    return PlateDataset([SourceDataset(dict(s), codec) for s in specs], codec, height, width, length, mixed, seed)
+    return PlateDataset([SourceDataset(dict(s), codec) for s in specs], codec, height, width, length, mixed, seed,
+                        two_row_aspect)

@@ -18,6 +18,7 @@ class ModelConfig:
     hidden: int = 256  # LSTM hidden size per direction
     lstm_layers: int = 2
     dropout: float = 0.1  # between LSTM layers and before the head
+    two_row_aspect: float = 0.0  # input layout: crops narrower than this x their height are read as two rows
 
     @property
     def num_classes(self) -> int:

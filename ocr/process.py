@@ -31,12 +31,39 @@ def to_bgr(img: np.ndarray) -> np.ndarray:
     return img
 
 
-def resize_plate(img: np.ndarray, height: int = 64, width: int = 200) -> np.ndarray:
-    """Stretch a BGR crop to height x width (area filter when shrinking, linear when enlarging)."""
-    img = to_bgr(img)
+def _stretch(img: np.ndarray, height: int, width: int) -> np.ndarray:
     h, w = img.shape[:2]
     interp = cv2.INTER_AREA if (h > height and w > width) else cv2.INTER_LINEAR
     return cv2.resize(img, (width, height), interpolation=interp)
+
+
+ROW_OVERLAP = 0.02  # each row of a two-row crop reaches this share of the height past the cut
+
+
+def row_gap(img: np.ndarray) -> int:
+    """The row index between the two text rows of a two-row plate: the least horizontal-gradient energy in the
+    middle 35-65 % of the height (the gap between the rows; character strokes are rich in vertical edges)."""
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    energy = np.abs(np.diff(grey, axis=1)).mean(axis=1)
+    k = max(1, len(energy) // 20)
+    energy = np.convolve(energy, np.ones(k) / k, mode="same")
+    lo, hi = int(len(energy) * 0.35), int(len(energy) * 0.65) + 1
+    return lo + int(np.argmin(energy[lo:hi]))
+
+
+def resize_plate(img: np.ndarray, height: int = 64, width: int = 200, two_row_aspect: float = 0.0) -> np.ndarray:
+    """Stretch a BGR crop to height x width (area filter when shrinking, linear when enlarging).
+
+    A crop narrower than `two_row_aspect` x its height (0 = never) is a two-row plate (motorcycles): it is cut
+    at the gap between the rows (`row_gap`) and the two rows, stretched to half the width each, are set side
+    by side, so the one-line reader reads the top row, then the bottom row."""
+    img = to_bgr(img)
+    h, w = img.shape[:2]
+    if two_row_aspect > 0 and w < two_row_aspect * h and h >= 8:
+        cut, reach = row_gap(img), int(round(h * ROW_OVERLAP))
+        half = width // 2
+        return np.hstack([_stretch(img[:cut + reach], height, half), _stretch(img[cut - reach:], height, width - half)])
+    return _stretch(img, height, width)
 
 
 def normalize(img: np.ndarray) -> np.ndarray:
@@ -45,11 +72,12 @@ def normalize(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
-def preprocess_batch(crops: list[np.ndarray], height: int = 64, width: int = 200) -> np.ndarray:
-    """List of BGR crops of any size -> B x 3 x height x width float32."""
+def preprocess_batch(crops: list[np.ndarray], height: int = 64, width: int = 200,
+                     two_row_aspect: float = 0.0) -> np.ndarray:
+    """List of BGR crops of any size -> B x 3 x height x width float32 (two-row crops unfolded, see resize_plate)."""
     if not crops:
         return np.zeros((0, 3, height, width), np.float32)
-    return np.stack([normalize(resize_plate(c, height, width)) for c in crops])
+    return np.stack([normalize(resize_plate(c, height, width, two_row_aspect)) for c in crops])
 
 
 def fold_o0(text: str) -> str:

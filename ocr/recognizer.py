@@ -84,7 +84,7 @@ class Recognizer:
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
         """CTC posteriors B x T x C (softmaxed) of a list of BGR crops."""
-        x = preprocess_batch(crops, self.cfg.img_h, self.cfg.img_w)
+        x = preprocess_batch(crops, self.cfg.img_h, self.cfg.img_w, self.cfg.two_row_aspect)
         if len(x) == 0:
             return np.zeros((0, self.cfg.img_w // 4, self.cfg.num_classes), np.float32)
         out = [self._run(x[i:i + self.max_batch]) for i in range(0, len(x), self.max_batch)]
@@ -132,7 +132,7 @@ def predict_image(model: CRNN, image: str | Path | np.ndarray) -> str:
     from ocr.process import read_bgr
 
     img = read_bgr(image) if not isinstance(image, np.ndarray) else image
-    x = torch.from_numpy(preprocess_batch([img], model.cfg.img_h, model.cfg.img_w))
+    x = torch.from_numpy(preprocess_batch([img], model.cfg.img_h, model.cfg.img_w, model.cfg.two_row_aspect))
     dev = next(model.parameters()).device
     with torch.no_grad():
         logits = model.eval()(x.to(dev)).float().cpu().numpy()[0]

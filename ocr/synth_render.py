@@ -300,17 +300,25 @@ def render_ar_old(rng: np.random.Generator) -> Plate:
 
 
 def render_two_row(rng: np.random.Generator) -> Plate:
+    """A motorcycle plate (about as wide as tall), optionally with a Mercosur-style band on top."""
     main, _ = font_files()
     top_fmt, bottom_fmt = [("LDD", "DLLL"), ("DDD", "LLL"), ("LLL", "DDD"), ("LL", "DDDD"), ("DDD", "LLLL")][int(rng.integers(0, 5))]
     top, bottom = random_text(top_fmt, rng), random_text(bottom_fmt, rng)
     h = 150
-    w = int(h * rng.uniform(1.1, 1.6))
+    w = int(h * rng.uniform(1.0, 1.3))
     dark = rng.random() < 0.3
     c = _canvas(w, h, _rand_color(rng, dark=dark), rng)
     ink = _rand_color(rng, dark=not dark)
     font = str(rng.choice(main))
-    draw_chars(c, [top], (8, int(h * 0.08), w - 16, int(h * 0.4)), ink, font, rng)
-    draw_chars(c, [bottom], (8, int(h * 0.52), w - 16, int(h * 0.4)), ink, font, rng)
+    y0, row = int(h * 0.08), 0.4
+    if rng.random() < 0.5:  # a band with the country name (Mercosur motorcycle plates)
+        band = int(h * rng.uniform(0.12, 0.18))
+        c[:band] = (int(rng.integers(130, 190)), int(rng.integers(50, 90)), 0)
+        draw_text(c, str(rng.choice(["ARGENTINA", "BRASIL", "MERCOSUR"])), (w // 2, band // 2), int(band * 0.55),
+                  (255, 255, 255), main[0])
+        y0, row = band + int(h * 0.04), (h - band - int(h * 0.12)) / h / 2
+    draw_chars(c, [top], (8, y0, w - 16, int(h * row)), ink, font, rng)
+    draw_chars(c, [bottom], (8, y0 + int(h * (row + 0.04)), w - 16, int(h * row)), ink, font, rng)
     _border(c, ink, rng)
     return Plate(c, top + bottom)
 

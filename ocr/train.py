@@ -131,7 +131,8 @@ def build_model(cfg: OCRConfig) -> CRNN:
     if cfg.init_from:
         ckpt = load_checkpoint(cfg.init_from)
         src_cfg = ModelConfig(**ckpt["model_config"])
-        same_but_width = replace(src_cfg, width_mult=model.cfg.width_mult, dropout=model.cfg.dropout) == model.cfg
+        same_but_width = replace(src_cfg, width_mult=model.cfg.width_mult, dropout=model.cfg.dropout,
+                                 two_row_aspect=model.cfg.two_row_aspect) == model.cfg
         if same_but_width and src_cfg.width_mult < model.cfg.width_mult:
             widen_into(model_from_checkpoint(ckpt), model, cfg.seed)
             logger.info(f"   Initialised from {cfg.init_from}, widened "
@@ -159,8 +160,10 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     codec = Codec(mcfg.alphabet)
 
     logger.info(f"{BAR}\n🚀 CRNN OCR TRAINING\n{BAR}\n\n📂 Loading datasets...")
-    train_ds = build_dataset(cfg.train, codec, cfg.img_h, cfg.img_w, cfg.samples_per_epoch, True, cfg.seed)
-    val_ds = build_dataset(cfg.val, codec, cfg.img_h, cfg.img_w, mixed=False, seed=cfg.seed + 1)
+    train_ds = build_dataset(cfg.train, codec, cfg.img_h, cfg.img_w, cfg.samples_per_epoch, True, cfg.seed,
+                             cfg.two_row_aspect)
+    val_ds = build_dataset(cfg.val, codec, cfg.img_h, cfg.img_w, mixed=False, seed=cfg.seed + 1,
+                           two_row_aspect=cfg.two_row_aspect)
     logger.info(f"   Train: {len(train_ds):,} images per epoch "
                 f"({', '.join(f'{s.name}: {s.size:,}' for s in train_ds.sources)})\n   Val:   {len(val_ds):,} images")
     loader_kw = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers, collate_fn=collate,

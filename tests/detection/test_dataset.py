@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from detection.dataset import (PlateBox, export_yolo, import_yolo, read_box_labels, write_box_labels,
+from detection.dataset import (export_yolo, import_yolo, read_box_labels, write_box_labels,
                                write_dataset_yaml)
 from ocr.splits import HOLDOUT_RIDES, TIME_BLOCK_RIDE, dashcam_holdout, ride_of
 

@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pytest
 import torch
 
 from ocr import Recognizer
@@ -42,10 +41,6 @@ def test_export_missing_weights(tmp_path):
 
 
 def test_slim_checkpoint_keeps_what_loading_needs(tiny_ckpt, tmp_path, crops):
-    import torch
-
-    from ocr.checkpoint import save_checkpoint
-
     full = load_checkpoint(tiny_ckpt)
     full["optimizer_state_dict"] = {"state": {0: {"exp_avg": torch.zeros(1000)}}}
     torch.save(full, tmp_path / "full.pth")

@@ -49,3 +49,11 @@ def test_us_serials_mostly_skip_i_o_q():
     letters = "".join(c for _ in range(300) for c in RENDERERS["us"](rng).text if c.isalpha())
     share = sum(letters.count(c) for c in "IOQ") / len(letters)
     assert len(letters) > 300 and share < 0.04  # uniform letters would give 3/26 = 11.5 %
+
+
+def test_two_row_plates_are_narrow_enough_to_be_unfolded():
+    """The latin model reads crops narrower than 1.5 x their height as two rows: the rendered plates are."""
+    for seed in range(20):
+        plate = RENDERERS["two_row"](np.random.default_rng(seed))
+        h, w = plate.image.shape[:2]
+        assert 1.0 <= w / h <= 1.3 and len(plate.text) in (6, 7)

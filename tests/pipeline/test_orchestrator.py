@@ -1,14 +1,11 @@
-import json
 import threading
 
 import numpy as np
-import pytest
 
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
 from pipeline.fusion import FusionConfig, TrackFuser
 from pipeline.orchestrator import Pipeline, crop_box, read_image
-from pipeline.sinks import JsonlSink
 from pipeline.tracker import PlateTracker, TrackerConfig
 from pipeline.types import Frame
 from pipeline.zones import ZoneConfig, Zones
