@@ -3,8 +3,8 @@
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
-# Needs the generated sets: data_gen/digits_test, data_gen/scenes_holdout and data_gen/scenes_close_holdout
-# (commands in README.md).
+# Needs the generated sets: data_gen/digits_test, data_gen/two_row_test, data_gen/scenes_holdout and
+# data_gen/scenes_close_holdout (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -28,6 +28,7 @@ for M in latin latin_seed; do  # bf16 autocast (the torch backend on AMX CPUs; e
     done
 done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
+python ocr/evaluate.py --weights weights/ocr_latin.pth --data data_gen/two_row_test --json $R/ocr_latin_two_row_synth_test.json
 
 # Detector on the held-out rides (plain, then with the unlabelled plates ignored) and on the pasted set
 python detection/evaluate.py --weights weights/detector.pt --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
