@@ -25,6 +25,7 @@ import torch
 
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.export import export_onnx
+from ocr.model import ModelConfig
 from ocr.process import preprocess_batch
 from ocr.synth import MIXES, synth_sample
 from common.device import cpu_has_fast_bf16
@@ -86,7 +87,8 @@ def quantize_int8(fp32: Path, out: Path, calib: np.ndarray) -> Path:
     return out
 
 
-def accuracy(run, data: Path, cfg) -> float:
+def accuracy(run, data: Path, cfg: ModelConfig) -> float:
+    """Greedy sequence accuracy of `run` (a batch runner) on a labelled dataset, preprocessed as `cfg` says."""
     from ocr.data import load_crop, read_labels
     from ocr.decode import greedy_decode, softmax
 

@@ -302,7 +302,8 @@ def render_ar_old(rng: np.random.Generator) -> Plate:
 def render_two_row(rng: np.random.Generator) -> Plate:
     """A motorcycle plate (about as wide as tall), optionally with a Mercosur-style band on top."""
     main, _ = font_files()
-    top_fmt, bottom_fmt = [("LDD", "DLLL"), ("DDD", "LLL"), ("LLL", "DDD"), ("LL", "DDDD"), ("DDD", "LLLL")][int(rng.integers(0, 5))]
+    formats = [("LDD", "DLLL"), ("DDD", "LLL"), ("LLL", "DDD"), ("LL", "DDDD"), ("DDD", "LLLL")]
+    top_fmt, bottom_fmt = formats[int(rng.integers(0, len(formats)))]
     top, bottom = random_text(top_fmt, rng), random_text(bottom_fmt, rng)
     h = 150
     w = int(h * rng.uniform(1.0, 1.3))
