@@ -87,6 +87,11 @@ def quantize_int8(fp32: Path, out: Path, calib: np.ndarray) -> Path:
     return out
 
 
+def model_input(crops: list[np.ndarray], cfg: ModelConfig) -> np.ndarray:
+    """Crops preprocessed as the model was trained (its input size and two-row layout)."""
+    return preprocess_batch(crops, cfg.img_h, cfg.img_w, cfg.two_row_aspect)
+
+
 def accuracy(run, data: Path, cfg: ModelConfig) -> float:
     """Greedy sequence accuracy of `run` (a batch runner) on a labelled dataset, preprocessed as `cfg` says."""
     from ocr.data import load_crop, read_labels
@@ -96,7 +101,7 @@ def accuracy(run, data: Path, cfg: ModelConfig) -> float:
     ok = 0
     for i in range(0, len(samples), 32):
         chunk = samples[i:i + 32]
-        probs = softmax(run(preprocess_batch([load_crop(s) for s in chunk], cfg.img_h, cfg.img_w, cfg.two_row_aspect)))
+        probs = softmax(run(model_input([load_crop(s) for s in chunk], cfg)))
         ok += sum(greedy_decode(p, cfg.alphabet).text == s.text for p, s in zip(probs, chunk))
     return ok / len(samples)
 
@@ -112,7 +117,7 @@ def main() -> int:
     ckpt = load_checkpoint(args.weights)
     if args.width_mult:
         ckpt["model_config"]["width_mult"] = args.width_mult
-        from ocr.model import CRNN, ModelConfig
+        from ocr.model import CRNN
 
         model = CRNN(ModelConfig(**ckpt["model_config"])).eval()
     else:
@@ -120,21 +125,22 @@ def main() -> int:
     rng = np.random.default_rng(0)
     mix = MIXES["digits" if model.cfg.alphabet == "0123456789" else "latin"]
     crops = [synth_sample(rng, mix)[0] for _ in range(64)]
-    x32, x1 = preprocess_batch(crops[:32]), preprocess_batch(crops[:1])
+    cfg = model.cfg
+    x32, x1 = model_input(crops[:32], cfg), model_input(crops[:1], cfg)
     tmp = Path(tempfile.mkdtemp(prefix="ocr_bench_"))
     fp32 = export_onnx(model, tmp / "m.onnx")
     variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
     if cpu_has_fast_bf16():
         variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
     try:
-        variants["onnxruntime int8 (cpu)"] = onnx_runner(quantize_int8(fp32, tmp / "m.int8.onnx", preprocess_batch(crops)))
+        int8 = quantize_int8(fp32, tmp / "m.int8.onnx", model_input(crops, cfg))
+        variants["onnxruntime int8 (cpu)"] = onnx_runner(int8)
     except Exception as exc:  # quantisation support differs across onnxruntime versions
         print(f"int8 quantisation skipped: {exc}")
     if torch.cuda.is_available():
         import copy
 
         variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
-    cfg = model.cfg
     print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
     print(f"{'variant':28s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
     results = {}
