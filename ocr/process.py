@@ -51,6 +51,11 @@ def row_gap(img: np.ndarray) -> int:
     return lo + int(np.argmin(energy[lo:hi]))
 
 
+def plate_rows(h: int, w: int, two_row_aspect: float) -> int:
+    """2 when a crop of h x w pixels is read as a two-row plate (narrower than `two_row_aspect` x h), else 1."""
+    return 2 if two_row_aspect > 0 and w < two_row_aspect * h and h >= 8 else 1
+
+
 def resize_plate(img: np.ndarray, height: int = 64, width: int = 200, two_row_aspect: float = 0.0) -> np.ndarray:
     """Stretch a BGR crop to height x width (area filter when shrinking, linear when enlarging).
 
@@ -59,7 +64,7 @@ def resize_plate(img: np.ndarray, height: int = 64, width: int = 200, two_row_as
     by side, so the one-line reader reads the top row, then the bottom row."""
     img = to_bgr(img)
     h, w = img.shape[:2]
-    if two_row_aspect > 0 and w < two_row_aspect * h and h >= 8:
+    if plate_rows(h, w, two_row_aspect) == 2:
         cut, reach = row_gap(img), int(round(h * ROW_OVERLAP))
         half = width // 2
         return np.hstack([_stretch(img[:cut + reach], height, half), _stretch(img[cut - reach:], height, width - half)])

@@ -17,7 +17,7 @@ from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, greedy_decode, softmax
 from ocr.model import CRNN, ModelConfig
-from ocr.process import preprocess_batch
+from ocr.process import plate_rows, preprocess_batch
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,10 @@ class Recognizer:
             return np.zeros((0, self.cfg.img_w // 4, self.cfg.num_classes), np.float32)
         out = [self._run(x[i:i + self.max_batch]) for i in range(0, len(x), self.max_batch)]
         return softmax(np.concatenate(out).astype(np.float32))
+
+    def rows(self, crop: np.ndarray) -> int:
+        """The layout this recognizer reads `crop` in: 1 row, or 2 (cut apart and read side by side)."""
+        return plate_rows(crop.shape[0], crop.shape[1], self.cfg.two_row_aspect)
 
     def decode(self, probs: np.ndarray) -> PlateRead:
         """One T x C posterior -> PlateRead, with this recognizer's decoder and patterns."""

@@ -142,7 +142,9 @@ class TrackFuser:
     def _vote(self, t: TrackState) -> Vote:
         reads = list(t.reads)
         if self.cfg.posterior_top_k and self.decode is not None:
-            top = sorted((r for r in reads if r.probs is not None), key=lambda r: -r.confidence)[:self.cfg.posterior_top_k]
+            ranked = sorted((r for r in reads if r.probs is not None), key=lambda r: -r.confidence)
+            # only posteriors of one layout: a two-row read's frames hold the rows side by side
+            top = [r for r in ranked if r.rows == ranked[0].rows][:self.cfg.posterior_top_k] if ranked else []
             if len(top) >= 2 and len({r.probs.shape for r in top}) == 1:
                 text, conf, chars = self.decode(np.mean([r.probs for r in top], axis=0))
                 reads.append(Reading(top[0].frame_index, top[0].time_s, text, conf * len(top), chars, top[0].box))

@@ -28,6 +28,7 @@ class Tracker(Protocol):
 class Recognizer(Protocol):
     def probs(self, crops: list[np.ndarray]) -> np.ndarray: ...
     def decode(self, probs: np.ndarray) -> Any: ...
+    def rows(self, crop: np.ndarray) -> int: ...
 
 
 class Sink(Protocol):
@@ -101,7 +102,7 @@ class Pipeline:
         for (tid, box, _), crop, p in zip(todo, crops, probs):
             read = self.recognizer.decode(p)
             reading = Reading(frame.index, frame.time_s, read.text, read.confidence, read.char_confidences, box,
-                              crop_quality(crop, read.confidence), p)
+                              crop_quality(crop, read.confidence), p, self.recognizer.rows(crop))
             events += self.fuser.add(tid, reading, crop)
         events += self.fuser.end_lost(frame.index)
         self._emit(events, written)

@@ -38,6 +38,7 @@ class Reading:
     box: tuple[float, float, float, float]
     quality: float = 0.0  # sharpness x size x confidence, to pick the best crop
     probs: np.ndarray | None = None  # T x C CTC posteriors, kept for posterior fusion
+    rows: int = 1  # the layout the crop was read in (2: a two-row plate read side by side)
 
 
 @dataclass(frozen=True)

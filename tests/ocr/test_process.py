@@ -44,8 +44,10 @@ def test_recognizer_and_training_data_unfold_alike(tmp_path):
     expected = preprocess_batch([plate], 64, 200, 1.5)
     seen = []
     cfg = ModelConfig(alphabet="0123456789", two_row_aspect=1.5)
-    Recognizer(cfg, lambda x: seen.append(x) or np.zeros((len(x), 50, 11), np.float32)).probs([plate])
+    rec = Recognizer(cfg, lambda x: seen.append(x) or np.zeros((len(x), 50, 11), np.float32))
+    rec.probs([plate])
     assert np.array_equal(seen[0], expected)
+    assert rec.rows(plate) == 2 and rec.rows(cv2.resize(plate, (200, 100))) == 1  # the layout fusion groups by
     (tmp_path / "images").mkdir()
     cv2.imwrite(str(tmp_path / "images" / "a.png"), plate)
     (tmp_path / "labels.csv").write_text("image,plate_text\na.png,123\n")

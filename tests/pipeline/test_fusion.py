@@ -73,6 +73,24 @@ def test_posterior_fusion_adds_a_read_from_the_mean_posterior():
     assert e.text == "C" and np.allclose(seen[-1], 0.5)
 
 
+def test_posterior_fusion_never_mixes_one_row_and_two_row_reads():
+    probs = np.zeros((4, 3))
+    two = Reading(0, 0, "AB", 0.9, (0.95, 0.95), (0, 0, 1, 1), 1.0, probs, rows=2)  # most confident: two-row
+    one = Reading(1, 0, "A", 0.8, (0.8,), (0, 0, 1, 1), 1.0, probs + 1, rows=1)
+    two_b = Reading(2, 0, "AB", 0.7, (0.85, 0.85), (0, 0, 1, 1), 1.0, probs + 3, rows=2)
+    seen = []
+
+    def decode(mean):
+        seen.append(mean.copy())
+        return "AB", 0.9, (0.95, 0.95)
+
+    f = TrackFuser(FusionConfig(posterior_top_k=2, decisive_reads=99, min_chars=1), decode=decode)
+    for r in (two, one, two_b):
+        f.add(1, r, CROP)
+    f.flush()
+    assert np.allclose(seen[-1], 1.5)  # the two two-row posteriors (0 and 3), not the one-row one (1)
+
+
 def test_crop_quality_prefers_sharp_large_confident():
     rng = np.random.default_rng(0)
     sharp = rng.integers(0, 255, (40, 120, 3), dtype=np.uint8)

@@ -53,6 +53,9 @@ class FakeRecognizer:
         self.calls.append(len(crops))
         return np.array([[int(c.max())] for c in crops], np.float32)
 
+    def rows(self, crop):
+        return 1
+
     def decode(self, p):
         self.n += 1
         text = TEXTS.get(int(p[0]), "")

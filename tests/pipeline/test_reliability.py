@@ -78,6 +78,7 @@ def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path):
         class Reader:
             def probs(self, crops): return np.ones((len(crops), 1), np.float32)
             def decode(self, p): return PlateRead("AB123CD", 0.9, (0.9,) * 7)
+            def rows(self, crop): return 1
 
         detection.PlateDetector = Bright
         pipeline.app._recognizer = lambda cfg, patterns: Reader()
