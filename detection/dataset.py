@@ -75,6 +75,18 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     return out
 
 
+def add_unboxed(labels: dict[str, list[PlateBox]], unboxed_csv: str | Path) -> dict[str, list[PlateBox]]:
+    """`labels` plus the boxes of `unboxed_csv` (image,x1,y1,x2,y2: real plates the labels leave out, confirmed by
+    eye) as plates without text, on the images of `labels` it names; a box is never added twice."""
+    extra = read_box_labels(unboxed_csv, check_images=False)
+    out = {}
+    for name, boxes in labels.items():
+        have = {(b.x1, b.y1, b.x2, b.y2) for b in boxes}
+        out[name] = list(boxes) + [PlateBox(b.x1, b.y1, b.x2, b.y2, "") for b in extra.get(name, [])
+                                   if (b.x1, b.y1, b.x2, b.y2) not in have]
+    return out
+
+
 def listed_images(labels_csv: str | Path, split_file: str | Path) -> set[str]:
     """Images of the labels.csv folder that a split CSV (`dataset,image`) lists under that folder's name."""
     from ocr.data import read_split_file

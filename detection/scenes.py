@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from common.errors import UserError
-from detection.dataset import PlateBox, read_box_labels, write_box_labels
+from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import read_bgr
 
 
@@ -153,12 +153,15 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np
 
 def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
                exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
-               include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0) -> Path:
+               include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0,
+               unboxed: Path | None = None) -> Path:
     """Write n scenes to out/images + out/labels.csv; `close_up_share` of them close-ups (see make_scene).
 
     `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
     `include`, when given, the only ones used of the folders it names (to build a test set from held-out frames
-    and crops, or a validation set from the validation crops pasted into training frames).
+    and crops, or a validation set from the validation crops pasted into training frames). `unboxed`: a CSV
+    image,x1,y1,x2,y2 of the real plates the background labels leave out; they become textless plate boxes
+    (otherwise a scene would teach the detector that they are background) and nothing is pasted over them.
     """
     exclude = exclude or set()
     restricted = {folder for folder, _ in include or ()}  # folders that `include` names; others are unrestricted
@@ -167,6 +170,8 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         return (folder.name, name) not in exclude and (folder.name not in restricted or (folder.name, name) in include)
 
     labels = read_box_labels(backgrounds / "labels.csv")
+    if unboxed is not None:
+        labels = add_unboxed(labels, unboxed)
     names = [k for k in labels if usable(backgrounds, k)]
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")
@@ -210,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synth-share", type=float, default=0.5, help="share of rendered (vs real) plates")
     ap.add_argument("--close-up-share", type=float, default=0.0,
                     help="share of close-up scenes: frame zoomed in, one plate 30-85 %% of its width")
+    ap.add_argument("--unboxed", type=Path, help="CSV image,x1,y1,x2,y2: real plates the background labels leave "
+                                                  "out (e.g. configs/splits/dashcam_train_unboxed.csv)")
     args = ap.parse_args(argv)
     try:
         from ocr.data import read_split_file
@@ -217,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude = {pair for path in args.exclude for pair in read_split_file(path)}
         include = None if args.include is None else {pair for path in args.include for pair in read_split_file(path)}
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
-                          include, args.close_up_share)
+                          include, args.close_up_share, args.unboxed)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

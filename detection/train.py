@@ -25,7 +25,7 @@ import yaml
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
-from detection.dataset import export_yolo, read_box_labels, split_labels, write_dataset_yaml
+from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig
 from detection.ultra import yolo_class
 from detection.weights import record
@@ -42,14 +42,23 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
     out = Path(cfg.dataset_dir)
     if out.exists():
         shutil.rmtree(out)
+    unboxed_names = {p: set(read_box_labels(p, check_images=False)) for p in cfg.unboxed}
+    used: set[tuple[str, str]] = set()
     for split, folders in (("train", cfg.train), ("val", cfg.val)):
         if not folders:
             raise UserError(f"detector training config: no '{split}' folders given")
         for folder in map(Path, folders):
             labels = read_box_labels(folder / "labels.csv")
+            for path, names in unboxed_names.items():  # the real plates these labels leave out
+                labels = add_unboxed(labels, path)
+                used |= {(path, n) for n in names if n in labels}
             train, val = split_labels(labels, held.get(folder.name, set()))
             part = (train if split == "train" else val) if folder.name in held else labels
             export_yolo([(folder / "images", part)], out, split, prefix=f"{folder.name}__")  # scene_000001.jpg twice
+    for path, names in unboxed_names.items():
+        missing = sorted(n for n in names if (path, n) not in used)
+        if missing:
+            raise UserError(f"{path}: image {missing[0]} is in none of the train or val folders")
     return write_dataset_yaml(out)
 
 

@@ -11,6 +11,7 @@ class DetectorTrainConfig:
     train: tuple[str, ...] = ()
     val: tuple[str, ...] = ()
     split_file: str = ""
+    unboxed: tuple[str, ...] = ()
     dataset_dir: str = "data_gen/detector_yolo"
     epochs: int = 100
     hours: float = 0.0

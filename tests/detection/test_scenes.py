@@ -103,3 +103,22 @@ def test_close_up_scene_has_one_large_plate():
         assert len(scene.boxes) <= 1
         widths += [b.x2 - b.x1 for b in scene.boxes]
     assert len(widths) >= 8 and min(widths) >= 0.25 * 640  # a warp may narrow the plate a little
+
+
+def test_unboxed_plates_of_the_backgrounds_become_textless_boxes_never_pasted_over(tmp_path):
+    import cv2
+
+    from detection.dataset import read_box_labels, write_box_labels
+    from detection.scenes import synthesize
+
+    bg = tmp_path / "bg"
+    (bg / "images").mkdir(parents=True)
+    cv2.imwrite(str(bg / "images" / "f.jpg"), np.full((360, 640, 3), 60, np.uint8))
+    write_box_labels({"f.jpg": [PlateBox(10, 300, 60, 315, "B21GSB")]}, bg / "labels.csv")
+    unboxed = tmp_path / "unboxed.csv"
+    unboxed.write_text("image,x1,y1,x2,y2\nf.jpg,200,200,400,260\n")  # a large region: pasting must avoid it
+    out = synthesize(bg, [], tmp_path / "out", n=5, synth_share=1.0, unboxed=unboxed)
+    for boxes in read_box_labels(out).values():
+        assert boxes[:2] == [PlateBox(10, 300, 60, 315, "B21GSB"), PlateBox(200, 200, 400, 260, "")]
+        for b in boxes[2:]:  # the pasted plates stay clear of the unlabelled one
+            assert b.x2 < 200 or b.x1 > 400 or b.y2 < 200 or b.y1 > 260

@@ -63,3 +63,23 @@ def test_same_named_images_of_two_folders_both_reach_the_dataset(tiny_set, tmp_p
     build_dataset(cfg)
     assert len(list((tmp_path / "yolo" / "images" / "train").iterdir())) == 8
     assert len(list((tmp_path / "yolo" / "labels" / "train").iterdir())) == 8
+
+
+def test_unboxed_plates_become_textless_boxes_and_a_stray_row_is_refused(tiny_set, tmp_path):
+    from common.errors import UserError
+    from detection.dataset import import_yolo
+    from detection.train import build_dataset
+    from detection.train_config import DetectorTrainConfig
+
+    unboxed = tmp_path / "unboxed.csv"
+    unboxed.write_text("image,x1,y1,x2,y2\n2.jpg,70,70,100,80\n")
+    cfg = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), dataset_dir=str(tmp_path / "yolo"),
+                              unboxed=(str(unboxed),))
+    build_dataset(cfg)
+    boxes = import_yolo(tmp_path / "yolo", "train")
+    assert [len(boxes[f"set__{i}.jpg"]) for i in range(4)] == [1, 1, 2, 1]
+    added = [b for b in boxes["set__2.jpg"] if abs(b.x1 - 70) < 0.5]
+    assert len(added) == 1 and abs(added[0].x2 - 100) < 0.5 and abs(added[0].y2 - 80) < 0.5
+    unboxed.write_text("image,x1,y1,x2,y2\n2.jpg,70,70,100,80\nnot_there.jpg,1,1,9,9\n")
+    with pytest.raises(UserError, match="unboxed.csv: image not_there.jpg is in none"):
+        build_dataset(cfg)
