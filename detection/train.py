@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 import yaml
+from loguru import logger
 
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
@@ -57,8 +58,9 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
             export_yolo([(folder / "images", part)], out, split, prefix=f"{folder.name}__")  # scene_000001.jpg twice
     for path, names in unboxed_names.items():
         missing = sorted(n for n in names if (path, n) not in used)
-        if missing:
-            raise UserError(f"{path}: image {missing[0]} is in none of the train or val folders")
+        if missing:  # e.g. training on other folders with the default config: those rows do not apply
+            logger.warning(f"{path}: {len(missing)} of its images are in none of the train or val folders "
+                           f"(first: {missing[0]}); their boxes are not used")
     return write_dataset_yaml(out)
 
 
