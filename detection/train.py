@@ -117,8 +117,6 @@ def train(cfg: DetectorTrainConfig) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loguru import logger
-
     os.environ.setdefault("YOLO_VERBOSE", "True")  # show ultralytics' epoch bars and metrics when training
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
