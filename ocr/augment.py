@@ -88,24 +88,8 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
     return img
 
 
-def low_res(img: np.ndarray, rng: np.random.Generator, min_w: int, max_w: int) -> np.ndarray:
-    """Shrink to a width drawn log-uniformly from [min_w, max_w] pixels (aspect kept; never enlarged): a far plate
-    as the detector crops it from a frame. The reader scales it back up, as it does in the pipeline."""
-    h, w = img.shape[:2]
-    tw = int(round(np.exp(rng.uniform(np.log(min_w), np.log(max_w)))))
-    if tw >= w:
-        return img
-    th = max(6, int(round(h * tw / w)))
-    interp = cv2.INTER_AREA if rng.random() < 0.7 else cv2.INTER_LINEAR
-    return cv2.resize(img, (tw, th), interpolation=interp)
-
-
-LOW_RES_WIDTH = (28, 110)  # far plates: 28-110 px wide in the frame (the pipeline reads plates down to ~30 px)
-
-
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
-    """`none`, `medium` (synthetic) or `heavy` (real images). A share of the crops is shrunk to a far plate's size
-    (then blurred less: a 30 px plate blurred further is unreadable for anyone)."""
+    """`none`, `medium` (synthetic) or `heavy` (real images)."""
     if level == "none":
         return img
     s = 1.0 if level == "heavy" else 0.5
@@ -115,7 +99,4 @@ def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray
     if rng.random() < 0.7:
         img = perspective(img, rng, 0.06 * s, 6 * s)
     img = photometric(img, rng, s)
-    far = rng.random() < 0.25 * s
-    if far:
-        img = low_res(img, rng, *LOW_RES_WIDTH)
-    return blur_noise(img, rng, 0.3 * s if far else s)
+    return blur_noise(img, rng, s)

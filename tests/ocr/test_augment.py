@@ -1,7 +1,7 @@
 """Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
 import numpy as np
 
-from ocr.augment import augment, low_res, roll
+from ocr.augment import augment, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -34,17 +34,3 @@ def test_augment_levels_return_uint8_bgr() -> None:
     for level in ("none", "medium", "heavy"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
-
-
-def test_low_res_shrinks_to_a_far_plate_width_keeping_aspect_and_never_enlarges() -> None:
-    rng = np.random.default_rng(0)
-    img = _plate_with_corner_marks(80, 320)
-    widths = []
-    for _ in range(50):
-        out = low_res(img, rng, 28, 110)
-        h, w = out.shape[:2]
-        assert 28 <= w <= 110 and abs(h - round(80 * w / 320)) <= 1
-        widths.append(w)
-    assert min(widths) < 45 and max(widths) > 80  # spread over the range, not one size
-    small = _plate_with_corner_marks(20, 60)
-    assert low_res(small, rng, 100, 110) is small  # already smaller than the drawn width
