@@ -75,10 +75,10 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     return out
 
 
-def add_unboxed(labels: dict[str, list[PlateBox]], unboxed_csv: str | Path) -> dict[str, list[PlateBox]]:
-    """`labels` plus the boxes of `unboxed_csv` (image,x1,y1,x2,y2: real plates the labels leave out, confirmed by
-    eye) as plates without text, on the images of `labels` it names; a box is never added twice."""
-    extra = read_box_labels(unboxed_csv, check_images=False)
+def add_unboxed(labels: dict[str, list[PlateBox]], extra: dict[str, list[PlateBox]]) -> dict[str, list[PlateBox]]:
+    """`labels` plus `extra` (image -> real plates the labels leave out, confirmed by eye: an image,x1,y1,x2,y2 CSV
+    read with `read_box_labels(csv, check_images=False)`) as plates without text, on the images of `labels`;
+    a box is never added twice."""
     out = {}
     for name, boxes in labels.items():
         have = {(b.x1, b.y1, b.x2, b.y2) for b in boxes}

@@ -171,7 +171,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
 
     labels = read_box_labels(backgrounds / "labels.csv")
     if unboxed is not None:
-        labels = add_unboxed(labels, unboxed)
+        labels = add_unboxed(labels, read_box_labels(unboxed, check_images=False))
     names = [k for k in labels if usable(backgrounds, k)]
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")

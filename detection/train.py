@@ -43,21 +43,21 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
     out = Path(cfg.dataset_dir)
     if out.exists():
         shutil.rmtree(out)
-    unboxed_names = {p: set(read_box_labels(p, check_images=False)) for p in cfg.unboxed}
+    unboxed = {p: read_box_labels(p, check_images=False) for p in cfg.unboxed}  # each CSV read once
     used: set[tuple[str, str]] = set()
     for split, folders in (("train", cfg.train), ("val", cfg.val)):
         if not folders:
             raise UserError(f"detector training config: no '{split}' folders given")
         for folder in map(Path, folders):
             labels = read_box_labels(folder / "labels.csv")
-            for path, names in unboxed_names.items():  # the real plates these labels leave out
-                labels = add_unboxed(labels, path)
-                used |= {(path, n) for n in names if n in labels}
+            for path, extra in unboxed.items():  # the real plates these labels leave out
+                labels = add_unboxed(labels, extra)
+                used |= {(path, n) for n in extra if n in labels}
             train, val = split_labels(labels, held.get(folder.name, set()))
             part = (train if split == "train" else val) if folder.name in held else labels
             export_yolo([(folder / "images", part)], out, split, prefix=f"{folder.name}__")  # scene_000001.jpg twice
-    for path, names in unboxed_names.items():
-        missing = sorted(n for n in names if (path, n) not in used)
+    for path, extra in unboxed.items():
+        missing = sorted(n for n in extra if (path, n) not in used)
         if missing:  # e.g. training on other folders with the default config: those rows do not apply
             logger.warning(f"{path}: {len(missing)} of its images are in none of the train or val folders "
                            f"(first: {missing[0]}); their boxes are not used")
