@@ -92,11 +92,12 @@ def _blend(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[in
 
 
 def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, int], color, font: str,
-               rng: np.random.Generator, sep: str = " ") -> None:
-    """Draw character groups evenly into box=(x, y, w, h): each glyph scaled to the box height."""
+               rng: np.random.Generator, sep: str = " ", aspect_range: tuple[float, float] = (0.42, 0.68)) -> None:
+    """Draw character groups evenly into box=(x, y, w, h): each glyph scaled to the box height, its width
+    `aspect_range` x its height."""
     x, y, w, h = box
     stroke = int(rng.integers(0, 3))
-    aspect = rng.uniform(0.42, 0.68)
+    aspect = rng.uniform(*aspect_range)
     gap = rng.uniform(0.06, 0.2)
     n = sum(len(g) for g in groups)
     sep_w = rng.uniform(0.35, 0.9)
@@ -288,14 +289,35 @@ def render_ar_mercosur(rng: np.random.Generator) -> Plate:
 
 
 def render_ar_old(rng: np.random.Generator) -> Plate:
+    """The 1995-2016 Argentinian plate: white condensed embossed characters on black inside a wide raised light
+    rim that carries "REPUBLICA ARGENTINA" and the bolt holes (the look of the real crops, mostly infrared)."""
     main, _ = font_files()
     text = random_text("LLLDDD", rng)
-    h, w = 130, int(130 * rng.uniform(2.3, 3.0))
-    c = _canvas(w, h, (int(rng.integers(0, 40)),) * 3, rng)
-    draw_text(c, "ARGENTINA", (w // 2, int(h * 0.1)), int(h * 0.1), (220, 220, 220), main[0])
-    draw_chars(c, [text[:3], text[3:]], (10, int(h * 0.2), w - 20, int(h * 0.7)), (235, 235, 235),
-               str(rng.choice(main)), rng, sep=str(rng.choice(["-", ".", " "])))
-    _border(c, (230, 230, 230), rng)
+    h = 130
+    w = int(h * rng.uniform(2.2, 2.7))
+    narrow = tuple(f for f in main if "Condensed" in f or "Narrow" in f) or main
+    font = str(rng.choice(narrow if rng.random() < 0.7 else main))
+    rim = (int(rng.integers(170, 256)),) * 3
+    c = _canvas(w, h, rim, rng)
+    top, bottom, side = (int(h * rng.uniform(a, b)) for a, b in ((0.13, 0.2), (0.06, 0.11), (0.04, 0.08)))
+    ink_bg = (int(rng.integers(0, 60)),) * 3
+    cv2.rectangle(c, (side, top), (w - 1 - side, h - 1 - bottom), ink_bg, -1)
+    cv2.rectangle(c, (side, top), (w - 1 - side, h - 1 - bottom), tuple(v // 2 for v in rim), max(1, h // 60))
+    if rng.random() < 0.7:  # the rim's small text, dark on light
+        draw_text(c, str(rng.choice(["REPUBLICA ARGENTINA", "ARGENTINA"])), (w // 2, top // 2), max(6, int(top * 0.5)),
+                  (60, 60, 60), main[0])
+    for bx in (int(w * rng.uniform(0.12, 0.2)), int(w * rng.uniform(0.8, 0.88))):  # bolt holes in the top rim
+        if rng.random() < 0.7:
+            cv2.ellipse(c, (bx, top // 2), (max(2, h // 22), max(2, h // 30)), 0, 0, 360, (40, 40, 40), -1)
+    box = (side + 6, top + int(h * 0.05), w - 2 * side - 12, h - top - bottom - int(h * 0.1))
+    seed = int(rng.integers(1 << 31))
+    sep = str(rng.choice(["o", ".", " ", " "]))
+    ink = (int(rng.integers(200, 256)),) * 3
+    if rng.random() < 0.6:  # embossed: a shadow under the raised characters
+        draw_chars(c, [text[:3], text[3:]], (box[0] + 2, box[1] + 2, box[2], box[3]), (10, 10, 10), font,
+                   np.random.default_rng(seed), sep=sep, aspect_range=(0.36, 0.5))
+    draw_chars(c, [text[:3], text[3:]], box, ink, font, np.random.default_rng(seed), sep=sep,
+               aspect_range=(0.36, 0.5))
     return Plate(c, text)
 
 

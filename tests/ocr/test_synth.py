@@ -57,3 +57,14 @@ def test_two_row_plates_are_narrow_enough_to_be_unfolded():
         plate = RENDERERS["two_row"](np.random.default_rng(seed))
         h, w = plate.image.shape[:2]
         assert 1.0 <= w / h <= 1.3 and len(plate.text) in (6, 7)
+
+
+def test_old_argentinian_plates_have_a_light_rim_around_dark_ground():
+    """Like the real crops: light characters on a dark ground inside a wider light rim (raised metal border)."""
+    for seed in range(10):
+        img = cv2.cvtColor(RENDERERS["ar_old"](np.random.default_rng(seed)).image, cv2.COLOR_BGR2GRAY)
+        h, w = img.shape
+        assert 2.1 <= w / h <= 2.8
+        rim = np.concatenate([img[:4].ravel(), img[:, :3].ravel(), img[:, -3:].ravel()])
+        ground = np.percentile(img[int(h * 0.25):int(h * 0.85), int(w * 0.1):int(w * 0.9)], 30)  # between the strokes
+        assert np.median(rim) >= 150 and ground <= 90, (seed, np.median(rim), ground)
