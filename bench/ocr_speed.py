@@ -3,7 +3,8 @@
     python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--json OUT]
 
 Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
-ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates), and CUDA
+ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates), ONNX Runtime
+with int8 LSTM weights (dynamic quantisation, each crop run alone as the recognizer runs it), and CUDA
 (PyTorch fp16) when present. With --data, each variant's sequence accuracy on that dataset is printed too.
 Run it on an otherwise idle machine.
 """
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
-from ocr.export import export_onnx
+from ocr.export import export_onnx, quantize_lstm
 from ocr.model import ModelConfig
 from ocr.process import preprocess_batch
 from ocr.synth import MIXES, synth_sample
@@ -59,12 +60,14 @@ def torch_runner(model, device: str, dtype=None):
     return run
 
 
-def onnx_runner(path: Path):
+def onnx_runner(path: Path, one_by_one: bool = False):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    if one_by_one:
+        return lambda x: np.concatenate([sess.run(None, {"images": x[i:i + 1]})[0] for i in range(len(x))])
     return lambda x: sess.run(None, {"images": x})[0]
 
 
@@ -137,6 +140,7 @@ def main() -> int:
         variants["onnxruntime int8 (cpu)"] = onnx_runner(int8)
     except Exception as exc:  # quantisation support differs across onnxruntime versions
         print(f"int8 quantisation skipped: {exc}")
+    variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(quantize_lstm(fp32, tmp / "m.lstm8.onnx"), one_by_one=True)
     if torch.cuda.is_available():
         import copy
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from common.errors import UserError
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")  # int8: the OCR's LSTM weights, on ONNX Runtime only
 
 
 def resolve_device(name: str) -> str:
@@ -41,6 +41,9 @@ def check_precision(precision: str) -> str:
 def resolve_precision(device_type: str, precision: str) -> str:
     """`auto`: fp16 on CUDA, bf16 on a CPU with native bf16, else fp32; fp16 on the CPU is a UserError."""
     check_precision(precision)
+    if precision == "int8":
+        raise UserError("precision=int8 (the LSTM weights in int8) runs on ONNX Runtime: use backend=onnx, "
+                        "or fp32/bf16/fp16 here")
     if precision == "auto":
         return "fp16" if device_type == "cuda" else ("bf16" if cpu_has_fast_bf16() else "fp32")
     if precision == "fp16" and device_type != "cuda":

@@ -1,6 +1,6 @@
 """Export a checkpoint: TorchScript or ONNX (dynamic batch), or a slim `.pth` for shipping.
 
-    python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--out FILE]
+    python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--int8-lstm] [--out FILE]
     python ocr/export.py --weights runs/ocr_latin/checkpoints/best_model.pth --format pth --out weights/ocr_latin.pth
 
 `pth` keeps the model weights, its config, patterns, epoch, best accuracy and the run config, and drops the
@@ -62,6 +62,22 @@ def export_onnx(model: CRNN, out: Path, patterns: tuple[str, ...] = ()) -> Path:
     return out
 
 
+def quantize_lstm(src: Path, out: Path) -> Path:
+    """`src` (an exported ONNX model) with its LSTM weights in int8: ONNX Runtime's dynamic quantisation (the
+    LSTM inputs are quantised on the fly, per call; the convolutions stay fp32). Metadata is kept."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level, root.level = root.level, logging.ERROR  # its advice to pre-process concerns static quantisation
+    try:
+        quantize_dynamic(str(src), str(out), op_types_to_quantize=["LSTM"], weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    return out
+
+
 def export_slim(ckpt: dict, out: Path) -> Path:
     from ocr.checkpoint import save_checkpoint
 
@@ -77,12 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", required=True, type=Path)
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--int8-lstm", action="store_true", help="onnx: the LSTM weights in int8 (faster on the CPU)")
     args = ap.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.weights)
         model = model_from_checkpoint(ckpt)
         if args.format == "onnx":
             out = export_onnx(model, args.out or args.weights.with_suffix(".onnx"), tuple(ckpt.get("patterns", ())))
+            if args.int8_lstm:
+                out = quantize_lstm(out, out)
         elif args.format == "pth":
             if not args.out:
                 raise UserError("--format pth needs --out")

@@ -47,15 +47,17 @@ class Recognizer:
 
         `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
-        or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime always runs fp32."""
+        or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime runs fp32, or with
+        `precision="int8"` the LSTM weights in int8 (convolutions fp32); its LSTM inputs are then quantised per
+        call, so each crop runs alone and its read never depends on the other crops of a batch."""
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
         check_precision(precision)  # also where ONNX Runtime runs and ignores it
         if backend == "auto":
-            backend = "torch" if resolve_device(device).startswith("cuda") else "onnx"
+            backend = "onnx" if precision == "int8" or not resolve_device(device).startswith("cuda") else "torch"
         if p.suffix == ".onnx":
-            return _from_onnx(p, device, decoder, patterns)
+            return _from_onnx(p, device, decoder, patterns, precision == "int8")
         ckpt = load_checkpoint(p)
         model = model_from_checkpoint(ckpt)
         pats = tuple(ckpt.get("patterns", ())) if patterns is None else tuple(patterns)
@@ -66,7 +68,7 @@ class Recognizer:
 
             out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
             export_onnx(model, out, pats)
-            rec = _from_onnx(out, device, decoder, patterns)
+            rec = _from_onnx(out, device, decoder, patterns, precision == "int8")
         else:
             dev = torch.device(resolve_device(device))
             model = model.to(dev).to(memory_format=torch.channels_last)
@@ -104,11 +106,21 @@ class Recognizer:
         return [self.decode(p) for p in self.probs(crops)]
 
 
-def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None) -> Recognizer:
+def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None,
+               int8: bool = False) -> Recognizer:
     import onnxruntime as ort
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
+    if int8:
+        import tempfile
+
+        from ocr.export import quantize_lstm
+
+        try:
+            path = quantize_lstm(path, Path(tempfile.mkdtemp(prefix="ocr_int8_")) / path.name)
+        except Exception as exc:
+            raise UserError(f"cannot quantise the LSTM of {path}: {str(exc).splitlines()[0]}") from None
     providers = ["CPUExecutionProvider"]
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
@@ -122,7 +134,7 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     cfg = ModelConfig(**json.loads(meta["model_config"]))
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
     name = sess.get_inputs()[0].name
-    return Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder)
+    return Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
 
 
 def load_model(path: str | Path, device: str = "cpu") -> CRNN:

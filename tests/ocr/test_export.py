@@ -49,3 +49,23 @@ def test_slim_checkpoint_keeps_what_loading_needs(tiny_ckpt, tmp_path, crops):
     assert "optimizer_state_dict" not in slim and slim["best_seq_acc"] == 0.5 and slim["epoch"] == 1
     a = Recognizer.from_checkpoint(tiny_ckpt)(crops)
     assert [r.text for r in Recognizer.from_checkpoint(tmp_path / "s.pth")(crops)] == [r.text for r in a]
+
+
+def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
+    """`--int8-lstm` swaps the LSTMs for ONNX Runtime's int8 ones and keeps the reads of the shipped model."""
+    from pathlib import Path
+
+    import cv2
+    import onnx
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "ocr_int8.onnx"
+    assert export_main(["--weights", str(root / "weights" / "ocr_latin.pth"), "--format", "onnx", "--int8-lstm",
+                        "--out", str(out)]) == 0
+    ops = [n.op_type for n in onnx.load(str(out)).graph.node]
+    assert ops.count("DynamicQuantizeLSTM") == 2 and "LSTM" not in ops
+    crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
+    fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
+    int8 = Recognizer.from_checkpoint(out, backend="onnx")(crops)
+    assert len(crops) >= 4 and [r.text for r in int8] == [r.text for r in fp32]
+    assert np.allclose([r.confidence for r in int8], [r.confidence for r in fp32], atol=0.05)

@@ -111,3 +111,14 @@ def test_auto_backend_is_onnx_runtime_on_the_cpu(tiny_ckpt, crops):
         Recognizer.from_checkpoint(tiny_ckpt, backend="tensorrt")
     with pytest.raises(UserError, match="precision must be one of"):  # checked whichever backend runs
         Recognizer.from_checkpoint(tiny_ckpt, backend="onnx", precision="fp8")
+
+
+def test_int8_reads_never_depend_on_the_other_crops_of_a_batch(tiny_ckpt, crops):
+    """Int8 LSTM inputs are quantised per call: each crop runs alone, so a crop's read is the same in any batch."""
+    rec = Recognizer.from_checkpoint(tiny_ckpt, backend="onnx", precision="int8")
+    assert Recognizer.from_checkpoint(tiny_ckpt, backend="auto", precision="int8")._run.__qualname__.startswith("_from_onnx")
+    alone = rec.probs(crops[:1])[0]
+    for others in (crops[1:], crops[1:][::-1]):
+        np.testing.assert_array_equal(rec.probs([crops[0], *others])[0], alone)
+    with pytest.raises(UserError, match="precision=int8 .* runs on ONNX Runtime"):
+        Recognizer.from_checkpoint(tiny_ckpt, backend="torch", precision="int8")
