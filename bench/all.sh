@@ -27,6 +27,10 @@ for M in latin latin_seed; do  # bf16 autocast (the torch backend on AMX CPUs; e
             --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_bf16_${S}_holdout.json
     done
 done
+for S in us ar; do  # the pipeline's CPU default: ONNX Runtime with the LSTM weights in int8
+    python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/${S}_crops --backend onnx --precision int8 \
+        --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_int8_${S}_holdout.json
+done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
 python ocr/evaluate.py --weights weights/ocr_latin.pth --data data_gen/two_row_test \
     --json $R/ocr_latin_two_row_synth_test.json

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.device import autocast_for, check_precision, resolve_device
+from common.device import autocast_for, check_precision, resolve_device, resolve_precision
 from common.errors import UserError
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -38,6 +38,7 @@ class Recognizer:
         self.decoder = ("beam" if self.patterns else "greedy") if decoder == "auto" else decoder
         self.beam_width, self.max_batch = beam_width, max_batch
         self.best_seq_acc: float | None = None  # validation accuracy recorded in a .pth checkpoint, if any
+        self.precision = "fp32"  # what the model runs in: fp32, bf16, fp16 (torch) or int8 (LSTM weights, onnx)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
@@ -48,16 +49,19 @@ class Recognizer:
         `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime runs fp32, or with
-        `precision="int8"` the LSTM weights in int8 (convolutions fp32); its LSTM inputs are then quantised per
-        call, so each crop runs alone and its read never depends on the other crops of a batch."""
+        `precision="int8"` (and `auto` on the CPU) the LSTM weights in int8 (convolutions fp32); its LSTM inputs
+        are then quantised per call, so each crop runs alone and its read never depends on the other crops of a
+        batch. `.precision` tells which one runs."""
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
         check_precision(precision)  # also where ONNX Runtime runs and ignores it
         if backend == "auto":
             backend = "onnx" if precision == "int8" or not resolve_device(device).startswith("cuda") else "torch"
+        int8 = precision == "int8" or (precision == "auto" and backend == "onnx"
+                                       and not resolve_device(device).startswith("cuda"))
         if p.suffix == ".onnx":
-            return _from_onnx(p, device, decoder, patterns, precision == "int8")
+            return _from_onnx(p, device, decoder, patterns, int8)
         ckpt = load_checkpoint(p)
         model = model_from_checkpoint(ckpt)
         pats = tuple(ckpt.get("patterns", ())) if patterns is None else tuple(patterns)
@@ -68,7 +72,7 @@ class Recognizer:
 
             out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
             export_onnx(model, out, pats)
-            rec = _from_onnx(out, device, decoder, patterns, precision == "int8")
+            rec = _from_onnx(out, device, decoder, patterns, int8)
         else:
             dev = torch.device(resolve_device(device))
             model = model.to(dev).to(memory_format=torch.channels_last)
@@ -81,6 +85,7 @@ class Recognizer:
                     return model(t).float().cpu().numpy()
 
             rec = cls(model.cfg, run, pats, decoder)
+            rec.precision = resolve_precision(dev.type, precision)
         rec.best_seq_acc = ckpt.get("best_seq_acc")
         return rec
 
@@ -112,7 +117,8 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
-    if int8:
+    quantized = _has_int8_lstm(path)  # exported with --int8-lstm
+    if int8 and not quantized:
         import tempfile
 
         from ocr.export import quantize_lstm
@@ -121,6 +127,7 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
             path = quantize_lstm(path, Path(tempfile.mkdtemp(prefix="ocr_int8_")) / path.name)
         except Exception as exc:
             raise UserError(f"cannot quantise the LSTM of {path}: {str(exc).splitlines()[0]}") from None
+    int8 = int8 or quantized
     providers = ["CPUExecutionProvider"]
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
@@ -134,7 +141,18 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     cfg = ModelConfig(**json.loads(meta["model_config"]))
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
     name = sess.get_inputs()[0].name
-    return Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
+    rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
+    rec.precision = "int8" if int8 else "fp32"
+    return rec
+
+
+def _has_int8_lstm(path: Path) -> bool:
+    import onnx
+
+    try:
+        return any(n.op_type == "DynamicQuantizeLSTM" for n in onnx.load(str(path)).graph.node)
+    except Exception:  # not an ONNX file: the session reports it
+        return False
 
 
 def load_model(path: str | Path, device: str = "cpu") -> CRNN:

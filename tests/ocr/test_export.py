@@ -66,6 +66,8 @@ def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
     assert ops.count("DynamicQuantizeLSTM") == 2 and "LSTM" not in ops
     crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
     fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
-    int8 = Recognizer.from_checkpoint(out, backend="onnx")(crops)
+    rec = Recognizer.from_checkpoint(out, backend="onnx")  # fp32 asked for: the file's int8 LSTM is seen
+    assert rec.precision == "int8" and rec.max_batch == 1
+    int8 = rec(crops)
     assert len(crops) >= 4 and [r.text for r in int8] == [r.text for r in fp32]
     assert np.allclose([r.confidence for r in int8], [r.confidence for r in fp32], atol=0.05)

@@ -120,5 +120,10 @@ def test_int8_reads_never_depend_on_the_other_crops_of_a_batch(tiny_ckpt, crops)
     alone = rec.probs(crops[:1])[0]
     for others in (crops[1:], crops[1:][::-1]):
         np.testing.assert_array_equal(rec.probs([crops[0], *others])[0], alone)
+    assert rec.precision == "int8" and rec.max_batch == 1
+    assert Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="auto", precision="auto").precision == "int8"
+    assert Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="onnx").precision == "fp32"
+    assert Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="torch", precision="auto").precision in (
+        "fp32", "bf16")
     with pytest.raises(UserError, match="precision=int8 .* runs on ONNX Runtime"):
         Recognizer.from_checkpoint(tiny_ckpt, backend="torch", precision="int8")
