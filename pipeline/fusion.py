@@ -9,6 +9,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from ocr.metrics import edit_distance
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
 from pipeline.types import PlateEvent, Reading
@@ -26,6 +27,7 @@ class FusionConfig:
     min_chars: int = 4
     min_conf: float = 0.0
     dedupe_s: float = 10.0
+    dedupe_edits: int = 2
     patterns: tuple[str, ...] = ()
     off_pattern: float = 0.3
     posterior_top_k: int = 0
@@ -69,7 +71,8 @@ class TrackFuser:
         self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
         self.save_crop = save_crop
         self.tracks: dict[int, TrackState] = {}
-        self.recent: dict[str, float] = {}  # O/0-folded text -> last time (s) it was written, for dedupe_s
+        # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s
+        self.recent: dict[str, tuple[float, float]] = {}
 
     def needs_read(self, track_id: int) -> bool:
         """False once a track's vote is decisive (saves OCR work)."""
@@ -128,16 +131,24 @@ class TrackFuser:
         return events
 
     def _wanted(self, t: TrackState, v: Vote) -> bool:
-        """Whether a track's fused text makes an event: long enough, confident enough, and not the same plate as
-        an event of the last `dedupe_s` seconds (the same vehicle whose track broke, e.g. after an occlusion or a
-        frame gap).
+        """Whether a track's fused text makes an event: long enough, confident enough, and not the same vehicle
+        as an event of the last `dedupe_s` seconds whose track broke (an occlusion, a frame gap): the same text,
+        or a less confident text within `dedupe_edits` edits of it (at most a third of its characters), the
+        vehicle read wrong further away.
         Records the plate's last time either way, so a vehicle that keeps breaking its track stays deduplicated."""
-        if len(v.text) < max(self.cfg.min_chars, 1) or v.confidence < self.cfg.min_conf:
+        c = self.cfg
+        if len(v.text) < max(c.min_chars, 1) or v.confidence < c.min_conf:
             return False
         key = fold_o0(v.text)
-        last = self.recent.get(key)
-        self.recent[key] = max(t.last_time_s, last or t.last_time_s)
-        return last is None or self.cfg.dedupe_s <= 0 or t.first_time_s - last > self.cfg.dedupe_s
+        within = {k: (last, conf) for k, (last, conf) in self.recent.items()
+                  if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s}
+        like = [k for k, (_, conf) in within.items() if k == key or (
+            v.confidence < conf and edit_distance(k, key) <= min(c.dedupe_edits, min(len(k), len(key)) // 3))]
+        last, conf = self.recent.get(key, (t.last_time_s, v.confidence))
+        self.recent[key] = (max(t.last_time_s, last), max(v.confidence, conf))
+        for k in like:  # the vehicle is still around: keep its plate deduplicated
+            self.recent[k] = (max(t.last_time_s, self.recent[k][0]), self.recent[k][1])
+        return not like
 
     def _vote(self, t: TrackState) -> Vote:
         reads = list(t.reads)

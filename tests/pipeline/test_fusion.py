@@ -115,6 +115,32 @@ def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
     assert [(e.track_id, e.text) for e in events] == [(1, "AB023"), (4, "AB023")]
 
 
+def passes(dedupe_edits: int):
+    """A function (track id, text, start s, confidence) -> event texts of a three-read track once lost."""
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10, dedupe_edits=dedupe_edits))
+
+    def track(tid, text, t0, conf):
+        for k in range(3):
+            f.add(tid, Reading(int(t0 * 10) + k, t0 + k / 10, text, conf, (conf,) * len(text), (0, 0, 10, 5)), CROP)
+        return [e.text for e in f.end_lost(int(t0 * 10) + 99)]
+    return track
+
+
+def test_a_less_confident_near_copy_of_a_recent_plate_is_the_same_vehicle_misread():
+    track = passes(dedupe_edits=2)
+    assert track(1, "B04RXL", 0.0, 0.99) == ["B04RXL"]
+    assert track(2, "B04RYC", 2.0, 0.6) == []           # 2 edits, less sure, 2 s later: the same car further away
+    assert track(3, "B94TJX", 3.0, 0.6) == ["B94TJX"]   # another plate
+    assert track(4, "B04RXC", 4.0, 0.999) == ["B04RXC"]  # surer than the plate it resembles: reported
+    assert track(5, "B94TJK", 20.0, 0.5) == ["B94TJK"]  # 1 edit from B94TJX, but after the 10 s window
+    assert track(6, "AB13", 21.0, 0.9) == ["AB13"]
+    assert track(7, "AB12", 21.5, 0.5) == []            # 4 characters: one edit at most...
+    assert track(8, "AC15", 22.0, 0.5) == ["AC15"]      # ...so two edits is another plate
+    exact = passes(dedupe_edits=0)
+    assert exact(1, "B04RXL", 0.0, 0.99) == ["B04RXL"]
+    assert exact(2, "B04RYC", 2.0, 0.6) == ["B04RYC"]   # exact texts only
+
+
 def test_unsure_track_yields_no_event_below_min_conf():
     f = TrackFuser(FusionConfig(decisive_reads=99, min_conf=0.1))
     for i in range(3):  # a far plate read alike three times, each read unsure
