@@ -3,8 +3,8 @@
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
-# Needs the generated sets: data_gen/digits_test, data_gen/two_row_test, data_gen/scenes_holdout and
-# data_gen/scenes_close_holdout (commands in README.md).
+# Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test,
+# data_gen/scenes_holdout and data_gen/scenes_close_holdout (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -58,5 +58,7 @@ python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weig
 # Speed
 python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_speed.txt
 python bench/pipeline_fps.py --json $R/pipeline_fps_cpu.json
+python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digits_300 --json $R/ocr_speed_digits.json \
+    | tee $R/ocr_speed_digits.txt
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
 python bench/ocr_speed.py --weights weights/ocr_latin_seed.pth --json $R/ocr_speed_latin_seed.json | tee $R/ocr_speed_latin_seed.txt
