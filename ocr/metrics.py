@@ -16,6 +16,12 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def near_text(a: str, b: str, max_edits: int) -> bool:
+    """Whether two different texts are within `max_edits` edits, and at most a third of the shorter one's
+    characters: one plate misread, not two plates."""
+    return a != b and edit_distance(a, b) <= min(max_edits, min(len(a), len(b)) // 3)
+
+
 def char_accuracy(gt: str, pred: str) -> float:
     """1 - normalised edit distance, floored at 0."""
     if not gt and not pred:

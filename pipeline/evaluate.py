@@ -17,6 +17,7 @@ import numpy as np
 
 from common.errors import UserError
 from detection.metrics import iou_matrix
+from ocr.metrics import near_text
 from ocr.process import fold_o0
 
 
@@ -85,21 +86,29 @@ def read_expected(path: Path) -> list[dict[str, Any]]:
     return [{"text": r["plate_text"], "first_frame": int(r.get("first_frame") or 0)} for r in rows]
 
 
-def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[tuple[int, dict[int, str]]]) -> dict[str, Any]:
-    """Read rate (vehicles with a correct event), duplicates per vehicle read, frames to first correct fused read."""
-    per = []
+def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[tuple[int, dict[int, str]]],
+                misread_edits: int = 2) -> dict[str, Any]:
+    """Read rate (vehicles with a correct event), duplicates per vehicle read, frames to first correct fused read,
+    and misread events: events within `misread_edits` edits (at most a third of the characters) of an expected
+    plate, the vehicle read wrong; the remaining events are `other_events` (plates the list leaves out)."""
+    per, near = [], set()
     for v in expected:
-        matches = [e for e in events if fold_o0(e.text) == fold_o0(v["text"])]
-        first = next((f for f, texts in trace if any(fold_o0(t) == fold_o0(v["text"]) for t in texts.values())), None)
-        per.append({"text": v["text"], "events": len(matches),
+        gt = fold_o0(v["text"])
+        matches = [e for e in events if fold_o0(e.text) == gt]
+        misreads = [e.text for e in events if near_text(fold_o0(e.text), gt, misread_edits)]
+        near.update(misreads)
+        first = next((f for f, texts in trace if any(fold_o0(t) == gt for t in texts.values())), None)
+        per.append({"text": v["text"], "events": len(matches), "misreads": misreads,
                     "frames_to_first_read": None if first is None else first - v["first_frame"]})
     read = [p for p in per if p["events"]]
     delays = [p["frames_to_first_read"] for p in per if p["frames_to_first_read"] is not None]
-    wrong = [e.text for e in events if all(fold_o0(e.text) != fold_o0(v["text"]) for v in expected)]
+    other = [e.text for e in events
+             if e.text not in near and all(fold_o0(e.text) != fold_o0(v["text"]) for v in expected)]
     return {"vehicles": len(expected), "read_rate": len(read) / max(len(expected), 1),
             "duplicates_per_vehicle": (sum(p["events"] - 1 for p in read) / len(read)) if read else 0.0,
+            "misread_events": sum(len(p["misreads"]) for p in per),
             "median_frames_to_first_read": statistics.median(delays) if delays else None,
-            "other_events": wrong, "per_vehicle": per}
+            "other_events": other, "per_vehicle": per}
 
 
 def main(argv: list[str] | None = None) -> int:

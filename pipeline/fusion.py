@@ -9,7 +9,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ocr.metrics import edit_distance
+from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
 from pipeline.types import PlateEvent, Reading
@@ -142,8 +142,8 @@ class TrackFuser:
         key = fold_o0(v.text)
         within = {k: (last, conf) for k, (last, conf) in self.recent.items()
                   if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s}
-        like = [k for k, (_, conf) in within.items() if k == key or (
-            v.confidence < conf and edit_distance(k, key) <= min(c.dedupe_edits, min(len(k), len(key)) // 3))]
+        like = [k for k, (_, conf) in within.items()
+                if k == key or (v.confidence < conf and near_text(k, key, c.dedupe_edits))]
         last, conf = self.recent.get(key, (t.last_time_s, v.confidence))
         self.recent[key] = (max(t.last_time_s, last), max(v.confidence, conf))
         for k in like:  # the vehicle is still around: keep its plate deduplicated

@@ -19,12 +19,15 @@ def ev(text):
 def test_score_video_exact():
     expected = [{"text": "B58DTK", "first_frame": 0}, {"text": "B04RXL", "first_frame": 20},
                 {"text": "B839HAR", "first_frame": 30}]
-    events = [ev("B58DTK"), ev("B58DTK"), ev("B839HAR"), ev("XX000")]
+    events = [ev("B58DTK"), ev("B58DTK"), ev("B839HAR"), ev("XX000"), ev("B04RYC"), ev("B8Z9XAB")]
     trace = [(3, {1: "B58DTX"}), (5, {1: "B58DTK"}), (36, {2: "B839HAR"})]
     res = score_video(expected, events, trace)
     assert res["read_rate"] == 2 / 3 and res["duplicates_per_vehicle"] == 0.5
     assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [5, None, 6]
-    assert res["median_frames_to_first_read"] == 5.5 and res["other_events"] == ["XX000"]
+    assert res["median_frames_to_first_read"] == 5.5
+    # B04RYC: B04RXL misread (2 edits of 6); B8Z9XAB: 3 edits from B839HAR, another plate
+    assert [p["misreads"] for p in res["per_vehicle"]] == [[], ["B04RYC"], []] and res["misread_events"] == 1
+    assert res["other_events"] == ["XX000", "B8Z9XAB"]
 
 
 def test_evaluate_stills_exact(tmp_path):
