@@ -140,6 +140,9 @@ class TrackFuser:
         if len(v.text) < max(c.min_chars, 1) or v.confidence < c.min_conf:
             return False
         key = fold_o0(v.text)
+        # plates last seen before every open track began (minus the window) can match no track any more
+        horizon = min([t.first_time_s] + [o.first_time_s for o in self.tracks.values()]) - c.dedupe_s
+        self.recent = {k: r for k, r in self.recent.items() if r[0] >= horizon}
         within = {k: (last, conf) for k, (last, conf) in self.recent.items()
                   if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s}
         like = [k for k, (_, conf) in within.items()

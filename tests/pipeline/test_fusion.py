@@ -123,6 +123,7 @@ def passes(dedupe_edits: int):
         for k in range(3):
             f.add(tid, Reading(int(t0 * 10) + k, t0 + k / 10, text, conf, (conf,) * len(text), (0, 0, 10, 5)), CROP)
         return [e.text for e in f.end_lost(int(t0 * 10) + 99)]
+    track.fuser = f
     return track
 
 
@@ -136,6 +137,7 @@ def test_a_less_confident_near_copy_of_a_recent_plate_is_the_same_vehicle_misrea
     assert track(6, "AB13", 21.0, 0.9) == ["AB13"]
     assert track(7, "AB12", 21.5, 0.5) == []            # 4 characters: one edit at most...
     assert track(8, "AC15", 22.0, 0.5) == ["AC15"]      # ...so two edits is another plate
+    assert set(track.fuser.recent) == {"B94TJK", "AB13", "AB12", "AC15"}  # the plates of 0-4 s have left the window
     exact = passes(dedupe_edits=0)
     assert exact(1, "B04RXL", 0.0, 0.99) == ["B04RXL"]
     assert exact(2, "B04RYC", 2.0, 0.6) == ["B04RYC"]   # exact texts only
