@@ -102,8 +102,8 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
                     "frames_to_first_read": None if first is None else first - v["first_frame"]})
     read = [p for p in per if p["events"]]
     delays = [p["frames_to_first_read"] for p in per if p["frames_to_first_read"] is not None]
-    other = [e.text for e in events
-             if e.text not in near and all(fold_o0(e.text) != fold_o0(v["text"]) for v in expected)]
+    gts = {fold_o0(v["text"]) for v in expected}
+    other = [e.text for e in events if e.text not in near and fold_o0(e.text) not in gts]
     return {"vehicles": len(expected), "read_rate": len(read) / max(len(expected), 1),
             "duplicates_per_vehicle": (sum(p["events"] - 1 for p in read) / len(read)) if read else 0.0,
             "misread_events": sum(len(p["misreads"]) for p in per),

@@ -143,14 +143,13 @@ class TrackFuser:
         # plates last seen before every open track began (minus the window) can match no track any more
         horizon = min([t.first_time_s] + [o.first_time_s for o in self.tracks.values()]) - c.dedupe_s
         self.recent = {k: r for k, r in self.recent.items() if r[0] >= horizon}
-        within = {k: (last, conf) for k, (last, conf) in self.recent.items()
-                  if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s}
-        like = [k for k, (_, conf) in within.items()
-                if k == key or (v.confidence < conf and near_text(k, key, c.dedupe_edits))]
-        last, conf = self.recent.get(key, (t.last_time_s, v.confidence))
-        self.recent[key] = (max(t.last_time_s, last), max(v.confidence, conf))
+        like = [k for k, (last, conf) in self.recent.items()
+                if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s
+                and (k == key or (v.confidence < conf and near_text(k, key, c.dedupe_edits)))]
         for k in like:  # the vehicle is still around: keep its plate deduplicated
             self.recent[k] = (max(t.last_time_s, self.recent[k][0]), self.recent[k][1])
+        last, conf = self.recent.get(key, (t.last_time_s, v.confidence))
+        self.recent[key] = (max(t.last_time_s, last), max(v.confidence, conf))
         return not like
 
     def _vote(self, t: TrackState) -> Vote:

@@ -116,19 +116,18 @@ def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
 
 
 def passes(dedupe_edits: int):
-    """A function (track id, text, start s, confidence) -> event texts of a three-read track once lost."""
+    """A fuser and a function (track id, text, start s, confidence) -> event texts of a three-read track once lost."""
     f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10, dedupe_edits=dedupe_edits))
 
     def track(tid, text, t0, conf):
         for k in range(3):
             f.add(tid, Reading(int(t0 * 10) + k, t0 + k / 10, text, conf, (conf,) * len(text), (0, 0, 10, 5)), CROP)
         return [e.text for e in f.end_lost(int(t0 * 10) + 99)]
-    track.fuser = f
-    return track
+    return f, track
 
 
 def test_a_less_confident_near_copy_of_a_recent_plate_is_the_same_vehicle_misread():
-    track = passes(dedupe_edits=2)
+    fuser, track = passes(dedupe_edits=2)
     assert track(1, "B04RXL", 0.0, 0.99) == ["B04RXL"]
     assert track(2, "B04RYC", 2.0, 0.6) == []           # 2 edits, less sure, 2 s later: the same car further away
     assert track(3, "B94TJX", 3.0, 0.6) == ["B94TJX"]   # another plate
@@ -137,8 +136,8 @@ def test_a_less_confident_near_copy_of_a_recent_plate_is_the_same_vehicle_misrea
     assert track(6, "AB13", 21.0, 0.9) == ["AB13"]
     assert track(7, "AB12", 21.5, 0.5) == []            # 4 characters: one edit at most...
     assert track(8, "AC15", 22.0, 0.5) == ["AC15"]      # ...so two edits is another plate
-    assert set(track.fuser.recent) == {"B94TJK", "AB13", "AB12", "AC15"}  # the plates of 0-4 s have left the window
-    exact = passes(dedupe_edits=0)
+    assert set(fuser.recent) == {"B94TJK", "AB13", "AB12", "AC15"}  # the plates of 0-4 s have left the window
+    _, exact = passes(dedupe_edits=0)
     assert exact(1, "B04RXL", 0.0, 0.99) == ["B04RXL"]
     assert exact(2, "B04RYC", 2.0, 0.6) == ["B04RYC"]   # exact texts only
 
