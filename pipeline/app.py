@@ -82,7 +82,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
-    source = open_source(spec, p.stride, live)
+    source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name)
     out.mkdir(parents=True, exist_ok=True)
     detector = detector or PlateDetector(cfgs.detector)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
+from loguru import logger
 
 from detection.detections import Detections
 from pipeline.fusion import TrackFuser, crop_quality
-from pipeline.types import Frame, PlateEvent, Reading, Tracks
+from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
 from pipeline.zones import Zones
 
 
@@ -78,6 +79,14 @@ class Pipeline:
                 s.write(e)
             written.append(e)
 
+    def _source_event(self, ev: SourceEvent, name: str, written: list[PlateEvent]) -> None:
+        if ev.kind == "lost":
+            logger.warning(f"{name}: stream lost ({ev.detail}); reconnecting, open tracks written")
+            self._emit(self.fuser.flush("source_lost"), written)
+            self.tracker.reset()
+        else:
+            logger.info(f"{name}: stream {ev.kind}")
+
     def step(self, frame: Frame, times: dict[str, list[float]], written: list[PlateEvent]) -> Tracks:
         """Process one frame; returns its tracks."""
         t0 = time.perf_counter()
@@ -119,24 +128,23 @@ class Pipeline:
             times[name].append((b - a) * 1000)
         return tracks
 
-    def run(self, source: Any, progress: Callable[[Any], Iterable[Frame]] | None = None) -> RunSummary:
+    def run(self, source: Any,
+            progress: Callable[[Any], Iterable[Frame | SourceEvent]] | None = None) -> RunSummary:
         """Process every frame of `source` until it ends or `stop` is set; open tracks are flushed.
 
-        `progress` wraps the iteration (e.g. a tqdm bar); the source itself still reports its name, its
-        lost/reconnected events and its dropped frames."""
+        A live source's `SourceEvent`s come in the stream: when it is lost, the open tracks are written at once
+        (reason `source_lost`) and the tracker starts afresh. `progress` wraps the iteration (e.g. a tqdm bar);
+        the source itself still reports its name and its dropped frames."""
         times: dict[str, list[float]] = defaultdict(list)
         written: list[PlateEvent] = []
-        n, start, size, seen_events = 0, time.perf_counter(), None, 0
+        n, start, size = 0, time.perf_counter(), None
         try:
             for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
                     break
-                live_events = getattr(source, "events", [])
-                if len(live_events) > seen_events:  # the live source was lost (and maybe came back)
-                    if any(e.startswith("lost") for _, e in live_events[seen_events:]):
-                        self._emit(self.fuser.flush("source_lost"), written)
-                        self.tracker.reset()
-                    seen_events = len(live_events)
+                if isinstance(frame, SourceEvent):
+                    self._source_event(frame, getattr(source, "name", ""), written)
+                    continue
                 shape = frame.image.shape[:2]
                 if shape != size:
                     if self.zones is not None:

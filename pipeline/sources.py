@@ -2,7 +2,8 @@
 
 Every source is an iterator of `Frame`s with a `name` (credentials removed) and `close()`. Live sources
 run a reader thread that keeps only the newest frame, and reconnect with exponential back-off when the
-stream drops or stalls; `events` records what happened (lost / reconnected) for the orchestrator.
+stream drops or stalls; they hand over `SourceEvent`s (lost / reconnected) in the frame stream, so the
+orchestrator closes the open tracks as soon as a stream is lost.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 from common.errors import UserError
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
-from pipeline.types import Frame
+from pipeline.types import Frame, SourceEvent
 
 
 
@@ -110,36 +111,66 @@ def _open_live(url: str | int, cfg: LiveConfig) -> Any:
 
 
 class LiveSource:
-    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall."""
+    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall.
+
+    Iterating yields `Frame`s and, as they happen, `SourceEvent`s (lost / reconnected), so the consumer can
+    close its tracks while the stream is down. A read that hangs past `stall_timeout_s` (a backend that ignores
+    OpenCV's read timeout) is abandoned: its thread is left to finish on its own and a new one reconnects.
+    Iteration ends on `close()` or when `stop` (the run's stop event) is set, even while reconnecting."""
 
     def __init__(self, url: str | int, cfg: LiveConfig = LiveConfig(),
-                 opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0) -> None:
+                 opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0,
+                 stop: threading.Event | None = None) -> None:
         self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
         self.name = redact(str(url)) if not isinstance(url, int) else f"camera{url}"
         self.fps, self.total, self.dropped = 0.0, 0, 0
-        self.events: list[tuple[float, str]] = []  # (time, "lost: ..." | "reconnected")
+        self.events: list[SourceEvent] = []  # every lost / reconnected, in order
         self._latest: np.ndarray | None = None
         self._fresh = threading.Condition()
         self._stop = threading.Event()
-        self.cap = opener(url, cfg)
-        if not self.cap.isOpened():
-            self.cap.release()
+        self._run_stop = stop or threading.Event()
+        self._backoff = cfg.backoff_start_s  # the next reconnect delay
+        self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
+        self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
+        cap = opener(url, cfg)
+        if not cap.isOpened():
+            cap.release()
             raise UserError(f"cannot open camera/stream {self.name}")
+        self.cap: Any = cap
         self._t0 = time.monotonic()
-        self._thread = threading.Thread(target=self._reader, name=f"reader-{self.name}", daemon=True)
-        self._thread.start()
+        self._thread = self._start_reader(cap)
 
-    def _reader(self) -> None:
-        backoff = self.cfg.backoff_start_s
-        last_frame = time.monotonic()
-        while not self._stop.is_set():
+    def _start_reader(self, cap: Any) -> threading.Thread:
+        t = threading.Thread(target=self._reader, args=(self._gen, cap), name=f"reader-{self.name}", daemon=True)
+        t.start()
+        return t
+
+    def _event(self, kind: str, detail: str = "") -> None:
+        with self._fresh:
+            self.events.append(SourceEvent(kind, round(time.monotonic() - self._t0, 3), detail))
+            self._fresh.notify()
+
+    def _current(self, gen: int) -> bool:
+        return gen == self._gen and not self._stop.is_set()
+
+    def _reader(self, gen: int, cap: Any) -> None:
+        last_frame, self._backoff = time.monotonic(), self.cfg.backoff_start_s
+        while self._current(gen):
+            if cap is None:
+                cap = self._reconnect(gen)
+                last_frame = time.monotonic()
+                continue
+            self._read_since = (gen, time.monotonic())
             try:
-                ok, img = self.cap.read() if self.cap is not None else (False, None)
+                ok, img = cap.read()
             except Exception:  # a backend error is a dropped stream like any other
                 ok, img = False, None
+            if not self._current(gen):
+                break  # abandoned while the read hung, or closing
+            self._read_since = None
             now = time.monotonic()
             if ok and img is not None and img.size:
-                last_frame, backoff = now, self.cfg.backoff_start_s
+                last_frame, self._backoff = now, self.cfg.backoff_start_s  # back-off restarts once frames flow
                 with self._fresh:
                     if self._latest is not None:
                         self.dropped += 1
@@ -148,33 +179,52 @@ class LiveSource:
                 continue
             if now - last_frame < self.cfg.stall_timeout_s and ok:
                 continue
-            reason = "stalled" if ok else "read failed"
-            self.events.append((now - self._t0, f"lost: {reason}"))
-            if self.cap is not None:
-                self.cap.release()
-            self.cap = None
-            while not self._stop.is_set():  # reconnect with exponential back-off
-                if self._stop.wait(backoff):
-                    return
-                backoff = min(backoff * 2, self.cfg.backoff_max_s)
-                try:
-                    cap = self.opener(self.url, self.cfg)
-                except Exception:
-                    continue
-                if cap.isOpened():
-                    self.cap, last_frame = cap, time.monotonic()
-                    self.events.append((last_frame - self._t0, "reconnected"))
-                    break
-                cap.release()
+            self._event("lost", "stalled" if ok else "read failed")
+            cap.release()
+            cap = self.cap = None
+        if cap is not None:
+            cap.release()
 
-    def __iter__(self) -> Iterator[Frame]:
-        n = 0
-        while not self._stop.is_set():
+    def _reconnect(self, gen: int) -> Any:
+        """Open the stream again with exponential back-off (kept across a reopened stream that gives no frame);
+        None when this reader is stopped or abandoned."""
+        while self._current(gen):
+            if self._stop.wait(self._backoff) or not self._current(gen):
+                return None
+            self._backoff = min(self._backoff * 2, self.cfg.backoff_max_s)
+            try:
+                cap = self.opener(self.url, self.cfg)
+            except Exception:
+                continue
+            if cap.isOpened() and self._current(gen):
+                self.cap = cap
+                self._event("reconnected")
+                return cap
+            cap.release()
+        return None
+
+    def _watchdog(self) -> None:
+        """Abandon a reader whose read has hung past the stall timeout, and start a fresh one."""
+        since = self._read_since
+        if since is None or since[0] != self._gen or time.monotonic() - since[1] < self.cfg.stall_timeout_s:
+            return
+        self._gen += 1
+        self._read_since = None
+        self.cap = None  # the hung capture stays with its thread, which releases it if its read ever returns
+        self._event("lost", "read hung")
+        self._thread = self._start_reader(None)
+
+    def __iter__(self) -> Iterator[Frame | SourceEvent]:
+        n, seen = 0, 0
+        while not (self._stop.is_set() or self._run_stop.is_set()):
             with self._fresh:
-                if self._latest is None:
-                    self._fresh.wait(timeout=0.5)
+                if self._latest is None and len(self.events) == seen:
+                    self._fresh.wait(timeout=0.25)
                 img, self._latest = self._latest, None
+                new, seen = self.events[seen:], len(self.events)
+            yield from new
             if img is None:
+                self._watchdog()
                 if not self._thread.is_alive():
                     return
                 continue
@@ -186,16 +236,18 @@ class LiveSource:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        if self.cap is not None:
+        if self.cap is not None and not self._thread.is_alive():
             self.cap.release()
 
 
-def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig()) -> VideoFileSource | ImageSource | LiveSource:
-    """A camera index (`0`), a URL, an image file or folder, or a video file."""
+def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
+                stop: threading.Event | None = None) -> VideoFileSource | ImageSource | LiveSource:
+    """A camera index (`0`), a URL, an image file or folder, or a video file. `stop` ends a live source's
+    iteration even while it waits for a reconnect."""
     if spec.isdigit():
-        return LiveSource(int(spec), live)
+        return LiveSource(int(spec), live, stop=stop)
     if re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I):
-        return LiveSource(spec, live)
+        return LiveSource(spec, live, stop=stop)
     p = Path(spec)
     if p.is_dir():
         images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS)

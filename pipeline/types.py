@@ -15,6 +15,16 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class SourceEvent:
+    """A live source's state change, handed over in the frame stream: `lost` (reason in `detail`) or
+    `reconnected`. It is never a frame: nothing reaches the detector."""
+
+    kind: str  # lost | reconnected
+    time_s: float  # seconds from the start of the source
+    detail: str = ""  # why it was lost: read failed | stalled | read hung
+
+
+@dataclass(frozen=True)
 class Tracks:
     """Tracked plates in one frame: xyxy (N x 4), conf (N), ids (N, per-tracker-instance)."""
 

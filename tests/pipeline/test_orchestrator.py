@@ -7,7 +7,7 @@ from ocr.recognizer import PlateRead
 from pipeline.fusion import FusionConfig, TrackFuser
 from pipeline.orchestrator import Pipeline, crop_box, read_image
 from pipeline.tracker import PlateTracker, TrackerConfig
-from pipeline.types import Frame
+from pipeline.types import Frame, SourceEvent
 from pipeline.zones import ZoneConfig, Zones
 
 # two vehicles: grey level of the plate -> its text; vehicle A misread once
@@ -144,12 +144,13 @@ class ReconnectingSource:
     name = "cam"
 
     def __init__(self, frames):
-        self.frames, self.events = frames, []
+        self.frames = frames
 
     def __iter__(self):
         for f in self.frames:
             if f.index == 10:
-                self.events += [(1.0, "lost: read failed"), (2.0, "reconnected")]
+                yield SourceEvent("lost", 1.0, "read failed")
+                yield SourceEvent("reconnected", 2.0)
             yield f
 
 
@@ -191,3 +192,22 @@ def test_a_progress_wrapper_keeps_the_source_s_name_and_events():
         src, progress=lambda it: wrapped.append(1) or (f for f in it))
     assert wrapped == [1] and summary.source == "cam" and summary.frames == 20
     assert any(e.reason == "source_lost" for e in out)  # the source's events are seen through the wrapper
+
+
+def test_open_tracks_are_written_as_soon_as_the_stream_is_lost():
+    """Not when it comes back (that may be hours later): the events are on disk during the outage."""
+    frames, boxes = clip()
+    out, checked = [], []
+
+    def source():
+        yield from frames[:8]
+        yield SourceEvent("lost", 0.8, "read failed")
+        checked.append(sorted((e.text, e.reason) for e in out))
+        yield SourceEvent("reconnected", 5.0)
+        yield from frames[8:]
+
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam")
+    summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
+                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(source())
+    assert checked == [[("AB123CD", "source_lost"), ("XY9876", "source_lost")]]
+    assert summary.frames == 20  # events are not frames

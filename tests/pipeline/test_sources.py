@@ -1,4 +1,5 @@
 import re
+import threading
 import time
 
 import cv2
@@ -7,6 +8,7 @@ import pytest
 
 from common.errors import UserError
 from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
+from pipeline.types import Frame, SourceEvent
 
 
 def write_video(path, n=6, size=(64, 48)):
@@ -87,6 +89,22 @@ class FakeCapture:
         pass
 
 
+def frames_and_events(src, until, timeout=10):
+    """Iterate a live source until `until(values seen)`; returns the values seen and the events handed over."""
+    seen, events = set(), []
+    deadline = time.time() + timeout
+    for item in src:
+        if isinstance(item, SourceEvent):
+            events.append(item)
+        else:
+            assert item.image.any()  # never a placeholder/black frame
+            seen.add(int(item.image[0, 0, 0]))
+        if until(seen) or time.time() > deadline:
+            break
+    src.close()
+    return seen, events
+
+
 def test_live_source_reconnects_after_a_drop():
     opened = []
 
@@ -97,18 +115,78 @@ def test_live_source_reconnects_after_a_drop():
         return FakeCapture(30, len(opened) * 50)
 
     src = LiveSource("rtsp://u:p@cam/1", LiveConfig(backoff_start_s=0.01, backoff_max_s=0.05), opener, max_frames=0)
-    seen = set()
-    deadline = time.time() + 10
-    for f in src:
-        seen.add(int(f.image[0, 0, 0]))
-        assert f.image.any()  # never a placeholder/black frame
-        if 150 in seen or time.time() > deadline:
-            break
-    src.close()
+    seen, events = frames_and_events(src, lambda seen: 150 in seen)
     assert seen >= {50, 150} and len(opened) >= 3
-    kinds = [e for _, e in src.events]
-    assert kinds[:2] == ["lost: read failed", "reconnected"]
+    assert [(e.kind, e.detail) for e in events[:2]] == [("lost", "read failed"), ("reconnected", "")]
+    assert events == src.events[:len(events)]  # handed over in the stream as they happened
     assert src.name == "rtsp://***@cam/1"
+
+
+def test_back_off_grows_while_a_reopened_stream_gives_no_frame():
+    """Opening works but every read fails: the delay between attempts doubles up to the maximum, not 1 s for ever."""
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(time.monotonic())
+        return FakeCapture(3 if len(opened) == 1 else 0, 60)
+
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.4), opener)
+    time.sleep(1.6)
+    src.close()
+    gaps = [b - a for a, b in zip(opened[1:], opened[2:])]
+    assert 4 <= len(opened) <= 8 and gaps[0] < 0.2 and gaps[-1] > 0.3
+
+
+class HangingCapture(FakeCapture):
+    """Delivers `frames` frames, then its read blocks for `hang_s` (a backend that ignores the read timeout)."""
+
+    def __init__(self, frames, value, hang_s):
+        super().__init__(frames, value)
+        self.hang_s, self.released = hang_s, threading.Event()
+
+    def read(self):
+        if self.left <= 0:
+            time.sleep(self.hang_s)
+            return False, None
+        return super().read()
+
+    def release(self):
+        self.released.set()
+
+
+def test_a_hung_read_is_abandoned_and_the_stream_reopened():
+    caps = []
+
+    def opener(url, cfg):
+        caps.append(HangingCapture(20, 50, hang_s=1.5) if not caps else FakeCapture(1000, 100))
+        return caps[-1]
+
+    cfg = LiveConfig(stall_timeout_s=0.3, backoff_start_s=0.01, backoff_max_s=0.05)
+    t0 = time.time()
+    seen, events = frames_and_events(LiveSource("rtsp://cam/2", cfg, opener), lambda seen: 100 in seen)
+    assert seen >= {50, 100} and time.time() - t0 < 5
+    assert [(e.kind, e.detail) for e in events[:2]] == [("lost", "read hung"), ("reconnected", "")]
+    assert not caps[0].released.is_set()  # never released under a read in progress
+    assert caps[0].released.wait(3)  # but once its read returns
+
+
+def test_stop_ends_a_live_source_that_is_reconnecting():
+    """SIGTERM / Ctrl-C during an outage: iteration ends at once instead of waiting for the stream."""
+    stop = threading.Event()
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return FakeCapture(5, 80, opened=len(opened) == 1)  # the stream never comes back
+
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.1), opener, stop=stop)
+    threading.Timer(0.5, stop.set).start()
+    t0 = time.time()
+    items = list(src)
+    src.close()
+    assert time.time() - t0 < 2 and len(opened) > 2
+    assert sum(isinstance(i, Frame) for i in items) >= 1
+    assert [(i.kind, i.detail) for i in items if isinstance(i, SourceEvent)] == [("lost", "read failed")]
 
 
 def test_unreachable_camera():
