@@ -37,6 +37,7 @@ class OCRConfig:
     min_lr: float = 1e-6
     early_stop_patience: int = 15
     max_bad_batches: int = 20
+    ema_decay: float = 0.0
     # runtime
     device: str = "auto"
     precision: str = "auto"

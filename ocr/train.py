@@ -55,8 +55,10 @@ def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tens
     return nn.functional.ctc_loss(log_probs, targets, t, lengths, blank=blank, reduction="mean")
 
 
-def train_one_epoch(model, loader, optimizer, scaler, device, amp_ctx, cfg: OCRConfig, epoch: int) -> float:
-    """One pass over the training set; skips non-finite batches and stops after too many in a row."""
+def train_one_epoch(model, loader, optimizer, scaler, device, amp_ctx, cfg: OCRConfig, epoch: int,
+                    ema: Any = None) -> float:
+    """One pass over the training set; skips non-finite batches and stops after too many in a row. `ema`
+    (an AveragedModel) is updated after every step."""
     model.train()
     total, n, bad = 0.0, 0, 0
     bar = tqdm(loader, desc="Training", leave=True, dynamic_ncols=True)
@@ -78,6 +80,8 @@ def train_one_epoch(model, loader, optimizer, scaler, device, amp_ctx, cfg: OCRC
         nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         scaler.step(optimizer)
         scaler.update()
+        if ema is not None:
+            ema.update_parameters(model)
         total += loss.item() * images.shape[0]
         n += images.shape[0]
         bar.set_postfix(loss=f"{total / max(n, 1):.4f}")
@@ -122,6 +126,17 @@ def save_curves(history: dict[str, list[float]], path: Path) -> None:
     plt.tight_layout()
     plt.savefig(path)
     plt.close()
+
+
+def make_ema(model: CRNN, decay: float) -> Any:
+    """An exponential moving average of the weights and BN statistics (torch's AveragedModel), or None."""
+    if not decay:
+        return None
+    if not 0.0 < decay < 1.0:
+        raise UserError(f"ema_decay must be in (0, 1) or 0 (off), not {decay}")
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def build_model(cfg: OCRConfig) -> CRNN:
@@ -191,14 +206,18 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         history, start = state["history"], state["epoch"] + 1
         best_acc, best_loss, stale = state["best_seq_acc"], state["best_val_loss"], state["stale_epochs"]
         logger.info(f"   Resumed from {cfg.resume} at epoch {start}")
+    ema = make_ema(model, cfg.ema_decay)  # made after a resume: it starts from the resumed weights
+    if ema is not None and cfg.resume and "ema_state_dict" in state:
+        ema.load_state_dict(state["ema_state_dict"])
 
     logger.info("\n🏋️  Starting training...")
     t_start = time.time()
     for epoch in range(start, cfg.epochs + 1):
         logger.info(f"\n{BAR}\nEpoch {epoch}/{cfg.epochs}\n{BAR}")
         train_ds.set_epoch(epoch)
-        train_loss = train_one_epoch(model, train_loader, optimizer, scaler, device, amp_ctx, cfg, epoch)
-        m = evaluate(model, val_loader, device, amp_ctx)
+        train_loss = train_one_epoch(model, train_loader, optimizer, scaler, device, amp_ctx, cfg, epoch, ema)
+        judged = ema.module if ema is not None else model  # validated, and saved as the best model
+        m = evaluate(judged, val_loader, device, amp_ctx)
         lr_before = optimizer.param_groups[0]["lr"]
         scheduler.step(m["val_loss"])
         lr = optimizer.param_groups[0]["lr"]
@@ -212,7 +231,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         common = dict(epoch=epoch, config=config_to_dict(cfg), patterns=list(cfg.patterns))
         if m["seq_acc"] > best_acc:
             best_acc = m["seq_acc"]
-            save_checkpoint(out / "checkpoints" / "best_model.pth", model, **common, best_seq_acc=best_acc,
+            save_checkpoint(out / "checkpoints" / "best_model.pth", judged, **common, best_seq_acc=best_acc,
                             optimizer_state_dict=optimizer.state_dict(), val_metrics=m)
             logger.info("   ✅ New best model saved!")
         if m["val_loss"] < best_loss - 1e-4:
@@ -222,9 +241,10 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         save_checkpoint(out / "checkpoints" / "last.pth", model, **common, best_seq_acc=best_acc,
                         best_val_loss=best_loss, stale_epochs=stale, history=history,
                         optimizer_state_dict=optimizer.state_dict(), scheduler_state_dict=scheduler.state_dict(),
-                        scaler_state_dict=scaler.state_dict())
+                        scaler_state_dict=scaler.state_dict(),
+                        **({"ema_state_dict": ema.state_dict()} if ema is not None else {}))
         if epoch % cfg.checkpoint_every == 0:
-            save_checkpoint(out / "checkpoints" / f"checkpoint_epoch_{epoch}.pth", model, **common,
+            save_checkpoint(out / "checkpoints" / f"checkpoint_epoch_{epoch}.pth", judged, **common,
                             best_seq_acc=best_acc, optimizer_state_dict=optimizer.state_dict())
         (out / "logs" / "training_history.json").write_text(json.dumps(history, indent=2))
         save_curves(history, out / "training_curves.png")

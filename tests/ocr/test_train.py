@@ -84,3 +84,18 @@ def test_persistent_non_finite_loss_stops_with_a_message(tiny_cfg):
     with pytest.raises(UserError):
         train_one_epoch(model, [batch] * 5, opt, scaler, torch.device("cpu"), nullcontext(), cfg, 1)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # bad batches never step
+
+
+def test_ema_weights_are_validated_saved_and_resumed(tiny_cfg, tmp_path):
+    """With ema_decay the best model holds the averaged weights (not the last step's); resume restores the average."""
+    out = tmp_path / "run"
+    cfg = dataclasses.replace(tiny_cfg, ema_decay=0.9)
+    train(cfg)
+    last, best = load_checkpoint(out / "checkpoints" / "last.pth"), load_checkpoint(out / "checkpoints" / "best_model.pth")
+    ema = last["ema_state_dict"]
+    assert ema["n_averaged"].item() == 4  # 32 samples / batch 8: one update per step
+    w = "head.weight"
+    assert torch.equal(best["model_state_dict"][w], ema[f"module.{w}"])
+    assert not torch.equal(last["model_state_dict"][w], ema[f"module.{w}"])
+    train(dataclasses.replace(cfg, epochs=2, resume=str(out / "checkpoints" / "last.pth")))
+    assert load_checkpoint(out / "checkpoints" / "last.pth")["ema_state_dict"]["n_averaged"].item() == 8
