@@ -81,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
                 logger.info(f"{res['images']} images read -> {res['outputs']}/reads.jsonl, reads.csv")
             else:
                 res = run_video(spec, cfgs, stop)
-                logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps, {res['events']} vehicles "
-                            f"-> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
+                live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
+                    res["dropped_frames"] or res["outages"]) else ""
+                logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
+                            f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
         except UserError as exc:
             logger.error(f"error: {exc}")
             failed += 1

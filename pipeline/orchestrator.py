@@ -46,6 +46,7 @@ class RunSummary:
     dropped_frames: int
     events: int
     stopped: bool
+    outages: int = 0  # times a live source was lost (each followed by reconnect attempts)
 
 
 def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
@@ -137,13 +138,14 @@ class Pipeline:
         the source itself still reports its name and its dropped frames."""
         times: dict[str, list[float]] = defaultdict(list)
         written: list[PlateEvent] = []
-        n, start, size = 0, time.perf_counter(), None
+        n, start, size, outages = 0, time.perf_counter(), None, 0
         try:
             for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
                     break
                 if isinstance(frame, SourceEvent):
                     self._source_event(frame, getattr(source, "name", ""), written)
+                    outages += frame.kind == "lost"
                     continue
                 shape = frame.image.shape[:2]
                 if shape != size:
@@ -157,7 +159,7 @@ class Pipeline:
         secs = time.perf_counter() - start
         return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
-                          int(getattr(source, "dropped", 0)), len(written), self.stop.is_set())
+                          int(getattr(source, "dropped", 0)), len(written), self.stop.is_set(), outages)
 
 
 @dataclass(frozen=True)

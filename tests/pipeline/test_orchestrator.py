@@ -210,4 +210,4 @@ def test_open_tracks_are_written_as_soon_as_the_stream_is_lost():
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
                        [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(source())
     assert checked == [[("AB123CD", "source_lost"), ("XY9876", "source_lost")]]
-    assert summary.frames == 20  # events are not frames
+    assert summary.frames == 20 and summary.outages == 1  # events are not frames
