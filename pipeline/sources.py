@@ -147,6 +147,8 @@ class LiveSource:
 
     def _event(self, kind: str, detail: str = "") -> None:
         with self._fresh:
+            if kind == "lost" and self._latest is not None:  # a frame from before the drop: never after its event
+                self._latest, self.dropped = None, self.dropped + 1
             self.events.append(SourceEvent(kind, round(time.monotonic() - self._t0, 3), detail))
             self._fresh.notify()
 
