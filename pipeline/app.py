@@ -78,6 +78,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink
     from pipeline.sources import LiveConfig, open_source
     from pipeline.tracker import PlateTracker
+    from pipeline.types import SourceEvent
     from pipeline.zones import ZoneConfig, Zones
 
     p = cfgs.pipeline
@@ -100,8 +101,14 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         if p.csv:
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
         video = stack.enter_context(VideoSink(out / "annotated.mp4", source.fps or 25.0)) if p.video_out else None
-        bar = lambda frames: tqdm(frames, total=source.total or None, unit="frame", disable=not p.progress,  # noqa: E731
-                                  dynamic_ncols=True)
+
+        def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
+            with tqdm(total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True) as t:
+                for item in items:
+                    yield item
+                    if not isinstance(item, SourceEvent):
+                        t.update()
+
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw) if p.show else draw, p.crop_margin, p.min_plate_height, stop)
         try:
