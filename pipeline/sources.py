@@ -136,7 +136,6 @@ class LiveSource:
         if not cap.isOpened():
             cap.release()
             raise UserError(f"cannot open camera/stream {self.name}")
-        self.cap: Any = cap
         self._t0 = time.monotonic()
         self._thread = self._start_reader(cap)
 
@@ -183,8 +182,8 @@ class LiveSource:
                 continue
             self._event("lost", "stalled" if ok else "read failed")
             cap.release()
-            cap = self.cap = None
-        if cap is not None:
+            cap = None
+        if cap is not None:  # each reader releases its own capture (an abandoned one once its read returns)
             cap.release()
 
     def _reconnect(self, gen: int) -> Any:
@@ -199,7 +198,6 @@ class LiveSource:
             except Exception:
                 continue
             if cap.isOpened() and self._current(gen):
-                self.cap = cap
                 self._event("reconnected")
                 return cap
             cap.release()
@@ -212,7 +210,6 @@ class LiveSource:
             return
         self._gen += 1
         self._read_since = None
-        self.cap = None  # the hung capture stays with its thread, which releases it if its read ever returns
         self._event("lost", "read hung")
         self._thread = self._start_reader(None)
 
@@ -237,9 +234,7 @@ class LiveSource:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
-        if self.cap is not None and not self._thread.is_alive():
-            self.cap.release()
+        self._thread.join(timeout=5)  # the reader releases its capture as it exits
 
 
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
