@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import json
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,17 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
                       for k, cls in COMPONENTS.items()})
 
 
+def video_configs(cfgs: Configs) -> Configs:
+    """The configs as video runs them: the detector hands the tracker boxes down to `tracker.track_low_thresh`,
+    as ultralytics' own `track()` does (ByteTrack's second stage keeps a track through frames where its plate
+    scores low: blur, glare, a passing occluder), while a box below `detector.conf` still neither starts a
+    track nor matches one in the first stage."""
+    d, t = cfgs.detector, cfgs.tracker
+    return replace(cfgs, detector=replace(d, conf=min(d.conf, t.track_low_thresh)),
+                   tracker=replace(t, track_high_thresh=max(t.track_high_thresh, d.conf),
+                                   new_track_thresh=max(t.new_track_thresh, d.conf)))
+
+
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
     from ocr import Recognizer
 
@@ -81,6 +92,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.types import SourceEvent
     from pipeline.zones import ZoneConfig, Zones
 
+    cfgs = video_configs(cfgs)
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
     source = open_source(spec, p.stride, live, stop)

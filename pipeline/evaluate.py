@@ -129,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
-        from pipeline.app import _recognizer
+        from pipeline.app import _recognizer, video_configs
 
+        if a.video:
+            cfgs = video_configs(cfgs)
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:

@@ -1,4 +1,5 @@
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -9,6 +10,8 @@ from pipeline.orchestrator import Pipeline, crop_box, read_image
 from pipeline.tracker import PlateTracker, TrackerConfig
 from pipeline.types import Frame, SourceEvent
 from pipeline.zones import ZoneConfig, Zones
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 # two vehicles: grey level of the plate -> its text; vehicle A misread once
 TEXTS = {100: "AB123CD", 200: "XY9876"}
@@ -211,3 +214,48 @@ def test_open_tracks_are_written_as_soon_as_the_stream_is_lost():
                        [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(source())
     assert checked == [[("AB123CD", "source_lost"), ("XY9876", "source_lost")]]
     assert summary.frames == 20 and summary.outages == 1  # events are not frames
+
+
+def test_a_plate_scoring_low_for_a_while_stays_one_vehicle():
+    """Video hands the tracker boxes down to its low threshold (ByteTrack's second stage): a plate whose score
+    drops below detector.conf for longer than fusion.lost_frames (blur, glare) keeps its track and gives one
+    event. Cut at detector.conf, the same plate gives two."""
+    from pipeline.app import load_configs, video_configs
+
+    def events(floor):
+        frames, dets = [], []
+        for i in range(40):
+            img = np.zeros((240, 320, 3), np.uint8)
+            x = 20 + 5 * i
+            img[100:120, x:x + 60] = 100
+            frames.append(Frame(img, i, i / 10, "synthetic"))
+            dets.append((np.array([[x, 100, x + 60, 120]], np.float32), 0.15 if 8 <= i < 30 else 0.9))
+
+        class Detector:  # scores as given, cut at the floor
+            i = 0
+
+            def detect(self, frame):
+                box, score = dets[self.i]
+                self.i += 1
+                return Detections(box, np.array([score], np.float32)).filter(np.array([score >= floor]))
+
+        out = []
+        sink = type("Mem", (), {"write": lambda self, e: out.append(e)})()
+        Pipeline(Detector(), PlateTracker(cfgs.tracker), FakeRecognizer(),
+                 TrackFuser(FusionConfig(lost_frames=15, dedupe_s=0), "synthetic"), [sink], crop_margin=0.0).run(frames)
+        return [(e.first_frame, e.last_frame) for e in out]
+
+    cfgs = video_configs(load_configs(CONFIGS, ["tracker.track_low_thresh=0.1", "detector.conf=0.25"]))
+    assert (cfgs.detector.conf, cfgs.tracker.new_track_thresh, cfgs.tracker.track_high_thresh) == (0.1, 0.25, 0.25)
+    assert events(cfgs.detector.conf) == [(0, 39)]
+    assert events(0.25) == [(0, 7), (30, 39)]
+
+
+def test_video_configs_keep_detector_conf_for_new_tracks():
+    from pipeline.app import load_configs, video_configs
+
+    cfgs = video_configs(load_configs(CONFIGS, ["detector.conf=0.5", "tracker.track_low_thresh=0.1"]))
+    assert cfgs.detector.conf == 0.1
+    assert cfgs.tracker.new_track_thresh == cfgs.tracker.track_high_thresh == 0.5
+    low = video_configs(load_configs(CONFIGS, ["detector.conf=0.05"]))
+    assert low.detector.conf == 0.05

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from common.config import load_config
 from detection.dataset import read_box_labels
 from ocr.synth_render import render_br_mercosur, render_eu
 
@@ -40,21 +39,21 @@ def scene_clip(n_frames: int = 24):
 
 
 def test_one_event_per_vehicle_with_the_shipped_models():
-    from detection import DetectorConfig, PlateDetector
+    from detection import PlateDetector
     from ocr import Recognizer
-    from pipeline.fusion import FusionConfig, TrackFuser
+    from pipeline.app import load_configs, video_configs
+    from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
-    from pipeline.tracker import PlateTracker, TrackerConfig
+    from pipeline.tracker import PlateTracker
     from pipeline.types import Frame
 
     frames, texts = scene_clip()
-    configs = ROOT / "configs"
-    det_cfg = load_config(DetectorConfig, configs / "detector.yaml", [f"weights={ROOT / 'weights' / 'detector.pt'}",
-                                                                      "device=cpu"])
+    cfgs = video_configs(load_configs(ROOT / "configs", [f"detector.weights={ROOT / 'weights' / 'detector.pt'}",
+                                                          "detector.device=cpu"]))
     events = []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
-    Pipeline(PlateDetector(det_cfg), PlateTracker(load_config(TrackerConfig, configs / "tracker.yaml")),
+    Pipeline(PlateDetector(cfgs.detector), PlateTracker(cfgs.tracker),
              Recognizer.from_checkpoint(ROOT / "weights" / "ocr_latin.pth", device="cpu"),
-             TrackFuser(load_config(FusionConfig, configs / "fusion.yaml")), [sink]).run(
+             TrackFuser(cfgs.fusion), [sink]).run(
         Frame(f, i, i / 10, "synthetic") for i, f in enumerate(frames))
     assert sorted(e.text for e in events) == sorted(texts)
