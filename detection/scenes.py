@@ -131,7 +131,8 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np
         ph, pw = mask.shape
         if pw >= W - 2 or ph >= H - 2:
             continue
-        top = 0 if close_up else int(H * 0.25)  # far plates sit below the horizon
+        top = 0 if close_up else int(H * 0.25)  # far plates sit below the horizon...
+        top = min(top, H - ph)  # ...as far as the plate fits above the bottom
         for _try in range(20):
             x, y = int(rng.integers(0, W - pw)), int(rng.integers(top, max(top + 1, H - ph)))
             ys, xs = np.nonzero(mask > 127)

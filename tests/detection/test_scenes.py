@@ -122,3 +122,14 @@ def test_unboxed_plates_of_the_backgrounds_become_textless_boxes_never_pasted_ov
         assert boxes[:2] == [PlateBox(10, 300, 60, 315, "B21GSB"), PlateBox(200, 200, 400, 260, "")]
         for b in boxes[2:]:  # the pasted plates stay clear of the unlabelled one
             assert b.x2 < 200 or b.x1 > 400 or b.y2 < 200 or b.y1 > 260
+
+
+def test_a_plate_taller_than_the_space_below_the_horizon_still_fits():
+    """Far plates sit below the top quarter; a tall (two-row) plate in a short frame goes as low as it fits
+    rather than past the frame's bottom (which crashed the blend)."""
+    frame = np.full((100, 260, 3), 90, np.uint8)
+    crop = np.full((100, 100, 3), 220, np.uint8)  # square, like a two-row plate
+    for seed in range(300):
+        scene = make_scene(frame, [], [(crop, "AB12")], np.random.default_rng(seed), synth_share=0.0)
+        for b in scene.boxes:
+            assert 0 <= b.y1 < b.y2 <= 100 and 0 <= b.x1 < b.x2 <= 260
