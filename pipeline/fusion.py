@@ -15,6 +15,9 @@ from pipeline.fusion_vote import Vote, vote
 from pipeline.types import PlateEvent, Reading
 
 
+MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by half when full)
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     lost_frames: int = 15
@@ -80,13 +83,19 @@ class TrackFuser:
         return t is None or t.decided is None
 
     def touch(self, track_id: int, frame_index: int, time_s: float, box: tuple[float, float, float, float]) -> None:
-        """Record that a track was seen in this frame (read or not)."""
+        """Record that a track was seen in this frame (read or not). Its path keeps at most `MAX_PATH` centres: when
+        full, every other one is dropped (the first and the last stay), so a vehicle parked in front of a camera
+        for days holds bounded memory and its direction still comes from where it started and ended."""
         t = self.tracks.get(track_id)
         if t is None:
             t = self.tracks[track_id] = TrackState(track_id, frame_index, time_s, frame_index, time_s,
                                                    deque(maxlen=self.cfg.max_reads))
+        elif frame_index == t.last_frame and t.centers:
+            return  # already seen in this frame (a read after the frame's touch)
         t.last_frame, t.last_time_s = frame_index, time_s
         t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+        if len(t.centers) > MAX_PATH:
+            t.centers = t.centers[:-1:2] + t.centers[-1:]
 
     def add(self, track_id: int, reading: Reading, crop: np.ndarray) -> list[PlateEvent]:
         self.touch(track_id, reading.frame_index, reading.time_s, reading.box)

@@ -150,3 +150,25 @@ def test_unsure_track_yields_no_event_below_min_conf():
     (e,) = f.flush("end")
     assert e.text == "B58DTK" and e.track_id == 2
     assert e.confidence == round(0.95 ** 6, 4)  # agreeing sure reads keep their confidence
+
+
+def test_a_track_s_path_stays_bounded_and_keeps_its_ends():
+    """A vehicle seen for hours (a parked car before a live camera) keeps a bounded path, one centre per frame,
+    and its first and last centres, so its crossing direction still holds."""
+    from pipeline.fusion import MAX_PATH
+    from pipeline.zones import ZoneConfig, Zones
+
+    zones = Zones(ZoneConfig(line=((100.0, 0.0), (100.0, 400.0)), normalized=False), 400, 400)
+    f = TrackFuser(FusionConfig(), direction=zones.direction)
+    f.add(3, read(0, "AB123"), CROP)  # read in frame 0, after the frame's touch: one centre, not two
+    assert len(f.tracks[3].centers) == 1
+    n = 100_000
+    for i in range(1, n):
+        f.touch(3, i, i / 25, (10.0 + 200 * i / n, 20.0, 70.0 + 200 * i / n, 40.0))  # left to right across x=100
+    path = f.tracks[3].centers
+    assert len(path) <= MAX_PATH + 1
+    assert path[0] == (40.0, 30.0) and path[-1] == (40.0 + 200 * (n - 1) / n, 30.0)
+    xs = [x for x, _ in path]
+    assert xs == sorted(xs)  # thinning keeps the order
+    (e,) = f.flush()
+    assert e.direction == zones.direction([(40.0, 30.0), (240.0, 30.0)]) != ""
