@@ -4,7 +4,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
@@ -36,13 +36,16 @@ class Sink(Protocol):
     def write(self, event: PlateEvent) -> None: ...
 
 
+STAGE_WINDOW = 10_000  # frames whose stage times make the summary's medians (a live run holds no more)
+
+
 @dataclass(frozen=True)
 class RunSummary:
     source: str
     frames: int
     seconds: float
     fps: float
-    stage_ms: dict[str, float]  # median ms per frame of each stage
+    stage_ms: dict[str, float]  # median ms per frame of each stage (over the last STAGE_WINDOW frames)
     dropped_frames: int
     events: int
     stopped: bool
@@ -73,22 +76,23 @@ class Pipeline:
     min_plate_height: int = 8
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
+    events_written: int = field(default=0, init=False)  # by the current run
 
-    def _emit(self, events: Iterable[PlateEvent], written: list[PlateEvent]) -> None:
+    def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
             for s in self.sinks:
                 s.write(e)
-            written.append(e)
+            self.events_written += 1
 
-    def _source_event(self, ev: SourceEvent, name: str, written: list[PlateEvent]) -> None:
+    def _source_event(self, ev: SourceEvent, name: str) -> None:
         if ev.kind == "lost":
             logger.warning(f"{name}: stream lost ({ev.detail}); reconnecting, open tracks written")
-            self._emit(self.fuser.flush("source_lost"), written)
+            self._emit(self.fuser.flush("source_lost"))
             self.tracker.reset()
         else:
             logger.info(f"{name}: stream {ev.kind}")
 
-    def step(self, frame: Frame, times: dict[str, list[float]], written: list[PlateEvent]) -> Tracks:
+    def step(self, frame: Frame, times: dict[str, deque[float]]) -> Tracks:
         """Process one frame; returns its tracks."""
         t0 = time.perf_counter()
         dets = self.detector.detect(frame.image)
@@ -115,7 +119,7 @@ class Pipeline:
                               crop_quality(crop, read.confidence), p, self.recognizer.rows(crop))
             events += self.fuser.add(tid, reading, crop)
         events += self.fuser.end_lost(frame.index)
-        self._emit(events, written)
+        self._emit(events)
         t4 = time.perf_counter()
         if self.video is not None or self.trace is not None:
             texts = {int(t): self.fuser.current_text(int(t)) for t in tracks.ids}
@@ -136,15 +140,15 @@ class Pipeline:
         A live source's `SourceEvent`s come in the stream: when it is lost, the open tracks are written at once
         (reason `source_lost`) and the tracker starts afresh. `progress` wraps the iteration (e.g. a tqdm bar);
         the source itself still reports its name and its dropped frames."""
-        times: dict[str, list[float]] = defaultdict(list)
-        written: list[PlateEvent] = []
+        times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))  # bounded: live runs last
+        self.events_written = 0
         n, start, size, outages = 0, time.perf_counter(), None, 0
         try:
             for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
                     break
                 if isinstance(frame, SourceEvent):
-                    self._source_event(frame, getattr(source, "name", ""), written)
+                    self._source_event(frame, getattr(source, "name", ""))
                     outages += frame.kind == "lost"
                     continue
                 shape = frame.image.shape[:2]
@@ -152,14 +156,14 @@ class Pipeline:
                     if self.zones is not None:
                         self.zones.resize(shape[1], shape[0])
                     size = shape
-                self.step(frame, times, written)
+                self.step(frame, times)
                 n += 1
         finally:
-            self._emit(self.fuser.flush("stopped" if self.stop.is_set() else "end"), written)
+            self._emit(self.fuser.flush("stopped" if self.stop.is_set() else "end"))
         secs = time.perf_counter() - start
         return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
-                          int(getattr(source, "dropped", 0)), len(written), self.stop.is_set(), outages)
+                          int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages)
 
 
 @dataclass(frozen=True)

@@ -58,14 +58,23 @@ class PlateTracker:
                                proximity_thresh=0.5, appearance_thresh=0.8, with_reid=False, model="auto")
         self.cfg = cfg
         self.tracker = kinds[cfg.tracker_type](args)
-        self._ids: dict[int, int] = {}
+        self._ids: dict[int, int] = {}  # ultralytics' id (counted across all instances) -> ours
+        self._next = 1
 
     def update(self, dets: Detections, frame: np.ndarray | None = None) -> Tracks:
         out = self.tracker.update(_Boxes(dets.xyxy, dets.conf), frame)
         if len(out) == 0:
             return Tracks()
-        ids = np.array([self._ids.setdefault(int(t), len(self._ids) + 1) for t in out[:, 4]], np.int64)
+        ids = np.array([self._our_id(int(t)) for t in out[:, 4]], np.int64)
+        if len(self._ids) > 256:  # forget removed tracks: a live run meets vehicles without end
+            live = {s.track_id for s in self.tracker.tracked_stracks + self.tracker.lost_stracks}
+            self._ids = {k: v for k, v in self._ids.items() if k in live}
         return Tracks(out[:, :4].astype(np.float32), out[:, 5].astype(np.float32), ids)
+
+    def _our_id(self, theirs: int) -> int:
+        if theirs not in self._ids:
+            self._ids[theirs], self._next = self._next, self._next + 1
+        return self._ids[theirs]
 
     def reset(self) -> None:
         """Forget all tracks (after the source was lost); ids keep counting up."""

@@ -31,3 +31,16 @@ def test_ids_are_per_instance():
 def test_unknown_tracker():
     with pytest.raises(UserError, match="tracker_type must be one of"):
         PlateTracker(TrackerConfig(tracker_type="sort"))
+
+
+def test_ids_keep_counting_while_old_tracks_are_forgotten():
+    """A live run meets vehicles without end: the id map forgets removed tracks, and ids never repeat."""
+    t = PlateTracker(TrackerConfig(track_buffer=2))
+    seen = []
+    for v in range(400):  # 400 vehicles, one after another, each for 3 frames
+        for i in range(3):  # a new track is confirmed on its second frame
+            seen += t.update(dets([100 + 5 * i, 300, 180 + 5 * i, 320])).ids.tolist()
+        for _ in range(4):
+            t.update(dets())  # gone: lost, then removed after the buffer
+    assert len(t._ids) <= 257
+    assert sorted(set(seen)) == list(range(1, 401)) and len(seen) == 2 * 400 + 1  # the very first track: at once
