@@ -1,6 +1,7 @@
 """Drawing of tracks and fused texts, and the annotated-video sink."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,21 @@ def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str]) -> np.ndarray
 
 class VideoSink:
     """Annotated output video; opened lazily at the first frame's size (re-opened as part N+1 on a resize).
-    Frames are encoded by a background thread, in order, beside the next frame's inference."""
+    Frames are encoded by a background thread, in order, beside the next frame's inference.
 
-    def __init__(self, path: str | Path, fps: float) -> None:
+    `segment_frames` > 0 (live sources) starts a new part every that many frames, named by its start time
+    (`annotated_2026-11-30_18-27-00.mp4`): a crash loses at most the open part (an MP4 is readable only once
+    closed), and with `keep` > 0 only the newest `keep` parts stay on disk, so a camera run for months does not
+    fill it."""
+
+    def __init__(self, path: str | Path, fps: float, segment_frames: int = 0, keep: int = 0) -> None:
         self.path, self.fps = Path(path), fps if fps and fps > 0 else 25.0
+        self.segment_frames, self.keep = segment_frames, keep
         self.writer: Any = None
         self.size: tuple[int, int] | None = None
         self.part = 0
+        self.parts: list[Path] = []  # written so far (deleted ones removed)
+        self._in_part = 0
         self._bg: BackgroundWriter | None = None
 
     def __enter__(self) -> "VideoSink":
@@ -44,16 +53,30 @@ class VideoSink:
         else:
             self._bg.submit(image)
 
+    def _part_path(self) -> Path:
+        if self.segment_frames > 0:
+            stem = f"{self.path.stem}_{time.strftime('%Y-%m-%d_%H-%M-%S')}"
+            path, n = self.path.with_name(stem + self.path.suffix), 1
+            while path.exists() or path in self.parts:  # two parts within one second
+                path, n = self.path.with_name(f"{stem}_{n}{self.path.suffix}"), n + 1
+            return path
+        return self.path if self.part == 0 else self.path.with_name(f"{self.path.stem}_{self.part}{self.path.suffix}")
+
     def _encode(self, image: np.ndarray) -> None:
         size = (image.shape[1], image.shape[0])
-        if self.writer is None or size != self.size:
+        full = self.segment_frames > 0 and self._in_part >= self.segment_frames
+        if self.writer is None or size != self.size or full:
             if self.writer is not None:
                 self.writer.release()
                 self.part += 1
-            path = self.path if self.part == 0 else self.path.with_name(f"{self.path.stem}_{self.part}{self.path.suffix}")
+            path = self._part_path()
             self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)
-            self.size = size
+            self.size, self._in_part = size, 0
+            self.parts.append(path)
+            while self.keep > 0 and len(self.parts) > self.keep:
+                self.parts.pop(0).unlink(missing_ok=True)
         self.writer.write(image)
+        self._in_part += 1
 
     def __exit__(self, *exc: Any) -> None:
         try:

@@ -87,7 +87,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink
-    from pipeline.sources import LiveConfig, open_source
+    from pipeline.sources import LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
     from pipeline.zones import ZoneConfig, Zones
@@ -112,7 +112,13 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             sinks.append(stack.enter_context(JsonlSink(out / "events.jsonl")))
         if p.csv:
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
-        video = stack.enter_context(VideoSink(out / "annotated.mp4", source.fps or 25.0)) if p.video_out else None
+        video = None
+        if p.video_out:
+            fps = source.fps or 25.0
+            live_parts = isinstance(source, LiveSource) and p.video_segment_min > 0
+            video = stack.enter_context(VideoSink(out / "annotated.mp4", fps,
+                                                  int(p.video_segment_min * 60 * fps) if live_parts else 0,
+                                                  p.video_keep_segments if live_parts else 0))
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
             with tqdm(total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True) as t:

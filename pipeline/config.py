@@ -19,6 +19,8 @@ class PipelineConfig:
     csv: bool = True
     save_crops: bool = True
     video_out: bool = True
+    video_segment_min: float = 10.0
+    video_keep_segments: int = 144
     show: bool = False
     progress: bool = True
     roi: tuple[tuple[float, float], ...] = ()

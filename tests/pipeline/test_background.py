@@ -63,3 +63,22 @@ def test_video_sink_encodes_every_frame_from_its_thread(tmp_path):
     while cap.read()[0]:
         n += 1
     assert n == 12
+
+
+def frames_in(path):
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    return n
+
+
+def test_live_video_is_cut_into_timed_parts_and_only_the_newest_kept(tmp_path):
+    path = tmp_path / "annotated.mp4"
+    with VideoSink(path, 10.0, segment_frames=5, keep=2) as sink:
+        for i in range(23):  # parts of 5, 5, 5, 5, 3 frames
+            sink.write(np.full((48, 64, 3), i * 10, np.uint8))
+    files = sorted(tmp_path.glob("annotated_*.mp4"))
+    assert len(files) == 2 and files == sorted(sink.parts) and not path.exists()
+    assert files[0].name.startswith("annotated_20")  # named by start time
+    assert sorted(frames_in(f) for f in files) == [3, 5]

@@ -192,3 +192,32 @@ def test_stop_ends_a_live_source_that_is_reconnecting():
 def test_unreachable_camera():
     with pytest.raises(UserError, match=r"cannot open camera/stream rtsp://\*\*\*@nowhere/x"):
         LiveSource("rtsp://a:b@nowhere/x", LiveConfig(), lambda url, cfg: FakeCapture(0, 0, opened=False))
+
+
+def test_a_live_run_writes_its_annotated_video_in_timed_parts_keeping_the_newest(tmp_path, monkeypatch):
+    import pipeline.sources as sources
+    from detection.detections import Detections
+    from pipeline.app import load_configs, run_video
+
+    class Steady:  # a camera whose frames come slower than the pipeline runs: none dropped
+        def isOpened(self):
+            return True
+
+        def read(self):
+            time.sleep(0.03)
+            return True, np.full((48, 64, 3), 90, np.uint8)
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(
+        spec, live, lambda url, cfg: Steady(), max_frames=23, stop=stop))
+    detector = type("None", (), {"detect": lambda self, f: Detections()})()
+    minutes = 5 / (60 * 25)  # 5 frames a part at the 25 fps a live source is written at
+    from pathlib import Path
+
+    cfgs = load_configs(Path(__file__).resolve().parents[2] / "configs", [f"output_dir={tmp_path}", "progress=false", "sqlite=false",
+                                    f"video_segment_min={minutes}", "video_keep_segments=2"])
+    run_video("rtsp://cam/7", cfgs, threading.Event(), detector=detector, recognizer=object())
+    parts = sorted((tmp_path / "cam_7").glob("annotated_*.mp4"))
+    assert len(parts) == 2 and not (tmp_path / "cam_7" / "annotated.mp4").exists()
