@@ -44,3 +44,17 @@ def test_ids_keep_counting_while_old_tracks_are_forgotten():
             t.update(dets())  # gone: lost, then removed after the buffer
     assert len(t._ids) <= 257
     assert sorted(set(seen)) == list(range(1, 401)) and len(seen) == 2 * 400 + 1  # the very first track: at once
+
+
+@pytest.mark.parametrize("kind", ["bytetrack", "botsort"])
+def test_a_track_s_box_is_its_detection_in_this_frame(kind):
+    """The crop is cut from the track's box: it must be where the detector found the plate, not the Kalman
+    filter's smoothed box, which lags a plate that speeds up."""
+    t = PlateTracker(TrackerConfig(tracker_type=kind))
+    x = 100.0
+    for i in range(12):
+        x += 4 if i < 8 else 30  # steady, then speeding up
+        boxes = [[x, 300, x + 80, 320], [600, 200, 660, 215]]
+        out = t.update(dets(*boxes))
+    assert len(out) == 2
+    np.testing.assert_array_equal(np.sort(out.xyxy, axis=0), np.sort(np.array(boxes, np.float32), axis=0))
