@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
@@ -124,7 +125,8 @@ class LiveSource:
         self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
         self.name = redact(str(url)) if not isinstance(url, int) else f"camera{url}"
         self.fps, self.total, self.dropped = 0.0, 0, 0
-        self.events: list[SourceEvent] = []  # every lost / reconnected, in order
+        self.events: deque[SourceEvent] = deque(maxlen=1000)  # the latest lost / reconnected, in order
+        self._pending: deque[SourceEvent] = deque()  # not yet handed over by the iterator
         self._latest: np.ndarray | None = None
         self._fresh = threading.Condition()
         self._stop = threading.Event()
@@ -148,7 +150,9 @@ class LiveSource:
         with self._fresh:
             if kind == "lost" and self._latest is not None:  # a frame from before the drop: never after its event
                 self._latest, self.dropped = None, self.dropped + 1
-            self.events.append(SourceEvent(kind, round(time.monotonic() - self._t0, 3), detail))
+            event = SourceEvent(kind, round(time.monotonic() - self._t0, 3), detail)
+            self.events.append(event)
+            self._pending.append(event)
             self._fresh.notify()
 
     def _current(self, gen: int) -> bool:
@@ -214,13 +218,14 @@ class LiveSource:
         self._thread = self._start_reader(None)
 
     def __iter__(self) -> Iterator[Frame | SourceEvent]:
-        n, seen = 0, 0
+        n = 0
         while not (self._stop.is_set() or self._run_stop.is_set()):
             with self._fresh:
-                if self._latest is None and len(self.events) == seen:
+                if self._latest is None and not self._pending:
                     self._fresh.wait(timeout=0.25)
                 img, self._latest = self._latest, None
-                new, seen = self.events[seen:], len(self.events)
+                new = list(self._pending)
+                self._pending.clear()
             yield from new
             if img is None:
                 self._watchdog()
