@@ -103,7 +103,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
-                       save_crop=CropStore(out / "crops") if p.save_crops else None)
+                       save_crop=CropStore(out / "crops") if p.save_crops else None, clock=getattr(source, "clock", None))
     with ExitStack() as stack:
         sinks = []
         if p.sqlite:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -13,6 +14,13 @@ from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
 from pipeline.types import PlateEvent, Reading
+
+
+def _utc(clock: float | None, time_s: float) -> str:
+    """ISO 8601 UTC time (ms) of `time_s` seconds after `clock`; empty without a clock."""
+    if clock is None:
+        return ""
+    return datetime.fromtimestamp(clock + time_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by half when full)
@@ -70,8 +78,9 @@ class TrackFuser:
     def __init__(self, cfg: FusionConfig, source: str = "",
                  direction: Callable[[list[tuple[float, float]]], str] | None = None,
                  decode: Callable[[np.ndarray], tuple[str, float, tuple[float, ...]]] | None = None,
-                 save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None) -> None:
+                 save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None, clock: float | None = None) -> None:
         self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
+        self.clock = clock  # wall-clock (epoch s) at time 0 of a live source: events then carry UTC times
         self.save_crop = save_crop
         self.tracks: dict[int, TrackState] = {}
         # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s
@@ -181,7 +190,8 @@ class TrackFuser:
             alternatives=v.alternatives, frames_read=len(t.reads), first_frame=t.first_frame,
             last_frame=t.last_frame, first_time_s=round(t.first_time_s, 3), last_time_s=round(t.last_time_s, 3),
             best_frame=best.frame_index, box=tuple(round(float(x), 1) for x in best.box), reason=reason,
-            direction=self.direction(t.centers) if self.direction else "")
+            direction=self.direction(t.centers) if self.direction else "",
+            first_seen_utc=_utc(self.clock, t.first_time_s), last_seen_utc=_utc(self.clock, t.last_time_s))
         if self.save_crop is not None and t.best_crop is not None:
             event = replace(event, crop_path=self.save_crop(event, t.best_crop))
         return event

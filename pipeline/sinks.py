@@ -10,11 +10,13 @@ from typing import Any
 
 import cv2
 import numpy as np
+from loguru import logger
 
 from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
-          "frames_read", "first_frame", "last_frame", "first_time_s", "last_time_s", "best_frame", "box",
+          "frames_read", "first_frame", "last_frame", "first_time_s", "last_time_s", "first_seen_utc", "last_seen_utc",
+          "best_frame", "box",
           "reason", "direction", "crop_path")
 
 
@@ -22,6 +24,14 @@ def event_row(e: PlateEvent) -> dict[str, Any]:
     """Flat, JSON-encodable row of an event (lists as JSON text), the same for every sink."""
     d = asdict(e)
     return {k: json.dumps(d[k]) if isinstance(d[k], (list, tuple)) else d[k] for k in FIELDS}
+
+
+def _free(path: Path) -> Path:
+    """`path`, or with a number before its suffix when it exists."""
+    n, out = 1, path
+    while out.exists():
+        out, n = path.with_name(f"{path.stem}{n}{path.suffix}"), n + 1
+    return out
 
 
 def csv_safe(value: Any) -> Any:
@@ -56,6 +66,14 @@ class CsvSink:
     def __enter__(self) -> "CsvSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
+        if not new:
+            with self.path.open(newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), [])
+            if tuple(header) != FIELDS:  # written by a version with other columns: kept aside, not mixed
+                old = _free(self.path.with_name(f"{self.path.stem}.prev{self.path.suffix}"))
+                self.path.rename(old)
+                logger.warning(f"{self.path} has other columns than this version writes; moved to {old.name}")
+                new = True
         self.f = self.path.open("a", newline="", encoding="utf-8")
         self.w = csv.writer(self.f)
         if new:
@@ -86,6 +104,10 @@ class SqliteSink:
         self.db.execute("PRAGMA synchronous=FULL")
         cols = ", ".join(f"{k} {'TEXT PRIMARY KEY' if k == 'event_id' else ''}".strip() for k in FIELDS)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS events ({cols})")
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(events)")}
+        for k in FIELDS:  # a database from an earlier version gains the new columns (empty in its old rows)
+            if k not in have:
+                self.db.execute(f"ALTER TABLE events ADD COLUMN {k}")
         self.db.commit()
         return self
 

@@ -56,6 +56,7 @@ class VideoFileSource:
         self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) // max(1, stride)
         self.stride = max(1, stride)
         self.dropped = 0
+        self.clock: float | None = None  # times are positions in the video, not wall-clock
         self._frames: Generator[Frame, None, None] | None = None  # the running prefetch, closed before the capture
 
     def __iter__(self) -> Iterator[Frame]:
@@ -139,6 +140,7 @@ class LiveSource:
             cap.release()
             raise UserError(f"cannot open camera/stream {self.name}")
         self._t0 = time.monotonic()
+        self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
         self._thread = self._start_reader(cap)
 
     def _start_reader(self, cap: Any) -> threading.Thread:

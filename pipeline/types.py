@@ -79,3 +79,5 @@ class PlateEvent:
     reason: str  # lost | end | early | source_lost | stopped
     direction: str = ""  # crossing direction of the counting line, when one is configured
     crop_path: str = ""
+    first_seen_utc: str = ""  # wall-clock time of first_time_s / last_time_s (ISO 8601, UTC) for a live source;
+    last_seen_utc: str = ""  # empty for files, whose times are positions in the video

@@ -172,3 +172,15 @@ def test_a_track_s_path_stays_bounded_and_keeps_its_ends():
     assert xs == sorted(xs)  # thinning keeps the order
     (e,) = f.flush()
     assert e.direction == zones.direction([(40.0, 30.0), (240.0, 30.0)]) != ""
+
+
+def test_events_of_a_live_source_carry_utc_times():
+    clock = 1_796_083_200.0  # 2026-12-01T00:00:00Z
+    f = TrackFuser(FusionConfig(), clock=clock)
+    for i in range(3):
+        f.add(1, read(i, "AB123"), CROP)  # times i / 25 s
+    (e,) = f.flush()
+    assert (e.first_seen_utc, e.last_seen_utc) == ("2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.080Z")
+    g = TrackFuser(FusionConfig())  # a file: positions in the video only
+    g.add(1, read(0, "AB123"), CROP)
+    assert g.flush()[0].first_seen_utc == ""

@@ -194,7 +194,7 @@ def test_unreachable_camera():
         LiveSource("rtsp://a:b@nowhere/x", LiveConfig(), lambda url, cfg: FakeCapture(0, 0, opened=False))
 
 
-def test_a_live_run_writes_its_annotated_video_in_timed_parts_keeping_the_newest(tmp_path, monkeypatch):
+def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch):
     import pipeline.sources as sources
     from detection.detections import Detections
     from pipeline.app import load_configs, run_video
@@ -212,12 +212,25 @@ def test_a_live_run_writes_its_annotated_video_in_timed_parts_keeping_the_newest
 
     monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(
         spec, live, lambda url, cfg: Steady(), max_frames=23, stop=stop))
-    detector = type("None", (), {"detect": lambda self, f: Detections()})()
+    from ocr.recognizer import PlateRead
+
+    box = np.array([[10, 20, 50, 30]], np.float32)
+    detector = type("One", (), {"detect": lambda self, f: Detections(box, np.array([0.9], np.float32))})()
+    reader = type("Reader", (), {"probs": lambda self, crops: np.zeros((len(crops), 1)), "rows": lambda self, c: 1,
+                                 "decode": lambda self, p: PlateRead("AB123CD", 0.9, (0.9,) * 7)})()
+    t0 = time.time()
     minutes = 5 / (60 * 25)  # 5 frames a part at the 25 fps a live source is written at
     from pathlib import Path
 
     cfgs = load_configs(Path(__file__).resolve().parents[2] / "configs", [f"output_dir={tmp_path}", "progress=false", "sqlite=false",
                                     f"video_segment_min={minutes}", "video_keep_segments=2"])
-    run_video("rtsp://cam/7", cfgs, threading.Event(), detector=detector, recognizer=object())
+    run_video("rtsp://cam/7", cfgs, threading.Event(), detector=detector, recognizer=reader)
     parts = sorted((tmp_path / "cam_7").glob("annotated_*.mp4"))
     assert len(parts) == 2 and not (tmp_path / "cam_7" / "annotated.mp4").exists()
+    import json
+    from datetime import datetime
+
+    (e,) = [json.loads(x) for x in (tmp_path / "cam_7" / "events.jsonl").read_text().splitlines()]
+    first, last = (datetime.fromisoformat(e[k].replace("Z", "+00:00")).timestamp()
+                   for k in ("first_seen_utc", "last_seen_utc"))
+    assert e["text"] == "AB123CD" and t0 - 1 < first < last <= time.time()

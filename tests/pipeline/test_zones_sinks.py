@@ -78,3 +78,28 @@ def test_csv_safe(value, safe):
 def test_crop_store(tmp_path):
     path = CropStore(tmp_path / "crops")(event(1), np.zeros((10, 30, 3), np.uint8))
     assert path.endswith("id1.jpg") and (tmp_path / "crops" / "id1.jpg").is_file()
+
+
+def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp_path):
+    """events.db and events.csv written before the UTC columns existed: the database gains them (old rows
+    kept, empty there), the old CSV is kept aside and a new one started with this version's header."""
+    from pipeline.sinks import FIELDS
+
+    old_fields = [f for f in FIELDS if not f.endswith("_utc")]
+    con = sqlite3.connect(tmp_path / "events.db")
+    con.execute(f"CREATE TABLE events ({', '.join(old_fields)})")
+    con.execute("INSERT INTO events (event_id, text) VALUES ('old1', 'OLD123')")
+    con.commit()
+    con.close()
+    (tmp_path / "events.csv").write_text(",".join(old_fields) + "\nold1,clip.mp4\n")
+    new = PlateEvent(**{**event(1).__dict__, "first_seen_utc": "2026-11-30T18:00:00.000Z",
+                        "last_seen_utc": "2026-11-30T18:00:02.500Z"})
+    with SqliteSink(tmp_path / "events.db") as db, CsvSink(tmp_path / "events.csv") as cs:
+        db.write(new)
+        cs.write(new)
+    rows = sqlite3.connect(tmp_path / "events.db").execute(
+        "SELECT event_id, text, first_seen_utc FROM events ORDER BY event_id").fetchall()
+    assert rows == [("id1", "AB123", "2026-11-30T18:00:00.000Z"), ("old1", "OLD123", None)]
+    assert (tmp_path / "events.prev.csv").read_text().startswith("event_id,source,track_id")
+    (row,) = csv.DictReader((tmp_path / "events.csv").open())
+    assert (row["event_id"], row["last_seen_utc"]) == ("id1", "2026-11-30T18:00:02.500Z")
