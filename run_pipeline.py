@@ -5,7 +5,8 @@
     python run_pipeline.py clip.mp4 stride=2 detector.conf=0.3 fusion.lost_frames=20 line=[[0.5,0],[0.5,1]]
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
 
-Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, annotated.mp4 and
+Cameras and streams never end, so each runs in its own thread beside the others; files and images are processed
+one after the other meanwhile. Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
 open tracks are written as events before exit.
 """
@@ -16,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, format="<level>{message}</level>")
     from common.errors import UserError
     from ocr.process import IMAGE_EXTS
-    from pipeline.app import load_configs, run_images, run_video
+    from pipeline.app import Configs, load_configs, run_images, run_video
+    from pipeline.sources import is_live
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
     sources = [x for x in a.args if x not in overrides]
@@ -67,10 +70,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    failed = 0
-    for spec in sources:
-        if stop.is_set():
-            break
+    failed: list[str] = []
+
+    def run_one(spec: str, cfgs: Configs) -> None:
         try:
             is_images = crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS
             if is_images:
@@ -87,7 +89,25 @@ def main(argv: list[str] | None = None) -> int:
                             f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
         except UserError as exc:
             logger.error(f"error: {exc}")
-            failed += 1
+            failed.append(spec)
+
+    # cameras and streams never end: each runs in its own thread (its own detector and recognizer) beside the
+    # others; files and images run one after the other meanwhile. Progress bars only when one source runs alone.
+    cams = [s for s in sources if not crops_only and is_live(s)]
+    quiet = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False)) if len(cams) > 1 or (
+        cams and len(sources) > len(cams)) else cfgs
+    threads = [threading.Thread(target=run_one, args=(s, quiet), name=f"source-{i}", daemon=True)
+               for i, s in enumerate(cams)]
+    for t in threads:
+        t.start()
+    for spec in sources:
+        if stop.is_set():
+            break
+        if spec not in cams:
+            run_one(spec, quiet if threads else cfgs)
+    while any(t.is_alive() for t in threads):
+        for t in threads:
+            t.join(timeout=0.2)  # short joins: the main thread keeps taking signals
     return 1 if failed else 0
 
 

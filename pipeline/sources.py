@@ -244,14 +244,17 @@ class LiveSource:
         self._thread.join(timeout=5)  # the reader releases its capture as it exits
 
 
+def is_live(spec: str) -> bool:
+    """A camera index (`0`) or a stream URL: it never ends by itself."""
+    return spec.isdigit() or re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I) is not None
+
+
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
                 stop: threading.Event | None = None) -> VideoFileSource | ImageSource | LiveSource:
     """A camera index (`0`), a URL, an image file or folder, or a video file. `stop` ends a live source's
     iteration even while it waits for a reconnect."""
-    if spec.isdigit():
-        return LiveSource(int(spec), live, stop=stop)
-    if re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I):
-        return LiveSource(spec, live, stop=stop)
+    if is_live(spec):
+        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     p = Path(spec)
     if p.is_dir():
         images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS)

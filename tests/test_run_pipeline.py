@@ -41,3 +41,51 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
 
     with pytest.raises(ConfigError, match=f"did you mean {hint}"):
         load_configs(ROOT / "configs", [override])
+
+
+def test_cameras_run_side_by_side(tmp_path, monkeypatch):
+    """Two streams never end: both must run at once (not the second after the first), each with its outputs."""
+    import threading
+    import time
+
+    import numpy as np
+
+    import detection
+    import pipeline.app
+    import pipeline.sources as sources
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+
+    running, both, together = set(), threading.Event(), []
+
+    class Camera:
+        def __init__(self, url):
+            self.url = url
+
+        def isOpened(self):
+            return True
+
+        def read(self):
+            running.add(self.url)
+            if len(running) == 2:
+                both.set()
+            time.sleep(0.02)
+            return True, np.full((48, 64, 3), 90, np.uint8)
+
+        def release(self):
+            pass
+
+    def opener(spec, stride, live, stop):  # each camera ends once both have delivered frames (or after 10 s)
+        src = sources.LiveSource(spec, live, lambda url, cfg: Camera(url), stop=stop)
+        threading.Thread(target=lambda: (together.append(both.wait(10)), time.sleep(0.3), src.close()),
+                         daemon=True).start()
+        return src
+
+    monkeypatch.setattr(sources, "open_source", opener)
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    assert main(["rtsp://cam/a", "rtsp://cam/b", f"output_dir={tmp_path}", "video_out=false"]) == 0
+    assert together == [True, True]  # each camera ended only after both were running
+    for cam in ("cam_a", "cam_b"):
+        assert json.loads((tmp_path / cam / "summary.json").read_text())["frames"] > 0
