@@ -66,23 +66,26 @@ def test_cameras_run_side_by_side(tmp_path, monkeypatch):
             return True
 
         def read(self):
-            running.add(self.url)
-            if len(running) == 2:
-                both.set()
             time.sleep(0.02)
             return True, np.full((48, 64, 3), 90, np.uint8)
 
         def release(self):
             pass
 
-    def opener(spec, stride, live, stop):  # each camera ends once both have delivered frames (or after 10 s)
+    def detect(self, frame):  # the pipelines of both cameras have a frame in hand
+        running.add(threading.current_thread().name)
+        if len(running) == 2:
+            both.set()
+        return Detections()
+
+    def opener(spec, stride, live, stop):  # each camera ends once both pipelines have had frames (or after 10 s)
         src = sources.LiveSource(spec, live, lambda url, cfg: Camera(url), stop=stop)
         threading.Thread(target=lambda: (together.append(both.wait(10)), time.sleep(0.3), src.close()),
                          daemon=True).start()
         return src
 
     monkeypatch.setattr(sources, "open_source", opener)
-    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": detect})())
     monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
         "decode": lambda s, p: PlateRead("", 0.0, ())})())
     assert main(["rtsp://cam/a", "rtsp://cam/b", f"output_dir={tmp_path}", "video_out=false"]) == 0
