@@ -80,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                 for name, reads in res["reads"]:
                     texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
                     logger.info(f"{name:28s} {texts}")
-                logger.info(f"{res['images']} images read -> {res['outputs']}/reads.jsonl, reads.csv")
+                bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
+                logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
+                if res["skipped"]:
+                    failed.append(spec)
             else:
                 res = run_video(spec, cfgs, stop)
                 live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (

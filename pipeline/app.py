@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from loguru import logger
+
 from common.config import ConfigError, closest, load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
@@ -155,7 +157,8 @@ def _show(draw: Any) -> Any:
 
 
 def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None) -> dict[str, Any]:
-    """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate."""
+    """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate.
+    An unreadable image is reported (one line), listed in `skipped`, and the others are still read."""
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
     from pipeline.sinks import csv_safe
@@ -172,12 +175,17 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         from detection import PlateDetector
 
         detector = detector or PlateDetector(cfgs.detector)
-    lines = []
+    lines, skipped = [], []
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
         w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"])
         for path in source.paths:
-            img = read_bgr(path)
+            try:
+                img = read_bgr(path)
+            except UserError as exc:  # one bad file of a folder: said, counted, and the others still read
+                logger.error(f"error: {exc}")
+                skipped.append(path.name)
+                continue
             if crops_only:
                 r = recognizer([img])[0]
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text, "confidence": round(r.confidence, 4)}]
@@ -188,4 +196,4 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
             w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
             lines.append((path.name, reads))
-    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines}
+    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped}

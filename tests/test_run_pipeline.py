@@ -92,3 +92,19 @@ def test_cameras_run_side_by_side(tmp_path, monkeypatch):
     assert together == [True, True]  # each camera ended only after both were running
     for cam in ("cam_a", "cam_b"):
         assert json.loads((tmp_path / cam / "summary.json").read_text())["frames"] > 0
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_one_unreadable_image_of_a_folder_is_skipped_and_said(tmp_path, capsys):
+    import shutil
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "00_broken.jpg").write_bytes(b"not a jpeg")  # first in the folder's order
+    for p in sorted((ROOT / "samples" / "plates").iterdir())[:2]:
+        shutil.copy(p, photos / p.name)
+    assert main(["--crops", str(photos), f"output_dir={tmp_path / 'out'}"]) == 1
+    errors = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error: ")]
+    assert len(errors) == 1 and "00_broken.jpg" in errors[0]
+    lines = (tmp_path / "out" / "photos" / "reads.jsonl").read_text().splitlines()
+    assert len(lines) == 2  # the readable images are still read
