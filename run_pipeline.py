@@ -5,8 +5,9 @@
     python run_pipeline.py clip.mp4 stride=2 detector.conf=0.3 fusion.lost_frames=20 line=[[0.5,0],[0.5,1]]
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
 
-Cameras and streams never end, so each runs in its own thread beside the others; files and images are processed
-one after the other meanwhile. Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, annotated.mp4 and
+A folder gives its images (one source) and each of its videos. Cameras and streams never end, so each runs in
+its own thread beside the others; files and images are processed one after the other meanwhile.
+Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
 open tracks are written as events before exit.
 """
@@ -46,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     from common.errors import UserError
     from ocr.process import IMAGE_EXTS
     from pipeline.app import Configs, load_configs, run_images, run_video
-    from pipeline.sources import is_live
+    from pipeline.sources import expand_folder, is_live
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
-    sources = [x for x in a.args if x not in overrides]
     crops_only = a.crops
+    sources = [s for x in a.args if x not in overrides for s in ([x] if crops_only else expand_folder(x))]
     if not sources:
         sources, crops_only = _default_sources()
         if crops_only:

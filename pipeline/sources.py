@@ -86,9 +86,9 @@ class VideoFileSource:
 class ImageSource:
     """Image files and folders of images, one frame each (index = position, time 0)."""
 
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path], name: str = "") -> None:
         self.paths = paths
-        self.name = paths[0].parent.name if len(paths) > 1 else paths[0].name
+        self.name = name or (paths[0].parent.name if len(paths) > 1 else paths[0].name)
         self.fps, self.total, self.dropped = 1.0, len(paths), 0
 
     def __iter__(self) -> Iterator[Frame]:
@@ -244,6 +244,20 @@ class LiveSource:
         self._thread.join(timeout=5)  # the reader releases its capture as it exits
 
 
+VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
+
+
+def expand_folder(spec: str) -> list[str]:
+    """A folder's sources: the folder itself for its images (one image source), then each of its videos."""
+    p = Path(spec)
+    if not p.is_dir():
+        return [spec]
+    files = sorted(f for f in p.iterdir() if f.is_file())
+    images = any(f.suffix.lower() in IMAGE_EXTS for f in files)
+    videos = [str(f) for f in files if f.suffix.lower() in VIDEO_EXTS]
+    return ([spec] if images or not videos else []) + videos
+
+
 def is_live(spec: str) -> bool:
     """A camera index (`0`) or a stream URL: it never ends by itself."""
     return spec.isdigit() or re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I) is not None
@@ -258,12 +272,12 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     p = Path(spec)
     if p.is_dir():
         images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS)
-        videos = sorted(f for f in p.iterdir() if f.suffix.lower() in {".mp4", ".avi", ".mkv", ".mov"})
+        videos = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_EXTS)
         if not images and not videos:
             raise UserError(f"no images or videos in folder {p}")
         if not images:
             raise UserError(f"{p} holds videos: pass each video file as a source")
-        return ImageSource(images)
+        return ImageSource(images, p.name)  # named after the folder, whatever it holds
     if p.suffix.lower() in IMAGE_EXTS:
         if not p.is_file():
             raise UserError(f"image not found: {p}")

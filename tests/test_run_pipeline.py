@@ -108,3 +108,30 @@ def test_one_unreadable_image_of_a_folder_is_skipped_and_said(tmp_path, capsys):
     assert len(errors) == 1 and "00_broken.jpg" in errors[0]
     lines = (tmp_path / "out" / "photos" / "reads.jsonl").read_text().splitlines()
     assert len(lines) == 2  # the readable images are still read
+
+
+def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+
+    import detection
+    import pipeline.app
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+
+    folder = tmp_path / "footage"
+    folder.mkdir()
+    for name in ("gate.mp4", "yard.avi"):
+        w = cv2.VideoWriter(str(folder / name), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+        for i in range(5):
+            w.write(np.full((48, 64, 3), 40 * i + 20, np.uint8))
+        w.release()
+    cv2.imwrite(str(folder / "still.jpg"), np.full((48, 64, 3), 128, np.uint8))
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "__call__": lambda s, crops: [], "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    out = tmp_path / "out"
+    assert main([str(folder), f"output_dir={out}", "progress=false"]) == 0
+    assert [json.loads(x)["source"] for x in (out / "footage" / "reads.jsonl").read_text().splitlines()] == ["still.jpg"]
+    for video in ("gate", "yard"):
+        assert json.loads((out / video / "summary.json").read_text())["frames"] == 5
