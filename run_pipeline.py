@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.add(sys.stderr, format="<level>{message}</level>")
     from common.errors import UserError
     from ocr.process import IMAGE_EXTS
-    from pipeline.app import Configs, load_configs, run_images, run_video
+    from pipeline.app import Configs, LiveWindows, load_configs, run_images, run_video
     from pipeline.sources import expand_folder, is_live
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     failed: list[str] = []
 
+    windows = LiveWindows()  # --show: one window per source, drawn by this (the main) thread
+
     def run_one(spec: str, cfgs: Configs) -> None:
         try:
             is_images = crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 if res["skipped"]:
                     failed.append(spec)
             else:
-                res = run_video(spec, cfgs, stop)
+                res = run_video(spec, cfgs, stop, windows=windows)
                 live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
                     res["dropped_frames"] or res["outages"]) else ""
                 logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # cameras and streams never end: each runs in its own thread (its own detector and recognizer) beside the
     # others; files and images run one after the other meanwhile. Progress bars only when one source runs alone.
-    cams = [s for s in sources if not crops_only and is_live(s)]
+    cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []  # one: in this thread
     quiet = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False)) if len(cams) > 1 or (
         cams and len(sources) > len(cams)) else cfgs
     threads = [threading.Thread(target=run_one, args=(s, quiet), name=f"source-{i}", daemon=True)
@@ -110,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         if spec not in cams:
             run_one(spec, quiet if threads else cfgs)
     while any(t.is_alive() for t in threads):
+        windows.pump()
         for t in threads:
-            t.join(timeout=0.2)  # short joins: the main thread keeps taking signals
+            t.join(timeout=0.05)  # short joins: the main thread keeps taking signals and drawing the windows
     return 1 if failed else 0
 
 

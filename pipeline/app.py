@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -80,8 +81,10 @@ def out_dir(cfg: PipelineConfig, name: str) -> Path:
     return Path(cfg.output_dir) / (stem or "source")
 
 
-def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None) -> dict[str, Any]:
-    """A video file, camera or stream through the full pipeline; returns the run summary as a dict."""
+def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
+              windows: LiveWindows | None = None) -> dict[str, Any]:
+    """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
+    With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given."""
     from tqdm import tqdm
 
     from detection import PlateDetector
@@ -130,7 +133,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                         t.update()
 
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
-                        _show(draw) if p.show else draw, p.crop_margin, p.min_plate_height, stop)
+                        _show(draw, source.name, windows or LiveWindows()) if p.show else draw, p.crop_margin,
+                        p.min_plate_height, stop)
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -144,13 +148,35 @@ def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
     return read.text, read.confidence, read.char_confidences
 
 
-def _show(draw: Any) -> Any:
-    import cv2
+class LiveWindows:
+    """The live windows (`--show`), one per source. Any thread submits frames; only the main thread draws them
+    (OpenCV's HighGUI is not thread-safe), when it submits one itself or calls `pump()`."""
 
+    def __init__(self) -> None:
+        self._latest: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, name: str, image: Any) -> None:
+        with self._lock:
+            self._latest[name] = image
+        if threading.current_thread() is threading.main_thread():
+            self.pump()
+
+    def pump(self) -> None:
+        import cv2
+
+        with self._lock:
+            items, self._latest = list(self._latest.items()), {}
+        for name, image in items:
+            cv2.imshow(f"plate reader: {name}", image)
+        if items:
+            cv2.waitKey(1)
+
+
+def _show(draw: Any, name: str, windows: LiveWindows) -> Any:
     def show(image, tracks, texts):
         img = draw(image, tracks, texts)
-        cv2.imshow("plate reader", img)
-        cv2.waitKey(1)
+        windows.submit(name, img)
         return img
 
     return show

@@ -135,3 +135,29 @@ def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch)
     assert [json.loads(x)["source"] for x in (out / "footage" / "reads.jsonl").read_text().splitlines()] == ["still.jpg"]
     for video in ("gate", "yard"):
         assert json.loads((out / video / "summary.json").read_text())["frames"] == 5
+
+
+def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
+    """--show with several sources: frames come from their threads, OpenCV's windows are touched by the main
+    thread alone (HighGUI is not thread-safe), one window per source, the latest frame of each."""
+    import threading
+
+    import cv2
+
+    from pipeline.app import LiveWindows
+
+    drawn = []
+    monkeypatch.setattr(cv2, "imshow", lambda name, img: drawn.append((name, int(img), threading.current_thread().name)))
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: -1)
+    w = LiveWindows()
+    workers = [threading.Thread(target=lambda n=n: [w.submit(f"cam{n}", k) for k in range(3)], name=f"w{n}")
+               for n in range(2)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert drawn == []  # nothing drawn from the workers
+    w.pump()
+    assert sorted(drawn) == [("plate reader: cam0", 2, "MainThread"), ("plate reader: cam1", 2, "MainThread")]
+    w.submit("clip.mp4", 7)  # the main thread's own source: drawn at once
+    assert drawn[-1] == ("plate reader: clip.mp4", 7, "MainThread")
