@@ -152,18 +152,11 @@ def make_scene(frame: np.ndarray, existing: list[PlateBox], crops: list[tuple[np
     return Scene(img, tuple(boxes))
 
 
-def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
-               exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
-               include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0,
-               unboxed: Path | None = None) -> Path:
-    """Write n scenes to out/images + out/labels.csv; `close_up_share` of them close-ups (see make_scene).
-
-    `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
-    `include`, when given, the only ones used of the folders it names (to build a test set from held-out frames
-    and crops, or a validation set from the validation crops pasted into training frames). `unboxed`: a CSV
-    image,x1,y1,x2,y2 of the real plates the background labels leave out; they become textless plate boxes
-    (otherwise a scene would teach the detector that they are background) and nothing is pasted over them.
-    """
+def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, str]] | None = None,
+                 include: set[tuple[str, str]] | None = None, unboxed: Path | None = None,
+                 ) -> tuple[dict[str, list[PlateBox]], list[str], list[tuple[np.ndarray, str]]]:
+    """The background frames' boxes, the usable frame names, and the usable plate crops with their texts
+    (`exclude`, `include` and `unboxed` as in `synthesize`)."""
     exclude = exclude or set()
     restricted = {folder for folder, _ in include or ()}  # folders that `include` names; others are unrestricted
 
@@ -181,6 +174,22 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         with (folder / "labels.csv").open(newline="") as f:
             crops += [(read_bgr(folder / "images" / r["image"]), r["plate_text"]) for r in csv.DictReader(f)
                       if usable(folder, r["image"])]
+    return labels, names, crops
+
+
+def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
+               exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
+               include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0,
+               unboxed: Path | None = None) -> Path:
+    """Write n scenes to out/images + out/labels.csv; `close_up_share` of them close-ups (see make_scene).
+
+    `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
+    `include`, when given, the only ones used of the folders it names (to build a test set from held-out frames
+    and crops, or a validation set from the validation crops pasted into training frames). `unboxed`: a CSV
+    image,x1,y1,x2,y2 of the real plates the background labels leave out; they become textless plate boxes
+    (otherwise a scene would teach the detector that they are background) and nothing is pasted over them.
+    """
+    labels, names, crops = load_sources(backgrounds, plates, exclude, include, unboxed)
     if plates and not crops and synth_share < 1:
         raise UserError(f"no plate crops left in {', '.join(str(p) for p in plates)} (all excluded)")
     rng = np.random.default_rng(seed)

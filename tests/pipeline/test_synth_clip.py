@@ -1,0 +1,54 @@
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from pipeline.synth_clip import make_clip
+
+
+def dataset(tmp_path):
+    bg = tmp_path / "frames"
+    (bg / "images").mkdir(parents=True)
+    frame = np.full((180, 320, 3), 70, np.uint8)
+    frame[100:110, 40:80] = 250  # the frame's own plate: painted out in the clip
+    cv2.imwrite(str(bg / "images" / "f.png"), frame)
+    (bg / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\nf.png,OWN1,40,100,80,110\n")
+    crops = tmp_path / "crops"
+    (crops / "images").mkdir(parents=True)
+    rows = []
+    for i, text in enumerate(["AB123", "CD456"]):
+        img = np.full((40, 120, 3), 230, np.uint8)
+        cv2.putText(img, text, (6, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (20, 20, 20), 2)
+        cv2.imwrite(str(crops / "images" / f"{i}.png"), img)
+        rows.append(f"{i}.png,{text}")
+    (crops / "labels.csv").write_text("image,plate_text\n" + "\n".join(rows) + "\n")
+    return bg, crops
+
+
+def test_a_clip_of_known_vehicles(tmp_path):
+    bg, crops = dataset(tmp_path)
+    clip = make_clip(bg, [crops], tmp_path / "out", vehicles=2, seed=1, gap=6)
+    rows = list(csv.DictReader((tmp_path / "out" / "expected.csv").open()))
+    assert sorted(r["plate_text"] for r in rows) == ["AB123", "CD456"]
+    cap = cv2.VideoCapture(str(clip))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f.astype(np.int16))
+    first, last = int(rows[1]["first_frame"]), int(rows[1]["last_frame"])
+    assert int(rows[0]["first_frame"]) == 0 and first == int(rows[0]["last_frame"]) + 1 + 6
+    assert len(frames) == last + 1 + 6 and 24 <= last - first + 1 <= 40
+    empty = frames[first - 1]  # a gap frame: the background alone, its own plate painted out
+    assert empty[100:110, 40:80].mean() < 150
+    grown = [int((np.abs(f - empty).max(axis=2) > 40).sum()) for f in frames[first:last + 1]]
+    assert grown[0] > 0 and grown[-1] > 4 * grown[0]  # the plate is there and comes closer
+
+
+def test_more_vehicles_than_plate_texts_is_refused(tmp_path):
+    bg, crops = dataset(tmp_path)
+    with pytest.raises(UserError, match="3 vehicles asked, but only 2 plate texts"):
+        make_clip(bg, [crops], tmp_path / "out", vehicles=3)
