@@ -4,7 +4,7 @@
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
 # Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test,
-# data_gen/scenes_holdout and data_gen/scenes_close_holdout (commands in README.md).
+# data_gen/scenes_holdout, data_gen/scenes_close_holdout and data_gen/clip_holdout (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -47,6 +47,8 @@ python detection/evaluate.py --weights weights/detector.pt --labels data_gen/sce
 
 # End to end: the clip, the held-out stills, the pasted set
 python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
+python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected data_gen/clip_holdout/expected.csv \
+    --json $R/pipeline_clip_holdout.json
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
