@@ -20,6 +20,7 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 
@@ -45,9 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()
     logger.add(sys.stderr, format="<level>{message}</level>")
     from common.errors import UserError
-    from ocr.process import IMAGE_EXTS
-    from pipeline.app import Configs, LiveWindows, load_configs, run_images, run_video
-    from pipeline.sources import expand_folder, is_live
+    from pipeline.app import load_configs
+    from pipeline.sources import expand_folder
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
     crops_only = a.crops
@@ -71,51 +71,63 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    failed: list[str] = []
+    return run_all(sources, cfgs, crops_only, stop)
 
-    windows = LiveWindows()  # --show: one window per source, drawn by this (the main) thread
 
-    def run_one(spec: str, cfgs: Configs) -> None:
-        try:
-            is_images = crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS
-            if is_images:
-                res = run_images(spec, cfgs, crops_only)
-                for name, reads in res["reads"]:
-                    texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
-                    logger.info(f"{name:28s} {texts}")
-                bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
-                logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
-                if res["skipped"]:
-                    failed.append(spec)
-            else:
-                res = run_video(spec, cfgs, stop, windows=windows)
-                live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
-                    res["dropped_frames"] or res["outages"]) else ""
-                logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
-                            f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
-        except UserError as exc:
-            logger.error(f"error: {exc}")
-            failed.append(spec)
+def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any) -> bool:
+    """One source to its outputs, with a summary line; False (after one error line) when it failed."""
+    from loguru import logger
 
-    # cameras and streams never end: each runs in its own thread (its own detector and recognizer) beside the
-    # others; files and images run one after the other meanwhile. Progress bars only when one source runs alone.
-    cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []  # one: in this thread
-    quiet = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False)) if len(cams) > 1 or (
-        cams and len(sources) > len(cams)) else cfgs
-    threads = [threading.Thread(target=run_one, args=(s, quiet), name=f"source-{i}", daemon=True)
-               for i, s in enumerate(cams)]
+    from common.errors import UserError
+    from ocr.process import IMAGE_EXTS
+    from pipeline.app import run_images, run_video
+
+    try:
+        if crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS:
+            res = run_images(spec, cfgs, crops_only)
+            for name, reads in res["reads"]:
+                texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
+                logger.info(f"{name:28s} {texts}")
+            bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
+            logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
+            return not res["skipped"]
+        res = run_video(spec, cfgs, stop, windows=windows)
+        live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
+            res["dropped_frames"] or res["outages"]) else ""
+        logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
+                    f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
+        return True
+    except UserError as exc:
+        logger.error(f"error: {exc}")
+        return False
+
+
+def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Event) -> int:
+    """Cameras and streams never end: with other sources, each runs in its own thread (its own detector and
+    recognizer) while files and images run one after the other here; progress bars then stay off. This (the
+    main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
+    from pipeline.app import LiveWindows
+    from pipeline.sources import is_live
+
+    windows = LiveWindows()
+    cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []
+    if cams:
+        cfgs = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False))
+    ok: list[bool] = []
+    threads = [threading.Thread(target=lambda s=s: ok.append(run_one(s, cfgs, crops_only, stop, windows)),
+                                name=f"source-{i}", daemon=True) for i, s in enumerate(cams)]
     for t in threads:
         t.start()
     for spec in sources:
         if stop.is_set():
             break
         if spec not in cams:
-            run_one(spec, quiet if threads else cfgs)
+            ok.append(run_one(spec, cfgs, crops_only, stop, windows))
     while any(t.is_alive() for t in threads):
         windows.pump()
         for t in threads:
-            t.join(timeout=0.05)  # short joins: the main thread keeps taking signals and drawing the windows
-    return 1 if failed else 0
+            t.join(timeout=0.05)
+    return 0 if all(ok) else 1
 
 
 if __name__ == "__main__":
