@@ -106,7 +106,7 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
     """Cameras and streams never end: with other sources, each runs in its own thread (its own detector and
     recognizer) while files and images run one after the other here; progress bars then stay off. This (the
     main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
-    from pipeline.app import LiveWindows
+    from pipeline.annotate import LiveWindows
     from pipeline.sources import is_live
 
     windows = LiveWindows()

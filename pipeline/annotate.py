@@ -1,6 +1,7 @@
-"""Drawing of tracks and fused texts, and the annotated-video sink."""
+"""Drawing of tracks and fused texts, the live windows and the annotated-video sink."""
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,29 @@ def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str]) -> np.ndarray
         cv2.rectangle(out, (x1, max(0, y1 - th - 8)), (x1 + tw + 6, y1), (0, 220, 0), -1)
         cv2.putText(out, label, (x1 + 3, y1 - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 2)
     return out
+
+
+class LiveWindows:
+    """The live windows (`--show`), one per source. Any thread submits frames; only the main thread draws them
+    (OpenCV's HighGUI is not thread-safe), when it submits one itself or calls `pump()`."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, name: str, image: Any) -> None:
+        with self._lock:
+            self._latest[name] = image
+        if threading.current_thread() is threading.main_thread():
+            self.pump()
+
+    def pump(self) -> None:
+        with self._lock:
+            items, self._latest = list(self._latest.items()), {}
+        for name, image in items:
+            cv2.imshow(f"plate reader: {name}", image)
+        if items:
+            cv2.waitKey(1)
 
 
 class VideoSink:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -82,13 +81,13 @@ def out_dir(cfg: PipelineConfig, name: str) -> Path:
 
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
-              windows: LiveWindows | None = None) -> dict[str, Any]:
+              windows: Any = None) -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given."""
     from tqdm import tqdm
 
     from detection import PlateDetector
-    from pipeline.annotate import VideoSink, draw
+    from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink
@@ -148,32 +147,7 @@ def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
     return read.text, read.confidence, read.char_confidences
 
 
-class LiveWindows:
-    """The live windows (`--show`), one per source. Any thread submits frames; only the main thread draws them
-    (OpenCV's HighGUI is not thread-safe), when it submits one itself or calls `pump()`."""
-
-    def __init__(self) -> None:
-        self._latest: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def submit(self, name: str, image: Any) -> None:
-        with self._lock:
-            self._latest[name] = image
-        if threading.current_thread() is threading.main_thread():
-            self.pump()
-
-    def pump(self) -> None:
-        import cv2
-
-        with self._lock:
-            items, self._latest = list(self._latest.items()), {}
-        for name, image in items:
-            cv2.imshow(f"plate reader: {name}", image)
-        if items:
-            cv2.waitKey(1)
-
-
-def _show(draw: Any, name: str, windows: LiveWindows) -> Any:
+def _show(draw: Any, name: str, windows: Any) -> Any:
     def show(image, tracks, texts):
         img = draw(image, tracks, texts)
         windows.submit(name, img)

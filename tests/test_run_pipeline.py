@@ -144,7 +144,7 @@ def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
 
     import cv2
 
-    from pipeline.app import LiveWindows
+    from pipeline.annotate import LiveWindows
 
     drawn = []
     monkeypatch.setattr(cv2, "imshow", lambda name, img: drawn.append((name, int(img), threading.current_thread().name)))
