@@ -69,19 +69,19 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     texts = sorted(by_text)
     chosen = [by_text[texts[i]] for i in rng.permutation(len(texts))[:vehicles]]
     out.mkdir(parents=True, exist_ok=True)
-    writer, rows, n = None, [], 0
+    writer, rows, n, size = None, [], 0, (0, 0)
     try:
         for crop in chosen:
             name = names[int(rng.integers(len(names)))]
             frame = read_bgr(backgrounds / "images" / name)
             background = painted_out(frame, labels[name])
             plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
-            if writer is None:
-                writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps,
-                                         (frame.shape[1], frame.shape[0]))
+            if writer is None:  # the first frame's size for the whole clip; other sizes are resized to it
+                size = (frame.shape[1], frame.shape[0])
+                writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
             shown = vehicle_frames(background, plate, rng)
             for img in shown + [background] * gap:
-                writer.write(cv2.resize(img, (frame.shape[1], frame.shape[0])) if img.shape != frame.shape else img)
+                writer.write(img if img.shape[:2] == size[::-1] else cv2.resize(img, size))
             rows.append((text, n, n + len(shown) - 1, name))
             n += len(shown) + gap
     finally:

@@ -52,3 +52,20 @@ def test_more_vehicles_than_plate_texts_is_refused(tmp_path):
     bg, crops = dataset(tmp_path)
     with pytest.raises(UserError, match="3 vehicles asked, but only 2 plate texts"):
         make_clip(bg, [crops], tmp_path / "out", vehicles=3)
+
+
+def test_frames_of_another_size_are_resized_not_dropped(tmp_path):
+    """OpenCV's writer silently drops a frame of another size: every vehicle must still be in the clip."""
+    bg, crops = dataset(tmp_path)
+    cv2.imwrite(str(bg / "images" / "g.png"), np.full((240, 400, 3), 60, np.uint8))
+    with (bg / "labels.csv").open("a") as f:
+        f.write("g.png,,0,0,1,1\n")
+    for seed in range(6):  # some seeds put the two vehicles on frames of different sizes
+        out = tmp_path / f"out{seed}"
+        clip = make_clip(bg, [crops], out, vehicles=2, seed=seed, gap=6)
+        last = int(list(csv.DictReader((out / "expected.csv").open()))[-1]["last_frame"])
+        cap = cv2.VideoCapture(str(clip))
+        n = 0
+        while cap.read()[0]:
+            n += 1
+        assert n == last + 1 + 6
