@@ -35,6 +35,8 @@ def _default_sources() -> tuple[list[str], bool]:
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # OpenCV's and FFmpeg's own messages (a missing camera, a refused
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # stream) would surround our one error line; set to see them
     from loguru import logger
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -161,3 +161,15 @@ def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
     assert sorted(drawn) == [("plate reader: cam0", 2, "MainThread"), ("plate reader: cam1", 2, "MainThread")]
     w.submit("clip.mp4", 7)  # the main thread's own source: drawn at once
     assert drawn[-1] == ("plate reader: clip.mp4", 7, "MainThread")
+
+
+def test_an_unreachable_camera_is_one_line_and_exit_1(tmp_path):
+    """OpenCV's and FFmpeg's own messages would surround the error line: the entry point keeps them quiet."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "run_pipeline.py"), "rtsp://127.0.0.1:9/none", "9",
+                          f"output_dir={tmp_path}", "open_timeout_s=2"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert sorted(run.stderr.strip().splitlines()) == ["error: cannot open camera/stream camera9",
+                                                       "error: cannot open camera/stream rtsp://127.0.0.1:9/none"]
