@@ -115,9 +115,12 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
     cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []
     if cams:
         cfgs = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False))
-    ok: list[bool] = []
-    threads = [threading.Thread(target=lambda s=s: ok.append(run_one(s, cfgs, crops_only, stop, windows)),
-                                name=f"source-{i}", daemon=True) for i, s in enumerate(cams)]
+    ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1
+
+    def run_cam(i: int) -> None:
+        ok[i] = run_one(cams[i], cfgs, crops_only, stop, windows)
+
+    threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]
     for t in threads:
         t.start()
     for spec in sources:

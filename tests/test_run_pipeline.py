@@ -173,3 +173,14 @@ def test_an_unreachable_camera_is_one_line_and_exit_1(tmp_path):
     assert run.returncode == 1
     assert sorted(run.stderr.strip().splitlines()) == ["error: cannot open camera/stream camera9",
                                                        "error: cannot open camera/stream rtsp://127.0.0.1:9/none"]
+
+
+def test_a_camera_thread_that_crashes_makes_the_exit_status_1(monkeypatch):
+    import pipeline.app
+
+    def boom(spec, cfgs, stop, windows=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline.app, "run_video", boom)
+    monkeypatch.setattr("threading.excepthook", lambda args: None)  # the traceback is the thread's own report
+    assert main(["rtsp://cam/a", "rtsp://cam/b"]) == 1
