@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_all(sources, cfgs, crops_only, stop)
 
 
-def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any) -> bool:
+def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:
     """One source to its outputs, with a summary line; False (after one error line) when it failed."""
     from loguru import logger
 
@@ -86,14 +86,14 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
 
     try:
         if crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS:
-            res = run_images(spec, cfgs, crops_only)
+            res = run_images(spec, cfgs, crops_only, out_name=out_name)
             for name, reads in res["reads"]:
                 texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
                 logger.info(f"{name:28s} {texts}")
             bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
             logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
             return not res["skipped"]
-        res = run_video(spec, cfgs, stop, windows=windows)
+        res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name)
         live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
         logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
@@ -109,9 +109,11 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
     recognizer) while files and images run one after the other here; progress bars then stay off. This (the
     main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
     from pipeline.annotate import LiveWindows
+    from pipeline.app import distinct_out_names
     from pipeline.sources import is_live
 
     windows = LiveWindows()
+    names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
     cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []
     if cams:
         cfgs = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False))
@@ -127,7 +129,7 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
         if stop.is_set():
             break
         if spec not in cams:
-            ok.append(run_one(spec, cfgs, crops_only, stop, windows))
+            ok.append(run_one(spec, cfgs, crops_only, stop, windows, names.get(spec, "")))
     while any(t.is_alive() for t in threads):
         windows.pump()
         for t in threads:

@@ -80,8 +80,27 @@ def out_dir(cfg: PipelineConfig, name: str) -> Path:
     return Path(cfg.output_dir) / (stem or "source")
 
 
+def distinct_out_names(specs: list[str]) -> dict[str, str]:
+    """Output folder names for files of one run that would share one (`cam1/day.mp4`, `cam2/day.mp4`): the parent
+    folder joins the name (`cam1_day`), then a number if needed. Sources not listed keep their default."""
+    from pipeline.sources import is_live
+
+    files = [s for s in specs if not is_live(s)]
+    stems = [Path(s).stem for s in files]
+    names, taken = {}, set(stems)
+    for spec, stem in zip(files, stems):
+        if stems.count(stem) > 1:
+            base = f"{Path(spec).resolve().parent.name}_{stem}"
+            name, n = base, 2
+            while name in taken:
+                name, n = f"{base}_{n}", n + 1
+            names[spec] = name
+            taken.add(name)
+    return names
+
+
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
-              windows: Any = None) -> dict[str, Any]:
+              windows: Any = None, out_name: str = "") -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given."""
     from tqdm import tqdm
@@ -100,7 +119,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
     source = open_source(spec, p.stride, live, stop)
-    out = out_dir(p, source.name)
+    out = Path(p.output_dir) / out_name if out_name else out_dir(p, source.name)
     out.mkdir(parents=True, exist_ok=True)
     detector = detector or PlateDetector(cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
@@ -156,7 +175,8 @@ def _show(draw: Any, name: str, windows: Any) -> Any:
     return show
 
 
-def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None) -> dict[str, Any]:
+def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None,
+               out_name: str = "") -> dict[str, Any]:
     """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate.
     An unreadable image is reported (one line), listed in `skipped`, and the others are still read."""
     from ocr.process import read_bgr
@@ -168,7 +188,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     if not hasattr(source, "paths"):
         raise UserError(f"{spec} is not an image or a folder of images")
     p = cfgs.pipeline
-    out = out_dir(p, source.name)
+    out = Path(p.output_dir) / out_name if out_name else out_dir(p, source.name)
     out.mkdir(parents=True, exist_ok=True)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     if not crops_only:

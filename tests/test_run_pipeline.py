@@ -184,3 +184,29 @@ def test_a_camera_thread_that_crashes_makes_the_exit_status_1(monkeypatch):
     monkeypatch.setattr(pipeline.app, "run_video", boom)
     monkeypatch.setattr("threading.excepthook", lambda args: None)  # the traceback is the thread's own report
     assert main(["rtsp://cam/a", "rtsp://cam/b"]) == 1
+
+
+def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, monkeypatch):
+    import cv2
+    import numpy as np
+
+    import detection
+    import pipeline.app
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+    from pipeline.app import distinct_out_names
+
+    for cam, n in (("cam1", 4), ("cam2", 6)):
+        (tmp_path / cam).mkdir()
+        w = cv2.VideoWriter(str(tmp_path / cam / "day.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+        for i in range(n):
+            w.write(np.full((48, 64, 3), 30 * i + 20, np.uint8))
+        w.release()
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    out = tmp_path / "out"
+    specs = [str(tmp_path / "cam1" / "day.avi"), str(tmp_path / "cam2" / "day.avi")]
+    assert main([*specs, f"output_dir={out}", "progress=false"]) == 0
+    assert [json.loads((out / c / "summary.json").read_text())["frames"] for c in ("cam1_day", "cam2_day")] == [4, 6]
+    assert distinct_out_names(["a/x.mp4", "b/y.mp4", "rtsp://cam/x"]) == {}  # no clash: default names
