@@ -11,6 +11,7 @@ import numpy as np
 
 from common.errors import UserError
 from detection.detections import Detections
+from detection.metrics import iou_matrix
 from pipeline.types import Tracks
 
 
@@ -43,6 +44,19 @@ class _Boxes:
         return _Boxes(self.xyxy[idx], self.conf[idx])
 
 
+def _detection_boxes(out: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
+    """Each track's box: its detection in this frame (column 7, the detection's index), not the Kalman-filtered
+    box (columns 0-3), which lags a plate that speeds up or turns (IoU down to 0.7 on the bundled clip): the crop
+    must hold the plate. The filtered box stays where the index does not point at an overlapping detection (some
+    ultralytics versions number second-stage matches within their subset)."""
+    kf = out[:, :4].astype(np.float32)
+    idx = out[:, 7].astype(np.int64)
+    ok = (idx >= 0) & (idx < len(det_xyxy))
+    det = np.where(ok[:, None], det_xyxy[np.clip(idx, 0, max(len(det_xyxy) - 1, 0))], kf).astype(np.float32)
+    overlap = np.diag(iou_matrix(kf.astype(np.float64), det.astype(np.float64)))
+    return np.where((ok & (overlap >= 0.3))[:, None], det, kf)
+
+
 class PlateTracker:
     def __init__(self, cfg: TrackerConfig) -> None:
         from detection.ultra import yolo_class
@@ -66,9 +80,7 @@ class PlateTracker:
         if len(out) == 0:
             return Tracks()
         ids = np.array([self._our_id(int(t)) for t in out[:, 4]], np.int64)
-        # each track's box is its detection in this frame (column 7: its index), not the Kalman-filtered box, which
-        # lags a plate that speeds up or turns (IoU down to 0.7 on the bundled clip): the crop must hold the plate
-        xyxy = dets.xyxy[out[:, 7].astype(np.int64)].astype(np.float32)
+        xyxy = _detection_boxes(out, dets.xyxy)
         if len(self._ids) > 256:  # forget removed tracks: a live run meets vehicles without end
             live = {s.track_id for s in self.tracker.tracked_stracks + self.tracker.lost_stracks}
             self._ids = {k: v for k, v in self._ids.items() if k in live}

@@ -58,3 +58,14 @@ def test_a_track_s_box_is_its_detection_in_this_frame(kind):
         out = t.update(dets(*boxes))
     assert len(out) == 2
     np.testing.assert_array_equal(np.sort(out.xyxy, axis=0), np.sort(np.array(boxes, np.float32), axis=0))
+
+
+def test_a_detection_index_that_points_elsewhere_keeps_the_filtered_box():
+    from pipeline.tracker import _detection_boxes
+
+    out = np.array([[100, 300, 180, 320, 1, 0.9, 0, 1],    # index 1: its own detection, a little ahead
+                    [600, 200, 660, 215, 2, 0.2, 0, 0],    # index 0: another plate (a subset-numbered match)
+                    [10, 10, 50, 20, 3, 0.9, 0, 5]], np.float32)  # out of range
+    det = np.array([[100, 300, 180, 320], [104, 300, 184, 321]], np.float32)
+    np.testing.assert_array_equal(_detection_boxes(out, det),
+                                  [[104, 300, 184, 321], [600, 200, 660, 215], [10, 10, 50, 20]])
