@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -45,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
     a = ap.parse_args(argv)
-    logger.remove()
-    logger.add(sys.stderr, format="<level>{message}</level>")
+    from common.cli import setup_logging
+
+    setup_logging()
     from common.errors import UserError
     from pipeline.app import load_configs
     from pipeline.sources import expand_folder

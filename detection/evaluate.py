@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                     "detections there count neither way")
     ap.add_argument("overrides", nargs="*", help="detector key=value overrides (imgsz=960 conf=0.2 ...)")
     args = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         from detection.detector import PlateDetector
 

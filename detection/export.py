@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--imgsz", type=int, default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")
     args = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         out = export_onnx(args.weights, args.imgsz, not args.no_verify)
     except UserError as exc:

@@ -228,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unboxed", type=Path, help="CSV image,x1,y1,x2,y2: real plates the background labels leave "
                                                   "out (e.g. configs/splits/dashcam_train_unboxed.csv)")
     args = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         from ocr.data import read_split_file
 

@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="configs/detector_train.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     args = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         out = train(cfg)

@@ -119,10 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed)
     except UserError as exc:
-        logger.error(str(exc))
+        logger.error(f"error: {exc}")
         return 2
     logger.info(f"wrote {args.n} synthetic plates to {labels}")
     return 0

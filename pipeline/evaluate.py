@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predictions", type=Path)
     ap.add_argument("overrides", nargs="*")
     a = ap.parse_args(argv)
+    from common.cli import setup_logging
+
+    setup_logging()
     try:
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector

@@ -1,0 +1,20 @@
+"""Every command-line tool says an expected mistake as one line `error: ...` on stderr, with a non-zero exit."""
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module, argv, says", [
+    ("detection.scenes", ["--backgrounds", "nope", "--out", "{tmp}/s", "--n", "1"], "labels file not found"),
+    ("detection.evaluate", ["--weights", "nope.pt", "--labels", "x.csv"], "detector weights not found: nope.pt"),
+    ("detection.export", ["--weights", "nope.pt"], "detector weights not found: nope.pt"),
+    ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
+    ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
+    ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
+    ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),
+])
+def test_one_error_line(module, argv, says, tmp_path, capsys):
+    main = importlib.import_module(module).main
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
