@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
-    a = ap.parse_args(argv)
+    a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
     from common.cli import setup_logging
 
     setup_logging()
@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
     try:
         cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
+        if cfgs.pipeline.show:
+            from pipeline.annotate import check_display
+
+            check_display()
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

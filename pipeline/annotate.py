@@ -9,6 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from common.errors import UserError
 from pipeline.background import BackgroundWriter
 from pipeline.types import Tracks
 
@@ -22,6 +23,16 @@ def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str]) -> np.ndarray
         cv2.rectangle(out, (x1, max(0, y1 - th - 8)), (x1 + tw + 6, y1), (0, 220, 0), -1)
         cv2.putText(out, label, (x1 + 3, y1 - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 2)
     return out
+
+
+def check_display() -> None:
+    """Refuse `--show` where no window can open: on Linux without a display, OpenCV's Qt aborts the process (no
+    flush of the open tracks)."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show)")
 
 
 class LiveWindows:

@@ -210,3 +210,14 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     assert main([*specs, f"output_dir={out}", "progress=false"]) == 0
     assert [json.loads((out / c / "summary.json").read_text())["frames"] for c in ("cam1_day", "cam2_day")] == [4, 6]
     assert distinct_out_names(["a/x.mp4", "b/y.mp4", "rtsp://cam/x"]) == {}  # no clash: default names
+
+
+def test_flags_may_come_anywhere_and_show_without_a_display_is_one_line(tmp_path, capsys, monkeypatch):
+    """`clip.mp4 --show key=value` parses (flags between sources and overrides); on a machine without a
+    display, --show is refused up front: OpenCV's Qt would abort the process mid-run, losing the open tracks."""
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main([str(ROOT / "samples" / "clip.mp4"), "--show", f"output_dir={tmp_path}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show)"]
