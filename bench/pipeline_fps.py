@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--config-dir", default="configs")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("overrides", nargs="*", help="key=value (pipeline) or component.key=value")
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     with tempfile.TemporaryDirectory() as tmp:
         cfgs = load_configs(args.config_dir, [f"output_dir={tmp}", "progress=false", *args.overrides])
         run_video(args.source, cfgs, threading.Event())  # warm-up: model loading, first-call allocations

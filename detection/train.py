@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="configs/detector_train.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     from common.cli import setup_logging
 
     setup_logging()

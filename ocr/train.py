@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="configs/ocr_digits.yaml", help="OCR config YAML")
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the config")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     logger.remove()
     logger.add(lambda msg: tqdm.write(msg, end=""), format="{message}")
     try:

@@ -18,3 +18,17 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
+
+
+def test_overrides_may_come_before_and_between_flags(tmp_path):
+    """`python -m pipeline.evaluate a=1 --labels L b=2`: overrides on either side of the flags."""
+    import json
+    from pathlib import Path
+
+    from pipeline.evaluate import main
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "e.json"
+    assert main(["detector.conf=0.3", "--labels", str(root / "samples" / "stills" / "labels.csv"), "crop_margin=0.06",
+                 "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["n_plates"] > 0
