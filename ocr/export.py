@@ -37,7 +37,9 @@ def export_torchscript(model: CRNN, out: Path) -> Path:
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, _example(model), check_trace=False)
     extra = {"model_config.json": json.dumps({k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__})}
-    torch.jit.save(traced, str(out), _extra_files=extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch marks TorchScript deprecated; the format is asked for
+        torch.jit.save(traced, str(out), _extra_files=extra)
     return out
 
 
