@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from ocr.data import read_split_file
 
-        exclude = {pair for path in args.exclude for pair in read_split_file(path)}
-        include = None if args.include is None else {pair for path in args.include for pair in read_split_file(path)}
+        exclude = read_split_file(args.exclude)  # the split files' pairs together
+        include = None if args.include is None else read_split_file(args.include)
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
                           include, args.close_up_share, args.unboxed)
     except UserError as exc:
