@@ -75,7 +75,10 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                                       patterns=patterns or None, precision=cfg.ocr_precision)
 
 
-def out_dir(cfg: PipelineConfig, name: str) -> Path:
+def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:
+    """The source's output folder: `folder` when given (see `distinct_out_names`), else named after the source."""
+    if folder:
+        return Path(cfg.output_dir) / folder
     stem = Path(name).stem if "://" not in name else name.split("://", 1)[1].replace("/", "_").replace("*", "")
     return Path(cfg.output_dir) / (stem or "source")
 
@@ -119,7 +122,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
     source = open_source(spec, p.stride, live, stop)
-    out = Path(p.output_dir) / out_name if out_name else out_dir(p, source.name)
+    out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
     detector = detector or PlateDetector(cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
@@ -188,7 +191,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     if not hasattr(source, "paths"):
         raise UserError(f"{spec} is not an image or a folder of images")
     p = cfgs.pipeline
-    out = Path(p.output_dir) / out_name if out_name else out_dir(p, source.name)
+    out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     if not crops_only:
