@@ -247,15 +247,19 @@ class LiveSource:
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
 
 
+def folder_media(folder: Path) -> tuple[list[Path], list[Path]]:
+    """A folder's images and videos (by suffix), each sorted by name."""
+    files = sorted(f for f in folder.iterdir() if f.is_file())
+    return [f for f in files if f.suffix.lower() in IMAGE_EXTS], [f for f in files if f.suffix.lower() in VIDEO_EXTS]
+
+
 def expand_folder(spec: str) -> list[str]:
     """A folder's sources: the folder itself for its images (one image source), then each of its videos."""
     p = Path(spec)
     if not p.is_dir():
         return [spec]
-    files = sorted(f for f in p.iterdir() if f.is_file())
-    images = any(f.suffix.lower() in IMAGE_EXTS for f in files)
-    videos = [str(f) for f in files if f.suffix.lower() in VIDEO_EXTS]
-    return ([spec] if images or not videos else []) + videos
+    images, videos = folder_media(p)
+    return ([spec] if images or not videos else []) + [str(v) for v in videos]
 
 
 def is_live(spec: str) -> bool:
@@ -271,8 +275,7 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     p = Path(spec)
     if p.is_dir():
-        images = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTS)
-        videos = sorted(f for f in p.iterdir() if f.suffix.lower() in VIDEO_EXTS)
+        images, videos = folder_media(p)
         if not images and not videos:
             raise UserError(f"no images or videos in folder {p}")
         if not images:
