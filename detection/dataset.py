@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from common.errors import UserError
+from ocr.alphabet import plate_label
 from ocr.process import read_bgr
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
@@ -71,7 +72,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
             t = BOX_TOLERANCE
             if x1 < -t or y1 < -t or x2 > w + t or y2 > h + t:
                 raise UserError(f"{p} row {i}: box ({x1:g},{y1:g},{x2:g},{y2:g}) is outside the {w}x{h} image {name}")
-        out[name].append(PlateBox(x1, y1, x2, y2, (r.get("plate_text") or "").strip()))
+        out[name].append(PlateBox(x1, y1, x2, y2, plate_label(r.get("plate_text") or "")))
     return out
 
 

@@ -11,6 +11,15 @@ PRESETS: dict[str, str] = {
 }
 
 
+SEPARATORS = " \t-.\u00b7\u2022"  # printed between plate groups, never read: dropped from labels
+
+
+def plate_label(raw: str, keep: str = "") -> str:
+    """A label as the reader writes it: upper case, without the separators printed between groups
+    (`"ab-123 cd"` -> `"AB123CD"`); separators in `keep` (an alphabet that reads them) stay."""
+    return "".join(c for c in raw.strip().upper() if c not in SEPARATORS or c in keep)
+
+
 def resolve_alphabet(name_or_chars: str) -> str:
     """A preset name (`digits`, `latin`) or the literal characters of the alphabet."""
     chars = PRESETS.get(name_or_chars, name_or_chars)

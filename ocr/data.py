@@ -24,7 +24,7 @@ from loguru import logger
 from torch.utils.data import Dataset
 
 from common.errors import UserError
-from ocr.alphabet import Codec
+from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, normalize, read_bgr, resize_plate
 
@@ -61,6 +61,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         raise UserError(f"dataset folder not found: {root}")
     labels = root / "labels.csv"
     samples: list[Sample] = []
+    keep = codec.chars if codec is not None else ""
 
     def add(sample: Sample, where: str) -> None:
         bad = _check(sample, codec)
@@ -77,7 +78,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
             raise UserError(f"{labels}: header must start with image,plate_text")
         for i, r in enumerate(rows, start=2):
-            text = (r.get("plate_text") or "").strip().upper()
+            text = plate_label(r.get("plate_text") or "", keep)
             if not text:
                 continue  # unreadable plate: no text to learn
             box = None
@@ -87,7 +88,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
-                add(Sample(p, p.stem.split("_")[0].upper()), str(p))
+                add(Sample(p, plate_label(p.stem.split("_")[0], keep)), str(p))
     if not samples:
         raise UserError(f"no labelled images in {root}")
     return samples

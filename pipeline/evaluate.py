@@ -17,6 +17,7 @@ import numpy as np
 
 from common.errors import UserError
 from detection.metrics import iou_matrix
+from ocr.alphabet import plate_label
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 
@@ -83,7 +84,14 @@ def read_expected(path: Path) -> list[dict[str, Any]]:
         rows = list(csv.DictReader(f))
     if not rows or "plate_text" not in rows[0]:
         raise UserError(f"{path}: expected columns plate_text,first_frame[,last_frame]")
-    return [{"text": r["plate_text"], "first_frame": int(r.get("first_frame") or 0)} for r in rows]
+    out = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            first = int(r.get("first_frame") or 0)
+        except ValueError:
+            raise UserError(f"{path} row {i}: first_frame must be a frame number, got {r['first_frame']!r}") from None
+        out.append({"text": plate_label(r["plate_text"] or ""), "first_frame": first})
+    return out
 
 
 def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[tuple[int, dict[int, str]]],

@@ -26,6 +26,8 @@ def test_round_trip(tmp_path):
                                      ("b.jpg", "", "", "", "", "")], {"a.jpg": (1280, 720), "b.jpg": (640, 480)})
     labels = read_box_labels(csv_path)
     assert labels["b.jpg"] == [] and len(labels["a.jpg"]) == 2
+    assert read_box_labels(make(tmp_path / "e", [("a.jpg", "b 21-gsb", 5, 5, 50, 20)], {"a.jpg": (64, 48)})
+                           )["a.jpg"][0].text == "B21GSB"
     export_yolo([(tmp_path / "d" / "images", labels)], tmp_path / "yolo", "train")
     assert (tmp_path / "yolo" / "labels" / "train" / "a.txt").read_text().splitlines()[0] == \
         "0 0.460547 0.529861 0.050781 0.023611"

@@ -1,7 +1,7 @@
 import pytest
 
 from common.errors import UserError
-from ocr.alphabet import Codec, resolve_alphabet
+from ocr.alphabet import Codec, plate_label, resolve_alphabet
 
 
 def test_presets_and_blank():
@@ -27,3 +27,10 @@ def test_outside_alphabet():
 def test_duplicate_alphabet():
     with pytest.raises(UserError, match="must be unique"):
         resolve_alphabet("AAB")
+
+
+@pytest.mark.parametrize("raw, keep, want", [
+    (" ab-123 cd ", "", "AB123CD"), ("B 21.GSB", "", "B21GSB"), ("KMH\u00b7306", "", "KMH306"),
+    ("AB-12", "AB12-", "AB-12"), ("12#A", "", "12#A"), ("", "", "")])
+def test_plate_label_drops_separators_only(raw, keep, want):
+    assert plate_label(raw, keep) == want

@@ -29,6 +29,14 @@ def test_labels_csv(tmp_path):
     assert [(s.path.name, s.text) for s in samples] == [("a.png", "123"), ("c.png", "45")]
 
 
+def test_labels_written_with_separators_or_lower_case(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "ab-12 3"), ("b.png", "kmh.306")])
+    assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["AB123", "KMH306"]
+    (tmp_path / "f").mkdir()
+    cv2.imwrite(str(tmp_path / "f" / "abc-123_2.png"), np.zeros((10, 30, 3), np.uint8))
+    assert [s.text for s in read_labels(tmp_path / "f")] == ["ABC123"]
+
+
 def test_label_outside_alphabet_names_file_and_row(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "12A")])
     with pytest.raises(UserError) as exc:
@@ -109,11 +117,11 @@ def test_bad_sources(spec, message):
 
 
 def test_skip_bad_rows_are_counted(tmp_path):
-    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "1-2"), ("c.png", "4B")])
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "1#2"), ("c.png", "4B")])
     ds = build_dataset(({"path": str(root), "skip_bad": True},), DIG, 64, 200, mixed=False)
     assert len(ds) == 1
     assert ds.sources[0].skipped == [
-        f"{root / 'labels.csv'} row 3: label '1-2' has characters outside the alphabet: '-'",
+        f"{root / 'labels.csv'} row 3: label '1#2' has characters outside the alphabet: '#'",
         f"{root / 'labels.csv'} row 4: label '4B' has characters outside the alphabet: 'B'"]
 
 

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from ocr import Recognizer
@@ -23,6 +24,7 @@ def test_onnx_gives_the_same_strings(tiny_ckpt, crops):
     assert onnx_rec.cfg == ref.cfg
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")  # torch 2.14 deprecates TorchScript; the issue asks for it
 def test_torchscript_gives_the_same_strings(tiny_ckpt, crops, tmp_path):
     model = model_from_checkpoint(load_checkpoint(tiny_ckpt))
     path = export_torchscript(model, tmp_path / "m.pt")

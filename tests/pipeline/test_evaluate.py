@@ -8,7 +8,7 @@ import pytest
 from common.errors import UserError
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
-from pipeline.evaluate import evaluate_stills, score_video
+from pipeline.evaluate import evaluate_stills, read_expected, score_video
 from pipeline.types import PlateEvent
 
 
@@ -28,6 +28,15 @@ def test_score_video_exact():
     # B04RYC: B04RXL misread (2 edits of 6); B8Z9XAB: 3 edits from B839HAR, another plate
     assert [p["misreads"] for p in res["per_vehicle"]] == [[], ["B04RYC"], []] and res["misread_events"] == 1
     assert res["other_events"] == ["XX000", "B8Z9XAB"]
+
+
+def test_read_expected(tmp_path):
+    p = tmp_path / "expected.csv"
+    p.write_text("plate_text,first_frame\nb58-dtk,3\nB04 RXL,\n")
+    assert read_expected(p) == [{"text": "B58DTK", "first_frame": 3}, {"text": "B04RXL", "first_frame": 0}]
+    p.write_text("plate_text,first_frame\nB58DTK,three\n")
+    with pytest.raises(UserError, match=r"expected.csv row 2: first_frame must be a frame number, got 'three'"):
+        read_expected(p)
 
 
 def test_evaluate_stills_exact(tmp_path):
