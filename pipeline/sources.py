@@ -44,7 +44,9 @@ class VideoFileSource:
         self.path = Path(path)
         self.name = self.path.name
         if not self.path.is_file():
-            raise UserError(f"video not found: {self.path}")
+            raise UserError(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
+                            f"not found: {self.path} (a source is a video or image file, a folder, a camera "
+                            f"index or a stream URL)")
         if self.path.stat().st_size == 0:
             raise UserError(f"video is empty (0 bytes): {self.path}")
         self.cap = capture(str(self.path))

@@ -58,6 +58,9 @@ def test_open_source_kinds(tmp_path):
         open_source(str(tmp_path / "b.png"))
     with pytest.raises(UserError, match="video not found"):
         open_source(str(tmp_path / "clip.mp4"))
+    with pytest.raises(UserError, match=re.escape(f"not found: {tmp_path / 'photos'} (a source is a video or image "
+                                                  "file, a folder, a camera index or a stream URL)")):
+        open_source(str(tmp_path / "photos"))
 
 
 @pytest.mark.parametrize("url, shown", [
