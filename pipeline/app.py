@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -79,8 +80,11 @@ def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:
     """The source's output folder: `folder` when given (see `distinct_out_names`), else named after the source."""
     if folder:
         return Path(cfg.output_dir) / folder
-    stem = Path(name).stem if "://" not in name else name.split("://", 1)[1].replace("/", "_").replace("*", "")
-    return Path(cfg.output_dir) / (stem or "source")
+    if "://" in name:  # a stream (its name already redacted): host, port and path as one portable folder name
+        name = re.sub(r"[^A-Za-z0-9.-]+", "_", name.split("://", 1)[1].split("@")[-1]).strip("_.")
+    else:
+        name = Path(name).stem
+    return Path(cfg.output_dir) / (name or "source")
 
 
 def distinct_out_names(specs: list[str]) -> dict[str, str]:

@@ -212,6 +212,17 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     assert distinct_out_names(["a/x.mp4", "b/y.mp4", "rtsp://cam/x"]) == {}  # no clash: default names
 
 
+@pytest.mark.parametrize("name, folder", [
+    ("rtsp://***@10.0.0.5:554/stream1", "10.0.0.5_554_stream1"),
+    ("http://cam.local/video.cgi?ch=1&sub=0", "cam.local_video.cgi_ch_1_sub_0"), ("http://127.0.0.1:8765/", "127.0.0.1_8765"),
+    ("camera0", "camera0"), ("day.mp4", "day")])
+def test_output_folder_names_are_portable(name, folder):
+    from pipeline.app import out_dir
+    from pipeline.config import PipelineConfig
+
+    assert out_dir(PipelineConfig(output_dir="o"), name) == Path("o") / folder
+
+
 def test_flags_may_come_anywhere_and_show_without_a_display_is_one_line(tmp_path, capsys, monkeypatch):
     """`clip.mp4 --show key=value` parses (flags between sources and overrides); on a machine without a
     display, --show is refused up front: OpenCV's Qt would abort the process mid-run, losing the open tracks."""
