@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import yaml
 
 from common.errors import UserError
@@ -131,10 +133,16 @@ def from_yolo_lines(lines: list[str], width: int, height: int) -> list[PlateBox]
     return out
 
 
+def in_share(name: str, share: float) -> bool:
+    """Whether `name` falls in a fixed `share` of names (by its CRC-32: the same names on every machine and run)."""
+    return zlib.crc32(name.encode()) % 10_000 < share * 10_000
+
+
 def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path, split: str,
-                link: bool = True, prefix: str = "") -> int:
+                link: bool = True, prefix: str = "", gray_share: float = 0.0) -> int:
     """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written.
-    `prefix` goes before each file name (keeps same-named images of different folders apart)."""
+    `prefix` goes before each file name (keeps same-named images of different folders apart). A fixed
+    `gray_share` of the images is written in greyscale (three equal channels) instead."""
     (out / "images" / split).mkdir(parents=True, exist_ok=True)
     (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     n = 0
@@ -145,7 +153,10 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
             dst = out / "images" / split / f"{prefix}{name}"
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
-            if link:
+            if in_share(dst.name, gray_share):
+                grey = cv2.cvtColor(read_bgr(src), cv2.COLOR_BGR2GRAY)
+                cv2.imwrite(str(dst), cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+            elif link:
                 os.symlink(src.resolve(), dst)
             else:
                 dst.write_bytes(src.read_bytes())

@@ -12,6 +12,7 @@ class DetectorTrainConfig:
     val: tuple[str, ...] = ()
     split_file: str = ""
     unboxed: tuple[str, ...] = ()
+    gray_share: float = 0.0
     dataset_dir: str = "data_gen/detector_yolo"
     epochs: int = 100
     hours: float = 0.0

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from detection.dataset import (export_yolo, import_yolo, read_box_labels, write_box_labels,
+from detection.dataset import (export_yolo, import_yolo, in_share, read_box_labels, write_box_labels,
                                write_dataset_yaml)
 from ocr.splits import HOLDOUT_RIDES, TIME_BLOCK_RIDE, dashcam_holdout, ride_of
 
@@ -41,6 +41,21 @@ def test_round_trip(tmp_path):
     assert rows[3] == ["b.jpg", "", "", "", "", ""]
     spec = (write_dataset_yaml(tmp_path / "yolo")).read_text()
     assert "names:\n  0: plate" in spec and "train: images/train" in spec
+
+
+def test_a_fixed_share_of_training_images_is_written_grey(tmp_path):
+    root = tmp_path / "d"
+    (root / "images").mkdir(parents=True)
+    names = [f"f{i:03d}.png" for i in range(200)]
+    for name in names:
+        cv2.imwrite(str(root / "images" / name), np.dstack([np.full((8, 8), v, np.uint8) for v in (10, 120, 240)]))
+    labels = {n: [] for n in names}
+    export_yolo([(root / "images", labels)], tmp_path / "yolo", "train", gray_share=0.2)
+    written = {n: cv2.imread(str(tmp_path / "yolo" / "images" / "train" / n)) for n in names}
+    grey = [n for n, im in written.items() if (im[..., 0] == im[..., 2]).all()]
+    assert 25 <= len(grey) <= 55 and all(in_share(n, 0.2) for n in grey)
+    assert (tmp_path / "yolo" / "images" / "train" / names[0]).is_symlink() != (names[0] in grey)
+    assert not any(in_share(n, 0.0) for n in names) and all(in_share(n, 1.0) for n in names)
 
 
 @pytest.mark.parametrize("rows, message", [
