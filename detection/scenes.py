@@ -180,7 +180,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
 def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: int = 0,
                exclude: set[tuple[str, str]] | None = None, synth_share: float = 0.5,
                include: set[tuple[str, str]] | None = None, close_up_share: float = 0.0,
-               unboxed: Path | None = None) -> Path:
+               unboxed: Path | None = None, gray: bool = False) -> Path:
     """Write n scenes to out/images + out/labels.csv; `close_up_share` of them close-ups (see make_scene).
 
     `exclude` holds (folder name, image) pairs never used, as background or as pasted plate (held-out splits);
@@ -188,6 +188,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
     and crops, or a validation set from the validation crops pasted into training frames). `unboxed`: a CSV
     image,x1,y1,x2,y2 of the real plates the background labels leave out; they become textless plate boxes
     (otherwise a scene would teach the detector that they are background) and nothing is pasted over them.
+    `gray`: the same scenes in greyscale (a monochrome or infrared camera's view).
     """
     labels, names, crops = load_sources(backgrounds, plates, exclude, include, unboxed)
     if plates and not crops and synth_share < 1:
@@ -203,7 +204,8 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share,
                            close_up=close_up_share > 0 and bool(rng.random() < close_up_share))
         out_name = f"scene_{i:06d}.jpg"
-        cv2.imwrite(str(out / "images" / out_name), scene.image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+        image = cv2.cvtColor(cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) if gray else scene.image
+        cv2.imwrite(str(out / "images" / out_name), image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
         result[out_name] = list(scene.boxes)
     return write_box_labels(result, out / "labels.csv")
 
@@ -227,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="share of close-up scenes: frame zoomed in, one plate 30-85 %% of its width")
     ap.add_argument("--unboxed", type=Path, help="CSV image,x1,y1,x2,y2: real plates the background labels leave "
                                                   "out (e.g. configs/splits/dashcam_train_unboxed.csv)")
+    ap.add_argument("--gray", action="store_true", help="write the same scenes in greyscale (monochrome/IR cameras)")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
@@ -237,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
-                          include, args.close_up_share, args.unboxed)
+                          include, args.close_up_share, args.unboxed, args.gray)
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

@@ -133,3 +133,24 @@ def test_a_plate_taller_than_the_space_below_the_horizon_still_fits():
         scene = make_scene(frame, [], [(crop, "AB12")], np.random.default_rng(seed), synth_share=0.0)
         for b in scene.boxes:
             assert 0 <= b.y1 < b.y2 <= 100 and 0 <= b.x1 < b.x2 <= 260
+
+
+def test_gray_scenes_are_the_colour_scenes_in_greyscale(tmp_path):
+    import cv2
+
+    from detection.dataset import read_box_labels, write_box_labels
+    from detection.scenes import synthesize
+
+    bg = tmp_path / "bg"
+    (bg / "images").mkdir(parents=True)
+    frame = np.dstack([np.full((180, 320), v, np.uint8) for v in (30, 90, 200)])
+    cv2.imwrite(str(bg / "images" / "f.jpg"), frame)
+    write_box_labels({"f.jpg": []}, bg / "labels.csv")
+    colour = read_box_labels(synthesize(bg, [], tmp_path / "c", n=3, seed=4, synth_share=1.0))
+    grey = read_box_labels(synthesize(bg, [], tmp_path / "g", n=3, seed=4, synth_share=1.0, gray=True))
+    assert grey == colour and any(colour.values())
+    for name in grey:
+        g = cv2.imread(str(tmp_path / "g" / "images" / name)).astype(int)
+        c = cv2.imread(str(tmp_path / "c" / "images" / name))
+        assert np.abs(g[..., 0] - g[..., 2]).max() <= 2  # three equal channels (JPEG rounding aside)
+        assert np.abs(g[..., 1] - cv2.cvtColor(c, cv2.COLOR_BGR2GRAY).astype(int)).mean() < 3
