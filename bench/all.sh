@@ -4,7 +4,8 @@
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
 # Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test,
-# data_gen/scenes_holdout, data_gen/scenes_close_holdout and data_gen/clip_holdout (commands in README.md).
+# data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
+# with --gray) and data_gen/clip_holdout (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -52,6 +53,26 @@ python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected da
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
+# The greyscale twins of the pasted sets (monochrome / IR cameras), with the default detector and with
+# weights/detector_gray.pt (trained with greyscale images too), which is also measured on the colour test sets
+for DET in detector detector_gray; do
+    X=$([ $DET = detector ] || echo _$DET)
+    for S in scenes_holdout scenes_close_holdout; do
+        python detection/evaluate.py --weights weights/$DET.pt --labels data_gen/${S}_gray/labels.csv \
+            --json $R/detector_${S}_gray$X.json
+        python -m pipeline.evaluate --labels data_gen/${S}_gray/labels.csv detector.weights=weights/$DET.pt \
+            --json $R/pipeline_${S}_gray$X.json
+    done
+done
+G=weights/detector_gray.pt
+python detection/evaluate.py --weights $G --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
+    --ignore configs/splits/dashcam_holdout_unboxed.csv --json $R/detector_dashcam_holdout_ignore_unboxed_detector_gray.json
+python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD detector.weights=$G \
+    --json $R/pipeline_dashcam_holdout_detector_gray.json
+python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv detector.weights=$G \
+    --json $R/pipeline_pasted_crops_holdout_detector_gray.json
+python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv detector.weights=$G \
+    --json $R/pipeline_close_ups_holdout_detector_gray.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weights=weights/ocr_latin_seed.pth \
     --json $R/pipeline_pasted_crops_holdout_latin_seed.json
 
