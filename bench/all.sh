@@ -53,25 +53,29 @@ python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected da
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
-# The greyscale twins of the pasted sets (monochrome / IR cameras), with the default detector and with
-# weights/detector_gray.pt (trained with greyscale images too), which is also measured on the colour test sets
+# The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
+# weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
+# test sets (where the default sends nothing to it)
 for DET in detector detector_gray; do
     X=$([ $DET = detector ] || echo _$DET)
     for S in scenes_holdout scenes_close_holdout; do
         python detection/evaluate.py --weights weights/$DET.pt --labels data_gen/${S}_gray/labels.csv \
             --json $R/detector_${S}_gray$X.json
         python -m pipeline.evaluate --labels data_gen/${S}_gray/labels.csv detector.weights=weights/$DET.pt \
-            --json $R/pipeline_${S}_gray$X.json
+            detector.gray_weights= --json $R/pipeline_${S}_gray$X.json
     done
+done
+for S in scenes_holdout scenes_close_holdout; do  # the default configuration (monochrome frames to detector_gray)
+    python -m pipeline.evaluate --labels data_gen/${S}_gray/labels.csv --json $R/pipeline_${S}_gray_default.json
 done
 G=weights/detector_gray.pt
 python detection/evaluate.py --weights $G --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
     --ignore configs/splits/dashcam_holdout_unboxed.csv --json $R/detector_dashcam_holdout_ignore_unboxed_detector_gray.json
-python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD detector.weights=$G \
+python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD detector.weights=$G detector.gray_weights= \
     --json $R/pipeline_dashcam_holdout_detector_gray.json
-python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv detector.weights=$G \
+python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv detector.weights=$G detector.gray_weights= \
     --json $R/pipeline_pasted_crops_holdout_detector_gray.json
-python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv detector.weights=$G \
+python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv detector.weights=$G detector.gray_weights= \
     --json $R/pipeline_close_ups_holdout_detector_gray.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weights=weights/ocr_latin_seed.pth \
     --json $R/pipeline_pasted_crops_holdout_latin_seed.json

@@ -15,4 +15,5 @@ class DetectorConfig:
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
     half: bool = False          # fp16 on CUDA
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading
+    gray_weights: str = ""      # monochrome frames go to this detector instead ("" = weights for every frame)
     onnx_on_cpu: bool = True    # on the CPU, run the exported <weights>.onnx beside a .pt when there is one

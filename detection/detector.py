@@ -1,6 +1,7 @@
 """PlateDetector: ultralytics YOLO behind a small interface; frames (BGR numpy) in, Detections out."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,6 +16,19 @@ from detection.ultra import yolo_class
 from detection.weights import verify
 
 
+def is_monochrome(frame: np.ndarray) -> bool:
+    """A frame whose three channels are equal up to a constant offset (a decoder's YUV->BGR conversion of grey video
+    gives one of a few levels): an infrared or monochrome camera. Channel differences of colour frames, even at
+    night, vary by 5 or more grey levels on average around their median; of greyscale frames by under 1."""
+    if frame.ndim < 3 or frame.shape[2] < 3:
+        return True
+    s = frame[::8, ::8, :3].astype(np.int16)
+    diffs = (s[..., 0] - s[..., 1], s[..., 1] - s[..., 2])
+    medians = [float(np.median(d)) for d in diffs]
+    spread = sum(float(np.abs(d - m).mean()) for d, m in zip(diffs, medians))
+    return spread < 1.5 and max(abs(m) for m in medians) <= 8
+
+
 def to_detections(result: Any) -> Detections:
     """Map one ultralytics result (anything with .boxes.xyxy and .boxes.conf tensors) to Detections."""
     boxes = result.boxes
@@ -26,10 +40,14 @@ def to_detections(result: Any) -> Detections:
 
 
 class PlateDetector:
-    """`detector(frames) -> list[Detections]` (one per frame, one batched call); `detector.detect(frame)`."""
+    """`detector(frames) -> list[Detections]` (one per frame, one batched call); `detector.detect(frame)`.
+    With `cfg.gray_weights`, monochrome frames go to a second detector trained for them (`gray`)."""
 
-    def __init__(self, cfg: DetectorConfig, model: Any | None = None) -> None:
+    def __init__(self, cfg: DetectorConfig, model: Any | None = None, gray: "PlateDetector | None" = None) -> None:
         self.cfg = cfg
+        if gray is None and model is None and cfg.gray_weights and cfg.gray_weights != cfg.weights:
+            gray = PlateDetector(replace(cfg, weights=cfg.gray_weights, gray_weights=""))
+        self.gray = gray
         self.device = resolve_device(cfg.device)
         self.weights = self._pick(cfg, self.device)
         self.model = model if model is not None else self._load(cfg, self.weights)
@@ -63,7 +81,7 @@ class PlateDetector:
         run and slows the OCR that runs next)."""
         import onnxruntime as ort
 
-        self.detect(np.zeros((64, 64, 3), np.uint8))  # ultralytics builds its predictor and backend on first use
+        self._run([np.zeros((64, 64, 3), np.uint8)])  # ultralytics builds its predictor and backend on first use
         backend = getattr(getattr(getattr(self.model, "predictor", None), "model", None), "backend", None)
         if backend is None or not hasattr(backend, "session") or getattr(backend, "use_io_binding", False):
             return  # another ultralytics layout, or a session bound to GPU buffers: keep it (only slower)
@@ -73,6 +91,17 @@ class PlateDetector:
     def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         if len(frames) == 0:
             return []
+        mono = [is_monochrome(f) for f in frames] if self.gray is not None else [False] * len(frames)
+        if any(mono):
+            out: list[Detections] = [Detections()] * len(frames)
+            for grey, detector in ((True, self.gray), (False, self._run)):
+                idx = [i for i, m in enumerate(mono) if m == grey]
+                for i, d in zip(idx, detector([frames[i] for i in idx]) if idx else []):
+                    out[i] = d
+            return out
+        return self._run(frames)
+
+    def _run(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
                                      max_det=self.cfg.max_det, device=self.device,
                                      half=self.cfg.half and self.device.startswith("cuda"), verbose=False)

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from detection.detector import PlateDetector
 
-        cfg = load_config(DetectorConfig, args.config, [*args.overrides, f"weights={args.weights}"])
+        cfg = load_config(DetectorConfig, args.config,  # exactly --weights, unless gray_weights= is given too
+                          ["gray_weights=", *args.overrides, f"weights={args.weights}"])
         only = listed_images(args.labels, args.split_file) if args.split_file else None
         ignore = read_ignore(args.ignore) if args.ignore else None
         res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions, ignore)

@@ -120,3 +120,35 @@ def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
     plain = PlateDetector(cfg, model=yolo_class()(cfg.weights, task="detect"))  # ultralytics' own session
     a, b = det.detect(frame), plain.detect(frame)
     assert len(a.xyxy) >= 2 and np.allclose(a.xyxy, b.xyxy, atol=1e-3) and np.allclose(a.conf, b.conf, atol=1e-5)
+
+
+def test_monochrome_frames_go_to_the_gray_detector():
+    import cv2
+
+    from detection.detector import is_monochrome
+
+    colour = np.dstack([np.full((72, 128), v, np.uint8) for v in (40, 90, 160)])
+    grey = cv2.cvtColor(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    ok, buf = cv2.imencode(".jpg", grey)
+    assert is_monochrome(grey) and is_monochrome(cv2.imdecode(buf, cv2.IMREAD_COLOR)) and not is_monochrome(colour)
+    decoded = grey.astype(np.int16) + np.array([-3, 0, 2], np.int16)  # grey video as a decoder returns it
+    assert is_monochrome(np.clip(decoded, 0, 255).astype(np.uint8))
+    rng = np.random.default_rng(0)
+    dusk = np.clip(rng.normal(60, 25, (72, 128, 3)), 0, 255).astype(np.uint8)  # dark, but colour
+    assert not is_monochrome(dusk)
+
+    class Fake:  # an ultralytics model: one box per frame, x1 = its tag
+        def __init__(self, tag):
+            self.tag, self.calls = tag, []
+
+        def predict(self, frames, **kw):
+            self.calls.append(len(frames))
+            return [FakeResult([[self.tag, 0.0, self.tag + 10, 5.0]], [0.9]) for _ in frames]
+
+    cfg = DetectorConfig(device="cpu")
+    main, mono = Fake(1.0), Fake(2.0)
+    det = PlateDetector(cfg, model=main, gray=PlateDetector(cfg, model=mono))
+    got = det([colour, grey, colour, grey, grey])
+    assert [float(d.xyxy[0, 0]) for d in got] == [1.0, 2.0, 1.0, 2.0, 2.0]
+    assert main.calls == [2] and mono.calls == [3]  # one batched call each
+    assert [float(d.xyxy[0, 0]) for d in PlateDetector(cfg, model=main)([grey])] == [1.0]  # no gray detector
