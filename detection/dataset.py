@@ -17,7 +17,7 @@ import yaml
 
 from common.errors import UserError
 from ocr.alphabet import plate_label
-from ocr.process import read_bgr
+from ocr.process import greyscale, read_bgr
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
 
@@ -154,8 +154,7 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if in_share(dst.name, gray_share):
-                grey = cv2.cvtColor(read_bgr(src), cv2.COLOR_BGR2GRAY)
-                cv2.imwrite(str(dst), cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+                cv2.imwrite(str(dst), greyscale(read_bgr(src)), [cv2.IMWRITE_JPEG_QUALITY, 95])
             elif link:
                 os.symlink(src.resolve(), dst)
             else:

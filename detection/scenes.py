@@ -25,7 +25,7 @@ import numpy as np
 
 from common.errors import UserError
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
-from ocr.process import read_bgr
+from ocr.process import greyscale, read_bgr
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share,
                            close_up=close_up_share > 0 and bool(rng.random() < close_up_share))
         out_name = f"scene_{i:06d}.jpg"
-        image = cv2.cvtColor(cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) if gray else scene.image
-        cv2.imwrite(str(out / "images" / out_name), image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+        cv2.imwrite(str(out / "images" / out_name), greyscale(scene.image) if gray else scene.image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
         result[out_name] = list(scene.boxes)
     return write_box_labels(result, out / "labels.csv")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ocr.process import greyscale
+
 
 def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate_deg: float) -> np.ndarray:
     """Random corner jitter (fraction of size) and rotation; borders replicate."""
@@ -57,7 +59,7 @@ def photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> n
         x = x * (g[None, :, None] if rng.random() < 0.5 else g[::-1][None, :, None])
     out = np.clip(x, 0, 255).astype(np.uint8)
     if rng.random() < 0.25:
-        out = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        out = greyscale(out)
     return out
 
 

@@ -31,6 +31,11 @@ def to_bgr(img: np.ndarray) -> np.ndarray:
     return img
 
 
+def greyscale(img: np.ndarray) -> np.ndarray:
+    """BGR -> the same image in grey, still BGR (three equal channels): a monochrome camera's view."""
+    return to_bgr(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+
+
 def _stretch(img: np.ndarray, height: int, width: int) -> np.ndarray:
     h, w = img.shape[:2]
     interp = cv2.INTER_AREA if (h > height and w > width) else cv2.INTER_LINEAR
