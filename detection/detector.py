@@ -91,15 +91,16 @@ class PlateDetector:
     def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         if len(frames) == 0:
             return []
-        mono = [is_monochrome(f) for f in frames] if self.gray is not None else [False] * len(frames)
-        if any(mono):
-            out: list[Detections] = [Detections()] * len(frames)
-            for grey, detector in ((True, self.gray), (False, self._run)):
-                idx = [i for i, m in enumerate(mono) if m == grey]
-                for i, d in zip(idx, detector([frames[i] for i in idx]) if idx else []):
+        mono = [is_monochrome(f) for f in frames] if self.gray is not None else []
+        if not any(mono):
+            return self._run(frames)
+        out: list[Detections] = [Detections()] * len(frames)
+        for grey, detector in ((True, self.gray), (False, self._run)):
+            idx = [i for i, m in enumerate(mono) if m == grey]
+            if idx:  # one batched call per detector
+                for i, d in zip(idx, detector([frames[i] for i in idx])):
                     out[i] = d
-            return out
-        return self._run(frames)
+        return out
 
     def _run(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
