@@ -1,4 +1,5 @@
-"""Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images.
+"""Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images,
+`ir` for an infrared night camera's view of a plate (grey, retroreflective glare, blur).
 
 Pure functions of (BGR uint8 image, numpy Generator) -> BGR uint8 image.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ocr.process import greyscale
+from ocr.process import greyscale, to_bgr
 
 
 def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate_deg: float) -> np.ndarray:
@@ -63,6 +64,20 @@ def photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> n
     return out
 
 
+def infrared(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A night camera's infrared view: grey, a steep tone curve (the retroreflective plate glows, the rest is
+    dark), sometimes glare blooming around bright strokes (bright characters thicken and merge)."""
+    g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255.0
+    g = g ** float(rng.uniform(0.5, 1.6))
+    mean = float(g.mean())
+    g = (g - mean) * float(rng.uniform(1.0, 2.0)) + mean + float(rng.uniform(-0.1, 0.25))
+    if rng.random() < 0.5:
+        sigma = float(rng.uniform(0.02, 0.06)) * img.shape[0]
+        glow = cv2.GaussianBlur(np.clip(g - 0.6, 0, None), (0, 0), sigma)
+        g = g + glow * float(rng.uniform(0.8, 2.5))
+    return to_bgr(np.clip(g * 255.0, 0, 255).astype(np.uint8))
+
+
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
@@ -91,7 +106,8 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
 
 
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
-    """`none`, `medium` (synthetic) or `heavy` (real images)."""
+    """`none`, `medium` (synthetic), `heavy` (real images) or `ir` (medium geometry, an infrared look, heavy blur
+    and noise)."""
     if level == "none":
         return img
     s = 1.0 if level == "heavy" else 0.5
@@ -100,5 +116,5 @@ def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray
     img = crop_jitter(img, rng, 0.08 * s if level == "heavy" else 0.03)
     if rng.random() < 0.7:
         img = perspective(img, rng, 0.06 * s, 6 * s)
-    img = photometric(img, rng, s)
-    return blur_noise(img, rng, s)
+    img = infrared(img, rng) if level == "ir" else photometric(img, rng, s)
+    return blur_noise(img, rng, 1.0 if level == "ir" else s)

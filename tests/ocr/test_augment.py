@@ -1,7 +1,7 @@
 """Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
 import numpy as np
 
-from ocr.augment import augment, roll
+from ocr.augment import augment, infrared, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -31,6 +31,16 @@ def test_roll_grows_canvas_to_rotated_bounding_box_and_keeps_corners() -> None:
 
 def test_augment_levels_return_uint8_bgr() -> None:
     img = _plate_with_corner_marks()
-    for level in ("none", "medium", "heavy"):
+    for level in ("none", "medium", "heavy", "ir"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
+
+
+def test_infrared_is_grey_keeps_size_and_dark_strokes_on_a_light_plate() -> None:
+    img = np.full((64, 200, 3), (40, 160, 220), np.uint8)  # a yellow plate
+    img[16:48, 30:40] = 20  # a dark stroke
+    for seed in range(8):
+        out = infrared(img, np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()  # no colour left
+        assert out[16:48, 30:40].mean() < out[:, 100:].mean()  # the character stays darker than the plate
