@@ -62,11 +62,12 @@ def report(res: dict[str, Any], weights: Path, best: float | None, data: str, sh
         lines.append(f"   Best accuracy: {best * 100:.2f}%")
     rows = res["rows"]
     k = min(show, len(rows))
-    lines += ["", f"🧪 Testing on {k} images from {data}", BAR]
-    lines += [f"{'✅' if g == p else '❌'} GT: {g} | Pred: {p}" for _, g, p, _ in rows[:k]]
-    ok = sum(g == p for _, g, p, _ in rows[:k])
-    lines += [BAR, f"📊 Accuracy: {ok}/{k} = {100 * ok / max(k, 1):.2f}%", "",
-              f"All {res['n']} images:",
+    if k:  # the guide's sample of reads (--show 0: none)
+        ok = sum(g == p for _, g, p, _ in rows[:k])
+        lines += ["", f"🧪 Testing on {k} images from {data}", BAR]
+        lines += [f"{'✅' if g == p else '❌'} GT: {g} | Pred: {p}" for _, g, p, _ in rows[:k]]
+        lines += [BAR, f"📊 Accuracy: {ok}/{k} = {100 * ok / k:.2f}%"]
+    lines += ["", f"All {res['n']} images:",
               f"   Sequence accuracy:          {res['seq_acc'] * 100:.2f}%",
               f"   Sequence accuracy (O=0):    {res['seq_acc_o0'] * 100:.2f}%",
               f"   Character accuracy:         {res['char_acc'] * 100:.2f}%",

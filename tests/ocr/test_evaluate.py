@@ -65,6 +65,13 @@ def test_cli_json_and_predictions(tiny_ckpt, fixture_set, tmp_path, capsys):
     assert [r["plate_text"] for r in rows] == GT and list(rows[0]) == ["image", "plate_text", "pred", "confidence"]
     printed = capsys.readouterr().out
     assert "🔍 CRNN OCR INFERENCE" in printed and "GT: AB12 | Pred:" in printed and "Best accuracy: 50.00%" in printed
+    assert "📊 Accuracy: " in printed and "All 4 images:" in printed
+
+
+def test_cli_show_0_prints_only_the_summary(tiny_ckpt, fixture_set, capsys):
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "All 4 images:" in printed and "GT: " not in printed and "📊 Accuracy: " not in printed
 
 
 def test_cli_bad_data(tiny_ckpt, tmp_path):
