@@ -87,6 +87,12 @@ def _build(cls: type[T], values: dict[str, Any], source: str) -> T:
     return cls(**checked)
 
 
+def config_from_dict(cls: type[T], values: dict[str, Any], source: str, overrides: Iterable[str] = ()) -> T:
+    """Build `cls` from a plain dict (a config stored in a checkpoint), checked as a YAML file is, then apply
+    `overrides`; `source` names it in errors."""
+    return apply_overrides(_build(cls, values, source), overrides)
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Split `key=value` and parse the value as YAML (`lr=1e-3`, `patterns=[LLLDDDD]`, `device=cpu`)."""
     if "=" not in text:

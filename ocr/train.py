@@ -1,7 +1,7 @@
 """Train the CRNN plate recognizer (the loop of the user's CRNN OCR training guide).
 
     python ocr/train.py --config configs/ocr_digits.yaml [key=value ...]
-    python ocr/train.py --config configs/ocr_latin.yaml resume=runs/ocr_latin/checkpoints/last.pth
+    python ocr/train.py resume=runs/ocr_latin/checkpoints/last.pth [time_limit_min=30 ...]   # the run's own config
 
 Writes into `out_dir`: config.yaml, checkpoints/{best_model,last,checkpoint_epoch_N}.pth,
 logs/training_history.json and training_curves.png.
@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.config import config_to_dict, load_config
+from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
@@ -258,6 +258,19 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     return history
 
 
+def resume_config(overrides: list[str]) -> OCRConfig | None:
+    """With `resume=PATH` among `overrides`: the interrupted run's own config, stored in its `last.pth`, with the
+    given overrides on top (`time_limit_min=30`, `epochs=60`), so the run continues as it was started and in its
+    own folder, whatever `--config` says. None without `resume`."""
+    path = next((v for k, v in map(parse_override, overrides) if k == "resume"), "")
+    if not path:
+        return None
+    state = load_checkpoint(path)
+    if "config" not in state or "history" not in state:
+        raise UserError(f"{path} is not a run's checkpoints/last.pth (no config or history): resume needs last.pth")
+    return config_from_dict(OCRConfig, state["config"], str(path), overrides)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="configs/ocr_digits.yaml", help="OCR config YAML")
@@ -266,7 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()
     logger.add(lambda msg: tqdm.write(msg, end=""), format="{message}")
     try:
-        cfg = load_config(OCRConfig, args.config, args.overrides)
+        cfg = resume_config(args.overrides)
+        if cfg is not None:
+            logger.info(f"Resuming with the run's own config (from {cfg.resume}; --config is not used), "
+                        f"output in {cfg.out_dir}")
+        else:
+            cfg = load_config(OCRConfig, args.config, args.overrides)
         train(cfg)
     except UserError as exc:
         logger.error(f"error: {exc}")

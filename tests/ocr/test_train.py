@@ -2,6 +2,7 @@ import dataclasses
 import json
 
 import torch
+import yaml
 from torch.utils.data import DataLoader
 
 from ocr.alphabet import Codec
@@ -99,3 +100,22 @@ def test_ema_weights_are_validated_saved_and_resumed(tiny_cfg, tmp_path):
     assert not torch.equal(last["model_state_dict"][w], ema[f"module.{w}"])
     train(dataclasses.replace(cfg, epochs=2, resume=str(out / "checkpoints" / "last.pth")))
     assert load_checkpoint(out / "checkpoints" / "last.pth")["ema_state_dict"]["n_averaged"].item() == 8
+
+
+def test_cli_resume_uses_the_runs_own_config_and_folder(tiny_cfg, tmp_path):
+    """`resume=` continues the run as it was started (its samples per epoch, its folder), whatever --config says;
+    other overrides apply on top."""
+    from common.config import config_to_dict
+    from ocr.train import main
+
+    train(dataclasses.replace(tiny_cfg, samples_per_epoch=16))  # a run started with an override
+    other = tmp_path / "other.yaml"  # a config that differs from the run's
+    other.write_text(yaml.safe_dump({**config_to_dict(tiny_cfg), "out_dir": str(tmp_path / "elsewhere")}))
+    last = tmp_path / "run" / "checkpoints" / "last.pth"
+    assert main(["--config", str(other), f"resume={last}", "epochs=2"]) == 0
+    assert not (tmp_path / "elsewhere").exists()
+    state = load_checkpoint(last)
+    assert state["epoch"] == 2 and state["config"]["samples_per_epoch"] == 16
+    steps = [s["step"].item() for s in state["optimizer_state_dict"]["state"].values()]
+    assert set(steps) == {4.0}  # 2 epochs x 16 samples / batch 8
+    assert main([f"resume={tmp_path / 'run' / 'checkpoints' / 'best_model.pth'}"]) == 2  # not a last.pth: one error line
