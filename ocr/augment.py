@@ -1,5 +1,6 @@
 """Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images,
-`ir` for an infrared night camera's view of a plate (grey, retroreflective glare, blur).
+`ir` for an infrared night camera's view of a plate (grey, retroreflective glare, blur), `far` for a distant plate
+(a few pixels per character).
 
 Pure functions of (BGR uint8 image, numpy Generator) -> BGR uint8 image.
 """
@@ -105,11 +106,31 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
     return img
 
 
+def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int = 72) -> np.ndarray:
+    """A distant plate: the crop as a far detector box gives it, `min_w`-`max_w` pixels wide (sensor noise and JPEG
+    at that size), scaled back up. A crop already that small is kept as it is."""
+    h, w = img.shape[:2]
+    tw = int(rng.integers(min_w, max_w + 1))
+    if w <= tw:
+        return img
+    th = max(4, round(h * tw / w))
+    small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        small = np.clip(small + rng.normal(0, rng.uniform(2, 8), small.shape), 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
+        small = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else small
+    interp = cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC
+    return cv2.resize(small, (w, h), interpolation=interp)
+
+
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
-    """`none`, `medium` (synthetic), `heavy` (real images) or `ir` (medium geometry, an infrared look, heavy blur
-    and noise)."""
+    """`none`, `medium` (synthetic), `heavy` (real images), `ir` (medium geometry, an infrared look, heavy blur
+    and noise) or `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px)."""
     if level == "none":
         return img
+    if level == "far":
+        return far(augment(img, rng, "medium"), rng)
     s = 1.0 if level == "heavy" else 0.5
     if rng.random() < 0.3 * s:
         img = roll(img, rng, 10.0)

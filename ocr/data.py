@@ -5,7 +5,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
                                     # or a folder of images named by their text (00004741816_3.jpg)
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
     weight: 0.2                     # share of each training epoch drawn from this source
-    augment: heavy                  # none | medium | heavy | ir (an infrared night camera's look)
+    augment: heavy                  # none | medium | heavy | ir (an infrared night camera's look) | far (a distant plate)
     split_file: configs/splits/real_crops_holdout.csv   # optional: rows dataset,image set apart (or a list
                                     # of such files: [holdout.csv, val.csv])
     split: train                    # train (all but the listed rows) | holdout (only the listed rows) | all
@@ -28,6 +28,7 @@ from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, normalize, read_bgr, resize_plate
 
+LEVELS = ("none", "medium", "heavy", "ir", "far")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
 
 
@@ -125,8 +126,8 @@ class SourceDataset:
             raise UserError(f"data source {spec}: unknown key(s) {sorted(unknown)}; known: {sorted(SOURCE_KEYS)}")
         self.weight = float(spec.get("weight", 1.0))
         self.level = str(spec.get("augment", "none"))
-        if self.level not in ("none", "medium", "heavy", "ir"):
-            raise UserError(f"data source augment must be none, medium, heavy or ir, not {self.level!r}")
+        if self.level not in LEVELS:
+            raise UserError(f"data source augment must be one of {', '.join(LEVELS)}, not {self.level!r}")
         self.mix = None
         if "synth" in spec:
             from ocr.synth import parse_mix

@@ -1,7 +1,7 @@
 """Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
 import numpy as np
 
-from ocr.augment import augment, infrared, roll
+from ocr.augment import augment, far, infrared, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -31,7 +31,7 @@ def test_roll_grows_canvas_to_rotated_bounding_box_and_keeps_corners() -> None:
 
 def test_augment_levels_return_uint8_bgr() -> None:
     img = _plate_with_corner_marks()
-    for level in ("none", "medium", "heavy", "ir"):
+    for level in ("none", "medium", "heavy", "ir", "far"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
 
@@ -44,3 +44,14 @@ def test_infrared_is_grey_keeps_size_and_dark_strokes_on_a_light_plate() -> None
         assert out.shape == img.shape and out.dtype == np.uint8
         assert (out[..., 0] == out[..., 1]).all() and (out[..., 1] == out[..., 2]).all()  # no colour left
         assert out[16:48, 30:40].mean() < out[:, 100:].mean()  # the character stays darker than the plate
+
+
+def test_far_keeps_size_but_leaves_only_a_distant_plates_detail() -> None:
+    img = np.zeros((100, 400, 3), np.uint8)
+    img[:, ::4] = 255  # stripes 4 px apart: resolvable at 400 px, gone at 72 px or less
+    for seed in range(6):
+        out = far(img, np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert out.std() < 0.5 * img.std()  # the fine detail is averaged away
+    small = np.random.default_rng(0).integers(0, 255, (12, 30, 3), dtype=np.uint8)
+    assert (far(small, np.random.default_rng(0)) == small).all()  # already as small as a far plate
