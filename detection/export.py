@@ -1,6 +1,11 @@
-"""Export the detector to ONNX with ultralytics' own exporter (for faster CPU inference).
+"""Export the detector to ONNX with ultralytics' own exporter (for faster CPU inference), optionally in int8.
 
     python detection/export.py --weights weights/detector.pt --imgsz 640
+    python detection/export.py --weights weights/detector.pt --int8 --calib ../shared/data/dashcam_ro/images \
+        --exclude configs/splits/dashcam_holdout.csv          # -> weights/detector_int8.onnx
+
+`--int8`: static int8 (ONNX Runtime's quantiser, QDQ, per-channel weights), its activation ranges calibrated on
+`--n-calib` frames of `--calib` (letterboxed as ultralytics does); faster on CPUs with AVX-512 VNNI.
 """
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import argparse
+import csv
+import random
 from pathlib import Path
+
+import numpy as np
 
 from common.errors import UserError
 from detection.ultra import yolo_class
@@ -29,6 +38,49 @@ def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
     return out
 
 
+def letterbox(img: np.ndarray, imgsz: int, stride: int = 32) -> np.ndarray:
+    """A BGR frame as the detector's input (1, 3, H, W) float32 RGB in [0, 1]: the long side scaled to `imgsz`,
+    the short one padded with grey (114) to a multiple of `stride`, as ultralytics' rectangular inference does."""
+    import cv2
+
+    h, w = img.shape[:2]
+    r = imgsz / max(h, w)
+    nh, nw = round(h * r), round(w * r)
+    img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    ph, pw = -nh % stride, -nw % stride
+    img = cv2.copyMakeBorder(img, ph // 2, ph - ph // 2, pw // 2, pw - pw // 2, cv2.BORDER_CONSTANT,
+                             value=(114, 114, 114))
+    return (img[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+
+
+def calibration_frames(folder: Path, n: int, exclude: list[Path] = (), seed: int = 0) -> list[Path]:
+    """`n` images of `folder` drawn with `seed`, leaving out the names listed (column `image`) in `exclude`."""
+    if not folder.is_dir():
+        raise UserError(f"calibration folder not found: {folder}")
+    skip: set[str] = set()
+    for f in exclude:
+        if not f.is_file():
+            raise UserError(f"exclude list not found: {f}")
+        with open(f, newline="") as fh:
+            skip |= {row.get("image", "") for row in csv.DictReader(fh)}
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png") and p.name not in skip)
+    if not files:
+        raise UserError(f"no calibration images in {folder}")
+    random.Random(seed).shuffle(files)
+    return files[:n]
+
+
+def export_int8(onnx_path: Path, frames: list[Path], imgsz: int, out: Path) -> Path:
+    """`onnx_path` as a static int8 model calibrated on `frames` (one at a time, letterboxed to `imgsz`)."""
+    from common.quantize import quantize_static_int8
+    from ocr.process import read_bgr
+
+    out = quantize_static_int8(onnx_path, out, (letterbox(read_bgr(f), imgsz) for f in frames), ops=("Conv",))
+    if onnx_path.name in read_manifest(onnx_path.parent / "MANIFEST.sha256"):
+        record(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
@@ -36,12 +88,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", type=Path, default=Path("weights/detector.pt"))
     ap.add_argument("--imgsz", type=int, default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")
+    ap.add_argument("--int8", action="store_true", help="also write <name>_int8.onnx, static int8")
+    ap.add_argument("--calib", type=Path, help="--int8: folder of frames to calibrate on")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: CSVs of images not to calibrate on")
+    ap.add_argument("--n-calib", type=int, default=64, help="--int8: calibration frames")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
     setup_logging()
     try:
-        out = export_onnx(args.weights, args.imgsz, not args.no_verify)
+        if args.int8 and not args.calib:
+            raise UserError("--int8 needs --calib FOLDER (frames like the ones the detector will see)")
+        sibling = args.weights.with_suffix(".onnx")
+        if args.int8 and sibling.is_file():  # quantise the shipped export as it is (its digest stays valid)
+            out = sibling
+        else:
+            out = export_onnx(args.weights, args.imgsz, not args.no_verify)
+        if args.int8:
+            frames = calibration_frames(args.calib, args.n_calib, args.exclude)
+            out = export_int8(out, frames, args.imgsz, out.with_name(out.stem + "_int8.onnx"))
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

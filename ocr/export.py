@@ -1,8 +1,10 @@
 """Export a checkpoint: TorchScript or ONNX (dynamic batch), or a slim `.pth` for shipping.
 
-    python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--int8-lstm] [--out FILE]
+    python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--int8-lstm | --int8] [--out FILE]
     python ocr/export.py --weights runs/ocr_latin/checkpoints/best_model.pth --format pth --out weights/ocr_latin.pth
 
+`--int8-lstm`: the LSTM weights in int8 (dynamic quantisation, the same reads as fp32); `--int8`: the whole network
+in int8 (static, calibrated on synthetic plates; ~2x faster on AVX-512 VNNI CPUs, a little less accurate).
 `pth` keeps the model weights, its config, patterns, epoch, best accuracy and the run config, and drops the
 optimizer state (a third of the size).
 """
@@ -80,6 +82,24 @@ def quantize_lstm(src: Path, out: Path) -> Path:
     return out
 
 
+def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed: int = 0) -> Path:
+    """`src` (the ONNX export of `model`) as a static int8 model, its activation ranges calibrated on `n_calib`
+    synthetic plates of the model's alphabet, pre-processed as the recognizer does."""
+    import numpy as np
+
+    from common.quantize import quantize_static_int8
+    from ocr.process import preprocess_batch
+    from ocr.synth import MIXES, synth_sample
+
+    cfg = model.cfg
+    mix = MIXES["digits" if cfg.alphabet == "0123456789" else "latin"]
+    rng = np.random.default_rng(seed)
+    crops = [synth_sample(rng, mix)[0] for _ in range(n_calib)]
+    batches = [preprocess_batch(crops[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
+               for i in range(0, len(crops), 32)]
+    return quantize_static_int8(src, out, batches)
+
+
 def export_slim(ckpt: dict, out: Path) -> Path:
     from ocr.checkpoint import save_checkpoint
 
@@ -96,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--int8-lstm", action="store_true", help="onnx: the LSTM weights in int8 (faster on the CPU)")
+    ap.add_argument("--int8", action="store_true", help="onnx: the whole network in static int8 (fastest on the CPU)")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
@@ -105,8 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         model = model_from_checkpoint(ckpt)
         if args.format == "onnx":
             out = export_onnx(model, args.out or args.weights.with_suffix(".onnx"), tuple(ckpt.get("patterns", ())))
+            if args.int8_lstm and args.int8:
+                raise UserError("--int8-lstm and --int8 exclude each other")
             if args.int8_lstm:
                 out = quantize_lstm(out, out)
+            elif args.int8:
+                out = quantize_static(model, out, out)
         elif args.format == "pth":
             if not args.out:
                 raise UserError("--format pth needs --out")

@@ -117,8 +117,11 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
+    from common.quantize import is_static_int8
+
+    static = is_static_int8(path)  # exported with --int8: already int8, batched (fixed activation scales)
     quantized = _has_int8_lstm(path)  # exported with --int8-lstm
-    if int8 and not quantized:
+    if int8 and not quantized and not static:
         import tempfile
 
         from ocr.export import quantize_lstm
@@ -141,8 +144,9 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     cfg = ModelConfig(**json.loads(meta["model_config"]))
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
     name = sess.get_inputs()[0].name
+    int8 = int8 and not static
     rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
-    rec.precision = "int8" if int8 else "fp32"
+    rec.precision = "int8 static" if static else "int8" if int8 else "fp32"
     return rec
 
 

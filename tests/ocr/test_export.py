@@ -73,3 +73,33 @@ def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
     int8 = rec(crops)
     assert len(crops) >= 4 and [r.text for r in int8] == [r.text for r in fp32]
     assert np.allclose([r.confidence for r in int8], [r.confidence for r in fp32], atol=0.05)
+
+
+def test_static_int8_export_reads_the_shipped_sample_plates_like_fp32_and_batches(tmp_path):
+    """`--int8` quantises the whole network (QDQ, scales fixed at export): the sample plates read as in fp32, and
+    a crop's read does not depend on its batch (the recognizer may batch it)."""
+    from pathlib import Path
+
+    import cv2
+    import onnx
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "ocr_static.onnx"
+    assert export_main(["--weights", str(root / "weights" / "ocr_latin.pth"), "--format", "onnx", "--int8",
+                        "--out", str(out)]) == 0
+    ops = [n.op_type for n in onnx.load(str(out)).graph.node]
+    assert "QuantizeLinear" in ops and "DynamicQuantizeLSTM" not in ops
+    crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
+    fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
+    rec = Recognizer.from_checkpoint(out, backend="onnx", precision="auto")  # no LSTM quantisation on top
+    assert rec.precision == "int8 static" and rec.max_batch > 1
+    batched = rec(crops)
+    alone = [rec([c])[0] for c in crops]
+    assert len(crops) >= 4 and [r.text for r in batched] == [r.text for r in fp32]
+    assert [r.text for r in alone] == [r.text for r in batched]
+    assert np.allclose([r.confidence for r in alone], [r.confidence for r in batched], atol=1e-4)
+
+
+def test_int8_and_int8_lstm_exclude_each_other(tmp_path, tiny_ckpt, capsys):
+    assert export_main(["--weights", str(tiny_ckpt), "--format", "onnx", "--int8", "--int8-lstm",
+                        "--out", str(tmp_path / "x.onnx")]) == 2

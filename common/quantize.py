@@ -1,0 +1,57 @@
+"""Static int8 quantisation of an exported ONNX model (ONNX Runtime's quantiser), shared by both exporters."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+QDQ_OPS = ("Conv", "MatMul", "Gemm")
+
+
+def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], input_name: str = "images",
+                         ops: tuple[str, ...] = QDQ_OPS) -> Path:
+    """`src` with the weights of `ops` in int8 (per channel) and their activations in uint8, QDQ format, the
+    activation ranges calibrated (min/max) on `batches`; the model's metadata is kept. Each activation's scale is
+    fixed, so one input's output never depends on the others of its batch."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.it = iter({input_name: np.ascontiguousarray(b, np.float32)} for b in batches)
+
+        def get_next(self):  # noqa: ANN202 (ONNX Runtime's interface)
+            return next(self.it, None)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pre = out.with_name(out.stem + ".pre.onnx")
+    root = logging.getLogger()
+    level, root.level = root.level, logging.ERROR  # the quantiser's advice lines
+    try:
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(ops))
+    finally:
+        root.setLevel(level)
+        pre.unlink(missing_ok=True)
+    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
+    proto = onnx.load(str(out))
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    onnx.save(proto, str(out))
+    return out
+
+
+def is_static_int8(path: Path) -> bool:
+    """True for a model quantised by `quantize_static_int8` (it holds QuantizeLinear nodes)."""
+    import onnx
+
+    try:
+        return any(n.op_type == "QuantizeLinear" for n in onnx.load(str(path)).graph.node)
+    except Exception:  # not an ONNX file: the session reports it
+        return False
