@@ -3,7 +3,7 @@
     python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--json OUT]
 
 Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
-ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates), ONNX Runtime
+ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates, `ocr/export.py --int8`), ONNX Runtime
 with int8 LSTM weights (dynamic quantisation, each crop run alone as the recognizer runs it), and CUDA
 (PyTorch fp16) when present. With --data, each variant's sequence accuracy on that dataset is printed too.
 Run it on an otherwise idle machine.
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
-from ocr.export import export_onnx, quantize_lstm
+from ocr.export import export_onnx, quantize_lstm, quantize_static
 from ocr.model import ModelConfig
 from ocr.process import preprocess_batch
 from ocr.synth import MIXES, synth_sample
@@ -69,25 +69,6 @@ def onnx_runner(path: Path, one_by_one: bool = False):
     if one_by_one:
         return lambda x: np.concatenate([sess.run(None, {"images": x[i:i + 1]})[0] for i in range(len(x))])
     return lambda x: sess.run(None, {"images": x})[0]
-
-
-def quantize_int8(fp32: Path, out: Path, calib: np.ndarray) -> Path:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.batches = iter([{"images": calib[i:i + 8]} for i in range(0, len(calib), 8)])
-
-        def get_next(self):
-            return next(self.batches, None)
-
-    pre = out.with_suffix(".pre.onnx")
-    quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)
-    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    op_types_to_quantize=["Conv", "MatMul", "Gemm"])
-    return out
 
 
 def model_input(crops: list[np.ndarray], cfg: ModelConfig) -> np.ndarray:
@@ -136,7 +117,7 @@ def main() -> int:
     if cpu_has_fast_bf16():
         variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
     try:
-        int8 = quantize_int8(fp32, tmp / "m.int8.onnx", model_input(crops, cfg))
+        int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
         variants["onnxruntime int8 (cpu)"] = onnx_runner(int8)
     except Exception as exc:  # quantisation support differs across onnxruntime versions
         print(f"int8 quantisation skipped: {exc}")
