@@ -1,4 +1,5 @@
-"""Detector speed: median ms per 1280x720 frame, PyTorch and ONNX Runtime (and CUDA when present).
+"""Detector speed: median ms per 1280x720 frame, PyTorch and ONNX Runtime (its static int8 export too, when
+`detection/export.py --int8` has written it beside the weights; and CUDA when present).
 
     python bench/detector_speed.py --weights weights/detector.pt --imgsz 640 [--frames DIR]
 Run on an otherwise idle machine.
@@ -50,6 +51,9 @@ def main() -> int:
     variants = {"pytorch (cpu)": DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cpu",
                                                 onnx_on_cpu=False),
                 "onnxruntime (cpu)": DetectorConfig(weights=str(onnx), imgsz=args.imgsz, device="cpu")}
+    int8 = onnx.with_name(onnx.stem + "_int8.onnx")  # detection/export.py --int8
+    if int8.is_file():
+        variants["onnxruntime int8 (cpu)"] = DetectorConfig(weights=str(int8), imgsz=args.imgsz, device="cpu")
     if torch.cuda.is_available():
         variants["pytorch fp16 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
                                                          half=True)

@@ -2,7 +2,7 @@
 
     python detection/export.py --weights weights/detector.pt --imgsz 640
     python detection/export.py --weights weights/detector.pt --int8 --calib ../shared/data/dashcam_ro/images \
-        --exclude configs/splits/dashcam_holdout.csv          # -> weights/detector_int8.onnx
+        data_gen/scenes_close_calib/images --exclude configs/splits/dashcam_holdout.csv   # -> weights/detector_int8.onnx
 
 `--int8`: static int8 (ONNX Runtime's quantiser, QDQ, per-channel weights), its activation ranges calibrated on
 `--n-calib` frames of `--calib` (letterboxed as ultralytics does); faster on CPUs with AVX-512 VNNI.
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--imgsz", type=int, default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")
     ap.add_argument("--int8", action="store_true", help="also write <name>_int8.onnx, static int8")
-    ap.add_argument("--calib", type=Path, help="--int8: folder of frames to calibrate on")
+    ap.add_argument("--calib", type=Path, nargs="+", help="--int8: folder(s) of frames to calibrate on (as many from each)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: CSVs of images not to calibrate on")
-    ap.add_argument("--n-calib", type=int, default=64, help="--int8: calibration frames")
+    ap.add_argument("--n-calib", type=int, default=64, help="--int8: calibration frames in all")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             out = export_onnx(args.weights, args.imgsz, not args.no_verify)
         if args.int8:
-            frames = calibration_frames(args.calib, args.n_calib, args.exclude)
+            per = max(1, args.n_calib // len(args.calib))
+            frames = [f for folder in args.calib for f in calibration_frames(folder, per, args.exclude)]
             out = export_int8(out, frames, args.imgsz, out.with_name(out.stem + "_int8.onnx"))
     except UserError as exc:
         logger.error(f"error: {exc}")
