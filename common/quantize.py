@@ -47,11 +47,12 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
     return out
 
 
-def is_static_int8(path: Path) -> bool:
-    """True for a model quantised by `quantize_static_int8` (it holds QuantizeLinear nodes)."""
+def onnx_ops(path: Path) -> set[str]:
+    """The operator types of an ONNX model; empty when `path` is not one (its session then reports it). A model
+    quantised by `quantize_static_int8` holds QuantizeLinear; one with int8 LSTM weights DynamicQuantizeLSTM."""
     import onnx
 
     try:
-        return any(n.op_type == "QuantizeLinear" for n in onnx.load(str(path)).graph.node)
-    except Exception:  # not an ONNX file: the session reports it
-        return False
+        return {n.op_type for n in onnx.load(str(path)).graph.node}
+    except Exception:
+        return set()

@@ -117,10 +117,11 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
-    from common.quantize import is_static_int8
+    from common.quantize import onnx_ops
 
-    static = is_static_int8(path)  # exported with --int8: already int8, batched (fixed activation scales)
-    quantized = _has_int8_lstm(path)  # exported with --int8-lstm
+    ops = onnx_ops(path)
+    static = "QuantizeLinear" in ops  # exported with --int8: already int8, batched (fixed activation scales)
+    quantized = "DynamicQuantizeLSTM" in ops  # exported with --int8-lstm
     if int8 and not quantized and not static:
         import tempfile
 
@@ -148,15 +149,6 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
     rec.precision = "int8 static" if static else "int8" if int8 else "fp32"
     return rec
-
-
-def _has_int8_lstm(path: Path) -> bool:
-    import onnx
-
-    try:
-        return any(n.op_type == "DynamicQuantizeLSTM" for n in onnx.load(str(path)).graph.node)
-    except Exception:  # not an ONNX file: the session reports it
-        return False
 
 
 def load_model(path: str | Path, device: str = "cpu") -> CRNN:
