@@ -28,7 +28,7 @@ from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.export import export_onnx, quantize_lstm, quantize_static
 from ocr.model import ModelConfig
 from ocr.process import preprocess_batch
-from ocr.synth import MIXES, synth_sample
+from ocr.synth import mix_for, synth_sample
 from common.device import cpu_has_fast_bf16
 
 
@@ -107,7 +107,7 @@ def main() -> int:
     else:
         model = model_from_checkpoint(ckpt)
     rng = np.random.default_rng(0)
-    mix = MIXES["digits" if model.cfg.alphabet == "0123456789" else "latin"]
+    mix = mix_for(model.cfg.alphabet)
     crops = [synth_sample(rng, mix)[0] for _ in range(64)]
     cfg = model.cfg
     x32, x1 = model_input(crops[:32], cfg), model_input(crops[:1], cfg)

@@ -16,7 +16,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import argparse
-import csv
 import random
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 from common.errors import UserError
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, record, verify
+from ocr.data import read_split_file
 
 
 def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
@@ -39,30 +39,20 @@ def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
 
 
 def letterbox(img: np.ndarray, imgsz: int, stride: int = 32) -> np.ndarray:
-    """A BGR frame as the detector's input (1, 3, H, W) float32 RGB in [0, 1]: the long side scaled to `imgsz`,
-    the short one padded with grey (114) to a multiple of `stride`, as ultralytics' rectangular inference does."""
-    import cv2
+    """A BGR frame as the detector's input (1, 3, H, W) float32 RGB in [0, 1], letterboxed by ultralytics' own
+    `LetterBox` as its rectangular inference does (long side `imgsz`, padded with grey to a multiple of `stride`)."""
+    yolo_class()  # ultralytics imported with its offline switches set
+    from ultralytics.data.augment import LetterBox
 
-    h, w = img.shape[:2]
-    r = imgsz / max(h, w)
-    nh, nw = round(h * r), round(w * r)
-    img = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-    ph, pw = -nh % stride, -nw % stride
-    img = cv2.copyMakeBorder(img, ph // 2, ph - ph // 2, pw // 2, pw - pw // 2, cv2.BORDER_CONSTANT,
-                             value=(114, 114, 114))
+    img = LetterBox(imgsz, auto=True, stride=stride)(image=img)
     return (img[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
 
 
 def calibration_frames(folder: Path, n: int, exclude: list[Path] = (), seed: int = 0) -> list[Path]:
-    """`n` images of `folder` drawn with `seed`, leaving out the names listed (column `image`) in `exclude`."""
+    """`n` images of `folder` drawn with `seed`, leaving out the image names listed in the split CSVs `exclude`."""
     if not folder.is_dir():
         raise UserError(f"calibration folder not found: {folder}")
-    skip: set[str] = set()
-    for f in exclude:
-        if not f.is_file():
-            raise UserError(f"exclude list not found: {f}")
-        with open(f, newline="") as fh:
-            skip |= {row.get("image", "") for row in csv.DictReader(fh)}
+    skip = {image for _, image in read_split_file(list(exclude))} if exclude else set()
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png") and p.name not in skip)
     if not files:
         raise UserError(f"no calibration images in {folder}")

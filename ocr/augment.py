@@ -79,6 +79,17 @@ def infrared(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return to_bgr(np.clip(g * 255.0, 0, 255).astype(np.uint8))
 
 
+def sensor_noise(img: np.ndarray, rng: np.random.Generator, max_sigma: float) -> np.ndarray:
+    """Gaussian sensor noise, its sigma drawn in [2, `max_sigma`)."""
+    return np.clip(img + rng.normal(0, rng.uniform(2, max_sigma), img.shape), 0, 255).astype(np.uint8)
+
+
+def jpeg(img: np.ndarray, rng: np.random.Generator, q_min: int, q_max: int) -> np.ndarray:
+    """JPEG artefacts: encoded and decoded at a quality drawn in [`q_min`, `q_max`)."""
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(q_min, q_max))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+
+
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
@@ -98,11 +109,9 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
         kernel = cv2.warpAffine(kernel, m, (k, k))
         img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
     if rng.random() < 0.5 * strength:
-        img = np.clip(img + rng.normal(0, rng.uniform(2, 14), img.shape), 0, 255).astype(np.uint8)
+        img = sensor_noise(img, rng, 14)
     if rng.random() < 0.5 * strength:
-        q = int(rng.integers(15, 80))
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
-        img = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+        img = jpeg(img, rng, 15, 80)
     return img
 
 
@@ -116,10 +125,9 @@ def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int =
     th = max(4, round(h * tw / w))
     small = cv2.resize(img, (tw, th), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.5:
-        small = np.clip(small + rng.normal(0, rng.uniform(2, 8), small.shape), 0, 255).astype(np.uint8)
+        small = sensor_noise(small, rng, 8)
     if rng.random() < 0.5:
-        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
-        small = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else small
+        small = jpeg(small, rng, 30, 90)
     interp = cv2.INTER_LINEAR if rng.random() < 0.7 else cv2.INTER_CUBIC
     return cv2.resize(small, (w, h), interpolation=interp)
 

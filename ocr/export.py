@@ -89,10 +89,10 @@ def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed:
 
     from common.quantize import quantize_static_int8
     from ocr.process import preprocess_batch
-    from ocr.synth import MIXES, synth_sample
+    from ocr.synth import mix_for, synth_sample
 
     cfg = model.cfg
-    mix = MIXES["digits" if cfg.alphabet == "0123456789" else "latin"]
+    mix = mix_for(cfg.alphabet)
     rng = np.random.default_rng(seed)
     crops = [synth_sample(rng, mix)[0] for _ in range(n_calib)]
     batches = [preprocess_batch(crops[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)

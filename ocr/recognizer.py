@@ -122,7 +122,8 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     ops = onnx_ops(path)
     static = "QuantizeLinear" in ops  # exported with --int8: already int8, batched (fixed activation scales)
     quantized = "DynamicQuantizeLSTM" in ops  # exported with --int8-lstm
-    if int8 and not quantized and not static:
+    lstm8 = quantized or (int8 and not static)  # int8 LSTM, its inputs quantised per call: one crop at a time
+    if lstm8 and not quantized:
         import tempfile
 
         from ocr.export import quantize_lstm
@@ -131,7 +132,6 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
             path = quantize_lstm(path, Path(tempfile.mkdtemp(prefix="ocr_int8_")) / path.name)
         except Exception as exc:
             raise UserError(f"cannot quantise the LSTM of {path}: {str(exc).splitlines()[0]}") from None
-    int8 = int8 or quantized
     providers = ["CPUExecutionProvider"]
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
@@ -145,9 +145,8 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     cfg = ModelConfig(**json.loads(meta["model_config"]))
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
     name = sess.get_inputs()[0].name
-    int8 = int8 and not static
-    rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if int8 else 64)
-    rec.precision = "int8 static" if static else "int8" if int8 else "fp32"
+    rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if lstm8 else 64)
+    rec.precision = "int8 static" if static else "int8" if lstm8 else "fp32"
     return rec
 
 

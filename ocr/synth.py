@@ -32,6 +32,11 @@ MIXES: dict[str, dict[str, float]] = {
 }
 
 
+def mix_for(alphabet: str) -> dict[str, float]:
+    """The preset mix whose plates use `alphabet`: `digits` for the 10 digits, else `latin`."""
+    return MIXES["digits" if alphabet == "0123456789" else "latin"]
+
+
 def parse_mix(spec: str) -> dict[str, float]:
     """A preset name (`digits`, `latin`) or `layout=weight,...`."""
     if spec in MIXES:
