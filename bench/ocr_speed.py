@@ -3,10 +3,13 @@
     python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--json OUT]
 
 Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
-ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on synthetic plates, `ocr/export.py --int8`), ONNX Runtime
-with int8 LSTM weights (dynamic quantisation, each crop run alone as the recognizer runs it), and CUDA
-(PyTorch fp16) when present. With --data, each variant's sequence accuracy on that dataset is printed too.
-Run it on an otherwise idle machine.
+PyTorch compiled (`torch.compile` with frozen weights, ocr/accel.py) in bf16 and with int8 convolutions (PT2E,
+needs torchao: the `fast` extra), ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on
+synthetic plates, `ocr/export.py --int8`), ONNX Runtime with int8 LSTM weights (dynamic quantisation, each crop
+run alone as the recognizer runs it), and CUDA (PyTorch fp16) when present. With --data, each variant's sequence
+accuracy on that dataset is printed too. The variants are timed in interleaved rounds (one call of each per
+round), so that a shared machine's slow and fast spells fall on all of them alike. Run it on an otherwise idle
+machine.
 """
 from __future__ import annotations
 
@@ -32,14 +35,17 @@ from ocr.synth import mix_for, synth_sample
 from common.device import cpu_has_fast_bf16
 
 
-def timed(fn, x: np.ndarray, repeats: int) -> float:
-    fn(x)  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def timed(variants: dict, x: np.ndarray, rounds: int) -> dict[str, float]:
+    """Median ms per plate of each variant on batch `x`, over `rounds` interleaved rounds (after a warm-up)."""
+    for fn in variants.values():
         fn(x)
-        times.append((time.perf_counter() - t0) * 1000 / len(x))
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            t0 = time.perf_counter()
+            fn(x)
+            times[name].append((time.perf_counter() - t0) * 1000 / len(x))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def torch_runner(model, device: str, dtype=None):
@@ -69,6 +75,24 @@ def onnx_runner(path: Path, one_by_one: bool = False):
     if one_by_one:
         return lambda x: np.concatenate([sess.run(None, {"images": x[i:i + 1]})[0] for i in range(len(x))])
     return lambda x: sess.run(None, {"images": x})[0]
+
+
+def compiled_runners(model) -> dict:
+    """The torch.compile variants this CPU runs fast: bf16 where it has native bf16, int8 where torchao is
+    installed (each compiles on its first batch of each size)."""
+    from ocr.accel import calibration_batches, compile_float, compile_int8
+
+    def numpy_io(run):
+        return lambda x: run(torch.from_numpy(x)).numpy()
+
+    out = {}
+    if cpu_has_fast_bf16():
+        out["torch compiled bf16 (cpu)"] = numpy_io(compile_float(model, bf16=True))
+    try:
+        out["torch compiled int8 (cpu)"] = numpy_io(compile_int8(model, calibration_batches(model.cfg)))
+    except ImportError as exc:
+        print(f"compiled int8 skipped: {exc}")
+    return out
 
 
 def model_input(crops: list[np.ndarray], cfg: ModelConfig) -> np.ndarray:
@@ -121,20 +145,22 @@ def main() -> int:
         variants["onnxruntime int8 (cpu)"] = onnx_runner(int8)
     except Exception as exc:  # quantisation support differs across onnxruntime versions
         print(f"int8 quantisation skipped: {exc}")
+    variants.update(compiled_runners(model))
     variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(quantize_lstm(fp32, tmp / "m.lstm8.onnx"), one_by_one=True)
     if torch.cuda.is_available():
         import copy
 
         variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
     print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
-    print(f"{'variant':28s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
+    print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
+    b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))
     results = {}
     for name, run in variants.items():
-        r = {"batch1_ms": timed(run, x1, args.repeats), "batch32_ms_per_plate": timed(run, x32, max(3, args.repeats // 3))}
+        r = {"batch1_ms": b1[name], "batch32_ms_per_plate": b32[name]}
         if args.data:
             r["seq_acc"] = accuracy(run, args.data, cfg)
         results[name] = r
-        print(f"{name:28s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
+        print(f"{name:30s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
               + (f"   {r['seq_acc'] * 100:6.2f}%" if args.data else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

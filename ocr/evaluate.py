@@ -96,13 +96,15 @@ def main(argv: list[str] | None = None) -> int:
                     "* any), e.g. LLLDDD,LLDDDLL for Argentina; default: the checkpoint's own")
     ap.add_argument("--precision", default="fp32", choices=PRECISIONS,
                     help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
+    ap.add_argument("--compile", action="store_true",
+                    help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
     logger.remove()
     logger.add(lambda m: print(m, end=""), format="{message}")
     try:
         pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
         rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder, pats,
-                                         precision=args.precision)
+                                         precision=args.precision, compiled=args.compile)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
     except UserError as exc:

@@ -85,18 +85,10 @@ def quantize_lstm(src: Path, out: Path) -> Path:
 def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed: int = 0) -> Path:
     """`src` (the ONNX export of `model`) as a static int8 model, its activation ranges calibrated on `n_calib`
     synthetic plates of the model's alphabet, pre-processed as the recognizer does."""
-    import numpy as np
-
     from common.quantize import quantize_static_int8
-    from ocr.process import preprocess_batch
-    from ocr.synth import mix_for, synth_sample
+    from ocr.accel import calibration_batches
 
-    cfg = model.cfg
-    mix = mix_for(cfg.alphabet)
-    rng = np.random.default_rng(seed)
-    crops = [synth_sample(rng, mix)[0] for _ in range(n_calib)]
-    batches = [preprocess_batch(crops[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
-               for i in range(0, len(crops), 32)]
+    batches = calibration_batches(model.cfg, n_calib, seed)
     return quantize_static_int8(src, out, batches)
 
 

@@ -43,7 +43,7 @@ class Recognizer:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
                         decoder: str = "auto", patterns: tuple[str, ...] | None = None,
-                        precision: str = "fp32") -> "Recognizer":
+                        precision: str = "fp32", compiled: bool = False) -> "Recognizer":
         """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend).
 
         `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
@@ -51,13 +51,20 @@ class Recognizer:
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime runs fp32, or with
         `precision="int8"` (and `auto` on the CPU) the LSTM weights in int8 (convolutions fp32); its LSTM inputs
         are then quantised per call, so each crop runs alone and its read never depends on the other crops of a
-        batch. `.precision` tells which one runs."""
+        batch. `.precision` tells which one runs.
+
+        `compiled=True` (torch backend on the CPU) compiles the model with `torch.compile` (ocr/accel.py): fp32, bf16,
+        or int8 convolutions calibrated on synthetic plates (needs torchao); the fastest on AMX CPUs, at the cost
+        of a compile at start-up and on the first batch of each size bucket."""
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
         check_precision(precision)  # also where ONNX Runtime runs and ignores it
+        if compiled and (backend == "onnx" or p.suffix == ".onnx"):
+            raise UserError(f"compiled=True compiles a .pth checkpoint on the torch backend, not {p.name} on {backend}")
         if backend == "auto":
-            backend = "onnx" if precision == "int8" or not resolve_device(device).startswith("cuda") else "torch"
+            on_cpu = not resolve_device(device).startswith("cuda")
+            backend = "onnx" if not compiled and (precision == "int8" or on_cpu) else "torch"
         int8 = precision == "int8" or (precision == "auto" and backend == "onnx"
                                        and not resolve_device(device).startswith("cuda"))
         if p.suffix == ".onnx":
@@ -73,6 +80,8 @@ class Recognizer:
             out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
             export_onnx(model, out, pats)
             rec = _from_onnx(out, device, decoder, patterns, int8)
+        elif compiled:
+            rec = _compiled(model, device, precision, pats, decoder)
         else:
             dev = torch.device(resolve_device(device))
             model = model.to(dev).to(memory_format=torch.channels_last)
@@ -109,6 +118,22 @@ class Recognizer:
 
     def __call__(self, crops: list[np.ndarray]) -> list[PlateRead]:
         return [self.decode(p) for p in self.probs(crops)]
+
+
+def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...], decoder: str) -> Recognizer:
+    from ocr.accel import compile_cpu
+
+    if resolve_device(device) != "cpu":
+        raise UserError(f"compiled=True compiles for the CPU, not device={device}")
+    if precision != "int8":
+        precision = resolve_precision("cpu", precision)
+    try:
+        run = compile_cpu(model, precision)
+    except ImportError as exc:
+        raise UserError(str(exc)) from None
+    rec = Recognizer(model.cfg, lambda x: run(torch.from_numpy(x)).numpy(), patterns, decoder)
+    rec.precision = f"{precision} compiled"
+    return rec
 
 
 def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None,

@@ -73,7 +73,8 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
     from ocr import Recognizer
 
     return Recognizer.from_checkpoint(cfg.ocr_weights, backend=cfg.ocr_backend, decoder=cfg.ocr_decoder,
-                                      patterns=patterns or None, precision=cfg.ocr_precision)
+                                      patterns=patterns or None, precision=cfg.ocr_precision,
+                                      compiled=cfg.ocr_compile)
 
 
 def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:

@@ -10,6 +10,7 @@ class PipelineConfig:
     ocr_backend: str = "auto"
     ocr_decoder: str = "auto"
     ocr_precision: str = "auto"
+    ocr_compile: bool = False
     stride: int = 1
     crop_margin: float = 0.06
     min_plate_height: int = 8

@@ -127,3 +127,27 @@ def test_int8_reads_never_depend_on_the_other_crops_of_a_batch(tiny_ckpt, crops)
         "fp32", "bf16")
     with pytest.raises(UserError, match="precision=int8 .* runs on ONNX Runtime"):
         Recognizer.from_checkpoint(tiny_ckpt, backend="torch", precision="int8")
+
+
+def test_compiled_int8_recognizer_reads_the_sample_plates_like_fp32():
+    """`compiled=True, precision="int8"` (torch.compile with int8 convolutions calibrated on synthetic plates):
+    the shipped sample plates read as in fp32, batched and alone (each batch is padded to a compiled size)."""
+    from pathlib import Path
+
+    import cv2
+
+    root = Path(__file__).resolve().parents[2]
+    crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
+    fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
+    rec = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu", precision="int8",
+                                     compiled=True)
+    assert rec.precision == "int8 compiled"
+    batched = rec(crops)
+    assert len(crops) >= 4 and [r.text for r in batched] == [r.text for r in fp32]
+    assert rec([crops[0]])[0].text == fp32[0].text
+    assert np.allclose([r.confidence for r in batched], [r.confidence for r in fp32], atol=0.05)
+
+
+def test_compiled_refuses_onnx(tmp_path):
+    with pytest.raises(UserError, match="compiled=True"):
+        Recognizer.from_checkpoint("weights/ocr_latin_int8.onnx", backend="onnx", compiled=True)

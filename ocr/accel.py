@@ -1,0 +1,116 @@
+"""Fast PyTorch CPU inference of the CRNN: inductor-compiled bf16, and int8 through PT2E quantisation.
+
+Both compile the model once with `torch.compile` (weights frozen and pre-packed for oneDNN; conv, ReLU and
+pooling fused). On CPUs with AMX the convolutions then run on the AMX tiles: bf16 in `compile_float`, int8 in
+`compile_int8` (per-channel int8 weights, per-tensor uint8 activations calibrated on synthetic plates; the
+LSTM stays in bf16). The int8 path needs `torchao` (the `fast` extra). Batches are padded to a few fixed
+sizes (BUCKETS), each compiled once when the runner is made (seconds to a minute in all); later calls are fast.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from ocr.model import CRNN, ModelConfig
+
+Runner = Callable[[torch.Tensor], torch.Tensor]
+BUCKETS = (1, 4, 32)  # batch sizes compiled; a batch is padded up to the next one, larger ones run in chunks of 32
+
+
+def calibration_batches(cfg: ModelConfig, n_calib: int = 256, seed: int = 0, batch: int = 32) -> list[np.ndarray]:
+    """`n_calib` synthetic plates of the model's alphabet, pre-processed as the recognizer does, in batches."""
+    from ocr.process import preprocess_batch
+    from ocr.synth import mix_for, synth_sample
+
+    rng = np.random.default_rng(seed)
+    mix = mix_for(cfg.alphabet)
+    crops = [synth_sample(rng, mix)[0] for _ in range(n_calib)]
+    return [preprocess_batch(crops[i:i + batch], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
+            for i in range(0, len(crops), batch)]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the export and compile chatter (deprecation notes, no-CUDA notices) that is not the user's concern."""
+    loggers = [logging.getLogger(n) for n in ("torch.utils._pytree", "torch.utils.cpp_extension")]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+
+
+def _freezing_compile(module: torch.nn.Module) -> torch.nn.Module:
+    import torch._inductor.config as inductor_config
+
+    inductor_config.freezing = True  # constant-fold BN into the convs and pre-pack the weights
+    return torch.compile(module, dynamic=False)
+
+
+def _bucket_runner(compiled: torch.nn.Module, bf16: bool, shape: tuple[int, int]) -> Runner:
+    @torch.no_grad()
+    def run_bucket(x: torch.Tensor) -> torch.Tensor:
+        n = len(x)
+        size = next(b for b in BUCKETS if b >= n)
+        if size > n:
+            x = torch.cat([x, x.new_zeros((size - n, *x.shape[1:]))])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return compiled(x.contiguous(memory_format=torch.channels_last)).float()[:n]
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        top = BUCKETS[-1]
+        return torch.cat([run_bucket(x[i:i + top]) for i in range(0, len(x), top)])
+
+    with _quiet():
+        for size in BUCKETS:  # compile every bucket now rather than in the middle of a stream
+            run_bucket(torch.zeros((size, 3, shape[0], shape[1])))
+    return run
+
+
+def compile_float(model: CRNN, bf16: bool = True) -> Runner:
+    """`model` compiled for the CPU, channels-last, in bf16 autocast or fp32: a function from a (B, 3, H, W)
+    batch to logits."""
+    m = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
+    return _bucket_runner(_freezing_compile(m), bf16, (model.cfg.img_h, model.cfg.img_w))
+
+
+def compile_int8(model: CRNN, calibration: list[np.ndarray]) -> Runner:
+    """`model` with int8 convolutions (PT2E, x86 inductor quantiser), activation ranges calibrated on
+    `calibration` batches, compiled for the CPU; the LSTM and head run in bf16 autocast."""
+    try:
+        with _quiet():
+            from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+            from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
+                X86InductorQuantizer, get_default_x86_inductor_quantization_config)
+    except ImportError as exc:
+        raise ImportError("int8 PyTorch inference needs torchao: pip install -e '.[fast]'") from exc
+    m = copy.deepcopy(model).eval()
+    example = torch.from_numpy(calibration[0])
+    with _quiet():
+        graph = torch.export.export(m, (example,), dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}})
+        quantizer = X86InductorQuantizer()
+        quantizer.set_global(get_default_x86_inductor_quantization_config())
+        prepared = prepare_pt2e(graph.module(), quantizer)
+        with torch.no_grad():
+            for b in calibration:
+                prepared(torch.from_numpy(b))
+        converted = convert_pt2e(prepared)
+    return _bucket_runner(_freezing_compile(converted), True, (model.cfg.img_h, model.cfg.img_w))
+
+
+def compile_cpu(model: CRNN, precision: str) -> Runner:
+    """`model` compiled for the CPU in `precision` (fp32, bf16 or int8, the last calibrated on synthetic plates)."""
+    if precision == "int8":
+        return compile_int8(model, calibration_batches(model.cfg))
+    return compile_float(model, bf16=precision == "bf16")
