@@ -28,6 +28,12 @@ for M in latin latin_seed; do  # bf16 autocast (the torch backend on AMX CPUs; e
             --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_bf16_${S}_holdout.json
     done
 done
+for M in latin latin_seed; do  # torch.compile'd int8 convolutions (ocr/accel.py; the fastest on AMX CPUs)
+    for S in us ar; do
+        python ocr/evaluate.py --weights weights/ocr_$M.pth --data $D/${S}_crops --precision int8 --compile \
+            --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_compiled_int8_${S}_holdout.json
+    done
+done
 for S in us ar; do  # the pipeline's CPU default: ONNX Runtime with the LSTM weights in int8
     python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/${S}_crops --backend onnx --precision int8 \
         --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_int8_${S}_holdout.json
@@ -99,3 +105,4 @@ python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digit
     | tee $R/ocr_speed_digits.txt
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
 python bench/ocr_speed.py --weights weights/ocr_latin_seed.pth --json $R/ocr_speed_latin_seed.json | tee $R/ocr_speed_latin_seed.txt
+python bench/train_speed.py --json $R/train_speed.json 2>/dev/null | tee $R/train_speed.txt

@@ -1,0 +1,92 @@
+"""OCR training speed: samples per second of the training loop's own step, per model width and precision.
+
+    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--json OUT]
+
+Each variant runs `ocr.train.train_one_epoch` (forward, CTC loss, backward, clipping, Adam) on batches of 32
+synthetic latin plates, already decoded and pre-processed, so data loading is not timed. Variants: fp32, and bf16
+autocast where the CPU has native bf16 (AMX or AVX512-BF16; the training default there, `precision: auto`).
+They are timed in interleaved rounds, so that a shared machine's slow and fast spells fall on all of them alike.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import json
+import statistics
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+from common.device import cpu_has_fast_bf16
+from ocr.alphabet import Codec, resolve_alphabet
+from ocr.config import OCRConfig
+from ocr.model import CRNN, ModelConfig
+from ocr.process import preprocess_batch
+from ocr.synth import mix_for, synth_sample
+from ocr.train import train_one_epoch
+
+
+def batches(alphabet: str, n: int, batch: int = 32) -> list[tuple]:
+    """`n` training batches (images, targets, lengths, texts) of synthetic plates."""
+    rng = np.random.default_rng(0)
+    codec = Codec(alphabet)
+    out = []
+    for _ in range(n):
+        samples = [synth_sample(rng, mix_for(alphabet)) for _ in range(batch)]
+        x = torch.from_numpy(preprocess_batch([s[0] for s in samples], 64, 200))
+        ys = [torch.tensor(codec.encode(s[1]), dtype=torch.long) for s in samples]
+        out.append((x, torch.cat(ys), torch.tensor([len(y) for y in ys]), [s[1] for s in samples]))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--widths", default="0.5,1.0", help="width multipliers (1.0 = the seed size)")
+    ap.add_argument("--steps", type=int, default=6, help="training steps per timed round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    alphabet = resolve_alphabet("latin")
+    data = batches(alphabet, args.steps)
+    cfg = OCRConfig(precision="fp32")
+    precisions = ["fp32"] + (["bf16"] if cpu_has_fast_bf16() else [])
+    variants = {}
+    for w in (float(v) for v in args.widths.split(",")):
+        for p in precisions:
+            torch.manual_seed(0)
+            model = CRNN(ModelConfig(alphabet=alphabet, width_mult=w)).to(memory_format=torch.channels_last)
+            opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+            ctx = torch.autocast("cpu", dtype=torch.bfloat16) if p == "bf16" else nullcontext()
+            variants[f"width x{w} {p}"] = (model, opt, ctx)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+
+    def run(name: str, steps: list[tuple]) -> float:
+        model, opt, ctx = variants[name]
+        t0 = time.perf_counter()
+        train_one_epoch(model, steps, opt, scaler, torch.device("cpu"), ctx, cfg, epoch=1)
+        return sum(len(b[3]) for b in steps) / (time.perf_counter() - t0)
+
+    for name in variants:
+        run(name, data[:1])  # warm-up
+    rates: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name in variants:
+            rates[name].append(run(name, data))
+    print(f"{torch.get_num_threads()} CPU threads, batch 32, {args.steps} steps x {args.rounds} rounds")
+    results = {}
+    for name, r in rates.items():
+        results[name] = {"samples_per_s": statistics.median(r), "min": min(r), "max": max(r)}
+        print(f"{name:20s} {statistics.median(r):7.1f} samples/s (rounds {min(r):.1f}-{max(r):.1f})")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
