@@ -54,7 +54,9 @@ def _quiet() -> Iterator[None]:
 def _freezing_compile(module: torch.nn.Module) -> torch.nn.Module:
     import torch._inductor.config as inductor_config
 
-    inductor_config.freezing = True  # constant-fold BN into the convs and pre-pack the weights
+    # BN folded into the convs and the weights pre-packed for oneDNN, as constants of the graph. Set process-wide:
+    # the int8 lowering passes read the global flag (options={"freezing": True} fails on the quantised graph).
+    inductor_config.freezing = True
     return torch.compile(module, dynamic=False)
 
 
