@@ -89,6 +89,9 @@ python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weig
 # the pasted set, the close-ups, and the OCR on the held-out crops
 F8="ocr_weights=weights/ocr_latin_int8.onnx detector.weights=weights/detector_int8.onnx"
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD $F8 --json $R/pipeline_dashcam_holdout_int8.json
+# the compiled int8 OCR option (ocr/accel.py; AMX CPUs): the held-out stills
+python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD ocr_compile=true ocr_precision=int8 \
+    --json $R/pipeline_dashcam_holdout_compiled_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv $F8 --json $R/pipeline_pasted_crops_holdout_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv $F8 --json $R/pipeline_close_ups_holdout_int8.json
 for S in us ar; do
@@ -101,6 +104,7 @@ done
 # Speed
 python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_speed.txt
 python bench/pipeline_fps.py --json $R/pipeline_fps_cpu.json
+python bench/pipeline_fps.py ocr_compile=true ocr_precision=int8 --json $R/pipeline_fps_cpu_compiled_int8.json
 python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digits_300 --json $R/ocr_speed_digits.json \
     | tee $R/ocr_speed_digits.txt
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
