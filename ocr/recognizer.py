@@ -55,7 +55,7 @@ class Recognizer:
 
         `compiled=True` (torch backend on the CPU) compiles the model with `torch.compile` (ocr/accel.py): fp32, bf16,
         or int8 convolutions calibrated on synthetic plates (needs torchao); the fastest on AMX CPUs, at the cost
-        of a compile at start-up and on the first batch of each size bucket."""
+        of compiling each batch-size bucket (ocr/accel.py: BUCKETS) when it loads."""
         p = Path(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
@@ -124,7 +124,8 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
     from ocr.accel import compile_cpu
 
     if resolve_device(device) != "cpu":
-        raise UserError(f"compiled=True compiles for the CPU, not device={device}")
+        raise UserError(f"compiled=True compiles for the CPU, but device={device} resolves to "
+                        f"{resolve_device(device)}: pass device=cpu, or run uncompiled on the GPU")
     if precision != "int8":
         precision = resolve_precision("cpu", precision)
     try:
