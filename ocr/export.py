@@ -2,11 +2,13 @@
 
     python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--int8-lstm | --int8] [--out FILE]
     python ocr/export.py --weights runs/ocr_latin/checkpoints/best_model.pth --format pth --out weights/ocr_latin.pth
+    python ocr/export.py --weights runs/ocr_latin/checkpoints/last.pth --ema --format pth --out weights/ocr_latin.pth
 
 `--int8-lstm`: the LSTM weights in int8 (dynamic quantisation, the same reads as fp32); `--int8`: the whole network
 in int8 (static, calibrated on synthetic plates; ~2x faster on AVX-512 VNNI CPUs, a little less accurate).
 `pth` keeps the model weights, its config, patterns, epoch, best accuracy and the run config, and drops the
-optimizer state (a third of the size).
+optimizer state (a third of the size). `--ema` takes the moving-average weights of a run's last.pth (the last
+epoch's average, where best_model.pth holds the average of the epoch with the best validation accuracy).
 """
 from __future__ import annotations
 
@@ -92,6 +94,15 @@ def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed:
     return quantize_static_int8(src, out, batches)
 
 
+def with_ema_weights(ckpt: dict) -> dict:
+    """`ckpt` (a run's last.pth) with its moving-average weights (`ema_state_dict`) as the model's weights."""
+    ema = ckpt.get("ema_state_dict")
+    if not ema:
+        raise UserError("--ema: this checkpoint has no moving-average weights (a run's last.pth with ema_decay > 0 has)")
+    weights = {k.removeprefix("module."): v for k, v in ema.items() if k != "n_averaged"}
+    return {**ckpt, "model_state_dict": weights}
+
+
 def export_slim(ckpt: dict, out: Path) -> Path:
     from ocr.checkpoint import save_checkpoint
 
@@ -109,12 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--int8-lstm", action="store_true", help="onnx: the LSTM weights in int8 (faster on the CPU)")
     ap.add_argument("--int8", action="store_true", help="onnx: the whole network in static int8 (fastest on the CPU)")
+    ap.add_argument("--ema", action="store_true",
+                    help="export the moving-average weights of a run's last.pth (training with ema_decay > 0)")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
     setup_logging()
     try:
         ckpt = load_checkpoint(args.weights)
+        if args.ema:
+            ckpt = with_ema_weights(ckpt)
         model = model_from_checkpoint(ckpt)
         if args.format == "onnx":
             out = export_onnx(model, args.out or args.weights.with_suffix(".onnx"), tuple(ckpt.get("patterns", ())))

@@ -100,6 +100,14 @@ def test_ema_weights_are_validated_saved_and_resumed(tiny_cfg, tmp_path):
     assert not torch.equal(last["model_state_dict"][w], ema[f"module.{w}"])
     train(dataclasses.replace(cfg, epochs=2, resume=str(out / "checkpoints" / "last.pth")))
     assert load_checkpoint(out / "checkpoints" / "last.pth")["ema_state_dict"]["n_averaged"].item() == 8
+    from ocr.export import main as export_main
+
+    slim = tmp_path / "ema.pth"  # `ocr/export.py --ema`: the last epoch's average, slimmed
+    assert export_main(["--weights", str(out / "checkpoints" / "last.pth"), "--ema", "--format", "pth",
+                        "--out", str(slim)]) == 0
+    last = load_checkpoint(out / "checkpoints" / "last.pth")
+    assert torch.equal(load_checkpoint(slim)["model_state_dict"][w], last["ema_state_dict"][f"module.{w}"])
+    assert export_main(["--weights", str(slim), "--ema", "--format", "pth", "--out", str(tmp_path / "x.pth")]) == 2
 
 
 def test_cli_resume_uses_the_runs_own_config_and_folder(tiny_cfg, tmp_path):
