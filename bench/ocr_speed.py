@@ -79,17 +79,14 @@ def onnx_runner(path: Path, one_by_one: bool = False):
 
 def compiled_runners(model) -> dict:
     """The torch.compile variants this CPU runs fast: bf16 where it has native bf16, int8 where torchao is
-    installed (each compiles on its first batch of each size)."""
+    installed (each compiles its batch-size buckets when it is made)."""
     from ocr.accel import calibration_batches, compile_float, compile_int8
-
-    def numpy_io(run):
-        return lambda x: run(torch.from_numpy(x)).numpy()
 
     out = {}
     if cpu_has_fast_bf16():
-        out["torch compiled bf16 (cpu)"] = numpy_io(compile_float(model, bf16=True))
+        out["torch compiled bf16 (cpu)"] = compile_float(model, bf16=True)
     try:
-        out["torch compiled int8 (cpu)"] = numpy_io(compile_int8(model, calibration_batches(model.cfg)))
+        out["torch compiled int8 (cpu)"] = compile_int8(model, calibration_batches(model.cfg))
     except ImportError as exc:
         print(f"compiled int8 skipped: {exc}")
     return out

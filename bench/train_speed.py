@@ -26,6 +26,7 @@ import torch
 from common.device import cpu_has_fast_bf16
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
+from ocr.data import collate
 from ocr.model import CRNN, ModelConfig
 from ocr.process import preprocess_batch
 from ocr.synth import mix_for, synth_sample
@@ -35,13 +36,13 @@ from ocr.train import train_one_epoch
 def batches(alphabet: str, n: int, batch: int = 32) -> list[tuple]:
     """`n` training batches (images, targets, lengths, texts) of synthetic plates."""
     rng = np.random.default_rng(0)
-    codec = Codec(alphabet)
+    codec, mix = Codec(alphabet), mix_for(alphabet)
     out = []
     for _ in range(n):
-        samples = [synth_sample(rng, mix_for(alphabet)) for _ in range(batch)]
-        x = torch.from_numpy(preprocess_batch([s[0] for s in samples], 64, 200))
-        ys = [torch.tensor(codec.encode(s[1]), dtype=torch.long) for s in samples]
-        out.append((x, torch.cat(ys), torch.tensor([len(y) for y in ys]), [s[1] for s in samples]))
+        samples = [synth_sample(rng, mix) for _ in range(batch)]
+        images = preprocess_batch([img for img, _ in samples], 64, 200)
+        out.append(collate([(torch.from_numpy(x), torch.tensor(codec.encode(text), dtype=torch.long), text)
+                            for x, (_, text) in zip(images, samples)]))
     return out
 
 

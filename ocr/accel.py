@@ -19,7 +19,7 @@ import torch
 
 from ocr.model import CRNN, ModelConfig
 
-Runner = Callable[[torch.Tensor], torch.Tensor]
+Runner = Callable[[np.ndarray], np.ndarray]  # (B, 3, H, W) float32 batch -> (B, T, C) logits, as Recognizer runs
 BUCKETS = (1, 4, 32)  # batch sizes compiled; a batch is padded up to the next one, larger ones run in chunks of 32
 
 
@@ -70,9 +70,9 @@ def _bucket_runner(compiled: torch.nn.Module, bf16: bool, shape: tuple[int, int]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return compiled(x.contiguous(memory_format=torch.channels_last)).float()[:n]
 
-    def run(x: torch.Tensor) -> torch.Tensor:
-        top = BUCKETS[-1]
-        return torch.cat([run_bucket(x[i:i + top]) for i in range(0, len(x), top)])
+    def run(x: np.ndarray) -> np.ndarray:
+        t, top = torch.from_numpy(x), BUCKETS[-1]
+        return torch.cat([run_bucket(t[i:i + top]) for i in range(0, len(t), top)]).numpy()
 
     with _quiet():
         for size in BUCKETS:  # compile every bucket now rather than in the middle of a stream
@@ -81,8 +81,7 @@ def _bucket_runner(compiled: torch.nn.Module, bf16: bool, shape: tuple[int, int]
 
 
 def compile_float(model: CRNN, bf16: bool = True) -> Runner:
-    """`model` compiled for the CPU, channels-last, in bf16 autocast or fp32: a function from a (B, 3, H, W)
-    batch to logits."""
+    """`model` compiled for the CPU, channels-last, in bf16 autocast or fp32, as a Runner."""
     m = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
     return _bucket_runner(_freezing_compile(m), bf16, (model.cfg.img_h, model.cfg.img_w))
 

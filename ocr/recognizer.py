@@ -134,7 +134,7 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
         raise UserError(str(exc)) from None
     except Exception as exc:  # torch.compile needs a C++ compiler and the Python headers
         raise UserError(f"cannot compile the recognizer ({precision}): {str(exc).strip().splitlines()[0]}") from None
-    rec = Recognizer(model.cfg, lambda x: run(torch.from_numpy(x)).numpy(), patterns, decoder)
+    rec = Recognizer(model.cfg, run, patterns, decoder)
     rec.precision = f"{precision} compiled"
     return rec
 
