@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     from common.errors import UserError
-    from pipeline.app import load_configs
+    from pipeline.app import load_configs, load_watchlist
     from pipeline.sources import expand_folder
 
     overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
     try:
         cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
+        load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
         if cfgs.pipeline.show:
             from pipeline.annotate import check_display
 

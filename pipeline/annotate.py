@@ -14,13 +14,15 @@ from pipeline.background import BackgroundWriter
 from pipeline.types import Tracks
 
 
-def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str]) -> np.ndarray:
+def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str], watched: frozenset[int] = frozenset()) -> np.ndarray:
+    """Boxes with track id and fused text; tracks whose text is on the watchlist (`watched` ids) in red."""
     out = image.copy()
     for (x1, y1, x2, y2), tid in zip(tracks.xyxy.astype(int), tracks.ids):
-        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 220, 0), 2)
+        color = (0, 0, 255) if int(tid) in watched else (0, 220, 0)
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)
         label = f"#{tid} {texts.get(int(tid), '')}".strip()
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
-        cv2.rectangle(out, (x1, max(0, y1 - th - 8)), (x1 + tw + 6, y1), (0, 220, 0), -1)
+        cv2.rectangle(out, (x1, max(0, y1 - th - 8)), (x1 + tw + 6, y1), color, -1)
         cv2.putText(out, label, (x1 + 3, y1 - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 2)
     return out
 

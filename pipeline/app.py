@@ -77,6 +77,13 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                                       compiled=cfg.ocr_compile)
 
 
+def load_watchlist(cfg: PipelineConfig, alphabet: str = "") -> Any:
+    """The configured watchlist (pipeline/watchlist.py), or None; with `alphabet`, plates it cannot read are refused."""
+    from pipeline.watchlist import Watchlist
+
+    return Watchlist.load(cfg.watchlist, cfg.watchlist_max_edits, alphabet) if cfg.watchlist else None
+
+
 def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:
     """The source's output folder: `folder` when given (see `distinct_out_names`), else named after the source."""
     if folder:
@@ -131,6 +138,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     out.mkdir(parents=True, exist_ok=True)
     detector = detector or PlateDetector(cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+    watchlist = load_watchlist(p, getattr(getattr(recognizer, "cfg", None), "alphabet", ""))
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
@@ -160,7 +168,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw, source.name, windows or LiveWindows()) if p.show else draw, p.crop_margin,
-                        p.min_plate_height, stop)
+                        p.min_plate_height, stop, watchlist=watchlist)
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -170,13 +178,22 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     return result
 
 
+def _watched(watchlist: Any, text: str, where: str) -> dict[str, str]:
+    """An image read's watchlist fields (`watch`, `watch_label`: empty when it matches no listed plate); a match is logged."""
+    hit = watchlist.match(text)
+    if hit is None:
+        return {"watch": "", "watch_label": ""}
+    logger.warning(f"watchlist: {text} matches {hit} in {where}")
+    return {"watch": hit.plate, "watch_label": hit.label}
+
+
 def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
     return read.text, read.confidence, read.char_confidences
 
 
 def _show(draw: Any, name: str, windows: Any) -> Any:
-    def show(image, tracks, texts):
-        img = draw(image, tracks, texts)
+    def show(image, tracks, texts, watched=frozenset()):
+        img = draw(image, tracks, texts, watched)
         windows.submit(name, img)
         return img
 
@@ -199,6 +216,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+    watchlist = load_watchlist(p, getattr(getattr(recognizer, "cfg", None), "alphabet", ""))
     if not crops_only:
         from detection import PlateDetector
 
@@ -206,7 +224,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     lines, skipped = [], []
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
-        w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"])
+        w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]
+                   + (["watch", "watch_label"] if watchlist else []))
         for path in source.paths:
             try:
                 img = read_bgr(path)
@@ -221,7 +240,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
                                                     cfgs.fusion.min_chars, cfgs.fusion.min_conf)]
+            if watchlist is not None:
+                reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
-            w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]] for r in reads)
+            w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]]
+                        + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if watchlist else []) for r in reads)
             lines.append((path.name, reads))
     return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped}

@@ -32,3 +32,5 @@ class PipelineConfig:
     stall_timeout_s: float = 20.0
     backoff_start_s: float = 1.0
     backoff_max_s: float = 30.0
+    watchlist: str = ""
+    watchlist_max_edits: int = 0

@@ -5,7 +5,7 @@ import statistics
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
@@ -14,6 +14,7 @@ from loguru import logger
 from detection.detections import Detections
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
+from pipeline.watchlist import Watchlist
 from pipeline.zones import Zones
 
 
@@ -71,18 +72,29 @@ class Pipeline:
     sinks: list[Sink]
     zones: Zones | None = None
     video: Any = None  # VideoSink-like: .write(image)
-    annotate: Any = None  # callable(image, tracks, texts) -> image
+    annotate: Any = None  # callable(image, tracks, texts, watched track ids) -> image
     crop_margin: float = 0.06
     min_plate_height: int = 8
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
+    watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
+            e = self._watch(e)
             for s in self.sinks:
                 s.write(e)
             self.events_written += 1
+
+    def _watch(self, e: PlateEvent) -> PlateEvent:
+        hit = self.watchlist.match(e.text) if self.watchlist is not None else None
+        if hit is None:
+            return e
+        when = e.first_seen_utc or f"{e.first_time_s:.1f} s"
+        logger.warning(f"watchlist: {e.text} matches {hit} on {e.source} at {when}, confidence {e.confidence:.2f}, "
+                       f"event {e.event_id}")
+        return replace(e, watch=hit.plate, watch_label=hit.label)
 
     def _source_event(self, ev: SourceEvent, name: str) -> None:
         if ev.kind == "lost":
@@ -126,7 +138,11 @@ class Pipeline:
             if self.trace is not None:
                 self.trace.append((frame.index, texts))
         if self.video is not None:
-            self.video.write(self.annotate(frame.image, tracks, texts) if self.annotate else frame.image)
+            if self.annotate is None:
+                self.video.write(frame.image)
+            else:
+                watched = frozenset(t for t, text in texts.items() if self.watchlist and self.watchlist.match(text))
+                self.video.write(self.annotate(frame.image, tracks, texts, watched))
         t5 = time.perf_counter()
         for name, a, b in (("detect", t0, t1), ("track", t1, t2), ("ocr", t2, t3), ("fuse+write", t3, t4),
                            ("video", t4, t5)):

@@ -16,7 +16,7 @@ from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
           "frames_read", "first_frame", "last_frame", "first_time_s", "last_time_s", "first_seen_utc",
-          "last_seen_utc", "best_frame", "box", "reason", "direction", "crop_path")
+          "last_seen_utc", "best_frame", "box", "reason", "direction", "crop_path", "watch", "watch_label")
 
 
 def event_row(e: PlateEvent) -> dict[str, Any]:

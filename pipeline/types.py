@@ -81,3 +81,5 @@ class PlateEvent:
     crop_path: str = ""
     first_seen_utc: str = ""  # wall-clock time of first_time_s / last_time_s (ISO 8601, UTC) for a live source;
     last_seen_utc: str = ""  # empty for files, whose times are positions in the video
+    watch: str = ""  # the watchlist plate this vehicle's text matches (pipeline/watchlist.py); empty: none
+    watch_label: str = ""  # that entry's label

@@ -1,0 +1,90 @@
+"""Watchlist (hotlist): plates to alert on. A vehicle whose fused text matches a listed plate is flagged in its
+event (`watch`, `watch_label`) and logged as it is written.
+
+File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`); blank lines and
+lines starting with `#` are skipped; plates are written as the reader writes them (upper case, separators
+dropped: `ab-123 cd` is `AB123CD`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.errors import UserError
+from ocr.alphabet import plate_label
+from ocr.metrics import edit_distance
+from ocr.process import fold_o0
+
+
+@dataclass(frozen=True)
+class WatchEntry:
+    plate: str
+    label: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.plate} ({self.label})" if self.label else self.plate
+
+
+class Watchlist:
+    """`match(text)`: the listed entry `text` reads as, or None. O and 0 always count as the same character
+    (plates that never use O are read either way); `max_edits` > 0 also matches reads that many edits away,
+    for reads one character off (at most a third of the plate's characters)."""
+
+    def __init__(self, entries: list[WatchEntry], max_edits: int = 0) -> None:
+        if max_edits < 0:
+            raise UserError(f"watchlist_max_edits must be 0 or more, not {max_edits}")
+        self.entries, self.max_edits = tuple(entries), max_edits
+        self._exact = {fold_o0(e.plate): e for e in reversed(self.entries)}  # the first listing of a plate wins
+        self._seen: dict[str, WatchEntry | None] = {}
+
+    @classmethod
+    def load(cls, path: str | Path, max_edits: int = 0, alphabet: str = "") -> "Watchlist":
+        """Read a watchlist file; with `alphabet`, a plate with another character is an error naming its line."""
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"watchlist not found: {p}")
+        entries = []
+        try:
+            lines = p.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            raise UserError(f"watchlist {p} is not a UTF-8 text file") from None
+        for n, line in enumerate(lines, 1):
+            raw, _, label = line.partition(",")
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            plate = plate_label(raw)
+            bad = sorted({c for c in plate if alphabet and c not in alphabet})
+            if bad:
+                raise UserError(f"{p}, line {n}: plate {raw.strip()!r} has {''.join(bad)!r}, which the reader "
+                                f"never reads")
+            entries.append(WatchEntry(plate, label.strip().strip('"').strip()))
+        if not entries:
+            raise UserError(f"watchlist {p} lists no plate")
+        return cls(entries, max_edits)
+
+    def match(self, text: str) -> WatchEntry | None:
+        if not text:
+            return None
+        if text not in self._seen:
+            if len(self._seen) >= 4096:  # reads repeat (a track's text, frame after frame): remember the recent ones
+                self._seen.clear()
+            self._seen[text] = self._match(fold_o0(text))
+        return self._seen[text]
+
+    def _match(self, folded: str) -> WatchEntry | None:
+        hit = self._exact.get(folded)
+        if hit is not None or self.max_edits == 0:
+            return hit
+        best = None
+        for e in self.entries:
+            plate = fold_o0(e.plate)
+            limit = min(self.max_edits, min(len(plate), len(folded)) // 3)
+            if abs(len(plate) - len(folded)) > limit:
+                continue
+            d = edit_distance(plate, folded)
+            if d <= limit and (best is None or d < best[0]):
+                best = (d, e)
+        return best[1] if best else None
+
+    def __len__(self) -> int:
+        return len(self.entries)

@@ -1,0 +1,131 @@
+import csv
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from pipeline.fusion import FusionConfig, TrackFuser
+from pipeline.orchestrator import Pipeline
+from pipeline.sinks import CsvSink, JsonlSink, SqliteSink
+from pipeline.tracker import PlateTracker, TrackerConfig
+from pipeline.watchlist import WatchEntry, Watchlist
+
+LATIN = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "watch.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_normalises_plates_keeps_labels_and_skips_comments(tmp_path):
+    path = write(tmp_path, "# plate,label\nab-123 cd, stolen\n\nXY9876\nKMH 306,expired, since May\n")
+    wl = Watchlist.load(path, alphabet=LATIN)
+    assert wl.entries == (WatchEntry("AB123CD", "stolen"), WatchEntry("XY9876"),
+                          WatchEntry("KMH306", "expired, since May"))
+    assert str(wl.entries[0]) == "AB123CD (stolen)" and str(wl.entries[1]) == "XY9876"
+
+
+@pytest.mark.parametrize("text, max_edits, hit", [
+    ("AB123CD", 0, "AB123CD"),
+    ("A8123CD", 0, None),        # one character off: no match without edits
+    ("A8123CD", 1, "AB123CD"),
+    ("A8I23CD", 1, None),        # two off
+    ("A8I23CD", 2, "AB123CD"),
+    ("XY987", 1, "XY9876"),      # a dropped character is one edit
+    ("XY98", 2, None),           # at most a third of the characters may differ: 6 // 3 = 2, but 4 // 3 = 1
+    ("KMH3O6", 0, "KMH306"),     # the letter O reads as the digit 0
+    ("", 1, None),
+])
+def test_match(tmp_path, text, max_edits, hit):
+    wl = Watchlist.load(write(tmp_path, "AB123CD,stolen\nXY9876\nKMH306\n"), max_edits)
+    got = wl.match(text)
+    assert (got.plate if got else None) == hit
+
+
+def test_the_closest_listed_plate_wins(tmp_path):
+    wl = Watchlist.load(write(tmp_path, "AB123CE\nAB123CD\n"), max_edits=2)
+    assert wl.match("AB123CD").plate == "AB123CD"
+    assert wl.match("AB123XD").plate == "AB123CD"  # one edit from it, two from the other
+    assert wl.match("AB123CX").plate == "AB123CE"  # one edit from both: the first listed
+
+
+@pytest.mark.parametrize("text, message", [
+    ("AB123CD\nÄB12\n", r"watch\.csv, line 2: plate 'ÄB12' has 'Ä'"),
+    ("# nothing\n\n", "lists no plate"),
+])
+def test_bad_watchlists_are_one_clear_error(tmp_path, text, message):
+    with pytest.raises(UserError, match=message):
+        Watchlist.load(write(tmp_path, text), alphabet=LATIN)
+
+
+def test_missing_and_binary_watchlists(tmp_path):
+    with pytest.raises(UserError, match="watchlist not found: .*nope.csv"):
+        Watchlist.load(tmp_path / "nope.csv")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81AB")
+    with pytest.raises(UserError, match="not a UTF-8 text file"):
+        Watchlist.load(tmp_path / "bin.csv")
+
+
+def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
+    """The two-vehicle clip of test_orchestrator: the listed vehicle's event carries the entry in every sink,
+    the other's is empty."""
+    from tests.pipeline.test_orchestrator import FakeDetector, FakeRecognizer, clip
+
+    frames, boxes = clip()
+    wl = Watchlist.load(write(tmp_path, "XY-9876,stolen\n"), alphabet=LATIN)
+    with SqliteSink(tmp_path / "e.db") as db, JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
+        Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s"), [db, js, cs], crop_margin=0.0,
+                 watchlist=wl).run(iter(frames))
+    rows = sqlite3.connect(tmp_path / "e.db").execute("SELECT text, watch, watch_label FROM events ORDER BY text").fetchall()
+    assert rows == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
+    js_rows = sorted((r["text"], r["watch"], r["watch_label"]) for r in map(json.loads, (tmp_path / "e.jsonl").open()))
+    cs_rows = sorted((r["text"], r["watch"], r["watch_label"]) for r in csv.DictReader((tmp_path / "e.csv").open()))
+    assert js_rows == cs_rows == rows
+
+
+def test_image_reads_carry_the_watch_fields(tmp_path):
+    from ocr.recognizer import PlateRead
+    from pipeline.app import load_configs, run_images
+
+    img_dir = tmp_path / "photos"
+    img_dir.mkdir()
+    import cv2
+
+    for name, grey in (("a.png", 100), ("b.png", 200)):
+        cv2.imwrite(str(img_dir / name), np.full((40, 120, 3), grey, np.uint8))
+    texts = {100: "AB123CD", 200: "XY9876"}
+
+    def rec(crops):
+        return [PlateRead(texts[int(c.max())], 0.9, (0.9,) * 7) for c in crops]
+
+    watch = write(tmp_path, "AB123CD,stolen\n")
+    cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}", f"watchlist={watch}"])
+    res = run_images(str(img_dir), cfgs, crops_only=True, recognizer=rec)
+    reads = {name: r[0] for name, r in res["reads"]}
+    assert (reads["a.png"]["watch"], reads["a.png"]["watch_label"]) == ("AB123CD", "stolen")
+    assert (reads["b.png"]["watch"], reads["b.png"]["watch_label"]) == ("", "")
+    rows = list(csv.DictReader((tmp_path / "out" / "photos" / "reads.csv").open()))
+    assert [(r["source"], r["watch"]) for r in rows] == [("a.png", "AB123CD"), ("b.png", "")]
+
+
+def test_run_pipeline_refuses_a_missing_watchlist_before_any_source(tmp_path, capsys):
+    from run_pipeline import main
+
+    assert main(["--crops", "samples/plates", f"output_dir={tmp_path}", f"watchlist={tmp_path / 'nope.csv'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: watchlist not found: {tmp_path / 'nope.csv'}"]
+
+
+def test_watched_tracks_are_drawn_in_red():
+    from pipeline.annotate import draw
+    from pipeline.types import Tracks
+
+    tracks = Tracks(np.array([[10, 60, 50, 90], [60, 60, 95, 90]], np.float32), np.array([0.9, 0.9], np.float32),
+                    np.array([3, 4]))
+    out = draw(np.zeros((100, 100, 3), np.uint8), tracks, {3: "AB123CD", 4: "XY9876"}, frozenset({3}))
+    assert tuple(out[90, 30]) == (0, 0, 255) and tuple(out[90, 80]) == (0, 220, 0)  # bottom edges of the boxes
