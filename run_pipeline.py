@@ -7,7 +7,7 @@
 
 A folder gives its images (one source) and each of its videos. Cameras and streams never end, so each runs in
 its own thread beside the others; files and images are processed one after the other meanwhile.
-Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, annotated.mp4 and
+Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
 open tracks are written as events before exit.
 """
@@ -102,7 +102,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
         logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
-                    f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, annotated.mp4)")
+                    f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, frames/, annotated.mp4)")
         return True
     except UserError as exc:
         logger.error(f"error: {exc}")

@@ -124,7 +124,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
-    from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink
+    from pipeline.sinks import CropStore, CsvSink, FrameStore, JsonlSink, SqliteSink
     from pipeline.sources import LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
@@ -142,7 +142,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
-                       save_crop=CropStore(out / "crops") if p.save_crops else None, clock=getattr(source, "clock", None))
+                       save_crop=CropStore(out / "crops") if p.save_crops else None, clock=getattr(source, "clock", None),
+                       save_frame=FrameStore(out / "frames") if p.save_frames else None)
     with ExitStack() as stack:
         sinks = []
         if p.sqlite:

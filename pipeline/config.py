@@ -19,6 +19,7 @@ class PipelineConfig:
     jsonl: bool = True
     csv: bool = True
     save_crops: bool = True
+    save_frames: bool = True
     video_out: bool = True
     video_segment_min: float = 10.0
     video_keep_segments: int = 144

@@ -63,6 +63,7 @@ class TrackState:
     reads: deque = field(default_factory=deque)
     best: Reading | None = None
     best_crop: np.ndarray | None = None
+    best_image: np.ndarray | None = None  # the whole frame of the best read (kept only to save it: save_frame)
     centers: list[tuple[float, float]] = field(default_factory=list)
     decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
     emitted: bool = False
@@ -78,10 +79,11 @@ class TrackFuser:
     def __init__(self, cfg: FusionConfig, source: str = "",
                  direction: Callable[[list[tuple[float, float]]], str] | None = None,
                  decode: Callable[[np.ndarray], tuple[str, float, tuple[float, ...]]] | None = None,
-                 save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None, clock: float | None = None) -> None:
+                 save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None, clock: float | None = None,
+                 save_frame: Callable[[PlateEvent, np.ndarray], str] | None = None) -> None:
         self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
         self.clock = clock  # wall-clock (epoch s) at time 0 of a live source: events then carry UTC times
-        self.save_crop = save_crop
+        self.save_crop, self.save_frame = save_crop, save_frame
         self.tracks: dict[int, TrackState] = {}
         # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s
         self.recent: dict[str, tuple[float, float]] = {}
@@ -106,12 +108,15 @@ class TrackFuser:
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]
 
-    def add(self, track_id: int, reading: Reading, crop: np.ndarray) -> list[PlateEvent]:
+    def add(self, track_id: int, reading: Reading, crop: np.ndarray, image: np.ndarray | None = None) -> list[PlateEvent]:
+        """A read of a track; `image` is the whole frame it was read in (held, not copied: the pipeline never
+        draws on its frames), kept while it is the track's best read when frames are saved."""
         self.touch(track_id, reading.frame_index, reading.time_s, reading.box)
         t = self.tracks[track_id]
         t.reads.append(reading)
         if t.best is None or reading.quality > t.best.quality:
             t.best, t.best_crop = reading, crop.copy()
+            t.best_image = image if self.save_frame is not None else None
         v = self._vote(t)
         c = self.cfg
         if len([r for r in t.reads if r.text]) >= c.decisive_reads and v.share >= c.decisive_share \
@@ -194,4 +199,6 @@ class TrackFuser:
             first_seen_utc=_utc(self.clock, t.first_time_s), last_seen_utc=_utc(self.clock, t.last_time_s))
         if self.save_crop is not None and t.best_crop is not None:
             event = replace(event, crop_path=self.save_crop(event, t.best_crop))
+        if self.save_frame is not None and t.best_image is not None:
+            event = replace(event, frame_path=self.save_frame(event, t.best_image))
         return event

@@ -129,7 +129,7 @@ class Pipeline:
             read = self.recognizer.decode(p)
             reading = Reading(frame.index, frame.time_s, read.text, read.confidence, read.char_confidences, box,
                               crop_quality(crop, read.confidence), p, self.recognizer.rows(crop))
-            events += self.fuser.add(tid, reading, crop)
+            events += self.fuser.add(tid, reading, crop, frame.image)
         events += self.fuser.end_lost(frame.index)
         self._emit(events)
         t4 = time.perf_counter()

@@ -16,7 +16,8 @@ from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
           "frames_read", "first_frame", "last_frame", "first_time_s", "last_time_s", "first_seen_utc",
-          "last_seen_utc", "best_frame", "box", "reason", "direction", "crop_path", "watch", "watch_label")
+          "last_seen_utc", "best_frame", "box", "reason", "direction", "crop_path", "frame_path",
+          "watch", "watch_label")
 
 
 def event_row(e: PlateEvent) -> dict[str, Any]:
@@ -122,6 +123,25 @@ class SqliteSink:
     def __exit__(self, *exc: Any) -> None:
         self.checkpoint()
         self.db.close()
+
+
+class FrameStore:
+    """Saves the whole frame of each event's best read, its plate boxed and labelled, as `<dir>/<event_id>.jpg`."""
+
+    def __init__(self, directory: str | Path, quality: int = 90) -> None:
+        self.dir, self.quality = Path(directory), quality
+
+    def __call__(self, event: PlateEvent, image: np.ndarray) -> str:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        out = image.copy()
+        x1, y1, x2, y2 = (int(round(v)) for v in event.box)
+        thick = max(2, out.shape[1] // 640)
+        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 255), thick)
+        cv2.putText(out, event.text, (x1, max(12 * thick, y1 - 4 * thick)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick,
+                    (0, 0, 255), thick)
+        path = self.dir / f"{event.event_id}.jpg"
+        cv2.imwrite(str(path), out, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        return str(path)
 
 
 class CropStore:

@@ -79,6 +79,7 @@ class PlateEvent:
     reason: str  # lost | end | early | source_lost | stopped
     direction: str = ""  # crossing direction of the counting line, when one is configured
     crop_path: str = ""
+    frame_path: str = ""  # the whole frame of the best read, its box drawn (evidence of where the vehicle was)
     first_seen_utc: str = ""  # wall-clock time of first_time_s / last_time_s (ISO 8601, UTC) for a live source;
     last_seen_utc: str = ""  # empty for files, whose times are positions in the video
     watch: str = ""  # the watchlist plate this vehicle's text matches (pipeline/watchlist.py); empty: none

@@ -259,3 +259,23 @@ def test_video_configs_keep_detector_conf_for_new_tracks():
     assert cfgs.tracker.new_track_thresh == cfgs.tracker.track_high_thresh == 0.5
     low = video_configs(load_configs(CONFIGS, ["detector.conf=0.05"]))
     assert low.detector.conf == 0.05
+
+
+def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
+    import cv2
+
+    from pipeline.sinks import FrameStore
+
+    frames, boxes = clip()
+    out = []
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", save_frame=FrameStore(tmp_path / "frames"))
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(iter(frames))
+    assert len(out) == 2
+    for e in out:
+        img = cv2.imread(e.frame_path)
+        assert e.frame_path.endswith(f"frames/{e.event_id}.jpg") and img.shape == (240, 320, 3)
+        x1, y1, x2, y2 = (int(v) for v in e.box)
+        assert img[y2, (x1 + x2) // 2, 2] > 200 > img[y2, (x1 + x2) // 2, 1]  # the plate boxed in red
+        plate = frames[e.best_frame].image[y1 + 2:y2 - 2, x1 + 2:x2 - 2]  # the best read's own frame, not drawn on
+        assert np.abs(img[y1 + 2:y2 - 2, x1 + 2:x2 - 2].astype(int) - plate).mean() < 8 and plate.max() in (100, 200)
