@@ -124,7 +124,9 @@ class TrackFuser:
             t.decided = v
             if c.early_events and not t.emitted and self._wanted(t, v):
                 t.emitted = True
-                return [self._event(t, v, "early")]
+                event = self._event(t, v, "early")
+                t.best_image = None  # saved: a vehicle that stays in view (parked) holds no frame for it
+                return [event]
         return []
 
     def end_lost(self, frame_index: int) -> list[PlateEvent]:
