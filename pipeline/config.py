@@ -20,6 +20,7 @@ class PipelineConfig:
     csv: bool = True
     save_crops: bool = True
     save_frames: bool = True
+    frames_keep: int = 10000
     video_out: bool = True
     video_segment_min: float = 10.0
     video_keep_segments: int = 144

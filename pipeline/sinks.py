@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from collections import deque
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -126,13 +127,18 @@ class SqliteSink:
 
 
 class FrameStore:
-    """Saves the whole frame of each event's best read, its plate boxed and labelled, as `<dir>/<event_id>.jpg`."""
+    """Saves the whole frame of each event's best read, its plate boxed and labelled, as `<dir>/<event_id>.jpg`.
+    With `keep` > 0 only the newest `keep` images in the folder stay (earlier runs' included), so a camera run for
+    months does not fill the disk (~100 KB an image at 1280x720)."""
 
-    def __init__(self, directory: str | Path, quality: int = 90) -> None:
-        self.dir, self.quality = Path(directory), quality
+    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 90) -> None:
+        self.dir, self.keep, self.quality = Path(directory), keep, quality
+        self._files: deque[Path] | None = None  # oldest first, once the folder has been listed
 
     def __call__(self, event: PlateEvent, image: np.ndarray) -> str:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if self._files is None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._files = deque(sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
         out = image.copy()
         x1, y1, x2, y2 = (int(round(v)) for v in event.box)
         thick = max(2, out.shape[1] // 640)
@@ -141,6 +147,9 @@ class FrameStore:
                     (0, 0, 255), thick)
         path = self.dir / f"{event.event_id}.jpg"
         cv2.imwrite(str(path), out, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        self._files.append(path)
+        while self.keep > 0 and len(self._files) > self.keep:
+            self._files.popleft().unlink(missing_ok=True)
         return str(path)
 
 

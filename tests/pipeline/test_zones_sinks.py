@@ -2,6 +2,7 @@ import csv
 import json
 import sqlite3
 
+import cv2
 import numpy as np
 import pytest
 
@@ -103,3 +104,19 @@ def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp
     assert (tmp_path / "events.prev.csv").read_text().startswith("event_id,source,track_id")
     (row,) = csv.DictReader((tmp_path / "events.csv").open())
     assert (row["event_id"], row["last_seen_utc"]) == ("id1", "2026-11-30T18:00:02.500Z")
+
+
+def test_frame_store_boxes_the_plate_and_keeps_the_newest_images(tmp_path):
+    import os
+
+    from pipeline.sinks import FrameStore
+
+    old = tmp_path / "frames" / "old.jpg"  # from an earlier run: the oldest, the first to go
+    old.parent.mkdir()
+    old.write_bytes(b"jpg")
+    os.utime(old, (1, 1))
+    store = FrameStore(tmp_path / "frames", keep=2)
+    paths = [store(event(i), np.zeros((60, 80, 3), np.uint8)) for i in (1, 2, 3)]
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["id2.jpg", "id3.jpg"]
+    img = cv2.imread(paths[-1])
+    assert img.shape == (60, 80, 3) and img[4, 2, 2] > 200 and img[4, 2, 1] < 60  # box (1, 2, 3, 4) in red
