@@ -141,7 +141,8 @@ class Pipeline:
             if self.annotate is None:
                 self.video.write(frame.image)
             else:
-                watched = frozenset(t for t, text in texts.items() if self.watchlist is not None and self.watchlist.match(text))
+                wl = self.watchlist
+                watched = frozenset(t for t, text in texts.items() if wl is not None and wl.match(text))
                 self.video.write(self.annotate(frame.image, tracks, texts, watched))
         t5 = time.perf_counter()
         for name, a, b in (("detect", t0, t1), ("track", t1, t2), ("ocr", t2, t3), ("fuse+write", t3, t4),
