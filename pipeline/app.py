@@ -142,7 +142,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
-                       save_crop=CropStore(out / "crops") if p.save_crops else None, clock=getattr(source, "clock", None),
+                       save_crop=CropStore(out / "crops") if p.save_crops else None,
+                       clock=getattr(source, "clock", None),
                        save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
     with ExitStack() as stack:
         sinks = []
@@ -180,7 +181,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
 
 def _watched(watchlist: Any, text: str, where: str) -> dict[str, str]:
-    """An image read's watchlist fields (`watch`, `watch_label`: empty when it matches no listed plate); a match is logged."""
+    """An image read's watchlist fields (`watch`, `watch_label`: empty when it matches no listed plate); a match is
+    logged."""
     hit = watchlist.match(text)
     if hit is None:
         return {"watch": "", "watch_label": ""}

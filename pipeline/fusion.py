@@ -108,7 +108,8 @@ class TrackFuser:
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]
 
-    def add(self, track_id: int, reading: Reading, crop: np.ndarray, image: np.ndarray | None = None) -> list[PlateEvent]:
+    def add(self, track_id: int, reading: Reading, crop: np.ndarray,
+            image: np.ndarray | None = None) -> list[PlateEvent]:
         """A read of a track; `image` is the whole frame it was read in (held, not copied: the pipeline never
         draws on its frames), kept while it is the track's best read when frames are saved."""
         self.touch(track_id, reading.frame_index, reading.time_s, reading.box)
