@@ -16,10 +16,15 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def edit_budget(a: str, b: str, max_edits: int) -> int:
+    """The edits two texts may differ by and still be one plate misread, not two plates: `max_edits`, and at most
+    a third of the shorter one's characters."""
+    return min(max_edits, min(len(a), len(b)) // 3)
+
+
 def near_text(a: str, b: str, max_edits: int) -> bool:
-    """Whether two different texts are within `max_edits` edits, and at most a third of the shorter one's
-    characters: one plate misread, not two plates."""
-    return a != b and edit_distance(a, b) <= min(max_edits, min(len(a), len(b)) // 3)
+    """Whether two different texts are within `edit_budget` edits of each other."""
+    return a != b and edit_distance(a, b) <= edit_budget(a, b, max_edits)
 
 
 def char_accuracy(gt: str, pred: str) -> float:

@@ -77,10 +77,12 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                                       compiled=cfg.ocr_compile)
 
 
-def load_watchlist(cfg: PipelineConfig, alphabet: str = "") -> Any:
-    """The configured watchlist (pipeline/watchlist.py), or None; with `alphabet`, plates it cannot read are refused."""
+def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:
+    """The configured watchlist (pipeline/watchlist.py), or None; with `recognizer`, plates with a character outside
+    its alphabet are refused."""
     from pipeline.watchlist import Watchlist
 
+    alphabet = getattr(getattr(recognizer, "cfg", None), "alphabet", "")
     return Watchlist.load(cfg.watchlist, cfg.watchlist_max_edits, alphabet) if cfg.watchlist else None
 
 
@@ -138,7 +140,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     out.mkdir(parents=True, exist_ok=True)
     detector = detector or PlateDetector(cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
-    watchlist = load_watchlist(p, getattr(getattr(recognizer, "cfg", None), "alphabet", ""))
+    watchlist = load_watchlist(p, recognizer)
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
@@ -183,11 +185,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 def _watched(watchlist: Any, text: str, where: str) -> dict[str, str]:
     """An image read's watchlist fields (`watch`, `watch_label`: empty when it matches no listed plate); a match is
     logged."""
-    hit = watchlist.match(text)
-    if hit is None:
-        return {"watch": "", "watch_label": ""}
-    logger.warning(f"watchlist: {text} matches {hit} in {where}")
-    return {"watch": hit.plate, "watch_label": hit.label}
+    hit = watchlist.alert(text, f"in {where}")
+    return {"watch": hit.plate, "watch_label": hit.label} if hit else {"watch": "", "watch_label": ""}
 
 
 def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
@@ -219,7 +218,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
-    watchlist = load_watchlist(p, getattr(getattr(recognizer, "cfg", None), "alphabet", ""))
+    watchlist = load_watchlist(p, recognizer)
     if not crops_only:
         from detection import PlateDetector
 

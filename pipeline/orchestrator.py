@@ -88,13 +88,12 @@ class Pipeline:
             self.events_written += 1
 
     def _watch(self, e: PlateEvent) -> PlateEvent:
-        hit = self.watchlist.match(e.text) if self.watchlist is not None else None
-        if hit is None:
+        if self.watchlist is None:
             return e
         when = e.first_seen_utc or f"{e.first_time_s:.1f} s"
-        logger.warning(f"watchlist: {e.text} matches {hit} on {e.source} at {when}, confidence {e.confidence:.2f}, "
-                       f"event {e.event_id}")
-        return replace(e, watch=hit.plate, watch_label=hit.label)
+        hit = self.watchlist.alert(e.text, f"on {e.source} at {when}, confidence {e.confidence:.2f}, "
+                                           f"event {e.event_id}")
+        return e if hit is None else replace(e, watch=hit.plate, watch_label=hit.label)
 
     def _source_event(self, ev: SourceEvent, name: str) -> None:
         if ev.kind == "lost":

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from loguru import logger
+
 from common.errors import UserError
 from ocr.alphabet import plate_label
-from ocr.metrics import edit_distance
+from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
 
 
@@ -71,6 +73,13 @@ class Watchlist:
             self._seen[text] = self._match(fold_o0(text))
         return self._seen[text]
 
+    def alert(self, text: str, where: str) -> WatchEntry | None:
+        """`match(text)`, a hit logged as a warning: `watchlist: TEXT matches ENTRY WHERE`."""
+        hit = self.match(text)
+        if hit is not None:
+            logger.warning(f"watchlist: {text} matches {hit} {where}")
+        return hit
+
     def _match(self, folded: str) -> WatchEntry | None:
         hit = self._exact.get(folded)
         if hit is not None or self.max_edits == 0:
@@ -78,7 +87,7 @@ class Watchlist:
         best = None
         for e in self.entries:
             plate = fold_o0(e.plate)
-            limit = min(self.max_edits, min(len(plate), len(folded)) // 3)
+            limit = edit_budget(plate, folded, self.max_edits)
             if abs(len(plate) - len(folded)) > limit:
                 continue
             d = edit_distance(plate, folded)
