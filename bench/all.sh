@@ -41,6 +41,8 @@ done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
 python ocr/evaluate.py --weights weights/ocr_latin.pth --data data_gen/two_row_test \
     --json $R/ocr_latin_two_row_synth_test.json
+python ocr/evaluate.py --weights weights/ocr_latin_seed.pth --data data_gen/two_row_test \
+    --json $R/ocr_latin_seed_two_row_synth_test.json
 
 # Detector on the held-out rides (plain, then with the unlabelled plates ignored) and on the pasted set
 python detection/evaluate.py --weights weights/detector.pt --labels $D/dashcam_ro/labels.csv --split-file $HOLD \
