@@ -12,7 +12,7 @@ from common.errors import UserError
 from common.onnx import quiet_session_options
 from detection.config import DetectorConfig
 from detection.detections import Detections
-from detection.ultra import yolo_class
+from detection.ultra import keep_torch_threads, yolo_class
 from detection.weights import verify
 
 
@@ -72,7 +72,8 @@ class PlateDetector:
         if path.suffix not in (".pt", ".onnx"):
             raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
         try:
-            return yolo_class()(str(path), task="detect")
+            with keep_torch_threads():
+                return yolo_class()(str(path), task="detect")
         except Exception as exc:
             raise UserError(f"cannot load detector {path}: {str(exc).splitlines()[0]}") from None
 
@@ -103,9 +104,10 @@ class PlateDetector:
         return out
 
     def _run(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
-                                     max_det=self.cfg.max_det, device=self.device,
-                                     half=self.cfg.half and self.device.startswith("cuda"), verbose=False)
+        with keep_torch_threads():  # ultralytics' first predict picks the device and resets torch's threads
+            results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
+                                         max_det=self.cfg.max_det, device=self.device,
+                                         half=self.cfg.half and self.device.startswith("cuda"), verbose=False)
         return [to_detections(r).drop_contained(self.cfg.max_overlap) for r in results]
 
     def detect(self, frame: np.ndarray) -> Detections:

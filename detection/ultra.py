@@ -6,7 +6,9 @@ before its first import: YOLO_OFFLINE=1, YOLO_AUTOINSTALL=False, ULTRALYTICS_SAF
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
+from typing import Iterator
 
 OFFLINE_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "False", "ULTRALYTICS_SAFE_LOAD": "1",
                "YOLO_VERBOSE": "False"}
@@ -22,3 +24,18 @@ def yolo_class():
     if settings.get("sync", False):
         settings.update({"sync": False})  # no telemetry or crash reports
     return YOLO
+
+
+@contextmanager
+def keep_torch_threads() -> Iterator[None]:
+    """Undo ultralytics' `torch.set_num_threads(cpu_count - 1)`, which it calls whenever it picks a CPU device (on
+    loading a model and building its predictor): on two cores it would leave every later PyTorch call in the
+    process, the OCR's included, on one thread."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)

@@ -122,6 +122,25 @@ def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
     assert len(a.xyxy) >= 2 and np.allclose(a.xyxy, b.xyxy, atol=1e-3) and np.allclose(a.conf, b.conf, atol=1e-5)
 
 
+@pytest.mark.skipif(not (ROOT / "weights" / "detector.onnx").is_file(), reason="no shipped ONNX detector")
+def test_loading_and_running_a_detector_keeps_torchs_thread_count():
+    """ultralytics sets torch's threads to cpu_count - 1 whenever it picks a CPU device: one thread on two cores,
+    which left the pipeline's PyTorch OCR running on one core."""
+    import torch
+    from ultralytics.utils import NUM_THREADS
+
+    before = torch.get_num_threads()
+    wanted = 3 if NUM_THREADS != 3 else 2  # a count ultralytics would not set
+    torch.set_num_threads(wanted)
+    try:
+        det = PlateDetector(DetectorConfig(weights=str(ROOT / "weights" / "detector.onnx"), device="cpu"))
+        assert torch.get_num_threads() == wanted
+        det.detect(np.zeros((96, 160, 3), np.uint8))
+        assert torch.get_num_threads() == wanted
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_monochrome_frames_go_to_the_gray_detector():
     import cv2
 
