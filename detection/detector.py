@@ -12,7 +12,7 @@ from common.errors import UserError
 from common.onnx import quiet_session_options
 from detection.config import DetectorConfig
 from detection.detections import Detections
-from detection.ultra import keep_torch_threads, yolo_class
+from detection.ultra import ultralytics_threads, yolo_class
 from detection.weights import verify
 
 
@@ -72,7 +72,7 @@ class PlateDetector:
         if path.suffix not in (".pt", ".onnx"):
             raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
         try:
-            with keep_torch_threads():
+            with ultralytics_threads():
                 return yolo_class()(str(path), task="detect")
         except Exception as exc:
             raise UserError(f"cannot load detector {path}: {str(exc).splitlines()[0]}") from None
@@ -104,7 +104,7 @@ class PlateDetector:
         return out
 
     def _run(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        with keep_torch_threads():  # ultralytics' first predict picks the device and resets torch's threads
+        with ultralytics_threads():  # its own thread count, ours restored after
             results = self.model.predict(list(frames), imgsz=self.cfg.imgsz, conf=self.cfg.conf, iou=self.cfg.iou,
                                          max_det=self.cfg.max_det, device=self.device,
                                          half=self.cfg.half and self.device.startswith("cuda"), verbose=False)

@@ -27,15 +27,18 @@ def yolo_class():
 
 
 @contextmanager
-def keep_torch_threads() -> Iterator[None]:
-    """Undo ultralytics' `torch.set_num_threads(cpu_count - 1)`, which it calls whenever it picks a CPU device (on
-    loading a model and building its predictor): on two cores it would leave every later PyTorch call in the
-    process, the OCR's included, on one thread."""
+def ultralytics_threads() -> Iterator[None]:
+    """Run ultralytics' calls at its own torch thread count (cores - 1, which it sets whenever it picks a CPU
+    device: its pre- and post-processing beside ONNX Runtime's pool) and give the caller's count back afterwards,
+    so that the rest of the process (a PyTorch OCR) keeps every core."""
     import torch
 
+    yolo_class()  # ultralytics imported with its switches set
+    from ultralytics.utils import NUM_THREADS
+
     threads = torch.get_num_threads()
+    torch.set_num_threads(NUM_THREADS)
     try:
         yield
     finally:
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+        torch.set_num_threads(threads)

@@ -125,7 +125,7 @@ def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.onnx").is_file(), reason="no shipped ONNX detector")
 def test_loading_and_running_a_detector_keeps_torchs_thread_count():
     """ultralytics sets torch's threads to cpu_count - 1 whenever it picks a CPU device: one thread on two cores,
-    which left the pipeline's PyTorch OCR running on one core."""
+    which left the pipeline's PyTorch OCR running on one core. Its own calls keep its count; ours comes back."""
     import torch
     from ultralytics.utils import NUM_THREADS
 
