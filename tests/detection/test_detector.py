@@ -127,6 +127,10 @@ def test_loading_and_running_a_detector_keeps_torchs_thread_count():
     """ultralytics sets torch's threads to cpu_count - 1 whenever it picks a CPU device: one thread on two cores,
     which left the pipeline's PyTorch OCR running on one core. Its own calls keep its count; ours comes back."""
     import torch
+
+    from detection.ultra import yolo_class
+
+    yolo_class()  # ultralytics imported with its offline switches set
     from ultralytics.utils import NUM_THREADS
 
     before = torch.get_num_threads()
