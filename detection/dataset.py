@@ -17,7 +17,7 @@ import yaml
 
 from common.errors import UserError
 from ocr.alphabet import plate_label
-from ocr.process import greyscale, read_bgr
+from ocr.process import dataset_image, greyscale, read_bgr
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
 
@@ -57,7 +57,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         out.setdefault(name, [])
         if check_images and name not in sizes:
             try:
-                sizes[name] = image_size(p.parent / "images" / name)
+                sizes[name] = image_size(dataset_image(p, name))
             except UserError as exc:
                 raise UserError(f"{p} row {i}: {exc}") from None
         if all((r.get(k) or "").strip() == "" for k in ("x1", "y1", "x2", "y2")):

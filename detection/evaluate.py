@@ -27,7 +27,7 @@ from detection.config import DetectorConfig
 from detection.dataset import listed_images, read_box_labels
 from detection.detections import Detections
 from detection.metrics import evaluate_boxes
-from ocr.process import read_bgr
+from ocr.process import dataset_image, read_bgr
 
 
 def read_ignore(path: Path) -> dict[str, np.ndarray]:
@@ -48,7 +48,7 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
     out = predictions.open("w") if predictions else None
     try:
         for name in names:
-            img = read_bgr(labels_csv.parent / "images" / name)
+            img = read_bgr(dataset_image(labels_csv, name))
             t0 = time.perf_counter()
             det = detect(img)
             times.append((time.perf_counter() - t0) * 1000)

@@ -26,7 +26,7 @@ from torch.utils.data import Dataset
 from common.errors import UserError
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
-from ocr.process import IMAGE_EXTS, normalize, read_bgr, resize_plate
+from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
@@ -85,7 +85,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             box = None
             if r.get("x1") not in (None, ""):
                 box = tuple(int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
-            add(Sample(root / "images" / r["image"], text, box), f"{labels} row {i}")
+            add(Sample(dataset_image(labels, r["image"]), text, box), f"{labels} row {i}")
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:

@@ -22,6 +22,18 @@ def read_bgr(path: str | Path) -> np.ndarray:
     return img
 
 
+def dataset_image(labels_csv: str | Path, name: str) -> Path:
+    """Where the image of a labels.csv row is: `images/<name>` beside the CSV (the layout of ../shared/data), else
+    `<name>` itself relative to the CSV's folder (a column that reads `images/a.jpg`, images beside the CSV, or an
+    absolute path). A missing image is reported at the first place."""
+    root = Path(labels_csv).parent
+    first = root / "images" / name
+    if first.is_file():
+        return first
+    other = root / name
+    return other if other.is_file() else first
+
+
 def to_bgr(img: np.ndarray) -> np.ndarray:
     """Grey or BGRA -> BGR uint8."""
     if img.ndim == 2:

@@ -31,7 +31,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
     from detection.dataset import listed_images, read_box_labels
-    from ocr.process import read_bgr
+    from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
 
     labels = read_box_labels(labels_csv)
@@ -46,7 +46,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
     out = predictions.open("w") if predictions else None
     try:
         for name, boxes in labels.items():
-            img = read_bgr(labels_csv.parent / "images" / name)
+            img = read_bgr(dataset_image(labels_csv, name))
             t0 = time.perf_counter()
             reads = read_image(img, detector, recognizer, margin, min_height)  # short reads kept: recall of the detector
             ms = (time.perf_counter() - t0) * 1000

@@ -29,6 +29,14 @@ def test_labels_csv(tmp_path):
     assert [(s.path.name, s.text) for s in samples] == [("a.png", "123"), ("c.png", "45")]
 
 
+def test_labels_csv_with_the_images_beside_it(tmp_path):
+    root = tmp_path / "d"
+    root.mkdir()
+    cv2.imwrite(str(root / "a.png"), np.full((20, 60, 3), 128, np.uint8))
+    (root / "labels.csv").write_text("image,plate_text\na.png,123\n")
+    assert [(s.path, s.text) for s in read_labels(root, DIG)] == [(root / "a.png", "123")]
+
+
 def test_labels_written_with_separators_or_lower_case(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "ab-12 3"), ("b.png", "kmh.306")])
     assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["AB123", "KMH306"]

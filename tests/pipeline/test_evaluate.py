@@ -65,3 +65,25 @@ def test_evaluate_stills_exact(tmp_path):
     split.write_text(f"dataset,image\n{tmp_path.name},a.jpg\n")
     texts = iter(["AB10", "CD22", "ZZ"])
     assert evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, split_file=split)["n_plates"] == 4
+
+
+@pytest.mark.parametrize("layout", ["beside", "column", "absolute"])
+def test_evaluate_stills_finds_images_outside_an_images_folder(tmp_path, layout):
+    """images/ beside labels.csv is the layout of ../shared/data; images beside the CSV, a column that reads
+    images/a.jpg, or absolute paths are found too."""
+    img_dir = tmp_path if layout == "beside" else tmp_path / "pics"
+    img_dir.mkdir(exist_ok=True)
+    cv2.imwrite(str(img_dir / "a.jpg"), np.zeros((100, 200, 3), np.uint8))
+    name = {"beside": "a.jpg", "column": "pics/a.jpg", "absolute": str(img_dir / "a.jpg")}[layout]
+    (tmp_path / "labels.csv").write_text(f"image,plate_text,x1,y1,x2,y2\n{name},AB12,10,10,60,30\n")
+    det = type("D", (), {"detect": lambda self, img: Detections(np.array([[10, 10, 60, 30]], np.float32),
+                                                                np.ones(1, np.float32))})()
+    rec = lambda crops: [PlateRead("AB12", 0.9, ()) for _ in crops]  # noqa: E731
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0)
+    assert res["n_plates"] == 1 and res["read_acc"] == 1.0
+
+
+def test_evaluate_stills_names_a_missing_image(tmp_path):
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\nnone.jpg,AB12,10,10,60,30\n")
+    with pytest.raises(UserError, match=r"labels.csv row 2: image not found: .*images/none.jpg"):
+        evaluate_stills(tmp_path / "labels.csv", None, None)
