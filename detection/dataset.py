@@ -141,16 +141,18 @@ def in_share(name: str, share: float) -> bool:
 def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path, split: str,
                 link: bool = True, prefix: str = "", gray_share: float = 0.0) -> int:
     """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written.
-    `prefix` goes before each file name (keeps same-named images of different folders apart). A fixed
-    `gray_share` of the images is written in greyscale (three equal channels) instead."""
+    Each source is a labels.csv path and its labels (images found by `dataset_image`; a name with folders in it
+    is flattened, `a/b.jpg` -> `a__b.jpg`). `prefix` goes before each file name (keeps same-named images of
+    different folders apart). A fixed `gray_share` of the images is written in greyscale (three equal channels)
+    instead."""
     (out / "images" / split).mkdir(parents=True, exist_ok=True)
     (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     n = 0
-    for image_dir, labels in sources:
+    for labels_csv, labels in sources:
         for name, boxes in labels.items():
-            src = image_dir / name
+            src = dataset_image(labels_csv, name)
             w, h = image_size(src)
-            dst = out / "images" / split / f"{prefix}{name}"
+            dst = out / "images" / split / (prefix + name.replace("\\", "/").strip("/").replace("/", "__"))
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if in_share(dst.name, gray_share):
@@ -159,7 +161,7 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
                 os.symlink(src.resolve(), dst)
             else:
                 dst.write_bytes(src.read_bytes())
-            (out / "labels" / split / f"{prefix}{Path(name).stem}.txt").write_text("\n".join(to_yolo_lines(boxes, w, h)) + "\n")
+            (out / "labels" / split / f"{dst.stem}.txt").write_text("\n".join(to_yolo_lines(boxes, w, h)) + "\n")
             n += 1
     return n
 

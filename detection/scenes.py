@@ -25,7 +25,7 @@ import numpy as np
 
 from common.errors import UserError
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
-from ocr.process import greyscale, read_bgr
+from ocr.process import dataset_image, greyscale, read_bgr
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
     crops: list[tuple[np.ndarray, str]] = []
     for folder in plates:
         with (folder / "labels.csv").open(newline="") as f:
-            crops += [(read_bgr(folder / "images" / r["image"]), r["plate_text"]) for r in csv.DictReader(f)
+            crops += [(read_bgr(dataset_image(folder / "labels.csv", r["image"])), r["plate_text"]) for r in csv.DictReader(f)
                       if usable(folder, r["image"])]
     return labels, names, crops
 
@@ -198,7 +198,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
     result: dict[str, list[PlateBox]] = {}
     for i in range(n):
         name = names[int(rng.integers(len(names)))]
-        frame = read_bgr(backgrounds / "images" / name)
+        frame = read_bgr(dataset_image(backgrounds / "labels.csv", name))
         if frame.mean() < 3:  # all-black frames
             continue
         scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share,

@@ -55,7 +55,7 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
                 used |= {(path, n) for n in extra if n in labels}
             train, val = split_labels(labels, held.get(folder.name, set()))
             part = (train if split == "train" else val) if folder.name in held else labels
-            export_yolo([(folder / "images", part)], out, split, prefix=f"{folder.name}__",  # scene_000001.jpg twice
+            export_yolo([(folder / "labels.csv", part)], out, split, prefix=f"{folder.name}__",  # scene_000001.jpg twice
                         gray_share=cfg.gray_share if split == "train" else 0.0)
     for path, extra in unboxed.items():
         missing = sorted(n for n in extra if (path, n) not in used)

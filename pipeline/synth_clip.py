@@ -21,7 +21,7 @@ import numpy as np
 from common.errors import UserError
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
-from ocr.process import read_bgr
+from ocr.process import dataset_image, read_bgr
 
 
 def painted_out(frame: np.ndarray, boxes: list[PlateBox]) -> np.ndarray:
@@ -73,7 +73,7 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     try:
         for crop in chosen:
             name = names[int(rng.integers(len(names)))]
-            frame = read_bgr(backgrounds / "images" / name)
+            frame = read_bgr(dataset_image(backgrounds / "labels.csv", name))
             background = painted_out(frame, labels[name])
             plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
             if writer is None:  # the first frame's size for the whole clip; other sizes are resized to it

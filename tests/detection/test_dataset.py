@@ -28,7 +28,7 @@ def test_round_trip(tmp_path):
     assert labels["b.jpg"] == [] and len(labels["a.jpg"]) == 2
     assert read_box_labels(make(tmp_path / "e", [("a.jpg", "b 21-gsb", 5, 5, 50, 20)], {"a.jpg": (64, 48)})
                            )["a.jpg"][0].text == "B21GSB"
-    export_yolo([(tmp_path / "d" / "images", labels)], tmp_path / "yolo", "train")
+    export_yolo([(csv_path, labels)], tmp_path / "yolo", "train")
     assert (tmp_path / "yolo" / "labels" / "train" / "a.txt").read_text().splitlines()[0] == \
         "0 0.460547 0.529861 0.050781 0.023611"
     back = import_yolo(tmp_path / "yolo", "train")
@@ -50,7 +50,7 @@ def test_a_fixed_share_of_training_images_is_written_grey(tmp_path):
     for name in names:
         cv2.imwrite(str(root / "images" / name), np.dstack([np.full((8, 8), v, np.uint8) for v in (10, 120, 240)]))
     labels = {n: [] for n in names}
-    export_yolo([(root / "images", labels)], tmp_path / "yolo", "train", gray_share=0.2)
+    export_yolo([(root / "labels.csv", labels)], tmp_path / "yolo", "train", gray_share=0.2)
     written = {n: cv2.imread(str(tmp_path / "yolo" / "images" / "train" / n)) for n in names}
     grey = [n for n, im in written.items() if (im[..., 0] == im[..., 2]).all()]
     assert 25 <= len(grey) <= 55 and all(in_share(n, 0.2) for n in grey)
@@ -92,3 +92,16 @@ def test_split_never_straddles_a_ride_block():
     night = sorted(by_ride[TIME_BLOCK_RIDE])
     first_held = next(i for i, (_, h) in enumerate(night) if h)
     assert all(h for _, h in night[first_held:]) and not any(h for _, h in night[:first_held])  # one time block
+
+
+def test_export_finds_images_outside_an_images_folder(tmp_path):
+    """Images beside labels.csv, or in a folder named in the image column, as the evaluations read them."""
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.zeros((48, 64, 3), np.uint8))
+    (tmp_path / "pics").mkdir()
+    cv2.imwrite(str(tmp_path / "pics" / "b.jpg"), np.zeros((48, 64, 3), np.uint8))
+    csv_path = tmp_path / "labels.csv"
+    csv_path.write_text("image,plate_text,x1,y1,x2,y2\na.jpg,AB12,8,8,40,20\npics/b.jpg,CD34,8,8,40,20\n")
+    labels = read_box_labels(csv_path)
+    assert export_yolo([(csv_path, labels)], tmp_path / "yolo", "train", prefix="d__") == 2
+    assert sorted(p.name for p in (tmp_path / "yolo" / "images" / "train").iterdir()) == ["d__a.jpg", "d__pics__b.jpg"]
+    assert (tmp_path / "yolo" / "labels" / "train" / "d__pics__b.txt").read_text() == "0 0.375000 0.291667 0.500000 0.250000\n"
