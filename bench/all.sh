@@ -34,7 +34,7 @@ for M in latin latin_seed; do  # torch.compile'd int8 convolutions (ocr/accel.py
             --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_compiled_int8_${S}_holdout.json
     done
 done
-for S in us ar; do  # the pipeline's CPU default: ONNX Runtime with the LSTM weights in int8
+for S in us ar; do  # the pipeline's CPU default: ONNX Runtime, weights/ocr_latin_int8.onnx in the checkpoint's place
     python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/${S}_crops --backend onnx --precision int8 \
         --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_int8_${S}_holdout.json
 done
@@ -87,19 +87,15 @@ python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv de
     --json $R/pipeline_close_ups_holdout_detector_gray.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv ocr_weights=weights/ocr_latin_seed.pth \
     --json $R/pipeline_pasted_crops_holdout_latin_seed.json
-# The int8 option (static int8 detector and OCR, ONNX Runtime; faster on AVX-512 VNNI CPUs): the held-out stills,
-# the pasted set, the close-ups, and the OCR on the held-out crops
-F8="ocr_weights=weights/ocr_latin_int8.onnx detector.weights=weights/detector_int8.onnx"
+# The int8 detector option (static int8, ONNX Runtime; faster on AVX-512 VNNI CPUs): the held-out stills, the
+# pasted set, the close-ups
+F8="detector.weights=weights/detector_int8.onnx"
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD $F8 --json $R/pipeline_dashcam_holdout_int8.json
 # the compiled int8 OCR option (ocr/accel.py; AMX CPUs): the held-out stills
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD ocr_compile=true ocr_precision=int8 \
     --json $R/pipeline_dashcam_holdout_compiled_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv $F8 --json $R/pipeline_pasted_crops_holdout_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv $F8 --json $R/pipeline_close_ups_holdout_int8.json
-for S in us ar; do
-    python ocr/evaluate.py --weights weights/ocr_latin_int8.onnx --data $D/${S}_crops \
-        --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_static_int8_${S}_holdout.json
-done
 
 [ "${1:-}" = accuracy ] && exit 0
 

@@ -4,9 +4,10 @@
 
 Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
 PyTorch compiled (`torch.compile` with frozen weights, ocr/accel.py) in bf16 and with int8 convolutions (PT2E,
-needs torchao: the `fast` extra), ONNX Runtime fp32, ONNX Runtime int8 (static QDQ quantisation calibrated on
-synthetic plates, `ocr/export.py --int8`), ONNX Runtime with int8 LSTM weights (dynamic quantisation, each crop
-run alone as the recognizer runs it), and CUDA (PyTorch fp16) when present. With --data, each variant's sequence
+needs torchao: the `fast` extra), ONNX Runtime fp32, ONNX Runtime static int8 (the convolutions and the head in
+QDQ int8, calibrated on synthetic plates; batched), ONNX Runtime int8 (that, with int8 LSTM weights too, as
+`ocr/export.py --int8` writes it and the pipeline runs it on the CPU: each crop alone), ONNX Runtime with int8 LSTM
+weights only (dynamic quantisation, each crop alone), and CUDA (PyTorch fp16) when present. With --data, each variant's sequence
 accuracy on that dataset is printed too. The variants are timed in interleaved rounds (one call of each per
 round), so that a shared machine's slow and fast spells fall on all of them alike. Run it on an otherwise idle
 machine.
@@ -138,8 +139,10 @@ def main() -> int:
     if cpu_has_fast_bf16():
         variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
     try:
+        static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
+        variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
         int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
-        variants["onnxruntime int8 (cpu)"] = onnx_runner(int8)
+        variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
     except Exception as exc:  # quantisation support differs across onnxruntime versions
         print(f"int8 quantisation skipped: {exc}")
     variants.update(compiled_runners(model))

@@ -1,6 +1,8 @@
 """Static int8 quantisation of an exported ONNX model (ONNX Runtime's quantiser), shared by both exporters."""
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from pathlib import Path
 from typing import Iterable
@@ -11,12 +13,15 @@ QDQ_OPS = ("Conv", "MatMul", "Gemm")
 
 
 def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], input_name: str = "images",
-                         ops: tuple[str, ...] = QDQ_OPS) -> Path:
+                         ops: tuple[str, ...] = QDQ_OPS, percentile: float | None = None) -> Path:
     """`src` with the weights of `ops` in int8 (per channel) and their activations in uint8, QDQ format, the
-    activation ranges calibrated (min/max) on `batches`; the model's metadata is kept. Each activation's scale is
-    fixed, so one input's output never depends on the others of its batch."""
+    activation ranges calibrated on `batches`: min/max, or with `percentile` (e.g. 99.99) the range that holds
+    that share of the values (a rare outlier then no longer coarsens every other value's step); the model's
+    metadata is kept. Each activation's scale is fixed, so one input's output never depends on the others of its
+    batch."""
     import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):
@@ -31,10 +36,13 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
     root = logging.getLogger()
     level, root.level = root.level, logging.ERROR  # the quantiser's advice lines
     try:
-        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=list(ops))
+        with contextlib.redirect_stdout(io.StringIO()):  # the percentile calibrator prints its progress
+            quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+            quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=list(ops),
+                            calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
+                            extra_options={"CalibPercentile": percentile} if percentile else {})
     finally:
         root.setLevel(level)
         pre.unlink(missing_ok=True)

@@ -1,20 +1,14 @@
 """SHA-256 manifest of the shipped weights: checked before any .pt is unpickled by ultralytics."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from common.digest import sha256
 from common.errors import UserError
 
+__all__ = ["MANIFEST", "read_manifest", "record", "sha256", "verify"]
+
 MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "MANIFEST.sha256"
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_manifest(manifest: Path = MANIFEST) -> dict[str, str]:

@@ -1,11 +1,17 @@
 """Export a checkpoint: TorchScript or ONNX (dynamic batch), or a slim `.pth` for shipping.
 
     python ocr/export.py --weights weights/ocr_latin.pth --format onnx [--int8-lstm | --int8] [--out FILE]
+    python ocr/export.py --weights weights/ocr_latin.pth --format onnx --int8 --calib ../shared/data/us_crops \
+        ../shared/data/ar_crops --exclude configs/splits/real_crops_holdout.csv configs/splits/real_crops_val.csv
+        # -> weights/ocr_latin_int8.onnx, which the recognizer runs on the CPU in place of ocr_latin.pth
     python ocr/export.py --weights runs/ocr_latin/checkpoints/best_model.pth --format pth --out weights/ocr_latin.pth
     python ocr/export.py --weights runs/ocr_latin/checkpoints/last.pth --ema --format pth --out weights/ocr_latin.pth
 
-`--int8-lstm`: the LSTM weights in int8 (dynamic quantisation, the same reads as fp32); `--int8`: the whole network
-in int8 (static, calibrated on synthetic plates; ~2x faster on AVX-512 VNNI CPUs, a little less accurate).
+`--int8-lstm`: the LSTM weights in int8 (dynamic quantisation, the same reads as fp32). `--int8`: the convolutions
+and the head in static int8 too, their activation ranges calibrated (99.99th percentile) on synthetic plates and,
+with `--calib`, as many real crops of those labelled folders (those listed in `--exclude` split files left out);
+written to `<name>_int8.onnx`, it records the checkpoint's SHA-256, and `Recognizer.from_checkpoint(<name>.pth)`
+runs it in the checkpoint's place on the CPU (precision auto or int8) while the two still match.
 `pth` keeps the model weights, its config, patterns, epoch, best accuracy and the run config, and drops the
 optimizer state (a third of the size). `--ema` takes the moving-average weights of a run's last.pth (the last
 epoch's average, where best_model.pth holds the average of the epoch with the best validation accuracy).
@@ -23,8 +29,10 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from common.digest import sha256
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.model import CRNN
@@ -47,8 +55,16 @@ def export_torchscript(model: CRNN, out: Path) -> Path:
     return out
 
 
-def export_onnx(model: CRNN, out: Path, patterns: tuple[str, ...] = ()) -> Path:
-    """ONNX with a dynamic batch axis; model config and patterns in the metadata."""
+CALIB_PERCENTILE = 99.99  # static int8: min/max ranges read a little worse on validation (docs/findings.md)
+
+
+def int8_sibling(checkpoint: Path) -> Path:
+    """Where `--int8` writes the int8 export of `checkpoint`, and where the recognizer looks for it."""
+    return checkpoint.with_name(checkpoint.stem + "_int8.onnx")
+
+
+def export_onnx(model: CRNN, out: Path, patterns: tuple[str, ...] = (), source_sha256: str = "") -> Path:
+    """ONNX with a dynamic batch axis; model config, patterns and the source checkpoint's digest in the metadata."""
     import onnx
 
     model = model.eval().cpu()
@@ -61,6 +77,8 @@ def export_onnx(model: CRNN, out: Path, patterns: tuple[str, ...] = ()) -> Path:
     proto = onnx.load(str(out))
     meta = {"model_config": json.dumps({k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}),
             "patterns": json.dumps(list(patterns))}
+    if source_sha256:
+        meta["source_sha256"] = source_sha256
     for k, v in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
@@ -84,14 +102,36 @@ def quantize_lstm(src: Path, out: Path) -> Path:
     return out
 
 
-def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed: int = 0) -> Path:
-    """`src` (the ONNX export of `model`) as a static int8 model, its activation ranges calibrated on `n_calib`
-    synthetic plates of the model's alphabet, pre-processed as the recognizer does."""
+def calibration_crops(folders: list[Path], exclude: list[Path], n: int, seed: int = 0) -> list[np.ndarray]:
+    """`n` plate crops drawn with `seed` from labelled dataset folders (images/ + labels.csv, a frame's box cut
+    out), leaving out the images listed in the split CSVs `exclude` (`dataset,image`)."""
+    from ocr.data import load_crop, read_labels, read_split_file
+
+    skip = read_split_file(list(exclude)) if exclude else set()
+    samples = [s for folder in folders for s in read_labels(folder) if (folder.name, s.path.name) not in skip]
+    if not samples:
+        raise UserError(f"no calibration crops left in {', '.join(map(str, folders))} after the --exclude lists")
+    order = np.random.default_rng(seed).permutation(len(samples))[:n]
+    return [load_crop(samples[i]) for i in order]
+
+
+def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed: int = 0,
+                    real: list[np.ndarray] = (), lstm: bool = True) -> Path:
+    """`src` (the ONNX export of `model`) with its convolutions and head in static int8, their activation ranges
+    calibrated on `n_calib` crops pre-processed as the recognizer does: the `real` ones (at most half) and synthetic
+    plates of the model's alphabet for the rest; with `lstm`, the LSTM weights in int8 as well (`quantize_lstm`:
+    each crop then runs alone)."""
     from common.quantize import quantize_static_int8
     from ocr.accel import calibration_batches
+    from ocr.process import preprocess_batch
 
-    batches = calibration_batches(model.cfg, n_calib, seed)
-    return quantize_static_int8(src, out, batches)
+    real = list(real)[:n_calib // 2]
+    cfg = model.cfg
+    batches = calibration_batches(cfg, n_calib - len(real), seed)
+    batches += [preprocess_batch(real[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
+                for i in range(0, len(real), 32)]
+    out = quantize_static_int8(src, out, batches, percentile=CALIB_PERCENTILE)
+    return quantize_lstm(out, out) if lstm else out
 
 
 def with_ema_weights(ckpt: dict) -> dict:
@@ -119,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--int8-lstm", action="store_true", help="onnx: the LSTM weights in int8 (faster on the CPU)")
-    ap.add_argument("--int8", action="store_true", help="onnx: the whole network in static int8 (fastest on the CPU)")
+    ap.add_argument("--int8", action="store_true",
+                    help="onnx: static int8 convolutions and int8 LSTM weights, to <name>_int8.onnx (fastest on the CPU)")
+    ap.add_argument("--calib", type=Path, nargs="*", default=[],
+                    help="--int8: labelled crop folders to calibrate on beside synthetic plates (half of --n-calib)")
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: split CSVs of images not to calibrate on")
+    ap.add_argument("--n-calib", type=int, default=256, help="--int8: calibration crops in all")
     ap.add_argument("--ema", action="store_true",
                     help="export the moving-average weights of a run's last.pth (training with ema_decay > 0)")
     args = ap.parse_args(argv)
@@ -132,13 +177,16 @@ def main(argv: list[str] | None = None) -> int:
             ckpt = with_ema_weights(ckpt)
         model = model_from_checkpoint(ckpt)
         if args.format == "onnx":
-            out = export_onnx(model, args.out or args.weights.with_suffix(".onnx"), tuple(ckpt.get("patterns", ())))
             if args.int8_lstm and args.int8:
                 raise UserError("--int8-lstm and --int8 exclude each other")
+            default = int8_sibling(args.weights) if args.int8 else args.weights.with_suffix(".onnx")
+            digest = "" if args.ema else sha256(args.weights)  # ties the export to this very checkpoint
+            out = export_onnx(model, args.out or default, tuple(ckpt.get("patterns", ())), digest)
             if args.int8_lstm:
                 out = quantize_lstm(out, out)
             elif args.int8:
-                out = quantize_static(model, out, out)
+                real = calibration_crops(args.calib, args.exclude, args.n_calib // 2) if args.calib else []
+                out = quantize_static(model, out, out, args.n_calib, real=real)
         elif args.format == "pth":
             if not args.out:
                 raise UserError("--format pth needs --out")

@@ -39,6 +39,7 @@ class Recognizer:
         self.beam_width, self.max_batch = beam_width, max_batch
         self.best_seq_acc: float | None = None  # validation accuracy recorded in a .pth checkpoint, if any
         self.precision = "fp32"  # what the model runs in: fp32, bf16, fp16 (torch) or int8 (LSTM weights, onnx)
+        self.source = ""  # the file the model was loaded from
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "auto", backend: str = "torch",
@@ -49,9 +50,11 @@ class Recognizer:
         `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime runs fp32, or with
-        `precision="int8"` (and `auto` on the CPU) the LSTM weights in int8 (convolutions fp32); its LSTM inputs
-        are then quantised per call, so each crop runs alone and its read never depends on the other crops of a
-        batch. `.precision` tells which one runs.
+        `precision="int8"` (and `auto` on the CPU) the checkpoint's int8 export `<name>_int8.onnx` beside it when
+        that was made from this very file (`ocr/export.py --int8`: convolutions in static int8, calibrated), else
+        the checkpoint with its LSTM weights in int8 (convolutions fp32). Int8 LSTM inputs are quantised per call,
+        so each crop runs alone and its read never depends on the other crops of a batch. `.precision` tells
+        which one runs, `.source` from which file.
 
         `compiled=True` (torch backend on the CPU) compiles the model with `torch.compile` (ocr/accel.py): fp32, bf16,
         or int8 convolutions calibrated on synthetic plates (needs torchao); the fastest on AMX CPUs, at the cost
@@ -77,9 +80,12 @@ class Recognizer:
 
             from ocr.export import export_onnx
 
-            out = Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
-            export_onnx(model, out, pats)
+            sibling = matching_int8_export(p) if int8 else None  # calibrated beforehand: static int8 convolutions
+            out = sibling or Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
+            if sibling is None:
+                export_onnx(model, out, pats)
             rec = _from_onnx(out, device, decoder, patterns, int8)
+            rec.source = str(sibling or p)
         elif compiled:
             rec = _compiled(model, device, precision, pats, decoder)
         else:
@@ -96,6 +102,7 @@ class Recognizer:
             rec = cls(model.cfg, run, pats, decoder)
             rec.precision = resolve_precision(dev.type, precision)
         rec.best_seq_acc = ckpt.get("best_seq_acc")
+        rec.source = rec.source or str(p)
         return rec
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
@@ -145,6 +152,7 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
+    source = path
     from common.quantize import onnx_ops
 
     ops = onnx_ops(path)
@@ -175,7 +183,25 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     name = sess.get_inputs()[0].name
     rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if lstm8 else 64)
     rec.precision = "int8 static" if static else "int8" if lstm8 else "fp32"
+    rec.source = str(source)
     return rec
+
+
+def matching_int8_export(checkpoint: Path) -> Path | None:
+    """The int8 export beside `checkpoint` (`<name>_int8.onnx`) when its recorded source digest is this file's."""
+    from common.digest import sha256
+    from ocr.export import int8_sibling
+
+    sibling = int8_sibling(checkpoint)
+    if not sibling.is_file():
+        return None
+    import onnx
+
+    try:
+        meta = {p.key: p.value for p in onnx.load(str(sibling), load_external_data=False).metadata_props}
+    except Exception:
+        return None  # not an ONNX model: the checkpoint runs as it is
+    return sibling if meta.get("source_sha256") == sha256(checkpoint) else None
 
 
 def load_model(path: str | Path, device: str = "cpu") -> CRNN:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from common.errors import UserError
 from ocr import Recognizer
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.export import export_torchscript
@@ -75,29 +76,54 @@ def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
     assert np.allclose([r.confidence for r in int8], [r.confidence for r in fp32], atol=0.05)
 
 
-def test_static_int8_export_reads_the_shipped_sample_plates_like_fp32_and_batches(tmp_path):
-    """`--int8` quantises the whole network (QDQ, scales fixed at export): the sample plates read as in fp32, and
-    a crop's read does not depend on its batch (the recognizer may batch it)."""
+def test_int8_export_reads_the_shipped_sample_plates_like_fp32_and_runs_in_the_checkpoints_place(tmp_path):
+    """`--int8` writes `<name>_int8.onnx` (static int8 convolutions, calibrated; int8 LSTM weights): the sample plates
+    read as in fp32, and the recognizer runs it for the checkpoint on the CPU only while it was made from that file."""
+    import shutil
     from pathlib import Path
 
     import cv2
     import onnx
 
     root = Path(__file__).resolve().parents[2]
-    out = tmp_path / "ocr_static.onnx"
-    assert export_main(["--weights", str(root / "weights" / "ocr_latin.pth"), "--format", "onnx", "--int8",
-                        "--out", str(out)]) == 0
+    ckpt = tmp_path / "ocr.pth"
+    shutil.copy(root / "weights" / "ocr_latin.pth", ckpt)
+    assert export_main(["--weights", str(ckpt), "--format", "onnx", "--int8", "--n-calib", "64"]) == 0
+    out = tmp_path / "ocr_int8.onnx"
     ops = [n.op_type for n in onnx.load(str(out)).graph.node]
-    assert "QuantizeLinear" in ops and "DynamicQuantizeLSTM" not in ops
+    assert "QuantizeLinear" in ops and ops.count("DynamicQuantizeLSTM") == 2
     crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
-    fp32 = Recognizer.from_checkpoint(root / "weights" / "ocr_latin.pth", device="cpu")(crops)
-    rec = Recognizer.from_checkpoint(out, backend="onnx", precision="auto")  # no LSTM quantisation on top
-    assert rec.precision == "int8 static" and rec.max_batch > 1
-    batched = rec(crops)
-    alone = [rec([c])[0] for c in crops]
-    assert len(crops) >= 4 and [r.text for r in batched] == [r.text for r in fp32]
-    assert [r.text for r in alone] == [r.text for r in batched]
-    assert np.allclose([r.confidence for r in alone], [r.confidence for r in batched], atol=1e-4)
+    fp32 = Recognizer.from_checkpoint(ckpt, device="cpu")(crops)
+    rec = Recognizer.from_checkpoint(ckpt, device="cpu", backend="auto", precision="auto")
+    assert rec.source == str(out) and rec.precision == "int8 static" and rec.max_batch == 1
+    assert len(crops) >= 4 and [r.text for r in rec(crops)] == [r.text for r in fp32]
+    assert Recognizer.from_checkpoint(ckpt, device="cpu", backend="onnx", precision="fp32").source == str(ckpt)
+    torch.save({**load_checkpoint(ckpt), "epoch": 99}, ckpt)  # a retrained checkpoint: the export is stale
+    rec = Recognizer.from_checkpoint(ckpt, device="cpu", backend="auto", precision="auto")
+    assert rec.source == str(ckpt) and rec.precision == "int8"
+
+
+def test_int8_calibration_crops_leave_out_the_listed_images(tmp_path, tiny_ckpt, capsys):
+    import cv2
+
+    from ocr.export import calibration_crops
+
+    data = tmp_path / "crops"
+    (data / "images").mkdir(parents=True)
+    rows = ["image,plate_text"]
+    for i in range(3):
+        cv2.imwrite(str(data / "images" / f"{i}.png"), np.full((20, 60 + i, 3), 100, np.uint8))
+        rows.append(f"{i}.png,AB{i}")
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    split = tmp_path / "hold.csv"
+    split.write_text("dataset,image\ncrops,1.png\n")
+    widths = sorted(c.shape[1] for c in calibration_crops([data], [split], 10))
+    assert widths == [60, 62]
+    split.write_text("dataset,image\ncrops,0.png\ncrops,1.png\ncrops,2.png\n")
+    with pytest.raises(UserError, match="no calibration crops left"):
+        calibration_crops([data], [split], 10)
+    assert export_main(["--weights", str(tiny_ckpt), "--int8", "--calib", str(tmp_path / "nope")]) == 2
+    assert "dataset folder not found" in capsys.readouterr().err
 
 
 def test_int8_and_int8_lstm_exclude_each_other(tmp_path, tiny_ckpt, capsys):
