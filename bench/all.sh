@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Re-run every figure the README and weights/README report, writing bench/results/ (about 10 minutes on
+# Re-run every figure the README and weights/README report, writing bench/results/ (about 20 minutes on
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
-# Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test,
-# data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
+# Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test, the validation sets
+# data_gen/scenes_val and data_gen/two_row_val, data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
 # with --gray) and data_gen/clip_holdout (commands in README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,6 +96,9 @@ python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD
     --json $R/pipeline_dashcam_holdout_compiled_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv $F8 --json $R/pipeline_pasted_crops_holdout_int8.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv $F8 --json $R/pipeline_close_ups_holdout_int8.json
+# How the OCR's int8 export is calibrated: eight recipes on the validation crops (needs data_gen/scenes_val and
+# data_gen/two_row_val, commands in configs/ocr_latin.yaml)
+python bench/ocr_int8_calibration.py --json $R/ocr_int8_calibration.json | tee $R/ocr_int8_calibration.txt
 
 [ "${1:-}" = accuracy ] && exit 0
 

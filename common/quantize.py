@@ -13,10 +13,10 @@ QDQ_OPS = ("Conv", "MatMul", "Gemm")
 
 
 def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], input_name: str = "images",
-                         ops: tuple[str, ...] = QDQ_OPS, percentile: float | None = None) -> Path:
+                         ops: tuple[str, ...] = QDQ_OPS, method: str = "minmax", percentile: float = 99.99) -> Path:
     """`src` with the weights of `ops` in int8 (per channel) and their activations in uint8, QDQ format, the
-    activation ranges calibrated on `batches`: min/max, or with `percentile` (e.g. 99.99) the range that holds
-    that share of the values (a rare outlier then no longer coarsens every other value's step); the model's
+    activation ranges calibrated on `batches` by `method`: `minmax`, `percentile` (the range that holds `percentile`
+    % of the values, so that a rare outlier no longer coarsens every other value's step) or `entropy`; the model's
     metadata is kept. Each activation's scale is fixed, so one input's output never depends on the others of its
     batch."""
     import onnx
@@ -31,6 +31,8 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
         def get_next(self):  # noqa: ANN202 (ONNX Runtime's interface)
             return next(self.it, None)
 
+    methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+               "entropy": CalibrationMethod.Entropy}
     out.parent.mkdir(parents=True, exist_ok=True)
     pre = out.with_name(out.stem + ".pre.onnx")
     root = logging.getLogger()
@@ -41,8 +43,8 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
             quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             op_types_to_quantize=list(ops),
-                            calibrate_method=CalibrationMethod.Percentile if percentile else CalibrationMethod.MinMax,
-                            extra_options={"CalibPercentile": percentile} if percentile else {})
+                            calibrate_method=methods[method],
+                            extra_options={"CalibPercentile": percentile} if method == "percentile" else {})
     finally:
         root.setLevel(level)
         pre.unlink(missing_ok=True)

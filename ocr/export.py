@@ -130,7 +130,7 @@ def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed:
     batches = calibration_batches(cfg, n_calib - len(real), seed)
     batches += [preprocess_batch(real[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
                 for i in range(0, len(real), 32)]
-    out = quantize_static_int8(src, out, batches, percentile=CALIB_PERCENTILE)
+    out = quantize_static_int8(src, out, batches, method="percentile", percentile=CALIB_PERCENTILE)
     return quantize_lstm(out, out) if lstm else out
 
 
