@@ -34,9 +34,11 @@ for M in latin latin_seed; do  # torch.compile'd int8 convolutions (ocr/accel.py
             --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_compiled_int8_${S}_holdout.json
     done
 done
-for S in us ar; do  # the pipeline's CPU default: ONNX Runtime, weights/ocr_latin_int8.onnx in the checkpoint's place
-    python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/${S}_crops --backend onnx --precision int8 \
-        --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_latin_int8_${S}_holdout.json
+for M in latin latin_seed; do  # the CPU default: ONNX Runtime, weights/ocr_<M>_int8.onnx in the checkpoint's place
+    for S in us ar; do
+        python ocr/evaluate.py --weights weights/ocr_$M.pth --data $D/${S}_crops --backend onnx --precision int8 \
+            --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_${M}_int8_${S}_holdout.json
+    done
 done
 python ocr/evaluate.py --weights weights/ocr_digits.pth --data data_gen/digits_test --json $R/ocr_digits_synth_test.json
 python ocr/evaluate.py --weights weights/ocr_latin.pth --data data_gen/two_row_test \
@@ -99,6 +101,8 @@ python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv $F
 # How the OCR's int8 export is calibrated: eight recipes on the validation crops (needs data_gen/scenes_val and
 # data_gen/two_row_val, commands in configs/ocr_latin.yaml)
 python bench/ocr_int8_calibration.py --json $R/ocr_int8_calibration.json | tee $R/ocr_int8_calibration.txt
+python bench/ocr_int8_calibration.py --weights weights/ocr_latin_seed.pth --json $R/ocr_int8_calibration_seed.json \
+    | tee $R/ocr_int8_calibration_seed.txt
 
 [ "${1:-}" = accuracy ] && exit 0
 

@@ -177,9 +177,17 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             summary = pipe.run(source, bar)
         finally:
             source.close()
-    result = {**asdict(summary), "outputs": str(out)}
+    result = {**asdict(summary), "models": models_run(detector, recognizer), "outputs": str(out)}
     (out / "summary.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def models_run(detector: Any, recognizer: Any) -> dict[str, str]:
+    """The model files this run used, as the summary reports them (the ONNX exports run in place of the .pt/.pth)."""
+    gray = getattr(detector, "gray", None)
+    out = {"detector": str(getattr(detector, "weights", "")), "detector_gray": str(getattr(gray, "weights", "")),
+           "ocr": str(getattr(recognizer, "source", "")), "ocr_precision": str(getattr(recognizer, "precision", ""))}
+    return {k: v for k, v in out.items() if v}
 
 
 def _watched(watchlist: Any, text: str, where: str) -> dict[str, str]:

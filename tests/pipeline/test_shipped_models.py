@@ -38,10 +38,13 @@ def scene_clip(n_frames: int = 24):
     return frames, [p.text for p in plates]
 
 
-def test_one_event_per_vehicle_with_the_shipped_models():
+@pytest.mark.parametrize("ocr", ["torch fp32", "configured"])
+def test_one_event_per_vehicle_with_the_shipped_models(ocr):
+    """`configured`: the recognizer the pipeline builds from configs/ (on the CPU: the int8 export
+    weights/ocr_latin_int8.onnx in place of ocr_latin.pth), as the run summary reports it."""
     from detection import PlateDetector
     from ocr import Recognizer
-    from pipeline.app import load_configs, video_configs
+    from pipeline.app import _recognizer, load_configs, models_run, video_configs
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.tracker import PlateTracker
@@ -52,8 +55,17 @@ def test_one_event_per_vehicle_with_the_shipped_models():
                                                           "detector.device=cpu"]))
     events = []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
-    Pipeline(PlateDetector(cfgs.detector), PlateTracker(cfgs.tracker),
-             Recognizer.from_checkpoint(ROOT / "weights" / "ocr_latin.pth", device="cpu"),
-             TrackFuser(cfgs.fusion), [sink]).run(
+    detector = PlateDetector(cfgs.detector)
+    recognizer = (Recognizer.from_checkpoint(ROOT / "weights" / "ocr_latin.pth", device="cpu") if ocr == "torch fp32"
+                  else _recognizer(cfgs.pipeline, cfgs.fusion.patterns))
+    Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion), [sink]).run(
         Frame(f, i, i / 10, "synthetic") for i, f in enumerate(frames))
     assert sorted(e.text for e in events) == sorted(texts)
+    if ocr == "configured":
+        import torch
+
+        models = models_run(detector, recognizer)
+        if not torch.cuda.is_available():  # on the CPU both networks run their ONNX exports
+            assert Path(models["detector"]).name == "detector.onnx"
+            assert Path(models["detector_gray"]).name == "detector_gray.onnx"
+            assert Path(models["ocr"]).name == "ocr_latin_int8.onnx" and models["ocr_precision"] == "int8 static"
