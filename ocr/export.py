@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.format == "onnx":
             if args.int8_lstm and args.int8:
                 raise UserError("--int8-lstm and --int8 exclude each other")
+            if (args.calib or args.exclude) and not args.int8:
+                raise UserError("--calib and --exclude calibrate the --int8 export: add --int8")
             default = int8_sibling(args.weights) if args.int8 else args.weights.with_suffix(".onnx")
             digest = "" if args.ema else sha256(args.weights)  # ties the export to this very checkpoint
             out = export_onnx(model, args.out or default, tuple(ckpt.get("patterns", ())), digest)

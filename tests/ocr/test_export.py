@@ -124,6 +124,8 @@ def test_int8_calibration_crops_leave_out_the_listed_images(tmp_path, tiny_ckpt,
         calibration_crops([data], [split], 10)
     assert export_main(["--weights", str(tiny_ckpt), "--int8", "--calib", str(tmp_path / "nope")]) == 2
     assert "dataset folder not found" in capsys.readouterr().err
+    assert export_main(["--weights", str(tiny_ckpt), "--calib", str(data)]) == 2
+    assert "add --int8" in capsys.readouterr().err
 
 
 def test_int8_and_int8_lstm_exclude_each_other(tmp_path, tiny_ckpt, capsys):
