@@ -11,7 +11,7 @@ class DetectorConfig:
     conf: float = 0.25          # minimum confidence kept
     iou: float = 0.5            # NMS IoU threshold
     max_det: int = 50           # most plates kept per frame
-    max_overlap: float = 0.6    # drop a box with more than this share of its area inside a more confident one
+    max_overlap: float = 0.6    # drop a box this much inside a more confident one, or holding that much of it
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
     half: bool = False          # fp16 on CUDA
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading

@@ -26,8 +26,9 @@ class Detections:
         return Detections(self.xyxy[keep], self.conf[keep])
 
     def drop_contained(self, max_overlap: float) -> "Detections":
-        """Drop a box when more than `max_overlap` of its area lies inside a more confident box: plates never
-        nest, so such a box is a partial detection of the same plate (NMS misses it: their IoU is small)."""
+        """Drop a box when more than `max_overlap` of its area lies inside a more confident box, or when it holds
+        more than `max_overlap` of a more confident box: plates never nest, so such a box is a partial or a loose
+        detection of the same plate (NMS misses both: their IoU is small)."""
         if len(self) < 2 or max_overlap >= 1:
             return self
         order = np.argsort(-self.conf, kind="stable")
@@ -36,5 +37,6 @@ class Detections:
         inside = intersection_matrix(b, b) / np.maximum(area, 1e-9)[:, None]  # [i, j]: share of i inside j
         keep = np.ones(len(b), bool)
         for i in range(1, len(b)):
-            keep[i] = not (inside[i, :i][keep[:i]] > max_overlap).any()
+            kept = keep[:i]
+            keep[i] = not ((inside[i, :i][kept] > max_overlap).any() or (inside[:i, i][kept] > max_overlap).any())
         return self.filter(np.sort(order[keep]))

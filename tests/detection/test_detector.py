@@ -106,6 +106,17 @@ def test_partial_boxes_inside_a_plate_are_dropped():
     assert len(d.drop_contained(1.0)) == 4
 
 
+def test_a_loose_box_around_a_more_confident_plate_is_dropped():
+    """A less confident box that holds a plate's box (the plate with its bumper) reads the same plate again."""
+    from detection.detections import Detections
+
+    d = Detections(np.array([[578, 590, 853, 661], [328, 571, 865, 668], [104, 409, 198, 437]], np.float32),
+                   np.array([0.9, 0.4, 0.7], np.float32))
+    assert d.drop_contained(0.6).xyxy.tolist() == [[578, 590, 853, 661], [104, 409, 198, 437]]
+    loose_first = Detections(d.xyxy, np.array([0.4, 0.9, 0.7], np.float32))  # the loose box more confident
+    assert loose_first.drop_contained(0.6).xyxy.tolist() == [[328, 571, 865, 668], [104, 409, 198, 437]]
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.onnx").is_file(), reason="no shipped ONNX detector")
 def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
     import cv2
