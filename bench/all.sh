@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-run every figure the README and weights/README report, writing bench/results/ (about 20 minutes on
+# Re-run every figure the README and weights/README report, writing bench/results/ (about 25 minutes on
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
