@@ -105,10 +105,10 @@ def quantize_lstm(src: Path, out: Path) -> Path:
 def calibration_crops(folders: list[Path], exclude: list[Path], n: int, seed: int = 0) -> list[np.ndarray]:
     """`n` plate crops drawn with `seed` from labelled dataset folders (images/ + labels.csv, a frame's box cut
     out), leaving out the images listed in the split CSVs `exclude` (`dataset,image`)."""
-    from ocr.data import load_crop, read_labels, read_split_file
+    from ocr.data import SourceDataset, load_crop
 
-    skip = read_split_file(list(exclude)) if exclude else set()
-    samples = [s for folder in folders for s in read_labels(folder) if (folder.name, s.path.name) not in skip]
+    split = {"split_file": list(exclude), "split": "train"} if exclude else {}  # train: the images not listed
+    samples = [s for folder in folders for s in SourceDataset({"path": folder, **split}, None).samples]
     if not samples:
         raise UserError(f"no calibration crops left in {', '.join(map(str, folders))} after the --exclude lists")
     order = np.random.default_rng(seed).permutation(len(samples))[:n]
