@@ -44,6 +44,9 @@ def warp_plate(plate: np.ndarray, width: float, rng: np.random.Generator) -> tup
     h0, w0 = plate.shape[:2]
     s = width / w0
     w, h = max(4, int(w0 * s)), max(2, int(h0 * s))
+    if s < 1:  # shrink by averaging first, as a camera's pixels integrate the light: a warp only samples, and a
+        plate = cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA)  # plate warped 5x smaller aliases to noise
+        h0, w0 = h, w
     src = np.float32([[0, 0], [w0, 0], [w0, h0], [0, h0]])
     yaw = rng.uniform(-0.25, 0.25) * h  # one side taller: the plate seen at an angle
     skew = rng.uniform(-0.08, 0.08) * w
@@ -57,7 +60,7 @@ def warp_plate(plate: np.ndarray, width: float, rng: np.random.Generator) -> tup
     dst -= dst.min(0)
     W, H = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
     m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
-    patch = cv2.warpPerspective(plate, m, (W, H), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    patch = cv2.warpPerspective(plate, m, (W, H), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full((h0, w0), 255, np.uint8), m, (W, H))
     return patch, mask, dst
 

@@ -1,7 +1,8 @@
+import cv2
 import numpy as np
 
 from detection.dataset import PlateBox
-from detection.scenes import make_scene
+from detection.scenes import make_scene, warp_plate
 
 
 def test_boxes_match_the_pasted_plates():
@@ -154,3 +155,16 @@ def test_gray_scenes_are_the_colour_scenes_in_greyscale(tmp_path):
         c = cv2.imread(str(tmp_path / "c" / "images" / name))
         assert np.abs(g[..., 0] - g[..., 2]).max() <= 2  # three equal channels (JPEG rounding aside)
         assert np.abs(g[..., 1] - cv2.cvtColor(c, cv2.COLOR_BGR2GRAY).astype(int)).mean() < 3
+
+
+def test_a_plate_shrunk_far_is_averaged_not_aliased():
+    # 1-px black and white columns shrunk 10x: a camera (or INTER_AREA) sees mid grey; a warp that only samples
+    # the source keeps hitting whole black or white columns, the aliasing that made far plates unreadable
+    plate = np.zeros((100, 400, 3), np.uint8)
+    plate[:, ::2] = 255
+    for seed in range(3):
+        patch, mask, _ = warp_plate(plate, 40, np.random.default_rng(seed))
+        inner = cv2.erode(mask, np.ones((3, 3), np.uint8)) == 255
+        assert inner.sum() > 100
+        values = patch[inner].astype(float)
+        assert abs(values.mean() - 127.5) < 10 and values.std() < 12
