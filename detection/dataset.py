@@ -14,12 +14,13 @@ from pathlib import Path
 
 import cv2
 import yaml
+from loguru import logger
 
 from common.errors import UserError
 from ocr.alphabet import plate_label
 from ocr.process import dataset_image, greyscale, read_bgr
 
-BOX_TOLERANCE = 2.0  # pixels a box may exceed the image before it is an error (rounding in annotations)
+BOX_TOLERANCE = 2.0  # pixels a box may exceed the image silently (rounding in annotations); beyond: clipped, warned
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ def image_size(path: Path) -> tuple[int, int]:
 
 
 def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str, list[PlateBox]]:
-    """image name -> its boxes, in file order; one UserError naming file and row for each bad annotation."""
+    """image name -> its boxes, in file order; one UserError naming file and row for each bad annotation. A box
+    that reaches past its image's edge (more than BOX_TOLERANCE px) is clipped to the image, with one warning line
+    per file; a box wholly outside its image is an error."""
     p = Path(csv_path)
     if not p.is_file():
         raise UserError(f"labels file not found: {p}")
@@ -52,6 +55,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         rows = list(reader)
     out: dict[str, list[PlateBox]] = {}
     sizes: dict[str, tuple[int, int]] = {}
+    clipped: list[int] = []
     for i, r in enumerate(rows, start=2):
         name = r["image"]
         out.setdefault(name, [])
@@ -71,10 +75,17 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
             raise UserError(f"{p} row {i}: empty box ({x1:g},{y1:g},{x2:g},{y2:g}) for {name}")
         if check_images:
             w, h = sizes[name]
+            if x2 <= 0 or y2 <= 0 or x1 >= w or y1 >= h:
+                raise UserError(f"{p} row {i}: box ({x1:g},{y1:g},{x2:g},{y2:g}) is outside the {w}x{h} image {name}")
             t = BOX_TOLERANCE
             if x1 < -t or y1 < -t or x2 > w + t or y2 > h + t:
-                raise UserError(f"{p} row {i}: box ({x1:g},{y1:g},{x2:g},{y2:g}) is outside the {w}x{h} image {name}")
+                clipped.append(i)  # a plate at the image's edge, annotated past it: keep the part in the image
+            x1, y1, x2, y2 = max(x1, 0.0), max(y1, 0.0), min(x2, float(w)), min(y2, float(h))
         out[name].append(PlateBox(x1, y1, x2, y2, plate_label(r.get("plate_text") or "")))
+    if clipped:
+        logger.warning(f"{p}: {len(clipped)} box(es) reach past their image's edge, clipped to it "
+                       f"(row{'s' if len(clipped) > 1 else ''} {', '.join(map(str, clipped[:5]))}"
+                       f"{', ...' if len(clipped) > 5 else ''})")
     return out
 
 

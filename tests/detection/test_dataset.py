@@ -59,7 +59,7 @@ def test_a_fixed_share_of_training_images_is_written_grey(tmp_path):
 
 
 @pytest.mark.parametrize("rows, message", [
-    ([("a.jpg", "", 10, 10, 700, 50)], "row 2: box (10,10,700,50) is outside the 640x480 image a.jpg"),
+    ([("a.jpg", "", 650, 10, 700, 50)], "row 2: box (650,10,700,50) is outside the 640x480 image a.jpg"),
     ([("a.jpg", "", 10, 10, 10, 50)], "row 2: empty box (10,10,10,50) for a.jpg"),
     ([("a.jpg", "", 1, 1, 5, 5), ("gone.jpg", "", 1, 1, 5, 5)], "row 3: image not found: "),
     ([("a.jpg", "", "x", 1, 5, 5)], "row 2: box values must be numbers"),
@@ -69,6 +69,22 @@ def test_bad_annotations(tmp_path, rows, message):
     with pytest.raises(UserError) as exc:
         read_box_labels(csv_path)
     assert message in str(exc.value) and str(csv_path) in str(exc.value)
+
+
+def test_a_box_past_the_edge_is_clipped_with_one_warning(tmp_path):
+    from loguru import logger
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        csv_path = make(tmp_path / "d", [("a.jpg", "AB12", 600, 10, 700, 50), ("a.jpg", "CD34", -9, 470, 30, 490),
+                                         ("a.jpg", "EF56", -1, 1, 50, 481)], {"a.jpg": (640, 480)})
+        boxes = read_box_labels(csv_path)["a.jpg"]
+    finally:
+        logger.remove(sink)
+    assert [(b.x1, b.y1, b.x2, b.y2, b.text) for b in boxes] == [
+        (600, 10, 640, 50, "AB12"), (0, 470, 30, 480, "CD34"), (0, 1, 50, 480, "EF56")]
+    assert [line.strip() for line in lines] == [
+        f"{csv_path}: 2 box(es) reach past their image's edge, clipped to it (rows 2, 3)"]
 
 
 def test_empty_and_missing_files(tmp_path):
