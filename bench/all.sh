@@ -103,6 +103,8 @@ python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv $F
 python bench/ocr_int8_calibration.py --json $R/ocr_int8_calibration.json | tee $R/ocr_int8_calibration.txt
 python bench/ocr_int8_calibration.py --weights weights/ocr_latin_seed.pth --json $R/ocr_int8_calibration_seed.json \
     | tee $R/ocr_int8_calibration_seed.txt
+# Far plates shrunk by a sampling warp (aliased, how the scene synthesiser shrank them before) or by area averaging
+python bench/far_plates.py --json $R/far_plates_val.json | tee $R/far_plates_val.txt
 
 [ "${1:-}" = accuracy ] && exit 0
 
