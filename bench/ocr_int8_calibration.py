@@ -31,7 +31,7 @@ from ocr.accel import calibration_batches
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.data import SourceDataset, load_crop, read_labels
 from ocr.export import calibration_crops, export_onnx, quantize_lstm
-from ocr.process import dataset_image, preprocess_batch, read_bgr
+from ocr.process import dataset_image, read_bgr
 from pipeline.orchestrator import crop_box
 
 D = Path("../shared/data")
@@ -70,8 +70,7 @@ def main() -> int:
     src = export_onnx(model, tmp / "fp32.onnx")
     sets = validation_crops()
     real = calibration_crops([D / "us_crops", D / "ar_crops"], SPLITS, 128)
-    pre = [preprocess_batch(real[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect) for i in range(0, 128, 32)]
-    calib = {"synthetic": calibration_batches(cfg, 256), "synthetic+real": calibration_batches(cfg, 128) + pre}
+    calib = {"synthetic": calibration_batches(cfg, 256), "synthetic+real": calibration_batches(cfg, 256, real=real)}
     recipes = [(m, p, c) for c in calib for m, p in (("minmax", 0), ("percentile", 99.99), ("percentile", 99.999),
                                                        ("entropy", 0))]
 

@@ -6,8 +6,6 @@ from pathlib import Path
 from common.digest import sha256
 from common.errors import UserError
 
-__all__ = ["MANIFEST", "read_manifest", "record", "sha256", "verify"]
-
 MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "MANIFEST.sha256"
 
 

@@ -12,7 +12,7 @@ import copy
 import logging
 import warnings
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -23,16 +23,18 @@ Runner = Callable[[np.ndarray], np.ndarray]  # (B, 3, H, W) float32 batch -> (B,
 BUCKETS = (1, 4, 32)  # batch sizes compiled; a batch is padded up to the next one, larger ones run in chunks of 32
 
 
-def calibration_batches(cfg: ModelConfig, n_calib: int = 256, seed: int = 0, batch: int = 32) -> list[np.ndarray]:
-    """`n_calib` synthetic plates of the model's alphabet, pre-processed as the recognizer does, in batches."""
+def calibration_batches(cfg: ModelConfig, n_calib: int = 256, seed: int = 0, batch: int = 32,
+                        real: Sequence[np.ndarray] = ()) -> list[np.ndarray]:
+    """`n_calib` plates pre-processed as the recognizer does, in batches: synthetic plates of the model's alphabet,
+    then the `real` crops (taking that many of the `n_calib`)."""
     from ocr.process import preprocess_batch
     from ocr.synth import mix_for, synth_sample
 
     rng = np.random.default_rng(seed)
     mix = mix_for(cfg.alphabet)
-    crops = [synth_sample(rng, mix)[0] for _ in range(n_calib)]
+    synthetic = [synth_sample(rng, mix)[0] for _ in range(n_calib - len(real))]
     return [preprocess_batch(crops[i:i + batch], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
-            for i in range(0, len(crops), batch)]
+            for crops in (synthetic, list(real)) for i in range(0, len(crops), batch)]
 
 
 @contextmanager

@@ -123,13 +123,8 @@ def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed:
     each crop then runs alone)."""
     from common.quantize import quantize_static_int8
     from ocr.accel import calibration_batches
-    from ocr.process import preprocess_batch
 
-    real = list(real)[:n_calib // 2]
-    cfg = model.cfg
-    batches = calibration_batches(cfg, n_calib - len(real), seed)
-    batches += [preprocess_batch(real[i:i + 32], cfg.img_h, cfg.img_w, cfg.two_row_aspect)
-                for i in range(0, len(real), 32)]
+    batches = calibration_batches(model.cfg, n_calib, seed, real=list(real)[:n_calib // 2])
     out = quantize_static_int8(src, out, batches, method="percentile", percentile=CALIB_PERCENTILE)
     return quantize_lstm(out, out) if lstm else out
 

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from common.digest import sha256
 from common.errors import UserError
 from detection import DetectorConfig, Detections, PlateDetector
 from detection.detector import to_detections
-from detection.weights import read_manifest, record, sha256, verify
+from detection.weights import read_manifest, record, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,9 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
+from common.digest import sha256
 from detection import DetectorConfig, PlateDetector
 from detection.train import main as train_main
-from detection.weights import read_manifest, sha256
+from detection.weights import read_manifest
 
 
 @pytest.fixture

@@ -78,7 +78,8 @@ def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
 
 def test_int8_export_reads_the_shipped_sample_plates_like_fp32_and_runs_in_the_checkpoints_place(tmp_path):
     """`--int8` writes `<name>_int8.onnx` (static int8 convolutions, calibrated; int8 LSTM weights): the sample plates
-    that fp32 reads surely read the same, and the recognizer runs it for the checkpoint on the CPU only while it was made from that file."""
+    that fp32 reads surely read the same, and the recognizer runs it for the checkpoint on the CPU only while it was
+    made from that file."""
     import shutil
     from pathlib import Path
 
