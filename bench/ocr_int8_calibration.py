@@ -66,35 +66,36 @@ def main() -> int:
     args = ap.parse_args()
     model = model_from_checkpoint(load_checkpoint(args.weights))
     cfg = model.cfg
-    tmp = Path(tempfile.mkdtemp(prefix="ocr_calib_"))
-    src = export_onnx(model, tmp / "fp32.onnx")
-    sets = validation_crops()
-    real = calibration_crops([D / "us_crops", D / "ar_crops"], SPLITS, 128)
-    calib = {"synthetic": calibration_batches(cfg, 256), "synthetic+real": calibration_batches(cfg, 256, real=real)}
-    recipes = [(m, p, c) for c in calib for m, p in (("minmax", 0), ("percentile", 99.99), ("percentile", 99.999),
-                                                       ("entropy", 0))]
+    with tempfile.TemporaryDirectory(prefix="ocr_calib_") as tmp_dir:  # deleted at the end
+        tmp = Path(tmp_dir)
+        src = export_onnx(model, tmp / "fp32.onnx")
+        sets = validation_crops()
+        real = calibration_crops([D / "us_crops", D / "ar_crops"], SPLITS, 128)
+        calib = {"synthetic": calibration_batches(cfg, 256), "synthetic+real": calibration_batches(cfg, 256, real=real)}
+        recipes = [(m, p, c) for c in calib for m, p in (("minmax", 0), ("percentile", 99.99), ("percentile", 99.999),
+                                                           ("entropy", 0))]
 
-    def reads(rec: Recognizer) -> dict[str, list[str]]:
-        return {k: [r.text for r in rec([c for c, _ in v])] for k, v in sets.items()}
+        def reads(rec: Recognizer) -> dict[str, list[str]]:
+            return {k: [r.text for r in rec([c for c, _ in v])] for k, v in sets.items()}
 
-    ref = reads(Recognizer.from_checkpoint(src, backend="onnx"))
-    results = {}
-    print(f"{'recipe':34s}" + "".join(f"{k + ' (' + str(len(v)) + ')':>16s}" for k, v in sets.items())
-          + f"{'all':>9s} {'differ':>7s}")
-    runs = ((f"{m}{' ' + str(p) if p else ''}, {c}",
-             reads(Recognizer.from_checkpoint(export(src, tmp / f"{i}.onnx", calib[c], m, p), backend="onnx")))
-            for i, (m, p, c) in enumerate(recipes))
-    for name, rec_reads in itertools.chain([("fp32", ref)], runs):
-        acc = {k: float(np.mean([t == s for t, (_, s) in zip(rec_reads[k], v)])) for k, v in sets.items()}
-        n = sum(len(v) for v in sets.values())
-        acc["all"] = sum(acc[k] * len(v) for k, v in sets.items()) / n
-        differ = sum(a != b for k in sets for a, b in zip(rec_reads[k], ref[k]))
-        results[name] = {"seq_acc": acc, "reads_differing_from_fp32": differ}
-        print(f"{name:34s}" + "".join(f"{acc[k] * 100:15.2f}%" for k in sets) + f"{acc['all'] * 100:8.2f}% {differ:7d}",
-              flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
+        ref = reads(Recognizer.from_checkpoint(src, backend="onnx"))
+        results = {}
+        print(f"{'recipe':34s}" + "".join(f"{k + ' (' + str(len(v)) + ')':>16s}" for k, v in sets.items())
+              + f"{'all':>9s} {'differ':>7s}")
+        runs = ((f"{m}{' ' + str(p) if p else ''}, {c}",
+                 reads(Recognizer.from_checkpoint(export(src, tmp / f"{i}.onnx", calib[c], m, p), backend="onnx")))
+                for i, (m, p, c) in enumerate(recipes))
+        for name, rec_reads in itertools.chain([("fp32", ref)], runs):
+            acc = {k: float(np.mean([t == s for t, (_, s) in zip(rec_reads[k], v)])) for k, v in sets.items()}
+            n = sum(len(v) for v in sets.values())
+            acc["all"] = sum(acc[k] * len(v) for k, v in sets.items()) / n
+            differ = sum(a != b for k in sets for a, b in zip(rec_reads[k], ref[k]))
+            results[name] = {"seq_acc": acc, "reads_differing_from_fp32": differ}
+            print(f"{name:34s}" + "".join(f"{acc[k] * 100:15.2f}%" for k in sets)
+                  + f"{acc['all'] * 100:8.2f}% {differ:7d}", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
 
 
 if __name__ == "__main__":

@@ -133,38 +133,40 @@ def main() -> int:
     crops = [synth_sample(rng, mix)[0] for _ in range(64)]
     cfg = model.cfg
     x32, x1 = model_input(crops[:32], cfg), model_input(crops[:1], cfg)
-    tmp = Path(tempfile.mkdtemp(prefix="ocr_bench_"))
-    fp32 = export_onnx(model, tmp / "m.onnx")
-    variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
-    if cpu_has_fast_bf16():
-        variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
-    try:
-        static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
-        variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
-        int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
-        variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
-    except Exception as exc:  # quantisation support differs across onnxruntime versions
-        print(f"int8 quantisation skipped: {exc}")
-    variants.update(compiled_runners(model))
-    variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(quantize_lstm(fp32, tmp / "m.lstm8.onnx"), one_by_one=True)
-    if torch.cuda.is_available():
-        import copy
+    with tempfile.TemporaryDirectory(prefix="ocr_bench_") as tmp_dir:  # deleted at the end
+        tmp = Path(tmp_dir)
+        fp32 = export_onnx(model, tmp / "m.onnx")
+        variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
+        if cpu_has_fast_bf16():
+            variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
+        try:
+            static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
+            variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
+            int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
+            variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
+        except Exception as exc:  # quantisation support differs across onnxruntime versions
+            print(f"int8 quantisation skipped: {exc}")
+        variants.update(compiled_runners(model))
+        lstm8 = quantize_lstm(fp32, tmp / "m.lstm8.onnx")
+        variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(lstm8, one_by_one=True)
+        if torch.cuda.is_available():
+            import copy
 
-        variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
-    print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
-    print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
-    b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))
-    results = {}
-    for name, run in variants.items():
-        r = {"batch1_ms": b1[name], "batch32_ms_per_plate": b32[name]}
-        if args.data:
-            r["seq_acc"] = accuracy(run, args.data, cfg)
-        results[name] = r
-        print(f"{name:30s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
-              + (f"   {r['seq_acc'] * 100:6.2f}%" if args.data else ""))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
-    return 0
+            variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
+        print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
+        print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
+        b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))
+        results = {}
+        for name, run in variants.items():
+            r = {"batch1_ms": b1[name], "batch32_ms_per_plate": b32[name]}
+            if args.data:
+                r["seq_acc"] = accuracy(run, args.data, cfg)
+            results[name] = r
+            print(f"{name:30s} {r['batch1_ms']:11.2f} {r['batch32_ms_per_plate']:18.2f}"
+                  + (f"   {r['seq_acc'] * 100:6.2f}%" if args.data else ""))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Backends: PyTorch (GPU when there is one) or ONNX Runtime (CPU, or CUDA provider
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +77,15 @@ class Recognizer:
         model = model_from_checkpoint(ckpt)
         pats = tuple(ckpt.get("patterns", ())) if patterns is None else tuple(patterns)
         if backend == "onnx":
-            import tempfile
-
             from ocr.export import export_onnx
 
             sibling = matching_int8_export(p) if int8 else None  # calibrated beforehand: static int8 convolutions
-            out = sibling or Path(tempfile.mkdtemp(prefix="ocr_onnx_")) / (p.stem + ".onnx")
-            if sibling is None:
-                export_onnx(model, out, pats)
-            rec = _from_onnx(out, device, decoder, patterns, int8)
+            if sibling is not None:
+                rec = _from_onnx(sibling, device, decoder, patterns, int8)
+            else:  # exported for this run only: the session keeps the model in memory
+                with tempfile.TemporaryDirectory(prefix="ocr_onnx_") as tmp:
+                    rec = _from_onnx(export_onnx(model, Path(tmp) / (p.stem + ".onnx"), pats), device, decoder,
+                                     patterns, int8)
             rec.source = str(sibling or p)
         elif compiled:
             rec = _compiled(model, device, precision, pats, decoder)
@@ -159,25 +160,24 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
     static = "QuantizeLinear" in ops  # exported with --int8: already int8, batched (fixed activation scales)
     quantized = "DynamicQuantizeLSTM" in ops  # exported with --int8-lstm
     lstm8 = quantized or (int8 and not static)  # int8 LSTM, its inputs quantised per call: one crop at a time
-    if lstm8 and not quantized:
-        import tempfile
-
-        from ocr.export import quantize_lstm
-
-        try:
-            path = quantize_lstm(path, Path(tempfile.mkdtemp(prefix="ocr_int8_")) / path.name)
-        except Exception as exc:
-            raise UserError(f"cannot quantise the LSTM of {path}: {str(exc).splitlines()[0]}") from None
     providers = ["CPUExecutionProvider"]
     if device in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
-    try:
-        sess = ort.InferenceSession(str(path), quiet_session_options(), providers=providers)
-    except Exception as exc:
-        raise UserError(f"cannot load ONNX model {path}: {str(exc).splitlines()[0]}") from None
+    with tempfile.TemporaryDirectory(prefix="ocr_int8_") as tmp:  # the session keeps the model in memory
+        if lstm8 and not quantized:
+            from ocr.export import quantize_lstm
+
+            try:
+                path = quantize_lstm(path, Path(tmp) / path.name)
+            except Exception as exc:
+                raise UserError(f"cannot quantise the LSTM of {source}: {str(exc).splitlines()[0]}") from None
+        try:
+            sess = ort.InferenceSession(str(path), quiet_session_options(), providers=providers)
+        except Exception as exc:
+            raise UserError(f"cannot load ONNX model {source}: {str(exc).splitlines()[0]}") from None
     meta = sess.get_modelmeta().custom_metadata_map
     if "model_config" not in meta:
-        raise UserError(f"{path} has no plate-reader metadata (export it with ocr/export.py)")
+        raise UserError(f"{source} has no plate-reader metadata (export it with ocr/export.py)")
     cfg = ModelConfig(**json.loads(meta["model_config"]))
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
     name = sess.get_inputs()[0].name

@@ -151,3 +151,17 @@ def test_compiled_int8_recognizer_reads_the_sample_plates_like_fp32():
 def test_compiled_refuses_onnx(tmp_path):
     with pytest.raises(UserError, match="compiled=True"):
         Recognizer.from_checkpoint("weights/ocr_latin_int8.onnx", backend="onnx", compiled=True)
+
+
+def test_onnx_models_made_at_load_leave_no_temporary_files(tiny_ckpt, crops, tmp_path, monkeypatch):
+    """A checkpoint run on ONNX Runtime is exported (and its LSTM quantised) for the session only: nothing is
+    left in the temporary directory, which long-running services would otherwise fill (~9-20 MB per load)."""
+    import tempfile
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    for precision in ("fp32", "int8"):
+        rec = Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="onnx", precision=precision)
+        assert rec.precision == precision and len(rec(crops)) == len(crops)  # the session still runs
+    assert list(tmp.iterdir()) == []
