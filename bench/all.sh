@@ -116,4 +116,6 @@ python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digit
     | tee $R/ocr_speed_digits.txt
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
 python bench/ocr_speed.py --weights weights/ocr_latin_seed.pth --json $R/ocr_speed_latin_seed.json | tee $R/ocr_speed_latin_seed.txt
+# where the seed size's compiled int8 time goes (convolutions vs LSTM), and the MAC rate of its int8 convolutions
+python bench/ocr_breakdown.py --weights weights/ocr_digits.pth --json $R/ocr_breakdown_digits.json | tee $R/ocr_breakdown_digits.txt
 python bench/train_speed.py --json $R/train_speed.json 2>/dev/null | tee $R/train_speed.txt
