@@ -50,7 +50,7 @@ def macs_per_plate(model: CRNN) -> dict[str, float]:
                 conv += x.numel() * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
             elif isinstance(layer, nn.MaxPool2d):
                 x = layer(x)
-    steps, rnn = model.cfg.img_w // 4, model.rnn
+    steps, rnn = x.shape[-1], model.rnn  # the feature map's width: one LSTM step per column
     lstm = sum(2 * 4 * rnn.hidden_size * ((rnn.input_size if i == 0 else 2 * rnn.hidden_size) + rnn.hidden_size)
                for i in range(rnn.num_layers)) * steps
     head = steps * model.head.in_features * model.head.out_features
@@ -67,7 +67,8 @@ def main() -> int:
     rng = np.random.default_rng(0)
     x = model_input([synth_sample(rng, mix_for(model.cfg.alphabet))[0] for _ in range(32)], model.cfg)
     calib = calibration_batches(model.cfg)
-    features = model.cnn(torch.from_numpy(x)).detach()
+    with torch.no_grad():
+        features = model.cnn(torch.from_numpy(x))
     b, c, h, w = features.shape
     seq = features.permute(0, 3, 1, 2).reshape(b, w, c * h).contiguous()
 

@@ -4,8 +4,8 @@
     python -m pipeline.evaluate --labels L --predictions B.jsonl ocr_weights=OTHER    # the other one
     python bench/ocr_pair.py --labels L A.jsonl B.jsonl [--json OUT]
 
-For each plate with text, as `pipeline.evaluate` counts a read (an output box at IoU >= 0.4 with its text), it
-prints the share each model reads, the share read by the more confident of the two reads (a max-confidence
+For each plate with text it takes each model's read whose box overlaps the plate most (at IoU >= 0.4; right when
+that read has the plate's text, as `pipeline.evaluate` counts, which accepts any overlapping read) and prints the share each model reads, the share read by the more confident of the two reads (a max-confidence
 ensemble), and the share read by either (an oracle: the most any way of combining the two could read).
 """
 from __future__ import annotations
