@@ -68,9 +68,7 @@ def main() -> int:
     x = model_input([synth_sample(rng, mix_for(model.cfg.alphabet))[0] for _ in range(32)], model.cfg)
     calib = calibration_batches(model.cfg)
     with torch.no_grad():
-        features = model.cnn(torch.from_numpy(x))
-    b, c, h, w = features.shape
-    seq = features.permute(0, 3, 1, 2).reshape(b, w, c * h).contiguous()
+        seq = model.features(torch.from_numpy(x)).contiguous()
 
     @torch.no_grad()
     def lstm_head(_: np.ndarray) -> torch.Tensor:

@@ -5,8 +5,9 @@
     python bench/ocr_pair.py --labels L A.jsonl B.jsonl [--json OUT]
 
 For each plate with text it takes each model's read whose box overlaps the plate most (at IoU >= 0.4; right when
-that read has the plate's text, as `pipeline.evaluate` counts, which accepts any overlapping read) and prints the share each model reads, the share read by the more confident of the two reads (a max-confidence
-ensemble), and the share read by either (an oracle: the most any way of combining the two could read).
+that read has the plate's text, where `pipeline.evaluate` accepts any overlapping read) and prints the share each
+model reads, the share read by the more confident of the two reads (a max-confidence ensemble), and the share read
+by either (an oracle: the most any way of combining the two could read).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def best_read(reads: list[dict], box: list[float]) -> dict | None:
 
 
 def compare(labels: Path, a: Path, b: Path) -> dict[str, float]:
-    preds = [{j["image"]: j["reads"] for j in map(json.loads, p.open())} for p in (a, b)]
+    preds = [{j["image"]: j["reads"] for j in map(json.loads, p.read_text().splitlines())} for p in (a, b)]
     n = read_a = read_b = ensemble = either = 0
     for name, boxes in read_box_labels(labels).items():
         for gt in (x for x in boxes if x.text):
@@ -47,7 +48,8 @@ def compare(labels: Path, a: Path, b: Path) -> dict[str, float]:
             read_b += ok_b
             either += ok_a or ok_b
             ensemble += pick is not None and pick["text"] == gt.text
-    return {"n": n, "a": read_a / n, "b": read_b / n, "max_confidence": ensemble / n, "either": either / n}
+    d = max(n, 1)
+    return {"n": n, "a": read_a / d, "b": read_b / d, "max_confidence": ensemble / d, "either": either / d}
 
 
 def main() -> int:

@@ -55,11 +55,14 @@ class CRNN(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(2 * cfg.hidden, cfg.num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.cnn(x)  # B x C x H x W (W = 50)
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The conv map as the LSTM's input sequence: B x W x C*H, one step per column (W = 50)."""
+        f = self.cnn(x)  # B x C x H x W
         b, c, h, w = f.shape
-        f = f.permute(0, 3, 1, 2).reshape(b, w, c * h)  # B x C x H x W -> B x W x C*H
-        seq, _ = self.rnn(f)  # B x W x 2*hidden
+        return f.permute(0, 3, 1, 2).reshape(b, w, c * h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        seq, _ = self.rnn(self.features(x))  # B x W x 2*hidden
         return self.head(self.drop(seq))  # B x W x num_classes
 
 
