@@ -105,6 +105,8 @@ python bench/ocr_int8_calibration.py --weights weights/ocr_latin_seed.pth --json
     | tee $R/ocr_int8_calibration_seed.txt
 # Far plates shrunk by a sampling warp (aliased, how the scene synthesiser shrank them before) or by area averaging
 python bench/far_plates.py --json $R/far_plates_val.json | tee $R/far_plates_val.txt
+# validation crops read with a contrast stretch before the OCR (not kept: docs/findings.md)
+python bench/ocr_contrast.py --json $R/ocr_contrast.json | tee $R/ocr_contrast.txt
 
 [ "${1:-}" = accuracy ] && exit 0
 
