@@ -63,6 +63,13 @@ python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected da
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
+# High-resolution photos: the pasted set's frames laid out 3x3 in 3840x2160 images, searched in tiles (the default for
+# stills over 2560 px, detector.still_tile) and by the whole-image pass alone
+python bench/mosaic_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/mosaic_holdout --grid 3
+for T in 1280 0; do
+    python -m pipeline.evaluate --labels data_gen/mosaic_holdout/labels.csv detector.still_tile=$T \
+        --json $R/pipeline_mosaic_holdout_tile$T.json
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

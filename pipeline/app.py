@@ -230,7 +230,9 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     if not crops_only:
         from detection import PlateDetector
 
-        detector = detector or PlateDetector(cfgs.detector)
+        from detection.tiles import for_stills
+
+        detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
     lines, skipped = [], []
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
