@@ -64,7 +64,7 @@ python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
 # High-resolution photos: the pasted set's frames laid out 3x3 in 3840x2160 images, searched in tiles (the default for
-# stills over 2560 px, detector.still_tile) and by the whole-image pass alone
+# stills over 1920 px, detector.still_tile) and by the whole-image pass alone
 python bench/mosaic_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/mosaic_holdout --grid 3
 for T in 1280 0; do
     python -m pipeline.evaluate --labels data_gen/mosaic_holdout/labels.csv detector.still_tile=$T \

@@ -6,7 +6,8 @@
 
 Nine 1280x720 frames make one 3840x2160 image (an 8 MP photo): its plates keep their pixels but are a third as
 large against the frame, as in a wide, high-resolution photo of a street or car park. Frames are taken in label
-order; a last, incomplete mosaic is dropped.
+order; a last, incomplete mosaic is dropped. `--canvas 1920x1080` instead puts each frame alone on a grey canvas of
+that size at a seeded random place (sizes between the grid's steps).
 """
 from __future__ import annotations
 
@@ -30,12 +31,30 @@ def main() -> int:
     ap.add_argument("--labels", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--grid", type=int, default=3)
+    ap.add_argument("--canvas", help="WxH: each frame alone on a grey canvas of this size instead of a grid")
     args = ap.parse_args()
     labels = read_box_labels(args.labels)
     names = list(labels)
     g = args.grid
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     rows = []
+    if args.canvas:
+        cw, ch = (int(v) for v in args.canvas.lower().split("x"))
+        rng = np.random.default_rng(0)
+        for n in names:
+            f = read_bgr(dataset_image(args.labels, n))
+            h, w = f.shape[:2]
+            if w > cw or h > ch:
+                raise SystemExit(f"error: {n} ({w}x{h}) is larger than the canvas {args.canvas}")
+            ox, oy = int(rng.integers(0, cw - w + 1)), int(rng.integers(0, ch - h + 1))
+            canvas = np.full((ch, cw, 3), 114, np.uint8)
+            canvas[oy:oy + h, ox:ox + w] = f
+            cv2.imwrite(str(args.out / "images" / n), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            rows += [[n, b.text, b.x1 + ox, b.y1 + oy, b.x2 + ox, b.y2 + oy] for b in labels[n]]
+        with (args.out / "labels.csv").open("w", newline="") as fh:
+            csv.writer(fh).writerows([["image", "plate_text", "x1", "y1", "x2", "y2"], *rows])
+        print(f"wrote {len(names)} frames on {args.canvas} canvases to {args.out}")
+        return 0
     for m in range(len(names) // (g * g)):
         group = names[m * g * g:(m + 1) * g * g]
         frames = [read_bgr(dataset_image(args.labels, n)) for n in group]

@@ -17,4 +17,4 @@ class DetectorConfig:
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading
     gray_weights: str = ""      # monochrome frames go to this detector instead ("" = weights for every frame)
     onnx_on_cpu: bool = True    # on the CPU, run the exported <weights>.onnx beside a .pt when there is one
-    still_tile: int = 1280      # still images over twice this (long side) are also searched in tiles of this size; 0 = off
+    still_tile: int = 1280      # stills over 1.5x this (long side) are also searched in tiles of this size; 0 = off

@@ -16,6 +16,7 @@ import numpy as np
 from detection.detections import Detections
 
 EDGE_PX = 2.0  # a tile's box within this of an inner tile edge is a cut plate
+TILE_ABOVE = 1.5  # images whose long side exceeds this many tiles are tiled (at 1280: over 1920 px, shrunk 3x+ to 640)
 
 
 def tile_origins(size: int, tile: int, overlap: float) -> list[int]:
@@ -40,8 +41,8 @@ def merge(dets: Sequence[Detections], iou: float, max_overlap: float) -> Detecti
 
 
 class TiledDetector:
-    """`detect(frame)` (and `detector(frames)`) as the wrapped detector, with images whose long side exceeds `2 * tile`
-    also searched in overlapping tiles; smaller images go straight to the wrapped detector's `detect`."""
+    """`detect(frame)` (and `detector(frames)`) as the wrapped detector, with images whose long side exceeds
+    `TILE_ABOVE * tile` also searched in overlapping tiles; smaller images go straight to the wrapped detector's `detect`."""
 
     def __init__(self, detector: Any, tile: int, overlap: float = 0.2, iou: float = 0.5,
                  max_overlap: float = 0.6) -> None:
@@ -55,7 +56,7 @@ class TiledDetector:
 
     def windows(self, h: int, w: int) -> list[tuple[int, int, int, int]]:
         """(x0, y0, x1, y1) of the tiles of an h x w image; [] when it is small enough for one pass."""
-        if max(h, w) <= 2 * self.tile:
+        if max(h, w) <= TILE_ABOVE * self.tile:
             return []
         return [(x, y, min(x + self.tile, w), min(y + self.tile, h))
                 for y in tile_origins(h, self.tile, self.overlap) for x in tile_origins(w, self.tile, self.overlap)]
