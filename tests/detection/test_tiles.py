@@ -50,6 +50,12 @@ def test_tile_origins_cover_with_overlap():
     assert all(b - a <= 1280 * 0.8 for a, b in zip(o, o[1:]))  # neighbours overlap by >= 20 %
 
 
+def test_only_images_over_one_and_a_half_tiles_are_tiled():
+    t = TiledDetector(ScaleBoundDetector({}), 1280)
+    assert t.windows(1080, 1920) == [] and t.windows(720, 1280) == []
+    assert len(t.windows(1440, 2560)) == 6 and len(t.windows(2160, 3840)) == 8
+
+
 def test_small_image_goes_straight_through():
     fake = ScaleBoundDetector({})
     img = np.zeros((720, 1280, 3), np.uint8)
