@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.tiles import TiledDetector, for_stills, merge, tile_origins
@@ -93,3 +94,5 @@ def test_for_stills_follows_config():
     assert for_stills(fake, DetectorConfig(still_tile=0)) is fake
     t = for_stills(fake, DetectorConfig())
     assert isinstance(t, TiledDetector) and t.tile == 1280
+    with pytest.raises(UserError, match="detector.still_tile must be 0 .* not 10"):
+        for_stills(fake, DetectorConfig(still_tile=10))
