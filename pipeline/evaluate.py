@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.labels:
             from detection.tiles import for_stills
 
-            res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin, a.predictions,
-                                  a.split_file, cfgs.pipeline.min_plate_height)
+            res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
+                                  a.predictions, a.split_file, cfgs.pipeline.min_plate_height)
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:
