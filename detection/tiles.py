@@ -43,7 +43,7 @@ def merge(dets: Sequence[Detections], iou: float, max_overlap: float) -> Detecti
 
 class TiledDetector:
     """`detect(frame)` (and `detector(frames)`) as the wrapped detector, with images whose long side exceeds
-    `TILE_ABOVE * tile` also searched in overlapping tiles; smaller images go straight to the wrapped detector's `detect`."""
+    `TILE_ABOVE * tile` also searched in overlapping tiles; smaller ones go straight to the wrapped `detect`."""
 
     def __init__(self, detector: Any, tile: int, overlap: float = 0.2, iou: float = 0.5,
                  max_overlap: float = 0.6) -> None:

@@ -75,10 +75,12 @@ def test_tiles_find_a_plate_the_whole_image_pass_misses():
 def test_box_on_an_inner_tile_edge_is_dropped_as_cut():
     class EdgeBox:
         def detect(self, f):  # every image: a box touching its right edge (no batched call: `detect` per tile)
-            return Detections(np.array([[f.shape[1] - 50, 10, f.shape[1], 40]], np.float32), np.array([0.8], np.float32))
+            box = np.array([[f.shape[1] - 50, 10, f.shape[1], 40]], np.float32)
+            return Detections(box, np.array([0.8], np.float32))
 
     d = TiledDetector(EdgeBox(), 1280).detect(np.zeros((3000, 4000, 3), np.uint8))
-    # only boxes at the photo's own right edge survive: one per row of tiles (the whole-image box merged into the top one)
+    # only boxes at the photo's own right edge survive: one per row of tiles (the whole-image box merged into the
+    # top one)
     assert set(d.xyxy[:, 2].tolist()) == {4000.0} and len(d) == len(tile_origins(3000, 1280, 0.2))
 
 
