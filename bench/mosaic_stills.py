@@ -7,7 +7,8 @@
 Nine 1280x720 frames make one 3840x2160 image (an 8 MP photo): its plates keep their pixels but are a third as
 large against the frame, as in a wide, high-resolution photo of a street or car park. Frames are taken in label
 order; a last, incomplete mosaic is dropped. `--canvas 1920x1080` instead puts each frame alone on a grey canvas of
-that size at a seeded random place (sizes between the grid's steps).
+that size at a seeded random place (sizes between the grid's steps). `--gray` writes the images in greyscale
+(a monochrome camera's photos, which the pipeline sends to its greyscale detector).
 """
 from __future__ import annotations
 
@@ -32,7 +33,14 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--grid", type=int, default=3)
     ap.add_argument("--canvas", help="WxH: each frame alone on a grey canvas of this size instead of a grid")
+    ap.add_argument("--gray", action="store_true", help="write the images in greyscale")
     args = ap.parse_args()
+
+    def write(name: str, img: np.ndarray) -> None:
+        if args.gray:
+            img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        cv2.imwrite(str(args.out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+
     labels = read_box_labels(args.labels)
     names = list(labels)
     g = args.grid
@@ -49,7 +57,7 @@ def main() -> int:
             ox, oy = int(rng.integers(0, cw - w + 1)), int(rng.integers(0, ch - h + 1))
             canvas = np.full((ch, cw, 3), 114, np.uint8)
             canvas[oy:oy + h, ox:ox + w] = f
-            cv2.imwrite(str(args.out / "images" / n), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            write(n, canvas)
             rows += [[n, b.text, b.x1 + ox, b.y1 + oy, b.x2 + ox, b.y2 + oy] for b in labels[n]]
         with (args.out / "labels.csv").open("w", newline="") as fh:
             csv.writer(fh).writerows([["image", "plate_text", "x1", "y1", "x2", "y2"], *rows])
@@ -65,7 +73,7 @@ def main() -> int:
             oy, ox = (k // g) * h, (k % g) * w
             canvas[oy:oy + h, ox:ox + w] = cv2.resize(f, (w, h)) if f.shape[:2] != (h, w) else f
             rows += [[name, b.text, b.x1 + ox, b.y1 + oy, b.x2 + ox, b.y2 + oy] for b in labels[n]]
-        cv2.imwrite(str(args.out / "images" / name), canvas, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        write(name, canvas)
     with (args.out / "labels.csv").open("w", newline="") as f:
         csv.writer(f).writerows([["image", "plate_text", "x1", "y1", "x2", "y2"], *rows])
     print(f"wrote {len(names) // (g * g)} mosaics of {g}x{g} frames to {args.out}")
