@@ -19,9 +19,7 @@ import json
 import cv2
 import numpy as np
 
-from ocr.alphabet import Codec
-from ocr.data import SourceDataset, load_crop
-from ocr.metrics import summarize
+from ocr.evaluate import run_eval
 from ocr.recognizer import Recognizer
 
 MODES = ("none", "full", "low100", "low60", "clahe")
@@ -43,22 +41,27 @@ def stretch(crop: np.ndarray, mode: str) -> np.ndarray:
     return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
 
 
+class Stretched:
+    """A recognizer that reads each crop after `stretch(crop, mode)` (what `run_eval` needs: `cfg` and a call)."""
+
+    def __init__(self, recognizer: Recognizer, mode: str) -> None:
+        self.recognizer, self.mode, self.cfg = recognizer, mode, recognizer.cfg
+
+    def __call__(self, crops: list[np.ndarray]) -> list:
+        return self.recognizer([stretch(c, self.mode) for c in crops])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     rec = Recognizer.from_checkpoint(args.weights)
-    sets = {}
-    for name in ("us", "ar"):
-        src = SourceDataset({"path": str(DATA / f"{name}_crops"), "split_file": str(SPLIT), "split": "holdout"},
-                            Codec(rec.cfg.alphabet))
-        sets[name] = ([load_crop(s) for s in src.samples], [s.text for s in src.samples])
     out = {}
     for mode in MODES:
         row = {}
-        for name, (crops, gts) in sets.items():
-            m = summarize(gts, [r.text for r in rec([stretch(c, mode) for c in crops])])
+        for name in ("us", "ar"):
+            m = run_eval(Stretched(rec, mode), DATA / f"{name}_crops", str(SPLIT), "holdout")
             row[name] = {"n": m["n"], "seq_acc": m["seq_acc"], "seq_acc_o0": m["seq_acc_o0"]}
         out[mode] = row
         print(f"{mode:7s} " + " | ".join(f"{k} {v['seq_acc'] * 100:.2f} / {v['seq_acc_o0'] * 100:.2f} % (n {v['n']})"

@@ -30,15 +30,13 @@ def tile_origins(size: int, tile: int, overlap: float) -> list[int]:
 
 
 def merge(dets: Sequence[Detections], iou: float, max_overlap: float) -> Detections:
-    """One set of boxes from several passes over one image: NMS at `iou`, then nested boxes dropped."""
-    xyxy = np.concatenate([d.xyxy for d in dets]) if dets else np.zeros((0, 4), np.float32)
-    conf = np.concatenate([d.conf for d in dets]) if dets else np.zeros((0,), np.float32)
-    if len(conf) < 2:
-        return Detections(xyxy.astype(np.float32), conf.astype(np.float32))
-    xywh = np.column_stack([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]]).tolist()
-    keep = np.asarray(cv2.dnn.NMSBoxes(xywh, conf.tolist(), 0.0, iou), np.int64).reshape(-1)
-    keep.sort()
-    return Detections(xyxy[keep].astype(np.float32), conf[keep].astype(np.float32)).drop_contained(max_overlap)
+    """One set of boxes from several passes (at least one) over one image: NMS at `iou`, then nested boxes dropped."""
+    boxes = Detections(np.concatenate([d.xyxy for d in dets]), np.concatenate([d.conf for d in dets]))
+    if len(boxes) < 2:
+        return boxes
+    xywh = np.column_stack([boxes.xyxy[:, :2], boxes.xyxy[:, 2:] - boxes.xyxy[:, :2]]).tolist()
+    keep = np.sort(np.asarray(cv2.dnn.NMSBoxes(xywh, boxes.conf.tolist(), 0.0, iou), np.int64).reshape(-1))
+    return boxes.filter(keep).drop_contained(max_overlap)
 
 
 class TiledDetector:
@@ -59,8 +57,8 @@ class TiledDetector:
         """(x0, y0, x1, y1) of the tiles of an h x w image; [] when it is small enough for one pass."""
         if max(h, w) <= TILE_ABOVE * self.tile:
             return []
-        return [(x, y, min(x + self.tile, w), min(y + self.tile, h))
-                for y in tile_origins(h, self.tile, self.overlap) for x in tile_origins(w, self.tile, self.overlap)]
+        xs, ys = tile_origins(w, self.tile, self.overlap), tile_origins(h, self.tile, self.overlap)
+        return [(x, y, min(x + self.tile, w), min(y + self.tile, h)) for y in ys for x in xs]
 
     def detect(self, frame: np.ndarray) -> Detections:
         h, w = frame.shape[:2]
