@@ -70,6 +70,17 @@ for T in 1280 0; do
     python -m pipeline.evaluate --labels data_gen/mosaic_holdout/labels.csv detector.still_tile=$T \
         --json $R/pipeline_mosaic_holdout_tile$T.json
 done
+# Photos that are all plate: the held-out crops as stills (box = the whole image), as they are and 8x enlarged,
+# with the zoomed-out second look (the default, detector.still_zoom_out) and without it
+for X in 1 8; do
+    S=$([ $X = 1 ] || echo _x$X)
+    python bench/plate_photos.py --data $D/us_crops $D/ar_crops --include configs/splits/real_crops_holdout.csv \
+        --out data_gen/plate_photos_holdout$S --scale $X
+    python -m pipeline.evaluate --labels data_gen/plate_photos_holdout$S/labels.csv \
+        --json $R/pipeline_plate_photos_holdout$S.json
+    python -m pipeline.evaluate --labels data_gen/plate_photos_holdout$S/labels.csv detector.still_zoom_out=0 \
+        --json $R/pipeline_plate_photos_holdout${S}_nozoom.json
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

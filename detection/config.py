@@ -18,3 +18,6 @@ class DetectorConfig:
     gray_weights: str = ""      # monochrome frames go to this detector instead ("" = weights for every frame)
     onnx_on_cpu: bool = True    # on the CPU, run the exported <weights>.onnx beside a .pt when there is one
     still_tile: int = 1280      # stills over 1.5x this (long side) are also searched in tiles of this size; 0 = off
+    still_zoom_out: float = 2.0  # stills with no plate found, or one over still_zoom_above of their width, are also
+                                 # searched shrunk onto a canvas this many times their size; 0 = off
+    still_zoom_above: float = 0.4  # see still_zoom_out

@@ -13,7 +13,6 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from common.errors import UserError
 from detection.detections import Detections
 
 EDGE_PX = 2.0  # a tile's box within this of an inner tile edge is a cut plate
@@ -81,11 +80,3 @@ class TiledDetector:
     def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
         return [self.detect(f) for f in frames]
 
-
-def for_stills(detector: Any, cfg: Any) -> Any:
-    """`detector` tiled as `cfg.still_tile` says (a DetectorConfig), for still images; itself when that is 0."""
-    if not cfg.still_tile:
-        return detector
-    if cfg.still_tile < 64:
-        raise UserError(f"detector.still_tile must be 0 (off) or at least 64 px, not {cfg.still_tile}")
-    return TiledDetector(detector, cfg.still_tile, iou=cfg.iou, max_overlap=cfg.max_overlap)

@@ -229,7 +229,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     watchlist = load_watchlist(p, recognizer)
     if not crops_only:
         from detection import PlateDetector
-        from detection.tiles import for_stills
+        from detection.stills import for_stills
 
         detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
     lines, skipped = [], []

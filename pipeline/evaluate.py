@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
-            from detection.tiles import for_stills
+            from detection.stills import for_stills
 
             res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
                                   a.predictions, a.split_file, cfgs.pipeline.min_plate_height)

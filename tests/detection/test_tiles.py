@@ -4,10 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.errors import UserError
-from detection.config import DetectorConfig
 from detection.detections import Detections
-from detection.tiles import TiledDetector, for_stills, merge, tile_origins
+from detection.tiles import TiledDetector, merge, tile_origins
 
 PLATE = (2000.0, 1500.0, 2100.0, 1530.0)  # a 100 px plate in a 4000 x 3000 photo
 
@@ -89,12 +87,3 @@ def test_merge_keeps_the_more_confident_of_duplicates():
     b = Detections(np.array([[2, 1, 101, 31], [500, 500, 600, 530]], np.float32), np.array([0.9, 0.5], np.float32))
     m = merge([a, b], iou=0.5, max_overlap=0.6)
     assert sorted(m.conf.tolist()) == pytest.approx([0.5, 0.9])
-
-
-def test_for_stills_follows_config():
-    fake = object()
-    assert for_stills(fake, DetectorConfig(still_tile=0)) is fake
-    t = for_stills(fake, DetectorConfig())
-    assert isinstance(t, TiledDetector) and t.tile == 1280
-    with pytest.raises(UserError, match="detector.still_tile must be 0 .* not 10"):
-        for_stills(fake, DetectorConfig(still_tile=10))

@@ -1,0 +1,88 @@
+"""The zoomed-out look at stills that are all plate, and the still-photo detector as the config builds it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from detection.config import DetectorConfig
+from detection.detections import Detections
+from detection.stills import for_stills
+from detection.tiles import TiledDetector
+from detection.zoom import CANVAS_GREY, ZoomOutDetector, zoomed_out
+
+
+class SizeBoundDetector:
+    """Finds the white rectangle of an image only while it is at most 60 % of the image's width (as the detector
+    misses a plate larger than those it learnt); counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, frame):
+        self.calls += 1
+        ys, xs = np.nonzero(frame[..., 0] == 255)
+        if not len(xs) or xs.max() + 1 - xs.min() > 0.6 * frame.shape[1]:
+            return Detections()
+        box = [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+        return Detections(np.array([box], np.float32), np.array([0.8], np.float32))
+
+    def __call__(self, frames):
+        return [self.detect(f) for f in frames]
+
+
+def photo(plate_w: int, w: int = 400, h: int = 200) -> np.ndarray:
+    """A dark h x w photo with a white plate plate_w px wide, plate_w / 4 tall, at its centre."""
+    img = np.full((h, w, 3), 40, np.uint8)
+    ph = plate_w // 4
+    x, y = (w - plate_w) // 2, (h - ph) // 2
+    img[y:y + ph, x:x + plate_w] = 255
+    return img
+
+
+def test_zoomed_out_canvas_maps_back():
+    frame = photo(400)  # all plate
+    canvas, scale, x, y = zoomed_out(frame, 2.0, 640)
+    assert max(canvas.shape[:2]) == 640 and scale == pytest.approx(640 / 800)
+    assert canvas[0, 0, 0] == CANVAS_GREY and canvas.shape[:2] == (320, 640)
+    ys, xs = np.nonzero(canvas[..., 0] == 255)
+    assert (xs.min() - x) / scale == pytest.approx(0, abs=1.5) and (xs.max() + 1 - x) / scale == pytest.approx(400, abs=1.5)
+
+
+def test_photo_that_is_all_plate_is_found_zoomed_out():
+    det = SizeBoundDetector()
+    z = ZoomOutDetector(det, det, factor=2.0, above=0.4, size=640)
+    found = z.detect(photo(400))
+    assert det.calls == 2 and len(found) == 1
+    np.testing.assert_allclose(found.xyxy[0], [0, 50, 400, 150], atol=1.5)  # in the photo's own pixels
+
+
+def test_small_plate_costs_no_second_pass():
+    det = SizeBoundDetector()
+    z = ZoomOutDetector(det, det, factor=2.0, above=0.4, size=640)
+    found = z.detect(photo(100))
+    assert det.calls == 1 and len(found) == 1
+    np.testing.assert_allclose(found.xyxy[0], [150, 87, 250, 112])
+
+
+def test_wide_plate_found_once_after_both_passes():
+    det = SizeBoundDetector()
+    z = ZoomOutDetector(det, det, factor=2.0, above=0.4, size=640)
+    found = z.detect(photo(200))  # 50 % of the width: found by both passes, merged into one box
+    assert det.calls == 2 and len(found) == 1
+
+
+def test_for_stills_follows_config():
+    fake = SizeBoundDetector()
+    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0)) is fake
+    t = for_stills(fake, DetectorConfig(still_zoom_out=0))
+    assert isinstance(t, TiledDetector) and t.tile == 1280
+    z = for_stills(fake, DetectorConfig())
+    assert isinstance(z, ZoomOutDetector) and isinstance(z.first, TiledDetector) and z.detector is fake
+    assert (z.factor, z.above, z.size) == (2.0, 0.4, 640)
+    with pytest.raises(UserError, match="detector.still_tile must be 0 .* not 10"):
+        for_stills(fake, DetectorConfig(still_tile=10))
+    with pytest.raises(UserError, match="detector.still_zoom_out must be 0 .* not 0.5"):
+        for_stills(fake, DetectorConfig(still_zoom_out=0.5))
+    with pytest.raises(UserError, match="detector.still_zoom_above must be within 0-1, not 2"):
+        for_stills(fake, DetectorConfig(still_zoom_above=2))
