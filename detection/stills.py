@@ -18,7 +18,8 @@ def for_stills(detector: Any, cfg: DetectorConfig) -> Any:
         raise UserError(f"detector.still_zoom_out must be 0 (off) or over 1, not {cfg.still_zoom_out}")
     if not 0 <= cfg.still_zoom_above <= 1:
         raise UserError(f"detector.still_zoom_above must be within 0-1, not {cfg.still_zoom_above}")
-    first = TiledDetector(detector, cfg.still_tile, iou=cfg.iou, max_overlap=cfg.max_overlap) if cfg.still_tile else detector
+    first = (TiledDetector(detector, cfg.still_tile, iou=cfg.iou, max_overlap=cfg.max_overlap) if cfg.still_tile
+             else detector)
     if not cfg.still_zoom_out:
         return first
     return ZoomOutDetector(first, detector, cfg.still_zoom_out, cfg.still_zoom_above, cfg.imgsz, cfg.iou,

@@ -46,7 +46,8 @@ def test_zoomed_out_canvas_maps_back():
     assert max(canvas.shape[:2]) == 640 and scale == pytest.approx(640 / 800)
     assert canvas[0, 0, 0] == CANVAS_GREY and canvas.shape[:2] == (320, 640)
     ys, xs = np.nonzero(canvas[..., 0] == 255)
-    assert (xs.min() - x) / scale == pytest.approx(0, abs=1.5) and (xs.max() + 1 - x) / scale == pytest.approx(400, abs=1.5)
+    assert (xs.min() - x) / scale == pytest.approx(0, abs=1.5)
+    assert (xs.max() + 1 - x) / scale == pytest.approx(400, abs=1.5)
 
 
 def test_photo_that_is_all_plate_is_found_zoomed_out():
