@@ -81,6 +81,16 @@ for X in 1 8; do
     python -m pipeline.evaluate --labels data_gen/plate_photos_holdout$S/labels.csv detector.still_zoom_out=0 \
         --json $R/pipeline_plate_photos_holdout${S}_nozoom.json
 done
+# Plates photographed askew: the held-out crops turned 10, 15 and 20 degrees on a canvas, cut level before reading
+# (the default, deskew_min_deg=8) and not
+for A in 10 15 20; do
+    python bench/plate_photos.py --data $D/us_crops $D/ar_crops --include configs/splits/real_crops_holdout.csv \
+        --out data_gen/plate_photos_holdout_roll$A --roll $A
+    for M in 8 0; do
+        python -m pipeline.evaluate --labels data_gen/plate_photos_holdout_roll$A/labels.csv deskew_min_deg=$M \
+            --json $R/pipeline_plate_photos_holdout_roll${A}_deskew$M.json
+    done
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

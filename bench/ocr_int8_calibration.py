@@ -32,7 +32,7 @@ from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.data import SourceDataset, load_crop, read_labels
 from ocr.export import calibration_crops, export_onnx, quantize_lstm
 from ocr.process import dataset_image, read_bgr
-from pipeline.orchestrator import crop_box
+from pipeline.crops import crop_box
 
 D = Path("../shared/data")
 SPLITS = [Path("configs/splits/real_crops_holdout.csv"), Path("configs/splits/real_crops_val.csv")]

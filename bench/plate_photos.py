@@ -7,7 +7,12 @@
 A photo taken to show a plate (a phone held up to it, a gate camera's tight frame) has the plate running to its
 edges, larger than in any photo of a car. The crops of `us_crops` / `ar_crops` are such photos: this writes them as
 a labelled still set (`image,plate_text,x1,y1,x2,y2`, the box the whole image) for `pipeline.evaluate`.
-`--scale 4` enlarges each crop that many times (a high-resolution photo of the plate).
+`--scale 4` enlarges each crop that many times (a high-resolution photo of the plate). `--roll 15` instead puts each
+crop on a grey canvas (2.5 times its width, 3 times its height) turned by 15 degrees one way or the other (a seeded
+draw per crop), the box the turned plate's bounding box: a plate photographed askew.
+
+    python bench/plate_photos.py --data ../shared/data/us_crops ../shared/data/ar_crops \
+        --include configs/splits/real_crops_val.csv --out data_gen/plate_photos_val_roll15 --roll 15
 """
 from __future__ import annotations
 
@@ -19,10 +24,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 
 import cv2
+import numpy as np
 
 from detection.dataset import PlateBox, write_box_labels
 from ocr.data import read_labels, read_split_file
 from ocr.process import read_bgr
+
+
+def rolled(img: np.ndarray, angle: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """`img` on a grey canvas 2.5 x its width and 3 x its height, turned by `angle` degrees about the canvas's
+    centre; and the turned image's bounding box on it."""
+    h, w = img.shape[:2]
+    ch, cw = int(h * 3), int(w * 2.5)
+    canvas = np.full((ch, cw, 3), 90, np.uint8)
+    y, x = (ch - h) // 2, (cw - w) // 2
+    canvas[y:y + h, x:x + w] = img
+    m = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
+    canvas = cv2.warpAffine(canvas, m, (cw, ch), borderValue=(90, 90, 90))
+    pts = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], float) @ m.T
+    x1, y1, x2, y2 = (round(float(v), 1) for v in (*pts.min(0), *pts.max(0)))
+    return canvas, (x1, y1, x2, y2)
 
 
 def main() -> int:
@@ -31,10 +52,12 @@ def main() -> int:
     ap.add_argument("--include", type=Path, nargs="+", required=True, help="split CSVs (dataset,image) to take")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--scale", type=float, default=1.0, help="enlarge each crop this many times")
+    ap.add_argument("--roll", type=float, default=0.0, help="turn each crop by this many degrees on a canvas")
     args = ap.parse_args()
     keep = read_split_file(args.include)
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     out: dict[str, list[PlateBox]] = {}
+    rng = np.random.default_rng(0)
     for folder in args.data:
         for s in read_labels(folder):
             if (folder.name, s.path.name) not in keep:
@@ -43,9 +66,12 @@ def main() -> int:
             if args.scale != 1.0:
                 img = cv2.resize(img, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_CUBIC)
             name = f"{folder.name}_{s.path.stem}.png"
+            if args.roll:
+                img, box = rolled(img, args.roll * (1 if rng.random() < 0.5 else -1))
+            else:
+                box = (0.0, 0.0, float(img.shape[1]), float(img.shape[0]))
             cv2.imwrite(str(args.out / "images" / name), img)
-            h, w = img.shape[:2]
-            out[name] = [PlateBox(0, 0, w, h, s.text)]
+            out[name] = [PlateBox(*box, s.text)]
     write_box_labels(out, args.out / "labels.csv")
     print(f"wrote {len(out)} plate photos to {args.out / 'labels.csv'}")
     return 0

@@ -14,6 +14,7 @@ class PipelineConfig:
     stride: int = 1
     crop_margin: float = 0.06
     min_plate_height: int = 8
+    deskew_min_deg: float = 8.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True

@@ -27,9 +27,10 @@ WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("i
 
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
                     predictions: Path | None = None, split_file: Path | None = None,
-                    min_height: int = 8) -> dict[str, Any]:
+                    min_height: int = 8, deskew_min_deg: float = 0.0) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
-    overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`, only its images."""
+    overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`,
+    only its images; `deskew_min_deg` as `read_image`."""
     from detection.dataset import listed_images, read_box_labels
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
@@ -48,7 +49,8 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
         for name, boxes in labels.items():
             img = read_bgr(dataset_image(labels_csv, name))
             t0 = time.perf_counter()
-            reads = read_image(img, detector, recognizer, margin, min_height)  # short reads kept: recall of the detector
+            # short reads kept: recall of the detector
+            reads = read_image(img, detector, recognizer, margin, min_height, deskew_min_deg=deskew_min_deg)
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
@@ -150,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             from detection.stills import for_stills
 
             res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
-                                  a.predictions, a.split_file, cfgs.pipeline.min_plate_height)
+                                  a.predictions, a.split_file, cfgs.pipeline.min_plate_height,
+                                  cfgs.pipeline.deskew_min_deg)
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:
@@ -176,7 +179,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     events, trace = [], []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
-                    crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace)
+                    crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace,
+                    deskew_min_deg=cfgs.pipeline.deskew_min_deg)
     source = open_source(video)
     try:
         summary = pipe.run(source)

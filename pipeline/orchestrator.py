@@ -12,6 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
+from pipeline.crops import crop_box, cut_plate
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
 from pipeline.watchlist import Watchlist
@@ -53,16 +54,6 @@ class RunSummary:
     outages: int = 0  # times a live source was lost (each followed by reconnect attempts)
 
 
-def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
-    """The box cut from the full-resolution frame with a relative margin, clipped to the frame."""
-    x1, y1, x2, y2 = box
-    mw, mh = (x2 - x1) * margin, (y2 - y1) * margin
-    H, W = image.shape[:2]
-    xa, ya = int(max(0, x1 - mw)), int(max(0, y1 - mh))
-    xb, yb = int(min(W, x2 + mw)), int(min(H, y2 + mh))
-    return image[ya:yb, xa:xb]
-
-
 @dataclass
 class Pipeline:
     detector: Detector
@@ -78,6 +69,7 @@ class Pipeline:
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
+    deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level (pipeline/crops.py); 0 = off
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -119,8 +111,8 @@ class Pipeline:
             self.fuser.touch(tid, frame.index, frame.time_s, box)
             crop = crop_box(frame.image, tracks.xyxy[k], self.crop_margin)
             if self.fuser.needs_read(tid) and crop.shape[0] >= self.min_plate_height and crop.shape[1] >= 2:
-                todo.append((tid, box, float(tracks.conf[k])))
-                crops.append(crop)
+                todo.append((tid, box, float(tracks.conf[k])))  # a rolled plate is cut level for reading
+                crops.append(cut_plate(frame.image, tracks.xyxy[k], self.crop_margin, self.deskew_min_deg))
         probs = self.recognizer.probs(crops) if crops else np.zeros((0,))
         t3 = time.perf_counter()
         events: list[PlateEvent] = []
@@ -190,12 +182,13 @@ class ImageRead:
 
 
 def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
-               min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0) -> list[ImageRead]:
-    """Still-image mode: detect, crop, read every plate (no tracking, no fusion). Reads shorter than
-    `min_chars` are dropped, as fusion drops such tracks in video (not a plate, or not readable), and so are
-    reads less confident than `min_conf`."""
+               min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0,
+               deskew_min_deg: float = 0.0) -> list[ImageRead]:
+    """Still-image mode: detect, crop (plates rolled by `deskew_min_deg` or more cut level), read every plate (no
+    tracking, no fusion). Reads shorter than `min_chars` are dropped, as fusion drops such tracks in video (not a
+    plate, or not readable), and so are reads less confident than `min_conf`."""
     dets = detector.detect(image)
-    crops = [crop_box(image, box, margin) for box in dets.xyxy]
+    crops = [cut_plate(image, box, margin, deskew_min_deg) for box in dets.xyxy]
     ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
     reads = recognizer([crops[i] for i in ok]) if ok else []
     return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.text, round(r.confidence, 4))

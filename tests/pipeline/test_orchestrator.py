@@ -6,7 +6,7 @@ import numpy as np
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
 from pipeline.fusion import FusionConfig, TrackFuser
-from pipeline.orchestrator import Pipeline, crop_box, read_image
+from pipeline.orchestrator import Pipeline, read_image
 from pipeline.tracker import PlateTracker, TrackerConfig
 from pipeline.types import Frame, SourceEvent
 from pipeline.zones import ZoneConfig, Zones
@@ -120,12 +120,6 @@ def test_roi_and_direction():
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
              [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones, crop_margin=0.0).run(iter(frames))
     assert [(e.text, e.direction) for e in out] == [("XY9876", "in")]  # A is outside the ROI; B moves left
-
-
-def test_crop_box_margin_and_clipping():
-    img = np.arange(100 * 100 * 3, dtype=np.uint8).reshape(100, 100, 3)
-    assert crop_box(img, np.array([10, 10, 30, 20]), 0.5).shape == (20, 40, 3)
-    assert crop_box(img, np.array([-5, 90, 30, 120]), 0.0).shape == (10, 30, 3)
 
 
 def test_read_image():

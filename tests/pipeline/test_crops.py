@@ -1,0 +1,76 @@
+"""Cutting plates from frames: margin and clipping, the roll of a rolled plate, and cutting it level."""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from detection.detections import Detections
+from pipeline.crops import crop_box, cut_plate, level_size, plate_roll
+from pipeline.orchestrator import read_image
+
+
+def rolled_plate(angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """A 400 x 300 grey frame holding a 240 x 60 plate (black characters on white) turned by `angle` degrees
+    counter-clockwise about the frame's centre; returns the frame and the plate's bounding box."""
+    plate = np.full((60, 240, 3), 255, np.uint8)
+    cv2.rectangle(plate, (1, 1), (238, 58), (0, 0, 0), 2)
+    cv2.putText(plate, "AB123CD", (14, 46), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 4)
+    frame = np.full((300, 400, 3), 90, np.uint8)
+    frame[120:180, 80:320] = plate
+    m = cv2.getRotationMatrix2D((200, 150), angle, 1.0)
+    frame = cv2.warpAffine(frame, m, (400, 300), borderValue=(90, 90, 90))
+    corners = np.array([[80, 120, 1], [320, 120, 1], [80, 180, 1], [320, 180, 1]], np.float64) @ m.T
+    return frame, np.array([*corners.min(0), *corners.max(0)], np.float32)
+
+
+def test_crop_box_margin_and_clipping():
+    img = np.zeros((100, 100, 3), np.uint8)
+    assert crop_box(img, np.array([10, 10, 30, 20]), 0.5).shape == (20, 40, 3)
+    assert crop_box(img, np.array([-5, 90, 30, 120]), 0.0).shape == (10, 30, 3)
+
+
+@pytest.mark.parametrize("angle", [-20.0, -12.0, 0.0, 7.0, 15.0, 25.0])
+def test_plate_roll_finds_the_turn_that_levels_the_plate(angle):
+    frame, box = rolled_plate(angle)
+    assert plate_roll(crop_box(frame, box, 0.06)) == pytest.approx(-angle, abs=1.5)
+
+
+def test_level_size_undoes_the_bounding_box():
+    t = math.radians(15)
+    w, h = 240 * math.cos(t) + 60 * math.sin(t), 240 * math.sin(t) + 60 * math.cos(t)
+    assert level_size(w, h, 15) == pytest.approx((240, 60), abs=0.5)
+    assert level_size(200, 100, 0) == (200, 100)
+
+
+def test_cut_plate_levels_a_rolled_plate_and_leaves_a_level_one():
+    frame, box = rolled_plate(18)
+    assert cut_plate(frame, box, 0.06, 0).shape == crop_box(frame, box, 0.06).shape  # off: the plain cut
+    level = cut_plate(frame, box, 0.06, 4)
+    assert abs(plate_roll(level)) <= 1.0
+    h, w = level.shape[:2]
+    assert w == pytest.approx(240 * 1.12, abs=6) and h == pytest.approx(60 * 1.12, abs=6)
+    upright, ubox = rolled_plate(0)
+    np.testing.assert_array_equal(cut_plate(upright, ubox, 0.06, 4), crop_box(upright, ubox, 0.06))
+
+
+def test_read_image_reads_the_level_cut():
+    frame, box = rolled_plate(20)
+    seen = []
+
+    class Det:
+        def detect(self, f):
+            return Detections(box[None], np.array([0.9], np.float32))
+
+    class Rec:
+        def __call__(self, crops):
+            seen.extend(c.shape[:2] for c in crops)
+            return [type("R", (), {"text": "AB123CD", "confidence": 0.9})()] * len(crops)
+
+    assert [r.text for r in read_image(frame, Det(), Rec(), 0.06, deskew_min_deg=8)] == ["AB123CD"]
+    read_image(frame, Det(), Rec(), 0.06, deskew_min_deg=0)
+    (lh, lw), (h, w) = seen
+    assert lw == pytest.approx(240 * 1.12, abs=6) and lh == pytest.approx(60 * 1.12, abs=6)
+    assert (h, w) == crop_box(frame, box, 0.06).shape[:2]
