@@ -91,6 +91,18 @@ for A in 10 15 20; do
             --json $R/pipeline_plate_photos_holdout_roll${A}_deskew$M.json
     done
 done
+# Plates seen from the side (30, 45, 60 degrees: a one-row plate as narrow as a two-row one), and the synthetic
+# two-row test plates as photos, with narrow crops also read as one row (the default for stills) and not
+for Y in 30 45 60; do
+    python bench/plate_photos.py --data $D/us_crops $D/ar_crops --include configs/splits/real_crops_holdout.csv \
+        --out data_gen/plate_photos_holdout_yaw$Y --yaw $Y
+done
+python bench/plate_photos.py --data data_gen/two_row_test --out data_gen/plate_photos_two_row_test
+for S in plate_photos_holdout_yaw30 plate_photos_holdout_yaw45 plate_photos_holdout_yaw60 plate_photos_two_row_test; do
+    for B in stills never; do
+        python -m pipeline.evaluate --labels data_gen/$S/labels.csv narrow_both_ways=$B --json $R/pipeline_narrow_${B}_$S.json
+    done
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

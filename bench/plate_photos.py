@@ -9,7 +9,8 @@ edges, larger than in any photo of a car. The crops of `us_crops` / `ar_crops` a
 a labelled still set (`image,plate_text,x1,y1,x2,y2`, the box the whole image) for `pipeline.evaluate`.
 `--scale 4` enlarges each crop that many times (a high-resolution photo of the plate). `--roll 15` instead puts each
 crop on a grey canvas (2.5 times its width, 3 times its height) turned by 15 degrees one way or the other (a seeded
-draw per crop), the box the turned plate's bounding box: a plate photographed askew.
+draw per crop), the box the turned plate's bounding box: a plate photographed askew. `--yaw 45` puts it there as seen
+45 degrees from the side (perspective; a one-row plate then looks as narrow as a two-row one).
 
     python bench/plate_photos.py --data ../shared/data/us_crops ../shared/data/ar_crops \
         --include configs/splits/real_crops_val.csv --out data_gen/plate_photos_val_roll15 --roll 15
@@ -46,21 +47,39 @@ def rolled(img: np.ndarray, angle: float) -> tuple[np.ndarray, tuple[float, floa
     return canvas, (x1, y1, x2, y2)
 
 
+def from_side(img: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """`img` as a pinhole camera sees it turned `yaw` degrees about its vertical axis, three widths away (focal
+    length 1.5 widths), on a grey canvas 2.5 x its width and 3 x its height; and its bounding box there."""
+    h, w = img.shape[:2]
+    t, f = np.radians(abs(yaw)), 1.5 * w
+    side = 1 if yaw > 0 else -1
+    pts = np.array([(f * x * np.cos(t) / (3 * w + side * x * np.sin(t)), f * y / (3 * w + side * x * np.sin(t)))
+                    for x, y in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))])
+    pts -= pts.min(0)
+    ch, cw = int(h * 3), int(w * 2.5)
+    pts += ((cw - pts[:, 0].max()) / 2, (ch - pts[:, 1].max()) / 2)
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), np.float32(pts))
+    canvas = cv2.warpPerspective(img, m, (cw, ch), borderValue=(90, 90, 90))
+    x1, y1, x2, y2 = (round(float(v), 1) for v in (*pts.min(0), *pts.max(0)))
+    return canvas, (x1, y1, x2, y2)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, nargs="+", required=True, help="crop sets (images/ + labels.csv)")
-    ap.add_argument("--include", type=Path, nargs="+", required=True, help="split CSVs (dataset,image) to take")
+    ap.add_argument("--include", type=Path, nargs="+", help="split CSVs (dataset,image) to take (default: all)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--scale", type=float, default=1.0, help="enlarge each crop this many times")
     ap.add_argument("--roll", type=float, default=0.0, help="turn each crop by this many degrees on a canvas")
+    ap.add_argument("--yaw", type=float, default=0.0, help="or seen this many degrees from the side, on a canvas")
     args = ap.parse_args()
-    keep = read_split_file(args.include)
+    keep = read_split_file(args.include) if args.include else None
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     out: dict[str, list[PlateBox]] = {}
     rng = np.random.default_rng(0)
     for folder in args.data:
         for s in read_labels(folder):
-            if (folder.name, s.path.name) not in keep:
+            if keep is not None and (folder.name, s.path.name) not in keep:
                 continue
             img = read_bgr(s.path)
             if args.scale != 1.0:
@@ -68,6 +87,8 @@ def main() -> int:
             name = f"{folder.name}_{s.path.stem}.png"
             if args.roll:
                 img, box = rolled(img, args.roll * (1 if rng.random() < 0.5 else -1))
+            elif args.yaw:
+                img, box = from_side(img, args.yaw * (1 if rng.random() < 0.5 else -1))
             else:
                 box = (0.0, 0.0, float(img.shape[1]), float(img.shape[0]))
             cv2.imwrite(str(args.out / "images" / name), img)

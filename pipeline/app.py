@@ -69,6 +69,13 @@ def video_configs(cfgs: Configs) -> Configs:
                                    new_track_thresh=max(t.new_track_thresh, d.conf)))
 
 
+def both_ways(cfg: PipelineConfig, video: bool) -> bool:
+    """Whether narrow crops are also read as one row (`narrow_both_ways`) in video or in still images."""
+    if cfg.narrow_both_ways not in ("stills", "always", "never"):
+        raise UserError(f"narrow_both_ways must be stills, always or never, not {cfg.narrow_both_ways!r}")
+    return cfg.narrow_both_ways == "always" or (cfg.narrow_both_ways == "stills" and not video)
+
+
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
     from ocr import Recognizer
 
@@ -172,7 +179,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw, source.name, windows or LiveWindows()) if p.show else draw, p.crop_margin,
-                        p.min_plate_height, stop, watchlist=watchlist, deskew_min_deg=p.deskew_min_deg)
+                        p.min_plate_height, stop, watchlist=watchlist, deskew_min_deg=p.deskew_min_deg,
+                        narrow_both_ways=both_ways(p, video=True))
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -250,7 +258,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
-                                             cfgs.fusion.min_chars, cfgs.fusion.min_conf, p.deskew_min_deg)]
+                                             cfgs.fusion.min_chars, cfgs.fusion.min_conf, p.deskew_min_deg,
+                                             both_ways(p, video=False))]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")

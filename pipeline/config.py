@@ -15,6 +15,7 @@ class PipelineConfig:
     crop_margin: float = 0.06
     min_plate_height: int = 8
     deskew_min_deg: float = 8.0
+    narrow_both_ways: str = "stills"
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True

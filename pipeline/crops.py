@@ -74,3 +74,15 @@ def cut_plate(image: np.ndarray, box: np.ndarray, margin: float, min_deg: float 
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     m[:, 2] += (ow / 2 - cx, oh / 2 - cy)
     return cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+ONE_ROW_ASPECT = 200 / 64  # the OCR's input: a one-row view is stretched at least this wide
+
+
+def one_row_view(crop: np.ndarray, rows: int) -> np.ndarray | None:
+    """For a crop the OCR would read as a two-row plate (`rows` 2: narrower than its `two_row_aspect`), the crop
+    stretched wide enough to be read as one row: a one-row plate seen from the side is as narrow. Else None."""
+    if rows != 2:
+        return None
+    h, w = crop.shape[:2]
+    return cv2.resize(crop, (max(w, round(h * ONE_ROW_ASPECT)), h), interpolation=cv2.INTER_LINEAR)

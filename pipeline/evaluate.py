@@ -27,10 +27,10 @@ WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("i
 
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
                     predictions: Path | None = None, split_file: Path | None = None,
-                    min_height: int = 8, deskew_min_deg: float = 0.0) -> dict[str, Any]:
+                    min_height: int = 8, deskew_min_deg: float = 0.0, narrow_both_ways: bool = False) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`,
-    only its images; `deskew_min_deg` as `read_image`."""
+    only its images; `deskew_min_deg` and `narrow_both_ways` as `read_image`."""
     from detection.dataset import listed_images, read_box_labels
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
@@ -50,7 +50,8 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
             img = read_bgr(dataset_image(labels_csv, name))
             t0 = time.perf_counter()
             # short reads kept: recall of the detector
-            reads = read_image(img, detector, recognizer, margin, min_height, deskew_min_deg=deskew_min_deg)
+            reads = read_image(img, detector, recognizer, margin, min_height, deskew_min_deg=deskew_min_deg,
+                               narrow_both_ways=narrow_both_ways)
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
-        from pipeline.app import _recognizer, video_configs
+        from pipeline.app import _recognizer, both_ways, video_configs
 
         if a.video:
             cfgs = video_configs(cfgs)
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
             res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
                                   a.predictions, a.split_file, cfgs.pipeline.min_plate_height,
-                                  cfgs.pipeline.deskew_min_deg)
+                                  cfgs.pipeline.deskew_min_deg, both_ways(cfgs.pipeline, video=False))
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
     import threading
 
+    from pipeline.app import both_ways
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
@@ -180,7 +182,7 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
                     crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace,
-                    deskew_min_deg=cfgs.pipeline.deskew_min_deg)
+                    deskew_min_deg=cfgs.pipeline.deskew_min_deg, narrow_both_ways=both_ways(cfgs.pipeline, video=True))
     source = open_source(video)
     try:
         summary = pipe.run(source)

@@ -12,7 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
-from pipeline.crops import crop_box, cut_plate
+from pipeline.crops import crop_box, cut_plate, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
 from pipeline.watchlist import Watchlist
@@ -70,6 +70,7 @@ class Pipeline:
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
     deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level (pipeline/crops.py); 0 = off
+    narrow_both_ways: bool = False  # crops read as two-row plates are also read as one row, the surer read kept
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -113,13 +114,22 @@ class Pipeline:
             if self.fuser.needs_read(tid) and crop.shape[0] >= self.min_plate_height and crop.shape[1] >= 2:
                 todo.append((tid, box, float(tracks.conf[k])))  # a rolled plate is cut level for reading
                 crops.append(cut_plate(frame.image, tracks.xyxy[k], self.crop_margin, self.deskew_min_deg))
-        probs = self.recognizer.probs(crops) if crops else np.zeros((0,))
+        rows = [self.recognizer.rows(c) for c in crops]
+        wide = [one_row_view(c, r) if self.narrow_both_ways else None for c, r in zip(crops, rows)]
+        extra = [w for w in wide if w is not None]  # narrow crops are also read as one row: the surer read is kept
+        probs = self.recognizer.probs(crops + extra) if crops else np.zeros((0,))
         t3 = time.perf_counter()
         events: list[PlateEvent] = []
-        for (tid, box, _), crop, p in zip(todo, crops, probs):
+        more = iter(probs[len(crops):])
+        for (tid, box, _), crop, p, n, w in zip(todo, crops, probs, rows, wide):
             read = self.recognizer.decode(p)
+            if w is not None:
+                p1 = next(more)
+                read1 = self.recognizer.decode(p1)
+                if read1.confidence > read.confidence:
+                    read, p, n = read1, p1, 1
             reading = Reading(frame.index, frame.time_s, read.text, read.confidence, read.char_confidences, box,
-                              crop_quality(crop, read.confidence), p, self.recognizer.rows(crop))
+                              crop_quality(crop, read.confidence), p, n)
             events += self.fuser.add(tid, reading, crop, frame.image)
         events += self.fuser.end_lost(frame.index)
         self._emit(events)
@@ -183,13 +193,19 @@ class ImageRead:
 
 def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
                min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0,
-               deskew_min_deg: float = 0.0) -> list[ImageRead]:
+               deskew_min_deg: float = 0.0, narrow_both_ways: bool = False) -> list[ImageRead]:
     """Still-image mode: detect, crop (plates rolled by `deskew_min_deg` or more cut level), read every plate (no
-    tracking, no fusion). Reads shorter than `min_chars` are dropped, as fusion drops such tracks in video (not a
+    tracking, no fusion; with `narrow_both_ways`, a crop the recognizer reads as two rows also as one, the surer
+    read kept). Reads shorter than `min_chars` are dropped, as fusion drops such tracks in video (not a
     plate, or not readable), and so are reads less confident than `min_conf`."""
     dets = detector.detect(image)
     crops = [cut_plate(image, box, margin, deskew_min_deg) for box in dets.xyxy]
     ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
-    reads = recognizer([crops[i] for i in ok]) if ok else []
+    wide = [one_row_view(crops[i], recognizer.rows(crops[i])) if narrow_both_ways else None for i in ok]
+    extra = [w for w in wide if w is not None]
+    reads = recognizer([crops[i] for i in ok] + extra) if ok else []
+    more = iter(reads[len(ok):])
+    reads = [max((r, next(more)), key=lambda x: x.confidence) if w is not None else r  # the surer of both ways
+             for r, w in zip(reads[:len(ok)], wide)]
     return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.text, round(r.confidence, 4))
             for i, r in zip(ok, reads) if len(r.text) >= min_chars and r.confidence >= min_conf]

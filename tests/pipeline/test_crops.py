@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detection.detections import Detections
-from pipeline.crops import crop_box, cut_plate, level_size, plate_roll
+from pipeline.crops import crop_box, cut_plate, level_size, one_row_view, plate_roll
 from pipeline.orchestrator import read_image
 
 
@@ -74,3 +74,30 @@ def test_read_image_reads_the_level_cut():
     (lh, lw), (h, w) = seen
     assert lw == pytest.approx(240 * 1.12, abs=6) and lh == pytest.approx(60 * 1.12, abs=6)
     assert (h, w) == crop_box(frame, box, 0.06).shape[:2]
+
+
+def test_one_row_view_only_for_crops_read_as_two_rows():
+    crop = np.zeros((80, 100, 3), np.uint8)
+    assert one_row_view(crop, 1) is None
+    assert one_row_view(crop, 2).shape == (80, 250, 3)  # 200 / 64 as wide as high: read as one row
+
+
+@pytest.mark.parametrize("one_row_conf, both_ways, expected", [(0.9, True, "ONEROW"), (0.2, True, "TWO"),
+                                                              (0.9, False, "TWO")])
+def test_a_narrow_crop_is_also_read_as_one_row_and_the_surer_read_kept(one_row_conf, both_ways, expected):
+    frame = np.zeros((200, 300, 3), np.uint8)
+
+    class Det:
+        def detect(self, f):
+            return Detections(np.array([[50, 50, 150, 130]], np.float32), np.array([0.9], np.float32))
+
+    class Rec:  # reads narrow crops as two rows; a crop widened to be read as one row gives ONEROW
+        def rows(self, c):
+            return 2 if c.shape[1] < 1.5 * c.shape[0] else 1
+
+        def __call__(self, crops):
+            return [type("R", (), {"text": "ONEROW" if self.rows(c) == 1 else "TWO",
+                                   "confidence": one_row_conf if self.rows(c) == 1 else 0.5})() for c in crops]
+
+    reads = read_image(frame, Det(), Rec(), 0.0, narrow_both_ways=both_ways)
+    assert [r.text for r in reads] == [expected]

@@ -273,3 +273,30 @@ def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
         assert img[y2, (x1 + x2) // 2, 2] > 200 > img[y2, (x1 + x2) // 2, 1]  # the plate boxed in red
         plate = frames[e.best_frame].image[y1 + 2:y2 - 2, x1 + 2:x2 - 2]  # the best read's own frame, not drawn on
         assert np.abs(img[y1 + 2:y2 - 2, x1 + 2:x2 - 2].astype(int) - plate).mean() < 8 and plate.max() in (100, 200)
+
+
+def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
+    frames, boxes = [], []
+    for i in range(8):
+        img = np.zeros((240, 320, 3), np.uint8)
+        img[100:140, 40 + 5 * i:90 + 5 * i] = 150  # 50 x 40: narrower than 1.5 x its height
+        frames.append(Frame(img, i, i / 10, "synthetic"))
+        boxes.append(np.array([[40 + 5 * i, 100, 90 + 5 * i, 140]], np.float32))
+
+    class NarrowRecognizer:  # a crop read as two rows gives "TWO" (0.4); widened to one row, "ONEROW" (0.8)
+        def rows(self, crop):
+            return 2 if crop.shape[1] < 1.5 * crop.shape[0] else 1
+
+        def probs(self, crops):
+            return np.array([[self.rows(c)] for c in crops], np.float32)
+
+        def decode(self, p):
+            return PlateRead("ONEROW", 0.8, (0.8,) * 6) if p[0] == 1 else PlateRead("TWO", 0.4, (0.4,) * 3)
+
+    for both, expected in ((True, "ONEROW"), (False, "TWO")):
+        out = []
+        fuser = TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s")
+        Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), NarrowRecognizer(), fuser,
+                 [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0,
+                 narrow_both_ways=both).run(iter(frames))
+        assert [e.text for e in out] == [expected]
