@@ -10,7 +10,7 @@ a labelled still set (`image,plate_text,x1,y1,x2,y2`, the box the whole image) f
 `--scale 4` enlarges each crop that many times (a high-resolution photo of the plate). `--roll 15` instead puts each
 crop on a grey canvas (2.5 times its width, 3 times its height) turned by 15 degrees one way or the other (a seeded
 draw per crop), the box the turned plate's bounding box: a plate photographed askew. `--yaw 45` puts it there as seen
-45 degrees from the side (perspective; a one-row plate then looks as narrow as a two-row one).
+45 degrees from the side (perspective; a one-row plate then looks as narrow as a two-row one), `--pitch 45` from above.
 
     python bench/plate_photos.py --data ../shared/data/us_crops ../shared/data/ar_crops \
         --include configs/splits/real_crops_val.csv --out data_gen/plate_photos_val_roll15 --roll 15
@@ -64,6 +64,13 @@ def from_side(img: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple[float, flo
     return canvas, (x1, y1, x2, y2)
 
 
+def from_above(img: np.ndarray, pitch: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """`from_side` about the horizontal axis: `img` seen `pitch` degrees from above (or below)."""
+    canvas, (x1, y1, x2, y2) = from_side(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), pitch)
+    w = canvas.shape[1]
+    return cv2.rotate(canvas, cv2.ROTATE_90_COUNTERCLOCKWISE), (y1, round(w - x2, 1), y2, round(w - x1, 1))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, nargs="+", required=True, help="crop sets (images/ + labels.csv)")
@@ -72,6 +79,7 @@ def main() -> int:
     ap.add_argument("--scale", type=float, default=1.0, help="enlarge each crop this many times")
     ap.add_argument("--roll", type=float, default=0.0, help="turn each crop by this many degrees on a canvas")
     ap.add_argument("--yaw", type=float, default=0.0, help="or seen this many degrees from the side, on a canvas")
+    ap.add_argument("--pitch", type=float, default=0.0, help="or seen this many degrees from above, on a canvas")
     args = ap.parse_args()
     keep = read_split_file(args.include) if args.include else None
     (args.out / "images").mkdir(parents=True, exist_ok=True)
@@ -89,6 +97,8 @@ def main() -> int:
                 img, box = rolled(img, args.roll * (1 if rng.random() < 0.5 else -1))
             elif args.yaw:
                 img, box = from_side(img, args.yaw * (1 if rng.random() < 0.5 else -1))
+            elif args.pitch:
+                img, box = from_above(img, args.pitch * (1 if rng.random() < 0.5 else -1))
             else:
                 box = (0.0, 0.0, float(img.shape[1]), float(img.shape[0]))
             cv2.imwrite(str(args.out / "images" / name), img)

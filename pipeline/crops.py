@@ -1,4 +1,5 @@
-"""Rolled plates cut level: the roll measured in the crop, then the plate cut from the frame turned back.
+"""Plates cut from the frame for reading: the box with a margin (`crop_box`); a rolled plate cut level
+(`cut_plate`); a narrow crop's one-row view (`one_row_view`).
 
 The OCR learnt plates rolled by up to ~10 degrees; beyond that its reads fall fast (a tilted camera, a car on a
 slope, a photo taken askew). `plate_roll` finds the turn that lines up the crop's horizontal edges (the characters'
