@@ -11,6 +11,10 @@ import pytest
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
     ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
+    ("pipeline.evaluate", ["--labels", "x.csv", "narrow_both_ways=maybe"],
+     "narrow_both_ways must be stills, always or never, not 'maybe'"),
+    ("pipeline.evaluate", ["--labels", "x.csv", "detector.still_zoom_out=0.5"],
+     "detector.still_zoom_out must be 0 (off) or over 1, not 0.5"),
     ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):
