@@ -103,6 +103,17 @@ for S in plate_photos_holdout_yaw30 plate_photos_holdout_yaw45 plate_photos_hold
         python -m pipeline.evaluate --labels data_gen/$S/labels.csv narrow_both_ways=$B --json $R/pipeline_narrow_${B}_$S.json
     done
 done
+# The pasted set dim (a fifth of its contrast: night without infrared) and washed out (glare, haze), with dim crops
+# stretched in contrast before reading (the option crop_stretch_below=60) and not (the default)
+python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/scenes_holdout_dim --gain 0.2
+python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/scenes_holdout_washed \
+    --gain 0.4 --offset 150
+for S in scenes_holdout_dim scenes_holdout_washed; do
+    for B in 60 0; do
+        python -m pipeline.evaluate --labels data_gen/$S/labels.csv crop_stretch_below=$B \
+            --json $R/pipeline_stretch${B}_$S.json
+    done
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

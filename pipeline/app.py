@@ -180,7 +180,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw, source.name, windows or LiveWindows()) if p.show else draw, p.crop_margin,
                         p.min_plate_height, stop, watchlist=watchlist, deskew_min_deg=p.deskew_min_deg,
-                        narrow_both_ways=both_ways(p, video=True))
+                        narrow_both_ways=both_ways(p, video=True), stretch_below=p.crop_stretch_below)
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -259,7 +259,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
                                              cfgs.fusion.min_chars, cfgs.fusion.min_conf, p.deskew_min_deg,
-                                             both_ways(p, video=False))]
+                                             both_ways(p, video=False), p.crop_stretch_below)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")

@@ -16,6 +16,7 @@ class PipelineConfig:
     min_plate_height: int = 8
     deskew_min_deg: float = 8.0
     narrow_both_ways: str = "stills"
+    crop_stretch_below: float = 0.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True

@@ -1,5 +1,5 @@
-"""Plates cut from the frame for reading: the box with a margin (`crop_box`); a rolled plate cut level
-(`cut_plate`); a narrow crop's one-row view (`one_row_view`).
+"""Plates cut from the frame for reading: the box with a margin (`crop_box`); a rolled plate cut level and a dim or
+washed-out one stretched in contrast (`cut_plate`); a narrow crop's one-row view (`one_row_view`).
 
 The OCR learnt plates rolled by up to ~10 degrees; beyond that its reads fall fast (a tilted camera, a car on a
 slope, a photo taken askew). `plate_roll` finds the turn that lines up the crop's horizontal edges (the characters'
@@ -59,22 +59,35 @@ def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
     return image[ya:yb, xa:xb]
 
 
-def cut_plate(image: np.ndarray, box: np.ndarray, margin: float, min_deg: float = 0.0) -> np.ndarray:
+def stretch_contrast(crop: np.ndarray, below: float) -> np.ndarray:
+    """`crop` with its 1st-99th percentile of luminance stretched to 0-255 when that range is under `below` grey
+    levels (a plate at night, in shade or washed out by glare); else itself."""
+    if below <= 0 or crop.size == 0:
+        return crop
+    lo, hi = np.percentile(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop, [1, 99])
+    if hi - lo < 8 or hi - lo >= below:  # flat (nothing to stretch) or contrasted enough
+        return crop
+    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+
+
+def cut_plate(image: np.ndarray, box: np.ndarray, margin: float, min_deg: float = 0.0,
+              stretch_below: float = 0.0) -> np.ndarray:
     """`crop_box`, or, when `min_deg` > 0 and the plate is rolled by at least that much, the plate cut level:
-    the frame turned about the box's centre, the box's level plate with the margin."""
+    the frame turned about the box's centre, the box's level plate with the margin. Then `stretch_contrast`."""
     crop = crop_box(image, box, margin)
     if min_deg <= 0 or crop.shape[0] < 8 or crop.shape[1] < 8:
-        return crop
+        return stretch_contrast(crop, stretch_below)
     angle = plate_roll(crop)
     if abs(angle) < min_deg:
-        return crop
+        return stretch_contrast(crop, stretch_below)
     x1, y1, x2, y2 = (float(v) for v in box)
     lw, lh = level_size(x2 - x1, y2 - y1, angle)
     ow, oh = max(2, round(lw * (1 + 2 * margin))), max(2, round(lh * (1 + 2 * margin)))
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     m[:, 2] += (ow / 2 - cx, oh / 2 - cy)
-    return cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    level = cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return stretch_contrast(level, stretch_below)
 
 
 ONE_ROW_ASPECT = 200 / 64  # the OCR's input: a one-row view is stretched at least this wide

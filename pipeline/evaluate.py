@@ -27,10 +27,11 @@ WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("i
 
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
                     predictions: Path | None = None, split_file: Path | None = None,
-                    min_height: int = 8, deskew_min_deg: float = 0.0, narrow_both_ways: bool = False) -> dict[str, Any]:
+                    min_height: int = 8, deskew_min_deg: float = 0.0, narrow_both_ways: bool = False,
+                    stretch_below: float = 0.0) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`,
-    only its images; `deskew_min_deg` and `narrow_both_ways` as `read_image`."""
+    only its images; `deskew_min_deg`, `narrow_both_ways` and `stretch_below` as `read_image`."""
     from detection.dataset import listed_images, read_box_labels
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
@@ -51,7 +52,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
             t0 = time.perf_counter()
             # short reads kept: recall of the detector
             reads = read_image(img, detector, recognizer, margin, min_height, deskew_min_deg=deskew_min_deg,
-                               narrow_both_ways=narrow_both_ways)
+                               narrow_both_ways=narrow_both_ways, stretch_below=stretch_below)
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
@@ -154,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
             res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
                                   a.predictions, a.split_file, cfgs.pipeline.min_plate_height,
-                                  cfgs.pipeline.deskew_min_deg, both_ways(cfgs.pipeline, video=False))
+                                  cfgs.pipeline.deskew_min_deg, both_ways(cfgs.pipeline, video=False),
+                                  cfgs.pipeline.crop_stretch_below)
         elif a.video and a.expected:
             res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
         else:
@@ -182,7 +184,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
                     crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace,
-                    deskew_min_deg=cfgs.pipeline.deskew_min_deg, narrow_both_ways=both_ways(cfgs.pipeline, video=True))
+                    deskew_min_deg=cfgs.pipeline.deskew_min_deg, narrow_both_ways=both_ways(cfgs.pipeline, video=True),
+                    stretch_below=cfgs.pipeline.crop_stretch_below)
     source = open_source(video)
     try:
         summary = pipe.run(source)

@@ -71,6 +71,7 @@ class Pipeline:
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
     deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level (pipeline/crops.py); 0 = off
     narrow_both_ways: bool = False  # crops read as two-row plates are also read as one row, the surer read kept
+    stretch_below: float = 0.0  # crops whose luminance spans fewer grey levels are stretched in contrast; 0 = off
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -113,7 +114,8 @@ class Pipeline:
             crop = crop_box(frame.image, tracks.xyxy[k], self.crop_margin)
             if self.fuser.needs_read(tid) and crop.shape[0] >= self.min_plate_height and crop.shape[1] >= 2:
                 todo.append((tid, box, float(tracks.conf[k])))  # a rolled plate is cut level for reading
-                crops.append(cut_plate(frame.image, tracks.xyxy[k], self.crop_margin, self.deskew_min_deg))
+                crops.append(cut_plate(frame.image, tracks.xyxy[k], self.crop_margin, self.deskew_min_deg,
+                                       self.stretch_below))
         rows = [self.recognizer.rows(c) for c in crops]
         wide = [one_row_view(c, r) if self.narrow_both_ways else None for c, r in zip(crops, rows)]
         extra = [w for w in wide if w is not None]  # narrow crops are also read as one row: the surer read is kept
@@ -193,13 +195,15 @@ class ImageRead:
 
 def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
                min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0,
-               deskew_min_deg: float = 0.0, narrow_both_ways: bool = False) -> list[ImageRead]:
+               deskew_min_deg: float = 0.0, narrow_both_ways: bool = False,
+               stretch_below: float = 0.0) -> list[ImageRead]:
     """Still-image mode: detect, crop (plates rolled by `deskew_min_deg` or more cut level), read every plate (no
     tracking, no fusion; with `narrow_both_ways`, a crop the recognizer reads as two rows also as one, the surer
-    read kept). Reads shorter than `min_chars` are dropped, as fusion drops such tracks in video (not a
-    plate, or not readable), and so are reads less confident than `min_conf`."""
+    read kept; crops of less contrast than `stretch_below` stretched). Reads shorter than `min_chars` are dropped,
+    as fusion drops such tracks in video (not a plate, or not readable), and so are reads less confident than
+    `min_conf`."""
     dets = detector.detect(image)
-    crops = [cut_plate(image, box, margin, deskew_min_deg) for box in dets.xyxy]
+    crops = [cut_plate(image, box, margin, deskew_min_deg, stretch_below) for box in dets.xyxy]
     ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
     wide = [one_row_view(crops[i], recognizer.rows(crops[i])) if narrow_both_ways else None for i in ok]
     extra = [w for w in wide if w is not None]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detection.detections import Detections
-from pipeline.crops import crop_box, cut_plate, level_size, one_row_view, plate_roll
+from pipeline.crops import crop_box, cut_plate, level_size, one_row_view, plate_roll, stretch_contrast
 from pipeline.orchestrator import read_image
 
 
@@ -101,3 +101,15 @@ def test_a_narrow_crop_is_also_read_as_one_row_and_the_surer_read_kept(one_row_c
 
     reads = read_image(frame, Det(), Rec(), 0.0, narrow_both_ways=both_ways)
     assert [r.text for r in reads] == [expected]
+
+
+def test_stretch_contrast_only_for_dim_crops():
+    dim = np.full((20, 60, 3), 20, np.uint8)
+    dim[5:15, 10:50] = 50  # 30 grey levels of contrast
+    out = stretch_contrast(dim, 60)
+    assert out.min() == 0 and out.max() == 255
+    bright = dim * 4  # 120 grey levels: left as it is
+    assert stretch_contrast(bright, 60) is bright
+    assert stretch_contrast(dim, 0) is dim  # off
+    flat = np.full((20, 60, 3), 30, np.uint8)
+    assert stretch_contrast(flat, 60) is flat  # nothing to stretch

@@ -1,0 +1,44 @@
+"""A labelled still set as a dim (night, shade) or washed-out camera would give it: every pixel v -> gain * v + offset.
+
+    python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv --out data_gen/scenes_val_dim --gain 0.2
+    python -m pipeline.evaluate --labels data_gen/scenes_val_dim/labels.csv [crop_stretch_below=0]
+
+`--gain 0.2` leaves a plate a fifth of its contrast (a frame at night without infrared); `--gain 0.4 --offset 150`
+washes it out (glare, haze). The labels are copied unchanged; the images are written as JPEG at quality 95.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import shutil
+
+import cv2
+import numpy as np
+
+from detection.dataset import read_box_labels
+from ocr.process import dataset_image, read_bgr
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--labels", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--gain", type=float, default=0.2)
+    ap.add_argument("--offset", type=float, default=0.0)
+    args = ap.parse_args()
+    names = list(read_box_labels(args.labels))
+    (args.out / "images").mkdir(parents=True, exist_ok=True)
+    for n in names:
+        img = read_bgr(dataset_image(args.labels, n)).astype(np.float32) * args.gain + args.offset
+        cv2.imwrite(str(args.out / "images" / n), np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    shutil.copy(args.labels, args.out / "labels.csv")
+    print(f"wrote {len(names)} images to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
