@@ -114,6 +114,11 @@ for S in scenes_holdout_dim scenes_holdout_washed; do
             --json $R/pipeline_stretch${B}_$S.json
     done
 done
+# ...and dark frames stretched for the detector (the default, detector.dark_below=100) and not
+for B in 100 0; do
+    python -m pipeline.evaluate --labels data_gen/scenes_holdout_dim/labels.csv detector.dark_below=$B \
+        --json $R/pipeline_dark${B}_scenes_holdout_dim.json
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)

@@ -21,3 +21,5 @@ class DetectorConfig:
     still_zoom_out: float = 2.0  # stills with no plate found, or one over still_zoom_above of their width, are also
                                  # searched shrunk onto a canvas this many times their size; 0 = off
     still_zoom_above: float = 0.4  # see still_zoom_out
+    dark_below: float = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
+                               # detector (detection/exposure.py); 0 = off

@@ -130,6 +130,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from tqdm import tqdm
 
     from detection import PlateDetector
+    from detection.exposure import for_dark_frames
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
@@ -145,7 +146,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
-    detector = detector or PlateDetector(cfgs.detector)
+    detector = detector or for_dark_frames(PlateDetector(cfgs.detector), cfgs.detector.dark_below)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None

@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                                   cfgs.pipeline.deskew_min_deg, both_ways(cfgs.pipeline, video=False),
                                   cfgs.pipeline.crop_stretch_below)
         elif a.video and a.expected:
-            res = run_clip(a.video, a.expected, cfgs, detector, recognizer)
+            from detection.exposure import for_dark_frames
+
+            res = run_clip(a.video, a.expected, cfgs, for_dark_frames(detector, cfgs.detector.dark_below), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
     except UserError as exc:

@@ -7,6 +7,7 @@ import pytest
 from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.detections import Detections
+from detection.exposure import DarkFrameDetector
 from detection.stills import for_stills
 from detection.tiles import TiledDetector
 from detection.zoom import CANVAS_GREY, ZoomOutDetector, zoomed_out
@@ -75,10 +76,12 @@ def test_wide_plate_found_once_after_both_passes():
 
 def test_for_stills_follows_config():
     fake = SizeBoundDetector()
-    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0)) is fake
-    t = for_stills(fake, DetectorConfig(still_zoom_out=0))
+    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0, dark_below=0)) is fake
+    t = for_stills(fake, DetectorConfig(still_zoom_out=0, dark_below=0))
     assert isinstance(t, TiledDetector) and t.tile == 1280
-    z = for_stills(fake, DetectorConfig())
+    d = for_stills(fake, DetectorConfig())
+    assert isinstance(d, DarkFrameDetector) and d.dark_below == 100
+    z = d.detector
     assert isinstance(z, ZoomOutDetector) and isinstance(z.first, TiledDetector) and z.detector is fake
     assert (z.factor, z.above, z.size) == (2.0, 0.4, 640)
     with pytest.raises(UserError, match="detector.still_tile must be 0 .* not 10"):
