@@ -1,5 +1,6 @@
 """The detector for still photos: the whole-image pass, with tiles for high-resolution photos (detection/tiles.py)
-and a zoomed-out look for photos that are all plate (detection/zoom.py), as `configs/detector.yaml` says."""
+and a zoomed-out look for photos that are all plate (detection/zoom.py), on the photo stretched in contrast when it
+is dark all over (detection/exposure.py), as `configs/detector.yaml` says."""
 from __future__ import annotations
 
 from typing import Any
