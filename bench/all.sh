@@ -114,10 +114,14 @@ for S in scenes_holdout_dim scenes_holdout_washed; do
             --json $R/pipeline_stretch${B}_$S.json
     done
 done
-# ...and dark frames stretched for the detector (the default, detector.dark_below=100) and not
+# ...and dark / pale frames stretched for the detector (the defaults, detector.dark_below=100, pale_above=120) and not
 for B in 100 0; do
     python -m pipeline.evaluate --labels data_gen/scenes_holdout_dim/labels.csv detector.dark_below=$B \
         --json $R/pipeline_dark${B}_scenes_holdout_dim.json
+done
+for B in 120 0; do
+    python -m pipeline.evaluate --labels data_gen/scenes_holdout_washed/labels.csv detector.pale_above=$B \
+        --json $R/pipeline_pale${B}_scenes_holdout_washed.json
 done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour

@@ -23,3 +23,4 @@ class DetectorConfig:
     still_zoom_above: float = 0.4  # see still_zoom_out
     dark_below: float = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
                                # detector (detection/exposure.py); 0 = off
+    pale_above: float = 120.0   # ...and frames whose 1st percentile is over this (haze, glare); 0 = off

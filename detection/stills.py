@@ -26,4 +26,4 @@ def for_stills(detector: Any, cfg: DetectorConfig) -> Any:
     if cfg.still_zoom_out:
         first = ZoomOutDetector(first, detector, cfg.still_zoom_out, cfg.still_zoom_above, cfg.imgsz, cfg.iou,
                                 cfg.max_overlap)
-    return for_dark_frames(first, cfg.dark_below)
+    return for_dark_frames(first, cfg.dark_below, cfg.pale_above)

@@ -146,7 +146,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
-    detector = detector or for_dark_frames(PlateDetector(cfgs.detector), cfgs.detector.dark_below)
+    detector = detector or for_dark_frames(PlateDetector(cfgs.detector), cfgs.detector.dark_below,
+                                           cfgs.detector.pale_above)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None

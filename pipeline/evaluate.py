@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         elif a.video and a.expected:
             from detection.exposure import for_dark_frames
 
-            res = run_clip(a.video, a.expected, cfgs, for_dark_frames(detector, cfgs.detector.dark_below), recognizer)
+            d = cfgs.detector
+            res = run_clip(a.video, a.expected, cfgs, for_dark_frames(detector, d.dark_below, d.pale_above), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
     except UserError as exc:

@@ -41,3 +41,11 @@ def test_the_detector_sees_the_stretched_frame():
     assert seen == [255]
     fake = Fake()
     assert for_dark_frames(fake, 0) is fake
+
+
+def test_pale_frame_is_stretched_only_when_asked():
+    pale = np.full((120, 200, 3), 200, np.uint8)
+    pale[50:70, 60:140] = 240  # a washed-out plate: even the darkest pixels are light
+    assert dark_stretch(pale, 100) is pale  # not dark
+    out = dark_stretch(pale, 100, pale_above=120)
+    assert out[0, 0, 0] == 0 and out[60, 100, 0] == 255

@@ -76,11 +76,11 @@ def test_wide_plate_found_once_after_both_passes():
 
 def test_for_stills_follows_config():
     fake = SizeBoundDetector()
-    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0, dark_below=0)) is fake
-    t = for_stills(fake, DetectorConfig(still_zoom_out=0, dark_below=0))
+    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0, dark_below=0, pale_above=0)) is fake
+    t = for_stills(fake, DetectorConfig(still_zoom_out=0, dark_below=0, pale_above=0))
     assert isinstance(t, TiledDetector) and t.tile == 1280
     d = for_stills(fake, DetectorConfig())
-    assert isinstance(d, DarkFrameDetector) and d.dark_below == 100
+    assert isinstance(d, DarkFrameDetector) and (d.dark_below, d.pale_above) == (100, 120)
     z = d.detector
     assert isinstance(z, ZoomOutDetector) and isinstance(z.first, TiledDetector) and z.detector is fake
     assert (z.factor, z.above, z.size) == (2.0, 0.4, 640)
