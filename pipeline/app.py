@@ -256,7 +256,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 continue
             if crops_only:
                 r = recognizer([img])[0]
-                reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text, "confidence": round(r.confidence, 4)}]
+                reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
+                          "confidence": round(r.confidence, 4)}]
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,

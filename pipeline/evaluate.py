@@ -78,7 +78,8 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
             out.close()
     return {"n_plates": n_plates, "det_recall@0.4": found / max(n_plates, 1), "read_acc": read_ok / max(n_text, 1),
             "read_acc_o0": read_ok_o0 / max(n_text, 1), "ms_per_image": statistics.median(times) if times else 0.0,
-            "read_acc_by_plate_width": {k: {"n": n, "read_acc": ok / n if n else 0.0} for k, (n, ok) in by_width.items()}}
+            "read_acc_by_plate_width": {k: {"n": n, "read_acc": ok / n if n else 0.0}
+                                        for k, (n, ok) in by_width.items()}}
 
 
 def read_expected(path: Path) -> list[dict[str, Any]]:
