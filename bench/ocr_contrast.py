@@ -15,12 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import json
+import math
 
 import cv2
 import numpy as np
 
 from ocr.evaluate import run_eval
 from ocr.recognizer import Recognizer
+from pipeline.crops import stretch_contrast
 
 MODES = ("none", "full", "low100", "low60", "clahe")
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -35,10 +37,7 @@ def stretch(crop: np.ndarray, mode: str) -> np.ndarray:
         lab = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)
         lab[..., 0] = cv2.createCLAHE(2.0, (2, 6)).apply(lab[..., 0])
         return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
-    lo, hi = np.percentile(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY), [1, 99])
-    if hi - lo < 8 or (mode.startswith("low") and hi - lo >= float(mode[3:])):
-        return crop
-    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return stretch_contrast(crop, float(mode[3:]) if mode.startswith("low") else math.inf)
 
 
 class Stretched:

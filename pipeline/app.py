@@ -243,6 +243,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
 
         detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
     lines, skipped = [], []
+    two_ways = both_ways(p, video=False)
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
         w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]
@@ -262,7 +263,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
                          for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
                                              cfgs.fusion.min_chars, cfgs.fusion.min_conf, p.deskew_min_deg,
-                                             both_ways(p, video=False), p.crop_stretch_below)]
+                                             two_ways, p.crop_stretch_below)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")

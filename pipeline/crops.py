@@ -75,19 +75,23 @@ def cut_plate(image: np.ndarray, box: np.ndarray, margin: float, min_deg: float 
     """`crop_box`, or, when `min_deg` > 0 and the plate is rolled by at least that much, the plate cut level:
     the frame turned about the box's centre, the box's level plate with the margin. Then `stretch_contrast`."""
     crop = crop_box(image, box, margin)
-    if min_deg <= 0 or crop.shape[0] < 8 or crop.shape[1] < 8:
-        return stretch_contrast(crop, stretch_below)
-    angle = plate_roll(crop)
-    if abs(angle) < min_deg:
-        return stretch_contrast(crop, stretch_below)
+    if min_deg > 0 and crop.shape[0] >= 8 and crop.shape[1] >= 8:
+        angle = plate_roll(crop)
+        if abs(angle) >= min_deg:
+            crop = level_cut(image, box, margin, angle)
+    return stretch_contrast(crop, stretch_below)
+
+
+def level_cut(image: np.ndarray, box: np.ndarray, margin: float, angle: float) -> np.ndarray:
+    """The plate in `box`, rolled by -`angle`, cut level: the frame turned by `angle` about the box's centre, the
+    box's level plate (`level_size`) with the margin."""
     x1, y1, x2, y2 = (float(v) for v in box)
     lw, lh = level_size(x2 - x1, y2 - y1, angle)
     ow, oh = max(2, round(lw * (1 + 2 * margin))), max(2, round(lh * (1 + 2 * margin)))
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     m[:, 2] += (ow / 2 - cx, oh / 2 - cy)
-    level = cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return stretch_contrast(level, stretch_below)
+    return cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 ONE_ROW_ASPECT = 200 / 64  # the OCR's input: a one-row view is stretched at least this wide
