@@ -32,36 +32,46 @@ from ocr.data import read_labels, read_split_file
 from ocr.process import read_bgr
 
 
+GREY = 90  # the canvas around the plate
+
+
+def canvas_size(h: int, w: int) -> tuple[int, int]:
+    """The canvas a plate of h x w is shown on: 3 x its height, 2.5 x its width."""
+    return int(h * 3), int(w * 2.5)
+
+
+def bounds(pts: np.ndarray) -> tuple[float, float, float, float]:
+    """The bounding box (x1, y1, x2, y2) of points, to a tenth of a pixel."""
+    x1, y1, x2, y2 = (round(float(v), 1) for v in (*pts.min(0), *pts.max(0)))
+    return x1, y1, x2, y2
+
+
 def rolled(img: np.ndarray, angle: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """`img` on a grey canvas 2.5 x its width and 3 x its height, turned by `angle` degrees about the canvas's
-    centre; and the turned image's bounding box on it."""
+    """`img` in the middle of its canvas, turned by `angle` degrees about the canvas's centre; and the turned image's
+    bounding box on it."""
     h, w = img.shape[:2]
-    ch, cw = int(h * 3), int(w * 2.5)
-    canvas = np.full((ch, cw, 3), 90, np.uint8)
+    ch, cw = canvas_size(h, w)
+    canvas = np.full((ch, cw, 3), GREY, np.uint8)
     y, x = (ch - h) // 2, (cw - w) // 2
     canvas[y:y + h, x:x + w] = img
     m = cv2.getRotationMatrix2D((cw / 2, ch / 2), angle, 1.0)
-    canvas = cv2.warpAffine(canvas, m, (cw, ch), borderValue=(90, 90, 90))
-    pts = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], float) @ m.T
-    x1, y1, x2, y2 = (round(float(v), 1) for v in (*pts.min(0), *pts.max(0)))
-    return canvas, (x1, y1, x2, y2)
+    canvas = cv2.warpAffine(canvas, m, (cw, ch), borderValue=(GREY,) * 3)
+    return canvas, bounds(np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], float) @ m.T)
 
 
 def from_side(img: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """`img` as a pinhole camera sees it turned `yaw` degrees about its vertical axis, three widths away (focal
-    length 1.5 widths), on a grey canvas 2.5 x its width and 3 x its height; and its bounding box there."""
+    length 1.5 widths), in the middle of its canvas; and its bounding box there."""
     h, w = img.shape[:2]
     t, f = np.radians(abs(yaw)), 1.5 * w
     side = 1 if yaw > 0 else -1
     pts = np.array([(f * x * np.cos(t) / (3 * w + side * x * np.sin(t)), f * y / (3 * w + side * x * np.sin(t)))
                     for x, y in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))])
     pts -= pts.min(0)
-    ch, cw = int(h * 3), int(w * 2.5)
+    ch, cw = canvas_size(h, w)
     pts += ((cw - pts[:, 0].max()) / 2, (ch - pts[:, 1].max()) / 2)
     m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), np.float32(pts))
-    canvas = cv2.warpPerspective(img, m, (cw, ch), borderValue=(90, 90, 90))
-    x1, y1, x2, y2 = (round(float(v), 1) for v in (*pts.min(0), *pts.max(0)))
-    return canvas, (x1, y1, x2, y2)
+    return cv2.warpPerspective(img, m, (cw, ch), borderValue=(GREY,) * 3), bounds(pts)
 
 
 def from_above(img: np.ndarray, pitch: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:

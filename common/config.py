@@ -40,6 +40,11 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if tp is Any:
         return value
+    if origin is typing.Literal:
+        choices = typing.get_args(tp)
+        if value in choices:
+            return value
+        raise ConfigError(f"config key '{name}': {value!r} is not one of {', '.join(map(str, choices))}")
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):
             try:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.config import ConfigError
+
 
 @dataclass(frozen=True)
 class DetectorConfig:
@@ -24,3 +26,11 @@ class DetectorConfig:
     dark_below: float = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
                                # detector (detection/exposure.py); 0 = off
     pale_above: float = 120.0   # ...and frames whose 1st percentile is over this (haze, glare); 0 = off
+
+    def __post_init__(self) -> None:
+        if self.still_tile and self.still_tile < 64:
+            raise ConfigError(f"detector.still_tile must be 0 (off) or at least 64 px, not {self.still_tile}")
+        if self.still_zoom_out and self.still_zoom_out <= 1:
+            raise ConfigError(f"detector.still_zoom_out must be 0 (off) or over 1, not {self.still_zoom_out}")
+        if not 0 <= self.still_zoom_above <= 1:
+            raise ConfigError(f"detector.still_zoom_above must be within 0-1, not {self.still_zoom_above}")

@@ -69,11 +69,12 @@ def video_configs(cfgs: Configs) -> Configs:
                                    new_track_thresh=max(t.new_track_thresh, d.conf)))
 
 
-def both_ways(cfg: PipelineConfig, video: bool) -> bool:
-    """Whether narrow crops are also read as one row (`narrow_both_ways`) in video or in still images."""
-    if cfg.narrow_both_ways not in ("stills", "always", "never"):
-        raise UserError(f"narrow_both_ways must be stills, always or never, not {cfg.narrow_both_ways!r}")
-    return cfg.narrow_both_ways == "always" or (cfg.narrow_both_ways == "stills" and not video)
+def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
+    """How plates are cut for reading in video or in still images (`narrow_both_ways`: stills, always, never)."""
+    from pipeline.crops import CropSpec
+
+    both = cfg.narrow_both_ways == "always" or (cfg.narrow_both_ways == "stills" and not video)
+    return CropSpec(cfg.crop_margin, cfg.min_plate_height, cfg.deskew_min_deg, cfg.crop_stretch_below, both)
 
 
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
@@ -130,7 +131,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from tqdm import tqdm
 
     from detection import PlateDetector
-    from detection.exposure import for_dark_frames
+    from detection.passes import for_video
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
@@ -146,8 +147,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
     out.mkdir(parents=True, exist_ok=True)
-    detector = detector or for_dark_frames(PlateDetector(cfgs.detector), cfgs.detector.dark_below,
-                                           cfgs.detector.pale_above)
+    detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
@@ -180,9 +180,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                         t.update()
 
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
-                        _show(draw, source.name, windows or LiveWindows()) if p.show else draw, p.crop_margin,
-                        p.min_plate_height, stop, watchlist=watchlist, deskew_min_deg=p.deskew_min_deg,
-                        narrow_both_ways=both_ways(p, video=True), stretch_below=p.crop_stretch_below)
+                        _show(draw, source.name, windows or LiveWindows()) if p.show else draw,
+                        crop_spec(p, video=True), stop, watchlist=watchlist)
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -239,11 +238,11 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     watchlist = load_watchlist(p, recognizer)
     if not crops_only:
         from detection import PlateDetector
-        from detection.stills import for_stills
+        from detection.passes import for_stills
 
         detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
     lines, skipped = [], []
-    two_ways = both_ways(p, video=False)
+    crops = crop_spec(p, video=False)
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
         w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]
@@ -261,9 +260,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                           "confidence": round(r.confidence, 4)}]
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
-                         for r in read_image(img, detector, recognizer, p.crop_margin, p.min_plate_height,
-                                             cfgs.fusion.min_chars, cfgs.fusion.min_conf, p.deskew_min_deg,
-                                             two_ways, p.crop_stretch_below)]
+                         for r in read_image(img, detector, recognizer, crops, cfgs.fusion.min_chars,
+                                             cfgs.fusion.min_conf)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")

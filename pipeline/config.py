@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class PipelineConfig:
     crop_margin: float = 0.06
     min_plate_height: int = 8
     deskew_min_deg: float = 8.0
-    narrow_both_ways: str = "stills"
+    narrow_both_ways: Literal["stills", "always", "never"] = "stills"
     crop_stretch_below: float = 0.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True

@@ -1,5 +1,6 @@
 """Plates cut from the frame for reading: the box with a margin (`crop_box`); a rolled plate cut level and a dim or
-washed-out one stretched in contrast (`cut_plate`); a narrow crop's one-row view (`one_row_view`).
+washed-out one stretched in contrast (`cut_plate`); a narrow crop's one-row view (`one_row_view`); `CropSpec` holds
+how a run cuts them.
 
 The OCR learnt plates rolled by up to ~10 degrees; beyond that its reads fall fast (a tilted camera, a car on a
 slope, a photo taken askew). `plate_roll` finds the turn that lines up the crop's horizontal edges (the characters'
@@ -10,6 +11,7 @@ angle about the box's centre, its height shrunk to the level plate's.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,16 +28,19 @@ def _sharpness(edges: np.ndarray, angle: float) -> float:
 
 def plate_roll(crop: np.ndarray, max_deg: float = MAX_DEG) -> float:
     """Degrees to turn `crop` (counter-clockwise, as cv2.getRotationMatrix2D) to level its plate: 3-degree steps,
-    then 0.5-degree steps around the best."""
+    then 0.5-degree steps around the best, within +-`max_deg`; of equally sharp turns the least (0 for a blank crop)."""
     g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
     h, w = g.shape[:2]
     if h < 2 or w < 2:
         return 0.0
     g = cv2.resize(g, (max(8, round(w * HEIGHT / h)), HEIGHT), interpolation=cv2.INTER_AREA).astype(np.float32)
     edges = np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
-    coarse = max(np.arange(-max_deg, max_deg + 1e-6, 3.0), key=lambda a: _sharpness(edges, float(a)))
-    fine = np.arange(coarse - 2.0, coarse + 2.0 + 1e-6, 0.5)
-    return float(max(fine, key=lambda a: _sharpness(edges, float(a))))
+    def key(a: float) -> tuple[float, float]:
+        return _sharpness(edges, float(a)), -abs(float(a))
+
+    coarse = max(np.arange(-max_deg, max_deg + 1e-6, 3.0), key=key)
+    fine = np.arange(max(-max_deg, coarse - 2.0), min(max_deg, coarse + 2.0) + 1e-6, 0.5)
+    return float(max(fine, key=key))
 
 
 def level_size(w: float, h: float, angle: float) -> tuple[float, float]:
@@ -104,3 +109,18 @@ def one_row_view(crop: np.ndarray, rows: int) -> np.ndarray | None:
         return None
     h, w = crop.shape[:2]
     return cv2.resize(crop, (max(w, round(h * ONE_ROW_ASPECT)), h), interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass(frozen=True)
+class CropSpec:
+    """How a run cuts plates for the recognizer (from `configs/pipeline.yaml`: `pipeline.app.crop_spec`)."""
+    margin: float = 0.06  # relative margin around the box
+    min_height: int = 8  # crops lower than this (px) are not read
+    deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level; 0 = off
+    stretch_below: float = 0.0  # crops whose luminance spans fewer grey levels are stretched in contrast; 0 = off
+    both_ways: bool = False  # crops read as two-row plates are also read as one row (`one_row_view`), the surer kept
+
+    def cut(self, image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+        """The plate in `box` cut for reading (`cut_plate`), or None when it is too small to read."""
+        crop = cut_plate(image, box, self.margin, self.deskew_min_deg, self.stretch_below)
+        return crop if crop.shape[0] >= self.min_height and crop.shape[1] >= 2 else None

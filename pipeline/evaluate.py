@@ -20,18 +20,17 @@ from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
 from ocr.metrics import near_text
 from ocr.process import fold_o0
+from pipeline.crops import CropSpec
 
 
 WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("inf")))  # plate width in the image
 
 
-def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: float = 0.06,
-                    predictions: Path | None = None, split_file: Path | None = None,
-                    min_height: int = 8, deskew_min_deg: float = 0.0, narrow_both_ways: bool = False,
-                    stretch_below: float = 0.0) -> dict[str, Any]:
+def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: CropSpec = CropSpec(),
+                    predictions: Path | None = None, split_file: Path | None = None) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`,
-    only its images; `deskew_min_deg`, `narrow_both_ways` and `stretch_below` as `read_image`."""
+    only its images; plates cut as `crops` says."""
     from detection.dataset import listed_images, read_box_labels
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
@@ -51,8 +50,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, margin: fl
             img = read_bgr(dataset_image(labels_csv, name))
             t0 = time.perf_counter()
             # short reads kept: recall of the detector
-            reads = read_image(img, detector, recognizer, margin, min_height, deskew_min_deg=deskew_min_deg,
-                               narrow_both_ways=narrow_both_ways, stretch_below=stretch_below)
+            reads = read_image(img, detector, recognizer, crops)
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
@@ -145,24 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
-        from pipeline.app import _recognizer, both_ways, video_configs
+        from detection.passes import for_stills, for_video
+        from pipeline.app import _recognizer, crop_spec, video_configs
 
         if a.video:
             cfgs = video_configs(cfgs)
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
-            from detection.stills import for_stills
-
-            res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer, cfgs.pipeline.crop_margin,
-                                  a.predictions, a.split_file, cfgs.pipeline.min_plate_height,
-                                  cfgs.pipeline.deskew_min_deg, both_ways(cfgs.pipeline, video=False),
-                                  cfgs.pipeline.crop_stretch_below)
+            res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer,
+                                  crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file)
         elif a.video and a.expected:
-            from detection.exposure import for_dark_frames
-
-            d = cfgs.detector
-            res = run_clip(a.video, a.expected, cfgs, for_dark_frames(detector, d.dark_below, d.pale_above), recognizer)
+            res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
     except UserError as exc:
@@ -177,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
     import threading
 
-    from pipeline.app import both_ways
+    from pipeline.app import crop_spec
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
@@ -187,9 +179,7 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     events, trace = [], []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
-                    crop_margin=cfgs.pipeline.crop_margin, stop=threading.Event(), trace=trace,
-                    deskew_min_deg=cfgs.pipeline.deskew_min_deg, narrow_both_ways=both_ways(cfgs.pipeline, video=True),
-                    stretch_below=cfgs.pipeline.crop_stretch_below)
+                    crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace)
     source = open_source(video)
     try:
         summary = pipe.run(source)

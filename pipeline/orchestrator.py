@@ -12,7 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
-from pipeline.crops import crop_box, cut_plate, one_row_view
+from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
 from pipeline.watchlist import Watchlist
@@ -64,14 +64,10 @@ class Pipeline:
     zones: Zones | None = None
     video: Any = None  # VideoSink-like: .write(image)
     annotate: Any = None  # callable(image, tracks, texts, watched track ids) -> image
-    crop_margin: float = 0.06
-    min_plate_height: int = 8
+    crops: CropSpec = CropSpec()  # how plates are cut for reading
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
-    deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level (pipeline/crops.py); 0 = off
-    narrow_both_ways: bool = False  # crops read as two-row plates are also read as one row, the surer read kept
-    stretch_below: float = 0.0  # crops whose luminance spans fewer grey levels are stretched in contrast; 0 = off
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -111,27 +107,16 @@ class Pipeline:
             box = tuple(float(v) for v in tracks.xyxy[k])
             tid = int(tracks.ids[k])
             self.fuser.touch(tid, frame.index, frame.time_s, box)
-            crop = crop_box(frame.image, tracks.xyxy[k], self.crop_margin)
-            if self.fuser.needs_read(tid) and crop.shape[0] >= self.min_plate_height and crop.shape[1] >= 2:
-                todo.append((tid, box, float(tracks.conf[k])))  # a rolled plate is cut level for reading
-                crops.append(cut_plate(frame.image, tracks.xyxy[k], self.crop_margin, self.deskew_min_deg,
-                                       self.stretch_below))
-        rows = [self.recognizer.rows(c) for c in crops]
-        wide = [one_row_view(c, r) if self.narrow_both_ways else None for c, r in zip(crops, rows)]
-        extra = [w for w in wide if w is not None]  # narrow crops are also read as one row: the surer read is kept
-        probs = self.recognizer.probs(crops + extra) if crops else np.zeros((0,))
+            crop = self.crops.cut(frame.image, tracks.xyxy[k]) if self.fuser.needs_read(tid) else None
+            if crop is not None:
+                todo.append((tid, box))
+                crops.append(crop)
+        reads = read_crops(self.recognizer, crops, self.crops.both_ways)
         t3 = time.perf_counter()
         events: list[PlateEvent] = []
-        more = iter(probs[len(crops):])
-        for (tid, box, _), crop, p, n, w in zip(todo, crops, probs, rows, wide):
-            read = self.recognizer.decode(p)
-            if w is not None:
-                p1 = next(more)
-                read1 = self.recognizer.decode(p1)
-                if read1.confidence > read.confidence:
-                    read, p, n = read1, p1, 1
-            reading = Reading(frame.index, frame.time_s, read.text, read.confidence, read.char_confidences, box,
-                              crop_quality(crop, read.confidence), p, n)
+        for (tid, box), crop, r in zip(todo, crops, reads):
+            reading = Reading(frame.index, frame.time_s, r.read.text, r.read.confidence, r.read.char_confidences, box,
+                              crop_quality(crop, r.read.confidence), r.probs, r.rows)
             events += self.fuser.add(tid, reading, crop, frame.image)
         events += self.fuser.end_lost(frame.index)
         self._emit(events)
@@ -193,23 +178,40 @@ class ImageRead:
     confidence: float
 
 
-def read_image(image: np.ndarray, detector: Detector, recognizer: Any, margin: float = 0.06,
-               min_height: int = 8, min_chars: int = 0, min_conf: float = 0.0,
-               deskew_min_deg: float = 0.0, narrow_both_ways: bool = False,
-               stretch_below: float = 0.0) -> list[ImageRead]:
-    """Still-image mode: detect, crop (plates rolled by `deskew_min_deg` or more cut level), read every plate (no
-    tracking, no fusion; with `narrow_both_ways`, a crop the recognizer reads as two rows also as one, the surer
-    read kept; crops of less contrast than `stretch_below` stretched). Reads shorter than `min_chars` are dropped,
-    as fusion drops such tracks in video (not a plate, or not readable), and so are reads less confident than
-    `min_conf`."""
+@dataclass(frozen=True)
+class CropRead:
+    read: Any  # the recognizer's read (.text, .confidence, .char_confidences)
+    probs: np.ndarray  # its T x C posterior
+    rows: int  # the layout it was read in: 1 row, or 2
+
+
+def read_crops(recognizer: Recognizer, crops: list[np.ndarray], both_ways: bool = False) -> list[CropRead]:
+    """One batched recognizer call for `crops`. With `both_ways`, a crop the recognizer reads as two rows is also read
+    as one row (`one_row_view`: a one-row plate seen from the side is as narrow) and the surer read kept."""
+    if not crops:
+        return []
+    rows = [recognizer.rows(c) for c in crops]
+    wide = [one_row_view(c, n) if both_ways else None for c, n in zip(crops, rows)]
+    probs = recognizer.probs(crops + [w for w in wide if w is not None])
+    more = iter(probs[len(crops):])
+    out = []
+    for p, n, w in zip(probs, rows, wide):
+        r = CropRead(recognizer.decode(p), p, n)
+        if w is not None:
+            p1 = next(more)
+            r1 = CropRead(recognizer.decode(p1), p1, 1)
+            r = r1 if r1.read.confidence > r.read.confidence else r
+        out.append(r)
+    return out
+
+
+def read_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, crops: CropSpec = CropSpec(),
+               min_chars: int = 0, min_conf: float = 0.0) -> list[ImageRead]:
+    """Still-image mode: detect, cut every plate as `crops` says, read them (no tracking, no fusion). Reads shorter
+    than `min_chars` are dropped, as fusion drops such tracks in video (not a plate, or not readable), and so are
+    reads less confident than `min_conf`."""
     dets = detector.detect(image)
-    crops = [cut_plate(image, box, margin, deskew_min_deg, stretch_below) for box in dets.xyxy]
-    ok = [i for i, c in enumerate(crops) if c.shape[0] >= min_height and c.shape[1] >= 2]
-    wide = [one_row_view(crops[i], recognizer.rows(crops[i])) if narrow_both_ways else None for i in ok]
-    extra = [w for w in wide if w is not None]
-    reads = recognizer([crops[i] for i in ok] + extra) if ok else []
-    more = iter(reads[len(ok):])
-    reads = [max((r, next(more)), key=lambda x: x.confidence) if w is not None else r  # the surer of both ways
-             for r, w in zip(reads[:len(ok)], wide)]
-    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.text, round(r.confidence, 4))
-            for i, r in zip(ok, reads) if len(r.text) >= min_chars and r.confidence >= min_conf]
+    cut = [(i, c) for i, c in enumerate(crops.cut(image, box) for box in dets.xyxy) if c is not None]
+    reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways)
+    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.read.text, round(r.read.confidence, 4))
+            for (i, _), r in zip(cut, reads) if len(r.read.text) >= min_chars and r.read.confidence >= min_conf]

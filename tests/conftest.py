@@ -55,3 +55,30 @@ def crops() -> list:
 
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in ((40, 120), (64, 200), (90, 180), (20, 70), (33, 100))]
+
+
+class FunctionRecognizer:
+    """A recognizer fake made from `read(crops) -> reads`: `probs` carries each crop's read and `decode` hands it
+    back; `rows(crop)` as given (default: every crop one row)."""
+
+    def __init__(self, read, rows=None):
+        self.read, self._rows = read, rows
+
+    def probs(self, crops):
+        import numpy as np
+
+        out = np.empty(len(crops), object)
+        out[:] = self.read(crops)
+        return out
+
+    def decode(self, p):
+        return p
+
+    def rows(self, crop):
+        return self._rows(crop) if self._rows else 1
+
+
+@pytest.fixture
+def function_recognizer():
+    """`FunctionRecognizer`, the recognizer fake made from a function of the crops."""
+    return FunctionRecognizer

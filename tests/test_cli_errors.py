@@ -12,7 +12,7 @@ import pytest
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
     ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
     ("pipeline.evaluate", ["--labels", "x.csv", "narrow_both_ways=maybe"],
-     "narrow_both_ways must be stills, always or never, not 'maybe'"),
+     "config key 'narrow_both_ways': 'maybe' is not one of stills, always, never"),
     ("pipeline.evaluate", ["--labels", "x.csv", "detector.still_zoom_out=0.5"],
      "detector.still_zoom_out must be 0 (off) or over 1, not 0.5"),
     ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),

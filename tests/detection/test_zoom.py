@@ -1,14 +1,16 @@
-"""The zoomed-out look at stills that are all plate, and the still-photo detector as the config builds it."""
+"""The zoomed-out look at stills that are all plate; the detector passes for stills and video as the config builds
+them."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.exposure import DarkFrameDetector
-from detection.stills import for_stills
+from detection.passes import for_stills, for_video
 from detection.tiles import TiledDetector
 from detection.zoom import CANVAS_GREY, ZoomOutDetector, zoomed_out
 
@@ -84,9 +86,15 @@ def test_for_stills_follows_config():
     z = d.detector
     assert isinstance(z, ZoomOutDetector) and isinstance(z.first, TiledDetector) and z.detector is fake
     assert (z.factor, z.above, z.size) == (2.0, 0.4, 640)
+    assert for_video(fake, DetectorConfig(dark_below=0, pale_above=0)) is fake  # video: the whole frame alone
+    v = for_video(fake, DetectorConfig())
+    assert isinstance(v, DarkFrameDetector) and v.detector is fake
+
+
+def test_detector_config_rejects_passes_out_of_bounds():
     with pytest.raises(UserError, match="detector.still_tile must be 0 .* not 10"):
-        for_stills(fake, DetectorConfig(still_tile=10))
+        DetectorConfig(still_tile=10)
     with pytest.raises(UserError, match="detector.still_zoom_out must be 0 .* not 0.5"):
-        for_stills(fake, DetectorConfig(still_zoom_out=0.5))
+        DetectorConfig(still_zoom_out=0.5)
     with pytest.raises(UserError, match="detector.still_zoom_above must be within 0-1, not 2"):
-        for_stills(fake, DetectorConfig(still_zoom_above=2))
+        load_config(DetectorConfig, None, ["still_zoom_above=2"])

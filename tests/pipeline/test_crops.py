@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from detection.detections import Detections
-from pipeline.crops import crop_box, cut_plate, level_size, one_row_view, plate_roll, stretch_contrast
+from ocr.recognizer import PlateRead
+from pipeline.crops import CropSpec, crop_box, cut_plate, level_size, one_row_view, plate_roll, stretch_contrast
 from pipeline.orchestrator import read_image
 
 
@@ -38,6 +39,13 @@ def test_plate_roll_finds_the_turn_that_levels_the_plate(angle):
     assert plate_roll(crop_box(frame, box, 0.06)) == pytest.approx(-angle, abs=1.5)
 
 
+def test_plate_roll_leaves_a_blank_crop_and_stays_within_its_range():
+    blank = np.full((20, 60, 3), 90, np.uint8)
+    assert plate_roll(blank) == 0.0  # every turn equally sharp: the least is kept
+    frame, box = rolled_plate(-29)
+    assert -30.0 <= plate_roll(crop_box(frame, box, 0.06)) <= 30.0
+
+
 def test_level_size_undoes_the_bounding_box():
     t = math.radians(15)
     w, h = 240 * math.cos(t) + 60 * math.sin(t), 240 * math.sin(t) + 60 * math.cos(t)
@@ -56,7 +64,7 @@ def test_cut_plate_levels_a_rolled_plate_and_leaves_a_level_one():
     np.testing.assert_array_equal(cut_plate(upright, ubox, 0.06, 4), crop_box(upright, ubox, 0.06))
 
 
-def test_read_image_reads_the_level_cut():
+def test_read_image_reads_the_level_cut(function_recognizer):
     frame, box = rolled_plate(20)
     seen = []
 
@@ -64,13 +72,13 @@ def test_read_image_reads_the_level_cut():
         def detect(self, f):
             return Detections(box[None], np.array([0.9], np.float32))
 
-    class Rec:
-        def __call__(self, crops):
-            seen.extend(c.shape[:2] for c in crops)
-            return [type("R", (), {"text": "AB123CD", "confidence": 0.9})()] * len(crops)
+    def read(crops):
+        seen.extend(c.shape[:2] for c in crops)
+        return [PlateRead("AB123CD", 0.9, (0.9,) * 7)] * len(crops)
 
-    assert [r.text for r in read_image(frame, Det(), Rec(), 0.06, deskew_min_deg=8)] == ["AB123CD"]
-    read_image(frame, Det(), Rec(), 0.06, deskew_min_deg=0)
+    rec = function_recognizer(read)
+    assert [r.text for r in read_image(frame, Det(), rec, CropSpec(0.06, deskew_min_deg=8))] == ["AB123CD"]
+    read_image(frame, Det(), rec, CropSpec(0.06, deskew_min_deg=0))
     (lh, lw), (h, w) = seen
     assert lw == pytest.approx(240 * 1.12, abs=6) and lh == pytest.approx(60 * 1.12, abs=6)
     assert (h, w) == crop_box(frame, box, 0.06).shape[:2]
@@ -84,22 +92,20 @@ def test_one_row_view_only_for_crops_read_as_two_rows():
 
 @pytest.mark.parametrize("one_row_conf, both_ways, expected", [(0.9, True, "ONEROW"), (0.2, True, "TWO"),
                                                               (0.9, False, "TWO")])
-def test_a_narrow_crop_is_also_read_as_one_row_and_the_surer_read_kept(one_row_conf, both_ways, expected):
+def test_a_narrow_crop_is_also_read_as_one_row_and_the_surer_read_kept(one_row_conf, both_ways, expected,
+                                                                        function_recognizer):
     frame = np.zeros((200, 300, 3), np.uint8)
 
     class Det:
         def detect(self, f):
             return Detections(np.array([[50, 50, 150, 130]], np.float32), np.array([0.9], np.float32))
 
-    class Rec:  # reads narrow crops as two rows; a crop widened to be read as one row gives ONEROW
-        def rows(self, c):
-            return 2 if c.shape[1] < 1.5 * c.shape[0] else 1
+    def rows(c):  # narrow crops are read as two rows; a crop widened to be read as one row gives ONEROW
+        return 2 if c.shape[1] < 1.5 * c.shape[0] else 1
 
-        def __call__(self, crops):
-            return [type("R", (), {"text": "ONEROW" if self.rows(c) == 1 else "TWO",
-                                   "confidence": one_row_conf if self.rows(c) == 1 else 0.5})() for c in crops]
-
-    reads = read_image(frame, Det(), Rec(), 0.0, narrow_both_ways=both_ways)
+    rec = function_recognizer(lambda crops: [PlateRead("ONEROW", one_row_conf, ()) if rows(c) == 1
+                                             else PlateRead("TWO", 0.5, ()) for c in crops], rows)
+    reads = read_image(frame, Det(), rec, CropSpec(0.0, both_ways=both_ways))
     assert [r.text for r in reads] == [expected]
 
 

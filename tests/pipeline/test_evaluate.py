@@ -8,6 +8,7 @@ import pytest
 from common.errors import UserError
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
+from pipeline.crops import CropSpec
 from pipeline.evaluate import evaluate_stills, read_expected, score_video
 from pipeline.types import PlateEvent
 
@@ -39,7 +40,7 @@ def test_read_expected(tmp_path):
         read_expected(p)
 
 
-def test_evaluate_stills_exact(tmp_path):
+def test_evaluate_stills_exact(tmp_path, function_recognizer):
     (tmp_path / "images").mkdir()
     cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 200, 3), np.uint8))
     with (tmp_path / "labels.csv").open("w", newline="") as f:
@@ -50,8 +51,8 @@ def test_evaluate_stills_exact(tmp_path):
     boxes = np.array([[12, 10, 60, 31], [100, 52, 150, 70], [150, 5, 190, 20]], np.float32)  # EF33 missed
     det = type("D", (), {"detect": lambda self, img: Detections(boxes, np.ones(3, np.float32))})()
     texts = iter(["AB10", "CD22", "ZZ"])
-    rec = lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops]  # noqa: E731
-    res = evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, predictions=tmp_path / "p.jsonl")
+    rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), predictions=tmp_path / "p.jsonl")
     assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
         "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3,
         "read_acc_by_plate_width": {"<60px": {"n": 2, "read_acc": 0.0}, "60-120px": {"n": 1, "read_acc": 1.0},
@@ -64,11 +65,11 @@ def test_evaluate_stills_exact(tmp_path):
         evaluate_stills(tmp_path / "labels.csv", det, rec, split_file=split)
     split.write_text(f"dataset,image\n{tmp_path.name},a.jpg\n")
     texts = iter(["AB10", "CD22", "ZZ"])
-    assert evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0, split_file=split)["n_plates"] == 4
+    assert evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), split_file=split)["n_plates"] == 4
 
 
 @pytest.mark.parametrize("layout", ["beside", "column", "absolute"])
-def test_evaluate_stills_finds_images_outside_an_images_folder(tmp_path, layout):
+def test_evaluate_stills_finds_images_outside_an_images_folder(tmp_path, layout, function_recognizer):
     """images/ beside labels.csv is the layout of ../shared/data; images beside the CSV, a column that reads
     images/a.jpg, or absolute paths are found too."""
     img_dir = tmp_path if layout == "beside" else tmp_path / "pics"
@@ -78,8 +79,8 @@ def test_evaluate_stills_finds_images_outside_an_images_folder(tmp_path, layout)
     (tmp_path / "labels.csv").write_text(f"image,plate_text,x1,y1,x2,y2\n{name},AB12,10,10,60,30\n")
     det = type("D", (), {"detect": lambda self, img: Detections(np.array([[10, 10, 60, 30]], np.float32),
                                                                 np.ones(1, np.float32))})()
-    rec = lambda crops: [PlateRead("AB12", 0.9, ()) for _ in crops]  # noqa: E731
-    res = evaluate_stills(tmp_path / "labels.csv", det, rec, margin=0.0)
+    rec = function_recognizer(lambda crops: [PlateRead("AB12", 0.9, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
     assert res["n_plates"] == 1 and res["read_acc"] == 1.0
 
 

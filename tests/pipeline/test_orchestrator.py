@@ -5,6 +5,7 @@ import numpy as np
 
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
+from pipeline.crops import CropSpec
 from pipeline.fusion import FusionConfig, TrackFuser
 from pipeline.orchestrator import Pipeline, read_image
 from pipeline.tracker import PlateTracker, TrackerConfig
@@ -77,7 +78,7 @@ def run(fusion: FusionConfig, zones=None, stop_after=None):
 
     stop = threading.Event()
     pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(fusion, "synthetic"),
-                    [Mem()], zones=zones, crop_margin=0.0, stop=stop)
+                    [Mem()], zones=zones, crops=CropSpec(0.0), stop=stop)
 
     def source():
         for f in frames:
@@ -118,21 +119,24 @@ def test_roi_and_direction():
     out = []
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", direction=zones.direction)
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones, crop_margin=0.0).run(iter(frames))
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
+             crops=CropSpec(0.0)).run(iter(frames))
     assert [(e.text, e.direction) for e in out] == [("XY9876", "in")]  # A is outside the ROI; B moves left
 
 
-def test_read_image():
+def test_read_image(function_recognizer):
     img = np.zeros((100, 200, 3), np.uint8)
     img[10:30, 10:70] = 200
     det = type("D", (), {"detect": lambda self, f: Detections(np.array([[10, 10, 70, 30]], np.float32), np.array([0.8], np.float32))})()
-    rec = lambda crops: [PlateRead(TEXTS[int(c.max())], 0.75, (0.75,) * 6) for c in crops]  # noqa: E731
-    (r,) = read_image(img, det, rec, margin=0.0)
+    rec = function_recognizer(lambda crops: [PlateRead(TEXTS[int(c.max())], 0.75, (0.75,) * 6) for c in crops])
+    tight = CropSpec(margin=0.0)
+    (r,) = read_image(img, det, rec, tight)
     assert (r.box, r.text, r.confidence) == ((10.0, 10.0, 70.0, 30.0), "XY9876", 0.75)
-    assert read_image(img, det, rec, margin=0.0, min_chars=6) == [r]
-    assert read_image(img, det, rec, margin=0.0, min_chars=7) == []  # too short to be a plate read
-    assert read_image(img, det, rec, margin=0.0, min_conf=0.75) == [r]
-    assert read_image(img, det, rec, margin=0.0, min_conf=0.8) == []  # not confident enough to report
+    assert read_image(img, det, rec, tight, min_chars=6) == [r]
+    assert read_image(img, det, rec, tight, min_chars=7) == []  # too short to be a plate read
+    assert read_image(img, det, rec, tight, min_conf=0.75) == [r]
+    assert read_image(img, det, rec, tight, min_conf=0.8) == []  # not confident enough to report
+    assert read_image(img, det, rec, CropSpec(margin=0.0, min_height=21)) == []  # the 20 px plate: too low to read
 
 
 class ReconnectingSource:
@@ -171,7 +175,7 @@ def test_resolution_change_after_reconnect():
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam", direction=zones.direction)
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
              [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
-             crop_margin=0.0).run(ReconnectingSource(frames))
+             crops=CropSpec(0.0)).run(ReconnectingSource(frames))
     assert [(e.text, e.reason) for e in out] == [("XY9876", "source_lost"), ("XY9876", "end")]
     # B's centre moves 430 -> 340 px: it crosses x = 0.6 of the new width (384 px), not of the old (192 px)
     assert out[1].direction == "in" and out[0].direction == ""
@@ -185,7 +189,7 @@ def test_a_progress_wrapper_keeps_the_source_s_name_and_events():
     out = []
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
                        TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "cam"),
-                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(
+                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(
         src, progress=lambda it: wrapped.append(1) or (f for f in it))
     assert wrapped == [1] and summary.source == "cam" and summary.frames == 20
     assert any(e.reason == "source_lost" for e in out)  # the source's events are seen through the wrapper
@@ -205,7 +209,7 @@ def test_open_tracks_are_written_as_soon_as_the_stream_is_lost():
 
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam")
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(source())
+                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(source())
     assert checked == [[("AB123CD", "source_lost"), ("XY9876", "source_lost")]]
     assert summary.frames == 20 and summary.outages == 1  # events are not frames
 
@@ -236,7 +240,8 @@ def test_a_plate_scoring_low_for_a_while_stays_one_vehicle():
         out = []
         sink = type("Mem", (), {"write": lambda self, e: out.append(e)})()
         Pipeline(Detector(), PlateTracker(cfgs.tracker), FakeRecognizer(),
-                 TrackFuser(FusionConfig(lost_frames=15, dedupe_s=0), "synthetic"), [sink], crop_margin=0.0).run(frames)
+                 TrackFuser(FusionConfig(lost_frames=15, dedupe_s=0), "synthetic"), [sink],
+                 crops=CropSpec(0.0)).run(frames)
         return [(e.first_frame, e.last_frame) for e in out]
 
     cfgs = video_configs(load_configs(CONFIGS, ["tracker.track_low_thresh=0.1", "detector.conf=0.25"]))
@@ -264,7 +269,7 @@ def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
     out = []
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", save_frame=FrameStore(tmp_path / "frames"))
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0).run(iter(frames))
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(iter(frames))
     assert len(out) == 2
     for e in out:
         img = cv2.imread(e.frame_path)
@@ -297,6 +302,6 @@ def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
         out = []
         fuser = TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s")
         Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), NarrowRecognizer(), fuser,
-                 [type("M", (), {"write": lambda self, e: out.append(e)})()], crop_margin=0.0,
-                 narrow_both_ways=both).run(iter(frames))
+                 [type("M", (), {"write": lambda self, e: out.append(e)})()],
+                 crops=CropSpec(0.0, both_ways=both)).run(iter(frames))
         assert [e.text for e in out] == [expected]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from pipeline.crops import CropSpec
 from pipeline.fusion import FusionConfig, TrackFuser
 from pipeline.orchestrator import Pipeline
 from pipeline.sinks import CsvSink, JsonlSink, SqliteSink
@@ -79,7 +80,7 @@ def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
     wl = Watchlist.load(write(tmp_path, "XY-9876,stolen\n"), alphabet=LATIN)
     with SqliteSink(tmp_path / "e.db") as db, JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
         Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
-                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s"), [db, js, cs], crop_margin=0.0,
+                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s"), [db, js, cs], crops=CropSpec(0.0),
                  watchlist=wl).run(iter(frames))
     rows = sqlite3.connect(tmp_path / "e.db").execute("SELECT text, watch, watch_label FROM events ORDER BY text").fetchall()
     assert rows == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
