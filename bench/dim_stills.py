@@ -1,10 +1,12 @@
-"""A labelled still set as a dim (night, shade) or washed-out camera would give it: every pixel v -> gain * v + offset.
+"""A labelled still set as a dim (night, shade), washed-out, blurred or badly compressed camera would give it.
 
     python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv --out data_gen/scenes_val_dim --gain 0.2
     python -m pipeline.evaluate --labels data_gen/scenes_val_dim/labels.csv [crop_stretch_below=0]
 
-`--gain 0.2` leaves a plate a fifth of its contrast (a frame at night without infrared); `--gain 0.4 --offset 150`
-washes it out (glare, haze). The labels are copied unchanged; the images are written as JPEG at quality 95.
+Every pixel v -> gain * v + offset: `--gain 0.2` leaves a plate a fifth of its contrast (a frame at night without
+infrared); `--gain 0.4 --offset 150` washes it out (glare, haze). `--motion 9` smears each image along a horizontal
+line of 9 px (a car passing a slow shutter); `--quality 20` writes the JPEG at that quality (a camera or messenger
+that compresses hard; default 95). The labels are copied unchanged.
 """
 from __future__ import annotations
 
@@ -29,12 +31,17 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--gain", type=float, default=0.2)
     ap.add_argument("--offset", type=float, default=0.0)
+    ap.add_argument("--motion", type=int, default=0, help="horizontal motion blur over this many px (0: none)")
+    ap.add_argument("--quality", type=int, default=95, help="JPEG quality of the images written")
     args = ap.parse_args()
     names = list(read_box_labels(args.labels))
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     for n in names:
         img = read_bgr(dataset_image(args.labels, n)).astype(np.float32) * args.gain + args.offset
-        cv2.imwrite(str(args.out / "images" / n), np.clip(img, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        if args.motion > 1:
+            img = cv2.filter2D(img, -1, np.full((1, args.motion), 1.0 / args.motion, np.float32))
+        cv2.imwrite(str(args.out / "images" / n), np.clip(img, 0, 255).astype(np.uint8),
+                    [cv2.IMWRITE_JPEG_QUALITY, args.quality])
     shutil.copy(args.labels, args.out / "labels.csv")
     print(f"wrote {len(names)} images to {args.out}")
     return 0

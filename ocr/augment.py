@@ -1,6 +1,6 @@
 """Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images,
 `ir` for an infrared night camera's view of a plate (grey, retroreflective glare, blur), `far` for a distant plate
-(a few pixels per character).
+(a few pixels per character), `motion` for a plate smeared by its car's motion.
 
 Pure functions of (BGR uint8 image, numpy Generator) -> BGR uint8 image.
 """
@@ -90,6 +90,23 @@ def jpeg(img: np.ndarray, rng: np.random.Generator, q_min: int, q_max: int) -> n
     return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
 
 
+MOTION_SHARE = (0.015, 0.10)  # motion blur length, as a share of the crop's width (any level's blur)
+MOTION_LEVEL_SHARE = (0.03, 0.12)  # ... at the `motion` level
+
+
+def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = MOTION_SHARE) -> np.ndarray:
+    """The crop smeared along a line `share` of its width long, as a car passing a slow shutter smears its plate:
+    within 15 degrees of the plate's rows four times in five, else at any angle. The length is relative, so a large
+    crop is smeared as much as a small one (a plate moving its own width in 1/10 of the exposure, at most)."""
+    k = max(3, round(img.shape[1] * rng.uniform(*share)))
+    kernel = np.zeros((k, k), np.float32)
+    kernel[k // 2, :] = 1.0
+    angle = rng.uniform(-15, 15) if rng.random() < 0.8 else rng.uniform(0, 180)
+    m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(angle), 1.0)
+    kernel = cv2.warpAffine(kernel, m, (k, k))
+    return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6))
+
+
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
@@ -101,13 +118,8 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
     if r < 0.3 * strength:
         k = int(rng.choice([3, 5]))
         img = cv2.GaussianBlur(img, (k, k), 0)
-    elif r < 0.45 * strength:
-        k = int(rng.integers(3, 8))
-        kernel = np.zeros((k, k), np.float32)
-        kernel[k // 2, :] = 1.0 / k
-        m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
-        kernel = cv2.warpAffine(kernel, m, (k, k))
-        img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+    elif r < 0.55 * strength:
+        img = motion_blur(img, rng)
     if rng.random() < 0.5 * strength:
         img = sensor_noise(img, rng, 14)
     if rng.random() < 0.5 * strength:
@@ -134,11 +146,15 @@ def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int =
 
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
     """`none`, `medium` (synthetic), `heavy` (real images), `ir` (medium geometry, an infrared look, heavy blur
-    and noise) or `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px)."""
+    and noise), `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px) or `motion` (medium,
+    then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after)."""
     if level == "none":
         return img
     if level == "far":
         return far(augment(img, rng, "medium"), rng)
+    if level == "motion":
+        img = motion_blur(augment(img, rng, "medium"), rng, MOTION_LEVEL_SHARE)
+        return jpeg(img, rng, 30, 90) if rng.random() < 0.5 else img
     s = 1.0 if level == "heavy" else 0.5
     if rng.random() < 0.3 * s:
         img = roll(img, rng, 10.0)

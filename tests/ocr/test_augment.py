@@ -1,7 +1,7 @@
-"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it."""
+"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in\nproportion to the crop; the infrared and far looks."""
 import numpy as np
 
-from ocr.augment import augment, far, infrared, roll
+from ocr.augment import augment, far, infrared, motion_blur, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -31,7 +31,7 @@ def test_roll_grows_canvas_to_rotated_bounding_box_and_keeps_corners() -> None:
 
 def test_augment_levels_return_uint8_bgr() -> None:
     img = _plate_with_corner_marks()
-    for level in ("none", "medium", "heavy", "ir", "far"):
+    for level in ("none", "medium", "heavy", "ir", "far", "motion"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
 
@@ -55,3 +55,18 @@ def test_far_keeps_size_but_leaves_only_a_distant_plates_detail() -> None:
         assert out.std() < 0.5 * img.std()  # the fine detail is averaged away
     small = np.random.default_rng(0).integers(0, 255, (12, 30, 3), dtype=np.uint8)
     assert (far(small, np.random.default_rng(0)) == small).all()  # already as small as a far plate
+
+
+def test_motion_blur_smears_in_proportion_to_the_crop() -> None:
+    for w in (100, 400):
+        img = np.zeros((w // 4, w, 3), np.uint8)
+        img[w // 8, w // 2] = 255  # one bright point
+        along = 0
+        for seed in range(10):
+            out = motion_blur(img, np.random.default_rng(seed), (0.08, 0.08))
+            assert out.shape == img.shape and out.dtype == np.uint8
+            ys, xs = np.nonzero(out[..., 0])
+            length = np.hypot(np.ptp(xs), np.ptp(ys))  # the point smeared into a line ~8 % of the width long
+            assert 0.05 * w <= length <= 0.12 * w, (w, seed, length)
+            along += np.ptp(xs) > 3 * np.ptp(ys)  # mostly along the plate's rows
+        assert along >= 6
