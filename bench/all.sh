@@ -123,6 +123,14 @@ for B in 120 0; do
     python -m pipeline.evaluate --labels data_gen/scenes_holdout_washed/labels.csv detector.pale_above=$B \
         --json $R/pipeline_pale${B}_scenes_holdout_washed.json
 done
+# Motion blur: the held-out crops smeared along the plate over 0-12 % of their width, and the pasted set smeared
+# over 5 and 9 px (a passing car at a slow shutter)
+python bench/motion_blur.py --split holdout --json $R/motion_blur_holdout.json | tee $R/motion_blur_holdout.txt
+for M in 5 9; do
+    python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/scenes_holdout_m$M \
+        --gain 1 --motion $M
+    python -m pipeline.evaluate --labels data_gen/scenes_holdout_m$M/labels.csv --json $R/pipeline_scenes_holdout_m$M.json
+done
 # The greyscale twins of the pasted sets (monochrome / IR cameras): the pipeline sends monochrome frames to
 # weights/detector_gray.pt (detector.gray_weights); also each detector alone, and detector_gray.pt on the colour
 # test sets (where the default sends nothing to it)
