@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# An OCR model on every validation set (the choice of a shipped model is made there) or, after the choice, every
+# held-out set (they measure, never choose); through its int8 export as the pipeline runs it on the CPU. Prints one
+# line of figures (read %; clips: vehicles read).
+#   bash bench/ocr_sets.sh val W.pth [NAME]       # about 12 minutes on 2 CPU cores
+#   bash bench/ocr_sets.sh holdout W.pth [NAME]   # about 15 minutes
+# W's int8 export must lie beside it: python ocr/export.py --weights W.pth --format onnx --int8 --out <W stem>_int8.onnx
+# val: the validation crops (US O/0-folded, Argentinian exact), data_gen/two_row_val, the validation scenes and
+# close-ups end to end (colour, greyscale, smeared by motion over 5 and 9 px: bench/dim_stills.py --motion) and the
+# validation clip. holdout: the held-out crops (US and Argentinian, exact and O/0-folded; smeared over 6 and 9 % of
+# their width: bench/motion_blur.py), data_gen/two_row_test, the pasted set, close-ups (colour and greyscale) and the
+# pasted set smeared over 5 and 9 px end to end, the held-out dash-cam stills and the held-out clip. The sets'
+# commands are in README.md and weights/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE=$1
+W=$2
+NAME=${3:-$(basename "$W" .pth)}
+D=../shared/data
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pct() { python -c "import json,sys; d=json.load(open(sys.argv[1])); print(round(100*d[sys.argv[2]], 2))" "$@"; }
+crops() {  # crops() OUT DATA [ocr/evaluate.py args]: the recognizer on a crop set through its int8 export
+    local out=$1 data=$2
+    shift 2
+    python ocr/evaluate.py --weights "$W" --backend onnx --precision int8 --data "$data" --json "$T/$out.json" "$@" > /dev/null
+}
+stills() {  # stills() SET [pipeline.evaluate args]: end to end
+    local set=$1
+    shift
+    python -m pipeline.evaluate ocr_weights="$W" --json "$T/$set.json" "$@" > /dev/null 2>&1
+    line="$line | $set $(pct "$T/$set.json" read_acc)"
+}
+clip() {  # clip() DIR: vehicles read of the clip's
+    python -m pipeline.evaluate --video "data_gen/$1/clip.mp4" --expected "data_gen/$1/expected.csv" ocr_weights="$W" \
+        --json "$T/clip.json" > /dev/null 2>&1
+    line="$line | clip $(python -c "import json; d=json.load(open('$T/clip.json')); print(round(d['read_rate']*d['vehicles']), 'of', d['vehicles'])")"
+}
+
+if [ "$MODE" = val ]; then
+    SPLIT=configs/splits/real_crops_val.csv
+    crops us $D/us_crops --split-file $SPLIT --split holdout
+    crops ar $D/ar_crops --split-file $SPLIT --split holdout
+    crops tr data_gen/two_row_val
+    line="$NAME us $(pct "$T/us.json" seq_acc_o0) | ar $(pct "$T/ar.json" seq_acc) | 2row $(pct "$T/tr.json" seq_acc)"
+    for S in scenes_val scenes_close_val scenes_val_u_gray scenes_close_val_u_gray scenes_val_m5 scenes_val_m9; do
+        stills $S --labels data_gen/$S/labels.csv
+    done
+    clip clip_val
+elif [ "$MODE" = holdout ]; then
+    SPLIT=configs/splits/real_crops_holdout.csv
+    crops us $D/us_crops --split-file $SPLIT --split holdout
+    crops ar $D/ar_crops --split-file $SPLIT --split holdout
+    crops tr data_gen/two_row_test
+    python bench/motion_blur.py --weights "$W" --split holdout --json "$T/mb.json" > /dev/null
+    line="$NAME us $(pct "$T/us.json" seq_acc) / $(pct "$T/us.json" seq_acc_o0) | ar $(pct "$T/ar.json" seq_acc) /"
+    line="$line $(pct "$T/ar.json" seq_acc_o0) | 2row $(pct "$T/tr.json" seq_acc)"
+    line="$line | crops smeared 6/9 % $(python -c "import json; d=json.load(open('$T/mb.json'))['by_share']; print(round(100*d['0.06'], 1), '/', round(100*d['0.09'], 1))")"
+    for S in scenes_holdout scenes_close_holdout scenes_holdout_gray scenes_close_holdout_gray scenes_holdout_m5 \
+             scenes_holdout_m9; do
+        stills $S --labels data_gen/$S/labels.csv
+    done
+    stills stills --labels $D/dashcam_ro/labels.csv --split-file configs/splits/dashcam_holdout.csv
+    clip clip_holdout
+else
+    echo "usage: bash bench/ocr_sets.sh val|holdout W.pth [NAME]" >&2
+    exit 2
+fi
+echo "$line"
