@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from ocr import Recognizer
-from ocr.data import SourceDataset, load_crop
+from ocr.data import split_crops
 
 WIDTHS = (40, 50, 60, 80, 120)
 SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
@@ -44,9 +44,7 @@ def main() -> int:
     ap.add_argument("--split", choices=sorted(SPLITS), default="val")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    spec = {"path": Path("../shared/data/us_crops"), "split_file": SPLITS[args.split], "split": "holdout"}
-    samples = SourceDataset(spec, None).samples
-    crops, texts = [load_crop(s) for s in samples], [s.text for s in samples]
+    crops, texts = zip(*split_crops([Path("../shared/data/us_crops")], SPLITS[args.split]))
     rec = Recognizer.from_checkpoint(args.weights, device="cpu")
     result: dict[str, dict[str, float]] = {}
     print(f"{len(crops)} US crops ({args.split}), {rec.source}")

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ocr import Recognizer
-from ocr.data import SourceDataset, load_crop
+from ocr.data import split_crops
 
 SHARES = (0.0, 0.03, 0.06, 0.09, 0.12)
 SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
@@ -43,10 +43,8 @@ def main() -> int:
     ap.add_argument("--split", choices=sorted(SPLITS), default="val")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    samples = [s for data in ("us_crops", "ar_crops")
-               for s in SourceDataset({"path": Path("../shared/data") / data, "split_file": SPLITS[args.split],
-                                       "split": "holdout"}, None).samples]
-    crops, texts = [load_crop(s) for s in samples], [s.text for s in samples]
+    folders = [Path("../shared/data") / d for d in ("us_crops", "ar_crops")]
+    crops, texts = zip(*split_crops(folders, SPLITS[args.split]))
     rec = Recognizer.from_checkpoint(args.weights, backend="auto", precision="auto")  # as the pipeline runs it
     result: dict[str, float] = {}
     print(f"{len(crops)} US and Argentinian crops ({args.split}), {rec.source} ({rec.precision})")

@@ -29,7 +29,7 @@ from detection.dataset import read_box_labels
 from ocr import Recognizer
 from ocr.accel import calibration_batches
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
-from ocr.data import SourceDataset, load_crop, read_labels
+from ocr.data import load_crop, read_labels, split_crops
 from ocr.export import calibration_crops, export_onnx, quantize_lstm
 from ocr.process import dataset_image, read_bgr
 from pipeline.crops import crop_box
@@ -47,9 +47,7 @@ def validation_crops() -> dict[str, list[tuple[np.ndarray, str]]]:
         for b in boxes:
             if b.text and b.x2 - b.x1 >= 20:
                 scenes.append((crop_box(img, np.array([b.x1, b.y1, b.x2, b.y2], np.float32), 0.06), b.text))
-    val = {"split_file": SPLITS[1], "split": "holdout"}  # the images the validation split lists
-    real = [(load_crop(s), s.text) for folder in (D / "us_crops", D / "ar_crops")
-            for s in SourceDataset({"path": folder, **val}, None).samples]
+    real = split_crops([D / "us_crops", D / "ar_crops"], SPLITS[1])  # the images the validation split lists
     two_row = [(load_crop(s), s.text) for s in read_labels("data_gen/two_row_val")]
     return {"scenes": scenes, "real": real, "two_row": two_row}
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -40,3 +41,20 @@ class Detections:
             kept = keep[:i]
             keep[i] = not ((inside[i, :i][kept] > max_overlap).any() or (inside[:i, i][kept] > max_overlap).any())
         return self.filter(np.sort(order[keep]))
+
+
+class DetectorPass:
+    """Base of the detectors that wrap another (tiles, the zoomed-out look, the exposure stretch): the attributes a
+    pass lacks (`weights`, `gray`, ...) are those of the detector named by `inner`, and a list of frames is detected
+    one by one with the pass's own `detect`."""
+
+    inner = "detector"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__[self.inner], name)
+
+    def detect(self, frame: np.ndarray) -> Detections:
+        raise NotImplementedError
+
+    def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
+        return [self.detect(f) for f in frames]

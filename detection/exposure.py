@@ -10,14 +10,20 @@ over `pale_above` (haze, glare, an overexposed camera: even its darkest pixels a
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 
-from detection.detections import Detections
+from detection.detections import DetectorPass, Detections
 
 STEP = 4  # the percentiles are taken on every 4th pixel of every 4th row
+
+
+def stretch_levels(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """`img` with grey level `lo` mapped to 0 and `hi` to 255, linearly, clipped (one lookup table)."""
+    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return cv2.LUT(img, lut)
 
 
 def dark_stretch(frame: np.ndarray, dark_below: float, pale_above: float = 0.0) -> np.ndarray:
@@ -29,24 +35,17 @@ def dark_stretch(frame: np.ndarray, dark_below: float, pale_above: float = 0.0) 
     lo, hi = (int(np.searchsorted(cum, q * cum[-1])) for q in (0.01, 0.99))
     if not (hi < dark_below or 0 < pale_above < lo) or hi - lo < 8:
         return frame
-    lut = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
-    return cv2.LUT(frame, lut)
+    return stretch_levels(frame, lo, hi)
 
 
-class DarkFrameDetector:
+class DarkFrameDetector(DetectorPass):
     """`detect(frame)` (and `detector(frames)`) of the wrapped detector, on `dark_stretch(frame, ...)`."""
 
     def __init__(self, detector: Any, dark_below: float, pale_above: float = 0.0) -> None:
         self.detector, self.dark_below, self.pale_above = detector, dark_below, pale_above
 
-    def __getattr__(self, name: str) -> Any:  # weights, gray, ... of the wrapped detector
-        return getattr(self.__dict__["detector"], name)
-
     def detect(self, frame: np.ndarray) -> Detections:
         return self.detector.detect(dark_stretch(frame, self.dark_below, self.pale_above))
-
-    def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        return [self.detect(f) for f in frames]
 
 
 def for_dark_frames(detector: Any, dark_below: float, pale_above: float = 0.0) -> Any:

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from detection.detections import Detections
+from detection.detections import DetectorPass, Detections
 
 EDGE_PX = 2.0  # a tile's box within this of an inner tile edge is a cut plate
 TILE_ABOVE = 1.5  # images whose long side exceeds this many tiles are tiled (at 1280: over 1920 px, shrunk 3x+ to 640)
@@ -38,7 +38,7 @@ def merge(dets: Sequence[Detections], iou: float, max_overlap: float) -> Detecti
     return boxes.filter(keep).drop_contained(max_overlap)
 
 
-class TiledDetector:
+class TiledDetector(DetectorPass):
     """`detect(frame)` (and `detector(frames)`) as the wrapped detector, with images whose long side exceeds
     `TILE_ABOVE * tile` also searched in overlapping tiles; smaller ones go straight to the wrapped `detect`."""
 
@@ -48,9 +48,6 @@ class TiledDetector:
             raise ValueError(f"tile must be at least 64 px, got {tile}")
         self.detector, self.tile, self.overlap = detector, tile, overlap
         self.iou, self.max_overlap = iou, max_overlap
-
-    def __getattr__(self, name: str) -> Any:  # weights, gray, ... of the wrapped detector
-        return getattr(self.__dict__["detector"], name)
 
     def windows(self, h: int, w: int) -> list[tuple[int, int, int, int]]:
         """(x0, y0, x1, y1) of the tiles of an h x w image; [] when it is small enough for one pass."""
@@ -76,7 +73,4 @@ class TiledDetector:
                    | ((b[:, 2] >= x1 - EDGE_PX) & (x1 < w)) | ((b[:, 3] >= y1 - EDGE_PX) & (y1 < h)))
             parts.append(Detections(b[~cut], d.conf[~cut]))
         return merge(parts, self.iou, self.max_overlap)
-
-    def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        return [self.detect(f) for f in frames]
 

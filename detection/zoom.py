@@ -8,12 +8,12 @@ the boxes of both passes. Photos whose plates are all smaller cost nothing more.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 
-from detection.detections import Detections
+from detection.detections import DetectorPass, Detections
 from detection.tiles import merge
 
 CANVAS_GREY = 114  # ultralytics' letterbox colour: the detector has seen it around every image
@@ -33,10 +33,12 @@ def zoomed_out(frame: np.ndarray, factor: float, size: int) -> tuple[np.ndarray,
     return canvas, scale, x, y
 
 
-class ZoomOutDetector:
+class ZoomOutDetector(DetectorPass):
     """`detect(frame)` (and `detector(frames)`) as the wrapped detector (the first pass), plus a pass over the
     frame zoomed out by `factor` through `detector` (a plain whole-image detector) when the first pass finds no plate or
     one wider than `above` of the frame's width."""
+
+    inner = "first"  # weights, gray, ... are the first pass's
 
     def __init__(self, first: Any, detector: Any, factor: float = 2.0, above: float = 0.4, size: int = 640,
                  iou: float = 0.5, max_overlap: float = 0.6) -> None:
@@ -44,9 +46,6 @@ class ZoomOutDetector:
             raise ValueError(f"factor must be over 1, got {factor}")
         self.first, self.detector, self.factor, self.above, self.size = first, detector, factor, above, size
         self.iou, self.max_overlap = iou, max_overlap
-
-    def __getattr__(self, name: str) -> Any:  # weights, gray, ... of the wrapped detector
-        return getattr(self.__dict__["first"], name)
 
     def needed(self, found: Detections, width: int) -> bool:
         """Whether the first pass's boxes call for the zoomed-out pass."""
@@ -64,6 +63,3 @@ class ZoomOutDetector:
         b = (more.xyxy - np.array([x, y, x, y], np.float32)) / scale
         b = np.clip(b, 0, np.array([w, h, w, h], np.float32))
         return merge([found, Detections(b.astype(np.float32), more.conf)], self.iou, self.max_overlap)
-
-    def __call__(self, frames: Sequence[np.ndarray]) -> list[Detections]:
-        return [self.detect(f) for f in frames]

@@ -117,6 +117,14 @@ def load_crop(s: Sample, rng: np.random.Generator | None = None) -> np.ndarray:
     return img[ya:yb, xa:xb]
 
 
+def split_crops(folders: list[str | Path], split_file: str | Path,
+                split: str = "holdout") -> list[tuple[np.ndarray, str]]:
+    """(crop, text) of every labelled image of `folders` that `split_file` lists (`split="holdout"`) or leaves out
+    (`"train"`), in the folders' order."""
+    spec = {"split_file": split_file, "split": split}
+    return [(load_crop(s), s.text) for folder in folders for s in SourceDataset({"path": folder, **spec}, None).samples]
+
+
 class SourceDataset:
     """One source: a list of samples on disk, or an endless synthetic generator."""
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from detection.exposure import stretch_levels
+
 MAX_DEG = 30.0  # rolls searched: -30..30 degrees
 HEIGHT = 32  # the crop is measured at this height (px)
 
@@ -35,6 +37,7 @@ def plate_roll(crop: np.ndarray, max_deg: float = MAX_DEG) -> float:
         return 0.0
     g = cv2.resize(g, (max(8, round(w * HEIGHT / h)), HEIGHT), interpolation=cv2.INTER_AREA).astype(np.float32)
     edges = np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
+
     def key(a: float) -> tuple[float, float]:
         return _sharpness(edges, float(a)), -abs(float(a))
 
@@ -72,7 +75,7 @@ def stretch_contrast(crop: np.ndarray, below: float) -> np.ndarray:
     lo, hi = np.percentile(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop, [1, 99])
     if hi - lo < 8 or hi - lo >= below:  # flat (nothing to stretch) or contrasted enough
         return crop
-    return np.clip((crop.astype(np.float32) - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    return stretch_levels(crop, lo, hi)
 
 
 def cut_plate(image: np.ndarray, box: np.ndarray, margin: float, min_deg: float = 0.0,
