@@ -4,8 +4,10 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
     path: ../shared/data/us_crops   # folder with images/ + labels.csv (image,plate_text[,x1,y1,x2,y2]),
                                     # or a folder of images named by their text (00004741816_3.jpg)
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
+    fonts: all                      # synth only: character faces, ttf (default) | stroke (OpenCV's Hershey) | all
     weight: 0.2                     # share of each training epoch drawn from this source
     augment: heavy                  # none | medium | heavy | ir (an infrared night camera's look) | far (a distant plate)
+                                    # | motion (smeared along the plate)
     split_file: configs/splits/real_crops_holdout.csv   # optional: rows dataset,image set apart (or a list
                                     # of such files: [holdout.csv, val.csv])
     split: train                    # train (all but the listed rows) | holdout (only the listed rows) | all
@@ -29,7 +31,7 @@ from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion")  # augmentation levels (ocr/augment.py)
-SOURCE_KEYS = {"path", "synth", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
+SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,10 @@ class SourceDataset:
         if "synth" in spec:
             from ocr.synth import parse_mix
 
+            from ocr.synth_render import char_fonts
+
             self.mix = parse_mix(str(spec["synth"]))
+            self.fonts = char_fonts(str(spec.get("fonts", "ttf")))
             self.samples: list[Sample] = []
             self.size = int(spec.get("size", 10000))
             self.name = f"synth:{spec['synth']}"
@@ -171,7 +176,7 @@ class SourceDataset:
         if self.mix is not None:
             from ocr.synth import synth_sample
 
-            img, text = synth_sample(rng, self.mix)
+            img, text = synth_sample(rng, self.mix, self.fonts)
         else:
             s = self.samples[i % len(self.samples)]
             img, text = load_crop(s, rng if self.level != "none" else None), s.text

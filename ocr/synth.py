@@ -23,7 +23,7 @@ import numpy as np
 
 from common.errors import UserError
 from ocr.augment import augment, perspective
-from ocr.synth_render import LAYOUTS, RENDERERS
+from ocr.synth_render import FONT_SETS, LAYOUTS, RENDERERS, char_fonts
 
 MIXES: dict[str, dict[str, float]] = {
     "digits": {"digits11": 1.0},
@@ -78,11 +78,12 @@ def _occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def synth_sample(rng: np.random.Generator, mix: dict[str, float]) -> tuple[np.ndarray, str]:
-    """One degraded synthetic crop (BGR) and its text."""
+def synth_sample(rng: np.random.Generator, mix: dict[str, float], fonts: tuple[str, ...] = ()) -> tuple[np.ndarray, str]:
+    """One degraded synthetic crop (BGR) and its text; its characters in one of `fonts` (default: the TrueType
+    faces, `synth_render.char_fonts`)."""
     names = list(mix)
     p = np.array([mix[n] for n in names], np.float64)
-    plate = RENDERERS[names[int(rng.choice(len(names), p=p / p.sum()))]](rng)
+    plate = RENDERERS[names[int(rng.choice(len(names), p=p / p.sum()))]](rng, fonts)
     img = plate.image
     h, w = img.shape[:2]
     # surround: at least 4 % per side so perspective and jitter never cut a character off (the label must stay
@@ -99,8 +100,9 @@ def synth_sample(rng: np.random.Generator, mix: dict[str, float]) -> tuple[np.nd
     return augment(canvas, rng, "medium"), plate.text
 
 
-def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int) -> Path:
-    """Write n crops to out/images and out/labels.csv; returns the labels path."""
+def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tuple[str, ...] = ()) -> Path:
+    """Write n crops to out/images and out/labels.csv (characters in `fonts`, default the TrueType faces); returns
+    the labels path."""
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     labels = out / "labels.csv"
@@ -108,7 +110,7 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int) -> Path:
         wr = csv.writer(f)
         wr.writerow(["image", "plate_text"])
         for i in range(n):
-            img, text = synth_sample(rng, mix)
+            img, text = synth_sample(rng, mix, fonts)
             name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
             cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
             wr.writerow([name, text])
@@ -123,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--fonts", default="ttf", choices=FONT_SETS,
+                    help="character faces: ttf (TrueType, the default), stroke (OpenCV's Hershey faces), all")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
     setup_logging()
     try:
-        labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed)
+        labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
     except UserError as exc:
         logger.error(f"error: {exc}")
         return 2

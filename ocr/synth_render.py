@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from common.errors import UserError
+
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 US_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most US states never issue I, O or Q (too like 1 and 0)
@@ -68,9 +70,37 @@ def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return main, deco or main
 
 
+# OpenCV's Hershey stroke faces, drawn with a pen of any width: monoline shapes unlike the TrueType faces above
+# (their own 1, 4, 7, 0, B, G, Q, ...), closer to the engraving and DIN-like faces of many plates
+STROKE_FONTS = tuple(f"hershey:{face}" for face in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
+                                                      cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
+                                                      cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL))
+FONT_SETS = ("ttf", "stroke", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
+
+
+def char_fonts(name: str) -> tuple[str, ...]:
+    """The character faces of a font set: `ttf` (the TrueType faces, the default), `stroke` (`STROKE_FONTS`), `all`."""
+    if name not in FONT_SETS:
+        raise UserError(f"unknown font set {name!r} (known: {', '.join(FONT_SETS)})")
+    return {"ttf": font_files()[0], "stroke": STROKE_FONTS, "all": font_files()[0] + STROKE_FONTS}[name]
+
+
+def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
+    """A Hershey character drawn about 80 px tall with a pen 3-7 px wide (`stroke` 0-2), as an alpha mask."""
+    scale = 80 / cv2.getTextSize("H", face, 1.0, 1)[0][1]
+    img = np.zeros((200, 200), np.uint8)
+    cv2.putText(img, ch, (30, 140), face, scale, 255, 2, cv2.LINE_AA)  # OpenCV draws no wider pen than 2 px here
+    pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (3-7 px in all)
+    return cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
+
+
 @lru_cache(maxsize=4096)
 def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
-    """Tight alpha mask of one character, rendered at 96 px."""
+    """Tight alpha mask of one character, rendered at 96 px (a `hershey:` face: drawn by OpenCV)."""
+    if font.startswith("hershey:"):
+        a = _stroke_glyph(int(font.split(":")[1]), ch, stroke)
+        ys, xs = np.nonzero(a > 40)
+        return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
     f = ImageFont.truetype(font, 96)
     img = Image.new("L", (160, 160), 0)
     ImageDraw.Draw(img).text((20, 10), ch, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
@@ -171,7 +201,7 @@ def _border(c: np.ndarray, color, rng: np.random.Generator) -> None:
     cv2.rectangle(c, (t, t), (c.shape[1] - 1 - t, c.shape[0] - 1 - t), color, t)
 
 
-def render_digits11(rng: np.random.Generator) -> Plate:
+def render_digits11(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     main, _ = font_files()
     text = random_text("D" * 11, rng)
     h, w = 110, int(110 * rng.uniform(3.6, 4.6))
@@ -180,11 +210,11 @@ def render_digits11(rng: np.random.Generator) -> Plate:
     if rng.random() < 0.7:
         _border(c, (20, 20, 20), rng)
     draw_chars(c, [text] if rng.random() < 0.6 else [text[:3], text[3:7], text[7:]], (10, 12, w - 20, h - 24),
-               _rand_color(rng, dark=True), str(rng.choice(main)), rng, sep=str(rng.choice([" ", "-"])))
+               _rand_color(rng, dark=True), str(rng.choice(fonts or main)), rng, sep=str(rng.choice([" ", "-"])))
     return Plate(c, text)
 
 
-def render_us(rng: np.random.Generator) -> Plate:
+def render_us(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     main, deco = font_files()
     # serial plates skip I/O/Q as the states do; vanity-like draws (15 %) use every letter
     text = random_text(str(rng.choice(US_FORMATS)), rng, US_LETTERS if rng.random() < 0.85 else LETTERS)
@@ -218,7 +248,7 @@ def render_us(rng: np.random.Generator) -> Plate:
     stacked = rng.random() < 0.12
     x0, x1 = int(w * 0.05), int(w * (0.85 if stacked else 0.95))
     draw_chars(c, _split(text, rng), (x0, int(h * 0.24), x1 - x0, int(h * rng.uniform(0.5, 0.58))), ink,
-               str(rng.choice(main)), rng, sep=str(rng.choice([" ", "-", ".", "o", " "])))
+               str(rng.choice(fonts or main)), rng, sep=str(rng.choice([" ", "-", ".", "o", " "])))
     if stacked:  # two small characters stacked at the right, read after the main ones
         extra = random_text(str(rng.choice(["LL", "DD", "LD"])), rng)
         draw_chars(c, [extra[0]], (x1, int(h * 0.28), w - x1 - 6, int(h * 0.24)), ink, main[0], rng)
@@ -229,7 +259,7 @@ def render_us(rng: np.random.Generator) -> Plate:
     return Plate(c, text)
 
 
-def render_eu(rng: np.random.Generator) -> Plate:
+def render_eu(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     main, _ = font_files()
     if rng.random() < 0.5:  # Romanian: county + 2-3 digits + 3 letters
         county = str(rng.choice(RO_COUNTIES))
@@ -248,12 +278,12 @@ def render_eu(rng: np.random.Generator) -> Plate:
         cv2.circle(c, (int(cx + r * np.cos(a)), int(cy + r * np.sin(a))), 2, (0, 210, 255), -1)
     draw_text(c, code, (cx, int(h * 0.75)), int(h * 0.22), (255, 255, 255), main[0])
     draw_chars(c, groups, (band + 8, int(h * 0.12), w - band - 16, int(h * 0.76)), (20, 20, 20),
-               str(rng.choice(main)), rng)
+               str(rng.choice(fonts or main)), rng)
     _border(c, (10, 10, 10), rng)
     return Plate(c, "".join(groups))
 
 
-def render_br_old(rng: np.random.Generator) -> Plate:
+def render_br_old(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     main, deco = font_files()
     text = random_text("LLLDDDD", rng)
     h, w = 130, int(130 * 3.08)
@@ -262,12 +292,12 @@ def render_br_old(rng: np.random.Generator) -> Plate:
     draw_text(c, str(rng.choice(["SP - SAO PAULO", "RJ - RIO DE JANEIRO", "MG - BELO HORIZONTE", "PR - CURITIBA"])),
               (w // 2, int(h * 0.12)), int(h * 0.13), (20, 20, 20), str(rng.choice(deco)))
     draw_chars(c, [text[:3], text[3:]], (12, int(h * 0.25), w - 24, int(h * 0.65)), (15, 15, 15),
-               str(rng.choice(main)), rng, sep="-")
+               str(rng.choice(fonts or main)), rng, sep="-")
     _border(c, (10, 10, 10), rng)
     return Plate(c, text)
 
 
-def _mercosur(rng: np.random.Generator, text: str, country: str) -> Plate:
+def _mercosur(rng: np.random.Generator, text: str, country: str, fonts: tuple[str, ...] = ()) -> Plate:
     main, _ = font_files()
     h, w = 130, int(130 * 3.08)
     c = _canvas(w, h, (int(rng.integers(220, 256)),) * 3, rng)
@@ -275,28 +305,30 @@ def _mercosur(rng: np.random.Generator, text: str, country: str) -> Plate:
     c[:band] = (int(rng.integers(130, 190)), int(rng.integers(50, 90)), 0)
     draw_text(c, country, (w // 2, band // 2), int(band * 0.6), (255, 255, 255), main[0])
     groups = [text] if rng.random() < 0.5 else [text[:len(text) // 2], text[len(text) // 2:]]
-    draw_chars(c, groups, (12, band + 8, w - 24, h - band - 18), (15, 15, 15), str(rng.choice(main)), rng)
+    draw_chars(c, groups, (12, band + 8, w - 24, h - band - 18), (15, 15, 15), str(rng.choice(fonts or main)),
+               rng)
     _border(c, (15, 15, 15), rng)
     return Plate(c, text)
 
 
-def render_br_mercosur(rng: np.random.Generator) -> Plate:
-    return _mercosur(rng, random_text("LLLDLDD", rng), "BRASIL")
+def render_br_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    return _mercosur(rng, random_text("LLLDLDD", rng), "BRASIL", fonts)
 
 
-def render_ar_mercosur(rng: np.random.Generator) -> Plate:
-    return _mercosur(rng, random_text("LLDDDLL", rng), "REPUBLICA ARGENTINA")
+def render_ar_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    return _mercosur(rng, random_text("LLDDDLL", rng), "REPUBLICA ARGENTINA", fonts)
 
 
-def render_ar_old(rng: np.random.Generator) -> Plate:
+def render_ar_old(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     """The 1995-2016 Argentinian plate: white condensed embossed characters on black inside a wide raised light
     rim that carries "REPUBLICA ARGENTINA" and the bolt holes (the look of the real crops, mostly infrared)."""
     main, _ = font_files()
     text = random_text("LLLDDD", rng)
     h = 130
     w = int(h * rng.uniform(2.2, 2.7))
-    narrow = tuple(f for f in main if "Condensed" in f or "Narrow" in f) or main
-    font = str(rng.choice(narrow if rng.random() < 0.7 else main))
+    chars = fonts or main
+    narrow = tuple(f for f in chars if "Condensed" in f or "Narrow" in f) or chars
+    font = str(rng.choice(narrow if rng.random() < 0.7 else chars))
     rim = (int(rng.integers(170, 256)),) * 3
     c = _canvas(w, h, rim, rng)
     top, bottom, side = (int(h * rng.uniform(a, b)) for a, b in ((0.13, 0.2), (0.06, 0.11), (0.04, 0.08)))
@@ -321,7 +353,7 @@ def render_ar_old(rng: np.random.Generator) -> Plate:
     return Plate(c, text)
 
 
-def render_two_row(rng: np.random.Generator) -> Plate:
+def render_two_row(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     """A motorcycle plate (about as wide as tall), optionally with a Mercosur-style band on top."""
     main, _ = font_files()
     formats = [("LDD", "DLLL"), ("DDD", "LLL"), ("LLL", "DDD"), ("LL", "DDDD"), ("DDD", "LLLL")]
@@ -332,7 +364,7 @@ def render_two_row(rng: np.random.Generator) -> Plate:
     dark = rng.random() < 0.3
     c = _canvas(w, h, _rand_color(rng, dark=dark), rng)
     ink = _rand_color(rng, dark=not dark)
-    font = str(rng.choice(main))
+    font = str(rng.choice(fonts or main))
     y0, row = int(h * 0.08), 0.4
     if rng.random() < 0.5:  # a band with the country name (Mercosur motorcycle plates)
         band = int(h * rng.uniform(0.12, 0.18))

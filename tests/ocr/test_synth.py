@@ -7,7 +7,9 @@ import pytest
 from ocr.decode import matches
 from ocr.synth import main as synth_main
 from ocr.synth import synth_sample, write_dataset
-from ocr.synth_render import LAYOUTS, RENDERERS
+from common.errors import UserError
+from ocr.data import SourceDataset
+from ocr.synth_render import LAYOUTS, RENDERERS, STROKE_FONTS, _glyph, char_fonts
 
 FORMATS = {"digits11": ("DDDDDDDDDDD",), "br_old": ("LLLDDDD",), "br_mercosur": ("LLLDLDD",),
            "ar_old": ("LLLDDD",), "ar_mercosur": ("LLDDDLL",)}
@@ -68,3 +70,47 @@ def test_old_argentinian_plates_have_a_light_rim_around_dark_ground():
         rim = np.concatenate([img[:4].ravel(), img[:, :3].ravel(), img[:, -3:].ravel()])
         ground = np.percentile(img[int(h * 0.25):int(h * 0.85), int(w * 0.1):int(w * 0.9)], 30)  # between the strokes
         assert np.median(rim) >= 150 and ground <= 90, (seed, np.median(rim), ground)
+
+
+@pytest.mark.parametrize("face", STROKE_FONTS)
+def test_stroke_faces_draw_every_character_distinctly(face):
+    masks = {}
+    for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        m = _glyph(face, ch, 1)
+        assert m.shape[0] >= 60 and m.max() == 255, ch  # a full-height glyph, not the blank fallback
+        masks[ch] = cv2.resize(m, (32, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+    for a, b in ("0O", "8B", "1I", "5S"):  # the confusable pairs differ in every face
+        assert np.abs(masks[a] - masks[b]).mean() > 8, (face, a, b)
+    assert _glyph(face, "W", 2).sum() > _glyph(face, "W", 0).sum()  # a wider pen draws more ink
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_layout_renders_in_stroke_faces(layout):
+    rng = np.random.default_rng(2)
+    plate = RENDERERS[layout](rng, STROKE_FONTS)
+    assert plate.image.ndim == 3 and plate.text.isalnum()
+
+
+def test_default_font_set_keeps_the_generator_output():
+    """`fonts: ttf` draws exactly what the generator drew before font sets existed, so recorded sets re-draw."""
+    a = synth_sample(np.random.default_rng(9), {"us": 0.5, "ar_old": 0.5})
+    b = synth_sample(np.random.default_rng(9), {"us": 0.5, "ar_old": 0.5}, char_fonts("ttf"))
+    assert a[1] == b[1] and np.array_equal(a[0], b[0])
+    c = synth_sample(np.random.default_rng(9), {"us": 0.5, "ar_old": 0.5}, char_fonts("stroke"))
+    assert c[1] == a[1] and not np.array_equal(c[0], a[0])  # same draw, other faces
+
+
+def test_font_sets():
+    assert set(char_fonts("all")) == set(char_fonts("ttf")) | set(STROKE_FONTS)
+    with pytest.raises(UserError, match="unknown font set 'comic'"):
+        char_fonts("comic")
+    with pytest.raises(UserError, match="unknown font set 'comic'"):
+        SourceDataset({"synth": "latin", "fonts": "comic"}, None)
+    src = SourceDataset({"synth": "eu", "fonts": "stroke"}, None)
+    img, text = src.get(0, np.random.default_rng(0))
+    assert img.ndim == 3 and len(text) >= 4
+
+
+def test_cli_font_set(tmp_path):
+    assert synth_main(["--out", str(tmp_path), "--n", "2", "--mix", "eu", "--fonts", "stroke"]) == 0
+    assert len(list((tmp_path / "images").glob("*.jpg"))) == 2
