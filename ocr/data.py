@@ -31,7 +31,8 @@ from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion")  # augmentation levels (ocr/augment.py)
-SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad", "min_box_width"}
+SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad",
+               "min_box_width"}
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ def _occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def synth_sample(rng: np.random.Generator, mix: dict[str, float], fonts: tuple[str, ...] = ()) -> tuple[np.ndarray, str]:
+def synth_sample(rng: np.random.Generator, mix: dict[str, float],
+                 fonts: tuple[str, ...] = ()) -> tuple[np.ndarray, str]:
     """One degraded synthetic crop (BGR) and its text; its characters in one of `fonts` (default: the TrueType
     faces, `synth_render.char_fonts`)."""
     names = list(mix)
