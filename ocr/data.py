@@ -142,7 +142,6 @@ class SourceDataset:
         self.mix = None
         if "synth" in spec:
             from ocr.synth import parse_mix
-
             from ocr.synth_render import char_fonts
 
             self.mix = parse_mix(str(spec["synth"]))

@@ -86,11 +86,11 @@ def char_fonts(name: str) -> tuple[str, ...]:
 
 
 def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
-    """A Hershey character drawn about 80 px tall with a pen 3-7 px wide (`stroke` 0-2), as an alpha mask."""
+    """A Hershey character drawn about 80 px tall with a pen 2-6 px wide (`stroke` 0-2), as an alpha mask."""
     scale = 80 / cv2.getTextSize("H", face, 1.0, 1)[0][1]
     img = np.zeros((200, 200), np.uint8)
     cv2.putText(img, ch, (30, 140), face, scale, 255, 2, cv2.LINE_AA)  # OpenCV draws no wider pen than 2 px here
-    pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (3-7 px in all)
+    pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (2-6 px in all)
     return cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
 
 
