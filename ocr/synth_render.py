@@ -99,12 +99,11 @@ def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
     """Tight alpha mask of one character, rendered at 96 px (a `hershey:` face: drawn by OpenCV)."""
     if font.startswith("hershey:"):
         a = _stroke_glyph(int(font.split(":")[1]), ch, stroke)
-        ys, xs = np.nonzero(a > 40)
-        return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
-    f = ImageFont.truetype(font, 96)
-    img = Image.new("L", (160, 160), 0)
-    ImageDraw.Draw(img).text((20, 10), ch, font=f, fill=255, stroke_width=stroke, stroke_fill=255)
-    a = np.array(img)
+    else:
+        img = Image.new("L", (160, 160), 0)
+        ImageDraw.Draw(img).text((20, 10), ch, font=ImageFont.truetype(font, 96), fill=255, stroke_width=stroke,
+                                 stroke_fill=255)
+        a = np.array(img)
     ys, xs = np.nonzero(a > 40)
     return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
 
