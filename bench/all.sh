@@ -5,7 +5,7 @@
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
 # Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test, the validation sets
 # data_gen/scenes_val and data_gen/two_row_val, data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
-# with --gray) and data_gen/clip_holdout (commands in README.md).
+# with --gray) and data_gen/clip_holdout (commands in README.md; bash bench/make_sets.sh val holdout draws them all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results

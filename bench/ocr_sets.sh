@@ -9,8 +9,8 @@
 # close-ups end to end (colour, greyscale, smeared by motion over 5 and 9 px: bench/dim_stills.py --motion) and the
 # validation clip. holdout: the held-out crops (US and Argentinian, exact and O/0-folded; smeared over 6 and 9 % of
 # their width: bench/motion_blur.py), data_gen/two_row_test, the pasted set, close-ups (colour and greyscale) and the
-# pasted set smeared over 5 and 9 px end to end, the held-out dash-cam stills and the held-out clip. The sets'
-# commands are in README.md and weights/README.md.
+# pasted set smeared over 5 and 9 px end to end, the held-out dash-cam stills and the held-out clip. Draw the sets
+# with bash bench/make_sets.sh val|holdout (their commands one by one: README.md and weights/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=$1

@@ -4,7 +4,8 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
     path: ../shared/data/us_crops   # folder with images/ + labels.csv (image,plate_text[,x1,y1,x2,y2]),
                                     # or a folder of images named by their text (00004741816_3.jpg)
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
-    fonts: all                      # synth only: character faces, ttf (default) | stroke (OpenCV's Hershey) | all
+    fonts: all                      # synth only: character faces, ttf (default) | stroke (OpenCV's Hershey) | plate
+                                    # (ocr/plate_faces.py) | all, or joined by + (ttf+stroke)
     weight: 0.2                     # share of each training epoch drawn from this source
     augment: heavy                  # none | medium | heavy | ir (an infrared night camera's look) | far (a distant plate)
                                     # | motion (smeared along the plate)
@@ -153,6 +154,8 @@ class SourceDataset:
             return
         if "path" not in spec:
             raise UserError(f"data source {spec}: needs 'path' or 'synth'")
+        if "fonts" in spec:
+            raise UserError(f"data source {spec}: 'fonts' is for synthetic sources (synth: ...) only")
         root = Path(spec["path"])
         self.skipped: list[str] = []
         self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped)

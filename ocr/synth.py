@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--fonts", default="ttf", choices=FONT_SETS,
-                    help="character faces: ttf (TrueType, the default), stroke (OpenCV's Hershey faces), all")
+    ap.add_argument("--fonts", default="ttf",
+                    help=f"character faces: {', '.join(FONT_SETS)} or several joined by + (ttf+plate): ttf (TrueType, "
+                         "the default), stroke (OpenCV's Hershey faces), plate (our own plate faces)")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from common.errors import UserError
+from ocr.plate_faces import PLATE_FACES, plate_glyph
 
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -75,14 +76,20 @@ def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
 STROKE_FONTS = tuple(f"hershey:{face}" for face in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
                                                       cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
                                                       cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL))
-FONT_SETS = ("ttf", "stroke", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
+PLATE_FONTS = tuple(f"plate:{name}" for name in PLATE_FACES)  # our own plate faces (`ocr/plate_faces.py`)
+FONT_SETS = ("ttf", "stroke", "plate", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
 
 
 def char_fonts(name: str) -> tuple[str, ...]:
-    """The character faces of a font set: `ttf` (the TrueType faces, the default), `stroke` (`STROKE_FONTS`), `all`."""
-    if name not in FONT_SETS:
-        raise UserError(f"unknown font set {name!r} (known: {', '.join(FONT_SETS)})")
-    return {"ttf": font_files()[0], "stroke": STROKE_FONTS, "all": font_files()[0] + STROKE_FONTS}[name]
+    """The character faces of a font set: `ttf` (the TrueType faces, the default), `stroke` (`STROKE_FONTS`), `plate`
+    (`PLATE_FONTS`), `all`, or several joined by `+` (`ttf+stroke`)."""
+    sets = {"ttf": font_files()[0], "stroke": STROKE_FONTS, "plate": PLATE_FONTS}
+    sets["all"] = sets["ttf"] + sets["stroke"] + sets["plate"]
+    parts = name.split("+")
+    for part in parts:
+        if part not in sets:
+            raise UserError(f"unknown font set {part!r} in {name!r} (known: {', '.join(FONT_SETS)}, joined by +)")
+    return tuple(dict.fromkeys(f for part in parts for f in sets[part]))
 
 
 def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
@@ -96,7 +103,10 @@ def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
 
 @lru_cache(maxsize=4096)
 def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
-    """Tight alpha mask of one character, rendered at 96 px (a `hershey:` face: drawn by OpenCV)."""
+    """Alpha mask of one character, rendered at 96 px, cropped tight (a `hershey:` face: drawn by OpenCV; a `plate:`
+    face: its whole cell, so that narrow characters stay narrow)."""
+    if font.startswith("plate:"):
+        return plate_glyph(font.split(":")[1], ch, stroke)
     if font.startswith("hershey:"):
         a = _stroke_glyph(int(font.split(":")[1]), ch, stroke)
     else:

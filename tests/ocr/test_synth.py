@@ -9,7 +9,7 @@ from ocr.synth import main as synth_main
 from ocr.synth import synth_sample, write_dataset
 from common.errors import UserError
 from ocr.data import SourceDataset
-from ocr.synth_render import LAYOUTS, RENDERERS, STROKE_FONTS, _glyph, char_fonts
+from ocr.synth_render import LAYOUTS, PLATE_FONTS, RENDERERS, STROKE_FONTS, _glyph, char_fonts
 
 FORMATS = {"digits11": ("DDDDDDDDDDD",), "br_old": ("LLLDDDD",), "br_mercosur": ("LLLDLDD",),
            "ar_old": ("LLLDDD",), "ar_mercosur": ("LLDDDLL",)}
@@ -72,8 +72,8 @@ def test_old_argentinian_plates_have_a_light_rim_around_dark_ground():
         assert np.median(rim) >= 150 and ground <= 90, (seed, np.median(rim), ground)
 
 
-@pytest.mark.parametrize("face", STROKE_FONTS)
-def test_stroke_faces_draw_every_character_distinctly(face):
+@pytest.mark.parametrize("face", STROKE_FONTS + PLATE_FONTS)
+def test_drawn_faces_draw_every_character_distinctly(face):
     masks = {}
     for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
         m = _glyph(face, ch, 1)
@@ -85,10 +85,20 @@ def test_stroke_faces_draw_every_character_distinctly(face):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_every_layout_renders_in_stroke_faces(layout):
-    rng = np.random.default_rng(2)
-    plate = RENDERERS[layout](rng, STROKE_FONTS)
-    assert plate.image.ndim == 3 and plate.text.isalnum()
+def test_every_layout_renders_in_drawn_faces(layout):
+    for faces in (STROKE_FONTS, PLATE_FONTS):
+        plate = RENDERERS[layout](np.random.default_rng(2), faces)
+        assert plate.image.ndim == 3 and plate.text.isalnum()
+
+
+def test_plate_faces_keep_narrow_characters_narrow():
+    """A plate face's glyph is its whole cell: 1 and I keep their width (a tight crop would stretch them)."""
+    for face in PLATE_FONTS:
+        one, eight = _glyph(face, "1", 0), _glyph(face, "8", 0)
+        assert one.shape == eight.shape
+        cols = np.nonzero(one.max(axis=0) > 40)[0]
+        assert cols.max() - cols.min() < 0.8 * one.shape[1], face
+        assert eight[:, :3].max() == 0 and eight[:3].max() == 0  # the pen stays inside the padded cell
 
 
 def test_default_font_set_keeps_the_generator_output():
@@ -101,11 +111,17 @@ def test_default_font_set_keeps_the_generator_output():
 
 
 def test_font_sets():
-    assert set(char_fonts("all")) == set(char_fonts("ttf")) | set(STROKE_FONTS)
+    assert set(char_fonts("all")) == set(char_fonts("ttf")) | set(STROKE_FONTS) | set(PLATE_FONTS)
+    assert char_fonts("ttf+stroke") == char_fonts("ttf") + STROKE_FONTS
+    assert char_fonts("plate+plate") == PLATE_FONTS == char_fonts("plate")
     with pytest.raises(UserError, match="unknown font set 'comic'"):
         char_fonts("comic")
+    with pytest.raises(UserError, match="unknown font set 'comic' in 'ttf\\+comic'"):
+        char_fonts("ttf+comic")
     with pytest.raises(UserError, match="unknown font set 'comic'"):
         SourceDataset({"synth": "latin", "fonts": "comic"}, None)
+    with pytest.raises(UserError, match="'fonts' is for synthetic sources"):
+        SourceDataset({"path": "data_gen/x", "fonts": "plate"}, None)
     src = SourceDataset({"synth": "eu", "fonts": "stroke"}, None)
     img, text = src.get(0, np.random.default_rng(0))
     assert img.ndim == 3 and len(text) >= 4
