@@ -16,7 +16,8 @@ import numpy as np
 Point = tuple[float, float]
 Stroke = tuple[Point, ...]
 
-_OVAL = ((0.3, 0), (0.7, 0), (1, 0.25), (1, 0.75), (0.7, 1), (0.3, 1), (0, 0.75), (0, 0.25), (0.3, 0))  # O, Q: rounder than 0
+# O and Q: an octagon, rounder than 0's rounded box
+_OVAL = ((0.3, 0), (0.7, 0), (1, 0.25), (1, 0.75), (0.7, 1), (0.3, 1), (0, 0.75), (0, 0.25), (0.3, 0))
 SKELETONS: dict[str, tuple[Stroke, ...]] = {
     "0": (((0.08, 0), (0.92, 0), (0.92, 1), (0.08, 1), (0.08, 0)),),
     "1": (((0.2, 0.22), (0.62, 0), (0.62, 1)),),
