@@ -88,7 +88,8 @@ def char_fonts(name: str) -> tuple[str, ...]:
     parts = name.split("+")
     for part in parts:
         if part not in sets:
-            raise UserError(f"unknown font set {part!r} in {name!r} (known: {', '.join(FONT_SETS)}, joined by +)")
+            where = f" in {name!r}" if part != name else ""
+            raise UserError(f"unknown font set {part!r}{where} (known: {', '.join(FONT_SETS)}, joined by +)")
     return tuple(dict.fromkeys(f for part in parts for f in sets[part]))
 
 
