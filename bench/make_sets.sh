@@ -16,7 +16,7 @@ RIDES_HOLD=configs/splits/dashcam_holdout.csv
 SCENES="python detection/scenes.py --backgrounds $D/dashcam_ro --plates $D/us_crops $D/ar_crops"
 CLIP="python -m pipeline.synth_clip --backgrounds $D/dashcam_ro --plates $D/us_crops $D/ar_crops"
 
-make() {  # make() NAME COMMAND...: run COMMAND unless data_gen/NAME is already drawn
+draw() {  # draw() NAME COMMAND...: run COMMAND unless data_gen/NAME is already drawn
     local name=$1
     shift
     if [ -f "data_gen/$name/labels.csv" ] || [ -f "data_gen/$name/expected.csv" ]; then
@@ -30,41 +30,41 @@ make() {  # make() NAME COMMAND...: run COMMAND unless data_gen/NAME is already 
 val() {  # validation crops pasted into training frames, and what is made from them
     local v="--include $VAL --exclude $RIDES_HOLD --synth-share 0"
     local u="--unboxed configs/splits/dashcam_train_unboxed.csv"
-    make scenes_val $SCENES $v --out data_gen/scenes_val --n 150 --seed 7
-    make scenes_close_val $SCENES $v --out data_gen/scenes_close_val --n 100 --seed 17 --close-up-share 1
-    make scenes_val_u_gray $SCENES $v $u --out data_gen/scenes_val_u_gray --n 150 --seed 7 --gray
-    make scenes_close_val_u_gray $SCENES $v $u --out data_gen/scenes_close_val_u_gray --n 100 --seed 17 \
+    draw scenes_val $SCENES $v --out data_gen/scenes_val --n 150 --seed 7
+    draw scenes_close_val $SCENES $v --out data_gen/scenes_close_val --n 100 --seed 17 --close-up-share 1
+    draw scenes_val_u_gray $SCENES $v $u --out data_gen/scenes_val_u_gray --n 150 --seed 7 --gray
+    draw scenes_close_val_u_gray $SCENES $v $u --out data_gen/scenes_close_val_u_gray --n 100 --seed 17 \
         --close-up-share 1 --gray
     for M in 5 9; do
-        make scenes_val_m$M python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv \
+        draw scenes_val_m$M python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv \
             --out data_gen/scenes_val_m$M --gain 1 --motion $M
     done
-    make two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
-    make clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
+    draw two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
+    draw clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
 }
 
 holdout() {  # held-out crops pasted into held-out frames, and what is made from them
     local h="--include $RIDES_HOLD $HOLD --synth-share 0"
-    make scenes_holdout $SCENES $h --out data_gen/scenes_holdout --n 300 --seed 99
-    make scenes_close_holdout $SCENES $h --out data_gen/scenes_close_holdout --n 150 --seed 98 --close-up-share 1
-    make scenes_holdout_gray $SCENES $h --out data_gen/scenes_holdout_gray --n 300 --seed 99 --gray
-    make scenes_close_holdout_gray $SCENES $h --out data_gen/scenes_close_holdout_gray --n 150 --seed 98 \
+    draw scenes_holdout $SCENES $h --out data_gen/scenes_holdout --n 300 --seed 99
+    draw scenes_close_holdout $SCENES $h --out data_gen/scenes_close_holdout --n 150 --seed 98 --close-up-share 1
+    draw scenes_holdout_gray $SCENES $h --out data_gen/scenes_holdout_gray --n 300 --seed 99 --gray
+    draw scenes_close_holdout_gray $SCENES $h --out data_gen/scenes_close_holdout_gray --n 150 --seed 98 \
         --close-up-share 1 --gray
     for M in 5 9; do
-        make scenes_holdout_m$M python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv \
+        draw scenes_holdout_m$M python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv \
             --out data_gen/scenes_holdout_m$M --gain 1 --motion $M
     done
-    make clip_holdout $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
+    draw clip_holdout $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout --vehicles 60 --seed 3
-    make two_row_test python ocr/synth.py --out data_gen/two_row_test --n 300 --mix two_row --seed 22
-    make digits_test python ocr/synth.py --out data_gen/digits_test --n 2000 --mix digits --seed 1234
-    make digits_300 python ocr/synth.py --out data_gen/digits_300 --n 300 --mix digits --seed 4321
+    draw two_row_test python ocr/synth.py --out data_gen/two_row_test --n 300 --mix two_row --seed 22
+    draw digits_test python ocr/synth.py --out data_gen/digits_test --n 2000 --mix digits --seed 1234
+    draw digits_300 python ocr/synth.py --out data_gen/digits_300 --n 300 --mix digits --seed 4321
 }
 
 train() {  # the OCR's pasted training scenes (configs/ocr_latin.yaml)
     local t="--exclude $RIDES_HOLD $HOLD $VAL"
     for S in 1 2 3; do
-        make scenes$((S + 1)) $SCENES $t --out data_gen/scenes$((S + 1)) --n 3000 --seed $S
+        draw scenes$((S + 1)) $SCENES $t --out data_gen/scenes$((S + 1)) --n 3000 --seed $S
     done
 }
 

@@ -46,7 +46,7 @@ SKELETONS: dict[str, tuple[Stroke, ...]] = {
     "N": (((0, 1), (0, 0), (1, 1), (1, 0)),),
     "O": (_OVAL,),
     "P": (((0, 0), (0, 1)), ((0, 0), (1, 0), (1, 0.52), (0, 0.52))),
-    "Q": (_OVAL, ((0.55, 0.68), (1, 1.05))),
+    "Q": (_OVAL, ((0.55, 0.68), (1, 1))),
     "R": (((0, 0), (0, 1)), ((0, 0), (1, 0), (1, 0.5), (0, 0.5)), ((0.45, 0.5), (1, 1))),
     "S": (((1, 0.12), (1, 0), (0, 0), (0, 0.48), (1, 0.5), (1, 1), (0, 1), (0, 0.88)),),
     "T": (((0, 0), (1, 0)), ((0.5, 0), (0.5, 1))),
@@ -120,7 +120,7 @@ def plate_glyph(name: str, ch: str, stroke: int, height: int = 96) -> np.ndarray
     strokes = SKELETONS[ch] + (_SERIFS.get(ch, ()) if face.serifs else ())
     for s in strokes:
         pts = _rounded(s, face.rounding)
-        xy = np.array([(pad + pen / 2 + x * inner_w, pad + pen / 2 + min(y, 1.0) * inner_h) for x, y in pts])
+        xy = np.array([(pad + pen / 2 + x * inner_w, pad + pen / 2 + y * inner_h) for x, y in pts])
         cv2.polylines(img, [np.round(xy * 16).astype(np.int32)], False, 255, max(1, int(round(pen))), cv2.LINE_AA,
                       shift=4)
     return img
