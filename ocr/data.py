@@ -5,7 +5,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
                                     # or a folder of images named by their text (00004741816_3.jpg)
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
     fonts: all                      # synth only: character faces, ttf (default) | stroke (OpenCV's Hershey) | plate
-                                    # (ocr/plate_faces.py) | all, or joined by + (ttf+stroke)
+                                    # | round (ocr/plate_faces.py) | all, or joined by + (ttf+stroke)
     weight: 0.2                     # share of each training epoch drawn from this source
     augment: heavy                  # none | medium | heavy | ir (an infrared night camera's look) | far (a distant plate)
                                     # | motion (smeared along the plate)

@@ -4,7 +4,10 @@ kin: German, Argentinian, Mercosur and many US plates), which none of the TrueTy
 Each character is a few polylines on a unit cell (x right, y down, both 0..1); a corner inside a polyline is
 rounded, where two polylines meet it stays square (the left side of B, D, E, P). A face is that skeleton drawn
 with its own corner rounding, pen width and details (serifs on I, a foot on 1): rounding 0 gives the squared
-shapes of embossed plates, a large one the round ones of DIN. Drawn by OpenCV, so they need no font file.
+shapes of embossed plates, a large one the round ones of DIN. A second skeleton set, `round`, draws the bowls of
+0, 2, 3, 5, 6, 8, 9, B, C, D, G, O, P, Q, R, S, U, J as true arcs, with the straight diagonals of 3, 6 and 9 that
+the FE-Schrift of Mercosur and German plates uses against altering one character into another (3 into 8, 6 into
+8). Drawn by OpenCV, so they need no font file.
 """
 from __future__ import annotations
 
@@ -57,6 +60,37 @@ SKELETONS: dict[str, tuple[Stroke, ...]] = {
     "Y": (((0, 0), (0.5, 0.5), (1, 0)), ((0.5, 0.5), (0.5, 1))),
     "Z": (((0, 0), (1, 0), (0, 1), (1, 1)),),
 }
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, a0: float, a1: float, n: int = 14) -> Stroke:
+    """Points of an elliptic arc from angle a0 to a1 (degrees; 0 = right, 90 = down, as y points down)."""
+    t = np.radians(np.linspace(a0, a1, n))
+    return tuple((float(cx + rx * np.cos(a)), float(cy + ry * np.sin(a))) for a in t)
+
+
+_ROUND_O = _arc(0.5, 0.5, 0.5, 0.5, 0, 360, 25)
+ROUND_SKELETONS: dict[str, tuple[Stroke, ...]] = {  # the `round` set: these characters differ, the rest are shared
+    "0": (_arc(0.5, 0.3, 0.42, 0.3, 180, 360, 9) + _arc(0.5, 0.7, 0.42, 0.3, 0, 180, 9) + ((0.08, 0.3),),),
+    "2": (_arc(0.5, 0.27, 0.47, 0.27, 190, 380) + ((0, 1), (1, 1)),),
+    "3": (((0.05, 0), (0.95, 0), (0.42, 0.39)) + _arc(0.5, 0.69, 0.5, 0.31, -100, 150),),
+    "5": (((0.95, 0), (0.1, 0), (0.06, 0.45), (0.25, 0.4)) + _arc(0.5, 0.68, 0.5, 0.32, -120, 150),),
+    "6": (((0.8, 0), (0.04, 0.6)), _arc(0.5, 0.69, 0.5, 0.31, 0, 360, 21)),
+    "8": (_arc(0.5, 0.24, 0.4, 0.24, 0, 360, 19), _arc(0.5, 0.73, 0.5, 0.27, 0, 360, 21)),
+    "9": (((0.2, 1), (0.96, 0.4)), _arc(0.5, 0.31, 0.5, 0.31, 0, 360, 21)),
+    "B": (((0, 0), (0, 1)), ((0, 0), (0.6, 0)) + _arc(0.6, 0.23, 0.34, 0.23, 270, 450, 9) + ((0, 0.46),),
+          ((0, 0.46), (0.55, 0.46)) + _arc(0.55, 0.73, 0.45, 0.27, 270, 450, 9) + ((0, 1),)),
+    "C": (_arc(0.5, 0.5, 0.5, 0.5, 320, 40, 19),),
+    "D": (((0, 0), (0, 1)), ((0, 0), (0.45, 0)) + _arc(0.45, 0.5, 0.55, 0.5, 270, 450) + ((0, 1),)),
+    "G": (_arc(0.5, 0.5, 0.5, 0.5, 320, 0, 19) + ((1, 0.55), (0.55, 0.55)),),
+    "J": (((1, 0), (1, 0.65)) + _arc(0.5, 0.65, 0.5, 0.35, 0, 160, 9),),
+    "O": (_ROUND_O,),
+    "P": (((0, 0), (0, 1)), ((0, 0), (0.55, 0)) + _arc(0.55, 0.26, 0.45, 0.26, 270, 450, 9) + ((0, 0.52),)),
+    "Q": (_ROUND_O, ((0.6, 0.7), (1, 1))),
+    "R": (((0, 0), (0, 1)), ((0, 0), (0.55, 0)) + _arc(0.55, 0.26, 0.45, 0.26, 270, 450, 9) + ((0, 0.52),),
+          ((0.45, 0.52), (1, 1))),
+    "S": (_arc(0.5, 0.26, 0.47, 0.26, 340, 90, 12) + _arc(0.5, 0.75, 0.5, 0.25, 270, 520, 12),),
+    "U": (((0, 0), (0, 0.6)) + _arc(0.5, 0.6, 0.5, 0.4, 180, 0, 11) + ((1, 0),),),
+}
 # details a face may add: serifs on I, a foot on 1
 _SERIFS = {"I": (((0.22, 0), (0.78, 0)), ((0.22, 1), (0.78, 1))), "1": (((0.28, 1), (0.96, 1)),)}
 
@@ -64,11 +98,13 @@ _SERIFS = {"I": (((0.22, 0), (0.78, 0)), ((0.22, 1), (0.78, 1))), "1": (((0.28, 
 @dataclass(frozen=True)
 class PlateFace:
     """How a skeleton is drawn: corner rounding (fraction of the cell height), pen (fraction of the cell height),
-    cell width (fraction of its height), and whether I and 1 get serifs and a foot."""
+    cell width (fraction of its height), whether I and 1 get serifs and a foot, and the skeleton set (`angular`: the
+    polylines of `SKELETONS`; `round`: their bowls as arcs, `ROUND_SKELETONS`)."""
     rounding: float
     pen: float
     width: float = 0.55
     serifs: bool = False
+    skeleton: str = "angular"
 
 
 PLATE_FACES = {  # name -> face; `plate:NAME` in a synthetic plate's faces
@@ -77,13 +113,17 @@ PLATE_FACES = {  # name -> face; `plate:NAME` in a synthetic plate's faces
     "narrow": PlateFace(rounding=0.16, pen=0.1, width=0.45, serifs=True),  # tall and light: many US plates
     "wide": PlateFace(rounding=0.22, pen=0.15, width=0.62),  # broad and heavy: EU and Argentinian plates
     "plain": PlateFace(rounding=0.0, pen=0.11, width=0.5),  # sharp corners, light pen: stamped and printed plates
+    # round bowls and straight diagonals (FE-Schrift, DIN): Mercosur, German, newer Argentinian plates
+    "round": PlateFace(rounding=0.12, pen=0.13, width=0.56, skeleton="round"),
+    "round_narrow": PlateFace(rounding=0.06, pen=0.1, width=0.46, skeleton="round"),
+    "round_bold": PlateFace(rounding=0.15, pen=0.17, width=0.62, skeleton="round"),
 }
 
 
 def _rounded(stroke: Stroke, radius: float, steps: int = 8) -> list[Point]:
     """The polyline with each corner of 60 degrees or more rounded by a quadratic curve of about `radius`;
     sharper corners (the apex of A, V, M) stay pointed, as in the faces it imitates."""
-    pts = [np.asarray(p, np.float64) for p in stroke]
+    pts = [np.asarray(p, np.float64) for i, p in enumerate(stroke) if i == 0 or not np.allclose(p, stroke[i - 1])]
     closed = len(pts) > 2 and np.allclose(pts[0], pts[-1])
     if closed:
         pts = pts[:-1]
@@ -117,7 +157,8 @@ def plate_glyph(name: str, ch: str, stroke: int, height: int = 96) -> np.ndarray
     w, h = face.width * height, float(height)
     img = np.zeros((int(h) + 2 * pad + 1, int(w) + 2 * pad + 1), np.uint8)
     inner_w, inner_h = w - pen, h - pen  # the pen's centre line stays inside the cell
-    strokes = SKELETONS[ch] + (_SERIFS.get(ch, ()) if face.serifs else ())
+    skeletons = ROUND_SKELETONS if face.skeleton == "round" else {}
+    strokes = skeletons.get(ch, SKELETONS[ch]) + (_SERIFS.get(ch, ()) if face.serifs else ())
     for s in strokes:
         pts = _rounded(s, face.rounding)
         xy = np.array([(pad + pen / 2 + x * inner_w, pad + pen / 2 + y * inner_h) for x, y in pts])

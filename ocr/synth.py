@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fonts", default="ttf",
                     help=f"character faces: {', '.join(FONT_SETS)} or several joined by + (ttf+plate): ttf (TrueType, "
-                         "the default), stroke (OpenCV's Hershey faces), plate (our own plate faces)")
+                         "the default), stroke (OpenCV's Hershey faces), plate and round (our own plate faces)")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 

@@ -76,15 +76,17 @@ def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
 STROKE_FONTS = tuple(f"hershey:{face}" for face in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
                                                       cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
                                                       cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL))
-PLATE_FONTS = tuple(f"plate:{name}" for name in PLATE_FACES)  # our own plate faces (`ocr/plate_faces.py`)
-FONT_SETS = ("ttf", "stroke", "plate", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
+# our own plate faces (`ocr/plate_faces.py`): the angular skeletons (`plate`) and the round ones (`round`)
+PLATE_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "angular")
+ROUND_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "round")
+FONT_SETS = ("ttf", "stroke", "plate", "round", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
 
 
 def char_fonts(name: str) -> tuple[str, ...]:
     """The character faces of a font set: `ttf` (the TrueType faces, the default), `stroke` (`STROKE_FONTS`), `plate`
-    (`PLATE_FONTS`), `all`, or several joined by `+` (`ttf+stroke`)."""
-    sets = {"ttf": font_files()[0], "stroke": STROKE_FONTS, "plate": PLATE_FONTS}
-    sets["all"] = sets["ttf"] + sets["stroke"] + sets["plate"]
+    (`PLATE_FONTS`), `round` (`ROUND_FONTS`), `all`, or several joined by `+` (`ttf+stroke`)."""
+    sets = {"ttf": font_files()[0], "stroke": STROKE_FONTS, "plate": PLATE_FONTS, "round": ROUND_FONTS}
+    sets["all"] = sets["ttf"] + sets["stroke"] + sets["plate"] + sets["round"]
     parts = name.split("+")
     for part in parts:
         if part not in sets:

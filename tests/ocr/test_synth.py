@@ -9,7 +9,7 @@ from ocr.synth import main as synth_main
 from ocr.synth import synth_sample, write_dataset
 from common.errors import UserError
 from ocr.data import SourceDataset
-from ocr.synth_render import LAYOUTS, PLATE_FONTS, RENDERERS, STROKE_FONTS, _glyph, char_fonts
+from ocr.synth_render import LAYOUTS, PLATE_FONTS, RENDERERS, ROUND_FONTS, STROKE_FONTS, _glyph, char_fonts
 
 FORMATS = {"digits11": ("DDDDDDDDDDD",), "br_old": ("LLLDDDD",), "br_mercosur": ("LLLDLDD",),
            "ar_old": ("LLLDDD",), "ar_mercosur": ("LLDDDLL",)}
@@ -72,7 +72,7 @@ def test_old_argentinian_plates_have_a_light_rim_around_dark_ground():
         assert np.median(rim) >= 150 and ground <= 90, (seed, np.median(rim), ground)
 
 
-@pytest.mark.parametrize("face", STROKE_FONTS + PLATE_FONTS)
+@pytest.mark.parametrize("face", STROKE_FONTS + PLATE_FONTS + ROUND_FONTS)
 def test_drawn_faces_draw_every_character_distinctly(face):
     masks = {}
     for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -86,19 +86,35 @@ def test_drawn_faces_draw_every_character_distinctly(face):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_every_layout_renders_in_drawn_faces(layout):
-    for faces in (STROKE_FONTS, PLATE_FONTS):
+    for faces in (STROKE_FONTS, PLATE_FONTS, ROUND_FONTS):
         plate = RENDERERS[layout](np.random.default_rng(2), faces)
         assert plate.image.ndim == 3 and plate.text.isalnum()
 
 
 def test_plate_faces_keep_narrow_characters_narrow():
     """A plate face's glyph is its whole cell: 1 and I keep their width (a tight crop would stretch them)."""
-    for face in PLATE_FONTS:
+    for face in PLATE_FONTS + ROUND_FONTS:
         one, eight = _glyph(face, "1", 0), _glyph(face, "8", 0)
         assert one.shape == eight.shape
         cols = np.nonzero(one.max(axis=0) > 40)[0]
         assert cols.max() - cols.min() < 0.8 * one.shape[1], face
-        assert eight[:, :3].max() == 0 and eight[:3].max() == 0  # the pen stays inside the padded cell
+        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":  # the pen stays inside the padded cell
+            m = _glyph(face, ch, 2)
+            assert max(m[:, :2].max(), m[:, -2:].max(), m[:2].max(), m[-2:].max()) == 0, (face, ch)
+
+
+def test_round_faces_tell_apart_what_plates_keep_apart():
+    """The round faces (FE-Schrift-like): O is round and wider than the narrow 0, and 3 and 6 have a straight
+    diagonal where 8 has a bowl (the top left of 3, the top right of 6 stay empty where 8 is inked)."""
+    for face in ROUND_FONTS:
+        ink = {ch: _glyph(face, ch, 0) > 128 for ch in "0O368"}
+        h, w = ink["8"].shape
+        width = {ch: np.ptp(np.nonzero(ink[ch].any(axis=0))[0]) for ch in "0O"}
+        assert width["O"] > width["0"] * 1.08, (face, width)
+        rows = slice(int(h * 0.27), int(h * 0.4))
+        top_left, top_right = (rows, slice(0, int(w * 0.25))), (rows, slice(int(w * 0.75), w))
+        assert ink["8"][top_left].mean() > 0.1 and ink["3"][top_left].mean() < 0.02, face
+        assert ink["8"][top_right].mean() > 0.1 and ink["6"][top_right].mean() < 0.02, face
 
 
 def test_default_font_set_keeps_the_generator_output():
@@ -111,7 +127,8 @@ def test_default_font_set_keeps_the_generator_output():
 
 
 def test_font_sets():
-    assert set(char_fonts("all")) == set(char_fonts("ttf")) | set(STROKE_FONTS) | set(PLATE_FONTS)
+    assert set(char_fonts("all")) == set(char_fonts("ttf")) | set(STROKE_FONTS) | set(PLATE_FONTS) | set(ROUND_FONTS)
+    assert char_fonts("round") == ROUND_FONTS and not set(ROUND_FONTS) & set(PLATE_FONTS)
     assert char_fonts("ttf+stroke") == char_fonts("ttf") + STROKE_FONTS
     assert char_fonts("plate+plate") == PLATE_FONTS == char_fonts("plate")
     with pytest.raises(UserError, match="unknown font set 'comic'"):
