@@ -5,6 +5,7 @@
 #   bash bench/make_sets.sh val       # what bench/ocr_sets.sh val reads (about a minute on 2 CPU cores)
 #   bash bench/make_sets.sh holdout   # what bench/ocr_sets.sh holdout and bench/all.sh read (about 2 minutes)
 #   bash bench/make_sets.sh train     # the scene draws configs/ocr_latin.yaml trains on (about 5 minutes)
+#   bash bench/make_sets.sh faces     # the same 400 plates in each set of character faces (bench/results/ocr_faces.txt)
 #   bash bench/make_sets.sh all       # or several: bash bench/make_sets.sh val holdout
 # The same commands, one by one, are in README.md, weights/README.md and configs/ocr_latin.yaml.
 set -euo pipefail
@@ -68,13 +69,20 @@ train() {  # the OCR's pasted training scenes (configs/ocr_latin.yaml)
     done
 }
 
+faces() {  # one draw of synthetic plates (seed 31) in each set of character faces: a probe of faces never seen
+    for F in ttf stroke plate round; do
+        draw faces_$F python ocr/synth.py --out data_gen/faces_$F --n 400 --mix latin --seed 31 --fonts $F
+    done
+}
+
 [ $# -gt 0 ] || set -- usage
 for GROUP in "$@"; do
     case $GROUP in
         val) val ;;
         holdout) holdout ;;
         train) train ;;
-        all) val; holdout; train ;;
-        *) echo "usage: bash bench/make_sets.sh val|holdout|train|all [...]" >&2; exit 2 ;;
+        faces) faces ;;
+        all) val; holdout; train; faces ;;
+        *) echo "usage: bash bench/make_sets.sh val|holdout|train|faces|all [...]" >&2; exit 2 ;;
     esac
 done
