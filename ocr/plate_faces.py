@@ -91,6 +91,7 @@ ROUND_SKELETONS: dict[str, tuple[Stroke, ...]] = {  # the `round` set: these cha
     "S": (_arc(0.5, 0.26, 0.47, 0.26, 340, 90, 12) + _arc(0.5, 0.75, 0.5, 0.25, 270, 520, 12),),
     "U": (((0, 0), (0, 0.6)) + _arc(0.5, 0.6, 0.5, 0.4, 180, 0, 11) + ((1, 0),),),
 }
+_SKELETON_SETS = {"angular": {}, "round": ROUND_SKELETONS}  # a face's skeleton set: what differs from SKELETONS
 # details a face may add: serifs on I, a foot on 1
 _SERIFS = {"I": (((0.22, 0), (0.78, 0)), ((0.22, 1), (0.78, 1))), "1": (((0.28, 1), (0.96, 1)),)}
 
@@ -122,7 +123,8 @@ PLATE_FACES = {  # name -> face; `plate:NAME` in a synthetic plate's faces
 
 def _rounded(stroke: Stroke, radius: float, steps: int = 8) -> list[Point]:
     """The polyline with each corner of 60 degrees or more rounded by a quadratic curve of about `radius`;
-    sharper corners (the apex of A, V, M) stay pointed, as in the faces it imitates."""
+    sharper corners (the apex of A, V, M) stay pointed, as in the faces it imitates. A point repeating the one
+    before it (where an arc meets a line) is dropped."""
     pts = [np.asarray(p, np.float64) for i, p in enumerate(stroke) if i == 0 or not np.allclose(p, stroke[i - 1])]
     closed = len(pts) > 2 and np.allclose(pts[0], pts[-1])
     if closed:
@@ -157,8 +159,7 @@ def plate_glyph(name: str, ch: str, stroke: int, height: int = 96) -> np.ndarray
     w, h = face.width * height, float(height)
     img = np.zeros((int(h) + 2 * pad + 1, int(w) + 2 * pad + 1), np.uint8)
     inner_w, inner_h = w - pen, h - pen  # the pen's centre line stays inside the cell
-    skeletons = ROUND_SKELETONS if face.skeleton == "round" else {}
-    strokes = skeletons.get(ch, SKELETONS[ch]) + (_SERIFS.get(ch, ()) if face.serifs else ())
+    strokes = _SKELETON_SETS[face.skeleton].get(ch, SKELETONS[ch]) + (_SERIFS.get(ch, ()) if face.serifs else ())
     for s in strokes:
         pts = _rounded(s, face.rounding)
         xy = np.array([(pad + pen / 2 + x * inner_w, pad + pen / 2 + y * inner_h) for x, y in pts])
