@@ -98,7 +98,13 @@ def test_plate_faces_keep_narrow_characters_narrow():
         assert one.shape == eight.shape
         cols = np.nonzero(one.max(axis=0) > 40)[0]
         assert cols.max() - cols.min() < 0.8 * one.shape[1], face
-        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":  # the pen stays inside the padded cell
+
+
+def test_plate_faces_keep_the_pen_inside_the_padded_cell():
+    """Every character of every plate face, with the widest pen, leaves the cell's border blank (a stroke running
+    off it, like one from a bad point, would be cut)."""
+    for face in PLATE_FONTS + ROUND_FONTS:
+        for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
             m = _glyph(face, ch, 2)
             assert max(m[:, :2].max(), m[:, -2:].max(), m[:2].max(), m[-2:].max()) == 0, (face, ch)
 
