@@ -90,7 +90,10 @@ def compile_float(model: CRNN, bf16: bool = True) -> Runner:
 
 def compile_int8(model: CRNN, calibration: list[np.ndarray]) -> Runner:
     """`model` with int8 convolutions (PT2E, x86 inductor quantiser), activation ranges calibrated on
-    `calibration` batches, compiled for the CPU; the LSTM and head run in bf16 autocast."""
+    `calibration` batches, compiled for the CPU; the LSTM and head run in bf16 autocast where the CPU has native
+    bf16, else in fp32 (oneDNN has no bf16 LSTM on an AVX2 CPU)."""
+    from common.device import cpu_has_fast_bf16
+
     try:
         with _quiet():
             from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
@@ -109,7 +112,7 @@ def compile_int8(model: CRNN, calibration: list[np.ndarray]) -> Runner:
             for b in calibration:
                 prepared(torch.from_numpy(b))
         converted = convert_pt2e(prepared)
-    return _bucket_runner(_freezing_compile(converted), True, (model.cfg.img_h, model.cfg.img_w))
+    return _bucket_runner(_freezing_compile(converted), cpu_has_fast_bf16(), (model.cfg.img_h, model.cfg.img_w))
 
 
 def compile_cpu(model: CRNN, precision: str) -> Runner:

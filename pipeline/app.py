@@ -70,11 +70,15 @@ def video_configs(cfgs: Configs) -> Configs:
 
 
 def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
-    """How plates are cut for reading in video or in still images (`narrow_both_ways`: stills, always, never)."""
+    """How plates are cut and read in video or in still images (`narrow_both_ways`, `read_views`: stills, always,
+    never)."""
     from pipeline.crops import CropSpec
 
-    both = cfg.narrow_both_ways == "always" or (cfg.narrow_both_ways == "stills" and not video)
-    return CropSpec(cfg.crop_margin, cfg.min_plate_height, cfg.deskew_min_deg, cfg.crop_stretch_below, both)
+    def on(setting: str) -> bool:
+        return setting == "always" or (setting == "stills" and not video)
+
+    return CropSpec(cfg.crop_margin, cfg.min_plate_height, cfg.deskew_min_deg, cfg.crop_stretch_below,
+                    on(cfg.narrow_both_ways), on(cfg.read_views))
 
 
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:

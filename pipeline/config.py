@@ -17,6 +17,7 @@ class PipelineConfig:
     min_plate_height: int = 8
     deskew_min_deg: float = 8.0
     narrow_both_ways: Literal["stills", "always", "never"] = "stills"
+    read_views: Literal["stills", "always", "never"] = "never"
     crop_stretch_below: float = 0.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True

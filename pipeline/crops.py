@@ -122,6 +122,7 @@ class CropSpec:
     deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level; 0 = off
     stretch_below: float = 0.0  # crops whose luminance spans fewer grey levels are stretched in contrast; 0 = off
     both_ways: bool = False  # crops read as two-row plates are also read as one row (`one_row_view`), the surer kept
+    views: bool = False  # each crop is read in a few views, trimmed and padded a little, the reads fused (ocr.views)
 
     def cut(self, image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
         """The plate in `box` cut for reading (`cut_plate`), or None when it is too small to read."""

@@ -12,6 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
+from ocr.views import read_with_views
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
@@ -111,7 +112,7 @@ class Pipeline:
             if crop is not None:
                 todo.append((tid, box))
                 crops.append(crop)
-        reads = read_crops(self.recognizer, crops, self.crops.both_ways)
+        reads = read_crops(self.recognizer, crops, self.crops.both_ways, self.crops.views)
         t3 = time.perf_counter()
         events: list[PlateEvent] = []
         for (tid, box), crop, r in zip(todo, crops, reads):
@@ -185,18 +186,26 @@ class CropRead:
     rows: int  # the layout it was read in: 1 row, or 2
 
 
-def read_crops(recognizer: Recognizer, crops: list[np.ndarray], both_ways: bool = False) -> list[CropRead]:
-    """One batched recognizer call for `crops`. With `both_ways`, a crop the recognizer reads as two rows is also read
+def read_crops(recognizer: Recognizer, crops: list[np.ndarray], both_ways: bool = False,
+               views: bool = False) -> list[CropRead]:
+    """One batched recognizer call for `crops`. With `views`, each crop is read in a few views, trimmed and padded a
+    little, and the reads fused (`ocr.views`). With `both_ways`, a crop the recognizer reads as two rows is also read
     as one row (`one_row_view`: a one-row plate seen from the side is as narrow) and the surer read kept."""
     if not crops:
         return []
     rows = [recognizer.rows(c) for c in crops]
     wide = [one_row_view(c, n) if both_ways else None for c, n in zip(crops, rows)]
-    probs = recognizer.probs(crops + [w for w in wide if w is not None])
-    more = iter(probs[len(crops):])
+    extra = [w for w in wide if w is not None]
+    if views:
+        first = read_with_views(recognizer, crops)
+        more = iter(recognizer.probs(extra)) if extra else iter(())
+    else:
+        probs = recognizer.probs(crops + extra)
+        first = [(recognizer.decode(p), p) for p in probs[:len(crops)]]
+        more = iter(probs[len(crops):])
     out = []
-    for p, n, w in zip(probs, rows, wide):
-        r = CropRead(recognizer.decode(p), p, n)
+    for (read, p), n, w in zip(first, rows, wide):
+        r = CropRead(read, p, n)
         if w is not None:
             p1 = next(more)
             r1 = CropRead(recognizer.decode(p1), p1, 1)
@@ -212,6 +221,6 @@ def read_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, cr
     reads less confident than `min_conf`."""
     dets = detector.detect(image)
     cut = [(i, c) for i, c in enumerate(crops.cut(image, box) for box in dets.xyxy) if c is not None]
-    reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways)
+    reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways, crops.views)
     return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.read.text, round(r.read.confidence, 4))
             for (i, _), r in zip(cut, reads) if len(r.read.text) >= min_chars and r.read.confidence >= min_conf]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -82,3 +83,48 @@ class FunctionRecognizer:
 def function_recognizer():
     """`FunctionRecognizer`, the recognizer fake made from a function of the crops."""
     return FunctionRecognizer
+
+
+def make_posterior(frames: list[tuple[float, float]]):
+    """T x 3 posterior over (A, B, blank): each listed frame gives p(A), p(B); two all-blank frames follow."""
+    import numpy as np
+
+    rows = [(a, b, 1.0 - a - b) for a, b in frames] + [(0.01, 0.01, 0.98)] * 2
+    return np.array(rows)
+
+
+class WidthRecognizer:
+    """A recognizer fake: crops exactly 100 px wide read A at 0.5 (B 0.4); every other width reads B surely."""
+    cfg = SimpleNamespace(alphabet="AB", two_row_aspect=0.0)
+
+    def __init__(self) -> None:
+        self.seen = []
+
+    def probs(self, crops):
+        import numpy as np
+
+        self.seen += [c.shape[:2] for c in crops]
+        return np.stack([make_posterior([(0.5, 0.4)] if c.shape[1] == 100 else [(0.05, 0.9)])
+                         for c in crops])
+
+    def decode(self, p):
+        from ocr.decode import greedy_decode
+        from ocr.recognizer import PlateRead
+
+        d = greedy_decode(p, self.cfg.alphabet)
+        return PlateRead(d.text, d.confidence, d.char_confidences)
+
+    def rows(self, crop):
+        return 1
+
+
+@pytest.fixture
+def width_recognizer():
+    """`WidthRecognizer`, the recognizer fake whose read turns on the crop's width."""
+    return WidthRecognizer
+
+
+@pytest.fixture
+def posterior():
+    """`make_posterior`: a T x 3 posterior over (A, B, blank) from each frame's p(A), p(B)."""
+    return make_posterior

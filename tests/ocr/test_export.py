@@ -76,6 +76,28 @@ def test_int8_lstm_export_reads_the_shipped_sample_plates_like_fp32(tmp_path):
     assert np.allclose([r.confidence for r in int8], [r.confidence for r in fp32], atol=0.05)
 
 
+def conv_weight_range(path) -> tuple[int, int]:
+    """The least and greatest int8 weight of the convolutions and matrix products of a static int8 ONNX model."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    lstm = {i for n in model.graph.node if n.op_type == "DynamicQuantizeLSTM" for i in n.input}
+    ws = [numpy_helper.to_array(t) for t in model.graph.initializer
+          if t.data_type == onnx.TensorProto.INT8 and t.name not in lstm and t.name.endswith("_quantized")]
+    assert ws
+    return int(min(w.min() for w in ws)), int(max(w.max() for w in ws))
+
+
+@pytest.mark.parametrize("name", ["ocr_latin_int8.onnx", "ocr_latin_seed_int8.onnx"])
+def test_shipped_int8_exports_have_7_bit_convolution_weights(name):
+    """x86 CPUs without VNNI add pairs of uint8 x int8 products in 16 bits with saturation; 7-bit weights keep
+    the sums in range, so the shipped exports read alike on every CPU (see common/quantize.py)."""
+    from pathlib import Path
+
+    assert conv_weight_range(Path(__file__).resolve().parents[2] / "weights" / name) == (-64, 64)
+
+
 def test_int8_export_reads_the_shipped_sample_plates_like_fp32_and_runs_in_the_checkpoints_place(tmp_path):
     """`--int8` writes `<name>_int8.onnx` (static int8 convolutions, calibrated; int8 LSTM weights): the sample plates
     that fp32 reads surely read the same, and the recognizer runs it for the checkpoint on the CPU only while it was
@@ -93,6 +115,7 @@ def test_int8_export_reads_the_shipped_sample_plates_like_fp32_and_runs_in_the_c
     out = tmp_path / "ocr_int8.onnx"
     ops = [n.op_type for n in onnx.load(str(out)).graph.node]
     assert "QuantizeLinear" in ops and ops.count("DynamicQuantizeLSTM") == 2
+    assert conv_weight_range(out) == (-64, 64)  # 7-bit weights: no 16-bit saturation on CPUs without VNNI
     crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
     fp32 = Recognizer.from_checkpoint(ckpt, device="cpu")(crops)
     rec = Recognizer.from_checkpoint(ckpt, device="cpu", backend="auto", precision="auto")

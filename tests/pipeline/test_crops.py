@@ -119,3 +119,23 @@ def test_stretch_contrast_only_for_dim_crops():
     assert stretch_contrast(dim, 0) is dim  # off
     flat = np.full((20, 60, 3), 30, np.uint8)
     assert stretch_contrast(flat, 60) is flat  # nothing to stretch
+
+
+@pytest.mark.parametrize("views, expected, n_read", [(True, "B", 5), (False, "A", 1)])
+def test_read_views_fuses_a_crop_read_trimmed_and_padded(views, expected, n_read, width_recognizer):
+    class Det:
+        def detect(self, f):
+            return Detections(np.array([[50, 50, 150, 90]], np.float32), np.array([0.9], np.float32))
+
+    rec = width_recognizer()  # the 100-px crop as cut reads A weakly; trimmed or padded sideways, B surely
+    reads = read_image(np.zeros((200, 300, 3), np.uint8), Det(), rec, CropSpec(0.0, views=views))
+    assert [r.text for r in reads] == [expected] and len(rec.seen) == n_read
+
+
+def test_read_views_applies_to_stills_video_or_neither():
+    from pipeline.app import crop_spec
+    from pipeline.config import PipelineConfig
+
+    on = {s: (crop_spec(PipelineConfig(read_views=s), video=False).views,
+              crop_spec(PipelineConfig(read_views=s), video=True).views) for s in ("stills", "always", "never")}
+    assert on == {"stills": (True, False), "always": (True, True), "never": (False, False)}
