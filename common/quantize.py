@@ -21,10 +21,10 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
     metadata is kept. Each activation's scale is fixed, so one input's output never depends on the others of its
     batch.
 
-    `reduce_range`: weights in 7 bits (-64..63). x86 CPUs without VNNI (AVX2, AVX-512 before VNNI) multiply uint8 by
+    `reduce_range`: weights in 7 bits (-64..64). x86 CPUs without VNNI (AVX2, AVX-512 before VNNI) multiply uint8 by
     int8 with an instruction that adds each pair of products in 16 bits with saturation (255 x 127 x 2 overflows
     it), so a full-range model reads worse there than where it was measured (the OCR's close-ups 96.5 -> 91.2 % on
-    an AVX2 EPYC); with 7-bit weights the pair sums fit, and the model computes the same on every CPU."""
+    an AVX2 EPYC); with 7-bit weights the pair sums fit, and these layers compute the same on every x86 CPU."""
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
