@@ -21,14 +21,26 @@ def resolve_device(name: str) -> str:
     return name
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU's feature flags as Linux lists them in `cpuinfo` (empty where it is not to be read)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
+
+
 def cpu_has_fast_bf16() -> bool:
     """True where the CPU computes bf16 natively (AMX-BF16 or AVX512-BF16); elsewhere bf16 is emulated
     and measured 10-25x slower than fp32 (AMD EPYC Zen 2, AVX2 only)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    return bool(cpu_flags() & {"amx_bf16", "avx512_bf16"})
+
+
+def cpu_has_vnni() -> bool:
+    """True where the CPU sums int8 products in 32 bits (AVX512-VNNI, AVX-VNNI or AMX-INT8). Elsewhere on x86 (AVX2)
+    the int8 kernels add pairs of uint8 x int8 products in 16 bits with saturation, so int8 models quantised at load
+    time reduce their range there (ocr/accel.py); the shipped exports keep 7-bit weights (common/quantize.py)."""
+    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def check_precision(precision: str) -> str:

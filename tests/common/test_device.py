@@ -1,0 +1,28 @@
+"""The CPU's feature flags decide bf16 and how int8 is quantised at load time."""
+from __future__ import annotations
+
+import pytest
+
+import common.device as d
+
+AVX2_EPYC = "processor\t: 0\nflags\t\t: fpu vme sse2 avx fma avx2 bmi2 sha_ni\nbugs\t\t: sysret_ss_attrs\n"
+VNNI_EPYC = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni avx512vl\n"
+AMX_XEON = "processor\t: 0\nflags\t\t: avx2 avx512f avx_vnni amx_bf16 amx_tile amx_int8\n"
+
+
+@pytest.mark.parametrize("cpuinfo, vnni, bf16", [(AVX2_EPYC, False, False), (VNNI_EPYC, True, True),
+                                                 (AMX_XEON, True, True), ("", False, False)])
+def test_vnni_and_native_bf16_are_read_from_the_flags(tmp_path, monkeypatch, cpuinfo, vnni, bf16):
+    path = tmp_path / "cpuinfo"
+    path.write_text(cpuinfo)
+    real = d.cpu_flags
+    monkeypatch.setattr(d, "cpu_flags", lambda: real(path))
+    assert (d.cpu_has_vnni(), d.cpu_has_fast_bf16()) == (vnni, bf16)
+
+
+def test_flags_are_whole_words_and_a_missing_cpuinfo_has_none(tmp_path):
+    path = tmp_path / "cpuinfo"
+    path.write_text("flags\t\t: avx512_vnnix bugs_avx_vnni\n")
+    assert d.cpu_flags(path) == {"avx512_vnnix", "bugs_avx_vnni"}
+    assert not {"avx512_vnni", "avx_vnni"} & d.cpu_flags(path)
+    assert d.cpu_flags(tmp_path / "missing") == set()
