@@ -1,4 +1,4 @@
-"""Where the fastest CPU variant's time goes: the int8 convolutions against the bf16 LSTM and head.
+"""Where the fastest CPU variant's time goes: the int8 convolutions against the LSTM and head (bf16 where native).
 
     python bench/ocr_breakdown.py [--weights weights/ocr_latin_seed.pth] [--json OUT]
 
@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from bench.ocr_speed import model_input, timed
+from common.device import cpu_has_fast_bf16
 from ocr.accel import calibration_batches, compile_int8
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.model import CRNN
@@ -70,14 +71,16 @@ def main() -> int:
     with torch.no_grad():
         seq = model.features(torch.from_numpy(x)).contiguous()
 
+    bf16 = cpu_has_fast_bf16()  # as compile_int8 runs the LSTM: bf16 where the CPU has it natively, else fp32
+
     @torch.no_grad()
     def lstm_head(_: np.ndarray) -> torch.Tensor:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             return model.head(model.rnn(seq)[0])
 
     variants = {"whole model, compiled int8": compile_int8(model, calib),
                 "convolutions, compiled int8": compile_int8(ConvStack(model), calib),
-                "LSTM + head, bf16 autocast": lstm_head}
+                f"LSTM + head, {'bf16 autocast' if bf16 else 'fp32'}": lstm_head}
     ms = timed(variants, x, args.rounds)
     macs = macs_per_plate(model)
     print(f"model: width x{model.cfg.width_mult}, {torch.get_num_threads()} CPU threads; per plate "
