@@ -139,3 +139,22 @@ def test_read_views_applies_to_stills_video_or_neither():
     on = {s: (crop_spec(PipelineConfig(read_views=s), video=False).views,
               crop_spec(PipelineConfig(read_views=s), video=True).views) for s in ("stills", "always", "never")}
     assert on == {"stills": (True, False), "always": (True, True), "never": (False, False)}
+
+
+def test_read_views_and_both_ways_together_read_each_view_and_the_one_row_view(width_recognizer):
+    from types import SimpleNamespace
+
+    class Narrow(width_recognizer):  # crops narrower than 1.5 x their height are read as two rows
+        cfg = SimpleNamespace(alphabet="AB", two_row_aspect=1.5)
+
+        def rows(self, crop):
+            return 2 if crop.shape[1] < 1.5 * crop.shape[0] else 1
+
+    class Det:
+        def detect(self, f):
+            return Detections(np.array([[50, 50, 110, 100]], np.float32), np.array([0.9], np.float32))
+
+    rec = Narrow()
+    reads = read_image(np.zeros((200, 300, 3), np.uint8), Det(), rec, CropSpec(0.0, both_ways=True, views=True))
+    assert [r.text for r in reads] == ["B"]
+    assert rec.seen == [(50, 60), (50, 56), (50, 64), (44, 60), (56, 60), (50, 156)]  # five views, then one row
