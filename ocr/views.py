@@ -77,17 +77,11 @@ def pick(probs: np.ndarray, texts: list[str], confidences: list[float], chars: s
     return max((i for i, t in enumerate(texts) if t == best), key=lambda i: confidences[i])
 
 
-def read_with_views(recognizer: "Recognizer", crops: list[np.ndarray],
-                    views: tuple[tuple[float, float], ...] = VIEWS) -> list[tuple["PlateRead", np.ndarray]]:
-    """Each crop read in its `views` (one batched call for all of them) and fused (`pick`): one (read, T x C
-    posterior) per crop, from the view kept."""
-    sets = [views_of(c, recognizer.cfg.two_row_aspect, views) for c in crops]
-    probs = recognizer.probs([v for s in sets for v in s])
-    out, k = [], 0
-    for s in sets:
-        ps = probs[k:k + len(s)]
-        k += len(s)
-        reads = [recognizer.decode(p) for p in ps]
-        i = pick(ps, [r.text for r in reads], [r.confidence for r in reads], recognizer.cfg.alphabet)
-        out.append((reads[i], ps[i]))
-    return out
+def best_view(recognizer: "Recognizer", probs: np.ndarray) -> tuple["PlateRead", np.ndarray]:
+    """One crop's views as the recognizer read them (posteriors V x T x C, in the order of `views_of`): the kept
+    view's read and posterior (`pick`); a single view is simply decoded."""
+    if len(probs) == 1:
+        return recognizer.decode(probs[0]), probs[0]
+    reads = [recognizer.decode(p) for p in probs]
+    i = pick(probs, [r.text for r in reads], [r.confidence for r in reads], recognizer.cfg.alphabet)
+    return reads[i], probs[i]

@@ -12,7 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
-from ocr.views import read_with_views
+from ocr.views import best_view, views_of
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
@@ -189,22 +189,21 @@ class CropRead:
 def read_crops(recognizer: Recognizer, crops: list[np.ndarray], both_ways: bool = False,
                views: bool = False) -> list[CropRead]:
     """One batched recognizer call for `crops`. With `views`, each crop is read in a few views, trimmed and padded a
-    little, and the reads fused (`ocr.views`). With `both_ways`, a crop the recognizer reads as two rows is also read
-    as one row (`one_row_view`: a one-row plate seen from the side is as narrow) and the surer read kept."""
+    little (`ocr.views.views_of`), and the reads fused (`best_view`). With `both_ways`, a crop the recognizer reads
+    as two rows is also read as one row (`one_row_view`: a one-row plate seen from the side is as narrow) and the
+    surer read kept."""
     if not crops:
         return []
     rows = [recognizer.rows(c) for c in crops]
     wide = [one_row_view(c, n) if both_ways else None for c, n in zip(crops, rows)]
-    extra = [w for w in wide if w is not None]
-    if views:
-        first = read_with_views(recognizer, crops)
-        more = iter(recognizer.probs(extra)) if extra else iter(())
-    else:
-        probs = recognizer.probs(crops + extra)
-        first = [(recognizer.decode(p), p) for p in probs[:len(crops)]]
-        more = iter(probs[len(crops):])
-    out = []
-    for (read, p), n, w in zip(first, rows, wide):
+    sets = [views_of(c, recognizer.cfg.two_row_aspect) if views else [c] for c in crops]
+    flat = [v for s in sets for v in s]
+    probs = recognizer.probs(flat + [w for w in wide if w is not None])
+    more = iter(probs[len(flat):])
+    out, k = [], 0
+    for s, n, w in zip(sets, rows, wide):
+        read, p = best_view(recognizer, probs[k:k + len(s)])
+        k += len(s)
         r = CropRead(read, p, n)
         if w is not None:
             p1 = next(more)

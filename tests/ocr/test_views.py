@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ocr.decode import greedy_decode
-from ocr.views import VIEWS, ctc_log_likelihood, pick, read_with_views, view, views_of
+from ocr.views import VIEWS, best_view, ctc_log_likelihood, pick, view, views_of
 
 
 @pytest.mark.parametrize("ids", [[3, 3, 5], [1], [], [2, 4, 2, 2, 7], [0] * 6])
@@ -47,9 +47,12 @@ def test_pick_keeps_the_likeliest_read_over_all_views_not_the_majority(posterior
     assert pick(probs, [r.text for r in reads], [r.confidence for r in reads], "AB") == 1
 
 
-def test_read_with_views_reads_every_view_in_one_call_and_returns_the_kept_views_read_and_posterior(width_recognizer):
+def test_best_view_returns_the_kept_views_read_and_posterior_and_decodes_a_single_view(width_recognizer):
     rec = width_recognizer()
-    (read, probs), = read_with_views(rec, [np.zeros((40, 100, 3), np.uint8)])
+    crop = np.zeros((40, 100, 3), np.uint8)
+    read, probs = best_view(rec, rec.probs(views_of(crop)))
     assert read.text == "B" and read.confidence == pytest.approx(0.9)
     assert rec.seen == [(40, 100), (40, 94), (40, 106), (36, 100), (44, 100)]
     assert probs[0, 1] == pytest.approx(0.9)
+    read, probs = best_view(rec, rec.probs([crop]))
+    assert read.text == "A" and probs[0, 0] == pytest.approx(0.5)
