@@ -107,8 +107,34 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, f
     return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6))
 
 
+INTERLACE_SHARE = (0.005, 0.04)  # how far one field moves from the other, as a share of the crop's width
+INTERLACE_P = 0.2  # chance of an interlaced frame at full strength (heavy, ir); half that at medium
+
+
+def comb(img: np.ndarray, shift: float, field: int = 1) -> np.ndarray:
+    """An interlaced frame of a moving plate: the rows of one field (`field` 0: even, 1: odd) moved `shift` pixels
+    along the rows against the other field (edges replicated), as a car moves between the two fields' exposures."""
+    out = img.copy()
+    rows = np.ascontiguousarray(img[field::2])
+    m = np.float32([[1, 0, shift], [0, 1, 0]])
+    out[field::2] = cv2.warpAffine(rows, m, (rows.shape[1], rows.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    return out
+
+
+def interlace(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The crop as an interlaced camera gives it: one field moved 0.5-4 % of the width along the rows (either
+    field, either way), and half the time the fields blended, as a simple de-interlacer does (a ghost, not a comb)."""
+    shift = img.shape[1] * rng.uniform(*INTERLACE_SHARE) * (1 if rng.random() < 0.5 else -1)
+    out = comb(img, float(shift), int(rng.integers(0, 2)))
+    if rng.random() < 0.5:
+        out = cv2.filter2D(out, -1, np.float32([[0.25], [0.5], [0.25]]), borderType=cv2.BORDER_REPLICATE)
+    return out
+
+
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
+    """An interlaced frame, low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
+    if rng.random() < INTERLACE_P * strength:
+        img = interlace(img, rng)
     h, w = img.shape[:2]
     if rng.random() < 0.5 * strength:  # low resolution: down then up
         f = rng.uniform(0.25, 0.7)
@@ -147,7 +173,8 @@ def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int =
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
     """`none`, `medium` (synthetic), `heavy` (real images), `ir` (medium geometry, an infrared look, heavy blur
     and noise), `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px) or `motion` (medium,
-    then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after)."""
+    then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after). Every
+    level but `none` may give an interlaced frame (`interlace`: 20 % of heavy and ir draws, 10 % of medium)."""
     if level == "none":
         return img
     if level == "far":

@@ -1,7 +1,7 @@
-"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in\nproportion to the crop; the infrared and far looks."""
+"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in\nproportion to the crop; the infrared and far looks; an interlaced frame's fields moved apart."""
 import numpy as np
 
-from ocr.augment import augment, far, infrared, motion_blur, roll
+from ocr.augment import augment, comb, far, infrared, interlace, motion_blur, roll
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -70,3 +70,23 @@ def test_motion_blur_smears_in_proportion_to_the_crop() -> None:
             assert 0.05 * w <= length <= 0.12 * w, (w, seed, length)
             along += np.ptp(xs) > 3 * np.ptp(ys)  # mostly along the plate's rows
         assert along >= 6
+
+
+def test_comb_moves_one_field_along_the_rows_and_keeps_the_other() -> None:
+    img = np.zeros((8, 40, 3), np.uint8)
+    img[:, 10] = 255  # a vertical stroke at x = 10
+    out = comb(img, 3.0, field=1)
+    assert (out[0::2] == img[0::2]).all()  # the even field stays
+    assert (np.nonzero(out[1::2, :, 0])[1] == 13).all() and out[1::2, 13].min() == 255  # the odd field moved 3 px
+    assert (comb(img, -2.0, field=0)[0::2, 8] == 255).all()  # the other field, the other way
+
+
+def test_interlace_moves_a_field_in_proportion_to_the_width() -> None:
+    for w in (100, 400):
+        img = np.zeros((w // 4, w, 3), np.uint8)
+        img[:, w // 2] = 255
+        for seed in range(10):
+            out = interlace(img, np.random.default_rng(seed))
+            assert out.shape == img.shape and out.dtype == np.uint8
+            xs = np.nonzero(out[..., 0].max(axis=0))[0]  # columns the stroke reaches in either field
+            assert 0.004 * w <= np.ptp(xs) <= 0.045 * w, (w, seed, np.ptp(xs))
