@@ -124,8 +124,11 @@ for B in 120 0; do
         --json $R/pipeline_pale${B}_scenes_holdout_washed.json
 done
 # Motion blur: the held-out crops smeared along the plate over 0-12 % of their width, and the pasted set smeared
-# over 5 and 9 px (a passing car at a slow shutter)
+# over 5 and 9 px (a passing car at a slow shutter); the held-out crops with an interlaced frame's fields moved
+# apart, and split by whether their plate is in a training crop
 python bench/motion_blur.py --split holdout --json $R/motion_blur_holdout.json | tee $R/motion_blur_holdout.txt
+python bench/interlace.py --split holdout --json $R/interlace_holdout.json | tee $R/interlace_holdout.txt
+python bench/unseen_plates.py --json $R/unseen_plates.json | tee $R/unseen_plates.txt
 for M in 5 9; do
     python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv --out data_gen/scenes_holdout_m$M \
         --gain 1 --motion $M
