@@ -5,7 +5,8 @@
 
 Every pixel v -> gain * v + offset: `--gain 0.2` leaves a plate a fifth of its contrast (a frame at night without
 infrared); `--gain 0.4 --offset 150` washes it out (glare, haze). `--motion 9` smears each image along a horizontal
-line of 9 px (a car passing a slow shutter); `--quality 20` writes the JPEG at that quality (a camera or messenger
+line of 9 px (a car passing a slow shutter); `--interlace 4` moves every odd row 4 px along the rows against the even
+ones (an interlaced camera's two fields, exposed apart while the car moves: `ocr.augment.comb`); `--quality 20` writes the JPEG at that quality (a camera or messenger
 that compresses hard; default 95). The labels are copied unchanged.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 
 from detection.dataset import read_box_labels
+from ocr.augment import comb
 from ocr.process import dataset_image, read_bgr
 
 
@@ -32,6 +34,7 @@ def main() -> int:
     ap.add_argument("--gain", type=float, default=0.2)
     ap.add_argument("--offset", type=float, default=0.0)
     ap.add_argument("--motion", type=int, default=0, help="horizontal motion blur over this many px (0: none)")
+    ap.add_argument("--interlace", type=float, default=0.0, help="odd rows moved this many px along the rows")
     ap.add_argument("--quality", type=int, default=95, help="JPEG quality of the images written")
     args = ap.parse_args()
     names = list(read_box_labels(args.labels))
@@ -40,6 +43,8 @@ def main() -> int:
         img = read_bgr(dataset_image(args.labels, n)).astype(np.float32) * args.gain + args.offset
         if args.motion > 1:
             img = cv2.filter2D(img, -1, np.full((1, args.motion), 1.0 / args.motion, np.float32))
+        if args.interlace:
+            img = comb(img, args.interlace, 1)
         cv2.imwrite(str(args.out / "images" / n), np.clip(img, 0, 255).astype(np.uint8),
                     [cv2.IMWRITE_JPEG_QUALITY, args.quality])
     shutil.copy(args.labels, args.out / "labels.csv")
