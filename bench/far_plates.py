@@ -14,17 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse
-import json
-
 import cv2
 import numpy as np
+from crop_probe import parser, seq_acc, split_set, write_json
 
 from ocr import Recognizer
-from ocr.data import split_crops
 
 WIDTHS = (40, 50, 60, 80, 120)
-SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
 
 
 def shrink(img: np.ndarray, width: int, method: str) -> np.ndarray:
@@ -39,26 +35,17 @@ def shrink(img: np.ndarray, width: int, method: str) -> np.ndarray:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", default="weights/ocr_latin.pth")
-    ap.add_argument("--split", choices=sorted(SPLITS), default="val")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    crops, texts = zip(*split_crops([Path("../shared/data/us_crops")], SPLITS[args.split]))
+    args = parser(__doc__).parse_args()
+    crops, texts = split_set(args.split, ("us_crops",))
     rec = Recognizer.from_checkpoint(args.weights, device="cpu")
     result: dict[str, dict[str, float]] = {}
     print(f"{len(crops)} US crops ({args.split}), {rec.source}")
     print(f"{'width':>6} {'warp (aliased)':>15} {'area averaged':>14}")
     for width in WIDTHS:
-        acc = {}
-        for method in ("warp", "area"):
-            reads = rec([shrink(c, width, method) for c in crops])
-            acc[method] = float(np.mean([r.text == t for r, t in zip(reads, texts)]))
+        acc = {method: seq_acc(rec, [shrink(c, width, method) for c in crops], texts) for method in ("warp", "area")}
         result[str(width)] = acc
         print(f"{width:>4}px {acc['warp']:>14.1%} {acc['area']:>14.1%}")
-    if args.json:
-        args.json.write_text(json.dumps({"n": len(crops), "split": args.split, "weights": args.weights,
-                                         "source": rec.source, "by_width": result}, indent=2))
+    write_json(args, rec, len(crops), "by_width", result)
     return 0
 
 

@@ -16,18 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse
-import json
-
 import cv2
 import numpy as np
+from crop_probe import parser, seq_acc, split_set, write_json
 
 from ocr import Recognizer
 from ocr.augment import comb
-from ocr.data import split_crops
 
 SHARES = (0.0, 0.01, 0.02, 0.03, 0.04)
-SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
 BLEND = np.float32([[0.25], [0.5], [0.25]])
 
 
@@ -38,25 +34,17 @@ def fields_moved(img: np.ndarray, share: float, blend: bool) -> np.ndarray:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--weights", default="weights/ocr_latin.pth")
-    ap.add_argument("--split", choices=sorted(SPLITS), default="val")
-    ap.add_argument("--json", type=Path)
-    args = ap.parse_args()
-    folders = [Path("../shared/data") / d for d in ("us_crops", "ar_crops")]
-    crops, texts = zip(*split_crops(folders, SPLITS[args.split]))
+    args = parser(__doc__).parse_args()
+    crops, texts = split_set(args.split)
     rec = Recognizer.from_checkpoint(args.weights, backend="auto", precision="auto")  # as the pipeline runs it
     result: dict[str, dict[str, float]] = {"comb": {}, "blended": {}}
     print(f"{len(crops)} US and Argentinian crops ({args.split}), {rec.source} ({rec.precision})")
     for share in SHARES:
         for kind, blend in (("comb", False), ("blended", True)):
-            reads = rec([fields_moved(c, share, blend) for c in crops])
-            result[kind][f"{share:.2f}"] = float(np.mean([r.text == t for r, t in zip(reads, texts)]))
+            result[kind][f"{share:.2f}"] = seq_acc(rec, [fields_moved(c, share, blend) for c in crops], texts)
         print(f"fields {share:4.0%} of the width apart: comb {result['comb'][f'{share:.2f}']:6.1%}, "
               f"blended {result['blended'][f'{share:.2f}']:6.1%}")
-    if args.json:
-        args.json.write_text(json.dumps({"n": len(crops), "split": args.split, "weights": args.weights,
-                                         "source": rec.source, "by_share": result}, indent=2))
+    write_json(args, rec, len(crops), "by_share", result)
     return 0
 
 
