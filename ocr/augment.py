@@ -1,6 +1,7 @@
 """Photometric and geometric augmentation of plate crops: `medium` for synthetic, `heavy` for real images,
 `ir` for an infrared night camera's view of a plate (grey, retroreflective glare, blur), `far` for a distant plate
-(a few pixels per character), `motion` for a plate smeared by its car's motion.
+(a few pixels per character), `motion` for a plate smeared by its car's motion, `interlaced` for an interlaced
+camera's frame of a moving plate.
 
 Pure functions of (BGR uint8 image, numpy Generator) -> BGR uint8 image.
 """
@@ -108,7 +109,6 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, f
 
 
 INTERLACE_SHARE = (0.005, 0.04)  # how far one field moves from the other, as a share of the crop's width
-INTERLACE_P = 0.2  # chance of an interlaced frame at full strength (heavy, ir); half that at medium
 
 
 def comb(img: np.ndarray, shift: float, field: int = 1) -> np.ndarray:
@@ -132,9 +132,7 @@ def interlace(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """An interlaced frame, low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
-    if rng.random() < INTERLACE_P * strength:
-        img = interlace(img, rng)
+    """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
     if rng.random() < 0.5 * strength:  # low resolution: down then up
         f = rng.uniform(0.25, 0.7)
@@ -173,10 +171,12 @@ def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int =
 def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
     """`none`, `medium` (synthetic), `heavy` (real images), `ir` (medium geometry, an infrared look, heavy blur
     and noise), `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px) or `motion` (medium,
-    then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after). Every
-    level but `none` may give an interlaced frame (`interlace`: 20 % of heavy and ir draws, 10 % of medium)."""
+    then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after) or
+    `interlaced` (medium, then an interlaced camera's two fields moved apart: `interlace`)."""
     if level == "none":
         return img
+    if level == "interlaced":
+        return interlace(augment(img, rng, "medium"), rng)
     if level == "far":
         return far(augment(img, rng, "medium"), rng)
     if level == "motion":

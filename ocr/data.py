@@ -31,7 +31,7 @@ from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
 
-LEVELS = ("none", "medium", "heavy", "ir", "far", "motion")  # augmentation levels (ocr/augment.py)
+LEVELS = ("none", "medium", "heavy", "ir", "far", "motion", "interlaced")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad",
                "min_box_width"}
 

@@ -31,7 +31,7 @@ def test_roll_grows_canvas_to_rotated_bounding_box_and_keeps_corners() -> None:
 
 def test_augment_levels_return_uint8_bgr() -> None:
     img = _plate_with_corner_marks()
-    for level in ("none", "medium", "heavy", "ir", "far", "motion"):
+    for level in ("none", "medium", "heavy", "ir", "far", "motion", "interlaced"):
         out = augment(img, np.random.default_rng(0), level)
         assert out.dtype == np.uint8 and out.ndim == 3 and out.shape[2] == 3
 

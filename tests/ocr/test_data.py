@@ -115,7 +115,7 @@ def test_mixing_follows_weights(tmp_path):
     ({"path": "x", "wieght": 1}, "unknown key(s) ['wieght']"),
     ({"weight": 1}, "needs 'path' or 'synth'"),
     ({"path": "/nonexistent/plates"}, "dataset folder not found: /nonexistent/plates"),
-    ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, not 'extreme'"),
+    ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, interlaced, not 'extreme'"),
     ({"synth": "mars=1"}, "unknown synthetic layout 'mars'"),
 ])
 def test_bad_sources(spec, message):
