@@ -6,8 +6,9 @@
 Every pixel v -> gain * v + offset: `--gain 0.2` leaves a plate a fifth of its contrast (a frame at night without
 infrared); `--gain 0.4 --offset 150` washes it out (glare, haze). `--motion 9` smears each image along a horizontal
 line of 9 px (a car passing a slow shutter); `--interlace 4` moves every odd row 4 px along the rows against the even
-ones (an interlaced camera's two fields, exposed apart while the car moves: `ocr.augment.comb`); `--quality 20` writes the JPEG at that quality (a camera or messenger
-that compresses hard; default 95). The labels are copied unchanged.
+ones (an interlaced camera's two fields, exposed apart while the car moves: `ocr.augment.comb`); `--quality 20`
+writes the JPEG at that quality (a camera or messenger that compresses hard; default 95). The labels are copied
+unchanged.
 """
 from __future__ import annotations
 
