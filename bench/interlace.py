@@ -16,21 +16,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cv2
 import numpy as np
 from crop_probe import parser, seq_acc, split_set, write_json
 
 from ocr import Recognizer
-from ocr.augment import comb
+from ocr.augment import blend_fields, comb
 
 SHARES = (0.0, 0.01, 0.02, 0.03, 0.04)
-BLEND = np.float32([[0.25], [0.5], [0.25]])
 
 
 def fields_moved(img: np.ndarray, share: float, blend: bool) -> np.ndarray:
     """`img` with its odd rows moved `share` of its width, blended vertically if `blend`."""
     out = comb(img, img.shape[1] * share, 1)
-    return cv2.filter2D(out, -1, BLEND, borderType=cv2.BORDER_REPLICATE) if blend else out
+    return blend_fields(out) if blend else out
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ from ocr.alphabet import Codec
 from ocr.data import SourceDataset, load_crop
 from ocr.process import fold_o0
 from ocr.recognizer import Recognizer
-from ocr.views import VIEWS, ctc_log_likelihood, pick, view
+from ocr.views import VIEWS, log_likelihoods, pick, view
 
 
 def main() -> None:
@@ -43,7 +43,6 @@ def main() -> None:
     args = ap.parse_args()
     rec = Recognizer.from_checkpoint(args.weights, "cpu", args.backend, "greedy", precision=args.precision)
     chars = rec.cfg.alphabet
-    index = {c: i for i, c in enumerate(chars)}
     views = [VIEWS[int(i)] for i in args.views.split(",")]
     res = {}
     for data in args.data:
@@ -57,7 +56,7 @@ def main() -> None:
             reads = [rec.decode(p) for p in probs]
             texts = [r.text for r in reads]
             cands = sorted(set(texts))
-            ll = np.array([[ctc_log_likelihood(p, [index[c] for c in t]) for t in cands] for p in probs])
+            ll = log_likelihoods(probs, cands, chars)
             top, count = Counter(texts).most_common(1)[0]
             picks = {"plain": texts[0], "view sum": texts[pick(probs, texts, [r.confidence for r in reads], chars)],
                      "vote": top if count > 1 else texts[0],

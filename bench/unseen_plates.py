@@ -20,15 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import json
 
+from crop_probe import DATA, SPLITS
+
 from ocr import Recognizer
 from ocr.data import split_crops
+from ocr.process import fold_o0
 
-HOLDOUT = Path("configs/splits/real_crops_holdout.csv")
-
-
-def fold(text: str) -> str:
-    """O and 0 as one character."""
-    return text.replace("O", "0")
+HOLDOUT = SPLITS["holdout"]
 
 
 def main() -> int:
@@ -42,7 +40,7 @@ def main() -> int:
     print(f"held-out real crops, {rec.source} ({rec.precision})")
     result: dict[str, dict[str, object]] = {}
     for name in ("us_crops", "ar_crops"):
-        folder = Path("../shared/data") / name
+        folder = DATA / name
         known = {text for _, text in split_crops([folder], HOLDOUT, split="train")}  # training and validation rows
         crops, texts = zip(*split_crops([folder], HOLDOUT))
         reads = [r.text for r in rec(list(crops))]
@@ -50,7 +48,7 @@ def main() -> int:
                            ("seen", lambda t: t in known)):
             pairs = [(t, r) for t, r in zip(texts, reads) if keep(t)]
             exact = sum(t == r for t, r in pairs)
-            folded = sum(fold(t) == fold(r) for t, r in pairs)
+            folded = sum(fold_o0(t) == fold_o0(r) for t, r in pairs)
             wrong = [f"{t}->{r}" for t, r in pairs if t != r]
             result[f"{name}/{part}"] = {"n": len(pairs), "exact": exact, "o0": folded, "misreads": wrong}
             print(f"{name:9s} {part:6s} n={len(pairs):3d}  exact {exact / max(len(pairs), 1):7.2%}  "

@@ -121,14 +121,18 @@ def comb(img: np.ndarray, shift: float, field: int = 1) -> np.ndarray:
     return out
 
 
+def blend_fields(img: np.ndarray) -> np.ndarray:
+    """Each row averaged with its neighbours above and below (1/4, 1/2, 1/4), as a simple de-interlacer blends the
+    two fields: a comb becomes a ghost."""
+    return cv2.filter2D(img, -1, np.float32([[0.25], [0.5], [0.25]]), borderType=cv2.BORDER_REPLICATE)
+
+
 def interlace(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The crop as an interlaced camera gives it: one field moved 0.5-4 % of the width along the rows (either
     field, either way), and half the time the fields blended, as a simple de-interlacer does (a ghost, not a comb)."""
     shift = img.shape[1] * rng.uniform(*INTERLACE_SHARE) * (1 if rng.random() < 0.5 else -1)
     out = comb(img, float(shift), int(rng.integers(0, 2)))
-    if rng.random() < 0.5:
-        out = cv2.filter2D(out, -1, np.float32([[0.25], [0.5], [0.25]]), borderType=cv2.BORDER_REPLICATE)
-    return out
+    return blend_fields(out) if rng.random() < 0.5 else out
 
 
 def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:

@@ -65,15 +65,19 @@ def ctc_log_likelihood(probs: np.ndarray, ids: list[int]) -> float:
     return float(np.logaddexp(a[-1], a[-2]))
 
 
+def log_likelihoods(probs: np.ndarray, texts: list[str], chars: str) -> np.ndarray:
+    """V x K: the CTC log-likelihood of each of `texts` (characters of `chars`) under each view's T x C posterior."""
+    index = {c: i for i, c in enumerate(chars)}
+    return np.array([[ctc_log_likelihood(p, [index[c] for c in t]) for t in texts] for p in probs])
+
+
 def pick(probs: np.ndarray, texts: list[str], confidences: list[float], chars: str) -> int:
     """Which of V views (posteriors V x T x C, their reads `texts`) to keep: the read whose summed log-likelihood over
     every view is highest, and of the views that read it the surest one."""
     if len(texts) == 1:
         return 0
-    index = {c: i for i, c in enumerate(chars)}
     cands = sorted(set(texts))
-    score = {t: sum(ctc_log_likelihood(p, [index[c] for c in t]) for p in probs) for t in cands}
-    best = max(cands, key=lambda t: score[t])
+    best = cands[int(log_likelihoods(probs, cands, chars).sum(axis=0).argmax())]
     return max((i for i, t in enumerate(texts) if t == best), key=lambda i: confidences[i])
 
 
