@@ -31,7 +31,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         ckpt = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle refusing a non-tensor object, or a corrupt file
-        raise UserError(f"cannot load checkpoint {p}: {str(exc).splitlines()[0]}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "Weights only load failed" in first:  # torch's advice (load it unsafely) is not ours to pass on
+            first = "corrupt, or a pickle holding more than weights (loading it could run code: refused)"
+        raise UserError(f"cannot load checkpoint {p}: {first}") from None
     if not isinstance(ckpt, dict) or "model_state_dict" not in ckpt or "model_config" not in ckpt:
         raise UserError(f"{p} is not a plate-reader OCR checkpoint (no model_state_dict/model_config)")
     return ckpt

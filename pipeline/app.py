@@ -46,6 +46,8 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
         key = o.split("=", 1)[0]
         comp, _, rest = key.partition(".")
         if rest and comp in COMPONENTS:
+            if rest not in {f.name for f in fields(COMPONENTS[comp])}:
+                raise ConfigError(f"override '{o}': {comp} has no key '{rest}'{_suggest_any(rest)}")
             split[comp].append(o[len(comp) + 1:])
         elif rest:
             raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")

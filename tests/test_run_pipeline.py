@@ -34,6 +34,8 @@ def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
     ("conf=0.3", "'detector.conf'"),            # a key of another component, given bare
     ("min_read_conf=0.1", "'fusion.min_conf'"),  # a key that moved to fusion
     ("strid=2", "'stride'"),                     # a misspelt pipeline key
+    ("fusion.min_vote=3", "'fusion.min_conf'"),  # a misspelt key of a component, named with its component
+    ("detector.stride=2", "'stride'"),           # a pipeline key given under a component
 ])
 def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
     from common.config import ConfigError
