@@ -1,7 +1,7 @@
 """Detector speed: median ms per 1280x720 frame, PyTorch and ONNX Runtime (its static int8 export too, when
 `detection/export.py --int8` has written it beside the weights; and CUDA when present).
 
-    python bench/detector_speed.py --weights weights/detector.pt --imgsz 640 [--frames DIR]
+    python bench/detector_speed.py --weights weights/detector.pt --imgsz 640 [--frames DIR] [--only cuda]
 Run on an otherwise idle machine.
 """
 from __future__ import annotations
@@ -40,7 +40,10 @@ def main() -> int:
     ap.add_argument("--imgsz", type=int, default=640)
     ap.add_argument("--frames", type=Path, help="folder of frames (default: random 1280x720 frames)")
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--only", default="", help="only the variants whose name holds this (e.g. cuda)")
     args = ap.parse_args()
+    if "cuda" in args.only and not torch.cuda.is_available():
+        raise SystemExit("error: --only cuda, but CUDA is not available")
     if args.frames:
         frames = [read_bgr(p) for p in sorted(args.frames.glob("*.jpg"))[:10]]
     else:
@@ -55,8 +58,10 @@ def main() -> int:
     if int8.is_file():
         variants["onnxruntime int8 (cpu)"] = DetectorConfig(weights=str(int8), imgsz=args.imgsz, device="cpu")
     if torch.cuda.is_available():
+        variants["pytorch fp32 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0")
         variants["pytorch fp16 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
                                                          half=True)
+    variants = {name: cfg for name, cfg in variants.items() if args.only in name}
     print(f"imgsz {args.imgsz}, frames {frames[0].shape[1]}x{frames[0].shape[0]}, {torch.get_num_threads()} threads")
     for name, cfg in variants.items():
         print(f"{name:24s} {median_ms(PlateDetector(cfg), frames, args.repeats):8.1f} ms/frame")

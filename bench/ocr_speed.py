@@ -1,13 +1,14 @@
 """OCR speed (and accuracy) per backend: median ms per plate at batch 1 and batch 32.
 
-    python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--json OUT]
+    python bench/ocr_speed.py --weights weights/ocr_digits.pth [--data DIR] [--only cuda] [--json OUT]
 
 Variants: PyTorch eager fp32 (channels-last), PyTorch bf16 autocast (only where the CPU has native bf16),
 PyTorch compiled (`torch.compile` with frozen weights, ocr/accel.py) in bf16 and with int8 convolutions (PT2E,
 needs torchao: the `fast` extra), ONNX Runtime fp32, ONNX Runtime static int8 (the convolutions and the head in
 QDQ int8, calibrated on synthetic plates; batched), ONNX Runtime int8 (that, with int8 LSTM weights too, as
 `ocr/export.py --int8` writes it and the pipeline runs it on the CPU: each crop alone), ONNX Runtime with int8 LSTM
-weights only (dynamic quantisation, each crop alone), and CUDA (PyTorch fp16) when present. With --data, each variant's sequence
+weights only (dynamic quantisation, each crop alone), and CUDA (PyTorch fp32 and fp16) when present; `--only TEXT` builds
+and times only the variants whose name holds TEXT (`--only cuda`: the GPU's). With --data, each variant's sequence
 accuracy on that dataset is printed too. The variants are timed in interleaved rounds (one call of each per
 round), so that a shared machine's slow and fast spells fall on all of them alike. Run it on an otherwise idle
 machine.
@@ -93,6 +94,32 @@ def compiled_runners(model) -> dict:
     return out
 
 
+def cpu_runners(model, tmp: Path, only: str) -> dict:
+    """The CPU variants whose name holds `only` (each built only when it is wanted: compiling takes minutes)."""
+    names = ["torch fp32 (cpu)", "onnxruntime fp32 (cpu)", "torch bf16 autocast (cpu)", "onnxruntime static int8 (cpu)",
+             "onnxruntime int8 (cpu)", "torch compiled bf16 (cpu)", "torch compiled int8 (cpu)",
+             "onnxruntime int8 LSTM (cpu)"]
+    if not any(only in n for n in names):
+        return {}
+    fp32 = export_onnx(model, tmp / "m.onnx")
+    variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
+    if cpu_has_fast_bf16():
+        variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
+    if any(only in n for n in names[3:5]):
+        try:
+            static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
+            variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
+            int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
+            variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
+        except Exception as exc:  # quantisation support differs across onnxruntime versions
+            print(f"int8 quantisation skipped: {exc}")
+    if any(only in n for n in names[5:7]):
+        variants.update(compiled_runners(model))
+    lstm8 = quantize_lstm(fp32, tmp / "m.lstm8.onnx")
+    variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(lstm8, one_by_one=True)
+    return variants
+
+
 def model_input(crops: list[np.ndarray], cfg: ModelConfig) -> np.ndarray:
     """Crops preprocessed as the model was trained (its input size and two-row layout)."""
     return preprocess_batch(crops, cfg.img_h, cfg.img_w, cfg.two_row_aspect)
@@ -118,8 +145,11 @@ def main() -> int:
     ap.add_argument("--width-mult", type=float, help="time an untrained model of this width instead")
     ap.add_argument("--data", type=Path, help="labelled dataset for per-variant accuracy")
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--only", default="", help="only the variants whose name holds this (e.g. cuda, onnxruntime)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if "cuda" in args.only and not torch.cuda.is_available():
+        raise SystemExit("error: --only cuda, but CUDA is not available")
     ckpt = load_checkpoint(args.weights)
     if args.width_mult:
         ckpt["model_config"]["width_mult"] = args.width_mult
@@ -135,24 +165,14 @@ def main() -> int:
     x32, x1 = model_input(crops[:32], cfg), model_input(crops[:1], cfg)
     with tempfile.TemporaryDirectory(prefix="ocr_bench_") as tmp_dir:  # deleted at the end
         tmp = Path(tmp_dir)
-        fp32 = export_onnx(model, tmp / "m.onnx")
-        variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
-        if cpu_has_fast_bf16():
-            variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
-        try:
-            static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
-            variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
-            int8 = quantize_static(model, fp32, tmp / "m.int8.onnx")  # as ocr/export.py --int8 writes it
-            variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
-        except Exception as exc:  # quantisation support differs across onnxruntime versions
-            print(f"int8 quantisation skipped: {exc}")
-        variants.update(compiled_runners(model))
-        lstm8 = quantize_lstm(fp32, tmp / "m.lstm8.onnx")
-        variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(lstm8, one_by_one=True)
+        variants = cpu_runners(model, tmp, args.only)
         if torch.cuda.is_available():
             import copy
 
-            variants["torch fp16 (cuda)"] = torch_runner(copy.deepcopy(model), "cuda", torch.float16)
+            gpu = copy.deepcopy(model)
+            variants["torch fp32 (cuda)"] = torch_runner(gpu, "cuda")
+            variants["torch fp16 (cuda)"] = torch_runner(gpu, "cuda", torch.float16)
+        variants = {name: run for name, run in variants.items() if args.only in name}
         print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
         print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
         b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))

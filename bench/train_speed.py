@@ -1,10 +1,11 @@
 """OCR training speed: samples per second of the training loop's own step, per model width and precision.
 
-    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--json OUT]
+    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--device cpu|cuda] [--json OUT]
 
 Each variant runs `ocr.train.train_one_epoch` (forward, CTC loss, backward, clipping, Adam) on batches of 32
-synthetic latin plates, already decoded and pre-processed, so data loading is not timed. Variants: fp32, and bf16
-autocast where the CPU has native bf16 (AMX or AVX512-BF16; the training default there, `precision: auto`).
+synthetic latin plates, already decoded and pre-processed, so data loading is not timed. Variants on the CPU: fp32,
+and bf16 autocast where the CPU has native bf16 (AMX or AVX512-BF16; the training default there, `precision: auto`);
+on CUDA (`--device cuda`): fp32, and fp16 autocast with gradient scaling (the training default there).
 They are timed in interleaved rounds, so that a shared machine's slow and fast spells fall on all of them alike.
 """
 from __future__ import annotations
@@ -18,12 +19,12 @@ import argparse
 import json
 import statistics
 import time
-from contextlib import nullcontext
 
 import numpy as np
 import torch
 
-from common.device import cpu_has_fast_bf16
+from common.device import autocast_for, cpu_has_fast_bf16, resolve_device
+from common.errors import UserError
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
 from ocr.data import collate
@@ -51,26 +52,33 @@ def main() -> int:
     ap.add_argument("--widths", default="0.5,1.0", help="width multipliers (1.0 = the seed size)")
     ap.add_argument("--steps", type=int, default=6, help="training steps per timed round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda (cuda:0) or auto")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    try:
+        device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
+    except UserError as exc:
+        raise SystemExit(f"error: {exc}") from None
     alphabet = resolve_alphabet("latin")
     data = batches(alphabet, args.steps)
     cfg = OCRConfig(precision="fp32")
-    precisions = ["fp32"] + (["bf16"] if cpu_has_fast_bf16() else [])
+    if device.type == "cuda":
+        precisions = ["fp32", "fp16"]
+    else:
+        precisions = ["fp32"] + (["bf16"] if cpu_has_fast_bf16() else [])
     variants = {}
     for w in (float(v) for v in args.widths.split(",")):
         for p in precisions:
             torch.manual_seed(0)
-            model = CRNN(ModelConfig(alphabet=alphabet, width_mult=w)).to(memory_format=torch.channels_last)
+            model = CRNN(ModelConfig(alphabet=alphabet, width_mult=w)).to(device, memory_format=torch.channels_last)
             opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-            ctx = torch.autocast("cpu", dtype=torch.bfloat16) if p == "bf16" else nullcontext()
-            variants[f"width x{w} {p}"] = (model, opt, ctx)
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
+            ctx, scaled = autocast_for(device.type, p)
+            variants[f"width x{w} {p}"] = (model, opt, ctx, torch.amp.GradScaler(device.type, enabled=scaled))
 
     def run(name: str, steps: list[tuple]) -> float:
-        model, opt, ctx = variants[name]
+        model, opt, ctx, scaler = variants[name]
         t0 = time.perf_counter()
-        train_one_epoch(model, steps, opt, scaler, torch.device("cpu"), ctx, cfg, epoch=1)
+        train_one_epoch(model, steps, opt, scaler, device, ctx, cfg, epoch=1)  # its loss.item() waits for the GPU
         return sum(len(b[3]) for b in steps) / (time.perf_counter() - t0)
 
     for name in variants:
@@ -79,7 +87,8 @@ def main() -> int:
     for _ in range(args.rounds):
         for name in variants:
             rates[name].append(run(name, data))
-    print(f"{torch.get_num_threads()} CPU threads, batch 32, {args.steps} steps x {args.rounds} rounds")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    print(f"{where}, batch 32, {args.steps} steps x {args.rounds} rounds")
     results = {}
     for name, r in rates.items():
         results[name] = {"samples_per_s": statistics.median(r), "min": min(r), "max": max(r)}
