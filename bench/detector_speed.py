@@ -62,6 +62,8 @@ def main() -> int:
         variants["pytorch fp16 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
                                                          half=True)
     variants = {name: cfg for name, cfg in variants.items() if args.only in name}
+    if not variants:
+        raise SystemExit(f"error: no variant's name holds --only {args.only!r}")
     print(f"imgsz {args.imgsz}, frames {frames[0].shape[1]}x{frames[0].shape[0]}, {torch.get_num_threads()} threads")
     for name, cfg in variants.items():
         print(f"{name:24s} {median_ms(PlateDetector(cfg), frames, args.repeats):8.1f} ms/frame")

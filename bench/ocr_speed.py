@@ -173,6 +173,8 @@ def main() -> int:
             variants["torch fp32 (cuda)"] = torch_runner(gpu, "cuda")
             variants["torch fp16 (cuda)"] = torch_runner(gpu, "cuda", torch.float16)
         variants = {name: run for name, run in variants.items() if args.only in name}
+        if not variants:
+            raise SystemExit(f"error: no variant's name holds --only {args.only!r}")
         print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
         print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
         b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))
