@@ -61,7 +61,13 @@ python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_exp
 python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected data_gen/clip_holdout/expected.csv \
     --json $R/pipeline_clip_holdout.json
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
-python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json
+python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json \
+    --predictions $R/pipeline_pasted_crops_holdout.jsonl
+# What a confidence is worth: the held-out crops, the pasted set's reads and the held-out clip's events
+python bench/confidence.py --split holdout --json $R/confidence_crops_holdout.json
+python bench/confidence.py --labels data_gen/scenes_holdout/labels.csv --predictions $R/pipeline_pasted_crops_holdout.jsonl \
+    --json $R/confidence_pasted_holdout.json
+python bench/confidence.py --clip $R/pipeline_clip_holdout.json --json $R/confidence_clip_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
 # High-resolution photos: the pasted set's frames laid out 3x3 in 3840x2160 images, searched in tiles (the default for
 # stills over 1920 px, detector.still_tile) and by the whole-image pass alone

@@ -101,7 +101,8 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
                 misread_edits: int = 2) -> dict[str, Any]:
     """Read rate (vehicles with a correct event), duplicates per vehicle read, frames to first correct fused read,
     and misread events: events within `misread_edits` edits (at most a third of the characters) of an expected
-    plate, the vehicle read wrong; the remaining events are `other_events` (plates the list leaves out)."""
+    plate, the vehicle read wrong; the remaining events are `other_events` (plates the list leaves out). `events`:
+    each event's text, confidence and kind (right, misread, other)."""
     per, near = [], set()
     for v in expected:
         gt = fold_o0(v["text"])
@@ -115,11 +116,13 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
     delays = [p["frames_to_first_read"] for p in per if p["frames_to_first_read"] is not None]
     gts = {fold_o0(v["text"]) for v in expected}
     other = [e.text for e in events if e.text not in near and fold_o0(e.text) not in gts]
+    kinds = [{"text": e.text, "confidence": round(e.confidence, 4),
+              "kind": "right" if fold_o0(e.text) in gts else "misread" if e.text in near else "other"} for e in events]
     return {"vehicles": len(expected), "read_rate": len(read) / max(len(expected), 1),
             "duplicates_per_vehicle": (sum(p["events"] - 1 for p in read) / len(read)) if read else 0.0,
             "misread_events": sum(len(p["misreads"]) for p in per),
             "median_frames_to_first_read": statistics.median(delays) if delays else None,
-            "other_events": other, "per_vehicle": per}
+            "other_events": other, "per_vehicle": per, "events": kinds}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ def test_score_video_exact():
     # B04RYC: B04RXL misread (2 edits of 6); B8Z9XAB: 3 edits from B839HAR, another plate
     assert [p["misreads"] for p in res["per_vehicle"]] == [[], ["B04RYC"], []] and res["misread_events"] == 1
     assert res["other_events"] == ["XX000", "B8Z9XAB"]
+    assert [e["kind"] for e in res["events"]] == ["right", "right", "right", "other", "misread", "other"]
 
 
 def test_read_expected(tmp_path):
