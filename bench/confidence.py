@@ -10,8 +10,10 @@ right, and the accuracy of reads by confidence.
 A read is right when its text is the plate's, O and 0 taken as one (as watchlists match). Crops: each crop's read
 at the recognizer's sequence confidence, the recognizer run as the pipeline runs it. Stills: each plate with text
 gets the read whose box overlaps it most (IoU >= 0.4), if any; reads shorter than `fusion.min_chars` are dropped
-as the outputs drop them; reads over no labelled plate at all are "false reads" (things that are not plates;
-reads over a plate labelled without text, too small or blurred to read by eye, are left out). Clips: each event
+as the outputs drop them; reads over no labelled plate at all are counted apart as "unlabelled reads" (reads over a
+plate labelled without text, too small or blurred to read by eye, are left out). In the pasted sets most unlabelled
+reads are real plates of the background frames that their labels leave out (cut by the frame's edge, or far), so
+the column is an upper bound on reads of things that are not plates. Clips: each event
 (one per vehicle, as the outputs write them) at its fused confidence, right when it is an expected vehicle's
 text, wrong when it is a misread of one (pipeline.evaluate's misread events); events of plates the list leaves
 out are counted apart. Threshold t keeps the reads of confidence >= t (`fusion.min_conf` for still images and for
@@ -39,10 +41,10 @@ BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0001)
 
 @dataclass(frozen=True)
 class Scored:
-    """Reads of labelled plates (`conf`, `right`; a plate with no read has conf -1), and reads of no plate."""
+    """Reads of labelled plates (`conf`, `right`; a plate with no read has conf -1), and reads over none."""
     conf: np.ndarray
     right: np.ndarray
-    false_conf: np.ndarray
+    other_conf: np.ndarray
 
 
 def crops_scored(weights: str, split: str) -> Scored:
@@ -68,7 +70,7 @@ def stills_scored(labels: Path, predictions: Path, min_chars: int) -> Scored:
         raise UserError(f"predictions not found: {predictions} (write them with python -m pipeline.evaluate "
                         f"--labels {labels} --predictions {predictions})")
     gt_all = read_box_labels(labels)
-    conf, right, false_conf = [], [], []
+    conf, right, other_conf = [], [], []
     n_images = 0
     for line in predictions.read_text().splitlines():
         rec = json.loads(line)
@@ -87,9 +89,9 @@ def stills_scored(labels: Path, predictions: Path, min_chars: int) -> Scored:
                 right.append(hit and fold_o0(reads[j]["text"]) == fold_o0(b.text))
         for j, r in enumerate(reads):
             if not len(boxes) or ious[:, j].max() < 0.4:
-                false_conf.append(r["conf"])
+                other_conf.append(r["conf"])
     print(f"{n_images} images of {labels}, {len(conf)} plates with text, reads of at least {min_chars} characters")
-    return Scored(np.array(conf), np.array(right, bool), np.array(false_conf))
+    return Scored(np.array(conf), np.array(right, bool), np.array(other_conf))
 
 
 def clip_scored(result: Path) -> Scored:
@@ -107,18 +109,18 @@ def clip_scored(result: Path) -> Scored:
                   np.array([e["confidence"] for e in events if e["kind"] == "other"]))
 
 
-def report(s: Scored, unit: str = "plates", false_name: str = "false reads") -> dict:
+def report(s: Scored, unit: str = "plates", other_name: str = "unlabelled") -> dict:
     """Print and return the threshold table (the share of `unit` read right, the right share of the reads kept, the
-    wrong ones kept, and the `false_name` kept) and the accuracy by confidence bin."""
+    wrong ones kept, and the `other_name` kept) and the accuracy by confidence bin."""
     n = len(s.conf)
     rows = []
-    print(f"{'threshold':>9s} {unit + ' right':>13s} {'right of kept':>14s} {'wrong kept':>11s} {false_name:>13s}")
+    print(f"{'threshold':>9s} {unit + ' right':>13s} {'right of kept':>14s} {'wrong kept':>11s} {other_name:>13s}")
     for t in THRESHOLDS:
         kept = s.conf >= t
         k, ok = int(kept.sum()), int((kept & s.right).sum())
-        falses = int((s.false_conf >= t).sum())
-        rows.append({"threshold": t, "kept": k, "right": ok, "wrong": k - ok, "false_reads": falses})
-        print(f"{t:9.2f} {ok / max(n, 1):13.1%} {ok / max(k, 1):14.1%} {k - ok:11d} {falses:13d}")
+        others = int((s.other_conf >= t).sum())
+        rows.append({"threshold": t, "kept": k, "right": ok, "wrong": k - ok, "unlabelled": others})
+        print(f"{t:9.2f} {ok / max(n, 1):13.1%} {ok / max(k, 1):14.1%} {k - ok:11d} {others:13d}")
     bins = []
     print(f"{'confidence':>13s} {'reads':>6s} {'right':>7s}")
     for lo, hi in zip(BINS, BINS[1:]):
@@ -145,7 +147,7 @@ def main() -> int:
         if args.split:
             scored = crops_scored(args.weights, args.split)
         elif args.clip:
-            scored, names = clip_scored(args.clip), {"unit": "events", "false_name": "other events"}
+            scored, names = clip_scored(args.clip), {"unit": "events", "other_name": "other events"}
         elif args.labels and args.predictions:
             scored = stills_scored(args.labels, args.predictions, args.min_chars)
         else:
