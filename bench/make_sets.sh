@@ -6,6 +6,7 @@
 #   bash bench/make_sets.sh holdout   # what bench/ocr_sets.sh holdout and bench/all.sh read (about 2 minutes)
 #   bash bench/make_sets.sh train     # the scene draws configs/ocr_latin.yaml trains on (about 5 minutes)
 #   bash bench/make_sets.sh faces     # the same 400 plates in each set of character faces (bench/results/ocr_faces.txt)
+#   bash bench/make_sets.sh fresh     # fresh draws of the validation scenes (new seeds; about 2 minutes)
 #   bash bench/make_sets.sh all       # or several: bash bench/make_sets.sh val holdout
 # The same commands, one by one, are in README.md, weights/README.md and configs/ocr_latin.yaml.
 set -euo pipefail
@@ -73,6 +74,17 @@ train() {  # the OCR's pasted training scenes (configs/ocr_latin.yaml)
     done
 }
 
+fresh() {  # fresh draws of the validation scenes (new seeds, twice the frames): a candidate against a model chosen on
+    # the draws above (weights/runs/ocr_latin_ft26_fresh_rule.txt)
+    local v="--include $VAL --exclude $RIDES_HOLD --synth-share 0"
+    local u="--unboxed configs/splits/dashcam_train_unboxed.csv"
+    draw scenes_val_f $SCENES $v --out data_gen/scenes_val_f --n 300 --seed 70
+    draw scenes_close_val_f $SCENES $v --out data_gen/scenes_close_val_f --n 200 --seed 170 --close-up-share 1
+    draw scenes_val_f_gray $SCENES $v $u --out data_gen/scenes_val_f_gray --n 300 --seed 70 --gray
+    draw scenes_close_val_f_gray $SCENES $v $u --out data_gen/scenes_close_val_f_gray --n 200 --seed 170 \
+        --close-up-share 1 --gray
+}
+
 faces() {  # one draw of synthetic plates (seed 31) in each set of character faces: a probe of faces never seen
     for F in ttf stroke plate round; do
         draw faces_$F python ocr/synth.py --out data_gen/faces_$F --n 400 --mix latin --seed 31 --fonts $F
@@ -86,7 +98,8 @@ for GROUP in "$@"; do
         holdout) holdout ;;
         train) train ;;
         faces) faces ;;
-        all) val; holdout; train; faces ;;
-        *) echo "usage: bash bench/make_sets.sh val|holdout|train|faces|all [...]" >&2; exit 2 ;;
+        fresh) fresh ;;
+        all) val; holdout; train; faces; fresh ;;
+        *) echo "usage: bash bench/make_sets.sh val|holdout|train|faces|fresh|all [...]" >&2; exit 2 ;;
     esac
 done
