@@ -29,14 +29,19 @@ draw() {  # draw() NAME COMMAND...: run COMMAND unless data_gen/NAME is already 
     "$@" > /dev/null
 }
 
-val() {  # validation crops pasted into training frames, and what is made from them
+val_scenes() {  # val_scenes SCENES CLOSE GRAY GRAY_CLOSE N SEED N_CLOSE SEED_CLOSE: the validation crops pasted into
+    # N training frames (seed SEED) and N_CLOSE close-ups (SEED_CLOSE), in colour and greyscale, as the four named sets
     local v="--include $VAL --exclude $RIDES_HOLD --synth-share 0"
     local u="--unboxed configs/splits/dashcam_train_unboxed.csv"
-    draw scenes_val $SCENES $v --out data_gen/scenes_val --n 150 --seed 7
-    draw scenes_close_val $SCENES $v --out data_gen/scenes_close_val --n 100 --seed 17 --close-up-share 1
-    draw scenes_val_u_gray $SCENES $v $u --out data_gen/scenes_val_u_gray --n 150 --seed 7 --gray
-    draw scenes_close_val_u_gray $SCENES $v $u --out data_gen/scenes_close_val_u_gray --n 100 --seed 17 \
-        --close-up-share 1 --gray
+    draw "$1" $SCENES $v --out "data_gen/$1" --n "$5" --seed "$6"
+    draw "$2" $SCENES $v --out "data_gen/$2" --n "$7" --seed "$8" --close-up-share 1
+    draw "$3" $SCENES $v $u --out "data_gen/$3" --n "$5" --seed "$6" --gray
+    draw "$4" $SCENES $v $u --out "data_gen/$4" --n "$7" --seed "$8" --close-up-share 1 --gray
+}
+
+val() {  # validation crops pasted into training frames, and what is made from them
+    local u="--unboxed configs/splits/dashcam_train_unboxed.csv"
+    val_scenes scenes_val scenes_close_val scenes_val_u_gray scenes_close_val_u_gray 150 7 100 17
     for M in 5 9; do
         draw scenes_val_m$M python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv \
             --out data_gen/scenes_val_m$M --gain 1 --motion $M
@@ -75,14 +80,8 @@ train() {  # the OCR's pasted training scenes (configs/ocr_latin.yaml)
 }
 
 fresh() {  # fresh draws of the validation scenes (new seeds, twice the frames): a candidate against a model chosen on
-    # the draws above (weights/runs/ocr_latin_ft26_fresh_rule.txt)
-    local v="--include $VAL --exclude $RIDES_HOLD --synth-share 0"
-    local u="--unboxed configs/splits/dashcam_train_unboxed.csv"
-    draw scenes_val_f $SCENES $v --out data_gen/scenes_val_f --n 300 --seed 70
-    draw scenes_close_val_f $SCENES $v --out data_gen/scenes_close_val_f --n 200 --seed 170 --close-up-share 1
-    draw scenes_val_f_gray $SCENES $v $u --out data_gen/scenes_val_f_gray --n 300 --seed 70 --gray
-    draw scenes_close_val_f_gray $SCENES $v $u --out data_gen/scenes_close_val_f_gray --n 200 --seed 170 \
-        --close-up-share 1 --gray
+    # the draws of val() (weights/runs/ocr_latin_ft26_fresh_rule.txt)
+    val_scenes scenes_val_f scenes_close_val_f scenes_val_f_gray scenes_close_val_f_gray 300 70 200 170
 }
 
 faces() {  # one draw of synthetic plates (seed 31) in each set of character faces: a probe of faces never seen
