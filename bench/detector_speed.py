@@ -58,7 +58,8 @@ def main() -> int:
     if int8.is_file():
         variants["onnxruntime int8 (cpu)"] = DetectorConfig(weights=str(int8), imgsz=args.imgsz, device="cpu")
     if torch.cuda.is_available():
-        variants["pytorch fp32 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0")
+        variants["pytorch fp32 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
+                                                         half=False)
         variants["pytorch fp16 (cuda)"] = DetectorConfig(weights=str(args.weights), imgsz=args.imgsz, device="cuda:0",
                                                          half=True)
     variants = {name: cfg for name, cfg in variants.items() if args.only in name}

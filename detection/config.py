@@ -15,7 +15,7 @@ class DetectorConfig:
     max_det: int = 50           # most plates kept per frame
     max_overlap: float = 0.6    # drop a box this much inside a more confident one, or holding that much of it
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
-    half: bool = False          # fp16 on CUDA
+    half: bool = True           # fp16 on CUDA (ignored on the CPU)
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading
     gray_weights: str = ""      # monochrome frames go to this detector instead ("" = weights for every frame)
     onnx_on_cpu: bool = True    # on the CPU, run the exported <weights>.onnx beside a .pt when there is one
