@@ -65,6 +65,7 @@ def stills_scored(labels: Path, predictions: Path, min_chars: int) -> Scored:
     """pipeline.evaluate's reads of the images of `labels`, each labelled plate with text against its best read."""
     from detection.dataset import read_box_labels
     from detection.metrics import iou_matrix
+    from pipeline.evaluate import MATCH_IOU
 
     if not predictions.is_file():
         raise UserError(f"predictions not found: {predictions} (write them with python -m pipeline.evaluate "
@@ -84,11 +85,11 @@ def stills_scored(labels: Path, predictions: Path, min_chars: int) -> Scored:
         for i, b in enumerate(boxes):
             if b.text:
                 j = int(np.argmax(ious[i])) if len(reads) else -1
-                hit = j >= 0 and ious[i, j] >= 0.4
+                hit = j >= 0 and ious[i, j] >= MATCH_IOU
                 conf.append(reads[j]["conf"] if hit else -1.0)
                 right.append(hit and fold_o0(reads[j]["text"]) == fold_o0(b.text))
         for j, r in enumerate(reads):
-            if not len(boxes) or ious[:, j].max() < 0.4:
+            if not len(boxes) or ious[:, j].max() < MATCH_IOU:
                 other_conf.append(r["conf"])
     print(f"{n_images} images of {labels}, {len(conf)} plates with text, reads of at least {min_chars} characters")
     return Scored(np.array(conf), np.array(right, bool), np.array(other_conf))

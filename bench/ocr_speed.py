@@ -94,18 +94,25 @@ def compiled_runners(model) -> dict:
     return out
 
 
+CPU_VARIANTS = ("torch fp32 (cpu)", "onnxruntime fp32 (cpu)", "torch bf16 autocast (cpu)", "onnxruntime static int8 (cpu)",
+                "onnxruntime int8 (cpu)", "torch compiled bf16 (cpu)", "torch compiled int8 (cpu)",
+                "onnxruntime int8 LSTM (cpu)")
+
+
 def cpu_runners(model, tmp: Path, only: str) -> dict:
-    """The CPU variants whose name holds `only` (each built only when it is wanted: compiling takes minutes)."""
-    names = ["torch fp32 (cpu)", "onnxruntime fp32 (cpu)", "torch bf16 autocast (cpu)", "onnxruntime static int8 (cpu)",
-             "onnxruntime int8 (cpu)", "torch compiled bf16 (cpu)", "torch compiled int8 (cpu)",
-             "onnxruntime int8 LSTM (cpu)"]
-    if not any(only in n for n in names):
+    """The CPU variants, built only where one the caller keeps (its name holds `only`) needs them: compiling and
+    quantising take minutes."""
+
+    def wanted(*names: str) -> bool:
+        return any(only in n for n in names)
+
+    if not wanted(*CPU_VARIANTS):
         return {}
     fp32 = export_onnx(model, tmp / "m.onnx")
     variants = {"torch fp32 (cpu)": torch_runner(model, "cpu"), "onnxruntime fp32 (cpu)": onnx_runner(fp32)}
     if cpu_has_fast_bf16():
         variants["torch bf16 autocast (cpu)"] = torch_runner(model, "cpu", torch.bfloat16)
-    if any(only in n for n in names[3:5]):
+    if wanted("onnxruntime static int8 (cpu)", "onnxruntime int8 (cpu)"):
         try:
             static = quantize_static(model, fp32, tmp / "m.static.onnx", lstm=False)  # convolutions only: batched
             variants["onnxruntime static int8 (cpu)"] = onnx_runner(static)
@@ -113,7 +120,7 @@ def cpu_runners(model, tmp: Path, only: str) -> dict:
             variants["onnxruntime int8 (cpu)"] = onnx_runner(int8, one_by_one=True)
         except Exception as exc:  # quantisation support differs across onnxruntime versions
             print(f"int8 quantisation skipped: {exc}")
-    if any(only in n for n in names[5:7]):
+    if wanted("torch compiled bf16 (cpu)", "torch compiled int8 (cpu)"):
         variants.update(compiled_runners(model))
     lstm8 = quantize_lstm(fp32, tmp / "m.lstm8.onnx")
     variants["onnxruntime int8 LSTM (cpu)"] = onnx_runner(lstm8, one_by_one=True)

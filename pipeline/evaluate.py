@@ -23,6 +23,7 @@ from ocr.process import fold_o0
 from pipeline.crops import CropSpec
 
 
+MATCH_IOU = 0.4  # a read belongs to a labelled plate when their boxes overlap at least this much
 WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("inf")))  # plate width in the image
 
 
@@ -61,7 +62,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
             ious = iou_matrix(gt, pr)
             for i, b in enumerate(boxes):
                 n_plates += 1
-                hits = [j for j in range(len(reads)) if ious[i, j] >= 0.4]
+                hits = [j for j in range(len(reads)) if ious[i, j] >= MATCH_IOU]
                 found += bool(hits)
                 if b.text:
                     n_text += 1
@@ -115,9 +116,9 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
     read = [p for p in per if p["events"]]
     delays = [p["frames_to_first_read"] for p in per if p["frames_to_first_read"] is not None]
     gts = {fold_o0(v["text"]) for v in expected}
-    other = [e.text for e in events if e.text not in near and fold_o0(e.text) not in gts]
     kinds = [{"text": e.text, "confidence": round(e.confidence, 4),
               "kind": "right" if fold_o0(e.text) in gts else "misread" if e.text in near else "other"} for e in events]
+    other = [k["text"] for k in kinds if k["kind"] == "other"]
     return {"vehicles": len(expected), "read_rate": len(read) / max(len(expected), 1),
             "duplicates_per_vehicle": (sum(p["events"] - 1 for p in read) / len(read)) if read else 0.0,
             "misread_events": sum(len(p["misreads"]) for p in per),
