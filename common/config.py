@@ -2,7 +2,8 @@
 
 Each component defines a frozen dataclass whose defaults are the documented defaults; the YAML file under
 `configs/` sets (some of) its fields, and the command line may override any field as `key=value`, where the
-value is parsed as YAML and checked against the field's type.
+value is parsed as YAML and checked against the field's type, and against its `Range` where the field is
+annotated with one (`stride: Annotated[int, Range(1)] = 1`).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import difflib
 import types
 import typing
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Iterable, TypeVar
 
 import yaml
 
@@ -22,6 +24,26 @@ T = TypeVar("T")
 
 class ConfigError(UserError):
     """A config file or override that does not fit its dataclass."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric config key admits, given as `Annotated[float, Range(0, 1)]`: from `lo` to `hi`
+    inclusive (None: unbounded), `lo` itself excluded when `above` (a learning rate is over 0)."""
+    lo: float | None = None
+    hi: float | None = None
+    above: bool = False
+
+    def admits(self, value: float) -> bool:
+        if self.lo is not None and (value <= self.lo if self.above else value < self.lo):
+            return False
+        return self.hi is None or value <= self.hi
+
+    def __str__(self) -> str:
+        low = None if self.lo is None else f"{'over' if self.above else 'at least'} {self.lo:g}"
+        if low and self.hi is not None:
+            return f"{self.lo:g} to {self.hi:g}" if not self.above else f"{low} and at most {self.hi:g}"
+        return low or f"at most {self.hi:g}"
 
 
 def closest(key: str, valid: Iterable[str]) -> str | None:
@@ -40,6 +62,13 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if tp is Any:
         return value
+    if origin is Annotated:
+        inner, *extras = typing.get_args(tp)
+        checked = _check_type(name, value, inner)
+        for r in extras:
+            if isinstance(r, Range) and isinstance(checked, (int, float)) and not r.admits(checked):
+                raise ConfigError(f"config key '{name}': {value!r} is out of range ({r})")
+        return checked
     if origin is typing.Literal:
         choices = typing.get_args(tp)
         if value in choices:
@@ -82,13 +111,13 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
     raise ConfigError(f"config key '{name}': {value!r} is not a valid {getattr(tp, '__name__', tp)}")
 
 
-def _build(cls: type[T], values: dict[str, Any], source: str) -> T:
-    hints = typing.get_type_hints(cls)
+def _build(cls: type[T], values: dict[str, Any], source: str, prefix: str = "") -> T:
+    hints = typing.get_type_hints(cls, include_extras=True)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in values:
         if key not in names:
             raise ConfigError(f"{source}: unknown key '{key}'{_suggest(key, names)}")
-    checked = {k: _check_type(k, v, hints[k]) for k, v in values.items()}
+    checked = {k: _check_type(prefix + k, v, hints[k]) for k, v in values.items()}
     return cls(**checked)
 
 
@@ -110,19 +139,21 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def apply_overrides(config: T, overrides: Iterable[str]) -> T:
-    """Return a copy of `config` with each `key=value` applied and type-checked."""
+def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
+    """Return a copy of `config` with each `key=value` applied and type-checked (`prefix` names the component
+    in errors: `detector.`)."""
     values = config_to_dict(config)
     for text in overrides:
         key, value = parse_override(text)
         if key not in values:
             raise ConfigError(f"override: unknown key '{key}'{_suggest(key, values)}")
         values[key] = value
-    return _build(type(config), values, "override")
+    return _build(type(config), values, "override", prefix)
 
 
-def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] = ()) -> T:
-    """Load `cls` from the YAML file at `path` (or its defaults when None) and apply `overrides`."""
+def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] = (), prefix: str = "") -> T:
+    """Load `cls` from the YAML file at `path` (or its defaults when None) and apply `overrides`; errors name a key
+    as `prefix` + key."""
     values: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
@@ -137,8 +168,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: expected a mapping of key: value")
         values = loaded
-    config = _build(cls, values, str(path) if path else cls.__name__)
-    return apply_overrides(config, overrides)
+    config = _build(cls, values, str(path) if path else cls.__name__, prefix)
+    return apply_overrides(config, overrides, prefix)
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from common.config import ConfigError
+from common.config import ConfigError, Range
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
     weights: str = "weights/detector.pt"  # our trained .pt (SHA-256 checked) or an exported .onnx
-    imgsz: int = 640            # inference size (long side); smaller is faster, misses small plates
-    conf: float = 0.25          # minimum confidence kept
-    iou: float = 0.5            # NMS IoU threshold
-    max_det: int = 50           # most plates kept per frame
-    max_overlap: float = 0.6    # drop a box this much inside a more confident one, or holding that much of it
+    imgsz: Annotated[int, Range(32)] = 640            # inference size (long side); smaller is faster, misses small plates
+    conf: Annotated[float, Range(0, 1)] = 0.25          # minimum confidence kept
+    iou: Annotated[float, Range(0, 1)] = 0.5            # NMS IoU threshold
+    max_det: Annotated[int, Range(1)] = 50           # most plates kept per frame
+    max_overlap: Annotated[float, Range(0, 1)] = 0.6    # drop a box this much inside a more confident one, or holding that much of it
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
     half: bool = True           # fp16 on CUDA (ignored on the CPU)
     verify_sha256: bool = True  # check shipped weights against weights/MANIFEST.sha256 before loading
@@ -23,9 +24,9 @@ class DetectorConfig:
     still_zoom_out: float = 2.0  # stills with no plate found, or one over still_zoom_above of their width, are also
                                  # searched shrunk onto a canvas this many times their size; 0 = off
     still_zoom_above: float = 0.4  # see still_zoom_out
-    dark_below: float = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
+    dark_below: Annotated[float, Range(0, 255)] = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
                                # detector (detection/exposure.py); 0 = off
-    pale_above: float = 120.0   # ...and frames whose 1st percentile is over this (haze, glare); 0 = off
+    pale_above: Annotated[float, Range(0, 255)] = 120.0   # ...and frames whose 1st percentile is over this (haze, glare); 0 = off
 
     def __post_init__(self) -> None:
         if self.still_tile and self.still_tile < 64:

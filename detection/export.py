@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common.cli import at_least
 from common.errors import UserError
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, record, verify
@@ -76,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", type=Path, default=Path("weights/detector.pt"))
-    ap.add_argument("--imgsz", type=int, default=640)
+    ap.add_argument("--imgsz", type=at_least(32), default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")
     ap.add_argument("--int8", action="store_true", help="also write <name>_int8.onnx, static int8")
     ap.add_argument("--calib", type=Path, nargs="+", help="--int8: folder(s) of frames to calibrate on (as many from each)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: CSVs of images not to calibrate on")
-    ap.add_argument("--n-calib", type=int, default=64, help="--int8: calibration frames in all")
+    ap.add_argument("--n-calib", type=at_least(1), default=64, help="--int8: calibration frames in all")
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from common.cli import at_least, fraction
 from common.errors import UserError
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr
@@ -224,10 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="split CSVs: of the folders they name, use only these frames and crops (a test set from "
                          "held-out data); folders they do not name stay unrestricted")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--synth-share", type=float, default=0.5, help="share of rendered (vs real) plates")
-    ap.add_argument("--close-up-share", type=float, default=0.0,
+    ap.add_argument("--synth-share", type=fraction, default=0.5, help="share of rendered (vs real) plates")
+    ap.add_argument("--close-up-share", type=fraction, default=0.0,
                     help="share of close-up scenes: frame zoomed in, one plate 30-85 %% of its width")
     ap.add_argument("--unboxed", type=Path, help="CSV image,x1,y1,x2,y2: real plates the background labels leave "
                                                   "out (e.g. configs/splits/dashcam_train_unboxed.csv)")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from common.config import Range
 
 
 @dataclass(frozen=True)
@@ -12,15 +14,15 @@ class DetectorTrainConfig:
     val: tuple[str, ...] = ()
     split_file: str = ""
     unboxed: tuple[str, ...] = ()
-    gray_share: float = 0.0
+    gray_share: Annotated[float, Range(0, 1)] = 0.0
     dataset_dir: str = "data_gen/detector_yolo"
-    epochs: int = 100
-    hours: float = 0.0
-    imgsz: int = 640
-    batch: int = 16
-    workers: int = 2
+    epochs: Annotated[int, Range(1)] = 100
+    hours: Annotated[float, Range(0)] = 0.0
+    imgsz: Annotated[int, Range(32)] = 640
+    batch: Annotated[int, Range(1)] = 16
+    workers: Annotated[int, Range(0)] = 2
     device: str = "auto"
-    patience: int = 30
+    patience: Annotated[int, Range(0)] = 30
     seed: int = 0
     out_dir: str = "runs/detector"
     name: str = "train"

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from common.config import Range
 
 from ocr.alphabet import resolve_alphabet
 from ocr.model import ModelConfig
@@ -12,41 +14,41 @@ from ocr.model import ModelConfig
 class OCRConfig:
     # model
     alphabet: str = "digits"
-    img_h: int = 64
-    img_w: int = 200
-    width_mult: float = 1.0
-    hidden: int = 256
-    lstm_layers: int = 2
-    dropout: float = 0.1
-    two_row_aspect: float = 0.0
+    img_h: Annotated[int, Range(16)] = 64
+    img_w: Annotated[int, Range(16)] = 200
+    width_mult: Annotated[float, Range(0, above=True)] = 1.0
+    hidden: Annotated[int, Range(1)] = 256
+    lstm_layers: Annotated[int, Range(1)] = 2
+    dropout: Annotated[float, Range(0, 1)] = 0.1
+    two_row_aspect: Annotated[float, Range(0)] = 0.0
     # decoding
     patterns: tuple[str, ...] = ()
-    beam_width: int = 10
+    beam_width: Annotated[int, Range(1)] = 10
     # data
     train: tuple[dict[str, Any], ...] = ()
     val: tuple[dict[str, Any], ...] = ()
-    samples_per_epoch: int = 0
+    samples_per_epoch: Annotated[int, Range(0)] = 0
     # optimisation
-    epochs: int = 100
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    grad_clip: float = 5.0
-    plateau_patience: int = 5
-    plateau_factor: float = 0.5
-    min_lr: float = 1e-6
-    early_stop_patience: int = 15
-    max_bad_batches: int = 20
-    ema_decay: float = 0.0
+    epochs: Annotated[int, Range(1)] = 100
+    batch_size: Annotated[int, Range(1)] = 32
+    lr: Annotated[float, Range(0, above=True)] = 1e-3
+    weight_decay: Annotated[float, Range(0)] = 0.0
+    grad_clip: Annotated[float, Range(0, above=True)] = 5.0
+    plateau_patience: Annotated[int, Range(0)] = 5
+    plateau_factor: Annotated[float, Range(0, 1, above=True)] = 0.5
+    min_lr: Annotated[float, Range(0)] = 1e-6
+    early_stop_patience: Annotated[int, Range(0)] = 15
+    max_bad_batches: Annotated[int, Range(1)] = 20
+    ema_decay: Annotated[float, Range(0, 1)] = 0.0
     # runtime
     device: str = "auto"
     precision: str = "auto"
-    num_workers: int = 2
-    threads: int = 0
+    num_workers: Annotated[int, Range(0)] = 2
+    threads: Annotated[int, Range(0)] = 0
     seed: int = 0
     out_dir: str = "runs/ocr"
-    checkpoint_every: int = 10
-    time_limit_min: float = 0.0
+    checkpoint_every: Annotated[int, Range(1)] = 10
+    time_limit_min: Annotated[float, Range(0)] = 0.0
     resume: str = ""
     init_from: str = ""
 

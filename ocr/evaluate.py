@@ -20,6 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from common.cli import at_least
 from common.device import PRECISIONS
 from common.errors import UserError
 from ocr.data import SourceDataset, load_crop
@@ -85,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
     ap.add_argument("--split", default="all", choices=("all", "train", "holdout"))
-    ap.add_argument("--show", type=int, default=20, help="lines of GT | Pred to print")
+    ap.add_argument("--show", type=at_least(0), default=20, help="lines of GT | Pred to print")
     ap.add_argument("--json", type=Path, help="write {n, seq_acc, seq_acc_o0, char_acc, ms_per_plate}")
     ap.add_argument("--predictions", type=Path, help="write image,plate_text,pred,confidence")
     ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--decoder", default="auto", choices=("auto", "greedy", "beam"))
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=at_least(1), default=32)
     ap.add_argument("--patterns", help="comma-separated plate formats for the beam search (D digit, L letter, "
                     "* any), e.g. LLLDDD,LLDDDLL for Argentina; default: the checkpoint's own")
     ap.add_argument("--precision", default="fp32", choices=PRECISIONS,

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from common.cli import at_least
 from common.digest import sha256
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calib", type=Path, nargs="*", default=[],
                     help="--int8: labelled crop folders to calibrate on beside synthetic plates (half of --n-calib)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: split CSVs of images not to calibrate on")
-    ap.add_argument("--n-calib", type=int, default=256, help="--int8: calibration crops in all")
+    ap.add_argument("--n-calib", type=at_least(1), default=256, help="--int8: calibration crops in all")
     ap.add_argument("--ema", action="store_true",
                     help="export the moving-average weights of a run's last.pth (training with ema_decay > 0)")
     args = ap.parse_args(argv)

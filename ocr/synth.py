@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from common.cli import at_least
 from common.errors import UserError
 from ocr.augment import augment, perspective
 from ocr.synth_render import FONT_SETS, LAYOUTS, RENDERERS, char_fonts
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fonts", default="ttf",

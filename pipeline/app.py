@@ -56,7 +56,8 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
         else:
             split["pipeline"].append(o)
     d = Path(config_dir)
-    return Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k])
+    return Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k],
+                                     prefix="" if k == "pipeline" else f"{k}.")
                       for k, cls in COMPONENTS.items()})
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
+
+from common.config import Range
 
 
 @dataclass(frozen=True)
@@ -12,32 +14,32 @@ class PipelineConfig:
     ocr_decoder: str = "auto"
     ocr_precision: str = "auto"
     ocr_compile: bool = False
-    stride: int = 1
-    crop_margin: float = 0.06
-    min_plate_height: int = 8
-    deskew_min_deg: float = 8.0
+    stride: Annotated[int, Range(1)] = 1
+    crop_margin: Annotated[float, Range(0, 1)] = 0.06
+    min_plate_height: Annotated[int, Range(0)] = 8
+    deskew_min_deg: Annotated[float, Range(0)] = 8.0
     narrow_both_ways: Literal["stills", "always", "never"] = "stills"
     read_views: Literal["stills", "always", "never"] = "never"
-    crop_stretch_below: float = 0.0
+    crop_stretch_below: Annotated[float, Range(0, 255)] = 0.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True
     csv: bool = True
     save_crops: bool = True
     save_frames: bool = True
-    frames_keep: int = 10000
+    frames_keep: Annotated[int, Range(0)] = 10000
     video_out: bool = True
-    video_segment_min: float = 10.0
-    video_keep_segments: int = 144
+    video_segment_min: Annotated[float, Range(0)] = 10.0
+    video_keep_segments: Annotated[int, Range(0)] = 144
     show: bool = False
     progress: bool = True
     roi: tuple[tuple[float, float], ...] = ()
     line: tuple[tuple[float, float], ...] = ()
     directions: tuple[str, ...] = ("in", "out")
-    open_timeout_s: float = 10.0
-    read_timeout_s: float = 10.0
-    stall_timeout_s: float = 20.0
-    backoff_start_s: float = 1.0
-    backoff_max_s: float = 30.0
+    open_timeout_s: Annotated[float, Range(0, above=True)] = 10.0
+    read_timeout_s: Annotated[float, Range(0, above=True)] = 10.0
+    stall_timeout_s: Annotated[float, Range(0, above=True)] = 20.0
+    backoff_start_s: Annotated[float, Range(0, above=True)] = 1.0
+    backoff_max_s: Annotated[float, Range(0, above=True)] = 30.0
     watchlist: str = ""
-    watchlist_max_edits: int = 0
+    watchlist_max_edits: Annotated[int, Range(0)] = 0

@@ -5,11 +5,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Annotated, Callable
 
 import cv2
 import numpy as np
 
+from common.config import Range
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
@@ -28,20 +29,20 @@ MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    lost_frames: int = 15
-    max_reads: int = 30
-    decisive_reads: int = 3
-    decisive_share: float = 0.75
-    decisive_conf: float = 0.6
+    lost_frames: Annotated[int, Range(1)] = 15
+    max_reads: Annotated[int, Range(1)] = 30
+    decisive_reads: Annotated[int, Range(1)] = 3
+    decisive_share: Annotated[float, Range(0, 1)] = 0.75
+    decisive_conf: Annotated[float, Range(0, 1)] = 0.6
     early_events: bool = False
-    min_reads: int = 1
-    min_chars: int = 4
-    min_conf: float = 0.0
-    dedupe_s: float = 10.0
-    dedupe_edits: int = 2
+    min_reads: Annotated[int, Range(1)] = 1
+    min_chars: Annotated[int, Range(0)] = 4
+    min_conf: Annotated[float, Range(0, 1)] = 0.0
+    dedupe_s: Annotated[float, Range(0)] = 10.0
+    dedupe_edits: Annotated[int, Range(0)] = 2
     patterns: tuple[str, ...] = ()
-    off_pattern: float = 0.3
-    posterior_top_k: int = 0
+    off_pattern: Annotated[float, Range(0, 1)] = 0.3
+    posterior_top_k: Annotated[int, Range(0)] = 0
 
 
 def crop_quality(crop: np.ndarray, confidence: float) -> float:

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from common.cli import at_least
 from common.errors import UserError
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unboxed", type=Path, help="CSV image,x1,y1,x2,y2 of plates the frame labels leave out "
                                                   "(painted out too)")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--vehicles", type=int, default=40)
+    ap.add_argument("--vehicles", type=at_least(1), default=40)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     from common.cli import setup_logging

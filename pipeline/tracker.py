@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Annotated
 
 import numpy as np
 
+from common.config import Range
 from common.errors import UserError
 from detection.detections import Detections
 from detection.metrics import iou_matrix
@@ -18,11 +20,11 @@ from pipeline.types import Tracks
 @dataclass(frozen=True)
 class TrackerConfig:
     tracker_type: str = "bytetrack"
-    track_high_thresh: float = 0.25
-    track_low_thresh: float = 0.1
-    new_track_thresh: float = 0.25
-    track_buffer: int = 30
-    match_thresh: float = 0.8
+    track_high_thresh: Annotated[float, Range(0, 1)] = 0.25
+    track_low_thresh: Annotated[float, Range(0, 1)] = 0.1
+    new_track_thresh: Annotated[float, Range(0, 1)] = 0.25
+    track_buffer: Annotated[int, Range(1)] = 30
+    match_thresh: Annotated[float, Range(0, 1)] = 0.8
     fuse_score: bool = True
     gmc_method: str = "none"
 

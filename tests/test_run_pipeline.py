@@ -45,6 +45,21 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
         load_configs(ROOT / "configs", [override])
 
 
+@pytest.mark.parametrize("override, message", [
+    ("detector.conf=25", "config key 'detector.conf': 25 is out of range (0 to 1)"),  # a percentage for a fraction
+    ("stride=0", "config key 'stride': 0 is out of range (at least 1)"),
+    ("fusion.lost_frames=-1", "config key 'fusion.lost_frames': -1 is out of range (at least 1)"),
+    ("tracker.track_buffer=x", "config key 'tracker.track_buffer': 'x' is not a valid int"),
+])
+def test_values_out_of_range_name_their_component(override, message):
+    from common.config import ConfigError
+    from pipeline.app import load_configs
+
+    with pytest.raises(ConfigError) as exc:
+        load_configs(ROOT / "configs", [override])
+    assert str(exc.value) == message
+
+
 def test_cameras_run_side_by_side(tmp_path, monkeypatch):
     """Two streams never end: both must run at once (not the second after the first), each with its outputs."""
     import threading

@@ -1,14 +1,16 @@
 from dataclasses import dataclass
+from typing import Annotated
 
 import pytest
 
-from common.config import ConfigError, apply_overrides, load_config
+from common.config import ConfigError, Range, apply_overrides, load_config
 
 
 @dataclass(frozen=True)
 class Cfg:
-    lr: float = 0.001
-    epochs: int = 10
+    lr: Annotated[float, Range(0, above=True)] = 0.001
+    epochs: Annotated[int, Range(1)] = 10
+    share: Annotated[float, Range(0, 1)] = 0.5
     name: str = "x"
     patterns: tuple[str, ...] = ()
     amp: bool = True
@@ -43,6 +45,10 @@ def test_bad_files(tmp_path, text, message):
     ("epoch=3", "unknown key 'epoch' (did you mean 'epochs'?)"),
     ("epochs=2.5", "'epochs': 2.5 is not a valid int"),
     ("lr", "is not of the form key=value"),
+    ("epochs=0", "config key 'epochs': 0 is out of range (at least 1)"),
+    ("lr=0", "config key 'lr': 0 is out of range (over 0)"),
+    ("share=25", "config key 'share': 25 is out of range (0 to 1)"),
+    ("share=-0.1", "config key 'share': -0.1 is out of range (0 to 1)"),
 ])
 def test_bad_overrides(override, message):
     with pytest.raises(ConfigError) as exc:
@@ -53,3 +59,14 @@ def test_bad_overrides(override, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="config file not found: .*nope.yaml"):
         load_config(Cfg, tmp_path / "nope.yaml")
+
+
+def test_range_bounds_are_inclusive_and_errors_name_the_component(tmp_path):
+    assert apply_overrides(Cfg(), ["share=0", "epochs=1"]) == Cfg(share=0.0, epochs=1)
+    assert apply_overrides(Cfg(), ["share=1"]).share == 1.0
+    p = tmp_path / "c.yaml"
+    p.write_text("share: 2\n")
+    with pytest.raises(ConfigError, match=r"config key 'fusion.share': 2 is out of range \(0 to 1\)"):
+        load_config(Cfg, p, prefix="fusion.")
+    with pytest.raises(ConfigError, match=r"config key 'fusion.epochs': 'x' is not a valid int"):
+        load_config(Cfg, None, ["epochs=x"], prefix="fusion.")
