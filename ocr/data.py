@@ -26,6 +26,7 @@ import torch
 from loguru import logger
 from torch.utils.data import Dataset
 
+from common.config import closest
 from common.errors import UserError
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
@@ -129,14 +130,24 @@ def split_crops(folders: list[str | Path], split_file: str | Path,
     return [(load_crop(s), s.text) for folder in folders for s in SourceDataset({"path": folder, **spec}, None).samples]
 
 
+def _number(spec: dict[str, Any], key: str, default: float, above: float) -> float:
+    """`spec[key]` as a number over `above` (`default` when absent), else one error line naming the source."""
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > above:
+        raise UserError(f"data source {spec}: {key} must be a number over {above:g}, not {value!r}")
+    return float(value)
+
+
 class SourceDataset:
     """One source: a list of samples on disk, or an endless synthetic generator."""
 
     def __init__(self, spec: dict[str, Any], codec: Codec) -> None:
         unknown = set(spec) - SOURCE_KEYS
         if unknown:
-            raise UserError(f"data source {spec}: unknown key(s) {sorted(unknown)}; known: {sorted(SOURCE_KEYS)}")
-        self.weight = float(spec.get("weight", 1.0))
+            hints = "".join(f" (did you mean '{c}' for '{k}'?)" for k in sorted(unknown)
+                            if (c := closest(k, SOURCE_KEYS)))
+            raise UserError(f"data source {spec}: unknown key(s) {sorted(unknown)}{hints}; known: {sorted(SOURCE_KEYS)}")
+        self.weight = _number(spec, "weight", 1.0, above=0)
         self.level = str(spec.get("augment", "none"))
         if self.level not in LEVELS:
             raise UserError(f"data source augment must be one of {', '.join(LEVELS)}, not {self.level!r}")
@@ -148,7 +159,7 @@ class SourceDataset:
             self.mix = parse_mix(str(spec["synth"]))
             self.fonts = char_fonts(str(spec.get("fonts", "ttf")))
             self.samples: list[Sample] = []
-            self.size = int(spec.get("size", 10000))
+            self.size = int(_number(spec, "size", 10000, above=0))
             self.name = f"synth:{spec['synth']}"
             self.skipped = []
             return
@@ -168,7 +179,7 @@ class SourceDataset:
                 (lambda s: (root.name, s.path.name) not in held)
             self.samples = [s for s in self.samples if keep(s)]
         if "min_box_width" in spec:
-            least = float(spec["min_box_width"])
+            least = _number(spec, "min_box_width", 0.0, above=0)
             self.samples = [s for s in self.samples if s.box is None or s.box[2] - s.box[0] >= least]
             if not self.samples:
                 raise UserError(f"{root}: no plate is at least min_box_width={least:g} px wide")

@@ -1,5 +1,6 @@
 import csv
 from collections import Counter
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -112,13 +113,18 @@ def test_mixing_follows_weights(tmp_path):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ({"path": "x", "wieght": 1}, "unknown key(s) ['wieght']"),
+    ({"path": "x", "wieght": 1}, "unknown key(s) ['wieght'] (did you mean 'weight' for 'wieght'?)"),
+    ({"synth": "digits", "weight": -1}, "weight must be a number over 0, not -1"),
+    ({"synth": "digits", "weight": "abc"}, "weight must be a number over 0, not 'abc'"),
+    ({"synth": "digits", "size": 0}, "size must be a number over 0, not 0"),
+    ({"path": "samples/digits", "min_box_width": "wide"}, "min_box_width must be a number over 0, not 'wide'"),
     ({"weight": 1}, "needs 'path' or 'synth'"),
     ({"path": "/nonexistent/plates"}, "dataset folder not found: /nonexistent/plates"),
     ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, interlaced, not 'extreme'"),
     ({"synth": "mars=1"}, "unknown synthetic layout 'mars'"),
 ])
-def test_bad_sources(spec, message):
+def test_bad_sources(spec, message, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
     with pytest.raises(UserError) as exc:
         build_dataset((spec,), DIG, 64, 200)
     assert message in str(exc.value)
