@@ -44,10 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
-    from common.cli import setup_logging
+    from common.cli import EXPECTED, error_line, setup_logging
 
     setup_logging()
-    from common.errors import UserError
     from pipeline.app import load_configs, load_watchlist
     from pipeline.sources import expand_folder
 
@@ -65,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.annotate import check_display
 
             check_display()
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     stop = threading.Event()
 
@@ -85,7 +84,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
     """One source to its outputs, with a summary line; False (after one error line) when it failed."""
     from loguru import logger
 
-    from common.errors import UserError
+    from common.cli import EXPECTED, error_line
     from ocr.process import IMAGE_EXTS
     from pipeline.app import run_images, run_video
 
@@ -104,8 +103,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
                     f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, frames/, annotated.mp4)")
         return True
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return False
 
 

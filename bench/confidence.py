@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.process import fold_o0
 
@@ -153,8 +154,8 @@ def main() -> int:
             scored = stills_scored(args.labels, args.predictions, args.min_chars)
         else:
             ap.error("give --split, --labels and --predictions, or --clip")
-    except UserError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    except EXPECTED as exc:
+        raise SystemExit(error_line(exc)) from None
     result = report(scored, **names)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

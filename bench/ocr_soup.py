@@ -20,6 +20,7 @@ import argparse
 
 import torch
 
+from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint
 from ocr.export import export_slim, with_ema_weights
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         out = {k: v for k, v in a.items() if k in ("model_config", "preprocess", "config", "patterns", "epoch")}
         out["model_state_dict"] = soup(a["model_state_dict"], b["model_state_dict"], args.w)
         print(f"{args.a} x {1 - args.w:g} + {args.b} x {args.w:g} -> {export_slim(out, args.out)}")
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except EXPECTED as exc:
+        print(error_line(exc), file=sys.stderr)
         return 2
     return 0
 

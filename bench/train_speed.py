@@ -23,8 +23,8 @@ import time
 import numpy as np
 import torch
 
+from common.cli import EXPECTED, error_line
 from common.device import autocast_for, cpu_has_fast_bf16, resolve_device
-from common.errors import UserError
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
 from ocr.data import collate
@@ -57,8 +57,8 @@ def main() -> int:
     args = ap.parse_args()
     try:
         device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
-    except UserError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    except EXPECTED as exc:
+        raise SystemExit(error_line(exc)) from None
     alphabet = resolve_alphabet("latin")
     data = batches(alphabet, args.steps)
     cfg = OCRConfig(precision="fp32")

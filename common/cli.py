@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable
+
+from common.errors import UserError
 
 
 def setup_logging() -> None:
@@ -39,3 +42,22 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{value:g} is not within 0-1")
     return value
+
+
+EXPECTED = (UserError, OSError)  # an entry point's expected mistakes (bad input, a path it cannot read or write)
+
+
+def error_line(exc: BaseException) -> str:
+    """The one line an expected mistake prints: a UserError's message, or an OSError's file and reason
+    (`error: /data/out: Permission denied`)."""
+    if isinstance(exc, OSError) and not isinstance(exc, UserError) and exc.filename is not None:
+        return f"error: {exc.filename}: {exc.strerror or exc}"
+    return f"error: {exc}"
+
+
+def prepare_outputs(*paths: str | Path | None) -> None:
+    """Create the folders of the files an entry point will write (None: not asked for), so that a path it cannot
+    write to is said before the work rather than after it."""
+    for p in paths:
+        if p is not None:
+            Path(p).parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from common.config import load_config
+from common.cli import EXPECTED, error_line, prepare_outputs
 from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.dataset import listed_images, read_box_labels
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     try:
+        prepare_outputs(args.json, args.predictions)
         from detection.detector import PlateDetector
 
         cfg = load_config(DetectorConfig, args.config,  # exactly --weights, unless gray_weights= is given too
@@ -94,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         only = listed_images(args.labels, args.split_file) if args.split_file else None
         ignore = read_ignore(args.ignore) if args.ignore else None
         res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions, ignore)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+        print(json.dumps(res, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(res, indent=2))
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
-    print(json.dumps(res, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=2))
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import at_least
+from common.cli import EXPECTED, at_least, error_line
 from common.errors import UserError
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, record, verify
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             per = max(1, args.n_calib // len(args.calib))
             frames = [f for folder in args.calib for f in calibration_frames(folder, per, args.exclude)]
             out = export_int8(out, frames, args.imgsz, out.with_name(out.stem + "_int8.onnx"))
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"exported {args.weights} -> {out}")
     return 0

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least, fraction
+from common.cli import EXPECTED, at_least, error_line, fraction
 from common.errors import UserError
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr
@@ -244,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         include = None if args.include is None else read_split_file(args.include)
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
                           include, args.close_up_share, args.unboxed, args.gray)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"wrote scenes to {path}")
     return 0

@@ -25,6 +25,7 @@ from loguru import logger
 
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
+from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         out = train(cfg)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"detector weights -> {out}")
     return 0

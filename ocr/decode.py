@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.errors import UserError
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -49,6 +51,18 @@ def _char_ok(ch: str, token: str) -> bool:
     if token == "L":
         return ch.isalpha()
     return ch == token
+
+
+def check_patterns(patterns: tuple[str, ...], chars: str) -> None:
+    """Raise a one-line error for a pattern no read could fit: each token is D (digit), L (letter), * (any) or a
+    character of the alphabet (a lower-case `lllddd` would silently fall back to unconstrained reads)."""
+    for p in patterns:
+        bad = sorted({t for t in p if t not in "DL*" and t not in chars})
+        if not p:
+            raise UserError("plate pattern '' is empty")
+        if bad:
+            raise UserError(f"plate pattern {p!r} has {', '.join(map(repr, bad))}: a pattern is made of D (digit), "
+                            f"L (letter), * (any) and the alphabet's characters")
 
 
 def matches(text: str, pattern: str) -> bool:

@@ -20,9 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common.cli import at_least
+from common.cli import EXPECTED, at_least, error_line, prepare_outputs
 from common.device import PRECISIONS
-from common.errors import UserError
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize
@@ -103,24 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()
     logger.add(lambda m: print(m, end=""), format="{message}")
     try:
+        prepare_outputs(args.json, args.predictions)
         pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
         rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder, pats,
                                          precision=args.precision, compiled=args.compile)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+        logger.info(report(res, args.weights, best, args.data, args.show))
+        if args.json:
+            args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc",
+                                                                  "ms_per_plate")}, indent=2))
+        if args.predictions:
+            with args.predictions.open("w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["image", "plate_text", "pred", "confidence"])
+                w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
-    logger.info(report(res, args.weights, best, args.data, args.show))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc", "ms_per_plate")}, indent=2))
-    if args.predictions:
-        args.predictions.parent.mkdir(parents=True, exist_ok=True)
-        with args.predictions.open("w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["image", "plate_text", "pred", "confidence"])
-            w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])
     return 0
 
 

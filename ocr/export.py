@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.cli import at_least
+from common.cli import EXPECTED, at_least, error_line
 from common.digest import sha256
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -191,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             out = export_slim(ckpt, args.out)
         else:
             out = export_torchscript(model, args.out or args.weights.with_suffix(".torchscript.pt"))
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"exported {args.weights} -> {out}")
     return 0

@@ -16,7 +16,7 @@ from common.device import autocast_for, check_precision, resolve_device, resolve
 from common.errors import UserError
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
-from ocr.decode import Decoded, beam_decode, greedy_decode, softmax
+from ocr.decode import Decoded, beam_decode, check_patterns, greedy_decode, softmax
 from ocr.model import CRNN, ModelConfig
 from ocr.process import plate_rows, preprocess_batch
 
@@ -36,6 +36,7 @@ class Recognizer:
         self.cfg, self._run, self.patterns = cfg, run_batch, tuple(patterns)
         if decoder not in ("auto", "greedy", "beam"):
             raise UserError(f"decoder must be auto, greedy or beam, not {decoder!r}")
+        check_patterns(self.patterns, cfg.alphabet)
         self.decoder = ("beam" if self.patterns else "greedy") if decoder == "auto" else decoder
         self.beam_width, self.max_batch = beam_width, max_batch
         self.best_seq_acc: float | None = None  # validation accuracy recorded in a .pth checkpoint, if any

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least
+from common.cli import EXPECTED, at_least, error_line
 from common.errors import UserError
 from ocr.augment import augment, perspective
 from ocr.synth_render import FONT_SETS, LAYOUTS, RENDERERS, char_fonts
@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     try:
         labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"wrote {args.n} synthetic plates to {labels}")
     return 0

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
+from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
@@ -286,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
         train(cfg)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     except KeyboardInterrupt:
         logger.warning("interrupted: resume with resume=<out_dir>/checkpoints/last.pth")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
@@ -112,6 +113,17 @@ def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:
     return Path(cfg.output_dir) / (name or "source")
 
 
+def make_out(out: Path) -> Path:
+    """Create the output folder `out`; one error line when it cannot be created or written to."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise UserError(f"output folder {out} is not writable")
+    return out
+
+
 def distinct_out_names(specs: list[str]) -> dict[str, str]:
     """Output folder names for files of one run that would share one (`cam1/day.mp4`, `cam2/day.mp4`): the parent
     folder joins the name (`cam1_day`), then a number if needed. Sources not listed keep their default."""
@@ -153,7 +165,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out(out)
     detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
@@ -240,7 +252,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         raise UserError(f"{spec} is not an image or a folder of images")
     p = cfgs.pipeline
     out = out_dir(p, source.name, out_name)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out(out)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     if not crops_only:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from common.cli import EXPECTED, error_line, prepare_outputs
 from common.errors import UserError
 from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging()
     try:
+        prepare_outputs(a.json, a.predictions)
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
         from detection.passes import for_stills, for_video
@@ -161,12 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+        print(json.dumps(res, indent=2))
+        if a.json:
+            a.json.write_text(json.dumps(res, indent=2))
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
-    print(json.dumps(res, indent=2))
-    if a.json:
-        a.json.write_text(json.dumps(res, indent=2))
     return 0
 
 

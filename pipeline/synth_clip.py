@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least
+from common.cli import EXPECTED, at_least, error_line
 from common.errors import UserError
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
@@ -120,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
                          args.unboxed)
-    except UserError as exc:
-        logger.error(f"error: {exc}")
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
         return 2
     logger.info(f"wrote {path} and {args.out / 'expected.csv'}")
     return 0

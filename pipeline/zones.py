@@ -23,11 +23,18 @@ class Zones:
 
     def __init__(self, cfg: ZoneConfig, width: int, height: int) -> None:
         if cfg.roi and len(cfg.roi) < 3:
-            raise UserError(f"zones.roi needs at least 3 points, got {len(cfg.roi)}")
+            raise UserError(f"roi needs at least 3 points, got {len(cfg.roi)}")
         if cfg.line and len(cfg.line) != 2:
-            raise UserError(f"zones.line needs exactly 2 points, got {len(cfg.line)}")
+            raise UserError(f"line needs exactly 2 points, got {len(cfg.line)}")
         if len(cfg.directions) != 2:
-            raise UserError("zones.directions needs two names")
+            raise UserError(f"directions needs two names, got {list(cfg.directions)}")
+        for key, pts in (("roi", cfg.roi), ("line", cfg.line)):
+            for pt in pts:
+                if len(pt) != 2:
+                    raise UserError(f"{key} point {list(pt)} is not [x, y]")
+                if cfg.normalized and not all(0 <= v <= 1 for v in pt):
+                    raise UserError(f"{key} point {list(pt)} is outside the frame: points are fractions of its "
+                                    f"width and height (0-1)")
         self.cfg = cfg
         self.resize(width, height)
 
@@ -37,7 +44,7 @@ class Zones:
         scale = lambda pts: [(x * sx, y * sy) for x, y in pts]  # noqa: E731
         poly = Polygon(scale(self.cfg.roi)) if self.cfg.roi else None
         if poly is not None and not poly.is_valid:
-            raise UserError("zones.roi is not a valid polygon (edges cross)")
+            raise UserError("roi is not a valid polygon (edges cross)")
         self.roi = prep(poly) if poly is not None else None
         self.line = LineString(scale(self.cfg.line)) if self.cfg.line else None
 

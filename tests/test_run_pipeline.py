@@ -60,6 +60,13 @@ def test_values_out_of_range_name_their_component(override, message):
     assert str(exc.value) == message
 
 
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path / 'file'}"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: cannot create output folder {tmp_path / 'file' / 'plates'}: Not a directory"]
+
+
 def test_cameras_run_side_by_side(tmp_path, monkeypatch):
     """Two streams never end: both must run at once (not the second after the first), each with its outputs."""
     import threading

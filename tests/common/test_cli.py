@@ -30,3 +30,14 @@ def test_out_of_range_is_argparse_one_line_error(argv, message, capsys):
         parser().parse_args(argv)
     assert exc.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"tool: error: {message}"
+
+
+def test_error_line_names_the_file_of_an_os_error(tmp_path):
+    from common.cli import error_line
+    from common.errors import UserError
+
+    try:
+        open(tmp_path / "missing" / "x.txt", "w")
+    except OSError as exc:
+        assert error_line(exc) == f"error: {tmp_path / 'missing' / 'x.txt'}: No such file or directory"
+    assert error_line(UserError("video not found: a.mp4")) == "error: video not found: a.mp4"

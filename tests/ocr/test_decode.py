@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from ocr.decode import beam_decode, greedy_decode, matches
+from common.errors import UserError
+from ocr.decode import beam_decode, check_patterns, greedy_decode, matches
 
 DIG = "0123456789"
 
@@ -75,3 +76,18 @@ def test_beam_falls_back_when_nothing_matches():
 ])
 def test_matches(text, pattern, ok):
     assert matches(text, pattern) is ok
+
+
+@pytest.mark.parametrize("patterns, message", [
+    (("lllddd",), "plate pattern 'lllddd' has 'd', 'l': a pattern is made of D (digit), L (letter), * (any)"),
+    (("AB-123",), "plate pattern 'AB-123' has '-'"),
+    (("LLLDDD", ""), "plate pattern '' is empty"),
+])
+def test_patterns_no_read_could_fit_are_refused(patterns, message):
+    with pytest.raises(UserError) as exc:
+        check_patterns(patterns, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert str(exc.value).startswith(message)
+
+
+def test_patterns_of_tokens_and_alphabet_characters_pass():
+    check_patterns(("LLLDDDD", "LLLDLDD", "B**DDD", "***"), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")

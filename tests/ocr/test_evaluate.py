@@ -78,6 +78,14 @@ def test_cli_bad_data(tiny_ckpt, tmp_path):
     assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "missing")]) == 2
 
 
+def test_cli_output_that_cannot_be_written_is_said_before_the_run(tiny_ckpt, fixture_set, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    out = tmp_path / "file" / "r.json"  # under a file: its folder cannot be made
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--json", str(out)]) == 2
+    out_lines = capsys.readouterr().out.strip().splitlines()  # this report logs to stdout
+    assert out_lines == [f"error: {tmp_path / 'file'}: File exists"]  # said before evaluating: no report
+
+
 def test_cli_patterns_constrain_the_reads(tiny_ckpt, fixture_set, tmp_path):
     from ocr.decode import matches
 
