@@ -99,6 +99,10 @@ def train(cfg: DetectorTrainConfig) -> Path:
         model = YOLO(cfg.resume)
         results = model.train(resume=True)
     else:
+        last = Path(cfg.out_dir) / cfg.name / "weights" / "last.pt"
+        if last.is_file():  # ultralytics would train into the same folder and overwrite that run's weights
+            raise UserError(f"{last.parent.parent} already holds a training run: continue it with resume={last}, "
+                            f"or give a new name= or out_dir=")
         if "/" in cfg.model and not Path(cfg.model).is_file():
             raise UserError(f"model architecture YAML not found: {cfg.model}")
         data = build_dataset(cfg)

@@ -169,6 +169,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         torch.set_num_threads(cfg.threads)
     device = pick_device(cfg.device)
     out = Path(cfg.out_dir)
+    last = out / "checkpoints" / "last.pth"
+    if not cfg.resume and last.is_file():  # a new run would overwrite that run's checkpoints
+        raise UserError(f"{out} already holds a training run: continue it with resume={last}, or give a new out_dir=")
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))

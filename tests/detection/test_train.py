@@ -28,7 +28,7 @@ def tiny_set(tmp_path):
     return tmp_path / "set"
 
 
-def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
+def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch, capsys):
     def no_network(*args, **kwargs):
         raise AssertionError(f"network access attempted: {args}")
 
@@ -37,15 +37,19 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "w" / "detector.pt"
     configs = Path(__file__).resolve().parents[2] / "configs"
-    assert train_main(["--config", str(configs / "detector_train.yaml"), f"model={configs / 'models' / 'plate_yolo11.yaml'}",
-                       f"train=[{tiny_set}]", f"val=[{tiny_set}]", "split_file=", "unboxed=[]", "epochs=1", "imgsz=64", "batch=2",
-                       "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
-                       f"dataset_dir={tmp_path / 'yolo'}"]) == 0
+    argv = ["--config", str(configs / "detector_train.yaml"), f"model={configs / 'models' / 'plate_yolo11.yaml'}",
+            f"train=[{tiny_set}]", f"val=[{tiny_set}]", "split_file=", "unboxed=[]", "epochs=1", "imgsz=64", "batch=2",
+            "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
+            f"dataset_dir={tmp_path / 'yolo'}"]
+    assert train_main(argv) == 0
     assert out.is_file() and (tmp_path / "w" / "detector.yaml").is_file()
     assert read_manifest(tmp_path / "w" / "MANIFEST.sha256") == {"detector.pt": sha256(out)}
     det = PlateDetector(DetectorConfig(weights=str(out), imgsz=64, device="cpu", conf=0.0))
     res = det([np.zeros((96, 128, 3), np.uint8)] * 2)
     assert len(res) == 2 and all(r.xyxy.shape[1] == 4 for r in res)
+    capsys.readouterr()
+    assert train_main(argv) == 2  # the same run again would overwrite this one's weights: refused
+    assert "already holds a training run: continue it with resume=" in capsys.readouterr().err
 
 
 def test_unknown_publish_choice_is_refused(tmp_path, capsys):

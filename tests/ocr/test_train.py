@@ -1,10 +1,12 @@
 import dataclasses
 import json
 
+import pytest
 import torch
 import yaml
 from torch.utils.data import DataLoader
 
+from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint
 from ocr.data import build_dataset, collate
@@ -47,6 +49,14 @@ def test_run_files_and_resume(tiny_cfg, tmp_path):
     steps = [s["step"].item() for s in last["optimizer_state_dict"]["state"].values()]
     assert set(steps) == {8.0}  # 2 epochs x 32 samples / batch 8: the optimizer state carried over
     assert json.loads((out / "logs" / "training_history.json").read_text())["lr"] == [1e-3, 1e-3]
+
+
+def test_a_new_run_never_overwrites_a_finished_one(tiny_cfg, tmp_path):
+    train(tiny_cfg)
+    before = (tmp_path / "run" / "checkpoints" / "last.pth").read_bytes()
+    with pytest.raises(UserError, match=r"already holds a training run: continue it with resume=.*last.pth"):
+        train(dataclasses.replace(tiny_cfg, seed=1))
+    assert (tmp_path / "run" / "checkpoints" / "last.pth").read_bytes() == before
 
 
 def test_checkpoint_every(tiny_cfg, tmp_path):
