@@ -11,8 +11,8 @@ import dataclasses
 import difflib
 import types
 import typing
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Iterable, TypeVar
 
 import yaml
@@ -40,10 +40,11 @@ class Range:
         return self.hi is None or value <= self.hi
 
     def __str__(self) -> str:
-        low = None if self.lo is None else f"{'over' if self.above else 'at least'} {self.lo:g}"
-        if low and self.hi is not None:
-            return f"{self.lo:g} to {self.hi:g}" if not self.above else f"{low} and at most {self.hi:g}"
-        return low or f"at most {self.hi:g}"
+        low = "" if self.lo is None else f"{'over' if self.above else 'at least'} {self.lo:g}"
+        high = "" if self.hi is None else f"at most {self.hi:g}"
+        if low and high and not self.above:
+            return f"{self.lo:g} to {self.hi:g}"
+        return " and ".join(x for x in (low, high) if x) or "any number"
 
 
 def closest(key: str, valid: Iterable[str]) -> str | None:

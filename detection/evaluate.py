@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common.config import load_config
 from common.cli import EXPECTED, error_line, prepare_outputs
+from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.dataset import listed_images, read_box_labels

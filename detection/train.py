@@ -23,9 +23,9 @@ from pathlib import Path
 import yaml
 from loguru import logger
 
+from common.cli import EXPECTED, error_line
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
-from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from common.config import Range
-
 from ocr.alphabet import resolve_alphabet
 from ocr.model import ModelConfig
 

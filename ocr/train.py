@@ -30,9 +30,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from common.cli import EXPECTED, error_line
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
-from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
