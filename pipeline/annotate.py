@@ -11,6 +11,7 @@ import numpy as np
 
 from common.errors import UserError
 from pipeline.background import BackgroundWriter
+from pipeline.sinks import keep_previous
 from pipeline.types import Tracks
 
 
@@ -81,6 +82,8 @@ class VideoSink:
 
     def __enter__(self) -> "VideoSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.segment_frames <= 0:  # one file of a fixed name: an earlier run's is kept aside, not overwritten
+            keep_previous(self.path)
         self._bg = BackgroundWriter(self._encode, depth=4)
         return self
 

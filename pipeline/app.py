@@ -244,7 +244,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     An unreadable image is reported (one line), listed in `skipped`, and the others are still read."""
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_image
-    from pipeline.sinks import csv_safe
+    from pipeline.sinks import csv_safe, keep_previous
     from pipeline.sources import open_source
 
     source = open_source(spec)
@@ -262,6 +262,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
     lines, skipped = [], []
     crops = crop_spec(p, video=False)
+    for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
+        keep_previous(out / name)
     with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
         w = csv.writer(cf)
         w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]

@@ -35,6 +35,17 @@ def _free(path: Path) -> Path:
     return out
 
 
+def keep_previous(path: Path) -> Path | None:
+    """Move an earlier run's `path` aside (`reads.jsonl` -> `reads.prev.jsonl`, then `reads.prev1.jsonl`, ...) so a
+    new run's file of that name loses nothing; returns where it went (None: there was none)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    old = _free(path.with_name(f"{path.stem}.prev{path.suffix}"))
+    path.rename(old)
+    logger.info(f"{path.name} of an earlier run kept as {old.name}")
+    return old
+
+
 def csv_safe(value: Any) -> Any:
     """Defuse spreadsheet formulas: a text cell starting with = + - @ (or tab/CR) gets a leading quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -71,9 +82,8 @@ class CsvSink:
             with self.path.open(newline="", encoding="utf-8") as f:
                 header = next(csv.reader(f), [])
             if tuple(header) != FIELDS:  # written by a version with other columns: kept aside, not mixed
-                old = _free(self.path.with_name(f"{self.path.stem}.prev{self.path.suffix}"))
-                self.path.rename(old)
-                logger.warning(f"{self.path} has other columns than this version writes; moved to {old.name}")
+                logger.warning(f"{self.path} has other columns than this version writes; moved aside")
+                keep_previous(self.path)
                 new = True
         self.f = self.path.open("a", newline="", encoding="utf-8")
         self.w = csv.writer(self.f)

@@ -124,3 +124,27 @@ def test_frame_store_boxes_the_plate_and_keeps_the_newest_images(tmp_path):
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["id2.jpg", "id3.jpg"]
     img = cv2.imread(paths[-1])
     assert img.shape == (60, 80, 3) and img[4, 2, 2] > 200 and img[4, 2, 1] < 60  # box (1, 2, 3, 4) in red
+
+
+def test_an_earlier_runs_file_is_kept_aside_not_overwritten(tmp_path):
+    from pipeline.annotate import VideoSink
+    from pipeline.sinks import keep_previous
+
+    assert keep_previous(tmp_path / "reads.jsonl") is None
+    (tmp_path / "reads.jsonl").write_text("run 1\n")
+    assert keep_previous(tmp_path / "reads.jsonl") == tmp_path / "reads.prev.jsonl"
+    (tmp_path / "reads.jsonl").write_text("run 2\n")
+    assert keep_previous(tmp_path / "reads.jsonl") == tmp_path / "reads.prev1.jsonl"
+    assert [(tmp_path / n).read_text() for n in ("reads.prev.jsonl", "reads.prev1.jsonl")] == ["run 1\n", "run 2\n"]
+    assert not (tmp_path / "reads.jsonl").exists()
+
+    frame = np.zeros((48, 64, 3), np.uint8)
+    for shade in (0, 255):  # two runs into one folder: the first run's video survives the second
+        with VideoSink(tmp_path / "annotated.mp4", 5) as v:
+            for _ in range(3):
+                v.write(frame + shade)
+    first = cv2.VideoCapture(str(tmp_path / "annotated.prev.mp4"))
+    ok, img = first.read()
+    assert ok and img.mean() < 30
+    ok, img = cv2.VideoCapture(str(tmp_path / "annotated.mp4")).read()
+    assert ok and img.mean() > 220
