@@ -15,7 +15,7 @@ OFFLINE_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "False", "ULTRALYTICS_SA
 
 
 @lru_cache(maxsize=1)
-def yolo_class():
+def yolo_class() -> type:
     """The `ultralytics.YOLO` class, imported with the offline and safe-load switches set."""
     for k, v in OFFLINE_ENV.items():
         os.environ.setdefault(k, v)

@@ -233,7 +233,8 @@ class PlateDataset(Dataset):
         return x, torch.tensor(self.codec.encode(text), dtype=torch.long), text
 
 
-def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]):
+def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
     """-> images B x 3 x H x W, concatenated targets, target lengths, texts."""
     xs, ys, texts = zip(*batch)
     return (torch.stack(xs), torch.cat(ys), torch.tensor([len(y) for y in ys], dtype=torch.long), list(texts))

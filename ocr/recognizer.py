@@ -8,6 +8,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ class PlateRead:
 class Recognizer:
     """`Recognizer.from_checkpoint(path)(crops) -> list[PlateRead]`; `.probs(crops)` gives B x T x C posteriors."""
 
-    def __init__(self, cfg: ModelConfig, run_batch, patterns: tuple[str, ...] = (), decoder: str = "auto",
+    def __init__(self, cfg: ModelConfig, run_batch: Callable[[np.ndarray], np.ndarray], patterns: tuple[str, ...] = (), decoder: str = "auto",
                  beam_width: int = 10, max_batch: int = 64) -> None:
         self.cfg, self._run, self.patterns = cfg, run_batch, tuple(patterns)
         if decoder not in ("auto", "greedy", "beam"):

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from common.errors import UserError
 from ocr.plate_faces import PLATE_FACES, plate_glyph
 
+BGR = tuple[int, int, int]  # an OpenCV colour
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 US_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most US states never issue I, O or Q (too like 1 and 0)
@@ -133,7 +134,7 @@ def _blend(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[in
     canvas[y0:y1, x0:x1] = (roi * (1 - a) + np.array(color, np.float32) * a).astype(np.uint8)
 
 
-def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, int], color, font: str,
+def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, int], color: BGR, font: str,
                rng: np.random.Generator, sep: str = " ", aspect_range: tuple[float, float] = (0.42, 0.68)) -> None:
     """Draw character groups evenly into box=(x, y, w, h): each glyph scaled to the box height, its width
     `aspect_range` x its height."""
@@ -166,7 +167,7 @@ def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, 
             cx += sw - cw * gap
 
 
-def draw_text(canvas: np.ndarray, text: str, center: tuple[int, int], height: int, color, font: str) -> None:
+def draw_text(canvas: np.ndarray, text: str, center: tuple[int, int], height: int, color: BGR, font: str) -> None:
     """Small decorative text (state names, slogans), centred, not part of the label."""
     f = ImageFont.truetype(font, max(6, height))
     img = Image.new("L", (max(8, int(height * len(text) * 0.9) + 8), int(height * 1.6)), 0)
@@ -198,7 +199,7 @@ def _split(text: str, rng: np.random.Generator) -> list[str]:
     return [text[:k], text[k:]]
 
 
-def _canvas(w: int, h: int, color, rng: np.random.Generator) -> np.ndarray:
+def _canvas(w: int, h: int, color: BGR, rng: np.random.Generator) -> np.ndarray:
     c = np.empty((h, w, 3), np.uint8)
     c[:] = color
     if rng.random() < 0.6:  # soft gradient
@@ -208,7 +209,7 @@ def _canvas(w: int, h: int, color, rng: np.random.Generator) -> np.ndarray:
     return c
 
 
-def _border(c: np.ndarray, color, rng: np.random.Generator) -> None:
+def _border(c: np.ndarray, color: BGR, rng: np.random.Generator) -> None:
     t = int(rng.integers(1, max(2, c.shape[0] // 25)))
     cv2.rectangle(c, (t, t), (c.shape[1] - 1 - t, c.shape[0] - 1 - t), color, t)
 

@@ -56,7 +56,8 @@ def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tens
     return nn.functional.ctc_loss(log_probs, targets, t, lengths, blank=blank, reduction="mean")
 
 
-def train_one_epoch(model, loader, optimizer, scaler, device, amp_ctx, cfg: OCRConfig, epoch: int,
+def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
+                    scaler: torch.amp.GradScaler, device: torch.device, amp_ctx: Any, cfg: OCRConfig, epoch: int,
                     ema: Any = None) -> float:
     """One pass over the training set; skips non-finite batches and stops after too many in a row. `ema`
     (an AveragedModel) is updated after every step."""
@@ -90,7 +91,7 @@ def train_one_epoch(model, loader, optimizer, scaler, device, amp_ctx, cfg: OCRC
 
 
 @torch.no_grad()
-def evaluate(model, loader, device, amp_ctx) -> dict[str, float]:
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device, amp_ctx: Any) -> dict[str, float]:
     """Val loss, greedy-decoded char and sequence accuracy."""
     model.eval()
     total, n, gts, preds = 0.0, 0, [], []

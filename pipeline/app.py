@@ -230,7 +230,7 @@ def _decoded(read: Any) -> tuple[str, float, tuple[float, ...]]:
 
 
 def _show(draw: Any, name: str, windows: Any) -> Any:
-    def show(image, tracks, texts, watched=frozenset()):
+    def show(image: Any, tracks: Any, texts: dict[int, str], watched: frozenset = frozenset()) -> Any:
         img = draw(image, tracks, texts, watched)
         windows.submit(name, img)
         return img
