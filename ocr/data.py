@@ -154,7 +154,7 @@ class SourceDataset:
         self.mix = None
         if "synth" in spec:
             from ocr.synth import parse_mix
-            from ocr.synth_render import char_fonts
+            from ocr.synth_glyphs import char_fonts
 
             self.mix = parse_mix(str(spec["synth"]))
             self.fonts = char_fonts(str(spec.get("fonts", "ttf")))

@@ -24,7 +24,8 @@ import numpy as np
 from common.cli import EXPECTED, at_least, error_line
 from common.errors import UserError
 from ocr.augment import augment, perspective
-from ocr.synth_render import FONT_SETS, LAYOUTS, RENDERERS, char_fonts
+from ocr.synth_glyphs import FONT_SETS, char_fonts
+from ocr.synth_render import LAYOUTS, RENDERERS
 
 MIXES: dict[str, dict[str, float]] = {
     "digits": {"digits11": 1.0},
@@ -82,7 +83,7 @@ def _occlude(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def synth_sample(rng: np.random.Generator, mix: dict[str, float],
                  fonts: tuple[str, ...] = ()) -> tuple[np.ndarray, str]:
     """One degraded synthetic crop (BGR) and its text; its characters in one of `fonts` (default: the TrueType
-    faces, `synth_render.char_fonts`)."""
+    faces, `synth_glyphs.char_fonts`)."""
     names = list(mix)
     p = np.array([mix[n] for n in names], np.float64)
     plate = RENDERERS[names[int(rng.choice(len(names), p=p / p.sum()))]](rng, fonts)

@@ -6,19 +6,13 @@ characters), `eu` (blue band with country code, spaced groups, county codes), `b
 """
 from __future__ import annotations
 
-import glob
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
-from common.errors import UserError
-from ocr.plate_faces import PLATE_FACES, plate_glyph
+from ocr.synth_glyphs import BGR, draw_chars, draw_text, font_files, random_color
 
-BGR = tuple[int, int, int]  # an OpenCV colour
 DIGITS = "0123456789"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 US_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most US states never issue I, O or Q (too like 1 and 0)
@@ -49,141 +43,6 @@ LAYOUTS = ("digits11", "us", "eu", "br_old", "br_mercosur", "ar_old", "ar_mercos
 class Plate:
     image: np.ndarray  # BGR uint8, the plate itself (no background)
     text: str
-
-
-@lru_cache(maxsize=1)
-def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(fonts for plate characters, fonts for small decorative text), from matplotlib and the system."""
-    import matplotlib
-
-    dirs = [os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf"),
-            "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"]
-    files = sorted({os.path.basename(f): f for d in dirs for f in glob.glob(os.path.join(d, "*.ttf"))}.values())
-    main_names = ("DejaVuSans-Bold", "DejaVuSans.", "DejaVuSansMono-Bold", "DejaVuSansMono.", "DejaVuSerif-Bold",
-                  "DejaVuSansCondensed-Bold", "DejaVuSansCondensed.", "STIXGeneralBol", "cmss10", "cmtt10",
-                  "LiberationSans-Bold", "LiberationMono-Bold", "LiberationSansNarrow-Bold")
-    deco_names = ("DejaVuSerif-Italic", "DejaVuSerif-BoldItalic", "DejaVuSans-Oblique", "cmr10", "cmti10",
-                  "STIXGeneralItalic", "DejaVuSans-Bold", "DejaVuSerif.")
-    main = tuple(f for f in files if any(n in os.path.basename(f) for n in main_names)
-                 and "Oblique" not in f and "Italic" not in f)
-    deco = tuple(f for f in files if any(n in os.path.basename(f) for n in deco_names))
-    if not main:
-        raise RuntimeError("no TrueType fonts found (matplotlib's DejaVu fonts are expected)")
-    return main, deco or main
-
-
-# OpenCV's Hershey stroke faces, drawn with a pen of any width: monoline shapes unlike the TrueType faces above
-# (their own 1, 4, 7, 0, B, G, Q, ...), closer to the engraving and DIN-like faces of many plates
-STROKE_FONTS = tuple(f"hershey:{face}" for face in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
-                                                      cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
-                                                      cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL))
-# our own plate faces (`ocr/plate_faces.py`): the angular skeletons (`plate`) and the round ones (`round`)
-PLATE_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "angular")
-ROUND_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "round")
-FONT_SETS = ("ttf", "stroke", "plate", "round", "all")  # character faces a synthetic plate is drawn in (`char_fonts`)
-
-
-def char_fonts(name: str) -> tuple[str, ...]:
-    """The character faces of a font set: `ttf` (the TrueType faces, the default), `stroke` (`STROKE_FONTS`), `plate`
-    (`PLATE_FONTS`), `round` (`ROUND_FONTS`), `all`, or several joined by `+` (`ttf+stroke`)."""
-    sets = {"ttf": font_files()[0], "stroke": STROKE_FONTS, "plate": PLATE_FONTS, "round": ROUND_FONTS}
-    sets["all"] = sets["ttf"] + sets["stroke"] + sets["plate"] + sets["round"]
-    parts = name.split("+")
-    for part in parts:
-        if part not in sets:
-            where = f" in {name!r}" if part != name else ""
-            raise UserError(f"unknown font set {part!r}{where} (known: {', '.join(FONT_SETS)}, joined by +)")
-    return tuple(dict.fromkeys(f for part in parts for f in sets[part]))
-
-
-def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
-    """A Hershey character drawn about 80 px tall with a pen 2-6 px wide (`stroke` 0-2), as an alpha mask."""
-    scale = 80 / cv2.getTextSize("H", face, 1.0, 1)[0][1]
-    img = np.zeros((200, 200), np.uint8)
-    cv2.putText(img, ch, (30, 140), face, scale, 255, 2, cv2.LINE_AA)  # OpenCV draws no wider pen than 2 px here
-    pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (2-6 px in all)
-    return cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
-
-
-@lru_cache(maxsize=4096)
-def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
-    """Alpha mask of one character, rendered at 96 px, cropped tight (a `hershey:` face: drawn by OpenCV; a `plate:`
-    face: its whole cell, so that narrow characters stay narrow)."""
-    if font.startswith("plate:"):
-        return plate_glyph(font.split(":")[1], ch, stroke)
-    if font.startswith("hershey:"):
-        a = _stroke_glyph(int(font.split(":")[1]), ch, stroke)
-    else:
-        img = Image.new("L", (160, 160), 0)
-        ImageDraw.Draw(img).text((20, 10), ch, font=ImageFont.truetype(font, 96), fill=255, stroke_width=stroke,
-                                 stroke_fill=255)
-        a = np.array(img)
-    ys, xs = np.nonzero(a > 40)
-    return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
-
-
-def _blend(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[int, int, int]) -> None:
-    """Alpha-blend a solid colour through `mask` at (x, y), clipped to the canvas."""
-    h, w = mask.shape
-    H, W = canvas.shape[:2]
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
-    if x1 <= x0 or y1 <= y0:
-        return
-    a = mask[y0 - y:y1 - y, x0 - x:x1 - x, None].astype(np.float32) / 255.0
-    roi = canvas[y0:y1, x0:x1].astype(np.float32)
-    canvas[y0:y1, x0:x1] = (roi * (1 - a) + np.array(color, np.float32) * a).astype(np.uint8)
-
-
-def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, int], color: BGR, font: str,
-               rng: np.random.Generator, sep: str = " ", aspect_range: tuple[float, float] = (0.42, 0.68)) -> None:
-    """Draw character groups evenly into box=(x, y, w, h): each glyph scaled to the box height, its width
-    `aspect_range` x its height."""
-    x, y, w, h = box
-    stroke = int(rng.integers(0, 3))
-    aspect = rng.uniform(*aspect_range)
-    gap = rng.uniform(0.06, 0.2)
-    n = sum(len(g) for g in groups)
-    sep_w = rng.uniform(0.35, 0.9)
-    total = n * aspect + (n - 1) * gap * aspect + (len(groups) - 1) * sep_w * aspect
-    unit = min(h, w / total)  # glyph height that fits
-    cw, ch = unit * aspect, unit
-    cx = x + (w - total * unit) / 2
-    cy = y + (h - ch) / 2
-    for gi, g in enumerate(groups):
-        for c in g:
-            m = _glyph(font, c, stroke)
-            gw = max(2, int(round(cw if c not in "1I" else min(cw, ch * m.shape[1] / m.shape[0] * 1.3))))
-            m = cv2.resize(m, (gw, max(2, int(round(ch)))), interpolation=cv2.INTER_AREA)
-            _blend(canvas, m, int(round(cx + (cw - gw) / 2)), int(round(cy)), color)
-            cx += cw * (1 + gap)
-        if gi < len(groups) - 1:
-            sw = sep_w * cw
-            if sep == "-":
-                cv2.rectangle(canvas, (int(cx), int(cy + ch * 0.45)), (int(cx + sw * 0.7), int(cy + ch * 0.55)), color, -1)
-            elif sep == ".":
-                cv2.circle(canvas, (int(cx + sw * 0.3), int(cy + ch / 2)), max(1, int(ch * 0.06)), color, -1)
-            elif sep == "o":
-                cv2.circle(canvas, (int(cx + sw * 0.35), int(cy + ch / 2)), max(2, int(ch * 0.18)), _rand_color(rng), -1)
-            cx += sw - cw * gap
-
-
-def draw_text(canvas: np.ndarray, text: str, center: tuple[int, int], height: int, color: BGR, font: str) -> None:
-    """Small decorative text (state names, slogans), centred, not part of the label."""
-    f = ImageFont.truetype(font, max(6, height))
-    img = Image.new("L", (max(8, int(height * len(text) * 0.9) + 8), int(height * 1.6)), 0)
-    ImageDraw.Draw(img).text((4, 0), text, font=f, fill=255)
-    m = np.array(img)
-    xs = np.nonzero(m.max(axis=0) > 0)[0]
-    if len(xs):
-        m = m[:, xs.min():xs.max() + 1]
-    _blend(canvas, m, center[0] - m.shape[1] // 2, center[1] - m.shape[0] // 2, color)
-
-
-def _rand_color(rng: np.random.Generator, dark: bool | None = None) -> tuple[int, int, int]:
-    if dark is None:
-        return tuple(int(v) for v in rng.integers(0, 256, 3))
-    lo, hi = (0, 90) if dark else (170, 256)
-    return tuple(int(v) for v in rng.integers(lo, hi, 3))
 
 
 def random_text(fmt: str, rng: np.random.Generator, letters: str = LETTERS) -> str:
@@ -218,12 +77,12 @@ def render_digits11(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Pl
     main, _ = font_files()
     text = random_text("D" * 11, rng)
     h, w = 110, int(110 * rng.uniform(3.6, 4.6))
-    bg = _rand_color(rng, dark=False) if rng.random() < 0.4 else (245, 245, 245)
+    bg = random_color(rng, dark=False) if rng.random() < 0.4 else (245, 245, 245)
     c = _canvas(w, h, bg, rng)
     if rng.random() < 0.7:
         _border(c, (20, 20, 20), rng)
     draw_chars(c, [text] if rng.random() < 0.6 else [text[:3], text[3:7], text[7:]], (10, 12, w - 20, h - 24),
-               _rand_color(rng, dark=True), str(rng.choice(fonts or main)), rng, sep=str(rng.choice([" ", "-"])))
+               random_color(rng, dark=True), str(rng.choice(fonts or main)), rng, sep=str(rng.choice([" ", "-"])))
     return Plate(c, text)
 
 
@@ -234,7 +93,7 @@ def render_us(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     h = 150
     w = int(h * rng.uniform(1.9, 2.1))
     dark_bg = rng.random() < 0.15
-    bg = _rand_color(rng, dark=True) if dark_bg else _rand_color(rng, dark=False)
+    bg = random_color(rng, dark=True) if dark_bg else random_color(rng, dark=False)
     c = _canvas(w, h, bg, rng)
     for _ in range(int(rng.integers(0, 4))):  # pale scenery: hills, sun, shapes
         col = tuple(int(v) for v in np.clip(np.array(bg) + rng.integers(-60, 60, 3), 0, 255))
@@ -244,17 +103,17 @@ def render_us(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
         else:
             pts = np.stack([np.linspace(0, w, 6), rng.uniform(h * 0.5, h, 6)], 1).astype(np.int32)
             cv2.polylines(c, [pts], False, col, int(rng.integers(2, 8)))
-    ink = _rand_color(rng, dark=False) if dark_bg else _rand_color(rng, dark=True)
+    ink = random_color(rng, dark=False) if dark_bg else random_color(rng, dark=True)
     if rng.random() < 0.5:
         ink = (int(rng.integers(60, 160)), int(rng.integers(0, 60)), int(rng.integers(0, 60)))  # dark blue / navy
     draw_text(c, str(rng.choice(US_STATES)), (w // 2 + int(rng.integers(-20, 20)), int(h * 0.13)),
-              int(h * rng.uniform(0.12, 0.2)), _rand_color(rng, dark=not dark_bg), str(rng.choice(deco)))
+              int(h * rng.uniform(0.12, 0.2)), random_color(rng, dark=not dark_bg), str(rng.choice(deco)))
     if rng.random() < 0.8:
         draw_text(c, str(rng.choice(SLOGANS)), (w // 2, int(h * 0.9)), int(h * rng.uniform(0.08, 0.13)),
-                  _rand_color(rng, dark=not dark_bg), str(rng.choice(deco)))
+                  random_color(rng, dark=not dark_bg), str(rng.choice(deco)))
     for corner in range(int(rng.integers(0, 3))):  # registration stickers
         sx = int(rng.integers(4, 20)) if corner == 0 else w - int(rng.integers(30, 45))
-        col = _rand_color(rng)
+        col = random_color(rng)
         cv2.rectangle(c, (sx, 6), (sx + 28, 26), col, -1)
         draw_text(c, str(rng.choice(["JAN", "MAY", "12", "09", "APR", "2010", "SEP"])), (sx + 14, 16), 12,
                   (255, 255, 255) if sum(col) < 380 else (0, 0, 0), deco[0])
@@ -375,8 +234,8 @@ def render_two_row(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Pla
     h = 150
     w = int(h * rng.uniform(1.0, 1.3))
     dark = rng.random() < 0.3
-    c = _canvas(w, h, _rand_color(rng, dark=dark), rng)
-    ink = _rand_color(rng, dark=not dark)
+    c = _canvas(w, h, random_color(rng, dark=dark), rng)
+    ink = random_color(rng, dark=not dark)
     font = str(rng.choice(fonts or main))
     y0, row = int(h * 0.08), 0.4
     if rng.random() < 0.5:  # a band with the country name (Mercosur motorcycle plates)

@@ -9,7 +9,8 @@ from ocr.synth import main as synth_main
 from ocr.synth import synth_sample, write_dataset
 from common.errors import UserError
 from ocr.data import SourceDataset
-from ocr.synth_render import LAYOUTS, PLATE_FONTS, RENDERERS, ROUND_FONTS, STROKE_FONTS, _glyph, char_fonts
+from ocr.synth_glyphs import PLATE_FONTS, ROUND_FONTS, STROKE_FONTS, _glyph, char_fonts
+from ocr.synth_render import LAYOUTS, RENDERERS
 
 FORMATS = {"digits11": ("DDDDDDDDDDD",), "br_old": ("LLLDDDD",), "br_mercosur": ("LLLDLDD",),
            "ar_old": ("LLLDDD",), "ar_mercosur": ("LLDDDLL",)}
