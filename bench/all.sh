@@ -5,7 +5,7 @@
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
 # Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test, the validation sets
 # data_gen/scenes_val and data_gen/two_row_val, data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
-# with --gray) and data_gen/clip_holdout (commands in README.md; bash bench/make_sets.sh val holdout draws them all).
+# with --gray), data_gen/clip_holdout and data_gen/clip_holdout_busy (commands in README.md; bash bench/make_sets.sh val holdout draws them all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=bench/results
@@ -60,6 +60,10 @@ python detection/evaluate.py --weights weights/detector.pt --labels data_gen/sce
 python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
 python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected data_gen/clip_holdout/expected.csv \
     --json $R/pipeline_clip_holdout.json
+for T in bytetrack botsort; do  # three vehicles at a time before a turning camera, with either tracker
+    python -m pipeline.evaluate --video data_gen/clip_holdout_busy/clip.mp4 \
+        --expected data_gen/clip_holdout_busy/expected.csv tracker.tracker_type=$T --json $R/tracker_busy_holdout_$T.json
+done
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json \
     --predictions $R/pipeline_pasted_crops_holdout.jsonl

@@ -50,6 +50,9 @@ val() {  # validation crops pasted into training frames, and what is made from t
         --out data_gen/scenes_close_val_i4 --gain 1 --interlace 4  # an interlaced camera's fields 4 px apart
     draw two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
     draw clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
+    # three vehicles at a time, the camera turning 80 px and back (bench/results/tracker_rule.txt)
+    draw clip_val_busy $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_busy --vehicles 48 \
+        --seed 5 --together 3 --pan 80
 }
 
 holdout() {  # held-out crops pasted into held-out frames, and what is made from them
@@ -67,6 +70,8 @@ holdout() {  # held-out crops pasted into held-out frames, and what is made from
         --out data_gen/scenes_close_holdout_i4 --gain 1 --interlace 4
     draw clip_holdout $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout --vehicles 60 --seed 3
+    draw clip_holdout_busy $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
+        --out data_gen/clip_holdout_busy --vehicles 60 --seed 6 --together 3 --pan 80
     draw two_row_test python ocr/synth.py --out data_gen/two_row_test --n 300 --mix two_row --seed 22
     draw digits_test python ocr/synth.py --out data_gen/digits_test --n 2000 --mix digits --seed 1234
     draw digits_300 python ocr/synth.py --out data_gen/digits_300 --n 300 --mix digits --seed 4321

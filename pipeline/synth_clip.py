@@ -2,8 +2,10 @@
 
 Each vehicle is one real crop (its text known) that approaches from far (~40-70 px wide) to near (~150-260 px)
 over 24-40 frames across a real dash-cam frame whose own plates are painted out, with the scene synthesiser's
-perspective, brightness matching, blur and noise; a few empty frames separate the vehicles. Writes `clip.mp4`
-and `expected.csv` (plate_text,first_frame,last_frame,note) for `python -m pipeline.evaluate --video`.
+perspective, brightness matching, blur and noise; a few empty frames separate the vehicles. With `--together K`
+vehicles come K at a time, each in its lane, and with `--pan PX` the camera turns sideways and back meanwhile.
+Writes `clip.mp4` and `expected.csv` (plate_text,first_frame,last_frame,note) for `python -m pipeline.evaluate
+--video`.
 
     python -m pipeline.synth_clip --backgrounds ../shared/data/dashcam_ro --plates ../shared/data/us_crops \\
         ../shared/data/ar_crops --include configs/splits/dashcam_holdout.csv configs/splits/real_crops_holdout.csv \\
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -33,16 +36,30 @@ def painted_out(frame: np.ndarray, boxes: list[PlateBox]) -> np.ndarray:
     return cv2.inpaint(frame, mask, 5, cv2.INPAINT_TELEA) if mask.any() else frame.copy()
 
 
-def vehicle_frames(background: np.ndarray, plate: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-    """One plate approaching: its width grows geometrically from far to near along a path down the frame."""
-    H, W = background.shape[:2]
+@dataclass(frozen=True)
+class Placement:
+    """A plate in one frame: its (warped, scaled) image and mask at (x, y)."""
+    patch: np.ndarray
+    mask: np.ndarray
+    x: int
+    y: int
+
+
+def vehicle_path(size: tuple[int, int], plate: np.ndarray, rng: np.random.Generator,
+                 lane: tuple[float, float] = (0.0, 1.0)) -> tuple[list[Placement], int]:
+    """One plate approaching: its width grows geometrically from far to near along a path down the frame (H x W
+    `size`), inside `lane` (fractions of the width); returns its placements and its look (the seed of the same
+    brightness, blur and noise in every frame)."""
+    H, W = size
     n = int(rng.integers(24, 41))
     far, near = rng.uniform(40, 70) * W / 1280, rng.uniform(150, 260) * W / 1280
     patch, mask, _ = warp_plate(plate, near, rng)  # one perspective for the whole approach
     x0, x1 = rng.uniform(0.3, 0.7) * W, rng.uniform(0.15, 0.85) * W
+    if lane != (0.0, 1.0):  # several vehicles at once: each keeps to its part of the road
+        x0, x1 = ((lane[0] + x / W * (lane[1] - lane[0])) * W for x in (x0, x1))
     y0, y1 = rng.uniform(0.42, 0.5) * H, rng.uniform(0.68, 0.8) * H
-    look = int(rng.integers(1 << 30))  # the same brightness, blur and noise draw in every frame
-    frames = []
+    look = int(rng.integers(1 << 30))
+    path = []
     for i in range(n):
         t = i / (n - 1)
         s = (far / near) ** (1 - t)
@@ -50,17 +67,29 @@ def vehicle_frames(background: np.ndarray, plate: np.ndarray, rng: np.random.Gen
         p = cv2.resize(patch, (w, h), interpolation=cv2.INTER_AREA)
         m = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
         cx, cy = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
-        x, y = int(np.clip(cx - w / 2, 0, W - w)), int(np.clip(cy - h / 2, 0, H - h))
-        img = background.copy()
-        paste(img, p, m, x, y, np.random.default_rng(look))
-        frames.append(img)
-    return frames
+        path.append(Placement(p, m, int(np.clip(cx - w / 2, 0, W - w)), int(np.clip(cy - h / 2, 0, H - h))))
+    return path, look
+
+
+def compose(background: np.ndarray, plates: list[tuple[Placement, int]], shift: float = 0.0) -> np.ndarray:
+    """The background with `plates` (placement, look) pasted, the far (small) ones first so that near ones cover
+    them, then moved `shift` px sideways as a panning camera sees it (edges repeated)."""
+    img = background.copy()
+    for pl, look in sorted(plates, key=lambda q: q[0].patch.shape[1]):
+        paste(img, pl.patch, pl.mask, pl.x, pl.y, np.random.default_rng(look))
+    if shift:
+        img = cv2.warpAffine(img, np.float32([[1, 0, shift], [0, 1, 0]]), (img.shape[1], img.shape[0]),
+                             borderMode=cv2.BORDER_REPLICATE)
+    return img
 
 
 def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, seed: int = 0,
               exclude: set[tuple[str, str]] | None = None, include: set[tuple[str, str]] | None = None,
-              unboxed: Path | None = None, gap: int = 6, fps: float = 25.0) -> Path:
-    """Write out/clip.mp4 and out/expected.csv (each vehicle a different plate text); returns the clip's path."""
+              unboxed: Path | None = None, gap: int = 6, fps: float = 25.0, together: int = 1,
+              pan: float = 0.0) -> Path:
+    """Write out/clip.mp4 and out/expected.csv (each vehicle a different plate text); returns the clip's path.
+    `together` > 1: vehicles come in groups that many at once, each in its lane, starting 4-14 frames apart;
+    `pan` > 0: the camera turns that many px (at 1280 wide) sideways and back during each group."""
     labels, names, crops = load_sources(backgrounds, plates, exclude, include, unboxed)
     by_text = {c[1]: c for c in crops if c[1]}  # one crop per text: the evaluation tells vehicles by their text
     if len(by_text) < vehicles:
@@ -72,26 +101,38 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     out.mkdir(parents=True, exist_ok=True)
     writer, rows, n, size = None, [], 0, (0, 0)
     try:
-        for crop in chosen:
+        for g in range(0, len(chosen), together):
+            group = chosen[g:g + together]
             name = names[int(rng.integers(len(names)))]
             frame = read_bgr(dataset_image(backgrounds / "labels.csv", name))
             background = painted_out(frame, labels[name])
-            plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
             if writer is None:  # the first frame's size for the whole clip; other sizes are resized to it
                 size = (frame.shape[1], frame.shape[0])
                 writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-            shown = vehicle_frames(background, plate, rng)
-            for img in shown + [background] * gap:
+            paths, start = [], 0
+            for j, crop in enumerate(group):
+                plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
+                lane = (j / len(group), (j + 1) / len(group)) if len(group) > 1 else (0.0, 1.0)
+                path, look = vehicle_path(background.shape[:2], plate, rng, lane)
+                start += int(rng.integers(4, 15)) if j else 0
+                paths.append((path, look, start))
+                rows.append((text, n + start, n + start + len(path) - 1, name))
+            length = max(s + len(p) for p, _, s in paths)
+            swing = pan * frame.shape[1] / 1280
+            for f in range(length):
+                shown = [(p[f - s], look) for p, look, s in paths if s <= f < s + len(p)]
+                img = compose(background, shown, swing * np.sin(np.pi * f / length))
                 writer.write(img if img.shape[:2] == size[::-1] else cv2.resize(img, size))
-            rows.append((text, n, n + len(shown) - 1, name))
-            n += len(shown) + gap
+            for _ in range(gap):
+                writer.write(background if background.shape[:2] == size[::-1] else cv2.resize(background, size))
+            n += length + gap
     finally:
         if writer is not None:
             writer.release()
     with (out / "expected.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["plate_text", "first_frame", "last_frame", "note"])
-        w.writerows(rows)
+        w.writerows(sorted(rows, key=lambda r: r[1]))
     return out / "clip.mp4"
 
 
@@ -108,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   "(painted out too)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--vehicles", type=at_least(1), default=40)
+    ap.add_argument("--together", type=at_least(1), default=1, help="vehicles in view at once, each in its lane")
+    ap.add_argument("--pan", type=float, default=0.0, help="px (at 1280 wide) the camera turns during each group")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     from common.cli import setup_logging
@@ -119,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
-                         args.unboxed)
+                         args.unboxed, together=args.together, pan=args.pan)
     except EXPECTED as exc:
         logger.error(error_line(exc))
         return 2

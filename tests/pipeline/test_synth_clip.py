@@ -27,18 +27,22 @@ def dataset(tmp_path):
     return bg, crops
 
 
-def test_a_clip_of_known_vehicles(tmp_path):
-    bg, crops = dataset(tmp_path)
-    clip = make_clip(bg, [crops], tmp_path / "out", vehicles=2, seed=1, gap=6)
-    rows = list(csv.DictReader((tmp_path / "out" / "expected.csv").open()))
-    assert sorted(r["plate_text"] for r in rows) == ["AB123", "CD456"]
+def read_frames(clip) -> list[np.ndarray]:
     cap = cv2.VideoCapture(str(clip))
     frames = []
     while True:
         ok, f = cap.read()
         if not ok:
-            break
+            return frames
         frames.append(f.astype(np.int16))
+
+
+def test_a_clip_of_known_vehicles(tmp_path):
+    bg, crops = dataset(tmp_path)
+    clip = make_clip(bg, [crops], tmp_path / "out", vehicles=2, seed=1, gap=6)
+    rows = list(csv.DictReader((tmp_path / "out" / "expected.csv").open()))
+    assert sorted(r["plate_text"] for r in rows) == ["AB123", "CD456"]
+    frames = read_frames(clip)
     first, last = int(rows[1]["first_frame"]), int(rows[1]["last_frame"])
     assert int(rows[0]["first_frame"]) == 0 and first == int(rows[0]["last_frame"]) + 1 + 6
     assert len(frames) == last + 1 + 6 and 24 <= last - first + 1 <= 40
@@ -69,3 +73,18 @@ def test_frames_of_another_size_are_resized_not_dropped(tmp_path):
         while cap.read()[0]:
             n += 1
         assert n == last + 1 + 6
+
+
+def test_vehicles_together_overlap_in_time_each_in_its_lane(tmp_path):
+    bg, crops = dataset(tmp_path)
+    clip = make_clip(bg, [crops], tmp_path / "out", vehicles=2, seed=1, gap=6, together=2, pan=40)
+    rows = list(csv.DictReader((tmp_path / "out" / "expected.csv").open()))
+    (a0, a1), (b0, b1) = sorted((int(r["first_frame"]), int(r["last_frame"])) for r in rows)
+    assert a0 == 0 and 4 <= b0 <= 14 and b0 <= a1  # the second starts 4-14 frames after the first, while it is shown
+    frames = read_frames(clip)
+    assert len(frames) == max(a1, b1) + 1 + 6
+    empty = frames[-1]
+    both = np.abs(frames[min(a1, b1)] - empty).max(axis=2) > 40  # a frame with both plates near
+    cols = np.nonzero(both.any(axis=0))[0]
+    assert cols.size and cols.min() < 160 < cols.max()  # one in the left lane, one in the right (320 px wide)
+
