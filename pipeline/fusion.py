@@ -43,6 +43,7 @@ class FusionConfig:
     patterns: tuple[str, ...] = ()
     off_pattern: Annotated[float, Range(0, 1)] = 0.3
     posterior_top_k: Annotated[int, Range(0)] = 0
+    hold_below: Annotated[float, Range(0, 1)] = 0.6
 
 
 def crop_quality(crop: np.ndarray, confidence: float) -> float:
@@ -66,6 +67,7 @@ class TrackState:
     best_crop: np.ndarray | None = None
     best_image: np.ndarray | None = None  # the whole frame of the best read (kept only to save it: save_frame)
     centers: list[tuple[float, float]] = field(default_factory=list)
+    width: float = 0.0  # of its last box
     decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
     emitted: bool = False
 
@@ -88,6 +90,8 @@ class TrackFuser:
         self.tracks: dict[int, TrackState] = {}
         # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s
         self.recent: dict[str, tuple[float, float]] = {}
+        # weak ended tracks waiting for the open tracks that may continue them: (track, vote, reason, their ids)
+        self.held: list[tuple[TrackState, Vote, str, set[int]]] = []
 
     def needs_read(self, track_id: int) -> bool:
         """False once a track's vote is decisive (saves OCR work)."""
@@ -104,7 +108,7 @@ class TrackFuser:
                                                    deque(maxlen=self.cfg.max_reads))
         elif frame_index == t.last_frame and t.centers:
             return  # already seen in this frame (a read after the frame's touch)
-        t.last_frame, t.last_time_s = frame_index, time_s
+        t.last_frame, t.last_time_s, t.width = frame_index, time_s, box[2] - box[0]
         t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]
@@ -137,8 +141,8 @@ class TrackFuser:
         return self._close(gone, "lost")
 
     def flush(self, reason: str = "end") -> list[PlateEvent]:
-        """Events for every open track (end of video, source lost, stop)."""
-        return self._close(list(self.tracks), reason)
+        """Events for every open track (end of video, source lost, stop), then for every held one."""
+        return self._close(list(self.tracks), reason) + self._release(everything=True)
 
     def current_text(self, track_id: int) -> str:
         t = self.tracks.get(track_id)
@@ -153,9 +157,31 @@ class TrackFuser:
             if len([r for r in t.reads if r.text]) < self.cfg.min_reads:
                 continue
             v = t.decided or self._vote(t)
-            if self._wanted(t, v):
+            after = self._successors(t) if v.confidence < self.cfg.hold_below else set()
+            if after:
+                self.held.append((t, v, reason, after))
+            elif self._wanted(t, v):
                 events.append(self._event(t, v, reason))
-        return events
+        return events + (self._release() if ids and self.held else [])
+
+    def _successors(self, t: TrackState) -> set[int]:
+        """Open tracks that may be `t` again after its track broke: begun after it, by the time it was lost, near
+        where it was last seen (within three widths of its last box)."""
+        if not t.centers:
+            return set()
+        (x, y), reach = t.centers[-1], 3 * max(t.width, 1.0)
+        last = t.last_frame + self.cfg.lost_frames
+        return {k for k, o in self.tracks.items() if t.first_frame < o.first_frame <= last and o.centers
+                and abs(o.centers[0][0] - x) <= reach and abs(o.centers[0][1] - y) <= reach}
+
+    def _release(self, everything: bool = False) -> list[PlateEvent]:
+        """Events of held tracks none of whose possible continuations is open any more (all of them at the end),
+        judged after those: a weak read of a vehicle read surely since is then a duplicate (`dedupe_edits`)."""
+        ready, waiting = [], []
+        for h in self.held:
+            (ready if everything or not h[3] & self.tracks.keys() else waiting).append(h)
+        self.held = waiting
+        return [self._event(t, v, reason) for t, v, reason, _ in ready if self._wanted(t, v)]
 
     def _wanted(self, t: TrackState, v: Vote) -> bool:
         """Whether a track's fused text makes an event: long enough, confident enough, and not the same vehicle

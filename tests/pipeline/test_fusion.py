@@ -184,3 +184,42 @@ def test_events_of_a_live_source_carry_utc_times():
     g = TrackFuser(FusionConfig())  # a file: positions in the video only
     g.add(1, read(0, "AB123"), CROP)
     assert g.flush()[0].first_seen_utc == ""
+
+
+def test_a_broken_tracks_weak_read_gives_way_to_the_same_vehicles_sure_read():
+    """Track 1 reads a plate weakly and breaks; track 2 picks the vehicle up where it was: the weak misread waits for
+    track 2 and is then dropped as the same vehicle read wrong (one event, the right one)."""
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "NUB327", conf=0.99), CROP)  # begins by the time track 1 is lost, near where it was
+    for i in (3, 4):
+        f.add(2, read(i, "NUB327", conf=0.99), CROP)
+    assert f.end_lost(4) == []  # track 1 lost, but held while track 2 is open
+    (e,) = f.end_lost(7)
+    assert (e.text, e.track_id) == ("NUB327", 2) and f.held == []
+    assert f.flush() == []
+
+
+def test_a_weak_read_with_no_track_to_continue_it_is_an_event_at_once():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.touch(2, 1, 0.04, (900.0, 500.0, 960.0, 520.0))  # another plate, far away
+    (e,) = f.end_lost(3)
+    assert (e.text, e.reason) == ("MUB328", "lost")
+
+
+def test_a_held_read_of_another_plate_is_still_written_when_its_neighbour_ends():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "XY7710", conf=0.99), CROP)  # near, but a different plate
+    assert f.end_lost(3) == []
+    events = f.end_lost(5)
+    assert [(e.text, e.track_id) for e in events] == [("XY7710", 2), ("MUB328", 1)]
+
+
+def test_hold_off_writes_the_weak_read_at_once():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.0))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "NUB327", conf=0.99), CROP)
+    (e,) = f.end_lost(3)
+    assert e.text == "MUB328"
