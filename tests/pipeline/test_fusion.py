@@ -223,3 +223,12 @@ def test_hold_off_writes_the_weak_read_at_once():
     f.add(2, read(2, "NUB327", conf=0.99), CROP)
     (e,) = f.end_lost(3)
     assert e.text == "MUB328"
+
+
+def test_a_lost_stream_writes_held_reads_with_the_open_tracks():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "XY7710", conf=0.99), CROP)
+    assert f.end_lost(3) == []  # held while track 2 is open
+    assert [(e.text, e.reason) for e in f.flush("source_lost")] == [("XY7710", "source_lost"), ("MUB328", "lost")]
+    assert f.held == [] and f.tracks == {}
