@@ -17,6 +17,7 @@ from typing import Any, Callable, Generator, Iterator
 
 import cv2
 import numpy as np
+from loguru import logger
 
 from common.errors import UserError
 from ocr.process import IMAGE_EXTS
@@ -39,7 +40,13 @@ class LiveConfig:
     backoff_max_s: float = 30.0
 
 
+MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is taken to end (10 s at 25 fps)
+
+
 class VideoFileSource:
+    """A video file's frames (every `stride`-th). A frame the decoder cannot read (a damaged recording) is skipped
+    and counted (`unreadable`), not taken for the end: the frames after it still come, at their own times."""
+
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture) -> None:
         self.path = Path(path)
         self.name = self.path.name
@@ -55,9 +62,11 @@ class VideoFileSource:
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
-        self.total = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) // max(1, stride)
+        self.frames_in_file = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # 0: not known
+        self.total = self.frames_in_file // max(1, stride)
         self.stride = max(1, stride)
         self.dropped = 0
+        self.unreadable = 0
         self.clock: float | None = None  # times are positions in the video, not wall-clock
         self._frames: Generator[Frame, None, None] | None = None  # the running prefetch, closed before the capture
 
@@ -67,14 +76,19 @@ class VideoFileSource:
         yield from self._frames
 
     def _decode(self) -> Iterator[Frame]:
-        i, n = 0, 0
-        while True:
+        i, n, bad = 0, 0, 0  # frames of the file so far, frames yielded, undecodable frames in a row
+        while bad < MAX_BAD_FRAMES and not (bad and self.frames_in_file and i >= self.frames_in_file):
             ok, img = self.cap.read()
-            if not ok or img is None:
-                break
-            if i % self.stride == 0:
-                yield Frame(img, n, i / self.fps, self.name)
-                n += 1
+            if ok and img is not None:
+                self.unreadable += bad
+                if bad:
+                    logger.warning(f"{self.name}: {bad} undecodable frame(s) skipped before frame {i}")
+                bad = 0
+                if i % self.stride == 0:
+                    yield Frame(img, n, i / self.fps, self.name)
+                    n += 1
+            else:
+                bad += 1
             i += 1
         if n == 0:
             raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
+from pipeline.sources import MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
 from pipeline.types import Frame, SourceEvent
 
 
@@ -247,3 +247,37 @@ def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_ti
     first, last = (datetime.fromisoformat(e[k].replace("Z", "+00:00")).timestamp()
                    for k in ("first_seen_utc", "last_seen_utc"))
     assert e["text"] == "AB123CD" and t0 - 1 < first < last <= time.time()
+
+
+class DamagedCapture:
+    """A file of `n` frames whose frames in `bad` cannot be decoded (each failed read still uses its frame)."""
+
+    def __init__(self, n: int, bad: set[int], count_known: bool = True) -> None:
+        self.n, self.bad, self.count_known, self.pos, self.reads = n, bad, count_known, 0, 0
+
+    def isOpened(self):
+        return True
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: 10.0, cv2.CAP_PROP_FRAME_COUNT: self.n if self.count_known else 0}.get(prop, 0)
+
+    def read(self):
+        self.reads += 1
+        i, self.pos = self.pos, self.pos + 1
+        if i >= self.n or i in self.bad:
+            return False, None
+        return True, np.full((8, 8, 3), i, np.uint8)
+
+    def release(self):
+        pass
+
+
+@pytest.mark.parametrize("count_known", [True, False])
+def test_a_damaged_frame_is_skipped_not_taken_for_the_end(tmp_path, count_known):
+    p = write_video(tmp_path / "v.avi")  # a real file for the checks; frames come from the damaged capture
+    cap = DamagedCapture(10, {3, 4}, count_known)
+    src = VideoFileSource(p, capture=lambda path: cap)
+    frames = list(src)
+    assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2, 5, 6, 7, 8, 9]  # the frames after the gap come
+    assert [round(f.time_s, 1) for f in frames][3] == 0.5 and src.unreadable == 2  # at their own times
+    assert cap.reads == (11 if count_known else 10 + MAX_BAD_FRAMES)  # the end: at once when the count is known
