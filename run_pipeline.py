@@ -98,9 +98,10 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
             logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
             return not res["skipped"]
         res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name)
-        live = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
+        notes = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
-        logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{live}, {res['events']} "
+        notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
+        logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{notes}, {res['events']} "
                     f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, frames/, annotated.mp4)")
         return True
     except EXPECTED as exc:

@@ -53,6 +53,7 @@ class RunSummary:
     events: int
     stopped: bool
     outages: int = 0  # times a live source was lost (each followed by reconnect attempts)
+    unreadable_frames: int = 0  # frames of a video file its decoder could not read (skipped)
 
 
 @dataclass
@@ -169,7 +170,8 @@ class Pipeline:
         secs = time.perf_counter() - start
         return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
-                          int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages)
+                          int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
+                          int(getattr(source, "unreadable", 0)))
 
 
 @dataclass(frozen=True)

@@ -305,3 +305,14 @@ def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
                  [type("M", (), {"write": lambda self, e: out.append(e)})()],
                  crops=CropSpec(0.0, both_ways=both)).run(iter(frames))
         assert [e.text for e in out] == [expected]
+
+
+def test_the_run_summary_counts_a_sources_undecodable_frames():
+    frames, boxes = clip(8)
+
+    class Damaged(list):  # a video file source that skipped two frames it could not decode
+        name, unreadable = "damaged.mp4", 2
+
+    summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                       TrackFuser(FusionConfig()), []).run(Damaged(frames))
+    assert (summary.source, summary.frames, summary.unreadable_frames) == ("damaged.mp4", 8, 2)
