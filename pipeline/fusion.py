@@ -92,6 +92,7 @@ class TrackFuser:
         self.recent: dict[str, tuple[float, float]] = {}
         # weak ended tracks waiting for the open tracks that may continue them: (track, vote, reason, their ids)
         self.held: list[tuple[TrackState, Vote, str, set[int]]] = []
+        self.now_s = 0.0  # the latest time seen
 
     def needs_read(self, track_id: int) -> bool:
         """False once a track's vote is decisive (saves OCR work)."""
@@ -109,6 +110,7 @@ class TrackFuser:
         elif frame_index == t.last_frame and t.centers:
             return  # already seen in this frame (a read after the frame's touch)
         t.last_frame, t.last_time_s, t.width = frame_index, time_s, box[2] - box[0]
+        self.now_s = max(self.now_s, time_s)
         t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]
@@ -138,7 +140,7 @@ class TrackFuser:
     def end_lost(self, frame_index: int) -> list[PlateEvent]:
         """Events for tracks not seen for more than `lost_frames` frames."""
         gone = [k for k, t in self.tracks.items() if frame_index - t.last_frame > self.cfg.lost_frames]
-        return self._close(gone, "lost")
+        return self._close(gone, "lost") + (self._release() if self.held else [])
 
     def flush(self, reason: str = "end") -> list[PlateEvent]:
         """Events for every open track (end of video, source lost, stop), then for every held one."""
@@ -157,12 +159,13 @@ class TrackFuser:
             if len([r for r in t.reads if r.text]) < self.cfg.min_reads:
                 continue
             v = t.decided or self._vote(t)
-            after = self._successors(t) if v.confidence < self.cfg.hold_below else set()
+            weak = v.confidence < self.cfg.hold_below and self.cfg.dedupe_s > 0
+            after = self._successors(t) if weak else set()
             if after:
                 self.held.append((t, v, reason, after))
             elif self._wanted(t, v):
                 events.append(self._event(t, v, reason))
-        return events + (self._release() if ids and self.held else [])
+        return events
 
     def _successors(self, t: TrackState) -> set[int]:
         """Open tracks that may be `t` again after its track broke: begun after it, by the time it was lost, near
@@ -175,11 +178,13 @@ class TrackFuser:
                 and abs(o.centers[0][0] - x) <= reach and abs(o.centers[0][1] - y) <= reach}
 
     def _release(self, everything: bool = False) -> list[PlateEvent]:
-        """Events of held tracks none of whose possible continuations is open any more (all of them at the end),
-        judged after those: a weak read of a vehicle read surely since is then a duplicate (`dedupe_edits`)."""
+        """Events of held tracks none of whose possible continuations is open any more, or held `dedupe_s` already
+        (a parked car beside it holds nothing for long; all of them at the end), judged after those: a weak read of
+        a vehicle read surely since is then a duplicate (`dedupe_edits`)."""
         ready, waiting = [], []
         for h in self.held:
-            (ready if everything or not h[3] & self.tracks.keys() else waiting).append(h)
+            due = everything or not h[3] & self.tracks.keys() or self.now_s - h[0].last_time_s > self.cfg.dedupe_s
+            (ready if due else waiting).append(h)
         self.held = waiting
         return [self._event(t, v, reason) for t, v, reason, _ in ready if self._wanted(t, v)]
 

@@ -232,3 +232,16 @@ def test_a_lost_stream_writes_held_reads_with_the_open_tracks():
     assert f.end_lost(3) == []  # held while track 2 is open
     assert [(e.text, e.reason) for e in f.flush("source_lost")] == [("XY7710", "source_lost"), ("MUB328", "lost")]
     assert f.held == [] and f.tracks == {}
+
+
+def test_a_held_read_waits_no_longer_than_dedupe_s_beside_a_track_that_stays():
+    """A parked car's track never ends: a weak read held beside it is written once dedupe_s has passed."""
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, dedupe_s=1.0))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "XY7710", conf=0.99), CROP)  # stays in view
+    assert f.end_lost(3) == []
+    for i in range(3, 26):  # 0.04 s a frame: 1 s after track 1 was last seen at 0 s
+        f.touch(2, i, i / 25, (12.0, 20.0, 72.0, 40.0))
+        assert f.end_lost(i) == []
+    f.touch(2, 26, 26 / 25, (12.0, 20.0, 72.0, 40.0))
+    assert [e.text for e in f.end_lost(26)] == ["MUB328"] and f.held == [] and 2 in f.tracks
