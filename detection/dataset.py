@@ -47,7 +47,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         raise UserError(f"labels file not found: {p}")
     if p.stat().st_size == 0:
         raise UserError(f"{p}: empty file (expected header image,plate_text,x1,y1,x2,y2)")
-    with p.open(newline="") as f:
+    with p.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         missing = {"image", "x1", "y1", "x2", "y2"} - set(reader.fieldnames or [])
         if missing:

@@ -175,7 +175,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[tuple[np.ndarray, str]] = []
     for folder in plates:
-        with (folder / "labels.csv").open(newline="") as f:
+        with (folder / "labels.csv").open(newline="", encoding="utf-8-sig") as f:
             crops += [(read_bgr(dataset_image(folder / "labels.csv", r["image"])), r["plate_text"]) for r in csv.DictReader(f)
                       if usable(folder, r["image"])]
     return labels, names, crops

@@ -51,7 +51,7 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
     p = Path(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
-    with p.open(newline="") as f:
+    with p.open(newline="", encoding="utf-8-sig") as f:
         rows = csv.DictReader(f)
         if not {"dataset", "image"} <= set(rows.fieldnames or ()):
             raise UserError(f"{p}: a split file needs the columns dataset,image")
@@ -79,7 +79,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             skipped.append(f"{where}: {bad}")
 
     if labels.is_file():
-        with labels.open(newline="") as f:
+        with labels.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.DictReader(f))
         if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
             raise UserError(f"{labels}: header must start with image,plate_text")

@@ -52,7 +52,7 @@ def dashcam_holdout(names: list[str]) -> list[str]:
 
 
 def _images(folder: Path) -> list[str]:
-    with (folder / "labels.csv").open(newline="") as f:
+    with (folder / "labels.csv").open(newline="", encoding="utf-8-sig") as f:
         return sorted({r["image"] for r in csv.DictReader(f)})
 
 

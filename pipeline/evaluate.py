@@ -85,7 +85,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
 def read_expected(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UserError(f"expected-vehicles file not found: {path}")
-    with path.open(newline="") as f:
+    with path.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     if not rows or "plate_text" not in rows[0]:
         raise UserError(f"{path}: expected columns plate_text,first_frame[,last_frame]")

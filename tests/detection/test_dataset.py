@@ -95,6 +95,14 @@ def test_empty_and_missing_files(tmp_path):
         read_box_labels(tmp_path / "nope.csv")
 
 
+def test_box_labels_with_a_byte_order_mark(tmp_path):
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "f.png"), np.zeros((40, 80, 3), np.uint8))
+    (tmp_path / "labels.csv").write_bytes("image,plate_text,x1,y1,x2,y2\r\nf.png,AB1,1,2,30,12\r\n".encode("utf-8-sig"))
+    (box,) = read_box_labels(tmp_path / "labels.csv")["f.png"]
+    assert (box.text, box.x1, box.y2) == ("AB1", 1.0, 12.0)
+
+
 def test_split_never_straddles_a_ride_block():
     names = [f"{ride}_t{t:05d}.jpg" for ride in ("train_dayride_type1_001", *HOLDOUT_RIDES, TIME_BLOCK_RIDE)
              for t in range(0, 400, 7)]

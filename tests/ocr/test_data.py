@@ -38,6 +38,12 @@ def test_labels_csv_with_the_images_beside_it(tmp_path):
     assert [(s.path, s.text) for s in read_labels(root, DIG)] == [(root / "a.png", "123")]
 
 
+def test_labels_saved_by_a_spreadsheet_with_a_byte_order_mark_and_crlf(tmp_path):
+    root = make_folder(tmp_path / "d", [], images=["a.png"])
+    (root / "labels.csv").write_bytes("image,plate_text\r\na.png,123\r\n".encode("utf-8-sig"))
+    assert [(s.path.name, s.text) for s in read_labels(root, DIG)] == [("a.png", "123")]
+
+
 def test_labels_written_with_separators_or_lower_case(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "ab-12 3"), ("b.png", "kmh.306")])
     assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["AB123", "KMH306"]
