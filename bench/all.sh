@@ -60,9 +60,16 @@ python detection/evaluate.py --weights weights/detector.pt --labels data_gen/sce
 python -m pipeline.evaluate --video samples/clip.mp4 --expected samples/clip_expected.csv --json $R/pipeline_clip.json
 python -m pipeline.evaluate --video data_gen/clip_holdout/clip.mp4 --expected data_gen/clip_holdout/expected.csv \
     --json $R/pipeline_clip_holdout.json
-for T in bytetrack botsort; do  # three vehicles at a time before a turning camera, with either tracker
-    python -m pipeline.evaluate --video data_gen/clip_holdout_busy/clip.mp4 \
-        --expected data_gen/clip_holdout_busy/expected.csv tracker.tracker_type=$T --json $R/tracker_busy_holdout_$T.json
+for T in bytetrack botsort; do  # three vehicles at a time before a turning camera, with either tracker (unsure reads
+    # not held, as when the tracker was chosen), then with the defaults
+    python -m pipeline.evaluate --video data_gen/clip_holdout_busy/clip.mp4 --expected data_gen/clip_holdout_busy/expected.csv \
+        tracker.tracker_type=$T fusion.hold_below=0 --json $R/tracker_busy_holdout_$T.json
+done
+for H in 0.6 0; do  # unsure reads held while their vehicle may still be in view (the default) and not
+    for C in clip_holdout_busy clip_holdout; do
+        python -m pipeline.evaluate --video data_gen/$C/clip.mp4 --expected data_gen/$C/expected.csv \
+            fusion.hold_below=$H --json $R/fusion_hold${H}_$C.json
+    done
 done
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json \
