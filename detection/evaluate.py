@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         only = listed_images(args.labels, args.split_file) if args.split_file else None
         ignore = read_ignore(args.ignore) if args.ignore else None
         res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions, ignore)
-        print(json.dumps(res, indent=2))
+        report = json.dumps(res, indent=2)
+        print(report)
         if args.json:
-            args.json.write_text(json.dumps(res, indent=2))
+            args.json.write_text(report)
     except EXPECTED as exc:
         logger.error(error_line(exc))
         return 2

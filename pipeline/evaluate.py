@@ -163,9 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
-        print(json.dumps(res, indent=2))
+        report = json.dumps(res, indent=2)
+        print(report)
         if a.json:
-            a.json.write_text(json.dumps(res, indent=2))
+            a.json.write_text(report)
     except EXPECTED as exc:
         logger.error(error_line(exc))
         return 2

@@ -281,4 +281,3 @@ def test_a_damaged_frame_is_skipped_not_taken_for_the_end(tmp_path, count_known)
     assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2, 5, 6, 7, 8, 9]  # the frames after the gap come
     assert [round(f.time_s, 1) for f in frames][3] == 0.5 and src.unreadable == 2  # at their own times
     assert cap.reads == (11 if count_known else 10 + MAX_BAD_FRAMES)  # the end: at once when the count is known
-
