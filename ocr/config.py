@@ -39,6 +39,8 @@ class OCRConfig:
     early_stop_patience: Annotated[int, Range(0)] = 15
     max_bad_batches: Annotated[int, Range(1)] = 20
     ema_decay: Annotated[float, Range(0, 1)] = 0.0
+    distill_from: str = ""
+    distill_weight: Annotated[float, Range(0)] = 1.0
     # runtime
     device: str = "auto"
     precision: str = "auto"

@@ -39,6 +39,7 @@ from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoi
 from ocr.config import OCRConfig
 from ocr.data import build_dataset, collate
 from ocr.decode import greedy_decode
+from ocr.distill import distill_loss, load_teacher
 from ocr.metrics import summarize
 from ocr.model import CRNN, ModelConfig, count_parameters
 from ocr.widen import widen_into
@@ -58,17 +59,21 @@ def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tens
 
 def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     scaler: torch.amp.GradScaler, device: torch.device, amp_ctx: Any, cfg: OCRConfig, epoch: int,
-                    ema: Any = None) -> float:
+                    ema: Any = None, teacher: nn.Module | None = None) -> float:
     """One pass over the training set; skips non-finite batches and stops after too many in a row. `ema`
-    (an AveragedModel) is updated after every step."""
+    (an AveragedModel) is updated after every step; a `teacher` adds `distill_weight` x its distillation loss."""
     model.train()
     total, n, bad = 0.0, 0, 0
     bar = tqdm(loader, desc="Training", leave=True, dynamic_ncols=True)
-    for images, targets, lengths, _ in bar:
+    for images, targets, lengths, texts in bar:
         images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with amp_ctx:
             logits = model(images)
         loss = ctc_loss_fn(logits, targets, lengths, model.cfg.num_classes - 1)
+        if teacher is not None:
+            with torch.no_grad(), amp_ctx:
+                taught = teacher(images)
+            loss = loss + cfg.distill_weight * distill_loss(logits, taught, texts, lengths, model.cfg.alphabet)
         if not torch.isfinite(loss):
             bad += 1
             if bad >= cfg.max_bad_batches:
@@ -196,6 +201,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     amp_ctx, use_scaler = autocast_for(device.type, cfg.precision)
     logger.info(f"   Parameters: {count_parameters(model):,}\n   Device: {device}, "
                 f"autocast: {'off (fp32)' if isinstance(amp_ctx, nullcontext) else amp_ctx.fast_dtype}")
+    teacher = load_teacher(cfg.distill_from, mcfg, device) if cfg.distill_from else None
+    if teacher is not None:
+        logger.info(f"   Distilling from {cfg.distill_from} (weight {cfg.distill_weight:g}, on samples it reads right)")
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min", factor=cfg.plateau_factor,
                                                            patience=cfg.plateau_patience, min_lr=cfg.min_lr)
@@ -220,7 +228,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     for epoch in range(start, cfg.epochs + 1):
         logger.info(f"\n{BAR}\nEpoch {epoch}/{cfg.epochs}\n{BAR}")
         train_ds.set_epoch(epoch)
-        train_loss = train_one_epoch(model, train_loader, optimizer, scaler, device, amp_ctx, cfg, epoch, ema)
+        train_loss = train_one_epoch(model, train_loader, optimizer, scaler, device, amp_ctx, cfg, epoch, ema,
+                                     teacher)
         judged = ema.module if ema is not None else model  # validated, and saved as the best model
         m = evaluate(judged, val_loader, device, amp_ctx)
         lr_before = optimizer.param_groups[0]["lr"]
