@@ -1,12 +1,13 @@
 """OCR training speed: samples per second of the training loop's own step, per model width and precision.
 
-    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--device cpu|cuda] [--json OUT]
+    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--device cpu|cuda] [--distill] [--json OUT]
 
 Each variant runs `ocr.train.train_one_epoch` (forward, CTC loss, backward, clipping, Adam) on batches of 32
 synthetic latin plates, already decoded and pre-processed, so data loading is not timed. Variants on the CPU: fp32,
 and bf16 autocast where the CPU has native bf16 (AMX or AVX512-BF16; the training default there, `precision: auto`);
 on CUDA (`--device cuda`): fp32, and fp16 autocast with gradient scaling (the training default there).
-They are timed in interleaved rounds, so that a shared machine's slow and fast spells fall on all of them alike.
+`--distill` adds each variant with a frozen teacher of its own size (a fine-tune's `distill_from`: one more forward
+pass per step). They are timed in interleaved rounds, so that a shared machine's slow and fast spells fall on all of them alike.
 """
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=6, help="training steps per timed round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", help="cpu, cuda (cuda:0) or auto")
+    ap.add_argument("--distill", action="store_true", help="also time each variant with a teacher (distill_from)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     try:
@@ -73,12 +75,16 @@ def main() -> int:
             model = CRNN(ModelConfig(alphabet=alphabet, width_mult=w)).to(device, memory_format=torch.channels_last)
             opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
             ctx, scaled = autocast_for(device.type, p)
-            variants[f"width x{w} {p}"] = (model, opt, ctx, torch.amp.GradScaler(device.type, enabled=scaled))
+            scaler = torch.amp.GradScaler(device.type, enabled=scaled)
+            variants[f"width x{w} {p}"] = (model, opt, ctx, scaler, None)
+            if args.distill:
+                teacher = CRNN(model.cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
+                variants[f"width x{w} {p} +teacher"] = (model, opt, ctx, scaler, teacher)
 
     def run(name: str, steps: list[tuple]) -> float:
-        model, opt, ctx, scaler = variants[name]
+        model, opt, ctx, scaler, teacher = variants[name]
         t0 = time.perf_counter()
-        train_one_epoch(model, steps, opt, scaler, device, ctx, cfg, epoch=1)  # its loss.item() waits for the GPU
+        train_one_epoch(model, steps, opt, scaler, device, ctx, cfg, 1, None, teacher)  # loss.item() waits for the GPU
         return sum(len(b[3]) for b in steps) / (time.perf_counter() - t0)
 
     for name in variants:
@@ -92,7 +98,7 @@ def main() -> int:
     results = {}
     for name, r in rates.items():
         results[name] = {"samples_per_s": statistics.median(r), "min": min(r), "max": max(r)}
-        print(f"{name:20s} {statistics.median(r):7.1f} samples/s (rounds {min(r):.1f}-{max(r):.1f})")
+        print(f"{name:29s} {statistics.median(r):7.1f} samples/s (rounds {min(r):.1f}-{max(r):.1f})")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
