@@ -4,6 +4,9 @@
 # line of figures (read %; clips: vehicles read).
 #   bash bench/ocr_sets.sh val W.pth [NAME]       # about 12 minutes on 2 CPU cores
 #   bash bench/ocr_sets.sh holdout W.pth [NAME]   # about 15 minutes
+#   bash bench/ocr_sets.sh val W.pth NAME fp32    # the checkpoint itself in fp32 (PyTorch), as a GPU-less user of
+#                                                 # ocr_backend=torch ocr_precision=fp32 runs it: no int8 export needed
+#                                                 # (holdout: its smeared-crop probe, bench/motion_blur.py, runs int8)
 # W's int8 export must lie beside it: python ocr/export.py --weights W.pth --format onnx --int8 --out <W stem>_int8.onnx
 # val: the validation crops (US O/0-folded, Argentinian exact), data_gen/two_row_val, the validation scenes and
 # close-ups end to end (colour, greyscale, smeared by motion over 5 and 9 px: bench/dim_stills.py --motion) and the
@@ -16,23 +19,29 @@ cd "$(dirname "$0")/.."
 MODE=$1
 W=$2
 NAME=${3:-$(basename "$W" .pth)}
+PREC=${4:-int8}
+case $PREC in
+    int8) RUN_CROPS="--backend onnx --precision int8"; RUN_PIPE="" ;;
+    fp32) RUN_CROPS="--backend torch --precision fp32"; RUN_PIPE="ocr_backend=torch ocr_precision=fp32" ;;
+    *) echo "bench/ocr_sets.sh: precision must be int8 or fp32, not '$PREC'" >&2; exit 2 ;;
+esac
 D=../shared/data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pct() { python -c "import json,sys; d=json.load(open(sys.argv[1])); print(round(100*d[sys.argv[2]], 2))" "$@"; }
-crops() {  # crops() OUT DATA [ocr/evaluate.py args]: the recognizer on a crop set through its int8 export
+crops() {  # crops() OUT DATA [ocr/evaluate.py args]: the recognizer on a crop set (its int8 export, or fp32)
     local out=$1 data=$2
     shift 2
-    python ocr/evaluate.py --weights "$W" --backend onnx --precision int8 --data "$data" --json "$T/$out.json" "$@" > /dev/null
+    python ocr/evaluate.py --weights "$W" $RUN_CROPS --data "$data" --json "$T/$out.json" "$@" > /dev/null
 }
 stills() {  # stills() SET [pipeline.evaluate args]: end to end
     local set=$1
     shift
-    python -m pipeline.evaluate ocr_weights="$W" --json "$T/$set.json" "$@" > /dev/null 2>&1
+    python -m pipeline.evaluate ocr_weights="$W" $RUN_PIPE --json "$T/$set.json" "$@" > /dev/null 2>&1
     line="$line | $set $(pct "$T/$set.json" read_acc)"
 }
 clip() {  # clip() DIR: vehicles read of the clip's
-    python -m pipeline.evaluate --video "data_gen/$1/clip.mp4" --expected "data_gen/$1/expected.csv" ocr_weights="$W" \
+    python -m pipeline.evaluate --video "data_gen/$1/clip.mp4" --expected "data_gen/$1/expected.csv" ocr_weights="$W" $RUN_PIPE \
         --json "$T/clip.json" > /dev/null 2>&1
     line="$line | clip $(python -c "import json; d=json.load(open('$T/clip.json')); print(round(d['read_rate']*d['vehicles']), 'of', d['vehicles'])")"
 }
@@ -63,7 +72,7 @@ elif [ "$MODE" = holdout ]; then
     stills stills --labels $D/dashcam_ro/labels.csv --split-file configs/splits/dashcam_holdout.csv
     clip clip_holdout
 else
-    echo "usage: bash bench/ocr_sets.sh val|holdout W.pth [NAME]" >&2
+    echo "usage: bash bench/ocr_sets.sh val|holdout W.pth [NAME [int8|fp32]]" >&2
     exit 2
 fi
 echo "$line"
