@@ -8,6 +8,7 @@ from torch import nn
 
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
+from ocr.decode import greedy_decode
 from ocr.model import CRNN, ModelConfig
 
 
@@ -23,25 +24,12 @@ def load_teacher(path: str, student: ModelConfig, device: torch.device) -> CRNN:
     return teacher.to(device).to(memory_format=torch.channels_last).eval()
 
 
-def greedy_texts(logits: torch.Tensor, chars: str) -> list[str]:
-    """Greedy CTC reads of a batch (B x T x C logits; blank is the last class)."""
-    blank = logits.shape[2] - 1
-    out = []
-    for row in logits.argmax(2).tolist():
-        prev, text = blank, []
-        for cls in row:
-            if cls != prev and cls != blank:
-                text.append(chars[cls])
-            prev = cls
-        out.append("".join(text))
-    return out
-
-
 def distill_loss(student: torch.Tensor, teacher: torch.Tensor, texts: list[str], lengths: torch.Tensor,
                  chars: str) -> torch.Tensor:
     """KL(teacher || student) summed over a sample's frames and divided by its label's length (the CTC loss's
     'mean' scale), averaged over the batch, counting only the samples whose label the teacher reads exactly."""
-    right = torch.tensor([p == t for p, t in zip(greedy_texts(teacher, chars), texts)], device=student.device)
+    reads = [greedy_decode(p, chars).text for p in teacher.float().softmax(2).cpu().numpy()]
+    right = torch.tensor([r == t for r, t in zip(reads, texts)], device=student.device)
     kl = nn.functional.kl_div(student.float().log_softmax(2), teacher.float().log_softmax(2), log_target=True,
                               reduction="none").sum(dim=(1, 2))
     return (kl * right / lengths.to(student.device).clamp(min=1)).mean()

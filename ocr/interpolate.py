@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import torch
 
-from common.cli import EXPECTED, error_line
+from common.cli import EXPECTED, error_line, fraction
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 
@@ -41,15 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--a", required=True, type=Path, help="the parent checkpoint (alpha 0)")
     ap.add_argument("--b", required=True, type=Path, help="the fine-tuned checkpoint (alpha 1)")
-    ap.add_argument("--alpha", required=True, type=float, help="share of B, 0 to 1")
+    ap.add_argument("--alpha", required=True, type=fraction, help="share of B, 0 to 1")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
     from common.cli import setup_logging
 
     setup_logging()
     try:
-        if not 0.0 <= args.alpha <= 1.0:
-            raise UserError(f"--alpha {args.alpha}: must be 0 to 1")
         ckpt = interpolate(load_checkpoint(args.a), load_checkpoint(args.b), args.alpha)
         keep = {k: ckpt[k] for k in ("config", "patterns") if k in ckpt}
         save_checkpoint(args.out, model_from_checkpoint(ckpt), interpolated={"a": str(args.a), "b": str(args.b),

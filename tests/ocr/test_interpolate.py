@@ -46,4 +46,6 @@ def test_the_command_writes_a_loadable_checkpoint_with_b_s_patterns(tmp_path):
     assert main(["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "0.25", "--out", str(out)]) == 0
     ck = load_checkpoint(out)
     assert ck["patterns"] == ["LLDDD"] and ck["interpolated"]["alpha"] == 0.25
-    assert main(["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "1.5", "--out", str(out)]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse's one-line error
+        main(["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "1.5", "--out", str(out)])
+    assert refused.value.code == 2
