@@ -95,7 +95,10 @@ def test_shipped_int8_exports_have_7_bit_convolution_weights(name):
     the sums in range, so the shipped exports read alike on every CPU (see common/quantize.py)."""
     from pathlib import Path
 
-    assert conv_weight_range(Path(__file__).resolve().parents[2] / "weights" / name) == (-64, 64)
+    path = Path(__file__).resolve().parents[2] / "weights" / name
+    if not path.is_file():
+        pytest.skip(f"weights/{name} not in this copy of the tree")
+    assert conv_weight_range(path) == (-64, 64)
 
 
 def test_int8_export_reads_the_shipped_sample_plates_like_fp32_and_runs_in_the_checkpoints_place(tmp_path):

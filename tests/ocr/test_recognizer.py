@@ -133,6 +133,7 @@ def test_int8_reads_never_depend_on_the_other_crops_of_a_batch(tiny_ckpt, crops)
 def test_compiled_int8_recognizer_reads_the_sample_plates_like_fp32():
     """`compiled=True, precision="int8"` (torch.compile with int8 convolutions calibrated on synthetic plates):
     the shipped sample plates read as in fp32, batched and alone (each batch is padded to a compiled size)."""
+    pytest.importorskip("torchao", reason="int8 PyTorch inference needs torchao (the fast extra)")
     from pathlib import Path
 
     import cv2
