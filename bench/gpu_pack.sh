@@ -7,6 +7,9 @@
 #   python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu_pack/wheels/*.whl
 #   export PYTHONPATH=/tmp/site:$PWD; DATA=.gpu_pack/data bash bench/cuda.sh
 # The data are the held-out rows of ../shared/data only (configs/splits/*holdout.csv), about 10 MB.
+# Where the tree is copied there under a size cap, copy it between `bash bench/gpu_slim_tree.sh hide` and
+# `... restore` (~28 MiB without the CPU-only files, plus .gpu_pack), and bring back bench/results/cuda_* (one
+# tar.gz holds them all). bench/cuda.sh takes a few minutes on one GPU; the suite's share is about one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-3.12}
