@@ -82,7 +82,7 @@ def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
         return setting == "always" or (setting == "stills" and not video)
 
     return CropSpec(cfg.crop_margin, cfg.min_plate_height, cfg.deskew_min_deg, cfg.crop_stretch_below,
-                    on(cfg.narrow_both_ways), on(cfg.read_views))
+                    on(cfg.narrow_both_ways), on(cfg.read_views), cfg.deinterlace_above)
 
 
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:

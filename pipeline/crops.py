@@ -1,6 +1,13 @@
 """Plates cut from the frame for reading: the box with a margin (`crop_box`); a rolled plate cut level and a dim or
-washed-out one stretched in contrast (`cut_plate`); a narrow crop's one-row view (`one_row_view`); `CropSpec` holds
-how a run cuts them.
+washed-out one stretched in contrast (`cut_plate`); an interlaced one also cut from one field (`field_window`); a
+narrow crop's one-row view (`one_row_view`); `CropSpec` holds how a run cuts them.
+
+An interlaced camera exposes a frame's even and odd rows apart in time, so a moving plate comes out with its two
+fields moved apart along the rows: a comb on every stroke, which the OCR never learnt. `comb_score` measures it (the
+rows alternate: the second difference of neighbouring rows is large against that of rows two apart, which lie in the
+same field) and `one_field` keeps the even rows, line-doubled: half the height's detail, no comb. Such a plate is read
+both ways and the surer read kept (`pipeline.orchestrator.read_crops`): a large plate's comb costs little, and its
+field has half its rows.
 
 The OCR learnt plates rolled by up to ~10 degrees; beyond that its reads fall fast (a tilted camera, a car on a
 slope, a photo taken askew). `plate_roll` finds the turn that lines up the crop's horizontal edges (the characters'
@@ -67,6 +74,35 @@ def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
     return image[ya:yb, xa:xb]
 
 
+def comb_score(crop: np.ndarray) -> float:
+    """How much `crop`'s rows alternate: mean |row - mean of its neighbours| over mean |row - mean of the rows two
+    away|. A plate as a progressive camera gives it scores ~0.3-0.7; its fields moved 2 % of its width apart, > 1."""
+    g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if g.shape[0] < 12:
+        return 0.0
+    g = g.astype(np.float32)
+    near = np.abs(g[2:-2] - 0.5 * (g[1:-3] + g[3:-1])).mean()
+    far = np.abs(g[2:-2] - 0.5 * (g[:-4] + g[4:])).mean()
+    return float(near / far) if far > 0 else 0.0
+
+
+def one_field(image: np.ndarray) -> np.ndarray:
+    """`image` de-interlaced by keeping its even rows, line-doubled back to its size."""
+    h, w = image.shape[:2]
+    return cv2.resize(image[0::2], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def field_window(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame around `box` (a box's size each side, for levelling) from an even frame row, de-interlaced
+    (`one_field`), and the box in its coordinates."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    H, W = image.shape[:2]
+    bw, bh = x2 - x1, y2 - y1
+    xa, xb = int(max(0, x1 - bw)), int(min(W, x2 + bw + 1))
+    ya, yb = int(max(0, y1 - bh)) // 2 * 2, int(min(H, y2 + bh + 1))
+    return one_field(image[ya:yb, xa:xb]), np.array([x1 - xa, y1 - ya, x2 - xa, y2 - ya], np.float32)
+
+
 def stretch_contrast(crop: np.ndarray, below: float) -> np.ndarray:
     """`crop` with its 1st-99th percentile of luminance stretched to 0-255 when that range is under `below` grey
     levels (a plate at night, in shade or washed out by glare); else itself."""
@@ -123,8 +159,17 @@ class CropSpec:
     stretch_below: float = 0.0  # crops whose luminance spans fewer grey levels are stretched in contrast; 0 = off
     both_ways: bool = False  # crops read as two-row plates are also read as one row (`one_row_view`), the surer kept
     views: bool = False  # each crop is read in a few views, trimmed and padded a little, the reads fused (ocr.views)
+    deinterlace_above: float = 0.0  # crops whose comb_score reaches this are also read from one field; 0 = off
 
     def cut(self, image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
         """The plate in `box` cut for reading (`cut_plate`), or None when it is too small to read."""
         crop = cut_plate(image, box, self.margin, self.deskew_min_deg, self.stretch_below)
         return crop if crop.shape[0] >= self.min_height and crop.shape[1] >= 2 else None
+
+    def field_cut(self, image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
+        """The plate in `box` cut as `cut` does from one field of the frame around it (`field_window`), when
+        `deinterlace_above` > 0 and the plain crop's `comb_score` reaches it (an interlaced plate); else None."""
+        if self.deinterlace_above <= 0 or comb_score(crop_box(image, box, self.margin)) < self.deinterlace_above:
+            return None
+        window, wbox = field_window(image, box)
+        return self.cut(window, wbox)

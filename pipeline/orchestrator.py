@@ -104,7 +104,7 @@ class Pipeline:
         t1 = time.perf_counter()
         tracks = self.tracker.update(dets, frame.image)
         t2 = time.perf_counter()
-        todo, crops = [], []
+        todo, crops, fields = [], [], []
         for k in range(len(tracks)):
             box = tuple(float(v) for v in tracks.xyxy[k])
             tid = int(tracks.ids[k])
@@ -113,7 +113,8 @@ class Pipeline:
             if crop is not None:
                 todo.append((tid, box))
                 crops.append(crop)
-        reads = read_crops(self.recognizer, crops, self.crops.both_ways, self.crops.views)
+                fields.append(self.crops.field_cut(frame.image, tracks.xyxy[k]))
+        reads = read_crops(self.recognizer, crops, self.crops.both_ways, self.crops.views, fields)
         t3 = time.perf_counter()
         events: list[PlateEvent] = []
         for (tid, box), crop, r in zip(todo, crops, reads):
@@ -189,30 +190,36 @@ class CropRead:
 
 
 def read_crops(recognizer: Recognizer, crops: list[np.ndarray], both_ways: bool = False,
-               views: bool = False) -> list[CropRead]:
+               views: bool = False, fields: list[np.ndarray | None] | None = None) -> list[CropRead]:
     """One batched recognizer call for `crops`. With `views`, each crop is read in a few views, trimmed and padded a
     little (`ocr.views.views_of`), and the reads fused (`best_view`). With `both_ways`, a crop the recognizer reads
     as two rows is also read as one row (`one_row_view`: a one-row plate seen from the side is as narrow) and the
-    surer read kept."""
+    surer read kept. `fields[i]`, where given, is crop i cut from one field of an interlaced frame
+    (`CropSpec.field_cut`): it is read too, and the surer read kept."""
     if not crops:
         return []
     rows = [recognizer.rows(c) for c in crops]
     wide = [one_row_view(c, n) if both_ways else None for c, n in zip(crops, rows)]
+    fields = fields or [None] * len(crops)
     sets = [views_of(c, recognizer.cfg.two_row_aspect) if views else [c] for c in crops]
     flat = [v for s in sets for v in s]
-    probs = recognizer.probs(flat + [w for w in wide if w is not None])
-    more = iter(probs[len(flat):])
+    extra = [(w, 1) for w in wide if w is not None] + [(f, recognizer.rows(f)) for f in fields if f is not None]
+    probs = recognizer.probs(flat + [x for x, _ in extra])
+    more = iter(zip(probs[len(flat):], [n for _, n in extra]))
     out, k = [], 0
     for s, n, w in zip(sets, rows, wide):
         read, p = best_view(recognizer, probs[k:k + len(s)])
         k += len(s)
-        r = CropRead(read, p, n)
+        out.append(CropRead(read, p, n))
         if w is not None:
-            p1 = next(more)
-            r1 = CropRead(recognizer.decode(p1), p1, 1)
-            r = r1 if r1.read.confidence > r.read.confidence else r
-        out.append(r)
-    return out
+            out[-1] = surer(out[-1], *next(more), recognizer)
+    return [surer(r, *next(more), recognizer) if f is not None else r for r, f in zip(out, fields)]
+
+
+def surer(r: CropRead, p: np.ndarray, rows: int, recognizer: Recognizer) -> CropRead:
+    """`r`, or the read of posterior `p` (in `rows` rows) when that is the more confident."""
+    r1 = CropRead(recognizer.decode(p), p, rows)
+    return r1 if r1.read.confidence > r.read.confidence else r
 
 
 def read_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, crops: CropSpec = CropSpec(),
@@ -222,6 +229,7 @@ def read_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, cr
     reads less confident than `min_conf`."""
     dets = detector.detect(image)
     cut = [(i, c) for i, c in enumerate(crops.cut(image, box) for box in dets.xyxy) if c is not None]
-    reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways, crops.views)
+    fields = [crops.field_cut(image, dets.xyxy[i]) for i, _ in cut]
+    reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways, crops.views, fields)
     return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.read.text, round(r.read.confidence, 4))
             for (i, _), r in zip(cut, reads) if len(r.read.text) >= min_chars and r.read.confidence >= min_conf]

@@ -1,4 +1,5 @@
-"""Cutting plates from frames: margin and clipping, the roll of a rolled plate, and cutting it level."""
+"""Cutting plates from frames: margin and clipping, the roll of a rolled plate, and cutting it level; an interlaced
+plate read from one field."""
 from __future__ import annotations
 
 import math
@@ -9,7 +10,9 @@ import pytest
 
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
-from pipeline.crops import CropSpec, crop_box, cut_plate, level_size, one_row_view, plate_roll, stretch_contrast
+from ocr.augment import comb
+from pipeline.crops import (CropSpec, comb_score, crop_box, cut_plate, level_size, one_field, one_row_view,
+                            plate_roll, stretch_contrast)
 from pipeline.orchestrator import read_image
 
 
@@ -158,3 +161,54 @@ def test_read_views_and_both_ways_together_read_each_view_and_the_one_row_view(w
     reads = read_image(np.zeros((200, 300, 3), np.uint8), Det(), rec, CropSpec(0.0, both_ways=True, views=True))
     assert [r.text for r in reads] == ["B"]
     assert rec.seen == [(50, 60), (50, 56), (50, 64), (44, 60), (56, 60), (50, 156)]  # five views, then one row
+
+
+def test_comb_score_tells_an_interlaced_plate_from_a_progressive_one():
+    frame, box = rolled_plate(0.0)
+    crop = crop_box(frame, box, 0.06)
+    combed = comb(crop, 6, 1)  # the odd rows 6 px along: 2.3 % of the crop's width
+    assert comb_score(crop) < 0.7 < 1.0 < comb_score(combed)
+    assert comb_score(one_field(combed)) < 0.7  # one field has no comb
+    assert comb_score(crop[:10]) == 0.0  # too few rows to tell
+    assert one_field(combed).shape == combed.shape
+
+
+def test_field_cut_cuts_an_interlaced_plate_from_one_field_and_leaves_a_progressive_one():
+    frame, box = rolled_plate(0.0)
+    combed = comb(frame, 6, 1)
+    spec = CropSpec(0.06, deinterlace_above=1.0)
+    plain, field = spec.cut(combed, box), spec.field_cut(combed, box)
+    assert field.shape == plain.shape and comb_score(plain) > 1.0 > 0.7 > comb_score(field)
+    # its rows are the frame's even rows (those the comb left in place), line-doubled
+    assert np.abs(field[::2].astype(int) - crop_box(frame, box, 0.06)[::2]).mean() < 8
+    assert spec.field_cut(frame, box) is None  # a progressive plate: no second cut
+    assert CropSpec(0.06).field_cut(combed, box) is None  # off
+    rolled, rbox = rolled_plate(15.0)  # de-interlaced, then levelled: as the progressive plate is
+    level = CropSpec(0.06, deskew_min_deg=8, deinterlace_above=1.0).field_cut(comb(rolled, 6, 1), rbox)
+    assert comb_score(level) < 0.7 and plate_roll(level) == pytest.approx(0.0, abs=1.5)
+
+
+@pytest.mark.parametrize("field_conf, above, expected, n_read", [(0.9, 1.0, "FIELD", 2), (0.2, 1.0, "COMB", 2),
+                                                                 (0.9, 0.0, "COMB", 1)])
+def test_an_interlaced_plate_is_also_read_from_one_field_and_the_surer_read_kept(field_conf, above, expected,
+                                                                                 n_read, function_recognizer):
+    frame, box = rolled_plate(0.0)
+
+    class Det:
+        def detect(self, f):
+            return Detections(box[None], np.array([0.9], np.float32))
+
+    seen = []
+
+    def read(crops):
+        seen.extend(crops)
+        return [PlateRead("COMB", 0.5, ()) if comb_score(c) > 1 else PlateRead("FIELD", field_conf, ())
+                for c in crops]
+
+    rec = function_recognizer(read)
+    assert [r.text for r in read_image(comb(frame, 6, 1), Det(), rec, CropSpec(0.06, deinterlace_above=above))] \
+        == [expected]
+    assert len(seen) == n_read
+    seen.clear()
+    assert [r.text for r in read_image(frame, Det(), rec, CropSpec(0.06, deinterlace_above=above))] == ["FIELD"]
+    assert len(seen) == 1  # a progressive plate is read once

@@ -307,6 +307,39 @@ def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
         assert [e.text for e in out] == [expected]
 
 
+def test_video_reads_an_interlaced_plate_from_one_field_too_and_keeps_the_surer():
+    from ocr.augment import comb
+    from pipeline.crops import comb_score
+
+    frames, boxes = [], []
+    for i in range(8):
+        img = np.full((240, 320, 3), 60, np.uint8)
+        x = 40 + 5 * i
+        img[100:140, x:x + 160] = 230
+        for k in range(6):  # dark strokes: the comb shows on their edges
+            img[106:134, x + 12 + 25 * k:x + 22 + 25 * k] = 20
+        frames.append(Frame(comb(img, 5, 1), i, i / 10, "synthetic"))  # the odd rows 5 px along
+        boxes.append(np.array([[x, 100, x + 160, 140]], np.float32))
+
+    class CombRecognizer:  # a combed crop reads "COMB" (0.4), one without a comb "FIELD" (0.8)
+        def rows(self, crop):
+            return 1
+
+        def probs(self, crops):
+            return np.array([[comb_score(c)] for c in crops], np.float32)
+
+        def decode(self, p):
+            return PlateRead("COMB", 0.4, (0.4,) * 4) if p[0] > 1 else PlateRead("FIELD", 0.8, (0.8,) * 5)
+
+    for above, expected in ((1.0, "FIELD"), (0.0, "COMB")):
+        out = []
+        fuser = TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s")
+        Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), CombRecognizer(), fuser,
+                 [type("M", (), {"write": lambda self, e: out.append(e)})()],
+                 crops=CropSpec(0.0, deinterlace_above=above)).run(iter(frames))
+        assert [e.text for e in out] == [expected]
+
+
 def test_the_run_summary_counts_a_sources_undecodable_frames():
     frames, boxes = clip(8)
 
