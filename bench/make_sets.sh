@@ -46,8 +46,10 @@ val() {  # validation crops pasted into training frames, and what is made from t
         draw scenes_val_m$M python bench/dim_stills.py --labels data_gen/scenes_val/labels.csv \
             --out data_gen/scenes_val_m$M --gain 1 --motion $M
     done
-    draw scenes_close_val_i4 python bench/dim_stills.py --labels data_gen/scenes_close_val/labels.csv \
-        --out data_gen/scenes_close_val_i4 --gain 1 --interlace 4  # an interlaced camera's fields 4 px apart
+    for S in scenes_val scenes_close_val; do  # an interlaced camera's fields 4 px apart
+        draw ${S}_i4 python bench/dim_stills.py --labels data_gen/$S/labels.csv --out data_gen/${S}_i4 --gain 1 \
+            --interlace 4
+    done
     draw two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
     draw clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
     # three vehicles at a time, the camera turning 80 px and back (bench/results/tracker_rule.txt)
@@ -66,8 +68,10 @@ holdout() {  # held-out crops pasted into held-out frames, and what is made from
         draw scenes_holdout_m$M python bench/dim_stills.py --labels data_gen/scenes_holdout/labels.csv \
             --out data_gen/scenes_holdout_m$M --gain 1 --motion $M
     done
-    draw scenes_close_holdout_i4 python bench/dim_stills.py --labels data_gen/scenes_close_holdout/labels.csv \
-        --out data_gen/scenes_close_holdout_i4 --gain 1 --interlace 4
+    for S in scenes_holdout scenes_close_holdout; do
+        draw ${S}_i4 python bench/dim_stills.py --labels data_gen/$S/labels.csv --out data_gen/${S}_i4 --gain 1 \
+            --interlace 4
+    done
     draw clip_holdout $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout --vehicles 60 --seed 3
     draw clip_holdout_busy $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
