@@ -21,7 +21,7 @@ class PipelineConfig:
     narrow_both_ways: Literal["stills", "always", "never"] = "stills"
     read_views: Literal["stills", "always", "never"] = "never"
     crop_stretch_below: Annotated[float, Range(0, 255)] = 0.0
-    deinterlace_above: Annotated[float, Range(0)] = 0.0
+    deinterlace_above: Annotated[float, Range(0)] = 1.0
     output_dir: str = "runs/pipeline"
     sqlite: bool = True
     jsonl: bool = True
