@@ -275,8 +275,9 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 logger.error(f"error: {exc}")
                 skipped.append(path.name)
                 continue
-            if crops_only:
-                r = recognizer([img])[0]
+            if crops_only:  # an interlaced crop is read from one field too, the surer read kept (ties: as it is)
+                r = max(recognizer([img, *[v for v in [crops.field_view(img)] if v is not None]]),
+                        key=lambda x: x.confidence)
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
                           "confidence": round(r.confidence, 4)}]
             else:

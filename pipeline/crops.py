@@ -166,10 +166,18 @@ class CropSpec:
         crop = cut_plate(image, box, self.margin, self.deskew_min_deg, self.stretch_below)
         return crop if crop.shape[0] >= self.min_height and crop.shape[1] >= 2 else None
 
+    def combed(self, crop: np.ndarray) -> bool:
+        """Whether `crop` is read from one field too: `deinterlace_above` > 0 and its `comb_score` reaches it."""
+        return self.deinterlace_above > 0 and comb_score(crop) >= self.deinterlace_above
+
     def field_cut(self, image: np.ndarray, box: np.ndarray) -> np.ndarray | None:
-        """The plate in `box` cut as `cut` does from one field of the frame around it (`field_window`), when
-        `deinterlace_above` > 0 and the plain crop's `comb_score` reaches it (an interlaced plate); else None."""
-        if self.deinterlace_above <= 0 or comb_score(crop_box(image, box, self.margin)) < self.deinterlace_above:
+        """The plate in `box` cut as `cut` does from one field of the frame around it (`field_window`) when the
+        plain crop is `combed` (an interlaced plate); else None."""
+        if not self.combed(crop_box(image, box, self.margin)):
             return None
         window, wbox = field_window(image, box)
         return self.cut(window, wbox)
+
+    def field_view(self, crop: np.ndarray) -> np.ndarray | None:
+        """An image that is all plate from one field (`one_field`) when it is `combed`; else None."""
+        return one_field(crop) if self.combed(crop) else None

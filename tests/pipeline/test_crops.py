@@ -212,3 +212,25 @@ def test_an_interlaced_plate_is_also_read_from_one_field_and_the_surer_read_kept
     seen.clear()
     assert [r.text for r in read_image(frame, Det(), rec, CropSpec(0.06, deinterlace_above=above))] == ["FIELD"]
     assert len(seen) == 1  # a progressive plate is read once
+
+
+def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_path):
+    from pipeline.app import load_configs, run_images
+
+    frame, box = rolled_plate(0.0)
+    plate = crop_box(frame, box, 0.06)
+    (tmp_path / "in").mkdir()
+    cv2.imwrite(str(tmp_path / "in" / "combed.png"), comb(plate, 6, 1))
+    cv2.imwrite(str(tmp_path / "in" / "plain.png"), plate)
+    seen = []
+
+    def rec(crops):
+        seen.extend(crops)
+        return [PlateRead("COMB", 0.5, ()) if comb_score(c) > 1 else PlateRead("CLEAN", 0.9, ()) for c in crops]
+
+    for above, expected, n_read in (("1.0", "CLEAN", 3), ("0", "COMB", 2)):
+        seen.clear()
+        cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}", f"deinterlace_above={above}"])
+        res = run_images(str(tmp_path / "in"), cfgs, crops_only=True, recognizer=rec)
+        assert {name: r[0]["text"] for name, r in res["reads"]} == {"combed.png": expected, "plain.png": "CLEAN"}
+        assert len(seen) == n_read  # the plain crop is read once either way
