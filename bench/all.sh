@@ -145,9 +145,9 @@ done
 # apart, and split by whether their plate is in a training crop
 python bench/motion_blur.py --split holdout --json $R/motion_blur_holdout.json | tee $R/motion_blur_holdout.txt
 python bench/interlace.py --split holdout --json $R/interlace_holdout.json | tee $R/interlace_holdout.txt
-for S in scenes_holdout_i4 scenes_close_holdout_i4; do  # interlaced frames end to end, combed crops read also
-    for T in 1 0; do                                      # from one field (the default) and not
-        python -m pipeline.evaluate --labels data_gen/$S/labels.csv deinterlace_above=$T \
+for S in scenes_holdout_i4 scenes_close_holdout_i4; do  # interlaced frames end to end: combed frames detected and
+    for T in 1 0; do                                      # combed crops read also as one field (the defaults), and not
+        python -m pipeline.evaluate --labels data_gen/$S/labels.csv deinterlace_above=$T detector.deinterlace_above=$T \
             --json $R/pipeline_deinterlace${T}_$S.json
     done
 done

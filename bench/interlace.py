@@ -23,7 +23,7 @@ from crop_probe import parser, seq_acc, split_set, write_json
 
 from ocr import Recognizer
 from ocr.augment import blend_fields, comb
-from pipeline.crops import comb_score, one_field
+from detection.interlace import comb_score, one_field
 from pipeline.orchestrator import read_crops
 
 SHARES = (0.0, 0.01, 0.02, 0.03, 0.04)

@@ -27,6 +27,7 @@ class DetectorConfig:
     dark_below: Annotated[float, Range(0, 255)] = 100.0  # frames whose 99th percentile of luminance is under this are stretched for the
                                # detector (detection/exposure.py); 0 = off
     pale_above: Annotated[float, Range(0, 255)] = 120.0   # ...and frames whose 1st percentile is over this (haze, glare); 0 = off
+    deinterlace_above: Annotated[float, Range(0)] = 1.0  # frames combed all over: detected as one field; 0 = off
 
     def __post_init__(self) -> None:
         if self.still_tile and self.still_tile < 64:

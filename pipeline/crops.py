@@ -2,12 +2,10 @@
 washed-out one stretched in contrast (`cut_plate`); an interlaced one also cut from one field (`field_window`); a
 narrow crop's one-row view (`one_row_view`); `CropSpec` holds how a run cuts them.
 
-An interlaced camera exposes a frame's even and odd rows apart in time, so a moving plate comes out with its two
-fields moved apart along the rows: a comb on every stroke, which the OCR never learnt. `comb_score` measures it (the
-rows alternate: the second difference of neighbouring rows is large against that of rows two apart, which lie in the
-same field) and `one_field` keeps the even rows, line-doubled: half the height's detail, no comb. Such a plate is read
-both ways and the surer read kept (`pipeline.orchestrator.read_crops`): a large plate's comb costs little, and its
-field has half its rows.
+An interlaced camera's moving plate comes out combed (its two fields moved apart along the rows), which the OCR
+never learnt. A crop whose `comb_score` (detection/interlace.py) reaches `deinterlace_above` is also cut from one
+field of the frame, line-doubled, and read both ways, the surer read kept (`pipeline.orchestrator.read_crops`): a
+large plate's comb costs little, and its field has half its rows.
 
 The OCR learnt plates rolled by up to ~10 degrees; beyond that its reads fall fast (a tilted camera, a car on a
 slope, a photo taken askew). `plate_roll` finds the turn that lines up the crop's horizontal edges (the characters'
@@ -24,6 +22,7 @@ import cv2
 import numpy as np
 
 from detection.exposure import stretch_levels
+from detection.interlace import comb_score, one_field
 
 MAX_DEG = 30.0  # rolls searched: -30..30 degrees
 HEIGHT = 32  # the crop is measured at this height (px)
@@ -72,24 +71,6 @@ def crop_box(image: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
     xa, ya = int(max(0, x1 - mw)), int(max(0, y1 - mh))
     xb, yb = int(min(W, x2 + mw)), int(min(H, y2 + mh))
     return image[ya:yb, xa:xb]
-
-
-def comb_score(crop: np.ndarray) -> float:
-    """How much `crop`'s rows alternate: mean |row - mean of its neighbours| over mean |row - mean of the rows two
-    away|. A plate as a progressive camera gives it scores ~0.3-0.7; its fields moved 2 % of its width apart, > 1."""
-    g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if g.shape[0] < 12:
-        return 0.0
-    g = g.astype(np.float32)
-    near = np.abs(g[2:-2] - 0.5 * (g[1:-3] + g[3:-1])).mean()
-    far = np.abs(g[2:-2] - 0.5 * (g[:-4] + g[4:])).mean()
-    return float(near / far) if far > 0 else 0.0
-
-
-def one_field(image: np.ndarray) -> np.ndarray:
-    """`image` de-interlaced by keeping its even rows, line-doubled back to its size."""
-    h, w = image.shape[:2]
-    return cv2.resize(image[0::2], (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def field_window(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ from common.errors import UserError
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.exposure import DarkFrameDetector
+from detection.interlace import InterlacedFrameDetector
 from detection.passes import for_stills, for_video
 from detection.tiles import TiledDetector
 from detection.zoom import CANVAS_GREY, ZoomOutDetector, zoomed_out
@@ -78,17 +79,21 @@ def test_wide_plate_found_once_after_both_passes():
 
 def test_for_stills_follows_config():
     fake = SizeBoundDetector()
-    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0, dark_below=0, pale_above=0)) is fake
-    t = for_stills(fake, DetectorConfig(still_zoom_out=0, dark_below=0, pale_above=0))
+    off = dict(dark_below=0, pale_above=0, deinterlace_above=0)
+    assert for_stills(fake, DetectorConfig(still_tile=0, still_zoom_out=0, **off)) is fake
+    t = for_stills(fake, DetectorConfig(still_zoom_out=0, **off))
     assert isinstance(t, TiledDetector) and t.tile == 1280
-    d = for_stills(fake, DetectorConfig())
+    d = for_stills(fake, DetectorConfig(deinterlace_above=0))
     assert isinstance(d, DarkFrameDetector) and (d.dark_below, d.pale_above) == (100, 120)
     z = d.detector
     assert isinstance(z, ZoomOutDetector) and isinstance(z.first, TiledDetector) and z.detector is fake
     assert (z.factor, z.above, z.size) == (2.0, 0.4, 640)
-    assert for_video(fake, DetectorConfig(dark_below=0, pale_above=0)) is fake  # video: the whole frame alone
-    v = for_video(fake, DetectorConfig())
+    assert for_video(fake, DetectorConfig(**off)) is fake  # video: the whole frame alone
+    v = for_video(fake, DetectorConfig(deinterlace_above=0))
     assert isinstance(v, DarkFrameDetector) and v.detector is fake
+    for make in (for_stills, for_video):  # a frame combed all over is de-interlaced first, then stretched
+        i = make(fake, DetectorConfig())
+        assert isinstance(i, InterlacedFrameDetector) and i.above == 1.0 and isinstance(i.detector, DarkFrameDetector)
 
 
 def test_detector_config_rejects_passes_out_of_bounds():

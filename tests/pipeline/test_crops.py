@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from detection.detections import Detections
-from ocr.recognizer import PlateRead
+from detection.interlace import comb_score
 from ocr.augment import comb
-from pipeline.crops import (CropSpec, comb_score, crop_box, cut_plate, level_size, one_field, one_row_view,
-                            plate_roll, stretch_contrast)
+from ocr.recognizer import PlateRead
+from pipeline.crops import CropSpec, crop_box, cut_plate, level_size, one_row_view, plate_roll, stretch_contrast
 from pipeline.orchestrator import read_image
 
 
@@ -161,16 +161,6 @@ def test_read_views_and_both_ways_together_read_each_view_and_the_one_row_view(w
     reads = read_image(np.zeros((200, 300, 3), np.uint8), Det(), rec, CropSpec(0.0, both_ways=True, views=True))
     assert [r.text for r in reads] == ["B"]
     assert rec.seen == [(50, 60), (50, 56), (50, 64), (44, 60), (56, 60), (50, 156)]  # five views, then one row
-
-
-def test_comb_score_tells_an_interlaced_plate_from_a_progressive_one():
-    frame, box = rolled_plate(0.0)
-    crop = crop_box(frame, box, 0.06)
-    combed = comb(crop, 6, 1)  # the odd rows 6 px along: 2.3 % of the crop's width
-    assert comb_score(crop) < 0.7 < 1.0 < comb_score(combed)
-    assert comb_score(one_field(combed)) < 0.7  # one field has no comb
-    assert comb_score(crop[:10]) == 0.0  # too few rows to tell
-    assert one_field(combed).shape == combed.shape
 
 
 def test_field_cut_cuts_an_interlaced_plate_from_one_field_and_leaves_a_progressive_one():

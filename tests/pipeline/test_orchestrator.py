@@ -309,7 +309,7 @@ def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
 
 def test_video_reads_an_interlaced_plate_from_one_field_too_and_keeps_the_surer():
     from ocr.augment import comb
-    from pipeline.crops import comb_score
+    from detection.interlace import comb_score
 
     frames, boxes = [], []
     for i in range(8):
