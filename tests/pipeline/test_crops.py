@@ -224,3 +224,13 @@ def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_p
         res = run_images(str(tmp_path / "in"), cfgs, crops_only=True, recognizer=rec)
         assert {name: r[0]["text"] for name, r in res["reads"]} == {"combed.png": expected, "plain.png": "CLEAN"}
         assert len(seen) == n_read  # the plain crop is read once either way
+
+
+@pytest.mark.parametrize("box", [[0, 0, 120, 31], [281, 269, 400, 300], [3.5, 121.0, 397.0, 155.5]])
+def test_field_cut_at_the_frame_edges_has_the_plain_cut_s_shape(box):
+    rng = np.random.default_rng(1)
+    frame = comb(cv2.GaussianBlur(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8), (5, 5), 0), 6, 1)
+    spec = CropSpec(0.06, deinterlace_above=1.0)
+    b = np.array(box, np.float32)
+    plain, field = spec.cut(frame, b), spec.field_cut(frame, b)
+    assert comb_score(plain) > 1.0 and field is not None and field.shape == plain.shape
