@@ -145,6 +145,10 @@ done
 # apart, and split by whether their plate is in a training crop
 python bench/motion_blur.py --split holdout --json $R/motion_blur_holdout.json | tee $R/motion_blur_holdout.txt
 python bench/interlace.py --split holdout --json $R/interlace_holdout.json | tee $R/interlace_holdout.txt
+for T in 1 0; do  # the held-out clip filmed by an interlaced camera, with and without de-interlacing
+    python -m pipeline.evaluate --video data_gen/clip_holdout_i/clip.mp4 --expected data_gen/clip_holdout_i/expected.csv \
+        deinterlace_above=$T detector.deinterlace_above=$T --json $R/pipeline_deinterlace${T}_clip_holdout_i.json
+done
 for S in scenes_holdout_i4 scenes_close_holdout_i4; do  # interlaced frames end to end: combed frames detected and
     for T in 1 0; do                                      # combed crops read also as one field (the defaults), and not
         python -m pipeline.evaluate --labels data_gen/$S/labels.csv deinterlace_above=$T detector.deinterlace_above=$T \

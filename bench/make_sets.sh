@@ -52,6 +52,9 @@ val() {  # validation crops pasted into training frames, and what is made from t
     done
     draw two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
     draw clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
+    # the same vehicles filmed by an interlaced camera (each frame's odd rows half a frame later)
+    draw clip_val_i $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_i --vehicles 50 --seed 4 \
+        --interlace
     # three vehicles at a time, the camera turning 80 px and back (bench/results/tracker_rule.txt)
     draw clip_val_busy $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_busy --vehicles 48 \
         --seed 5 --together 3 --pan 80
@@ -74,6 +77,8 @@ holdout() {  # held-out crops pasted into held-out frames, and what is made from
     done
     draw clip_holdout $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout --vehicles 60 --seed 3
+    draw clip_holdout_i $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
+        --out data_gen/clip_holdout_i --vehicles 60 --seed 3 --interlace
     draw clip_holdout_busy $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout_busy --vehicles 60 --seed 6 --together 3 --pan 80
     draw two_row_test python ocr/synth.py --out data_gen/two_row_test --n 300 --mix two_row --seed 22

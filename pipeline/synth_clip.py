@@ -3,7 +3,8 @@
 Each vehicle is one real crop (its text known) that approaches from far (~40-70 px wide) to near (~150-260 px)
 over 24-40 frames across a real dash-cam frame whose own plates are painted out, with the scene synthesiser's
 perspective, brightness matching, blur and noise; a few empty frames separate the vehicles. With `--together K`
-vehicles come K at a time, each in its lane, and with `--pan PX` the camera turns sideways and back meanwhile.
+vehicles come K at a time, each in its lane, and with `--pan PX` the camera turns sideways and back meanwhile;
+`--interlace` films them with an interlaced camera (each frame's odd rows half a frame later: a moving plate combed).
 Writes `clip.mp4` and `expected.csv` (plate_text,first_frame,last_frame,note) for `python -m pipeline.evaluate
 --video`.
 
@@ -46,10 +47,11 @@ class Placement:
 
 
 def vehicle_path(size: tuple[int, int], plate: np.ndarray, rng: np.random.Generator,
-                 lane: tuple[float, float] = (0.0, 1.0)) -> tuple[list[Placement], int]:
+                 lane: tuple[float, float] = (0.0, 1.0), fields: int = 1) -> tuple[list[Placement], int]:
     """One plate approaching: its width grows geometrically from far to near along a path down the frame (H x W
     `size`), inside `lane` (fractions of the width); returns its placements and its look (the seed of the same
-    brightness, blur and noise in every frame)."""
+    brightness, blur and noise in every frame). `fields` 2: two placements a frame, where each field of an
+    interlaced frame sees the plate (the second half a frame later)."""
     H, W = size
     n = int(rng.integers(24, 41))
     far, near = rng.uniform(40, 70) * W / 1280, rng.uniform(150, 260) * W / 1280
@@ -60,7 +62,7 @@ def vehicle_path(size: tuple[int, int], plate: np.ndarray, rng: np.random.Genera
     y0, y1 = rng.uniform(0.42, 0.5) * H, rng.uniform(0.68, 0.8) * H
     look = int(rng.integers(1 << 30))
     path = []
-    for i in range(n):
+    for i in np.arange(n * fields) / fields:
         t = i / (n - 1)
         s = (far / near) ** (1 - t)
         w, h = max(4, int(patch.shape[1] * s)), max(2, int(patch.shape[0] * s))
@@ -69,6 +71,13 @@ def vehicle_path(size: tuple[int, int], plate: np.ndarray, rng: np.random.Genera
         cx, cy = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
         path.append(Placement(p, m, int(np.clip(cx - w / 2, 0, W - w)), int(np.clip(cy - h / 2, 0, H - h))))
     return path, look
+
+
+def interlaced(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The frame an interlaced camera gives: the even rows of `first`, the odd rows of `second` (exposed later)."""
+    out = first.copy()
+    out[1::2] = second[1::2]
+    return out
 
 
 def compose(background: np.ndarray, plates: list[tuple[Placement, int]], shift: float = 0.0) -> np.ndarray:
@@ -86,10 +95,11 @@ def compose(background: np.ndarray, plates: list[tuple[Placement, int]], shift: 
 def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, seed: int = 0,
               exclude: set[tuple[str, str]] | None = None, include: set[tuple[str, str]] | None = None,
               unboxed: Path | None = None, gap: int = 6, fps: float = 25.0, together: int = 1,
-              pan: float = 0.0) -> Path:
+              pan: float = 0.0, interlace: bool = False) -> Path:
     """Write out/clip.mp4 and out/expected.csv (each vehicle a different plate text); returns the clip's path.
     `together` > 1: vehicles come in groups that many at once, each in its lane, starting 4-14 frames apart;
-    `pan` > 0: the camera turns that many px (at 1280 wide) sideways and back during each group."""
+    `pan` > 0: the camera turns that many px (at 1280 wide) sideways and back during each group; `interlace`: each
+    frame's odd rows show the scene half a frame later than its even rows, as an interlaced camera's do."""
     labels, names, crops = load_sources(backgrounds, plates, exclude, include, unboxed)
     by_text = {c[1]: c for c in crops if c[1]}  # one crop per text: the evaluation tells vehicles by their text
     if len(by_text) < vehicles:
@@ -113,15 +123,17 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
             for j, crop in enumerate(group):
                 plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
                 lane = (j / len(group), (j + 1) / len(group)) if len(group) > 1 else (0.0, 1.0)
-                path, look = vehicle_path(background.shape[:2], plate, rng, lane)
+                path, look = vehicle_path(background.shape[:2], plate, rng, lane, 2 if interlace else 1)
+                path = [path[k::2] for k in (0, 1)] if interlace else [path]  # each field's placements
                 start += int(rng.integers(4, 15)) if j else 0
                 paths.append((path, look, start))
-                rows.append((text, n + start, n + start + len(path) - 1, name))
-            length = max(s + len(p) for p, _, s in paths)
+                rows.append((text, n + start, n + start + len(path[0]) - 1, name))
+            length = max(s + len(p[0]) for p, _, s in paths)
             swing = pan * frame.shape[1] / 1280
             for f in range(length):
-                shown = [(p[f - s], look) for p, look, s in paths if s <= f < s + len(p)]
-                img = compose(background, shown, swing * np.sin(np.pi * f / length))
+                views = [compose(background, [(p[k][f - s], look) for p, look, s in paths if s <= f < s + len(p[0])],
+                                 swing * np.sin(np.pi * (f + k / 2) / length)) for k in range(2 if interlace else 1)]
+                img = interlaced(*views) if interlace else views[0]
                 writer.write(img if img.shape[:2] == size[::-1] else cv2.resize(img, size))
             for _ in range(gap):
                 writer.write(background if background.shape[:2] == size[::-1] else cv2.resize(background, size))
@@ -151,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vehicles", type=at_least(1), default=40)
     ap.add_argument("--together", type=at_least(1), default=1, help="vehicles in view at once, each in its lane")
     ap.add_argument("--pan", type=float, default=0.0, help="px (at 1280 wide) the camera turns during each group")
+    ap.add_argument("--interlace", action="store_true",
+                    help="an interlaced camera: each frame's odd rows half a frame later than its even rows")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     from common.cli import setup_logging
@@ -162,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
-                         args.unboxed, together=args.together, pan=args.pan)
+                         args.unboxed, together=args.together, pan=args.pan, interlace=args.interlace)
     except EXPECTED as exc:
         logger.error(error_line(exc))
         return 2

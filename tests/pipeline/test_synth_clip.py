@@ -88,3 +88,20 @@ def test_vehicles_together_overlap_in_time_each_in_its_lane(tmp_path):
     cols = np.nonzero(both.any(axis=0))[0]
     assert cols.size and cols.min() < 160 < cols.max()  # one in the left lane, one in the right (320 px wide)
 
+
+
+def test_an_interlaced_clip_combs_the_moving_plate(tmp_path):
+    from detection.interlace import comb_score
+
+    bg, crops = dataset(tmp_path)
+    plain = make_clip(bg, [crops], tmp_path / "plain", vehicles=2, seed=1, gap=6)
+    combed = make_clip(bg, [crops], tmp_path / "combed", vehicles=2, seed=1, gap=6, interlace=True)
+    assert (tmp_path / "plain" / "expected.csv").read_text() == (tmp_path / "combed" / "expected.csv").read_text()
+    rows = list(csv.DictReader((tmp_path / "combed" / "expected.csv").open()))
+    f = int(rows[0]["last_frame"]) - 2  # the plate near and moving
+    a, b = read_frames(plain)[f], read_frames(combed)[f]
+    empty = read_frames(plain)[int(rows[1]["first_frame"]) - 1]
+    ys, xs = np.nonzero(np.abs(a - empty).max(axis=2) > 40)
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    u8 = [np.clip(x, 0, 255).astype(np.uint8) for x in (a, b)]
+    assert comb_score(u8[1][box]) > 2 * comb_score(u8[0][box])  # the same plate, its rows alternating
