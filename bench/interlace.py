@@ -7,8 +7,8 @@ Each real US and Argentinian crop of a split (`configs/splits/real_crops_val.csv
 has its odd rows moved along the rows by 1, 2, 3 and 4 % of its width against its even rows (`ocr.augment.comb`:
 the two fields of an interlaced frame, exposed 1/50 s apart while the car moves), as it is (a comb) and blended as
 a simple de-interlacer does (a ghost), and the comb as the pipeline's `deinterlace_above` reads it (where its
-`pipeline.crops.comb_score` reaches the threshold, also from one field, line-doubled, the surer read kept), and is read by the recognizer as
-the pipeline runs it (`Recognizer.from_checkpoint`, on the CPU its int8 export). Prints sequence accuracy per shift
+`detection.interlace.comb_score` reaches the threshold, also from one field, line-doubled, the surer read kept:
+`CropSpec.field_view`, `read_crops`), and is read by the recognizer as the pipeline runs it (`Recognizer.from_checkpoint`, on the CPU its int8 export). Prints sequence accuracy per shift
 and how many crops the threshold de-interlaced. Needs `../shared/data`.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from crop_probe import parser, seq_acc, split_set, write_json
 
 from ocr import Recognizer
 from ocr.augment import blend_fields, comb
-from detection.interlace import comb_score, one_field
+from pipeline.crops import CropSpec
 from pipeline.orchestrator import read_crops
 
 SHARES = (0.0, 0.01, 0.02, 0.03, 0.04)
@@ -41,6 +41,7 @@ def main() -> int:
     args = ap.parse_args()
     crops, texts = split_set(args.split)
     rec = Recognizer.from_checkpoint(args.weights, backend="auto", precision="auto")  # as the pipeline runs it
+    spec = CropSpec(deinterlace_above=args.deinterlace_above)
     result: dict[str, dict[str, float]] = {"comb": {}, "blended": {}, "deinterlaced": {}, "share_deinterlaced": {}}
     print(f"{len(crops)} US and Argentinian crops ({args.split}), {rec.source} ({rec.precision}); "
           f"de-interlaced where comb_score >= {args.deinterlace_above}")
@@ -49,8 +50,9 @@ def main() -> int:
         for kind, blend in (("comb", False), ("blended", True)):
             result[kind][key] = seq_acc(rec, [fields_moved(c, share, blend) for c in crops], texts)
         combed = [fields_moved(c, share, False) for c in crops]
-        hit = [comb_score(c) >= args.deinterlace_above for c in combed]
-        reads = read_crops(rec, combed, fields=[one_field(c) if h else None for c, h in zip(combed, hit)])
+        fields = [spec.field_view(c) for c in combed]
+        hit = [f is not None for f in fields]
+        reads = read_crops(rec, combed, fields=fields)
         result["deinterlaced"][key] = float(np.mean([r.read.text == t for r, t in zip(reads, texts)]))
         result["share_deinterlaced"][key] = float(sum(hit) / len(hit))
         print(f"fields {share:4.0%} of the width apart: comb {result['comb'][key]:6.1%}, "

@@ -243,7 +243,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate.
     An unreadable image is reported (one line), listed in `skipped`, and the others are still read."""
     from ocr.process import read_bgr
-    from pipeline.orchestrator import read_image
+    from pipeline.orchestrator import read_crops, read_image
     from pipeline.sinks import csv_safe, keep_previous
     from pipeline.sources import open_source
 
@@ -275,9 +275,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 logger.error(f"error: {exc}")
                 skipped.append(path.name)
                 continue
-            if crops_only:  # an interlaced crop is read from one field too, the surer read kept (ties: as it is)
-                r = max(recognizer([img, *[v for v in [crops.field_view(img)] if v is not None]]),
-                        key=lambda x: x.confidence)
+            if crops_only:  # an interlaced crop is read from one field too, the surer read kept
+                r = read_crops(recognizer, [img], fields=[crops.field_view(img)])[0].read
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
                           "confidence": round(r.confidence, 4)}]
             else:

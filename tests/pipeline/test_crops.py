@@ -204,7 +204,7 @@ def test_an_interlaced_plate_is_also_read_from_one_field_and_the_surer_read_kept
     assert len(seen) == 1  # a progressive plate is read once
 
 
-def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_path):
+def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_path, function_recognizer):
     from pipeline.app import load_configs, run_images
 
     frame, box = rolled_plate(0.0)
@@ -214,10 +214,11 @@ def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_p
     cv2.imwrite(str(tmp_path / "in" / "plain.png"), plate)
     seen = []
 
-    def rec(crops):
+    def read(crops):
         seen.extend(crops)
         return [PlateRead("COMB", 0.5, ()) if comb_score(c) > 1 else PlateRead("CLEAN", 0.9, ()) for c in crops]
 
+    rec = function_recognizer(read)
     for above, expected, n_read in (("1.0", "CLEAN", 3), ("0", "COMB", 2)):
         seen.clear()
         cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}", f"deinterlace_above={above}"])

@@ -280,6 +280,15 @@ def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
         assert np.abs(img[y1 + 2:y2 - 2, x1 + 2:x2 - 2].astype(int) - plate).mean() < 8 and plate.max() in (100, 200)
 
 
+def event_texts(frames, boxes, recognizer, crops: CropSpec) -> list[str]:
+    """The texts of the events a run over `frames` gives, the fake detector finding `boxes`."""
+    out = []
+    Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), recognizer,
+             TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s"),
+             [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=crops).run(iter(frames))
+    return [e.text for e in out]
+
+
 def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
     frames, boxes = [], []
     for i in range(8):
@@ -299,17 +308,12 @@ def test_video_reads_a_narrow_crop_both_ways_and_keeps_the_surer():
             return PlateRead("ONEROW", 0.8, (0.8,) * 6) if p[0] == 1 else PlateRead("TWO", 0.4, (0.4,) * 3)
 
     for both, expected in ((True, "ONEROW"), (False, "TWO")):
-        out = []
-        fuser = TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s")
-        Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), NarrowRecognizer(), fuser,
-                 [type("M", (), {"write": lambda self, e: out.append(e)})()],
-                 crops=CropSpec(0.0, both_ways=both)).run(iter(frames))
-        assert [e.text for e in out] == [expected]
+        assert event_texts(frames, boxes, NarrowRecognizer(), CropSpec(0.0, both_ways=both)) == [expected]
 
 
 def test_video_reads_an_interlaced_plate_from_one_field_too_and_keeps_the_surer():
-    from ocr.augment import comb
     from detection.interlace import comb_score
+    from ocr.augment import comb
 
     frames, boxes = [], []
     for i in range(8):
@@ -332,12 +336,7 @@ def test_video_reads_an_interlaced_plate_from_one_field_too_and_keeps_the_surer(
             return PlateRead("COMB", 0.4, (0.4,) * 4) if p[0] > 1 else PlateRead("FIELD", 0.8, (0.8,) * 5)
 
     for above, expected in ((1.0, "FIELD"), (0.0, "COMB")):
-        out = []
-        fuser = TrackFuser(FusionConfig(lost_frames=3, min_chars=1), "s")
-        Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), CombRecognizer(), fuser,
-                 [type("M", (), {"write": lambda self, e: out.append(e)})()],
-                 crops=CropSpec(0.0, deinterlace_above=above)).run(iter(frames))
-        assert [e.text for e in out] == [expected]
+        assert event_texts(frames, boxes, CombRecognizer(), CropSpec(0.0, deinterlace_above=above)) == [expected]
 
 
 def test_the_run_summary_counts_a_sources_undecodable_frames():

@@ -89,7 +89,7 @@ def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
     assert js_rows == cs_rows == rows
 
 
-def test_image_reads_carry_the_watch_fields(tmp_path):
+def test_image_reads_carry_the_watch_fields(tmp_path, function_recognizer):
     from ocr.recognizer import PlateRead
     from pipeline.app import load_configs, run_images
 
@@ -101,9 +101,7 @@ def test_image_reads_carry_the_watch_fields(tmp_path):
         cv2.imwrite(str(img_dir / name), np.full((40, 120, 3), grey, np.uint8))
     texts = {100: "AB123CD", 200: "XY9876"}
 
-    def rec(crops):
-        return [PlateRead(texts[int(c.max())], 0.9, (0.9,) * 7) for c in crops]
-
+    rec = function_recognizer(lambda crops: [PlateRead(texts[int(c.max())], 0.9, (0.9,) * 7) for c in crops])
     watch = write(tmp_path, "AB123CD,stolen\n")
     cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}", f"watchlist={watch}"])
     res = run_images(str(img_dir), cfgs, crops_only=True, recognizer=rec)
