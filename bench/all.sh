@@ -3,12 +3,13 @@
 # 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
+#   R=bench/results/sitting_X bash bench/all.sh   # a sitting of its own, beside the recorded files
 # Needs the generated sets: data_gen/digits_test, data_gen/digits_300, data_gen/two_row_test, the validation sets
 # data_gen/scenes_val and data_gen/two_row_val, data_gen/scenes_holdout, data_gen/scenes_close_holdout (and their greyscale twins, `_gray`: the same commands
 # with --gray), data_gen/clip_holdout and data_gen/clip_holdout_busy (commands in README.md; bash bench/make_sets.sh val holdout draws them all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-R=bench/results
+R=${R:-bench/results}
 mkdir -p "$R"
 D=../shared/data
 HOLD=configs/splits/dashcam_holdout.csv

@@ -51,6 +51,7 @@ val() {  # validation crops pasted into training frames, and what is made from t
             --interlace 4
     done
     draw two_row_val python ocr/synth.py --out data_gen/two_row_val --n 100 --mix two_row --seed 21
+    draw digits_val500 python ocr/synth.py --out data_gen/digits_val500 --n 500 --mix digits --seed 777
     draw clip_val $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val --vehicles 50 --seed 4
     # the same vehicles filmed by an interlaced camera (each frame's odd rows half a frame later)
     draw clip_val_i $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_i --vehicles 50 --seed 4 \

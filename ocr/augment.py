@@ -93,13 +93,17 @@ def jpeg(img: np.ndarray, rng: np.random.Generator, q_min: int, q_max: int) -> n
 
 MOTION_SHARE = (0.015, 0.10)  # motion blur length, as a share of the crop's width (any level's blur)
 MOTION_LEVEL_SHARE = (0.03, 0.12)  # ... at the `motion` level
+MOTION_CHARS = 7  # the shares are of a crop of a plate this many characters across (the real crops they were set on)
 
 
-def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = MOTION_SHARE) -> np.ndarray:
+def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = MOTION_SHARE,
+                chars_across: int = MOTION_CHARS) -> np.ndarray:
     """The crop smeared along a line `share` of its width long, as a car passing a slow shutter smears its plate:
     within 15 degrees of the plate's rows four times in five, else at any angle. The length is relative, so a large
-    crop is smeared as much as a small one (a plate moving its own width in 1/10 of the exposure, at most)."""
-    k = max(3, round(img.shape[1] * rng.uniform(*share)))
+    crop is smeared as much as a small one (a plate moving its own width in 1/10 of the exposure, at most), and
+    measured in characters: a plate with more than `MOTION_CHARS` characters across is smeared that much less, so
+    that an 11-digit plate's smear spans no more of a character than a 7-character plate's (its label stays legible)."""
+    k = max(3, round(img.shape[1] * rng.uniform(*share) * min(1.0, MOTION_CHARS / max(1, chars_across))))
     kernel = np.zeros((k, k), np.float32)
     kernel[k // 2, :] = 1.0
     angle = rng.uniform(-15, 15) if rng.random() < 0.8 else rng.uniform(0, 180)
@@ -135,8 +139,9 @@ def interlace(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return blend_fields(out) if rng.random() < 0.5 else out
 
 
-def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Low resolution, gaussian or motion blur, sensor noise and JPEG artefacts."""
+def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float,
+               chars_across: int = MOTION_CHARS) -> np.ndarray:
+    """Low resolution, gaussian or motion blur (`motion_blur`), sensor noise and JPEG artefacts."""
     h, w = img.shape[:2]
     if rng.random() < 0.5 * strength:  # low resolution: down then up
         f = rng.uniform(0.25, 0.7)
@@ -147,7 +152,7 @@ def blur_noise(img: np.ndarray, rng: np.random.Generator, strength: float) -> np
         k = int(rng.choice([3, 5]))
         img = cv2.GaussianBlur(img, (k, k), 0)
     elif r < 0.55 * strength:
-        img = motion_blur(img, rng)
+        img = motion_blur(img, rng, MOTION_SHARE, chars_across)
     if rng.random() < 0.5 * strength:
         img = sensor_noise(img, rng, 14)
     if rng.random() < 0.5 * strength:
@@ -172,19 +177,20 @@ def far(img: np.ndarray, rng: np.random.Generator, min_w: int = 32, max_w: int =
     return cv2.resize(small, (w, h), interpolation=interp)
 
 
-def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray:
+def augment(img: np.ndarray, rng: np.random.Generator, level: str, chars_across: int = MOTION_CHARS) -> np.ndarray:
     """`none`, `medium` (synthetic), `heavy` (real images), `ir` (medium geometry, an infrared look, heavy blur
     and noise), `far` (medium geometry and tones, then shrunk to a distant plate's 32-72 px) or `motion` (medium,
     then smeared along the plate over 3-12 % of its width, as a passing car at a slow shutter; JPEG after) or
-    `interlaced` (medium, then an interlaced camera's two fields moved apart: `interlace`)."""
+    `interlaced` (medium, then an interlaced camera's two fields moved apart: `interlace`). `chars_across`, where
+    known (synthetic plates), scales motion smears to the characters (`motion_blur`)."""
     if level == "none":
         return img
     if level == "interlaced":
-        return interlace(augment(img, rng, "medium"), rng)
+        return interlace(augment(img, rng, "medium", chars_across), rng)
     if level == "far":
-        return far(augment(img, rng, "medium"), rng)
+        return far(augment(img, rng, "medium", chars_across), rng)
     if level == "motion":
-        img = motion_blur(augment(img, rng, "medium"), rng, MOTION_LEVEL_SHARE)
+        img = motion_blur(augment(img, rng, "medium", chars_across), rng, MOTION_LEVEL_SHARE, chars_across)
         return jpeg(img, rng, 30, 90) if rng.random() < 0.5 else img
     s = 1.0 if level == "heavy" else 0.5
     if rng.random() < 0.3 * s:
@@ -193,4 +199,4 @@ def augment(img: np.ndarray, rng: np.random.Generator, level: str) -> np.ndarray
     if rng.random() < 0.7:
         img = perspective(img, rng, 0.06 * s, 6 * s)
     img = infrared(img, rng) if level == "ir" else photometric(img, rng, s)
-    return blur_noise(img, rng, 1.0 if level == "ir" else s)
+    return blur_noise(img, rng, 1.0 if level == "ir" else s, chars_across)

@@ -100,7 +100,7 @@ def synth_sample(rng: np.random.Generator, mix: dict[str, float],
     scale = rng.uniform(0.25, 1.0)  # far plates are small
     canvas = cv2.resize(canvas, (max(16, int(canvas.shape[1] * scale)), max(8, int(canvas.shape[0] * scale))),
                         interpolation=cv2.INTER_AREA)
-    return augment(canvas, rng, "medium"), plate.text
+    return augment(canvas, rng, "medium", plate.chars_across), plate.text
 
 
 def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tuple[str, ...] = ()) -> Path:

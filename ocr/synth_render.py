@@ -43,6 +43,11 @@ LAYOUTS = ("digits11", "us", "eu", "br_old", "br_mercosur", "ar_old", "ar_mercos
 class Plate:
     image: np.ndarray  # BGR uint8, the plate itself (no background)
     text: str
+    across: int = 0  # characters across its widest row; 0: the whole text is one row
+
+    @property
+    def chars_across(self) -> int:
+        return self.across or len(self.text)
 
 
 def random_text(fmt: str, rng: np.random.Generator, letters: str = LETTERS) -> str:
@@ -247,7 +252,7 @@ def render_two_row(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Pla
     draw_chars(c, [top], (8, y0, w - 16, int(h * row)), ink, font, rng)
     draw_chars(c, [bottom], (8, y0 + int(h * (row + 0.04)), w - 16, int(h * row)), ink, font, rng)
     _border(c, ink, rng)
-    return Plate(c, top + bottom)
+    return Plate(c, top + bottom, max(len(top), len(bottom)))
 
 
 RENDERERS = {"digits11": render_digits11, "us": render_us, "eu": render_eu, "br_old": render_br_old,

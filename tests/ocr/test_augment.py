@@ -72,6 +72,28 @@ def test_motion_blur_smears_in_proportion_to_the_crop() -> None:
         assert along >= 6
 
 
+def test_motion_blur_of_a_plate_with_more_characters_spans_as_much_of_a_character() -> None:
+    img = np.zeros((50, 200, 3), np.uint8)
+    img[25, 100] = 255  # one bright point
+    for chars, expected in ((4, 16), (7, 16), (11, 10)):  # 8 % of 200 px; an 11-character plate's x 7/11
+        out = motion_blur(img, np.random.default_rng(0), (0.08, 0.08), chars_across=chars)
+        ys, xs = np.nonzero(out[..., 0])
+        assert abs(np.hypot(np.ptp(xs), np.ptp(ys)) - expected) <= 2, (chars, xs, ys)
+
+
+def test_synthetic_plates_tell_the_augmentation_their_characters_across(monkeypatch) -> None:
+    import ocr.synth
+    from ocr.synth_render import render_two_row
+
+    for seed in range(5):  # a motorcycle plate's widest row, not its whole text
+        two = render_two_row(np.random.default_rng(seed))
+        assert 3 <= two.chars_across <= 4 < len(two.text)
+    seen: list[int] = []
+    monkeypatch.setattr(ocr.synth, "augment", lambda img, rng, level, chars: seen.append(chars) or img)
+    ocr.synth.synth_sample(np.random.default_rng(0), {"digits11": 1.0})
+    assert seen == [11]
+
+
 def test_comb_moves_one_field_along_the_rows_and_keeps_the_other() -> None:
     img = np.zeros((8, 40, 3), np.uint8)
     img[:, 10] = 255  # a vertical stroke at x = 10
