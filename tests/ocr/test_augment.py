@@ -1,4 +1,5 @@
-"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in\nproportion to the crop; the infrared and far looks; an interlaced frame's fields moved apart."""
+"""Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in
+proportion to the crop and to its characters; the infrared and far looks; an interlaced frame's fields moved apart."""
 import numpy as np
 
 from ocr.augment import augment, comb, far, infrared, interlace, motion_blur, roll
