@@ -47,9 +47,9 @@ def main() -> int:
           f"de-interlaced where comb_score >= {args.deinterlace_above}")
     for share in SHARES:
         key = f"{share:.2f}"
-        for kind, blend in (("comb", False), ("blended", True)):
-            result[kind][key] = seq_acc(rec, [fields_moved(c, share, blend) for c in crops], texts)
         combed = [fields_moved(c, share, False) for c in crops]
+        result["comb"][key] = seq_acc(rec, combed, texts)
+        result["blended"][key] = seq_acc(rec, [fields_moved(c, share, True) for c in crops], texts)
         fields = [spec.field_view(c) for c in combed]
         hit = [f is not None for f in fields]
         reads = read_crops(rec, combed, fields=fields)
