@@ -44,40 +44,38 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
-    from common.cli import EXPECTED, error_line, setup_logging
+    from common.cli import run_main
 
-    setup_logging()
-    from pipeline.app import load_configs, load_watchlist
-    from pipeline.sources import expand_folder
+    def work() -> int:
+        from pipeline.app import load_configs, load_watchlist
+        from pipeline.sources import expand_folder
 
-    overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
-    crops_only = a.crops
-    sources = [s for x in a.args if x not in overrides for s in ([x] if crops_only else expand_folder(x))]
-    if not sources:
-        sources, crops_only = _default_sources()
-        if crops_only:
-            logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
-    try:
+        overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
+        crops_only = a.crops
+        sources = [s for x in a.args if x not in overrides for s in ([x] if crops_only else expand_folder(x))]
+        if not sources:
+            sources, crops_only = _default_sources()
+            if crops_only:
+                logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
         cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
         load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
         if cfgs.pipeline.show:
             from pipeline.annotate import check_display
 
             check_display()
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    stop = threading.Event()
+        stop = threading.Event()
 
-    def on_signal(signum, _frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        logger.warning(f"{signal.Signals(signum).name}: stopping; open tracks are being written")
-        stop.set()
+        def on_signal(signum, _frame):
+            if stop.is_set():
+                raise KeyboardInterrupt
+            logger.warning(f"{signal.Signals(signum).name}: stopping; open tracks are being written")
+            stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    return run_all(sources, cfgs, crops_only, stop)
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        return run_all(sources, cfgs, crops_only, stop)  # a source's own mistake is its one error line there
+
+    return run_main(work)
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:

@@ -9,12 +9,19 @@ from typing import Callable
 from common.errors import UserError
 
 
-def setup_logging() -> None:
-    """Call once at the start of an entry point's `main` (library code only logs, never configures)."""
+def setup_logging(sink: Callable[[str], object] | None = None) -> None:
+    """Call once at the start of an entry point (library code only logs, never configures): messages only, on
+    stderr (looked up at each write, so that a test's capture sees it); with `sink` (a report on stdout, lines
+    between progress bars), everything below ERROR goes there and errors still go to stderr."""
     from loguru import logger
 
     logger.remove()
-    logger.add(lambda message: sys.stderr.write(message), format="{message}")  # stderr looked up at each write
+    stderr = lambda message: sys.stderr.write(message)  # noqa: E731
+    if sink is None:
+        logger.add(stderr, format="{message}")
+    else:
+        logger.add(sink, format="{message}", filter=lambda record: record["level"].no < 40)
+        logger.add(stderr, format="{message}", level="ERROR")
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -53,6 +60,27 @@ def error_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and not isinstance(exc, UserError) and exc.filename is not None:
         return f"error: {exc.filename}: {exc.strerror or exc}"
     return f"error: {exc}"
+
+
+def run_main(work: Callable[[], int | None], sink: Callable[[str], object] | None = None,
+             on_interrupt: str | None = None) -> int:
+    """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
+    returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when
+    `on_interrupt` says how to carry on, logs that and gives 130 (otherwise it propagates)."""
+    from loguru import logger
+
+    setup_logging(sink)
+    try:
+        status = work()
+    except EXPECTED as exc:
+        logger.error(error_line(exc))
+        return 2
+    except KeyboardInterrupt:
+        if on_interrupt is None:
+            raise
+        logger.warning(on_interrupt)
+        return 130
+    return 0 if status is None else status
 
 
 def prepare_outputs(*paths: str | Path | None) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common.cli import EXPECTED, error_line, prepare_outputs
+from common.cli import prepare_outputs, run_main
 from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
@@ -71,8 +71,6 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loguru import logger
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True)
     ap.add_argument("--labels", required=True, type=Path)
@@ -84,10 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                     "detections there count neither way")
     ap.add_argument("overrides", nargs="*", help="detector key=value overrides (imgsz=960 conf=0.2 ...)")
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         prepare_outputs(args.json, args.predictions)
         from detection.detector import PlateDetector
 
@@ -100,10 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         print(report)
         if args.json:
             args.json.write_text(report)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    return 0
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.cli import EXPECTED, at_least, error_line
+from common.cli import at_least, run_main
 from common.errors import UserError
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, record, verify
@@ -84,10 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="--int8: CSVs of images not to calibrate on")
     ap.add_argument("--n-calib", type=at_least(1), default=64, help="--int8: calibration frames in all")
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         if args.int8 and not args.calib:
             raise UserError("--int8 needs --calib FOLDER (frames like the ones the detector will see)")
         sibling = args.weights.with_suffix(".onnx")
@@ -99,11 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             per = max(1, args.n_calib // len(args.calib))
             frames = [f for folder in args.calib for f in calibration_frames(folder, per, args.exclude)]
             out = export_int8(out, frames, args.imgsz, out.with_name(out.stem + "_int8.onnx"))
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"exported {args.weights} -> {out}")
-    return 0
+        logger.info(f"exported {args.weights} -> {out}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import EXPECTED, at_least, error_line, fraction
+from common.cli import at_least, fraction, run_main
 from common.errors import UserError
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr
@@ -234,21 +234,17 @@ def main(argv: list[str] | None = None) -> int:
                                                   "out (e.g. configs/splits/dashcam_train_unboxed.csv)")
     ap.add_argument("--gray", action="store_true", help="write the same scenes in greyscale (monochrome/IR cameras)")
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         from ocr.data import read_split_file
 
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
                           include, args.close_up_share, args.unboxed, args.gray)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"wrote scenes to {path}")
-    return 0
+        logger.info(f"wrote scenes to {path}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 from loguru import logger
 
-from common.cli import EXPECTED, error_line
+from common.cli import run_main
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
@@ -129,17 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="configs/detector_train.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     args = ap.parse_intermixed_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         out = train(cfg)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"detector weights -> {out}")
-    return 0
+        logger.info(f"detector weights -> {out}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common.cli import EXPECTED, at_least, error_line, prepare_outputs
+from common.cli import at_least, prepare_outputs, run_main
 from common.device import PRECISIONS
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
@@ -99,9 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
-    logger.remove()
-    logger.add(lambda m: print(m, end=""), format="{message}")
-    try:
+
+    def work() -> None:
         prepare_outputs(args.json, args.predictions)
         pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
         rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder, pats,
@@ -117,10 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                 w = csv.writer(f)
                 w.writerow(["image", "plate_text", "pred", "confidence"])
                 w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    return 0
+
+    return run_main(work, sink=lambda m: print(m, end=""))  # the report on stdout, as the guide's
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common.cli import EXPECTED, at_least, error_line
+from common.cli import at_least, run_main
 from common.digest import sha256
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
@@ -164,10 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ema", action="store_true",
                     help="export the moving-average weights of a run's last.pth (training with ema_decay > 0)")
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         ckpt = load_checkpoint(args.weights)
         if args.ema:
             ckpt = with_ema_weights(ckpt)
@@ -191,11 +189,9 @@ def main(argv: list[str] | None = None) -> int:
             out = export_slim(ckpt, args.out)
         else:
             out = export_torchscript(model, args.out or args.weights.with_suffix(".torchscript.pt"))
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"exported {args.weights} -> {out}")
-    return 0
+        logger.info(f"exported {args.weights} -> {out}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import torch
 
-from common.cli import EXPECTED, error_line, fraction
+from common.cli import fraction, run_main
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 
@@ -44,19 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", required=True, type=fraction, help="share of B, 0 to 1")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         ckpt = interpolate(load_checkpoint(args.a), load_checkpoint(args.b), args.alpha)
         keep = {k: ckpt[k] for k in ("config", "patterns") if k in ckpt}
         save_checkpoint(args.out, model_from_checkpoint(ckpt), interpolated={"a": str(args.a), "b": str(args.b),
                                                                               "alpha": args.alpha}, **keep)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"wrote {args.out}: {1 - args.alpha:g} x {args.a} + {args.alpha:g} x {args.b}")
-    return 0
+        logger.info(f"wrote {args.out}: {1 - args.alpha:g} x {args.a} + {args.alpha:g} x {args.b}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import EXPECTED, at_least, error_line
+from common.cli import at_least, run_main
 from common.errors import UserError
 from ocr.augment import augment, perspective
 from ocr.synth_glyphs import FONT_SETS, char_fonts
@@ -132,16 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"character faces: {', '.join(FONT_SETS)} or several joined by + (ttf+plate): ttf (TrueType, "
                          "the default), stroke (OpenCV's Hershey faces), plate and round (our own plate faces)")
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"wrote {args.n} synthetic plates to {labels}")
-    return 0
+        logger.info(f"wrote {args.n} synthetic plates to {labels}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

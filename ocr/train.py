@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.cli import EXPECTED, error_line
+from common.cli import run_main
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
@@ -290,9 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", default="configs/ocr_digits.yaml", help="OCR config YAML")
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the config")
     args = ap.parse_intermixed_args(argv)
-    logger.remove()
-    logger.add(lambda msg: tqdm.write(msg, end=""), format="{message}")
-    try:
+
+    def work() -> None:
         cfg = resume_config(args.overrides)
         if cfg is not None:
             logger.info(f"Resuming with the run's own config (from {cfg.resume}; --config is not used), "
@@ -300,13 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
         train(cfg)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    except KeyboardInterrupt:
-        logger.warning("interrupted: resume with resume=<out_dir>/checkpoints/last.pth")
-        return 130
-    return 0
+
+    return run_main(work, sink=lambda msg: tqdm.write(msg, end=""),  # messages between the progress bars
+                    on_interrupt="interrupted: resume with resume=<out_dir>/checkpoints/last.pth")
 
 
 if __name__ == "__main__":

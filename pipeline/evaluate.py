@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import EXPECTED, error_line, prepare_outputs
+from common.cli import prepare_outputs, run_main
 from common.errors import UserError
 from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
@@ -128,8 +128,6 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
 
 
 def main(argv: list[str] | None = None) -> int:
-    from loguru import logger
-
     from pipeline.app import load_configs
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -142,10 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predictions", type=Path)
     ap.add_argument("overrides", nargs="*")
     a = ap.parse_intermixed_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         prepare_outputs(a.json, a.predictions)
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
@@ -167,10 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         print(report)
         if a.json:
             a.json.write_text(report)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    return 0
+
+    return run_main(work)
 
 
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:

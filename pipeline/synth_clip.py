@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import EXPECTED, at_least, error_line
+from common.cli import at_least, run_main
 from common.errors import UserError
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
@@ -167,21 +167,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="an interlaced camera: each frame's odd rows half a frame later than its even rows")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    from common.cli import setup_logging
 
-    setup_logging()
-    try:
+    def work() -> None:
         from ocr.data import read_split_file
 
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
                          args.unboxed, together=args.together, pan=args.pan, interlace=args.interlace)
-    except EXPECTED as exc:
-        logger.error(error_line(exc))
-        return 2
-    logger.info(f"wrote {path} and {args.out / 'expected.csv'}")
-    return 0
+        logger.info(f"wrote {path} and {args.out / 'expected.csv'}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ import pytest
     ("pipeline.evaluate", ["--labels", "x.csv", "detector.still_zoom_out=0.5"],
      "detector.still_zoom_out must be 0 (off) or over 1, not 0.5"),
     ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),
+    ("ocr.train", ["bogus_key=1"], "bogus_key"),
+    ("ocr.evaluate", ["--weights", "nope.pth", "--data", "x"], "checkpoint not found: nope.pth"),
+    ("ocr.interpolate", ["--a", "nope.pth", "--b", "nope.pth", "--alpha", "0.5", "--out", "{tmp}/i.pth"],
+     "checkpoint not found: nope.pth"),
+    ("detection.train", ["bogus_key=1"], "bogus_key"),
+    ("run_pipeline", ["samples/nope.mp4"], "nope.mp4"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):
     main = importlib.import_module(module).main

@@ -41,3 +41,34 @@ def test_error_line_names_the_file_of_an_os_error(tmp_path):
     except OSError as exc:
         assert error_line(exc) == f"error: {tmp_path / 'missing' / 'x.txt'}: No such file or directory"
     assert error_line(UserError("video not found: a.mp4")) == "error: video not found: a.mp4"
+
+
+def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
+    from common.cli import run_main
+    from common.errors import UserError
+
+    said: list[str] = []
+    assert run_main(lambda: None, sink=said.append) == 0
+    assert run_main(lambda: 1, sink=said.append) == 1
+
+    def bad() -> None:
+        raise UserError("label 'AB#1' has '#', not in the alphabet (labels.csv row 3)")
+
+    assert run_main(bad, sink=said.append) == 2  # the report goes to the sink, the error line to stderr
+    assert said == [] and capsys.readouterr().err == "error: label 'AB#1' has '#', not in the alphabet (labels.csv row 3)\n"
+
+    def missing() -> None:
+        open("/nonexistent/x.mp4")
+
+    assert run_main(missing) == 2
+    assert capsys.readouterr().err == "error: /nonexistent/x.mp4: No such file or directory\n"
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    assert run_main(interrupted, sink=said.append, on_interrupt="interrupted: resume with resume=last.pth") == 130
+    assert said[-1] == "interrupted: resume with resume=last.pth\n"
+    with pytest.raises(KeyboardInterrupt):  # no way to carry on named: Ctrl-C stays Ctrl-C
+        run_main(interrupted, sink=said.append)
+    with pytest.raises(ZeroDivisionError):  # a bug is not an expected mistake: its traceback is kept
+        run_main(lambda: 1 // 0, sink=said.append)

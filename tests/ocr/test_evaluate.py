@@ -82,8 +82,9 @@ def test_cli_output_that_cannot_be_written_is_said_before_the_run(tiny_ckpt, fix
     (tmp_path / "file").write_text("")
     out = tmp_path / "file" / "r.json"  # under a file: its folder cannot be made
     assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--json", str(out)]) == 2
-    out_lines = capsys.readouterr().out.strip().splitlines()  # this report logs to stdout
-    assert out_lines == [f"error: {tmp_path / 'file'}: File exists"]  # said before evaluating: no report
+    said = capsys.readouterr()  # the report goes to stdout, an error line to stderr
+    assert said.err.strip().splitlines() == [f"error: {tmp_path / 'file'}: File exists"]
+    assert said.out == ""  # said before evaluating: no report
 
 
 def test_cli_patterns_constrain_the_reads(tiny_ckpt, fixture_set, tmp_path):
