@@ -22,6 +22,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+from loguru import logger
+
+from common.cli import run_main
 
 HOLDOUT_RIDES = ("train_dayride_type1_002", "train_dayride_type1_003")
 TIME_BLOCK_RIDE, TIME_BLOCK_FRACTION = "train_nightride_type3_001", 0.25
@@ -61,22 +64,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("configs/splits"))
     args = ap.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-    held = {ds: crop_holdout(_images(args.data / ds)) for ds in ("us_crops", "ar_crops")}
-    val = {ds: crop_holdout(sorted(set(_images(args.data / ds)) - set(held[ds])), VAL_FRACTION, seed=1)
-           for ds in held}
-    for name, split in (("real_crops_holdout.csv", held), ("real_crops_val.csv", val)):
-        with (args.out / name).open("w", newline="") as f:
+
+    def work() -> None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        held = {ds: crop_holdout(_images(args.data / ds)) for ds in ("us_crops", "ar_crops")}
+        val = {ds: crop_holdout(sorted(set(_images(args.data / ds)) - set(held[ds])), VAL_FRACTION, seed=1)
+               for ds in held}
+        for name, split in (("real_crops_holdout.csv", held), ("real_crops_val.csv", val)):
+            with (args.out / name).open("w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["dataset", "image"])
+                for ds, names in split.items():
+                    w.writerows([ds, n] for n in names)
+        with (args.out / "dashcam_holdout.csv").open("w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["dataset", "image"])
-            for ds, names in split.items():
-                w.writerows([ds, n] for n in names)
-    with (args.out / "dashcam_holdout.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["dataset", "image"])
-        w.writerows(["dashcam_ro", n] for n in dashcam_holdout(_images(args.data / "dashcam_ro")))
-    print(f"wrote real_crops_holdout.csv, real_crops_val.csv and dashcam_holdout.csv in {args.out}")
-    return 0
+            w.writerows(["dashcam_ro", n] for n in dashcam_holdout(_images(args.data / "dashcam_ro")))
+        logger.info(f"wrote real_crops_holdout.csv, real_crops_val.csv and dashcam_holdout.csv in {args.out}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import pytest
      "checkpoint not found: nope.pth"),
     ("detection.train", ["bogus_key=1"], "bogus_key"),
     ("run_pipeline", ["samples/nope.mp4"], "nope.mp4"),
+    ("ocr.splits", ["--data", "{tmp}/nope", "--out", "{tmp}/splits"], "nope/us_crops/labels.csv: No such file"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):
     main = importlib.import_module(module).main
