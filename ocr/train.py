@@ -36,6 +36,7 @@ from common.device import autocast_for, resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from ocr.curves import save_curves
 from ocr.config import OCRConfig
 from ocr.data import build_dataset, collate
 from ocr.decode import greedy_decode
@@ -113,26 +114,6 @@ def evaluate(model: nn.Module, loader: DataLoader, device: torch.device, amp_ctx
         preds += [greedy_decode(p, chars).text for p in probs]
         gts += texts
     return {"val_loss": total / max(n, 1), **summarize(gts, preds)}
-
-
-def save_curves(history: dict[str, list[float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.figure(figsize=(12, 4))
-    plt.subplot(1, 2, 1)
-    plt.plot(history["train_loss"], label="Train")
-    plt.plot(history["val_loss"], label="Val")
-    plt.xlabel("Epoch"), plt.ylabel("Loss"), plt.legend(), plt.title("Training Loss")
-    plt.subplot(1, 2, 2)
-    plt.plot(history["val_char_acc"], label="Char Acc")
-    plt.plot(history["val_seq_acc"], label="Seq Acc")
-    plt.xlabel("Epoch"), plt.ylabel("Accuracy"), plt.legend(), plt.title("Validation Accuracy")
-    plt.tight_layout()
-    plt.savefig(path)
-    plt.close()
 
 
 def make_ema(model: CRNN, decay: float) -> Any:
