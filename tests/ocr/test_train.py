@@ -137,3 +137,25 @@ def test_cli_resume_uses_the_runs_own_config_and_folder(tiny_cfg, tmp_path):
     steps = [s["step"].item() for s in state["optimizer_state_dict"]["state"].values()]
     assert set(steps) == {4.0}  # 2 epochs x 16 samples / batch 8
     assert main([f"resume={tmp_path / 'run' / 'checkpoints' / 'best_model.pth'}"]) == 2  # not a last.pth: one error line
+
+
+def test_cli_ctrl_c_says_how_to_resume(tiny_cfg, tmp_path, monkeypatch, capsys):
+    """Ctrl-C during a run ends it with status 130 and the `resume=` line, not a traceback; the epochs finished
+    are in last.pth."""
+    import inspect
+
+    import ocr.train as ocr_train
+    from common.config import config_to_dict
+
+    def stop_in_epoch_2(*args, **kwargs):
+        if inspect.signature(real).bind(*args, **kwargs).arguments["epoch"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    real = ocr_train.train_one_epoch
+    monkeypatch.setattr(ocr_train, "train_one_epoch", stop_in_epoch_2)
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({**config_to_dict(tiny_cfg), "epochs": 3}))
+    assert ocr_train.main(["--config", str(cfg)]) == 130
+    assert "interrupted: resume with resume=<out_dir>/checkpoints/last.pth" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pth")["epoch"] == 1
