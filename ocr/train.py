@@ -36,8 +36,8 @@ from common.device import autocast_for, resolve_device
 from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from ocr.curves import save_curves
 from ocr.config import OCRConfig
+from ocr.curves import save_curves
 from ocr.data import build_dataset, collate
 from ocr.decode import greedy_decode
 from ocr.distill import distill_loss, load_teacher
