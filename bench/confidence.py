@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.process import fold_o0
 
@@ -144,18 +143,15 @@ def main() -> int:
     ap.add_argument("--min-chars", type=int, default=4, help="still images: shorter reads are dropped (the outputs')")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    try:
-        names = {}
-        if args.split:
-            scored = crops_scored(args.weights, args.split)
-        elif args.clip:
-            scored, names = clip_scored(args.clip), {"unit": "events", "other_name": "other events"}
-        elif args.labels and args.predictions:
-            scored = stills_scored(args.labels, args.predictions, args.min_chars)
-        else:
-            ap.error("give --split, --labels and --predictions, or --clip")
-    except EXPECTED as exc:
-        raise SystemExit(error_line(exc)) from None
+    names = {}
+    if args.split:
+        scored = crops_scored(args.weights, args.split)
+    elif args.clip:
+        scored, names = clip_scored(args.clip), {"unit": "events", "other_name": "other events"}
+    elif args.labels and args.predictions:
+        scored = stills_scored(args.labels, args.predictions, args.min_chars)
+    else:
+        ap.error("give --split, --labels and --predictions, or --clip")
     result = report(scored, **names)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
@@ -163,4 +159,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

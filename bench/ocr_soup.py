@@ -20,7 +20,6 @@ import argparse
 
 import torch
 
-from common.cli import EXPECTED, error_line
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint
 from ocr.export import export_slim, with_ema_weights
@@ -41,18 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--w", type=float, default=0.5, help="weight of --b")
     ap.add_argument("--out", required=True, type=Path)
     args = ap.parse_args(argv)
-    try:
-        a, b = load_checkpoint(args.a), load_checkpoint(args.b)
-        if args.b_ema:
-            b = with_ema_weights(b)
-        out = {k: v for k, v in a.items() if k in ("model_config", "preprocess", "config", "patterns", "epoch")}
-        out["model_state_dict"] = soup(a["model_state_dict"], b["model_state_dict"], args.w)
-        print(f"{args.a} x {1 - args.w:g} + {args.b} x {args.w:g} -> {export_slim(out, args.out)}")
-    except EXPECTED as exc:
-        print(error_line(exc), file=sys.stderr)
-        return 2
+    a, b = load_checkpoint(args.a), load_checkpoint(args.b)
+    if args.b_ema:
+        b = with_ema_weights(b)
+    out = {k: v for k, v in a.items() if k in ("model_config", "preprocess", "config", "patterns", "epoch")}
+    out["model_state_dict"] = soup(a["model_state_dict"], b["model_state_dict"], args.w)
+    print(f"{args.a} x {1 - args.w:g} + {args.b} x {args.w:g} -> {export_slim(out, args.out)}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

@@ -199,4 +199,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

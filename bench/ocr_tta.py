@@ -73,4 +73,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

@@ -24,7 +24,6 @@ import time
 import numpy as np
 import torch
 
-from common.cli import EXPECTED, error_line
 from common.device import autocast_for, cpu_has_fast_bf16, resolve_device
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
@@ -57,10 +56,7 @@ def main() -> int:
     ap.add_argument("--distill", action="store_true", help="also time each variant with a teacher (distill_from)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    try:
-        device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
-    except EXPECTED as exc:
-        raise SystemExit(error_line(exc)) from None
+    device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
     alphabet = resolve_alphabet("latin")
     data = batches(alphabet, args.steps)
     cfg = OCRConfig(precision="fp32")
@@ -105,4 +101,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

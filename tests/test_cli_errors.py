@@ -43,3 +43,22 @@ def test_overrides_may_come_before_and_between_flags(tmp_path):
     assert main(["detector.conf=0.3", "--labels", str(root / "samples" / "stills" / "labels.csv"), "crop_margin=0.06",
                  "--json", str(out)]) == 0
     assert json.loads(out.read_text())["n_plates"] > 0
+
+
+@pytest.mark.parametrize("script, argv, says", [
+    ("ocr_speed.py", ["--weights", "nope.pth"], "error: checkpoint not found: nope.pth"),
+    ("detector_speed.py", ["--weights", "nope.pt"], "error: detector weights not found: nope.pt"),
+    ("ocr_soup.py", ["--a", "nope.pth", "--b", "nope.pth", "--out", "x.pth"], "error: checkpoint not found: nope.pth"),
+    ("confidence.py", ["--split", "val", "--weights", "nope.pth"], "error: checkpoint not found: nope.pth"),
+])
+def test_bench_scripts_say_one_error_line(script, argv, says, tmp_path):
+    """The benchmarks that reproduce the README's figures answer a bad path like the tools do."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, str(root / "bench" / script), *argv], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "YOLO_OFFLINE": "1"}, timeout=120)
+    assert run.returncode == 2 and run.stderr.strip().splitlines() == [says], run.stderr[-2000:]
