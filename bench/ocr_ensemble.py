@@ -37,7 +37,6 @@ def main() -> int:
     ap.add_argument("--config", default="configs/ocr_latin.yaml", help="its `val:` sources are read")
     ap.add_argument("--backend", default="torch")
     ap.add_argument("--precision", default="fp32")
-    ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if len(args.weights) < 2:
@@ -53,8 +52,7 @@ def main() -> int:
         src = SourceDataset(dict(spec), Codec(chars))
         samples = src.samples
         crops = [load_crop(s) for s in samples]
-        probs = [np.concatenate([r.probs(crops[i:i + args.batch]) for i in range(0, len(crops), args.batch)])
-                 for r in recs]
+        probs = [r.probs(crops) for r in recs]  # B x T x C each; Recognizer.probs runs them in batches
         mean = np.mean(probs, axis=0)
         reads = [[greedy_decode(p, chars).text for p in ps] for ps in [*probs, mean]]
         gts = [s.text for s in samples]
