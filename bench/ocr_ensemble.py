@@ -26,7 +26,6 @@ from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.config import OCRConfig
 from ocr.data import SourceDataset, load_crop
-from ocr.decode import greedy_decode
 from ocr.process import fold_o0
 from ocr.recognizer import Recognizer
 
@@ -54,7 +53,8 @@ def main() -> int:
         crops = [load_crop(s) for s in samples]
         probs = [r.probs(crops) for r in recs]  # B x T x C each; Recognizer.probs runs them in batches
         mean = np.mean(probs, axis=0)
-        reads = [[greedy_decode(p, chars).text for p in ps] for ps in [*probs, mean]]
+        # each model's decoder (all greedy), and the first model's for the average
+        reads = [[r.decode(p).text for p in ps] for r, ps in zip([*recs, recs[0]], [*probs, mean])]
         gts = [s.text for s in samples]
         right = [sum(r == g for r, g in zip(rs, gts)) for rs in reads]
         folded = [sum(fold_o0(r) == fold_o0(g) for r, g in zip(rs, gts)) for rs in reads]
