@@ -1,0 +1,44 @@
+"""bench/ocr_sets_diff.py: validation lines as plates read, and the replacement rule the model rules use."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from common.errors import UserError
+
+_path = Path(__file__).resolve().parents[1] / "bench" / "ocr_sets_diff.py"
+_spec = importlib.util.spec_from_file_location("ocr_sets_diff", _path)
+diff = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(diff)
+
+PARENT = ("us 96.61 | ar 91.67 | 2row 89.0 | scenes_val 78.59 | scenes_close_val 96.46 | scenes_val_u_gray 80.58 | "
+          "scenes_close_val_u_gray 94.55 | scenes_val_m5 69.02 | scenes_val_m9 58.44 | clip 46 of 50")
+
+
+def test_percentages_become_plates_read():
+    read = diff.plates_read(PARENT)
+    assert read == {"us": 57, "ar": 11, "2row": 89, "scenes_val": 312, "scenes_close_val": 109,
+                    "scenes_val_u_gray": 307, "scenes_close_val_u_gray": 104, "scenes_val_m5": 274,
+                    "scenes_val_m9": 232, "clip": 46}
+
+
+def test_rule_counts_real_ordinary_sets_and_the_worst_loss():
+    parent = diff.plates_read(PARENT)
+    # six more greyscale scenes (+6), one US crop fewer (-1), the synthetic two-row set -3: total +5, worst -3
+    cand = {**parent, "scenes_val_u_gray": 313, "us": 56, "2row": 86}
+    lines, ok = diff.compare(parent, cand, min_gain=5, max_loss=2)
+    assert "real ordinary total 946 951 +5" in lines and "worst set -3" in lines and not ok
+    lines, ok = diff.compare(parent, {**cand, "2row": 87}, min_gain=5, max_loss=2)
+    assert ok
+    _, ok = diff.compare(parent, {**cand, "2row": 89, "scenes_val_u_gray": 312}, min_gain=5, max_loss=2)
+    assert not ok  # +4 only
+
+
+def test_results_file_lines_by_name(tmp_path):
+    f = tmp_path / "r.txt"
+    f.write_text(f"# a comment line\nmodel16 {PARENT}\n")
+    assert diff.read_lines(f, ["model16"])[0]["clip"] == 46
+    with pytest.raises(UserError, match="no line for other"):
+        diff.read_lines(f, ["model16", "other"])
+    with pytest.raises(UserError, match="unknown validation set 'bogus'"):
+        diff.plates_read("bogus 50.0 | clip 1 of 2")
