@@ -31,15 +31,15 @@ def plates_read(line: str) -> dict[str, int]:
     """One `ocr_sets.sh val` line (without its name) as plates read per set."""
     out: dict[str, int] = {}
     for field in (f.strip() for f in line.split("|")):
-        m = re.fullmatch(r"clip (\d+) of \d+", field) or re.fullmatch(r"(\S+) ([\d.]+)", field)
+        if clip := re.fullmatch(r"clip (\d+) of \d+", field):
+            out["clip"] = int(clip.group(1))
+            continue
+        m = re.fullmatch(r"(\S+) (\d+(?:\.\d+)?)", field)
         if m is None:
             raise UserError(f"not a field of bench/ocr_sets.sh val: '{field}'")
-        if field.startswith("clip "):
-            out["clip"] = int(m.group(1))
-        elif m.group(1) not in VAL_PLATES:
+        if m.group(1) not in VAL_PLATES:
             raise UserError(f"unknown validation set '{m.group(1)}' (known: {', '.join(VAL_PLATES)})")
-        else:
-            out[m.group(1)] = round(float(m.group(2)) * VAL_PLATES[m.group(1)] / 100)
+        out[m.group(1)] = round(float(m.group(2)) * VAL_PLATES[m.group(1)] / 100)
     return out
 
 
@@ -84,7 +84,8 @@ def main() -> int:
     lines, ok = compare(parent, cand, args.min_gain, args.max_loss)
     print(f"# plates read: {args.parent}, {args.candidate}, difference")
     print("\n".join(lines))
-    print(f"{args.candidate} {'replaces' if ok else 'does not replace'} {args.parent}")
+    # not led by a model's name, so the output can be appended to RESULTS.txt and the command re-run on it
+    print(f"so: {args.candidate} {'replaces' if ok else 'does not replace'} {args.parent}")
     return 0
 
 

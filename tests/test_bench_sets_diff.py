@@ -42,3 +42,24 @@ def test_results_file_lines_by_name(tmp_path):
         diff.read_lines(f, ["model16", "other"])
     with pytest.raises(UserError, match="unknown validation set 'bogus'"):
         diff.plates_read("bogus 50.0 | clip 1 of 2")
+    with pytest.raises(UserError, match="unknown validation set 'clip'"):
+        diff.plates_read("us 50.0 | clip 5.0")  # a clip field without its count
+    with pytest.raises(UserError, match="not a field of bench/ocr_sets.sh val: 'us 1.2.3'"):
+        diff.plates_read("us 1.2.3")
+
+
+def test_output_appended_to_its_results_file_reads_again(tmp_path):
+    """The results files keep the table under the lines it came from; the command must still run on them."""
+    import subprocess
+    import sys
+
+    f = tmp_path / "r.txt"
+    f.write_text(f"model16 {PARENT}\ncand {PARENT.replace('clip 46', 'clip 40')}\n")
+    runs = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, str(_path), str(f), "model16", "cand"], capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 0, run.stderr
+        runs.append(run.stdout)
+        f.write_text(f.read_text() + run.stdout)
+    assert runs[0] == runs[1] and runs[0].endswith("so: cand does not replace model16\n")
