@@ -2,12 +2,14 @@
 config's validation images (bench/results/ocr_ensemble_*.txt).
 
     python bench/ocr_ensemble.py --weights weights/ocr_latin.pth weights/ocr_latin_seed.pth \
-        [--config configs/ocr_latin.yaml] [--backend torch --precision fp32]
+        [--combine frames|sequences] [--config configs/ocr_latin.yaml] [--backend torch --precision fp32]
 
 Every model reads each validation source of the config (as training validates: crops, boxes cut out of scenes,
-two-row plates); the ensemble averages the models' per-frame posteriors (same alphabet, 50 frames each) and decodes
-greedily. Printed per source and in all: plates read exactly by each model and by the ensemble (US crops also
-O/0-folded).
+two-row plates). `--combine frames` averages the models' per-frame posteriors (same alphabet, 50 frames each) and
+decodes greedily: it needs models that emit characters on the same frames (one grown from the other).
+`--combine sequences` takes each model's read as a candidate and keeps the one whose CTC log-likelihood summed over
+the models is highest (`ocr.views.pick`): it does not depend on where a model places its characters.
+Printed per source and in all: plates read exactly by each model and by the ensemble (also O/0-folded).
 """
 from __future__ import annotations
 
@@ -28,12 +30,15 @@ from ocr.config import OCRConfig
 from ocr.data import SourceDataset, load_crop
 from ocr.process import fold_o0
 from ocr.recognizer import Recognizer
+from ocr.views import pick
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", nargs="+", required=True, help="two or more checkpoints of one alphabet")
     ap.add_argument("--config", default="configs/ocr_latin.yaml", help="its `val:` sources are read")
+    ap.add_argument("--combine", choices=("frames", "sequences"), default="frames",
+                    help="average posteriors frame by frame, or pick among the models' reads by summed likelihood")
     ap.add_argument("--backend", default="torch")
     ap.add_argument("--precision", default="fp32")
     ap.add_argument("--json", type=Path)
@@ -52,9 +57,13 @@ def main() -> int:
         samples = src.samples
         crops = [load_crop(s) for s in samples]
         probs = [r.probs(crops) for r in recs]  # B x T x C each; Recognizer.probs runs them in batches
-        mean = np.mean(probs, axis=0)
-        # each model's decoder (all greedy), and the first model's for the average
-        reads = [[r.decode(p).text for p in ps] for r, ps in zip([*recs, recs[0]], [*probs, mean])]
+        reads = [[r.decode(p).text for p in ps] for r, ps in zip(recs, probs)]  # each model's own decoder (greedy)
+        if args.combine == "frames":
+            reads.append([recs[0].decode(p).text for p in np.mean(probs, axis=0)])
+        else:
+            stacked = np.stack(probs, axis=1)  # B x M x T x C
+            reads.append([rs[pick(st, list(rs), [0.0] * len(rs), chars)]
+                          for st, rs in zip(stacked, zip(*reads))])
         gts = [s.text for s in samples]
         right = [sum(r == g for r, g in zip(rs, gts)) for rs in reads]
         folded = [sum(fold_o0(r) == fold_o0(g) for r, g in zip(rs, gts)) for rs in reads]
@@ -65,7 +74,7 @@ def main() -> int:
     n = sum(r["n"] for r in rows)
     print(f"{'all':28s} {n:4d}  " + "  ".join(f"{name} {t}" for name, t in zip(names, total)))
     if args.json:
-        args.json.write_text(json.dumps({"weights": args.weights, "sources": rows, "n": n,
+        args.json.write_text(json.dumps({"weights": args.weights, "combine": args.combine, "sources": rows, "n": n,
                                          "right": dict(zip(names, total.tolist()))}, indent=2))
     return 0
 

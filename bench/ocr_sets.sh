@@ -8,6 +8,8 @@
 #                                                 # ocr_backend=torch ocr_precision=fp32 runs it: no int8 export needed
 #                                                 # (holdout: its smeared-crop probe, bench/motion_blur.py, runs int8)
 #   PIPE_EXTRA="deinterlace_above=1" bash bench/ocr_sets.sh val W.pth NAME   # pipeline overrides for the end-to-end sets
+#   ENSEMBLE="B.pth" bash bench/ocr_sets.sh val W.pth NAME fp32   # W and B read together (ocr/ensemble.py): the crop
+#                                                 # sets with --ensemble B.pth, the end-to-end sets ocr_ensemble=[B.pth]
 # W's int8 export must lie beside it: python ocr/export.py --weights W.pth --format onnx --int8 --out <W stem>_int8.onnx
 # val: the validation crops (US O/0-folded, Argentinian exact), data_gen/two_row_val, the validation scenes and
 # close-ups end to end (colour, greyscale, smeared by motion over 5 and 9 px: bench/dim_stills.py --motion) and the
@@ -27,6 +29,10 @@ case $PREC in
     *) echo "bench/ocr_sets.sh: precision must be int8 or fp32, not '$PREC'" >&2; exit 2 ;;
 esac
 RUN_PIPE="$RUN_PIPE ${PIPE_EXTRA:-}"
+if [ -n "${ENSEMBLE:-}" ]; then
+    RUN_CROPS="$RUN_CROPS --ensemble $ENSEMBLE"
+    RUN_PIPE="$RUN_PIPE ocr_ensemble=[$(echo $ENSEMBLE | tr ' ' ',')]"
+fi
 D=../shared/data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

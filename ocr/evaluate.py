@@ -26,6 +26,7 @@ from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize
 from ocr.recognizer import Recognizer
+from ocr.ensemble import load_recognizer
 
 BAR = "=" * 70
 
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                     "* any), e.g. LLLDDD,LLDDDLL for Argentina; default: the checkpoint's own")
     ap.add_argument("--precision", default="fp32", choices=PRECISIONS,
                     help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
+    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
+                    help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
@@ -103,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         prepare_outputs(args.json, args.predictions)
         pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
-        rec = Recognizer.from_checkpoint(args.weights, args.device, args.backend, args.decoder, pats,
-                                         precision=args.precision, compiled=args.compile)
+        rec = load_recognizer([args.weights, *args.ensemble], device=args.device, backend=args.backend,
+                              decoder=args.decoder, patterns=pats, precision=args.precision, compiled=args.compile)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
         logger.info(report(res, args.weights, best, args.data, args.show))

@@ -86,11 +86,10 @@ def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
 
 
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
-    from ocr import Recognizer
+    from ocr.ensemble import load_recognizer
 
-    return Recognizer.from_checkpoint(cfg.ocr_weights, backend=cfg.ocr_backend, decoder=cfg.ocr_decoder,
-                                      patterns=patterns or None, precision=cfg.ocr_precision,
-                                      compiled=cfg.ocr_compile)
+    return load_recognizer([cfg.ocr_weights, *cfg.ocr_ensemble], backend=cfg.ocr_backend, decoder=cfg.ocr_decoder,
+                           patterns=patterns or None, precision=cfg.ocr_precision, compiled=cfg.ocr_compile)
 
 
 def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:

@@ -14,6 +14,7 @@ class PipelineConfig:
     ocr_decoder: str = "auto"
     ocr_precision: str = "auto"
     ocr_compile: bool = False
+    ocr_ensemble: tuple[str, ...] = ()
     stride: Annotated[int, Range(1)] = 1
     crop_margin: Annotated[float, Range(0, 1)] = 0.06
     min_plate_height: Annotated[int, Range(0)] = 8

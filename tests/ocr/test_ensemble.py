@@ -1,0 +1,62 @@
+"""OCR ensemble: reads combined by sequences, whatever frames each model emits on."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from ocr.ensemble import EnsembleRecognizer
+from ocr.model import ModelConfig
+from ocr.recognizer import Recognizer
+
+LATIN = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+BLANK = len(LATIN)
+
+
+def model(frames: dict[int, dict[str, float]], cfg: ModelConfig = ModelConfig(alphabet=LATIN)) -> Recognizer:
+    """A recognizer whose every crop gets the same posterior: blank on every frame but `frames`, where the given
+    characters have the given probabilities (the rest of the frame blank)."""
+    probs = np.full((50, len(LATIN) + 1), 1e-6, np.float32)
+    probs[:, BLANK] = 1.0
+    for t, chars in frames.items():
+        probs[t, BLANK] = 1.0 - sum(chars.values())
+        for ch, p in chars.items():
+            probs[t, LATIN.index(ch)] = p
+    logits = np.log(probs)
+    return Recognizer(cfg, lambda x: np.repeat(logits[None], len(x), axis=0))
+
+
+CROPS = [np.zeros((40, 120, 3), np.uint8)] * 2
+
+
+def test_models_on_different_frames_agree_by_sequence_not_by_frame():
+    early = model({2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.95}})
+    late = model({30: {"A": 0.95}, 34: {"B": 0.95}, 38: {"1": 0.95}, 42: {"2": 0.95}})
+    frame_mean = (early.probs(CROPS[:1]) + late.probs(CROPS[:1])) / 2
+    assert early.decode(frame_mean[0]).text == ""  # averaged frame by frame, every character drowns in the blank
+    assert [r.text for r in EnsembleRecognizer([early, late])(CROPS)] == ["AB12", "AB12"]
+
+
+def test_the_read_both_models_find_likelier_wins_with_its_surest_models_posterior():
+    # model a reads AB12 surely; model b reads AB17 (0.5) but gives AB12 0.45 on its last frame
+    a = model({2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.9, "7": 0.05}})
+    b = model({3: {"A": 0.95}, 7: {"B": 0.95}, 11: {"1": 0.95}, 15: {"7": 0.5, "2": 0.45}})
+    assert b(CROPS[:1])[0].text == "AB17"
+    reads = EnsembleRecognizer([b, a])(CROPS[:1])
+    assert reads[0].text == "AB12"
+    assert reads[0].char_confidences == pytest.approx((0.95, 0.95, 0.95, 0.9), abs=1e-3)  # model a's own posterior
+
+
+def test_a_sure_read_of_one_model_beats_an_unsure_one_of_the_other():
+    a = model({2: {"Z": 0.9, "2": 0.05}, 6: {"9": 0.9}})
+    b = model({2: {"2": 0.45, "Z": 0.4}, 6: {"9": 0.9}})
+    assert [r.text for r in EnsembleRecognizer([b, a])(CROPS[:1])] == ["Z9"]
+
+
+def test_models_of_other_alphabets_or_input_sizes_are_refused():
+    a = model({2: {"A": 0.9}})
+    digits = Recognizer(ModelConfig(alphabet="0123456789"), lambda x: np.zeros((len(x), 50, 11), np.float32))
+    with pytest.raises(UserError, match="alphabet"):
+        EnsembleRecognizer([a, digits])
+    with pytest.raises(UserError, match="two or more"):
+        EnsembleRecognizer([a])
