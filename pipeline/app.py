@@ -57,9 +57,13 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
         else:
             split["pipeline"].append(o)
     d = Path(config_dir)
-    return Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k],
+    cfgs = Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k],
                                      prefix="" if k == "pipeline" else f"{k}.")
                       for k, cls in COMPONENTS.items()})
+    if cfgs.pipeline.ocr_ensemble and cfgs.fusion.posterior_top_k > 1:
+        raise ConfigError("fusion.posterior_top_k averages posteriors frame by frame, and the models of ocr_ensemble "
+                          "emit on different frames: use one of the two")
+    return cfgs
 
 
 def video_configs(cfgs: Configs) -> Configs:

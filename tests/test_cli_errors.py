@@ -21,6 +21,8 @@ import pytest
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--ensemble", "nope2.pth", "--data", "x"],
      "checkpoint not found: nope2.pth"),
     ("pipeline.evaluate", ["--labels", "x.csv", "ocr_ensemble=[nope3.pth]"], "checkpoint not found: nope3.pth"),
+    ("pipeline.evaluate", ["--labels", "x.csv", "ocr_ensemble=[b.pth]", "fusion.posterior_top_k=3"],
+     "fusion.posterior_top_k averages posteriors frame by frame"),
     ("ocr.interpolate", ["--a", "nope.pth", "--b", "nope.pth", "--alpha", "0.5", "--out", "{tmp}/i.pth"],
      "checkpoint not found: nope.pth"),
     ("detection.train", ["bogus_key=1"], "bogus_key"),

@@ -60,3 +60,13 @@ def test_models_of_other_alphabets_or_input_sizes_are_refused():
         EnsembleRecognizer([a, digits])
     with pytest.raises(UserError, match="two or more"):
         EnsembleRecognizer([a])
+
+
+def test_load_recognizer_builds_one_model_or_an_ensemble_from_checkpoints(tiny_ckpt, crops):
+    from ocr.ensemble import load_recognizer
+
+    one = load_recognizer([tiny_ckpt], device="cpu", backend="torch")
+    pair = load_recognizer([tiny_ckpt, tiny_ckpt], device="cpu", backend="torch")
+    assert type(one) is Recognizer and isinstance(pair, EnsembleRecognizer)
+    assert pair.source == f"{tiny_ckpt}+{tiny_ckpt}"
+    assert [r.text for r in pair(crops)] == [r.text for r in one(crops)]  # a model with itself: its own reads
