@@ -159,6 +159,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     last = out / "checkpoints" / "last.pth"
     if not cfg.resume and last.is_file():  # a new run would overwrite that run's checkpoints
         raise UserError(f"{out} already holds a training run: continue it with resume={last}, or give a new out_dir=")
+    state = load_checkpoint(cfg.resume, device) if cfg.resume else {}
+    if state:
+        check_unfinished(state, cfg)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
@@ -192,7 +195,6 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     history: dict[str, list[float]] = {k: [] for k in ("train_loss", "val_loss", "val_char_acc", "val_seq_acc", "lr")}
     start, best_acc, best_loss, stale = 1, -1.0, math.inf, 0
     if cfg.resume:
-        state = load_checkpoint(cfg.resume, device)
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         scheduler.load_state_dict(state["scheduler_state_dict"])
@@ -253,17 +255,36 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     return history
 
 
+def check_unfinished(state: dict[str, Any], cfg: OCRConfig) -> None:
+    """Refuse, in one line, to resume a run that has nothing left to do under `cfg`: it stopped early, or it has
+    trained its epochs. The line says which override carries it on."""
+    epoch, stale = int(state["epoch"]), int(state.get("stale_epochs", 0))
+    if stale >= cfg.early_stop_patience:
+        raise UserError(f"{cfg.resume}: the run stopped early at epoch {epoch} (validation loss not lower for {stale} "
+                        f"epochs, early_stop_patience={cfg.early_stop_patience}); to train on, resume with "
+                        f"early_stop_patience={stale + 5} or more")
+    if epoch >= cfg.epochs:
+        raise UserError(f"{cfg.resume}: the run has trained all its {cfg.epochs} epochs; to train on, resume with "
+                        f"epochs={epoch + 10} or more")
+
+
 def resume_config(overrides: list[str]) -> OCRConfig | None:
     """With `resume=PATH` among `overrides`: the interrupted run's own config, stored in its `last.pth`, with the
-    given overrides on top (`time_limit_min=30`, `epochs=60`), so the run continues as it was started and in its
-    own folder, whatever `--config` says. None without `resume`."""
-    path = next((v for k, v in map(parse_override, overrides) if k == "resume"), "")
+    given overrides on top (`time_limit_min=30`, `epochs=60`), so the run continues as it was started, whatever
+    `--config` says, and in the folder `PATH` lies in (`<run>/checkpoints/last.pth`: a run folder moved or copied
+    goes on where it is now, not where it was started), unless `out_dir=` is given. None without `resume`."""
+    given = dict(map(parse_override, overrides))
+    path = given.get("resume", "")
     if not path:
         return None
     state = load_checkpoint(path)
     if "config" not in state or "history" not in state:
         raise UserError(f"{path} is not a run's checkpoints/last.pth (no config or history): resume needs last.pth")
-    return config_from_dict(OCRConfig, state["config"], str(path), overrides)
+    cfg = config_from_dict(OCRConfig, state["config"], str(path), overrides)
+    here = Path(path).resolve().parent
+    if "out_dir" not in given and here.name == "checkpoints":
+        cfg = replace(cfg, out_dir=str(Path(path).parent.parent))
+    return cfg
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -159,3 +160,34 @@ def test_cli_ctrl_c_says_how_to_resume(tiny_cfg, tmp_path, monkeypatch, capsys):
     assert ocr_train.main(["--config", str(cfg)]) == 130
     assert "interrupted: resume with resume=<out_dir>/checkpoints/last.pth" in capsys.readouterr().out
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pth")["epoch"] == 1
+
+
+def test_cli_resume_goes_on_in_the_folder_the_checkpoint_lies_in(tiny_cfg, tmp_path):
+    """A run folder copied (or moved, or mounted elsewhere) continues where it is now; the original is untouched."""
+    import shutil
+
+    from ocr.train import main
+
+    train(tiny_cfg)
+    shutil.copytree(tmp_path / "run", tmp_path / "copy")
+    assert main([f"resume={tmp_path / 'copy' / 'checkpoints' / 'last.pth'}", "epochs=2"]) == 0
+    assert load_checkpoint(tmp_path / "copy" / "checkpoints" / "last.pth")["epoch"] == 2
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pth")["epoch"] == 1
+    assert len(json.loads((tmp_path / "run" / "logs" / "training_history.json").read_text())["train_loss"]) == 1
+
+
+def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg, capsys):
+    from ocr.train import check_unfinished, main
+
+    train(tiny_cfg)  # 1 epoch of 1
+    last = Path(tiny_cfg.out_dir) / "checkpoints" / "last.pth"
+    capsys.readouterr()  # the run's own progress bars
+    assert main([f"resume={last}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {last}: the run has trained all its 1 epochs; to train on, resume with epochs=11 or more"]
+    stopped = dataclasses.replace(tiny_cfg, epochs=175, resume="runs/x/checkpoints/last.pth")
+    with pytest.raises(UserError, match=r"^runs/x/checkpoints/last.pth: the run stopped early at epoch 149 \(validation "
+                                        r"loss not lower for 15 epochs, early_stop_patience=15\); to train on, resume "
+                                        r"with early_stop_patience=20 or more$"):
+        check_unfinished({"epoch": 149, "stale_epochs": 15}, stopped)
+    check_unfinished({"epoch": 149, "stale_epochs": 14}, stopped)  # not yet stopped: goes on
