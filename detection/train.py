@@ -97,7 +97,12 @@ def train(cfg: DetectorTrainConfig) -> Path:
     device = resolve_device(cfg.device)
     if cfg.resume:
         model = YOLO(cfg.resume)
-        results = model.train(resume=True)
+        if model.ckpt.get("epoch", -1) < 0:  # ultralytics marks a run's checkpoints so when it ends
+            raise UserError(f"{cfg.resume}: the run has finished (ultralytics resumes only an interrupted run); "
+                            f"train on from its weights in a new run: name=<new> 'extra={{pretrained: {cfg.resume}}}'")
+        # on in the folder last.pt lies in (<run>/weights/last.pt): a run folder copied or moved goes on where it is
+        run_dir = Path(cfg.resume).resolve().parent.parent
+        results = model.train(resume=True, save_dir=str(run_dir))
     else:
         last = Path(cfg.out_dir) / cfg.name / "weights" / "last.pt"
         if last.is_file():  # ultralytics would train into the same folder and overwrite that run's weights

@@ -52,6 +52,10 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert train_main(argv) == 2  # the same run again would overwrite this one's weights: refused
     assert "already holds a training run: continue it with resume=" in capsys.readouterr().err
+    last = tmp_path / "runs" / "train" / "weights" / "last.pt"
+    assert train_main(["--config", argv[1], f"resume={last}"]) == 2  # finished: nothing to resume (no download try)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {last}: the run has finished"), err
 
 
 def test_unknown_publish_choice_is_refused(tmp_path, capsys):
