@@ -165,7 +165,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
-    live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s)
+    live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
+                      p.open_retry_s)
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
     make_out(out)

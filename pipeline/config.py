@@ -43,5 +43,6 @@ class PipelineConfig:
     stall_timeout_s: Annotated[float, Range(0, above=True)] = 20.0
     backoff_start_s: Annotated[float, Range(0, above=True)] = 1.0
     backoff_max_s: Annotated[float, Range(0, above=True)] = 30.0
+    open_retry_s: float = 0.0
     watchlist: str = ""
     watchlist_max_edits: Annotated[int, Range(0)] = 0

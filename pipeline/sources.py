@@ -38,6 +38,7 @@ class LiveConfig:
     stall_timeout_s: float = 20.0
     backoff_start_s: float = 1.0
     backoff_max_s: float = 30.0
+    open_retry_s: float = 0.0  # a source that cannot be opened at start is retried this long (< 0: for ever)
 
 
 MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is taken to end (10 s at 25 fps)
@@ -151,13 +152,29 @@ class LiveSource:
         self._backoff = cfg.backoff_start_s  # the next reconnect delay
         self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
         self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
-        cap = opener(url, cfg)
-        if not cap.isOpened():
-            cap.release()
-            raise UserError(f"cannot open camera/stream {self.name}")
+        cap = self._first_open()
         self._t0 = time.monotonic()
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
         self._thread = self._start_reader(cap)
+
+    def _first_open(self) -> Any:
+        """Open the source; one that cannot be opened is retried with the back-off for `open_retry_s` (< 0: until it
+        opens or the run stops: a camera that boots after the server), then refused in one line."""
+        retry, delay = self.cfg.open_retry_s, self.cfg.backoff_start_s
+        deadline = time.monotonic() + retry if retry >= 0 else float("inf")
+        while True:
+            cap = self.opener(self.url, self.cfg)
+            if cap.isOpened():
+                return cap
+            cap.release()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise UserError(f"cannot open camera/stream {self.name}"
+                                + (f" (retried for {retry:g} s)" if retry > 0 else ""))
+            logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
+            if self._run_stop.wait(min(delay, left)):
+                raise UserError(f"stopped before camera/stream {self.name} opened")
+            delay = min(delay * 2, self.cfg.backoff_max_s)
 
     def _start_reader(self, cap: Any) -> threading.Thread:
         t = threading.Thread(target=self._reader, args=(self._gen, cap), name=f"reader-{self.name}", daemon=True)

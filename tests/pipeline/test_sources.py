@@ -203,8 +203,39 @@ def test_stop_ends_a_live_source_that_is_reconnecting():
 
 
 def test_unreachable_camera():
-    with pytest.raises(UserError, match=r"cannot open camera/stream rtsp://\*\*\*@nowhere/x"):
-        LiveSource("rtsp://a:b@nowhere/x", LiveConfig(), lambda url, cfg: FakeCapture(0, 0, opened=False))
+    opened = []
+    with pytest.raises(UserError, match=r"^cannot open camera/stream rtsp://\*\*\*@nowhere/x$"):
+        LiveSource("rtsp://a:b@nowhere/x", LiveConfig(),
+                   lambda url, cfg: opened.append(url) or FakeCapture(0, 0, opened=False))
+    assert len(opened) == 1  # open_retry_s 0: said at once
+
+
+def test_a_camera_that_boots_late_is_waited_for_with_open_retry_s():
+    tries = []
+
+    def opener(url, cfg):  # opens on the third try
+        tries.append(time.monotonic())
+        return FakeCapture(5, 7, opened=len(tries) >= 3)
+
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=0.04, open_retry_s=-1), opener, max_frames=2)
+    try:
+        assert len(tries) == 3 and tries[2] - tries[0] >= 0.06  # waited 0.02, then 0.04
+        assert [int(f.image[0, 0, 0]) for f in src if isinstance(f, Frame)][:1] == [7]
+    finally:
+        src.close()
+    never = []
+    with pytest.raises(UserError, match=r"^cannot open camera/stream camera1 \(retried for 0.1 s\)$"):
+        LiveSource(1, LiveConfig(backoff_start_s=0.02, backoff_max_s=0.02, open_retry_s=0.1),
+                   lambda url, cfg: never.append(url) or FakeCapture(0, 0, opened=False))
+    assert len(never) >= 3  # tried again every 0.02 s until 0.1 s had passed
+
+
+def test_a_run_stopped_while_waiting_for_a_camera_ends_in_one_line():
+    stop = threading.Event()
+    threading.Timer(0.1, stop.set).start()
+    with pytest.raises(UserError, match=r"^stopped before camera/stream camera2 opened$"):
+        LiveSource(2, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05, open_retry_s=-1),
+                   lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
 
 
 def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch):
