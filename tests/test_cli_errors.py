@@ -26,6 +26,10 @@ import pytest
     ("ocr.interpolate", ["--a", "nope.pth", "--b", "nope.pth", "--alpha", "0.5", "--out", "{tmp}/i.pth"],
      "checkpoint not found: nope.pth"),
     ("detection.train", ["bogus_key=1"], "bogus_key"),
+    ("detection.train", ["resume=configs/models/plate_yolo11.yaml"],
+     "resume needs an interrupted run's weights/last.pt: configs/models/plate_yolo11.yaml is not a .pt file"),
+    ("detection.train", ["resume=runs/nope/weights/last.pt"],
+     "resume needs an interrupted run's weights/last.pt: runs/nope/weights/last.pt not found"),
     ("run_pipeline", ["samples/nope.mp4"], "nope.mp4"),
     ("ocr.splits", ["--data", "{tmp}/nope", "--out", "{tmp}/splits"], "nope/us_crops/labels.csv: No such file"),
 ])
