@@ -35,7 +35,7 @@ def check_display() -> None:
     import sys
 
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise UserError("show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show)")
+        raise UserError("show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show or show=true)")
 
 
 class LiveWindows:

@@ -255,4 +255,4 @@ def test_flags_may_come_anywhere_and_show_without_a_display_is_one_line(tmp_path
     monkeypatch.setattr("sys.platform", "linux")
     assert main([str(ROOT / "samples" / "clip.mp4"), "--show", f"output_dir={tmp_path}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show)"]
+    assert err == ["error: show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show or show=true)"]
