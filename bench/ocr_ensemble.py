@@ -8,7 +8,7 @@ Every model reads each validation source of the config (as training validates: c
 two-row plates). `--combine frames` averages the models' per-frame posteriors (same alphabet, 50 frames each) and
 decodes greedily: it needs models that emit characters on the same frames (one grown from the other).
 `--combine sequences` takes each model's read as a candidate and keeps the one whose CTC log-likelihood summed over
-the models is highest (`ocr.views.pick`): it does not depend on where a model places its characters.
+the models is highest (`ocr.ensemble`, as `ocr_ensemble` reads): it does not depend on where a model places its characters.
 Printed per source and in all: plates read exactly by each model and by the ensemble (also O/0-folded).
 """
 from __future__ import annotations
@@ -28,9 +28,9 @@ from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.config import OCRConfig
 from ocr.data import SourceDataset, load_crop
+from ocr.ensemble import EnsembleRecognizer
 from ocr.process import fold_o0
 from ocr.recognizer import Recognizer
-from ocr.views import pick
 
 
 def main() -> int:
@@ -60,10 +60,8 @@ def main() -> int:
         reads = [[r.decode(p).text for p in ps] for r, ps in zip(recs, probs)]  # each model's own decoder (greedy)
         if args.combine == "frames":
             reads.append([recs[0].decode(p).text for p in np.mean(probs, axis=0)])
-        else:
-            stacked = np.stack(probs, axis=1)  # B x M x T x C
-            reads.append([rs[pick(st, list(rs), [0.0] * len(rs), chars)]
-                          for st, rs in zip(stacked, zip(*reads))])
+        else:  # the recognizer's own combination (ocr/ensemble.py), on the posteriors already computed
+            reads.append([recs[0].decode(p).text for p in EnsembleRecognizer(recs).combine(np.stack(probs, axis=1))])
         gts = [s.text for s in samples]
         right = [sum(r == g for r, g in zip(rs, gts)) for rs in reads]
         folded = [sum(fold_o0(r) == fold_o0(g) for r, g in zip(rs, gts)) for rs in reads]

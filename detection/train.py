@@ -96,15 +96,16 @@ def train(cfg: DetectorTrainConfig) -> Path:
     _offline_amp_check()
     device = resolve_device(cfg.device)
     if cfg.resume:
-        if not Path(cfg.resume).is_file() or Path(cfg.resume).suffix != ".pt":
+        resume = Path(cfg.resume)
+        if not resume.is_file() or resume.suffix != ".pt":
             raise UserError(f"resume needs an interrupted run's weights/last.pt: {cfg.resume} "
-                            f"{'is not a .pt file' if Path(cfg.resume).is_file() else 'not found'}")
+                            f"{'is not a .pt file' if resume.is_file() else 'not found'}")
         model = YOLO(cfg.resume)
         if (model.ckpt or {}).get("epoch", -1) < 0:  # ultralytics marks a run's checkpoints so when it ends (-1)
             raise UserError(f"{cfg.resume}: the run has finished (ultralytics resumes only an interrupted run); "
                             f"train on from its weights in a new run: name=<new> 'extra={{pretrained: {cfg.resume}}}'")
         # on in the folder last.pt lies in (<run>/weights/last.pt): a run folder copied or moved goes on where it is
-        run_dir = Path(cfg.resume).resolve().parent.parent
+        run_dir = resume.resolve().parent.parent
         results = model.train(resume=True, save_dir=str(run_dir))
     else:
         last = Path(cfg.out_dir) / cfg.name / "weights" / "last.pt"

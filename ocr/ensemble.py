@@ -41,7 +41,10 @@ class EnsembleRecognizer(Recognizer):
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
         """B x T x C: per crop, the posterior of the model whose read wins (see the module's docstring)."""
-        stacked = np.stack([m.probs(crops) for m in self.members], axis=1)  # B x M x T x C
+        return self.combine(np.stack([m.probs(crops) for m in self.members], axis=1))
+
+    def combine(self, stacked: np.ndarray) -> np.ndarray:
+        """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's."""
         out = []
         for per_model in stacked:
             reads = [self.decode(p) for p in per_model]
