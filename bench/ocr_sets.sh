@@ -4,6 +4,8 @@
 # line of figures (read %; clips: vehicles read).
 #   bash bench/ocr_sets.sh val W.pth [NAME]       # about 12 minutes on 2 CPU cores
 #   bash bench/ocr_sets.sh holdout W.pth [NAME]   # about 15 minutes
+#   bash bench/ocr_sets.sh fresh W.pth [NAME]     # fresh draws of the validation scenes (bash bench/make_sets.sh fresh),
+#                                                 # which no model was chosen on: a check for a winner's curse, ~2-4 min
 #   bash bench/ocr_sets.sh val W.pth NAME fp32    # the checkpoint itself in fp32 (PyTorch), as a GPU-less user of
 #                                                 # ocr_backend=torch ocr_precision=fp32 runs it: no int8 export needed
 #                                                 # (holdout: its smeared-crop probe, bench/motion_blur.py, runs int8)
@@ -79,8 +81,14 @@ elif [ "$MODE" = holdout ]; then
     done
     stills stills --labels $D/dashcam_ro/labels.csv --split-file configs/splits/dashcam_holdout.csv
     clip clip_holdout
+elif [ "$MODE" = fresh ]; then
+    line="$NAME"
+    for S in scenes_val_f scenes_close_val_f scenes_val_f_gray scenes_close_val_f_gray; do
+        stills $S --labels data_gen/$S/labels.csv
+    done
+    line="${line/ | / }"
 else
-    echo "usage: bash bench/ocr_sets.sh val|holdout W.pth [NAME [int8|fp32]]" >&2
+    echo "usage: bash bench/ocr_sets.sh val|holdout|fresh W.pth [NAME [int8|fp32]]" >&2
     exit 2
 fi
 echo "$line"

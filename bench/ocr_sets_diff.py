@@ -2,7 +2,7 @@
 
     python bench/ocr_sets_diff.py RESULTS.txt PARENT CANDIDATE [--min-gain 5] [--max-loss 2]
 
-RESULTS.txt holds the lines `ocr_sets.sh val` printed (`NAME us 96.61 | ar 91.67 | ... | clip 46 of 50`). Each
+RESULTS.txt holds the lines `ocr_sets.sh val` (or `fresh`) printed (`NAME us 96.61 | ar 91.67 | ... | clip 46 of 50`). Each
 percentage becomes plates read with the number of plates with text in the validation sets `bash bench/make_sets.sh
 val` draws (seeded, so the same on every machine); the clip line gives its own count. The rule the model rules in
 `weights/runs/*_rule.txt` use: the candidate replaces the parent only if the real ordinary sets together (crops,
@@ -23,12 +23,15 @@ from common.errors import UserError
 
 # Plates with text in each validation set (the clip line carries its own count).
 VAL_PLATES = {"us": 59, "ar": 12, "2row": 100, "scenes_val": 397, "scenes_close_val": 113,
-              "scenes_val_u_gray": 381, "scenes_close_val_u_gray": 110, "scenes_val_m5": 397, "scenes_val_m9": 397}
-REAL_ORDINARY = ("us", "ar", "scenes_val", "scenes_close_val", "scenes_val_u_gray", "scenes_close_val_u_gray", "clip")
+              "scenes_val_u_gray": 381, "scenes_close_val_u_gray": 110, "scenes_val_m5": 397, "scenes_val_m9": 397,
+              # `bash bench/ocr_sets.sh fresh`: the validation scenes drawn again (bash bench/make_sets.sh fresh)
+              "scenes_val_f": 764, "scenes_close_val_f": 213, "scenes_val_f_gray": 765, "scenes_close_val_f_gray": 224}
+REAL_ORDINARY = ("us", "ar", "scenes_val", "scenes_close_val", "scenes_val_u_gray", "scenes_close_val_u_gray", "clip",
+                 "scenes_val_f", "scenes_close_val_f", "scenes_val_f_gray", "scenes_close_val_f_gray")
 
 
 def plates_read(line: str) -> dict[str, int]:
-    """One `ocr_sets.sh val` line (without its name) as plates read per set."""
+    """One `ocr_sets.sh val` (or `fresh`) line (without its name) as plates read per set."""
     out: dict[str, int] = {}
     for field in (f.strip() for f in line.split("|")):
         if clip := re.fullmatch(r"clip (\d+) of \d+", field):

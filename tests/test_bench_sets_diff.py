@@ -63,3 +63,14 @@ def test_output_appended_to_its_results_file_reads_again(tmp_path):
         runs.append(run.stdout)
         f.write_text(f.read_text() + run.stdout)
     assert runs[0] == runs[1] and runs[0].endswith("so: cand does not replace model16\n")
+
+
+def test_fresh_line_counts_its_own_sets():
+    """`ocr_sets.sh fresh` lines: the four fresh draws' plates with text (764, 213, 765, 224), all real ordinary."""
+    parent = diff.plates_read("scenes_val_f 82.2 | scenes_close_val_f 96.24 | scenes_val_f_gray 80.39 | "
+                              "scenes_close_val_f_gray 93.3")
+    assert parent == {"scenes_val_f": 628, "scenes_close_val_f": 205, "scenes_val_f_gray": 615,
+                      "scenes_close_val_f_gray": 209}
+    cand = {**parent, "scenes_close_val_f": 198, "scenes_val_f": 629}
+    lines, ok = diff.compare(parent, cand, min_gain=5, max_loss=2)
+    assert "real ordinary total 1657 1651 -6" in lines and "worst set -7" in lines and not ok
