@@ -18,6 +18,7 @@ from typing import Annotated, Any, Iterable, TypeVar
 import yaml
 
 from common.errors import UserError
+from common.paths import find
 
 T = TypeVar("T")
 
@@ -157,7 +158,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
     as `prefix` + key."""
     values: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
+        p = find(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:

@@ -17,6 +17,7 @@ import yaml
 from loguru import logger
 
 from common.errors import UserError
+from common.paths import find
 from ocr.alphabet import plate_label
 from ocr.process import dataset_image, greyscale, read_bgr
 
@@ -42,7 +43,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     """image name -> its boxes, in file order; one UserError naming file and row for each bad annotation. A box
     that reaches past its image's edge (more than BOX_TOLERANCE px) is clipped to the image, with one warning line
     per file; a box wholly outside its image is an error."""
-    p = Path(csv_path)
+    p = find(csv_path)
     if not p.is_file():
         raise UserError(f"labels file not found: {p}")
     if p.stat().st_size == 0:

@@ -9,6 +9,7 @@ import numpy as np
 
 from common.device import resolve_device
 from common.errors import UserError
+from common.paths import find
 from common.onnx import quiet_session_options
 from detection.config import DetectorConfig
 from detection.detections import Detections
@@ -57,7 +58,7 @@ class PlateDetector:
     @staticmethod
     def _pick(cfg: DetectorConfig, device: str) -> Path:
         """The file to run: the .pt, or on the CPU its exported .onnx sibling (faster) when allowed."""
-        path = Path(cfg.weights)
+        path = find(cfg.weights)
         onnx = path.with_suffix(".onnx")
         if path.suffix == ".pt" and cfg.onnx_on_cpu and device == "cpu" and onnx.is_file():
             return onnx

@@ -23,6 +23,7 @@ import numpy as np
 
 from common.cli import at_least, run_main
 from common.errors import UserError
+from common.paths import find
 from detection.ultra import yolo_class
 from detection.weights import read_manifest, record, verify
 from ocr.data import read_split_file
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", type=Path, default=Path("weights/detector.pt"))
+    ap.add_argument("--weights", type=find, default="weights/detector.pt")
     ap.add_argument("--imgsz", type=at_least(32), default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")
     ap.add_argument("--int8", action="store_true", help="also write <name>_int8.onnx, static int8")

@@ -27,6 +27,7 @@ from common.cli import run_main
 from common.config import config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
+from common.paths import find
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig
 from detection.ultra import yolo_class
@@ -112,10 +113,11 @@ def train(cfg: DetectorTrainConfig) -> Path:
         if last.is_file():  # ultralytics would train into the same folder and overwrite that run's weights
             raise UserError(f"{last.parent.parent} already holds a training run: continue it with resume={last}, "
                             f"or give a new name= or out_dir=")
-        if "/" in cfg.model and not Path(cfg.model).is_file():
+        arch = str(find(cfg.model)) if "/" in cfg.model else cfg.model  # else one of ultralytics' own YAML names
+        if "/" in cfg.model and not Path(arch).is_file():
             raise UserError(f"model architecture YAML not found: {cfg.model}")
         data = build_dataset(cfg)
-        model = YOLO(cfg.model)  # built from the architecture YAML: random init, nothing downloaded
+        model = YOLO(arch)  # built from the architecture YAML: random init, nothing downloaded
         args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
                     device=device, patience=cfg.patience, seed=cfg.seed, project=str(Path(cfg.out_dir).resolve()),
                     name=cfg.name, exist_ok=True, pretrained=False, plots=False, amp=device.startswith("cuda"),

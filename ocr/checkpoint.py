@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from common.errors import UserError
+from common.paths import find
 from ocr.model import CRNN, ModelConfig
 
 PREPROCESS = {"resize": "stretch", "color": "bgr", "scale": "x*2/255-1"}
@@ -25,7 +26,7 @@ def save_checkpoint(path: str | Path, model: CRNN, **extra: Any) -> None:
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load safely (no code execution); UserError for a missing or foreign file."""
-    p = Path(path)
+    p = find(path)
     if not p.is_file():
         raise UserError(f"checkpoint not found: {p}")
     try:

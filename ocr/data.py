@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from common.config import closest
 from common.errors import UserError
+from common.paths import find
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
@@ -48,7 +49,7 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
     """(dataset folder name, image name) pairs listed in a split CSV (`dataset,image`), or in any of a list."""
     if isinstance(path, (list, tuple)):
         return set().union(*(read_split_file(p) for p in path))
-    p = Path(path)
+    p = find(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
     with p.open(newline="", encoding="utf-8-sig") as f:
@@ -62,7 +63,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
                 skipped: list[str] | None = None) -> list[Sample]:
     """Samples of a dataset folder; each bad row is one UserError naming file and row, or, with
     `skip_bad`, left out and its message appended to `skipped`."""
-    root = Path(folder)
+    root = find(folder)
     if not root.is_dir():
         raise UserError(f"dataset folder not found: {root}")
     labels = root / "labels.csv"

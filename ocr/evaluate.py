@@ -22,6 +22,7 @@ from typing import Any
 
 from common.cli import at_least, prepare_outputs, run_main
 from common.device import PRECISIONS
+from common.paths import find
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", required=True, type=Path, help=".pth checkpoint or exported .onnx")
+    ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
     ap.add_argument("--split", default="all", choices=("all", "train", "holdout"))

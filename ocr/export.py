@@ -35,6 +35,7 @@ import torch
 from common.cli import at_least, run_main
 from common.digest import sha256
 from common.errors import UserError
+from common.paths import find
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.model import CRNN
 
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", required=True, type=Path)
+    ap.add_argument("--weights", required=True, type=find)
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--int8-lstm", action="store_true", help="onnx: the LSTM weights in int8 (faster on the CPU)")

@@ -15,6 +15,7 @@ import torch
 
 from common.device import autocast_for, check_precision, resolve_device, resolve_precision
 from common.errors import UserError
+from common.paths import find
 from common.onnx import quiet_session_options
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, check_patterns, greedy_decode, softmax
@@ -62,7 +63,7 @@ class Recognizer:
         `compiled=True` (torch backend on the CPU) compiles the model with `torch.compile` (ocr/accel.py): fp32, bf16,
         or int8 convolutions calibrated on synthetic plates (needs torchao); the fastest on AMX CPUs, at the cost
         of compiling each batch-size bucket (ocr/accel.py: BUCKETS) when it loads."""
-        p = Path(path)
+        p = find(path)
         if backend not in ("auto", "torch", "onnx"):
             raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
         check_precision(precision)  # also where ONNX Runtime runs and ignores it

@@ -1,0 +1,42 @@
+"""common.paths.find: the shipped configs' relative paths work from any working directory."""
+import json
+from pathlib import Path
+
+import pytest
+
+from common.paths import ROOT, find
+
+
+def test_find_prefers_the_working_directory_then_the_project_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert find("configs/pipeline.yaml") == ROOT / "configs" / "pipeline.yaml"  # not here: the project's
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "pipeline.yaml").write_text("stride: 1\n")
+    assert find("configs/pipeline.yaml") == Path("configs/pipeline.yaml")  # the user's own comes first
+    assert find("nowhere/x.pth") == Path("nowhere/x.pth")  # missing everywhere: as given, for the error
+    assert find(tmp_path / "y") == tmp_path / "y"  # absolute: as given
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
+def test_run_pipeline_from_another_folder(tmp_path, monkeypatch):
+    """The configs name weights/detector.pt, weights/ocr_latin.pth: run from elsewhere, they are the project's."""
+    from run_pipeline import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([str(ROOT / "samples" / "stills" / "images"), "output_dir=out"]) == 0
+    reads = [json.loads(x) for x in (tmp_path / "out" / "images" / "reads.jsonl").read_text().splitlines()]
+    assert len(reads) == 3 and all(r["reads"] for r in reads)
+
+
+def test_ocr_evaluate_from_another_folder(tmp_path, monkeypatch):
+    from ocr.evaluate import main
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "d"
+    (data / "images").mkdir(parents=True)
+    import shutil
+
+    shutil.copy(ROOT / "samples" / "plates" / "042WAG_1.jpg", data / "images" / "a.jpg")
+    (data / "labels.csv").write_text("image,plate_text\na.jpg,042WAG\n")
+    assert main(["--weights", "weights/ocr_latin.pth", "--data", str(data), "--json", "r.json"]) == 0
+    assert json.loads((tmp_path / "r.json").read_text())["n"] == 1
