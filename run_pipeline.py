@@ -5,7 +5,8 @@
     python run_pipeline.py clip.mp4 stride=2 detector.conf=0.3 fusion.lost_frames=20 line=[[0.5,0],[0.5,1]]
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
 
-A folder gives its images (one source) and each of its videos. Cameras and streams never end, so each runs in
+A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
+DCIM/...; hidden folders and the pipeline's own output folders left out). Cameras and streams never end, so each runs in
 its own thread beside the others; files and images are processed one after the other meanwhile.
 Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:

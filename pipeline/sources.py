@@ -7,6 +7,7 @@ orchestrator closes the open tracks as soon as a stream is lost.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -286,13 +287,35 @@ def folder_media(folder: Path) -> tuple[list[Path], list[Path]]:
     return [f for f in files if f.suffix.lower() in IMAGE_EXTS], [f for f in files if f.suffix.lower() in VIDEO_EXTS]
 
 
+# files the pipeline writes into each source's output folder: such a folder (crops/, frames/, annotated.mp4) is
+# never taken for an input when a folder above it is given
+OUTPUT_MARKERS = ("summary.json", "reads.jsonl", "events.db")
+
+
+def media_folders(top: Path) -> list[Path]:
+    """`top` and the folders below it, sorted by path; hidden ones and the pipeline's own output folders (with what
+    is below them) left out."""
+    found = []
+    for root, dirs, files in os.walk(top):
+        if root != str(top) and any(m in files for m in OUTPUT_MARKERS):
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.append(Path(root))
+    return found
+
+
 def expand_folder(spec: str) -> list[str]:
-    """A folder's sources: the folder itself for its images (one image source), then each of its videos."""
+    """A folder's sources, then its subfolders' (a dash-cam card's DCIM/...): each folder that holds images is one
+    image source, each video its own source; a folder with neither anywhere stays itself (open_source says so)."""
     p = Path(spec)
     if not p.is_dir():
         return [spec]
-    images, videos = folder_media(p)
-    return ([spec] if images or not videos else []) + [str(v) for v in videos]
+    sources = []
+    for folder in media_folders(p):
+        images, videos = folder_media(folder)
+        sources += ([spec if folder == p else str(folder)] if images else []) + [str(v) for v in videos]
+    return sources or [spec]
 
 
 def is_live(spec: str) -> bool:
@@ -310,7 +333,7 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     if p.is_dir():
         images, videos = folder_media(p)
         if not images and not videos:
-            raise UserError(f"no images or videos in folder {p}")
+            raise UserError(f"no images or videos in folder {p} or below it")
         if not images:
             raise UserError(f"{p} holds videos: pass each video file as a source")
         return ImageSource(images, p.name)  # named after the folder, whatever it holds

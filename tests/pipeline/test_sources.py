@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sources import MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
+from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, expand_folder,
+                              open_source, redact)
 from pipeline.types import Frame, SourceEvent
 
 
@@ -61,6 +62,23 @@ def test_open_source_kinds(tmp_path):
     with pytest.raises(UserError, match=re.escape(f"not found: {tmp_path / 'photos'} (a source is a video or image "
                                                   "file, a folder, a camera index or a stream URL)")):
         open_source(str(tmp_path / "photos"))
+
+
+def test_a_folder_expands_to_the_sources_below_it(tmp_path):
+    """A dash-cam card: the folder's own images, then each subfolder's images and videos in name order; hidden folders
+    and the pipeline's own output folders (crops/, frames/, annotated.mp4 under a summary.json) are no inputs."""
+    top = tmp_path / "card"
+    files = ["a.jpg", "DCIM/100/gate.MP4", "DCIM/100/yard.avi", "DCIM/stills/b.png", ".thumbs/t.jpg",
+             "runs/pipeline/gate/summary.json", "runs/pipeline/gate/annotated.mp4", "runs/pipeline/gate/crops/1.jpg",
+             "empty/notes.txt"]
+    for f in files:
+        (top / f).parent.mkdir(parents=True, exist_ok=True)
+        (top / f).write_bytes(b"")
+    assert expand_folder(str(top)) == [str(top), str(top / "DCIM/100/gate.MP4"), str(top / "DCIM/100/yard.avi"),
+                                       str(top / "DCIM/stills")]
+    assert expand_folder(str(top / "empty")) == [str(top / "empty")]  # nothing anywhere: open_source says so
+    with pytest.raises(UserError, match="no images or videos in folder .*empty or below it"):
+        open_source(str(top / "empty"))
 
 
 @pytest.mark.parametrize("url, shown", [
