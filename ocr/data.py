@@ -65,7 +65,9 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     `skip_bad`, left out and its message appended to `skipped`."""
     root = find(folder)
     if not root.is_dir():
-        raise UserError(f"dataset folder not found: {root}")
+        drawn = "data_gen" in Path(folder).parts  # the configs' generated sets, not in git: a fresh machine has none
+        raise UserError(f"dataset folder not found: {root}"
+                        + (" (draw the generated sets: bash bench/make_sets.sh train val)" if drawn else ""))
     labels = root / "labels.csv"
     samples: list[Sample] = []
     keep = codec.chars if codec is not None else ""

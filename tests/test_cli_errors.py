@@ -11,6 +11,8 @@ import pytest
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
     ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
+    ("pipeline.evaluate", ["--labels", "data_gen/never_drawn/labels.csv"],
+     "labels file not found: data_gen/never_drawn/labels.csv (a generated set: bash bench/make_sets.sh"),
     ("pipeline.evaluate", ["--labels", "x.csv", "narrow_both_ways=maybe"],
      "config key 'narrow_both_ways': 'maybe' is not one of stills, always, never"),
     ("pipeline.evaluate", ["--labels", "x.csv", "detector.still_zoom_out=0.5"],
