@@ -277,6 +277,8 @@ def resume_config(overrides: list[str]) -> OCRConfig | None:
     path = given.get("resume", "")
     if not path:
         return None
+    if not Path(path).is_file():  # a run of the user's own, from where they are: never looked for under the project
+        raise UserError(f"checkpoint not found: {path}")
     state = load_checkpoint(path)
     if "config" not in state or "history" not in state:
         raise UserError(f"{path} is not a run's checkpoints/last.pth (no config or history): resume needs last.pth")
