@@ -33,6 +33,21 @@ def _default_sources() -> tuple[list[str], bool]:
     return [str(ROOT / "samples" / "plates")], True
 
 
+def add_log_file(path: str) -> None:
+    """The run's messages also into `path`, each with its UTC time and level, and a line per vehicle event (not on
+    the console); rotated at 10 MB, the newest 10 kept; opened now, so a path that cannot be written is said before
+    any source starts."""
+    from loguru import logger
+
+    from common.errors import UserError
+
+    try:
+        logger.add(path, format="{time:YYYY-MM-DD HH:mm:ss.SSS!UTC}Z {level: <7} {message}", rotation="10 MB",
+                   retention=10, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write log_file {path}: {exc.strerror or exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # OpenCV's and FFmpeg's own messages (a missing camera, a refused
@@ -59,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             if crops_only:
                 logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
         cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
+        if cfgs.pipeline.log_file:
+            add_log_file(cfgs.pipeline.log_file)
         load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
         if cfgs.pipeline.show:
             from pipeline.annotate import check_display

@@ -35,6 +35,7 @@ class PipelineConfig:
     video_keep_segments: Annotated[int, Range(0)] = 144
     show: bool = False
     progress: bool = True
+    log_file: str = ""
     roi: tuple[tuple[float, float], ...] = ()
     line: tuple[tuple[float, float], ...] = ()
     directions: tuple[str, ...] = ("in", "out")

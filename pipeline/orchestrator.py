@@ -78,6 +78,9 @@ class Pipeline:
             for s in self.sinks:
                 s.write(e)
             self.events_written += 1
+            when = e.first_seen_utc or f"{e.first_time_s:.1f}-{e.last_time_s:.1f} s"  # a log file's line only
+            logger.bind(vehicle=True).info(f"{e.source}: {e.text or '(unread)'} ({e.confidence:.2f}) {when}"
+                                           f"{' ' + e.direction if e.direction else ''}, event {e.event_id}")
 
     def _watch(self, e: PlateEvent) -> PlateEvent:
         if self.watchlist is None:

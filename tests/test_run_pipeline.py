@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,23 @@ def test_bundled_plate_crops(tmp_path):
     right = sum(x["reads"][0]["text"] == x["source"].split("_")[0] for x in lines)
     assert right >= 4, lines  # synthetic crops of mixed layouts; see weights/README.md for accuracy figures
     assert (tmp_path / "plates" / "reads.csv").read_text().startswith("source,x1,y1,x2,y2,text,confidence")
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_log_file_keeps_the_messages_with_their_times(tmp_path, capsys):
+    log = tmp_path / "logs" / "run.log"
+    assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}", f"log_file={log}"]) == 0
+    lines = log.read_text().splitlines()
+    assert any(line.endswith("8 images read -> " + str(tmp_path / "plates" / "reads.jsonl") + ", reads.csv")
+               for line in lines), lines
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) ", line) for line in lines), lines
+    assert main(["--crops", str(ROOT / "samples" / "plates"), f"log_file={tmp_path / 'no' / 'x.log'}",
+                 f"output_dir={tmp_path}"]) == 0  # a missing folder is made
+    capsys.readouterr()
+    (tmp_path / "file").write_text("")
+    assert main(["--crops", str(ROOT / "samples" / "plates"), f"log_file={tmp_path / 'file' / 'x.log'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot write log_file {tmp_path / 'file' / 'x.log'}: "), err
 
 
 @pytest.mark.parametrize("args, code", [

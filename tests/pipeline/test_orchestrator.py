@@ -101,6 +101,23 @@ def test_one_event_per_vehicle_with_the_voted_text():
     assert summary.frames == 20 and summary.events == 2 and set(summary.stage_ms) >= {"detect", "track", "ocr"}
 
 
+def test_each_event_is_one_log_line_for_a_log_file_not_the_console(capsys):
+    from loguru import logger
+
+    from common.cli import setup_logging
+
+    setup_logging()  # the console, as every entry point sets it
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]))  # a log file, as run_pipeline.py log_file= adds
+    try:
+        events, _, _ = run(FusionConfig(lost_frames=3, decisive_reads=99))
+    finally:
+        logger.remove(sink)
+    assert sorted(lines) == sorted(f"{e.source}: {e.text} ({e.confidence:.2f}) {e.first_time_s:.1f}-{e.last_time_s:.1f}"
+                                   f" s, event {e.event_id}" for e in events) and len(lines) == 2
+    assert "AB123CD" not in capsys.readouterr().err
+
+
 def test_confident_tracks_are_not_read_again():
     events, _, pipe = run(FusionConfig(lost_frames=3, decisive_reads=3, decisive_share=0.6, decisive_conf=0.3))
     assert sorted(e.text for e in events) == ["AB123CD", "XY9876"]
