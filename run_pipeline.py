@@ -33,6 +33,15 @@ def _default_sources() -> tuple[list[str], bool]:
     return [str(ROOT / "samples" / "plates")], True
 
 
+def _between_bars(message: str) -> None:
+    """The console's messages, on stderr above a progress bar that is running (tqdm.write), not through it."""
+    import sys
+
+    from tqdm import tqdm
+
+    tqdm.write(message, end="", file=sys.stderr)
+
+
 def add_log_file(path: str) -> None:
     """The run's messages also into `path`, each with its UTC time and level, and a line per vehicle event (not on
     the console); rotated at 10 MB, the newest 10 kept; opened now, so a path that cannot be written is said before
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         return run_all(sources, cfgs, crops_only, stop)  # a source's own mistake is its one error line there
 
-    return run_main(work)
+    return run_main(work, sink=_between_bars)
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:

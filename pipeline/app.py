@@ -6,6 +6,7 @@ import json
 import os
 import re
 from contextlib import ExitStack
+from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -202,15 +203,33 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                     if not isinstance(item, SourceEvent):
                         t.update()
 
+        def status(s: Any) -> None:  # a live source, while it runs
+            write_summary(out, s, detector, recognizer, running=True)
+            logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps, {s.events} vehicles, "
+                        f"{s.outages} outages")
+
+        live_status = isinstance(source, LiveSource) and p.status_every_s > 0
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(draw, source.name, windows or LiveWindows()) if p.show else draw,
-                        crop_spec(p, video=True), stop, watchlist=watchlist)
+                        crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
+                        status_every_s=p.status_every_s)
         try:
             summary = pipe.run(source, bar)
         finally:
             source.close()
+    return write_summary(out, summary, detector, recognizer)
+
+
+def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any, running: bool = False) -> dict[str, Any]:
+    """`out/summary.json`: the run's figures and model files; `running` while a live source goes on (written
+    whole, then moved over the last one: a reader never sees half a file)."""
     result = {**asdict(summary), "models": models_run(detector, recognizer), "outputs": str(out)}
-    (out / "summary.json").write_text(json.dumps(result, indent=2))
+    if running:
+        result["running"] = True
+    result["updated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(result, indent=2))
+    tmp.replace(out / "summary.json")
     return result
 
 

@@ -36,6 +36,7 @@ class PipelineConfig:
     show: bool = False
     progress: bool = True
     log_file: str = ""
+    status_every_s: Annotated[float, Range(0)] = 60.0
     roi: tuple[tuple[float, float], ...] = ()
     line: tuple[tuple[float, float], ...] = ()
     directions: tuple[str, ...] = ("in", "out")

@@ -70,6 +70,8 @@ class Pipeline:
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
+    on_status: Callable[[RunSummary], None] | None = None  # given the run so far every `status_every_s` (a live
+    status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -154,6 +156,7 @@ class Pipeline:
         times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))  # bounded: live runs last
         self.events_written = 0
         n, start, size, outages = 0, time.perf_counter(), None, 0
+        last_status = start
         try:
             for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
@@ -169,8 +172,14 @@ class Pipeline:
                     size = shape
                 self.step(frame, times)
                 n += 1
+                if self.on_status is not None and time.perf_counter() - last_status >= self.status_every_s:
+                    last_status = time.perf_counter()
+                    self.on_status(self._summary(source, n, start, times, outages))
         finally:
             self._emit(self.fuser.flush("stopped" if self.stop.is_set() else "end"))
+        return self._summary(source, n, start, times, outages)
+
+    def _summary(self, source: Any, n: int, start: float, times: dict[str, deque[float]], outages: int) -> RunSummary:
         secs = time.perf_counter() - start
         return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},

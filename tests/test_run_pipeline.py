@@ -136,6 +136,49 @@ def test_cameras_run_side_by_side(tmp_path, monkeypatch):
         assert json.loads((tmp_path / cam / "summary.json").read_text())["frames"] > 0
 
 
+def test_a_camera_keeps_its_summary_current_while_it_runs(tmp_path, monkeypatch, capsys):
+    """status_every_s: a live source's summary.json is rewritten as it runs ("running": true), then once at the end."""
+    import threading
+    import time
+
+    import numpy as np
+
+    import detection
+    import pipeline.app
+    import pipeline.sources as sources
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+
+    class Camera:
+        def isOpened(self):
+            return True
+
+        def read(self):
+            time.sleep(0.01)
+            return True, np.full((48, 64, 3), 90, np.uint8)
+
+        def release(self):
+            pass
+
+    def opener(spec, stride, live, stop):  # the camera ends after 1.5 s
+        src = sources.LiveSource(spec, live, lambda url, cfg: Camera(), stop=stop)
+        threading.Timer(1.5, src.close).start()
+        return src
+
+    written, write = [], pipeline.app.write_summary
+    monkeypatch.setattr(pipeline.app, "write_summary", lambda *a, **k: written.append(write(*a, **k)) or written[-1])
+    monkeypatch.setattr(sources, "open_source", opener)
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    assert main(["rtsp://cam/gate", f"output_dir={tmp_path}", "video_out=false", "status_every_s=0.2"]) == 0
+    running = [w for w in written if w.get("running")]
+    assert len(running) >= 3 and running[0]["frames"] < running[-1]["frames"] <= written[-1]["frames"]
+    final = json.loads((tmp_path / "cam_gate" / "summary.json").read_text())
+    assert "running" not in final and final["frames"] == written[-1]["frames"] and final["updated_utc"].endswith("+00:00")
+    assert "\rrtsp://cam/gate: running, " in capsys.readouterr().err  # the bar cleared first (tqdm.write)
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
 def test_one_unreadable_image_of_a_folder_is_skipped_and_said(tmp_path, capsys):
     import shutil

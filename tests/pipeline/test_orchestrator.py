@@ -118,6 +118,18 @@ def test_each_event_is_one_log_line_for_a_log_file_not_the_console(capsys):
     assert "AB123CD" not in capsys.readouterr().err
 
 
+def test_a_run_reports_its_status_as_it_goes():
+    """`on_status` gets the run so far every `status_every_s` (0 here: after every frame); the end is unchanged."""
+    frames, boxes = clip()
+    seen = []
+    pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                    TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "synthetic"), [], crops=CropSpec(0.0),
+                    on_status=lambda s: seen.append((s.frames, s.events, s.stopped)), status_every_s=0.0)
+    summary = pipe.run(iter(frames))
+    assert seen == [(n, 0, False) for n in range(1, 21)]  # both vehicles' tracks are still open at every status
+    assert (summary.frames, summary.events) == (20, 2)
+
+
 def test_confident_tracks_are_not_read_again():
     events, _, pipe = run(FusionConfig(lost_frames=3, decisive_reads=3, decisive_share=0.6, decisive_conf=0.3))
     assert sorted(e.text for e in events) == ["AB123CD", "XY9876"]
