@@ -128,3 +128,30 @@ def width_recognizer():
 def posterior():
     """`make_posterior`: a T x 3 posterior over (A, B, blank) from each frame's p(A), p(B)."""
     return make_posterior
+
+
+class SteadyCamera:
+    """A camera that never ends, as `cv2.VideoCapture` for the live sources: a grey frame every `delay` seconds."""
+
+    def __init__(self, delay: float = 0.02) -> None:
+        self.delay = delay
+
+    def isOpened(self) -> bool:
+        return True
+
+    def read(self):
+        import time
+
+        import numpy as np
+
+        time.sleep(self.delay)
+        return True, np.full((48, 64, 3), 90, np.uint8)
+
+    def release(self) -> None:
+        pass
+
+
+@pytest.fixture
+def steady_camera() -> type[SteadyCamera]:
+    """`steady_camera(delay)`: a fake camera that never ends (`SteadyCamera`)."""
+    return SteadyCamera

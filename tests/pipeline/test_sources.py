@@ -256,24 +256,14 @@ def test_a_run_stopped_while_waiting_for_a_camera_ends_in_one_line():
                    lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
 
 
-def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch):
+def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch,
+                                                                                     steady_camera):
     import pipeline.sources as sources
     from detection.detections import Detections
     from pipeline.app import load_configs, run_video
 
-    class Steady:  # a camera whose frames come slower than the pipeline runs: none dropped
-        def isOpened(self):
-            return True
-
-        def read(self):
-            time.sleep(0.03)
-            return True, np.full((48, 64, 3), 90, np.uint8)
-
-        def release(self):
-            pass
-
-    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(
-        spec, live, lambda url, cfg: Steady(), max_frames=23, stop=stop))
+    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(  # frames slower than
+        spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # the pipeline: none dropped
     from ocr.recognizer import PlateRead
 
     box = np.array([[10, 20, 50, 30]], np.float32)
