@@ -177,7 +177,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
-                       save_crop=CropStore(out / "crops") if p.save_crops else None,
+                       save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
                        clock=getattr(source, "clock", None),
                        save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
     with ExitStack() as stack:

@@ -30,6 +30,7 @@ class PipelineConfig:
     save_crops: bool = True
     save_frames: bool = True
     frames_keep: Annotated[int, Range(0)] = 10000
+    crops_keep: Annotated[int, Range(0)] = 200000
     video_out: bool = True
     video_segment_min: Annotated[float, Range(0)] = 10.0
     video_keep_segments: Annotated[int, Range(0)] = 144

@@ -136,41 +136,45 @@ class SqliteSink:
         self.db.close()
 
 
-class FrameStore:
-    """Saves the whole frame of each event's best read, its plate boxed and labelled, as `<dir>/<event_id>.jpg`.
-    With `keep` > 0 only the newest `keep` images in the folder stay (earlier runs' included), so a camera run for
-    months does not fill the disk (~100 KB an image at 1280x720)."""
+class _KeptImages:
+    """Images saved as `<dir>/<event_id>.jpg`; with `keep` > 0 only the newest `keep` in the folder stay (earlier
+    runs' included), so a camera run for months does not fill the disk."""
 
-    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 90) -> None:
+    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 95) -> None:
         self.dir, self.keep, self.quality = Path(directory), keep, quality
         self._files: deque[Path] | None = None  # oldest first, once the folder has been listed
 
-    def __call__(self, event: PlateEvent, image: np.ndarray) -> str:
+    def save(self, event: PlateEvent, image: np.ndarray) -> str:
         if self._files is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._files = deque(sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
-        out = image.copy()
-        x1, y1, x2, y2 = (int(round(v)) for v in event.box)
-        thick = max(2, out.shape[1] // 640)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 255), thick)
-        cv2.putText(out, event.text, (x1, max(12 * thick, y1 - 4 * thick)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick,
-                    (0, 0, 255), thick)
         path = self.dir / f"{event.event_id}.jpg"
-        cv2.imwrite(str(path), out, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
         self._files.append(path)
         while self.keep > 0 and len(self._files) > self.keep:
             self._files.popleft().unlink(missing_ok=True)
         return str(path)
 
 
-class CropStore:
-    """Saves each event's best crop as `<dir>/<event_id>.jpg`; returns the path."""
+class FrameStore(_KeptImages):
+    """Saves the whole frame of each event's best read, its plate boxed and labelled (~100 KB an image at 1280x720);
+    the newest `keep` stay."""
 
-    def __init__(self, directory: str | Path) -> None:
-        self.dir = Path(directory)
+    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 90) -> None:
+        super().__init__(directory, keep, quality)
+
+    def __call__(self, event: PlateEvent, image: np.ndarray) -> str:
+        out = image.copy()
+        x1, y1, x2, y2 = (int(round(v)) for v in event.box)
+        thick = max(2, out.shape[1] // 640)
+        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 255), thick)
+        cv2.putText(out, event.text, (x1, max(12 * thick, y1 - 4 * thick)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick,
+                    (0, 0, 255), thick)
+        return self.save(event, out)
+
+
+class CropStore(_KeptImages):
+    """Saves each event's best crop (a few KB); returns the path; the newest `keep` stay."""
 
     def __call__(self, event: PlateEvent, crop: np.ndarray) -> str:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / f"{event.event_id}.jpg"
-        cv2.imwrite(str(path), crop)
-        return str(path)
+        return self.save(event, crop)

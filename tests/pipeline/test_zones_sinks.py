@@ -80,9 +80,13 @@ def test_csv_safe(value, safe):
     assert csv_safe(value) == safe
 
 
-def test_crop_store(tmp_path):
-    path = CropStore(tmp_path / "crops")(event(1), np.zeros((10, 30, 3), np.uint8))
+def test_crop_store_keeps_the_newest_crops(tmp_path):
+    store = CropStore(tmp_path / "crops", keep=2)
+    path = store(event(1), np.zeros((10, 30, 3), np.uint8))
     assert path.endswith("id1.jpg") and (tmp_path / "crops" / "id1.jpg").is_file()
+    for i in (2, 3):
+        store(event(i), np.zeros((10, 30, 3), np.uint8))
+    assert sorted(f.name for f in (tmp_path / "crops").iterdir()) == ["id2.jpg", "id3.jpg"]
 
 
 def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp_path):
