@@ -2,9 +2,10 @@
 
     python bench/ocr_sets_diff.py RESULTS.txt PARENT CANDIDATE [--min-gain 5] [--max-loss 2]
 
-RESULTS.txt holds the lines `ocr_sets.sh val` (or `fresh`) printed (`NAME us 96.61 | ar 91.67 | ... | clip 46 of 50`). Each
-percentage becomes plates read with the number of plates with text in the validation sets `bash bench/make_sets.sh
-val` draws (seeded, so the same on every machine); the clip line gives its own count. The rule the model rules in
+RESULTS.txt holds the lines `ocr_sets.sh val` (or `fresh`) printed (`NAME us 96.61 | ar 91.67 | ... | clip 46 of
+50`). Each percentage becomes plates read with the number of plates with text in the validation sets `bash
+bench/make_sets.sh val` (or `fresh`) draws (seeded, so the same on every machine); the clip line gives its own
+count. The rule the model rules in
 `weights/runs/*_rule.txt` use: the candidate replaces the parent only if the real ordinary sets together (crops,
 scenes, close-ups, their greyscale twins, the clip; not the synthetic two-row set nor the smeared scenes) read at
 least `--min-gain` plates more, and no set loses more than `--max-loss`.

@@ -46,8 +46,8 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     p = find(csv_path)
     if not p.is_file():
         drawn = "data_gen" in Path(csv_path).parts  # a generated set, not in git: a fresh machine has none
-        raise UserError(f"labels file not found: {p}"
-                        + (" (a generated set: bash bench/make_sets.sh val|holdout|train|fresh draws it)" if drawn else ""))
+        hint = " (a generated set: bash bench/make_sets.sh val|holdout|train|fresh draws it)" if drawn else ""
+        raise UserError(f"labels file not found: {p}{hint}")
     if p.stat().st_size == 0:
         raise UserError(f"{p}: empty file (expected header image,plate_text,x1,y1,x2,y2)")
     with p.open(newline="", encoding="utf-8-sig") as f:

@@ -9,8 +9,8 @@ import numpy as np
 
 from common.device import resolve_device
 from common.errors import UserError
-from common.paths import find
 from common.onnx import quiet_session_options
+from common.paths import find
 from detection.config import DetectorConfig
 from detection.detections import Detections
 from detection.ultra import ultralytics_threads, yolo_class

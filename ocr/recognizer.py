@@ -15,8 +15,8 @@ import torch
 
 from common.device import autocast_for, check_precision, resolve_device, resolve_precision
 from common.errors import UserError
-from common.paths import find
 from common.onnx import quiet_session_options
+from common.paths import find
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, check_patterns, greedy_decode, softmax
 from ocr.model import CRNN, ModelConfig

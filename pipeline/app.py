@@ -6,8 +6,8 @@ import json
 import os
 import re
 from contextlib import ExitStack
-from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
