@@ -1,0 +1,48 @@
+"""Licence plates in still images from Python, as `run_pipeline.py` reads photos: the configured detector (for stills:
+tiles, the zoomed-out look), plates cut as configured, the OCR, fusion's `min_chars` / `min_conf` as the floor.
+
+    from pipeline import PlateReader
+    reader = PlateReader.from_configs()                  # configs/*.yaml and the shipped weights
+    for plate in reader("car.jpg"):                      # or a BGR numpy image
+        print(plate.text, plate.confidence, plate.box)   # ImageRead: box (x1, y1, x2, y2), text, confidence
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from common.paths import ROOT
+from pipeline.crops import CropSpec
+from pipeline.orchestrator import ImageRead, read_image
+
+
+class PlateReader:
+    """`PlateReader(detector, recognizer)(image) -> list[ImageRead]`: every plate of one still image, read."""
+
+    def __init__(self, detector: Any, recognizer: Any, crops: CropSpec = CropSpec(), min_chars: int = 0,
+                 min_conf: float = 0.0) -> None:
+        self.detector, self.recognizer, self.crops = detector, recognizer, crops
+        self.min_chars, self.min_conf = min_chars, min_conf
+
+    @classmethod
+    def from_configs(cls, overrides: list[str] | tuple[str, ...] = (),
+                     config_dir: str | Path = ROOT / "configs") -> "PlateReader":
+        """Built from the YAML configs in `config_dir` with `key=value` overrides, as `run_pipeline.py` builds it."""
+        from detection import PlateDetector
+        from detection.passes import for_stills
+        from pipeline.app import _recognizer, crop_spec, load_configs
+
+        cfgs = load_configs(config_dir, list(overrides))
+        return cls(for_stills(PlateDetector(cfgs.detector), cfgs.detector),
+                   _recognizer(cfgs.pipeline, cfgs.fusion.patterns), crop_spec(cfgs.pipeline, video=False),
+                   cfgs.fusion.min_chars, cfgs.fusion.min_conf)
+
+    def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
+        """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""
+        if not isinstance(image, np.ndarray):
+            from ocr.process import read_bgr
+
+            image = read_bgr(image)
+        return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)

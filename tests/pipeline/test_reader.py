@@ -1,0 +1,67 @@
+"""pipeline.PlateReader: still images read from Python as run_pipeline.py reads them."""
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from detection.detections import Detections
+from ocr.recognizer import PlateRead
+from pipeline import ImageRead, PlateReader
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class TwoPlates:
+    """Two boxes on every image: a bright plate and a dim one."""
+
+    def detect(self, image):
+        boxes = np.array([[10, 10, 70, 30], [100, 10, 160, 30]], np.float32)
+        return Detections(boxes, np.array([0.9, 0.8], np.float32))
+
+
+class ByBrightness:
+    """Reads a crop by its brightest level: 200 -> AB123CD (sure), 100 -> XY9 (short, unsure)."""
+
+    def probs(self, crops):
+        return np.array([[float(c.max())] for c in crops], np.float32)
+
+    def rows(self, crop):
+        return 1
+
+    def decode(self, p):
+        return PlateRead("AB123CD", 0.95, (0.95,) * 7) if p[0] > 150 else PlateRead("XY9", 0.3, (0.3,) * 3)
+
+
+def scene() -> np.ndarray:
+    img = np.zeros((60, 200, 3), np.uint8)
+    img[10:30, 10:70] = 200
+    img[10:30, 100:160] = 100
+    return img
+
+
+def test_reads_every_plate_and_keeps_the_floor(tmp_path):
+    reads = PlateReader(TwoPlates(), ByBrightness())(scene())
+    assert [(r.text, r.confidence) for r in reads] == [("AB123CD", 0.95), ("XY9", 0.3)]
+    assert reads[0].box == (10.0, 10.0, 70.0, 30.0) and isinstance(reads[0], ImageRead)
+    assert PlateReader(TwoPlates(), ByBrightness(), min_chars=4)(scene()) == reads[:1]
+    assert PlateReader(TwoPlates(), ByBrightness(), min_conf=0.5)(scene()) == reads[:1]
+    cv2.imwrite(str(tmp_path / "car.png"), scene())
+    assert PlateReader(TwoPlates(), ByBrightness())(tmp_path / "car.png") == reads  # a path is read from disk
+    with pytest.raises(UserError, match="image not found"):
+        PlateReader(TwoPlates(), ByBrightness())(tmp_path / "nope.jpg")
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
+def test_from_configs_reads_as_run_pipeline_does(tmp_path):
+    from run_pipeline import main
+
+    stills = ROOT / "samples" / "stills" / "images"
+    assert main([str(stills), f"output_dir={tmp_path}", "progress=false"]) == 0
+    cli = {x["source"]: [(r["text"], r["confidence"], tuple(r["box"])) for r in x["reads"]]
+           for x in map(json.loads, (tmp_path / "images" / "reads.jsonl").read_text().splitlines())}
+    reader = PlateReader.from_configs()
+    api = {f.name: [(r.text, r.confidence, r.box) for r in reader(f)] for f in sorted(stills.glob("*.jpg"))}
+    assert api == cli and sum(len(v) for v in api.values()) == 6
