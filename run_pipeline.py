@@ -6,8 +6,8 @@
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
-DCIM/...; hidden folders and the pipeline's own output folders left out). Cameras and streams never end, so each runs in
-its own thread beside the others; files and images are processed one after the other meanwhile.
+DCIM/...; hidden folders and the pipeline's own output folders left out). Cameras and streams never end, so each
+runs in its own thread beside the others; files and images are processed one after the other meanwhile.
 Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
 open tracks are written as events before exit.
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
         overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
         crops_only = a.crops
-        sources = [s for x in a.args if x not in overrides for s in ([x] if crops_only else expand_folder(x))]
+        sources = [s for x in a.args if x not in overrides
+                   for s in expand_folder(x, videos=not crops_only)]  # --crops: image folders only
         if not sources:
             sources, crops_only = _default_sources()
             if crops_only:

@@ -305,16 +305,18 @@ def media_folders(top: Path) -> list[Path]:
     return found
 
 
-def expand_folder(spec: str) -> list[str]:
+def expand_folder(spec: str, videos: bool = True) -> list[str]:
     """A folder's sources, then its subfolders' (a dash-cam card's DCIM/...): each folder that holds images is one
-    image source, each video its own source; a folder with neither anywhere stays itself (open_source says so)."""
+    image source, each video its own source (with `videos`); a folder with none anywhere stays itself (open_source
+    says so)."""
     p = Path(spec)
     if not p.is_dir():
         return [spec]
     sources = []
     for folder in media_folders(p):
-        images, videos = folder_media(folder)
-        sources += ([spec if folder == p else str(folder)] if images else []) + [str(v) for v in videos]
+        images, clips = folder_media(folder)
+        sources += [spec if folder == p else str(folder)] if images else []
+        sources += [str(v) for v in clips] if videos else []
     return sources or [spec]
 
 

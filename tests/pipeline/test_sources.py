@@ -76,6 +76,7 @@ def test_a_folder_expands_to_the_sources_below_it(tmp_path):
         (top / f).write_bytes(b"")
     assert expand_folder(str(top)) == [str(top), str(top / "DCIM/100/gate.MP4"), str(top / "DCIM/100/yard.avi"),
                                        str(top / "DCIM/stills")]
+    assert expand_folder(str(top), videos=False) == [str(top), str(top / "DCIM/stills")]  # --crops: images only
     assert expand_folder(str(top / "empty")) == [str(top / "empty")]  # nothing anywhere: open_source says so
     with pytest.raises(UserError, match="no images or videos in folder .*empty or below it"):
         open_source(str(top / "empty"))
