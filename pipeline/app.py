@@ -203,8 +203,11 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                     if not isinstance(item, SourceEvent):
                         t.update()
 
-        def status(s: Any) -> None:  # a live source, while it runs
-            write_summary(out, s, detector, recognizer, running=True)
+        def status(s: Any) -> None:  # a live source, while it runs; a status that cannot be written stops nothing
+            try:
+                write_summary(out, s, detector, recognizer, running=True)
+            except OSError as exc:
+                logger.warning(f"{s.source}: summary.json not updated: {exc.strerror or exc}")
             logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps, {s.events} vehicles, "
                         f"{s.outages} outages")
 
