@@ -46,6 +46,24 @@ def keep_previous(path: Path) -> Path | None:
     return old
 
 
+def open_to_append(path: Path, newline: str | None = None) -> Any:
+    """`path` opened to append text. A last line an interrupted run left unfinished (a crash, a full disk: never a
+    whole event, which each sink writes in one go) is cut off first, so the next event starts a line of its own and
+    no open CSV quote swallows it; the whole events stay."""
+    size = path.stat().st_size if path.exists() else 0
+    if size:
+        with path.open("rb+") as f:
+            f.seek(max(0, size - 65536))
+            tail = f.read()
+            if not tail.endswith((b"\n", b"\r")):
+                cut = max(tail.rfind(b"\n"), tail.rfind(b"\r"))
+                keep = size - len(tail) + cut + 1 if cut >= 0 else 0
+                f.truncate(keep)
+                logger.warning(f"{path}: an unfinished last line ({size - keep} bytes, from an interrupted run) "
+                               "cut off")
+    return path.open("a", newline=newline, encoding="utf-8")
+
+
 def csv_safe(value: Any) -> Any:
     """Defuse spreadsheet formulas: a text cell starting with = + - @ (or tab/CR) gets a leading quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -59,7 +77,7 @@ class JsonlSink:
 
     def __enter__(self) -> "JsonlSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = self.path.open("a", encoding="utf-8")
+        self.f = open_to_append(self.path)
         return self
 
     def write(self, e: PlateEvent) -> None:
@@ -85,7 +103,7 @@ class CsvSink:
                 logger.warning(f"{self.path} has other columns than this version writes; moved aside")
                 keep_previous(self.path)
                 new = True
-        self.f = self.path.open("a", newline="", encoding="utf-8")
+        self.f = open_to_append(self.path, newline="")
         self.w = csv.writer(self.f)
         if new:
             self.w.writerow(FIELDS)
