@@ -128,6 +128,21 @@ class SqliteSink:
 
     def __enter__(self) -> "SqliteSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database (damaged, or another file of that name): kept aside
+            self.db.close()
+            aside = _free(self.path.with_name(f"{self.path.stem}.damaged{self.path.suffix}"))
+            for side in ("-wal", "-shm"):
+                extra = self.path.with_name(self.path.name + side)
+                if extra.exists():
+                    extra.rename(aside.with_name(aside.name + side))
+            self.path.rename(aside)
+            logger.warning(f"{self.path}: {exc}; kept as {aside.name}, a new one started")
+            self._open()
+        return self
+
+    def _open(self) -> None:
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -138,7 +153,6 @@ class SqliteSink:
             if k not in have:
                 self.db.execute(f"ALTER TABLE events ADD COLUMN {k}")
         self.db.commit()
-        return self
 
     def write(self, e: PlateEvent) -> None:
         row = event_row(e)

@@ -138,6 +138,14 @@ def test_a_line_an_interrupted_run_left_unfinished_is_cut_off_and_the_events_kep
                     f"{tmp_path / 'e.csv'}: an unfinished last line (14 bytes, from an interrupted run) cut off"]
 
 
+def test_a_damaged_events_db_is_kept_aside_and_a_new_one_started(tmp_path):
+    (tmp_path / "events.db").write_bytes(b"not a database, whatever it was" * 100)
+    with SqliteSink(tmp_path / "events.db") as db:
+        db.write(event(1))
+    assert sqlite3.connect(tmp_path / "events.db").execute("SELECT event_id FROM events").fetchall() == [("id1",)]
+    assert (tmp_path / "events.damaged.db").read_bytes() == b"not a database, whatever it was" * 100
+
+
 def test_frame_store_boxes_the_plate_and_keeps_the_newest_images(tmp_path):
     import os
 
