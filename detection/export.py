@@ -17,6 +17,7 @@ if __package__ in (None, ""):
 
 import argparse
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ def letterbox(img: np.ndarray, imgsz: int, stride: int = 32) -> np.ndarray:
     return (img[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
 
 
-def calibration_frames(folder: Path, n: int, exclude: list[Path] = (), seed: int = 0) -> list[Path]:
+def calibration_frames(folder: Path, n: int, exclude: Sequence[Path] = (), seed: int = 0) -> list[Path]:
     """`n` images of `folder` drawn with `seed`, leaving out the image names listed in the split CSVs `exclude`."""
     if not folder.is_dir():
         raise UserError(f"calibration folder not found: {folder}")

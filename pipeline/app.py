@@ -181,7 +181,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                        clock=getattr(source, "clock", None),
                        save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
     with ExitStack() as stack:
-        sinks = []
+        sinks: list[Any] = []
         if p.sqlite:
             sinks.append(stack.enter_context(SqliteSink(out / "events.db")))
         if p.jsonl:
