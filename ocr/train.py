@@ -55,7 +55,8 @@ def pick_device(name: str) -> torch.device:
 def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, blank: int) -> torch.Tensor:
     log_probs = logits.float().log_softmax(2).permute(1, 0, 2)  # B x T x C -> T x B x C
     t = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
-    return nn.functional.ctc_loss(log_probs, targets, t, lengths, blank=blank, reduction="mean")
+    # the targets where the posteriors are: with the blank last, CUDA runs torch's own CTC, not cuDNN's (CPU targets)
+    return nn.functional.ctc_loss(log_probs, targets.to(logits.device), t, lengths, blank=blank, reduction="mean")
 
 
 def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
