@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import UserError
-from ocr.recognizer import Recognizer
+from ocr.recognizer import PlateRead, Recognizer
 from ocr.views import pick
 
 
@@ -35,6 +35,7 @@ class EnsembleRecognizer(Recognizer):
                                     f"{first.source or 'the first'} {getattr(first.cfg, key)!r}: they must match")
         super().__init__(first.cfg, first._run, first.patterns, first.decoder, first.beam_width, first.max_batch)
         self.members = tuple(members)
+        self._winners: dict[bytes, PlateRead] = {}  # the last batch's winning posteriors, as they were decoded
         self.best_seq_acc = first.best_seq_acc
         self.precision = "+".join(m.precision for m in members)
         self.source = "+".join(m.source for m in members)
@@ -45,12 +46,18 @@ class EnsembleRecognizer(Recognizer):
 
     def combine(self, stacked: np.ndarray) -> np.ndarray:
         """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's."""
-        out = []
+        out, self._winners = [], {}
         for per_model in stacked:
-            reads = [self.decode(p) for p in per_model]
+            reads = [super(EnsembleRecognizer, self).decode(p) for p in per_model]
             i = pick(per_model, [r.text for r in reads], [r.confidence for r in reads], self.cfg.alphabet)
             out.append(per_model[i])
+            self._winners[per_model[i].astype(np.float32).tobytes()] = reads[i]
         return np.stack(out) if out else stacked[:, 0]
+
+    def decode(self, probs: np.ndarray) -> PlateRead:
+        """A winning posterior of the last batch is not decoded again (the beam search costs); any other is."""
+        read = self._winners.get(probs.tobytes()) if probs.dtype == np.float32 else None  # tobytes: C order, any view
+        return read if read is not None else super().decode(probs)
 
 
 def load_recognizer(paths: Sequence[str | Path], **kwargs: Any) -> Recognizer:

@@ -70,3 +70,18 @@ def test_load_recognizer_builds_one_model_or_an_ensemble_from_checkpoints(tiny_c
     assert type(one) is Recognizer and isinstance(pair, EnsembleRecognizer)
     assert pair.source == f"{tiny_ckpt}+{tiny_ckpt}"
     assert [r.text for r in pair(crops)] == [r.text for r in one(crops)]  # a model with itself: its own reads
+
+
+def test_the_winning_read_is_not_decoded_again(monkeypatch):
+    """The choice decodes each model's read; the caller's decode of the winning posterior reuses it (a beam search
+    costs), while any other posterior (a track's mean, say) is decoded as usual."""
+    a = model({2: {"A": 0.95}, 6: {"B": 0.95}})
+    b = model({30: {"A": 0.95}, 34: {"B": 0.95}})
+    ens = EnsembleRecognizer([a, b])
+    calls = []
+    decode = Recognizer.decode
+    monkeypatch.setattr(Recognizer, "decode", lambda self, p: calls.append(1) or decode(self, p))
+    probs = ens.probs(CROPS)
+    assert len(calls) == 4  # two crops, two models each
+    assert [ens.decode(p).text for p in probs] == ["AB", "AB"] and len(calls) == 4
+    assert ens.decode((probs[0] + probs[1]) / 2 * 0.99).text == "AB" and len(calls) == 5
