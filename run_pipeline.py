@@ -33,15 +33,6 @@ def _default_sources() -> tuple[list[str], bool]:
     return [str(ROOT / "samples" / "plates")], True
 
 
-def _between_bars(message: str) -> None:
-    """The console's messages, on stderr above a progress bar that is running (tqdm.write), not through it."""
-    import sys
-
-    from tqdm import tqdm
-
-    tqdm.write(message, end="", file=sys.stderr)
-
-
 def add_log_file(path: str) -> None:
     """The run's messages also into `path`, each with its UTC time and level, and a line per vehicle event (not on
     the console); rotated at 10 MB, the newest 10 kept; opened now, so a path that cannot be written is said before
@@ -103,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         return run_all(sources, cfgs, crops_only, stop)  # a source's own mistake is its one error line there
 
-    return run_main(work, sink=_between_bars)
+    return run_main(work)
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:
@@ -116,11 +107,9 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
 
     try:
         if crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS:
-            res = run_images(spec, cfgs, crops_only, out_name=out_name)
-            for name, reads in res["reads"]:
-                texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
-                logger.info(f"{name:28s} {texts}")
+            res = run_images(spec, cfgs, crops_only, out_name=out_name, stop=stop)
             bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
+            bad += ", stopped before the rest" if res["stopped"] else ""
             logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv")
             return not res["skipped"]
         res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name)

@@ -265,9 +265,12 @@ def _show(draw: Any, name: str, windows: Any) -> Any:
 
 
 def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None,
-               out_name: str = "") -> dict[str, Any]:
-    """Still images: one JSONL/CSV line per image with its reads. `crops_only`: each image is one plate.
-    An unreadable image is reported (one line), listed in `skipped`, and the others are still read."""
+               out_name: str = "", stop: Any = None) -> dict[str, Any]:
+    """Still images: one JSONL/CSV line per image with its reads, written and logged as each is read (a progress
+    bar over a folder). `crops_only`: each image is one plate. An unreadable image is reported (one line), listed in
+    `skipped`, and the others are still read. `stop` (set by Ctrl-C) ends the folder after the image in hand."""
+    from tqdm import tqdm
+
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops, read_image
     from pipeline.sinks import csv_safe, keep_previous
@@ -294,7 +297,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         w = csv.writer(cf)
         w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]
                    + (["watch", "watch_label"] if watchlist else []))
-        for path in source.paths:
+        for path in tqdm(source.paths, unit="image", disable=not p.progress or len(source.paths) < 2,
+                         dynamic_ncols=True, leave=False):
+            if stop is not None and stop.is_set():
+                break
             try:
                 img = read_bgr(path)
             except UserError as exc:  # one bad file of a folder: said, counted, and the others still read
@@ -314,5 +320,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
             w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]]
                         + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if watchlist else []) for r in reads)
+            js.flush()
+            cf.flush()
             lines.append((path.name, reads))
-    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped}
+            texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
+            logger.info(f"{path.name:28s} {texts}")
+    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped,
+            "stopped": stop is not None and stop.is_set() and len(lines) + len(skipped) < len(source.paths)}

@@ -235,3 +235,26 @@ def test_field_cut_at_the_frame_edges_has_the_plain_cut_s_shape(box):
     b = np.array(box, np.float32)
     plain, field = spec.cut(frame, b), spec.field_cut(frame, b)
     assert comb_score(plain) > 1.0 and field is not None and field.shape == plain.shape
+
+
+def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read(tmp_path, function_recognizer):
+    """Ctrl-C sets the run's stop event: the folder ends there, the reads so far written, the summary says so."""
+    import json
+    import threading
+
+    from pipeline.app import load_configs, run_images
+
+    (tmp_path / "in").mkdir()
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / "in" / f"{i}.png"), np.full((40, 120, 3), 60 * i, np.uint8))
+    stop = threading.Event()
+
+    def read(crops):
+        stop.set()  # Ctrl-C while the first image is read
+        return [PlateRead("AB123", 0.9, ()) for _ in crops]
+
+    cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}"])
+    res = run_images(str(tmp_path / "in"), cfgs, crops_only=True, recognizer=function_recognizer(read), stop=stop)
+    assert (res["images"], res["stopped"]) == (1, True)
+    lines = (tmp_path / "out" / "in" / "reads.jsonl").read_text().splitlines()
+    assert [json.loads(x)["source"] for x in lines] == ["0.png"]
