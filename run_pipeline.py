@@ -154,6 +154,12 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
         windows.pump()
         for t in threads:
             t.join(timeout=0.05)
+    if len(ok) > 1:  # a folder of clips (a dash-cam card), several cameras: the tally under the sources' own lines
+        from loguru import logger
+
+        failed = ok.count(False)
+        logger.info(f"{len(ok)} sources: {len(ok) - failed} read" + (f", {failed} failed (see above)" if failed else "")
+                    + (", stopped before the rest" if stop.is_set() and len(ok) < len(sources) else ""))
     return 0 if all(ok) else 1
 
 

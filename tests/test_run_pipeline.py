@@ -179,7 +179,7 @@ def test_one_unreadable_image_of_a_folder_is_skipped_and_said(tmp_path, capsys):
     assert len(lines) == 2  # the readable images are still read
 
 
-def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch):
+def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch, capsys):
     import cv2
     import numpy as np
 
@@ -204,6 +204,7 @@ def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch)
     assert [json.loads(x)["source"] for x in (out / "footage" / "reads.jsonl").read_text().splitlines()] == ["still.jpg"]
     for video in ("gate", "yard"):
         assert json.loads((out / video / "summary.json").read_text())["frames"] == 5
+    assert capsys.readouterr().err.rstrip().endswith("3 sources: 3 read")  # the tally under the sources' lines
 
 
 def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
@@ -240,7 +241,8 @@ def test_an_unreachable_camera_is_one_line_and_exit_1(tmp_path):
     run = subprocess.run([sys.executable, str(ROOT / "run_pipeline.py"), "rtsp://127.0.0.1:9/none", "9",
                           f"output_dir={tmp_path}", "open_timeout_s=2"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert sorted(run.stderr.strip().splitlines()) == ["error: cannot open camera/stream camera9",
+    assert sorted(run.stderr.strip().splitlines()) == ["2 sources: 0 read, 2 failed (see above)",
+                                                       "error: cannot open camera/stream camera9",
                                                        "error: cannot open camera/stream rtsp://127.0.0.1:9/none"]
 
 
