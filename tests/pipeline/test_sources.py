@@ -321,3 +321,64 @@ def test_a_damaged_frame_is_skipped_not_taken_for_the_end(tmp_path, count_known)
     assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2, 5, 6, 7, 8, 9]  # the frames after the gap come
     assert [round(f.time_s, 1) for f in frames][3] == 0.5 and src.unreadable == 2  # at their own times
     assert cap.reads == (11 if count_known else 10 + MAX_BAD_FRAMES)  # the end: at once when the count is known
+
+
+def test_a_real_http_stream_is_read_lost_and_reconnected():
+    """OpenCV's own FFmpeg reader on an MJPEG camera served on loopback (not a fake capture): frames come, the
+    camera going away is a `lost` event, and its return a `reconnected` one with frames again."""
+    import socket
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    jpg = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
+    part = b"--f\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpg), jpg)
+    serving = threading.Event()
+
+    class Camera(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=f")
+            self.end_headers()
+            try:
+                while serving.is_set():
+                    self.wfile.write(part)
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    with socket.socket() as s:  # a free port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def serve():
+        server = ThreadingHTTPServer(("127.0.0.1", port), Camera)
+        server.daemon_threads = True
+        serving.set()
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    server = serve()
+    cfg = LiveConfig(open_timeout_s=3, read_timeout_s=1, stall_timeout_s=2, backoff_start_s=0.2, backoff_max_s=0.5)
+    src = LiveSource(f"http://127.0.0.1:{port}/cam", cfg)
+    seen, deadline = [], time.monotonic() + 40
+    try:
+        for item in src:
+            seen.append("frame" if isinstance(item, Frame) else item.kind)
+            if seen.count("frame") == 5 and "lost" not in seen:  # the camera goes away
+                serving.clear()
+                server.shutdown()
+                server.server_close()
+            if seen[-1] == "lost":  # and comes back
+                server = serve()
+            if "reconnected" in seen and seen[seen.index("reconnected"):].count("frame") >= 3:
+                break
+            assert time.monotonic() < deadline, seen
+    finally:
+        src.close()
+        serving.clear()
+        server.shutdown()
+        server.server_close()
+    kinds = [k for i, k in enumerate(seen) if k != "frame" or seen[i - 1:i] != ["frame"]]  # runs of frames as one
+    assert kinds[:4] == ["frame", "lost", "reconnected", "frame"], seen
