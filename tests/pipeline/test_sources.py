@@ -349,7 +349,10 @@ def test_a_real_http_stream_is_read_lost_and_reconnected():
             pass
 
     with socket.socket() as s:  # a free port
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", 0))
+        except OSError:
+            pytest.skip("no loopback interface to serve a camera on")
         port = s.getsockname()[1]
 
     def serve():
