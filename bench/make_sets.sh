@@ -4,7 +4,7 @@
 # folder already holds labels.csv is left as it is.
 #   bash bench/make_sets.sh val       # what bench/ocr_sets.sh val reads (about a minute on 2 CPU cores)
 #   bash bench/make_sets.sh holdout   # what bench/ocr_sets.sh holdout and bench/all.sh read (about 2 minutes)
-#   bash bench/make_sets.sh train     # the scene draws configs/ocr_latin.yaml trains on (about 5 minutes)
+#   bash bench/make_sets.sh train     # the scene draws configs/ocr_latin.yaml and detector_train.yaml train on (~7 min)
 #   bash bench/make_sets.sh faces     # the same 400 plates in each set of character faces (bench/results/ocr_faces.txt)
 #   bash bench/make_sets.sh fresh     # fresh draws of the validation scenes (new seeds; about 2 minutes)
 #   bash bench/make_sets.sh all       # or several: bash bench/make_sets.sh val holdout
@@ -87,10 +87,13 @@ holdout() {  # held-out crops pasted into held-out frames, and what is made from
     draw digits_300 python ocr/synth.py --out data_gen/digits_300 --n 300 --mix digits --seed 4321
 }
 
-train() {  # the OCR's pasted training scenes (configs/ocr_latin.yaml)
+train() {  # the pasted training scenes: scenes2-4 for the OCR (configs/ocr_latin.yaml), scenes-scenes3 for the
+    # detector (configs/detector_train.yaml; README.md, "Detector")
     local t="--exclude $RIDES_HOLD $HOLD $VAL"
-    for S in 1 2 3; do
-        draw scenes$((S + 1)) $SCENES $t --out data_gen/scenes$((S + 1)) --n 3000 --seed $S
+    for S in 0 1 2 3; do
+        local name=scenes$((S + 1))
+        [ $S -eq 0 ] && name=scenes
+        draw $name $SCENES $t --out data_gen/$name --n 3000 --seed $S
     done
 }
 

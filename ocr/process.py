@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from common.errors import UserError
+from common.paths import find
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -25,8 +26,9 @@ def read_bgr(path: str | Path) -> np.ndarray:
 def dataset_image(labels_csv: str | Path, name: str) -> Path:
     """Where the image of a labels.csv row is: `images/<name>` beside the CSV (the layout of ../shared/data), else
     `<name>` itself relative to the CSV's folder (a column that reads `images/a.jpg`, images beside the CSV, or an
-    absolute path). A missing image is reported at the first place."""
-    root = Path(labels_csv).parent
+    absolute path). A missing image is reported at the first place. The CSV is looked for as `common.paths.find`
+    does (a config's path relative to the project, from any folder)."""
+    root = find(labels_csv).parent
     first = root / "images" / name
     if first.is_file():
         return first

@@ -40,3 +40,15 @@ def test_ocr_evaluate_from_another_folder(tmp_path, monkeypatch):
     (data / "labels.csv").write_text("image,plate_text\na.jpg,042WAG\n")
     assert main(["--weights", "weights/ocr_latin.pth", "--data", str(data), "--json", "r.json"]) == 0
     assert json.loads((tmp_path / "r.json").read_text())["n"] == 1
+
+
+def test_a_labels_csv_named_relative_to_the_project_finds_its_images_from_another_folder(tmp_path, monkeypatch):
+    """detection/train.py's folders (../shared/data/..., data_gen/...) are read by their labels.csv, and the images
+    beside it must be found from the same place (it reported the first image missing)."""
+    from detection.dataset import read_box_labels
+    from ocr.process import dataset_image
+
+    monkeypatch.chdir(tmp_path)
+    labels = read_box_labels("samples/stills/labels.csv")
+    name = next(iter(labels))
+    assert dataset_image("samples/stills/labels.csv", name) == ROOT / "samples" / "stills" / "images" / name
