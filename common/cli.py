@@ -12,12 +12,10 @@ from common.errors import UserError
 def setup_logging(sink: Callable[[str], object] | None = None) -> None:
     """Call once at the start of an entry point (library code only logs, never configures): messages only, on
     stderr (looked up at each write, so that a test's capture sees it; above a running progress bar, not through
-    it: tqdm.write); with `sink` (a report on stdout, lines
-    between progress bars), everything below ERROR goes there and errors still go to stderr. Lines bound with
-    `vehicle=True` (one per vehicle event: pipeline/orchestrator.py) are for a log file an entry point adds, not the
-    console."""
+    it: tqdm.write); with `sink` (a report on stdout, lines between progress bars), everything below ERROR goes
+    there and errors still go to stderr. Lines bound with `vehicle=True` (one per vehicle event:
+    pipeline/orchestrator.py) are for a log file an entry point adds, not the console."""
     from loguru import logger
-
     from tqdm import tqdm
 
     logger.remove()
