@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -19,6 +19,9 @@ from detection.config import DetectorConfig
 from pipeline.config import PipelineConfig
 from pipeline.fusion import FusionConfig
 from pipeline.tracker import TrackerConfig
+
+if TYPE_CHECKING:
+    from pipeline.reader import PlateReader
 
 COMPONENTS = {"pipeline": PipelineConfig, "detector": DetectorConfig, "tracker": TrackerConfig, "fusion": FusionConfig}
 
@@ -264,6 +267,19 @@ def _show(draw: Any, name: str, windows: Any) -> Any:
     return show
 
 
+def still_reader(cfgs: Configs, detector: Any = None, recognizer: Any = None) -> PlateReader:
+    """The still-image reader (`pipeline.reader.PlateReader`) as the configs build it: the detector's passes for
+    stills, plates cut as for stills, fusion's `min_chars` / `min_conf` as the floor; `detector` and `recognizer`
+    given are used instead of loading the configured ones."""
+    from detection import PlateDetector
+    from detection.passes import for_stills
+    from pipeline.reader import PlateReader
+
+    return PlateReader(for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector),
+                       recognizer or _recognizer(cfgs.pipeline, cfgs.fusion.patterns),
+                       crop_spec(cfgs.pipeline, video=False), cfgs.fusion.min_chars, cfgs.fusion.min_conf)
+
+
 def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None,
                out_name: str = "", stop: Any = None) -> dict[str, Any]:
     """Still images: one JSONL/CSV line per image with its reads, written and logged as each is read (a progress
@@ -272,7 +288,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from tqdm import tqdm
 
     from ocr.process import read_bgr
-    from pipeline.orchestrator import read_crops, read_image
+    from pipeline.orchestrator import read_crops
     from pipeline.sinks import csv_safe, keep_previous
     from pipeline.sources import open_source
 
@@ -284,11 +300,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     make_out(out)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
-    if not crops_only:
-        from detection import PlateDetector
-        from detection.passes import for_stills
-
-        detector = for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector)
+    reader = None if crops_only else still_reader(cfgs, detector, recognizer)
     lines, skipped = [], []
     crops = crop_spec(p, video=False)
     for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
@@ -312,9 +324,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
                           "confidence": round(r.confidence, 4)}]
             else:
-                reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence}
-                         for r in read_image(img, detector, recognizer, crops, cfgs.fusion.min_chars,
-                                             cfgs.fusion.min_conf)]
+                reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
             js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")

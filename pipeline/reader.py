@@ -29,15 +29,11 @@ class PlateReader:
     @classmethod
     def from_configs(cls, overrides: list[str] | tuple[str, ...] = (),
                      config_dir: str | Path = ROOT / "configs") -> "PlateReader":
-        """Built from the YAML configs in `config_dir` with `key=value` overrides, as `run_pipeline.py` builds it."""
-        from detection import PlateDetector
-        from detection.passes import for_stills
-        from pipeline.app import _recognizer, crop_spec, load_configs
+        """Built from the YAML configs in `config_dir` with `key=value` overrides, as `run_pipeline.py` builds it
+        (`pipeline.app.still_reader`)."""
+        from pipeline.app import load_configs, still_reader
 
-        cfgs = load_configs(config_dir, list(overrides))
-        return cls(for_stills(PlateDetector(cfgs.detector), cfgs.detector),
-                   _recognizer(cfgs.pipeline, cfgs.fusion.patterns), crop_spec(cfgs.pipeline, video=False),
-                   cfgs.fusion.min_chars, cfgs.fusion.min_conf)
+        return still_reader(load_configs(config_dir, list(overrides)))
 
     def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
         """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""
