@@ -160,7 +160,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     last = out / "checkpoints" / "last.pth"
     if not cfg.resume and last.is_file():  # a new run would overwrite that run's checkpoints
         raise UserError(f"{out} already holds a training run: continue it with resume={last}, or give a new out_dir=")
-    state = load_checkpoint(cfg.resume, device) if cfg.resume else {}
+    state = load_run(cfg.resume, device) if cfg.resume else {}
     if state:
         check_unfinished(state, cfg)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -256,6 +256,14 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     return history
 
 
+def load_run(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """The checkpoint of a run to resume. It is the user's own, from where they are: never looked for under the
+    project, as the configs' shipped paths are (`common.paths.find`, inside `load_checkpoint`)."""
+    if not Path(path).is_file():
+        raise UserError(f"checkpoint not found: {path}")
+    return load_checkpoint(path, device)
+
+
 def check_unfinished(state: dict[str, Any], cfg: OCRConfig) -> None:
     """Refuse, in one line, to resume a run that has nothing left to do under `cfg`: it stopped early, or it has
     trained its epochs. The line says which override carries it on."""
@@ -278,9 +286,7 @@ def resume_config(overrides: list[str]) -> OCRConfig | None:
     path = given.get("resume", "")
     if not path:
         return None
-    if not Path(path).is_file():  # a run of the user's own, from where they are: never looked for under the project
-        raise UserError(f"checkpoint not found: {path}")
-    state = load_checkpoint(path)
+    state = load_run(path)
     if "config" not in state or "history" not in state:
         raise UserError(f"{path} is not a run's checkpoints/last.pth (no config or history): resume needs last.pth")
     cfg = config_from_dict(OCRConfig, state["config"], str(path), overrides)

@@ -193,7 +193,7 @@ def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg
     check_unfinished({"epoch": 149, "stale_epochs": 14}, stopped)  # not yet stopped: goes on
 
 
-def test_resume_is_never_looked_for_under_the_project(tmp_path, monkeypatch):
+def test_resume_is_never_looked_for_under_the_project(tiny_cfg, tmp_path, monkeypatch):
     """Shipped paths fall back to the project root (common.paths.find); a run to resume is the user's own, from
     where they are: weights/ocr_latin.pth exists under the project, not here."""
     from ocr.train import resume_config
@@ -201,3 +201,5 @@ def test_resume_is_never_looked_for_under_the_project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match="checkpoint not found: weights/ocr_latin.pth"):
         resume_config(["resume=weights/ocr_latin.pth"])
+    with pytest.raises(UserError, match="checkpoint not found: weights/ocr_latin.pth"):  # train() itself, too
+        train(dataclasses.replace(tiny_cfg, resume="weights/ocr_latin.pth"))
