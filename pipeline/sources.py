@@ -7,6 +7,7 @@ orchestrator closes the open tracks as soon as a stream is lost.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -47,7 +48,8 @@ MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is 
 
 class VideoFileSource:
     """A video file's frames (every `stride`-th). A frame the decoder cannot read (a damaged recording) is skipped
-    and counted (`unreadable`), not taken for the end: the frames after it still come, at their own times."""
+    and counted (`unreadable`), not taken for the end: the frames after it still come, at their own times (the
+    container's stamps: a variable-rate video is timed as filmed)."""
 
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture) -> None:
         self.path = Path(path)
@@ -79,6 +81,7 @@ class VideoFileSource:
 
     def _decode(self) -> Iterator[Frame]:
         i, n, bad = 0, 0, 0  # frames of the file so far, frames yielded, undecodable frames in a row
+        last = (-1, -1.0 / self.fps)  # the last decoded frame's (number, time)
         while bad < MAX_BAD_FRAMES and not (bad and self.frames_in_file and i >= self.frames_in_file):
             ok, img = self.cap.read()
             if ok and img is not None:
@@ -86,14 +89,22 @@ class VideoFileSource:
                 if bad:
                     logger.warning(f"{self.name}: {bad} undecodable frame(s) skipped before frame {i}")
                 bad = 0
+                last = (i, self._time(i, *last))
                 if i % self.stride == 0:
-                    yield Frame(img, n, i / self.fps, self.name)
+                    yield Frame(img, n, last[1], self.name)
                     n += 1
             else:
                 bad += 1
             i += 1
         if n == 0:
             raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")
+
+    def _time(self, i: int, last_i: int, last_s: float) -> float:
+        """Frame `i`'s time in the video: the container's own stamp, so that a phone's variable-rate video has its
+        frames where they were filmed; where the container has none (or it does not advance) the nominal rate
+        carries on from the last frame's time."""
+        stamp = float(self.cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000
+        return stamp if math.isfinite(stamp) and stamp > last_s else last_s + (i - last_i) / self.fps
 
     def close(self) -> None:
         if self._frames is not None:

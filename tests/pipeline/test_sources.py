@@ -1,4 +1,5 @@
 import re
+import struct
 import threading
 import time
 
@@ -321,6 +322,66 @@ def test_a_damaged_frame_is_skipped_not_taken_for_the_end(tmp_path, count_known)
     assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2, 5, 6, 7, 8, 9]  # the frames after the gap come
     assert [round(f.time_s, 1) for f in frames][3] == 0.5 and src.unreadable == 2  # at their own times
     assert cap.reads == (11 if count_known else 10 + MAX_BAD_FRAMES)  # the end: at once when the count is known
+
+
+class StampedCapture(DamagedCapture):
+    """A variable-rate video (a phone's): each frame's container stamp in ms, None where the container has none."""
+
+    def __init__(self, stamps_ms: list[float | None]) -> None:
+        super().__init__(len(stamps_ms), set())
+        self.stamps = stamps_ms
+
+    def get(self, prop):
+        if prop == cv2.CAP_PROP_POS_MSEC:
+            return self.stamps[self.pos - 1] or 0.0
+        return super().get(prop)
+
+
+@pytest.mark.parametrize("stamps, times", [
+    ([0, 100, 200, 600, 1000, 1100], [0.0, 0.1, 0.2, 0.6, 1.0, 1.1]),  # the rate drops in the middle: stamps kept
+    ([None] * 4, [0.0, 0.1, 0.2, 0.3]),  # no stamps: the nominal 10 fps
+    ([0, 100, 100, None, 500], [0.0, 0.1, 0.2, 0.3, 0.5]),  # a stamp that does not advance: the rate carries on
+])
+def test_frames_carry_the_videos_own_times(tmp_path, stamps, times):
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), capture=lambda path: StampedCapture(stamps))
+    assert [round(f.time_s, 3) for f in src] == times
+
+
+def test_a_variable_rate_mp4_is_timed_by_its_container(tmp_path):
+    """OpenCV's own reader on a real MP4 whose first two frames are held twice as long and the rest half as long
+    (its `stts` box rewritten, the file no longer): frames come at the times the file gives them, not at their
+    number over a rate."""
+    p = tmp_path / "phone.mp4"
+    w = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 48))
+    for i in range(8):
+        w.write(np.full((48, 64, 3), 30 * i, np.uint8))
+    w.release()
+    data = p.read_bytes()
+    at = data.find(b"stts") - 4
+    (delta,) = struct.unpack(">I", data[at + 20:at + 24])  # one entry: (8 frames, delta)
+    assert struct.unpack(">I", data[at + 12:at + 16]) == (1,)
+    entries = struct.pack(">IIII", 2, 2 * delta, 6, delta // 2)
+    box = struct.pack(">I4sII", 16 + len(entries), b"stts", 0, 2) + entries
+    p.write_bytes(_replace_box(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"], box))
+    frames = list(VideoFileSource(p))
+    assert [round(f.time_s, 2) for f in frames] == [0.0, 0.08, 0.16, 0.18, 0.2, 0.22, 0.24, 0.26]
+    assert [int(f.image.mean() + 15) // 30 for f in frames] == list(range(8))
+
+
+def _replace_box(data: bytes, path: list[bytes], box: bytes) -> bytes:
+    """`data` (an MP4's boxes) with the box at `path` replaced by `box`, its parents' sizes mended."""
+    out, i = b"", 0
+    while i < len(data):
+        size, kind = struct.unpack(">I4s", data[i:i + 8])
+        if kind != path[0]:
+            out += data[i:i + size]
+        elif len(path) == 1:
+            out += box
+        else:
+            inner = _replace_box(data[i + 8:i + size], path[1:], box)
+            out += struct.pack(">I4s", 8 + len(inner), kind) + inner
+        i += size
+    return out
 
 
 def test_a_real_http_stream_is_read_lost_and_reconnected():
