@@ -368,6 +368,27 @@ def test_a_variable_rate_mp4_is_timed_by_its_container(tmp_path):
     assert [int(f.image.mean() + 15) // 30 for f in frames] == list(range(8))
 
 
+def test_a_phone_video_filmed_upright_is_read_upright(tmp_path):
+    """A phone stores an upright video as landscape frames with a rotation in the track header (`tkhd` matrix): the
+    frames come turned as the viewer shows them."""
+    p = tmp_path / "upright.mp4"
+    w = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 32))
+    for _ in range(3):
+        img = np.zeros((32, 64, 3), np.uint8)
+        img[:, :8] = 255  # a bright left edge
+        w.write(img)
+    w.release()
+    data = bytearray(p.read_bytes())
+    at = data.find(b"tkhd") + 4
+    matrix = at + 4 + (32 if data[at] == 1 else 20) + 16  # after version/flags, times and ids, layer and volume
+    assert struct.unpack(">9i", data[matrix:matrix + 36]) == (65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30)
+    data[matrix:matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)  # turned 90 degrees
+    p.write_bytes(bytes(data))
+    frames = list(VideoFileSource(p))
+    assert len(frames) == 3 and frames[0].image.shape[:2] == (64, 32)
+    assert frames[0].image[:8].mean() > 200 and frames[0].image[8:].mean() < 60  # the left edge is now the top
+
+
 def _replace_box(data: bytes, path: list[bytes], box: bytes) -> bytes:
     """`data` (an MP4's boxes) with the box at `path` replaced by `box`, its parents' sizes mended."""
     out, i = b"", 0
