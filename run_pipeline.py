@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         if cfgs.pipeline.log_file:
             add_log_file(cfgs.pipeline.log_file)
         load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
+        if cfgs.pipeline.webhook:
+            from pipeline.webhook import check_webhook
+
+            check_webhook(cfgs.pipeline.webhook, cfgs.pipeline.webhook_headers)  # so is a malformed webhook
         if cfgs.pipeline.show:
             from pipeline.annotate import check_display
 
@@ -116,8 +120,11 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         notes = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
         notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
+        c = cfgs.pipeline
+        made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
+                                (c.save_crops, "crops/"), (c.save_frames, "frames/"), (c.video_out, "annotated.mp4")) if on]
         logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{notes}, {res['events']} "
-                    f"vehicles -> {res['outputs']}/ (events.db, events.jsonl, events.csv, crops/, frames/, annotated.mp4)")
+                    f"vehicles -> {res['outputs']}/ ({', '.join(made)})")
         return True
     except EXPECTED as exc:
         logger.error(error_line(exc))

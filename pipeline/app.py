@@ -165,6 +165,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.sources import LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
+    from pipeline.webhook import WebhookSink
     from pipeline.zones import ZoneConfig, Zones
 
     cfgs = video_configs(cfgs)
@@ -191,6 +192,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             sinks.append(stack.enter_context(JsonlSink(out / "events.jsonl")))
         if p.csv:
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
+        if p.webhook:
+            sinks.append(stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
+                                                         p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s)))
         video = None
         if p.video_out:
             fps = source.fps or 25.0

@@ -49,3 +49,6 @@ class PipelineConfig:
     open_retry_s: float = 0.0
     watchlist: str = ""
     watchlist_max_edits: Annotated[int, Range(0)] = 0
+    webhook: str = ""
+    webhook_headers: tuple[str, ...] = ()
+    webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0

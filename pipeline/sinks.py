@@ -1,4 +1,5 @@
-"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, best-crop images."""
+"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, best-crop images (a web
+service's: pipeline/webhook.py)."""
 from __future__ import annotations
 
 import csv
@@ -25,6 +26,12 @@ def event_row(e: PlateEvent) -> dict[str, Any]:
     """Flat, JSON-encodable row of an event (lists as JSON text), the same for every sink."""
     d = asdict(e)
     return {k: json.dumps(d[k]) if isinstance(d[k], (list, tuple)) else d[k] for k in FIELDS}
+
+
+def event_json(e: PlateEvent) -> str:
+    """The event as one line of JSON (lists as lists): an `events.jsonl` line, a webhook's body."""
+    d = asdict(e)
+    return json.dumps({k: d[k] for k in FIELDS})
 
 
 def _free(path: Path) -> Path:
@@ -81,8 +88,7 @@ class JsonlSink:
         return self
 
     def write(self, e: PlateEvent) -> None:
-        d = asdict(e)
-        self.f.write(json.dumps({k: d[k] for k in FIELDS}) + "\n")
+        self.f.write(event_json(e) + "\n")
         self.f.flush()
 
     def __exit__(self, *exc: Any) -> None:

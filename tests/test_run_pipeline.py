@@ -41,6 +41,7 @@ def test_log_file_keeps_the_messages_with_their_times(tmp_path, capsys):
     (["--crops", "samples/plates", "bogus_key=1"], 2),
     (["--crops", "samples/plates", "detector.confidence=0.3"], 2),
     (["--crops", "samples/plates", "stride=two"], 2),
+    (["--crops", "samples/plates", "webhook=gate.local/events"], 2),
 ])
 def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
     assert main(args + [f"output_dir={tmp_path}"]) == code

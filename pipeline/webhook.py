@@ -1,0 +1,174 @@
+"""Vehicle events POSTed to a web service as they happen (`webhook=URL`): a gate, a parking system or a dashboard
+learns of each vehicle without reading the output files.
+
+Each event goes as the JSON object `events.jsonl` holds (its `event_id` lets the service drop a repeat). Delivery runs
+in a thread of its own, so a slow or absent service never holds up the frames. An event is first appended to a
+pending file (JSON Lines) and taken off it once the service answers 2xx: what a service that is down, or a run that
+stops, leaves there is sent by the next run into that folder, oldest first.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from loguru import logger
+
+from common.errors import UserError
+from pipeline.sinks import event_json
+from pipeline.types import PlateEvent
+
+RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
+
+
+def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
+    """Refuse, in one line, a `webhook` that is not an http(s) URL or a header that is not `Name: value`."""
+    if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
+        raise UserError(f"webhook {url!r}: expected an http:// or https:// URL")
+    for h in headers:
+        name, sep, _ = h.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise UserError(f"webhook_headers {h!r}: expected 'Name: value', e.g. 'Authorization: Bearer TOKEN'")
+
+
+def with_credentials(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """`http://user:password@host/...` as the URL without them and an HTTP Basic `Authorization` header (unless the
+    headers carry one already): urllib would take them for part of the host name."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, headers
+    host = parts.netloc.rsplit("@", 1)[1]
+    token = base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
+    auth = {} if any(k.lower() == "authorization" for k in headers) else {"Authorization": f"Basic {token}"}
+    return urllib.parse.urlunsplit(parts._replace(netloc=host)), {**headers, **auth}
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int | str:
+    """POST `body`; the HTTP status, or the reason no status came back (refused, timed out, ...)."""
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json", "User-Agent": "plate-reader",
+                                          **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return str(getattr(reason, "strerror", None) or reason)
+
+
+class WebhookSink:
+    """POSTs each event to `url` from a thread of its own (see the module's docstring). A 2xx answer delivers it; a
+    4xx other than 408/425/429 drops it with a warning (the service will not take it again; the event stays in the
+    other outputs); anything else (no answer, 5xx) is tried again after a back-off that doubles up to
+    `backoff_max_s`, and later events wait behind it. At the end the thread has `drain_s` to send what is pending."""
+
+    def __init__(self, url: str, pending: str | Path, headers: tuple[str, ...] = (), timeout_s: float = 5.0,
+                 backoff_start_s: float = 1.0, backoff_max_s: float = 60.0, drain_s: float = 10.0,
+                 post: Callable[[str, bytes, dict[str, str], float], int | str] = http_post) -> None:
+        check_webhook(url, headers)
+        self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
+                                                        (h.partition(":") for h in headers)})
+        self.pending, self.timeout_s, self.post = Path(pending), timeout_s, post
+        self.backoff_start_s, self.backoff_max_s, self.drain_s = backoff_start_s, backoff_max_s, drain_s
+        self.sent = self.refused = 0
+        self._queue: deque[str] = deque()
+        self._cond = threading.Condition()
+        self._closing = False  # no more events: send what is pending, then end
+        self._abandon = threading.Event()  # the end: stop even with events pending
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "WebhookSink":
+        self.pending.parent.mkdir(parents=True, exist_ok=True)
+        if self.pending.exists():
+            lines = self.pending.read_text(encoding="utf-8", errors="replace").splitlines()
+            self._queue.extend(line for line in lines if _is_json(line))  # an unfinished last line is left out
+            if self._queue:
+                logger.info(f"webhook: {len(self._queue)} event(s) an earlier run could not deliver are sent first")
+            self._rewrite()
+        self._thread = threading.Thread(target=self._deliver, name="webhook", daemon=True)
+        self._thread.start()
+        return self
+
+    def write(self, e: PlateEvent) -> None:
+        line = event_json(e)
+        with self._cond:
+            self._queue.append(line)
+            with self.pending.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+            self._cond.notify()
+
+    def _rewrite(self) -> None:
+        """The pending file made to hold the queue (written whole, then moved over it); gone when it is empty."""
+        if not self._queue:
+            self.pending.unlink(missing_ok=True)
+            return
+        tmp = self.pending.with_name(self.pending.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in self._queue), encoding="utf-8")
+        tmp.replace(self.pending)
+
+    def _deliver(self) -> None:
+        backoff, failing = self.backoff_start_s, False
+        while not self._abandon.is_set():
+            with self._cond:
+                while not self._queue and not self._closing:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                line = self._queue[0]
+            answer = self.post(self.url, line.encode("utf-8"), self.headers, self.timeout_s)
+            if isinstance(answer, int) and (200 <= answer < 300 or (400 <= answer < 500 and answer not in RETRYABLE)):
+                if answer >= 300:
+                    self.refused += 1
+                    logger.warning(f"webhook: event {json.loads(line).get('event_id')} refused (HTTP {answer}); "
+                                   "dropped (it stays in the other outputs)")
+                else:
+                    self.sent += 1
+                with self._cond:
+                    self._queue.popleft()
+                    self._rewrite()
+                if failing:
+                    logger.info(f"webhook: {self.url} answers again")
+                backoff, failing = self.backoff_start_s, False
+                continue
+            if not failing:
+                why = f"HTTP {answer}" if isinstance(answer, int) else answer
+                logger.warning(f"webhook: {self.url} did not take an event ({why}); events wait in "
+                               f"{self.pending} and are sent again")
+            failing = True
+            if self._closing or self._abandon.wait(backoff):
+                return  # at the end a failing service is not waited for: the next run sends what is pending
+            backoff = min(backoff * 2, self.backoff_max_s)
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=self.drain_s)
+        self._abandon.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.timeout_s + 1)
+        with self._cond:
+            left = len(self._queue)
+        refused = f", {self.refused} refused" if self.refused else ""
+        if left:
+            logger.warning(f"webhook: {self.sent} event(s) delivered{refused}, {left} not, kept in {self.pending}: "
+                           "the next run into this folder sends them")
+        elif self.sent or self.refused:
+            logger.info(f"webhook: {self.sent} event(s) delivered to {self.url}{refused}")
+
+
+def _is_json(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False

@@ -1,0 +1,195 @@
+"""The webhook sink against a real HTTP service on loopback: delivery in order, a service that is down, one that
+refuses, one that hangs, and events carried over to the next run."""
+import base64
+import json
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from common.errors import UserError
+from pipeline.types import PlateEvent
+from pipeline.webhook import WebhookSink, check_webhook
+
+
+def event(i: int, text: str = "AB123CD") -> PlateEvent:
+    return PlateEvent(f"id{i}", "cam", i, text, 0.9, (0.9,) * len(text), (), 3, i, i + 2, 0.0, 0.1, i,
+                      (1.0, 2.0, 3.0, 4.0), "lost")
+
+
+class Service:
+    """A loopback HTTP service that records each POST's JSON body and headers, answering `status(body)`."""
+
+    def __init__(self, port: int = 0, status=lambda body: 200, hold: threading.Event | None = None) -> None:
+        self.bodies: list[dict] = []
+        self.headers: list[dict] = []
+        self.got = threading.Condition()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if hold is not None:
+                    hold.wait(10)
+                code = status(body)
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                with outer.got:
+                    outer.bodies.append(body)
+                    outer.headers.append(dict(self.headers))
+                    outer.got.notify_all()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, n: int) -> list[str]:
+        with self.got:
+            assert self.got.wait_for(lambda: len(self.bodies) >= n, timeout=10), self.bodies
+            return [b["event_id"] for b in self.bodies]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def service():
+    s = Service()
+    yield s
+    s.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_events_are_posted_in_order_as_json(tmp_path, service):
+    pending = tmp_path / "webhook_pending.jsonl"
+    with WebhookSink(service.url, pending, ("Authorization: Bearer s3cret",)) as sink:
+        for i in range(3):
+            sink.write(event(i))
+        assert service.wait_for(3) == ["id0", "id1", "id2"]
+    body = service.bodies[0]
+    assert body["text"] == "AB123CD" and body["box"] == [1.0, 2.0, 3.0, 4.0] and body["reason"] == "lost"
+    assert service.headers[0]["Authorization"] == "Bearer s3cret"
+    assert service.headers[0]["Content-Type"] == "application/json"
+    assert sink.sent == 3 and not pending.exists()
+
+
+def test_a_user_and_password_in_the_url_are_sent_as_basic_auth(tmp_path, service):
+    url = service.url.replace("http://", "http://gate%40lot:p%3Ass@")
+    with WebhookSink(url, tmp_path / "p.jsonl") as sink:
+        sink.write(event(0))
+        assert service.wait_for(1) == ["id0"]
+    assert service.headers[0]["Authorization"] == "Basic " + base64.b64encode(b"gate@lot:p:ss").decode()
+    assert sink.url == service.url  # what is logged carries no password
+
+
+def test_a_service_that_is_down_gets_the_events_when_it_comes_up(tmp_path):
+    port = free_port()
+    pending = tmp_path / "webhook_pending.jsonl"
+    with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05, backoff_max_s=0.1) as sink:
+        sink.write(event(0))
+        sink.write(event(1))
+        later = Service(port)  # the service starts while the run goes on
+        try:
+            assert later.wait_for(2) == ["id0", "id1"]
+            sink.write(event(2))
+            assert later.wait_for(3)[2] == "id2"
+        finally:
+            later.close()
+    assert not pending.exists()
+
+
+def test_what_a_run_could_not_deliver_is_sent_first_by_the_next(tmp_path):
+    port = free_port()
+    pending = tmp_path / "webhook_pending.jsonl"
+    with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05) as sink:
+        sink.write(event(0))
+        sink.write(event(1))
+    assert [json.loads(line)["event_id"] for line in pending.read_text().splitlines()] == ["id0", "id1"]
+    with pending.open("a") as f:
+        f.write('{"event_id": "id9", "tex')  # a crash in the middle of a line: left out
+    later = Service(port)
+    try:
+        with WebhookSink(later.url, pending) as sink:
+            sink.write(event(2))
+            assert later.wait_for(3) == ["id0", "id1", "id2"]
+    finally:
+        later.close()
+    assert not pending.exists()
+
+
+def test_an_event_the_service_refuses_is_dropped_and_the_rest_go_on(tmp_path):
+    service = Service(status=lambda body: 422 if body["event_id"] == "id1" else 200)
+    try:
+        with WebhookSink(service.url, tmp_path / "p.jsonl") as sink:
+            for i in range(3):
+                sink.write(event(i))
+            assert service.wait_for(3) == ["id0", "id1", "id2"]
+        assert (sink.sent, sink.refused) == (2, 1)
+    finally:
+        service.close()
+
+
+def test_a_service_error_is_tried_again(tmp_path):
+    answers = iter([503, 503, 200, 200])
+    service = Service(status=lambda body: next(answers))
+    try:
+        with WebhookSink(service.url, tmp_path / "p.jsonl", backoff_start_s=0.05) as sink:
+            sink.write(event(0))
+            sink.write(event(1))
+            assert service.wait_for(4) == ["id0", "id0", "id0", "id1"]
+        assert sink.sent == 2
+    finally:
+        service.close()
+
+
+def test_a_hanging_service_does_not_hold_up_the_events(tmp_path):
+    hold = threading.Event()
+    service = Service(hold=hold)
+    pending = tmp_path / "p.jsonl"
+    try:
+        with WebhookSink(service.url, pending, timeout_s=30, drain_s=10) as sink:
+            for i in range(3):
+                sink.write(event(i))  # returns while the service holds the first request
+            assert len(pending.read_text().splitlines()) == 3 and service.bodies == []
+            hold.set()
+            assert service.wait_for(3) == ["id0", "id1", "id2"]
+    finally:
+        hold.set()
+        service.close()
+
+
+@pytest.mark.parametrize("url, headers, message", [
+    ("ftp://host/x", (), "webhook 'ftp://host/x': expected an http:// or https:// URL"),
+    ("host:8080/x", (), "expected an http:// or https:// URL"),
+    ("http://host/x", ("Bearer abc",), "webhook_headers 'Bearer abc': expected 'Name: value'"),
+])
+def test_a_malformed_webhook_is_one_error_line(url, headers, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        check_webhook(url, headers)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")
+def test_the_bundled_clip_posts_each_vehicle_it_writes(tmp_path, service):
+    from run_pipeline import main
+
+    assert main([str(ROOT / "samples" / "clip.mp4"), f"output_dir={tmp_path}", "video_out=false",
+                 "save_frames=false", "progress=false", f"webhook={service.url}"]) == 0
+    written = [json.loads(line) for line in (tmp_path / "clip" / "events.jsonl").read_text().splitlines()]
+    assert len(written) >= 3 and service.wait_for(len(written)) == [e["event_id"] for e in written]
+    assert service.bodies == written and not (tmp_path / "clip" / "webhook_pending.jsonl").exists()
