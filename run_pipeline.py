@@ -6,8 +6,9 @@
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
-DCIM/...; hidden folders and the pipeline's own output folders left out). Cameras and streams never end, so each
-runs in its own thread beside the others; files and images are processed one after the other meanwhile.
+DCIM/...; hidden folders and the pipeline's own output folders left out); with follow=true a folder is watched for
+images that arrive (a camera uploading snapshots). Cameras, streams and watched folders never end, so each runs in its
+own thread beside the others; files and images are processed one after the other meanwhile.
 Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
 open tracks are written as events before exit.
@@ -68,13 +69,14 @@ def main(argv: list[str] | None = None) -> int:
 
         overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
         crops_only = a.crops
-        sources = [s for x in a.args if x not in overrides
-                   for s in expand_folder(x, videos=not crops_only)]  # --crops: image folders only
+        cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
+        sources = [s for x in a.args if x not in overrides  # a watched folder stays one source, its tree watched
+                   for s in ([x] if cfgs.pipeline.follow and Path(x).is_dir() else
+                             expand_folder(x, videos=not crops_only))]  # --crops: image folders only
         if not sources:
             sources, crops_only = _default_sources()
             if crops_only:
                 logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
-        cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
         if cfgs.pipeline.log_file:
             add_log_file(cfgs.pipeline.log_file)
         load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
@@ -141,7 +143,9 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
 
     windows = LiveWindows()
     names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
-    cams = [s for s in sources if not crops_only and is_live(s)] if len(sources) > 1 else []
+    follow = cfgs.pipeline.follow
+    cams = [s for s in sources if (not crops_only and is_live(s)) or (follow and Path(s).is_dir())
+            ] if len(sources) > 1 else []  # sources that never end: cameras, streams, watched folders
     if cams:
         cfgs = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False))
     ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1

@@ -288,40 +288,60 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                out_name: str = "", stop: Any = None) -> dict[str, Any]:
     """Still images: one JSONL/CSV line per image with its reads, written and logged as each is read (a progress
     bar over a folder). `crops_only`: each image is one plate. An unreadable image is reported (one line), listed in
-    `skipped`, and the others are still read. `stop` (set by Ctrl-C) ends the folder after the image in hand."""
+    `skipped`, and the others are still read. `stop` (set by Ctrl-C) ends the folder after the image in hand. With
+    `follow`, a folder is watched (`watch_images`) until `stop`: its reads are appended to those of earlier runs,
+    whose images are not read again. With `webhook`, each image with plates in it is POSTed as its JSONL line."""
     from tqdm import tqdm
 
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops
-    from pipeline.sinks import csv_safe, keep_previous
-    from pipeline.sources import open_source
+    from pipeline.sinks import csv_safe, keep_previous, open_to_append
+    from pipeline.sources import open_source, watch_images
+    from pipeline.webhook import WebhookSink
 
-    source = open_source(spec)
-    if not hasattr(source, "paths"):
-        raise UserError(f"{spec} is not an image or a folder of images")
     p = cfgs.pipeline
-    out = out_dir(p, source.name, out_name)
+    follow = p.follow and Path(spec).is_dir()
+    if follow:
+        folder = Path(spec)
+        name_of, total, source_name = (lambda f: f.relative_to(folder).as_posix()), 0, folder.name
+    else:
+        source = open_source(spec)
+        if not hasattr(source, "paths"):
+            raise UserError(f"{spec} is not an image or a folder of images")
+        name_of, total, source_name = (lambda f: f.name), len(source.paths), source.name
+    out = out_dir(p, source_name, out_name)
     make_out(out)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     reader = None if crops_only else still_reader(cfgs, detector, recognizer)
     lines, skipped = [], []
     crops = crop_spec(p, video=False)
-    for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
-        keep_previous(out / name)
-    with (out / "reads.jsonl").open("w") as js, (out / "reads.csv").open("w", newline="") as cf:
+    header = ["source", "x1", "y1", "x2", "y2", "text", "confidence"] + (["watch", "watch_label"] if watchlist else [])
+    seen = _images_read(out, header) if follow else set()  # a watched folder's earlier reads are kept, not redone
+    if not follow:
+        for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
+            keep_previous(out / name)
+    paths = watch_images(folder, seen, stop, p.follow_poll_s) if follow else source.paths
+    new_csv = not (out / "reads.csv").exists() or (out / "reads.csv").stat().st_size == 0
+    with ExitStack() as stack:
+        js = stack.enter_context(open_to_append(out / "reads.jsonl"))
+        cf = stack.enter_context(open_to_append(out / "reads.csv", newline=""))
+        hook = stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
+                                               p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s)
+                                   ) if p.webhook else None
         w = csv.writer(cf)
-        w.writerow(["source", "x1", "y1", "x2", "y2", "text", "confidence"]
-                   + (["watch", "watch_label"] if watchlist else []))
-        for path in tqdm(source.paths, unit="image", disable=not p.progress or len(source.paths) < 2,
+        if new_csv:
+            w.writerow(header)
+        for path in tqdm(paths, total=total or None, unit="image", disable=not p.progress or follow or total < 2,
                          dynamic_ncols=True, leave=False):
             if stop is not None and stop.is_set():
                 break
+            name = name_of(path)
             try:
                 img = read_bgr(path)
             except UserError as exc:  # one bad file of a folder: said, counted, and the others still read
                 logger.error(f"error: {exc}")
-                skipped.append(path.name)
+                skipped.append(name)
                 continue
             if crops_only:  # an interlaced crop is read from one field too, the surer read kept
                 r = read_crops(recognizer, [img], fields=[crops.field_view(img)])[0].read
@@ -330,14 +350,40 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
             if watchlist is not None:
-                reads = [{**r, **_watched(watchlist, r["text"], f"{path.name}, box {r['box']}")} for r in reads]
-            js.write(json.dumps({"source": path.name, "reads": reads}) + "\n")
-            w.writerows([path.name, *r["box"], csv_safe(r["text"]), r["confidence"]]
+                reads = [{**r, **_watched(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
+            line = json.dumps({"source": name, "reads": reads})
+            js.write(line + "\n")
+            w.writerows([name, *r["box"], csv_safe(r["text"]), r["confidence"]]
                         + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if watchlist else []) for r in reads)
             js.flush()
             cf.flush()
-            lines.append((path.name, reads))
+            if hook is not None and any(r["text"] for r in reads):
+                hook.send(line)
+            lines.append((name, reads))
             texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
-            logger.info(f"{path.name:28s} {texts}")
-    return {"source": source.name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped,
-            "stopped": stop is not None and stop.is_set() and len(lines) + len(skipped) < len(source.paths)}
+            logger.info(f"{name:28s} {texts}")
+    return {"source": source_name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped,
+            "stopped": not follow and stop is not None and stop.is_set() and len(lines) + len(skipped) < total}
+
+
+def _images_read(out: Path, header: list[str]) -> set[str]:
+    """The images a watched folder's earlier runs read (`reads.jsonl`'s sources). Reads of another layout (a
+    `reads.csv` with other columns, written with or without a watchlist) are kept aside first."""
+    from pipeline.sinks import keep_previous
+
+    csv_path = out / "reads.csv"
+    if csv_path.exists() and csv_path.stat().st_size:
+        with csv_path.open(newline="", encoding="utf-8") as f:
+            if next(csv.reader(f), []) != header:
+                logger.warning(f"{csv_path} has other columns than this run writes; moved aside")
+                keep_previous(csv_path)
+    seen = set()
+    if (out / "reads.jsonl").exists():
+        for line in (out / "reads.jsonl").read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                seen.add(json.loads(line)["source"])
+            except (ValueError, KeyError, TypeError):  # an unfinished last line: its image is read again
+                continue
+    if seen:
+        logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
+    return seen

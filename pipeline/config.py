@@ -49,6 +49,8 @@ class PipelineConfig:
     open_retry_s: float = 0.0
     watchlist: str = ""
     watchlist_max_edits: Annotated[int, Range(0)] = 0
+    follow: bool = False
+    follow_poll_s: Annotated[float, Range(0, above=True)] = 2.0
     webhook: str = ""
     webhook_headers: tuple[str, ...] = ()
     webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0

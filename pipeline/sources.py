@@ -331,6 +331,57 @@ def expand_folder(spec: str, videos: bool = True) -> list[str]:
     return sources or [spec]
 
 
+END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82"}  # how a whole file ends
+WHOLE_AFTER_POLLS = 10  # an image that has not grown for this many polls is taken, whole or not
+
+
+def written_whole(path: Path) -> bool:
+    """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed);
+    other formats: True."""
+    mark = END_MARKS.get(path.suffix.lower())
+    if mark is None:
+        return True
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 64))
+        return mark in f.read()
+
+
+def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0) -> Iterator[Path]:
+    """The images under `folder` (its subfolders too, as `media_folders` finds them, new ones included) as they come,
+    each once, until `stop`: a camera that uploads its snapshots there. An image is taken once its size has held
+    for one poll and it ends as a whole JPEG or PNG does, so one still being written is not read half-way (one that
+    stays cut short is taken after `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped,
+    and each image taken is added."""
+    held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
+    while True:
+        ready = []
+        for sub in media_folders(folder):
+            try:
+                images = folder_media(sub)[0]
+            except OSError:  # a subfolder gone since it was listed
+                continue
+            for f in images:
+                name = f.relative_to(folder).as_posix()
+                if name in seen:
+                    continue
+                try:
+                    size = f.stat().st_size
+                    last, polls = held.get(name, (-1, 0))
+                    polls = polls + 1 if size == last and size > 0 else 0
+                    whole = polls > 0 and (polls >= WHOLE_AFTER_POLLS or written_whole(f))
+                except OSError:  # gone since it was listed
+                    continue
+                if whole:
+                    ready.append(f)
+                    seen.add(name)
+                    held.pop(name, None)
+                else:
+                    held[name] = (size, polls)
+        yield from ready
+        if stop.wait(poll_s):
+            return
+
+
 def is_live(spec: str) -> bool:
     """A camera index (`0`) or a stream URL: it never ends by itself."""
     return spec.isdigit() or re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I) is not None

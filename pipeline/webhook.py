@@ -1,7 +1,8 @@
 """Vehicle events POSTed to a web service as they happen (`webhook=URL`): a gate, a parking system or a dashboard
 learns of each vehicle without reading the output files.
 
-Each event goes as the JSON object `events.jsonl` holds (its `event_id` lets the service drop a repeat). Delivery runs
+Each event goes as the JSON object `events.jsonl` holds (its `event_id` lets the service drop a repeat); an image
+with plates in it, as its `reads.jsonl` line. Delivery runs
 in a thread of its own, so a slow or absent service never holds up the frames. An event is first appended to a
 pending file (JSON Lines) and taken off it once the service answers 2xx: what a service that is down, or a run that
 stops, leaves there is sent by the next run into that folder, oldest first.
@@ -99,7 +100,11 @@ class WebhookSink:
         return self
 
     def write(self, e: PlateEvent) -> None:
-        line = event_json(e)
+        """Send a vehicle's event (as `events.jsonl` holds it)."""
+        self.send(event_json(e))
+
+    def send(self, line: str) -> None:
+        """Send one JSON object, given as a line of text (an image's reads, as `reads.jsonl` holds them)."""
         with self._cond:
             self._queue.append(line)
             with self.pending.open("a", encoding="utf-8") as f:
@@ -128,7 +133,8 @@ class WebhookSink:
             if isinstance(answer, int) and (200 <= answer < 300 or (400 <= answer < 500 and answer not in RETRYABLE)):
                 if answer >= 300:
                     self.refused += 1
-                    logger.warning(f"webhook: event {json.loads(line).get('event_id')} refused (HTTP {answer}); "
+                    d = json.loads(line)
+                    logger.warning(f"webhook: {d.get('event_id') or d.get('source')} refused (HTTP {answer}); "
                                    "dropped (it stays in the other outputs)")
                 else:
                     self.sent += 1

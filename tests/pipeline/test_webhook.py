@@ -193,3 +193,16 @@ def test_the_bundled_clip_posts_each_vehicle_it_writes(tmp_path, service):
     written = [json.loads(line) for line in (tmp_path / "clip" / "events.jsonl").read_text().splitlines()]
     assert len(written) >= 3 and service.wait_for(len(written)) == [e["event_id"] for e in written]
     assert service.bodies == written and not (tmp_path / "clip" / "webhook_pending.jsonl").exists()
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")
+def test_each_image_with_plates_is_posted_as_its_reads_line(tmp_path, service):
+    from pipeline.app import load_configs, run_images
+
+    cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false", f"webhook={service.url}"])
+    run_images(str(ROOT / "samples" / "plates"), cfgs, True)
+    lines = [json.loads(line) for line in (tmp_path / "plates" / "reads.jsonl").read_text().splitlines()]
+    assert len(lines) == 8
+    with service.got:
+        assert service.got.wait_for(lambda: len(service.bodies) == 8, timeout=10)
+    assert service.bodies == lines  # in order, each as its reads.jsonl line
