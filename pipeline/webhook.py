@@ -5,13 +5,15 @@ Each event goes as the JSON object `events.jsonl` holds (its `event_id` lets the
 with plates in it, as its `reads.jsonl` line. Delivery runs
 in a thread of its own, so a slow or absent service never holds up the frames. An event is first appended to a
 pending file (JSON Lines) and taken off it once the service answers 2xx: what a service that is down, or a run that
-stops, leaves there is sent by the next run into that folder, oldest first.
+stops, leaves there is sent by the next run into that folder, oldest first. Delivery is at least once: after a crash
+a service may get an event again, and its `event_id` (an image's `source`) tells it so.
 """
 from __future__ import annotations
 
 import base64
 import json
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +29,8 @@ from pipeline.sinks import event_json
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
+REWRITE_EVERY_S = 1.0  # while events are delivered, the pending file drops them at most this often (a long backlog
+# is not rewritten per event); a crash in between sends those again, and their event_id tells the service
 
 
 def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
@@ -86,6 +90,7 @@ class WebhookSink:
         self._closing = False  # no more events: send what is pending, then end
         self._abandon = threading.Event()  # the end: stop even with events pending
         self._thread: threading.Thread | None = None
+        self._written = 0.0  # when the pending file was last made to hold the queue
 
     def __enter__(self) -> "WebhookSink":
         self.pending.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +118,7 @@ class WebhookSink:
 
     def _rewrite(self) -> None:
         """The pending file made to hold the queue (written whole, then moved over it); gone when it is empty."""
+        self._written = time.monotonic()
         if not self._queue:
             self.pending.unlink(missing_ok=True)
             return
@@ -140,7 +146,8 @@ class WebhookSink:
                     self.sent += 1
                 with self._cond:
                     self._queue.popleft()
-                    self._rewrite()
+                    if not self._queue or time.monotonic() - self._written >= REWRITE_EVERY_S:
+                        self._rewrite()
                 if failing:
                     logger.info(f"webhook: {self.url} answers again")
                 backoff, failing = self.backoff_start_s, False
@@ -165,6 +172,7 @@ class WebhookSink:
             self._thread.join(timeout=self.timeout_s + 1)
         with self._cond:
             left = len(self._queue)
+            self._rewrite()
         refused = f", {self.refused} refused" if self.refused else ""
         if left:
             logger.warning(f"webhook: {self.sent} event(s) delivered{refused}, {left} not, kept in {self.pending}: "

@@ -206,3 +206,14 @@ def test_each_image_with_plates_is_posted_as_its_reads_line(tmp_path, service):
     with service.got:
         assert service.got.wait_for(lambda: len(service.bodies) == 8, timeout=10)
     assert service.bodies == lines  # in order, each as its reads.jsonl line
+
+
+def test_a_long_backlog_is_not_rewritten_per_event(tmp_path, monkeypatch):
+    pending = tmp_path / "p.jsonl"
+    pending.write_text("".join(json.dumps({"event_id": f"id{i}"}) + "\n" for i in range(2000)))
+    got, rewrites, rewrite = [], [], WebhookSink._rewrite
+    monkeypatch.setattr(WebhookSink, "_rewrite", lambda self: (rewrites.append(len(self._queue)), rewrite(self)))
+    with WebhookSink("http://service/x", pending, post=lambda url, body, headers, t: got.append(body) or 200):
+        pass
+    assert [json.loads(b)["event_id"] for b in got] == [f"id{i}" for i in range(2000)]
+    assert len(rewrites) < 20 and rewrites[-1] == 0 and not pending.exists()
