@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import re
+import threading
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
@@ -321,7 +322,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     if not follow:
         for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
             keep_previous(out / name)
-    paths = watch_images(folder, seen, stop, p.follow_poll_s) if follow else source.paths
+    paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else source.paths
     new_csv = not (out / "reads.csv").exists() or (out / "reads.csv").stat().st_size == 0
     with ExitStack() as stack:
         js = stack.enter_context(open_to_append(out / "reads.jsonl"))
