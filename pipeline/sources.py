@@ -382,9 +382,23 @@ def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: fl
             return
 
 
+STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
+PHONE_PHOTOS = {".heic", ".heif"}  # an iPhone's default photo format, which OpenCV cannot decode
+
+
 def is_live(spec: str) -> bool:
     """A camera index (`0`) or a stream URL: it never ends by itself."""
-    return spec.isdigit() or re.match(r"^(rtsp|rtsps|rtmp|http|https|udp|tcp)://", spec, re.I) is not None
+    return spec.isdigit() or re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
+
+
+PHONE_PHOTO_HINT = ("OpenCV cannot decode HEIC/HEIF photos: convert them to JPEG first (an iPhone takes JPEGs with "
+                    "Settings > Camera > Formats > Most Compatible)")
+
+
+def phone_photos(folder: Path, below: bool = False) -> int:
+    """How many HEIC/HEIF photos `folder` holds (`below`: its subfolders' too, as `media_folders` finds them)."""
+    folders = media_folders(folder) if below else [folder]
+    return sum(1 for d in folders for f in d.iterdir() if f.suffix.lower() in PHONE_PHOTOS)
 
 
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
@@ -393,11 +407,21 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     iteration even while it waits for a reconnect."""
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
+    if scheme:
+        raise UserError(f"unknown stream scheme '{scheme.group(1)}' in {redact(spec)} (known: "
+                        f"{', '.join(STREAM_SCHEMES)})")
     p = Path(spec)
+    if p.suffix.lower() in PHONE_PHOTOS:
+        raise UserError(f"{p}: {PHONE_PHOTO_HINT}")
     if p.is_dir():
         images, videos = folder_media(p)
         if not images and not videos:
-            raise UserError(f"no images or videos in folder {p} or below it")
+            heic = phone_photos(p, below=True)
+            raise UserError(f"no images or videos in folder {p} or below it"
+                            + (f", only {heic} HEIC/HEIF photo(s). {PHONE_PHOTO_HINT}" if heic else ""))
+        if heic := phone_photos(p):
+            logger.warning(f"{p}: {heic} HEIC/HEIF photo(s) left out. {PHONE_PHOTO_HINT}")
         if not images:
             raise UserError(f"{p} holds videos: pass each video file as a source")
         return ImageSource(images, p.name)  # named after the folder, whatever it holds
