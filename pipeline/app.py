@@ -167,7 +167,6 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
     from pipeline.webhook import WebhookSink
-    from pipeline.zones import ZoneConfig, Zones
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
@@ -179,7 +178,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
-    zones = Zones(ZoneConfig(p.roi, p.line, True, p.directions), 1, 1) if (p.roi or p.line) else None
+    zones, detector = with_zones(p, detector)
     fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
                        save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
@@ -229,6 +228,19 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         finally:
             source.close()
     return write_summary(out, summary, detector, recognizer)
+
+
+def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:
+    """The zones `cfg` draws (`roi`, counting `line`; None without either) and the video detector as it runs with
+    them: on the roi's bounding box alone with `roi_crop` (detection/region.py)."""
+    from pipeline.zones import ZoneConfig, Zones
+
+    zones = Zones(ZoneConfig(cfg.roi, cfg.line, True, cfg.directions), 1, 1) if (cfg.roi or cfg.line) else None
+    if cfg.roi and cfg.roi_crop:
+        from detection.region import RegionDetector, bounding_box
+
+        detector = RegionDetector(detector, bounding_box(cfg.roi))
+    return zones, detector
 
 
 def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any, running: bool = False) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class PipelineConfig:
     log_file: str = ""
     status_every_s: Annotated[float, Range(0)] = 60.0
     roi: tuple[tuple[float, float], ...] = ()
+    roi_crop: bool = True
     line: tuple[tuple[float, float], ...] = ()
     directions: tuple[str, ...] = ("in", "out")
     open_timeout_s: Annotated[float, Range(0, above=True)] = 10.0

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
     import threading
 
-    from pipeline.app import crop_spec
+    from pipeline.app import crop_spec, with_zones
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
@@ -179,7 +179,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     expected = read_expected(expected_csv)
     events, trace = [], []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
-    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink],
+    zones, detector = with_zones(cfgs.pipeline, detector)  # a configured roi, as run_pipeline.py runs it
+    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink], zones,
                     crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace)
     source = open_source(video)
     try:
