@@ -15,9 +15,17 @@ from pipeline.sinks import keep_previous
 from pipeline.types import Tracks
 
 
-def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str], watched: frozenset[int] = frozenset()) -> np.ndarray:
-    """Boxes with track id and fused text; tracks whose text is on the watchlist (`watched` ids) in red."""
+def draw(image: np.ndarray, tracks: Tracks, texts: dict[int, str], watched: frozenset[int] = frozenset(),
+         zones: Any = None) -> np.ndarray:
+    """Boxes with track id and fused text; tracks whose text is on the watchlist (`watched` ids) in red; with
+    `zones`, the region of interest (yellow) and the counting line (blue), so a camera's set-up can be checked."""
     out = image.copy()
+    roi, line = getattr(zones, "outline", ((), ()))
+    thick = max(1, out.shape[1] // 960)
+    if roi:
+        cv2.polylines(out, [np.round(roi).astype(np.int32)], True, (0, 220, 255), thick)
+    if line:
+        cv2.polylines(out, [np.round(line).astype(np.int32)], False, (255, 128, 0), thick + 1)
     for (x1, y1, x2, y2), tid in zip(tracks.xyxy.astype(int), tracks.ids):
         color = (0, 0, 255) if int(tid) in watched else (0, 220, 0)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)

@@ -9,6 +9,7 @@ import threading
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,8 +220,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                         f"{s.outages} outages")
 
         live_status = isinstance(source, LiveSource) and p.status_every_s > 0
+        drawn = partial(draw, zones=zones)  # the roi and line drawn with the tracks
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
-                        _show(draw, source.name, windows or LiveWindows()) if p.show else draw,
+                        _show(drawn, source.name, windows or LiveWindows()) if p.show else drawn,
                         crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
                         status_every_s=p.status_every_s)
         try:

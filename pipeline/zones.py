@@ -42,6 +42,7 @@ class Zones:
         """Recompute the geometry for a new frame size (e.g. after a reconnect)."""
         sx, sy = (width, height) if self.cfg.normalized else (1.0, 1.0)
         scale = lambda pts: [(x * sx, y * sy) for x, y in pts]  # noqa: E731
+        self.outline = (scale(self.cfg.roi), scale(self.cfg.line))  # in pixels, for drawing
         poly = Polygon(scale(self.cfg.roi)) if self.cfg.roi else None
         if poly is not None and not poly.is_valid:
             raise UserError("roi is not a valid polygon (edges cross)")

@@ -184,3 +184,16 @@ def test_an_earlier_runs_file_is_kept_aside_not_overwritten(tmp_path):
     assert ok and img.mean() < 30
     ok, img = cv2.VideoCapture(str(tmp_path / "annotated.mp4")).read()
     assert ok and img.mean() > 220
+
+
+def test_the_roi_and_the_line_are_drawn_with_the_tracks():
+    from pipeline.annotate import draw
+    from pipeline.types import Tracks
+
+    z = Zones(ZoneConfig(roi=((0.1, 0.5), (0.9, 0.5), (0.9, 0.9), (0.1, 0.9)), line=((0.5, 0.0), (0.5, 0.4))), 200, 100)
+    blank = np.zeros((100, 200, 3), np.uint8)
+    none = Tracks()
+    out = draw(blank, none, {}, zones=z)
+    assert out[50, 100].tolist() == [0, 220, 255] and out[90, 20].tolist() == [0, 220, 255]  # the roi's edges
+    assert out[20, 100].tolist() == [255, 128, 0]  # the line
+    assert out[70, 100].tolist() == [0, 0, 0] and not draw(blank, none, {}).any()  # inside it, and without zones
