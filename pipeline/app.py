@@ -1,7 +1,6 @@
 """Compose the pipeline from the YAML configs and run it on sources (used by run_pipeline.py)."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -310,7 +309,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
 
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops
-    from pipeline.sinks import csv_safe, keep_previous, open_to_append
+    from pipeline.sinks import ImageReadsSink
     from pipeline.sources import open_source, watch_images
     from pipeline.webhook import WebhookSink
 
@@ -331,22 +330,16 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     reader = None if crops_only else still_reader(cfgs, detector, recognizer)
     lines, skipped = [], []
     crops = crop_spec(p, video=False)
-    header = ["source", "x1", "y1", "x2", "y2", "text", "confidence"] + (["watch", "watch_label"] if watchlist else [])
-    seen = _images_read(out, header) if follow else set()  # a watched folder's earlier reads are kept, not redone
-    if not follow:
-        for name in ("reads.jsonl", "reads.csv"):  # this run's reads; an earlier run's are kept aside
-            keep_previous(out / name)
-    paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else source.paths
-    new_csv = not (out / "reads.csv").exists() or (out / "reads.csv").stat().st_size == 0
     with ExitStack() as stack:
-        js = stack.enter_context(open_to_append(out / "reads.jsonl"))
-        cf = stack.enter_context(open_to_append(out / "reads.csv", newline=""))
         hook = stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
                                                p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s)
                                    ) if p.webhook else None
-        w = csv.writer(cf)
-        if new_csv:
-            w.writerow(header)
+        sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
+        if follow:  # a watched folder's earlier reads are kept, and their images not read again
+            seen = sink.read_before()
+            if seen:
+                logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
+        paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else source.paths
         for path in tqdm(paths, total=total or None, unit="image", disable=not p.progress or follow or total < 2,
                          dynamic_ncols=True, leave=False):
             if stop is not None and stop.is_set():
@@ -366,39 +359,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
-            line = json.dumps({"source": name, "reads": reads})
-            js.write(line + "\n")
-            w.writerows([name, *r["box"], csv_safe(r["text"]), r["confidence"]]
-                        + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if watchlist else []) for r in reads)
-            js.flush()
-            cf.flush()
-            if hook is not None and any(r["text"] for r in reads):
-                hook.send(line)
+            sink.write(name, reads)
             lines.append((name, reads))
             texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
             logger.info(f"{name:28s} {texts}")
     return {"source": source_name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped,
             "stopped": not follow and stop is not None and stop.is_set() and len(lines) + len(skipped) < total}
 
-
-def _images_read(out: Path, header: list[str]) -> set[str]:
-    """The images a watched folder's earlier runs read (`reads.jsonl`'s sources). Reads of another layout (a
-    `reads.csv` with other columns, written with or without a watchlist) are kept aside first."""
-    from pipeline.sinks import keep_previous
-
-    csv_path = out / "reads.csv"
-    if csv_path.exists() and csv_path.stat().st_size:
-        with csv_path.open(newline="", encoding="utf-8") as f:
-            if next(csv.reader(f), []) != header:
-                logger.warning(f"{csv_path} has other columns than this run writes; moved aside")
-                keep_previous(csv_path)
-    seen = set()
-    if (out / "reads.jsonl").exists():
-        for line in (out / "reads.jsonl").read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                seen.add(json.loads(line)["source"])
-            except (ValueError, KeyError, TypeError):  # an unfinished last line: its image is read again
-                continue
-    if seen:
-        logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
-    return seen

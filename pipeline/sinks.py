@@ -174,6 +174,59 @@ class SqliteSink:
         self.db.close()
 
 
+class ImageReadsSink:
+    """Still images' reads: `reads.jsonl` (one object per image: its `source` and `reads`) and `reads.csv` (a row per
+    read), each image written as it is read, and POSTed to `hook` (a `WebhookSink`) when it holds a plate. A new run
+    keeps an earlier run's files aside; with `append` (a watched folder) it adds to them, and `read_before` names the
+    images they hold. A `reads.csv` of other columns (written with or without a watchlist) is kept aside either way."""
+
+    def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None) -> None:
+        self.out, self.watch, self.append, self.hook = Path(out), watch_columns, append, hook
+        self.header = ["source", "x1", "y1", "x2", "y2", "text", "confidence"] + (
+            ["watch", "watch_label"] if watch_columns else [])
+
+    def __enter__(self) -> "ImageReadsSink":
+        jsonl, table = self.out / "reads.jsonl", self.out / "reads.csv"
+        if not self.append:
+            for path in (jsonl, table):
+                keep_previous(path)
+        elif table.exists() and table.stat().st_size:
+            with table.open(newline="", encoding="utf-8") as f:
+                if next(csv.reader(f), []) != self.header:
+                    logger.warning(f"{table} has other columns than this run writes; moved aside")
+                    keep_previous(table)
+        new = not table.exists() or table.stat().st_size == 0
+        self.js, self.cf = open_to_append(jsonl), open_to_append(table, newline="")
+        self.w = csv.writer(self.cf)
+        if new:
+            self.w.writerow(self.header)
+        return self
+
+    def read_before(self) -> set[str]:
+        """The images `reads.jsonl` holds (an unfinished last line's image is not among them: it is read again)."""
+        names = set()
+        for line in (self.out / "reads.jsonl").read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                names.add(json.loads(line)["source"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        return names
+
+    def write(self, name: str, reads: list[dict[str, Any]]) -> None:
+        line = json.dumps({"source": name, "reads": reads})
+        self.js.write(line + "\n")
+        self.w.writerows([name, *r["box"], csv_safe(r["text"]), r["confidence"]]
+                         + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if self.watch else []) for r in reads)
+        self.js.flush()
+        self.cf.flush()
+        if self.hook is not None and any(r["text"] for r in reads):
+            self.hook.send(line)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.js.close()
+        self.cf.close()
+
+
 class _KeptImages:
     """Images saved as `<dir>/<event_id>.jpg`; with `keep` > 0 only the newest `keep` in the folder stay (earlier
     runs' included), so a camera run for months does not fill the disk."""

@@ -197,3 +197,24 @@ def test_the_roi_and_the_line_are_drawn_with_the_tracks():
     assert out[50, 100].tolist() == [0, 220, 255] and out[90, 20].tolist() == [0, 220, 255]  # the roi's edges
     assert out[20, 100].tolist() == [255, 128, 0]  # the line
     assert out[70, 100].tolist() == [0, 0, 0] and not draw(blank, none, {}).any()  # inside it, and without zones
+
+
+def test_image_reads_are_appended_to_a_watched_folders_and_kept_aside_otherwise(tmp_path):
+    from pipeline.sinks import ImageReadsSink
+
+    read = {"box": [1, 2, 3, 4], "text": "AB123", "confidence": 0.9}
+    with ImageReadsSink(tmp_path, watch_columns=False) as sink:
+        sink.write("a.jpg", [read])
+    with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
+        assert sink.read_before() == {"a.jpg"}
+        sink.write("b.jpg", [])
+    assert (tmp_path / "reads.csv").read_text().splitlines() == ["source,x1,y1,x2,y2,text,confidence",
+                                                                 "a.jpg,1,2,3,4,AB123,0.9"]
+    with ImageReadsSink(tmp_path, watch_columns=True, append=True) as sink:  # a watchlist now: other columns
+        assert sink.read_before() == {"a.jpg", "b.jpg"}
+        sink.write("c.jpg", [{**read, "watch": "AB123", "watch_label": "stolen"}])
+    assert (tmp_path / "reads.prev.csv").read_text().count("\n") == 2  # the earlier table, kept whole
+    assert (tmp_path / "reads.csv").read_text().splitlines()[1] == "c.jpg,1,2,3,4,AB123,0.9,AB123,stolen"
+    with ImageReadsSink(tmp_path, watch_columns=False) as sink:  # a run that does not append starts anew
+        assert sink.read_before() == set()
+    assert (tmp_path / "reads.prev.jsonl").read_text().count("\n") == 3
