@@ -2,11 +2,11 @@
 learns of each vehicle without reading the output files.
 
 Each event goes as the JSON object `events.jsonl` holds (its `event_id` lets the service drop a repeat); an image
-with plates in it, as its `reads.jsonl` line. Delivery runs
-in a thread of its own, so a slow or absent service never holds up the frames. An event is first appended to a
-pending file (JSON Lines) and taken off it once the service answers 2xx: what a service that is down, or a run that
-stops, leaves there is sent by the next run into that folder, oldest first. Delivery is at least once: after a crash
-a service may get an event again, and its `event_id` (an image's `source`) tells it so.
+with plates in it, as its `reads.jsonl` line. Delivery runs in a thread of its own, so a slow or absent service
+never holds up the frames. An event is first appended to a pending file (JSON Lines) and taken off it once the
+service answers 2xx: what a service that is down, or a run that stops, leaves there is sent by the next run into that
+folder, oldest first. Delivery is at least once: after a crash a service may get an event again, and its `event_id`
+(an image's `source`) tells it so.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import urllib.request
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import unquote
 
 from loguru import logger
 
@@ -50,7 +49,8 @@ def with_credentials(url: str, headers: dict[str, str]) -> tuple[str, dict[str, 
     if parts.username is None:
         return url, headers
     host = parts.netloc.rsplit("@", 1)[1]
-    token = base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
+    user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
     auth = {} if any(k.lower() == "authorization" for k in headers) else {"Authorization": f"Basic {token}"}
     return urllib.parse.urlunsplit(parts._replace(netloc=host)), {**headers, **auth}
 
@@ -87,7 +87,7 @@ class WebhookSink:
         self.sent = self.refused = 0
         self._queue: deque[str] = deque()
         self._cond = threading.Condition()
-        self._closing = False  # no more events: send what is pending, then end
+        self._closing = threading.Event()  # no more events: send what is pending, then end
         self._abandon = threading.Event()  # the end: stop even with events pending
         self._thread: threading.Thread | None = None
         self._written = 0.0  # when the pending file was last made to hold the queue
@@ -130,7 +130,7 @@ class WebhookSink:
         backoff, failing = self.backoff_start_s, False
         while not self._abandon.is_set():
             with self._cond:
-                while not self._queue and not self._closing:
+                while not self._queue and not self._closing.is_set():
                     self._cond.wait()
                 if not self._queue:
                     return
@@ -157,13 +157,13 @@ class WebhookSink:
                 logger.warning(f"webhook: {self.url} did not take an event ({why}); events wait in "
                                f"{self.pending} and are sent again")
             failing = True
-            if self._closing or self._abandon.wait(backoff):
+            if self._closing.wait(backoff):
                 return  # at the end a failing service is not waited for: the next run sends what is pending
             backoff = min(backoff * 2, self.backoff_max_s)
 
     def __exit__(self, *exc: Any) -> None:
         with self._cond:
-            self._closing = True
+            self._closing.set()
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout=self.drain_s)

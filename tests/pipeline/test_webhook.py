@@ -5,6 +5,7 @@ import json
 import re
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -128,6 +129,21 @@ def test_what_a_run_could_not_deliver_is_sent_first_by_the_next(tmp_path):
     finally:
         later.close()
     assert not pending.exists()
+
+
+def test_the_end_does_not_wait_out_the_back_off_of_a_service_that_is_down(tmp_path):
+    done = threading.Event()
+
+    def run():
+        with WebhookSink(f"http://127.0.0.1:{free_port()}/e", tmp_path / "p.jsonl", backoff_start_s=60,
+                         drain_s=60) as sink:
+            sink.write(event(0))
+            time.sleep(0.2)  # the first post has failed: the thread waits out its back-off
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(20)  # not the 60 s back-off nor the 60 s drain
+    assert (tmp_path / "p.jsonl").read_text().count("\n") == 1
 
 
 def test_an_event_the_service_refuses_is_dropped_and_the_rest_go_on(tmp_path):
