@@ -124,7 +124,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
         c = cfgs.pipeline
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
-                                (c.save_crops, "crops/"), (c.save_frames, "frames/"), (c.video_out, "annotated.mp4")) if on]
+                                (c.save_crops, "crops/"), (c.save_frames, "frames/"),
+                                (c.video_out, "annotated.mp4")) if on]
         logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{notes}, {res['events']} "
                     f"vehicles -> {res['outputs']}/ ({', '.join(made)})")
         return True
