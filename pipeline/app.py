@@ -328,7 +328,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     reader = None if crops_only else still_reader(cfgs, detector, recognizer)
-    lines, skipped = [], []
+    lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
     with ExitStack() as stack:
         hook = stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
@@ -360,9 +360,11 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
             sink.write(name, reads)
-            lines.append((name, reads))
+            n += 1
+            if not follow:
+                lines.append((name, reads))
             texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
             logger.info(f"{name:28s} {texts}")
-    return {"source": source_name, "images": len(lines), "outputs": str(out), "reads": lines, "skipped": skipped,
-            "stopped": not follow and stop is not None and stop.is_set() and len(lines) + len(skipped) < total}
+    return {"source": source_name, "images": n, "outputs": str(out), "reads": lines, "skipped": skipped,
+            "stopped": not follow and stop is not None and stop.is_set() and n + len(skipped) < total}
 

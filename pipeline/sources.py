@@ -351,17 +351,19 @@ def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: fl
     each once, until `stop`: a camera that uploads its snapshots there. An image is taken once its size has held
     for one poll and it ends as a whole JPEG or PNG does, so one still being written is not read half-way (one that
     stays cut short is taken after `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped,
-    and each image taken is added."""
+    each image taken is added, and names the folder no longer holds are dropped from it."""
     held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
     while True:
-        ready = []
+        ready, present, whole_listing = [], set(), True
         for sub in media_folders(folder):
             try:
                 images = folder_media(sub)[0]
             except OSError:  # a subfolder gone since it was listed
+                whole_listing = False
                 continue
             for f in images:
                 name = f.relative_to(folder).as_posix()
+                present.add(name)
                 if name in seen:
                     continue
                 try:
@@ -377,6 +379,9 @@ def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: fl
                     held.pop(name, None)
                 else:
                     held[name] = (size, polls)
+        if whole_listing:  # names the folder no longer holds are forgotten: a watch of months stays small, and an
+            seen &= present  # image that comes again under an old name (a camera that reuses names) is read
+            held = {k: v for k, v in held.items() if k in present}
         yield from ready
         if stop.wait(poll_s):
             return
