@@ -194,7 +194,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
         if p.webhook:
             sinks.append(stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
-                                                         p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s)))
+                                                         p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s,
+                                                         images=p.webhook_images)))
         video = None
         if p.video_out:
             fps = source.fps or 25.0

@@ -55,3 +55,4 @@ class PipelineConfig:
     webhook: str = ""
     webhook_headers: tuple[str, ...] = ()
     webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0
+    webhook_images: bool = False

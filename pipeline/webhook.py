@@ -78,12 +78,14 @@ class WebhookSink:
 
     def __init__(self, url: str, pending: str | Path, headers: tuple[str, ...] = (), timeout_s: float = 5.0,
                  backoff_start_s: float = 1.0, backoff_max_s: float = 60.0, drain_s: float = 10.0,
+                 images: bool = False,
                  post: Callable[[str, bytes, dict[str, str], float], int | str] = http_post) -> None:
         check_webhook(url, headers)
         self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
                                                         (h.partition(":") for h in headers)})
         self.pending, self.timeout_s, self.post = Path(pending), timeout_s, post
         self.backoff_start_s, self.backoff_max_s, self.drain_s = backoff_start_s, backoff_max_s, drain_s
+        self.images = images  # a vehicle's best crop goes too, as base64 JPEG in "crop_jpeg"
         self.sent = self.refused = 0
         self._queue: deque[str] = deque()
         self._cond = threading.Condition()
@@ -105,8 +107,16 @@ class WebhookSink:
         return self
 
     def write(self, e: PlateEvent) -> None:
-        """Send a vehicle's event (as `events.jsonl` holds it)."""
-        self.send(event_json(e))
+        """Send a vehicle's event (as `events.jsonl` holds it; with `images`, its best crop in "crop_jpeg")."""
+        if not (self.images and e.crop_path):
+            self.send(event_json(e))
+            return
+        d = json.loads(event_json(e))
+        try:
+            d["crop_jpeg"] = base64.b64encode(Path(e.crop_path).read_bytes()).decode("ascii")
+        except OSError as exc:  # the crop already pruned (crops_keep) or unreadable: the event goes without it
+            logger.warning(f"webhook: crop {e.crop_path} not sent: {exc.strerror or exc}")
+        self.send(json.dumps(d))
 
     def send(self, line: str) -> None:
         """Send one JSON object, given as a line of text (an image's reads, as `reads.jsonl` holds them)."""

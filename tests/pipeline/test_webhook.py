@@ -96,6 +96,21 @@ def test_a_user_and_password_in_the_url_are_sent_as_basic_auth(tmp_path, service
     assert sink.url == service.url  # what is logged carries no password
 
 
+def test_with_images_an_event_carries_its_best_crop(tmp_path, service):
+    from dataclasses import replace
+
+    crop = tmp_path / "crops" / "id0.jpg"
+    crop.parent.mkdir()
+    crop.write_bytes(b"\xff\xd8 a jpeg \xff\xd9")
+    with WebhookSink(service.url, tmp_path / "p.jsonl", images=True) as sink:
+        sink.write(replace(event(0), crop_path=str(crop)))
+        sink.write(replace(event(1), crop_path=str(tmp_path / "crops" / "pruned.jpg")))  # gone: sent without it
+        sink.write(event(2))  # no crop saved (save_crops=false)
+        assert service.wait_for(3) == ["id0", "id1", "id2"]
+    assert base64.b64decode(service.bodies[0]["crop_jpeg"]) == crop.read_bytes()
+    assert "crop_jpeg" not in service.bodies[1] and "crop_jpeg" not in service.bodies[2]
+
+
 def test_a_service_that_is_down_gets_the_events_when_it_comes_up(tmp_path):
     port = free_port()
     pending = tmp_path / "webhook_pending.jsonl"
