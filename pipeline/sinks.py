@@ -1,5 +1,5 @@
-"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, best-crop images (a web
-service's: pipeline/webhook.py)."""
+"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, best-crop and frame images,
+and still images' reads. A web service's sink is pipeline/webhook.py."""
 from __future__ import annotations
 
 import csv
