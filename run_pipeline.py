@@ -4,6 +4,7 @@
     python run_pipeline.py clip.mp4 rtsp://user:pass@cam/1 0 photos/ [key=value ...]
     python run_pipeline.py clip.mp4 stride=2 detector.conf=0.3 fusion.lost_frames=20 line=[[0.5,0],[0.5,1]]
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
+    python run_pipeline.py --sources cameras.yaml   # several cameras, each with its own settings
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
 DCIM/...; hidden folders and the pipeline's own output folders left out); with follow=true a folder is watched for
@@ -19,7 +20,7 @@ import argparse
 import os
 import signal
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,34 +61,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
+    ap.add_argument("--sources", metavar="FILE", help="YAML list of sources, each with its own settings "
+                    "(pipeline/source_list.py): cameras with their own roi, line, output folder")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
     from common.cli import run_main
 
     def work() -> int:
-        from pipeline.app import load_configs, load_watchlist
-        from pipeline.sources import expand_folder
+        from pipeline.app import distinct_out_names, load_configs
 
         overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
+        overrides += ["show=true"] if a.show else []
         crops_only = a.crops
-        cfgs = load_configs(a.config_dir, overrides + (["show=true"] if a.show else []))
-        sources = [s for x in a.args if x not in overrides  # a watched folder stays one source, its tree watched
-                   for s in ([x] if cfgs.pipeline.follow and Path(x).is_dir() else
-                             expand_folder(x, videos=not crops_only))]  # --crops: image folders only
-        if not sources:
+        cfgs = load_configs(a.config_dir, overrides)
+        sources = given_sources([x for x in a.args if x not in overrides], cfgs.pipeline.follow, crops_only)
+        listed = listed_jobs(a.sources, a.config_dir, overrides) if a.sources else []
+        if not sources and not listed:
             sources, crops_only = _default_sources()
             if crops_only:
                 logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
+        names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
+        jobs = [Job(s, cfgs, names.get(s, "")) for s in sources] + listed
         if cfgs.pipeline.log_file:
             add_log_file(cfgs.pipeline.log_file)
-        load_watchlist(cfgs.pipeline)  # a missing or malformed watchlist is said before any source starts
-        if cfgs.pipeline.webhook:
-            from pipeline.webhook import check_webhook
-
-            check_webhook(cfgs.pipeline.webhook, cfgs.pipeline.webhook_headers)  # so is a malformed webhook
-        if cfgs.pipeline.show:
-            from pipeline.annotate import check_display
-
-            check_display()
+        for job in jobs:  # a missing watchlist, a malformed webhook, no display: said before any source starts
+            check_before_start(job.cfgs)
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -98,9 +95,57 @@ def main(argv: list[str] | None = None) -> int:
 
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        return run_all(sources, cfgs, crops_only, stop)  # a source's own mistake is its one error line there
+        return run_all(jobs, crops_only, stop)  # a source's own mistake is its one error line there
 
     return run_main(work)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A source with the configs it runs with and its output folder's name ("": named after the source)."""
+    spec: str
+    cfgs: Any
+    out_name: str = ""
+
+
+def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
+    """The command line's sources, folders expanded into theirs (a watched folder stays one source, its tree
+    watched; with --crops image folders only)."""
+    from pipeline.sources import expand_folder
+
+    return [s for x in args for s in ([x] if follow and Path(x).is_dir() else
+                                       expand_folder(x, videos=not crops_only))]
+
+
+def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
+    """The sources of a `--sources` file, each with the command line's overrides and then its own."""
+    from common.config import ConfigError
+    from pipeline.app import load_configs
+    from pipeline.source_list import read_source_list
+
+    jobs = []
+    for i, entry in enumerate(read_source_list(path), 1):
+        try:
+            cfgs = load_configs(config_dir, overrides + list(entry.overrides))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}, entry {i} ({entry.spec}): {exc}") from None
+        jobs.append(Job(entry.spec, cfgs, entry.name))
+    return jobs
+
+
+def check_before_start(cfgs: Any) -> None:
+    """What can be found wrong in a source's settings before it starts: its watchlist, its webhook, a display."""
+    from pipeline.app import load_watchlist
+
+    load_watchlist(cfgs.pipeline)
+    if cfgs.pipeline.webhook:
+        from pipeline.webhook import check_webhook
+
+        check_webhook(cfgs.pipeline.webhook, cfgs.pipeline.webhook_headers)
+    if cfgs.pipeline.show:
+        from pipeline.annotate import check_display
+
+        check_display()
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:
@@ -134,34 +179,33 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         return False
 
 
-def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Event) -> int:
-    """Cameras and streams never end: with other sources, each runs in its own thread (its own detector and
-    recognizer) while files and images run one after the other here; progress bars then stay off. This (the
-    main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
+def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
+    """Cameras, streams and watched folders never end: with other sources, each runs in its own thread (its own
+    detector and recognizer) while files and images run one after the other here; progress bars then stay off.
+    This (the main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
     from pipeline.annotate import LiveWindows
-    from pipeline.app import distinct_out_names
     from pipeline.sources import is_live
 
     windows = LiveWindows()
-    names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
-    follow = cfgs.pipeline.follow
-    cams = [s for s in sources if (not crops_only and is_live(s)) or (follow and Path(s).is_dir())
-            ] if len(sources) > 1 else []  # sources that never end: cameras, streams, watched folders
-    if cams:
-        cfgs = replace(cfgs, pipeline=replace(cfgs.pipeline, progress=False))
+
+    def endless(job: Job) -> bool:
+        return (not crops_only and is_live(job.spec)) or (job.cfgs.pipeline.follow and Path(job.spec).is_dir())
+
+    cams = [replace(j, cfgs=replace(j.cfgs, pipeline=replace(j.cfgs.pipeline, progress=False)))
+            for j in jobs if endless(j)] if len(jobs) > 1 else []
     ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1
 
     def run_cam(i: int) -> None:
-        ok[i] = run_one(cams[i], cfgs, crops_only, stop, windows)
+        ok[i] = run_one(cams[i].spec, cams[i].cfgs, crops_only, stop, windows, cams[i].out_name)
 
     threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]
     for t in threads:
         t.start()
-    for spec in sources:
+    for job in jobs:
         if stop.is_set():
             break
-        if spec not in cams:
-            ok.append(run_one(spec, cfgs, crops_only, stop, windows, names.get(spec, "")))
+        if not (cams and endless(job)):
+            ok.append(run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name))
     while any(t.is_alive() for t in threads):
         windows.pump()
         for t in threads:
@@ -171,7 +215,7 @@ def run_all(sources: list[str], cfgs: Any, crops_only: bool, stop: threading.Eve
 
         failed = ok.count(False)
         logger.info(f"{len(ok)} sources: {len(ok) - failed} read" + (f", {failed} failed (see above)" if failed else "")
-                    + (", stopped before the rest" if stop.is_set() and len(ok) < len(sources) else ""))
+                    + (", stopped before the rest" if stop.is_set() and len(ok) < len(jobs) else ""))
     return 0 if all(ok) else 1
 
 

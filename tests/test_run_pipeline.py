@@ -331,3 +331,44 @@ def test_with_a_roi_the_detector_sees_its_box_at_the_frames_resolution(crop, see
     assert main([str(clip), f"output_dir={tmp_path}", "video_out=false", "progress=false",
                  "roi=[[0.5,0.5],[1,0.5],[1,1],[0.5,1]]", f"roi_crop={crop}"]) == 0
     assert shapes == [seen] * 3
+
+
+def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, monkeypatch, capsys):
+    import cv2
+    import numpy as np
+
+    import detection
+    import pipeline.app
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+
+    clip = tmp_path / "gate.avi"
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (200, 100))
+    for _ in range(3):
+        w.write(np.full((100, 200, 3), 128, np.uint8))
+    w.release()
+    shapes = []
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {
+        "detect": lambda s, f: shapes.append(f.shape[:2]) or Detections()})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    cams = tmp_path / "cameras.yaml"
+    cams.write_text(f"""
+- source: {clip}
+  name: gate-in
+  roi: [[0.5, 0.5], [1, 0.5], [1, 1], [0.5, 1]]
+- source: {clip}
+  name: gate-out
+  csv: false
+""")
+    assert main(["--sources", str(cams), f"output_dir={tmp_path / 'out'}", "video_out=false", "progress=false"]) == 0
+    assert shapes == [(55, 110)] * 3 + [(100, 200)] * 3  # the first with its roi, the second whole
+    assert (tmp_path / "out" / "gate-in" / "events.csv").exists()
+    assert not (tmp_path / "out" / "gate-out" / "events.csv").exists()
+    assert (tmp_path / "out" / "gate-out" / "summary.json").exists()
+    capsys.readouterr()
+    cams.write_text(f"- source: {clip}\n- source: {clip}\n  detector.confidence: 0.3\n")
+    assert main(["--sources", str(cams), f"output_dir={tmp_path / 'out'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {cams}, entry 2 ({clip}): "), err
+    assert "detector has no key 'confidence'" in err[0]

@@ -1,0 +1,67 @@
+"""Sources listed in a YAML file, each with its own settings (`python run_pipeline.py --sources cameras.yaml`): the
+cameras of one site, each with its own region of interest, counting line or threshold, and its own output folder.
+
+    - source: rtsp://user:pass@10.0.0.5/stream1
+      name: gate-in                 # its output folder under output_dir (default: named after the source)
+      roi: [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]
+      line: [[0.5, 0.4], [0.5, 1]]
+    - source: 0
+      detector.conf: 0.3            # any key of configs/*.yaml, as on the command line
+
+An entry's keys apply on top of the command line's `key=value` overrides, for that source alone.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from common.errors import UserError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # an output folder's name: no path, nothing hidden
+
+
+@dataclass(frozen=True)
+class ListedSource:
+    """One entry: the source, its output folder's name ("": the default) and its `key=value` overrides."""
+    spec: str
+    name: str = ""
+    overrides: tuple[str, ...] = ()
+
+
+def as_override(key: str, value: Any) -> str:
+    """`key=value` with `value` written as YAML that reads back as itself (`1e-05`, `"yes"`, lists)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 20).strip()
+    return f"{key}={text.removesuffix('...').strip()}"
+
+
+def read_source_list(path: str | Path) -> list[ListedSource]:
+    """The entries of a sources file; a mistake in it is one error line naming the file and the entry."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"sources file not found: {p}")
+    try:
+        entries = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(entries, list) or not entries:
+        raise UserError(f"{p}: expected a list of sources, each a mapping with a 'source' key")
+    out, names = [], set()
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or "source" not in entry:
+            raise UserError(f"{p}, entry {i}: expected a mapping with a 'source' key, got {entry!r}")
+        spec, name = str(entry["source"]), str(entry.get("name", "") or "")
+        if name and not NAME.match(name):
+            raise UserError(f"{p}, entry {i}: name {name!r} is not a folder name (letters, digits, . _ -)")
+        if name in names:
+            raise UserError(f"{p}, entry {i}: name {name!r} is taken by an earlier entry")
+        if name:
+            names.add(name)
+        keys = {k: v for k, v in entry.items() if k not in ("source", "name")}
+        out.append(ListedSource(spec, name, tuple(as_override(str(k), v) for k, v in keys.items())))
+    return out

@@ -1,0 +1,48 @@
+"""A sources file: several cameras, each with its own settings and output folder."""
+import re
+
+import pytest
+import yaml
+
+from common.errors import UserError
+from pipeline.source_list import ListedSource, as_override, read_source_list
+
+
+def test_entries_become_sources_with_their_own_overrides(tmp_path):
+    f = tmp_path / "cameras.yaml"
+    f.write_text("""
+- source: rtsp://user:pass@10.0.0.5/stream1
+  name: gate-in
+  roi: [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]
+  detector.conf: 0.3
+- source: 0
+  webhook: "yes"
+""")
+    assert read_source_list(f) == [
+        ListedSource("rtsp://user:pass@10.0.0.5/stream1", "gate-in",
+                     ("roi=[[0, 0.4], [1, 0.4], [1, 1], [0, 1]]", "detector.conf=0.3")),
+        ListedSource("0", "", ("webhook='yes'",)),
+    ]
+
+
+@pytest.mark.parametrize("value", [1e-05, "yes", "no", "0.5", [[0.5, 0], [0.5, 1]], True, "rtsp://a:b@c/d", ""])
+def test_an_override_reads_back_as_its_value(value):
+    key, _, text = as_override("k", value).partition("=")
+    assert key == "k" and (yaml.safe_load(text) if text else "") == value
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "expected a list of sources"),
+    ("source: 0", "expected a list of sources"),
+    ("- name: a", "entry 1: expected a mapping with a 'source' key"),
+    ("- source: 0\n  name: ../up", "entry 1: name '../up' is not a folder name"),
+    ("- {source: 0, name: a}\n- {source: 1, name: a}", "entry 2: name 'a' is taken by an earlier entry"),
+    ("- source: [0\n", "line 2: not valid YAML"),
+])
+def test_a_mistake_in_the_file_is_one_line_naming_it(tmp_path, text, message):
+    f = tmp_path / "cameras.yaml"
+    f.write_text(text)
+    with pytest.raises(UserError, match=re.escape(message)):
+        read_source_list(f)
+    with pytest.raises(UserError, match="sources file not found"):
+        read_source_list(tmp_path / "none.yaml")
