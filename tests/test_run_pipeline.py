@@ -306,10 +306,10 @@ def test_flags_may_come_anywhere_and_show_without_a_display_is_one_line(tmp_path
     assert err == ["error: show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show or show=true)"]
 
 
-@pytest.mark.parametrize("crop, seen", [("true", (55, 110)), ("false", (100, 200))])
-def test_with_a_roi_the_detector_sees_its_box_at_the_frames_resolution(crop, seen, tmp_path, monkeypatch):
-    """roi_crop: the detector is given the roi's bounding box (widened by 5 % of the frame each side) cut from the
-    frame, not the whole frame."""
+@pytest.fixture
+def gate_clip(tmp_path, monkeypatch):
+    """A 200x100 clip of 3 grey frames, and the shapes of the images a spy detector is then given (it finds no
+    plate; nothing is read)."""
     import cv2
     import numpy as np
 
@@ -323,35 +323,26 @@ def test_with_a_roi_the_detector_sees_its_box_at_the_frames_resolution(crop, see
     for _ in range(3):
         w.write(np.full((100, 200, 3), 128, np.uint8))
     w.release()
-    shapes = []
+    shapes: list[tuple[int, int]] = []
     monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {
         "detect": lambda s, f: shapes.append(f.shape[:2]) or Detections()})())
     monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
         "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    return clip, shapes
+
+
+@pytest.mark.parametrize("crop, seen", [("true", (55, 110)), ("false", (100, 200))])
+def test_with_a_roi_the_detector_sees_its_box_at_the_frames_resolution(crop, seen, tmp_path, gate_clip):
+    """roi_crop: the detector is given the roi's bounding box (widened by 5 % of the frame each side) cut from the
+    frame, not the whole frame."""
+    clip, shapes = gate_clip
     assert main([str(clip), f"output_dir={tmp_path}", "video_out=false", "progress=false",
                  "roi=[[0.5,0.5],[1,0.5],[1,1],[0.5,1]]", f"roi_crop={crop}"]) == 0
     assert shapes == [seen] * 3
 
 
-def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, monkeypatch, capsys):
-    import cv2
-    import numpy as np
-
-    import detection
-    import pipeline.app
-    from detection.detections import Detections
-    from ocr.recognizer import PlateRead
-
-    clip = tmp_path / "gate.avi"
-    w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (200, 100))
-    for _ in range(3):
-        w.write(np.full((100, 200, 3), 128, np.uint8))
-    w.release()
-    shapes = []
-    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {
-        "detect": lambda s, f: shapes.append(f.shape[:2]) or Detections()})())
-    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
-        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_clip, capsys):
+    clip, shapes = gate_clip
     cams = tmp_path / "cameras.yaml"
     cams.write_text(f"""
 - source: {clip}
