@@ -179,7 +179,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     zones, detector = with_zones(p, detector)
-    fuser = TrackFuser(cfgs.fusion, source.name, zones.direction if zones and p.line else None,
+    label = out_name or source.name  # what events call the source: its name in a --sources file, when given
+    fuser = TrackFuser(cfgs.fusion, label, zones.direction if zones and p.line else None,
                        decode=lambda m: _decoded(recognizer.decode(m)),
                        save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
                        clock=getattr(source, "clock", None),
@@ -222,9 +223,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         live_status = isinstance(source, LiveSource) and p.status_every_s > 0
         drawn = partial(draw, zones=zones)  # the roi and line drawn with the tracks
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
-                        _show(drawn, source.name, windows or LiveWindows()) if p.show else drawn,
+                        _show(drawn, label, windows or LiveWindows()) if p.show else drawn,
                         crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
-                        status_every_s=p.status_every_s)
+                        status_every_s=p.status_every_s, name=label)
         try:
             summary = pipe.run(source, bar)
         finally:

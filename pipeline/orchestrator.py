@@ -74,6 +74,7 @@ class Pipeline:
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
     on_status: Callable[[RunSummary], None] | None = None  # given the run so far every `status_every_s` (a live
     status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
+    name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
@@ -164,7 +165,7 @@ class Pipeline:
                 if self.stop.is_set():
                     break
                 if isinstance(frame, SourceEvent):
-                    self._source_event(frame, getattr(source, "name", ""))
+                    self._source_event(frame, self.name or getattr(source, "name", ""))
                     outages += frame.kind == "lost"
                     continue
                 shape = frame.image.shape[:2]
@@ -183,7 +184,7 @@ class Pipeline:
 
     def _summary(self, source: Any, n: int, start: float, times: dict[str, deque[float]], outages: int) -> RunSummary:
         secs = time.perf_counter() - start
-        return RunSummary(getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
+        return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
                           int(getattr(source, "unreadable", 0)))

@@ -357,6 +357,7 @@ def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_cl
     assert (tmp_path / "out" / "gate-in" / "events.csv").exists()
     assert not (tmp_path / "out" / "gate-out" / "events.csv").exists()
     assert (tmp_path / "out" / "gate-out" / "summary.json").exists()
+    assert json.loads((tmp_path / "out" / "gate-out" / "summary.json").read_text())["source"] == "gate-out"
     capsys.readouterr()
     cams.write_text(f"- source: {clip}\n- source: {clip}\n  detector.confidence: 0.3\n")
     assert main(["--sources", str(cams), f"output_dir={tmp_path / 'out'}"]) == 2
