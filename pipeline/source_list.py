@@ -8,7 +8,8 @@ cameras of one site, each with its own region of interest, counting line or thre
     - source: 0
       detector.conf: 0.3            # any key of configs/*.yaml, as on the command line
 
-An entry's keys apply on top of the command line's `key=value` overrides, for that source alone.
+An entry's keys apply on top of the command line's `key=value` overrides, for that source alone. A folder is one
+source (its images; with `follow: true`, its tree watched); `log_file` is the whole run's, on the command line.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import yaml
 from common.errors import UserError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # an output folder's name: no path, nothing hidden
+WHOLE_RUN = ("log_file",)  # keys of the whole run, given on the command line only
 
 
 @dataclass(frozen=True)
@@ -63,5 +65,8 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
         if name:
             names.add(name)
         keys = {k: v for k, v in entry.items() if k not in ("source", "name")}
+        for k in WHOLE_RUN:
+            if k in keys:
+                raise UserError(f"{p}, entry {i}: {k} is the whole run's: give it on the command line ({k}=...)")
         out.append(ListedSource(spec, name, tuple(as_override(str(k), v) for k, v in keys.items())))
     return out

@@ -38,6 +38,7 @@ def test_an_override_reads_back_as_its_value(value):
     ("- source: 0\n  name: ../up", "entry 1: name '../up' is not a folder name"),
     ("- {source: 0, name: a}\n- {source: 1, name: a}", "entry 2: name 'a' is taken by an earlier entry"),
     ("- source: [0\n", "line 2: not valid YAML"),
+    ("- {source: 0, log_file: a.log}", "entry 1: log_file is the whole run's: give it on the command line"),
 ])
 def test_a_mistake_in_the_file_is_one_line_naming_it(tmp_path, text, message):
     f = tmp_path / "cameras.yaml"
