@@ -36,13 +36,13 @@ class Service:
                 if hold is not None:
                     hold.wait(10)
                 code = status(body)
-                self.send_response(code)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                with outer.got:
+                with outer.got:  # noted before the answer: the next request cannot be noted first
                     outer.bodies.append(body)
                     outer.headers.append(dict(self.headers))
                     outer.got.notify_all()
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args):
                 pass
