@@ -166,7 +166,6 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.sources import LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
-    from pipeline.webhook import WebhookSink
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
@@ -194,9 +193,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         if p.csv:
             sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
         if p.webhook:
-            sinks.append(stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
-                                                         p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s,
-                                                         images=p.webhook_images)))
+            sinks.append(stack.enter_context(webhook_sink(p, out)))
         video = None
         if p.video_out:
             fps = source.fps or 25.0
@@ -231,6 +228,14 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         finally:
             source.close()
     return write_summary(out, summary, detector, recognizer)
+
+
+def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
+    """The configured webhook (pipeline/webhook.py), its pending events kept in `out`."""
+    from pipeline.webhook import WebhookSink
+
+    return WebhookSink(cfg.webhook, out / "webhook_pending.jsonl", cfg.webhook_headers, cfg.webhook_timeout_s,
+                       cfg.backoff_start_s, cfg.backoff_max_s, images=cfg.webhook_images)
 
 
 def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:
@@ -313,7 +318,6 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink
     from pipeline.sources import open_source, watch_images
-    from pipeline.webhook import WebhookSink
 
     p = cfgs.pipeline
     follow = p.follow and Path(spec).is_dir()
@@ -333,9 +337,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
     with ExitStack() as stack:
-        hook = stack.enter_context(WebhookSink(p.webhook, out / "webhook_pending.jsonl", p.webhook_headers,
-                                               p.webhook_timeout_s, p.backoff_start_s, p.backoff_max_s)
-                                   ) if p.webhook else None
+        hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
         sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
         if follow:  # a watched folder's earlier reads are kept, and their images not read again
             seen = sink.read_before()
