@@ -71,6 +71,24 @@ def open_to_append(path: Path, newline: str | None = None) -> Any:
     return path.open("a", newline=newline, encoding="utf-8")
 
 
+def append_table(path: Path, header: list[str]) -> tuple[Any, Any]:
+    """`path`, a CSV table, opened to append rows under `header` (`open_to_append`), and its writer. A table of
+    other columns (written by another version, or with other options) is kept aside first, not mixed; a new one
+    gets the header."""
+    new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with path.open(newline="", encoding="utf-8") as f:
+            if next(csv.reader(f), []) != header:
+                logger.warning(f"{path} has other columns than this run writes; moved aside")
+                keep_previous(path)
+                new = True
+    f = open_to_append(path, newline="")
+    w = csv.writer(f)
+    if new:
+        w.writerow(header)
+    return f, w
+
+
 def csv_safe(value: Any) -> Any:
     """Defuse spreadsheet formulas: a text cell starting with = + - @ (or tab/CR) gets a leading quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -101,18 +119,7 @@ class CsvSink:
 
     def __enter__(self) -> "CsvSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        if not new:
-            with self.path.open(newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), [])
-            if tuple(header) != FIELDS:  # written by a version with other columns: kept aside, not mixed
-                logger.warning(f"{self.path} has other columns than this version writes; moved aside")
-                keep_previous(self.path)
-                new = True
-        self.f = open_to_append(self.path, newline="")
-        self.w = csv.writer(self.f)
-        if new:
-            self.w.writerow(FIELDS)
+        self.f, self.w = append_table(self.path, list(FIELDS))
         return self
 
     def write(self, e: PlateEvent) -> None:
@@ -190,16 +197,8 @@ class ImageReadsSink:
         if not self.append:
             for path in (jsonl, table):
                 keep_previous(path)
-        elif table.exists() and table.stat().st_size:
-            with table.open(newline="", encoding="utf-8") as f:
-                if next(csv.reader(f), []) != self.header:
-                    logger.warning(f"{table} has other columns than this run writes; moved aside")
-                    keep_previous(table)
-        new = not table.exists() or table.stat().st_size == 0
-        self.js, self.cf = open_to_append(jsonl), open_to_append(table, newline="")
-        self.w = csv.writer(self.cf)
-        if new:
-            self.w.writerow(self.header)
+        self.js = open_to_append(jsonl)
+        self.cf, self.w = append_table(table, self.header)
         return self
 
     def read_before(self) -> set[str]:
