@@ -292,10 +292,28 @@ class LiveSource:
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
 
 
+def _is_file(e: os.DirEntry) -> bool:
+    """As `Path.is_file`: a file, or a link to one; False where it cannot be told."""
+    try:
+        return e.is_file()
+    except OSError:
+        return False
+
+
+def _media_of(entries: list[os.DirEntry]) -> tuple[list[Path], list[Path]]:
+    """The images and videos (by suffix) among a folder's entries, in their order."""
+    files = [Path(e.path) for e in entries if _is_file(e)]
+    return [f for f in files if f.suffix.lower() in IMAGE_EXTS], [f for f in files if f.suffix.lower() in VIDEO_EXTS]
+
+
+def _listing(folder: Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
 def folder_media(folder: Path) -> tuple[list[Path], list[Path]]:
     """A folder's images and videos (by suffix), each sorted by name."""
-    files = sorted(f for f in folder.iterdir() if f.is_file())
-    return [f for f in files if f.suffix.lower() in IMAGE_EXTS], [f for f in files if f.suffix.lower() in VIDEO_EXTS]
+    return _media_of(_listing(folder))
 
 
 # files the pipeline writes into each source's output folder: such a folder (crops/, frames/, annotated.mp4) is
@@ -303,17 +321,28 @@ def folder_media(folder: Path) -> tuple[list[Path], list[Path]]:
 OUTPUT_MARKERS = ("summary.json", "reads.jsonl", "events.db")
 
 
+def media_tree(top: Path, onerror: Callable[[OSError], None] | None = None,
+               below: bool = False) -> Iterator[tuple[Path, list[Path], list[Path]]]:
+    """`top` and the folders below it in path order, each with its images and videos (`folder_media`), each folder
+    listed once; hidden ones, folders reached through a link, and the pipeline's own output folders (with what is
+    below them) left out. A folder that cannot be listed is passed over, given to `onerror` when there is one."""
+    try:
+        entries = _listing(top)
+    except OSError as exc:
+        if onerror is not None:
+            onerror(exc)
+        return
+    if below and any(e.name in OUTPUT_MARKERS and not e.is_dir() for e in entries):
+        return
+    yield (Path(top), *_media_of(entries))
+    for e in entries:
+        if not e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+            yield from media_tree(Path(e.path), onerror, below=True)
+
+
 def media_folders(top: Path) -> list[Path]:
-    """`top` and the folders below it, sorted by path; hidden ones and the pipeline's own output folders (with what
-    is below them) left out."""
-    found = []
-    for root, dirs, files in os.walk(top):
-        if root != str(top) and any(m in files for m in OUTPUT_MARKERS):
-            dirs[:] = []
-            continue
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.append(Path(root))
-    return found
+    """`top` and the folders below it, as `media_tree` finds them."""
+    return [folder for folder, _, _ in media_tree(top)]
 
 
 def expand_folder(spec: str, videos: bool = True) -> list[str]:
@@ -324,8 +353,7 @@ def expand_folder(spec: str, videos: bool = True) -> list[str]:
     if not p.is_dir():
         return [spec]
     sources = []
-    for folder in media_folders(p):
-        images, clips = folder_media(folder)
+    for folder, images, clips in media_tree(p):
         sources += [spec if folder == p else str(folder)] if images else []
         sources += [str(v) for v in clips] if videos else []
     return sources or [spec]
@@ -347,20 +375,15 @@ def written_whole(path: Path) -> bool:
 
 
 def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0) -> Iterator[Path]:
-    """The images under `folder` (its subfolders too, as `media_folders` finds them, new ones included) as they come,
+    """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included) as they come,
     each once, until `stop`: a camera that uploads its snapshots there. An image is taken once its size has held
     for one poll and it ends as a whole JPEG or PNG does, so one still being written is not read half-way (one that
     stays cut short is taken after `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped,
     each image taken is added, and names the folder no longer holds are dropped from it."""
     held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
     while True:
-        ready, present, whole_listing = [], set(), True
-        for sub in media_folders(folder):
-            try:
-                images = folder_media(sub)[0]
-            except OSError:  # a subfolder gone since it was listed
-                whole_listing = False
-                continue
+        ready, present, failed = [], set(), []
+        for _, images, _ in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole listing
             for f in images:
                 name = f.relative_to(folder).as_posix()
                 present.add(name)
@@ -379,7 +402,7 @@ def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: fl
                     held.pop(name, None)
                 else:
                     held[name] = (size, polls)
-        if whole_listing:  # names the folder no longer holds are forgotten: a watch of months stays small, and an
+        if not failed:  # names the folder no longer holds are forgotten: a watch of months stays small, and an
             seen &= present  # image that comes again under an old name (a camera that reuses names) is read
             held = {k: v for k, v in held.items() if k in present}
         yield from ready
