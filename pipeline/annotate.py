@@ -73,14 +73,26 @@ class VideoSink:
     """Annotated output video; opened lazily at the first frame's size (re-opened as part N+1 on a resize).
     Frames are encoded by a background thread, in order, beside the next frame's inference.
 
+    Frames written with their time (`write(image, time_s)`) are held to it at the sink's fixed rate `fps`: a frame
+    is repeated to fill the slots until the next one (a live source read slower than the rate, a phone video's held
+    frames) and a frame whose slot is already filled is left out, so the video plays as the source ran and a
+    moment in it is the moment an event gives. A gap longer than `HOLD_MAX_S` (a stream that was down) is not
+    filled: the video goes on from the next frame, and a live source's next part starts there. `timed=False` (still
+    images) writes each frame once.
+
     `segment_frames` > 0 (live sources) starts a new part every that many frames, named by its start time
     (`annotated_2026-11-30_18-27-00.mp4`): a crash loses at most the open part (an MP4 is readable only once
     closed), and with `keep` > 0 only the newest `keep` parts stay on disk, so a camera run for months does not
     fill it."""
 
-    def __init__(self, path: str | Path, fps: float, segment_frames: int = 0, keep: int = 0) -> None:
-        self.path, self.fps = Path(path), fps if fps and fps > 0 else 25.0
+    HOLD_MAX_S = 2.0
+
+    def __init__(self, path: str | Path, fps: float, segment_frames: int = 0, keep: int = 0,
+                 timed: bool = True) -> None:
+        self.path, self.fps, self.timed = Path(path), fps if fps and fps > 0 else 25.0, timed
         self.segment_frames, self.keep = segment_frames, keep
+        self._t0: float | None = None  # the time of slot 0
+        self._slots = 0  # slots filled since
         self.writer: Any = None
         self.size: tuple[int, int] | None = None
         self.part = 0
@@ -95,11 +107,29 @@ class VideoSink:
         self._bg = BackgroundWriter(self._encode, depth=4)
         return self
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: np.ndarray, time_s: float | None = None) -> None:
+        """Append `image`; with `time_s` (seconds, the source's clock) as often as its time at `fps` asks: 0 or more."""
+        item = (image, 1, False) if time_s is None or not self.timed else self._timed(image, time_s)
+        if item[1] == 0:
+            return
         if self._bg is None:
-            self._encode(image)
+            self._encode(item)
         else:
-            self._bg.submit(image)
+            self._bg.submit(item)
+
+    def _timed(self, image: np.ndarray, time_s: float) -> tuple[np.ndarray, int, bool]:
+        """(image, copies, starts a new part) for a frame at `time_s`."""
+        if self._t0 is None:
+            self._t0 = time_s
+        slot = round((time_s - self._t0) * self.fps)
+        if slot < self._slots:  # the slot is filled: the source runs faster than the video here
+            return image, 0, False
+        jump = slot - self._slots > self.HOLD_MAX_S * self.fps
+        if jump:  # not filled: the video goes on from here
+            self._t0, slot = time_s - self._slots / self.fps, self._slots
+        copies = slot - self._slots + 1
+        self._slots = slot + 1
+        return image, copies, jump and self.segment_frames > 0
 
     def _part_path(self) -> Path:
         if self.segment_frames > 0:
@@ -110,10 +140,11 @@ class VideoSink:
             return path
         return self.path if self.part == 0 else self.path.with_name(f"{self.path.stem}_{self.part}{self.path.suffix}")
 
-    def _encode(self, image: np.ndarray) -> None:
+    def _encode(self, item: tuple[np.ndarray, int, bool]) -> None:
+        image, copies, new_part = item
         size = (image.shape[1], image.shape[0])
         full = self.segment_frames > 0 and self._in_part >= self.segment_frames
-        if self.writer is None or size != self.size or full:
+        if self.writer is None or size != self.size or full or (new_part and self._in_part):
             if self.writer is not None:
                 self.writer.release()
                 self.part += 1
@@ -123,8 +154,9 @@ class VideoSink:
             self.parts.append(path)
             while self.keep > 0 and len(self.parts) > self.keep:
                 self.parts.pop(0).unlink(missing_ok=True)
-        self.writer.write(image)
-        self._in_part += 1
+        for _ in range(copies):
+            self.writer.write(image)
+        self._in_part += copies
 
     def __exit__(self, *exc: Any) -> None:
         try:

@@ -151,6 +151,14 @@ def distinct_out_names(specs: list[str]) -> dict[str, str]:
     return names
 
 
+def video_rate(source: Any, fps: float = 0.0) -> float:
+    """The annotated video's frame rate: `fps` when given, else the rate the source gives frames at (a video file's
+    over its stride; a camera's as it reports it, else 25)."""
+    if fps > 0:
+        return fps
+    return (source.fps or 25.0) / getattr(source, "stride", 1)
+
+
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
               windows: Any = None, out_name: str = "") -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
@@ -163,7 +171,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sinks import CropStore, CsvSink, FrameStore, JsonlSink, SqliteSink
-    from pipeline.sources import LiveConfig, LiveSource, open_source
+    from pipeline.sources import ImageSource, LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
 
@@ -196,11 +204,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             sinks.append(stack.enter_context(webhook_sink(p, out)))
         video = None
         if p.video_out:
-            fps = source.fps or 25.0
+            fps = video_rate(source, p.video_fps)
             live_parts = isinstance(source, LiveSource) and p.video_segment_min > 0
             video = stack.enter_context(VideoSink(out / "annotated.mp4", fps,
                                                   int(p.video_segment_min * 60 * fps) if live_parts else 0,
-                                                  p.video_keep_segments if live_parts else 0))
+                                                  p.video_keep_segments if live_parts else 0,
+                                                  timed=not isinstance(source, ImageSource)))
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
             with tqdm(total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True) as t:

@@ -66,7 +66,7 @@ class Pipeline:
     fuser: TrackFuser
     sinks: list[Sink]
     zones: Zones | None = None
-    video: Any = None  # VideoSink-like: .write(image)
+    video: Any = None  # VideoSink-like: .write(image, time_s)
     annotate: Any = None  # callable(image, tracks, texts, watched track ids) -> image
     crops: CropSpec = CropSpec()  # how plates are cut for reading
     stop: threading.Event = field(default_factory=threading.Event)
@@ -138,11 +138,11 @@ class Pipeline:
                 self.trace.append((frame.index, texts))
         if self.video is not None:
             if self.annotate is None:
-                self.video.write(frame.image)
+                self.video.write(frame.image, frame.time_s)
             else:
                 wl = self.watchlist
                 watched = frozenset(t for t, text in texts.items() if wl is not None and wl.match(text))
-                self.video.write(self.annotate(frame.image, tracks, texts, watched))
+                self.video.write(self.annotate(frame.image, tracks, texts, watched), frame.time_s)
         t5 = time.perf_counter()
         for name, a, b in (("detect", t0, t1), ("track", t1, t2), ("ocr", t2, t3), ("fuse+write", t3, t4),
                            ("video", t4, t5)):

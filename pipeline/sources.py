@@ -141,6 +141,16 @@ def _open_live(url: str | int, cfg: LiveConfig) -> Any:
     return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
 
 
+def reported_fps(cap: Any) -> float:
+    """A live capture's frame rate as it reports it; 0 where it gives none, or one no camera runs at (a stream's
+    90 kHz clock)."""
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+    except Exception:  # a backend or stand-in without the property
+        return 0.0
+    return fps if 1 <= fps <= 120 else 0.0
+
+
 class LiveSource:
     """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall.
 
@@ -165,6 +175,7 @@ class LiveSource:
         self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
         self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
         cap = self._first_open()
+        self.fps = reported_fps(cap)  # what the annotated video is written at (0: 25)
         self._t0 = time.monotonic()
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
         self._thread = self._start_reader(cap)

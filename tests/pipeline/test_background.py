@@ -82,3 +82,39 @@ def test_live_video_is_cut_into_timed_parts_and_only_the_newest_kept(tmp_path):
     assert len(files) == 2 and files == sorted(sink.parts) and not path.exists()
     assert files[0].name.startswith("annotated_20")  # named by start time
     assert sorted(frames_in(f) for f in files) == [3, 5]
+
+
+def frame_values(path):
+    cap, values = cv2.VideoCapture(str(path)), []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            return values
+        values.append(int(img.mean() + 10) // 20)
+
+
+def test_timed_frames_are_held_to_their_time_at_the_videos_rate(tmp_path):
+    """At 10 fps: a frame is repeated until the next one's time, one whose slot is filled is left out, and a gap
+    past HOLD_MAX_S (a stream down for 3 s) is not filled."""
+    path = tmp_path / "out.mp4"
+    times = [0.0, 0.1, 0.5, 0.54, 0.6, 3.7, 3.8]
+    with VideoSink(path, 10.0) as sink:
+        for i, t in enumerate(times):
+            sink.write(np.full((48, 64, 3), i * 20, np.uint8), t)
+    assert frame_values(path) == [0, 1, 2, 2, 2, 2, 4, 5, 6]
+
+
+def test_a_live_source_back_after_a_gap_starts_a_new_part(tmp_path):
+    path = tmp_path / "annotated.mp4"
+    with VideoSink(path, 10.0, segment_frames=100) as sink:
+        for i, t in enumerate([0.0, 0.1, 0.2, 10.0, 10.1]):
+            sink.write(np.full((48, 64, 3), i * 20, np.uint8), t)
+    assert [frame_values(p) for p in sink.parts] == [[0, 1, 2], [3, 4]]
+
+
+def test_untimed_frames_are_each_written_once(tmp_path):
+    path = tmp_path / "out.mp4"
+    with VideoSink(path, 10.0, timed=False) as sink:
+        for i in range(3):
+            sink.write(np.full((48, 64, 3), i * 20, np.uint8), 0.0)  # still images: all at time 0
+    assert frame_values(path) == [0, 1, 2]

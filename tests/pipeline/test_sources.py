@@ -2,6 +2,7 @@ import re
 import struct
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -287,24 +288,42 @@ def test_a_run_stopped_while_waiting_for_a_camera_ends_in_one_line():
                    lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
 
 
-def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch,
-                                                                                     steady_camera):
-    import pipeline.sources as sources
+def one_plate_models():
+    """A detector that finds one box in every frame and a reader that reads it AB123CD."""
     from detection.detections import Detections
-    from pipeline.app import load_configs, run_video
-
-    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(  # frames slower than
-        spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # the pipeline: none dropped
     from ocr.recognizer import PlateRead
 
     box = np.array([[10, 20, 50, 30]], np.float32)
     detector = type("One", (), {"detect": lambda self, f: Detections(box, np.array([0.9], np.float32))})()
     reader = type("Reader", (), {"probs": lambda self, crops: np.zeros((len(crops), 1)), "rows": lambda self, c: 1,
                                  "decode": lambda self, p: PlateRead("AB123CD", 0.9, (0.9,) * 7)})()
+    return detector, reader
+
+
+@pytest.mark.parametrize("args, fps, frames", [([], 5.0, 5), (["video_fps=20"], 20.0, 17)])
+def test_a_strided_file_is_written_at_the_rate_its_frames_come(tmp_path, args, fps, frames):
+    """10 frames at 10 fps read with stride 2: 5 frames at 5 fps, a second as the file; at video_fps=20 each is held
+    4 slots (the last one once): the video still lasts as long as the frames it shows."""
+    from pipeline.app import load_configs, run_video
+
+    clip = write_video(tmp_path / "v.avi", n=10)
+    cfgs = load_configs(Path(__file__).resolve().parents[2] / "configs",
+                        [f"output_dir={tmp_path}", "progress=false", "sqlite=false", "stride=2", *args])
+    run_video(str(clip), cfgs, threading.Event(), *one_plate_models())
+    cap = cv2.VideoCapture(str(tmp_path / "v" / "annotated.mp4"))
+    assert cap.get(cv2.CAP_PROP_FPS) == fps and cap.get(cv2.CAP_PROP_FRAME_COUNT) == frames
+
+
+def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch,
+                                                                                     steady_camera):
+    import pipeline.sources as sources
+    from pipeline.app import load_configs, run_video
+
+    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(  # frames slower than
+        spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # the pipeline: none dropped
+    detector, reader = one_plate_models()
     t0 = time.time()
     minutes = 5 / (60 * 25)  # 5 frames a part at the 25 fps a live source is written at
-    from pathlib import Path
-
     cfgs = load_configs(Path(__file__).resolve().parents[2] / "configs", [f"output_dir={tmp_path}", "progress=false", "sqlite=false",
                                     f"video_segment_min={minutes}", "video_keep_segments=2"])
     run_video("rtsp://cam/7", cfgs, threading.Event(), detector=detector, recognizer=reader)
@@ -496,3 +515,20 @@ def test_a_real_http_stream_is_read_lost_and_reconnected():
         server.server_close()
     kinds = [k for i, k in enumerate(seen) if k != "frame" or seen[i - 1:i] != ["frame"]]  # runs of frames as one
     assert kinds[:4] == ["frame", "lost", "reconnected", "frame"], seen
+
+
+@pytest.mark.parametrize("reports, fps", [(15.0, 15.0), (90000.0, 0.0), (0.0, 0.0), (None, 0.0)])
+def test_a_live_source_takes_the_frame_rate_its_camera_reports(steady_camera, reports, fps):
+    """A camera's own rate is what its annotated video is written at; a stream's 90 kHz clock, none, or a stand-in
+    without the property leave it to the default."""
+    class Reporting(steady_camera):
+        def get(self, prop):
+            if reports is None:
+                raise AttributeError("get")
+            return reports if prop == cv2.CAP_PROP_FPS else 0.0
+
+    src = LiveSource(3, LiveConfig(), lambda url, cfg: Reporting(0.01), max_frames=1)
+    try:
+        assert src.fps == fps
+    finally:
+        src.close()
