@@ -327,6 +327,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink
     from pipeline.sources import open_source, watch_images
+    from pipeline.types import utc_iso
 
     p = cfgs.pipeline
     follow = p.follow and Path(spec).is_dir()
@@ -364,6 +365,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 logger.error(f"error: {exc}")
                 skipped.append(name)
                 continue
+            try:
+                taken = utc_iso(path.stat().st_mtime)  # a camera's upload: when the car was there
+            except OSError:  # gone already (a watched folder's camera tidies up)
+                taken = ""
             if crops_only:  # an interlaced crop is read from one field too, the surer read kept
                 r = read_crops(recognizer, [img], fields=[crops.field_view(img)])[0].read
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
@@ -372,7 +377,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
             if watchlist is not None:
                 reads = [{**r, **_watched(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
-            sink.write(name, reads)
+            sink.write(name, reads, taken)
             n += 1
             if not follow:
                 lines.append((name, reads))

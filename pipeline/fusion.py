@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from typing import Annotated, Callable
 
 import cv2
@@ -14,14 +13,12 @@ from common.config import Range
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
-from pipeline.types import PlateEvent, Reading
+from pipeline.types import PlateEvent, Reading, utc_iso
 
 
 def _utc(clock: float | None, time_s: float) -> str:
     """ISO 8601 UTC time (ms) of `time_s` seconds after `clock`; empty without a clock."""
-    if clock is None:
-        return ""
-    return datetime.fromtimestamp(clock + time_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return "" if clock is None else utc_iso(clock + time_s)
 
 
 MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by half when full)

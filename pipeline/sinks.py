@@ -189,7 +189,7 @@ class ImageReadsSink:
 
     def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None) -> None:
         self.out, self.watch, self.append, self.hook = Path(out), watch_columns, append, hook
-        self.header = ["source", "x1", "y1", "x2", "y2", "text", "confidence"] + (
+        self.header = ["source", "file_time_utc", "x1", "y1", "x2", "y2", "text", "confidence"] + (
             ["watch", "watch_label"] if watch_columns else [])
 
     def __enter__(self) -> "ImageReadsSink":
@@ -211,10 +211,12 @@ class ImageReadsSink:
                 continue
         return names
 
-    def write(self, name: str, reads: list[dict[str, Any]]) -> None:
-        line = json.dumps({"source": name, "reads": reads})
+    def write(self, name: str, reads: list[dict[str, Any]], file_time: str = "") -> None:
+        """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
+        the car was there."""
+        line = json.dumps({"source": name, "file_time_utc": file_time, "reads": reads})
         self.js.write(line + "\n")
-        self.w.writerows([name, *r["box"], csv_safe(r["text"]), r["confidence"]]
+        self.w.writerows([name, file_time, *r["box"], csv_safe(r["text"]), r["confidence"]]
                          + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if self.watch else []) for r in reads)
         self.js.flush()
         self.cf.flush()

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
+
+
+def utc_iso(epoch_s: float) -> str:
+    """The ISO 8601 UTC time, to the millisecond, that events and reads carry: `2026-12-01T18:27:03.250Z`."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
