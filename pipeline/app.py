@@ -165,10 +165,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given."""
     from tqdm import tqdm
 
-    from detection import PlateDetector
-    from detection.passes import for_video
     from pipeline.annotate import LiveWindows, VideoSink, draw
-    from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sinks import CropStore, CsvSink, FrameStore, JsonlSink, SqliteSink
     from pipeline.sources import ImageSource, LiveConfig, LiveSource, open_source
@@ -182,16 +179,11 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     source = open_source(spec, p.stride, live, stop)
     out = out_dir(p, source.name, out_name)
     make_out(out)
-    detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
-    recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
-    watchlist = load_watchlist(p, recognizer)
-    zones, detector = with_zones(p, detector)
     label = out_name or source.name  # what events call the source: its name in a --sources file, when given
-    fuser = TrackFuser(cfgs.fusion, label, zones.direction if zones and p.line else None,
-                       decode=lambda m: _decoded(recognizer.decode(m)),
-                       save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
-                       clock=getattr(source, "clock", None),
-                       save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
+    detector, recognizer, watchlist, zones, fuser = video_stages(
+        cfgs, label, detector, recognizer, clock=getattr(source, "clock", None),
+        save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
+        save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
     with ExitStack() as stack:
         sinks: list[Any] = []
         if p.sqlite:
@@ -245,6 +237,38 @@ def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
 
     return WebhookSink(cfg.webhook, out / "webhook_pending.jsonl", cfg.webhook_headers, cfg.webhook_timeout_s,
                        cfg.backoff_start_s, cfg.backoff_max_s, images=cfg.webhook_images)
+
+
+def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: Any = None,
+                 **fuser_kw: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """The video pipeline's stages from `cfgs` (as `video_configs` gives them): the detector (on the roi with
+    `roi_crop`), the recognizer, the watchlist, the zones and the track fuser (its events called `label`; `fuser_kw`:
+    its clock and stores), each built unless given."""
+    from detection import PlateDetector
+    from detection.passes import for_video
+    from pipeline.fusion import TrackFuser
+
+    p = cfgs.pipeline
+    detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
+    recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+    watchlist = load_watchlist(p, recognizer)
+    zones, detector = with_zones(p, detector)
+    fuser = TrackFuser(cfgs.fusion, label, zones.direction if zones and p.line else None,
+                       decode=lambda m: _decoded(recognizer.decode(m)), **fuser_kw)
+    return detector, recognizer, watchlist, zones, fuser
+
+
+def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, recognizer: Any = None) -> Any:
+    """A `VehicleReader` (pipeline/vehicles.py) built from `cfgs` as `run_video` builds its pipeline, without
+    outputs."""
+    from pipeline.orchestrator import Pipeline
+    from pipeline.tracker import PlateTracker
+    from pipeline.vehicles import VehicleReader
+
+    cfgs = video_configs(cfgs)
+    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer)
+    return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [], zones,
+                                  crops=crop_spec(cfgs.pipeline, video=True), watchlist=watchlist, name=name))
 
 
 def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:

@@ -76,6 +76,7 @@ class Pipeline:
     status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
     name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
+    _size: tuple[int, ...] | None = field(default=None, init=False)  # the frame size the zones are scaled to
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -158,7 +159,7 @@ class Pipeline:
         the source itself still reports its name and its dropped frames."""
         times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))  # bounded: live runs last
         self.events_written = 0
-        n, start, size, outages = 0, time.perf_counter(), None, 0
+        n, start, outages = 0, time.perf_counter(), 0
         last_status = start
         try:
             for frame in (progress(source) if progress else source):
@@ -168,19 +169,27 @@ class Pipeline:
                     self._source_event(frame, self.name or getattr(source, "name", ""))
                     outages += frame.kind == "lost"
                     continue
-                shape = frame.image.shape[:2]
-                if shape != size:
-                    if self.zones is not None:
-                        self.zones.resize(shape[1], shape[0])
-                    size = shape
+                self.fit(frame.image)
                 self.step(frame, times)
                 n += 1
                 if self.on_status is not None and time.perf_counter() - last_status >= self.status_every_s:
                     last_status = time.perf_counter()
                     self.on_status(self._summary(source, n, start, times, outages))
         finally:
-            self._emit(self.fuser.flush("stopped" if self.stop.is_set() else "end"))
+            self.finish("stopped" if self.stop.is_set() else "end")
         return self._summary(source, n, start, times, outages)
+
+    def fit(self, image: np.ndarray) -> None:
+        """The zones scaled to `image` when its size is new (a first frame, a camera that changed resolution)."""
+        size = image.shape[:2]
+        if size != self._size:
+            if self.zones is not None:
+                self.zones.resize(size[1], size[0])
+            self._size = size
+
+    def finish(self, reason: str = "end") -> None:
+        """The open tracks written as events (`reason`): the source has ended or the run stops."""
+        self._emit(self.fuser.flush(reason))
 
     def _summary(self, source: Any, n: int, start: float, times: dict[str, deque[float]], outages: int) -> RunSummary:
         secs = time.perf_counter() - start

@@ -1,0 +1,92 @@
+"""Vehicles in frames you supply, from Python, as `run_pipeline.py` reads a camera: detector, tracker, recognizer and
+fusion, one event per vehicle when its track ends. For frames from your own capture (GStreamer, a robot, a video
+you decode yourself); nothing is written to disk.
+
+    from pipeline import VehicleReader
+    reader = VehicleReader.from_configs(["roi=[[0.2,0.4],[0.8,0.4],[0.8,1],[0.2,1]]"])   # key=value as on the
+    for image in my_frames():                    # command line; BGR (or greyscale) numpy images, in order
+        for vehicle in reader.add(image):        # PlateEvent: text, confidence, box, first_seen_utc, ...
+            print(vehicle.text, vehicle.confidence, vehicle.first_seen_utc)
+    for vehicle in reader.finish():              # the vehicles still in view when the frames end
+        print(vehicle.text)
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from common.errors import UserError
+from common.paths import ROOT
+from pipeline.orchestrator import STAGE_WINDOW, Pipeline
+from pipeline.types import Frame, PlateEvent
+
+
+class _Collected:
+    """The sink a reader's events wait in until `add` or `finish` hands them over."""
+
+    def __init__(self) -> None:
+        self.events: list[PlateEvent] = []
+
+    def write(self, event: PlateEvent) -> None:
+        self.events.append(event)
+
+
+class VehicleReader:
+    """`add(image[, time_s]) -> list[PlateEvent]`: the vehicles whose tracks that frame ended; `finish()` ends the
+    rest. Times: without `time_s` each frame is timed as it is added and events carry UTC times, as a camera's do;
+    with it (seconds from the first frame: a recorded video's positions) they carry those times only."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline, self._out = pipeline, _Collected()
+        pipeline.sinks = [self._out, *pipeline.sinks]
+        self._times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))
+        self._n, self._t0, self._last = 0, 0.0, -float("inf")
+
+    @classmethod
+    def from_configs(cls, overrides: list[str] | tuple[str, ...] = (), config_dir: str | Path = ROOT / "configs",
+                     name: str = "frames") -> "VehicleReader":
+        """Built from the YAML configs in `config_dir` with `key=value` overrides (roi, line, watchlist, fusion and
+        tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`."""
+        from pipeline.app import load_configs, vehicle_reader
+
+        return vehicle_reader(load_configs(config_dir, list(overrides)), name)
+
+    def add(self, image: np.ndarray, time_s: float | None = None) -> list[PlateEvent]:
+        """Process one frame; returns the vehicles whose tracks ended with it (usually none)."""
+        if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 or (
+                image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+            raise UserError(f"a frame must be an H x W (x 3) BGR image array, not {_described(image)}")
+        if image.ndim == 2 or image.shape[2] != 3:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR if image.ndim == 2 or image.shape[2] == 1
+                                 else cv2.COLOR_BGRA2BGR)
+        if self._n == 0:
+            self._t0 = time.monotonic()
+            if time_s is None:  # timed as they come: events carry UTC times
+                self.pipeline.fuser.clock = time.time()
+        t = time.monotonic() - self._t0 if time_s is None else float(time_s)
+        if not t >= self._last:
+            raise UserError(f"frame {self._n}: time {t:g} s is before the frame before it ({self._last:g} s)")
+        self._last = t
+        self.pipeline.fit(image)
+        self.pipeline.step(Frame(image, self._n, t, self.pipeline.name), self._times)
+        self._n += 1
+        return self._take()
+
+    def finish(self) -> list[PlateEvent]:
+        """The vehicles of the tracks still open, as events; the reader then starts afresh (new tracks)."""
+        self.pipeline.finish("end")
+        self.pipeline.tracker.reset()
+        return self._take()
+
+    def _take(self) -> list[PlateEvent]:
+        events, self._out.events = self._out.events, []
+        return events
+
+
+def _described(x: Any) -> str:
+    return f"an array of shape {x.shape}" if isinstance(x, np.ndarray) else f"a {type(x).__name__}"
