@@ -59,6 +59,9 @@ val() {  # validation crops pasted into training frames, and what is made from t
     # three vehicles at a time, the camera turning 80 px and back (bench/results/tracker_rule.txt)
     draw clip_val_busy $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_busy --vehicles 48 \
         --seed 5 --together 3 --pan 80
+    # a fixed camera's quiet road: 3 s between vehicles, sensor noise on every frame (motion_gate_rule.txt)
+    draw clip_val_quiet $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_quiet --vehicles 20 \
+        --seed 7 --gap 75 --noise 3
 }
 
 holdout() {  # held-out crops pasted into held-out frames, and what is made from them
@@ -82,6 +85,8 @@ holdout() {  # held-out crops pasted into held-out frames, and what is made from
         --out data_gen/clip_holdout_i --vehicles 60 --seed 3 --interlace
     draw clip_holdout_busy $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
         --out data_gen/clip_holdout_busy --vehicles 60 --seed 6 --together 3 --pan 80
+    draw clip_holdout_quiet $CLIP --include $RIDES_HOLD $HOLD --unboxed configs/splits/dashcam_holdout_unboxed.csv \
+        --out data_gen/clip_holdout_quiet --vehicles 20 --seed 8 --gap 75 --noise 3
     draw two_row_test python ocr/synth.py --out data_gen/two_row_test --n 300 --mix two_row --seed 22
     draw digits_test python ocr/synth.py --out data_gen/digits_test --n 2000 --mix digits --seed 1234
     draw digits_300 python ocr/synth.py --out data_gen/digits_300 --n 300 --mix digits --seed 4321

@@ -223,7 +223,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(drawn, label, windows or LiveWindows()) if p.show else drawn,
                         crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
-                        status_every_s=p.status_every_s, name=label)
+                        status_every_s=p.status_every_s, name=label, gate=motion_gate(p))
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -268,7 +268,19 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
     cfgs = video_configs(cfgs)
     detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer)
     return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [], zones,
-                                  crops=crop_spec(cfgs.pipeline, video=True), watchlist=watchlist, name=name))
+                                  crops=crop_spec(cfgs.pipeline, video=True), watchlist=watchlist, name=name,
+                                  gate=motion_gate(cfgs.pipeline)))
+
+
+def motion_gate(cfg: PipelineConfig) -> Any:
+    """The configured motion gate (pipeline/motion.py), on the roi's bounding box when one is drawn; None when off."""
+    if not cfg.motion_gate:
+        return None
+    from detection.region import bounding_box
+    from pipeline.motion import MotionGate
+
+    return MotionGate(cfg.motion_every_s, cfg.motion_level, cfg.motion_share,
+                      region=bounding_box(cfg.roi) if cfg.roi else None)
 
 
 def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
     import threading
 
-    from pipeline.app import crop_spec, with_zones
+    from pipeline.app import crop_spec, motion_gate, with_zones
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
@@ -181,13 +181,15 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     zones, detector = with_zones(cfgs.pipeline, detector)  # a configured roi, as run_pipeline.py runs it
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink], zones,
-                    crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace)
+                    crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace,
+                    gate=motion_gate(cfgs.pipeline))
     source = open_source(video)
     try:
         summary = pipe.run(source)
     finally:
         source.close()
-    return {**score_video(expected, events, trace), "fps": summary.fps, "stage_ms": summary.stage_ms}
+    return {**score_video(expected, events, trace), "fps": summary.fps, "stage_ms": summary.stage_ms,
+            "frames": summary.frames, "detected_frames": summary.detected_frames}
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ class RunSummary:
     stopped: bool
     outages: int = 0  # times a live source was lost (each followed by reconnect attempts)
     unreadable_frames: int = 0  # frames of a video file its decoder could not read (skipped)
+    detected_frames: int = 0  # frames the detector ran on (fewer than `frames` with the motion gate)
 
 
 @dataclass
@@ -76,7 +77,10 @@ class Pipeline:
     status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
     name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
+    gate: Any = None  # MotionGate (pipeline/motion.py): while no track is open, unmoved frames skip the detector
+    detected_frames: int = field(default=0, init=False)  # frames the detector ran on, in the current run
     _size: tuple[int, ...] | None = field(default=None, init=False)  # the frame size the zones are scaled to
+    _quiet: bool = field(default=True, init=False)  # no track open after the last frame
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -107,12 +111,25 @@ class Pipeline:
     def step(self, frame: Frame, times: dict[str, deque[float]]) -> Tracks:
         """Process one frame; returns its tracks."""
         t0 = time.perf_counter()
-        dets = self.detector.detect(frame.image)
-        if self.zones is not None and len(dets):
-            dets = dets.filter(self.zones.keep(dets.xyxy))
+        gate = self.gate if self._quiet else None  # the motion gate, while no track is open
+        view = gate.view(frame.image) if gate is not None else None
+        detect = gate is None or gate.moved(view, frame.time_s)
+        if detect:
+            dets = self.detector.detect(frame.image)
+            self.detected_frames += 1
+            if self.zones is not None and len(dets):
+                dets = dets.filter(self.zones.keep(dets.xyxy))
+        else:  # an empty road, as the detector last saw it
+            dets = Detections()
         t1 = time.perf_counter()
         tracks = self.tracker.update(dets, frame.image)
         t2 = time.perf_counter()
+        if self.gate is not None and detect:  # quiet: the detector found nothing and no track is open (a box that
+            self._quiet = len(tracks) == 0 and len(dets) == 0  # has not yet started a track is looked for again)
+            if self._quiet:
+                self.gate.quiet(view if view is not None else self.gate.view(frame.image), frame.time_s)
+            else:
+                self.gate.busy()
         todo, crops, fields = [], [], []
         for k in range(len(tracks)):
             box = tuple(float(v) for v in tracks.xyxy[k])
@@ -158,7 +175,7 @@ class Pipeline:
         (reason `source_lost`) and the tracker starts afresh. `progress` wraps the iteration (e.g. a tqdm bar);
         the source itself still reports its name and its dropped frames."""
         times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))  # bounded: live runs last
-        self.events_written = 0
+        self.events_written = self.detected_frames = 0
         n, start, outages = 0, time.perf_counter(), 0
         last_status = start
         try:
@@ -196,7 +213,7 @@ class Pipeline:
         return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
-                          int(getattr(source, "unreadable", 0)))
+                          int(getattr(source, "unreadable", 0)), self.detected_frames)
 
 
 @dataclass(frozen=True)

@@ -95,11 +95,12 @@ def compose(background: np.ndarray, plates: list[tuple[Placement, int]], shift: 
 def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, seed: int = 0,
               exclude: set[tuple[str, str]] | None = None, include: set[tuple[str, str]] | None = None,
               unboxed: Path | None = None, gap: int = 6, fps: float = 25.0, together: int = 1,
-              pan: float = 0.0, interlace: bool = False) -> Path:
+              pan: float = 0.0, interlace: bool = False, noise: float = 0.0) -> Path:
     """Write out/clip.mp4 and out/expected.csv (each vehicle a different plate text); returns the clip's path.
     `together` > 1: vehicles come in groups that many at once, each in its lane, starting 4-14 frames apart;
     `pan` > 0: the camera turns that many px (at 1280 wide) sideways and back during each group; `interlace`: each
-    frame's odd rows show the scene half a frame later than its even rows, as an interlaced camera's do."""
+    frame's odd rows show the scene half a frame later than its even rows, as an interlaced camera's do; `noise` > 0:
+    every frame, the empty ones too, gets sensor noise of that sigma (grey levels), drawn afresh each frame."""
     labels, names, crops = load_sources(backgrounds, plates, exclude, include, unboxed)
     by_text = {c[1]: c for c in crops if c[1]}  # one crop per text: the evaluation tells vehicles by their text
     if len(by_text) < vehicles:
@@ -110,6 +111,14 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     chosen = [by_text[texts[i]] for i in rng.permutation(len(texts))[:vehicles]]
     out.mkdir(parents=True, exist_ok=True)
     writer, rows, n, size = None, [], 0, (0, 0)
+    grain = np.random.default_rng(seed + 1)  # its own stream: the vehicles are drawn as without noise
+
+    def write(img: np.ndarray) -> None:
+        img = img if img.shape[:2] == size[::-1] else cv2.resize(img, size)
+        if noise > 0:
+            img = np.clip(img + grain.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
+        writer.write(img)
+
     try:
         for g in range(0, len(chosen), together):
             group = chosen[g:g + together]
@@ -134,9 +143,9 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
                 views = [compose(background, [(p[k][f - s], look) for p, look, s in paths if s <= f < s + len(p[0])],
                                  swing * np.sin(np.pi * (f + k / 2) / length)) for k in range(2 if interlace else 1)]
                 img = interlaced(*views) if interlace else views[0]
-                writer.write(img if img.shape[:2] == size[::-1] else cv2.resize(img, size))
+                write(img)
             for _ in range(gap):
-                writer.write(background if background.shape[:2] == size[::-1] else cv2.resize(background, size))
+                write(background)
             n += length + gap
     finally:
         if writer is not None:
@@ -165,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pan", type=float, default=0.0, help="px (at 1280 wide) the camera turns during each group")
     ap.add_argument("--interlace", action="store_true",
                     help="an interlaced camera: each frame's odd rows half a frame later than its even rows")
+    ap.add_argument("--gap", type=at_least(0), default=6, help="empty frames between vehicles (or groups)")
+    ap.add_argument("--noise", type=float, default=0.0, help="sensor noise sigma (grey levels) on every frame")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
@@ -174,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
-                         args.unboxed, together=args.together, pan=args.pan, interlace=args.interlace)
+                         args.unboxed, args.gap, together=args.together, pan=args.pan, interlace=args.interlace,
+                         noise=args.noise)
         logger.info(f"wrote {path} and {args.out / 'expected.csv'}")
 
     return run_main(work)
