@@ -1,10 +1,11 @@
-"""The motion gate: a fixed camera's frames go to the detector only when something moved, while no track is open.
+"""The motion gate: a fixed camera's frames go to the detector only when something moved.
 
-A gate or car-park camera looks at an empty road most of the day, and the detector is most of a frame's CPU time.
-While no track is open, a frame is compared with the last frame the detector saw (grey, shrunk to `width` px by area
-averaging, smoothed); it goes to the detector when more than `share` of its pixels moved by more than `level` grey
-levels (a car coming into view), or when the detector last ran `every_s` ago or more (a safety net; also takes in a
-slow change of light as the new reference). A camera that moves (a dash-cam) changes every frame, so every frame is
+A gate or car-park camera looks at an empty road, or at parked cars, most of the day, and the detector is most of a
+frame's CPU time. Each frame is compared with the last frame the detector saw (grey, shrunk to `width` px by area
+averaging, smoothed): it goes to the detector when more than `share` of its pixels moved by more than `level` grey
+levels (a car coming or going), or when the detector last ran `every_s` ago or more (a safety net, and a slow change
+of light taken in). A frame that has not moved is given the boxes the detector found in that one, so the tracker
+and the OCR go on as if it had looked. A camera that moves (a dash-cam) changes every frame, so every frame is
 detected, as without the gate.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ class MotionGate:
     region: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 (fractions): only there (the roi)
 
     def __post_init__(self) -> None:
-        self._ref: np.ndarray | None = None  # the view of the last detected frame, while no track was open
+        self._ref: np.ndarray | None = None  # the view of the frame the detector last saw
         self._ref_t = 0.0
 
     def view(self, image: np.ndarray) -> np.ndarray:
@@ -48,10 +49,6 @@ class MotionGate:
         changed = np.count_nonzero(cv2.absdiff(view, self._ref) > self.level)
         return changed > self.share * view.size
 
-    def quiet(self, view: np.ndarray, time_s: float) -> None:
-        """The detector saw this frame and no track is open after it: it is the reference from now on."""
+    def looked(self, view: np.ndarray, time_s: float) -> None:
+        """The detector saw the frame of `view`: it is the reference from now on."""
         self._ref, self._ref_t = view, time_s
-
-    def busy(self) -> None:
-        """Tracks are open: no reference (the next quiet frame that is detected becomes one)."""
-        self._ref = None

@@ -77,10 +77,10 @@ class Pipeline:
     status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
     name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
-    gate: Any = None  # MotionGate (pipeline/motion.py): while no track is open, unmoved frames skip the detector
+    gate: Any = None  # MotionGate (pipeline/motion.py): a frame that has not moved is given the last boxes found
     detected_frames: int = field(default=0, init=False)  # frames the detector ran on, in the current run
     _size: tuple[int, ...] | None = field(default=None, init=False)  # the frame size the zones are scaled to
-    _quiet: bool = field(default=True, init=False)  # no track open after the last frame
+    _seen: Detections = field(default_factory=Detections, init=False)  # the detector's boxes, when it last looked
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -111,25 +111,20 @@ class Pipeline:
     def step(self, frame: Frame, times: dict[str, deque[float]]) -> Tracks:
         """Process one frame; returns its tracks."""
         t0 = time.perf_counter()
-        gate = self.gate if self._quiet else None  # the motion gate, while no track is open
-        view = gate.view(frame.image) if gate is not None else None
-        detect = gate is None or gate.moved(view, frame.time_s)
-        if detect:
+        view = self.gate.view(frame.image) if self.gate is not None else None
+        if view is not None and not self.gate.moved(view, frame.time_s):
+            dets = self._seen  # nothing moved since the detector last looked: what it found then
+        else:
             dets = self.detector.detect(frame.image)
             self.detected_frames += 1
             if self.zones is not None and len(dets):
                 dets = dets.filter(self.zones.keep(dets.xyxy))
-        else:  # an empty road, as the detector last saw it
-            dets = Detections()
+            if view is not None:
+                self.gate.looked(view, frame.time_s)
+                self._seen = dets
         t1 = time.perf_counter()
         tracks = self.tracker.update(dets, frame.image)
         t2 = time.perf_counter()
-        if self.gate is not None and detect:  # quiet: the detector found nothing and no track is open (a box that
-            self._quiet = len(tracks) == 0 and len(dets) == 0  # has not yet started a track is looked for again)
-            if self._quiet:
-                self.gate.quiet(view if view is not None else self.gate.view(frame.image), frame.time_s)
-            else:
-                self.gate.busy()
         todo, crops, fields = [], [], []
         for k in range(len(tracks)):
             box = tuple(float(v) for v in tracks.xyxy[k])
