@@ -5,8 +5,10 @@ frame's CPU time. Each frame is compared with the last frame the detector saw (g
 averaging, smoothed): it goes to the detector when more than `share` of its pixels moved by more than `level` grey
 levels (a car coming or going), or when the detector last ran `every_s` ago or more (a safety net, and a slow change
 of light taken in). A frame that has not moved is given the boxes the detector found in that one, so the tracker
-and the OCR go on as if it had looked. A camera that moves (a dash-cam) changes every frame, so every frame is
-detected, as without the gate.
+and the OCR go on as if it had looked. The detector rests only while what it finds stays put (the pipeline's
+`same_boxes`: its last two looks found the same boxes), so a vehicle in motion, even a slow one that moves few
+pixels, has every frame detected. A camera that moves (a dash-cam) changes every frame, so every frame is detected,
+as without the gate.
 """
 from __future__ import annotations
 

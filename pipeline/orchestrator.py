@@ -12,6 +12,7 @@ import numpy as np
 from loguru import logger
 
 from detection.detections import Detections
+from detection.metrics import iou_matrix
 from ocr.views import best_view, views_of
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
@@ -81,6 +82,7 @@ class Pipeline:
     detected_frames: int = field(default=0, init=False)  # frames the detector ran on, in the current run
     _size: tuple[int, ...] | None = field(default=None, init=False)  # the frame size the zones are scaled to
     _seen: Detections = field(default_factory=Detections, init=False)  # the detector's boxes, when it last looked
+    _still: bool = field(default=False, init=False)  # its last two looks found the same boxes
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -112,14 +114,15 @@ class Pipeline:
         """Process one frame; returns its tracks."""
         t0 = time.perf_counter()
         view = self.gate.view(frame.image) if self.gate is not None else None
-        if view is not None and not self.gate.moved(view, frame.time_s):
+        if view is not None and self._still and not self.gate.moved(view, frame.time_s):
             dets = self._seen  # nothing moved since the detector last looked: what it found then
         else:
             dets = self.detector.detect(frame.image)
             self.detected_frames += 1
             if self.zones is not None and len(dets):
                 dets = dets.filter(self.zones.keep(dets.xyxy))
-            if view is not None:
+            if view is not None:  # the detector may rest only once what it finds stays put
+                self._still = same_boxes(dets, self._seen)
                 self.gate.looked(view, frame.time_s)
                 self._seen = dets
         t1 = time.perf_counter()
@@ -209,6 +212,14 @@ class Pipeline:
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
                           int(getattr(source, "unreadable", 0)), self.detected_frames)
+
+
+def same_boxes(a: Detections, b: Detections, min_iou: float = 0.9) -> bool:
+    """Whether two frames' detections are the same plates in the same places: as many boxes, each with IoU >=
+    `min_iou` with one of the others (none in both counts)."""
+    if len(a) != len(b):
+        return False
+    return len(a) == 0 or bool((iou_matrix(a.xyxy, b.xyxy) >= min_iou).any(axis=1).all())
 
 
 @dataclass(frozen=True)

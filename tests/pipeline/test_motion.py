@@ -59,8 +59,8 @@ def counting_detector():
 
 def test_unmoved_frames_skip_the_detector_and_a_vehicle_is_read_as_without_the_gate(counting_detector):
     """A noisy road: 50 empty frames, a plate (80 x 24 px) creeping in for 10 frames, 4 px a frame, then parked there
-    for 40 frames, then gone for 50. The parked frames have not moved and are given the box the detector found last,
-    so the track goes on; the vehicle is the same event as without the gate."""
+    for 40 frames, then gone for 50. While the plate moves, every frame is detected; parked, the frames have not
+    moved and are given the box the detector found last, so the track goes on: the same event as without the gate."""
     from pathlib import Path
 
     from ocr.recognizer import PlateRead
@@ -85,5 +85,18 @@ def test_unmoved_frames_skip_the_detector_and_a_vehicle_is_read_as_without_the_g
         seen[gate] = [(e.text, e.first_frame, e.last_frame, e.reason) for e in events], counting_detector.calls
         assert reader.pipeline.detected_frames == counting_detector.calls
     assert seen["true"][0] == seen["false"][0] == [(text, 51, 99, "lost")]
-    # the first frame, 25 (every_s), the 10 the plate moved in, 84 (every_s), 100 (it left) and 125 (every_s)
-    assert (seen["false"][1], seen["true"][1]) == (150, 15)
+    # the first frame, 25 (every_s), the 10 the plate moved in and 60 (the box stays put: the detector may rest),
+    # 85 (every_s), 100 (it left: moved) and 101 (none again), 126 (every_s)
+    assert (seen["false"][1], seen["true"][1]) == (150, 17)
+
+
+def test_boxes_are_the_same_when_each_overlaps_one_of_the_others():
+    from detection.detections import Detections
+    from pipeline.orchestrator import same_boxes
+
+    def boxes(*xs):
+        return Detections(np.array([[x, 10, x + 100, 40] for x in xs], np.float32), np.full(len(xs), 0.9, np.float32))
+
+    assert same_boxes(Detections(), Detections()) and same_boxes(boxes(0, 300), boxes(302, 1))
+    assert not same_boxes(boxes(0), boxes(8))  # IoU 0.85: moved
+    assert not same_boxes(boxes(0), Detections()) and not same_boxes(boxes(0, 300), boxes(0))
