@@ -41,7 +41,7 @@ class PipelineConfig:
     status_every_s: Annotated[float, Range(0)] = 60.0
     roi: tuple[tuple[float, float], ...] = ()
     roi_crop: bool = True
-    motion_gate: bool = False
+    motion_gate: bool = True
     motion_every_s: Annotated[float, Range(0.0, 3600.0)] = 1.0
     motion_level: Annotated[int, Range(1, 255)] = 25
     motion_share: Annotated[float, Range(0.0, 1.0)] = 0.0005
