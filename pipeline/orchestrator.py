@@ -107,6 +107,7 @@ class Pipeline:
             logger.warning(f"{name}: stream lost ({ev.detail}); reconnecting, open tracks written")
             self._emit(self.fuser.flush("source_lost"))
             self.tracker.reset()
+            self._still = False  # the motion gate looks afresh when the stream is back
         else:
             logger.info(f"{name}: stream {ev.kind}")
 
@@ -203,8 +204,10 @@ class Pipeline:
             self._size = size
 
     def finish(self, reason: str = "end") -> None:
-        """The open tracks written as events (`reason`): the source has ended or the run stops."""
+        """The open tracks written as events (`reason`): the source has ended or the run stops. Frames after it (a
+        `VehicleReader`'s) are detected afresh."""
         self._emit(self.fuser.flush(reason))
+        self._still = False
 
     def _summary(self, source: Any, n: int, start: float, times: dict[str, deque[float]], outages: int) -> RunSummary:
         secs = time.perf_counter() - start

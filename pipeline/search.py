@@ -108,22 +108,21 @@ def _events(folder: Path) -> Iterator[dict]:
     """A folder's vehicle events as dicts (alternatives decoded): from `events.db` where there is one."""
     db = folder / "events.db"
     if db.is_file():
-        try:
+        try:  # row by row: a camera's database of months is not held in memory
             con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+            con.row_factory = sqlite3.Row
             try:
-                con.row_factory = sqlite3.Row
-                rows = [dict(r) for r in con.execute("SELECT * FROM events")]
+                for row in con.execute("SELECT * FROM events"):
+                    r = dict(row)
+                    try:
+                        r["alternatives"] = json.loads(r.get("alternatives") or "[]")
+                    except ValueError:
+                        r["alternatives"] = []
+                    yield r
             finally:
                 con.close()
         except sqlite3.Error as exc:
             logger.warning(f"{db}: cannot be read ({exc}); its events are not searched")
-            return
-        for r in rows:
-            try:
-                r["alternatives"] = json.loads(r.get("alternatives") or "[]")
-            except ValueError:
-                r["alternatives"] = []
-            yield r
     elif (folder / "events.jsonl").is_file():
         yield from _json_lines(folder / "events.jsonl")
 
