@@ -104,7 +104,7 @@ def output_folders(tops: list[Path]) -> Iterator[Path]:
                 yield Path(here)
 
 
-def _events(folder: Path) -> Iterator[dict]:
+def folder_events(folder: Path) -> Iterator[dict]:
     """A folder's vehicle events as dicts (alternatives decoded): from `events.db` where there is one."""
     db = folder / "events.db"
     if db.is_file():
@@ -148,7 +148,7 @@ def _event_sighting(e: dict, folder: Path, match: str) -> Sighting:
 
 def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sighting]:
     """The sightings in one output folder: its events (a runner-up reading counted too) and its image reads."""
-    for e in _events(folder):
+    for e in folder_events(folder):
         text = str(e.get("text") or "")
         how = match(text)
         if how not in ("exact", "O/0", "pattern"):  # a runner-up read the plate itself: say so before a near read

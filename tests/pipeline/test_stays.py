@@ -1,0 +1,79 @@
+import pytest
+
+from common.errors import UserError
+from pipeline.sinks import JsonlSink, SqliteSink
+from pipeline.stays import main, stays
+from pipeline.types import PlateEvent
+
+
+def event(i: int, text: str, seen: str, direction: str = "", source: str = "cam") -> PlateEvent:
+    return PlateEvent(f"id{i}", source, i, text, 0.9, (0.9,) * len(text), (), 3, i, i + 2, float(i), i + 0.5, i,
+                      (1.0, 2.0, 3.0, 4.0), "lost", direction=direction, first_seen_utc=seen, last_seen_utc=seen)
+
+
+def day(hh_mm: str) -> str:
+    return f"2026-12-01T{hh_mm}:00.000Z"
+
+
+def rows(found):
+    return [(s.plate, s.entry_utc[11:16], s.exit_utc[11:16], s.minutes, s.status, s.exit_plate) for s in found]
+
+
+@pytest.fixture
+def car_park(tmp_path):
+    """A camera at each gate: gate-in and gate-out (no counting line)."""
+    for name, moves in (("gate-in", [("AB123CD", "08:00"), ("XY999ZZ", "08:30"), ("Q0Q111", "09:00"),
+                                      ("XY999ZZ", "12:00"), ("KMH306", "13:00")]),
+                        ("gate-out", [("AB123CD", "10:15"), ("QOQ111", "09:45"), ("LATE1", "07:00"),
+                                      ("XY999Z2", "12:30"), ("KMH806", "13:30")])):
+        (tmp_path / name).mkdir()
+        with SqliteSink(tmp_path / name / "events.db") as db:
+            for i, (text, hh_mm) in enumerate(moves):
+                db.write(event(i, text, day(hh_mm), source=f"rtsp://{name}"))
+    return tmp_path
+
+
+def test_each_exit_closes_its_plates_entry(car_park):
+    found, untimed = stays([car_park], "gate-in", "gate-out")
+    assert rows(found) == [("LATE1", "", "07:00", None, "no entry seen", ""),  # came in before the period
+                           ("AB123CD", "08:00", "10:15", 135.0, "stayed", ""),
+                           ("XY999ZZ", "08:30", "", None, "no exit seen", ""),  # in again at 12:00, never out
+                           ("Q0Q111", "09:00", "09:45", 45.0, "stayed", "QOQ111"),  # O and 0 one character
+                           ("XY999ZZ", "12:00", "", None, "inside", ""),
+                           ("XY999Z2", "", "12:30", None, "no entry seen", ""),  # read a character off
+                           ("KMH306", "13:00", "", None, "inside", ""),
+                           ("KMH806", "", "13:30", None, "no entry seen", "")]
+    assert untimed == 0
+
+
+def test_an_exit_read_a_character_off_is_matched_with_max_edits(car_park):
+    found, _ = stays([car_park], "gate-in", "gate-out", max_edits=1)
+    assert rows(found) == [("LATE1", "", "07:00", None, "no entry seen", ""),
+                           ("AB123CD", "08:00", "10:15", 135.0, "stayed", ""),
+                           ("XY999ZZ", "08:30", "", None, "no exit seen", ""),
+                           ("Q0Q111", "09:00", "09:45", 45.0, "stayed", "QOQ111"),
+                           ("XY999ZZ", "12:00", "12:30", 30.0, "stayed", "XY999Z2"),
+                           ("KMH306", "13:00", "13:30", 30.0, "stayed", "KMH806")]
+
+
+def test_one_camera_with_a_counting_line_and_the_command(tmp_path, capsys):
+    (tmp_path / "gate").mkdir()
+    with JsonlSink(tmp_path / "gate" / "events.jsonl") as js:  # no database: the JSON lines are read
+        js.write(event(1, "AB123CD", day("08:00"), "in"))
+        js.write(event(2, "ZZ11", day("08:10"), ""))  # did not cross the line: neither
+        js.write(event(3, "AB123CD", day("09:30"), "out"))
+        js.write(event(4, "CD456EF", day("09:40"), "in"))
+        js.write(event(5, "EF789GH", "", "in", source="clip.mp4"))  # a video file's: no time
+    assert main([str(tmp_path), "--csv", str(tmp_path / "stays.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["AB123CD", "2026-12-01", "08:00:00", "2026-12-01", "09:30:00", "90.0", "min", "stayed"]
+    assert out[1].split()[-1] == "inside"
+    assert out[-1] == ("1 stays, median 90.0 min; 1 inside; 0 with no exit seen, 0 with no entry seen; 1 entry/exit "
+                       "events without a time (video files) left out")
+    assert (tmp_path / "stays.csv").read_text().splitlines()[0] == (
+        "plate,entry_utc,exit_utc,minutes,status,exit_plate,entry_confidence,exit_confidence")
+
+
+def test_entry_and_exit_must_differ(tmp_path):
+    with pytest.raises(UserError, match=r"^--entry and --exit must differ \(both 'in'\)$"):
+        stays([tmp_path], "in", "in")
