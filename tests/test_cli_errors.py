@@ -77,8 +77,8 @@ def test_bench_scripts_say_one_error_line(script, argv, says, tmp_path):
 
 
 def test_every_console_command_is_an_entry_point_with_main():
-    """pyproject's commands (plate-reader, plate-ocr-*, plate-detector-*, plate-search, plate-stays) each name a module's
-    main(argv)."""
+    """pyproject's commands (plate-reader, plate-ocr-*, plate-detector-*, plate-search, plate-stays) each name a
+    module's main(argv)."""
     import inspect
     from pathlib import Path
 
