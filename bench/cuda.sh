@@ -42,7 +42,7 @@ step "train speed" bash -o pipefail -c "python bench/train_speed.py --device cud
     | tee $R/cuda_train_speed.txt"
 step "detector speed" bash -o pipefail -c "python bench/detector_speed.py --weights weights/detector.pt --only cuda --repeats 100 \
     | tee $R/cuda_detector_speed.txt"
-step "pipeline fps" python bench/pipeline_fps.py --json $R/cuda_pipeline_fps.json
+step "pipeline fps" python bench/pipeline_fps.py motion_gate=false --json $R/cuda_pipeline_fps.json
 if [ -d "$D/us_crops" ] && [ -d "$D/ar_crops" ]; then
     for S in us ar; do  # precision auto: fp16 on CUDA
         step "held-out $S crops" bash -o pipefail -c "python ocr/evaluate.py --weights weights/ocr_latin.pth --data $D/${S}_crops \
