@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         from ocr.data import read_split_file
 
+        if args.noise < 0:
+            raise UserError(f"--noise must be 0 or more, not {args.noise:g}")
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
         path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
