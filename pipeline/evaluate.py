@@ -167,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     return run_main(work)
 
 
-def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any) -> dict[str, Any]:
+def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any,
+             source: Any = None) -> dict[str, Any]:
+    """The clip's vehicles against `expected_csv`; `source` (default: the clip opened) may stand in for its frames
+    (bench/motion_gate_noise.py: noise added)."""
     import threading
 
     from pipeline.app import crop_spec, motion_gate, with_zones
@@ -183,7 +186,7 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink], zones,
                     crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace,
                     gate=motion_gate(cfgs.pipeline))
-    source = open_source(video)
+    source = source or open_source(video)
     try:
         summary = pipe.run(source)
     finally:

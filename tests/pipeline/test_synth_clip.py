@@ -105,3 +105,18 @@ def test_an_interlaced_clip_combs_the_moving_plate(tmp_path):
     box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
     u8 = [np.clip(x, 0, 255).astype(np.uint8) for x in (a, b)]
     assert comb_score(u8[1][box]) > 2 * comb_score(u8[0][box])  # the same plate, its rows alternating
+
+
+def test_a_quiet_clip_has_its_gaps_and_sensor_noise(tmp_path):
+    """--gap 20 --noise 3: twenty empty frames after each vehicle, noise drawn afresh for every frame; the vehicles
+    are the same as without noise."""
+    bg, crops = dataset(tmp_path)
+    clip = make_clip(bg, [crops], tmp_path / "quiet", vehicles=2, seed=1, gap=20, noise=3.0)
+    plain = make_clip(bg, [crops], tmp_path / "plain", vehicles=2, seed=1, gap=20)
+    rows = [list(csv.DictReader((tmp_path / d / "expected.csv").open())) for d in ("quiet", "plain")]
+    assert rows[0] == rows[1] and int(rows[0][1]["first_frame"]) == int(rows[0][0]["last_frame"]) + 1 + 20
+    noisy, clean = read_frames(clip), read_frames(plain)
+    gap = int(rows[0][1]["first_frame"]) - 1
+    assert len(noisy) == len(clean)
+    assert np.abs(noisy[gap] - clean[gap]).mean() > 1.0  # (the encoder keeps little of it from frame to frame)
+    assert np.abs(noisy[0] - clean[0]).mean() > 1.0
