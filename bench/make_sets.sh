@@ -59,7 +59,7 @@ val() {  # validation crops pasted into training frames, and what is made from t
     # three vehicles at a time, the camera turning 80 px and back (bench/results/tracker_rule.txt)
     draw clip_val_busy $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_busy --vehicles 48 \
         --seed 5 --together 3 --pan 80
-    # a fixed camera's quiet road: 3 s between vehicles, sensor noise on every frame (motion_gate_rule.txt)
+    # a fixed camera's quiet road: 3 s between vehicles, noise added before encoding (motion_gate_rule.txt)
     draw clip_val_quiet $CLIP --include $VAL --exclude $RIDES_HOLD $u --out data_gen/clip_val_quiet --vehicles 20 \
         --seed 7 --gap 75 --noise 3
 }
