@@ -215,7 +215,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                 write_summary(out, s, detector, recognizer, running=True)
             except OSError as exc:
                 logger.warning(f"{s.source}: summary.json not updated: {exc.strerror or exc}")
-            logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps, {s.events} vehicles, "
+            rest = f" (detector on {s.detected_frames})" if s.detected_frames < s.frames else ""
+            logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps{rest}, {s.events} vehicles, "
                         f"{s.outages} outages")
 
         live_status = isinstance(source, LiveSource) and p.status_every_s > 0
