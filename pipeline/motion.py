@@ -49,7 +49,7 @@ class MotionGate:
         if self._ref is None or view.shape != self._ref.shape or not 0 <= time_s - self._ref_t < self.every_s:
             return True
         changed = np.count_nonzero(cv2.absdiff(view, self._ref) > self.level)
-        return changed > self.share * view.size
+        return bool(changed > self.share * view.size)
 
     def looked(self, view: np.ndarray, time_s: float) -> None:
         """The detector saw the frame of `view`: it is the reference from now on."""
