@@ -12,7 +12,8 @@ images that arrive (a camera uploading snapshots). Cameras, streams and watched 
 own thread beside the others; files and images are processed one after the other meanwhile.
 Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
-open tracks are written as events before exit.
+open tracks are written as events before exit. Earlier runs' outputs: `python -m pipeline.search PLATE` (when and
+where a plate was seen), `python -m pipeline.stays` (entries matched with exits).
 """
 from __future__ import annotations
 
