@@ -167,7 +167,6 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.orchestrator import Pipeline
-    from pipeline.sinks import CropStore, CsvSink, FrameStore, JsonlSink, SqliteSink
     from pipeline.sources import ImageSource, LiveConfig, LiveSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
@@ -181,19 +180,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     make_out(out)
     label = out_name or source.name  # what events call the source: its name in a --sources file, when given
     detector, recognizer, watchlist, zones, fuser = video_stages(
-        cfgs, label, detector, recognizer, clock=getattr(source, "clock", None),
-        save_crop=CropStore(out / "crops", p.crops_keep) if p.save_crops else None,
-        save_frame=FrameStore(out / "frames", p.frames_keep) if p.save_frames else None)
+        cfgs, label, detector, recognizer, clock=getattr(source, "clock", None), **image_stores(p, out))
     with ExitStack() as stack:
-        sinks: list[Any] = []
-        if p.sqlite:
-            sinks.append(stack.enter_context(SqliteSink(out / "events.db")))
-        if p.jsonl:
-            sinks.append(stack.enter_context(JsonlSink(out / "events.jsonl")))
-        if p.csv:
-            sinks.append(stack.enter_context(CsvSink(out / "events.csv")))
-        if p.webhook:
-            sinks.append(stack.enter_context(webhook_sink(p, out)))
+        sinks = event_sinks(p, out, stack)
         video = None
         if p.video_out:
             fps = video_rate(source, p.video_fps)
@@ -232,6 +221,24 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     return write_summary(out, summary, detector, recognizer)
 
 
+def image_stores(cfg: PipelineConfig, out: Path) -> dict[str, Any]:
+    """The track fuser's stores of each vehicle's best crop and whole frame under `out`, as configured."""
+    from pipeline.sinks import CropStore, FrameStore
+
+    return {"save_crop": CropStore(out / "crops", cfg.crops_keep) if cfg.save_crops else None,
+            "save_frame": FrameStore(out / "frames", cfg.frames_keep) if cfg.save_frames else None}
+
+
+def event_sinks(cfg: PipelineConfig, out: Path, stack: ExitStack) -> list[Any]:
+    """The configured event outputs in `out` (events.db, events.jsonl, events.csv, the webhook), each entered on
+    `stack`, which closes them."""
+    from pipeline.sinks import CsvSink, JsonlSink, SqliteSink
+
+    made = [(cfg.sqlite, lambda: SqliteSink(out / "events.db")), (cfg.jsonl, lambda: JsonlSink(out / "events.jsonl")),
+            (cfg.csv, lambda: CsvSink(out / "events.csv")), (bool(cfg.webhook), lambda: webhook_sink(cfg, out))]
+    return [stack.enter_context(make()) for on, make in made if on]
+
+
 def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
     """The configured webhook (pipeline/webhook.py), its pending events kept in `out`."""
     from pipeline.webhook import WebhookSink
@@ -259,18 +266,29 @@ def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: An
     return detector, recognizer, watchlist, zones, fuser
 
 
-def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, recognizer: Any = None) -> Any:
-    """A `VehicleReader` (pipeline/vehicles.py) built from `cfgs` as `run_video` builds its pipeline, without
-    outputs."""
+def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, recognizer: Any = None,
+                   out: str | Path | None = None) -> Any:
+    """A `VehicleReader` (pipeline/vehicles.py) built from `cfgs` as `run_video` builds its pipeline; with `out`, its
+    events also go to the configured outputs there (events.db, .jsonl, .csv, crops/, frames/, the webhook), closed
+    by the reader's `close()`."""
     from pipeline.orchestrator import Pipeline
     from pipeline.tracker import PlateTracker
     from pipeline.vehicles import VehicleReader
 
     cfgs = video_configs(cfgs)
-    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer)
-    return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [], zones,
-                                  crops=crop_spec(cfgs.pipeline, video=True), watchlist=watchlist, name=name,
-                                  gate=motion_gate(cfgs.pipeline)))
+    p = cfgs.pipeline
+    folder = make_out(Path(out)) if out is not None else None
+    stores = image_stores(p, folder) if folder is not None else {}
+    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer, **stores)
+    stack = ExitStack()
+    try:
+        sinks = event_sinks(p, folder, stack) if folder is not None else []
+    except BaseException:
+        stack.close()
+        raise
+    return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones,
+                                  crops=crop_spec(p, video=True), watchlist=watchlist, name=name,
+                                  gate=motion_gate(p)), stack)
 
 
 def motion_gate(cfg: PipelineConfig) -> Any:

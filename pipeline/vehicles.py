@@ -9,11 +9,16 @@ you decode yourself); nothing is written to disk.
             print(vehicle.text, vehicle.confidence, vehicle.first_seen_utc)
     for vehicle in reader.finish():              # the vehicles still in view when the frames end
         print(vehicle.text)
+
+`VehicleReader.from_configs(out="runs/pipeline/gate")` also writes each event as `run_pipeline.py` does (events.db,
+events.jsonl, events.csv, crops/, frames/, the webhook), until `reader.close()`, which returns the vehicles still in
+view as `finish()` does (the end of a `with` block closes it too; those vehicles are then in the outputs only).
 """
 from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +46,35 @@ class VehicleReader:
     rest. Times: without `time_s` each frame is timed as it is added and events carry UTC times, as a camera's do;
     with it (seconds from the first frame: a recorded video's positions) they carry those times only."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline, self._out = pipeline, _Collected()
+    def __init__(self, pipeline: Pipeline, outputs: ExitStack | None = None) -> None:
+        self.pipeline, self._out, self._outputs = pipeline, _Collected(), outputs or ExitStack()
         pipeline.sinks = [self._out, *pipeline.sinks]
         self._times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))
         self._n, self._t0, self._last = 0, 0.0, -float("inf")
 
     @classmethod
     def from_configs(cls, overrides: list[str] | tuple[str, ...] = (), config_dir: str | Path = ROOT / "configs",
-                     name: str = "frames") -> "VehicleReader":
+                     name: str = "frames", out: str | Path | None = None) -> "VehicleReader":
         """Built from the YAML configs in `config_dir` with `key=value` overrides (roi, line, watchlist, fusion and
-        tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`."""
+        tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`. With `out`
+        (a folder), events are also written there as `run_pipeline.py` writes a camera's (events.db, events.jsonl,
+        events.csv, crops/, frames/, the webhook; no annotated video), until `close()`."""
         from pipeline.app import load_configs, vehicle_reader
 
-        return vehicle_reader(load_configs(config_dir, list(overrides)), name)
+        return vehicle_reader(load_configs(config_dir, list(overrides)), name, out=out)
+
+    def __enter__(self) -> "VehicleReader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> list[PlateEvent]:
+        """`finish()`, then the outputs closed; returns the last vehicles."""
+        try:
+            return self.finish()
+        finally:
+            self._outputs.close()
 
     def add(self, image: np.ndarray, time_s: float | None = None) -> list[PlateEvent]:
         """Process one frame; returns the vehicles whose tracks ended with it (usually none)."""

@@ -21,14 +21,14 @@ class Gate:
         return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
 
 
-def reader_of(*overrides):
+def reader_of(*overrides, out=None):
     from ocr.recognizer import PlateRead
 
     text = "AB123CD"
     ocr = type("Reader", (), {"probs": lambda self, crops: np.zeros((len(crops), 1)), "rows": lambda self, c: 1,
                               "decode": lambda self, p: PlateRead(text, 0.9, (0.9,) * len(text))})()
     cfgs = load_configs(ROOT / "configs", ["fusion.lost_frames=3", *overrides])
-    return vehicle_reader(cfgs, "gate", Gate(), ocr)
+    return vehicle_reader(cfgs, "gate", Gate(), ocr, out=out)
 
 
 def frame(plate: bool, grey: bool = False):
@@ -55,6 +55,27 @@ def test_the_vehicles_still_in_view_end_with_finish_and_given_times_are_kept():
     (e,) = reader.finish()
     assert (e.reason, e.first_time_s, e.last_time_s, e.first_seen_utc) == ("end", 10.0, 11.5, "")
     assert reader.add(frame(True), time_s=12.0) == [] and [x.text for x in reader.finish()] == ["AB123CD"]
+
+
+def test_with_an_output_folder_events_are_written_as_run_pipeline_writes_them(tmp_path):
+    import json
+    import sqlite3
+
+    reader, got = reader_of("fusion.dedupe_s=0", out=tmp_path / "gate"), []
+    for i in range(15):
+        got += reader.add(frame(i < 5 or 11 <= i))  # a vehicle, a gap, another still in view at the end
+    got += reader.close()
+    assert reader.close() == []  # closed already: nothing more, and no error
+    lines = [json.loads(x) for x in (tmp_path / "gate" / "events.jsonl").read_text().splitlines()]
+    assert [x["event_id"] for x in lines] == [e.event_id for e in got] and len(got) == 2
+    assert [x["reason"] for x in lines] == ["lost", "end"]
+    rows = sqlite3.connect(tmp_path / "gate" / "events.db").execute("SELECT event_id FROM events").fetchall()
+    assert [r[0] for r in rows] == [e.event_id for e in got]
+    assert all(Path(x["crop_path"]).is_file() and Path(x["frame_path"]).is_file() for x in lines)
+    with reader_of(out=tmp_path / "with") as reader:  # a with block closes it: the vehicle in view is written
+        reader.add(frame(True))
+        reader.add(frame(True))
+    assert len((tmp_path / "with" / "events.jsonl").read_text().splitlines()) == 1
 
 
 @pytest.mark.parametrize("bad, says", [
