@@ -3,6 +3,7 @@
     python -m pipeline.search AB123CD                      # every run under runs/pipeline
     python -m pipeline.search AB123CD /srv/alpr --max-edits 1 --since 2026-12-01 --source gate
     python -m pipeline.search 'AB1*' --csv hits.csv       # a partial plate: ? one character, * any run of them
+    python -m pipeline.search --watchlist stolen.csv --since 2026-11-01   # every plate of a watchlist, searched back
 
 Each output folder under the given folders is searched: its vehicle events (`events.db`, or `events.jsonl` where a
 run kept no database) and its still images' reads (`reads.jsonl` and the earlier runs' `reads.prev*.jsonl`). O and 0
@@ -45,7 +46,7 @@ class Sighting:
     source: str  # the event's source, or the image's name
     text: str  # what was read
     confidence: float
-    match: str  # exact | O/0 | N edit(s) | pattern | runner-up TEXT
+    match: str  # exact | O/0 | N edit(s) | pattern | runner-up TEXT (with --watchlist: ": PLATE (label)" after it)
     at: str  # where in the source: a video file's seconds, a camera's track times; the box of an image read
     direction: str = ""
     watch_label: str = ""
@@ -146,17 +147,25 @@ def _event_sighting(e: dict, folder: Path, match: str) -> Sighting:
                     e.get("frame_path") or "")
 
 
+def _sure(how: str) -> bool:
+    """A match of the plate itself, not one a few characters off."""
+    return how.split(":")[0] in ("exact", "O/0", "pattern")
+
+
 def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sighting]:
     """The sightings in one output folder: its events (a runner-up reading counted too) and its image reads."""
     for e in folder_events(folder):
         text = str(e.get("text") or "")
         how = match(text)
-        if how not in ("exact", "O/0", "pattern"):  # a runner-up read the plate itself: say so before a near read
+        if not _sure(how):  # a runner-up that read the plate itself is said before a near read
             alts = [str(a.get("text", "")) for a in e.get("alternatives") or [] if isinstance(a, dict)]
             hits = [(t, match(t)) for t in alts if t != text]
-            hit = next((t for t, h in hits if h in ("exact", "O/0")), "") or ("" if how else next(
-                (t for t, h in hits if h), ""))
-            how = f"runner-up {hit}" if hit else how
+            pick = next(((t, h) for t, h in hits if _sure(h)), None)
+            if pick is None and not how:
+                pick = next(((t, h) for t, h in hits if h), None)
+            if pick is not None:  # with several plates searched, which one it is stays said
+                t, h = pick
+                how = f"runner-up {t}" + (h[h.index(":"):] if ":" in h else "")
         if how:
             yield _event_sighting(e, folder, how)
     for path in sorted(folder.glob("reads*.jsonl")):
@@ -170,12 +179,27 @@ def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sightin
                                    watch_label=r.get("watch_label") or "")
 
 
-def find(query: str, tops: list[Path], max_edits: int = 0, since: str = "", until: str = "",
+def any_of(queries: list[tuple[str, str]], max_edits: int = 0) -> Callable[[str], str]:
+    """`matcher` for several plates (plate, label): how a read matches the first that it matches, with that plate
+    and its label (`exact: AB123CD (stolen)`); '' when none."""
+    each = [(matcher(q, max_edits), plate_label(q) + (f" ({label})" if label else "")) for q, label in queries]
+
+    def match(text: str) -> str:
+        for m, name in each:
+            how = m(text)
+            if how:
+                return f"{how}: {name}"
+        return ""
+
+    return match
+
+
+def find(query: str | list[tuple[str, str]], tops: list[Path], max_edits: int = 0, since: str = "", until: str = "",
          source: str = "") -> tuple[list[Sighting], int]:
-    """The sightings of `query` under `tops`, oldest first (those without a time after, by folder), and how many were
-    left out for having no time while `since` / `until` asked for one. `source`: only folders or sources whose name
-    has it (any case)."""
-    match = matcher(query, max_edits)
+    """The sightings of `query` (a plate, or a list of (plate, label): a watchlist searched back) under `tops`,
+    oldest first (those without a time after, by folder), and how many were left out for having no time while
+    `since` / `until` asked for one. `source`: only folders or sources whose name has it (any case)."""
+    match = matcher(query, max_edits) if isinstance(query, str) else any_of(query, max_edits)
     lo, hi = utc_time(since) if since else "", utc_time(until, end=True) if until else ""
     hits, untimed = [], 0
     for folder in output_folders(tops):
@@ -204,9 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     from common.cli import run_main
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("plate", help="the plate, as printed (AB-123 CD) or read (AB123CD); ? one character, * any")
-    ap.add_argument("folders", nargs="*", type=Path, default=[Path("runs/pipeline")],
-                    help="output folders to search, and the folders below them (default: runs/pipeline)")
+    ap.add_argument("args", nargs="*", metavar="PLATE [FOLDER ...]",
+                    help="the plate, as printed (AB-123 CD) or read (AB123CD; ? one character, * any), then the "
+                         "output folders to search and the folders below them (default: runs/pipeline)")
+    ap.add_argument("--watchlist", type=Path, help="search for every plate of this watchlist file (then give no "
+                                                   "PLATE): which listed plates were seen, and when")
     ap.add_argument("--max-edits", type=int, default=0, help="also find reads this many characters off")
     ap.add_argument("--since", default="", help="only sightings from this UTC date or time on")
     ap.add_argument("--until", default="", help="only sightings up to this UTC date (the whole day) or time")
@@ -216,7 +242,18 @@ def main(argv: list[str] | None = None) -> int:
     found = [False]
 
     def work() -> None:
-        hits, untimed = find(a.plate, a.folders, a.max_edits, a.since, a.until, a.source)
+        if a.watchlist is not None:
+            from pipeline.watchlist import Watchlist
+
+            listed = Watchlist.load(a.watchlist)
+            query: str | list[tuple[str, str]] = [(e.plate, e.label) for e in listed.entries]
+            what, folders = f"the {len(listed)} plates of {a.watchlist}", a.args
+        elif a.args:
+            query, what, folders = a.args[0], plate_label(a.args[0]), a.args[1:]
+        else:
+            raise UserError("give a plate to search for, or --watchlist FILE")
+        folders = [Path(f) for f in folders] or [Path("runs/pipeline")]
+        hits, untimed = find(query, folders, a.max_edits, a.since, a.until, a.source)
         for s in hits:
             when = s.seen_utc.replace("T", " ")[:19] + " UTC" if s.seen_utc else (
                 "(video file)" if s.kind == "vehicle" else "(no time)")
@@ -226,8 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.csv:
             write_csv(a.csv, hits)
         note = f"; {untimed} without a time (video files) left out by --since/--until" if untimed else ""
-        where = ", ".join(map(str, a.folders))
-        logger.info(f"{len(hits)} sighting{'' if len(hits) == 1 else 's'} of {plate_label(a.plate)} in {where}{note}")
+        where = ", ".join(map(str, folders))
+        logger.info(f"{len(hits)} sighting{'' if len(hits) == 1 else 's'} of {what} in {where}{note}")
         found[0] = bool(hits)
 
     status = run_main(work, sink=lambda m: print(m, end=""))  # the sightings on stdout

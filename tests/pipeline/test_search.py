@@ -134,3 +134,19 @@ def test_still_images_are_timed_by_their_files(tmp_path):
     assert json.loads(line)["file_time_utc"] == "2026-12-01T10:00:00.000Z"
     hits, _ = find("*", [tmp_path / "out"], since="2026-12-01", until="2026-12-01")
     assert [(s.source, s.seen_utc) for s in hits] == [("snap.jpg", "2026-12-01T10:00:00.000Z")]
+
+
+def test_a_watchlist_is_searched_back(runs, tmp_path, capsys):
+    hot = tmp_path / "hot.csv"
+    hot.write_text("# stolen this month\nAB-123 CD,stolen\nZZ999ZZ\nQQ111QQ,unseen\n")
+    hits, _ = find([("AB123CD", "stolen"), ("ZZ999ZZ", ""), ("QQ111QQ", "unseen")], [runs])
+    assert [(s.text, s.match) for s in hits] == [("AB123CD", "exact: AB123CD (stolen)"),
+                                                ("AB123CO", "runner-up AB123CD: AB123CD (stolen)"),
+                                                ("ZZ999ZZ", "exact: ZZ999ZZ"),
+                                                ("AB123CD", "exact: AB123CD (stolen)"),
+                                                ("AB123CD", "exact: AB123CD (stolen)")]
+    assert main(["--watchlist", str(hot), str(runs), "--since", "2026-12-01T08:30"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == f"2 sightings of the 3 plates of {hot} in {runs}; 1 without a time (video files) left out by " \
+                      "--since/--until"
+    assert main([]) == 2 and capsys.readouterr().err.strip() == "error: give a plate to search for, or --watchlist FILE"
