@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     from common.cli import run_main
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("args", nargs="*", metavar="PLATE [FOLDER ...]",
+    ap.add_argument("args", nargs="*", metavar="PLATE_THEN_FOLDERS",
                     help="the plate, as printed (AB-123 CD) or read (AB123CD; ? one character, * any), then the "
                          "output folders to search and the folders below them (default: runs/pipeline)")
     ap.add_argument("--watchlist", type=Path, help="search for every plate of this watchlist file (then give no "
