@@ -70,7 +70,7 @@ def test_with_an_output_folder_events_are_written_as_run_pipeline_writes_them(tm
     assert [x["event_id"] for x in lines] == [e.event_id for e in got] and len(got) == 2
     assert [x["reason"] for x in lines] == ["lost", "end"]
     rows = sqlite3.connect(tmp_path / "gate" / "events.db").execute("SELECT event_id FROM events").fetchall()
-    assert [r[0] for r in rows] == [e.event_id for e in got]
+    assert sorted(r[0] for r in rows) == sorted(e.event_id for e in got)  # (read in the primary key's order)
     assert all(Path(x["crop_path"]).is_file() and Path(x["frame_path"]).is_file() for x in lines)
     with reader_of(out=tmp_path / "with") as reader:  # a with block closes it: the vehicle in view is written
         reader.add(frame(True))
