@@ -75,6 +75,9 @@ done
 for G in true false; do  # a fixed camera's quiet road, with and without the motion gate (motion_gate_val.txt)
     python -m pipeline.evaluate --video data_gen/clip_holdout_quiet/clip.mp4 \
         --expected data_gen/clip_holdout_quiet/expected.csv motion_gate=$G --json $R/motion_gate_${G}_quiet_holdout.json
+    python bench/motion_gate_noise.py --video data_gen/clip_holdout_quiet/clip.mp4 \
+        --expected data_gen/clip_holdout_quiet/expected.csv --noise 6 motion_gate=$G \
+        --json $R/motion_gate_${G}_noise6_quiet_holdout.json
 done
 python -m pipeline.evaluate --labels $D/dashcam_ro/labels.csv --split-file $HOLD --json $R/pipeline_dashcam_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_holdout/labels.csv --json $R/pipeline_pasted_crops_holdout.json \
