@@ -173,8 +173,7 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     (bench/motion_gate_noise.py: noise added)."""
     import threading
 
-    from pipeline.app import crop_spec, motion_gate, with_zones
-    from pipeline.fusion import TrackFuser
+    from pipeline.app import crop_spec, motion_gate, video_stages
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
     from pipeline.tracker import PlateTracker
@@ -182,10 +181,11 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     expected = read_expected(expected_csv)
     events, trace = [], []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
-    zones, detector = with_zones(cfgs.pipeline, detector)  # a configured roi, as run_pipeline.py runs it
-    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion, video), [sink], zones,
+    # the stages as run_pipeline.py builds them (a configured roi, the fuser's posterior decoding), without outputs
+    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, video, detector, recognizer)
+    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [sink], zones,
                     crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace,
-                    gate=motion_gate(cfgs.pipeline))
+                    watchlist=watchlist, gate=motion_gate(cfgs.pipeline))
     source = source or open_source(video)
     try:
         summary = pipe.run(source)
