@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
@@ -217,11 +218,12 @@ def find(query: str | list[tuple[str, str]], tops: list[Path], max_edits: int = 
     return hits, untimed
 
 
-def write_csv(path: Path, hits: list[Sighting]) -> None:
+def write_csv(path: Path, cls: type, rows: list[Any]) -> None:
+    """`rows` (instances of the dataclass `cls`) as a CSV table, its fields the header."""
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow([f.name for f in fields(Sighting)])
-        w.writerows(astuple(s) for s in hits)
+        w.writerow([x.name for x in fields(cls)])
+        w.writerows(astuple(r) for r in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             logger.info(f"{when:23s}  {Path(s.folder).name:16s}  {s.text:10s} {s.confidence:.2f}  {s.match:18s}  "
                         f"{s.source} {s.at}  {extra}  {s.crop_path or s.frame_path}".rstrip())
         if a.csv:
-            write_csv(a.csv, hits)
+            write_csv(a.csv, Sighting, hits)
         note = f"; {untimed} without a time (video files) left out by --since/--until" if untimed else ""
         where = ", ".join(map(str, folders))
         logger.info(f"{len(hits)} sighting{'' if len(hits) == 1 else 's'} of {what} in {where}{note}")

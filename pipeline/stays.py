@@ -14,9 +14,8 @@ exit. The stays still open at the end are the vehicles inside. Exit status 0.
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from loguru import logger
 from common.errors import UserError
 from ocr.metrics import edit_distance, near_text
 from ocr.process import fold_o0
-from pipeline.search import folder_events, output_folders, utc_time
+from pipeline.search import folder_events, output_folders, utc_time, write_csv
 
 
 @dataclass(frozen=True)
@@ -116,10 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             also = f"  (out as {s.exit_plate})" if s.exit_plate else ""
             logger.info(f"{s.plate:10s} {times}  {span}  {s.status}{also}")
         if a.csv:
-            with a.csv.open("w", newline="", encoding="utf-8") as f:
-                w = csv.writer(f)
-                w.writerow([x.name for x in fields(Stay)])
-                w.writerows(astuple(s) for s in found)
+            write_csv(a.csv, Stay, found)
         done = [s.minutes for s in found if s.minutes is not None]
         median = f", median {statistics.median(done):.1f} min" if done else ""
         count = {k: sum(s.status == k for s in found) for k in ("inside", "no exit seen", "no entry seen")}
