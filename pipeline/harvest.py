@@ -1,0 +1,257 @@
+"""Earlier runs' reads as an OCR training set of your own cameras' plates: the crops, labelled with what was read.
+
+    python -m pipeline.harvest runs/pipeline/gate --out my_plates        # the vehicles' best crops
+    python -m pipeline.harvest runs/pipeline/photos --images /srv/photos --out my_plates   # still images' reads,
+                                                                          # cut from the photos by their boxes
+    python ocr/train.py --config configs/ocr_latin.yaml init_from=weights/ocr_latin.pth \\
+        'train=[{path: my_plates/train, weight: 1.0, augment: heavy}]' 'val=[{path: my_plates/val}]'
+
+Reads the pipeline was sure of (a vehicle's fused confidence >= --min-event-conf, a still image's read >=
+--min-conf) become labelled crops in `OUT/train` and `OUT/val` (folders of `images/` + `labels.csv`, the OCR's
+dataset format); the plates go to one or the other by a hash of their text, so a plate is never on both sides, in
+this run or a later one. The others, and the vehicles seen but never read, go to `OUT/review` with the read as
+the label to correct (an empty label is left out by the trainer): what the reader found hard is what is worth a
+person's minute. At most --per-plate crops of one plate are kept, its surest, so the regulars of a car park do not
+fill the set. Running it again adds only what is new. The crops are the ones the OCR read (`crops/`, as the
+pipeline cut them); a run that kept no crops (`save_crops=false`) or pruned them gives none.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from loguru import logger
+
+from common.errors import UserError
+from ocr.process import fold_o0
+from pipeline.search import _json_lines, folder_events, output_folders
+
+ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("train", "val", "review")
+COLUMNS = ["image", "plate_text", "confidence", "source"]
+
+
+@dataclass(frozen=True)
+class Harvested:
+    """One crop to write: its file name, the text read, how sure, where it came from, and how to get it."""
+
+    name: str
+    text: str
+    confidence: float
+    source: str
+    crop_file: Path | None = None  # a saved crop, copied as it is
+    image_file: Path | None = None  # or a still image, and the box in it to cut
+    box: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class HarvestSummary:
+    """What a harvest wrote and left out."""
+
+    written: dict[str, int]
+    plates: dict[str, int]
+    already: int = 0
+    over_cap: int = 0
+    crop_gone: int = 0
+    stills_without_images: int = 0
+
+
+def val_side(text: str, share: float) -> bool:
+    """Whether the plate `text` belongs to the validation side: a fixed hash of its O/0-folded text, so that every
+    crop of one plate, in every harvest, falls on the same side."""
+    h = int.from_bytes(hashlib.sha1(fold_o0(text).encode()).digest()[:8], "big")
+    return h / 2 ** 64 < share
+
+
+def _crop_file(folder: Path, path: str) -> Path | None:
+    """A saved crop, where the event says or in the folder's `crops/` (a run folder moved since)."""
+    for p in (Path(path), folder / "crops" / Path(path).name) if path else ():
+        if p.is_file():
+            return p
+    return None
+
+
+def event_items(folder: Path) -> Iterator[tuple[Harvested, bool]]:
+    """Each vehicle event of an output folder as (item, whether its crop is still there)."""
+    for e in folder_events(folder):
+        eid = str(e.get("event_id") or "")
+        if not eid:
+            continue
+        where = f"{folder.name}/{e.get('source', '')} {float(e.get('first_time_s') or 0):.1f} s"
+        when = str(e.get("first_seen_utc") or "")
+        crop = _crop_file(folder, str(e.get("crop_path") or ""))
+        yield Harvested(f"{eid}.jpg", str(e.get("text") or ""), float(e.get("confidence") or 0.0),
+                        f"{where} {when}".strip(), crop_file=crop), crop is not None
+
+
+def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, bool]]:
+    """Each read of a still image in an output folder's `reads*.jsonl` as (item, whether its image was found under
+    one of `images`)."""
+    for path in sorted(folder.glob("reads*.jsonl")):
+        for line in _json_lines(path):
+            src = str(line.get("source") or "")
+            found = next((d / src for d in images if (d / src).is_file()), None)
+            tag = hashlib.sha1(f"{folder.name}/{src}".encode()).hexdigest()[:8]
+            for k, r in enumerate(line.get("reads") or []):
+                box = tuple(float(v) for v in r.get("box") or ())
+                if len(box) != 4:
+                    continue
+                yield Harvested(f"{Path(src).stem}_{tag}_{k}.jpg", str(r.get("text") or ""),
+                                float(r.get("confidence") or 0.0), f"{folder.name}/{src}", image_file=found,
+                                box=box), found is not None
+
+
+def _existing(out: Path) -> tuple[set[str], dict[str, int]]:
+    """The image names already harvested into `out` and the crops each plate has there."""
+    names: set[str] = set()
+    per_plate: dict[str, int] = defaultdict(int)
+    for part in PARTS:
+        labels = out / part / "labels.csv"
+        if labels.is_file():
+            with labels.open(newline="", encoding="utf-8") as f:
+                for r in csv.DictReader(f):
+                    names.add(r.get("image") or "")
+                    if part != "review":
+                        per_plate[fold_o0(r.get("plate_text") or "")] += 1
+    return names, per_plate
+
+
+Cut = Callable[[np.ndarray, np.ndarray], "np.ndarray | None"]
+
+
+def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, min_conf: float = 0.99,
+            min_event_conf: float = 0.9, val_share: float = 0.1, per_plate: int = 5, min_chars: int = 4,
+            cut: Cut | None = None) -> HarvestSummary:
+    """Write the reads of the output folders under `folders` into `out` (see the module's docstring); returns
+    what was written and left out. `cut(image, box)` cuts a still image's plate as the pipeline did (by default
+    `CropSpec().cut`; `main` passes the one `configs/pipeline.yaml` gives)."""
+    if cut is None:
+        from pipeline.crops import CropSpec
+
+        cut = CropSpec().cut
+    names, counts = _existing(out)
+    chosen: dict[str, list[Harvested]] = {p: [] for p in PARTS}
+    sure: list[Harvested] = []
+    already = gone = no_image = 0
+    for folder in output_folders(folders):
+        items = [(it, ok, True) for it, ok in event_items(folder)]
+        items += [(it, ok, False) for it, ok in still_items(folder, images or [])]
+        for it, ok, is_event in items:
+            if it.name in names:
+                already += 1
+                continue
+            if not ok:
+                gone += is_event
+                no_image += not is_event
+                continue
+            names.add(it.name)
+            good = len(it.text) >= min_chars and it.confidence >= (min_event_conf if is_event else min_conf)
+            (sure if good else chosen["review"]).append(it)
+    over = 0
+    by_plate: dict[str, list[Harvested]] = defaultdict(list)
+    for it in sure:
+        by_plate[fold_o0(it.text)].append(it)
+    for plate, its in by_plate.items():
+        room = max(0, per_plate - counts[plate])
+        its.sort(key=lambda x: -x.confidence)
+        over += len(its) - min(room, len(its))
+        chosen["val" if val_side(plate, val_share) else "train"] += its[:room]
+    written = {}
+    for part, its in chosen.items():
+        written[part] = _write(out / part, its, cut)
+    plates = {p: len({fold_o0(i.text) for i in chosen[p]}) for p in ("train", "val")}
+    return HarvestSummary(written, plates, already, over, gone, no_image)
+
+
+def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
+    """Append `items` to the dataset folder `part` (images/ + labels.csv); returns how many were written."""
+    from ocr.process import read_bgr
+
+    if not items:
+        return 0
+    (part / "images").mkdir(parents=True, exist_ok=True)
+    labels = part / "labels.csv"
+    new = not labels.is_file()
+    n = 0
+    with labels.open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        if new:
+            w.writerow(COLUMNS)
+        for it in items:
+            dst = part / "images" / it.name
+            if it.crop_file is not None:
+                shutil.copyfile(it.crop_file, dst)
+            else:
+                assert it.image_file is not None
+                try:
+                    crop = cut(read_bgr(it.image_file), np.array(it.box, np.float32))
+                except UserError as exc:
+                    logger.warning(f"{exc}; its reads are left out")
+                    continue
+                if crop is None or crop.size == 0 or not cv2.imwrite(str(dst), crop, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                    continue
+            w.writerow([it.name, it.text, f"{it.confidence:.4f}", it.source])
+            f.flush()  # each row as it is written: an interrupted harvest is taken up where it stopped
+            n += 1
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    from common.cli import run_main
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folders", nargs="*", type=Path, help="output folders, and the folders below them "
+                                                          "(default: runs/pipeline)")
+    ap.add_argument("--out", type=Path, required=True, help="the dataset folder to write (train/, val/, review/)")
+    ap.add_argument("--images", type=Path, action="append", default=[],
+                    help="a folder the still images were read from (their reads are cut from them); repeatable")
+    ap.add_argument("--min-conf", type=float, default=0.99, help="a still image's read at least this sure is "
+                                                                 "taken as labelled (default 0.99)")
+    ap.add_argument("--min-event-conf", type=float, default=0.9,
+                    help="a vehicle's fused read at least this sure is taken as labelled (default 0.9)")
+    ap.add_argument("--val-share", type=float, default=0.1, help="share of the plates set apart for validation")
+    ap.add_argument("--per-plate", type=int, default=5, help="at most this many crops of one plate")
+    ap.add_argument("--min-chars", type=int, default=4, help="shorter reads go to review")
+    ap.add_argument("--config-dir", default=str(ROOT / "configs"),
+                    help="the pipeline's configs: still images' plates are cut as configs/pipeline.yaml says")
+    a = ap.parse_args(argv)
+
+    def work() -> None:
+        for name in ("min_conf", "min_event_conf", "val_share"):
+            if not 0.0 <= getattr(a, name) <= 1.0:
+                raise UserError(f"--{name.replace('_', '-')} must be between 0 and 1, not {getattr(a, name)}")
+        if a.per_plate < 1:
+            raise UserError(f"--per-plate must be at least 1, not {a.per_plate}")
+        for d in a.images:
+            if not d.is_dir():
+                raise UserError(f"--images: no such folder: {d}")
+        from pipeline.app import crop_spec, load_configs
+
+        spec = crop_spec(load_configs(a.config_dir, []).pipeline, video=False)
+        s = harvest(a.folders or [Path("runs/pipeline")], a.out, a.images, a.min_conf, a.min_event_conf,
+                    a.val_share, a.per_plate, a.min_chars, spec.cut)
+        w = s.written
+        logger.info(f"{a.out}: train {w['train']} crops ({s.plates['train']} plates), val {w['val']} "
+                    f"({s.plates['val']}), review {w['review']} (to label: correct plate_text in "
+                    f"{a.out / 'review' / 'labels.csv'}, then train on that folder too)")
+        left = [f"{s.already} harvested before" if s.already else "",
+                f"{s.over_cap} over --per-plate {a.per_plate}" if s.over_cap else "",
+                f"{s.crop_gone} vehicles whose crop is gone" if s.crop_gone else "",
+                f"{s.stills_without_images} still reads whose image is not under --images"
+                if s.stills_without_images else ""]
+        if any(left):
+            logger.info("left out: " + ", ".join(x for x in left if x))
+
+    return run_main(work)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

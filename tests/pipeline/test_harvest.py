@@ -1,0 +1,141 @@
+import csv
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.alphabet import Codec, resolve_alphabet
+from ocr.data import read_labels
+from pipeline.harvest import harvest, main, val_side
+from pipeline.sinks import ImageReadsSink, JsonlSink, SqliteSink
+from pipeline.types import PlateEvent
+
+
+def event(i: int, text: str, conf: float, folder: Path) -> PlateEvent:
+    crop = np.full((20, 60, 3), i, np.uint8)  # each crop told apart by its grey level
+    path = folder / "crops" / f"ev{i}.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), crop)
+    return PlateEvent(f"ev{i}", "cam", i, text, conf, (conf,) * len(text), (), 3, i, i + 2, float(i), i + 0.5, i,
+                      (1.0, 2.0, 3.0, 4.0), "lost", crop_path=str(path))
+
+
+def rows(part: Path) -> list[tuple[str, str]]:
+    with (part / "labels.csv").open(newline="") as f:
+        return sorted((r["image"], r["plate_text"]) for r in csv.DictReader(f))
+
+
+# plates on either side of the validation hash at a share of 0.5 (checked by the first test)
+TRAIN, VAL = "KL400MN", "AB103CD"
+
+
+def test_a_plate_falls_on_one_side_for_good():
+    assert not val_side(TRAIN, 0.5) and val_side(VAL, 0.5)
+    assert val_side("AB1O3CD", 0.3) == val_side("AB103CD", 0.3)  # O and 0 are one plate
+    plates = [f"AB{i:03d}CD" for i in range(1000)]
+    share = sum(val_side(p, 0.1) for p in plates) / len(plates)
+    assert 0.07 < share < 0.13
+    assert not any(val_side(p, 0.0) for p in plates) and all(val_side(p, 1.0) for p in plates)
+
+
+@pytest.fixture
+def gate(tmp_path):
+    """A camera's output folder: sure and unsure vehicles, one never read, one whose crop was pruned."""
+    out = tmp_path / "runs" / "gate"
+    out.mkdir(parents=True)
+    events = [event(1, TRAIN, 0.99, out), event(2, TRAIN, 0.95, out), event(3, "KL4O0MN", 0.97, out),
+              event(4, VAL, 0.93, out), event(5, "QQ555QQ", 0.6, out), event(6, "", 0.0, out),
+              event(7, "AB1", 0.99, out), event(8, "ZZ111ZZ", 0.99, out)]
+    (out / "crops" / "ev8.jpg").unlink()  # pruned by crops_keep
+    with SqliteSink(out / "events.db") as db:
+        for e in events:
+            db.write(e)
+    return tmp_path / "runs"
+
+
+def test_sure_vehicles_become_labelled_crops_and_the_rest_is_for_review(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    s = harvest([gate], ds, val_share=0.5, per_plate=2)
+    assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev3.jpg", "KL4O0MN")]  # the surest two of one plate (O/0)
+    assert rows(ds / "val") == [("ev4.jpg", VAL)]
+    assert rows(ds / "review") == [("ev5.jpg", "QQ555QQ"), ("ev6.jpg", ""), ("ev7.jpg", "AB1")]  # unsure, unread, short
+    assert s.written == {"train": 2, "val": 1, "review": 3} and s.over_cap == 1 and s.crop_gone == 1
+    assert s.plates == {"train": 1, "val": 1}
+    copied = cv2.imread(str(ds / "train" / "images" / "ev3.jpg"), cv2.IMREAD_GRAYSCALE)
+    assert abs(int(np.median(copied)) - 3) <= 1  # event 3's own crop
+    codec = Codec(resolve_alphabet("latin"))
+    assert [s.text for s in read_labels(ds / "train", codec)] == [TRAIN, "KL4O0MN"]  # the OCR's dataset format
+    assert [s.text for s in read_labels(ds / "review", codec)] == ["QQ555QQ", "AB1"]  # the unread one waits for a label
+
+
+def test_a_second_harvest_adds_only_what_is_new(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5, per_plate=2)
+    again = harvest([gate], ds, val_share=0.5, per_plate=2)
+    assert again.written == {"train": 0, "val": 0, "review": 0} and again.already == 6
+    later = gate / "later"  # a later run of that camera, into a folder of its own
+    later.mkdir()
+    with JsonlSink(later / "events.jsonl") as js:
+        js.write(event(9, TRAIN, 0.999, later))  # the plate already has its two crops
+        js.write(event(10, "AB777CD", 0.95, later))
+    s = harvest([gate], ds, val_share=0.5, per_plate=2)
+    assert s.already == 6 and s.over_cap == 1 + 1  # event 2 again, and event 9
+    side = "val" if val_side("AB777CD", 0.5) else "train"
+    assert ("ev10.jpg", "AB777CD") in rows(ds / side)
+    assert len(rows(ds / "train")) + len(rows(ds / "val")) == 4
+
+
+def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    img = np.zeros((200, 400, 3), np.uint8)
+    img[100:130, 200:300] = 255
+    cv2.imwrite(str(photos / "car.png"), img)
+    out = tmp_path / "runs" / "photos"
+    out.mkdir(parents=True)
+    with ImageReadsSink(out, watch_columns=False) as sink:
+        sink.write("car.png", [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 0.995},
+                               {"box": [10, 10, 60, 30], "text": "QQ555QQ", "confidence": 0.9}])
+        sink.write("gone.png", [{"box": [1, 2, 30, 12], "text": VAL, "confidence": 0.999}])
+    ds = tmp_path / "ds"
+    s = harvest([tmp_path / "runs"], ds, [photos], val_share=0.5, cut=lambda im, box: im[
+        int(box[1]):int(box[3]), int(box[0]):int(box[2])])
+    assert s.written == {"train": 1, "val": 0, "review": 1} and s.stills_without_images == 1
+    (name, text), = rows(ds / "train")
+    crop = cv2.imread(str(ds / "train" / "images" / name))
+    assert text == TRAIN and crop.shape == (30, 100, 3) and crop.mean() > 250
+    assert rows(ds / "review")[0][1] == "QQ555QQ"  # 0.9 is below a still read's 0.99
+    none = harvest([tmp_path / "runs"], tmp_path / "ds2", [], val_share=0.5)  # no --images: nothing cut
+    assert none.written == {"train": 0, "val": 0, "review": 0} and none.stills_without_images == 3
+
+
+def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "car.png"), np.zeros((200, 400, 3), np.uint8))
+    out = tmp_path / "runs" / "p"
+    out.mkdir(parents=True)
+    with ImageReadsSink(out, watch_columns=False) as sink:
+        sink.write("car.png", [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 1.0}])
+    ds = tmp_path / "ds"
+    assert main([str(tmp_path / "runs"), "--out", str(ds), "--images", str(photos), "--val-share", "0"]) == 0
+    (name, _), = rows(ds / "train")
+    h, w = cv2.imread(str(ds / "train" / "images" / name)).shape[:2]
+    assert w > 100 and h > 30  # configs/pipeline.yaml's crop_margin around the box
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--min-conf", "99"], "--min-conf must be between 0 and 1, not 99.0"),
+    (["--per-plate", "0"], "--per-plate must be at least 1"),
+    (["--images", "no/such/photos"], "--images: no such folder: no/such/photos"),
+])
+def test_bad_options_are_one_error_line(args, message, tmp_path, capsys):
+    assert main([str(tmp_path), "--out", str(tmp_path / "ds"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_missing_folder_is_one_error_line(tmp_path, capsys):
+    assert main([str(tmp_path / "nope"), "--out", str(tmp_path / "ds")]) == 2
+    assert "no such folder to search" in capsys.readouterr().err
