@@ -5,7 +5,7 @@ right, and the accuracy of reads by confidence.
     python -m pipeline.evaluate --labels L --predictions P.jsonl          # then, end to end on still images:
     python bench/confidence.py --labels L --predictions P.jsonl
     python -m pipeline.evaluate --video C --expected E --json R.json       # a clip of known vehicles:
-    python bench/confidence.py --clip R.json                              # its events by fused confidence
+    python bench/confidence.py --clip R.json [R2.json ...]                # its events by fused confidence
 
 A read is right when its text is the plate's, O and 0 taken as one (as watchlists match). Crops: each crop's read
 at the recognizer's sequence confidence, the recognizer run as the pipeline runs it. Stills: each plate with text
@@ -139,7 +139,8 @@ def main() -> int:
     ap.add_argument("--weights", default="weights/ocr_latin.pth", help="with --split")
     ap.add_argument("--labels", type=Path, help="still images: their labels.csv")
     ap.add_argument("--predictions", type=Path, help="still images: pipeline.evaluate --predictions output")
-    ap.add_argument("--clip", type=Path, help="a clip: pipeline.evaluate --video ... --json output")
+    ap.add_argument("--clip", type=Path, nargs="+", help="a clip: pipeline.evaluate --video ... --json output "
+                                                         "(several: their events pooled)")
     ap.add_argument("--min-chars", type=int, default=4, help="still images: shorter reads are dropped (the outputs')")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -147,7 +148,9 @@ def main() -> int:
     if args.split:
         scored = crops_scored(args.weights, args.split)
     elif args.clip:
-        scored, names = clip_scored(args.clip), {"unit": "events", "other_name": "other events"}
+        parts = [clip_scored(c) for c in args.clip]
+        scored = Scored(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("conf", "right", "other_conf")))
+        names = {"unit": "events", "other_name": "other events"}
     elif args.labels and args.predictions:
         scored = stills_scored(args.labels, args.predictions, args.min_chars)
     else:

@@ -128,7 +128,7 @@ Cut = Callable[[np.ndarray, np.ndarray], "np.ndarray | None"]
 
 
 def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, min_conf: float = 0.99,
-            min_event_conf: float = 0.9, val_share: float = 0.1, per_plate: int = 5, min_chars: int = 4,
+            min_event_conf: float = 0.99, val_share: float = 0.1, per_plate: int = 5, min_chars: int = 4,
             cut: Cut | None = None) -> HarvestSummary:
     """Write the reads of the output folders under `folders` into `out` (see the module's docstring); returns
     what was written and left out. `cut(image, box)` cuts a still image's plate as the pipeline did (by default
@@ -215,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a folder the still images were read from (their reads are cut from them); repeatable")
     ap.add_argument("--min-conf", type=float, default=0.99, help="a still image's read at least this sure is "
                                                                  "taken as labelled (default 0.99)")
-    ap.add_argument("--min-event-conf", type=float, default=0.9,
-                    help="a vehicle's fused read at least this sure is taken as labelled (default 0.9)")
+    ap.add_argument("--min-event-conf", type=float, default=0.99,
+                    help="a vehicle's fused read at least this sure is taken as labelled (default 0.99)")
     ap.add_argument("--val-share", type=float, default=0.1, help="share of the plates set apart for validation")
     ap.add_argument("--per-plate", type=int, default=5, help="at most this many crops of one plate")
     ap.add_argument("--min-chars", type=int, default=4, help="shorter reads go to review")
@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
                 if s.stills_without_images else ""]
         if any(left):
             logger.info("left out: " + ", ".join(x for x in left if x))
+        if s.plates["train"] and not (a.out / "val" / "labels.csv").is_file():
+            logger.warning(f"no plate is on the validation side yet ({s.plates['train']} plates): harvest more, or "
+                           f"raise --val-share, before giving {a.out / 'val'} to the trainer")
 
     return run_main(work)
 

@@ -44,9 +44,9 @@ def gate(tmp_path):
     """A camera's output folder: sure and unsure vehicles, one never read, one whose crop was pruned."""
     out = tmp_path / "runs" / "gate"
     out.mkdir(parents=True)
-    events = [event(1, TRAIN, 0.99, out), event(2, TRAIN, 0.95, out), event(3, "KL4O0MN", 0.97, out),
-              event(4, VAL, 0.93, out), event(5, "QQ555QQ", 0.6, out), event(6, "", 0.0, out),
-              event(7, "AB1", 0.99, out), event(8, "ZZ111ZZ", 0.99, out)]
+    events = [event(1, TRAIN, 0.999, out), event(2, TRAIN, 0.99, out), event(3, "KL4O0MN", 0.995, out),
+              event(4, VAL, 0.992, out), event(5, "QQ555QQ", 0.98, out), event(6, "", 0.0, out),
+              event(7, "AB1", 0.999, out), event(8, "ZZ111ZZ", 0.999, out)]
     (out / "crops" / "ev8.jpg").unlink()  # pruned by crops_keep
     with SqliteSink(out / "events.db") as db:
         for e in events:
@@ -60,6 +60,8 @@ def test_sure_vehicles_become_labelled_crops_and_the_rest_is_for_review(gate, tm
     assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev3.jpg", "KL4O0MN")]  # the surest two of one plate (O/0)
     assert rows(ds / "val") == [("ev4.jpg", VAL)]
     assert rows(ds / "review") == [("ev5.jpg", "QQ555QQ"), ("ev6.jpg", ""), ("ev7.jpg", "AB1")]  # unsure, unread, short
+    lower = harvest([gate], tmp_path / "lower", val_share=0.5, per_plate=2, min_event_conf=0.9)
+    assert lower.written == {"train": 2, "val": 2, "review": 2}  # QQ555QQ (0.98) is sure enough at 0.9
     assert s.written == {"train": 2, "val": 1, "review": 3} and s.over_cap == 1 and s.crop_gone == 1
     assert s.plates == {"train": 1, "val": 1}
     copied = cv2.imread(str(ds / "train" / "images" / "ev3.jpg"), cv2.IMREAD_GRAYSCALE)
@@ -78,7 +80,7 @@ def test_a_second_harvest_adds_only_what_is_new(gate, tmp_path):
     later.mkdir()
     with JsonlSink(later / "events.jsonl") as js:
         js.write(event(9, TRAIN, 0.999, later))  # the plate already has its two crops
-        js.write(event(10, "AB777CD", 0.95, later))
+        js.write(event(10, "AB777CD", 0.995, later))
     s = harvest([gate], ds, val_share=0.5, per_plate=2)
     assert s.already == 6 and s.over_cap == 1 + 1  # event 2 again, and event 9
     side = "val" if val_side("AB777CD", 0.5) else "train"
@@ -110,7 +112,7 @@ def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
     assert none.written == {"train": 0, "val": 0, "review": 0} and none.stills_without_images == 3
 
 
-def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path):
+def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()
     cv2.imwrite(str(photos / "car.png"), np.zeros((200, 400, 3), np.uint8))
@@ -123,6 +125,7 @@ def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path):
     (name, _), = rows(ds / "train")
     h, w = cv2.imread(str(ds / "train" / "images" / name)).shape[:2]
     assert w > 100 and h > 30  # configs/pipeline.yaml's crop_margin around the box
+    assert "no plate is on the validation side yet (1 plates)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [
