@@ -14,12 +14,20 @@ the label to correct (an empty label is left out by the trainer): what the reade
 person's minute. At most --per-plate crops of one plate are kept, its surest, so the regulars of a car park do not
 fill the set. Running it again adds only what is new. The crops are the ones the OCR read (`crops/`, as the
 pipeline cut them); a run that kept no crops (`save_crops=false`) or pruned them gives none.
+
+    python -m pipeline.harvest --file-review --out my_plates   # once review/labels.csv is checked and corrected
+
+files each reviewed crop that has a label into `train` or `val` by its plate, as the sure ones were (the hard
+cases, uncapped), and leaves the unlabelled ones in `review`. The validation share is kept in `OUT/harvest.json`
+so that every harvest into a folder splits its plates alike.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import hashlib
+import json
+import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -31,6 +39,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from ocr.alphabet import plate_label
 from ocr.process import fold_o0
 from pipeline.search import _json_lines, folder_events, output_folders
 
@@ -127,16 +136,85 @@ def _existing(out: Path) -> tuple[set[str], dict[str, int]]:
 Cut = Callable[[np.ndarray, np.ndarray], "np.ndarray | None"]
 
 
+def settled_share(out: Path, val_share: float | None) -> float:
+    """The validation share of the dataset folder `out`: the one its first harvest recorded (`harvest.json`), else
+    `val_share` (0.1 when None), recorded now. A different share asked of a folder split before is a UserError:
+    its plates would change sides."""
+    record = out / "harvest.json"
+    if record.is_file():
+        try:
+            kept = float(json.loads(record.read_text())["val_share"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{record}: not a harvest record ({exc}); delete it to start the split afresh") from None
+        if val_share is not None and abs(val_share - kept) > 1e-9:
+            raise UserError(f"{out} was split with --val-share {kept}: a plate would change sides with {val_share} "
+                            f"(harvest into a new folder for another share)")
+        return kept
+    share = 0.1 if val_share is None else val_share
+    out.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"val_share": share}) + "\n")
+    return share
+
+
+def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
+    """Move each row of `out/review` that has a label (checked and corrected by a person) into `out/train` or
+    `out/val` by its plate (`val_side`), with its image; rows without one stay. Returns the rows moved to each
+    side and those left. A label that is not letters and digits is a UserError naming the file and row."""
+    review = out / "review" / "labels.csv"
+    if not review.is_file():
+        raise UserError(f"nothing to file: {review} not found (harvest into {out} first)")
+    share = settled_share(out, val_share)
+    with review.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    moves: dict[str, list[dict[str, str]]] = {"train": [], "val": []}
+    left: list[dict[str, str]] = []
+    for i, r in enumerate(rows, start=2):
+        text = plate_label(r.get("plate_text") or "")
+        if not text:
+            left.append(r)
+            continue
+        if not (text.isascii() and text.isalnum()):
+            raise UserError(f"{review} row {i}: label {r.get('plate_text')!r} is not letters and digits")
+        src = out / "review" / "images" / (r.get("image") or "")
+        if not src.is_file():
+            continue  # filed by a run that stopped before rewriting this list, or deleted by hand
+        moves["val" if val_side(text, share) else "train"].append({**r, "plate_text": text})
+    for side, rs in moves.items():
+        if rs:
+            (out / side / "images").mkdir(parents=True, exist_ok=True)
+            new = not (out / side / "labels.csv").is_file()
+            with (out / side / "labels.csv").open("a", newline="", encoding="utf-8") as f:
+                w = csv.writer(f)
+                if new:
+                    w.writerow(COLUMNS)
+                for r in rs:
+                    shutil.move(str(out / "review" / "images" / r["image"]), out / side / "images" / r["image"])
+                    w.writerow([r.get(c) or "" for c in COLUMNS])
+                    f.flush()
+    tmp = review.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(COLUMNS)
+        w.writerows([r.get(c) or "" for c in COLUMNS] for r in left)
+    os.replace(tmp, review)
+    return {"train": len(moves["train"]), "val": len(moves["val"]), "left": len(left)}
+
+
 def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, min_conf: float = 0.99,
-            min_event_conf: float = 0.99, val_share: float = 0.1, per_plate: int = 5, min_chars: int = 4,
+            min_event_conf: float = 0.99, val_share: float | None = None, per_plate: int = 5, min_chars: int = 4,
             cut: Cut | None = None) -> HarvestSummary:
     """Write the reads of the output folders under `folders` into `out` (see the module's docstring); returns
-    what was written and left out. `cut(image, box)` cuts a still image's plate as the pipeline did (by default
-    `CropSpec().cut`; `main` passes the one `configs/pipeline.yaml` gives)."""
+    what was written and left out. `val_share`: `settled_share`. `cut(image, box)` cuts a still image's plate as
+    the pipeline did (by default `CropSpec().cut`; `main` passes the one `configs/pipeline.yaml` gives)."""
     if cut is None:
         from pipeline.crops import CropSpec
 
         cut = CropSpec().cut
+    folders = list(folders)
+    for top in folders:  # before anything is written
+        if not top.is_dir():
+            raise UserError(f"no such folder to search: {top}")
+    share = settled_share(out, val_share)
     names, counts = _existing(out)
     chosen: dict[str, list[Harvested]] = {p: [] for p in PARTS}
     sure: list[Harvested] = []
@@ -163,7 +241,7 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
         room = max(0, per_plate - counts[plate])
         its.sort(key=lambda x: -x.confidence)
         over += len(its) - min(room, len(its))
-        chosen["val" if val_side(plate, val_share) else "train"] += its[:room]
+        chosen["val" if val_side(plate, share) else "train"] += its[:room]
     written = {}
     for part, its in chosen.items():
         written[part] = _write(out / part, its, cut)
@@ -211,13 +289,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folders", nargs="*", type=Path, help="output folders, and the folders below them "
                                                           "(default: runs/pipeline)")
     ap.add_argument("--out", type=Path, required=True, help="the dataset folder to write (train/, val/, review/)")
+    ap.add_argument("--file-review", action="store_true",
+                    help="file the labelled rows of OUT/review/labels.csv into train/ and val/ (no folders read)")
     ap.add_argument("--images", type=Path, action="append", default=[],
                     help="a folder the still images were read from (their reads are cut from them); repeatable")
     ap.add_argument("--min-conf", type=float, default=0.99, help="a still image's read at least this sure is "
                                                                  "taken as labelled (default 0.99)")
     ap.add_argument("--min-event-conf", type=float, default=0.99,
                     help="a vehicle's fused read at least this sure is taken as labelled (default 0.99)")
-    ap.add_argument("--val-share", type=float, default=0.1, help="share of the plates set apart for validation")
+    ap.add_argument("--val-share", type=float, default=None,
+                    help="share of the plates set apart for validation (default 0.1; a folder keeps its first one)")
     ap.add_argument("--per-plate", type=int, default=5, help="at most this many crops of one plate")
     ap.add_argument("--min-chars", type=int, default=4, help="shorter reads go to review")
     ap.add_argument("--config-dir", default=str(ROOT / "configs"),
@@ -226,13 +307,18 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> None:
         for name in ("min_conf", "min_event_conf", "val_share"):
-            if not 0.0 <= getattr(a, name) <= 1.0:
+            if getattr(a, name) is not None and not 0.0 <= getattr(a, name) <= 1.0:
                 raise UserError(f"--{name.replace('_', '-')} must be between 0 and 1, not {getattr(a, name)}")
         if a.per_plate < 1:
             raise UserError(f"--per-plate must be at least 1, not {a.per_plate}")
         for d in a.images:
             if not d.is_dir():
                 raise UserError(f"--images: no such folder: {d}")
+        if a.file_review:
+            n = file_review(a.out, a.val_share)
+            logger.info(f"{a.out}: filed {n['train']} reviewed crops into train, {n['val']} into val; "
+                        f"{n['left']} without a label stay in review")
+            return
         from pipeline.app import crop_spec, load_configs
 
         spec = crop_spec(load_configs(a.config_dir, []).pipeline, video=False)

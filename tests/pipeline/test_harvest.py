@@ -1,4 +1,5 @@
 import csv
+import json
 from pathlib import Path
 
 import cv2
@@ -7,7 +8,8 @@ import pytest
 
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.data import read_labels
-from pipeline.harvest import harvest, main, val_side
+from common.errors import UserError
+from pipeline.harvest import file_review, harvest, main, val_side
 from pipeline.sinks import ImageReadsSink, JsonlSink, SqliteSink
 from pipeline.types import PlateEvent
 
@@ -142,3 +144,42 @@ def test_bad_options_are_one_error_line(args, message, tmp_path, capsys):
 def test_a_missing_folder_is_one_error_line(tmp_path, capsys):
     assert main([str(tmp_path / "nope"), "--out", str(tmp_path / "ds")]) == 2
     assert "no such folder to search" in capsys.readouterr().err
+
+
+def relabel(review: Path, labels: dict[str, str]) -> None:
+    with (review / "labels.csv").open(newline="") as f:
+        rs = list(csv.DictReader(f))
+    with (review / "labels.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rs[0]))
+        w.writeheader()
+        w.writerows({**r, "plate_text": labels.get(r["image"], r["plate_text"])} for r in rs)
+
+
+def test_reviewed_crops_are_filed_by_their_plate(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5, per_plate=2)
+    relabel(ds / "review", {"ev5.jpg": "KL400MN", "ev6.jpg": "ab-103 cd", "ev7.jpg": ""})  # checked by a person
+    assert file_review(ds) == {"train": 1, "val": 1, "left": 1}  # the share the folder was split with (0.5)
+    assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev3.jpg", "KL4O0MN"), ("ev5.jpg", TRAIN)]
+    assert rows(ds / "val") == [("ev4.jpg", VAL), ("ev6.jpg", VAL)]  # AB103CD, as the reader writes it
+    assert rows(ds / "review") == [("ev7.jpg", "")]
+    assert (ds / "val" / "images" / "ev6.jpg").is_file() and not (ds / "review" / "images" / "ev6.jpg").exists()
+    assert file_review(ds) == {"train": 0, "val": 0, "left": 1}
+
+
+def test_a_reviewed_label_that_is_no_plate_is_one_error(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5)
+    relabel(ds / "review", {"ev5.jpg": "QQ5$5QQ"})
+    with pytest.raises(UserError, match=r"review/labels.csv row 2: label 'QQ5\$5QQ' is not letters and digits"):
+        file_review(ds)
+    assert len(rows(ds / "review")) == 3  # nothing moved
+
+
+def test_a_folder_keeps_the_share_it_was_split_with(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5)
+    with pytest.raises(UserError, match="split with --val-share 0.5"):
+        harvest([gate], ds, val_share=0.3)
+    assert harvest([gate], ds).already == 7  # no share given: the folder's own, and nothing new
+    assert json.loads((ds / "harvest.json").read_text()) == {"val_share": 0.5}
