@@ -3,8 +3,8 @@
     python -m pipeline.harvest runs/pipeline/gate --out my_plates        # the vehicles' best crops
     python -m pipeline.harvest runs/pipeline/photos --images /srv/photos --out my_plates   # still images' reads,
                                                                           # cut from the photos by their boxes
-    python ocr/train.py --config configs/ocr_latin.yaml init_from=weights/ocr_latin.pth \\
-        'train=[{path: my_plates/train, weight: 1.0, augment: heavy}]' 'val=[{path: my_plates/val}]'
+    python ocr/train.py --config my_ocr.yaml init_from=weights/ocr_latin.pth ...   # the shipped recipe with
+                                    # my_plates/train added (README.md, "Your own plates, harvested for the OCR")
 
 Reads the pipeline was sure of (a vehicle's fused confidence >= --min-event-conf, a still image's read >=
 --min-conf) become labelled crops in `OUT/train` and `OUT/val` (folders of `images/` + `labels.csv`, the OCR's
@@ -41,7 +41,7 @@ from loguru import logger
 from common.errors import UserError
 from ocr.alphabet import plate_label
 from ocr.process import fold_o0
-from pipeline.search import _json_lines, folder_events, output_folders
+from pipeline.search import json_lines, folder_events, output_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = ("train", "val", "review")
@@ -105,7 +105,7 @@ def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, b
     """Each read of a still image in an output folder's `reads*.jsonl` as (item, whether its image was found under
     one of `images`)."""
     for path in sorted(folder.glob("reads*.jsonl")):
-        for line in _json_lines(path):
+        for line in json_lines(path):
             src = str(line.get("source") or "")
             found = next((d / src for d in images if (d / src).is_file()), None)
             tag = hashlib.sha1(f"{folder.name}/{src}".encode()).hexdigest()[:8]

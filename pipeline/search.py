@@ -126,10 +126,11 @@ def folder_events(folder: Path) -> Iterator[dict]:
         except sqlite3.Error as exc:
             logger.warning(f"{db}: cannot be read ({exc}); its events are not searched")
     elif (folder / "events.jsonl").is_file():
-        yield from _json_lines(folder / "events.jsonl")
+        yield from json_lines(folder / "events.jsonl")
 
 
-def _json_lines(path: Path) -> Iterator[dict]:
+def json_lines(path: Path) -> Iterator[dict]:
+    """The JSON objects of a JSON Lines file, a line a crash left unfinished skipped."""
     with path.open(encoding="utf-8", errors="replace") as f:
         for line in f:
             try:
@@ -170,7 +171,7 @@ def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sightin
         if how:
             yield _event_sighting(e, folder, how)
     for path in sorted(folder.glob("reads*.jsonl")):
-        for line in _json_lines(path):
+        for line in json_lines(path):
             for r in line.get("reads") or []:
                 how = match(str(r.get("text") or ""))
                 if how:
