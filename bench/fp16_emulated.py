@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     recs = {"fp32": Recognizer.from_checkpoint(args.weights, device="cpu", backend="torch", precision="fp32"),
             "fp16 (emulated)": emulated(args.weights)}
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for data in args.data:
         res = {k: run_eval(r, data, args.split_file, args.split) for k, r in recs.items()}
         a, b = res["fp32"]["rows"], res["fp16 (emulated)"]["rows"]
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         for row in differ:
             print(f"  differ: {row[0]} label {row[1]}: fp32 {row[2]} ({row[3]}), fp16 {row[4]} ({row[5]})")
         out[data] = {k: {m: r[m] for m in ("n", "seq_acc", "seq_acc_o0", "char_acc")} for k, r in res.items()}
-        out[data]["differ"] = differ
+        out[data]["differ"] = differ  # the images the two read apart
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return 0
