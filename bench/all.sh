@@ -87,6 +87,15 @@ python bench/confidence.py --split holdout --json $R/confidence_crops_holdout.js
 python bench/confidence.py --labels data_gen/scenes_holdout/labels.csv --predictions $R/pipeline_pasted_crops_holdout.jsonl \
     --json $R/confidence_pasted_holdout.json
 python bench/confidence.py --clip $R/pipeline_clip_holdout.json --json $R/confidence_clip_holdout.json
+# The harvest's vehicle threshold (harvest_thresholds.txt): the four held-out clips' events pooled
+for C in clip_holdout_busy clip_holdout_quiet clip_holdout_i; do
+    python -m pipeline.evaluate --video data_gen/$C/clip.mp4 --expected data_gen/$C/expected.csv --json $R/pipeline_$C.json
+done
+python bench/confidence.py --clip $R/pipeline_clip_holdout.json $R/pipeline_clip_holdout_busy.json \
+    $R/pipeline_clip_holdout_quiet.json $R/pipeline_clip_holdout_i.json --json $R/confidence_clips_holdout.json
+# The OCR as a GPU runs it by default (fp16), emulated on the CPU, against fp32 (ocr_fp16_emulated.txt)
+python bench/fp16_emulated.py --data $D/us_crops $D/ar_crops --split-file configs/splits/real_crops_holdout.csv --split holdout \
+    --json $R/ocr_fp16_emulated_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
 # High-resolution photos: the pasted set's frames laid out 3x3 in 3840x2160 images, searched in tiles (the default for
 # stills over 1920 px, detector.still_tile) and by the whole-image pass alone
