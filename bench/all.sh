@@ -89,7 +89,8 @@ python bench/confidence.py --labels data_gen/scenes_holdout/labels.csv --predict
 python bench/confidence.py --clip $R/pipeline_clip_holdout.json --json $R/confidence_clip_holdout.json
 # The harvest's vehicle threshold (harvest_thresholds.txt): the four held-out clips' events pooled
 for C in clip_holdout_busy clip_holdout_quiet clip_holdout_i; do
-    python -m pipeline.evaluate --video data_gen/$C/clip.mp4 --expected data_gen/$C/expected.csv --json $R/pipeline_$C.json
+    python -m pipeline.evaluate --video data_gen/$C/clip.mp4 --expected data_gen/$C/expected.csv \
+        --json $R/pipeline_$C.json
 done
 python bench/confidence.py --clip $R/pipeline_clip_holdout.json $R/pipeline_clip_holdout_busy.json \
     $R/pipeline_clip_holdout_quiet.json $R/pipeline_clip_holdout_i.json --json $R/confidence_clips_holdout.json
