@@ -118,11 +118,11 @@ def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, b
                                 box=box), found is not None
 
 
-def _existing(out: Path) -> tuple[set[str], dict[str, int]]:
-    """The image names already harvested into `out` and the crops each plate has there."""
+def _existing(out: Path, parts: tuple[str, ...] = PARTS) -> tuple[set[str], dict[str, int]]:
+    """The image names already harvested into `out` (its `parts`) and the crops each plate has in train and val."""
     names: set[str] = set()
     per_plate: dict[str, int] = defaultdict(int)
-    for part in PARTS:
+    for part in parts:
         labels = out / part / "labels.csv"
         if labels.is_file():
             with labels.open(newline="", encoding="utf-8") as f:
@@ -164,6 +164,7 @@ def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
     if not review.is_file():
         raise UserError(f"nothing to file: {review} not found (harvest into {out} first)")
     share = settled_share(out, val_share)
+    filed, _ = _existing(out, ("train", "val"))  # a filing that stopped half-way is completed, not repeated
     with review.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     moves: dict[str, list[dict[str, str]]] = {"train": [], "val": []}
@@ -187,10 +188,13 @@ def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
                 w = csv.writer(f)
                 if new:
                     w.writerow(COLUMNS)
-                for r in rs:
-                    shutil.move(str(out / "review" / "images" / r["image"]), out / side / "images" / r["image"])
-                    w.writerow([r.get(c) or "" for c in COLUMNS])
-                    f.flush()
+                for r in rs:  # copied, listed, then removed: a crash anywhere loses nothing and lists nothing twice
+                    src = out / "review" / "images" / r["image"]
+                    if r["image"] not in filed:
+                        shutil.copyfile(src, out / side / "images" / r["image"])
+                        w.writerow([r.get(c) or "" for c in COLUMNS])
+                        f.flush()
+                    src.unlink()
     tmp = review.with_suffix(".csv.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

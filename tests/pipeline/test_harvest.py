@@ -1,5 +1,6 @@
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -183,3 +184,15 @@ def test_a_folder_keeps_the_share_it_was_split_with(gate, tmp_path):
         harvest([gate], ds, val_share=0.3)
     assert harvest([gate], ds).already == 7  # no share given: the folder's own, and nothing new
     assert json.loads((ds / "harvest.json").read_text()) == {"val_share": 0.5}
+
+
+def test_a_filing_cut_short_is_completed_not_repeated(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5, per_plate=2)
+    relabel(ds / "review", {"ev5.jpg": TRAIN, "ev6.jpg": "", "ev7.jpg": ""})
+    shutil.copyfile(ds / "review" / "images" / "ev5.jpg", ds / "train" / "images" / "ev5.jpg")  # listed, then a crash
+    with (ds / "train" / "labels.csv").open("a", newline="") as f:
+        csv.writer(f).writerow(["ev5.jpg", TRAIN, "0.9800", "gate/cam 5.0 s"])
+    assert file_review(ds) == {"train": 1, "val": 0, "left": 2}
+    assert [r for r in rows(ds / "train") if r[0] == "ev5.jpg"] == [("ev5.jpg", TRAIN)]  # listed once
+    assert not (ds / "review" / "images" / "ev5.jpg").exists()
