@@ -25,6 +25,8 @@ def event(i: int, text: str, conf: float, folder: Path) -> PlateEvent:
 
 
 def rows(part: Path) -> list[tuple[str, str]]:
+    if not (part / "labels.csv").is_file():
+        return []
     with (part / "labels.csv").open(newline="") as f:
         return sorted((r["image"], r["plate_text"]) for r in csv.DictReader(f))
 
@@ -196,3 +198,24 @@ def test_a_filing_cut_short_is_completed_not_repeated(gate, tmp_path):
     assert file_review(ds) == {"train": 1, "val": 0, "left": 2}
     assert [r for r in rows(ds / "train") if r[0] == "ev5.jpg"] == [("ev5.jpg", TRAIN)]  # listed once
     assert not (ds / "review" / "images" / "ev5.jpg").exists()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_the_bundled_clip_is_harvested_from_its_own_outputs(tmp_path):
+    """The real pipeline's outputs: its sure vehicles become labelled crops (the very crops it saved), the rest review."""
+    from run_pipeline import main as run
+
+    assert run([str(ROOT / "samples" / "clip.mp4"), f"output_dir={tmp_path / 'out'}"]) == 0
+    events = [json.loads(x) for x in (tmp_path / "out" / "clip" / "events.jsonl").read_text().splitlines()]
+    ds = tmp_path / "ds"
+    s = harvest([tmp_path / "out"], ds)
+    sure = sorted(e["event_id"] + ".jpg" for e in events if e["confidence"] >= 0.99 and len(e["text"]) >= 4)
+    assert sure and sorted(n for n, _ in rows(ds / "train") + rows(ds / "val")) == sure
+    assert s.written["review"] == len(events) - len(sure) and s.crop_gone == 0
+    name = sure[0]
+    side = "train" if (ds / "train" / "images" / name).is_file() else "val"
+    kept = next(e for e in events if e["event_id"] + ".jpg" == name)
+    assert (ds / side / "images" / name).read_bytes() == Path(kept["crop_path"]).read_bytes()
