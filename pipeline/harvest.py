@@ -103,8 +103,12 @@ def event_items(folder: Path) -> Iterator[tuple[Harvested, bool]]:
 
 def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, bool]]:
     """Each read of a still image in an output folder's `reads*.jsonl` as (item, whether its image was found under
-    one of `images`)."""
-    for path in sorted(folder.glob("reads*.jsonl")):
+    one of `images`): the newest run's reads first (`reads.jsonl`, then the earlier runs' `reads.prev*.jsonl`)."""
+    def age(p: Path) -> tuple[int, int]:  # reads.jsonl, then reads.prevN ... reads.prev1, reads.prev (the oldest)
+        rest = p.name[len("reads.prev"):-len(".jsonl")]
+        return (0, 0) if p.name == "reads.jsonl" else (1, -int(rest) if rest.isdigit() else 0)
+
+    for path in sorted(folder.glob("reads*.jsonl"), key=age):
         for line in json_lines(path):
             src = str(line.get("source") or "")
             found = next((d / src for d in images if (d / src).is_file()), None)
@@ -222,11 +226,15 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
     names, counts = _existing(out)
     chosen: dict[str, list[Harvested]] = {p: [] for p in PARTS}
     sure: list[Harvested] = []
+    seen: set[str] = set()  # this harvest's: an image read again by a later run counts once, its newest read
     already = gone = no_image = 0
     for folder in output_folders(folders):
         items = [(it, ok, True) for it, ok in event_items(folder)]
         items += [(it, ok, False) for it, ok in still_items(folder, images or [])]
         for it, ok, is_event in items:
+            if it.name in seen:
+                continue
+            seen.add(it.name)
             if it.name in names:
                 already += 1
                 continue
@@ -234,7 +242,6 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
                 gone += is_event
                 no_image += not is_event
                 continue
-            names.add(it.name)
             good = len(it.text) >= min_chars and it.confidence >= (min_event_conf if is_event else min_conf)
             (sure if good else chosen["review"]).append(it)
     over = 0

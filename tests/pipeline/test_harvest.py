@@ -219,3 +219,20 @@ def test_the_bundled_clip_is_harvested_from_its_own_outputs(tmp_path):
     side = "train" if (ds / "train" / "images" / name).is_file() else "val"
     kept = next(e for e in events if e["event_id"] + ".jpg" == name)
     assert (ds / side / "images" / name).read_bytes() == Path(kept["crop_path"]).read_bytes()
+
+
+def test_an_image_read_by_two_runs_is_harvested_once_with_its_newest_read(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("car.png", "other.png"):
+        cv2.imwrite(str(photos / name), np.full((200, 400, 3), 128, np.uint8))
+    out = tmp_path / "runs" / "p"
+    out.mkdir(parents=True)
+    box = [200, 100, 300, 130]
+    for name, text in (("car.png", "XX111XX"), ("car.png", TRAIN), ("other.png", VAL)):  # three runs, newest last
+        with ImageReadsSink(out, watch_columns=False) as sink:
+            sink.write(name, [{"box": box, "text": text, "confidence": 1.0}])
+    assert (out / "reads.prev1.jsonl").is_file()  # run 2's; run 1's is reads.prev.jsonl
+    s = harvest([tmp_path / "runs"], tmp_path / "ds", [photos], val_share=0.0)
+    assert sorted(t for _, t in rows(tmp_path / "ds" / "train")) == sorted([TRAIN, VAL])  # car.png: run 2's read
+    assert s.written == {"train": 2, "val": 0, "review": 0} and s.already == 0
