@@ -17,12 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
 from common.cli import run_main  # noqa: E402
 from common.errors import UserError  # noqa: E402
+from pipeline.harvest import still_crop_name  # noqa: E402
 
 
 def iou(a: list[float], b: list[float]) -> float:
@@ -54,10 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = a.reads.parent.name
     for line in a.reads.read_text().splitlines():
         obj = json.loads(line)
-        src = obj["source"]
-        tag = hashlib.sha1(f"{folder}/{src}".encode()).hexdigest()[:8]  # as pipeline.harvest names its crops
         for k, r in enumerate(obj.get("reads") or []):
-            boxes[f"{Path(src).stem}_{tag}_{k}.jpg"] = r["box"]
+            boxes[still_crop_name(folder, obj["source"], k)] = r["box"]
     with review.open(newline="") as f:
         rows = list(csv.DictReader(f))
     counts = {"same": 0, "corrected": 0, "blanked": 0, "video": 0}

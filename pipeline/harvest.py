@@ -101,6 +101,13 @@ def event_items(folder: Path) -> Iterator[tuple[Harvested, bool]]:
                         f"{where} {when}".strip(), crop_file=crop), crop is not None
 
 
+def still_crop_name(folder: str, source: str, k: int) -> str:
+    """The file name a harvest gives the `k`-th read of the still image `source` in the output folder named
+    `folder`: the image's stem, a short hash of where it was read (the same stem in two folders stays apart), `k`."""
+    tag = hashlib.sha1(f"{folder}/{source}".encode()).hexdigest()[:8]
+    return f"{Path(source).stem}_{tag}_{k}.jpg"
+
+
 def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, bool]]:
     """Each read of a still image in an output folder's `reads*.jsonl` as (item, whether its image was found under
     one of `images`): the newest run's reads first (`reads.jsonl`, then the earlier runs' `reads.prev*.jsonl`)."""
@@ -112,12 +119,11 @@ def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, b
         for line in json_lines(path):
             src = str(line.get("source") or "")
             found = next((d / src for d in images if (d / src).is_file()), None)
-            tag = hashlib.sha1(f"{folder.name}/{src}".encode()).hexdigest()[:8]
             for k, r in enumerate(line.get("reads") or []):
                 box = tuple(float(v) for v in r.get("box") or ())
                 if len(box) != 4:
                     continue
-                yield Harvested(f"{Path(src).stem}_{tag}_{k}.jpg", str(r.get("text") or ""),
+                yield Harvested(still_crop_name(folder.name, src, k), str(r.get("text") or ""),
                                 float(r.get("confidence") or 0.0), f"{folder.name}/{src}", image_file=found,
                                 box=box), found is not None
 
@@ -218,17 +224,14 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
         from pipeline.crops import CropSpec
 
         cut = CropSpec().cut
-    folders = list(folders)
-    for top in folders:  # before anything is written
-        if not top.is_dir():
-            raise UserError(f"no such folder to search: {top}")
+    runs = list(output_folders(folders))  # a folder that is not there is said before anything is written
     share = settled_share(out, val_share)
     names, counts = _existing(out)
     chosen: dict[str, list[Harvested]] = {p: [] for p in PARTS}
     sure: list[Harvested] = []
     seen: set[str] = set()  # this harvest's: an image read again by a later run counts once, its newest read
     already = gone = no_image = 0
-    for folder in output_folders(folders):
+    for folder in runs:
         items = [(it, ok, True) for it, ok in event_items(folder)]
         items += [(it, ok, False) for it, ok in still_items(folder, images or [])]
         for it, ok, is_event in items:
