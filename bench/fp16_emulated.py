@@ -74,14 +74,14 @@ def forward_fp16(model: CRNN, x: torch.Tensor) -> torch.Tensor:
 
 def emulated(weights: str) -> Recognizer:
     """A recognizer of `weights` on the CPU whose model runs as `forward_fp16` does."""
-    rec = Recognizer.from_checkpoint(weights, device="cpu", backend="torch", precision="fp32")
-    model = model_from_checkpoint(load_checkpoint(weights)).eval()
+    ckpt = load_checkpoint(weights)
+    model = model_from_checkpoint(ckpt).eval()
 
     @torch.no_grad()
     def run(x: np.ndarray) -> np.ndarray:
         return forward_fp16(model, torch.from_numpy(x)).numpy()
 
-    rec._run = run
+    rec = Recognizer(model.cfg, run, tuple(ckpt.get("patterns", ())))  # decoded as from_checkpoint decodes
     rec.precision = "fp16 (emulated)"
     return rec
 
