@@ -168,8 +168,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         notes = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
         notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
-        rested = res["frames"] - res.get("detected_frames", res["frames"])
-        notes += f", detector on {res['frames'] - rested} ({rested} unmoved)" if rested > 0 else ""
+        detected = res.get("detected_frames", res["frames"])
+        notes += f", detector on {detected} ({res['frames'] - detected} unmoved)" if detected < res["frames"] else ""
         c = cfgs.pipeline
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),
