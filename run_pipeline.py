@@ -84,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs = [Job(s, cfgs, names.get(s, "")) for s in sources] + listed
         if cfgs.pipeline.log_file:
             add_log_file(cfgs.pipeline.log_file)
-        for job in jobs:  # a missing watchlist, a malformed webhook, no display: said before any source starts
-            check_before_start(job.cfgs)
+        models: set[Any] = set()  # the model files of each distinct setting, checked once
+        for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
+            check_before_start(job.cfgs, crops_only, models)
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -134,10 +135,15 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     return jobs
 
 
-def check_before_start(cfgs: Any) -> None:
-    """What can be found wrong in a source's settings before it starts: its watchlist, its webhook, a display."""
-    from pipeline.app import load_watchlist
+def check_before_start(cfgs: Any, crops_only: bool, models: set[Any]) -> None:
+    """What can be found wrong in a source's settings before it starts: its model files (those not in `models`,
+    which gains them), its watchlist, its webhook, a display."""
+    from pipeline.app import check_models, load_watchlist
 
+    named = (cfgs.pipeline.ocr_weights, cfgs.pipeline.ocr_ensemble, None if crops_only else cfgs.detector)
+    if named not in models:
+        check_models(cfgs, detect=not crops_only)
+        models.add(named)
     load_watchlist(cfgs.pipeline)
     if cfgs.pipeline.webhook:
         from pipeline.webhook import check_webhook

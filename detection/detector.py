@@ -40,6 +40,29 @@ def to_detections(result: Any) -> Detections:
     return Detections(xyxy, conf)
 
 
+def check_weights(cfg: DetectorConfig) -> None:
+    """The files `cfg` names (its greyscale detector's too; on the CPU the `.onnx` beside a `.pt` where that is the
+    one to run), checked as loading checks them, without loading: UserError naming the file."""
+    device = resolve_device(cfg.device)
+    for weights in dict.fromkeys(w for w in (cfg.weights, cfg.gray_weights) if w):
+        check_weights_file(cfg, PlateDetector._pick(replace(cfg, weights=weights), device))
+
+
+def check_weights_file(cfg: DetectorConfig, path: Path) -> None:
+    """UserError unless `path` is there, a `.pt` listed in the manifest (when `cfg.verify_sha256`) or an ONNX graph."""
+    if not path.is_file():
+        raise UserError(f"detector weights not found: {path}")
+    if cfg.verify_sha256:  # a .pt must be listed (it is a pickle); a listed .onnx must match
+        verify(path, required=path.suffix == ".pt")
+    if path.suffix not in (".pt", ".onnx"):
+        raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
+    if path.suffix == ".onnx":
+        from common.quantize import onnx_ops
+
+        if not onnx_ops(path):
+            raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
+
+
 class PlateDetector:
     """`detector(frames) -> list[Detections]` (one per frame, one batched call); `detector.detect(frame)`.
     With `cfg.gray_weights`, monochrome frames go to a second detector trained for them (`gray`)."""
@@ -66,12 +89,7 @@ class PlateDetector:
 
     @staticmethod
     def _load(cfg: DetectorConfig, path: Path) -> Any:
-        if not path.is_file():
-            raise UserError(f"detector weights not found: {path}")
-        if cfg.verify_sha256:  # a .pt must be listed (it is a pickle); a listed .onnx must match
-            verify(path, required=path.suffix == ".pt")
-        if path.suffix not in (".pt", ".onnx"):
-            raise UserError(f"detector weights must be .pt or .onnx, not {path.name}")
+        check_weights_file(cfg, path)
         try:
             with ultralytics_threads():
                 return yolo_class()(str(path), task="detect")

@@ -32,13 +32,29 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         ckpt = torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:  # pickle refusing a non-tensor object, or a corrupt file
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "Weights only load failed" in first:  # torch's advice (load it unsafely) is not ours to pass on
-            first = "corrupt, or a pickle holding more than weights (loading it could run code: refused)"
-        raise UserError(f"cannot load checkpoint {p}: {first}") from None
+        raise UserError(f"cannot load checkpoint {p}: {_why_unreadable(p, exc)}") from None
     if not isinstance(ckpt, dict) or "model_state_dict" not in ckpt or "model_config" not in ckpt:
         raise UserError(f"{p} is not a plate-reader OCR checkpoint (no model_state_dict/model_config)")
     return ckpt
+
+
+def _why_unreadable(p: Path, exc: Exception) -> str:
+    """What `torch.load` refusing `p` means, in words: torch's own messages are an unpickler's key ('101'), a
+    miniz error, or advice to load the file unsafely (not ours to pass on)."""
+    with p.open("rb") as f:
+        head = f.read(4)
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK"):  # torch's zip format
+        if "Weights only load failed" in first:
+            return "it holds more than weights (loading it could run code: refused)"
+        return "the file is damaged or cut short (copy it again)"
+    if head[:1] != b"\x80":  # neither a zip archive nor a pickle: not written by torch.save
+        return "not a PyTorch checkpoint (torch.save writes a zip archive)"
+    if "Weights only load failed" in first:
+        return "corrupt, or a pickle holding more than weights (loading it could run code: refused)"
+    return first
 
 
 def model_from_checkpoint(ckpt: dict[str, Any]) -> CRNN:

@@ -64,6 +64,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     """Samples of a dataset folder; each bad row is one UserError naming file and row, or, with
     `skip_bad`, left out and its message appended to `skipped`."""
     root = find(folder)
+    if root.is_file():
+        raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by their text)")
     if not root.is_dir():
         drawn = "data_gen" in Path(folder).parts  # the configs' generated sets, not in git: a fresh machine has none
         raise UserError(f"dataset folder not found: {root}"

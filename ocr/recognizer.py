@@ -150,16 +150,34 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
     return rec
 
 
+def check_model_file(path: str | Path) -> None:
+    """A recognizer's file, checked before it is loaded: a `.pth` checkpoint read (safely), an `.onnx` export's
+    graph read. UserError naming the file when it is missing or unreadable."""
+    p = find(path)
+    if p.suffix == ".onnx":
+        _onnx_ops_of(p)
+    else:
+        load_checkpoint(p)
+
+
+def _onnx_ops_of(path: Path) -> set[str]:
+    """The operator types of the ONNX model at `path`; UserError when there is none to read."""
+    from common.quantize import onnx_ops
+
+    if not path.is_file():
+        raise UserError(f"ONNX model not found: {path}")
+    ops = onnx_ops(path)
+    if not ops:
+        raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
+    return ops
+
+
 def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None,
                int8: bool = False) -> Recognizer:
     import onnxruntime as ort
 
-    if not path.is_file():
-        raise UserError(f"ONNX model not found: {path}")
     source = path
-    from common.quantize import onnx_ops
-
-    ops = onnx_ops(path)
+    ops = _onnx_ops_of(path)
     static = "QuantizeLinear" in ops  # exported with --int8: already int8, batched (fixed activation scales)
     quantized = "DynamicQuantizeLSTM" in ops  # exported with --int8-lstm
     lstm8 = quantized or (int8 and not static)  # int8 LSTM, its inputs quantised per call: one crop at a time

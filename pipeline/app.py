@@ -101,6 +101,19 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                            patterns=patterns or None, precision=cfg.ocr_precision, compiled=cfg.ocr_compile)
 
 
+def check_models(cfgs: Configs, detect: bool = True) -> None:
+    """The model files `cfgs` names (the OCR's, with `detect` the detector's), checked as their loaders check them
+    before loading: a missing or unreadable one is one error line before any source starts, not one per source."""
+    from ocr.recognizer import check_model_file
+
+    for weights in (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble):
+        check_model_file(weights)
+    if detect:
+        from detection.detector import check_weights
+
+        check_weights(cfgs.detector)
+
+
 def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:
     """The configured watchlist (pipeline/watchlist.py), or None; with `recognizer`, plates with a character outside
     its alphabet are refused."""

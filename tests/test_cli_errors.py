@@ -33,6 +33,12 @@ import pytest
     ("detection.train", ["resume=runs/nope/weights/last.pt"],
      "resume needs an interrupted run's weights/last.pt: runs/nope/weights/last.pt not found"),
     ("run_pipeline", ["samples/nope.mp4"], "nope.mp4"),
+    # a bad model file is said once before any source starts, not by each source
+    ("run_pipeline", ["samples/stills", "samples/plates", "ocr_weights=nope.pth"], "checkpoint not found: nope.pth"),
+    ("run_pipeline", ["samples/stills", "samples/plates", "detector.weights=nope.onnx"],
+     "detector weights not found: nope.onnx"),
+    ("run_pipeline", ["samples/stills", "samples/plates", "detector.weights=configs/detector.yaml"],
+     "detector weights must be .pt or .onnx, not detector.yaml"),
     ("ocr.splits", ["--data", "{tmp}/nope", "--out", "{tmp}/splits"], "nope/us_crops/labels.csv: No such file"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):

@@ -7,7 +7,7 @@ import torch
 from common.digest import sha256
 from common.errors import UserError
 from detection import DetectorConfig, Detections, PlateDetector
-from detection.detector import to_detections
+from detection.detector import check_weights, to_detections
 from detection.weights import read_manifest, record, verify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,23 @@ def test_onnx_needs_no_listing_but_a_listed_one_must_match(tmp_path):
 def test_missing_weights():
     with pytest.raises(UserError, match="detector weights not found: nope.pt"):
         PlateDetector(DetectorConfig(weights="nope.pt"))
+
+
+def test_files_checked_before_loading_name_the_bad_one(tmp_path):
+    """The pipeline checks the detector's files once before its sources start (pipeline.app.check_models): the
+    greyscale detector's too, and on the CPU the .onnx beside a .pt, which is the file that runs there."""
+    good, bad = tmp_path / "good.onnx", tmp_path / "bad.onnx"
+    good.write_bytes((ROOT / "weights" / "detector.onnx").read_bytes())
+    bad.write_bytes(b"not a graph")
+    check_weights(DetectorConfig(weights=str(good), gray_weights="", device="cpu"))
+    with pytest.raises(UserError, match="bad.onnx is not an ONNX model"):
+        check_weights(DetectorConfig(weights=str(good), gray_weights=str(bad), device="cpu"))
+    pt = tmp_path / "bad.pt"
+    pt.write_bytes(b"x")  # unlisted, but on the CPU its .onnx sibling is what would load
+    with pytest.raises(UserError, match="bad.onnx is not an ONNX model"):
+        check_weights(DetectorConfig(weights=str(pt), gray_weights="", device="cpu"))
+    with pytest.raises(UserError, match="bad.pt is not in MANIFEST.sha256"):
+        check_weights(DetectorConfig(weights=str(pt), gray_weights="", device="cpu", onnx_on_cpu=False))
 
 
 def test_onnx_sibling_is_used_on_the_cpu_only(tmp_path):

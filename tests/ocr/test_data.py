@@ -126,6 +126,7 @@ def test_mixing_follows_weights(tmp_path):
     ({"path": "samples/digits", "min_box_width": "wide"}, "min_box_width must be a number over 0, not 'wide'"),
     ({"weight": 1}, "needs 'path' or 'synth'"),
     ({"path": "/nonexistent/plates"}, "dataset folder not found: /nonexistent/plates"),
+    ({"path": "samples/clip.mp4"}, "samples/clip.mp4 is a file: a dataset is a folder"),
     ({"path": "data_gen/never_drawn"},
      "dataset folder not found: data_gen/never_drawn (draw the generated sets: bash bench/make_sets.sh train val)"),
     ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, interlaced, not 'extreme'"),

@@ -5,6 +5,7 @@ import torch
 from common.errors import UserError
 from ocr import PlateRead, Recognizer, load_model, predict_image
 from ocr.checkpoint import load_checkpoint
+from ocr.recognizer import check_model_file
 
 
 def test_one_frozen_read_per_crop(tiny_ckpt, crops):
@@ -57,9 +58,16 @@ def test_checkpoint_cannot_run_code(tmp_path):
     assert not os.path.exists("/tmp/pwned_by_checkpoint")
 
 
+def _cut_short(p):
+    torch.save({"model_state_dict": {"w": torch.zeros(1000)}, "model_config": {}}, p)
+    p.write_bytes(p.read_bytes()[:-300])
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: None, "checkpoint not found"),
-    (lambda p: p.write_bytes(b"not a checkpoint"), "cannot load checkpoint"),
+    (lambda p: p.write_bytes(b"not a checkpoint"), "cannot load checkpoint .*: not a PyTorch checkpoint"),
+    (lambda p: p.write_bytes(b""), "cannot load checkpoint .*: the file is empty"),
+    (_cut_short, "cannot load checkpoint .*: the file is damaged or cut short"),
     (lambda p: torch.save({"weights": torch.zeros(1)}, p), "is not a plate-reader OCR checkpoint"),
 ])
 def test_bad_checkpoints(tmp_path, make, message):
@@ -67,6 +75,16 @@ def test_bad_checkpoints(tmp_path, make, message):
     make(p)
     with pytest.raises(UserError, match=message):
         Recognizer.from_checkpoint(p)
+    with pytest.raises(UserError, match=message):
+        check_model_file(p)
+
+
+def test_a_file_that_is_not_onnx_is_said_so(tmp_path):
+    p = tmp_path / "m.onnx"
+    p.write_bytes(b"not a model")
+    for load in (lambda: Recognizer.from_checkpoint(p, backend="onnx"), lambda: check_model_file(p)):
+        with pytest.raises(UserError, match=r"m.onnx is not an ONNX model"):
+            load()
 
 
 @pytest.mark.cuda
