@@ -95,15 +95,21 @@ def utc_time(text: str, end: bool = False) -> str:
 
 
 def output_folders(tops: list[Path]) -> Iterator[Path]:
-    """The run output folders under `tops` (those holding events or reads), in path order."""
+    """The run output folders under `tops` (those holding events or reads), in path order. A top that is not a
+    folder, or holds no run's outputs (a mistyped or wrong folder: "0 sightings" would mislead), is a UserError."""
     for top in tops:
         if not top.is_dir():
             raise UserError(f"no such folder to search: {top}")
+        found = False
         for here, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if d not in ("crops", "frames") and not d.startswith("."))
             if {"events.db", "events.jsonl", "reads.jsonl"} & set(files) or any(
                     f.startswith("reads.prev") for f in files):
+                found = True
                 yield Path(here)
+        if not found:
+            raise UserError(f"{top} holds no pipeline outputs (no events.db, events.jsonl or reads.jsonl in it or "
+                            f"below): give the output_dir of a run, or a folder above it")
 
 
 def folder_events(folder: Path) -> Iterator[dict]:

@@ -113,6 +113,16 @@ def test_bad_input_is_one_error_line(runs, capsys, monkeypatch, args, message):
     assert capsys.readouterr().err.strip() == message
 
 
+def test_a_folder_without_run_outputs_is_said(runs, capsys):
+    """A wrong folder says so, rather than "0 sightings" (which reads as: the plate was never seen)."""
+    (runs / "elsewhere" / "notes").mkdir(parents=True)
+    assert main(["AB123CD", str(runs / "gate"), str(runs / "elsewhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {runs / 'elsewhere'} holds no pipeline outputs (no events.db, events.jsonl or reads.jsonl "
+                   f"in it or below): give the output_dir of a run, or a folder above it")
+    assert main(["AB123CD", str(runs)]) == 0  # a folder above the runs is searched
+
+
 def test_a_damaged_database_is_passed_over_with_a_warning(runs, capsys):
     (runs / "gate" / "events.db").write_bytes(b"not a database at all" * 100)
     hits, _ = find("AB123CD", [runs])
