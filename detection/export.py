@@ -32,6 +32,8 @@ from ocr.data import read_split_file
 
 def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
     """The .onnx beside `weights`; when `weights` is in the manifest, the .onnx digest is recorded there too."""
+    if weights.suffix != ".pt":
+        raise UserError(f"export needs the detector's trained .pt weights, not {weights.name}")
     if check_sha:
         verify(weights)
     model = yolo_class()(str(weights), task="detect")

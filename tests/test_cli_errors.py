@@ -8,6 +8,8 @@ import pytest
     ("detection.scenes", ["--backgrounds", "nope", "--out", "{tmp}/s", "--n", "1"], "labels file not found"),
     ("detection.evaluate", ["--weights", "nope.pt", "--labels", "x.csv"], "detector weights not found: nope.pt"),
     ("detection.export", ["--weights", "nope.pt"], "detector weights not found: nope.pt"),
+    ("detection.export", ["--weights", "weights/detector.onnx"],
+     "export needs the detector's trained .pt weights, not detector.onnx"),
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
     ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
