@@ -59,17 +59,23 @@ def stays(tops: list[Path], entry: str = "in", exit_: str = "out", max_edits: in
     if max_edits < 0:
         raise UserError(f"--max-edits must be 0 or more, not {max_edits}")
     lo, hi = utc_time(since) if since else "", utc_time(until, end=True) if until else ""
-    moves, untimed = [], 0
+    moves, untimed, read, placed = [], 0, 0, 0
     for folder in output_folders(tops):
         for e in folder_events(folder):
             role = _role(e, folder, entry, exit_)
+            read += bool(e.get("text"))
             if not role or not e.get("text"):
                 continue
+            placed += 1
             when = e.get("first_seen_utc") or ""
             if not when:
                 untimed += 1
             elif (not lo or when >= lo) and (not hi or when <= hi):
                 moves.append((when, role, str(e["text"]), float(e.get("confidence") or 0.0)))
+    if read and not placed:  # "0 stays" would read as: nobody came; the events only lack an entry or exit
+        raise UserError(f"none of the {read} vehicles read under {', '.join(map(str, tops))} is an entry "
+                        f"({entry!r}) or an exit ({exit_!r}): a camera's directions come from its counting line "
+                        f"(line=...); cameras at each gate are named by --entry / --exit (their output folders)")
     moves.sort()
     open_: dict[str, tuple[str, str, float]] = {}  # folded plate -> (entry time, plate as read, confidence)
     out: list[Stay] = []

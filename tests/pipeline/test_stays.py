@@ -77,3 +77,16 @@ def test_one_camera_with_a_counting_line_and_the_command(tmp_path, capsys):
 def test_entry_and_exit_must_differ(tmp_path):
     with pytest.raises(UserError, match=r"^--entry and --exit must differ \(both 'in'\)$"):
         stays([tmp_path], "in", "in")
+
+
+def test_events_that_are_neither_entries_nor_exits_are_said(tmp_path, capsys):
+    """Vehicles read with no direction (no counting line) and no gate names: one error line, not "0 stays"."""
+    (tmp_path / "cam").mkdir()
+    with JsonlSink(tmp_path / "cam" / "events.jsonl") as js:
+        js.write(event(1, "AB123CD", day("08:00"), ""))
+        js.write(event(2, "CD456EF", day("08:10"), ""))
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: none of the 2 vehicles read under {tmp_path} is an entry ('in') or an exit ('out')")
+    assert main([str(tmp_path), "--entry", "cam", "--exit", "gate-out"]) == 0  # the camera named as the entry
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 stays; 2 inside")
