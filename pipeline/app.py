@@ -394,7 +394,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink
-    from pipeline.sources import open_source, watch_images
+    from pipeline.sources import folder_media, open_source, watch_images
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline
@@ -403,6 +403,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         folder = Path(spec)
         name_of, total, source_name = (lambda f: f.relative_to(folder).as_posix()), 0, folder.name
     else:
+        images, videos = folder_media(Path(spec)) if crops_only and Path(spec).is_dir() else ([], [])
+        if videos and not images:
+            raise UserError(f"{spec} holds videos, not plate crops: --crops reads images of plates (videos run "
+                            f"without it)")
         source = open_source(spec)
         if not hasattr(source, "paths"):
             raise UserError(f"{spec} is not an image or a folder of images")

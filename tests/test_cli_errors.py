@@ -50,6 +50,19 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
 
 
+def test_crops_of_a_folder_of_videos_say_so(tmp_path, capsys):
+    import shutil
+    from pathlib import Path
+
+    from run_pipeline import main
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "samples" / "clip.mp4", tmp_path)
+    assert main(["--crops", str(tmp_path), f"output_dir={tmp_path / 'out'}"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {tmp_path} holds videos, not plate crops: --crops reads images of plates (videos run "
+                   f"without it)"], err
+
+
 def test_overrides_may_come_before_and_between_flags(tmp_path):
     """`python -m pipeline.evaluate a=1 --labels L b=2`: overrides on either side of the flags."""
     import json
