@@ -83,6 +83,7 @@ def test_overrides_may_come_before_and_between_flags(tmp_path):
     ("ocr_soup.py", ["--a", "nope.pth", "--b", "nope.pth", "--out", "x.pth"], "error: checkpoint not found: nope.pth"),
     ("confidence.py", ["--split", "val", "--weights", "nope.pth"], "error: checkpoint not found: nope.pth"),
     ("ocr_sets_diff.py", ["nope.txt", "a", "b"], "error: no results file nope.txt"),
+    ("warmup_compare.py", ["nope.json"], "error: no training history nope.json"),
 ])
 def test_bench_scripts_say_one_error_line(script, argv, says, tmp_path):
     """The benchmarks that reproduce the README's figures answer a bad path like the tools do."""
