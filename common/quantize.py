@@ -72,3 +72,13 @@ def onnx_ops(path: Path) -> set[str]:
         return {n.op_type for n in onnx.load(str(path)).graph.node}
     except Exception:
         return set()
+
+
+def graph_ops(path: Path) -> set[str]:
+    """`onnx_ops` of a file that must hold an ONNX model: UserError naming `path` when no graph can be read from it."""
+    from common.errors import UserError
+
+    ops = onnx_ops(path)
+    if not ops:
+        raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
+    return ops

@@ -162,14 +162,11 @@ def check_model_file(path: str | Path) -> None:
 
 def _onnx_ops_of(path: Path) -> set[str]:
     """The operator types of the ONNX model at `path`; UserError when there is none to read."""
-    from common.quantize import onnx_ops
+    from common.quantize import graph_ops
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
-    ops = onnx_ops(path)
-    if not ops:
-        raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
-    return ops
+    return graph_ops(path)
 
 
 def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None,
