@@ -20,18 +20,21 @@ import csv  # noqa: E402
 import json  # noqa: E402
 from collections import defaultdict  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from common.cli import run_main  # noqa: E402
 from common.errors import UserError  # noqa: E402
+from detection.metrics import iou_matrix  # noqa: E402
 from pipeline.harvest import still_crop_name  # noqa: E402
 
 
-def iou(a: list[float], b: list[float]) -> float:
-    """Intersection over union of two x1, y1, x2, y2 boxes."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+def overlapped_text(box: list[float], plates: list[tuple[list[float], str]], min_iou: float = 0.4) -> str:
+    """The text of the plate in `plates` (box, text) that `box` overlaps most, if by `min_iou` or more, else ""."""
+    if not plates:
+        return ""
+    ious = iou_matrix(np.array([box], np.float64), np.array([b for b, _ in plates], np.float64))[0]
+    best = int(ious.argmax())
+    return plates[best][1] if ious[best] >= min_iou else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             counts["video"] += 1
             continue
         src = r["source"].split("/", 1)[-1]
-        best = max(truth.get(Path(src).name, []), key=lambda t: iou(box, t[0]), default=None)
-        text = best[1] if best is not None and iou(box, best[0]) >= 0.4 else ""
+        text = overlapped_text(box, truth.get(Path(src).name, []))
         counts["same" if text == r["plate_text"] else "blanked" if not text else "corrected"] += 1
         r["plate_text"] = text
     with review.open("w", newline="") as f:
