@@ -140,10 +140,7 @@ def check_before_start(cfgs: Any, crops_only: bool, models: set[Any]) -> None:
     which gains them), its watchlist, its webhook, a display."""
     from pipeline.app import check_models, load_watchlist
 
-    named = (cfgs.pipeline.ocr_weights, cfgs.pipeline.ocr_ensemble, None if crops_only else cfgs.detector)
-    if named not in models:
-        check_models(cfgs, detect=not crops_only)
-        models.add(named)
+    check_models(cfgs, detect=not crops_only, checked=models)
     load_watchlist(cfgs.pipeline)
     if cfgs.pipeline.webhook:
         from pipeline.webhook import check_webhook

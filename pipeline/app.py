@@ -101,11 +101,17 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                            patterns=patterns or None, precision=cfg.ocr_precision, compiled=cfg.ocr_compile)
 
 
-def check_models(cfgs: Configs, detect: bool = True) -> None:
+def check_models(cfgs: Configs, detect: bool = True, checked: set[Any] | None = None) -> None:
     """The model files `cfgs` names (the OCR's, with `detect` the detector's), checked as their loaders check them
-    before loading: a missing or unreadable one is one error line before any source starts, not one per source."""
+    before loading: a missing or unreadable one is one error line before any source starts, not one per source.
+    `checked` (the settings checked already, which gains these) skips a setting the sources share."""
     from ocr.recognizer import check_model_file
 
+    named = (cfgs.pipeline.ocr_weights, cfgs.pipeline.ocr_ensemble, cfgs.detector if detect else None)
+    if checked is not None:
+        if named in checked:
+            return
+        checked.add(named)
     for weights in (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble):
         check_model_file(weights)
     if detect:
