@@ -69,7 +69,7 @@ def main() -> None:
             break
         big = embed(frame, args.size, args.at)
         if writer is None:
-            writer = cv2.VideoWriter(str(args.out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, args.size)
+            writer = cv2.VideoWriter(str(args.out / "clip.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), fps, args.size)
         writer.write(big)
         n += 1
     cap.release()

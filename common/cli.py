@@ -9,7 +9,7 @@ from typing import Callable
 from common.errors import UserError
 
 
-def setup_logging(sink: Callable[[str], object] | None = None) -> None:
+def setup_logging(sink: Callable[[str], None] | None = None) -> None:
     """Call once at the start of an entry point (library code only logs, never configures): messages only, on
     stderr (looked up at each write, so that a test's capture sees it; above a running progress bar, not through
     it: tqdm.write); with `sink` (a report on stdout, lines between progress bars), everything below ERROR goes
@@ -19,7 +19,10 @@ def setup_logging(sink: Callable[[str], object] | None = None) -> None:
     from tqdm import tqdm
 
     logger.remove()
-    stderr = lambda message: tqdm.write(message, end="", file=sys.stderr)  # noqa: E731
+
+    def stderr(message: str) -> None:
+        tqdm.write(message, end="", file=sys.stderr)
+
     if sink is None:
         logger.add(stderr, format="{message}", filter=lambda record: not record["extra"].get("vehicle"))
     else:
@@ -66,7 +69,7 @@ def error_line(exc: BaseException) -> str:
     return f"error: {exc}"
 
 
-def run_main(work: Callable[[], int | None], sink: Callable[[str], object] | None = None,
+def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None = None,
              on_interrupt: str | None = None) -> int:
     """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
     returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when

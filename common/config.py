@@ -115,7 +115,7 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
 
 def _build(cls: type[T], values: dict[str, Any], source: str, prefix: str = "") -> T:
     hints = typing.get_type_hints(cls, include_extras=True)
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]  # T is a config dataclass
     for key in values:
         if key not in names:
             raise ConfigError(f"{source}: unknown key '{key}'{_suggest(key, names)}")

@@ -116,7 +116,7 @@ class PlateDetector:
         out: list[Detections] = [Detections()] * len(frames)
         for grey, detector in ((True, self.gray), (False, self._run)):
             idx = [i for i, m in enumerate(mono) if m == grey]
-            if idx:  # one batched call per detector
+            if idx and detector is not None:  # one batched call per detector
                 for i, d in zip(idx, detector([frames[i] for i in idx])):
                     out[i] = d
         return out

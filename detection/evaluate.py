@@ -45,7 +45,8 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
     names = [n for n in labels if only is None or n in only]
     if not names:
         raise UserError(f"{labels_csv}: no images to evaluate")
-    per_image, times = [], []
+    per_image: list[tuple[np.ndarray, ...]] = []
+    times: list[float] = []
     out = predictions.open("w") if predictions else None
     try:
         for name in names:

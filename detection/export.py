@@ -49,8 +49,8 @@ def letterbox(img: np.ndarray, imgsz: int, stride: int = 32) -> np.ndarray:
     yolo_class()  # ultralytics imported with its offline switches set
     from ultralytics.data.augment import LetterBox
 
-    img = LetterBox(imgsz, auto=True, stride=stride)(image=img)
-    return (img[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+    boxed: np.ndarray = LetterBox(imgsz, auto=True, stride=stride)(image=img)  # type: ignore[assignment]
+    return (boxed[:, :, ::-1].transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
 
 
 def calibration_frames(folder: Path, n: int, exclude: Sequence[Path] = (), seed: int = 0) -> list[Path]:

@@ -48,15 +48,15 @@ def warp_plate(plate: np.ndarray, width: float, rng: np.random.Generator) -> tup
     if s < 1:  # shrink by averaging first, as a camera's pixels integrate the light: a warp only samples, and a
         plate = cv2.resize(plate, (w, h), interpolation=cv2.INTER_AREA)  # plate warped 5x smaller aliases to noise
         h0, w0 = h, w
-    src = np.float32([[0, 0], [w0, 0], [w0, h0], [0, h0]])
+    src = np.array([[0, 0], [w0, 0], [w0, h0], [0, h0]], np.float32)
     yaw = rng.uniform(-0.25, 0.25) * h  # one side taller: the plate seen at an angle
     skew = rng.uniform(-0.08, 0.08) * w
-    dst = np.float32([[0, max(0, yaw)], [w, max(0, -yaw)], [w + skew, h - max(0, -yaw) + abs(yaw)],
-                      [skew, h + max(0, yaw) - max(0, yaw)]])
-    dst += rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * np.float32([w, h])
+    dst = np.array([[0, max(0, yaw)], [w, max(0, -yaw)], [w + skew, h - max(0, -yaw) + abs(yaw)],
+                    [skew, h + max(0, yaw) - max(0, yaw)]], np.float32)
+    dst += rng.uniform(-0.04, 0.04, (4, 2)).astype(np.float32) * np.array([w, h], np.float32)
     ang = np.deg2rad(rng.uniform(-8, 8))
     c = dst.mean(0)
-    rot = np.float32([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
     dst = (dst - c) @ rot.T + c
     dst -= dst.min(0)
     W, H = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
@@ -161,8 +161,8 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
                  ) -> tuple[dict[str, list[PlateBox]], list[str], list[tuple[np.ndarray, str]]]:
     """The background frames' boxes, the usable frame names, and the usable plate crops with their texts
     (`exclude`, `include` and `unboxed` as in `synthesize`)."""
-    exclude = exclude or set()
-    restricted = {folder for folder, _ in include or ()}  # folders that `include` names; others are unrestricted
+    exclude, include = exclude or set(), include or set()
+    restricted = {folder for folder, _ in include}  # folders that `include` names; others are unrestricted
 
     def usable(folder: Path, name: str) -> bool:
         return (folder.name, name) not in exclude and (folder.name not in restricted or (folder.name, name) in include)

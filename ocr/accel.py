@@ -53,7 +53,7 @@ def _quiet() -> Iterator[None]:
                 lg.setLevel(level)
 
 
-def _freezing_compile(module: torch.nn.Module) -> torch.nn.Module:
+def _freezing_compile(module: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     import torch._inductor.config as inductor_config
 
     # BN folded into the convs and the weights pre-packed for oneDNN, as constants of the graph. Set process-wide:
@@ -62,7 +62,7 @@ def _freezing_compile(module: torch.nn.Module) -> torch.nn.Module:
     return torch.compile(module, dynamic=False)
 
 
-def _bucket_runner(compiled: torch.nn.Module, bf16: bool, shape: tuple[int, int]) -> Runner:
+def _bucket_runner(compiled: Callable[[torch.Tensor], torch.Tensor], bf16: bool, shape: tuple[int, int]) -> Runner:
     @torch.no_grad()
     def run_bucket(x: torch.Tensor) -> torch.Tensor:
         n = len(x)

@@ -16,8 +16,8 @@ from ocr.process import greyscale, to_bgr
 def perspective(img: np.ndarray, rng: np.random.Generator, amount: float, rotate_deg: float) -> np.ndarray:
     """Random corner jitter (fraction of size) and rotation; borders replicate."""
     h, w = img.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    jitter = rng.uniform(-amount, amount, (4, 2)) * np.float32([w, h])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    jitter = rng.uniform(-amount, amount, (4, 2)) * np.array([w, h], np.float32)
     dst = src + jitter.astype(np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     r = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-rotate_deg, rotate_deg)), 1.0)
@@ -88,7 +88,8 @@ def sensor_noise(img: np.ndarray, rng: np.random.Generator, max_sigma: float) ->
 def jpeg(img: np.ndarray, rng: np.random.Generator, q_min: int, q_max: int) -> np.ndarray:
     """JPEG artefacts: encoded and decoded at a quality drawn in [`q_min`, `q_max`)."""
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(q_min, q_max))])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+    out = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    return out if out is not None else img
 
 
 MOTION_SHARE = (0.015, 0.10)  # motion blur length, as a share of the crop's width (any level's blur)
@@ -109,7 +110,7 @@ def motion_blur(img: np.ndarray, rng: np.random.Generator, share: tuple[float, f
     angle = rng.uniform(-15, 15) if rng.random() < 0.8 else rng.uniform(0, 180)
     m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(angle), 1.0)
     kernel = cv2.warpAffine(kernel, m, (k, k))
-    return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6))
+    return cv2.filter2D(img, -1, (kernel / max(float(kernel.sum()), 1e-6)).astype(np.float32))
 
 
 INTERLACE_SHARE = (0.005, 0.04)  # how far one field moves from the other, as a share of the crop's width
@@ -120,7 +121,7 @@ def comb(img: np.ndarray, shift: float, field: int = 1) -> np.ndarray:
     along the rows against the other field (edges replicated), as a car moves between the two fields' exposures."""
     out = img.copy()
     rows = np.ascontiguousarray(img[field::2])
-    m = np.float32([[1, 0, shift], [0, 1, 0]])
+    m = np.array([[1, 0, shift], [0, 1, 0]], np.float32)
     out[field::2] = cv2.warpAffine(rows, m, (rows.shape[1], rows.shape[0]), borderMode=cv2.BORDER_REPLICATE)
     return out
 
@@ -128,7 +129,7 @@ def comb(img: np.ndarray, shift: float, field: int = 1) -> np.ndarray:
 def blend_fields(img: np.ndarray) -> np.ndarray:
     """Each row averaged with its neighbours above and below (1/4, 1/2, 1/4), as a simple de-interlacer blends the
     two fields: a comb becomes a ghost."""
-    return cv2.filter2D(img, -1, np.float32([[0.25], [0.5], [0.25]]), borderType=cv2.BORDER_REPLICATE)
+    return cv2.filter2D(img, -1, np.array([[0.25], [0.5], [0.25]], np.float32), borderType=cv2.BORDER_REPLICATE)
 
 
 def interlace(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -94,7 +94,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
                 continue  # unreadable plate: no text to learn
             box = None
             if r.get("x1") not in (None, ""):
-                box = tuple(int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
+                x1, y1, x2, y2 = (int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
+                box = (x1, y1, x2, y2)
             add(Sample(dataset_image(labels, r["image"]), text, box), f"{labels} row {i}")
     else:
         for p in sorted(root.iterdir()):
@@ -146,7 +147,8 @@ def _number(spec: dict[str, Any], key: str, default: float, above: float) -> flo
 class SourceDataset:
     """One source: a list of samples on disk, or an endless synthetic generator."""
 
-    def __init__(self, spec: dict[str, Any], codec: Codec) -> None:
+    def __init__(self, spec: dict[str, Any], codec: Codec | None) -> None:
+        """`codec` None: labels are not checked against an alphabet (reading crops for a report, not training)."""
         unknown = set(spec) - SOURCE_KEYS
         if unknown:
             hints = "".join(f" (did you mean '{c}' for '{k}'?)" for k in sorted(unknown)
@@ -157,6 +159,7 @@ class SourceDataset:
         if self.level not in LEVELS:
             raise UserError(f"data source augment must be one of {', '.join(LEVELS)}, not {self.level!r}")
         self.mix = None
+        self.skipped: list[str] = []  # skipped rows of a folder read with skip_bad
         if "synth" in spec:
             from ocr.synth import parse_mix
             from ocr.synth_glyphs import char_fonts
@@ -166,14 +169,12 @@ class SourceDataset:
             self.samples: list[Sample] = []
             self.size = int(_number(spec, "size", 10000, above=0))
             self.name = f"synth:{spec['synth']}"
-            self.skipped = []
             return
         if "path" not in spec:
             raise UserError(f"data source {spec}: needs 'path' or 'synth'")
         if "fonts" in spec:
             raise UserError(f"data source {spec}: 'fonts' is for synthetic sources (synth: ...) only")
         root = Path(spec["path"])
-        self.skipped: list[str] = []
         self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped)
         if self.skipped:
             logger.warning(f"{root}: skipped {len(self.skipped)} bad rows (first: {self.skipped[0]})")

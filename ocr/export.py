@@ -28,6 +28,7 @@ import argparse
 import json
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -118,7 +119,7 @@ def calibration_crops(folders: list[Path], exclude: list[Path], n: int, seed: in
 
 
 def quantize_static(model: CRNN, src: Path, out: Path, n_calib: int = 256, seed: int = 0,
-                    real: list[np.ndarray] = (), lstm: bool = True) -> Path:
+                    real: Sequence[np.ndarray] = (), lstm: bool = True) -> Path:
     """`src` (the ONNX export of `model`) with its convolutions and head in static int8, their activation ranges
     calibrated on `n_calib` crops pre-processed as the recognizer does: the `real` ones (at most half) and synthetic
     plates of the model's alphabet for the rest; with `lstm`, the LSTM weights in int8 as well (`quantize_lstm`:

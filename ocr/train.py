@@ -59,7 +59,7 @@ def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tens
     return nn.functional.ctc_loss(log_probs, targets.to(logits.device), t, lengths, blank=blank, reduction="mean")
 
 
-def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
+def train_one_epoch(model: CRNN, loader: DataLoader, optimizer: torch.optim.Optimizer,
                     scaler: torch.amp.GradScaler, device: torch.device, amp_ctx: Any, cfg: OCRConfig, epoch: int,
                     ema: Any = None, teacher: nn.Module | None = None) -> float:
     """One pass over the training set; skips non-finite batches and stops after too many in a row. `ema`
@@ -98,7 +98,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: DataLoader, device: torch.device, amp_ctx: Any) -> dict[str, float]:
+def evaluate(model: CRNN, loader: DataLoader, device: torch.device, amp_ctx: Any) -> dict[str, float]:
     """Val loss, greedy-decoded char and sequence accuracy."""
     model.eval()
     total, n, gts, preds = 0.0, 0, [], []
@@ -176,8 +176,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
                            two_row_aspect=cfg.two_row_aspect)
     logger.info(f"   Train: {len(train_ds):,} images per epoch "
                 f"({', '.join(f'{s.name}: {s.size:,}' for s in train_ds.sources)})\n   Val:   {len(val_ds):,} images")
-    loader_kw = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers, collate_fn=collate,
-                     pin_memory=device.type == "cuda", persistent_workers=False)
+    loader_kw: dict[str, Any] = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers, collate_fn=collate,
+                                     pin_memory=device.type == "cuda", persistent_workers=False)
     train_loader = DataLoader(train_ds, shuffle=True, drop_last=True, **loader_kw)
     val_loader = DataLoader(val_ds, shuffle=False, **loader_kw)
 

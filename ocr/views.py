@@ -7,14 +7,23 @@ winner is returned as the view that read it most surely, so its confidence and p
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ocr.process import plate_rows
 
 if TYPE_CHECKING:
-    from ocr.recognizer import PlateRead, Recognizer
+    from ocr.recognizer import PlateRead
+
+
+class Decoder(Protocol):
+    """What `best_view` needs of a recognizer (`ocr.Recognizer`, or any injected one): its config, for the alphabet,
+    and its CTC decoding of one posterior."""
+
+    cfg: Any
+
+    def decode(self, probs: np.ndarray) -> PlateRead: ...
 
 # (share of the width added on each side, share of the height added top and bottom); negative trims.
 VIEWS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (-0.03, 0.0), (0.03, 0.0), (0.0, -0.06), (0.0, 0.06))
@@ -81,7 +90,7 @@ def pick(probs: np.ndarray, texts: list[str], confidences: list[float], chars: s
     return max((i for i, t in enumerate(texts) if t == best), key=lambda i: confidences[i])
 
 
-def best_view(recognizer: "Recognizer", probs: np.ndarray) -> tuple["PlateRead", np.ndarray]:
+def best_view(recognizer: Decoder, probs: np.ndarray) -> tuple["PlateRead", np.ndarray]:
     """One crop's views as the recognizer read them (posteriors V x T x C, in the order of `views_of`): the kept
     view's read and posterior (`pick`); a single view is simply decoded."""
     if len(probs) == 1:

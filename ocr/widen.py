@@ -7,6 +7,8 @@ diverge under training).
 """
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 
@@ -28,7 +30,8 @@ def widen_into(src: CRNN, dst: CRNN, seed: int = 0) -> None:
             d.weight.copy_(w)
             for name in ("weight", "bias", "running_mean", "running_var"):
                 getattr(d_bn, name).copy_(getattr(s_bn, name)[out_src])
-            d_bn.num_batches_tracked.copy_(s_bn.num_batches_tracked)
+            if d_bn.num_batches_tracked is not None and s_bn.num_batches_tracked is not None:
+                d_bn.num_batches_tracked.copy_(s_bn.num_batches_tracked)
             src_of, share = out_src, out_share
         # the LSTM reads the last map flattened as channel * rows + row
         rows = src.rnn.input_size // s_conv[-1][0].out_channels
@@ -44,7 +47,8 @@ def widen_into(src: CRNN, dst: CRNN, seed: int = 0) -> None:
 
 
 def _convs(model: CRNN) -> list[tuple[torch.nn.Conv2d, torch.nn.BatchNorm2d]]:
-    return [(block[0], block[1]) for block in model.cnn]
+    blocks = [cast(torch.nn.Sequential, block) for block in model.cnn]
+    return [(cast(torch.nn.Conv2d, b[0]), cast(torch.nn.BatchNorm2d, b[1])) for b in blocks]
 
 
 def _copies(n_old: int, n_new: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

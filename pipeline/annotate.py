@@ -149,7 +149,7 @@ class VideoSink:
                 self.writer.release()
                 self.part += 1
             path = self._part_path()
-            self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)
+            self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
             self.size, self._in_part = size, 0
             self.parts.append(path)
             while self.keep > 0 and len(self.parts) > self.keep:

@@ -414,9 +414,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             raise UserError(f"{spec} holds videos, not plate crops: --crops reads images of plates (videos run "
                             f"without it)")
         source = open_source(spec)
-        if not hasattr(source, "paths"):
+        listed: list[Path] | None = getattr(source, "paths", None)
+        if listed is None:
             raise UserError(f"{spec} is not an image or a folder of images")
-        name_of, total, source_name = (lambda f: f.name), len(source.paths), source.name
+        name_of, total, source_name = (lambda f: f.name), len(listed), source.name
     out = out_dir(p, source_name, out_name)
     make_out(out)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
@@ -431,7 +432,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             seen = sink.read_before()
             if seen:
                 logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
-        paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else source.paths
+        paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else listed
         for path in tqdm(paths, total=total or None, unit="image", disable=not p.progress or follow or total < 2,
                          dynamic_ncols=True, leave=False):
             if stop is not None and stop.is_set():
@@ -447,7 +448,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 taken = utc_iso(path.stat().st_mtime)  # a camera's upload: when the car was there
             except OSError:  # gone already (a watched folder's camera tidies up)
                 taken = ""
-            if crops_only:  # an interlaced crop is read from one field too, the surer read kept
+            if reader is None:  # --crops: an interlaced crop is read from one field too, the surer read kept
                 r = read_crops(recognizer, [img], fields=[crops.field_view(img)])[0].read
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
                           "confidence": round(r.confidence, 4)}]

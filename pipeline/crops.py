@@ -115,7 +115,7 @@ def level_cut(image: np.ndarray, box: np.ndarray, margin: float, angle: float) -
     ow, oh = max(2, round(lw * (1 + 2 * margin))), max(2, round(lh * (1 + 2 * margin)))
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-    m[:, 2] += (ow / 2 - cx, oh / 2 - cy)
+    m[:, 2] += np.array([ow / 2 - cx, oh / 2 - cy])
     return cv2.warpAffine(image, m, (ow, oh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

@@ -179,7 +179,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     from pipeline.tracker import PlateTracker
 
     expected = read_expected(expected_csv)
-    events, trace = [], []
+    events: list[Any] = []
+    trace: list[tuple[int, dict[int, str]]] = []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     # the stages as run_pipeline.py builds them (a configured roi, the fuser's posterior decoding), without outputs
     detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, video, detector, recognizer)

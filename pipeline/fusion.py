@@ -13,7 +13,7 @@ from common.config import Range
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
-from pipeline.types import PlateEvent, Reading, utc_iso
+from pipeline.types import Box, PlateEvent, Reading, as_box, utc_iso
 
 
 def _utc(clock: float | None, time_s: float) -> str:
@@ -96,7 +96,7 @@ class TrackFuser:
         t = self.tracks.get(track_id)
         return t is None or t.decided is None
 
-    def touch(self, track_id: int, frame_index: int, time_s: float, box: tuple[float, float, float, float]) -> None:
+    def touch(self, track_id: int, frame_index: int, time_s: float, box: Box) -> None:
         """Record that a track was seen in this frame (read or not). Its path keeps at most `MAX_PATH` centres: when
         full, every other one is dropped (the first and the last stay), so a vehicle parked in front of a camera
         for days holds bounded memory and its direction still comes from where it started and ended."""
@@ -178,7 +178,8 @@ class TrackFuser:
         """Events of held tracks none of whose possible continuations is open any more, or held `dedupe_s` already
         (a parked car beside it holds nothing for long; all of them at the end), judged after those: a weak read of
         a vehicle read surely since is then a duplicate (`dedupe_edits`)."""
-        ready, waiting = [], []
+        ready: list[tuple[TrackState, Vote, str, set[int]]] = []
+        waiting: list[tuple[TrackState, Vote, str, set[int]]] = []
         for h in self.held:
             due = everything or not h[3] & self.tracks.keys() or self.now_s - h[0].last_time_s > self.cfg.dedupe_s
             (ready if due else waiting).append(h)
@@ -226,7 +227,7 @@ class TrackFuser:
             confidence=round(v.confidence, 4), char_confidences=tuple(round(c, 4) for c in v.char_confidences),
             alternatives=v.alternatives, frames_read=len(t.reads), first_frame=t.first_frame,
             last_frame=t.last_frame, first_time_s=round(t.first_time_s, 3), last_time_s=round(t.last_time_s, 3),
-            best_frame=best.frame_index, box=tuple(round(float(x), 1) for x in best.box), reason=reason,
+            best_frame=best.frame_index, box=as_box(best.box, 1), reason=reason,
             direction=self.direction(t.centers) if self.direction else "",
             first_seen_utc=_utc(self.clock, t.first_time_s), last_seen_utc=_utc(self.clock, t.last_time_s))
         if self.save_crop is not None and t.best_crop is not None:

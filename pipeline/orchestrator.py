@@ -16,7 +16,7 @@ from detection.metrics import iou_matrix
 from ocr.views import best_view, views_of
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
-from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks
+from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks, as_box
 from pipeline.watchlist import Watchlist
 from pipeline.zones import Zones
 
@@ -131,7 +131,7 @@ class Pipeline:
         t2 = time.perf_counter()
         todo, crops, fields = [], [], []
         for k in range(len(tracks)):
-            box = tuple(float(v) for v in tracks.xyxy[k])
+            box = as_box(tracks.xyxy[k])
             tid = int(tracks.ids[k])
             self.fuser.touch(tid, frame.index, frame.time_s, box)
             crop = self.crops.cut(frame.image, tracks.xyxy[k]) if self.fuser.needs_read(tid) else None
@@ -281,5 +281,5 @@ def read_image(image: np.ndarray, detector: Detector, recognizer: Recognizer, cr
     cut = [(i, c) for i, c in enumerate(crops.cut(image, box) for box in dets.xyxy) if c is not None]
     fields = [crops.field_cut(image, dets.xyxy[i]) for i, _ in cut]
     reads = read_crops(recognizer, [c for _, c in cut], crops.both_ways, crops.views, fields)
-    return [ImageRead(tuple(round(float(v), 1) for v in dets.xyxy[i]), r.read.text, round(r.read.confidence, 4))
+    return [ImageRead(as_box(dets.xyxy[i], 1), r.read.text, round(r.read.confidence, 4))
             for (i, _), r in zip(cut, reads) if len(r.read.text) >= min_chars and r.read.confidence >= min_conf]

@@ -393,7 +393,8 @@ def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: fl
     each image taken is added, and names the folder no longer holds are dropped from it."""
     held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
     while True:
-        ready, present, failed = [], set(), []
+        ready, present = [], set()
+        failed: list[OSError] = []
         for _, images, _ in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole listing
             for f in images:
                 name = f.relative_to(folder).as_posix()

@@ -87,7 +87,7 @@ def compose(background: np.ndarray, plates: list[tuple[Placement, int]], shift: 
     for pl, look in sorted(plates, key=lambda q: q[0].patch.shape[1]):
         paste(img, pl.patch, pl.mask, pl.x, pl.y, np.random.default_rng(look))
     if shift:
-        img = cv2.warpAffine(img, np.float32([[1, 0, shift], [0, 1, 0]]), (img.shape[1], img.shape[0]),
+        img = cv2.warpAffine(img, np.array([[1, 0, shift], [0, 1, 0]], np.float32), (img.shape[1], img.shape[0]),
                              borderMode=cv2.BORDER_REPLICATE)
     return img
 
@@ -110,13 +110,16 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     texts = sorted(by_text)
     chosen = [by_text[texts[i]] for i in rng.permutation(len(texts))[:vehicles]]
     out.mkdir(parents=True, exist_ok=True)
-    writer, rows, n, size = None, [], 0, (0, 0)
+    writer: cv2.VideoWriter | None = None
+    rows: list[tuple[str, int, int, str]] = []
+    n, size = 0, (0, 0)
     grain = np.random.default_rng(seed + 1)  # its own stream: the vehicles are drawn as without noise
 
     def write(img: np.ndarray) -> None:
         img = img if img.shape[:2] == size[::-1] else cv2.resize(img, size)
         if noise > 0:
             img = np.clip(img + grain.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
+        assert writer is not None  # opened at the first frame, before anything is written
         writer.write(img)
 
     try:
@@ -127,13 +130,13 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
             background = painted_out(frame, labels[name])
             if writer is None:  # the first frame's size for the whole clip; other sizes are resized to it
                 size = (frame.shape[1], frame.shape[0])
-                writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+                writer = cv2.VideoWriter(str(out / "clip.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
             paths, start = [], 0
             for j, crop in enumerate(group):
                 plate, text = _plate_source([crop], rng, synth_share=0.0)  # trimmed towards the plate, as in scenes
                 lane = (j / len(group), (j + 1) / len(group)) if len(group) > 1 else (0.0, 1.0)
-                path, look = vehicle_path(background.shape[:2], plate, rng, lane, 2 if interlace else 1)
-                path = [path[k::2] for k in (0, 1)] if interlace else [path]  # each field's placements
+                placed, look = vehicle_path(background.shape[:2], plate, rng, lane, 2 if interlace else 1)
+                path = [placed[k::2] for k in (0, 1)] if interlace else [placed]  # each field's placements
                 start += int(rng.integers(4, 15)) if j else 0
                 paths.append((path, look, start))
                 rows.append((text, n + start, n + start + len(path[0]) - 1, name))
@@ -150,10 +153,11 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
     finally:
         if writer is not None:
             writer.release()
-    with (out / "expected.csv").open("w", newline="") as f:
-        w = csv.writer(f)
+    with (out / "expected.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
         w.writerow(["plate_text", "first_frame", "last_frame", "note"])
-        w.writerows(sorted(rows, key=lambda r: r[1]))
+        rows.sort(key=lambda r: r[1])
+        w.writerows(rows)
     return out / "clip.mp4"
 
 

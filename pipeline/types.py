@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Iterable
 
 import numpy as np
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in pixels
+
+
+def as_box(values: Iterable[float], ndigits: int | None = None) -> Box:
+    """Four numbers (an array row, a list) as a `Box` of floats, rounded to `ndigits` when given."""
+    x1, y1, x2, y2 = (float(v) if ndigits is None else round(float(v), ndigits) for v in values)
+    return x1, y1, x2, y2
 
 
 def utc_iso(epoch_s: float) -> str:

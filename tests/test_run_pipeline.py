@@ -192,7 +192,7 @@ def test_a_folder_gives_its_images_and_each_of_its_videos(tmp_path, monkeypatch,
     folder = tmp_path / "footage"
     folder.mkdir()
     for name in ("gate.mp4", "yard.avi"):
-        w = cv2.VideoWriter(str(folder / name), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+        w = cv2.VideoWriter(str(folder / name), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
         for i in range(5):
             w.write(np.full((48, 64, 3), 40 * i + 20, np.uint8))
         w.release()
@@ -270,7 +270,7 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
 
     for cam, n in (("cam1", 4), ("cam2", 6)):
         (tmp_path / cam).mkdir()
-        w = cv2.VideoWriter(str(tmp_path / cam / "day.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (64, 48))
+        w = cv2.VideoWriter(str(tmp_path / cam / "day.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
         for i in range(n):
             w.write(np.full((48, 64, 3), 30 * i + 20, np.uint8))
         w.release()
@@ -319,7 +319,7 @@ def gate_clip(tmp_path, monkeypatch):
     from ocr.recognizer import PlateRead
 
     clip = tmp_path / "gate.avi"
-    w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (200, 100))
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (200, 100))
     for _ in range(3):
         w.write(np.full((100, 200, 3), 128, np.uint8))
     w.release()

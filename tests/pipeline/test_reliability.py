@@ -50,7 +50,7 @@ def test_sigkill_loses_no_committed_event(tmp_path):
 def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path):
     """run_pipeline.py on a long clip with one plate always in view: SIGTERM writes that vehicle and exits 0."""
     clip = tmp_path / "long.avi"
-    vw = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 25, (320, 240))
+    vw = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 25, (320, 240))
     for i in range(3000):
         img = np.zeros((240, 320, 3), np.uint8)
         x = 40 + abs(i % 200 - 100)  # back and forth, 1 px per frame: one track throughout

@@ -15,7 +15,7 @@ from pipeline.types import Frame, SourceEvent
 
 
 def write_video(path, n=6, size=(64, 48)):
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, size)
     for i in range(n):
         w.write(np.full((size[1], size[0], 3), (20 * i + 10) % 250, np.uint8))
     w.release()
@@ -400,7 +400,7 @@ def test_a_variable_rate_mp4_is_timed_by_its_container(tmp_path):
     (its `stts` box rewritten, the file no longer): frames come at the times the file gives them, not at their
     number over a rate."""
     p = tmp_path / "phone.mp4"
-    w = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 48))
+    w = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*"mp4v"), 25.0, (64, 48))
     for i in range(8):
         w.write(np.full((48, 64, 3), 30 * i, np.uint8))
     w.release()
@@ -420,7 +420,7 @@ def test_a_phone_video_filmed_upright_is_read_upright(tmp_path):
     """A phone stores an upright video as landscape frames with a rotation in the track header (`tkhd` matrix): the
     frames come turned as the viewer shows them."""
     p = tmp_path / "upright.mp4"
-    w = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (64, 32))
+    w = cv2.VideoWriter(str(p), cv2.VideoWriter.fourcc(*"mp4v"), 25.0, (64, 32))
     for _ in range(3):
         img = np.zeros((32, 64, 3), np.uint8)
         img[:, :8] = 255  # a bright left edge
