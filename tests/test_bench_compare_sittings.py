@@ -1,0 +1,48 @@
+"""bench/compare_sittings.py: two sittings' figures compared, times and speeds left out."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from common.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("compare_sittings", ROOT / "bench" / "compare_sittings.py")
+cs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cs)
+
+
+def test_timing_keys_are_left_out_and_figures_are_not():
+    for key in ("ms_per_plate", "fps", "stage_ms/detect", "samples_per_s", "batch32_ms_per_plate",
+                "conv_gmac_per_s", "whole model, compiled int8/ms"):
+        assert cs.is_timing(key), key
+    for key in ("seq_acc", "read_acc_by_plate_width/60-120px/read_acc", "misread_events", "n_plates", "ap50",
+                "seq_acc_o0", "samples"):
+        assert not cs.is_timing(key), key
+
+
+def test_differences_listed_by_file_and_key(tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    (a / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9655, "ms_per_plate": 11.2}))
+    (b / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9310, "ms_per_plate": 26.6}))
+    (a / "clip.json").write_text(json.dumps({"events": [1, 2, 3], "by": {"x": 1.0}, "fps": 60}))
+    (b / "clip.json").write_text(json.dumps({"events": [1, 2, 3], "by": {"x": 1.0, "y": 2.0}, "fps": 20}))
+    (a / "only_a.json").write_text("{}")
+    diffs, only, n_files, n = cs.compare(a, b)
+    assert diffs[0][:2] == ("clip.json", "by/y") and diffs[1][:2] == ("ocr.json", "seq_acc")
+    assert len(diffs) == 2 and only == ["only_a.json"] and n_files == 2 and n == 5  # ms and fps not counted
+    assert cs.main([str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "  seq_acc: 0.9655 -> 0.931\n" in out
+    assert out.endswith("2 files, 5 figures (times left out): 3 the same, 2 differ in 2 files\n")
+
+
+def test_folders_without_shared_results_are_an_error(tmp_path):
+    (tmp_path / "a").mkdir()
+    with pytest.raises(UserError, match="no such folder"):
+        cs.compare(tmp_path / "a", tmp_path / "missing")
+    (tmp_path / "b").mkdir()
+    with pytest.raises(UserError, match="share no .json"):
+        cs.compare(tmp_path / "a", tmp_path / "b")
