@@ -25,18 +25,21 @@ def test_timing_keys_are_left_out_and_figures_are_not():
 def test_differences_listed_by_file_and_key(tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
-    (a / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9655, "ms_per_plate": 11.2}))
-    (b / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9310, "ms_per_plate": 26.6}))
+    (a / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9655, "ms_per_plate": 11.2, "conf": 0.7431113}))
+    (b / "ocr.json").write_text(json.dumps({"n": 29, "seq_acc": 0.9310, "ms_per_plate": 26.6, "conf": 0.7431109}))
     (a / "clip.json").write_text(json.dumps({"events": [1, 2, 3], "by": {"x": 1.0}, "fps": 60}))
     (b / "clip.json").write_text(json.dumps({"events": [1, 2, 3], "by": {"x": 1.0, "y": 2.0}, "fps": 20}))
     (a / "only_a.json").write_text("{}")
     diffs, only, n_files, n = cs.compare(a, b)
     assert diffs[0][:2] == ("clip.json", "by/y") and diffs[1][:2] == ("ocr.json", "seq_acc")
-    assert len(diffs) == 2 and only == ["only_a.json"] and n_files == 2 and n == 5  # ms and fps not counted
+    # ms and fps not compared, by/y (in b only) not counted as a shared figure, conf within the float tolerance
+    assert len(diffs) == 2 and only == ["only_a.json"] and n_files == 2 and n == 5
     assert cs.main([str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "  seq_acc: 0.9655 -> 0.931\n" in out
-    assert out.endswith("2 files, 5 figures (times left out): 3 the same, 2 differ in 2 files\n")
+    assert "  by/y: nan -> 2\n" in out
+    assert out.endswith("2 files, 5 figures in both (times left out): 4 the same, 1 differ; 1 figures in one sitting "
+                        "only\n")
 
 
 def test_folders_without_shared_results_are_an_error(tmp_path):
