@@ -35,9 +35,7 @@ def is_timing(key: str) -> bool:
 
 def figures(value: Any, prefix: str = "") -> dict[str, float]:
     """The numbers of a JSON value by their key path; a list counts as its length (`key/len`)."""
-    if isinstance(value, bool):
-        return {prefix: float(value)}
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)):  # a bool too (an int)
         return {prefix: float(value)}
     if isinstance(value, dict):
         out: dict[str, float] = {}
