@@ -1,11 +1,13 @@
 """OCR training speed: samples per second of the training loop's own step, per model width and precision.
 
-    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--device cpu|cuda] [--distill] [--json OUT]
+    python bench/train_speed.py [--widths 0.5,1.0] [--steps 6] [--rounds 3] [--device cpu|cuda] [--distill]
+        [--freeze N] [--json OUT]
 
 Each variant runs `ocr.train.train_one_epoch` (forward, CTC loss, backward, clipping, Adam) on batches of 32
 synthetic latin plates, already decoded and pre-processed, so data loading is not timed. Variants on the CPU: fp32,
 and bf16 autocast where the CPU has native bf16 (AMX or AVX512-BF16; the training default there, `precision: auto`);
 on CUDA (`--device cuda`): fp32, and fp16 autocast with gradient scaling (the training default there).
+`--freeze N` adds each variant with its first N conv blocks frozen (a fine-tune's `freeze_cnn`).
 `--distill` adds each variant with a frozen teacher of its own size (a fine-tune's `distill_from`: one more forward
 pass per step). They are timed in interleaved rounds, so that a shared machine's slow and fast spells fall on all of them alike.
 """
@@ -20,6 +22,7 @@ import argparse
 import json
 import statistics
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -54,6 +57,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", help="cpu, cuda (cuda:0) or auto")
     ap.add_argument("--distill", action="store_true", help="also time each variant with a teacher (distill_from)")
+    ap.add_argument("--freeze", type=int, default=0, help="also time each variant with its first N conv blocks frozen")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
@@ -72,15 +76,22 @@ def main() -> int:
             opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
             ctx, scaled = autocast_for(device.type, p)
             scaler = torch.amp.GradScaler(device.type, enabled=scaled)
-            variants[f"width x{w} {p}"] = (model, opt, ctx, scaler, None)
+            variants[f"width x{w} {p}"] = (model, opt, ctx, scaler, None, 0)
+            if args.freeze:
+                torch.manual_seed(0)
+                frozen = CRNN(model.cfg).to(device, memory_format=torch.channels_last)
+                frozen.cnn[:args.freeze].requires_grad_(False)
+                frozen_opt = torch.optim.Adam(frozen.parameters(), lr=cfg.lr)
+                variants[f"width x{w} {p} frozen {args.freeze}"] = (frozen, frozen_opt, ctx, scaler, None, args.freeze)
             if args.distill:
                 teacher = CRNN(model.cfg).to(device, memory_format=torch.channels_last).eval().requires_grad_(False)
-                variants[f"width x{w} {p} +teacher"] = (model, opt, ctx, scaler, teacher)
+                variants[f"width x{w} {p} +teacher"] = (model, opt, ctx, scaler, teacher, 0)
 
     def run(name: str, steps: list[tuple]) -> float:
-        model, opt, ctx, scaler, teacher = variants[name]
+        model, opt, ctx, scaler, teacher, freeze = variants[name]
+        step_cfg = replace(cfg, freeze_cnn=freeze)
         t0 = time.perf_counter()
-        train_one_epoch(model, steps, opt, scaler, device, ctx, cfg, 1, None, teacher)  # loss.item() waits for the GPU
+        train_one_epoch(model, steps, opt, scaler, device, ctx, step_cfg, 1, None, teacher)  # .item() waits for the GPU
         return sum(len(b[3]) for b in steps) / (time.perf_counter() - t0)
 
     for name in variants:

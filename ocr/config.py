@@ -41,6 +41,7 @@ class OCRConfig:
     ema_decay: Annotated[float, Range(0, 1)] = 0.0
     distill_from: str = ""
     distill_weight: Annotated[float, Range(0)] = 1.0
+    freeze_cnn: Annotated[int, Range(0, 6)] = 0
     # runtime
     device: str = "auto"
     precision: str = "auto"

@@ -65,6 +65,8 @@ def train_one_epoch(model: CRNN, loader: DataLoader, optimizer: torch.optim.Opti
     """One pass over the training set; skips non-finite batches and stops after too many in a row. `ema`
     (an AveragedModel) is updated after every step; a `teacher` adds `distill_weight` x its distillation loss."""
     model.train()
+    for block in model.cnn[:cfg.freeze_cnn]:  # frozen blocks keep their BN statistics too
+        block.eval()
     total, n, bad = 0.0, 0, 0
     bar = tqdm(loader, desc="Training", leave=True, dynamic_ncols=True)
     for images, targets, lengths, texts in bar:
@@ -163,6 +165,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     state = load_run(cfg.resume, device) if cfg.resume else {}
     if state:
         check_unfinished(state, cfg)
+    if cfg.freeze_cnn and not cfg.init_from:
+        raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
@@ -183,6 +187,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
 
     logger.info("\n🏗️  Building CRNN model...")
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
+    model.cnn[:cfg.freeze_cnn].requires_grad_(False)
+    if cfg.freeze_cnn:
+        logger.info(f"   Frozen: the first {cfg.freeze_cnn} of {len(model.cnn)} conv blocks")
     amp_ctx, use_scaler = autocast_for(device.type, cfg.precision)
     logger.info(f"   Parameters: {count_parameters(model):,}\n   Device: {device}, "
                 f"autocast: {'off (fp32)' if isinstance(amp_ctx, nullcontext) else amp_ctx.fast_dtype}")

@@ -203,3 +203,21 @@ def test_resume_is_never_looked_for_under_the_project(tiny_cfg, tmp_path, monkey
         resume_config(["resume=weights/ocr_latin.pth"])
     with pytest.raises(UserError, match="checkpoint not found: weights/ocr_latin.pth"):  # train() itself, too
         train(dataclasses.replace(tiny_cfg, resume="weights/ocr_latin.pth"))
+
+
+def test_freeze_cnn_keeps_the_first_blocks_and_their_bn_statistics(tiny_cfg, tmp_path):
+    train(tiny_cfg)
+    first = tiny_cfg.out_dir + "/checkpoints/last.pth"
+    cfg = dataclasses.replace(tiny_cfg, init_from=first, freeze_cnn=4, out_dir=str(tmp_path / "ft"))
+    train(cfg)
+    before = load_checkpoint(first)["model_state_dict"]
+    after = load_checkpoint(tmp_path / "ft/checkpoints/last.pth")["model_state_dict"]
+    for key in before:
+        block = int(key.split(".")[1]) if key.startswith("cnn.") else 99
+        # blocks 0-3: weights and BN statistics as they were; blocks 4-5, the LSTM and the head learnt
+        assert torch.equal(before[key], after[key]) == (block < 4), key
+
+
+def test_freeze_cnn_without_a_model_to_keep_is_refused(tiny_cfg):
+    with pytest.raises(UserError, match=r"freeze_cnn=6 keeps trained conv blocks: give their model as init_from="):
+        train(dataclasses.replace(tiny_cfg, freeze_cnn=6))
