@@ -12,7 +12,7 @@ from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint
 from ocr.data import build_dataset, collate
 from ocr.model import CRNN
-from ocr.train import ctc_loss_fn, train
+from ocr.train import ctc_loss_fn, resume_config, train
 
 
 def test_few_steps_lower_the_loss(tiny_cfg):
@@ -196,7 +196,6 @@ def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg
 def test_resume_is_never_looked_for_under_the_project(tiny_cfg, tmp_path, monkeypatch):
     """Shipped paths fall back to the project root (common.paths.find); a run to resume is the user's own, from
     where they are: weights/ocr_latin.pth exists under the project, not here."""
-    from ocr.train import resume_config
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match="checkpoint not found: weights/ocr_latin.pth"):
@@ -210,6 +209,9 @@ def test_freeze_cnn_keeps_the_first_blocks_and_their_bn_statistics(tiny_cfg, tmp
     first = tiny_cfg.out_dir + "/checkpoints/last.pth"
     cfg = dataclasses.replace(tiny_cfg, init_from=first, freeze_cnn=4, out_dir=str(tmp_path / "ft"))
     train(cfg)
+    resumed = resume_config([f"resume={tmp_path / 'ft/checkpoints/last.pth'}", "epochs=2"])  # as `resume=` runs it
+    assert resumed is not None and resumed.freeze_cnn == 4
+    train(resumed)
     before = load_checkpoint(first)["model_state_dict"]
     after = load_checkpoint(tmp_path / "ft/checkpoints/last.pth")["model_state_dict"]
     for key in before:
