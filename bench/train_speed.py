@@ -57,7 +57,8 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", help="cpu, cuda (cuda:0) or auto")
     ap.add_argument("--distill", action="store_true", help="also time each variant with a teacher (distill_from)")
-    ap.add_argument("--freeze", type=int, default=0, help="also time each variant with its first N conv blocks frozen")
+    ap.add_argument("--freeze", type=int, default=0, choices=range(7), metavar="N",
+                    help="also time each variant with its first N (0-6) conv blocks frozen")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     device = torch.device(resolve_device("cuda:0" if args.device == "cuda" else args.device))
