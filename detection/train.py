@@ -28,6 +28,7 @@ from common.config import config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find
+from common.version import code_lines
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import DetectorTrainConfig
 from detection.ultra import yolo_class
@@ -80,7 +81,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
     dst = Path(cfg.weights_out)
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(best, dst)
-    dst.with_suffix(".yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    dst.with_suffix(".yaml").write_text(code_lines() + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     record(dst)
     return dst
 

@@ -34,6 +34,7 @@ from common.cli import run_main
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
+from common.version import code_lines
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ocr.config import OCRConfig
@@ -169,7 +170,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
-    (out / "config.yaml").write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)
+    previous = stored.read_text() if cfg.resume and stored.is_file() else ""
+    stored.write_text(code_lines(previous) + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     mcfg = cfg.model_config()
     codec = Codec(mcfg.alphabet)
 

@@ -38,6 +38,7 @@ def test_run_files_and_resume(tiny_cfg, tmp_path):
     for f in ("config.yaml", "checkpoints/best_model.pth", "checkpoints/last.pth", "logs/training_history.json",
               "training_curves.png"):
         assert (out / f).is_file(), f
+    assert (out / "config.yaml").read_text().startswith("# code: ")  # which code the stored config means
     best = load_checkpoint(out / "checkpoints" / "best_model.pth")
     assert {"epoch", "model_state_dict", "optimizer_state_dict", "best_seq_acc", "config"} <= set(best)
     assert best["model_config"]["alphabet"] == "0123456789"
@@ -50,6 +51,8 @@ def test_run_files_and_resume(tiny_cfg, tmp_path):
     steps = [s["step"].item() for s in last["optimizer_state_dict"]["state"].values()]
     assert set(steps) == {8.0}  # 2 epochs x 32 samples / batch 8: the optimizer state carried over
     assert json.loads((out / "logs" / "training_history.json").read_text())["lr"] == [1e-3, 1e-3]
+    stored = (out / "config.yaml").read_text()
+    assert stored.count("# code: ") == 1 and yaml.safe_load(stored)["epochs"] == 2  # same code: one line
 
 
 def test_a_new_run_never_overwrites_a_finished_one(tiny_cfg, tmp_path):

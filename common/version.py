@@ -1,0 +1,34 @@
+"""Which code a run was made with: a run's stored config means what that code made of it (a default changed later
+changes what the same config trains)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from common.paths import ROOT
+
+
+def code_version(root: Path = ROOT) -> str:
+    """The git commit `root` is checked out at (12 hex digits), `+dirty` when tracked files differ from it;
+    `unknown` outside a git checkout or without git."""
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20)
+
+    try:
+        head = git("rev-parse", "--short=12", "HEAD")
+        if head.returncode:
+            return "unknown"
+        dirty = git("status", "--porcelain", "--untracked-files=no").stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def code_lines(previous: str = "") -> str:
+    """`# code: ...` header lines for a run's config.yaml: those of `previous` (the file a resumed run rewrites)
+    and one for the code running now, when it differs from the last."""
+    lines = [ln for ln in previous.splitlines() if ln.startswith("# code: ")]
+    now = f"# code: {code_version()}"
+    if not lines or lines[-1] != now:
+        lines.append(now)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,39 @@
+import shutil
+import subprocess
+
+import pytest
+
+from common.version import code_lines, code_version
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+@needs_git
+def test_code_version_is_the_commit_and_says_when_tracked_files_differ(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    assert code_version(tmp_path) == head[:12]
+    (tmp_path / "new.py").write_text("")  # untracked: not a change to the code that ran
+    assert code_version(tmp_path) == head[:12]
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert code_version(tmp_path) == head[:12] + "+dirty"
+
+
+def test_code_version_outside_a_checkout_is_unknown(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # git looks no higher than tmp_path
+    assert code_version(tmp_path) == "unknown"
+    assert code_version(tmp_path / "missing") == "unknown"
+
+
+def test_code_lines_keep_a_resumed_runs_history(monkeypatch):
+    monkeypatch.setattr("common.version.code_version", lambda: "bbbbbbbbbbbb")
+    assert code_lines() == "# code: bbbbbbbbbbbb\n"
+    old = "# code: aaaaaaaaaaaa\nalphabet: latin\n"
+    assert code_lines(old) == "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"
+    assert code_lines("# code: bbbbbbbbbbbb\nalphabet: latin\n") == "# code: bbbbbbbbbbbb\n"
