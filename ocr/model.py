@@ -66,5 +66,6 @@ class CRNN(nn.Module):
         return self.head(self.drop(seq))  # B x W x num_classes
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+def count_parameters(model: nn.Module, trainable: bool = False) -> int:
+    """All of the model's parameters, or with `trainable` only those that learn (not frozen)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)

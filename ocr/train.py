@@ -192,9 +192,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
     model.cnn[:cfg.freeze_cnn].requires_grad_(False)
     if cfg.freeze_cnn:
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
         logger.info(f"   Frozen: the first {cfg.freeze_cnn} of {len(model.cnn)} conv blocks "
-                    f"({trainable:,} parameters learn)")
+                    f"({count_parameters(model, trainable=True):,} parameters learn)")
     amp_ctx, use_scaler = autocast_for(device.type, cfg.precision)
     logger.info(f"   Parameters: {count_parameters(model):,}\n   Device: {device}, "
                 f"autocast: {'off (fp32)' if isinstance(amp_ctx, nullcontext) else amp_ctx.fast_dtype}")

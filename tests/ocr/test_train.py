@@ -199,7 +199,6 @@ def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg
 def test_resume_is_never_looked_for_under_the_project(tiny_cfg, tmp_path, monkeypatch):
     """Shipped paths fall back to the project root (common.paths.find); a run to resume is the user's own, from
     where they are: weights/ocr_latin.pth exists under the project, not here."""
-
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match="checkpoint not found: weights/ocr_latin.pth"):
         resume_config(["resume=weights/ocr_latin.pth"])
