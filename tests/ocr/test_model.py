@@ -19,13 +19,13 @@ def test_output_shape_and_size(alphabet, width, classes, params):
     assert count_parameters(model) == params
 
 
-
 @pytest.mark.parametrize("frozen, learn", [(0, 5_348_421), (4, 5_107_237), (6, 4_221_477)])
 def test_trainable_parameters_leave_out_frozen_blocks(frozen, learn):
     model = CRNN(ModelConfig(alphabet=LATIN, width_mult=0.5))
     model.cnn[:frozen].requires_grad_(False)  # as a fine-tune with freeze_cnn does
     assert count_parameters(model, trainable=True) == learn
     assert count_parameters(model) == 5_348_421
+
 
 def test_feature_map_is_4x50x512():
     model = CRNN(ModelConfig())
