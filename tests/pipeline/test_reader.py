@@ -64,4 +64,6 @@ def test_from_configs_reads_as_run_pipeline_does(tmp_path):
            for x in map(json.loads, (tmp_path / "images" / "reads.jsonl").read_text().splitlines())}
     reader = PlateReader.from_configs()
     api = {f.name: [(r.text, r.confidence, r.box) for r in reader(f)] for f in sorted(stills.glob("*.jpg"))}
-    assert api == cli and sum(len(v) for v in api.values()) == 6
+    assert api == cli
+    sure = sorted(text for reads in api.values() for text, conf, _ in reads if conf >= 0.5)  # weak reads vary by model
+    assert sure == ["B68SPK", "B80HFI", "B84EEE", "DB48SCF", "PH73FAM", "SB014882"]
