@@ -22,14 +22,14 @@
 # with bash bench/make_sets.sh val|holdout (their commands one by one: README.md and weights/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODE=$1
-W=$2
+MODE=${1:-}
+W=${2:-}
 NAME=${3:-$(basename "$W" .pth)}
 case $MODE in
     val|holdout|fresh) ;;
     *) echo "usage: bash bench/ocr_sets.sh val|holdout|fresh W.pth [NAME [int8|fp32]]" >&2; exit 2 ;;
 esac
-[ -f "$W" ] || { echo "bench/ocr_sets.sh: no checkpoint $W" >&2; exit 2; }
+[ -f "$W" ] || { echo "bench/ocr_sets.sh: no checkpoint '$W'" >&2; exit 2; }
 PREC=${4:-int8}
 case $PREC in
     int8) RUN_CROPS="--backend onnx --precision int8"; RUN_PIPE="" ;;
