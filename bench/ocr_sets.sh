@@ -12,8 +12,9 @@
 #   PIPE_EXTRA="deinterlace_above=1" bash bench/ocr_sets.sh val W.pth NAME   # pipeline overrides for the end-to-end sets
 #   ENSEMBLE="B.pth" bash bench/ocr_sets.sh val W.pth NAME fp32   # W and B read together (ocr/ensemble.py): the crop
 #                                                 # sets with --ensemble B.pth, the end-to-end sets ocr_ensemble=[B.pth]
-# int8: W's int8 export <W stem>_int8.onnx is made beside it when missing or not W's (as the shipped one is made:
-# ocr/export.py --int8, calibrated on synthetic plates and the real crops outside the validation and held-out splits)
+# int8: the int8 export <stem>_int8.onnx of W (and of each ENSEMBLE model) is made beside it when missing or not its
+# own (as the shipped one is made: ocr/export.py --int8, calibrated on synthetic plates and the real crops outside the
+# validation and held-out splits)
 # val: the validation crops (US O/0-folded, Argentinian exact), data_gen/two_row_val, the validation scenes and
 # close-ups end to end (colour, greyscale, smeared by motion over 5 and 9 px: bench/dim_stills.py --motion) and the
 # validation clip. holdout: the held-out crops (US and Argentinian, exact and O/0-folded; smeared over 6 and 9 % of
@@ -42,12 +43,15 @@ if [ -n "${ENSEMBLE:-}" ]; then
     RUN_PIPE="$RUN_PIPE ocr_ensemble=[$(echo $ENSEMBLE | tr ' ' ',')]"
 fi
 D=../shared/data
-if [ "$PREC" = int8 ] && ! python -c "import sys; from pathlib import Path; from ocr.recognizer import matching_int8_export
-sys.exit(matching_int8_export(Path(sys.argv[1])) is None)" "$W"; then
-    echo "bench/ocr_sets.sh: making $W's int8 export beside it" >&2
-    python ocr/export.py --weights "$W" --format onnx --int8 --calib $D/us_crops $D/ar_crops \
-        --exclude configs/splits/real_crops_holdout.csv configs/splits/real_crops_val.csv > /dev/null
-fi
+for M in "$W" ${ENSEMBLE:-}; do  # each model read on the int8 path: its own export
+    [ -f "$M" ] || { echo "bench/ocr_sets.sh: no checkpoint '$M'" >&2; exit 2; }
+    if [ "$PREC" = int8 ] && ! python -c "import sys; from pathlib import Path; from ocr.recognizer import matching_int8_export
+sys.exit(matching_int8_export(Path(sys.argv[1])) is None)" "$M"; then
+        echo "bench/ocr_sets.sh: making $M's int8 export beside it" >&2
+        python ocr/export.py --weights "$M" --format onnx --int8 --calib $D/us_crops $D/ar_crops \
+            --exclude configs/splits/real_crops_holdout.csv configs/splits/real_crops_val.csv > /dev/null
+    fi
+done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pct() { python -c "import json,sys; d=json.load(open(sys.argv[1])); print(round(100*d[sys.argv[2]], 2))" "$@"; }
