@@ -30,7 +30,6 @@ case $MODE in
     val|holdout|fresh) ;;
     *) echo "usage: bash bench/ocr_sets.sh val|holdout|fresh W.pth [NAME [int8|fp32]]" >&2; exit 2 ;;
 esac
-[ -f "$W" ] || { echo "bench/ocr_sets.sh: no checkpoint '$W'" >&2; exit 2; }
 PREC=${4:-int8}
 case $PREC in
     int8) RUN_CROPS="--backend onnx --precision int8"; RUN_PIPE="" ;;
@@ -43,7 +42,7 @@ if [ -n "${ENSEMBLE:-}" ]; then
     RUN_PIPE="$RUN_PIPE ocr_ensemble=[$(echo $ENSEMBLE | tr ' ' ',')]"
 fi
 D=../shared/data
-for M in "$W" ${ENSEMBLE:-}; do  # each model read on the int8 path: its own export
+for M in "$W" ${ENSEMBLE:-}; do  # each model is there, and on the int8 path has its own export
     [ -f "$M" ] || { echo "bench/ocr_sets.sh: no checkpoint '$M'" >&2; exit 2; }
     if [ "$PREC" = int8 ] && ! python -c "import sys; from pathlib import Path; from ocr.recognizer import matching_int8_export
 sys.exit(matching_int8_export(Path(sys.argv[1])) is None)" "$M"; then
