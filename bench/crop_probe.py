@@ -1,27 +1,37 @@
-"""What the crop probes share (`far_plates.py`, `motion_blur.py`, `interlace.py`): their arguments, the real crops of
-a split, sequence accuracy of the recognizer on a list of crops, and the JSON record."""
+"""What the crop probes share (`far_plates.py`, `motion_blur.py`, `interlace.py`): their arguments, the recognizer they
+name, the real crops of a split, sequence accuracy of the recognizer on a list of crops, and the JSON record."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ocr import Recognizer
 from ocr.data import split_crops
+from ocr.ensemble import load_recognizer
 
 SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
 DATA = Path("../shared/data")
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
-    """`--weights`, `--split val|holdout` (default val) and `--json OUT`, described by `doc`'s first line."""
+    """`--weights`, `--ensemble W [W ...]`, `--split val|holdout` (default val) and `--json OUT`, described by `doc`'s
+    first line."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
+    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
+                    help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
     ap.add_argument("--split", choices=sorted(SPLITS), default="val")
     ap.add_argument("--json", type=Path)
     return ap
+
+
+def recognizer(args: argparse.Namespace, **kwargs: Any) -> Recognizer:
+    """The recognizer `args` name: `--weights`, read with every `--ensemble` model when there are any."""
+    return load_recognizer([args.weights, *args.ensemble], **kwargs)
 
 
 def split_set(split: str, folders: tuple[str, ...] = ("us_crops", "ar_crops")) -> tuple[list[np.ndarray], list[str]]:
@@ -38,5 +48,7 @@ def seq_acc(rec: Recognizer, crops: list[np.ndarray], texts: list[str]) -> float
 def write_json(args: argparse.Namespace, rec: Recognizer, n: int, key: str, result: dict) -> None:
     """The probe's figures (`result` under `key`) with what produced them, to `args.json` if given."""
     if args.json:
-        args.json.write_text(json.dumps({"n": n, "split": args.split, "weights": args.weights, "source": rec.source,
-                                         key: result}, indent=2))
+        record = {"n": n, "split": args.split, "weights": args.weights, "source": rec.source, key: result}
+        if args.ensemble:
+            record["ensemble"] = args.ensemble
+        args.json.write_text(json.dumps(record, indent=2))

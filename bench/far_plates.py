@@ -1,6 +1,6 @@
 """How far plates read when shrunk the way a camera does (area averaging) or by a sampling warp (aliased).
 
-    python bench/far_plates.py [--weights weights/ocr_latin.pth] [--split val|holdout] [--json OUT]
+    python bench/far_plates.py [--weights weights/ocr_latin.pth] [--ensemble W ...] [--split val|holdout] [--json OUT]
 
 Each real US crop of a split (`configs/splits/real_crops_val.csv` by default, the validation crops) is shrunk to
 40, 50, 60, 80 and 120 px wide, keeping its aspect, either by `cv2.warpPerspective` (one sample per output pixel,
@@ -16,9 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 import numpy as np
-from crop_probe import parser, seq_acc, split_set, write_json
+from crop_probe import parser, recognizer, seq_acc, split_set, write_json
 
-from ocr import Recognizer
 
 WIDTHS = (40, 50, 60, 80, 120)
 
@@ -37,7 +36,7 @@ def shrink(img: np.ndarray, width: int, method: str) -> np.ndarray:
 def main() -> int:
     args = parser(__doc__).parse_args()
     crops, texts = split_set(args.split, ("us_crops",))
-    rec = Recognizer.from_checkpoint(args.weights, device="cpu")
+    rec = recognizer(args, device="cpu")
     result: dict[str, dict[str, float]] = {}
     print(f"{len(crops)} US crops ({args.split}), {rec.source}")
     print(f"{'width':>6} {'warp (aliased)':>15} {'area averaged':>14}")

@@ -1,15 +1,17 @@
 """How the real crops read when an interlaced camera films a moving plate.
 
-    python bench/interlace.py [--weights weights/ocr_latin.pth] [--split val|holdout] [--deinterlace-above 1.0]
-                              [--json OUT]
+    python bench/interlace.py [--weights weights/ocr_latin.pth] [--ensemble W ...] [--split val|holdout]
+                              [--deinterlace-above 1.0] [--json OUT]
 
 Each real US and Argentinian crop of a split (`configs/splits/real_crops_val.csv` by default, the validation crops)
 has its odd rows moved along the rows by 1, 2, 3 and 4 % of its width against its even rows (`ocr.augment.comb`:
 the two fields of an interlaced frame, exposed 1/50 s apart while the car moves), as it is (a comb) and blended as
 a simple de-interlacer does (a ghost), and the comb as the pipeline's `deinterlace_above` reads it (where its
 `detection.interlace.comb_score` reaches the threshold, also from one field, line-doubled, the surer read kept:
-`CropSpec.field_view`, `read_crops`), and is read by the recognizer as the pipeline runs it (`Recognizer.from_checkpoint`, on the CPU its int8 export). Prints sequence accuracy per shift
-and how many crops the threshold de-interlaced. Needs `../shared/data`.
+`CropSpec.field_view`, `read_crops`), and is read by the recognizer as the pipeline runs it
+(`Recognizer.from_checkpoint`, on the CPU its int8 export; with `--ensemble`, each model so, read together as
+`ocr_ensemble`). Prints sequence accuracy per shift and how many crops the threshold de-interlaced. Needs
+`../shared/data`.
 """
 from __future__ import annotations
 
@@ -19,9 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from crop_probe import parser, seq_acc, split_set, write_json
+from crop_probe import parser, recognizer, seq_acc, split_set, write_json
 
-from ocr import Recognizer
 from ocr.augment import blend_fields, comb
 from pipeline.crops import CropSpec
 from pipeline.orchestrator import read_crops
@@ -40,7 +41,7 @@ def main() -> int:
     ap.add_argument("--deinterlace-above", type=float, default=1.0, help="the pipeline's deinterlace_above")
     args = ap.parse_args()
     crops, texts = split_set(args.split)
-    rec = Recognizer.from_checkpoint(args.weights, backend="auto", precision="auto")  # as the pipeline runs it
+    rec = recognizer(args, backend="auto", precision="auto")  # as the pipeline runs it
     spec = CropSpec(deinterlace_above=args.deinterlace_above)
     result: dict[str, dict[str, float]] = {"comb": {}, "blended": {}, "deinterlaced": {}, "share_deinterlaced": {}}
     print(f"{len(crops)} US and Argentinian crops ({args.split}), {rec.source} ({rec.precision}); "

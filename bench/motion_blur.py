@@ -1,6 +1,6 @@
 """How the real crops read when a passing car's motion smears them along the plate.
 
-    python bench/motion_blur.py [--weights weights/ocr_latin.pth] [--split val|holdout] [--json OUT]
+    python bench/motion_blur.py [--weights weights/ocr_latin.pth] [--ensemble W ...] [--split val|holdout] [--json OUT]
 
 Each real US and Argentinian crop of a split (`configs/splits/real_crops_val.csv` by default, the validation crops)
 is smeared along its rows over 3, 6, 9 and 12 % of its width (a plate that moves that share of its width while the
@@ -17,9 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cv2
 import numpy as np
-from crop_probe import parser, seq_acc, split_set, write_json
+from crop_probe import parser, recognizer, seq_acc, split_set, write_json
 
-from ocr import Recognizer
 
 SHARES = (0.0, 0.03, 0.06, 0.09, 0.12)
 
@@ -36,7 +35,7 @@ def smear(img: np.ndarray, share: float) -> np.ndarray:
 def main() -> int:
     args = parser(__doc__).parse_args()
     crops, texts = split_set(args.split)
-    rec = Recognizer.from_checkpoint(args.weights, backend="auto", precision="auto")  # as the pipeline runs it
+    rec = recognizer(args, backend="auto", precision="auto")  # as the pipeline runs it
     result: dict[str, float] = {}
     print(f"{len(crops)} US and Argentinian crops ({args.split}), {rec.source} ({rec.precision})")
     for share in SHARES:
