@@ -24,14 +24,17 @@ def parser(doc: str) -> argparse.ArgumentParser:
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
     ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
                     help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
+    ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
+                    help="with --ensemble: the others read only the crops --weights reads less surely than T")
     ap.add_argument("--split", choices=sorted(SPLITS), default="val")
     ap.add_argument("--json", type=Path)
     return ap
 
 
 def recognizer(args: argparse.Namespace, **kwargs: Any) -> Recognizer:
-    """The recognizer `args` name: `--weights`, read with every `--ensemble` model when there are any."""
-    return load_recognizer([args.weights, *args.ensemble], **kwargs)
+    """The recognizer `args` name: `--weights`, read with every `--ensemble` model when there are any (a cascade
+    with `--ensemble-below`)."""
+    return load_recognizer([args.weights, *args.ensemble], args.ensemble_below, **kwargs)
 
 
 def split_set(split: str, folders: tuple[str, ...] = ("us_crops", "ar_crops")) -> tuple[list[np.ndarray], list[str]]:
@@ -50,5 +53,5 @@ def write_json(args: argparse.Namespace, rec: Recognizer, n: int, key: str, resu
     if args.json:
         record = {"n": n, "split": args.split, "weights": args.weights, "source": rec.source, key: result}
         if args.ensemble:
-            record["ensemble"] = args.ensemble
+            record["ensemble"], record["ensemble_below"] = args.ensemble, args.ensemble_below
         args.json.write_text(json.dumps(record, indent=2))

@@ -12,6 +12,8 @@
 #   PIPE_EXTRA="deinterlace_above=1" bash bench/ocr_sets.sh val W.pth NAME   # pipeline overrides for the end-to-end sets
 #   ENSEMBLE="B.pth" bash bench/ocr_sets.sh val W.pth NAME fp32   # W and B read together (ocr/ensemble.py): the crop
 #                                                 # sets with --ensemble B.pth, the end-to-end sets ocr_ensemble=[B.pth]
+#                                                 # and, since the fifty-second session, the smeared-crop probe
+#   ENSEMBLE="B.pth" ENSEMBLE_BELOW=0.9 bash ...  # a cascade: B reads only the crops W reads less surely than 0.9
 # int8: the int8 export <stem>_int8.onnx of W (and of each ENSEMBLE model) is made beside it when missing or not its
 # own (as the shipped one is made: ocr/export.py --int8, calibrated on synthetic plates and the real crops outside the
 # validation and held-out splits)
@@ -37,9 +39,13 @@ case $PREC in
     *) echo "bench/ocr_sets.sh: precision must be int8 or fp32, not '$PREC'" >&2; exit 2 ;;
 esac
 RUN_PIPE="$RUN_PIPE ${PIPE_EXTRA:-}"
+PROBE=""
 if [ -n "${ENSEMBLE:-}" ]; then
-    RUN_CROPS="$RUN_CROPS --ensemble $ENSEMBLE"
-    RUN_PIPE="$RUN_PIPE ocr_ensemble=[$(echo $ENSEMBLE | tr ' ' ',')]"
+    PROBE="--ensemble $ENSEMBLE --ensemble-below ${ENSEMBLE_BELOW:-1}"
+    RUN_CROPS="$RUN_CROPS $PROBE"
+    RUN_PIPE="$RUN_PIPE ocr_ensemble=[$(echo $ENSEMBLE | tr ' ' ',')] ocr_ensemble_below=${ENSEMBLE_BELOW:-1}"
+elif [ -n "${ENSEMBLE_BELOW:-}" ]; then
+    echo "bench/ocr_sets.sh: ENSEMBLE_BELOW needs ENSEMBLE (the models to ask)" >&2; exit 2
 fi
 D=../shared/data
 for M in "$W" ${ENSEMBLE:-}; do  # each model is there, and on the int8 path has its own export
@@ -86,7 +92,7 @@ elif [ "$MODE" = holdout ]; then
     crops us $D/us_crops --split-file $SPLIT --split holdout
     crops ar $D/ar_crops --split-file $SPLIT --split holdout
     crops tr data_gen/two_row_test
-    python bench/motion_blur.py --weights "$W" --split holdout --json "$T/mb.json" > /dev/null
+    python bench/motion_blur.py --weights "$W" $PROBE --split holdout --json "$T/mb.json" > /dev/null
     line="$NAME us $(pct "$T/us.json" seq_acc) / $(pct "$T/us.json" seq_acc_o0) | ar $(pct "$T/ar.json" seq_acc) /"
     line="$line $(pct "$T/ar.json" seq_acc_o0) | 2row $(pct "$T/tr.json" seq_acc)"
     line="$line | crops smeared 6/9 % $(python -c "import json; d=json.load(open('$T/mb.json'))['by_share']; print(round(100*d['0.06'], 1), '/', round(100*d['0.09'], 1))")"

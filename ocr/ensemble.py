@@ -6,6 +6,9 @@ wins (`ocr.views.pick`, the rule the test-time views use). Averaging posteriors 
 models that emit on the same frames; two models trained apart do not (bench/results/ocr_ensemble2_val.txt).
 The winning read's posterior is that of the model that read it most surely, so everything downstream (decoding,
 confidences, fusion of a track's reads) sees one model's own T x C posterior.
+
+As a cascade (`below` < 1), the other models read only the crops that the first model reads with a confidence
+below `below`; a surer read of the first model stands alone (bench/ocr_cascade.py measures what that keeps).
 """
 from __future__ import annotations
 
@@ -21,12 +24,15 @@ from ocr.views import pick
 
 
 class EnsembleRecognizer(Recognizer):
-    """`EnsembleRecognizer([rec_a, rec_b])(crops) -> list[PlateRead]`: recognizers of one alphabet and input size,
-    the first one's decoder and patterns for every read."""
+    """`EnsembleRecognizer([rec_a, rec_b], below=1.0)(crops) -> list[PlateRead]`: recognizers of one alphabet and
+    input size, the first one's decoder and patterns for every read; with `below` < 1 the others read only the
+    crops the first reads with a confidence below it."""
 
-    def __init__(self, members: Sequence[Recognizer]) -> None:
+    def __init__(self, members: Sequence[Recognizer], below: float = 1.0) -> None:
         if len(members) < 2:
             raise UserError("an OCR ensemble needs two or more models")
+        if not 0.0 <= below <= 1.0:
+            raise UserError(f"OCR ensemble: below must be in [0, 1] (1 = every crop read by every model), not {below}")
         first = members[0]
         for m in members[1:]:
             for key in ("alphabet", "img_h", "img_w", "two_row_aspect"):
@@ -34,21 +40,38 @@ class EnsembleRecognizer(Recognizer):
                     raise UserError(f"OCR ensemble: {m.source or 'a model'} has {key}={getattr(m.cfg, key)!r}, "
                                     f"{first.source or 'the first'} {getattr(first.cfg, key)!r}: they must match")
         super().__init__(first.cfg, first._run, first.patterns, first.decoder, first.beam_width, first.max_batch)
-        self.members = tuple(members)
+        self.members, self.below = tuple(members), float(below)
         self._winners: dict[bytes, PlateRead] = {}  # the last batch's winning posteriors, as they were decoded
         self.best_seq_acc = first.best_seq_acc
         self.precision = "+".join(m.precision for m in members)
         self.source = "+".join(m.source for m in members)
+        self.crops_read = self.crops_second = 0  # crops read, and of them read by the other models too
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
         """B x T x C: per crop, the posterior of the model whose read wins (see the module's docstring)."""
-        return self.combine(np.stack([m.probs(crops) for m in self.members], axis=1))
+        self._winners = {}
+        if self.below >= 1.0:
+            self._count(len(crops), len(crops))
+            return self.combine(np.stack([m.probs(crops) for m in self.members], axis=1))
+        out = self.members[0].probs(crops)
+        reads = [self._decode_new(p) for p in out]
+        unsure = [i for i, r in enumerate(reads) if r.confidence < self.below]
+        self._count(len(crops), len(unsure))
+        for p, r in zip(out, reads):
+            self._winners[p.astype(np.float32).tobytes()] = r
+        if unsure:
+            others = [m.probs([crops[i] for i in unsure]) for m in self.members[1:]]
+            out[unsure] = self.combine(np.stack([out[unsure], *others], axis=1), keep=True)
+        return out
 
-    def combine(self, stacked: np.ndarray) -> np.ndarray:
-        """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's."""
-        out, self._winners = [], {}
+    def combine(self, stacked: np.ndarray, keep: bool = False) -> np.ndarray:
+        """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's. `keep`: add
+        to the last batch's decoded winners rather than start afresh."""
+        out = []
+        if not keep:
+            self._winners = {}
         for per_model in stacked:
-            reads = [super(EnsembleRecognizer, self).decode(p) for p in per_model]
+            reads = [self._decode_new(p) for p in per_model]
             i = pick(per_model, [r.text for r in reads], [r.confidence for r in reads], self.cfg.alphabet)
             out.append(per_model[i])
             self._winners[per_model[i].astype(np.float32).tobytes()] = reads[i]
@@ -57,10 +80,20 @@ class EnsembleRecognizer(Recognizer):
     def decode(self, probs: np.ndarray) -> PlateRead:
         """A winning posterior of the last batch is not decoded again (the beam search costs); any other is."""
         read = self._winners.get(probs.tobytes()) if probs.dtype == np.float32 else None  # tobytes: C order, any view
-        return read if read is not None else super().decode(probs)
+        return read if read is not None else self._decode_new(probs)
+
+    def _decode_new(self, probs: np.ndarray) -> PlateRead:
+        return super().decode(probs)
+
+    def _count(self, n: int, second: int) -> None:
+        self.crops_read += n
+        self.crops_second += second
 
 
-def load_recognizer(paths: Sequence[str | Path], **kwargs: Any) -> Recognizer:
-    """One checkpoint's `Recognizer.from_checkpoint(path, **kwargs)`, or an `EnsembleRecognizer` of several."""
+def load_recognizer(paths: Sequence[str | Path], below: float = 1.0, **kwargs: Any) -> Recognizer:
+    """One checkpoint's `Recognizer.from_checkpoint(path, **kwargs)`, or an `EnsembleRecognizer` of several (the
+    others reading only the first's reads less sure than `below`, when it is under 1)."""
+    if below < 1 and len(paths) < 2:
+        raise UserError(f"a cascade below {below:g} needs a second OCR model to ask, and only {paths[0]} is given")
     recs = [Recognizer.from_checkpoint(p, **kwargs) for p in paths]
-    return recs[0] if len(recs) == 1 else EnsembleRecognizer(recs)
+    return recs[0] if len(recs) == 1 else EnsembleRecognizer(recs, below)

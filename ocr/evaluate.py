@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
     ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
                     help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
+    ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
+                    help="with --ensemble: the other models read only the crops --weights reads with a confidence "
+                         "below T (a cascade); 1 = every crop")
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
@@ -107,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         prepare_outputs(args.json, args.predictions)
         pats = tuple(p.strip() for p in args.patterns.split(",") if p.strip()) if args.patterns else None
-        rec = load_recognizer([args.weights, *args.ensemble], device=args.device, backend=args.backend,
-                              decoder=args.decoder, patterns=pats, precision=args.precision, compiled=args.compile)
+        rec = load_recognizer([args.weights, *args.ensemble], args.ensemble_below, device=args.device,
+                              backend=args.backend, decoder=args.decoder, patterns=pats, precision=args.precision,
+                              compiled=args.compile)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
         logger.info(report(res, args.weights, best, args.data, args.show))

@@ -68,6 +68,9 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     if cfgs.pipeline.ocr_ensemble and cfgs.fusion.posterior_top_k > 1:
         raise ConfigError("fusion.posterior_top_k averages posteriors frame by frame, and the models of ocr_ensemble "
                           "emit on different frames: use one of the two")
+    if cfgs.pipeline.ocr_ensemble_below < 1 and not cfgs.pipeline.ocr_ensemble:
+        raise ConfigError(f"ocr_ensemble_below={cfgs.pipeline.ocr_ensemble_below:g} asks the other models of "
+                          "ocr_ensemble for a second read, and ocr_ensemble names none")
     return cfgs
 
 
@@ -97,8 +100,9 @@ def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
     from ocr.ensemble import load_recognizer
 
-    return load_recognizer([cfg.ocr_weights, *cfg.ocr_ensemble], backend=cfg.ocr_backend, decoder=cfg.ocr_decoder,
-                           patterns=patterns or None, precision=cfg.ocr_precision, compiled=cfg.ocr_compile)
+    return load_recognizer([cfg.ocr_weights, *cfg.ocr_ensemble], cfg.ocr_ensemble_below, backend=cfg.ocr_backend,
+                           decoder=cfg.ocr_decoder, patterns=patterns or None, precision=cfg.ocr_precision,
+                           compiled=cfg.ocr_compile)
 
 
 def check_models(cfgs: Configs, detect: bool = True, checked: set[Any] | None = None) -> None:

@@ -15,6 +15,7 @@ class PipelineConfig:
     ocr_precision: str = "auto"
     ocr_compile: bool = False
     ocr_ensemble: tuple[str, ...] = ()
+    ocr_ensemble_below: Annotated[float, Range(0, 1)] = 1.0
     stride: Annotated[int, Range(1)] = 1
     crop_margin: Annotated[float, Range(0, 1)] = 0.06
     min_plate_height: Annotated[int, Range(0)] = 8

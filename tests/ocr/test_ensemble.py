@@ -13,16 +13,21 @@ LATIN = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BLANK = len(LATIN)
 
 
-def model(frames: dict[int, dict[str, float]], cfg: ModelConfig = ModelConfig(alphabet=LATIN)) -> Recognizer:
-    """A recognizer whose every crop gets the same posterior: blank on every frame but `frames`, where the given
-    characters have the given probabilities (the rest of the frame blank)."""
+def posterior(frames: dict[int, dict[str, float]]) -> np.ndarray:
+    """T x C log-posterior: blank on every frame but `frames` (see `model`)."""
     probs = np.full((50, len(LATIN) + 1), 1e-6, np.float32)
     probs[:, BLANK] = 1.0
     for t, chars in frames.items():
         probs[t, BLANK] = 1.0 - sum(chars.values())
         for ch, p in chars.items():
             probs[t, LATIN.index(ch)] = p
-    logits = np.log(probs)
+    return np.log(probs)
+
+
+def model(frames: dict[int, dict[str, float]], cfg: ModelConfig = ModelConfig(alphabet=LATIN)) -> Recognizer:
+    """A recognizer whose every crop gets the same posterior: blank on every frame but `frames`, where the given
+    characters have the given probabilities (the rest of the frame blank)."""
+    logits = posterior(frames)
     return Recognizer(cfg, lambda x: np.repeat(logits[None], len(x), axis=0))
 
 
@@ -72,6 +77,16 @@ def test_load_recognizer_builds_one_model_or_an_ensemble_from_checkpoints(tiny_c
     assert [r.text for r in pair(crops)] == [r.text for r in one(crops)]  # a model with itself: its own reads
 
 
+def test_the_pipeline_config_names_the_cascade(tiny_ckpt):
+    from pipeline.app import _recognizer
+    from pipeline.config import PipelineConfig
+
+    cfg = PipelineConfig(ocr_weights=str(tiny_ckpt), ocr_ensemble=(str(tiny_ckpt),), ocr_ensemble_below=0.5,
+                         ocr_backend="torch")
+    rec = _recognizer(cfg, ())
+    assert isinstance(rec, EnsembleRecognizer) and rec.below == 0.5 and len(rec.members) == 2
+
+
 def test_the_winning_read_is_not_decoded_again(monkeypatch):
     """The choice decodes each model's read; the caller's decode of the winning posterior reuses it (a beam search
     costs), while any other posterior (a track's mean, say) is decoded as usual."""
@@ -85,3 +100,41 @@ def test_the_winning_read_is_not_decoded_again(monkeypatch):
     assert len(calls) == 4  # two crops, two models each
     assert [ens.decode(p).text for p in probs] == ["AB", "AB"] and len(calls) == 4
     assert ens.decode((probs[0] + probs[1]) / 2 * 0.99).text == "AB" and len(calls) == 5
+
+
+def by_brightness(dark: dict, bright: dict, seen: list[int]) -> Recognizer:
+    """A recognizer reading dark crops as `dark`, bright ones as `bright`; `seen` gains each batch's size."""
+    d, b = posterior(dark), posterior(bright)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        seen.append(len(x))
+        return np.stack([d if xi.mean() < 0 else b for xi in x])
+
+    return Recognizer(ModelConfig(alphabet=LATIN), run)
+
+
+def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads():
+    dark, bright = np.zeros((40, 120, 3), np.uint8), np.full((40, 120, 3), 255, np.uint8)
+    first_seen, other_seen = [], []
+    # the first model reads dark crops AB12 surely (0.95^4 = 0.81) and bright ones AB17 unsurely (0.43); the other
+    # reads both AB12 surely
+    first = by_brightness({2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.95}},
+                          {3: {"A": 0.95}, 7: {"B": 0.95}, 11: {"1": 0.95}, 15: {"7": 0.5, "2": 0.45}}, first_seen)
+    sure12 = {2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.9, "7": 0.05}}
+    other = by_brightness(sure12, sure12, other_seen)
+    reads = EnsembleRecognizer([first, other], below=0.5)([dark, bright, dark])
+    assert [r.text for r in reads] == ["AB12", "AB12", "AB12"]
+    assert first_seen == [3] and other_seen == [1]  # the other model read the bright crop alone
+    assert reads[1].char_confidences == pytest.approx((0.95, 0.95, 0.95, 0.9), abs=1e-3)  # its own posterior
+    assert reads[0].confidence == pytest.approx(0.95 ** 4, abs=1e-3)
+    # below the unsure read's confidence, the first model's read stands and the other is never asked
+    other_seen.clear()
+    low = EnsembleRecognizer([first, other], below=0.4)
+    assert [r.text for r in low([dark, bright])] == ["AB12", "AB17"] and other_seen == []
+    assert (low.crops_read, low.crops_second) == (2, 0)
+    # below=1: every crop read by both, as the plain ensemble
+    every = EnsembleRecognizer([first, other])
+    assert [r.text for r in every([dark, bright])] == ["AB12", "AB12"] and other_seen == [2]
+    assert (every.crops_read, every.crops_second) == (2, 2)
+    with pytest.raises(UserError, match="below must be in"):
+        EnsembleRecognizer([first, other], below=1.5)
