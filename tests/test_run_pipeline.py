@@ -364,3 +364,17 @@ def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_cl
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {cams}, entry 2 ({clip}): "), err
     assert "detector has no key 'confidence'" in err[0]
+
+
+def test_the_summary_gives_an_ensembles_second_share(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.app import write_summary
+    from pipeline.orchestrator import RunSummary
+
+    summary = RunSummary("cam", 10, 1.0, 10.0, {}, 0, 2, False)
+    cascade = SimpleNamespace(source="a.pth+b.pth", precision="int8+int8", crops_read=40, crops_second=10)
+    assert write_summary(tmp_path, summary, None, cascade)["ocr_second_share"] == 0.25
+    assert json.loads((tmp_path / "summary.json").read_text())["models"]["ocr"] == "a.pth+b.pth"
+    one = SimpleNamespace(source="a.pth", precision="int8")
+    assert "ocr_second_share" not in write_summary(tmp_path, summary, None, one)
