@@ -54,7 +54,7 @@ class EnsembleRecognizer(Recognizer):
             self._count(len(crops), len(crops))
             return self.combine(np.stack([m.probs(crops) for m in self.members], axis=1))
         out = self.members[0].probs(crops)
-        reads = [self._decode_new(p) for p in out]
+        reads = [self._decode_afresh(p) for p in out]
         unsure = [i for i, r in enumerate(reads) if r.confidence < self.below]
         self._count(len(crops), len(unsure))
         for p, r in zip(out, reads):
@@ -71,7 +71,7 @@ class EnsembleRecognizer(Recognizer):
         if not keep:
             self._winners = {}
         for per_model in stacked:
-            reads = [self._decode_new(p) for p in per_model]
+            reads = [self._decode_afresh(p) for p in per_model]
             i = pick(per_model, [r.text for r in reads], [r.confidence for r in reads], self.cfg.alphabet)
             out.append(per_model[i])
             self._winners[per_model[i].astype(np.float32).tobytes()] = reads[i]
@@ -80,9 +80,14 @@ class EnsembleRecognizer(Recognizer):
     def decode(self, probs: np.ndarray) -> PlateRead:
         """A winning posterior of the last batch is not decoded again (the beam search costs); any other is."""
         read = self._winners.get(probs.tobytes()) if probs.dtype == np.float32 else None  # tobytes: C order, any view
-        return read if read is not None else self._decode_new(probs)
+        return read if read is not None else self._decode_afresh(probs)
 
-    def _decode_new(self, probs: np.ndarray) -> PlateRead:
+    @property
+    def second_share(self) -> float | None:
+        """The share of the crops read so far that the other models read too (1 unless a cascade); None before any."""
+        return round(self.crops_second / self.crops_read, 4) if self.crops_read else None
+
+    def _decode_afresh(self, probs: np.ndarray) -> PlateRead:
         return super().decode(probs)
 
     def _count(self, n: int, second: int) -> None:

@@ -342,8 +342,8 @@ def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any, runni
     """`out/summary.json`: the run's figures and model files; `running` while a live source goes on (written
     whole, then moved over the last one: a reader never sees half a file)."""
     result = {**asdict(summary), "models": models_run(detector, recognizer), "outputs": str(out)}
-    if getattr(recognizer, "crops_read", 0):  # an OCR ensemble: the share of crops its other models read so far
-        result["ocr_second_share"] = round(recognizer.crops_second / recognizer.crops_read, 4)
+    if getattr(recognizer, "second_share", None) is not None:  # an OCR ensemble: the crops its other models read
+        result["ocr_second_share"] = recognizer.second_share
     if running:
         result["running"] = True
     result["updated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

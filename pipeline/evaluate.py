@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         else:
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
-        if getattr(recognizer, "crops_read", 0):  # an ensemble: the share of crops its other models read
-            res["ocr_second_share"] = round(recognizer.crops_second / recognizer.crops_read, 4)
+        if getattr(recognizer, "second_share", None) is not None:  # an ensemble: the crops its other models read
+            res["ocr_second_share"] = recognizer.second_share
         report = json.dumps(res, indent=2)
         print(report)
         if a.json:

@@ -373,7 +373,7 @@ def test_the_summary_gives_an_ensembles_second_share(tmp_path):
     from pipeline.orchestrator import RunSummary
 
     summary = RunSummary("cam", 10, 1.0, 10.0, {}, 0, 2, False)
-    cascade = SimpleNamespace(source="a.pth+b.pth", precision="int8+int8", crops_read=40, crops_second=10)
+    cascade = SimpleNamespace(source="a.pth+b.pth", precision="int8+int8", second_share=0.25)
     assert write_summary(tmp_path, summary, None, cascade)["ocr_second_share"] == 0.25
     assert json.loads((tmp_path / "summary.json").read_text())["models"]["ocr"] == "a.pth+b.pth"
     one = SimpleNamespace(source="a.pth", precision="int8")

@@ -131,10 +131,11 @@ def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads()
     other_seen.clear()
     low = EnsembleRecognizer([first, other], below=0.4)
     assert [r.text for r in low([dark, bright])] == ["AB12", "AB17"] and other_seen == []
-    assert (low.crops_read, low.crops_second) == (2, 0)
+    assert (low.crops_read, low.crops_second, low.second_share) == (2, 0, 0.0)
     # below=1: every crop read by both, as the plain ensemble
     every = EnsembleRecognizer([first, other])
     assert [r.text for r in every([dark, bright])] == ["AB12", "AB12"] and other_seen == [2]
-    assert (every.crops_read, every.crops_second) == (2, 2)
+    assert (every.crops_read, every.crops_second, every.second_share) == (2, 2, 1.0)
+    assert EnsembleRecognizer([first, other]).second_share is None  # nothing read yet
     with pytest.raises(UserError, match="below must be in"):
         EnsembleRecognizer([first, other], below=1.5)
