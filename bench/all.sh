@@ -224,18 +224,10 @@ python bench/far_plates.py --json $R/far_plates_val.json | tee $R/far_plates_val
 # validation crops read with a contrast stretch before the OCR (not kept: docs/findings.md)
 python bench/ocr_contrast.py --json $R/ocr_contrast.json | tee $R/ocr_contrast.txt
 
-# The OCR ensemble option: model 17 with model 16, its parent, read together (their checkpoints and int8 exports;
-# model 16's from the git history, commit 0a3332f), on every held-out set (ocr_ensemble_m16_m17_holdout.txt)
-M16=$(mktemp -d)
-trap 'rm -rf "$M16"' EXIT
-if git cat-file -e 0a3332f:weights/ocr_latin_int8.onnx 2>/dev/null; then
-    git show 0a3332f:weights/ocr_latin.pth > "$M16/ocr_latin.pth"
-    git show 0a3332f:weights/ocr_latin_int8.onnx > "$M16/ocr_latin_int8.onnx"
-    ENSEMBLE="$M16/ocr_latin.pth" bash bench/ocr_sets.sh holdout weights/ocr_latin.pth m17+m16 \
-        | tee $R/ocr_ensemble_m16_holdout.txt
-else
-    echo "bench/all.sh: no commit 0a3332f in this checkout (a shallow clone?): the ensemble option is left out" >&2
-fi
+# The OCR ensemble option: model 17 with model 16 (weights/ocr_latin_m16.pth), its parent, read together through
+# their int8 exports, on every held-out set (ocr_ensemble_m16_m17_holdout.txt)
+ENSEMBLE=weights/ocr_latin_m16.pth bash bench/ocr_sets.sh holdout weights/ocr_latin.pth m17+m16 \
+    | tee $R/ocr_ensemble_m16_holdout.txt
 
 [ "${1:-}" = accuracy ] && exit 0
 
@@ -246,12 +238,11 @@ python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_
 python bench/pipeline_fps.py motion_gate=false --json $R/pipeline_fps_cpu.json
 python bench/pipeline_fps.py --json $R/pipeline_fps_cpu_gated.json
 python bench/pipeline_fps.py motion_gate=false ocr_compile=true ocr_precision=int8 --json $R/pipeline_fps_cpu_compiled_int8.json
-if [ -f "$M16/ocr_latin.pth" ]; then  # the ensemble option, and the same as a cascade (ocr_cascade_validation.txt)
-    python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[$M16/ocr_latin.pth]" \
-        --json $R/pipeline_fps_cpu_ocr_pair.json
-    python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[$M16/ocr_latin.pth]" ocr_ensemble_below=0.9 \
-        --json $R/pipeline_fps_cpu_ocr_cascade.json
-fi
+# the ensemble option, and the same as a cascade (ocr_cascade_validation.txt)
+python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[weights/ocr_latin_m16.pth]" \
+    --json $R/pipeline_fps_cpu_ocr_pair.json
+python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[weights/ocr_latin_m16.pth]" ocr_ensemble_below=0.9 \
+    --json $R/pipeline_fps_cpu_ocr_cascade.json
 python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digits_300 --json $R/ocr_speed_digits.json \
     | tee $R/ocr_speed_digits.txt
 python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt

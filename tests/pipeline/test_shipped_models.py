@@ -38,10 +38,11 @@ def scene_clip(n_frames: int = 24):
     return frames, [p.text for p in plates]
 
 
-@pytest.mark.parametrize("ocr", ["torch fp32", "configured"])
+@pytest.mark.parametrize("ocr", ["torch fp32", "configured", "ensemble option"])
 def test_one_event_per_vehicle_with_the_shipped_models(ocr):
     """`configured`: the recognizer the pipeline builds from configs/ (on the CPU: the int8 export
-    weights/ocr_latin_int8.onnx in place of ocr_latin.pth), as the run summary reports it."""
+    weights/ocr_latin_int8.onnx in place of ocr_latin.pth), as the run summary reports it; `ensemble option`: the
+    same with the shipped second model as a cascade (`ocr_ensemble=[weights/ocr_latin_m16.pth]`)."""
     from detection import PlateDetector
     from ocr import Recognizer
     from pipeline.app import _recognizer, load_configs, models_run, video_configs
@@ -51,8 +52,10 @@ def test_one_event_per_vehicle_with_the_shipped_models(ocr):
     from pipeline.types import Frame
 
     frames, texts = scene_clip()
-    cfgs = video_configs(load_configs(ROOT / "configs", [f"detector.weights={ROOT / 'weights' / 'detector.pt'}",
-                                                          "detector.device=cpu"]))
+    overrides = [f"detector.weights={ROOT / 'weights' / 'detector.pt'}", "detector.device=cpu"]
+    if ocr == "ensemble option":
+        overrides += [f"ocr_ensemble=[{ROOT / 'weights' / 'ocr_latin_m16.pth'}]", "ocr_ensemble_below=0.9"]
+    cfgs = video_configs(load_configs(ROOT / "configs", overrides))
     events = []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
     detector = PlateDetector(cfgs.detector)
@@ -61,6 +64,13 @@ def test_one_event_per_vehicle_with_the_shipped_models(ocr):
     Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, TrackFuser(cfgs.fusion), [sink]).run(
         Frame(f, i, i / 10, "synthetic") for i, f in enumerate(frames))
     assert sorted(e.text for e in events) == sorted(texts)
+    if ocr == "ensemble option":
+        import torch
+
+        assert recognizer.second_share is not None  # the cascade read
+        if not torch.cuda.is_available():  # on the CPU each model runs its own int8 export
+            assert [Path(m).name for m in models_run(detector, recognizer)["ocr"].split("+")] == [
+                "ocr_latin_int8.onnx", "ocr_latin_m16_int8.onnx"]
     if ocr == "configured":
         import torch
 
