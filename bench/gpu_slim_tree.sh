@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIG=(weights/ocr_digits.pth weights/ocr_latin_seed.pth weights/ocr_latin_seed_int8.onnx weights/ocr_latin_int8.onnx
+     weights/ocr_latin_m16.pth weights/ocr_latin_m16_int8.onnx
      weights/detector.onnx weights/detector_gray.onnx weights/detector_int8.onnx)
 IGN=weights/.gitignore  # beats the root .gitignore's !weights/*.onnx, which info/exclude would not
 size() {
