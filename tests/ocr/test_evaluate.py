@@ -74,6 +74,18 @@ def test_cli_show_0_prints_only_the_summary(tiny_ckpt, fixture_set, capsys):
     assert "All 4 images:" in printed and "GT: " not in printed and "📊 Accuracy: " not in printed
 
 
+def test_cli_ensemble_says_what_its_other_models_read(tiny_ckpt, fixture_set, capsys):
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0"]) == 0
+    alone = capsys.readouterr().out
+    assert "Other models read" not in alone
+    for below, share in (("1", "100.0%"), ("0", "0.0%")):  # every crop asked; none (no read is less sure than 0)
+        assert evaluate_main(["--weights", str(tiny_ckpt), "--ensemble", str(tiny_ckpt), "--ensemble-below", below,
+                              "--data", str(fixture_set), "--show", "0"]) == 0
+        printed = capsys.readouterr().out
+        assert f"Other models read:          {share} of the crops (--ensemble-below {below})" in printed
+        assert printed.split("All 4 images:")[1].splitlines()[1] == alone.split("All 4 images:")[1].splitlines()[1]
+
+
 def test_cli_bad_data(tiny_ckpt, tmp_path):
     assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "missing")]) == 2
 
