@@ -97,6 +97,8 @@ python bench/confidence.py --clip $R/pipeline_clip_holdout.json $R/pipeline_clip
 # The OCR as a GPU runs it by default (fp16), emulated on the CPU, against fp32 (ocr_fp16_emulated.txt)
 python bench/fp16_emulated.py --data $D/us_crops $D/ar_crops --split-file configs/splits/real_crops_holdout.csv \
     --split holdout --json $R/ocr_fp16_emulated_holdout.json
+python bench/fp16_emulated.py --ensemble weights/ocr_latin_m16.pth --data $D/us_crops $D/ar_crops \
+    --split-file configs/splits/real_crops_holdout.csv --split holdout --json $R/ocr_fp16_emulated_pair_holdout.json
 python -m pipeline.evaluate --labels data_gen/scenes_close_holdout/labels.csv --json $R/pipeline_close_ups_holdout.json
 # High-resolution photos: the pasted set's frames laid out 3x3 in 3840x2160 images, searched in tiles (the default for
 # stills over 1920 px, detector.still_tile) and by the whole-image pass alone

@@ -1,6 +1,6 @@
 """The OCR as a GPU runs it by default (fp16 autocast), emulated on the CPU, against fp32, on labelled sets.
 
-    python bench/fp16_emulated.py --weights weights/ocr_latin.pth \
+    python bench/fp16_emulated.py --weights weights/ocr_latin.pth [--ensemble weights/ocr_latin_m16.pth] \
         --data ../shared/data/ar_crops --split-file configs/splits/real_crops_val.csv --split holdout
 
 On CUDA, `ocr_precision: auto` runs the recognizer in fp16 autocast: convolutions, the LSTM and the head take
@@ -27,6 +27,7 @@ from torch import nn  # noqa: E402
 
 from common.cli import run_main  # noqa: E402
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
+from ocr.ensemble import EnsembleRecognizer, load_recognizer  # noqa: E402
 from ocr.evaluate import run_eval  # noqa: E402
 from ocr.model import CRNN  # noqa: E402
 from ocr.recognizer import Recognizer  # noqa: E402
@@ -90,14 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     """Read each set in fp32 and emulated fp16; print both and the images they read apart."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
+    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
+                    help="more checkpoints read beside --weights, in each precision (ocr/ensemble.py)")
     ap.add_argument("--data", required=True, nargs="+", help="labelled datasets (OCR format)")
     ap.add_argument("--split-file")
     ap.add_argument("--split", default="all")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
-    recs = {"fp32": Recognizer.from_checkpoint(args.weights, device="cpu", backend="torch", precision="fp32"),
-            "fp16 (emulated)": emulated(args.weights)}
+    paths = [args.weights, *args.ensemble]
+    fp16 = [emulated(w) for w in paths]
+    recs = {"fp32": load_recognizer(paths, device="cpu", backend="torch", precision="fp32"),
+            "fp16 (emulated)": fp16[0] if len(fp16) == 1 else EnsembleRecognizer(fp16)}
     out: dict[str, dict[str, Any]] = {}
     for data in args.data:
         res = {k: run_eval(r, data, args.split_file, args.split) for k, r in recs.items()}
