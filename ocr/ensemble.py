@@ -61,17 +61,17 @@ class EnsembleRecognizer(Recognizer):
             self._winners[p.astype(np.float32).tobytes()] = r
         if unsure:
             others = [m.probs([crops[i] for i in unsure]) for m in self.members[1:]]
-            out[unsure] = self.combine(np.stack([out[unsure], *others], axis=1), keep=True)
+            out[unsure] = self.combine(np.stack([out[unsure], *others], axis=1), [reads[i] for i in unsure])
         return out
 
-    def combine(self, stacked: np.ndarray, keep: bool = False) -> np.ndarray:
-        """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's. `keep`: add
-        to the last batch's decoded winners rather than start afresh."""
+    def combine(self, stacked: np.ndarray, first: list[PlateRead] | None = None) -> np.ndarray:
+        """The members' posteriors of a batch, B x M x T x C, to B x T x C: per crop the winning model's; `first`: the
+        first model's reads of the batch when they are decoded already. The winners' reads are kept for `decode`
+        until the next `probs` call."""
         out = []
-        if not keep:
-            self._winners = {}
-        for per_model in stacked:
-            reads = [self._decode_afresh(p) for p in per_model]
+        for k, per_model in enumerate(stacked):
+            reads = [self._decode_afresh(p) for p in per_model[1:]]
+            reads.insert(0, first[k] if first is not None else self._decode_afresh(per_model[0]))
             i = pick(per_model, [r.text for r in reads], [r.confidence for r in reads], self.cfg.alphabet)
             out.append(per_model[i])
             self._winners[per_model[i].astype(np.float32).tobytes()] = reads[i]

@@ -113,7 +113,7 @@ def by_brightness(dark: dict, bright: dict, seen: list[int]) -> Recognizer:
     return Recognizer(ModelConfig(alphabet=LATIN), run)
 
 
-def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads():
+def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads(monkeypatch):
     dark, bright = np.zeros((40, 120, 3), np.uint8), np.full((40, 120, 3), 255, np.uint8)
     first_seen, other_seen = [], []
     # the first model reads dark crops AB12 surely (0.95^4 = 0.81) and bright ones AB17 unsurely (0.43); the other
@@ -122,8 +122,12 @@ def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads()
                           {3: {"A": 0.95}, 7: {"B": 0.95}, 11: {"1": 0.95}, 15: {"7": 0.5, "2": 0.45}}, first_seen)
     sure12 = {2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.9, "7": 0.05}}
     other = by_brightness(sure12, sure12, other_seen)
+    decoded, decode = [], Recognizer.decode
+    monkeypatch.setattr(Recognizer, "decode", lambda self, p: decoded.append(1) or decode(self, p))
     reads = EnsembleRecognizer([first, other], below=0.5)([dark, bright, dark])
     assert [r.text for r in reads] == ["AB12", "AB12", "AB12"]
+    assert len(decoded) == 4  # the first model's three reads, each once, and the other's one
+    monkeypatch.undo()
     assert first_seen == [3] and other_seen == [1]  # the other model read the bright crop alone
     assert reads[1].char_confidences == pytest.approx((0.95, 0.95, 0.95, 0.9), abs=1e-3)  # its own posterior
     assert reads[0].confidence == pytest.approx(0.95 ** 4, abs=1e-3)
