@@ -11,7 +11,7 @@ import numpy as np
 
 from ocr import Recognizer
 from ocr.data import split_crops
-from ocr.ensemble import load_recognizer
+from ocr.ensemble import add_arguments as add_ensemble_arguments, load_recognizer
 
 SPLITS = {"val": Path("configs/splits/real_crops_val.csv"), "holdout": Path("configs/splits/real_crops_holdout.csv")}
 DATA = Path("../shared/data")
@@ -22,10 +22,7 @@ def parser(doc: str) -> argparse.ArgumentParser:
     first line."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
-    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
-                    help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
-    ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
-                    help="with --ensemble: the others read only the crops --weights reads less surely than T")
+    add_ensemble_arguments(ap)
     ap.add_argument("--split", choices=sorted(SPLITS), default="val")
     ap.add_argument("--json", type=Path)
     return ap

@@ -28,6 +28,7 @@ from torch import nn  # noqa: E402
 from common.cli import run_main  # noqa: E402
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint  # noqa: E402
 from ocr.ensemble import EnsembleRecognizer, load_recognizer  # noqa: E402
+from ocr.ensemble import add_arguments as add_ensemble_arguments  # noqa: E402
 from ocr.evaluate import run_eval  # noqa: E402
 from ocr.model import CRNN  # noqa: E402
 from ocr.recognizer import Recognizer  # noqa: E402
@@ -91,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     """Read each set in fp32 and emulated fp16; print both and the images they read apart."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default="weights/ocr_latin.pth")
-    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
-                    help="more checkpoints read beside --weights, in each precision (ocr/ensemble.py)")
+    add_ensemble_arguments(ap)  # the models read together in each precision
     ap.add_argument("--data", required=True, nargs="+", help="labelled datasets (OCR format)")
     ap.add_argument("--split-file")
     ap.add_argument("--split", default="all")
@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
     paths = [args.weights, *args.ensemble]
     fp16 = [emulated(w) for w in paths]
-    recs = {"fp32": load_recognizer(paths, device="cpu", backend="torch", precision="fp32"),
-            "fp16 (emulated)": fp16[0] if len(fp16) == 1 else EnsembleRecognizer(fp16)}
+    recs = {"fp32": load_recognizer(paths, args.ensemble_below, device="cpu", backend="torch", precision="fp32"),
+            "fp16 (emulated)": fp16[0] if len(fp16) == 1 else EnsembleRecognizer(fp16, args.ensemble_below)}
     out: dict[str, dict[str, Any]] = {}
     for data in args.data:
         res = {k: run_eval(r, data, args.split_file, args.split) for k, r in recs.items()}

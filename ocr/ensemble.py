@@ -12,6 +12,7 @@ below `below`; a surer read of the first model stands alone (bench/ocr_cascade.p
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,16 @@ class EnsembleRecognizer(Recognizer):
     def _count(self, n: int, second: int) -> None:
         self.crops_read += n
         self.crops_second += second
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """`--ensemble W [W ...]` and `--ensemble-below T` for a command that reads with `--weights`
+    (`load_recognizer([args.weights, *args.ensemble], args.ensemble_below, ...)`)."""
+    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
+                    help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
+    ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
+                    help="with --ensemble: the other models read only the crops --weights reads with a confidence "
+                         "below T (a cascade); 1 = every crop")
 
 
 def load_recognizer(paths: Sequence[str | Path], below: float = 1.0, **kwargs: Any) -> Recognizer:

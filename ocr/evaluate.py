@@ -27,7 +27,7 @@ from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize
 from ocr.recognizer import Recognizer
-from ocr.ensemble import load_recognizer
+from ocr.ensemble import add_arguments as add_ensemble_arguments, load_recognizer
 
 BAR = "=" * 70
 
@@ -98,11 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                     "* any), e.g. LLLDDD,LLDDDLL for Argentina; default: the checkpoint's own")
     ap.add_argument("--precision", default="fp32", choices=PRECISIONS,
                     help="torch backend: fp32, bf16 (fast on AMX CPUs), fp16 (CUDA) or auto")
-    ap.add_argument("--ensemble", nargs="+", default=[], metavar="W",
-                    help="more checkpoints read beside --weights, the likeliest read kept (ocr/ensemble.py)")
-    ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
-                    help="with --ensemble: the other models read only the crops --weights reads with a confidence "
-                         "below T (a cascade); 1 = every crop")
+    add_ensemble_arguments(ap)
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
