@@ -1,7 +1,7 @@
 """End-to-end pipeline speed: frames per second and per-stage median ms on a 1280x720 clip.
 
     python bench/pipeline_fps.py [--source samples/clip.mp4] [--runs 5] [--json bench/results/pipeline_fps.json] [key=value ...]
-    python bench/pipeline_fps.py detector.weights=weights/detector.onnx ocr_backend=onnx ocr_weights=weights/ocr_latin.onnx
+    python bench/pipeline_fps.py detector.weights=weights/detector.onnx ocr_backend=torch ocr_precision=fp32
 
 Runs the product's own path (`pipeline.app.run_video`, the configs in configs/ plus overrides) with every
 output on (SQLite, JSONL, CSV, crops, annotated video) but without the progress bar. The bundled clip lasts two
