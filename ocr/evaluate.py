@@ -112,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
         logger.info(report(res, args.weights, best, args.data, args.show))
-        if getattr(rec, "second_share", None) is not None:  # an ensemble: what its other models were asked
-            logger.info(f"   Other models read:          {rec.second_share:.1%} of the crops "
+        share = getattr(rec, "second_share", None)  # an ensemble: what its other models were asked
+        if share is not None:
+            logger.info(f"   Other models read:          {share:.1%} of the crops "
                         f"(--ensemble-below {args.ensemble_below:g})\n")
         if args.json:
             args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc",

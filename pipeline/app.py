@@ -361,7 +361,7 @@ def models_run(detector: Any, recognizer: Any) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-def _watched(watchlist: Any, text: str, where: str) -> dict[str, str]:
+def watch_fields(watchlist: Any, text: str, where: str) -> dict[str, str]:
     """An image read's watchlist fields (`watch`, `watch_label`: empty when it matches no listed plate); a match is
     logged."""
     hit = watchlist.alert(text, f"in {where}")
@@ -461,7 +461,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
             if watchlist is not None:
-                reads = [{**r, **_watched(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
+                reads = [{**r, **watch_fields(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
             sink.write(name, reads, taken)
             n += 1
             if not follow:

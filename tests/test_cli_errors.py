@@ -104,15 +104,15 @@ def test_bench_scripts_say_one_error_line(script, argv, says, tmp_path):
 
 
 def test_every_console_command_is_an_entry_point_with_main():
-    """pyproject's commands (plate-reader, plate-ocr-*, plate-detector-*, plate-search, plate-stays, plate-harvest)
-    each name a module's main(argv)."""
+    """pyproject's commands (plate-reader, plate-ocr-*, plate-detector-*, plate-search, plate-stays, plate-harvest,
+    plate-serve) each name a module's main(argv)."""
     import inspect
     from pathlib import Path
 
     tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
 
     scripts = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
-    assert len(scripts) == 11
+    assert len(scripts) == 12
     for name, target in scripts.items():
         module, func = target.split(":")
         main = getattr(importlib.import_module(module), func)

@@ -1,0 +1,214 @@
+"""Plates read over HTTP: a service that a gate controller, a parking system or a web form POSTs photos to.
+
+    python -m pipeline.serve                                   # http://127.0.0.1:8080, the shipped models
+    python -m pipeline.serve --host 0.0.0.0 --port 8080 --token SECRET --out runs/serve detector.conf=0.3
+    curl --data-binary @car.jpg http://127.0.0.1:8080/read?name=gate-1.jpg
+    -> {"source": "gate-1.jpg", "time_utc": "...", "reads": [{"box": [x1, y1, x2, y2], "text": "AB123CD",
+        "confidence": 0.99}], "ms": 41.2}
+
+`POST /read` takes one image as the request body (JPEG, PNG, WebP, ... as OpenCV decodes them, EXIF orientation
+applied) and answers its plates as `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and
+shipped weights), each read as `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health`
+answers `{"ok": true, ...}` for a monitor. A body that is no image is a 400 answer naming it, not a crash. Requests
+wait their turn: one image is read at a time, on the models loaded once (a CPU's cores are shared anyway). With
+`--out`, every request's reads are also appended to `reads.jsonl` and `reads.csv` there as they are read (and the
+configured webhook is sent them), so nothing read is lost when the caller is. The service listens on 127.0.0.1
+unless told otherwise; `--token` asks each request for `Authorization: Bearer TOKEN`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+import cv2
+import numpy as np
+from loguru import logger
+
+from common.errors import UserError
+
+MAX_MB = 20.0
+
+
+def decode_image(body: bytes, name: str) -> np.ndarray:
+    """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied)."""
+    img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
+    if img is None or img.size == 0:
+        raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
+    return img
+
+
+class PlateService:
+    """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
+    `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
+    reads are also written to; `watch(text, where)` a read's watchlist fields. The images are read one at a time on
+    one worker thread, whatever thread asks (the thread pools of the models' libraries are made once, not per
+    request)."""
+
+    def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
+                 watch: Callable[[str, str], dict[str, str]] | None = None) -> None:
+        self.reader, self.sink, self.watch = reader, sink, watch
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
+        self.served = 0
+
+    def read(self, body: bytes, name: str = "") -> dict[str, Any]:
+        img = decode_image(body, name)
+        return self.worker.submit(self._read, img, name).result()
+
+    def _read(self, img: np.ndarray, name: str) -> dict[str, Any]:
+        from pipeline.types import utc_iso
+
+        start = time.perf_counter()
+        reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in self.reader(img)]
+        ms = round((time.perf_counter() - start) * 1000, 1)
+        if self.watch is not None:
+            reads = [{**r, **self.watch(r["text"], f"{name or 'a posted image'}, box {r['box']}")} for r in reads]
+        when = utc_iso(time.time())
+        if self.sink is not None:
+            self.sink.write(name, reads, when)
+        self.served += 1
+        return {"source": name, "time_utc": when, "reads": reads, "ms": ms}
+
+    def close(self) -> None:
+        self.worker.shutdown()
+
+
+def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of a server answering for `service`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "plate-reader"
+
+        def _answer(self, status: int, obj: dict[str, Any]) -> None:
+            data = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _refused(self) -> bool:
+            if token and self.headers.get("Authorization", "") != f"Bearer {token}":
+                self._answer(401, {"error": "missing or wrong Authorization: Bearer token"})
+                return True
+            return False
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self._refused():
+                return
+            path = urlsplit(self.path).path
+            if path == "/health":
+                self._answer(200, {"ok": True, "served": service.served})
+            elif path == "/read":
+                self._answer(405, {"error": "POST the image to /read"})
+            else:
+                self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self._refused():
+                return
+            url = urlsplit(self.path)
+            if url.path != "/read":
+                self._answer(404, {"error": f"no such path: {url.path} (POST /read, GET /health)"})
+                return
+            length = self.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                self._answer(411, {"error": "the request needs a Content-Length (send the image as the body)"})
+                return
+            if int(length) > max_mb * 1e6:
+                left = int(length)
+                while left > 0:  # read and dropped, in pieces, so that the client reads the answer
+                    left -= len(self.rfile.read(min(left, 1 << 16))) or left
+                self._answer(413, {"error": f"image of {int(length)} bytes: over the limit of {max_mb:g} MB"})
+                return
+            body = self.rfile.read(int(length))
+            name = parse_qs(url.query).get("name", [""])[0]
+            try:
+                answer = service.read(body, name)
+            except UserError as exc:
+                logger.warning(f"{self.client_address[0]}: {exc}")
+                self._answer(400, {"error": str(exc)})
+                return
+            texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in answer["reads"]) or "no plate"
+            logger.info(f"{name or self.client_address[0]:28s} {texts}  {answer['ms']:.0f} ms")
+            self._answer(200, answer)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the request lines: not logged)
+            return
+
+    return Handler
+
+
+def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
+                max_mb: float = MAX_MB) -> ThreadingHTTPServer:
+    """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`); one error line
+    when the address cannot be bound."""
+    try:
+        return ThreadingHTTPServer((host, port), handler_for(service, token, max_mb))
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    from common.cli import at_least, run_main
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    ap.add_argument("--port", type=at_least(0), default=8080, help="port to listen on (default 8080)")
+    ap.add_argument("--token", default="", help="ask each request for 'Authorization: Bearer TOKEN'")
+    ap.add_argument("--out", type=Path, help="also append every request's reads to reads.jsonl / reads.csv here")
+    ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
+    a = ap.parse_args(argv)
+
+    def work() -> None:
+        from common.paths import ROOT
+        from pipeline.app import check_models, load_configs, load_watchlist, make_out, still_reader, watch_fields
+        from pipeline.app import webhook_sink
+        from pipeline.sinks import ImageReadsSink
+
+        cfgs = load_configs(ROOT / "configs", a.overrides)
+        p = cfgs.pipeline
+        if p.webhook:
+            from pipeline.webhook import check_webhook
+
+            if a.out is None:
+                raise UserError("webhook needs --out: the events the service has not yet delivered are kept there")
+            check_webhook(p.webhook, p.webhook_headers)
+        check_models(cfgs)
+        reader = still_reader(cfgs)
+        watchlist = load_watchlist(p, reader.recognizer)
+        with ExitStack() as stack:
+            sink = None
+            if a.out is not None:
+                out = make_out(a.out)
+                hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
+                sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
+            watch = (lambda text, where: watch_fields(watchlist, text, where)) if watchlist is not None else None
+            service = PlateService(reader, sink, watch)
+            stack.callback(service.close)
+            server = make_server(service, a.host, a.port, a.token, a.max_mb)
+            signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it as Ctrl-C does
+            logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET /health); Ctrl-C stops"
+                        + (f"; reads appended to {a.out}" if a.out is not None else ""))
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+
+    return run_main(work, on_interrupt="stopped")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

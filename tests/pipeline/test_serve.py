@@ -1,0 +1,172 @@
+"""The HTTP service (pipeline/serve.py): a posted image's plates answered as JSON, bad requests answered, not crashed."""
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.serve import PlateService, make_server
+from pipeline.sinks import ImageReadsSink
+
+
+@dataclass(frozen=True)
+class Read:
+    box: tuple
+    text: str
+    confidence: float
+
+
+class FakeReader:
+    """Two plates in every image; remembers the images' shapes and the threads it was called on."""
+
+    def __init__(self):
+        self.shapes, self.threads = [], []
+
+    def __call__(self, image):
+        self.shapes.append(image.shape)
+        self.threads.append(threading.get_ident())
+        return [Read((1.0, 2.0, 30.0, 12.0), "AB123CD", 0.97), Read((40.0, 2.0, 70.0, 12.0), "XY99", 0.5)]
+
+
+@pytest.fixture
+def serve():
+    """serve(service, **kw) -> base URL of a running server on a free port; every server stopped afterwards."""
+    servers = []
+
+    def start(service, **kw):
+        server = make_server(service, "127.0.0.1", 0, **kw)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append((server, service))
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server, service in servers:
+        server.shutdown()
+        server.server_close()
+        service.close()
+
+
+def post(url, body, headers=None):
+    """(status, JSON answer) of a POST."""
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def png(h=24, w=80, channels=3):
+    img = np.random.default_rng(0).integers(0, 256, (h, w, channels) if channels > 1 else (h, w), dtype=np.uint8)
+    return cv2.imencode(".png", img)[1].tobytes()
+
+
+def test_a_posted_image_is_answered_with_its_plates_and_appended_to_the_reads(serve, tmp_path):
+    reader = FakeReader()
+    with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
+        url = serve(PlateService(reader, sink))
+        status, answer = post(f"{url}/read?name=gate-1.jpg", png())
+        assert post(f"{url}/read", png(30, 60, channels=1))[0] == 200  # a grey image arrives as BGR
+    assert status == 200
+    assert answer["source"] == "gate-1.jpg" and answer["ms"] >= 0 and answer["time_utc"].endswith("Z")
+    assert answer["reads"] == [{"box": [1.0, 2.0, 30.0, 12.0], "text": "AB123CD", "confidence": 0.97},
+                               {"box": [40.0, 2.0, 70.0, 12.0], "text": "XY99", "confidence": 0.5}]
+    assert reader.shapes == [(24, 80, 3), (30, 60, 3)]
+    lines = [json.loads(x) for x in (tmp_path / "reads.jsonl").read_text().splitlines()]
+    assert [x["source"] for x in lines] == ["gate-1.jpg", ""]
+    assert lines[0]["reads"] == answer["reads"] and lines[0]["file_time_utc"] == answer["time_utc"]
+    rows = (tmp_path / "reads.csv").read_text().splitlines()
+    assert rows[1] == f"gate-1.jpg,{answer['time_utc']},1.0,2.0,30.0,12.0,AB123CD,0.97" and len(rows) == 5
+
+
+def test_reads_run_on_one_thread_whichever_request_asks(serve):
+    """Each request has a thread of its own; the models are run from one worker, one image at a time."""
+    reader = FakeReader()
+    url = serve(PlateService(reader))
+    answers = []
+    clients = [threading.Thread(target=lambda: answers.append(post(f"{url}/read", png()))) for _ in range(4)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    assert [a[0] for a in answers] == [200] * 4
+    assert len(reader.threads) == 4 and len(set(reader.threads)) == 1
+    assert reader.threads[0] != threading.get_ident()
+
+
+def test_a_watchlist_adds_its_fields():
+    service = PlateService(FakeReader(), watch=lambda text, where: {"watch": text if text == "XY99" else "",
+                                                                      "watch_label": "stolen" * (text == "XY99")})
+    try:
+        reads = service.read(png(), "a.jpg")["reads"]
+    finally:
+        service.close()
+    assert [(r["text"], r["watch"], r["watch_label"]) for r in reads] == [("AB123CD", "", ""),
+                                                                         ("XY99", "XY99", "stolen")]
+
+
+def test_bad_requests_are_answered_with_one_error(serve):
+    reader = FakeReader()
+    url = serve(PlateService(reader), max_mb=0.001)
+    assert post(f"{url}/read?name=notes.txt", b"not an image") == (
+        400, {"error": "notes.txt (12 bytes) is not an image OpenCV can decode"})
+    assert post(f"{url}/read", b"") == (400, {"error": "the request body (0 bytes) is not an image OpenCV can decode"})
+    status, answer = post(f"{url}/read", png(200, 600))
+    assert status == 413 and "over the limit of 0.001 MB" in answer["error"]
+    assert post(f"{url}/plates", png()) == (404, {"error": "no such path: /plates (POST /read, GET /health)"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{url}/read", timeout=30)
+    assert e.value.code == 405
+    assert reader.shapes == []  # none of them reached the models
+    with urllib.request.urlopen(f"{url}/health", timeout=30) as r:  # and the service is still up
+        assert json.loads(r.read()) == {"ok": True, "served": 0}
+
+
+def test_a_token_is_asked_for_when_set(serve):
+    url = serve(PlateService(FakeReader()), token="s3cret")
+    assert post(f"{url}/read", png())[0] == 401
+    assert post(f"{url}/read", png(), {"Authorization": "Bearer wrong"})[0] == 401
+    assert post(f"{url}/read", png(), {"Authorization": "Bearer s3cret"})[0] == 200
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["nope_key=1", "--port", "0"], "nope_key"),
+    (["webhook=http://127.0.0.1:9/x", "--port", "0"], "webhook needs --out"),
+    (["ocr_weights=nope.pth", "--port", "0"], "checkpoint not found: nope.pth"),
+])
+def test_the_command_says_a_mistake_in_one_line(argv, says, capsys):
+    from pipeline.serve import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
+
+
+def test_a_port_in_use_is_one_error():
+    import socket
+
+    from common.errors import UserError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{port}"):
+            make_server(PlateService(FakeReader()), "127.0.0.1", port)
+
+
+def test_the_shipped_models_read_a_posted_photo(serve):
+    """End to end: the configs' still reader (shipped detector and OCR) behind the service."""
+    from pathlib import Path
+
+    from pipeline import PlateReader
+
+    photo = Path(__file__).resolve().parents[2] / "samples" / "stills" / "images" / "train_dayride_type1_003_t00098.jpg"
+    url = serve(PlateService(PlateReader.from_configs()))
+    status, answer = post(f"{url}/read?name=car.jpg", photo.read_bytes())
+    assert status == 200
+    assert {r["text"] for r in answer["reads"]} >= {"DB48SCF", "B84EEE"}
