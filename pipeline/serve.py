@@ -7,13 +7,14 @@
         "confidence": 0.99}], "ms": 41.2}
 
 `POST /read` takes one image as the request body (JPEG, PNG, WebP, ... as OpenCV decodes them, EXIF orientation
-applied) and answers its plates as `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and
-shipped weights), each read as `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health`
-answers `{"ok": true, ...}` for a monitor. A body that is no image is a 400 answer naming it, not a crash. Requests
-wait their turn: one image is read at a time, on the models loaded once (a CPU's cores are shared anyway). With
-`--out`, every request's reads are also appended to `reads.jsonl` and `reads.csv` there as they are read (and the
-configured webhook is sent them), so nothing read is lost when the caller is. The service listens on 127.0.0.1
-unless told otherwise; `--token` asks each request for `Authorization: Bearer TOKEN`.
+applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), and answers its plates as
+`run_pipeline.py` reads a photo (the same configs, `key=value` overrides and shipped weights), each read as
+`reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health` answers `{"ok": true, ...}` for a
+monitor. A body that is no image is a 400 answer naming it, not a crash. Requests wait their turn: one image is read
+at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
+appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
+nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` asks each
+request for `Authorization: Bearer TOKEN`.
 """
 from __future__ import annotations
 
@@ -43,6 +44,20 @@ def decode_image(body: bytes, name: str) -> np.ndarray:
     if img is None or img.size == 0:
         raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
     return img
+
+
+def form_file(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The first file of a `multipart/form-data` body (`curl -F upload=@car.jpg`, a web form): its bytes and name."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if form.is_multipart():
+        for part in form.iter_parts():
+            data = part.get_payload(decode=True)
+            if part.get_filename() is not None:
+                return data if isinstance(data, bytes) else b"", str(part.get_filename())
+    raise UserError("the form holds no file: send the image as a file field (curl -F upload=@car.jpg)")
 
 
 class PlateService:
@@ -130,7 +145,11 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 return
             body = self.rfile.read(int(length))
             name = parse_qs(url.query).get("name", [""])[0]
+            content_type = self.headers.get("Content-Type", "")
             try:
+                if content_type.startswith("multipart/form-data"):
+                    body, filename = form_file(body, content_type)
+                    name = name or filename
                 answer = service.read(body, name)
             except UserError as exc:
                 logger.warning(f"{self.client_address[0]}: {exc}")

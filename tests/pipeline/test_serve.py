@@ -170,3 +170,20 @@ def test_the_shipped_models_read_a_posted_photo(serve):
     status, answer = post(f"{url}/read?name=car.jpg", photo.read_bytes())
     assert status == 200
     assert {r["text"] for r in answer["reads"]} >= {"DB48SCF", "B84EEE"}
+
+
+def test_a_form_upload_is_read_by_its_file(serve):
+    """`curl -F camera=gate -F upload=@car.png`: the file field is the image, named after its file."""
+    reader = FakeReader()
+    url = serve(PlateService(reader))
+    boundary = "XyZ0123456789"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"camera\"\r\n\r\ngate\r\n--{boundary}\r\n"
+            f"Content-Disposition: form-data; name=\"upload\"; filename=\"car.png\"\r\nContent-Type: image/png\r\n\r\n"
+            ).encode() + png(30, 90) + f"\r\n--{boundary}--\r\n".encode()
+    ctype = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    status, answer = post(f"{url}/read", body, ctype)
+    assert status == 200 and answer["source"] == "car.png" and len(answer["reads"]) == 2
+    assert reader.shapes == [(30, 90, 3)]
+    no_file = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"camera\"\r\n\r\ngate\r\n--{boundary}--\r\n")
+    assert post(f"{url}/read", no_file.encode(), ctype) == (
+        400, {"error": "the form holds no file: send the image as a file field (curl -F upload=@car.jpg)"})
