@@ -8,6 +8,7 @@ tiles, the zoomed-out look), plates cut as configured, the OCR, fusion's `min_ch
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from pipeline.orchestrator import ImageRead, read_image
 
 
 class PlateReader:
-    """`PlateReader(detector, recognizer)(image) -> list[ImageRead]`: every plate of one still image, read."""
+    """`PlateReader(detector, recognizer)(image) -> list[ImageRead]`: every plate of one still image, read. Safe to
+    call from several threads (a web app's): the calls take turns, since an ultralytics model must not run in two
+    threads at once."""
 
     def __init__(self, detector: Any, recognizer: Any, crops: CropSpec = CropSpec(), min_chars: int = 0,
                  min_conf: float = 0.0) -> None:
         self.detector, self.recognizer, self.crops = detector, recognizer, crops
         self.min_chars, self.min_conf = min_chars, min_conf
+        self._turn = threading.Lock()
 
     @classmethod
     def from_configs(cls, overrides: list[str] | tuple[str, ...] = (),
@@ -41,4 +45,5 @@ class PlateReader:
             from ocr.process import read_bgr
 
             image = read_bgr(image)
-        return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)
+        with self._turn:
+            return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)

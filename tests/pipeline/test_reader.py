@@ -67,3 +67,31 @@ def test_from_configs_reads_as_run_pipeline_does(tmp_path):
     assert api == cli
     sure = sorted(text for reads in api.values() for text, conf, _ in reads if conf >= 0.5)  # weak reads vary by model
     assert sure == ["B68SPK", "B80HFI", "B84EEE", "DB48SCF", "PH73FAM", "SB014882"]
+
+
+def test_calls_from_several_threads_take_turns():
+    """A web app's threads share one reader: the detector never runs in two of them at once."""
+    import threading
+    import time
+
+    class Watched(TwoPlates):
+        def __init__(self):
+            self.running, self.most = 0, 0
+
+        def detect(self, image):
+            self.running += 1
+            self.most = max(self.most, self.running)
+            time.sleep(0.02)
+            self.running -= 1
+            return super().detect(image)
+
+    detector = Watched()
+    reader = PlateReader(detector, ByBrightness())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(reader(scene()))) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert detector.most == 1
+    assert [[r.text for r in rs] for rs in results] == [["AB123CD", "XY9"]] * 6
