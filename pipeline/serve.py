@@ -19,6 +19,7 @@ request for `Authorization: Bearer TOKEN`.
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import signal
 import time
@@ -100,6 +101,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "plate-reader"
+        timeout = 60  # seconds a client may stall mid-request before its connection is dropped
 
         def _answer(self, status: int, obj: dict[str, Any]) -> None:
             data = json.dumps(obj).encode()
@@ -109,8 +111,17 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             self.end_headers()
             self.wfile.write(data)
 
+        def _drain(self) -> None:
+            """A refused request's body read and dropped in pieces, so that its client reads the answer."""
+            length = self.headers.get("Content-Length", "")
+            left = int(length) if length.isdigit() else 0
+            while left > 0:
+                left -= len(self.rfile.read(min(left, 1 << 16))) or left
+
         def _refused(self) -> bool:
-            if token and self.headers.get("Authorization", "") != f"Bearer {token}":
+            given = self.headers.get("Authorization", "").encode()
+            if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
+                self._drain()
                 self._answer(401, {"error": "missing or wrong Authorization: Bearer token"})
                 return True
             return False
@@ -131,6 +142,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 return
             url = urlsplit(self.path)
             if url.path != "/read":
+                self._drain()
                 self._answer(404, {"error": f"no such path: {url.path} (POST /read, GET /health)"})
                 return
             length = self.headers.get("Content-Length")
@@ -138,9 +150,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 self._answer(411, {"error": "the request needs a Content-Length (send the image as the body)"})
                 return
             if int(length) > max_mb * 1e6:
-                left = int(length)
-                while left > 0:  # read and dropped, in pieces, so that the client reads the answer
-                    left -= len(self.rfile.read(min(left, 1 << 16))) or left
+                self._drain()
                 self._answer(413, {"error": f"image of {int(length)} bytes: over the limit of {max_mb:g} MB"})
                 return
             body = self.rfile.read(int(length))
@@ -154,6 +164,14 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             except UserError as exc:
                 logger.warning(f"{self.client_address[0]}: {exc}")
                 self._answer(400, {"error": str(exc)})
+                return
+            except OSError as exc:  # the outputs could not be written: a full disk, a folder taken away
+                logger.error(f"error: the reads of {name or 'a posted image'} could not be written: {exc}")
+                self._answer(500, {"error": f"the reads could not be written: {exc}"})
+                return
+            except Exception as exc:  # a fault of ours: the service answers, and the log keeps its traceback
+                logger.exception(f"reading {name or 'a posted image'} failed")
+                self._answer(500, {"error": f"reading failed: {type(exc).__name__}: {exc}"})
                 return
             texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in answer["reads"]) or "no plate"
             logger.info(f"{name or self.client_address[0]:28s} {texts}  {answer['ms']:.0f} ms")

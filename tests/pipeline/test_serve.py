@@ -187,3 +187,22 @@ def test_a_form_upload_is_read_by_its_file(serve):
     no_file = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"camera\"\r\n\r\ngate\r\n--{boundary}--\r\n")
     assert post(f"{url}/read", no_file.encode(), ctype) == (
         400, {"error": "the form holds no file: send the image as a file field (curl -F upload=@car.jpg)"})
+
+
+def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tmp_path):
+    class Flaky(FakeReader):
+        def __call__(self, image):
+            if image.shape[0] == 13:
+                raise RuntimeError("boom")
+            return super().__call__(image)
+
+    class FullDisk:
+        def write(self, name, reads, when):
+            if name == "full.png":
+                raise OSError(28, "No space left on device")
+
+    url = serve(PlateService(Flaky(), FullDisk()))
+    assert post(f"{url}/read", png(13, 40)) == (500, {"error": "reading failed: RuntimeError: boom"})
+    assert post(f"{url}/read?name=full.png", png()) == (
+        500, {"error": "the reads could not be written: [Errno 28] No space left on device"})
+    assert post(f"{url}/read", png())[0] == 200
