@@ -237,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)
             signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it as Ctrl-C does
-            logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET /health); Ctrl-C stops"
-                        + (f"; reads appended to {a.out}" if a.out is not None else ""))
+            logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "
+                        f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             try:
                 server.serve_forever()
             finally:

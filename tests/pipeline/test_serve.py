@@ -1,4 +1,4 @@
-"""The HTTP service (pipeline/serve.py): a posted image's plates answered as JSON, bad requests answered, not crashed."""
+"""The HTTP service (pipeline/serve.py): a posted photo's plates answered as JSON, bad requests answered."""
 import json
 import threading
 import urllib.error
