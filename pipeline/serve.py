@@ -13,14 +13,15 @@ applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), 
 monitor. A body that is no image is a 400 answer naming it, not a crash. Requests wait their turn: one image is read
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
-nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` asks each
-request for `Authorization: Bearer TOKEN`.
+nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
+$PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`.
 """
 from __future__ import annotations
 
 import argparse
 import hmac
 import json
+import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -204,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     ap.add_argument("--port", type=at_least(0), default=8080, help="port to listen on (default 8080)")
-    ap.add_argument("--token", default="", help="ask each request for 'Authorization: Bearer TOKEN'")
+    ap.add_argument("--token", default=os.environ.get("PLATE_SERVE_TOKEN", ""),
+                    help="ask each request for 'Authorization: Bearer TOKEN' (default: $PLATE_SERVE_TOKEN, which "
+                         "keeps it out of the process list)")
     ap.add_argument("--out", type=Path, help="also append every request's reads to reads.jsonl / reads.csv here")
     ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
     a = ap.parse_args(argv)
