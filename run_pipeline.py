@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sources", metavar="FILE", help="YAML list of sources, each with its own settings "
                     "(pipeline/source_list.py): cameras with their own roi, line, output folder")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
-    from common.cli import run_main
+    from common.cli import leave, run_main
 
     def work() -> int:
         from pipeline.app import distinct_out_names, load_configs
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         return run_all(jobs, crops_only, stop)  # a source's own mistake is its one error line there
 
-    return run_main(work)
+    return leave(run_main(work), argv)  # on the command line, the process ends there
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,23 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     return 0 if status is None else status
 
 
+def leave(status: int, argv: list[str] | None) -> int:
+    """An entry point's end: `status` returned when called from Python with its arguments (`main([...])`, as tests
+    do); on the command line (`argv` None), the process ends here, its outputs already closed: the log's files closed,
+    stdout and stderr flushed, then `os._exit`, without the interpreter's teardown, which with torch loaded takes a
+    second and, on a machine reclaiming memory, 20 s and more (a service manager's stop would have to wait for it)."""
+    if argv is not None:
+        return status
+    import os
+
+    from loguru import logger
+
+    logger.remove()  # closes (and so flushes) the file sinks, as the teardown would have
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def prepare_outputs(*paths: str | Path | None) -> None:
     """Create the folders of the files an entry point will write (None: not asked for), so that a path it cannot
     write to is said before the work rather than after it."""

@@ -199,7 +199,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import at_least, run_main
+    from common.cli import at_least, leave, run_main
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 server.server_close()
 
-    return run_main(work, on_interrupt="stopped")
+    return leave(run_main(work, on_interrupt="stopped"), argv)
 
 
 if __name__ == "__main__":

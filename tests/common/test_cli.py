@@ -72,3 +72,29 @@ def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
         run_main(interrupted, sink=said.append)
     with pytest.raises(ZeroDivisionError):  # a bug is not an expected mistake: its traceback is kept
         run_main(lambda: 1 // 0, sink=said.append)
+
+
+def test_leave_returns_to_python_and_ends_a_command_lines_process(tmp_path):
+    """Called with arguments (from Python) it returns the status; on the command line it ends the process with that
+    status, after the log file and stdout have everything written to them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from common.cli import leave
+
+    assert leave(3, ["clip.mp4"]) == 3
+    log = tmp_path / "run.log"
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+            "from loguru import logger\n"
+            "from common.cli import leave\n"
+            f"logger.add({str(log)!r}, format='{{message}}')\n"
+            "logger.info('the last event')\n"
+            "print('summary', end='')\n"
+            "leave(5, None)\n"
+            "print('not reached')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as it usually is
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 5 and run.stdout == "summary"
+    assert log.read_text() == "the last event\n"

@@ -83,7 +83,7 @@ def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path):
         detection.PlateDetector = Bright
         pipeline.app._recognizer = lambda cfg, patterns: Reader()
         print("ready", flush=True)
-        sys.exit(run_pipeline.main(sys.argv[1:]))
+        sys.exit(run_pipeline.main())  # as on the command line: the arguments from sys.argv
     """))
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, str(child), str(clip), f"output_dir={out}", "progress=false",
@@ -109,3 +109,5 @@ def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path):
     assert not wal.exists() or wal.stat().st_size == 0  # checkpointed on close
     summary = json.loads((out / "long" / "summary.json").read_text())
     assert summary["stopped"] and 0 < summary["frames"] < 3000
+    video = cv2.VideoCapture(str(out / "long" / "annotated.mp4"))  # closed before the process ended
+    assert video.read()[0] and video.get(cv2.CAP_PROP_FRAME_COUNT) > 0
