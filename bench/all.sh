@@ -232,23 +232,5 @@ ENSEMBLE=weights/ocr_latin_m16.pth bash bench/ocr_sets.sh holdout weights/ocr_la
     | tee $R/ocr_ensemble_m16_holdout.txt
 
 [ "${1:-}" = accuracy ] && exit 0
-
-# Speed
-python bench/detector_speed.py --frames samples/stills/images | tee $R/detector_speed.txt
-# every frame through the detector (the work of a frame with a vehicle in view; the bundled clip holds each of its
-# frames 5 frames, which the motion gate, the default, rests on), then as the defaults run it
-python bench/pipeline_fps.py motion_gate=false --json $R/pipeline_fps_cpu.json
-python bench/pipeline_fps.py --json $R/pipeline_fps_cpu_gated.json
-python bench/pipeline_fps.py motion_gate=false ocr_compile=true ocr_precision=int8 --json $R/pipeline_fps_cpu_compiled_int8.json
-# the ensemble option, and the same as a cascade (ocr_cascade_validation.txt)
-python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[weights/ocr_latin_m16.pth]" \
-    --json $R/pipeline_fps_cpu_ocr_pair.json
-python bench/pipeline_fps.py motion_gate=false "ocr_ensemble=[weights/ocr_latin_m16.pth]" ocr_ensemble_below=0.9 \
-    --json $R/pipeline_fps_cpu_ocr_cascade.json
-python bench/ocr_speed.py --weights weights/ocr_digits.pth --data data_gen/digits_300 --json $R/ocr_speed_digits.json \
-    | tee $R/ocr_speed_digits.txt
-python bench/ocr_speed.py --weights weights/ocr_latin.pth --json $R/ocr_speed_latin_half.json | tee $R/ocr_speed_latin_half.txt
-python bench/ocr_speed.py --weights weights/ocr_latin_seed.pth --json $R/ocr_speed_latin_seed.json | tee $R/ocr_speed_latin_seed.txt
-# where the seed size's compiled int8 time goes (convolutions vs LSTM), and the MAC rate of its int8 convolutions
-python bench/ocr_breakdown.py --weights weights/ocr_digits.pth --json $R/ocr_breakdown_digits.json | tee $R/ocr_breakdown_digits.txt
-python bench/train_speed.py --json $R/train_speed.json 2>/dev/null | tee $R/train_speed.txt
+# Speed (bench/speed.sh: also run alone)
+R=$R bash bench/speed.sh

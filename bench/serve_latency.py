@@ -1,0 +1,148 @@
+"""The HTTP service's speed: milliseconds per photo as a client sees it, and photos per second under load.
+
+    python bench/serve_latency.py [--images samples/stills/images] [--rounds 10] [--clients 4] [--json OUT] [key=value ...]
+
+Starts `python -m pipeline.serve` on a free local port with the shipped models (overrides are passed on), waits for
+`GET /health`, then POSTs every image of --images as a request body, one request at a time, --rounds times after a
+warm-up round: the median and 90th percentile of the client's round trip, and of the service's own `ms` (the reading
+alone), give what HTTP, decoding and queueing add. Then --clients threads POST the same images at once for as many
+requests again: photos per second, and the client's median wait while the others' photos are read first (the service
+reads one at a time). Run it on an idle machine.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def post(url: str, body: bytes, name: str) -> tuple[float, dict]:
+    """One POST /read: (the client's round trip in ms, the answer)."""
+    req = urllib.request.Request(f"{url}/read?name={name}", data=body, method="POST",
+                                 headers={"Content-Type": "application/octet-stream"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        answer = json.loads(resp.read())
+    return (time.perf_counter() - start) * 1000, answer
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 300) -> None:
+    """Wait until GET /health answers (the models are loaded); fail if the service ends first."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"the service ended with status {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the service did not answer {url}/health within {seconds:.0f} s")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values."""
+    ranked = sorted(values)
+    return round(ranked[min(len(ranked) - 1, int(q / 100 * len(ranked)))], 1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=Path, default=ROOT / "samples/stills/images")
+    ap.add_argument("--rounds", type=int, default=10, help="timed passes over the images, one request at a time")
+    ap.add_argument("--clients", type=int, default=4, help="threads posting at once in the load test")
+    ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("overrides", nargs="*", help="config overrides key=value, passed to the service")
+    a = ap.parse_args()
+    files = sorted(p for p in a.images.iterdir() if p.suffix.lower() in IMAGE_TYPES) if a.images.is_dir() else []
+    if not files:
+        raise SystemExit(f"{a.images}: no images")
+    bodies = [(p.name, p.read_bytes()) for p in files]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "YOLO_OFFLINE": "1"}
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.serve", "--port", str(port), *a.overrides], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        try:
+            wait_healthy(url, proc)
+        except SystemExit:
+            log.seek(0)
+            sys.stderr.write(log.read()[-3000:])
+            raise
+        for name, body in bodies:  # warm-up: first calls allocate
+            post(url, body, name)
+        trip, served, plates = [], [], 0
+        for _ in range(max(1, a.rounds)):
+            for name, body in bodies:
+                ms, answer = post(url, body, name)
+                trip.append(ms)
+                served.append(float(answer["ms"]))
+                plates += len(answer["reads"])
+        jobs = [bodies[i % len(bodies)] for i in range(len(trip))]
+        lock, waits = threading.Lock(), []
+
+        def one(job: tuple[str, bytes]) -> None:
+            ms, _ = post(url, job[1], job[0])
+            with lock:
+                waits.append(ms)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=max(1, a.clients)) as pool:
+            list(pool.map(one, jobs))
+        load_s = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    import torch
+
+    out = {"images": str(a.images), "n_images": len(bodies), "requests": len(trip),
+           "plates_per_pass": plates // max(1, a.rounds),
+           "client_ms_median": round(statistics.median(trip), 1), "client_ms_p90": pct(trip, 90),
+           "service_ms_median": round(statistics.median(served), 1), "service_ms_p90": pct(served, 90),
+           "clients": a.clients, "photos_per_s_under_load": round(len(jobs) / load_s, 2),
+           "client_ms_median_under_load": round(statistics.median(waits), 1),
+           "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+           "overrides": a.overrides}
+    print(f"{len(bodies)} images x {a.rounds} rounds, one request at a time: {out['client_ms_median']} ms per photo "
+          f"as the client sees it (p90 {out['client_ms_p90']}), {out['service_ms_median']} ms of it reading "
+          f"(p90 {out['service_ms_p90']}); {out['plates_per_pass']} plates read per pass")
+    print(f"{a.clients} clients at once: {out['photos_per_s_under_load']} photos/s, each client waiting "
+          f"{out['client_ms_median_under_load']} ms (median)")
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
