@@ -73,10 +73,17 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
              on_interrupt: str | None = None) -> int:
     """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
     returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when
-    `on_interrupt` says how to carry on, logs that and gives 130 (otherwise it propagates)."""
+    `on_interrupt` says how to carry on, logs that and gives 130 (otherwise it propagates). With `on_interrupt`,
+    SIGTERM (a service manager's or a job scheduler's stop, `kill`) is taken as Ctrl-C while `work()` runs in the main
+    thread, so it too ends with that line rather than silently."""
+    import signal
+    import threading
+
     from loguru import logger
 
     setup_logging(sink)
+    takes_sigterm = on_interrupt is not None and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _as_interrupt) if takes_sigterm else None
     try:
         status = work()
     except EXPECTED as exc:
@@ -87,7 +94,14 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
             raise
         logger.warning(on_interrupt)
         return 130
+    finally:
+        if takes_sigterm:
+            signal.signal(signal.SIGTERM, previous)
     return 0 if status is None else status
+
+
+def _as_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def leave(status: int, argv: list[str] | None) -> int:

@@ -22,7 +22,6 @@ import argparse
 import hmac
 import json
 import os
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -194,10 +193,6 @@ def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _interrupt(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     from common.cli import at_least, leave, run_main
 
@@ -239,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
             service = PlateService(reader, sink, watch)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)
-            signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it as Ctrl-C does
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             try:
