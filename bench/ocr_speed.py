@@ -34,7 +34,7 @@ from ocr.export import export_onnx, quantize_lstm, quantize_static
 from ocr.model import ModelConfig
 from ocr.process import preprocess_batch
 from ocr.synth import mix_for, synth_sample
-from common.device import cpu_has_fast_bf16
+from common.device import cpu_has_fast_bf16, cpu_name
 
 
 def timed(variants: dict, x: np.ndarray, rounds: int) -> dict[str, float]:
@@ -182,7 +182,8 @@ def main() -> int:
         variants = {name: run for name, run in variants.items() if args.only in name}
         if not variants:
             raise SystemExit(f"error: no variant's name holds --only {args.only!r}")
-        print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads")
+        print(f"model: width x{cfg.width_mult}, {len(cfg.alphabet) + 1} classes, {torch.get_num_threads()} CPU threads "
+              f"of a {cpu_name()}")
         print(f"{'variant':30s} {'batch 1 ms':>11s} {'batch 32 ms/plate':>18s}" + ("   seq acc" if args.data else ""))
         b1, b32 = timed(variants, x1, args.repeats), timed(variants, x32, max(3, args.repeats // 2))
         results = {}

@@ -17,7 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
 import json
-import platform
 import tempfile
 import threading
 
@@ -25,6 +24,7 @@ import threading
 def main() -> int:
     import torch
 
+    from common.device import cpu_name
     from pipeline.app import load_configs, run_video
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,7 +44,7 @@ def main() -> int:
     out = {"source": args.source, "frames": res["frames"], "fps": res["fps"],
            "fps_runs": [r["fps"] for r in runs], "stage_ms": res["stage_ms"],
            "events": res["events"], "device": device, "threads": torch.get_num_threads(),
-           "cpu": platform.processor() or platform.machine(), "overrides": args.overrides}
+           "cpu": cpu_name(), "overrides": args.overrides}
     print(f"{args.source}: {res['frames']} frames, {res['fps']} fps end to end on {device} "
           f"({torch.get_num_threads()} threads; median of {len(runs)} runs, {runs[0]['fps']}-{runs[-1]['fps']}), "
           f"{res['events']} vehicles")

@@ -1,6 +1,7 @@
 """The HTTP service's speed: milliseconds per photo as a client sees it, and photos per second under load.
 
-    python bench/serve_latency.py [--images samples/stills/images] [--rounds 10] [--clients 4] [--json OUT] [key=value ...]
+    python bench/serve_latency.py [--images samples/stills/images] [--rounds 10] [--clients 4] [--json OUT]
+        [key=value ...]
 
 Starts `python -m pipeline.serve` on a free local port with the shipped models (overrides are passed on), waits for
 `GET /health`, then POSTs every image of --images as a request body, one request at a time, --rounds times after a
@@ -19,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -28,6 +28,8 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+
+from common.device import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -131,7 +133,7 @@ def main() -> int:
            "service_ms_median": round(statistics.median(served), 1), "service_ms_p90": pct(served, 90),
            "clients": a.clients, "photos_per_s_under_load": round(len(jobs) / load_s, 2),
            "client_ms_median_under_load": round(statistics.median(waits), 1),
-           "threads": torch.get_num_threads(), "cpu": platform.processor() or platform.machine(),
+           "threads": torch.get_num_threads(), "cpu": cpu_name(),
            "overrides": a.overrides}
     print(f"{len(bodies)} images x {a.rounds} rounds, one request at a time: {out['client_ms_median']} ms per photo "
           f"as the client sees it (p90 {out['client_ms_p90']}), {out['service_ms_median']} ms of it reading "

@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from common.device import autocast_for, cpu_has_fast_bf16, resolve_device
+from common.device import autocast_for, cpu_has_fast_bf16, cpu_name, resolve_device
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
 from ocr.data import collate
@@ -101,7 +101,8 @@ def main() -> int:
     for _ in range(args.rounds):
         for name in variants:
             rates[name].append(run(name, data))
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"{torch.get_num_threads()} CPU threads of a {cpu_name()}")
     print(f"{where}, batch 32, {args.steps} steps x {args.rounds} rounds")
     results = {}
     for name, r in rates.items():

@@ -30,6 +30,26 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
     return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
 
 
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name with what decides this code's speed on it, for a benchmark's record:
+    `Intel(R) Xeon(R) Processor (AMX, AVX-512 VNNI, bf16)`; the machine type where `cpuinfo` is not to be read."""
+    import platform
+
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    names = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")]
+    flags = cpu_flags(cpuinfo)
+    kinds = [kind for kind, needs in (("AMX", {"amx_int8", "amx_bf16"}), ("AVX-512", {"avx512f"}),
+                                      ("VNNI", {"avx512_vnni", "avx_vnni"}), ("bf16", {"avx512_bf16", "amx_bf16"}))
+             if flags & needs]
+    if not kinds and "avx2" in flags:
+        kinds = ["AVX2 only"]
+    name = names[0] if names else (platform.processor() or platform.machine())
+    return f"{name} ({', '.join(kinds)})" if kinds else name
+
+
 def cpu_has_fast_bf16() -> bool:
     """True where the CPU computes bf16 natively (AMX-BF16 or AVX512-BF16); elsewhere bf16 is emulated
     and measured 10-25x slower than fp32 (AMD EPYC Zen 2, AVX2 only)."""

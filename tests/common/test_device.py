@@ -26,3 +26,13 @@ def test_flags_are_whole_words_and_a_missing_cpuinfo_has_none(tmp_path):
     assert d.cpu_flags(path) == {"avx512_vnnix", "bugs_avx_vnni"}
     assert not {"avx512_vnni", "avx_vnni"} & d.cpu_flags(path)
     assert d.cpu_flags(tmp_path / "missing") == set()
+
+
+@pytest.mark.parametrize("flags, kinds", [(AVX2_EPYC, " (AVX2 only)"), (VNNI_EPYC, " (AVX-512, VNNI, bf16)"),
+                                          (AMX_XEON, " (AMX, AVX-512, VNNI, bf16)")])
+def test_a_benchmarks_cpu_record_names_the_model_and_what_decides_its_speed(tmp_path, flags, kinds):
+    path = tmp_path / "cpuinfo"
+    path.write_text("model name\t: Some CPU 9000\n" + flags)
+    assert d.cpu_name(path) == "Some CPU 9000" + kinds
+    path.write_text("model name\t: Old CPU\nflags\t\t: fpu sse2\n")
+    assert d.cpu_name(path) == "Old CPU"
