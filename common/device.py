@@ -32,7 +32,7 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
 
 def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     """The CPU's model name with what decides this code's speed on it, for a benchmark's record:
-    `Intel(R) Xeon(R) Processor (AMX, AVX-512 VNNI, bf16)`; the machine type where `cpuinfo` is not to be read."""
+    `Intel(R) Xeon(R) Processor (AMX, AVX-512, VNNI, bf16)`; the machine type where `cpuinfo` is not to be read."""
     import platform
 
     try:
