@@ -284,8 +284,9 @@ def check_unfinished(state: dict[str, Any], cfg: OCRConfig) -> None:
                         f"epochs, early_stop_patience={cfg.early_stop_patience}); to train on, resume with "
                         f"early_stop_patience={stale + 5} or more")
     if epoch >= cfg.epochs:
-        raise UserError(f"{cfg.resume}: the run has trained all its {cfg.epochs} epochs; to train on, resume with "
-                        f"epochs={epoch + 10} or more")
+        done = f"all its {epoch} epochs" if epoch == cfg.epochs else f"{epoch} epochs, more than epochs={cfg.epochs}"
+        raise UserError(f"{cfg.resume}: the run has trained {done}; to train on, resume with epochs={epoch + 10} or "
+                        f"more")
 
 
 def resume_config(overrides: list[str]) -> OCRConfig | None:

@@ -194,6 +194,10 @@ def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg
                                         r"with early_stop_patience=20 or more$"):
         check_unfinished({"epoch": 149, "stale_epochs": 15}, stopped)
     check_unfinished({"epoch": 149, "stale_epochs": 14}, stopped)  # not yet stopped: goes on
+    lowered = dataclasses.replace(stopped, epochs=3)  # resume=... epochs=3 on a run of 20 epochs
+    with pytest.raises(UserError, match=r"^runs/x/checkpoints/last.pth: the run has trained 20 epochs, more than "
+                                        r"epochs=3; to train on, resume with epochs=30 or more$"):
+        check_unfinished({"epoch": 20, "stale_epochs": 0}, lowered)
 
 
 def test_resume_is_never_looked_for_under_the_project(tiny_cfg, tmp_path, monkeypatch):
