@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Re-run every figure the README and weights/README report, writing bench/results/ (about 25 minutes on
-# 2 CPU cores). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
+# Re-run every figure the README and weights/README report, writing bench/results/ (on 2 CPU cores the accuracy part
+# took 52 minutes on an AMX Xeon and 108 on an AVX2-only EPYC; the speed part, bench/speed.sh, 10 minutes on the Xeon).
+# Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/all.sh            # everything
 #   bash bench/all.sh accuracy   # accuracy only (no speed benchmarks)
 #   R=bench/results/sitting_X bash bench/all.sh   # a sitting of its own, beside the recorded files

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-run every speed figure the README reports, writing bench/results/ (about 15 minutes on 2 CPU cores; bench/all.sh
+# Re-run every speed figure the README reports, writing bench/results/ (10 minutes on a 2-core AMX Xeon; bench/all.sh
 # runs it after the accuracy figures). Run on an idle machine, in one sitting: speeds on a shared VM drift by the hour.
 #   bash bench/speed.sh
 #   R=bench/results/sitting_X bash bench/speed.sh   # a sitting of its own, beside the recorded files
