@@ -1,4 +1,5 @@
 """Crash and signal behaviour of a real process: SIGKILL loses no committed event, SIGTERM flushes open tracks."""
+import importlib.util
 import json
 import signal
 import sqlite3
@@ -9,9 +10,11 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("sigterm_exit", ROOT / "bench" / "sigterm_exit.py")
+sigterm_exit = importlib.util.module_from_spec(_spec)  # its child program and long clip, shared with this test
+_spec.loader.exec_module(sigterm_exit)
 
 WRITER = textwrap.dedent("""
     import sys, uuid
@@ -49,44 +52,12 @@ def test_sigkill_loses_no_committed_event(tmp_path):
 
 def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path):
     """run_pipeline.py on a long clip with one plate always in view: SIGTERM writes that vehicle and exits 0."""
-    clip = tmp_path / "long.avi"
-    vw = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 25, (320, 240))
-    for i in range(3000):
-        img = np.zeros((240, 320, 3), np.uint8)
-        x = 40 + abs(i % 200 - 100)  # back and forth, 1 px per frame: one track throughout
-        img[100:130, x:x + 100] = 220
-        vw.write(img)
-    vw.release()
-    child = tmp_path / "child.py"
-    child.write_text(textwrap.dedent(f"""
-        import sys
-        import numpy as np
-        sys.path.insert(0, {str(ROOT)!r})
-        import detection, pipeline.app, run_pipeline
-        from detection.detections import Detections
-        from ocr.recognizer import PlateRead
-
-        class Bright:  # finds the bright plate
-            def __init__(self, cfg): pass
-            def detect(self, f):
-                ys, xs = np.nonzero(f.max(axis=2) > 150)
-                if not len(xs):
-                    return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
-                return Detections(np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32),
-                                  np.array([0.9], np.float32))
-
-        class Reader:
-            def probs(self, crops): return np.ones((len(crops), 1), np.float32)
-            def decode(self, p): return PlateRead("AB123CD", 0.9, (0.9,) * 7)
-            def rows(self, crop): return 1
-
-        detection.PlateDetector = Bright
-        pipeline.app._recognizer = lambda cfg, patterns: Reader()
-        print("ready", flush=True)
-        sys.exit(run_pipeline.main())  # as on the command line: the arguments from sys.argv
-    """))
+    clip, child = tmp_path / "long.avi", tmp_path / "child.py"
+    sigterm_exit.long_clip(clip)  # 3000 frames, the plate moving back and forth: one track throughout
+    # run_pipeline.main() with a fake detector and reader, "leave": as on the command line (arguments from sys.argv)
+    child.write_text(textwrap.dedent(sigterm_exit.CHILD.format(root=str(ROOT))))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, str(child), str(clip), f"output_dir={out}", "progress=false",
+    proc = subprocess.Popen([sys.executable, str(child), "leave", str(clip), f"output_dir={out}", "progress=false",
                              "fusion.decisive_reads=9999"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     db_path = out / "long" / "events.db"
