@@ -405,7 +405,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
 
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops
-    from pipeline.sinks import ImageReadsSink
+    from pipeline.sinks import ImageReadsSink, read_rows, with_watch
     from pipeline.sources import folder_media, open_source, watch_images
     from pipeline.types import utc_iso
 

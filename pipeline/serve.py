@@ -25,6 +25,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
@@ -35,6 +36,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
 
@@ -82,10 +84,9 @@ class PlateService:
         from pipeline.types import utc_iso
 
         start = time.perf_counter()
-        reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in self.reader(img)]
+        reads = read_rows(self.reader(img))
         ms = round((time.perf_counter() - start) * 1000, 1)
-        if self.watch is not None:
-            reads = [{**r, **self.watch(r["text"], f"{name or 'a posted image'}, box {r['box']}")} for r in reads]
+        reads = with_watch(reads, name or "a posted image", self.watch)
         when = utc_iso(time.time())
         if self.sink is not None:
             self.sink.write(name, reads, when)
@@ -230,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 out = make_out(a.out)
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
-            watch = (lambda text, where: watch_fields(watchlist, text, where)) if watchlist is not None else None
+            watch = partial(watch_fields, watchlist) if watchlist is not None else None
             service = PlateService(reader, sink, watch)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)

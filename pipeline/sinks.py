@@ -8,7 +8,7 @@ import sqlite3
 from collections import deque
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import cv2
 import numpy as np
@@ -179,6 +179,20 @@ class SqliteSink:
     def __exit__(self, *exc: Any) -> None:
         self.checkpoint()
         self.db.close()
+
+
+def read_rows(reads: Iterable[Any]) -> list[dict[str, Any]]:
+    """A still image's reads (each with .box, .text, .confidence: `ImageRead`) as `ImageReadsSink.write` takes them."""
+    return [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reads]
+
+
+def with_watch(rows: list[dict[str, Any]], where: str,
+               watch: Callable[[str, str], dict[str, str]] | None) -> list[dict[str, Any]]:
+    """`rows` of the image named `where`, each with its watchlist fields, `watch(text, "<where>, box [...]")`, added
+    (`pipeline.app.watch_fields`); as they are when `watch` is None."""
+    if watch is None:
+        return rows
+    return [{**r, **watch(r["text"], f"{where}, box {r['box']}")} for r in rows]
 
 
 class ImageReadsSink:
