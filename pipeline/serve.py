@@ -119,6 +119,9 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             while left > 0:
                 left -= len(self.rfile.read(min(left, 1 << 16))) or left
 
+        def _not_found(self, path: str) -> None:
+            self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})
+
         def _refused(self) -> bool:
             given = self.headers.get("Authorization", "").encode()
             if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
@@ -136,7 +139,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             elif path == "/read":
                 self._answer(405, {"error": "POST the image to /read"})
             else:
-                self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})
+                self._not_found(path)
 
         def do_POST(self) -> None:  # noqa: N802
             if self._refused():
@@ -144,7 +147,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             url = urlsplit(self.path)
             if url.path != "/read":
                 self._drain()
-                self._answer(404, {"error": f"no such path: {url.path} (POST /read, GET /health)"})
+                self._not_found(url.path)
                 return
             length = self.headers.get("Content-Length")
             if length is None or not length.isdigit():

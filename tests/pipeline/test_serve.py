@@ -121,6 +121,10 @@ def test_bad_requests_are_answered_with_one_error(serve):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(f"{url}/read", timeout=30)
     assert e.value.code == 405
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{url}/plates", timeout=30)
+    assert (e.value.code, json.loads(e.value.read())) == (404, {
+        "error": "no such path: /plates (POST /read, GET /health)"})
     assert reader.shapes == []  # none of them reached the models
     with urllib.request.urlopen(f"{url}/health", timeout=30) as r:  # and the service is still up
         assert json.loads(r.read()) == {"ok": True, "served": 0}
