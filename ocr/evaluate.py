@@ -25,7 +25,7 @@ from common.device import PRECISIONS
 from common.paths import find
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
-from ocr.metrics import confusions, summarize
+from ocr.metrics import confusions, summarize, wilson_interval
 from ocr.recognizer import Recognizer
 from ocr.ensemble import add_arguments as add_ensemble_arguments, load_recognizer
 
@@ -69,8 +69,11 @@ def report(res: dict[str, Any], weights: Path, best: float | None, data: str, sh
         lines += ["", f"🧪 Testing on {k} images from {data}", BAR]
         lines += [f"{'✅' if g == p else '❌'} GT: {g} | Pred: {p}" for _, g, p, _ in rows[:k]]
         lines += [BAR, f"📊 Accuracy: {ok}/{k} = {100 * ok / k:.2f}%"]
+    right = round(res["seq_acc"] * res["n"])
+    low, high = wilson_interval(right, res["n"])  # a small test set's figure is a range: one plate of 29 is 3.4 points
     lines += ["", f"All {res['n']} images:",
-              f"   Sequence accuracy:          {res['seq_acc'] * 100:.2f}%",
+              f"   Sequence accuracy:          {res['seq_acc'] * 100:.2f}%  ({right} of {res['n']}; 95 % interval "
+              f"{low * 100:.1f}-{high * 100:.1f}%)",
               f"   Sequence accuracy (O=0):    {res['seq_acc_o0'] * 100:.2f}%",
               f"   Character accuracy:         {res['char_acc'] * 100:.2f}%",
               f"   Median ms per plate:        {res['ms_per_plate']:.2f}",

@@ -1,6 +1,7 @@
 """Recognition metrics: edit distance, character and sequence accuracy, confusions."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from ocr.process import fold_o0
@@ -42,6 +43,16 @@ def summarize(gts: list[str], preds: list[str]) -> dict[str, float]:
             "seq_acc": sum(g == p for g, p in zip(gts, preds)) / n,
             "seq_acc_o0": sum(fold_o0(g) == fold_o0(p) for g, p in zip(gts, preds)) / n,
             "char_acc": sum(char_accuracy(g, p) for g, p in zip(gts, preds)) / n}
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a share k / n (95 % with z = 1.96): where the accuracy on plates like the test
+    set's may lie, given only n of them. (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p, zz = k / n, z * z / n
+    mid, half = (p + zz / 2) / (1 + zz), z * math.sqrt(p * (1 - p) / n + zz / (4 * n)) / (1 + zz)
+    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 def confusions(gts: list[str], preds: list[str]) -> Counter:

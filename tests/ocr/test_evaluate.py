@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ocr.evaluate import main as evaluate_main
-from ocr.evaluate import run_eval
+from ocr.evaluate import report, run_eval
+from ocr.metrics import wilson_interval
 from ocr.model import ModelConfig
 from ocr.recognizer import Recognizer
 
@@ -52,6 +53,18 @@ def test_exact_numbers(fixture_set):
     assert res["char_acc"] == pytest.approx((1 + 0.5 + 0.75 + 2 / 3) / 4)
     assert res["by_length"] == {3: (0, 1), 4: (1, 3)}
     assert res["confusions"] == [(("O", "0"), 2)]
+    summary = report(res, fixture_set, None, str(fixture_set), 0).split("All 4 images:")[1].splitlines()
+    assert summary[1] == "   Sequence accuracy:          25.00%  (1 of 4; 95 % interval 4.6-69.9%)"
+
+
+@pytest.mark.parametrize("k, n, low, high", [
+    (1, 4, 0.0456, 0.6994),  # the textbook example: p = 0.25 of 4
+    (27, 29, 0.7804, 0.9809),  # the held-out Argentinian crops read 27 of 29: 95 % asked is inside
+    (0, 4, 0.0, 0.4899), (4, 4, 0.5101, 1.0),  # at the edges the interval stays inside [0, 1], never one point
+    (0, 0, 0.0, 1.0),  # no plates: no information
+])
+def test_wilson_interval(k, n, low, high):
+    assert wilson_interval(k, n) == pytest.approx((low, high), abs=1e-4)
 
 
 def test_cli_json_and_predictions(tiny_ckpt, fixture_set, tmp_path, capsys):
