@@ -174,16 +174,19 @@ def render_br_old(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plat
     return Plate(c, text)
 
 
-def _mercosur(rng: np.random.Generator, text: str, country: str, fonts: tuple[str, ...] = ()) -> Plate:
+def _mercosur(rng: np.random.Generator, text: str, country: str, fonts: tuple[str, ...] = (),
+              groups: list[str] | None = None, aspect_range: tuple[float, float] = (0.42, 0.68)) -> Plate:
+    """A white Mercosur plate with its blue band; `groups`: how the text is printed (default: whole, or halved)."""
     main, _ = font_files()
     h, w = 130, int(130 * 3.08)
     c = _canvas(w, h, (int(rng.integers(220, 256)),) * 3, rng)
     band = int(h * 0.22)
     c[:band] = (int(rng.integers(130, 190)), int(rng.integers(50, 90)), 0)
     draw_text(c, country, (w // 2, band // 2), int(band * 0.6), (255, 255, 255), main[0])
-    groups = [text] if rng.random() < 0.5 else [text[:len(text) // 2], text[len(text) // 2:]]
+    if groups is None:
+        groups = [text] if rng.random() < 0.5 else [text[:len(text) // 2], text[len(text) // 2:]]
     draw_chars(c, groups, (12, band + 8, w - 24, h - band - 18), (15, 15, 15), str(rng.choice(fonts or main)),
-               rng)
+               rng, aspect_range=aspect_range)
     _border(c, (15, 15, 15), rng)
     return Plate(c, text)
 
@@ -193,7 +196,10 @@ def render_br_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) ->
 
 
 def render_ar_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
-    return _mercosur(rng, random_text("LLDDDLL", rng), "REPUBLICA ARGENTINA", fonts)
+    """The Argentinian Mercosur plate (2016-): printed `AB 123 CD` in tall narrow characters, as on the real
+    crops (halving the text, as the other layouts may, split it `AB1 23CD`)."""
+    text = random_text("LLDDDLL", rng)
+    return _mercosur(rng, text, "REPUBLICA ARGENTINA", fonts, [text[:2], text[2:5], text[5:]], (0.38, 0.55))
 
 
 def render_ar_old(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:

@@ -154,3 +154,19 @@ def test_font_sets():
 def test_cli_font_set(tmp_path):
     assert synth_main(["--out", str(tmp_path), "--n", "2", "--mix", "eu", "--fonts", "stroke"]) == 0
     assert len(list((tmp_path / "images").glob("*.jpg"))) == 2
+
+
+
+def test_argentinian_mercosur_plates_are_printed_in_three_groups(monkeypatch):
+    """`AB 123 CD` in tall narrow characters, as on the real crops (halved, as other layouts may be, it read
+    `AB1 23CD`); the Brazilian Mercosur plate keeps its own printing."""
+    import ocr.synth_render as render
+
+    drawn = []
+    monkeypatch.setattr(render, "draw_chars", lambda *a, **k: drawn.append((a[1], k.get("aspect_range"))))
+    for seed in range(5):
+        text = render.render_ar_mercosur(np.random.default_rng(seed)).text
+        assert drawn[-1] == ([text[:2], text[2:5], text[5:]], (0.38, 0.55)), (seed, drawn[-1])
+    for seed in range(20):
+        text = render.render_br_mercosur(np.random.default_rng(seed)).text
+        assert drawn[-1][0] in ([text], [text[:3], text[3:]]) and drawn[-1][1] == (0.42, 0.68), (seed, drawn[-1])
