@@ -197,7 +197,7 @@ def render_br_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) ->
 
 def render_ar_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
     """The Argentinian Mercosur plate (2016-): printed `AB 123 CD` in tall narrow characters, as on the real
-    crops (halving the text, as the other layouts may, split it `AB1 23CD`)."""
+    crops (until the fifty-fifth session it was printed as the Brazilian one may be, whole or halved: `AB1 23CD`)."""
     text = random_text("LLDDDLL", rng)
     return _mercosur(rng, text, "REPUBLICA ARGENTINA", fonts, [text[:2], text[2:5], text[5:]], (0.38, 0.55))
 
