@@ -428,6 +428,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     make_out(out)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
+    watch = partial(watch_fields, watchlist) if watchlist is not None else None
     reader = None if crops_only else still_reader(cfgs, detector, recognizer)
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
@@ -459,9 +460,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 reads = [{"box": [0, 0, img.shape[1], img.shape[0]], "text": r.text,
                           "confidence": round(r.confidence, 4)}]
             else:
-                reads = [{"box": list(r.box), "text": r.text, "confidence": r.confidence} for r in reader(img)]
-            if watchlist is not None:
-                reads = [{**r, **watch_fields(watchlist, r["text"], f"{name}, box {r['box']}")} for r in reads]
+                reads = read_rows(reader(img))
+            reads = with_watch(reads, name, watch)
             sink.write(name, reads, taken)
             n += 1
             if not follow:
