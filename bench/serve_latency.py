@@ -30,9 +30,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from common.device import cpu_name
+from ocr.process import IMAGE_EXTS
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGE_TYPES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 def free_port() -> int:
@@ -80,7 +80,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, passed to the service")
     a = ap.parse_args()
-    files = sorted(p for p in a.images.iterdir() if p.suffix.lower() in IMAGE_TYPES) if a.images.is_dir() else []
+    files = sorted(p for p in a.images.iterdir() if p.suffix.lower() in IMAGE_EXTS) if a.images.is_dir() else []
     if not files:
         raise SystemExit(f"{a.images}: no images")
     bodies = [(p.name, p.read_bytes()) for p in files]
