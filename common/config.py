@@ -18,7 +18,7 @@ from typing import Annotated, Any, Iterable, TypeVar
 import yaml
 
 from common.errors import UserError
-from common.paths import find
+from common.paths import find, read_text
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
         try:
-            loaded = yaml.safe_load(p.read_text()) or {}
+            loaded = yaml.safe_load(read_text(p, "a YAML config")) or {}
         except yaml.YAMLError as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             where = f" line {line + 1}" if line is not None else ""

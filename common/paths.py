@@ -16,3 +16,17 @@ def find(path: str | Path) -> Path:
         return p
     under_root = ROOT / p
     return under_root if under_root.exists() else p
+
+
+def read_text(path: str | Path, what: str = "") -> str:
+    """The text of a UTF-8 file (a byte-order mark dropped); a file that is not UTF-8 text (a video given where a
+    list was asked for, a spreadsheet saved in another encoding) is one UserError naming it, `what` it should be."""
+    from common.errors import UserError
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        expected = f" (expected {what})" if what else ""
+        raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x{exc.object[exc.start]:02x} at offset "
+                        f"{exc.start}") from None

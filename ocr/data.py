@@ -17,6 +17,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from torch.utils.data import Dataset
 
 from common.config import closest
 from common.errors import UserError
-from common.paths import find
+from common.paths import find, read_text
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
@@ -52,11 +53,10 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
     p = find(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
-    with p.open(newline="", encoding="utf-8-sig") as f:
-        rows = csv.DictReader(f)
-        if not {"dataset", "image"} <= set(rows.fieldnames or ()):
-            raise UserError(f"{p}: a split file needs the columns dataset,image")
-        return {(r["dataset"], r["image"]) for r in rows}
+    rows = csv.DictReader(io.StringIO(read_text(p, "a CSV split file"), newline=""))
+    if not {"dataset", "image"} <= set(rows.fieldnames or ()):
+        raise UserError(f"{p}: a split file needs the columns dataset,image")
+    return {(r["dataset"], r["image"]) for r in rows}
 
 
 def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False,
@@ -84,8 +84,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             skipped.append(f"{where}: {bad}")
 
     if labels.is_file():
-        with labels.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(io.StringIO(read_text(labels, "CSV image,plate_text"), newline="")))
         if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
             raise UserError(f"{labels}: header must start with image,plate_text")
         for i, r in enumerate(rows, start=2):

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from common.errors import UserError
+from common.paths import read_text
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # an output folder's name: no path, nothing hidden
 WHOLE_RUN = ("log_file",)  # keys of the whole run, given on the command line only
@@ -46,7 +47,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
     if not p.is_file():
         raise UserError(f"sources file not found: {p}")
     try:
-        entries = yaml.safe_load(p.read_text(encoding="utf-8"))
+        entries = yaml.safe_load(read_text(p, "a YAML list of sources; a video is given as a plain argument"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -13,6 +13,7 @@ from pathlib import Path
 from loguru import logger
 
 from common.errors import UserError
+from common.paths import read_text
 from ocr.alphabet import plate_label
 from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
@@ -46,10 +47,7 @@ class Watchlist:
         if not p.is_file():
             raise UserError(f"watchlist not found: {p}")
         entries = []
-        try:
-            lines = p.read_text(encoding="utf-8-sig").splitlines()
-        except UnicodeDecodeError:
-            raise UserError(f"watchlist {p} is not a UTF-8 text file") from None
+        lines = read_text(p, "a watchlist: one plate per line").splitlines()
         for n, line in enumerate(lines, 1):
             raw, _, label = line.partition(",")
             if not raw.strip() or raw.lstrip().startswith("#"):

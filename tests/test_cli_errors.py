@@ -55,6 +55,31 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
 
 
+BINARY = bytes(range(128, 256)) * 4  # no UTF-8 text: a video, an image or a spreadsheet given where text is read
+
+
+@pytest.mark.parametrize("module, argv, file, says", [
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "{tmp}/set"], "set/labels.csv",
+     "not a UTF-8 text file (expected CSV image,plate_text): byte 0x80 at offset 0"),
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file", "{tmp}/s.csv",
+                      "--split", "holdout"], "s.csv", "not a UTF-8 text file (expected a CSV split file)"),
+    ("pipeline.evaluate", ["--labels", "{tmp}/boxes.csv"], "boxes.csv",
+     "not a UTF-8 text file (expected CSV image,plate_text,x1,y1,x2,y2)"),
+    ("run_pipeline", ["--config-dir", "{tmp}/cfg", "samples/plates", "--crops"], "cfg/pipeline.yaml",
+     "not a UTF-8 text file (expected a YAML config)"),
+])
+def test_a_file_that_is_not_text_is_one_error_line(module, argv, file, says, tmp_path, capsys):
+    import shutil
+
+    shutil.copytree("configs", tmp_path / "cfg")
+    (tmp_path / "set" / "images").mkdir(parents=True)
+    (tmp_path / file).write_bytes(BINARY)
+    main = importlib.import_module(module).main
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / file}: ") and says in err[0], err
+
+
 def test_crops_of_a_folder_of_videos_say_so(tmp_path, capsys):
     import shutil
     from pathlib import Path
