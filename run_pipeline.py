@@ -4,6 +4,7 @@
     python run_pipeline.py clip.mp4 rtsp://user:pass@cam/1 0 photos/ [key=value ...]
     python run_pipeline.py clip.mp4 stride=2 detector.conf=0.3 fusion.lost_frames=20 line=[[0.5,0],[0.5,1]]
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
+    python run_pipeline.py --source clip.mp4        # the same as a plain argument (also source=clip.mp4)
     python run_pipeline.py --sources cameras.yaml   # several cameras, each with its own settings
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
+    ap.add_argument("--source", action="append", default=[], metavar="SRC",
+                    help="a source, as a plain argument is (also source=SRC; repeatable)")
     ap.add_argument("--sources", metavar="FILE", help="YAML list of sources, each with its own settings "
                     "(pipeline/source_list.py): cameras with their own roi, line, output folder")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
@@ -70,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> int:
         from pipeline.app import distinct_out_names, load_configs
 
-        overrides = [x for x in a.args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
+        named = [x.removeprefix("source=") for x in a.args if x.startswith("source=")] + a.source  # never overrides
+        args = [x for x in a.args if not x.startswith("source=")]
+        overrides = [x for x in args if "=" in x and "://" not in x.split("=", 1)[0] and not Path(x).exists()]
         overrides += ["show=true"] if a.show else []
         crops_only = a.crops
         cfgs = load_configs(a.config_dir, overrides)
-        sources = given_sources([x for x in a.args if x not in overrides], cfgs.pipeline.follow, crops_only)
+        sources = given_sources([x for x in args if x not in overrides] + named, cfgs.pipeline.follow, crops_only)
         listed = listed_jobs(a.sources, a.config_dir, overrides) if a.sources else []
         if not sources and not listed:
             sources, crops_only = _default_sources()

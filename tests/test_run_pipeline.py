@@ -366,6 +366,23 @@ def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_cl
     assert "detector has no key 'confidence'" in err[0]
 
 
+def test_a_source_may_also_be_named_as_ultralytics_names_it(tmp_path, gate_clip, capsys):
+    """`--source clip` and `source=clip` run the clip as a plain argument does (neither is taken for the `--sources`
+    file, nor for a config key); a video given as the sources file is one error line naming it."""
+    clip, shapes = gate_clip
+    common = ["video_out=false", "progress=false", "motion_gate=false"]
+    assert main(["--source", str(clip), f"output_dir={tmp_path / 'a'}"] + common) == 0
+    assert main([f"source={clip}", f"output_dir={tmp_path / 'b'}"] + common) == 0
+    for out in ("a", "b"):
+        assert json.loads((tmp_path / out / "gate" / "summary.json").read_text())["frames"] == 3
+    assert len(shapes) == 6
+    capsys.readouterr()
+    assert main(["--sources", str(clip), f"output_dir={tmp_path / 'c'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {clip}: not a UTF-8 text file (expected a YAML list of "
+                                               "sources; a video is given as a plain argument)"), err
+
+
 def test_the_summary_gives_an_ensembles_second_share(tmp_path):
     from types import SimpleNamespace
 
