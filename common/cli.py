@@ -47,6 +47,14 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0-65535 (0: any free one)."""
+    value = at_least(0)(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is above 65535, the largest port")
+    return value
+
+
 def fraction(text: str) -> float:
     """An argparse type: a number from 0 to 1 (a share)."""
     try:

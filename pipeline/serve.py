@@ -198,12 +198,12 @@ def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import at_least, leave, run_main
+    from common.cli import leave, port, run_main
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
-    ap.add_argument("--port", type=at_least(0), default=8080, help="port to listen on (default 8080)")
+    ap.add_argument("--port", type=port, default=8080, help="port to listen on (default 8080; 0: any free one)")
     ap.add_argument("--token", default=os.environ.get("PLATE_SERVE_TOKEN", ""),
                     help="ask each request for 'Authorization: Bearer TOKEN' (default: $PLATE_SERVE_TOKEN, which "
                          "keeps it out of the process list)")

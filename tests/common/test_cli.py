@@ -2,13 +2,14 @@ import argparse
 
 import pytest
 
-from common.cli import at_least, fraction
+from common.cli import at_least, fraction, port
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tool")
     ap.add_argument("--n", type=at_least(1), default=1)
     ap.add_argument("--share", type=fraction, default=0.5)
+    ap.add_argument("--port", type=port, default=8080)
     return ap
 
 
@@ -16,6 +17,7 @@ def test_counts_and_shares_in_range_parse():
     args = parser().parse_args(["--n", "1", "--share", "1"])
     assert (args.n, args.share) == (1, 1.0)
     assert parser().parse_args(["--share", "0"]).share == 0.0
+    assert [parser().parse_args(["--port", p]).port for p in ("0", "65535")] == [0, 65535]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -24,6 +26,8 @@ def test_counts_and_shares_in_range_parse():
     (["--n", "2.5"], "argument --n: '2.5' is not a whole number"),
     (["--share", "3"], "argument --share: 3 is not within 0-1"),
     (["--share", "half"], "argument --share: 'half' is not a number"),
+    (["--port", "99999"], "argument --port: 99999 is above 65535, the largest port"),
+    (["--port", "-1"], "argument --port: -1 is below 0"),
 ])
 def test_out_of_range_is_argparse_one_line_error(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
