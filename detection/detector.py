@@ -43,6 +43,8 @@ def to_detections(result: Any) -> Detections:
 def check_weights(cfg: DetectorConfig) -> None:
     """The files `cfg` names (its greyscale detector's too; on the CPU the `.onnx` beside a `.pt` where that is the
     one to run), checked as loading checks them, without loading: UserError naming the file."""
+    if not cfg.weights.strip():
+        raise UserError("detector.weights is empty: name the detector's .pt or .onnx file")
     device = resolve_device(cfg.device)
     for weights in dict.fromkeys(w for w in (cfg.weights, cfg.gray_weights) if w):
         check_weights_file(cfg, PlateDetector._pick(replace(cfg, weights=weights), device))

@@ -26,6 +26,8 @@ def save_checkpoint(path: str | Path, model: CRNN, **extra: Any) -> None:
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load safely (no code execution); UserError for a missing or foreign file."""
+    if not str(path).strip():
+        raise UserError("checkpoint not given: the path is empty (ocr_weights= with no value?)")
     p = find(path)
     if not p.is_file():
         raise UserError(f"checkpoint not found: {p}")

@@ -44,10 +44,14 @@ class Zones:
         scale = lambda pts: [(x * sx, y * sy) for x, y in pts]  # noqa: E731
         self.outline = (scale(self.cfg.roi), scale(self.cfg.line))  # in pixels, for drawing
         poly = Polygon(scale(self.cfg.roi)) if self.cfg.roi else None
+        if poly is not None and poly.convex_hull.area == 0:
+            raise UserError(f"roi encloses no area: its points {[list(p) for p in self.cfg.roi]} lie on one line")
         if poly is not None and not poly.is_valid:
             raise UserError("roi is not a valid polygon (edges cross)")
         self.roi = prep(poly) if poly is not None else None
         self.line = LineString(scale(self.cfg.line)) if self.cfg.line else None
+        if self.line is not None and self.line.length == 0:
+            raise UserError(f"line's two points are the same, {list(self.cfg.line[0])}: it has no length to cross")
 
     def keep(self, xyxy: np.ndarray) -> np.ndarray:
         if self.roi is None or len(xyxy) == 0:

@@ -42,6 +42,8 @@ import pytest
     ("run_pipeline", ["samples/nope.mp4"], "nope.mp4"),
     # a bad model file is said once before any source starts, not by each source
     ("run_pipeline", ["samples/stills", "samples/plates", "ocr_weights=nope.pth"], "checkpoint not found: nope.pth"),
+    ("run_pipeline", ["samples/stills", "ocr_weights="], "checkpoint not given: the path is empty"),
+    ("run_pipeline", ["samples/stills", "detector.weights="], "detector.weights is empty"),
     ("run_pipeline", ["samples/stills", "samples/plates", "detector.weights=nope.onnx"],
      "detector weights not found: nope.onnx"),
     ("run_pipeline", ["samples/stills", "samples/plates", "detector.weights=configs/detector.yaml"],
