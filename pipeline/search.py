@@ -113,9 +113,11 @@ def output_folders(tops: list[Path]) -> Iterator[Path]:
 
 
 def folder_events(folder: Path) -> Iterator[dict]:
-    """A folder's vehicle events as dicts (alternatives decoded): from `events.db` where there is one."""
-    db = folder / "events.db"
+    """A folder's vehicle events as dicts (alternatives decoded): from `events.db` where there is one, else, or when
+    it cannot be read at all (damaged, or not a database), from `events.jsonl`, which holds the same events."""
+    db, jsonl = folder / "events.db", folder / "events.jsonl"
     if db.is_file():
+        n = 0
         try:  # row by row: a camera's database of months is not held in memory
             con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
             con.row_factory = sqlite3.Row
@@ -126,13 +128,19 @@ def folder_events(folder: Path) -> Iterator[dict]:
                         r["alternatives"] = json.loads(r.get("alternatives") or "[]")
                     except ValueError:
                         r["alternatives"] = []
+                    n += 1
                     yield r
             finally:
                 con.close()
         except sqlite3.Error as exc:
-            logger.warning(f"{db}: cannot be read ({exc}); its events are not searched")
-    elif (folder / "events.jsonl").is_file():
-        yield from json_lines(folder / "events.jsonl")
+            if n == 0 and jsonl.is_file():
+                logger.warning(f"{db}: cannot be read ({exc}); its events are read from {jsonl.name} instead")
+                yield from json_lines(jsonl)
+            else:
+                logger.warning(f"{db}: cannot be read ({exc}); its events are not searched"
+                               + (f" beyond the first {n}" if n else ""))
+    elif jsonl.is_file():
+        yield from json_lines(jsonl)
 
 
 def json_lines(path: Path) -> Iterator[dict]:

@@ -124,9 +124,22 @@ def test_a_folder_without_run_outputs_is_said(runs, capsys):
 
 
 def test_a_damaged_database_is_passed_over_with_a_warning(runs, capsys):
+    """With no events.jsonl beside it, its events are lost to the search; with one (the pipeline writes both), they
+    are read from there."""
     (runs / "gate" / "events.db").write_bytes(b"not a database at all" * 100)
     hits, _ = find("AB123CD", [runs])
     assert [s.source for s in hits] == ["b.jpg", "clip.mp4"]
+    assert main(["AB123CD", str(runs)]) == 0
+    assert "events.db: cannot be read (file is not a database); its events are not searched" in capsys.readouterr().out
+    with JsonlSink(runs / "gate" / "events.jsonl") as js:
+        js.write(event(1, "AB123CD", "2026-11-30T23:59:00.000Z"))
+        js.write(event(3, "ZZ999ZZ", "2026-12-01T09:00:00.000Z"))
+    hits, _ = find("AB123CD", [runs])
+    assert summary(hits)[0] == ("gate", "cam", "AB123CD", "exact", "2026-11-30")
+    assert [s.source for s in hits] == ["cam", "b.jpg", "clip.mp4"]
+    assert main(["AB123CD", str(runs)]) == 0
+    assert ("events.db: cannot be read (file is not a database); its events are read from events.jsonl instead"
+            in capsys.readouterr().out)
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
