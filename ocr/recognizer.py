@@ -20,7 +20,7 @@ from common.paths import find
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.decode import Decoded, beam_decode, check_patterns, greedy_decode, softmax
 from ocr.model import CRNN, ModelConfig
-from ocr.process import plate_rows, preprocess_batch
+from ocr.process import as_bgr, plate_rows, preprocess_batch
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,7 @@ class Recognizer:
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray:
         """CTC posteriors B x T x C (softmaxed) of a list of BGR crops."""
+        crops = [as_bgr(c, f"crop {i}") for i, c in enumerate(crops)]
         x = preprocess_batch(crops, self.cfg.img_h, self.cfg.img_w, self.cfg.two_row_aspect)
         if len(x) == 0:
             return np.zeros((0, self.cfg.img_w // 4, self.cfg.num_classes), np.float32)

@@ -41,9 +41,8 @@ class PlateReader:
 
     def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
         """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""
-        if not isinstance(image, np.ndarray):
-            from ocr.process import read_bgr
+        from ocr.process import as_bgr, read_bgr
 
-            image = read_bgr(image)
+        image = as_bgr(image) if isinstance(image, np.ndarray) else read_bgr(image)
         with self._turn:
             return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)

@@ -22,11 +22,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from common.errors import UserError
 from common.paths import ROOT
+from ocr.process import as_bgr
 from pipeline.orchestrator import STAGE_WINDOW, Pipeline
 from pipeline.types import Frame, PlateEvent
 
@@ -78,12 +78,7 @@ class VehicleReader:
 
     def add(self, image: np.ndarray, time_s: float | None = None) -> list[PlateEvent]:
         """Process one frame; returns the vehicles whose tracks ended with it (usually none)."""
-        if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 or (
-                image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
-            raise UserError(f"a frame must be an H x W (x 3) BGR image array, not {_described(image)}")
-        if image.ndim == 2 or image.shape[2] != 3:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR if image.ndim == 2 or image.shape[2] == 1
-                                 else cv2.COLOR_BGRA2BGR)
+        image = as_bgr(image, "a frame")
         if self._n == 0:
             self._t0 = time.monotonic()
             if time_s is None:  # timed as they come: events carry UTC times
@@ -107,6 +102,3 @@ class VehicleReader:
         events, self._out.events = self._out.events, []
         return events
 
-
-def _described(x: Any) -> str:
-    return f"an array of shape {x.shape}" if isinstance(x, np.ndarray) else f"a {type(x).__name__}"

@@ -17,6 +17,8 @@ def test_one_frozen_read_per_crop(tiny_ckpt, crops):
     with pytest.raises(AttributeError):
         reads[0].text = "X"
     assert Recognizer.from_checkpoint(tiny_ckpt)([]) == []
+    with pytest.raises(UserError, match=r"^crop 1 must hold 8-bit values \(uint8, as cv2.imread gives\), not float64"):
+        Recognizer.from_checkpoint(tiny_ckpt, device="cpu")([crops[0], crops[1] / 255.0])
 
 
 def test_guide_api(tiny_ckpt, crops, tmp_path):

@@ -54,6 +54,26 @@ def test_reads_every_plate_and_keeps_the_floor(tmp_path):
         PlateReader(TwoPlates(), ByBrightness())(tmp_path / "nope.jpg")
 
 
+def test_grey_and_bgra_arrays_are_read_and_other_arrays_are_one_error():
+    """A grey (H x W or H x W x 1) or BGRA array reads as its BGR self; floats, 16-bit values and other shapes are a
+    UserError saying what is wrong (floats in 0-1 used to find nothing, silently)."""
+    import re
+
+    read = PlateReader(TwoPlates(), ByBrightness())
+    want = [("AB123CD", 0.95), ("XY9", 0.3)]
+    grey = scene()[:, :, 0]
+    for image in (grey, grey[:, :, None], cv2.cvtColor(scene(), cv2.COLOR_BGR2BGRA)):
+        assert [(r.text, r.confidence) for r in read(image)] == want
+    for bad, says in ((scene().astype(np.float32) / 255, "an image must hold 8-bit values (uint8, as cv2.imread gives), "
+                       "not float32: convert it, e.g. (x * 255).astype(np.uint8) for floats in 0-1"),
+                      (scene().astype(np.uint16) * 256, "an image must hold 8-bit values (uint8, as cv2.imread gives), "
+                       "not uint16"),
+                      (np.zeros((0, 0, 3), np.uint8), "an image must be an H x W (x 3) BGR image array, not an array of "
+                       "shape (0, 0, 3)")):
+        with pytest.raises(UserError, match="^" + re.escape(says)):
+            read(bad)
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
 def test_from_configs_reads_as_run_pipeline_does(tmp_path):
     from run_pipeline import main
