@@ -235,7 +235,7 @@ def predict_image(model: CRNN, image: str | Path | np.ndarray) -> str:
     """The guide's API: greedy-decoded text of one plate image (path or BGR array)."""
     from ocr.process import read_bgr
 
-    img = read_bgr(image) if not isinstance(image, np.ndarray) else image
+    img = read_bgr(image) if not isinstance(image, np.ndarray) else as_bgr(image)
     x = torch.from_numpy(preprocess_batch([img], model.cfg.img_h, model.cfg.img_w, model.cfg.two_row_aspect))
     dev = next(model.parameters()).device
     with torch.no_grad():

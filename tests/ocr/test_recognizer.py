@@ -29,6 +29,10 @@ def test_guide_api(tiny_ckpt, crops, tmp_path):
     cv2.imwrite(str(path), crops[1])
     ref = Recognizer.from_checkpoint(tiny_ckpt)([cv2.imread(str(path))])[0].text
     assert predict_image(model, path) == ref
+    assert predict_image(model, cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)[:, :, None]) == predict_image(
+        model, cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR))
+    with pytest.raises(UserError, match="^an image must hold 8-bit values"):
+        predict_image(model, crops[1].astype(np.float32))
 
 
 def test_patterns_constrain_reads(tiny_ckpt, crops):
