@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import hashlib
+import io
 import json
 import os
 import shutil
