@@ -1,6 +1,7 @@
 """The commands the READMEs show still run as shown: each names a script or module that exists, each `--flag` is one
 its parser defines, and each `key=value` a key of the config it overrides (a renamed flag or key fails here, not in a
 user's hands)."""
+import ast
 import contextlib
 import io
 import re
@@ -16,6 +17,8 @@ from common.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "weights/README.md", "samples/README.md")
+SCRIPTS = sorted(p for folder in (".", "ocr", "detection", "pipeline", "bench") for p in (ROOT / folder).glob("*.py")
+                 if p.name != "__init__.py")
 CONSOLE = dict(re.findall(r'^(plate-[a-z-]+) = "([a-z_.]+):main"', (ROOT / "pyproject.toml").read_text(), re.M))
 
 
@@ -39,6 +42,10 @@ def doc_commands() -> list[tuple[str, str]]:
             line = line.split("  #")[0].strip()
             if re.match(r"(python3? |plate-)", line):
                 found.append((doc, line))
+    for script in SCRIPTS:  # the usage lines of each script's docstring, which its --help prints
+        doc = ast.get_docstring(ast.parse(script.read_text())) or ""
+        found += [(script.relative_to(ROOT).as_posix(), line.strip()) for line in doc.split("\n")
+                  if re.match(r"\s*(python3? |plate-)", line) and not line.rstrip().endswith("\\")]
     return found
 
 
@@ -98,7 +105,7 @@ COMMANDS = [c for c in doc_commands() if source_of(words_of(c[1]))[0] is not Non
 
 
 def test_the_documents_show_commands():
-    assert len(COMMANDS) >= 60, len(COMMANDS)  # the parser finds them: the READMEs show ~100
+    assert len(COMMANDS) >= 150, len(COMMANDS)  # the parser finds them: the READMEs and docstrings show ~200
 
 
 @pytest.mark.parametrize("doc, command", COMMANDS, ids=[f"{d}:{c[:60]}" for d, c in COMMANDS])
@@ -106,12 +113,12 @@ def test_a_documented_command_names_what_exists(doc, command):
     words = words_of(command)
     source, rest = source_of(words)
     assert source is not None and source.is_file(), f"{doc}: {command}: {source} not found"
-    for flag in (w.split("=")[0] for w in rest if w.startswith("--")):
+    for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", " ".join(rest)):
         assert re.search(rf"{flag}\b(?!-)", help_of(source)), f"{doc}: {command}: {source.name} has no {flag}"
     check = config_check(source, words)
-    for word in rest:
+    for word in (w.strip("[]") for w in rest):
         key = word.split("=", 1)[0]
-        if check is None or word.startswith("-") or "=" not in word or not re.fullmatch(r"[a-z_][a-z0-9_.]*", key):
+        if check is None or word == "key=value" or "=" not in word or not re.fullmatch(r"[a-z_][a-z0-9_.]*", key):
             continue
         try:
             check(word)
