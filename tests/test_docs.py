@@ -2,10 +2,8 @@
 its parser defines, and each `key=value` a key of the config it overrides (a renamed flag or key fails here, not in a
 user's hands)."""
 import ast
-import contextlib
-import io
+import os
 import re
-import runpy
 import shlex
 import sys
 from functools import cache
@@ -88,17 +86,36 @@ def words_of(command: str) -> list[str]:
     return shlex.split(command.split("&&")[-1].strip(), comments=True)
 
 
+HELPS = """
+import contextlib, io, json, runpy, sys
+helps = {}
+for source in sys.argv[1:]:
+    out = io.StringIO()
+    sys.argv, sys.path[:0] = [source, "--help"], [source.rsplit("/", 1)[0]]
+    with contextlib.redirect_stdout(out):
+        try:
+            runpy.run_path(source, run_name="__main__")
+        except SystemExit:
+            pass
+    helps[source] = out.getvalue()
+print(json.dumps(helps))
+"""
+
+
 @cache
+def helps() -> dict[str, str]:
+    """What each script's `--help` prints, all run in one other process (their imports shared; what they set up,
+    such as ultralytics' logging, kept out of the tests' process)."""
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", HELPS, *map(str, SCRIPTS)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "YOLO_OFFLINE": "1"}, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def help_of(source: Path) -> str:
-    """What `source --help` prints (run in this process: its imports are shared with the other scripts')."""
-    out, argv, path = io.StringIO(), sys.argv, list(sys.path)
-    sys.argv, sys.path[:0] = [str(source), "--help"], [str(source.parent)]
-    try:
-        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-            runpy.run_path(str(source), run_name="__main__")
-    finally:
-        sys.argv, sys.path[:] = argv, path
-    return out.getvalue()
+    return helps()[str(source)]
 
 
 COMMANDS = [c for c in doc_commands() if source_of(words_of(c[1]))[0] is not None]
