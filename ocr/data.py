@@ -68,8 +68,11 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by their text)")
     if not root.is_dir():
         drawn = "data_gen" in Path(folder).parts  # the configs' generated sets, not in git: a fresh machine has none
+        yours = Path(folder).parts[:1] == ("my_plates",)  # configs/ocr_finetune.yaml's folder of the user's plates
         raise UserError(f"dataset folder not found: {root}"
-                        + (" (draw the generated sets: bash bench/make_sets.sh train val)" if drawn else ""))
+                        + (" (draw the generated sets: bash bench/make_sets.sh train val)" if drawn else "")
+                        + (" (your plates: python -m pipeline.harvest --out my_plates writes it, or copy "
+                           "configs/ocr_finetune.yaml and name your own folder)" if yours else ""))
     labels = root / "labels.csv"
     samples: list[Sample] = []
     keep = codec.chars if codec is not None else ""

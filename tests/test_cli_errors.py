@@ -21,6 +21,8 @@ import pytest
      "detector.still_zoom_out must be 0 (off) or over 1, not 0.5"),
     ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),
     ("ocr.train", ["bogus_key=1"], "bogus_key"),
+    ("ocr.train", ["--config", "configs/ocr_finetune.yaml", "out_dir={tmp}/run"],
+     "dataset folder not found: my_plates/train (your plates: python -m pipeline.harvest --out my_plates writes it"),
     ("ocr.evaluate", ["--weights", "nope.pth", "--data", "x"], "checkpoint not found: nope.pth"),
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--ensemble", "nope2.pth", "--data", "x"],
      "checkpoint not found: nope2.pth"),

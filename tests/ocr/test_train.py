@@ -14,6 +14,8 @@ from ocr.data import build_dataset, collate
 from ocr.model import CRNN
 from ocr.train import ctc_loss_fn, resume_config, train
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def test_few_steps_lower_the_loss(tiny_cfg):
     torch.manual_seed(0)
@@ -229,3 +231,37 @@ def test_freeze_cnn_keeps_the_first_blocks_and_their_bn_statistics(tiny_cfg, tmp
 def test_freeze_cnn_without_a_model_to_keep_is_refused(tiny_cfg):
     with pytest.raises(UserError, match=r"freeze_cnn=6 keeps trained conv blocks: give their model as init_from="):
         train(dataclasses.replace(tiny_cfg, freeze_cnn=6))
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_the_fine_tune_recipe_runs_with_nothing_but_the_users_plates(tmp_path, monkeypatch):
+    """configs/ocr_finetune.yaml, as the README gives it: a user's my_plates/{train,val} in the working folder and
+    nothing outside the repository (no ../shared, no drawn sets); it starts from the shipped model, whose reads its
+    moving average, exported as the README says, still gives after a few steps."""
+    import shutil
+
+    from ocr import Recognizer
+    from ocr.export import main as export
+    from ocr.process import read_bgr
+    from ocr.train import main
+
+    plates = sorted((ROOT / "samples" / "plates").glob("*.jpg"))
+    for side, files in (("train", plates[:5]), ("val", plates[5:])):
+        (tmp_path / "my_plates" / side).mkdir(parents=True)
+        for f in files:
+            shutil.copy(f, tmp_path / "my_plates" / side / f.name)  # labelled by their names
+    from common.config import load_config
+    from ocr.config import OCRConfig
+
+    cfg = load_config(OCRConfig, ROOT / "configs" / "ocr_finetune.yaml")
+    assert {s["path"] for s in cfg.train + cfg.val if "path" in s} == {"my_plates/train", "my_plates/val"}
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "configs/ocr_finetune.yaml", "epochs=1", "samples_per_epoch=16", "batch_size=8",
+                 "num_workers=0"]) == 0
+    assert (tmp_path / "runs" / "my_ocr" / "checkpoints" / "last.pth").is_file()
+    assert export(["--weights", "runs/my_ocr/checkpoints/last.pth", "--ema", "--format", "pth", "--out",
+                   "my_ocr.pth"]) == 0
+    crops = [read_bgr(f) for f in plates]
+    mine = [r.text for r in Recognizer.from_checkpoint(tmp_path / "my_ocr.pth", backend="torch")(crops)]
+    shipped = [r.text for r in Recognizer.from_checkpoint(ROOT / "weights" / "ocr_latin.pth", backend="torch")(crops)]
+    assert sum(a == b for a, b in zip(mine, shipped)) >= 7, (mine, shipped)
