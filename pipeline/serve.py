@@ -107,6 +107,8 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
         def _answer(self, status: int, obj: dict[str, Any]) -> None:
             data = json.dumps(obj).encode()
             self.send_response(status)
+            if status == 405:
+                self.send_header("Allow", "GET, POST")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -129,6 +131,13 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 self._answer(401, {"error": "missing or wrong Authorization: Bearer token"})
                 return True
             return False
+
+        def _not_allowed(self) -> None:
+            """PUT, DELETE, PATCH: a JSON 405 like every other answer (http.server's own is an HTML 501)."""
+            self._drain()
+            self._answer(405, {"error": f"{self.command} is not served: POST an image to /read, GET /health"})
+
+        do_PUT = do_DELETE = do_PATCH = _not_allowed
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             if self._refused():

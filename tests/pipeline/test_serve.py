@@ -120,7 +120,12 @@ def test_bad_requests_are_answered_with_one_error(serve):
     assert post(f"{url}/plates", png()) == (404, {"error": "no such path: /plates (POST /read, GET /health)"})
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(f"{url}/read", timeout=30)
-    assert e.value.code == 405
+    assert (e.value.code, e.value.headers["Allow"]) == (405, "GET, POST")
+    for method in ("PUT", "DELETE", "PATCH"):  # JSON like every other answer, not http.server's HTML 501
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(urllib.request.Request(f"{url}/read", data=png(), method=method), timeout=30)
+        assert (e.value.code, e.value.headers["Allow"], json.loads(e.value.read())) == (
+            405, "GET, POST", {"error": f"{method} is not served: POST an image to /read, GET /health"})
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(f"{url}/plates", timeout=30)
     assert (e.value.code, json.loads(e.value.read())) == (404, {
