@@ -130,8 +130,17 @@ def leave(status: int, argv: list[str] | None) -> int:
 
 
 def prepare_outputs(*paths: str | Path | None) -> None:
-    """Create the folders of the files an entry point will write (None: not asked for), so that a path it cannot
-    write to is said before the work rather than after it."""
+    """Create the folders of the files an entry point will write (None: not asked for) and try writing there, so that
+    a path it cannot write to is said before the work rather than after it."""
+    import tempfile
+
     for p in paths:
         if p is not None:
+            if Path(p).is_dir():
+                raise UserError(f"{p} is a folder: name the file to write")
             Path(p).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with tempfile.TemporaryFile(dir=Path(p).parent):
+                    pass
+            except OSError as exc:
+                raise UserError(f"cannot write {p}: {exc.strerror or exc}") from None

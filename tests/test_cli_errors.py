@@ -24,6 +24,13 @@ import pytest
     ("ocr.train", ["--config", "configs/ocr_finetune.yaml", "out_dir={tmp}/run"],
      "dataset folder not found: my_plates/train (your plates: python -m pipeline.harvest --out my_plates writes it"),
     ("ocr.evaluate", ["--weights", "nope.pth", "--data", "x"], "checkpoint not found: nope.pth"),
+    # an output that cannot be written is said before the evaluation runs, not after it
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--json", "{tmp}"],
+     "is a folder: name the file to write"),
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--predictions",
+                      "/proc/p.csv"], "cannot write /proc/p.csv: "),
+    ("detection.evaluate", ["--weights", "weights/detector.pt", "--labels", "samples/stills/labels.csv", "--json",
+                            "/proc/d.json"], "cannot write /proc/d.json: "),
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--ensemble", "nope2.pth", "--data", "x"],
      "checkpoint not found: nope2.pth"),
     ("pipeline.evaluate", ["--labels", "x.csv", "ocr_ensemble=[nope3.pth]"], "checkpoint not found: nope3.pth"),
