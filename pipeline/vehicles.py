@@ -16,6 +16,7 @@ view as `finish()` does (the end of a `with` block closes it too; those vehicles
 """
 from __future__ import annotations
 
+import math
 import time
 from collections import defaultdict, deque
 from contextlib import ExitStack
@@ -84,6 +85,8 @@ class VehicleReader:
             if time_s is None:  # timed as they come: events carry UTC times
                 self.pipeline.fuser.clock = time.time()
         t = time.monotonic() - self._t0 if time_s is None else float(time_s)
+        if not math.isfinite(t):
+            raise UserError(f"frame {self._n}: time_s must be a number of seconds, not {time_s!r}")
         if not t >= self._last:
             raise UserError(f"frame {self._n}: time {t:g} s is before the frame before it ({self._last:g} s)")
         self._last = t

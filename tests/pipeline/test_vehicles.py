@@ -95,6 +95,8 @@ def test_a_frame_before_the_one_before_it_is_an_error():
     reader.add(frame(False), time_s=2.0)
     with pytest.raises(UserError, match=r"^frame 1: time 1 s is before the frame before it \(2 s\)$"):
         reader.add(frame(False), time_s=1.0)
+    with pytest.raises(UserError, match=r"^frame 1: time_s must be a number of seconds, not nan$"):
+        reader.add(frame(False), time_s=float("nan"))
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights not present")
