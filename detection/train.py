@@ -24,7 +24,7 @@ import yaml
 from loguru import logger
 
 from common.cli import run_main
-from common.config import config_to_dict, load_config
+from common.config import closest, config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find
@@ -90,7 +90,14 @@ def train(cfg: DetectorTrainConfig) -> Path:
     if cfg.publish not in ("best", "last"):
         raise UserError(f"publish={cfg.publish!r}: expected best or last")
     YOLO = yolo_class()
+    from ultralytics.cfg import DEFAULT_CFG_DICT
     from ultralytics.utils import torch_utils
+
+    for key in cfg.extra:  # said before the dataset is built, not by ultralytics' SyntaxError traceback after it
+        if key not in DEFAULT_CFG_DICT:
+            close = closest(key, DEFAULT_CFG_DICT)
+            raise UserError(f"extra: '{key}' is not an ultralytics train argument"
+                            + (f" (did you mean '{close}'?)" if close else ""))
 
     # ultralytics trains with cores - 1 torch threads (a core kept for data loaders), but on the CPU it loads
     # data in the training process itself (workers=0): use every core

@@ -44,6 +44,8 @@ import pytest
     ("ocr.interpolate", ["--a", "nope.pth", "--b", "nope.pth", "--alpha", "0.5", "--out", "{tmp}/i.pth"],
      "checkpoint not found: nope.pth"),
     ("detection.train", ["bogus_key=1"], "bogus_key"),
+    ("detection.train", ["extra={mosiac: 0}"], "extra: 'mosiac' is not an ultralytics train argument (did you mean "
+                                               "'mosaic'?)"),
     ("detection.train", ["resume=configs/models/plate_yolo11.yaml"],
      "resume needs an interrupted run's weights/last.pt: configs/models/plate_yolo11.yaml is not a .pt file"),
     ("detection.train", ["resume=runs/nope/weights/last.pt"],
