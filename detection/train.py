@@ -90,7 +90,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
     if cfg.publish not in ("best", "last"):
         raise UserError(f"publish={cfg.publish!r}: expected best or last")
     YOLO = yolo_class()
-    from ultralytics.cfg import DEFAULT_CFG_DICT
+    from ultralytics.cfg import DEFAULT_CFG_DICT, check_cfg
     from ultralytics.utils import torch_utils
 
     for key in cfg.extra:  # said before the dataset is built, not by ultralytics' SyntaxError traceback after it
@@ -98,6 +98,10 @@ def train(cfg: DetectorTrainConfig) -> Path:
             close = closest(key, DEFAULT_CFG_DICT)
             raise UserError(f"extra: '{key}' is not an ultralytics train argument"
                             + (f" (did you mean '{close}'?)" if close else ""))
+    try:
+        check_cfg(dict(cfg.extra))  # ultralytics' own check of the values' types and ranges
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"extra: {str(exc).splitlines()[0]}") from None
 
     # ultralytics trains with cores - 1 torch threads (a core kept for data loaders), but on the CPU it loads
     # data in the training process itself (workers=0): use every core

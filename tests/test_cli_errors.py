@@ -46,6 +46,7 @@ import pytest
     ("detection.train", ["bogus_key=1"], "bogus_key"),
     ("detection.train", ["extra={mosiac: 0}"], "extra: 'mosiac' is not an ultralytics train argument (did you mean "
                                                "'mosaic'?)"),
+    ("detection.train", ["extra={lr0: -1}"], "extra: 'lr0=-1' is an invalid value. Valid 'lr0' values are between"),
     ("detection.train", ["resume=configs/models/plate_yolo11.yaml"],
      "resume needs an interrupted run's weights/last.pt: configs/models/plate_yolo11.yaml is not a .pt file"),
     ("detection.train", ["resume=runs/nope/weights/last.pt"],
