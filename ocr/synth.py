@@ -52,6 +52,10 @@ def parse_mix(spec: str) -> dict[str, float]:
             mix[name] = float(w or 1.0)
         except ValueError:
             raise UserError(f"layout weight '{w}' for '{name}' is not a number") from None
+        if not 0 <= mix[name] < float("inf"):
+            raise UserError(f"layout weight {w} for '{name}' must be 0 or more")
+    if not sum(mix.values()) > 0:
+        raise UserError(f"synthetic mix '{spec}': every layout weighs 0, so none would be drawn")
     return mix
 
 

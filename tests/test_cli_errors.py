@@ -12,6 +12,8 @@ import pytest
      "export needs the detector's trained .pt weights, not detector.onnx"),
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
+    ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "us=-1,eu=1"], "layout weight -1 for 'us' must be 0 or more"),
+    ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "us=0"], "synthetic mix 'us=0': every layout weighs 0"),
     ("pipeline.evaluate", ["--labels", "nope.csv"], "labels file not found: nope.csv"),
     ("pipeline.evaluate", ["--labels", "data_gen/never_drawn/labels.csv"],
      "labels file not found: data_gen/never_drawn/labels.csv (a generated set: bash bench/make_sets.sh"),
