@@ -168,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     def work() -> None:
+        named = {"onnx": (".onnx",), "pth": (".pth", ".pt"), "torchscript": (".pt",)}[args.format]
+        if args.out is not None and args.out.suffix not in named:
+            raise UserError(f"--out {args.out}: a {args.format} export is named *{named[0]} (the readers tell an "
+                            f"export's kind by its suffix)")
         ckpt = load_checkpoint(args.weights)
         if args.ema:
             ckpt = with_ema_weights(ckpt)

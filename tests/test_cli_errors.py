@@ -11,6 +11,8 @@ import pytest
     ("detection.export", ["--weights", "weights/detector.onnx"],
      "export needs the detector's trained .pt weights, not detector.onnx"),
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
+    ("ocr.export", ["--weights", "weights/ocr_digits.pth", "--format", "torchscript", "--out", "{tmp}/x.onnx"],
+     "x.onnx: a torchscript export is named *.pt (the readers tell an export's kind by its suffix)"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "bogus"], "unknown synthetic layout 'bogus'"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "us=-1,eu=1"], "layout weight -1 for 'us' must be 0 or more"),
     ("ocr.synth", ["--out", "{tmp}/p", "--n", "2", "--mix", "us=0"], "synthetic mix 'us=0': every layout weighs 0"),
