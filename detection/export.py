@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         if args.int8 and not args.calib:
             raise UserError("--int8 needs --calib FOLDER (frames like the ones the detector will see)")
+        if (args.calib or args.exclude) and not args.int8:  # else the .onnx beside the weights is re-made, unasked
+            raise UserError("--calib and --exclude calibrate the --int8 export: add --int8")
         sibling = args.weights.with_suffix(".onnx")
         if args.int8 and sibling.is_file():  # quantise the shipped export as it is (its digest stays valid)
             out = sibling

@@ -8,6 +8,8 @@ import pytest
     ("detection.scenes", ["--backgrounds", "nope", "--out", "{tmp}/s", "--n", "1"], "labels file not found"),
     ("detection.evaluate", ["--weights", "nope.pt", "--labels", "x.csv"], "detector weights not found: nope.pt"),
     ("detection.export", ["--weights", "nope.pt"], "detector weights not found: nope.pt"),
+    ("detection.export", ["--weights", "weights/detector.pt", "--calib", "samples/stills"],
+     "--calib and --exclude calibrate the --int8 export: add --int8"),
     ("detection.export", ["--weights", "weights/detector.onnx"],
      "export needs the detector's trained .pt weights, not detector.onnx"),
     ("ocr.export", ["--weights", "nope.pth", "--format", "onnx"], "checkpoint not found: nope.pth"),
