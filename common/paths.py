@@ -3,6 +3,8 @@ to the project's root; so the entry points work from any folder, a relative path
 is looked for there too."""
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,3 +32,9 @@ def read_text(path: str | Path, what: str = "") -> str:
         expected = f" (expected {what})" if what else ""
         raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x{exc.object[exc.start]:02x} at offset "
                         f"{exc.start}") from None
+
+
+def read_csv(path: str | Path, what: str = "") -> csv.DictReader:
+    """The rows of a UTF-8 CSV file as dicts by its header, read whole through `read_text` (so a file that is not
+    UTF-8 text is its one UserError)."""
+    return csv.DictReader(io.StringIO(read_text(path, what), newline=""))

@@ -7,7 +7,6 @@ no plate may appear once with empty box cells). Ultralytics: `images/{split}/`, 
 from __future__ import annotations
 
 import csv
-import io
 import os
 import zlib
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import yaml
 from loguru import logger
 
 from common.errors import UserError
-from common.paths import find, read_text
+from common.paths import find, read_csv
 from ocr.alphabet import plate_label
 from ocr.process import dataset_image, greyscale, read_bgr
 
@@ -51,7 +50,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         raise UserError(f"labels file not found: {p}{hint}")
     if p.stat().st_size == 0:
         raise UserError(f"{p}: empty file (expected header image,plate_text,x1,y1,x2,y2)")
-    reader = csv.DictReader(io.StringIO(read_text(p, "CSV image,plate_text,x1,y1,x2,y2"), newline=""))
+    reader = read_csv(p, "CSV image,plate_text,x1,y1,x2,y2")
     missing = {"image", "x1", "y1", "x2", "y2"} - set(reader.fieldnames or [])
     if missing:
         raise UserError(f"{p}: missing column(s) {sorted(missing)} (expected image,plate_text,x1,y1,x2,y2)")

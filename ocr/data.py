@@ -16,8 +16,6 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from torch.utils.data import Dataset
 
 from common.config import closest
 from common.errors import UserError
-from common.paths import find, read_text
+from common.paths import find, read_csv
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
@@ -53,7 +51,7 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
     p = find(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
-    rows = csv.DictReader(io.StringIO(read_text(p, "a CSV split file"), newline=""))
+    rows = read_csv(p, "a CSV split file")
     if not {"dataset", "image"} <= set(rows.fieldnames or ()):
         raise UserError(f"{p}: a split file needs the columns dataset,image")
     return {(r["dataset"], r["image"]) for r in rows}
@@ -87,7 +85,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             skipped.append(f"{where}: {bad}")
 
     if labels.is_file():
-        rows = list(csv.DictReader(io.StringIO(read_text(labels, "CSV image,plate_text"), newline="")))
+        rows = list(read_csv(labels, "CSV image,plate_text"))
         if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
             raise UserError(f"{labels}: header must start with image,plate_text")
         for i, r in enumerate(rows, start=2):

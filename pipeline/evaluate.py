@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import statistics
 import time
@@ -18,7 +16,7 @@ import numpy as np
 
 from common.cli import prepare_outputs, run_main
 from common.errors import UserError
-from common.paths import read_text
+from common.paths import read_csv
 from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
 from ocr.metrics import near_text
@@ -87,7 +85,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
 def read_expected(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UserError(f"expected-vehicles file not found: {path}")
-    rows = list(csv.DictReader(io.StringIO(read_text(path, "CSV plate_text,first_frame[,last_frame]"), newline="")))
+    rows = list(read_csv(path, "CSV plate_text,first_frame[,last_frame]"))
     if not rows or "plate_text" not in rows[0]:
         raise UserError(f"{path}: expected columns plate_text,first_frame[,last_frame]")
     out = []

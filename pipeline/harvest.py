@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -40,7 +39,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from common.paths import read_text
+from common.paths import read_csv
 from ocr.alphabet import plate_label
 from ocr.process import fold_o0
 from pipeline.search import json_lines, folder_events, output_folders
@@ -177,7 +176,7 @@ def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
         raise UserError(f"nothing to file: {review} not found (harvest into {out} first)")
     share = settled_share(out, val_share)
     filed, _ = _existing(out, ("train", "val"))  # a filing that stopped half-way is completed, not repeated
-    rows = list(csv.DictReader(io.StringIO(read_text(review, "CSV image,plate_text"), newline="")))
+    rows = list(read_csv(review, "CSV image,plate_text"))
     moves: dict[str, list[dict[str, str]]] = {"train": [], "val": []}
     left: list[dict[str, str]] = []
     for i, r in enumerate(rows, start=2):
