@@ -154,13 +154,11 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
 def check_model_file(path: str | Path) -> None:
     """A recognizer's file, checked before it is loaded: a `.pth` checkpoint read (safely), an `.onnx` export's
     graph read. UserError naming the file when it is missing or unreadable."""
-    if not str(path).strip():
-        raise UserError("checkpoint not given: the path is empty (ocr_weights= with no value?)")
     p = find(path)
     if p.suffix == ".onnx":
         _onnx_ops_of(p)
     else:
-        load_checkpoint(p)
+        load_checkpoint(path)  # as given: an empty path is its error, not find's "."
 
 
 def _onnx_ops_of(path: Path) -> set[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from common.paths import ROOT
+from ocr.process import as_bgr, read_bgr
 from pipeline.crops import CropSpec
 from pipeline.orchestrator import ImageRead, read_image
 
@@ -41,8 +42,6 @@ class PlateReader:
 
     def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
         """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""
-        from ocr.process import as_bgr, read_bgr
-
         image = as_bgr(image) if isinstance(image, np.ndarray) else read_bgr(image)
         with self._turn:
             return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)
