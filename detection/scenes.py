@@ -16,7 +16,6 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import argparse
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from common.cli import at_least, fraction, run_main
 from common.errors import UserError
+from common.paths import read_csv
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr
 
@@ -175,9 +175,12 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[tuple[np.ndarray, str]] = []
     for folder in plates:
-        with (folder / "labels.csv").open(newline="", encoding="utf-8-sig") as f:
-            crops += [(read_bgr(dataset_image(folder / "labels.csv", r["image"])), r["plate_text"]) for r in csv.DictReader(f)
-                      if usable(folder, r["image"])]
+        labels_csv = folder / "labels.csv"
+        rows = list(read_csv(labels_csv, "CSV image,plate_text"))
+        if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
+            raise UserError(f"{labels_csv}: header must start with image,plate_text")
+        crops += [(read_bgr(dataset_image(labels_csv, r["image"])), r["plate_text"]) for r in rows
+                  if usable(folder, r["image"])]
     return labels, names, crops
 
 

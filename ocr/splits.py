@@ -25,6 +25,8 @@ import numpy as np
 from loguru import logger
 
 from common.cli import run_main
+from common.errors import UserError
+from common.paths import read_csv
 
 HOLDOUT_RIDES = ("train_dayride_type1_002", "train_dayride_type1_003")
 TIME_BLOCK_RIDE, TIME_BLOCK_FRACTION = "train_nightride_type3_001", 0.25
@@ -55,8 +57,11 @@ def dashcam_holdout(names: list[str]) -> list[str]:
 
 
 def _images(folder: Path) -> list[str]:
-    with (folder / "labels.csv").open(newline="", encoding="utf-8-sig") as f:
-        return sorted({r["image"] for r in csv.DictReader(f)})
+    labels = folder / "labels.csv"
+    rows = list(read_csv(labels, "CSV image,plate_text"))
+    if rows and "image" not in rows[0]:
+        raise UserError(f"{labels}: header must start with image,plate_text")
+    return sorted({r["image"] for r in rows})
 
 
 def main(argv: list[str] | None = None) -> int:

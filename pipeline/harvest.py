@@ -136,11 +136,10 @@ def _existing(out: Path, parts: tuple[str, ...] = PARTS) -> tuple[set[str], dict
     for part in parts:
         labels = out / part / "labels.csv"
         if labels.is_file():
-            with labels.open(newline="", encoding="utf-8") as f:
-                for r in csv.DictReader(f):
-                    names.add(r.get("image") or "")
-                    if part != "review":
-                        per_plate[fold_o0(r.get("plate_text") or "")] += 1
+            for r in read_csv(labels, "CSV image,plate_text"):
+                names.add(r.get("image") or "")
+                if part != "review":
+                    per_plate[fold_o0(r.get("plate_text") or "")] += 1
     return names, per_plate
 
 

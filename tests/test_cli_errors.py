@@ -87,12 +87,17 @@ BINARY = bytes(range(128, 256)) * 4  # no UTF-8 text: a video, an image or a spr
      "not a UTF-8 text file (expected CSV image,plate_text,x1,y1,x2,y2)"),
     ("run_pipeline", ["--config-dir", "{tmp}/cfg", "samples/plates", "--crops"], "cfg/pipeline.yaml",
      "not a UTF-8 text file (expected a YAML config)"),
+    ("ocr.splits", ["--data", "{tmp}/data", "--out", "{tmp}/splits"], "data/us_crops/labels.csv",
+     "not a UTF-8 text file (expected CSV image,plate_text): byte 0x80 at offset 0"),
+    ("detection.scenes", ["--backgrounds", "samples/stills", "--plates", "{tmp}/set", "--out", "{tmp}/scenes", "--n",
+                          "1"], "set/labels.csv", "not a UTF-8 text file (expected CSV image,plate_text)"),
 ])
 def test_a_file_that_is_not_text_is_one_error_line(module, argv, file, says, tmp_path, capsys):
     import shutil
 
     shutil.copytree("configs", tmp_path / "cfg")
     (tmp_path / "set" / "images").mkdir(parents=True)
+    (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / file).write_bytes(BINARY)
     main = importlib.import_module(module).main
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2

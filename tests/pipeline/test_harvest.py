@@ -93,6 +93,16 @@ def test_a_second_harvest_adds_only_what_is_new(gate, tmp_path):
     assert len(rows(ds / "train")) + len(rows(ds / "val")) == 4
 
 
+def test_earlier_labels_that_are_not_text_are_one_error_line(gate, tmp_path, capsys):
+    ds = tmp_path / "my_plates"
+    (ds / "train").mkdir(parents=True)
+    (ds / "train" / "labels.csv").write_bytes(bytes(range(128, 256)))  # saved by a spreadsheet in another encoding
+    assert main([str(gate), "--out", str(ds)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: {ds / 'train' / 'labels.csv'}: not a UTF-8 text file (expected CSV image,plate_text): "
+                   "byte 0x80 at offset 0"], err
+
+
 def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
