@@ -34,7 +34,17 @@ def read_text(path: str | Path, what: str = "") -> str:
                         f"{exc.start}") from None
 
 
-def read_csv(path: str | Path, what: str = "") -> csv.DictReader:
+def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) -> csv.DictReader:
     """The rows of a UTF-8 CSV file as dicts by its header, read whole through `read_text` (so a file that is not
-    UTF-8 text is its one UserError)."""
-    return csv.DictReader(io.StringIO(read_text(path, what), newline=""))
+    UTF-8 text is its one UserError); a header without all of `columns` (or no header at all) is one UserError."""
+    from common.errors import UserError
+
+    reader = csv.DictReader(io.StringIO(read_text(path, what), newline=""))
+    if columns:
+        expected = f" (expected {what})" if what else ""
+        if reader.fieldnames is None:
+            raise UserError(f"{path}: empty file{expected}")
+        missing = [c for c in columns if c not in reader.fieldnames]
+        if missing:
+            raise UserError(f"{path}: missing column(s) {', '.join(missing)}{expected}")
+    return reader

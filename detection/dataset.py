@@ -48,13 +48,7 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
         drawn = "data_gen" in Path(csv_path).parts  # a generated set, not in git: a fresh machine has none
         hint = " (a generated set: bash bench/make_sets.sh val|holdout|train|fresh draws it)" if drawn else ""
         raise UserError(f"labels file not found: {p}{hint}")
-    if p.stat().st_size == 0:
-        raise UserError(f"{p}: empty file (expected header image,plate_text,x1,y1,x2,y2)")
-    reader = read_csv(p, "CSV image,plate_text,x1,y1,x2,y2")
-    missing = {"image", "x1", "y1", "x2", "y2"} - set(reader.fieldnames or [])
-    if missing:
-        raise UserError(f"{p}: missing column(s) {sorted(missing)} (expected image,plate_text,x1,y1,x2,y2)")
-    rows = list(reader)
+    rows = list(read_csv(p, "CSV image,plate_text,x1,y1,x2,y2", ("image", "x1", "y1", "x2", "y2")))
     out: dict[str, list[PlateBox]] = {}
     sizes: dict[str, tuple[int, int]] = {}
     clipped: list[int] = []

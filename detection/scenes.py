@@ -176,9 +176,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
     crops: list[tuple[np.ndarray, str]] = []
     for folder in plates:
         labels_csv = folder / "labels.csv"
-        rows = list(read_csv(labels_csv, "CSV image,plate_text"))
-        if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
-            raise UserError(f"{labels_csv}: header must start with image,plate_text")
+        rows = read_csv(labels_csv, "CSV image,plate_text", ("image", "plate_text"))
         crops += [(read_bgr(dataset_image(labels_csv, r["image"])), r["plate_text"]) for r in rows
                   if usable(folder, r["image"])]
     return labels, names, crops

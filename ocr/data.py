@@ -51,9 +51,7 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
     p = find(path)
     if not p.is_file():
         raise UserError(f"split file not found: {p}")
-    rows = read_csv(p, "a CSV split file")
-    if not {"dataset", "image"} <= set(rows.fieldnames or ()):
-        raise UserError(f"{p}: a split file needs the columns dataset,image")
+    rows = read_csv(p, "a split file, CSV dataset,image", ("dataset", "image"))
     return {(r["dataset"], r["image"]) for r in rows}
 
 
@@ -85,9 +83,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             skipped.append(f"{where}: {bad}")
 
     if labels.is_file():
-        rows = list(read_csv(labels, "CSV image,plate_text"))
-        if rows and ("image" not in rows[0] or "plate_text" not in rows[0]):
-            raise UserError(f"{labels}: header must start with image,plate_text")
+        rows = list(read_csv(labels, "CSV image,plate_text", ("image", "plate_text")))
         for i, r in enumerate(rows, start=2):
             text = plate_label(r.get("plate_text") or "", keep)
             if not text:

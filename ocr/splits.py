@@ -25,7 +25,6 @@ import numpy as np
 from loguru import logger
 
 from common.cli import run_main
-from common.errors import UserError
 from common.paths import read_csv
 
 HOLDOUT_RIDES = ("train_dayride_type1_002", "train_dayride_type1_003")
@@ -58,10 +57,7 @@ def dashcam_holdout(names: list[str]) -> list[str]:
 
 def _images(folder: Path) -> list[str]:
     labels = folder / "labels.csv"
-    rows = list(read_csv(labels, "CSV image,plate_text"))
-    if rows and "image" not in rows[0]:
-        raise UserError(f"{labels}: header must start with image,plate_text")
-    return sorted({r["image"] for r in rows})
+    return sorted({r["image"] for r in read_csv(labels, "CSV image,plate_text", ("image", "plate_text"))})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,9 +85,9 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
 def read_expected(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise UserError(f"expected-vehicles file not found: {path}")
-    rows = list(read_csv(path, "CSV plate_text,first_frame[,last_frame]"))
-    if not rows or "plate_text" not in rows[0]:
-        raise UserError(f"{path}: expected columns plate_text,first_frame[,last_frame]")
+    rows = list(read_csv(path, "CSV plate_text,first_frame[,last_frame]", ("plate_text",)))
+    if not rows:
+        raise UserError(f"{path}: no vehicles listed (expected CSV plate_text,first_frame[,last_frame])")
     out = []
     for i, r in enumerate(rows, start=2):
         try:

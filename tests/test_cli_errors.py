@@ -82,7 +82,7 @@ BINARY = bytes(range(128, 256)) * 4  # no UTF-8 text: a video, an image or a spr
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "{tmp}/set"], "set/labels.csv",
      "not a UTF-8 text file (expected CSV image,plate_text): byte 0x80 at offset 0"),
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file", "{tmp}/s.csv",
-                      "--split", "holdout"], "s.csv", "not a UTF-8 text file (expected a CSV split file)"),
+                      "--split", "holdout"], "s.csv", "not a UTF-8 text file (expected a split file, CSV dataset,image)"),
     ("pipeline.evaluate", ["--labels", "{tmp}/boxes.csv"], "boxes.csv",
      "not a UTF-8 text file (expected CSV image,plate_text,x1,y1,x2,y2)"),
     ("run_pipeline", ["--config-dir", "{tmp}/cfg", "samples/plates", "--crops"], "cfg/pipeline.yaml",
@@ -103,6 +103,35 @@ def test_a_file_that_is_not_text_is_one_error_line(module, argv, file, says, tmp
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {tmp_path / file}: ") and says in err[0], err
+
+
+CROPS = ("CSV image,plate_text", "image,plate_text")
+
+
+@pytest.mark.parametrize("module, argv, file, says", [
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "{tmp}/set"], "set/labels.csv", CROPS),
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file", "{tmp}/s.csv",
+                      "--split", "holdout"], "s.csv", ("a split file, CSV dataset,image", "dataset,image")),
+    ("pipeline.evaluate", ["--labels", "{tmp}/boxes.csv"], "boxes.csv",
+     ("CSV image,plate_text,x1,y1,x2,y2", "image,x1,y1,x2,y2")),
+    ("pipeline.evaluate", ["--video", "samples/clip.mp4", "--expected", "{tmp}/exp.csv"], "exp.csv",
+     ("CSV plate_text,first_frame[,last_frame]", "plate_text")),
+    ("ocr.splits", ["--data", "{tmp}/data", "--out", "{tmp}/splits"], "data/us_crops/labels.csv", CROPS),
+    ("detection.scenes", ["--backgrounds", "samples/stills", "--plates", "{tmp}/set", "--out", "{tmp}/scenes", "--n",
+                          "1"], "set/labels.csv", CROPS),
+])
+@pytest.mark.parametrize("header", ["", "name,text\n"])
+def test_a_csv_without_its_columns_is_one_error_line(module, argv, file, says, header, tmp_path, capsys):
+    """An empty file, or one whose header names other columns (a spreadsheet's own export), is said with the
+    columns it lacks, not a KeyError or 'no images' further on."""
+    what, columns = says
+    (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / file).write_text(header + ("a.jpg,AB123\n" if header else ""))
+    main = importlib.import_module(module).main
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    lacks = "empty file" if not header else f"missing column(s) {', '.join(columns.split(','))}"
+    assert err == [f"error: {tmp_path / file}: {lacks} (expected {what})"], err
 
 
 def test_crops_of_a_folder_of_videos_say_so(tmp_path, capsys):
