@@ -136,7 +136,7 @@ def _existing(out: Path, parts: tuple[str, ...] = PARTS) -> tuple[set[str], dict
     for part in parts:
         labels = out / part / "labels.csv"
         if labels.is_file():
-            for r in read_csv(labels, "CSV image,plate_text"):
+            for r in read_csv(labels, "CSV image,plate_text", ("image", "plate_text")):
                 names.add(r.get("image") or "")
                 if part != "review":
                     per_plate[fold_o0(r.get("plate_text") or "")] += 1
@@ -175,7 +175,7 @@ def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
         raise UserError(f"nothing to file: {review} not found (harvest into {out} first)")
     share = settled_share(out, val_share)
     filed, _ = _existing(out, ("train", "val"))  # a filing that stopped half-way is completed, not repeated
-    rows = list(read_csv(review, "CSV image,plate_text"))
+    rows = list(read_csv(review, "CSV image,plate_text", ("image", "plate_text")))
     moves: dict[str, list[dict[str, str]]] = {"train": [], "val": []}
     left: list[dict[str, str]] = []
     for i, r in enumerate(rows, start=2):

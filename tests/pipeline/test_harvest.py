@@ -189,6 +189,18 @@ def test_a_reviewed_label_that_is_no_plate_is_one_error(gate, tmp_path):
     assert len(rows(ds / "review")) == 3  # nothing moved
 
 
+def test_a_review_list_saved_without_its_header_is_one_error(gate, tmp_path):
+    ds = tmp_path / "my_plates"
+    harvest([gate], ds, val_share=0.5)
+    filed = rows(ds / "train") + rows(ds / "val")
+    review = ds / "review" / "labels.csv"
+    review.write_text("\n".join(review.read_text().splitlines()[1:]) + "\n")  # a spreadsheet saved without it
+    with pytest.raises(UserError, match=r"review/labels.csv: missing column\(s\) image, plate_text \(expected CSV "
+                                        r"image,plate_text\)"):
+        file_review(ds)
+    assert rows(ds / "train") + rows(ds / "val") == filed  # nothing filed
+
+
 def test_a_folder_keeps_the_share_it_was_split_with(gate, tmp_path):
     ds = tmp_path / "my_plates"
     harvest([gate], ds, val_share=0.5)
