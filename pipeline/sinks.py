@@ -77,7 +77,7 @@ def append_table(path: Path, header: list[str]) -> tuple[Any, Any]:
     gets the header."""
     new = not path.exists() or path.stat().st_size == 0
     if not new:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8", errors="replace") as f:  # re-saved by a spreadsheet, perhaps
             if next(csv.reader(f), []) != header:
                 logger.warning(f"{path} has other columns than this run writes; moved aside")
                 keep_previous(path)

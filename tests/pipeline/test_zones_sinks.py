@@ -140,6 +140,18 @@ def test_a_line_an_interrupted_run_left_unfinished_is_cut_off_and_the_events_kep
                     f"{tmp_path / 'e.csv'}: an unfinished last line (14 bytes, from an interrupted run) cut off"]
 
 
+def test_an_events_csv_re_saved_in_another_encoding_is_appended_to(tmp_path):
+    with CsvSink(tmp_path / "e.csv") as cs:
+        cs.write(event(1))
+    with (tmp_path / "e.csv").open("ab") as f:  # a spreadsheet's own row, in its own encoding (cp1252: "Peña")
+        f.write(b"note," + "Pe\u00f1a".encode("cp1252") + b"\r\n")
+    with CsvSink(tmp_path / "e.csv") as cs:
+        cs.write(event(2))
+    assert not (tmp_path / "e.prev.csv").exists()  # the same columns: appended, not moved aside
+    ids = [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8", errors="replace"))]
+    assert ids == ["id1", "note", "id2"]
+
+
 def test_a_damaged_events_db_is_kept_aside_and_a_new_one_started(tmp_path):
     (tmp_path / "events.db").write_bytes(b"not a database, whatever it was" * 100)
     with SqliteSink(tmp_path / "events.db") as db:
