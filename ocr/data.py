@@ -30,7 +30,7 @@ from common.errors import UserError
 from common.paths import find, read_csv
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
-from ocr.process import IMAGE_EXTS, dataset_image, normalize, read_bgr, resize_plate
+from ocr.process import IMAGE_EXTS, dataset_image, is_image_file, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion", "interlaced")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad",
@@ -107,6 +107,8 @@ def _check(s: Sample, codec: Codec | None) -> str:
         return f"label {s.text!r} has characters outside the alphabet: {codec.invalid_chars(s.text)!r}"
     if not s.path.is_file():
         return f"image not found: {s.path}"
+    if not is_image_file(s.path):
+        return f"cannot read image (corrupt or unsupported format): {s.path}"
     return ""
 
 

@@ -23,6 +23,20 @@ def read_bgr(path: str | Path) -> np.ndarray:
     return img
 
 
+# how the formats cv2 reads most often begin: a file that begins otherwise is decoded to tell whether it is an image
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def is_image_file(path: str | Path) -> bool:
+    """Whether `path` holds an image cv2 can read, told cheaply by the first bytes of the common formats (JPEG,
+    PNG, BMP, TIFF, WebP) and by decoding any other file (an empty file, a text or a video is not one)."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
+        return True
+    return bool(head) and cv2.imread(str(path), cv2.IMREAD_COLOR) is not None
+
+
 def dataset_image(labels_csv: str | Path, name: str) -> Path:
     """Where the image of a labels.csv row is: `images/<name>` beside the CSV (the layout of ../shared/data), else
     `<name>` itself relative to the CSV's folder (a column that reads `images/a.jpg`, images beside the CSV, or an

@@ -45,6 +45,10 @@ def test_error_line_names_the_file_of_an_os_error(tmp_path):
     except OSError as exc:
         assert error_line(exc) == f"error: {tmp_path / 'missing' / 'x.txt'}: No such file or directory"
     assert error_line(UserError("video not found: a.mp4")) == "error: video not found: a.mp4"
+    worker = ("Caught UserError in DataLoader worker process 0.\nOriginal Traceback (most recent call last):\n"
+              '  File "/x/ocr/data.py", line 9, in get\n    img = read_bgr(s.path)\n'
+              "common.errors.UserError: cannot read image (corrupt or unsupported format): a.png: see row 3\n")
+    assert error_line(UserError(worker)) == "error: cannot read image (corrupt or unsupported format): a.png: see row 3"
 
 
 def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):

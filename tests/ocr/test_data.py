@@ -66,12 +66,40 @@ def test_missing_image_names_file_and_row(tmp_path):
         read_labels(root, DIG)
 
 
-def test_unreadable_image(tmp_path):
-    root = make_folder(tmp_path / "d", [("a.png", "123")], images=[])
-    (root / "images" / "a.png").write_bytes(b"")
-    ds = build_dataset(({"path": str(root)},), DIG, 64, 200, mixed=False)
-    with pytest.raises(UserError, match=r"cannot read image \(corrupt or unsupported format\): .*a.png"):
-        ds[0]
+def test_a_file_that_is_no_image_names_file_and_row(tmp_path):
+    """An empty file, or another kind of file under an image's name, is said when the labels are read, not by a
+    data-loading worker epochs later; with skip_bad it is counted and left out."""
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.jpg", "45"), ("c.png", "67")], images=["a.png"])
+    (root / "images" / "b.jpg").write_bytes(b"")
+    (root / "images" / "c.png").write_text("plate_text\n67\n")
+    with pytest.raises(UserError) as exc:
+        read_labels(root, DIG)
+    assert str(exc.value) == (f"{root / 'labels.csv'} row 3: cannot read image (corrupt or unsupported format): "
+                              f"{root / 'images' / 'b.jpg'}")
+    ds = build_dataset(({"path": str(root), "skip_bad": True},), DIG, 64, 200, mixed=False)
+    assert [s.text for s in ds.sources[0].samples] == ["123"] and len(ds.sources[0].skipped) == 2
+
+
+def test_an_image_damaged_past_its_header_is_one_error_line_from_a_worker(tiny_cfg, tmp_path, capsys):
+    """A file that begins as a PNG but is cut short passes the cheap check; the data-loading worker that meets it
+    raises, and the training run ends with the worker's one line, not its traceback."""
+    import dataclasses
+
+    import yaml
+
+    from common.config import config_to_dict
+    from ocr.train import main
+
+    root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "45")])
+    (root / "images" / "b.png").write_bytes((root / "images" / "b.png").read_bytes()[:20])  # the header alone
+    build_dataset(({"path": str(root)},), DIG, 64, 200, mixed=False)  # passes: damaged past the header
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(config_to_dict(dataclasses.replace(
+        tiny_cfg, train=({"path": str(root)},), samples_per_epoch=8, batch_size=2, num_workers=1))))
+    assert main(["--config", str(cfg)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # after the progress bar
+    assert err[-1] == f"error: cannot read image (corrupt or unsupported format): {root / 'images' / 'b.png'}", err
+    assert not any("Traceback" in line for line in err), err
 
 
 def test_file_name_labels(tmp_path):
