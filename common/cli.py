@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -14,10 +15,18 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
     stderr (looked up at each write, so that a test's capture sees it; above a running progress bar, not through
     it: tqdm.write); with `sink` (a report on stdout, lines between progress bars), everything below ERROR goes
     there and errors still go to stderr. Lines bound with `vehicle=True` (one per vehicle event:
-    pipeline/orchestrator.py) are for a log file an entry point adds, not the console."""
+    pipeline/orchestrator.py) are for a log file an entry point adds, not the console. OpenCV's own log lines (a
+    damaged image's `[ERROR:0@...] readHeader ...`, also from data-loading workers) are off unless OPENCV_LOG_LEVEL
+    asks for them: our one line says what is wrong."""
     from loguru import logger
     from tqdm import tqdm
 
+    if os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF").upper() == "OFF":
+        import cv2
+
+        cv_log = getattr(getattr(cv2, "utils", None), "logging", None)
+        if cv_log is not None:  # read at cv2's import only: set it now, for this process and those it forks
+            cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
     logger.remove()
 
     def stderr(message: str) -> None:

@@ -80,7 +80,7 @@ def test_a_file_that_is_no_image_names_file_and_row(tmp_path):
     assert [s.text for s in ds.sources[0].samples] == ["123"] and len(ds.sources[0].skipped) == 2
 
 
-def test_an_image_damaged_past_its_header_is_one_error_line_from_a_worker(tiny_cfg, tmp_path, capsys):
+def test_an_image_damaged_past_its_header_is_one_error_line_from_a_worker(tiny_cfg, tmp_path, capfd):
     """A file that begins as a PNG but is cut short passes the cheap check; the data-loading worker that meets it
     raises, and the training run ends with the worker's one line, not its traceback."""
     import dataclasses
@@ -97,9 +97,9 @@ def test_an_image_damaged_past_its_header_is_one_error_line_from_a_worker(tiny_c
     cfg.write_text(yaml.safe_dump(config_to_dict(dataclasses.replace(
         tiny_cfg, train=({"path": str(root)},), samples_per_epoch=8, batch_size=2, num_workers=1))))
     assert main(["--config", str(cfg)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()  # after the progress bar
+    err = capfd.readouterr().err.strip().splitlines()  # after the progress bar (OpenCV's own lines are off)
     assert err[-1] == f"error: cannot read image (corrupt or unsupported format): {root / 'images' / 'b.png'}", err
-    assert not any("Traceback" in line for line in err), err
+    assert not any("Traceback" in line or "readHeader" in line for line in err), err
 
 
 def test_file_name_labels(tmp_path):
