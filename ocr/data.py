@@ -16,7 +16,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class Sample:
     path: Path
     text: str
     box: tuple[int, int, int, int] | None = None  # crop this box out of the image when set
+    where: str = field(default="", compare=False)  # its labels file and row, for an error met while loading it
 
 
 def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]:
@@ -92,7 +93,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             if r.get("x1") not in (None, ""):
                 x1, y1, x2, y2 = (int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
                 box = (x1, y1, x2, y2)
-            add(Sample(dataset_image(labels, r["image"]), text, box), f"{labels} row {i}")
+            add(Sample(dataset_image(labels, r["image"]), text, box, f"{labels} row {i}"), f"{labels} row {i}")
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
@@ -197,7 +198,10 @@ class SourceDataset:
             img, text = synth_sample(rng, self.mix, self.fonts)
         else:
             s = self.samples[i % len(self.samples)]
-            img, text = load_crop(s, rng if self.level != "none" else None), s.text
+            try:
+                img, text = load_crop(s, rng if self.level != "none" else None), s.text
+            except UserError as exc:  # damaged past its header (is_image_file passed it): say its row too
+                raise UserError(f"{s.where}: {exc}" if s.where else str(exc)) from None
         return augment(img, rng, self.level), text
 
 

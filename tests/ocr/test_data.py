@@ -98,7 +98,8 @@ def test_an_image_damaged_past_its_header_is_one_error_line_from_a_worker(tiny_c
         tiny_cfg, train=({"path": str(root)},), samples_per_epoch=8, batch_size=2, num_workers=1))))
     assert main(["--config", str(cfg)]) == 2
     err = capfd.readouterr().err.strip().splitlines()  # after the progress bar (OpenCV's own lines are off)
-    assert err[-1] == f"error: cannot read image (corrupt or unsupported format): {root / 'images' / 'b.png'}", err
+    assert err[-1] == (f"error: {root / 'labels.csv'} row 3: cannot read image (corrupt or unsupported format): "
+                       f"{root / 'images' / 'b.png'}"), err
     assert not any("Traceback" in line or "readHeader" in line for line in err), err
 
 
