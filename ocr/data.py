@@ -74,8 +74,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     samples: list[Sample] = []
     keep = codec.chars if codec is not None else ""
 
-    def add(sample: Sample, where: str) -> None:
-        bad = _check(sample, codec)
+    def add(sample: Sample, where: str, bad: str = "") -> None:
+        bad = bad or _check(sample, codec)
         if not bad:
             samples.append(sample)
         elif not skip_bad:
@@ -89,11 +89,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             text = plate_label(r.get("plate_text") or "", keep)
             if not text:
                 continue  # unreadable plate: no text to learn
-            box = None
-            if r.get("x1") not in (None, ""):
-                x1, y1, x2, y2 = (int(float(r[k])) for k in ("x1", "y1", "x2", "y2"))
-                box = (x1, y1, x2, y2)
-            add(Sample(dataset_image(labels, r["image"]), text, box, f"{labels} row {i}"), f"{labels} row {i}")
+            box, bad = _box(r)
+            add(Sample(dataset_image(labels, r["image"]), text, box, f"{labels} row {i}"), f"{labels} row {i}", bad)
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
@@ -101,6 +98,20 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     if not samples:
         raise UserError(f"no labelled images in {root}")
     return samples
+
+
+def _box(row: dict[str, str]) -> tuple[tuple[int, int, int, int] | None, str]:
+    """A labels row's plate box (None without one) and what is wrong with it ("" when nothing)."""
+    values = [row.get(k) for k in ("x1", "y1", "x2", "y2")]
+    if all(v in (None, "") for v in values):
+        return None, ""
+    try:
+        x1, y1, x2, y2 = (int(float(v or "")) for v in values)
+    except ValueError:
+        return None, f"box x1,y1,x2,y2 must be four numbers, not {','.join(v or '' for v in values)}"
+    if x2 <= x1 or y2 <= y1:
+        return None, f"box {x1},{y1},{x2},{y2} is empty (x2 must exceed x1 and y2 exceed y1)"
+    return (x1, y1, x2, y2), ""
 
 
 def _check(s: Sample, codec: Codec | None) -> str:

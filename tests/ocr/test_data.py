@@ -66,6 +66,21 @@ def test_missing_image_names_file_and_row(tmp_path):
         read_labels(root, DIG)
 
 
+@pytest.mark.parametrize("box, says", [
+    ("abc,0,10,10", "box x1,y1,x2,y2 must be four numbers, not abc,0,10,10"),
+    ("1,0,,10", "box x1,y1,x2,y2 must be four numbers, not 1,0,,10"),
+    ("10,0,5,10", "box 10,0,5,10 is empty (x2 must exceed x1 and y2 exceed y1)"),
+])
+def test_a_bad_plate_box_names_file_and_row(box, says, tmp_path):
+    root = make_folder(tmp_path / "d", [], images=["a.png", "b.png"])
+    (root / "labels.csv").write_text(f"image,plate_text,x1,y1,x2,y2\na.png,123,0,0,60,20\nb.png,45,{box}\n")
+    with pytest.raises(UserError) as exc:
+        read_labels(root, DIG)
+    assert str(exc.value) == f"{root / 'labels.csv'} row 3: {says}"
+    samples = read_labels(root, DIG, skip_bad=True)
+    assert [(s.text, s.box) for s in samples] == [("123", (0, 0, 60, 20))]
+
+
 def test_a_file_that_is_no_image_names_file_and_row(tmp_path):
     """An empty file, or another kind of file under an image's name, is said when the labels are read, not by a
     data-loading worker epochs later; with skip_bad it is counted and left out."""
