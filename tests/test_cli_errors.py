@@ -67,6 +67,13 @@ import pytest
     ("run_pipeline", ["samples/stills", "samples/plates", "detector.weights=configs/detector.yaml"],
      "detector weights must be .pt or .onnx, not detector.yaml"),
     ("ocr.splits", ["--data", "{tmp}/nope", "--out", "{tmp}/splits"], "nope/us_crops/labels.csv: No such file"),
+    # a split file of other folders picks nothing: said, not a report of 0 of 0 plates
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file",
+                      "configs/splits/real_crops_holdout.csv", "--split", "holdout"],
+     "samples/plates: the split file configs/splits/real_crops_holdout.csv lists images of the folders ar_crops, "
+     "us_crops, none of a folder 'plates' (split files name a folder by its name)"),
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file",
+                      "configs/splits/real_crops_holdout.csv", "--split", "train"], "none of a folder 'plates'"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):
     main = importlib.import_module(module).main
