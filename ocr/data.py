@@ -192,11 +192,14 @@ class SourceDataset:
         if "split_file" in spec and split != "all":
             held = read_split_file(spec["split_file"])
             folders = sorted({d for d, _ in held})
-            if root.name not in folders:  # a split file of other folders, or a folder renamed: it would pick
-                files = spec["split_file"]  # nothing ("0 of 0"), or leave nothing out (held-out images trained on)
+            if root.name not in folders:  # a split file of other folders, or a folder renamed
+                files = spec["split_file"]
                 files = ", ".join(map(str, files)) if isinstance(files, (list, tuple)) else str(files)
-                raise UserError(f"{root}: the split file {files} lists images of the folders {', '.join(folders)}, "
-                                f"none of a folder {root.name!r} (split files name a folder by its name)")
+                said = (f"{root}: the split file {files} lists images of the folders {', '.join(folders)}, none of a "
+                        f"folder {root.name!r} (split files name a folder by its name)")
+                if split == "holdout":  # it would pick nothing: a report of "0 of 0"
+                    raise UserError(said)
+                logger.warning(f"{said}: none of its images is left out")  # held-out images trained on, if renamed
             keep = (lambda s: (root.name, s.path.name) in held) if split == "holdout" else \
                 (lambda s: (root.name, s.path.name) not in held)
             self.samples = [s for s in self.samples if keep(s)]

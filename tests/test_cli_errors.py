@@ -72,8 +72,6 @@ import pytest
                       "configs/splits/real_crops_holdout.csv", "--split", "holdout"],
      "samples/plates: the split file configs/splits/real_crops_holdout.csv lists images of the folders ar_crops, "
      "us_crops, none of a folder 'plates' (split files name a folder by its name)"),
-    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file",
-                      "configs/splits/real_crops_holdout.csv", "--split", "train"], "none of a folder 'plates'"),
 ])
 def test_one_error_line(module, argv, says, tmp_path, capsys):
     main = importlib.import_module(module).main
