@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # stream) would surround our one error line; set to see them
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("args", nargs="*", help="sources (files, folders, camera index, URL) and key=value overrides")
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")

@@ -72,7 +72,8 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--weights", required=True)
     ap.add_argument("--labels", required=True, type=Path)
     ap.add_argument("--split-file", help="only the images listed in this dataset,image CSV")

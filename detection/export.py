@@ -79,7 +79,8 @@ def export_int8(onnx_path: Path, frames: list[Path], imgsz: int, out: Path) -> P
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--weights", type=find, default="weights/detector.pt")
     ap.add_argument("--imgsz", type=at_least(32), default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")

@@ -217,7 +217,8 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],

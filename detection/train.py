@@ -148,7 +148,8 @@ def train(cfg: DetectorTrainConfig) -> Path:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YOLO_VERBOSE", "True")  # show ultralytics' epoch bars and metrics when training
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--config", default="configs/detector_train.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     args = ap.parse_intermixed_args(argv)

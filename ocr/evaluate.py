@@ -85,7 +85,8 @@ def report(res: dict[str, Any], weights: Path, best: float | None, data: str, sh
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")

@@ -152,7 +152,8 @@ def export_slim(ckpt: dict, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--weights", required=True, type=find)
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)

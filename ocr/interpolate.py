@@ -38,7 +38,8 @@ def interpolate(a: dict, b: dict, alpha: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--a", required=True, type=Path, help="the parent checkpoint (alpha 0)")
     ap.add_argument("--b", required=True, type=Path, help="the fine-tuned checkpoint (alpha 1)")
     ap.add_argument("--alpha", required=True, type=fraction, help="share of B, 0 to 1")

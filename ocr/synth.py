@@ -127,7 +127,8 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")

@@ -309,7 +309,8 @@ def resume_config(overrides: list[str]) -> OCRConfig | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--config", default="configs/ocr_digits.yaml", help="OCR config YAML")
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the config")
     args = ap.parse_intermixed_args(argv)

@@ -129,7 +129,8 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
 def main(argv: list[str] | None = None) -> int:
     from pipeline.app import load_configs
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
     ap.add_argument("--split-file", type=Path, help="stills: only the images listed in this dataset,image CSV")
     ap.add_argument("--video", help="a clip to run through the pipeline")

@@ -298,7 +298,8 @@ def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
 def main(argv: list[str] | None = None) -> int:
     from common.cli import run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("folders", nargs="*", type=Path, help="output folders, and the folders below them "
                                                           "(default: runs/pipeline)")
     ap.add_argument("--out", type=Path, required=True, help="the dataset folder to write (train/, val/, review/)")

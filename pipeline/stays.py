@@ -102,7 +102,8 @@ def stays(tops: list[Path], entry: str = "in", exit_: str = "out", max_edits: in
 def main(argv: list[str] | None = None) -> int:
     from common.cli import run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("folders", nargs="*", type=Path, default=[Path("runs/pipeline")],
                     help="output folders, and the folders below them (default: runs/pipeline)")
     ap.add_argument("--entry", default="in", help="the direction, output folder or source of entries (default: in)")

@@ -164,7 +164,8 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
     ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
     ap.add_argument("--plates", type=Path, nargs="+", required=True, help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="split CSVs of frames and crops never used")

@@ -87,7 +87,8 @@ BINARY = bytes(range(128, 256)) * 4  # no UTF-8 text: a video, an image or a spr
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "{tmp}/set"], "set/labels.csv",
      "not a UTF-8 text file (expected CSV image,plate_text): byte 0x80 at offset 0"),
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--split-file", "{tmp}/s.csv",
-                      "--split", "holdout"], "s.csv", "not a UTF-8 text file (expected a split file, CSV dataset,image)"),
+                      "--split", "holdout"], "s.csv",
+     "not a UTF-8 text file (expected a split file, CSV dataset,image)"),
     ("pipeline.evaluate", ["--labels", "{tmp}/boxes.csv"], "boxes.csv",
      "not a UTF-8 text file (expected CSV image,plate_text,x1,y1,x2,y2)"),
     ("run_pipeline", ["--config-dir", "{tmp}/cfg", "samples/plates", "--crops"], "cfg/pipeline.yaml",
@@ -137,6 +138,21 @@ def test_a_csv_without_its_columns_is_one_error_line(module, argv, file, says, h
     err = capsys.readouterr().err.strip().splitlines()
     lacks = "empty file" if not header else f"missing column(s) {', '.join(columns.split(','))}"
     assert err == [f"error: {tmp_path / file}: {lacks} (expected {what})"], err
+
+
+@pytest.mark.parametrize("module, argv", [
+    ("run_pipeline", ["--conf", "0.3", "samples/stills"]),  # ultralytics' conf, typed as a flag
+    ("ocr.train", ["--conf", "nope.yaml"]),
+    ("detection.evaluate", ["--weights", "weights/detector.pt", "--labels", "samples/stills/labels.csv", "--conf",
+                            "0.3"]),
+])
+def test_a_flag_is_never_taken_for_a_longer_one_it_begins(module, argv, capsys):
+    """`--conf` was argparse's abbreviation of --config / --config-dir: `--conf 0.3` read a config file named 0.3."""
+    main = importlib.import_module(module).main
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith("error: unrecognized arguments: --conf")
 
 
 def test_crops_of_a_folder_of_videos_say_so(tmp_path, capsys):
