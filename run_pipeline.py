@@ -18,7 +18,6 @@ where a plate was seen), `python -m pipeline.stays` (entries matched with exits)
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import threading
@@ -58,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # stream) would surround our one error line; set to see them
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    from common.cli import entry_parser, leave, run_main
+
+    ap = entry_parser(__doc__)
     ap.add_argument("args", nargs="*", help="sources (files, folders, camera index, URL) and key=value overrides")
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sources", metavar="FILE", help="YAML list of sources, each with its own settings "
                     "(pipeline/source_list.py): cameras with their own roi, line, output folder")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
-    from common.cli import leave, run_main
 
     def work() -> int:
         from pipeline.app import distinct_out_names, load_configs

@@ -40,6 +40,13 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
         logger.add(stderr, format="{message}", level="ERROR")
 
 
+def entry_parser(doc: str | None) -> argparse.ArgumentParser:
+    """An entry point's argument parser: its module docstring as the help, laid out as written, and no flag taken
+    for a longer one it begins (argparse's abbreviations read `--conf 0.3` as --config / --config-dir)."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   allow_abbrev=False)
+
+
 def at_least(low: int) -> Callable[[str], int]:
     """An argparse type: a whole number of at least `low` (`--n`, `--batch`), else argparse's one-line error."""
 

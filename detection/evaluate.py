@@ -12,7 +12,6 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import json
 import statistics
 import time
@@ -21,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common.cli import prepare_outputs, run_main
+from common.cli import entry_parser, prepare_outputs, run_main
 from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
@@ -72,8 +71,7 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--weights", required=True)
     ap.add_argument("--labels", required=True, type=Path)
     ap.add_argument("--split-file", help="only the images listed in this dataset,image CSV")

@@ -15,14 +15,13 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import random
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from common.cli import at_least, run_main
+from common.cli import at_least, entry_parser, run_main
 from common.errors import UserError
 from common.paths import find
 from detection.ultra import yolo_class
@@ -79,8 +78,7 @@ def export_int8(onnx_path: Path, frames: list[Path], imgsz: int, out: Path) -> P
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--weights", type=find, default="weights/detector.pt")
     ap.add_argument("--imgsz", type=at_least(32), default=640)
     ap.add_argument("--no-verify", action="store_true", help="skip the SHA-256 manifest check (trusted files only)")

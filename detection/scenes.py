@@ -15,14 +15,13 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from common.cli import at_least, fraction, run_main
+from common.cli import at_least, entry_parser, fraction, run_main
 from common.errors import UserError
 from common.paths import read_csv
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
@@ -217,8 +216,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],

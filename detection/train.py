@@ -15,7 +15,6 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import os
 import shutil
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import yaml
 from loguru import logger
 
-from common.cli import run_main
+from common.cli import entry_parser, run_main
 from common.config import closest, config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
@@ -148,8 +147,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YOLO_VERBOSE", "True")  # show ultralytics' epoch bars and metrics when training
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--config", default="configs/detector_train.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     args = ap.parse_intermixed_args(argv)

@@ -11,7 +11,6 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import csv
 import json
 import statistics
@@ -20,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common.cli import at_least, prepare_outputs, run_main
+from common.cli import at_least, entry_parser, prepare_outputs, run_main
 from common.device import PRECISIONS
 from common.paths import find
 from ocr.data import SourceDataset, load_crop
@@ -85,8 +84,7 @@ def report(res: dict[str, Any], weights: Path, best: float | None, data: str, sh
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")

@@ -24,7 +24,6 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import json
 import warnings
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from common.cli import at_least, run_main
+from common.cli import at_least, entry_parser, run_main
 from common.digest import sha256
 from common.errors import UserError
 from common.paths import find
@@ -152,8 +151,7 @@ def export_slim(ckpt: dict, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--weights", required=True, type=find)
     ap.add_argument("--format", choices=("torchscript", "onnx", "pth"), default="onnx")
     ap.add_argument("--out", type=Path)

@@ -8,7 +8,6 @@ taken from B. The result keeps B's training config and decoding patterns; export
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import torch
 
-from common.cli import fraction, run_main
+from common.cli import entry_parser, fraction, run_main
 from common.errors import UserError
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 
@@ -38,8 +37,7 @@ def interpolate(a: dict, b: dict, alpha: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--a", required=True, type=Path, help="the parent checkpoint (alpha 0)")
     ap.add_argument("--b", required=True, type=Path, help="the fine-tuned checkpoint (alpha 1)")
     ap.add_argument("--alpha", required=True, type=fraction, help="share of B, 0 to 1")

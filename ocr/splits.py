@@ -16,7 +16,6 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import csv
 import re
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from loguru import logger
 
-from common.cli import run_main
+from common.cli import entry_parser, run_main
 from common.paths import read_csv
 
 HOLDOUT_RIDES = ("train_dayride_type1_002", "train_dayride_type1_003")
@@ -61,8 +60,7 @@ def _images(folder: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path("configs/splits"))
     args = ap.parse_args(argv)

@@ -14,14 +14,13 @@ if __package__ in (None, ""):  # allow `python ocr/synth.py`
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import csv
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from common.cli import at_least, run_main
+from common.cli import at_least, entry_parser, run_main
 from common.errors import UserError
 from ocr.augment import augment, perspective
 from ocr.synth_glyphs import FONT_SETS, char_fonts
@@ -127,8 +126,7 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--n", type=at_least(1), default=1000)
     ap.add_argument("--mix", default="latin", help="preset (digits, latin) or layout=weight,...")

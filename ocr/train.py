@@ -14,7 +14,6 @@ if __package__ in (None, ""):  # allow `python ocr/train.py`
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import argparse
 import json
 import math
 import time
@@ -30,7 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.cli import run_main
+from common.cli import entry_parser, run_main
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
@@ -309,8 +308,7 @@ def resume_config(overrides: list[str]) -> OCRConfig | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--config", default="configs/ocr_digits.yaml", help="OCR config YAML")
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the config")
     args = ap.parse_intermixed_args(argv)

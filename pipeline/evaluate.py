@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -14,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import prepare_outputs, run_main
+from common.cli import entry_parser, prepare_outputs, run_main
 from common.errors import UserError
 from common.paths import read_csv
 from detection.metrics import iou_matrix
@@ -129,8 +128,7 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
 def main(argv: list[str] | None = None) -> int:
     from pipeline.app import load_configs
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
     ap.add_argument("--split-file", type=Path, help="stills: only the images listed in this dataset,image CSV")
     ap.add_argument("--video", help="a clip to run through the pipeline")

@@ -23,7 +23,6 @@ so that every harvest into a folder splits its plates alike.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import json
@@ -296,10 +295,9 @@ def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import run_main
+    from common.cli import entry_parser, run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("folders", nargs="*", type=Path, help="output folders, and the folders below them "
                                                           "(default: runs/pipeline)")
     ap.add_argument("--out", type=Path, required=True, help="the dataset folder to write (train/, val/, review/)")

@@ -13,7 +13,6 @@ opened read-only, so a camera that is running keeps writing. Exit status 0 when 
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import fnmatch
 import json
@@ -242,10 +241,9 @@ def write_csv(path: Path, cls: type, rows: list[Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import run_main
+    from common.cli import entry_parser, run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("args", nargs="*", metavar="PLATE_THEN_FOLDERS",
                     help="the plate, as printed (AB-123 CD) or read (AB123CD; ? one character, * any), then the "
                          "output folders to search and the folders below them (default: runs/pipeline)")

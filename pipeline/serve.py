@@ -18,7 +18,6 @@ $PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`.
 """
 from __future__ import annotations
 
-import argparse
 import hmac
 import json
 import os
@@ -207,10 +206,9 @@ def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import leave, port, run_main
+    from common.cli import entry_parser, leave, port, run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     ap.add_argument("--port", type=port, default=8080, help="port to listen on (default 8080; 0: any free one)")

@@ -13,7 +13,6 @@ exit. The stays still open at the end are the vehicles inside. Exit status 0.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,10 +99,9 @@ def stays(tops: list[Path], entry: str = "in", exit_: str = "out", max_edits: in
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import run_main
+    from common.cli import entry_parser, run_main
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("folders", nargs="*", type=Path, default=[Path("runs/pipeline")],
                     help="output folders, and the folders below them (default: runs/pipeline)")
     ap.add_argument("--entry", default="in", help="the direction, output folder or source of entries (default: in)")

@@ -14,7 +14,6 @@ Writes `clip.mp4` and `expected.csv` (plate_text,first_frame,last_frame,note) fo
 """
 from __future__ import annotations
 
-import argparse
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least, run_main
+from common.cli import at_least, entry_parser, run_main
 from common.errors import UserError
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
@@ -164,8 +163,7 @@ def make_clip(backgrounds: Path, plates: list[Path], out: Path, vehicles: int, s
 def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 allow_abbrev=False)  # `--conf 0.3` is no --config: an unknown flag
+    ap = entry_parser(__doc__)
     ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
     ap.add_argument("--plates", type=Path, nargs="+", required=True, help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="split CSVs of frames and crops never used")
