@@ -90,7 +90,8 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             if not text:
                 continue  # unreadable plate: no text to learn
             box, bad = _box(r)
-            add(Sample(dataset_image(labels, r["image"]), text, box, f"{labels} row {i}"), f"{labels} row {i}", bad)
+            where = f"{labels} row {i}"
+            add(Sample(dataset_image(labels, r["image"]), text, box, where), where, bad)
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
