@@ -2,8 +2,8 @@
 event (`watch`, `watch_label`) and logged as it is written.
 
 File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`); blank lines and
-lines starting with `#` are skipped; plates are written as the reader writes them (upper case, separators
-dropped: `ab-123 cd` is `AB123CD`).
+lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header word not written
+in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
 """
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from common.paths import read_text
 from ocr.alphabet import plate_label
 from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
+
+HEADER_WORDS = frozenset({"plate", "plates", "plate_text", "plate text", "plate number", "licence plate",
+                          "license plate", "number plate", "registration", "number"})
 
 
 @dataclass(frozen=True)
@@ -50,12 +53,16 @@ class Watchlist:
         lines = read_text(p, "a watchlist: one plate per line").splitlines()
         for n, line in enumerate(lines, 1):
             raw, _, label = line.partition(",")
-            if not raw.strip() or raw.lstrip().startswith("#"):
+            raw = raw.strip().strip('"').strip()
+            if not raw or raw.startswith("#"):
+                continue
+            if not entries and raw.lower() in HEADER_WORDS and raw != raw.upper():  # `PLATE` may be a vanity plate
+                logger.info(f"watchlist {p}: line {n} {line.strip()!r} taken as a header")
                 continue
             plate = plate_label(raw)
             bad = sorted({c for c in plate if alphabet and c not in alphabet})
             if bad:
-                raise UserError(f"{p}, line {n}: plate {raw.strip()!r} has {''.join(bad)!r}, which the reader "
+                raise UserError(f"{p}, line {n}: plate {raw!r} has {''.join(bad)!r}, which the reader "
                                 f"never reads")
             entries.append(WatchEntry(plate, label.strip().strip('"').strip()))
         if not entries:

@@ -30,6 +30,16 @@ def test_load_normalises_plates_keeps_labels_and_skips_comments(tmp_path):
     assert str(wl.entries[0]) == "AB123CD (stolen)" and str(wl.entries[1]) == "XY9876"
 
 
+@pytest.mark.parametrize("head", ["plate,label", "Plate", "License Plate,Reason", '"plate","label"'])
+def test_a_spreadsheet_header_line_is_no_plate(tmp_path, head):
+    wl = Watchlist.load(write(tmp_path, f"{head}\n\"AB 123CD\",stolen\nPLATE\n"), alphabet=LATIN)
+    assert wl.entries == (WatchEntry("AB123CD", "stolen"), WatchEntry("PLATE"))
+
+
+def test_a_capitalised_header_word_first_is_a_plate(tmp_path):
+    assert Watchlist.load(write(tmp_path, "PLATE\nAB123CD\n")).entries == (WatchEntry("PLATE"), WatchEntry("AB123CD"))
+
+
 @pytest.mark.parametrize("text, max_edits, hit", [
     ("AB123CD", 0, "AB123CD"),
     ("A8123CD", 0, None),        # one character off: no match without edits
