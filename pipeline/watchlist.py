@@ -24,6 +24,7 @@ HEADER_WORDS = frozenset({"plate", "plates", "plate_text", "plate text", "plate 
 
 @dataclass(frozen=True)
 class WatchEntry:
+    """A listed plate and its label."""
     plate: str
     label: str = ""
 
@@ -49,7 +50,7 @@ class Watchlist:
         p = Path(path)
         if not p.is_file():
             raise UserError(f"watchlist not found: {p}")
-        entries = []
+        entries: list[WatchEntry] = []
         lines = read_text(p, "a watchlist: one plate per line").splitlines()
         for n, line in enumerate(lines, 1):
             raw, _, label = line.partition(",")
