@@ -9,6 +9,7 @@ from common.config import ConfigError, Range
 
 @dataclass(frozen=True)
 class DetectorConfig:
+    """The detector's inference settings (configs/detector.yaml)."""
     weights: str = "weights/detector.pt"  # our trained .pt (SHA-256 checked) or an exported .onnx
     imgsz: Annotated[int, Range(32)] = 640            # inference size (long side); smaller is faster, misses small plates
     conf: Annotated[float, Range(0, 1)] = 0.25          # minimum confidence kept

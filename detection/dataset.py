@@ -26,6 +26,7 @@ BOX_TOLERANCE = 2.0  # pixels a box may exceed the image silently (rounding in a
 
 @dataclass(frozen=True)
 class PlateBox:
+    """A plate's pixel box in an image, with its text when known."""
     x1: float
     y1: float
     x2: float
@@ -106,6 +107,7 @@ def listed_images(labels_csv: str | Path, split_file: str | Path) -> set[str]:
 
 
 def write_box_labels(labels: dict[str, list[PlateBox]], csv_path: str | Path) -> Path:
+    """Write `labels` as a labels.csv (`image,plate_text,x1,y1,x2,y2`; an image without plates: one empty row)."""
     p = Path(csv_path)
     p.parent.mkdir(parents=True, exist_ok=True)
     with p.open("w", newline="") as f:
@@ -131,6 +133,7 @@ def to_yolo_lines(boxes: list[PlateBox], width: int, height: int) -> list[str]:
 
 
 def from_yolo_lines(lines: list[str], width: int, height: int) -> list[PlateBox]:
+    """Pixel boxes from YOLO `class cx cy w h` label lines of a `width` x `height` image."""
     out = []
     for line in lines:
         if not line.strip():
@@ -174,6 +177,7 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
 
 
 def write_dataset_yaml(out: Path, splits: tuple[str, ...] = ("train", "val")) -> Path:
+    """Ultralytics' dataset.yaml for the folder `out` (one class, `plate`)."""
     spec = {"path": str(out.resolve()), **{s: f"images/{s}" for s in splits}, "names": {0: "plate"}}
     path = out / "dataset.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))

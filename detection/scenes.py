@@ -30,6 +30,7 @@ from ocr.process import dataset_image, greyscale, read_bgr
 
 @dataclass(frozen=True)
 class Scene:
+    """A synthetic scene: the image and its plates' boxes."""
     image: np.ndarray
     boxes: tuple[PlateBox, ...]
 

@@ -86,6 +86,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
 
 
 def train(cfg: DetectorTrainConfig) -> Path:
+    """Train the detector with ultralytics' trainer as `cfg` says; the path of the weights it publishes."""
     if cfg.publish not in ("best", "last"):
         raise UserError(f"publish={cfg.publish!r}: expected best or last")
     YOLO = yolo_class()

@@ -9,6 +9,7 @@ from common.config import Range
 
 @dataclass(frozen=True)
 class DetectorTrainConfig:
+    """The detector's training settings (configs/detector_train.yaml)."""
     model: str = "yolo11n.yaml"
     train: tuple[str, ...] = ()
     val: tuple[str, ...] = ()

@@ -60,6 +60,7 @@ def _why_unreadable(p: Path, exc: Exception) -> str:
 
 
 def model_from_checkpoint(ckpt: dict[str, Any]) -> CRNN:
+    """The CRNN a loaded checkpoint dict describes, its weights loaded, in eval mode."""
     model = CRNN(ModelConfig(**ckpt["model_config"]))
     model.load_state_dict(ckpt["model_state_dict"])
     return model.eval()

@@ -11,6 +11,7 @@ from ocr.model import ModelConfig
 
 @dataclass(frozen=True)
 class OCRConfig:
+    """The OCR's model, data and training settings (configs/ocr_*.yaml)."""
     # model
     alphabet: str = "digits"
     img_h: Annotated[int, Range(16)] = 64

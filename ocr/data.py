@@ -39,6 +39,7 @@ SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "spl
 
 @dataclass(frozen=True)
 class Sample:
+    """One labelled plate image: its file, its text and, for a whole photo, the plate's box."""
     path: Path
     text: str
     box: tuple[int, int, int, int] | None = None  # crop this box out of the image when set
@@ -271,6 +272,7 @@ def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]
 
 def build_dataset(specs: tuple[dict[str, Any], ...], codec: Codec, height: int, width: int, length: int = 0,
                   mixed: bool = True, seed: int = 0, two_row_aspect: float = 0.0) -> PlateDataset:
+    """The training or validation set of the data source `specs` (mixed by their weights when `mixed`)."""
     if not specs:
         raise UserError("no data sources given")
     return PlateDataset([SourceDataset(dict(s), codec) for s in specs], codec, height, width, length, mixed, seed,

@@ -17,6 +17,7 @@ from common.errors import UserError
 
 @dataclass(frozen=True)
 class Decoded:
+    """A decoded read: its text, sequence confidence and one confidence per character."""
     text: str
     confidence: float
     char_confidences: tuple[float, ...]

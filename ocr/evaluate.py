@@ -57,6 +57,7 @@ def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = 
 
 
 def report(res: dict[str, Any], weights: Path, best: float | None, data: str, show: int) -> str:
+    """The guide's test report for evaluation results `res`, with the metrics beyond it."""
     lines = [BAR[:60], "🔍 CRNN OCR INFERENCE", BAR[:60], "", "📦 Loading model...",
              f"✅ Model loaded from: {weights}"]
     if best is not None:

@@ -141,6 +141,7 @@ def with_ema_weights(ckpt: dict) -> dict:
 
 
 def export_slim(ckpt: dict, out: Path) -> Path:
+    """A checkpoint for inference only (no optimizer state) written to `out`."""
     from ocr.checkpoint import save_checkpoint
 
     keep = {k: ckpt[k] for k in ("epoch", "best_seq_acc", "config", "patterns", "val_metrics") if k in ckpt}

@@ -8,6 +8,7 @@ from ocr.process import fold_o0
 
 
 def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
@@ -36,6 +37,7 @@ def char_accuracy(gt: str, pred: str) -> float:
 
 
 def summarize(gts: list[str], preds: list[str]) -> dict[str, float]:
+    """`n`, sequence accuracy, O/0-folded sequence accuracy and character accuracy (fractions)."""
     n = len(gts)
     if n == 0:
         return {"n": 0, "seq_acc": 0.0, "seq_acc_o0": 0.0, "char_acc": 0.0}

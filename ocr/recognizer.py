@@ -25,6 +25,7 @@ from ocr.process import as_bgr, plate_rows, preprocess_batch
 
 @dataclass(frozen=True)
 class PlateRead:
+    """One crop's read: its text, confidence and one confidence per character."""
     text: str
     confidence: float  # product of the per-character confidences
     char_confidences: tuple[float, ...]

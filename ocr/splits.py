@@ -48,6 +48,7 @@ def ride_of(name: str) -> tuple[str, int]:
 
 
 def dashcam_holdout(names: list[str]) -> list[str]:
+    """The held-out dash-cam frames: whole held-out rides and the last block of one more ride."""
     rides = [ride_of(n) for n in names]
     times = sorted(t for r, t in rides if r == TIME_BLOCK_RIDE)
     cut = times[int(len(times) * (1 - TIME_BLOCK_FRACTION))] if times else 0

@@ -147,6 +147,7 @@ def draw_text(canvas: np.ndarray, text: str, center: tuple[int, int], height: in
 
 
 def random_color(rng: np.random.Generator, dark: bool | None = None) -> tuple[int, int, int]:
+    """A random BGR colour: dark, light, or any (`dark=None`)."""
     lo, hi = (0, 256) if dark is None else (0, 90) if dark else (170, 256)
     b, g, r = (int(v) for v in rng.integers(lo, hi, 3))
     return b, g, r

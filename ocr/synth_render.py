@@ -41,6 +41,7 @@ LAYOUTS = ("digits11", "us", "eu", "br_old", "br_mercosur", "ar_old", "ar_mercos
 
 @dataclass(frozen=True)
 class Plate:
+    """A rendered synthetic plate and its text."""
     image: np.ndarray  # BGR uint8, the plate itself (no background)
     text: str
     across: int = 0  # characters across its widest row; 0: the whole text is one row
@@ -79,6 +80,7 @@ def _border(c: np.ndarray, color: BGR, rng: np.random.Generator) -> None:
 
 
 def render_digits11(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    """The guide's 11-digit plate."""
     main, _ = font_files()
     text = random_text("D" * 11, rng)
     h, w = 110, int(110 * rng.uniform(3.6, 4.6))
@@ -92,6 +94,7 @@ def render_digits11(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Pl
 
 
 def render_us(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    """A US plate: state name, slogan and serial, sometimes stacked small characters."""
     main, deco = font_files()
     # serial plates skip I/O/Q as the states do; vanity-like draws (15 %) use every letter
     text = random_text(str(rng.choice(US_FORMATS)), rng, US_LETTERS if rng.random() < 0.85 else LETTERS)
@@ -137,6 +140,7 @@ def render_us(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
 
 
 def render_eu(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    """A European plate with its blue band: Romanian county codes or another EU format."""
     main, _ = font_files()
     if rng.random() < 0.5:  # Romanian: county + 2-3 digits + 3 letters
         county = str(rng.choice(RO_COUNTIES))
@@ -161,6 +165,7 @@ def render_eu(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
 
 
 def render_br_old(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    """The old grey Brazilian plate (`LLLDDDD`) with its city line."""
     main, deco = font_files()
     text = random_text("LLLDDDD", rng)
     h, w = 130, int(130 * 3.08)
@@ -192,6 +197,7 @@ def _mercosur(rng: np.random.Generator, text: str, country: str, fonts: tuple[st
 
 
 def render_br_mercosur(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Plate:
+    """The Brazilian Mercosur plate (`LLLDLDD`)."""
     return _mercosur(rng, random_text("LLLDLDD", rng), "BRASIL", fonts)
 
 

@@ -49,10 +49,12 @@ BAR = "=" * 60
 
 
 def pick_device(name: str) -> torch.device:
+    """The torch device for `auto`, `cpu` or `cuda[:N]`."""
     return torch.device(resolve_device(name))
 
 
 def ctc_loss_fn(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, blank: int) -> torch.Tensor:
+    """Mean CTC loss of B x T x C logits against concatenated `targets` of `lengths`."""
     log_probs = logits.float().log_softmax(2).permute(1, 0, 2)  # B x T x C -> T x B x C
     t = torch.full((logits.shape[0],), logits.shape[1], dtype=torch.long)
     # the targets where the posteriors are: with the blank last, CUDA runs torch's own CTC, not cuDNN's (CPU targets)

@@ -29,6 +29,7 @@ COMPONENTS = {"pipeline": PipelineConfig, "detector": DetectorConfig, "tracker":
 
 @dataclass(frozen=True)
 class Configs:
+    """The pipeline's four configs, as loaded from configs/ with overrides."""
     pipeline: PipelineConfig
     detector: DetectorConfig
     tracker: TrackerConfig

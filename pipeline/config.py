@@ -9,6 +9,7 @@ from common.config import Range
 
 @dataclass(frozen=True)
 class PipelineConfig:
+    """The pipeline's settings (configs/pipeline.yaml): OCR, crops, outputs, sources."""
     ocr_weights: str = "weights/ocr_latin.pth"
     ocr_backend: str = "auto"
     ocr_decoder: str = "auto"

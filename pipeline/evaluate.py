@@ -82,6 +82,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
 
 
 def read_expected(path: Path) -> list[dict[str, Any]]:
+    """The vehicles an expected-vehicles CSV lists (`plate_text,first_frame`), in order."""
     if not path.is_file():
         raise UserError(f"expected-vehicles file not found: {path}")
     rows = list(read_csv(path, "CSV plate_text,first_frame[,last_frame]", ("plate_text",)))

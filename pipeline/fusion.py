@@ -26,6 +26,7 @@ MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by 
 
 @dataclass(frozen=True)
 class FusionConfig:
+    """How a track's reads are fused into one event (configs/fusion.yaml)."""
     lost_frames: Annotated[int, Range(1)] = 15
     max_reads: Annotated[int, Range(1)] = 30
     decisive_reads: Annotated[int, Range(1)] = 3
@@ -54,6 +55,7 @@ def crop_quality(crop: np.ndarray, confidence: float) -> float:
 
 @dataclass
 class TrackState:
+    """What the fuser keeps of one track: its reads, best crop, path and decision."""
     track_id: int
     first_frame: int
     first_time_s: float

@@ -13,6 +13,7 @@ MIN_WEIGHT = 0.05  # a read with ~0 confidence still counts a little
 
 @dataclass(frozen=True)
 class Vote:
+    """A track's vote: the winning text, its confidences and the runners-up."""
     text: str
     confidence: float
     char_confidences: tuple[float, ...]
@@ -21,6 +22,7 @@ class Vote:
 
 
 def weight(r: Reading, patterns: tuple[str, ...], off_pattern: float) -> float:
+    """A read's vote weight: its confidence (floored), less when it fits none of the `patterns`."""
     w = max(r.confidence, MIN_WEIGHT)
     if patterns and not any(matches(r.text, p) for p in patterns):
         w *= off_pattern

@@ -20,6 +20,7 @@ import numpy as np
 
 @dataclass
 class MotionGate:
+    """Says whether a frame moved enough since the last one the detector saw to run it again."""
     every_s: float = 1.0  # the detector runs at least this often, moved or not
     level: int = 25  # grey levels a pixel must change by to count as moved
     share: float = 0.0005  # of the pixels compared, the share that must move

@@ -22,15 +22,20 @@ from pipeline.zones import Zones
 
 
 class Detector(Protocol):
+    """Finds plates in a BGR frame."""
+
     def detect(self, frame: np.ndarray) -> Detections: ...
 
 
 class Tracker(Protocol):
+    """Gives each frame's detections track ids."""
+
     def update(self, dets: Detections, frame: np.ndarray | None = None) -> Tracks: ...
     def reset(self) -> None: ...
 
 
 class Recognizer(Protocol):
+    """Reads batches of plate crops (posteriors, then decoded reads)."""
     cfg: Any  # the model config: its alphabet and two_row_aspect (read_crops' views)
 
     def probs(self, crops: list[np.ndarray]) -> np.ndarray: ...
@@ -39,6 +44,8 @@ class Recognizer(Protocol):
 
 
 class Sink(Protocol):
+    """Writes each vehicle's event as it is decided."""
+
     def write(self, event: PlateEvent) -> None: ...
 
 
@@ -47,6 +54,7 @@ STAGE_WINDOW = 10_000  # frames whose stage times make the summary's medians (a 
 
 @dataclass(frozen=True)
 class RunSummary:
+    """What one source's run did: frames, speed, stage times, events."""
     source: str
     frames: int
     seconds: float
@@ -62,6 +70,7 @@ class RunSummary:
 
 @dataclass
 class Pipeline:
+    """Frames -> detector -> tracker -> recognizer -> fusion -> sinks, each stage injected."""
     detector: Detector
     tracker: Tracker
     recognizer: Recognizer
@@ -227,6 +236,7 @@ def same_boxes(a: Detections, b: Detections, min_iou: float = 0.9) -> bool:
 
 @dataclass(frozen=True)
 class ImageRead:
+    """One plate read in a still image: its box, text and confidence."""
     box: tuple[float, float, float, float]
     text: str
     confidence: float
@@ -234,6 +244,7 @@ class ImageRead:
 
 @dataclass(frozen=True)
 class CropRead:
+    """One crop's read with its posterior and the layout it was read in."""
     read: Any  # the recognizer's read (.text, .confidence, .char_confidences)
     probs: np.ndarray  # its T x C posterior
     rows: int  # the layout it was read in: 1 row, or 2

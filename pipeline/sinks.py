@@ -97,6 +97,8 @@ def csv_safe(value: Any) -> Any:
 
 
 class JsonlSink:
+    """Events appended to a JSON Lines file, one line each, flushed as written."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
@@ -114,6 +116,8 @@ class JsonlSink:
 
 
 class CsvSink:
+    """Events appended to a CSV file (its header written once), flushed as written."""
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 

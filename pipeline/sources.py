@@ -35,6 +35,7 @@ def redact(url: str) -> str:
 
 @dataclass(frozen=True)
 class LiveConfig:
+    """How a live camera or stream is opened, watched for stalls and reconnected."""
     open_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
     stall_timeout_s: float = 20.0

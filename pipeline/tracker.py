@@ -19,6 +19,7 @@ from pipeline.types import Tracks
 
 @dataclass(frozen=True)
 class TrackerConfig:
+    """The tracker's settings (configs/tracker.yaml): ultralytics' ByteTrack or BoT-SORT."""
     tracker_type: str = "bytetrack"
     track_high_thresh: Annotated[float, Range(0, 1)] = 0.25
     track_low_thresh: Annotated[float, Range(0, 1)] = 0.1
@@ -60,6 +61,8 @@ def _detection_boxes(out: np.ndarray, det_xyxy: np.ndarray) -> np.ndarray:
 
 
 class PlateTracker:
+    """Ultralytics' ByteTrack or BoT-SORT over plate detections: `update(dets)` gives track ids."""
+
     def __init__(self, cfg: TrackerConfig) -> None:
         from detection.ultra import yolo_class
 

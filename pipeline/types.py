@@ -23,6 +23,7 @@ def utc_iso(epoch_s: float) -> str:
 
 @dataclass(frozen=True)
 class Frame:
+    """One frame of a source, with its number and time."""
     image: np.ndarray  # BGR
     index: int  # frame number in the source (after stride)
     time_s: float  # seconds from the start of the source (wall-clock for live sources)
@@ -68,6 +69,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class Candidate:
+    """A whole-string candidate of a track's vote."""
     text: str
     votes: float  # summed confidence weight of the reads with this text
     reads: int

@@ -12,6 +12,7 @@ from common.errors import UserError
 
 @dataclass(frozen=True)
 class ZoneConfig:
+    """The region of interest and counting line, in configs/pipeline.yaml."""
     roi: tuple[tuple[float, float], ...] = ()  # polygon vertices; empty = whole frame
     line: tuple[tuple[float, float], ...] = ()  # two points; empty = no counting line
     normalized: bool = True  # coordinates as fractions of width/height (survive resolution changes)
