@@ -98,7 +98,9 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             if p.suffix.lower() in IMAGE_EXTS:
                 add(Sample(p, plate_label(p.stem.split("_")[0], keep)), str(p))
     if not samples:
-        raise UserError(f"no labelled images in {root}")
+        hint = (f" (no {labels.name} beside {root / 'images'})" if (root / "images").is_dir() and not labels.is_file()
+                 else "" if labels.is_file() else " (a dataset is images/ + labels.csv, or images named by their text)")
+        raise UserError(f"no labelled images in {root}{hint}")
     return samples
 
 

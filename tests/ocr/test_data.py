@@ -144,6 +144,17 @@ def test_file_name_labels(tmp_path):
     assert [s.text for s in read_labels(tmp_path, DIG)] == ["00004741816", "00004741816", "12345678901"]
 
 
+def test_a_folder_without_labels_says_what_a_dataset_is(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match=r"no labelled images in .*empty \(a dataset is images/ \+ labels\.csv, or "
+                                        r"images named by their text\)$"):
+        read_labels(tmp_path / "empty")
+    (tmp_path / "d" / "images").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "d" / "images" / "a.png"), np.zeros((10, 30, 3), np.uint8))
+    with pytest.raises(UserError, match=r"no labelled images in .*d \(no labels\.csv beside .*images\)$"):
+        read_labels(tmp_path / "d")
+
+
 def test_split_file(tmp_path):
     root = make_folder(tmp_path / "crops", [("a.png", "1"), ("b.png", "2"), ("c.png", "3")])
     split = tmp_path / "split.csv"
