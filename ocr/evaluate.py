@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
-    ap.add_argument("--split", default="all", choices=("all", "train", "holdout"))
+    ap.add_argument("--split", choices=("all", "train", "holdout"),
+                    help="the rows the split file lists (holdout, the default with --split-file), the others (train) "
+                         "or every row (all, the default without it)")
     ap.add_argument("--show", type=at_least(0), default=20, help="lines of GT | Pred to print")
     ap.add_argument("--json", type=Path, help="write {n, seq_acc, seq_acc_o0, char_acc, ms_per_plate}")
     ap.add_argument("--predictions", type=Path, help="write image,plate_text,pred,confidence")
@@ -105,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
+    if args.split in ("train", "holdout") and not args.split_file:
+        ap.error(f"--split {args.split} needs --split-file (the CSV dataset,image of the held-out rows)")
+    args.split = args.split or ("holdout" if args.split_file else "all")
 
     def work() -> None:
         prepare_outputs(args.json, args.predictions)

@@ -99,6 +99,21 @@ def test_cli_ensemble_says_what_its_other_models_read(tiny_ckpt, fixture_set, ca
         assert printed.split("All 4 images:")[1].splitlines()[1] == alone.split("All 4 images:")[1].splitlines()[1]
 
 
+def test_cli_a_split_file_alone_reads_the_rows_it_lists(tiny_ckpt, fixture_set, tmp_path, capsys):
+    split = tmp_path / "split.csv"
+    split.write_text(f"dataset,image\n{fixture_set.name},1.png\n{fixture_set.name},3.png\n")
+    base = ["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0", "--split-file", str(split)]
+    for extra, n in (([], 2), (["--split", "holdout"], 2), (["--split", "train"], 2), (["--split", "all"], 4)):
+        assert evaluate_main(base + extra) == 0
+        assert f"All {n} images:" in capsys.readouterr().out, extra
+
+
+def test_cli_a_split_without_its_file_is_refused(tiny_ckpt, fixture_set, capsys):
+    with pytest.raises(SystemExit) as exc:
+        evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--split", "holdout"])
+    assert exc.value.code == 2 and "--split holdout needs --split-file" in capsys.readouterr().err
+
+
 def test_cli_bad_data(tiny_ckpt, tmp_path):
     assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "missing")]) == 2
 
