@@ -1,6 +1,7 @@
 """Device selection shared by the recognizer, its training loop and the detector."""
 from __future__ import annotations
 
+import re
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -10,14 +11,26 @@ from common.errors import UserError
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")  # int8: the OCR's LSTM weights, on ONNX Runtime only
 
 
-def resolve_device(name: str) -> str:
-    """`auto` -> `cuda:0` when CUDA is available, else `cpu`; a CUDA device asked for without CUDA is a UserError."""
+def resolve_device(name: str, gpu_list: bool = False) -> str:
+    """`auto` -> `cuda:0` when CUDA is available, else `cpu`; `cpu`, `cuda`, `cuda:N` and `mps` as they are, and
+    with `gpu_list` (ultralytics' trainer) GPU numbers `0,1`. Any other name, or a device this machine does not have,
+    is a UserError."""
     import torch
 
     if name == "auto":
         return "cuda:0" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    m = re.fullmatch(r"cpu|mps|cuda(?::(\d+))?", name)
+    numbers = re.fullmatch(r"\d+(,\d+)*", name) if gpu_list else None
+    if m is None and numbers is None:
+        raise UserError(f"device {name!r}: expected auto, cpu, cuda, cuda:N (the Nth GPU)"
+                        + (", GPU numbers (0,1)" if gpu_list else "") + " or mps")
+    if (name.startswith("cuda") or numbers) and not torch.cuda.is_available():
         raise UserError(f"device={name} but CUDA is not available")
+    asked = [int(n) for n in name.split(",")] if numbers else [int(m.group(1))] if m and m.group(1) else []
+    if any(n >= torch.cuda.device_count() for n in asked):
+        raise UserError(f"device={name} but this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise UserError("device=mps but Apple's MPS is not available")
     return name
 
 

@@ -107,7 +107,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
     # data in the training process itself (workers=0): use every core
     torch_utils.NUM_THREADS = os.cpu_count() or 1
     _offline_amp_check()
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.device, gpu_list=True)
     if cfg.resume:
         resume = Path(cfg.resume)
         if not resume.is_file() or resume.suffix != ".pt":
@@ -132,7 +132,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
         model = YOLO(arch)  # built from the architecture YAML: random init, nothing downloaded
         args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
                     device=device, patience=cfg.patience, seed=cfg.seed, project=str(Path(cfg.out_dir).resolve()),
-                    name=cfg.name, exist_ok=True, pretrained=False, plots=False, amp=device.startswith("cuda"),
+                    name=cfg.name, exist_ok=True, pretrained=False, plots=False, amp=device not in ("cpu", "mps"),
                     verbose=True)
         if cfg.hours > 0:
             args["time"] = cfg.hours  # ultralytics fits the epochs (and the LR schedule) into this budget

@@ -36,3 +36,34 @@ def test_a_benchmarks_cpu_record_names_the_model_and_what_decides_its_speed(tmp_
     assert d.cpu_name(path) == "Some CPU 9000" + kinds
     path.write_text("model name\t: Old CPU\nflags\t\t: fpu sse2\n")
     assert d.cpu_name(path) == "Old CPU"
+
+
+@pytest.mark.parametrize("name, says", [
+    ("xyz", "device 'xyz': expected auto, cpu, cuda, cuda:N (the Nth GPU) or mps"),
+    ("0", "device '0': expected"),
+    ("cuda:x", "device 'cuda:x': expected"),
+    ("cpu ", "device 'cpu ': expected"),
+])
+def test_a_device_of_no_known_form_is_one_error(name, says):
+    with pytest.raises(d.UserError) as exc:
+        d.resolve_device(name)
+    assert str(exc.value).startswith(says)
+
+
+def test_devices_this_machine_has_pass_as_named(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert [d.resolve_device(n) for n in ("auto", "cpu", "cuda", "cuda:1")] == ["cuda:0", "cpu", "cuda", "cuda:1"]
+    with pytest.raises(d.UserError, match="device=cuda:2 but this machine has 2 CUDA device"):
+        d.resolve_device("cuda:2")
+    assert d.resolve_device("0,1", gpu_list=True) == "0,1"  # ultralytics' trainer: GPU numbers
+    with pytest.raises(d.UserError, match="device=1,2 but this machine has 2 CUDA device"):
+        d.resolve_device("1,2", gpu_list=True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert d.resolve_device("auto") == "cpu"
+    with pytest.raises(d.UserError, match="device=cuda but CUDA is not available"):
+        d.resolve_device("cuda")
+    with pytest.raises(d.UserError, match="device=0 but CUDA is not available"):
+        d.resolve_device("0", gpu_list=True)
