@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 
@@ -17,17 +17,20 @@ from detection.metrics import iou_matrix
 from pipeline.types import Tracks
 
 
+GMC_METHODS = ("none", "sparseOptFlow", "orb", "sift", "ecc")  # ultralytics' GMC
+
+
 @dataclass(frozen=True)
 class TrackerConfig:
     """The tracker's settings (configs/tracker.yaml): ultralytics' ByteTrack or BoT-SORT."""
-    tracker_type: str = "bytetrack"
+    tracker_type: Literal["bytetrack", "botsort"] = "bytetrack"
     track_high_thresh: Annotated[float, Range(0, 1)] = 0.25
     track_low_thresh: Annotated[float, Range(0, 1)] = 0.1
     new_track_thresh: Annotated[float, Range(0, 1)] = 0.25
     track_buffer: Annotated[int, Range(1)] = 30
     match_thresh: Annotated[float, Range(0, 1)] = 0.8
     fuse_score: bool = True
-    gmc_method: str = "none"
+    gmc_method: Literal["none", "sparseOptFlow", "orb", "sift", "ecc"] = "none"  # botsort's motion compensation
 
 
 class _Boxes:
@@ -71,8 +74,10 @@ class PlateTracker:
         from ultralytics.trackers.byte_tracker import BYTETracker
 
         kinds = {"bytetrack": BYTETracker, "botsort": BOTSORT}
-        if cfg.tracker_type not in kinds:
+        if cfg.tracker_type not in kinds:  # a config built in Python, not loaded (the loader checks the Literals)
             raise UserError(f"tracker_type must be one of {sorted(kinds)}, not {cfg.tracker_type!r}")
+        if cfg.gmc_method not in GMC_METHODS:
+            raise UserError(f"gmc_method must be one of {', '.join(GMC_METHODS)}, not {cfg.gmc_method!r}")
         args = SimpleNamespace(**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
                                proximity_thresh=0.5, appearance_thresh=0.8, with_reid=False, model="auto")
         self.cfg = cfg

@@ -30,7 +30,20 @@ def test_ids_are_per_instance():
 
 def test_unknown_tracker():
     with pytest.raises(UserError, match="tracker_type must be one of"):
-        PlateTracker(TrackerConfig(tracker_type="sort"))
+        PlateTracker(TrackerConfig(tracker_type="sort"))  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="gmc_method must be one of none, sparseOptFlow, orb, sift, ecc, not 'xyz'"):
+        PlateTracker(TrackerConfig(tracker_type="botsort", gmc_method="xyz"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("override, says", [
+    ("tracker.tracker_type=sort", "config key 'tracker.tracker_type': 'sort' is not one of bytetrack, botsort"),
+    ("tracker.gmc_method=xyz", "config key 'tracker.gmc_method': 'xyz' is not one of none, sparseOptFlow, orb, sift"),
+])
+def test_tracker_settings_are_checked_when_the_configs_load(override, says):
+    from pipeline.app import load_configs
+
+    with pytest.raises(UserError, match=says):
+        load_configs("configs", [override])
 
 
 def test_ids_keep_counting_while_old_tracks_are_forgotten():
