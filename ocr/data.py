@@ -158,6 +158,17 @@ def _number(spec: dict[str, Any], key: str, default: float, above: float) -> flo
     return float(value)
 
 
+def _check_layouts(name: str, mix: dict[str, float], codec: Codec) -> None:
+    """A synthetic source whose layouts draw characters the alphabet lacks is one UserError, before any training."""
+    from ocr.synth_render import LAYOUT_CHARS
+
+    drawn = "".join(dict.fromkeys("".join(LAYOUT_CHARS[k] for k, w in mix.items() if w > 0)))
+    missing = codec.invalid_chars(drawn)
+    if missing:
+        raise UserError(f"data source synth: {name}: its plates have characters outside the alphabet "
+                        f"{codec.chars!r}: {missing!r}")
+
+
 class SourceDataset:
     """One source: a list of samples on disk, or an endless synthetic generator."""
 
@@ -179,6 +190,8 @@ class SourceDataset:
             from ocr.synth_glyphs import char_fonts
 
             self.mix = parse_mix(str(spec["synth"]))
+            if codec is not None:
+                _check_layouts(spec["synth"], self.mix, codec)
             self.fonts = char_fonts(str(spec.get("fonts", "ttf")))
             self.samples: list[Sample] = []
             self.size = int(_number(spec, "size", 10000, above=0))

@@ -267,6 +267,9 @@ def render_two_row(rng: np.random.Generator, fonts: tuple[str, ...] = ()) -> Pla
     return Plate(c, top + bottom, max(len(top), len(bottom)))
 
 
+# the characters each layout's texts are drawn from (the fixed characters of its formats among them)
+LAYOUT_CHARS = {name: DIGITS if name == "digits11" else DIGITS + LETTERS for name in LAYOUTS}
+
 RENDERERS = {"digits11": render_digits11, "us": render_us, "eu": render_eu, "br_old": render_br_old,
              "br_mercosur": render_br_mercosur, "ar_old": render_ar_old, "ar_mercosur": render_ar_mercosur,
              "two_row": render_two_row}

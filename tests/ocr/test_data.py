@@ -214,6 +214,17 @@ def test_bad_sources(spec, message, monkeypatch):
     assert message in str(exc.value)
 
 
+def test_a_synthetic_source_drawing_characters_outside_the_alphabet_is_refused():
+    with pytest.raises(UserError) as exc:
+        build_dataset(({"synth": "digits"},), Codec("ABC"), 64, 200)
+    assert str(exc.value) == ("data source synth: digits: its plates have characters outside the alphabet 'ABC': "
+                              "'0123456789'")
+    with pytest.raises(UserError, match="synth: us: its plates have characters outside the alphabet '0123456789': "
+                                        "'ABCDEFGHIJKLMNOPQRSTUVWXYZ'"):
+        build_dataset(({"synth": "us"},), DIG, 64, 200)
+    assert len(build_dataset(({"synth": "digits11=1,us=0", "size": 5},), DIG, 64, 200, mixed=False)) == 5
+
+
 def test_skip_bad_rows_are_counted(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "1#2"), ("c.png", "4B")])
     ds = build_dataset(({"path": str(root), "skip_bad": True},), DIG, 64, 200, mixed=False)
