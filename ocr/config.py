@@ -48,7 +48,7 @@ class OCRConfig:
     precision: str = "auto"
     num_workers: Annotated[int, Range(0)] = 2
     threads: Annotated[int, Range(0)] = 0
-    seed: int = 0
+    seed: Annotated[int, Range(0)] = 0
     out_dir: str = "runs/ocr"
     checkpoint_every: Annotated[int, Range(1)] = 10
     time_limit_min: Annotated[float, Range(0)] = 0.0

@@ -297,8 +297,9 @@ def resume_config(overrides: list[str]) -> OCRConfig | None:
     goes on where it is now, not where it was started), unless `out_dir=` is given. None without `resume`."""
     given = dict(map(parse_override, overrides))
     path = given.get("resume", "")
-    if not path:
+    if path is None or path == "":
         return None
+    path = str(path)  # resume=2024 names a file too
     state = load_run(path)
     if "config" not in state or "history" not in state:
         raise UserError(f"{path} is not a run's checkpoints/last.pth (no config or history): resume needs last.pth")

@@ -27,6 +27,13 @@ import pytest
      "detector.still_zoom_out must be 0 (off) or over 1, not 0.5"),
     ("pipeline.synth_clip", ["--backgrounds", "nope", "--plates", "nope", "--out", "{tmp}/c"], "labels file not found"),
     ("ocr.train", ["bogus_key=1"], "bogus_key"),
+    ("ocr.train", ["seed=-5"], "config key 'seed': -5 is out of range (at least 0)"),
+    ("ocr.train", ["resume=-5"], "checkpoint not found: -5"),  # a number is a file name too
+    ("ocr.train", ["alphabet=ABC", "out_dir={tmp}/run"],
+     "data source synth: digits: its plates have characters outside the alphabet 'ABC': '0123456789'"),
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--device", "gpu"],
+     "device 'gpu': expected auto, cpu, cuda, cuda:N (the Nth GPU) or mps"),
+    ("run_pipeline", ["samples/stills", "detector.device=0"], "device '0': expected auto, cpu, cuda"),
     ("ocr.train", ["--config", "configs/ocr_finetune.yaml", "out_dir={tmp}/run"],
      "dataset folder not found: my_plates/train (your plates: python -m pipeline.harvest --out my_plates writes it"),
     ("ocr.evaluate", ["--weights", "nope.pth", "--data", "x"], "checkpoint not found: nope.pth"),
