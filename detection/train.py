@@ -85,6 +85,29 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
     return dst
 
 
+def architecture(model: str) -> str:
+    """The architecture YAML `model` names (a file, or one of ultralytics' own names such as `yolo11n.yaml`), checked
+    to be one (`backbone` and `head`) before anything is built: weights are never named (nothing is downloaded)."""
+    from ultralytics.nn.tasks import yaml_model_load
+
+    if Path(model).suffix.lower() not in (".yaml", ".yml"):
+        raise UserError(f"model: {model!r} is not an architecture YAML (the detector is trained from scratch, from "
+                        f"a .yaml such as configs/models/plate_yolo11.yaml; weights are never downloaded)")
+    arch = str(find(model)) if "/" in model else model  # else one of ultralytics' own YAML names
+    if "/" in model and not Path(arch).is_file():
+        raise UserError(f"model architecture YAML not found: {model}")
+    try:
+        spec = yaml_model_load(arch)
+    except FileNotFoundError:
+        raise UserError(f"model architecture YAML not found: {model} (neither a file nor one of ultralytics' own "
+                        f"names such as yolo11n.yaml)") from None
+    except Exception as exc:  # not YAML at all
+        raise UserError(f"model {model}: not a readable architecture YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(spec, dict) or not {"backbone", "head"} <= set(spec):
+        raise UserError(f"model {model}: not an architecture YAML (no backbone and head: a detector config?)")
+    return arch
+
+
 def train(cfg: DetectorTrainConfig) -> Path:
     """Train the detector with ultralytics' trainer as `cfg` says; the path of the weights it publishes."""
     if cfg.publish not in ("best", "last"):
@@ -125,9 +148,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
         if last.is_file():  # ultralytics would train into the same folder and overwrite that run's weights
             raise UserError(f"{last.parent.parent} already holds a training run: continue it with resume={last}, "
                             f"or give a new name= or out_dir=")
-        arch = str(find(cfg.model)) if "/" in cfg.model else cfg.model  # else one of ultralytics' own YAML names
-        if "/" in cfg.model and not Path(arch).is_file():
-            raise UserError(f"model architecture YAML not found: {cfg.model}")
+        arch = architecture(cfg.model)
         data = build_dataset(cfg)
         model = YOLO(arch)  # built from the architecture YAML: random init, nothing downloaded
         args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,

@@ -62,6 +62,25 @@ def test_unknown_publish_choice_is_refused(tmp_path, capsys):
     assert train_main(["publish=worst", f"out_dir={tmp_path}"]) == 2
 
 
+@pytest.mark.parametrize("model, says", [
+    ("yolo11n.pt", "model: 'yolo11n.pt' is not an architecture YAML (the detector is trained from scratch"),
+    ("nope.yaml", "model architecture YAML not found: nope.yaml (neither a file nor one of ultralytics' own names"),
+    ("configs/nope.yaml", "model architecture YAML not found: configs/nope.yaml"),
+    ("configs/detector.yaml", "model configs/detector.yaml: not an architecture YAML (no backbone and head"),
+])
+def test_a_model_that_is_no_architecture_is_refused_before_the_dataset_is_built(model, says, tmp_path, capsys):
+    assert train_main([f"model={model}", f"out_dir={tmp_path}/runs", f"dataset_dir={tmp_path}/ds",
+                       "train=[nope]"]) == 2  # the dataset (a missing folder) would fail later
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(f"error: {says}")
+
+
+def test_architectures_of_ours_and_of_ultralytics_are_taken():
+    from detection.train import architecture
+
+    assert architecture("configs/models/plate_yolo11.yaml").endswith("configs/models/plate_yolo11.yaml")
+    assert architecture("yolo11n.yaml") == "yolo11n.yaml"  # ultralytics' own, scaled: nothing downloaded
+
+
 def test_same_named_images_of_two_folders_both_reach_the_dataset(tiny_set, tmp_path):
     import shutil
 
