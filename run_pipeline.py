@@ -142,10 +142,11 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
 
 def check_before_start(cfgs: Any, crops_only: bool, models: set[Any]) -> None:
     """What can be found wrong in a source's settings before it starts: its model files (those not in `models`,
-    which gains them), its watchlist, its webhook, a display."""
-    from pipeline.app import check_models, load_watchlist
+    which gains them), its roi and counting line, its watchlist, its webhook, a display."""
+    from pipeline.app import check_models, load_watchlist, zones_of
 
     check_models(cfgs, detect=not crops_only, checked=models)
+    zones_of(cfgs.pipeline)
     load_watchlist(cfgs.pipeline)
     if cfgs.pipeline.webhook:
         from pipeline.webhook import check_webhook

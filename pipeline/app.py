@@ -326,12 +326,17 @@ def motion_gate(cfg: PipelineConfig) -> Any:
                       region=bounding_box(cfg.roi) if cfg.roi else None)
 
 
-def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:
-    """The zones `cfg` draws (`roi`, counting `line`; None without either) and the video detector as it runs with
-    them: on the roi's bounding box alone with `roi_crop` (detection/region.py)."""
+def zones_of(cfg: PipelineConfig) -> Any:
+    """The zones `cfg` draws (`roi`, counting `line`), None without either; a bad polygon or line is a UserError."""
     from pipeline.zones import ZoneConfig, Zones
 
-    zones = Zones(ZoneConfig(cfg.roi, cfg.line, True, cfg.directions), 1, 1) if (cfg.roi or cfg.line) else None
+    return Zones(ZoneConfig(cfg.roi, cfg.line, True, cfg.directions), 1, 1) if (cfg.roi or cfg.line) else None
+
+
+def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:
+    """The zones `cfg` draws (`zones_of`) and the video detector as it runs with them: on the roi's bounding box
+    alone with `roi_crop` (detection/region.py)."""
+    zones = zones_of(cfg)
     if cfg.roi and cfg.roi_crop:
         from detection.region import RegionDetector, bounding_box
 
