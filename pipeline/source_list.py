@@ -7,6 +7,7 @@ cameras of one site, each with its own region of interest, counting line or thre
       line: [[0.5, 0.4], [0.5, 1]]
     - source: 0
       detector.conf: 0.3            # any key of configs/*.yaml, as on the command line
+      fusion: {min_reads: 2}        # or a component's keys as a mapping
 
 An entry's keys apply on top of the command line's `key=value` overrides, for that source alone. A folder is one
 source (its images; with `follow: true`, its tree watched); `log_file` is the whole run's, on the command line.
@@ -20,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from common.config import closest
 from common.errors import UserError
 from common.paths import read_text
 
@@ -65,9 +67,35 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
             raise UserError(f"{p}, entry {i}: name {name!r} is taken by an earlier entry")
         if name:
             names.add(name)
-        keys = {k: v for k, v in entry.items() if k not in ("source", "name")}
+        keys = _flat({k: v for k, v in entry.items() if k not in ("source", "name")})
+        for k in keys:
+            close = closest(str(k), ("source", "name")) if str(k) not in _config_keys() else None
+            if close:
+                raise UserError(f"{p}, entry {i}: unknown key {k!r} (did you mean '{close}'?)")
         for k in WHOLE_RUN:
             if k in keys:
                 raise UserError(f"{p}, entry {i}: {k} is the whole run's: give it on the command line ({k}=...)")
         out.append(ListedSource(spec, name, tuple(as_override(str(k), v) for k, v in keys.items())))
+    return out
+
+
+def _config_keys() -> set[str]:
+    """Every key an entry may set, as it is written (`fusion.min_reads`; the pipeline's bare)."""
+    from dataclasses import fields
+
+    from pipeline.app import COMPONENTS
+
+    return {f.name if c == "pipeline" else f"{c}.{f.name}" for c, cls in COMPONENTS.items() for f in fields(cls)}
+
+
+def _flat(keys: dict[str, Any]) -> dict[str, Any]:
+    """A component's keys given as a mapping (`fusion: {min_reads: 2}`) as they are written flat (`fusion.min_reads`)."""
+    from pipeline.app import COMPONENTS
+
+    out: dict[str, Any] = {}
+    for k, v in keys.items():
+        if k in COMPONENTS and k != "pipeline" and isinstance(v, dict):
+            out.update({f"{k}.{sub}": value for sub, value in v.items()})
+        else:
+            out[k] = v
     return out

@@ -17,11 +17,12 @@ def test_entries_become_sources_with_their_own_overrides(tmp_path):
   detector.conf: 0.3
 - source: 0
   webhook: "yes"
+  fusion: {min_reads: 2, lost_frames: 20}
 """)
     assert read_source_list(f) == [
         ListedSource("rtsp://user:pass@10.0.0.5/stream1", "gate-in",
                      ("roi=[[0, 0.4], [1, 0.4], [1, 1], [0, 1]]", "detector.conf=0.3")),
-        ListedSource("0", "", ("webhook='yes'",)),
+        ListedSource("0", "", ("webhook='yes'", "fusion.min_reads=2", "fusion.lost_frames=20")),
     ]
 
 
@@ -39,6 +40,8 @@ def test_an_override_reads_back_as_its_value(value):
     ("- {source: 0, name: a}\n- {source: 1, name: a}", "entry 2: name 'a' is taken by an earlier entry"),
     ("- source: [0\n", "line 2: not valid YAML"),
     ("- {source: 0, log_file: a.log}", "entry 1: log_file is the whole run's: give it on the command line"),
+    ("- {source: 0, nme: a}", "entry 1: unknown key 'nme' (did you mean 'name'?)"),
+    ("- {sorce: 0, source: 1}", "entry 1: unknown key 'sorce' (did you mean 'source'?)"),
 ])
 def test_a_mistake_in_the_file_is_one_line_naming_it(tmp_path, text, message):
     f = tmp_path / "cameras.yaml"
