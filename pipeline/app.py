@@ -58,6 +58,8 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
             split[comp].append(o[len(comp) + 1:])
         elif rest:
             raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
+        elif key in COMPONENTS and key != "pipeline":
+            raise ConfigError(f"override '{o}': give each of {key}'s keys as {key}.KEY=VALUE")
         elif key not in pipeline_keys:
             raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key)}")
         else:
