@@ -68,9 +68,10 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
         if name:
             names.add(name)
         keys = _flat({k: v for k, v in entry.items() if k not in ("source", "name")})
-        for k in keys:
-            close = closest(str(k), ("source", "name")) if str(k) not in _config_keys() else None
-            if close:
+        known = _config_keys()
+        for k in keys:  # a misspelt source or name (a misspelt config key is said by the config loader)
+            close = closest(str(k), ("source", "name", *known)) if str(k) not in known else None
+            if close in ("source", "name"):
                 raise UserError(f"{p}, entry {i}: unknown key {k!r} (did you mean '{close}'?)")
         for k in WHOLE_RUN:
             if k in keys:
