@@ -11,9 +11,9 @@ from common.config import Range
 class PipelineConfig:
     """The pipeline's settings (configs/pipeline.yaml): OCR, crops, outputs, sources."""
     ocr_weights: str = "weights/ocr_latin.pth"
-    ocr_backend: str = "auto"
-    ocr_decoder: str = "auto"
-    ocr_precision: str = "auto"
+    ocr_backend: Literal["auto", "torch", "onnx"] = "auto"
+    ocr_decoder: Literal["auto", "greedy", "beam"] = "auto"
+    ocr_precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"  # as common.device.PRECISIONS
     ocr_compile: bool = False
     ocr_ensemble: tuple[str, ...] = ()
     ocr_ensemble_below: Annotated[float, Range(0, 1)] = 1.0

@@ -34,6 +34,8 @@ import pytest
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--device", "gpu"],
      "device 'gpu': expected auto, cpu, cuda, cuda:N (the Nth GPU) or mps"),
     ("run_pipeline", ["samples/stills", "detector.device=0"], "device '0': expected auto, cpu, cuda"),
+    ("run_pipeline", ["samples/clip.mp4", "samples/stills", "ocr_backend=tensorrt"],
+     "config key 'ocr_backend': 'tensorrt' is not one of auto, torch, onnx"),
     ("run_pipeline", ["samples/stills", "fusion={min_reads: 2}"],
      "override 'fusion={min_reads: 2}': give each of fusion's keys as fusion.KEY=VALUE"),
     # a bad roi is said once, before any source (it was said by each source as it started)
