@@ -1,12 +1,14 @@
 """Every configuration key given nonsense: each value must be refused in one `error:` line or run, never end in a
 traceback. `run_pipeline.py` is given each key of configs/{pipeline,detector,tracker,fusion}.yaml on the bundled
-stills (the tracker's keys on the clip, with BoT-SORT, where they are used), and `ocr/train.py` each key of the OCR
-config for a one-epoch run of 64 plates; outputs go to a temporary folder.
+stills (the tracker's keys on the clip, with BoT-SORT, where they are used), `detection/train.py` each key of
+configs/detector_train.yaml for one epoch on the bundled stills, and `ocr/train.py` each key of the OCR config for a
+one-epoch run of 64 plates; outputs go to a temporary folder.
 
-    python bench/config_fuzz.py [--only pipeline|ocr] [--values xyz -5 "[1, 2"]    # about 12 min on 2 cores
+    python bench/config_fuzz.py [--only pipeline|detector|ocr] [--values xyz -5 "[1, 2"]    # about 25 min on 2 cores
 
 Prints one line per run (key, value, exit status, last line) and ends with the runs that printed a traceback; exits
-1 if any did. Output paths (output_dir, log_file, out_dir) are left out: any name is a path there.
+1 if any did. Output paths (output_dir, log_file, out_dir, dataset_dir, weights_out) are left out: any name is a path
+there.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import subprocess
 import tempfile
 
 ROOT = Path(__file__).resolve().parents[1]
-PATH_KEYS = {"output_dir", "log_file", "out_dir"}
+PATH_KEYS = {"output_dir", "log_file", "out_dir", "dataset_dir", "weights_out"}
 
 
 def runs(only: str, tmp: Path) -> list[tuple[str, list[str]]]:
     """(key, argv before its `key=value`) of every run to make."""
+    from detection.train_config import DetectorTrainConfig
     from ocr.config import OCRConfig
     from pipeline.app import COMPONENTS
 
@@ -35,8 +38,14 @@ def runs(only: str, tmp: Path) -> list[tuple[str, list[str]]]:
         for comp, cls in COMPONENTS.items():
             for f in dataclasses.fields(cls):
                 key = f.name if comp == "pipeline" else f"{comp}.{f.name}"
-                source = ["samples/clip.mp4", "tracker.tracker_type=botsort"] if comp == "tracker" else ["samples/stills"]
+                clip = ["samples/clip.mp4", "tracker.tracker_type=botsort"]  # where the tracker's keys are used
+                source = clip if comp == "tracker" else ["samples/stills"]
                 out.append((key, ["run_pipeline.py", *source, f"output_dir={tmp / 'pipeline'}"]))
+    if only in ("", "detector"):
+        small = ["train=[samples/stills]", "val=[samples/stills]", "epochs=1", "imgsz=64", "batch=2", "workers=0",
+                 f"dataset_dir={tmp / 'detector_set'}", f"weights_out={tmp / 'detector' / 'd.pt'}"]
+        for f in dataclasses.fields(DetectorTrainConfig):
+            out.append((f.name, ["detection/train.py", *small, f"out_dir={tmp / 'detector' / f.name}"]))
     if only in ("", "ocr"):
         base = ["epochs=1", "samples_per_epoch=64", "val=[{synth: digits, size: 32}]", "num_workers=0"]
         for f in dataclasses.fields(OCRConfig):
@@ -46,7 +55,7 @@ def runs(only: str, tmp: Path) -> list[tuple[str, list[str]]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("pipeline", "ocr"), default="")
+    ap.add_argument("--only", choices=("pipeline", "detector", "ocr"), default="")
     ap.add_argument("--values", nargs="+", default=["xyz", "-5", "[1, 2"])
     args = ap.parse_args()
     env = dict(os.environ, YOLO_OFFLINE="1")

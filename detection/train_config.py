@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from common.config import Range
 
@@ -24,10 +24,10 @@ class DetectorTrainConfig:
     workers: Annotated[int, Range(0)] = 2
     device: str = "auto"
     patience: Annotated[int, Range(0)] = 30
-    seed: int = 0
+    seed: Annotated[int, Range(0)] = 0
     out_dir: str = "runs/detector"
     name: str = "train"
     resume: str = ""
     weights_out: str = "weights/detector.pt"
-    publish: str = "best"
+    publish: Literal["best", "last"] = "best"
     extra: dict[str, Any] = field(default_factory=dict)

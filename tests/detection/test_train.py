@@ -62,6 +62,12 @@ def test_unknown_publish_choice_is_refused(tmp_path, capsys):
     assert train_main(["publish=worst", f"out_dir={tmp_path}"]) == 2
 
 
+def test_a_negative_seed_is_refused_when_the_config_loads(tmp_path, capsys):
+    assert train_main(["seed=-5", f"out_dir={tmp_path}"]) == 2  # was ultralytics' ValueError after the dataset build
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said == "error: config key 'seed': -5 is out of range (at least 0)"
+
+
 @pytest.mark.parametrize("model, says", [
     ("yolo11n.pt", "model: 'yolo11n.pt' is not an architecture YAML (the detector is trained from scratch"),
     ("nope.yaml", "model architecture YAML not found: nope.yaml (neither a file nor one of ultralytics' own names"),
