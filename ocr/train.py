@@ -49,7 +49,7 @@ BAR = "=" * 60
 
 
 def pick_device(name: str) -> torch.device:
-    """The torch device for `auto`, `cpu` or `cuda[:N]`."""
+    """The torch device a config names (`auto`, `cpu`, `cuda[:N]`, `mps`; see `resolve_device`)."""
     return torch.device(resolve_device(name))
 
 
