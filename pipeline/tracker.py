@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from detection.metrics import iou_matrix
 from pipeline.types import Tracks
 
 
-GMC_METHODS = ("none", "sparseOptFlow", "orb", "sift", "ecc")  # ultralytics' GMC
+GmcMethod = Literal["none", "sparseOptFlow", "orb", "sift", "ecc"]  # ultralytics' GMC (BoT-SORT's motion compensation)
+GMC_METHODS: tuple[str, ...] = get_args(GmcMethod)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class TrackerConfig:
     track_buffer: Annotated[int, Range(1)] = 30
     match_thresh: Annotated[float, Range(0, 1)] = 0.8
     fuse_score: bool = True
-    gmc_method: Literal["none", "sparseOptFlow", "orb", "sift", "ecc"] = "none"  # botsort's motion compensation
+    gmc_method: GmcMethod = "none"
 
 
 class _Boxes:
