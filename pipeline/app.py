@@ -45,6 +45,15 @@ def _suggest_any(key: str) -> str:
     return f" (did you mean {' or '.join(hits)}?)" if hits else ""
 
 
+def override_list(overrides: Any) -> list[str]:
+    """`overrides` as a list of `key=value` strings; a single string or a path given for it (the config folder
+    given first, `from_configs("configs")`) is a TypeError, not one override per character."""
+    if isinstance(overrides, (str, Path)):
+        raise TypeError(f"overrides are a list of key=value strings, not {str(overrides)!r} (the config folder is "
+                        f"config_dir=)")
+    return list(overrides)
+
+
 def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     """Each component from `<config_dir>/<name>.yaml`; overrides `comp.key=value` (no prefix: pipeline)."""
     split: dict[str, list[str]] = {k: [] for k in COMPONENTS}

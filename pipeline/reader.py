@@ -36,9 +36,9 @@ class PlateReader:
                      config_dir: str | Path = ROOT / "configs") -> "PlateReader":
         """Built from the YAML configs in `config_dir` with `key=value` overrides, as `run_pipeline.py` builds it
         (`pipeline.app.still_reader`)."""
-        from pipeline.app import load_configs, still_reader
+        from pipeline.app import load_configs, override_list, still_reader
 
-        return still_reader(load_configs(config_dir, list(overrides)))
+        return still_reader(load_configs(config_dir, override_list(overrides)))
 
     def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
         """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""

@@ -60,9 +60,9 @@ class VehicleReader:
         tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`. With `out`
         (a folder), events are also written there as `run_pipeline.py` writes a camera's (events.db, events.jsonl,
         events.csv, crops/, frames/, the webhook; no annotated video), until `close()`."""
-        from pipeline.app import load_configs, vehicle_reader
+        from pipeline.app import load_configs, override_list, vehicle_reader
 
-        return vehicle_reader(load_configs(config_dir, list(overrides)), name, out=out)
+        return vehicle_reader(load_configs(config_dir, override_list(overrides)), name, out=out)
 
     def __enter__(self) -> "VehicleReader":
         return self

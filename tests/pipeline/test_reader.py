@@ -89,6 +89,16 @@ def test_from_configs_reads_as_run_pipeline_does(tmp_path):
     assert sure == ["B68SPK", "B80HFI", "B84EEE", "DB48SCF", "PH73FAM", "SB014882"]
 
 
+@pytest.mark.parametrize("given", ["configs", ROOT / "configs"])
+def test_a_config_folder_given_for_the_overrides_is_said(given):
+    from pipeline.vehicles import VehicleReader
+
+    for cls in (PlateReader, VehicleReader):  # a string was one override per character: "unknown key 'c'"
+        with pytest.raises(TypeError, match="overrides are a list of key=value strings, not '.*configs' "
+                                            r"\(the config folder is config_dir=\)"):
+            cls.from_configs(given)
+
+
 def test_calls_from_several_threads_take_turns():
     """A web app's threads share one reader: the detector never runs in two of them at once."""
     import threading
