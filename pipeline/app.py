@@ -167,6 +167,30 @@ def make_out(out: Path) -> Path:
     return out
 
 
+def claim_out(out: Path, stack: ExitStack) -> None:
+    """Hold the output folder `out` for this run until `stack` closes (a lock on `out/.run.lock`, let go when the
+    process ends however it ends): a second run writing into it at once (a camera started twice) is one error line,
+    not two runs' events interleaved and their annotated videos written over each other."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock
+        return
+    f = open(out / ".run.lock", "a+", encoding="utf-8")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip()
+        f.close()
+        raise UserError(f"output folder {out} is being written by another run" + (f" (pid {holder})" if holder else "")
+                        + ": give this one another output_dir (or name)") from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    stack.callback(f.close)
+
+
 def distinct_out_names(specs: list[str]) -> dict[str, str]:
     """Output folder names for files of one run that would share one (`cam1/day.mp4`, `cam2/day.mp4`): the parent
     folder joins the name (`cam1_day`), then a number if needed. Sources not listed keep their default."""
@@ -217,6 +241,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     detector, recognizer, watchlist, zones, fuser = video_stages(
         cfgs, label, detector, recognizer, clock=getattr(source, "clock", None), **image_stores(p, out))
     with ExitStack() as stack:
+        claim_out(out, stack)
         sinks = event_sinks(p, out, stack)
         video = None
         if p.video_out:
@@ -317,6 +342,8 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
     detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer, **stores)
     stack = ExitStack()
     try:
+        if folder is not None:
+            claim_out(folder, stack)
         sinks = event_sinks(p, folder, stack) if folder is not None else []
     except BaseException:
         stack.close()
@@ -450,6 +477,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
     with ExitStack() as stack:
+        claim_out(out, stack)
         hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
         sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
         if follow:  # a watched folder's earlier reads are kept, and their images not read again

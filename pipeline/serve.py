@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         from common.paths import ROOT
         from pipeline.app import check_models, load_configs, load_watchlist, make_out, still_reader, watch_fields
-        from pipeline.app import webhook_sink
+        from pipeline.app import claim_out, webhook_sink
         from pipeline.sinks import ImageReadsSink
 
         cfgs = load_configs(ROOT / "configs", a.overrides)
@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             sink = None
             if a.out is not None:
                 out = make_out(a.out)
+                claim_out(out, stack)
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None

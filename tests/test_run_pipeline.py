@@ -86,6 +86,28 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
     assert err == [f"error: cannot create output folder {tmp_path / 'file' / 'plates'}: Not a directory"]
 
 
+def test_an_output_folder_another_run_is_writing_is_refused(tmp_path, capsys):
+    """The same camera started twice: the second run says so, rather than interleaving its events with the first's."""
+    import os
+    from contextlib import ExitStack
+
+    from common.errors import UserError
+    from pipeline.app import claim_out
+
+    held = tmp_path / "plates"
+    held.mkdir()
+    with ExitStack() as first:
+        claim_out(held, first)
+        with ExitStack() as second, pytest.raises(UserError) as exc:
+            claim_out(held, second)
+        assert str(exc.value) == (f"output folder {held} is being written by another run (pid {os.getpid()}): give "
+                                  f"this one another output_dir (or name)")
+        assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}"]) == 1
+        assert capsys.readouterr().err.strip().splitlines() == [f"error: {exc.value}"]
+        assert not (held / "reads.jsonl").exists()
+    assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}"]) == 0  # free once it ended
+
+
 def test_cameras_run_side_by_side(tmp_path, monkeypatch, steady_camera):
     """Two streams never end: both must run at once (not the second after the first), each with its outputs."""
     import threading
