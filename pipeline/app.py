@@ -178,12 +178,15 @@ def claim_out(out: Path, stack: ExitStack) -> None:
     f = open(out / ".run.lock", "a+", encoding="utf-8")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:  # held
         f.seek(0)
         holder = f.read().strip()
         f.close()
         raise UserError(f"output folder {out} is being written by another run" + (f" (pid {holder})" if holder else "")
                         + ": give this one another output_dir (or name)") from None
+    except OSError:  # a file system without locks (some network mounts): run unguarded, as before
+        f.close()
+        return
     f.seek(0)
     f.truncate()
     f.write(f"{os.getpid()}\n")

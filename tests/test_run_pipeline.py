@@ -108,6 +108,22 @@ def test_an_output_folder_another_run_is_writing_is_refused(tmp_path, capsys):
     assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}"]) == 0  # free once it ended
 
 
+def test_a_file_system_without_locks_runs_unguarded(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+    from contextlib import ExitStack
+
+    from pipeline.app import claim_out
+
+    def no_locks(*_):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with ExitStack() as first, ExitStack() as second:
+        claim_out(tmp_path, first)
+        claim_out(tmp_path, second)  # not taken for "another run"
+
+
 def test_cameras_run_side_by_side(tmp_path, monkeypatch, steady_camera):
     """Two streams never end: both must run at once (not the second after the first), each with its outputs."""
     import threading
