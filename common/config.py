@@ -153,6 +153,18 @@ def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
     return _build(type(config), values, "override", prefix)
 
 
+def _refuse_repeated_keys(path: Path, text: str) -> None:
+    """A key given twice in a config file is a ConfigError naming both lines: YAML keeps the last without a word, so a
+    key added at the end of a file while the file sets it further up would be read or dropped depending on order."""
+    node = yaml.compose(text)
+    seen: dict[Any, int] = {}
+    for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
+        line = key.start_mark.line + 1
+        if key.value in seen:
+            raise ConfigError(f"{path} line {line}: key '{key.value}' given twice (first on line {seen[key.value]})")
+        seen[key.value] = line
+
+
 def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] = (), prefix: str = "") -> T:
     """Load `cls` from the YAML file at `path` (or its defaults when None) and apply `overrides`; errors name a key
     as `prefix` + key."""
@@ -161,14 +173,16 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         p = find(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
+        text = read_text(p, "a YAML config")
         try:
-            loaded = yaml.safe_load(read_text(p, "a YAML config")) or {}
+            loaded = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             where = f" line {line + 1}" if line is not None else ""
             raise ConfigError(f"{p}{where}: not valid YAML") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: expected a mapping of key: value")
+        _refuse_repeated_keys(p, text)
         values = loaded
     config = _build(cls, values, str(path) if path else cls.__name__, prefix)
     return apply_overrides(config, overrides, prefix)

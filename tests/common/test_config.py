@@ -20,6 +20,12 @@ def test_defaults_without_file():
     assert load_config(Cfg) == Cfg()
 
 
+def test_a_key_repeated_inside_a_value_is_no_repeat(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("name: x\npatterns: [LLLDDDD, LLLDDDD]\n")
+    assert load_config(Cfg, p).patterns == ("LLLDDDD", "LLLDDDD")
+
+
 def test_yaml_and_overrides(tmp_path):
     p = tmp_path / "c.yaml"
     p.write_text("lr: 0.01\nepochs: 3\n")
@@ -32,6 +38,7 @@ def test_yaml_and_overrides(tmp_path):
     ("epochs: ten\n", "config key 'epochs': 'ten' is not a valid int"),
     ("- a\n- b\n", "expected a mapping"),
     ("lr: [1\n", "not valid YAML"),
+    ("# lr\nlr: 0.1\nepochs: 3\nlr: 0.2\n", "c.yaml line 4: key 'lr' given twice (first on line 2)"),
 ])
 def test_bad_files(tmp_path, text, message):
     p = tmp_path / "c.yaml"
