@@ -153,16 +153,19 @@ def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
     return _build(type(config), values, "override", prefix)
 
 
-def _refuse_repeated_keys(path: Path, text: str) -> None:
-    """A key given twice in a config file is a ConfigError naming both lines: YAML keeps the last without a word, so a
-    key added at the end of a file while the file sets it further up would be read or dropped depending on order."""
+def refuse_repeated_keys(path: Path, text: str) -> None:
+    """A key given twice in one mapping of a YAML file (a config, or an entry of a sources list) is a ConfigError
+    naming both lines: YAML keeps the last without a word, so a key added at the end of a file while the file sets it
+    further up would be read or dropped depending on order."""
     node = yaml.compose(text)
-    seen: dict[Any, int] = {}
-    for key, _ in node.value if isinstance(node, yaml.MappingNode) else ():
-        line = key.start_mark.line + 1
-        if key.value in seen:
-            raise ConfigError(f"{path} line {line}: key '{key.value}' given twice (first on line {seen[key.value]})")
-        seen[key.value] = line
+    for mapping in node.value if isinstance(node, yaml.SequenceNode) else [node]:
+        seen: dict[Any, int] = {}
+        for key, _ in mapping.value if isinstance(mapping, yaml.MappingNode) else ():
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise ConfigError(f"{path} line {line}: key '{key.value}' given twice (first on line "
+                                  f"{seen[key.value]})")
+            seen[key.value] = line
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterable[str] = (), prefix: str = "") -> T:
@@ -182,7 +185,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
             raise ConfigError(f"{p}{where}: not valid YAML") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: expected a mapping of key: value")
-        _refuse_repeated_keys(p, text)
+        refuse_repeated_keys(p, text)
         values = loaded
     config = _build(cls, values, str(path) if path else cls.__name__, prefix)
     return apply_overrides(config, overrides, prefix)

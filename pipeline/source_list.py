@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from common.config import closest
+from common.config import closest, refuse_repeated_keys
 from common.errors import UserError
 from common.paths import read_text
 
@@ -48,8 +48,10 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"sources file not found: {p}")
+    text = read_text(p, "a YAML list of sources; a video is given as a plain argument")
     try:
-        entries = yaml.safe_load(read_text(p, "a YAML list of sources; a video is given as a plain argument"))
+        entries = yaml.safe_load(text)
+        refuse_repeated_keys(p, text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -41,6 +41,8 @@ def test_an_override_reads_back_as_its_value(value):
     ("- source: [0\n", "line 2: not valid YAML"),
     ("- {source: 0, log_file: a.log}", "entry 1: log_file is the whole run's: give it on the command line"),
     ("- {source: 0, nme: a}", "entry 1: unknown key 'nme' (did you mean 'name'?)"),
+    ("- source: 0\n- source: 1\n  roi: [[0, 0], [1, 0], [1, 1]]\n  roi: [[0, 0], [1, 0], [0, 1]]\n",
+     "cameras.yaml line 4: key 'roi' given twice (first on line 3)"),
     ("- {sorce: 0, source: 1}", "entry 1: unknown key 'sorce' (did you mean 'source'?)"),
 ])
 def test_a_mistake_in_the_file_is_one_line_naming_it(tmp_path, text, message):
