@@ -58,7 +58,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
         raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(entries, list) or not entries:
         raise UserError(f"{p}: expected a list of sources, each a mapping with a 'source' key")
-    out, names = [], set()
+    out, names, known = [], set(), _config_keys()
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "source" not in entry:
             raise UserError(f"{p}, entry {i}: expected a mapping with a 'source' key, got {entry!r}")
@@ -70,7 +70,6 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
         if name:
             names.add(name)
         keys = _flat({k: v for k, v in entry.items() if k not in ("source", "name")})
-        known = _config_keys()
         for k in keys:  # a misspelt source or name (a misspelt config key is said by the config loader)
             close = closest(str(k), ("source", "name", *known)) if str(k) not in known else None
             if close in ("source", "name"):
