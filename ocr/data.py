@@ -98,10 +98,21 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
             if p.suffix.lower() in IMAGE_EXTS:
                 add(Sample(p, plate_label(p.stem.split("_")[0], keep)), str(p))
     if not samples:
-        hint = (f" (no {labels.name} beside {root / 'images'})" if (root / "images").is_dir() and not labels.is_file()
-                 else "" if labels.is_file() else " (a dataset is images/ + labels.csv, or images named by their text)")
-        raise UserError(f"no labelled images in {root}{hint}")
+        raise UserError(f"no labelled images in {root}{_what_a_dataset_is(root)}")
     return samples
+
+
+def _what_a_dataset_is(root: Path) -> str:
+    """Why the folder `root` gave no labelled image, as a hint ("" when its labels.csv simply lists none)."""
+    if (root / "labels.csv").is_file():
+        return ""
+    if (root / "images").is_dir():
+        return f" (no labels.csv beside {root / 'images'})"
+    sets = sorted(d.name for d in root.iterdir() if d.is_dir() and ((d / "labels.csv").is_file()
+                                                                       or (d / "images").is_dir()))
+    if sets:  # the guide's recognition/ folder, or a folder of datasets: one of them is meant
+        return f" (it holds the datasets {', '.join(sets)}: give one of them)"
+    return " (a dataset is images/ + labels.csv, or images named by their text)"
 
 
 def _box(row: dict[str, str]) -> tuple[tuple[int, int, int, int] | None, str]:

@@ -153,6 +153,11 @@ def test_a_folder_without_labels_says_what_a_dataset_is(tmp_path):
     cv2.imwrite(str(tmp_path / "d" / "images" / "a.png"), np.zeros((10, 30, 3), np.uint8))
     with pytest.raises(UserError, match=r"no labelled images in .*d \(no labels\.csv beside .*images\)$"):
         read_labels(tmp_path / "d")
+    for split in ("train", "val"):  # the guide's recognition/{train,val}: the folder above them given
+        make_folder(tmp_path / "recognition" / split, [("a.png", "1")])
+    with pytest.raises(UserError, match=r"no labelled images in .*recognition \(it holds the datasets train, val: "
+                                        r"give one of them\)$"):
+        read_labels(tmp_path / "recognition")
 
 
 def test_split_file(tmp_path):
