@@ -48,3 +48,14 @@ def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) ->
         if missing:
             raise UserError(f"{path}: missing column(s) {', '.join(missing)}{expected}")
     return reader
+
+
+def fresh_output(out: str | Path, made: str = "labels.csv") -> Path:
+    """`out` for a generator to write a new set into; one that already holds one (its `made` file) is a UserError, so
+    that a set drawn earlier is never written over (its labels replaced, its images mixed with the new ones)."""
+    from common.errors import UserError
+
+    p = Path(out)
+    if (p / made).exists():
+        raise UserError(f"{p} already holds a set ({made}): give another --out, or delete it first")
+    return p

@@ -23,7 +23,7 @@ import numpy as np
 
 from common.cli import at_least, entry_parser, fraction, run_main
 from common.errors import UserError
-from common.paths import read_csv
+from common.paths import fresh_output, read_csv
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr
 
@@ -241,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
 
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
-        path = synthesize(args.backgrounds, args.plates, args.out, args.n, args.seed, exclude, args.synth_share,
+        out = fresh_output(args.out)
+        path = synthesize(args.backgrounds, args.plates, out, args.n, args.seed, exclude, args.synth_share,
                           include, args.close_up_share, args.unboxed, args.gray)
         logger.info(f"wrote scenes to {path}")
 

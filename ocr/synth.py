@@ -22,6 +22,7 @@ import numpy as np
 
 from common.cli import at_least, entry_parser, run_main
 from common.errors import UserError
+from common.paths import fresh_output
 from ocr.augment import augment, perspective
 from ocr.synth_glyphs import FONT_SETS, char_fonts
 from ocr.synth_render import LAYOUTS, RENDERERS
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     def work() -> None:
-        labels = write_dataset(args.out, args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
+        labels = write_dataset(fresh_output(args.out), args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
         logger.info(f"wrote {args.n} synthetic plates to {labels}")
 
     return run_main(work)

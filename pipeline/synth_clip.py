@@ -23,6 +23,7 @@ import numpy as np
 
 from common.cli import at_least, entry_parser, run_main
 from common.errors import UserError
+from common.paths import fresh_output
 from detection.dataset import PlateBox
 from detection.scenes import _plate_source, load_sources, paste, warp_plate
 from ocr.process import dataset_image, read_bgr
@@ -189,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"--noise must be 0 or more, not {args.noise:g}")
         exclude = read_split_file(args.exclude)  # the split files' pairs together
         include = None if args.include is None else read_split_file(args.include)
-        path = make_clip(args.backgrounds, args.plates, args.out, args.vehicles, args.seed, exclude, include,
+        out = fresh_output(args.out, "expected.csv")
+        path = make_clip(args.backgrounds, args.plates, out, args.vehicles, args.seed, exclude, include,
                          args.unboxed, args.gap, together=args.together, pan=args.pan, interlace=args.interlace,
                          noise=args.noise)
         logger.info(f"wrote {path} and {args.out / 'expected.csv'}")

@@ -93,6 +93,20 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
 
 
+@pytest.mark.parametrize("module, argv, made", [
+    ("detection.scenes", ["--backgrounds", "samples/stills", "--n", "1"], "labels.csv"),
+    ("pipeline.synth_clip", ["--backgrounds", "samples/stills", "--plates", "samples/plates", "--vehicles", "1"],
+     "expected.csv"),
+])
+def test_a_generator_never_writes_over_a_set_drawn_before(module, argv, made, tmp_path, capsys):
+    (tmp_path / made).write_text("drawn before\n")
+    main = importlib.import_module(module).main
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: {tmp_path} already holds a set ({made}): give another --out, or delete it first"]
+    assert [p.name for p in tmp_path.iterdir()] == [made] and (tmp_path / made).read_text() == "drawn before\n"
+
+
 BINARY = bytes(range(128, 256)) * 4  # no UTF-8 text: a video, an image or a spreadsheet given where text is read
 
 

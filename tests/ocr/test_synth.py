@@ -46,6 +46,15 @@ def test_cli_rejects_unknown_layout(tmp_path, capsys):
     assert synth_main(["--out", str(tmp_path), "--n", "1", "--mix", "moon=1"]) == 2
 
 
+def test_cli_never_writes_over_a_set_drawn_before(tmp_path, capsys):
+    assert synth_main(["--out", str(tmp_path), "--n", "3", "--mix", "digits"]) == 0
+    before = (tmp_path / "labels.csv").read_text()
+    assert synth_main(["--out", str(tmp_path), "--n", "2", "--mix", "digits"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: {tmp_path} already holds a set (labels.csv): give another --out, or delete it first")
+    assert (tmp_path / "labels.csv").read_text() == before and len(list((tmp_path / "images").iterdir())) == 3
+
+
 def test_us_serials_mostly_skip_i_o_q():
     """US states do not issue I, O or Q on serial plates: the renderer's prior follows them."""
     rng = np.random.default_rng(0)
