@@ -88,6 +88,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
 def architecture(model: str) -> str:
     """The architecture YAML `model` names (a file, or one of ultralytics' own names such as `yolo11n.yaml`), checked
     to be one (`backbone` and `head`) before anything is built: weights are never named (nothing is downloaded)."""
+    yolo_class()  # ultralytics imported with its offline switches set
     from ultralytics.nn.tasks import yaml_model_load
 
     if Path(model).suffix.lower() not in (".yaml", ".yml"):
