@@ -36,10 +36,16 @@ class Configs:
     fusion: FusionConfig
 
 
+def config_keys() -> dict[str, str]:
+    """Every component's keys, written as an override gives them (`fusion.min_conf`; the pipeline's bare), each with
+    its bare name."""
+    return {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
+            for comp, cls in COMPONENTS.items() for f in fields(cls)}
+
+
 def _suggest_any(key: str) -> str:
     """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline)."""
-    names = {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
-             for comp, cls in COMPONENTS.items() for f in fields(cls)}
+    names = config_keys()
     close = closest(key, names.values())
     hits = [f"'{q}'" for q, bare in names.items() if bare == close]  # none when nothing is close (None)
     return f" (did you mean {' or '.join(hits)}?)" if hits else ""

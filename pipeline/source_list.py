@@ -45,6 +45,8 @@ def as_override(key: str, value: Any) -> str:
 
 def read_source_list(path: str | Path) -> list[ListedSource]:
     """The entries of a sources file; a mistake in it is one error line naming the file and the entry."""
+    from pipeline.app import config_keys
+
     p = Path(path)
     if not p.is_file():
         raise UserError(f"sources file not found: {p}")
@@ -58,7 +60,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
         raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(entries, list) or not entries:
         raise UserError(f"{p}: expected a list of sources, each a mapping with a 'source' key")
-    out, names, known = [], set(), _config_keys()
+    out, names, known = [], set(), set(config_keys())
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "source" not in entry:
             raise UserError(f"{p}, entry {i}: expected a mapping with a 'source' key, got {entry!r}")
@@ -79,15 +81,6 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
                 raise UserError(f"{p}, entry {i}: {k} is the whole run's: give it on the command line ({k}=...)")
         out.append(ListedSource(spec, name, tuple(as_override(str(k), v) for k, v in keys.items())))
     return out
-
-
-def _config_keys() -> set[str]:
-    """Every key an entry may set, as it is written (`fusion.min_reads`; the pipeline's bare)."""
-    from dataclasses import fields
-
-    from pipeline.app import COMPONENTS
-
-    return {f.name if c == "pipeline" else f"{c}.{f.name}" for c, cls in COMPONENTS.items() for f in fields(cls)}
 
 
 def _flat(keys: dict[str, Any]) -> dict[str, Any]:
