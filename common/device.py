@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from common.errors import UserError
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")  # int8: the OCR's LSTM weights, on ONNX Runtime only
+Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # int8: the OCR's LSTM weights, on ONNX Runtime only
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 def resolve_device(name: str, gpu_list: bool = False) -> str:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from common.config import Range
+from common.device import Precision
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class PipelineConfig:
     ocr_weights: str = "weights/ocr_latin.pth"
     ocr_backend: Literal["auto", "torch", "onnx"] = "auto"
     ocr_decoder: Literal["auto", "greedy", "beam"] = "auto"
-    ocr_precision: Literal["auto", "fp32", "bf16", "fp16", "int8"] = "auto"  # as common.device.PRECISIONS
+    ocr_precision: Precision = "auto"
     ocr_compile: bool = False
     ocr_ensemble: tuple[str, ...] = ()
     ocr_ensemble_below: Annotated[float, Range(0, 1)] = 1.0
