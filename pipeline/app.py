@@ -247,10 +247,10 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = out_name or source.name  # what events call the source: its name in a --sources file, when given
-    detector, recognizer, watchlist, zones, fuser = video_stages(
-        cfgs, label, detector, recognizer, clock=getattr(source, "clock", None), **image_stores(p, out))
     with ExitStack() as stack:
-        claim_out(out, stack)
+        claim_out(out, stack)  # before the models load: a folder in use is said at once
+        detector, recognizer, watchlist, zones, fuser = video_stages(
+            cfgs, label, detector, recognizer, clock=getattr(source, "clock", None), **image_stores(p, out))
         sinks = event_sinks(p, out, stack)
         video = None
         if p.video_out:
@@ -348,11 +348,11 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
     p = cfgs.pipeline
     folder = make_out(Path(out)) if out is not None else None
     stores = image_stores(p, folder) if folder is not None else {}
-    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer, **stores)
     stack = ExitStack()
     try:
         if folder is not None:
-            claim_out(folder, stack)
+            claim_out(folder, stack)  # before the models load: a folder in use is said at once
+        detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer, **stores)
         sinks = event_sinks(p, folder, stack) if folder is not None else []
     except BaseException:
         stack.close()
@@ -479,14 +479,14 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         name_of, total, source_name = (lambda f: f.name), len(listed), source.name
     out = out_dir(p, source_name, out_name)
     make_out(out)
-    recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
-    watchlist = load_watchlist(p, recognizer)
-    watch = partial(watch_fields, watchlist) if watchlist is not None else None
-    reader = None if crops_only else still_reader(cfgs, detector, recognizer)
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
     with ExitStack() as stack:
-        claim_out(out, stack)
+        claim_out(out, stack)  # before the models load: a folder in use is said at once
+        recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
+        watchlist = load_watchlist(p, recognizer)
+        watch = partial(watch_fields, watchlist) if watchlist is not None else None
+        reader = None if crops_only else still_reader(cfgs, detector, recognizer)
         hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
         sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
         if follow:  # a watched folder's earlier reads are kept, and their images not read again

@@ -234,13 +234,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError("webhook needs --out: the events the service has not yet delivered are kept there")
             check_webhook(p.webhook, p.webhook_headers)
         check_models(cfgs)
-        reader = still_reader(cfgs)
-        watchlist = load_watchlist(p, reader.recognizer)
         with ExitStack() as stack:
-            sink = None
             if a.out is not None:
                 out = make_out(a.out)
-                claim_out(out, stack)
+                claim_out(out, stack)  # before the models load: a folder in use is said at once
+            reader = still_reader(cfgs)
+            watchlist = load_watchlist(p, reader.recognizer)
+            sink = None
+            if a.out is not None:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None

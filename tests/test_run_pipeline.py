@@ -108,6 +108,31 @@ def test_an_output_folder_another_run_is_writing_is_refused(tmp_path, capsys):
     assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}"]) == 0  # free once it ended
 
 
+def test_a_folder_in_use_is_said_before_the_models_load(tmp_path, monkeypatch):
+    """The second run's refusal comes before it loads its detector and recognizer (seconds on a CPU, for nothing)."""
+    from contextlib import ExitStack
+
+    import pipeline.app as app
+    from common.errors import UserError
+
+    loaded = []
+    monkeypatch.setattr(app, "_recognizer", lambda *a: loaded.append("recognizer"))
+    monkeypatch.setattr(app, "video_stages", lambda *a, **k: loaded.append("video stages"))
+    cfgs = app.load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false"])
+    (tmp_path / "plates").mkdir()
+    (tmp_path / "clip").mkdir()
+    with ExitStack() as first:
+        app.claim_out(tmp_path / "plates", first)
+        app.claim_out(tmp_path / "clip", first)
+        with pytest.raises(UserError, match="being written by another run"):
+            app.run_images(str(ROOT / "samples" / "plates"), cfgs, crops_only=True)
+        with pytest.raises(UserError, match="being written by another run"):
+            app.run_video(str(ROOT / "samples" / "clip.mp4"), cfgs, stop=None)
+        with pytest.raises(UserError, match="being written by another run"):
+            app.vehicle_reader(cfgs, out=tmp_path / "clip")
+    assert loaded == []
+
+
 def test_a_file_system_without_locks_runs_unguarded(tmp_path, monkeypatch):
     import errno
     import fcntl
