@@ -252,17 +252,19 @@ class _KeptImages:
 
     def __init__(self, directory: str | Path, keep: int = 0, quality: int = 95) -> None:
         self.dir, self.keep, self.quality = Path(directory), keep, quality
-        self._files: deque[Path] | None = None  # oldest first, once the folder has been listed
+        # file names, oldest first, once the folder has been listed (names, not Paths: a full list of 200,000 holds
+        # ~19 MB, not ~68)
+        self._files: deque[str] | None = None
 
     def save(self, event: PlateEvent, image: np.ndarray) -> str:
         if self._files is None:
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._files = deque(sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
+            self._files = deque(f.name for f in sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
         path = self.dir / f"{event.event_id}.jpg"
         cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-        self._files.append(path)
+        self._files.append(path.name)
         while self.keep > 0 and len(self._files) > self.keep:
-            self._files.popleft().unlink(missing_ok=True)
+            (self.dir / self._files.popleft()).unlink(missing_ok=True)
         return str(path)
 
 
