@@ -60,10 +60,11 @@ class LoopCamera:
         pass
 
 
-def process_now() -> dict[str, float]:
-    """This process's resident memory (MB), open file descriptors and threads, from /proc."""
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-    return {"rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1), "fds": len(os.listdir("/proc/self/fd")),
+def process_now(pid: int | str = "self") -> dict[str, float]:
+    """A process's resident memory (MB), open file descriptors and threads, from /proc (this one's by default)."""
+    proc = Path("/proc") / str(pid)
+    status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+    return {"rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1), "fds": len(os.listdir(proc / "fd")),
             "threads": int(status["Threads"])}
 
 
