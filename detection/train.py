@@ -29,7 +29,7 @@ from common.errors import UserError
 from common.paths import find
 from common.version import code_lines
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
-from detection.train_config import DetectorTrainConfig
+from detection.train_config import PUBLISH, DetectorTrainConfig
 from detection.ultra import yolo_class
 from detection.weights import record
 
@@ -111,8 +111,8 @@ def architecture(model: str) -> str:
 
 def train(cfg: DetectorTrainConfig) -> Path:
     """Train the detector with ultralytics' trainer as `cfg` says; the path of the weights it publishes."""
-    if cfg.publish not in ("best", "last"):
-        raise UserError(f"publish={cfg.publish!r}: expected best or last")
+    if cfg.publish not in PUBLISH:  # a config built in Python, not loaded (the loader checks the Literal)
+        raise UserError(f"publish={cfg.publish!r}: expected {' or '.join(PUBLISH)}")
     YOLO = yolo_class()
     from ultralytics.cfg import DEFAULT_CFG_DICT, check_cfg
     from ultralytics.utils import torch_utils

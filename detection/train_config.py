@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from common.config import Range
+
+Publish = Literal["best", "last"]  # which of the trainer's weights become weights_out
+PUBLISH: tuple[str, ...] = get_args(Publish)
 
 
 @dataclass(frozen=True)
@@ -29,5 +32,5 @@ class DetectorTrainConfig:
     name: str = "train"
     resume: str = ""
     weights_out: str = "weights/detector.pt"
-    publish: Literal["best", "last"] = "best"
+    publish: Publish = "best"
     extra: dict[str, Any] = field(default_factory=dict)
