@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ class LoopCamera:
         return True
 
     def get(self, prop: int) -> float:
-        return 1.0 / self.period if prop == 5 else 0.0  # cv2.CAP_PROP_FPS
+        return 1.0 / self.period if prop == cv2.CAP_PROP_FPS else 0.0
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         self.next_t += self.period
@@ -77,8 +78,6 @@ def slope_per_hour(samples: list[dict[str, float]], key: str) -> float:
 
 
 def main() -> int:
-    import cv2
-
     from loguru import logger
 
     import pipeline.sources as sources
