@@ -34,19 +34,36 @@ def read_text(path: str | Path, what: str = "") -> str:
                         f"{exc.start}") from None
 
 
+DELIMITERS = (",", ";", "\t")  # a spreadsheet's CSV export: commas, or semicolons where the comma is decimal, or tabs
+
+
 def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) -> csv.DictReader:
     """The rows of a UTF-8 CSV file as dicts by its header, read whole through `read_text` (so a file that is not
-    UTF-8 text is its one UserError); a header without all of `columns` (or no header at all) is one UserError."""
+    UTF-8 text is its one UserError); a header without all of `columns` (or no header at all) is one UserError.
+
+    With `columns`, the header's names are matched whatever their case and surrounding spaces (the rows' keys are
+    then the names stripped and in lower case), and the fields may be separated by commas, semicolons or tabs:
+    the first of those whose header holds every column is taken."""
     from common.errors import UserError
 
-    reader = csv.DictReader(io.StringIO(read_text(path, what), newline=""))
-    if columns:
-        expected = f" (expected {what})" if what else ""
-        if reader.fieldnames is None:
-            raise UserError(f"{path}: empty file{expected}")
-        missing = [c for c in columns if c not in reader.fieldnames]
-        if missing:
-            raise UserError(f"{path}: missing column(s) {', '.join(missing)}{expected}")
+    text = read_text(path, what)
+    if not columns:
+        return csv.DictReader(io.StringIO(text, newline=""))
+    expected = f" (expected {what})" if what else ""
+    if not text.strip():
+        raise UserError(f"{path}: empty file{expected}")
+    first = text.splitlines()[0]
+
+    def names(delimiter: str) -> list[str]:
+        return [n.strip().lower() for n in next(csv.reader([first], delimiter=delimiter))]
+
+    delimiter = next((d for d in DELIMITERS if set(columns) <= set(names(d))), ",")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if reader.fieldnames is not None:  # the header line read (and so not taken for a row), its names replaced
+        reader.fieldnames = names(delimiter)
+    missing = [c for c in columns if c not in (reader.fieldnames or ())]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}{expected}")
     return reader
 
 

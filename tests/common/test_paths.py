@@ -52,3 +52,25 @@ def test_a_labels_csv_named_relative_to_the_project_finds_its_images_from_anothe
     labels = read_box_labels("samples/stills/labels.csv")
     name = next(iter(labels))
     assert dataset_image("samples/stills/labels.csv", name) == ROOT / "samples" / "stills" / "images" / name
+
+
+@pytest.mark.parametrize("text", [
+    "image,plate_text\r\na.jpg,AB123\r\nb.jpg,\"CD 45\"\r\n",  # Windows line ends, a quoted field
+    "\ufeffImage;Plate_Text\na.jpg;AB123\nb.jpg;CD 45\n",  # a spreadsheet's export where the comma is decimal
+    " IMAGE \t plate_text\na.jpg\tAB123\nb.jpg\tCD 45\n",  # tabs, names in capitals and spaced
+])
+def test_a_labels_csv_is_read_whatever_its_separator_and_its_header_case(text, tmp_path):
+    from common.paths import read_csv
+
+    (tmp_path / "labels.csv").write_text(text, encoding="utf-8")
+    rows = [(r["image"], r["plate_text"]) for r in read_csv(tmp_path / "labels.csv", "", ("image", "plate_text"))]
+    assert rows == [("a.jpg", "AB123"), ("b.jpg", "CD 45")]
+
+
+def test_a_header_found_under_no_separator_names_what_it_lacks(tmp_path):
+    from common.errors import UserError
+    from common.paths import read_csv
+
+    (tmp_path / "labels.csv").write_text("image|plate_text\na.jpg|AB123\n")
+    with pytest.raises(UserError, match=r"labels.csv: missing column\(s\) image, plate_text \(expected CSV x\)$"):
+        read_csv(tmp_path / "labels.csv", "CSV x", ("image", "plate_text"))
