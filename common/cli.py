@@ -99,10 +99,11 @@ def error_line(exc: BaseException) -> str:
 
 
 def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None = None,
-             on_interrupt: str | None = None) -> int:
+             on_interrupt: str | Callable[[], str] | None = None) -> int:
     """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
     returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when
-    `on_interrupt` says how to carry on, logs that and gives 130 (otherwise it propagates). With `on_interrupt`,
+    `on_interrupt` says how to carry on (a line, or a function giving it then), logs that and gives 130 (otherwise it
+    propagates). With `on_interrupt`,
     SIGTERM (a service manager's or a job scheduler's stop, `kill`) is taken as Ctrl-C while `work()` runs in the main
     thread, so it too ends with that line rather than silently."""
     import signal
@@ -121,12 +122,20 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     except KeyboardInterrupt:
         if on_interrupt is None:
             raise
-        logger.warning(on_interrupt)
+        logger.warning(on_interrupt() if callable(on_interrupt) else on_interrupt)
         return 130
     finally:
         if takes_sigterm:
             signal.signal(signal.SIGTERM, previous)
     return 0 if status is None else status
+
+
+def interrupted_line(last: Path | None, epoch: int | None = None) -> str:
+    """What a stopped training run says: its checkpoint `last` to resume from (and the `epoch` saved in it, when
+    known), or, when it has none yet, that its first epoch had not ended."""
+    if last is None or not last.is_file():
+        return "interrupted before a first epoch ended: nothing saved; run the same command again"
+    return f"interrupted: {'' if epoch is None else f'epoch {epoch} is saved; '}resume with resume={last}"
 
 
 def _as_interrupt(signum: int, _frame: object) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from loguru import logger
 
-from common.cli import entry_parser, run_main
+from common.cli import entry_parser, interrupted_line, run_main
 from common.config import closest, config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
@@ -175,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="key=value overrides")
     args = ap.parse_intermixed_args(argv)
 
+    weights: list[Path] = []  # the run's weights folder, once its config is known
+
     def work() -> None:
         cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
+        weights.append(Path(cfg.resume).parent if cfg.resume else Path(cfg.out_dir) / cfg.name / "weights")
         out = train(cfg)
         logger.info(f"detector weights -> {out}")
 
-    return run_main(work)
+    return run_main(work, on_interrupt=lambda: interrupted_line(weights[0] / "last.pt" if weights else None))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ if __package__ in (None, ""):  # allow `python ocr/train.py`
 
 import json
 import math
+import signal
 import time
 from contextlib import nullcontext
 from dataclasses import replace
@@ -29,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.cli import entry_parser, run_main
+from common.cli import entry_parser, interrupted_line, run_main
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
@@ -154,6 +155,13 @@ def build_model(cfg: OCRConfig) -> CRNN:
     return model
 
 
+def leave_stop_to_main(_worker: int) -> None:
+    """A data worker ignores SIGTERM: sent to the whole process group (`timeout`, a service manager's or a job
+    scheduler's stop), it killed the workers and torch then raised a traceback in place of the main process's
+    'interrupted: resume with ...'. The main process ends them as it stops."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def train(cfg: OCRConfig) -> dict[str, Any]:
     """Run (or resume) a training run; returns the final history."""
     torch.manual_seed(cfg.seed)
@@ -185,7 +193,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     logger.info(f"   Train: {len(train_ds):,} images per epoch "
                 f"({', '.join(f'{s.name}: {s.size:,}' for s in train_ds.sources)})\n   Val:   {len(val_ds):,} images")
     loader_kw: dict[str, Any] = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers, collate_fn=collate,
-                                     pin_memory=device.type == "cuda", persistent_workers=False)
+                                     pin_memory=device.type == "cuda", persistent_workers=False,
+                                     worker_init_fn=leave_stop_to_main)
     train_loader = DataLoader(train_ds, shuffle=True, drop_last=True, **loader_kw)
     val_loader = DataLoader(val_ds, shuffle=False, **loader_kw)
 
@@ -316,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="key=value overrides of the config")
     args = ap.parse_intermixed_args(argv)
 
+    run: list[Path] = []  # the run's folder, once its config is known
+
     def work() -> None:
         cfg = resume_config(args.overrides)
         if cfg is not None:
@@ -323,10 +334,23 @@ def main(argv: list[str] | None = None) -> int:
                         f"output in {cfg.out_dir}")
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
+        run.append(Path(cfg.out_dir))
         train(cfg)
 
     return run_main(work, sink=lambda msg: tqdm.write(msg, end=""),  # messages between the progress bars
-                    on_interrupt="interrupted: resume with resume=<out_dir>/checkpoints/last.pth")
+                    on_interrupt=lambda: interrupted(run[0] if run else None))
+
+
+def interrupted(out: Path | None) -> str:
+    """What a stopped run says: the checkpoint to resume from and its epoch, or that its first epoch had not ended."""
+    last = out / "checkpoints" / "last.pth" if out is not None else None
+    epoch = None
+    if last is not None and last.is_file():
+        try:
+            epoch = int(load_checkpoint(last)["epoch"])
+        except (UserError, KeyError, TypeError, ValueError):  # read as the resume will read it, which will say why
+            pass
+    return interrupted_line(last, epoch)
 
 
 if __name__ == "__main__":

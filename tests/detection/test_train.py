@@ -122,3 +122,23 @@ def test_unboxed_plates_become_textless_boxes_and_stray_rows_are_left_out(tiny_s
     unboxed.unlink()
     with pytest.raises(UserError, match="unboxed.csv"):
         build_dataset(cfg)
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_a_stopped_run_says_how_to_resume_it(saved, tmp_path, monkeypatch, capsys):
+    """Ctrl-C (or SIGTERM) during training ends with status 130 and the line to resume by, not a traceback."""
+    import detection.train as detection_train
+
+    last = tmp_path / "runs" / "try" / "weights" / "last.pt"
+
+    def stopped(cfg):
+        if saved:  # ultralytics writes last.pt at the end of each epoch
+            last.parent.mkdir(parents=True)
+            last.write_bytes(b"")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(detection_train, "train", stopped)
+    assert train_main([f"out_dir={tmp_path / 'runs'}", "name=try"]) == 130
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said == (f"interrupted: resume with resume={last}" if saved else
+                    "interrupted before a first epoch ended: nothing saved; run the same command again")

@@ -163,8 +163,57 @@ def test_cli_ctrl_c_says_how_to_resume(tiny_cfg, tmp_path, monkeypatch, capsys):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(yaml.safe_dump({**config_to_dict(tiny_cfg), "epochs": 3}))
     assert ocr_train.main(["--config", str(cfg)]) == 130
-    assert "interrupted: resume with resume=<out_dir>/checkpoints/last.pth" in capsys.readouterr().out
-    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pth")["epoch"] == 1
+    last = tmp_path / "run" / "checkpoints" / "last.pth"
+    assert capsys.readouterr().out.splitlines()[-1] == f"interrupted: epoch 1 is saved; resume with resume={last}"
+    assert load_checkpoint(last)["epoch"] == 1
+
+
+def test_a_run_stopped_in_its_first_epoch_says_nothing_was_saved(tiny_cfg, tmp_path, monkeypatch, capsys):
+    import ocr.train as ocr_train
+    from common.config import config_to_dict
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ocr_train, "train_one_epoch", stop)
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(config_to_dict(tiny_cfg)))
+    assert ocr_train.main(["--config", str(cfg)]) == 130
+    assert capsys.readouterr().out.splitlines()[-1] == ("interrupted before a first epoch ended: nothing saved; run "
+                                                        "the same command again")
+    assert not (tmp_path / "run" / "checkpoints" / "last.pth").exists()
+
+
+def test_a_stop_sent_to_the_whole_process_group_ends_with_the_resume_line(tiny_cfg, tmp_path):
+    """SIGTERM to the process group (`timeout`, a service manager's or a job scheduler's stop) reaches the data
+    workers too: they used to die of it and torch raised a traceback in place of the resume line."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from common.config import config_to_dict
+    from common.paths import ROOT
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({**config_to_dict(tiny_cfg), "epochs": 100, "num_workers": 2,
+                                   "samples_per_epoch": 256}))
+    last = tmp_path / "run" / "checkpoints" / "last.pth"
+    run = subprocess.Popen([sys.executable, str(ROOT / "ocr" / "train.py"), "--config", str(cfg)], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not last.exists() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # into the next epoch, its workers at work
+        os.killpg(run.pid, signal.SIGTERM)
+        out, _ = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130, out[-2000:]
+    assert "Traceback" not in out and f"resume with resume={last}" in out.splitlines()[-1], out[-2000:]
 
 
 def test_cli_resume_goes_on_in_the_folder_the_checkpoint_lies_in(tiny_cfg, tmp_path):
