@@ -103,9 +103,8 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
     returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when
     `on_interrupt` says how to carry on (a line, or a function giving it then), logs that and gives 130 (otherwise it
-    propagates). With `on_interrupt`,
-    SIGTERM (a service manager's or a job scheduler's stop, `kill`) is taken as Ctrl-C while `work()` runs in the main
-    thread, so it too ends with that line rather than silently."""
+    propagates). With `on_interrupt`, SIGTERM (a service manager's or a job scheduler's stop, `kill`) is taken as
+    Ctrl-C while `work()` runs in the main thread, so it too ends with that line rather than silently."""
     import signal
     import threading
 
