@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least, entry_parser, fraction, run_main
+from common.cli import at_least, entry_parser, fraction, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output, read_csv
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
                           include, args.close_up_share, args.unboxed, args.gray)
         logger.info(f"wrote scenes to {path}")
 
-    return run_main(work)
+    return run_main(work, on_interrupt=unfinished(args.out))
 
 
 if __name__ == "__main__":

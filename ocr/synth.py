@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least, entry_parser, run_main
+from common.cli import at_least, entry_parser, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output
 from ocr.augment import augment, perspective
@@ -113,7 +113,8 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     labels = out / "labels.csv"
-    with labels.open("w", newline="") as f:
+    partial = out / "labels.csv.partial"  # named labels.csv once every plate is drawn: a stopped set is no set
+    with partial.open("w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["image", "plate_text"])
         for i in range(n):
@@ -121,6 +122,7 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
             name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
             cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
             wr.writerow([name, text])
+    partial.replace(labels)
     return labels
 
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         labels = write_dataset(fresh_output(args.out), args.n, parse_mix(args.mix), args.seed, char_fonts(args.fonts))
         logger.info(f"wrote {args.n} synthetic plates to {labels}")
 
-    return run_main(work)
+    return run_main(work, on_interrupt=unfinished(args.out))
 
 
 if __name__ == "__main__":

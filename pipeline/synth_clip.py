@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from common.cli import at_least, entry_parser, run_main
+from common.cli import at_least, entry_parser, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output
 from detection.dataset import PlateBox
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                          noise=args.noise)
         logger.info(f"wrote {path} and {args.out / 'expected.csv'}")
 
-    return run_main(work)
+    return run_main(work, on_interrupt=unfinished(args.out, "expected.csv"))
 
 
 if __name__ == "__main__":

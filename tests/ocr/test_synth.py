@@ -179,3 +179,28 @@ def test_argentinian_mercosur_plates_are_printed_in_three_groups(monkeypatch):
     for seed in range(20):
         text = render.render_br_mercosur(np.random.default_rng(seed)).text
         assert drawn[-1][0] in ([text], [text[:3], text[3:]]) and drawn[-1][1] == (0.42, 0.68), (seed, drawn[-1])
+
+
+def test_a_set_stopped_before_its_end_is_no_set_and_is_drawn_again(tmp_path, monkeypatch, capsys):
+    """Ctrl-C (or SIGTERM) while plates are drawn: status 130, one line, and no labels.csv, so the interrupted set
+    is neither taken for a whole one by training nor refused as one when the command runs again."""
+    import ocr.synth as synth
+
+    drawn = []
+
+    def stop_at_third(*args, **kwargs):
+        if len(drawn) == 2:
+            raise KeyboardInterrupt
+        drawn.append(1)
+        return synth_sample(*args, **kwargs)
+
+    monkeypatch.setattr(synth, "synth_sample", stop_at_third)
+    assert synth_main(["--out", str(tmp_path / "s"), "--n", "4", "--mix", "digits"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"interrupted: {tmp_path / 's'} is unfinished (no labels.csv written); run the same command again")
+    assert not (tmp_path / "s" / "labels.csv").exists()
+    monkeypatch.setattr(synth, "synth_sample", synth_sample)
+    assert synth_main(["--out", str(tmp_path / "s"), "--n", "4", "--mix", "digits"]) == 0
+    rows = list(csv.DictReader((tmp_path / "s" / "labels.csv").open()))
+    assert len(rows) == 4 and sorted(p.name for p in (tmp_path / "s" / "images").iterdir()) == sorted(
+        r["image"] for r in rows)
