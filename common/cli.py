@@ -137,6 +137,9 @@ def interrupted_line(last: Path | None, epoch: int | None = None) -> str:
     return f"interrupted: {'' if epoch is None else f'epoch {epoch} is saved; '}resume with resume={last}"
 
 
+NO_METRICS = "interrupted before the end: no metrics reported"  # what an evaluation stopped by Ctrl-C or SIGTERM says
+
+
 def unfinished(out: Path, made: str = "labels.csv") -> str:
     """What a generator stopped before the end says: its set, whose `made` file is written last, is no set yet."""
     return f"interrupted: {out} is unfinished (no {made} written); run the same command again"

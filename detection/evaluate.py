@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common.cli import entry_parser, prepare_outputs, run_main
+from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.config import load_config
 from common.errors import UserError
 from detection.config import DetectorConfig
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(report)
 
-    return run_main(work)
+    return run_main(work, on_interrupt=NO_METRICS)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common.cli import at_least, entry_parser, prepare_outputs, run_main
+from common.cli import NO_METRICS, at_least, entry_parser, prepare_outputs, run_main
 from common.device import PRECISIONS
 from common.paths import find
 from ocr.data import SourceDataset, load_crop
@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 w.writerow(["image", "plate_text", "pred", "confidence"])
                 w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])
 
-    return run_main(work, sink=lambda m: print(m, end=""))  # the report on stdout, as the guide's
+    return run_main(work, sink=lambda m: print(m, end=""),  # the report on stdout, as the guide's
+                    on_interrupt=NO_METRICS)
 
 
 if __name__ == "__main__":

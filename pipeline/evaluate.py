@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from common.cli import entry_parser, prepare_outputs, run_main
+from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.errors import UserError
 from common.paths import read_csv
 from detection.metrics import iou_matrix
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.json:
             a.json.write_text(report)
 
-    return run_main(work)
+    return run_main(work, on_interrupt=NO_METRICS)
 
 
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any,

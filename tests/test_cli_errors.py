@@ -244,3 +244,21 @@ def test_every_console_command_is_an_entry_point_with_main():
         module, func = target.split(":")
         main = getattr(importlib.import_module(module), func)
         assert list(inspect.signature(main).parameters) == ["argv"], name
+
+
+@pytest.mark.parametrize("module, argv", [
+    ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates"]),
+    ("detection.evaluate", ["--weights", "weights/detector.pt", "--labels", "samples/stills/labels.csv"]),
+    ("pipeline.evaluate", ["--labels", "samples/stills/labels.csv"]),
+])
+def test_an_evaluation_stopped_says_so_in_one_line(module, argv, monkeypatch, capsys):
+    """Ctrl-C or SIGTERM during an evaluation: status 130 and one line, not a KeyboardInterrupt traceback."""
+    mod = importlib.import_module(module)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mod, "prepare_outputs", stop)
+    assert mod.main(argv) == 130
+    captured = capsys.readouterr()
+    assert (captured.out + captured.err).strip().splitlines() == ["interrupted before the end: no metrics reported"]
