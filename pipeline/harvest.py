@@ -351,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             logger.warning(f"no plate is on the validation side yet ({s.plates['train']} plates): harvest more, or "
                            f"raise --val-share, before giving {a.out / 'val'} to the trainer")
 
-    return run_main(work)
+    return run_main(work, on_interrupt="interrupted: what was written is kept and listed; the same command goes on "
+                                      "from there")
 
 
 if __name__ == "__main__":

@@ -258,3 +258,26 @@ def test_an_image_read_by_two_runs_is_harvested_once_with_its_newest_read(tmp_pa
     s = harvest([tmp_path / "runs"], tmp_path / "ds", [photos], val_share=0.0)
     assert sorted(t for _, t in rows(tmp_path / "ds" / "train")) == sorted([TRAIN, VAL])  # car.png: run 2's read
     assert s.written == {"train": 2, "val": 0, "review": 0} and s.already == 0
+
+
+def test_a_harvest_stopped_half_way_says_so_and_goes_on_when_run_again(gate, tmp_path, monkeypatch, capsys):
+    import pipeline.harvest as hv
+
+    ds = tmp_path / "my_plates"
+    argv = [str(gate), "--out", str(ds), "--val-share", "0.5", "--per-plate", "2"]
+    real, copied = shutil.copyfile, []
+
+    def stop_at_third(src, dst, *args, **kwargs):
+        if len(copied) == 2:
+            raise KeyboardInterrupt
+        copied.append(dst)
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(hv.shutil, "copyfile", stop_at_third)
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == ("interrupted: what was written is kept and listed; "
+                                                                "the same command goes on from there")
+    monkeypatch.setattr(hv.shutil, "copyfile", real)
+    assert main(argv) == 0
+    assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev3.jpg", "KL4O0MN")] and rows(ds / "val") == [("ev4.jpg", VAL)]
+    assert rows(ds / "review") == [("ev5.jpg", "QQ555QQ"), ("ev6.jpg", ""), ("ev7.jpg", "AB1")]
