@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,6 +66,18 @@ def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) ->
     if missing:
         raise UserError(f"{path}: missing column(s) {', '.join(missing)}{expected}")
     return reader
+
+
+def written_whole(out: Path, make: Callable[[Path], object]) -> Path:
+    """`out` made by `make(path)` at a sibling path and renamed to `out` once whole: a stop or a failure half-way
+    leaves neither a broken `out` nor the previous one damaged (an export that replaces one the pipeline runs)."""
+    part = out.with_name(out.stem + ".partial" + out.suffix)  # the suffix kept: writers tell formats by it
+    try:
+        make(part)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return out
 
 
 def fresh_output(out: str | Path, made: str = "labels.csv") -> Path:

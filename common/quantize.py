@@ -9,6 +9,8 @@ from typing import Iterable
 
 import numpy as np
 
+from common.paths import written_whole
+
 QDQ_OPS = ("Conv", "MatMul", "Gemm")
 
 
@@ -40,27 +42,30 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
     methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                "entropy": CalibrationMethod.Entropy}
     out.parent.mkdir(parents=True, exist_ok=True)
-    pre = out.with_name(out.stem + ".pre.onnx")
+    pre, quantized = out.with_name(out.stem + ".pre.onnx"), out.with_name(out.stem + ".quantized.onnx")
     root = logging.getLogger()
     level, root.level = root.level, logging.ERROR  # the quantiser's advice lines
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the percentile calibrator prints its progress
             quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
-            quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+            quantize_static(str(pre), str(quantized), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             op_types_to_quantize=list(ops), reduce_range=reduce_range,
                             calibrate_method=methods[method],
                             extra_options={"CalibPercentile": percentile} if method == "percentile" else {})
+        proto = onnx.load(str(quantized))
+        # the metadata of `src`; quantised in place (`src` is `out`), the quantised model's own, as `src` read once
+        # overwritten had given before this wrote a sibling first (so the shipped exports are made byte for byte)
+        own = proto if src.resolve() == out.resolve() else onnx.load(str(src))
+        meta = {p.key: p.value for p in own.metadata_props}
     finally:
         root.setLevel(level)
         pre.unlink(missing_ok=True)
-    meta = {p.key: p.value for p in onnx.load(str(src)).metadata_props}
-    proto = onnx.load(str(out))
+        quantized.unlink(missing_ok=True)
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
-    onnx.save(proto, str(out))
-    return out
+    return written_whole(out, lambda part: onnx.save(proto, str(part)))  # `src` may be `out`: replaced only now
 
 
 def onnx_ops(path: Path) -> set[str]:

@@ -35,7 +35,7 @@ import torch
 from common.cli import at_least, entry_parser, run_main
 from common.digest import sha256
 from common.errors import UserError
-from common.paths import find
+from common.paths import find, written_whole
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint
 from ocr.model import CRNN
 
@@ -183,21 +183,26 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError("--calib and --exclude calibrate the --int8 export: add --int8")
             default = int8_sibling(args.weights) if args.int8 else args.weights.with_suffix(".onnx")
             digest = "" if args.ema else sha256(args.weights)  # ties the export to this very checkpoint
-            out = export_onnx(model, args.out or default, tuple(ckpt.get("patterns", ())), digest)
-            if args.int8_lstm:
-                out = quantize_lstm(out, out)
-            elif args.int8:
-                real = calibration_crops(args.calib, args.exclude, args.n_calib // 2) if args.calib else []
-                out = quantize_static(model, out, out, args.n_calib, real=real)
+            real = calibration_crops(args.calib, args.exclude, args.n_calib // 2) if args.calib else []
+
+            def make(part: Path) -> None:
+                export_onnx(model, part, tuple(ckpt.get("patterns", ())), digest)
+                if args.int8_lstm:
+                    quantize_lstm(part, part)
+                elif args.int8:
+                    quantize_static(model, part, part, args.n_calib, real=real)
+
+            out = written_whole(args.out or default, make)  # an export the pipeline runs is replaced only whole
         elif args.format == "pth":
             if not args.out:
                 raise UserError("--format pth needs --out")
             out = export_slim(ckpt, args.out)
         else:
-            out = export_torchscript(model, args.out or args.weights.with_suffix(".torchscript.pt"))
+            out = written_whole(args.out or args.weights.with_suffix(".torchscript.pt"),
+                                lambda part: export_torchscript(model, part))
         logger.info(f"exported {args.weights} -> {out}")
 
-    return run_main(work)
+    return run_main(work, on_interrupt="interrupted: nothing written (an export there before is kept as it was)")
 
 
 if __name__ == "__main__":

@@ -160,3 +160,26 @@ def test_int8_calibration_crops_leave_out_the_listed_images(tmp_path, tiny_ckpt,
 def test_int8_and_int8_lstm_exclude_each_other(tmp_path, tiny_ckpt, capsys):
     assert export_main(["--weights", str(tiny_ckpt), "--format", "onnx", "--int8", "--int8-lstm",
                         "--out", str(tmp_path / "x.onnx")]) == 2
+
+
+@pytest.mark.parametrize("kind", ["--int8-lstm", "--int8"])
+def test_an_export_stopped_half_way_leaves_the_one_before_as_it_was(kind, tiny_ckpt, tmp_path, monkeypatch, capsys):
+    """A stop (Ctrl-C, SIGTERM) or a failure while quantising: the export the pipeline runs is not left as an fp32
+    model or a broken file under its int8 name, and no partial file stays."""
+    import onnxruntime.quantization as ort_quantization
+
+    import ocr.export as export
+
+    out = tmp_path / "tiny_int8.onnx"
+    assert export.main(["--weights", str(tiny_ckpt), "--out", str(out), kind, "--n-calib", "4"]) == 0
+    before = out.read_bytes()
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export if kind == "--int8-lstm" else ort_quantization,  # the static quantiser's own step
+                        "quantize_lstm" if kind == "--int8-lstm" else "quantize_static", stop)
+    assert export.main(["--weights", str(tiny_ckpt), "--out", str(out), kind, "--n-calib", "4"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == ("interrupted: nothing written (an export there before "
+                                                                "is kept as it was)")
+    assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["tiny.pth", "tiny_int8.onnx"]
