@@ -26,7 +26,7 @@ from common.cli import entry_parser, interrupted_line, run_main
 from common.config import closest, config_to_dict, load_config
 from common.device import resolve_device
 from common.errors import UserError
-from common.paths import find
+from common.paths import find, written_whole
 from common.version import code_lines
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import PUBLISH, DetectorTrainConfig
@@ -79,7 +79,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
     """Copy best.pt to weights_out, write the resolved config beside it and update the manifest."""
     dst = Path(cfg.weights_out)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(best, dst)
+    written_whole(dst, lambda part: shutil.copy2(best, part))  # the weights a pipeline runs: replaced only whole
     dst.with_suffix(".yaml").write_text(code_lines() + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
     record(dst)
     return dst
