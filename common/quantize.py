@@ -54,8 +54,8 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
                             calibrate_method=methods[method],
                             extra_options={"CalibPercentile": percentile} if method == "percentile" else {})
         proto = onnx.load(str(quantized))
-        # the metadata of `src`; quantised in place (`src` is `out`), the quantised model's own, as `src` read once
-        # overwritten had given before this wrote a sibling first (so the shipped exports are made byte for byte)
+        # the metadata of `src`; for a model quantised in place (`src` is `out`) the quantised model's own, which is
+        # what reading `src` gave when `out` was overwritten first (so the shipped exports re-make byte for byte)
         own = proto if src.resolve() == out.resolve() else onnx.load(str(src))
         meta = {p.key: p.value for p in own.metadata_props}
     finally:
