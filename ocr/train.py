@@ -220,7 +220,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         model.load_state_dict(state["model_state_dict"])
         optimizer.load_state_dict(state["optimizer_state_dict"])
         scheduler.load_state_dict(state["scheduler_state_dict"])
-        scaler.load_state_dict(state["scaler_state_dict"])
+        if state.get("scaler_state_dict"):  # empty from a run without fp16 scaling (begun on the CPU, resumed on a GPU)
+            scaler.load_state_dict(state["scaler_state_dict"])
         history, start = state["history"], state["epoch"] + 1
         best_acc, best_loss, stale = state["best_seq_acc"], state["best_val_loss"], state["stale_epochs"]
         logger.info(f"   Resumed from {cfg.resume} at epoch {start}")

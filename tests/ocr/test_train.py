@@ -314,3 +314,20 @@ def test_the_fine_tune_recipe_runs_with_nothing_but_the_users_plates(tmp_path, m
     mine = [r.text for r in Recognizer.from_checkpoint(tmp_path / "my_ocr.pth", backend="torch")(crops)]
     shipped = [r.text for r in Recognizer.from_checkpoint(ROOT / "weights" / "ocr_latin.pth", backend="torch")(crops)]
     assert sum(a == b for a, b in zip(mine, shipped)) >= 7, (mine, shipped)
+
+
+def test_a_run_begun_without_fp16_scaling_resumes_with_it(tiny_cfg, monkeypatch):
+    """A run begun on the CPU (no gradient scaler: its state is empty) resumed on a GPU, where fp16 autocast needs
+    one: torch refuses an empty scaler state, and the resume ended in a RuntimeError traceback. (The GPU's scaling
+    stood in for on the CPU: the scaler enabled, the loss kept in fp32.)"""
+    from contextlib import nullcontext
+
+    import ocr.train as ocr_train
+
+    train(tiny_cfg)
+    last = Path(tiny_cfg.out_dir) / "checkpoints" / "last.pth"
+    assert load_checkpoint(last)["scaler_state_dict"] == {}
+    monkeypatch.setattr(ocr_train, "autocast_for", lambda device_type, precision: (nullcontext(), True))
+    train(dataclasses.replace(tiny_cfg, resume=str(last), epochs=2))
+    state = load_checkpoint(last)
+    assert state["epoch"] == 2 and state["scaler_state_dict"]["scale"] > 0
