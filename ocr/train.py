@@ -199,7 +199,8 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     val_loader = DataLoader(val_ds, shuffle=False, **loader_kw)
 
     logger.info("\n🏗️  Building CRNN model...")
-    model = build_model(cfg).to(device).to(memory_format=torch.channels_last)
+    # resumed: the run's own weights are loaded below, so `init_from` (perhaps not on this machine) is not read
+    model = (CRNN(mcfg) if cfg.resume else build_model(cfg)).to(device).to(memory_format=torch.channels_last)
     model.cnn[:cfg.freeze_cnn].requires_grad_(False)
     if cfg.freeze_cnn:
         logger.info(f"   Frozen: the first {cfg.freeze_cnn} of {len(model.cnn)} conv blocks "

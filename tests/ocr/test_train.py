@@ -331,3 +331,13 @@ def test_a_run_begun_without_fp16_scaling_resumes_with_it(tiny_cfg, monkeypatch)
     train(dataclasses.replace(tiny_cfg, resume=str(last), epochs=2))
     state = load_checkpoint(last)
     assert state["epoch"] == 2 and state["scaler_state_dict"]["scale"] > 0
+
+
+def test_a_fine_tune_resumes_on_a_machine_without_the_model_it_began_from(tiny_cfg, tiny_ckpt):
+    """A resumed run loads its own weights: the `init_from` checkpoint it was begun from (a scratch file, or left on
+    another machine) is not needed, and was refused as not found."""
+    train(dataclasses.replace(tiny_cfg, init_from=str(tiny_ckpt)))
+    tiny_ckpt.unlink()
+    last = Path(tiny_cfg.out_dir) / "checkpoints" / "last.pth"
+    train(dataclasses.replace(tiny_cfg, init_from=str(tiny_ckpt), resume=str(last), epochs=2))
+    assert load_checkpoint(last)["epoch"] == 2
