@@ -17,6 +17,7 @@ if __package__ in (None, ""):
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -65,6 +66,34 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
             logger.warning(f"{path}: {len(missing)} of its images are in none of the train or val folders "
                            f"(first: {missing[0]}); their boxes are not used")
     return write_dataset_yaml(out)
+
+
+RUN_CONFIG = "detector_train.yaml"  # a run's own config, in its folder beside ultralytics' args.yaml
+
+
+def remake_dataset(run_dir: Path, data: Path, resume: str) -> None:
+    """The ultralytics dataset an interrupted run trains on, made again from the run's own config when it is gone or
+    its links are broken (`data_gen/` is not in git: a fresh machine, or the run folder moved to one, has none)."""
+    images = data.parent / "images"
+    if data.is_file() and images.is_dir() and all(p.exists() for p in images.rglob("*") if p.is_symlink()):
+        return
+    stored = run_dir / RUN_CONFIG
+    if not stored.is_file():  # a run begun before the config was kept with it
+        raise UserError(f"{resume}: the run's dataset {data} is gone or broken and the run keeps no "
+                        f"{RUN_CONFIG} to make it from; make it again with the run's config, or start a new run")
+    logger.info(f"Making the run's dataset again in {data.parent} (from {stored})")
+    build_dataset(replace(load_config(DetectorTrainConfig, stored), dataset_dir=str(data.parent)))
+
+
+def run_config(overrides: list[str]) -> DetectorTrainConfig | None:
+    """With `resume=PATH` among `overrides`: the interrupted run's own config (kept in its folder), with the
+    overrides on top, so that it publishes where it was to (`weights_out`), not to the shipped weights. None
+    without `resume`, or for a run that keeps no config."""
+    given = dict(o.split("=", 1) for o in overrides if "=" in o)
+    if not given.get("resume"):
+        return None
+    stored = Path(given["resume"]).resolve().parent.parent / RUN_CONFIG
+    return load_config(DetectorTrainConfig, stored, overrides) if stored.is_file() else None
 
 
 def _offline_amp_check() -> None:
@@ -143,6 +172,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
                             f"train on from its weights in a new run: name=<new> 'extra={{pretrained: {cfg.resume}}}'")
         # on in the folder last.pt lies in (<run>/weights/last.pt): a run folder copied or moved goes on where it is
         run_dir = resume.resolve().parent.parent
+        remake_dataset(run_dir, Path(str((model.ckpt.get("train_args") or {}).get("data", ""))), cfg.resume)
         results = model.train(resume=True, save_dir=str(run_dir))
     else:
         last = Path(cfg.out_dir) / cfg.name / "weights" / "last.pt"
@@ -151,6 +181,9 @@ def train(cfg: DetectorTrainConfig) -> Path:
                             f"or give a new name= or out_dir=")
         arch = architecture(cfg.model)
         data = build_dataset(cfg)
+        run_dir = last.parent.parent  # keeps the run's own config, for its resume
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / RUN_CONFIG).write_text(code_lines() + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
         model = YOLO(arch)  # built from the architecture YAML: random init, nothing downloaded
         args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
                     device=device, patience=cfg.patience, seed=cfg.seed, project=str(Path(cfg.out_dir).resolve()),
@@ -178,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     weights: list[Path] = []  # the run's weights folder, once its config is known
 
     def work() -> None:
-        cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
+        cfg = run_config(args.overrides)
+        if cfg is not None:
+            logger.info(f"Resuming with the run's own config ({RUN_CONFIG} beside {cfg.resume}; --config is not "
+                        f"used), publishing to {cfg.weights_out}")
+        else:
+            cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         weights.append(Path(cfg.resume).parent if cfg.resume else Path(cfg.out_dir) / cfg.name / "weights")
         out = train(cfg)
         logger.info(f"detector weights -> {out}")

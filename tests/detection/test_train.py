@@ -1,4 +1,6 @@
 import csv
+import dataclasses
+import shutil
 import socket
 from pathlib import Path
 
@@ -142,3 +144,54 @@ def test_a_stopped_run_says_how_to_resume_it(saved, tmp_path, monkeypatch, capsy
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert said == (f"interrupted: resume with resume={last}" if saved else
                     "interrupted before a first epoch ended: nothing saved; run the same command again")
+
+
+def test_a_resume_takes_the_runs_own_config_and_publishes_where_it_was_to(tiny_set, tmp_path):
+    """`resume=` alone used the default config, so a run begun with weights_out=mine.pt published over the shipped
+    weights/detector.pt when it ended. The run keeps its config in its folder; the resume reads it."""
+    import yaml
+
+    from common.config import config_to_dict
+    from detection.train import RUN_CONFIG, run_config
+    from detection.train_config import DetectorTrainConfig
+
+    run = tmp_path / "runs" / "mine"
+    (run / "weights").mkdir(parents=True)
+    began = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), weights_out=str(tmp_path / "mine.pt"),
+                                epochs=7, dataset_dir=str(tmp_path / "yolo"))
+    (run / RUN_CONFIG).write_text("# commit lines\n" + yaml.safe_dump(config_to_dict(began)))
+    last = run / "weights" / "last.pt"
+    cfg = run_config([f"resume={last}", "batch=4"])
+    assert cfg == dataclasses.replace(began, resume=str(last), batch=4)
+    assert run_config(["batch=4"]) is None  # not a resume
+    assert run_config([f"resume={tmp_path / 'old' / 'weights' / 'last.pt'}"]) is None  # a run that keeps no config
+
+
+def test_a_resumed_run_makes_its_dataset_again_when_it_is_gone(tiny_set, tmp_path):
+    import yaml
+
+    from common.config import config_to_dict
+    from common.errors import UserError
+    from detection.train import RUN_CONFIG, build_dataset, remake_dataset
+    from detection.train_config import DetectorTrainConfig
+
+    began = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), dataset_dir=str(tmp_path / "yolo"))
+    data = build_dataset(began)
+    made = sorted(p.name for p in (tmp_path / "yolo").rglob("*"))
+    run = tmp_path / "runs" / "train"
+    run.mkdir(parents=True)
+    gone = tmp_path / "elsewhere" / "dataset.yaml"
+    with pytest.raises(UserError, match=f"^last.pt: the run's dataset {gone} is gone or broken and the run keeps no "
+                                        f"{RUN_CONFIG} to make it from"):
+        remake_dataset(run, gone, "last.pt")
+    (run / RUN_CONFIG).write_text(yaml.safe_dump(config_to_dict(began)))
+    shutil.rmtree(tmp_path / "yolo")  # a fresh machine: data_gen/ is not in git
+    remake_dataset(run, data, "last.pt")
+    assert sorted(p.name for p in (tmp_path / "yolo").rglob("*")) == made
+    before = data.stat().st_mtime_ns
+    remake_dataset(run, data, "last.pt")  # whole: left as it is
+    assert data.stat().st_mtime_ns == before
+    next((tmp_path / "yolo" / "images" / "train").iterdir()).unlink()  # a link broken...
+    (tmp_path / "yolo" / "images" / "train" / "0_gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    remake_dataset(run, data, "last.pt")  # ...made again
+    assert sorted(p.name for p in (tmp_path / "yolo").rglob("*")) == made
