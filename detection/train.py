@@ -90,9 +90,10 @@ def run_config(overrides: list[str]) -> DetectorTrainConfig | None:
     overrides on top, so that it publishes where it was to (`weights_out`), not to the shipped weights. None
     without `resume`, or for a run that keeps no config."""
     given = dict(o.split("=", 1) for o in overrides if "=" in o)
-    if not given.get("resume"):
+    last = Path(given.get("resume") or "")
+    if last.suffix != ".pt" or not last.is_file():  # not a run's last.pt: train() says so
         return None
-    stored = Path(given["resume"]).resolve().parent.parent / RUN_CONFIG
+    stored = last.resolve().parent.parent / RUN_CONFIG
     return load_config(DetectorTrainConfig, stored, overrides) if stored.is_file() else None
 
 

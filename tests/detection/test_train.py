@@ -161,10 +161,17 @@ def test_a_resume_takes_the_runs_own_config_and_publishes_where_it_was_to(tiny_s
                                 epochs=7, dataset_dir=str(tmp_path / "yolo"))
     (run / RUN_CONFIG).write_text("# commit lines\n" + yaml.safe_dump(config_to_dict(began)))
     last = run / "weights" / "last.pt"
+    last.write_bytes(b"")  # ultralytics' checkpoint (not read here)
     cfg = run_config([f"resume={last}", "batch=4"])
     assert cfg == dataclasses.replace(began, resume=str(last), batch=4)
     assert run_config(["batch=4"]) is None  # not a resume
-    assert run_config([f"resume={tmp_path / 'old' / 'weights' / 'last.pt'}"]) is None  # a run that keeps no config
+    old = tmp_path / "old" / "weights" / "last.pt"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"")
+    assert run_config([f"resume={old}"]) is None  # a run that keeps no config
+    (run / "weights" / "args.yaml").write_text("")
+    assert run_config([f"resume={run / 'weights' / 'args.yaml'}"]) is None  # not a last.pt (configs/models/x.yaml
+    # lies two folders below configs/detector_train.yaml, the shipped config)
 
 
 def test_a_resumed_run_makes_its_dataset_again_when_it_is_gone(tiny_set, tmp_path):
