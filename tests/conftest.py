@@ -155,3 +155,13 @@ class SteadyCamera:
 def steady_camera() -> type[SteadyCamera]:
     """`steady_camera(delay)`: a fake camera that never ends (`SteadyCamera`)."""
     return SteadyCamera
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ultralytics_logs_to_the_sessions_stdout():
+    """Ultralytics binds its log handler to `sys.stdout` when first imported: imported first inside a test that
+    captures output (`capsys`), it kept that test's stream, closed after it, and every later test that made it log
+    (pipeline.evaluate's) printed 'Logging error' tracebacks. Imported here, it binds to the session's stream."""
+    from detection.ultra import yolo_class
+
+    yolo_class()
