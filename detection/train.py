@@ -71,18 +71,22 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
 RUN_CONFIG = "detector_train.yaml"  # a run's own config, in its folder beside ultralytics' args.yaml
 
 
-def remake_dataset(run_dir: Path, data: Path, resume: str) -> None:
-    """The ultralytics dataset an interrupted run trains on, made again from the run's own config when it is gone or
-    its links are broken (`data_gen/` is not in git: a fresh machine, or the run folder moved to one, has none)."""
-    images = data.parent / "images"
-    if data.is_file() and images.is_dir() and all(p.exists() for p in images.rglob("*") if p.is_symlink()):
-        return
-    stored = run_dir / RUN_CONFIG
+def remake_dataset(run_dir: Path, data: str, resume: str) -> Path:
+    """The ultralytics dataset.yaml an interrupted run trains on (`data`, as its checkpoint names it), made again from
+    the run's own config when it is gone or its links are broken (`data_gen/` is not in git: a fresh machine, or the
+    run folder moved to one, has none)."""
+    yaml_path, stored = Path(data), run_dir / RUN_CONFIG
+    images = yaml_path.parent / "images"
+    if data and yaml_path.is_file() and images.is_dir() and all(p.exists() for p in images.rglob("*")
+                                                                 if p.is_symlink()):
+        return yaml_path
     if not stored.is_file():  # a run begun before the config was kept with it
-        raise UserError(f"{resume}: the run's dataset {data} is gone or broken and the run keeps no "
+        raise UserError(f"{resume}: the run's dataset {data or '(not named)'} is gone or broken and the run keeps no "
                         f"{RUN_CONFIG} to make it from; make it again with the run's config, or start a new run")
-    logger.info(f"Making the run's dataset again in {data.parent} (from {stored})")
-    build_dataset(replace(load_config(DetectorTrainConfig, stored), dataset_dir=str(data.parent)))
+    run_cfg = load_config(DetectorTrainConfig, stored)
+    out = yaml_path.parent if data else Path(run_cfg.dataset_dir)
+    logger.info(f"Making the run's dataset again in {out} (from {stored})")
+    return build_dataset(replace(run_cfg, dataset_dir=str(out)))
 
 
 def run_config(overrides: list[str]) -> DetectorTrainConfig | None:
@@ -173,8 +177,10 @@ def train(cfg: DetectorTrainConfig) -> Path:
                             f"train on from its weights in a new run: name=<new> 'extra={{pretrained: {cfg.resume}}}'")
         # on in the folder last.pt lies in (<run>/weights/last.pt): a run folder copied or moved goes on where it is
         run_dir = resume.resolve().parent.parent
-        remake_dataset(run_dir, Path(str((model.ckpt.get("train_args") or {}).get("data", ""))), cfg.resume)
-        results = model.train(resume=True, save_dir=str(run_dir))
+        data = remake_dataset(run_dir, str((model.ckpt.get("train_args") or {}).get("data") or ""), cfg.resume)
+        # on this machine's device: a run begun on a GPU goes on on the CPU (its config's device, "auto" by default);
+        # its dataset named, so that ultralytics never falls back to its own default set (coco8, downloaded)
+        results = model.train(resume=True, save_dir=str(run_dir), device=device, data=str(data))
     else:
         last = Path(cfg.out_dir) / cfg.name / "weights" / "last.pt"
         if last.is_file():  # ultralytics would train into the same folder and overwrite that run's weights

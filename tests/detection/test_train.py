@@ -190,15 +190,45 @@ def test_a_resumed_run_makes_its_dataset_again_when_it_is_gone(tiny_set, tmp_pat
     gone = tmp_path / "elsewhere" / "dataset.yaml"
     with pytest.raises(UserError, match=f"^last.pt: the run's dataset {gone} is gone or broken and the run keeps no "
                                         f"{RUN_CONFIG} to make it from"):
-        remake_dataset(run, gone, "last.pt")
+        remake_dataset(run, str(gone), "last.pt")
     (run / RUN_CONFIG).write_text(yaml.safe_dump(config_to_dict(began)))
     shutil.rmtree(tmp_path / "yolo")  # a fresh machine: data_gen/ is not in git
-    remake_dataset(run, data, "last.pt")
+    remake_dataset(run, str(data), "last.pt")
     assert sorted(p.name for p in (tmp_path / "yolo").rglob("*")) == made
     before = data.stat().st_mtime_ns
-    remake_dataset(run, data, "last.pt")  # whole: left as it is
+    remake_dataset(run, str(data), "last.pt")  # whole: left as it is
     assert data.stat().st_mtime_ns == before
     next((tmp_path / "yolo" / "images" / "train").iterdir()).unlink()  # a link broken...
     (tmp_path / "yolo" / "images" / "train" / "0_gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
-    remake_dataset(run, data, "last.pt")  # ...made again
+    remake_dataset(run, str(data), "last.pt")  # ...made again
     assert sorted(p.name for p in (tmp_path / "yolo").rglob("*")) == made
+
+
+def test_a_run_begun_on_a_gpu_resumes_on_this_cpu(tiny_set, tmp_path, monkeypatch):
+    """Ultralytics resumes on the device a run was begun on; a run begun on a GPU (device 0) could not go on on a
+    machine without one (its ValueError). The resume now runs on this machine's device (the run's config says auto)."""
+    pytest.importorskip("polars", reason="ultralytics' trainer saves its results with polars (a dependency of its own)")
+    import torch
+    from ultralytics.engine.trainer import BaseTrainer
+
+    def stop_after_saving(self, *args, **kwargs):  # stopped once its first epoch is saved
+        saved(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    saved = BaseTrainer.save_model
+    monkeypatch.setattr(BaseTrainer, "save_model", stop_after_saving)
+    monkeypatch.chdir(tmp_path)
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    out = tmp_path / "w" / "detector.pt"
+    assert train_main(["--config", str(configs / "detector_train.yaml"),
+                       f"model={configs / 'models' / 'plate_yolo11.yaml'}", f"train=[{tiny_set}]", f"val=[{tiny_set}]",
+                       "split_file=", "unboxed=[]", "epochs=2", "imgsz=64", "batch=2", "workers=0",
+                       f"out_dir={tmp_path / 'runs'}", f"weights_out={out}", f"dataset_dir={tmp_path / 'yolo'}"]) == 130
+    monkeypatch.setattr(BaseTrainer, "save_model", saved)
+    last = tmp_path / "runs" / "train" / "weights" / "last.pt"
+    ckpt = torch.load(last, weights_only=False)  # our own file, made above
+    assert ckpt["epoch"] == 0 and not out.exists()
+    ckpt["train_args"]["device"] = ckpt["ema"].args.device = "0"  # as if begun on a GPU (its args travel twice)
+    torch.save(ckpt, last)
+    assert train_main([f"resume={last}"]) == 0
+    assert out.is_file()  # its second epoch trained here, published where the run was to
