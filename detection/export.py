@@ -16,6 +16,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
 import random
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,8 +37,15 @@ def export_onnx(weights: Path, imgsz: int, check_sha: bool = True) -> Path:
         raise UserError(f"export needs the detector's trained .pt weights, not {weights.name}")
     if check_sha:
         verify(weights)
-    model = yolo_class()(str(weights), task="detect")
-    out = Path(model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, opset=17, verbose=False))
+    out = weights.with_suffix(".onnx")
+    with tempfile.TemporaryDirectory(dir=weights.parent, prefix=".export_") as tmp:
+        # exported from a copy in a folder of its own (ultralytics writes beside the weights it is given), then
+        # moved into place whole: a stop half-way leaves the .onnx there before, which its digest still matches
+        staged = Path(tmp) / weights.name
+        shutil.copy2(weights, staged)
+        model = yolo_class()(str(staged), task="detect")
+        made = Path(model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, opset=17, verbose=False))
+        made.replace(out)
     if weights.name in read_manifest(weights.parent / "MANIFEST.sha256"):
         record(out)
     return out

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from common.digest import sha256
 from common.errors import UserError
+from common.paths import written_whole
 
 MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "MANIFEST.sha256"
 
@@ -27,7 +28,8 @@ def record(path: str | Path) -> None:
     manifest = p.parent / "MANIFEST.sha256"
     entries = read_manifest(manifest)
     entries[p.name] = sha256(p)
-    manifest.write_text("".join(f"{d}  {n}\n" for n, d in sorted(entries.items())))
+    text = "".join(f"{d}  {n}\n" for n, d in sorted(entries.items()))
+    written_whole(manifest, lambda part: part.write_text(text))  # never half a manifest: every .pt would be refused
 
 
 def verify(path: str | Path, manifest: Path | None = None, required: bool = True) -> None:

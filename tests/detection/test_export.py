@@ -47,3 +47,42 @@ def test_static_int8_detector_finds_the_plates_the_fp32_one_finds(tmp_path) -> N
             assert np.abs(b.xyxy - box).max(axis=1).min() < max(6.0, 0.08 * (box[2] - box[0]))
         found += len(a.xyxy)
     assert found >= 4
+
+
+class _Exporter:
+    """Ultralytics' YOLO as `export_onnx` uses it: the ONNX file written beside the weights it was given."""
+    stop = False
+
+    def __init__(self, weights: str, task: str) -> None:
+        self.weights = Path(weights)
+
+    def export(self, **kwargs) -> str:
+        out = self.weights.with_suffix(".onnx")
+        out.write_bytes(b"new graph" if not self.stop else b"half")
+        if self.stop:
+            raise KeyboardInterrupt
+        return str(out)
+
+
+@pytest.mark.parametrize("stop", [False, True])
+def test_the_onnx_export_replaces_the_one_there_only_whole(stop, tmp_path, monkeypatch) -> None:
+    import detection.export as export
+    from common.digest import sha256
+    from detection.weights import read_manifest, record
+
+    weights = tmp_path / "detector.pt"
+    weights.write_bytes(b"weights")
+    (tmp_path / "detector.onnx").write_bytes(b"old graph")
+    record(weights)
+    record(tmp_path / "detector.onnx")
+    monkeypatch.setattr(export, "yolo_class", lambda: _Exporter)
+    monkeypatch.setattr(_Exporter, "stop", stop)
+    if stop:
+        with pytest.raises(KeyboardInterrupt):
+            export.export_onnx(weights, 64)
+    else:
+        assert export.export_onnx(weights, 64) == tmp_path / "detector.onnx"
+    onnx = tmp_path / "detector.onnx"
+    assert onnx.read_bytes() == (b"old graph" if stop else b"new graph")
+    assert read_manifest(tmp_path / "MANIFEST.sha256")["detector.onnx"] == sha256(onnx)  # still verifies
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.sha256", "detector.onnx", "detector.pt"]
