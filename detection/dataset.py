@@ -17,7 +17,7 @@ import yaml
 from loguru import logger
 
 from common.errors import UserError
-from common.paths import find, read_csv
+from common.paths import find, read_csv, written_whole
 from ocr.alphabet import plate_label
 from ocr.process import dataset_image, greyscale, read_bgr
 
@@ -110,15 +110,18 @@ def write_box_labels(labels: dict[str, list[PlateBox]], csv_path: str | Path) ->
     """Write `labels` as a labels.csv (`image,plate_text,x1,y1,x2,y2`; an image without plates: one empty row)."""
     p = Path(csv_path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    with p.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
-        for name, boxes in labels.items():
-            if not boxes:
-                w.writerow([name, "", "", "", "", ""])
-            for b in boxes:
-                w.writerow([name, b.text, *(f"{v:g}" for v in (b.x1, b.y1, b.x2, b.y2))])
-    return p
+
+    def write(part: Path) -> None:
+        with part.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
+            for name, boxes in labels.items():
+                if not boxes:
+                    w.writerow([name, "", "", "", "", ""])
+                for b in boxes:
+                    w.writerow([name, b.text, *(f"{v:g}" for v in (b.x1, b.y1, b.x2, b.y2))])
+
+    return written_whole(p, write)  # a set's labels.csv, written last, says it is whole: never half of one
 
 
 def to_yolo_lines(boxes: list[PlateBox], width: int, height: int) -> list[str]:
