@@ -121,6 +121,8 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     except KeyboardInterrupt:
         if on_interrupt is None:
             raise
+        if takes_sigterm:  # a second stop (a group's SIGTERM reaching this process late) does not cut the line short
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         logger.warning(on_interrupt() if callable(on_interrupt) else on_interrupt)
         return 130
     finally:

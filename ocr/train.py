@@ -16,6 +16,7 @@ if __package__ in (None, ""):  # allow `python ocr/train.py`
 
 import json
 import math
+import os
 import signal
 import time
 from contextlib import nullcontext
@@ -155,11 +156,12 @@ def build_model(cfg: OCRConfig) -> CRNN:
     return model
 
 
-def leave_stop_to_main(_worker: int) -> None:
-    """A data worker ignores SIGTERM: sent to the whole process group (`timeout`, a service manager's or a job
-    scheduler's stop), it killed the workers and torch then raised a traceback in place of the main process's
-    'interrupted: resume with ...'. The main process ends them as it stops."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def end_on_stop(_worker: int) -> None:
+    """A data worker ends at once, and as a success, on SIGTERM. A stop sent to the whole process group (`timeout`,
+    a service manager's or a job scheduler's) reached the workers too: killed by it, they made torch raise 'DataLoader
+    worker ... is killed by signal: Terminated' in place of the main process's resume line. (Ignoring SIGTERM instead
+    kept a process from ending: Python's exit and torch's clean-up stop a left-over worker with it.)"""
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
 
 
 def train(cfg: OCRConfig) -> dict[str, Any]:
@@ -194,7 +196,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
                 f"({', '.join(f'{s.name}: {s.size:,}' for s in train_ds.sources)})\n   Val:   {len(val_ds):,} images")
     loader_kw: dict[str, Any] = dict(batch_size=cfg.batch_size, num_workers=cfg.num_workers, collate_fn=collate,
                                      pin_memory=device.type == "cuda", persistent_workers=False,
-                                     worker_init_fn=leave_stop_to_main)
+                                     worker_init_fn=end_on_stop)
     train_loader = DataLoader(train_ds, shuffle=True, drop_last=True, **loader_kw)
     val_loader = DataLoader(val_ds, shuffle=False, **loader_kw)
 

@@ -341,3 +341,21 @@ def test_a_fine_tune_resumes_on_a_machine_without_the_model_it_began_from(tiny_c
     last = Path(tiny_cfg.out_dir) / "checkpoints" / "last.pth"
     train(dataclasses.replace(tiny_cfg, init_from=str(tiny_ckpt), resume=str(last), epochs=2))
     assert load_checkpoint(last)["epoch"] == 2
+
+
+def test_a_process_whose_data_worker_is_left_over_still_ends():
+    """Python's exit stops a data worker still running (an iterator never cleaned up) with SIGTERM and waits for it:
+    the workers' SIGTERM handling must end them, or the process never ends (as it did, and so the test suite, while
+    the workers ignored SIGTERM)."""
+    import subprocess
+    import sys
+
+    from common.paths import ROOT
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from torch.utils.data import DataLoader\n"
+            "from ocr.train import end_on_stop\n"
+            "KEPT = iter(DataLoader(list(range(100)), batch_size=1, num_workers=1, worker_init_fn=end_on_stop))\n"
+            "next(KEPT)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
