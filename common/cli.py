@@ -118,8 +118,8 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     except EXPECTED as exc:
         logger.error(error_line(exc))
         return 2
-    except KeyboardInterrupt:
-        if on_interrupt is None:
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if on_interrupt is None or (isinstance(exc, RuntimeError) and not stopped_worker(exc)):
             raise
         if takes_sigterm:  # a second stop (a group's SIGTERM reaching this process late) does not cut the line short
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -129,6 +129,14 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
         if takes_sigterm:
             signal.signal(signal.SIGTERM, previous)
     return 0 if status is None else status
+
+
+def stopped_worker(exc: RuntimeError) -> bool:
+    """Whether `exc` is torch's word that a data worker died of SIGTERM: a stop sent to the whole process group
+    (`timeout`, a service manager's, a job scheduler's) reaches the workers of a loader that is not ours too
+    (ultralytics' on a GPU; the OCR's end quietly, `ocr.train.end_on_stop`), and torch may say so before this
+    process's own handler takes the stop. A stop all the same."""
+    return "DataLoader worker" in str(exc) and "killed by signal: Terminated" in str(exc)
 
 
 def interrupted_line(last: Path | None, epoch: int | None = None) -> str:

@@ -81,6 +81,20 @@ def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
     with pytest.raises(ZeroDivisionError):  # a bug is not an expected mistake: its traceback is kept
         run_main(lambda: 1 // 0, sink=said.append)
 
+    def worker_stopped() -> None:  # torch's word, from its SIGCHLD handler, when a stop reached a loader's workers
+        raise RuntimeError("DataLoader worker (pid 4242) is killed by signal: Terminated. ")
+
+    assert run_main(worker_stopped, sink=said.append, on_interrupt="interrupted: resume with resume=last.pth") == 130
+    assert said[-1] == "interrupted: resume with resume=last.pth\n"
+    with pytest.raises(RuntimeError):  # where no way to carry on is named, as Ctrl-C
+        run_main(worker_stopped, sink=said.append)
+
+    def worker_crashed() -> None:
+        raise RuntimeError("DataLoader worker (pid 4242) is killed by signal: Segmentation fault. ")
+
+    with pytest.raises(RuntimeError):  # a crash is no stop: its traceback is kept
+        run_main(worker_crashed, sink=said.append, on_interrupt="interrupted")
+
 
 def test_leave_returns_to_python_and_ends_a_command_lines_process(tmp_path):
     """Called with arguments (from Python) it returns the status; on the command line it ends the process with that
