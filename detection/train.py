@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         cfg = run_config(args.overrides)
         if cfg is not None:
-            logger.info(f"Resuming with the run's own config ({RUN_CONFIG} beside {cfg.resume}; --config is not "
+            logger.info(f"Resuming with the run's own config ({RUN_CONFIG} in the run's folder; --config is not "
                         f"used), publishing to {cfg.weights_out}")
         else:
             cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
