@@ -24,7 +24,7 @@ import yaml
 from loguru import logger
 
 from common.cli import entry_parser, interrupted_line, run_main
-from common.config import closest, config_to_dict, load_config
+from common.config import closest, config_to_dict, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find, written_whole
@@ -93,8 +93,7 @@ def run_config(overrides: list[str]) -> DetectorTrainConfig | None:
     """With `resume=PATH` among `overrides`: the interrupted run's own config (kept in its folder), with the
     overrides on top, so that it publishes where it was to (`weights_out`), not to the shipped weights. None
     without `resume`, or for a run that keeps no config."""
-    given = dict(o.split("=", 1) for o in overrides if "=" in o)
-    last = Path(given.get("resume") or "")
+    last = Path(str(dict(map(parse_override, overrides)).get("resume") or ""))  # as ocr.train.resume_config reads it
     if last.suffix != ".pt" or not last.is_file():  # not a run's last.pt: train() says so
         return None
     stored = last.resolve().parent.parent / RUN_CONFIG
