@@ -22,7 +22,7 @@ import numpy as np
 
 from common.cli import at_least, entry_parser, run_main, unfinished
 from common.errors import UserError
-from common.paths import fresh_output
+from common.paths import fresh_output, written_whole
 from ocr.augment import augment, perspective
 from ocr.synth_glyphs import FONT_SETS, char_fonts
 from ocr.synth_render import LAYOUTS, RENDERERS
@@ -112,18 +112,18 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
     the labels path."""
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
-    labels = out / "labels.csv"
-    partial = out / "labels.csv.partial"  # named labels.csv once every plate is drawn: a stopped set is no set
-    with partial.open("w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["image", "plate_text"])
-        for i in range(n):
-            img, text = synth_sample(rng, mix, fonts)
-            name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
-            cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
-            wr.writerow([name, text])
-    partial.replace(labels)
-    return labels
+
+    def draw(part: Path) -> None:
+        with part.open("w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(["image", "plate_text"])
+            for i in range(n):
+                img, text = synth_sample(rng, mix, fonts)
+                name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
+                cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+                wr.writerow([name, text])
+
+    return written_whole(out / "labels.csv", draw)  # named so once every plate is drawn: a stopped set is no set
 
 
 def main(argv: list[str] | None = None) -> int:
