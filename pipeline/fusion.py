@@ -35,7 +35,7 @@ class FusionConfig:
     early_events: bool = False
     min_reads: Annotated[int, Range(1)] = 1
     min_chars: Annotated[int, Range(0)] = 4
-    min_conf: Annotated[float, Range(0, 1)] = 0.0
+    min_conf: Annotated[float, Range(0, 1)] = 0.1
     dedupe_s: Annotated[float, Range(0)] = 10.0
     dedupe_edits: Annotated[int, Range(0)] = 2
     patterns: tuple[str, ...] = ()

@@ -1,4 +1,5 @@
 """Every YAML shipped in configs/ loads into its component's config class, and every key is commented."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,17 @@ def test_config_loads(path):
 
 def test_every_component_ships_a_config():
     assert {p.stem for p in CONFIGS.glob("*.yaml")} >= {"ocr_digits", "ocr_latin", "detector", "detector_train", "pipeline", "tracker", "fusion"}
+
+
+# where a component's code default is not its shipped YAML's, and why
+OWN_DEFAULTS = {("detector", "gray_weights"): "a detector of your own, given in Python, gets no second detector of ours"}
+
+
+@pytest.mark.parametrize("component", ["detector", "pipeline", "tracker", "fusion"])
+def test_a_component_config_built_in_python_is_its_shipped_yaml(component):
+    """`FusionConfig()` and the like run as `configs/<component>.yaml` does, and a YAML of your own that leaves a key
+    out takes the shipped value."""
+    cls = CLASSES[component]
+    shipped = load_config(cls, CONFIGS / f"{component}.yaml")
+    differ = {f.name for f in dataclasses.fields(cls) if getattr(cls(), f.name) != getattr(shipped, f.name)}
+    assert differ == {key for comp, key in OWN_DEFAULTS if comp == component}

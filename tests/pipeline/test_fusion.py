@@ -1,4 +1,6 @@
+import cv2
 import numpy as np
+import pytest
 
 from pipeline.fusion import FusionConfig, TrackFuser, crop_quality
 from pipeline.types import Reading
@@ -71,6 +73,7 @@ def test_posterior_fusion_adds_a_read_from_the_mean_posterior():
     f.add(1, r2, CROP)
     (e,) = f.flush()
     assert e.text == "C" and np.allclose(seen[-1], 0.5)
+    assert (e.alternatives[0].text, e.alternatives[0].votes) == ("C", 1.8)  # weighs as the reads it averages
 
 
 def test_posterior_fusion_never_mixes_one_row_and_two_row_reads():
@@ -117,7 +120,8 @@ def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
 
 def passes(dedupe_edits: int):
     """A fuser and a function (track id, text, start s, confidence) -> event texts of a three-read track once lost."""
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10, dedupe_edits=dedupe_edits))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10, dedupe_edits=dedupe_edits,
+                                min_conf=0.0))
 
     def track(tid, text, t0, conf):
         for k in range(3):
@@ -189,7 +193,7 @@ def test_events_of_a_live_source_carry_utc_times():
 def test_a_broken_tracks_weak_read_gives_way_to_the_same_vehicles_sure_read():
     """Track 1 reads a plate weakly and breaks; track 2 picks the vehicle up where it was: the weak misread waits for
     track 2 and is then dropped as the same vehicle read wrong (one event, the right one)."""
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.add(2, read(2, "NUB327", conf=0.99), CROP)  # begins by the time track 1 is lost, near where it was
     for i in (3, 4):
@@ -201,7 +205,7 @@ def test_a_broken_tracks_weak_read_gives_way_to_the_same_vehicles_sure_read():
 
 
 def test_a_weak_read_with_no_track_to_continue_it_is_an_event_at_once():
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.touch(2, 1, 0.04, (900.0, 500.0, 960.0, 520.0))  # another plate, far away
     (e,) = f.end_lost(3)
@@ -209,7 +213,7 @@ def test_a_weak_read_with_no_track_to_continue_it_is_an_event_at_once():
 
 
 def test_a_held_read_of_another_plate_is_still_written_when_its_neighbour_ends():
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.add(2, read(2, "XY7710", conf=0.99), CROP)  # near, but a different plate
     assert f.end_lost(3) == []
@@ -218,7 +222,7 @@ def test_a_held_read_of_another_plate_is_still_written_when_its_neighbour_ends()
 
 
 def test_hold_off_writes_the_weak_read_at_once():
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.0))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.0, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.add(2, read(2, "NUB327", conf=0.99), CROP)
     (e,) = f.end_lost(3)
@@ -226,7 +230,7 @@ def test_hold_off_writes_the_weak_read_at_once():
 
 
 def test_a_lost_stream_writes_held_reads_with_the_open_tracks():
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.add(2, read(2, "XY7710", conf=0.99), CROP)
     assert f.end_lost(3) == []  # held while track 2 is open
@@ -236,7 +240,7 @@ def test_a_lost_stream_writes_held_reads_with_the_open_tracks():
 
 def test_a_held_read_waits_no_longer_than_dedupe_s_beside_a_track_that_stays():
     """A parked car's track never ends: a weak read held beside it is written once dedupe_s has passed."""
-    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, dedupe_s=1.0))
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, dedupe_s=1.0, min_conf=0.0))
     f.add(1, read(0, "MUB328", conf=0.3), CROP)
     f.add(2, read(2, "XY7710", conf=0.99), CROP)  # stays in view
     assert f.end_lost(3) == []
@@ -245,3 +249,126 @@ def test_a_held_read_waits_no_longer_than_dedupe_s_beside_a_track_that_stays():
         assert f.end_lost(i) == []
     f.touch(2, 26, 26 / 25, (12.0, 20.0, 72.0, 40.0))
     assert [e.text for e in f.end_lost(26)] == ["MUB328"] and f.held == [] and 2 in f.tracks
+
+
+def test_a_decided_track_gives_its_event_when_it_ends_unless_early_events_are_asked_for():
+    f = TrackFuser(FusionConfig(decisive_reads=3, decisive_share=1.0, decisive_conf=0.5))
+    for i in range(3):
+        assert f.add(1, read(i, "XY99"), CROP) == []  # unanimous: a share of exactly 1.0 is decisive
+    assert not f.needs_read(1) and f.current_text(1) == "XY99"
+    (e,) = f.flush("end")
+    assert (e.text, e.reason) == ("XY99", "end")
+    assert f.current_text(1) == "" and f.needs_read(1)  # a track the fuser does not hold
+
+
+def test_an_early_event_is_the_only_one_even_without_dedupe():
+    f = TrackFuser(FusionConfig(decisive_reads=2, decisive_conf=0.5, early_events=True, dedupe_s=0.0))
+    f.add(1, read(0, "XY99"), CROP)
+    assert [e.reason for e in f.add(1, read(1, "XY99"), CROP)] == ["early"]
+    assert f.add(1, read(2, "XY99"), CROP) == []
+    assert f.flush("end") == []
+
+
+def test_current_text_is_the_vote_so_far():
+    f = TrackFuser(FusionConfig(decisive_reads=99))
+    f.add(4, read(0, "AB123", conf=0.6), CROP)
+    f.add(4, read(1, "AB128", conf=0.9), CROP)
+    assert f.current_text(4) == "AB128"
+
+
+def test_a_tie_in_quality_keeps_the_first_crop_and_the_frame_is_kept_only_to_be_saved(tmp_path):
+    frames = {}
+
+    def save_frame(event, image):
+        frames[event.event_id] = image
+        return str(tmp_path / "f.jpg")
+
+    f = TrackFuser(FusionConfig(decisive_reads=99), save_frame=save_frame)
+    first, second = np.full((9, 9, 3), 1, np.uint8), np.full((9, 9, 3), 2, np.uint8)
+    f.add(1, read(0, "AB123", quality=2.0), CROP, image=first)
+    f.add(1, read(1, "AB123", quality=2.0), CROP, image=second)
+    (e,) = f.flush()
+    assert e.best_frame == 0 and frames[e.event_id] is first and e.frame_path == str(tmp_path / "f.jpg")
+    g = TrackFuser(FusionConfig(decisive_reads=99))  # no frames saved: none held
+    g.add(1, read(0, "AB123"), CROP, image=first)
+    assert g.tracks[1].best_image is None
+    assert g.flush()[0].frame_path == ""
+
+
+def test_event_times_and_box_are_rounded():
+    f = TrackFuser(FusionConfig(decisive_reads=99))
+    f.add(1, Reading(3, 1 / 3, "AB123", 0.9, (0.9,) * 5, (10.04, 20.06, 70.01, 39.99)), CROP)
+    (e,) = f.flush()
+    assert (e.first_time_s, e.last_time_s, e.box) == (0.333, 0.333, (10.0, 20.1, 70.0, 40.0))
+
+
+def test_a_one_character_text_needs_min_chars_zero_or_one():
+    f = TrackFuser(FusionConfig(decisive_reads=99, min_chars=0))
+    f.add(1, read(0, "7"), CROP)
+    assert [e.text for e in f.flush()] == ["7"]
+
+
+def test_a_plate_that_keeps_breaking_its_track_stays_deduplicated():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=1.0))
+
+    def track(tid, t0):
+        f.add(tid, Reading(int(t0 * 100), t0, "AB123", 0.9, (0.9,) * 5, (0, 0, 10, 5)), CROP)
+        return [e.text for e in f.end_lost(int(t0 * 100) + 99)]
+
+    assert track(1, 0.0) == ["AB123"]
+    assert track(2, 0.8) == []  # within 1 s of the last sight (a dedupe_s of 1 s still deduplicates)...
+    assert track(3, 1.6) == []  # ...and of this one: 1.6 s after the first event
+    assert track(4, 3.0) == ["AB123"]  # 1.4 s after the last: a new passage
+
+
+def test_a_weak_read_is_not_held_when_dedupe_is_off_nor_for_a_track_beyond_three_widths():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, dedupe_s=0.0, min_conf=0.0))
+    f.add(1, read(0, "MUB328", conf=0.3), CROP)
+    f.add(2, read(2, "NUB327", conf=0.99), CROP)
+    assert [e.text for e in f.end_lost(3)] == ["MUB328"]
+    g = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, min_conf=0.0))
+    g.add(1, read(0, "MUB328", conf=0.3), CROP)  # box 60 px wide, centre (40, 30)
+    g.touch(2, 1, 0.04, (200.0, 20.0, 260.0, 40.0))  # centre 230: 190 px away, more than 3 x 60
+    g.touch(3, 1, 0.04, (185.0, 20.0, 245.0, 40.0))  # centre 215: 175 px away, within reach
+    assert g.end_lost(3) == [] and [h[3] for h in g.held] == [{3}]
+
+
+def test_a_held_read_is_written_dedupe_s_after_it_was_last_seen():
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, hold_below=0.6, dedupe_s=1.0, min_conf=0.0))
+    f.add(1, read(50, "MUB328", conf=0.3), CROP)  # last seen at 2.0 s
+    f.add(2, read(52, "XY7710", conf=0.99), CROP)  # stays in view
+    for i in range(53, 76):  # up to 3.0 s
+        f.touch(2, i, i / 25, (62.0, 20.0, 122.0, 40.0))
+        assert f.end_lost(i) == []
+    f.touch(2, 76, 76 / 25, (62.0, 20.0, 122.0, 40.0))
+    assert [e.text for e in f.end_lost(76)] == ["MUB328"]
+
+
+def test_posterior_fusion_needs_its_setting_and_posteriors_of_one_shape():
+    calls = []
+
+    def decode(mean):
+        calls.append(mean.shape)
+        return "C", 0.9, (0.9,)
+
+    def reads(shapes):
+        return [Reading(i, 0, "A", 0.5, (0.5,), (0, 0, 1, 1), 1.0, np.zeros(s)) for i, s in enumerate(shapes)]
+
+    off = TrackFuser(FusionConfig(posterior_top_k=0, decisive_reads=99, min_chars=1), decode=decode)
+    mixed = TrackFuser(FusionConfig(posterior_top_k=2, decisive_reads=99, min_chars=1), decode=decode)
+    for r in reads([(4, 3), (4, 3)]):
+        off.add(1, r, CROP)
+    for r in reads([(4, 3), (5, 3)]):
+        mixed.add(1, r, CROP)
+    assert off.flush()[0].text == mixed.flush()[0].text == "A" and calls == []
+
+
+def test_crop_quality_of_an_empty_grey_or_unsure_crop():
+    rng = np.random.default_rng(1)
+    sharp = rng.integers(0, 255, (40, 120, 3), dtype=np.uint8)
+    grey = cv2.cvtColor(sharp, cv2.COLOR_BGR2GRAY)
+    assert crop_quality(np.zeros((0, 60, 3), np.uint8), 0.9) == 0.0
+    assert crop_quality(grey, 0.9) == crop_quality(sharp, 0.9)
+    assert crop_quality(sharp, 0.0) == pytest.approx(0.05 * crop_quality(sharp, 1.0))
+    var = cv2.Laplacian(grey, cv2.CV_64F).var()
+    assert crop_quality(sharp, 0.5) == pytest.approx(np.log1p(var) * np.sqrt(40 * 120) * 0.5)

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.fusion_vote import vote
+from pipeline.fusion_vote import Vote, vote, weight
 from pipeline.types import Reading
 
 
@@ -54,3 +54,38 @@ def test_agreeing_unsure_reads_stay_unsure():
     assert vote([r("B301MA", 0.05)] * 3).confidence == pytest.approx(0.05 ** 6)
     one = vote([r("CJ07ABC", 0.9, (0.99, 0.98, 1.0, 0.97, 0.99, 0.98, 0.99))])
     assert one.confidence == pytest.approx(0.99 * 0.98 * 0.97 * 0.99 * 0.98 * 0.99)
+
+
+def test_a_read_of_no_confidence_still_counts_a_little_and_an_off_pattern_read_less():
+    assert weight(r("AB123", 0.0), (), 0.3) == pytest.approx(0.05)
+    assert weight(r("AB123", 0.8), ("LLDDD",), 0.3) == pytest.approx(0.8)
+    assert weight(r("AB123", 0.8), ("LLLDD",), 0.3) == pytest.approx(0.24)
+    v = vote([r("ABC1234", 0.6), r("ABC1Z34", 0.5)], patterns=("LLLDLDD",))
+    assert [(a.text, a.votes) for a in v.alternatives] == [("ABC1Z34", 0.5), ("ABC1234", 0.18)]
+
+
+def test_nothing_read_is_an_empty_vote():
+    assert vote([r("", 0.0)]) == Vote("", 0.0, (), (), 0.0)
+
+
+def test_a_read_without_character_confidences_lends_its_own_to_each_character():
+    v = vote([r("AB1", 0.8, ())])
+    assert v.text == "AB1"
+    assert v.char_confidences == pytest.approx((0.8, 0.8, 0.8))
+
+
+def test_alternatives_votes_are_rounded_to_four_places():
+    assert vote([r("AB1", 0.123456)]).alternatives[0].votes == 0.1235
+
+
+def test_weights_equal_but_for_float_error_are_a_tie():
+    # 0.1 + 0.2 != 0.3 in floats: the tie goes to the string with the surer read, here the longer one
+    assert vote([r("AB1", 0.1), r("AB1", 0.2), r("AB12", 0.3)]).text == "AB12"
+    # the same at one position: the tie keeps the whole-string winner's character (AY, read first)
+    reads = [r("AY", 1.0, (1.0, 0.3)), r("AX", 1.0, (1.0, 0.1)), r("BX", 1.0, (1.0, 0.2))]
+    assert vote(reads).text == "AY"
+
+
+def test_a_vote_cannot_be_changed():
+    with pytest.raises(AttributeError):
+        vote([r("AB1", 0.9)]).text = "X"  # type: ignore[misc]

@@ -82,3 +82,23 @@ def test_a_detection_index_that_points_elsewhere_keeps_the_filtered_box():
     det = np.array([[100, 300, 180, 320], [104, 300, 184, 321]], np.float32)
     np.testing.assert_array_equal(_detection_boxes(out, det),
                                   [[104, 300, 184, 321], [600, 200, 660, 215], [10, 10, 50, 20]])
+
+
+def test_a_first_detection_half_overlapping_its_filtered_box_is_the_box():
+    """Index 0 is a detection like any other; an IoU of 0.5 with the filtered box is enough, one under 0.3 is not."""
+    from pipeline.tracker import _detection_boxes
+
+    out = np.array([[100, 300, 200, 320, 1, 0.9, 0, 0],    # detection 0 overlaps it with IoU 0.5
+                    [300, 300, 400, 320, 2, 0.9, 0, 1],    # detection 1 with IoU 0.25
+                    [500, 300, 600, 320, 3, 0.9, 0, -1]], np.float32)  # no detection
+    det = np.array([[100, 300, 150, 320], [300, 300, 325, 320]], np.float32)
+    np.testing.assert_array_equal(_detection_boxes(out, det),
+                                  [[100, 300, 150, 320], [300, 300, 400, 320], [500, 300, 600, 320]])
+
+
+def test_the_boxes_handed_to_ultralytics_give_centre_and_size():
+    from pipeline.tracker import _Boxes
+
+    b = _Boxes(np.array([[10, 20, 50, 30]]), np.array([0.8]))
+    np.testing.assert_array_equal(b.xywh, [[30, 25, 40, 10]])
+    assert len(b[np.array([False])]) == 0

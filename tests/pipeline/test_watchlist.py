@@ -4,6 +4,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+from loguru import logger
 
 from common.errors import UserError
 from pipeline.crops import CropSpec
@@ -138,3 +139,30 @@ def test_watched_tracks_are_drawn_in_red():
                     np.array([3, 4]))
     out = draw(np.zeros((100, 100, 3), np.uint8), tracks, {3: "AB123CD", 4: "XY9876"}, frozenset({3}))
     assert tuple(out[90, 30]) == (0, 0, 255) and tuple(out[90, 80]) == (0, 220, 0)  # bottom edges of the boxes
+
+
+def test_a_watchlist_matches_exactly_unless_asked_for_edits(tmp_path):
+    entries = [WatchEntry("AB123", "stolen")]
+    assert Watchlist(entries).match("AB124") is None
+    assert Watchlist.load(write(tmp_path, "AB123,stolen\n")).match("AB124") is None
+    assert Watchlist(entries, max_edits=1).match("AB124") == entries[0]
+
+
+def test_an_alert_is_logged_for_a_hit_only():
+    said = []
+    sink = logger.add(lambda m: said.append((m.record["level"].name, m.record["message"])))
+    try:
+        w = Watchlist([WatchEntry("AB123", "stolen")])
+        assert w.alert("AB123", "at gate, frame 7") == WatchEntry("AB123", "stolen")
+        assert w.alert("XY999", "at gate, frame 8") is None
+    finally:
+        logger.remove(sink)
+    assert said == [("WARNING", "watchlist: AB123 matches AB123 (stolen) at gate, frame 7")]
+
+
+def test_the_reads_a_watchlist_remembers_stay_bounded():
+    w = Watchlist([WatchEntry("AB123")])
+    for i in range(10_000):
+        w.match(f"X{i}")
+    assert len(w._seen) <= 4096
+    assert w.match("AB123") == WatchEntry("AB123")

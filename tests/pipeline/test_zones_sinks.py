@@ -33,6 +33,26 @@ def test_roi_filter_and_resize():
     assert Zones(ZoneConfig(), 10, 10).keep(boxes).tolist() == [True, True, True]
 
 
+
+@pytest.mark.parametrize("path, direction", [
+    ([(50, 49.5), (50, 50.5)], "in"),   # just across a shallow line, near its middle: from above to below
+    ([(50, 50.5), (50, 49.5)], "out"),
+    ([(50, 49.5), (50, 49.9)], ""),      # up to it, not across
+])
+def test_line_direction_of_a_sloping_line_in_pixels(path, direction):
+    """[0] is the side the line's direction turned 90 degrees clockwise on screen points to: below a line drawn
+    left to right."""
+    z = Zones(ZoneConfig(line=((10.0, 40.0), (90.0, 60.0)), normalized=False), 640, 480)
+    assert z.direction(path) == direction
+
+
+def test_roi_in_pixels_keeps_boxes_by_their_centre():
+    z = Zones(ZoneConfig(roi=((100, 100), (200, 100), (200, 200), (100, 200)), normalized=False), 400, 400)
+    inside, outside = [90, 90, 230, 230], [150, 150, 290, 290]  # centres (160, 160) and (220, 220)
+    assert z.keep(np.array([inside, outside], np.float32)).tolist() == [True, False]
+    assert z.keep(np.array([outside], np.float32)).tolist() == [False]
+    assert z.keep(np.zeros((0, 4), np.float32)).tolist() == []
+
 @pytest.mark.parametrize("cfg, message", [
     (ZoneConfig(roi=((0, 0), (1, 1))), "at least 3 points"),
     (ZoneConfig(line=((0, 0),)), "exactly 2 points"),
