@@ -77,3 +77,53 @@ def test_range_bounds_are_inclusive_and_errors_name_the_component(tmp_path):
         load_config(Cfg, p, prefix="fusion.")
     with pytest.raises(ConfigError, match=r"config key 'fusion.epochs': 'x' is not a valid int"):
         load_config(Cfg, None, ["epochs=x"], prefix="fusion.")
+
+
+@pytest.mark.parametrize("override, value", [
+    ("name=12", "12"), ("name=1.5", "1.5"),   # numbers given for a text key are its text
+    ("patterns=[1, 2]", ("1", "2")),
+    ("lr=2", 2.0),                            # an int for a float key
+])
+def test_overrides_of_a_kind_a_key_can_take(override, value):
+    key = override.split("=")[0]
+    assert getattr(load_config(Cfg, None, [override]), key) == value
+
+
+@pytest.mark.parametrize("override, message", [
+    ("lr=true", "config key 'lr': True is not a valid float"),
+    ("lr=abc", "config key 'lr': 'abc' is not a valid float"),
+    ("name=true", "config key 'name': True is not a valid str"),
+    ("amp=1", "config key 'amp': 1 is not a valid bool"),
+    ("epochs=true", "config key 'epochs': True is not a valid int"),
+    ("patterns=abc", "config key 'patterns': expected a list, got 'abc'"),
+])
+def test_a_value_of_another_kind_is_refused(override, message):
+    with pytest.raises(ConfigError) as exc:
+        load_config(Cfg, None, [override])
+    assert str(exc.value) == message
+
+
+@dataclass(frozen=True)
+class Optional_:
+    seed: int | None = 3
+
+
+def test_an_optional_key_takes_null_or_its_kind():
+    assert load_config(Optional_, None, ["seed=null"]).seed is None
+    assert load_config(Optional_, None, ["seed=5"]).seed == 5
+    with pytest.raises(ConfigError):
+        load_config(Optional_, None, ["seed=abc"])
+
+
+@pytest.mark.parametrize("text, line", [("a: b: c\n", 1), ("lr: 0.1\nepochs: [3\n", 3)])
+def test_a_yaml_error_names_its_line(tmp_path, text, line):
+    p = tmp_path / "c.yaml"
+    p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(Cfg, p)
+    assert str(exc.value) == f"{p} line {line}: not valid YAML"
+
+
+def test_a_config_cannot_be_changed():
+    with pytest.raises(AttributeError):
+        load_config(Cfg).lr = 1.0  # type: ignore[misc]
