@@ -1,0 +1,30 @@
+"""bench/mutants.py: the mutation points of a module, each change made and undone exactly."""
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+_path = Path(__file__).resolve().parents[1] / "bench" / "mutants.py"
+_spec = importlib.util.spec_from_file_location("mutants", _path)
+mutants = importlib.util.module_from_spec(_spec)
+sys.modules["mutants"] = mutants  # its dataclass looks its module up
+_spec.loader.exec_module(mutants)
+
+SOURCE = "def f(a, b):\n    return a < b and not a + 1 == 2.5 or True\n"
+
+
+def test_each_mutation_point_changes_one_thing_and_its_undo_restores_it():
+    tree = ast.parse(SOURCE)
+    points = mutants.mutations(tree)
+    assert sorted(kind for _, kind, _ in points) == sorted(
+        ["compare", "compare", "and/or", "and/or", "not", "arithmetic", "number", "number", "boolean"])
+    original = ast.unparse(tree)
+    changed = set()
+    for _, _, apply in points:
+        undo = apply()
+        changed.add(ast.unparse(tree))
+        undo()
+        assert ast.unparse(tree) == original
+    assert len(changed) == len(points) and original not in changed
+    made = "".join(changed)
+    assert all(change in made for change in ("a <= b", "a + 0 == 2.5", "a + 1 == 5.0", "a - 1", "!= 2.5", "or False"))
