@@ -359,3 +359,62 @@ def test_a_process_whose_data_worker_is_left_over_still_ends():
             "next(KEPT)\n")
     run = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_plateau_lowers_the_learning_rate_and_a_longer_one_ends_the_run(tiny_cfg, monkeypatch):
+    """Validation loss not lower for more than plateau_patience epochs halves the learning rate (the guide's logged
+    line); not lower by 1e-4 for early_stop_patience epochs ends the run; each better sequence accuracy (strictly)
+    saves the best model. The validation figures are given, so the loop's decisions are exact."""
+    from loguru import logger
+
+    import ocr.train as ocr_train
+
+    figures = iter([(2.0, 0.1), (1.0, 0.3), (1.0 - 5e-5, 0.2), (1.0 - 1.5e-4, 0.3), (0.99985, 0.5), (0.99985, 0.4),
+                    (0.99985, 0.6), (0.5, 0.9)])  # epoch 3 is not lower by 1e-4, epoch 4 is
+
+    def given(*_args):
+        loss, acc = next(figures)
+        return {"val_loss": loss, "n": 8, "seq_acc": acc, "seq_acc_o0": acc, "char_acc": acc}
+
+    monkeypatch.setattr(ocr_train, "evaluate", given)
+    said = []
+    sink = logger.add(lambda m: said.append(m.record["message"].strip()))
+    try:
+        history = train(dataclasses.replace(tiny_cfg, epochs=10, lr=1e-3, plateau_patience=1, plateau_factor=0.5,
+                                            min_lr=0.0, early_stop_patience=3))
+    finally:
+        logger.remove(sink)
+    assert history["val_seq_acc"] == [0.1, 0.3, 0.2, 0.3, 0.5, 0.4, 0.6]  # stopped after epoch 7: 3 epochs no lower
+    assert history["lr"] == pytest.approx([1e-3] * 6 + [5e-4])
+    assert [s for s in said if "Reducing learning rate" in s] == ["📉 Reducing learning rate: 1.00e-03 -> 5.00e-04"]
+    assert said.count("✅ New best model saved!") == 4  # epochs 1, 2, 5 and 7
+    assert "⏹️  Early stopping: val loss has not improved for 3 epochs" in said
+    run = Path(tiny_cfg.out_dir) / "checkpoints"
+    best, last = load_checkpoint(run / "best_model.pth"), load_checkpoint(run / "last.pth")
+    assert (best["epoch"], best["best_seq_acc"]) == (7, 0.6)
+    assert (last["epoch"], last["stale_epochs"], last["best_val_loss"]) == (7, 3, 0.99985)
+
+
+def test_a_non_finite_batch_between_good_ones_is_skipped_and_the_epoch_loss_is_the_good_ones_mean(tiny_cfg):
+    """Non-finite batches end the run only when max_bad_batches come in a row; the epoch's loss is the per-sample
+    mean over the batches that stepped (a learning rate of 0 keeps each batch's loss what it was before)."""
+    from contextlib import nullcontext
+
+    from ocr.train import train_one_epoch
+
+    torch.manual_seed(0)
+    model = CRNN(tiny_cfg.model_config())
+
+    def batch(n: int, text: str):
+        return (torch.rand(n, 3, 64, 200), torch.tensor([int(c) for c in text] * n), torch.full((n,), len(text)),
+                [text] * n)
+
+    bad, a, b = batch(2, "0" * 60), batch(2, "1"), batch(5, "12")  # 60 characters cannot fit 50 frames: inf
+    model.train()
+    with torch.no_grad():
+        loss_a, loss_b = (ctc_loss_fn(model(x[0]), x[1], x[2], 10).item() for x in (a, b))
+    opt = torch.optim.Adam(model.parameters(), lr=0.0)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    cfg = dataclasses.replace(tiny_cfg, max_bad_batches=2)
+    mean = train_one_epoch(model, [bad, a, bad, b, bad], opt, scaler, torch.device("cpu"), nullcontext(), cfg, 1)
+    assert mean == pytest.approx((2 * loss_a + 5 * loss_b) / 7, rel=1e-5)
