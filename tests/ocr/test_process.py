@@ -1,6 +1,10 @@
+import re
+
 import cv2
 import numpy as np
+import pytest
 
+from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.checkpoint import model_from_checkpoint
 from ocr.data import build_dataset
@@ -60,3 +64,59 @@ def test_checkpoints_without_the_layout_key_load_as_one_row():
     config = {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__ if k != "two_row_aspect"}
     loaded = model_from_checkpoint({"model_state_dict": model.state_dict(), "model_config": config})
     assert loaded.cfg.two_row_aspect == 0.0
+
+
+def test_normalize_maps_0_255_to_minus_1_1_channels_first():
+    """The contract between training, inference and every export: uint8 BGR -> float32 in [-1, 1], C x H x W."""
+    x = normalize(np.array([[[0, 128, 255], [51, 102, 204]]], np.uint8))
+    assert x.shape == (3, 1, 2) and x.dtype == np.float32
+    np.testing.assert_allclose(x[:, 0, 0], [-1.0, 128 / 127.5 - 1, 1.0], atol=1e-6)
+    np.testing.assert_allclose(x[:, 0, 1], [-0.6, -0.2, 0.6], atol=1e-6)
+
+
+def test_preprocess_batch_shapes_and_values():
+    assert preprocess_batch([]).shape == (0, 3, 64, 200)
+    assert preprocess_batch([], 32, 100).shape == (0, 3, 32, 100)
+    crops = [np.full((20, 50, 3), 255, np.uint8), np.zeros((100, 400), np.uint8)]  # enlarged; shrunk, grey
+    x = preprocess_batch(crops)
+    assert x.shape == (2, 3, 64, 200) and x.dtype == np.float32
+    assert np.all(x[0] == 1.0) and np.all(x[1] == -1.0)
+
+
+def test_as_bgr_converts_the_layouts_it_takes_and_names_what_it_refuses():
+    from ocr.process import as_bgr
+
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    for image in (grey, grey[:, :, None], cv2.cvtColor(grey, cv2.COLOR_GRAY2BGRA)):
+        out = as_bgr(image)
+        assert out.shape == (3, 4, 3) and np.array_equal(out[:, :, 1], grey)
+    bgr = np.zeros((3, 4, 3), np.uint8)
+    assert as_bgr(bgr) is bgr
+    for bad, says in ((np.zeros((3, 4, 2), np.uint8), "not an array of shape (3, 4, 2)"),
+                      (np.zeros((0, 4, 3), np.uint8), "not an array of shape (0, 4, 3)"),
+                      (np.zeros((3, 4, 3, 1), np.uint8), "not an array of shape (3, 4, 3, 1)"),
+                      ([[0]], "not a list"), (np.zeros((3, 4, 3), np.float32), "not float32")):
+        with pytest.raises(UserError, match=r"^an image must (be an H x W|hold 8-bit).*" + re.escape(says)):
+            as_bgr(bad)
+
+
+def test_image_files_are_told_by_their_first_bytes_or_by_decoding(tmp_path):
+    from ocr.process import is_image_file, read_bgr
+
+    img = np.full((8, 8, 3), 90, np.uint8)
+    for ext in (".jpg", ".png", ".bmp", ".tif", ".webp"):
+        cv2.imwrite(str(tmp_path / f"a{ext}"), img)
+        assert is_image_file(tmp_path / f"a{ext}"), ext
+    (tmp_path / "renamed.dat").write_bytes((tmp_path / "a.png").read_bytes())
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "notes.jpg").write_text("not an image")
+    (tmp_path / "riff.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    assert is_image_file(tmp_path / "renamed.dat")
+    assert not any(is_image_file(tmp_path / n) for n in ("empty.jpg", "notes.jpg", "riff.wav"))
+    assert read_bgr(tmp_path / "a.png").shape == (8, 8, 3)
+    with pytest.raises(UserError) as exc:
+        read_bgr(tmp_path / "missing.png")
+    assert str(exc.value) == f"image not found: {tmp_path / 'missing.png'}"
+    with pytest.raises(UserError) as exc:
+        read_bgr(tmp_path / "notes.jpg")
+    assert str(exc.value) == f"cannot read image (corrupt or unsupported format): {tmp_path / 'notes.jpg'}"
