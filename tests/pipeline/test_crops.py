@@ -65,6 +65,9 @@ def test_cut_plate_levels_a_rolled_plate_and_leaves_a_level_one():
     assert w == pytest.approx(240 * 1.12, abs=6) and h == pytest.approx(60 * 1.12, abs=6)
     upright, ubox = rolled_plate(0)
     np.testing.assert_array_equal(cut_plate(upright, ubox, 0.06, 4), crop_box(upright, ubox, 0.06))
+    # and it holds the plate, as the upright plate's cut does (13.7 grey levels apart; cut 5 px off centre: 80)
+    ref = crop_box(upright, ubox, 0.06)
+    assert np.abs(cv2.resize(level, ref.shape[1::-1]).astype(float) - ref).mean() < 25
 
 
 def test_read_image_reads_the_level_cut(function_recognizer):
