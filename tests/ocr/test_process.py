@@ -120,3 +120,14 @@ def test_image_files_are_told_by_their_first_bytes_or_by_decoding(tmp_path):
     with pytest.raises(UserError) as exc:
         read_bgr(tmp_path / "notes.jpg")
     assert str(exc.value) == f"cannot read image (corrupt or unsupported format): {tmp_path / 'notes.jpg'}"
+
+
+@pytest.mark.parametrize("h, w, aspect, rows", [
+    (10, 14, 1.5, 2), (10, 15, 1.5, 1),  # narrower than 1.5 x its height: two rows; as wide: one
+    (8, 10, 1.5, 2), (7, 10, 1.5, 1),    # under 8 px high there are no two rows to read
+    (100, 10, 0.0, 1),                   # 0: never
+])
+def test_plate_rows(h, w, aspect, rows):
+    from ocr.process import plate_rows
+
+    assert plate_rows(h, w, aspect) == rows
