@@ -25,6 +25,10 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from common.errors import UserError  # noqa: E402
+
 LINKED = ("weights", "samples", "bench/results")  # large and read only: linked into the copy, not copied
 COMPARE: dict[type, type] = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
                              ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot,
@@ -106,7 +110,7 @@ def run(source: str, tests: list[str], only: set[int], say: Callable[[str], None
         env = {**os.environ, "PYTHONPATH": str(copy), "YOLO_OFFLINE": "1"}
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
         if subprocess.run(cmd, cwd=copy, env=env, capture_output=True).returncode != 0:
-            raise SystemExit(f"error: the tests fail on {source} as it is: {' '.join(tests)}")
+            raise UserError(f"the tests fail on {source} as it is, so no change can be judged: {' '.join(tests)}")
         for n, (node, kind, apply) in enumerate(points, 1):
             undo = apply()
             (copy / source).write_text(ast.unparse(tree), encoding="utf-8")
@@ -130,7 +134,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the mutants and their outcomes here")
     args = ap.parse_args()
     if not (ROOT / args.source).is_file():
-        raise SystemExit(f"error: no such source file in the repo: {args.source}")
+        raise UserError(f"no such source file in the repo: {args.source}")
     only = {int(v) for v in args.only.split(",") if v.strip()}
     mutants = run(args.source, args.tests, only, print)
     lived = [m for m in mutants if m.lived]
@@ -142,4 +146,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from common.cli import run_main
+
+    # an expected mistake: one error line, exit 2; a stop: one line, the checkout untouched
+    raise SystemExit(run_main(main, on_interrupt="interrupted: the checkout is untouched (the changes were made in a "
+                                                 "temporary copy); run the command again"))
