@@ -1,4 +1,4 @@
-"""common.paths.find: the shipped configs' relative paths work from any working directory."""
+"""common.paths: the shipped configs' relative paths work from any working directory; outputs written whole."""
 import json
 from pathlib import Path
 
@@ -74,3 +74,40 @@ def test_a_header_found_under_no_separator_names_what_it_lacks(tmp_path):
     (tmp_path / "labels.csv").write_text("image|plate_text\na.jpg|AB123\n")
     with pytest.raises(UserError, match=r"labels.csv: missing column\(s\) image, plate_text \(expected CSV x\)$"):
         read_csv(tmp_path / "labels.csv", "CSV x", ("image", "plate_text"))
+
+
+def test_written_whole_replaces_its_output_only_once_made_and_leaves_no_partial_file(tmp_path):
+    from common.paths import written_whole
+
+    out = tmp_path / "model.onnx"
+    out.write_bytes(b"before")
+    seen = []
+
+    def make(part: Path) -> None:
+        seen.append(part.name)
+        part.write_bytes(b"after")
+
+    assert written_whole(out, make) == out and out.read_bytes() == b"after"
+    assert seen == ["model.partial.onnx"]  # the suffix kept: writers tell the format by it
+
+    def fails_half_way(part: Path) -> None:
+        part.write_bytes(b"half")
+        raise ValueError("calibration failed")
+
+    def fails_at_once(part: Path) -> None:
+        raise ValueError("nothing written")
+
+    for make_it in (fails_half_way, fails_at_once):  # its own error, the output before kept, no partial file left
+        with pytest.raises(ValueError):
+            written_whole(out, make_it)
+        assert out.read_bytes() == b"after" and sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+def test_fresh_output_refuses_a_folder_holding_a_set(tmp_path):
+    from common.errors import UserError
+    from common.paths import fresh_output
+
+    assert fresh_output(tmp_path / "new") == tmp_path / "new"
+    (tmp_path / "labels.csv").write_text("image,plate_text\n")
+    with pytest.raises(UserError, match=r"already holds a set \(labels.csv\): give another --out, or delete it first"):
+        fresh_output(tmp_path)

@@ -70,6 +70,8 @@ def test_missing_image_names_file_and_row(tmp_path):
     ("abc,0,10,10", "box x1,y1,x2,y2 must be four numbers, not abc,0,10,10"),
     ("1,0,,10", "box x1,y1,x2,y2 must be four numbers, not 1,0,,10"),
     ("10,0,5,10", "box 10,0,5,10 is empty (x2 must exceed x1 and y2 exceed y1)"),
+    ("10,0,10,10", "box 10,0,10,10 is empty (x2 must exceed x1 and y2 exceed y1)"),  # no width
+    ("0,5,10,5", "box 0,5,10,5 is empty (x2 must exceed x1 and y2 exceed y1)"),      # no height
 ])
 def test_a_bad_plate_box_names_file_and_row(box, says, tmp_path):
     root = make_folder(tmp_path / "d", [], images=["a.png", "b.png"])
