@@ -261,3 +261,12 @@ def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read
     assert (res["images"], res["stopped"]) == (1, True)
     lines = (tmp_path / "out" / "in" / "reads.jsonl").read_text().splitlines()
     assert [json.loads(x)["source"] for x in lines] == ["0.png"]
+
+
+def test_a_crop_lower_than_min_height_or_narrower_than_2_px_is_not_read():
+    img = np.zeros((100, 200, 3), np.uint8)
+    spec = CropSpec(margin=0.0, min_height=8)
+    assert spec.cut(img, np.array([10, 10, 60, 18], np.float32)).shape == (8, 50, 3)
+    assert spec.cut(img, np.array([10, 10, 60, 17], np.float32)) is None
+    assert spec.cut(img, np.array([10, 10, 12, 40], np.float32)).shape == (30, 2, 3)
+    assert spec.cut(img, np.array([10, 10, 11, 40], np.float32)) is None
