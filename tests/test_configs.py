@@ -34,7 +34,7 @@ def test_every_component_ships_a_config():
 
 
 # where a component's code default is not its shipped YAML's, and why
-OWN_DEFAULTS = {("detector", "gray_weights"): "a detector of your own, given in Python, gets no second detector of ours"}
+OWN_DEFAULTS = {("detector", "gray_weights"): "a detector of your own, given in Python, gets no second one of ours"}
 
 
 @pytest.mark.parametrize("component", ["detector", "pipeline", "tracker", "fusion"])
