@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -109,16 +110,18 @@ def run(source: str, tests: list[str], only: set[int], say: Callable[[str], None
         copy_tree(copy)
         env = {**os.environ, "PYTHONPATH": str(copy), "YOLO_OFFLINE": "1"}
         cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+        began = time.monotonic()
         if subprocess.run(cmd, cwd=copy, env=env, capture_output=True).returncode != 0:
             raise UserError(f"the tests fail on {source} as it is, so no change can be judged: {' '.join(tests)}")
+        limit = max(60.0, 10 * (time.monotonic() - began))  # a change that makes the tests hang is caught by this
         for n, (node, kind, apply) in enumerate(points, 1):
             undo = apply()
             (copy / source).write_text(ast.unparse(tree), encoding="utf-8")
             undo()
             try:
-                lived = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=600).returncode == 0
+                lived = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=limit).returncode == 0
             except subprocess.TimeoutExpired:
-                lived = False  # a mutant that hangs the tests is caught (by the suite's time)
+                lived = False  # the tests hang on it (10 times their time on the code as it is, at least 60 s)
             line = getattr(node, "lineno", 0)
             out.append(Mutant(line, kind, lines[line - 1].strip() if line else "", lived))
             say(f"{n}/{len(points)} {'LIVES' if lived else 'killed'} {source}:{line} {kind}: {out[-1].code[:100]}")

@@ -109,6 +109,33 @@ def test_crop_store_keeps_the_newest_crops(tmp_path):
     for i in (2, 3):
         store(event(i), np.zeros((10, 30, 3), np.uint8))
     assert sorted(f.name for f in (tmp_path / "crops").iterdir()) == ["id2.jpg", "id3.jpg"]
+    (tmp_path / "crops" / "id2.jpg").unlink()  # removed by hand meanwhile: its turn to go passes quietly
+    store(event(4), np.zeros((10, 30, 3), np.uint8))
+    assert sorted(f.name for f in (tmp_path / "crops").iterdir()) == ["id3.jpg", "id4.jpg"]
+    one = CropStore(tmp_path / "one", keep=1)
+    for i in (5, 6):
+        one(event(i), np.zeros((10, 30, 3), np.uint8))
+    assert [f.name for f in (tmp_path / "one").iterdir()] == ["id6.jpg"]
+    every = CropStore(tmp_path / "every")  # keep 0: no limit
+    for i in (7, 8, 9):
+        every(event(i), np.zeros((10, 30, 3), np.uint8))
+    assert sorted(f.name for f in (tmp_path / "every").iterdir()) == ["id7.jpg", "id8.jpg", "id9.jpg"]
+
+
+def test_image_reads_gain_their_watchlist_fields_when_a_watchlist_is_given():
+    from pipeline.sinks import with_watch
+
+    rows = [{"text": "AB123", "box": [1, 2, 3, 4]}]
+    assert with_watch(rows, "a.jpg", None) is rows
+    said = []
+
+    def watch(text, where):
+        said.append((text, where))
+        return {"watch": text, "watch_label": "stolen"}
+
+    assert with_watch(rows, "a.jpg", watch) == [{"text": "AB123", "box": [1, 2, 3, 4], "watch": "AB123",
+                                                 "watch_label": "stolen"}]
+    assert said == [("AB123", "a.jpg, box [1, 2, 3, 4]")]
 
 
 def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp_path):
@@ -205,7 +232,10 @@ def test_an_earlier_runs_file_is_kept_aside_not_overwritten(tmp_path):
     assert keep_previous(tmp_path / "reads.jsonl") == tmp_path / "reads.prev.jsonl"
     (tmp_path / "reads.jsonl").write_text("run 2\n")
     assert keep_previous(tmp_path / "reads.jsonl") == tmp_path / "reads.prev1.jsonl"
-    assert [(tmp_path / n).read_text() for n in ("reads.prev.jsonl", "reads.prev1.jsonl")] == ["run 1\n", "run 2\n"]
+    (tmp_path / "reads.jsonl").write_text("run 3\n")
+    assert keep_previous(tmp_path / "reads.jsonl") == tmp_path / "reads.prev2.jsonl"
+    assert [(tmp_path / n).read_text() for n in ("reads.prev.jsonl", "reads.prev1.jsonl", "reads.prev2.jsonl")] == [
+        "run 1\n", "run 2\n", "run 3\n"]
     assert not (tmp_path / "reads.jsonl").exists()
 
     frame = np.zeros((48, 64, 3), np.uint8)
