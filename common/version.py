@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import yaml
+
+from common.config import config_to_dict
 from common.paths import ROOT
 
 
@@ -32,3 +35,8 @@ def code_lines(previous: str = "") -> str:
     if not lines or lines[-1] != now:
         lines.append(now)
     return "\n".join(lines) + "\n"
+
+
+def stored_config(config: object, previous: str = "") -> str:
+    """A run's stored config file: `code_lines(previous)`, then `config` (a config dataclass) as YAML."""
+    return code_lines(previous) + yaml.safe_dump(config_to_dict(config), sort_keys=False)

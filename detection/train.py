@@ -20,15 +20,14 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
 from loguru import logger
 
 from common.cli import entry_parser, interrupted_line, run_main
-from common.config import closest, config_to_dict, load_config, parse_override
+from common.config import closest, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find, written_whole
-from common.version import code_lines
+from common.version import stored_config
 from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
 from detection.train_config import PUBLISH, DetectorTrainConfig
 from detection.ultra import yolo_class
@@ -113,7 +112,7 @@ def publish(best: Path, cfg: DetectorTrainConfig) -> Path:
     dst = Path(cfg.weights_out)
     dst.parent.mkdir(parents=True, exist_ok=True)
     written_whole(dst, lambda part: shutil.copy2(best, part))  # the weights a pipeline runs: replaced only whole
-    dst.with_suffix(".yaml").write_text(code_lines() + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    dst.with_suffix(".yaml").write_text(stored_config(cfg))
     record(dst)
     return dst
 
@@ -189,7 +188,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
         data = build_dataset(cfg)
         run_dir = last.parent.parent  # keeps the run's own config, for its resume
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / RUN_CONFIG).write_text(code_lines() + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+        (run_dir / RUN_CONFIG).write_text(stored_config(cfg))
         model = YOLO(arch)  # built from the architecture YAML: random init, nothing downloaded
         args = dict(data=str(data), epochs=cfg.epochs, imgsz=cfg.imgsz, batch=cfg.batch, workers=cfg.workers,
                     device=device, patience=cfg.patience, seed=cfg.seed, project=str(Path(cfg.out_dir).resolve()),

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from loguru import logger
 from torch import nn
 from torch.utils.data import DataLoader
@@ -35,7 +34,7 @@ from common.cli import entry_parser, interrupted_line, run_main
 from common.config import config_from_dict, config_to_dict, load_config, parse_override
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
-from common.version import code_lines
+from common.version import stored_config
 from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from ocr.config import OCRConfig
@@ -183,7 +182,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     (out / "logs").mkdir(exist_ok=True)
     stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)
     previous = stored.read_text() if cfg.resume and stored.is_file() else ""
-    stored.write_text(code_lines(previous) + yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    stored.write_text(stored_config(cfg, previous))
     mcfg = cfg.model_config()
     codec = Codec(mcfg.alphabet)
 
