@@ -1,7 +1,9 @@
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
@@ -377,3 +379,94 @@ def test_the_run_summary_counts_a_sources_undecodable_frames():
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
                        TrackFuser(FusionConfig()), []).run(Damaged(frames))
     assert (summary.source, summary.frames, summary.unreadable_frames) == ("damaged.mp4", 8, 2)
+
+
+def test_the_video_and_the_trace_get_every_frame_with_each_track_s_current_text_and_the_watched_tracks():
+    """The annotated video is given each frame drawn by `annotate` (the tracks, their fused texts so far and the ids
+    the watchlist matches) at its time; the trace gets the same texts; events the watchlist lists are flagged."""
+    from pipeline.watchlist import WatchEntry, Watchlist
+
+    frames, boxes = clip()
+    video, drawn, trace, out = [], [], [], []
+
+    def annotate(image, tracks, texts, watched):
+        drawn.append((sorted(int(i) for i in tracks.ids), dict(texts), watched))
+        return image + 1
+
+    pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                    TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "synthetic"),
+                    [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0),
+                    video=type("V", (), {"write": lambda self, image, t: video.append((int(image.max()), t))})(),
+                    annotate=annotate, trace=trace, watchlist=Watchlist([WatchEntry("XY9876", "stolen")]))
+    pipe.run(iter(frames))
+    a, b, both = {1: "AB123CD"}, {2: "XY9876"}, {1: "AB123CD", 2: "XY9876"}
+    texts = [a] * 6 + [both] * 4 + [b] * 10  # B's track is confirmed on its second frame, A's ends with frame 9
+    assert drawn == [(sorted(t), t, frozenset({2} if 2 in t else ())) for t in texts]
+    assert trace == list(enumerate(texts))
+    assert video == [(201 if i >= 5 else 101, i / 10) for i in range(20)]  # drawn on: every grey level + 1
+    assert sorted((e.text, e.watch, e.watch_label) for e in out) == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
+    frames, boxes = clip()
+    video.clear()
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
+             video=type("V", (), {"write": lambda self, image, t: video.append(image)})()).run(iter(frames))
+    assert len(video) == 20 and all(v is f.image for v, f in zip(video, frames))  # no annotate: the frames as read
+
+
+def test_the_run_summary_times_each_stage_and_counts_the_source_s_losses():
+    """Stage times are medians in ms per frame; a loss the source never came back from counts too; frames per
+    second are frames over seconds; a source that drops no frames and has no undecodable ones reports 0 of each."""
+    frames, boxes = clip(10)
+
+    class SlowDetector(FakeDetector):
+        def detect(self, frame):
+            time.sleep(0.03)
+            return super().detect(frame)
+
+    def source():
+        yield from frames[:4]
+        yield SourceEvent("lost", 0.4, "read failed")
+        yield SourceEvent("reconnected", 1.0)
+        yield from frames[4:]
+        yield SourceEvent("lost", 2.0, "stalled")  # the run ends while the stream is down
+
+    seen = []
+    summary = Pipeline(SlowDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                       TrackFuser(FusionConfig()), [], on_status=seen.append, status_every_s=3600).run(source())
+    assert set(summary.stage_ms) == {"detect", "track", "ocr", "fuse+write", "video"}
+    assert 30 <= summary.stage_ms["detect"] < 1000 and summary.stage_ms["video"] < 30
+    assert summary.fps == pytest.approx(10 / summary.seconds, rel=0.02) and 0.3 <= summary.seconds < 10
+    assert (summary.frames, summary.detected_frames, summary.outages) == (10, 10, 2)
+    assert (summary.dropped_frames, summary.unreadable_frames, summary.stopped) == (0, 0, False)
+    assert seen == []  # no status before an hour has passed
+
+
+def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
+    """Of three crops, the narrow ones are also read widened (as one row) and the second has a field cut too; each
+    crop keeps the surest of its reads with the layout it was read in, in the crops' order."""
+    from pipeline.orchestrator import read_crops
+
+    class Rec:  # a crop's read: its grey level, and W when widened or F for a field; wider and field reads surer
+        cfg = type("C", (), {"two_row_aspect": 1.5})()
+
+        def rows(self, crop):
+            return 2 if crop.shape[1] < 1.5 * crop.shape[0] else 1
+
+        def probs(self, crops):
+            return np.array([[c.max(), c.shape[1], c.shape[0]] for c in crops], np.float32)
+
+        def decode(self, p):
+            grey, w, h = (int(v) for v in p)
+            kind = "F" if h == 5 else "W" if w > 3 * h else ""
+            return PlateRead(f"{grey}{kind}", {"F": 0.9, "W": 0.7, "": 0.5}[kind], ())
+
+    def crop(grey, h, w):
+        return np.full((h, w, 3), grey, np.uint8)
+
+    crops = [crop(10, 20, 50), crop(20, 20, 20), crop(30, 20, 20)]  # wide; narrow; narrow
+    fields = [None, crop(20, 5, 6), None]  # the field cut: as narrow, read as two rows
+    reads = read_crops(Rec(), crops, both_ways=True, fields=fields)
+    assert [(r.read.text, r.rows, r.probs[0]) for r in reads] == [("10", 1, 10), ("20F", 2, 20), ("30W", 1, 30)]
+    reads = read_crops(Rec(), crops, both_ways=True)
+    assert [(r.read.text, r.rows) for r in reads] == [("10", 1), ("20W", 1), ("30W", 1)]
+    assert [(r.read.text, r.rows) for r in read_crops(Rec(), crops)] == [("10", 1), ("20", 2), ("30", 2)]
+    assert read_crops(Rec(), []) == []

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from common.errors import UserError
@@ -90,3 +92,47 @@ def test_events_that_are_neither_entries_nor_exits_are_said(tmp_path, capsys):
     assert err.startswith(f"error: none of the 2 vehicles read under {tmp_path} is an entry ('in') or an exit ('out')")
     assert main([str(tmp_path), "--entry", "cam", "--exit", "gate-out"]) == 0  # the camera named as the entry
     assert capsys.readouterr().out.splitlines()[-1].startswith("0 stays; 2 inside")
+
+
+def test_since_and_until_keep_the_moves_of_the_period_their_bounds_included(car_park):
+    """A move at the very minute of --since or --until is in the period; one a minute outside is not."""
+    found, _ = stays([car_park], "gate-in", "gate-out", since="2026-12-01 08:30", until="2026-12-01 12:00")
+    assert rows(found) == [("XY999ZZ", "08:30", "", None, "no exit seen", ""),
+                           ("Q0Q111", "09:00", "09:45", 45.0, "stayed", "QOQ111"),
+                           ("AB123CD", "", "10:15", None, "no entry seen", ""),  # its 08:00 entry is before --since
+                           ("XY999ZZ", "12:00", "", None, "inside", "")]
+    later, _ = stays([car_park], "gate-in", "gate-out", since="2026-12-01 08:31", until="2026-12-01 11:59")
+    assert [r[:3] for r in rows(later)] == [("Q0Q111", "09:00", "09:45"), ("AB123CD", "", "10:15")]
+    whole_day, _ = stays([car_park], "gate-in", "gate-out", until="2026-12-01")  # a bare date: to its end
+    assert len(whole_day) == 8
+
+
+def test_an_exit_a_character_off_closes_the_nearest_entry_then_the_longest_open(tmp_path):
+    """With --max-edits 2 an exit closes the nearest open entry (one edit off) before a farther one (two) that
+    entered earlier, and of two as near the one that entered first. The stays keep both sides' confidences;
+    minutes are rounded to a tenth."""
+    (tmp_path / "gate").mkdir()
+    with JsonlSink(tmp_path / "gate" / "events.jsonl") as js:
+        moves = [("AB12", "08:00:00", "in", 0.5), ("AB123C", "08:10:00", "in", 0.6), ("AB123D", "08:20:00", "in", 0.7),
+                 ("AB123X", "09:00:20", "out", 0.8), ("AB123Y", "09:30:00", "out", 0.95)]
+        for i, (text, hh_mm_ss, way, conf) in enumerate(moves):
+            js.write(replace(event(i, text, f"2026-12-01T{hh_mm_ss}.000Z", way), confidence=conf))
+    found, _ = stays([tmp_path], max_edits=2)
+    assert [(s.plate, s.exit_plate, s.minutes, s.status, s.entry_confidence, s.exit_confidence) for s in found] == [
+        ("AB12", "", None, "inside", 0.5, None),  # two edits from both exits: nearer entries go first
+        ("AB123C", "AB123X", 50.3, "stayed", 0.6, 0.8),  # as near as AB123D, entered before it
+        ("AB123D", "AB123Y", 70.0, "stayed", 0.7, 0.95)]
+
+
+def test_a_gate_named_by_its_source_or_direction(tmp_path):
+    """An entry or exit is told by its direction, its output folder, or its source (a camera's address)."""
+    (tmp_path / "run").mkdir()
+    with JsonlSink(tmp_path / "run" / "events.jsonl") as js:
+        js.write(event(1, "AB123CD", day("08:00"), source="rtsp://gate-in"))
+        js.write(event(2, "AB123CD", day("08:05"), source="rtsp://gate-out"))
+        js.write(event(3, "CD456EF", day("08:06"), direction="in", source="rtsp://gate-out"))  # direction first
+    found, _ = stays([tmp_path], "rtsp://gate-in", "rtsp://gate-out")
+    assert [(s.plate, s.minutes, s.status) for s in found] == [("AB123CD", 5.0, "stayed"),
+                                                               ("CD456EF", None, "no entry seen")]
+    found, _ = stays([tmp_path], "in", "rtsp://gate-out")
+    assert [(s.plate, s.status) for s in found] == [("AB123CD", "no entry seen"), ("CD456EF", "inside")]
