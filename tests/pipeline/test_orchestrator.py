@@ -1,5 +1,6 @@
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from detection.detections import Detections
 from ocr.recognizer import PlateRead
 from pipeline.crops import CropSpec
 from pipeline.fusion import FusionConfig, TrackFuser
-from pipeline.orchestrator import Pipeline, read_image
+from pipeline.orchestrator import ImageRead, Pipeline, read_image
 from pipeline.tracker import PlateTracker, TrackerConfig
 from pipeline.types import Frame, SourceEvent
 from pipeline.zones import ZoneConfig, Zones
@@ -168,6 +169,10 @@ def test_read_image(function_recognizer):
     assert read_image(img, det, rec, tight, min_conf=0.75) == [r]
     assert read_image(img, det, rec, tight, min_conf=0.8) == []  # not confident enough to report
     assert read_image(img, det, rec, CropSpec(margin=0.0, min_height=21)) == []  # the 20 px plate: too low to read
+    box = np.array([[10.26, 10.04, 69.96, 30.5]], np.float32)
+    det.detect = lambda f: Detections(box, np.array([0.8], np.float32))
+    empty = function_recognizer(lambda crops: [PlateRead("", 0.123456, ()) for c in crops])
+    assert read_image(img, det, empty, tight) == [ImageRead((10.3, 10.0, 70.0, 30.5), "", 0.1235)]  # by default, kept
 
 
 class ReconnectingSource:
@@ -404,7 +409,8 @@ def test_the_video_and_the_trace_get_every_frame_with_each_track_s_current_text_
     assert drawn == [(sorted(t), t, frozenset({2} if 2 in t else ())) for t in texts]
     assert trace == list(enumerate(texts))
     assert video == [(201 if i >= 5 else 101, i / 10) for i in range(20)]  # drawn on: every grey level + 1
-    assert sorted((e.text, e.watch, e.watch_label) for e in out) == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
+    flags = sorted((e.text, e.watch, e.watch_label) for e in out)
+    assert flags == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
     frames, boxes = clip()
     video.clear()
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
@@ -457,7 +463,7 @@ def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
         def decode(self, p):
             grey, w, h = (int(v) for v in p)
             kind = "F" if h == 5 else "W" if w > 3 * h else ""
-            return PlateRead(f"{grey}{kind}", {"F": 0.9, "W": 0.7, "": 0.5}[kind], ())
+            return PlateRead(f"{grey}{kind}", 0.5 if grey == 40 else {"F": 0.9, "W": 0.7, "": 0.5}[kind], ())
 
     def crop(grey, h, w):
         return np.full((h, w, 3), grey, np.uint8)
@@ -470,3 +476,75 @@ def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
     assert [(r.read.text, r.rows) for r in reads] == [("10", 1), ("20W", 1), ("30W", 1)]
     assert [(r.read.text, r.rows) for r in read_crops(Rec(), crops)] == [("10", 1), ("20", 2), ("30", 2)]
     assert read_crops(Rec(), []) == []
+    (tie,) = read_crops(Rec(), [crop(40, 20, 20)], both_ways=True, fields=[crop(40, 5, 6)])
+    assert (tie.read.text, tie.rows) == ("40", 2)  # as sure widened and in a field: the crop's own read is kept
+
+
+def test_after_a_loss_or_a_finish_the_detector_looks_afresh_at_an_unmoved_frame():
+    """The motion gate lets the detector rest on frames that have not moved once two looks found the same boxes; a
+    stream that was lost (the camera may point elsewhere now) and a reader's `finish` both end that rest."""
+    from pipeline.motion import MotionGate
+
+    class Counting(FakeDetector):
+        calls = 0
+
+        def detect(self, frame):
+            self.calls += 1
+            return Detections(np.array([[100, 100, 160, 120]], np.float32), np.array([0.9], np.float32))
+
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[100:120, 100:160] = 100
+    frames = [Frame(image, i, i / 10, "cam") for i in range(10)]
+
+    def source():
+        yield from frames[:5]
+        yield SourceEvent("lost", 0.5, "read failed")
+        yield SourceEvent("reconnected", 0.6)
+        yield from frames[5:]
+
+    det = Counting([])
+    pipe = Pipeline(det, PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
+                    gate=MotionGate(every_s=100))
+    pipe.run(source())
+    assert det.calls == 3  # frames 0-1 (the same boxes twice), then 5 after the loss (the same again); others rest
+    pipe.step(frames[0], defaultdict(list))
+    assert det.calls == 4  # the run's finish ended the rest too
+    pipe.step(frames[1], defaultdict(list))
+    pipe.step(frames[2], defaultdict(list))
+    assert det.calls == 4
+
+
+def test_a_run_with_a_trace_only_or_no_status_callback_and_the_log_lines_name_the_source():
+    """A trace without a video, a status cadence without a callback; the loss and the watchlist's alert are logged
+    with the pipeline's name for the source, a video file's alert with its time in the file."""
+    from loguru import logger
+
+    from pipeline.watchlist import WatchEntry, Watchlist
+
+    frames, boxes = clip()
+    trace: list = []
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
+             trace=trace, status_every_s=0.0).run(iter(frames))
+    assert [i for i, _ in trace] == list(range(20)) and trace[-1][1] == {2: "XY9876"}
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="WARNING")
+    try:
+        frames, boxes = clip()
+        Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "gate"), [], crops=CropSpec(0.0),
+                 watchlist=Watchlist([WatchEntry("AB123CD")]), name="gate").run(ReconnectingSource(frames))
+    finally:
+        logger.remove(sink)
+    assert lines[0] == "gate: stream lost (read failed); reconnecting, open tracks written"
+    assert lines[1].startswith("watchlist: AB123CD matches AB123CD on gate at 0.0 s, confidence ")
+
+
+def test_the_result_types_are_frozen():
+    import dataclasses
+
+    from pipeline.orchestrator import CropRead, ImageRead, RunSummary
+
+    for value in (RunSummary("s", 1, 1.0, 1.0, {}, 0, 0, False), ImageRead((0, 0, 1, 1), "A", 0.5),
+                  CropRead(PlateRead("A", 0.5, (0.5,)), np.zeros((1, 2)), 1)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.rows = 2  # type: ignore[misc]
