@@ -97,6 +97,15 @@ def test_a_frame_before_the_one_before_it_is_an_error():
         reader.add(frame(False), time_s=1.0)
     with pytest.raises(UserError, match=r"^frame 1: time_s must be a number of seconds, not nan$"):
         reader.add(frame(False), time_s=float("nan"))
+    assert reader.add(frame(False), time_s=2.0) == []  # a frame at the same time as the one before: kept
+
+
+def test_frames_timed_as_added_start_at_0_s_and_a_reader_without_outputs_closes():
+    reader = reader_of("fusion.dedupe_s=0")
+    for _ in range(3):
+        reader.add(frame(True))
+    (e,) = reader.close()
+    assert 0 <= e.first_time_s <= e.last_time_s < 60  # seconds from the first frame, not the machine's clock
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights not present")
