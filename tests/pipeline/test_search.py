@@ -173,3 +173,63 @@ def test_a_watchlist_is_searched_back(runs, tmp_path, capsys):
     assert out[-1] == f"2 sightings of the 3 plates of {hot} in {runs}; 1 without a time (video files) left out by " \
                       "--since/--until"
     assert main([]) == 2 and capsys.readouterr().err.strip() == "error: give a plate to search for, or --watchlist FILE"
+
+
+def test_a_sighting_keeps_its_direction_watch_label_and_files_and_the_command_shows_them(tmp_path, capsys):
+    from dataclasses import replace
+
+    gate, photos = tmp_path / "gate", tmp_path / "photos"
+    gate.mkdir()
+    with JsonlSink(gate / "events.jsonl") as js:
+        js.write(replace(event(1, "AB123CD", "2026-12-01T08:00:00.000Z"), direction="in", watch="AB123CD",
+                         watch_label="stolen", frame_path="/out/frames/id1.jpg"))
+        js.write(replace(event(2, "AB123CD", "2026-12-01T09:00:00.000Z"), crop_path="",
+                         frame_path="/out/frames/id2.jpg"))
+        js.write(event(3, "AB123CD", source="clip.mp4"))
+    photos.mkdir()
+    with ImageReadsSink(photos, watch_columns=True) as sink:  # an image without a file time
+        sink.write("c.jpg", [{"box": [1.4, 2, 3, 4.6], "text": "AB123CD", "confidence": 0.6, "watch": "AB123CD",
+                              "watch_label": "stolen"}])
+    hits, _ = find("AB123CD", [tmp_path])
+    assert [(s.direction, s.watch_label, s.crop_path, s.frame_path) for s in hits] == [
+        ("in", "stolen", "/out/crops/id1.jpg", "/out/frames/id1.jpg"), ("", "", "", "/out/frames/id2.jpg"),
+        ("", "", "/out/crops/id3.jpg", ""), ("", "stolen", "", "")]
+    assert main(["AB123CD", str(tmp_path)]) == 0
+    lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert lines[:4] == [
+        "2026-12-01 08:00:00 UTC gate AB123CD 0.90 exact cam 1.0-1.5 s in watchlist: stolen /out/crops/id1.jpg",
+        "2026-12-01 09:00:00 UTC gate AB123CD 0.90 exact cam 2.0-2.5 s /out/frames/id2.jpg",  # no crop: the frame
+        "(video file) gate AB123CD 0.90 exact clip.mp4 3.0-3.5 s /out/crops/id3.jpg",
+        "(no time) photos AB123CD 0.60 exact c.jpg box 1,2,3,5 watchlist: stolen"]
+
+
+def test_the_period_s_bounds_are_in_it_and_a_time_with_an_offset_is_taken_as_utc(runs):
+    from pipeline.search import utc_time
+
+    hits, _ = find("AB123CD", [runs], max_edits=1, since="2026-11-30T23:59:00Z", until="2026-12-02T10:00")
+    assert [s.seen_utc[:16] for s in hits] == ["2026-11-30T23:59", "2026-12-01T08:00", "2026-12-01T12:00",
+                                                "2026-12-02T10:00"]
+    assert utc_time("2026-12-01T18:00+02:00") == "2026-12-01T16:00:00.000Z"
+    assert utc_time("2026-12-01 18:00") == "2026-12-01T18:00:00.000Z" == utc_time("2026-12-01T18:00:00Z")
+
+
+def test_a_near_read_is_its_own_match_before_a_near_runner_up(tmp_path):
+    """A read one character off is said as such, not as a runner-up that is as far off; a runner-up that reads the
+    plate itself is said before a near read."""
+    (tmp_path / "cam").mkdir()
+    with JsonlSink(tmp_path / "cam" / "events.jsonl") as js:
+        js.write(event(1, "AB123CX", alternatives=("AB123XD",)))
+        js.write(event(2, "AB123CX", alternatives=("AB123XD", "AB123CD")))
+        js.write(event(3, "QQ111QQ", alternatives=("AB123XD",)))
+    hits, _ = find("AB123CD", [tmp_path], max_edits=1)
+    assert [(s.text, s.match) for s in hits] == [("AB123CX", "1 edit"), ("AB123CX", "runner-up AB123CD"),
+                                                 ("QQ111QQ", "runner-up AB123XD")]
+
+
+def test_crops_frames_and_hidden_folders_are_not_searched(runs):
+    from pipeline.search import output_folders
+
+    for name in ("crops", "frames", ".trash"):
+        (runs / "gate" / name).mkdir()
+        shutil.copy(runs / "clip" / "events.jsonl", runs / "gate" / name / "events.jsonl")
+    assert [p.name for p in output_folders([runs])] == ["clip", "gate", "photos"]
