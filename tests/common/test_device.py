@@ -67,3 +67,58 @@ def test_devices_this_machine_has_pass_as_named(monkeypatch):
         d.resolve_device("cuda")
     with pytest.raises(d.UserError, match="device=0 but CUDA is not available"):
         d.resolve_device("0", gpu_list=True)
+
+
+@pytest.mark.parametrize("device, precision, fast_bf16, resolved", [
+    ("cpu", "auto", True, "bf16"), ("cpu", "auto", False, "fp32"), ("cuda", "auto", False, "fp16"),
+    ("cpu", "fp32", True, "fp32"), ("cpu", "bf16", False, "bf16"), ("cuda", "bf16", True, "bf16"),
+    ("cuda", "fp16", False, "fp16"), ("cuda", "fp32", True, "fp32"),
+    ("cpu", "fp16", True, "error: precision=fp16 needs CUDA; use bf16 or fp32 on the CPU"),
+    ("mps", "fp16", True, "error: precision=fp16 needs CUDA"),
+    ("cuda", "int8", True, "error: precision=int8 (the LSTM weights in int8) runs on ONNX Runtime: use backend=onnx"),
+    ("cpu", "fp8", True, "error: precision must be one of auto, fp32, bf16, fp16, int8, not 'fp8'"),
+])
+def test_a_precision_resolves_by_device_and_cpu(monkeypatch, device, precision, fast_bf16, resolved):
+    monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: fast_bf16)
+    if resolved.startswith("error: "):
+        with pytest.raises(d.UserError) as exc:
+            d.resolve_precision(device, precision)
+        assert str(exc.value).startswith(resolved[7:])
+    else:
+        assert d.resolve_precision(device, precision) == resolved
+        assert d.check_precision(precision) == precision
+
+
+@pytest.mark.filterwarnings("ignore:CUDA is not available")  # the CUDA context is only made here, not entered
+def test_autocast_is_none_for_fp32_and_scales_gradients_only_for_fp16(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: True)
+    context, scale = d.autocast_for("cpu", "fp32")
+    assert isinstance(context, d.nullcontext) and scale is False
+    context, scale = d.autocast_for("cpu", "auto")
+    assert (context.fast_dtype, context.device, scale) == (torch.bfloat16, "cpu", False)
+    context, scale = d.autocast_for("cuda", "auto")
+    assert (context.fast_dtype, context.device, scale) == (torch.float16, "cuda", True)
+
+
+def test_mps_is_refused_where_apple_s_gpu_is_not(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(d.UserError, match="^device=mps but Apple's MPS is not available$"):
+        d.resolve_device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert d.resolve_device("mps") == "mps"
+
+
+def test_a_cpu_without_a_model_name_or_cpuinfo_is_named_by_the_platform(tmp_path, monkeypatch):
+    import platform
+
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    path = tmp_path / "cpuinfo"
+    path.write_text("flags\t\t: fpu sse2\n")
+    assert d.cpu_name(path) == "aarch64" == d.cpu_name(tmp_path / "missing")
+    monkeypatch.setattr(platform, "processor", lambda: "x86_64")
+    assert d.cpu_name(path) == "x86_64" == d.cpu_name(tmp_path / "missing")
