@@ -143,3 +143,45 @@ def test_a_cascade_asks_the_other_model_only_about_the_first_ones_unsure_reads(m
     assert EnsembleRecognizer([first, other]).second_share is None  # nothing read yet
     with pytest.raises(UserError, match="below must be in"):
         EnsembleRecognizer([first, other], below=1.5)
+
+
+def test_the_winning_posterior_is_the_winning_model_s_own():
+    """The batch's posterior of a crop is the one of the model whose read won, whichever place it has."""
+    a = model({2: {"A": 0.95}, 6: {"B": 0.95}, 10: {"1": 0.95}, 14: {"2": 0.9, "7": 0.05}})
+    b = model({3: {"A": 0.95}, 7: {"B": 0.95}, 11: {"1": 0.95}, 15: {"7": 0.5, "2": 0.45}})
+    for members in ([a, b], [b, a], [b, b, a]):
+        probs = EnsembleRecognizer(members).probs(CROPS[:1])
+        assert np.array_equal(probs[0], a.probs(CROPS[:1])[0])
+
+
+def test_the_cascade_s_bound_and_its_refusals(tiny_ckpt):
+    from ocr.ensemble import load_recognizer
+
+    a = model({2: {"A": 0.95}, 6: {"B": 0.95}})
+    b = model({30: {"Z": 0.95}})
+    sure = a(CROPS[:1])[0].confidence
+    at = EnsembleRecognizer([a, b], below=sure)
+    at(CROPS[:1])
+    assert at.crops_second == 0  # a read exactly as sure as `below` stands alone
+    assert EnsembleRecognizer([a, b], below=0.0).below == 0.0 and EnsembleRecognizer([a, b], below=1.0).below == 1.0
+    for below in (-0.01, 1.01):
+        with pytest.raises(UserError) as exc:
+            EnsembleRecognizer([a, b], below=below)
+        assert str(exc.value) == ("OCR ensemble: below must be in [0, 1] (1 = every crop read by every model), "
+                                  f"not {below}")
+    with pytest.raises(UserError) as exc:
+        load_recognizer([tiny_ckpt], below=0.99)
+    assert str(exc.value) == f"a cascade below 0.99 needs a second OCR model to ask, and only {tiny_ckpt} is given"
+
+
+def test_a_mismatch_names_both_models_and_what_differs():
+    a = model({2: {"A": 0.9}})
+    wide = Recognizer(ModelConfig(alphabet=LATIN, img_w=256), lambda x: np.zeros((len(x), 64, 37), np.float32))
+    wide.source, a.source = "wide.pth", "a.pth"
+    with pytest.raises(UserError) as exc:
+        EnsembleRecognizer([a, model({2: {"B": 0.9}}), wide])  # the third model differs
+    assert str(exc.value) == "OCR ensemble: wide.pth has img_w=256, a.pth 200: they must match"
+    a.source = wide.source = ""
+    with pytest.raises(UserError) as exc:
+        EnsembleRecognizer([a, wide])
+    assert str(exc.value) == "OCR ensemble: a model has img_w=256, the first 200: they must match"
