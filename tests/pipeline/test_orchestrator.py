@@ -463,7 +463,8 @@ def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
         def decode(self, p):
             grey, w, h = (int(v) for v in p)
             kind = "F" if h == 5 else "W" if w > 3 * h else ""
-            return PlateRead(f"{grey}{kind}", 0.5 if grey == 40 else {"F": 0.9, "W": 0.7, "": 0.5}[kind], ())
+            sure = {40: {"": 0.5, "W": 0.5, "F": 0.5}, 50: {"": 0.9, "W": 0.7}}.get(grey, {"F": 0.9, "W": 0.7, "": 0.5})
+            return PlateRead(f"{grey}{kind}", sure[kind], ())
 
     def crop(grey, h, w):
         return np.full((h, w, 3), grey, np.uint8)
@@ -478,6 +479,8 @@ def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
     assert read_crops(Rec(), []) == []
     (tie,) = read_crops(Rec(), [crop(40, 20, 20)], both_ways=True, fields=[crop(40, 5, 6)])
     assert (tie.read.text, tie.rows) == ("40", 2)  # as sure widened and in a field: the crop's own read is kept
+    reads = read_crops(Rec(), [crops[0], crop(50, 20, 20)], both_ways=True)
+    assert [(r.read.text, r.rows) for r in reads] == [("10", 1), ("50", 2)]  # its own read surer than widened
 
 
 def test_after_a_loss_or_a_finish_the_detector_looks_afresh_at_an_unmoved_frame():
@@ -507,10 +510,11 @@ def test_after_a_loss_or_a_finish_the_detector_looks_afresh_at_an_unmoved_frame(
                     gate=MotionGate(every_s=100))
     pipe.run(source())
     assert det.calls == 3  # frames 0-1 (the same boxes twice), then 5 after the loss (the same again); others rest
-    pipe.step(frames[0], defaultdict(list))
+    later = [Frame(image, i, i / 10, "cam") for i in range(10, 13)]  # times on: a frame back in time counts as moved
+    pipe.step(later[0], defaultdict(list))
     assert det.calls == 4  # the run's finish ended the rest too
-    pipe.step(frames[1], defaultdict(list))
-    pipe.step(frames[2], defaultdict(list))
+    pipe.step(later[1], defaultdict(list))
+    pipe.step(later[2], defaultdict(list))
     assert det.calls == 4
 
 
