@@ -113,15 +113,15 @@ def test_an_exit_a_character_off_closes_the_nearest_entry_then_the_longest_open(
     minutes are rounded to a tenth."""
     (tmp_path / "gate").mkdir()
     with JsonlSink(tmp_path / "gate" / "events.jsonl") as js:
-        moves = [("AB12", "08:00:00", "in", 0.5), ("AB123C", "08:10:00", "in", 0.6), ("AB123D", "08:20:00", "in", 0.7),
+        moves = [("AB12", "08:00:00", "in", 0.5), ("AB123D", "08:10:00", "in", 0.6), ("AB123C", "08:20:00", "in", 0.7),
                  ("AB123X", "09:00:20", "out", 0.8), ("AB123Y", "09:30:00", "out", 0.95)]
         for i, (text, hh_mm_ss, way, conf) in enumerate(moves):
             js.write(replace(event(i, text, f"2026-12-01T{hh_mm_ss}.000Z", way), confidence=conf))
     found, _ = stays([tmp_path], max_edits=2)
     assert [(s.plate, s.exit_plate, s.minutes, s.status, s.entry_confidence, s.exit_confidence) for s in found] == [
         ("AB12", "", None, "inside", 0.5, None),  # two edits from both exits: nearer entries go first
-        ("AB123C", "AB123X", 50.3, "stayed", 0.6, 0.8),  # as near as AB123D, entered before it
-        ("AB123D", "AB123Y", 70.0, "stayed", 0.7, 0.95)]
+        ("AB123D", "AB123X", 50.3, "stayed", 0.6, 0.8),  # as near as AB123C, entered before it
+        ("AB123C", "AB123Y", 70.0, "stayed", 0.7, 0.95)]
 
 
 def test_a_gate_named_by_its_source_or_direction(tmp_path):

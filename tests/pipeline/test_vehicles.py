@@ -106,6 +106,9 @@ def test_frames_timed_as_added_start_at_0_s_and_a_reader_without_outputs_closes(
         reader.add(frame(True))
     (e,) = reader.close()
     assert 0 <= e.first_time_s <= e.last_time_s < 60  # seconds from the first frame, not the machine's clock
+    from pipeline.vehicles import VehicleReader
+
+    assert VehicleReader(reader.pipeline).close() == []  # made without outputs: nothing to close but itself
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights not present")
