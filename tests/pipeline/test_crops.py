@@ -270,3 +270,31 @@ def test_a_crop_lower_than_min_height_or_narrower_than_2_px_is_not_read():
     assert spec.cut(img, np.array([10, 10, 60, 17], np.float32)) is None
     assert spec.cut(img, np.array([10, 10, 12, 40], np.float32)).shape == (30, 2, 3)
     assert spec.cut(img, np.array([10, 10, 11, 40], np.float32)) is None
+
+
+def test_a_roll_beyond_the_search_range_is_not_followed():
+    """Rolls are searched within +-30 degrees (MAX_DEG): a plate rolled 40 degrees is turned 30 at most."""
+    frame, box = rolled_plate(40)
+    assert -30.0 <= plate_roll(crop_box(frame, box, 0.06)) <= -25.0
+    frame, box = rolled_plate(40)
+    assert plate_roll(crop_box(frame, box, 0.06), max_deg=45) == pytest.approx(-40, abs=1.5)
+
+
+def test_level_size_keeps_the_level_plate_within_half_the_width_and_0_4_to_1_of_the_height():
+    assert level_size(100, 90, 30) == pytest.approx((83.2, 55.9), abs=0.1)  # the exact answer, within bounds
+    assert level_size(60, 100, 30) == pytest.approx((30, 100))  # 4 x 113 exactly: held to half the width and to h
+    assert level_size(100, 30, 30) == pytest.approx((143.2, 12), abs=0.01)  # -48 high exactly: held to 0.4 of it
+    assert level_size(100, 50, 45) == (100, 50)  # near 45 degrees the exact answer is unstable: the box as it is
+
+
+@pytest.mark.parametrize("low, high, below, stretched", [(20, 28, 60, True), (20, 27, 60, False),
+                                                         (20, 79, 60, True), (20, 80, 60, False)])
+def test_stretch_contrast_bounds(low, high, below, stretched):
+    """A crop is stretched when its luminance spans 8 grey levels or more and fewer than `below`."""
+    crop = np.full((20, 60, 3), low, np.uint8)
+    crop[:, 30:] = high
+    out = stretch_contrast(crop, below)
+    assert (out is not crop) == stretched
+    if stretched:
+        assert (out.min(), out.max()) == (0, 255)
+
