@@ -191,3 +191,44 @@ def test_onnx_models_made_at_load_leave_no_temporary_files(tiny_ckpt, crops, tmp
         rec = Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="onnx", precision=precision)
         assert rec.precision == precision and len(rec(crops)) == len(crops)  # the session still runs
     assert list(tmp.iterdir()) == []
+
+
+def test_a_compiled_onnx_file_and_failures_to_compile_load_or_quantise_are_one_line(tiny_ckpt, tmp_path, monkeypatch):
+    import onnxruntime as ort
+
+    import ocr.accel
+    import ocr.export
+    from ocr.checkpoint import load_checkpoint, model_from_checkpoint
+
+    onnx_file = ocr.export.export_onnx(model_from_checkpoint(load_checkpoint(tiny_ckpt)), tmp_path / "tiny.onnx")
+    with pytest.raises(UserError) as exc:
+        Recognizer.from_checkpoint(onnx_file, backend="torch", compiled=True)
+    assert str(exc.value) == "compiled=True compiles a .pth checkpoint on the torch backend, not tiny.onnx on torch"
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("  no C++ compiler found\n  (the details)")
+
+    monkeypatch.setattr(ocr.accel, "compile_cpu", fails)
+    with pytest.raises(UserError) as exc:
+        Recognizer.from_checkpoint(tiny_ckpt, device="cpu", compiled=True)
+    assert str(exc.value) == "cannot compile the recognizer (fp32): no C++ compiler found"
+    monkeypatch.setattr(ocr.export, "quantize_lstm", fails)
+    with pytest.raises(UserError) as exc:
+        Recognizer.from_checkpoint(onnx_file, backend="onnx", precision="int8")
+    assert str(exc.value) == f"cannot quantise the LSTM of {onnx_file}:   no C++ compiler found"
+    monkeypatch.setattr(ort, "InferenceSession", fails)
+    with pytest.raises(UserError) as exc:
+        Recognizer.from_checkpoint(onnx_file, backend="onnx")
+    assert str(exc.value) == f"cannot load ONNX model {onnx_file}:   no C++ compiler found"
+
+
+def test_an_empty_batch_and_the_layout_a_crop_is_read_in(tiny_ckpt):
+    rec = Recognizer.from_checkpoint(tiny_ckpt, device="cpu")
+    assert rec.probs([]).shape == (0, 50, 37) and rec([]) == []
+    assert rec.source == str(tiny_ckpt) and rec.best_seq_acc == 0.5
+    assert rec.rows(np.zeros((40, 20, 3), np.uint8)) == 1  # two_row_aspect 0: every crop is one row
+    from ocr.model import ModelConfig
+
+    two = Recognizer(ModelConfig(two_row_aspect=1.5), lambda x: x)
+    sizes = ((20, 29), (20, 30), (20, 40), (40, 20))
+    assert [two.rows(np.zeros((h, w, 3), np.uint8)) for h, w in sizes] == [2, 1, 1, 2]
