@@ -204,3 +204,31 @@ def test_monochrome_frames_go_to_the_gray_detector():
     assert [float(d.xyxy[0, 0]) for d in got] == [1.0, 2.0, 1.0, 2.0, 2.0]
     assert main.calls == [2] and mono.calls == [3]  # one batched call each
     assert [float(d.xyxy[0, 0]) for d in PlateDetector(cfg, model=main)([grey])] == [1.0]  # no gray detector
+
+
+def test_monochrome_is_told_by_every_channel_pair_and_a_decoder_s_offset_of_8_levels_at_most():
+    from detection.detector import is_monochrome
+
+    rng = np.random.default_rng(1)
+    grey = rng.integers(40, 200, (72, 128), dtype=np.uint8)
+    assert is_monochrome(grey) and is_monochrome(np.dstack([grey] * 3 + [np.full_like(grey, 255)]))  # 2-D; BGRA
+    for k in range(3):  # one channel of its own: colour, whichever it is
+        bgr = np.dstack([grey] * 3).astype(np.int16)
+        bgr[..., k] += rng.integers(-20, 20, grey.shape)
+        assert not is_monochrome(np.clip(bgr, 0, 255).astype(np.uint8))
+    for offset, mono in ((8, True), (9, False), (-8, True), (-9, False)):
+        shifted = np.dstack([grey, grey, np.clip(grey.astype(np.int16) + offset, 0, 255).astype(np.uint8)])
+        assert is_monochrome(shifted) == mono
+
+
+def test_no_boxes_half_only_on_cuda_and_an_injected_model_loads_no_second_detector():
+    class NoBoxes:
+        boxes = None
+
+    assert len(to_detections(NoBoxes())) == 0
+    fake = FakeYOLO()
+    det = PlateDetector(DetectorConfig(device="cpu", half=True, max_det=7), model=fake)
+    det.detect(np.zeros((64, 64, 3), np.uint8))
+    assert (fake.calls[0][1]["half"], fake.calls[0][1]["max_det"]) == (False, 7)
+    cfg = DetectorConfig(device="cpu", gray_weights=str(ROOT / "weights" / "detector_gray.pt"))
+    assert PlateDetector(cfg, model=FakeYOLO()).gray is None  # a model given in Python: its own, alone
