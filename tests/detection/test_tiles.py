@@ -87,3 +87,28 @@ def test_merge_keeps_the_more_confident_of_duplicates():
     b = Detections(np.array([[2, 1, 101, 31], [500, 500, 600, 530]], np.float32), np.array([0.9, 0.5], np.float32))
     m = merge([a, b], iou=0.5, max_overlap=0.6)
     assert sorted(m.conf.tolist()) == pytest.approx([0.5, 0.9])
+
+
+def test_each_inner_edge_cuts_within_2_px_and_the_image_s_own_edges_do_not():
+    """Every tile gives a box at each of its edges (within EDGE_PX = 2 px), one 3 px in from its left and its right
+    edges and one in its middle: boxes at inner tile edges are dropped, those at the image's own edges kept."""
+    class Edges:
+        def detect(self, f):
+            h, w = f.shape[:2]
+            if (h, w) == (1000, 2000):
+                return Detections()  # the whole-image pass: nothing
+            boxes = [[2, 300, 60, 320], [300, 2, 360, 20], [580, 300, w - 2, 320], [300, 600, 360, h - 2],
+                     [3, 100, 60, 120], [580, 100, w - 3, 120], [300, 300, 360, 320]]
+            return Detections(np.array(boxes, np.float32), np.full(len(boxes), 0.9, np.float32))
+
+    t = TiledDetector(Edges(), 640)
+    wins = t.windows(1000, 2000)
+    assert wins[0] == (0, 0, 640, 640) and wins[-1] == (1360, 360, 2000, 1000)
+    expected = []
+    for x0, y0, x1, y1 in wins:
+        kept = [(3, 100), (580, 100), (300, 300)]  # 3 px in, and the middle: never cut
+        kept += [(2, 300)] * (x0 == 0) + [(300, 2)] * (y0 == 0)  # at the image's left and top
+        kept += [(580, 300)] * (x1 == 2000) + [(300, 600)] * (y1 == 1000)  # at its right and bottom
+        expected += [(x0 + x, y0 + y) for x, y in kept]
+    d = t.detect(np.zeros((1000, 2000, 3), np.uint8))
+    assert sorted(map(tuple, d.xyxy[:, :2].tolist())) == sorted(expected)
