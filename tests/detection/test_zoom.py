@@ -103,3 +103,35 @@ def test_detector_config_rejects_passes_out_of_bounds():
         DetectorConfig(still_zoom_out=0.5)
     with pytest.raises(UserError, match="detector.still_zoom_above must be within 0-1, not 2"):
         load_config(DetectorConfig, None, ["still_zoom_above=2"])
+
+
+def test_the_canvas_holds_the_photo_shrunk_at_its_centre():
+    frame = photo(100, w=400, h=300)
+    canvas, scale, x, y = zoomed_out(frame, 2.5, 500)
+    assert scale == pytest.approx(500 / (2.5 * 400)) and canvas.shape == (375, 500, 3)
+    assert (x, y) == (150, 112)  # (500 - 200) / 2, (375 - 150) / 2 rounded down
+    import cv2
+
+    small = cv2.resize(frame, (200, 150), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(canvas[y:y + 150, x:x + 200], small)
+    rest = canvas.copy()
+    rest[y:y + 150, x:x + 200] = CANVAS_GREY
+    assert (rest == CANVAS_GREY).all()  # grey all round
+
+
+def test_the_second_pass_is_for_plates_wider_than_above_and_its_boxes_stay_in_the_photo():
+    class Fixed:  # the zoomed-out pass finds a box running past the photo's place on the canvas
+        def detect(self, frame):
+            return Detections(np.array([[100, 60, 300, 200]], np.float32), np.array([0.7], np.float32))
+
+    first = type("First", (), {"detect": lambda self, f: Detections(np.array([[200, 180, 200 + w, 190]], np.float32),
+                                                                      np.array([0.9], np.float32))})()
+    z = ZoomOutDetector(first, Fixed(), factor=2.0, above=0.4, size=640)
+    w = 160  # exactly 0.4 of the 400 px photo: no second look
+    assert len(z.detect(photo(100))) == 1
+    w = 161
+    found = z.detect(photo(100))  # canvas 640 x 320, the photo at (160, 80) to (480, 240), scale 0.8
+    assert found.xyxy.tolist() == [[200.0, 180.0, 361.0, 190.0], [0.0, 0.0, 175.0, 150.0]]  # (-75, -25) clipped
+    with pytest.raises(ValueError, match="^factor must be over 1, got 1$"):
+        ZoomOutDetector(first, Fixed(), factor=1)
+    assert ZoomOutDetector(first, Fixed(), factor=1.01).factor == 1.01
