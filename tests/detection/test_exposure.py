@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from detection.detections import Detections
 from detection.exposure import DarkFrameDetector, dark_stretch, for_dark_frames
@@ -49,3 +50,47 @@ def test_pale_frame_is_stretched_only_when_asked():
     assert dark_stretch(pale, 100) is pale  # not dark
     out = dark_stretch(pale, 100, pale_above=120)
     assert out[0, 0, 0] == 0 and out[60, 100, 0] == 255
+
+
+def test_stretch_levels_maps_lo_to_0_and_hi_to_255_linearly():
+    from detection.exposure import stretch_levels
+
+    levels = np.array([[40, 50, 75, 100, 120]], np.uint8)
+    assert stretch_levels(levels, 50, 100).tolist() == [[0, 0, 127, 255, 255]]
+
+
+def halves(a: int, b: int) -> np.ndarray:
+    """A greyscale frame, half at level a and half at b: its 1st percentile is a, its 99th b."""
+    img = np.full((200, 200), a, np.uint8)
+    img[:, 100:] = b
+    return img
+
+
+@pytest.mark.parametrize("a, b, dark_below, pale_above, stretched", [
+    (20, 60, 61, 0, True), (20, 60, 60, 0, False),  # the 99th percentile under dark_below, strictly
+    (20, 28, 100, 0, True), (20, 27, 100, 0, False),  # a range of 8 grey levels at least
+    (150, 220, 0, 149, True), (150, 220, 0, 150, False),  # the 1st percentile over pale_above, strictly
+    (150, 220, 100, 0, False),  # pale, but pale frames not asked for
+])
+def test_dark_and_pale_bounds(a, b, dark_below, pale_above, stretched):
+    frame = halves(a, b)
+    out = dark_stretch(frame, dark_below, pale_above)
+    assert (out is not frame) == stretched
+    if stretched:
+        assert (int(out.min()), int(out.max())) == (0, 255)
+
+
+def test_the_percentiles_leave_out_the_brightest_and_darkest_one_percent():
+    frame = halves(20, 60)
+    frame[:6, :] = 250  # 4 % of the pixels sampled (every 4th of every 4th row) at 250: the 99th percentile is lit
+    assert dark_stretch(frame, 100) is frame
+    frame = halves(20, 60)
+    frame[0, :40] = 250  # 0.4 %: left out, the frame is dark
+    assert dark_stretch(frame, 100)[0, 150] == 255
+
+
+def test_the_wrapper_only_when_asked():
+    fake = object()
+    assert for_dark_frames(fake, 0, 0) is fake
+    assert isinstance(for_dark_frames(fake, 0, 120), DarkFrameDetector)
+    assert isinstance(for_dark_frames(fake, 100, 0), DarkFrameDetector)
