@@ -57,3 +57,23 @@ def test_a_frame_combed_all_over_reaches_the_detector_as_one_field():
     assert seen[1].shape == combed.shape and frame_comb_score(seen[1]) < 0.8
     assert np.array_equal(seen[1], one_field(clean))
     assert isinstance(for_interlaced_frames(Fake(), 0.0), Fake)  # off
+
+
+def test_one_field_keeps_the_even_rows_and_the_score_needs_12_rows():
+    striped = np.random.default_rng(0).integers(0, 20, (12, 8)).astype(np.uint8)  # some texture: the fields differ
+    striped[1::2] += 200  # odd rows bright: the even field is dark
+    assert one_field(striped).max() < 20 and one_field(np.dstack([striped] * 3)).shape == (12, 8, 3)
+    assert comb_score(striped) > 1 and comb_score(np.dstack([striped] * 3)) == comb_score(striped)
+    assert comb_score(striped[:11]) == 0.0  # too few rows to tell
+
+
+def test_a_frame_scoring_exactly_above_is_seen_as_one_field():
+    frame = np.zeros((48, 64, 3), np.uint8)
+    frame[1::2, :32] = 200
+    frame[::3, 32:] = 90  # some texture in the same field, so the score is finite
+    seen = []
+    fake = type("Fake", (), {"detect": lambda self, f: seen.append(int(f[1, 0, 0])) or Detections()})()
+    score = frame_comb_score(frame)
+    InterlacedFrameDetector(fake, score).detect(frame)
+    InterlacedFrameDetector(fake, score + 1e-3).detect(frame)
+    assert seen == [0, 200]  # at the bound: the even field; above it: the frame as it is
