@@ -43,3 +43,12 @@ def test_no_plate_in_the_region_is_no_plate():
 def test_a_region_that_is_no_box_in_the_frame_is_refused(region):
     with pytest.raises(ValueError, match="is not a box within the frame"):
         RegionDetector(Spy(), region)
+
+
+def test_the_region_s_box_and_its_bounds():
+    assert bounding_box([(0.1, 0.5), (0.3, 0.9), (0.2, 0.6)]) == (0.1, 0.5, 0.3, 0.9)
+    assert RegionDetector(None, (0, 0, 0.45, 0.25)).window(100, 200) == (0, 0, 100, 30)  # padded, clipped at 0
+    assert RegionDetector(None, (0, 0, 1, 1)).window(100, 200) == (0, 0, 200, 100)  # the whole frame: allowed
+    for bad in ((0.5, 0, 0.5, 1), (0, 0.2, 1, 0.2), (-0.1, 0, 1, 1), (0, 0, 1, 1.1)):
+        with pytest.raises(ValueError, match="is not a box within the frame"):
+            RegionDetector(None, bad)
