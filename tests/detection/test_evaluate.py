@@ -87,3 +87,41 @@ def test_read_ignore_names_bad_rows(tmp_path):
         read_ignore(f)
     f.write_text("image,x1,y1,x2,y2\na.jpg,1,2,3,4\n")
     assert read_ignore(f)["a.jpg"].tolist() == [[1, 2, 3, 4]]
+
+
+def test_iou_of_apart_touching_and_empty_boxes():
+    a = np.array([[0, 0, 10, 10], [0, 0, 4, 5]], float)
+    b = np.array([[10, 0, 20, 10], [30, 30, 40, 40], [0, 0, 10, 10]], float)
+    np.testing.assert_allclose(iou_matrix(a, b), [[0, 0, 1], [0, 0, 0.2]])  # touching and apart: 0, not negative
+    assert iou_matrix(a, np.zeros((0, 4))).shape == (2, 0) and iou_matrix(np.zeros((0, 4)), b).shape == (0, 3)
+
+
+def test_matching_is_greedy_by_confidence_each_plate_once_and_at_the_threshold():
+    from detection.metrics import match
+
+    gt = np.array([[0, 0, 10, 10]], float)
+    pred = np.array([[0, 0, 10, 10], [0, 0, 10, 9], [0, 0, 10, 5]], float)  # IoU 1, 0.9 and exactly 0.5
+    assert match(pred, np.array([0.5, 0.9, 0.1]), gt, 0.5).tolist() == [False, True, False]  # the surest takes it
+    assert match(pred[2:], np.array([0.1]), gt, 0.5).tolist() == [True]  # IoU exactly at the threshold: a hit
+    assert match(pred, np.array([0.5, 0.9, 0.1]), np.zeros((0, 4)), 0.5).tolist() == [False] * 3
+
+
+def test_ap_and_precision_by_hand_and_the_empty_cases():
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float)
+    pred = np.array([[0, 0, 10, 10], [100, 0, 110, 10], [20, 0, 30, 10]], float)
+    m = evaluate_boxes([(pred, np.array([0.9, 0.8, 0.7]), gt)], 0.5, min_precision=0.6)
+    # hit, miss, hit of 3 plates: recall 1/3, 1/3, 2/3 at precision 1, 1/2, 2/3; AP = 1/3 * 1 + 1/3 * 2/3
+    assert m == pytest.approx({"recall": 2 / 3, "precision": 2 / 3, "ap": 5 / 9, "recall_at_precision": 2 / 3,
+                               "conf_at_precision": 0.7})
+    none = {"recall": 0.0, "precision": 0.0, "ap": 0.0, "recall_at_precision": 0.0, "conf_at_precision": 1.0}
+    assert evaluate_boxes([], 0.5) == none
+    assert evaluate_boxes([(pred, np.array([0.9, 0.8, 0.7]), np.zeros((0, 4)))], 0.5) == none  # no plates
+    assert evaluate_boxes([(np.zeros((0, 4)), np.zeros(0), gt)], 0.5) == none  # nothing found
+
+
+def test_a_prediction_on_an_ignore_box_at_exactly_the_threshold_is_ignored():
+    gt = np.array([[0, 0, 10, 10]], float)
+    pred = np.array([[0, 0, 10, 10], [50, 50, 60, 60]], float)
+    half = np.array([[50, 50, 60, 70]], float)  # IoU 0.5 with the second prediction
+    m = evaluate_boxes([(pred, np.array([0.9, 0.8]), gt, half)], 0.5)
+    assert (m["recall"], m["precision"]) == (1.0, 1.0)
