@@ -232,3 +232,16 @@ def test_no_boxes_half_only_on_cuda_and_an_injected_model_loads_no_second_detect
     assert (fake.calls[0][1]["half"], fake.calls[0][1]["max_det"]) == (False, 7)
     cfg = DetectorConfig(device="cpu", gray_weights=str(ROOT / "weights" / "detector_gray.pt"))
     assert PlateDetector(cfg, model=FakeYOLO()).gray is None  # a model given in Python: its own, alone
+
+
+def test_the_gray_detector_is_loaded_only_when_it_is_another_file_and_a_bad_pt_is_one_line(tmp_path):
+    gray = str(ROOT / "weights" / "detector_gray.pt")
+    same = PlateDetector(DetectorConfig(device="cpu", weights=gray, gray_weights=gray))
+    assert same.gray is None and same.weights.name == "detector_gray.onnx"  # one model for every frame
+    both = PlateDetector(DetectorConfig(device="cpu", gray_weights=gray))
+    assert (both.weights.name, both.gray.weights.name) == ("detector.onnx", "detector_gray.onnx")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(UserError) as exc:
+        PlateDetector(DetectorConfig(device="cpu", weights=str(bad), gray_weights="", verify_sha256=False))
+    assert str(exc.value).startswith(f"cannot load detector {bad}: ") and "\n" not in str(exc.value)
