@@ -125,3 +125,12 @@ def test_a_prediction_on_an_ignore_box_at_exactly_the_threshold_is_ignored():
     half = np.array([[50, 50, 60, 70]], float)  # IoU 0.5 with the second prediction
     m = evaluate_boxes([(pred, np.array([0.9, 0.8]), gt, half)], 0.5)
     assert (m["recall"], m["precision"]) == (1.0, 1.0)
+
+
+def test_a_confidence_threshold_keeps_whole_ties():
+    """Two predictions of equal confidence, a hit and a miss: a threshold at that confidence keeps both, so its
+    precision is theirs together, never the hit's alone."""
+    gt = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float)
+    pred = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [100, 0, 110, 10]], float)
+    m = evaluate_boxes([(pred, np.array([0.9, 0.8, 0.8]), gt)], 0.5, min_precision=0.9)
+    assert (m["recall_at_precision"], m["conf_at_precision"]) == (pytest.approx(1 / 3), pytest.approx(0.9))
