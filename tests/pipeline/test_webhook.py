@@ -248,3 +248,65 @@ def test_a_long_backlog_is_not_rewritten_per_event(tmp_path, monkeypatch):
         pass
     assert [json.loads(b)["event_id"] for b in got] == [f"id{i}" for i in range(2000)]
     assert len(rewrites) < 20 and rewrites[-1] == 0 and not pending.exists()
+
+
+def scripted(answers: list):
+    """A `post` answering from `answers` in turn (the last one from then on); `calls` gets (time, event_id)."""
+    calls: list[tuple[float, str]] = []
+
+    def post(url, body, headers, timeout_s):
+        calls.append((time.monotonic(), json.loads(body)["event_id"]))
+        return answers[min(len(calls), len(answers)) - 1]
+
+    return post, calls
+
+
+@pytest.mark.parametrize("answer, fate", [(200, "sent"), (299, "sent"), (300, "retried"), (399, "retried"),
+                                          (400, "refused"), (499, "refused"), (500, "retried"), (408, "retried"),
+                                          (425, "retried"), (429, "retried"), ("connection refused", "retried")])
+def test_which_answers_deliver_drop_or_retry_an_event(tmp_path, answer, fate):
+    """2xx delivers; a 4xx drops the event, except 408, 425 and 429, which say "later"; 3xx, 5xx and no answer
+    retry."""
+    post, calls = scripted([answer, 200])
+    with WebhookSink("http://gate.example/events", tmp_path / "p.jsonl", backoff_start_s=0.01, post=post) as sink:
+        sink.write(event(0))
+        sink.write(event(1))
+        deadline = time.monotonic() + 10
+        while len(calls) < (3 if fate == "retried" else 2) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    ids = [c[1] for c in calls]
+    assert ids == (["id0", "id0", "id1"] if fate == "retried" else ["id0", "id1"])
+    assert (sink.sent, sink.refused) == {"sent": (2, 0), "refused": (1, 1), "retried": (2, 0)}[fate]
+
+
+def test_the_back_off_doubles_to_its_cap_and_an_outage_is_logged_once_each_way(tmp_path):
+    from loguru import logger
+
+    post, calls = scripted([503, 503, 503, 503, 200])
+    lines: list[str] = []
+    sink_id = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
+    try:
+        with WebhookSink("http://gate.example/events", tmp_path / "p.jsonl", backoff_start_s=0.05,
+                         backoff_max_s=0.2, post=post) as sink:
+            sink.write(event(0))
+            deadline = time.monotonic() + 10
+            while len(calls) < 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+    finally:
+        logger.remove(sink_id)
+    gaps = [b[0] - a[0] for a, b in zip(calls, calls[1:])]
+    assert len(gaps) == 4 and all(g >= w - 0.005 for g, w in zip(gaps, (0.05, 0.1, 0.2, 0.2)))  # doubled, held at 0.2
+    hooks = [line for line in lines if line.startswith("webhook:")]
+    url = "http://gate.example/events"
+    assert hooks == [f"webhook: {url} did not take an event (HTTP 503); events wait in {tmp_path / 'p.jsonl'} and are "
+                     "sent again", f"webhook: {url} answers again", f"webhook: 1 event(s) delivered to {url}"]
+    assert sink.sent == 1 and not (tmp_path / "p.jsonl").exists()
+
+
+def test_an_authorization_header_given_is_kept_over_the_url_s_credentials_and_no_answer_is_a_reason():
+    from pipeline.webhook import http_post, with_credentials
+
+    url, headers = with_credentials("http://user:pw@gate.example/events", {"authorization": "Bearer T"})
+    assert (url, headers) == ("http://gate.example/events", {"authorization": "Bearer T"})
+    answer = http_post(f"http://127.0.0.1:{free_port()}/events", b"{}", {}, 2.0)  # nothing listens there
+    assert isinstance(answer, str) and "refused" in answer.lower()
