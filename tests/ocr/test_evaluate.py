@@ -139,3 +139,38 @@ def test_cli_patterns_constrain_the_reads(tiny_ckpt, fixture_set, tmp_path):
     fixed_reads = [r["pred"] for r in csv.DictReader(fixed.open())]
     assert all(not any(matches(f, p) for p in ("DD", "D")) for f in free_reads)  # the free reads are letters...
     assert all(matches(c, "DD") or matches(c, "D") for c in fixed_reads)  # ...the constrained ones fit a format
+
+
+def test_the_whole_report_as_the_guide_prints_it(fixture_set):
+    res = {**run_eval(fake_recognizer(), fixture_set), "ms_per_plate": 1.234}
+    bar = "=" * 70
+    assert report(res, fixture_set / "w.pth", 0.97125, "plates/", 3).splitlines() == [
+        "=" * 60, "🔍 CRNN OCR INFERENCE", "=" * 60, "", "📦 Loading model...",
+        f"✅ Model loaded from: {fixture_set / 'w.pth'}", "   Best accuracy: 97.12%",
+        "", "🧪 Testing on 3 images from plates/", bar,
+        "✅ GT: AB12 | Pred: AB12", "❌ GT: OO12 | Pred: 0012", "❌ GT: XYZ9 | Pred: XY9",
+        bar, "📊 Accuracy: 1/3 = 33.33%",
+        "", "All 4 images:",
+        "   Sequence accuracy:          25.00%  (1 of 4; 95 % interval 4.6-69.9%)",
+        "   Sequence accuracy (O=0):    50.00%",
+        "   Character accuracy:         72.92%",
+        "   Median ms per plate:        1.23",
+        "   By plate length:            3: 0/1, 4: 1/3",
+        "   Top confusions (gt->pred):  O->0 x2"]
+    perfect = {**res, "confusions": []}
+    assert report(perfect, fixture_set, None, "", 0).splitlines()[-1] == "   Top confusions (gt->pred):  none"
+
+
+def test_ms_per_plate_is_each_batch_s_time_over_its_plates(fixture_set):
+    import time
+
+    rec = fake_recognizer()
+    run = rec._run
+
+    def slow(x):
+        time.sleep(0.05)  # 50 ms a batch of 4: 12.5 ms a plate
+        return run(x)
+
+    rec._run = slow
+    ms = run_eval(rec, fixture_set, batch=4)["ms_per_plate"]
+    assert 12.5 <= ms < 45
