@@ -2,6 +2,7 @@
 them."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -110,8 +111,6 @@ def test_the_canvas_holds_the_photo_shrunk_at_its_centre():
     canvas, scale, x, y = zoomed_out(frame, 2.5, 500)
     assert scale == pytest.approx(500 / (2.5 * 400)) and canvas.shape == (375, 500, 3)
     assert (x, y) == (150, 112)  # (500 - 200) / 2, (375 - 150) / 2 rounded down
-    import cv2
-
     small = cv2.resize(frame, (200, 150), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(canvas[y:y + 150, x:x + 200], small)
     rest = canvas.copy()
@@ -124,12 +123,16 @@ def test_the_second_pass_is_for_plates_wider_than_above_and_its_boxes_stay_in_th
         def detect(self, frame):
             return Detections(np.array([[100, 60, 300, 200]], np.float32), np.array([0.7], np.float32))
 
-    first = type("First", (), {"detect": lambda self, f: Detections(np.array([[200, 180, 200 + w, 190]], np.float32),
-                                                                      np.array([0.9], np.float32))})()
+    class First:  # the first pass finds a plate `width` px wide
+        width = 160  # exactly 0.4 of the 400 px photo: no second look
+
+        def detect(self, frame):
+            return Detections(np.array([[200, 180, 200 + self.width, 190]], np.float32), np.array([0.9], np.float32))
+
+    first = First()
     z = ZoomOutDetector(first, Fixed(), factor=2.0, above=0.4, size=640)
-    w = 160  # exactly 0.4 of the 400 px photo: no second look
     assert len(z.detect(photo(100))) == 1
-    w = 161
+    first.width = 161
     found = z.detect(photo(100))  # canvas 640 x 320, the photo at (160, 80) to (480, 240), scale 0.8
     assert found.xyxy.tolist() == [[200.0, 180.0, 361.0, 190.0], [0.0, 0.0, 175.0, 150.0]]  # (-75, -25) clipped
     with pytest.raises(ValueError, match="^factor must be over 1, got 1$"):

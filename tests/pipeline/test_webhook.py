@@ -251,14 +251,20 @@ def test_a_long_backlog_is_not_rewritten_per_event(tmp_path, monkeypatch):
 
 
 def scripted(answers: list):
-    """A `post` answering from `answers` in turn (the last one from then on); `calls` gets (time, event_id)."""
+    """A `post` answering from `answers` in turn (the last one from then on); `calls` gets (time, event_id);
+    `wait(n)` waits up to 10 s for n calls."""
     calls: list[tuple[float, str]] = []
 
     def post(url, body, headers, timeout_s):
         calls.append((time.monotonic(), json.loads(body)["event_id"]))
         return answers[min(len(calls), len(answers)) - 1]
 
-    return post, calls
+    def wait(n: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(calls) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    return post, calls, wait
 
 
 @pytest.mark.parametrize("answer, fate", [(200, "sent"), (299, "sent"), (300, "retried"), (399, "retried"),
@@ -267,13 +273,11 @@ def scripted(answers: list):
 def test_which_answers_deliver_drop_or_retry_an_event(tmp_path, answer, fate):
     """2xx delivers; a 4xx drops the event, except 408, 425 and 429, which say "later"; 3xx, 5xx and no answer
     retry."""
-    post, calls = scripted([answer, 200])
+    post, calls, wait = scripted([answer, 200])
     with WebhookSink("http://gate.example/events", tmp_path / "p.jsonl", backoff_start_s=0.01, post=post) as sink:
         sink.write(event(0))
         sink.write(event(1))
-        deadline = time.monotonic() + 10
-        while len(calls) < (3 if fate == "retried" else 2) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait(3 if fate == "retried" else 2)
     ids = [c[1] for c in calls]
     assert ids == (["id0", "id0", "id1"] if fate == "retried" else ["id0", "id1"])
     assert (sink.sent, sink.refused) == {"sent": (2, 0), "refused": (1, 1), "retried": (2, 0)}[fate]
@@ -282,16 +286,14 @@ def test_which_answers_deliver_drop_or_retry_an_event(tmp_path, answer, fate):
 def test_the_back_off_doubles_to_its_cap_and_an_outage_is_logged_once_each_way(tmp_path):
     from loguru import logger
 
-    post, calls = scripted([503, 503, 503, 503, 200])
+    post, calls, wait = scripted([503, 503, 503, 503, 200])
     lines: list[str] = []
     sink_id = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
     try:
         with WebhookSink("http://gate.example/events", tmp_path / "p.jsonl", backoff_start_s=0.05,
                          backoff_max_s=0.2, post=post) as sink:
             sink.write(event(0))
-            deadline = time.monotonic() + 10
-            while len(calls) < 5 and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait(5)
     finally:
         logger.remove(sink_id)
     gaps = [b[0] - a[0] for a, b in zip(calls, calls[1:])]
