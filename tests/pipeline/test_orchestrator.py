@@ -71,17 +71,23 @@ class FakeRecognizer:
         return PlateRead(text, 0.9, (0.9,) * len(text))
 
 
+class Into:
+    """A sink that keeps each event in the list `out`."""
+
+    def __init__(self, out: list) -> None:
+        self.out = out
+
+    def write(self, e) -> None:
+        self.out.append(e)
+
+
 def run(fusion: FusionConfig, zones=None, stop_after=None):
     frames, boxes = clip()
     out = []
 
-    class Mem:
-        def write(self, e):
-            out.append(e)
-
     stop = threading.Event()
     pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(fusion, "synthetic"),
-                    [Mem()], zones=zones, crops=CropSpec(0.0), stop=stop)
+                    [Into(out)], zones=zones, crops=CropSpec(0.0), stop=stop)
 
     def source():
         for f in frames:
@@ -151,7 +157,7 @@ def test_roi_and_direction():
     out = []
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", direction=zones.direction)
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
+             [Into(out)], zones=zones,
              crops=CropSpec(0.0)).run(iter(frames))
     assert [(e.text, e.direction) for e in out] == [("XY9876", "in")]  # A is outside the ROI; B moves left
 
@@ -210,7 +216,7 @@ def test_resolution_change_after_reconnect():
     out = []
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam", direction=zones.direction)
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], zones=zones,
+             [Into(out)], zones=zones,
              crops=CropSpec(0.0)).run(ReconnectingSource(frames))
     assert [(e.text, e.reason) for e in out] == [("XY9876", "source_lost"), ("XY9876", "end")]
     # B's centre moves 430 -> 340 px: it crosses x = 0.6 of the new width (384 px), not of the old (192 px)
@@ -225,7 +231,7 @@ def test_a_progress_wrapper_keeps_the_source_s_name_and_events():
     out = []
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
                        TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "cam"),
-                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(
+                       [Into(out)], crops=CropSpec(0.0)).run(
         src, progress=lambda it: wrapped.append(1) or (f for f in it))
     assert wrapped == [1] and summary.source == "cam" and summary.frames == 20
     assert any(e.reason == "source_lost" for e in out)  # the source's events are seen through the wrapper
@@ -245,7 +251,7 @@ def test_open_tracks_are_written_as_soon_as_the_stream_is_lost():
 
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99, dedupe_s=0), "cam")
     summary = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-                       [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(source())
+                       [Into(out)], crops=CropSpec(0.0)).run(source())
     assert checked == [[("AB123CD", "source_lost"), ("XY9876", "source_lost")]]
     assert summary.frames == 20 and summary.outages == 1  # events are not frames
 
@@ -274,7 +280,7 @@ def test_a_plate_scoring_low_for_a_while_stays_one_vehicle():
                 return Detections(box, np.array([score], np.float32)).filter(np.array([score >= floor]))
 
         out = []
-        sink = type("Mem", (), {"write": lambda self, e: out.append(e)})()
+        sink = Into(out)
         Pipeline(Detector(), PlateTracker(cfgs.tracker), FakeRecognizer(),
                  TrackFuser(FusionConfig(lost_frames=15, dedupe_s=0), "synthetic"), [sink],
                  crops=CropSpec(0.0)).run(frames)
@@ -305,7 +311,7 @@ def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
     out = []
     fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", save_frame=FrameStore(tmp_path / "frames"))
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser,
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0)).run(iter(frames))
+             [Into(out)], crops=CropSpec(0.0)).run(iter(frames))
     assert len(out) == 2
     for e in out:
         img = cv2.imread(e.frame_path)
@@ -321,7 +327,7 @@ def event_texts(frames, boxes, recognizer, crops: CropSpec) -> list[str]:
     out = []
     Pipeline(FakeDetector(list(boxes)), PlateTracker(TrackerConfig()), recognizer,
              TrackFuser(FusionConfig(lost_frames=3, min_chars=1, min_conf=0.0), "s"),
-             [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=crops).run(iter(frames))
+             [Into(out)], crops=crops).run(iter(frames))
     return [e.text for e in out]
 
 
@@ -400,7 +406,7 @@ def test_the_video_and_the_trace_get_every_frame_with_each_track_s_current_text_
 
     pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
                     TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "synthetic"),
-                    [type("M", (), {"write": lambda self, e: out.append(e)})()], crops=CropSpec(0.0),
+                    [Into(out)], crops=CropSpec(0.0),
                     video=type("V", (), {"write": lambda self, image, t: video.append((int(image.max()), t))})(),
                     annotate=annotate, trace=trace, watchlist=Watchlist([WatchEntry("XY9876", "stolen")]))
     pipe.run(iter(frames))
