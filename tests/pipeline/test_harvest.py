@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.data import read_labels
 from common.errors import UserError
-from pipeline.harvest import file_review, harvest, main, val_side
+from pipeline.harvest import Harvested, HarvestSummary, file_review, harvest, main, val_side
 from pipeline.sinks import ImageReadsSink, JsonlSink, SqliteSink
 from pipeline.types import PlateEvent
 
@@ -29,6 +30,23 @@ def rows(part: Path) -> list[tuple[str, str]]:
         return []
     with (part / "labels.csv").open(newline="") as f:
         return sorted((r["image"], r["plate_text"]) for r in csv.DictReader(f))
+
+
+def read_stills(tmp_path: Path, images: dict[str, np.ndarray], runs: list[dict[str, list[dict]]],
+                folder: str = "photos") -> Path:
+    """Photos in `tmp_path/photos` and the runs that read them (oldest first; image -> its reads) in
+    `tmp_path/runs/<folder>`; returns the photos' folder."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, img in images.items():
+        cv2.imwrite(str(photos / name), img)
+    out = tmp_path / "runs" / folder
+    out.mkdir(parents=True)
+    for run in runs:
+        with ImageReadsSink(out, watch_columns=False) as sink:
+            for name, reads in run.items():
+                sink.write(name, reads)
+    return photos
 
 
 # plates on either side of the validation hash at a share of 0.5 (checked by the first test)
@@ -104,17 +122,12 @@ def test_earlier_labels_that_are_not_text_are_one_error_line(gate, tmp_path, cap
 
 
 def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
-    photos = tmp_path / "photos"
-    photos.mkdir()
     img = np.zeros((200, 400, 3), np.uint8)
     img[100:130, 200:300] = 255
-    cv2.imwrite(str(photos / "car.png"), img)
-    out = tmp_path / "runs" / "photos"
-    out.mkdir(parents=True)
-    with ImageReadsSink(out, watch_columns=False) as sink:
-        sink.write("car.png", [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 0.995},
-                               {"box": [10, 10, 60, 30], "text": "QQ555QQ", "confidence": 0.9}])
-        sink.write("gone.png", [{"box": [1, 2, 30, 12], "text": VAL, "confidence": 0.999}])
+    photos = read_stills(tmp_path, {"car.png": img}, [{
+        "car.png": [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 0.995},
+                    {"box": [10, 10, 60, 30], "text": "QQ555QQ", "confidence": 0.9}],
+        "gone.png": [{"box": [1, 2, 30, 12], "text": VAL, "confidence": 0.999}]}])
     ds = tmp_path / "ds"
     s = harvest([tmp_path / "runs"], ds, [photos], val_share=0.5, cut=lambda im, box: im[
         int(box[1]):int(box[3]), int(box[0]):int(box[2])])
@@ -281,3 +294,119 @@ def test_a_harvest_stopped_half_way_says_so_and_goes_on_when_run_again(gate, tmp
     assert main(argv) == 0
     assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev3.jpg", "KL4O0MN")] and rows(ds / "val") == [("ev4.jpg", VAL)]
     assert rows(ds / "review") == [("ev5.jpg", "QQ555QQ"), ("ev6.jpg", ""), ("ev7.jpg", "AB1")]
+
+
+def listed(part: Path) -> list[tuple[str, str, str]]:
+    """(image, confidence, source) of each row of a dataset folder's labels.csv, in file order."""
+    with (part / "labels.csv").open(newline="") as f:
+        return [(r["image"], r["confidence"], r["source"]) for r in csv.DictReader(f)]
+
+
+def test_each_crop_is_listed_with_how_sure_it_was_and_where_it_was_seen(tmp_path):
+    """A live camera's vehicle with its UTC time, one seen at the video's start at 0.0 s, an unread one at 0."""
+    out = tmp_path / "runs" / "gate"
+    out.mkdir(parents=True)
+    live = dataclasses.replace(event(1, TRAIN, 0.995, out), first_seen_utc="2026-12-05T10:00:00Z")
+    at_start = dataclasses.replace(event(2, "QQ555QQ", 0.5, out), first_time_s=0.0)
+    with SqliteSink(out / "events.db") as db:
+        for e in (live, at_start, event(3, "", 0.0, out)):
+            db.write(e)
+    harvest([tmp_path / "runs"], tmp_path / "ds", val_share=0.0)
+    assert listed(tmp_path / "ds" / "train") == [("ev1.jpg", "0.9950", "gate/cam 1.0 s 2026-12-05T10:00:00Z")]
+    assert listed(tmp_path / "ds" / "review") == [("ev2.jpg", "0.5000", "gate/cam 0.0 s"),
+                                                  ("ev3.jpg", "0.0000", "gate/cam 3.0 s")]
+
+
+def test_a_still_read_is_named_after_its_image_and_folder_and_kept_as_a_fine_jpeg(tmp_path):
+    img = np.random.default_rng(0).integers(0, 256, (200, 400, 3), dtype=np.uint8)
+    photos = read_stills(tmp_path, {"car.png": img}, [{
+        "car.png": [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 1.0},
+                    {"box": [10, 10, 60, 30], "text": "QQ555QQ", "confidence": 0.0}]}])
+    ds = tmp_path / "ds"
+
+    def cut(im, box):
+        return im[int(box[1]):int(box[3]), int(box[0]):int(box[2])]
+
+    harvest([tmp_path / "runs"], ds, [photos], val_share=0.0, cut=cut)
+    assert listed(ds / "train") == [("car_6538a1dc_0.jpg", "1.0000", "photos/car.png")]  # sha1("photos/car.png")
+    assert listed(ds / "review") == [("car_6538a1dc_1.jpg", "0.0000", "photos/car.png")]
+    kept = (ds / "train" / "images" / "car_6538a1dc_0.jpg").read_bytes()
+    assert kept == cv2.imencode(".jpg", cut(img, [200, 100, 300, 130]), [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def test_by_default_five_crops_of_a_plate_and_reads_of_four_characters_at_0_99_are_taken(tmp_path):
+    """The defaults of `harvest` and of the command alike; the first harvest records the default share, 0.1, in a
+    new folder whose parents are made."""
+    out = tmp_path / "runs" / "lot"
+    out.mkdir(parents=True)
+    events = [event(i, TRAIN, 0.999, out) for i in range(1, 8)]
+    events += [event(8, "AB12", 0.99, out), event(9, "AB1", 1.0, out), event(10, "CD34", 0.9899, out)]
+    with SqliteSink(out / "events.db") as db:
+        for e in events:
+            db.write(e)
+    ds = tmp_path / "a" / "b" / "ds"
+    s = harvest([tmp_path / "runs"], ds)
+    assert json.loads((ds / "harvest.json").read_text()) == {"val_share": 0.1}
+    assert rows(ds / "train") == sorted([(f"ev{i}.jpg", TRAIN) for i in range(1, 6)] + [("ev8.jpg", "AB12")])
+    assert rows(ds / "review") == [("ev10.jpg", "CD34"), ("ev9.jpg", "AB1")] and s.over_cap == 2
+    assert main([str(tmp_path / "runs"), "--out", str(tmp_path / "cli")]) == 0
+    for part in ("train", "review"):
+        assert rows(tmp_path / "cli" / part) == rows(ds / part)
+
+
+def test_the_options_bounds_are_accepted(gate, tmp_path):
+    ds = tmp_path / "ds"
+    assert main([str(gate), "--out", str(ds), "--per-plate", "1", "--min-conf", "1", "--min-event-conf", "0",
+                 "--val-share", "1"]) == 0
+    assert rows(ds / "val") == [("ev1.jpg", TRAIN), ("ev4.jpg", VAL), ("ev5.jpg", "QQ555QQ")] and rows(ds / "train") == []
+
+
+def test_the_out_folder_is_required(gate, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([str(gate)])
+    assert exc.value.code == 2 and "the following arguments are required: --out" in capsys.readouterr().err
+
+
+def test_a_harvest_with_nothing_sure_warns_of_nothing_and_its_review_is_filed_into_new_folders(gate, tmp_path, capsys):
+    ds = tmp_path / "ds"
+    assert main([str(gate), "--out", str(ds), "--min-event-conf", "1", "--val-share", "0.5"]) == 0
+    assert "validation side" not in capsys.readouterr().err
+    assert not (ds / "train").exists() and not (ds / "val").exists() and len(rows(ds / "review")) == 7
+    assert file_review(ds) == {"train": 4, "val": 2, "left": 1}
+    assert rows(ds / "train") == [("ev1.jpg", TRAIN), ("ev2.jpg", TRAIN), ("ev3.jpg", "KL4O0MN"), ("ev7.jpg", "AB1")]
+    assert rows(ds / "val") == [("ev4.jpg", VAL), ("ev5.jpg", "QQ555QQ")]
+
+
+def test_the_command_cuts_still_images_as_the_pipeline_cuts_them(gate, tmp_path, monkeypatch):
+    import pipeline.harvest as hv
+    from pipeline.app import crop_spec, load_configs
+
+    given = []
+
+    def fake(*args):
+        given.append(args[-1])
+        return HarvestSummary({"train": 0, "val": 0, "review": 0}, {"train": 0, "val": 0})
+
+    monkeypatch.setattr(hv, "harvest", fake)
+    assert main([str(gate), "--out", str(tmp_path / "ds")]) == 0
+    cfg = load_configs(str(ROOT / "configs"), []).pipeline
+    assert given[0].__self__ == crop_spec(cfg, video=False) != crop_spec(cfg, video=True)
+
+
+def test_harvest_results_are_frozen():
+    s = HarvestSummary({"train": 0}, {"train": 0})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.already = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Harvested("a.jpg", "AB12", 1.0, "x").text = "CD34"  # type: ignore[misc]
+
+
+def test_of_four_runs_reading_one_image_the_newest_read_is_harvested(tmp_path):
+    photos = read_stills(tmp_path, {"car.png": np.full((200, 400, 3), 128, np.uint8)}, [
+        {"car.png": [{"box": [200, 100, 300, 130], "text": text, "confidence": 1.0}]}
+        for text in ("XX111XX", "YY222YY", "ZZ333ZZ", TRAIN)], folder="p")  # oldest first
+    out = tmp_path / "runs" / "p"
+    assert sorted(p.name for p in out.glob("reads*.jsonl")) == ["reads.jsonl", "reads.prev.jsonl",
+                                                                "reads.prev1.jsonl", "reads.prev2.jsonl"]
+    harvest([tmp_path / "runs"], tmp_path / "ds", [photos], val_share=0.0)
+    assert [t for _, t in rows(tmp_path / "ds" / "train")] == [TRAIN]
