@@ -1,4 +1,5 @@
 import csv
+import zlib
 
 import cv2
 import numpy as np
@@ -71,19 +72,27 @@ def test_bad_annotations(tmp_path, rows, message):
     assert message in str(exc.value) and str(csv_path) in str(exc.value)
 
 
-def test_a_box_past_the_edge_is_clipped_with_one_warning(tmp_path):
+def warnings_of(fn):
+    """What `fn()` logs at WARNING and above, one message a line, and what it returns."""
     from loguru import logger
+
     lines: list[str] = []
     sink = logger.add(lines.append, level="WARNING", format="{message}")
     try:
-        csv_path = make(tmp_path / "d", [("a.jpg", "AB12", 600, 10, 700, 50), ("a.jpg", "CD34", -9, 470, 30, 490),
-                                         ("a.jpg", "EF56", -1, 1, 50, 481)], {"a.jpg": (640, 480)})
-        boxes = read_box_labels(csv_path)["a.jpg"]
+        got = fn()
+        return [line.strip() for line in lines], got
     finally:
         logger.remove(sink)
+
+
+def test_a_box_past_the_edge_is_clipped_with_one_warning(tmp_path):
+    csv_path = make(tmp_path / "d", [("a.jpg", "AB12", 600, 10, 700, 50), ("a.jpg", "CD34", -9, 470, 30, 490),
+                                     ("a.jpg", "EF56", -1, 1, 50, 481)], {"a.jpg": (640, 480)})
+    lines, labels = warnings_of(lambda: read_box_labels(csv_path))
+    boxes = labels["a.jpg"]
     assert [(b.x1, b.y1, b.x2, b.y2, b.text) for b in boxes] == [
         (600, 10, 640, 50, "AB12"), (0, 470, 30, 480, "CD34"), (0, 1, 50, 480, "EF56")]
-    assert [line.strip() for line in lines] == [
+    assert lines == [
         f"{csv_path}: 2 box(es) reach past their image's edge, clipped to it (rows 2, 3)"]
 
 
@@ -129,3 +138,116 @@ def test_export_finds_images_outside_an_images_folder(tmp_path):
     assert export_yolo([(csv_path, labels)], tmp_path / "yolo", "train", prefix="d__") == 2
     assert sorted(p.name for p in (tmp_path / "yolo" / "images" / "train").iterdir()) == ["d__a.jpg", "d__pics__b.jpg"]
     assert (tmp_path / "yolo" / "labels" / "train" / "d__pics__b.txt").read_text() == "0 0.375000 0.291667 0.500000 0.250000\n"
+
+
+def test_a_box_up_to_2_px_past_the_edge_is_clipped_silently_beyond_it_with_the_rows_named(tmp_path):
+    rows = [("a.jpg", "", -2, -2, 642, 482), ("a.jpg", "", -1, 10, 1, 50), ("a.jpg", "", 10, -1, 50, 1),
+            ("a.jpg", "", -2.5, 10, 50, 50), ("a.jpg", "", 10, -2.5, 50, 50), ("a.jpg", "", 600, 10, 642.5, 50),
+            ("a.jpg", "", 10, 400, 50, 482.5)]
+    csv_path = make(tmp_path / "d", rows, {"a.jpg": (640, 480)})
+    said, labels = warnings_of(lambda: read_box_labels(csv_path))
+    assert [(b.x1, b.y1, b.x2, b.y2) for b in labels["a.jpg"]] == [
+        (0, 0, 640, 480), (0, 10, 1, 50), (10, 0, 50, 1), (0, 10, 50, 50), (10, 0, 50, 50), (600, 10, 640, 50),
+        (10, 400, 50, 480)]
+    assert said == [f"{csv_path}: 4 box(es) reach past their image's edge, clipped to it (rows 5, 6, 7, 8)"]
+
+
+@pytest.mark.parametrize("n, rows", [(1, "row 2"), (5, "rows 2, 3, 4, 5, 6"), (6, "rows 2, 3, 4, 5, 6, ...")])
+def test_the_clipped_rows_named_are_at_most_five(tmp_path, n, rows):
+    csv_path = make(tmp_path / "d", [("a.jpg", "", -5, 10, 50, 50)] * n, {"a.jpg": (640, 480)})
+    said, _ = warnings_of(lambda: read_box_labels(csv_path))
+    assert said == [f"{csv_path}: {n} box(es) reach past their image's edge, clipped to it ({rows})"]
+
+
+@pytest.mark.parametrize("box", [(-10, 10, 0, 50), (10, -10, 50, 0), (640, 10, 700, 50), (10, 480, 50, 500)])
+def test_a_box_that_only_touches_its_image_from_outside_is_outside_it(tmp_path, box):
+    csv_path = make(tmp_path / "d", [("a.jpg", "", *box)], {"a.jpg": (640, 480)})
+    with pytest.raises(UserError, match=r"row 2: box \(.*\) is outside the 640x480 image a.jpg"):
+        read_box_labels(csv_path)
+
+
+def test_a_box_without_height_is_empty(tmp_path):
+    csv_path = make(tmp_path / "d", [("a.jpg", "", 10, 50, 60, 50)], {"a.jpg": (640, 480)})
+    with pytest.raises(UserError, match=r"row 2: empty box \(10,50,60,50\) for a.jpg"):
+        read_box_labels(csv_path)
+
+
+def test_labels_read_without_their_images_are_kept_as_given(tmp_path):
+    (tmp_path / "extra.csv").write_text("image,x1,y1,x2,y2\ngone.jpg,-9,-9,5000,20\n")
+    (box,) = read_box_labels(tmp_path / "extra.csv", check_images=False)["gone.jpg"]
+    assert (box.x1, box.y1, box.x2, box.y2, box.text) == (-9, -9, 5000, 20, "")
+    with pytest.raises(AttributeError):
+        box.x1 = 0  # type: ignore[misc]
+
+
+def test_a_missing_generated_set_says_how_to_draw_it(tmp_path):
+    with pytest.raises(UserError, match=r"labels file not found: .* \(a generated set: bash bench/make_sets.sh"):
+        read_box_labels(tmp_path / "data_gen" / "scenes" / "labels.csv")
+    with pytest.raises(UserError) as exc:
+        read_box_labels(tmp_path / "mine" / "labels.csv")
+    assert str(exc.value) == f"labels file not found: {tmp_path / 'mine' / 'labels.csv'}"
+
+
+def test_unboxed_plates_are_added_once_without_text_to_labelled_images_only():
+    from detection.dataset import PlateBox, add_unboxed
+
+    a, b = PlateBox(1, 2, 30, 12, "AB12"), PlateBox(40, 2, 70, 12)
+    got = add_unboxed({"f.jpg": [a], "g.jpg": []}, {"f.jpg": [PlateBox(1, 2, 30, 12), b], "h.jpg": [b]})
+    assert got == {"f.jpg": [a, b], "g.jpg": []}
+
+
+def test_a_split_file_lists_the_images_of_the_labels_folder_by_its_name(tmp_path):
+    from detection.dataset import listed_images
+
+    (tmp_path / "split.csv").write_text("dataset,image\ndashcam,a.jpg\nother,b.jpg\ndashcam,c.jpg\n")
+    assert listed_images(tmp_path / "dashcam" / "labels.csv", tmp_path / "split.csv") == {"a.jpg", "c.jpg"}
+
+
+def test_held_out_images_go_to_validation_the_rest_to_training():
+    from detection.dataset import split_labels
+
+    labels = {"a.jpg": [], "b.jpg": [], "c.jpg": []}
+    assert split_labels(labels, {"b.jpg", "x.jpg"}) == ({"a.jpg": [], "c.jpg": []}, {"b.jpg": []})
+
+
+def test_files_are_written_into_folders_not_made_yet_and_written_again_over_the_last(tmp_path):
+    csv_path = make(tmp_path / "d", [("a.jpg", "AB12", 8, 8, 40, 20)], {"a.jpg": (64, 48)})
+    labels = read_box_labels(csv_path)
+    out = tmp_path / "new" / "yolo"
+    assert export_yolo([(csv_path, labels)], out, "train", link=False) == 1  # a copy
+    assert not (out / "images" / "train" / "a.jpg").is_symlink()
+    assert export_yolo([(csv_path, labels)], out, "train") == 1  # over it: a link, by default
+    assert (out / "images" / "train" / "a.jpg").is_symlink()
+    write_box_labels(labels, tmp_path / "x" / "y" / "labels.csv")
+    assert read_box_labels(tmp_path / "x" / "y" / "labels.csv", check_images=False) == labels
+
+
+def test_a_grey_jpeg_is_written_at_quality_95(tmp_path):
+    from ocr.process import greyscale
+
+    img = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    csv_path = make(tmp_path / "d", [("a.jpg", "", "", "", "", "")], {})
+    cv2.imwrite(str(tmp_path / "d" / "images" / "a.jpg"), img)
+    export_yolo([(csv_path, read_box_labels(csv_path))], tmp_path / "yolo", "train", gray_share=1.0)
+    src = cv2.imread(str(tmp_path / "d" / "images" / "a.jpg"))
+    assert (tmp_path / "yolo" / "images" / "train" / "a.jpg").read_bytes() == cv2.imencode(
+        ".jpg", greyscale(src), [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def test_yolo_lines_clip_to_the_image_and_extra_columns_are_read_past():
+    from detection.dataset import PlateBox, from_yolo_lines, to_yolo_lines
+
+    assert to_yolo_lines([PlateBox(-5, -5, 50, 20), PlateBox(60, 40, 120, 60)], 100, 50) == [
+        "0 0.250000 0.200000 0.500000 0.400000", "0 0.800000 0.900000 0.400000 0.200000"]
+    boxes = from_yolo_lines(["0 0.5 0.5 0.2 0.1 0.87", "", "0 0.25 0.2 0.5 0.4"], 100, 50)  # a confidence column
+    assert [(round(b.x1, 3), round(b.y1, 3), round(b.x2, 3), round(b.y2, 3)) for b in boxes] == [
+        (40, 22.5, 60, 27.5), (0, 0, 50, 20)]
+
+
+def test_the_dataset_yaml_is_ultralytics_layout_in_order(tmp_path):
+    assert write_dataset_yaml(tmp_path, ("train", "val", "test")).read_text() == (
+        f"path: {tmp_path.resolve()}\ntrain: images/train\nval: images/val\ntest: images/test\nnames:\n  0: plate\n")
+
+
+def test_a_name_whose_hash_is_0_is_in_no_share_of_0():
+    assert zlib.crc32(b"f13117.jpg") % 10_000 == 0 and not in_share("f13117.jpg", 0.0) and in_share("f13117.jpg", 1e-4)
