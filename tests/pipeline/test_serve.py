@@ -215,3 +215,190 @@ def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tm
     assert post(f"{url}/read?name=full.png", png()) == (
         500, {"error": "the reads could not be written: [Errno 28] No space left on device"})
     assert post(f"{url}/read", png())[0] == 200
+
+
+def logged(fn):
+    """The loguru messages (level and text) logged while `fn()` runs, and what it returns."""
+    from loguru import logger
+
+    lines: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: lines.append((m.record["level"].name, m.record["message"])), level="INFO")
+    try:
+        got = fn()
+        return lines, got
+    finally:
+        logger.remove(sink)
+
+
+class Nothing(FakeReader):
+    def __call__(self, image):
+        super().__call__(image)
+        return []
+
+
+def test_each_request_is_logged_in_one_line_by_its_name_or_its_client(serve):
+    url = serve(PlateService(FakeReader()))
+    empty = serve(PlateService(Nothing()))
+    lines, _ = logged(lambda: [post(f"{url}/read?name=gate-1.jpg", png()), post(f"{url}/read", png()),
+                               post(f"{empty}/read", png()), post(f"{url}/read", b"not an image")])
+    assert [(level, " ".join(text.split()[:-2])) for level, text in lines[:3]] == [
+        ("INFO", "gate-1.jpg AB123CD (0.97), XY99 (0.50)"), ("INFO", "127.0.0.1 AB123CD (0.97), XY99 (0.50)"),
+        ("INFO", "127.0.0.1 no plate")]
+    assert lines[3] == ("WARNING", "127.0.0.1: the request body (12 bytes) is not an image OpenCV can decode")
+
+
+def test_a_fault_is_logged_naming_the_image_or_a_posted_image(serve):
+    class Broken(FakeReader):
+        def __call__(self, image):
+            raise RuntimeError("boom")
+
+    class FullDisk:
+        def write(self, name, reads, when):
+            raise OSError(28, "No space left on device")
+
+    broken, full = serve(PlateService(Broken())), serve(PlateService(FakeReader(), FullDisk()))
+    lines, _ = logged(lambda: [post(f"{broken}/read", png()), post(f"{full}/read", png())])
+    assert [(level, text.splitlines()[0]) for level, text in lines] == [
+        ("ERROR", "reading a posted image failed"),
+        ("ERROR", "error: the reads of a posted image could not be written: [Errno 28] No space left on device")]
+
+
+def test_the_time_a_read_took_is_in_ms_to_a_tenth():
+    class Slow(FakeReader):
+        def __call__(self, image):
+            import time
+
+            time.sleep(0.05)
+            return super().__call__(image)
+
+    service = PlateService(Slow())
+    try:
+        ms = service.read(png(), "a.jpg")["ms"]
+    finally:
+        service.close()
+    assert 45 <= ms < 2000 and ms == round(ms, 1)
+
+
+def test_the_watchlist_is_told_where_a_read_was_made():
+    where: list[str] = []
+    service = PlateService(FakeReader(), watch=lambda text, at: where.append(at) or {"watch": "", "watch_label": ""})
+    try:
+        service.read(png(), "gate-1.jpg")
+        service.read(png())
+    finally:
+        service.close()
+    assert where == [f"{name}, box {box}" for name in ("gate-1.jpg", "a posted image")
+                     for box in ("[1.0, 2.0, 30.0, 12.0]", "[40.0, 2.0, 70.0, 12.0]")]
+
+
+def raw(url: str, request: bytes) -> tuple[int, dict]:
+    """(status, JSON answer) of a request written to the server as it is."""
+    import socket
+    from urllib.parse import urlsplit
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_post_without_a_length_is_answered_411(serve):
+    url = serve(PlateService(FakeReader()))
+    need = {"error": "the request needs a Content-Length (send the image as the body)"}
+    assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\n\r\n") == (411, need)
+    assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: 12x\r\n\r\n") == (411, need)
+
+
+def test_an_image_of_the_limit_is_taken_one_byte_more_is_refused(serve):
+    url = serve(PlateService(FakeReader()), max_mb=0.001)
+    assert post(f"{url}/read", b"x" * 1000)[0] == 400  # read, and found to be no image
+    assert post(f"{url}/read", b"x" * 1001) == (413, {"error": "image of 1001 bytes: over the limit of 0.001 MB"})
+    default = serve(PlateService(FakeReader()))
+    assert post(f"{default}/read", b"x" * 20_000_001) == (
+        413, {"error": "image of 20000001 bytes: over the limit of 20 MB"})
+
+
+def test_a_refused_request_is_answered_after_its_whole_body_is_read(serve):
+    """An image far over the limit, or without the token, is read to its end and dropped: its client gets the
+    answer rather than a connection reset half-way through sending."""
+    reader = FakeReader()
+    url = serve(PlateService(reader), max_mb=1, token="s3cret")
+    big = b"x" * 8_000_000
+    assert post(f"{url}/read", big, {"Authorization": "Bearer s3cret"})[0] == 413
+    assert post(f"{url}/read", big) == (401, {"error": "missing or wrong Authorization: Bearer token"})
+    assert reader.shapes == []
+
+
+def test_a_get_without_the_token_is_refused_at_once(serve):
+    url = serve(PlateService(FakeReader()), token="s3cret")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{url}/health", timeout=10)
+    assert e.value.code == 401
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/health", headers={"Authorization": "Bearer s3cret"}),
+                                timeout=10) as r:
+        assert json.loads(r.read()) == {"ok": True, "served": 0}
+
+
+def test_health_counts_the_images_served(serve):
+    url = serve(PlateService(FakeReader()))
+    post(f"{url}/read", png())
+    post(f"{url}/read", png())
+    with urllib.request.urlopen(f"{url}/health", timeout=10) as r:
+        assert json.loads(r.read()) == {"ok": True, "served": 2}
+
+
+def test_a_port_in_use_is_said_with_the_systems_reason():
+    import socket
+
+    from common.errors import UserError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        with pytest.raises(UserError) as exc:
+            make_server(PlateService(FakeReader()), "127.0.0.1", port)
+    assert str(exc.value) == f"cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_its_folder(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """`python -m pipeline.serve --port 0 --out OUT watchlist=FILE`, stopped by its server's shutdown."""
+    from pathlib import Path
+
+    import pipeline.serve as serve_module
+
+    photo = Path(__file__).resolve().parents[2] / "samples" / "stills" / "images" / "train_dayride_type1_003_t00098.jpg"
+    (tmp_path / "watch.txt").write_text("DB48SCF,stolen\n")
+    made, up = [], threading.Event()
+
+    def make(*args):
+        made.append(make_server(*args))
+        up.set()
+        return made[0]
+
+    monkeypatch.setattr(serve_module, "make_server", make)
+    out = tmp_path / "out"
+    status = []
+    argv = ["--port", "0", "--out", str(out), f"watchlist={tmp_path / 'watch.txt'}"]
+    runner = threading.Thread(target=lambda: status.append(serve_module.main(argv)), daemon=True)
+    runner.start()
+    assert up.wait(120)
+    port = made[0].server_address[1]
+    try:
+        code, answer = post(f"http://127.0.0.1:{port}/read?name=car.jpg", photo.read_bytes())
+    finally:
+        made[0].shutdown()
+        runner.join(60)
+    assert status == [0] and code == 200
+    watched = {r["text"]: (r["watch"], r["watch_label"]) for r in answer["reads"]}
+    assert watched["DB48SCF"] == ("DB48SCF", "stolen") and watched["B84EEE"] == ("", "")
+    (line,) = [json.loads(x) for x in (out / "reads.jsonl").read_text().splitlines()]
+    assert line["source"] == "car.jpg" and line["reads"] == answer["reads"]
+    assert (out / "reads.csv").read_text().splitlines()[0].endswith(",watch,watch_label")
+    assert f"reading plates at http://127.0.0.1:{port}/read (POST an image; GET /health); Ctrl-C stops; reads " \
+           f"appended to {out}" in capsys.readouterr().err
