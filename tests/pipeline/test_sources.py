@@ -1,3 +1,4 @@
+import dataclasses
 import re
 import struct
 import threading
@@ -260,13 +261,19 @@ def test_unreachable_camera():
     assert len(opened) == 1  # open_retry_s 0: said at once
 
 
-def test_a_camera_that_boots_late_is_waited_for_with_open_retry_s():
-    tries = []
+def late_camera(opens_on: int):
+    """(the times it was tried, an opener of a camera that opens on try `opens_on`)."""
+    tries: list[float] = []
 
-    def opener(url, cfg):  # opens on the third try
+    def opener(url, cfg):
         tries.append(time.monotonic())
-        return FakeCapture(5, 7, opened=len(tries) >= 3)
+        return FakeCapture(5, 7, opened=len(tries) >= opens_on)
 
+    return tries, opener
+
+
+def test_a_camera_that_boots_late_is_waited_for_with_open_retry_s():
+    tries, opener = late_camera(3)
     src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=0.04, open_retry_s=-1), opener, max_frames=2)
     try:
         assert len(tries) == 3 and tries[2] - tries[0] >= 0.06  # waited 0.02, then 0.04
@@ -532,3 +539,307 @@ def test_a_live_source_takes_the_frame_rate_its_camera_reports(steady_camera, re
         assert src.fps == fps
     finally:
         src.close()
+
+
+def test_a_live_config_built_in_python_is_the_shipped_pipeline_configs():
+    from pipeline.config import PipelineConfig
+
+    shipped = PipelineConfig()  # its defaults are configs/pipeline.yaml's (tests/test_configs.py)
+    assert LiveConfig() == LiveConfig(*(getattr(shipped, f.name) for f in dataclasses.fields(LiveConfig)))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        LiveConfig().stall_timeout_s = 1.0  # type: ignore[misc]
+
+
+def test_a_stream_is_opened_with_its_timeouts_in_ms_and_a_camera_by_its_index(monkeypatch):
+    from pipeline.sources import _open_live
+
+    calls = []
+    monkeypatch.setattr(cv2, "VideoCapture", lambda *args: calls.append(args))
+    _open_live("rtsp://cam/1", LiveConfig(open_timeout_s=2.5, read_timeout_s=4.0))
+    _open_live(0, LiveConfig())
+    assert calls == [("rtsp://cam/1", cv2.CAP_FFMPEG,
+                      [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 2500, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 4000]), (0,)]
+
+
+class PacedCamera:
+    """A camera whose next frame is read only once the last one was taken: no frame is ever dropped."""
+
+    def __init__(self) -> None:
+        self.taken = threading.Semaphore(1)
+
+    def isOpened(self):
+        return True
+
+    def read(self):
+        if not self.taken.acquire(timeout=0.2):
+            return True, None  # nothing new yet (a frame that does not decode, not a drop)
+        return True, np.full((8, 8, 3), 40, np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_live_frames_are_numbered_from_0_and_max_frames_ends_them():
+    cam = PacedCamera()
+    src = LiveSource(0, LiveConfig(), lambda url, cfg: cam, max_frames=3)
+    frames = []
+    try:
+        for f in src:
+            frames.append(f)
+            cam.taken.release()
+    finally:
+        src.close()
+    assert [f.index for f in frames] == [0, 1, 2] and src.dropped == 0 and src.total == 0 and src.name == "camera0"
+
+
+@pytest.mark.parametrize("reports, fps", [(0.5, 0.0), (1.0, 1.0), (120.0, 120.0), (121.0, 0.0), (200.0, 0.0)])
+def test_a_camera_rate_is_taken_from_1_to_120_fps(reports, fps):
+    from pipeline.sources import reported_fps
+
+    assert reported_fps(type("Cap", (), {"get": lambda self, prop: reports})()) == fps
+
+
+class RatedCapture(DamagedCapture):
+    """A file of `n` frames whose container reports `fps` and gives each frame the stamp `stamp` (ms)."""
+
+    def __init__(self, n: int, fps: float, stamp: float = 0.0, bad: set[int] = frozenset(), empty: bool = False):
+        super().__init__(n, set(bad))
+        self.fps, self.stamp, self.empty = fps, stamp, empty
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: self.fps, cv2.CAP_PROP_POS_MSEC: self.stamp}.get(prop, super().get(prop))
+
+    def read(self):
+        if self.empty and self.pos in self.bad:
+            self.pos += 1
+            return True, None  # a backend that says yes and gives no image
+        return super().read()
+
+
+@pytest.mark.parametrize("reports, stamp, fps, times", [
+    (0.0, 0.0, 25.0, [0.0, 0.04, 0.08]),  # no rate: 25 fps
+    (1000.0, 0.0, 25.0, [0.0, 0.04, 0.08]),  # none a video runs at: 25 fps
+    (999.0, float("nan"), 999.0, [0.0, 0.001, 0.002]),  # a stamp that is no number: the nominal rate from the start
+])
+def test_a_video_without_a_rate_it_could_run_at_is_timed_at_25_fps(tmp_path, reports, stamp, fps, times):
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), capture=lambda path: RatedCapture(3, reports, stamp))
+    assert [round(f.time_s, 4) for f in src] == times and src.fps == fps
+
+
+def test_a_read_that_gives_no_image_is_an_undecodable_frame(tmp_path):
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), capture=lambda p: RatedCapture(4, 10.0, bad={1}, empty=True))
+    assert [int(f.image[0, 0, 0]) for f in src] == [0, 2, 3] and src.unreadable == 1
+
+
+@pytest.mark.parametrize("bad, values", [(249, [0, 250]), (250, [0])])
+def test_a_video_file_ends_after_250_undecodable_frames_in_a_row(tmp_path, bad, values):
+    """Where the file's frame count is unknown; 250 frames are 10 s at 25 fps."""
+    cap = DamagedCapture(bad + 2, set(range(1, bad + 1)), count_known=False)
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), capture=lambda path: cap)
+    assert [int(f.image[0, 0, 0]) for f in src] == values
+
+
+def test_a_video_files_frames_counts_and_stride(tmp_path):
+    p = write_video(tmp_path / "v.avi", n=6)
+    assert len(list(open_source(str(p)))) == 6 and len(list(VideoFileSource(p))) == 6  # every frame by default
+    assert len(list(VideoFileSource(p, stride=0))) == 6  # a stride below 1 is 1
+    src = VideoFileSource(p, stride=2)
+    assert (src.total, src.frames_in_file, len(list(src)), src.dropped, src.unreadable) == (3, 6, 3, 0, 0)
+    VideoFileSource(p).close()  # closed before it was read: nothing to stop
+    assert [f.index for f in VideoFileSource(write_video(tmp_path / "one.avi", n=1))] == [0]  # one frame is a video
+
+
+def test_image_sources_are_named_by_their_image_or_folder_unless_named(tmp_path):
+    paths = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for p in paths:
+        cv2.imwrite(str(p), np.zeros((8, 8, 3), np.uint8))
+    assert ImageSource(paths[:1]).name == "a.jpg" and ImageSource(paths).name == tmp_path.name
+    assert [(f.index, f.time_s, f.source) for f in ImageSource(paths)] == [(0, 0.0, "a.jpg"), (1, 0.0, "b.jpg")]
+    src = ImageSource(paths, "gate")
+    assert (src.name, src.fps, src.total, src.dropped) == ("gate", 1.0, 2, 0)
+
+
+def test_a_camera_index_and_a_stream_url_are_live():
+    from pipeline.sources import is_live
+
+    assert is_live("0") and is_live("RTSP://cam/1") and not is_live("clip.mp4") and not is_live("x0")
+
+
+def test_only_the_folders_own_phone_photos_are_counted_when_its_images_are_read(tmp_path, capsys):
+    from loguru import logger
+
+    cv2.imwrite(str(tmp_path / "a.jpg"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "x.heic").write_bytes(b"ftypheic")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "y.heic").write_bytes(b"ftypheic")
+    handler = logger.add(lambda m: print(m, end="", file=__import__("sys").stderr), format="{message}")
+    try:
+        assert isinstance(open_source(str(tmp_path)), ImageSource)
+    finally:
+        logger.remove(handler)
+    assert f"{tmp_path}: 1 HEIC/HEIF photo(s) left out." in capsys.readouterr().err
+
+
+def test_a_folder_given_is_listed_even_where_it_is_an_output_folder_and_one_below_is_not(tmp_path):
+    from pipeline.sources import media_folders
+
+    (tmp_path / "out").mkdir()
+    for folder in (tmp_path, tmp_path / "out"):
+        cv2.imwrite(str(folder / "a.jpg"), np.zeros((8, 8, 3), np.uint8))
+        (folder / "summary.json").write_text("{}")
+    assert media_folders(tmp_path) == [tmp_path] and media_folders(tmp_path / "out") == [tmp_path / "out"]
+
+
+class Polls:
+    """A stop event for `watch_images` that counts its polls (calling `between()` after each) and stops it after
+    `n`."""
+
+    def __init__(self, n: int, between=lambda: None) -> None:
+        self.n, self.waits, self.between = n, 0, between
+
+    def wait(self, timeout: float) -> bool:
+        self.waits += 1
+        self.between()
+        return self.waits >= self.n
+
+
+def test_a_watched_image_cut_short_is_taken_after_ten_polls_and_one_of_another_kind_after_one(tmp_path):
+    from pipeline.sources import watch_images
+
+    plate = sorted((Path(__file__).resolve().parents[2] / "samples" / "plates").glob("*.jpg"))[0]
+    (tmp_path / "cut.jpg").write_bytes(plate.read_bytes()[:300])  # no end marker: an upload that stopped
+    cv2.imwrite(str(tmp_path / "b.bmp"), np.zeros((8, 8, 3), np.uint8))
+    stop = Polls(30)
+    taken = [(p.name, stop.waits) for p in watch_images(tmp_path, set(), stop, poll_s=0)]  # type: ignore[arg-type]
+    assert taken == [("b.bmp", 1), ("cut.jpg", 10)]
+
+
+def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_never(tmp_path):
+    from pipeline.sources import watch_images
+
+    growing = tmp_path / "growing.jpg"
+    growing.write_bytes(b"\xff\xd8")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+
+    def grow():
+        with growing.open("ab") as f:
+            f.write(b"\x00" * 10)
+
+    stop = Polls(30, grow)
+    assert list(watch_images(tmp_path, set(), stop, poll_s=0)) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("padding, at", [(60, 1), (100, 10)])
+def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, padding, at):
+    from pipeline.sources import watch_images
+
+    plate = sorted((Path(__file__).resolve().parents[2] / "samples" / "plates").glob("*.jpg"))[0]
+    (tmp_path / "a.jpg").write_bytes(plate.read_bytes() + b"\x00" * padding)  # a camera's padding after the image
+    stop = Polls(30)
+    assert [(p.name, stop.waits) for p in watch_images(tmp_path, set(), stop, poll_s=0)] == [  # type: ignore[arg-type]
+        ("a.jpg", at)]
+
+
+def test_a_folder_that_cannot_be_listed_is_passed_over_or_given_to_onerror(tmp_path):
+    from pipeline.sources import media_tree
+
+    errors: list[OSError] = []
+    assert list(media_tree(tmp_path / "gone", onerror=errors.append)) == [] and len(errors) == 1
+    assert list(media_tree(tmp_path / "gone")) == []
+
+
+def test_a_folder_reached_through_a_link_is_not_listed(tmp_path):
+    from pipeline.sources import media_folders
+
+    (tmp_path / "real").mkdir()
+    cv2.imwrite(str(tmp_path / "real" / "a.jpg"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "top").mkdir()
+    (tmp_path / "top" / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    assert media_folders(tmp_path / "top") == [tmp_path / "top"]
+
+
+def test_a_frame_from_before_a_drop_never_comes_after_its_loss_and_is_counted_dropped():
+    """The consumer comes late: the one frame read before the stream failed is stale by then."""
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return FakeCapture(1, 70, opened=len(opened) == 1)  # one frame, then the stream is gone for good
+
+    stop = threading.Event()
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05), opener, stop=stop)
+    time.sleep(0.3)
+    threading.Timer(0.5, stop.set).start()
+    try:
+        items = list(src)  # until the stop, 0.5 s on
+    finally:
+        src.close()
+    assert [(i.kind, i.detail) for i in items] == [("lost", "read failed")] and src.dropped == 1
+
+
+class Silent(FakeCapture):
+    """Delivers `frames` frames, then says each read went well but gives no image (a stream gone quiet)."""
+
+    def read(self):
+        ok, img = super().read()
+        return True, img
+
+
+def test_a_stream_that_gives_no_image_is_lost_as_stalled_after_the_stall_timeout():
+    src = LiveSource("rtsp://cam/3", LiveConfig(stall_timeout_s=0.3, backoff_start_s=5, backoff_max_s=5),
+                     lambda url, cfg: Silent(2, 60))
+    seen, events = frames_and_events(src, lambda seen: bool(src.events), timeout=5)
+    assert seen == {60} and [(e.kind, e.detail) for e in events] == [("lost", "stalled")]
+    assert 0.28 <= events[0].time_s < 5 and events[0].time_s == round(events[0].time_s, 3)
+
+
+class Raising(FakeCapture):
+    """Delivers `frames` frames, then its backend raises on each read."""
+
+    def read(self):
+        if self.left <= 0:
+            raise cv2.error("backend gone")
+        return super().read()
+
+
+def test_a_read_that_raises_is_a_failed_read():
+    src = LiveSource(0, LiveConfig(stall_timeout_s=30, backoff_start_s=5, backoff_max_s=5),
+                     lambda url, cfg: Raising(2, 60))
+    _, events = frames_and_events(src, lambda seen: bool(src.events), timeout=5)
+    assert [(e.kind, e.detail) for e in events] == [("lost", "read failed")]
+
+
+class Counting(FakeCapture):
+    """A fast camera that counts the frames it gave."""
+
+    def __init__(self) -> None:
+        super().__init__(10**9, 30)
+        self.given = 0
+
+    def read(self):
+        time.sleep(0.005)
+        self.given += 1
+        return True, np.full((8, 8, 3), 30, np.uint8)
+
+
+def test_frames_a_slow_consumer_did_not_take_are_counted_dropped():
+    cam = Counting()
+    src = LiveSource(0, LiveConfig(), lambda url, cfg: cam)
+    taken = 0
+    try:
+        for item in src:
+            taken += 1
+            time.sleep(0.1)
+            if taken == 3:
+                break
+    finally:
+        src.close()
+    # the newest frame may be waiting, and one more read when the source was closed, not dropped: neither counted
+    assert src.dropped > 5 and cam.given - taken - src.dropped in (0, 1, 2)
+
+
+def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait():
+    tries, opener = late_camera(4)
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=1.0, open_retry_s=-1), opener, max_frames=1)
+    src.close()
+    assert len(tries) == 4 and 0.14 <= tries[3] - tries[0] < 0.3  # 0.02 + 0.04 + 0.08
