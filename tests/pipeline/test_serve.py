@@ -402,3 +402,12 @@ def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_i
     assert (out / "reads.csv").read_text().splitlines()[0].endswith(",watch,watch_label")
     assert f"reading plates at http://127.0.0.1:{port}/read (POST an image; GET /health); Ctrl-C stops; reads " \
            f"appended to {out}" in capsys.readouterr().err
+
+
+def test_a_refused_request_gets_its_refusal_and_nothing_after_it(serve):
+    """Read to the connection's end: one 401 answer, no health or reads written after it."""
+    url = serve(PlateService(FakeReader()), token="s3cret")
+    refused = (401, {"error": "missing or wrong Authorization: Bearer token"})
+    assert raw(url, b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n") == refused
+    body = png()
+    assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body) == refused
