@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +129,41 @@ def width_recognizer():
 def posterior():
     """`make_posterior`: a T x 3 posterior over (A, B, blank) from each frame's p(A), p(B)."""
     return make_posterior
+
+
+class FixedDraws:
+    """A stand-in for numpy's Generator whose draws are fixed: `random()` gives the values `p` in turn (cycling),
+    `uniform` and `integers` the point `at` of the way through their range (0: the low end), `choice` the first,
+    `normal` its mean."""
+
+    def __init__(self, p: float | list[float] = 0.0, at: float = 0.0) -> None:
+        self.p, self.at, self.n = (p if isinstance(p, list) else [p]), at, 0
+
+    def random(self) -> float:
+        self.n += 1
+        return self.p[(self.n - 1) % len(self.p)]
+
+    def uniform(self, lo: float = 0.0, hi: float = 1.0, size=None):
+        v = lo + (hi - lo) * self.at
+        return np.full(size, v) if size is not None else v
+
+    def integers(self, lo: int, hi: int | None = None, size=None):
+        if hi is None:
+            lo, hi = 0, lo
+        v = int(lo + (hi - 1 - lo) * self.at)
+        return np.full(size, v) if size is not None else v
+
+    def choice(self, values):
+        return values[0]
+
+    def normal(self, mean: float = 0.0, sigma: float = 1.0, size=None):
+        return np.full(size, float(mean)) if size is not None else float(mean)
+
+
+@pytest.fixture
+def fixed_draws() -> type[FixedDraws]:
+    """`fixed_draws(p, at)`: a generator whose draws are fixed (`FixedDraws`), to test where a random step goes."""
+    return FixedDraws
 
 
 class SteadyCamera:

@@ -1,5 +1,6 @@
 import cv2
 import numpy as np
+import pytest
 
 from detection.dataset import PlateBox
 from detection.scenes import make_scene, warp_plate
@@ -168,3 +169,80 @@ def test_a_plate_shrunk_far_is_averaged_not_aliased():
         assert inner.sum() > 100
         values = patch[inner].astype(float)
         assert abs(values.mean() - 127.5) < 10 and values.std() < 12
+
+
+def test_boxes_within_4_px_of_each_other_count_as_touching_on_every_side():
+    from detection.scenes import _iou_any
+
+    box = (100.0, 100.0, 150.0, 120.0)
+    for near, far in [((154, 100, 170, 120), (154.5, 100, 170, 120)), ((80, 100, 96, 120), (80, 100, 95.5, 120)),
+                      ((100, 124, 150, 130), (100, 124.5, 150, 130)), ((100, 90, 150, 96), (100, 90, 150, 95.5))]:
+        assert _iou_any(box, [PlateBox(*near)]) and not _iou_any(box, [PlateBox(*far)])
+
+
+def test_plates_are_pasted_below_the_horizon_at_28_px_to_a_third_of_the_width():
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    boxes = [b for seed in range(12) for b in make_scene(frame, [], [(plate, "AB123CD")], np.random.default_rng(seed),
+                                                          synth_share=0.0).boxes]
+    assert len(boxes) >= 12 and min(b.y1 for b in boxes) >= 90  # a quarter of the height down
+    widths = [b.x2 - b.x1 for b in boxes]
+    assert min(widths) >= 22 and max(widths) <= 0.35 * 640 * 1.2 and max(widths) > 60
+
+
+def test_about_one_plate_in_seven_is_occluded_and_so_has_no_text():
+    frame = np.full((360, 640, 3), 90, np.uint8)
+    plate = np.full((50, 100, 3), 255, np.uint8)
+    texts = [b.text for seed in range(60) for b in make_scene(frame, [], [(plate, "AB123CD")],
+                                                              np.random.default_rng(seed), synth_share=0.0).boxes]
+    assert len(texts) >= 90 and 0.05 <= texts.count("") / len(texts) <= 0.27
+
+
+def test_a_real_crop_is_trimmed_towards_its_plate_by_up_to_8_and_2_percent(fixed_draws):
+    from detection.scenes import _plate_source
+
+    crop = np.arange(100 * 200 * 3, dtype=np.uint32).reshape(100, 200, 3).astype(np.uint8)
+    plate, text = _plate_source([(crop, "AB123CD")], fixed_draws(0.99, at=1.0), synth_share=0.5)
+    assert text == "AB123CD" and (plate == crop[8:92, 4:196]).all()
+    untrimmed, _ = _plate_source([(crop, "AB123CD")], fixed_draws(0.5, at=0.0), synth_share=0.5)
+    assert untrimmed.shape == crop.shape
+    rendered, text = _plate_source([(crop, "AB123CD")], fixed_draws(0.49, at=0.0), synth_share=0.5)
+    assert text != "AB123CD"  # drawn by ocr/synth_render.py instead
+
+
+@pytest.mark.parametrize("at, share, corner", [(0.0, 0.3, (0, 0)), (1.0, 0.6, (256, 144))])
+def test_a_close_up_blows_up_a_region_of_30_to_60_percent(fixed_draws, at, share, corner):
+    from detection.scenes import zoom_in
+
+    frame = np.random.default_rng(0).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    x, y = corner
+    w, h = int(640 * share), int(360 * share)
+    box = PlateBox(x + 10, y + 20, x + 60, y + 35, "AB12")
+    img, boxes = zoom_in(frame, [box], fixed_draws(0.0, at=at))
+    assert (img == cv2.resize(frame[y:y + h, x:x + w], (640, 360), interpolation=cv2.INTER_LINEAR)).all()
+    sx, sy = 640 / w, 360 / h
+    assert boxes == [PlateBox(10 * sx, 20 * sy, 60 * sx, 35 * sy, "AB12")]
+
+
+@pytest.mark.parametrize("local, patch, value", [(0, 255, 98), (200, 255, 223), (255, 150, 195)])
+def test_a_pasted_plate_takes_the_brightness_of_its_spot_within_bounds(fixed_draws, local, patch, value):
+    """The gain: 0.7-1.15 times 0.55 + 0.45 x the spot's mean / 128, held to 0.25-1.3 (here the draws' low end, and
+    for the bright spot the high end)."""
+    from detection.scenes import paste
+
+    frame = np.full((100, 200, 3), local, np.uint8)
+    mask = np.full((20, 40), 255, np.uint8)
+    paste(frame, np.full((20, 40, 3), patch, np.uint8), mask, 50, 30, fixed_draws(0.99, at=1.0 if local == 255 else 0))
+    assert int(frame[40, 70, 0]) == value and (frame[:30] == local).all()
+
+
+@pytest.mark.parametrize("level, scenes", [(2, 0), (3, 4)])
+def test_frames_black_to_a_mean_below_3_are_no_backgrounds(tmp_path, level, scenes):
+    from detection.scenes import synthesize
+
+    bg = tmp_path / "bg"
+    (bg / "images").mkdir(parents=True)
+    cv2.imwrite(str(bg / "images" / "f.png"), np.full((120, 200, 3), level, np.uint8))
+    (bg / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\nf.png,,,,,\n")
+    synthesize(bg, [], tmp_path / "out", 4, synth_share=1.0)
+    assert len(list((tmp_path / "out" / "images").iterdir())) == scenes

@@ -358,7 +358,8 @@ def test_the_options_bounds_are_accepted(gate, tmp_path):
     ds = tmp_path / "ds"
     assert main([str(gate), "--out", str(ds), "--per-plate", "1", "--min-conf", "1", "--min-event-conf", "0",
                  "--val-share", "1"]) == 0
-    assert rows(ds / "val") == [("ev1.jpg", TRAIN), ("ev4.jpg", VAL), ("ev5.jpg", "QQ555QQ")] and rows(ds / "train") == []
+    assert rows(ds / "val") == [("ev1.jpg", TRAIN), ("ev4.jpg", VAL), ("ev5.jpg", "QQ555QQ")]
+    assert rows(ds / "train") == []
 
 
 def test_the_out_folder_is_required(gate, capsys):
