@@ -204,3 +204,50 @@ def test_a_set_stopped_before_its_end_is_no_set_and_is_drawn_again(tmp_path, mon
     rows = list(csv.DictReader((tmp_path / "s" / "labels.csv").open()))
     assert len(rows) == 4 and sorted(p.name for p in (tmp_path / "s" / "images").iterdir()) == sorted(
         r["image"] for r in rows)
+
+
+def test_a_set_is_its_seeds_samples_as_fine_jpegs(tmp_path):
+    labels = write_dataset(tmp_path, 2, {"us": 3.0, "eu": 1.0}, seed=3)  # weights need not add up to 1
+    rng = np.random.default_rng(3)
+    for r in csv.DictReader(labels.open()):
+        img, text = synth_sample(rng, {"us": 3.0, "eu": 1.0})
+        assert r["plate_text"] == text
+        assert (tmp_path / "images" / r["image"]).read_bytes() == cv2.imencode(
+            ".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def test_mixes_by_alphabet_and_by_name():
+    from ocr.synth import MIXES, mix_for, parse_mix
+
+    assert mix_for("0123456789") == {"digits11": 1.0} and mix_for("0123456789ABC") is MIXES["latin"]
+    assert abs(sum(MIXES["latin"].values()) - 1.0) < 1e-9 and set(MIXES["latin"]) <= set(RENDERERS)
+    assert parse_mix("us=0,eu") == {"us": 0.0, "eu": 1.0} and parse_mix("latin") is MIXES["latin"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("us=0", "synthetic mix 'us=0': every layout weighs 0, so none would be drawn"),
+    ("us=inf", "layout weight inf for 'us' must be 0 or more"),
+    ("us=-1", "layout weight -1 for 'us' must be 0 or more"),
+    ("us=x", "layout weight 'x' for 'us' is not a number"),
+])
+def test_a_mix_that_cannot_be_drawn_is_one_error(spec, message):
+    from ocr.synth import parse_mix
+
+    with pytest.raises(UserError) as exc:
+        parse_mix(spec)
+    assert str(exc.value) == message
+
+
+def test_the_generator_runs_as_a_script_and_asks_for_its_folder(tmp_path, capsys):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "ocr" / "synth.py"), "--out", str(tmp_path / "s"), "--n", "1",
+                           "--mix", "us"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(list(csv.DictReader((tmp_path / "s" / "labels.csv").open()))) == 1
+    with pytest.raises(SystemExit) as exc:
+        synth_main(["--n", "1"])
+    assert exc.value.code == 2 and "the following arguments are required: --out" in capsys.readouterr().err
