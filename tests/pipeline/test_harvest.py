@@ -32,6 +32,13 @@ def rows(part: Path) -> list[tuple[str, str]]:
         return sorted((r["image"], r["plate_text"]) for r in csv.DictReader(f))
 
 
+def store(out: Path, events: list[PlateEvent]) -> None:
+    """`events` as a run wrote them to `out/events.db`."""
+    with SqliteSink(out / "events.db") as db:
+        for e in events:
+            db.write(e)
+
+
 def read_stills(tmp_path: Path, images: dict[str, np.ndarray], runs: list[dict[str, list[dict]]],
                 folder: str = "photos") -> Path:
     """Photos in `tmp_path/photos` and the runs that read them (oldest first; image -> its reads) in
@@ -71,9 +78,7 @@ def gate(tmp_path):
               event(4, VAL, 0.992, out), event(5, "QQ555QQ", 0.98, out), event(6, "", 0.0, out),
               event(7, "AB1", 0.999, out), event(8, "ZZ111ZZ", 0.999, out)]
     (out / "crops" / "ev8.jpg").unlink()  # pruned by crops_keep
-    with SqliteSink(out / "events.db") as db:
-        for e in events:
-            db.write(e)
+    store(out, events)
     return tmp_path / "runs"
 
 
@@ -141,13 +146,8 @@ def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
 
 
 def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path, capsys):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    cv2.imwrite(str(photos / "car.png"), np.zeros((200, 400, 3), np.uint8))
-    out = tmp_path / "runs" / "p"
-    out.mkdir(parents=True)
-    with ImageReadsSink(out, watch_columns=False) as sink:
-        sink.write("car.png", [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 1.0}])
+    photos = read_stills(tmp_path, {"car.png": np.zeros((200, 400, 3), np.uint8)}, [
+        {"car.png": [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 1.0}]}], folder="p")
     ds = tmp_path / "ds"
     assert main([str(tmp_path / "runs"), "--out", str(ds), "--images", str(photos), "--val-share", "0"]) == 0
     (name, _), = rows(ds / "train")
@@ -257,16 +257,11 @@ def test_the_bundled_clip_is_harvested_from_its_own_outputs(tmp_path):
 
 
 def test_an_image_read_by_two_runs_is_harvested_once_with_its_newest_read(tmp_path):
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for name in ("car.png", "other.png"):
-        cv2.imwrite(str(photos / name), np.full((200, 400, 3), 128, np.uint8))
+    grey = np.full((200, 400, 3), 128, np.uint8)
+    photos = read_stills(tmp_path, {"car.png": grey, "other.png": grey}, [  # three runs, newest last
+        {name: [{"box": [200, 100, 300, 130], "text": text, "confidence": 1.0}]}
+        for name, text in (("car.png", "XX111XX"), ("car.png", TRAIN), ("other.png", VAL))], folder="p")
     out = tmp_path / "runs" / "p"
-    out.mkdir(parents=True)
-    box = [200, 100, 300, 130]
-    for name, text in (("car.png", "XX111XX"), ("car.png", TRAIN), ("other.png", VAL)):  # three runs, newest last
-        with ImageReadsSink(out, watch_columns=False) as sink:
-            sink.write(name, [{"box": box, "text": text, "confidence": 1.0}])
     assert (out / "reads.prev1.jsonl").is_file()  # run 2's; run 1's is reads.prev.jsonl
     s = harvest([tmp_path / "runs"], tmp_path / "ds", [photos], val_share=0.0)
     assert sorted(t for _, t in rows(tmp_path / "ds" / "train")) == sorted([TRAIN, VAL])  # car.png: run 2's read
@@ -308,9 +303,7 @@ def test_each_crop_is_listed_with_how_sure_it_was_and_where_it_was_seen(tmp_path
     out.mkdir(parents=True)
     live = dataclasses.replace(event(1, TRAIN, 0.995, out), first_seen_utc="2026-12-05T10:00:00Z")
     at_start = dataclasses.replace(event(2, "QQ555QQ", 0.5, out), first_time_s=0.0)
-    with SqliteSink(out / "events.db") as db:
-        for e in (live, at_start, event(3, "", 0.0, out)):
-            db.write(e)
+    store(out, [live, at_start, event(3, "", 0.0, out)])
     harvest([tmp_path / "runs"], tmp_path / "ds", val_share=0.0)
     assert listed(tmp_path / "ds" / "train") == [("ev1.jpg", "0.9950", "gate/cam 1.0 s 2026-12-05T10:00:00Z")]
     assert listed(tmp_path / "ds" / "review") == [("ev2.jpg", "0.5000", "gate/cam 0.0 s"),
@@ -341,9 +334,7 @@ def test_by_default_five_crops_of_a_plate_and_reads_of_four_characters_at_0_99_a
     out.mkdir(parents=True)
     events = [event(i, TRAIN, 0.999, out) for i in range(1, 8)]
     events += [event(8, "AB12", 0.99, out), event(9, "AB1", 1.0, out), event(10, "CD34", 0.9899, out)]
-    with SqliteSink(out / "events.db") as db:
-        for e in events:
-            db.write(e)
+    store(out, events)
     ds = tmp_path / "a" / "b" / "ds"
     s = harvest([tmp_path / "runs"], ds)
     assert json.loads((ds / "harvest.json").read_text()) == {"val_share": 0.1}
