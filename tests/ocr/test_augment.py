@@ -1,9 +1,11 @@
 """Augmentation: a rolled plate stays whole inside its grown canvas, as a detector box frames it; motion blur in
 proportion to the crop and to its characters; the infrared and far looks; an interlaced frame's fields moved apart."""
+import cv2
 import numpy as np
 import pytest
 
-from ocr.augment import augment, comb, far, infrared, interlace, motion_blur, roll
+from ocr.augment import (augment, blend_fields, blur_noise, comb, crop_jitter, far, infrared, interlace, jpeg,
+                         motion_blur, roll)
 
 
 def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
@@ -11,6 +13,11 @@ def _plate_with_corner_marks(h: int = 50, w: int = 200) -> np.ndarray:
     for y, x in ((2, 2), (2, w - 8), (h - 8, 2), (h - 8, w - 8)):
         img[y:y + 6, x:x + 6] = (0, 0, 255)  # red squares in the four corners
     return img
+
+
+def _noise(h: int, w: int) -> np.ndarray:
+    """A BGR crop of random levels (seed 0): any change to it shows."""
+    return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
 
 
 def _red(img: np.ndarray) -> int:
@@ -172,8 +179,6 @@ def test_the_characters_across_reach_the_motion_smear_and_none_is_the_crop_itsel
     (0.5, [0.99, 0.275, 0.99, 0.24], [("jpeg", 15, 80)]),
 ])
 def test_blur_noise_draws_its_blur_noise_and_jpeg_by_strength(monkeypatch, strength, p, steps, fixed_draws) -> None:
-    from ocr.augment import blur_noise
-
     calls = recorded(monkeypatch, "motion_blur", "sensor_noise", "jpeg")
     img = _plate_with_corner_marks()
     out = blur_noise(img, fixed_draws(p), strength)  # type: ignore[arg-type]
@@ -182,11 +187,7 @@ def test_blur_noise_draws_its_blur_noise_and_jpeg_by_strength(monkeypatch, stren
 
 @pytest.mark.parametrize("strength, p", [(1.0, [0.49, 0.99, 0.99, 0.99]), (0.5, [0.24, 0.99, 0.99, 0.99])])
 def test_blur_noise_lowers_the_resolution_to_a_quarter_at_most(strength, p, fixed_draws) -> None:
-    import cv2
-
-    from ocr.augment import blur_noise
-
-    img = np.random.default_rng(0).integers(0, 256, (50, 200, 3), dtype=np.uint8)
+    img = _noise(50, 200)
     small = cv2.resize(img, (50, 12), interpolation=cv2.INTER_AREA)  # a quarter of each side, the range's low end
     want = cv2.resize(small, (200, 50), interpolation=cv2.INTER_LINEAR)
     assert (blur_noise(img, fixed_draws(p), strength) == want).all()  # type: ignore[arg-type]
@@ -196,19 +197,13 @@ def test_blur_noise_lowers_the_resolution_to_a_quarter_at_most(strength, p, fixe
 
 @pytest.mark.parametrize("strength, r, k", [(1.0, 0.29, 3), (0.5, 0.149, 3)])
 def test_blur_noise_blurs_with_a_small_gaussian(strength, r, k, fixed_draws) -> None:
-    import cv2
-
-    from ocr.augment import blur_noise
-
-    img = np.random.default_rng(0).integers(0, 256, (50, 200, 3), dtype=np.uint8)
+    img = _noise(50, 200)
     out = blur_noise(img, fixed_draws([0.99, r, 0.99, 0.99]), strength)  # type: ignore[arg-type]
     assert (out == cv2.GaussianBlur(img, (k, k), 0)).all()
 
 
 @pytest.mark.parametrize("at, shape", [(0.0, (58, 232, 3)), (1.0, (42, 168, 3))])
 def test_crop_jitter_pads_or_cuts_each_side_by_up_to_its_share(at, shape, fixed_draws) -> None:
-    from ocr.augment import crop_jitter
-
     img = _plate_with_corner_marks()  # 50 x 200: 8 % is 4 rows, 16 columns
     out = crop_jitter(img, fixed_draws(at=at), 0.08)  # type: ignore[arg-type]
     assert out.shape == shape
@@ -219,9 +214,7 @@ def test_crop_jitter_pads_or_cuts_each_side_by_up_to_its_share(at, shape, fixed_
 
 
 def test_crop_jitter_keeps_a_crop_it_would_cut_below_8_by_16(fixed_draws) -> None:
-    from ocr.augment import crop_jitter
-
-    img = np.random.default_rng(0).integers(0, 256, (12, 24, 3), dtype=np.uint8)
+    img = _noise(12, 24)
     assert crop_jitter(img, fixed_draws(at=1.0), 0.2).shape == (8, 16, 3)  # 2 rows and 4 columns off each side: kept
     assert (crop_jitter(img, fixed_draws(at=1.0), 0.25) == img).all()  # 3 and 6 off each side: 6 x 12, too small
 
@@ -229,9 +222,7 @@ def test_crop_jitter_keeps_a_crop_it_would_cut_below_8_by_16(fixed_draws) -> Non
 @pytest.mark.parametrize("p, at, width, interp", [([0.99, 0.99, 0.99], 0.0, 32, "cubic"),
                                                   ([0.99, 0.99, 0.69], 1.0, 72, "linear")])
 def test_far_shrinks_to_32_to_72_px_and_enlarges_back(p, at, width, interp, fixed_draws) -> None:
-    import cv2
-
-    img = np.random.default_rng(0).integers(0, 256, (50, 200, 3), dtype=np.uint8)
+    img = _noise(50, 200)
     small = cv2.resize(img, (width, round(50 * width / 200)), interpolation=cv2.INTER_AREA)
     want = cv2.resize(small, (200, 50), interpolation=cv2.INTER_CUBIC if interp == "cubic" else cv2.INTER_LINEAR)
     assert (far(img, fixed_draws(p, at)) == want).all()  # type: ignore[arg-type]
@@ -247,11 +238,7 @@ def test_far_adds_noise_and_jpeg_at_the_small_size(monkeypatch, fixed_draws) -> 
 
 @pytest.mark.parametrize("at, quality", [(0.0, 40), (1.0, 89)])
 def test_jpeg_quality_is_drawn_from_its_range_less_its_top(at, quality, fixed_draws) -> None:
-    import cv2
-
-    from ocr.augment import jpeg
-
-    img = np.random.default_rng(0).integers(0, 256, (50, 200, 3), dtype=np.uint8)
+    img = _noise(50, 200)
     want = cv2.imdecode(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
     assert (jpeg(img, fixed_draws(at=at), 40, 90) == want).all()  # type: ignore[arg-type]
 
@@ -260,9 +247,7 @@ def test_jpeg_quality_is_drawn_from_its_range_less_its_top(at, quality, fixed_dr
                                                           ([0.5, 0.5], 0.0, -1.0, 0, False)])
 def test_interlace_moves_either_field_either_way_and_blends_half_the_time(p, at, shift, field, blended,
                                                                          fixed_draws) -> None:
-    from ocr.augment import blend_fields
-
-    img = np.random.default_rng(0).integers(0, 256, (50, 200, 3), dtype=np.uint8)
+    img = _noise(50, 200)
     want = comb(img, shift, field)
     out = interlace(img, fixed_draws(p, at))  # type: ignore[arg-type]
     assert (out == (blend_fields(want) if blended else want)).all()
