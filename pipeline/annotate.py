@@ -97,6 +97,7 @@ class VideoSink:
         self.size: tuple[int, int] | None = None
         self.part = 0
         self.parts: list[Path] = []  # written so far (deleted ones removed)
+        self._named: set[Path] = set()  # every part's name, deleted ones too: names sort in time order
         self._in_part = 0
         self._bg: BackgroundWriter | None = None
 
@@ -135,7 +136,7 @@ class VideoSink:
         if self.segment_frames > 0:
             stem = f"{self.path.stem}_{time.strftime('%Y-%m-%d_%H-%M-%S')}"
             path, n = self.path.with_name(stem + self.path.suffix), 1
-            while path.exists() or path in self.parts:  # two parts within one second
+            while path.exists() or path in self._named:  # two parts within one second
                 path, n = self.path.with_name(f"{stem}_{n}{self.path.suffix}"), n + 1
             return path
         return self.path if self.part == 0 else self.path.with_name(f"{self.path.stem}_{self.part}{self.path.suffix}")
@@ -152,6 +153,7 @@ class VideoSink:
             self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
             self.size, self._in_part = size, 0
             self.parts.append(path)
+            self._named.add(path)
             while self.keep > 0 and len(self.parts) > self.keep:
                 self.parts.pop(0).unlink(missing_ok=True)
         for _ in range(copies):

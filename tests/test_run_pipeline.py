@@ -282,7 +282,8 @@ def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
 
     drawn = []
     monkeypatch.setattr(cv2, "imshow", lambda name, img: drawn.append((name, int(img), threading.current_thread().name)))
-    monkeypatch.setattr(cv2, "waitKey", lambda ms: -1)
+    waits = []
+    monkeypatch.setattr(cv2, "waitKey", lambda ms: waits.append(ms) or -1)
     w = LiveWindows()
     workers = [threading.Thread(target=lambda n=n: [w.submit(f"cam{n}", k) for k in range(3)], name=f"w{n}")
                for n in range(2)]
@@ -293,6 +294,9 @@ def test_live_windows_are_drawn_by_the_main_thread_only(monkeypatch):
     assert drawn == []  # nothing drawn from the workers
     w.pump()
     assert sorted(drawn) == [("plate reader: cam0", 2, "MainThread"), ("plate reader: cam1", 2, "MainThread")]
+    assert waits == [1]  # one 1 ms wait for the windows to paint (0 would wait for a key)
+    w.pump()
+    assert waits == [1]  # nothing new: no wait
     w.submit("clip.mp4", 7)  # the main thread's own source: drawn at once
     assert drawn[-1] == ("plate reader: clip.mp4", 7, "MainThread")
 
@@ -367,6 +371,25 @@ def test_flags_may_come_anywhere_and_show_without_a_display_is_one_line(tmp_path
     assert main([str(ROOT / "samples" / "clip.mp4"), "--show", f"output_dir={tmp_path}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run without --show or show=true)"]
+
+
+@pytest.mark.parametrize("platform, display, wayland, refused", [
+    ("linux", "", "", True), ("linux", ":0", "", False), ("linux", "", "wayland-0", False),
+    ("linux", ":0", "wayland-0", False), ("darwin", "", "", False), ("win32", "", "", False)])
+def test_show_is_refused_only_on_linux_without_a_display(monkeypatch, platform, display, wayland, refused):
+    from common.errors import UserError
+    from pipeline.annotate import check_display
+
+    monkeypatch.setattr("sys.platform", platform)
+    for name, value in (("DISPLAY", display), ("WAYLAND_DISPLAY", wayland)):
+        monkeypatch.delenv(name, raising=False)
+        if value:
+            monkeypatch.setenv(name, value)
+    if refused:
+        with pytest.raises(UserError, match="show needs a display"):
+            check_display()
+    else:
+        check_display()
 
 
 @pytest.fixture

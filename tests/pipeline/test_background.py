@@ -118,3 +118,74 @@ def test_untimed_frames_are_each_written_once(tmp_path):
         for i in range(3):
             sink.write(np.full((48, 64, 3), i * 20, np.uint8), 0.0)  # still images: all at time 0
     assert frame_values(path) == [0, 1, 2]
+
+
+class FakeWriter:
+    """cv2.VideoWriter's stand-in: records each frame's value with the thread that encoded it."""
+    fourcc = staticmethod(cv2.VideoWriter.fourcc)
+    log: list = []
+
+    def __init__(self, path, fourcc, fps, size):
+        self.path = path
+
+    def write(self, image):
+        FakeWriter.log.append((int(image[0, 0, 0]), threading.current_thread() is threading.main_thread()))
+
+    def release(self):
+        pass
+
+
+def test_frames_are_encoded_in_order_off_the_callers_thread_inside_with_and_at_once_outside(tmp_path, monkeypatch):
+    monkeypatch.setattr(cv2, "VideoWriter", FakeWriter)
+    monkeypatch.setattr(FakeWriter, "log", [])
+    with VideoSink(tmp_path / "out.mp4", 10.0) as sink:
+        for i in range(5):
+            sink.write(np.full((8, 8, 3), i, np.uint8))
+    assert FakeWriter.log == [(i, False) for i in range(5)]
+    FakeWriter.log.clear()
+    sink = VideoSink(tmp_path / "direct.mp4", 10.0)  # no background thread: each frame encoded by write() itself
+    sink.write(np.full((8, 8, 3), 9, np.uint8))
+    assert FakeWriter.log == [(9, True)]
+
+
+@pytest.mark.parametrize("gap, frames", [(2.1, 25 + 21), (2.2, 25 + 1)])
+def test_a_frame_is_held_up_to_hold_max_s_after_a_steady_run(tmp_path, gap, frames):
+    """After 25 frames at the video's 10 fps, a frame 2.1 s after the last fills the 20 empty slots before it
+    (HOLD_MAX_S = 2 s held); one 2.2 s after is written once (a stream that was down)."""
+    path = tmp_path / "out.mp4"
+    with VideoSink(path, 10.0) as sink:
+        for k in range(25):
+            sink.write(np.zeros((48, 64, 3), np.uint8), k * 0.1)
+        sink.write(np.zeros((48, 64, 3), np.uint8), 2.4 + gap)
+    assert frames_in(path) == frames
+
+
+@pytest.mark.parametrize("fps, kept", [(12.5, 12.5), (0.5, 0.5), (0, 25.0), (-5, 25.0), (float("nan"), 25.0)])
+def test_a_source_without_a_usable_rate_is_written_at_25_fps(tmp_path, fps, kept):
+    assert VideoSink(tmp_path / "out.mp4", fps).fps == kept
+
+
+def test_the_video_s_folder_is_made_and_a_resize_starts_numbered_parts(tmp_path):
+    path = tmp_path / "new" / "folder" / "out.mp4"
+    with VideoSink(path, 10.0) as sink:
+        for w in (64, 64, 80, 96):
+            sink.write(np.zeros((48, w, 3), np.uint8))
+    assert [p.name for p in sink.parts] == ["out.mp4", "out_1.mp4", "out_2.mp4"]
+    assert [frames_in(p) for p in sink.parts] == [2, 1, 1]
+
+
+def test_parts_started_within_one_second_are_numbered_and_never_overwrite_a_file(tmp_path, monkeypatch):
+    """Live parts are named by their start second: a part started within the same second, or whose name another
+    run's file holds, takes the next free number; with keep=1 only the newest part stays."""
+    monkeypatch.setattr("pipeline.annotate.time.strftime", lambda fmt: "2026-12-05_13-00-00")
+    (tmp_path / "annotated_2026-12-05_13-00-00.mp4").write_bytes(b"another run's")
+    with VideoSink(tmp_path / "annotated.mp4", 10.0, segment_frames=2) as sink:
+        for i in range(6):
+            sink.write(np.zeros((48, 64, 3), np.uint8))
+    assert [p.name for p in sink.parts] == [f"annotated_2026-12-05_13-00-00_{n}.mp4" for n in (1, 2, 3)]
+    assert (tmp_path / "annotated_2026-12-05_13-00-00.mp4").read_bytes() == b"another run's"
+    with VideoSink(tmp_path / "kept.mp4", 10.0, segment_frames=2, keep=1) as sink:
+        for i in range(6):
+            sink.write(np.zeros((48, 64, 3), np.uint8))
+    assert sorted(p.name for p in tmp_path.glob("kept_*")) == ["kept_2026-12-05_13-00-00_2.mp4"] == [
+        p.name for p in sink.parts]

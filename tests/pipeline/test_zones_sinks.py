@@ -261,6 +261,38 @@ def test_the_roi_and_the_line_are_drawn_with_the_tracks():
     assert out[50, 100].tolist() == [0, 220, 255] and out[90, 20].tolist() == [0, 220, 255]  # the roi's edges
     assert out[20, 100].tolist() == [255, 128, 0]  # the line
     assert out[70, 100].tolist() == [0, 0, 0] and not draw(blank, none, {}).any()  # inside it, and without zones
+    assert out[70, 20].tolist() == [0, 220, 255]  # the roi is closed: its last corner joined to its first
+
+
+@pytest.mark.parametrize("width, roi_px, line_px", [(959, 1, 3), (1920, 3, 5)])
+def test_the_zone_lines_thicken_with_the_frame(width, roi_px, line_px):
+    """Below 960 px wide the roi is drawn 1 px thick and the counting line 3 px; a 1920 px frame gets 3 and 5."""
+    from pipeline.annotate import draw
+    from pipeline.types import Tracks
+
+    z = Zones(ZoneConfig(roi=((0.1, 0.5), (0.9, 0.5), (0.9, 0.9), (0.1, 0.9)), line=((0.5, 0.0), (0.5, 0.4))), width, 400)
+    out = draw(np.zeros((400, width, 3), np.uint8), Tracks(), {}, zones=z)
+    assert (out[:, width // 3, 2] == 255).sum() == 2 * roi_px  # the roi's top and bottom edges
+    assert (out[100, :, 0] == 255).sum() == line_px
+
+
+def test_a_track_s_label_is_its_id_and_text_in_black_on_a_bar_of_its_colour():
+    """The box in 3 px lines; above it a bar from the box's left edge, as wide as the label `#7 AB123` (OpenCV's
+    simplex font at 0.6, 2 px) plus 6 px and as tall plus 8 px; the label in black, 3 px in, its baseline 5 px up."""
+    from pipeline.annotate import draw
+    from pipeline.types import Tracks
+
+    tracks = Tracks(np.array([[40, 100, 200, 140]], np.float32), np.array([0.9], np.float32), np.array([7]))
+    out = draw(np.zeros((200, 300, 3), np.uint8), tracks, {7: "AB123"})
+    (tw, th), _ = cv2.getTextSize("#7 AB123", cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
+    green = (out == [0, 220, 0]).all(axis=2)
+    assert green[120, 36:45].tolist() == [False] * 3 + [True] * 3 + [False] * 3  # the box's left edge at x=40
+    top, right = 100 - th - 8, 40 + tw + 6
+    ys, xs = np.nonzero(out.any(axis=2)[:99])  # above the box's top edge: only the bar
+    assert (ys.min(), xs.min(), xs.max()) == (top, 40, right)
+    text_ys, text_xs = np.nonzero(out[top:100, 40:right + 1, 1] < 110)  # dark: the text (OpenCV 5 smooths its edges)
+    assert len(text_xs) > 300 and not out[top:100, 40:right + 1][~green[top:100, 40:right + 1]][:, [0, 2]].any()
+    assert 43 <= text_xs.min() + 40 <= 45 and 93 <= text_ys.max() + top <= 95  # 3 px in, the baseline at y1 - 5
 
 
 def test_image_reads_are_appended_to_a_watched_folders_and_kept_aside_otherwise(tmp_path):
