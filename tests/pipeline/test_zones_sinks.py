@@ -290,9 +290,11 @@ def test_a_track_s_label_is_its_id_and_text_in_black_on_a_bar_of_its_colour():
     top, right = 100 - th - 8, 40 + tw + 6
     ys, xs = np.nonzero(out.any(axis=2)[:99])  # above the box's top edge: only the bar
     assert (ys.min(), xs.min(), xs.max()) == (top, 40, right)
-    text_ys, text_xs = np.nonzero(out[top:100, 40:right + 1, 1] < 110)  # dark: the text (OpenCV 5 smooths its edges)
-    assert len(text_xs) > 300 and not out[top:100, 40:right + 1][~green[top:100, 40:right + 1]][:, [0, 2]].any()
+    bar = out[top:100, 40:right + 1]
+    text_ys, text_xs = np.nonzero(bar[:, :, 1] < 110)  # dark: the text (OpenCV 5 smooths its edges)
+    assert (bar == 0).all(axis=2).sum() > 100 and not bar[~green[top:100, 40:right + 1]][:, [0, 2]].any()  # black
     assert 43 <= text_xs.min() + 40 <= 45 and 93 <= text_ys.max() + top <= 95  # 3 px in, the baseline at y1 - 5
+    assert right - 8 <= text_xs.max() + 40 <= right - 4  # the label fills the bar (at its size, within the bar)
 
 
 def test_image_reads_are_appended_to_a_watched_folders_and_kept_aside_otherwise(tmp_path):
