@@ -86,3 +86,85 @@ def test_the_onnx_export_replaces_the_one_there_only_whole(stop, tmp_path, monke
     assert onnx.read_bytes() == (b"old graph" if stop else b"new graph")
     assert read_manifest(tmp_path / "MANIFEST.sha256")["detector.onnx"] == sha256(onnx)  # still verifies
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.sha256", "detector.onnx", "detector.pt"]
+
+
+def test_weights_outside_the_manifest_are_exported_only_unverified_and_not_recorded(tmp_path, monkeypatch) -> None:
+    import detection.export as export
+
+    weights = tmp_path / "detector.pt"
+    weights.write_bytes(b"weights")
+    monkeypatch.setattr(export, "yolo_class", lambda: _Exporter)
+    with pytest.raises(UserError, match="detector.pt is not in MANIFEST.sha256"):
+        export.export_onnx(weights, 64)
+    assert export.export_onnx(weights, 64, check_sha=False).read_bytes() == b"new graph"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["detector.onnx", "detector.pt"]  # no manifest made
+
+
+def test_calibration_frames_are_a_seeded_draw_of_the_folders_images(tmp_path) -> None:
+    names = [f"f{i:02d}{ext}" for i, ext in enumerate([".jpg", ".JPG", ".jpeg", ".png", ".PNG", ".bmp"] * 3)]
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+    first = calibration_frames(tmp_path, 5)
+    assert len(first) == 5 and first == calibration_frames(tmp_path, 5) != calibration_frames(tmp_path, 5, seed=1)
+    assert sorted(p.name for p in calibration_frames(tmp_path, 100)) == [n for n in names if not n.endswith(".bmp")]
+    for n in names:
+        (tmp_path / n).unlink()
+    with pytest.raises(UserError, match=f"no calibration images in {tmp_path}"):
+        calibration_frames(tmp_path, 5)
+
+
+@pytest.fixture
+def spied_export(tmp_path, monkeypatch):
+    """detection.export's main with the exports stood in for: the weights `detector.pt` in `tmp_path`, and the
+    calls made (`onnx`: weights, imgsz, verify; `int8`: source, frames, imgsz, out)."""
+    import detection.export as export
+
+    (tmp_path / "detector.pt").write_bytes(b"weights")
+    calls: dict[str, list] = {"onnx": [], "int8": []}
+
+    def onnx(weights, imgsz, check_sha=True):
+        calls["onnx"].append((weights.name, imgsz, check_sha))
+        return weights.with_suffix(".onnx")
+
+    def int8(src, frames, imgsz, out):
+        calls["int8"].append((src.name, [(f.parent.name, f.name) for f in frames], imgsz, out.name))
+        return out
+
+    monkeypatch.setattr(export, "export_onnx", onnx)
+    monkeypatch.setattr(export, "export_int8", int8)
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for i in range(4):
+            (tmp_path / folder / f"{i}.jpg").write_bytes(b"x")
+    return lambda *argv: export.main(["--weights", str(tmp_path / "detector.pt"), *argv]), calls
+
+
+def test_export_main_makes_the_onnx_at_its_size_and_verifies_unless_told(spied_export) -> None:
+    main, calls = spied_export
+    assert main() == 0 and main("--imgsz", "320", "--no-verify") == 0
+    assert calls == {"onnx": [("detector.pt", 640, True), ("detector.pt", 320, False)], "int8": []}
+
+
+@pytest.mark.parametrize("sibling, n_calib, per", [(False, 64, 32), (True, 4, 2), (True, 1, 1)])
+def test_int8_export_calibrates_on_as_many_frames_of_each_folder(spied_export, tmp_path, sibling, n_calib, per):
+    """--int8: the .onnx beside the weights quantised as it is (made first when there is none), calibrated on
+    n-calib frames shared among the --calib folders (at least one of each), the listed ones left out."""
+    main, calls = spied_export
+    if sibling:
+        (tmp_path / "detector.onnx").write_bytes(b"graph")
+    (tmp_path / "hold.csv").write_text("dataset,image\nx,0.jpg\n")
+    assert main("--int8", "--calib", str(tmp_path / "a"), str(tmp_path / "b"), "--n-calib", str(n_calib),
+                "--exclude", str(tmp_path / "hold.csv"), "--imgsz", "320") == 0
+    assert calls["onnx"] == ([] if sibling else [("detector.pt", 320, True)])
+    [(src, frames, imgsz, out)] = calls["int8"]
+    assert (src, imgsz, out) == ("detector.onnx", 320, "detector_int8.onnx")
+    assert [folder for folder, _ in frames] == ["a"] * min(per, 3) + ["b"] * min(per, 3)
+    assert ("a", "0.jpg") not in frames and ("b", "0.jpg") not in frames
+
+
+def test_int8_without_calibration_frames_is_one_line(spied_export, capsys) -> None:
+    main, calls = spied_export
+    assert main("--int8") == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: --int8 needs --calib FOLDER (frames like the ones the detector will see)"]
+    assert calls == {"onnx": [], "int8": []}
