@@ -36,15 +36,19 @@ def test_crop_box_margin_and_clipping():
     assert crop_box(img, np.array([-5, 90, 30, 120]), 0.0).shape == (10, 30, 3)
 
 
-@pytest.mark.parametrize("angle", [-20.0, -12.0, 0.0, 7.0, 15.0, 25.0])
+@pytest.mark.parametrize("angle", [-20.0, -12.0, -4.5, 0.0, 1.0, 2.5, 7.0, 8.5, 13.5, 15.0, 25.0])
 def test_plate_roll_finds_the_turn_that_levels_the_plate(angle):
+    """To the half degree: 3-degree steps, then half-degree steps within 2 degrees of the best."""
     frame, box = rolled_plate(angle)
-    assert plate_roll(crop_box(frame, box, 0.06)) == pytest.approx(-angle, abs=1.5)
+    assert plate_roll(crop_box(frame, box, 0.06)) == pytest.approx(-angle, abs=0.01)
 
 
 def test_plate_roll_leaves_a_blank_crop_and_stays_within_its_range():
     blank = np.full((20, 60, 3), 90, np.uint8)
     assert plate_roll(blank) == 0.0  # every turn equally sharp: the least is kept
+    stripes = np.zeros((50, 1, 3), np.uint8)
+    stripes[::4] = 255
+    assert plate_roll(stripes) == plate_roll(stripes.transpose(1, 0, 2)) == 0.0  # a crop 1 px wide or high
     frame, box = rolled_plate(-29)
     assert -30.0 <= plate_roll(crop_box(frame, box, 0.06)) <= 30.0
 
@@ -297,4 +301,30 @@ def test_stretch_contrast_bounds(low, high, below, stretched):
     assert (out is not crop) == stretched
     if stretched:
         assert (out.min(), out.max()) == (0, 255)
+    gray = crop[:, :, 0].copy()  # a grey crop as well
+    out = stretch_contrast(gray, below)
+    assert out.shape == (20, 60) and (out is not gray) == stretched
+
+
+def test_a_box_outside_the_frame_cuts_nothing_to_read_even_stretched():
+    img = np.full((100, 100, 3), 50, np.uint8)
+    assert stretch_contrast(np.zeros((0, 5, 3), np.uint8), 60).shape == (0, 5, 3)
+    assert CropSpec(stretch_below=60, deskew_min_deg=4).cut(img, np.array([150, 150, 200, 180], np.float32)) is None
+
+
+@pytest.mark.parametrize("min_deg, levelled", [(7.0, True), (7.5, False)])
+def test_a_plate_rolled_exactly_min_deg_is_cut_level(min_deg, levelled):
+    frame, box = rolled_plate(7)
+    assert (cut_plate(frame, box, 0.06, min_deg).shape != crop_box(frame, box, 0.06).shape) == levelled
+
+
+def test_crop_spec_defaults_are_the_shipped_cut_with_every_extra_off():
+    from dataclasses import replace
+
+    from pipeline.app import crop_spec
+    from pipeline.config import PipelineConfig
+
+    shipped = crop_spec(PipelineConfig(), video=True)
+    assert CropSpec() == replace(shipped, deskew_min_deg=0.0, stretch_below=0.0, both_ways=False, views=False,
+                                 deinterlace_above=0.0)
 
