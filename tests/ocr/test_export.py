@@ -183,3 +183,38 @@ def test_an_export_stopped_half_way_leaves_the_one_before_as_it_was(kind, tiny_c
     assert capsys.readouterr().err.strip().splitlines()[-1] == ("interrupted: nothing written (an export there before "
                                                                 "is kept as it was)")
     assert out.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["tiny.pth", "tiny_int8.onnx"]
+
+
+def test_int8_calibrates_on_half_real_crops_and_half_synthetic_plates(tmp_path, tiny_ckpt, monkeypatch):
+    """--int8 --calib --n-calib 8: 4 real crops drawn (the listed ones left out), the rest synthetic plates, ranges at
+    the 99.99th percentile, then the LSTM weights in int8."""
+    import common.quantize
+    import ocr.accel
+    import ocr.export as export
+
+    calls = []
+    monkeypatch.setattr(export, "calibration_crops", lambda folders, exclude, n: calls.append(
+        ("crops", [f.name for f in folders], [e.name for e in exclude], n)) or [np.zeros((20, 60, 3), np.uint8)] * 9)
+    monkeypatch.setattr(ocr.accel, "calibration_batches", lambda cfg, n, seed, real: calls.append(
+        ("batches", n, seed, len(real))) or [])
+    monkeypatch.setattr(common.quantize, "quantize_static_int8", lambda src, out, batches, method, percentile: calls.append(
+        ("static", method, percentile)) or out)
+    monkeypatch.setattr(export, "quantize_lstm", lambda src, out: calls.append(("lstm",)) or out)
+    (tmp_path / "real").mkdir()
+    assert export.main(["--weights", str(tiny_ckpt), "--int8", "--calib", str(tmp_path / "real"), "--exclude",
+                        str(tmp_path / "hold.csv"), "--n-calib", "8"]) == 0
+    assert calls == [("crops", ["real"], ["hold.csv"], 4), ("batches", 8, 0, 4), ("static", "percentile", 99.99),
+                     ("lstm",)]
+    assert (tmp_path / "tiny_int8.onnx").is_file()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:FutureWarning")
+def test_exports_are_written_where_asked_or_beside_the_weights(tmp_path, tiny_ckpt, capsys):
+    assert export_main(["--weights", str(tiny_ckpt), "--format", "torchscript"]) == 0
+    assert export_main(["--weights", str(tiny_ckpt), "--format", "torchscript", "--out", str(tmp_path / "ts.pt")]) == 0
+    assert export_main(["--weights", str(tiny_ckpt), "--out", str(tmp_path / "new" / "dir" / "m.onnx")]) == 0
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        "new/dir/m.onnx", "tiny.pth", "tiny.torchscript.pt", "ts.pt"]
+    with pytest.raises(SystemExit) as stop:
+        export_main([])
+    assert stop.value.code == 2 and "the following arguments are required: --weights" in capsys.readouterr().err
