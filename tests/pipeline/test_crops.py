@@ -34,6 +34,19 @@ def test_crop_box_margin_and_clipping():
     img = np.zeros((100, 100, 3), np.uint8)
     assert crop_box(img, np.array([10, 10, 30, 20]), 0.5).shape == (20, 40, 3)
     assert crop_box(img, np.array([-5, 90, 30, 120]), 0.0).shape == (10, 30, 3)
+    assert crop_box(img, np.array([10, -5, 30, 20]), 0.0).shape == (20, 20, 3)
+
+
+@pytest.mark.parametrize("box, shape, wbox", [
+    ((100, 51, 140, 61), (32, 121), (40, 11, 80, 21)),  # a box's size each side, from the even row above
+    ((5, 3, 45, 13), (24, 86), (5, 3, 45, 13)),  # clipped at the frame's top left
+    ((360, 280, 399, 299), (40, 79), (39, 20, 78, 39))])  # and at its bottom right
+def test_field_window_is_the_frame_around_the_box_from_an_even_row(box, shape, wbox):
+    from pipeline.crops import field_window
+
+    img = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    window, where = field_window(img, np.array(box, np.float32))
+    assert window.shape[:2] == shape and where.tolist() == list(wbox)
 
 
 @pytest.mark.parametrize("angle", [-20.0, -12.0, -4.5, 0.0, 1.0, 2.5, 7.0, 8.5, 13.5, 15.0, 25.0])
@@ -304,6 +317,18 @@ def test_stretch_contrast_bounds(low, high, below, stretched):
     gray = crop[:, :, 0].copy()  # a grey crop as well
     out = stretch_contrast(gray, below)
     assert out.shape == (20, 60) and (out is not gray) == stretched
+
+
+def test_stretch_contrast_reads_luminance_between_the_1st_and_99th_percentiles():
+    """Glints and specks (0.5 % of the pixels each way) do not count; a colour crop is judged by its luminance (red
+    and blue of 200 are 60 and 23 grey levels)."""
+    crop = np.full((20, 100, 3), 100, np.uint8)
+    crop[:, 50:] = 120
+    crop[0, :10], crop[1, :10] = 0, 255
+    assert stretch_contrast(crop, 60) is not crop
+    crop = np.zeros((20, 60, 3), np.uint8)
+    crop[:, :30], crop[:, 30:] = (0, 0, 200), (200, 0, 0)
+    assert stretch_contrast(crop, 60) is not crop
 
 
 def test_a_box_outside_the_frame_cuts_nothing_to_read_even_stretched():
