@@ -52,11 +52,13 @@ def test_static_int8_detector_finds_the_plates_the_fp32_one_finds(tmp_path) -> N
 class _Exporter:
     """Ultralytics' YOLO as `export_onnx` uses it: the ONNX file written beside the weights it was given."""
     stop = False
+    asked: list = []
 
     def __init__(self, weights: str, task: str) -> None:
         self.weights = Path(weights)
 
     def export(self, **kwargs) -> str:
+        _Exporter.asked.append(kwargs)
         out = self.weights.with_suffix(".onnx")
         out.write_bytes(b"new graph" if not self.stop else b"half")
         if self.stop:
@@ -77,6 +79,7 @@ def test_the_onnx_export_replaces_the_one_there_only_whole(stop, tmp_path, monke
     record(tmp_path / "detector.onnx")
     monkeypatch.setattr(export, "yolo_class", lambda: _Exporter)
     monkeypatch.setattr(_Exporter, "stop", stop)
+    monkeypatch.setattr(_Exporter, "asked", [])
     if stop:
         with pytest.raises(KeyboardInterrupt):
             export.export_onnx(weights, 64)
@@ -86,6 +89,34 @@ def test_the_onnx_export_replaces_the_one_there_only_whole(stop, tmp_path, monke
     assert onnx.read_bytes() == (b"old graph" if stop else b"new graph")
     assert read_manifest(tmp_path / "MANIFEST.sha256")["detector.onnx"] == sha256(onnx)  # still verifies
     assert sorted(p.name for p in tmp_path.iterdir()) == ["MANIFEST.sha256", "detector.onnx", "detector.pt"]
+    assert _Exporter.asked == [dict(format="onnx", imgsz=64, dynamic=True, simplify=False, opset=17, verbose=False)]
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_an_int8_export_is_recorded_where_its_source_is(listed, tmp_path, monkeypatch) -> None:
+    """The int8 model's digest goes into the manifest when the .onnx it was made from is there (the shipped
+    weights), and no manifest is made for an export of one's own."""
+    import common.quantize
+    from common.digest import sha256
+    from detection.weights import read_manifest, record
+
+    src = tmp_path / "detector.onnx"
+    src.write_bytes(b"graph")
+    if listed:
+        record(src)
+    seen = []
+
+    def quantize(onnx_path, out, batches, ops):
+        seen.extend(b.shape for b in batches)
+        out.write_bytes(b"int8 graph")
+        return out
+
+    monkeypatch.setattr(common.quantize, "quantize_static_int8", quantize)
+    out = export_int8(src, sorted(STILLS.glob("*.jpg"))[:2], 320, tmp_path / "detector_int8.onnx")
+    assert out.read_bytes() == b"int8 graph" and len(seen) == 2 and all(s[:2] == (1, 3) and max(s) == 320 for s in seen)
+    manifest = read_manifest(tmp_path / "MANIFEST.sha256") if listed else {}
+    assert manifest == ({"detector.onnx": sha256(src), "detector_int8.onnx": sha256(out)} if listed else {})
+    assert (tmp_path / "MANIFEST.sha256").exists() == listed
 
 
 def test_weights_outside_the_manifest_are_exported_only_unverified_and_not_recorded(tmp_path, monkeypatch) -> None:
