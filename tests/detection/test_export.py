@@ -17,6 +17,7 @@ def test_letterbox_scales_the_long_side_and_pads_to_the_stride() -> None:
     assert x.shape == (1, 3, 384, 640) and x.dtype == np.float32
     assert x[0, :, 0, 0] == pytest.approx([114 / 255] * 3)  # grey padding above the frame (360 -> 384 rows)
     assert x[0, :, 192, 320] == pytest.approx([0, 0, 0])
+    assert letterbox(np.zeros((700, 1280, 3), np.uint8), 640).shape == (1, 3, 352, 640)  # 350 rows: to 32's multiple
 
 
 def test_calibration_frames_leave_out_the_listed_images(tmp_path) -> None:
