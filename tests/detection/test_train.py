@@ -232,3 +232,61 @@ def test_a_run_begun_on_a_gpu_resumes_on_this_cpu(tiny_set, tmp_path, monkeypatc
     torch.save(ckpt, last)
     assert train_main([f"resume={last}"]) == 0
     assert out.is_file()  # its second epoch trained here, published where the run was to
+
+
+class FakeYOLO:
+    """Ultralytics' YOLO as `train` drives it: records the arguments of each run and saves best.pt and last.pt;
+    `on_trainer` puts the run's folder on its trainer instead of its results (as some ultralytics versions do)."""
+    runs: list = []
+    on_trainer = False
+
+    def __init__(self, arch: str) -> None:
+        self.arch, self.ckpt = arch, None
+
+    def train(self, **args):
+        from types import SimpleNamespace
+
+        FakeYOLO.runs.append(args)
+        save = Path(args["project"]) / args["name"]
+        (save / "weights").mkdir(parents=True, exist_ok=True)
+        for name in ("best", "last"):
+            (save / "weights" / f"{name}.pt").write_bytes(name.encode())
+        self.trainer = SimpleNamespace(save_dir=str(save))
+        return None if FakeYOLO.on_trainer else SimpleNamespace(save_dir=str(save))
+
+
+@pytest.mark.parametrize("hours, publish, on_trainer", [(0.5, "last", False), (0.0, "best", True)])
+def test_train_asks_ultralytics_for_our_run_and_publishes_its_choice(tiny_set, tmp_path, monkeypatch, hours, publish,
+                                                                     on_trainer):
+    """A new run: trained from the architecture YAML (pretrained off, AMP off on the CPU, plots off unless extra says),
+    within `hours` when set; the run's best.pt or last.pt (`publish`) copied to `weights_out` in a new folder, its
+    config beside it; ultralytics' AMP check (it would load downloaded weights) always passes."""
+    import ultralytics.engine.trainer as trainer
+
+    import detection.train as dtrain
+    from detection.train_config import DetectorTrainConfig
+
+    monkeypatch.setattr(dtrain, "yolo_class", lambda: FakeYOLO)
+    monkeypatch.setattr(FakeYOLO, "runs", [])
+    monkeypatch.setattr(FakeYOLO, "on_trainer", on_trainer)
+    monkeypatch.setattr(trainer, "check_amp", trainer.check_amp)  # put back after the test
+    out = tmp_path / "new" / "dir" / "mine.pt"
+    cfg = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), split_file=(), unboxed=(),
+                              weights_out=str(out), out_dir=str(tmp_path / "runs"), dataset_dir=str(tmp_path / "yolo"),
+                              device="cpu", hours=hours, publish=publish, epochs=3, imgsz=64, extra={"plots": True})
+    assert dtrain.train(cfg) == out and out.read_bytes() == publish.encode()
+    assert out.with_suffix(".yaml").is_file() and read_manifest(out.parent / "MANIFEST.sha256") == {"mine.pt": sha256(out)}
+    [args] = FakeYOLO.runs
+    assert args["epochs"] == 3 and args["imgsz"] == 64 and args["device"] == "cpu" and args["data"] == str(
+        tmp_path / "yolo" / "dataset.yaml")
+    assert (args["pretrained"], args["amp"], args["plots"]) == (False, False, True)
+    assert args.get("time") == (hours or None)
+    assert trainer.check_amp(None) is True
+
+
+def test_an_architecture_path_is_found_from_any_folder(tmp_path, monkeypatch):
+    from detection.train import architecture
+
+    monkeypatch.chdir(tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    assert architecture("configs/models/plate_yolo11.yaml") == str(root / "configs" / "models" / "plate_yolo11.yaml")
