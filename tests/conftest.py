@@ -193,6 +193,25 @@ def steady_camera() -> type[SteadyCamera]:
     return SteadyCamera
 
 
+def _logged(fn, level: str = "INFO"):
+    """The loguru messages (level name and text) of `level` and above logged while `fn()` runs, and what it returns."""
+    from loguru import logger
+
+    lines: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: lines.append((m.record["level"].name, m.record["message"])), level=level)
+    try:
+        got = fn()
+        return lines, got
+    finally:
+        logger.remove(sink)
+
+
+@pytest.fixture
+def logged():
+    """`logged(fn, level="INFO")`: what `fn()` logs, as (level, message) pairs, and what it returns."""
+    return _logged
+
+
 @pytest.fixture(scope="session", autouse=True)
 def ultralytics_logs_to_the_sessions_stdout():
     """Ultralytics binds its log handler to `sys.stdout` when first imported: imported first inside a test that

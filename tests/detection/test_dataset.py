@@ -76,28 +76,15 @@ def test_bad_annotations(tmp_path, rows, message):
     assert message in str(exc.value) and str(csv_path) in str(exc.value)
 
 
-def warnings_of(fn):
-    """What `fn()` logs at WARNING and above, one message a line, and what it returns."""
-    from loguru import logger
-
-    lines: list[str] = []
-    sink = logger.add(lines.append, level="WARNING", format="{message}")
-    try:
-        got = fn()
-        return [line.strip() for line in lines], got
-    finally:
-        logger.remove(sink)
-
-
-def test_a_box_past_the_edge_is_clipped_with_one_warning(tmp_path):
+def test_a_box_past_the_edge_is_clipped_with_one_warning(tmp_path, logged):
     csv_path = make(tmp_path / "d", [("a.jpg", "AB12", 600, 10, 700, 50), ("a.jpg", "CD34", -9, 470, 30, 490),
                                      ("a.jpg", "EF56", -1, 1, 50, 481)], {"a.jpg": (640, 480)})
-    lines, labels = warnings_of(lambda: read_box_labels(csv_path))
+    lines, labels = logged(lambda: read_box_labels(csv_path), "WARNING")
     boxes = labels["a.jpg"]
     assert [(b.x1, b.y1, b.x2, b.y2, b.text) for b in boxes] == [
         (600, 10, 640, 50, "AB12"), (0, 470, 30, 480, "CD34"), (0, 1, 50, 480, "EF56")]
     assert lines == [
-        f"{csv_path}: 2 box(es) reach past their image's edge, clipped to it (rows 2, 3)"]
+        ("WARNING", f"{csv_path}: 2 box(es) reach past their image's edge, clipped to it (rows 2, 3)")]
 
 
 def test_empty_and_missing_files(tmp_path):
@@ -144,23 +131,24 @@ def test_export_finds_images_outside_an_images_folder(tmp_path):
     assert (tmp_path / "yolo" / "labels" / "train" / "d__pics__b.txt").read_text() == "0 0.375000 0.291667 0.500000 0.250000\n"
 
 
-def test_a_box_up_to_2_px_past_the_edge_is_clipped_silently_beyond_it_with_the_rows_named(tmp_path):
+def test_a_box_up_to_2_px_past_the_edge_is_clipped_silently_beyond_it_with_the_rows_named(tmp_path, logged):
     rows = [("a.jpg", "", -2, -2, 642, 482), ("a.jpg", "", -1, 10, 1, 50), ("a.jpg", "", 10, -1, 50, 1),
             ("a.jpg", "", -2.5, 10, 50, 50), ("a.jpg", "", 10, -2.5, 50, 50), ("a.jpg", "", 600, 10, 642.5, 50),
             ("a.jpg", "", 10, 400, 50, 482.5)]
     csv_path = make(tmp_path / "d", rows, {"a.jpg": (640, 480)})
-    said, labels = warnings_of(lambda: read_box_labels(csv_path))
+    said, labels = logged(lambda: read_box_labels(csv_path), "WARNING")
     assert [(b.x1, b.y1, b.x2, b.y2) for b in labels["a.jpg"]] == [
         (0, 0, 640, 480), (0, 10, 1, 50), (10, 0, 50, 1), (0, 10, 50, 50), (10, 0, 50, 50), (600, 10, 640, 50),
         (10, 400, 50, 480)]
-    assert said == [f"{csv_path}: 4 box(es) reach past their image's edge, clipped to it (rows 5, 6, 7, 8)"]
+    assert said == [
+        ("WARNING", f"{csv_path}: 4 box(es) reach past their image's edge, clipped to it (rows 5, 6, 7, 8)")]
 
 
 @pytest.mark.parametrize("n, rows", [(1, "row 2"), (5, "rows 2, 3, 4, 5, 6"), (6, "rows 2, 3, 4, 5, 6, ...")])
-def test_the_clipped_rows_named_are_at_most_five(tmp_path, n, rows):
+def test_the_clipped_rows_named_are_at_most_five(tmp_path, n, rows, logged):
     csv_path = make(tmp_path / "d", [("a.jpg", "", -5, 10, 50, 50)] * n, {"a.jpg": (640, 480)})
-    said, _ = warnings_of(lambda: read_box_labels(csv_path))
-    assert said == [f"{csv_path}: {n} box(es) reach past their image's edge, clipped to it ({rows})"]
+    said, _ = logged(lambda: read_box_labels(csv_path), "WARNING")
+    assert said == [("WARNING", f"{csv_path}: {n} box(es) reach past their image's edge, clipped to it ({rows})")]
 
 
 def test_labels_read_without_their_images_are_kept_as_given(tmp_path):

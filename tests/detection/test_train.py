@@ -290,3 +290,28 @@ def test_an_architecture_path_is_found_from_any_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root = Path(__file__).resolve().parents[2]
     assert architecture("configs/models/plate_yolo11.yaml") == str(root / "configs" / "models" / "plate_yolo11.yaml")
+
+
+def test_held_out_frames_go_to_val_only_and_only_training_frames_are_made_grey(tiny_set, tmp_path, logged):
+    """A folder with frames in `split_file`: those go to val and the rest to train; a folder with none goes whole to
+    the splits it is listed under. `gray_share` greys training frames only. Rows of `unboxed` for images in none of
+    the folders are said in one warning."""
+    from detection.train import build_dataset
+    from detection.train_config import DetectorTrainConfig
+
+    twin = tmp_path / "twin"
+    shutil.copytree(tiny_set, twin)
+    (tmp_path / "held.csv").write_text("dataset,image\nset,1.jpg\n")
+    (tmp_path / "unboxed.csv").write_text("image,x1,y1,x2,y2\n2.jpg,70,70,100,80\nnot_there.jpg,1,1,9,9\n")
+    cfg = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set), str(twin)),
+                              split_file=str(tmp_path / "held.csv"), gray_share=1.0,
+                              unboxed=(str(tmp_path / "unboxed.csv"),), dataset_dir=str(tmp_path / "yolo"))
+    said, _ = logged(lambda: build_dataset(cfg), "WARNING")
+    images = {split: sorted((tmp_path / "yolo" / "images" / split).iterdir()) for split in ("train", "val")}
+    assert [p.name for p in images["train"]] == ["set__0.jpg", "set__2.jpg", "set__3.jpg"]
+    assert [p.name for p in images["val"]] == ["set__1.jpg"] + [f"twin__{i}.jpg" for i in range(4)]
+    assert not any(p.is_symlink() for p in images["train"]) and all(p.is_symlink() for p in images["val"])
+    grey = cv2.imread(str(images["train"][0]))
+    assert (grey[:, :, 0] == grey[:, :, 2]).all()
+    assert said == [("WARNING", f"{tmp_path / 'unboxed.csv'}: 1 of its images are in none of the train or val folders "
+                                f"(first: not_there.jpg); their boxes are not used")]

@@ -204,7 +204,7 @@ def test_a_form_upload_is_read_by_its_file(serve):
         400, {"error": "the form holds no file: send the image as a file field (curl -F upload=@car.jpg)"})
 
 
-def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tmp_path):
+def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tmp_path, logged):
     class Flaky(FakeReader):
         def __call__(self, image):
             if image.shape[0] == 13:
@@ -226,26 +226,13 @@ def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tm
         ("ERROR", "error: the reads of full.png could not be written: [Errno 28] No space left on device")]
 
 
-def logged(fn):
-    """The loguru messages (level and text) logged while `fn()` runs, and what it returns."""
-    from loguru import logger
-
-    lines: list[tuple[str, str]] = []
-    sink = logger.add(lambda m: lines.append((m.record["level"].name, m.record["message"])), level="INFO")
-    try:
-        got = fn()
-        return lines, got
-    finally:
-        logger.remove(sink)
-
-
 class Nothing(FakeReader):
     def __call__(self, image):
         super().__call__(image)
         return []
 
 
-def test_each_request_is_logged_in_one_line_by_its_name_or_its_client(serve):
+def test_each_request_is_logged_in_one_line_by_its_name_or_its_client(serve, logged):
     url = serve(PlateService(FakeReader()))
     empty = serve(PlateService(Nothing()))
     lines, _ = logged(lambda: [post(f"{url}/read?name=gate-1.jpg", png()), post(f"{url}/read", png()),
