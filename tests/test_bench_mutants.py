@@ -28,3 +28,11 @@ def test_each_mutation_point_changes_one_thing_and_its_undo_restores_it():
     assert len(changed) == len(points) and original not in changed
     made = "".join(changed)
     assert all(change in made for change in ("a <= b", "a + 0 == 2.5", "a + 1 == 5.0", "a - 1", "!= 2.5", "or False"))
+
+
+def test_the_copy_holds_its_own_weights_so_a_change_cannot_write_to_the_shipped_ones(tmp_path):
+    mutants.copy_tree(tmp_path)
+    onnx = tmp_path / "weights" / "detector.onnx"
+    assert onnx.is_file() and not onnx.is_symlink() and not (tmp_path / "weights").is_symlink()
+    onnx.write_bytes(b"changed")  # what a mutant of detection/export.py did through a link
+    assert (_path.parents[1] / "weights" / "detector.onnx").read_bytes() != b"changed"
