@@ -1,5 +1,6 @@
 import csv
 import dataclasses
+import logging
 import shutil
 import socket
 from pathlib import Path
@@ -230,7 +231,19 @@ def test_a_run_begun_on_a_gpu_resumes_on_this_cpu(tiny_set, tmp_path, monkeypatc
     assert ckpt["epoch"] == 0 and not out.exists()
     ckpt["train_args"]["device"] = ckpt["ema"].args.device = "0"  # as if begun on a GPU (its args travel twice)
     torch.save(ckpt, last)
-    assert train_main([f"resume={last}"]) == 0
+    said = []  # ultralytics' own log: the run goes on from its saved epoch, not from scratch
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())
+    ultra = logging.getLogger("ultralytics")
+    level = ultra.level
+    ultra.addHandler(handler)
+    ultra.setLevel(logging.INFO)
+    try:
+        assert train_main([f"resume={last}"]) == 0
+    finally:
+        ultra.removeHandler(handler)
+        ultra.setLevel(level)
+    assert any(line.startswith("Resuming training") and line.endswith("from epoch 2 to 2 total epochs") for line in said)
     assert out.is_file()  # its second epoch trained here, published where the run was to
 
 
