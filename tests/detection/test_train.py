@@ -243,7 +243,8 @@ def test_a_run_begun_on_a_gpu_resumes_on_this_cpu(tiny_set, tmp_path, monkeypatc
     finally:
         ultra.removeHandler(handler)
         ultra.setLevel(level)
-    assert any(line.startswith("Resuming training") and line.endswith("from epoch 2 to 2 total epochs") for line in said)
+    assert any(line.startswith("Resuming training") and line.endswith("from epoch 2 to 2 total epochs")
+               for line in said)
     assert out.is_file()  # its second epoch trained here, published where the run was to
 
 
@@ -288,7 +289,8 @@ def test_train_asks_ultralytics_for_our_run_and_publishes_its_choice(tiny_set, t
                               weights_out=str(out), out_dir=str(tmp_path / "runs"), dataset_dir=str(tmp_path / "yolo"),
                               device="cpu", hours=hours, publish=publish, epochs=3, imgsz=64, extra={"plots": True})
     assert dtrain.train(cfg) == out and out.read_bytes() == publish.encode()
-    assert out.with_suffix(".yaml").is_file() and read_manifest(out.parent / "MANIFEST.sha256") == {"mine.pt": sha256(out)}
+    assert out.with_suffix(".yaml").is_file()
+    assert read_manifest(out.parent / "MANIFEST.sha256") == {"mine.pt": sha256(out)}
     [args] = FakeYOLO.runs
     assert args["epochs"] == 3 and args["imgsz"] == 64 and args["device"] == "cpu" and args["data"] == str(
         tmp_path / "yolo" / "dataset.yaml")

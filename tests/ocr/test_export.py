@@ -197,8 +197,11 @@ def test_int8_calibrates_on_half_real_crops_and_half_synthetic_plates(tmp_path, 
         ("crops", [f.name for f in folders], [e.name for e in exclude], n)) or [np.zeros((20, 60, 3), np.uint8)] * 9)
     monkeypatch.setattr(ocr.accel, "calibration_batches", lambda cfg, n, seed, real: calls.append(
         ("batches", n, seed, len(real))) or [])
-    monkeypatch.setattr(common.quantize, "quantize_static_int8", lambda src, out, batches, method, percentile: calls.append(
-        ("static", method, percentile)) or out)
+    def quantize(src, out, batches, method, percentile):
+        calls.append(("static", method, percentile))
+        return out
+
+    monkeypatch.setattr(common.quantize, "quantize_static_int8", quantize)
     monkeypatch.setattr(export, "quantize_lstm", lambda src, out: calls.append(("lstm",)) or out)
     (tmp_path / "real").mkdir()
     assert export.main(["--weights", str(tiny_ckpt), "--int8", "--calib", str(tmp_path / "real"), "--exclude",

@@ -270,7 +270,8 @@ def test_the_zone_lines_thicken_with_the_frame(width, roi_px, line_px):
     from pipeline.annotate import draw
     from pipeline.types import Tracks
 
-    z = Zones(ZoneConfig(roi=((0.1, 0.5), (0.9, 0.5), (0.9, 0.9), (0.1, 0.9)), line=((0.5, 0.0), (0.5, 0.4))), width, 400)
+    roi = ((0.1, 0.5), (0.9, 0.5), (0.9, 0.9), (0.1, 0.9))
+    z = Zones(ZoneConfig(roi=roi, line=((0.5, 0.0), (0.5, 0.4))), width, 400)
     out = draw(np.zeros((400, width, 3), np.uint8), Tracks(), {}, zones=z)
     assert (out[:, width // 3, 2] == 255).sum() == 2 * roi_px  # the roi's top and bottom edges
     assert (out[100, :, 0] == 255).sum() == line_px
