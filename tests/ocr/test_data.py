@@ -83,22 +83,15 @@ def test_a_bad_plate_box_names_file_and_row(box, says, tmp_path):
     assert [(s.text, s.box) for s in samples] == [("123", (0, 0, 60, 20))]
 
 
-def test_a_split_file_of_other_folders_leaves_nothing_out_and_says_so(tmp_path):
-    from loguru import logger
-
+def test_a_split_file_of_other_folders_leaves_nothing_out_and_says_so(tmp_path, logged):
     root = make_folder(tmp_path / "renamed", [("a.png", "123"), ("b.png", "45")])
     split = tmp_path / "hold.csv"
     split.write_text("dataset,image\ncrops,a.png\n")  # the folder was called crops when the split was made
-    said: list[str] = []
-    sink = logger.add(lambda m: said.append(m.record["message"]), level="WARNING")
-    try:
-        ds = build_dataset(({"path": str(root), "split_file": str(split), "split": "train"},), DIG, 64, 200,
-                           mixed=False)
-    finally:
-        logger.remove(sink)
+    said, ds = logged(lambda: build_dataset(({"path": str(root), "split_file": str(split), "split": "train"},), DIG,
+                                            64, 200, mixed=False), "WARNING")
     assert [s.text for s in ds.sources[0].samples] == ["123", "45"]
-    assert said == [f"{root}: the split file {split} lists images of the folders crops, none of a folder 'renamed' "
-                    f"(split files name a folder by its name): none of its images is left out"]
+    assert said == [("WARNING", f"{root}: the split file {split} lists images of the folders crops, none of a folder "
+                                f"'renamed' (split files name a folder by its name): none of its images is left out")]
     with pytest.raises(UserError, match="none of a folder 'renamed'"):
         build_dataset(({"path": str(root), "split_file": str(split), "split": "holdout"},), DIG, 64, 200, mixed=False)
 

@@ -4,7 +4,6 @@ import sqlite3
 
 import numpy as np
 import pytest
-from loguru import logger
 
 from common.errors import UserError
 from pipeline.crops import CropSpec
@@ -148,15 +147,10 @@ def test_a_watchlist_matches_exactly_unless_asked_for_edits(tmp_path):
     assert Watchlist(entries, max_edits=1).match("AB124") == entries[0]
 
 
-def test_an_alert_is_logged_for_a_hit_only():
-    said = []
-    sink = logger.add(lambda m: said.append((m.record["level"].name, m.record["message"])))
-    try:
-        w = Watchlist([WatchEntry("AB123", "stolen")])
-        assert w.alert("AB123", "at gate, frame 7") == WatchEntry("AB123", "stolen")
-        assert w.alert("XY999", "at gate, frame 8") is None
-    finally:
-        logger.remove(sink)
+def test_an_alert_is_logged_for_a_hit_only(logged):
+    w = Watchlist([WatchEntry("AB123", "stolen")])
+    said, alerts = logged(lambda: [w.alert("AB123", "at gate, frame 7"), w.alert("XY999", "at gate, frame 8")], "DEBUG")
+    assert alerts == [WatchEntry("AB123", "stolen"), None]
     assert said == [("WARNING", "watchlist: AB123 matches AB123 (stolen) at gate, frame 7")]
 
 

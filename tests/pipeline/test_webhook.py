@@ -283,22 +283,20 @@ def test_which_answers_deliver_drop_or_retry_an_event(tmp_path, answer, fate):
     assert (sink.sent, sink.refused) == {"sent": (2, 0), "refused": (1, 1), "retried": (2, 0)}[fate]
 
 
-def test_the_back_off_doubles_to_its_cap_and_an_outage_is_logged_once_each_way(tmp_path):
-    from loguru import logger
-
+def test_the_back_off_doubles_to_its_cap_and_an_outage_is_logged_once_each_way(tmp_path, logged):
     post, calls, wait = scripted([503, 503, 503, 503, 200])
-    lines: list[str] = []
-    sink_id = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
-    try:
+
+    def deliver() -> WebhookSink:
         with WebhookSink("http://gate.example/events", tmp_path / "p.jsonl", backoff_start_s=0.05,
                          backoff_max_s=0.2, post=post) as sink:
             sink.write(event(0))
             wait(5)
-    finally:
-        logger.remove(sink_id)
+        return sink
+
+    lines, sink = logged(deliver)
     gaps = [b[0] - a[0] for a, b in zip(calls, calls[1:])]
     assert len(gaps) == 4 and all(g >= w - 0.005 for g, w in zip(gaps, (0.05, 0.1, 0.2, 0.2)))  # doubled, held at 0.2
-    hooks = [line for line in lines if line.startswith("webhook:")]
+    hooks = [line for _, line in lines if line.startswith("webhook:")]
     url = "http://gate.example/events"
     assert hooks == [f"webhook: {url} did not take an event (HTTP 503); events wait in {tmp_path / 'p.jsonl'} and are "
                      "sent again", f"webhook: {url} answers again", f"webhook: 1 event(s) delivered to {url}"]
