@@ -361,12 +361,10 @@ def test_a_process_whose_data_worker_is_left_over_still_ends():
     assert run.returncode == 0, run.stderr[-2000:]
 
 
-def test_a_plateau_lowers_the_learning_rate_and_a_longer_one_ends_the_run(tiny_cfg, monkeypatch):
+def test_a_plateau_lowers_the_learning_rate_and_a_longer_one_ends_the_run(tiny_cfg, monkeypatch, logged):
     """Validation loss not lower for more than plateau_patience epochs halves the learning rate (the guide's logged
     line); not lower by 1e-4 for early_stop_patience epochs ends the run; each better sequence accuracy (strictly)
     saves the best model. The validation figures are given, so the loop's decisions are exact."""
-    from loguru import logger
-
     import ocr.train as ocr_train
 
     figures = iter([(2.0, 0.1), (1.0, 0.3), (1.0 - 5e-5, 0.2), (1.0 - 1.5e-4, 0.3), (0.99985, 0.5), (0.99985, 0.4),
@@ -377,13 +375,10 @@ def test_a_plateau_lowers_the_learning_rate_and_a_longer_one_ends_the_run(tiny_c
         return {"val_loss": loss, "n": 8, "seq_acc": acc, "seq_acc_o0": acc, "char_acc": acc}
 
     monkeypatch.setattr(ocr_train, "evaluate", given)
-    said = []
-    sink = logger.add(lambda m: said.append(m.record["message"].strip()))
-    try:
-        history = train(dataclasses.replace(tiny_cfg, epochs=10, lr=1e-3, plateau_patience=1, plateau_factor=0.5,
-                                            min_lr=0.0, early_stop_patience=3))
-    finally:
-        logger.remove(sink)
+    lines, history = logged(lambda: train(dataclasses.replace(tiny_cfg, epochs=10, lr=1e-3, plateau_patience=1,
+                                                              plateau_factor=0.5, min_lr=0.0, early_stop_patience=3)),
+                            "DEBUG")
+    said = [message.strip() for _, message in lines]
     assert history["val_seq_acc"] == [0.1, 0.3, 0.2, 0.3, 0.5, 0.4, 0.6]  # stopped after epoch 7: 3 epochs no lower
     assert history["lr"] == pytest.approx([1e-3] * 6 + [5e-4])
     assert [s for s in said if "Reducing learning rate" in s] == ["📉 Reducing learning rate: 1.00e-03 -> 5.00e-04"]

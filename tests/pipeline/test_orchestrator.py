@@ -110,18 +110,13 @@ def test_one_event_per_vehicle_with_the_voted_text():
     assert summary.frames == 20 and summary.events == 2 and set(summary.stage_ms) >= {"detect", "track", "ocr"}
 
 
-def test_each_event_is_one_log_line_for_a_log_file_not_the_console(capsys):
-    from loguru import logger
-
+def test_each_event_is_one_log_line_for_a_log_file_not_the_console(capsys, logged):
     from common.cli import setup_logging
 
     setup_logging()  # the console, as every entry point sets it
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]))  # a log file, as run_pipeline.py log_file= adds
-    try:
-        events, _, _ = run(FusionConfig(lost_frames=3, decisive_reads=99))
-    finally:
-        logger.remove(sink)
+    # a log file, as run_pipeline.py log_file= adds, takes every level
+    said, (events, _, _) = logged(lambda: run(FusionConfig(lost_frames=3, decisive_reads=99)), "DEBUG")
+    lines = [message for _, message in said]
     assert sorted(lines) == sorted(f"{e.source}: {e.text} ({e.confidence:.2f}) {e.first_time_s:.1f}-{e.last_time_s:.1f}"
                                    f" s, event {e.event_id}" for e in events) and len(lines) == 2
     assert "AB123CD" not in capsys.readouterr().err
@@ -524,11 +519,9 @@ def test_after_a_loss_or_a_finish_the_detector_looks_afresh_at_an_unmoved_frame(
     assert det.calls == 4
 
 
-def test_a_run_with_a_trace_only_or_no_status_callback_and_the_log_lines_name_the_source():
+def test_a_run_with_a_trace_only_or_no_status_callback_and_the_log_lines_name_the_source(logged):
     """A trace without a video, a status cadence without a callback; the loss and the watchlist's alert are logged
     with the pipeline's name for the source, a video file's alert with its time in the file."""
-    from loguru import logger
-
     from pipeline.watchlist import WatchEntry, Watchlist
 
     frames, boxes = clip()
@@ -536,15 +529,12 @@ def test_a_run_with_a_trace_only_or_no_status_callback_and_the_log_lines_name_th
     Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
              trace=trace, status_every_s=0.0).run(iter(frames))
     assert [i for i, _ in trace] == list(range(20)) and trace[-1][1] == {2: "XY9876"}
-    lines: list[str] = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]), level="WARNING")
-    try:
-        frames, boxes = clip()
-        Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
-                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "gate"), [], crops=CropSpec(0.0),
-                 watchlist=Watchlist([WatchEntry("AB123CD")]), name="gate").run(ReconnectingSource(frames))
-    finally:
-        logger.remove(sink)
+    frames, boxes = clip()
+    gate = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                    TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "gate"), [], crops=CropSpec(0.0),
+                    watchlist=Watchlist([WatchEntry("AB123CD")]), name="gate")
+    said, _ = logged(lambda: gate.run(ReconnectingSource(frames)), "WARNING")
+    lines = [message for _, message in said]
     assert lines[0] == "gate: stream lost (read failed); reconnecting, open tracks written"
     assert lines[1].startswith("watchlist: AB123CD matches AB123CD on gate at 0.0 s, confidence ")
 

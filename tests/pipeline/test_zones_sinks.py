@@ -163,24 +163,20 @@ def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp
     assert (row["event_id"], row["last_seen_utc"]) == ("id1", "2026-11-30T18:00:02.500Z")
 
 
-def test_a_line_an_interrupted_run_left_unfinished_is_cut_off_and_the_events_kept(tmp_path):
-    from loguru import logger
-
-    said: list[str] = []
-    sink = logger.add(lambda m: said.append(m.record["message"]))
-    with JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
-        js.write(event(1))
-        cs.write(event(1))
-    with (tmp_path / "e.jsonl").open("a") as f:  # a crash (or a full disk) in the middle of a line
-        f.write('{"event_id": "id9", "te')
-    with (tmp_path / "e.csv").open("a") as f:
-        f.write('id9,cam,3,"AB1')  # an open quote: a CSV reader would take the next rows into this cell
-    try:
+def test_a_line_an_interrupted_run_left_unfinished_is_cut_off_and_the_events_kept(tmp_path, logged):
+    def runs() -> None:
+        with JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
+            js.write(event(1))
+            cs.write(event(1))
+        with (tmp_path / "e.jsonl").open("a") as f:  # a crash (or a full disk) in the middle of a line
+            f.write('{"event_id": "id9", "te')
+        with (tmp_path / "e.csv").open("a") as f:
+            f.write('id9,cam,3,"AB1')  # an open quote: a CSV reader would take the next rows into this cell
         with JsonlSink(tmp_path / "e.jsonl") as js, CsvSink(tmp_path / "e.csv") as cs:
             js.write(event(2))
             cs.write(event(2))
-    finally:
-        logger.remove(sink)
+
+    said = [message for _, message in logged(runs, "DEBUG")[0]]
     assert [json.loads(x)["event_id"] for x in (tmp_path / "e.jsonl").read_text().splitlines()] == ["id1", "id2"]
     assert [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open())] == ["id1", "id2"]
     assert said == [f"{tmp_path / 'e.jsonl'}: an unfinished last line (23 bytes, from an interrupted run) cut off",
