@@ -197,6 +197,7 @@ def test_int8_calibrates_on_half_real_crops_and_half_synthetic_plates(tmp_path, 
         ("crops", [f.name for f in folders], [e.name for e in exclude], n)) or [np.zeros((20, 60, 3), np.uint8)] * 9)
     monkeypatch.setattr(ocr.accel, "calibration_batches", lambda cfg, n, seed, real: calls.append(
         ("batches", n, seed, len(real))) or [])
+
     def quantize(src, out, batches, method, percentile):
         calls.append(("static", method, percentile))
         return out
