@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -40,10 +41,14 @@ def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 # OpenCV's Hershey stroke faces, drawn with a pen of any width: monoline shapes unlike the TrueType faces above
-# (their own 1, 4, 7, 0, B, G, Q, ...), closer to the engraving and DIN-like faces of many plates
-STROKE_FONTS = tuple(f"hershey:{face}" for face in (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
-                                                      cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
-                                                      cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL))
+# (their own 1, 4, 7, 0, B, G, Q, ...), closer to the engraving and DIN-like faces of many plates. OpenCV 5 draws
+# these faces in its embedded TrueType font, so their characters come from `ATLAS`, drawn once by OpenCV 4
+# (`bench/hershey_atlas.py`): the same strokes whichever OpenCV is installed
+STROKE_FACES = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
+                cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_COMPLEX_SMALL)
+STROKE_FONTS = tuple(f"hershey:{face}" for face in STROKE_FACES)
+ATLAS = Path(__file__).with_name("hershey_strokes.npz")
+ATLAS_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # our own plate faces (`ocr/plate_faces.py`): the angular skeletons (`plate`) and the round ones (`round`)
 PLATE_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "angular")
 ROUND_FONTS = tuple(f"plate:{name}" for name, face in PLATE_FACES.items() if face.skeleton == "round")
@@ -63,13 +68,24 @@ def char_fonts(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f for part in parts for f in sets[part]))
 
 
+def atlas_key(face: int, ch: str) -> str:
+    """A Hershey character's name in `ATLAS`."""
+    return f"{face}_{ch}"
+
+
+@lru_cache(maxsize=1)
+def _atlas() -> dict[str, np.ndarray]:
+    with np.load(ATLAS, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
 def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
-    """A Hershey character drawn about 80 px tall with a pen 2-6 px wide (`stroke` 0-2), as an alpha mask."""
-    scale = 80 / cv2.getTextSize("H", face, 1.0, 1)[0][1]
-    img = np.zeros((200, 200), np.uint8)
-    cv2.putText(img, ch, (30, 140), face, scale, 255, 2, cv2.LINE_AA)  # OpenCV draws no wider pen than 2 px here
+    """A Hershey character about 80 px tall with a pen 2-6 px wide (`stroke` 0-2), as an alpha mask."""
+    if ch not in ATLAS_CHARS:
+        raise ValueError(f"the Hershey stroke faces hold 0-9 and A-Z, not {ch!r}")
+    line = _atlas()[atlas_key(face, ch)]  # drawn with a 2 px pen, OpenCV drawing these faces no wider
     pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (2-6 px in all)
-    return cv2.dilate(img, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
+    return cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
 
 
 @lru_cache(maxsize=4096)
