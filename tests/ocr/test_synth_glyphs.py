@@ -11,8 +11,8 @@ BOX = (20, 10, 360, 80)  # x, y, w, h
 
 
 class Draws:
-    """A stand-in for the generator's random draws: `uniform` answers the given values in turn (recording the
-    ranges asked), `integers` answers its lower bound."""
+    """A stand-in for the generator's random draws: `uniform` answers the given values in turn, `integers` its lower
+    bound; both record the ranges asked."""
 
     def __init__(self, *uniform: float):
         self.values, self.asked = list(uniform), []
@@ -22,6 +22,7 @@ class Draws:
         return self.values.pop(0)
 
     def integers(self, lo, hi=None, size=None):
+        self.asked.append((lo, hi))
         return lo if size is None else np.full(size, lo)
 
 
@@ -42,7 +43,8 @@ def drawn(groups, box=BOX, sep=" ", aspect=0.5, gap=0.1, sep_w=0.5, ground=0):
     canvas = np.full((100, 400, 3), ground, np.uint8)
     draws = Draws(aspect, gap, sep_w)
     draw_chars(canvas, groups, box, (255, 255, 255), "any", draws, sep=sep)  # type: ignore[arg-type]
-    assert draws.asked == [(0.42, 0.68), (0.06, 0.2), (0.35, 0.9)]  # the recipe's ranges
+    assert draws.asked[:4] == [(0, 3), (0.42, 0.68), (0.06, 0.2), (0.35, 0.9)]  # pen, the recipe's ranges
+    assert draws.asked[4:] == ([(0, 256)] if sep == "o" else [])  # the ring's colour
     return canvas[..., 0]
 
 
