@@ -92,10 +92,10 @@ def test_a_ring_separator_is_drawn_in_a_colour_of_its_own(solid):
 
 def test_blend_mixes_the_colour_in_by_the_mask_and_clips_at_the_edges():
     canvas = np.full((10, 10, 3), 100, np.uint8)
-    mask = np.array([[255, 51], [0, 255]], np.uint8)
+    mask = np.array([[255, 51], [0, 128]], np.uint8)
     _blend(canvas, mask, 3, 4, (200, 0, 50))
-    assert canvas[4, 3].tolist() == [200, 0, 50] and canvas[5, 4].tolist() == [200, 0, 50]
-    assert canvas[4, 4].tolist() == [120, 80, 90] and canvas[5, 3].tolist() == [100, 100, 100]  # 20 % of the colour
+    assert canvas[4, 3].tolist() == [200, 0, 50] and canvas[5, 3].tolist() == [100, 100, 100]
+    assert canvas[4, 4].tolist() == [120, 80, 90] and canvas[5, 4].tolist() == [150, 49, 74]  # 20 and 50.2 %, cut
     assert (canvas[:4] == 100).all() and (canvas[6:] == 100).all() and (canvas[:, 5:] == 100).all()
     corner = np.full((10, 10, 3), 0, np.uint8)
     _blend(corner, np.full((4, 4), 255, np.uint8), -2, 8, (9, 9, 9))  # over the left and bottom edges

@@ -114,6 +114,9 @@ def test_the_european_plate(calls):
         assert box == (band + 8, int(h * 0.12), w - band - 16, int(h * 0.76)) and ink == (20, 20, 20)
         blue = img[int(h * 0.5), band // 2 - 6].astype(int)  # the band, below its stars, beside its code
         assert 120 <= blue[0] < 180 and 30 <= blue[1] < 70 and blue[2] == 0 and "".join(groups) == plate.text
+        ys, xs = np.nonzero((img == (0, 210, 255)).all(axis=2))  # the ring of yellow stars high in the band
+        assert len(xs) and xs.max() < band and abs(xs.mean() - band // 2) <= 1 and abs(ys.mean() - h * 0.32) <= 1
+        assert 0.28 * band <= np.hypot(xs - band // 2, ys - int(h * 0.32)).mean() <= 0.4 * band
         if code == "RO":
             romanian += 1
             county, digits, letters = groups
