@@ -81,9 +81,9 @@ def _atlas() -> dict[str, np.ndarray]:
 
 def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
     """A Hershey character about 80 px tall with a pen 2-6 px wide (`stroke` 0-2), as an alpha mask."""
-    if ch not in ATLAS_CHARS:
+    line = _atlas().get(atlas_key(face, ch))  # drawn with a 2 px pen, OpenCV drawing these faces no wider
+    if line is None:
         raise ValueError(f"the Hershey stroke faces hold 0-9 and A-Z, not {ch!r}")
-    line = _atlas()[atlas_key(face, ch)]  # drawn with a 2 px pen, OpenCV drawing these faces no wider
     pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (2-6 px in all)
     return cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
 

@@ -142,5 +142,6 @@ def test_the_stroke_faces_are_monoline_whichever_opencv_draws_text():
         assert 75 <= _glyph(face, "H", 0).shape[0] <= 81, face
         stems = [int((_glyph(face, "I", stroke)[40] > 127).sum()) for stroke in range(3)]
         assert stems == [thin, thin + 2, thin + 4], (face, stems)
-    with pytest.raises(ValueError, match="the Hershey stroke faces hold 0-9 and A-Z, not 'a'"):
-        _glyph(STROKE_FONTS[0], "a", 0)
+    for ch in ("a", "AB", ""):
+        with pytest.raises(ValueError, match=f"the Hershey stroke faces hold 0-9 and A-Z, not {ch!r}"):
+            _glyph(STROKE_FONTS[0], ch, 0)
