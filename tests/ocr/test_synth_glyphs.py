@@ -132,7 +132,27 @@ def test_the_character_faces_and_the_decorative_ones():
         "DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf",
         "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf", "STIXGeneralBol.ttf",
         "STIXGeneralBolIta.ttf", "cmss10.ttf", "cmtt10.ttf"]
-    assert "DejaVuSerif-Italic.ttf" in {os.path.basename(f) for f in deco} and set(deco) != set(main)
+    assert [os.path.basename(f) for f in deco] == [
+        "DejaVuSans-Bold.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif-BoldItalic.ttf",
+        "DejaVuSerif-Italic.ttf", "DejaVuSerif.ttf", "STIXGeneralItalic.ttf", "cmr10.ttf", "cmti10.ttf"]
+
+
+def test_a_character_with_no_ink_is_a_blank_glyph_of_plate_proportions():
+    blank = _glyph(font_files()[0][0], " ", 0)
+    assert blank.shape == (96, 48) and not blank.any()
+
+
+def test_the_stored_strokes_are_read_without_unpickling(tmp_path, monkeypatch):
+    """A strokes file holding a pickled object is refused, not run."""
+    bad = tmp_path / "strokes.npz"
+    np.savez(bad, **{"0_A": np.array([{"a": 1}], dtype=object)})
+    monkeypatch.setattr(glyphs, "ATLAS", bad)
+    glyphs._atlas.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="allow_pickle=False"):
+            glyphs._atlas()
+    finally:
+        glyphs._atlas.cache_clear()
 
 
 def test_the_stroke_faces_are_monoline_whichever_opencv_draws_text():

@@ -14,6 +14,25 @@ SIZES = {"digits11": (110, 3.6, 4.6), "us": (150, 1.9, 2.1), "eu": (110, 4.2, 4.
 
 
 @pytest.fixture
+def rectangles(monkeypatch):
+    """The rectangles the renderers draw, as (corner, corner, colour, thickness); drawn as well."""
+    import cv2
+
+    seen: list[tuple] = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(cv2, name)
+
+        def rectangle(self, img, p1, p2, color, thickness=1, *args):
+            seen.append((tuple(p1), tuple(p2), tuple(color), thickness))
+            return cv2.rectangle(img, p1, p2, color, thickness, *args)
+
+    monkeypatch.setattr(render, "cv2", Recording())
+    return seen
+
+
+@pytest.fixture
 def calls(monkeypatch):
     """What the renderers ask to be drawn: ("chars", groups, box, colour, font, sep, aspect_range) and ("text", text,
     centre, height, colour, font), in order; nothing is drawn."""
@@ -131,7 +150,22 @@ def test_the_old_brazilian_plate(calls):
     (_, city, centre, *_), (_, groups, box, *_, sep, _) = calls
     assert city.startswith(("SP", "RJ", "MG", "PR")) and centre == (w // 2, int(h * 0.12))
     assert groups == [plate.text[:3], plate.text[3:]] and box == (12, int(h * 0.25), w - 24, int(h * 0.65))
-    assert sep == "-" and matches(plate.text, "LLLDDDD")
+    assert sep == "-" and matches(plate.text, "LLLDDDD") and calls[0][3:5] == (int(h * 0.13), (20, 20, 20))
+    assert calls[1][3] == (15, 15, 15)
+
+
+@pytest.mark.parametrize("layout, color", [("eu", 10), ("br_old", 10), ("br_mercosur", 15), ("ar_mercosur", 15)])
+def test_printed_plates_have_a_dark_border(layout, color):
+    for seed in range(5):
+        img = RENDERERS[layout](np.random.default_rng(seed)).image
+        h = img.shape[0]
+        for edge in (img[h // 2, -8:], img[-8:, img.shape[1] // 2]):  # the right (the EU band is left) and foot
+            assert edge.min(axis=0).tolist() == [color] * 3, (layout, seed)
+
+
+def test_layout_characters():
+    assert render.LAYOUT_CHARS["digits11"] == DIGITS
+    assert all(render.LAYOUT_CHARS[name] == DIGITS + LETTERS for name in RENDERERS if name != "digits11")
 
 
 @pytest.mark.parametrize("layout, country", [("br_mercosur", "BRASIL"), ("ar_mercosur", "REPUBLICA ARGENTINA")])
@@ -147,15 +181,21 @@ def test_mercosur_plates_have_their_band_on_top(calls, layout, country):
         assert 130 <= top[0] < 190 and 50 <= top[1] < 90 and top[2] == 0 and below.min() >= 200
 
 
-def test_the_old_argentinian_plate(calls):
+def test_the_old_argentinian_plate(calls, rectangles):
     shadows = 0
     for seed in range(20):
         before = len(calls)
+        rectangles.clear()
         plate = render.render_ar_old(np.random.default_rng(seed))
+        h, w = plate.image.shape[:2]
+        (side, top), (right, low), ground, filled = rectangles[0]
+        assert filled == -1 and max(ground) < 60 and right == w - 1 - side and int(0.04 * h) <= side <= int(0.08 * h)
         drawn = [c for c in calls[before:] if c[0] == "chars"]
         *shadow, (_, groups, box, ink, font, sep, aspect) = drawn
         assert groups == [plate.text[:3], plate.text[3:]] and aspect == (0.36, 0.5) and min(ink) >= 200
         assert sep in ("o", ".", " ") and len(set(ink)) == 1 and matches(plate.text, "LLLDDD")
+        # the characters on the dark ground, 6 px in from its sides, 5 % of the height below its top and above its foot
+        assert box == (side + 6, top + int(h * 0.05), w - 2 * side - 12, h - top - (h - 1 - low) - int(h * 0.1))
         if shadow:  # embossed: the same characters 2 px down and right, near black, under the light ones
             shadows += 1
             (_, s_groups, s_box, s_ink, s_font, s_sep, s_aspect), = shadow
