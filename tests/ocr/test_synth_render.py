@@ -227,7 +227,7 @@ def test_the_us_plate(calls):
     assert 2 <= stacked <= 14  # 12 %
 
 
-def test_us_letters_skip_i_o_q_on_most_plates():
+def test_us_serial_letters_leave_out_i_o_q():
     assert set(US_LETTERS) == set(LETTERS) - set("IOQ")
 
 
