@@ -57,7 +57,7 @@ def random_text(fmt: str, rng: np.random.Generator, letters: str = LETTERS) -> s
 
 
 def _split(text: str, rng: np.random.Generator) -> list[str]:
-    """Break text into 1-3 visual groups (spaces/dashes are never part of the label)."""
+    """Break text into 1 or 2 visual groups of 2 or more (spaces/dashes are never part of the label)."""
     if len(text) < 4 or rng.random() < 0.3:
         return [text]
     k = int(rng.integers(2, len(text) - 1))
