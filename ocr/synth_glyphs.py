@@ -26,7 +26,9 @@ def font_files() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
     dirs = [os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf"),
             "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation"]
-    files = sorted({os.path.basename(f): f for d in dirs for f in glob.glob(os.path.join(d, "*.ttf"))}.values())
+    by_name = {os.path.basename(f): f for d in dirs for f in glob.glob(os.path.join(d, "*.ttf"))}
+    # in order of name, not of path: the faces' order (and so every draw) must not depend on where matplotlib is
+    files = [by_name[name] for name in sorted(by_name)]
     main_names = ("DejaVuSans-Bold", "DejaVuSans.", "DejaVuSansMono-Bold", "DejaVuSansMono.", "DejaVuSerif-Bold",
                   "DejaVuSansCondensed-Bold", "DejaVuSansCondensed.", "STIXGeneralBol", "cmss10", "cmtt10",
                   "LiberationSans-Bold", "LiberationMono-Bold", "LiberationSansNarrow-Bold")

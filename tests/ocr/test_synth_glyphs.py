@@ -124,17 +124,39 @@ def test_random_colours_are_dark_light_or_any():
     assert either.min() < 10 and either.max() > 245 and ((either > 89) & (either < 170)).any()
 
 
+MATPLOTLIB_FACES = {"DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf",
+                    "DejaVuSerif-Bold.ttf", "STIXGeneralBol.ttf", "STIXGeneralBolIta.ttf", "cmss10.ttf", "cmtt10.ttf"}
+SYSTEM_FACES = {"DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf", "LiberationSans-Bold.ttf",
+                "LiberationMono-Bold.ttf", "LiberationSansNarrow-Bold.ttf"}  # where fonts-dejavu-extra etc. are
+
+
 def test_the_character_faces_and_the_decorative_ones():
-    """Eleven upright faces for the characters (STIX's bold italic among them: it has been in every set and model
-    drawn since the generator's first version); decorative text in faces of its own, italics among them."""
+    """The character faces: matplotlib's nine upright ones (STIX's bold italic among them: it has been in every set and
+    model drawn since the generator's first version) and the condensed and Liberation faces where the system has
+    them (eleven on these machines); decorative text in faces of its own, italics among them; both in order of name."""
     main, deco = font_files()
-    assert [os.path.basename(f) for f in main] == [
-        "DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf",
-        "DejaVuSansMono-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSerif-Bold.ttf", "STIXGeneralBol.ttf",
-        "STIXGeneralBolIta.ttf", "cmss10.ttf", "cmtt10.ttf"]
+    names = [os.path.basename(f) for f in main]
+    assert names == sorted(names) and MATPLOTLIB_FACES <= set(names) <= MATPLOTLIB_FACES | SYSTEM_FACES
     assert [os.path.basename(f) for f in deco] == [
         "DejaVuSans-Bold.ttf", "DejaVuSans-BoldOblique.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif-BoldItalic.ttf",
         "DejaVuSerif-Italic.ttf", "DejaVuSerif.ttf", "STIXGeneralItalic.ttf", "cmr10.ttf", "cmti10.ttf"]
+
+
+@pytest.mark.parametrize("matplotlib_at", ["/aa/site-packages", "/zz/site-packages"])
+def test_the_faces_order_does_not_depend_on_where_matplotlib_is(monkeypatch, matplotlib_at):
+    """Ordered by path, the faces (and every draw) changed with the folder the environment was made in: a checkout
+    under /tmp drew other plates from the same seed than one under /work."""
+    import matplotlib
+
+    mpl = os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf")
+    found = {mpl: [f"{matplotlib_at}/{n}" for n in ("STIXGeneralBol.ttf", "DejaVuSans.ttf", "cmtt10.ttf")],
+             "/usr/share/fonts/truetype/dejavu": ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                                                  "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf"]}
+    monkeypatch.setattr(glyphs.glob, "glob", lambda pattern: found.get(os.path.dirname(pattern), []))
+    main, _ = font_files.__wrapped__()
+    assert main == ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
+                    f"{matplotlib_at}/STIXGeneralBol.ttf", f"{matplotlib_at}/cmtt10.ttf")
 
 
 def test_a_character_with_no_ink_is_a_blank_glyph_of_plate_proportions():
