@@ -86,8 +86,19 @@ def _stroke_glyph(face: int, ch: str, stroke: int) -> np.ndarray:
     line = _atlas().get(atlas_key(face, ch))  # drawn with a 2 px pen, OpenCV drawing these faces no wider
     if line is None:
         raise ValueError(f"the Hershey stroke faces hold 0-9 and A-Z, not {ch!r}")
+    return widen(line, stroke)
+
+
+def widen(line: np.ndarray, stroke: int) -> np.ndarray:
+    """A line drawn with OpenCV's 2 px pen (the widest it draws the Hershey faces with), drawn with a wider one."""
     pen = 1 + 2 * stroke  # so a wider pen is a disc swept along the 2-px line (2-6 px in all)
     return cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
+
+
+def ink(mask: np.ndarray) -> np.ndarray:
+    """A glyph's mask cut to its ink (above 40 of 255); a blank 96 x 48 where it has none."""
+    ys, xs = np.nonzero(mask > 40)
+    return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
 
 
 @lru_cache(maxsize=4096)
@@ -103,8 +114,7 @@ def _glyph(font: str, ch: str, stroke: int) -> np.ndarray:
         ImageDraw.Draw(img).text((20, 10), ch, font=ImageFont.truetype(font, 96), fill=255, stroke_width=stroke,
                                  stroke_fill=255)
         a = np.array(img)
-    ys, xs = np.nonzero(a > 40)
-    return a[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if len(xs) else np.zeros((96, 48), np.uint8)
+    return ink(a)
 
 
 def _blend(canvas: np.ndarray, mask: np.ndarray, x: int, y: int, color: tuple[int, int, int]) -> None:
