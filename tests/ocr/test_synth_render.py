@@ -35,16 +35,25 @@ def rectangles(monkeypatch):
 @pytest.fixture
 def calls(monkeypatch):
     """What the renderers ask to be drawn: ("chars", groups, box, colour, font, sep, aspect_range) and ("text", text,
-    centre, height, colour, font), in order; nothing is drawn."""
+    centre, height, colour, font), in order, with the drawing's own defaults; drawn as well."""
+    import inspect
+
     seen: list[tuple] = []
 
-    def chars(canvas, groups, box, color, font, rng, sep=" ", aspect_range=(0.42, 0.68)):
-        rng.integers(0, 3), rng.uniform(*aspect_range), rng.uniform(0.06, 0.2), rng.uniform(0.35, 0.9)  # its draws
-        seen.append(("chars", list(groups), tuple(box), tuple(color), font, sep, tuple(aspect_range)))
+    def recorded(kind, draw, keys):
+        signature = inspect.signature(draw)
 
-    monkeypatch.setattr(render, "draw_chars", chars)
-    monkeypatch.setattr(render, "draw_text", lambda canvas, text, center, height, color, font: seen.append(
-        ("text", text, tuple(center), height, tuple(color), font)))
+        def drawing(*args, **kwargs):
+            given = signature.bind(*args, **kwargs)
+            given.apply_defaults()
+            seen.append((kind, *(given.arguments[k] for k in keys)))
+            return draw(*args, **kwargs)
+        return drawing
+
+    monkeypatch.setattr(render, "draw_chars", recorded("chars", render.draw_chars,
+                                                       ("groups", "box", "color", "font", "sep", "aspect_range")))
+    monkeypatch.setattr(render, "draw_text", recorded("text", render.draw_text,
+                                                      ("text", "center", "height", "color", "font")))
     return seen
 
 
