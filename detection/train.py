@@ -92,7 +92,7 @@ def run_config(overrides: list[str]) -> DetectorTrainConfig | None:
     """With `resume=PATH` among `overrides`: the interrupted run's own config (kept in its folder), with the
     overrides on top, so that it publishes where it was to (`weights_out`), not to the shipped weights. None
     without `resume`, or for a run that keeps no config."""
-    last = Path(str(dict(map(parse_override, overrides)).get("resume") or ""))  # as ocr.train.resume_config reads it
+    last = Path(str(dict(map(parse_override, overrides)).get("resume") or ""))  # as ocr.resume.resume_config reads it
     if last.suffix != ".pt" or not last.is_file():  # not a run's last.pt: train() says so
         return None
     stored = last.resolve().parent.parent / RUN_CONFIG

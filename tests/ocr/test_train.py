@@ -12,7 +12,8 @@ from ocr.alphabet import Codec
 from ocr.checkpoint import load_checkpoint
 from ocr.data import build_dataset, collate
 from ocr.model import CRNN
-from ocr.train import ctc_loss_fn, resume_config, train
+from ocr.resume import resume_config
+from ocr.train import ctc_loss_fn, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -231,7 +232,8 @@ def test_cli_resume_goes_on_in_the_folder_the_checkpoint_lies_in(tiny_cfg, tmp_p
 
 
 def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg, capsys):
-    from ocr.train import check_unfinished, main
+    from ocr.resume import check_unfinished
+    from ocr.train import main
 
     train(tiny_cfg)  # 1 epoch of 1
     last = Path(tiny_cfg.out_dir) / "checkpoints" / "last.pth"
