@@ -17,8 +17,8 @@ def save_checkpoint(path: str | Path, model: CRNN, **extra: Any) -> None:
     """Write model weights, its ModelConfig, decoding patterns and preprocessing, plus `extra` state."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    state = {"model_state_dict": model.state_dict(), 
-             "model_config": {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}, "preprocess": PREPROCESS, **extra}
+    config = {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}
+    state = {"model_state_dict": model.state_dict(), "model_config": config, "preprocess": PREPROCESS, **extra}
     tmp = p.with_suffix(p.suffix + ".tmp")
     torch.save(state, tmp)
     tmp.replace(p)  # atomic: an interrupted save never leaves a broken file

@@ -30,7 +30,8 @@ _BLOCKS = ((64, (2, 2)), (128, (2, 2)), (256, None), (256, (2, 1)), (512, None),
 
 
 def _block(c_in: int, c_out: int, pool: tuple[int, int] | None) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                               nn.ReLU(inplace=True)]
     if pool is not None:
         layers.append(nn.MaxPool2d(pool, pool))
     return nn.Sequential(*layers)
