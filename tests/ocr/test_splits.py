@@ -24,10 +24,10 @@ def test_dashcam_holdout_takes_whole_rides_and_the_night_ride_s_last_quarter():
     assert ride_of("train_dayride_type1_001_t01054.jpg") == ("train_dayride_type1_001", 1054)
     names = ([f"train_dayride_type1_001_t{t:05d}.jpg" for t in range(4)]
              + [f"train_dayride_type1_002_t{t:05d}.jpg" for t in range(3)]
-             + [f"train_nightride_type3_001_t{t:05d}.jpg" for t in range(8)])
-    assert dashcam_holdout(names) == (
+             + [f"train_nightride_type3_001_t{t:05d}.jpg" for t in range(10)])
+    assert dashcam_holdout(names) == (  # of 10 night frames the last 3: the cut at index int(10 * 0.75)
         [f"train_dayride_type1_002_t{t:05d}.jpg" for t in range(3)]
-        + [f"train_nightride_type3_001_t{t:05d}.jpg" for t in (6, 7)])
+        + [f"train_nightride_type3_001_t{t:05d}.jpg" for t in (7, 8, 9)])
 
 
 def _labels(folder: Path, names: list[str]) -> None:
@@ -48,12 +48,14 @@ def test_cli_writes_disjoint_test_and_validation_splits(tmp_path):
     _labels(data / "us_crops", [f"us{i:02d}.jpg" for i in range(40)])
     _labels(data / "ar_crops", [f"ar{i:02d}.jpg" for i in range(20)])
     _labels(data / "dashcam_ro", ["train_dayride_type1_003_t00001.jpg", "train_dayride_type1_001_t00001.jpg"])
-    assert main(["--data", str(data), "--out", str(tmp_path / "splits")]) == 0
-    held, val = _rows(tmp_path / "splits" / "real_crops_holdout.csv"), _rows(tmp_path / "splits" / "real_crops_val.csv")
+    out = tmp_path / "configs" / "splits"  # made, parents too
+    assert main(["--data", str(data), "--out", str(out)]) == 0
+    assert main(["--data", str(data), "--out", str(out)]) == 0  # again, over the files it wrote
+    held, val = _rows(out / "real_crops_holdout.csv"), _rows(out / "real_crops_val.csv")
     assert [sum(d == ds for d, _ in held) for ds in ("us_crops", "ar_crops")] == [8, 4]  # 20 %
     assert [sum(d == ds for d, _ in val) for ds in ("us_crops", "ar_crops")] == [3, 2]  # 10 % of the rest
     assert not set(held) & set(val)
-    assert _rows(tmp_path / "splits" / "dashcam_holdout.csv") == [("dashcam_ro", "train_dayride_type1_003_t00001.jpg")]
+    assert _rows(out / "dashcam_holdout.csv") == [("dashcam_ro", "train_dayride_type1_003_t00001.jpg")]
 
 
 @pytest.mark.shared_data
