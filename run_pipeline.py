@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
 
     def work() -> int:
-        from pipeline.app import distinct_out_names, load_configs
+        from pipeline.outputs import distinct_out_names
+        from pipeline.settings import load_configs
 
         named = [x.removeprefix("source=") for x in a.args if x.startswith("source=")] + a.source  # never overrides
         args = [x for x in a.args if not x.startswith("source=")]
@@ -127,7 +128,7 @@ def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
 def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     """The sources of a `--sources` file, each with the command line's overrides and then its own."""
     from common.config import ConfigError
-    from pipeline.app import load_configs
+    from pipeline.settings import load_configs
     from pipeline.source_list import read_source_list
 
     jobs = []

@@ -31,7 +31,7 @@ def runs(only: str, tmp: Path) -> list[tuple[str, list[str]]]:
     """(key, argv before its `key=value`) of every run to make."""
     from detection.train_config import DetectorTrainConfig
     from ocr.config import OCRConfig
-    from pipeline.app import COMPONENTS
+    from pipeline.settings import COMPONENTS
 
     out: list[tuple[str, list[str]]] = []
     if only in ("", "pipeline"):

@@ -57,7 +57,8 @@ def main() -> int:
     def work() -> None:
         from detection import PlateDetector
         from detection.passes import for_video
-        from pipeline.app import _recognizer, load_configs, video_configs
+        from pipeline.app import _recognizer
+        from pipeline.settings import load_configs, video_configs
         from pipeline.evaluate import run_clip
         from pipeline.sources import open_source
 

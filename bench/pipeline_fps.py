@@ -25,7 +25,8 @@ def main() -> int:
     import torch
 
     from common.device import cpu_name
-    from pipeline.app import load_configs, run_video
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--source", default="samples/clip.mp4")

@@ -82,7 +82,8 @@ def main() -> int:
 
     import pipeline.sources as sources
     from common.device import cpu_name
-    from pipeline.app import load_configs, run_video
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=20.0, help="how long the camera runs")

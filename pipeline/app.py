@@ -1,118 +1,21 @@
 """Compose the pipeline from the YAML configs and run it on sources (used by run_pipeline.py)."""
 from __future__ import annotations
 
-import json
-import os
-import re
 import threading
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, fields, replace
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from common.config import ConfigError, closest, load_config
 from common.errors import UserError
-from detection.config import DetectorConfig
 from pipeline.config import PipelineConfig
-from pipeline.fusion import FusionConfig
-from pipeline.tracker import TrackerConfig
+from pipeline.outputs import claim_out, event_sinks, image_stores, make_out, out_dir, webhook_sink, write_summary
+from pipeline.settings import Configs, crop_spec, video_configs
 
 if TYPE_CHECKING:
     from pipeline.reader import PlateReader
-
-COMPONENTS = {"pipeline": PipelineConfig, "detector": DetectorConfig, "tracker": TrackerConfig, "fusion": FusionConfig}
-
-
-@dataclass(frozen=True)
-class Configs:
-    """The pipeline's four configs, as loaded from configs/ with overrides."""
-    pipeline: PipelineConfig
-    detector: DetectorConfig
-    tracker: TrackerConfig
-    fusion: FusionConfig
-
-
-def config_keys() -> dict[str, str]:
-    """Every component's keys, written as an override gives them (`fusion.min_conf`; the pipeline's bare), each with
-    its bare name."""
-    return {f.name if comp == "pipeline" else f"{comp}.{f.name}": f.name
-            for comp, cls in COMPONENTS.items() for f in fields(cls)}
-
-
-def _suggest_any(key: str) -> str:
-    """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline)."""
-    names = config_keys()
-    close = closest(key, names.values())
-    hits = [f"'{q}'" for q, bare in names.items() if bare == close]  # none when nothing is close (None)
-    return f" (did you mean {' or '.join(hits)}?)" if hits else ""
-
-
-def override_list(overrides: Any) -> list[str]:
-    """`overrides` as a list of `key=value` strings; a single string or a path given for it (the config folder
-    given first, `from_configs("configs")`) is a TypeError, not one override per character."""
-    if isinstance(overrides, (str, Path)):
-        raise TypeError(f"overrides are a list of key=value strings, not {str(overrides)!r} (the config folder is "
-                        f"config_dir=)")
-    return list(overrides)
-
-
-def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
-    """Each component from `<config_dir>/<name>.yaml`; overrides `comp.key=value` (no prefix: pipeline)."""
-    split: dict[str, list[str]] = {k: [] for k in COMPONENTS}
-    pipeline_keys = {f.name for f in fields(PipelineConfig)}
-    for o in overrides:
-        key = o.split("=", 1)[0]
-        comp, _, rest = key.partition(".")
-        if rest and comp in COMPONENTS:
-            if rest not in {f.name for f in fields(COMPONENTS[comp])}:
-                raise ConfigError(f"override '{o}': {comp} has no key '{rest}'{_suggest_any(rest)}")
-            split[comp].append(o[len(comp) + 1:])
-        elif rest:
-            raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
-        elif key in COMPONENTS and key != "pipeline":
-            raise ConfigError(f"override '{o}': give each of {key}'s keys as {key}.KEY=VALUE")
-        elif key not in pipeline_keys:
-            raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key)}")
-        else:
-            split["pipeline"].append(o)
-    d = Path(config_dir)
-    cfgs = Configs(**{k: load_config(cls, d / f"{k}.yaml" if (d / f"{k}.yaml").is_file() else None, split[k],
-                                     prefix="" if k == "pipeline" else f"{k}.")
-                      for k, cls in COMPONENTS.items()})
-    if cfgs.pipeline.ocr_ensemble and cfgs.fusion.posterior_top_k > 1:
-        raise ConfigError("fusion.posterior_top_k averages posteriors frame by frame, and the models of ocr_ensemble "
-                          "emit on different frames: use one of the two")
-    if cfgs.pipeline.ocr_ensemble_below < 1 and not cfgs.pipeline.ocr_ensemble:
-        raise ConfigError(f"ocr_ensemble_below={cfgs.pipeline.ocr_ensemble_below:g} asks the other models of "
-                          "ocr_ensemble for a second read, and ocr_ensemble names none")
-    return cfgs
-
-
-def video_configs(cfgs: Configs) -> Configs:
-    """The configs as video runs them: the detector hands the tracker boxes down to `tracker.track_low_thresh`,
-    as ultralytics' own `track()` does (ByteTrack's second stage keeps a track through frames where its plate
-    scores low: blur, glare, a passing occluder), while a box below `detector.conf` still neither starts a
-    track nor matches one in the first stage."""
-    d, t = cfgs.detector, cfgs.tracker
-    return replace(cfgs, detector=replace(d, conf=min(d.conf, t.track_low_thresh)),
-                   tracker=replace(t, track_high_thresh=max(t.track_high_thresh, d.conf),
-                                   new_track_thresh=max(t.new_track_thresh, d.conf)))
-
-
-def crop_spec(cfg: PipelineConfig, video: bool) -> Any:
-    """How plates are cut and read in video or in still images (`narrow_both_ways`, `read_views`: stills, always,
-    never)."""
-    from pipeline.crops import CropSpec
-
-    def on(setting: str) -> bool:
-        return setting == "always" or (setting == "stills" and not video)
-
-    return CropSpec(cfg.crop_margin, cfg.min_plate_height, cfg.deskew_min_deg, cfg.crop_stretch_below,
-                    on(cfg.narrow_both_ways), on(cfg.read_views), cfg.deinterlace_above)
 
 
 def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
@@ -149,74 +52,6 @@ def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:
 
     alphabet = getattr(getattr(recognizer, "cfg", None), "alphabet", "")
     return Watchlist.load(cfg.watchlist, cfg.watchlist_max_edits, alphabet) if cfg.watchlist else None
-
-
-def out_dir(cfg: PipelineConfig, name: str, folder: str = "") -> Path:
-    """The source's output folder: `folder` when given (see `distinct_out_names`), else named after the source."""
-    if folder:
-        return Path(cfg.output_dir) / folder
-    if "://" in name:  # a stream (its name already redacted): host, port and path as one portable folder name
-        name = re.sub(r"[^A-Za-z0-9.-]+", "_", name.split("://", 1)[1].split("@")[-1]).strip("_.")
-    else:
-        name = Path(name).stem
-    return Path(cfg.output_dir) / (name or "source")
-
-
-def make_out(out: Path) -> Path:
-    """Create the output folder `out`; one error line when it cannot be created or written to."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create output folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise UserError(f"output folder {out} is not writable")
-    return out
-
-
-def claim_out(out: Path, stack: ExitStack) -> None:
-    """Hold the output folder `out` for this run until `stack` closes (a lock on `out/.run.lock`, let go when the
-    process ends however it ends): a second run writing into it at once (a camera started twice) is one error line,
-    not two runs' events interleaved and their annotated videos written over each other."""
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock
-        return
-    f = open(out / ".run.lock", "a+", encoding="utf-8")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:  # held
-        f.seek(0)
-        holder = f.read().strip()
-        f.close()
-        raise UserError(f"output folder {out} is being written by another run" + (f" (pid {holder})" if holder else "")
-                        + ": give this one another output_dir (or name)") from None
-    except OSError:  # a file system without locks (some network mounts): run unguarded, as before
-        f.close()
-        return
-    f.seek(0)
-    f.truncate()
-    f.write(f"{os.getpid()}\n")
-    f.flush()
-    stack.callback(f.close)
-
-
-def distinct_out_names(specs: list[str]) -> dict[str, str]:
-    """Output folder names for files of one run that would share one (`cam1/day.mp4`, `cam2/day.mp4`): the parent
-    folder joins the name (`cam1_day`), then a number if needed. Sources not listed keep their default."""
-    from pipeline.sources import is_live
-
-    files = [s for s in specs if not is_live(s)]
-    stems = [Path(s).stem for s in files]
-    names, taken = {}, set(stems)
-    for spec, stem in zip(files, stems):
-        if stems.count(stem) > 1:
-            base = f"{Path(spec).resolve().parent.name}_{stem}"
-            name, n = base, 2
-            while name in taken:
-                name, n = f"{base}_{n}", n + 1
-            names[spec] = name
-            taken.add(name)
-    return names
 
 
 def video_rate(source: Any, fps: float = 0.0) -> float:
@@ -288,32 +123,6 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         finally:
             source.close()
     return write_summary(out, summary, detector, recognizer)
-
-
-def image_stores(cfg: PipelineConfig, out: Path) -> dict[str, Any]:
-    """The track fuser's stores of each vehicle's best crop and whole frame under `out`, as configured."""
-    from pipeline.sinks import CropStore, FrameStore
-
-    return {"save_crop": CropStore(out / "crops", cfg.crops_keep) if cfg.save_crops else None,
-            "save_frame": FrameStore(out / "frames", cfg.frames_keep) if cfg.save_frames else None}
-
-
-def event_sinks(cfg: PipelineConfig, out: Path, stack: ExitStack) -> list[Any]:
-    """The configured event outputs in `out` (events.db, events.jsonl, events.csv, the webhook), each entered on
-    `stack`, which closes them."""
-    from pipeline.sinks import CsvSink, JsonlSink, SqliteSink
-
-    made = [(cfg.sqlite, lambda: SqliteSink(out / "events.db")), (cfg.jsonl, lambda: JsonlSink(out / "events.jsonl")),
-            (cfg.csv, lambda: CsvSink(out / "events.csv")), (bool(cfg.webhook), lambda: webhook_sink(cfg, out))]
-    return [stack.enter_context(make()) for on, make in made if on]
-
-
-def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
-    """The configured webhook (pipeline/webhook.py), its pending events kept in `out`."""
-    from pipeline.webhook import WebhookSink
-
-    return WebhookSink(cfg.webhook, out / "webhook_pending.jsonl", cfg.webhook_headers, cfg.webhook_timeout_s,
-                       cfg.backoff_start_s, cfg.backoff_max_s, images=cfg.webhook_images)
 
 
 def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: Any = None,
@@ -389,29 +198,6 @@ def with_zones(cfg: PipelineConfig, detector: Any) -> tuple[Any, Any]:
 
         detector = RegionDetector(detector, bounding_box(cfg.roi))
     return zones, detector
-
-
-def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any, running: bool = False) -> dict[str, Any]:
-    """`out/summary.json`: the run's figures and model files; `running` while a live source goes on (written
-    whole, then moved over the last one: a reader never sees half a file)."""
-    result = {**asdict(summary), "models": models_run(detector, recognizer), "outputs": str(out)}
-    if getattr(recognizer, "second_share", None) is not None:  # an OCR ensemble: the crops its other models read
-        result["ocr_second_share"] = recognizer.second_share
-    if running:
-        result["running"] = True
-    result["updated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(out / "summary.json")
-    return result
-
-
-def models_run(detector: Any, recognizer: Any) -> dict[str, str]:
-    """The model files this run used, as the summary reports them (the ONNX exports run in place of the .pt/.pth)."""
-    gray = getattr(detector, "gray", None)
-    out = {"detector": str(getattr(detector, "weights", "")), "detector_gray": str(getattr(gray, "weights", "")),
-           "ocr": str(getattr(recognizer, "source", "")), "ocr_precision": str(getattr(recognizer, "precision", ""))}
-    return {k: v for k, v in out.items() if v}
 
 
 def watch_fields(watchlist: Any, text: str, where: str) -> dict[str, str]:

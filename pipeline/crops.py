@@ -133,7 +133,7 @@ def one_row_view(crop: np.ndarray, rows: int) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class CropSpec:
-    """How a run cuts plates for the recognizer (from `configs/pipeline.yaml`: `pipeline.app.crop_spec`)."""
+    """How a run cuts plates for the recognizer (from `configs/pipeline.yaml`: `pipeline.settings.crop_spec`)."""
     margin: float = 0.06  # relative margin around the box
     min_height: int = 8  # crops lower than this (px) are not read
     deskew_min_deg: float = 0.0  # plates rolled at least this much are cut level; 0 = off

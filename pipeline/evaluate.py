@@ -127,7 +127,7 @@ def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[t
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.app import load_configs
+    from pipeline.settings import load_configs
 
     ap = entry_parser(__doc__)
     ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
         from detection.passes import for_stills, for_video
-        from pipeline.app import _recognizer, crop_spec, video_configs
+        from pipeline.app import _recognizer
+        from pipeline.settings import crop_spec, video_configs
 
         if a.video:
             cfgs = video_configs(cfgs)
@@ -174,7 +175,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     (bench/motion_gate_noise.py: noise added)."""
     import threading
 
-    from pipeline.app import crop_spec, motion_gate, video_stages
+    from pipeline.app import motion_gate, video_stages
+    from pipeline.settings import crop_spec
     from pipeline.orchestrator import Pipeline
     from pipeline.sources import open_source
     from pipeline.tracker import PlateTracker

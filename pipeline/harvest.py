@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             logger.info(f"{a.out}: filed {n['train']} reviewed crops into train, {n['val']} into val; "
                         f"{n['left']} without a label stay in review")
             return
-        from pipeline.app import crop_spec, load_configs
+        from pipeline.settings import crop_spec, load_configs
 
         spec = crop_spec(load_configs(a.config_dir, []).pipeline, video=False)
         s = harvest(a.folders or [Path("runs/pipeline")], a.out, a.images, a.min_conf, a.min_event_conf,

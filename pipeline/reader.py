@@ -36,7 +36,8 @@ class PlateReader:
                      config_dir: str | Path = ROOT / "configs") -> "PlateReader":
         """Built from the YAML configs in `config_dir` with `key=value` overrides, as `run_pipeline.py` builds it
         (`pipeline.app.still_reader`)."""
-        from pipeline.app import load_configs, override_list, still_reader
+        from pipeline.app import still_reader
+        from pipeline.settings import load_configs, override_list
 
         return still_reader(load_configs(config_dir, override_list(overrides)))
 

@@ -221,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> None:
         from common.paths import ROOT
-        from pipeline.app import check_models, load_configs, load_watchlist, make_out, still_reader, watch_fields
-        from pipeline.app import claim_out, webhook_sink
+        from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
+        from pipeline.outputs import make_out
+        from pipeline.settings import load_configs
+        from pipeline.outputs import claim_out, webhook_sink
         from pipeline.sinks import ImageReadsSink
 
         cfgs = load_configs(ROOT / "configs", a.overrides)

@@ -45,7 +45,7 @@ def as_override(key: str, value: Any) -> str:
 
 def read_source_list(path: str | Path) -> list[ListedSource]:
     """The entries of a sources file; a mistake in it is one error line naming the file and the entry."""
-    from pipeline.app import config_keys
+    from pipeline.settings import config_keys
 
     p = Path(path)
     if not p.is_file():
@@ -85,7 +85,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
 
 def _flat(keys: dict[str, Any]) -> dict[str, Any]:
     """A component's keys given as a mapping (`fusion: {min_reads: 2}`) as they are written flat (`fusion.min_reads`)."""
-    from pipeline.app import COMPONENTS
+    from pipeline.settings import COMPONENTS
 
     out: dict[str, Any] = {}
     for k, v in keys.items():

@@ -60,7 +60,8 @@ class VehicleReader:
         tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`. With `out`
         (a folder), events are also written there as `run_pipeline.py` writes a camera's (events.db, events.jsonl,
         events.csv, crops/, frames/, the webhook; no annotated video), until `close()`."""
-        from pipeline.app import load_configs, override_list, vehicle_reader
+        from pipeline.app import vehicle_reader
+        from pipeline.settings import load_configs, override_list
 
         return vehicle_reader(load_configs(config_dir, override_list(overrides)), name, out=out)
 

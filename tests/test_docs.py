@@ -68,7 +68,7 @@ def config_check(source: Path, words: list[str]):
     """A function that loads `key=value` into the config `source` overrides, or None when it takes none."""
     name = source.relative_to(ROOT).as_posix()
     if name in ("run_pipeline.py", "pipeline/evaluate.py", "pipeline/serve.py"):
-        from pipeline.app import load_configs
+        from pipeline.settings import load_configs
 
         return lambda o: load_configs(ROOT / "configs", [o])
     if name == "ocr/train.py":

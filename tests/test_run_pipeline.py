@@ -58,7 +58,7 @@ def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
 ])
 def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
     from common.config import ConfigError
-    from pipeline.app import load_configs
+    from pipeline.settings import load_configs
 
     with pytest.raises(ConfigError, match=f"did you mean {hint}"):
         load_configs(ROOT / "configs", [override])
@@ -72,7 +72,7 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
 ])
 def test_values_out_of_range_name_their_component(override, message):
     from common.config import ConfigError
-    from pipeline.app import load_configs
+    from pipeline.settings import load_configs
 
     with pytest.raises(ConfigError) as exc:
         load_configs(ROOT / "configs", [override])
@@ -92,7 +92,7 @@ def test_an_output_folder_another_run_is_writing_is_refused(tmp_path, capsys):
     from contextlib import ExitStack
 
     from common.errors import UserError
-    from pipeline.app import claim_out
+    from pipeline.outputs import claim_out
 
     held = tmp_path / "plates"
     held.mkdir()
@@ -114,16 +114,18 @@ def test_a_folder_in_use_is_said_before_the_models_load(tmp_path, monkeypatch):
 
     import pipeline.app as app
     from common.errors import UserError
+    from pipeline.outputs import claim_out
+    from pipeline.settings import load_configs
 
     loaded = []
     monkeypatch.setattr(app, "_recognizer", lambda *a: loaded.append("recognizer"))
     monkeypatch.setattr(app, "video_stages", lambda *a, **k: loaded.append("video stages"))
-    cfgs = app.load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false"])
+    cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false"])
     (tmp_path / "plates").mkdir()
     (tmp_path / "clip").mkdir()
     with ExitStack() as first:
-        app.claim_out(tmp_path / "plates", first)
-        app.claim_out(tmp_path / "clip", first)
+        claim_out(tmp_path / "plates", first)
+        claim_out(tmp_path / "clip", first)
         with pytest.raises(UserError, match="being written by another run"):
             app.run_images(str(ROOT / "samples" / "plates"), cfgs, crops_only=True)
         with pytest.raises(UserError, match="being written by another run"):
@@ -138,7 +140,7 @@ def test_a_file_system_without_locks_runs_unguarded(tmp_path, monkeypatch):
     import fcntl
     from contextlib import ExitStack
 
-    from pipeline.app import claim_out
+    from pipeline.outputs import claim_out
 
     def no_locks(*_):
         raise OSError(errno.ENOLCK, "No locks available")
@@ -333,7 +335,7 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     import pipeline.app
     from detection.detections import Detections
     from ocr.recognizer import PlateRead
-    from pipeline.app import distinct_out_names
+    from pipeline.outputs import distinct_out_names
 
     for cam, n in (("cam1", 4), ("cam2", 6)):
         (tmp_path / cam).mkdir()
@@ -356,7 +358,7 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     ("http://cam.local/video.cgi?ch=1&sub=0", "cam.local_video.cgi_ch_1_sub_0"), ("http://127.0.0.1:8765/", "127.0.0.1_8765"),
     ("camera0", "camera0"), ("day.mp4", "day")])
 def test_output_folder_names_are_portable(name, folder):
-    from pipeline.app import out_dir
+    from pipeline.outputs import out_dir
     from pipeline.config import PipelineConfig
 
     assert out_dir(PipelineConfig(output_dir="o"), name) == Path("o") / folder
@@ -472,7 +474,7 @@ def test_a_source_may_also_be_named_as_ultralytics_names_it(tmp_path, gate_clip,
 def test_the_summary_gives_an_ensembles_second_share(tmp_path):
     from types import SimpleNamespace
 
-    from pipeline.app import write_summary
+    from pipeline.outputs import write_summary
     from pipeline.orchestrator import RunSummary
 
     summary = RunSummary("cam", 10, 1.0, 10.0, {}, 0, 2, False)

@@ -156,7 +156,7 @@ def test_read_views_fuses_a_crop_read_trimmed_and_padded(views, expected, n_read
 
 
 def test_read_views_applies_to_stills_video_or_neither():
-    from pipeline.app import crop_spec
+    from pipeline.settings import crop_spec
     from pipeline.config import PipelineConfig
 
     on = {s: (crop_spec(PipelineConfig(read_views=s), video=False).views,
@@ -225,7 +225,8 @@ def test_an_interlaced_plate_is_also_read_from_one_field_and_the_surer_read_kept
 
 
 def test_an_interlaced_plate_crop_is_read_from_one_field_too_in_crops_mode(tmp_path, function_recognizer):
-    from pipeline.app import load_configs, run_images
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
 
     frame, box = rolled_plate(0.0)
     plate = crop_box(frame, box, 0.06)
@@ -262,7 +263,8 @@ def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read
     import json
     import threading
 
-    from pipeline.app import load_configs, run_images
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
 
     (tmp_path / "in").mkdir()
     for i in range(4):
@@ -346,7 +348,7 @@ def test_a_plate_rolled_exactly_min_deg_is_cut_level(min_deg, levelled):
 def test_crop_spec_defaults_are_the_shipped_cut_with_every_extra_off():
     from dataclasses import replace
 
-    from pipeline.app import crop_spec
+    from pipeline.settings import crop_spec
     from pipeline.config import PipelineConfig
 
     shipped = crop_spec(PipelineConfig(), video=True)

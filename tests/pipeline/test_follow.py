@@ -88,7 +88,8 @@ def test_a_watch_ends_with_the_run(tmp_path):
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")
 def test_a_watched_folder_is_read_as_it_fills_and_not_again_by_the_next_run(tmp_path):
-    from pipeline.app import load_configs, run_images
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
 
     drop, out = tmp_path / "uploads", tmp_path / "out"
     drop.mkdir()

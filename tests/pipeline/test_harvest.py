@@ -371,7 +371,7 @@ def test_a_harvest_with_nothing_sure_warns_of_nothing_and_its_review_is_filed_in
 
 def test_the_command_cuts_still_images_as_the_pipeline_cuts_them(gate, tmp_path, monkeypatch):
     import pipeline.harvest as hv
-    from pipeline.app import crop_spec, load_configs
+    from pipeline.settings import crop_spec, load_configs
 
     given = []
 

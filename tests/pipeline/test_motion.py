@@ -64,7 +64,8 @@ def test_unmoved_frames_skip_the_detector_and_a_vehicle_is_read_as_without_the_g
     from pathlib import Path
 
     from ocr.recognizer import PlateRead
-    from pipeline.app import load_configs, vehicle_reader
+    from pipeline.app import vehicle_reader
+    from pipeline.settings import load_configs
 
     text = "AB123CD"
     ocr = type("Reader", (), {"probs": lambda self, crops: np.zeros((len(crops), 1)), "rows": lambda self, c: 1,

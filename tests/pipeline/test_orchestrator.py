@@ -255,7 +255,7 @@ def test_a_plate_scoring_low_for_a_while_stays_one_vehicle():
     """Video hands the tracker boxes down to its low threshold (ByteTrack's second stage): a plate whose score
     drops below detector.conf for longer than fusion.lost_frames (blur, glare) keeps its track and gives one
     event. Cut at detector.conf, the same plate gives two."""
-    from pipeline.app import load_configs, video_configs
+    from pipeline.settings import load_configs, video_configs
 
     def events(floor):
         frames, dets = [], []
@@ -288,7 +288,7 @@ def test_a_plate_scoring_low_for_a_while_stays_one_vehicle():
 
 
 def test_video_configs_keep_detector_conf_for_new_tracks():
-    from pipeline.app import load_configs, video_configs
+    from pipeline.settings import load_configs, video_configs
 
     cfgs = video_configs(load_configs(CONFIGS, ["detector.conf=0.5", "tracker.track_low_thresh=0.1"]))
     assert cfgs.detector.conf == 0.1

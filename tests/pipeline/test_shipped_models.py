@@ -45,7 +45,9 @@ def test_one_event_per_vehicle_with_the_shipped_models(ocr):
     same with the shipped second model as a cascade (`ocr_ensemble=[weights/ocr_latin_m16.pth]`)."""
     from detection import PlateDetector
     from ocr import Recognizer
-    from pipeline.app import _recognizer, load_configs, models_run, video_configs
+    from pipeline.app import _recognizer
+    from pipeline.outputs import models_run
+    from pipeline.settings import load_configs, video_configs
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
     from pipeline.tracker import PlateTracker

@@ -315,7 +315,8 @@ def one_plate_models():
 def test_a_strided_file_is_written_at_the_rate_its_frames_come(tmp_path, args, fps, frames):
     """10 frames at 10 fps read with stride 2: 5 frames at 5 fps, a second as the file; at video_fps=20 each is held
     4 slots (the last one once): the video still lasts as long as the frames it shows."""
-    from pipeline.app import load_configs, run_video
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
 
     clip = write_video(tmp_path / "v.avi", n=10)
     cfgs = load_configs(Path(__file__).resolve().parents[2] / "configs",
@@ -328,7 +329,8 @@ def test_a_strided_file_is_written_at_the_rate_its_frames_come(tmp_path, args, f
 def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_times(tmp_path, monkeypatch,
                                                                                      steady_camera):
     import pipeline.sources as sources
-    from pipeline.app import load_configs, run_video
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
 
     monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(  # frames slower than
         spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # the pipeline: none dropped

@@ -40,7 +40,7 @@ def test_unknown_tracker():
     ("tracker.gmc_method=xyz", "config key 'tracker.gmc_method': 'xyz' is not one of none, sparseOptFlow, orb, sift"),
 ])
 def test_tracker_settings_are_checked_when_the_configs_load(override, says):
-    from pipeline.app import load_configs
+    from pipeline.settings import load_configs
 
     with pytest.raises(UserError, match=says):
         load_configs("configs", [override])

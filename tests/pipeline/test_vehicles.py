@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.app import load_configs, vehicle_reader
+from pipeline.app import vehicle_reader
+from pipeline.settings import load_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 

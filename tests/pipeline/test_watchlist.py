@@ -101,7 +101,8 @@ def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
 
 def test_image_reads_carry_the_watch_fields(tmp_path, function_recognizer):
     from ocr.recognizer import PlateRead
-    from pipeline.app import load_configs, run_images
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
 
     img_dir = tmp_path / "photos"
     img_dir.mkdir()

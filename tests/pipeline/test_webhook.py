@@ -228,7 +228,8 @@ def test_the_bundled_clip_posts_each_vehicle_it_writes(tmp_path, service):
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")
 def test_each_image_with_plates_is_posted_as_its_reads_line(tmp_path, service):
-    from pipeline.app import load_configs, run_images
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
 
     cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false", f"webhook={service.url}"])
     run_images(str(ROOT / "samples" / "plates"), cfgs, True)
