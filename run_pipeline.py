@@ -119,7 +119,7 @@ class Job:
 def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
     """The command line's sources, folders expanded into theirs (a watched folder stays one source, its tree
     watched; with --crops image folders only)."""
-    from pipeline.sources import expand_folder
+    from pipeline.media import expand_folder
 
     return [s for x in args for s in ([x] if follow and Path(x).is_dir() else
                                        expand_folder(x, videos=not crops_only))]

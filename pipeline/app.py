@@ -245,7 +245,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from ocr.process import read_bgr
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
-    from pipeline.sources import folder_media, open_source, watch_images
+    from pipeline.media import folder_media, watch_images
+    from pipeline.sources import open_source
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources import watch_images
+from pipeline.media import watch_images
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATES = sorted((ROOT / "samples" / "plates").glob("*.jpg"))

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, expand_folder,
-                              open_source, redact)
+from pipeline.media import expand_folder
+from pipeline.sources import MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
 from pipeline.types import Frame, SourceEvent
 
 PLATE = sorted((Path(__file__).resolve().parents[2] / "samples" / "plates").glob("*.jpg"))[0]  # a whole JPEG
@@ -672,7 +672,7 @@ def test_a_camera_index_and_a_stream_url_are_live():
 
 
 def test_a_folder_given_is_listed_even_where_it_is_an_output_folder_and_one_below_is_not(tmp_path):
-    from pipeline.sources import media_folders
+    from pipeline.media import media_folders
 
     (tmp_path / "out").mkdir()
     for folder in (tmp_path, tmp_path / "out"):
@@ -695,7 +695,7 @@ class Polls:
 
 
 def test_a_watched_image_cut_short_is_taken_after_ten_polls_and_one_of_another_kind_after_one(tmp_path):
-    from pipeline.sources import watch_images
+    from pipeline.media import watch_images
 
     (tmp_path / "cut.jpg").write_bytes(PLATE.read_bytes()[:300])  # no end marker: an upload that stopped
     cv2.imwrite(str(tmp_path / "b.bmp"), np.zeros((8, 8, 3), np.uint8))
@@ -705,7 +705,7 @@ def test_a_watched_image_cut_short_is_taken_after_ten_polls_and_one_of_another_k
 
 
 def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_never(tmp_path):
-    from pipeline.sources import watch_images
+    from pipeline.media import watch_images
 
     growing = tmp_path / "growing.jpg"
     growing.write_bytes(b"\xff\xd8")
@@ -721,7 +721,7 @@ def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_neve
 
 @pytest.mark.parametrize("padding, at", [(60, 1), (100, 10)])
 def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, padding, at):
-    from pipeline.sources import watch_images
+    from pipeline.media import watch_images
 
     (tmp_path / "a.jpg").write_bytes(PLATE.read_bytes() + b"\x00" * padding)  # a camera's padding after the image
     stop = Polls(30)
@@ -730,7 +730,7 @@ def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, padd
 
 
 def test_a_folder_that_cannot_be_listed_is_passed_over_or_given_to_onerror(tmp_path):
-    from pipeline.sources import media_tree
+    from pipeline.media import media_tree
 
     errors: list[OSError] = []
     assert list(media_tree(tmp_path / "gone", onerror=errors.append)) == [] and len(errors) == 1
@@ -738,7 +738,7 @@ def test_a_folder_that_cannot_be_listed_is_passed_over_or_given_to_onerror(tmp_p
 
 
 def test_a_folder_reached_through_a_link_is_not_listed(tmp_path):
-    from pipeline.sources import media_folders
+    from pipeline.media import media_folders
 
     (tmp_path / "real").mkdir()
     cv2.imwrite(str(tmp_path / "real" / "a.jpg"), np.zeros((8, 8, 3), np.uint8))

@@ -1,0 +1,143 @@
+"""Media on disk: a folder's images and videos, the folders below it (a dash-cam card's DCIM/...), images taken as a
+camera uploads them into a watched folder, and the phone photos OpenCV cannot decode."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ocr.process import IMAGE_EXTS
+
+VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
+
+
+def _is_file(e: os.DirEntry) -> bool:
+    """As `Path.is_file`: a file, or a link to one; False where it cannot be told."""
+    try:
+        return e.is_file()
+    except OSError:
+        return False
+
+
+def _media_of(entries: list[os.DirEntry]) -> tuple[list[Path], list[Path]]:
+    """The images and videos (by suffix) among a folder's entries, in their order."""
+    files = [Path(e.path) for e in entries if _is_file(e)]
+    return [f for f in files if f.suffix.lower() in IMAGE_EXTS], [f for f in files if f.suffix.lower() in VIDEO_EXTS]
+
+
+def _listing(folder: Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+def folder_media(folder: Path) -> tuple[list[Path], list[Path]]:
+    """A folder's images and videos (by suffix), each sorted by name."""
+    return _media_of(_listing(folder))
+
+
+# files the pipeline writes into each source's output folder: such a folder (crops/, frames/, annotated.mp4) is
+# never taken for an input when a folder above it is given
+OUTPUT_MARKERS = ("summary.json", "reads.jsonl", "events.db")
+
+
+def media_tree(top: Path, onerror: Callable[[OSError], None] | None = None,
+               below: bool = False) -> Iterator[tuple[Path, list[Path], list[Path]]]:
+    """`top` and the folders below it in path order, each with its images and videos (`folder_media`), each folder
+    listed once; hidden ones, folders reached through a link, and the pipeline's own output folders (with what is
+    below them) left out. A folder that cannot be listed is passed over, given to `onerror` when there is one."""
+    try:
+        entries = _listing(top)
+    except OSError as exc:
+        if onerror is not None:
+            onerror(exc)
+        return
+    if below and any(e.name in OUTPUT_MARKERS and not e.is_dir() for e in entries):
+        return
+    yield (Path(top), *_media_of(entries))
+    for e in entries:
+        if not e.name.startswith(".") and e.is_dir(follow_symlinks=False):
+            yield from media_tree(Path(e.path), onerror, below=True)
+
+
+def media_folders(top: Path) -> list[Path]:
+    """`top` and the folders below it, as `media_tree` finds them."""
+    return [folder for folder, _, _ in media_tree(top)]
+
+
+def expand_folder(spec: str, videos: bool = True) -> list[str]:
+    """A folder's sources, then its subfolders' (a dash-cam card's DCIM/...): each folder that holds images is one
+    image source, each video its own source (with `videos`); a folder with none anywhere stays itself (open_source
+    says so)."""
+    p = Path(spec)
+    if not p.is_dir():
+        return [spec]
+    sources = []
+    for folder, images, clips in media_tree(p):
+        sources += [spec if folder == p else str(folder)] if images else []
+        sources += [str(v) for v in clips] if videos else []
+    return sources or [spec]
+
+
+END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82"}  # how a whole file ends
+WHOLE_AFTER_POLLS = 10  # an image that has not grown for this many polls is taken, whole or not
+
+
+def ends_whole(path: Path) -> bool:
+    """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed);
+    other formats: True."""
+    mark = END_MARKS.get(path.suffix.lower())
+    if mark is None:
+        return True
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 64))
+        return mark in f.read()
+
+
+def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0) -> Iterator[Path]:
+    """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included) as they come,
+    each once, until `stop`: a camera that uploads its snapshots there. An image is taken once its size has held
+    for one poll and it ends as a whole JPEG or PNG does, so one still being written is not read half-way (one that
+    stays cut short is taken after `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped,
+    each image taken is added, and names the folder no longer holds are dropped from it."""
+    held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
+    while True:
+        ready, present = [], set()
+        failed: list[OSError] = []
+        for _, images, _ in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole listing
+            for f in images:
+                name = f.relative_to(folder).as_posix()
+                present.add(name)
+                if name in seen:
+                    continue
+                try:
+                    size = f.stat().st_size
+                    last, polls = held.get(name, (-1, 0))
+                    polls = polls + 1 if size == last and size > 0 else 0
+                    whole = polls > 0 and (polls >= WHOLE_AFTER_POLLS or ends_whole(f))
+                except OSError:  # gone since it was listed
+                    continue
+                if whole:
+                    ready.append(f)
+                    seen.add(name)
+                    held.pop(name, None)
+                else:
+                    held[name] = (size, polls)
+        if not failed:  # names the folder no longer holds are forgotten: a watch of months stays small, and an
+            seen &= present  # image that comes again under an old name (a camera that reuses names) is read
+            held = {k: v for k, v in held.items() if k in present}
+        yield from ready
+        if stop.wait(poll_s):
+            return
+
+
+PHONE_PHOTOS = {".heic", ".heif"}  # an iPhone's default photo format, which OpenCV cannot decode
+
+PHONE_PHOTO_HINT = ("OpenCV cannot decode HEIC/HEIF photos: convert them to JPEG first (an iPhone takes JPEGs with "
+                    "Settings > Camera > Formats > Most Compatible)")
+
+
+def phone_photos(folder: Path, below: bool = False) -> int:
+    """How many HEIC/HEIF photos `folder` holds (`below`: its subfolders' too, as `media_folders` finds them)."""
+    folders = media_folders(folder) if below else [folder]
+    return sum(1 for d in folders for f in d.iterdir() if f.suffix.lower() in PHONE_PHOTOS)
