@@ -31,3 +31,15 @@ def test_feature_map_is_4x50x512():
     model = CRNN(ModelConfig())
     assert model.cnn(torch.zeros(1, 3, 64, 200)).shape == (1, 512, 4, 50)
     assert model.rnn.input_size == 512 * 4
+
+
+def test_the_default_config_is_the_guides_seed_model():
+    cfg = ModelConfig()
+    assert (cfg.alphabet, cfg.img_h, cfg.img_w, cfg.width_mult, cfg.hidden, cfg.lstm_layers, cfg.two_row_aspect) == (
+        "0123456789", 64, 200, 1.0, 256, 2, 0.0)
+    assert cfg.num_classes == 11
+
+
+def test_a_narrow_variant_keeps_8_channels_a_block():
+    model = CRNN(ModelConfig(width_mult=0.05))  # 64 x 0.05 = 3.2 channels: 8 at least
+    assert [block[0].out_channels for block in model.cnn] == [8, 8, 13, 13, 26, 26]

@@ -27,6 +27,10 @@ def test_views_trim_and_pad_by_their_shares():
     np.testing.assert_array_equal(wide[:, :3], np.repeat(crop[:, :1], 3, axis=1))  # the border replicated
     np.testing.assert_array_equal(view(crop, -0.03, 0.0), crop[:, 3:97])
     assert view(np.zeros((5, 5, 3), np.uint8), -0.4, -0.4).shape == (5, 5, 3)  # too small to cut: left whole
+    # a cut is made while it leaves 4 pixels or more: 8 - 2 x 2 = 4 is cut, 7 - 2 x 2 = 3 is not
+    assert view(np.zeros((8, 8, 3), np.uint8), -0.25, 0.0).shape == (8, 4, 3)
+    assert view(np.zeros((8, 8, 3), np.uint8), 0.0, -0.25).shape == (4, 8, 3)
+    assert view(np.zeros((7, 7, 3), np.uint8), -0.25, -0.25).shape == (7, 7, 3)
 
 
 def test_views_that_would_change_the_layout_are_left_out():
@@ -45,6 +49,7 @@ def test_pick_keeps_the_likeliest_read_over_all_views_not_the_majority(posterior
     probs = np.stack([posterior([(0.5, 0.4)]), posterior([(0.1, 0.8)]), posterior([(0.3, 0.6)])])
     reads = [greedy_decode(p, "AB") for p in probs]
     assert pick(probs, [r.text for r in reads], [r.confidence for r in reads], "AB") == 1
+    assert pick(probs[:1], ["A"], [0.5], "AB") == 0  # one view: its own read
 
 
 def test_best_view_returns_the_kept_views_read_and_posterior_and_decodes_a_single_view(width_recognizer):

@@ -20,15 +20,17 @@ def _trained_looking(width: float) -> CRNN:
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.2, 0.2)
+            m.num_batches_tracked.fill_(1234)
     return model.eval()
 
 
-@pytest.mark.parametrize("wider", [0.25, 0.2])  # exactly twice as wide, and an uneven growth
+@pytest.mark.parametrize("wider", [0.25, 0.2, 0.125])  # twice as wide, an uneven growth, and as wide (a copy)
 def test_widened_model_computes_the_same_function(wider):
     src = _trained_looking(0.125)
     dst = CRNN(dataclasses.replace(src.cfg, width_mult=wider)).eval()
     widen_into(src, dst)
-    assert dst.cnn[-1][0].out_channels > src.cnn[-1][0].out_channels
+    assert dst.cnn[-1][0].out_channels >= src.cnn[-1][0].out_channels
+    assert all(b[1].num_batches_tracked.item() == 1234 for b in dst.cnn)  # the BN's count goes with its statistics
     x = torch.randn(3, 3, 64, 200)
     with torch.no_grad():
         assert torch.allclose(src(x), dst(x), atol=1e-4)
