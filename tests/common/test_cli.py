@@ -2,7 +2,7 @@ import argparse
 
 import pytest
 
-from common.cli import at_least, fraction, port
+from common.cli import at_least, fraction, interrupted_line, port
 
 
 def parser() -> argparse.ArgumentParser:
@@ -146,3 +146,13 @@ def test_sigterm_is_taken_as_ctrl_c_where_the_entry_point_says_how_to_carry_on()
     assert run.stdout == "130 True\n" and run.stderr == "interrupted: resume with resume=last.pth\n"
     run = child("None")
     assert run.returncode == -signal.SIGTERM and run.stdout == ""
+
+
+def test_a_stopped_run_says_where_to_resume_or_that_nothing_was_saved(tmp_path):
+    nothing = "interrupted before a first epoch ended: nothing saved; run the same command again"
+    assert interrupted_line(None) == nothing  # its folder not known yet
+    assert interrupted_line(tmp_path / "last.pth") == nothing  # no checkpoint written yet
+    (tmp_path / "last.pth").write_bytes(b"saved")
+    last = tmp_path / "last.pth"
+    assert interrupted_line(last, 3) == f"interrupted: epoch 3 is saved; resume with resume={last}"
+    assert interrupted_line(last) == f"interrupted: resume with resume={last}"

@@ -43,3 +43,13 @@ def test_the_default_config_is_the_guides_seed_model():
 def test_a_narrow_variant_keeps_8_channels_a_block():
     model = CRNN(ModelConfig(width_mult=0.05))  # 64 x 0.05 = 3.2 channels: 8 at least
     assert [block[0].out_channels for block in model.cnn] == [8, 8, 13, 13, 26, 26]
+
+
+def test_a_plates_output_does_not_depend_on_the_others_in_its_batch():
+    torch.manual_seed(0)
+    model = CRNN(ModelConfig(width_mult=0.125, hidden=16)).eval()
+    x = torch.randn(3, 3, 64, 200)
+    with torch.no_grad():
+        together = model(x)
+        alone = torch.cat([model(x[i:i + 1]) for i in range(3)])
+    assert torch.allclose(together, alone, atol=1e-5)  # the LSTM runs along each plate's columns, not the batch
