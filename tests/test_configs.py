@@ -45,3 +45,20 @@ def test_a_component_config_built_in_python_is_its_shipped_yaml(component):
     shipped = load_config(cls, CONFIGS / f"{component}.yaml")
     differ = {f.name for f in dataclasses.fields(cls) if getattr(cls(), f.name) != getattr(shipped, f.name)}
     assert differ == {key for comp, key in OWN_DEFAULTS if comp == component}
+
+
+# what the guide's own run (configs/ocr_digits.yaml) sets apart from OCRConfig's defaults, and why
+OCR_RUN_KEYS = {"train": "its data", "val": "its data", "patterns": "its plates' format",
+                "samples_per_epoch": "synthetic plates drawn per epoch", "num_workers": "a 2-core CPU",
+                "out_dir": "its run folder"}
+
+
+def test_the_ocr_config_built_in_python_is_the_guides_training_run():
+    """`OCRConfig()` trains as the guide says (batch 32, 100 epochs, Adam 1e-3, 64 x 200, early stop after 15,
+    a checkpoint every 10) and as `configs/ocr_digits.yaml` does, apart from that run's own data and folder."""
+    default = OCRConfig()
+    assert (default.batch_size, default.epochs, default.lr, default.img_h, default.img_w, default.early_stop_patience,
+            default.checkpoint_every, default.two_row_aspect) == (32, 100, 1e-3, 64, 200, 15, 10, 0.0)
+    run = load_config(OCRConfig, CONFIGS / "ocr_digits.yaml")
+    assert {f.name for f in dataclasses.fields(OCRConfig) if getattr(default, f.name) != getattr(run, f.name)} == set(
+        OCR_RUN_KEYS)

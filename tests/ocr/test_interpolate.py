@@ -34,7 +34,7 @@ def test_two_different_networks_are_refused():
         interpolate(tiny(0), tiny(1, width_mult=0.25), 0.5)
 
 
-def test_the_command_writes_a_loadable_checkpoint_with_b_s_patterns(tmp_path):
+def test_the_command_writes_a_loadable_checkpoint_with_b_s_patterns(tmp_path, capsys):
     paths = []
     for seed in (0, 1):
         ck = tiny(seed)
@@ -44,8 +44,15 @@ def test_the_command_writes_a_loadable_checkpoint_with_b_s_patterns(tmp_path):
         save_checkpoint(paths[-1], model, patterns=["LLDDD"] if seed else [])
     out = tmp_path / "mix.pth"
     assert main(["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "0.25", "--out", str(out)]) == 0
+    assert capsys.readouterr().err == f"wrote {out}: 0.75 x {paths[0]} + 0.25 x {paths[1]}\n"
     ck = load_checkpoint(out)
     assert ck["patterns"] == ["LLDDD"] and ck["interpolated"]["alpha"] == 0.25
+    for flag in ("--a", "--b", "--alpha", "--out"):  # each is needed: argparse's one-line error without it
+        argv = ["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "1", "--out", str(tmp_path / "other.pth")]
+        i = argv.index(flag)
+        with pytest.raises(SystemExit) as refused:
+            main(argv[:i] + argv[i + 2:])
+        assert refused.value.code == 2 and f"required: {flag}" in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:  # argparse's one-line error
         main(["--a", str(paths[0]), "--b", str(paths[1]), "--alpha", "1.5", "--out", str(out)])
     assert refused.value.code == 2
