@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -59,6 +60,10 @@ def _suggest(key: str, valid: Iterable[str]) -> str:
     return f" (did you mean '{close}'?)" if close else ""
 
 
+# a number in exponent form without a decimal point (1e-4, 5E2): PyYAML, which reads YAML 1.1, leaves it a string
+EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
 def _check_type(name: str, value: Any, tp: Any) -> Any:
     """Return `value` converted to `tp` where that is lossless, else raise ConfigError."""
     origin = typing.get_origin(tp)
@@ -69,7 +74,8 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
         checked = _check_type(name, value, inner)
         for r in extras:
             if isinstance(r, Range) and isinstance(checked, (int, float)) and not r.admits(checked):
-                raise ConfigError(f"config key '{name}': {value!r} is out of range ({r})")
+                shown = value if isinstance(value, (int, float)) else checked  # as given, or as read (`1e-4`)
+                raise ConfigError(f"config key '{name}': {shown!r} is out of range ({r})")
         return checked
     if origin is typing.Literal:
         choices = typing.get_args(tp)
@@ -98,6 +104,8 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
         return dict(value)
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and EXPONENT.fullmatch(value.strip()):  # `lr=1e-4`: YAML 1.1 reads it as a string
             return float(value)
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):

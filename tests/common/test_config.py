@@ -31,6 +31,8 @@ def test_yaml_and_overrides(tmp_path):
     p.write_text("lr: 0.01\nepochs: 3\n")
     cfg = load_config(Cfg, p, ["epochs=5", "patterns=[LLLDDDD, LLLDLDD]", "lr=1", "amp=false"])
     assert cfg == Cfg(lr=1.0, epochs=5, patterns=("LLLDDDD", "LLLDLDD"), amp=False)
+    p.write_text("lr: 3e-4  # as most papers write it\n")
+    assert load_config(Cfg, p).lr == 3e-4
 
 
 @pytest.mark.parametrize("text, message", [
@@ -83,6 +85,8 @@ def test_range_bounds_are_inclusive_and_errors_name_the_component(tmp_path):
     ("name=12", "12"), ("name=1.5", "1.5"),   # numbers given for a text key are its text
     ("patterns=[1, 2]", ("1", "2")),
     ("lr=2", 2.0),                            # an int for a float key
+    ("lr=1e-4", 1e-4), ("lr=3E-4", 3e-4), ("lr=5e2", 500.0), ("lr=.5e1", 5.0),  # exponents YAML 1.1 leaves text
+    ("name=1e-4", "1e-4"),                    # a text key keeps them as written
 ])
 def test_overrides_of_a_kind_a_key_can_take(override, value):
     key = override.split("=")[0]
@@ -92,6 +96,10 @@ def test_overrides_of_a_kind_a_key_can_take(override, value):
 @pytest.mark.parametrize("override, message", [
     ("lr=true", "config key 'lr': True is not a valid float"),
     ("lr=abc", "config key 'lr': 'abc' is not a valid float"),
+    ("lr=1e-4x", "config key 'lr': '1e-4x' is not a valid float"),
+    ("lr=inf", "config key 'lr': 'inf' is not a valid float"),
+    ("lr=-1e-4", "config key 'lr': -0.0001 is out of range (over 0)"),
+    ("epochs=1e3", "config key 'epochs': '1e3' is not a valid int"),
     ("name=true", "config key 'name': True is not a valid str"),
     ("amp=1", "config key 'amp': 1 is not a valid bool"),
     ("epochs=true", "config key 'epochs': True is not a valid int"),
