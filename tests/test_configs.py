@@ -62,3 +62,31 @@ def test_the_ocr_config_built_in_python_is_the_guides_training_run():
     run = load_config(OCRConfig, CONFIGS / "ocr_digits.yaml")
     assert {f.name for f in dataclasses.fields(OCRConfig) if getattr(default, f.name) != getattr(run, f.name)} == set(
         OCR_RUN_KEYS)
+
+
+# each numeric OCR key: values at its bounds, taken, and the nearest ones past them, refused in one line
+OCR_BOUNDS = [("img_h", [16], [15]), ("img_w", [16], [15]), ("width_mult", [0.01], [0]), ("hidden", [1], [0]),
+              ("lstm_layers", [1], [0]), ("dropout", [0, 1], [-0.1, 1.1]), ("two_row_aspect", [0], [-0.1]),
+              ("beam_width", [1], [0]), ("samples_per_epoch", [0], [-1]), ("epochs", [1], [0]),
+              ("batch_size", [1], [0]), ("lr", [1e-9], [0]), ("weight_decay", [0], [-0.1]),
+              ("grad_clip", [0.01], [0]), ("plateau_patience", [0], [-1]), ("plateau_factor", [1], [0, 1.1]),
+              ("min_lr", [0], [-1e-9]), ("early_stop_patience", [0], [-1]), ("max_bad_batches", [1], [0]),
+              ("ema_decay", [0, 1], [-0.1, 1.1]), ("distill_weight", [0], [-1]), ("freeze_cnn", [0, 6], [-1, 7]),
+              ("num_workers", [0], [-1]), ("threads", [0], [-1]), ("seed", [0], [-1]), ("checkpoint_every", [1], [0]),
+              ("time_limit_min", [0], [-1])]
+
+
+@pytest.mark.parametrize("key, taken, refused", OCR_BOUNDS, ids=[b[0] for b in OCR_BOUNDS])
+def test_each_ocr_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(key, taken, refused):
+    from common.config import ConfigError
+
+    for value in taken:
+        assert getattr(load_config(OCRConfig, None, [f"{key}={value}"]), key) == value
+    for value in refused:
+        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
+            load_config(OCRConfig, None, [f"{key}={value}"])
+
+
+def test_every_numeric_ocr_key_has_its_bounds_tested():
+    numeric = {f.name for f in dataclasses.fields(OCRConfig) if f.type in ("int", "float") or "Range(" in str(f.type)}
+    assert numeric == {key for key, _, _ in OCR_BOUNDS}
