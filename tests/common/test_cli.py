@@ -49,6 +49,9 @@ def test_error_line_names_the_file_of_an_os_error(tmp_path):
               '  File "/x/ocr/data.py", line 9, in get\n    img = read_bgr(s.path)\n'
               "common.errors.UserError: cannot read image (corrupt or unsupported format): a.png: see row 3\n")
     assert error_line(UserError(worker)) == "error: cannot read image (corrupt or unsupported format): a.png: see row 3"
+    head = worker.split("common.errors")[0]
+    assert error_line(RuntimeError(head + "MemoryError\n")) == "error: MemoryError"  # a last line with no message
+    assert error_line(RuntimeError(head + "the worker said: this\n")) == "error: the worker said: this"  # no `Type: `
 
 
 def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
