@@ -168,6 +168,21 @@ def test_split_file(tmp_path):
     split2.write_text("dataset,image\ncrops,c.png\n")
     both = build_dataset(({**spec, "split_file": [str(split), str(split2)], "split": "train"},), DIG, 64, 200, mixed=False)
     assert [s.text for s in both.sources[0].samples] == ["1"]  # listed in either file: left out of train
+    every = build_dataset(({**spec, "split": "all"},), DIG, 64, 200, mixed=False)  # the file given, not used
+    alone = build_dataset(({"path": str(root), "split": "train"},), DIG, 64, 200, mixed=False)  # no file: none listed
+    assert [s.text for s in every.sources[0].samples] == [s.text for s in alone.sources[0].samples] == ["1", "2", "3"]
+
+
+def test_a_boxed_plate_is_cut_with_a_margin_fixed_for_reading_and_drawn_for_training(tmp_path):
+    from ocr.data import Sample, load_crop
+
+    cv2.imwrite(str(tmp_path / "s.png"), np.zeros((100, 200, 3), np.uint8))
+    sample = Sample(tmp_path / "s.png", "12", (50, 40, 150, 60))  # 100 x 20
+    assert load_crop(sample).shape == (62 - 37, 156 - 44, 3)  # 6 % of the width each side, 12 % of the height
+    shapes = {load_crop(sample, np.random.default_rng(i)).shape[:2] for i in range(40)}
+    # drawn for training: each side up to 15 % of the width and 30 % of the height
+    assert len(shapes) > 10 and all(20 <= h <= 32 and 100 <= w <= 130 for h, w in shapes)
+    assert max(h for h, _ in shapes) > 26 and max(w for _, w in shapes) > 112  # past the fixed margin
 
 
 def test_min_box_width_leaves_out_small_plates(tmp_path):
@@ -204,6 +219,8 @@ def test_mixing_follows_weights(tmp_path):
     ({"path": "samples/clip.mp4"}, "samples/clip.mp4 is a file: a dataset is a folder"),
     ({"path": "data_gen/never_drawn"},
      "dataset folder not found: data_gen/never_drawn (draw the generated sets: bash bench/make_sets.sh train val)"),
+    ({"path": "my_plates"}, "dataset folder not found: my_plates (your plates: python -m pipeline.harvest --out "
+                            "my_plates writes it, or copy configs/ocr_finetune.yaml and name your own folder)"),
     ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, interlaced, not 'extreme'"),
     ({"synth": "mars=1"}, "unknown synthetic layout 'mars'"),
 ])
