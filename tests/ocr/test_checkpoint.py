@@ -23,14 +23,24 @@ def test_a_checkpoint_is_written_into_new_folders_and_read_back_as_saved(tmp_pat
 
 
 class Evil:
+    """Unpickled, it creates the file `path` (its own test's: a run that let it through leaves no file to the next)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
     def __reduce__(self):
-        return (os.system, ("touch /tmp/pwned_by_old_checkpoint",))
+        return (open, (self.path, "w"))
 
 
-def test_an_old_style_pickle_that_could_run_code_is_refused(tmp_path):
-    path = tmp_path / "old.pth"
-    torch.save({"model_state_dict": Evil(), "model_config": {}}, path, _use_new_zipfile_serialization=False)
-    with pytest.raises(UserError, match=r"cannot load checkpoint .*: corrupt, or a pickle holding more than weights "
-                                        r"\(loading it could run code: refused\)"):
+@pytest.mark.parametrize("zipped, says", [
+    (True, "it holds more than weights (loading it could run code: refused)"),
+    (False, "corrupt, or a pickle holding more than weights (loading it could run code: refused)"),  # old-style
+])
+def test_a_checkpoint_that_could_run_code_is_refused(zipped, says, tmp_path):
+    path = tmp_path / "evil.pth"
+    torch.save({"model_state_dict": Evil(tmp_path / "pwned"), "model_config": {}}, path,
+               _use_new_zipfile_serialization=zipped)
+    with pytest.raises(UserError) as err:
         load_checkpoint(path)
-    assert not os.path.exists("/tmp/pwned_by_old_checkpoint")
+    assert str(err.value) == f"cannot load checkpoint {path}: {says}"  # no advice to load it unsafely
+    assert not (tmp_path / "pwned").exists()
