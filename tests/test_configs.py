@@ -59,6 +59,7 @@ def test_the_ocr_config_built_in_python_is_the_guides_training_run():
     default = OCRConfig()
     assert (default.batch_size, default.epochs, default.lr, default.img_h, default.img_w, default.early_stop_patience,
             default.checkpoint_every, default.two_row_aspect) == (32, 100, 1e-3, 64, 200, 15, 10, 0.0)
+    assert default.samples_per_epoch == 0  # an epoch is every sample of the sources once
     run = load_config(OCRConfig, CONFIGS / "ocr_digits.yaml")
     assert {f.name for f in dataclasses.fields(OCRConfig) if getattr(default, f.name) != getattr(run, f.name)} == set(
         OCR_RUN_KEYS)

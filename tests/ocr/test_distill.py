@@ -47,9 +47,25 @@ def test_samples_the_teacher_misreads_are_left_out():
     assert distill_loss(teacher, teacher, ["3141", "2718"], torch.tensor([4, 4]), CHARS).item() == pytest.approx(0)
 
 
+def test_the_loss_is_per_character_of_the_label_as_ctc_s_mean():
+    teacher, student = spelling("3"), torch.zeros(1, 12, len(CHARS) + 1)
+    per_char = distill_loss(student, teacher, ["3"], torch.tensor([1]), CHARS).item()
+    assert per_char > 0
+    assert distill_loss(student, teacher, ["3"], torch.tensor([4]), CHARS).item() == pytest.approx(per_char / 4)
+    assert distill_loss(student, teacher, ["3"], torch.tensor([0]), CHARS).item() == pytest.approx(per_char)  # >= 1
+
+
 def test_a_teacher_of_another_alphabet_is_refused(tiny_cfg, tiny_ckpt):
     with pytest.raises(UserError, match=r"distill_from .*tiny.pth: its model reads 36 characters .* the trained one 10"):
         load_teacher(str(tiny_ckpt), tiny_cfg.model_config(), torch.device("cpu"))
+
+
+def test_the_teacher_is_frozen_in_eval_mode(tiny_ckpt):
+    from ocr.checkpoint import load_checkpoint, model_from_checkpoint
+
+    student = model_from_checkpoint(load_checkpoint(tiny_ckpt)).cfg
+    teacher = load_teacher(str(tiny_ckpt), student, torch.device("cpu"))
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
 
 
 def test_a_fine_tune_with_a_teacher_runs_and_resumes(tiny_cfg, tmp_path):
