@@ -185,6 +185,21 @@ def test_a_boxed_plate_is_cut_with_a_margin_fixed_for_reading_and_drawn_for_trai
     assert max(h for h, _ in shapes) > 26 and max(w for _, w in shapes) > 112  # past the fixed margin
 
 
+def test_evaluation_walks_every_sample_of_every_source_once_in_order(tmp_path):
+    a = make_folder(tmp_path / "a", [("a.png", "1"), ("b.png", "2")])
+    b = make_folder(tmp_path / "b", [("c.png", "3")])
+    c = make_folder(tmp_path / "c", [("d.png", "4"), ("e.png", "5"), ("f.png", "6")])
+    ds = build_dataset(({"path": str(a)}, {"path": str(b)}, {"path": str(c)}), DIG, 64, 200, mixed=False)
+    assert [ds[i][2] for i in range(len(ds))] == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_a_bad_row_of_a_source_stops_the_run_unless_it_asks_to_skip(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "12"), ("b.png", "1X")])
+    with pytest.raises(UserError, match=r"labels.csv row 3: label '1X' has characters outside the alphabet"):
+        build_dataset(({"path": str(root)},), DIG, 64, 200)
+    assert build_dataset(({"path": str(root), "skip_bad": True},), DIG, 64, 200).sources[0].size == 1
+
+
 def test_min_box_width_leaves_out_small_plates(tmp_path):
     root = tmp_path / "scenes"
     (root / "images").mkdir(parents=True)
@@ -192,6 +207,8 @@ def test_min_box_width_leaves_out_small_plates(tmp_path):
     (root / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\ns.jpg,12,0,0,40,10\ns.jpg,345,50,0,150,30\n")
     spec = {"path": str(root), "min_box_width": 60}
     assert [s.text for s in build_dataset((spec,), DIG, 64, 200, mixed=False).sources[0].samples] == ["345"]
+    exactly = build_dataset(({**spec, "min_box_width": 100},), DIG, 64, 200, mixed=False)  # 100 px: as wide as asked
+    assert [s.text for s in exactly.sources[0].samples] == ["345"]
     with pytest.raises(UserError, match="no plate is at least min_box_width=200 px wide"):
         build_dataset(({**spec, "min_box_width": 200},), DIG, 64, 200, mixed=False)
 
@@ -201,8 +218,12 @@ def test_mixing_follows_weights(tmp_path):
     b = make_folder(tmp_path / "b", [("b.png", "2")])
     ds = build_dataset(({"path": str(a), "weight": 0.8}, {"path": str(b), "weight": 0.2}), DIG, 64, 200,
                        length=500)
+    assert len(ds) == 500
     counts = Counter(ds[i][2] for i in range(500))
     assert 360 <= counts["1"] <= 440 and counts["1"] + counts["2"] == 500
+    ds = build_dataset(({"path": str(a), "weight": 4}, {"path": str(b), "weight": 1}), DIG, 64, 200)  # 4 : 1 too
+    assert len(ds) == 2  # no length given: every sample once
+    assert 360 <= Counter(ds[i][2] for i in range(500))["1"] <= 440
     x, y, text = ds[0]
     assert x.shape == (3, 64, 200) and float(x.min()) >= -1 and float(x.max()) <= 1
     assert y.tolist() == DIG.encode(text)
