@@ -159,3 +159,44 @@ def test_a_stopped_run_says_where_to_resume_or_that_nothing_was_saved(tmp_path):
     last = tmp_path / "last.pth"
     assert interrupted_line(last, 3) == f"interrupted: epoch 3 is saved; resume with resume={last}"
     assert interrupted_line(last) == f"interrupted: resume with resume={last}"
+
+
+def test_outputs_are_prepared_before_the_work(tmp_path, monkeypatch):
+    import tempfile
+
+    from common.cli import prepare_outputs
+    from common.errors import UserError
+
+    report, other = tmp_path / "new" / "deeper" / "report.json", tmp_path / "new" / "b.csv"
+    prepare_outputs(None, report, other)  # None: an output not asked for
+    assert report.parent.is_dir() and other.parent.is_dir() and not report.exists()
+    prepare_outputs(report)  # its folder there already
+    with pytest.raises(UserError, match=f"^{tmp_path / 'new'} is a folder: name the file to write$"):
+        prepare_outputs(tmp_path / "new")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    with pytest.raises(UserError, match=f"^cannot write {report}: No space left on device$"):
+        prepare_outputs(report)
+
+
+def test_opencv_s_own_log_lines_are_off_unless_asked_for(monkeypatch):
+    import cv2
+
+    from common.cli import setup_logging
+
+    log = cv2.utils.logging
+    before = log.getLogLevel()
+    try:
+        monkeypatch.delenv("OPENCV_LOG_LEVEL", raising=False)
+        log.setLogLevel(log.LOG_LEVEL_INFO)
+        setup_logging()
+        assert log.getLogLevel() == log.LOG_LEVEL_SILENT
+        monkeypatch.setenv("OPENCV_LOG_LEVEL", "INFO")  # asked for: left as it is
+        log.setLogLevel(log.LOG_LEVEL_INFO)
+        setup_logging()
+        assert log.getLogLevel() == log.LOG_LEVEL_INFO
+    finally:
+        log.setLogLevel(before)
