@@ -153,6 +153,9 @@ def test_a_folder_without_labels_says_what_a_dataset_is(tmp_path):
     with pytest.raises(UserError, match=r"no labelled images in .*recognition \(it holds the datasets train, val: "
                                         r"give one of them\)$"):
         read_labels(tmp_path / "recognition")
+    (tmp_path / "recognition" / "test" / "images").mkdir(parents=True)  # images/ alone: a dataset too, unlabelled
+    with pytest.raises(UserError, match=r"\(it holds the datasets test, train, val: give one of them\)$"):
+        read_labels(tmp_path / "recognition")
 
 
 def test_split_file(tmp_path):
@@ -179,6 +182,13 @@ def test_a_boxed_plate_is_cut_with_a_margin_fixed_for_reading_and_drawn_for_trai
     cv2.imwrite(str(tmp_path / "s.png"), np.zeros((100, 200, 3), np.uint8))
     sample = Sample(tmp_path / "s.png", "12", (50, 40, 150, 60))  # 100 x 20
     assert load_crop(sample).shape == (62 - 37, 156 - 44, 3)  # 6 % of the width each side, 12 % of the height
+    from ocr.data import SourceDataset
+
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "s.png"), np.zeros((100, 200, 3), np.uint8))
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\ns.png,12,50,40,150,60\n")
+    plain = SourceDataset({"path": str(tmp_path), "augment": "none"}, DIG)  # not augmented: the fixed margin too
+    assert plain.get(0, np.random.default_rng(0))[0].shape == (25, 112, 3)
     shapes = {load_crop(sample, np.random.default_rng(i)).shape[:2] for i in range(40)}
     # drawn for training: each side up to 15 % of the width and 30 % of the height
     assert len(shapes) > 10 and all(20 <= h <= 32 and 100 <= w <= 130 for h, w in shapes)
