@@ -182,6 +182,7 @@ def test_a_boxed_plate_is_cut_with_a_margin_fixed_for_reading_and_drawn_for_trai
     cv2.imwrite(str(tmp_path / "s.png"), np.zeros((100, 200, 3), np.uint8))
     sample = Sample(tmp_path / "s.png", "12", (50, 40, 150, 60))  # 100 x 20
     assert load_crop(sample).shape == (62 - 37, 156 - 44, 3)  # 6 % of the width each side, 12 % of the height
+    assert load_crop(Sample(sample.path, "12", (0, 0, 100, 20))).shape == (22, 106, 3)  # cut at the image's edge
     from ocr.data import SourceDataset
 
     (tmp_path / "images").mkdir()
