@@ -133,11 +133,21 @@ def test_a_documented_command_names_what_exists(doc, command):
     for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", " ".join(rest)):
         assert re.search(rf"{flag}\b(?!-)", help_of(source)), f"{doc}: {command}: {source.name} has no {flag}"
     check = config_check(source, words)
-    for word in (w.strip("[]") for w in rest):
+    for word in map(unbracket, rest):
         key = word.split("=", 1)[0]
         if check is None or word == "key=value" or "=" not in word or not re.fullmatch(r"[a-z_][a-z0-9_.]*", key):
             continue
         try:
             check(word)
-        except ConfigError as exc:  # a value may name a file of the user's; only the key is checked here
-            assert not re.search(r"unknown key|has no key|unknown component", str(exc)), f"{doc}: {command}: {exc}"
+        except ConfigError as exc:  # a value may name a file of the user's: its key and kind are checked here,
+            wrong = r"unknown key|has no key|unknown component"  # and its kind where it is written out (not `...`)
+            wrong += "" if "..." in word else r"|is not a valid|is out of range|expected a"
+            assert not re.search(wrong, str(exc)), f"{doc}: {command}: {exc}"
+
+
+def unbracket(word: str) -> str:
+    """A word of a command without the brackets that mark it optional (`[stride=2`, `conf=0.3]`), a list's kept."""
+    word = word[1:] if word.startswith("[") else word
+    while word.endswith("]") and word.count("]") > word.count("["):
+        word = word[:-1]
+    return word
