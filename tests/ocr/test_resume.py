@@ -31,3 +31,20 @@ def test_a_stopped_run_says_the_epoch_saved_or_that_nothing_was(tmp_path):
     assert interrupted(tmp_path) == f"interrupted: epoch 4 is saved; resume with resume={last}"
     last.write_bytes(b"damaged")  # the resume will say what is wrong with it
     assert interrupted(tmp_path) == f"interrupted: resume with resume={last}"
+
+
+def test_a_resumed_run_goes_on_where_its_checkpoint_lies_unless_told_where(tmp_path):
+    from common.config import config_to_dict
+    from ocr.config import OCRConfig
+
+    def run_at(path):
+        save_checkpoint(path, CRNN(ModelConfig(width_mult=0.125, hidden=8)), epoch=1, history={"train_loss": [1.0]},
+                        config=config_to_dict(OCRConfig(out_dir="runs/where_it_began", epochs=5)))
+        return path
+
+    moved = run_at(tmp_path / "copied" / "checkpoints" / "last.pth")
+    cfg = resume_config([f"resume={moved}", "epochs=9"])
+    assert (cfg.out_dir, cfg.epochs, cfg.resume) == (str(tmp_path / "copied"), 9, str(moved))
+    assert resume_config([f"resume={moved}", "out_dir=elsewhere"]).out_dir == "elsewhere"
+    loose = run_at(tmp_path / "last.pth")  # not in a run's checkpoints/ folder: the run's own out_dir
+    assert resume_config([f"resume={loose}"]).out_dir == "runs/where_it_began"
