@@ -198,8 +198,8 @@ def test_a_boxed_plate_is_cut_with_a_margin_fixed_for_reading_and_drawn_for_trai
 
 def test_evaluation_walks_every_sample_of_every_source_once_in_order(tmp_path):
     a = make_folder(tmp_path / "a", [("a.png", "1"), ("b.png", "2")])
-    b = make_folder(tmp_path / "b", [("c.png", "3")])
-    c = make_folder(tmp_path / "c", [("d.png", "4"), ("e.png", "5"), ("f.png", "6")])
+    b = make_folder(tmp_path / "b", [("c.png", "3"), ("d.png", "4"), ("e.png", "5")])
+    c = make_folder(tmp_path / "c", [("f.png", "6")])
     ds = build_dataset(({"path": str(a)}, {"path": str(b)}, {"path": str(c)}), DIG, 64, 200, mixed=False)
     assert [ds[i][2] for i in range(len(ds))] == ["1", "2", "3", "4", "5", "6"]
 
@@ -215,7 +215,8 @@ def test_min_box_width_leaves_out_small_plates(tmp_path):
     root = tmp_path / "scenes"
     (root / "images").mkdir(parents=True)
     cv2.imwrite(str(root / "images" / "s.jpg"), np.full((100, 300, 3), 128, np.uint8))
-    (root / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\ns.jpg,12,0,0,40,10\ns.jpg,345,50,0,150,30\n")
+    (root / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\ns.jpg,12,0,0,40,10\ns.jpg,345,50,0,150,30\n"
+                                     "s.jpg,678,100,60,150,90\n")  # 50 px wide, 30 high
     spec = {"path": str(root), "min_box_width": 60}
     assert [s.text for s in build_dataset((spec,), DIG, 64, 200, mixed=False).sources[0].samples] == ["345"]
     exactly = build_dataset(({**spec, "min_box_width": 100},), DIG, 64, 200, mixed=False)  # 100 px: as wide as asked
