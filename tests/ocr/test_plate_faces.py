@@ -11,6 +11,10 @@ def test_a_corner_is_rounded_by_a_curve_through_its_point_and_the_ends_are_kept(
     assert _rounded(((0, 0), (0, 1), (1, 1)), 0.0) == [(0, 0), (0, 1), (1, 1)]  # no rounding: as drawn
     wide = _rounded(((0, 0), (0, 1), (1, 1)), 0.8, steps=2)  # no further than half of either side
     np.testing.assert_allclose(wide, [(0, 0), (0, 0.5), (0.5, 1), (1, 1)])
+    short_in = _rounded(((0, 0.6), (0, 1), (1, 1)), 0.8, steps=2)  # the side in 0.4 long: 0.2 each way
+    np.testing.assert_allclose(short_in, [(0, 0.6), (0, 0.8), (0.2, 1), (1, 1)])
+    short_out = _rounded(((0, 0), (0, 1), (0.4, 1)), 0.8, steps=2)  # the side out 0.4 long
+    np.testing.assert_allclose(short_out, [(0, 0), (0, 0.8), (0.2, 1), (0.4, 1)])
     assert len(_rounded(((0, 0), (0, 1), (1, 1)), 0.2)) == 2 + 8  # 8 points a corner by default
 
 
