@@ -19,11 +19,12 @@ import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from loguru import logger
 
 from common.cli import entry_parser, interrupted_line, run_main
-from common.config import closest, load_config, parse_override
+from common.config import EXPONENT, closest, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find, written_whole
@@ -141,6 +142,13 @@ def architecture(model: str) -> str:
     return arch
 
 
+def numeric(value: Any, default: Any) -> Any:
+    """An `extra` value as ultralytics takes it: a number in exponent form (`lr0: 1e-4`), which YAML 1.1 leaves
+    text, read as the number it is where the argument's default is a number."""
+    numbers = isinstance(default, (int, float)) and not isinstance(default, bool)
+    return float(value) if numbers and isinstance(value, str) and EXPONENT.fullmatch(value.strip()) else value
+
+
 def train(cfg: DetectorTrainConfig) -> Path:
     """Train the detector with ultralytics' trainer as `cfg` says; the path of the weights it publishes."""
     if cfg.publish not in PUBLISH:  # a config built in Python, not loaded (the loader checks the Literal)
@@ -154,8 +162,9 @@ def train(cfg: DetectorTrainConfig) -> Path:
             close = closest(key, DEFAULT_CFG_DICT)
             raise UserError(f"extra: '{key}' is not an ultralytics train argument"
                             + (f" (did you mean '{close}'?)" if close else ""))
+    extra = {k: numeric(v, DEFAULT_CFG_DICT[k]) for k, v in cfg.extra.items()}
     try:
-        check_cfg(dict(cfg.extra))  # ultralytics' own check of the values' types and ranges
+        check_cfg(dict(extra))  # ultralytics' own check of the values' types and ranges
     except (TypeError, ValueError) as exc:
         raise UserError(f"extra: {str(exc).splitlines()[0]}") from None
 
@@ -196,7 +205,7 @@ def train(cfg: DetectorTrainConfig) -> Path:
                     verbose=True)
         if cfg.hours > 0:
             args["time"] = cfg.hours  # ultralytics fits the epochs (and the LR schedule) into this budget
-        args.update(cfg.extra)  # extra may override any of the above (e.g. plots: true)
+        args.update(extra)  # extra may override any of the above (e.g. plots: true)
         results = model.train(**args)
     save_dir = Path(getattr(results, "save_dir", None) or model.trainer.save_dir)
     chosen = save_dir / "weights" / f"{cfg.publish}.pt"

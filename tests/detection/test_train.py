@@ -287,7 +287,8 @@ def test_train_asks_ultralytics_for_our_run_and_publishes_its_choice(tiny_set, t
     out = tmp_path / "new" / "dir" / "mine.pt"
     cfg = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), split_file=(), unboxed=(),
                               weights_out=str(out), out_dir=str(tmp_path / "runs"), dataset_dir=str(tmp_path / "yolo"),
-                              device="cpu", hours=hours, publish=publish, epochs=3, imgsz=64, extra={"plots": True})
+                              device="cpu", hours=hours, publish=publish, epochs=3, imgsz=64,
+                              extra={"plots": True, "lr0": "1e-4", "name": "1e5"})  # YAML 1.1 leaves 1e-4 text
     assert dtrain.train(cfg) == out and out.read_bytes() == publish.encode()
     assert out.with_suffix(".yaml").is_file()
     assert read_manifest(out.parent / "MANIFEST.sha256") == {"mine.pt": sha256(out)}
@@ -295,6 +296,7 @@ def test_train_asks_ultralytics_for_our_run_and_publishes_its_choice(tiny_set, t
     assert args["epochs"] == 3 and args["imgsz"] == 64 and args["device"] == "cpu" and args["data"] == str(
         tmp_path / "yolo" / "dataset.yaml")
     assert (args["pretrained"], args["amp"], args["plots"]) == (False, False, True)
+    assert (args["lr0"], args["name"]) == (1e-4, "1e5")  # a number where ultralytics takes one, text where text
     assert args.get("time") == (hours or None)
     assert trainer.check_amp(None) is True
 
