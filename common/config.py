@@ -61,7 +61,13 @@ def _suggest(key: str, valid: Iterable[str]) -> str:
 
 
 # a number in exponent form without a decimal point (1e-4, 5E2): PyYAML, which reads YAML 1.1, leaves it a string
-EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def exponent_number(value: Any) -> float | None:
+    """`value` as the number it is when it is text in exponent form (`1e-4`, which YAML 1.1 leaves a string), else
+    None."""
+    return float(value) if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()) else None
 
 
 def _check_type(name: str, value: Any, tp: Any) -> Any:
@@ -105,8 +111,9 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        if isinstance(value, str) and EXPONENT.fullmatch(value.strip()):  # `lr=1e-4`: YAML 1.1 reads it as a string
-            return float(value)
+        number = exponent_number(value)  # `lr=1e-4`: YAML 1.1 reads it as a string
+        if number is not None:
+            return number
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value

@@ -24,7 +24,7 @@ from typing import Any
 from loguru import logger
 
 from common.cli import entry_parser, interrupted_line, run_main
-from common.config import EXPONENT, closest, load_config, parse_override
+from common.config import closest, exponent_number, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find, written_whole
@@ -145,8 +145,8 @@ def architecture(model: str) -> str:
 def numeric(value: Any, default: Any) -> Any:
     """An `extra` value as ultralytics takes it: a number in exponent form (`lr0: 1e-4`), which YAML 1.1 leaves
     text, read as the number it is where the argument's default is a number."""
-    numbers = isinstance(default, (int, float)) and not isinstance(default, bool)
-    return float(value) if numbers and isinstance(value, str) and EXPONENT.fullmatch(value.strip()) else value
+    number = exponent_number(value) if isinstance(default, (int, float)) and not isinstance(default, bool) else None
+    return value if number is None else number
 
 
 def train(cfg: DetectorTrainConfig) -> Path:
