@@ -58,8 +58,8 @@ def main() -> int:
         from detection import PlateDetector
         from detection.passes import for_video
         from pipeline.app import _recognizer
-        from pipeline.settings import load_configs, video_configs
         from pipeline.evaluate import run_clip
+        from pipeline.settings import load_configs, video_configs
         from pipeline.sources import open_source
 
         cfgs = video_configs(load_configs(Path(__file__).resolve().parents[1] / "configs", a.overrides))

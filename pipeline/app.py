@@ -243,9 +243,9 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from tqdm import tqdm
 
     from ocr.process import read_bgr
+    from pipeline.media import folder_media, watch_images
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
-    from pipeline.media import folder_media, watch_images
     from pipeline.sources import open_source
     from pipeline.types import utc_iso
 

@@ -176,8 +176,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     import threading
 
     from pipeline.app import motion_gate, video_stages
-    from pipeline.settings import crop_spec
     from pipeline.orchestrator import Pipeline
+    from pipeline.settings import crop_spec
     from pipeline.sources import open_source
     from pipeline.tracker import PlateTracker
 

@@ -222,9 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         from common.paths import ROOT
         from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
-        from pipeline.outputs import make_out
+        from pipeline.outputs import claim_out, make_out, webhook_sink
         from pipeline.settings import load_configs
-        from pipeline.outputs import claim_out, webhook_sink
         from pipeline.sinks import ImageReadsSink
 
         cfgs = load_configs(ROOT / "configs", a.overrides)

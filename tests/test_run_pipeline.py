@@ -358,8 +358,8 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     ("http://cam.local/video.cgi?ch=1&sub=0", "cam.local_video.cgi_ch_1_sub_0"), ("http://127.0.0.1:8765/", "127.0.0.1_8765"),
     ("camera0", "camera0"), ("day.mp4", "day")])
 def test_output_folder_names_are_portable(name, folder):
-    from pipeline.outputs import out_dir
     from pipeline.config import PipelineConfig
+    from pipeline.outputs import out_dir
 
     assert out_dir(PipelineConfig(output_dir="o"), name) == Path("o") / folder
 
@@ -474,8 +474,8 @@ def test_a_source_may_also_be_named_as_ultralytics_names_it(tmp_path, gate_clip,
 def test_the_summary_gives_an_ensembles_second_share(tmp_path):
     from types import SimpleNamespace
 
-    from pipeline.outputs import write_summary
     from pipeline.orchestrator import RunSummary
+    from pipeline.outputs import write_summary
 
     summary = RunSummary("cam", 10, 1.0, 10.0, {}, 0, 2, False)
     cascade = SimpleNamespace(source="a.pth+b.pth", precision="int8+int8", second_share=0.25)

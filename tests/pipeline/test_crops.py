@@ -156,8 +156,8 @@ def test_read_views_fuses_a_crop_read_trimmed_and_padded(views, expected, n_read
 
 
 def test_read_views_applies_to_stills_video_or_neither():
-    from pipeline.settings import crop_spec
     from pipeline.config import PipelineConfig
+    from pipeline.settings import crop_spec
 
     on = {s: (crop_spec(PipelineConfig(read_views=s), video=False).views,
               crop_spec(PipelineConfig(read_views=s), video=True).views) for s in ("stills", "always", "never")}
@@ -348,8 +348,8 @@ def test_a_plate_rolled_exactly_min_deg_is_cut_level(min_deg, levelled):
 def test_crop_spec_defaults_are_the_shipped_cut_with_every_extra_off():
     from dataclasses import replace
 
-    from pipeline.settings import crop_spec
     from pipeline.config import PipelineConfig
+    from pipeline.settings import crop_spec
 
     shipped = crop_spec(PipelineConfig(), video=True)
     assert CropSpec() == replace(shipped, deskew_min_deg=0.0, stretch_below=0.0, both_ways=False, views=False,

@@ -46,10 +46,10 @@ def test_one_event_per_vehicle_with_the_shipped_models(ocr):
     from detection import PlateDetector
     from ocr import Recognizer
     from pipeline.app import _recognizer
-    from pipeline.outputs import models_run
-    from pipeline.settings import load_configs, video_configs
     from pipeline.fusion import TrackFuser
     from pipeline.orchestrator import Pipeline
+    from pipeline.outputs import models_run
+    from pipeline.settings import load_configs, video_configs
     from pipeline.tracker import PlateTracker
     from pipeline.types import Frame
 
