@@ -1,5 +1,6 @@
 """Every YAML shipped in configs/ loads into its component's config class, and every key is commented."""
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,11 @@ def test_the_ocr_config_built_in_python_is_the_guides_training_run():
         OCR_RUN_KEYS)
 
 
+def numeric_keys(cls):
+    """The keys of a config class that take a number."""
+    return {f.name for f in dataclasses.fields(cls) if f.type in ("int", "float") or "Range(" in str(f.type)}
+
+
 # each numeric OCR key: values at its bounds, taken, and the nearest ones past them, refused in one line
 OCR_BOUNDS = [("img_h", [16], [15]), ("img_w", [16], [15]), ("width_mult", [0.01], [0]), ("hidden", [1], [0]),
               ("lstm_layers", [1], [0]), ("dropout", [0, 1], [-0.1, 1.1]), ("two_row_aspect", [0], [-0.1]),
@@ -89,5 +95,39 @@ def test_each_ocr_key_takes_the_values_at_its_bounds_and_refuses_those_past_them
 
 
 def test_every_numeric_ocr_key_has_its_bounds_tested():
-    numeric = {f.name for f in dataclasses.fields(OCRConfig) if f.type in ("int", "float") or "Range(" in str(f.type)}
-    assert numeric == {key for key, _, _ in OCR_BOUNDS}
+    assert numeric_keys(OCRConfig) == {key for key, _, _ in OCR_BOUNDS}
+
+
+# each numeric detector key; the still-image passes' keys have their own checks (0 is off, then a floor)
+DETECTOR_BOUNDS = [("imgsz", [32], [31]), ("conf", [0, 1], [-0.1, 1.1]), ("iou", [0, 1], [-0.1, 1.1]),
+                   ("max_det", [1], [0]), ("max_overlap", [0, 1], [-0.1, 1.1]), ("dark_below", [0, 255], [-1, 256]),
+                   ("pale_above", [0, 255], [-1, 256]), ("deinterlace_above", [0], [-0.1])]
+DETECTOR_PASSES = [("still_tile", [0, 64], [1, 63], "must be 0 (off) or at least 64 px"),
+                   ("still_zoom_out", [0, 1.01], [1, 0.5], "must be 0 (off) or over 1"),
+                   ("still_zoom_above", [0, 1], [-0.01, 1.01], "must be within 0-1")]
+
+
+@pytest.mark.parametrize("key, taken, refused", DETECTOR_BOUNDS, ids=[b[0] for b in DETECTOR_BOUNDS])
+def test_each_detector_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(key, taken, refused):
+    from common.config import ConfigError
+
+    for value in taken:
+        assert getattr(load_config(DetectorConfig, None, [f"{key}={value}"]), key) == value
+    for value in refused:
+        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
+            load_config(DetectorConfig, None, [f"{key}={value}"])
+
+
+@pytest.mark.parametrize("key, taken, refused, says", DETECTOR_PASSES, ids=[b[0] for b in DETECTOR_PASSES])
+def test_the_still_passes_keys_take_off_and_their_floor_and_refuse_what_lies_between(key, taken, refused, says):
+    from common.config import ConfigError
+
+    for value in taken:
+        assert getattr(load_config(DetectorConfig, None, [f"{key}={value}"]), key) == value
+    for value in refused:
+        with pytest.raises(ConfigError, match=re.escape(f"detector.{key} {says}, not {value}")):
+            load_config(DetectorConfig, None, [f"{key}={value}"])
+
+
+def test_every_numeric_detector_key_has_its_bounds_tested():
+    assert numeric_keys(DetectorConfig) == {b[0] for b in DETECTOR_BOUNDS + DETECTOR_PASSES}

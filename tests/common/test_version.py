@@ -1,9 +1,10 @@
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 import pytest
 
-from common.version import code_lines, code_version
+from common.version import code_lines, code_version, stored_config
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -37,3 +38,18 @@ def test_code_lines_keep_a_resumed_runs_history(monkeypatch):
     old = "# code: aaaaaaaaaaaa\nalphabet: latin\n"
     assert code_lines(old) == "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"
     assert code_lines("# code: bbbbbbbbbbbb\nalphabet: latin\n") == "# code: bbbbbbbbbbbb\n"
+    twice = "# code: bbbbbbbbbbbb\n# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"  # resumed on b, a, then b again
+    assert code_lines(twice + "alphabet: latin\n") == twice
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str = "latin"
+    epochs: int = 3
+    lr: float = 0.001
+
+
+def test_a_stored_config_is_its_code_lines_then_the_config_in_field_order(monkeypatch):
+    monkeypatch.setattr("common.version.code_version", lambda: "bbbbbbbbbbbb")
+    assert stored_config(Run(), "# code: aaaaaaaaaaaa\nepochs: 2\n") == (
+        "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\nname: latin\nepochs: 3\nlr: 0.001\n")

@@ -1,5 +1,6 @@
 import itertools
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -32,6 +33,57 @@ def test_prefetch_closed_early_stops_its_thread():
     assert [next(frames) for _ in range(3)] == [0, 1, 2]
     frames.close()
     assert not [t for t in threading.enumerate() if t.name == "prefetch" and t not in before and t.is_alive()]
+
+
+def settled(count, timeout=5.0):
+    """`count()` once it has stopped changing (polled until it holds for 0.3 s, at most `timeout`)."""
+    deadline, last, since = time.monotonic() + timeout, count(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= 0.3:
+            break
+    return last
+
+
+@pytest.mark.parametrize("depth, ahead", [(2, 2), (1, 1), (0, 1)])
+def test_prefetch_runs_at_most_depth_items_ahead(depth, ahead):
+    pulled = []
+
+    def items():
+        for i in itertools.count():
+            pulled.append(i)
+            yield i
+
+    frames = prefetch(items(), depth=depth)
+    assert next(frames) == 0
+    # the consumer holds item 0; `ahead` items wait in the queue and one more is in the producer's hand
+    assert settled(lambda: len(pulled)) == 1 + ahead + 1
+    assert next(frames) == 1
+    assert settled(lambda: len(pulled)) == 2 + ahead + 1
+    frames.close()
+
+
+@pytest.mark.parametrize("depth, waiting", [(3, 3), (0, 1)])
+def test_background_writer_holds_at_most_depth_items_waiting(depth, waiting):
+    release, submitted = threading.Event(), []
+    w = BackgroundWriter(lambda x: release.wait(), depth=depth)
+
+    def submit_all():
+        for i in range(10):
+            w.submit(i)
+            submitted.append(i)
+
+    feeder = threading.Thread(target=submit_all, daemon=True)
+    feeder.start()
+    # one item in the blocked write, `waiting` in the queue; the next submit waits for room
+    assert settled(lambda: len(submitted)) == 1 + waiting
+    release.set()
+    feeder.join(timeout=5)
+    w.close()
+    assert submitted == list(range(10))
 
 
 def test_background_writer_writes_in_order_and_drains_on_close():

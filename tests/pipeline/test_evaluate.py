@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -9,8 +10,10 @@ from common.errors import UserError
 from detection.detections import Detections
 from ocr.recognizer import PlateRead
 from pipeline.crops import CropSpec
-from pipeline.evaluate import evaluate_stills, read_expected, score_video
+from pipeline.evaluate import evaluate_stills, read_expected, run_clip, score_video
 from pipeline.types import PlateEvent
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def ev(text):
@@ -30,6 +33,10 @@ def test_score_video_exact():
     assert [p["misreads"] for p in res["per_vehicle"]] == [[], ["B04RYC"], []] and res["misread_events"] == 1
     assert res["other_events"] == ["XX000", "B8Z9XAB"]
     assert [e["kind"] for e in res["events"]] == ["right", "right", "right", "other", "misread", "other"]
+
+    # an 11-digit plate: 2 edits from it a misread, 3 (a third of its characters, past the default 2) another plate
+    res = score_video([{"text": "12345678901", "first_frame": 0}], [ev("12345678999"), ev("12345679999")], [])
+    assert [e["kind"] for e in res["events"]] == ["misread", "other"]
 
 
 def test_read_expected(tmp_path):
@@ -89,3 +96,37 @@ def test_evaluate_stills_names_a_missing_image(tmp_path):
     (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\nnone.jpg,AB12,10,10,60,30\n")
     with pytest.raises(UserError, match=r"labels.csv row 2: image not found: .*images/none.jpg"):
         evaluate_stills(tmp_path / "labels.csv", None, None)
+
+
+class GreyReader:
+    """Reads a crop by its brightest grey level, as the video's compression leaves it: ~100 is A, ~200 is B."""
+
+    def probs(self, crops):
+        return np.array([[float(c.max())] for c in crops], np.float32)
+
+    def rows(self, crop):
+        return 1
+
+    def decode(self, p):
+        text = "AB123CD" if 60 < p[0] < 160 else "XY9876" if p[0] >= 160 else ""
+        return PlateRead(text, 0.9, (0.9,) * len(text))
+
+
+def test_run_clip_opens_the_clip_and_scores_its_vehicles(tmp_path):
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_orchestrator import FakeDetector, clip
+
+    frames, boxes = clip()
+    video = tmp_path / "clip.mp4"
+    out = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (320, 240))
+    for f in frames:
+        out.write(f.image)
+    out.release()
+    expected = tmp_path / "expected.csv"
+    expected.write_text("plate_text,first_frame\nAB123CD,0\nXY9876,5\nZZ111,0\n")
+    cfgs = load_configs(CONFIGS, ["pipeline.motion_gate=false"])  # the detector runs on every frame, in order
+    res = run_clip(str(video), expected, cfgs, FakeDetector(boxes), GreyReader())
+    assert res["frames"] == res["detected_frames"] == 20
+    assert res["read_rate"] == 2 / 3 and res["misread_events"] == 0 and res["other_events"] == []
+    # ByteTrack takes the first frame's boxes as tracks at once, a later plate on its second frame
+    assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [0, 1, None]
