@@ -71,7 +71,7 @@ def numeric_keys(cls):
     return {f.name for f in dataclasses.fields(cls) if f.type in ("int", "float") or "Range(" in str(f.type)}
 
 
-# each numeric OCR key: values at its bounds, taken, and the nearest ones past them, refused in one line
+# each numeric key of each component: values at its bounds, taken, and the nearest ones past them, refused in one line
 OCR_BOUNDS = [("img_h", [16], [15]), ("img_w", [16], [15]), ("width_mult", [0.01], [0]), ("hidden", [1], [0]),
               ("lstm_layers", [1], [0]), ("dropout", [0, 1], [-0.1, 1.1]), ("two_row_aspect", [0], [-0.1]),
               ("beam_width", [1], [0]), ("samples_per_epoch", [0], [-1]), ("epochs", [1], [0]),
@@ -83,21 +83,6 @@ OCR_BOUNDS = [("img_h", [16], [15]), ("img_w", [16], [15]), ("width_mult", [0.01
               ("time_limit_min", [0], [-1])]
 
 
-@pytest.mark.parametrize("key, taken, refused", OCR_BOUNDS, ids=[b[0] for b in OCR_BOUNDS])
-def test_each_ocr_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(key, taken, refused):
-    from common.config import ConfigError
-
-    for value in taken:
-        assert getattr(load_config(OCRConfig, None, [f"{key}={value}"]), key) == value
-    for value in refused:
-        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
-            load_config(OCRConfig, None, [f"{key}={value}"])
-
-
-def test_every_numeric_ocr_key_has_its_bounds_tested():
-    assert numeric_keys(OCRConfig) == {key for key, _, _ in OCR_BOUNDS}
-
-
 # each numeric detector key; the still-image passes' keys have their own checks (0 is off, then a floor)
 DETECTOR_BOUNDS = [("imgsz", [32], [31]), ("conf", [0, 1], [-0.1, 1.1]), ("iou", [0, 1], [-0.1, 1.1]),
                    ("max_det", [1], [0]), ("max_overlap", [0, 1], [-0.1, 1.1]), ("dark_below", [0, 255], [-1, 256]),
@@ -105,17 +90,6 @@ DETECTOR_BOUNDS = [("imgsz", [32], [31]), ("conf", [0, 1], [-0.1, 1.1]), ("iou",
 DETECTOR_PASSES = [("still_tile", [0, 64], [1, 63], "must be 0 (off) or at least 64 px"),
                    ("still_zoom_out", [0, 1.01], [1, 0.5], "must be 0 (off) or over 1"),
                    ("still_zoom_above", [0, 1], [-0.01, 1.01], "must be within 0-1")]
-
-
-@pytest.mark.parametrize("key, taken, refused", DETECTOR_BOUNDS, ids=[b[0] for b in DETECTOR_BOUNDS])
-def test_each_detector_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(key, taken, refused):
-    from common.config import ConfigError
-
-    for value in taken:
-        assert getattr(load_config(DetectorConfig, None, [f"{key}={value}"]), key) == value
-    for value in refused:
-        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
-            load_config(DetectorConfig, None, [f"{key}={value}"])
 
 
 @pytest.mark.parametrize("key, taken, refused, says", DETECTOR_PASSES, ids=[b[0] for b in DETECTOR_PASSES])
@@ -129,5 +103,49 @@ def test_the_still_passes_keys_take_off_and_their_floor_and_refuse_what_lies_bet
             load_config(DetectorConfig, None, [f"{key}={value}"])
 
 
-def test_every_numeric_detector_key_has_its_bounds_tested():
-    assert numeric_keys(DetectorConfig) == {b[0] for b in DETECTOR_BOUNDS + DETECTOR_PASSES}
+PIPELINE_BOUNDS = [("ocr_ensemble_below", [0, 1], [-0.1, 1.1]), ("stride", [1], [0]),
+                   ("crop_margin", [0, 1], [-0.1, 1.1]), ("min_plate_height", [0], [-1]),
+                   ("deskew_min_deg", [0], [-0.1]),
+                   ("crop_stretch_below", [0, 255], [-1, 256]), ("deinterlace_above", [0], [-0.1]),
+                   ("frames_keep", [0], [-1]), ("crops_keep", [0], [-1]), ("video_fps", [0, 1000], [-1, 1001]),
+                   ("video_segment_min", [0], [-0.1]), ("video_keep_segments", [0], [-1]),
+                   ("status_every_s", [0], [-0.1]), ("motion_every_s", [0, 3600], [-0.1, 3601]),
+                   ("motion_level", [1, 255], [0, 256]), ("motion_share", [0, 1], [-0.1, 1.1]),
+                   ("open_timeout_s", [0.01], [0]), ("read_timeout_s", [0.01], [0]), ("stall_timeout_s", [0.01], [0]),
+                   ("backoff_start_s", [0.01], [0]), ("backoff_max_s", [0.01], [0]),
+                   ("open_retry_s", [-1, 0, 5], []),  # < 0: retried for ever
+                   ("watchlist_max_edits", [0], [-1]), ("follow_poll_s", [0.01], [0]),
+                   ("webhook_timeout_s", [0.01], [0])]
+FUSION_BOUNDS = [("lost_frames", [1], [0]), ("max_reads", [1], [0]), ("decisive_reads", [1], [0]),
+                 ("decisive_share", [0, 1], [-0.1, 1.1]), ("decisive_conf", [0, 1], [-0.1, 1.1]),
+                 ("min_reads", [1], [0]), ("min_chars", [0], [-1]), ("min_conf", [0, 1], [-0.1, 1.1]),
+                 ("dedupe_s", [0], [-0.1]), ("dedupe_edits", [0], [-1]), ("off_pattern", [0, 1], [-0.1, 1.1]),
+                 ("posterior_top_k", [0], [-1]), ("hold_below", [0, 1], [-0.1, 1.1])]
+TRACKER_BOUNDS = [("track_high_thresh", [0, 1], [-0.1, 1.1]), ("track_low_thresh", [0, 1], [-0.1, 1.1]),
+                  ("new_track_thresh", [0, 1], [-0.1, 1.1]), ("track_buffer", [1], [0]),
+                  ("match_thresh", [0, 1], [-0.1, 1.1])]
+DETECTOR_TRAIN_BOUNDS = [("gray_share", [0, 1], [-0.1, 1.1]), ("epochs", [1], [0]), ("hours", [0], [-0.1]),
+                         ("imgsz", [32], [31]), ("batch", [1], [0]), ("workers", [0], [-1]), ("patience", [0], [-1]),
+                         ("seed", [0], [-1])]
+BOUNDS = {"ocr": OCR_BOUNDS, "detector": DETECTOR_BOUNDS, "pipeline": PIPELINE_BOUNDS, "fusion": FUSION_BOUNDS,
+          "tracker": TRACKER_BOUNDS, "detector_train": DETECTOR_TRAIN_BOUNDS}
+
+
+@pytest.mark.parametrize("component, key, taken, refused",
+                         [(c, *b) for c, bounds in BOUNDS.items() for b in bounds],
+                         ids=[f"{c}.{b[0]}" for c, bounds in BOUNDS.items() for b in bounds])
+def test_each_numeric_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(component, key, taken, refused):
+    from common.config import ConfigError
+
+    cls = CLASSES[component]
+    for value in taken:
+        assert getattr(load_config(cls, None, [f"{key}={value}"]), key) == value
+    for value in refused:
+        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
+            load_config(cls, None, [f"{key}={value}"])
+
+
+@pytest.mark.parametrize("component", BOUNDS)
+def test_every_numeric_key_has_its_bounds_tested(component):
+    passes = DETECTOR_PASSES if component == "detector" else []
+    assert numeric_keys(CLASSES[component]) == {b[0] for b in BOUNDS[component] + passes}
