@@ -66,6 +66,19 @@ def test_the_ocr_config_built_in_python_is_the_guides_training_run():
         OCR_RUN_KEYS)
 
 
+# what the shipped detector run (configs/detector_train.yaml) sets apart from DetectorTrainConfig's defaults, and why
+DETECTOR_RUN_KEYS = {"model": "our slimmer plate model's YAML", "train": "its data", "val": "its data",
+                     "split_file": "its held-out rides", "unboxed": "its plates the labels leave out",
+                     "publish": "its val split is the held-out set, so the last epoch", "extra": "its ultralytics extras"}
+
+
+def test_the_detector_training_config_built_in_python_is_the_shipped_run_but_its_data_and_model():
+    run = load_config(DetectorTrainConfig, CONFIGS / "detector_train.yaml")
+    default = DetectorTrainConfig()
+    assert {f.name for f in dataclasses.fields(DetectorTrainConfig)
+            if getattr(default, f.name) != getattr(run, f.name)} == set(DETECTOR_RUN_KEYS)
+
+
 def numeric_keys(cls):
     """The keys of a config class that take a number."""
     return {f.name for f in dataclasses.fields(cls) if f.type in ("int", "float") or "Range(" in str(f.type)}

@@ -135,6 +135,21 @@ def test_a_loose_box_around_a_more_confident_plate_is_dropped():
     assert loose_first.drop_contained(0.6).xyxy.tolist() == [[328, 571, 865, 668], [104, 409, 198, 437]]
 
 
+def test_a_pair_drops_the_box_more_than_max_overlap_inside_the_other_and_keeps_one_just_at_it():
+    from detection.detections import Detections
+
+    def kept(*boxes):
+        d = Detections(np.array([b for b, _ in boxes], np.float32), np.array([c for _, c in boxes], np.float32))
+        return d.drop_contained(0.6).xyxy.tolist()
+
+    plate = ([0, 0, 100, 10], 0.9)
+    assert kept(plate, ([10, 0, 60, 10], 0.5)) == [plate[0]]  # two boxes, one wholly inside the surer one
+    assert kept(plate, ([70, 0, 120, 10], 0.5)) == [plate[0], [70, 0, 120, 10]]  # 0.6 of it inside: kept
+    assert kept(plate, ([69, 0, 119, 10], 0.5)) == [plate[0]]  # 0.62 of it inside
+    assert kept(plate, ([40, 0, 240, 10], 0.5)) == [plate[0], [40, 0, 240, 10]]  # it holds 0.6 of the plate: kept
+    assert kept(plate, ([39, 0, 239, 10], 0.5)) == [plate[0]]  # 0.61 of the plate
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.onnx").is_file(), reason="no shipped ONNX detector")
 def test_onnx_session_stops_spinning_after_runs_and_detects_the_same():
     import cv2
