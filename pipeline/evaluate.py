@@ -141,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_intermixed_args(argv)
 
     def work() -> None:
+        if not a.labels and not (a.video and a.expected):  # said before any model loads
+            raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
         prepare_outputs(a.json, a.predictions)
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
@@ -155,10 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.labels:
             res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer,
                                   crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file)
-        elif a.video and a.expected:
-            res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         else:
-            raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
+            res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         if getattr(recognizer, "second_share", None) is not None:  # an ensemble: the crops its other models read
             res["ocr_second_share"] = recognizer.second_share
         report = json.dumps(res, indent=2)

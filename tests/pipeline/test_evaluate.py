@@ -37,6 +37,9 @@ def test_score_video_exact():
     # an 11-digit plate: 2 edits from it a misread, 3 (a third of its characters, past the default 2) another plate
     res = score_video([{"text": "12345678901", "first_frame": 0}], [ev("12345678999"), ev("12345679999")], [])
     assert [e["kind"] for e in res["events"]] == ["misread", "other"]
+    # no vehicle listed, none read: rates of nothing are 0, every event another plate
+    res = score_video([], [ev("B58DTK")], [])
+    assert (res["read_rate"], res["duplicates_per_vehicle"], res["other_events"]) == (0.0, 0.0, ["B58DTK"])
 
 
 def test_read_expected(tmp_path):
@@ -74,6 +77,20 @@ def test_evaluate_stills_exact(tmp_path, function_recognizer):
     split.write_text(f"dataset,image\n{tmp_path.name},a.jpg\n")
     texts = iter(["AB10", "CD22", "ZZ"])
     assert evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), split_file=split)["n_plates"] == 4
+
+
+def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, function_recognizer):
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
+    rows = [[x, 10 + 20 * k, x + w, 25 + 20 * k] for k, (x, w) in enumerate([(0, 59), (100, 60), (0, 119), (100, 120)])]
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\n" + "".join(
+        f"a.jpg,AB{k}{k},{x1},{y1},{x2},{y2}\n" for k, (x1, y1, x2, y2) in enumerate(rows)))
+    det = type("D", (), {"detect": lambda self, img: Detections(np.array(rows, np.float32), np.ones(4, np.float32))})()
+    texts = iter(["AB00", "AB11", "XX", "AB33"])  # the 119 px plate misread
+    rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    assert res["read_acc_by_plate_width"] == {"<60px": {"n": 1, "read_acc": 1.0}, "60-120px": {"n": 2, "read_acc": 0.5},
+                                              ">=120px": {"n": 1, "read_acc": 1.0}}
 
 
 @pytest.mark.parametrize("layout", ["beside", "column", "absolute"])
