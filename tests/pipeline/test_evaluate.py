@@ -93,6 +93,19 @@ def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, funct
                                               ">=120px": {"n": 1, "read_acc": 1.0}}
 
 
+def test_a_read_overlapping_a_plate_by_match_iou_exactly_is_its_read(tmp_path, function_recognizer):
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
+    (tmp_path / "labels.csv").write_text(
+        "image,plate_text,x1,y1,x2,y2\na.jpg,AB12,0,0,100,20\na.jpg,CD34,0,50,100,70\n")
+    boxes = np.array([[0, 0, 40, 20], [0, 50, 39, 70]], np.float32)  # IoU 0.4 and 0.39
+    det = type("D", (), {"detect": lambda self, img: Detections(boxes, np.ones(2, np.float32))})()
+    texts = iter(["AB12", "CD34"])
+    rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    assert (res["det_recall@0.4"], res["read_acc"]) == (0.5, 0.5)
+
+
 @pytest.mark.parametrize("layout", ["beside", "column", "absolute"])
 def test_evaluate_stills_finds_images_outside_an_images_folder(tmp_path, layout, function_recognizer):
     """images/ beside labels.csv is the layout of ../shared/data; images beside the CSV, a column that reads
