@@ -7,10 +7,7 @@ from common.digest import sha256
 from common.errors import UserError
 from common.paths import written_whole
 
-MANIFEST = Path(__file__).resolve().parents[1] / "weights" / "MANIFEST.sha256"
-
-
-def read_manifest(manifest: Path = MANIFEST) -> dict[str, str]:
+def read_manifest(manifest: Path) -> dict[str, str]:
     """file name -> hex digest (`sha256sum` format)."""
     if not manifest.is_file():
         return {}
