@@ -28,6 +28,11 @@ def test_ids_are_per_instance():
     assert ia == ib == [1]
 
 
+def test_a_frame_without_plates_has_no_tracks_of_each_shape():
+    out = PlateTracker(TrackerConfig()).update(dets())
+    assert len(out) == 0 and (out.xyxy.shape, out.conf.shape, out.ids.shape) == ((0, 4), (0,), (0,))
+
+
 def test_unknown_tracker():
     with pytest.raises(UserError, match="tracker_type must be one of"):
         PlateTracker(TrackerConfig(tracker_type="sort"))  # type: ignore[arg-type]
