@@ -93,6 +93,17 @@ def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, funct
                                               ">=120px": {"n": 1, "read_acc": 1.0}}
 
 
+def test_images_without_plates_score_nothing_found_and_nothing_read(tmp_path, function_recognizer):
+    (tmp_path / "images").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\na.jpg,,,,,\n")
+    det = type("D", (), {"detect": lambda self, img: Detections(np.array([[0, 0, 90, 20]], np.float32),
+                                                                np.ones(1, np.float32))})()
+    rec = function_recognizer(lambda crops: [PlateRead("AB12", 0.5, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    assert (res["n_plates"], res["det_recall@0.4"], res["read_acc"], res["read_acc_o0"]) == (0, 0.0, 0.0, 0.0)
+
+
 def test_a_read_overlapping_a_plate_by_match_iou_exactly_is_its_read(tmp_path, function_recognizer):
     (tmp_path / "images").mkdir()
     cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
