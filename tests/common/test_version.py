@@ -38,8 +38,10 @@ def test_code_lines_keep_a_resumed_runs_history(monkeypatch):
     old = "# code: aaaaaaaaaaaa\nalphabet: latin\n"
     assert code_lines(old) == "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"
     assert code_lines("# code: bbbbbbbbbbbb\nalphabet: latin\n") == "# code: bbbbbbbbbbbb\n"
-    twice = "# code: bbbbbbbbbbbb\n# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"  # resumed on b, a, then b again
-    assert code_lines(twice + "alphabet: latin\n") == twice
+    a_then_b = "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\n"
+    assert code_lines(a_then_b + "alphabet: latin\n") == a_then_b  # resumed on b again: b is the last line
+    b_then_a = "# code: bbbbbbbbbbbb\n# code: aaaaaaaaaaaa\n"
+    assert code_lines(b_then_a) == b_then_a + "# code: bbbbbbbbbbbb\n"  # begun on b, resumed on a, now on b
 
 
 @dataclass(frozen=True)
