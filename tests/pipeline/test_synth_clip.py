@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.synth_clip import make_clip
+from pipeline.synth_clip import main, make_clip
 
 
 def dataset(tmp_path):
@@ -120,3 +120,15 @@ def test_a_quiet_clip_has_its_gaps_and_sensor_noise(tmp_path):
     assert len(noisy) == len(clean)
     assert np.abs(noisy[gap] - clean[gap]).mean() > 1.0  # (the encoder keeps little of it from frame to frame)
     assert np.abs(noisy[0] - clean[0]).mean() > 1.0
+
+
+def test_the_command_writes_a_clip_without_noise_by_default_and_refuses_negative_noise(tmp_path, capsys):
+    bg, crops = dataset(tmp_path)
+    args = ["--backgrounds", str(bg), "--plates", str(crops), "--vehicles", "1", "--gap", "0"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b"), "--noise", "0"]) == 0
+    a, b = read_frames(tmp_path / "a" / "clip.mp4"), read_frames(tmp_path / "b" / "clip.mp4")
+    assert len(a) == len(b) > 0 and all((x == y).all() for x, y in zip(a, b))  # --noise 0 is the default, no noise
+    assert main(args + ["--out", str(tmp_path / "c"), "--noise", "-1"]) == 2
+    assert "--noise must be 0 or more, not -1" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
