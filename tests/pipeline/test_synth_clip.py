@@ -132,3 +132,48 @@ def test_the_command_writes_a_clip_without_noise_by_default_and_refuses_negative
     assert main(args + ["--out", str(tmp_path / "c"), "--noise", "-1"]) == 2
     assert "--noise must be 0 or more, not -1" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("lane, fields", [((0.0, 1.0), 1), ((0.5, 1.0), 1), ((0.0, 1.0), 2)])
+def test_a_plate_approaches_in_a_straight_line_growing_geometrically_inside_its_lane(lane, fields):
+    from pipeline.synth_clip import vehicle_path
+
+    H, W = 720, 1280
+    plate = np.full((60, 240, 3), 200, np.uint8)
+    path, _ = vehicle_path((H, W), plate, np.random.default_rng(3), lane, fields)
+    n = len(path) // fields
+    assert 24 <= n <= 40 and len(path) == n * fields
+    for p in path:  # wholly inside the frame
+        h, w = p.patch.shape[:2]
+        assert p.mask.shape == (h, w) and 0 <= p.x <= W - w and 0 <= p.y <= H - h
+    widths = np.array([p.patch.shape[1] for p in path[::fields]], float)
+    assert 40 - 1 <= widths[0] <= 70 and 150 - 1 <= widths[-1] <= 260  # far to near, at 1280 px wide
+    ratios = widths[1:] / widths[:-1]
+    assert np.all(ratios >= 1) and np.ptp(ratios) < 0.12  # one growth factor each frame (widths are whole px)
+    centres = np.array([(p.x + p.patch.shape[1] / 2, p.y + p.patch.shape[0] / 2) for p in path])
+    clear = [0 < p.x < W - p.patch.shape[1] for p in path]  # a plate reaching the frame's edge is kept inside it
+    steps = np.array([centres[i + 1] - centres[i] for i in range(len(path) - 1) if clear[i] and clear[i + 1]])
+    assert len(steps) > len(path) // 2 and np.abs(steps - np.median(steps, axis=0)).max() <= 1.0  # evenly, one line
+    assert np.all(steps[:, 1] > 0) and 0.42 * H - 1 <= centres[0, 1] <= 0.5 * H + 1 <= 0.68 * H - 1 <= centres[-1, 1]
+    assert np.all((centres[:, 0] >= lane[0] * W) & (centres[:, 0] <= lane[1] * W))
+
+
+def test_interlaced_rows_alternate_from_the_first_view_and_the_second():
+    from pipeline.synth_clip import interlaced
+
+    out = interlaced(np.zeros((5, 3, 3), np.uint8), np.full((5, 3, 3), 9, np.uint8))
+    assert out[:, 0, 0].tolist() == [0, 9, 0, 9, 0]
+
+
+def test_compose_pastes_far_plates_first_and_turns_the_camera_by_shift():
+    from pipeline.synth_clip import Placement, compose
+
+    background = np.zeros((40, 80, 3), np.uint8)
+    near = Placement(np.full((20, 40, 3), (250, 0, 0), np.uint8), np.full((20, 40), 255, np.uint8), 10, 10)
+    far = Placement(np.full((10, 20, 3), (0, 0, 250), np.uint8), np.full((10, 20), 255, np.uint8), 20, 15)
+    for order in ([(near, 1), (far, 2)], [(far, 2), (near, 1)]):
+        img = compose(background, order)
+        overlap = img[17:23, 25:35].astype(int).mean(axis=(0, 1))
+        assert overlap[0] > 100 > 20 > overlap[2]  # blue: the near plate covers the far (red) one
+    shifted = compose(background, [(near, 1), (far, 2)], shift=10.0)
+    assert (shifted[:, 10:] == img[:, :-10]).all() and (shifted[:, :10] == img[:, :1]).all()  # edges repeated
