@@ -351,6 +351,11 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
     assert main([*specs, f"output_dir={out}", "progress=false"]) == 0
     assert [json.loads((out / c / "summary.json").read_text())["frames"] for c in ("cam1_day", "cam2_day")] == [4, 6]
     assert distinct_out_names(["a/x.mp4", "b/y.mp4", "rtsp://cam/x"]) == {}  # no clash: default names
+    # the parent folders' names clash too (and one name is taken by a file's own stem): numbered from 2
+    specs = [f"{root}/cam/day.mp4" for root in ("a", "b", "c")] + ["cam_day.mp4", "d/cam_day.mp4"]
+    assert distinct_out_names(specs) == {"a/cam/day.mp4": "cam_day_2", "b/cam/day.mp4": "cam_day_3",
+                                         "c/cam/day.mp4": "cam_day_4", "cam_day.mp4": f"{Path.cwd().name}_cam_day",
+                                         "d/cam_day.mp4": "d_cam_day"}
 
 
 @pytest.mark.parametrize("name, folder", [

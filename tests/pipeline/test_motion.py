@@ -30,6 +30,24 @@ def test_the_detector_runs_every_every_s_and_without_a_reference():
     assert not gate.moved(gate.view(road(1)), 0.96) and gate.moved(gate.view(road(2)), 1.0)
 
 
+def test_a_frame_is_compared_grey_and_shrunk_to_320_px_wide():
+    gate, frame = MotionGate(), road(0)
+    view = gate.view(frame)
+    assert view.shape == (180, 320) and view.dtype == np.uint8
+    grey = frame.mean(axis=2).round().astype(np.uint8)  # a grey camera's frame: compared as it is
+    assert np.abs(gate.view(grey).astype(int) - view).max() <= 1
+    assert gate.view(road(0, size=(120, 200))).shape == (120, 200)  # never enlarged
+
+
+@pytest.mark.parametrize("change, moved", [(25, False), (26, True)])
+def test_a_pixel_counts_as_moved_past_level_grey_levels(change, moved):
+    gate = MotionGate(level=25, share=0.0)
+    frame = np.full((180, 320, 3), 100, np.uint8)
+    gate.looked(gate.view(frame), 0.0)
+    assert not gate.moved(gate.view(frame), 0.1)  # share 0: nothing changed is still not motion
+    assert gate.moved(gate.view(frame + np.uint8(change)), 0.1) == moved
+
+
 def test_only_the_region_is_watched():
     gate = MotionGate(region=(0.5, 0.5, 1.0, 1.0))
     gate.looked(gate.view(road(0)), 0.0)
