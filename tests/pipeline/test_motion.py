@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -45,7 +46,26 @@ def test_a_pixel_counts_as_moved_past_level_grey_levels(change, moved):
     frame = np.full((180, 320, 3), 100, np.uint8)
     gate.looked(gate.view(frame), 0.0)
     assert not gate.moved(gate.view(frame), 0.1)  # share 0: nothing changed is still not motion
+    assert not gate.moved(gate.view(frame), 0.0)  # at the reference's own time
     assert gate.moved(gate.view(frame + np.uint8(change)), 0.1) == moved
+
+
+@pytest.mark.parametrize("changed_cols, moved", [(60, False), (100, True)])
+def test_a_frame_moved_when_more_than_share_of_its_pixels_did(changed_cols, moved):
+    gate = MotionGate(share=0.25)
+    frame = np.full((50, 320, 3), 100, np.uint8)
+    gate.looked(gate.view(frame), 0.0)
+    changed = frame.copy()
+    changed[:, :changed_cols] = 200  # 19 % or 31 % of the pixels, and a column or two where the blur smears it
+    assert gate.moved(gate.view(changed), 0.1) == moved
+
+
+def test_the_region_is_cut_to_the_pixel_and_never_to_nothing():
+    frame = np.arange(100 * 200, dtype=np.uint32).reshape(100, 200) % 251
+    frame = frame.astype(np.uint8)
+    view = MotionGate(region=(0.1, 0.2, 0.3, 0.6)).view(frame)  # x 20-60, y 20-60 of 200 x 100
+    assert (view == cv2.GaussianBlur(frame[20:60, 20:60], (3, 3), 0)).all()
+    assert MotionGate(region=(0.5, 0.5, 0.5, 0.5)).view(frame).shape == (1, 1)
 
 
 def test_only_the_region_is_watched():
