@@ -1,0 +1,39 @@
+"""pipeline/app.py's small helpers: the annotated video's frame rate and the model files checked before a run."""
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from pipeline.app import check_models, video_rate
+from pipeline.settings import load_configs
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+@pytest.mark.parametrize("source, fps, rate", [
+    (SimpleNamespace(fps=30.0, stride=1), 12.5, 12.5),  # asked
+    (SimpleNamespace(fps=30.0, stride=3), 0.0, 10.0),  # a file read every third frame
+    (SimpleNamespace(fps=None, stride=2), 0.0, 12.5),  # a camera that gives no rate: 25
+    (SimpleNamespace(fps=20.0), 0.0, 20.0),  # a source without a stride
+])
+def test_the_annotated_videos_rate_is_asked_or_the_sources_over_its_stride(source, fps, rate):
+    assert video_rate(source, fps) == rate
+
+
+def test_model_files_are_checked_once_for_the_settings_sources_share(monkeypatch):
+    seen = []
+    monkeypatch.setattr("ocr.recognizer.check_model_file", lambda path: seen.append(("ocr", path)))
+    monkeypatch.setattr("detection.detector.check_weights", lambda cfg: seen.append(("detector", cfg.weights)))
+    cfgs = load_configs(CONFIGS, [])
+    check_models(cfgs)  # the detector too, by default
+    assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt")]
+    seen.clear()
+    check_models(cfgs, detect=False)
+    assert seen == [("ocr", "weights/ocr_latin.pth")]
+    checked: set = set()
+    seen.clear()
+    for _ in range(2):
+        check_models(cfgs, checked=checked)  # two sources with the same settings
+    check_models(load_configs(CONFIGS, ["ocr_ensemble=[b.pth]"]), checked=checked)
+    assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt"),
+                    ("ocr", "weights/ocr_latin.pth"), ("ocr", "b.pth"), ("detector", "weights/detector.pt")]
