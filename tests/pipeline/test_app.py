@@ -37,3 +37,15 @@ def test_model_files_are_checked_once_for_the_settings_sources_share(monkeypatch
     check_models(load_configs(CONFIGS, ["ocr_ensemble=[b.pth]"]), checked=checked)
     assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt"),
                     ("ocr", "weights/ocr_latin.pth"), ("ocr", "b.pth"), ("detector", "weights/detector.pt")]
+
+
+@pytest.mark.parametrize("overrides, drawn", [
+    ([], None), (["roi=[[0, 0], [1, 0], [1, 1]]"], "roi"), (["line=[[0.5, 0], [0.5, 1]]"], "line"),
+    (["roi=[[0, 0], [1, 0], [1, 1]]", "line=[[0.5, 0], [0.5, 1]]"], "both")])
+def test_zones_are_made_when_a_roi_or_a_line_is_drawn(overrides, drawn):
+    from pipeline.app import zones_of
+
+    zones = zones_of(load_configs(CONFIGS, overrides).pipeline)
+    assert (zones is None) == (drawn is None)
+    if zones is not None:
+        assert (zones.roi is not None, zones.line is not None) == (drawn in ("roi", "both"), drawn in ("line", "both"))
