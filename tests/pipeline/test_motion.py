@@ -29,6 +29,9 @@ def test_the_detector_runs_every_every_s_and_without_a_reference():
     assert gate.moved(gate.view(road(0)), 0.0)  # no reference yet
     gate.looked(gate.view(road(0)), 0.0)
     assert not gate.moved(gate.view(road(1)), 0.96) and gate.moved(gate.view(road(2)), 1.0)
+    gate.looked(gate.view(road(3)), 5.0)  # the reference's age, not the time of day, counts
+    assert not gate.moved(gate.view(road(4)), 5.5) and gate.moved(gate.view(road(5)), 6.0)
+    assert gate.moved(gate.view(road(6)), 4.0)  # the clock went back (a new file, a camera restarted)
 
 
 def test_a_frame_is_compared_grey_and_shrunk_to_320_px_wide():
