@@ -79,41 +79,36 @@ def test_evaluate_stills_exact(tmp_path, function_recognizer):
     assert evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), split_file=split)["n_plates"] == 4
 
 
-def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, function_recognizer):
+def score_one_image(tmp_path, function_recognizer, labels, boxes, texts):
+    """evaluate_stills on one black image with the label rows `labels`, found at `boxes`, read as `texts`."""
     (tmp_path / "images").mkdir()
     cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
-    rows = [[x, 10 + 20 * k, x + w, 25 + 20 * k] for k, (x, w) in enumerate([(0, 59), (100, 60), (0, 119), (100, 120)])]
-    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\n" + "".join(
-        f"a.jpg,AB{k}{k},{x1},{y1},{x2},{y2}\n" for k, (x1, y1, x2, y2) in enumerate(rows)))
-    det = type("D", (), {"detect": lambda self, img: Detections(np.array(rows, np.float32), np.ones(4, np.float32))})()
-    texts = iter(["AB00", "AB11", "XX", "AB33"])  # the 119 px plate misread
-    rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
-    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\n" + "".join(f"a.jpg,{r}\n" for r in labels))
+    found = Detections(np.array(boxes, np.float32).reshape(-1, 4), np.ones(len(boxes), np.float32))
+    det = type("D", (), {"detect": lambda self, img: found})()
+    reads = iter(texts)
+    rec = function_recognizer(lambda crops: [PlateRead(next(reads), 0.5, ()) for _ in crops])
+    return evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+
+
+def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, function_recognizer):
+    widths = [(0, 59), (100, 60), (0, 119), (100, 120)]  # (x, width) of four plates
+    boxes = [[x, 10 + 20 * k, x + w, 25 + 20 * k] for k, (x, w) in enumerate(widths)]
+    labels = [f"AB{k}{k},{x1},{y1},{x2},{y2}" for k, (x1, y1, x2, y2) in enumerate(boxes)]
+    res = score_one_image(tmp_path, function_recognizer, labels, boxes, ["AB00", "AB11", "XX", "AB33"])  # 119 px: XX
     assert res["read_acc_by_plate_width"] == {"<60px": {"n": 1, "read_acc": 1.0}, "60-120px": {"n": 2, "read_acc": 0.5},
                                               ">=120px": {"n": 1, "read_acc": 1.0}}
 
 
 def test_images_without_plates_score_nothing_found_and_nothing_read(tmp_path, function_recognizer):
-    (tmp_path / "images").mkdir()
-    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
-    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\na.jpg,,,,,\n")
-    det = type("D", (), {"detect": lambda self, img: Detections(np.array([[0, 0, 90, 20]], np.float32),
-                                                                np.ones(1, np.float32))})()
-    rec = function_recognizer(lambda crops: [PlateRead("AB12", 0.5, ()) for _ in crops])
-    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    res = score_one_image(tmp_path, function_recognizer, [",,,,"], [[0, 0, 90, 20]], ["AB12"])
     assert (res["n_plates"], res["det_recall@0.4"], res["read_acc"], res["read_acc_o0"]) == (0, 0.0, 0.0, 0.0)
 
 
 def test_a_read_overlapping_a_plate_by_match_iou_exactly_is_its_read(tmp_path, function_recognizer):
-    (tmp_path / "images").mkdir()
-    cv2.imwrite(str(tmp_path / "images" / "a.jpg"), np.zeros((100, 300, 3), np.uint8))
-    (tmp_path / "labels.csv").write_text(
-        "image,plate_text,x1,y1,x2,y2\na.jpg,AB12,0,0,100,20\na.jpg,CD34,0,50,100,70\n")
-    boxes = np.array([[0, 0, 40, 20], [0, 50, 39, 70]], np.float32)  # IoU 0.4 and 0.39
-    det = type("D", (), {"detect": lambda self, img: Detections(boxes, np.ones(2, np.float32))})()
-    texts = iter(["AB12", "CD34"])
-    rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
-    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    labels = ["AB12,0,0,100,20", "CD34,0,50,100,70"]
+    res = score_one_image(tmp_path, function_recognizer, labels, [[0, 0, 40, 20], [0, 50, 39, 70]],  # IoU 0.4, 0.39
+                          ["AB12", "CD34"])
     assert (res["det_recall@0.4"], res["read_acc"]) == (0.5, 0.5)
 
 
