@@ -12,6 +12,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 @pytest.mark.parametrize("source, fps, rate", [
     (SimpleNamespace(fps=30.0, stride=1), 12.5, 12.5),  # asked
+    (SimpleNamespace(fps=30.0, stride=1), 0.5, 0.5),  # a time-lapse rate, under one frame a second
     (SimpleNamespace(fps=30.0, stride=3), 0.0, 10.0),  # a file read every third frame
     (SimpleNamespace(fps=None, stride=2), 0.0, 12.5),  # a camera that gives no rate: 25
     (SimpleNamespace(fps=20.0), 0.0, 20.0),  # a source without a stride
@@ -49,3 +50,26 @@ def test_zones_are_made_when_a_roi_or_a_line_is_drawn(overrides, drawn):
     assert (zones is None) == (drawn is None)
     if zones is not None:
         assert (zones.roi is not None, zones.line is not None) == (drawn in ("roi", "both"), drawn in ("line", "both"))
+
+
+@pytest.mark.parametrize("patterns, given", [(("LLLDDDD", "LLLDLDD"), ("LLLDDDD", "LLLDLDD")), ((), None)])
+def test_the_recognizer_is_given_the_fusions_plate_formats(monkeypatch, patterns, given):
+    from pipeline.app import _recognizer
+
+    asked = {}
+    monkeypatch.setattr("ocr.ensemble.load_recognizer", lambda weights, below, **kw: asked.update(kw, weights=weights))
+    _recognizer(load_configs(CONFIGS, []).pipeline, patterns)
+    assert asked["weights"] == ["weights/ocr_latin.pth"] and asked["patterns"] == given
+
+
+@pytest.mark.parametrize("overrides, counts", [(["roi=[[0, 0], [1, 0], [1, 1]]"], False),
+                                               (["line=[[0.5, 0], [0.5, 1]]"], True)])
+def test_a_video_counts_crossings_only_where_a_line_is_drawn(overrides, counts):
+    from detection.region import RegionDetector
+    from pipeline.app import video_stages
+
+    detector = SimpleNamespace(detect=lambda frame: None)
+    recognizer = SimpleNamespace(decode=lambda m: None)
+    found, _, _, zones, fuser = video_stages(load_configs(CONFIGS, overrides), "clip", detector, recognizer)
+    assert zones is not None and (fuser.direction is not None) == counts
+    assert isinstance(found, RegionDetector) != counts  # a roi: the detector runs on its bounding box alone
