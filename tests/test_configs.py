@@ -105,15 +105,21 @@ DETECTOR_PASSES = [("still_tile", [0, 64], [1, 63], "must be 0 (off) or at least
                    ("still_zoom_above", [0, 1], [-0.01, 1.01], "must be within 0-1")]
 
 
-@pytest.mark.parametrize("key, taken, refused, says", DETECTOR_PASSES, ids=[b[0] for b in DETECTOR_PASSES])
-def test_the_still_passes_keys_take_off_and_their_floor_and_refuse_what_lies_between(key, taken, refused, says):
+def assert_bounds(cls, key, taken, refused, says):
+    """`key=value` loads into `cls` as the value for each of `taken`; each of `refused` is one ConfigError line that
+    `says(value)` (a pattern) matches."""
     from common.config import ConfigError
 
     for value in taken:
-        assert getattr(load_config(DetectorConfig, None, [f"{key}={value}"]), key) == value
+        assert getattr(load_config(cls, None, [f"{key}={value}"]), key) == value
     for value in refused:
-        with pytest.raises(ConfigError, match=re.escape(f"detector.{key} {says}, not {value}")):
-            load_config(DetectorConfig, None, [f"{key}={value}"])
+        with pytest.raises(ConfigError, match=says(value)):
+            load_config(cls, None, [f"{key}={value}"])
+
+
+@pytest.mark.parametrize("key, taken, refused, says", DETECTOR_PASSES, ids=[b[0] for b in DETECTOR_PASSES])
+def test_the_still_passes_keys_take_off_and_their_floor_and_refuse_what_lies_between(key, taken, refused, says):
+    assert_bounds(DetectorConfig, key, taken, refused, lambda v: re.escape(f"detector.{key} {says}, not {v}"))
 
 
 PIPELINE_BOUNDS = [("ocr_ensemble_below", [0, 1], [-0.1, 1.1]), ("stride", [1], [0]),
@@ -148,14 +154,7 @@ BOUNDS = {"ocr": OCR_BOUNDS, "detector": DETECTOR_BOUNDS, "pipeline": PIPELINE_B
                          [(c, *b) for c, bounds in BOUNDS.items() for b in bounds],
                          ids=[f"{c}.{b[0]}" for c, bounds in BOUNDS.items() for b in bounds])
 def test_each_numeric_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(component, key, taken, refused):
-    from common.config import ConfigError
-
-    cls = CLASSES[component]
-    for value in taken:
-        assert getattr(load_config(cls, None, [f"{key}={value}"]), key) == value
-    for value in refused:
-        with pytest.raises(ConfigError, match=f"config key '{key}': {value!r} is out of range"):
-            load_config(cls, None, [f"{key}={value}"])
+    assert_bounds(CLASSES[component], key, taken, refused, lambda v: f"config key '{key}': {v!r} is out of range")
 
 
 @pytest.mark.parametrize("component", BOUNDS)
