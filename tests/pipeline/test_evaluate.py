@@ -12,6 +12,7 @@ from ocr.recognizer import PlateRead
 from pipeline.crops import CropSpec
 from pipeline.evaluate import evaluate_stills, read_expected, run_clip, score_video
 from pipeline.types import PlateEvent
+from tests.pipeline.test_reader import ByBrightness
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -134,14 +135,8 @@ def test_evaluate_stills_names_a_missing_image(tmp_path):
         evaluate_stills(tmp_path / "labels.csv", None, None)
 
 
-class GreyReader:
-    """Reads a crop by its brightest grey level, as the video's compression leaves it: ~100 is A, ~200 is B."""
-
-    def probs(self, crops):
-        return np.array([[float(c.max())] for c in crops], np.float32)
-
-    def rows(self, crop):
-        return 1
+class GreyReader(ByBrightness):
+    """`ByBrightness` with the levels the video's compression leaves: ~100 is A, ~200 is B."""
 
     def decode(self, p):
         text = "AB123CD" if 60 < p[0] < 160 else "XY9876" if p[0] >= 160 else ""
