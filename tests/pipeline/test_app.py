@@ -1,4 +1,5 @@
-"""pipeline/app.py's small helpers: the annotated video's frame rate and the model files checked before a run."""
+"""pipeline/app.py: the annotated video's rate, the model files checked before a run, the stages and settings each
+run builds, the still images' run."""
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -73,3 +74,81 @@ def test_a_video_counts_crossings_only_where_a_line_is_drawn(overrides, counts):
     found, _, _, zones, fuser = video_stages(load_configs(CONFIGS, overrides), "clip", detector, recognizer)
     assert zones is not None and (fuser.direction is not None) == counts
     assert isinstance(found, RegionDetector) != counts  # a roi: the detector runs on its bounding box alone
+
+
+@pytest.mark.parametrize("live, every, running", [(False, 0.0001, False), (True, 0.0, False), (True, 0.0001, True)])
+def test_only_a_camera_keeps_a_running_summary_and_status_every_s_0_turns_it_off(tmp_path, monkeypatch, steady_camera,
+                                                                                  live, every, running):
+    """A camera's summary.json is rewritten while it runs ("running"); a file's is written once, at its end."""
+    import threading
+
+    import pipeline.app as app
+    import pipeline.sources as sources
+    from tests.pipeline.test_sources import one_plate_models, write_video
+
+    spec = "rtsp://cam/7" if live else str(write_video(tmp_path / "v.avi", n=15))
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop: sources.LiveSource(
+        s, cfg, lambda url, c: steady_camera(0.005), max_frames=15, stop=stop) if live else sources.VideoFileSource(s))
+    written, write = [], app.write_summary  # each summary's "running"
+    monkeypatch.setattr(app, "write_summary", lambda *a, **kw: written.append(kw.get("running", False))
+                        or write(*a, **kw))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "sqlite=false", "video_out=false",
+                                  f"status_every_s={every}"])
+    app.run_video(spec, cfgs, threading.Event(), *one_plate_models())
+    if running:
+        assert written[-1] is False and True in written[:-1]  # the last one the end's
+    else:
+        assert written == [False]
+
+
+@pytest.mark.parametrize("build, stills", [("still_reader", True), ("vehicle_reader", False), ("run_video", False)])
+def test_video_and_stills_cut_plates_as_their_own_settings_say(tmp_path, monkeypatch, build, stills):
+    """`narrow_both_ways` and `read_views` set to `stills`: on in the still reader, off in the video pipelines."""
+    import threading
+
+    import pipeline.app as app
+    import pipeline.orchestrator as orchestrator
+    from tests.pipeline.test_sources import one_plate_models, write_video
+
+    made, real = [], orchestrator.Pipeline
+    monkeypatch.setattr(orchestrator, "Pipeline", lambda *a, **kw: made.append(real(*a, **kw)) or made[-1])
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "sqlite=false", "video_out=false",
+                                  "narrow_both_ways=stills", "read_views=stills"])
+    if build == "still_reader":
+        crops = app.still_reader(cfgs, *one_plate_models()).crops
+    elif build == "vehicle_reader":
+        crops = app.vehicle_reader(cfgs, "cam", *one_plate_models()).pipeline.crops
+    else:
+        app.run_video(str(write_video(tmp_path / "v.avi", n=2)), cfgs, threading.Event(), *one_plate_models())
+        crops = made[0].crops
+    assert (crops.both_ways, crops.views) == (stills, stills)
+
+
+@pytest.mark.parametrize("crops_only, message", [
+    (True, "holds videos, not plate crops: --crops reads images of plates"),
+    (False, "holds videos: pass each video file as a source")])
+def test_a_folder_of_videos_read_as_images_says_what_to_do(tmp_path, crops_only, message):
+    from common.errors import UserError
+    from pipeline.app import run_images
+    from tests.pipeline.test_sources import write_video
+
+    (tmp_path / "in").mkdir()
+    write_video(tmp_path / "in" / "v.avi")
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}"])
+    with pytest.raises(UserError, match=f"^{tmp_path / 'in'} {message}"):
+        run_images(str(tmp_path / "in"), cfgs, crops_only, recognizer=object())
+
+
+def test_one_plate_crop_given_as_a_file_is_read_and_logged(tmp_path, function_recognizer, logged):
+    import cv2
+    import numpy as np
+
+    from ocr.recognizer import PlateRead
+    from pipeline.app import run_images
+
+    cv2.imwrite(str(tmp_path / "plate.png"), np.full((30, 90, 3), 128, np.uint8))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}"])
+    lines, res = logged(lambda: run_images(str(tmp_path / "plate.png"), cfgs, True, recognizer=function_recognizer(
+        lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops])))
+    assert res["reads"] == [("plate.png", [{"box": [0, 0, 90, 30], "text": "AB123", "confidence": 0.9}])]
+    assert ("INFO", f"{'plate.png':28s} AB123 (0.90)") in lines

@@ -258,8 +258,12 @@ def test_field_cut_at_the_frame_edges_has_the_plain_cut_s_shape(box):
     assert comb_score(plain) > 1.0 and field is not None and field.shape == plain.shape
 
 
-def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read(tmp_path, function_recognizer):
-    """Ctrl-C sets the run's stop event: the folder ends there, the reads so far written, the summary says so."""
+@pytest.mark.parametrize("at, stopped", [(1, True), (4, False)])
+def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read(tmp_path, function_recognizer, at,
+                                                                                  stopped):
+    """Ctrl-C sets the run's stop event: the folder ends there, the reads so far written, the summary says so (not
+    when it came while the last image was read: the folder was read whole, an unreadable image too). A crop's read
+    is boxed by the crop."""
     import json
     import threading
 
@@ -269,17 +273,21 @@ def test_a_folder_of_images_stops_after_the_image_in_hand_and_keeps_what_it_read
     (tmp_path / "in").mkdir()
     for i in range(4):
         cv2.imwrite(str(tmp_path / "in" / f"{i}.png"), np.full((40, 120, 3), 60 * i, np.uint8))
-    stop = threading.Event()
+    (tmp_path / "in" / "-broken.png").write_bytes(b"not a png")  # first in the folder: skipped, and counted
+    stop, n = threading.Event(), []
 
     def read(crops):
-        stop.set()  # Ctrl-C while the first image is read
+        n.append(1)
+        if len(n) == at:
+            stop.set()  # Ctrl-C while this image is read
         return [PlateRead("AB123", 0.9, ()) for _ in crops]
 
     cfgs = load_configs("configs", [f"output_dir={tmp_path / 'out'}"])
     res = run_images(str(tmp_path / "in"), cfgs, crops_only=True, recognizer=function_recognizer(read), stop=stop)
-    assert (res["images"], res["stopped"]) == (1, True)
-    lines = (tmp_path / "out" / "in" / "reads.jsonl").read_text().splitlines()
-    assert [json.loads(x)["source"] for x in lines] == ["0.png"]
+    assert (res["images"], res["skipped"], res["stopped"]) == (at, ["-broken.png"], stopped)
+    lines = [json.loads(x) for x in (tmp_path / "out" / "in" / "reads.jsonl").read_text().splitlines()]
+    assert [x["source"] for x in lines] == [f"{i}.png" for i in range(at)]
+    assert all(x["reads"][0]["box"] == [0, 0, 120, 40] for x in lines)
 
 
 def test_a_crop_lower_than_min_height_or_narrower_than_2_px_is_not_read():
