@@ -79,6 +79,20 @@ def test_values_out_of_range_name_their_component(override, message):
     assert str(exc.value) == message
 
 
+@pytest.mark.parametrize("top_k, refused", [(0, False), (1, False), (2, True)])
+def test_an_ocr_ensemble_is_refused_only_with_a_posterior_vote_that_averages(top_k, refused):
+    """posterior_top_k=1 averages nothing (one crop's posterior: the fusion needs two), so an ensemble runs with it."""
+    from common.config import ConfigError
+    from pipeline.settings import load_configs
+
+    overrides = ["ocr_ensemble=[b.pth]", f"fusion.posterior_top_k={top_k}"]
+    if refused:
+        with pytest.raises(ConfigError, match="^fusion.posterior_top_k averages posteriors frame by frame"):
+            load_configs(ROOT / "configs", overrides)
+    else:
+        assert load_configs(ROOT / "configs", overrides).fusion.posterior_top_k == top_k
+
+
 def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path / 'file'}"]) == 1
