@@ -36,6 +36,27 @@ def test_log_file_keeps_the_messages_with_their_times(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith(f"error: cannot write log_file {tmp_path / 'file' / 'x.log'}: "), err
 
 
+@pytest.mark.parametrize("shipped, sources, crops_only", [
+    (True, ["samples/clip.mp4", "samples/stills/images"], False),  # the clip and the stills, through the detector
+    (False, ["samples/plates"], True)])  # no detector yet: the plate crops, OCR only
+def test_with_no_sources_the_bundled_sample_is_read(shipped, sources, crops_only, tmp_path, monkeypatch, capsys):
+    import run_pipeline
+
+    root = ROOT if shipped else tmp_path  # a checkout with the sample clip but no detector
+    if not shipped:
+        (tmp_path / "samples" / "plates").mkdir(parents=True)
+        (tmp_path / "samples" / "clip.mp4").write_bytes(b"")
+    ran = []
+    monkeypatch.setattr(run_pipeline, "ROOT", root)
+    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
+    monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: ran.append(
+        ([j.spec for j in jobs], crops_only)) or 0)
+    assert main(["--config-dir", str(ROOT / "configs")]) == 0
+    assert ran == [([str(root / s) for s in sources], crops_only)]
+    said = "no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)"
+    assert (said in capsys.readouterr().err) == crops_only
+
+
 @pytest.mark.parametrize("args, code", [
     (["nope.mp4"], 1),
     (["--crops", "samples/plates", "bogus_key=1"], 2),
