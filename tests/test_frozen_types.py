@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("common", "ocr", "detection", "pipeline")
+SCRIPTS = ("run_pipeline",)  # the entry scripts at the top of the repo
 MUTABLE = {
     "pipeline.fusion.TrackState": "one track's reads, best crop and path, grown frame by frame",
     "pipeline.orchestrator.Pipeline": "the injected stages and the run's counters",
@@ -16,12 +17,13 @@ MUTABLE = {
 
 def _dataclasses() -> dict[str, type]:
     found = {}
-    for package in PACKAGES:
-        for info in pkgutil.iter_modules([str(ROOT / package)], prefix=f"{package}."):
-            module = importlib.import_module(info.name)
-            for value in vars(module).values():
-                if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == info.name:
-                    found[f"{info.name}.{value.__name__}"] = value
+    names = [info.name for package in PACKAGES
+             for info in pkgutil.iter_modules([str(ROOT / package)], prefix=f"{package}.")]
+    for name in [*names, *SCRIPTS]:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == name:
+                found[f"{name}.{value.__name__}"] = value
     return found
 
 
