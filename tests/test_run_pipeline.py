@@ -57,6 +57,71 @@ def test_with_no_sources_the_bundled_sample_is_read(shipped, sources, crops_only
     assert (said in capsys.readouterr().err) == crops_only
 
 
+def test_a_stream_url_holding_an_equals_sign_is_a_source_and_an_override_may_hold_a_url(monkeypatch):
+    """`key=value` is an override unless the part before `=` holds `://` (a stream's query string)."""
+    import run_pipeline
+
+    ran = []
+    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
+    monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: ran.extend(jobs) or 0)
+    assert main(["rtsp://cam/1?channel=2", "webhook=http://127.0.0.1:9/hook"]) == 0
+    assert [j.spec for j in ran] == ["rtsp://cam/1?channel=2"] and ran[0].cfgs.pipeline.webhook == \
+        "http://127.0.0.1:9/hook"
+
+
+def test_only_cameras_streams_and_watched_folders_run_in_threads_of_their_own(tmp_path, monkeypatch, logged):
+    """Files and image folders one after the other in the main thread, with their progress bars; each endless source
+    in a daemon thread (a stop ends the process without waiting on a camera), its bar off. A stop before the last
+    source is said in the tally."""
+    import threading
+
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}"])
+    watched = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "follow=true"])
+    (tmp_path / "photos").mkdir()
+    jobs = [run_pipeline.Job(str(tmp_path / "photos"), cfgs), run_pipeline.Job("clip.mp4", cfgs),
+            run_pipeline.Job("rtsp://cam/1", cfgs), run_pipeline.Job(str(tmp_path / "photos"), watched, "drop"),
+            run_pipeline.Job("clip.mp4", watched, "followed file")]
+    ran = {}
+
+    def run_one(spec, c, crops_only, stop, windows, out_name=""):
+        t = threading.current_thread()
+        ran[out_name or spec] = (t is threading.main_thread(), t.daemon, c.pipeline.progress)
+        return True
+
+    monkeypatch.setattr(run_pipeline, "run_one", run_one)
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()))
+    assert code == 0 and ran == {str(tmp_path / "photos"): (True, False, True), "clip.mp4": (True, False, True),
+                                 "rtsp://cam/1": (False, True, False), "drop": (False, True, False),
+                                 "followed file": (True, False, True)}
+    assert ("INFO", "5 sources: 5 read") in lines
+
+
+@pytest.mark.parametrize("stop_at, tally", [(2, "2 sources: 2 read, stopped before the rest"),
+                                            (3, "3 sources: 3 read")])
+def test_the_tally_says_a_stop_only_when_sources_were_left(stop_at, tally, monkeypatch, logged):
+    import threading
+
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    cfgs = load_configs(ROOT / "configs", [])
+    stop, n = threading.Event(), []
+
+    def run_one(spec, c, crops_only, stop_event, windows, out_name=""):
+        n.append(spec)
+        if len(n) == stop_at:
+            stop.set()  # Ctrl-C while this source runs
+        return True
+
+    monkeypatch.setattr(run_pipeline, "run_one", run_one)
+    jobs = [run_pipeline.Job(f"{i}.mp4", cfgs) for i in range(3)]
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, stop))
+    assert code == 0 and len(n) == stop_at and ("INFO", tally) in lines
+
+
 @pytest.mark.parametrize("args, code", [
     (["nope.mp4"], 1),
     (["--crops", "samples/plates", "bogus_key=1"], 2),
