@@ -99,6 +99,18 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
 
 
+@pytest.mark.parametrize("module, needed", [
+    ("detection.evaluate", "--weights, --labels"), ("ocr.evaluate", "--weights, --data"),
+    ("ocr.interpolate", "--a, --b, --alpha, --out"), ("detection.scenes", "--backgrounds, --out"),
+    ("pipeline.synth_clip", "--backgrounds, --plates, --out")])
+def test_a_command_says_every_argument_it_needs(module, needed, capsys):
+    with pytest.raises(SystemExit) as exc:
+        importlib.import_module(module).main([])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"error: the following arguments are required: "
+                                                                     f"{needed}")
+
+
 @pytest.mark.parametrize("module, argv, made", [
     ("detection.scenes", ["--backgrounds", "samples/stills", "--n", "1"], "labels.csv"),
     ("pipeline.synth_clip", ["--backgrounds", "samples/stills", "--plates", "samples/plates", "--vehicles", "1"],

@@ -10,7 +10,7 @@ from detection.evaluate import run_eval
 from detection.metrics import evaluate_boxes, iou_matrix
 
 PRED = {  # image -> (boxes, confs)
-    "a.jpg": ([[0, 0, 10, 10], [50, 50, 60, 60]], [0.9, 0.8]),   # one hit, one false positive
+    "a.jpg": ([[0, 0, 10, 9], [50, 50, 60, 60]], [0.9, 0.8]),    # one hit (IoU 0.9), one false positive
     "b.jpg": ([[100, 100, 111, 110]], [0.7]),                      # IoU 0.44 with its GT: a hit at 0.4 only
     "c.jpg": ([], []),                                             # a missed plate
 }
@@ -21,28 +21,43 @@ def test_iou():
     assert iou_matrix(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10]]))[0, 0] == pytest.approx(1 / 3)
 
 
-def test_exact_numbers(tmp_path):
-    (tmp_path / "images").mkdir()
-    with (tmp_path / "labels.csv").open("w", newline="") as f:
+def labelled_set(folder):
+    """GT's images (black, 200 px) and labels CSV in `folder`; returns the CSV."""
+    (folder / "images").mkdir()
+    with (folder / "labels.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["image", "plate_text", "x1", "y1", "x2", "y2"])
         for name, boxes in GT.items():
-            cv2.imwrite(str(tmp_path / "images" / name), np.zeros((200, 200, 3), np.uint8))
+            cv2.imwrite(str(folder / "images" / name), np.zeros((200, 200, 3), np.uint8))
             w.writerows([name, "", *b] for b in boxes)
-    names = iter(PRED)
+    return folder / "labels.csv"
+
+
+def predicted(names):
+    """A detector giving PRED's boxes of `names`, in turn."""
+    it = iter(names)
 
     def detect(img):
-        b, c = PRED[next(names)]
+        b, c = PRED[next(it)]
         return Detections(np.array(b, np.float32).reshape(-1, 4), np.array(c, np.float32))
 
-    res = run_eval(detect, tmp_path / "labels.csv", predictions=tmp_path / "p.jsonl")
+    return detect
+
+
+def test_exact_numbers(tmp_path):
+    res = run_eval(predicted(PRED), labelled_set(tmp_path), predictions=tmp_path / "p.jsonl")
     assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
         "n_images": 3, "n_plates": 3, "recall@0.4": 2 / 3, "precision@0.4": 2 / 3,
         "recall@0.5": 1 / 3, "precision@0.5": 1 / 3, "ap50": 1 / 3,
         "recall@0.5_at_precision0.9": 1 / 3, "conf_at_precision0.9": pytest.approx(0.9)}
     lines = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
-    assert lines[0] == {"image": "a.jpg", "boxes": [[0.0, 0.0, 10.0, 10.0, 0.9], [50.0, 50.0, 60.0, 60.0, 0.8]]}
+    assert lines[0] == {"image": "a.jpg", "boxes": [[0.0, 0.0, 10.0, 9.0, 0.9], [50.0, 50.0, 60.0, 60.0, 0.8]]}
     assert lines[2] == {"image": "c.jpg", "boxes": []}
+
+
+def test_only_the_images_asked_for_are_evaluated(tmp_path):
+    res = run_eval(predicted(["a.jpg", "c.jpg"]), labelled_set(tmp_path), only={"a.jpg", "c.jpg", "elsewhere.jpg"})
+    assert (res["n_images"], res["n_plates"], res["recall@0.5"], res["precision@0.5"]) == (2, 2, 0.5, 0.5)
 
 
 def test_ap_of_a_perfect_detector():
