@@ -36,43 +36,52 @@ def test_log_file_keeps_the_messages_with_their_times(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith(f"error: cannot write log_file {tmp_path / 'file' / 'x.log'}: "), err
 
 
+@pytest.fixture
+def planned(monkeypatch):
+    """`planned(argv)`: the jobs and the crops mode `main(argv)` hands `run_all`, nothing checked or run."""
+    import run_pipeline
+
+    handed = []
+    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
+    monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: handed.append((jobs, crops_only)) or 0)
+
+    def plan(argv: list[str]) -> tuple[list, bool]:
+        handed.clear()
+        assert main(argv) == 0
+        (got,) = handed
+        return got
+
+    return plan
+
+
 @pytest.mark.parametrize("shipped, sources, crops_only", [
     (True, ["samples/clip.mp4", "samples/stills/images"], False),  # the clip and the stills, through the detector
     (False, ["samples/plates"], True)])  # no detector yet: the plate crops, OCR only
-def test_with_no_sources_the_bundled_sample_is_read(shipped, sources, crops_only, tmp_path, monkeypatch, capsys):
+def test_with_no_sources_the_bundled_sample_is_read(shipped, sources, crops_only, tmp_path, monkeypatch, capsys,
+                                                     planned):
     import run_pipeline
 
     root = ROOT if shipped else tmp_path  # a checkout with the sample clip but no detector
     if not shipped:
         (tmp_path / "samples" / "plates").mkdir(parents=True)
         (tmp_path / "samples" / "clip.mp4").write_bytes(b"")
-    ran = []
     monkeypatch.setattr(run_pipeline, "ROOT", root)
-    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
-    monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: ran.append(
-        ([j.spec for j in jobs], crops_only)) or 0)
-    assert main(["--config-dir", str(ROOT / "configs")]) == 0
-    assert ran == [([str(root / s) for s in sources], crops_only)]
+    jobs, crops = planned(["--config-dir", str(ROOT / "configs")])
+    assert ([j.spec for j in jobs], crops) == ([str(root / s) for s in sources], crops_only)
     said = "no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)"
     assert (said in capsys.readouterr().err) == crops_only
 
 
-def test_a_stream_url_holding_an_equals_sign_is_a_source_and_an_override_may_hold_a_url(monkeypatch):
+def test_a_stream_url_holding_an_equals_sign_is_a_source_and_an_override_may_hold_a_url(planned):
     """`key=value` is an override unless the part before `=` holds `://` (a stream's query string)."""
-    import run_pipeline
-
-    ran = []
-    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
-    monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: ran.extend(jobs) or 0)
-    assert main(["rtsp://cam/1?channel=2", "webhook=http://127.0.0.1:9/hook"]) == 0
-    assert [j.spec for j in ran] == ["rtsp://cam/1?channel=2"] and ran[0].cfgs.pipeline.webhook == \
-        "http://127.0.0.1:9/hook"
+    jobs, _ = planned(["rtsp://cam/1?channel=2", "webhook=http://127.0.0.1:9/hook"])
+    assert [j.spec for j in jobs] == ["rtsp://cam/1?channel=2"]
+    assert jobs[0].cfgs.pipeline.webhook == "http://127.0.0.1:9/hook"
 
 
 def test_only_cameras_streams_and_watched_folders_run_in_threads_of_their_own(tmp_path, monkeypatch, logged):
     """Files and image folders one after the other in the main thread, with their progress bars; each endless source
-    in a daemon thread (a stop ends the process without waiting on a camera), its bar off. A stop before the last
-    source is said in the tally."""
+    in a daemon thread (a stop ends the process without waiting on a camera), its bar off; the tally counts all."""
     import threading
 
     import run_pipeline
@@ -108,9 +117,9 @@ def test_the_tally_says_a_stop_only_when_sources_were_left(stop_at, tally, monke
     from pipeline.settings import load_configs
 
     cfgs = load_configs(ROOT / "configs", [])
-    stop, n = threading.Event(), []
+    n = []
 
-    def run_one(spec, c, crops_only, stop_event, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop, windows, out_name=""):
         n.append(spec)
         if len(n) == stop_at:
             stop.set()  # Ctrl-C while this source runs
@@ -118,7 +127,7 @@ def test_the_tally_says_a_stop_only_when_sources_were_left(stop_at, tally, monke
 
     monkeypatch.setattr(run_pipeline, "run_one", run_one)
     jobs = [run_pipeline.Job(f"{i}.mp4", cfgs) for i in range(3)]
-    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, stop))
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()))
     assert code == 0 and len(n) == stop_at and ("INFO", tally) in lines
 
 
