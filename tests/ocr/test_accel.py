@@ -1,5 +1,7 @@
 """ocr/accel.py without compiling: the bucketed runner's padding, chunking, layout and autocast, the calibration
 batches, and what each precision compiles (the compiled models themselves: test_recognizer.py)."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -81,18 +83,33 @@ def test_a_model_is_compiled_frozen_for_its_one_input_shape(monkeypatch):
 
 
 def test_int8_on_a_cpu_without_vnni_or_native_bf16_takes_7_bit_activations_and_an_fp32_lstm(monkeypatch):
+    """What `compile_int8` asks of PT2E, each step a stand-in (the export alone takes 15-20 s; the compiled int8
+    recognizer is tested end to end in test_recognizer.py): the export's batch dimension free from 1, the quantiser's
+    configuration, every calibration batch through the prepared model, then the runner."""
     pytest.importorskip("torchao", reason="int8 PyTorch inference needs torchao (the fast extra)")
+    import torchao.quantization.pt2e.quantize_pt2e as pt2e
     import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as x86
 
     import common.device
 
-    asked = {}
-    real_config = x86.get_default_x86_inductor_quantization_config
-    monkeypatch.setattr(x86, "get_default_x86_inductor_quantization_config",
-                        lambda **kw: asked.update(kw) or real_config(**kw))
+    asked: dict = {"calibrated": []}
+    model = CRNN(TINY).eval()
+
+    def export(m, args, dynamic_shapes):
+        (dim,) = dynamic_shapes["x"].values()
+        asked.update(example=tuple(args[0].shape), batch_dims=list(dynamic_shapes["x"]), batch_min=dim.min)
+        return SimpleNamespace(module=lambda: m)
+
+    monkeypatch.setattr(torch.export, "export", export)
+    monkeypatch.setattr(x86, "X86InductorQuantizer", lambda: SimpleNamespace(set_global=lambda c: asked.update(set=c)))
+    monkeypatch.setattr(x86, "get_default_x86_inductor_quantization_config", lambda **kw: asked.update(kw) or "cfg")
+    monkeypatch.setattr(pt2e, "prepare_pt2e", lambda m, q: lambda x: asked["calibrated"].append(len(x)))
+    monkeypatch.setattr(pt2e, "convert_pt2e", lambda prepared: "converted")
     monkeypatch.setattr(common.device, "cpu_has_vnni", lambda: False)  # an AVX2 CPU: 7 bits, fp32 LSTM
     monkeypatch.setattr(common.device, "cpu_has_fast_bf16", lambda: False)
-    monkeypatch.setattr(accel, "_freezing_compile", lambda module: module)
-    monkeypatch.setattr(accel, "_bucket_runner", lambda compiled, bf16, shape: asked.update(bf16=bf16, shape=shape))
-    accel.compile_int8(CRNN(TINY).eval(), [np.zeros((2, 3, 64, 200), np.float32)])
-    assert asked == {"reduce_range": True, "bf16": False, "shape": (64, 200)}
+    monkeypatch.setattr(accel, "_freezing_compile", lambda module: f"compiled {module}")
+    monkeypatch.setattr(accel, "_bucket_runner", lambda compiled, bf16, shape: asked.update(
+        runner=(compiled, bf16, shape)))
+    accel.compile_int8(model, [np.zeros((n, 3, 64, 200), np.float32) for n in (2, 5)])
+    assert asked == {"example": (2, 3, 64, 200), "batch_dims": [0], "batch_min": 1, "reduce_range": True,
+                     "set": "cfg", "calibrated": [2, 5], "runner": ("compiled converted", False, (64, 200))}
