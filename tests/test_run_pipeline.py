@@ -131,6 +131,27 @@ def test_the_tally_says_a_stop_only_when_sources_were_left(stop_at, tally, monke
     assert code == 0 and len(n) == stop_at and ("INFO", tally) in lines
 
 
+@pytest.mark.parametrize("counts, notes", [
+    ({}, ""),
+    ({"dropped_frames": 3}, ", 3 stale frames dropped, 0 outages"),  # a camera read slower than it sends
+    ({"outages": 1, "unreadable_frames": 2}, ", 0 stale frames dropped, 1 outages, 2 undecodable frames skipped"),
+    ({"detected_frames": 40}, ", detector on 40 (60 unmoved)")])  # the motion gate skipped 60 frames
+def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_path, monkeypatch, logged):
+    import threading
+
+    import pipeline.app
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    res = {"source": "cam", "frames": 100, "fps": 12.5, "dropped_frames": 0, "outages": 0, "unreadable_frames": 0,
+           "detected_frames": 100, "events": 2, "outputs": "out/cam", **counts}
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: res)
+    cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=true", "save_frames=false"])
+    lines, ok = logged(lambda: run_pipeline.run_one("rtsp://cam", cfgs, False, threading.Event(), None))
+    assert ok and lines == [("INFO", f"cam: 100 frames at 12.5 fps{notes}, 2 vehicles -> out/cam/ (events.jsonl, "
+                                     f"events.csv, crops/, annotated.mp4)")]
+
+
 @pytest.mark.parametrize("args, code", [
     (["nope.mp4"], 1),
     (["--crops", "samples/plates", "bogus_key=1"], 2),
