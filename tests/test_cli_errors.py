@@ -102,7 +102,8 @@ def test_one_error_line(module, argv, says, tmp_path, capsys):
 @pytest.mark.parametrize("module, needed", [
     ("detection.evaluate", "--weights, --labels"), ("ocr.evaluate", "--weights, --data"),
     ("ocr.interpolate", "--a, --b, --alpha, --out"), ("detection.scenes", "--backgrounds, --out"),
-    ("pipeline.synth_clip", "--backgrounds, --plates, --out")])
+    ("pipeline.synth_clip", "--backgrounds, --plates, --out"), ("pipeline.harvest", "--out"), ("ocr.synth", "--out"),
+    ("ocr.export", "--weights")])
 def test_a_command_says_every_argument_it_needs(module, needed, capsys):
     with pytest.raises(SystemExit) as exc:
         importlib.import_module(module).main([])

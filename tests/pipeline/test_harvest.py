@@ -353,12 +353,6 @@ def test_the_options_bounds_are_accepted(gate, tmp_path):
     assert rows(ds / "train") == []
 
 
-def test_the_out_folder_is_required(gate, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([str(gate)])
-    assert exc.value.code == 2 and "the following arguments are required: --out" in capsys.readouterr().err
-
-
 def test_a_harvest_with_nothing_sure_warns_of_nothing_and_its_review_is_filed_into_new_folders(gate, tmp_path, capsys):
     ds = tmp_path / "ds"
     assert main([str(gate), "--out", str(ds), "--min-event-conf", "1", "--val-share", "0.5"]) == 0
