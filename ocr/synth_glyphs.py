@@ -157,8 +157,9 @@ def draw_chars(canvas: np.ndarray, groups: list[str], box: tuple[int, int, int, 
                 cv2.rectangle(canvas, (int(cx), int(cy + ch * 0.45)), (int(cx + sw * 0.7), int(cy + ch * 0.55)), color, -1)
             elif sep == ".":
                 cv2.circle(canvas, (int(cx + sw * 0.3), int(cy + ch / 2)), max(1, int(ch * 0.06)), color, -1)
-            elif sep == "o":
-                cv2.circle(canvas, (int(cx + sw * 0.35), int(cy + ch / 2)), max(2, int(ch * 0.18)), random_color(rng), -1)
+            elif sep == "o":  # an emblem in the middle of the gap, clear of the characters on either side
+                radius = max(2, int(min(ch * 0.18, sw * 0.45)))
+                cv2.circle(canvas, (int(cx - cw * gap + sw / 2), int(cy + ch / 2)), radius, random_color(rng), -1)
             cx += sw - cw * gap
 
 

@@ -80,14 +80,22 @@ def test_a_separator_between_groups_and_none_after_the_last(solid, sep, rows, co
     assert not ink[:, 292:].any() and not ink[:, :104].any()
 
 
-def test_a_ring_separator_is_drawn_in_a_colour_of_its_own(solid):
-    """`o`: a disc 18 % of the glyphs' height in radius (14 px), 0.35 of the separator in (x = 199), in a random
-    colour (black here). It covers the right of the glyph before it (3 of B's 40 px here); the glyph after is drawn
-    over it."""
-    canvas = drawn(["AB", "CD"], sep="o", ground=100)
+@pytest.mark.parametrize("sep_w, rows, columns, glyphs", [
+    (0.5, (41, 60), (189, 208), [(148, 188), (208, 248)]),  # radius 0.45 of the 20 px gap: 9 px
+    (0.9, (36, 65), (184, 213), [(140, 180), (216, 256)]),  # radius 18 % of the glyphs' height: 14 px
+])
+def test_a_ring_separator_sits_in_the_gap_in_a_colour_of_its_own(solid, sep_w, rows, columns, glyphs):
+    """`o`: a disc in the middle of the gap between the groups, 18 % of the glyphs' height in radius but no more than
+    0.45 of the gap, so that it touches neither glyph beside it (the real plates' emblem sits in the gap), in a random
+    colour (black here)."""
+    canvas = drawn(["AB", "CD"], sep="o", sep_w=sep_w, ground=100)
     disc = canvas == 0
-    assert runs(disc.any(axis=1)) == [(36, 65)] and runs(disc.any(axis=0)) == [(185, 208)]
-    assert (canvas[50, 185:188] == 0).all() and canvas[50, 184] == 255 and (canvas[10:90, 208:248] == 255).all()
+    assert runs(disc.any(axis=1)) == [rows] and runs(disc.any(axis=0)) == [columns]
+    assert (columns[0] + columns[1] - 1) / 2 == (glyphs[0][1] + glyphs[1][0]) / 2  # centred in the gap
+    assert glyphs[0][1] < columns[0] and columns[1] <= glyphs[1][0]  # within the gap...
+    assert columns[1] - columns[0] == rows[1] - rows[0]  # ...and whole: no glyph drawn over a part of it
+    for first, last in glyphs:  # the glyphs either side whole
+        assert (canvas[10:90, first:last] == 255).all()
 
 
 def test_blend_mixes_the_colour_in_by_the_mask_and_clips_at_the_edges():
