@@ -56,8 +56,10 @@ def closest(key: str, valid: Iterable[str]) -> str | None:
 
 
 def _suggest(key: str, valid: Iterable[str]) -> str:
+    """The closest valid key, or, where none is close, every valid key: what to write instead of `key`."""
+    valid = list(valid)
     close = closest(key, valid)
-    return f" (did you mean '{close}'?)" if close else ""
+    return f" (did you mean '{close}'?)" if close else f" (none is close; the keys: {', '.join(sorted(valid))})"
 
 
 # a number in exponent form without a decimal point (1e-4, 5E2): PyYAML, which reads YAML 1.1, leaves it a string

@@ -32,12 +32,19 @@ def config_keys() -> dict[str, str]:
             for comp, cls in COMPONENTS.items() for f in fields(cls)}
 
 
-def _suggest_any(key: str) -> str:
-    """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline)."""
+def _suggest_any(key: str, config_dir: str | Path, component: str = "") -> str:
+    """The closest key of any component, written as it must be given (`fusion.min_conf`, or bare for pipeline), or,
+    where none is close, `component`'s keys or, with none named, the files that list them all."""
     names = config_keys()
     close = closest(key, names.values())
     hits = [f"'{q}'" for q, bare in names.items() if bare == close]  # none when nothing is close (None)
-    return f" (did you mean {' or '.join(hits)}?)" if hits else ""
+    if hits:
+        return f" (did you mean {' or '.join(hits)}?)"
+    if component:
+        own = sorted(f.name for f in fields(COMPONENTS[component]))
+        return f" (none is close; {component}'s keys: {', '.join(own)})"
+    others = ", ".join(f"{c}.yaml as {c}.KEY=VALUE" for c in COMPONENTS if c != "pipeline")
+    return f" (none is close; the keys are listed in {Path(config_dir) / 'pipeline.yaml'}, given bare, and {others})"
 
 
 def override_list(overrides: Any) -> list[str]:
@@ -58,14 +65,14 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
         comp, _, rest = key.partition(".")
         if rest and comp in COMPONENTS:
             if rest not in {f.name for f in fields(COMPONENTS[comp])}:
-                raise ConfigError(f"override '{o}': {comp} has no key '{rest}'{_suggest_any(rest)}")
+                raise ConfigError(f"override '{o}': {comp} has no key '{rest}'{_suggest_any(rest, config_dir, comp)}")
             split[comp].append(o[len(comp) + 1:])
         elif rest:
             raise ConfigError(f"override '{o}': unknown component '{comp}' (known: {', '.join(COMPONENTS)})")
         elif key in COMPONENTS and key != "pipeline":
             raise ConfigError(f"override '{o}': give each of {key}'s keys as {key}.KEY=VALUE")
         elif key not in pipeline_keys:
-            raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key)}")
+            raise ConfigError(f"override '{o}': unknown key '{key}'{_suggest_any(key, config_dir)}")
         else:
             split["pipeline"].append(o)
     d = Path(config_dir)

@@ -180,6 +180,23 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
         load_configs(ROOT / "configs", [override])
 
 
+def test_an_unknown_key_like_no_other_says_where_the_keys_are():
+    from common.config import ConfigError
+    from pipeline.settings import load_configs
+
+    with pytest.raises(ConfigError) as exc:
+        load_configs(ROOT / "configs", ["data=x"])
+    assert str(exc.value) == (f"override 'data=x': unknown key 'data' (none is close; the keys are listed in "
+                              f"{ROOT / 'configs' / 'pipeline.yaml'}, given bare, and detector.yaml as "
+                              f"detector.KEY=VALUE, tracker.yaml as tracker.KEY=VALUE, fusion.yaml as "
+                              f"fusion.KEY=VALUE)")
+    with pytest.raises(ConfigError) as exc:  # a component named: its own keys
+        load_configs(ROOT / "configs", ["tracker.xyzzy=1"])
+    assert str(exc.value) == ("override 'tracker.xyzzy=1': tracker has no key 'xyzzy' (none is close; tracker's keys: "
+                              "fuse_score, gmc_method, match_thresh, new_track_thresh, track_buffer, "
+                              "track_high_thresh, track_low_thresh, tracker_type)")
+
+
 @pytest.mark.parametrize("override, message", [
     ("detector.conf=25", "config key 'detector.conf': 25 is out of range (0 to 1)"),  # a percentage for a fraction
     ("stride=0", "config key 'stride': 0 is out of range (at least 1)"),

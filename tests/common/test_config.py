@@ -37,6 +37,7 @@ def test_yaml_and_overrides(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("lrr: 0.1\n", "unknown key 'lrr' (did you mean 'lr'?)"),
+    ("data: x\n", "c.yaml: unknown key 'data' (none is close; the keys: amp, epochs, lr, name, patterns, share)"),
     ("epochs: ten\n", "config key 'epochs': 'ten' is not a valid int"),
     ("- a\n- b\n", "expected a mapping"),
     ("lr: [1\n", "not valid YAML"),
@@ -52,6 +53,7 @@ def test_bad_files(tmp_path, text, message):
 
 @pytest.mark.parametrize("override, message", [
     ("epoch=3", "unknown key 'epoch' (did you mean 'epochs'?)"),
+    ("data=x", "unknown key 'data' (none is close; the keys: amp, epochs, lr, name, patterns, share)"),
     ("epochs=2.5", "'epochs': 2.5 is not a valid int"),
     ("lr", "is not of the form key=value"),
     ("epochs=0", "config key 'epochs': 0 is out of range (at least 1)"),
