@@ -91,6 +91,7 @@ def test_a_ring_separator_sits_in_the_gap_in_a_colour_of_its_own(solid, sep_w, r
     canvas = drawn(["AB", "CD"], sep="o", sep_w=sep_w, ground=100)
     disc = canvas == 0
     assert runs(disc.any(axis=1)) == [rows] and runs(disc.any(axis=0)) == [columns]
+    assert disc[sum(rows) // 2, sum(columns) // 2]  # filled, not a ring
     assert (columns[0] + columns[1] - 1) / 2 == (glyphs[0][1] + glyphs[1][0]) / 2  # centred in the gap
     assert glyphs[0][1] < columns[0] and columns[1] <= glyphs[1][0]  # within the gap...
     assert columns[1] - columns[0] == rows[1] - rows[0]  # ...and whole: no glyph drawn over a part of it
