@@ -58,7 +58,8 @@ def compare(labels: dict[str, str], changed: list[str], pred_before: dict[str, s
     """Plates read right before and after on the re-drawn images (gained, lost), and on the rest."""
     ok_b = {n: pred_before.get(n) == t for n, t in labels.items()}
     ok_a = {n: pred_after.get(n) == t for n, t in labels.items()}
-    rest = [n for n in labels if n not in set(changed)]
+    redrawn_names = set(changed)
+    rest = [n for n in labels if n not in redrawn_names]
     return {"redrawn": len(changed), "read_before": sum(ok_b[n] for n in changed),
             "read_after": sum(ok_a[n] for n in changed), "gained": sum(ok_a[n] and not ok_b[n] for n in changed),
             "lost": sum(ok_b[n] and not ok_a[n] for n in changed), "rest": len(rest),

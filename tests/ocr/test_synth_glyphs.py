@@ -84,7 +84,7 @@ def test_a_separator_between_groups_and_none_after_the_last(solid, sep, rows, co
     (0.5, (41, 60), (189, 208), [(148, 188), (208, 248)]),  # radius 0.45 of the 20 px gap: 9 px
     (0.9, (36, 65), (184, 213), [(140, 180), (216, 256)]),  # radius 18 % of the glyphs' height: 14 px
 ])
-def test_a_ring_separator_sits_in_the_gap_in_a_colour_of_its_own(solid, sep_w, rows, columns, glyphs):
+def test_an_o_separator_is_a_disc_in_the_gap_in_a_colour_of_its_own(solid, sep_w, rows, columns, glyphs):
     """`o`: a disc in the middle of the gap between the groups, 18 % of the glyphs' height in radius but no more than
     0.45 of the gap, so that it touches neither glyph beside it (the real plates' emblem sits in the gap), in a random
     colour (black here)."""
