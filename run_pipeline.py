@@ -29,10 +29,16 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _default_sources() -> tuple[list[str], bool]:
-    """The bundled sample: the clip when a detector is shipped, else the plate crops (OCR only)."""
+    """The bundled sample: the clip when a detector is shipped, else the plate crops (OCR only); with no samples
+    beside the code (`pip install .` copies the code alone), a UserError."""
+    from common.errors import UserError
+
     clip = ROOT / "samples" / "clip.mp4"
     if clip.is_file() and (ROOT / "weights" / "detector.pt").is_file():
         return [str(clip), str(ROOT / "samples" / "stills" / "images")], False
+    if not (ROOT / "samples" / "plates").is_dir():
+        raise UserError("no source given, and the bundled samples/ are not beside this install: give a video, a "
+                        "camera, a stream or a folder")
     return [str(ROOT / "samples" / "plates")], True
 
 

@@ -5,10 +5,27 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+# a shipped path as the configs and defaults name it (`weights/ocr_latin.pth`), not part of a longer one
+SHIPPED = re.compile(r"(?<![\w./-])(weights|configs|samples)/")
+CODE_ONLY = ("this install holds the code alone, as pip install . makes it, without weights/, configs/ or samples/: "
+             "run from the project's folder, or install it from there with pip install -e .")
+
+
+def beside_code() -> bool:
+    """Whether the project's shipped folders lie beside its code: a checkout, or an editable install of one
+    (`pip install .` copies the packages alone into site-packages)."""
+    return (ROOT / "weights").is_dir() and (ROOT / "configs").is_dir()
+
+
+def code_only_hint(message: str) -> str:
+    """`message` with `CODE_ONLY` added when it names a shipped path (`weights/...`) and the shipped folders are not
+    beside the code, so that a missing file says why."""
+    return f"{message} ({CODE_ONLY})" if SHIPPED.search(message) and not beside_code() else message
 
 
 def find(path: str | Path) -> Path:

@@ -72,6 +72,21 @@ def test_with_no_sources_the_bundled_sample_is_read(shipped, sources, crops_only
     assert (said in capsys.readouterr().err) == crops_only
 
 
+def test_with_no_sources_and_no_samples_beside_the_code_one_error_line(tmp_path, monkeypatch, capsys):
+    """`pip install .` copies the code alone: run with no source from elsewhere, there is no sample to read, and the
+    line says why, not "no detector shipped yet"."""
+    import common.paths
+    import run_pipeline
+
+    monkeypatch.setattr(run_pipeline, "ROOT", tmp_path)
+    monkeypatch.setattr(common.paths, "ROOT", tmp_path)
+    assert run_pipeline.main(["--config-dir", str(ROOT / "configs")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: no source given, and the bundled samples/ are not beside this install: give a video, a camera, a "
+        f"stream or a folder ({common.paths.CODE_ONLY})"]
+
+
 def test_a_stream_url_holding_an_equals_sign_is_a_source_and_an_override_may_hold_a_url(planned):
     """`key=value` is an override unless the part before `=` holds `://` (a stream's query string)."""
     jobs, _ = planned(["rtsp://cam/1?channel=2", "webhook=http://127.0.0.1:9/hook"])

@@ -17,6 +17,31 @@ def test_find_prefers_the_working_directory_then_the_project_root(tmp_path, monk
     assert find(tmp_path / "y") == tmp_path / "y"  # absolute: as given
 
 
+@pytest.mark.parametrize("message, hinted", [
+    ("checkpoint not found: weights/ocr_latin.pth", True),  # a shipped path, as the configs name it
+    ("config file not found: configs/pipeline.yaml", True),
+    ("no source given, and the bundled samples/ are not beside this install", True),
+    ("checkpoint not found: /data/weights/mine.pth", False),  # the user's own paths
+    ("checkpoint not found: my_weights/mine.pth", False),
+    ("checkpoint not found: ./weights/mine.pth", False),
+    ("video not found: clip.mp4", False),
+])
+def test_a_missing_shipped_file_says_the_install_holds_the_code_only(tmp_path, monkeypatch, message, hinted):
+    """Installed with `pip install .`, the code sits in site-packages without weights/, configs/ or samples/."""
+    import common.paths
+    from common.cli import error_line
+    from common.errors import UserError
+
+    assert common.paths.code_only_hint(message) == message  # this checkout: the shipped folders are here
+    monkeypatch.setattr(common.paths, "ROOT", tmp_path)  # site-packages: the packages alone
+    expected = f"{message} ({common.paths.CODE_ONLY})" if hinted else message
+    assert common.paths.code_only_hint(message) == expected
+    assert error_line(UserError(message)) == f"error: {expected}"
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "configs").mkdir()
+    assert common.paths.code_only_hint(message) == message  # both beside the code again
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
 def test_run_pipeline_from_another_folder(tmp_path, monkeypatch):
     """The configs name weights/detector.pt, weights/ocr_latin.pth: run from elsewhere, they are the project's."""
