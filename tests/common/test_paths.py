@@ -38,6 +38,7 @@ def test_a_missing_shipped_file_says_the_install_holds_the_code_only(tmp_path, m
     assert common.paths.code_only_hint(message) == expected
     assert error_line(UserError(message)) == f"error: {expected}"
     (tmp_path / "weights").mkdir()
+    assert common.paths.code_only_hint(message) == expected  # weights/ alone is not the project
     (tmp_path / "configs").mkdir()
     assert common.paths.code_only_hint(message) == message  # both beside the code again
 
