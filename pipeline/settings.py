@@ -44,7 +44,9 @@ def _suggest_any(key: str, config_dir: str | Path, component: str = "") -> str:
         own = sorted(f.name for f in fields(COMPONENTS[component]))
         return f" (none is close; {component}'s keys: {', '.join(own)})"
     others = ", ".join(f"{c}.yaml as {c}.KEY=VALUE" for c in COMPONENTS if c != "pipeline")
-    return f" (none is close; the keys are listed in {Path(config_dir) / 'pipeline.yaml'}, given bare, and {others})"
+    listed = Path(config_dir) / "pipeline.yaml"  # a folder without it runs on the defaults: the project's lists them
+    where = listed if listed.is_file() else "the project's configs/pipeline.yaml"
+    return f" (none is close; the keys are listed in {where}, given bare, and {others})"
 
 
 def override_list(overrides: Any) -> list[str]:

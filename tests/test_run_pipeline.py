@@ -195,7 +195,7 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
         load_configs(ROOT / "configs", [override])
 
 
-def test_an_unknown_key_like_no_other_says_where_the_keys_are():
+def test_an_unknown_key_like_no_other_says_where_the_keys_are(tmp_path):
     from common.config import ConfigError
     from pipeline.settings import load_configs
 
@@ -205,6 +205,8 @@ def test_an_unknown_key_like_no_other_says_where_the_keys_are():
                               f"{ROOT / 'configs' / 'pipeline.yaml'}, given bare, and detector.yaml as "
                               f"detector.KEY=VALUE, tracker.yaml as tracker.KEY=VALUE, fusion.yaml as "
                               f"fusion.KEY=VALUE)")
+    with pytest.raises(ConfigError, match=r"listed in the project's configs/pipeline\.yaml, given bare"):
+        load_configs(tmp_path, ["data=x"])  # a config folder without the files (the defaults run)
     with pytest.raises(ConfigError) as exc:  # a component named: its own keys
         load_configs(ROOT / "configs", ["tracker.xyzzy=1"])
     assert str(exc.value) == ("override 'tracker.xyzzy=1': tracker has no key 'xyzzy' (none is close; tracker's keys: "
