@@ -54,6 +54,12 @@ def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:
     return Watchlist.load(cfg.watchlist, cfg.watchlist_max_edits, alphabet) if cfg.watchlist else None
 
 
+def bar_off(wanted: bool) -> bool | None:
+    """tqdm's `disable` for a progress bar: off unless `wanted`, and then drawn on a terminal only (None: tqdm leaves
+    it out where stderr is a file, a pipe or a service's log, whose one line it would fill with carriage returns)."""
+    return None if wanted else True
+
+
 def video_rate(source: Any, fps: float = 0.0) -> float:
     """The annotated video's frame rate: `fps` when given, else the rate the source gives frames at (a video file's
     over its stride; a camera's as it reports it, else 25)."""
@@ -97,7 +103,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                                                   timed=not isinstance(source, ImageSource)))
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
-            with tqdm(total=source.total or None, unit="frame", disable=not p.progress, dynamic_ncols=True) as t:
+            with tqdm(total=source.total or None, unit="frame", disable=bar_off(p.progress), dynamic_ncols=True) as t:
                 for item in items:
                     yield item
                     if not isinstance(item, SourceEvent):
@@ -281,8 +287,9 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             if seen:
                 logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
         paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else listed
-        for path in tqdm(paths, total=total or None, unit="image", disable=not p.progress or follow or total < 2,
-                         dynamic_ncols=True, leave=False):
+        wanted = p.progress and not follow and total > 1
+        for path in tqdm(paths, total=total or None, unit="image", disable=bar_off(wanted), dynamic_ncols=True,
+                         leave=False):
             if stop is not None and stop.is_set():
                 break
             name = name_of(path)

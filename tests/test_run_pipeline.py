@@ -1,5 +1,6 @@
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -377,6 +378,7 @@ def test_a_camera_keeps_its_summary_current_while_it_runs(disk_full, tmp_path, m
 
     monkeypatch.setattr(pipeline.app, "write_summary", recorded)
     monkeypatch.setattr(sources, "open_source", opener)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the frame counter is drawn
     monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": lambda s, f: Detections()})())
     monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
         "decode": lambda s, p: PlateRead("", 0.0, ())})())

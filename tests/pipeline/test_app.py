@@ -154,3 +154,26 @@ def test_one_plate_crop_given_as_a_file_is_read_and_logged(tmp_path, function_re
         lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops])))
     assert res["reads"] == [("plate.png", [{"box": [0, 0, 90, 30], "text": "AB123", "confidence": 0.9}])]
     assert ("INFO", f"{'plate.png':28s} AB123 (0.90)") in lines
+
+
+@pytest.mark.parametrize("terminal, progress, drawn", [
+    (True, True, True), (False, True, False), (True, False, False)])
+def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path, function_recognizer, monkeypatch, capsys, terminal,
+                                                      progress, drawn):
+    """`progress: true` draws the images' bar where stderr is a terminal; to a file, a pipe or a service's log it
+    would be one line growing with every image, so it is left out there."""
+    import sys
+
+    import cv2
+    import numpy as np
+
+    from ocr.recognizer import PlateRead
+    from pipeline.app import run_images
+
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"plate{i}.png"), np.full((30, 90, 3), 128, np.uint8))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", f"progress={str(progress).lower()}"])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    run_images(str(tmp_path), cfgs, True, recognizer=function_recognizer(
+        lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops]))
+    assert ("0/3 [00:00<?, ?image/s]" in capsys.readouterr().err) == drawn
