@@ -89,15 +89,15 @@ def error_line(exc: BaseException) -> str:
     """The one line an expected mistake prints: a UserError's message, or an OSError's file and reason
     (`error: /data/out: Permission denied`); one raised in a data-loading worker (which torch re-raises with the
     worker's traceback as its message) by the worker's own message. A shipped file missing from an install that
-    holds the code only says so (`common.paths.code_only_hint`)."""
+    holds the code alone says so (`common.paths.code_only_hint`)."""
+    from common.paths import code_only_hint
+
     if isinstance(exc, OSError) and not isinstance(exc, UserError) and exc.filename is not None:
-        return f"error: {exc.filename}: {exc.strerror or exc}"
+        return f"error: {code_only_hint(f'{exc.filename}: {exc.strerror or exc}')}"
     message = str(exc)
     if "\nOriginal Traceback (most recent call last):" in message:  # raised in a DataLoader worker, re-raised here
         last = message.rstrip().splitlines()[-1]  # the worker's own `module.Type: message`
         message = last.split(": ", 1)[1] if ": " in last and " " not in last.split(": ", 1)[0] else last
-    from common.paths import code_only_hint
-
     return f"error: {code_only_hint(message)}"
 
 

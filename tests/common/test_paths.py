@@ -37,6 +37,8 @@ def test_a_missing_shipped_file_says_the_install_holds_the_code_only(tmp_path, m
     expected = f"{message} ({common.paths.CODE_ONLY})" if hinted else message
     assert common.paths.code_only_hint(message) == expected
     assert error_line(UserError(message)) == f"error: {expected}"
+    missing = FileNotFoundError(2, "No such file or directory", "weights/detector.pt")  # opened where it is not
+    assert error_line(missing) == f"error: weights/detector.pt: No such file or directory ({common.paths.CODE_ONLY})"
     (tmp_path / "weights").mkdir()
     assert common.paths.code_only_hint(message) == expected  # weights/ alone is not the project
     (tmp_path / "configs").mkdir()
