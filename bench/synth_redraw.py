@@ -38,13 +38,13 @@ def _rows(path: Path) -> dict[str, str]:
     return {r["image"]: r[key] for r in rows}
 
 
-def redrawn(before: Path, after: Path) -> list[str]:
-    """The images of `before` whose pixels differ in `after` (the two drawn from one seed, with the same texts)."""
-    a, b = _rows(before / "labels.csv"), _rows(after / "labels.csv")
-    if a != b:
+def redrawn(before: Path, after: Path, labels: dict[str, str]) -> list[str]:
+    """The images of `before` (its `labels`) whose pixels differ in `after` (the two drawn from one seed, with the
+    same texts)."""
+    if _rows(after / "labels.csv") != labels:
         raise UserError(f"{before} and {after} hold other plates: draw both from one seed and count")
     changed = []
-    for name in a:
+    for name in labels:
         x, y = (cv2.imread(str(d / "images" / name)) for d in (before, after))
         if x is None or y is None:
             raise UserError(f"{name}: unreadable in {before if x is None else after}")
@@ -75,7 +75,7 @@ def main() -> int:
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     labels = _rows(a.before / "labels.csv")
-    r = compare(labels, redrawn(a.before, a.after), _rows(a.pred_before), _rows(a.pred_after))
+    r = compare(labels, redrawn(a.before, a.after, labels), _rows(a.pred_before), _rows(a.pred_after))
     print(f"{r['redrawn']} of {len(labels)} plates re-drawn: read {r['read_before']} before, {r['read_after']} after "
           f"({r['gained']} gained, {r['lost']} lost); the other {r['rest']}: {r['rest_read_before']} and "
           f"{r['rest_read_after']}")

@@ -28,7 +28,7 @@ TEXTS = {"a.png": "AB12", "b.png": "CD34", "c.png": "EF56", "d.png": "GH78"}
 def test_only_the_images_whose_pixels_changed_are_redrawn(tmp_path):
     before = plates(tmp_path / "A", TEXTS, {"a.png": 10, "b.png": 20, "c.png": 30, "d.png": 40})
     after = plates(tmp_path / "B", TEXTS, {"a.png": 10, "b.png": 21, "c.png": 30, "d.png": 41})
-    assert redraw.redrawn(before, after) == ["b.png", "d.png"]
+    assert redraw.redrawn(before, after, TEXTS) == ["b.png", "d.png"]
 
 
 def test_reads_compared_on_the_redrawn_plates_and_the_rest():
@@ -44,7 +44,7 @@ def test_sets_of_other_plates_are_refused(tmp_path):
     before = plates(tmp_path / "A", TEXTS, {})
     after = plates(tmp_path / "B", {**TEXTS, "d.png": "XY99"}, {})
     with pytest.raises(UserError, match="hold other plates"):
-        redraw.redrawn(before, after)
+        redraw.redrawn(before, after, TEXTS)
 
 
 def test_the_predictions_file_gives_pred_and_a_labels_file_its_text(tmp_path):
