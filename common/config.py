@@ -55,11 +55,16 @@ def closest(key: str, valid: Iterable[str]) -> str | None:
     return close[0] if close else None
 
 
+def key_list(valid: Iterable[str]) -> str:
+    """`valid` keys as a message lists them: sorted, comma-separated."""
+    return ", ".join(sorted(valid))
+
+
 def _suggest(key: str, valid: Iterable[str]) -> str:
     """The closest valid key, or, where none is close, every valid key: what to write instead of `key`."""
     valid = list(valid)
     close = closest(key, valid)
-    return f" (did you mean '{close}'?)" if close else f" (none is close; the keys: {', '.join(sorted(valid))})"
+    return f" (did you mean '{close}'?)" if close else f" (none is close; the keys: {key_list(valid)})"
 
 
 # a number in exponent form without a decimal point (1e-4, 5E2): PyYAML, which reads YAML 1.1, leaves it a string

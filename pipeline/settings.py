@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from common.config import ConfigError, closest, load_config
+from common.config import ConfigError, closest, key_list, load_config
 from detection.config import DetectorConfig
 from pipeline.config import PipelineConfig
 from pipeline.fusion import FusionConfig
@@ -41,8 +41,7 @@ def _suggest_any(key: str, config_dir: str | Path, component: str = "") -> str:
     if hits:
         return f" (did you mean {' or '.join(hits)}?)"
     if component:
-        own = sorted(f.name for f in fields(COMPONENTS[component]))
-        return f" (none is close; {component}'s keys: {', '.join(own)})"
+        return f" (none is close; {component}'s keys: {key_list(f.name for f in fields(COMPONENTS[component]))})"
     others = ", ".join(f"{c}.yaml as {c}.KEY=VALUE" for c in COMPONENTS if c != "pipeline")
     listed = Path(config_dir) / "pipeline.yaml"  # a folder without it runs on the defaults: the project's lists them
     where = listed if listed.is_file() else "the project's configs/pipeline.yaml"
