@@ -26,11 +26,23 @@ TIMING = {"ms", "fps", "threads", "gmac", "seconds", "elapsed"}  # words of a ke
 
 
 def is_timing(key: str) -> bool:
-    """Whether a figure's key names a time or a speed (`ms_per_plate`, `stage_ms/detect`, `fps`, `samples_per_s`)."""
+    """Whether a figure's key names a time or a speed (`ms_per_plate`, `stage_ms/detect`, `fps`, `samples_per_s`,
+    `photos_per_s_under_load`)."""
     for seg in key.lower().split("/"):
-        if seg.endswith("per_s") or TIMING & set(seg.replace("-", "_").replace(" ", "_").split("_")):
+        words = seg.replace("-", "_").replace(" ", "_").split("_")
+        if TIMING & set(words) or any(w == "per" and nxt == "s" for w, nxt in zip(words, words[1:])):
             return True
     return False
+
+
+SPREAD = {"min", "max"}  # a speed's spread over rounds, beside it: {"samples_per_s": 35.3, "min": 34.2, "max": 35.6}
+
+
+def timing_keys(figs: dict[str, float]) -> set[str]:
+    """The keys of `figs` that are times or speeds, with the `min` and `max` beside a speed."""
+    timed = {k for k in figs if is_timing(k)}
+    parents = {k.rpartition("/")[0] for k in timed}
+    return timed | {k for k in figs if k.rpartition("/")[2] in SPREAD and k.rpartition("/")[0] in parents}
 
 
 def figures(value: Any, prefix: str = "") -> dict[str, float]:
@@ -64,9 +76,8 @@ def compare(a: Path, b: Path, tol: float = 1e-5) -> tuple[list[tuple[str, str, f
             fa, fb = (figures(json.loads((d / name).read_text())) for d in (a, b))
         except json.JSONDecodeError as exc:
             raise UserError(f"{name}: not JSON ({exc.msg}, line {exc.lineno})") from None
-        for key in sorted(fa.keys() | fb.keys()):
-            if is_timing(key):
-                continue
+        timed = timing_keys(fa) | timing_keys(fb)
+        for key in sorted((fa.keys() | fb.keys()) - timed):
             va, vb = fa.get(key, math.nan), fb.get(key, math.nan)
             n += key in fa and key in fb
             if not (abs(va - vb) <= tol):
