@@ -19,21 +19,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse
-import csv
 import json
 
 import cv2
 import numpy as np
 
 from common.errors import UserError
+from common.paths import read_csv
 
 
 def _rows(path: Path) -> dict[str, str]:
     """image -> plate_text (a labels.csv) or image -> pred (a predictions CSV)."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = list(read_csv(path, "a labels.csv or an ocr/evaluate.py --predictions file"))
     key = "pred" if rows and "pred" in rows[0] else "plate_text"
     return {r["image"]: r[key] for r in rows}
 

@@ -52,5 +52,7 @@ def test_the_predictions_file_gives_pred_and_a_labels_file_its_text(tmp_path):
     (tmp_path / "l.csv").write_text("image,plate_text\na.png,AB12\n")
     assert redraw._rows(tmp_path / "p.csv") == {"a.png": "AB13"}
     assert redraw._rows(tmp_path / "l.csv") == {"a.png": "AB12"}
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbfimage,plate_text\na.png,AB12\n")  # as a spreadsheet saves it
+    assert redraw._rows(tmp_path / "bom.csv") == {"a.png": "AB12"}
     with pytest.raises(UserError, match=r"nope\.csv: no such file"):
         redraw._rows(tmp_path / "nope.csv")
