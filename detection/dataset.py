@@ -12,14 +12,13 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import yaml
 from loguru import logger
 
 from common.errors import UserError
 from common.paths import find, read_csv, written_whole
 from ocr.alphabet import plate_label
-from ocr.process import dataset_image, greyscale, read_bgr
+from ocr.process import dataset_image, greyscale, read_bgr, write_jpeg
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image silently (rounding in annotations); beyond: clipped, warned
 
@@ -169,7 +168,7 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if in_share(dst.name, gray_share):
-                cv2.imwrite(str(dst), greyscale(read_bgr(src)), [cv2.IMWRITE_JPEG_QUALITY, 95])
+                write_jpeg(dst, greyscale(read_bgr(src)))
             elif link:
                 os.symlink(src.resolve(), dst)
             else:

@@ -1,6 +1,7 @@
 """Pure cv2/numpy pre- and post-processing shared by training, inference and export."""
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,13 @@ def read_bgr(path: str | Path) -> np.ndarray:
     if img is None or img.size == 0:
         raise UserError(f"cannot read image (corrupt or unsupported format): {p}")
     return img
+
+
+def write_jpeg(path: str | Path, image: np.ndarray, quality: int = 95) -> None:
+    """Write `image` as a JPEG of `quality`. cv2 tells a failure (a full disk, a folder gone) only by returning
+    False: here it is an OSError naming the file, which an entry point prints as one line."""
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality]):
+        raise OSError(errno.EIO, "the image could not be written (a full disk?)", str(path))
 
 
 # how the formats cv2 reads most often begin: a file that begins otherwise is decoded to tell whether it is an image

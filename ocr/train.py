@@ -14,6 +14,7 @@ if __package__ in (None, ""):  # allow `python ocr/train.py`
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
+import errno
 import json
 import math
 import os
@@ -297,7 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
         run.append(Path(cfg.out_dir))
-        train(cfg)
+        try:
+            train(cfg)
+        except OSError as exc:  # a full disk: the line says what is saved, as a stop's does
+            if exc.errno != errno.ENOSPC:
+                raise
+            raise UserError(f"{exc.filename or cfg.out_dir}: {exc.strerror}; {interrupted(run[0])}") from None
 
     return run_main(work, sink=lambda msg: tqdm.write(msg, end=""),  # messages between the progress bars
                     on_interrupt=lambda: interrupted(run[0] if run else None))

@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from loguru import logger
 
@@ -263,7 +262,7 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
 
 def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
     """Append `items` to the dataset folder `part` (images/ + labels.csv); returns how many were written."""
-    from ocr.process import read_bgr
+    from ocr.process import read_bgr, write_jpeg
 
     if not items:
         return 0
@@ -286,8 +285,9 @@ def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
                 except UserError as exc:
                     logger.warning(f"{exc}; its reads are left out")
                     continue
-                if crop is None or crop.size == 0 or not cv2.imwrite(str(dst), crop, [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                if crop is None or crop.size == 0:
                     continue
+                write_jpeg(dst, crop)
             w.writerow([it.name, it.text, f"{it.confidence:.4f}", it.source])
             f.flush()  # each row as it is written: an interrupted harvest is taken up where it stopped
             n += 1

@@ -200,8 +200,13 @@ class Pipeline:
                 if self.on_status is not None and time.perf_counter() - last_status >= self.status_every_s:
                     last_status = time.perf_counter()
                     self.on_status(self._summary(source, n, start, times, outages))
-        finally:
-            self.finish("stopped" if self.stop.is_set() else "end")
+        except BaseException:
+            try:  # the open tracks are still written, unless a sink has just failed (a full disk) and fails again:
+                self.finish("stopped" if self.stop.is_set() else "end")
+            except OSError:  # then the first error is the one told
+                pass
+            raise
+        self.finish("stopped" if self.stop.is_set() else "end")
         return self._summary(source, n, start, times, outages)
 
     def fit(self, image: np.ndarray) -> None:

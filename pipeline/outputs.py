@@ -119,8 +119,11 @@ def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any,
     if running:
         result["running"] = True
     result["updated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    from pipeline.sinks import writing
+
     tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(result, indent=2))
+    with writing(out / "summary.json"):  # a full disk's error names the file
+        tmp.write_text(json.dumps(result, indent=2))
     tmp.replace(out / "summary.json")
     return result
 

@@ -3,17 +3,20 @@ and still images' reads. A web service's sink is pipeline/webhook.py."""
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import sqlite3
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
 from loguru import logger
 
+from ocr.process import write_jpeg
 from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
@@ -32,6 +35,32 @@ def event_json(e: PlateEvent) -> str:
     """The event as one line of JSON (lists as lists): an `events.jsonl` line, a webhook's body."""
     d = asdict(e)
     return json.dumps({k: d[k] for k in FIELDS})
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Errors writing `path` (a full disk, a database another program has locked) raised as an OSError naming it,
+    which an entry point prints as one line (`error: out/clip/events.db: database or disk is full`)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        full = getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc)  # 13: SQLITE_FULL
+        raise OSError(errno.ENOSPC if full else errno.EIO, str(exc), str(path)) from exc
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+def closing_after(path: Path, exc: tuple[Any, ...], close: Callable[[], Any]) -> None:
+    """`close()` the file or database at `path` as a sink's `__exit__(*exc)`: a failure (what was still buffered
+    meeting a full disk) is raised naming `path`, unless an error is already on its way out, which it would hide."""
+    try:
+        with writing(path):
+            close()
+    except OSError:
+        if exc[0] is None:
+            raise
 
 
 def _free(path: Path) -> Path:
@@ -108,11 +137,12 @@ class JsonlSink:
         return self
 
     def write(self, e: PlateEvent) -> None:
-        self.f.write(event_json(e) + "\n")
-        self.f.flush()
+        with writing(self.path):
+            self.f.write(event_json(e) + "\n")
+            self.f.flush()
 
     def __exit__(self, *exc: Any) -> None:
-        self.f.close()
+        closing_after(self.path, exc, self.f.close)
 
 
 class CsvSink:
@@ -128,11 +158,12 @@ class CsvSink:
 
     def write(self, e: PlateEvent) -> None:
         row = event_row(e)
-        self.w.writerow([csv_safe(row[k]) for k in FIELDS])
-        self.f.flush()
+        with writing(self.path):
+            self.w.writerow([csv_safe(row[k]) for k in FIELDS])
+            self.f.flush()
 
     def __exit__(self, *exc: Any) -> None:
-        self.f.close()
+        closing_after(self.path, exc, self.f.close)
 
 
 class SqliteSink:
@@ -173,16 +204,20 @@ class SqliteSink:
 
     def write(self, e: PlateEvent) -> None:
         row = event_row(e)
-        self.db.execute(f"INSERT OR IGNORE INTO events ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})",
-                        [row[k] for k in FIELDS])
-        self.db.commit()
+        with writing(self.path):
+            self.db.execute(f"INSERT OR IGNORE INTO events ({', '.join(FIELDS)}) "
+                            f"VALUES ({', '.join('?' * len(FIELDS))})", [row[k] for k in FIELDS])
+            self.db.commit()
 
     def checkpoint(self) -> None:
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with writing(self.path):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def __exit__(self, *exc: Any) -> None:
-        self.checkpoint()
-        self.db.close()
+        try:
+            closing_after(self.path, exc, self.checkpoint)
+        finally:
+            self.db.close()
 
 
 def read_rows(reads: Iterable[Any]) -> list[dict[str, Any]]:
@@ -233,17 +268,22 @@ class ImageReadsSink:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
         the car was there."""
         line = json.dumps({"source": name, "file_time_utc": file_time, "reads": reads})
-        self.js.write(line + "\n")
-        self.w.writerows([name, file_time, *r["box"], csv_safe(r["text"]), r["confidence"]]
-                         + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if self.watch else []) for r in reads)
-        self.js.flush()
-        self.cf.flush()
+        with writing(self.out / "reads.jsonl"):
+            self.js.write(line + "\n")
+            self.js.flush()
+        with writing(self.out / "reads.csv"):
+            self.w.writerows([name, file_time, *r["box"], csv_safe(r["text"]), r["confidence"]]
+                             + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if self.watch else [])
+                             for r in reads)
+            self.cf.flush()
         if self.hook is not None and any(r["text"] for r in reads):
             self.hook.send(line)
 
     def __exit__(self, *exc: Any) -> None:
-        self.js.close()
-        self.cf.close()
+        try:
+            closing_after(self.out / "reads.jsonl", exc, self.js.close)
+        finally:
+            closing_after(self.out / "reads.csv", exc, self.cf.close)
 
 
 class _KeptImages:
@@ -261,7 +301,7 @@ class _KeptImages:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._files = deque(f.name for f in sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
         path = self.dir / f"{event.event_id}.jpg"
-        cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        write_jpeg(path, image, self.quality)
         self._files.append(path.name)
         while self.keep > 0 and len(self._files) > self.keep:
             (self.dir / self._files.popleft()).unlink(missing_ok=True)

@@ -44,3 +44,28 @@ def test_a_checkpoint_that_could_run_code_is_refused(zipped, says, tmp_path):
         load_checkpoint(path)
     assert str(err.value) == f"cannot load checkpoint {path}: {says}"  # no advice to load it unsafely
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("free, told", [(0, True), (10 << 20, False)])
+def test_a_checkpoint_meeting_a_full_disk_is_an_error_naming_it_and_leaves_no_part(free, told, tmp_path, monkeypatch):
+    """torch.save says a full disk only as an "unexpected pos" RuntimeError: with the disk full (almost nothing
+    free) it is an OSError naming the checkpoint; with room left it is a fault of ours and keeps its traceback."""
+    import collections
+    import errno
+
+    import ocr.checkpoint
+
+    def full_save(state, path):
+        path.write_bytes(b"PK\x03\x04 part of a zip")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534")
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(ocr.checkpoint.torch, "save", full_save)
+    monkeypatch.setattr(ocr.checkpoint.shutil, "disk_usage", lambda p: usage(1 << 30, (1 << 30) - free, free))
+    path = tmp_path / "last.pth"
+    with pytest.raises(OSError if told else RuntimeError) as caught:
+        save_checkpoint(path, CRNN(ModelConfig(alphabet="AB1", width_mult=0.125, hidden=8)), epoch=3)
+    if told:
+        assert (caught.value.errno, caught.value.strerror, caught.value.filename) == (
+            errno.ENOSPC, "No space left on device", str(path))
+    assert os.listdir(tmp_path) == []  # the part written is taken back: its space is free again

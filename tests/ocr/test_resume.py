@@ -48,3 +48,36 @@ def test_a_resumed_run_goes_on_where_its_checkpoint_lies_unless_told_where(tmp_p
     assert resume_config([f"resume={moved}", "out_dir=elsewhere"]).out_dir == "elsewhere"
     loose = run_at(tmp_path / "last.pth")  # not in a run's checkpoints/ folder: the run's own out_dir
     assert resume_config([f"resume={loose}"]).out_dir == "runs/where_it_began"
+
+
+@pytest.mark.parametrize("saved", [False, True])
+def test_a_run_that_meets_a_full_disk_says_what_is_saved_in_one_line(saved, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import ocr.train
+
+    last = tmp_path / "checkpoints" / "last.pth"
+    if saved:
+        save_checkpoint(last, CRNN(ModelConfig(width_mult=0.125, hidden=8)), epoch=2)
+
+    def full(cfg):
+        raise OSError(errno.ENOSPC, "No space left on device", str(last))
+
+    monkeypatch.setattr(ocr.train, "train", full)
+    assert ocr.train.main(["--config", "configs/ocr_digits.yaml", f"out_dir={tmp_path}"]) == 2
+    then = (f"interrupted: epoch 2 is saved; resume with resume={last}" if saved else
+            "interrupted before a first epoch ended: nothing saved; run the same command again")
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {last}: No space left on device; {then}"]
+
+
+def test_a_run_that_cannot_write_its_folder_keeps_the_ordinary_error_line(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import ocr.train
+
+    def refused(cfg):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "checkpoints"))
+
+    monkeypatch.setattr(ocr.train, "train", refused)
+    assert ocr.train.main(["--config", "configs/ocr_digits.yaml", f"out_dir={tmp_path}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {tmp_path / 'checkpoints'}: Permission denied"]

@@ -1,4 +1,5 @@
 import csv
+import re
 
 import cv2
 import numpy as np
@@ -53,6 +54,15 @@ def test_cli_never_writes_over_a_set_drawn_before(tmp_path, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"error: {tmp_path} already holds a set (labels.csv): give another --out, or delete it first")
     assert (tmp_path / "labels.csv").read_text() == before and len(list((tmp_path / "images").iterdir())) == 3
+
+
+def test_a_set_drawn_onto_a_full_disk_is_one_line_naming_the_image_and_no_set(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cv2, "imwrite", lambda *a: False)  # as cv2 answers on a full disk
+    assert synth_main(["--out", str(tmp_path / "s"), "--n", "2", "--mix", "digits"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.fullmatch(rf"error: {re.escape(str(tmp_path / 's' / 'images'))}/\d{{11}}_0\.jpg: "
+                                          r"the image could not be written \(a full disk\?\)", err[0]), err
+    assert not (tmp_path / "s" / "labels.csv").exists()
 
 
 def test_us_serials_mostly_skip_i_o_q():

@@ -156,6 +156,18 @@ def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path, capsys):
     assert "no plate is on the validation side yet (1 plates)" in capsys.readouterr().err
 
 
+def test_a_still_cut_onto_a_full_disk_is_one_error_line_naming_the_crop(tmp_path, monkeypatch, capsys):
+    photos = read_stills(tmp_path, {"car.png": np.zeros((200, 400, 3), np.uint8)}, [
+        {"car.png": [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 1.0}]}], folder="p")
+    monkeypatch.setattr(cv2, "imwrite", lambda *a: False)  # as cv2 answers on a full disk
+    ds = tmp_path / "ds"
+    assert main([str(tmp_path / "runs"), "--out", str(ds), "--images", str(photos), "--val-share", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"error: {ds / 'train' / 'images'}/") and err[-1].endswith(
+        ".jpg: the image could not be written (a full disk?)"), err
+    assert rows(ds / "train") == []  # no row for a crop that is not there
+
+
 @pytest.mark.parametrize("args, message", [
     (["--min-conf", "99"], "--min-conf must be between 0 and 1, not 99.0"),
     (["--per-plate", "0"], "--per-plate must be at least 1"),
