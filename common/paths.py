@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 # a shipped path as the configs and defaults name it (`weights/ocr_latin.pth`), not part of a longer one
@@ -85,13 +86,27 @@ def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) ->
     return reader
 
 
+@contextmanager
+def naming(path: str | Path) -> Iterator[None]:
+    """An OSError raised inside without a file name (a write meeting a full disk: `[Errno 28] No space left on
+    device`) raised again naming `path`, which an entry point prints as one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
 def written_whole(out: Path, make: Callable[[Path], object]) -> Path:
     """`out` made by `make(path)` at a sibling path and renamed to `out` once whole: a stop or a failure half-way
-    leaves neither a broken `out` nor the previous one damaged (an export that replaces one the pipeline runs)."""
+    leaves neither a broken `out` nor the previous one damaged (an export that replaces one the pipeline runs), and
+    the part is removed (on a full disk, its space given back); an error that names no file names `out`."""
     part = out.with_name(out.stem + ".partial" + out.suffix)  # the suffix kept: writers tell formats by it
     try:
-        make(part)
-        part.replace(out)
+        with naming(out):
+            make(part)
+            part.replace(out)
     finally:
         part.unlink(missing_ok=True)
     return out

@@ -1,19 +1,17 @@
 """Self-describing checkpoints, saved as plain tensors and Python literals and loaded with weights_only=True."""
 from __future__ import annotations
 
-import errno
-import shutil
+import io
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from common.errors import UserError
-from common.paths import find
+from common.paths import find, written_whole
 from ocr.model import CRNN, ModelConfig
 
 PREPROCESS = {"resize": "stretch", "color": "bgr", "scale": "x*2/255-1"}
-FULL_BELOW = 1 << 20  # bytes free under which a checkpoint that could not be written met a full disk
 
 
 def save_checkpoint(path: str | Path, model: CRNN, **extra: Any) -> None:
@@ -22,16 +20,9 @@ def save_checkpoint(path: str | Path, model: CRNN, **extra: Any) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     config = {k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__}
     state = {"model_state_dict": model.state_dict(), "model_config": config, "preprocess": PREPROCESS, **extra}
-    tmp = p.with_suffix(p.suffix + ".tmp")
-    try:
-        torch.save(state, tmp)
-    except (OSError, RuntimeError) as exc:  # torch tells a full disk as "unexpected pos ..." (a RuntimeError)
-        full = shutil.disk_usage(p.parent).free < FULL_BELOW or getattr(exc, "errno", None) == errno.ENOSPC
-        tmp.unlink(missing_ok=True)  # the space it took is given back
-        if not full:
-            raise
-        raise OSError(errno.ENOSPC, "No space left on device", str(p)) from exc
-    tmp.replace(p)  # atomic: an interrupted save never leaves a broken file
+    buf = io.BytesIO()  # saved in memory first: onto a full disk torch.save says only "unexpected pos ..."
+    torch.save(state, buf)
+    written_whole(p, lambda part: part.write_bytes(buf.getbuffer()))  # a full disk: an OSError naming `p`
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -24,6 +24,7 @@ if __package__ in (None, ""):
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
+import io
 import json
 import warnings
 from pathlib import Path
@@ -53,7 +54,9 @@ def export_torchscript(model: CRNN, out: Path) -> Path:
     extra = {"model_config.json": json.dumps({k: getattr(model.cfg, k) for k in model.cfg.__dataclass_fields__})}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch marks TorchScript deprecated; the format is asked for
-        torch.jit.save(traced, str(out), _extra_files=extra)
+        buf = io.BytesIO()  # in memory first: torch.jit.save onto a full disk aborts the process (a C++ error)
+        torch.jit.save(traced, buf, _extra_files=extra)
+    out.write_bytes(buf.getbuffer())
     return out
 
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from loguru import logger
 
+from common.paths import naming
 from ocr.process import write_jpeg
 from pipeline.types import PlateEvent
 
@@ -42,14 +43,11 @@ def writing(path: Path) -> Iterator[None]:
     """Errors writing `path` (a full disk, a database another program has locked) raised as an OSError naming it,
     which an entry point prints as one line (`error: out/clip/events.db: database or disk is full`)."""
     try:
-        yield
+        with naming(path):
+            yield
     except sqlite3.Error as exc:
         full = getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc)  # 13: SQLITE_FULL
         raise OSError(errno.ENOSPC if full else errno.EIO, str(exc), str(path)) from exc
-    except OSError as exc:
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 def closing_after(path: Path, exc: tuple[Any, ...], close: Callable[[], Any]) -> None:
