@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from common.errors import UserError
 
@@ -148,6 +150,18 @@ def interrupted_line(last: Path | None, epoch: int | None = None) -> str:
     if last is None or not last.is_file():
         return "interrupted before a first epoch ended: nothing saved; run the same command again"
     return f"interrupted: {'' if epoch is None else f'epoch {epoch} is saved; '}resume with resume={last}"
+
+
+@contextmanager
+def stopped_when_full(where: Callable[[], Path | None], then: Callable[[], str]) -> Iterator[None]:
+    """A training run that meets a full disk inside: one error line naming the file (or `where()`, the run's folder,
+    when the error names none) and what a stop says (`then()`: the checkpoint to resume from once space is freed)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise UserError(f"{exc.filename or where()}: {exc.strerror}; {then()}") from None
 
 
 NO_METRICS = "interrupted before the end: no metrics reported"  # what an evaluation stopped by Ctrl-C or SIGTERM says

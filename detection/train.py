@@ -23,7 +23,7 @@ from typing import Any
 
 from loguru import logger
 
-from common.cli import entry_parser, interrupted_line, run_main
+from common.cli import entry_parser, interrupted_line, run_main, stopped_when_full
 from common.config import closest, exponent_number, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
@@ -232,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         weights.append(Path(cfg.resume).parent if cfg.resume else Path(cfg.out_dir) / cfg.name / "weights")
-        out = train(cfg)
+        with stopped_when_full(lambda: weights[0], lambda: interrupted_line(weights[0] / "last.pt")):
+            out = train(cfg)
         logger.info(f"detector weights -> {out}")
 
     return run_main(work, on_interrupt=lambda: interrupted_line(weights[0] / "last.pt" if weights else None))

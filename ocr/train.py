@@ -14,7 +14,6 @@ if __package__ in (None, ""):  # allow `python ocr/train.py`
 
     sys.path.insert(0, str(_P(__file__).resolve().parents[1]))
 
-import errno
 import json
 import math
 import os
@@ -31,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.cli import entry_parser, run_main
+from common.cli import entry_parser, run_main, stopped_when_full
 from common.config import config_to_dict, load_config
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
@@ -298,12 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
         run.append(Path(cfg.out_dir))
-        try:
+        with stopped_when_full(lambda: run[0], lambda: interrupted(run[0])):
             train(cfg)
-        except OSError as exc:  # a full disk: the line says what is saved, as a stop's does
-            if exc.errno != errno.ENOSPC:
-                raise
-            raise UserError(f"{exc.filename or cfg.out_dir}: {exc.strerror}; {interrupted(run[0])}") from None
 
     return run_main(work, sink=lambda msg: tqdm.write(msg, end=""),  # messages between the progress bars
                     on_interrupt=lambda: interrupted(run[0] if run else None))

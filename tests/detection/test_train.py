@@ -147,6 +147,28 @@ def test_a_stopped_run_says_how_to_resume_it(saved, tmp_path, monkeypatch, capsy
                     "interrupted before a first epoch ended: nothing saved; run the same command again")
 
 
+@pytest.mark.parametrize("saved", [True, False])
+def test_a_run_that_meets_a_full_disk_says_where_and_how_to_resume_in_one_line(saved, tmp_path, monkeypatch, capsys):
+    """Ultralytics' own write onto a full disk names no file: the line names the run's weights folder."""
+    import errno
+
+    import detection.train as detection_train
+
+    weights = tmp_path / "runs" / "try" / "weights"
+
+    def full(cfg):
+        if saved:
+            weights.mkdir(parents=True)
+            (weights / "last.pt").write_bytes(b"")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(detection_train, "train", full)
+    assert train_main([f"out_dir={tmp_path / 'runs'}", "name=try"]) == 2
+    then = (f"interrupted: resume with resume={weights / 'last.pt'}" if saved else
+            "interrupted before a first epoch ended: nothing saved; run the same command again")
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {weights}: No space left on device; {then}"]
+
+
 def test_a_resume_takes_the_runs_own_config_and_publishes_where_it_was_to(tiny_set, tmp_path):
     """`resume=` alone used the default config, so a run begun with weights_out=mine.pt published over the shipped
     weights/detector.pt when it ended. The run keeps its config in its folder; the resume reads it."""
