@@ -5,6 +5,7 @@ import statistics
 import threading
 import time
 from collections import defaultdict, deque
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Protocol
 
@@ -201,10 +202,8 @@ class Pipeline:
                     last_status = time.perf_counter()
                     self.on_status(self._summary(source, n, start, times, outages))
         except BaseException:
-            try:  # the open tracks are still written, unless a sink has just failed (a full disk) and fails again:
-                self.finish("stopped" if self.stop.is_set() else "end")
-            except OSError:  # then the first error is the one told
-                pass
+            with suppress(OSError):  # the open tracks are still written, unless a sink that has just failed (a full
+                self.finish("stopped" if self.stop.is_set() else "end")  # disk) fails again: the first error is told
             raise
         self.finish("stopped" if self.stop.is_set() else "end")
         return self._summary(source, n, start, times, outages)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import UserError
+from common.paths import written_whole
 from pipeline.config import PipelineConfig
 
 
@@ -112,19 +113,14 @@ def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
 def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any,
                   running: bool = False) -> dict[str, Any]:
     """`out/summary.json`: the run's figures and model files; `running` while a live source goes on (written
-    whole, then moved over the last one: a reader never sees half a file)."""
+    whole, then moved over the last one: a reader never sees half a file; a full disk's error names it)."""
     result = {**asdict(summary), "models": models_run(detector, recognizer), "outputs": str(out)}
     if getattr(recognizer, "second_share", None) is not None:  # an OCR ensemble: the crops its other models read
         result["ocr_second_share"] = recognizer.second_share
     if running:
         result["running"] = True
     result["updated_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    from pipeline.sinks import writing
-
-    tmp = out / "summary.json.tmp"
-    with writing(out / "summary.json"):  # a full disk's error names the file
-        tmp.write_text(json.dumps(result, indent=2))
-    tmp.replace(out / "summary.json")
+    written_whole(out / "summary.json", lambda part: part.write_text(json.dumps(result, indent=2)))
     return result
 
 
