@@ -1,6 +1,7 @@
 """Alphabets and the CTC codec: characters <-> class ids, blank is the last class."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from common.errors import UserError
@@ -12,12 +13,18 @@ PRESETS: dict[str, str] = {
 
 
 SEPARATORS = " \t-.\u00b7\u2022"  # printed between plate groups, never read: dropped from labels
+# The Cyrillic and Greek capitals that plates print (Russia, Ukraine, Bulgaria...; Greece uses only these 14), each
+# the same shape as a Latin letter, which is what the reader sees: typed on such a keyboard, a label means the Latin one.
+LOOK_ALIKES = dict(zip("АВЕКМНОРСТУХІΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEKMHOPCTYXIABEZHIKMNOPTYX"))
 
 
 def plate_label(raw: str, keep: str = "") -> str:
     """A label as the reader writes it: upper case, without the separators printed between groups
-    (`"ab-123 cd"` -> `"AB123CD"`); separators in `keep` (an alphabet that reads them) stay."""
-    return "".join(c for c in raw.strip().upper() if c not in SEPARATORS or c in keep)
+    (`"ab-123 cd"` -> `"AB123CD"`), full-width characters as their ASCII forms, and the Cyrillic and Greek letters
+    that plates print as their Latin look-alikes (`"А123ВС"` in Cyrillic -> `"A123BC"`). Characters in `keep` (the
+    alphabet: one that reads separators, or Cyrillic letters) stay as they are."""
+    text = unicodedata.normalize("NFKC", raw).strip().upper()
+    return "".join(c if c in keep else LOOK_ALIKES.get(c, c) for c in text if c not in SEPARATORS or c in keep)
 
 
 def resolve_alphabet(name_or_chars: str) -> str:

@@ -60,7 +60,7 @@ class Watchlist:
             if not entries and raw.lower() in HEADER_WORDS and raw != raw.upper():  # `PLATE` may be a vanity plate
                 logger.info(f"watchlist {p}: line {n} {line.strip()!r} taken as a header")
                 continue
-            plate = plate_label(raw)
+            plate = plate_label(raw, alphabet)
             bad = sorted({c for c in plate if alphabet and c not in alphabet})
             if bad:
                 raise UserError(f"{p}, line {n}: plate {raw!r} has {''.join(bad)!r}, which the reader "

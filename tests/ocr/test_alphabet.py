@@ -34,3 +34,14 @@ def test_duplicate_alphabet():
     ("AB-12", "AB12-", "AB-12"), ("12#A", "", "12#A"), ("", "", "")])
 def test_plate_label_drops_separators_only(raw, keep, want):
     assert plate_label(raw, keep) == want
+
+
+@pytest.mark.parametrize("raw, keep, want", [
+    ("\uff21\uff22\uff11\uff12\uff13", "", "AB123"),  # full width, as a Japanese or Chinese keyboard types it
+    ("а123вс 77", "", "A123BC77"), ("АВЕКМНОРСТУХІ", "", "ABEKMHOPCTYXI"),  # Cyrillic, lower and upper case
+    ("ΗΡΧ-1234", "", "HPX1234"), ("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "", "ABEZHIKMNOPTYX"),  # Greek plates' 14 letters
+    ("АВ123", "0123456789АВ", "АВ123"),  # an alphabet of Cyrillic letters keeps them
+    ("ДЖ1", "", "ДЖ1"),  # a letter with no Latin twin stays, for the alphabet check to name
+])
+def test_plate_label_reads_look_alikes_as_the_latin_letters_the_reader_sees(raw, keep, want):
+    assert plate_label(raw, keep) == want

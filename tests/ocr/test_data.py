@@ -52,6 +52,12 @@ def test_labels_written_with_separators_or_lower_case(tmp_path):
     assert [s.text for s in read_labels(tmp_path / "f")] == ["ABC123"]
 
 
+def test_labels_typed_on_a_cyrillic_or_greek_keyboard_are_the_latin_plates_they_print(tmp_path):
+    root = make_folder(tmp_path / "d", [("a.png", "А123ВС"), ("b.png", "ΗΡΧ1234")])
+    assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["A123BC", "HPX1234"]
+    assert [s.text for s in read_labels(root, Codec("0123456789АВСΗΡΧ"))] == ["А123ВС", "ΗΡΧ1234"]  # read as typed
+
+
 def test_label_outside_alphabet_names_file_and_row(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "123"), ("b.png", "12A")])
     with pytest.raises(UserError) as exc:

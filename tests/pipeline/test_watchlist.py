@@ -30,6 +30,13 @@ def test_load_normalises_plates_keeps_labels_and_skips_comments(tmp_path):
     assert str(wl.entries[0]) == "AB123CD (stolen)" and str(wl.entries[1]) == "XY9876"
 
 
+def test_a_plate_typed_on_a_cyrillic_keyboard_is_the_latin_plate_the_reader_reads(tmp_path):
+    wl = Watchlist.load(write(tmp_path, "а123вс,stolen\n"), alphabet=LATIN)
+    assert wl.match("A123BC") == WatchEntry("A123BC", "stolen")
+    cyrillic = Watchlist.load(write(tmp_path, "а123вс,stolen\n"), alphabet="0123456789АВС")  # a reader of Cyrillic
+    assert cyrillic.match("А123ВС") == WatchEntry("А123ВС", "stolen")
+
+
 @pytest.mark.parametrize("head", ["plate,label", "Plate", "License Plate,Reason", '"plate","label"'])
 def test_a_spreadsheet_header_line_is_no_plate(tmp_path, head):
     wl = Watchlist.load(write(tmp_path, f"{head}\n\"AB 123CD\",stolen\nPLATE\n"), alphabet=LATIN)
