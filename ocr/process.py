@@ -98,6 +98,8 @@ def row_gap(img: np.ndarray) -> int:
     """The row index between the two text rows of a two-row plate: the least horizontal-gradient energy in the
     middle 35-65 % of the height (the gap between the rows; character strokes are rich in vertical edges)."""
     grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    if grey.shape[1] < 2:  # a crop one pixel wide has no horizontal gradient: the middle
+        return len(grey) // 2
     energy = np.abs(np.diff(grey, axis=1)).mean(axis=1)
     k = max(1, len(energy) // 20)
     energy = np.convolve(energy, np.ones(k) / k, mode="same")

@@ -27,6 +27,13 @@ def test_row_gap_is_between_the_rows():
     assert 44 <= row_gap(two_row_plate((44, 58))) <= 58  # rows not centred: the cut follows the gap
 
 
+def test_a_crop_one_pixel_wide_is_cut_in_the_middle_without_a_warning(recwarn):
+    line = np.full((5000, 1, 3), 128, np.uint8)  # a detector's sliver, or such an image given as a crop
+    assert row_gap(line) == 2500
+    assert resize_plate(line, 64, 200, two_row_aspect=1.5).shape == (64, 200, 3)
+    assert not recwarn.list  # numpy's "Mean of empty slice" warnings reached the console
+
+
 def test_two_row_crop_is_read_top_row_then_bottom_row():
     out = resize_plate(two_row_plate(), 64, 200, two_row_aspect=1.5)
     assert out.shape == (64, 200, 3)
