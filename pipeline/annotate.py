@@ -12,6 +12,7 @@ import numpy as np
 from common.errors import UserError
 from pipeline.background import BackgroundWriter
 from pipeline.sinks import keep_previous
+from pipeline.stores import LowSpace
 from pipeline.types import Tracks
 
 
@@ -83,14 +84,16 @@ class VideoSink:
     `segment_frames` > 0 (live sources) starts a new part every that many frames, named by its start time
     (`annotated_2026-11-30_18-27-00.mp4`): a crash loses at most the open part (an MP4 is readable only once
     closed), and with `keep` > 0 only the newest `keep` parts stay on disk, so a camera run for months does not
-    fill it."""
+    fill it; with `min_free_mb` > 0 the oldest parts are also deleted while the disk has less free (all but the one
+    being written, if need be)."""
 
     HOLD_MAX_S = 2.0
 
     def __init__(self, path: str | Path, fps: float, segment_frames: int = 0, keep: int = 0,
-                 timed: bool = True) -> None:
+                 timed: bool = True, min_free_mb: float = 0.0) -> None:
         self.path, self.fps, self.timed = Path(path), fps if fps and fps > 0 else 25.0, timed
         self.segment_frames, self.keep = segment_frames, keep
+        self.low = LowSpace("video parts", min_free_mb if segment_frames > 0 else 0.0)
         self._t0: float | None = None  # the time of slot 0
         self._slots = 0  # slots filled since
         self.writer: Any = None
@@ -154,7 +157,7 @@ class VideoSink:
             self.size, self._in_part = size, 0
             self.parts.append(path)
             self._named.add(path)
-            while self.keep > 0 and len(self.parts) > self.keep:
+            while (self.keep > 0 and len(self.parts) > self.keep) or (len(self.parts) > 1 and self.low(path.parent)):
                 self.parts.pop(0).unlink(missing_ok=True)
         for _ in range(copies):
             self.writer.write(image)

@@ -100,6 +100,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             video = stack.enter_context(VideoSink(out / "annotated.mp4", fps,
                                                   int(p.video_segment_min * 60 * fps) if live_parts else 0,
                                                   p.video_keep_segments if live_parts else 0,
+                                                  min_free_mb=p.min_free_mb,
                                                   timed=not isinstance(source, ImageSource)))
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events

@@ -86,10 +86,12 @@ def distinct_out_names(specs: list[str]) -> dict[str, str]:
 
 def image_stores(cfg: PipelineConfig, out: Path) -> dict[str, Any]:
     """The track fuser's stores of each vehicle's best crop and whole frame under `out`, as configured."""
-    from pipeline.sinks import CropStore, FrameStore
+    from pipeline.stores import CropStore, FrameStore
 
-    return {"save_crop": CropStore(out / "crops", cfg.crops_keep) if cfg.save_crops else None,
-            "save_frame": FrameStore(out / "frames", cfg.frames_keep) if cfg.save_frames else None}
+    return {"save_crop": CropStore(out / "crops", cfg.crops_keep, min_free_mb=cfg.min_free_mb) if cfg.save_crops
+            else None,
+            "save_frame": FrameStore(out / "frames", cfg.frames_keep, min_free_mb=cfg.min_free_mb) if cfg.save_frames
+            else None}
 
 
 def event_sinks(cfg: PipelineConfig, out: Path, stack: ExitStack) -> list[Any]:

@@ -1,23 +1,19 @@
-"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, best-crop and frame images,
-and still images' reads. A web service's sink is pipeline/webhook.py."""
+"""Event sinks (context managers, written as events happen): SQLite, JSON Lines, CSV, and still images' reads. A web
+service's sink is pipeline/webhook.py; each vehicle's crop and frame images, pipeline/stores.py."""
 from __future__ import annotations
 
 import csv
 import errno
 import json
 import sqlite3
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-import cv2
-import numpy as np
 from loguru import logger
 
 from common.paths import naming
-from ocr.process import write_jpeg
 from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
@@ -282,49 +278,3 @@ class ImageReadsSink:
             closing_after(self.out / "reads.jsonl", exc, self.js.close)
         finally:
             closing_after(self.out / "reads.csv", exc, self.cf.close)
-
-
-class _KeptImages:
-    """Images saved as `<dir>/<event_id>.jpg`; with `keep` > 0 only the newest `keep` in the folder stay (earlier
-    runs' included), so a camera run for months does not fill the disk."""
-
-    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 95) -> None:
-        self.dir, self.keep, self.quality = Path(directory), keep, quality
-        # file names, oldest first, once the folder has been listed (names, not Paths: a full list of 200,000 holds
-        # ~19 MB, not ~68)
-        self._files: deque[str] | None = None
-
-    def save(self, event: PlateEvent, image: np.ndarray) -> str:
-        if self._files is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            self._files = deque(f.name for f in sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
-        path = self.dir / f"{event.event_id}.jpg"
-        write_jpeg(path, image, self.quality)
-        self._files.append(path.name)
-        while self.keep > 0 and len(self._files) > self.keep:
-            (self.dir / self._files.popleft()).unlink(missing_ok=True)
-        return str(path)
-
-
-class FrameStore(_KeptImages):
-    """Saves the whole frame of each event's best read, its plate boxed and labelled (~100 KB an image at 1280x720);
-    the newest `keep` stay."""
-
-    def __init__(self, directory: str | Path, keep: int = 0, quality: int = 90) -> None:
-        super().__init__(directory, keep, quality)
-
-    def __call__(self, event: PlateEvent, image: np.ndarray) -> str:
-        out = image.copy()
-        x1, y1, x2, y2 = (int(round(v)) for v in event.box)
-        thick = max(2, out.shape[1] // 640)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 255), thick)
-        cv2.putText(out, event.text, (x1, max(12 * thick, y1 - 4 * thick)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick,
-                    (0, 0, 255), thick)
-        return self.save(event, out)
-
-
-class CropStore(_KeptImages):
-    """Saves each event's best crop (a few KB); returns the path; the newest `keep` stay."""
-
-    def __call__(self, event: PlateEvent, crop: np.ndarray) -> str:
-        return self.save(event, crop)

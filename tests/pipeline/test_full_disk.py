@@ -13,7 +13,8 @@ from common.cli import error_line
 from pipeline.crops import CropSpec
 from pipeline.fusion import FusionConfig, TrackFuser
 from pipeline.orchestrator import Pipeline
-from pipeline.sinks import CropStore, CsvSink, ImageReadsSink, JsonlSink, SqliteSink, writing
+from pipeline.sinks import CsvSink, ImageReadsSink, JsonlSink, SqliteSink, writing
+from pipeline.stores import CropStore
 from pipeline.tracker import PlateTracker, TrackerConfig
 from pipeline.types import Candidate, PlateEvent
 

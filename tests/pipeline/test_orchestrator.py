@@ -300,7 +300,7 @@ def test_video_configs_keep_detector_conf_for_new_tracks():
 def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
     import cv2
 
-    from pipeline.sinks import FrameStore
+    from pipeline.stores import FrameStore
 
     frames, boxes = clip()
     out = []

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sinks import CropStore, CsvSink, JsonlSink, SqliteSink, csv_safe
+from pipeline.sinks import CsvSink, JsonlSink, SqliteSink, csv_safe
+from pipeline.stores import CropStore
 from pipeline.types import Candidate, PlateEvent
 from pipeline.zones import ZoneConfig, Zones
 
@@ -206,7 +207,7 @@ def test_a_damaged_events_db_is_kept_aside_and_a_new_one_started(tmp_path):
 def test_frame_store_boxes_the_plate_and_keeps_the_newest_images(tmp_path):
     import os
 
-    from pipeline.sinks import FrameStore
+    from pipeline.stores import FrameStore
 
     old = tmp_path / "frames" / "old.jpg"  # from an earlier run: the oldest, the first to go
     old.parent.mkdir()
