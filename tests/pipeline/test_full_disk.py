@@ -209,9 +209,10 @@ def test_a_webhook_whose_pending_file_cannot_be_rewritten_delivers_on_and_keeps_
 
     from pipeline.webhook import WebhookSink
 
-    got, pending = [], tmp_path / "p.jsonl"
+    got, pending, all_sent = [], tmp_path / "p.jsonl", threading.Event()
 
     def post(url, body, headers, timeout_s):  # the last event is not taken: it is still pending at the end
+        all_sent.wait(10)  # none delivered before all five are appended: the queue never empties in between
         got.append(body)
         return 200 if json.loads(body)["event_id"] != "id4" else "connection refused"
 
@@ -224,6 +225,7 @@ def test_a_webhook_whose_pending_file_cannot_be_rewritten_delivers_on_and_keeps_
         with WebhookSink("http://gate.example/events", pending, post=post, backoff_start_s=0.05, drain_s=0.3) as sink:
             for i in range(5):
                 sink.write(event(i))
+            all_sent.set()
 
     lines, _ = logged(run, "WARNING")
     assert [json.loads(b)["event_id"] for b in got][:5] == [f"id{i}" for i in range(5)]
