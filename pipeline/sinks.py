@@ -42,7 +42,7 @@ def writing(path: Path) -> Iterator[None]:
         with naming(path):
             yield
     except sqlite3.Error as exc:
-        full = getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc)  # 13: SQLITE_FULL
+        full = "disk is full" in str(exc)  # SQLITE_FULL's one message ("database or disk is full")
         raise OSError(errno.ENOSPC if full else errno.EIO, str(exc), str(path)) from exc
 
 

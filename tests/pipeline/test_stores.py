@@ -1,5 +1,6 @@
 """The crop and frame stores and the live video's parts while the output disk is short of space (min_free_mb)."""
 import numpy as np
+import pytest
 
 import pipeline.stores as stores
 from pipeline.annotate import VideoSink
@@ -21,9 +22,9 @@ def disk(monkeypatch, free: list[float]) -> None:
 def test_while_the_disk_is_short_the_oldest_crops_go_first_and_it_is_said_once_each_way(tmp_path, monkeypatch,
                                                                                        logged):
     store = CropStore(tmp_path / "crops", min_free_mb=100)
-    disk(monkeypatch, [900, 900, 900])
-    for i in (1, 2, 3):
-        store(event(i), np.zeros((10, 30, 3), np.uint8))
+    disk(monkeypatch, [900, 100])  # room, then exactly the reserve: not short of it
+    said, _ = logged(lambda: [store(event(i), np.zeros((10, 30, 3), np.uint8)) for i in (1, 2, 3)])
+    assert len(list((tmp_path / "crops").iterdir())) == 3 and said == []  # nothing said while there is room
     disk(monkeypatch, [50, 50, 150])  # short: id1 goes, still short: id2 goes, then room again
 
     said, _ = logged(lambda: store(event(4), np.zeros((10, 30, 3), np.uint8)))
@@ -34,6 +35,12 @@ def test_while_the_disk_is_short_the_oldest_crops_go_first_and_it_is_said_once_e
     disk(monkeypatch, [10])  # short for good (another program fills it): all but the newest go
     said, _ = logged(lambda: store(event(5), np.zeros((10, 30, 3), np.uint8)))
     assert [f.name for f in (tmp_path / "crops").iterdir()] == ["id5.jpg"] and len(said) == 1
+
+
+def test_the_free_space_is_in_megabytes(tmp_path):
+    import shutil
+
+    assert stores.free_mb(tmp_path) == pytest.approx(shutil.disk_usage(tmp_path).free / 1048576, rel=1e-3)
 
 
 def test_with_min_free_mb_0_the_disk_is_never_asked(tmp_path, monkeypatch):
