@@ -25,7 +25,7 @@ import numpy as np
 
 from detection.dataset import read_box_labels
 from ocr.augment import comb
-from ocr.process import dataset_image, read_bgr
+from ocr.process import dataset_image, read_bgr, write_image
 
 
 def main() -> int:
@@ -46,8 +46,7 @@ def main() -> int:
             img = cv2.filter2D(img, -1, np.full((1, args.motion), 1.0 / args.motion, np.float32))
         if args.interlace:
             img = comb(img, args.interlace, 1)
-        cv2.imwrite(str(args.out / "images" / n), np.clip(img, 0, 255).astype(np.uint8),
-                    [cv2.IMWRITE_JPEG_QUALITY, args.quality])
+        write_image(args.out / "images" / n, np.clip(img, 0, 255).astype(np.uint8), args.quality)
     shutil.copy(args.labels, args.out / "labels.csv")
     print(f"wrote {len(names)} images to {args.out}")
     return 0

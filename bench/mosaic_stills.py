@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from detection.dataset import PlateBox, read_box_labels, write_box_labels
-from ocr.process import dataset_image, read_bgr
+from ocr.process import dataset_image, read_bgr, write_image
 
 Placed = tuple[str, np.ndarray, list[tuple[str, int, int]]]  # image name, image, (frame, x, y) of each frame in it
 
@@ -76,7 +76,7 @@ def main() -> int:
     for name, img, at in placed:
         if args.gray:
             img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-        cv2.imwrite(str(args.out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        write_image(args.out / "images" / name, img)
         out[name] = [replace(b, x1=b.x1 + x, y1=b.y1 + y, x2=b.x2 + x, y2=b.y2 + y) for n, x, y in at for b in labels[n]]
     write_box_labels(out, args.out / "labels.csv")
     print(f"wrote {len(out)} images to {args.out}")

@@ -29,7 +29,7 @@ import numpy as np
 
 from detection.dataset import PlateBox, write_box_labels
 from ocr.data import read_labels, read_split_file
-from ocr.process import read_bgr
+from ocr.process import read_bgr, write_image
 
 
 GREY = 90  # the canvas around the plate
@@ -111,7 +111,7 @@ def main() -> int:
                 img, box = from_above(img, args.pitch * (1 if rng.random() < 0.5 else -1))
             else:
                 box = (0.0, 0.0, float(img.shape[1]), float(img.shape[0]))
-            cv2.imwrite(str(args.out / "images" / name), img)
+            write_image(args.out / "images" / name, img)
             out[name] = [PlateBox(*box, s.text)]
     write_box_labels(out, args.out / "labels.csv")
     print(f"wrote {len(out)} plate photos to {args.out / 'labels.csv'}")

@@ -18,7 +18,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import find, read_csv, written_whole
 from ocr.alphabet import plate_label
-from ocr.process import dataset_image, greyscale, read_bgr, write_jpeg
+from ocr.process import dataset_image, greyscale, read_bgr, write_image
 
 BOX_TOLERANCE = 2.0  # pixels a box may exceed the image silently (rounding in annotations); beyond: clipped, warned
 
@@ -168,7 +168,7 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if in_share(dst.name, gray_share):
-                write_jpeg(dst, greyscale(read_bgr(src)))
+                write_image(dst, greyscale(read_bgr(src)))
             elif link:
                 os.symlink(src.resolve(), dst)
             else:

@@ -25,7 +25,7 @@ from common.cli import at_least, entry_parser, fraction, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output, read_csv
 from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
-from ocr.process import dataset_image, greyscale, read_bgr, write_jpeg
+from ocr.process import dataset_image, greyscale, read_bgr, write_image
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def synthesize(backgrounds: Path, plates: list[Path], out: Path, n: int, seed: i
         scene = make_scene(frame, labels[name], crops, rng, synth_share=synth_share,
                            close_up=close_up_share > 0 and bool(rng.random() < close_up_share))
         out_name = f"scene_{i:06d}.jpg"
-        write_jpeg(out / "images" / out_name, greyscale(scene.image) if gray else scene.image,
+        write_image(out / "images" / out_name, greyscale(scene.image) if gray else scene.image,
                    int(rng.integers(60, 95)))
         result[out_name] = list(scene.boxes)
     return write_box_labels(result, out / "labels.csv")

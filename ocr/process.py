@@ -24,10 +24,12 @@ def read_bgr(path: str | Path) -> np.ndarray:
     return img
 
 
-def write_jpeg(path: str | Path, image: np.ndarray, quality: int = 95) -> None:
-    """Write `image` as a JPEG of `quality`. cv2 tells a failure (a full disk, a folder gone) only by returning
-    False: here it is an OSError naming the file, which an entry point prints as one line."""
-    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality]):
+def write_image(path: str | Path, image: np.ndarray, quality: int = 95) -> None:
+    """Write `image` in the format `path`'s suffix names (a JPEG of `quality`). cv2 tells a failure (a full disk, a
+    folder gone) only by returning False: here it is an OSError naming the file, which an entry point prints as one
+    line."""
+    jpeg = Path(path).suffix.lower() in (".jpg", ".jpeg")
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, quality] if jpeg else []):
         raise OSError(errno.EIO, "the image could not be written (a full disk?)", str(path))
 
 

@@ -24,7 +24,7 @@ from common.cli import at_least, entry_parser, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output, written_whole
 from ocr.augment import augment, perspective
-from ocr.process import write_jpeg
+from ocr.process import write_image
 from ocr.synth_glyphs import FONT_SETS, char_fonts
 from ocr.synth_render import LAYOUTS, RENDERERS
 
@@ -121,7 +121,7 @@ def write_dataset(out: Path, n: int, mix: dict[str, float], seed: int, fonts: tu
             for i in range(n):
                 img, text = synth_sample(rng, mix, fonts)
                 name = f"{text}_{i}.jpg"  # the guide's layout: the label is the stem before "_"
-                write_jpeg(out / "images" / name, img)
+                write_image(out / "images" / name, img)
                 wr.writerow([name, text])
 
     return written_whole(out / "labels.csv", draw)  # named so once every plate is drawn: a stopped set is no set

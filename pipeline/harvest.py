@@ -262,7 +262,7 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
 
 def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
     """Append `items` to the dataset folder `part` (images/ + labels.csv); returns how many were written."""
-    from ocr.process import read_bgr, write_jpeg
+    from ocr.process import read_bgr, write_image
 
     if not items:
         return 0
@@ -287,7 +287,7 @@ def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
                     continue
                 if crop is None or crop.size == 0:
                     continue
-                write_jpeg(dst, crop)
+                write_image(dst, crop)
             w.writerow([it.name, it.text, f"{it.confidence:.4f}", it.source])
             f.flush()  # each row as it is written: an interrupted harvest is taken up where it stopped
             n += 1

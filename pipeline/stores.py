@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from loguru import logger
 
-from ocr.process import write_jpeg
+from ocr.process import write_image
 from pipeline.types import PlateEvent
 
 
@@ -55,7 +55,7 @@ class _KeptImages:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._files = deque(f.name for f in sorted(self.dir.glob("*.jpg"), key=lambda f: f.stat().st_mtime))
         path = self.dir / f"{event.event_id}.jpg"
-        write_jpeg(path, image, self.quality)
+        write_image(path, image, self.quality)
         self._files.append(path.name)
         while (self.keep > 0 and len(self._files) > self.keep) or (len(self._files) > 1 and self.low(self.dir)):
             (self.dir / self._files.popleft()).unlink(missing_ok=True)

@@ -138,3 +138,15 @@ def test_plate_rows(h, w, aspect, rows):
     from ocr.process import plate_rows
 
     assert plate_rows(h, w, aspect) == rows
+
+
+def test_an_image_is_written_in_the_format_its_name_says(tmp_path, capfd):
+    from ocr.process import write_image
+
+    img = np.random.default_rng(0).integers(0, 255, (30, 90, 3), dtype=np.uint8)
+    write_image(tmp_path / "a.png", img)
+    assert np.array_equal(cv2.imread(str(tmp_path / "a.png")), img)  # lossless, and no JPEG key for OpenCV to warn of
+    write_image(tmp_path / "a.jpg", img, quality=20)
+    write_image(tmp_path / "b.JPEG", img, quality=95)
+    assert (tmp_path / "a.jpg").stat().st_size < (tmp_path / "b.JPEG").stat().st_size  # the quality asked for
+    assert "unsupported key" not in capfd.readouterr().err
