@@ -24,7 +24,8 @@ from typing import Any, Callable
 from loguru import logger
 
 from common.errors import UserError
-from pipeline.sinks import event_json, writing
+from common.paths import naming, written_whole
+from pipeline.sinks import event_json
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
@@ -122,7 +123,7 @@ class WebhookSink:
         """Send one JSON object, given as a line of text (an image's reads, as `reads.jsonl` holds them)."""
         with self._cond:
             self._queue.append(line)
-            with writing(self.pending), self.pending.open("a", encoding="utf-8") as f:
+            with naming(self.pending), self.pending.open("a", encoding="utf-8") as f:
                 f.write(line + "\n")
             self._cond.notify()
 
@@ -131,15 +132,13 @@ class WebhookSink:
         that cannot be rewritten (a full disk) stays as it was, with every event appended to it: the next run sends
         again those delivered since (their event_id tells them apart), and loses none."""
         self._written = time.monotonic()
-        tmp = self.pending.with_name(self.pending.name + ".tmp")
         try:
             if not self._queue:
                 self.pending.unlink(missing_ok=True)
                 return
-            tmp.write_text("".join(line + "\n" for line in self._queue), encoding="utf-8")
-            tmp.replace(self.pending)
+            text = "".join(line + "\n" for line in self._queue)
+            written_whole(self.pending, lambda part: part.write_text(text, encoding="utf-8"))
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             logger.warning(f"webhook: {self.pending} not brought up to date ({exc.strerror or exc}); it keeps "
                            "the events delivered since, which the next run sends again")
 
