@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -37,7 +36,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from common.paths import read_csv
+from common.paths import read_csv, written_whole
 from ocr.alphabet import plate_label
 from ocr.process import fold_o0
 from pipeline.search import json_lines, folder_events, output_folders
@@ -202,12 +201,13 @@ def file_review(out: Path, val_share: float | None = None) -> dict[str, int]:
                         w.writerow([r.get(c) or "" for c in COLUMNS])
                         f.flush()
                     src.unlink()
-    tmp = review.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(COLUMNS)
-        w.writerows([r.get(c) or "" for c in COLUMNS] for r in left)
-    os.replace(tmp, review)
+    def rest(part: Path) -> None:  # the review list of what is left, replacing the old one only once whole
+        with part.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(COLUMNS)
+            w.writerows([r.get(c) or "" for c in COLUMNS] for r in left)
+
+    written_whole(review, rest)
     return {"train": len(moves["train"]), "val": len(moves["val"]), "left": len(left)}
 
 
