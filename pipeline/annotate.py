@@ -84,8 +84,8 @@ class VideoSink:
     `segment_frames` > 0 (live sources) starts a new part every that many frames, named by its start time
     (`annotated_2026-11-30_18-27-00.mp4`): a crash loses at most the open part (an MP4 is readable only once
     closed), and with `keep` > 0 only the newest `keep` parts stay on disk, so a camera run for months does not
-    fill it; with `min_free_mb` > 0 the oldest parts are also deleted while the disk has less free (all but the one
-    being written, if need be)."""
+    fill it; with `min_free_mb` > 0, while the disk has less free, the open part stops growing (its frames are left
+    out) and a new part replaces the oldest."""
 
     HOLD_MAX_S = 2.0
 
@@ -93,7 +93,8 @@ class VideoSink:
                  timed: bool = True, min_free_mb: float = 0.0) -> None:
         self.path, self.fps, self.timed = Path(path), fps if fps and fps > 0 else 25.0, timed
         self.segment_frames, self.keep = segment_frames, keep
-        self.low = LowSpace("video parts", min_free_mb if segment_frames > 0 else 0.0)
+        self.low = LowSpace("the video's parts", "the open video part stops growing, and a new part replaces the "
+                            "oldest", min_free_mb if segment_frames > 0 else 0.0)
         self._t0: float | None = None  # the time of slot 0
         self._slots = 0  # slots filled since
         self.writer: Any = None
@@ -157,11 +158,15 @@ class VideoSink:
             self.size, self._in_part = size, 0
             self.parts.append(path)
             self._named.add(path)
-            while (self.keep > 0 and len(self.parts) > self.keep) or (len(self.parts) > 1 and self.low(path.parent)):
+            while self.keep > 0 and len(self.parts) > self.keep:
                 self.parts.pop(0).unlink(missing_ok=True)
+            if len(self.parts) > 1 and self.low(path.parent):
+                self.parts.pop(0).unlink(missing_ok=True)
+        self._in_part += copies
+        if self.low(self.path.parent):  # asked at each frame: a part can outgrow the room left before it is closed
+            return  # the open part stops growing until there is room again
         for _ in range(copies):
             self.writer.write(image)
-        self._in_part += copies
 
     def __exit__(self, *exc: Any) -> None:
         try:

@@ -1,5 +1,5 @@
-"""Each vehicle's best crop and whole frame saved as images (`crops/`, `frames/`): the newest within a count, and the
-oldest deleted first while the output disk is short of free space."""
+"""Each vehicle's best crop and whole frame saved as images (`crops/`, `frames/`): the newest within a count, and no
+more of them while the output disk is short of free space (each new one replaces the oldest)."""
 from __future__ import annotations
 
 import shutil
@@ -19,33 +19,37 @@ def free_mb(path: Path) -> float:
     return shutil.disk_usage(path).free / 2**20
 
 
-class LowSpace:
-    """`low(folder)`: whether the disk holding `folder` has under `min_free_mb` free (0: never), said in one line when
-    it begins (the oldest `what` are deleted to make room) and when it ends."""
+HEADROOM = 0.1  # once short, the disk has room again only at this share over the reserve: a disk that hovers at it
+# does not flip the state, and its lines, with each image
 
-    def __init__(self, what: str, min_free_mb: float = 0.0) -> None:
-        self.what, self.min_free_mb, self.low = what, min_free_mb, False
+
+class LowSpace:
+    """`low(folder)`: whether the disk holding `folder` is short of room, under `min_free_mb` free (0: never); said in
+    one line when it begins (what is done meanwhile: `doing`) and when it ends (`what` grow again)."""
+
+    def __init__(self, what: str, doing: str, min_free_mb: float = 0.0) -> None:
+        self.what, self.doing, self.min_free_mb, self.low = what, doing, min_free_mb, False
 
     def __call__(self, folder: Path) -> bool:
-        low = self.min_free_mb > 0 and free_mb(folder) < self.min_free_mb
+        low = self.min_free_mb > 0 and free_mb(folder) < self.min_free_mb * (1 + HEADROOM if self.low else 1)
         if low != self.low:
             self.low = low
             if low:
-                logger.warning(f"{folder}: under {self.min_free_mb:g} MB free on its disk: the oldest {self.what} "
-                               "are deleted to make room (min_free_mb); events are still all written")
+                logger.warning(f"{folder}: under {self.min_free_mb:g} MB free on its disk (min_free_mb): {self.doing}; "
+                               "the events are still all written")
             else:
-                logger.info(f"{folder}: {self.min_free_mb:g} MB free again: {self.what} are kept as before")
+                logger.info(f"{folder}: room on its disk again: {self.what} grow again")
         return low
 
 
 class _KeptImages:
     """Images saved as `<dir>/<event_id>.jpg`; with `keep` > 0 only the newest `keep` in the folder stay (earlier
-    runs' included), so a camera run for months does not fill the disk; with `min_free_mb` > 0 the oldest are also
-    deleted while the disk has less free (all but the newest, if need be)."""
+    runs' included), so a camera run for months does not fill the disk; with `min_free_mb` > 0, while the disk has
+    less free, each new image replaces the oldest: the folder stops growing."""
 
     def __init__(self, directory: str | Path, keep: int = 0, quality: int = 95, min_free_mb: float = 0.0) -> None:
         self.dir, self.keep, self.quality = Path(directory), keep, quality
-        self.low = LowSpace(f"images of {self.dir.name}/", min_free_mb)
+        self.low = LowSpace(f"{self.dir.name}/", f"each new image in {self.dir.name}/ replaces its oldest", min_free_mb)
         # file names, oldest first, once the folder has been listed (names, not Paths: a full list of 200,000 holds
         # ~19 MB, not ~68)
         self._files: deque[str] | None = None
@@ -57,7 +61,9 @@ class _KeptImages:
         path = self.dir / f"{event.event_id}.jpg"
         write_image(path, image, self.quality)
         self._files.append(path.name)
-        while (self.keep > 0 and len(self._files) > self.keep) or (len(self._files) > 1 and self.low(self.dir)):
+        while self.keep > 0 and len(self._files) > self.keep:
+            (self.dir / self._files.popleft()).unlink(missing_ok=True)
+        if len(self._files) > 1 and self.low(self.dir):
             (self.dir / self._files.popleft()).unlink(missing_ok=True)
         return str(path)
 

@@ -1,4 +1,5 @@
 """The crop and frame stores and the live video's parts while the output disk is short of space (min_free_mb)."""
+import cv2
 import numpy as np
 import pytest
 
@@ -19,22 +20,26 @@ def disk(monkeypatch, free: list[float]) -> None:
     monkeypatch.setattr(stores, "free_mb", lambda path: left.pop(0) if len(left) > 1 else left[0])
 
 
-def test_while_the_disk_is_short_the_oldest_crops_go_first_and_it_is_said_once_each_way(tmp_path, monkeypatch,
-                                                                                       logged):
+def test_while_the_disk_is_short_each_new_crop_replaces_the_oldest_and_it_is_said_once_each_way(tmp_path,
+                                                                                                monkeypatch, logged):
+    room = {"mb": 900.0}
+    monkeypatch.setattr(stores, "free_mb", lambda path: room["mb"])
     store = CropStore(tmp_path / "crops", min_free_mb=100)
-    disk(monkeypatch, [900, 100])  # room, then exactly the reserve: not short of it
-    said, _ = logged(lambda: [store(event(i), np.zeros((10, 30, 3), np.uint8)) for i in (1, 2, 3)])
-    assert len(list((tmp_path / "crops").iterdir())) == 3 and said == []  # nothing said while there is room
-    disk(monkeypatch, [50, 50, 150])  # short: id1 goes, still short: id2 goes, then room again
 
-    said, _ = logged(lambda: store(event(4), np.zeros((10, 30, 3), np.uint8)))
-    assert sorted(f.name for f in (tmp_path / "crops").iterdir()) == ["id3.jpg", "id4.jpg"]
-    assert said == [("WARNING", f"{tmp_path / 'crops'}: under 100 MB free on its disk: the oldest images of crops/ "
-                                "are deleted to make room (min_free_mb); events are still all written"),
-                    ("INFO", f"{tmp_path / 'crops'}: 100 MB free again: images of crops/ are kept as before")]
-    disk(monkeypatch, [10])  # short for good (another program fills it): all but the newest go
-    said, _ = logged(lambda: store(event(5), np.zeros((10, 30, 3), np.uint8)))
-    assert [f.name for f in (tmp_path / "crops").iterdir()] == ["id5.jpg"] and len(said) == 1
+    def save(i: int, free: float) -> list[tuple[str, str]]:
+        room["mb"] = free
+        return logged(lambda: store(event(i), np.zeros((10, 30, 3), np.uint8)))[0]
+
+    def kept() -> list[str]:
+        return sorted(f.stem for f in (tmp_path / "crops").iterdir())
+
+    assert save(1, 900) + save(2, 900) + save(3, 100) == [] and kept() == ["id1", "id2", "id3"]  # 100: not short
+    assert save(4, 99) == [("WARNING", f"{tmp_path / 'crops'}: under 100 MB free on its disk (min_free_mb): each new "
+                                       "image in crops/ replaces its oldest; the events are still all written")]
+    assert kept() == ["id2", "id3", "id4"]
+    assert save(5, 109) == [] and kept() == ["id3", "id4", "id5"]  # short until 10 % over the reserve
+    assert save(6, 111) == [("INFO", f"{tmp_path / 'crops'}: room on its disk again: crops/ grow again")]
+    assert kept() == ["id3", "id4", "id5", "id6"]
 
 
 def test_the_free_space_is_in_megabytes(tmp_path):
@@ -52,13 +57,26 @@ def test_with_min_free_mb_0_the_disk_is_never_asked(tmp_path, monkeypatch):
     for i in (1, 2, 3):
         store(event(i), np.zeros((40, 60, 3), np.uint8))
     assert sorted(f.name for f in (tmp_path / "frames").iterdir()) == ["id2.jpg", "id3.jpg"]
-    assert LowSpace("x")(tmp_path) is False
+    assert LowSpace("x", "y")(tmp_path) is False
 
 
-def test_a_live_videos_oldest_parts_go_while_the_disk_is_short_and_a_files_never(tmp_path, monkeypatch):
-    disk(monkeypatch, [900, 50])  # the second part finds room, the third a short disk: parts 1 and 2 go
-    with VideoSink(tmp_path / "live" / "annotated.mp4", 10.0, segment_frames=5, min_free_mb=100) as sink:
-        for i in range(15):
-            sink.write(np.full((48, 64, 3), i * 10, np.uint8))
-    assert len(sink.parts) == 1 and [p.name for p in (tmp_path / "live").iterdir()] == [sink.parts[0].name]
+def test_while_the_disk_is_short_a_live_videos_open_part_stops_growing_and_a_new_one_replaces_the_oldest(
+        tmp_path, monkeypatch):
+    room = {"mb": 900.0}
+    monkeypatch.setattr(stores, "free_mb", lambda path: room["mb"])
+    (tmp_path / "live").mkdir()
+    sink = VideoSink(tmp_path / "live" / "annotated.mp4", 10.0, segment_frames=5, min_free_mb=100)  # not entered:
+    for i in range(17):  # each frame encoded as it is written; parts of 5 frames
+        room["mb"] = 50.0 if 7 <= i <= 10 else 900.0  # short from the third frame of part 2 to the first of part 3
+        sink.write(np.full((48, 64, 3), i * 10, np.uint8))
+    sink.__exit__(None, None, None)
+    parts = sorted((tmp_path / "live").iterdir())
+    assert parts == sink.parts and [frames_in(p) for p in parts] == [2, 4, 2]  # part 1 replaced by part 3
     assert VideoSink(tmp_path / "clip.mp4", 10.0, min_free_mb=100).low.min_free_mb == 0  # one file: nothing pruned
+
+
+def frames_in(path) -> int:
+    cap, n = cv2.VideoCapture(str(path)), 0
+    while cap.read()[0]:
+        n += 1
+    return n
