@@ -42,6 +42,29 @@ def test_while_the_disk_is_short_each_new_crop_replaces_the_oldest_and_it_is_sai
     assert kept() == ["id3", "id4", "id5", "id6"]
 
 
+def test_a_store_short_from_its_first_image_keeps_the_newest_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(stores, "free_mb", lambda path: 10.0)
+    store = FrameStore(tmp_path / "frames", min_free_mb=100)
+    for i in (1, 2):
+        store(event(i), np.zeros((40, 60, 3), np.uint8))
+    assert [f.stem for f in (tmp_path / "frames").iterdir()] == ["id2"]
+    (tmp_path / "frames" / "id2.jpg").unlink()  # removed by hand meanwhile: its turn to go passes quietly
+    store(event(3), np.zeros((40, 60, 3), np.uint8))
+    assert [f.stem for f in (tmp_path / "frames").iterdir()] == ["id3"]
+
+
+def test_a_live_video_short_from_its_first_part_keeps_the_newest_part(tmp_path, monkeypatch):
+    monkeypatch.setattr(stores, "free_mb", lambda path: 10.0)
+    sink = VideoSink(tmp_path / "annotated.mp4", 10.0, segment_frames=5, min_free_mb=100)  # not entered
+    for i in range(7):
+        sink.write(np.full((48, 64, 3), i * 10, np.uint8))
+    sink.parts[0].unlink()  # removed by hand meanwhile
+    for i in range(5):
+        sink.write(np.full((48, 64, 3), i * 10, np.uint8))
+    sink.__exit__(None, None, None)
+    assert len(sink.parts) == 1 and [p.name for p in tmp_path.iterdir()] == [sink.parts[0].name]
+
+
 def test_the_free_space_is_in_megabytes(tmp_path):
     import shutil
 
