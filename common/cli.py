@@ -91,11 +91,13 @@ def error_line(exc: BaseException) -> str:
     """The one line an expected mistake prints: a UserError's message, or an OSError's file and reason
     (`error: /data/out: Permission denied`); one raised in a data-loading worker (which torch re-raises with the
     worker's traceback as its message) by the worker's own message. A shipped file missing from an install that
-    holds the code alone says so (`common.paths.code_only_hint`)."""
+    holds the code alone says so (`common.paths.code_only_hint`); a full disk where no file is named, in words."""
     from common.paths import code_only_hint
 
     if isinstance(exc, OSError) and not isinstance(exc, UserError) and exc.filename is not None:
         return f"error: {code_only_hint(f'{exc.filename}: {exc.strerror or exc}')}"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a write that names no file (most of them)
+        return "error: no space left on device: a disk this command writes to is full; free some and run it again"
     message = str(exc)
     if "\nOriginal Traceback (most recent call last):" in message:  # raised in a DataLoader worker, re-raised here
         last = message.rstrip().splitlines()[-1]  # the worker's own `module.Type: message`

@@ -21,7 +21,7 @@ from typing import Any
 
 from common.cli import NO_METRICS, at_least, entry_parser, prepare_outputs, run_main
 from common.device import PRECISIONS
-from common.paths import find
+from common.paths import find, naming
 from ocr.data import SourceDataset, load_crop
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize, wilson_interval
@@ -125,10 +125,11 @@ def main(argv: list[str] | None = None) -> int:
             logger.info(f"   Other models read:          {share:.1%} of the crops "
                         f"(--ensemble-below {args.ensemble_below:g})\n")
         if args.json:
-            args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc",
-                                                                  "ms_per_plate")}, indent=2))
+            with naming(args.json):  # a full disk: the line names the file
+                args.json.write_text(json.dumps({k: res[k] for k in ("n", "seq_acc", "seq_acc_o0", "char_acc",
+                                                                      "ms_per_plate")}, indent=2))
         if args.predictions:
-            with args.predictions.open("w", newline="") as f:
+            with naming(args.predictions), args.predictions.open("w", newline="") as f:
                 w = csv.writer(f)
                 w.writerow(["image", "plate_text", "pred", "confidence"])
                 w.writerows([n, g, p, f"{c:.4f}"] for n, g, p, c in res["rows"])

@@ -281,3 +281,54 @@ def test_an_evaluation_stopped_says_so_in_one_line(module, argv, monkeypatch, ca
     assert mod.main(argv) == 130
     captured = capsys.readouterr()
     assert (captured.out + captured.err).strip().splitlines() == ["interrupted before the end: no metrics reported"]
+
+
+class FullFile:
+    """A file on a full disk: what it is given to write, or flush when closed, fails as the system says (no name)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text):
+        raise OSError(28, "No space left on device")
+
+    def close(self):
+        raise OSError(28, "No space left on device")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@pytest.mark.parametrize("module, argv, report", [
+    ("ocr.evaluate", ["--weights", "weights/ocr_digits.pth", "--data", "samples/digits", "--json", "{out}"], "r.json"),
+    ("ocr.evaluate", ["--weights", "weights/ocr_digits.pth", "--data", "samples/digits", "--predictions", "{out}"],
+     "p.csv"),
+    ("detection.evaluate", ["--weights", "weights/detector.pt", "--labels", "samples/stills/labels.csv", "--json",
+                            "{out}"], "r.json"),
+    ("detection.evaluate", ["--weights", "weights/detector.pt", "--labels", "samples/stills/labels.csv",
+                            "--predictions", "{out}"], "p.jsonl"),
+    ("pipeline.evaluate", ["--labels", "samples/stills/labels.csv", "--json", "{out}"], "r.json"),
+    ("pipeline.evaluate", ["--labels", "samples/stills/labels.csv", "--predictions", "{out}"], "p.jsonl"),
+])
+def test_a_report_written_onto_a_full_disk_is_one_line_naming_it(module, argv, report, tmp_path, monkeypatch,
+                                                                   capsys):
+    """The evaluation runs; its report cannot be written (the disk filled meanwhile): `[Errno 28]` named nothing."""
+    import pathlib
+
+    out = tmp_path / report
+    opened = pathlib.Path.open
+
+    def full_open(self, mode="r", *args, **kwargs):
+        return FullFile(str(self)) if self == out and "w" in mode else opened(self, mode, *args, **kwargs)
+
+    def full_write(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "open", full_open)
+    monkeypatch.setattr(pathlib.Path, "write_text", full_write)
+    main = importlib.import_module(module).main
+    assert main([a.replace("{out}", str(out)) for a in argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {out}: No space left on device"

@@ -54,6 +54,16 @@ def test_error_line_names_the_file_of_an_os_error(tmp_path):
     assert error_line(RuntimeError(head + "the worker said: this\n")) == "error: the worker said: this"  # no `Type: `
 
 
+def test_a_full_disk_that_names_no_file_is_said_in_words():
+    from common.cli import error_line
+
+    assert error_line(OSError(28, "No space left on device")) == (
+        "error: no space left on device: a disk this command writes to is full; free some and run it again")
+    assert error_line(OSError(28, "No space left on device", "out/e.json")) == (
+        "error: out/e.json: No space left on device")
+    assert error_line(OSError(5, "Input/output error")) == "error: [Errno 5] Input/output error"  # others as they are
+
+
 def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
     from common.cli import run_main
     from common.errors import UserError
