@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
 
     weights: list[Path] = []  # the run's weights folder, once its config is known
 
+    def stopped() -> str:  # what a stop, or a full disk, says: the checkpoint to resume from
+        return interrupted_line(weights[0] / "last.pt" if weights else None)
+
     def work() -> None:
         cfg = run_config(args.overrides)
         if cfg is not None:
@@ -232,11 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         weights.append(Path(cfg.resume).parent if cfg.resume else Path(cfg.out_dir) / cfg.name / "weights")
-        with stopped_when_full(lambda: weights[0], lambda: interrupted_line(weights[0] / "last.pt")):
+        with stopped_when_full(lambda: weights[0], stopped):
             out = train(cfg)
         logger.info(f"detector weights -> {out}")
 
-    return run_main(work, on_interrupt=lambda: interrupted_line(weights[0] / "last.pt" if weights else None))
+    return run_main(work, on_interrupt=stopped)
 
 
 if __name__ == "__main__":

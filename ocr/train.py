@@ -289,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
 
     run: list[Path] = []  # the run's folder, once its config is known
 
+    def stopped() -> str:  # what a stop, or a full disk, says: the checkpoint to resume from
+        return interrupted(run[0] if run else None)
+
     def work() -> None:
         cfg = resume_config(args.overrides)
         if cfg is not None:
@@ -297,11 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(OCRConfig, args.config, args.overrides)
         run.append(Path(cfg.out_dir))
-        with stopped_when_full(lambda: run[0], lambda: interrupted(run[0])):
+        with stopped_when_full(lambda: run[0], stopped):
             train(cfg)
 
     return run_main(work, sink=lambda msg: tqdm.write(msg, end=""),  # messages between the progress bars
-                    on_interrupt=lambda: interrupted(run[0] if run else None))
+                    on_interrupt=stopped)
 
 
 if __name__ == "__main__":

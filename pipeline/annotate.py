@@ -160,7 +160,7 @@ class VideoSink:
             self._named.add(path)
             while self.keep > 0 and len(self.parts) > self.keep:
                 self.parts.pop(0).unlink(missing_ok=True)
-            if len(self.parts) > 1 and self.low(path.parent):
+            if len(self.parts) > 1 and self.low(self.path.parent):
                 self.parts.pop(0).unlink(missing_ok=True)
         self._in_part += copies
         if self.low(self.path.parent):  # asked at each frame: a part can outgrow the room left before it is closed
