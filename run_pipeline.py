@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             add_log_file(cfgs.pipeline.log_file)
         models: set[Any] = set()  # the model files of each distinct setting, checked once
         for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
-            check_before_start(job.cfgs, crops_only, models)
+            check_before_start(job.spec, job.cfgs, crops_only, models)
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -147,12 +147,15 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     return jobs
 
 
-def check_before_start(cfgs: Any, crops_only: bool, models: set[Any]) -> None:
-    """What can be found wrong in a source's settings before it starts: its model files (those not in `models`,
-    which gains them), its roi and counting line, its watchlist, its webhook, a display."""
+def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any]) -> None:
+    """What can be found wrong in source `spec`'s settings before it starts: its model files (those not in
+    `models`, which gains them), its window of a video file, its roi and counting line, its watchlist, its webhook,
+    a display."""
     from pipeline.app import check_models, load_watchlist, zones_of
+    from pipeline.sources import check_window
 
     check_models(cfgs, detect=not crops_only, checked=models)
+    check_window(spec, cfgs.pipeline.start_s, cfgs.pipeline.end_s)
     zones_of(cfgs.pipeline)
     load_watchlist(cfgs.pipeline)
     if cfgs.pipeline.webhook:
@@ -172,6 +175,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
     from common.cli import EXPECTED, error_line
     from ocr.process import IMAGE_EXTS
     from pipeline.app import run_images, run_video
+    from pipeline.sources import go_on_line, is_live
 
     try:
         if crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS:
@@ -186,6 +190,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
         detected = res.get("detected_frames", res["frames"])
         notes += f", detector on {detected} ({res['frames'] - detected} unmoved)" if detected < res["frames"] else ""
+        if res.get("stopped") and res.get("position_s") is not None and not is_live(spec):
+            notes += f", {go_on_line(res['position_s'])}"
         c = cfgs.pipeline
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),

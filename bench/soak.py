@@ -116,7 +116,8 @@ def main() -> int:
         opened.append(now - start)
         return LoopCamera(frames, args.fps, fail_at)
 
-    def open_source(spec: str, stride: int = 1, live: Any = sources.LiveConfig(), stop: Any = None) -> Any:
+    def open_source(spec: str, stride: int = 1, live: Any = sources.LiveConfig(), stop: Any = None,
+                    *window: float) -> Any:
         return sources.LiveSource(spec, live, opener, stop=stop)
 
     sources.open_source = open_source  # run_video imports it when it runs

@@ -49,6 +49,25 @@ class Range:
         return " and ".join(x for x in (low, high) if x) or "any number"
 
 
+_CLOCK = re.compile(r"(?:(\d+):([0-5]?\d):|(\d+):)([0-5]?\d(?:\.\d*)?)")  # h:mm:ss or m:ss, seconds with decimals
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Marks a key of seconds that also takes a time as text, `m:ss` or `h:mm:ss` (`start_s=1:02:30`), in
+    `Annotated[float, Clock(), Range(0)]`."""
+
+    def seconds(self, name: str, value: Any) -> Any:
+        """`value` in seconds when it is such a time; other text but a number (`1e3`) is a ConfigError."""
+        if not isinstance(value, str) or exponent_number(value) is not None:
+            return value
+        m = _CLOCK.fullmatch(value.strip())
+        if m is None:
+            raise ConfigError(f"config key '{name}': {value!r} is not a time (seconds, m:ss or h:mm:ss)")
+        hours, minutes, only_minutes, secs = m.groups()
+        return int(hours or 0) * 3600 + int(minutes or only_minutes) * 60 + float(secs)
+
+
 def closest(key: str, valid: Iterable[str]) -> str | None:
     """The valid name most like a misspelt `key`, if any is close enough."""
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
@@ -84,6 +103,8 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
         return value
     if origin is Annotated:
         inner, *extras = typing.get_args(tp)
+        for clock in (x for x in extras if isinstance(x, Clock)):
+            value = clock.seconds(name, value)
         checked = _check_type(name, value, inner)
         for r in extras:
             if isinstance(r, Range) and isinstance(checked, (int, float)) and not r.admits(checked):

@@ -84,7 +84,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
                       p.open_retry_s)
-    source = open_source(spec, p.stride, live, stop)
+    source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s)
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = out_name or source.name  # what events call the source: its name in a --sources file, when given

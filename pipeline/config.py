@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from common.config import Range
+from common.config import Clock, Range
 from common.device import Precision
 
 
@@ -19,6 +19,8 @@ class PipelineConfig:
     ocr_ensemble: tuple[str, ...] = ()
     ocr_ensemble_below: Annotated[float, Range(0, 1)] = 1.0
     stride: Annotated[int, Range(1)] = 1
+    start_s: Annotated[float, Clock(), Range(0)] = 0.0
+    end_s: Annotated[float, Clock(), Range(0)] = 0.0
     crop_margin: Annotated[float, Range(0, 1)] = 0.06
     min_plate_height: Annotated[int, Range(0)] = 8
     deskew_min_deg: Annotated[float, Range(0)] = 8.0

@@ -67,6 +67,7 @@ class RunSummary:
     outages: int = 0  # times a live source was lost (each followed by reconnect attempts)
     unreadable_frames: int = 0  # frames of a video file its decoder could not read (skipped)
     detected_frames: int = 0  # frames the detector ran on (fewer than `frames` with the motion gate)
+    position_s: float | None = None  # the last frame's time (a video file's: where a stopped run goes on from)
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Pipeline:
     _size: tuple[int, ...] | None = field(default=None, init=False)  # the frame size the zones are scaled to
     _seen: Detections = field(default_factory=Detections, init=False)  # the detector's boxes, when it last looked
     _still: bool = field(default=False, init=False)  # its last two looks found the same boxes
+    _position: float | None = field(default=None, init=False)  # the time of the last frame the run went through
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -187,6 +189,7 @@ class Pipeline:
         self.events_written = self.detected_frames = 0
         n, start, outages = 0, time.perf_counter(), 0
         last_status = start
+        self._position = None
         try:
             for frame in (progress(source) if progress else source):
                 if self.stop.is_set():
@@ -197,7 +200,7 @@ class Pipeline:
                     continue
                 self.fit(frame.image)
                 self.step(frame, times)
-                n += 1
+                n, self._position = n + 1, frame.time_s
                 if self.on_status is not None and time.perf_counter() - last_status >= self.status_every_s:
                     last_status = time.perf_counter()
                     self.on_status(self._summary(source, n, start, times, outages))
@@ -227,7 +230,7 @@ class Pipeline:
         return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
-                          int(getattr(source, "unreadable", 0)), self.detected_frames)
+                          int(getattr(source, "unreadable", 0)), self.detected_frames, self._position)
 
 
 def same_boxes(a: Detections, b: Detections, min_iou: float = 0.9) -> bool:

@@ -47,12 +47,17 @@ class LiveConfig:
 MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is taken to end (10 s at 25 fps)
 
 
+SEEK_SLACK_S = 0.0005  # a frame stamped this little before start_s (its milliseconds rounded) is still at it
+
+
 class VideoFileSource:
-    """A video file's frames (every `stride`-th). A frame the decoder cannot read (a damaged recording) is skipped
+    """A video file's frames (every `stride`-th), from `start_s` to `end_s` seconds into it (0: the end), numbered
+    and timed as in a reading of the whole file. A frame the decoder cannot read (a damaged recording) is skipped
     and counted (`unreadable`), not taken for the end: the frames after it still come, at their own times (the
     container's stamps: a variable-rate video is timed as filmed)."""
 
-    def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture) -> None:
+    def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture,
+                 start_s: float = 0.0, end_s: float = 0.0) -> None:
         self.path = Path(path)
         self.name = self.path.name
         if not self.path.is_file():
@@ -68,8 +73,16 @@ class VideoFileSource:
         if not (0 < self.fps < 1000):
             self.fps = 25.0
         self.frames_in_file = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # 0: not known
-        self.total = self.frames_in_file // max(1, stride)
         self.stride = max(1, stride)
+        self.start_s, self.end_s = start_s, end_s
+        self.from_frame = self._seek(start_s) if start_s > 0 else 0  # the file's frame the decoder goes on from
+        if self.frames_in_file and self.from_frame >= self.frames_in_file:
+            self.cap.release()
+            raise UserError(f"{self.path} ends before start_s={start_s:g} s")
+        last = self.frames_in_file
+        if end_s and self.frames_in_file:  # the progress bar's total: the window at the nominal rate
+            last = min(last, self.from_frame + math.ceil((end_s - start_s) * self.fps) + 1)
+        self.total = len(range(self.from_frame + -self.from_frame % self.stride, last, self.stride))
         self.dropped = 0
         self.unreadable = 0
         self.clock: float | None = None  # times are positions in the video, not wall-clock
@@ -80,25 +93,39 @@ class VideoFileSource:
         self._frames = prefetch(self._decode(), depth=4)
         yield from self._frames
 
+    def _seek(self, start_s: float) -> int:
+        """The decoder moved to `start_s`; returns the number of the frame it goes on from (0 where the file cannot
+        be moved: its frames up to `start_s` are then decoded and passed over)."""
+        if not self.cap.set(cv2.CAP_PROP_POS_MSEC, start_s * 1000):
+            return 0
+        return max(0, int(self.cap.get(cv2.CAP_PROP_POS_FRAMES) or 0))
+
     def _decode(self) -> Iterator[Frame]:
-        i, n, bad = 0, 0, 0  # frames of the file so far, frames yielded, undecodable frames in a row
-        last = (-1, -1.0 / self.fps)  # the last decoded frame's (number, time)
+        i, n, bad = self.from_frame, 0, 0  # frames of the file so far, frames yielded, undecodable frames in a row
+        last = (self.from_frame - 1, (self.from_frame - 1) / self.fps)  # the last decoded frame's (number, time)
+        decoded, first = False, 0  # first: the first frame's number, as a reading from the file's start gives it
         while bad < MAX_BAD_FRAMES and not (bad and self.frames_in_file and i >= self.frames_in_file):
             ok, img = self.cap.read()
             if ok and img is not None:
                 self.unreadable += bad
                 if bad:
                     logger.warning(f"{self.name}: {bad} undecodable frame(s) skipped before frame {i}")
-                bad = 0
+                bad, decoded = 0, True
                 last = (i, self._time(i, *last))
-                if i % self.stride == 0:
-                    yield Frame(img, n, last[1], self.name)
+                if self.end_s and last[1] > self.end_s + SEEK_SLACK_S:
+                    break
+                if i % self.stride == 0 and last[1] >= self.start_s - SEEK_SLACK_S:
+                    first = i // self.stride if n == 0 else first
+                    yield Frame(img, first + n, last[1], self.name)
                     n += 1
             else:
                 bad += 1
             i += 1
         if n == 0:
-            raise UserError(f"no frame could be decoded from {self.path} (corrupt or truncated)")
+            window = f" from start_s={self.start_s:g} s" * bool(self.start_s) + f" to end_s={self.end_s:g} s" * bool(
+                self.end_s)
+            raise UserError(f"{self.path} has no frame{window}" if decoded else
+                            f"no frame could be decoded from {self.path}{window} (corrupt or truncated)")
 
     def _time(self, i: int, last_i: int, last_s: float) -> float:
         """Frame `i`'s time in the video: the container's own stamp, so that a phone's variable-rate video has its
@@ -309,10 +336,30 @@ def is_live(spec: str) -> bool:
     return spec.isdigit() or re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
 
 
+def go_on_line(position_s: float) -> str:
+    """Where a stopped reading of a video file stopped (its last frame's time) and the `start_s` that goes on from
+    the next frame."""
+    hours, rest = divmod(position_s, 3600)
+    return (f"stopped at {int(hours)}:{int(rest // 60):02d}:{rest % 60:06.3f} "
+            f"(go on with start_s={position_s + 2 * SEEK_SLACK_S:.3f})")
+
+
+def check_window(spec: str, start_s: float = 0.0, end_s: float = 0.0) -> None:
+    """A UserError unless `start_s` and `end_s` make a window of a file's video: a camera or stream has none, and
+    `end_s` (0: the end) comes after `start_s`."""
+    if (start_s or end_s) and is_live(spec):
+        raise UserError(f"start_s and end_s are for video files, not {redact(spec)} (a camera or stream is read as "
+                        "it comes)")
+    if end_s and end_s <= start_s:
+        raise UserError(f"end_s={end_s:g} is not after start_s={start_s:g}")
+
+
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
-                stop: threading.Event | None = None) -> VideoFileSource | ImageSource | LiveSource:
-    """A camera index (`0`), a URL, an image file or folder, or a video file. `stop` ends a live source's
-    iteration even while it waits for a reconnect."""
+                stop: threading.Event | None = None, start_s: float = 0.0,
+                end_s: float = 0.0) -> VideoFileSource | ImageSource | LiveSource:
+    """A camera index (`0`), a URL, an image file or folder, or a video file (from `start_s` to `end_s`, 0: its
+    end). `stop` ends a live source's iteration even while it waits for a reconnect."""
+    check_window(spec, start_s, end_s)
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
@@ -337,4 +384,4 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         if not p.is_file():
             raise UserError(f"image not found: {p}")
         return ImageSource([p])
-    return VideoFileSource(p, stride)
+    return VideoFileSource(p, stride, start_s=start_s, end_s=end_s)

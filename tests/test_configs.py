@@ -123,6 +123,7 @@ def test_the_still_passes_keys_take_off_and_their_floor_and_refuse_what_lies_bet
 
 
 PIPELINE_BOUNDS = [("ocr_ensemble_below", [0, 1], [-0.1, 1.1]), ("stride", [1], [0]),
+                   ("start_s", [0, 5025], [-1]), ("end_s", [0, 0.5], [-0.5]),
                    ("crop_margin", [0, 1], [-0.1, 1.1]), ("min_plate_height", [0], [-1]),
                    ("deskew_min_deg", [0], [-0.1]),
                    ("crop_stretch_below", [0, 255], [-1, 256]), ("deinterlace_above", [0], [-0.1]),

@@ -43,7 +43,7 @@ def planned(monkeypatch):
     import run_pipeline
 
     handed = []
-    monkeypatch.setattr(run_pipeline, "check_before_start", lambda cfgs, crops_only, models: None)
+    monkeypatch.setattr(run_pipeline, "check_before_start", lambda spec, cfgs, crops_only, models: None)
     monkeypatch.setattr(run_pipeline, "run_all", lambda jobs, crops_only, stop: handed.append((jobs, crops_only)) or 0)
 
     def plan(argv: list[str]) -> tuple[list, bool]:
@@ -168,12 +168,37 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
                                      f"events.csv, crops/, annotated.mp4)")]
 
 
+@pytest.mark.parametrize("spec, stopped, note", [
+    ("clip.mp4", True, ", stopped at 0:01:05.250 (go on with start_s=65.251)"),
+    ("clip.mp4", False, ""),
+    ("rtsp://cam", True, ""),  # a camera goes on from now, not from where it stopped
+])
+def test_a_stopped_files_summary_line_says_where_to_go_on(spec, stopped, note, monkeypatch, logged):
+    import threading
+
+    import pipeline.app
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    res = {"source": "clip.mp4", "frames": 100, "fps": 12.5, "dropped_frames": 0, "outages": 0,
+           "unreadable_frames": 0, "detected_frames": 100, "events": 2, "outputs": "out/clip", "stopped": stopped,
+           "position_s": 65.25}
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: res)
+    cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=false", "save_frames=false", "video_out=false"])
+    lines, ok = logged(lambda: run_pipeline.run_one(spec, cfgs, False, threading.Event(), None))
+    assert ok and lines == [("INFO", f"clip.mp4: 100 frames at 12.5 fps{note}, 2 vehicles -> out/clip/ (events.jsonl, "
+                                     "events.csv)")]
+
+
 @pytest.mark.parametrize("args, code", [
     (["nope.mp4"], 1),
     (["--crops", "samples/plates", "bogus_key=1"], 2),
     (["--crops", "samples/plates", "detector.confidence=0.3"], 2),
     (["--crops", "samples/plates", "stride=two"], 2),
     (["--crops", "samples/plates", "webhook=gate.local/events"], 2),
+    (["0", "start_s=5"], 2),  # a camera has no window: said before any source starts
+    (["samples/clip.mp4", "start_s=10", "end_s=0:05"], 2),
+    (["samples/clip.mp4", "start_s=1:00:00"], 1),  # past the clip's end: that source fails
 ])
 def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
     assert main(args + [f"output_dir={tmp_path}"]) == code
@@ -335,7 +360,7 @@ def test_cameras_run_side_by_side(tmp_path, monkeypatch, steady_camera):
             both.set()
         return Detections()
 
-    def opener(spec, stride, live, stop):  # each camera ends once both pipelines have had frames (or after 10 s)
+    def opener(spec, stride, live, stop, *window):  # each camera ends once both pipelines have had frames
         src = sources.LiveSource(spec, live, lambda url, cfg: steady_camera(0.02), stop=stop)
         threading.Thread(target=lambda: (together.append(both.wait(10)), time.sleep(0.3), src.close()),
                          daemon=True).start()
@@ -363,7 +388,7 @@ def test_a_camera_keeps_its_summary_current_while_it_runs(disk_full, tmp_path, m
     from detection.detections import Detections
     from ocr.recognizer import PlateRead
 
-    def opener(spec, stride, live, stop):  # the camera ends after 1.5 s
+    def opener(spec, stride, live, stop, *window):  # the camera ends after 1.5 s
         src = sources.LiveSource(spec, live, lambda url, cfg: steady_camera(0.01), stop=stop)
         threading.Timer(1.5, src.close).start()
         return src

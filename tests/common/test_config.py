@@ -3,7 +3,7 @@ from typing import Annotated
 
 import pytest
 
-from common.config import ConfigError, Range, apply_overrides, load_config
+from common.config import Clock, ConfigError, Range, apply_overrides, load_config
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,34 @@ def test_overrides_of_a_kind_a_key_can_take(override, value):
 def test_a_value_of_another_kind_is_refused(override, message):
     with pytest.raises(ConfigError) as exc:
         load_config(Cfg, None, [override])
+    assert str(exc.value) == message
+
+
+@dataclass(frozen=True)
+class Window:
+    start_s: Annotated[float, Clock(), Range(0)] = 0.0
+
+
+@pytest.mark.parametrize("override, seconds", [
+    ("start_s=90", 90.0), ("start_s=1.5", 1.5), ("start_s=1e3", 1000.0),
+    ("start_s=0:30", 30.0), ("start_s='1:30'", 90.0), ("start_s=12:30.5", 750.5),  # m:ss (0:30 is text to YAML)
+    ("start_s=1:02:30", 3750.0), ("start_s='0:00:30.25'", 30.25), ("start_s=' 2:00:00 '", 7200.0),  # h:mm:ss
+])
+def test_a_clock_key_takes_seconds_or_a_time(override, seconds):
+    assert load_config(Window, None, [override]).start_s == seconds
+
+
+@pytest.mark.parametrize("override, message", [
+    ("start_s=abc", "config key 'start_s': 'abc' is not a time (seconds, m:ss or h:mm:ss)"),
+    ("start_s=1:75", "config key 'start_s': '1:75' is not a time (seconds, m:ss or h:mm:ss)"),
+    ("start_s='1:2:75'", "config key 'start_s': '1:2:75' is not a time (seconds, m:ss or h:mm:ss)"),
+    ("start_s='-0:30'", "config key 'start_s': '-0:30' is not a time (seconds, m:ss or h:mm:ss)"),
+    ("start_s=-3", "config key 'start_s': -3 is out of range (at least 0)"),
+    ("start_s=true", "config key 'start_s': True is not a valid float"),
+])
+def test_a_clock_key_refuses_other_text_naming_the_forms(override, message):
+    with pytest.raises(ConfigError) as exc:
+        load_config(Window, None, [override])
     assert str(exc.value) == message
 
 

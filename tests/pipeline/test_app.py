@@ -87,7 +87,7 @@ def test_only_a_camera_keeps_a_running_summary_and_status_every_s_0_turns_it_off
     from tests.pipeline.test_sources import one_plate_models, write_video
 
     spec = "rtsp://cam/7" if live else str(write_video(tmp_path / "v.avi", n=15))
-    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop: sources.LiveSource(
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
         s, cfg, lambda url, c: steady_camera(0.005), max_frames=15, stop=stop) if live else sources.VideoFileSource(s))
     written, write = [], app.write_summary  # each summary's "running"
     monkeypatch.setattr(app, "write_summary", lambda *a, **kw: written.append(kw.get("running", False))

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 import re
 import struct
 import threading
@@ -11,9 +12,11 @@ import pytest
 
 from common.errors import UserError
 from pipeline.media import expand_folder
-from pipeline.sources import MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, redact
+from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, check_window,
+                              go_on_line, open_source, redact)
 from pipeline.types import Frame, SourceEvent
 
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 PLATE = sorted((Path(__file__).resolve().parents[2] / "samples" / "plates").glob("*.jpg"))[0]  # a whole JPEG
 
 
@@ -30,6 +33,126 @@ def test_video_file_with_stride(tmp_path):
     frames = list(src)
     assert [f.index for f in frames] == [0, 1, 2] and [round(f.time_s, 2) for f in frames] == [0.0, 0.2, 0.4]
     assert abs(float(frames[1].image.mean()) - 50) < 4 and src.name == "v.avi"
+
+
+def numbered_video(path, n=20, fps=10.0):
+    """`n` frames at `fps`, frame k a flat grey of 10 k + 5."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (64, 48))
+    for k in range(n):
+        w.write(np.full((48, 64, 3), 10 * k + 5, np.uint8))
+    w.release()
+    return path
+
+
+def shown(frames):
+    """Each frame's (number, time, the file's frame it shows by its grey)."""
+    return [(f.index, round(f.time_s, 3), round((float(f.image.mean()) - 5) / 10)) for f in frames]
+
+
+@pytest.mark.parametrize("start, end, stride, first, last, total", [
+    (0.5, 0, 1, (5, 0.5, 5), (19, 1.9, 19), 15),
+    (0.5, 1.2, 1, (5, 0.5, 5), (12, 1.2, 12), 8),  # both ends inside
+    (0.55, 0, 1, (6, 0.6, 6), (19, 1.9, 19), 14),  # between two frames: the next one
+    (0.5, 0, 2, (3, 0.6, 6), (9, 1.8, 18), 7),  # every other frame of the file, as a whole reading takes them
+    (0, 0.3, 1, (0, 0.0, 0), (3, 0.3, 3), 4),
+])
+def test_a_window_of_a_video_file_is_numbered_and_timed_as_in_the_whole_file(tmp_path, start, end, stride, first,
+                                                                          last, total):
+    src = VideoFileSource(numbered_video(tmp_path / "v.avi"), stride, start_s=start, end_s=end)
+    got = shown(src)
+    assert got[0] == first and got[-1] == last and len(got) == total == src.total
+    assert [i for i, _, _ in got] == list(range(first[0], last[0] + 1))
+
+
+def test_a_file_the_decoder_cannot_move_in_is_read_up_to_the_window(tmp_path):
+    """A capture whose seek fails: the frames before start_s are decoded and passed over."""
+    path = numbered_video(tmp_path / "v.avi")
+
+    class Unmovable:
+        def __init__(self, p):
+            self.cap = cv2.VideoCapture(p)
+
+        def set(self, prop, value):
+            return False
+
+        def __getattr__(self, name):
+            return getattr(self.cap, name)
+
+    got = shown(VideoFileSource(path, 1, capture=Unmovable, start_s=1.45, end_s=1.7))
+    assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
+
+
+def test_a_window_of_a_file_without_time_stamps_is_timed_at_its_rate(tmp_path):
+    """A container that gives no frame times (0): frames after the seek are timed from their number at the file's
+    rate, as a whole reading times them."""
+    class Unstamped:
+        def __init__(self, p):
+            self.cap = cv2.VideoCapture(p)
+
+        def get(self, prop):
+            return 0.0 if prop == cv2.CAP_PROP_POS_MSEC else self.cap.get(prop)
+
+        def __getattr__(self, name):
+            return getattr(self.cap, name)
+
+    got = shown(VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=Unstamped, start_s=1.5, end_s=1.7))
+    assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
+
+
+def test_a_window_outside_the_file_is_one_line_naming_it(tmp_path):
+    path = numbered_video(tmp_path / "v.avi")
+    with pytest.raises(UserError, match=rf"^{re.escape(str(path))} ends before start_s=2.5 s$"):
+        VideoFileSource(path, start_s=2.5)
+    with pytest.raises(UserError, match=rf"^{re.escape(str(path))} has no frame from start_s=1.01 s to end_s=1.05 s$"):
+        list(VideoFileSource(path, start_s=1.01, end_s=1.05))  # frames at 1.0 and 1.1 only
+
+
+@pytest.mark.parametrize("spec, start, end, message", [
+    ("0", 5, 0, "start_s and end_s are for video files, not 0 (a camera or stream is read as it comes)"),
+    ("rtsp://u:p@cam/1", 0, 60, "start_s and end_s are for video files, not rtsp://***@cam/1 (a camera or stream is "
+                                "read as it comes)"),
+    ("clip.mp4", 10, 5, "end_s=5 is not after start_s=10"),
+    ("clip.mp4", 10, 10, "end_s=10 is not after start_s=10"),
+])
+def test_a_window_a_source_cannot_have_is_refused(spec, start, end, message):
+    with pytest.raises(UserError) as exc:
+        check_window(spec, start, end)
+    assert str(exc.value) == message
+    check_window(spec, 0, 0)  # no window: any source
+    check_window("photos/", start, 0)  # images have no time: a window is for the videos a folder holds
+
+
+def test_where_a_stopped_reading_stopped_and_how_to_go_on():
+    assert go_on_line(3723.5) == "stopped at 1:02:03.500 (go on with start_s=3723.501)"
+    assert go_on_line(0.04) == "stopped at 0:00:00.040 (go on with start_s=0.041)"
+
+
+def test_a_stopped_run_goes_on_where_it_stopped_with_the_start_s_it_gives(tmp_path):
+    """Stopped after 7 of 20 frames; run again from the start_s its summary gives, the other 13 are read, numbered on
+    (events first seen at frame 7), none twice."""
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from pipeline.sources import SEEK_SLACK_S
+
+    clip = numbered_video(tmp_path / "v.avi")
+    detector, reader = one_plate_models()
+    stop, seen = threading.Event(), []
+
+    class Stopping:
+        def detect(self, frame):
+            seen.append(round((float(frame.mean()) - 5) / 10))
+            if len(seen) == 7:
+                stop.set()
+            return detector.detect(frame)
+
+    args = [f"output_dir={tmp_path}", "progress=false", "sqlite=false", "motion_gate=false", "video_out=false"]
+    first = run_video(str(clip), load_configs(CONFIGS, args), stop, Stopping(), reader)
+    assert first["stopped"] and first["frames"] == 7 and first["position_s"] == pytest.approx(0.6)
+    again = run_video(str(clip), load_configs(CONFIGS, args + [
+        f"start_s={first['position_s'] + 2 * SEEK_SLACK_S}"]), threading.Event(), Stopping(), reader)
+    assert not again["stopped"] and again["frames"] == 13 and seen == list(range(20))
+    events = [json.loads(x) for x in (tmp_path / "v" / "events.jsonl").read_text().splitlines()]
+    assert [(e["first_frame"], e["last_frame"], e["reason"]) for e in events] == [(0, 6, "stopped"), (7, 19, "end")]
 
 
 @pytest.mark.parametrize("make, message", [
@@ -332,8 +455,8 @@ def test_a_live_run_writes_timed_video_parts_keeping_the_newest_and_utc_event_ti
     from pipeline.app import run_video
     from pipeline.settings import load_configs
 
-    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop: LiveSource(  # frames slower than
-        spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # the pipeline: none dropped
+    monkeypatch.setattr(sources, "open_source", lambda spec, stride, live, stop, *window: LiveSource(  # frames
+        spec, live, lambda url, cfg: steady_camera(0.03), max_frames=23, stop=stop))  # slower than read: none dropped
     detector, reader = one_plate_models()
     t0 = time.time()
     minutes = 5 / (60 * 25)  # 5 frames a part at the 25 fps a live source is written at
