@@ -149,13 +149,15 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
 
 def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any]) -> None:
     """What can be found wrong in source `spec`'s settings before it starts: its model files (those not in
-    `models`, which gains them), its window of a video file, its roi and counting line, its watchlist, its webhook,
-    a display."""
+    `models`, which gains them), its window of a video file and the time it was recorded, its roi and counting line,
+    its watchlist, its webhook, a display."""
     from pipeline.app import check_models, load_watchlist, zones_of
+    from pipeline.recording import check_start
     from pipeline.sources import check_window
 
     check_models(cfgs, detect=not crops_only, checked=models)
     check_window(spec, cfgs.pipeline.start_s, cfgs.pipeline.end_s)
+    check_start(spec, cfgs.pipeline.video_start_utc)
     zones_of(cfgs.pipeline)
     load_watchlist(cfgs.pipeline)
     if cfgs.pipeline.webhook:

@@ -8,6 +8,7 @@ annotated with one (`stride: Annotated[int, Range(1)] = 1`).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import re
 import types
@@ -151,6 +152,8 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
     elif tp is str:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, datetime.date):  # YAML reads `2026-12-05T22:00:00Z` as a time: its ISO text
+            return value.isoformat()
     elif isinstance(tp, type) and isinstance(value, tp):
         return value
     raise ConfigError(f"config key '{name}': {value!r} is not a valid {getattr(tp, '__name__', tp)}")

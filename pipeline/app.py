@@ -76,7 +76,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.orchestrator import Pipeline
-    from pipeline.sources import ImageSource, LiveConfig, LiveSource, open_source
+    from pipeline.recording import recording_clock
+    from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
 
@@ -85,13 +86,16 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
                       p.open_retry_s)
     source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s)
+    clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
+    if p.video_start_utc and isinstance(source, VideoFileSource):
+        clock = recording_clock(source.path, p.video_start_utc)
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = out_name or source.name  # what events call the source: its name in a --sources file, when given
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
         detector, recognizer, watchlist, zones, fuser = video_stages(
-            cfgs, label, detector, recognizer, clock=getattr(source, "clock", None), **image_stores(p, out))
+            cfgs, label, detector, recognizer, clock=clock, **image_stores(p, out))
         sinks = event_sinks(p, out, stack)
         video = None
         if p.video_out:

@@ -21,7 +21,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from common.errors import UserError
 from ocr.alphabet import plate_label
 from ocr.metrics import edit_distance, near_text
 from ocr.process import fold_o0
-from pipeline.types import utc_iso
+from pipeline.types import iso_time, utc_iso
 
 WILDCARDS = "?*"
 
@@ -85,12 +84,12 @@ def utc_time(text: str, end: bool = False) -> str:
     """`--since` / `--until` as an ISO 8601 UTC string comparable with the events' (`2026-12-01`, `2026-12-01 18:00`,
     `2026-12-01T18:00:00Z`); a bare date `end` of day for `--until`."""
     try:
-        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        t = iso_time(text)
     except ValueError:
         raise UserError(f"not a date or time: {text!r} (e.g. 2026-12-01 or 2026-12-01T18:00)") from None
     if end and len(text.strip()) == 10:
         t = t.replace(hour=23, minute=59, second=59, microsecond=999999)
-    return utc_iso((t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t).timestamp())
+    return utc_iso(t.timestamp())
 
 
 def output_folders(tops: list[Path]) -> Iterator[Path]:

@@ -16,6 +16,13 @@ def as_box(values: Iterable[float], ndigits: int | None = None) -> Box:
     return x1, y1, x2, y2
 
 
+def iso_time(text: str) -> datetime:
+    """An ISO 8601 date or time as typed (`2026-12-01`, `2026-12-01 18:00`, `...T18:00:00Z`, `...+01:00`); one
+    without an offset is UTC, the times events carry. Not such a time: ValueError."""
+    t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+
+
 def utc_iso(epoch_s: float) -> str:
     """The ISO 8601 UTC time, to the millisecond, that events and reads carry: `2026-12-01T18:27:03.250Z`."""
     return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -199,6 +199,8 @@ def test_a_stopped_files_summary_line_says_where_to_go_on(spec, stopped, note, m
     (["0", "start_s=5"], 2),  # a camera has no window: said before any source starts
     (["samples/clip.mp4", "start_s=10", "end_s=0:05"], 2),
     (["samples/clip.mp4", "start_s=1:00:00"], 1),  # past the clip's end: that source fails
+    (["0", "video_start_utc=file"], 2),  # a camera's events carry the time they are seen
+    (["samples/clip.mp4", "video_start_utc=noon"], 2),
 ])
 def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
     assert main(args + [f"output_dir={tmp_path}"]) == code

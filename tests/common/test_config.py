@@ -89,6 +89,9 @@ def test_range_bounds_are_inclusive_and_errors_name_the_component(tmp_path):
     ("lr=2", 2.0),                            # an int for a float key
     ("lr=1e-4", 1e-4), ("lr=3E-4", 3e-4), ("lr=5e2", 500.0), ("lr=.5e1", 5.0),  # exponents YAML 1.1 leaves text
     ("name=1e-4", "1e-4"),                    # a text key keeps them as written
+    ("name=2026-12-05", "2026-12-05"),        # dates and times YAML reads as such: their ISO text
+    ("name=2026-12-05T23:00:00+01:00", "2026-12-05T23:00:00+01:00"), ("name=2026-12-05T22:00:00Z",
+                                                                        "2026-12-05T22:00:00+00:00"),
 ])
 def test_overrides_of_a_kind_a_key_can_take(override, value):
     key = override.split("=")[0]

@@ -1,0 +1,96 @@
+"""When a video file was recorded, so that its events carry UTC times as a camera's do (`video_start_utc`): a time
+given for it, or the one its MP4 / MOV container was stamped with by the camera that made it."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from loguru import logger
+
+from common.errors import UserError
+from pipeline.types import iso_time
+
+FROM_FILE = "file"  # video_start_utc: the container's own recording time
+MP4_EPOCH = 2082844800  # seconds from 1904-01-01 (the MP4 / QuickTime epoch) to 1970-01-01
+
+
+def given_start(value: str) -> float | None:
+    """`video_start_utc` as epoch seconds: None for "" and for `file` (read per file), else an ISO 8601 time (a time
+    without an offset is UTC, as the key says); anything else is a UserError."""
+    text = value.strip()
+    if text in ("", FROM_FILE):
+        return None
+    try:
+        return iso_time(text).timestamp()
+    except ValueError:
+        raise UserError(f"video_start_utc: {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or {FROM_FILE}: the "
+                        "time the file's container holds)") from None
+
+
+def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """The (type, content start, end) of the MP4 boxes from `start` to `end` in `f`; stops at a box cut short."""
+    at = start
+    while at + 8 <= end:
+        f.seek(at)
+        head = f.read(16)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack(">I4s", head[:8])
+        body = at + 8
+        if size == 1 and len(head) == 16:  # a 64-bit size follows
+            size, body = struct.unpack(">Q", head[8:16])[0], at + 16
+        elif size == 0:  # to the end of the file
+            size = end - at
+        if size < body - at or at + size > end:
+            return
+        yield kind, body, at + size
+        at += size
+
+
+def container_start(path: Path) -> float | None:
+    """The recording time (epoch seconds) an MP4 / MOV / 3GP file's movie header holds, None where it has none (0, a
+    date before 1971, not such a file, or cut short)."""
+    try:
+        with path.open("rb") as f:
+            end = path.stat().st_size
+            for kind, body, stop in _boxes(f, 0, end):
+                if kind != b"moov":
+                    continue
+                for inner, at, _ in _boxes(f, body, stop):
+                    if inner == b"mvhd":
+                        f.seek(at)
+                        head = f.read(12)
+                        if len(head) < 8:
+                            return None
+                        stamp = struct.unpack(">Q", head[4:12])[0] if head[0] == 1 and len(head) == 12 else (
+                            struct.unpack(">I", head[4:8])[0])
+                        epoch = stamp - MP4_EPOCH
+                        return float(epoch) if epoch > 365 * 86400 else None
+                return None
+    except OSError:
+        return None
+    return None
+
+
+def check_start(spec: str, value: str) -> None:
+    """A UserError unless `video_start_utc` = `value` can be a time of source `spec`: "", `file` or an ISO time, and
+    not for a camera or stream, whose events carry the time they are seen."""
+    from pipeline.sources import is_live, redact
+
+    given_start(value)
+    if value.strip() and is_live(spec):
+        raise UserError(f"video_start_utc is for video files, not {redact(spec)} (a camera's events carry the time "
+                        "they are seen)")
+
+
+def recording_clock(path: Path, value: str) -> float | None:
+    """The wall-clock time (epoch s) at the start of video file `path` for `video_start_utc` = `value`, None for ""
+    (positions only). With `file`, a file whose container holds no time is said once and has none."""
+    if value.strip() != FROM_FILE:
+        return given_start(value)
+    clock = container_start(path)
+    if clock is None:
+        logger.warning(f"{path.name}: its container holds no recording time (video_start_utc=file); its events carry "
+                       "positions in the video only")
+    return clock

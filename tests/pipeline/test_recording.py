@@ -1,0 +1,118 @@
+import json
+import struct
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from common.errors import UserError
+from pipeline.recording import MP4_EPOCH, check_start, container_start, given_start, recording_clock
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+NIGHT = datetime(2026, 12, 5, 22, 0, tzinfo=timezone.utc).timestamp()
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def mvhd(epoch: float, version: int = 0) -> bytes:
+    stamp = int(epoch) + MP4_EPOCH if epoch else 0
+    times = struct.pack(">QQ", stamp, stamp) if version else struct.pack(">II", stamp, stamp)
+    return box(b"mvhd", bytes([version, 0, 0, 0]) + times + bytes(80))
+
+
+def mp4(path: Path, epoch: float, version: int = 0, big_mdat: bool = False) -> Path:
+    """An MP4's boxes as a camera lays them out: ftyp, the media, then the movie header (its time) inside moov."""
+    media = bytes(1000)
+    mdat = struct.pack(">I4sQ", 1, b"mdat", 16 + len(media)) + media if big_mdat else box(b"mdat", media)
+    path.write_bytes(box(b"ftyp", b"isom" + bytes(4)) + mdat + box(b"moov", box(b"trak", bytes(20))
+                                                                    + mvhd(epoch, version)))
+    return path
+
+
+@pytest.mark.parametrize("value, epoch", [
+    ("2026-12-05T22:00:00Z", NIGHT), ("2026-12-05T23:00:00+01:00", NIGHT), ("2026-12-05 22:00", NIGHT),  # no offset:
+    ("2026-12-05T22:00:00.5", NIGHT + 0.5), ("2026-12-05", NIGHT - 22 * 3600),  # UTC, as the key says
+    ("", None), ("file", None), (" file ", None),
+])
+def test_a_given_start_is_an_iso_time(value, epoch):
+    assert given_start(value) == epoch
+
+
+@pytest.mark.parametrize("value", ["yesterday", "22:00", "2026-13-01"])
+def test_a_start_that_is_no_time_is_one_line(value):
+    with pytest.raises(UserError) as exc:
+        given_start(value)
+    assert str(exc.value) == (f"video_start_utc: {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
+                              "time the file's container holds)")
+
+
+@pytest.mark.parametrize("version, big_mdat", [(0, False), (1, False), (0, True)])
+def test_the_containers_recording_time_is_read_from_its_movie_header(tmp_path, version, big_mdat):
+    assert container_start(mp4(tmp_path / "a.mp4", NIGHT, version, big_mdat)) == NIGHT
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: mp4(p, 0),  # never set (OpenCV's writer leaves it 0)
+    lambda p: mp4(p, 3600),  # 1970: a camera whose clock was never set
+    lambda p: p.write_bytes(mp4(p, NIGHT).read_bytes()[:1050]),  # cut short before its movie header
+    lambda p: p.write_bytes(b"RIFF" + bytes(200)),  # not an MP4 (an AVI's header)
+    lambda p: p.write_bytes(b""),
+])
+def test_a_file_without_a_recording_time_has_none(tmp_path, make):
+    make(tmp_path / "a.mp4")
+    assert container_start(tmp_path / "a.mp4") is None
+
+
+def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_path, logged):
+    lines, clock = logged(lambda: recording_clock(mp4(tmp_path / "a.mp4", 0), "file"), "WARNING")
+    assert clock is None and lines == [("WARNING", "a.mp4: its container holds no recording time (video_start_utc="
+                                                   "file); its events carry positions in the video only")]
+    assert recording_clock(tmp_path / "a.mp4", "2026-12-05T22:00:00Z") == NIGHT  # a time given: the file not read
+
+
+@pytest.mark.parametrize("spec, value, message", [
+    ("0", "file", "video_start_utc is for video files, not 0 (a camera's events carry the time they are seen)"),
+    ("rtsp://u:p@cam/1", "2026-12-05", "video_start_utc is for video files, not rtsp://***@cam/1 (a camera's events "
+                                       "carry the time they are seen)"),
+    ("clip.mp4", "noon", "video_start_utc: 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the time the "
+                         "file's container holds)"),
+])
+def test_a_start_a_source_cannot_have_is_refused(spec, value, message):
+    with pytest.raises(UserError) as exc:
+        check_start(spec, value)
+    assert str(exc.value) == message
+    check_start(spec, "")  # none: any source
+
+
+def stamped_video(path: Path, epoch: float) -> Path:
+    """10 frames at 10 fps written by OpenCV as MP4, its movie header then given `epoch` (OpenCV leaves it 0)."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (64, 48))
+    for k in range(10):
+        w.write(np.full((48, 64, 3), 20 * k + 5, np.uint8))
+    w.release()
+    data = bytearray(path.read_bytes())
+    at = data.index(b"mvhd") + 4  # the header's version byte
+    assert data[at] == 0
+    data[at + 4:at + 8] = struct.pack(">I", int(epoch) + MP4_EPOCH)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("args", [["video_start_utc=file"], ["video_start_utc=2026-12-05T23:00:00+01:00"]])
+def test_a_recorded_files_events_carry_utc_times_from_its_start(tmp_path, args):
+    """One vehicle in every frame of a 10-frame file read from 0.3 s: seen 22:00:00.300 to 22:00:00.900 UTC."""
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_sources import one_plate_models
+
+    clip = stamped_video(tmp_path / "v.mp4", NIGHT)
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "sqlite=false", "motion_gate=false",
+                                  "video_out=false", "start_s=0.3", *args])
+    run_video(str(clip), cfgs, threading.Event(), *one_plate_models())
+    (event,) = [json.loads(x) for x in (tmp_path / "v" / "events.jsonl").read_text().splitlines()]
+    assert (event["first_seen_utc"], event["last_seen_utc"]) == ("2026-12-05T22:00:00.300Z", "2026-12-05T22:00:00.900Z")
