@@ -29,22 +29,21 @@ def given_start(value: str) -> float | None:
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """The (type, content start, end) of the MP4 boxes from `start` to `end` in `f`; stops at a box cut short."""
+    """The (type, content start, content end) of the MP4 boxes from `start` to `end` in `f`; a box the file cuts short
+    ends with it (a recording whose end was lost keeps its header); stops where no box can be."""
     at = start
     while at + 8 <= end:
         f.seek(at)
         head = f.read(16)
-        if len(head) < 8:
-            return
         size, kind = struct.unpack(">I4s", head[:8])
         body = at + 8
         if size == 1 and len(head) == 16:  # a 64-bit size follows
             size, body = struct.unpack(">Q", head[8:16])[0], at + 16
         elif size == 0:  # to the end of the file
             size = end - at
-        if size < body - at or at + size > end:
+        if size < body - at:  # smaller than its own header: not a box
             return
-        yield kind, body, at + size
+        yield kind, body, min(at + size, end)
         at += size
 
 
@@ -58,15 +57,15 @@ def container_start(path: Path) -> float | None:
                 if kind != b"moov":
                     continue
                 for inner, at, _ in _boxes(f, body, stop):
-                    if inner == b"mvhd":
+                    if inner == b"mvhd":  # version, flags, then the creation time: 64-bit in version 1
                         f.seek(at)
                         head = f.read(12)
-                        if len(head) < 8:
+                        if len(head) < 12:
                             return None
-                        stamp = struct.unpack(">Q", head[4:12])[0] if head[0] == 1 and len(head) == 12 else (
-                            struct.unpack(">I", head[4:8])[0])
+                        stamp = struct.unpack(">Q" if head[0] == 1 else ">I", head[4:12] if head[0] == 1 else
+                                              head[4:8])[0]
                         epoch = stamp - MP4_EPOCH
-                        return float(epoch) if epoch > 365 * 86400 else None
+                        return float(epoch) if epoch > 365 * 86400 else None  # 1970: a camera's clock never set
                 return None
     except OSError:
         return None

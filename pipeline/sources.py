@@ -344,7 +344,7 @@ def go_on_line(position_s: float) -> str:
             f"(go on with start_s={position_s + 2 * SEEK_SLACK_S:.3f})")
 
 
-def check_window(spec: str, start_s: float = 0.0, end_s: float = 0.0) -> None:
+def check_window(spec: str, start_s: float, end_s: float) -> None:
     """A UserError unless `start_s` and `end_s` make a window of a file's video: a camera or stream has none, and
     `end_s` (0: the end) comes after `start_s`."""
     if (start_s or end_s) and is_live(spec):

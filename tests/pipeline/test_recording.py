@@ -25,12 +25,19 @@ def mvhd(epoch: float, version: int = 0) -> bytes:
     return box(b"mvhd", bytes([version, 0, 0, 0]) + times + bytes(80))
 
 
-def mp4(path: Path, epoch: float, version: int = 0, big_mdat: bool = False) -> Path:
-    """An MP4's boxes as a camera lays them out: ftyp, the media, then the movie header (its time) inside moov."""
+def big_box(kind: bytes, payload: bytes) -> bytes:
+    """A box with a 64-bit size, as files over 4 GB have their media."""
+    return struct.pack(">I4sQ", 1, kind, 16 + len(payload)) + payload
+
+
+def mp4(path: Path, epoch: float, version: int = 0, big_mdat: bool = False, moov_size: str = "") -> Path:
+    """An MP4's boxes as a camera lays them out: ftyp, the media, then the movie header (its time) inside moov (its
+    size written as 64 bits with `moov_size="big"`, as 0, "to the end of the file", with "end")."""
     media = bytes(1000)
-    mdat = struct.pack(">I4sQ", 1, b"mdat", 16 + len(media)) + media if big_mdat else box(b"mdat", media)
-    path.write_bytes(box(b"ftyp", b"isom" + bytes(4)) + mdat + box(b"moov", box(b"trak", bytes(20))
-                                                                    + mvhd(epoch, version)))
+    mdat = big_box(b"mdat", media) if big_mdat else box(b"mdat", media)
+    inside = box(b"trak", bytes(20)) + mvhd(epoch, version)
+    moov = {"": box, "big": big_box}.get(moov_size, lambda k, b: struct.pack(">I4s", 0, k) + b)(b"moov", inside)
+    path.write_bytes(box(b"ftyp", b"isom" + bytes(4)) + mdat + moov)
     return path
 
 
@@ -51,9 +58,25 @@ def test_a_start_that_is_no_time_is_one_line(value):
                               "time the file's container holds)")
 
 
-@pytest.mark.parametrize("version, big_mdat", [(0, False), (1, False), (0, True)])
-def test_the_containers_recording_time_is_read_from_its_movie_header(tmp_path, version, big_mdat):
-    assert container_start(mp4(tmp_path / "a.mp4", NIGHT, version, big_mdat)) == NIGHT
+@pytest.mark.parametrize("version, big_mdat, moov_size", [(0, False, ""), (1, False, ""), (0, True, ""),
+                                                         (0, False, "big"), (1, False, "end")])
+def test_the_containers_recording_time_is_read_from_its_movie_header(tmp_path, version, big_mdat, moov_size):
+    assert container_start(mp4(tmp_path / "a.mp4", NIGHT, version, big_mdat, moov_size)) == NIGHT
+
+
+def test_a_file_cut_short_after_its_movie_header_keeps_its_time(tmp_path):
+    whole = mp4(tmp_path / "a.mp4", NIGHT).read_bytes()
+    at = whole.index(b"mvhd") + 4 + 12  # its version, flags and times kept, the rest of it lost
+    (tmp_path / "a.mp4").write_bytes(whole[:at])
+    assert container_start(tmp_path / "a.mp4") == NIGHT
+    (tmp_path / "a.mp4").write_bytes(whole[:at - 1])  # its time cut
+    assert container_start(tmp_path / "a.mp4") is None
+
+
+@pytest.mark.parametrize("when, read", [("1971-01-01T00:00:01Z", True), ("1970-12-31T23:59:59Z", False)])
+def test_a_recording_time_in_1970_is_a_clock_never_set(tmp_path, when, read):
+    epoch = datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()
+    assert container_start(mp4(tmp_path / "a.mp4", epoch)) == (epoch if read else None)
 
 
 @pytest.mark.parametrize("make", [

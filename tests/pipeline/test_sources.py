@@ -99,6 +99,24 @@ def test_a_window_of_a_file_without_time_stamps_is_timed_at_its_rate(tmp_path):
     assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
 
 
+def test_a_file_whose_frames_cannot_be_decoded_is_one_line_naming_it_and_its_window(tmp_path):
+    path = numbered_video(tmp_path / "v.avi")
+
+    class Undecodable:
+        def __init__(self, p):
+            self.cap = cv2.VideoCapture(p)
+
+        def read(self):
+            return False, None
+
+        def __getattr__(self, name):
+            return getattr(self.cap, name)
+
+    with pytest.raises(UserError) as exc:
+        list(VideoFileSource(path, 1, capture=Undecodable, start_s=1.0))
+    assert str(exc.value) == f"no frame could be decoded from {path} from start_s=1 s (corrupt or truncated)"
+
+
 def test_a_window_outside_the_file_is_one_line_naming_it(tmp_path):
     path = numbered_video(tmp_path / "v.avi")
     with pytest.raises(UserError, match=rf"^{re.escape(str(path))} ends before start_s=2.5 s$"):
@@ -125,6 +143,7 @@ def test_a_window_a_source_cannot_have_is_refused(spec, start, end, message):
 def test_where_a_stopped_reading_stopped_and_how_to_go_on():
     assert go_on_line(3723.5) == "stopped at 1:02:03.500 (go on with start_s=3723.501)"
     assert go_on_line(0.04) == "stopped at 0:00:00.040 (go on with start_s=0.041)"
+    assert go_on_line(3690) == "stopped at 1:01:30.000 (go on with start_s=3690.001)"
 
 
 def test_a_stopped_run_goes_on_where_it_stopped_with_the_start_s_it_gives(tmp_path):
