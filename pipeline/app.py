@@ -69,9 +69,11 @@ def video_rate(source: Any, fps: float = 0.0) -> float:
 
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
-              windows: Any = None, out_name: str = "") -> dict[str, Any]:
+              windows: Any = None, out_name: str = "", label: str = "") -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
-    With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given."""
+    With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given.
+    `out_name`: its output folder under `output_dir` (an absolute path: that folder); `label`: what its events call
+    the source (default: `out_name`, else the source's own name)."""
     from tqdm import tqdm
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
@@ -91,7 +93,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         clock = recording_clock(source.path, p.video_start_utc)
     out = out_dir(p, source.name, out_name)
     make_out(out)
-    label = out_name or source.name  # what events call the source: its name in a --sources file, when given
+    label = label or out_name or source.name  # what events call the source: its name in a --sources file, if given
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
         detector, recognizer, watchlist, zones, fuser = video_stages(
@@ -249,12 +251,14 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     """Still images: one JSONL/CSV line per image with its reads, written and logged as each is read (a progress
     bar over a folder). `crops_only`: each image is one plate. An unreadable image is reported (one line), listed in
     `skipped`, and the others are still read. `stop` (set by Ctrl-C) ends the folder after the image in hand. With
-    `follow`, a folder is watched (`watch_images`) until `stop`: its reads are appended to those of earlier runs,
-    whose images are not read again. With `webhook`, each image with plates in it is POSTed as its JSONL line."""
+    `follow`, a folder is watched (`watch_media`) until `stop`: its reads are appended to those of earlier runs,
+    whose images are not read again, and the videos that come are read as clips (`pipeline/clips.py`). With
+    `webhook`, each image with plates in it is POSTed as its JSONL line."""
     from tqdm import tqdm
 
     from ocr.process import read_bgr
-    from pipeline.media import folder_media, watch_images
+    from pipeline.clips import ClipReader, clips_read
+    from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
     from pipeline.sources import open_source
@@ -287,17 +291,26 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         reader = None if crops_only else still_reader(cfgs, detector, recognizer)
         hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
         sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
-        if follow:  # a watched folder's earlier reads are kept, and their images not read again
+        halt = stop or threading.Event()
+        clips = ClipReader(cfgs, out, halt, recognizer, detector)  # a watched folder's videos, as they come
+        if follow:  # a watched folder's earlier reads are kept, and their images and clips not read again
             seen = sink.read_before()
-            if seen:
-                logger.info(f"{len(seen)} images of this folder were read by earlier runs; only new ones are read")
-        paths = watch_images(folder, seen, stop or threading.Event(), p.follow_poll_s) if follow else listed
+            done = clips_read(out)
+            if seen or done:
+                logger.info(f"{len(seen)} images and {len(done)} clips of this folder were read by earlier runs; only "
+                            "new ones are read")
+            seen |= done
+        paths = watch_media(folder, seen, halt, p.follow_poll_s, videos=not crops_only) if follow else listed
         wanted = p.progress and not follow and total > 1
         for path in tqdm(paths, total=total or None, unit="image", disable=bar_off(wanted), dynamic_ncols=True,
                          leave=False):
             if stop is not None and stop.is_set():
                 break
             name = name_of(path)
+            if path.suffix.lower() in VIDEO_EXTS:  # only a watched folder gives videos here
+                if not clips(path, name):
+                    break
+                continue
             try:
                 img = read_bgr(path)
             except UserError as exc:  # one bad file of a folder: said, counted, and the others still read
@@ -321,6 +334,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 lines.append((name, reads))
             texts = ", ".join(f"{r['text']} ({r['confidence']:.2f})" for r in reads) or "no plate"
             logger.info(f"{name:28s} {texts}")
-    return {"source": source_name, "images": n, "outputs": str(out), "reads": lines, "skipped": skipped,
+    return {"source": source_name, "images": n, "clips": clips.read, "outputs": str(out), "reads": lines,
+            "skipped": skipped,
             "stopped": not follow and stop is not None and stop.is_set() and n + len(skipped) < total}
 

@@ -1,5 +1,5 @@
-"""Media on disk: a folder's images and videos, the folders below it (a dash-cam card's DCIM/...), images taken as a
-camera uploads them into a watched folder, and the phone photos OpenCV cannot decode."""
+"""Media on disk: a folder's images and videos, the folders below it (a dash-cam card's DCIM/...), images and clips
+taken as a camera uploads them into a watched folder, and the phone photos OpenCV cannot decode."""
 from __future__ import annotations
 
 import os
@@ -83,9 +83,16 @@ END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82
 WHOLE_AFTER_POLLS = 10  # an image that has not grown for this many polls is taken, whole or not
 
 
+MOVIE_EXTS = {".mp4", ".mov", ".m4v"}  # MP4 / QuickTime files, whose boxes tell a whole file
+
+
 def ends_whole(path: Path) -> bool:
-    """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed);
-    other formats: True."""
+    """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed), an
+    MP4 or MOV file has its movie header and every box whole; other formats: True."""
+    if path.suffix.lower() in MOVIE_EXTS:
+        from pipeline.recording import movie_whole
+
+        return movie_whole(path)
     mark = END_MARKS.get(path.suffix.lower())
     if mark is None:
         return True
@@ -94,18 +101,20 @@ def ends_whole(path: Path) -> bool:
         return mark in f.read()
 
 
-def watch_images(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0) -> Iterator[Path]:
-    """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included) as they come,
-    each once, until `stop`: a camera that uploads its snapshots there. An image is taken once its size has held
-    for one poll and it ends as a whole JPEG or PNG does, so one still being written is not read half-way (one that
-    stays cut short is taken after `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped,
-    each image taken is added, and names the folder no longer holds are dropped from it."""
-    held: dict[str, tuple[int, int]] = {}  # images not yet taken, by name: (size, polls it has held that size)
+def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0,
+                videos: bool = False) -> Iterator[Path]:
+    """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included), and its videos
+    with `videos`, as they come, each once, until `stop`: a camera that uploads its snapshots or clips there. A file
+    is taken once its size has held for one poll and it ends as a whole JPEG or PNG does, or holds a whole MP4's
+    boxes, so one still being written is not read half-way (one that stays cut short is taken after
+    `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped, each file taken is added, and
+    names the folder no longer holds are dropped from it."""
+    held: dict[str, tuple[int, int]] = {}  # files not yet taken, by name: (size, polls it has held that size)
     while True:
         ready, present = [], set()
         failed: list[OSError] = []
-        for _, images, _ in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole listing
-            for f in images:
+        for _, images, clips in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole
+            for f in images + (clips if videos else []):  # listing
                 name = f.relative_to(folder).as_posix()
                 present.add(name)
                 if name in seen:

@@ -29,8 +29,8 @@ def given_start(value: str) -> float | None:
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """The (type, content start, content end) of the MP4 boxes from `start` to `end` in `f`; a box the file cuts short
-    ends with it (a recording whose end was lost keeps its header); stops where no box can be."""
+    """The (type, content start, content end) of the MP4 boxes from `start` to `end` in `f` (an end past `end`: a box
+    the file cuts short); stops where no box can be."""
     at = start
     while at + 8 <= end:
         f.seek(at)
@@ -43,7 +43,7 @@ def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]
             size = end - at
         if size < body - at:  # smaller than its own header: not a box
             return
-        yield kind, body, min(at + size, end)
+        yield kind, body, at + size
         at += size
 
 
@@ -56,7 +56,7 @@ def container_start(path: Path) -> float | None:
             for kind, body, stop in _boxes(f, 0, end):
                 if kind != b"moov":
                     continue
-                for inner, at, _ in _boxes(f, body, stop):
+                for inner, at, _ in _boxes(f, body, min(stop, end)):  # cut short: a lost end keeps its header
                     if inner == b"mvhd":  # version, flags, then the creation time: 64-bit in version 1
                         f.seek(at)
                         head = f.read(12)
@@ -70,6 +70,22 @@ def container_start(path: Path) -> float | None:
     except OSError:
         return None
     return None
+
+
+def movie_whole(path: Path) -> bool:
+    """Whether an MP4 / MOV file is whole: its movie header is there and no box runs past the file's end (one still
+    being uploaded is not)."""
+    try:
+        with path.open("rb") as f:
+            end = path.stat().st_size
+            kinds = []
+            for kind, _, stop in _boxes(f, 0, end):
+                if stop > end:
+                    return False
+                kinds.append(kind)
+            return b"moov" in kinds
+    except OSError:
+        return False
 
 
 def check_start(spec: str, value: str) -> None:

@@ -336,12 +336,17 @@ def is_live(spec: str) -> bool:
     return spec.isdigit() or re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
 
 
+def go_on_from(position_s: float) -> float:
+    """The `start_s` that goes on from the frame after one at `position_s` (a stopped reading's last)."""
+    return position_s + 2 * SEEK_SLACK_S
+
+
 def go_on_line(position_s: float) -> str:
     """Where a stopped reading of a video file stopped (its last frame's time) and the `start_s` that goes on from
     the next frame."""
     hours, rest = divmod(position_s, 3600)
     return (f"stopped at {int(hours)}:{int(rest // 60):02d}:{rest % 60:06.3f} "
-            f"(go on with start_s={position_s + 2 * SEEK_SLACK_S:.3f})")
+            f"(go on with start_s={go_on_from(position_s):.3f})")
 
 
 def check_window(spec: str, start_s: float, end_s: float) -> None:

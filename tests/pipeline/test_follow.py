@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.media import watch_images
+from pipeline.media import watch_media
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATES = sorted((ROOT / "samples" / "plates").glob("*.jpg"))
@@ -40,7 +40,7 @@ def test_images_are_taken_as_they_come_each_once_and_whole(tmp_path):
     shutil.copy(PLATES[0], tmp_path / "old.jpg")  # read by an earlier run
     shutil.copy(PLATES[1], tmp_path / "a.jpg")
     (tmp_path / "notes.txt").write_text("not an image")
-    watch = Taker(watch_images(tmp_path, seen, stop, poll_s=0.02))
+    watch = Taker(watch_media(tmp_path, seen, stop, poll_s=0.02))
     assert watch.take(1) == [(tmp_path / "a.jpg", PLATES[1].stat().st_size)]
     (tmp_path / "2026-12-03").mkdir()  # a camera's folder of the day, made after the watch began
     growing = tmp_path / "2026-12-03" / "b.jpg"
@@ -62,7 +62,7 @@ def test_names_the_folder_no_longer_holds_are_forgotten(tmp_path):
     name is read."""
     stop, seen = threading.Event(), {"gone.jpg"}
     shutil.copy(PLATES[0], tmp_path / "snap.jpg")
-    watch = Taker(watch_images(tmp_path, seen, stop, poll_s=0.02))
+    watch = Taker(watch_media(tmp_path, seen, stop, poll_s=0.02))
     assert watch.take(1)[0][0] == tmp_path / "snap.jpg"
     assert seen == {"snap.jpg"}  # gone.jpg, read by an earlier run and deleted since, is forgotten
     (tmp_path / "snap.jpg").unlink()
@@ -76,14 +76,14 @@ def test_names_the_folder_no_longer_holds_are_forgotten(tmp_path):
 
 def test_an_image_that_stays_cut_short_is_taken_in_the_end(tmp_path):
     (tmp_path / "cut.jpg").write_bytes(PLATES[0].read_bytes()[:500])
-    watch = Taker(watch_images(tmp_path, set(), threading.Event(), poll_s=0.01))
+    watch = Taker(watch_media(tmp_path, set(), threading.Event(), poll_s=0.01))
     assert watch.take(1) == [(tmp_path / "cut.jpg", 500)]  # after WHOLE_AFTER_POLLS: read_bgr then says what it is
 
 
 def test_a_watch_ends_with_the_run(tmp_path):
     stop = threading.Event()
     stop.set()
-    assert list(watch_images(tmp_path, set(), stop, poll_s=10)) == []
+    assert list(watch_media(tmp_path, set(), stop, poll_s=10)) == []
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")

@@ -4,12 +4,11 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.recording import MP4_EPOCH, check_start, container_start, given_start, recording_clock
+from pipeline.recording import (MP4_EPOCH, check_start, container_start, given_start, movie_whole,
+                                recording_clock)
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NIGHT = datetime(2026, 12, 5, 22, 0, tzinfo=timezone.utc).timestamp()
@@ -91,6 +90,15 @@ def test_a_file_without_a_recording_time_has_none(tmp_path, make):
     assert container_start(tmp_path / "a.mp4") is None
 
 
+def test_an_mp4_is_whole_with_its_movie_header_and_no_box_past_its_end(tmp_path):
+    whole = mp4(tmp_path / "a.mp4", NIGHT).read_bytes()
+    assert movie_whole(tmp_path / "a.mp4")
+    (tmp_path / "a.mp4").write_bytes(whole[:-1])  # its last box cut short
+    assert not movie_whole(tmp_path / "a.mp4")
+    (tmp_path / "a.mp4").write_bytes(whole[:whole.index(b"moov") - 4])  # the media whole, the header not yet written
+    assert not movie_whole(tmp_path / "a.mp4") and not movie_whole(tmp_path / "none.mp4")
+
+
 def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_path, logged):
     lines, clock = logged(lambda: recording_clock(mp4(tmp_path / "a.mp4", 0), "file"), "WARNING")
     assert clock is None and lines == [("WARNING", "a.mp4: its container holds no recording time (video_start_utc="
@@ -114,11 +122,9 @@ def test_a_start_a_source_cannot_have_is_refused(spec, value, message):
 
 def stamped_video(path: Path, epoch: float) -> Path:
     """10 frames at 10 fps written by OpenCV as MP4, its movie header then given `epoch` (OpenCV leaves it 0)."""
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (64, 48))
-    for k in range(10):
-        w.write(np.full((48, 64, 3), 20 * k + 5, np.uint8))
-    w.release()
-    data = bytearray(path.read_bytes())
+    from tests.pipeline.test_sources import numbered_video
+
+    data = bytearray(numbered_video(path, 10).read_bytes())
     at = data.index(b"mvhd") + 4  # the header's version byte
     assert data[at] == 0
     data[at + 4:at + 8] = struct.pack(">I", int(epoch) + MP4_EPOCH)

@@ -36,8 +36,9 @@ def test_video_file_with_stride(tmp_path):
 
 
 def numbered_video(path, n=20, fps=10.0):
-    """`n` frames at `fps`, frame k a flat grey of 10 k + 5."""
-    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (64, 48))
+    """`n` frames at `fps`, frame k a flat grey of 10 k + 5 (an MP4 as OpenCV writes one, else MJPEG)."""
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*("mp4v" if path.suffix == ".mp4" else "MJPG")), fps,
+                        (64, 48))
     for k in range(n):
         w.write(np.full((48, 64, 3), 10 * k + 5, np.uint8))
     w.release()
@@ -151,24 +152,15 @@ def test_a_stopped_run_goes_on_where_it_stopped_with_the_start_s_it_gives(tmp_pa
     (events first seen at frame 7), none twice."""
     from pipeline.app import run_video
     from pipeline.settings import load_configs
-    from pipeline.sources import SEEK_SLACK_S
+    from pipeline.sources import go_on_from
 
     clip = numbered_video(tmp_path / "v.avi")
-    detector, reader = one_plate_models()
-    stop, seen = threading.Event(), []
-
-    class Stopping:
-        def detect(self, frame):
-            seen.append(round((float(frame.mean()) - 5) / 10))
-            if len(seen) == 7:
-                stop.set()
-            return detector.detect(frame)
-
+    stop, seen, reader = threading.Event(), [], one_plate_models()[1]
     args = [f"output_dir={tmp_path}", "progress=false", "sqlite=false", "motion_gate=false", "video_out=false"]
-    first = run_video(str(clip), load_configs(CONFIGS, args), stop, Stopping(), reader)
+    first = run_video(str(clip), load_configs(CONFIGS, args), stop, stopping_detector(stop, 7, seen), reader)
     assert first["stopped"] and first["frames"] == 7 and first["position_s"] == pytest.approx(0.6)
-    again = run_video(str(clip), load_configs(CONFIGS, args + [
-        f"start_s={first['position_s'] + 2 * SEEK_SLACK_S}"]), threading.Event(), Stopping(), reader)
+    again = run_video(str(clip), load_configs(CONFIGS, args + [f"start_s={go_on_from(first['position_s'])}"]),
+                      threading.Event(), stopping_detector(stop, 7, seen), reader)
     assert not again["stopped"] and again["frames"] == 13 and seen == list(range(20))
     events = [json.loads(x) for x in (tmp_path / "v" / "events.jsonl").read_text().splitlines()]
     assert [(e["first_frame"], e["last_frame"], e["reason"]) for e in events] == [(0, 6, "stopped"), (7, 19, "end")]
@@ -439,6 +431,21 @@ def test_a_run_stopped_while_waiting_for_a_camera_ends_in_one_line():
     with pytest.raises(UserError, match=r"^stopped before camera/stream camera2 opened$"):
         LiveSource(2, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05, open_retry_s=-1),
                    lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
+
+
+def stopping_detector(stop: threading.Event, after: int, seen: list[int]):
+    """`one_plate_models`' detector, noting in `seen` the number of each frame it is given (a `numbered_video`'s,
+    read from its grey) and setting `stop` at the `after`-th frame `seen` holds."""
+    detector, _ = one_plate_models()
+
+    class Stopping:
+        def detect(self, frame):
+            seen.append(round((float(frame.mean()) - 5) / 10))
+            if len(seen) == after:
+                stop.set()
+            return detector.detect(frame)
+
+    return Stopping()
 
 
 def one_plate_models():
@@ -824,7 +831,7 @@ def test_a_folder_given_is_listed_even_where_it_is_an_output_folder_and_one_belo
 
 
 class Polls:
-    """A stop event for `watch_images` that counts its polls (calling `between()` after each) and stops it after
+    """A stop event for `watch_media` that counts its polls (calling `between()` after each) and stops it after
     `n`."""
 
     def __init__(self, n: int, between=lambda: None) -> None:
@@ -837,17 +844,17 @@ class Polls:
 
 
 def test_a_watched_image_cut_short_is_taken_after_ten_polls_and_one_of_another_kind_after_one(tmp_path):
-    from pipeline.media import watch_images
+    from pipeline.media import watch_media
 
     (tmp_path / "cut.jpg").write_bytes(PLATE.read_bytes()[:300])  # no end marker: an upload that stopped
     cv2.imwrite(str(tmp_path / "b.bmp"), np.zeros((8, 8, 3), np.uint8))
     stop = Polls(30)
-    taken = [(p.name, stop.waits) for p in watch_images(tmp_path, set(), stop, poll_s=0)]  # type: ignore[arg-type]
+    taken = [(p.name, stop.waits) for p in watch_media(tmp_path, set(), stop, poll_s=0)]  # type: ignore[arg-type]
     assert taken == [("b.bmp", 1), ("cut.jpg", 10)]
 
 
 def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_never(tmp_path):
-    from pipeline.media import watch_images
+    from pipeline.media import watch_media
 
     growing = tmp_path / "growing.jpg"
     growing.write_bytes(b"\xff\xd8")
@@ -858,16 +865,16 @@ def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_neve
             f.write(b"\x00" * 10)
 
     stop = Polls(30, grow)
-    assert list(watch_images(tmp_path, set(), stop, poll_s=0)) == []  # type: ignore[arg-type]
+    assert list(watch_media(tmp_path, set(), stop, poll_s=0)) == []  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("padding, at", [(60, 1), (100, 10)])
 def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, padding, at):
-    from pipeline.media import watch_images
+    from pipeline.media import watch_media
 
     (tmp_path / "a.jpg").write_bytes(PLATE.read_bytes() + b"\x00" * padding)  # a camera's padding after the image
     stop = Polls(30)
-    assert [(p.name, stop.waits) for p in watch_images(tmp_path, set(), stop, poll_s=0)] == [  # type: ignore[arg-type]
+    assert [(p.name, stop.waits) for p in watch_media(tmp_path, set(), stop, poll_s=0)] == [  # type: ignore[arg-type]
         ("a.jpg", at)]
 
 

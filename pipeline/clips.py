@@ -1,0 +1,91 @@
+"""Video clips a camera uploads into a watched folder (an NVR's motion clips): each read as a video file is, into its
+own output folder below the folder's (`clips/<clip name>/`), once; `clips.jsonl` there lists the clips read, and one
+a stop cut short is gone on with from where it stopped."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from common.cli import EXPECTED, error_line
+from pipeline.sinks import open_to_append, writing
+
+CLIPS_READ = "clips.jsonl"  # in the watched folder's output folder: one line per clip read (or failed)
+
+
+def clips_read(out: Path) -> set[str]:
+    """The clips (names relative to the watched folder) that earlier runs read to their end or found unreadable."""
+    path = out / CLIPS_READ
+    if not path.is_file():
+        return set()
+    names = set()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            names.add(str(json.loads(line)["clip"]))
+        except (ValueError, KeyError, TypeError):  # a line a crash left unfinished
+            continue
+    return names
+
+
+def stopped_at(folder: Path) -> float | None:
+    """Where an earlier reading into output `folder` was stopped (its summary's `position_s`), None when it was not."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    at = summary.get("position_s") if isinstance(summary, dict) and summary.get("stopped") else None
+    return float(at) if isinstance(at, (int, float)) else None
+
+
+class ClipReader:
+    """`reader(path, name)` reads clip `path` (named `name` in the watched folder) into `out/clips/<name>/` with
+    `cfgs` (its `start_s` where an earlier reading stopped), the models loaded once and shared; False when `stop` cut
+    it short. `detector`: the video detector to use (None: the configured one, built at the first clip)."""
+
+    def __init__(self, cfgs: Any, out: Path, stop: Any, recognizer: Any, detector: Any = None) -> None:
+        self.cfgs, self.out, self.stop = cfgs, out, stop
+        self.recognizer, self.detector = recognizer, detector
+        self.read = 0
+
+    def _detector(self) -> Any:
+        if self.detector is None:
+            from detection import PlateDetector
+            from detection.passes import for_video
+
+            self.detector = for_video(PlateDetector(self.cfgs.detector), self.cfgs.detector)
+        return self.detector
+
+    def __call__(self, path: Path, name: str) -> bool:
+        from pipeline.app import run_video
+        from pipeline.sources import go_on_from
+
+        folder = self.out / "clips" / Path(name).with_suffix("")
+        p = replace(self.cfgs.pipeline, progress=False, follow=False, start_s=0.0, end_s=0.0)
+        at = stopped_at(folder)
+        if at is not None:
+            p = replace(p, start_s=go_on_from(at))
+            logger.info(f"{name}: an earlier run stopped at {at:.3f} s; going on from there")
+        line: dict[str, Any] = {"clip": name}
+        try:
+            res = run_video(str(path), replace(self.cfgs, pipeline=p), self.stop, self._detector(), self.recognizer,
+                            out_name=str(folder.resolve()), label=name)
+        except EXPECTED as exc:  # a clip that cannot be read: said, listed, and not tried again
+            logger.error(error_line(exc))
+            line["error"] = error_line(exc).removeprefix("error: ")
+        else:
+            if res["stopped"]:
+                logger.info(f"{name}: stopped after {res['frames']} frames; the next run on this folder goes on "
+                            "from there")
+                return False
+            logger.info(f"{name}: {res['frames']} frames, {res['events']} vehicles -> {folder}/")
+            line.update(frames=res["frames"], vehicles=res["events"])
+        self.read += 1
+        line["read_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        log = self.out / CLIPS_READ
+        with writing(log), open_to_append(log) as f:
+            f.write(json.dumps(line) + "\n")
+        return True

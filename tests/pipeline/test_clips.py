@@ -1,0 +1,111 @@
+"""A watched folder's video clips (`pipeline/clips.py`): each read once into `clips/<name>/`, listed in `clips.jsonl`;
+one a stop cut short gone on with by the next run from where it stopped."""
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.clips import CLIPS_READ, clips_read, stopped_at
+from pipeline.media import watch_media
+from tests.pipeline.test_follow import PLATES, Taker
+from tests.pipeline.test_sources import numbered_video, one_plate_models, stopping_detector
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def watch(folder: Path, out: Path, detector, stop: threading.Event, until) -> dict:
+    """`run_images` watching `folder` in a thread, stopped once `until()` holds (or by `stop` from inside)."""
+    from pipeline.app import run_images
+    from pipeline.settings import load_configs
+
+    cfgs = load_configs(CONFIGS, ["follow=true", "follow_poll_s=0.02", f"output_dir={out}", "progress=false",
+                                  "sqlite=false", "motion_gate=false", "video_out=false"])
+    result: dict = {}
+    t = threading.Thread(target=lambda: result.update(run_images(str(folder), cfgs, False, detector,
+                                                                 one_plate_models()[1], stop=stop)))
+    t.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not until() and t.is_alive():
+        time.sleep(0.02)
+    stop.set()
+    t.join(30)
+    return result
+
+
+def lines(path: Path) -> list[dict]:
+    return [{k: v for k, v in json.loads(x).items() if k != "read_utc"} for x in path.read_text().splitlines()]
+
+
+def test_a_clip_that_comes_is_read_into_its_own_folder_once(tmp_path):
+    drop, out = tmp_path / "uploads", tmp_path / "out"
+    drop.mkdir()
+    numbered_video(drop / "v.avi")
+    listed = out / "uploads" / CLIPS_READ
+    first = watch(drop, out, one_plate_models()[0], threading.Event(), listed.exists)
+    assert first["clips"] == 1 and lines(listed) == [{"clip": "v.avi", "frames": 20, "vehicles": 1}]
+    (event,) = [json.loads(x) for x in (out / "uploads" / "clips" / "v" / "events.jsonl").read_text().splitlines()]
+    assert (event["source"], event["first_frame"], event["last_frame"]) == ("v.avi", 0, 19)
+    polls = time.monotonic() + 0.3
+    second = watch(drop, out, one_plate_models()[0], threading.Event(), lambda: time.monotonic() > polls)
+    assert second["clips"] == 0 and len(lines(listed)) == 1  # read before: not again
+
+
+def test_a_clip_a_stop_cut_short_is_gone_on_with_by_the_next_run(tmp_path):
+    drop, out = tmp_path / "uploads", tmp_path / "out"
+    drop.mkdir()
+    numbered_video(drop / "v.avi")
+    stop, seen = threading.Event(), []
+    listed = out / "uploads" / CLIPS_READ
+    first = watch(drop, out, stopping_detector(stop, 7, seen), stop, lambda: False)
+    assert first["clips"] == 0 and not listed.exists()
+    assert stopped_at(out / "uploads" / "clips" / "v") == pytest.approx(0.6)
+    second = watch(drop, out, stopping_detector(stop, 7, seen), threading.Event(), listed.exists)
+    assert second["clips"] == 1 and lines(listed) == [{"clip": "v.avi", "frames": 13, "vehicles": 1}]
+    assert seen == list(range(20))  # each frame once
+    events = [json.loads(x) for x in (out / "uploads" / "clips" / "v" / "events.jsonl").read_text().splitlines()]
+    assert [(e["first_frame"], e["last_frame"], e["reason"]) for e in events] == [(0, 6, "stopped"), (7, 19, "end")]
+
+
+def test_a_clip_that_cannot_be_read_is_said_listed_and_not_tried_again(tmp_path, logged):
+    drop, out = tmp_path / "uploads", tmp_path / "out"
+    drop.mkdir()
+    (drop / "bad.mp4").write_bytes(b"\x00garbage" * 100)  # never a whole MP4: taken after WHOLE_AFTER_POLLS
+    listed = out / "uploads" / CLIPS_READ
+    said, _ = logged(lambda: watch(drop, out, one_plate_models()[0], threading.Event(), listed.exists), "ERROR")
+    message = f"cannot open video (corrupt or unsupported): {drop / 'bad.mp4'}"
+    assert said == [("ERROR", f"error: {message}")] and lines(listed) == [{"clip": "bad.mp4", "error": message}]
+    assert clips_read(out / "uploads") == {"bad.mp4"}
+
+
+def test_an_mp4_still_being_uploaded_is_taken_once_whole(tmp_path):
+    data = numbered_video(tmp_path / "made.mp4", 10).read_bytes()
+    drop = tmp_path / "uploads"
+    drop.mkdir()
+    (drop / "a.mp4").write_bytes(data[:len(data) // 2])  # its media half written, no movie header yet
+    stop = threading.Event()
+    taker = Taker(watch_media(drop, set(), stop, poll_s=0.01, videos=True))
+    time.sleep(0.05)  # a few polls (fewer than WHOLE_AFTER_POLLS) with its size held
+    assert taker.got == []
+    (drop / "a.mp4").write_bytes(data)
+    assert [(p.name, size) for p, size in taker.take(1)] == [("a.mp4", len(data))]
+    stop.set()
+    shutil.copy(PLATES[0], drop / "b.jpg")  # a folder watched for images only passes its videos over
+    images = Taker(watch_media(drop, set(), threading.Event(), poll_s=0.01))
+    assert [p.name for p, _ in images.take(1)] == ["b.jpg"]
+    time.sleep(0.1)
+    assert [p.name for p, _ in images.got] == ["b.jpg"]
+
+
+def test_clips_read_before_and_where_a_reading_stopped(tmp_path):
+    (tmp_path / CLIPS_READ).write_text('{"clip": "a.mp4", "frames": 3}\n{"clip": "cam/b.mp4", "error": "x"}\n'
+                                       '{"clip": "c.mp')  # the last line a crash left unfinished
+    assert clips_read(tmp_path) == {"a.mp4", "cam/b.mp4"} and clips_read(tmp_path / "none") == set()
+    for summary, at in [({"stopped": True, "position_s": 12.5}, 12.5), ({"stopped": False, "position_s": 12.5}, None),
+                        ({"stopped": True, "position_s": None}, None), ([], None)]:
+        (tmp_path / "summary.json").write_text(json.dumps(summary))
+        assert stopped_at(tmp_path) == at
+    (tmp_path / "summary.json").write_text("{")
+    assert stopped_at(tmp_path) is None and stopped_at(tmp_path / "none") is None
