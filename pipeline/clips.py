@@ -64,7 +64,7 @@ class ClipReader:
         from pipeline.sources import go_on_from
 
         folder = self.out / "clips" / Path(name).with_suffix("")
-        p = replace(self.cfgs.pipeline, progress=False, follow=False, start_s=0.0, end_s=0.0)
+        p = replace(self.cfgs.pipeline, progress=False, start_s=0.0, end_s=0.0)
         at = stopped_at(folder)
         if at is not None:
             p = replace(p, start_s=go_on_from(at))

@@ -43,14 +43,17 @@ def test_a_clip_that_comes_is_read_into_its_own_folder_once(tmp_path):
     drop, out = tmp_path / "uploads", tmp_path / "out"
     drop.mkdir()
     numbered_video(drop / "v.avi")
+    numbered_video(drop / "w.avi", 5)  # the watch goes on after a clip
     listed = out / "uploads" / CLIPS_READ
-    first = watch(drop, out, one_plate_models()[0], threading.Event(), listed.exists)
-    assert first["clips"] == 1 and lines(listed) == [{"clip": "v.avi", "frames": 20, "vehicles": 1}]
+    first = watch(drop, out, one_plate_models()[0], threading.Event(),
+                  lambda: listed.exists() and len(lines(listed)) == 2)
+    assert first["clips"] == 2 and lines(listed) == [{"clip": "v.avi", "frames": 20, "vehicles": 1},
+                                                     {"clip": "w.avi", "frames": 5, "vehicles": 1}]
     (event,) = [json.loads(x) for x in (out / "uploads" / "clips" / "v" / "events.jsonl").read_text().splitlines()]
     assert (event["source"], event["first_frame"], event["last_frame"]) == ("v.avi", 0, 19)
     polls = time.monotonic() + 0.3
     second = watch(drop, out, one_plate_models()[0], threading.Event(), lambda: time.monotonic() > polls)
-    assert second["clips"] == 0 and len(lines(listed)) == 1  # read before: not again
+    assert second["clips"] == 0 and len(lines(listed)) == 2  # read before: not again
 
 
 def test_a_clip_a_stop_cut_short_is_gone_on_with_by_the_next_run(tmp_path):
