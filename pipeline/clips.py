@@ -4,8 +4,8 @@ a stop cut short is gone on with from where it stopped."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +13,17 @@ from loguru import logger
 
 from common.cli import EXPECTED, error_line
 from pipeline.sinks import open_to_append, writing
+from pipeline.types import utc_iso
 
 CLIPS_READ = "clips.jsonl"  # in the watched folder's output folder: one line per clip read (or failed)
 
 
 def clips_read(out: Path) -> set[str]:
     """The clips (names relative to the watched folder) that earlier runs read to their end or found unreadable."""
+    from pipeline.search import json_lines
+
     path = out / CLIPS_READ
-    if not path.is_file():
-        return set()
-    names = set()
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            names.add(str(json.loads(line)["clip"]))
-        except (ValueError, KeyError, TypeError):  # a line a crash left unfinished
-            continue
-    return names
+    return {str(x["clip"]) for x in json_lines(path) if "clip" in x} if path.is_file() else set()
 
 
 def stopped_at(folder: Path) -> float | None:
@@ -74,8 +69,9 @@ class ClipReader:
             res = run_video(str(path), replace(self.cfgs, pipeline=p), self.stop, self._detector(), self.recognizer,
                             out_name=str(folder.resolve()), label=name)
         except EXPECTED as exc:  # a clip that cannot be read: said, listed, and not tried again
-            logger.error(error_line(exc))
-            line["error"] = error_line(exc).removeprefix("error: ")
+            said = error_line(exc)
+            logger.error(said)
+            line["error"] = said.removeprefix("error: ")
         else:
             if res["stopped"]:
                 logger.info(f"{name}: stopped after {res['frames']} frames; the next run on this folder goes on "
@@ -84,7 +80,7 @@ class ClipReader:
             logger.info(f"{name}: {res['frames']} frames, {res['events']} vehicles -> {folder}/")
             line.update(frames=res["frames"], vehicles=res["events"])
         self.read += 1
-        line["read_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        line["read_utc"] = utc_iso(time.time())
         log = self.out / CLIPS_READ
         with writing(log), open_to_append(log) as f:
             f.write(json.dumps(line) + "\n")
