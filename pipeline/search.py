@@ -40,7 +40,8 @@ class Sighting:
     """One vehicle event or image read that matches the plate searched for."""
 
     kind: str  # vehicle (a video's or camera's event) | image (a still image's read)
-    seen_utc: str  # ISO 8601 (a camera's events, images with a file time); empty: a video file's event
+    seen_utc: str  # ISO 8601 (a camera's events, images with a file time); empty: a video file's event (but one
+                   # whose start was given: video_start_utc)
     folder: str  # the run's output folder
     source: str  # the event's source, or the image's name
     text: str  # what was read

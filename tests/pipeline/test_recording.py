@@ -145,3 +145,7 @@ def test_a_recorded_files_events_carry_utc_times_from_its_start(tmp_path, args):
     run_video(str(clip), cfgs, threading.Event(), *one_plate_models())
     (event,) = [json.loads(x) for x in (tmp_path / "v" / "events.jsonl").read_text().splitlines()]
     assert (event["first_seen_utc"], event["last_seen_utc"]) == ("2026-12-05T22:00:00.300Z", "2026-12-05T22:00:00.900Z")
+    from pipeline.search import find
+
+    hits, untimed = find("AB123CD", [tmp_path], since="2026-12-05T21:00", until="2026-12-05T23:00")
+    assert [(h.at, h.seen_utc) for h in hits] == [("0.3-0.9 s", "2026-12-05T22:00:00.300Z")] and untimed == 0
