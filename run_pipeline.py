@@ -177,7 +177,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
     from common.cli import EXPECTED, error_line
     from ocr.process import IMAGE_EXTS
     from pipeline.app import run_images, run_video
-    from pipeline.sources import go_on_line, is_live
+    from pipeline.sources import go_on_line, is_live, window_text
 
     try:
         if crops_only or Path(spec).is_dir() or Path(spec).suffix.lower() in IMAGE_EXTS:
@@ -199,8 +199,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),
                                 (c.video_out, "annotated.mp4")) if on]
-        logger.info(f"{res['source']}: {res['frames']} frames at {res['fps']} fps{notes}, {res['events']} "
-                    f"vehicles -> {res['outputs']}/ ({', '.join(made)})")
+        logger.info(f"{res['source']}{window_text(c.start_s, c.end_s)}: {res['frames']} frames at {res['fps']} fps"
+                    f"{notes}, {res['events']} vehicles -> {res['outputs']}/ ({', '.join(made)})")
         return True
     except EXPECTED as exc:
         logger.error(error_line(exc))

@@ -341,12 +341,21 @@ def go_on_from(position_s: float) -> float:
     return position_s + 2 * SEEK_SLACK_S
 
 
+def video_time(seconds: float) -> str:
+    """A time in a video as h:mm:ss.sss (`1:02:03.500`)."""
+    hours, rest = divmod(seconds, 3600)
+    return f"{int(hours)}:{int(rest // 60):02d}:{rest % 60:06.3f}"
+
+
 def go_on_line(position_s: float) -> str:
     """Where a stopped reading of a video file stopped (its last frame's time) and the `start_s` that goes on from
     the next frame."""
-    hours, rest = divmod(position_s, 3600)
-    return (f"stopped at {int(hours)}:{int(rest // 60):02d}:{rest % 60:06.3f} "
-            f"(go on with start_s={go_on_from(position_s):.3f})")
+    return f"stopped at {video_time(position_s)} (go on with start_s={go_on_from(position_s):.3f})"
+
+
+def window_text(start_s: float, end_s: float) -> str:
+    """How a summary line names a window of a video file (` from 1:02:30.000 to 1:10:00.000`); "" for the whole."""
+    return f" from {video_time(start_s)}" * bool(start_s) + f" to {video_time(end_s)}" * bool(end_s)
 
 
 def check_window(spec: str, start_s: float, end_s: float) -> None:

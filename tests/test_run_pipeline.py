@@ -168,12 +168,17 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
                                      f"events.csv, crops/, annotated.mp4)")]
 
 
-@pytest.mark.parametrize("spec, stopped, note", [
-    ("clip.mp4", True, ", stopped at 0:01:05.250 (go on with start_s=65.251)"),
-    ("clip.mp4", False, ""),
-    ("rtsp://cam", True, ""),  # a camera goes on from now, not from where it stopped
+@pytest.mark.parametrize("spec, stopped, window, note", [
+    ("clip.mp4", True, [], ": 100 frames at 12.5 fps, stopped at 0:01:05.250 (go on with start_s=65.251)"),
+    ("clip.mp4", False, [], ": 100 frames at 12.5 fps"),
+    ("rtsp://cam", True, [], ": 100 frames at 12.5 fps"),  # a camera goes on from now, not from where it stopped
+    ("clip.mp4", False, ["start_s=1:02:30", "end_s=3750.25"],
+     " from 1:02:30.000 to 1:02:30.250: 100 frames at 12.5 fps"),
+    ("clip.mp4", False, ["start_s=30"], " from 0:00:30.000: 100 frames at 12.5 fps"),
+    ("clip.mp4", False, ["end_s=30"], " to 0:00:30.000: 100 frames at 12.5 fps"),
 ])
-def test_a_stopped_files_summary_line_says_where_to_go_on(spec, stopped, note, monkeypatch, logged):
+def test_a_files_summary_line_names_its_window_and_where_a_stop_goes_on(spec, stopped, window, note, monkeypatch,
+                                                                        logged):
     import threading
 
     import pipeline.app
@@ -184,10 +189,10 @@ def test_a_stopped_files_summary_line_says_where_to_go_on(spec, stopped, note, m
            "unreadable_frames": 0, "detected_frames": 100, "events": 2, "outputs": "out/clip", "stopped": stopped,
            "position_s": 65.25}
     monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: res)
-    cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=false", "save_frames=false", "video_out=false"])
+    cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=false", "save_frames=false", "video_out=false",
+                                           *window])
     lines, ok = logged(lambda: run_pipeline.run_one(spec, cfgs, False, threading.Event(), None))
-    assert ok and lines == [("INFO", f"clip.mp4: 100 frames at 12.5 fps{note}, 2 vehicles -> out/clip/ (events.jsonl, "
-                                     "events.csv)")]
+    assert ok and lines == [("INFO", f"clip.mp4{note}, 2 vehicles -> out/clip/ (events.jsonl, events.csv)")]
 
 
 @pytest.mark.parametrize("args, code", [
