@@ -194,7 +194,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         detected = res.get("detected_frames", res["frames"])
         notes += f", detector on {detected} ({res['frames'] - detected} unmoved)" if detected < res["frames"] else ""
         if res.get("stopped") and res.get("position_s") is not None and not is_live(spec):
-            notes += f", {go_on_line(res['position_s'])}"
+            notes += f", {go_on_line(res['position_s'], cfgs.pipeline.end_s)}"
         c = cfgs.pipeline
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),

@@ -347,10 +347,11 @@ def video_time(seconds: float) -> str:
     return f"{int(hours)}:{int(rest // 60):02d}:{rest % 60:06.3f}"
 
 
-def go_on_line(position_s: float) -> str:
+def go_on_line(position_s: float, end_s: float = 0.0) -> str:
     """Where a stopped reading of a video file stopped (its last frame's time) and the `start_s` that goes on from
-    the next frame."""
-    return f"stopped at {video_time(position_s)} (go on with start_s={go_on_from(position_s):.3f})"
+    the next frame (with the window's `end_s`, when it had one)."""
+    end = f" end_s={end_s:g}" if end_s else ""
+    return f"stopped at {video_time(position_s)} (go on with start_s={go_on_from(position_s):.3f}{end})"
 
 
 def window_text(start_s: float, end_s: float) -> str:

@@ -176,6 +176,9 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
      " from 1:02:30.000 to 1:02:30.250: 100 frames at 12.5 fps"),
     ("clip.mp4", False, ["start_s=30"], " from 0:00:30.000: 100 frames at 12.5 fps"),
     ("clip.mp4", False, ["end_s=30"], " to 0:00:30.000: 100 frames at 12.5 fps"),
+    ("clip.mp4", True, ["start_s=60", "end_s=1:30"],  # the window's end kept in the line that goes on
+     " from 0:01:00.000 to 0:01:30.000: 100 frames at 12.5 fps, stopped at 0:01:05.250 (go on with start_s=65.251 "
+     "end_s=90)"),
 ])
 def test_a_files_summary_line_names_its_window_and_where_a_stop_goes_on(spec, stopped, window, note, monkeypatch,
                                                                         logged):
