@@ -161,20 +161,25 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
                    out: str | Path | None = None) -> Any:
     """A `VehicleReader` (pipeline/vehicles.py) built from `cfgs` as `run_video` builds its pipeline; with `out`, its
     events also go to the configured outputs there (events.db, .jsonl, .csv, crops/, frames/, the webhook), closed
-    by the reader's `close()`."""
+    by the reader's `close()`. Frames given with their `time_s` carry UTC times from `video_start_utc`, when set."""
     from pipeline.orchestrator import Pipeline
+    from pipeline.recording import FROM_FILE, given_start
     from pipeline.tracker import PlateTracker
     from pipeline.vehicles import VehicleReader
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
+    if p.video_start_utc.strip() == FROM_FILE:
+        raise UserError(f"video_start_utc={FROM_FILE} reads a video file's own time: for frames given from Python, "
+                        "give the time their time_s 0 was (video_start_utc=2026-12-05T22:00:00Z)")
     folder = make_out(Path(out)) if out is not None else None
     stores = image_stores(p, folder) if folder is not None else {}
     stack = ExitStack()
     try:
         if folder is not None:
             claim_out(folder, stack)  # before the models load: a folder in use is said at once
-        detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, name, detector, recognizer, **stores)
+        detector, recognizer, watchlist, zones, fuser = video_stages(
+            cfgs, name, detector, recognizer, clock=given_start(p.video_start_utc), **stores)
         sinks = event_sinks(p, folder, stack) if folder is not None else []
     except BaseException:
         stack.close()

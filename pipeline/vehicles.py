@@ -10,6 +10,9 @@ you decode yourself); nothing is written to disk.
     for vehicle in reader.finish():              # the vehicles still in view when the frames end
         print(vehicle.text)
 
+Frames given with their own times (`reader.add(image, time_s)`: a recording decoded elsewhere) carry positions, and UTC
+times too when the configs say when `time_s` 0 was (`video_start_utc=2026-12-05T22:00:00Z`).
+
 `VehicleReader.from_configs(out="runs/pipeline/gate")` also writes each event as `run_pipeline.py` does (events.db,
 events.jsonl, events.csv, crops/, frames/, the webhook), until `reader.close()`, which returns the vehicles still in
 view as `finish()` does (the end of a `with` block closes it too; those vehicles are then in the outputs only).

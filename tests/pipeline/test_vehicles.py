@@ -58,6 +58,17 @@ def test_the_vehicles_still_in_view_end_with_finish_and_given_times_are_kept():
     assert reader.add(frame(True), time_s=12.0) == [] and [x.text for x in reader.finish()] == ["AB123CD"]
 
 
+def test_frames_with_their_own_times_carry_utc_times_from_a_given_start():
+    reader = reader_of("fusion.dedupe_s=0", "video_start_utc=2026-12-05T23:00:00+01:00")
+    for i in range(4):
+        reader.add(frame(True), time_s=10 + i * 0.5)
+    (e,) = reader.finish()
+    assert (e.first_seen_utc, e.last_seen_utc) == ("2026-12-05T22:00:10.000Z", "2026-12-05T22:00:11.500Z")
+    with pytest.raises(UserError, match=r"^video_start_utc=file reads a video file's own time: for frames given from "
+                                        r"Python, give the time their time_s 0 was"):
+        reader_of("video_start_utc=file")
+
+
 def test_with_an_output_folder_events_are_written_as_run_pipeline_writes_them(tmp_path):
     import json
     import sqlite3
