@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         models: set[Any] = set()  # the model files of each distinct setting, checked once
         for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
             check_before_start(job.spec, job.cfgs, crops_only, models)
+        check_given_starts(jobs)
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -168,6 +169,32 @@ def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any])
         from pipeline.annotate import check_display
 
         check_display()
+
+
+def check_given_starts(jobs: list[Job]) -> None:
+    """A recording's start given as a time (`video_start_utc`) is one video's: given to several videos (a folder of
+    clips) or to a watched folder's clips, it would time them all alike, so it is a UserError."""
+    from collections import defaultdict
+
+    from common.errors import UserError
+    from pipeline.media import VIDEO_EXTS
+    from pipeline.recording import given_start
+
+    videos: dict[str, list[str]] = defaultdict(list)
+    for job in jobs:
+        p = job.cfgs.pipeline
+        if given_start(p.video_start_utc) is None:  # none, or the file's own
+            continue
+        if p.follow and Path(job.spec).is_dir():
+            raise UserError(f"video_start_utc={p.video_start_utc} would give every clip that comes into {job.spec} "
+                            "the same start: video_start_utc=file takes each clip's own")
+        if Path(job.spec).suffix.lower() in VIDEO_EXTS:
+            videos[p.video_start_utc].append(job.spec)
+    for value, specs in videos.items():
+        if len(specs) > 1:
+            raise UserError(f"video_start_utc={value} would give {len(specs)} videos the same start ({specs[0]}, "
+                            f"{specs[1]}{', ...' * (len(specs) > 2)}): video_start_utc=file takes each one's own, or a "
+                            "--sources file gives each its own")
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:
