@@ -86,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         overrides += ["show=true"] if a.show else []
         crops_only = a.crops
         cfgs = load_configs(a.config_dir, overrides)
-        sources = given_sources([x for x in args if x not in overrides] + named, cfgs.pipeline.follow, crops_only)
+        given = [x for x in args if x not in overrides] + named
+        check_given_starts(given, cfgs, crops_only)
+        sources = given_sources(given, cfgs.pipeline.follow, crops_only)
         listed = listed_jobs(a.sources, a.config_dir, overrides) if a.sources else []
+        for job in listed:
+            check_given_starts([job.spec], job.cfgs, crops_only)
         if not sources and not listed:
             sources, crops_only = _default_sources()
             if crops_only:
@@ -99,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         models: set[Any] = set()  # the model files of each distinct setting, checked once
         for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
             check_before_start(job.spec, job.cfgs, crops_only, models)
-        check_given_starts(jobs)
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -171,30 +174,25 @@ def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any])
         check_display()
 
 
-def check_given_starts(jobs: list[Job]) -> None:
-    """A recording's start given as a time (`video_start_utc`) is one video's: given to several videos (a folder of
-    clips) or to a watched folder's clips, it would time them all alike, so it is a UserError."""
-    from collections import defaultdict
-
+def check_given_starts(specs: list[str], cfgs: Any, crops_only: bool) -> None:
+    """A recording's start given as a time (`video_start_utc`) is one video's: given with a folder (`specs` as given,
+    before folders are expanded) that holds several videos, or that is watched for the clips that come, it would time
+    them all alike, so it is a UserError. Videos named one by one keep it (two cameras' exports of one night)."""
     from common.errors import UserError
-    from pipeline.media import VIDEO_EXTS
+    from pipeline.media import VIDEO_EXTS, expand_folder
     from pipeline.recording import given_start
 
-    videos: dict[str, list[str]] = defaultdict(list)
-    for job in jobs:
-        p = job.cfgs.pipeline
-        if given_start(p.video_start_utc) is None:  # none, or the file's own
-            continue
-        if p.follow and Path(job.spec).is_dir():
-            raise UserError(f"video_start_utc={p.video_start_utc} would give every clip that comes into {job.spec} "
-                            "the same start: video_start_utc=file takes each clip's own")
-        if Path(job.spec).suffix.lower() in VIDEO_EXTS:
-            videos[p.video_start_utc].append(job.spec)
-    for value, specs in videos.items():
-        if len(specs) > 1:
-            raise UserError(f"video_start_utc={value} would give {len(specs)} videos the same start ({specs[0]}, "
-                            f"{specs[1]}{', ...' * (len(specs) > 2)}): video_start_utc=file takes each one's own, or a "
-                            "--sources file gives each its own")
+    p = cfgs.pipeline
+    if crops_only or given_start(p.video_start_utc) is None:  # none, or each file's own
+        return
+    for spec in (s for s in specs if Path(s).is_dir()):
+        if p.follow:
+            raise UserError(f"video_start_utc={p.video_start_utc} would give every clip that comes into {spec} the "
+                            "same start: video_start_utc=file takes each clip's own")
+        clips = [x for x in expand_folder(spec) if Path(x).suffix.lower() in VIDEO_EXTS]
+        if len(clips) > 1:
+            raise UserError(f"video_start_utc={p.video_start_utc} would give the {len(clips)} videos in {spec} the "
+                            "same start: video_start_utc=file takes each one's own")
 
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:

@@ -169,30 +169,36 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
 
 
 @pytest.mark.parametrize("args, refused", [
-    (["a.mp4", "b.mp4", "c.mp4"], "video_start_utc=2026-12-05T22:00:00+00:00 would give 3 videos the same start "
-                                  "(a.mp4, b.mp4, ...): video_start_utc=file takes each one's own, or a --sources "
-                                  "file gives each its own"),
-    (["WATCHED", "follow=true"], "video_start_utc=2026-12-05T22:00:00+00:00 would give every clip that comes into "
-                                 "WATCHED the same start: video_start_utc=file takes each clip's own"),
-    (["a.mp4", "photos/"], ""),  # one video: its start
-    (["a.mp4", "WATCHED"], ""),  # a folder read once is read as it is: its videos are sources of their own above
+    (["CLIPS"], "video_start_utc=2026-12-05T22:00:00+00:00 would give the 2 videos in CLIPS the same start: "
+                "video_start_utc=file takes each one's own"),
+    (["CLIPS", "follow=true"], "video_start_utc=2026-12-05T22:00:00+00:00 would give every clip that comes into "
+                               "CLIPS the same start: video_start_utc=file takes each clip's own"),
+    (["CLIPS/a.mp4", "CLIPS/cam/b.mp4"], ""),  # named one by one: two cameras' exports of one night
+    (["ONE"], ""),  # a folder of one video
 ])
 def test_a_start_given_as_a_time_is_one_videos(args, refused, tmp_path):
     import run_pipeline
     from common.errors import UserError
     from pipeline.settings import load_configs
 
-    specs = [str(tmp_path) if a == "WATCHED" else a for a in args if "=" not in a]
+    (tmp_path / "clips" / "cam").mkdir(parents=True)
+    (tmp_path / "one").mkdir()
+    for clip in (tmp_path / "clips" / "a.mp4", tmp_path / "clips" / "cam" / "b.mp4", tmp_path / "one" / "c.mp4"):
+        clip.write_bytes(b"")
+    folders = {"CLIPS": str(tmp_path / "clips"), "ONE": str(tmp_path / "one")}
+    specs = [a.replace("CLIPS", folders["CLIPS"]).replace("ONE", folders["ONE"]) for a in args if "=" not in a]
     cfgs = load_configs(ROOT / "configs", ["video_start_utc=2026-12-05T22:00:00Z", *(a for a in args if "=" in a)])
-    jobs = [run_pipeline.Job(spec, cfgs) for spec in specs]
     if refused:
         with pytest.raises(UserError) as exc:
-            run_pipeline.check_given_starts(jobs)
-        assert str(exc.value) == refused.replace("WATCHED", str(tmp_path))
+            run_pipeline.check_given_starts(specs, cfgs, False)
+        assert str(exc.value) == refused.replace("CLIPS", folders["CLIPS"])
+        assert main([*specs, *(a for a in args if "=" in a), "video_start_utc=2026-12-05T22:00:00Z",
+                     f"output_dir={tmp_path / 'out'}"]) == 2  # said before anything is read
+        assert not (tmp_path / "out").exists()
     else:
-        run_pipeline.check_given_starts(jobs)
-    run_pipeline.check_given_starts([run_pipeline.Job(s, load_configs(ROOT / "configs", ["video_start_utc=file"]))
-                                     for s in specs])  # each file's own: any number
+        run_pipeline.check_given_starts(specs, cfgs, False)
+    file = load_configs(ROOT / "configs", ["video_start_utc=file", *(a for a in args if "=" in a)])
+    run_pipeline.check_given_starts(specs, file, False)  # each file's own: any number
 
 
 @pytest.mark.parametrize("spec, stopped, window, note", [
@@ -235,7 +241,6 @@ def test_a_files_summary_line_names_its_window_and_where_a_stop_goes_on(spec, st
     (["samples/clip.mp4", "start_s=10", "end_s=0:05"], 2),
     (["samples/clip.mp4", "start_s=1:00:00"], 1),  # past the clip's end: that source fails
     (["0", "video_start_utc=file"], 2),  # a camera's events carry the time they are seen
-    (["samples/clip.mp4", "samples/clip.mp4", "video_start_utc=2026-12-05T22:00:00Z"], 2),  # one start for two
     (["samples/clip.mp4", "video_start_utc=noon"], 2),
 ])
 def test_bad_input_is_one_line_and_non_zero(args, code, tmp_path, capsys):
