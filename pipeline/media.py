@@ -80,7 +80,7 @@ def expand_folder(spec: str, videos: bool = True) -> list[str]:
 
 
 END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82"}  # how a whole file ends
-WHOLE_AFTER_POLLS = 10  # an image that has not grown for this many polls is taken, whole or not
+WHOLE_AFTER_POLLS = 10  # a file that has not grown for this many polls is taken, whole or not
 
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v"}  # MP4 / QuickTime files, whose boxes tell a whole file
@@ -88,11 +88,14 @@ MOVIE_EXTS = {".mp4", ".mov", ".m4v"}  # MP4 / QuickTime files, whose boxes tell
 
 def ends_whole(path: Path) -> bool:
     """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed), an
-    MP4 or MOV file has its movie header and every box whole; other formats: True."""
+    MP4 or MOV file has its movie header and every box whole; other videos: False (whole once they have not grown for
+    `WHOLE_AFTER_POLLS`: a clip is not awaited as a snapshot is); other images: True."""
     if path.suffix.lower() in MOVIE_EXTS:
         from pipeline.recording import movie_whole
 
         return movie_whole(path)
+    if path.suffix.lower() in VIDEO_EXTS:
+        return False
     mark = END_MARKS.get(path.suffix.lower())
     if mark is None:
         return True

@@ -102,6 +102,18 @@ def test_an_mp4_still_being_uploaded_is_taken_once_whole(tmp_path):
     assert [p.name for p, _ in images.got] == ["b.jpg"]
 
 
+def test_a_clip_whose_end_cannot_be_told_is_taken_once_it_has_not_grown_for_ten_polls(tmp_path):
+    from pipeline.media import WHOLE_AFTER_POLLS
+
+    numbered_video(tmp_path / "v.avi", 5)
+    stop = threading.Event()
+    taker = Taker(watch_media(tmp_path, set(), stop, poll_s=0.02, videos=True))
+    t0 = time.monotonic()
+    taker.take(1)
+    assert time.monotonic() - t0 >= WHOLE_AFTER_POLLS * 0.02
+    stop.set()
+
+
 def test_clips_read_before_and_where_a_reading_stopped(tmp_path):
     (tmp_path / CLIPS_READ).write_text('{"clip": "a.mp4", "frames": 3}\n{"clip": "cam/b.mp4", "error": "x"}\n'
                                        '{"clip": "c.mp')  # the last line a crash left unfinished
