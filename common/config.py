@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import math
 import re
 import types
 import typing
@@ -38,6 +39,8 @@ class Range:
     above: bool = False
 
     def admits(self, value: float) -> bool:
+        if math.isnan(value):  # YAML's .nan: no bound holds or fails for it
+            return False
         if self.lo is not None and (value <= self.lo if self.above else value < self.lo):
             return False
         return self.hi is None or value <= self.hi
@@ -59,7 +62,10 @@ class Clock:
     `Annotated[float, Clock(), Range(0)]`."""
 
     def seconds(self, name: str, value: Any) -> Any:
-        """`value` in seconds when it is such a time; other text but a number (`1e3`) is a ConfigError."""
+        """`value` in seconds when it is such a time; other text but a number (`1e3`), and YAML's `.inf` and `.nan`,
+        are a ConfigError."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"config key '{name}': {value!r} is not a time (seconds, m:ss or h:mm:ss)")
         if not isinstance(value, str) or exponent_number(value) is not None:
             return value
         m = _CLOCK.fullmatch(value.strip())

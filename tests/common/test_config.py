@@ -103,6 +103,8 @@ def test_overrides_of_a_kind_a_key_can_take(override, value):
     ("lr=abc", "config key 'lr': 'abc' is not a valid float"),
     ("lr=1e-4x", "config key 'lr': '1e-4x' is not a valid float"),
     ("lr=inf", "config key 'lr': 'inf' is not a valid float"),
+    ("lr=.nan", "config key 'lr': nan is out of range (over 0)"),  # YAML's NaN: no bound holds for it
+    ("epochs=.nan", "config key 'epochs': nan is not a valid int"),
     ("lr=-1e-4", "config key 'lr': -0.0001 is out of range (over 0)"),
     ("epochs=1e3", "config key 'epochs': '1e3' is not a valid int"),
     ("name=true", "config key 'name': True is not a valid str"),
@@ -137,6 +139,8 @@ def test_a_clock_key_takes_seconds_or_a_time(override, seconds):
     ("start_s='-0:30'", "config key 'start_s': '-0:30' is not a time (seconds, m:ss or h:mm:ss)"),
     ("start_s=-3", "config key 'start_s': -3 is out of range (at least 0)"),
     ("start_s=true", "config key 'start_s': True is not a valid float"),
+    ("start_s=.inf", "config key 'start_s': inf is not a time (seconds, m:ss or h:mm:ss)"),  # YAML's own
+    ("start_s=.nan", "config key 'start_s': nan is not a time (seconds, m:ss or h:mm:ss)"),
 ])
 def test_a_clock_key_refuses_other_text_naming_the_forms(override, message):
     with pytest.raises(ConfigError) as exc:
