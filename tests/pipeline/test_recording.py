@@ -149,3 +149,19 @@ def test_a_recorded_files_events_carry_utc_times_from_its_start(tmp_path, args):
 
     hits, untimed = find("AB123CD", [tmp_path], since="2026-12-05T21:00", until="2026-12-05T23:00")
     assert [(h.at, h.seen_utc) for h in hits] == [("0.3-0.9 s", "2026-12-05T22:00:00.300Z")] and untimed == 0
+
+
+def test_two_gates_recordings_given_their_starts_give_the_stay_between_them(tmp_path):
+    """A car park's entry and exit cameras recorded apart, each file read with its start: the vehicle's stay."""
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from pipeline.stays import stays
+    from tests.pipeline.test_sources import numbered_video, one_plate_models
+
+    for gate, start in (("gate-in", "2026-12-05T22:00:00Z"), ("gate-out", "2026-12-05T23:30:00Z")):
+        cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "motion_gate=false",
+                                      "video_out=false", f"video_start_utc={start}"])
+        run_video(str(numbered_video(tmp_path / f"{gate}.avi", 5)), cfgs, threading.Event(), *one_plate_models())
+    (stay,), untimed = stays([tmp_path], entry="gate-in", exit_="gate-out")
+    assert (stay.plate, stay.entry_utc, stay.exit_utc, stay.minutes, stay.status, untimed) == (
+        "AB123CD", "2026-12-05T22:00:00.000Z", "2026-12-05T23:30:00.000Z", 90.0, "stayed", 0)
