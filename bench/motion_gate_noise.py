@@ -55,15 +55,13 @@ def main() -> int:
     a = ap.parse_args()
 
     def work() -> None:
-        from detection import PlateDetector
-        from detection.passes import for_video
-        from pipeline.app import _recognizer
+        from pipeline.app import _recognizer, video_detector
         from pipeline.evaluate import run_clip
         from pipeline.settings import load_configs, video_configs
         from pipeline.sources import open_source
 
         cfgs = video_configs(load_configs(Path(__file__).resolve().parents[1] / "configs", a.overrides))
-        detector = for_video(PlateDetector(cfgs.detector), cfgs.detector)
+        detector = video_detector(cfgs)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         res = run_clip(a.video, a.expected, cfgs, detector, recognizer, Noisy(open_source(a.video), a.noise))
         n = res["vehicles"]

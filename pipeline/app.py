@@ -138,17 +138,25 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     return write_summary(out, summary, detector, recognizer)
 
 
+def video_detector(cfgs: Configs) -> Any:
+    """The detector as video runs it: `cfgs`' as `video_configs` gives them (boxes down to the tracker's low
+    threshold), each frame whole, stretched or de-interlaced as the config says (`detection.passes.for_video`)."""
+    from detection import PlateDetector
+    from detection.passes import for_video
+
+    cfg = video_configs(cfgs).detector
+    return for_video(PlateDetector(cfg), cfg)
+
+
 def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: Any = None,
                  **fuser_kw: Any) -> tuple[Any, Any, Any, Any, Any]:
     """The video pipeline's stages from `cfgs` (as `video_configs` gives them): the detector (on the roi with
     `roi_crop`), the recognizer, the watchlist, the zones and the track fuser (its events called `label`; `fuser_kw`:
     its clock and stores), each built unless given."""
-    from detection import PlateDetector
-    from detection.passes import for_video
     from pipeline.fusion import TrackFuser
 
     p = cfgs.pipeline
-    detector = detector or for_video(PlateDetector(cfgs.detector), cfgs.detector)
+    detector = detector or video_detector(cfgs)
     recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
     watchlist = load_watchlist(p, recognizer)
     zones, detector = with_zones(p, detector)

@@ -48,10 +48,9 @@ class ClipReader:
 
     def _detector(self) -> Any:
         if self.detector is None:
-            from detection import PlateDetector
-            from detection.passes import for_video
+            from pipeline.app import video_detector
 
-            self.detector = for_video(PlateDetector(self.cfgs.detector), self.cfgs.detector)
+            self.detector = video_detector(self.cfgs)
         return self.detector
 
     def __call__(self, path: Path, name: str) -> bool:

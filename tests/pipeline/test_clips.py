@@ -114,6 +114,20 @@ def test_a_clip_whose_end_cannot_be_told_is_taken_once_it_has_not_grown_for_ten_
     stop.set()
 
 
+def test_a_clips_detector_is_the_one_a_video_file_is_read_with(tmp_path, monkeypatch):
+    """Built at the first clip as `run_video` builds it: boxes down to the tracker's low threshold reach the
+    tracker (it was built from the still configs, at detector.conf)."""
+    import detection
+    from pipeline.clips import ClipReader
+    from pipeline.settings import load_configs
+
+    made = []
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: made.append(cfg) or object())
+    cfgs = load_configs(CONFIGS, ["detector.conf=0.25", "tracker.track_low_thresh=0.1"])
+    reader = ClipReader(cfgs, tmp_path, threading.Event(), recognizer=None)
+    assert reader._detector() is reader._detector() and [c.conf for c in made] == [0.1]  # built once
+
+
 def test_clips_read_before_and_where_a_reading_stopped(tmp_path):
     (tmp_path / CLIPS_READ).write_text('{"clip": "a.mp4", "frames": 3}\n{"clip": "cam/b.mp4", "error": "x"}\n'
                                        '{"clip": "c.mp')  # the last line a crash left unfinished
