@@ -317,7 +317,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         wanted = p.progress and not follow and total > 1
         for path in tqdm(paths, total=total or None, unit="image", disable=bar_off(wanted), dynamic_ncols=True,
                          leave=False):
-            if stop is not None and stop.is_set():
+            if halt.is_set():
                 break
             name = name_of(path)
             if path.suffix.lower() in VIDEO_EXTS:  # only a watched folder gives videos here
@@ -349,5 +349,5 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             logger.info(f"{name:28s} {texts}")
     return {"source": source_name, "images": n, "clips": clips.read, "outputs": str(out), "reads": lines,
             "skipped": skipped,
-            "stopped": not follow and stop is not None and stop.is_set() and n + len(skipped) < total}
+            "stopped": not follow and halt.is_set() and n + len(skipped) < total}
 
