@@ -24,8 +24,8 @@ def given_start(value: str) -> float | None:
     try:
         return iso_time(text).timestamp()
     except ValueError:
-        raise UserError(f"video_start_utc: {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or {FROM_FILE}: the "
-                        "time the file's container holds)") from None
+        raise UserError(f"config key 'video_start_utc': {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or "
+                        f"{FROM_FILE}: the time the file's container holds)") from None
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:

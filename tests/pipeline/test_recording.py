@@ -53,8 +53,8 @@ def test_a_given_start_is_an_iso_time(value, epoch):
 def test_a_start_that_is_no_time_is_one_line(value):
     with pytest.raises(UserError) as exc:
         given_start(value)
-    assert str(exc.value) == (f"video_start_utc: {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
-                              "time the file's container holds)")
+    assert str(exc.value) == (f"config key 'video_start_utc': {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or "
+                              "file: the time the file's container holds)")
 
 
 @pytest.mark.parametrize("version, big_mdat, moov_size", [(0, False, ""), (1, False, ""), (0, True, ""),
@@ -110,8 +110,8 @@ def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_pat
     ("0", "file", "video_start_utc is for video files, not 0 (a camera's events carry the time they are seen)"),
     ("rtsp://u:p@cam/1", "2026-12-05", "video_start_utc is for video files, not rtsp://***@cam/1 (a camera's events "
                                        "carry the time they are seen)"),
-    ("clip.mp4", "noon", "video_start_utc: 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the time the "
-                         "file's container holds)"),
+    ("clip.mp4", "noon", "config key 'video_start_utc': 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
+                         "time the file's container holds)"),
 ])
 def test_a_start_a_source_cannot_have_is_refused(spec, value, message):
     with pytest.raises(UserError) as exc:
