@@ -11,7 +11,7 @@ from typing import Any
 
 from loguru import logger
 
-from common.cli import EXPECTED, error_line
+from common.cli import error_line
 from pipeline.sinks import open_to_append, writing
 from pipeline.types import utc_iso
 
@@ -55,7 +55,7 @@ class ClipReader:
 
     def __call__(self, path: Path, name: str) -> bool:
         from pipeline.app import run_video
-        from pipeline.sources import go_on_from
+        from pipeline.sources import UnreadableVideo, go_on_from
 
         folder = self.out / "clips" / Path(name).with_suffix("")
         p = replace(self.cfgs.pipeline, progress=False, start_s=0.0, end_s=0.0)
@@ -67,8 +67,8 @@ class ClipReader:
         try:
             res = run_video(str(path), replace(self.cfgs, pipeline=p), self.stop, self._detector(), self.recognizer,
                             out_name=str(folder.resolve()), label=name)
-        except EXPECTED as exc:  # a clip that cannot be read: said, listed, and not tried again
-            said = error_line(exc)
+        except UnreadableVideo as exc:  # a clip that cannot be read: said, listed, and not tried again (a full disk
+            said = error_line(exc)  # or an output folder that cannot be made stops the run: the next reads the clip)
             logger.error(said)
             line["error"] = said.removeprefix("error: ")
         else:

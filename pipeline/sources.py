@@ -50,6 +50,11 @@ MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is 
 SEEK_SLACK_S = 0.0005  # a frame stamped this little before start_s (its milliseconds rounded) is still at it
 
 
+class UnreadableVideo(UserError):
+    """A video file that cannot be read (not there, empty, corrupt, no frame in its window): the file's mistake, not
+    the run's (a watched folder lists such a clip and goes on; an output it cannot write stops the run)."""
+
+
 class VideoFileSource:
     """A video file's frames (every `stride`-th), from `start_s` to `end_s` seconds into it (0: the end), numbered
     and timed as in a reading of the whole file. A frame the decoder cannot read (a damaged recording) is skipped
@@ -61,14 +66,14 @@ class VideoFileSource:
         self.path = Path(path)
         self.name = self.path.name
         if not self.path.is_file():
-            raise UserError(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
+            raise UnreadableVideo(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
                             f"not found: {self.path} (a source is a video or image file, a folder, a camera "
                             f"index or a stream URL)")
         if self.path.stat().st_size == 0:
-            raise UserError(f"video is empty (0 bytes): {self.path}")
+            raise UnreadableVideo(f"video is empty (0 bytes): {self.path}")
         self.cap = capture(str(self.path))
         if not self.cap.isOpened():
-            raise UserError(f"cannot open video (corrupt or unsupported): {self.path}")
+            raise UnreadableVideo(f"cannot open video (corrupt or unsupported): {self.path}")
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
@@ -78,7 +83,7 @@ class VideoFileSource:
         self.from_frame = self._seek(start_s) if start_s > 0 else 0  # the file's frame the decoder goes on from
         if self.frames_in_file and self.from_frame >= self.frames_in_file:
             self.cap.release()
-            raise UserError(f"{self.path} ends before start_s={start_s:g} s")
+            raise UnreadableVideo(f"{self.path} ends before start_s={start_s:g} s")
         last = self.frames_in_file
         if end_s and self.frames_in_file:  # the progress bar's total: the window at the nominal rate
             last = min(last, self.from_frame + math.ceil((end_s - start_s) * self.fps) + 1)
@@ -124,7 +129,7 @@ class VideoFileSource:
         if n == 0:
             window = f" from start_s={self.start_s:g} s" * bool(self.start_s) + f" to end_s={self.end_s:g} s" * bool(
                 self.end_s)
-            raise UserError(f"{self.path} has no frame{window}" if decoded else
+            raise UnreadableVideo(f"{self.path} has no frame{window}" if decoded else
                             f"no frame could be decoded from {self.path}{window} (corrupt or truncated)")
 
     def _time(self, i: int, last_i: int, last_s: float) -> float:

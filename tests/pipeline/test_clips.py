@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import UserError
 from pipeline.clips import CLIPS_READ, clips_read, stopped_at
 from pipeline.media import watch_media
 from tests.pipeline.test_follow import PLATES, Taker
@@ -81,6 +82,28 @@ def test_a_clip_that_cannot_be_read_is_said_listed_and_not_tried_again(tmp_path,
     message = f"cannot open video (corrupt or unsupported): {drop / 'bad.mp4'}"
     assert said == [("ERROR", f"error: {message}")] and lines(listed) == [{"clip": "bad.mp4", "error": message}]
     assert clips_read(out / "uploads") == {"bad.mp4"}
+
+
+def test_a_clip_whose_outputs_cannot_be_written_is_not_listed_as_unreadable(tmp_path):
+    """A full disk or an output folder that cannot be made is the run's mistake, not the clip's: it ends the watch
+    (its one line) and the next run reads the clip; listed, the clip would never be read."""
+    from pipeline.clips import ClipReader
+    from pipeline.settings import load_configs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "clips").write_text("")  # a file where the clips' folders go
+    clip = numbered_video(tmp_path / "v.avi", 5)
+    cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false"])
+    detector, recognizer = one_plate_models()
+    with pytest.raises(UserError, match=f"cannot create output folder {out / 'clips' / 'v'}: Not a directory"):
+        ClipReader(cfgs, out, threading.Event(), recognizer, detector)(clip, "v.avi")
+    assert not (out / CLIPS_READ).exists()
+    (out / "clips").unlink()
+    empty = tmp_path / "e.avi"
+    empty.write_bytes(b"")  # the clip's own mistake: listed
+    assert ClipReader(cfgs, out, threading.Event(), recognizer, detector)(empty, "e.avi")
+    assert lines(out / CLIPS_READ) == [{"clip": "e.avi", "error": f"video is empty (0 bytes): {empty}"}]
 
 
 def test_an_mp4_still_being_uploaded_is_taken_once_whole(tmp_path):
