@@ -39,11 +39,14 @@ def stopped_at(folder: Path) -> float | None:
 class ClipReader:
     """`reader(path, name)` reads clip `path` (named `name` in the watched folder) into `out/clips/<name>/` with
     `cfgs` (its `start_s` where an earlier reading stopped), the models loaded once and shared; False when `stop` cut
-    it short. `detector`: the video detector to use (None: the configured one, built at the first clip)."""
+    it short. `detector`: the video detector to use (None: the configured one, built at the first clip); `hook`: the
+    watched folder's webhook sink, which sends the clips' events too (a clip's own would leave those the service did
+    not take in a folder no run comes back to)."""
 
-    def __init__(self, cfgs: Any, out: Path, stop: Any, recognizer: Any, detector: Any = None) -> None:
+    def __init__(self, cfgs: Any, out: Path, stop: Any, recognizer: Any, detector: Any = None,
+                 hook: Any = None) -> None:
         self.cfgs, self.out, self.stop = cfgs, out, stop
-        self.recognizer, self.detector = recognizer, detector
+        self.recognizer, self.detector, self.hook = recognizer, detector, hook
         self.read = 0
 
     def _detector(self) -> Any:
@@ -66,7 +69,7 @@ class ClipReader:
         line: dict[str, Any] = {"clip": name}
         try:
             res = run_video(str(path), replace(self.cfgs, pipeline=p), self.stop, self._detector(), self.recognizer,
-                            out_name=str(folder.resolve()), label=name)
+                            out_name=str(folder.resolve()), label=name, hook=self.hook)
         except UnreadableVideo as exc:  # a clip that cannot be read: said, listed, and not tried again (a full disk
             said = error_line(exc)  # or an output folder that cannot be made stops the run: the next reads the clip)
             logger.error(said)

@@ -94,14 +94,16 @@ def image_stores(cfg: PipelineConfig, out: Path) -> dict[str, Any]:
             else None}
 
 
-def event_sinks(cfg: PipelineConfig, out: Path, stack: ExitStack) -> list[Any]:
+def event_sinks(cfg: PipelineConfig, out: Path, stack: ExitStack, hook: Any = None) -> list[Any]:
     """The configured event outputs in `out` (events.db, events.jsonl, events.csv, the webhook), each entered on
-    `stack`, which closes them."""
+    `stack`, which closes them. `hook`: a webhook sink already open to send the events with (a watched folder's, whose
+    clips' events then wait in its pending file while the service is down, to be sent as the watch goes on)."""
     from pipeline.sinks import CsvSink, JsonlSink, SqliteSink
 
     made = [(cfg.sqlite, lambda: SqliteSink(out / "events.db")), (cfg.jsonl, lambda: JsonlSink(out / "events.jsonl")),
-            (cfg.csv, lambda: CsvSink(out / "events.csv")), (bool(cfg.webhook), lambda: webhook_sink(cfg, out))]
-    return [stack.enter_context(make()) for on, make in made if on]
+            (cfg.csv, lambda: CsvSink(out / "events.csv")),
+            (bool(cfg.webhook) and hook is None, lambda: webhook_sink(cfg, out))]
+    return [stack.enter_context(make()) for on, make in made if on] + ([hook] if hook is not None else [])
 
 
 def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:

@@ -13,17 +13,19 @@ from pipeline.clips import CLIPS_READ, clips_read, stopped_at
 from pipeline.media import watch_media
 from tests.pipeline.test_follow import PLATES, Taker
 from tests.pipeline.test_sources import numbered_video, one_plate_models, stopping_detector
+from tests.pipeline.test_webhook import Service, free_port
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def watch(folder: Path, out: Path, detector, stop: threading.Event, until) -> dict:
-    """`run_images` watching `folder` in a thread, stopped once `until()` holds (or by `stop` from inside)."""
+def watch(folder: Path, out: Path, detector, stop: threading.Event, until, *more: str) -> dict:
+    """`run_images` watching `folder` in a thread, stopped once `until()` holds (or by `stop` from inside); `more`:
+    further overrides."""
     from pipeline.app import run_images
     from pipeline.settings import load_configs
 
     cfgs = load_configs(CONFIGS, ["follow=true", "follow_poll_s=0.02", f"output_dir={out}", "progress=false",
-                                  "sqlite=false", "motion_gate=false", "video_out=false"])
+                                  "sqlite=false", "motion_gate=false", "video_out=false", *more])
     result: dict = {}
     t = threading.Thread(target=lambda: result.update(run_images(str(folder), cfgs, False, detector,
                                                                  one_plate_models()[1], stop=stop)))
@@ -82,6 +84,30 @@ def test_a_clip_that_cannot_be_read_is_said_listed_and_not_tried_again(tmp_path,
     message = f"cannot open video (corrupt or unsupported): {drop / 'bad.mp4'}"
     assert said == [("ERROR", f"error: {message}")] and lines(listed) == [{"clip": "bad.mp4", "error": message}]
     assert clips_read(out / "uploads") == {"bad.mp4"}
+
+
+def test_a_clips_events_a_service_did_not_take_are_sent_when_it_comes_up_while_the_watch_goes_on(tmp_path):
+    """The clips' events go through the watched folder's webhook: a clip's own would be closed at the clip's end with
+    the events the service had not taken left in `clips/<clip>/`, a folder no run comes back to."""
+    drop, out = tmp_path / "uploads", tmp_path / "out"
+    drop.mkdir()
+    numbered_video(drop / "v.avi")
+    port, up = free_port(), []
+    listed = out / "uploads" / CLIPS_READ
+
+    def until() -> bool:
+        if listed.exists() and not up:
+            up.append(Service(port))  # the service comes up after the clip was read
+        return bool(up) and len(up[0].bodies) >= 1
+
+    try:
+        watch(drop, out, one_plate_models()[0], threading.Event(), until, f"webhook=http://127.0.0.1:{port}/e",
+              "backoff_start_s=0.05", "backoff_max_s=0.1")
+        assert up and [(b["source"], b["first_frame"], b["last_frame"]) for b in up[0].bodies] == [("v.avi", 0, 19)]
+    finally:
+        for s in up:
+            s.close()
+    assert not list(out.rglob("webhook_pending.jsonl"))
 
 
 def test_a_clip_whose_outputs_cannot_be_written_is_not_listed_as_unreadable(tmp_path):
