@@ -209,8 +209,8 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
             res = run_images(spec, cfgs, crops_only, out_name=out_name, stop=stop)
             bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
             bad += ", stopped before the rest" if res["stopped"] else ""
-            clips = f", {res['clips']} clips read -> {res['outputs']}/clips/" if res.get("clips") else ""
-            logger.info(f"{res['images']} images read{bad} -> {res['outputs']}/reads.jsonl, reads.csv{clips}")
+            clips, more = (f", {res['clips']} clips", ", events.*, clips/") if res.get("clips") else ("", "")
+            logger.info(f"{res['images']} images{clips} read{bad} -> {res['outputs']}/reads.jsonl, reads.csv{more}")
             return not res["skipped"]
         res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name)
         notes = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (

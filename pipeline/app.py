@@ -69,12 +69,13 @@ def video_rate(source: Any, fps: float = 0.0) -> float:
 
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
-              windows: Any = None, out_name: str = "", label: str = "", hook: Any = None) -> dict[str, Any]:
+              windows: Any = None, out_name: str = "", label: str = "", sinks: list[Any] | None = None,
+              stores: dict[str, Any] | None = None) -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given.
     `out_name`: its output folder under `output_dir` (an absolute path: that folder); `label`: what its events call
-    the source (default: `out_name`, else the source's own name); `hook`: an open webhook sink its events go to
-    (default: the configured one, its own)."""
+    the source (default: `out_name`, else the source's own name). `sinks` and `stores`: open event outputs and crop
+    and frame stores to use (a watched folder's, for its clips) instead of the configured ones in its folder."""
     from tqdm import tqdm
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
@@ -98,8 +99,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
         detector, recognizer, watchlist, zones, fuser = video_stages(
-            cfgs, label, detector, recognizer, clock=clock, **image_stores(p, out))
-        sinks = event_sinks(p, out, stack, hook)
+            cfgs, label, detector, recognizer, clock=clock, **(image_stores(p, out) if stores is None else stores))
+        sinks = event_sinks(p, out, stack) if sinks is None else sinks
         video = None
         if p.video_out:
             fps = video_rate(source, p.video_fps)
@@ -306,7 +307,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
         sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
         halt = stop or threading.Event()
-        clips = ClipReader(cfgs, out, halt, recognizer, detector, hook)  # a watched folder's videos, as they come
+        clips = ClipReader(cfgs, out, halt, recognizer, stack, detector, hook)  # the videos that come
         if follow:  # a watched folder's earlier reads are kept, and their images and clips not read again
             seen = sink.read_before()
             done = clips_read(out)

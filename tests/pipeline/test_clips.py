@@ -1,15 +1,18 @@
-"""A watched folder's video clips (`pipeline/clips.py`): each read once into `clips/<name>/`, listed in `clips.jsonl`;
-one a stop cut short gone on with by the next run from where it stopped."""
+"""A watched folder's video clips (`pipeline/clips.py`): each read once, its events in the folder's outputs, its
+annotated video in `clips/<name>/`, listed in `clips.jsonl`; one a stop cut short gone on with by the next run from
+where it stopped; the newest clips' videos kept."""
 import json
+import os
 import shutil
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from common.errors import UserError
-from pipeline.clips import CLIPS_READ, clips_read, stopped_at
+from pipeline.clips import CLIPS_READ, ClipVideos, clips_read, stopped_at
 from pipeline.media import watch_media
 from tests.pipeline.test_follow import PLATES, Taker
 from tests.pipeline.test_sources import numbered_video, one_plate_models, stopping_detector
@@ -42,7 +45,7 @@ def lines(path: Path) -> list[dict]:
     return [{k: v for k, v in json.loads(x).items() if k != "read_utc"} for x in path.read_text().splitlines()]
 
 
-def test_a_clip_that_comes_is_read_into_its_own_folder_once(tmp_path):
+def test_a_clip_that_comes_is_read_once_its_events_written_as_a_cameras_are(tmp_path):
     drop, out = tmp_path / "uploads", tmp_path / "out"
     drop.mkdir()
     numbered_video(drop / "v.avi")
@@ -52,8 +55,11 @@ def test_a_clip_that_comes_is_read_into_its_own_folder_once(tmp_path):
                   lambda: listed.exists() and len(lines(listed)) == 2)
     assert first["clips"] == 2 and lines(listed) == [{"clip": "v.avi", "frames": 20, "vehicles": 1},
                                                      {"clip": "w.avi", "frames": 5, "vehicles": 1}]
-    (event,) = [json.loads(x) for x in (out / "uploads" / "clips" / "v" / "events.jsonl").read_text().splitlines()]
-    assert (event["source"], event["first_frame"], event["last_frame"]) == ("v.avi", 0, 19)
+    events = [json.loads(x) for x in (out / "uploads" / "events.jsonl").read_text().splitlines()]  # the folder's
+    assert [(e["source"], e["first_frame"], e["last_frame"]) for e in events] == [("v.avi", 0, 19), ("w.avi", 0, 4)]
+    assert [Path(e["crop_path"]).parent for e in events] == [out / "uploads" / "crops"] * 2
+    assert sorted(f.name for f in (out / "uploads" / "clips" / "v").iterdir() if f.name != ".run.lock") == [
+        "summary.json"]  # video_out=false here
     polls = time.monotonic() + 0.3
     second = watch(drop, out, one_plate_models()[0], threading.Event(), lambda: time.monotonic() > polls)
     assert second["clips"] == 0 and len(lines(listed)) == 2  # read before: not again
@@ -71,7 +77,7 @@ def test_a_clip_a_stop_cut_short_is_gone_on_with_by_the_next_run(tmp_path):
     second = watch(drop, out, stopping_detector(stop, 7, seen), threading.Event(), listed.exists)
     assert second["clips"] == 1 and lines(listed) == [{"clip": "v.avi", "frames": 13, "vehicles": 1}]
     assert seen == list(range(20))  # each frame once
-    events = [json.loads(x) for x in (out / "uploads" / "clips" / "v" / "events.jsonl").read_text().splitlines()]
+    events = [json.loads(x) for x in (out / "uploads" / "events.jsonl").read_text().splitlines()]
     assert [(e["first_frame"], e["last_frame"], e["reason"]) for e in events] == [(0, 6, "stopped"), (7, 19, "end")]
 
 
@@ -123,12 +129,12 @@ def test_a_clip_whose_outputs_cannot_be_written_is_not_listed_as_unreadable(tmp_
     cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false"])
     detector, recognizer = one_plate_models()
     with pytest.raises(UserError, match=f"cannot create output folder {out / 'clips' / 'v'}: Not a directory"):
-        ClipReader(cfgs, out, threading.Event(), recognizer, detector)(clip, "v.avi")
+        ClipReader(cfgs, out, threading.Event(), recognizer, ExitStack(), detector)(clip, "v.avi")
     assert not (out / CLIPS_READ).exists()
     (out / "clips").unlink()
     empty = tmp_path / "e.avi"
     empty.write_bytes(b"")  # the clip's own mistake: listed
-    assert ClipReader(cfgs, out, threading.Event(), recognizer, detector)(empty, "e.avi")
+    assert ClipReader(cfgs, out, threading.Event(), recognizer, ExitStack(), detector)(empty, "e.avi")
     assert lines(out / CLIPS_READ) == [{"clip": "e.avi", "error": f"video is empty (0 bytes): {empty}"}]
 
 
@@ -173,7 +179,7 @@ def test_a_clips_detector_is_the_one_a_video_file_is_read_with(tmp_path, monkeyp
     made = []
     monkeypatch.setattr(detection, "PlateDetector", lambda cfg: made.append(cfg) or object())
     cfgs = load_configs(CONFIGS, ["detector.conf=0.25", "tracker.track_low_thresh=0.1"])
-    reader = ClipReader(cfgs, tmp_path, threading.Event(), recognizer=None)
+    reader = ClipReader(cfgs, tmp_path, threading.Event(), recognizer=None, stack=ExitStack())
     assert reader._detector() is reader._detector() and [c.conf for c in made] == [0.1]  # built once
 
 
@@ -187,3 +193,65 @@ def test_clips_read_before_and_where_a_reading_stopped(tmp_path):
         assert stopped_at(tmp_path) == at
     (tmp_path / "summary.json").write_text("{")
     assert stopped_at(tmp_path) is None and stopped_at(tmp_path / "none") is None
+
+
+def clip_outputs(root: Path, name: str, *videos: str, age_s: float = 0.0) -> Path:
+    """A clip's output folder under `root` with its summary and `videos`, their times `age_s` ago."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    for f in ("summary.json", *videos):
+        (folder / f).write_text("x")
+        if age_s:
+            os.utime(folder / f, (time.time() - age_s,) * 2)
+    return folder
+
+
+def kept(root: Path) -> list[str]:
+    return sorted(v.relative_to(root).as_posix() for v in root.glob("**/annotated*.mp4"))
+
+
+def test_the_newest_clips_videos_are_kept_earlier_runs_and_a_clip_gone_on_with_included(tmp_path):
+    root = tmp_path / "clips"
+    clip_outputs(root, "cam1/old", "annotated.mp4", age_s=60)  # an earlier run's
+    videos = ClipVideos(root, keep=2)
+    videos.added(clip_outputs(root, "a", "annotated.mp4", age_s=30))  # a stop cut it short
+    assert kept(root) == ["a/annotated.mp4", "cam1/old/annotated.mp4"]
+    videos.added(clip_outputs(root, "b", "annotated.mp4"))
+    assert kept(root) == ["a/annotated.mp4", "b/annotated.mp4"]  # the oldest clip's video gone...
+    assert (root / "cam1" / "old" / "summary.json").exists()  # ...not its summary
+    (root / "a" / "annotated.prev.mp4").write_text("x")
+    videos.added(root / "a")  # gone on with: now the newest
+    videos.added(clip_outputs(root, "c", "annotated.mp4"))
+    assert kept(root) == ["a/annotated.mp4", "a/annotated.prev.mp4", "c/annotated.mp4"]
+
+
+def test_while_the_disk_is_short_each_clips_video_replaces_the_oldest(tmp_path, monkeypatch, logged):
+    from pipeline import stores
+
+    root, room = tmp_path / "clips", [10_000.0]
+    monkeypatch.setattr(stores, "free_mb", lambda path: room[0])
+    videos = ClipVideos(root, keep=0, min_free_mb=500)
+    for name in "abc":
+        videos.added(clip_outputs(root, name, "annotated.mp4"))
+    room[0] = 100.0
+    said, _ = logged(lambda: videos.added(clip_outputs(root, "d", "annotated.mp4")), "WARNING")
+    assert kept(root) == ["b/annotated.mp4", "c/annotated.mp4", "d/annotated.mp4"]
+    assert said == [("WARNING", f"{root}: under 500 MB free on its disk (min_free_mb): each clip's annotated video "
+                                "replaces the oldest clip's; the events are still all written")]
+    videos.added(clip_outputs(root, "e", "annotated.mp4"))
+    assert kept(root) == ["c/annotated.mp4", "d/annotated.mp4", "e/annotated.mp4"]
+    room[0] = 1_000.0
+    videos.added(clip_outputs(root, "f", "annotated.mp4"))
+    assert kept(root) == ["c/annotated.mp4", "d/annotated.mp4", "e/annotated.mp4", "f/annotated.mp4"]
+
+
+def test_a_watch_keeps_the_annotated_videos_of_its_newest_clips(tmp_path):
+    drop, out = tmp_path / "uploads", tmp_path / "out"
+    drop.mkdir()
+    numbered_video(drop / "v.avi", 5)
+    numbered_video(drop / "w.avi", 5)
+    listed = out / "uploads" / CLIPS_READ
+    watch(drop, out, one_plate_models()[0], threading.Event(), lambda: listed.exists() and len(lines(listed)) == 2,
+          "video_out=true", "video_keep_segments=1")
+    assert kept(out / "uploads" / "clips") == ["w/annotated.mp4"]
+    assert (out / "uploads" / "clips" / "v" / "summary.json").exists()
