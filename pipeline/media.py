@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ocr.process import IMAGE_EXTS
+from pipeline.recording import movie_whole
 
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
 
@@ -91,8 +92,6 @@ def ends_whole(path: Path) -> bool:
     MP4 or MOV file has its movie header and every box whole; other videos: False (whole once they have not grown for
     `WHOLE_AFTER_POLLS`: a clip is not awaited as a snapshot is); other images: True."""
     if path.suffix.lower() in MOVIE_EXTS:
-        from pipeline.recording import movie_whole
-
         return movie_whole(path)
     if path.suffix.lower() in VIDEO_EXTS:
         return False
