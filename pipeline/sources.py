@@ -67,8 +67,8 @@ class VideoFileSource:
         self.name = self.path.name
         if not self.path.is_file():
             raise UnreadableVideo(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
-                            f"not found: {self.path} (a source is a video or image file, a folder, a camera "
-                            f"index or a stream URL)")
+                                  f"not found: {self.path} (a source is a video or image file, a folder, a camera "
+                                  f"index or a stream URL)")
         if self.path.stat().st_size == 0:
             raise UnreadableVideo(f"video is empty (0 bytes): {self.path}")
         self.cap = capture(str(self.path))
@@ -130,7 +130,7 @@ class VideoFileSource:
             window = f" from start_s={self.start_s:g} s" * bool(self.start_s) + f" to end_s={self.end_s:g} s" * bool(
                 self.end_s)
             raise UnreadableVideo(f"{self.path} has no frame{window}" if decoded else
-                            f"no frame could be decoded from {self.path}{window} (corrupt or truncated)")
+                                  f"no frame could be decoded from {self.path}{window} (corrupt or truncated)")
 
     def _time(self, i: int, last_i: int, last_s: float) -> float:
         """Frame `i`'s time in the video: the container's own stamp, so that a phone's variable-rate video has its
