@@ -45,7 +45,7 @@ class ClipVideos:
     included): those of the newest `keep` clips stay (0: all), and while the disk has under `min_free_mb` free each
     clip's replace the oldest clip's, as a camera's parts do; a clip's events, crops and frames are not touched."""
 
-    def __init__(self, root: Path, keep: int = 0, min_free_mb: float = 0.0) -> None:
+    def __init__(self, root: Path, keep: int, min_free_mb: float) -> None:
         self.root, self.keep = root, keep
         self.low = LowSpace("the clips' annotated videos", "each clip's annotated video replaces the oldest clip's",
                             min_free_mb)

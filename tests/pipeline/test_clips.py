@@ -213,7 +213,7 @@ def kept(root: Path) -> list[str]:
 def test_the_newest_clips_videos_are_kept_earlier_runs_and_a_clip_gone_on_with_included(tmp_path):
     root = tmp_path / "clips"
     clip_outputs(root, "cam1/old", "annotated.mp4", age_s=60)  # an earlier run's
-    videos = ClipVideos(root, keep=2)
+    videos = ClipVideos(root, keep=2, min_free_mb=0)
     videos.added(clip_outputs(root, "a", "annotated.mp4", age_s=30))  # a stop cut it short
     assert kept(root) == ["a/annotated.mp4", "cam1/old/annotated.mp4"]
     videos.added(clip_outputs(root, "b", "annotated.mp4"))
@@ -223,14 +223,21 @@ def test_the_newest_clips_videos_are_kept_earlier_runs_and_a_clip_gone_on_with_i
     videos.added(root / "a")  # gone on with: now the newest
     videos.added(clip_outputs(root, "c", "annotated.mp4"))
     assert kept(root) == ["a/annotated.mp4", "a/annotated.prev.mp4", "c/annotated.mp4"]
+    (root / "a" / "annotated.mp4").unlink()  # deleted by hand meanwhile
+    videos.added(clip_outputs(root, "d", "annotated.mp4"))
+    assert kept(root) == ["c/annotated.mp4", "d/annotated.mp4"]
 
 
 def test_while_the_disk_is_short_each_clips_video_replaces_the_oldest(tmp_path, monkeypatch, logged):
     from pipeline import stores
 
-    root, room = tmp_path / "clips", [10_000.0]
+    root, room = tmp_path / "clips", [100.0]
     monkeypatch.setattr(stores, "free_mb", lambda path: room[0])
     videos = ClipVideos(root, keep=0, min_free_mb=500)
+    videos.added(clip_outputs(root, "first", "annotated.mp4"))
+    assert kept(root) == ["first/annotated.mp4"]  # the only one is kept: the newest clip's video is never dropped
+    (root / "first" / "annotated.mp4").unlink()
+    videos, room[0] = ClipVideos(root, keep=0, min_free_mb=500), 10_000.0
     for name in "abc":
         videos.added(clip_outputs(root, name, "annotated.mp4"))
     room[0] = 100.0
