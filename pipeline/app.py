@@ -70,12 +70,14 @@ def video_rate(source: Any, fps: float = 0.0) -> float:
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
               windows: Any = None, out_name: str = "", label: str = "", sinks: list[Any] | None = None,
-              stores: dict[str, Any] | None = None) -> dict[str, Any]:
+              stores: dict[str, Any] | None = None, recent: dict[str, tuple[float, float]] | None = None
+              ) -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given.
     `out_name`: its output folder under `output_dir` (an absolute path: that folder); `label`: what its events call
     the source (default: `out_name`, else the source's own name). `sinks` and `stores`: open event outputs and crop
-    and frame stores to use (a watched folder's, for its clips) instead of the configured ones in its folder."""
+    and frame stores to use (a watched folder's, for its clips) instead of the configured ones in its folder;
+    `recent`: the plates of earlier events, deduplicated against and kept up to date (`TrackFuser`)."""
     from tqdm import tqdm
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
@@ -99,7 +101,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
         detector, recognizer, watchlist, zones, fuser = video_stages(
-            cfgs, label, detector, recognizer, clock=clock, **(image_stores(p, out) if stores is None else stores))
+            cfgs, label, detector, recognizer, clock=clock, recent=recent,
+            **(image_stores(p, out) if stores is None else stores))
         sinks = event_sinks(p, out, stack) if sinks is None else sinks
         video = None
         if p.video_out:

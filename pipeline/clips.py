@@ -15,6 +15,7 @@ from typing import Any
 from loguru import logger
 
 from common.cli import error_line
+from pipeline.recording import container_start
 from pipeline.sinks import open_to_append, writing
 from pipeline.stores import LowSpace
 from pipeline.types import utc_iso
@@ -96,6 +97,8 @@ class ClipReader:
         self.recognizer, self.detector, self.hook = recognizer, detector, hook
         self.read = 0
         self._outputs: tuple[list[Any], dict[str, Any]] | None = None
+        self._recent: dict[str, tuple[float, float]] = {}  # the plates of the clips' events, for fusion.dedupe_s
+        self._began: float | None = None  # when the clip before was recorded (epoch s), if its container says
         p = cfgs.pipeline
         self.videos = ClipVideos(out / "clips", p.video_keep_segments, p.min_free_mb)
 
@@ -107,6 +110,20 @@ class ClipReader:
             p = self.cfgs.pipeline
             self._outputs = event_sinks(p, self.out, self.stack, self.hook), image_stores(p, self.out)
         return self._outputs
+
+    def _carried(self, path: Path) -> dict[str, tuple[float, float]]:
+        """The plates of the clips before, in clip `path`'s times: a vehicle in view across two clips (a recorder's
+        pre- and post-roll, a car waiting at a gate) gives one event, as a camera's does. Carried only when both clips'
+        containers hold their recording times (whatever `video_start_utc` gives the events) and this clip began after
+        the one before; otherwise none (two clips' positions say nothing of the time between them)."""
+        began, before = container_start(path), self._began
+        self._began = began
+        if began is None or before is None or began < before:
+            self._recent.clear()
+        else:
+            for key, (last_s, conf) in list(self._recent.items()):
+                self._recent[key] = (last_s + before - began, conf)
+        return self._recent
 
     def _detector(self) -> Any:
         if self.detector is None:
@@ -129,7 +146,8 @@ class ClipReader:
         sinks, stores = self._folder_outputs()
         try:
             res = run_video(str(path), replace(self.cfgs, pipeline=p), self.stop, self._detector(), self.recognizer,
-                            out_name=str(folder.resolve()), label=name, sinks=sinks, stores=stores)
+                            out_name=str(folder.resolve()), label=name, sinks=sinks, stores=stores,
+                            recent=self._carried(path))
         except UnreadableVideo as exc:  # a clip that cannot be read: said, listed, and not tried again (a full disk
             said = error_line(exc)  # or an output folder that cannot be made stops the run: the next reads the clip)
             logger.error(said)

@@ -82,13 +82,15 @@ class TrackFuser:
                  direction: Callable[[list[tuple[float, float]]], str] | None = None,
                  decode: Callable[[np.ndarray], tuple[str, float, tuple[float, ...]]] | None = None,
                  save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None, clock: float | None = None,
-                 save_frame: Callable[[PlateEvent, np.ndarray], str] | None = None) -> None:
+                 save_frame: Callable[[PlateEvent, np.ndarray], str] | None = None,
+                 recent: dict[str, tuple[float, float]] | None = None) -> None:
         self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
         self.clock = clock  # wall-clock (epoch s) at time 0 of a live source: events then carry UTC times
         self.save_crop, self.save_frame = save_crop, save_frame
         self.tracks: dict[int, TrackState] = {}
-        # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s
-        self.recent: dict[str, tuple[float, float]] = {}
+        # O/0-folded text -> (last time (s) it was seen in an event, its highest confidence), for dedupe_s; a given
+        # dict is kept up to date in place (a watched folder's clips: carried from one clip to the next)
+        self.recent: dict[str, tuple[float, float]] = {} if recent is None else recent
         # weak ended tracks waiting for the open tracks that may continue them: (track, vote, reason, their ids)
         self.held: list[tuple[TrackState, Vote, str, set[int]]] = []
         self.now_s = 0.0  # the latest time seen
@@ -200,7 +202,8 @@ class TrackFuser:
         key = fold_o0(v.text)
         # plates last seen before every open track began (minus the window) can match no track any more
         horizon = min([t.first_time_s] + [o.first_time_s for o in self.tracks.values()]) - c.dedupe_s
-        self.recent = {k: r for k, r in self.recent.items() if r[0] >= horizon}
+        for gone in [k for k, r in self.recent.items() if r[0] < horizon]:
+            del self.recent[gone]
         like = [k for k, (last, conf) in self.recent.items()
                 if c.dedupe_s > 0 and t.first_time_s - last <= c.dedupe_s
                 and (k == key or (v.confidence < conf and near_text(k, key, c.dedupe_edits)))]

@@ -262,3 +262,26 @@ def test_a_watch_keeps_the_annotated_videos_of_its_newest_clips(tmp_path):
           "video_out=true", "video_keep_segments=1")
     assert kept(out / "uploads" / "clips") == ["w/annotated.mp4"]
     assert (out / "uploads" / "clips" / "v" / "summary.json").exists()
+
+
+def test_a_vehicle_in_view_across_two_clips_gives_one_event_when_their_recording_times_say_so(tmp_path):
+    """Each clip shows AB123CD for its 1 s; fusion.dedupe_s is 10 s. A clip recorded 5 s after the one before gives
+    no second event; one 60 s after, one without a recording time, and one recorded before the clip read before it
+    (an upload out of order) each give their own."""
+    from pipeline.clips import ClipReader
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_recording import stamped_video
+
+    clips, out, t = tmp_path / "uploads", tmp_path / "out", 1_796_000_000.0
+    clips.mkdir()
+    made = [stamped_video(clips / "a.mp4", t), stamped_video(clips / "b.mp4", t + 5),
+            stamped_video(clips / "c.mp4", t + 60), numbered_video(clips / "d.mp4", 10),
+            stamped_video(clips / "e.mp4", t + 120), stamped_video(clips / "f.mp4", t + 100)]
+    cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false"])
+    detector, recognizer = one_plate_models()
+    with ExitStack() as stack:
+        reader = ClipReader(cfgs, out, threading.Event(), recognizer, stack, detector)
+        for clip in made:
+            assert reader(clip, clip.name)
+    events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["source"] for e in events] == ["a.mp4", "c.mp4", "d.mp4", "e.mp4", "f.mp4"]

@@ -118,6 +118,18 @@ def test_short_texts_and_repeats_of_a_recent_plate_give_no_event():
     assert [(e.track_id, e.text) for e in events] == [(1, "AB023"), (4, "AB023")]
 
 
+def test_plates_given_from_before_are_deduplicated_against_and_kept_up_to_date_in_place():
+    """`recent` (a watched folder's clips carry it from one clip to the next): a plate last seen 4 s before this
+    source's time 0 is the same vehicle; one 20 s before is not (its entry pruned, then the new passage's)."""
+    recent = {"AB023": (-4.0, 0.9), "CD456": (-20.0, 0.9)}
+    f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10), recent=recent)
+    for tid, text in ((1, "AB023"), (2, "CD456")):
+        for k in range(3):
+            f.add(tid, Reading(k, k / 10, text, 0.9, (0.9,) * 5, (0, 0, 10, 5)), np.zeros((5, 10, 3), np.uint8))
+    assert [(e.track_id, e.text) for e in f.flush()] == [(2, "CD456")]
+    assert f.recent is recent and {k: last for k, (last, _) in recent.items()} == {"AB023": 0.2, "CD456": 0.2}
+
+
 def passes(dedupe_edits: int):
     """A fuser and a function (track id, text, start s, confidence) -> event texts of a three-read track once lost."""
     f = TrackFuser(FusionConfig(lost_frames=2, decisive_reads=99, dedupe_s=10, dedupe_edits=dedupe_edits,
