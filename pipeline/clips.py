@@ -31,13 +31,16 @@ def clips_read(out: Path) -> set[str]:
     return {str(x["clip"]) for x in json_lines(path) if "clip" in x} if path.is_file() else set()
 
 
-def stopped_at(folder: Path) -> float | None:
-    """Where an earlier reading into output `folder` was stopped (its summary's `position_s`), None when it was not."""
+def stopped_at(folder: Path, clip: str) -> float | None:
+    """Where an earlier reading of `clip` into output `folder` was stopped (its summary's `position_s`), None when it
+    was not (or the summary is another clip's: `x.mp4` and `x.avi` share `clips/x/`)."""
     try:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    at = summary.get("position_s") if isinstance(summary, dict) and summary.get("stopped") else None
+    if not isinstance(summary, dict) or summary.get("source") != clip:
+        return None
+    at = summary.get("position_s") if summary.get("stopped") else None
     return float(at) if isinstance(at, (int, float)) else None
 
 
@@ -138,7 +141,7 @@ class ClipReader:
 
         folder = self.out / "clips" / Path(name).with_suffix("")
         p = replace(self.cfgs.pipeline, progress=False, start_s=0.0, end_s=0.0)
-        at = stopped_at(folder)
+        at = stopped_at(folder, name)
         if at is not None:
             p = replace(p, start_s=go_on_from(at))
             logger.info(f"{name}: an earlier run stopped at {at:.3f} s; going on from there")

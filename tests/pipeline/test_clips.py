@@ -73,7 +73,8 @@ def test_a_clip_a_stop_cut_short_is_gone_on_with_by_the_next_run(tmp_path):
     listed = out / "uploads" / CLIPS_READ
     first = watch(drop, out, stopping_detector(stop, 7, seen), stop, lambda: False)
     assert first["clips"] == 0 and not listed.exists()
-    assert stopped_at(out / "uploads" / "clips" / "v") == pytest.approx(0.6)
+    assert stopped_at(out / "uploads" / "clips" / "v", "v.avi") == pytest.approx(0.6)
+    assert stopped_at(out / "uploads" / "clips" / "v", "v.mp4") is None  # another clip of that folder
     second = watch(drop, out, stopping_detector(stop, 7, seen), threading.Event(), listed.exists)
     assert second["clips"] == 1 and lines(listed) == [{"clip": "v.avi", "frames": 13, "vehicles": 1}]
     assert seen == list(range(20))  # each frame once
@@ -189,10 +190,10 @@ def test_clips_read_before_and_where_a_reading_stopped(tmp_path):
     assert clips_read(tmp_path) == {"a.mp4", "cam/b.mp4"} and clips_read(tmp_path / "none") == set()
     for summary, at in [({"stopped": True, "position_s": 12.5}, 12.5), ({"stopped": False, "position_s": 12.5}, None),
                         ({"stopped": True, "position_s": None}, None), ([], None)]:
-        (tmp_path / "summary.json").write_text(json.dumps(summary))
-        assert stopped_at(tmp_path) == at
+        (tmp_path / "summary.json").write_text(json.dumps({"source": "a.mp4", **summary} if summary else summary))
+        assert stopped_at(tmp_path, "a.mp4") == at
     (tmp_path / "summary.json").write_text("{")
-    assert stopped_at(tmp_path) is None and stopped_at(tmp_path / "none") is None
+    assert stopped_at(tmp_path, "a.mp4") is None and stopped_at(tmp_path / "none", "a.mp4") is None
 
 
 def clip_outputs(root: Path, name: str, *videos: str, age_s: float = 0.0) -> Path:
