@@ -23,6 +23,8 @@ import yaml
 from common.errors import UserError
 from common.paths import find, read_text
 
+YAML_ERRORS = (yaml.YAMLError, ValueError)  # PyYAML raises ValueError for a date that is no day (2026-02-30)
+
 T = TypeVar("T")
 
 
@@ -188,7 +190,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw != "" else ""
-    except yaml.YAMLError:
+    except YAML_ERRORS:  # not YAML (`[1, 2`, a date that is no day): the text itself, which the key's type checks
         value = raw
     return key.strip(), value
 
@@ -231,10 +233,11 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         text = read_text(p, "a YAML config")
         try:
             loaded = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
+        except YAML_ERRORS as exc:
             line = getattr(getattr(exc, "problem_mark", None), "line", None)
             where = f" line {line + 1}" if line is not None else ""
-            raise ConfigError(f"{p}{where}: not valid YAML") from None
+            why = f" ({exc})" if isinstance(exc, ValueError) else ""
+            raise ConfigError(f"{p}{where}: not valid YAML{why}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: expected a mapping of key: value")
         refuse_repeated_keys(p, text)

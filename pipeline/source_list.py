@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from common.config import closest, refuse_repeated_keys
+from common.config import YAML_ERRORS, closest, refuse_repeated_keys
 from common.errors import UserError
 from common.paths import read_text
 
@@ -54,7 +54,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
     try:
         entries = yaml.safe_load(text)
         refuse_repeated_keys(p, text)
-    except yaml.YAMLError as exc:
+    except YAML_ERRORS as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
         raise UserError(f"{p}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None

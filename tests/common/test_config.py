@@ -41,6 +41,7 @@ def test_yaml_and_overrides(tmp_path):
     ("epochs: ten\n", "config key 'epochs': 'ten' is not a valid int"),
     ("- a\n- b\n", "expected a mapping"),
     ("lr: [1\n", "not valid YAML"),
+    ("name: 2026-02-30\n", "c.yaml: not valid YAML (day is out of range for month)"),  # PyYAML: a ValueError
     ("# lr\nlr: 0.1\nepochs: 3\nlr: 0.2\n", "c.yaml line 4: key 'lr' given twice (first on line 2)"),
 ])
 def test_bad_files(tmp_path, text, message):
@@ -90,6 +91,7 @@ def test_range_bounds_are_inclusive_and_errors_name_the_component(tmp_path):
     ("lr=1e-4", 1e-4), ("lr=3E-4", 3e-4), ("lr=5e2", 500.0), ("lr=.5e1", 5.0),  # exponents YAML 1.1 leaves text
     ("name=1e-4", "1e-4"),                    # a text key keeps them as written
     ("name=2026-12-05", "2026-12-05"),        # dates and times YAML reads as such: their ISO text
+    ("name=2026-02-30", "2026-02-30"),        # a date that is no day (PyYAML: a ValueError): its text
     ("name=2026-12-05T23:00:00+01:00", "2026-12-05T23:00:00+01:00"), ("name=2026-12-05T22:00:00Z",
                                                                         "2026-12-05T22:00:00+00:00"),
 ])
@@ -103,6 +105,7 @@ def test_overrides_of_a_kind_a_key_can_take(override, value):
     ("lr=abc", "config key 'lr': 'abc' is not a valid float"),
     ("lr=1e-4x", "config key 'lr': '1e-4x' is not a valid float"),
     ("lr=inf", "config key 'lr': 'inf' is not a valid float"),
+    ("lr=2026-02-30", "config key 'lr': '2026-02-30' is not a valid float"),  # a date that is no day: its text
     ("lr=.nan", "config key 'lr': nan is out of range (over 0)"),  # YAML's NaN: no bound holds for it
     ("epochs=.nan", "config key 'epochs': nan is not a valid int"),
     ("lr=-1e-4", "config key 'lr': -0.0001 is out of range (over 0)"),

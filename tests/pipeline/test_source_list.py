@@ -39,6 +39,7 @@ def test_an_override_reads_back_as_its_value(value):
     ("- source: 0\n  name: ../up", "entry 1: name '../up' is not a folder name"),
     ("- {source: 0, name: a}\n- {source: 1, name: a}", "entry 2: name 'a' is taken by an earlier entry"),
     ("- source: [0\n", "line 2: not valid YAML (expected ',' or ']', but got '<stream end>')"),
+    ("- {source: 0, name: 2026-13-01}", "cameras.yaml: not valid YAML (month must be in 1..12)"),
     ("- {source: 0, log_file: a.log}", "entry 1: log_file is the whole run's: give it on the command line"),
     ("- {source: 0, nme: a}", "entry 1: unknown key 'nme' (did you mean 'name'?)"),
     ("- source: 0\n- source: 1\n  roi: [[0, 0], [1, 0], [1, 1]]\n  roi: [[0, 0], [1, 0], [0, 1]]\n",
