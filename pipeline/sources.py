@@ -77,13 +77,18 @@ class VideoFileSource:
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
-        self.frames_in_file = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # 0: not known
+        # 0: not known (FFmpeg gives a file with no duration, a stream's dump or a lone JPEG, a count below 0)
+        self.frames_in_file = max(0, int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         self.stride = max(1, stride)
         self.start_s, self.end_s = start_s, end_s
         self.from_frame = self._seek(start_s) if start_s > 0 else 0  # the file's frame the decoder goes on from
-        if self.frames_in_file and self.from_frame >= self.frames_in_file:
-            self.cap.release()
-            raise UnreadableVideo(f"{self.path} ends before start_s={start_s:g} s")
+        self._read_ahead: np.ndarray | None = None  # a frame read here, given first by the decoding
+        if self.frames_in_file and self.from_frame >= self.frames_in_file:  # past the end, if the count is right:
+            ok, img = self.cap.read()  # FFmpeg estimates some containers' counts (an MPEG-PS file's 22 of its 30)
+            if not ok or img is None:
+                self.cap.release()
+                raise UnreadableVideo(f"{self.path} ends before start_s={start_s:g} s")
+            self._read_ahead, self.frames_in_file = img, 0  # a count that was wrong: not known
         last = self.frames_in_file
         if end_s and self.frames_in_file:  # the progress bar's total: the window at the nominal rate
             last = min(last, self.from_frame + math.ceil((end_s - start_s) * self.fps) + 1)
@@ -110,7 +115,8 @@ class VideoFileSource:
         last = (self.from_frame - 1, (self.from_frame - 1) / self.fps)  # the last decoded frame's (number, time)
         decoded, first = False, 0  # first: the first frame's number, as a reading from the file's start gives it
         while bad < MAX_BAD_FRAMES and not (bad and self.frames_in_file and i >= self.frames_in_file):
-            ok, img = self.cap.read()
+            ok, img = (True, self._read_ahead) if self._read_ahead is not None else self.cap.read()
+            self._read_ahead = None
             if ok and img is not None:
                 self.unreadable += bad
                 if bad:

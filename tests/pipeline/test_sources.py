@@ -118,6 +118,23 @@ def test_a_file_whose_frames_cannot_be_decoded_is_one_line_naming_it_and_its_win
     assert str(exc.value) == f"no frame could be decoded from {path} from start_s=1 s (corrupt or truncated)"
 
 
+def test_a_window_past_a_frame_count_that_is_short_is_read(tmp_path):
+    """FFmpeg estimates some containers' counts (an MPEG-PS file of 30 frames: 22): a window past the count is
+    read, its first frame the one read to tell, and the count no longer taken for the file's end."""
+    class ShortCount:
+        def __init__(self, p):
+            self.cap = cv2.VideoCapture(p)
+
+        def get(self, prop):
+            return 12.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self.cap.get(prop)
+
+        def __getattr__(self, name):
+            return getattr(self.cap, name)
+
+    src = VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=ShortCount, start_s=1.5, end_s=1.7)
+    assert shown(src) == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)] and src.frames_in_file == 0
+
+
 def test_a_window_outside_the_file_is_one_line_naming_it(tmp_path):
     path = numbered_video(tmp_path / "v.avi")
     with pytest.raises(UserError, match=rf"^{re.escape(str(path))} ends before start_s=2.5 s$"):
@@ -521,6 +538,19 @@ class DamagedCapture:
 
     def release(self):
         pass
+
+
+class UncountedCapture(DamagedCapture):
+    """The count FFmpeg gives a file with no duration (a stream's dump, a lone JPEG): a huge negative number."""
+
+    def get(self, prop):
+        return -9.223372036854776e18 if prop == cv2.CAP_PROP_FRAME_COUNT else super().get(prop)
+
+
+def test_a_file_whose_frame_count_is_below_zero_is_read_as_one_of_unknown_count(tmp_path):
+    """It was taken for a file that ends before start_s=0, and one damaged frame for its end."""
+    src = VideoFileSource(write_video(tmp_path / "v.avi"), capture=lambda path: UncountedCapture(4, {1}))
+    assert [int(f.image[0, 0, 0]) for f in src] == [0, 2, 3] and src.total == 0 and src.unreadable == 1
 
 
 @pytest.mark.parametrize("count_known", [True, False])
