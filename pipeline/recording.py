@@ -90,13 +90,16 @@ def movie_whole(path: Path) -> bool:
 
 def check_start(spec: str, value: str) -> None:
     """A UserError unless `video_start_utc` = `value` can be a time of source `spec`: "", `file` or an ISO time, and
-    not for a camera or stream, whose events carry the time they are seen."""
-    from pipeline.sources import is_live, redact
+    not for a camera or stream, whose events carry the time they are seen; `file` not for a file on a web server."""
+    from pipeline.sources import is_live, is_remote_file, redact, url_path
 
     given_start(value)
     if value.strip() and is_live(spec):
         raise UserError(f"video_start_utc is for video files, not {redact(spec)} (a camera's events carry the time "
                         "they are seen)")
+    if value.strip() == FROM_FILE and is_remote_file(spec):
+        raise UserError(f"video_start_utc=file reads a file's container on disk, not {Path(url_path(spec)).name}'s on "
+                        "a web server: give its start (video_start_utc=2026-12-05T22:00:00Z)")
 
 
 def recording_clock(path: Path, value: str) -> float | None:

@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
+from urllib.parse import unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -63,17 +64,20 @@ class VideoFileSource:
 
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture,
                  start_s: float = 0.0, end_s: float = 0.0) -> None:
-        self.path = Path(path)
+        remote = is_remote_file(str(path))  # a video file on a web server: read as a file is, through FFmpeg
+        self.path = Path(url_path(str(path)) if remote else path)  # a URL's: for its name
         self.name = self.path.name
-        if not self.path.is_file():
+        # what messages call it (a URL without its query: a bucket's signed link holds its signature there)
+        self.where = redact(urlsplit(str(path))._replace(query="", fragment="").geturl()) if remote else str(self.path)
+        if not remote and not self.path.is_file():
             raise UnreadableVideo(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
                                   f"not found: {self.path} (a source is a video or image file, a folder, a camera "
                                   f"index or a stream URL)")
-        if self.path.stat().st_size == 0:
+        if not remote and self.path.stat().st_size == 0:
             raise UnreadableVideo(f"video is empty (0 bytes): {self.path}")
-        self.cap = capture(str(self.path))
+        self.cap = capture(str(path) if remote else str(self.path))
         if not self.cap.isOpened():
-            raise UnreadableVideo(f"cannot open video (corrupt or unsupported): {self.path}")
+            raise UnreadableVideo(f"cannot open video (corrupt or unsupported): {self.where}")
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
@@ -87,7 +91,7 @@ class VideoFileSource:
             ok, img = self.cap.read()  # FFmpeg estimates some containers' counts (an MPEG-PS file's 22 of its 30)
             if not ok or img is None:
                 self.cap.release()
-                raise UnreadableVideo(f"{self.path} ends before start_s={start_s:g} s")
+                raise UnreadableVideo(f"{self.where} ends before start_s={start_s:g} s")
             self._read_ahead, self.frames_in_file = img, 0  # a count that was wrong: not known
         last = self.frames_in_file
         if end_s and self.frames_in_file:  # the progress bar's total: the window at the nominal rate
@@ -135,8 +139,8 @@ class VideoFileSource:
         if n == 0:
             window = f" from start_s={self.start_s:g} s" * bool(self.start_s) + f" to end_s={self.end_s:g} s" * bool(
                 self.end_s)
-            raise UnreadableVideo(f"{self.path} has no frame{window}" if decoded else
-                                  f"no frame could be decoded from {self.path}{window} (corrupt or truncated)")
+            raise UnreadableVideo(f"{self.where} has no frame{window}" if decoded else
+                                  f"no frame could be decoded from {self.where}{window} (corrupt or truncated)")
 
     def _time(self, i: int, last_i: int, last_s: float) -> float:
         """Frame `i`'s time in the video: the container's own stamp, so that a phone's variable-rate video has its
@@ -342,9 +346,26 @@ class LiveSource:
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
 
 
+# the endings of a URL's path that name a video file on a web server, not a live stream (`.ts` and `.flv` are left out:
+# an encoder's MPEG-TS and HTTP-FLV live streams are served under those names too)
+REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"}))
+
+
+def url_path(url: str) -> str:
+    """A URL's path, without its query and fragment, %-escapes decoded (`https://h/b%20c.mp4?x=1` -> `/b c.mp4`)."""
+    return unquote(urlsplit(url).path)
+
+
+def is_remote_file(spec: str) -> bool:
+    """An http(s) URL of a video file (`https://host/rec/gate.mp4?signature=...`): it is read to its end, as a file on
+    disk is, not as a live stream that is reconnected when it ends."""
+    return re.match(r"^https?://", spec, re.I) is not None and url_path(spec).lower().endswith(REMOTE_FILE_EXTS)
+
+
 def is_live(spec: str) -> bool:
-    """A camera index (`0`) or a stream URL: it never ends by itself."""
-    return spec.isdigit() or re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
+    """A camera index (`0`) or a stream URL (not a video file's on a web server): it never ends by itself."""
+    return spec.isdigit() or (re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
+                              and not is_remote_file(spec))
 
 
 def go_on_from(position_s: float) -> float:
@@ -388,6 +409,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     check_window(spec, start_s, end_s)
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
+    if is_remote_file(spec):
+        return VideoFileSource(spec, stride, start_s=start_s, end_s=end_s)
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
     if scheme:
         raise UserError(f"unknown stream scheme '{scheme.group(1)}' in {redact(spec)} (known: "

@@ -112,6 +112,9 @@ def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_pat
                                        "carry the time they are seen)"),
     ("clip.mp4", "noon", "config key 'video_start_utc': 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
                          "time the file's container holds)"),
+    ("https://nvr/export/gate%20in.mp4?sig=1", "file",
+     "video_start_utc=file reads a file's container on disk, not gate in.mp4's on a web server: give its start "
+     "(video_start_utc=2026-12-05T22:00:00Z)"),
 ])
 def test_a_start_a_source_cannot_have_is_refused(spec, value, message):
     with pytest.raises(UserError) as exc:
