@@ -410,7 +410,12 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     if is_remote_file(spec):
-        return VideoFileSource(spec, stride, start_s=start_s, end_s=end_s)
+        file = VideoFileSource(spec, stride, start_s=start_s, end_s=end_s)
+        if file.frames_in_file > 0 or start_s or end_s:
+            return file
+        file.close()  # no length: a live stream served under a file's name (a restreamer's /api/stream.mp4?src=cam)
+        logger.info(f"{file.where}: it has no length: read as a live stream")
+        return LiveSource(spec, live, stop=stop)
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
     if scheme:
         raise UserError(f"unknown stream scheme '{scheme.group(1)}' in {redact(spec)} (known: "

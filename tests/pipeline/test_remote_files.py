@@ -3,13 +3,17 @@ live streams, which are reconnected when they end (such a file was read again an
 import os
 import re
 import threading
+import time
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
-from pipeline.sources import is_live, is_remote_file
+from common.errors import UserError
+from pipeline.sources import LiveSource, is_live, is_remote_file, open_source
 from tests.pipeline.test_sources import numbered_video, one_plate_models
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -91,10 +95,41 @@ def test_a_video_file_on_a_web_server_is_read_to_its_end_as_a_file_is(web, tmp_p
 
 
 def test_a_video_file_the_server_does_not_have_is_one_line_without_the_links_signature(web):
-    from common.errors import UserError
-    from pipeline.sources import open_source
-
     _, base = web
     with pytest.raises(UserError) as exc:
         open_source(f"http://user:pw@{base.split('://')[1]}/nope.mp4?signature=secret")
     assert str(exc.value) == f"cannot open video (corrupt or unsupported): http://***@{base.split('://')[1]}/nope.mp4"
+
+
+def test_a_live_stream_served_under_a_files_name_is_read_as_a_stream(logged):
+    """A restreamer's `/api/stream.mp4?src=cam`: FFmpeg gives it no length, so it is a stream (reconnected when it
+    drops, stale frames dropped), not a file read to an end it does not have."""
+    class Mjpeg(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            try:
+                for k in range(500):
+                    jpg = cv2.imencode(".jpg", np.full((48, 64, 3), k % 250, np.uint8))[1].tobytes()
+                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
+                                     % (len(jpg), jpg))
+                    time.sleep(0.02)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Mjpeg)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api/stream.mp4?src=cam"
+    try:
+        said, src = logged(lambda: open_source(url), "INFO")
+        src.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert isinstance(src, LiveSource)
+    assert said == [("INFO", f"http://127.0.0.1:{server.server_address[1]}/api/stream.mp4: it has no length: read as a "
+                              "live stream")]
