@@ -128,11 +128,22 @@ class Job:
 
 def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
     """The command line's sources, folders expanded into theirs (a watched folder stays one source, its tree
-    watched; with --crops image folders only)."""
+    watched; with --crops image folders only), each once: a file or folder given again (`clip.mp4 ./clip.mp4`, a
+    folder and a video in it) would have its vehicles written twice into one output folder."""
+    from loguru import logger
+
     from pipeline.media import expand_folder
 
-    return [s for x in args for s in ([x] if follow and Path(x).is_dir() else
-                                       expand_folder(x, videos=not crops_only))]
+    expanded = [s for x in args for s in ([x] if follow and Path(x).is_dir() else
+                                           expand_folder(x, videos=not crops_only))]
+    first: dict[str, str] = {}
+    for s in expanded:
+        key = s if "://" in s or s.isdigit() else str(Path(s).resolve())
+        if key in first:
+            logger.warning(f"{s} is given more than once ({first[key]}): read once")
+        else:
+            first[key] = s
+    return list(first.values())
 
 
 def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:

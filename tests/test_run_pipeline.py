@@ -722,3 +722,20 @@ def test_the_summary_gives_an_ensembles_second_share(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["models"]["ocr"] == "a.pth+b.pth"
     one = SimpleNamespace(source="a.pth", precision="int8")
     assert "ocr_second_share" not in write_summary(tmp_path, summary, None, one)
+
+
+def test_a_source_given_twice_is_read_once(tmp_path, monkeypatch, logged):
+    """`clip.mp4 ./clip.mp4`, or a folder and a video in it: its vehicles would be written twice into one folder."""
+    import run_pipeline
+    from tests.pipeline.test_sources import numbered_video
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "card").mkdir()
+    numbered_video(tmp_path / "card" / "a.mp4", 3)
+    numbered_video(tmp_path / "card" / "b.mp4", 3)
+    lines, got = logged(lambda: run_pipeline.given_sources(["card/a.mp4", "card", "./card/a.mp4", "0", "0"], False,
+                                                            False), "WARNING")
+    assert got == ["card/a.mp4", str(Path("card") / "b.mp4"), "0"]
+    assert lines == [("WARNING", f"{Path('card') / 'a.mp4'} is given more than once (card/a.mp4): read once"),
+                     ("WARNING", "./card/a.mp4 is given more than once (card/a.mp4): read once"),
+                     ("WARNING", "0 is given more than once (0): read once")]
