@@ -27,8 +27,8 @@ class Zones:
             raise UserError(f"roi needs at least 3 points, got {len(cfg.roi)}")
         if cfg.line and len(cfg.line) != 2:
             raise UserError(f"line needs exactly 2 points, got {len(cfg.line)}")
-        if len(cfg.directions) != 2:
-            raise UserError(f"directions needs two names, got {list(cfg.directions)}")
+        if len(set(cfg.directions)) != 2 or len(cfg.directions) != 2:  # two alike: no event could tell them apart
+            raise UserError(f"directions needs two different names, got {list(cfg.directions)}")
         for key, pts in (("roi", cfg.roi), ("line", cfg.line)):
             for pt in pts:
                 if len(pt) != 2:

@@ -60,7 +60,9 @@ def test_roi_in_pixels_keeps_boxes_by_their_centre():
     (ZoneConfig(roi=((0, 0), (1, 1), (1, 0), (0, 1))), "not a valid polygon"),
     (ZoneConfig(roi=((0, 0), (2, 0), (1, 1))), "roi point [2, 0] is outside the frame: points are fractions"),
     (ZoneConfig(line=((0.5, 0), (0.5, 1, 0))), "line point [0.5, 1, 0] is not [x, y]"),
-    (ZoneConfig(line=((0.5, 0), (0.5, 1)), directions=("a",)), "directions needs two names, got ['a']"),
+    (ZoneConfig(line=((0.5, 0), (0.5, 1)), directions=("a",)), "directions needs two different names, got ['a']"),
+    (ZoneConfig(line=((0.5, 0), (0.5, 1)), directions=("in", "in")),
+     "directions needs two different names, got ['in', 'in']"),
     (ZoneConfig(line=((0.5, 0.2), (0.5, 0.2))), "line's two points are the same, [0.5, 0.2]: it has no length"),
     (ZoneConfig(roi=((0, 0), (0.5, 0.5), (1, 1))), "roi encloses no area: its points [[0, 0], [0.5, 0.5], [1, 1]] lie"),
 ])
