@@ -136,6 +136,9 @@ class VideoFileSource:
             else:
                 bad += 1
             i += 1
+        if bad and decoded and last[0] + 1 < self.frames_in_file:  # a file cut short, a server that stopped answering
+            logger.warning(f"{self.where}: its last {self.frames_in_file - last[0] - 1} of {self.frames_in_file} "
+                           f"frames could not be read (the file is cut short, or its connection failed)")
         if n == 0:
             window = f" from start_s={self.start_s:g} s" * bool(self.start_s) + f" to end_s={self.end_s:g} s" * bool(
                 self.end_s)
@@ -409,8 +412,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     check_window(spec, start_s, end_s)
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
-    if is_remote_file(spec):
-        file = VideoFileSource(spec, stride, start_s=start_s, end_s=end_s)
+    if is_remote_file(spec):  # opened and read within the live timeouts: a server that stops answering ends it
+        file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s)
         if file.frames_in_file > 0 or start_s or end_s:
             return file
         file.close()  # no length: a live stream served under a file's name (a restreamer's /api/stream.mp4?src=cam)

@@ -553,6 +553,27 @@ def test_a_file_whose_frame_count_is_below_zero_is_read_as_one_of_unknown_count(
     assert [int(f.image[0, 0, 0]) for f in src] == [0, 2, 3] and src.total == 0 and src.unreadable == 1
 
 
+@pytest.mark.parametrize("bad, said", [
+    ({7, 8, 9}, ["v.avi: its last 3 of 10 frames could not be read (the file is cut short, or its connection failed)"]),
+    ({3, 4}, []),  # damage in the middle: the frames after it come
+])
+def test_a_file_whose_last_frames_cannot_be_read_says_so(tmp_path, logged, bad, said):
+    """A file cut short, or a web server that stopped answering: the frames read are kept, and the reading says what
+    its header counted that was not read (it ended as a whole file does)."""
+    p = write_video(tmp_path / "v.avi")
+    lines, frames = logged(lambda: list(VideoFileSource(p, capture=lambda path: DamagedCapture(10, bad))), "WARNING")
+    assert [(level, text.replace(str(tmp_path) + "/", "")) for level, text in lines
+            if "could not be read" in text] == [("WARNING", s) for s in said]
+    assert len(frames) == 10 - len(bad)
+
+
+def test_a_window_that_ends_before_the_file_does_is_not_a_file_cut_short(tmp_path, logged):
+    p = write_video(tmp_path / "v.avi")
+    lines, frames = logged(lambda: list(VideoFileSource(p, capture=lambda path: DamagedCapture(10, set()), end_s=0.45)),
+                           "WARNING")
+    assert len(frames) == 5 and lines == []
+
+
 @pytest.mark.parametrize("count_known", [True, False])
 def test_a_damaged_frame_is_skipped_not_taken_for_the_end(tmp_path, count_known):
     p = write_video(tmp_path / "v.avi")  # a real file for the checks; frames come from the damaged capture
