@@ -64,7 +64,7 @@ class VideoFileSource:
 
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture,
                  start_s: float = 0.0, end_s: float = 0.0) -> None:
-        remote = is_remote_file(str(path))  # a video file on a web server: read as a file is, through FFmpeg
+        remote = isinstance(path, str) and is_url(path)  # a video on a web server: read as a file is, through FFmpeg
         self.path = Path(url_path(str(path)) if remote else path)  # a URL's: for its name
         self.name = self.path.name
         # what messages call it (a URL without its query: a bucket's signed link holds its signature there)
@@ -359,6 +359,16 @@ def url_path(url: str) -> str:
     return unquote(urlsplit(url).path)
 
 
+def is_url(spec: str) -> bool:
+    """Whether `spec` is a URL (`scheme://...`), not a path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) is not None
+
+
+def is_playlist(spec: str) -> bool:
+    """An http(s) URL of an HLS playlist (`.m3u8`): a live stream, or a recording whose playlist ends (told at open)."""
+    return re.match(r"^https?://", spec, re.I) is not None and url_path(spec).lower().endswith(".m3u8")
+
+
 def is_remote_file(spec: str) -> bool:
     """An http(s) URL of a video file (`https://host/rec/gate.mp4?signature=...`): it is read to its end, as a file on
     disk is, not as a live stream that is reconnected when it ends."""
@@ -410,15 +420,15 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     """A camera index (`0`), a URL, an image file or folder, or a video file (from `start_s` to `end_s`, 0: its
     end). `stop` ends a live source's iteration even while it waits for a reconnect."""
     check_window(spec, start_s, end_s)
-    if is_live(spec):
-        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
-    if is_remote_file(spec):  # opened and read within the live timeouts: a server that stops answering ends it
+    if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops
         file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s)
-        if file.frames_in_file > 0 or start_s or end_s:
+        if file.frames_in_file > 0 or start_s or end_s:  # answering ends it): a recording, read to its end once
             return file
-        file.close()  # no length: a live stream served under a file's name (a restreamer's /api/stream.mp4?src=cam)
+        file.close()  # no length: live (an HLS playlist that goes on, a restreamer's /api/stream.mp4?src=cam)
         logger.info(f"{file.where}: it has no length: read as a live stream")
         return LiveSource(spec, live, stop=stop)
+    if is_live(spec):
+        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
     if scheme:
         raise UserError(f"unknown stream scheme '{scheme.group(1)}' in {redact(spec)} (known: "

@@ -133,3 +133,23 @@ def test_a_live_stream_served_under_a_files_name_is_read_as_a_stream(logged):
     assert isinstance(src, LiveSource)
     assert said == [("INFO", f"http://127.0.0.1:{server.server_address[1]}/api/stream.mp4: it has no length: read as a "
                               "live stream")]
+
+
+def test_an_hls_playlist_that_ends_is_a_recording_read_once_and_one_that_goes_on_is_live(web):
+    """An HLS recording (its playlist ends: `#EXT-X-ENDLIST`) was read as a live stream: again and again."""
+    www, base = web
+    for j in range(3):  # three 1-s segments of 10 frames
+        w = cv2.VideoWriter(str(www / f"s{j}.ts"), cv2.VideoWriter.fourcc(*"mp4v"), 10, (64, 48))
+        for k in range(10):
+            w.write(np.full((48, 64, 3), 8 * (10 * j + k), np.uint8))
+        w.release()
+    head = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n"
+    segments = "".join(f"#EXTINF:1.0,\ns{j}.ts\n" for j in range(3))
+    (www / "rec.m3u8").write_text(head + segments + "#EXT-X-ENDLIST\n")
+    (www / "live.m3u8").write_text(head + segments)
+    recording = open_source(f"{base}/rec.m3u8")
+    assert not isinstance(recording, LiveSource) and len(list(recording)) == 30
+    recording.close()
+    live = open_source(f"{base}/live.m3u8")
+    live.close()
+    assert isinstance(live, LiveSource)
