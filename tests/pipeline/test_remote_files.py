@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sources import LiveSource, is_live, is_remote_file, open_source
+from pipeline.sources import LiveSource, is_live, is_playlist, is_remote_file, open_source
 from tests.pipeline.test_sources import numbered_video, one_plate_models
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -71,6 +71,14 @@ def web(tmp_path):
 def test_a_url_of_a_video_file_is_a_file_not_a_live_stream(spec, remote):
     assert is_remote_file(spec) is remote
     assert is_live(spec) is (not remote and "://" in spec)
+
+
+@pytest.mark.parametrize("spec, playlist", [
+    ("https://cloud/rec/gate.m3u8?token=1", True), ("HTTP://CAM/LIVE.M3U8", True),
+    ("http://cam/video.mjpg", False), ("rtsp://cam/a.m3u8", False), ("rec/gate.m3u8", False),
+])
+def test_an_hls_playlists_url_is_told_apart(spec, playlist):
+    assert is_playlist(spec) is playlist
 
 
 def test_a_video_file_on_a_web_server_is_read_to_its_end_as_a_file_is(web, tmp_path):
