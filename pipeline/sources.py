@@ -429,9 +429,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         return LiveSource(spec, live, stop=stop)
     if is_live(spec):
         return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", spec)
-    if scheme:
-        raise UserError(f"unknown stream scheme '{scheme.group(1)}' in {redact(spec)} (known: "
+    if is_url(spec):
+        raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")
     p = Path(spec)
     if p.suffix.lower() in PHONE_PHOTOS:
