@@ -364,15 +364,20 @@ def is_url(spec: str) -> bool:
     return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) is not None
 
 
+def _web_path(spec: str) -> str:
+    """The path of an http(s) URL in lower case, without its query; "" for anything else."""
+    return url_path(spec).lower() if re.match(r"^https?://", spec, re.I) else ""
+
+
 def is_playlist(spec: str) -> bool:
     """An http(s) URL of an HLS playlist (`.m3u8`): a live stream, or a recording whose playlist ends (told at open)."""
-    return re.match(r"^https?://", spec, re.I) is not None and url_path(spec).lower().endswith(".m3u8")
+    return _web_path(spec).endswith(".m3u8")
 
 
 def is_remote_file(spec: str) -> bool:
     """An http(s) URL of a video file (`https://host/rec/gate.mp4?signature=...`): it is read to its end, as a file on
     disk is, not as a live stream that is reconnected when it ends."""
-    return re.match(r"^https?://", spec, re.I) is not None and url_path(spec).lower().endswith(REMOTE_FILE_EXTS)
+    return _web_path(spec).endswith(REMOTE_FILE_EXTS)
 
 
 def is_live(spec: str) -> bool:
