@@ -65,73 +65,57 @@ def test_a_window_of_a_video_file_is_numbered_and_timed_as_in_the_whole_file(tmp
     assert [i for i, _, _ in got] == list(range(first[0], last[0] + 1))
 
 
-def test_a_file_the_decoder_cannot_move_in_is_read_up_to_the_window(tmp_path):
-    """A capture whose seek fails: the frames before start_s are decoded and passed over."""
-    path = numbered_video(tmp_path / "v.avi")
+def altered_capture(props: dict | None = None, seeks: bool = True, decodes: bool = True):
+    """OpenCV's capture of a file as a backend that behaves otherwise would give it: the properties in `props`
+    reporting those values, a seek that fails (`seeks=False`), reads that fail (`decodes=False`)."""
+    props = props or {}
 
-    class Unmovable:
-        def __init__(self, p):
-            self.cap = cv2.VideoCapture(p)
+    class Altered:
+        def __init__(self, path):
+            self.cap = cv2.VideoCapture(path)
+
+        def get(self, prop):
+            return props[prop] if prop in props else self.cap.get(prop)
 
         def set(self, prop, value):
-            return False
+            return seeks and self.cap.set(prop, value)
+
+        def read(self):
+            return self.cap.read() if decodes else (False, None)
 
         def __getattr__(self, name):
             return getattr(self.cap, name)
 
-    got = shown(VideoFileSource(path, 1, capture=Unmovable, start_s=1.45, end_s=1.7))
+    return Altered
+
+
+def test_a_file_the_decoder_cannot_move_in_is_read_up_to_the_window(tmp_path):
+    """A capture whose seek fails: the frames before start_s are decoded and passed over."""
+    path = numbered_video(tmp_path / "v.avi")
+    got = shown(VideoFileSource(path, 1, capture=altered_capture(seeks=False), start_s=1.45, end_s=1.7))
     assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
 
 
 def test_a_window_of_a_file_without_time_stamps_is_timed_at_its_rate(tmp_path):
     """A container that gives no frame times (0): frames after the seek are timed from their number at the file's
     rate, as a whole reading times them."""
-    class Unstamped:
-        def __init__(self, p):
-            self.cap = cv2.VideoCapture(p)
-
-        def get(self, prop):
-            return 0.0 if prop == cv2.CAP_PROP_POS_MSEC else self.cap.get(prop)
-
-        def __getattr__(self, name):
-            return getattr(self.cap, name)
-
-    got = shown(VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=Unstamped, start_s=1.5, end_s=1.7))
+    unstamped = altered_capture({cv2.CAP_PROP_POS_MSEC: 0.0})
+    got = shown(VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=unstamped, start_s=1.5, end_s=1.7))
     assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
 
 
 def test_a_file_whose_frames_cannot_be_decoded_is_one_line_naming_it_and_its_window(tmp_path):
     path = numbered_video(tmp_path / "v.avi")
-
-    class Undecodable:
-        def __init__(self, p):
-            self.cap = cv2.VideoCapture(p)
-
-        def read(self):
-            return False, None
-
-        def __getattr__(self, name):
-            return getattr(self.cap, name)
-
     with pytest.raises(UserError) as exc:
-        list(VideoFileSource(path, 1, capture=Undecodable, start_s=1.0))
+        list(VideoFileSource(path, 1, capture=altered_capture(decodes=False), start_s=1.0))
     assert str(exc.value) == f"no frame could be decoded from {path} from start_s=1 s (corrupt or truncated)"
 
 
 def test_a_window_past_a_frame_count_that_is_short_is_read(tmp_path):
     """FFmpeg estimates some containers' counts (an MPEG-PS file of 30 frames: 22): a window past the count is
     read, its first frame the one read to tell, and the count no longer taken for the file's end."""
-    class ShortCount:
-        def __init__(self, p):
-            self.cap = cv2.VideoCapture(p)
-
-        def get(self, prop):
-            return 12.0 if prop == cv2.CAP_PROP_FRAME_COUNT else self.cap.get(prop)
-
-        def __getattr__(self, name):
-            return getattr(self.cap, name)
-
-    src = VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=ShortCount, start_s=1.5, end_s=1.7)
+    short_count = altered_capture({cv2.CAP_PROP_FRAME_COUNT: 12.0})
+    src = VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=short_count, start_s=1.5, end_s=1.7)
     assert shown(src) == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)] and src.frames_in_file == 0
 
 
