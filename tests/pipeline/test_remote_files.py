@@ -3,9 +3,8 @@ live streams, which are reconnected when they end (such a file was read again an
 import os
 import re
 import threading
-import time
 from functools import partial
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
@@ -14,7 +13,7 @@ import pytest
 
 from common.errors import UserError
 from pipeline.sources import LiveSource, is_live, is_playlist, is_remote_file, open_source
-from tests.pipeline.test_sources import numbered_video, one_plate_models
+from tests.pipeline.test_sources import mjpeg_camera, numbered_video, one_plate_models
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -112,30 +111,17 @@ def test_a_video_file_the_server_does_not_have_is_one_line_without_the_links_sig
 def test_a_live_stream_served_under_a_files_name_is_read_as_a_stream(logged):
     """A restreamer's `/api/stream.mp4?src=cam`: FFmpeg gives it no length, so it is a stream (reconnected when it
     drops, stale frames dropped), not a file read to an end it does not have."""
-    class Mjpeg(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-            self.end_headers()
-            try:
-                for k in range(500):
-                    jpg = cv2.imencode(".jpg", np.full((48, 64, 3), k % 250, np.uint8))[1].tobytes()
-                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
-                                     % (len(jpg), jpg))
-                    time.sleep(0.02)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Mjpeg)
+    serving = threading.Event()
+    serving.set()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), mjpeg_camera(serving))
+    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/api/stream.mp4?src=cam"
     try:
         said, src = logged(lambda: open_source(url), "INFO")
         src.close()
     finally:
+        serving.clear()
         server.shutdown()
         server.server_close()
     assert isinstance(src, LiveSource)

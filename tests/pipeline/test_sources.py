@@ -650,15 +650,13 @@ def _replace_box(data: bytes, path: list[bytes], box: bytes) -> bytes:
     return out
 
 
-def test_a_real_http_stream_is_read_lost_and_reconnected():
-    """OpenCV's own FFmpeg reader on an MJPEG camera served on loopback (not a fake capture): frames come, the
-    camera going away is a `lost` event, and its return a `reconnected` one with frames again."""
-    import socket
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def mjpeg_camera(serving: threading.Event):
+    """An HTTP request handler that serves an MJPEG camera's stream (a grey frame every 50 ms) while `serving` is set,
+    as a cheap IP camera or a restreamer does."""
+    from http.server import BaseHTTPRequestHandler
 
     jpg = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
     part = b"--f\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(jpg), jpg)
-    serving = threading.Event()
 
     class Camera(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -674,6 +672,18 @@ def test_a_real_http_stream_is_read_lost_and_reconnected():
 
         def log_message(self, *args):
             pass
+
+    return Camera
+
+
+def test_a_real_http_stream_is_read_lost_and_reconnected():
+    """OpenCV's own FFmpeg reader on an MJPEG camera served on loopback (not a fake capture): frames come, the
+    camera going away is a `lost` event, and its return a `reconnected` one with frames again."""
+    import socket
+    from http.server import ThreadingHTTPServer
+
+    serving = threading.Event()
+    Camera = mjpeg_camera(serving)
 
     with socket.socket() as s:  # a free port
         try:
