@@ -85,6 +85,17 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     return out
 
 
+def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
+    """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO
+    labels as a labelling tool exports them (`detection.yolo_labels`: the first of `splits` the folder holds)."""
+    from detection.yolo_labels import read_yolo_folder
+
+    folder = find(Path(labels_csv).parent)
+    if not find(labels_csv).is_file() and folder.is_dir():
+        return read_yolo_folder(folder, splits)
+    return read_box_labels(labels_csv)
+
+
 def add_unboxed(labels: dict[str, list[PlateBox]], extra: dict[str, list[PlateBox]]) -> dict[str, list[PlateBox]]:
     """`labels` plus `extra` (image -> real plates the labels leave out, confirmed by eye: an image,x1,y1,x2,y2 CSV
     read with `read_box_labels(csv, check_images=False)`) as plates without text, on the images of `labels`;
@@ -134,17 +145,6 @@ def to_yolo_lines(boxes: list[PlateBox], width: int, height: int) -> list[str]:
     return lines
 
 
-def from_yolo_lines(lines: list[str], width: int, height: int) -> list[PlateBox]:
-    """Pixel boxes from YOLO `class cx cy w h` label lines of a `width` x `height` image."""
-    out = []
-    for line in lines:
-        if not line.strip():
-            continue
-        _, cx, cy, w, h = (float(v) for v in line.split()[:5])
-        out.append(PlateBox((cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height))
-    return out
-
-
 def in_share(name: str, share: float) -> bool:
     """Whether `name` falls in a fixed `share` of names (by its CRC-32: the same names on every machine and run)."""
     return zlib.crc32(name.encode()) % 10_000 < share * 10_000
@@ -184,16 +184,6 @@ def write_dataset_yaml(out: Path, splits: tuple[str, ...] = ("train", "val")) ->
     path = out / "dataset.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return path
-
-
-def import_yolo(root: Path, split: str) -> dict[str, list[PlateBox]]:
-    """Back from the ultralytics layout to our labels (texts are not kept by YOLO labels)."""
-    out: dict[str, list[PlateBox]] = {}
-    for img in sorted((root / "images" / split).iterdir()):
-        w, h = image_size(img)
-        txt = root / "labels" / split / f"{img.stem}.txt"
-        out[img.name] = from_yolo_lines(txt.read_text().splitlines() if txt.is_file() else [], w, h)
-    return out
 
 
 def split_labels(labels: dict[str, list[PlateBox]], held_out: set[str]) -> tuple[dict, dict]:

@@ -1,4 +1,5 @@
-"""Evaluate a plate detector on a labels CSV: recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
+"""Evaluate a plate detector on a labels CSV (or a folder of YOLO labels: its test split, else its val split, else all
+of it): recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
 
     python detection/evaluate.py --weights weights/detector.pt --labels ../shared/data/dashcam_ro/labels.csv \
         --split-file configs/splits/dashcam_holdout.csv --json out.json --predictions preds.jsonl \
@@ -23,9 +24,9 @@ import numpy as np
 from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.config import load_config
 from common.errors import UserError
-from common.paths import naming
+from common.paths import find, naming
 from detection.config import DetectorConfig
-from detection.dataset import listed_images, read_box_labels
+from detection.dataset import folder_labels, listed_images, read_box_labels
 from detection.detections import Detections
 from detection.metrics import evaluate_boxes
 from ocr.process import dataset_image, read_bgr
@@ -41,7 +42,7 @@ def run_eval(detect: Callable[[np.ndarray], Detections], labels_csv: Path, only:
              predictions: Path | None = None, ignore: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Metrics of `detect` on the images of `labels_csv` (those in `only`); predictions on `ignore` boxes
     (unlabelled real plates) count neither as true nor as false."""
-    labels = read_box_labels(labels_csv)
+    labels = folder_labels(labels_csv, ("test", "val"))
     names = [n for n in labels if only is None or n in only]
     if not names:
         raise UserError(f"{labels_csv}: no images to evaluate")
@@ -92,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = load_config(DetectorConfig, args.config,  # exactly --weights, unless gray_weights= is given too
                           ["gray_weights=", *args.overrides, f"weights={args.weights}"])
-        only = listed_images(args.labels, args.split_file) if args.split_file else None
+        labels = args.labels / "labels.csv" if find(args.labels).is_dir() else args.labels  # a folder, or its CSV
+        only = listed_images(labels, args.split_file) if args.split_file else None
         ignore = read_ignore(args.ignore) if args.ignore else None
-        res = run_eval(PlateDetector(cfg).detect, args.labels, only, args.predictions, ignore)
+        res = run_eval(PlateDetector(cfg).detect, labels, only, args.predictions, ignore)
         report = json.dumps(res, indent=2)
         print(report)
         if args.json:

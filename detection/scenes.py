@@ -24,7 +24,7 @@ import numpy as np
 from common.cli import at_least, entry_parser, fraction, run_main, unfinished
 from common.errors import UserError
 from common.paths import fresh_output, read_csv
-from detection.dataset import PlateBox, add_unboxed, read_box_labels, write_box_labels
+from detection.dataset import PlateBox, add_unboxed, folder_labels, read_box_labels, write_box_labels
 from ocr.process import dataset_image, greyscale, read_bgr, write_image
 
 
@@ -167,7 +167,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
     def usable(folder: Path, name: str) -> bool:
         return (folder.name, name) not in exclude and (folder.name not in restricted or (folder.name, name) in include)
 
-    labels = read_box_labels(backgrounds / "labels.csv")
+    labels = folder_labels(backgrounds / "labels.csv", ("train",))  # ours, or a labelling tool's YOLO export
     if unboxed is not None:
         labels = add_unboxed(labels, read_box_labels(unboxed, check_images=False))
     names = [k for k in labels if usable(backgrounds, k)]
@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
     ap = entry_parser(__doc__)
-    ap.add_argument("--backgrounds", type=Path, required=True, help="labels.csv folder of frames")
+    ap.add_argument("--backgrounds", type=Path, required=True,
+                    help="labels.csv folder of frames, or a YOLO export (its train split)")
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="split CSVs (dataset,image) of frames and crops never to use (held-out sets)")

@@ -29,7 +29,8 @@ from common.device import resolve_device
 from common.errors import UserError
 from common.paths import find, written_whole
 from common.version import stored_config
-from detection.dataset import add_unboxed, export_yolo, read_box_labels, split_labels, write_dataset_yaml
+from detection.dataset import (add_unboxed, export_yolo, folder_labels, read_box_labels, split_labels,
+                               write_dataset_yaml)
 from detection.train_config import PUBLISH, DetectorTrainConfig
 from detection.ultra import yolo_class
 from detection.weights import record
@@ -51,8 +52,8 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
     for split, folders in (("train", cfg.train), ("val", cfg.val)):
         if not folders:
             raise UserError(f"detector training config: no '{split}' folders given")
-        for folder in map(Path, folders):
-            labels = read_box_labels(folder / "labels.csv")
+        for folder in map(find, folders):
+            labels = folder_labels(folder / "labels.csv", (split,))  # ours, or a labelling tool's YOLO export
             for path, extra in unboxed.items():  # the real plates these labels leave out
                 labels = add_unboxed(labels, extra)
                 used |= {(path, n) for n in extra if n in labels}

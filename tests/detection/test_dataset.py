@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from detection.dataset import (PlateBox, add_unboxed, export_yolo, from_yolo_lines, import_yolo, in_share,
-                               listed_images, read_box_labels, split_labels, to_yolo_lines, write_box_labels,
-                               write_dataset_yaml)
+from detection.dataset import (PlateBox, add_unboxed, export_yolo, in_share, listed_images, read_box_labels,
+                               split_labels, to_yolo_lines, write_box_labels, write_dataset_yaml)
+from detection.yolo_labels import from_yolo_lines, read_yolo_folder
 from ocr.splits import HOLDOUT_RIDES, TIME_BLOCK_RIDE, dashcam_holdout, ride_of
 
 
@@ -33,7 +33,7 @@ def test_round_trip(tmp_path):
     export_yolo([(csv_path, labels)], tmp_path / "yolo", "train")
     assert (tmp_path / "yolo" / "labels" / "train" / "a.txt").read_text().splitlines()[0] == \
         "0 0.460547 0.529861 0.050781 0.023611"
-    back = import_yolo(tmp_path / "yolo", "train")
+    back = {k.rsplit("/", 1)[1]: v for k, v in read_yolo_folder(tmp_path / "yolo", ("train",)).items()}
     for name in labels:
         got = [tuple(round(v, 1) for v in (b.x1, b.y1, b.x2, b.y2)) for b in back[name]]
         assert got == [(b.x1, b.y1, b.x2, b.y2) for b in labels[name]]

@@ -106,8 +106,8 @@ def test_same_named_images_of_two_folders_both_reach_the_dataset(tiny_set, tmp_p
 
 def test_unboxed_plates_become_textless_boxes_and_stray_rows_are_left_out(tiny_set, tmp_path):
     from common.errors import UserError
-    from detection.dataset import import_yolo
     from detection.train import build_dataset
+    from detection.yolo_labels import read_yolo_folder
     from detection.train_config import DetectorTrainConfig
 
     unboxed = tmp_path / "unboxed.csv"
@@ -115,13 +115,13 @@ def test_unboxed_plates_become_textless_boxes_and_stray_rows_are_left_out(tiny_s
     cfg = DetectorTrainConfig(train=(str(tiny_set),), val=(str(tiny_set),), dataset_dir=str(tmp_path / "yolo"),
                               unboxed=(str(unboxed),))
     build_dataset(cfg)
-    boxes = import_yolo(tmp_path / "yolo", "train")
-    assert [len(boxes[f"set__{i}.jpg"]) for i in range(4)] == [1, 1, 2, 1]
-    added = [b for b in boxes["set__2.jpg"] if abs(b.x1 - 70) < 0.5]
+    boxes = read_yolo_folder(tmp_path / "yolo", ("train",))
+    assert [len(boxes[f"images/train/set__{i}.jpg"]) for i in range(4)] == [1, 1, 2, 1]
+    added = [b for b in boxes["images/train/set__2.jpg"] if abs(b.x1 - 70) < 0.5]
     assert len(added) == 1 and abs(added[0].x2 - 100) < 0.5 and abs(added[0].y2 - 80) < 0.5
     unboxed.write_text("image,x1,y1,x2,y2\n2.jpg,70,70,100,80\nnot_there.jpg,1,1,9,9\n")
     build_dataset(cfg)  # a row for an image of another data set: not used
-    assert import_yolo(tmp_path / "yolo", "train") == boxes
+    assert read_yolo_folder(tmp_path / "yolo", ("train",)) == boxes
     unboxed.unlink()
     with pytest.raises(UserError, match="unboxed.csv"):
         build_dataset(cfg)
