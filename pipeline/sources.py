@@ -29,9 +29,16 @@ from pipeline.types import Frame, SourceEvent
 
 
 
+# a query parameter that holds a secret: cameras that take their login in the URL's query (`?usr=admin&pwd=...`,
+# `?user=...&password=...`), a stream's token or key, a signed link's signature or credential
+SECRET_PARAM = re.compile(r"(?i)([?&;][^=&#;]*(?:user|usr|login|pass|pwd|token|auth|key|secret|sig|credential|session)"
+                          r"[^=&#;]*=)[^&#;]*")
+
+
 def redact(url: str) -> str:
-    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`; anything else unchanged."""
-    return re.sub(r"(?<=://)[^/@\s]+@", "***@", url)
+    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`, and a secret's value in the query (`?usr=admin&pwd=x`) ->
+    `?usr=***&pwd=***`; the rest (`?channel=2`) unchanged."""
+    return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/@\s]+@", "***@", url))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import naming, written_whole
 from pipeline.sinks import event_json
+from pipeline.sources import redact
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
@@ -36,7 +37,7 @@ REWRITE_EVERY_S = 1.0  # while events are delivered, the pending file drops them
 def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
     """Refuse, in one line, a `webhook` that is not an http(s) URL or a header that is not `Name: value`."""
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
-        raise UserError(f"webhook {url!r}: expected an http:// or https:// URL")
+        raise UserError(f"webhook {redact(url)!r}: expected an http:// or https:// URL")
     for h in headers:
         name, sep, _ = h.partition(":")
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
@@ -84,6 +85,7 @@ class WebhookSink:
         check_webhook(url, headers)
         self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
                                                         (h.partition(":") for h in headers)})
+        self.shown = redact(self.url)  # as the log says it: a token in its query left out
         self.pending, self.timeout_s, self.post = Path(pending), timeout_s, post
         self.backoff_start_s, self.backoff_max_s, self.drain_s = backoff_start_s, backoff_max_s, drain_s
         self.images = images  # a vehicle's best crop goes too, as base64 JPEG in "crop_jpeg"
@@ -165,12 +167,12 @@ class WebhookSink:
                     if not self._queue or time.monotonic() - self._written >= REWRITE_EVERY_S:
                         self._rewrite()
                 if failing:
-                    logger.info(f"webhook: {self.url} answers again")
+                    logger.info(f"webhook: {self.shown} answers again")
                 backoff, failing = self.backoff_start_s, False
                 continue
             if not failing:
                 why = f"HTTP {answer}" if isinstance(answer, int) else answer
-                logger.warning(f"webhook: {self.url} did not take an event ({why}); events wait in "
+                logger.warning(f"webhook: {self.shown} did not take an event ({why}); events wait in "
                                f"{self.pending} and are sent again")
             failing = True
             if self._closing.wait(backoff):
@@ -194,7 +196,7 @@ class WebhookSink:
             logger.warning(f"webhook: {self.sent} event(s) delivered{refused}, {left} not, kept in {self.pending}: "
                            "the next run into this folder sends them")
         elif self.sent or self.refused:
-            logger.info(f"webhook: {self.sent} event(s) delivered to {self.url}{refused}")
+            logger.info(f"webhook: {self.sent} event(s) delivered to {self.shown}{refused}")
 
 
 def _is_json(line: str) -> bool:

@@ -595,6 +595,7 @@ def test_files_of_one_name_in_different_folders_get_their_own_outputs(tmp_path, 
 @pytest.mark.parametrize("name, folder", [
     ("rtsp://***@10.0.0.5:554/stream1", "10.0.0.5_554_stream1"),
     ("http://cam.local/video.cgi?ch=1&sub=0", "cam.local_video.cgi_ch_1_sub_0"), ("http://127.0.0.1:8765/", "127.0.0.1_8765"),
+    ("http://cam:88/v.cgi?usr=***&pwd=***", "cam_88_v.cgi_usr_pwd"),  # a login in the query, redacted
     ("camera0", "camera0"), ("day.mp4", "day")])
 def test_output_folder_names_are_portable(name, folder):
     from pipeline.config import PipelineConfig

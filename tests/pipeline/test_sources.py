@@ -257,6 +257,14 @@ def test_a_folder_expands_to_the_sources_below_it(tmp_path):
     ("rtsp://admin:s3cret@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
     ("http://user@cam.local/video", "http://***@cam.local/video"),
     ("rtsp://10.0.0.5/stream", "rtsp://10.0.0.5/stream"),
+    ("http://cam:88/cgi-bin/CGIStream.cgi?cmd=GetMJStream&usr=admin&pwd=s3cret",  # a login in the query
+     "http://cam:88/cgi-bin/CGIStream.cgi?cmd=GetMJStream&usr=***&pwd=***"),
+    ("rtsp://a:b@nvr/cam/realmonitor?channel=2&subtype=0&User=x&PassWord=y",
+     "rtsp://***@nvr/cam/realmonitor?channel=2&subtype=0&User=***&PassWord=***"),
+    ("https://h/x.mp4?X-Amz-Credential=AK%2F1&X-Amz-Date=20261206&X-Amz-Signature=ab#t=5",
+     "https://h/x.mp4?X-Amz-Credential=***&X-Amz-Date=20261206&X-Amz-Signature=***#t=5"),
+    ("rtmp://h/live/cam?token=abc;sig=1", "rtmp://h/live/cam?token=***;sig=***"),
+    ("http://h/mjpg?resolution=640x480", "http://h/mjpg?resolution=640x480"),
 ])
 def test_redact(url, shown):
     assert redact(url) == shown

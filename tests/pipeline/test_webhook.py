@@ -304,6 +304,29 @@ def test_the_back_off_doubles_to_its_cap_and_an_outage_is_logged_once_each_way(t
     assert sink.sent == 1 and not (tmp_path / "p.jsonl").exists()
 
 
+def test_a_token_in_the_webhook_s_query_is_sent_but_never_logged(tmp_path, logged):
+    answer, calls, wait = scripted([503, 200])
+    url = "https://hooks.example/plates?channel=gate&token=s3cret"
+    posted_to = []
+
+    def post(to, body, headers, timeout_s):
+        posted_to.append(to)
+        return answer(to, body, headers, timeout_s)
+
+    def deliver() -> WebhookSink:
+        with WebhookSink(url, tmp_path / "p.jsonl", backoff_start_s=0.01, post=post) as sink:
+            sink.write(event(0))
+            wait(2)
+        return sink
+
+    lines, _ = logged(deliver)
+    assert posted_to == [url, url]
+    hooks = [line for _, line in lines if line.startswith("webhook:")]
+    assert len(hooks) == 3 and all("https://hooks.example/plates?channel=gate&token=***" in h for h in hooks)
+    with pytest.raises(UserError, match=r"^webhook 'ftp://hooks.example/x\?key=\*\*\*': expected"):
+        check_webhook("ftp://hooks.example/x?key=s3cret")
+
+
 def test_an_authorization_header_given_is_kept_over_the_url_s_credentials_and_no_answer_is_a_reason():
     from pipeline.webhook import http_post, with_credentials
 
