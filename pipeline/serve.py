@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -96,6 +97,36 @@ class PlateService:
         self.worker.shutdown()
 
 
+class TooLarge(Exception):
+    """A request body over the service's limit."""
+
+
+def chunked_body(rfile: Any, limit: int) -> bytes:
+    """The body of a request sent `Transfer-Encoding: chunked` (`curl -X POST -T -` from a pipe, a client
+    streaming a file of unknown length); TooLarge past `limit` bytes, ValueError when it is not chunked as HTTP/1.1
+    says, EOFError (the bytes read) when the client went away before its end."""
+    out = bytearray()
+    while True:
+        line = rfile.readline(1024)
+        if not line:
+            raise EOFError(len(out))
+        size = int(line.split(b";")[0].strip() or b"-", 16)  # a chunk's size, in hex
+        if size < 0:
+            raise ValueError("a negative chunk size")
+        if size == 0:
+            while rfile.readline(1024).strip():  # trailer lines, up to the empty one
+                pass
+            return bytes(out)
+        if len(out) + size > limit:
+            raise TooLarge(len(out) + size)
+        chunk = rfile.read(size)
+        if len(chunk) < size:
+            raise EOFError(len(out) + len(chunk))
+        if rfile.readline(1024).strip():
+            raise ValueError("a chunk longer than its size")
+        out += chunk
+
+
 def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) -> type[BaseHTTPRequestHandler]:
     """The request handler class of a server answering for `service`."""
 
@@ -119,6 +150,34 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             left = int(length) if length.isdigit() else 0
             while left > 0:
                 left -= len(self.rfile.read(min(left, 1 << 16))) or left
+
+        def _body(self) -> bytes | None:
+            """The request's body, by its Content-Length or in chunks; None when it was refused (answered)."""
+            limit = int(max_mb * 1e6)
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                try:
+                    return chunked_body(self.rfile, limit)
+                except TooLarge as exc:  # the rest is not read: the connection closes after the answer
+                    self._answer(413, {"error": f"image of over {exc.args[0]} bytes: over the limit of {max_mb:g} MB"})
+                except ValueError as exc:
+                    self._answer(400, {"error": f"a chunked body that is not one ({exc})"})
+                except EOFError as exc:
+                    logger.warning(f"{self.client_address[0]}: went away after {exc.args[0]} bytes of its image")
+                return None
+            length = self.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                self._answer(411, {"error": "the request needs a Content-Length or chunks (send the image as the "
+                                            "body)"})
+                return None
+            if int(length) > limit:
+                self._drain()
+                self._answer(413, {"error": f"image of {int(length)} bytes: over the limit of {max_mb:g} MB"})
+                return None
+            body = self.rfile.read(int(length))
+            if len(body) < int(length):  # nobody left to answer: not an image that cannot be decoded
+                logger.warning(f"{self.client_address[0]}: went away after {len(body)} of its {length} bytes")
+                return None
+            return body
 
         def _not_found(self, path: str) -> None:
             self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})
@@ -157,15 +216,9 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 self._drain()
                 self._not_found(url.path)
                 return
-            length = self.headers.get("Content-Length")
-            if length is None or not length.isdigit():
-                self._answer(411, {"error": "the request needs a Content-Length (send the image as the body)"})
+            body = self._body()
+            if body is None:
                 return
-            if int(length) > max_mb * 1e6:
-                self._drain()
-                self._answer(413, {"error": f"image of {int(length)} bytes: over the limit of {max_mb:g} MB"})
-                return
-            body = self.rfile.read(int(length))
             name = parse_qs(url.query).get("name", [""])[0]
             content_type = self.headers.get("Content-Type", "")
             try:
@@ -195,12 +248,24 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """The HTTP server, whose clients going away (a cancelled upload, a phone that lost its network, a client that
+    gave up waiting) are one log line, not socketserver's traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            logger.warning(f"{client_address[0]}: the connection was lost ({exc.strerror or type(exc).__name__})")
+        else:
+            logger.opt(exception=True).error(f"{client_address[0]}: the request failed")
+
+
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
                 max_mb: float = MAX_MB) -> ThreadingHTTPServer:
     """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`); one error line
     when the address cannot be bound."""
     try:
-        return ThreadingHTTPServer((host, port), handler_for(service, token, max_mb))
+        return Server((host, port), handler_for(service, token, max_mb))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

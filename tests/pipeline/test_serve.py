@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.serve import PlateService, make_server
+from pipeline.serve import PlateService, handler_for, make_server
 from pipeline.sinks import ImageReadsSink
 
 
@@ -286,9 +286,78 @@ def raw(url: str, request: bytes) -> tuple[int, dict]:
 
 def test_a_post_without_a_length_is_answered_411(serve):
     url = serve(PlateService(FakeReader()))
-    need = {"error": "the request needs a Content-Length (send the image as the body)"}
+    need = {"error": "the request needs a Content-Length or chunks (send the image as the body)"}
     assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\n\r\n") == (411, need)
     assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: 12x\r\n\r\n") == (411, need)
+
+
+def test_a_body_sent_in_chunks_is_read(serve):
+    """`curl -X POST -T - < photo.jpg` and streaming clients send the image in chunks, without a length."""
+    import http.client
+
+    reader = FakeReader()
+    url = serve(PlateService(reader), max_mb=0.001)
+    body = png(10, 20)
+    assert len(body) < 1000
+    conn = http.client.HTTPConnection(url.split("//")[1], timeout=10)
+    conn.request("POST", "/read?name=gate.png", (body[i:i + 100] for i in range(0, len(body), 100)),
+                 encode_chunked=True)
+    answer = conn.getresponse()
+    assert answer.status == 200 and json.loads(answer.read())["reads"][0]["text"] == "AB123CD"
+    assert reader.shapes == [(10, 20, 3)]
+    head = b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(body[i:i + 64]), body[i:i + 64]) for i in range(0, len(body), 64))
+    assert raw(url, head + chunks + b"0\r\nX-Trailer: 1\r\n\r\n")[0] == 200  # extensions and trailers read past
+    assert raw(url, head + b"3e9\r\n" + b"x" * 1001 + b"\r\n0\r\n\r\n") == (
+        413, {"error": "image of over 1001 bytes: over the limit of 0.001 MB"})
+    assert raw(url, head + b"zz\r\nabc\r\n0\r\n\r\n")[0] == 400
+    assert raw(url, head + b"3\r\nabcdef\r\n0\r\n\r\n") == (
+        400, {"error": "a chunked body that is not one (a chunk longer than its size)"})
+    assert reader.shapes == [(10, 20, 3)] * 2
+
+
+@pytest.mark.parametrize("request_, says", [
+    (b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10,
+     "went away after 10 of its 100000 bytes"),
+    (b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n10\r\nxy",
+     "went away after 5 bytes of its image"),
+    (b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+     "went away after 3 bytes of its image")])
+def test_a_client_that_goes_away_mid_upload_is_one_log_line(serve, logged, request_, says):
+    """A cancelled upload or a phone that lost its network: one warning, no answer tried, no traceback."""
+    import socket
+
+    reader = FakeReader()
+    url = serve(PlateService(reader))
+
+    def go_away():
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as s:
+            s.sendall(request_)
+            s.shutdown(socket.SHUT_WR)
+            assert s.recv(100) == b""  # no answer: the server closed the connection
+        return post(f"{url}/read", png())[0]  # and the service goes on
+
+    lines, status = logged(go_away)
+    assert status == 200 and reader.shapes == [(24, 80, 3)]
+    assert [line for _, line in lines if "went away" in line] == [f"127.0.0.1: {says}"]
+    assert not [line for level, line in lines if level == "ERROR"]
+
+
+def test_a_connection_lost_while_answering_is_one_log_line(logged):
+    from pipeline.serve import Server
+
+    server = Server(("127.0.0.1", 0), handler_for(PlateService(FakeReader())))
+    try:
+        def fail():
+            try:
+                raise BrokenPipeError(32, "Broken pipe")
+            except BrokenPipeError:
+                server.handle_error(None, ("10.0.0.7", 5555))
+
+        lines, _ = logged(fail)
+    finally:
+        server.server_close()
+    assert lines == [("WARNING", "10.0.0.7: the connection was lost (Broken pipe)")]
 
 
 def test_an_image_of_the_limit_is_taken_one_byte_more_is_refused(serve):
