@@ -91,7 +91,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
                       p.open_retry_s)
-    source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s)
+    source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s, p.snapshot_every_s)
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)
@@ -279,10 +279,12 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
-    from pipeline.sources import open_source
+    from pipeline.sources import is_url, open_source, redact
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline
+    if is_url(spec):  # never opened (a stream's reader would be left running)
+        raise UserError(f"{redact(spec)}: plate crops are read from image files and folders, not from a URL")
     follow = p.follow and Path(spec).is_dir()
     if follow:
         folder = Path(spec)

@@ -426,11 +426,34 @@ def check_window(spec: str, start_s: float, end_s: float) -> None:
         raise UserError(f"end_s={end_s:g} is not after start_s={start_s:g}")
 
 
+def snapshot_source(spec: str, live: LiveConfig, every_s: float,
+                    stop: threading.Event | None = None) -> LiveSource | None:
+    """An http(s) URL that answers one picture per request (a camera's snapshot URL), or whose path names a picture
+    (`/snapshot.jpg`: read so even while it does not answer yet), as a live source asking for one every `every_s`;
+    None for any other URL (a stream)."""
+    from pipeline.snapshots import fetch_picture, snapshot_opener
+
+    try:
+        first = fetch_picture(spec, live.open_timeout_s)
+    except OSError:  # not answering (yet): a stream's reader says so, or a snapshot URL's retries
+        first = None
+    if first is None and Path(_web_path(spec)).suffix not in IMAGE_EXTS:
+        return None
+    if every_s + live.read_timeout_s >= live.stall_timeout_s:
+        raise UserError(f"snapshot_every_s={every_s:g} with read_timeout_s={live.read_timeout_s:g}: a picture of "
+                        f"{redact(spec)} may take longer than stall_timeout_s={live.stall_timeout_s:g}, which would "
+                        f"count as a stall; raise stall_timeout_s")
+    logger.info(f"{redact(spec)}: answers one picture per request: asked for one every {every_s:g} s "
+                f"(snapshot_every_s)")
+    return LiveSource(spec, live, opener=snapshot_opener(every_s, first), stop=stop)
+
+
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
                 stop: threading.Event | None = None, start_s: float = 0.0,
-                end_s: float = 0.0) -> VideoFileSource | ImageSource | LiveSource:
+                end_s: float = 0.0, snapshot_s: float = 1.0) -> VideoFileSource | ImageSource | LiveSource:
     """A camera index (`0`), a URL, an image file or folder, or a video file (from `start_s` to `end_s`, 0: its
-    end). `stop` ends a live source's iteration even while it waits for a reconnect."""
+    end). `stop` ends a live source's iteration even while it waits for a reconnect; a camera's snapshot URL is
+    asked for a picture every `snapshot_s`."""
     check_window(spec, start_s, end_s)
     if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops
         file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s)
@@ -440,7 +463,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         logger.info(f"{file.where}: it has no length: read as a live stream")
         return LiveSource(spec, live, stop=stop)
     if is_live(spec):
-        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
+        snapshots = snapshot_source(spec, live, snapshot_s, stop) if _web_path(spec) else None
+        return snapshots or LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     if is_url(spec):
         raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")

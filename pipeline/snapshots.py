@@ -1,0 +1,96 @@
+"""Cameras that answer one picture per request: an HTTP snapshot URL (`/cgi-bin/snapshot.cgi`, `/snapshot.jpg`,
+`/ISAPI/Streaming/channels/101/picture`), asked for a picture every `snapshot_every_s` and read as a live source.
+
+`SnapshotCapture` stands where `cv2.VideoCapture` stands for a stream: `LiveSource` reads it, and a camera that stops
+answering is lost and reconnected with the back-off as a stream is. A login in the URL (`http://user:pass@cam/...`)
+answers the camera's Basic or Digest challenge.
+"""
+from __future__ import annotations
+
+import http.client
+import time
+import urllib.parse
+import urllib.request
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+MAX_BYTES = 20_000_000  # a picture larger than this is not a camera's snapshot
+
+
+def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
+    """The URL without its login, and an opener that answers the camera's Basic or Digest challenge with it."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, urllib.request.build_opener()
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    logins = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    logins.add_password(None, bare, urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
+    return bare, urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(logins),
+                                             urllib.request.HTTPDigestAuthHandler(logins))
+
+
+def fetch_picture(url: str, timeout_s: float) -> np.ndarray | None:
+    """The picture `url` answers with, decoded; None when it answers something else (a stream, a page) or a picture
+    that does not decode. An OSError when it does not answer (refused, timed out, an HTTP error)."""
+    bare, opener = _opener(url)
+    try:
+        with opener.open(bare, timeout=timeout_s) as answer:
+            if not answer.headers.get_content_type().startswith("image/"):
+                return None  # an MJPEG stream says multipart/x-mixed-replace: its body is never read here
+            data = answer.read(MAX_BYTES + 1)
+    except http.client.HTTPException as exc:  # a connection cut mid-answer, a malformed answer
+        raise OSError(f"{type(exc).__name__}: {exc}") from None
+    if not data or len(data) > MAX_BYTES:
+        return None
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+class SnapshotCapture:
+    """A snapshot URL as a capture: each `read()` asks for one picture, `every_s` after the last was asked for.
+    Opened when it answers with a picture (or when given the picture it answered with: `first`)."""
+
+    def __init__(self, url: str, every_s: float, timeout_s: float, first: np.ndarray | None = None,
+                 fetch: Callable[[str, float], np.ndarray | None] = fetch_picture) -> None:
+        self.url, self.every_s, self.timeout_s, self.fetch = url, every_s, timeout_s, fetch
+        self._held = first if first is not None else self._picture()  # the next read's picture, already asked for
+        self._next = time.monotonic() + every_s
+        self._opened = self._held is not None
+
+    def _picture(self) -> np.ndarray | None:
+        try:
+            return self.fetch(self.url, self.timeout_s)
+        except OSError:
+            return None
+
+    def isOpened(self) -> bool:  # noqa: N802 (cv2.VideoCapture's naming)
+        return self._opened
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self._held is not None:
+            held, self._held = self._held, None
+            return True, held
+        wait = self._next - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._next = time.monotonic() + self.every_s
+        img = self._picture()
+        return img is not None, img
+
+    def get(self, prop: int) -> float:
+        return 1.0 / self.every_s if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def release(self) -> None:
+        self._opened = False
+
+
+def snapshot_opener(every_s: float, first: np.ndarray | None = None) -> Callable[[Any, Any], SnapshotCapture]:
+    """A `LiveSource` opener of snapshot captures (each picture asked for within `cfg`'s read timeout); its first
+    capture holds `first`, the picture the URL was told a snapshot URL by."""
+    held = [first] if first is not None else []
+
+    def opener(url: Any, cfg: Any) -> SnapshotCapture:
+        return SnapshotCapture(str(url), every_s, cfg.read_timeout_s, held.pop() if held else None)
+
+    return opener
