@@ -38,7 +38,7 @@ SECRET_PARAM = re.compile(r"(?i)([?&;][^=&#;]*(?:user|usr|login|pass|pwd|token|a
 def redact(url: str) -> str:
     """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`, and a secret's value in the query (`?usr=admin&pwd=x`) ->
     `?usr=***&pwd=***`; the rest (`?channel=2`) unchanged."""
-    return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/@\s]+@", "***@", url))
+    return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/?#\s]*@", "***@", url))  # to the last @ (p@ss: FFmpeg's)
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,8 @@ def test_a_folder_expands_to_the_sources_below_it(tmp_path):
     ("rtsp://admin:s3cret@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
     ("http://user@cam.local/video", "http://***@cam.local/video"),
     ("rtsp://10.0.0.5/stream", "rtsp://10.0.0.5/stream"),
+    ("rtsp://admin:p@ss@10.0.0.5:554/s", "rtsp://***@10.0.0.5:554/s"),  # an @ in the password: FFmpeg takes the last
+    ("rtsp://admin:p@ss@10.0.0.5", "rtsp://***@10.0.0.5"), ("http://h/a@b.mjpg", "http://h/a@b.mjpg"),
     ("http://cam:88/cgi-bin/CGIStream.cgi?cmd=GetMJStream&usr=admin&pwd=s3cret",  # a login in the query
      "http://cam:88/cgi-bin/CGIStream.cgi?cmd=GetMJStream&usr=***&pwd=***"),
     ("rtsp://a:b@nvr/cam/realmonitor?channel=2&subtype=0&User=x&PassWord=y",
