@@ -12,6 +12,7 @@ from loguru import logger
 from common.errors import UserError
 from pipeline.config import PipelineConfig
 from pipeline.outputs import claim_out, event_sinks, image_stores, make_out, out_dir, webhook_sink, write_summary
+from pipeline.retention import Keeper
 from pipeline.settings import Configs, crop_spec, video_configs
 
 if TYPE_CHECKING:
@@ -98,8 +99,10 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = label or out_name or source.name  # what events call the source: its name in a --sources file, if given
+    keeper = Keeper(out, p.keep_days if sinks is None else 0)  # a watched folder's clip: the folder's, pruned there
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
+        keeper()
         detector, recognizer, watchlist, zones, fuser = video_stages(
             cfgs, label, detector, recognizer, clock=clock, recent=recent,
             **(image_stores(p, out) if stores is None else stores))
@@ -122,6 +125,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                         t.update()
 
         def status(s: Any) -> None:  # a live source, while it runs; a status that cannot be written stops nothing
+            keeper(sinks)
+            if p.status_every_s <= 0:  # called for the pruning alone
+                return
             try:
                 write_summary(out, s, detector, recognizer, running=True)
             except OSError as exc:
@@ -130,12 +136,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps{rest}, {s.events} vehicles, "
                         f"{s.outages} outages")
 
-        live_status = isinstance(source, LiveSource) and p.status_every_s > 0
+        live_status = isinstance(source, LiveSource) and (p.status_every_s > 0 or keeper.keep_days > 0)
         drawn = partial(draw, zones=zones)  # the roi and line drawn with the tracks
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(drawn, label, windows or LiveWindows()) if p.show else drawn,
                         crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
-                        status_every_s=p.status_every_s, name=label, gate=motion_gate(p))
+                        status_every_s=p.status_every_s or keeper.every_s, name=label, gate=motion_gate(p))
         try:
             summary = pipe.run(source, bar)
         finally:
@@ -303,8 +309,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     make_out(out)
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
+    keeper = Keeper(out, p.keep_days)
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
+        keeper()
         recognizer = recognizer or _recognizer(p, cfgs.fusion.patterns)
         watchlist = load_watchlist(p, recognizer)
         watch = partial(watch_fields, watchlist) if watchlist is not None else None
@@ -326,6 +334,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                          leave=False):
             if halt.is_set():
                 break
+            if follow:  # a watch goes on for months: its folder pruned as its images come
+                keeper([sink, *clips.sinks])
+                if keeper.too_old(path):  # its reads pruned already: not read again after each restart
+                    continue
             name = name_of(path)
             if path.suffix.lower() in VIDEO_EXTS:  # only a watched folder gives videos here
                 if not clips(path, name):

@@ -105,6 +105,11 @@ class ClipReader:
         p = cfgs.pipeline
         self.videos = ClipVideos(out / "clips", p.video_keep_segments, p.min_free_mb)
 
+    @property
+    def sinks(self) -> list[Any]:
+        """The folder's event sinks opened so far (none before its first clip)."""
+        return self._outputs[0] if self._outputs is not None else []
+
     def _folder_outputs(self) -> tuple[list[Any], dict[str, Any]]:
         """The watched folder's event sinks and crop and frame stores, opened once (an image-only watch has none)."""
         if self._outputs is None:

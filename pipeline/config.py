@@ -42,6 +42,7 @@ class PipelineConfig:
     video_segment_min: Annotated[float, Range(0)] = 10.0
     video_keep_segments: Annotated[int, Range(0)] = 144
     min_free_mb: Annotated[float, Range(0)] = 500.0
+    keep_days: Annotated[float, Range(0)] = 0.0
     show: bool = False
     progress: bool = True
     log_file: str = ""

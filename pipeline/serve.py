@@ -66,13 +66,15 @@ def form_file(body: bytes, content_type: str) -> tuple[bytes, str]:
 class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
-    reads are also written to; `watch(text, where)` a read's watchlist fields. The images are read one at a time on
+    reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
+    when due (`pipeline.retention.Keeper`). The images are read one at a time on
     one worker thread, whatever thread asks: an ultralytics model is not safe to share between threads, and the
     CPU's cores are the models' already."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
-                 watch: Callable[[str, str], dict[str, str]] | None = None) -> None:
-        self.reader, self.sink, self.watch = reader, sink, watch
+                 watch: Callable[[str, str], dict[str, str]] | None = None,
+                 keep: Callable[[list[Any]], Any] | None = None) -> None:
+        self.reader, self.sink, self.watch, self.keep = reader, sink, watch, keep
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
         self.served = 0
 
@@ -89,6 +91,8 @@ class PlateService:
         reads = with_watch(reads, name or "a posted image", self.watch)
         when = utc_iso(time.time())
         if self.sink is not None:
+            if self.keep is not None:  # the reads folder pruned (keep_days) on the thread that writes to it
+                self.keep([self.sink])
             self.sink.write(name, reads, when)
         self.served += 1
         return {"source": name, "time_utc": when, "reads": reads, "ms": ms}
@@ -288,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         from common.paths import ROOT
         from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
         from pipeline.outputs import claim_out, make_out, webhook_sink
+        from pipeline.retention import Keeper
         from pipeline.settings import load_configs
         from pipeline.sinks import ImageReadsSink
 
@@ -301,9 +306,12 @@ def main(argv: list[str] | None = None) -> int:
             check_webhook(p.webhook, p.webhook_headers)
         check_models(cfgs)
         with ExitStack() as stack:
+            keep = None
             if a.out is not None:
                 out = make_out(a.out)
                 claim_out(out, stack)  # before the models load: a folder in use is said at once
+                keep = Keeper(out, p.keep_days)
+                keep()
             reader = still_reader(cfgs)
             watchlist = load_watchlist(p, reader.recognizer)
             sink = None
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
-            service = PlateService(reader, sink, watch)
+            service = PlateService(reader, sink, watch, keep)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "

@@ -135,6 +135,11 @@ class JsonlSink:
             self.f.write(event_json(e) + "\n")
             self.f.flush()
 
+    def reopen(self) -> None:
+        """Opened again to append, its file having been rewritten (`pipeline.retention`)."""
+        self.f.close()
+        self.f = open_to_append(self.path)
+
     def __exit__(self, *exc: Any) -> None:
         closing_after(self.path, exc, self.f.close)
 
@@ -155,6 +160,11 @@ class CsvSink:
         with writing(self.path):
             self.w.writerow([csv_safe(row[k]) for k in FIELDS])
             self.f.flush()
+
+    def reopen(self) -> None:
+        """Opened again to append, its file having been rewritten (`pipeline.retention`)."""
+        self.f.close()
+        self.f, self.w = append_table(self.path, list(FIELDS))
 
     def __exit__(self, *exc: Any) -> None:
         closing_after(self.path, exc, self.f.close)
@@ -244,9 +254,18 @@ class ImageReadsSink:
         if not self.append:
             for path in (jsonl, table):
                 keep_previous(path)
-        self.js = open_to_append(jsonl)
-        self.cf, self.w = append_table(table, self.header)
+        self._open()
         return self
+
+    def _open(self) -> None:
+        self.js = open_to_append(self.out / "reads.jsonl")
+        self.cf, self.w = append_table(self.out / "reads.csv", self.header)
+
+    def reopen(self) -> None:
+        """Opened again to append, its files having been rewritten (`pipeline.retention`)."""
+        self.js.close()
+        self.cf.close()
+        self._open()
 
     def read_before(self) -> set[str]:
         """The images `reads.jsonl` holds (an unfinished last line's image is not among them: it is read again)."""

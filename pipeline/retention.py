@@ -1,0 +1,160 @@
+"""A source's output folder kept to its last `keep_days` days: older events, still images' reads, and the crops,
+frames and annotated videos written before then, removed (privacy rules bound how long a plate may be kept).
+
+Rows are told old by their UTC time (an event's `last_seen_utc`, an image's `file_time_utc`, a served read's
+`time_utc`); a row without one (a video file of unknown recording time) is kept. Images and videos are told old by
+when they were written. Each file is rewritten whole (`common.paths.written_whole`), so a crash leaves it as it was.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from loguru import logger
+
+from common.paths import written_whole
+from pipeline.types import utc_iso
+
+EVERY_S = 3600.0  # a camera or watched folder that goes on is pruned this often
+TIMES = ("last_seen_utc", "file_time_utc", "time_utc")  # the first of these a row holds says when it was
+MEDIA = (("crops", "*.jpg"), ("frames", "*.jpg"), (".", "*.mp4"), ("clips", "*/*.mp4"))
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What a pruning removed: rows (of events and reads, counted in each file that held them) and files (images
+    and videos)."""
+    rows: int = 0
+    files: int = 0
+
+
+def _when(row: dict) -> str:
+    return next((str(row[k]) for k in TIMES if isinstance(row, dict) and row.get(k)), "")
+
+
+def _old(when: str, cutoff: str) -> bool:
+    return bool(when) and when < cutoff  # ISO 8601 UTC times as utc_iso writes them sort as text
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:  # not ours to rewrite (re-saved in another encoding): left as it is
+        logger.warning(f"{path}: not UTF-8 text; not pruned")
+        return None
+
+
+def prune_lines(path: Path, cutoff: str) -> int:
+    """JSON Lines rows older than `cutoff` removed from `path`; the number removed. A line that is no JSON object is
+    kept."""
+    text = _text(path)
+    if not text:
+        return 0
+    lines = text.splitlines(keepends=True)
+
+    def old(line: str) -> bool:
+        try:
+            return _old(_when(json.loads(line)), cutoff)
+        except ValueError:
+            return False
+
+    kept = [line for line in lines if not old(line)]
+    if len(kept) < len(lines):
+        written_whole(path, lambda part: part.write_text("".join(kept), encoding="utf-8"))
+    return len(lines) - len(kept)
+
+
+def prune_table(path: Path, cutoff: str) -> int:
+    """CSV rows older than `cutoff` removed from `path` (its header kept); the number removed."""
+    text = _text(path)
+    if not text:
+        return 0
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, body = rows[0], rows[1:]
+    column = next((header.index(k) for k in TIMES if k in header), None)
+    if column is None:
+        return 0
+    kept = [r for r in body if not (len(r) > column and _old(r[column], cutoff))]
+    if len(kept) < len(body):
+        def write(part: Path) -> None:
+            with part.open("w", newline="", encoding="utf-8") as f:
+                csv.writer(f).writerows([header, *kept])
+
+        written_whole(path, write)
+    return len(body) - len(kept)
+
+
+def prune_db(path: Path, cutoff: str) -> int:
+    """Events older than `cutoff` deleted from the events database `path`; the number deleted."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA secure_delete=ON")  # the deleted rows' bytes overwritten, not left in free pages
+        n = db.execute("DELETE FROM events WHERE last_seen_utc != '' AND last_seen_utc < ?", (cutoff,)).rowcount
+        db.commit()
+        if n > 0:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nor in the write-ahead log's copies of the pages
+        return max(n, 0)
+    except sqlite3.DatabaseError as exc:  # a damaged database: the run's sink says so and keeps it aside
+        logger.warning(f"{path}: not pruned ({exc})")
+        return 0
+    finally:
+        db.close()
+
+
+def prune_folder(out: Path, keep_days: float, now: float | None = None) -> Pruned:
+    """`out` kept to its last `keep_days` days (0: nothing removed); one log line when anything was."""
+    if keep_days <= 0 or not out.is_dir():
+        return Pruned()
+    start = (time.time() if now is None else now) - keep_days * 86400
+    cutoff = utc_iso(start)
+    rows = sum(prune_lines(p, cutoff) for p in sorted(out.glob("*.jsonl")) if p.name != "webhook_pending.jsonl")
+    rows += sum(prune_table(p, cutoff) for p in sorted(out.glob("*.csv")))
+    rows += prune_db(out / "events.db", cutoff) if (out / "events.db").is_file() else 0
+    files = 0
+    for folder, pattern in MEDIA:
+        for f in (out / folder).glob(pattern) if (out / folder).is_dir() else ():
+            try:
+                if f.stat().st_mtime < start:
+                    f.unlink()
+                    files += 1
+            except OSError:  # gone already, or not ours to remove: left
+                continue
+    if rows or files:
+        logger.info(f"{out}: {rows} rows of events and reads (each file's) and {files} images or videos from before "
+                    f"{cutoff[:16]}Z removed (keep_days={keep_days:g})")
+    return Pruned(rows, files)
+
+
+class Keeper:
+    """`keeper(sinks)`: the output folder `out` pruned to `keep_days` when it is due (the first call, then every
+    `every_s`); the open `sinks` writing files there are opened again after their files were rewritten. Called on the
+    thread that writes to them, between writes."""
+
+    def __init__(self, out: Path, keep_days: float, every_s: float | None = None) -> None:
+        self.out, self.keep_days, self.every_s = out, keep_days, EVERY_S if every_s is None else every_s
+        self._last: float | None = None
+
+    def too_old(self, path: Path) -> bool:
+        """Whether the file `path` was written before the days kept (its reads would be removed at once)."""
+        try:
+            return self.keep_days > 0 and path.stat().st_mtime < time.time() - self.keep_days * 86400
+        except OSError:
+            return False
+
+    def __call__(self, sinks: Iterable[Any] = ()) -> Pruned:
+        now = time.monotonic()
+        if self.keep_days <= 0 or (self._last is not None and now - self._last < self.every_s):
+            return Pruned()
+        self._last = now
+        pruned = prune_folder(self.out, self.keep_days)
+        if pruned.rows:  # files replaced: each sink's handle holds the old one
+            for sink in sinks:
+                if hasattr(sink, "reopen"):
+                    sink.reopen()
+        return pruned
