@@ -21,7 +21,6 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -36,6 +35,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from pipeline.serve_io import Server, TooLarge, chunked_body
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
@@ -67,9 +67,8 @@ class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
-    when due (`pipeline.retention.Keeper`). The images are read one at a time on
-    one worker thread, whatever thread asks: an ultralytics model is not safe to share between threads, and the
-    CPU's cores are the models' already."""
+    when due (`pipeline.retention.Keeper`). The images are read one at a time on one worker thread, whatever thread
+    asks: an ultralytics model is not safe to share between threads, and the CPU's cores are the models' already."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
@@ -99,36 +98,6 @@ class PlateService:
 
     def close(self) -> None:
         self.worker.shutdown()
-
-
-class TooLarge(Exception):
-    """A request body over the service's limit."""
-
-
-def chunked_body(rfile: Any, limit: int) -> bytes:
-    """The body of a request sent `Transfer-Encoding: chunked` (`curl -X POST -T -` from a pipe, a client
-    streaming a file of unknown length); TooLarge past `limit` bytes, ValueError when it is not chunked as HTTP/1.1
-    says, EOFError (the bytes read) when the client went away before its end."""
-    out = bytearray()
-    while True:
-        line = rfile.readline(1024)
-        if not line:
-            raise EOFError(len(out))
-        size = int(line.split(b";")[0].strip() or b"-", 16)  # a chunk's size, in hex
-        if size < 0:
-            raise ValueError("a negative chunk size")
-        if size == 0:
-            while rfile.readline(1024).strip():  # trailer lines, up to the empty one
-                pass
-            return bytes(out)
-        if len(out) + size > limit:
-            raise TooLarge(len(out) + size)
-        chunk = rfile.read(size)
-        if len(chunk) < size:
-            raise EOFError(len(out) + len(chunk))
-        if rfile.readline(1024).strip():
-            raise ValueError("a chunk longer than its size")
-        out += chunk
 
 
 def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) -> type[BaseHTTPRequestHandler]:
@@ -250,18 +219,6 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             return
 
     return Handler
-
-
-class Server(ThreadingHTTPServer):
-    """The HTTP server, whose clients going away (a cancelled upload, a phone that lost its network, a client that
-    gave up waiting) are one log line, not socketserver's traceback."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            logger.warning(f"{client_address[0]}: the connection was lost ({exc.strerror or type(exc).__name__})")
-        else:
-            logger.opt(exception=True).error(f"{client_address[0]}: the request failed")
 
 
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",

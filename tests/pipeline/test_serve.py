@@ -344,7 +344,7 @@ def test_a_client_that_goes_away_mid_upload_is_one_log_line(serve, logged, reque
 
 
 def test_a_connection_lost_while_answering_is_one_log_line(logged):
-    from pipeline.serve import Server
+    from pipeline.serve_io import Server
 
     server = Server(("127.0.0.1", 0), handler_for(PlateService(FakeReader())))
     try:
