@@ -26,7 +26,8 @@ EDGE = 0.01  # how far past 0-1 a normalised value may be (rounding in exports);
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    """The images in `folder` and the folders below it (CVAT keeps a task's sub-folders), sorted by path."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
 def _split_dirs(folder: Path) -> dict[str, tuple[Path, Path]]:
@@ -145,7 +146,7 @@ def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[s
     out: dict[str, list[PlateBox]] = {}
     for images, labels in dirs.values():
         for img in _images(images):
-            txt = labels / f"{img.stem}.txt"
+            txt = (labels / img.relative_to(images)).with_suffix(".txt")  # the image's own path under labels/
             lines = read_text(txt, "YOLO labels").splitlines() if txt.is_file() else []
             w, h = image_size(img)
             out[img.relative_to(root).as_posix()] = from_yolo_lines(lines, w, h, classes, str(txt))

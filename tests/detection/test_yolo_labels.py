@@ -73,10 +73,12 @@ def test_ultralytics_layout_and_cvat_with_two_classes_keep_only_the_plates(tmp_p
     cvat = tmp_path / "cvat"
     image(cvat / "obj_train_data" / "f1.jpg", 100, 50)
     label(cvat / "obj_train_data" / "f1.txt", "1 0.5 0.5 0.2 0.2", "0 0.5 0.5 0.4 0.4")
+    image(cvat / "obj_train_data" / "day2" / "f1.JPG", 100, 50)  # a task's sub-folder, a name twice, capitals
+    label(cvat / "obj_train_data" / "day2" / "f1.txt", "1 0.1 0.1 0.2 0.2")
     (cvat / "obj.names").write_text("vehicle\nplaca\n")
     (cvat / "obj.data").write_text("classes = 2\ntrain = data/train.txt\nnames = data/obj.names\n")
     assert {k: [box(b) for b in v] for k, v in folder_labels(cvat / "labels.csv", ("train",)).items()} == {
-        "obj_train_data/f1.jpg": [(40.0, 20.0, 60.0, 30.0)]}
+        "obj_train_data/day2/f1.JPG": [(0.0, 0.0, 20.0, 10.0)], "obj_train_data/f1.jpg": [(40.0, 20.0, 60.0, 30.0)]}
 
 
 def test_label_studio_flat_export_is_read_whole_and_a_folder_of_ours_comes_first(tmp_path):
