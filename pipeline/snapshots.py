@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import time
-import urllib.parse
 import urllib.request
 from typing import Any, Callable
 
@@ -21,12 +20,14 @@ MAX_BYTES = 20_000_000  # a picture larger than this is not a camera's snapshot
 
 def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     """The URL without its login, and an opener that answers the camera's Basic or Digest challenge with it."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None:
+    from pipeline.sources import split_login
+
+    login = split_login(url)
+    if login is None:
         return url, urllib.request.build_opener()
-    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    bare, user, password = login
     logins = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-    logins.add_password(None, bare, urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
+    logins.add_password(None, bare, user, password)
     return bare, urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(logins),
                                              urllib.request.HTTPDigestAuthHandler(logins))
 

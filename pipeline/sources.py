@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import urllib.parse
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -39,6 +40,16 @@ def redact(url: str) -> str:
     """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`, and a secret's value in the query (`?usr=admin&pwd=x`) ->
     `?usr=***&pwd=***`; the rest (`?channel=2`) unchanged."""
     return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/?#\s]*@", "***@", url))  # to the last @ (p@ss: FFmpeg's)
+
+
+def split_login(url: str) -> tuple[str, str, str] | None:
+    """`http://user:pass@host/x` as (`http://host/x`, user, password), percent-escapes undone; None without a login
+    (urllib, unlike FFmpeg, takes a login in the URL for part of the host's name)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return None
+    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return bare, urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import json
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections import deque
 from pathlib import Path
@@ -26,7 +25,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import naming, written_whole
 from pipeline.sinks import event_json
-from pipeline.sources import redact
+from pipeline.sources import redact, split_login
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
@@ -47,14 +46,13 @@ def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
 def with_credentials(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
     """`http://user:password@host/...` as the URL without them and an HTTP Basic `Authorization` header (unless the
     headers carry one already): urllib would take them for part of the host name."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.username is None:
+    login = split_login(url)
+    if login is None:
         return url, headers
-    host = parts.netloc.rsplit("@", 1)[1]
-    user, password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    bare, user, password = login
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     auth = {} if any(k.lower() == "authorization" for k in headers) else {"Authorization": f"Basic {token}"}
-    return urllib.parse.urlunsplit(parts._replace(netloc=host)), {**headers, **auth}
+    return bare, {**headers, **auth}
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int | str:
