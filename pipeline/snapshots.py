@@ -80,7 +80,9 @@ class SnapshotCapture:
         return img is not None, img
 
     def get(self, prop: int) -> float:
-        return 1.0 / self.every_s if prop == cv2.CAP_PROP_FPS else 0.0
+        """The frame rate a picture every `every_s` gives, at least 1 (the annotated video then holds each picture for
+        its time at 1 fps, where a rate under 1 would be taken for none and written at 25); 0 for anything else."""
+        return max(1.0, 1.0 / self.every_s) if prop == cv2.CAP_PROP_FPS else 0.0
 
     def release(self) -> None:
         self._opened = False

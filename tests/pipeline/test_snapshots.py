@@ -127,6 +127,7 @@ def test_a_capture_asks_for_a_picture_every_interval_and_a_failed_one_is_a_faile
     gaps = [b - a for a, b in zip(asked, asked[1:])]
     assert len(gaps) == 3 and all(0.19 <= g < 0.6 for g in gaps), gaps
     assert not SnapshotCapture("http://cam/snap", 0.2, 1.0, fetch=lambda u, t: None).isOpened()
+    assert SnapshotCapture("http://cam/snap", 5, 1.0, first=np.zeros((2, 2, 3), np.uint8)).get(cv2.CAP_PROP_FPS) == 1.0
     held = SnapshotCapture("http://cam/snap", 0.2, 1.0, first=np.zeros((2, 2, 3), np.uint8), fetch=fetch)
     assert held.read()[1].shape == (2, 2, 3)  # the probe's picture: not asked for again
 
