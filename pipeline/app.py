@@ -309,7 +309,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     make_out(out)
     lines, skipped, n = [], [], 0  # a watched folder, read for months, keeps no list of its reads in memory
     crops = crop_spec(p, video=False)
-    keeper = Keeper(out, p.keep_days)
+    keeper, old_seen = Keeper(out, p.keep_days), False
     with ExitStack() as stack:
         claim_out(out, stack)  # before the models load: a folder in use is said at once
         keeper()
@@ -336,7 +336,12 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 break
             if follow:  # a watch goes on for months: its folder pruned as its images come
                 keeper([sink, *clips.sinks])
-                if keeper.too_old(path):  # its reads pruned already: not read again after each restart
+                written = keeper.too_old(path)  # its reads pruned already: not read again after each restart
+                if written is not None:
+                    if not old_seen:
+                        logger.warning(f"{folder}: files written before the days kept (keep_days={p.keep_days:g}) "
+                                       f"are not read, e.g. {name_of(path)} (written {utc_iso(written)})")
+                    old_seen = True
                     continue
             name = name_of(path)
             if path.suffix.lower() in VIDEO_EXTS:  # only a watched folder gives videos here

@@ -140,12 +140,14 @@ class Keeper:
         self.out, self.keep_days, self.every_s = out, keep_days, EVERY_S if every_s is None else every_s
         self._last: float | None = None
 
-    def too_old(self, path: Path) -> bool:
-        """Whether the file `path` was written before the days kept (its reads would be removed at once)."""
+    def too_old(self, path: Path) -> float | None:
+        """When the file `path` was written (epoch s) if before the days kept (its reads would be removed at once);
+        None when within them, or when it cannot be told."""
         try:
-            return self.keep_days > 0 and path.stat().st_mtime < time.time() - self.keep_days * 86400
+            written = path.stat().st_mtime
         except OSError:
-            return False
+            return None
+        return written if self.keep_days > 0 and written < time.time() - self.keep_days * 86400 else None
 
     def __call__(self, sinks: Iterable[Any] = ()) -> Pruned:
         now = time.monotonic()

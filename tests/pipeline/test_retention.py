@@ -178,7 +178,7 @@ def test_a_camera_s_folder_is_pruned_as_it_runs_and_its_sinks_write_on(tmp_path,
     assert [r["text"] for r in csv.DictReader((cam / "events.csv").open(newline=""))] == ["AB123CD"]
 
 
-def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch):
+def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch, logged):
     import threading
 
     import cv2
@@ -199,7 +199,13 @@ def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch):
                         ["follow=true", "follow_poll_s=0.05", f"output_dir={out}", "progress=false",
                          f"keep_days={1 / 86400}"])
     stop = threading.Event()
-    t = threading.Thread(target=lambda: run_images(str(drop), cfgs, True, recognizer=one_plate_models()[1], stop=stop))
+    logged_lines = []
+
+    def watch():
+        logged_lines.extend(logged(lambda: run_images(str(drop), cfgs, True, recognizer=one_plate_models()[1],
+                                                      stop=stop))[0])
+
+    t = threading.Thread(target=watch)
     t.start()
     time.sleep(1.5)  # "earlier.jpg"'s read is now over a second old
     cv2.imwrite(str(tmp_path / "old.jpg"), np.full((20, 60, 3), 128, np.uint8))
@@ -212,3 +218,6 @@ def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch):
     stop.set()
     t.join(20)
     assert [json.loads(x)["source"] for x in reads.read_text().splitlines()] == ["gate.jpg"]
+    assert [m for level, m in logged_lines if level == "WARNING"] == [
+        f"{drop}: files written before the days kept (keep_days={1 / 86400:g}) are not read, e.g. old.jpg (written "
+        f"{utc_iso((drop / 'old.jpg').stat().st_mtime)})"]
