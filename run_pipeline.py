@@ -9,7 +9,8 @@
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
 DCIM/...; hidden folders and the pipeline's own output folders left out); with follow=true a folder is watched for
-images that arrive (a camera uploading snapshots). Cameras, streams and watched folders never end, so each runs in its
+images that arrive (a camera uploading snapshots); a camera's snapshot URL (http, one picture per request) is
+asked for a picture every snapshot_every_s. Cameras, streams and watched folders never end, so each runs in its
 own thread beside the others; files and images are processed one after the other meanwhile.
 Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
 summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
