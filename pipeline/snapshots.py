@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import http.client
 import time
+import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any, Callable
 
 import cv2
 import numpy as np
+from loguru import logger
 
 MAX_BYTES = 20_000_000  # a picture larger than this is not a camera's snapshot
 
@@ -88,12 +91,34 @@ class SnapshotCapture:
         self._opened = False
 
 
-def snapshot_opener(every_s: float, first: np.ndarray | None = None) -> Callable[[Any, Any], SnapshotCapture]:
-    """A `LiveSource` opener of snapshot captures (each picture asked for within `cfg`'s read timeout); its first
-    capture holds `first`, the picture the URL was told a snapshot URL by."""
-    held = [first] if first is not None else []
+def names_picture(url: str) -> bool:
+    """Whether the URL's path ends in an image's name (`/snapshot.jpg`): a snapshot URL even before it answers."""
+    from ocr.process import IMAGE_EXTS
 
-    def opener(url: Any, cfg: Any) -> SnapshotCapture:
-        return SnapshotCapture(str(url), every_s, cfg.read_timeout_s, held.pop() if held else None)
+    return Path(urllib.parse.urlsplit(url).path).suffix.lower() in IMAGE_EXTS
+
+
+def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) -> Callable[[Any, Any], Any]:
+    """A `LiveSource` opener of an http(s) URL: each opening asks it for a picture (unless its path names one) and,
+    when it answers with one, gives a snapshot capture holding that picture (each later picture asked for within
+    `cfg`'s read timeout, every `every_s`); otherwise the `fallback` opener's capture (FFmpeg's, for a stream). Told
+    in one line (the URL `shown` as it may be) the first time a picture answers."""
+    told: list[bool] = []
+
+    def opener(url: Any, cfg: Any) -> Any:
+        picture = None
+        if not names_picture(str(url)):
+            try:
+                picture = fetch_picture(str(url), cfg.open_timeout_s)
+            except OSError:  # not answering (yet): FFmpeg tries it too, and says so
+                pass
+            if picture is None:
+                return fallback(url, cfg)
+        cap = SnapshotCapture(str(url), every_s, cfg.read_timeout_s, picture)
+        if cap.isOpened() and not told:
+            told.append(True)
+            logger.info(f"{shown}: answers one picture per request: asked for one every {every_s:g} s "
+                        f"(snapshot_every_s)")
+        return cap
 
     return opener

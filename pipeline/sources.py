@@ -437,26 +437,16 @@ def check_window(spec: str, start_s: float, end_s: float) -> None:
         raise UserError(f"end_s={end_s:g} is not after start_s={start_s:g}")
 
 
-def snapshot_source(spec: str, live: LiveConfig, every_s: float,
-                    stop: threading.Event | None = None) -> LiveSource | None:
-    """An http(s) URL that answers one picture per request (a camera's snapshot URL), or whose path names a picture
-    (`/snapshot.jpg`: read so even while it does not answer yet), as a live source asking for one every `every_s`;
-    None for any other URL (a stream)."""
-    from pipeline.snapshots import fetch_picture, snapshot_opener
+def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Event | None = None) -> LiveSource:
+    """An http(s) stream or camera: read as a snapshot camera, asked for a picture every `every_s`, when it answers
+    one picture per request (told at each opening: a camera that was down when the run began), else by FFmpeg."""
+    from pipeline.snapshots import web_opener
 
-    try:
-        first = fetch_picture(spec, live.open_timeout_s)
-    except OSError:  # not answering (yet): a stream's reader says so, or a snapshot URL's retries
-        first = None
-    if first is None and Path(_web_path(spec)).suffix not in IMAGE_EXTS:
-        return None
     if every_s + live.read_timeout_s >= live.stall_timeout_s:
         raise UserError(f"snapshot_every_s={every_s:g} with read_timeout_s={live.read_timeout_s:g}: a picture of "
-                        f"{redact(spec)} may take longer than stall_timeout_s={live.stall_timeout_s:g}, which would "
-                        f"count as a stall; raise stall_timeout_s")
-    logger.info(f"{redact(spec)}: answers one picture per request: asked for one every {every_s:g} s "
-                f"(snapshot_every_s)")
-    return LiveSource(spec, live, opener=snapshot_opener(every_s, first), stop=stop)
+                        f"{redact(spec)}, if it is a camera's snapshot URL, may take longer than stall_timeout_s="
+                        f"{live.stall_timeout_s:g}, which would count as a stall; raise stall_timeout_s")
+    return LiveSource(spec, live, opener=web_opener(every_s, _open_live, redact(spec)), stop=stop)
 
 
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
@@ -474,8 +464,9 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         logger.info(f"{file.where}: it has no length: read as a live stream")
         return LiveSource(spec, live, stop=stop)
     if is_live(spec):
-        snapshots = snapshot_source(spec, live, snapshot_s, stop) if _web_path(spec) else None
-        return snapshots or LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
+        if _web_path(spec):  # perhaps a camera's snapshot URL
+            return web_source(spec, live, snapshot_s, stop)
+        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
     if is_url(spec):
         raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")

@@ -50,7 +50,7 @@ class Camera(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if self.path in ("/snap", "/digest", "/snapshot.jpg"):
+        if self.path in ("/snap", "/digest", "/snapshot.jpg", "/cgi-bin/snap"):
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")
             self.send_header("Content-Length", str(len(JPEG)))
@@ -148,11 +148,13 @@ def test_a_snapshot_url_is_read_as_a_camera_polled_at_its_interval(camera):
     times = [t for t, _ in Camera.asked]
     assert len(times) >= 5 and all(0.15 <= b - a < 0.6 for a, b in zip(times, times[1:]))
     assert frames[0].image.shape == (48, 64, 3)
+    Camera.asked = []
     mjpeg = open_source(f"http://{camera}/mjpeg", live=cfg, snapshot_s=0.2)
-    try:  # a stream: read by FFmpeg as before
-        assert mjpeg.opener.__name__ == "_open_live"
+    try:  # a stream: asked once whether it is a picture, then read by FFmpeg as before (one request, many frames)
+        got = [item for _, item in zip(range(10), mjpeg) if isinstance(item, Frame)]
     finally:
         mjpeg.close()
+    assert len(got) == 10 and [path for _, path in Camera.asked] == ["/mjpeg", "/mjpeg"]
 
 
 def test_a_snapshot_url_that_does_not_answer_is_lost_and_reconnected(camera):
@@ -176,6 +178,24 @@ def test_a_snapshot_url_that_does_not_answer_is_lost_and_reconnected(camera):
         src.close()
     kinds = [k for i, k in enumerate(seen) if k != "frame" or seen[i - 1:i] != ["frame"]]
     assert kinds[:4] == ["frame", "lost", "reconnected", "frame"], seen
+
+
+def test_a_snapshot_camera_down_when_the_run_begins_is_read_as_one_once_it_answers(camera):
+    """A camera that boots after the server (open_retry_s): while it does not answer, FFmpeg is tried too; once it
+    answers with a picture it is a snapshot camera: pictures, no outage between them."""
+    cfg = LiveConfig(open_timeout_s=1, read_timeout_s=0.5, stall_timeout_s=2, backoff_start_s=0.2, backoff_max_s=0.2,
+                     open_retry_s=-1)
+    Camera.down.set()
+    up_at = []
+    threading.Timer(1.0, lambda: (up_at.append(time.monotonic()), Camera.down.clear())).start()
+    src = open_source(f"http://{camera}/cgi-bin/snap", live=cfg, snapshot_s=0.1)
+    try:
+        items = [item for _, item in zip(range(6), src)]
+    finally:
+        src.close()
+    assert all(isinstance(i, Frame) for i in items)
+    before = sum(t < up_at[0] for t, _ in Camera.asked)
+    assert before >= 4 and len(Camera.asked) - before >= 6  # asked and tried by FFmpeg while down; then per picture
 
 
 def test_an_image_url_is_a_snapshot_url_even_before_it_answers_and_a_slow_interval_is_refused(camera):
