@@ -125,9 +125,14 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 left -= len(self.rfile.read(min(left, 1 << 16))) or left
 
         def _body(self) -> bytes | None:
-            """The request's body, by its Content-Length or in chunks; None when it was refused (answered)."""
+            """The request's body, by its Content-Length or in chunks; None when it was refused (answered). A client
+            that waits to be told to send it (`Expect: 100-continue`: curl for a body over 1 MB, .NET's clients) is
+            told at once, rather than sending it after a second's wait."""
             limit = int(max_mb * 1e6)
+            expects = self.headers.get("Expect", "").lower() == "100-continue"
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                if expects:
+                    self._continue()
                 try:
                     return chunked_body(self.rfile, limit)
                 except TooLarge as exc:  # the rest is not read: the connection closes after the answer
@@ -146,11 +151,17 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                 self._drain()
                 self._answer(413, {"error": f"image of {int(length)} bytes: over the limit of {max_mb:g} MB"})
                 return None
+            if expects:
+                self._continue()
             body = self.rfile.read(int(length))
             if len(body) < int(length):  # nobody left to answer: not an image that cannot be decoded
                 logger.warning(f"{self.client_address[0]}: went away after {len(body)} of its {length} bytes")
                 return None
             return body
+
+        def _continue(self) -> None:
+            self.send_response_only(100)
+            self.end_headers()
 
         def _not_found(self, path: str) -> None:
             self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})

@@ -316,6 +316,25 @@ def test_a_body_sent_in_chunks_is_read(serve):
     assert reader.shapes == [(10, 20, 3)] * 2
 
 
+def test_a_client_that_waits_for_100_continue_is_told_at_once(serve):
+    """curl sends `Expect: 100-continue` for a body over 1 MB and waits a second for the answer before sending it
+    anyway; .NET's clients do the same: the service tells them to go on as soon as the request is taken."""
+    import socket
+
+    url = serve(PlateService(FakeReader()))
+    body = png()
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST /read HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body))
+        s.settimeout(0.5)  # well within curl's second
+        assert s.recv(100).startswith(b"HTTP/1.0 100 Continue\r\n\r\n")
+        s.settimeout(10)
+        s.sendall(body)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 200 OK") and b'"AB123CD"' in answer
+
+
 @pytest.mark.parametrize("request_, says", [
     (b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10,
      "went away after 10 of its 100000 bytes"),
