@@ -100,8 +100,8 @@ def names_picture(url: str) -> bool:
 
 def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) -> Callable[[Any, Any], Any]:
     """A `LiveSource` opener of an http(s) URL: each opening asks it for a picture (unless its path names one) and,
-    when it answers with one, gives a snapshot capture holding that picture (each later picture asked for within
-    `cfg`'s read timeout, every `every_s`); otherwise the `fallback` opener's capture (FFmpeg's, for a stream). Told
+    when it answers with one, gives a snapshot capture holding that picture (each later picture asked for every
+    `every_s`, within `cfg`'s read timeout or what the stall timeout leaves of it); otherwise the `fallback` opener's capture (FFmpeg's, for a stream). Told
     in one line (the URL `shown` as it may be) the first time a picture answers."""
     told: list[bool] = []
 
@@ -114,11 +114,17 @@ def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) 
                 pass
             if picture is None:
                 return fallback(url, cfg)
-        cap = SnapshotCapture(str(url), every_s, cfg.read_timeout_s, picture)
+        # a read (the wait, then the picture) must end within the stall timeout, or it counts as a stall
+        timeout_s = min(cfg.read_timeout_s, max(0.5, cfg.stall_timeout_s - every_s - 0.5))
+        cap = SnapshotCapture(str(url), every_s, timeout_s, picture)
         if cap.isOpened() and not told:
             told.append(True)
             logger.info(f"{shown}: answers one picture per request: asked for one every {every_s:g} s "
                         f"(snapshot_every_s)")
+            if every_s + timeout_s >= cfg.stall_timeout_s:
+                logger.warning(f"{shown}: snapshot_every_s={every_s:g} is not well under stall_timeout_s="
+                               f"{cfg.stall_timeout_s:g}: each wait counts as a stall (reconnected); raise "
+                               f"stall_timeout_s")
         return cap
 
     return opener

@@ -442,10 +442,6 @@ def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Even
     one picture per request (told at each opening: a camera that was down when the run began), else by FFmpeg."""
     from pipeline.snapshots import web_opener
 
-    if every_s + live.read_timeout_s >= live.stall_timeout_s:
-        raise UserError(f"snapshot_every_s={every_s:g} with read_timeout_s={live.read_timeout_s:g}: a picture of "
-                        f"{redact(spec)}, if it is a camera's snapshot URL, may take longer than stall_timeout_s="
-                        f"{live.stall_timeout_s:g}, which would count as a stall; raise stall_timeout_s")
     return LiveSource(spec, live, opener=web_opener(every_s, _open_live, redact(spec)), stop=stop)
 
 

@@ -198,13 +198,26 @@ def test_a_snapshot_camera_down_when_the_run_begins_is_read_as_one_once_it_answe
     assert before >= 4 and len(Camera.asked) - before >= 6  # asked and tried by FFmpeg while down; then per picture
 
 
-def test_an_image_url_is_a_snapshot_url_even_before_it_answers_and_a_slow_interval_is_refused(camera):
+def test_an_image_url_is_a_snapshot_url_even_before_it_answers(camera):
     cfg = LiveConfig(open_timeout_s=0.5, read_timeout_s=0.5, stall_timeout_s=2)
     with pytest.raises(UserError, match=r"^cannot open camera/stream http://\*\*\*@.*/nothing.jpg$"):
         open_source(f"http://u:p@{camera}/nothing.jpg", live=cfg)  # a 404: not yet a picture
     assert all(path == "/nothing.jpg" for _, path in Camera.asked)  # never handed to FFmpeg
-    with pytest.raises(UserError, match=r"snapshot_every_s=1.6 with read_timeout_s=0.5: .* raise stall_timeout_s"):
-        open_source(f"http://{camera}/snap", live=cfg, snapshot_s=1.6)
+
+
+
+def test_an_interval_the_stall_timeout_does_not_allow_is_warned_of_and_a_stream_s_settings_are_not_refused(
+        camera, logged):
+    cfg = LiveConfig(open_timeout_s=1, read_timeout_s=10, stall_timeout_s=10)  # a stream's settings: not refused
+    lines, src = logged(lambda: open_source(f"http://{camera}/snap", live=cfg, snapshot_s=1))
+    src.close()
+    assert not [m for level, m in lines if level == "WARNING"]
+    lines, src = logged(lambda: open_source(f"http://{camera}/snap", live=LiveConfig(stall_timeout_s=2),
+                                            snapshot_s=1.6))
+    src.close()
+    assert [m for level, m in lines if level == "WARNING"] == [
+        f"http://{camera}/snap: snapshot_every_s=1.6 is not well under stall_timeout_s=2: each wait counts as a stall "
+        "(reconnected); raise stall_timeout_s"]
 
 
 def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(camera, tmp_path, monkeypatch):
