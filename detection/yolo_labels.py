@@ -57,9 +57,9 @@ def is_yolo_folder(folder: str | Path) -> bool:
 
 
 def class_names(folder: Path) -> dict[int, str]:
-    """Class id -> name from the folder's names file ({} when it has none)."""
-    for name in NAME_FILES:
-        path = folder / name
+    """Class id -> name from the folder's names file, or its parent's (one split of an export given alone); {} when
+    neither has one."""
+    for path in (base / name for base in (folder, folder.parent) for name in NAME_FILES):
         if not path.is_file():
             continue
         text = read_text(path, "class names")
@@ -96,9 +96,9 @@ def plate_classes(folder: Path) -> set[int] | None:
 
 
 def from_yolo_lines(lines: list[str], width: int, height: int, classes: set[int] | None = None,
-                    where: str = "") -> list[PlateBox]:
+                    where: str = "", seen: set[int] | None = None) -> list[PlateBox]:
     """Pixel boxes of a `width` x `height` image from its YOLO label lines (those of `classes`, or all when None);
-    a line that is not one is a UserError naming `where` and the line."""
+    a line that is not one is a UserError naming `where` and the line. The class ids met are added to `seen`."""
     out = []
     for i, line in enumerate(lines, start=1):
         if not line.strip():
@@ -119,6 +119,8 @@ def from_yolo_lines(lines: list[str], width: int, height: int, classes: set[int]
         if min(coords) < -EDGE or max(coords) > 1 + EDGE:  # as ultralytics checks them; a box past the edge: clipped
             raise UserError(f"{where} line {i}: values must be fractions of the image's size (0-1), not pixels: "
                             f"{line.strip()!r}")
+        if seen is not None:
+            seen.add(cls)
         if classes is not None and cls not in classes:
             continue
         x1, x2 = max(0.0, min(xs)) * width, min(1.0, max(xs)) * width
@@ -144,12 +146,16 @@ def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[s
         logger.info(f"{root}: YOLO labels, its {chosen} split")
     classes = plate_classes(root)
     out: dict[str, list[PlateBox]] = {}
+    seen: set[int] = set()
     for images, labels in dirs.values():
         for img in _images(images):
             txt = (labels / img.relative_to(images)).with_suffix(".txt")  # the image's own path under labels/
             lines = read_text(txt, "YOLO labels").splitlines() if txt.is_file() else []
             w, h = image_size(img)
-            out[img.relative_to(root).as_posix()] = from_yolo_lines(lines, w, h, classes, str(txt))
+            out[img.relative_to(root).as_posix()] = from_yolo_lines(lines, w, h, classes, str(txt), seen)
+    if classes is None and len(seen) > 1:  # no names file to tell the plates from the rest
+        raise UserError(f"{root}: its labels hold classes {', '.join(map(str, sorted(seen)))} and no names file "
+                        f"(data.yaml, classes.txt, obj.names) says which is the plate")
     if not out:
         raise UserError(f"{root}: no images in its {', '.join(str(d[0].relative_to(root)) for d in dirs.values())}")
     return out

@@ -50,6 +50,20 @@ def test_a_roboflow_export_gives_each_split_its_images(roboflow):
         read_yolo_folder(roboflow, ("test", "val"))
 
 
+def test_one_split_given_alone_takes_its_exports_class_names_and_unnamed_classes_are_refused(roboflow):
+    (roboflow / "data.yaml").write_text("names: [car, License_Plate]\n")
+    label(roboflow / "train" / "labels" / "train_b.txt", "0 0.5 0.5 0.8 0.8")  # a car
+    assert {k: len(v) for k, v in read_yolo_folder(roboflow / "train").items()} == {
+        "images/train_a.jpg": 0, "images/train_b.png": 0}  # class 0 is a car, named so one folder up
+    (roboflow / "data.yaml").unlink()
+    assert {k: len(v) for k, v in read_yolo_folder(roboflow / "train").items()} == {
+        "images/train_a.jpg": 1, "images/train_b.png": 1}  # one class and no names: taken for the plate
+    label(roboflow / "train" / "labels" / "train_b.txt", "1 0.5 0.5 0.8 0.8")
+    with pytest.raises(UserError, match=r"train: its labels hold classes 0, 1 and no names file \(data.yaml, "
+                                        r"classes.txt, obj.names\) says which is the plate"):
+        read_yolo_folder(roboflow / "train")
+
+
 def test_a_split_the_folder_lacks_is_named_with_those_it_has(roboflow):
     for split in ("train", "test"):
         for sub in (roboflow / split).glob("*/*"):
