@@ -106,6 +106,31 @@ def test_label_studio_flat_export_is_read_whole_and_a_folder_of_ours_comes_first
     assert [(b.text, box(b)) for b in folder_labels(ls / "labels.csv")["x.jpg"]] == [("AB12", (1.0, 2.0, 30.0, 20.0))]
 
 
+def test_the_edges_of_what_is_read(tmp_path):
+    """Values up to 0.01 past 0-1 are rounding (accepted, the box clipped), beyond them pixels; a polygon's every
+    point counts; a box of no width or no height is refused; a single class is the plate whatever its name; a split
+    folder needs its labels folder; a flat export's sub-folders are not splits."""
+    assert [box(b) for b in from_yolo_lines(["0 0.5 0.5 1.01 0.2", "0 -0.01 0.5 0.2 0.2"], 100, 50)] == [
+        (0.0, 20.0, 100.0, 30.0), (0.0, 20.0, 9.0, 30.0)]
+    for line in ("0 0.5 0.5 1.02 0.2", "0 -0.02 0.5 0.2 0.2"):
+        with pytest.raises(UserError, match="fractions"):
+            from_yolo_lines([line], 100, 50)
+    assert [box(b) for b in from_yolo_lines(["0 0.1 0.5 0.2 0.9 0.3 0.5"], 100, 50)] == [(10.0, 25.0, 30.0, 45.0)]
+    with pytest.raises(UserError, match="an empty box"):
+        from_yolo_lines(["0 0.5 0.5 0.1 0"], 100, 50)
+    one = tmp_path / "one"
+    image(one / "images" / "day1" / "a.jpg")  # a flat export with a sub-folder of its own: read whole
+    label(one / "labels" / "day1" / "a.txt", "0 0.5 0.5 0.2 0.1")
+    (one / "classes.txt").write_text("lp\n")
+    assert {k: len(v) for k, v in read_yolo_folder(one, ("val",)).items()} == {"images/day1/a.jpg": 1}
+    rf = tmp_path / "rf"
+    image(rf / "train" / "images" / "a.jpg")
+    label(rf / "train" / "labels" / "a.txt", "0 0.5 0.5 0.2 0.1")
+    image(rf / "valid" / "images" / "b.jpg")  # no labels folder: not a split of boxes
+    with pytest.raises(UserError, match=r"no val images in it \(it has train\)"):
+        read_yolo_folder(rf, ("val",))
+
+
 def test_polygons_oriented_boxes_and_confidences_give_bounding_boxes():
     boxes = from_yolo_lines(["0 0.1 0.2 0.3 0.2 0.3 0.4 0.1 0.4",          # an oriented box's four corners
                              "0 0.5 0.5 0.6 0.55 0.55 0.7",                  # a polygon of three points
