@@ -52,6 +52,8 @@ def folder(tmp_path):
         touch(out / f"annotated_{days}.mp4", days)
         touch(out / "clips" / f"clip{days}" / "annotated.mp4", days)
     touch(out / "summary.json", 40)
+    (out / "reads.prev1.jsonl").write_text("")  # empty: nothing to count
+    (out / "zones.csv").write_text("a,b\n1,2\n")  # no time column: not ours to prune
     return out
 
 
@@ -71,9 +73,15 @@ def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
     assert (folder / "reads.prev.jsonl").read_text() == "not json\n"  # a line that is no JSON object is kept
     left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert left == ["annotated_2.mp4", "clips/clip2/annotated.mp4", "crops/c2.jpg", "events.csv", "events.db",
-                    "events.jsonl", "frames/f2.jpg", "reads.csv", "reads.jsonl", "reads.prev.jsonl", "summary.json",
-                    "webhook_pending.jsonl"]
+                    "events.jsonl", "frames/f2.jpg", "reads.csv", "reads.jsonl", "reads.prev.jsonl",
+                    "reads.prev1.jsonl", "summary.json", "webhook_pending.jsonl", "zones.csv"]
+    (folder / "events.db").unlink()  # a folder of still images' reads: no database
+    (folder / "reads.jsonl").write_text(json.dumps({"source": "x", "file_time_utc": utc_iso(NOW - 99 * DAY)}) + "\n")
+    assert prune_folder(folder, 30, now=NOW) == Pruned(rows=1)
+    inodes = {p.name: p.stat().st_ino for p in folder.iterdir() if p.is_file()}
     assert prune_folder(folder, 30, now=NOW) == Pruned()  # nothing more, and no file rewritten
+    assert {p.name: p.stat().st_ino for p in folder.iterdir() if p.is_file()} == inodes
+    assert (folder / "zones.csv").read_text() == "a,b\n1,2\n"
 
 
 def test_keep_days_0_keeps_everything(folder):
@@ -87,12 +95,14 @@ def test_the_open_sinks_write_on_into_the_pruned_files(folder, logged):
     with JsonlSink(folder / "events.jsonl") as js, CsvSink(folder / "events.csv") as cs, \
             ImageReadsSink(folder, False, append=True) as rs:
         lines, pruned = logged(lambda: keeper([js, cs, rs]))
-        assert pruned.rows == 6 and keeper([js, cs, rs]) == Pruned()  # not due again within the hour
+        assert pruned.rows == 6
+        js.write(event(9, 99))
+        assert keeper([js, cs, rs]) == Pruned()  # not due again within the hour: the old event stays till then
         js.write(event(3, 0))
         cs.write(event(3, 0))
         rs.write("now.jpg", [], utc_iso(NOW))
     ids = [json.loads(line)["event_id"] for line in (folder / "events.jsonl").read_text().splitlines()]
-    assert ids == ["id1", "id2", "id3"]
+    assert ids == ["id1", "id2", "id9", "id3"]
     assert [r["event_id"] for r in csv.DictReader((folder / "events.csv").open(newline=""))] == ["id1", "id2", "id3"]
     assert [json.loads(x)["source"] for x in (folder / "reads.jsonl").read_text().splitlines()] == ["new.jpg",
                                                                                                    "now.jpg"]
