@@ -14,7 +14,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from loguru import logger
 
@@ -107,14 +107,24 @@ def prune_db(path: Path, cutoff: str) -> int:
         db.close()
 
 
+def _each(prune: Callable[[Path, str], int], path: Path, cutoff: str) -> int:
+    """`prune(path, cutoff)`; a file that cannot be rewritten (a full disk, a file held open by a spreadsheet on
+    Windows) is said in a warning and kept as it is, to be pruned the next time: the run goes on."""
+    try:
+        return prune(path, cutoff)
+    except OSError as exc:
+        logger.warning(f"{path}: not pruned this time ({exc.strerror or exc})")
+        return 0
+
+
 def prune_folder(out: Path, keep_days: float, now: float | None = None) -> Pruned:
     """`out` kept to its last `keep_days` days (0: nothing removed); one log line when anything was."""
     if keep_days <= 0 or not out.is_dir():
         return Pruned()
     start = (time.time() if now is None else now) - keep_days * 86400
     cutoff = utc_iso(start)
-    rows = sum(prune_lines(p, cutoff) for p in sorted(out.glob("*.jsonl")) if p.name != "webhook_pending.jsonl")
-    rows += sum(prune_table(p, cutoff) for p in sorted(out.glob("*.csv")))
+    rows = sum(_each(prune_lines, p, cutoff) for p in sorted(out.glob("*.jsonl")) if p.name != "webhook_pending.jsonl")
+    rows += sum(_each(prune_table, p, cutoff) for p in sorted(out.glob("*.csv")))
     rows += prune_db(out / "events.db", cutoff) if (out / "events.db").is_file() else 0
     files = 0
     for folder, pattern in MEDIA:

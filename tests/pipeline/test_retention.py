@@ -84,6 +84,24 @@ def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
     assert (folder / "zones.csv").read_text() == "a,b\n1,2\n"
 
 
+def test_a_file_that_cannot_be_rewritten_is_kept_and_said_and_the_rest_pruned(folder, monkeypatch, logged):
+    import pipeline.retention as retention
+
+    real = retention.written_whole
+
+    def full(path, write):
+        if path.name == "events.jsonl":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, write)
+
+    monkeypatch.setattr(retention, "written_whole", full)
+    before = (folder / "events.jsonl").read_text()
+    lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
+    assert pruned == Pruned(rows=5, files=4) and (folder / "events.jsonl").read_text() == before
+    assert [m for level, m in lines if level == "WARNING"] == [
+        f"{folder / 'events.jsonl'}: not pruned this time (No space left on device)"]
+
+
 def test_keep_days_0_keeps_everything(folder):
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert prune_folder(folder, 0) == Pruned()
