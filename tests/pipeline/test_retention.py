@@ -102,6 +102,14 @@ def test_a_file_that_cannot_be_rewritten_is_kept_and_said_and_the_rest_pruned(fo
         f"{folder / 'events.jsonl'}: not pruned this time (No space left on device)"]
 
 
+def test_a_damaged_database_is_left_as_it_is_and_the_rest_pruned(folder, logged):
+    (folder / "events.db").write_bytes(b"not a database, " * 100)
+    lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
+    assert pruned == Pruned(rows=5, files=4) and (folder / "events.db").read_bytes() == b"not a database, " * 100
+    assert [m for level, m in lines if level == "WARNING"] == [
+        f"{folder / 'events.db'}: not pruned (file is not a database)"]
+
+
 def test_keep_days_0_keeps_everything(folder):
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert prune_folder(folder, 0) == Pruned()
@@ -135,9 +143,11 @@ def test_a_csv_cell_with_a_newline_or_quote_survives_the_rewrite(tmp_path):
         w.writerow(["event_id", "text", "last_seen_utc"])
         w.writerow(["a", 'two\nlines, "quoted"', utc_iso(NOW - 50 * DAY)])
         w.writerow(["b", 'two\nlines, "quoted"', utc_iso(NOW)])
+        w.writerow(["c", "a row a spreadsheet cut short"])
     prune_folder(tmp_path, 30, now=NOW)
     assert list(csv.reader(path.open(newline=""))) == [["event_id", "text", "last_seen_utc"],
-                                                        ["b", 'two\nlines, "quoted"', utc_iso(NOW)]]
+                                                        ["b", 'two\nlines, "quoted"', utc_iso(NOW)],
+                                                        ["c", "a row a spreadsheet cut short"]]
 
 
 def test_a_video_run_prunes_its_folder_before_it_writes(tmp_path):
@@ -237,7 +247,7 @@ def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch, lo
     t.start()
     time.sleep(1.5)  # "earlier.jpg"'s read is now over a second old
     cv2.imwrite(str(tmp_path / "old.jpg"), np.full((20, 60, 3), 128, np.uint8))
-    os.utime(tmp_path / "old.jpg", (time.time() - 5, time.time() - 5))  # written before the days kept: not read
+    os.utime(tmp_path / "old.jpg", (time.time() - 1.5, time.time() - 1.5))  # written before the days kept: not read
     (tmp_path / "old.jpg").rename(drop / "old.jpg")
     cv2.imwrite(str(drop / "gate.jpg"), np.full((20, 60, 3), 128, np.uint8))
     deadline = time.monotonic() + 20
