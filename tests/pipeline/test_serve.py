@@ -310,6 +310,7 @@ def test_a_body_sent_in_chunks_is_read(serve):
     assert raw(url, head + chunks + b"0\r\nX-Trailer: 1\r\n\r\n")[0] == 200  # extensions and trailers read past
     assert raw(url, head + b"3e9\r\n" + b"x" * 1001 + b"\r\n0\r\n\r\n") == (
         413, {"error": "image of over 1001 bytes: over the limit of 0.001 MB"})
+    assert raw(url, head + b"3e8\r\n" + b"x" * 1000 + b"\r\n0\r\n\r\n")[0] == 400  # the limit itself: read (no image)
     assert raw(url, head + b"zz\r\nabc\r\n0\r\n\r\n")[0] == 400
     assert raw(url, head + b"3\r\nabcdef\r\n0\r\n\r\n") == (
         400, {"error": "a chunked body that is not one (a chunk longer than its size)"})
