@@ -50,12 +50,6 @@ def _split_dirs(folder: Path) -> dict[str, tuple[Path, Path]]:
     return found
 
 
-def is_yolo_folder(folder: str | Path) -> bool:
-    """Whether `folder` holds plate boxes in a YOLO layout read here (and no labels.csv of ours)."""
-    p = Path(folder)
-    return p.is_dir() and not (p / "labels.csv").is_file() and bool(_split_dirs(p))
-
-
 def class_names(folder: Path) -> dict[int, str]:
     """Class id -> name from the folder's names file, or its parent's (one split of an export given alone); {} when
     neither has one."""

@@ -7,7 +7,7 @@ import pytest
 
 from common.errors import UserError
 from detection.dataset import folder_labels
-from detection.yolo_labels import from_yolo_lines, is_yolo_folder, read_yolo_folder
+from detection.yolo_labels import from_yolo_lines, read_yolo_folder
 
 
 def image(path, w=200, h=100):
@@ -38,7 +38,6 @@ def roboflow(tmp_path):
 
 
 def test_a_roboflow_export_gives_each_split_its_images(roboflow):
-    assert is_yolo_folder(roboflow)
     train = read_yolo_folder(roboflow, ("train",))
     assert {k: [box(b) for b in v] for k, v in train.items()} == {
         "train/images/train_a.jpg": [(80.0, 45.0, 120.0, 55.0)], "train/images/train_b.png": []}
@@ -102,7 +101,6 @@ def test_label_studio_flat_export_is_read_whole_and_a_folder_of_ours_comes_first
     (ls / "classes.txt").write_text("plate\n")
     assert list(read_yolo_folder(ls, ("train",))) == list(read_yolo_folder(ls, ("test",))) == ["images/x.jpg"]
     (ls / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\nx.jpg,AB12,1,2,30,20\n")
-    assert not is_yolo_folder(ls)
     assert [(b.text, box(b)) for b in folder_labels(ls / "labels.csv")["x.jpg"]] == [("AB12", (1.0, 2.0, 30.0, 20.0))]
 
 
@@ -168,7 +166,6 @@ def test_classes_none_of_which_is_a_plate_and_folders_without_labels_are_refused
         read_yolo_folder(root, ("train",))
     ours = tmp_path / "ours"  # a folder of ours whose labels.csv is missing: images/ alone are no labels
     image(ours / "images" / "a.jpg")
-    assert not is_yolo_folder(ours)
     with pytest.raises(UserError, match=r"ours: neither a labels.csv nor YOLO labels"):
         folder_labels(ours / "labels.csv", ("train",))
     with pytest.raises(UserError, match="labels file not found"):
