@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +16,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 from loguru import logger
+
+from ocr.process import IMAGE_EXTS
 
 MAX_BYTES = 20_000_000  # a picture larger than this is not a camera's snapshot
 
@@ -93,16 +94,17 @@ class SnapshotCapture:
 
 def names_picture(url: str) -> bool:
     """Whether the URL's path ends in an image's name (`/snapshot.jpg`): a snapshot URL even before it answers."""
-    from ocr.process import IMAGE_EXTS
+    from pipeline.sources import url_path
 
-    return Path(urllib.parse.urlsplit(url).path).suffix.lower() in IMAGE_EXTS
+    return Path(url_path(url)).suffix.lower() in IMAGE_EXTS
 
 
 def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) -> Callable[[Any, Any], Any]:
     """A `LiveSource` opener of an http(s) URL: each opening asks it for a picture (unless its path names one) and,
     when it answers with one, gives a snapshot capture holding that picture (each later picture asked for every
-    `every_s`, within `cfg`'s read timeout or what the stall timeout leaves of it); otherwise the `fallback` opener's capture (FFmpeg's, for a stream). Told
-    in one line (the URL `shown` as it may be) the first time a picture answers."""
+    `every_s`, within `cfg`'s read timeout or what the stall timeout leaves of it); otherwise the `fallback` opener's
+    capture (FFmpeg's, for a stream). Told in one line (the URL `shown` as it may be) the first time a picture
+    answers."""
     told: list[bool] = []
 
     def opener(url: Any, cfg: Any) -> Any:

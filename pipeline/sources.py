@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import urllib.parse
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -45,11 +44,11 @@ def redact(url: str) -> str:
 def split_login(url: str) -> tuple[str, str, str] | None:
     """`http://user:pass@host/x` as (`http://host/x`, user, password), percent-escapes undone; None without a login
     (urllib, unlike FFmpeg, takes a login in the URL for part of the host's name)."""
-    parts = urllib.parse.urlsplit(url)
+    parts = urlsplit(url)
     if parts.username is None:
         return None
-    bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return bare, urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl(), unquote(parts.username), unquote(
+        parts.password or "")
 
 
 @dataclass(frozen=True)
