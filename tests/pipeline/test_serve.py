@@ -380,6 +380,26 @@ def test_a_connection_lost_while_answering_is_one_log_line(logged):
     assert lines == [("WARNING", "10.0.0.7: the connection was lost (Broken pipe)")]
 
 
+def test_any_other_fault_of_a_request_is_logged_with_its_traceback():
+    from loguru import logger
+
+    from pipeline.serve_io import Server
+
+    server = Server(("127.0.0.1", 0), handler_for(PlateService(FakeReader())))
+    records = []
+    sink = logger.add(lambda m: records.append(m.record), level="ERROR")
+    try:
+        try:
+            raise KeyError("a fault of ours")
+        except KeyError:
+            server.handle_error(None, ("10.0.0.7", 5555))
+    finally:
+        logger.remove(sink)
+        server.server_close()
+    assert [r["message"] for r in records] == ["10.0.0.7: the request failed"]
+    assert records[0]["exception"] is not None and records[0]["exception"].type is KeyError
+
+
 def test_an_image_of_the_limit_is_taken_one_byte_more_is_refused(serve):
     url = serve(PlateService(FakeReader()), max_mb=0.001)
     assert post(f"{url}/read", b"x" * 1000)[0] == 400  # read, and found to be no image
