@@ -56,6 +56,11 @@ class Camera(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(JPEG)))
             self.end_headers()
             self.wfile.write(JPEG)
+        elif self.path == "/empty":  # a camera with nothing to send yet
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/page":
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -99,6 +104,7 @@ def test_a_picture_is_fetched_and_anything_else_is_not_one(camera):
     t0 = time.monotonic()
     assert fetch_picture(f"http://{camera}/mjpeg", 5) is None and time.monotonic() - t0 < 2  # its body not read
     assert fetch_picture(f"http://{camera}/page", 5) is None
+    assert fetch_picture(f"http://{camera}/empty", 5) is None  # an empty picture: none
     for url in (f"http://{camera}/gone", f"http://admin:wrong@{camera}/digest", f"http://{camera}/digest"):
         with pytest.raises(OSError):
             fetch_picture(url, 5)
@@ -157,27 +163,33 @@ def test_a_snapshot_url_is_read_as_a_camera_polled_at_its_interval(camera):
     assert len(got) == 10 and [path for _, path in Camera.asked] == ["/mjpeg", "/mjpeg"]
 
 
-def test_a_snapshot_url_that_does_not_answer_is_lost_and_reconnected(camera):
+def test_a_snapshot_url_that_does_not_answer_is_lost_and_reconnected(camera, logged):
     cfg = LiveConfig(open_timeout_s=1, read_timeout_s=0.5, stall_timeout_s=2, backoff_start_s=0.1, backoff_max_s=0.2)
-    src = open_source(f"http://{camera}/snap", live=cfg, snapshot_s=0.1)
-    seen = []
-    deadline = time.monotonic() + 20
-    try:
-        for item in src:
-            seen.append("frame" if isinstance(item, Frame) else item.kind)
-            if seen.count("frame") == 3 and "lost" not in seen:
-                Camera.down.set()
-            if seen[-1] == "lost":
-                time.sleep(0.5)  # a few reconnections refused
-                Camera.down.clear()
-            if "reconnected" in seen and seen[seen.index("reconnected"):].count("frame") >= 2:
-                break
-            assert time.monotonic() < deadline, seen
-    finally:
-        Camera.down.clear()
-        src.close()
+
+    def watch() -> list[str]:
+        src = open_source(f"http://{camera}/snap", live=cfg, snapshot_s=0.1)
+        seen: list[str] = []
+        deadline = time.monotonic() + 20
+        try:
+            for item in src:
+                seen.append("frame" if isinstance(item, Frame) else item.kind)
+                if seen.count("frame") == 3 and "lost" not in seen:
+                    Camera.down.set()
+                if seen[-1] == "lost":
+                    time.sleep(0.5)  # a few reconnections refused
+                    Camera.down.clear()
+                if "reconnected" in seen and seen[seen.index("reconnected"):].count("frame") >= 2:
+                    break
+                assert time.monotonic() < deadline, seen
+        finally:
+            Camera.down.clear()
+            src.close()
+        return seen
+
+    lines, seen = logged(watch)
     kinds = [k for i, k in enumerate(seen) if k != "frame" or seen[i - 1:i] != ["frame"]]
     assert kinds[:4] == ["frame", "lost", "reconnected", "frame"], seen
+    assert sum("answers one picture per request" in m for _, m in lines) == 1  # told once, not at each reconnection
 
 
 def test_a_snapshot_camera_down_when_the_run_begins_is_read_as_one_once_it_answers(camera):
