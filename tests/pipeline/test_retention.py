@@ -53,6 +53,7 @@ def folder(tmp_path):
         touch(out / "clips" / f"clip{days}" / "annotated.mp4", days)
     touch(out / "summary.json", 40)
     (out / "reads.prev1.jsonl").write_text("")  # empty: nothing to count
+    (out / "reads.prev1.csv").write_text("")
     (out / "zones.csv").write_text("a,b\n1,2\n")  # no time column: not ours to prune
     return out
 
@@ -74,14 +75,14 @@ def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
     left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert left == ["annotated_2.mp4", "clips/clip2/annotated.mp4", "crops/c2.jpg", "events.csv", "events.db",
                     "events.jsonl", "frames/f2.jpg", "reads.csv", "reads.jsonl", "reads.prev.jsonl",
-                    "reads.prev1.jsonl", "summary.json", "webhook_pending.jsonl", "zones.csv"]
-    (folder / "events.db").unlink()  # a folder of still images' reads: no database
-    (folder / "reads.jsonl").write_text(json.dumps({"source": "x", "file_time_utc": utc_iso(NOW - 99 * DAY)}) + "\n")
-    assert prune_folder(folder, 30, now=NOW) == Pruned(rows=1)
+                    "reads.prev1.csv", "reads.prev1.jsonl", "summary.json", "webhook_pending.jsonl", "zones.csv"]
     inodes = {p.name: p.stat().st_ino for p in folder.iterdir() if p.is_file()}
     assert prune_folder(folder, 30, now=NOW) == Pruned()  # nothing more, and no file rewritten
     assert {p.name: p.stat().st_ino for p in folder.iterdir() if p.is_file()} == inodes
     assert (folder / "zones.csv").read_text() == "a,b\n1,2\n"
+    (folder / "events.db").unlink()  # a folder of still images' reads: no database
+    (folder / "reads.jsonl").write_text(json.dumps({"source": "x", "file_time_utc": utc_iso(NOW - 99 * DAY)}) + "\n")
+    assert prune_folder(folder, 30, now=NOW) == Pruned(rows=1)
 
 
 def test_a_file_that_cannot_be_rewritten_is_kept_and_said_and_the_rest_pruned(folder, monkeypatch, logged):
