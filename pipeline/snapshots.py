@@ -66,7 +66,7 @@ class SnapshotCapture:
     def _picture(self) -> np.ndarray | None:
         try:
             return self.fetch(self.url, self.timeout_s)
-        except OSError:
+        except (OSError, ValueError):  # no answer, or a URL urllib cannot ask (`http://[::1/x`)
             return None
 
     def isOpened(self) -> bool:  # noqa: N802 (cv2.VideoCapture's naming)
@@ -112,7 +112,7 @@ def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) 
         if not names_picture(str(url)):
             try:
                 picture = fetch_picture(str(url), cfg.open_timeout_s)
-            except OSError:  # not answering (yet): FFmpeg tries it too, and says so
+            except (OSError, ValueError):  # not answering (yet), or a URL urllib cannot ask: FFmpeg tries it too
                 pass
             if picture is None:
                 return fallback(url, cfg)

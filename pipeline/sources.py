@@ -44,7 +44,10 @@ def redact(url: str) -> str:
 def split_login(url: str) -> tuple[str, str, str] | None:
     """`http://user:pass@host/x` as (`http://host/x`, user, password), percent-escapes undone; None without a login
     (urllib, unlike FFmpeg, takes a login in the URL for part of the host's name)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL urllib can take apart: no login to find
+        return None
     if parts.username is None:
         return None
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl(), unquote(parts.username), unquote(
@@ -373,7 +376,10 @@ REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"}))
 
 def url_path(url: str) -> str:
     """A URL's path, without its query and fragment, %-escapes decoded (`https://h/b%20c.mp4?x=1` -> `/b c.mp4`)."""
-    return unquote(urlsplit(url).path)
+    try:
+        return unquote(urlsplit(url).path)
+    except ValueError:  # not a URL urllib can take apart (`http://[::1/x`): no path to tell it by; FFmpeg says the rest
+        return ""
 
 
 def is_url(spec: str) -> bool:

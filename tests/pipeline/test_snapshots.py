@@ -255,3 +255,14 @@ def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(cam
     assert len(Camera.asked) >= 10 and {path for _, path in Camera.asked} == {"/snapshot.jpg"}
     with pytest.raises(UserError, match=r"plate crops are read from image files and folders, not from a URL"):
         app.run_images(f"http://{camera}/snapshot.jpg", cfgs, True)
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", "http://[::1/snap.jpg", "http://u:p@[zz/x"])
+def test_a_url_urllib_cannot_take_apart_is_one_line(url):
+    """`http://[::1/x` (a bracket left open): urllib raises ValueError where the URL's path or login is looked for;
+    it was a traceback before the source was even opened."""
+    from pipeline.sources import is_live
+
+    assert is_live(url)
+    with pytest.raises(UserError, match=r"^cannot open camera/stream http://"):
+        open_source(url, live=LiveConfig(open_timeout_s=1, read_timeout_s=1))
