@@ -3,8 +3,9 @@
     python detection/train.py --config configs/detector_train.yaml [key=value ...]
     python detection/train.py --config configs/detector_train.yaml resume=runs/detector/train/weights/last.pt
 
-Builds the ultralytics dataset from our labels.csv folders (held-out frames of `split_file` go to val, never
-to train), trains from the model YAML (no pretrained weights), then copies best.pt (or last.pt, `publish`) to
+Builds the ultralytics dataset from our labels.csv folders, or labelling tools' YOLO exports (their train split
+to train, their val split to val; `detection/yolo_labels.py`), held-out frames of `split_file` going to val, never
+to train; trains from the model YAML (no pretrained weights), then copies best.pt (or last.pt, `publish`) to
 `weights_out` with the resolved config beside it and its SHA-256 in weights/MANIFEST.sha256.
 """
 from __future__ import annotations
