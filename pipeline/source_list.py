@@ -24,6 +24,7 @@ import yaml
 from common.config import YAML_ERRORS, closest, refuse_repeated_keys
 from common.errors import UserError
 from common.paths import read_text
+from pipeline.sources import local_path
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # an output folder's name: no path, nothing hidden
 WHOLE_RUN = ("log_file",)  # keys of the whole run, given on the command line only
@@ -64,7 +65,7 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "source" not in entry:
             raise UserError(f"{p}, entry {i}: expected a mapping with a 'source' key, got {entry!r}")
-        spec, name = str(entry["source"]), str(entry.get("name", "") or "")
+        spec, name = local_path(str(entry["source"])), str(entry.get("name", "") or "")
         if name and not NAME.match(name):
             raise UserError(f"{p}, entry {i}: name {name!r} is not a folder name (letters, digits, . _ -)")
         if name in names:

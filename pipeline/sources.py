@@ -382,6 +382,15 @@ def url_path(url: str) -> str:
         return ""
 
 
+def local_path(spec: str) -> str:
+    """A `file://` URL (a file manager's or a browser's address of a file: `file:///home/me/gate%20cam.mp4`) as the
+    path it names (`/home/me/gate cam.mp4`); anything else, a `file://` URL of another host included, as it is."""
+    if not spec.lower().startswith("file://"):
+        return spec
+    parts = urlsplit(spec)
+    return unquote(parts.path) if parts.netloc in ("", "localhost") and parts.path else spec
+
+
 def is_url(spec: str) -> bool:
     """Whether `spec` is a URL (`scheme://...`), not a path."""
     return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) is not None

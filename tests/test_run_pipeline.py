@@ -740,3 +740,23 @@ def test_a_source_given_twice_is_read_once(tmp_path, monkeypatch, logged):
     assert lines == [("WARNING", f"{Path('card') / 'a.mp4'} is given more than once (card/a.mp4): read once"),
                      ("WARNING", "./card/a.mp4 is given more than once (card/a.mp4): read once"),
                      ("WARNING", "0 is given more than once (0): read once")]
+
+
+def test_a_file_url_is_the_path_it_names(tmp_path, monkeypatch):
+    """A browser's or a file manager's address of a file (`file:///home/me/gate%20cam.mp4`) was refused as an
+    unknown stream scheme; it names a file, read as the file is (a folder as the folder)."""
+    import run_pipeline
+    from pipeline.sources import local_path
+    from tests.pipeline.test_sources import numbered_video
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my card").mkdir()
+    numbered_video(tmp_path / "my card" / "gate cam.mp4", 3)
+    url = (tmp_path / "my card" / "gate cam.mp4").as_uri()
+    assert "%20" in url
+    assert run_pipeline.given_sources([url], False, False) == [str(tmp_path / "my card" / "gate cam.mp4")]
+    assert run_pipeline.given_sources([(tmp_path / "my card").as_uri()], False, False) == [
+        str(tmp_path / "my card" / "gate cam.mp4")]
+    assert local_path("FILE://localhost/srv/a.mp4") == "/srv/a.mp4"
+    assert local_path("file://nas/share/a.mp4") == "file://nas/share/a.mp4"  # another host's: refused as it was
+    assert local_path("rtsp://cam/1") == "rtsp://cam/1"

@@ -26,6 +26,12 @@ def test_entries_become_sources_with_their_own_overrides(tmp_path):
     ]
 
 
+def test_a_file_url_in_a_sources_file_is_its_path(tmp_path):
+    f = tmp_path / "cameras.yaml"
+    f.write_text("- source: file:///srv/rec/gate%20in.mp4\n  name: gate\n")
+    assert read_source_list(f) == [ListedSource("/srv/rec/gate in.mp4", "gate", ())]
+
+
 @pytest.mark.parametrize("value", [1e-05, "yes", "no", "0.5", [[0.5, 0], [0.5, 1]], True, "rtsp://a:b@c/d", ""])
 def test_an_override_reads_back_as_its_value(value):
     key, _, text = as_override("k", value).partition("=")
