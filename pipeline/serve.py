@@ -35,7 +35,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from pipeline.serve_io import Server, TooLarge, chunked_body
+from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
@@ -47,20 +47,6 @@ def decode_image(body: bytes, name: str) -> np.ndarray:
     if img is None or img.size == 0:
         raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
     return img
-
-
-def form_file(body: bytes, content_type: str) -> tuple[bytes, str]:
-    """The first file of a `multipart/form-data` body (`curl -F upload=@car.jpg`, a web form): its bytes and name."""
-    from email.parser import BytesParser
-    from email.policy import HTTP
-
-    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-    if form.is_multipart():
-        for part in form.iter_parts():
-            data = part.get_payload(decode=True)
-            if part.get_filename() is not None:
-                return data if isinstance(data, bytes) else b"", str(part.get_filename())
-    raise UserError("the form holds no file: send the image as a file field (curl -F upload=@car.jpg)")
 
 
 class PlateService:
@@ -208,6 +194,9 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             try:
                 if content_type.startswith("multipart/form-data"):
                     body, filename = form_file(body, content_type)
+                    name = name or filename
+                elif content_type.startswith("application/json"):
+                    body, filename = json_image(body)
                     name = name or filename
                 answer = service.read(body, name)
             except UserError as exc:

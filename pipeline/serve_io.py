@@ -1,11 +1,17 @@
-"""What the HTTP service reads from its clients: a body sent in chunks, and clients that go away mid-request."""
+"""What the HTTP service reads from its clients: a body sent in chunks, an image in a form or in JSON, and clients
+that go away mid-request."""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import sys
 from http.server import ThreadingHTTPServer
 from typing import Any
 
 from loguru import logger
+
+from common.errors import UserError
 
 
 class TooLarge(Exception):
@@ -49,3 +55,38 @@ class Server(ThreadingHTTPServer):
             logger.warning(f"{client_address[0]}: the connection was lost ({exc.strerror or type(exc).__name__})")
         else:
             logger.opt(exception=True).error(f"{client_address[0]}: the request failed")
+
+
+def form_file(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The first file of a `multipart/form-data` body (`curl -F upload=@car.jpg`, a web form): its bytes and name."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if form.is_multipart():
+        for part in form.iter_parts():
+            data = part.get_payload(decode=True)
+            if part.get_filename() is not None:
+                return data if isinstance(data, bytes) else b"", str(part.get_filename())
+    raise UserError("the form holds no file: send the image as a file field (curl -F upload=@car.jpg)")
+
+
+def json_image(body: bytes) -> tuple[bytes, str]:
+    """The image of a JSON body, as a web page's script sends a file input's or a canvas's picture: `{"image":
+    "<base64>", "name": "gate.jpg"}` (`upload` also names the image, as other plate services call it; a `data:` URL
+    and URL-safe or unpadded base64 are read too): its bytes and name."""
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise UserError(f"the request's JSON body is not JSON ({exc})") from None
+    value = next((doc[k] for k in ("image", "upload") if k in doc), None) if isinstance(doc, dict) else None
+    if not isinstance(value, str):
+        raise UserError('the JSON body holds no image: send {"image": "<the JPEG or PNG file in base64>"}')
+    text = "".join(value.partition(",")[2].split() if value.startswith("data:") else value.split())
+    text += "=" * (-len(text) % 4)
+    try:
+        data = base64.b64decode(text, altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
+    except (binascii.Error, ValueError):
+        raise UserError("the JSON body's image is not base64") from None
+    name = doc.get("name")
+    return data, name if isinstance(name, str) else ""

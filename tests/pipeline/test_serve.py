@@ -204,6 +204,31 @@ def test_a_form_upload_is_read_by_its_file(serve):
         400, {"error": "the form holds no file: send the image as a file field (curl -F upload=@car.jpg)"})
 
 
+def test_an_image_in_a_json_body_is_read(serve):
+    """A web page's script sends its file input's or canvas's picture as base64 in JSON."""
+    import base64
+
+    reader = FakeReader()
+    url = serve(PlateService(reader))
+    ctype = {"Content-Type": "application/json; charset=utf-8"}
+    b64 = base64.b64encode(png(30, 90)).decode()
+    status, answer = post(f"{url}/read", json.dumps({"image": b64, "name": "gate.png"}).encode(), ctype)
+    assert status == 200 and answer["source"] == "gate.png" and len(answer["reads"]) == 2
+    data_url = "data:image/png;base64," + "\n".join(b64[i:i + 76] for i in range(0, len(b64), 76))  # lines wrapped
+    unpadded = base64.urlsafe_b64encode(png(20, 60)).decode().rstrip("=")
+    named = post(f"{url}/read?name=cam1.png", json.dumps({"upload": data_url}).encode(), ctype)
+    assert named[1]["source"] == "cam1.png"
+    assert post(f"{url}/read", json.dumps({"image": unpadded}).encode(), ctype)[0] == 200
+    assert reader.shapes == [(30, 90, 3), (30, 90, 3), (20, 60, 3)]
+    for body, error in ((b"{not json", "the request's JSON body is not JSON"),
+                        (b'{"img": "abc"}', 'the JSON body holds no image: send {"image": "<the JPEG or PNG file in'),
+                        (b'["abc"]', "the JSON body holds no image"),
+                        (b'{"image": "***"}', "the JSON body's image is not base64"),
+                        (b'{"image": "aGVsbG8="}', "(5 bytes) is not an image OpenCV can decode")):
+        status, answer = post(f"{url}/read", body, ctype)
+        assert status == 400 and error in answer["error"], answer
+
+
 def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tmp_path, logged):
     class Flaky(FakeReader):
         def __call__(self, image):
