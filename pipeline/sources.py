@@ -387,7 +387,10 @@ def local_path(spec: str) -> str:
     path it names (`/home/me/gate cam.mp4`); anything else, a `file://` URL of another host included, as it is."""
     if not spec.lower().startswith("file://"):
         return spec
-    parts = urlsplit(spec)
+    try:
+        parts = urlsplit(spec)
+    except ValueError:  # not a URL urllib can take apart (`file://[x`): refused as an unknown scheme, as it was
+        return spec
     return unquote(parts.path) if parts.netloc in ("", "localhost") and parts.path else spec
 
 

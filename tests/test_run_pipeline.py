@@ -760,3 +760,4 @@ def test_a_file_url_is_the_path_it_names(tmp_path, monkeypatch):
     assert local_path("FILE://localhost/srv/a.mp4") == "/srv/a.mp4"
     assert local_path("file://nas/share/a.mp4") == "file://nas/share/a.mp4"  # another host's: refused as it was
     assert local_path("rtsp://cam/1") == "rtsp://cam/1"
+    assert local_path("file://[zz/x.mp4") == "file://[zz/x.mp4"  # not a URL urllib can take apart: as it is
