@@ -134,13 +134,13 @@ def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
     from loguru import logger
 
     from pipeline.media import expand_folder
-    from pipeline.sources import local_path
+    from pipeline.sources import is_url, local_path
 
     expanded = [s for x in map(local_path, args) for s in ([x] if follow and Path(x).is_dir() else
                                                            expand_folder(x, videos=not crops_only))]
     first: dict[str, str] = {}
     for s in expanded:
-        key = s if "://" in s or s.isdigit() else str(Path(s).resolve())
+        key = s if is_url(s) or s.isdigit() else str(Path(s).resolve())
         if key in first:
             logger.warning(f"{s} is given more than once ({first[key]}): read once")
         else:
