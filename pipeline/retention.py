@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterable
 
 from loguru import logger
 
-from common.paths import written_whole
+from common.errors import UserError
+from common.paths import read_text, written_whole
 from pipeline.types import utc_iso
 
 EVERY_S = 3600.0  # a camera or watched folder that goes on is pruned this often
@@ -44,9 +45,9 @@ def _old(when: str, cutoff: str) -> bool:
 
 def _text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:  # not ours to rewrite (re-saved in another encoding): left as it is
-        logger.warning(f"{path}: not UTF-8 text; not pruned")
+        return read_text(path)
+    except UserError as exc:  # not UTF-8 (re-saved in another encoding): not ours to rewrite, left as it is
+        logger.warning(f"{exc}; not pruned")
         return None
 
 
