@@ -8,7 +8,7 @@ import io
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 # a shipped path as the configs and defaults name it (`weights/ocr_latin.pth`), not part of a longer one
@@ -56,13 +56,15 @@ def read_text(path: str | Path, what: str = "") -> str:
 DELIMITERS = (",", ";", "\t")  # a spreadsheet's CSV export: commas, or semicolons where the comma is decimal, or tabs
 
 
-def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) -> csv.DictReader:
+def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = (),
+             aliases: Mapping[str, tuple[str, ...]] | None = None) -> csv.DictReader:
     """The rows of a UTF-8 CSV file as dicts by its header, read whole through `read_text` (so a file that is not
     UTF-8 text is its one UserError); a header without all of `columns` (or no header at all) is one UserError.
 
     With `columns`, the header's names are matched whatever their case and surrounding spaces (the rows' keys are
     then the names stripped and in lower case), and the fields may be separated by commas, semicolons or tabs:
-    the first of those whose header holds every column is taken."""
+    the first of those whose header holds every column is taken. A column missing from the header under its own
+    name may be there under one of its `aliases` (the first of them the header holds), which then keys it."""
     from common.errors import UserError
 
     text = read_text(path, what)
@@ -74,7 +76,12 @@ def read_csv(path: str | Path, what: str = "", columns: tuple[str, ...] = ()) ->
     first = text.splitlines()[0]
 
     def names(delimiter: str) -> list[str]:
-        return [n.strip().lower() for n in next(csv.reader([first], delimiter=delimiter))]
+        found = [n.strip().lower() for n in next(csv.reader([first], delimiter=delimiter))]
+        for column, others in (aliases or {}).items():
+            k = next((found.index(a) for a in others if a in found), None)
+            if column not in found and k is not None:
+                found[k] = column
+        return found
 
     delimiter = next((d for d in DELIMITERS if set(columns) <= set(names(d))), ",")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)

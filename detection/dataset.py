@@ -87,13 +87,37 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
 
 def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
     """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO
-    labels as a labelling tool exports them (`detection.yolo_labels`: the first of `splits` the folder holds)."""
-    from detection.yolo_labels import read_yolo_folder
+    labels as a labelling tool exports them (`detection.yolo_labels`: the first of `splits` the folder holds), else
+    the plates named in a text file beside each image (`text_boxes`)."""
+    from detection.yolo_labels import holds_yolo, read_yolo_folder
 
     folder = find(Path(labels_csv).parent)
     if not find(labels_csv).is_file() and folder.is_dir():
-        return read_yolo_folder(folder, splits)
+        named = {} if holds_yolo(folder) else text_boxes(folder, splits)
+        return named or read_yolo_folder(folder, splits)
     return read_box_labels(labels_csv)
+
+
+def text_boxes(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
+    """Image (its path under `folder`) -> plates, from the text file beside each image that names them (OpenALPR's
+    benchmarks, UFPR-ALPR, RodoSol-ALPR: `ocr.label_files`), of the first of `splits` the folder holds when it holds
+    its own; {} when there are none (or they are YOLO boxes). A bad line is one UserError naming its file and
+    line."""
+    from ocr.label_files import YOLO_BOXES, beside_samples, own_splits, split_samples
+
+    own = own_splits(folder)
+    chosen = next((s for s in splits if s in own), None)
+    if own and chosen is None and beside_samples(folder):
+        raise UserError(f"{folder} has no {' or '.join(splits) or 'chosen'} split of its own (it has {', '.join(own)})")
+    out: dict[str, list[PlateBox]] = {}
+    for sample, bad in (split_samples(folder, chosen) or [] if chosen else beside_samples(folder)):
+        if bad == YOLO_BOXES:
+            return {}
+        if bad or sample.box is None:
+            raise UserError(f"{sample.where}: {bad or 'no plate box in it (a detector learns from boxes)'}")
+        out.setdefault(sample.path.relative_to(folder).as_posix(), []).append(
+            PlateBox(*sample.box, plate_label(sample.text)))
+    return out
 
 
 def add_unboxed(labels: dict[str, list[PlateBox]], extra: dict[str, list[PlateBox]]) -> dict[str, list[PlateBox]]:

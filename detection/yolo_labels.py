@@ -50,6 +50,11 @@ def _split_dirs(folder: Path) -> dict[str, tuple[Path, Path]]:
     return found
 
 
+def holds_yolo(folder: Path) -> bool:
+    """Whether `folder` is a YOLO export in one of the layouts read (images/ + labels/, its splits, CVAT's)."""
+    return bool(_split_dirs(folder))
+
+
 def class_names(folder: Path) -> dict[int, str]:
     """Class id -> name from the folder's names file, or its parent's (one split of an export given alone); {} when
     neither has one."""

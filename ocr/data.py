@@ -1,8 +1,10 @@
-"""Plate-text datasets: labels.csv folders, file-name-labelled folders, on-the-fly synthetic, mixed by ratio.
+"""Plate-text datasets: labels.csv folders, file-name-labelled folders, other tools' label files
+(`ocr/label_files.py`), on-the-fly synthetic, mixed by ratio.
 
 A source is a mapping (one item of `train:` / `val:` in the OCR config):
     path: ../shared/data/us_crops   # folder with images/ + labels.csv (image,plate_text[,x1,y1,x2,y2]),
-                                    # or a folder of images named by their text (00004741816_3.jpg)
+                                    # or a folder of images named by their text (00004741816_3.jpg), or another
+                                    # tool's labels: fast-plate-ocr, EasyOCR, PaddleOCR, OpenALPR, UFPR-ALPR, RodoSol
     synth: latin                    # instead of path: synthetic plates rendered on the fly (mix preset)
     fonts: all                      # synth only: character faces, ttf (default) | stroke (OpenCV's Hershey) | plate
                                     # | round (ocr/plate_faces.py) | all, or joined by + (ttf+stroke)
@@ -11,12 +13,13 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
                                     # | motion (smeared along the plate)
     split_file: configs/splits/real_crops_holdout.csv   # optional: rows dataset,image set apart (or a list
                                     # of such files: [holdout.csv, val.csv])
-    split: train                    # train (all but the listed rows) | holdout (only the listed rows) | all
+    split: train                    # with split_file: train (all but the listed rows) | holdout (only the listed
+                                    # rows) | all; without: the dataset's own split (its train/ val/ test/ folder,
+                                    # or its split.txt: ocr/label_files.py) train | val | test, or all
     min_box_width: 60               # optional: leave out boxed plates narrower than this (px): too small to read
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +33,12 @@ from common.errors import UserError
 from common.paths import find, read_csv
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
-from ocr.process import IMAGE_EXTS, dataset_image, is_image_file, normalize, read_bgr, resize_plate
+from ocr.label_files import SPLITS, Sample, folder_samples, label_lists, split_samples
+from ocr.process import IMAGE_EXTS, is_image_file, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion", "interlaced")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad",
                "min_box_width"}
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One labelled plate image: its file, its text and, for a whole photo, the plate's box."""
-    path: Path
-    text: str
-    box: tuple[int, int, int, int] | None = None  # crop this box out of the image when set
-    where: str = field(default="", compare=False)  # its labels file and row, for an error met while loading it
 
 
 def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]:
@@ -58,20 +53,18 @@ def read_split_file(path: str | Path | list[str | Path]) -> set[tuple[str, str]]
 
 
 def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool = False,
-                skipped: list[str] | None = None) -> list[Sample]:
-    """Samples of a dataset folder; each bad row is one UserError naming file and row, or, with
-    `skip_bad`, left out and its message appended to `skipped`."""
+                skipped: list[str] | None = None, own: str = "") -> list[Sample]:
+    """Samples of a dataset folder (or label file: `ocr/label_files.py`), or of its `own` split (train, val or
+    test); each bad row is one UserError naming file and row, or, with `skip_bad`, left out and its message appended
+    to `skipped`."""
     root = find(folder)
-    if root.is_file():
-        raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by their text)")
-    if not root.is_dir():
+    if not root.exists():
         drawn = "data_gen" in Path(folder).parts  # the configs' generated sets, not in git: a fresh machine has none
         yours = Path(folder).parts[:1] == ("my_plates",)  # configs/ocr_finetune.yaml's folder of the user's plates
         raise UserError(f"dataset folder not found: {root}"
                         + (" (draw the generated sets: bash bench/make_sets.sh train val)" if drawn else "")
                         + (" (your plates: python -m pipeline.harvest --out my_plates writes it, or copy "
                            "configs/ocr_finetune.yaml and name your own folder)" if yours else ""))
-    labels = root / "labels.csv"
     samples: list[Sample] = []
     keep = codec.chars if codec is not None else ""
 
@@ -84,15 +77,14 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         elif skipped is not None:
             skipped.append(f"{where}: {bad}")
 
-    if labels.is_file():
-        rows = list(read_csv(labels, "CSV image,plate_text", ("image", "plate_text")))
-        for i, r in enumerate(rows, start=2):
-            text = plate_label(r.get("plate_text") or "", keep)
-            if not text:
-                continue  # unreadable plate: no text to learn
-            box, bad = _box(r)
-            where = f"{labels} row {i}"
-            add(Sample(dataset_image(labels, r["image"]), text, box, where), where, bad)
+    written = split_samples(root, own) if own else folder_samples(root)
+    if own and written is None:  # its split's folder of images named by their text
+        root = next(root / n for n in SPLITS[own] if (root / n).is_dir())
+    if written is not None:
+        for sample, bad in written:
+            text = plate_label(sample.text, keep)
+            if text or bad:  # no text and nothing wrong: an unreadable plate, no text to learn
+                add(Sample(sample.path, text, sample.box, sample.where), sample.where, bad)
     else:
         for p in sorted(root.iterdir()):
             if p.suffix.lower() in IMAGE_EXTS:
@@ -104,29 +96,16 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
 
 def _what_a_dataset_is(root: Path) -> str:
     """Why the folder `root` gave no labelled image, as a hint ("" when its labels.csv simply lists none)."""
-    if (root / "labels.csv").is_file():
+    if root.is_file() or (root / "labels.csv").is_file():
         return ""
     if (root / "images").is_dir():
         return f" (no labels.csv beside {root / 'images'})"
     sets = sorted(d.name for d in root.iterdir() if d.is_dir() and ((d / "labels.csv").is_file()
-                                                                       or (d / "images").is_dir()))
+                                                                       or (d / "images").is_dir() or label_lists(d)))
     if sets:  # the guide's recognition/ folder, or a folder of datasets: one of them is meant
         return f" (it holds the datasets {', '.join(sets)}: give one of them)"
-    return " (a dataset is images/ + labels.csv, or images named by their text)"
-
-
-def _box(row: dict[str, str]) -> tuple[tuple[int, int, int, int] | None, str]:
-    """A labels row's plate box (None without one) and what is wrong with it ("" when nothing)."""
-    values = [row.get(k) for k in ("x1", "y1", "x2", "y2")]
-    if all(v in (None, "") for v in values):
-        return None, ""
-    try:
-        x1, y1, x2, y2 = (int(float(v or "")) for v in values)
-    except ValueError:
-        return None, f"box x1,y1,x2,y2 must be four numbers, not {','.join(v or '' for v in values)}"
-    if x2 <= x1 or y2 <= y1:
-        return None, f"box {x1},{y1},{x2},{y2} is empty (x2 must exceed x1 and y2 exceed y1)"
-    return (x1, y1, x2, y2), ""
+    return (" (a dataset is images/ + labels.csv, or images named by their text, or another tool's labels: "
+            "ocr/label_files.py)")
 
 
 def _check(s: Sample, codec: Codec | None) -> str:
@@ -213,23 +192,30 @@ class SourceDataset:
         if "fonts" in spec:
             raise UserError(f"data source {spec}: 'fonts' is for synthetic sources (synth: ...) only")
         root = Path(spec["path"])
-        self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped)
+        split = str(spec.get("split", "all"))
+        kinds = ("all", "train", "holdout") if "split_file" in spec else ("all", *SPLITS)
+        if split not in kinds:
+            raise UserError(f"data source {spec}: split must be one of {', '.join(kinds)}"
+                            + (" with a split_file" if "split_file" in spec else
+                               " (the dataset's own; train and holdout of a split_file's rows need one)"))
+        own = "" if "split_file" in spec or split == "all" else split
+        self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped, own)
         if self.skipped:
             logger.warning(f"{root}: skipped {len(self.skipped)} bad rows (first: {self.skipped[0]})")
-        split = str(spec.get("split", "all"))
+        named = find(root).parent.name if find(root).is_file() else root.name  # a label file: its folder's name
         if "split_file" in spec and split != "all":
             held = read_split_file(spec["split_file"])
             folders = sorted({d for d, _ in held})
-            if root.name not in folders:  # a split file of other folders, or a folder renamed
+            if named not in folders:  # a split file of other folders, or a folder renamed
                 files = spec["split_file"]
                 files = ", ".join(map(str, files)) if isinstance(files, (list, tuple)) else str(files)
                 said = (f"{root}: the split file {files} lists images of the folders {', '.join(folders)}, none of a "
-                        f"folder {root.name!r} (split files name a folder by its name)")
+                        f"folder {named!r} (split files name a folder by its name)")
                 if split == "holdout":  # it would pick nothing: a report of "0 of 0"
                     raise UserError(said)
                 logger.warning(f"{said}: none of its images is left out")  # held-out images trained on, if renamed
-            keep = (lambda s: (root.name, s.path.name) in held) if split == "holdout" else \
-                (lambda s: (root.name, s.path.name) not in held)
+            keep = (lambda s: (named, s.path.name) in held) if split == "holdout" else \
+                (lambda s: (named, s.path.name) not in held)
             self.samples = [s for s in self.samples if keep(s)]
         if "min_box_width" in spec:
             least = _number(spec, "min_box_width", 0.0, above=0)
@@ -237,7 +223,7 @@ class SourceDataset:
             if not self.samples:
                 raise UserError(f"{root}: no plate is at least min_box_width={least:g} px wide")
         self.size = len(self.samples)
-        self.name = f"{root.name}[{split}]"
+        self.name = f"{named}[{split}]"
 
     def get(self, i: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         if self.mix is not None:

@@ -89,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
     ap.add_argument("--data", required=True, help="dataset folder (labels.csv or file-name labels)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
-    ap.add_argument("--split", choices=("all", "train", "holdout"),
+    ap.add_argument("--split", choices=("all", "train", "holdout", "val", "test"),
                     help="the rows the split file lists (holdout, the default with --split-file), the others (train) "
-                         "or every row (all, the default without it)")
+                         "or every row (all, the default without it); without --split-file, train, val or test is "
+                         "the dataset's own split (its test/ folder, or its split.txt's)")
     ap.add_argument("--show", type=at_least(0), default=20, help="lines of GT | Pred to print")
     ap.add_argument("--json", type=Path, help="write {n, seq_acc, seq_acc_o0, char_acc, ms_per_plate}")
     ap.add_argument("--predictions", type=Path, help="write image,plate_text,pred,confidence")
@@ -107,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compile", action="store_true",
                     help="torch backend on the CPU: torch.compile the model (fp32, bf16, or int8 with torchao)")
     args = ap.parse_args(argv)
-    if args.split in ("train", "holdout") and not args.split_file:
+    if args.split == "holdout" and not args.split_file:
         ap.error(f"--split {args.split} needs --split-file (the CSV dataset,image of the held-out rows)")
+    if args.split in ("val", "test") and args.split_file:
+        ap.error(f"--split {args.split} is the dataset's own split: with --split-file, give holdout or train")
     args.split = args.split or ("holdout" if args.split_file else "all")
 
     def work() -> None:

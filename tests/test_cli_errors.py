@@ -172,7 +172,7 @@ CROPS = ("CSV image,plate_text", "image,plate_text")
     ("detection.scenes", ["--backgrounds", "samples/stills", "--plates", "{tmp}/set", "--out", "{tmp}/scenes", "--n",
                           "1"], "set/labels.csv", CROPS),
 ])
-@pytest.mark.parametrize("header", ["", "name,text\n"])
+@pytest.mark.parametrize("header", ["", "name,reading\n"])  # (text is another tool's name for plate_text)
 def test_a_csv_without_its_columns_is_one_error_line(module, argv, file, says, header, tmp_path, capsys):
     """An empty file, or one whose header names other columns (a spreadsheet's own export), is said with the
     columns it lacks, not a KeyError or 'no images' further on."""
