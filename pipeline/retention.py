@@ -8,18 +8,16 @@ when they were written. Each file is rewritten whole (`common.paths.written_whol
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from loguru import logger
 
-from common.errors import UserError
-from common.paths import read_text, written_whole
+from common.paths import written_whole
 from pipeline.types import utc_iso
 
 EVERY_S = 3600.0  # a camera or watched folder that goes on is pruned this often
@@ -43,52 +41,62 @@ def _old(when: str, cutoff: str) -> bool:
     return bool(when) and when < cutoff  # ISO 8601 UTC times as utc_iso writes them sort as text
 
 
-def _text(path: Path) -> str | None:
+def _scan(path: Path, count: Callable[[TextIO], int]) -> int:
+    """`count(file)` of `path` opened as UTF-8 text, read as it goes (a month of a busy camera's events is never held
+    in memory whole); a file that is not UTF-8 (re-saved in another encoding) is not ours to rewrite: 0, warned."""
     try:
-        return read_text(path)
-    except UserError as exc:  # not UTF-8 (re-saved in another encoding): not ours to rewrite, left as it is
-        logger.warning(f"{exc}; not pruned")
-        return None
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return count(f)
+    except UnicodeDecodeError as exc:
+        logger.warning(f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x}); not pruned")
+        return 0
+
+
+def _rewrite(path: Path, write: Callable[[TextIO, TextIO], None]) -> None:
+    """`path` written whole again by `write(its file, the new one)`."""
+    def make(part: Path) -> None:
+        with path.open(encoding="utf-8-sig", newline="") as src, part.open("w", encoding="utf-8", newline="") as dst:
+            write(src, dst)
+
+    written_whole(path, make)
 
 
 def prune_lines(path: Path, cutoff: str) -> int:
     """JSON Lines rows older than `cutoff` removed from `path`; the number removed. A line that is no JSON object is
     kept."""
-    text = _text(path)
-    if not text:
-        return 0
-    lines = text.splitlines(keepends=True)
-
     def old(line: str) -> bool:
         try:
             return _old(_when(json.loads(line)), cutoff)
         except ValueError:
             return False
 
-    kept = [line for line in lines if not old(line)]
-    if len(kept) < len(lines):
-        written_whole(path, lambda part: part.write_text("".join(kept), encoding="utf-8"))
-    return len(lines) - len(kept)
+    n = _scan(path, lambda f: sum(map(old, f)))
+    if n:
+        _rewrite(path, lambda src, dst: dst.writelines(line for line in src if not old(line)))
+    return n
+
+
+def _table(f: TextIO, cutoff: str) -> tuple[list[str], Iterator[tuple[list[str], bool]]]:
+    """A CSV's header and its rows, each with whether it is older than `cutoff` (never, without a time column)."""
+    reader = csv.reader(f)
+    header = next(reader, [])
+    column = next((header.index(k) for k in TIMES if k in header), None)
+    return header, ((r, column is not None and len(r) > column and _old(r[column], cutoff)) for r in reader)
 
 
 def prune_table(path: Path, cutoff: str) -> int:
     """CSV rows older than `cutoff` removed from `path` (its header kept); the number removed."""
-    text = _text(path)
-    if not text:
-        return 0
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    header, body = rows[0], rows[1:]
-    column = next((header.index(k) for k in TIMES if k in header), None)
-    if column is None:
-        return 0
-    kept = [r for r in body if not (len(r) > column and _old(r[column], cutoff))]
-    if len(kept) < len(body):
-        def write(part: Path) -> None:
-            with part.open("w", newline="", encoding="utf-8") as f:
-                csv.writer(f).writerows([header, *kept])
+    n = _scan(path, lambda f: sum(old for _, old in _table(f, cutoff)[1]))
 
-        written_whole(path, write)
-    return len(body) - len(kept)
+    def write(src: TextIO, dst: TextIO) -> None:
+        header, rows = _table(src, cutoff)
+        w = csv.writer(dst)
+        w.writerow(header)
+        w.writerows(r for r, old in rows if not old)
+
+    if n:
+        _rewrite(path, write)
+    return n
 
 
 def prune_db(path: Path, cutoff: str) -> int:

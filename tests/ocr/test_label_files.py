@@ -70,7 +70,8 @@ def test_several_label_files_in_a_folder_are_refused_naming_them(tmp_path):
 def test_openalpr_benchmark_lines_beside_each_photo(tmp_path):
     image(tmp_path / "br" / "AYO9034.jpg", (100, 200))
     (tmp_path / "br" / "AYO9034.txt").write_text("AYO9034.jpg\t52\t41\t62\t22\tAYO9034\nAYO9034.jpg 5 6 20 10 B1\n")
-    assert read(tmp_path / "br") == [("AYO9034.jpg", "AYO9034", (52, 41, 114, 63)), ("AYO9034.jpg", "B1", (5, 6, 25, 16))]
+    assert read(tmp_path / "br") == [("AYO9034.jpg", "AYO9034", (52, 41, 114, 63)),
+                                      ("AYO9034.jpg", "B1", (5, 6, 25, 16))]
 
 
 def test_ufpr_and_rodosol_key_value_files_beside_each_photo(tmp_path):
@@ -113,10 +114,12 @@ def test_a_dataset_of_its_own_splits_is_read_by_the_split_named_never_whole(tmp_
     with pytest.raises(UserError, match=r"holds its own splits \(train, val, test\): name one of them"):
         SourceDataset({"path": str(root)}, LATIN)
     assert [s.text for s in SourceDataset({"path": str(root), "split": "test"}, LATIN).samples] == ["TE0", "TE1"]
-    assert [s.text for s in SourceDataset({"path": str(root), "split": "train"}, LATIN).samples] == ["TR0", "TR1", "TR2"]
+    train = SourceDataset({"path": str(root), "split": "train"}, LATIN).samples
+    assert [s.text for s in train] == ["TR0", "TR1", "TR2"]
     assert set(folder_labels(root / "labels.csv", ("val",))) == {"validation/trackva/0.png"}  # the detector's too
     assert folder_labels(root / "labels.csv", ("test", "val")) == {
-        "testing/trackte/0.png": [PlateBox(10, 10, 40, 20, "TE0")], "testing/trackte/1.png": [PlateBox(10, 10, 40, 20, "TE1")]}
+        "testing/trackte/0.png": [PlateBox(10, 10, 40, 20, "TE0")],
+        "testing/trackte/1.png": [PlateBox(10, 10, 40, 20, "TE1")]}
 
 
 def test_a_rodosol_split_txt_chooses_the_images_of_a_split(tmp_path):

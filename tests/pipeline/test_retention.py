@@ -260,3 +260,34 @@ def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch, lo
     assert [m for level, m in logged_lines if level == "WARNING"] == [
         f"{drop}: files written before the days kept (keep_days={1 / 86400:g}) are not read, e.g. old.jpg (written "
         f"{utc_iso((drop / 'old.jpg').stat().st_mtime)})"]
+
+
+def test_a_months_events_are_pruned_without_holding_the_file_in_memory(tmp_path):
+    """A busy camera's month of events (tens of MB) is read and rewritten as it goes, hourly, on an edge box."""
+    import tracemalloc
+
+    path = tmp_path / "events.jsonl"
+    line = {"event_id": "", "plate_text": "AB123CD", "padding": "x" * 200}
+    with path.open("w") as f:
+        for i in range(60_000):
+            when = utc_iso(NOW - (40 if i % 2 else 1) * DAY)
+            f.write(json.dumps({**line, "event_id": f"id{i}", "last_seen_utc": when}) + "\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        assert prune_folder(tmp_path, 30, now=NOW) == Pruned(rows=30_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert size > 15e6 and peak < size / 10, (size, peak)
+    ids = [json.loads(x)["event_id"] for x in path.read_text().splitlines()]
+    assert len(ids) == 30_000 and ids[:2] == ["id0", "id2"]
+
+
+def test_a_file_saved_in_another_encoding_is_left_as_it_is_and_said(folder, logged):
+    (folder / "reads.csv").write_bytes("source,text,time_utc\ncaf\xe9.jpg,AB1,2000-01-01T00:00:00Z\n".encode("cp1252"))
+    before = (folder / "reads.csv").read_bytes()
+    lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
+    assert pruned == Pruned(rows=5, files=4) and (folder / "reads.csv").read_bytes() == before
+    assert [m for level, m in lines if level == "WARNING"] == [
+        f"{folder / 'reads.csv'}: not a UTF-8 text file (byte 0xe9); not pruned"]
