@@ -15,7 +15,7 @@ import numpy as np
 
 from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.errors import UserError
-from common.paths import naming, read_csv
+from common.paths import find, naming, read_csv
 from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
 from ocr.metrics import near_text
@@ -32,11 +32,11 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only. With `split_file`,
     only its images; plates cut as `crops` says."""
-    from detection.dataset import listed_images, read_box_labels
+    from detection.dataset import folder_labels, listed_images
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
 
-    labels = read_box_labels(labels_csv)
+    labels = folder_labels(labels_csv, ("test", "val"))  # ours, a YOLO export's or a public set's test split
     if split_file is not None:
         listed = listed_images(labels_csv, split_file)
         labels = {k: v for k, v in labels.items() if k in listed}
@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.settings import load_configs
 
     ap = entry_parser(__doc__)
-    ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2)")
+    ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2), or its folder "
+                    "(a YOLO export's, or a public set's photos with their plates' text files: its test split)")
     ap.add_argument("--split-file", type=Path, help="stills: only the images listed in this dataset,image CSV")
     ap.add_argument("--video", help="a clip to run through the pipeline")
     ap.add_argument("--expected", type=Path, help="the clip's vehicles: plate_text,first_frame")
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         if not a.labels and not (a.video and a.expected):  # said before any model loads
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
+        labels = a.labels / "labels.csv" if a.labels and find(a.labels).is_dir() else a.labels  # a folder, or its CSV
         prepare_outputs(a.json, a.predictions)
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
-            res = evaluate_stills(a.labels, for_stills(detector, cfgs.detector), recognizer,
+            res = evaluate_stills(labels, for_stills(detector, cfgs.detector), recognizer,
                                   crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file)
         else:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)

@@ -80,6 +80,21 @@ def test_evaluate_stills_exact(tmp_path, function_recognizer):
     assert evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), split_file=split)["n_plates"] == 4
 
 
+def test_evaluate_stills_on_a_public_sets_test_photos_with_their_plates_text_files(tmp_path, function_recognizer):
+    """UFPR-ALPR as it comes (training/ validation/ testing/, a text file beside each photo): its test split read."""
+    for split, text in (("training", "TRN1234"), ("testing", "AYH8735")):
+        folder = tmp_path / split / "track0001"
+        folder.mkdir(parents=True)
+        cv2.imwrite(str(folder / "track0001[01].png"), np.zeros((100, 200, 3), np.uint8))
+        (folder / "track0001[01].txt").write_text(
+            f"camera: GoPro\nplate: {text[:3]}-{text[3:]}\nposition_plate: 10 10 50 20\n")
+    det = type("D", (), {"detect": lambda self, img: Detections(np.array([[10, 10, 60, 30]], np.float32),
+                                                                  np.ones(1, np.float32))})()
+    rec = function_recognizer(lambda crops: [PlateRead("AYH8735", 0.9, ()) for _ in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))
+    assert (res["n_plates"], res["det_recall@0.4"], res["read_acc"]) == (1, 1.0, 1.0)
+
+
 def score_one_image(tmp_path, function_recognizer, labels, boxes, texts):
     """evaluate_stills on one black image with the label rows `labels`, found at `boxes`, read as `texts`."""
     (tmp_path / "images").mkdir()
