@@ -204,7 +204,7 @@ def _position(key: str, value: str) -> tuple[Box | None, str]:
     if key == "position_plate" and len(numbers) == 4:
         x, y, w, h = numbers
         return _checked((x, y, x + w, y + h))
-    if key == "corners" and len(numbers) >= 6 and len(numbers) % 2 == 0:
+    if key == "corners" and len(numbers) >= 8 and len(numbers) % 2 == 0:  # four corners (or more: a polygon)
         xs, ys = numbers[0::2], numbers[1::2]
         return _checked((min(xs), min(ys), max(xs), max(ys)))
     shape = "x y w h" if key == "position_plate" else "x,y x,y x,y x,y"

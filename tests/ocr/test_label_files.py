@@ -81,13 +81,32 @@ def test_ufpr_and_rodosol_key_value_files_beside_each_photo(tmp_path):
         "position_plate: 80 60 40 12\n\tchar 1: 81 62 4 8\n")
     image(tmp_path / "t" / "img_000001.jpg", (100, 200))
     (tmp_path / "t" / "img_000001.txt").write_text(
-        "type: car\nplate: PUB1H52\nlayout: Brazilian\ncorners: 58,43 87,44 86,52 57,51\n")
+        "type: car\nplate: PUB1H52\nlayout: Brazilian\ncorners: 58,44 87,43 86,51 57,52\n")
     assert read(tmp_path / "t") == [("img_000001.jpg", "PUB1H52", (57, 43, 87, 52)),
                                      ("track0001/track0001[01].png", "AYH8735", (80, 60, 120, 72))]
 
 
+def test_several_plates_in_one_file_beside_a_photo_each_with_its_box(tmp_path):
+    image(tmp_path / "d" / "x.png", (100, 200))
+    (tmp_path / "d" / "x.txt").write_text("plate: AAA1111\nposition_plate: 1 1 10 5\n"
+                                          "plate: BBB2222\nposition_plate: 20 20 10 5\n")
+    assert read(tmp_path / "d") == [("x.png", "AAA1111", (1, 1, 11, 6)), ("x.png", "BBB2222", (20, 20, 30, 25))]
+    (tmp_path / "d" / "x.txt").write_text("plate: AAA1111\nposition_plate: 1 1 10 5\n"
+                                          "plate: BBB2222\ncorners: 1,1 9,1 9,5\n")
+    with pytest.raises(UserError, match=r"x\.txt line 4: corners must be x,y x,y x,y x,y, not '1,1 9,1 9,5'"):
+        read_labels(tmp_path / "d", LATIN)
+
+
+def test_text_files_beside_images_named_by_their_text_that_are_no_labels_are_left_alone(tmp_path):
+    image(tmp_path / "d" / "AB123.png")
+    (tmp_path / "d" / "notes.txt").write_text("camera\tgate 2\n")  # tabs, but no image named
+    (tmp_path / "d" / "readme.txt").write_bytes("caf\xe9\tAB1\n".encode("cp1252"))  # not UTF-8 text
+    assert read(tmp_path / "d") == [("AB123.png", "AB123", None)]
+
+
 @pytest.mark.parametrize("text, says", [
     ("plate: ABC1234\n", r"x\.txt line 1: no position_plate or corners line after its plate line"),
+    ("plate: ABC1234\nposition_plate: 5 5 9 4 1\n", r"x\.txt line 2: position_plate must be x y w h, not '5 5 9 4 1'"),
     ("plate: ABC1234\ncorners: 1,2 3,4 5\n", r"x\.txt line 2: corners must be x,y x,y x,y x,y, not '1,2 3,4 5'"),
     ("plate: ABC1234\nposition_plate: 5 5 0 4\n", r"x\.txt line 2: box 5,5,5,9 is empty"),
     ("0 0.5 0.5 0.2 0.1\n", r"x\.txt: it holds YOLO boxes, without the plates' text"),
