@@ -140,6 +140,22 @@ def split_crops(folders: list[str | Path], split_file: str | Path,
     return [(load_crop(s), s.text) for folder in folders for s in SourceDataset({"path": folder, **spec}, None).samples]
 
 
+def _path(spec: dict[str, Any], key: str) -> Any:
+    """`spec[key]` as a path's text, or a list of them for `split_file` (YAML reads `path: 2024` as a number, a
+    date as a date: their text); anything else is one error line naming the source."""
+    import datetime
+
+    value = spec[key]
+    if isinstance(value, (list, tuple)) and key == "split_file" and value:
+        return [_path({key: v}, key) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+        return str(value)
+    shape = "a file or a list of files" if key == "split_file" else "a folder or a label file"
+    raise UserError(f"data source {spec}: {key} must be {shape}, not {value!r}")
+
+
 def _number(spec: dict[str, Any], key: str, default: float, above: float) -> float:
     """`spec[key]` as a number over `above` (`default` when absent), else one error line naming the source."""
     value = spec.get(key, default)
@@ -191,7 +207,7 @@ class SourceDataset:
             raise UserError(f"data source {spec}: needs 'path' or 'synth'")
         if "fonts" in spec:
             raise UserError(f"data source {spec}: 'fonts' is for synthetic sources (synth: ...) only")
-        root = Path(spec["path"])
+        root = Path(_path(spec, "path"))
         split = str(spec.get("split", "all"))
         kinds = ("all", "train", "holdout") if "split_file" in spec else ("all", *SPLITS)
         if split not in kinds:
@@ -204,7 +220,7 @@ class SourceDataset:
             logger.warning(f"{root}: skipped {len(self.skipped)} bad rows (first: {self.skipped[0]})")
         named = find(root).parent.name if find(root).is_file() else root.name  # a label file: its folder's name
         if "split_file" in spec and split != "all":
-            held = read_split_file(spec["split_file"])
+            held = read_split_file(_path(spec, "split_file"))
             folders = sorted({d for d, _ in held})
             if named not in folders:  # a split file of other folders, or a folder renamed
                 files = spec["split_file"]

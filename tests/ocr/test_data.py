@@ -1,4 +1,5 @@
 import csv
+import datetime
 from collections import Counter
 from pathlib import Path
 
@@ -264,6 +265,13 @@ def test_mixing_follows_weights(tmp_path):
                             "my_plates writes it, or copy configs/ocr_finetune.yaml and name your own folder)"),
     ({"synth": "digits", "augment": "extreme"}, "augment must be one of none, medium, heavy, ir, far, motion, interlaced, not 'extreme'"),
     ({"synth": "mars=1"}, "unknown synthetic layout 'mars'"),
+    ({"path": None}, "path must be a folder or a label file, not None"),  # YAML `path:` left empty
+    ({"path": ["a", "b"]}, "path must be a folder or a label file, not ['a', 'b']"),
+    ({"path": 2024}, "dataset folder not found: 2024"),  # a folder named by a year: YAML's number, its text
+    ({"path": datetime.date(2026, 12, 1)}, "dataset folder not found: 2026-12-01"),
+    ({"path": "samples/digits", "split_file": 5, "split": "train"}, "split file not found: 5"),
+    ({"path": "samples/digits", "split_file": [None], "split": "train"},
+     "split_file must be a file or a list of files, not None"),
 ])
 def test_bad_sources(spec, message, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
