@@ -92,7 +92,8 @@ def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[
     from detection.yolo_labels import holds_yolo, read_yolo_folder
 
     folder = find(Path(labels_csv).parent)
-    if not find(labels_csv).is_file() and folder.is_dir():
+    # the folder's other labels when its labels.csv is not there (another CSV named and not there: said so)
+    if not find(labels_csv).is_file() and folder.is_dir() and Path(labels_csv).name == "labels.csv":
         named = {} if holds_yolo(folder) else text_boxes(folder, splits)
         return named or read_yolo_folder(folder, splits)
     return read_box_labels(labels_csv)
@@ -110,7 +111,7 @@ def text_boxes(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, list[Pla
     if own and chosen is None and beside_samples(folder):
         raise UserError(f"{folder} has no {' or '.join(splits) or 'chosen'} split of its own (it has {', '.join(own)})")
     out: dict[str, list[PlateBox]] = {}
-    for sample, bad in (split_samples(folder, chosen) or [] if chosen else beside_samples(folder)):
+    for sample, bad in split_samples(folder, chosen) if chosen else beside_samples(folder):
         if bad == YOLO_BOXES:
             return {}
         if bad or sample.box is None:

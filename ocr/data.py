@@ -20,6 +20,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 """
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from common.paths import find, read_csv
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
 from ocr.label_files import SPLITS, Sample, folder_samples, label_lists, split_samples
-from ocr.process import IMAGE_EXTS, is_image_file, normalize, read_bgr, resize_plate
+from ocr.process import is_image_file, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion", "interlaced")  # augmentation levels (ocr/augment.py)
 SOURCE_KEYS = {"path", "synth", "fonts", "weight", "augment", "split_file", "split", "size", "skip_bad",
@@ -77,18 +78,10 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
         elif skipped is not None:
             skipped.append(f"{where}: {bad}")
 
-    written = split_samples(root, own) if own else folder_samples(root)
-    if own and written is None:  # its split's folder of images named by their text
-        root = next(root / n for n in SPLITS[own] if (root / n).is_dir())
-    if written is not None:
-        for sample, bad in written:
-            text = plate_label(sample.text, keep)
-            if text or bad:  # no text and nothing wrong: an unreadable plate, no text to learn
-                add(Sample(sample.path, text, sample.box, sample.where), sample.where, bad)
-    else:
-        for p in sorted(root.iterdir()):
-            if p.suffix.lower() in IMAGE_EXTS:
-                add(Sample(p, plate_label(p.stem.split("_")[0], keep)), str(p))
+    for sample, bad in split_samples(root, own) if own else folder_samples(root):
+        text = plate_label(sample.text, keep)
+        if text or bad:  # no text and nothing wrong: an unreadable plate, no text to learn
+            add(Sample(sample.path, text, sample.box, sample.where), sample.where, bad)
     if not samples:
         raise UserError(f"no labelled images in {root}{_what_a_dataset_is(root)}")
     return samples
@@ -143,8 +136,6 @@ def split_crops(folders: list[str | Path], split_file: str | Path,
 def _path(spec: dict[str, Any], key: str) -> Any:
     """`spec[key]` as a path's text, or a list of them for `split_file` (YAML reads `path: 2024` as a number, a
     date as a date: their text); anything else is one error line naming the source."""
-    import datetime
-
     value = spec[key]
     if isinstance(value, (list, tuple)) and key == "split_file" and value:
         return [_path({key: v}, key) for v in value]

@@ -45,9 +45,8 @@ class Sample:
 Labelled = list[tuple[Sample, str]]  # samples, each with what is wrong with it ("" when nothing)
 
 
-def folder_samples(root: Path) -> Labelled | None:
-    """The samples of the dataset `root` (a folder or a label file), with their texts as written; None for a folder
-    whose images are named by their text (no label file in it, none beside its images)."""
+def folder_samples(root: Path) -> Labelled:
+    """The samples of the dataset `root` (a folder or a label file), with their texts as written."""
     if root.is_file():
         if root.suffix.lower() not in LIST_SUFFIXES:
             raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by "
@@ -65,7 +64,13 @@ def folder_samples(root: Path) -> Labelled | None:
     if beside and own_splits(root):  # its train, val and test images read as one: a test set trained on
         raise UserError(f"{root} holds its own splits ({', '.join(own_splits(root))}): name one of them (a data "
                         "source's split: train, val or test; evaluate.py --split)")
-    return beside or None
+    return beside or name_samples(root)
+
+
+def name_samples(folder: Path) -> Labelled:
+    """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: up to the first `_`)."""
+    return [(Sample(p, p.stem.split("_")[0], None, str(p)), "") for p in sorted(folder.iterdir())
+            if p.suffix.lower() in IMAGE_EXTS]
 
 
 def own_splits(root: Path) -> list[str]:
@@ -74,9 +79,9 @@ def own_splits(root: Path) -> list[str]:
     return [k for k, names in SPLITS.items() if k in listed or any((root / n).is_dir() for n in names)]
 
 
-def split_samples(root: Path, split: str) -> Labelled | None:
+def split_samples(root: Path, split: str) -> Labelled:
     """The samples of `root`'s own `split` (train, val or test): its sub-folder of that name (read as a dataset
-    whatever its layout; None for images named by their text), else its split.txt's images of that split."""
+    whatever its layout), else its split.txt's images of that split."""
     has = own_splits(root)
     if split not in has:
         raise UserError(f"{root} has no {split} split of its own (a sub-folder {' or '.join(SPLITS[split])}, or a "
