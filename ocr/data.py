@@ -21,7 +21,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -141,8 +141,8 @@ def _path(spec: dict[str, Any], key: str) -> Any:
         return [_path({key: v}, key) for v in value]
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
-        return str(value)
+    if isinstance(value, (str, int, float, PurePath)) and not isinstance(value, bool) and str(value).strip():
+        return str(value)  # (a Path from Python callers)
     shape = "a file or a list of files" if key == "split_file" else "a folder or a label file"
     raise UserError(f"data source {spec}: {key} must be {shape}, not {value!r}")
 
