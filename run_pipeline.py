@@ -215,10 +215,11 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
     from common.cli import EXPECTED, error_line
     from ocr.process import IMAGE_EXTS
     from pipeline.app import run_images, run_video
-    from pipeline.sources import go_on_line, is_live, is_url, window_text
+    from pipeline.sources import go_on_line, is_live, is_sequence, is_url, window_text
 
-    try:  # an image's URL is a camera's snapshot URL: read as a camera, below
-        if crops_only or Path(spec).is_dir() or (Path(spec).suffix.lower() in IMAGE_EXTS and not is_url(spec)):
+    try:  # an image's URL is a camera's snapshot URL, numbered images a video: both read below
+        if crops_only or Path(spec).is_dir() or (Path(spec).suffix.lower() in IMAGE_EXTS and not is_url(spec)
+                                                 and not is_sequence(spec)):
             res = run_images(spec, cfgs, crops_only, out_name=out_name, stop=stop)
             bad = f", {len(res['skipped'])} unreadable (skipped)" if res["skipped"] else ""
             bad += ", stopped before the rest" if res["stopped"] else ""

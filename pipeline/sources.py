@@ -76,6 +76,20 @@ class UnreadableVideo(UserError):
     the run's (a watched folder lists such a clip and goes on; an output it cannot write stops the run)."""
 
 
+SEQUENCE = re.compile(r"%0?\d*d")  # a numbered image sequence's file names, as FFmpeg reads them: img_%05d.jpg
+
+
+def is_sequence(spec: str) -> bool:
+    """Whether `spec` names a numbered image sequence, read as a video (`burst/img_%05d.jpg`, UFPR-ALPR's
+    `track0091[%02d].png`: a camera's burst of one vehicle, a dataset's track), not a still image."""
+    return not is_url(spec) and Path(spec).suffix.lower() in IMAGE_EXTS and SEQUENCE.search(Path(spec).name) is not None
+
+
+def sequence_name(path: Path) -> str:
+    """What a sequence's outputs are called: its file names without their number (`track0091`), else its folder's."""
+    return SEQUENCE.sub("", path.stem).strip("_-. []()") or path.parent.resolve().name
+
+
 class VideoFileSource:
     """A video file's frames (every `stride`-th), from `start_s` to `end_s` seconds into it (0: the end), numbered
     and timed as in a reading of the whole file. A frame the decoder cannot read (a damaged recording) is skipped
@@ -85,19 +99,21 @@ class VideoFileSource:
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture,
                  start_s: float = 0.0, end_s: float = 0.0) -> None:
         remote = isinstance(path, str) and is_url(path)  # a video on a web server: read as a file is, through FFmpeg
+        sequence = is_sequence(str(path))  # numbered images, read by FFmpeg as a video's frames
         self.path = Path(url_path(str(path)) if remote else path)  # a URL's: for its name
-        self.name = self.path.name
+        self.name = sequence_name(self.path) if sequence else self.path.name
         # what messages call it (a URL without its query: a bucket's signed link holds its signature there)
         self.where = redact(urlsplit(str(path))._replace(query="", fragment="").geturl()) if remote else str(self.path)
-        if not remote and not self.path.is_file():
+        if not remote and not sequence and not self.path.is_file():
             raise UnreadableVideo(f"video not found: {self.path}" if self.path.suffix.lower() in VIDEO_EXTS else
                                   f"not found: {self.path} (a source is a video or image file, a folder, a camera "
                                   f"index or a stream URL)")
-        if not remote and self.path.stat().st_size == 0:
+        if not remote and not sequence and self.path.stat().st_size == 0:
             raise UnreadableVideo(f"video is empty (0 bytes): {self.path}")
         self.cap = capture(str(path) if remote else str(self.path))
         if not self.cap.isOpened():
-            raise UnreadableVideo(f"cannot open video (corrupt or unsupported): {self.where}")
+            raise UnreadableVideo(f"no image of the sequence {self.where} (FFmpeg looks for its first numbered 0 to 4)"
+                                  if sequence else f"cannot open video (corrupt or unsupported): {self.where}")
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
@@ -497,6 +513,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         if not images:
             raise UserError(f"{p} holds videos: pass each video file as a source")
         return ImageSource(images, p.name)  # named after the folder, whatever it holds
+    if is_sequence(spec):
+        return VideoFileSource(p, stride, start_s=start_s, end_s=end_s)
     if p.suffix.lower() in IMAGE_EXTS:
         if not p.is_file():
             raise UserError(f"image not found: {p}")

@@ -168,6 +168,26 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
                                      f"events.csv, crops/, annotated.mp4)")]
 
 
+def test_numbered_images_are_read_as_a_video_and_an_image_as_a_still(tmp_path, monkeypatch):
+    import threading
+
+    import pipeline.app
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    went = []
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: went.append(
+        ("video", spec)) or {"source": "s", "frames": 1, "fps": 1.0, "dropped_frames": 0, "outages": 0,
+                             "unreadable_frames": 0, "events": 0, "outputs": "o"})
+    monkeypatch.setattr(pipeline.app, "run_images", lambda spec, cfgs, crops_only, out_name, stop: went.append(
+        ("stills", spec)) or {"images": 1, "skipped": [], "stopped": False, "outputs": "o"})
+    cfgs = load_configs(ROOT / "configs", [])
+    for spec in ("burst/img_%05d.jpg", "burst/img_00001.jpg", "cam/track0091[%02d].png"):
+        run_pipeline.run_one(spec, cfgs, False, threading.Event(), None)
+    assert went == [("video", "burst/img_%05d.jpg"), ("stills", "burst/img_00001.jpg"),
+                    ("video", "cam/track0091[%02d].png")]
+
+
 @pytest.mark.parametrize("args, refused", [
     (["CLIPS"], "video_start_utc=2026-12-05T22:00:00+00:00 would give the 2 videos in CLIPS the same start: "
                 "video_start_utc=file takes each one's own"),

@@ -1023,3 +1023,24 @@ def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait():
     src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=1.0, open_retry_s=-1), opener, max_frames=1)
     src.close()
     assert len(tries) == 4 and 0.14 <= tries[3] - tries[0] < 0.3  # 0.02 + 0.04 + 0.08
+
+
+@pytest.mark.parametrize("pattern, named, name", [("burst/img_%05d.jpg", "burst/img_{:05d}.jpg", "img"),
+                                                  ("t/track0091[%02d].png", "t/track0091[{:02d}].png", "track0091"),
+                                                  ("frames/%d.png", "frames/{}.png", "frames")])
+def test_a_numbered_image_sequence_is_read_as_a_videos_frames(pattern, named, name, tmp_path):
+    """A camera's burst of one vehicle, or a dataset's track (UFPR-ALPR: track0091[01..30].png), is video: tracked
+    and fused into one vehicle, not read as stills one by one."""
+    for i in range(1, 7):  # numbered from 1, as cameras and UFPR-ALPR number them (FFmpeg looks from 0 to 4)
+        (tmp_path / named.format(i)).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(tmp_path / named.format(i)), np.full((48, 64, 3), i * 30, np.uint8))
+    source = open_source(str(tmp_path / pattern))
+    try:
+        frames = list(source)
+    finally:
+        source.close()
+    assert isinstance(source, VideoFileSource) and source.name == name
+    assert [f.index for f in frames] == list(range(6)) and [round(f.time_s, 2) for f in frames[:2]] == [0.0, 0.04]
+    assert [int(f.image.mean()) for f in frames] == [30, 60, 90, 120, 150, 180]  # in their numbers' order
+    with pytest.raises(UserError, match=r"no image of the sequence .*nope_%03d\.png \(FFmpeg looks for its first "):
+        open_source(str(tmp_path / "nope_%03d.png"))
