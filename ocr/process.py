@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -61,12 +62,18 @@ def dataset_image(labels_csv: str | Path, name: str) -> Path:
 
 
 def as_bgr(image: object, what: str = "an image") -> np.ndarray:
-    """An image handed over from Python, checked and made H x W x 3 uint8 BGR (grey, H x W x 1 and BGRA converted);
-    anything else (not an array, empty, another layout, float or 16-bit values) is a UserError saying so."""
+    """An image handed over from Python, checked and made H x W x 3 uint8 BGR (grey, H x W x 1 and BGRA converted;
+    a PIL image turned upright by its EXIF orientation, as cv2.imread does, and from RGB); anything else (not an
+    array, empty, another layout, float or 16-bit values) is a UserError saying so."""
+    if type(image).__module__.startswith("PIL."):  # Image.open(...) (PIL comes with ultralytics)
+        from PIL import Image, ImageOps
+
+        upright = ImageOps.exif_transpose(cast(Image.Image, image))
+        image = np.ascontiguousarray(np.asarray(upright.convert("RGB"))[:, :, ::-1])
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 or (
             image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         shown = f"an array of shape {image.shape}" if isinstance(image, np.ndarray) else f"a {type(image).__name__}"
-        raise UserError(f"{what} must be an H x W (x 3) BGR image array, not {shown}")
+        raise UserError(f"{what} must be an H x W (x 3) BGR image array (or a PIL image), not {shown}")
     if image.dtype != np.uint8:
         raise UserError(f"{what} must hold 8-bit values (uint8, as cv2.imread gives), not {image.dtype}: convert it, "
                         "e.g. (x * 255).astype(np.uint8) for floats in 0-1")

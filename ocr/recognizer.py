@@ -8,7 +8,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -230,11 +230,11 @@ def load_model(path: str | Path, device: str = "cpu") -> CRNN:
     return model.to(device)
 
 
-def predict_image(model: CRNN, image: str | Path | np.ndarray) -> str:
-    """The guide's API: greedy-decoded text of one plate image (path or BGR array)."""
+def predict_image(model: CRNN, image: Any) -> str:
+    """The guide's API: greedy-decoded text of one plate image (path, BGR array or PIL image)."""
     from ocr.process import read_bgr
 
-    img = read_bgr(image) if not isinstance(image, np.ndarray) else as_bgr(image)
+    img = read_bgr(image) if isinstance(image, (str, Path)) else as_bgr(image)
     x = torch.from_numpy(preprocess_batch([img], model.cfg.img_h, model.cfg.img_w, model.cfg.two_row_aspect))
     dev = next(model.parameters()).device
     with torch.no_grad():

@@ -3,7 +3,7 @@ tiles, the zoomed-out look), plates cut as configured, the OCR, fusion's `min_ch
 
     from pipeline import PlateReader
     reader = PlateReader.from_configs()                  # configs/*.yaml and the shipped weights
-    for plate in reader("car.jpg"):                      # or a BGR numpy image
+    for plate in reader("car.jpg"):                      # or a BGR numpy image, or a PIL image
         print(plate.text, plate.confidence, plate.box)   # ImageRead: box (x1, y1, x2, y2), text, confidence
 """
 from __future__ import annotations
@@ -41,8 +41,9 @@ class PlateReader:
 
         return still_reader(load_configs(config_dir, override_list(overrides)))
 
-    def __call__(self, image: np.ndarray | str | Path) -> list[ImageRead]:
-        """The plates of `image` (a BGR array, or an image file's path; one that cannot be read is a UserError)."""
-        image = as_bgr(image) if isinstance(image, np.ndarray) else read_bgr(image)
+    def __call__(self, image: Any) -> list[ImageRead]:
+        """The plates of `image` (a BGR array, a PIL image, or an image file's path; one that cannot be read is a
+        UserError)."""
+        image = read_bgr(image) if isinstance(image, (str, Path)) else as_bgr(image)
         with self._turn:
             return read_image(image, self.detector, self.recognizer, self.crops, self.min_chars, self.min_conf)

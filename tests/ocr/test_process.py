@@ -107,6 +107,27 @@ def test_as_bgr_converts_the_layouts_it_takes_and_names_what_it_refuses():
             as_bgr(bad)
 
 
+def test_a_pil_image_is_its_bgr_array_upright_as_cv2_reads_its_file(tmp_path):
+    """A phone's photo opened with PIL is turned upright by its EXIF orientation, as cv2.imread turns its file."""
+    from PIL import Image
+
+    from ocr.process import as_bgr, read_bgr
+
+    bgr = np.zeros((20, 40, 3), np.uint8)
+    bgr[:, :10] = (255, 0, 0)  # blue on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned a quarter anticlockwise: shown turned back clockwise
+    stored = Image.fromarray(cv2.cvtColor(cv2.rotate(bgr, cv2.ROTATE_90_COUNTERCLOCKWISE), cv2.COLOR_BGR2RGB))
+    stored.save(tmp_path / "phone.png", exif=exif.tobytes())
+    stored.save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=100)
+    assert np.array_equal(as_bgr(Image.open(tmp_path / "phone.png")), bgr)
+    assert np.abs(as_bgr(Image.open(tmp_path / "phone.jpg")).astype(int) - read_bgr(tmp_path / "phone.jpg")).max() < 8
+    grey = Image.fromarray(bgr[:, :, 0])  # mode L: three equal channels; RGBA: its colours
+    assert np.array_equal(as_bgr(grey), cv2.cvtColor(bgr[:, :, 0], cv2.COLOR_GRAY2BGR))
+    rgba = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA))
+    assert np.array_equal(as_bgr(rgba), bgr)
+
+
 def test_image_files_are_told_by_their_first_bytes_or_by_decoding(tmp_path):
     from ocr.process import is_image_file, read_bgr
 

@@ -68,10 +68,20 @@ def test_grey_and_bgra_arrays_are_read_and_other_arrays_are_one_error():
                        "not float32: convert it, e.g. (x * 255).astype(np.uint8) for floats in 0-1"),
                       (scene().astype(np.uint16) * 256, "an image must hold 8-bit values (uint8, as cv2.imread gives), "
                        "not uint16"),
-                      (np.zeros((0, 0, 3), np.uint8), "an image must be an H x W (x 3) BGR image array, not an array of "
-                       "shape (0, 0, 3)")):
+                      (np.zeros((0, 0, 3), np.uint8), "an image must be an H x W (x 3) BGR image array (or a PIL "
+                       "image), not an array of shape (0, 0, 3)"),
+                      (5, "an image must be an H x W (x 3) BGR image array (or a PIL image), not a int")):
         with pytest.raises(UserError, match="^" + re.escape(says)):
             read(bad)
+
+
+def test_a_pil_image_is_read_as_its_bgr_array():
+    """`Image.open(...)`, as a Python program holds a photo, reads as cv2.imread's array of it (it was a TypeError)."""
+    from PIL import Image
+
+    rgb = Image.fromarray(cv2.cvtColor(scene(), cv2.COLOR_BGR2RGB))
+    want = PlateReader(TwoPlates(), ByBrightness())(scene())
+    assert PlateReader(TwoPlates(), ByBrightness())(rgb) == want and want
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
