@@ -23,8 +23,9 @@ import numpy as np
 
 from common.cli import at_least, entry_parser, fraction, run_main, unfinished
 from common.errors import UserError
-from common.paths import fresh_output, read_csv
+from common.paths import fresh_output
 from detection.dataset import PlateBox, add_unboxed, folder_labels, read_box_labels, write_box_labels
+from ocr.data import load_crop, read_labels
 from ocr.process import dataset_image, greyscale, read_bgr, write_image
 
 
@@ -174,11 +175,8 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
     if not names:
         raise UserError(f"no background frames left in {backgrounds}")
     crops: list[tuple[np.ndarray, str]] = []
-    for folder in plates:
-        labels_csv = folder / "labels.csv"
-        rows = read_csv(labels_csv, "CSV image,plate_text", ("image", "plate_text"))
-        crops += [(read_bgr(dataset_image(labels_csv, r["image"])), r["plate_text"]) for r in rows
-                  if usable(folder, r["image"])]
+    for folder in plates:  # ours, or plates another tool labelled (ocr/label_files.py); a photo's plate cut out
+        crops += [(load_crop(s), s.text) for s in read_labels(folder) if usable(folder, s.path.name)]
     return labels, names, crops
 
 
@@ -221,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = entry_parser(__doc__)
     ap.add_argument("--backgrounds", type=Path, required=True,
                     help="labels.csv folder of frames, or a YOLO export (its train split)")
-    ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv)")
+    ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv, or "
+                    "another tool's labels: ocr/label_files.py)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],
                     help="split CSVs (dataset,image) of frames and crops never to use (held-out sets)")
     ap.add_argument("--include", type=Path, nargs="*", default=None,

@@ -77,6 +77,29 @@ def test_excluded_frames_are_never_backgrounds_and_included_ones_are_the_only(tm
         synthesize(bg, [], tmp_path / "out2", n=1, exclude={("bg", "held.jpg"), ("bg", "free.jpg")})
 
 
+def test_plates_labelled_by_another_tool_are_pasted_a_photos_plate_cut_out(tmp_path):
+    """--plates reads what the OCR reads (ocr/label_files.py): fast-plate-ocr's crops, OpenALPR's photos with boxes."""
+    import cv2
+
+    from detection.dataset import write_box_labels
+    from detection.scenes import load_sources
+
+    bg = tmp_path / "bg"
+    (bg / "images").mkdir(parents=True)
+    cv2.imwrite(str(bg / "images" / "road.jpg"), np.full((180, 320, 3), 40, np.uint8))
+    write_box_labels({"road.jpg": []}, bg / "labels.csv")
+    fpo = tmp_path / "fpo"
+    (fpo / "images").mkdir(parents=True)
+    cv2.imwrite(str(fpo / "images" / "a.png"), np.full((30, 90, 3), 200, np.uint8))
+    (fpo / "annotations.csv").write_text("image_path,plate_text\nimages/a.png,ab-123\n")
+    photos = tmp_path / "openalpr"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "car.jpg"), np.full((200, 300, 3), 90, np.uint8))
+    (photos / "car.txt").write_text("car.jpg\t100\t120\t100\t30\tXY987\n")
+    _, _, crops = load_sources(bg, [fpo, photos])
+    assert [(c.shape, t) for c, t in crops] == [((30, 90, 3), "AB123"), ((37, 112, 3), "XY987")]  # 6 % margin
+
+
 def test_zoom_in_maps_boxes_inside_and_never_cuts_one():
     from detection.scenes import zoom_in
 
