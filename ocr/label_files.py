@@ -222,6 +222,7 @@ def _listed_image(path: Path, name: str) -> Path:
     first = dataset_image(path, name)
     if first.is_file():
         return first
+    name = name.replace("\\", "/") if "\\" in name and not (path.parent / name).exists() else name  # written on Windows
     return next((p / name for p in path.resolve().parent.parents if (p / name).is_file()), first)
 
 

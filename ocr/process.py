@@ -51,14 +51,18 @@ def is_image_file(path: str | Path) -> bool:
 def dataset_image(labels_csv: str | Path, name: str) -> Path:
     """Where the image of a labels.csv row is: `images/<name>` beside the CSV (the layout of ../shared/data), else
     `<name>` itself relative to the CSV's folder (a column that reads `images/a.jpg`, images beside the CSV, or an
-    absolute path). A missing image is reported at the first place. The CSV is looked for as `common.paths.find`
-    does (a config's path relative to the project, from any folder)."""
+    absolute path; `\\` read as `/` where the name is not found as written). A missing image is reported at the
+    first place. The CSV is looked for as `common.paths.find` does (a config's path relative to the project, from any
+    folder)."""
     root = find(labels_csv).parent
     first = root / "images" / name
     if first.is_file():
         return first
     other = root / name
-    return other if other.is_file() else first
+    if other.is_file() or "\\" not in name:
+        return other if other.is_file() else first
+    found = dataset_image(labels_csv, name.replace("\\", "/"))  # written on Windows: images\a.jpg
+    return found if found.is_file() else first
 
 
 def as_bgr(image: object, what: str = "an image") -> np.ndarray:

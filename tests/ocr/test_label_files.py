@@ -58,6 +58,17 @@ def test_a_paddleocr_list_names_its_images_from_a_folder_above_it(tmp_path, monk
         read_labels(rec, LATIN)
 
 
+def test_image_names_written_on_windows_are_found(tmp_path):
+    rec = tmp_path / "train_data" / "rec"
+    image(rec / "train" / "w1.png")
+    (rec / "rec_gt_train.txt").write_text("train\\w1.png\tAB12\ntrain_data\\rec\\train\\w1.png\tCD34\n")
+    assert read(rec) == [("train/w1.png", "AB12", None), ("train/w1.png", "CD34", None)]
+    (tmp_path / "fpo" / "images").mkdir(parents=True)
+    image(tmp_path / "fpo" / "images" / "a.png")
+    (tmp_path / "fpo" / "annotations.csv").write_text("image_path,plate_text\nimages\\a.png,AB1\n")
+    assert read(tmp_path / "fpo") == [("images/a.png", "AB1", None)]
+
+
 def test_several_label_files_in_a_folder_are_refused_naming_them(tmp_path):
     image(tmp_path / "d" / "a.png")
     for name in ("train.csv", "val.csv"):
