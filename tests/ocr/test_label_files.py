@@ -163,7 +163,8 @@ def test_a_rodosol_split_txt_chooses_the_images_of_a_split(tmp_path):
     assert [s.text for s in SourceDataset({"path": str(root), "split": "test"}, LATIN).samples] == ["AB1"]
     with pytest.raises(UserError, match=r"has no val split of its own .*; it has train, test$"):
         SourceDataset({"path": str(root), "split": "val"}, LATIN)
-    assert list(folder_labels(root / "labels.csv", ("train",))) == ["images/cars-br/img_0.jpg", "images/cars-br/img_2.jpg"]
+    assert list(folder_labels(root / "labels.csv", ("train",))) == ["images/cars-br/img_0.jpg",
+                                                                   "images/cars-br/img_2.jpg"]
     with pytest.raises(UserError, match=r"has no val split of its own \(it has train, test\)"):
         folder_labels(root / "labels.csv", ("val",))
     (root / "split.txt").write_text("./images/cars-br/img_0.jpg;holdout\n")
