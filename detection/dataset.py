@@ -85,6 +85,12 @@ def read_box_labels(csv_path: str | Path, check_images: bool = True) -> dict[str
     return out
 
 
+def labels_csv_of(path: Path) -> Path:
+    """The labels.csv a command's `--labels` names: the path itself, or, for a folder, its labels.csv (which
+    `folder_labels` reads, or the folder's other labels when it is not there)."""
+    return path / "labels.csv" if find(path).is_dir() else path
+
+
 def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
     """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO
     labels as a labelling tool exports them (`detection.yolo_labels`: the first of `splits` the folder holds), else

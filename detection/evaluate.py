@@ -24,9 +24,9 @@ import numpy as np
 from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.config import load_config
 from common.errors import UserError
-from common.paths import find, naming
+from common.paths import naming
 from detection.config import DetectorConfig
-from detection.dataset import folder_labels, listed_images, read_box_labels
+from detection.dataset import folder_labels, labels_csv_of, listed_images, read_box_labels
 from detection.detections import Detections
 from detection.metrics import evaluate_boxes
 from ocr.process import dataset_image, read_bgr
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = load_config(DetectorConfig, args.config,  # exactly --weights, unless gray_weights= is given too
                           ["gray_weights=", *args.overrides, f"weights={args.weights}"])
-        labels = args.labels / "labels.csv" if find(args.labels).is_dir() else args.labels  # a folder, or its CSV
+        labels = labels_csv_of(args.labels)
         only = listed_images(labels, args.split_file) if args.split_file else None
         ignore = read_ignore(args.ignore) if args.ignore else None
         res = run_eval(PlateDetector(cfg).detect, labels, only, args.predictions, ignore)

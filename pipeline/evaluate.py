@@ -15,7 +15,7 @@ import numpy as np
 
 from common.cli import NO_METRICS, entry_parser, prepare_outputs, run_main
 from common.errors import UserError
-from common.paths import find, naming, read_csv
+from common.paths import naming, read_csv
 from detection.metrics import iou_matrix
 from ocr.alphabet import plate_label
 from ocr.metrics import near_text
@@ -146,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     def work() -> None:
         if not a.labels and not (a.video and a.expected):  # said before any model loads
             raise UserError("give --labels CSV, or --video CLIP with --expected CSV")
-        labels = a.labels / "labels.csv" if a.labels and find(a.labels).is_dir() else a.labels  # a folder, or its CSV
         prepare_outputs(a.json, a.predictions)
         cfgs = load_configs(a.config_dir, a.overrides)
         from detection import PlateDetector
+        from detection.dataset import labels_csv_of
         from detection.passes import for_stills, for_video
         from pipeline.app import _recognizer
         from pipeline.settings import crop_spec, video_configs
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         detector = PlateDetector(cfgs.detector)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
-            res = evaluate_stills(labels, for_stills(detector, cfgs.detector), recognizer,
+            res = evaluate_stills(labels_csv_of(a.labels), for_stills(detector, cfgs.detector), recognizer,
                                   crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file)
         else:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)

@@ -12,8 +12,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from common.paths import ROOT
 from ocr.process import as_bgr, read_bgr
 from pipeline.crops import CropSpec

@@ -91,8 +91,9 @@ def test_with_an_output_folder_events_are_written_as_run_pipeline_writes_them(tm
 
 
 @pytest.mark.parametrize("bad, says", [
-    (None, "a frame must be an H x W (x 3) BGR image array, not a NoneType"),
-    (np.zeros((4, 4, 2), np.uint8), "a frame must be an H x W (x 3) BGR image array, not an array of shape (4, 4, 2)"),
+    (None, "a frame must be an H x W (x 3) BGR image array (or a PIL image), not a NoneType"),
+    (np.zeros((4, 4, 2), np.uint8),
+     "a frame must be an H x W (x 3) BGR image array (or a PIL image), not an array of shape (4, 4, 2)"),
     (np.zeros((4, 4, 3), np.float32), "a frame must hold 8-bit values (uint8, as cv2.imread gives), not float32: "
                                       "convert it, e.g. (x * 255).astype(np.uint8) for floats in 0-1"),
 ])
