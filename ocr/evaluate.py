@@ -31,6 +31,17 @@ from ocr.ensemble import add_arguments as add_ensemble_arguments, load_recognize
 BAR = "=" * 70
 
 
+def shown_name(path: Path, base: Path) -> str:
+    """How the predictions name an image: by its path under the dataset `base` (UFPR-ALPR's
+    `testing/track0091/track0091[01].png`: names repeat across its folders), or by its name in our layout's `images/`
+    (and outside the dataset)."""
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        return path.name
+    return rel.name if rel.parts[:1] == ("images",) and len(rel.parts) == 2 else rel.as_posix()
+
+
 def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = None, split: str = "all",
              batch: int = 32) -> dict[str, Any]:
     """Read every sample of `data`; returns metrics, per-image predictions and timings."""
@@ -38,6 +49,7 @@ def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = 
     if split_file:
         spec["split_file"] = split_file
     src = SourceDataset(spec, Codec(recognizer.cfg.alphabet))
+    base = find(data).parent if find(data).is_file() else find(data)  # a label file: its folder
     rows, times = [], []
     for i in range(0, len(src.samples), batch):
         chunk = src.samples[i:i + batch]
@@ -45,7 +57,7 @@ def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = 
         t0 = time.perf_counter()
         reads = recognizer(crops)
         times.append((time.perf_counter() - t0) * 1000 / len(chunk))
-        rows += [(s.path.name, s.text, r.text, r.confidence) for s, r in zip(chunk, reads)]
+        rows += [(shown_name(s.path, base), s.text, r.text, r.confidence) for s, r in zip(chunk, reads)]
     gts, preds = [r[1] for r in rows], [r[2] for r in rows]
     m = summarize(gts, preds)
     by_len: dict[int, list[bool]] = defaultdict(list)

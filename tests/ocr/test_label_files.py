@@ -208,3 +208,16 @@ def test_evaluate_reads_a_datasets_own_test_split(tiny_ckpt, tmp_path, capsys):
     with pytest.raises(SystemExit):
         evaluate_main(base + ["--split", "test", "--split-file", str(tmp_path / "s.csv")])
     assert "--split test is the dataset's own split" in capsys.readouterr().err
+
+
+def test_the_predictions_name_an_image_by_its_path_in_the_set(tiny_ckpt, tmp_path):
+    """UFPR-ALPR's and RodoSol's file names repeat across folders: each prediction row says which image it is."""
+    import csv
+
+    for track in ("track0001", "track0002"):
+        image(tmp_path / "set" / "testing" / track / "01.png", (100, 200))
+        (tmp_path / "set" / "testing" / track / "01.txt").write_text("plate: AB1\nposition_plate: 10 10 50 20\n")
+    out = tmp_path / "p.csv"
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(tmp_path / "set"), "--split", "test", "--show",
+                          "0", "--predictions", str(out)]) == 0
+    assert [r["image"] for r in csv.DictReader(out.open())] == ["testing/track0001/01.png", "testing/track0002/01.png"]
