@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = entry_parser(__doc__)
     ap.add_argument("--weights", required=True, type=find, help=".pth checkpoint or exported .onnx")
-    ap.add_argument("--data", required=True, help="dataset folder or label file (ours, or another tool's: ocr/label_files.py)")
+    ap.add_argument("--data", required=True,
+                    help="dataset folder or label file (ours, or another tool's: ocr/label_files.py)")
     ap.add_argument("--split-file", help="CSV dataset,image of held-out rows")
     ap.add_argument("--split", choices=("all", "train", "holdout", "val", "test"),
                     help="the rows the split file lists (holdout, the default with --split-file), the others (train) "

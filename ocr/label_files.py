@@ -195,8 +195,10 @@ def _plates(txt: Path, image: Path) -> Labelled:
         elif not colon and len(fields) == 6 and all(re.fullmatch(r"-?\d+", f) for f in fields[1:5]):
             x, y, w, h = (int(f) for f in fields[1:5])  # OpenALPR: name x y w h TEXT
             plates.append([fields[5], *_checked((x, y, x + w, y + h)), where])
+    if not plates and not "".join(lines).strip():  # an empty file: a photo without a plate
+        return []
     if not plates:
-        yolo = bool(lines) and re.fullmatch(r"\d+( [-\d.e]+){4,}", lines[0].strip())
+        yolo = re.fullmatch(r"\d+( [-\d.e]+){4,}", lines[0].strip())
         bad = (YOLO_BOXES if yolo else
                "no plate in it (OpenALPR 'name x y w h TEXT' lines, or 'plate:' and 'position_plate:' lines)")
         return [(Sample(image, "", None, str(txt)), bad)]

@@ -85,6 +85,14 @@ def test_openalpr_benchmark_lines_beside_each_photo(tmp_path):
                                       ("AYO9034.jpg", "B1", (5, 6, 25, 16))]
 
 
+def test_an_empty_file_beside_a_photo_is_a_photo_without_a_plate(tmp_path):
+    image(tmp_path / "d" / "a.jpg", (100, 200))
+    (tmp_path / "d" / "a.txt").write_text("a.jpg\t5\t6\t20\t10\tB1\n")
+    image(tmp_path / "d" / "empty.jpg", (100, 200))
+    (tmp_path / "d" / "empty.txt").write_text("\n")
+    assert read(tmp_path / "d") == [("a.jpg", "B1", (5, 6, 25, 16))]
+
+
 def test_ufpr_and_rodosol_key_value_files_beside_each_photo(tmp_path):
     image(tmp_path / "t" / "track0001" / "track0001[01].png", (100, 200))
     (tmp_path / "t" / "track0001" / "track0001[01].txt").write_text(
