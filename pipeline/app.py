@@ -328,7 +328,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                 logger.info(f"{len(seen)} images and {len(done)} clips of this folder were read by earlier runs; only "
                             "new ones are read")
             seen |= done
-        paths = watch_media(folder, seen, halt, p.follow_poll_s, videos=not crops_only) if follow else listed
+        paths = watch_media(folder, seen, halt, p.follow_poll_s, videos=not crops_only,
+                            idle_s=p.follow_idle_s) if follow else listed
         wanted = p.progress and not follow and total > 1
         for path in tqdm(paths, total=total or None, unit="image", disable=bar_off(wanted), dynamic_ncols=True,
                          leave=False):

@@ -66,6 +66,7 @@ class PipelineConfig:
     watchlist_max_edits: Annotated[int, Range(0)] = 0
     follow: bool = False
     follow_poll_s: Annotated[float, Range(0, above=True)] = 2.0
+    follow_idle_s: Annotated[float, Range(0)] = 0.0
     webhook: str = ""
     webhook_headers: tuple[str, ...] = ()
     webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -104,14 +105,16 @@ def ends_whole(path: Path) -> bool:
 
 
 def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0,
-                videos: bool = False) -> Iterator[Path]:
+                videos: bool = False, idle_s: float = 0.0) -> Iterator[Path]:
     """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included), and its videos
-    with `videos`, as they come, each once, until `stop`: a camera that uploads its snapshots or clips there. A file
+    with `videos`, as they come, each once, until `stop` (or, with `idle_s`, until nothing new, taken or still being
+    written, has been seen for that long): a camera that uploads its snapshots or clips there. A file
     is taken once its size has held for one poll and it ends as a whole JPEG or PNG does, or holds a whole MP4's
     boxes, so one still being written is not read half-way (one that stays cut short is taken after
     `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped, each file taken is added, and
     names the folder no longer holds are dropped from it."""
     held: dict[str, tuple[int, int]] = {}  # files not yet taken, by name: (size, polls it has held that size)
+    busy = time.monotonic()  # when a file was last taken or seen being written
     while True:
         ready, present = [], set()
         failed: list[OSError] = []
@@ -138,6 +141,10 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
             seen &= present  # image that comes again under an old name (a camera that reuses names) is read
             held = {k: v for k, v in held.items() if k in present}
         yield from ready
+        if ready or held:
+            busy = time.monotonic()
+        elif idle_s and time.monotonic() - busy >= idle_s:
+            return
         if stop.wait(poll_s):
             return
 

@@ -80,6 +80,26 @@ def test_an_image_that_stays_cut_short_is_taken_in_the_end(tmp_path):
     assert watch.take(1) == [(tmp_path / "cut.jpg", 500)]  # after WHOLE_AFTER_POLLS: read_bgr then says what it is
 
 
+def test_a_watch_with_idle_s_ends_once_nothing_new_has_come_for_that_long(tmp_path):
+    """A dash-cam card or an FTP folder read as one camera's footage, then the run ends (follow_idle_s); a file that
+    comes within the idle time is still taken."""
+    shutil.copy(PLATES[0], tmp_path / "a.jpg")
+    got: list[str] = []
+
+    def later() -> None:
+        time.sleep(0.1)
+        shutil.copy(PLATES[1], tmp_path / "b.jpg")
+
+    def watch() -> None:
+        got.extend(p.name for p in watch_media(tmp_path, set(), threading.Event(), poll_s=0.02, idle_s=0.5))
+
+    threading.Thread(target=later, daemon=True).start()
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive() and got == ["a.jpg", "b.jpg"]
+
+
 def test_a_watch_ends_with_the_run(tmp_path):
     stop = threading.Event()
     stop.set()
