@@ -107,8 +107,8 @@ def ends_whole(path: Path) -> bool:
 def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: float = 2.0,
                 videos: bool = False, idle_s: float = 0.0) -> Iterator[Path]:
     """The images under `folder` (its subfolders too, as `media_tree` finds them, new ones included), and its videos
-    with `videos`, as they come, each once, until `stop` (or, with `idle_s`, until nothing new, taken or still being
-    written, has been seen for that long): a camera that uploads its snapshots or clips there. A file
+    with `videos`, as they come, each once, until `stop` (or, with `idle_s`, until no file has come, been taken or
+    grown for that long): a camera that uploads its snapshots or clips there. A file
     is taken once its size has held for one poll and it ends as a whole JPEG or PNG does, or holds a whole MP4's
     boxes, so one still being written is not read half-way (one that stays cut short is taken after
     `WHOLE_AFTER_POLLS`). Names (paths relative to `folder`) in `seen` are skipped, each file taken is added, and
@@ -116,7 +116,7 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
     held: dict[str, tuple[int, int]] = {}  # files not yet taken, by name: (size, polls it has held that size)
     busy = time.monotonic()  # when a file was last taken or seen being written
     while True:
-        ready, present = [], set()
+        ready, present, changed = [], set(), False
         failed: list[OSError] = []
         for _, images, clips in media_tree(folder, onerror=failed.append):  # a subfolder gone since: not a whole
             for f in images + (clips if videos else []):  # listing
@@ -127,6 +127,7 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
                 try:
                     size = f.stat().st_size
                     last, polls = held.get(name, (-1, 0))
+                    changed = changed or size != last  # new, or still being written
                     polls = polls + 1 if size == last and size > 0 else 0
                     whole = polls > 0 and (polls >= WHOLE_AFTER_POLLS or ends_whole(f))
                 except OSError:  # gone since it was listed
@@ -141,7 +142,7 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
             seen &= present  # image that comes again under an old name (a camera that reuses names) is read
             held = {k: v for k, v in held.items() if k in present}
         yield from ready
-        if ready or held:
+        if ready or changed:  # (an empty file that stays empty, a failed upload, holds nothing up)
             busy = time.monotonic()
         elif idle_s and time.monotonic() - busy >= idle_s:
             return

@@ -84,6 +84,7 @@ def test_a_watch_with_idle_s_ends_once_nothing_new_has_come_for_that_long(tmp_pa
     """A dash-cam card or an FTP folder read as one camera's footage, then the run ends (follow_idle_s); a file that
     comes within the idle time is still taken."""
     shutil.copy(PLATES[0], tmp_path / "a.jpg")
+    (tmp_path / "failed.jpg").write_bytes(b"")  # an upload that failed: empty for good, it holds nothing up
     got: list[str] = []
 
     def later() -> None:
