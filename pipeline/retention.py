@@ -41,6 +41,19 @@ def _old(when: str, cutoff: str) -> bool:
     return bool(when) and when < cutoff  # ISO 8601 UTC times as utc_iso writes them sort as text
 
 
+def old_line(line: str, cutoff: str) -> bool:
+    """Whether a JSON Lines row (an event, a read) is older than `cutoff`; a line that is no JSON object is not."""
+    try:
+        return _old(_when(json.loads(line)), cutoff)
+    except ValueError:
+        return False
+
+
+def cutoff_of(keep_days: float, now: float | None = None) -> str:
+    """The UTC time before which rows are older than `keep_days`."""
+    return utc_iso((time.time() if now is None else now) - keep_days * 86400)
+
+
 def _scan(path: Path, count: Callable[[TextIO], int]) -> int:
     """`count(file)` of `path` opened as UTF-8 text, read as it goes (a month of a busy camera's events is never held
     in memory whole); a file that is not UTF-8 (re-saved in another encoding) is not ours to rewrite: 0, warned."""
@@ -64,15 +77,9 @@ def _rewrite(path: Path, write: Callable[[TextIO, TextIO], None]) -> None:
 def prune_lines(path: Path, cutoff: str) -> int:
     """JSON Lines rows older than `cutoff` removed from `path`; the number removed. A line that is no JSON object is
     kept."""
-    def old(line: str) -> bool:
-        try:
-            return _old(_when(json.loads(line)), cutoff)
-        except ValueError:
-            return False
-
-    n = _scan(path, lambda f: sum(map(old, f)))
+    n = _scan(path, lambda f: sum(old_line(line, cutoff) for line in f))
     if n:
-        _rewrite(path, lambda src, dst: dst.writelines(line for line in src if not old(line)))
+        _rewrite(path, lambda src, dst: dst.writelines(line for line in src if not old_line(line, cutoff)))
     return n
 
 

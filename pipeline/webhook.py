@@ -29,6 +29,7 @@ from pipeline.sources import redact, split_login
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
+EXPIRE_EVERY_S = 3600.0  # while a service is away, the events older than keep_days are dropped this often
 REWRITE_EVERY_S = 1.0  # while events are delivered, the pending file drops them at most this often (a long backlog
 # is not rewritten per event); a crash in between sends those again, and their event_id tells the service
 
@@ -79,7 +80,8 @@ class WebhookSink:
     def __init__(self, url: str, pending: str | Path, headers: tuple[str, ...] = (), timeout_s: float = 5.0,
                  backoff_start_s: float = 1.0, backoff_max_s: float = 60.0, drain_s: float = 10.0,
                  images: bool = False,
-                 post: Callable[[str, bytes, dict[str, str], float], int | str] = http_post) -> None:
+                 post: Callable[[str, bytes, dict[str, str], float], int | str] = http_post,
+                 keep_days: float = 0.0) -> None:
         check_webhook(url, headers)
         self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
                                                         (h.partition(":") for h in headers)})
@@ -94,12 +96,15 @@ class WebhookSink:
         self._abandon = threading.Event()  # the end: stop even with events pending
         self._thread: threading.Thread | None = None
         self._written = 0.0  # when the pending file was last made to hold the queue
+        self.keep_days = keep_days  # events older than this are not sent, nor kept waiting (0: every event)
+        self._expired = 0.0  # when the queue was last looked at for them
 
     def __enter__(self) -> "WebhookSink":
         self.pending.parent.mkdir(parents=True, exist_ok=True)
         if self.pending.exists():
             lines = self.pending.read_text(encoding="utf-8", errors="replace").splitlines()
             self._queue.extend(line for line in lines if _is_json(line))  # an unfinished last line is left out
+            self._expire()
             if self._queue:
                 logger.info(f"webhook: {len(self._queue)} event(s) an earlier run could not deliver are sent first")
             self._rewrite()
@@ -142,6 +147,23 @@ class WebhookSink:
             logger.warning(f"webhook: {self.pending} not brought up to date ({exc.strerror or exc}); it keeps "
                            "the events delivered since, which the next run sends again")
 
+    def _expire(self) -> None:
+        """Events older than `keep_days` taken off the queue and the pending file, with a warning: a service away
+        longer than plates may be kept does not get them later, nor do they wait on disk past the days kept (the
+        events files are pruned by `pipeline.retention`). Called with the queue held or before the thread starts."""
+        if self.keep_days <= 0:
+            return
+        from pipeline.retention import cutoff_of, old_line
+
+        self._expired = time.monotonic()
+        cutoff = cutoff_of(self.keep_days)
+        kept = deque(line for line in self._queue if not old_line(line, cutoff))
+        if len(kept) < len(self._queue):
+            logger.warning(f"webhook: {len(self._queue) - len(kept)} event(s) older than keep_days={self.keep_days:g} "
+                           f"not delivered, dropped from {self.pending} (they stay in the other outputs until pruned)")
+            self._queue = kept
+            self._rewrite()
+
     def _deliver(self) -> None:
         backoff, failing = self.backoff_start_s, False
         while not self._abandon.is_set():
@@ -173,6 +195,9 @@ class WebhookSink:
                 logger.warning(f"webhook: {self.shown} did not take an event ({why}); events wait in "
                                f"{self.pending} and are sent again")
             failing = True
+            if time.monotonic() - self._expired >= EXPIRE_EVERY_S:  # a service away for days
+                with self._cond:
+                    self._expire()
             if self._closing.wait(backoff):
                 return  # at the end a failing service is not waited for: the next run sends what is pending
             backoff = min(backoff * 2, self.backoff_max_s)

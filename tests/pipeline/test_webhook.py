@@ -334,3 +334,44 @@ def test_an_authorization_header_given_is_kept_over_the_url_s_credentials_and_no
     assert (url, headers) == ("http://gate.example/events", {"authorization": "Bearer T"})
     answer = http_post(f"http://127.0.0.1:{free_port()}/events", b"{}", {}, 2.0)  # nothing listens there
     assert isinstance(answer, str) and "refused" in answer.lower()
+
+
+def test_events_older_than_keep_days_are_not_kept_waiting_for_a_service_away_that_long(tmp_path, logged):
+    """A service away longer than plates may be kept (`keep_days`) does not get them later, nor do they wait on disk
+    past the days kept; events without a UTC time (a video file's) and recent ones still wait."""
+    from pipeline.types import utc_iso
+
+    pending = tmp_path / "webhook_pending.jsonl"
+    old, new = utc_iso(time.time() - 40 * 86400), utc_iso(time.time() - 86400)
+    pending.write_text("".join(json.dumps({"event_id": i, "last_seen_utc": t}) + "\n"
+                               for i, t in (("id0", old), ("id1", new), ("id2", ""))))
+    port = free_port()  # nothing answers there
+
+    def run() -> None:
+        with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05, drain_s=0.2, keep_days=30):
+            pass
+
+    lines, _ = logged(run)
+    assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["id1", "id2"]
+    assert [m for level, m in lines if level == "WARNING"][0] == (
+        f"webhook: 1 event(s) older than keep_days=30 not delivered, dropped from {pending} (they stay in the other "
+        "outputs until pruned)")
+    with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05, drain_s=0.2):  # keep_days 0
+        pass
+    assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["id1", "id2"]
+
+
+def test_an_event_that_grows_too_old_while_the_service_is_away_is_dropped(tmp_path, monkeypatch):
+    import pipeline.webhook as webhook
+    from pipeline.types import utc_iso
+
+    monkeypatch.setattr(webhook, "EXPIRE_EVERY_S", 0.0)  # looked for at each retry, not hourly
+    pending = tmp_path / "webhook_pending.jsonl"
+    with WebhookSink(f"http://127.0.0.1:{free_port()}/e", pending, backoff_start_s=0.02, backoff_max_s=0.02,
+                     drain_s=0.1, keep_days=30) as sink:
+        sink.send(json.dumps({"event_id": "new", "last_seen_utc": utc_iso(time.time())}))
+        sink.send(json.dumps({"event_id": "aged", "last_seen_utc": utc_iso(time.time() - 31 * 86400)}))
+        deadline = time.monotonic() + 10
+        while "aged" in pending.read_text() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["new"]
