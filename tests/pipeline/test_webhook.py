@@ -359,19 +359,32 @@ def test_events_older_than_keep_days_are_not_kept_waiting_for_a_service_away_tha
     with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05, drain_s=0.2):  # keep_days 0
         pass
     assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["id1", "id2"]
+    with WebhookSink(f"http://127.0.0.1:{port}/e", pending, backoff_start_s=0.05, drain_s=0.2, keep_days=0.5):
+        pass  # half a day kept: the day-old event goes too
+    assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["id2"]
 
 
-def test_an_event_that_grows_too_old_while_the_service_is_away_is_dropped(tmp_path, monkeypatch):
+@pytest.mark.parametrize("every_s, dropped", [(0.0, True), (3600.0, False)])  # each retry / hourly, as shipped
+def test_an_event_that_grows_too_old_while_the_service_is_away_is_dropped(every_s, dropped, tmp_path, monkeypatch,
+                                                                         logged):
+    """Looked for hourly while the service stays away (a long queue is not scanned at every retry)."""
     import pipeline.webhook as webhook
     from pipeline.types import utc_iso
 
-    monkeypatch.setattr(webhook, "EXPIRE_EVERY_S", 0.0)  # looked for at each retry, not hourly
+    monkeypatch.setattr(webhook, "EXPIRE_EVERY_S", every_s)
     pending = tmp_path / "webhook_pending.jsonl"
-    with WebhookSink(f"http://127.0.0.1:{free_port()}/e", pending, backoff_start_s=0.02, backoff_max_s=0.02,
-                     drain_s=0.1, keep_days=30) as sink:
-        sink.send(json.dumps({"event_id": "new", "last_seen_utc": utc_iso(time.time())}))
-        sink.send(json.dumps({"event_id": "aged", "last_seen_utc": utc_iso(time.time() - 31 * 86400)}))
-        deadline = time.monotonic() + 10
-        while "aged" in pending.read_text() and time.monotonic() < deadline:
-            time.sleep(0.02)
-    assert [json.loads(x)["event_id"] for x in pending.read_text().splitlines()] == ["new"]
+
+    def run() -> None:
+        with WebhookSink(f"http://127.0.0.1:{free_port()}/e", pending, backoff_start_s=0.02, backoff_max_s=0.02,
+                         drain_s=0.1, keep_days=30) as sink:
+            sink.send(json.dumps({"event_id": "new", "last_seen_utc": utc_iso(time.time())}))
+            time.sleep(0.1)  # its first tries failed (and the queue was first looked at for old events)
+            sink.send(json.dumps({"event_id": "aged", "last_seen_utc": utc_iso(time.time() - 31 * 86400)}))
+            deadline = time.monotonic() + (10 if dropped else 0.3)  # retries every 0.02 s meanwhile
+            while "aged" in pending.read_text() and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+    lines, _ = logged(run)
+    left = [json.loads(x)["event_id"] for x in pending.read_text().splitlines()]
+    assert left == (["new"] if dropped else ["new", "aged"])
+    assert sum("older than keep_days" in m for _, m in lines) == int(dropped)  # said once, not at each retry
