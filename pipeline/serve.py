@@ -104,7 +104,12 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
             self.wfile.write(data)
 
         def _drain(self) -> None:
-            """A refused request's body read and dropped in pieces, so that its client reads the answer."""
+            """A refused request's body read and dropped in pieces, so that its client reads the answer; one whose
+            client waits to be told to send it (`Expect: 100-continue`) is never sent: the answer tells it at once,
+            and the connection closes after it."""
+            if self.headers.get("Expect", "").lower() == "100-continue":
+                self.close_connection = True
+                return
             length = self.headers.get("Content-Length", "")
             left = int(length) if length.isdigit() else 0
             while left > 0:

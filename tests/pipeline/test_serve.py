@@ -361,6 +361,23 @@ def test_a_client_that_waits_for_100_continue_is_told_at_once(serve):
     assert answer.startswith(b"HTTP/1.0 200 OK") and b'"AB123CD"' in answer
 
 
+@pytest.mark.parametrize("path, status", [("/nope", 404), ("/read", 413)])
+def test_a_client_that_waits_for_100_continue_is_refused_at_once(serve, path, status):
+    """A request refused on its head alone (a wrong path, a body over the limit) is answered at once: its client,
+    waiting to be told to send the body, is not kept waiting out its second nor made to send it."""
+    import socket
+
+    url = serve(PlateService(FakeReader()), max_mb=0.001)
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as s:
+        s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"
+                  % path.encode())
+        s.settimeout(0.5)  # well within curl's second
+        answer = b""
+        while chunk := s.recv(65536):  # the whole answer, then the connection closed
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.0 %d " % status), answer[:40]
+
+
 @pytest.mark.parametrize("request_, says", [
     (b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"x" * 10,
      "went away after 10 of its 100000 bytes"),
