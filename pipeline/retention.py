@@ -49,9 +49,14 @@ def old_line(line: str, cutoff: str) -> bool:
         return False
 
 
+def oldest_kept(keep_days: float, now: float | None = None) -> float:
+    """The time (epoch s) before which anything is older than `keep_days`."""
+    return (time.time() if now is None else now) - keep_days * 86400
+
+
 def cutoff_of(keep_days: float, now: float | None = None) -> str:
     """The UTC time before which rows are older than `keep_days`."""
-    return utc_iso((time.time() if now is None else now) - keep_days * 86400)
+    return utc_iso(oldest_kept(keep_days, now))
 
 
 def _scan(path: Path, count: Callable[[TextIO], int]) -> int:
@@ -137,7 +142,7 @@ def prune_folder(out: Path, keep_days: float, now: float | None = None) -> Prune
     """`out` kept to its last `keep_days` days (0: nothing removed); one log line when anything was."""
     if keep_days <= 0 or not out.is_dir():
         return Pruned()
-    start = (time.time() if now is None else now) - keep_days * 86400
+    start = oldest_kept(keep_days, now)
     cutoff = utc_iso(start)
     rows = sum(_each(prune_lines, p, cutoff) for p in sorted(out.glob("*.jsonl")) if p.name != "webhook_pending.jsonl")
     rows += sum(_each(prune_table, p, cutoff) for p in sorted(out.glob("*.csv")))
@@ -173,7 +178,7 @@ class Keeper:
             written = path.stat().st_mtime
         except OSError:
             return None
-        return written if self.keep_days > 0 and written < time.time() - self.keep_days * 86400 else None
+        return written if self.keep_days > 0 and written < oldest_kept(self.keep_days) else None
 
     def __call__(self, sinks: Iterable[Any] = ()) -> Pruned:
         now = time.monotonic()

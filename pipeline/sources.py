@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -41,14 +41,20 @@ def redact(url: str) -> str:
     return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/?#\s]*@", "***@", url))  # to the last @ (p@ss: FFmpeg's)
 
 
+def _parts(url: str) -> SplitResult | None:
+    """`url` taken apart by urllib; None for one it cannot take apart (`http://[::1/x`, a bracket left open): it has
+    no path, login or host to tell it by, and FFmpeg's refusal says the rest."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def split_login(url: str) -> tuple[str, str, str] | None:
     """`http://user:pass@host/x` as (`http://host/x`, user, password), percent-escapes undone; None without a login
     (urllib, unlike FFmpeg, takes a login in the URL for part of the host's name)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # not a URL urllib can take apart: no login to find
-        return None
-    if parts.username is None:
+    parts = _parts(url)
+    if parts is None or parts.username is None:
         return None
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl(), unquote(parts.username), unquote(
         parts.password or "")
@@ -392,22 +398,15 @@ REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"}))
 
 def url_path(url: str) -> str:
     """A URL's path, without its query and fragment, %-escapes decoded (`https://h/b%20c.mp4?x=1` -> `/b c.mp4`)."""
-    try:
-        return unquote(urlsplit(url).path)
-    except ValueError:  # not a URL urllib can take apart (`http://[::1/x`): no path to tell it by; FFmpeg says the rest
-        return ""
+    parts = _parts(url)
+    return unquote(parts.path) if parts is not None else ""
 
 
 def local_path(spec: str) -> str:
     """A `file://` URL (a file manager's or a browser's address of a file: `file:///home/me/gate%20cam.mp4`) as the
     path it names (`/home/me/gate cam.mp4`); anything else, a `file://` URL of another host included, as it is."""
-    if not spec.lower().startswith("file://"):
-        return spec
-    try:
-        parts = urlsplit(spec)
-    except ValueError:  # not a URL urllib can take apart (`file://[x`): refused as an unknown scheme, as it was
-        return spec
-    return unquote(parts.path) if parts.netloc in ("", "localhost") and parts.path else spec
+    parts = _parts(spec) if spec.lower().startswith("file://") else None  # (`file://[x`: refused as a scheme)
+    return unquote(parts.path) if parts is not None and parts.netloc in ("", "localhost") and parts.path else spec
 
 
 def is_url(spec: str) -> bool:

@@ -147,22 +147,24 @@ class WebhookSink:
             logger.warning(f"webhook: {self.pending} not brought up to date ({exc.strerror or exc}); it keeps "
                            "the events delivered since, which the next run sends again")
 
-    def _expire(self) -> None:
-        """Events older than `keep_days` taken off the queue and the pending file, with a warning: a service away
-        longer than plates may be kept does not get them later, nor do they wait on disk past the days kept (the
-        events files are pruned by `pipeline.retention`). Called with the queue held or before the thread starts."""
+    def _expire(self) -> bool:
+        """Events older than `keep_days` taken off the queue, with a warning (the caller rewrites the pending file):
+        a service away longer than plates may be kept does not get them later, nor do they wait on disk past the
+        days kept (the events files are pruned by `pipeline.retention`). Whether any was; called with the queue held
+        or before the thread starts."""
         if self.keep_days <= 0:
-            return
+            return False
         from pipeline.retention import cutoff_of, old_line
 
         self._expired = time.monotonic()
         cutoff = cutoff_of(self.keep_days)
         kept = deque(line for line in self._queue if not old_line(line, cutoff))
-        if len(kept) < len(self._queue):
-            logger.warning(f"webhook: {len(self._queue) - len(kept)} event(s) older than keep_days={self.keep_days:g} "
-                           f"not delivered, dropped from {self.pending} (they stay in the other outputs until pruned)")
-            self._queue = kept
-            self._rewrite()
+        if len(kept) == len(self._queue):
+            return False
+        logger.warning(f"webhook: {len(self._queue) - len(kept)} event(s) older than keep_days={self.keep_days:g} "
+                       f"not delivered, dropped from {self.pending} (they stay in the other outputs until pruned)")
+        self._queue = kept
+        return True
 
     def _deliver(self) -> None:
         backoff, failing = self.backoff_start_s, False
@@ -197,7 +199,8 @@ class WebhookSink:
             failing = True
             if time.monotonic() - self._expired >= EXPIRE_EVERY_S:  # a service away for days
                 with self._cond:
-                    self._expire()
+                    if self._expire():
+                        self._rewrite()
             if self._closing.wait(backoff):
                 return  # at the end a failing service is not waited for: the next run sends what is pending
             backoff = min(backoff * 2, self.backoff_max_s)
