@@ -114,10 +114,11 @@ def text_boxes(folder: Path, splits: tuple[str, ...] = ()) -> dict[str, list[Pla
 
     own = own_splits(folder)
     chosen = next((s for s in splits if s in own), None)
-    if own and chosen is None and beside_samples(folder):
+    samples = split_samples(folder, chosen) if chosen else beside_samples(folder)
+    if own and chosen is None and samples:
         raise UserError(f"{folder} has no {' or '.join(splits) or 'chosen'} split of its own (it has {', '.join(own)})")
     out: dict[str, list[PlateBox]] = {}
-    for sample, bad in split_samples(folder, chosen) if chosen else beside_samples(folder):
+    for sample, bad in samples:
         if bad == YOLO_BOXES:
             return {}
         if bad or sample.box is None:

@@ -21,6 +21,7 @@ A source is a mapping (one item of `train:` / `val:` in the OCR config):
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -34,7 +35,7 @@ from common.errors import UserError
 from common.paths import find, read_csv
 from ocr.alphabet import Codec, plate_label
 from ocr.augment import augment
-from ocr.label_files import SPLITS, Sample, folder_samples, label_lists, split_samples
+from ocr.label_files import SPLITS, Sample, dataset_folder, folder_samples, label_lists, split_samples
 from ocr.process import is_image_file, normalize, read_bgr, resize_plate
 
 LEVELS = ("none", "medium", "heavy", "ir", "far", "motion", "interlaced")  # augmentation levels (ocr/augment.py)
@@ -81,7 +82,7 @@ def read_labels(folder: str | Path, codec: Codec | None = None, skip_bad: bool =
     for sample, bad in split_samples(root, own) if own else folder_samples(root):
         text = plate_label(sample.text, keep)
         if text or bad:  # no text and nothing wrong: an unreadable plate, no text to learn
-            add(Sample(sample.path, text, sample.box, sample.where), sample.where, bad)
+            add(replace(sample, text=text), sample.where, bad)
     if not samples:
         raise UserError(f"no labelled images in {root}{_what_a_dataset_is(root)}")
     return samples
@@ -209,7 +210,7 @@ class SourceDataset:
         self.samples = read_labels(root, codec, bool(spec.get("skip_bad", False)), self.skipped, own)
         if self.skipped:
             logger.warning(f"{root}: skipped {len(self.skipped)} bad rows (first: {self.skipped[0]})")
-        named = find(root).parent.name if find(root).is_file() else root.name  # a label file: its folder's name
+        named = dataset_folder(find(root)).name  # a label file: its folder's name
         if "split_file" in spec and split != "all":
             held = read_split_file(_path(spec, "split_file"))
             folders = sorted({d for d, _ in held})

@@ -23,6 +23,7 @@ from common.cli import NO_METRICS, at_least, entry_parser, prepare_outputs, run_
 from common.device import PRECISIONS
 from common.paths import find, naming
 from ocr.data import SourceDataset, load_crop
+from ocr.label_files import dataset_folder
 from ocr.alphabet import Codec
 from ocr.metrics import confusions, summarize, wilson_interval
 from ocr.recognizer import Recognizer
@@ -49,7 +50,7 @@ def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = 
     if split_file:
         spec["split_file"] = split_file
     src = SourceDataset(spec, Codec(recognizer.cfg.alphabet))
-    base = find(data).parent if find(data).is_file() else find(data)  # a label file: its folder
+    base = dataset_folder(find(data))  # a label file: its folder
     rows, times = [], []
     for i in range(0, len(src.samples), batch):
         chunk = src.samples[i:i + batch]

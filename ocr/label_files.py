@@ -61,9 +61,9 @@ def folder_samples(root: Path) -> Labelled:
     if lists:
         return list_samples(lists[0])
     beside = beside_samples(root)
-    if beside and own_splits(root):  # its train, val and test images read as one: a test set trained on
-        raise UserError(f"{root} holds its own splits ({', '.join(own_splits(root))}): name one of them (a data "
-                        "source's split: train, val or test; evaluate.py --split)")
+    if beside and (own := own_splits(root)):  # its train, val and test images read as one: a test set trained on
+        raise UserError(f"{root} holds its own splits ({', '.join(own)}): name one of them (a data source's split: "
+                        "train, val or test; evaluate.py --split)")
     return beside or name_samples(root)
 
 
@@ -71,6 +71,11 @@ def name_samples(folder: Path) -> Labelled:
     """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: up to the first `_`)."""
     return [(Sample(p, p.stem.split("_")[0], None, str(p)), "") for p in sorted(folder.iterdir())
             if p.suffix.lower() in IMAGE_EXTS]
+
+
+def dataset_folder(path: Path) -> Path:
+    """The folder of the dataset `path`: itself, or a label file's folder (what split files and reports name it by)."""
+    return path.parent if path.is_file() else path
 
 
 def own_splits(root: Path) -> list[str]:
