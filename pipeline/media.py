@@ -11,7 +11,12 @@ from typing import Callable, Iterator
 from ocr.process import IMAGE_EXTS
 from pipeline.recording import movie_whole
 
-VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"}
+# videos by their files' endings: containers (an AVCHD camcorder's .MTS / .m2ts, a phone's .3gp, an old DVR's .asf, a
+# DVD's .vob, a Dahua recorder's .dav), and streams saved without one (a Raspberry Pi camera's .h264, an IP camera's
+# .mjpeg), all of which FFmpeg reads by their content
+VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts",
+              ".3gp", ".3g2", ".asf", ".vob", ".dav", ".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}
+RAW_STREAM_EXTS = {".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}  # saved streams: no container
 
 
 def _is_file(e: os.DirEntry) -> bool:
@@ -85,7 +90,7 @@ END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82
 WHOLE_AFTER_POLLS = 10  # a file that has not grown for this many polls is taken, whole or not
 
 
-MOVIE_EXTS = {".mp4", ".mov", ".m4v"}  # MP4 / QuickTime files, whose boxes tell a whole file
+MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2"}  # MP4 / QuickTime files, whose boxes tell a whole file
 
 
 def ends_whole(path: Path) -> bool:
@@ -156,7 +161,12 @@ PHONE_PHOTO_HINT = ("OpenCV cannot decode HEIC/HEIF photos: convert them to JPEG
                     "Settings > Camera > Formats > Most Compatible)")
 
 
-def phone_photos(folder: Path, below: bool = False) -> int:
-    """How many HEIC/HEIF photos `folder` holds (`below`: its subfolders' too, as `media_folders` finds them)."""
-    folders = media_folders(folder) if below else [folder]
-    return sum(1 for d in folders for f in d.iterdir() if f.suffix.lower() in PHONE_PHOTOS)
+def other_files(top: Path) -> list[Path]:
+    """The files under `top` (in the folders `media_tree` finds) that are neither images nor videos by their endings."""
+    return [Path(e.path) for folder in media_folders(top) for e in _listing(folder)
+            if _is_file(e) and Path(e.name).suffix.lower() not in IMAGE_EXTS | VIDEO_EXTS]
+
+
+def phone_photos(folder: Path) -> int:
+    """How many HEIC/HEIF photos `folder` holds."""
+    return sum(1 for f in folder.iterdir() if f.suffix.lower() in PHONE_PHOTOS)

@@ -11,7 +11,7 @@ import math
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
@@ -24,7 +24,8 @@ from loguru import logger
 from common.errors import UserError
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
-from pipeline.media import PHONE_PHOTO_HINT, PHONE_PHOTOS, VIDEO_EXTS, folder_media, phone_photos
+from pipeline.media import (PHONE_PHOTO_HINT, PHONE_PHOTOS, RAW_STREAM_EXTS, VIDEO_EXTS, folder_media, other_files,
+                            phone_photos)
 from pipeline.types import Frame, SourceEvent
 
 
@@ -392,8 +393,9 @@ STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
 
 
 # the endings of a URL's path that name a video file on a web server, not a live stream (`.ts` and `.flv` are left out:
-# an encoder's MPEG-TS and HTTP-FLV live streams are served under those names too)
-REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"}))
+# an encoder's MPEG-TS and HTTP-FLV live streams are served under those names too, as a camera's MJPEG or H.264 stream
+# is under `.mjpg` or `.h264`: Axis's /mjpg/video.mjpg)
+REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"} - RAW_STREAM_EXTS))
 
 
 def url_path(url: str) -> str:
@@ -477,6 +479,16 @@ def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Even
     return LiveSource(spec, live, opener=web_opener(every_s, _open_live, redact(spec)), stop=stop)
 
 
+KNOWN_BY_ENDING = ("a folder's images and videos are known by their files' endings (.jpg, .png, .mp4, .mov, .avi, "
+                   ".mkv, .ts, .dav, ...); a video of another ending can be given as a file")
+
+
+def _kinds(files: list[Path]) -> str:
+    """What `files` are, by their endings, most first: `other files (2 .dat, 1 .txt, 1 without an ending)`."""
+    counts = Counter(f.suffix.lower() or "without an ending" for f in files)
+    return "other files (" + ", ".join(f"{n} {ext}" for ext, n in counts.most_common()) + ")"
+
+
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
                 stop: threading.Event | None = None, start_s: float = 0.0,
                 end_s: float = 0.0, snapshot_s: float = 1.0) -> VideoFileSource | ImageSource | LiveSource:
@@ -504,9 +516,11 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     if p.is_dir():
         images, videos = folder_media(p)
         if not images and not videos:
-            heic = phone_photos(p, below=True)
-            raise UserError(f"no images or videos in folder {p} or below it"
-                            + (f", only {heic} HEIC/HEIF photo(s). {PHONE_PHOTO_HINT}" if heic else ""))
+            others = other_files(p)
+            heic = sum(f.suffix.lower() in PHONE_PHOTOS for f in others)
+            raise UserError(f"no images or videos in folder {p} or below it" + (
+                f", only {heic} HEIC/HEIF photo(s). {PHONE_PHOTO_HINT}" if heic else
+                f", only {_kinds(others)}: {KNOWN_BY_ENDING}" if others else ""))
         if heic := phone_photos(p):
             logger.warning(f"{p}: {heic} HEIC/HEIF photo(s) left out. {PHONE_PHOTO_HINT}")
         if not images:

@@ -66,6 +66,8 @@ def web(tmp_path):
     ("http://cam/video.mjpg", False), ("http://cam/axis-cgi/mjpg/video.cgi", False),
     ("http://media/live/cam.flv", False), ("http://encoder/live.ts", False),  # HTTP-FLV and MPEG-TS live streams
     ("rtsp://nvr/playback/gate.mp4", False), ("http://cam/stream?file=a.mp4", False), ("clip.mp4", False),
+    ("http://nvr/export/ch01.dav", True), ("https://h/rec/00001.MTS", True), ("http://h/v/VID_1.3gp", True),
+    ("http://pi:8000/stream.h264", False), ("http://cam/mjpg/video.mjpeg", False),  # a camera's live streams
 ])
 def test_a_url_of_a_video_file_is_a_file_not_a_live_stream(spec, remote):
     assert is_remote_file(spec) is remote

@@ -253,6 +253,41 @@ def test_a_folder_expands_to_the_sources_below_it(tmp_path):
         open_source(str(top / "empty"))
 
 
+def test_a_cards_videos_of_other_makers_are_its_sources_and_other_files_are_named(tmp_path):
+    """A camcorder's AVCHD clips, a phone's .3gp, a Dahua recorder's .dav export, a Raspberry Pi camera's .h264 and an
+    IP camera's saved MJPEG are videos; a folder of none of these says what it holds and how to give such a video."""
+    top = tmp_path / "card"
+    files = ["PRIVATE/AVCHD/BDMV/STREAM/00000.MTS", "PRIVATE/AVCHD/BDMV/STREAM/00001.m2ts", "dvr/ch01.dav",
+             "phone/VID_1.3gp", "pi/gate.h264", "pi/yard.hevc", "recorder/cam.mjpg", "recorder/old.asf"]
+    for f in files:
+        (top / f).parent.mkdir(parents=True, exist_ok=True)
+        (top / f).write_bytes(b"")
+    assert expand_folder(str(top)) == [str(top / f) for f in sorted(files)]
+    junk = tmp_path / "junk"
+    (junk / "sub").mkdir(parents=True)
+    for f in ["a.dat", "sub/b.DAT", "README", "c.heic.txt"]:
+        (junk / f).write_bytes(b"")
+    with pytest.raises(UserError, match=re.escape(f"no images or videos in folder {junk} or below it, only other files "
+                                                  "(2 .dat, 1 without an ending, 1 .txt): a folder's images and videos "
+                                                  "are known by their files' endings (.jpg, .png, .mp4")) as e:
+        open_source(str(junk))
+    assert str(e.value).endswith("a video of another ending can be given as a file")
+
+
+@pytest.mark.parametrize("name, fourcc", [("a.3gp", "mp4v"), ("a.m2ts", "mp4v"), ("a.asf", "WMV2"),
+                                          ("a.vob", "MPEG"), ("a.mjpeg", "MJPG")])
+def test_videos_of_other_makers_are_read_in_a_folder(tmp_path, name, fourcc):
+    w = cv2.VideoWriter(str(tmp_path / name), cv2.VideoWriter.fourcc(*fourcc), 5.0, (64, 48))
+    assert w.isOpened()
+    for k in range(4):
+        w.write(np.full((48, 64, 3), 40 * k + 20, np.uint8))
+    w.release()
+    (path,) = expand_folder(str(tmp_path))
+    assert path == str(tmp_path / name)
+    src = open_source(path)
+    assert [round((float(f.image.mean()) - 20) / 40) for f in src] == [0, 1, 2, 3]
+
+
 @pytest.mark.parametrize("url, shown", [
     ("rtsp://admin:s3cret@10.0.0.5:554/stream1", "rtsp://***@10.0.0.5:554/stream1"),
     ("http://user@cam.local/video", "http://***@cam.local/video"),
