@@ -182,13 +182,18 @@ def in_share(name: str, share: float) -> bool:
     return zlib.crc32(name.encode()) % 10_000 < share * 10_000
 
 
+# the images' endings ultralytics' trainer lists and reads alike: an image of another ending (.jfif, .pgm, ...) is
+# written for it as a PNG
+TRAINER_IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
 def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path, split: str,
                 link: bool = True, prefix: str = "", gray_share: float = 0.0) -> int:
     """Add images (symlinked, or copied) and YOLO label files of `split` to `out`; returns images written.
     Each source is a labels.csv path and its labels (images found by `dataset_image`; a name with folders in it
-    is flattened, `a/b.jpg` -> `a__b.jpg`). `prefix` goes before each file name (keeps same-named images of
-    different folders apart). A fixed `gray_share` of the images is written in greyscale (three equal channels)
-    instead."""
+    is flattened, `a/b.jpg` -> `a__b.jpg`; one the trainer does not list by its ending, `a.jfif`, written as
+    `a.png`). `prefix` goes before each file name (keeps same-named images of different folders apart). A fixed
+    `gray_share` of the images is written in greyscale (three equal channels) instead."""
     (out / "images" / split).mkdir(parents=True, exist_ok=True)
     (out / "labels" / split).mkdir(parents=True, exist_ok=True)
     n = 0
@@ -197,10 +202,14 @@ def export_yolo(sources: list[tuple[Path, dict[str, list[PlateBox]]]], out: Path
             src = dataset_image(labels_csv, name)
             w, h = image_size(src)
             dst = out / "images" / split / (prefix + name.replace("\\", "/").strip("/").replace("/", "__"))
+            other = dst.suffix.lower() not in TRAINER_IMAGE_EXTS
+            dst = dst.with_suffix(".png") if other else dst
             if dst.exists() or dst.is_symlink():
                 dst.unlink()
             if in_share(dst.name, gray_share):
                 write_image(dst, greyscale(read_bgr(src)))
+            elif other:
+                write_image(dst, read_bgr(src))
             elif link:
                 os.symlink(src.resolve(), dst)
             else:

@@ -11,7 +11,10 @@ import numpy as np
 from common.errors import UserError
 from common.paths import find
 
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+# images by their files' endings: besides JPEG, PNG, BMP, WebP and TIFF, a browser's JPEG saved as .jfif or .jpe, a
+# traffic camera's JPEG 2000, AVIF, and a machine-vision camera's PGM / PPM / PNM, all of which OpenCV decodes
+IMAGE_EXTS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".avif", ".pgm",
+              ".ppm", ".pnm"}
 
 
 def read_bgr(path: str | Path) -> np.ndarray:

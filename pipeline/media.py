@@ -86,7 +86,8 @@ def expand_folder(spec: str, videos: bool = True) -> list[str]:
     return sources or [spec]
 
 
-END_MARKS = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82"}  # how a whole file ends
+END_MARKS = {**dict.fromkeys((".jpg", ".jpeg", ".jpe", ".jfif"), b"\xff\xd9"),  # how a whole file ends
+             ".png": b"IEND\xaeB`\x82"}
 WHOLE_AFTER_POLLS = 10  # a file that has not grown for this many polls is taken, whole or not
 
 

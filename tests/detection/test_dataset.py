@@ -222,3 +222,27 @@ def test_the_dataset_yaml_is_ultralytics_layout_in_order(tmp_path):
 
 def test_a_name_whose_hash_is_0_is_in_no_share_of_0():
     assert zlib.crc32(b"f13117.jpg") % 10_000 == 0 and not in_share("f13117.jpg", 0.0) and in_share("f13117.jpg", 1e-4)
+
+
+def test_images_the_trainer_does_not_list_are_written_for_it_as_png(tmp_path):
+    """A browser's .jfif JPEG and a machine-vision camera's .pgm are read as images, but ultralytics' trainer lists
+    neither: each is written as a PNG the trainer takes, its boxes under the PNG's name; a .jpg stays a link."""
+    from PIL import Image
+    from ultralytics.data.utils import IMG_FORMATS
+
+    root = tmp_path / "d"
+    (root / "images").mkdir(parents=True)
+    cv2.imwrite(str(root / "images" / "a.jpg"), np.full((48, 64, 3), 90, np.uint8))
+    (root / "images" / "b.jfif").write_bytes((root / "images" / "a.jpg").read_bytes())
+    cv2.imwrite(str(root / "images" / "c.pgm"), np.full((40, 80), 200, np.uint8))
+    csv_path = make(root, [("a.jpg", "", 8, 8, 40, 20), ("b.jfif", "", 8, 8, 40, 20), ("c.pgm", "", 0, 0, 40, 20)],
+                    {})
+    assert export_yolo([(csv_path, read_box_labels(csv_path))], tmp_path / "yolo", "train") == 3
+    images = tmp_path / "yolo" / "images" / "train"
+    assert sorted(p.name for p in images.iterdir()) == ["a.jpg", "b.png", "c.png"]
+    assert (images / "a.jpg").is_symlink() and not (images / "b.png").is_symlink()
+    for p in images.iterdir():
+        assert p.suffix[1:] in IMG_FORMATS and Image.open(p).format.lower() in IMG_FORMATS
+    grey = cv2.imread(str(images / "c.png"))
+    assert grey.shape == (40, 80, 3) and int(grey[0, 0, 0]) == 200
+    assert (tmp_path / "yolo" / "labels" / "train" / "c.txt").read_text() == "0 0.250000 0.250000 0.500000 0.500000\n"

@@ -146,6 +146,15 @@ def test_file_name_labels(tmp_path):
     assert [s.text for s in read_labels(tmp_path, DIG)] == ["00004741816", "00004741816", "12345678901"]
 
 
+def test_file_name_labels_of_other_image_endings(tmp_path):
+    """A browser's .jfif JPEG, a machine-vision camera's .pgm / .ppm, a traffic camera's JPEG 2000 and AVIF crops."""
+    img = np.zeros((40, 120, 3), np.uint8)
+    for name in ("11111111111.ppm", "22222222222.pgm", "33333333333.jp2", "44444444444.avif"):
+        assert cv2.imwrite(str(tmp_path / name), img[..., 0] if name.endswith(".pgm") else img)
+    (tmp_path / "55555555555.jfif").write_bytes(cv2.imencode(".jpg", img)[1].tobytes())
+    assert [s.text for s in read_labels(tmp_path, DIG)] == [f"{d}" * 11 for d in "12345"]
+
+
 def test_a_folder_without_labels_says_what_a_dataset_is(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match=r"no labelled images in .*empty \(a dataset is images/ \+ labels\.csv, or "

@@ -274,6 +274,18 @@ def test_a_cards_videos_of_other_makers_are_its_sources_and_other_files_are_name
     assert str(e.value).endswith("a video of another ending can be given as a file")
 
 
+def test_a_folders_images_of_other_endings_are_read(tmp_path):
+    """A browser's .jfif and .jpe JPEGs, JPEG 2000, AVIF and a machine-vision camera's PGM / PPM: read as images."""
+    img = np.full((48, 64, 3), 77, np.uint8)
+    for name in ("c.jp2", "d.avif", "e.pgm", "f.ppm", "g.pnm"):
+        assert cv2.imwrite(str(tmp_path / name), img[..., 0] if name.endswith(".pgm") else img)
+    for name in ("a.jfif", "b.JPE"):
+        (tmp_path / name).write_bytes(cv2.imencode(".jpg", img)[1].tobytes())
+    src = open_source(str(tmp_path))
+    assert [p.name for p in src.paths] == ["a.jfif", "b.JPE", "c.jp2", "d.avif", "e.pgm", "f.ppm", "g.pnm"]
+    assert [f.image.shape for f in src] == [(48, 64, 3)] * 7
+
+
 @pytest.mark.parametrize("name, fourcc", [("a.3gp", "mp4v"), ("a.m2ts", "mp4v"), ("a.asf", "WMV2"),
                                           ("a.vob", "MPEG"), ("a.mjpeg", "MJPG")])
 def test_videos_of_other_makers_are_read_in_a_folder(tmp_path, name, fourcc):
@@ -958,14 +970,16 @@ def test_a_watched_image_is_taken_only_once_its_size_holds_and_an_empty_one_neve
     assert list(watch_media(tmp_path, set(), stop, poll_s=0)) == []  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("padding, at", [(60, 1), (100, 10)])
-def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, padding, at):
+@pytest.mark.parametrize("name, cut, padding, at", [("a.jpg", 0, 60, 1), ("a.jpg", 0, 100, 10),
+                                                  ("a.jfif", 0, 60, 1), ("a.JPE", 500, 0, 10)])  # cut short: awaited
+def test_a_jpeg_is_whole_with_its_end_marker_in_its_last_64_bytes(tmp_path, name, cut, padding, at):
     from pipeline.media import watch_media
 
-    (tmp_path / "a.jpg").write_bytes(PLATE.read_bytes() + b"\x00" * padding)  # a camera's padding after the image
+    data = PLATE.read_bytes()
+    (tmp_path / name).write_bytes(data[:len(data) - cut] + b"\x00" * padding)  # a camera's padding after the image
     stop = Polls(30)
     assert [(p.name, stop.waits) for p in watch_media(tmp_path, set(), stop, poll_s=0)] == [  # type: ignore[arg-type]
-        ("a.jpg", at)]
+        (name, at)]
 
 
 def test_a_folder_that_cannot_be_listed_is_passed_over_or_given_to_onerror(tmp_path):
