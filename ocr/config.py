@@ -25,8 +25,8 @@ class OCRConfig:
     patterns: tuple[str, ...] = ()
     beam_width: Annotated[int, Range(1)] = 10
     # data
-    train: tuple[dict[str, Any], ...] = ()
-    val: tuple[dict[str, Any], ...] = ()
+    train: tuple[dict[str, Any] | str, ...] = ()  # data sources (ocr/data.py), or a folder's path alone
+    val: tuple[dict[str, Any] | str, ...] = ()
     samples_per_epoch: Annotated[int, Range(0)] = 0
     # optimisation
     epochs: Annotated[int, Range(1)] = 100

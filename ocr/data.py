@@ -1,7 +1,8 @@
 """Plate-text datasets: labels.csv folders, file-name-labelled folders, other tools' label files
 (`ocr/label_files.py`), on-the-fly synthetic, mixed by ratio.
 
-A source is a mapping (one item of `train:` / `val:` in the OCR config):
+A source is a mapping (one item of `train:` / `val:` in the OCR config), or a folder's path alone (`train=[my_plates]`:
+its plates, augmented heavily in `train`, as the guide has real plates):
     path: ../shared/data/us_crops   # folder with images/ + labels.csv (image,plate_text[,x1,y1,x2,y2]),
                                     # or a folder of images named by their text (00004741816_3.jpg), or another
                                     # tool's labels: fast-plate-ocr, EasyOCR, PaddleOCR, OpenALPR, UFPR-ALPR, RodoSol
@@ -290,10 +291,12 @@ def collate(batch: list[tuple[torch.Tensor, torch.Tensor, str]]
     return (torch.stack(xs), torch.cat(ys), torch.tensor([len(y) for y in ys], dtype=torch.long), list(texts))
 
 
-def build_dataset(specs: tuple[dict[str, Any], ...], codec: Codec, height: int, width: int, length: int = 0,
-                  mixed: bool = True, seed: int = 0, two_row_aspect: float = 0.0) -> PlateDataset:
-    """The training or validation set of the data source `specs` (mixed by their weights when `mixed`)."""
+def build_dataset(specs: tuple[dict[str, Any] | str, ...], codec: Codec, height: int, width: int, length: int = 0,
+                  mixed: bool = True, seed: int = 0, two_row_aspect: float = 0.0,
+                  augment: str = "none") -> PlateDataset:
+    """The training or validation set of the data source `specs` (mixed by their weights when `mixed`); a source
+    given as a folder's path alone (`train=[my_plates]`) is that folder, augmented `augment`."""
     if not specs:
         raise UserError("no data sources given")
-    return PlateDataset([SourceDataset(dict(s), codec) for s in specs], codec, height, width, length, mixed, seed,
-                        two_row_aspect)
+    return PlateDataset([SourceDataset(dict(s) if isinstance(s, dict) else {"path": s, "augment": augment}, codec)
+                         for s in specs], codec, height, width, length, mixed, seed, two_row_aspect)

@@ -189,7 +189,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
 
     logger.info(f"{BAR}\n🚀 CRNN OCR TRAINING\n{BAR}\n\n📂 Loading datasets...")
     train_ds = build_dataset(cfg.train, codec, cfg.img_h, cfg.img_w, cfg.samples_per_epoch, True, cfg.seed,
-                             cfg.two_row_aspect)
+                             cfg.two_row_aspect, augment="heavy")
     val_ds = build_dataset(cfg.val, codec, cfg.img_h, cfg.img_w, mixed=False, seed=cfg.seed + 1,
                            two_row_aspect=cfg.two_row_aspect)
     logger.info(f"   Train: {len(train_ds):,} images per epoch "

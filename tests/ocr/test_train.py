@@ -318,6 +318,29 @@ def test_the_fine_tune_recipe_runs_with_nothing_but_the_users_plates(tmp_path, m
     assert sum(a == b for a, b in zip(mine, shipped)) >= 7, (mine, shipped)
 
 
+def test_a_folders_path_alone_is_a_data_source_augmented_heavily_in_training(tiny_cfg, digits_dir, monkeypatch):
+    """`train=[my_plates]` (as the detector's `train=`) was refused: `expected a mapping`. A path alone is that folder:
+    in `train` augmented heavily (real plates, as the guide has them), in `val` as it is."""
+    from common.config import apply_overrides
+    import ocr.data
+    import ocr.train as ocr_train
+
+    cfg = apply_overrides(tiny_cfg, [f"train=[{digits_dir}]", f"val=[{digits_dir}, {{path: {digits_dir}}}]"])
+    assert cfg.train == (str(digits_dir),) and cfg.val[0] == str(digits_dir)
+    built = []
+
+    def spy(*args, **kw):
+        built.append(ocr.data.build_dataset(*args, **kw))
+        return built[-1]
+
+    monkeypatch.setattr(ocr_train, "build_dataset", spy)
+    train(cfg)
+    (tr,), (va, va2) = built[0].sources, built[1].sources
+    assert (tr.level, va.level, va2.level) == ("heavy", "none", "none")
+    assert tr.size == va.size == va2.size == len(ocr.data.read_labels(digits_dir)) > 0
+    assert yaml.safe_load((Path(cfg.out_dir) / "config.yaml").read_text())["train"] == [str(digits_dir)]
+
+
 def test_a_run_begun_without_fp16_scaling_resumes_with_it(tiny_cfg, monkeypatch):
     """A run begun on the CPU (no gradient scaler: its state is empty) resumed on a GPU, where fp16 autocast needs
     one: torch refuses an empty scaler state, and the resume ended in a RuntimeError traceback. (The GPU's scaling
