@@ -1,6 +1,7 @@
 """Drawing of tracks and fused texts, the live windows and the annotated-video sink."""
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 
 from common.errors import UserError
 from pipeline.background import BackgroundWriter
+from pipeline.media import ffmpeg_path
 from pipeline.sinks import keep_previous
 from pipeline.stores import LowSpace
 from pipeline.types import Tracks
@@ -154,7 +156,11 @@ class VideoSink:
                 self.writer.release()
                 self.part += 1
             path = self._part_path()
-            self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
+            self.writer = cv2.VideoWriter(ffmpeg_path(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
+            if not self.writer.isOpened():  # OpenCV would drop every frame without a word
+                self.writer = None
+                raise OSError(errno.EIO, "the annotated video could not be opened for writing (video_out=false runs "
+                              "without it)", str(path))
             self.size, self._in_part = size, 0
             self.parts.append(path)
             self._named.add(path)

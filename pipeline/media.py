@@ -19,6 +19,12 @@ VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".
 RAW_STREAM_EXTS = {".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}  # saved streams: no container
 
 
+def ffmpeg_path(path: Path) -> str:
+    """A file's path as FFmpeg is to take it, to read or write: one with a colon (`12:30.mp4`, `cam1:gate/a.mp4`)
+    from the root, as FFmpeg takes what comes before a colon for a protocol's name (and opens nothing)."""
+    return str(path.absolute()) if ":" in str(path) else str(path)
+
+
 def _is_file(e: os.DirEntry) -> bool:
     """As `Path.is_file`: a file, or a link to one; False where it cannot be told."""
     try:

@@ -24,8 +24,8 @@ from loguru import logger
 from common.errors import UserError
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
-from pipeline.media import (PHONE_PHOTO_HINT, PHONE_PHOTOS, RAW_STREAM_EXTS, VIDEO_EXTS, folder_media, other_files,
-                            phone_photos)
+from pipeline.media import (PHONE_PHOTO_HINT, PHONE_PHOTOS, RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media,
+                            other_files, phone_photos)
 from pipeline.types import Frame, SourceEvent
 
 
@@ -117,7 +117,7 @@ class VideoFileSource:
                                   f"index or a stream URL)")
         if not remote and not sequence and self.path.stat().st_size == 0:
             raise UnreadableVideo(f"video is empty (0 bytes): {self.path}")
-        self.cap = capture(str(path) if remote else str(self.path))
+        self.cap = capture(str(path) if remote else ffmpeg_path(self.path))
         if not self.cap.isOpened():
             raise UnreadableVideo(f"no image of the sequence {self.where} (FFmpeg looks for its first numbered 0 to 4)"
                                   if sequence else f"cannot open video (corrupt or unsupported): {self.where}")

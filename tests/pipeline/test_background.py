@@ -1,6 +1,7 @@
 import itertools
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -117,6 +118,33 @@ def test_video_sink_encodes_every_frame_from_its_thread(tmp_path):
     assert n == 12
 
 
+def test_a_video_with_a_colon_in_its_path_is_written_and_read(tmp_path, monkeypatch):
+    """FFmpeg takes what comes before a colon for a protocol: `12:30.mp4`, or any file below `out:1/`, was neither
+    read (`cannot open video`) nor written (the annotated video left out without a word)."""
+    from pipeline.sources import VideoFileSource
+
+    monkeypatch.chdir(tmp_path)
+    path = Path("out:1") / "12:30.mp4"
+    with VideoSink(path, 10.0) as sink:
+        for i in range(6):
+            sink.write(np.full((48, 64, 3), i * 40, np.uint8))
+    assert frames_in(tmp_path / path) == 6
+    assert [int(f.image.mean() + 20) // 40 for f in VideoFileSource(path)] == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_video_that_cannot_be_written_is_an_error_naming_it(tmp_path, monkeypatch):
+    """OpenCV's writer that did not open dropped every frame without a word."""
+    class Closed(FakeWriter):
+        def isOpened(self):  # noqa: N802
+            return False
+
+    monkeypatch.setattr(cv2, "VideoWriter", Closed)
+    with pytest.raises(OSError, match=r"the annotated video could not be opened for writing \(video_out=false runs "
+                                      r"without it\): '.*out\.mp4'"):
+        with VideoSink(tmp_path / "out.mp4", 10.0) as sink:
+            sink.write(np.zeros((48, 64, 3), np.uint8))
+
+
 def frames_in(path):
     cap = cv2.VideoCapture(str(path))
     n = 0
@@ -179,6 +207,9 @@ class FakeWriter:
 
     def __init__(self, path, fourcc, fps, size):
         self.path = path
+
+    def isOpened(self):  # noqa: N802
+        return True
 
     def write(self, image):
         FakeWriter.log.append((int(image[0, 0, 0]), threading.current_thread() is threading.main_thread()))
