@@ -182,15 +182,15 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
     events also go to the configured outputs there (events.db, .jsonl, .csv, crops/, frames/, the webhook), closed
     by the reader's `close()`. Frames given with their `time_s` carry UTC times from `video_start_utc`, when set."""
     from pipeline.orchestrator import Pipeline
-    from pipeline.recording import FROM_FILE, given_start
+    from pipeline.recording import FROM_FILE, given_start, name_offset
     from pipeline.tracker import PlateTracker
     from pipeline.vehicles import VehicleReader
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
-    if p.video_start_utc.strip() == FROM_FILE:
-        raise UserError(f"video_start_utc={FROM_FILE} reads a video file's own time: for frames given from Python, "
-                        "give the time their time_s 0 was (video_start_utc=2026-12-05T22:00:00Z)")
+    if p.video_start_utc.strip() == FROM_FILE or name_offset(p.video_start_utc) is not None:
+        raise UserError(f"video_start_utc={p.video_start_utc.strip()} reads a video file's own time: for frames given "
+                        "from Python, give the time their time_s 0 was (video_start_utc=2026-12-05T22:00:00Z)")
     folder = make_out(Path(out)) if out is not None else None
     stores = image_stores(p, folder) if folder is not None else {}
     stack = ExitStack()

@@ -15,7 +15,7 @@ from typing import Any
 from loguru import logger
 
 from common.cli import error_line
-from pipeline.recording import container_start
+from pipeline.recording import file_start
 from pipeline.sinks import open_to_append, writing
 from pipeline.stores import LowSpace
 from pipeline.types import utc_iso
@@ -122,9 +122,10 @@ class ClipReader:
     def _carried(self, path: Path) -> dict[str, tuple[float, float]]:
         """The plates of the clips before, in clip `path`'s times: a vehicle in view across two clips (a recorder's
         pre- and post-roll, a car waiting at a gate) gives one event, as a camera's does. Carried only when both clips'
-        containers hold their recording times (whatever `video_start_utc` gives the events) and this clip began after
-        the one before; otherwise none (two clips' positions say nothing of the time between them)."""
-        began, before = container_start(path), self._began
+        containers hold their recording times (or their names do, with `video_start_utc=name`; whatever else
+        `video_start_utc` gives the events) and this clip began after the one before; otherwise none (two clips'
+        positions say nothing of the time between them)."""
+        began, before = file_start(path, self.cfgs.pipeline.video_start_utc), self._began
         self._began = began
         if began is None or before is None or began < before:
             self._recent.clear()

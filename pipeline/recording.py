@@ -1,8 +1,11 @@
 """When a video file was recorded, so that its events carry UTC times as a camera's do (`video_start_utc`): a time
-given for it, or the one its MP4 / MOV container was stamped with by the camera that made it."""
+given for it, the one its MP4 / MOV container was stamped with by the camera that made it, or the one its name
+holds (a dash cam's `2026_1206_123000_001F.MP4`, an NVR's `ch01_20261206123000.mp4`)."""
 from __future__ import annotations
 
+import re
 import struct
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -12,20 +15,52 @@ from common.errors import UserError
 from pipeline.types import iso_time
 
 FROM_FILE = "file"  # video_start_utc: the container's own recording time
+FROM_NAME = "name"  # video_start_utc: the time in the file's name, UTC, or name+01:00: that offset's local time
+_NAME_KEY = re.compile(r"name(?:([+-])(\d\d):?(\d\d))?", re.I)
+# a date and time in a file's name: 20261206_123000, 2026_1206_123000, 2026-12-06 12.30.00, 2026-12-06T12-30-00
+NAME_TIME = re.compile(r"(?<!\d)(20\d\d)[-_.]?(\d\d)[-_.]?(\d\d)[-_.T ]?(\d\d)[-_.:h]?(\d\d)[-_.:m]?(\d\d)")
 MP4_EPOCH = 2082844800  # seconds from 1904-01-01 (the MP4 / QuickTime epoch) to 1970-01-01
 
 
 def given_start(value: str) -> float | None:
-    """`video_start_utc` as epoch seconds: None for "" and for `file` (read per file), else an ISO 8601 time (a time
-    without an offset is UTC, as the key says); anything else is a UserError."""
+    """`video_start_utc` as epoch seconds: None for "", `file` and `name[+hh:mm]` (read per file), else an ISO 8601
+    time (a time without an offset is UTC, as the key says); anything else is a UserError."""
     text = value.strip()
-    if text in ("", FROM_FILE):
+    if text in ("", FROM_FILE) or name_offset(text) is not None:
         return None
     try:
         return iso_time(text).timestamp()
     except ValueError:
         raise UserError(f"config key 'video_start_utc': {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or "
-                        f"{FROM_FILE}: the time the file's container holds)") from None
+                        f"{FROM_FILE}: the time the file's container holds, or {FROM_NAME}: the time in its name, "
+                        f"{FROM_NAME}+01:00 where the names are in that offset's local time)") from None
+
+
+def name_offset(value: str) -> timedelta | None:
+    """The offset from UTC that `video_start_utc` = `name[+hh:mm]` gives the times in files' names; None for another
+    value. An offset no clock has (past 14 hours, minutes past 59) is a UserError."""
+    m = _NAME_KEY.fullmatch(value.strip())
+    if m is None:
+        return None
+    sign, hours, minutes = m.groups()
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0)) * (-1 if sign == "-" else 1)
+    if int(minutes or 0) > 59 or abs(offset) > timedelta(hours=14):
+        raise UserError(f"config key 'video_start_utc': {value!r}: {sign}{hours}:{minutes} is no offset from UTC "
+                        "(-12:00 to +14:00)")
+    return offset
+
+
+def name_start(name: str, offset: timedelta) -> float | None:
+    """The time (epoch seconds) the first date and time in file name `name` give, read in `offset`'s local time; None
+    where it holds none."""
+    for m in NAME_TIME.finditer(name):
+        try:
+            y, mo, d, h, mi, sec = map(int, m.groups())
+            local = datetime(y, mo, d, h, mi, sec)
+        except ValueError:  # 2026-13-45 ...: not a date, perhaps a later one is
+            continue
+        return local.replace(tzinfo=timezone(offset)).timestamp()
+    return None
 
 
 def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
@@ -102,13 +137,23 @@ def check_start(spec: str, value: str) -> None:
                         "a web server: give its start (video_start_utc=2026-12-05T22:00:00Z)")
 
 
+def file_start(path: Path, value: str) -> float | None:
+    """When video file `path` began (epoch s): by the time in its name for `video_start_utc` = `value` =
+    `name[+hh:mm]`, else by its container's; None where that holds none."""
+    offset = name_offset(value)
+    return name_start(path.name, offset) if offset is not None else container_start(path)
+
+
 def recording_clock(path: Path, value: str) -> float | None:
     """The wall-clock time (epoch s) at the start of video file `path` for `video_start_utc` = `value`, None for ""
-    (positions only). With `file`, a file whose container holds no time is said once and has none."""
-    if value.strip() != FROM_FILE:
+    (positions only). With `file` or `name`, a file whose container or name holds no time is said once and has
+    none."""
+    by_name = name_offset(value) is not None
+    if value.strip() != FROM_FILE and not by_name:
         return given_start(value)
-    clock = container_start(path)
+    clock = file_start(path, value)
     if clock is None:
-        logger.warning(f"{path.name}: its container holds no recording time (video_start_utc=file); its events carry "
-                       "positions in the video only")
+        held = ("its name holds no date and time (video_start_utc={}: e.g. 20261206_123000)".format(value.strip())
+                if by_name else f"its container holds no recording time (video_start_utc={FROM_FILE})")
+        logger.warning(f"{path.name}: {held}; its events carry positions in the video only")
     return clock

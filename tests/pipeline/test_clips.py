@@ -265,6 +265,29 @@ def test_a_watch_keeps_the_annotated_videos_of_its_newest_clips(tmp_path):
     assert (out / "uploads" / "clips" / "v" / "summary.json").exists()
 
 
+@pytest.mark.parametrize("start, sources", [("name", ["20261205_230000.mp4"]),
+                                           ("file", ["20261205_230000.mp4", "20261205_230005.mp4"])])
+def test_clips_whose_names_say_when_they_were_recorded_carry_a_vehicle_across(tmp_path, start, sources):
+    """Two clips (no time in their containers, a .TS recorder's) named 5 s apart, each showing AB123CD: with
+    `video_start_utc=name` their names time them and the second gives no event of its own; with `file`, two."""
+    from pipeline.clips import ClipReader
+    from pipeline.settings import load_configs
+
+    clips, out = tmp_path / "uploads", tmp_path / "out"
+    clips.mkdir()
+    made = [numbered_video(clips / "20261205_230000.mp4", 10), numbered_video(clips / "20261205_230005.mp4", 10)]
+    cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false",
+                                  f"video_start_utc={start}"])
+    detector, recognizer = one_plate_models()
+    with ExitStack() as stack:
+        reader = ClipReader(cfgs, out, threading.Event(), recognizer, stack, detector)
+        for clip in made:
+            assert reader(clip, clip.name)
+    events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    assert [e["source"] for e in events] == sources
+    assert events[0]["first_seen_utc"] == ("2026-12-05T23:00:00.000Z" if start == "name" else "")
+
+
 def test_a_vehicle_in_view_across_two_clips_gives_one_event_when_their_recording_times_say_so(tmp_path):
     """Each clip shows AB123CD for its 1 s; fusion.dedupe_s is 10 s. A clip recorded 5 s after the one before gives
     no second event; one 60 s after, one without a recording time, and one recorded before the clip read before it

@@ -1,4 +1,5 @@
 import json
+import re
 import struct
 import threading
 from datetime import datetime, timezone
@@ -54,7 +55,35 @@ def test_a_start_that_is_no_time_is_one_line(value):
     with pytest.raises(UserError) as exc:
         given_start(value)
     assert str(exc.value) == (f"config key 'video_start_utc': {value!r} is not a time (e.g. 2026-12-05T22:00:00Z, or "
-                              "file: the time the file's container holds)")
+                              "file: the time the file's container holds, or name: the time in its name, name+01:00 "
+                              "where the names are in that offset's local time)")
+
+
+@pytest.mark.parametrize("name, local", [
+    ("2026_1205_230000_001F.TS", True), ("20261205_230000_NF.mp4", True), ("ch01_20261205230000.avi", True),
+    ("2026-12-05.23.00.00-23.15.00[M][0@0][0].dav", True), ("REC 2026-12-05 23.00.00.mkv", True),
+    ("NO20261205-230000-000123F.MP4", True), ("cam_20261345_120000_20261205_230000.mts", True),  # not a date: the next
+    ("GH010123.MP4", False), ("2026_12_05.avi", False), ("120261205230000.ts", False),
+])
+def test_the_recording_time_in_a_files_name_is_read_in_the_offset_given(tmp_path, name, local, logged):
+    """Dash cams', NVRs' and Dahua's names; `name+01:00`: written at +01:00, so 23:00 there is 22:00 UTC."""
+    (tmp_path / name).write_bytes(b"")
+    assert given_start("name+01:00") is None and given_start("NAME") is None  # each file's own
+    lines, clock = logged(lambda: recording_clock(tmp_path / name, "name+01:00"), "WARNING")
+    assert clock == (NIGHT if local else None)
+    assert lines == ([] if local else [("WARNING", f"{name}: its name holds no date and time (video_start_utc="
+                                                   "name+01:00: e.g. 20261206_123000); its events carry positions in "
+                                                   "the video only")])
+    if local:
+        assert recording_clock(tmp_path / name, "name") == NIGHT + 3600  # no offset: UTC
+        assert recording_clock(tmp_path / name, "name-0530") == NIGHT + 6.5 * 3600
+
+
+@pytest.mark.parametrize("value", ["name+15:00", "name-14:30", "name+01:60"])
+def test_an_offset_no_clock_has_is_one_line(value):
+    with pytest.raises(UserError, match=re.escape(f"config key 'video_start_utc': {value!r}: ") +
+                       r"[+-]\d\d:\d\d is no offset from UTC \(-12:00 to \+14:00\)$"):
+        given_start(value)
 
 
 @pytest.mark.parametrize("version, big_mdat, moov_size", [(0, False, ""), (1, False, ""), (0, True, ""),
@@ -111,7 +140,8 @@ def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_pat
     ("rtsp://u:p@cam/1", "2026-12-05", "video_start_utc is for video files, not rtsp://***@cam/1 (a camera's events "
                                        "carry the time they are seen)"),
     ("clip.mp4", "noon", "config key 'video_start_utc': 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
-                         "time the file's container holds)"),
+                         "time the file's container holds, or name: the time in its name, name+01:00 where the names "
+                         "are in that offset's local time)"),
     ("https://nvr/export/gate%20in.mp4?sig=1", "file",
      "video_start_utc=file reads a file's container on disk, not gate in.mp4's on a web server: give its start "
      "(video_start_utc=2026-12-05T22:00:00Z)"),

@@ -67,6 +67,9 @@ def test_frames_with_their_own_times_carry_utc_times_from_a_given_start():
     with pytest.raises(UserError, match=r"^video_start_utc=file reads a video file's own time: for frames given from "
                                         r"Python, give the time their time_s 0 was"):
         reader_of("video_start_utc=file")
+    with pytest.raises(UserError, match=r"^video_start_utc=name\+01:00 reads a video file's own time: for frames "
+                                        r"given from Python"):
+        reader_of("video_start_utc=name+01:00")
 
 
 def test_with_an_output_folder_events_are_written_as_run_pipeline_writes_them(tmp_path):
