@@ -284,6 +284,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.clips import ClipReader, clips_read
     from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
+    from pipeline.photo_meta import photo_meta
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
     from pipeline.sources import is_url, open_source, redact
     from pipeline.types import utc_iso
@@ -366,7 +367,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = read_rows(reader(img))
             reads = with_watch(reads, name, watch)
-            sink.write(name, reads, taken)
+            sink.write(name, reads, taken, photo_meta(path))
             n += 1
             if not follow:
                 lines.append((name, reads))

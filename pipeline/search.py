@@ -40,14 +40,15 @@ class Sighting:
     """One vehicle event or image read that matches the plate searched for."""
 
     kind: str  # vehicle (a video's or camera's event) | image (a still image's read)
-    seen_utc: str  # ISO 8601 (a camera's events, images with a file time); empty: a video file's event (but one
-                   # whose start was given: video_start_utc)
+    seen_utc: str  # ISO 8601 (a camera's events; images: when taken, by their EXIF, else their file's time); empty:
+                   # a video file's event (but one whose start was given: video_start_utc)
     folder: str  # the run's output folder
     source: str  # the event's source, or the image's name
     text: str  # what was read
     confidence: float
     match: str  # exact | O/0 | N edit(s) | pattern | runner-up TEXT (with --watchlist: ": PLATE (label)" after it)
-    at: str  # where in the source: a video file's seconds, a camera's track times; the box of an image read
+    at: str  # where in the source: a video file's seconds, a camera's track times; the box of an image read (and
+              # where the photo was taken, when its EXIF says: "at lat,lon")
     direction: str = ""
     watch_label: str = ""
     crop_path: str = ""
@@ -187,10 +188,12 @@ def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sightin
         for line in json_lines(path):
             for r in line.get("reads") or []:
                 how = match(str(r.get("text") or ""))
-                if how:
-                    yield Sighting("image", line.get("file_time_utc") or "", str(folder), str(line.get("source", "")),
-                                   r["text"], float(r.get("confidence") or 0.0), how,
-                                   "box " + ",".join(f"{v:.0f}" for v in r.get("box") or []),
+                if how:  # a photo: when and where its EXIF says it was taken, else its file's time
+                    gps = line.get("gps")
+                    place = f" at {gps[0]},{gps[1]}" if isinstance(gps, list) and len(gps) == 2 else ""
+                    yield Sighting("image", line.get("taken_utc") or line.get("file_time_utc") or "", str(folder),
+                                   str(line.get("source", "")), r["text"], float(r.get("confidence") or 0.0), how,
+                                   "box " + ",".join(f"{v:.0f}" for v in r.get("box") or []) + place,
                                    watch_label=r.get("watch_label") or "")
 
 

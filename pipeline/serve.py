@@ -3,8 +3,8 @@
     python -m pipeline.serve                                   # http://127.0.0.1:8080, the shipped models
     python -m pipeline.serve --host 0.0.0.0 --port 8080 --token SECRET --out runs/serve detector.conf=0.3
     curl --data-binary @car.jpg http://127.0.0.1:8080/read?name=gate-1.jpg
-    -> {"source": "gate-1.jpg", "time_utc": "...", "reads": [{"box": [x1, y1, x2, y2], "text": "AB123CD",
-        "confidence": 0.99}], "ms": 41.2}
+    -> {"source": "gate-1.jpg", "time_utc": "...", "taken_utc": "", "gps": null, "reads": [{"box": [x1, y1, x2,
+        y2], "text": "AB123CD", "confidence": 0.99}], "ms": 41.2}      (taken_utc, gps: a phone photo's EXIF's)
 
 `POST /read` takes one image as the request body (JPEG, PNG, WebP, ... as OpenCV decodes them, EXIF orientation
 applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), and answers its plates as
@@ -35,6 +35,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
 from pipeline.sinks import read_rows, with_watch
 
@@ -65,9 +66,9 @@ class PlateService:
 
     def read(self, body: bytes, name: str = "") -> dict[str, Any]:
         img = decode_image(body, name)
-        return self.worker.submit(self._read, img, name).result()
+        return self.worker.submit(self._read, img, name, photo_meta(body)).result()
 
-    def _read(self, img: np.ndarray, name: str) -> dict[str, Any]:
+    def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta()) -> dict[str, Any]:
         from pipeline.types import utc_iso
 
         start = time.perf_counter()
@@ -78,9 +79,10 @@ class PlateService:
         if self.sink is not None:
             if self.keep is not None:  # the reads folder pruned (keep_days) on the thread that writes to it
                 self.keep([self.sink])
-            self.sink.write(name, reads, when)
+            self.sink.write(name, reads, when, meta)
         self.served += 1
-        return {"source": name, "time_utc": when, "reads": reads, "ms": ms}
+        return {"source": name, "time_utc": when, "taken_utc": meta.taken_utc,
+                "gps": list(meta.gps) if meta.gps else None, "reads": reads, "ms": ms}
 
     def close(self) -> None:
         self.worker.shutdown()

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Iterator
 from loguru import logger
 
 from common.paths import naming
+from pipeline.photo_meta import PhotoMeta
 from pipeline.types import PlateEvent
 
 FIELDS = ("event_id", "source", "track_id", "text", "confidence", "char_confidences", "alternatives",
@@ -246,7 +247,8 @@ class ImageReadsSink:
 
     def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None) -> None:
         self.out, self.watch, self.append, self.hook = Path(out), watch_columns, append, hook
-        self.header = ["source", "file_time_utc", "x1", "y1", "x2", "y2", "text", "confidence"] + (
+        self.header = ["source", "file_time_utc", "taken_utc", "lat", "lon", "x1", "y1", "x2", "y2", "text",
+                       "confidence"] + (
             ["watch", "watch_label"] if watch_columns else [])
 
     def __enter__(self) -> "ImageReadsSink":
@@ -277,15 +279,18 @@ class ImageReadsSink:
                 continue
         return names
 
-    def write(self, name: str, reads: list[dict[str, Any]], file_time: str = "") -> None:
+    def write(self, name: str, reads: list[dict[str, Any]], file_time: str = "",
+              meta: PhotoMeta = PhotoMeta()) -> None:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
-        the car was there."""
-        line = json.dumps({"source": name, "file_time_utc": file_time, "reads": reads})
+        the car was there; `meta`: when and where its EXIF says it was taken (`taken_utc`, `gps`: [lat, lon])."""
+        line = json.dumps({"source": name, "file_time_utc": file_time, "taken_utc": meta.taken_utc,
+                           "gps": list(meta.gps) if meta.gps else None, "reads": reads})
         with writing(self.out / "reads.jsonl"):
             self.js.write(line + "\n")
             self.js.flush()
+        place = list(meta.gps) if meta.gps else ["", ""]
         with writing(self.out / "reads.csv"):
-            self.w.writerows([name, file_time, *r["box"], csv_safe(r["text"]), r["confidence"]]
+            self.w.writerows([name, file_time, meta.taken_utc, *place, *r["box"], csv_safe(r["text"]), r["confidence"]]
                              + ([csv_safe(r["watch"]), csv_safe(r["watch_label"])] if self.watch else [])
                              for r in reads)
             self.cf.flush()

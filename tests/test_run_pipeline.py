@@ -17,7 +17,8 @@ def test_bundled_plate_crops(tmp_path):
     assert len(lines) == 8 and all(len(x["reads"]) == 1 for x in lines)
     right = sum(x["reads"][0]["text"] == x["source"].split("_")[0] for x in lines)
     assert right >= 4, lines  # synthetic crops of mixed layouts; see weights/README.md for accuracy figures
-    assert (tmp_path / "plates" / "reads.csv").read_text().startswith("source,file_time_utc,x1,y1,x2,y2,text,confidence")
+    assert (tmp_path / "plates" / "reads.csv").read_text().startswith(
+        "source,file_time_utc,taken_utc,lat,lon,x1,y1,x2,y2,text,confidence")
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")

@@ -70,6 +70,21 @@ def png(h=24, w=80, channels=3):
     return cv2.imencode(".png", img)[1].tobytes()
 
 
+def test_a_posted_phone_photo_is_answered_with_when_and_where_it_was_taken(serve, tmp_path):
+    """A phone app's photo: its EXIF time (with its offset) and place are in the answer and the reads; a PNG has none."""
+    from tests.pipeline.test_photo_meta import BUCHAREST, exif_jpeg
+
+    with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
+        url = serve(PlateService(FakeReader(), sink))
+        photo = exif_jpeg(None, "2026:12:06 12:30:00", "+02:00", BUCHAREST)
+        status, answer = post(f"{url}/read?name=IMG_1.jpg", photo)
+        plain = post(f"{url}/read", png())[1]
+    assert status == 200 and (answer["taken_utc"], answer["gps"]) == ("2026-12-06T10:30:00.000Z", [44.425, 26.1])
+    assert (plain["taken_utc"], plain["gps"]) == ("", None)
+    lines = [json.loads(x) for x in (tmp_path / "reads.jsonl").read_text().splitlines()]
+    assert [(x["taken_utc"], x["gps"]) for x in lines] == [("2026-12-06T10:30:00.000Z", [44.425, 26.1]), ("", None)]
+
+
 def test_a_posted_image_is_answered_with_its_plates_and_appended_to_the_reads(serve, tmp_path):
     reader = FakeReader()
     with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
@@ -85,7 +100,7 @@ def test_a_posted_image_is_answered_with_its_plates_and_appended_to_the_reads(se
     assert [x["source"] for x in lines] == ["gate-1.jpg", ""]
     assert lines[0]["reads"] == answer["reads"] and lines[0]["file_time_utc"] == answer["time_utc"]
     rows = (tmp_path / "reads.csv").read_text().splitlines()
-    assert rows[1] == f"gate-1.jpg,{answer['time_utc']},1.0,2.0,30.0,12.0,AB123CD,0.97" and len(rows) == 5
+    assert rows[1] == f"gate-1.jpg,{answer['time_utc']},,,,1.0,2.0,30.0,12.0,AB123CD,0.97" and len(rows) == 5
 
 
 def test_reads_run_on_one_thread_whichever_request_asks(serve):
@@ -237,7 +252,7 @@ def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tm
             return super().__call__(image)
 
     class FullDisk:
-        def write(self, name, reads, when):
+        def write(self, name, reads, when, meta):
             if name == "full.png":
                 raise OSError(28, "No space left on device")
 

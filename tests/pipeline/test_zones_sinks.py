@@ -307,12 +307,13 @@ def test_image_reads_are_appended_to_a_watched_folders_and_kept_aside_otherwise(
         assert sink.read_before() == {"a.jpg"}
         sink.write("b.jpg", [])
     assert (tmp_path / "reads.csv").read_text().splitlines() == [
-        "source,file_time_utc,x1,y1,x2,y2,text,confidence", "a.jpg,2026-12-03T14:20:00.000Z,1,2,3,4,AB123,0.9"]
+        "source,file_time_utc,taken_utc,lat,lon,x1,y1,x2,y2,text,confidence",
+        "a.jpg,2026-12-03T14:20:00.000Z,,,,1,2,3,4,AB123,0.9"]
     with ImageReadsSink(tmp_path, watch_columns=True, append=True) as sink:  # a watchlist now: other columns
         assert sink.read_before() == {"a.jpg", "b.jpg"}
         sink.write("c.jpg", [{**read, "watch": "AB123", "watch_label": "stolen"}])
     assert (tmp_path / "reads.prev.csv").read_text().count("\n") == 2  # the earlier table, kept whole
-    assert (tmp_path / "reads.csv").read_text().splitlines()[1] == "c.jpg,,1,2,3,4,AB123,0.9,AB123,stolen"
+    assert (tmp_path / "reads.csv").read_text().splitlines()[1] == "c.jpg,,,,,1,2,3,4,AB123,0.9,AB123,stolen"
     with ImageReadsSink(tmp_path, watch_columns=False) as sink:  # a run that does not append starts anew
         assert sink.read_before() == set()
     assert (tmp_path / "reads.prev.jsonl").read_text().count("\n") == 3

@@ -1,0 +1,95 @@
+import io
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.photo_meta import PhotoMeta, photo_meta
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def exif_jpeg(path=None, taken="", offset="", gps=None, gps_time=None, base=None):
+    """A JPEG (of `base`'s pixels, or grey) whose EXIF holds a local time taken and its offset, a GPS place
+    ((lat_ref, (d, m, s), lon_ref, (d, m, s))) and GPS's UTC date and time; its bytes, written to `path` when given."""
+    im = Image.open(base).convert("RGB") if base is not None else Image.new("RGB", (64, 48), (90, 90, 90))
+    exif = im.getexif()
+    shot = exif.get_ifd(0x8769)
+    if taken:
+        shot[0x9003] = taken
+    if offset:
+        shot[0x9011] = offset
+    if gps or gps_time:
+        g = exif.get_ifd(0x8825)
+        if gps:
+            g[1], g[2], g[3], g[4] = gps
+        if gps_time:
+            g[29], g[7] = gps_time
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", exif=exif)
+    if path is not None:
+        Path(path).write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+BUCHAREST = ("N", (44.0, 25.0, 30.0), "E", (26.0, 6.0, 0.0))
+
+
+@pytest.mark.parametrize("kw, taken, gps", [
+    (dict(taken="2026:12:06 12:30:00", offset="+02:00", gps=BUCHAREST), "2026-12-06T10:30:00.000Z", (44.425, 26.1)),
+    (dict(taken="2026:12:06 07:30:05", offset="-05:00"), "2026-12-06T12:30:05.000Z", None),
+    # a camera that writes no offset: its local time is no UTC time, GPS's is
+    (dict(taken="2026:12:06 12:30:00", gps=("S", (33.0, 52.0, 0.0), "W", (151.0, 12.0, 36.0)),
+          gps_time=("2026:12:06", (10.0, 30.0, 15.5))), "2026-12-06T10:30:15.500Z", (-33.866667, -151.21)),
+    (dict(taken="2026:12:06 12:30:00"), "", None),
+    (dict(gps=("N", (0.0, 0.0, 0.0), "E", (0.0, 0.0, 0.0))), "", None),  # a receiver without a fix
+    (dict(taken="0000:00:00 00:00:00", offset="+01:00", gps=("N", (95.0, 0.0, 0.0), "E", (26.0, 0.0, 0.0))), "", None),
+    (dict(taken="2026:12:06 12:30:00", offset="+1", gps_time=("2026:12:06", (25.0, 0.0, 0.0))), "", None),
+    ({}, "", None),
+])
+def test_when_and_where_a_photo_was_taken_is_read_from_its_exif(tmp_path, kw, taken, gps):
+    body = exif_jpeg(tmp_path / "a.jpg", **kw)
+    assert photo_meta(tmp_path / "a.jpg") == photo_meta(body) == PhotoMeta(taken, gps)
+
+
+def test_an_image_without_exif_or_no_image_has_none(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "b.jpg").write_bytes(b"\xff\xd8\xff\xe1\x00\x10Exif\x00\x00II*\x00\xff\xff")  # EXIF cut short
+    (tmp_path / "c.jpg").write_bytes(b"not an image")
+    for source in (tmp_path / "a.png", tmp_path / "b.jpg", tmp_path / "c.jpg", tmp_path / "gone.jpg", b""):
+        assert photo_meta(source) == PhotoMeta()
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_a_photos_reads_carry_when_and_where_it_was_taken_and_the_search_finds_it_then(tmp_path):
+    """A phone's photo copied days later: its file's time is the copy's, its EXIF says when and where it was taken;
+    the reads carry both, and the search finds the plate on the day it was taken, at its place."""
+    import json
+
+    from pipeline.search import find
+    from run_pipeline import main as run
+
+    photos = tmp_path / "phone"
+    photos.mkdir()
+    exif_jpeg(photos / "IMG_0001.jpg", "2026:12:01 11:00:00", "+01:00", BUCHAREST,
+              base=ROOT / "samples" / "plates" / "RXP7820_0.jpg")
+    shutil.copy(ROOT / "samples" / "plates" / "RXP7820_0.jpg", photos / "plain.jpg")
+    copied = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc).timestamp()
+    for f in photos.iterdir():
+        os.utime(f, (copied, copied))
+    assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out'}"]) == 0
+    lines = [json.loads(x) for x in (tmp_path / "out" / "phone" / "reads.jsonl").read_text().splitlines()]
+    assert [(x["source"], x["file_time_utc"], x["taken_utc"], x["gps"]) for x in lines] == [
+        ("IMG_0001.jpg", "2026-12-05T09:00:00.000Z", "2026-12-01T10:00:00.000Z", [44.425, 26.1]),
+        ("plain.jpg", "2026-12-05T09:00:00.000Z", "", None)]
+    rows = (tmp_path / "out" / "phone" / "reads.csv").read_text().splitlines()
+    assert rows[1].startswith("IMG_0001.jpg,2026-12-05T09:00:00.000Z,2026-12-01T10:00:00.000Z,44.425,26.1,0,0,")
+    assert rows[2].startswith("plain.jpg,2026-12-05T09:00:00.000Z,,,,0,0,")
+    hits, _ = find("*", [tmp_path / "out"], since="2026-12-01", until="2026-12-01")
+    assert [(s.source, s.seen_utc, s.at.split(" at ")[-1]) for s in hits] == [
+        ("IMG_0001.jpg", "2026-12-01T10:00:00.000Z", "44.425,26.1")]
