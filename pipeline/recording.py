@@ -44,7 +44,7 @@ def name_offset(value: str) -> timedelta | None:
         return None
     sign, hours, minutes = m.groups()
     offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0)) * (-1 if sign == "-" else 1)
-    if int(minutes or 0) > 59 or abs(offset) > timedelta(hours=14):
+    if int(minutes or 0) > 59 or not timedelta(hours=-12) <= offset <= timedelta(hours=14):
         raise UserError(f"config key 'video_start_utc': {value!r}: {sign}{hours}:{minutes} is no offset from UTC "
                         "(-12:00 to +14:00)")
     return offset

@@ -50,11 +50,22 @@ BUCHAREST = ("N", (44.0, 25.0, 30.0), "E", (26.0, 6.0, 0.0))
     (dict(gps=("N", (0.0, 0.0, 0.0), "E", (0.0, 0.0, 0.0))), "", None),  # a receiver without a fix
     (dict(taken="0000:00:00 00:00:00", offset="+01:00", gps=("N", (95.0, 0.0, 0.0), "E", (26.0, 0.0, 0.0))), "", None),
     (dict(taken="2026:12:06 12:30:00", offset="+1", gps_time=("2026:12:06", (25.0, 0.0, 0.0))), "", None),
+    (dict(gps_time=("2026:12:06", (0.0, 0.0, 0.0)), gps=("N", (90.0, 0.0, 0.0), "W", (180.0, 0.0, 0.0))),
+     "2026-12-06T00:00:00.000Z", (90.0, -180.0)),  # midnight; the pole and the date line are places
+    (dict(gps_time=("2026:12:06", (24.0, 0.0, 0.0)), gps=("N", (10.0, 0.0, 0.0), "E", (180.0, 0.0, 1.0))), "", None),
     ({}, "", None),
 ])
 def test_when_and_where_a_photo_was_taken_is_read_from_its_exif(tmp_path, kw, taken, gps):
     body = exif_jpeg(tmp_path / "a.jpg", **kw)
     assert photo_meta(tmp_path / "a.jpg") == photo_meta(body) == PhotoMeta(taken, gps)
+
+
+def test_a_place_that_is_not_a_number_is_none():
+    from pipeline.photo_meta import _place
+
+    nan = float("nan")
+    assert _place({2: (nan, 0, 0), 4: (26, 0, 0)}) is None and _place({2: (44, 0, 0), 4: (nan, 0, 0)}) is None
+    assert _place({2: (44, 0, 0), 4: (0, 0, 0)}) == (44.0, 0.0)  # the prime meridian is a place
 
 
 def test_an_image_without_exif_or_no_image_has_none(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import UserError
-from pipeline.recording import (MP4_EPOCH, check_start, container_start, given_start, movie_whole,
+from pipeline.recording import (MP4_EPOCH, check_start, container_start, given_start, movie_whole, name_offset,
                                 recording_clock)
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -79,7 +79,12 @@ def test_the_recording_time_in_a_files_name_is_read_in_the_offset_given(tmp_path
         assert recording_clock(tmp_path / name, "name-0530") == NIGHT + 6.5 * 3600
 
 
-@pytest.mark.parametrize("value", ["name+15:00", "name-14:30", "name+01:60"])
+@pytest.mark.parametrize("value, hours", [("name+14:00", 14), ("name-12:00", -12), ("name+05:59", 5 + 59 / 60)])
+def test_offsets_from_minus_12_to_plus_14_are_clocks(value, hours):
+    assert name_offset(value).total_seconds() == hours * 3600
+
+
+@pytest.mark.parametrize("value", ["name+15:00", "name-14:30", "name+01:60", "name+14:01", "name-12:01"])
 def test_an_offset_no_clock_has_is_one_line(value):
     with pytest.raises(UserError, match=re.escape(f"config key 'video_start_utc': {value!r}: ") +
                        r"[+-]\d\d:\d\d is no offset from UTC \(-12:00 to \+14:00\)$"):
