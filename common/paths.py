@@ -39,6 +39,25 @@ def find(path: str | Path) -> Path:
     return under_root if under_root.exists() else p
 
 
+# archives a data set or an evening's footage comes as: read once unpacked
+ARCHIVES = {".zip": "python -m zipfile -e {p} {d}", ".tar": "python -m tarfile -e {p} {d}",
+            ".tar.gz": "python -m tarfile -e {p} {d}", ".tgz": "python -m tarfile -e {p} {d}",
+            ".tar.bz2": "python -m tarfile -e {p} {d}", ".tar.xz": "python -m tarfile -e {p} {d}",
+            ".7z": "7z x {p} -o{d}", ".rar": "unrar x {p} {d}/"}
+
+
+def check_not_archive(path: str | Path) -> None:
+    """A UserError saying how to unpack it when `path` names an archive (`plates.zip`, `night.tar.gz`), which no
+    command reads inside; nothing for another path."""
+    from common.errors import UserError
+
+    name = Path(path).name
+    ending = next((e for e in sorted(ARCHIVES, key=len, reverse=True) if name.lower().endswith(e)), None)
+    if ending is not None:
+        unpack = ARCHIVES[ending].format(p=path, d=Path(path).with_name(name[:-len(ending)] or "unpacked"))
+        raise UserError(f"{path} is an archive: unpack it first ({unpack}) and give the folder")
+
+
 def read_text(path: str | Path, what: str = "") -> str:
     """The text of a UTF-8 file (a byte-order mark dropped); a file that is not UTF-8 text (a video given where a
     list was asked for, a spreadsheet saved in another encoding) is one UserError naming it, `what` it should be."""
@@ -48,6 +67,7 @@ def read_text(path: str | Path, what: str = "") -> str:
     try:
         return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
+        check_not_archive(p)  # a data set's zip given for its labels file
         expected = f" (expected {what})" if what else ""
         raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x{exc.object[exc.start]:02x} at offset "
                         f"{exc.start}") from None

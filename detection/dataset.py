@@ -16,7 +16,7 @@ import yaml
 from loguru import logger
 
 from common.errors import UserError
-from common.paths import find, read_csv, written_whole
+from common.paths import check_not_archive, find, read_csv, written_whole
 from ocr.alphabet import plate_label
 from ocr.process import dataset_image, greyscale, read_bgr, write_image
 
@@ -98,6 +98,9 @@ def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[
     from detection.yolo_labels import holds_yolo, read_yolo_folder
 
     folder = find(Path(labels_csv).parent)
+    if folder.is_file():  # a file given where a folder is asked for (`train=[plates.zip]`)
+        check_not_archive(folder)
+        raise UserError(f"{folder} is a file: the detector's data is a folder of images with their labels")
     # the folder's other labels when its labels.csv is not there (another CSV named and not there: said so)
     if not find(labels_csv).is_file() and folder.is_dir() and Path(labels_csv).name == "labels.csv":
         named = {} if holds_yolo(folder) else text_boxes(folder, splits)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.errors import UserError
-from common.paths import read_csv, read_text
+from common.paths import check_not_archive, read_csv, read_text
 
 from ocr.process import IMAGE_EXTS, dataset_image
 
@@ -49,6 +49,7 @@ def folder_samples(root: Path) -> Labelled:
     """The samples of the dataset `root` (a folder or a label file), with their texts as written."""
     if root.is_file():
         if root.suffix.lower() not in LIST_SUFFIXES:
+            check_not_archive(root)
             raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by "
                             "their text) or a label file (.csv, .txt)")
         return list_samples(root)

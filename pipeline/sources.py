@@ -22,6 +22,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from common.paths import check_not_archive
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
 from pipeline.media import (PHONE_PHOTO_HINT, PHONE_PHOTOS, RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media,
@@ -513,6 +514,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     p = Path(spec)
     if p.suffix.lower() in PHONE_PHOTOS:
         raise UserError(f"{p}: {PHONE_PHOTO_HINT}")
+    if p.is_file():  # FFmpeg would read a zip's stored JPEGs as a video's frames
+        check_not_archive(p)
     if p.is_dir():
         images, videos = folder_media(p)
         if not images and not videos:

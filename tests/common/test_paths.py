@@ -139,3 +139,43 @@ def test_fresh_output_refuses_a_folder_holding_a_set(tmp_path):
     (tmp_path / "labels.csv").write_text("image,plate_text\n")
     with pytest.raises(UserError, match=r"already holds a set \(labels.csv\): give another --out, or delete it first"):
         fresh_output(tmp_path)
+
+
+@pytest.mark.parametrize("name, unpack", [
+    ("plates.zip", "python -m zipfile -e {d}/plates.zip {d}/plates"),
+    ("night.TAR.GZ", "python -m tarfile -e {d}/night.TAR.GZ {d}/night"),
+    ("a.tgz", "python -m tarfile -e {d}/a.tgz {d}/a"),
+    ("set.7z", "7z x {d}/set.7z -o{d}/set"), ("set.rar", "unrar x {d}/set.rar {d}/set/"),
+    (".zip", "python -m zipfile -e {d}/.zip {d}/unpacked"),
+])
+def test_an_archive_given_for_data_says_how_to_unpack_it(tmp_path, name, unpack):
+    import zipfile
+
+    from common.errors import UserError
+    from common.paths import check_not_archive, read_text
+    from detection.dataset import folder_labels
+    from ocr.data import read_labels
+    from pipeline.sources import open_source
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as z:  # stored JPEGs: FFmpeg read them as a video's frames
+        z.writestr("plates/AB123.jpg", (ROOT / "samples" / "plates" / "RXP7820_0.jpg").read_bytes())
+    said = f"{path} is an archive: unpack it first ({unpack.format(d=tmp_path)}) and give the folder"
+    for call in (lambda: check_not_archive(path), lambda: read_text(path), lambda: open_source(str(path)),
+                 lambda: read_labels(path), lambda: folder_labels(path / "labels.csv")):
+        with pytest.raises(UserError) as exc:
+            call()
+        assert str(exc.value) == said
+
+
+def test_other_files_are_no_archives(tmp_path):
+    from common.errors import UserError
+    from common.paths import check_not_archive
+    from detection.dataset import folder_labels
+
+    for name in ("clip.mp4", "zip", "a.zip.mp4", "labels.csv"):
+        check_not_archive(tmp_path / name)
+    (tmp_path / "a.jpg").write_bytes(b"")
+    with pytest.raises(UserError, match=r"a\.jpg is a file: the detector's data is a folder of images with their "
+                                        r"labels$"):
+        folder_labels(tmp_path / "a.jpg" / "labels.csv")
