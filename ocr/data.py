@@ -159,9 +159,9 @@ def _number(spec: dict[str, Any], key: str, default: float, above: float) -> flo
 
 def _check_layouts(name: str, mix: dict[str, float], codec: Codec) -> None:
     """A synthetic source whose layouts draw characters the alphabet lacks is one UserError, before any training."""
-    from ocr.synth_render import LAYOUT_CHARS
+    from ocr.synth import layout_chars
 
-    drawn = "".join(dict.fromkeys("".join(LAYOUT_CHARS[k] for k, w in mix.items() if w > 0)))
+    drawn = "".join(dict.fromkeys("".join(layout_chars(k) for k, w in mix.items() if w > 0)))
     missing = codec.invalid_chars(drawn)
     if missing:
         raise UserError(f"data source synth: {name}: its plates have characters outside the alphabet "

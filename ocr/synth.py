@@ -26,7 +26,8 @@ from common.paths import fresh_output, written_whole
 from ocr.augment import augment, perspective
 from ocr.process import write_image
 from ocr.synth_glyphs import FONT_SETS, char_fonts
-from ocr.synth_render import LAYOUTS, RENDERERS
+from ocr.synth_formats import format_chars, format_groups, is_format, render_format
+from ocr.synth_render import LAYOUT_CHARS, LAYOUTS, RENDERERS
 
 MIXES: dict[str, dict[str, float]] = {
     "digits": {"digits11": 1.0},
@@ -40,21 +41,34 @@ def mix_for(alphabet: str) -> dict[str, float]:
     return MIXES["digits" if alphabet == "0123456789" else "latin"]
 
 
+def layout_chars(name: str) -> str:
+    """The characters a layout's plates are drawn from (a format's: its codes' and fixed characters)."""
+    return format_chars(name) if is_format(name) else LAYOUT_CHARS[name]
+
+
 def parse_mix(spec: str) -> dict[str, float]:
-    """A preset name (`digits`, `latin`) or `layout=weight,...`."""
+    """A preset name (`digits`, `latin`) or `layout=weight,...`, where a layout may be a preset (its layouts share its
+    weight as the preset shares them) or a format of the user's (`fmt:LL DD LLL`: ocr/synth_formats.py)."""
     if spec in MIXES:
         return MIXES[spec]
     mix: dict[str, float] = {}
     for part in spec.split(","):
         name, _, w = part.partition("=")
-        if name not in RENDERERS:
-            raise UserError(f"unknown synthetic layout '{name}' (known: {', '.join(LAYOUTS)})")
+        name = name.strip()
+        if name not in RENDERERS and name not in MIXES and not is_format(name):
+            raise UserError(f"unknown synthetic layout '{name}' (known: {', '.join(LAYOUTS)}; the presets "
+                            f"{', '.join(MIXES)}; or a format of your plates, fmt:LL DD LLL)")
+        if is_format(name):
+            format_groups(name)  # a format that cannot be drawn: said now, not at the first draw
         try:
-            mix[name] = float(w or 1.0)
+            weight = float(w or 1.0)
         except ValueError:
             raise UserError(f"layout weight '{w}' for '{name}' is not a number") from None
-        if not 0 <= mix[name] < float("inf"):
+        if not 0 <= weight < float("inf"):
             raise UserError(f"layout weight {w} for '{name}' must be 0 or more")
+        preset = MIXES.get(name, {name: 1.0})
+        for layout, share in preset.items():
+            mix[layout] = mix.get(layout, 0.0) + weight * share / sum(preset.values())
     if not sum(mix.values()) > 0:
         raise UserError(f"synthetic mix '{spec}': every layout weighs 0, so none would be drawn")
     return mix
@@ -91,7 +105,8 @@ def synth_sample(rng: np.random.Generator, mix: dict[str, float],
     faces, `synth_glyphs.char_fonts`)."""
     names = list(mix)
     p = np.array([mix[n] for n in names], np.float64)
-    plate = RENDERERS[names[int(rng.choice(len(names), p=p / p.sum()))]](rng, fonts)
+    name = names[int(rng.choice(len(names), p=p / p.sum()))]
+    plate = render_format(name, rng, fonts) if is_format(name) else RENDERERS[name](rng, fonts)
     img = plate.image
     h, w = img.shape[:2]
     # surround: at least 4 % per side so perspective and jitter never cut a character off (the label must stay

@@ -244,3 +244,58 @@ def test_the_generator_runs_as_a_script(tmp_path):
                            "--mix", "us"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(list(csv.DictReader((tmp_path / "s" / "labels.csv").open()))) == 1
+
+
+@pytest.mark.parametrize("fmt, pattern, chars", [
+    ("fmt:B DD LLL", r"B\d\d[A-Z]{3}", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    ("fmt:LL-DD-LLL", r"[A-Z]{2}\d\d[A-Z]{3}", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+    ("fmt:DDDD", r"\d{4}", "0123456789"),
+    ("fmt:AAA 9", r"[A-Z0-9]{3}9", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+])
+def test_plates_of_a_format_the_user_gives(fmt, pattern, chars):
+    """A country the layouts do not draw: D a digit, L a letter, A either, other characters as themselves; spaces
+    and dashes part the printed groups, never the text."""
+    from ocr.synth import layout_chars, parse_mix
+    from ocr.synth_formats import render_format
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        plate = render_format(fmt, rng)
+        assert re.fullmatch(pattern, plate.text) and plate.image.shape[0] == 110 and plate.image.dtype == np.uint8
+    assert sorted(layout_chars(fmt)) == sorted(chars) and parse_mix(f"{fmt}=2") == {fmt: 2.0}
+    img, text = synth_sample(np.random.default_rng(1), {fmt: 1.0})
+    assert re.fullmatch(pattern, text) and img.ndim == 3
+
+
+def test_a_preset_inside_a_mix_shares_its_weight_among_its_layouts():
+    from ocr.synth import MIXES, parse_mix
+
+    mix = parse_mix("latin=0.5, fmt:B DD LLL=0.5")  # a space after the comma is no part of the name
+    assert mix["fmt:B DD LLL"] == 0.5 and sum(mix.values()) == pytest.approx(1.0)
+    assert {k: round(v, 6) for k, v in mix.items() if k in MIXES["latin"]} == {
+        k: round(v * 0.5, 6) for k, v in MIXES["latin"].items()}
+    assert parse_mix("digits=1,digits11=1") == {"digits11": 2.0}
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("fmt:", r"'fmt:': 0 characters \(1 to 12\)"),
+    ("fmt:DDDDDDDDDDDDD", r"'fmt:DDDDDDDDDDDDD': 13 characters \(1 to 12\)"),
+    ("fmt:ab DD", r"'fmt:ab DD': 'ab' cannot be printed \(D: a digit, L: a letter, A: either"),
+    ("fmt:DD.LL", r"'fmt:DD.LL': '.' cannot be printed"),
+    ("fnt:DD", r"unknown synthetic layout 'fnt:DD' \(known: digits11, .*; the presets digits, latin; or a format "
+               r"of your plates, fmt:LL DD LLL\)"),
+])
+def test_a_format_that_cannot_be_drawn_is_one_line(spec, says):
+    from ocr.synth import parse_mix
+
+    with pytest.raises(UserError, match=says):
+        parse_mix(spec)
+
+
+def test_a_format_with_characters_outside_the_alphabet_is_refused_before_training():
+    from ocr.alphabet import Codec
+
+    with pytest.raises(UserError, match=r"data source synth: fmt:LL DD: its plates have characters outside the "
+                                        r"alphabet '0123456789'"):
+        SourceDataset({"synth": "fmt:LL DD"}, Codec("0123456789"))
+    assert SourceDataset({"synth": "fmt:DDD-DD", "size": 8}, Codec("0123456789")).size == 8
