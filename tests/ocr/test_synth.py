@@ -267,6 +267,20 @@ def test_plates_of_a_format_the_user_gives(fmt, pattern, chars):
     assert re.fullmatch(pattern, text) and img.ndim == 3
 
 
+def test_format_plates_are_as_wide_as_their_characters_ask_and_print_fixed_characters():
+    """A one-row plate about 0.45 of its height per character (2 to 5.2 times as wide as tall); the bounds of what a
+    format may hold: 1 and 12 characters, fixed characters from A to Z and 0 to 9."""
+    from ocr.synth_formats import render_format
+
+    rng = np.random.default_rng(3)
+    for fmt, n in (("fmt:D", 1), ("fmt:LLL", 3), ("fmt:LL DD LLL", 7), ("fmt:DDDDDDDDDDDD", 12)):
+        aspects = [(lambda p: p.image.shape[1] / p.image.shape[0])(render_format(fmt, rng)) for _ in range(30)]
+        expected = min(max(0.45 * n + 0.9, 2.0), 5.2)
+        assert expected * 0.92 - 0.02 <= min(aspects) and max(aspects) <= expected * 1.1 + 0.02
+        assert np.mean(aspects) == pytest.approx(expected * 1.01, rel=0.05)
+    assert {render_format("fmt:Z0-9A", rng).text[:3] for _ in range(5)} == {"Z09"}
+
+
 def test_a_preset_inside_a_mix_shares_its_weight_among_its_layouts():
     from ocr.synth import MIXES, parse_mix
 
@@ -275,6 +289,7 @@ def test_a_preset_inside_a_mix_shares_its_weight_among_its_layouts():
     assert {k: round(v, 6) for k, v in mix.items() if k in MIXES["latin"]} == {
         k: round(v * 0.5, 6) for k, v in MIXES["latin"].items()}
     assert parse_mix("digits=1,digits11=1") == {"digits11": 2.0}
+    assert parse_mix("us=0,eu=1") == {"us": 0.0, "eu": 1.0}  # a layout weighed 0 is not drawn
 
 
 @pytest.mark.parametrize("spec, says", [
@@ -282,6 +297,9 @@ def test_a_preset_inside_a_mix_shares_its_weight_among_its_layouts():
     ("fmt:DDDDDDDDDDDDD", r"'fmt:DDDDDDDDDDDDD': 13 characters \(1 to 12\)"),
     ("fmt:ab DD", r"'fmt:ab DD': 'ab' cannot be printed \(D: a digit, L: a letter, A: either"),
     ("fmt:DD.LL", r"'fmt:DD.LL': '.' cannot be printed"),
+    ("us=0", r"synthetic mix 'us=0': every layout weighs 0, so none would be drawn"),
+    ("us=inf", r"layout weight inf for 'us' must be 0 or more"),
+    ("us=-1", r"layout weight -1 for 'us' must be 0 or more"),
     ("fnt:DD", r"unknown synthetic layout 'fnt:DD' \(known: digits11, .*; the presets digits, latin; or a format "
                r"of your plates, fmt:LL DD LLL\)"),
 ])
