@@ -2,8 +2,9 @@
 draw: its plates are then in the training mix (`python ocr/synth.py --mix "fmt:LL DD LLL=1"`, a data source's
 `synth: "latin=0.5,fmt:LL DD LLL=0.5"`).
 
-In a format, `D` is a digit, `L` a letter, `A` either; a space or a dash parts the printed groups (never part of the
-text); any other letter or digit is printed as itself (`fmt:B DD LLL`: Bucharest's). The plate is one row on a
+In a format, as in the decoder's plate patterns (`fusion.patterns`), `D` is a digit, `L` a letter, `*` either; a
+space or a dash parts the printed groups (never part of the text); any other capital letter or digit is printed as
+itself (`fmt:B DD LLL`: Bucharest's). The plate is one row on a
 plain, yellow or dark plate, sometimes with a band at its left and a border.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ocr.synth_glyphs import draw_chars, draw_text, font_files, random_color
 from ocr.synth_render import DIGITS, LETTERS, Plate, _border, _canvas
 
 PREFIX = "fmt:"
-CODES = {"D": DIGITS, "L": LETTERS, "A": DIGITS + LETTERS}
+CODES = {"D": DIGITS, "L": LETTERS, "*": DIGITS + LETTERS}
 MAX_CHARS = 12  # a one-row plate's most characters (the CRNN's 50 frames read far more; no plate has)
 
 
@@ -33,10 +34,10 @@ def format_groups(name: str) -> tuple[str, ...]:
     that draws no character, too many, or one that cannot be printed."""
     groups = tuple(g for g in re.split(r"[ \-]+", name[len(PREFIX):].strip()) if g)
     n = sum(map(len, groups))
-    odd = sorted({c for g in groups for c in g if not ("A" <= c <= "Z" or "0" <= c <= "9")})
+    odd = sorted({c for g in groups for c in g if not ("A" <= c <= "Z" or "0" <= c <= "9" or c in CODES)})
     if odd:
         raise UserError(f"synthetic format {name!r}: {''.join(odd)!r} cannot be printed (D: a digit, L: a letter, "
-                        "A: either, a space or - between groups, other capital letters and digits as themselves)")
+                        "*: either, a space or - between groups, other capital letters and digits as themselves)")
     if not 1 <= n <= MAX_CHARS:
         raise UserError(f"synthetic format {name!r}: {n} characters (1 to {MAX_CHARS})")
     return groups
