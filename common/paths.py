@@ -40,10 +40,8 @@ def find(path: str | Path) -> Path:
 
 
 # archives a data set or an evening's footage comes as: read once unpacked
-ARCHIVES = {".zip": "python -m zipfile -e {p} {d}", ".tar": "python -m tarfile -e {p} {d}",
-            ".tar.gz": "python -m tarfile -e {p} {d}", ".tgz": "python -m tarfile -e {p} {d}",
-            ".tar.bz2": "python -m tarfile -e {p} {d}", ".tar.xz": "python -m tarfile -e {p} {d}",
-            ".7z": "7z x {p} -o{d}", ".rar": "unrar x {p} {d}/"}
+ARCHIVES = {".zip": "python -m zipfile -e {p} {d}", ".7z": "7z x {p} -o{d}", ".rar": "unrar x {p} {d}/",
+            **dict.fromkeys((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"), "python -m tarfile -e {p} {d}")}
 
 
 def check_not_archive(path: str | Path) -> None:

@@ -4,8 +4,8 @@ draw: its plates are then in the training mix (`python ocr/synth.py --mix "fmt:L
 
 In a format, as in the decoder's plate patterns (`fusion.patterns`), `D` is a digit, `L` a letter, `*` either; a
 space or a dash parts the printed groups (never part of the text); any other capital letter or digit is printed as
-itself (`fmt:B DD LLL`: Bucharest's). The plate is one row on a
-plain, yellow or dark plate, sometimes with a band at its left and a border.
+itself (`fmt:B DD LLL`: Bucharest's). The plate is one row on a plain, yellow or dark plate, sometimes with a band
+at its left and a border.
 """
 from __future__ import annotations
 

@@ -153,7 +153,7 @@ def recording_clock(path: Path, value: str) -> float | None:
         return given_start(value)
     clock = file_start(path, value)
     if clock is None:
-        held = ("its name holds no date and time (video_start_utc={}: e.g. 20261206_123000)".format(value.strip())
-                if by_name else f"its container holds no recording time (video_start_utc={FROM_FILE})")
+        held = (f"its name holds no date and time (video_start_utc={value.strip()}: e.g. 20261206_123000)" if by_name
+                else f"its container holds no recording time (video_start_utc={FROM_FILE})")
         logger.warning(f"{path.name}: {held}; its events carry positions in the video only")
     return clock
