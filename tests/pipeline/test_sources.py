@@ -1093,3 +1093,6 @@ def test_a_numbered_image_sequence_is_read_as_a_videos_frames(pattern, named, na
     assert [int(f.image.mean()) for f in frames] == [30, 60, 90, 120, 150, 180]  # in their numbers' order
     with pytest.raises(UserError, match=r"no image of the sequence .*nope_%03d\.png \(FFmpeg looks for its first "):
         open_source(str(tmp_path / "nope_%03d.png"))
+    cv2.imwrite(str(tmp_path / "shot_%d.jpg"), np.full((48, 64, 3), 99, np.uint8))  # a photo named so: a photo
+    photo = open_source(str(tmp_path / "shot_%d.jpg"))
+    assert isinstance(photo, ImageSource) and [int(f.image.mean()) for f in photo] == [99]
