@@ -91,8 +91,8 @@ def is_sequence(spec: str) -> bool:
     """Whether `spec` names a numbered image sequence, read as a video (`burst/img_%05d.jpg`, UFPR-ALPR's
     `track0091[%02d].png`: a camera's burst of one vehicle, a dataset's track), not a still image (nor a file named
     so: `shot_%d.jpg` that is there is a photo)."""
-    return (not is_url(spec) and Path(spec).suffix.lower() in IMAGE_EXTS and SEQUENCE.search(Path(spec).name) is not None
-            and not Path(spec).is_file())
+    p = Path(spec)
+    return not is_url(spec) and p.suffix.lower() in IMAGE_EXTS and SEQUENCE.search(p.name) is not None and not p.is_file()
 
 
 def sequence_name(path: Path) -> str:
