@@ -92,7 +92,8 @@ def is_sequence(spec: str) -> bool:
     `track0091[%02d].png`: a camera's burst of one vehicle, a dataset's track), not a still image (nor a file named
     so: `shot_%d.jpg` that is there is a photo)."""
     p = Path(spec)
-    return not is_url(spec) and p.suffix.lower() in IMAGE_EXTS and SEQUENCE.search(p.name) is not None and not p.is_file()
+    named = p.suffix.lower() in IMAGE_EXTS and SEQUENCE.search(p.name) is not None
+    return named and not is_url(spec) and not p.is_file()
 
 
 def sequence_name(path: Path) -> str:
