@@ -138,7 +138,9 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
         raise ConfigError(f"config key '{name}': expected null, got {value!r}")
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"config key '{name}': expected a list, got {value!r}")
+            scalar = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+            hint = f" (a list is written in brackets: [{value}])" if scalar else ""
+            raise ConfigError(f"config key '{name}': expected a list, got {value!r}{hint}")
         (arg, *_) = typing.get_args(tp) or (Any,)
         return tuple(_check_type(f"{name}[{i}]", v, arg) for i, v in enumerate(value))
     if origin is dict or tp is dict:

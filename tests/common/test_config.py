@@ -113,7 +113,8 @@ def test_overrides_of_a_kind_a_key_can_take(override, value):
     ("name=true", "config key 'name': True is not a valid str"),
     ("amp=1", "config key 'amp': 1 is not a valid bool"),
     ("epochs=true", "config key 'epochs': True is not a valid int"),
-    ("patterns=abc", "config key 'patterns': expected a list, got 'abc'"),
+    ("patterns=abc", "config key 'patterns': expected a list, got 'abc' (a list is written in brackets: [abc])"),
+    ("patterns={a: 1}", "config key 'patterns': expected a list, got {'a': 1}"),
 ])
 def test_a_value_of_another_kind_is_refused(override, message):
     with pytest.raises(ConfigError) as exc:
