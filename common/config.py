@@ -105,6 +105,14 @@ def exponent_number(value: Any) -> float | None:
     return float(value) if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()) else None
 
 
+def _kind(tp: Any) -> str:
+    """How an error names what a key's type takes (`dict[str, Any] | str`: a mapping or a text)."""
+    origin = typing.get_origin(tp) or tp
+    kinds = {dict: "a mapping", str: "a text", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", tuple: "a list", type(None): "null"}
+    return kinds.get(origin, str(tp))
+
+
 def _check_type(name: str, value: Any, tp: Any) -> Any:
     """Return `value` converted to `tp` where that is lossless, else raise ConfigError."""
     origin = typing.get_origin(tp)
@@ -131,7 +139,7 @@ def _check_type(name: str, value: Any, tp: Any) -> Any:
                 return _check_type(name, value, arg)
             except ConfigError:
                 continue
-        raise ConfigError(f"config key '{name}': {value!r} is not of type {tp}")
+        raise ConfigError(f"config key '{name}': {value!r} is not {' or '.join(map(_kind, typing.get_args(tp)))}")
     if tp is type(None):
         if value is None:
             return None

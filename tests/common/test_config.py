@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 
@@ -176,3 +176,23 @@ def test_a_yaml_error_names_its_line(tmp_path, text, line):
 def test_a_config_cannot_be_changed():
     with pytest.raises(AttributeError):
         load_config(Cfg).lr = 1.0  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Sources:
+    train: tuple[dict[str, Any] | str, ...] = ()
+    limit: float | None = None
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train=[null]", "config key 'train[0]': None is not a mapping or a text"),
+    ("train=[[a]]", "config key 'train[0]': ['a'] is not a mapping or a text"),
+    ("limit=abc", "config key 'limit': 'abc' is not a number or null"),
+])
+def test_a_key_of_several_kinds_names_them_in_words(override, message):
+    """`dict[str, Any] | str` was named as Python writes it in the error (`is not of type dict[str, typing.Any] |
+    str`)."""
+    with pytest.raises(ConfigError) as exc:
+        load_config(Sources, None, [override])
+    assert str(exc.value) == message
+    assert load_config(Sources, None, ["train=[a, {path: b}]", "limit=2"]) == Sources(("a", {"path": "b"}), 2.0)
