@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable
@@ -36,13 +37,17 @@ def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
                                              urllib.request.HTTPDigestAuthHandler(logins))
 
 
-def fetch_picture(url: str, timeout_s: float) -> np.ndarray | None:
-    """The picture `url` answers with, decoded; None when it answers something else (a stream, a page) or a picture
-    that does not decode. An OSError when it does not answer (refused, timed out, an HTTP error)."""
+def fetch_picture(url: str, timeout_s: float, answered: list[str] | None = None) -> np.ndarray | None:
+    """The picture `url` answers with, decoded; None when it answers something else (a stream, a page: its content
+    type appended to `answered`) or a picture that does not decode. An OSError when it does not answer (refused,
+    timed out, an HTTP error)."""
     bare, opener = _opener(url)
     try:
         with opener.open(bare, timeout=timeout_s) as answer:
-            if not answer.headers.get_content_type().startswith("image/"):
+            kind = answer.headers.get_content_type()
+            if not kind.startswith("image/"):
+                if answered is not None:
+                    answered.append(kind)
                 return None  # an MJPEG stream says multipart/x-mixed-replace: its body is never read here
             data = answer.read(MAX_BYTES + 1)
     except http.client.HTTPException as exc:  # a connection cut mid-answer, a malformed answer
@@ -99,34 +104,54 @@ def names_picture(url: str) -> bool:
     return Path(url_path(url)).suffix.lower() in IMAGE_EXTS
 
 
-def web_opener(every_s: float, fallback: Callable[[Any, Any], Any], shown: str) -> Callable[[Any, Any], Any]:
+class WebOpener:
     """A `LiveSource` opener of an http(s) URL: each opening asks it for a picture (unless its path names one) and,
     when it answers with one, gives a snapshot capture holding that picture (each later picture asked for every
     `every_s`, within `cfg`'s read timeout or what the stall timeout leaves of it); otherwise the `fallback` opener's
     capture (FFmpeg's, for a stream). Told in one line (the URL `shown` as it may be) the first time a picture
-    answers."""
-    told: list[bool] = []
+    answers. `why` says what the URL last answered when that was no picture (an HTTP error, a web page), for the
+    line that refuses a stream FFmpeg cannot open either."""
 
-    def opener(url: Any, cfg: Any) -> Any:
+    def __init__(self, every_s: float, fallback: Callable[[Any, Any], Any], shown: str) -> None:
+        self.every_s, self.fallback, self.shown = every_s, fallback, shown
+        self.told, self.why = False, ""
+
+    def __call__(self, url: Any, cfg: Any) -> Any:
+        every_s = self.every_s
         picture = None
         if not names_picture(str(url)):
+            answered: list[str] = []
             try:
-                picture = fetch_picture(str(url), cfg.open_timeout_s)
-            except (OSError, ValueError):  # not answering (yet), or a URL urllib cannot ask: FFmpeg tries it too
-                pass
+                picture = fetch_picture(str(url), cfg.open_timeout_s, answered)
+                self.why = _what(answered[0]) if answered else ""
+            except urllib.error.HTTPError as exc:  # 404, 401 ...: FFmpeg is asked too, and says no more
+                self.why = f"it answers HTTP {exc.code} {exc.reason}"
+            except urllib.error.URLError as exc:  # not answering (yet): FFmpeg tries it too
+                reason = exc.reason
+                self.why = f"nothing answers there ({getattr(reason, 'strerror', None) or reason})"
+            except TimeoutError:
+                self.why = f"it does not answer within open_timeout_s={cfg.open_timeout_s:g}"
+            except (OSError, ValueError):  # a URL urllib cannot ask: FFmpeg tries it too
+                self.why = ""
             if picture is None:
-                return fallback(url, cfg)
+                return self.fallback(url, cfg)
         # a read (the wait, then the picture) must end within the stall timeout, or it counts as a stall
         timeout_s = min(cfg.read_timeout_s, max(0.5, cfg.stall_timeout_s - every_s - 0.5))
         cap = SnapshotCapture(str(url), every_s, timeout_s, picture)
-        if cap.isOpened() and not told:
-            told.append(True)
-            logger.info(f"{shown}: answers one picture per request: asked for one every {every_s:g} s "
+        if cap.isOpened() and not self.told:
+            self.told = True
+            logger.info(f"{self.shown}: answers one picture per request: asked for one every {every_s:g} s "
                         f"(snapshot_every_s)")
             if every_s + timeout_s >= cfg.stall_timeout_s:
-                logger.warning(f"{shown}: snapshot_every_s={every_s:g} is not well under stall_timeout_s="
+                logger.warning(f"{self.shown}: snapshot_every_s={every_s:g} is not well under stall_timeout_s="
                                f"{cfg.stall_timeout_s:g}: each wait counts as a stall (reconnected); raise "
                                f"stall_timeout_s")
         return cap
 
-    return opener
+
+def _what(kind: str) -> str:
+    """What a URL that answers content type `kind` (not a picture, and no stream FFmpeg opens) answers."""
+    if kind in ("text/html", "application/xhtml+xml"):
+        return ("it answers a web page (text/html), not a video stream or a camera's picture: a video site's page is "
+                "not its video (download the video and give the file)")
+    return f"it answers {kind}, not a video stream or a camera's picture"

@@ -285,7 +285,8 @@ class LiveSource:
             cap.release()
             left = deadline - time.monotonic()
             if left <= 0:
-                raise UserError(f"cannot open camera/stream {self.name}"
+                why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
+                raise UserError(f"cannot open camera/stream {self.name}" + (f": {why}" if why else "")
                                 + (f" (retried for {retry:g} s)" if retry > 0 else ""))
             logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
             if self._run_stop.wait(min(delay, left)):
@@ -478,9 +479,9 @@ def check_window(spec: str, start_s: float, end_s: float) -> None:
 def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Event | None = None) -> LiveSource:
     """An http(s) stream or camera: read as a snapshot camera, asked for a picture every `every_s`, when it answers
     one picture per request (told at each opening: a camera that was down when the run began), else by FFmpeg."""
-    from pipeline.snapshots import web_opener
+    from pipeline.snapshots import WebOpener
 
-    return LiveSource(spec, live, opener=web_opener(every_s, _open_live, redact(spec)), stop=stop)
+    return LiveSource(spec, live, opener=WebOpener(every_s, _open_live, redact(spec)), stop=stop)
 
 
 KNOWN_BY_ENDING = ("a folder's images and videos are known by their files' endings (.jpg, .png, .mp4, .mov, .avi, "

@@ -115,6 +115,25 @@ def test_a_picture_is_fetched_and_anything_else_is_not_one(camera):
         fetch_picture(f"http://127.0.0.1:{closed}/snap", 2)
 
 
+@pytest.mark.parametrize("path, why", [
+    ("/page", ": it answers a web page (text/html), not a video stream or a camera's picture: a video site's page is "
+              "not its video (download the video and give the file)"),
+    ("/gone", ": it answers HTTP 404 Not Found"),
+    ("/digest", ": it answers HTTP 401 Unauthorized"),
+])
+def test_a_url_that_is_no_stream_says_what_it_answers(camera, path, why):
+    """A video site's page or a mistyped path was `cannot open camera/stream URL`, nothing said of why."""
+    with pytest.raises(UserError) as exc:
+        open_source(f"http://{camera}{path}", live=LiveConfig(open_retry_s=0, open_timeout_s=3))
+    assert str(exc.value) == f"cannot open camera/stream http://{camera}{path}{why}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    with pytest.raises(UserError, match=rf"^cannot open camera/stream http://127.0.0.1:{closed}/cam: nothing answers "
+                                        r"there \(Connection refused\)$"):
+        open_source(f"http://127.0.0.1:{closed}/cam", live=LiveConfig(open_retry_s=0, open_timeout_s=3))
+
+
 def test_a_capture_asks_for_a_picture_every_interval_and_a_failed_one_is_a_failed_read():
     answers = [np.zeros((4, 4, 3), np.uint8), None, OSError("refused"), np.ones((4, 4, 3), np.uint8)]
     asked = []
