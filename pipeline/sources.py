@@ -524,6 +524,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         images, videos = folder_media(p)
         if not images and not videos:
             others = other_files(p)
+            for f in others:  # footage or photos as downloaded: how to unpack them
+                check_not_archive(f)
             heic = sum(f.suffix.lower() in PHONE_PHOTOS for f in others)
             raise UserError(f"no images or videos in folder {p} or below it" + (
                 f", only {heic} HEIC/HEIF photo(s). {PHONE_PHOTO_HINT}" if heic else

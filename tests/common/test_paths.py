@@ -168,6 +168,18 @@ def test_an_archive_given_for_data_says_how_to_unpack_it(tmp_path, name, unpack)
         assert str(exc.value) == said
 
 
+def test_a_folder_of_an_archive_says_how_to_unpack_it(tmp_path):
+    """Footage downloaded into a folder as its zip: the folder has no media, and the zip is the reason."""
+    from common.errors import UserError
+    from pipeline.sources import open_source
+
+    (tmp_path / "dl").mkdir()
+    (tmp_path / "dl" / "notes.txt").write_text("night of the 5th")
+    (tmp_path / "dl" / "night.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    with pytest.raises(UserError, match=r"night\.zip is an archive: unpack it first \(python -m zipfile -e "):
+        open_source(str(tmp_path / "dl"))
+
+
 def test_other_files_are_no_archives(tmp_path):
     from common.errors import UserError
     from common.paths import check_not_archive
