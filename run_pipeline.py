@@ -28,6 +28,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 
+# Ctrl-C, a service manager's or a job scheduler's stop, and the terminal or SSH session the run was started from
+# closing (SIGHUP: not on Windows): each writes the open tracks and ends the run
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+
 
 def _default_sources() -> tuple[list[str], bool]:
     """The bundled sample: the clip when a detector is shipped, else the plate crops (OCR only); with no samples
@@ -112,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
             logger.warning(f"{signal.Signals(signum).name}: stopping; open tracks are being written")
             stop.set()
 
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, on_signal)
         return run_all(jobs, crops_only, stop)  # a source's own mistake is its one error line there
 
     return leave(run_main(work), argv)  # on the command line, the process ends there

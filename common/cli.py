@@ -110,8 +110,9 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     """An entry point's exit status: logging set up (`setup_logging(sink)`), then `work()`'s own status (0 when it
     returns None). An expected mistake (`EXPECTED`) logs its one `error: ...` line and gives 2; Ctrl-C, when
     `on_interrupt` says how to carry on (a line, or a function giving it then), logs that and gives 130 (otherwise it
-    propagates). With `on_interrupt`, SIGTERM (a service manager's or a job scheduler's stop, `kill`) is taken as
-    Ctrl-C while `work()` runs in the main thread, so it too ends with that line rather than silently."""
+    propagates). With `on_interrupt`, SIGTERM (a service manager's or a job scheduler's stop, `kill`) and SIGHUP (the
+    terminal or SSH session it runs in closed) are taken as Ctrl-C while `work()` runs in the main thread, so they too
+    end with that line and what a stop writes (a camera's open tracks, the last checkpoint) rather than silently."""
     import signal
     import threading
 
@@ -119,7 +120,8 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
 
     setup_logging(sink)
     takes_sigterm = on_interrupt is not None and threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _as_interrupt) if takes_sigterm else None
+    stops = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]  # no SIGHUP on Windows
+    previous = {s: signal.signal(s, _as_interrupt) for s in stops} if takes_sigterm else {}
     try:
         status = work()
     except EXPECTED as exc:
@@ -128,13 +130,13 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
     except (KeyboardInterrupt, RuntimeError) as exc:
         if on_interrupt is None or (isinstance(exc, RuntimeError) and not stopped_worker(exc)):
             raise
-        if takes_sigterm:  # a second stop (a group's SIGTERM reaching this process late) does not cut the line short
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for stop in previous:  # a second stop (a group's SIGTERM reaching this process late) does not cut the line short
+            signal.signal(stop, signal.SIG_IGN)
         logger.warning(on_interrupt() if callable(on_interrupt) else on_interrupt)
         return 130
     finally:
-        if takes_sigterm:
-            signal.signal(signal.SIGTERM, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
     return 0 if status is None else status
 
 

@@ -135,30 +135,34 @@ def test_leave_returns_to_python_and_ends_a_command_lines_process(tmp_path):
     assert log.read_text() == "the last event\n"
 
 
-def test_sigterm_is_taken_as_ctrl_c_where_the_entry_point_says_how_to_carry_on():
-    """A job scheduler's or a service manager's stop (SIGTERM) ends a training run or the service with its
-    `on_interrupt` line and 130, as Ctrl-C does, and the signal's own handling is put back afterwards; without
-    `on_interrupt` SIGTERM keeps its default (the process ends at once)."""
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_sigterm_is_taken_as_ctrl_c_where_the_entry_point_says_how_to_carry_on(stop):
+    """A job scheduler's or a service manager's stop (SIGTERM), or the terminal or SSH session closed (SIGHUP), ends
+    a training run or the service with its `on_interrupt` line and 130, as Ctrl-C does, and the signal's own handling
+    is put back afterwards; without `on_interrupt` the signal keeps its default (the process ends at once)."""
     import signal
     import subprocess
     import sys
     from pathlib import Path
 
+    if not hasattr(signal, stop):
+        pytest.skip(f"no {stop} here")
+
     def child(on_interrupt: str) -> subprocess.CompletedProcess:
         code = (f"import os, signal, sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
                 "from common.cli import run_main\n"
                 "def work():\n"
-                "    os.kill(os.getpid(), signal.SIGTERM)\n"
+                f"    os.kill(os.getpid(), signal.{stop})\n"
                 "    time.sleep(30)\n"
                 f"status = run_main(work, on_interrupt={on_interrupt})\n"
-                "print(status, signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)\n")
+                f"print(status, signal.getsignal(signal.{stop}) is signal.SIG_DFL)\n")
         return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
     run = child("'interrupted: resume with resume=last.pth'")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "130 True\n" and run.stderr == "interrupted: resume with resume=last.pth\n"
     run = child("None")
-    assert run.returncode == -signal.SIGTERM and run.stdout == ""
+    assert run.returncode == -getattr(signal, stop) and run.stdout == ""
 
 
 def test_a_stopped_run_says_where_to_resume_or_that_nothing_was_saved(tmp_path):
