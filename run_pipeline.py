@@ -28,10 +28,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 
-# Ctrl-C, a service manager's or a job scheduler's stop, and the terminal or SSH session the run was started from
-# closing (SIGHUP: not on Windows): each writes the open tracks and ends the run
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
-
 
 def _default_sources() -> tuple[list[str], bool]:
     """The bundled sample: the clip when a detector is shipped, else the plate crops (OCR only); with no samples
@@ -68,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # stream) would surround our one error line; set to see them
     from loguru import logger
 
-    from common.cli import entry_parser, leave, run_main
+    from common.cli import entry_parser, leave, run_main, stop_signals
 
     ap = entry_parser(__doc__)
     ap.add_argument("args", nargs="*", help="sources (files, folders, camera index, URL) and key=value overrides")
@@ -116,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             logger.warning(f"{signal.Signals(signum).name}: stopping; open tracks are being written")
             stop.set()
 
-        for stop_signal in STOP_SIGNALS:
+        # Ctrl-C, a service manager's or a job scheduler's stop, the terminal or SSH session closed (SIGHUP, unless
+        # nohup ignores it): each writes the open tracks and ends the run
+        for stop_signal in stop_signals(signal.SIGINT, signal.SIGTERM):
             signal.signal(stop_signal, on_signal)
         return run_all(jobs, crops_only, stop)  # a source's own mistake is its one error line there
 

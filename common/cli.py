@@ -120,8 +120,7 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
 
     setup_logging(sink)
     takes_sigterm = on_interrupt is not None and threading.current_thread() is threading.main_thread()
-    stops = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]  # no SIGHUP on Windows
-    previous = {s: signal.signal(s, _as_interrupt) for s in stops} if takes_sigterm else {}
+    previous = {s: signal.signal(s, _as_interrupt) for s in stop_signals(signal.SIGTERM)} if takes_sigterm else {}
     try:
         status = work()
     except EXPECTED as exc:
@@ -174,6 +173,15 @@ NO_METRICS = "interrupted before the end: no metrics reported"  # what an evalua
 def unfinished(out: Path, made: str = "labels.csv") -> str:
     """What a generator stopped before the end says: its set, whose `made` file is written last, is no set yet."""
     return f"interrupted: {out} is unfinished (no {made} written); run the same command again"
+
+
+def stop_signals(*always: int) -> list[int]:
+    """The signals a run takes as a stop: `always`, and SIGHUP (its terminal or SSH session closed) unless it is
+    ignored, as `nohup` starts a run so that it outlives its terminal (nor on Windows, which has none)."""
+    import signal
+
+    hup = getattr(signal, "SIGHUP", None)
+    return [*always, *([hup] if hup is not None and signal.getsignal(hup) is not signal.SIG_IGN else [])]
 
 
 def _as_interrupt(signum: int, _frame: object) -> None:

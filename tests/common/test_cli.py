@@ -150,6 +150,7 @@ def test_sigterm_is_taken_as_ctrl_c_where_the_entry_point_says_how_to_carry_on(s
 
     def child(on_interrupt: str) -> subprocess.CompletedProcess:
         code = (f"import os, signal, sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+                f"signal.signal(signal.{stop}, signal.SIG_DFL)\n"  # as a terminal starts it (not under nohup)
                 "from common.cli import run_main\n"
                 "def work():\n"
                 f"    os.kill(os.getpid(), signal.{stop})\n"
@@ -163,6 +164,30 @@ def test_sigterm_is_taken_as_ctrl_c_where_the_entry_point_says_how_to_carry_on(s
     assert run.stdout == "130 True\n" and run.stderr == "interrupted: resume with resume=last.pth\n"
     run = child("None")
     assert run.returncode == -getattr(signal, stop) and run.stdout == ""
+
+
+def test_a_run_started_with_nohup_outlives_its_terminal():
+    """`nohup python ocr/train.py ... &` (as the guide trains): SIGHUP is ignored, and stays so, rather than taken as a
+    stop when the terminal closes."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not hasattr(signal, "SIGHUP"):
+        pytest.skip("no SIGHUP here")
+    code = (f"import os, signal, sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+            "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"  # what nohup does
+            "from common.cli import run_main, stop_signals\n"
+            "def work():\n"
+            "    os.kill(os.getpid(), signal.SIGHUP)\n"
+            "    time.sleep(0.5)\n"
+            "    print('still running')\n"
+            "status = run_main(work, on_interrupt='interrupted')\n"
+            "print(status, signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, stop_signals(signal.SIGINT))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stderr == ""
+    assert run.stdout == f"still running\n0 True {[signal.SIGINT]}\n"
 
 
 def test_a_stopped_run_says_where_to_resume_or_that_nothing_was_saved(tmp_path):

@@ -63,7 +63,9 @@ def test_sigterm_flushes_open_tracks_and_checkpoints(tmp_path, stop):
     child.write_text(textwrap.dedent(sigterm_exit.CHILD.format(root=str(ROOT))))
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, str(child), "leave", str(clip), f"output_dir={out}", "progress=false",
-                             "fusion.decisive_reads=9999"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "fusion.decisive_reads=9999"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(getattr(signal, stop), signal.SIG_DFL))  # from a terminal,
+    # not from under nohup (whose ignored SIGHUP the run keeps)
     assert proc.stdout.readline().strip() == "ready"
     db_path = out / "long" / "events.db"
     deadline = time.time() + 60
