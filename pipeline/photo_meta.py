@@ -23,6 +23,10 @@ class PhotoMeta:
     taken_utc: str = ""
     gps: tuple[float, float] | None = None
 
+    def fields(self) -> dict[str, Any]:
+        """As a read's JSON carries it (`reads.jsonl`, the webhook's lines, the service's answer)."""
+        return {"taken_utc": self.taken_utc, "gps": list(self.gps) if self.gps else None}
+
 
 def photo_meta(source: Path | bytes) -> PhotoMeta:
     """The EXIF time and place of an image file or of an image's bytes (only its header is read); empty for an image

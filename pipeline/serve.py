@@ -81,8 +81,7 @@ class PlateService:
                 self.keep([self.sink])
             self.sink.write(name, reads, when, meta)
         self.served += 1
-        return {"source": name, "time_utc": when, "taken_utc": meta.taken_utc,
-                "gps": list(meta.gps) if meta.gps else None, "reads": reads, "ms": ms}
+        return {"source": name, "time_utc": when, **meta.fields(), "reads": reads, "ms": ms}
 
     def close(self) -> None:
         self.worker.shutdown()

@@ -283,8 +283,7 @@ class ImageReadsSink:
               meta: PhotoMeta = PhotoMeta()) -> None:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
         the car was there; `meta`: when and where its EXIF says it was taken (`taken_utc`, `gps`: [lat, lon])."""
-        line = json.dumps({"source": name, "file_time_utc": file_time, "taken_utc": meta.taken_utc,
-                           "gps": list(meta.gps) if meta.gps else None, "reads": reads})
+        line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), "reads": reads})
         with writing(self.out / "reads.jsonl"):
             self.js.write(line + "\n")
             self.js.flush()

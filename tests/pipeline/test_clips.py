@@ -265,25 +265,31 @@ def test_a_watch_keeps_the_annotated_videos_of_its_newest_clips(tmp_path):
     assert (out / "uploads" / "clips" / "v" / "summary.json").exists()
 
 
-@pytest.mark.parametrize("start, sources", [("name", ["20261205_230000.mp4"]),
-                                           ("file", ["20261205_230000.mp4", "20261205_230005.mp4"])])
-def test_clips_whose_names_say_when_they_were_recorded_carry_a_vehicle_across(tmp_path, start, sources):
-    """Two clips (no time in their containers, a .TS recorder's) named 5 s apart, each showing AB123CD: with
-    `video_start_utc=name` their names time them and the second gives no event of its own; with `file`, two."""
+def clips_read_in_turn(made, out, *overrides):
+    """The watched folder's events after a `ClipReader` (one-plate stand-in models) reads each clip of `made` in turn
+    into `out`."""
     from pipeline.clips import ClipReader
     from pipeline.settings import load_configs
 
-    clips, out = tmp_path / "uploads", tmp_path / "out"
-    clips.mkdir()
-    made = [numbered_video(clips / "20261205_230000.mp4", 10), numbered_video(clips / "20261205_230005.mp4", 10)]
     cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false",
-                                  f"video_start_utc={start}"])
+                                  *overrides])
     detector, recognizer = one_plate_models()
     with ExitStack() as stack:
         reader = ClipReader(cfgs, out, threading.Event(), recognizer, stack, detector)
         for clip in made:
             assert reader(clip, clip.name)
-    events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    return [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("start, sources", [("name", ["20261205_230000.mp4"]),
+                                           ("file", ["20261205_230000.mp4", "20261205_230005.mp4"])])
+def test_clips_whose_names_say_when_they_were_recorded_carry_a_vehicle_across(tmp_path, start, sources):
+    """Two clips (no time in their containers, a .TS recorder's) named 5 s apart, each showing AB123CD: with
+    `video_start_utc=name` their names time them and the second gives no event of its own; with `file`, two."""
+    clips, out = tmp_path / "uploads", tmp_path / "out"
+    clips.mkdir()
+    made = [numbered_video(clips / "20261205_230000.mp4", 10), numbered_video(clips / "20261205_230005.mp4", 10)]
+    events = clips_read_in_turn(made, out, f"video_start_utc={start}")
     assert [e["source"] for e in events] == sources
     assert events[0]["first_seen_utc"] == ("2026-12-05T23:00:00.000Z" if start == "name" else "")
 
@@ -292,8 +298,6 @@ def test_a_vehicle_in_view_across_two_clips_gives_one_event_when_their_recording
     """Each clip shows AB123CD for its 1 s; fusion.dedupe_s is 10 s. A clip recorded 5 s after the one before gives
     no second event; one 60 s after, one without a recording time, and one recorded before the clip read before it
     (an upload out of order) each give their own."""
-    from pipeline.clips import ClipReader
-    from pipeline.settings import load_configs
     from tests.pipeline.test_recording import stamped_video
 
     clips, out, t = tmp_path / "uploads", tmp_path / "out", 1_796_000_000.0
@@ -301,11 +305,5 @@ def test_a_vehicle_in_view_across_two_clips_gives_one_event_when_their_recording
     made = [stamped_video(clips / "a.mp4", t), stamped_video(clips / "b.mp4", t + 5),
             stamped_video(clips / "c.mp4", t + 60), numbered_video(clips / "d.mp4", 10),
             stamped_video(clips / "e.mp4", t + 120), stamped_video(clips / "f.mp4", t + 100)]
-    cfgs = load_configs(CONFIGS, ["progress=false", "sqlite=false", "motion_gate=false", "video_out=false"])
-    detector, recognizer = one_plate_models()
-    with ExitStack() as stack:
-        reader = ClipReader(cfgs, out, threading.Event(), recognizer, stack, detector)
-        for clip in made:
-            assert reader(clip, clip.name)
-    events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    events = clips_read_in_turn(made, out)
     assert [e["source"] for e in events] == ["a.mp4", "c.mp4", "d.mp4", "e.mp4", "f.mp4"]
