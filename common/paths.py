@@ -56,19 +56,29 @@ def check_not_archive(path: str | Path) -> None:
         raise UserError(f"{path} is an archive: unpack it first ({unpack}) and give the folder")
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def read_text(path: str | Path, what: str = "") -> str:
-    """The text of a UTF-8 file (a byte-order mark dropped); a file that is not UTF-8 text (a video given where a
-    list was asked for, a spreadsheet saved in another encoding) is one UserError naming it, `what` it should be."""
+    """The text of a UTF-8 file, or of a UTF-16 one that starts with its byte-order mark (a mark dropped); a file
+    that is not UTF-8 text (a video given where a list was asked for, a spreadsheet saved in another encoding) is one
+    UserError naming it, `what` it should be."""
     from common.errors import UserError
 
     p = Path(path)
+    expected = f" (expected {what})" if what else ""
     try:
-        return p.read_text(encoding="utf-8-sig")
+        with p.open("rb") as f:  # Notepad's "Unicode", a spreadsheet's "Unicode Text": marked, so never a guess
+            utf16 = f.read(2) in UTF16_BOMS
+        text = p.read_text(encoding="utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as exc:
         check_not_archive(p)  # a data set's zip given for its labels file
-        expected = f" (expected {what})" if what else ""
         raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x{exc.object[exc.start]:02x} at offset "
                         f"{exc.start}") from None
+    if "\0" in text:  # valid UTF-8, but no text holds NUL: UTF-16 without its mark, or a binary file
+        raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x00 at offset {p.read_bytes().index(0)} "
+                        "(UTF-16 is read when it starts with its byte-order mark)")
+    return text
 
 
 DELIMITERS = (",", ";", "\t")  # a spreadsheet's CSV export: commas, or semicolons where the comma is decimal, or tabs

@@ -45,6 +45,18 @@ def test_labels_saved_by_a_spreadsheet_with_a_byte_order_mark_and_crlf(tmp_path)
     assert [(s.path.name, s.text) for s in read_labels(root, DIG)] == [("a.png", "123")]
 
 
+def test_labels_saved_as_unicode_text_by_a_spreadsheet_or_notepad(tmp_path):
+    """Excel's "Unicode Text" is UTF-16 LE with its mark and tabs; Notepad's "Unicode big endian" is UTF-16 BE."""
+    root = make_folder(tmp_path / "d", [], images=["a.png", "b.png"])
+    (root / "labels.csv").write_bytes("image\tplate_text\r\na.png\t123\r\nb.png\t45\r\n".encode("utf-16"))
+    assert [(s.path.name, s.text) for s in read_labels(root, DIG)] == [("a.png", "123"), ("b.png", "45")]
+    (root / "labels.csv").write_bytes(b"\xfe\xff" + "image,plate_text\na.png,678\n".encode("utf-16-be"))
+    assert [(s.path.name, s.text) for s in read_labels(root, DIG)] == [("a.png", "678")]
+    (root / "labels.csv").write_bytes("image,plate_text\na.png,9\n".encode("utf-16-le"))  # no mark: not guessed
+    with pytest.raises(UserError, match=r"labels.csv: not a UTF-8 text file .*byte 0x00 at offset 1"):
+        read_labels(root, DIG)
+
+
 def test_labels_written_with_separators_or_lower_case(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "ab-12 3"), ("b.png", "kmh.306")])
     assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["AB123", "KMH306"]

@@ -83,9 +83,11 @@ def test_bad_watchlists_are_one_clear_error(tmp_path, text, message):
 def test_missing_and_binary_watchlists(tmp_path):
     with pytest.raises(UserError, match="watchlist not found: .*nope.csv"):
         Watchlist.load(tmp_path / "nope.csv")
-    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81AB")
+    (tmp_path / "bin.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x81AB")  # a picture given for the list
     with pytest.raises(UserError, match="not a UTF-8 text file"):
         Watchlist.load(tmp_path / "bin.csv")
+    (tmp_path / "u16.csv").write_bytes("AB123CD\r\nKMH306\r\n".encode("utf-16"))  # Notepad's "Unicode"
+    assert Watchlist.load(tmp_path / "u16.csv", alphabet=LATIN).match("KMH306") is not None
 
 
 def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
