@@ -10,11 +10,13 @@ import numpy as np
 
 from common.errors import UserError
 from common.paths import find
+from ocr.heif import HEIF_EXTS, is_heif, read_heif
 
 # images by their files' endings: besides JPEG, PNG, BMP, WebP and TIFF, a browser's JPEG saved as .jfif or .jpe, a
-# traffic camera's JPEG 2000, AVIF, and a machine-vision camera's PGM / PPM / PNM, all of which OpenCV decodes
+# traffic camera's JPEG 2000, AVIF, and a machine-vision camera's PGM / PPM / PNM, all of which OpenCV decodes, and
+# an iPhone's HEIC, which pillow-heif does (ocr/heif.py)
 IMAGE_EXTS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jp2", ".avif", ".pgm",
-              ".ppm", ".pnm"}
+              ".ppm", ".pnm"} | HEIF_EXTS
 
 
 def read_bgr(path: str | Path) -> np.ndarray:
@@ -22,7 +24,7 @@ def read_bgr(path: str | Path) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"image not found: {p}")
-    img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    img = read_heif(p) if p.suffix.lower() in HEIF_EXTS else cv2.imread(str(p), cv2.IMREAD_COLOR)
     if img is None or img.size == 0:
         raise UserError(f"cannot read image (corrupt or unsupported format): {p}")
     return img
@@ -42,12 +44,15 @@ _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x0
 
 
 def is_image_file(path: str | Path) -> bool:
-    """Whether `path` holds an image cv2 can read, told cheaply by the first bytes of the common formats (JPEG,
-    PNG, BMP, TIFF, WebP) and by decoding any other file (an empty file, a text or a video is not one)."""
+    """Whether `path` holds an image cv2 (or, for HEIF, pillow-heif) can read, told cheaply by the first bytes of the
+    common formats (JPEG, PNG, BMP, TIFF, WebP) and by decoding any other file (an empty file, a text or a video is
+    not one)."""
     with open(path, "rb") as f:
         head = f.read(12)
     if head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return True
+    if is_heif(head):
+        return read_heif(path) is not None
     return bool(head) and cv2.imread(str(path), cv2.IMREAD_COLOR) is not None
 
 

@@ -162,18 +162,7 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
             return
 
 
-PHONE_PHOTOS = {".heic", ".heif"}  # an iPhone's default photo format, which OpenCV cannot decode
-
-PHONE_PHOTO_HINT = ("OpenCV cannot decode HEIC/HEIF photos: convert them to JPEG first (an iPhone takes JPEGs with "
-                    "Settings > Camera > Formats > Most Compatible)")
-
-
 def other_files(top: Path) -> list[Path]:
     """The files under `top` (in the folders `media_tree` finds) that are neither images nor videos by their endings."""
     return [Path(e.path) for folder in media_folders(top) for e in _listing(folder)
             if _is_file(e) and Path(e.name).suffix.lower() not in IMAGE_EXTS | VIDEO_EXTS]
-
-
-def phone_photos(folder: Path) -> int:
-    """How many HEIC/HEIF photos `folder` holds."""
-    return sum(1 for f in folder.iterdir() if f.suffix.lower() in PHONE_PHOTOS)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ocr.heif import register_heif_opener
 from pipeline.types import utc_iso
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825  # the EXIF and GPS directories' tags
@@ -33,6 +34,7 @@ def photo_meta(source: Path | bytes) -> PhotoMeta:
     without them, or one PIL cannot open."""
     from PIL import Image
 
+    register_heif_opener()  # a phone's HEIC photo carries its EXIF too
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
             exif = im.getexif()

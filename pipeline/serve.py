@@ -35,6 +35,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from ocr.heif import is_heif, read_heif
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
 from pipeline.sinks import read_rows, with_watch
@@ -43,8 +44,11 @@ MAX_MB = 20.0
 
 
 def decode_image(body: bytes, name: str) -> np.ndarray:
-    """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied)."""
+    """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied; a HEIF photo
+    read where pillow-heif is installed)."""
     img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
+    if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
+        img = read_heif(body)
     if img is None or img.size == 0:
         raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
     return img

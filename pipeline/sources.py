@@ -23,10 +23,10 @@ from loguru import logger
 
 from common.errors import UserError
 from common.paths import check_not_archive
+from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
-from pipeline.media import (PHONE_PHOTO_HINT, PHONE_PHOTOS, RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media,
-                            other_files, phone_photos)
+from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
 from pipeline.types import Frame, SourceEvent
 
 
@@ -212,6 +212,7 @@ class ImageSource:
         self.paths = paths
         self.name = name or (paths[0].parent.name if len(paths) > 1 else paths[0].name)
         self.fps, self.total, self.dropped = 1.0, len(paths), 0
+        check_heif_readable(paths, paths[0].parent if len(paths) > 1 else paths[0])
 
     def __iter__(self) -> Iterator[Frame]:
         from ocr.process import read_bgr
@@ -516,8 +517,6 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")
     p = Path(spec)
-    if p.suffix.lower() in PHONE_PHOTOS:
-        raise UserError(f"{p}: {PHONE_PHOTO_HINT}")
     if p.is_file():  # FFmpeg would read a zip's stored JPEGs as a video's frames
         check_not_archive(p)
     if p.is_dir():
@@ -526,12 +525,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
             others = other_files(p)
             for f in others:  # footage or photos as downloaded: how to unpack them
                 check_not_archive(f)
-            heic = sum(f.suffix.lower() in PHONE_PHOTOS for f in others)
             raise UserError(f"no images or videos in folder {p} or below it" + (
-                f", only {heic} HEIC/HEIF photo(s). {PHONE_PHOTO_HINT}" if heic else
                 f", only {_kinds(others)}: {KNOWN_BY_ENDING}" if others else ""))
-        if heic := phone_photos(p):
-            logger.warning(f"{p}: {heic} HEIC/HEIF photo(s) left out. {PHONE_PHOTO_HINT}")
         if not images:
             raise UserError(f"{p} holds videos: pass each video file as a source")
         return ImageSource(images, p.name)  # named after the folder, whatever it holds

@@ -14,9 +14,10 @@ from pipeline.photo_meta import PhotoMeta, photo_meta
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def exif_jpeg(path=None, taken="", offset="", gps=None, gps_time=None, base=None):
-    """A JPEG (of `base`'s pixels, or grey) whose EXIF holds a local time taken and its offset, a GPS place
-    ((lat_ref, (d, m, s), lon_ref, (d, m, s))) and GPS's UTC date and time; its bytes, written to `path` when given."""
+def exif_jpeg(path=None, taken="", offset="", gps=None, gps_time=None, base=None, fmt="JPEG"):
+    """A JPEG (of `base`'s pixels, or grey; a HEIF photo with fmt="HEIF") whose EXIF holds a local time taken and its
+    offset, a GPS place ((lat_ref, (d, m, s), lon_ref, (d, m, s))) and GPS's UTC date and time; its bytes, written to
+    `path` when given."""
     im = Image.open(base).convert("RGB") if base is not None else Image.new("RGB", (64, 48), (90, 90, 90))
     exif = im.getexif()
     shot = exif.get_ifd(0x8769)
@@ -31,7 +32,7 @@ def exif_jpeg(path=None, taken="", offset="", gps=None, gps_time=None, base=None
         if gps_time:
             g[29], g[7] = gps_time
     buf = io.BytesIO()
-    im.save(buf, "JPEG", exif=exif)
+    im.save(buf, fmt, exif=exif)
     if path is not None:
         Path(path).write_bytes(buf.getvalue())
     return buf.getvalue()

@@ -210,31 +210,6 @@ def test_a_typo_in_a_stream_scheme_is_named(tmp_path):
         open_source("rtps://admin:pw@cam/1")
 
 
-def test_phone_photos_opencv_cannot_decode_are_named_with_what_to_do(tmp_path, capsys):
-    from loguru import logger
-
-    (tmp_path / "only" / "sub").mkdir(parents=True)
-    (tmp_path / "only" / "sub" / "IMG_0001.HEIC").write_bytes(b"ftypheic")
-    with pytest.raises(UserError, match=re.escape(f"{tmp_path / 'x.heic'}: OpenCV cannot decode HEIC/HEIF photos: "
-                                                  "convert them to JPEG first")):
-        open_source(str(tmp_path / "x.heic"))
-    with pytest.raises(UserError, match=r"no images or videos in folder .*only or below it, only 1 HEIC/HEIF photo"):
-        open_source(str(tmp_path / "only"))
-    mixed = tmp_path / "mixed"
-    mixed.mkdir()
-    cv2.imwrite(str(mixed / "a.jpg"), np.zeros((8, 8, 3), np.uint8))
-    (mixed / "b.heif").write_bytes(b"ftypheic")
-    (mixed / "c.heic").write_bytes(b"ftypheic")
-    (mixed / "sub").mkdir()
-    (mixed / "sub" / "d.heic").write_bytes(b"ftypheic")  # a subfolder's: not this source's to count
-    sink = logger.add(lambda m: print(m, end=""), level="WARNING", format="{message}")
-    try:
-        assert open_source(str(mixed)).paths == [mixed / "a.jpg"]
-    finally:
-        logger.remove(sink)
-    assert f"{mixed}: 2 HEIC/HEIF photo(s) left out. OpenCV cannot decode" in capsys.readouterr().out
-
-
 def test_a_folder_expands_to_the_sources_below_it(tmp_path):
     """A dash-cam card: the folder's own images, then each subfolder's images and videos in name order; hidden folders
     and the pipeline's own output folders (crops/, frames/, annotated.mp4 under a summary.json) are no inputs."""
