@@ -93,8 +93,9 @@ def labels_csv_of(path: Path) -> Path:
 
 def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
     """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO
-    labels as a labelling tool exports them (`detection.yolo_labels`: the first of `splits` the folder holds), else
-    the plates named in a text file beside each image (`text_boxes`)."""
+    or Pascal VOC labels as a labelling tool exports them (`detection.yolo_labels`, `detection.voc_labels`: the first
+    of `splits` the folder holds), else the plates named in a text file beside each image (`text_boxes`)."""
+    from detection.voc_labels import holds_voc, read_voc_folder
     from detection.yolo_labels import holds_yolo, read_yolo_folder
 
     folder = find(Path(labels_csv).parent)
@@ -103,6 +104,8 @@ def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[
         raise UserError(f"{folder} is a file: the detector's data is a folder of images with their labels")
     # the folder's other labels when its labels.csv is not there (another CSV named and not there: said so)
     if not find(labels_csv).is_file() and folder.is_dir() and Path(labels_csv).name == "labels.csv":
+        if not holds_yolo(folder) and holds_voc(folder):
+            return read_voc_folder(folder, splits)
         named = {} if holds_yolo(folder) else text_boxes(folder, splits)
         return named or read_yolo_folder(folder, splits)
     return read_box_labels(labels_csv)

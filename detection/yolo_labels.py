@@ -21,7 +21,7 @@ from ocr.process import IMAGE_EXTS
 
 SPLIT_NAMES = {"train": ("train",), "val": ("val", "valid", "validation"), "test": ("test",)}
 NAME_FILES = ("data.yaml", "dataset.yaml", "data.yml", "classes.txt", "obj.names")
-PLATE_WORDS = ("plate", "placa")  # a class name that says plate (licence_plate, License-Plate, placa)
+PLATE_WORDS = ("plate", "placa", "licen")  # a class name that says plate (License-Plate, placa, Kaggle's licence)
 EDGE = 0.01  # how far past 0-1 a normalised value may be (rounding in exports); beyond: pixels, not fractions
 
 
@@ -136,7 +136,8 @@ def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[s
     root = Path(folder)
     dirs = _split_dirs(root)
     if not dirs:
-        raise UserError(f"{root}: neither a labels.csv nor YOLO labels (images/ and labels/ folders) in it")
+        raise UserError(f"{root}: neither a labels.csv nor YOLO labels (images/ and labels/ folders) nor Pascal VOC "
+                        f"labels (.xml) in it")
     if "" not in dirs:
         chosen = next((n for s in splits for n in SPLIT_NAMES[s] if n in dirs), None)
         if chosen is None:

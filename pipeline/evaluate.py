@@ -36,7 +36,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image
 
-    labels = folder_labels(labels_csv, ("test", "val"))  # ours, a YOLO export's or a public set's test split
+    labels = folder_labels(labels_csv, ("test", "val"))  # ours, a YOLO or VOC export's or a public set's
     if split_file is not None:
         listed = listed_images(labels_csv, split_file)
         labels = {k: v for k, v in labels.items() if k in listed}
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = entry_parser(__doc__)
     ap.add_argument("--labels", type=Path, help="stills: labels.csv (image,plate_text,x1,y1,x2,y2), or its folder "
-                    "(a YOLO export's, or a public set's photos with their plates' text files: its test split)")
+                    "(a YOLO or VOC export's, or a public set's photos with their plates' text files: its test split)")
     ap.add_argument("--split-file", type=Path, help="stills: only the images listed in this dataset,image CSV")
     ap.add_argument("--video", help="a clip to run through the pipeline")
     ap.add_argument("--expected", type=Path, help="the clip's vehicles: plate_text,first_frame")
