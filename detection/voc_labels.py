@@ -11,20 +11,13 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from loguru import logger
-
 from common.errors import UserError
 from common.paths import read_text
 from detection.dataset import PlateBox, image_size
-from detection.yolo_labels import PLATE_WORDS, SPLIT_NAMES
-from ocr.process import IMAGE_EXTS
+from detection.yolo_labels import PLATE_WORDS, SPLIT_NAMES, chosen_split, images_under
 
 ANNOTATION_DIRS = ("Annotations", "annotations")
 IMAGE_DIRS = ("JPEGImages", "images")
-
-
-def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
 def _annotations(folder: Path) -> Path | None:
@@ -38,16 +31,16 @@ def _pairs(folder: Path) -> dict[str, list[tuple[Path, Path]]]:
     found: dict[str, list[tuple[Path, Path]]] = {}
     for name in (n for names in SPLIT_NAMES.values() for n in names):  # Roboflow: train/ valid/ test/
         if (folder / name).is_dir() and any((folder / name).rglob("*.xml")):
-            found[name] = [(img, img.with_suffix(".xml")) for img in _images(folder / name)]
+            found[name] = [(img, img.with_suffix(".xml")) for img in images_under(folder / name)]
     if found:
         return found
     ann = _annotations(folder)
     if ann is None:  # LabelImg: each image's XML beside it
-        images = _images(folder)
+        images = images_under(folder)
         return {"": [(img, img.with_suffix(".xml")) for img in images]} if any(
             img.with_suffix(".xml").is_file() for img in images) else {}
     image_dir = next((folder / n for n in IMAGE_DIRS if (folder / n).is_dir()), folder)
-    pairs = [(img, ann / img.relative_to(image_dir).with_suffix(".xml")) for img in _images(image_dir)]
+    pairs = [(img, ann / img.relative_to(image_dir).with_suffix(".xml")) for img in images_under(image_dir)]
     lists = folder / "ImageSets" / "Main"
     for name in (n for names in SPLIT_NAMES.values() for n in names):
         listed = lists / f"{name}.txt"
@@ -90,12 +83,7 @@ def read_voc_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[st
     by_split = _pairs(root)
     if not by_split:
         raise UserError(f"{root}: no Pascal VOC labels (an .xml beside each image, or Annotations/) in it")
-    if "" not in by_split:
-        chosen = next((n for s in splits for n in SPLIT_NAMES[s] if n in by_split), None)
-        if chosen is None:
-            raise UserError(f"{root}: no {' or '.join(splits) or 'split'} images in it (it has {', '.join(by_split)})")
-        by_split = {chosen: by_split[chosen]}
-        logger.info(f"{root}: Pascal VOC labels, its {chosen} split")
+    by_split = chosen_split(root, by_split, splits, "Pascal VOC")
     objects = {img: (xml, read_voc_xml(xml) if xml.is_file() else []) for pairs in by_split.values()
                for img, xml in pairs}
     names = {name for _, objs in objects.values() for name, *_ in objs}

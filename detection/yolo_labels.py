@@ -10,6 +10,7 @@ the class whose name says so (`plate`, `placa`). An image without a label file h
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 from loguru import logger
@@ -22,10 +23,11 @@ from ocr.process import IMAGE_EXTS
 SPLIT_NAMES = {"train": ("train",), "val": ("val", "valid", "validation"), "test": ("test",)}
 NAME_FILES = ("data.yaml", "dataset.yaml", "data.yml", "classes.txt", "obj.names")
 PLATE_WORDS = ("plate", "placa", "licen")  # a class name that says plate (License-Plate, placa, Kaggle's licence)
+T = TypeVar("T")
 EDGE = 0.01  # how far past 0-1 a normalised value may be (rounding in exports); beyond: pixels, not fractions
 
 
-def _images(folder: Path) -> list[Path]:
+def images_under(folder: Path) -> list[Path]:
     """The images in `folder` and the folders below it (CVAT keeps a task's sub-folders), sorted by path."""
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
@@ -130,6 +132,18 @@ def from_yolo_lines(lines: list[str], width: int, height: int, classes: set[int]
     return out
 
 
+def chosen_split(root: Path, found: dict[str, T], splits: tuple[str, ...], kind: str) -> dict[str, T]:
+    """Of the splits an export `found` (name as found -> what it holds; {"": ...} for a folder of one split, kept
+    whole), the first of `splits` ("train", "val", "test") under any of its names; a UserError when it holds none."""
+    if "" in found:
+        return found
+    chosen = next((n for s in splits for n in SPLIT_NAMES[s] if n in found), None)
+    if chosen is None:
+        raise UserError(f"{root}: no {' or '.join(splits) or 'split'} images in it (it has {', '.join(found)})")
+    logger.info(f"{root}: {kind} labels, its {chosen} split")
+    return {chosen: found[chosen]}
+
+
 def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
     """Image (its path under `folder`) -> plate boxes, from the first of `splits` ("train", "val", "test") that the
     folder holds; a folder of one split is read whole. A UserError when it holds none of them."""
@@ -138,17 +152,12 @@ def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[s
     if not dirs:
         raise UserError(f"{root}: neither a labels.csv nor YOLO labels (images/ and labels/ folders) nor Pascal VOC "
                         f"labels (.xml) in it")
-    if "" not in dirs:
-        chosen = next((n for s in splits for n in SPLIT_NAMES[s] if n in dirs), None)
-        if chosen is None:
-            raise UserError(f"{root}: no {' or '.join(splits) or 'split'} images in it (it has {', '.join(dirs)})")
-        dirs = {chosen: dirs[chosen]}
-        logger.info(f"{root}: YOLO labels, its {chosen} split")
+    dirs = chosen_split(root, dirs, splits, "YOLO")
     classes = plate_classes(root)
     out: dict[str, list[PlateBox]] = {}
     seen: set[int] = set()
     for images, labels in dirs.values():
-        for img in _images(images):
+        for img in images_under(images):
             txt = (labels / img.relative_to(images)).with_suffix(".txt")  # the image's own path under labels/
             lines = read_text(txt, "YOLO labels").splitlines() if txt.is_file() else []
             w, h = image_size(img)
