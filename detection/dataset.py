@@ -92,9 +92,10 @@ def labels_csv_of(path: Path) -> Path:
 
 
 def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
-    """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO
-    or Pascal VOC labels as a labelling tool exports them (`detection.yolo_labels`, `detection.voc_labels`: the first
-    of `splits` the folder holds), else the plates named in a text file beside each image (`text_boxes`)."""
+    """The plate boxes of a data folder, named by its labels.csv: the CSV when it is there, else the folder's YOLO,
+    Pascal VOC or COCO labels as a labelling tool exports them (`detection.yolo_labels`, `voc_labels`, `coco_labels`:
+    the first of `splits` the folder holds), else the plates named in a text file beside each image (`text_boxes`)."""
+    from detection.coco_labels import holds_coco, read_coco_folder
     from detection.voc_labels import holds_voc, read_voc_folder
     from detection.yolo_labels import holds_yolo, read_yolo_folder
 
@@ -104,10 +105,12 @@ def folder_labels(labels_csv: str | Path, splits: tuple[str, ...] = ()) -> dict[
         raise UserError(f"{folder} is a file: the detector's data is a folder of images with their labels")
     # the folder's other labels when its labels.csv is not there (another CSV named and not there: said so)
     if not find(labels_csv).is_file() and folder.is_dir() and Path(labels_csv).name == "labels.csv":
-        if not holds_yolo(folder) and holds_voc(folder):
-            return read_voc_folder(folder, splits)
-        named = {} if holds_yolo(folder) else text_boxes(folder, splits)
-        return named or read_yolo_folder(folder, splits)
+        if holds_yolo(folder):
+            return read_yolo_folder(folder, splits)
+        for holds, read in ((holds_voc, read_voc_folder), (holds_coco, read_coco_folder)):
+            if holds(folder):
+                return read(folder, splits)
+        return text_boxes(folder, splits) or read_yolo_folder(folder, splits)  # the latter: its one error
     return read_box_labels(labels_csv)
 
 

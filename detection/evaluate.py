@@ -1,5 +1,5 @@
-"""Evaluate a plate detector on a labels CSV (or a folder of YOLO or Pascal VOC labels: its test split, else its val
-split, else all of it): recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
+"""Evaluate a plate detector on a labels CSV (or a folder of YOLO, Pascal VOC or COCO labels: its test split, else
+its val split, else all of it): recall/precision at IoU 0.4 and 0.5, AP50, ms per image.
 
     python detection/evaluate.py --weights weights/detector.pt --labels ../shared/data/dashcam_ro/labels.csv \
         --split-file configs/splits/dashcam_holdout.csv --json out.json --predictions preds.jsonl \

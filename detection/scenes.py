@@ -168,7 +168,7 @@ def load_sources(backgrounds: Path, plates: list[Path], exclude: set[tuple[str, 
     def usable(folder: Path, name: str) -> bool:
         return (folder.name, name) not in exclude and (folder.name not in restricted or (folder.name, name) in include)
 
-    labels = folder_labels(backgrounds / "labels.csv", ("train",))  # ours, or a labelling tool's YOLO or VOC export
+    labels = folder_labels(backgrounds / "labels.csv", ("train",))  # ours, or a labelling tool's export
     if unboxed is not None:
         labels = add_unboxed(labels, read_box_labels(unboxed, check_images=False))
     names = [k for k in labels if usable(backgrounds, k)]
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = entry_parser(__doc__)
     ap.add_argument("--backgrounds", type=Path, required=True,
-                    help="labels.csv folder of frames, or a YOLO or VOC export (its train split)")
+                    help="labels.csv folder of frames, or a YOLO, VOC or COCO export (its train split)")
     ap.add_argument("--plates", type=Path, nargs="*", default=[], help="crop folders (images/ + labels.csv, or "
                     "another tool's labels: ocr/label_files.py)")
     ap.add_argument("--exclude", type=Path, nargs="*", default=[],

@@ -3,10 +3,11 @@
     python detection/train.py --config configs/detector_train.yaml [key=value ...]
     python detection/train.py --config configs/detector_train.yaml resume=runs/detector/train/weights/last.pt
 
-Builds the ultralytics dataset from our labels.csv folders, or labelling tools' YOLO or Pascal VOC exports (their
-train split to train, their val split to val; `detection/yolo_labels.py`, `voc_labels.py`), held-out frames of `split_file` going to val, never
-to train; trains from the model YAML (no pretrained weights), then copies best.pt (or last.pt, `publish`) to
-`weights_out` with the resolved config beside it and its SHA-256 in weights/MANIFEST.sha256.
+Builds the ultralytics dataset from our labels.csv folders, or labelling tools' YOLO, Pascal VOC or COCO exports
+(their train split to train, their val split to val; `detection/yolo_labels.py`, `voc_labels.py`, `coco_labels.py`),
+held-out frames of `split_file` going to val, never to train; trains from the model YAML (no pretrained weights),
+then copies best.pt (or last.pt, `publish`) to `weights_out` with the resolved config beside it and its SHA-256 in
+weights/MANIFEST.sha256.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def build_dataset(cfg: DetectorTrainConfig) -> Path:
         if not folders:
             raise UserError(f"detector training config: no '{split}' folders given")
         for folder in map(find, folders):
-            labels = folder_labels(folder / "labels.csv", (split,))  # ours, or a labelling tool's YOLO or VOC export
+            labels = folder_labels(folder / "labels.csv", (split,))  # ours, or a labelling tool's export
             for path, extra in unboxed.items():  # the real plates these labels leave out
                 labels = add_unboxed(labels, extra)
                 used |= {(path, n) for n in extra if n in labels}

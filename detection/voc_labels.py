@@ -14,7 +14,7 @@ from pathlib import Path
 from common.errors import UserError
 from common.paths import read_text
 from detection.dataset import PlateBox, image_size
-from detection.yolo_labels import PLATE_WORDS, SPLIT_NAMES, chosen_split, images_under
+from detection.tool_labels import SPLIT_NAMES, chosen_split, images_under, pixel_box, plate_ids
 
 ANNOTATION_DIRS = ("Annotations", "annotations")
 IMAGE_DIRS = ("JPEGImages", "images")
@@ -80,27 +80,17 @@ def read_voc_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[st
     """Image (its path under `folder`) -> plate boxes, from the first of `splits` ("train", "val", "test") that the
     folder holds; a folder of one split is read whole. A UserError when it holds none of them."""
     root = Path(folder)
-    by_split = _pairs(root)
-    if not by_split:
-        raise UserError(f"{root}: no Pascal VOC labels (an .xml beside each image, or Annotations/) in it")
-    by_split = chosen_split(root, by_split, splits, "Pascal VOC")
+    by_split = chosen_split(root, _pairs(root), splits, "Pascal VOC",
+                            "no Pascal VOC labels (an .xml beside each image, or Annotations/) in it")
     objects = {img: (xml, read_voc_xml(xml) if xml.is_file() else []) for pairs in by_split.values()
                for img, xml in pairs}
-    names = {name for _, objs in objects.values() for name, *_ in objs}
-    plates = names if len(names) <= 1 else {n for n in names if any(w in n.lower() for w in PLATE_WORDS)}
-    if not plates and names:
-        raise UserError(f"{root}: none of its object names ({', '.join(sorted(names))}) is named as a plate; name "
-                        f"the plates 'plate'")
+    names = {name: name for _, objs in objects.values() for name, *_ in objs}
+    plates = plate_ids(names, root, "object names", "name the plates 'plate'")
     out: dict[str, list[PlateBox]] = {}
     for img, (xml, objs) in objects.items():
         w, h = image_size(img) if objs else (0, 0)
-        boxes = [PlateBox(max(0.0, x1), max(0.0, y1), min(float(w), x2), min(float(h), y2))
-                 for name, x1, y1, x2, y2 in objs if name in plates]
-        for b in boxes:
-            if b.x2 <= b.x1 or b.y2 <= b.y1:
-                raise UserError(f"{xml}: an empty box ({b.x1:g},{b.y1:g},{b.x2:g},{b.y2:g}) in the {w}x{h} image "
-                                f"{img.name}")
-        out[img.relative_to(root).as_posix()] = boxes
+        out[img.relative_to(root).as_posix()] = [pixel_box(x1, y1, x2, y2, w, h, f"{xml}, image {img.name}")
+                                                 for name, x1, y1, x2, y2 in objs if plates is None or name in plates]
     if not out:
         raise UserError(f"{root}: no images beside its Pascal VOC labels")
     return out

@@ -10,7 +10,6 @@ the class whose name says so (`plate`, `placa`). An image without a label file h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
 
 import yaml
 from loguru import logger
@@ -18,18 +17,10 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import read_text
 from detection.dataset import PlateBox, image_size
-from ocr.process import IMAGE_EXTS
+from detection.tool_labels import SPLIT_NAMES, chosen_split, images_under, plate_ids
 
-SPLIT_NAMES = {"train": ("train",), "val": ("val", "valid", "validation"), "test": ("test",)}
 NAME_FILES = ("data.yaml", "dataset.yaml", "data.yml", "classes.txt", "obj.names")
-PLATE_WORDS = ("plate", "placa", "licen")  # a class name that says plate (License-Plate, placa, Kaggle's licence)
-T = TypeVar("T")
 EDGE = 0.01  # how far past 0-1 a normalised value may be (rounding in exports); beyond: pixels, not fractions
-
-
-def images_under(folder: Path) -> list[Path]:
-    """The images in `folder` and the folders below it (CVAT keeps a task's sub-folders), sorted by path."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
 def _split_dirs(folder: Path) -> dict[str, tuple[Path, Path]]:
@@ -85,15 +76,7 @@ def class_names(folder: Path) -> dict[int, str]:
 def plate_classes(folder: Path) -> set[int] | None:
     """The class ids that are plates: every class when the folder names one class or none (None: any id), else
     those whose name says plate; a UserError when none does."""
-    names = class_names(folder)
-    if len(names) <= 1:
-        return None
-    plates = {i for i, n in names.items() if any(w in n.lower() for w in PLATE_WORDS)}
-    if not plates:
-        shown = ", ".join(f"{i}: {n}" for i, n in sorted(names.items()))
-        raise UserError(f"{folder}: none of its classes ({shown}) is named as a plate; name the plate class "
-                        f"'plate' in its names file")
-    return plates
+    return plate_ids(class_names(folder), folder, "classes", "name the plate class 'plate' in its names file")
 
 
 def from_yolo_lines(lines: list[str], width: int, height: int, classes: set[int] | None = None,
@@ -132,27 +115,13 @@ def from_yolo_lines(lines: list[str], width: int, height: int, classes: set[int]
     return out
 
 
-def chosen_split(root: Path, found: dict[str, T], splits: tuple[str, ...], kind: str) -> dict[str, T]:
-    """Of the splits an export `found` (name as found -> what it holds; {"": ...} for a folder of one split, kept
-    whole), the first of `splits` ("train", "val", "test") under any of its names; a UserError when it holds none."""
-    if "" in found:
-        return found
-    chosen = next((n for s in splits for n in SPLIT_NAMES[s] if n in found), None)
-    if chosen is None:
-        raise UserError(f"{root}: no {' or '.join(splits) or 'split'} images in it (it has {', '.join(found)})")
-    logger.info(f"{root}: {kind} labels, its {chosen} split")
-    return {chosen: found[chosen]}
-
-
 def read_yolo_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[str, list[PlateBox]]:
     """Image (its path under `folder`) -> plate boxes, from the first of `splits` ("train", "val", "test") that the
     folder holds; a folder of one split is read whole. A UserError when it holds none of them."""
     root = Path(folder)
     dirs = _split_dirs(root)
-    if not dirs:
-        raise UserError(f"{root}: neither a labels.csv nor YOLO labels (images/ and labels/ folders) nor Pascal VOC "
-                        f"labels (.xml) in it")
-    dirs = chosen_split(root, dirs, splits, "YOLO")
+    dirs = chosen_split(root, dirs, splits, "YOLO", "no labels in it: neither a labels.csv nor YOLO labels (images/ "
+                        "and labels/ folders) nor Pascal VOC (.xml) nor COCO (.json)")
     classes = plate_classes(root)
     out: dict[str, list[PlateBox]] = {}
     seen: set[int] = set()

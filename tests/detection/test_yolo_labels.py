@@ -166,7 +166,7 @@ def test_classes_none_of_which_is_a_plate_and_folders_without_labels_are_refused
         read_yolo_folder(root, ("train",))
     ours = tmp_path / "ours"  # a folder of ours whose labels.csv is missing: images/ alone are no labels
     image(ours / "images" / "a.jpg")
-    with pytest.raises(UserError, match=r"ours: neither a labels.csv nor YOLO labels"):
+    with pytest.raises(UserError, match=r"ours: no labels in it: neither a labels.csv nor YOLO labels"):
         folder_labels(ours / "labels.csv", ("train",))
     with pytest.raises(UserError, match="labels file not found"):
         folder_labels(tmp_path / "none" / "labels.csv", ("train",))

@@ -66,7 +66,7 @@ def test_evaluate_stills_exact(tmp_path, function_recognizer):
     rec = function_recognizer(lambda crops: [PlateRead(next(texts), 0.5, ()) for _ in crops])
     res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), predictions=tmp_path / "p.jsonl")
     assert {k: v for k, v in res.items() if k != "ms_per_image"} == {
-        "n_plates": 4, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3,
+        "n_plates": 4, "n_plates_with_text": 3, "det_recall@0.4": 0.75, "read_acc": 1 / 3, "read_acc_o0": 2 / 3,
         "read_acc_by_plate_width": {"<60px": {"n": 2, "read_acc": 0.0}, "60-120px": {"n": 1, "read_acc": 1.0},
                                     ">=120px": {"n": 0, "read_acc": 0.0}}}
     line = json.loads((tmp_path / "p.jsonl").read_text())
@@ -119,6 +119,20 @@ def test_a_plate_falls_in_the_width_bin_that_begins_at_its_width(tmp_path, funct
 def test_images_without_plates_score_nothing_found_and_nothing_read(tmp_path, function_recognizer):
     res = score_one_image(tmp_path, function_recognizer, [",,,,"], [[0, 0, 90, 20]], ["AB12"])
     assert (res["n_plates"], res["det_recall@0.4"], res["read_acc"], res["read_acc_o0"]) == (0, 0.0, 0.0, 0.0)
+
+
+def test_boxes_without_text_measure_the_detector_and_say_reading_is_not(tmp_path, function_recognizer, logged):
+    """A labelling tool's boxes (YOLO, VOC, COCO) hold no plate's text: recall is measured, and the run says that
+    read_acc, 0, is over no plate."""
+    lines, res = logged(lambda: score_one_image(tmp_path, function_recognizer, [",0,0,90,20", ",0,40,90,60"],
+                                                [[0, 0, 90, 20]], ["AB12"]), "WARNING")
+    assert (res["n_plates"], res["n_plates_with_text"], res["det_recall@0.4"], res["read_acc"]) == (2, 0, 0.5, 0.0)
+    assert lines == [("WARNING", f"{tmp_path / 'labels.csv'}: none of its 2 plates has its text in the labels: the "
+                      "detector's recall is measured, reading is not (read_acc counts the plates with text: 0)")]
+    (tmp_path / "t").mkdir()
+    lines, res = logged(lambda: score_one_image(tmp_path / "t", function_recognizer, ["AB12,0,0,90,20", ",0,40,90,60"],
+                                                [[0, 0, 90, 20]], ["AB12"]), "WARNING")
+    assert (lines, res["n_plates_with_text"], res["read_acc"]) == ([], 1, 1.0)  # one plate with text: measured
 
 
 def test_a_read_overlapping_a_plate_by_match_iou_exactly_is_its_read(tmp_path, function_recognizer):
