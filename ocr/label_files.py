@@ -69,9 +69,17 @@ def folder_samples(root: Path) -> Labelled:
 
 
 def name_samples(folder: Path) -> Labelled:
-    """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: up to the first `_`)."""
-    return [(Sample(p, p.stem.split("_")[0], None, str(p)), "") for p in sorted(folder.iterdir())
-            if p.suffix.lower() in IMAGE_EXTS]
+    """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: up to the first `_`). A
+    folder most of whose names hold no digit is a UserError: such names are a camera's or a tool's (`IMG_0001.jpg`,
+    `frame_000123.jpg`: "IMG", "FRAME"), not plates', and would be learnt as their text."""
+    out = [(Sample(p, p.stem.split("_")[0], None, str(p)), "") for p in sorted(folder.iterdir())
+           if p.suffix.lower() in IMAGE_EXTS]
+    wordy = [s for s, _ in out if not any(c.isdigit() for c in s.text)]
+    if len(wordy) * 2 > len(out):
+        raise UserError(f"{folder}: its images' names are not plates' texts ({len(wordy)} of {len(out)} hold no digit: "
+                        f"{wordy[0].path.name} would be read as {wordy[0].text!r}): an OCR data set is plate crops "
+                        "named by their text (AB123CD.jpg, AB123CD_2.jpg), or images/ + labels.csv")
+    return out
 
 
 def dataset_folder(path: Path) -> Path:

@@ -61,9 +61,11 @@ def test_cvat_and_label_studio_exports_with_images_beside_their_file(tmp_path):
         "images/frame_000001.png": [], "images/sub/frame_000002.png": [(10.5, 20.0, 40.5, 32.0), (150.0, 80.0, 200.0,
                                                                                                    100.0)]}
     image(studio / "images" / "3f2a-car.jpg")
-    coco(studio / "result.json", [(0, "images\\3f2a-car.jpg")], [(0, 0, [1, 2, 3, 4])],
-         [{"id": 0, "name": "Plate"}])  # file_name written on Windows
-    assert boxes(folder_labels(studio / "labels.csv")) == {"images/3f2a-car.jpg": [(1.0, 2.0, 4.0, 6.0)]}
+    image(studio / "images" / "8c1d-van.jpg")
+    coco(studio / "result.json", [(0, "images\\3f2a-car.jpg"), (1, "../../media/upload/1/8c1d-van.jpg")],
+         [(0, 0, [1, 2, 3, 4])], [{"id": 0, "name": "Plate"}])  # written on Windows; the path Label Studio keeps
+    assert boxes(folder_labels(studio / "labels.csv")) == {"images/3f2a-car.jpg": [(1.0, 2.0, 4.0, 6.0)],
+                                                           "images/8c1d-van.jpg": []}
 
 
 def test_cocos_own_layout_names_splits_by_its_files(tmp_path):
@@ -103,6 +105,10 @@ def test_an_image_not_found_and_json_that_is_not_coco(tmp_path):
     coco(tmp_path / "result.json", [(1, "gone.jpg")], [])
     with pytest.raises(UserError, match=re.escape(f"{tmp_path / 'result.json'}: its image gone.jpg is not beside it, "
                                                   f"in images/ or in {tmp_path}")):
+        read_coco_folder(tmp_path)
+    (tmp_path / "result.json").write_text('{"images": [{"file_name": "a.jpg"}], "annotations": []}')
+    with pytest.raises(UserError, match=re.escape(f"{tmp_path / 'result.json'}: an image without id and file_name: "
+                                                  "{'file_name': 'a.jpg'}")):
         read_coco_folder(tmp_path)
     (tmp_path / "result.json").write_text('{"images": "none"}')
     (tmp_path / "other.json").write_text("[1, 2")

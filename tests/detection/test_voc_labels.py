@@ -29,16 +29,18 @@ def test_kaggles_layout_images_and_annotations_folders(tmp_path):
         image(tmp_path / "images" / f"Cars{i}.png")
     image(tmp_path / "images" / "Cars9.png")  # no XML: an image without plates
     voc(tmp_path / "annotations" / "Cars0.xml", ("licence", 20, 30, 80, 50), ("licence", 150, 10, 190, 25))
-    voc(tmp_path / "annotations" / "Cars1.xml", ("licence", 10.5, 60, 250, 120))  # past the edge: clipped
+    voc(tmp_path / "annotations" / "Cars1.xml", ("licence", 10.5, 60, 250, 120),  # past the edge: clipped
+        ("licence", -1, -2, 30, 20))
     assert holds_voc(tmp_path) and not holds_voc(tmp_path / "images")
     assert boxes(folder_labels(tmp_path / "labels.csv", ("train",))) == {
         "images/Cars0.png": [(20.0, 30.0, 80.0, 50.0), (150.0, 10.0, 190.0, 25.0)],
-        "images/Cars1.png": [(10.5, 60.0, 200.0, 100.0)], "images/Cars9.png": []}
+        "images/Cars1.png": [(10.5, 60.0, 200.0, 100.0), (0.0, 0.0, 30.0, 20.0)], "images/Cars9.png": []}
 
 
 def test_labelimg_xml_beside_each_image_keeps_only_the_plates(tmp_path):
     image(tmp_path / "a.jpg")
     image(tmp_path / "sub" / "b.jpg")
+    (tmp_path / "annotations").mkdir()  # empty: not where the labels are
     voc(tmp_path / "a.xml", ("car", 0, 0, 200, 100), ("License_Plate", 50, 40, 90, 55))
     voc(tmp_path / "sub" / "b.xml", ("car", 0, 0, 100, 100))
     assert boxes(read_voc_folder(tmp_path)) == {"a.jpg": [(50.0, 40.0, 90.0, 55.0)], "sub/b.jpg": []}
@@ -84,6 +86,8 @@ def test_voc_and_cvat_split_lists_name_each_splits_images(tmp_path):
      "</bndbox></object></annotation>", "object 1 has no <bndbox> of numbers"),
     ("<annotation><object><name>plate</name><bndbox><xmin>50</xmin><ymin>1</ymin><xmax>40</xmax><ymax>3</ymax>"
      "</bndbox></object></annotation>", "an empty box (50,1,40,3) in the 200x100 image"),
+    ("<annotation><object><name>plate</name><bndbox><xmin>5</xmin><ymin>7</ymin><xmax>40</xmax><ymax>7</ymax>"
+     "</bndbox></object></annotation>", "an empty box (5,7,40,7) in the 200x100 image"),
 ])
 def test_a_bad_annotation_is_one_error_naming_its_file(tmp_path, text, says):
     image(tmp_path / "a.jpg")

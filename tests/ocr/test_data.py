@@ -1,5 +1,6 @@
 import csv
 import datetime
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -55,6 +56,23 @@ def test_labels_saved_as_unicode_text_by_a_spreadsheet_or_notepad(tmp_path):
     (root / "labels.csv").write_bytes("image,plate_text\na.png,9\n".encode("utf-16-le"))  # no mark: not guessed
     with pytest.raises(UserError, match=r"labels.csv: not a UTF-8 text file .*byte 0x00 at offset 1"):
         read_labels(root, DIG)
+
+
+def test_a_folder_of_a_cameras_photos_is_not_read_as_plates_named_by_their_text(tmp_path):
+    """IMG_0001.jpg would be a plate 'IMG': a folder most of whose names hold no digit is refused; a vanity plate
+    among plates is a plate."""
+    latin = Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for name in ("IMG_0001.jpg", "IMG_0002.jpg", "AB123CD.jpg"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((10, 30, 3), np.uint8))
+    with pytest.raises(UserError, match=re.escape(f"{tmp_path}: its images' names are not plates' texts (2 of 3 hold "
+                                                  "no digit: IMG_0001.jpg would be read as 'IMG'): an OCR data set is "
+                                                  "plate crops named by their text")):
+        read_labels(tmp_path, latin)
+    (tmp_path / "IMG_0002.jpg").rename(tmp_path / "KMH306_1.jpg")  # one of three without a digit: a vanity plate
+    assert [s.text for s in read_labels(tmp_path, latin)] == ["AB123CD", "IMG", "KMH306"]
+    (tmp_path / "KMH306_1.jpg").rename(tmp_path / "LOVE.jpg")  # two of four: half, not most
+    cv2.imwrite(str(tmp_path / "B58DTK.jpg"), np.zeros((10, 30, 3), np.uint8))
+    assert len(read_labels(tmp_path, latin)) == 4
 
 
 def test_labels_written_with_separators_or_lower_case(tmp_path):
