@@ -53,6 +53,23 @@ def test_a_heic_photo_is_read_as_the_image_it_holds_in_bgr(tmp_path):
     assert np.array_equal(read_heif(path.read_bytes()), img)  # bytes as a service receives them
 
 
+def test_grey_alpha_and_10_bit_heif_photos_are_8_bit_bgr(tmp_path):
+    """An iPhone's HDR photo is 10-bit: read in 8 bits, as every other image here."""
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    Image.fromarray(np.full((48, 96), 77, np.uint8)).save(tmp_path / "grey.heic", quality=95)
+    rgba = np.dstack([np.full((48, 96, 3), (200, 40, 40), np.uint8), np.full((48, 96), 255, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha.heic", quality=95)
+    deep = np.full((48, 96, 3), (50000, 10000, 30000), np.uint16)  # RGB in 16 bits, stored in 10
+    pillow_heif.from_bytes(mode="RGB;16", size=(96, 48), data=deep.tobytes()).save(tmp_path / "hdr.heic", quality=95)
+    expected = {"grey": (77, 77, 77), "alpha": (40, 40, 200), "hdr": (117, 39, 194)}
+    for name, bgr in expected.items():
+        img = read_bgr(tmp_path / f"{name}.heic")
+        assert img.shape == (48, 96, 3) and img.dtype == np.uint8, name
+        assert np.abs(img[24, 48].astype(int) - bgr).max() <= 3, (name, img[24, 48])
+
+
 def test_a_heic_photo_taken_sideways_is_turned_upright_as_a_jpeg_is(tmp_path):
     heic = read_bgr(write_heic(tmp_path / "side.heic", scene(), orientation=6))
     assert heic.shape == (96, 48, 3)
