@@ -192,12 +192,14 @@ def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any])
 def check_given_starts(specs: list[str], cfgs: Any, crops_only: bool) -> None:
     """A recording's start given as a time (`video_start_utc`) is one video's: given with a folder (`specs` as given,
     before folders are expanded) that holds several videos, or that is watched for the clips that come, it would time
-    them all alike, so it is a UserError. Videos named one by one keep it (two cameras' exports of one night)."""
+    them all alike, so it is a UserError. Videos named one by one keep it (two cameras' exports of one night). A
+    camera clock's offset (`photo_utc_offset`) that is none is one too, before any source is opened."""
     from common.errors import UserError
     from pipeline.media import VIDEO_EXTS, expand_folder
-    from pipeline.recording import given_start
+    from pipeline.recording import given_start, utc_offset
 
     p = cfgs.pipeline
+    utc_offset(p.photo_utc_offset, "photo_utc_offset")
     if crops_only or given_start(p.video_start_utc) is None:  # none, or each file's own
         return
     for spec in (s for s in specs if Path(s).is_dir()):

@@ -285,11 +285,13 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
     from pipeline.photo_meta import photo_meta
+    from pipeline.recording import utc_offset
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
     from pipeline.sources import is_url, open_source, redact
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline
+    clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")
     if is_url(spec):  # never opened (a stream's reader would be left running)
         raise UserError(f"{redact(spec)}: plate crops are read from image files and folders, not from a URL")
     follow = p.follow and Path(spec).is_dir()
@@ -367,7 +369,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
             else:
                 reads = read_rows(reader(img))
             reads = with_watch(reads, name, watch)
-            sink.write(name, reads, taken, photo_meta(path))
+            sink.write(name, reads, taken, photo_meta(path, clock))
             n += 1
             if not follow:
                 lines.append((name, reads))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,10 @@ class PhotoMeta:
         return {"taken_utc": self.taken_utc, "gps": list(self.gps) if self.gps else None}
 
 
-def photo_meta(source: Path | bytes) -> PhotoMeta:
+def photo_meta(source: Path | bytes, clock: timedelta | None = None) -> PhotoMeta:
     """The EXIF time and place of an image file or of an image's bytes (only its header is read); empty for an image
-    without them, or one PIL cannot open."""
+    without them, or one PIL cannot open. `clock`: the offset from UTC of a camera's clock, for a time taken written
+    without its own (`photo_utc_offset`)."""
     from PIL import Image
 
     register_heif_opener()  # a phone's HEIC photo carries its EXIF too
@@ -41,15 +42,16 @@ def photo_meta(source: Path | bytes) -> PhotoMeta:
             shot, gps = dict(exif.get_ifd(EXIF_IFD)), dict(exif.get_ifd(GPS_IFD))
     except Exception:  # noqa: BLE001 - EXIF is written by many makers, some wrongly: whatever PIL raises, none
         return PhotoMeta()
-    return PhotoMeta(_taken(shot, gps), _place(gps))
+    return PhotoMeta(_taken(shot, gps, clock), _place(gps))
 
 
 def _text(value: Any) -> str:
     return (value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)).strip("\x00 ")
 
 
-def _taken(shot: dict, gps: dict) -> str:
-    """The time taken with its offset (phones since about 2017 write it), else GPS's UTC date and time."""
+def _taken(shot: dict, gps: dict, clock: timedelta | None = None) -> str:
+    """The time taken with its offset (phones since about 2017 write it), else GPS's UTC date and time, else the time
+    taken in the `clock` offset given (a camera that writes none)."""
     try:
         when = datetime.strptime(f"{_text(shot[DATE_TIME_ORIGINAL])} {_text(shot[OFFSET_TIME_ORIGINAL])}",
                                  "%Y:%m:%d %H:%M:%S %z")
@@ -60,8 +62,14 @@ def _taken(shot: dict, gps: dict) -> str:
         day = datetime.strptime(_text(gps[GPS_DATE]), "%Y:%m:%d").replace(tzinfo=timezone.utc)
         h, m, s = (float(v) for v in gps[GPS_TIME])
         seconds = h * 3600 + m * 60 + s
-        return utc_iso(day.timestamp() + seconds) if 0 <= seconds < 86400 else ""
+        if 0 <= seconds < 86400:
+            return utc_iso(day.timestamp() + seconds)
     except (KeyError, ValueError, TypeError, ZeroDivisionError):
+        pass
+    try:
+        local = datetime.strptime(_text(shot[DATE_TIME_ORIGINAL]), "%Y:%m:%d %H:%M:%S")
+        return utc_iso(local.replace(tzinfo=timezone(clock)).timestamp()) if clock is not None else ""
+    except (KeyError, ValueError, TypeError):
         return ""
 
 

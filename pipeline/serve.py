@@ -24,6 +24,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from datetime import timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -58,19 +59,19 @@ class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
-    when due (`pipeline.retention.Keeper`). The images are read one at a time on one worker thread, whatever thread
+    when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`). The images are read one at a time on one worker thread, whatever thread
     asks: an ultralytics model is not safe to share between threads, and the CPU's cores are the models' already."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
-                 keep: Callable[[list[Any]], Any] | None = None) -> None:
-        self.reader, self.sink, self.watch, self.keep = reader, sink, watch, keep
+                 keep: Callable[[list[Any]], Any] | None = None, clock: timedelta | None = None) -> None:
+        self.reader, self.sink, self.watch, self.keep, self.clock = reader, sink, watch, keep, clock
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
         self.served = 0
 
     def read(self, body: bytes, name: str = "") -> dict[str, Any]:
         img = decode_image(body, name)
-        return self.worker.submit(self._read, img, name, photo_meta(body)).result()
+        return self.worker.submit(self._read, img, name, photo_meta(body, self.clock)).result()
 
     def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta()) -> dict[str, Any]:
         from pipeline.types import utc_iso
@@ -259,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
         from common.paths import ROOT
         from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
         from pipeline.outputs import claim_out, make_out, webhook_sink
+        from pipeline.recording import utc_offset
         from pipeline.retention import Keeper
         from pipeline.settings import load_configs
         from pipeline.sinks import ImageReadsSink
 
         cfgs = load_configs(ROOT / "configs", a.overrides)
         p = cfgs.pipeline
+        clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")
         if p.webhook:
             from pipeline.webhook import check_webhook
 
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
-            service = PlateService(reader, sink, watch, keep)
+            service = PlateService(reader, sink, watch, keep, clock)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "

@@ -61,6 +61,22 @@ def test_when_and_where_a_photo_was_taken_is_read_from_its_exif(tmp_path, kw, ta
     assert photo_meta(tmp_path / "a.jpg") == photo_meta(body) == PhotoMeta(taken, gps)
 
 
+def test_a_cameras_time_without_its_offset_is_read_in_the_offset_given(tmp_path):
+    """A camera that writes no offset: its time taken in the clock's offset the user gives; without one, none. A
+    phone's own offset and GPS's UTC time come first."""
+    from datetime import timedelta
+
+    plus1 = timedelta(hours=1)
+    body = exif_jpeg(None, "2026:12:06 12:30:00")
+    assert (photo_meta(body).taken_utc, photo_meta(body, plus1).taken_utc) == ("", "2026-12-06T11:30:00.000Z")
+    assert photo_meta(body, timedelta(hours=-5, minutes=-30)).taken_utc == "2026-12-06T18:00:00.000Z"
+    assert photo_meta(exif_jpeg(None, "2026:12:06 12:30:00", "+02:00"), plus1).taken_utc == "2026-12-06T10:30:00.000Z"
+    assert photo_meta(exif_jpeg(None, "2026:12:06 12:30:00", gps_time=("2026:12:06", (12.0, 29.0, 59.0))),
+                      plus1).taken_utc == "2026-12-06T12:29:59.000Z"
+    assert photo_meta(exif_jpeg(None, "2026:13:06 12:30:00"), plus1).taken_utc == ""  # no such date
+    assert photo_meta(exif_jpeg(None), plus1).taken_utc == ""
+
+
 def test_a_place_that_is_not_a_number_is_none():
     from pipeline.photo_meta import _place
 
@@ -105,3 +121,19 @@ def test_a_photos_reads_carry_when_and_where_it_was_taken_and_the_search_finds_i
     hits, _ = find("*", [tmp_path / "out"], since="2026-12-01", until="2026-12-01")
     assert [(s.source, s.seen_utc, s.at.split(" at ")[-1]) for s in hits] == [
         ("IMG_0001.jpg", "2026-12-01T10:00:00.000Z", "44.425,26.1")]
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_a_cameras_photos_are_read_in_the_clocks_offset_given_and_a_bad_one_is_one_line(tmp_path, capsys):
+    from run_pipeline import main as run
+
+    photos = tmp_path / "camera"
+    photos.mkdir()
+    exif_jpeg(photos / "DSC_0001.jpg", "2026:12:01 11:00:00", base=ROOT / "samples" / "plates" / "RXP7820_0.jpg")
+    assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out'}", "photo_utc_offset=-03:00"]) == 0
+    assert (tmp_path / "out" / "camera" / "reads.csv").read_text().splitlines()[1].split(",")[2] == (
+        "2026-12-01T14:00:00.000Z")
+    capsys.readouterr()
+    assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out2'}", "photo_utc_offset=UTC-3"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: config key 'photo_utc_offset': 'UTC-3' is not an offset from "
+                                               "UTC (+01:00, -05:00)")

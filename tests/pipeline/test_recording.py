@@ -91,6 +91,25 @@ def test_an_offset_no_clock_has_is_one_line(value):
         given_start(value)
 
 
+@pytest.mark.parametrize("value, hours", [("+01:00", 1), ("-0530", -5.5), (" +14:00 ", 14), ("", None)])
+def test_a_cameras_clock_offset_is_read(value, hours):
+    from pipeline.recording import utc_offset
+
+    got = utc_offset(value, "photo_utc_offset")
+    assert (got.total_seconds() / 3600 if got is not None else None) == hours
+
+
+@pytest.mark.parametrize("value, says", [("+1", "is not an offset from UTC (+01:00, -05:00)"),
+                                         ("CET", "is not an offset from UTC (+01:00, -05:00)"),
+                                         ("+15:00", "+15:00 is no offset from UTC (-12:00 to +14:00)")])
+def test_an_offset_that_is_none_is_one_line(value, says):
+    from pipeline.recording import utc_offset
+
+    with pytest.raises(UserError, match=re.escape(f"config key 'photo_utc_offset': {value!r}: {says}")
+                       if "no offset" in says else re.escape(f"config key 'photo_utc_offset': {value!r} {says}")):
+        utc_offset(value, "photo_utc_offset")
+
+
 @pytest.mark.parametrize("version, big_mdat, moov_size", [(0, False, ""), (1, False, ""), (0, True, ""),
                                                          (0, False, "big"), (1, False, "end")])
 def test_the_containers_recording_time_is_read_from_its_movie_header(tmp_path, version, big_mdat, moov_size):

@@ -85,6 +85,15 @@ def test_a_posted_phone_photo_is_answered_with_when_and_where_it_was_taken(serve
     assert [(x["taken_utc"], x["gps"]) for x in lines] == [("2026-12-06T10:30:00.000Z", [44.425, 26.1]), ("", None)]
 
 
+def test_a_posted_cameras_photo_is_timed_in_the_clocks_offset_given(serve):
+    from datetime import timedelta
+
+    from tests.pipeline.test_photo_meta import exif_jpeg
+
+    url = serve(PlateService(FakeReader(), clock=timedelta(hours=2)))
+    assert post(f"{url}/read", exif_jpeg(None, "2026:12:06 12:30:00"))[1]["taken_utc"] == "2026-12-06T10:30:00.000Z"
+
+
 def test_a_posted_image_is_answered_with_its_plates_and_appended_to_the_reads(serve, tmp_path):
     reader = FakeReader()
     with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
@@ -169,6 +178,7 @@ def test_a_token_is_asked_for_when_set(serve):
     (["nope_key=1", "--port", "0"], "nope_key"),
     (["webhook=http://127.0.0.1:9/x", "--port", "0"], "webhook needs --out"),
     (["ocr_weights=nope.pth", "--port", "0"], "checkpoint not found: nope.pth"),
+    (["photo_utc_offset=CET", "--port", "0"], "config key 'photo_utc_offset': 'CET' is not an offset from UTC"),
 ])
 def test_the_command_says_a_mistake_in_one_line(argv, says, capsys):
     from pipeline.serve import main
