@@ -42,7 +42,7 @@ def read_heif(source: str | Path | bytes) -> np.ndarray | None:
         return None
     if rgb.ndim == 2:
         return cv2.cvtColor(rgb, cv2.COLOR_GRAY2BGR)
-    return cv2.cvtColor(rgb, cv2.COLOR_RGBA2BGR if rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)  # RGBA too: its alpha dropped
 
 
 def check_heif_readable(paths: Iterable[Path], where: str | Path) -> None:

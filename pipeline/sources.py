@@ -15,7 +15,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -37,10 +37,27 @@ SECRET_PARAM = re.compile(r"(?i)([?&;][^=&#;]*(?:user|usr|login|pass|pwd|token|a
                           r"[^=&#;]*=)[^&#;]*")
 
 
+# a login whose password holds `#`, `/` or `?`, which end a URL's login (for FFmpeg as for urllib): `user:p#ss@host`
+# (not `host:554/live@main`, a port and a path)
+BROKEN_LOGIN = re.compile(r"(?<=://)[^/?#@\s]*:(?!\d+/)[^@\s]*?[#/?][^@\s]*@")
+
+
 def redact(url: str) -> str:
-    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`, and a secret's value in the query (`?usr=admin&pwd=x`) ->
-    `?usr=***&pwd=***`; the rest (`?channel=2`) unchanged."""
-    return SECRET_PARAM.sub(r"\1***", re.sub(r"(?<=://)[^/?#\s]*@", "***@", url))  # to the last @ (p@ss: FFmpeg's)
+    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x` (also where the password holds a `#`, `/` or `?`, which end
+    a URL's login), and a secret's value in the query (`?usr=admin&pwd=x`) -> `?usr=***&pwd=***`; the rest
+    (`?channel=2`) unchanged."""
+    url = re.sub(r"(?<=://)[^/?#\s]*@", "***@", url)  # to the last @ of the login (p@ss: FFmpeg's)
+    return SECRET_PARAM.sub(r"\1***", BROKEN_LOGIN.sub("***@", url))
+
+
+def check_login(url: str) -> None:
+    """A UserError where a URL's password holds a character that ends a URL's login: no camera could be reached by
+    it (its host would be read as part of the password), and percent-encoding it is the fix."""
+    m = BROKEN_LOGIN.search(url)
+    if m is not None:
+        char = next(c for c in m.group() if c in "#/?")
+        raise UserError(f"{redact(url)}: its password holds {char!r}, which ends a URL's login: write it as "
+                        f"{quote(char, safe='')} (e.g. p{char}ss as p{quote(char, safe='')}ss)")
 
 
 def _parts(url: str) -> SplitResult | None:
@@ -502,6 +519,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     end). `stop` ends a live source's iteration even while it waits for a reconnect; a camera's snapshot URL is
     asked for a picture every `snapshot_s`."""
     check_window(spec, start_s, end_s)
+    if is_url(spec):
+        check_login(spec)
     if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops
         file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s)
         if file.frames_in_file > 0 or start_s or end_s:  # answering ends it): a recording, read to its end once

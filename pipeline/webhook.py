@@ -25,7 +25,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import naming, written_whole
 from pipeline.sinks import event_json
-from pipeline.sources import redact, split_login
+from pipeline.sources import check_login, redact, split_login
 from pipeline.types import PlateEvent
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
@@ -35,9 +35,11 @@ REWRITE_EVERY_S = 1.0  # while events are delivered, the pending file drops them
 
 
 def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
-    """Refuse, in one line, a `webhook` that is not an http(s) URL or a header that is not `Name: value`."""
+    """Refuse, in one line, a `webhook` that is not an http(s) URL (or whose password ends its login) or a header that
+    is not `Name: value`."""
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
         raise UserError(f"webhook {redact(url)!r}: expected an http:// or https:// URL")
+    check_login(url)
     for h in headers:
         name, sep, _ = h.partition(":")
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):

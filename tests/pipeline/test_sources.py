@@ -289,9 +289,24 @@ def test_videos_of_other_makers_are_read_in_a_folder(tmp_path, name, fourcc):
      "https://h/x.mp4?X-Amz-Credential=***&X-Amz-Date=20261206&X-Amz-Signature=***#t=5"),
     ("rtmp://h/live/cam?token=abc;sig=1", "rtmp://h/live/cam?token=***;sig=***"),
     ("http://h/mjpg?resolution=640x480", "http://h/mjpg?resolution=640x480"),
+    ("rtsp://admin:p#ss@10.0.0.5:554/s", "rtsp://***@10.0.0.5:554/s"),  # a # / ? in the password: hidden all the same
+    ("rtsp://admin:a/b?c@cam/1", "rtsp://***@cam/1"), ("rtsp://cam:554/live@main", "rtsp://cam:554/live@main"),
 ])
 def test_redact(url, shown):
     assert redact(url) == shown
+
+
+@pytest.mark.parametrize("url, says", [
+    ("rtsp://admin:p#ss@10.0.0.5:554/s", "rtsp://***@10.0.0.5:554/s: its password holds '#', which ends a URL's "
+                                         "login: write it as %23 (e.g. p#ss as p%23ss)"),
+    ("http://admin:a/b@cam/snap.jpg", "http://***@cam/snap.jpg: its password holds '/', which ends a URL's login: "
+                                      "write it as %2F"),
+])
+def test_a_password_a_url_cannot_hold_as_written_is_one_line_saying_how(url, says):
+    """A camera's password with a # (common in passwords) ends the URL's login: the camera could never be reached,
+    and the error said so without the password hidden (`cannot open camera/stream rtsp://admin:p#ss@...`)."""
+    with pytest.raises(UserError, match=re.escape(says)):
+        open_source(url)
 
 
 class FakeCapture:

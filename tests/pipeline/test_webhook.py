@@ -206,6 +206,7 @@ def test_a_hanging_service_does_not_hold_up_the_events(tmp_path):
     ("ftp://host/x", (), "webhook 'ftp://host/x': expected an http:// or https:// URL"),
     ("host:8080/x", (), "expected an http:// or https:// URL"),
     ("http://host/x", ("Bearer abc",), "webhook_headers 'Bearer abc': expected 'Name: value'"),
+    ("https://bot:s3#cret@hooks.example/in", (), "https://***@hooks.example/in: its password holds '#'"),
 ])
 def test_a_malformed_webhook_is_one_error_line(url, headers, message):
     with pytest.raises(UserError, match=re.escape(message)):
