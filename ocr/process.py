@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 from pathlib import Path
 from typing import cast
 
@@ -59,18 +60,42 @@ def is_image_file(path: str | Path) -> bool:
 def dataset_image(labels_csv: str | Path, name: str) -> Path:
     """Where the image of a labels.csv row is: `images/<name>` beside the CSV (the layout of ../shared/data), else
     `<name>` itself relative to the CSV's folder (a column that reads `images/a.jpg`, images beside the CSV, or an
-    absolute path; `\\` read as `/` where the name is not found as written). A missing image is reported at the
-    first place. The CSV is looked for as `common.paths.find` does (a config's path relative to the project, from any
-    folder)."""
+    absolute path; `\\` read as `/` where the name is not found as written; a name written in another case than the
+    file's, as on Windows and macOS, whose disks do not tell them apart, where one file alone matches). A missing
+    image is reported at the first place. The CSV is looked for as `common.paths.find` does (a config's path relative
+    to the project, from any folder)."""
     root = find(labels_csv).parent
     first = root / "images" / name
     if first.is_file():
         return first
     other = root / name
-    if other.is_file() or "\\" not in name:
-        return other if other.is_file() else first
-    found = dataset_image(labels_csv, name.replace("\\", "/"))  # written on Windows: images\a.jpg
-    return found if found.is_file() else first
+    if other.is_file():
+        return other
+    if "\\" in name:
+        found = dataset_image(labels_csv, name.replace("\\", "/"))  # written on Windows: images\a.jpg
+        if found.is_file():
+            return found
+    return next((f for f in (_any_case(first), _any_case(other)) if f is not None), first)
+
+
+def _any_case(path: Path) -> Path | None:
+    """The one file in `path`'s folder whose name is `path`'s in another case (`Car1.JPG` for `car1.jpg`); None
+    where there is none or more than one."""
+    matches = [f for f in _listing(path.parent) if f.name.lower() == path.name.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _listing(folder: Path) -> list[Path]:
+    """The files of `folder`, listed once per folder and change (a data set's thousands of rows, one listing)."""
+    try:
+        return _listed(folder, folder.stat().st_mtime_ns)
+    except OSError:
+        return []
+
+
+@functools.lru_cache(maxsize=16)
+def _listed(folder: Path, mtime_ns: int) -> list[Path]:
+    return sorted(folder.iterdir())
 
 
 def as_bgr(image: object, what: str = "an image") -> np.ndarray:

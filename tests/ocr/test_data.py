@@ -13,6 +13,7 @@ from ocr.alphabet import Codec
 from ocr.data import build_dataset, read_labels
 
 DIG = Codec("0123456789")
+LATIN = Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 def make_folder(root, rows, images=None):
@@ -38,6 +39,18 @@ def test_labels_csv_with_the_images_beside_it(tmp_path):
     cv2.imwrite(str(root / "a.png"), np.full((20, 60, 3), 128, np.uint8))
     (root / "labels.csv").write_text("image,plate_text\na.png,123\n")
     assert [(s.path, s.text) for s in read_labels(root, DIG)] == [(root / "a.png", "123")]
+
+
+def test_image_names_written_in_another_case_as_windows_lets_them_be_are_found(tmp_path):
+    """A data set labelled on Windows or macOS, whose disks do not tell cases apart: labels.csv's Car1.JPG is
+    images/car1.jpg; where two files differ only in case, neither is guessed."""
+    root = make_folder(tmp_path / "d", [("Car1.JPG", "AB123"), ("images/car2.PNG", "CD456")], images=["car1.jpg"])
+    cv2.imwrite(str(root / "images" / "Car2.png"), np.zeros((10, 30, 3), np.uint8))
+    assert [(s.path.relative_to(root).as_posix(), s.text) for s in read_labels(root, LATIN)] == [
+        ("images/car1.jpg", "AB123"), ("images/Car2.png", "CD456")]
+    cv2.imwrite(str(root / "images" / "CAR1.jpg"), np.zeros((10, 30, 3), np.uint8))  # now two of that name
+    with pytest.raises(UserError, match=re.escape(f"image not found: {root / 'images' / 'Car1.JPG'}")):
+        read_labels(root, LATIN)
 
 
 def test_labels_saved_by_a_spreadsheet_with_a_byte_order_mark_and_crlf(tmp_path):
