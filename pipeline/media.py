@@ -98,14 +98,18 @@ WHOLE_AFTER_POLLS = 10  # a file that has not grown for this many polls is taken
 
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2"}  # MP4 / QuickTime files, whose boxes tell a whole file
+PHOTO_BOX_EXTS = {".heic", ".heif", ".avif"}  # photos in ISO boxes, as MP4's: a whole one has its meta and mdat
 
 
 def ends_whole(path: Path) -> bool:
     """Whether a JPEG or PNG file ends as a whole one does (its end marker among its last bytes; padding allowed), an
-    MP4 or MOV file has its movie header and every box whole; other videos: False (whole once they have not grown for
-    `WHOLE_AFTER_POLLS`: a clip is not awaited as a snapshot is); other images: True."""
+    MP4 or MOV file has its movie header and every box whole, a HEIC or AVIF photo its item and data boxes and every
+    box whole; other videos: False (whole once they have not grown for `WHOLE_AFTER_POLLS`: a clip is not awaited as
+    a snapshot is); other images: True."""
     if path.suffix.lower() in MOVIE_EXTS:
         return movie_whole(path)
+    if path.suffix.lower() in PHOTO_BOX_EXTS:
+        return movie_whole(path, (b"meta", b"mdat"))
     if path.suffix.lower() in VIDEO_EXTS:
         return False
     mark = END_MARKS.get(path.suffix.lower())

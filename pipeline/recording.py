@@ -122,9 +122,9 @@ def container_start(path: Path) -> float | None:
     return None
 
 
-def movie_whole(path: Path) -> bool:
+def movie_whole(path: Path, needs: tuple[bytes, ...] = (b"moov",)) -> bool:
     """Whether an MP4 / MOV file is whole: its movie header is there and no box runs past the file's end (one still
-    being uploaded is not)."""
+    being uploaded is not); for another file of ISO boxes (a HEIC or AVIF photo), the boxes it `needs` are there."""
     try:
         with path.open("rb") as f:
             end = path.stat().st_size
@@ -133,7 +133,7 @@ def movie_whole(path: Path) -> bool:
                 if stop > end:
                     return False
                 kinds.append(kind)
-            return b"moov" in kinds
+            return all(k in kinds for k in needs)
     except OSError:
         return False
 

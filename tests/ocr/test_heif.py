@@ -76,6 +76,18 @@ def test_a_heic_photo_taken_sideways_is_turned_upright_as_a_jpeg_is(tmp_path):
     assert np.abs(heic.astype(int) - cv2.rotate(scene(), cv2.ROTATE_90_CLOCKWISE)).mean() < 4
 
 
+def test_a_heic_or_avif_photo_is_whole_once_its_boxes_are(tmp_path):
+    """A watched folder takes a photo once whole: a phone's HEIC, or an AVIF, cut short mid-upload is not."""
+    from pipeline.media import ends_whole
+
+    data = write_heic(tmp_path / "a.heic", scene()).read_bytes()
+    avif = cv2.imencode(".avif", scene())[1].tobytes()
+    for name, whole in (("b.heic", data), ("c.avif", avif)):
+        for cut, ok in ((len(whole), True), (len(whole) - 1, False), (len(whole) // 2, False), (40, False)):
+            (tmp_path / name).write_bytes(whole[:cut])
+            assert ends_whole(tmp_path / name) is ok, (name, cut)
+
+
 def test_a_damaged_heic_is_the_unreadable_image_error(tmp_path):
     data = write_heic(tmp_path / "a.heic", scene()).read_bytes()
     (tmp_path / "cut.heic").write_bytes(data[:40])
