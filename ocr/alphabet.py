@@ -12,7 +12,9 @@ PRESETS: dict[str, str] = {
 }
 
 
-SEPARATORS = " \t-.\u00b7\u2022"  # printed between plate groups, never read: dropped from labels
+# printed between plate groups, never read: dropped from labels; with the dashes a word processor or spreadsheet
+# puts for a typed hyphen (en and em dash, minus sign) and the invisible spaces copied from web pages
+SEPARATORS = " \t-.\u00b7\u2022\u2010\u2012\u2013\u2014\u2015\u2212\u200b\u200c\u200d\u2060\ufeff"
 # The Cyrillic and Greek capitals that plates print (Russia, Ukraine, Bulgaria...; Greece uses only these 14), each
 # the same shape as a Latin letter, which is what the reader sees: typed on such a keyboard, a label means the Latin one.
 LOOK_ALIKES = dict(zip("АВЕКМНОРСТУХІΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEKMHOPCTYXIABEZHIKMNOPTYX"))

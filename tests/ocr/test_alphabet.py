@@ -31,7 +31,10 @@ def test_duplicate_alphabet():
 
 @pytest.mark.parametrize("raw, keep, want", [
     (" ab-123 cd ", "", "AB123CD"), ("B 21.GSB", "", "B21GSB"), ("KMH\u00b7306", "", "KMH306"),
-    ("AB-12", "AB12-", "AB-12"), ("12#A", "", "12#A"), ("", "", "")])
+    ("AB-12", "AB12-", "AB-12"), ("12#A", "", "12#A"), ("", "", ""),
+    ("AB \u2013 123", "", "AB123"), ("AB\u2014123\u2212CD", "", "AB123CD"),  # a typed hyphen as a spreadsheet keeps it
+    ("AB\u2011123", "", "AB123"), ("\ufeffAB\u200b123", "", "AB123"),  # a web page's non-breaking and invisible marks
+    ("AB_123/4", "", "AB_123/4")])  # no separator a plate prints: left for the alphabet to refuse
 def test_plate_label_drops_separators_only(raw, keep, want):
     assert plate_label(raw, keep) == want
 
