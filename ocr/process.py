@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import sys
 from pathlib import Path
 from typing import cast
 
@@ -102,7 +103,8 @@ def as_bgr(image: object, what: str = "an image") -> np.ndarray:
     """An image handed over from Python, checked and made H x W x 3 uint8 BGR (grey, H x W x 1 and BGRA converted;
     a PIL image turned upright by its EXIF orientation, as cv2.imread does, and from RGB); anything else (not an
     array, empty, another layout, float or 16-bit values) is a UserError saying so."""
-    if type(image).__module__.startswith("PIL."):  # Image.open(...) (PIL comes with ultralytics)
+    pil = sys.modules.get("PIL.Image")  # loaded where a PIL image was made: Image.open(...), pillow-heif's HEIC too
+    if pil is not None and isinstance(image, pil.Image):
         from PIL import Image, ImageOps
 
         upright = ImageOps.exif_transpose(cast(Image.Image, image))

@@ -76,6 +76,19 @@ def test_a_heic_photo_taken_sideways_is_turned_upright_as_a_jpeg_is(tmp_path):
     assert np.abs(heic.astype(int) - cv2.rotate(scene(), cv2.ROTATE_90_CLOCKWISE)).mean() < 4
 
 
+def test_a_heic_opened_with_pil_is_an_image_handed_over_from_python(tmp_path):
+    """`PlateReader`/`Recognizer` take PIL images: pillow-heif's (a class of its own module) was refused as 'not a
+    PIL image'; it is the image read_bgr reads, upright once (not turned again by its EXIF)."""
+    from PIL import Image
+
+    from ocr.process import as_bgr
+
+    path = write_heic(tmp_path / "side.heic", scene(), orientation=6)
+    with Image.open(path) as im:
+        assert type(im).__module__.startswith("pillow_heif")
+        assert np.array_equal(as_bgr(im), read_bgr(path))
+
+
 def test_a_heic_or_avif_photo_is_whole_once_its_boxes_are(tmp_path):
     """A watched folder takes a photo once whole: a phone's HEIC, or an AVIF, cut short mid-upload is not."""
     from pipeline.media import ends_whole
