@@ -7,7 +7,9 @@ orchestrator closes the open tracks as soon as a stream is lost.
 """
 from __future__ import annotations
 
+import glob
 import math
+import os
 import re
 import threading
 import time
@@ -456,9 +458,19 @@ def is_remote_file(spec: str) -> bool:
 
 
 def is_live(spec: str) -> bool:
-    """A camera index (`0`) or a stream URL (not a video file's on a web server): it never ends by itself."""
-    return spec.isdigit() or (re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None
-                              and not is_remote_file(spec))
+    """A camera index (`0`) or device (`/dev/video0`), or a stream URL (not a video file's on a web server): it never
+    ends by itself."""
+    return spec.isdigit() or camera_device(spec) is not None or (
+        re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None and not is_remote_file(spec))
+
+
+def camera_device(spec: str) -> int | None:
+    """The index OpenCV opens a camera by, for its Linux device file (`/dev/video0`, or a name that stays when cameras
+    are plugged in another order: `/dev/v4l/by-id/usb-...-video-index0`, a link to one); None for another spec."""
+    if not spec.startswith("/dev/"):
+        return None
+    m = re.fullmatch(r"/dev/video(\d+)", os.path.realpath(spec))
+    return int(m.group(1)) if m else None
 
 
 def go_on_from(position_s: float) -> float:
@@ -531,7 +543,11 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     if is_live(spec):
         if _web_path(spec):  # perhaps a camera's snapshot URL
             return web_source(spec, live, snapshot_s, stop)
-        return LiveSource(int(spec) if spec.isdigit() else spec, live, stop=stop)
+        device = camera_device(spec)
+        if device is not None and not Path(spec).exists():
+            here = sorted(glob.glob("/dev/video[0-9]*"), key=lambda d: int(d[len("/dev/video"):]))
+            raise UserError(f"no camera at {spec} (camera devices here: {', '.join(here) or 'none'})")
+        return LiveSource(device if device is not None else int(spec) if spec.isdigit() else spec, live, stop=stop)
     if is_url(spec):
         raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")

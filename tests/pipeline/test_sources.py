@@ -204,6 +204,22 @@ def test_open_source_kinds(tmp_path):
         open_source(str(tmp_path / "photos"))
 
 
+def test_a_cameras_linux_device_is_a_camera(monkeypatch):
+    """`/dev/video0` (or a stable link to it) is the camera OpenCV opens by its index, live as an index is; it was
+    taken for a video file ('video not found', or FFmpeg failing on a device)."""
+    import os
+
+    from pipeline.sources import camera_device, is_live
+
+    links = {"/dev/v4l/by-id/usb-Logitech_C920-video-index0": "/dev/video2"}
+    monkeypatch.setattr(os.path, "realpath", lambda p: links.get(p, p))
+    assert [camera_device(s) for s in ("/dev/video0", "/dev/video12", "/dev/v4l/by-id/usb-Logitech_C920-video-index0",
+                                       "/dev/null", "video0", "/tmp/dev/video0")] == [0, 12, 2, None, None, None]
+    assert is_live("/dev/video0") and not is_live("/dev/null")
+    with pytest.raises(UserError, match=r"^no camera at /dev/video97 \(camera devices here: (none|/dev/video\d+.*)\)$"):
+        open_source("/dev/video97")
+
+
 def test_a_typo_in_a_stream_scheme_is_named(tmp_path):
     with pytest.raises(UserError, match=re.escape("unknown stream scheme 'rtps' in rtps://***@cam/1 (known: rtsp, "
                                                   "rtsps, rtmp, http, https, udp, tcp)")):
