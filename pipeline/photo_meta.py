@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ocr.heif import register_heif_opener
+from ocr.heif import HEIF_EXTS, is_heif, register_heif_opener
 from pipeline.types import utc_iso
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825  # the EXIF and GPS directories' tags
@@ -35,7 +35,8 @@ def photo_meta(source: Path | bytes, clock: timedelta | None = None) -> PhotoMet
     without its own (`photo_utc_offset`)."""
     from PIL import Image
 
-    register_heif_opener()  # a phone's HEIC photo carries its EXIF too
+    if is_heif(source[:12]) if isinstance(source, bytes) else source.suffix.lower() in HEIF_EXTS:
+        register_heif_opener()  # a phone's HEIC photo carries its EXIF too
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
             exif = im.getexif()
