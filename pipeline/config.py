@@ -22,6 +22,7 @@ class PipelineConfig:
     start_s: Annotated[float, Clock(), Range(0)] = 0.0
     end_s: Annotated[float, Clock(), Range(0)] = 0.0
     video_start_utc: str = ""
+    source_fps: Annotated[float, Range(0, 1000)] = 0.0
     photo_utc_offset: str = ""
     crop_margin: Annotated[float, Range(0, 1)] = 0.06
     min_plate_height: Annotated[int, Range(0)] = 8

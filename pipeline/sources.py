@@ -127,7 +127,7 @@ class VideoFileSource:
     container's stamps: a variable-rate video is timed as filmed)."""
 
     def __init__(self, path: str | Path, stride: int = 1, capture: Callable[[str], Any] = cv2.VideoCapture,
-                 start_s: float = 0.0, end_s: float = 0.0) -> None:
+                 start_s: float = 0.0, end_s: float = 0.0, fps: float = 0.0) -> None:
         remote = isinstance(path, str) and is_url(path)  # a video on a web server: read as a file is, through FFmpeg
         sequence = is_sequence(str(path))  # numbered images, read by FFmpeg as a video's frames
         self.path = Path(url_path(str(path)) if remote else path)  # a URL's: for its name
@@ -147,6 +147,13 @@ class VideoFileSource:
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0
+        # `fps` given (`source_fps`: a Pi camera's raw .h264 holds no rate, FFmpeg takes 25): FFmpeg's times scaled
+        self._scale = self.fps / fps if fps > 0 else 1.0  # to it, a frame's FFmpeg time x this: its time
+        self.fps = fps if fps > 0 else self.fps
+        if not fps and (sequence or self.path.suffix.lower() in RAW_STREAM_EXTS):
+            what = "numbered images hold" if sequence else "a raw stream holds"
+            logger.info(f"{self.where}: {what} no frame rate: timed at {self.fps:g} fps (source_fps= gives the rate "
+                        f"filmed at)")
         # 0: not known (FFmpeg gives a file with no duration, a stream's dump or a lone JPEG, a count below 0)
         self.frames_in_file = max(0, int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         self.stride = max(1, stride)
@@ -176,7 +183,7 @@ class VideoFileSource:
     def _seek(self, start_s: float) -> int:
         """The decoder moved to `start_s`; returns the number of the frame it goes on from (0 where the file cannot
         be moved: its frames up to `start_s` are then decoded and passed over)."""
-        if not self.cap.set(cv2.CAP_PROP_POS_MSEC, start_s * 1000):
+        if not self.cap.set(cv2.CAP_PROP_POS_MSEC, start_s / self._scale * 1000):
             return 0
         return max(0, int(self.cap.get(cv2.CAP_PROP_POS_FRAMES) or 0))
 
@@ -215,7 +222,7 @@ class VideoFileSource:
         """Frame `i`'s time in the video: the container's own stamp, so that a phone's variable-rate video has its
         frames where they were filmed; where the container has none (or it does not advance) the nominal rate
         carries on from the last frame's time."""
-        stamp = float(self.cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000
+        stamp = float(self.cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000 * self._scale
         return stamp if math.isfinite(stamp) and stamp > last_s else last_s + (i - last_i) / self.fps
 
     def close(self) -> None:
@@ -526,15 +533,16 @@ def _kinds(files: list[Path]) -> str:
 
 def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
                 stop: threading.Event | None = None, start_s: float = 0.0,
-                end_s: float = 0.0, snapshot_s: float = 1.0) -> VideoFileSource | ImageSource | LiveSource:
+                end_s: float = 0.0, snapshot_s: float = 1.0,
+                fps: float = 0.0) -> VideoFileSource | ImageSource | LiveSource:
     """A camera index (`0`), a URL, an image file or folder, or a video file (from `start_s` to `end_s`, 0: its
-    end). `stop` ends a live source's iteration even while it waits for a reconnect; a camera's snapshot URL is
-    asked for a picture every `snapshot_s`."""
+    end; timed at `fps` frames a second where given, for a file that holds no rate). `stop` ends a live source's
+    iteration even while it waits for a reconnect; a camera's snapshot URL is asked for a picture every `snapshot_s`."""
     check_window(spec, start_s, end_s)
     if is_url(spec):
         check_login(spec)
     if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops
-        file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s)
+        file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s, fps=fps)
         if file.frames_in_file > 0 or start_s or end_s:  # answering ends it): a recording, read to its end once
             return file
         file.close()  # no length: live (an HLS playlist that goes on, a restreamer's /api/stream.mp4?src=cam)
@@ -566,9 +574,9 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
             raise UserError(f"{p} holds videos: pass each video file as a source")
         return ImageSource(images, p.name)  # named after the folder, whatever it holds
     if is_sequence(spec):
-        return VideoFileSource(p, stride, start_s=start_s, end_s=end_s)
+        return VideoFileSource(p, stride, start_s=start_s, end_s=end_s, fps=fps)
     if p.suffix.lower() in IMAGE_EXTS:
         if not p.is_file():
             raise UserError(f"image not found: {p}")
         return ImageSource([p])
-    return VideoFileSource(p, stride, start_s=start_s, end_s=end_s)
+    return VideoFileSource(p, stride, start_s=start_s, end_s=end_s, fps=fps)

@@ -89,6 +89,30 @@ def altered_capture(props: dict | None = None, seeks: bool = True, decodes: bool
     return Altered
 
 
+def mjpeg_dump(path, n=20):
+    """A saved MJPEG stream (JPEGs one after another, no container, no rate), frame k a flat grey of 10 k + 5."""
+    path.write_bytes(b"".join(cv2.imencode(".jpg", np.full((48, 64, 3), 10 * k + 5, np.uint8))[1].tobytes()
+                              for k in range(n)))
+    return path
+
+
+def test_a_file_that_holds_no_rate_is_timed_at_the_rate_given(tmp_path, logged):
+    """A Pi camera's raw .h264 or a saved MJPEG stream holds no frame rate (FFmpeg takes 25): `source_fps` gives
+    the rate filmed at, and frames, windows and the progress bar's total follow it; without it, a line says so."""
+    dump = mjpeg_dump(tmp_path / "cam.mjpeg")
+    lines, got = logged(lambda: shown(VideoFileSource(dump)))
+    assert got[5] == (5, 0.2, 5) and len(got) == 20  # at FFmpeg's 25
+    assert lines == [("INFO", f"{dump}: a raw stream holds no frame rate: timed at 25 fps (source_fps= gives the "
+                              "rate filmed at)")]
+    lines, got = logged(lambda: shown(open_source(str(dump), fps=10)))
+    assert got[5] == (5, 0.5, 5) and got[-1] == (19, 1.9, 19) and lines == []
+    window = VideoFileSource(dump, start_s=0.5, end_s=1.2, fps=10)
+    assert shown(window) == [(k, k / 10, k) for k in range(5, 13)] and window.fps == 10
+    mp4 = numbered_video(tmp_path / "v.mp4")  # a container's rate, 10, given as 20: its times halved
+    assert shown(VideoFileSource(mp4, start_s=0.5, end_s=0.6, fps=20)) == [(10, 0.5, 10), (11, 0.55, 11),
+                                                                          (12, 0.6, 12)]
+
+
 def test_a_file_the_decoder_cannot_move_in_is_read_up_to_the_window(tmp_path):
     """A capture whose seek fails: the frames before start_s are decoded and passed over."""
     path = numbered_video(tmp_path / "v.avi")
