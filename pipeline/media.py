@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ocr.heif import HEIF_EXTS
 from ocr.process import IMAGE_EXTS
 from pipeline.recording import movie_whole
 
@@ -98,7 +99,7 @@ WHOLE_AFTER_POLLS = 10  # a file that has not grown for this many polls is taken
 
 
 MOVIE_EXTS = {".mp4", ".mov", ".m4v", ".3gp", ".3g2"}  # MP4 / QuickTime files, whose boxes tell a whole file
-PHOTO_BOX_EXTS = {".heic", ".heif", ".avif"}  # photos in ISO boxes, as MP4's: a whole one has its meta and mdat
+PHOTO_BOX_EXTS = HEIF_EXTS | {".avif"}  # photos in ISO boxes, as MP4's: a whole one has its meta and mdat
 
 
 def ends_whole(path: Path) -> bool:

@@ -17,7 +17,7 @@ from pipeline.types import iso_time
 FROM_FILE = "file"  # video_start_utc: the container's own recording time
 FROM_NAME = "name"  # video_start_utc: the time in the file's name, UTC, or name+01:00: that offset's local time
 _NAME_KEY = re.compile(r"name(?:([+-])(\d\d):?(\d\d))?", re.I)
-_OFFSET = re.compile(r"([+-])(\d\d):?(\d\d)")
+_OFFSET = re.compile(r"([+-])(\d\d?)(?::?(\d\d))?")  # ISO 8601's +01:00, +0100 and +01, and +1
 # a date and time in a file's name: 20261206_123000, 2026_1206_123000, 2026-12-06 12.30.00, 2026-12-06T12-30-00
 NAME_TIME = re.compile(r"(?<!\d)(20\d\d)[-_.]?(\d\d)[-_.]?(\d\d)[-_.T ]?(\d\d)[-_.:h]?(\d\d)[-_.:m]?(\d\d)")
 MP4_EPOCH = 2082844800  # seconds from 1904-01-01 (the MP4 / QuickTime epoch) to 1970-01-01
@@ -53,7 +53,7 @@ def utc_offset(value: str, key: str) -> timedelta | None:
         return None
     m = _OFFSET.fullmatch(value.strip())
     if m is None:
-        raise UserError(f"config key '{key}': {value!r} is not an offset from UTC (+01:00, -05:00)")
+        raise UserError(f"config key '{key}': {value!r} is not an offset from UTC (+01:00, -05:00, -5)")
     sign, hours, minutes = m.groups()
     return _offset(sign, hours, minutes, f"config key '{key}': {value!r}")
 
@@ -61,7 +61,8 @@ def utc_offset(value: str, key: str) -> timedelta | None:
 def _offset(sign: str | None, hours: str | None, minutes: str | None, where: str) -> timedelta:
     offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0)) * (-1 if sign == "-" else 1)
     if int(minutes or 0) > 59 or not timedelta(hours=-12) <= offset <= timedelta(hours=14):
-        raise UserError(f"{where}: {sign}{hours}:{minutes} is no offset from UTC (-12:00 to +14:00)")
+        raise UserError(f"{where}: {sign}{int(hours or 0):02d}:{int(minutes or 0):02d} is no offset from UTC (-12:00 "
+                        "to +14:00)")
     return offset
 
 

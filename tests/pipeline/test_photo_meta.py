@@ -136,4 +136,4 @@ def test_a_cameras_photos_are_read_in_the_clocks_offset_given_and_a_bad_one_is_o
     capsys.readouterr()
     assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out2'}", "photo_utc_offset=UTC-3"]) == 2
     assert capsys.readouterr().err.strip() == ("error: config key 'photo_utc_offset': 'UTC-3' is not an offset from "
-                                               "UTC (+01:00, -05:00)")
+                                               "UTC (+01:00, -05:00, -5)")

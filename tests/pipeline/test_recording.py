@@ -91,7 +91,8 @@ def test_an_offset_no_clock_has_is_one_line(value):
         given_start(value)
 
 
-@pytest.mark.parametrize("value, hours", [("+01:00", 1), ("-0530", -5.5), (" +14:00 ", 14), ("", None)])
+@pytest.mark.parametrize("value, hours", [("+01:00", 1), ("-0530", -5.5), (" +14:00 ", 14), ("", None), ("-5", -5),
+                                         ("+05", 5), ("-03:30", -3.5), ("+5:30", 5.5)])
 def test_a_cameras_clock_offset_is_read(value, hours):
     from pipeline.recording import utc_offset
 
@@ -99,9 +100,11 @@ def test_a_cameras_clock_offset_is_read(value, hours):
     assert (got.total_seconds() / 3600 if got is not None else None) == hours
 
 
-@pytest.mark.parametrize("value, says", [("+1", "is not an offset from UTC (+01:00, -05:00)"),
-                                         ("CET", "is not an offset from UTC (+01:00, -05:00)"),
-                                         ("+15:00", "+15:00 is no offset from UTC (-12:00 to +14:00)")])
+@pytest.mark.parametrize("value, says", [("1", "is not an offset from UTC (+01:00, -05:00, -5)"),
+                                         ("CET", "is not an offset from UTC (+01:00, -05:00, -5)"),
+                                         ("+5:3", "is not an offset from UTC (+01:00, -05:00, -5)"),
+                                         ("+15:00", "+15:00 is no offset from UTC (-12:00 to +14:00)"),
+                                         ("+15", "+15:00 is no offset from UTC (-12:00 to +14:00)")])
 def test_an_offset_that_is_none_is_one_line(value, says):
     from pipeline.recording import utc_offset
 
