@@ -79,7 +79,8 @@ def test_the_recording_time_in_a_files_name_is_read_in_the_offset_given(tmp_path
         assert recording_clock(tmp_path / name, "name-0530") == NIGHT + 6.5 * 3600
 
 
-@pytest.mark.parametrize("value, hours", [("name+14:00", 14), ("name-12:00", -12), ("name+05:59", 5 + 59 / 60)])
+@pytest.mark.parametrize("value, hours", [("name+14:00", 14), ("name-12:00", -12), ("name+05:59", 5 + 59 / 60),
+                                         ("name+1", 1), ("NAME-0330", -3.5)])
 def test_offsets_from_minus_12_to_plus_14_are_clocks(value, hours):
     assert name_offset(value).total_seconds() == hours * 3600
 
