@@ -83,7 +83,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.orchestrator import Pipeline
-    from pipeline.recording import recording_clock
+    from pipeline.recording import given_start, recording_clock
     from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
@@ -96,6 +96,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)
+    elif p.video_start_utc and isinstance(source, LiveSource) and source.once:  # a recorder's playback, from its start
+        clock = given_start(p.video_start_utc)
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = label or out_name or source.name  # what events call the source: its name in a --sources file, if given

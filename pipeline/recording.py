@@ -141,10 +141,16 @@ def movie_whole(path: Path, needs: tuple[bytes, ...] = (b"moov",)) -> bool:
 
 def check_start(spec: str, value: str) -> None:
     """A UserError unless `video_start_utc` = `value` can be a time of source `spec`: "", `file` or an ISO time, and
-    not for a camera or stream, whose events carry the time they are seen; `file` not for a file on a web server."""
-    from pipeline.sources import is_live, is_remote_file, redact, url_path
+    not for a camera or stream, whose events carry the time they are seen (a recorder's playback takes a time: when
+    its window begins); `file` not for a file on a web server."""
+    from pipeline.sources import is_live, is_playback, is_remote_file, redact, url_path
 
-    given_start(value)
+    start = given_start(value)
+    if start is not None and is_playback(spec):
+        return
+    if value.strip() and is_playback(spec):
+        raise UserError(f"video_start_utc={value.strip()} is for video files: a recorder's playback {redact(spec)} "
+                        "takes the time its window begins (video_start_utc=2026-12-05T22:00:00+01:00)")
     if value.strip() and is_live(spec):
         raise UserError(f"video_start_utc is for video files, not {redact(spec)} (a camera's events carry the time "
                         "they are seen)")

@@ -272,7 +272,8 @@ def reported_fps(cap: Any) -> float:
 
 
 class LiveSource:
-    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall.
+    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall (`once`: a
+    recorder's playback of a time window, which ends with its stream instead).
 
     Iterating yields `Frame`s and, as they happen, `SourceEvent`s (lost / reconnected), so the consumer can
     close its tracks while the stream is down. A read that hangs past `stall_timeout_s` (a backend that ignores
@@ -281,8 +282,9 @@ class LiveSource:
 
     def __init__(self, url: str | int, cfg: LiveConfig = LiveConfig(),
                  opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, once: bool = False) -> None:
         self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
+        self.once = once  # a recorder's playback of a time window: ends with its stream, never reopened
         self.name = redact(str(url)) if not isinstance(url, int) else f"camera{url}"
         self.fps, self.total, self.dropped = 0.0, 0, 0
         self.events: deque[SourceEvent] = deque(maxlen=1000)  # the latest lost / reconnected, in order
@@ -363,6 +365,9 @@ class LiveSource:
                 continue
             if now - last_frame < self.cfg.stall_timeout_s and ok:
                 continue
+            if self.once:  # reopened, a playback would play its window again from the start: its events twice
+                logger.info(f"{self.name}: the playback ended (a recording's window: not opened again)")
+                break
             self._event("lost", "stalled" if ok else "read failed")
             cap.release()
             cap = None
@@ -471,6 +476,17 @@ def is_live(spec: str) -> bool:
         re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None and not is_remote_file(spec))
 
 
+# a recorder's playback of a time window over RTSP: Hikvision's /Streaming/tracks/101?starttime=...&endtime=...,
+# Dahua's /cam/playback?channel=1&starttime=...&endtime=...
+PLAYBACK = re.compile(r"(?i)^rtsps?://[^?#]*(?=\?(?:[^#]*&)?start_?time=)(?=\?(?:[^#]*&)?end_?time=)")
+
+
+def is_playback(spec: str) -> bool:
+    """Whether `spec` is a recorder's playback of a time window (a start and an end time in an RTSP URL's query): it
+    ends, and played again it would give its plates again."""
+    return PLAYBACK.match(spec) is not None
+
+
 def camera_device(spec: str) -> int | None:
     """The index OpenCV opens a camera by, for its Linux device file (`/dev/video0`, or a name that stays when cameras
     are plugged in another order: `/dev/v4l/by-id/usb-...-video-index0`, a link to one); None for another spec."""
@@ -555,7 +571,8 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
         if device is not None and not Path(spec).exists():
             here = sorted(glob.glob("/dev/video[0-9]*"), key=lambda d: int(d[len("/dev/video"):]))
             raise UserError(f"no camera at {spec} (camera devices here: {', '.join(here) or 'none'})")
-        return LiveSource(device if device is not None else int(spec) if spec.isdigit() else spec, live, stop=stop)
+        return LiveSource(device if device is not None else int(spec) if spec.isdigit() else spec, live, stop=stop,
+                          once=is_playback(spec))
     if is_url(spec):
         raise UserError(f"unknown stream scheme '{spec.split('://', 1)[0]}' in {redact(spec)} (known: "
                         f"{', '.join(STREAM_SCHEMES)})")

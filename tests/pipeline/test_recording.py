@@ -163,6 +163,11 @@ def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_pat
     assert recording_clock(tmp_path / "a.mp4", "2026-12-05T22:00:00Z") == NIGHT  # a time given: the file not read
 
 
+def test_a_recorders_playback_takes_the_time_its_window_begins():
+    check_start("rtsp://nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T130000Z",
+                "2026-12-06T12:00:00+01:00")  # no error: its events from 11:00 UTC on
+
+
 @pytest.mark.parametrize("spec, value, message", [
     ("0", "file", "video_start_utc is for video files, not 0 (a camera's events carry the time they are seen)"),
     ("rtsp://u:p@cam/1", "2026-12-05", "video_start_utc is for video files, not rtsp://***@cam/1 (a camera's events "
@@ -170,6 +175,10 @@ def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_pat
     ("clip.mp4", "noon", "config key 'video_start_utc': 'noon' is not a time (e.g. 2026-12-05T22:00:00Z, or file: the "
                          "time the file's container holds, or name: the time in its name, name+01:00 where the names "
                          "are in that offset's local time)"),
+    ("rtsp://nvr/cam/playback?channel=1&starttime=2026_12_06_12_00_00&endtime=2026_12_06_13_00_00", "file",
+     "video_start_utc=file is for video files: a recorder's playback rtsp://nvr/cam/playback?channel=1&starttime="
+     "2026_12_06_12_00_00&endtime=2026_12_06_13_00_00 takes the time its window begins (video_start_utc="
+     "2026-12-05T22:00:00+01:00)"),
     ("https://nvr/export/gate%20in.mp4?sig=1", "file",
      "video_start_utc=file reads a file's container on disk, not gate in.mp4's on a web server: give its start "
      "(video_start_utc=2026-12-05T22:00:00Z)"),
@@ -210,6 +219,33 @@ def test_a_recorded_files_events_carry_utc_times_from_its_start(tmp_path, args):
 
     hits, untimed = find("AB123CD", [tmp_path], since="2026-12-05T21:00", until="2026-12-05T23:00")
     assert [(h.at, h.seen_utc) for h in hits] == [("0.3-0.9 s", "2026-12-05T22:00:00.300Z")] and untimed == 0
+
+
+def test_a_recorders_playback_read_once_carries_times_from_its_windows_start(tmp_path, monkeypatch):
+    """An NVR's RTSP playback (a recording's window) given its start: one event, timed from it (not from when it was
+    read), and the run ends with the window."""
+    import cv2
+
+    import pipeline.sources as sources
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_sources import one_plate_models
+
+    clip = stamped_video(tmp_path / "v.mp4", NIGHT)
+    real = sources.LiveSource
+
+    def open_source(spec, *args, **kw):  # the playback's RTSP stream: the clip, read as a stream is
+        assert sources.is_playback(spec)
+        return real(spec, sources.LiveConfig(), lambda url, cfg: cv2.VideoCapture(str(clip)), once=True)
+
+    monkeypatch.setattr(sources, "open_source", open_source)
+    url = "rtsp://nvr/Streaming/tracks/101?starttime=20261205T220000Z&endtime=20261205T221000Z"
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "sqlite=false", "motion_gate=false",
+                                  "video_out=false", "video_start_utc=2026-12-05T22:00:00Z"])
+    run_video(url, cfgs, threading.Event(), *one_plate_models())
+    (out,) = [p for p in tmp_path.iterdir() if (p / "events.jsonl").is_file()]
+    (event,) = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()]
+    assert event["first_seen_utc"].startswith("2026-12-05T22:00:0") and event["text"] == "AB123CD"
 
 
 def test_two_gates_recordings_given_their_starts_give_the_stay_between_them(tmp_path):

@@ -402,6 +402,34 @@ def test_live_source_reconnects_after_a_drop():
     assert src.name == "rtsp://***@cam/1"
 
 
+def test_a_recorders_playback_ends_with_its_stream_and_is_not_played_again(logged):
+    """An NVR's playback of a time window over RTSP ends when the window does: reopened, it played the window again
+    from its start, every plate in it an event again, for ever."""
+    from pipeline.sources import is_playback
+
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return FakeCapture(5, 70)
+
+    url = "rtsp://u:p@nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T121000Z"
+    assert is_playback(url) and is_playback("rtsp://nvr/cam/playback?channel=1&StartTime=2026_12_06&End_Time=2026")
+    assert not any(map(is_playback, ("rtsp://cam/live?channel=1", "rtsp://nvr/x?starttime=1", "http://nvr/x?starttime"
+                                     "=1&endtime=2", "rtsp://nvr/x?mystarttime=1&endtime=2")))
+
+    def read():
+        src = LiveSource(url, LiveConfig(backoff_start_s=0.01, backoff_max_s=0.02), opener, once=True)
+        got = list(src)
+        src.close()
+        return got
+
+    lines, got = logged(read)
+    assert len(opened) == 1 and 1 <= len(got) <= 5 and not any(isinstance(x, SourceEvent) for x in got)
+    assert ("INFO", "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T121000Z: the "
+                    "playback ended (a recording's window: not opened again)") in lines
+
+
 def test_back_off_grows_while_a_reopened_stream_gives_no_frame():
     """Opening works but every read fails: the delay between attempts doubles up to the maximum, not 1 s for ever."""
     opened = []
