@@ -28,7 +28,7 @@ from ocr.process import IMAGE_EXTS, dataset_image
 YOLO_BOXES = "it holds YOLO boxes, without the plates' text (write them in a labels.csv: image,plate_text)"
 ALIASES = {"image": ("image_path", "filename", "file_name", "file", "path"),
            "plate_text": ("text", "label", "words", "plate", "plate_number")}
-LIST_SUFFIXES = (".csv", ".txt", ".tsv")
+LIST_SUFFIXES = (".csv", ".txt", ".tsv", ".json")
 SPLITS = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
 Box = tuple[int, int, int, int]
 
@@ -51,7 +51,7 @@ def folder_samples(root: Path) -> Labelled:
         if root.suffix.lower() not in LIST_SUFFIXES:
             check_not_archive(root)
             raise UserError(f"{root} is a file: a dataset is a folder (images/ + labels.csv, or images named by "
-                            "their text) or a label file (.csv, .txt)")
+                            "their text) or a label file (.csv, .txt, a Label Studio export's .json)")
         return list_samples(root)
     if (root / "labels.csv").is_file():
         return csv_samples(root / "labels.csv")
@@ -123,7 +123,12 @@ def _split_list(root: Path) -> dict[str, str]:
 
 
 def list_samples(path: Path) -> Labelled:
-    """The samples of a label file: a CSV with a header (a .csv always), or `image<TAB>text` lines."""
+    """The samples of a label file: a CSV with a header (a .csv always), `image<TAB>text` lines, or a Label Studio
+    JSON export (`ocr/label_studio.py`)."""
+    if path.suffix.lower() == ".json":
+        from ocr.label_studio import label_studio_samples
+
+        return label_studio_samples(path)
     return csv_samples(path) if path.suffix.lower() == ".csv" or _header(path) else tab_samples(path)
 
 
@@ -154,11 +159,13 @@ def tab_samples(path: Path) -> Labelled:
 
 def label_lists(folder: Path) -> list[Path]:
     """The label files in `folder` beside no image of their name: CSVs whose header names an image and a text
-    column, and lists whose first line is `image<TAB>text`."""
+    column, lists whose first line is `image<TAB>text`, and Label Studio's JSON exports."""
+    from ocr.label_studio import tasks_of
+
     found = []
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in LIST_SUFFIXES and p.is_file() and not _beside_image(p):
-            if _header(p) or _tab_line(p):
+            if (tasks_of(p) is not None) if p.suffix.lower() == ".json" else (_header(p) or _tab_line(p)):
                 found.append(p)
     return found
 
