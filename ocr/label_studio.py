@@ -61,7 +61,7 @@ def _image(path: Path, data: dict[str, Any]) -> Path:
     names = [name, UPLOAD_PREFIX.sub("", name)]
     places = [path.parent / local] if local else []
     places += [base / n for n in names for base in (path.parent, path.parent / "images")]
-    return next((p for p in places if p.is_file()), places[0] if places else path.parent / name)
+    return next((p for p in places if p.is_file()), places[0])
 
 
 def _box(value: dict[str, Any], result: dict[str, Any]) -> tuple[tuple[int, int, int, int] | None, str]:

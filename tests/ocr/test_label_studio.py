@@ -64,6 +64,8 @@ def test_a_turned_region_is_cut_by_its_bounds(tmp_path):
     photo(tmp_path / "a.jpg")
     path = export(tmp_path, [task(1, "/data/local-files/?d=a.jpg", region("a", 50, 10, 10, 20, "AB12", rotation=90))])
     assert crops(read_labels(path, LATIN)) == [("a.jpg", "AB12", (160, 20, 200, 60))]  # 40 x 40 px, turned
+    path = export(tmp_path, [task(1, "/data/local-files/?d=a.jpg", region("a", 5, 5, 10, 10, "AB12", rotation=180))])
+    assert crops(read_labels(path, LATIN)) == [("a.jpg", "AB12", (0, 0, 20, 10))]  # turned past the corner: cut there
 
 
 def test_what_is_wrong_is_one_line_naming_the_export_and_its_task(tmp_path):
@@ -73,6 +75,14 @@ def test_what_is_wrong_is_one_line_naming_the_export_and_its_task(tmp_path):
         read_labels(path, LATIN)
     path = export(tmp_path, [task(8, "/data/upload/1/a.jpg", region("a", 10, 10, 0, 5, "AB12"))])
     with pytest.raises(UserError, match=re.escape(f"{path} task 8: an empty region (40,20,40,30)")):
+        read_labels(path, LATIN)
+    path = export(tmp_path, [task(9, "/data/upload/1/a.jpg", region("a", 10, 10, 5, 0, "AB12"))])
+    with pytest.raises(UserError, match=re.escape(f"{path} task 9: an empty region (40,20,60,20)")):
+        read_labels(path, LATIN)
+    unnumbered = task(9, "/data/upload/1/gone.jpg", region("a", 1, 1, 5, 5, "AB12"))
+    del unnumbered["id"]
+    path = export(tmp_path, [task(1, "/data/upload/1/a.jpg", []), unnumbered])
+    with pytest.raises(UserError, match=re.escape(f"{path} task 2: image not found")):  # its place in the list
         read_labels(path, LATIN)
     (tmp_path / "other.json").write_text('{"images": []}')
     with pytest.raises(UserError, match=re.escape(f"{tmp_path / 'other.json'}: not a Label Studio JSON export")):
