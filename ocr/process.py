@@ -27,6 +27,9 @@ def read_bgr(path: str | Path) -> np.ndarray:
     if not p.is_file():
         raise UserError(f"image not found: {p}")
     img = read_heif(p) if p.suffix.lower() in HEIF_EXTS else cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if img is None and p.suffix.lower() not in HEIF_EXTS:  # a HEIC under another ending (a phone app's export)
+        with p.open("rb") as f:
+            img = read_heif(p) if is_heif(f.read(12)) else None
     if img is None or img.size == 0:
         raise UserError(f"cannot read image (corrupt or unsupported format): {p}")
     return img

@@ -70,6 +70,12 @@ def test_grey_alpha_and_10_bit_heif_photos_are_8_bit_bgr(tmp_path):
         assert np.abs(img[24, 48].astype(int) - bgr).max() <= 3, (name, img[24, 48])
 
 
+def test_a_heic_photo_under_a_jpeg_ending_is_read_by_its_content(tmp_path):
+    """A phone app that exports HEIC data named .jpg: read as what it holds."""
+    path = write_heic(tmp_path / "a.heic", scene()).rename(tmp_path / "IMG_0001.jpg")
+    assert np.abs(read_bgr(path).astype(int) - scene()).mean() < 4 and is_image_file(path)
+
+
 def test_a_heic_photo_taken_sideways_is_turned_upright_as_a_jpeg_is(tmp_path):
     heic = read_bgr(write_heic(tmp_path / "side.heic", scene(), orientation=6))
     assert heic.shape == (96, 48, 3)
