@@ -216,6 +216,14 @@ def test_a_folder_without_labels_says_what_a_dataset_is(tmp_path):
     (tmp_path / "recognition" / "test" / "images").mkdir(parents=True)  # images/ alone: a dataset too, unlabelled
     with pytest.raises(UserError, match=r"\(it holds the datasets test, train, val: give one of them\)$"):
         read_labels(tmp_path / "recognition")
+    boxes = "it holds a detector's boxes, an annotations/ folder or .xml / .json files, which carry no plate's text"
+    (tmp_path / "d" / "annotations").mkdir()  # Kaggle's car plate set: images/ + annotations/ (Pascal VOC)
+    with pytest.raises(UserError, match=re.escape(f"no labelled images in {tmp_path / 'd'} ({boxes}: the OCR learns")):
+        read_labels(tmp_path / "d")
+    (tmp_path / "rf" / "train").mkdir(parents=True)  # Roboflow's COCO export: train/_annotations.coco.json
+    (tmp_path / "rf" / "train" / "_annotations.coco.json").write_text('{"images": [], "annotations": []}')
+    with pytest.raises(UserError, match=re.escape(f"({boxes}: ")):
+        read_labels(tmp_path / "rf")
 
 
 def test_split_file(tmp_path):
