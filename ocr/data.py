@@ -97,7 +97,8 @@ def _what_a_dataset_is(root: Path) -> str:
     if any((root / n).is_dir() for n in ("annotations", "Annotations")) or any(
             p.suffix.lower() in (".xml", ".json") for f in folders for p in f.iterdir()):  # Pascal VOC's, COCO's
         return (" (it holds a detector's boxes, an annotations/ folder or .xml / .json files, which carry no plate's "
-                "text: the OCR learns from plates with their text, images/ + labels.csv image,plate_text[,x1,y1,x2,y2])")
+                "text: the OCR learns from plates with their text, images/ + labels.csv "
+                "image,plate_text[,x1,y1,x2,y2])")
     if (root / "images").is_dir():
         return f" (no labels.csv beside {root / 'images'})"
     sets = sorted(d.name for d in root.iterdir() if d.is_dir() and ((d / "labels.csv").is_file()
