@@ -4,11 +4,13 @@ is looked for there too."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 # a shipped path as the configs and defaults name it (`weights/ocr_latin.pth`), not part of a longer one
@@ -79,6 +81,23 @@ def read_text(path: str | Path, what: str = "") -> str:
         raise UserError(f"{p}: not a UTF-8 text file{expected}: byte 0x00 at offset {p.read_bytes().index(0)} "
                         "(UTF-16 is read when it starts with its byte-order mark)")
     return text
+
+
+def read_json(path: Path) -> Any:
+    """The JSON a file holds (parsed once per file and change: a folder's label files are looked at, then read; the
+    object is shared, so not to be changed), or None for a file that is not JSON text."""
+    stat = path.stat()
+    return _parsed_json(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_json(path: Path, mtime_ns: int, size: int) -> Any:
+    from common.errors import UserError
+
+    try:
+        return json.loads(read_text(path))
+    except (json.JSONDecodeError, UserError):
+        return None
 
 
 DELIMITERS = (",", ";", "\t")  # a spreadsheet's CSV export: commas, or semicolons where the comma is decimal, or tabs

@@ -10,14 +10,12 @@ plates are those whose name says so (`plate`, `licence`, `placa`).
 """
 from __future__ import annotations
 
-import functools
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from common.errors import UserError
-from common.paths import read_text
+from common.paths import read_json
 from detection.dataset import PlateBox, image_size
 from detection.tool_labels import SPLIT_NAMES, chosen_split, pixel_box, plate_ids
 
@@ -26,16 +24,7 @@ SPLIT_WORDS = {n: n for names in SPLIT_NAMES.values() for n in names}
 
 def _coco(path: Path) -> dict[str, Any] | None:
     """The file's JSON when it is a COCO annotation file, else None (a JSON of something else, or not JSON)."""
-    stat = path.stat()
-    return _parsed(path, stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=8)  # a folder's files are looked at, then read: parsed once
-def _parsed(path: Path, mtime_ns: int, size: int) -> dict[str, Any] | None:
-    try:
-        data = json.loads(read_text(path, "COCO JSON"))
-    except (json.JSONDecodeError, UserError):
-        return None
+    data = read_json(path)
     ok = isinstance(data, dict) and isinstance(data.get("images"), list) and isinstance(data.get("annotations"), list)
     return data if ok else None
 

@@ -93,7 +93,7 @@ def _what_a_dataset_is(root: Path) -> str:
     """Why the folder `root` gave no labelled image, as a hint ("" when its labels.csv simply lists none)."""
     if root.is_file() or (root / "labels.csv").is_file():
         return ""
-    folders = [root, *(root / n for n in ("train", "valid", "val", "test") if (root / n).is_dir())]  # Roboflow's too
+    folders = [root, *(root / n for names in SPLITS.values() for n in names if (root / n).is_dir())]  # Roboflow's
     if any((root / n).is_dir() for n in ("annotations", "Annotations")) or any(
             p.suffix.lower() in (".xml", ".json") for f in folders for p in f.iterdir()):  # Pascal VOC's, COCO's
         return (" (it holds a detector's boxes, an annotations/ folder or .xml / .json files, which carry no plate's "

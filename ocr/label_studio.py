@@ -8,7 +8,6 @@ file name beside the export (or in its `images/`), also without the prefix Label
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
@@ -16,17 +15,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from common.errors import UserError
-from common.paths import read_text
+from common.paths import read_json
 
 UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")  # Label Studio's prefix on an uploaded file's name
 
 
 def tasks_of(path: Path) -> list[dict[str, Any]] | None:
     """The tasks of a Label Studio JSON export, None for another JSON (or no JSON)."""
-    try:
-        data = json.loads(read_text(path, "a Label Studio export"))
-    except (json.JSONDecodeError, UserError):
-        return None
+    data = read_json(path)  # parsed once: a folder's label files are looked at, then read
     ok = isinstance(data, list) and bool(data) and all(isinstance(t, dict) and "data" in t for t in data)
     return data if ok else None
 
