@@ -26,10 +26,12 @@ def read_bgr(path: str | Path) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"image not found: {p}")
-    img = read_heif(p) if p.suffix.lower() in HEIF_EXTS else cv2.imread(str(p), cv2.IMREAD_COLOR)
-    if img is None and p.suffix.lower() not in HEIF_EXTS:  # a HEIC under another ending (a phone app's export)
-        with p.open("rb") as f:
-            img = read_heif(p) if is_heif(f.read(12)) else None
+    if p.suffix.lower() in HEIF_EXTS:
+        img = read_heif(p)
+    else:
+        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if img is None and is_heif(_head(p)):  # a HEIC under another ending (a phone app's export)
+            img = read_heif(p)
     if img is None or img.size == 0:
         raise UserError(f"cannot read image (corrupt or unsupported format): {p}")
     return img
@@ -48,12 +50,17 @@ def write_image(path: str | Path, image: np.ndarray, quality: int = 95) -> None:
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
 
 
+def _head(path: str | Path) -> bytes:
+    """A file's first bytes, enough to tell the formats read apart."""
+    with open(path, "rb") as f:
+        return f.read(12)
+
+
 def is_image_file(path: str | Path) -> bool:
     """Whether `path` holds an image cv2 (or, for HEIF, pillow-heif) can read, told cheaply by the first bytes of the
     common formats (JPEG, PNG, BMP, TIFF, WebP) and by decoding any other file (an empty file, a text or a video is
     not one)."""
-    with open(path, "rb") as f:
-        head = f.read(12)
+    head = _head(path)
     if head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP"):
         return True
     if is_heif(head):

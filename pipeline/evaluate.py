@@ -32,8 +32,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
                     predictions: Path | None = None, split_file: Path | None = None) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only (`read_acc` is over
-    the `n_plates_with_text`). With `split_file`,
-    only its images; plates cut as `crops` says."""
+    the `n_plates_with_text`). With `split_file`, only its images; plates cut as `crops` says."""
     from detection.dataset import folder_labels, listed_images
     from ocr.process import dataset_image, read_bgr
     from pipeline.orchestrator import read_image

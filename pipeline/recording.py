@@ -146,11 +146,12 @@ def check_start(spec: str, value: str) -> None:
     from pipeline.sources import is_live, is_playback, is_remote_file, redact, url_path
 
     start = given_start(value)
-    if start is not None and is_playback(spec):
+    if is_playback(spec):
+        if value.strip() and start is None:
+            raise UserError(f"video_start_utc={value.strip()} is for video files: a recorder's playback "
+                            f"{redact(spec)} takes the time its window begins "
+                            "(video_start_utc=2026-12-05T22:00:00+01:00)")
         return
-    if value.strip() and is_playback(spec):
-        raise UserError(f"video_start_utc={value.strip()} is for video files: a recorder's playback {redact(spec)} "
-                        "takes the time its window begins (video_start_utc=2026-12-05T22:00:00+01:00)")
     if value.strip() and is_live(spec):
         raise UserError(f"video_start_utc is for video files, not {redact(spec)} (a camera's events carry the time "
                         "they are seen)")

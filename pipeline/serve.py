@@ -59,8 +59,9 @@ class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
-    when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`). The images are read one at a time on one worker thread, whatever thread
-    asks: an ultralytics model is not safe to share between threads, and the CPU's cores are the models' already."""
+    when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`). The
+    images are read one at a time on one worker thread, whatever thread asks: an ultralytics model is not safe to
+    share between threads, and the CPU's cores are the models' already."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
