@@ -289,13 +289,14 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from pipeline.photo_meta import photo_meta
     from pipeline.recording import utc_offset
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
-    from pipeline.sources import is_url, open_source, redact
+    from pipeline.sources import STDIN, is_url, open_source, redact
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline
     clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")
-    if is_url(spec):  # never opened (a stream's reader would be left running)
-        raise UserError(f"{redact(spec)}: plate crops are read from image files and folders, not from a URL")
+    if is_url(spec) or spec == STDIN:  # never opened (a stream's reader would be left running)
+        raise UserError(f"{redact(spec)}: plate crops are read from image files and folders, not from a "
+                        + ("URL" if is_url(spec) else "stream piped in"))
     follow = p.follow and Path(spec).is_dir()
     if follow:
         folder = Path(spec)

@@ -1,4 +1,4 @@
-"""Frame sources: video files, image files and folders, cameras and RTSP/HTTP streams.
+"""Frame sources: video files, image files and folders, cameras, RTSP/HTTP streams and standard input.
 
 Every source is an iterator of `Frame`s with a `name` (credentials removed) and `close()`. Live sources
 run a reader thread that keeps only the newest frame, and reconnect with exponential back-off when the
@@ -11,10 +11,11 @@ import glob
 import math
 import os
 import re
+import sys
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterator
 from urllib.parse import SplitResult, quote, unquote, urlsplit
@@ -273,19 +274,22 @@ def reported_fps(cap: Any) -> float:
 
 class LiveSource:
     """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall (`once`: a
-    recorder's playback of a time window, which ends with its stream instead).
+    recorder's playback of a time window, which ends with its stream instead, and says `ENDED` then).
 
     Iterating yields `Frame`s and, as they happen, `SourceEvent`s (lost / reconnected), so the consumer can
     close its tracks while the stream is down. A read that hangs past `stall_timeout_s` (a backend that ignores
     OpenCV's read timeout) is abandoned: its thread is left to finish on its own and a new one reconnects.
     Iteration ends on `close()` or when `stop` (the run's stop event) is set, even while reconnecting."""
 
+    ENDED = "the playback ended (a recording's window: not opened again)"
+    NAME = ""  # a name of the source's own; "" = its URL, redacted (cameras: camera<index>)
+
     def __init__(self, url: str | int, cfg: LiveConfig = LiveConfig(),
                  opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0,
                  stop: threading.Event | None = None, once: bool = False) -> None:
         self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
         self.once = once  # a recorder's playback of a time window: ends with its stream, never reopened
-        self.name = redact(str(url)) if not isinstance(url, int) else f"camera{url}"
+        self.name = self.NAME or (redact(str(url)) if not isinstance(url, int) else f"camera{url}")
         self.fps, self.total, self.dropped = 0.0, 0, 0
         self.events: deque[SourceEvent] = deque(maxlen=1000)  # the latest lost / reconnected, in order
         self._pending: deque[SourceEvent] = deque()  # not yet handed over by the iterator
@@ -342,6 +346,9 @@ class LiveSource:
     def _reader(self, gen: int, cap: Any) -> None:
         last_frame, self._backoff = time.monotonic(), self.cfg.backoff_start_s
         while self._current(gen):
+            if cap is None and self.once:  # a read hung past the stall timeout: reopened, it would start again
+                logger.info(f"{self.name}: no frame for {self.cfg.stall_timeout_s:g} s: {self.ENDED}")
+                break
             if cap is None:
                 cap = self._reconnect(gen)
                 last_frame = time.monotonic()
@@ -366,7 +373,7 @@ class LiveSource:
             if now - last_frame < self.cfg.stall_timeout_s and ok:
                 continue
             if self.once:  # reopened, a playback would play its window again from the start: its events twice
-                logger.info(f"{self.name}: the playback ended (a recording's window: not opened again)")
+                logger.info(f"{self.name}: {self.ENDED}")
                 break
             self._event("lost", "stalled" if ok else "read failed")
             cap.release()
@@ -426,6 +433,42 @@ class LiveSource:
         self._thread.join(timeout=5)  # the reader releases its capture as it exits
 
 
+class StdinSource(LiveSource):
+    """A video stream piped into standard input (`rpicam-vid -t 0 --inline -o - | python run_pipeline.py -`, FFmpeg's
+    MPEG-TS, MJPEG or raw H.264): read as a camera is (newest frame, timed as it comes), once, to its end."""
+
+    ENDED = "standard input ended"
+    NAME = "stdin"
+
+    def __init__(self, cfg: LiveConfig = LiveConfig(), stop: threading.Event | None = None,
+                 opener: Callable[[str | int, LiveConfig], Any] = _open_live) -> None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UserError(f"source {STDIN} reads a video stream piped into standard input, and none is (rpicam-vid "
+                            f"-t 0 --inline -o - | python run_pipeline.py {STDIN}): pipe one, or give a file or URL")
+        try:  # what the first opening took from the pipe is gone: it is not opened again
+            super().__init__(PIPE, replace(cfg, open_retry_s=0), opener, stop=stop, once=True)
+        except UserError:
+            raise UserError(f"standard input holds no video stream FFmpeg can read ({PIPED})") from None
+        self.frames = 0
+
+    def __iter__(self) -> Iterator[Frame | SourceEvent]:
+        for item in super().__iter__():
+            self.frames += isinstance(item, Frame)
+            yield item
+        if not self.frames and not (self._stop.is_set() or self._run_stop.is_set()):
+            raise UserError(f"standard input ended before its first frame ({PIPED})")
+        if self.dropped > self.frames:  # frames came faster than they were read: a recording, not a camera
+            logger.warning(f"stdin: {self.dropped} of {self.dropped + self.frames} frames were dropped as stale (a "
+                           "stream piped in is read as a camera's, as it comes): a recording is read whole given as "
+                           "its file")
+
+
+STDIN = "-"  # the source read from standard input
+PIPE = "pipe:0"  # FFmpeg's name for it
+PIPED = ("a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot, FFmpeg needs to seek in "
+         "it: give its file")
+
+
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
 
 
@@ -470,9 +513,9 @@ def is_remote_file(spec: str) -> bool:
 
 
 def is_live(spec: str) -> bool:
-    """A camera index (`0`) or device (`/dev/video0`), or a stream URL (not a video file's on a web server): it never
-    ends by itself."""
-    return spec.isdigit() or camera_device(spec) is not None or (
+    """A camera index (`0`) or device (`/dev/video0`), a stream URL (not a video file's on a web server) or standard
+    input (`-`): read as it comes."""
+    return spec.isdigit() or spec == STDIN or camera_device(spec) is not None or (
         re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None and not is_remote_file(spec))
 
 
@@ -551,10 +594,13 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
                 stop: threading.Event | None = None, start_s: float = 0.0,
                 end_s: float = 0.0, snapshot_s: float = 1.0,
                 fps: float = 0.0) -> VideoFileSource | ImageSource | LiveSource:
-    """A camera index (`0`), a URL, an image file or folder, or a video file (from `start_s` to `end_s`, 0: its
-    end; timed at `fps` frames a second where given, for a file that holds no rate). `stop` ends a live source's
-    iteration even while it waits for a reconnect; a camera's snapshot URL is asked for a picture every `snapshot_s`."""
+    """A camera index (`0`), a URL, standard input (`-`), an image file or folder, or a video file (from `start_s`
+    to `end_s`, 0: its end; timed at `fps` frames a second where given, for a file that holds no rate). `stop` ends a
+    live source's iteration even while it waits for a reconnect; a camera's snapshot URL is asked for a picture every
+    `snapshot_s`."""
     check_window(spec, start_s, end_s)
+    if spec == STDIN:
+        return StdinSource(live, stop)
     if is_url(spec):
         check_login(spec)
     if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops

@@ -571,6 +571,29 @@ def test_an_unreachable_camera_is_one_line_and_exit_1(tmp_path):
                                                        "error: cannot open camera/stream rtsp://127.0.0.1:9/none"]
 
 
+@pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
+def test_a_stream_piped_into_standard_input(tmp_path):
+    """`... | python run_pipeline.py -`: the bundled clip's frames piped in as an MJPEG stream (JPEGs one after
+    another) are read as a camera's, its events named `stdin` in its own folder; `--crops -` is one line."""
+    import csv
+    import subprocess
+
+    import cv2
+
+    cap, jpegs = cv2.VideoCapture(str(ROOT / "samples" / "clip.mp4")), []
+    while (got := cap.read())[0]:
+        jpegs.append(cv2.imencode(".jpg", got[1])[1].tobytes())
+    cmd = [sys.executable, str(ROOT / "run_pipeline.py"), "-", f"output_dir={tmp_path}", "video_out=false"]
+    run = subprocess.run(cmd, input=b"".join(jpegs), capture_output=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert re.search(rb"stdin: \d+ frames at .* -> " + re.escape(str(tmp_path / "stdin").encode()), run.stderr)
+    rows = list(csv.DictReader((tmp_path / "stdin" / "events.csv").open()))
+    assert rows and {r["source"] for r in rows} == {"stdin"}
+    crops = subprocess.run(cmd[:2] + ["--crops"] + cmd[2:], input="", capture_output=True, text=True, timeout=120)
+    assert crops.returncode == 1 and crops.stderr.strip().splitlines()[-1] == (
+        "error: -: plate crops are read from image files and folders, not from a stream piped in")
+
+
 def test_a_camera_thread_that_crashes_makes_the_exit_status_1(monkeypatch):
     import pipeline.app
 

@@ -478,6 +478,115 @@ def test_a_hung_read_is_abandoned_and_the_stream_reopened():
     assert caps[0].released.wait(3)  # but once its read returns
 
 
+def test_a_playback_whose_read_hangs_ends_rather_than_plays_its_window_again(logged):
+    """A hung read is abandoned at the stall timeout and the stream reopened: a recorder's playback, reopened,
+    played its window again from the start (its plates events again)."""
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return HangingCapture(3, 50, hang_s=1.5) if len(opened) == 1 else FakeCapture(1000, 100)
+
+    url = "rtsp://nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T121000Z"
+    cfg = LiveConfig(stall_timeout_s=0.3, backoff_start_s=0.01, backoff_max_s=0.05)
+
+    def read():
+        src = LiveSource(url, cfg, opener, once=True)
+        seen, _ = frames_and_events(src, lambda seen: 100 in seen, timeout=5)
+        src.close()
+        return seen
+
+    t0 = time.time()
+    lines, seen = logged(read)
+    assert seen == {50} and len(opened) == 1 and time.time() - t0 < 1.4
+    assert ("INFO", f"{url}: no frame for 0.3 s: the playback ended (a recording's window: not opened again)") in lines
+
+
+class NotATerminal:
+    """Standard input with a pipe behind it."""
+
+    def isatty(self):
+        return False
+
+
+def test_a_stream_piped_into_standard_input_is_read_once_as_it_comes(monkeypatch, logged):
+    """`rpicam-vid -t 0 --inline -o - | python run_pipeline.py -`: FFmpeg's `pipe:0`, read as a camera's stream (newest
+    frame), never reopened (what it took from the pipe is gone), nor retried at start."""
+    from pipeline.sources import StdinSource, is_live
+
+    monkeypatch.setattr("sys.stdin", NotATerminal())
+    opened = []
+
+    def opener(url, cfg):
+        opened.append((url, cfg.open_retry_s))
+        return FakeCapture(5, 70)
+
+    def read():
+        src = StdinSource(LiveConfig(open_retry_s=-1, backoff_start_s=0.01), opener=opener)
+        got = list(src)
+        src.close()
+        return src, got
+
+    lines, (src, got) = logged(read)
+    assert opened == [("pipe:0", 0)] and src.name == "stdin" and is_live("-") and not is_live("./-")
+    assert 1 <= len(got) <= 5 and all(isinstance(x, Frame) and x.source == "stdin" for x in got)
+    assert ("INFO", "stdin: standard input ended") in lines
+    assert not [m for level, m in lines if level == "WARNING"]  # read as fast as it came: nothing dropped
+
+
+def test_standard_input_refused_in_one_line(monkeypatch):
+    """Nothing piped in (a terminal, or no standard input at all), not a stream, or a stream without a frame: one line
+    saying what can be piped; a failed opening is not retried (open_retry_s), the pipe's first bytes being gone."""
+    from pipeline.sources import StdinSource, open_source
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    for stdin in (Terminal(), None):
+        monkeypatch.setattr("sys.stdin", stdin)
+        with pytest.raises(UserError, match=r"^source - reads a video stream piped into standard input, and none is "
+                                            r"\(rpicam-vid -t 0 --inline -o - \| python run_pipeline.py -\)"):
+            open_source("-")
+    monkeypatch.setattr("sys.stdin", NotATerminal())
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return FakeCapture(0, 70, opened=len(opened) > 1)
+
+    piped = r"\(a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot"
+    with pytest.raises(UserError, match=r"^standard input holds no video stream FFmpeg can read " + piped):
+        StdinSource(LiveConfig(open_retry_s=5, backoff_start_s=0.01), opener=opener)
+    assert len(opened) == 1
+    src = StdinSource(LiveConfig(), opener=opener)  # opened, but no frame comes (a piped MP4)
+    with pytest.raises(UserError, match=r"^standard input ended before its first frame " + piped):
+        list(src)
+    src.close()
+
+
+def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
+    """Frames that come faster than they are read are dropped, as a camera's are: a recording piped in loses most, and
+    says that its file is read whole."""
+    from pipeline.sources import StdinSource
+
+    monkeypatch.setattr("sys.stdin", NotATerminal())
+
+    def read():
+        src = StdinSource(LiveConfig(), opener=lambda url, cfg: FakeCapture(60, 70))
+        got = []
+        for x in src:
+            got.append(x)
+            time.sleep(0.05)
+        src.close()
+        return src, got
+
+    lines, (src, got) = logged(read)
+    assert src.dropped > len(got) and src.dropped + len(got) == 60
+    assert ("WARNING", f"stdin: {src.dropped} of 60 frames were dropped as stale (a stream piped in is read as a "
+                       "camera's, as it comes): a recording is read whole given as its file") in lines
+
+
 def test_stop_ends_a_live_source_that_is_reconnecting():
     """SIGTERM / Ctrl-C during an outage: iteration ends instead of waiting for the stream. No wall-clock bound:
     the run is stopped from the third open (the second reconnect attempt), once the outage has been reported."""
