@@ -565,6 +565,20 @@ def test_standard_input_refused_in_one_line(monkeypatch):
     src.close()
 
 
+def test_standard_input_stopped_before_its_first_frame_is_no_error(monkeypatch):
+    """Ctrl-C (the run's stop) or close while a piped stream has given nothing yet: it stops; it did not end before
+    its first frame."""
+    from pipeline.sources import StdinSource
+
+    monkeypatch.setattr("sys.stdin", NotATerminal())
+    for how in ("stop", "close"):
+        stop = threading.Event()
+        src = StdinSource(LiveConfig(), stop=stop, opener=lambda url, cfg: HangingCapture(0, 70, hang_s=0.6))
+        threading.Timer(0.2, stop.set if how == "stop" else src.close).start()
+        assert list(src) == []
+        src.close()
+
+
 def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
     """Frames that come faster than they are read are dropped, as a camera's are: a recording piped in loses most, and
     says that its file is read whole."""
