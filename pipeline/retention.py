@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 from loguru import logger
 
 from common.paths import written_whole
+from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import utc_iso
 
 EVERY_S = 3600.0  # a camera or watched folder that goes on is pruned this often
@@ -70,10 +71,10 @@ def _scan(path: Path, count: Callable[[TextIO], int]) -> int:
         return 0
 
 
-def _rewrite(path: Path, write: Callable[[TextIO, TextIO], None]) -> None:
-    """`path` written whole again by `write(its file, the new one)`."""
+def _rewrite(path: Path, write: Callable[[TextIO, TextIO], None], encoding: str = "utf-8") -> None:
+    """`path` written whole again by `write(its file, the new one)`, the new one in `encoding`."""
     def make(part: Path) -> None:
-        with path.open(encoding="utf-8-sig", newline="") as src, part.open("w", encoding="utf-8", newline="") as dst:
+        with path.open(encoding="utf-8-sig", newline="") as src, part.open("w", encoding=encoding, newline="") as dst:
             write(src, dst)
 
     written_whole(path, make)
@@ -107,7 +108,7 @@ def prune_table(path: Path, cutoff: str) -> int:
         w.writerows(r for r, old in rows if not old)
 
     if n:
-        _rewrite(path, write)
+        _rewrite(path, write, TABLE_ENCODING)
     return n
 
 

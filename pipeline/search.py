@@ -30,6 +30,7 @@ from common.errors import UserError
 from ocr.alphabet import plate_label
 from ocr.metrics import edit_distance, near_text
 from ocr.process import fold_o0
+from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import iso_time, utc_iso
 
 WILDCARDS = "?*"
@@ -237,7 +238,7 @@ def find(query: str | list[tuple[str, str]], tops: list[Path], max_edits: int = 
 
 def write_csv(path: Path, cls: type, rows: list[Any]) -> None:
     """`rows` (instances of the dataclass `cls`) as a CSV table, its fields the header."""
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding=TABLE_ENCODING) as f:
         w = csv.writer(f)
         w.writerow([x.name for x in fields(cls)])
         w.writerows(astuple(r) for r in rows)

@@ -77,8 +77,12 @@ def keep_previous(path: Path) -> Path | None:
     return old
 
 
-def open_to_append(path: Path, newline: str | None = None) -> Any:
-    """`path` opened to append text. A last line an interrupted run left unfinished (a crash, a full disk: never a
+TABLE_ENCODING = "utf-8-sig"  # a CSV table begins with a byte-order mark: Excel then reads it as UTF-8 (a camera's
+# or a watchlist label's accents), as LibreOffice and pandas do with or without it
+
+
+def open_to_append(path: Path, newline: str | None = None, encoding: str = "utf-8") -> Any:
+    """`path` opened to append text (`encoding`'s mark, if it has one, written where the file is empty). A last line an interrupted run left unfinished (a crash, a full disk: never a
     whole event, which each sink writes in one go) is cut off first, so the next event starts a line of its own and
     no open CSV quote swallows it; the whole events stay."""
     size = path.stat().st_size if path.exists() else 0
@@ -92,7 +96,7 @@ def open_to_append(path: Path, newline: str | None = None) -> Any:
                 f.truncate(keep)
                 logger.warning(f"{path}: an unfinished last line ({size - keep} bytes, from an interrupted run) "
                                "cut off")
-    return path.open("a", newline=newline, encoding="utf-8")
+    return path.open("a", newline=newline, encoding=encoding)
 
 
 def append_table(path: Path, header: list[str]) -> tuple[Any, Any]:
@@ -101,12 +105,12 @@ def append_table(path: Path, header: list[str]) -> tuple[Any, Any]:
     gets the header."""
     new = not path.exists() or path.stat().st_size == 0
     if not new:
-        with path.open(newline="", encoding="utf-8", errors="replace") as f:  # re-saved by a spreadsheet, perhaps
+        with path.open(newline="", encoding=TABLE_ENCODING, errors="replace") as f:  # a spreadsheet's too
             if next(csv.reader(f), []) != header:
                 logger.warning(f"{path} has other columns than this run writes; moved aside")
                 keep_previous(path)
                 new = True
-    f = open_to_append(path, newline="")
+    f = open_to_append(path, newline="", encoding=TABLE_ENCODING)
     w = csv.writer(f)
     if new:
         w.writerow(header)

@@ -17,7 +17,7 @@ def test_bundled_plate_crops(tmp_path):
     assert len(lines) == 8 and all(len(x["reads"]) == 1 for x in lines)
     right = sum(x["reads"][0]["text"] == x["source"].split("_")[0] for x in lines)
     assert right >= 4, lines  # synthetic crops of mixed layouts; see weights/README.md for accuracy figures
-    assert (tmp_path / "plates" / "reads.csv").read_text().startswith(
+    assert (tmp_path / "plates" / "reads.csv").read_text(encoding="utf-8-sig").startswith(
         "source,file_time_utc,taken_utc,lat,lon,x1,y1,x2,y2,text,confidence")
 
 
@@ -587,7 +587,7 @@ def test_a_stream_piped_into_standard_input(tmp_path):
     run = subprocess.run(cmd, input=b"".join(jpegs), capture_output=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert re.search(rb"stdin: \d+ frames at .* -> " + re.escape(str(tmp_path / "stdin").encode()), run.stderr)
-    rows = list(csv.DictReader((tmp_path / "stdin" / "events.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "stdin" / "events.csv").open(encoding="utf-8-sig")))
     assert rows and {r["source"] for r in rows} == {"stdin"}
     crops = subprocess.run(cmd[:2] + ["--crops"] + cmd[2:], input="", capture_output=True, text=True, timeout=120)
     assert crops.returncode == 1 and crops.stderr.strip().splitlines()[-1] == (

@@ -182,6 +182,6 @@ def test_the_shipped_models_read_the_bundled_still_saved_as_heic(tmp_path):
     heic = write_heic(tmp_path / "photos" / "IMG_0004.HEIC", cv2.imread(str(STILL)))
     assert np.array_equal(decode_image(heic.read_bytes(), "IMG_0004.HEIC"), read_bgr(heic))
     assert main([str(tmp_path / "photos"), f"output_dir={tmp_path / 'out'}", "detector.device=cpu"]) == 0
-    with open(tmp_path / "out" / "photos" / "reads.csv", newline="") as f:
+    with open(tmp_path / "out" / "photos" / "reads.csv", newline="", encoding="utf-8-sig") as f:
         rows = [(r["source"], r["text"]) for r in csv.DictReader(f) if float(r["confidence"]) > 0.5]
     assert sorted(rows) == [("IMG_0004.HEIC", "PH73FAM"), ("IMG_0004.HEIC", "SB014882")]

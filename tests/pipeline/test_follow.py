@@ -138,5 +138,5 @@ def test_a_watched_folder_is_read_as_it_fills_and_not_again_by_the_next_run(tmp_
     assert sorted(x["source"] for x in lines) == sorted(f.name for f in PLATES[:5])
     right = sum(x["reads"][0]["text"] == x["source"].split("_")[0] for x in lines)
     assert right >= 3, lines
-    csv_rows = (out / "uploads" / "reads.csv").read_text().splitlines()
+    csv_rows = (out / "uploads" / "reads.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv_rows[0].startswith("source,file_time_utc,taken_utc,lat,lon,x1,") and len(csv_rows) == 6  # one header, then each image's read

@@ -115,7 +115,7 @@ def test_a_photos_reads_carry_when_and_where_it_was_taken_and_the_search_finds_i
     assert [(x["source"], x["file_time_utc"], x["taken_utc"], x["gps"]) for x in lines] == [
         ("IMG_0001.jpg", "2026-12-05T09:00:00.000Z", "2026-12-01T10:00:00.000Z", [44.425, 26.1]),
         ("plain.jpg", "2026-12-05T09:00:00.000Z", "", None)]
-    rows = (tmp_path / "out" / "phone" / "reads.csv").read_text().splitlines()
+    rows = (tmp_path / "out" / "phone" / "reads.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1].startswith("IMG_0001.jpg,2026-12-05T09:00:00.000Z,2026-12-01T10:00:00.000Z,44.425,26.1,0,0,")
     assert rows[2].startswith("plain.jpg,2026-12-05T09:00:00.000Z,,,,0,0,")
     hits, _ = find("*", [tmp_path / "out"], since="2026-12-01", until="2026-12-01")
@@ -131,7 +131,8 @@ def test_a_cameras_photos_are_read_in_the_clocks_offset_given_and_a_bad_one_is_o
     photos.mkdir()
     exif_jpeg(photos / "DSC_0001.jpg", "2026:12:01 11:00:00", base=ROOT / "samples" / "plates" / "RXP7820_0.jpg")
     assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out'}", "photo_utc_offset=-03:00"]) == 0
-    assert (tmp_path / "out" / "camera" / "reads.csv").read_text().splitlines()[1].split(",")[2] == (
+    table = (tmp_path / "out" / "camera" / "reads.csv").read_text(encoding="utf-8-sig")
+    assert table.splitlines()[1].split(",")[2] == (
         "2026-12-01T14:00:00.000Z")
     capsys.readouterr()
     assert run(["--crops", str(photos), f"output_dir={tmp_path / 'out2'}", "photo_utc_offset=UTC-3"]) == 2

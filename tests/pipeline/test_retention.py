@@ -62,15 +62,18 @@ def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
     assert prune_folder(folder, 30, now=NOW) == Pruned(rows=6, files=4)  # the event in 3 files
     ids = [json.loads(line)["event_id"] for line in (folder / "events.jsonl").read_text().splitlines()]
     assert ids == ["id1", "id2"]
-    rows = list(csv.DictReader((folder / "events.csv").open(newline="")))
+    rows = list(csv.DictReader((folder / "events.csv").open(newline="", encoding="utf-8-sig")))
     assert [r["event_id"] for r in rows] == ["id1", "id2"] and list(rows[0]) == list(FIELDS)
+    assert (folder / "events.csv").read_bytes().startswith(b"\xef\xbb\xbfevent_id,")  # rewritten for Excel still
+    assert not (folder / "events.jsonl").read_bytes().startswith(b"\xef")  # JSON Lines: no mark
     db = sqlite3.connect(folder / "events.db")
     assert [r[0] for r in db.execute("SELECT event_id FROM events ORDER BY event_id")] == ["id1", "id2"]
     db.close()
     assert b"AB0CD" not in (folder / "events.db").read_bytes()  # nor in its free pages (secure_delete, which some
     # builds of SQLite leave off)
     assert [json.loads(line)["source"] for line in (folder / "reads.jsonl").read_text().splitlines()] == ["new.jpg"]
-    assert [r["text"] for r in csv.DictReader((folder / "reads.csv").open(newline=""))] == ["NEW1"]
+    assert [r["text"] for r in csv.DictReader((folder / "reads.csv").open(newline="", encoding="utf-8-sig"))
+            ] == ["NEW1"]
     assert (folder / "reads.prev.jsonl").read_text() == "not json\n"  # a line that is no JSON object is kept
     left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert left == ["annotated_2.mp4", "clips/clip2/annotated.mp4", "crops/c2.jpg", "events.csv", "events.db",
@@ -132,7 +135,8 @@ def test_the_open_sinks_write_on_into_the_pruned_files(folder, logged):
         rs.write("now.jpg", [], utc_iso(NOW))
     ids = [json.loads(line)["event_id"] for line in (folder / "events.jsonl").read_text().splitlines()]
     assert ids == ["id1", "id2", "id9", "id3"]
-    assert [r["event_id"] for r in csv.DictReader((folder / "events.csv").open(newline=""))] == ["id1", "id2", "id3"]
+    assert [r["event_id"] for r in csv.DictReader((folder / "events.csv").open(newline="", encoding="utf-8-sig"))
+            ] == ["id1", "id2", "id3"]
     assert [json.loads(x)["source"] for x in (folder / "reads.jsonl").read_text().splitlines()] == ["new.jpg",
                                                                                                    "now.jpg"]
     said = f"{folder}: 6 rows of events and reads (each file's) and 4 images or videos from before "
@@ -150,7 +154,7 @@ def test_a_csv_cell_with_a_newline_or_quote_survives_the_rewrite(tmp_path):
         w.writerow(["b", 'two\nlines, "quoted"', utc_iso(NOW)])
         w.writerow(["c", "a row a spreadsheet cut short"])
     prune_folder(tmp_path, 30, now=NOW)
-    assert list(csv.reader(path.open(newline=""))) == [["event_id", "text", "last_seen_utc"],
+    assert list(csv.reader(path.open(newline="", encoding="utf-8-sig"))) == [["event_id", "text", "last_seen_utc"],
                                                         ["b", 'two\nlines, "quoted"', utc_iso(NOW)],
                                                         ["c", "a row a spreadsheet cut short"]]
 
@@ -218,7 +222,8 @@ def test_a_camera_s_folder_is_pruned_as_it_runs_and_its_sinks_write_on(tmp_path,
     assert any("1 rows of events and reads" in m for _, m in lines)
     events = [json.loads(x) for x in (cam / "events.jsonl").read_text().splitlines()]
     assert [e["text"] for e in events] == ["AB123CD"]  # "earlier" gone, the camera's vehicle written after it
-    assert [r["text"] for r in csv.DictReader((cam / "events.csv").open(newline=""))] == ["AB123CD"]
+    assert [r["text"] for r in csv.DictReader((cam / "events.csv").open(newline="", encoding="utf-8-sig"))
+            ] == ["AB123CD"]
 
 
 def test_a_watched_folder_is_pruned_as_its_images_come(tmp_path, monkeypatch, logged):

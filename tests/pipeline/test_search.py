@@ -96,7 +96,7 @@ def test_the_command_lists_sightings_and_says_when_there_are_none(runs, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("2026-12-02 12:00:00 UTC  photos ") and "b.jpg box 1,2,3,4" in out[0]
     assert out[-1] == f"1 sighting of AB123CD in {runs}; 1 without a time (video files) left out by --since/--until"
-    assert (runs / "hits.csv").read_text().splitlines()[0].startswith("kind,seen_utc,folder,source,text,")
+    assert (runs / "hits.csv").read_bytes().startswith(b"\xef\xbb\xbfkind,seen_utc,folder,source,text,")
     assert main(["QQ111QQ", str(runs)]) == 1
     assert capsys.readouterr().out.strip() == f"0 sightings of QQ111QQ in {runs}"
 

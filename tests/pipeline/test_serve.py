@@ -108,7 +108,7 @@ def test_a_posted_image_is_answered_with_its_plates_and_appended_to_the_reads(se
     lines = [json.loads(x) for x in (tmp_path / "reads.jsonl").read_text().splitlines()]
     assert [x["source"] for x in lines] == ["gate-1.jpg", ""]
     assert lines[0]["reads"] == answer["reads"] and lines[0]["file_time_utc"] == answer["time_utc"]
-    rows = (tmp_path / "reads.csv").read_text().splitlines()
+    rows = (tmp_path / "reads.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rows[1] == f"gate-1.jpg,{answer['time_utc']},,,,1.0,2.0,30.0,12.0,AB123CD,0.97" and len(rows) == 5
 
 
@@ -526,7 +526,7 @@ def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_i
     assert watched["DB48SCF"] == ("DB48SCF", "stolen") and watched["B84EEE"] == ("", "")
     (line,) = [json.loads(x) for x in (out / "reads.jsonl").read_text().splitlines()]
     assert line["source"] == "car.jpg" and line["reads"] == answer["reads"]
-    assert (out / "reads.csv").read_text().splitlines()[0].endswith(",watch,watch_label")
+    assert (out / "reads.csv").read_text(encoding="utf-8-sig").splitlines()[0].endswith(",watch,watch_label")
     assert f"reading plates at http://127.0.0.1:{port}/read (POST an image; GET /health); Ctrl-C stops; reads " \
            f"appended to {out}" in capsys.readouterr().err
 

@@ -72,7 +72,7 @@ def test_one_camera_with_a_counting_line_and_the_command(tmp_path, capsys):
     assert out[1].split()[-1] == "inside"
     assert out[-1] == ("1 stays, median 90.0 min; 1 inside; 0 with no exit seen, 0 with no entry seen; 1 entry/exit "
                        "events without a time (video files) left out")
-    assert (tmp_path / "stays.csv").read_text().splitlines()[0] == (
+    assert (tmp_path / "stays.csv").read_text(encoding="utf-8-sig").splitlines()[0] == (
         "plate,entry_utc,exit_utc,minutes,status,exit_plate,entry_confidence,exit_confidence")
 
 

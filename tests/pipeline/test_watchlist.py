@@ -104,7 +104,8 @@ def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
     rows = sqlite3.connect(tmp_path / "e.db").execute("SELECT text, watch, watch_label FROM events ORDER BY text").fetchall()
     assert rows == [("AB123CD", "", ""), ("XY9876", "XY9876", "stolen")]
     js_rows = sorted((r["text"], r["watch"], r["watch_label"]) for r in map(json.loads, (tmp_path / "e.jsonl").open()))
-    cs_rows = sorted((r["text"], r["watch"], r["watch_label"]) for r in csv.DictReader((tmp_path / "e.csv").open()))
+    cs_rows = sorted((r["text"], r["watch"], r["watch_label"])
+                     for r in csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8-sig")))
     assert js_rows == cs_rows == rows
 
 
@@ -128,7 +129,7 @@ def test_image_reads_carry_the_watch_fields(tmp_path, function_recognizer):
     reads = {name: r[0] for name, r in res["reads"]}
     assert (reads["a.png"]["watch"], reads["a.png"]["watch_label"]) == ("AB123CD", "stolen")
     assert (reads["b.png"]["watch"], reads["b.png"]["watch_label"]) == ("", "")
-    rows = list(csv.DictReader((tmp_path / "out" / "photos" / "reads.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "out" / "photos" / "reads.csv").open(encoding="utf-8-sig")))
     assert [(r["source"], r["watch"]) for r in rows] == [("a.png", "AB123CD"), ("b.png", "")]
 
 

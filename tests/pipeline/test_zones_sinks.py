@@ -94,7 +94,7 @@ def test_sinks_hold_the_same_events(tmp_path):
                        ("id3", "-X1", "[1.0, 2.0, 3.0, 4.0]", '[{"text": "-X1", "votes": 1.8, "reads": 2}]')]
     js_rows = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
     assert [(r["event_id"], r["text"]) for r in js_rows] == [(r[0], r[1]) for r in db_rows]
-    cs_rows = list(csv.DictReader((tmp_path / "e.csv").open()))
+    cs_rows = list(csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8-sig")))
     assert [r["event_id"] for r in cs_rows] == ["id1", "id2", "id3"]
     assert [r["text"] for r in cs_rows] == ["AB123", "'=HYPERLINK(1)", "'-X1"]
 
@@ -161,8 +161,8 @@ def test_outputs_of_an_earlier_version_gain_the_new_columns_and_lose_nothing(tmp
     rows = sqlite3.connect(tmp_path / "events.db").execute(
         "SELECT event_id, text, first_seen_utc FROM events ORDER BY event_id").fetchall()
     assert rows == [("id1", "AB123", "2026-11-30T18:00:00.000Z"), ("old1", "OLD123", None)]
-    assert (tmp_path / "events.prev.csv").read_text().startswith("event_id,source,track_id")
-    (row,) = csv.DictReader((tmp_path / "events.csv").open())
+    assert (tmp_path / "events.prev.csv").read_text(encoding="utf-8-sig").startswith("event_id,source,track_id")
+    (row,) = csv.DictReader((tmp_path / "events.csv").open(encoding="utf-8-sig"))
     assert (row["event_id"], row["last_seen_utc"]) == ("id1", "2026-11-30T18:00:02.500Z")
 
 
@@ -181,9 +181,29 @@ def test_a_line_an_interrupted_run_left_unfinished_is_cut_off_and_the_events_kep
 
     said = [message for _, message in logged(runs, "DEBUG")[0]]
     assert [json.loads(x)["event_id"] for x in (tmp_path / "e.jsonl").read_text().splitlines()] == ["id1", "id2"]
-    assert [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open())] == ["id1", "id2"]
+    assert [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8-sig"))] == ["id1", "id2"]
     assert said == [f"{tmp_path / 'e.jsonl'}: an unfinished last line (23 bytes, from an interrupted run) cut off",
                     f"{tmp_path / 'e.csv'}: an unfinished last line (14 bytes, from an interrupted run) cut off"]
+
+
+def test_a_csv_table_begins_with_its_byte_order_mark_once_for_excel(tmp_path):
+    """Excel reads a CSV without the UTF-8 mark in the machine's own code page: a camera named `Entrée` showed as
+    `EntrÃ©e`. A new table begins with the mark, once (runs append after it); a table Excel saved again as "CSV UTF-8"
+    (its mark, CRLF) keeps its rows and is appended to: it was moved aside as a table of other columns."""
+    named = PlateEvent(**{**event(1).__dict__, "source": "Entr\u00e9e"})
+    for _ in range(2):
+        with CsvSink(tmp_path / "e.csv") as cs:
+            cs.write(named)
+    data = (tmp_path / "e.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfevent_id,source,") and data.count(b"\xef\xbb\xbf") == 1
+    assert "Entr\u00e9e" in data.decode("utf-8-sig")
+    excel = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\n", "\r\n")
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf" + excel.encode())
+    with CsvSink(tmp_path / "x.csv") as cs:
+        cs.write(event(2))
+    assert not (tmp_path / "x.prev.csv").exists()
+    assert [r["event_id"] for r in csv.DictReader((tmp_path / "x.csv").open(encoding="utf-8-sig"))] == ["id1"] * 2 + [
+        "id2"]
 
 
 def test_an_events_csv_re_saved_in_another_encoding_is_appended_to(tmp_path):
@@ -194,7 +214,7 @@ def test_an_events_csv_re_saved_in_another_encoding_is_appended_to(tmp_path):
     with CsvSink(tmp_path / "e.csv") as cs:
         cs.write(event(2))
     assert not (tmp_path / "e.prev.csv").exists()  # the same columns: appended, not moved aside
-    ids = [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8", errors="replace"))]
+    ids = [r["event_id"] for r in csv.DictReader((tmp_path / "e.csv").open(encoding="utf-8-sig", errors="replace"))]
     assert ids == ["id1", "note", "id2"]
 
 
@@ -306,14 +326,15 @@ def test_image_reads_are_appended_to_a_watched_folders_and_kept_aside_otherwise(
     with ImageReadsSink(tmp_path, watch_columns=False, append=True) as sink:
         assert sink.read_before() == {"a.jpg"}
         sink.write("b.jpg", [])
-    assert (tmp_path / "reads.csv").read_text().splitlines() == [
+    assert (tmp_path / "reads.csv").read_text(encoding="utf-8-sig").splitlines() == [
         "source,file_time_utc,taken_utc,lat,lon,x1,y1,x2,y2,text,confidence",
         "a.jpg,2026-12-03T14:20:00.000Z,,,,1,2,3,4,AB123,0.9"]
     with ImageReadsSink(tmp_path, watch_columns=True, append=True) as sink:  # a watchlist now: other columns
         assert sink.read_before() == {"a.jpg", "b.jpg"}
         sink.write("c.jpg", [{**read, "watch": "AB123", "watch_label": "stolen"}])
-    assert (tmp_path / "reads.prev.csv").read_text().count("\n") == 2  # the earlier table, kept whole
-    assert (tmp_path / "reads.csv").read_text().splitlines()[1] == "c.jpg,,,,,1,2,3,4,AB123,0.9,AB123,stolen"
+    assert (tmp_path / "reads.prev.csv").read_text(encoding="utf-8-sig").count("\n") == 2  # the earlier table, whole
+    assert (tmp_path / "reads.csv").read_text(encoding="utf-8-sig").splitlines()[1] == (
+        "c.jpg,,,,,1,2,3,4,AB123,0.9,AB123,stolen")
     with ImageReadsSink(tmp_path, watch_columns=False) as sink:  # a run that does not append starts anew
         assert sink.read_before() == set()
     assert (tmp_path / "reads.prev.jsonl").read_text().count("\n") == 3
