@@ -6,6 +6,7 @@
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
     python run_pipeline.py --source clip.mp4        # the same as a plain argument (also source=clip.mp4)
     python run_pipeline.py --sources cameras.yaml   # several cameras, each with its own settings
+    rpicam-vid -t 0 --inline -o - | python run_pipeline.py -   # a stream piped into standard input
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
 DCIM/...; hidden folders and the pipeline's own output folders left out); with follow=true a folder is watched for
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     from common.cli import entry_parser, leave, run_main, stop_signals
 
     ap = entry_parser(__doc__)
-    ap.add_argument("args", nargs="*", help="sources (files, folders, camera index, URL) and key=value overrides")
+    ap.add_argument("args", nargs="*",
+                    help="sources (files, folders, camera index, URL, - for standard input) and key=value overrides")
     ap.add_argument("--config-dir", default=str(ROOT / "configs"), help="folder with pipeline/detector/tracker/fusion.yaml")
     ap.add_argument("--crops", action="store_true", help="inputs are plate crops: skip detection and tracking")
     ap.add_argument("--show", action="store_true", help="show a live window")
