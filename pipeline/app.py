@@ -174,7 +174,8 @@ def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: An
     watchlist = load_watchlist(p, recognizer)
     zones, detector = with_zones(p, detector)
     fuser = TrackFuser(cfgs.fusion, label, zones.direction if zones and p.line else None,
-                       decode=lambda m: _decoded(recognizer.decode(m)), **fuser_kw)
+                       decode=lambda m: _decoded(recognizer.decode(m)),
+                       urgent=watchlist.match if watchlist is not None and p.watchlist_early else None, **fuser_kw)
     return detector, recognizer, watchlist, zones, fuser
 
 

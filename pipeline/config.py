@@ -66,6 +66,7 @@ class PipelineConfig:
     snapshot_every_s: Annotated[float, Range(0.05, 3600.0)] = 1.0
     watchlist: str = ""
     watchlist_max_edits: Annotated[int, Range(0)] = 0
+    watchlist_early: bool = True
     follow: bool = False
     follow_poll_s: Annotated[float, Range(0, above=True)] = 2.0
     follow_idle_s: Annotated[float, Range(0)] = 0.0

@@ -75,7 +75,8 @@ class TrackFuser:
     """`add()` reads as they come, `end_lost()` each frame, `flush()` at the end; each returns new events.
 
     `decode` (optional) turns a mean T x C posterior back into a Reading-like (text, conf, char_confs), for
-    posterior fusion of the best `posterior_top_k` crops.
+    posterior fusion of the best `posterior_top_k` crops. `urgent` (optional): whether a decided text's event is
+    written at once, as `early_events` writes every one (a watchlist's plates: the alert while the vehicle is in view).
     """
 
     def __init__(self, cfg: FusionConfig, source: str = "",
@@ -83,8 +84,9 @@ class TrackFuser:
                  decode: Callable[[np.ndarray], tuple[str, float, tuple[float, ...]]] | None = None,
                  save_crop: Callable[[PlateEvent, np.ndarray], str] | None = None, clock: float | None = None,
                  save_frame: Callable[[PlateEvent, np.ndarray], str] | None = None,
-                 recent: dict[str, tuple[float, float]] | None = None) -> None:
-        self.cfg, self.source, self.direction, self.decode = cfg, source, direction, decode
+                 recent: dict[str, tuple[float, float]] | None = None,
+                 urgent: Callable[[str], object] | None = None) -> None:
+        self.cfg, self.source, self.direction, self.decode, self.urgent = cfg, source, direction, decode, urgent
         self.clock = clock  # wall-clock (epoch s) at time 0 of a live source: events then carry UTC times
         self.save_crop, self.save_frame = save_crop, save_frame
         self.tracks: dict[int, TrackState] = {}
@@ -112,6 +114,9 @@ class TrackFuser:
             return  # already seen in this frame (a read after the frame's touch)
         t.last_frame, t.last_time_s, t.width = frame_index, time_s, box[2] - box[0]
         self.now_s = max(self.now_s, time_s)
+        key = fold_o0(t.decided.text) if t.emitted and t.decided is not None else ""
+        if key in self.recent:  # written early and still in view: its plate is seen until now (a track that breaks as
+            self.recent[key] = (max(self.recent[key][0], time_s), self.recent[key][1])  # it moves off: one vehicle)
         t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]
@@ -131,7 +136,8 @@ class TrackFuser:
         if len([r for r in t.reads if r.text]) >= c.decisive_reads and v.share >= c.decisive_share \
                 and v.confidence >= c.decisive_conf:
             t.decided = v
-            if c.early_events and not t.emitted and self._wanted(t, v):
+            early = c.early_events or (self.urgent is not None and bool(self.urgent(v.text)))
+            if early and not t.emitted and self._wanted(t, v):
                 t.emitted = True
                 event = self._event(t, v, "early")
                 t.best_image = None  # saved: a vehicle that stays in view (parked) holds no frame for it

@@ -76,6 +76,22 @@ def test_a_video_counts_crossings_only_where_a_line_is_drawn(overrides, counts):
     assert isinstance(found, RegionDetector) != counts  # a roi: the detector runs on its bounding box alone
 
 
+@pytest.mark.parametrize("early", [True, False])
+def test_a_watchlists_plates_are_written_early_unless_told_not_to(tmp_path, early):
+    from pipeline.app import video_stages
+
+    (tmp_path / "w.txt").write_text("XY9876,stolen\n")
+    overrides = [f"watchlist={tmp_path / 'w.txt'}"] + ([] if early else ["watchlist_early=false"])
+    recognizer = SimpleNamespace(decode=lambda m: None)
+    *_, fuser = video_stages(load_configs(CONFIGS, overrides), "clip", SimpleNamespace(detect=None), recognizer)
+    if early:
+        assert fuser.urgent("XY9876").label == "stolen" and fuser.urgent("AB123CD") is None
+    else:
+        assert fuser.urgent is None
+    *_, fuser = video_stages(load_configs(CONFIGS, []), "clip", SimpleNamespace(detect=None), recognizer)
+    assert fuser.urgent is None  # no watchlist
+
+
 @pytest.mark.parametrize("live, every, running", [(False, 0.0001, False), (True, 0.0, False), (True, 0.0001, True)])
 def test_only_a_camera_keeps_a_running_summary_and_status_every_s_0_turns_it_off(tmp_path, monkeypatch, steady_camera,
                                                                                   live, every, running):

@@ -283,6 +283,37 @@ def test_an_early_event_is_the_only_one_even_without_dedupe():
     assert f.flush("end") == []
 
 
+def test_an_urgent_plate_is_written_as_soon_as_its_track_is_decided():
+    """A watchlist's plate (`urgent`) gives its event when its track is decided, while the vehicle is in view (a car
+    parked, or waiting at a barrier); another decided track's waits for its end, as without early_events."""
+    f = TrackFuser(FusionConfig(decisive_reads=3, decisive_conf=0.5), urgent=lambda text: text == "XY99")
+    for i in range(2):
+        assert f.add(1, read(i, "XY99"), CROP) == [] and f.add(2, read(i, "AB12"), CROP) == []
+    (early,) = f.add(1, read(2, "XY99"), CROP)
+    assert (early.text, early.reason, early.last_frame) == ("XY99", "early", 2)
+    assert f.add(2, read(2, "AB12"), CROP) == [] and not f.needs_read(2)  # decided, not urgent
+    assert [(e.text, e.reason) for e in f.flush("end")] == [("AB12", "end")]
+
+
+def test_a_track_that_breaks_after_its_early_event_is_deduplicated_from_its_end():
+    """A vehicle written early (a watchlist's plate, or early_events) that stays in view, then breaks its track as it
+    moves off, is the same vehicle: dedupe_s runs from when its first track ended, not from its early event (a car
+    parked 30 s gave a second alert)."""
+    f = TrackFuser(FusionConfig(decisive_reads=2, decisive_conf=0.5, early_events=True, dedupe_s=10.0))
+    f.add(1, read(0, "XY99"), CROP)
+    assert [e.reason for e in f.add(1, read(1, "XY99"), CROP)] == ["early"]
+    f.touch(1, 750, 30.0, (10.0, 20.0, 70.0, 40.0))  # parked for 30 s
+    f.add(2, Reading(751, 30.1, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0), CROP)  # its track broke
+    assert f.add(2, Reading(752, 30.2, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0), CROP) == []
+    assert f.end_lost(800) == []
+    f.add(4, Reading(801, 32.0, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0), CROP)  # and again
+    assert f.add(4, Reading(802, 32.1, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0), CROP) == []
+    assert f.flush() == []
+    f.add(3, Reading(900, 45.0, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0), CROP)
+    assert [e.track_id for e in f.add(3, Reading(901, 45.1, "XY99", 0.9, (0.9,) * 4, (10.0, 20.0, 70.0, 40.0), 1.0),
+                                      CROP)] == [3]  # back after 13 s: another visit
+
+
 def test_current_text_is_the_vote_so_far():
     f = TrackFuser(FusionConfig(decisive_reads=99))
     f.add(4, read(0, "AB123", conf=0.6), CROP)

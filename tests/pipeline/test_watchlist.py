@@ -109,6 +109,36 @@ def test_pipeline_flags_and_writes_the_listed_vehicle(tmp_path):
     assert js_rows == cs_rows == rows
 
 
+def test_a_listed_vehicle_is_alerted_while_it_is_in_view(tmp_path, logged):
+    """The listed vehicle's event (its alert, its webhook) is written once its track is decided, not when it leaves;
+    the other vehicle's when its track ends."""
+    from tests.pipeline.test_orchestrator import FakeDetector, FakeRecognizer, Into, clip
+
+    frames, boxes = clip()
+    wl = Watchlist.load(write(tmp_path, "XY-9876,stolen\n"), alphabet=LATIN)
+    out: list = []
+    written_at: list = []  # for each event, the frame asked for next once it was written
+    seen = iter(frames)
+
+    def source():
+        for frame in seen:
+            written_at.extend([frame.index] * (len(out) - len(written_at)))
+            yield frame
+
+    def run():
+        Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=3, decisive_conf=0.3), "s", urgent=wl.match), [Into(out)],
+                 crops=CropSpec(0.0), watchlist=wl).run(source())
+
+    lines, _ = logged(run, "WARNING")
+    by_text = {e.text: e for e in out}
+    assert (by_text["XY9876"].reason, by_text["XY9876"].watch, by_text["XY9876"].watch_label) == (
+        "early", "XY9876", "stolen")
+    assert by_text["XY9876"].last_frame < 10 and written_at[[e.text for e in out].index("XY9876")] <= 10  # B: 5-19
+    assert by_text["AB123CD"].reason != "early" and by_text["AB123CD"].watch == ""
+    assert [m for _, m in lines if m.startswith("watchlist: XY9876")]
+
+
 def test_image_reads_carry_the_watch_fields(tmp_path, function_recognizer):
     from ocr.recognizer import PlateRead
     from pipeline.app import run_images
