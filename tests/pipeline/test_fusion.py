@@ -314,6 +314,31 @@ def test_a_track_that_breaks_after_its_early_event_is_deduplicated_from_its_end(
                                       CROP)] == [3]  # back after 13 s: another visit
 
 
+def test_a_plate_back_after_dedupe_s_is_another_visit_and_a_surer_near_text_another_plate():
+    """Only an early-written track keeps its plate seen while in view: a decided one that waits for its end is
+    another visit when it came back after dedupe_s. A surer text one edit from an early-written plate still in view is
+    another plate, as it is beside one written at its end."""
+    def xy(i: int, t: float, text: str = "XY99", conf: float = 0.9) -> Reading:
+        return Reading(i, t, text, conf, (conf,) * len(text), (10.0, 20.0, 70.0, 40.0), 1.0)
+
+    f = TrackFuser(FusionConfig(decisive_reads=2, decisive_conf=0.5, dedupe_s=10.0, lost_frames=5))
+    f.add(1, xy(0, 0.0), CROP)
+    f.add(1, xy(1, 0.1), CROP)
+    assert [e.track_id for e in f.end_lost(10)] == [1]
+    f.add(2, xy(500, 20.0), CROP)
+    f.add(2, xy(501, 20.1), CROP)  # decided: not read again
+    f.touch(2, 625, 25.0, (10.0, 20.0, 70.0, 40.0))
+    assert [e.track_id for e in f.flush()] == [2]
+    g = TrackFuser(FusionConfig(decisive_reads=2, decisive_conf=0.5, dedupe_s=10.0, dedupe_edits=1),
+                   urgent=lambda text: True)
+    g.add(1, xy(0, 0.0), CROP)
+    assert len(g.add(1, xy(1, 0.1), CROP)) == 1
+    g.touch(1, 375, 15.0, (10.0, 20.0, 70.0, 40.0))
+    g.touch(1, 750, 30.0, (10.0, 20.0, 70.0, 40.0))
+    g.add(2, xy(751, 30.1, "XY98", 0.99), CROP)
+    assert [e.text for e in g.add(2, xy(752, 30.2, "XY98", 0.99), CROP)] == ["XY98"]
+
+
 def test_current_text_is_the_vote_so_far():
     f = TrackFuser(FusionConfig(decisive_reads=99))
     f.add(4, read(0, "AB123", conf=0.6), CROP)
