@@ -82,9 +82,10 @@ TABLE_ENCODING = "utf-8-sig"  # a CSV table begins with a byte-order mark: Excel
 
 
 def open_to_append(path: Path, newline: str | None = None, encoding: str = "utf-8") -> Any:
-    """`path` opened to append text (`encoding`'s mark, if it has one, written where the file is empty). A last line an interrupted run left unfinished (a crash, a full disk: never a
-    whole event, which each sink writes in one go) is cut off first, so the next event starts a line of its own and
-    no open CSV quote swallows it; the whole events stay."""
+    """`path` opened to append text (`encoding`'s mark, if it has one, written where the file is empty). A last line
+    an interrupted run left unfinished (a crash, a full disk: never a whole event, which each sink writes in one go)
+    is cut off first, so the next event starts a line of its own and no open CSV quote swallows it; the whole events
+    stay."""
     size = path.stat().st_size if path.exists() else 0
     if size:
         with path.open("rb+") as f:

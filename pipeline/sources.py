@@ -433,6 +433,12 @@ class LiveSource:
         self._thread.join(timeout=5)  # the reader releases its capture as it exits
 
 
+STDIN = "-"  # the source read from standard input
+PIPE = "pipe:0"  # FFmpeg's name for it
+PIPED = ("a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot, FFmpeg needs to seek in "
+         "it: give its file")
+
+
 class StdinSource(LiveSource):
     """A video stream piped into standard input (`rpicam-vid -t 0 --inline -o - | python run_pipeline.py -`, FFmpeg's
     MPEG-TS, MJPEG or raw H.264): read as a camera is (newest frame, timed as it comes), once, to its end."""
@@ -458,15 +464,9 @@ class StdinSource(LiveSource):
         if not self.frames and not (self._stop.is_set() or self._run_stop.is_set()):
             raise UserError(f"standard input ended before its first frame ({PIPED})")
         if self.dropped > self.frames:  # frames came faster than they were read: a recording, not a camera
-            logger.warning(f"stdin: {self.dropped} of {self.dropped + self.frames} frames were dropped as stale (a "
-                           "stream piped in is read as a camera's, as it comes): a recording is read whole given as "
-                           "its file")
-
-
-STDIN = "-"  # the source read from standard input
-PIPE = "pipe:0"  # FFmpeg's name for it
-PIPED = ("a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot, FFmpeg needs to seek in "
-         "it: give its file")
+            logger.warning(f"{self.name}: {self.dropped} of {self.dropped + self.frames} frames were dropped as stale "
+                           "(a stream piped in is read as a camera's, as it comes): a recording is read whole given "
+                           "as its file")
 
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")

@@ -127,7 +127,8 @@ def test_a_listed_vehicle_is_alerted_while_it_is_in_view(tmp_path, logged):
 
     def run():
         Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
-                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=3, decisive_conf=0.3), "s", urgent=wl.match), [Into(out)],
+                 TrackFuser(FusionConfig(lost_frames=3, decisive_reads=3, decisive_conf=0.3), "s", urgent=wl.match),
+                 [Into(out)],
                  crops=CropSpec(0.0), watchlist=wl).run(source())
 
     lines, _ = logged(run, "WARNING")
