@@ -4,9 +4,15 @@ event (`watch`, `watch_label`) and logged as it is written.
 File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`); blank lines and
 lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header word not written
 in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
+
+A watchlist loaded from a file is read again when the file changes (looked at every `RECHECK_S`), so a camera that
+runs for months takes a hotlist updated each day without a restart; an edit that makes it no list (emptied, a plate
+the reader never reads) keeps the plates it had, with one warning, until the file changes again.
 """
 from __future__ import annotations
 
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +23,8 @@ from common.paths import read_text
 from ocr.alphabet import plate_label
 from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
+
+RECHECK_S = 5.0  # a watchlist's file is looked at this often for a change (its size and time written)
 
 HEADER_WORDS = frozenset({"plate", "plates", "plate_text", "plate text", "plate number", "licence plate",
                           "license plate", "number plate", "registration", "number"})
@@ -35,12 +43,19 @@ class WatchEntry:
 class Watchlist:
     """`match(text)`: the listed entry `text` reads as, or None. O and 0 always count as the same character
     (plates that never use O are read either way); `max_edits` > 0 also matches reads that many edits away,
-    for reads one character off (at most a third of the plate's characters)."""
+    for reads one character off (at most a third of the plate's characters). One `load`ed from a file follows it
+    (`refresh`, before each match)."""
 
     def __init__(self, entries: list[WatchEntry], max_edits: int = 0) -> None:
         if max_edits < 0:
             raise UserError(f"watchlist_max_edits must be 0 or more, not {max_edits}")
-        self.entries, self.max_edits = tuple(entries), max_edits
+        self.max_edits = max_edits
+        self._use(entries)
+        self.path: Path | None = None  # the file it was loaded from, looked at for changes
+        self._alphabet, self._stamp, self._looked = "", (0, 0), 0.0
+
+    def _use(self, entries: list[WatchEntry]) -> None:
+        self.entries = tuple(entries)
         self._exact = {fold_o0(e.plate): e for e in reversed(self.entries)}  # the first listing of a plate wins
         self._seen: dict[str, WatchEntry | None] = {}
 
@@ -48,29 +63,40 @@ class Watchlist:
     def load(cls, path: str | Path, max_edits: int = 0, alphabet: str = "") -> "Watchlist":
         """Read a watchlist file; with `alphabet`, a plate with another character is an error naming its line."""
         p = Path(path)
-        if not p.is_file():
-            raise UserError(f"watchlist not found: {p}")
-        entries: list[WatchEntry] = []
-        lines = read_text(p, "a watchlist: one plate per line").splitlines()
-        for n, line in enumerate(lines, 1):
-            raw, _, label = line.partition(",")
-            raw = raw.strip().strip('"').strip()
-            if not raw or raw.startswith("#"):
-                continue
-            if not entries and raw.lower() in HEADER_WORDS and raw != raw.upper():  # `PLATE` may be a vanity plate
-                logger.info(f"watchlist {p}: line {n} {line.strip()!r} taken as a header")
-                continue
-            plate = plate_label(raw, alphabet)
-            bad = sorted({c for c in plate if alphabet and c not in alphabet})
-            if bad:
-                raise UserError(f"{p}, line {n}: plate {raw!r} has {''.join(bad)!r}, which the reader "
-                                f"never reads")
-            entries.append(WatchEntry(plate, label.strip().strip('"').strip()))
-        if not entries:
-            raise UserError(f"watchlist {p} lists no plate")
-        return cls(entries, max_edits)
+        stamp = _stamp(p)
+        w = cls(read_entries(p, alphabet), max_edits)
+        w.path, w._alphabet, w._stamp, w._looked = p, alphabet, stamp, time.monotonic()
+        return w
+
+    def refresh(self) -> None:
+        """Read the file again if it changed since it was read (looked at most every `RECHECK_S`)."""
+        if self.path is None or time.monotonic() - self._looked < RECHECK_S:
+            return
+        self._looked = time.monotonic()
+        try:
+            stamp = _stamp(self.path)
+        except UserError:
+            stamp = (0, 0)
+        if stamp == self._stamp:
+            return
+        self._stamp = stamp
+        if stamp == (0, 0):
+            logger.warning(f"watchlist {self.path} is not there (being replaced?): its {len(self.entries)} plates are "
+                           "kept until it is back")
+            return
+        try:
+            entries = read_entries(self.path, self._alphabet)
+        except UserError as exc:
+            logger.warning(f"watchlist {self.path} changed but was not read again ({exc}): its {len(self.entries)} "
+                           "plates are kept")
+            return
+        before, after = {e.plate for e in self.entries}, {e.plate for e in entries}
+        self._use(entries)
+        logger.info(f"watchlist {self.path} read again: {len(entries)} plates ({len(after - before)} added, "
+                    f"{len(before - after)} removed)")
 
     def match(self, text: str) -> WatchEntry | None:
+        self.refresh()
         if not text:
             return None
         if text not in self._seen:
@@ -103,3 +129,37 @@ class Watchlist:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's size and time written, which change when it is written; a UserError where it is not a file."""
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise UserError(f"watchlist not found: {path}")
+    return st.st_size, st.st_mtime_ns
+
+
+def read_entries(p: Path, alphabet: str = "") -> list[WatchEntry]:
+    """The plates of a watchlist file; with `alphabet`, a plate with another character is an error naming its line."""
+    entries: list[WatchEntry] = []
+    lines = read_text(p, "a watchlist: one plate per line").splitlines()
+    for n, line in enumerate(lines, 1):
+        raw, _, label = line.partition(",")
+        raw = raw.strip().strip('"').strip()
+        if not raw or raw.startswith("#"):
+            continue
+        if not entries and raw.lower() in HEADER_WORDS and raw != raw.upper():  # `PLATE` may be a vanity plate
+            logger.info(f"watchlist {p}: line {n} {line.strip()!r} taken as a header")
+            continue
+        plate = plate_label(raw, alphabet)
+        bad = sorted({c for c in plate if alphabet and c not in alphabet})
+        if bad:
+            raise UserError(f"{p}, line {n}: plate {raw!r} has {''.join(bad)!r}, which the reader "
+                            f"never reads")
+        entries.append(WatchEntry(plate, label.strip().strip('"').strip()))
+    if not entries:
+        raise UserError(f"watchlist {p} lists no plate")
+    return entries

@@ -202,3 +202,62 @@ def test_the_reads_a_watchlist_remembers_stay_bounded():
         w.match(f"X{i}")
     assert len(w._seen) <= 4096
     assert w.match("AB123") == WatchEntry("AB123")
+
+
+def test_a_watchlist_file_that_changes_is_read_again(tmp_path, monkeypatch, logged):
+    """A camera runs for months and its hotlist is updated each day: the file is read again when it changes (looked at
+    every RECHECK_S); an edit that makes it no list, or the file gone for a moment, keeps the plates it had."""
+    import pipeline.watchlist as watchlist
+
+    path = write(tmp_path, "AB123CD,stolen\n")
+    w = Watchlist.load(path, alphabet=LATIN)
+    monkeypatch.setattr(watchlist, "RECHECK_S", 3600.0)
+    path.write_text("AB123CD,stolen\nXY9876,expired permit\n")
+    assert w.match("XY9876") is None  # not looked at again yet
+    monkeypatch.setattr(watchlist, "RECHECK_S", 0.0)
+
+    def steps():
+        got = [w.match("XY9876"), w.match("AB123CD")]
+        path.write_text("XY9876\nAB#123\n")  # a plate the reader never reads: not taken
+        got += [w.match("XY9876"), w.match("AB123CD")]
+        path.unlink()
+        got += [w.match("XY9876")]
+        path.write_text("QQ11\n")
+        got += [w.match("QQ11"), w.match("XY9876"), len(w)]
+        return got
+
+    lines, got = logged(steps)
+    assert got == [WatchEntry("XY9876", "expired permit"), WatchEntry("AB123CD", "stolen"),
+                   WatchEntry("XY9876", "expired permit"), WatchEntry("AB123CD", "stolen"), WatchEntry(
+                       "XY9876", "expired permit"), WatchEntry("QQ11"), None, 1]
+    assert [m for _, m in lines] == [
+        f"watchlist {path} read again: 2 plates (1 added, 0 removed)",
+        f"watchlist {path} changed but was not read again ({path}, line 2: plate 'AB#123' has '#', which the reader "
+        "never reads): its 2 plates are kept",
+        f"watchlist {path} is not there (being replaced?): its 2 plates are kept until it is back",
+        f"watchlist {path} read again: 1 plates (1 added, 2 removed)"]
+    assert Watchlist([WatchEntry("AB123")]).path is None  # a list given in code follows no file
+
+
+def test_a_running_pipeline_alerts_on_a_plate_listed_while_it_runs(tmp_path, monkeypatch):
+    """The two-vehicle clip with a watchlist that lists XY9876 only from frame 10 on: its event is flagged."""
+    import pipeline.watchlist as watchlist
+    from tests.pipeline.test_orchestrator import FakeDetector, FakeRecognizer, Into, clip
+
+    monkeypatch.setattr(watchlist, "RECHECK_S", 0.0)
+    frames, boxes = clip()
+    path = write(tmp_path, "ZZ999\n")
+    wl = Watchlist.load(path, alphabet=LATIN)
+
+    def source():
+        for frame in frames:
+            if frame.index == 10:
+                path.write_text("ZZ999\nXY-9876,stolen today\n")
+            yield frame
+
+    out: list = []
+    Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+             TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s"), [Into(out)], crops=CropSpec(0.0),
+             watchlist=wl).run(source())
+    assert sorted((e.text, e.watch, e.watch_label) for e in out) == [("AB123CD", "", ""),
+                                                                     ("XY9876", "XY9876", "stolen today")]
