@@ -97,7 +97,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)
     elif p.video_start_utc and isinstance(source, LiveSource) and source.once:  # a recorder's playback, from its start
-        clock = given_start(p.video_start_utc)
+        clock, source.follows_clock = given_start(p.video_start_utc), False
     out = out_dir(p, source.name, out_name)
     make_out(out)
     label = label or out_name or source.name  # what events call the source: its name in a --sources file, if given

@@ -120,8 +120,16 @@ class Pipeline:
             self._emit(self.fuser.flush("source_lost"))
             self.tracker.reset()
             self._still = False  # the motion gate looks afresh when the stream is back
+        elif ev.kind == "clock":
+            self.clock_set(float(ev.detail), name)
         else:
             logger.info(f"{name}: stream {ev.kind}")
+
+    def clock_set(self, step: float, name: str) -> None:
+        """The system clock was set by `step` seconds: events are timed by it as it is now, open tracks' too."""
+        if self.fuser.clock is not None:
+            self.fuser.clock += step
+        logger.warning(f"{name}: the system clock was set {step:+.1f} s; events are timed by it")
 
     def step(self, frame: Frame, times: dict[str, deque[float]]) -> Tracks:
         """Process one frame; returns its tracks."""

@@ -30,7 +30,7 @@ from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
 from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
-from pipeline.types import Frame, SourceEvent
+from pipeline.types import Frame, SourceEvent, clock_step
 
 
 
@@ -304,6 +304,7 @@ class LiveSource:
         self.fps = reported_fps(cap)  # what the annotated video is written at (0: 25)
         self._t0 = time.monotonic()
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
+        self.follows_clock = True  # a set system clock re-anchors `clock` (a "clock" SourceEvent); False: a time given
         self._thread = self._start_reader(cap)
 
     def _first_open(self) -> Any:
@@ -423,6 +424,10 @@ class LiveSource:
                 if not self._thread.is_alive():
                     return
                 continue
+            step = clock_step(self.clock, self._t0) if self.follows_clock else 0.0
+            if step:
+                self.clock += step
+                yield SourceEvent("clock", round(time.monotonic() - self._t0, 3), f"{step:+.3f}")
             yield Frame(img, n, time.monotonic() - self._t0, self.name)
             n += 1
             if self.max_frames and n >= self.max_frames:

@@ -1,6 +1,7 @@
 """Frozen result types that flow between the pipeline stages."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
@@ -28,6 +29,17 @@ def utc_iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+CLOCK_STEP_S = 2.0  # the system clock moved against the monotonic one by more than this: it was set, not slewed
+
+
+def clock_step(clock: float, t0: float) -> float:
+    """How far the system clock was set since `clock` (epoch s) was read with `t0` (`time.monotonic()`) beside it:
+    0.0 unless over `CLOCK_STEP_S` (NTP slews both clocks alike; only a step parts them: a Raspberry Pi, which has no
+    real-time clock, boots at the time it was shut down and is set once the network is up)."""
+    step = time.time() - clock - (time.monotonic() - t0)
+    return step if abs(step) > CLOCK_STEP_S else 0.0
+
+
 @dataclass(frozen=True)
 class Frame:
     """One frame of a source, with its number and time."""
@@ -42,9 +54,9 @@ class SourceEvent:
     """A live source's state change, handed over in the frame stream: `lost` (reason in `detail`) or
     `reconnected`. It is never a frame: nothing reaches the detector."""
 
-    kind: str  # lost | reconnected
+    kind: str  # lost | reconnected | clock (the system clock was set: by `detail` seconds)
     time_s: float  # seconds from the start of the source
-    detail: str = ""  # why it was lost: read failed | stalled | read hung
+    detail: str = ""  # why it was lost: read failed | stalled | read hung; a clock's step: +3600.000
 
 
 @dataclass(frozen=True)

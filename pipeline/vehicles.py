@@ -32,7 +32,7 @@ from common.errors import UserError
 from common.paths import ROOT
 from ocr.process import as_bgr
 from pipeline.orchestrator import STAGE_WINDOW, Pipeline
-from pipeline.types import Frame, PlateEvent
+from pipeline.types import Frame, PlateEvent, clock_step
 
 
 class _Collected:
@@ -88,6 +88,10 @@ class VehicleReader:
             self._t0 = time.monotonic()
             if time_s is None:  # timed as they come: events carry UTC times
                 self.pipeline.fuser.clock = time.time()
+        elif time_s is None and self.pipeline.fuser.clock is not None:
+            step = clock_step(self.pipeline.fuser.clock, self._t0)
+            if step:
+                self.pipeline.clock_set(step, self.pipeline.name)
         t = time.monotonic() - self._t0 if time_s is None else float(time_s)
         if not math.isfinite(t):
             raise UserError(f"frame {self._n}: time_s must be a number of seconds, not {time_s!r}")

@@ -548,3 +548,20 @@ def test_the_result_types_are_frozen():
                   CropRead(PlateRead("A", 0.5, (0.5,)), np.zeros((1, 2)), 1)):
         with pytest.raises(dataclasses.FrozenInstanceError):
             value.rows = 2  # type: ignore[misc]
+
+
+def test_a_clock_event_times_the_events_by_the_clock_as_it_is_now(logged):
+    """A live source's `clock` event (the system clock set): the fuser's clock moves by its step, so the vehicles
+    written after it, those whose tracks began before it too, carry times of the clock as it is now."""
+    from pipeline.types import SourceEvent
+
+    frames, boxes = clip()
+    items = frames[:8] + [SourceEvent("clock", 0.8, "+3600.000")] + frames[8:]
+    out: list = []
+    fuser = TrackFuser(FusionConfig(lost_frames=3, decisive_reads=99), "s", clock=0.0)
+    pipe = Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), fuser, [Into(out)],
+                    crops=CropSpec(0.0), name="cam")
+    lines, _ = logged(lambda: pipe.run(iter(items)), "WARNING")
+    assert sorted((e.text, e.first_seen_utc) for e in out) == [("AB123CD", "1970-01-01T01:00:00.000Z"),
+                                                               ("XY9876", "1970-01-01T01:00:00.600Z")]
+    assert lines == [("WARNING", "cam: the system clock was set +3600.0 s; events are timed by it")]

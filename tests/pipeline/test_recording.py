@@ -2,6 +2,7 @@ import json
 import re
 import struct
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -232,11 +233,13 @@ def test_a_recorders_playback_read_once_carries_times_from_its_windows_start(tmp
     from tests.pipeline.test_sources import one_plate_models
 
     clip = stamped_video(tmp_path / "v.mp4", NIGHT)
-    real = sources.LiveSource
+    real, now = sources.LiveSource, time.time
 
     def open_source(spec, *args, **kw):  # the playback's RTSP stream: the clip, read as a stream is
         assert sources.is_playback(spec)
-        return real(spec, sources.LiveConfig(), lambda url, cfg: cv2.VideoCapture(str(clip)), once=True)
+        src = real(spec, sources.LiveConfig(), lambda url, cfg: cv2.VideoCapture(str(clip)), once=True)
+        monkeypatch.setattr(time, "time", lambda: now() + 3600.0)  # the system clock set as it plays: its times stay
+        return src
 
     monkeypatch.setattr(sources, "open_source", open_source)
     url = "rtsp://nvr/Streaming/tracks/101?starttime=20261205T220000Z&endtime=20261205T221000Z"

@@ -601,6 +601,28 @@ def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
                        "camera's, as it comes): a recording is read whole given as its file") in lines
 
 
+@pytest.mark.parametrize("follows", [True, False])
+def test_a_live_source_follows_a_system_clock_that_is_set(monkeypatch, follows):
+    """The system clock set an hour on while a camera runs (NTP after a boot without a real-time clock): one `clock`
+    event with the step, and the source's clock moved by it; not where the times were given (a playback's start)."""
+    src = LiveSource("rtsp://cam/1", LiveConfig(), lambda url, cfg: FakeCapture(1000, 70))
+    src.follows_clock = follows
+    before, real = src.clock, time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3600.0)
+    items = []
+    for item in src:
+        items.append(item)
+        if len(items) >= 6:
+            break
+    src.close()
+    steps = [x for x in items if isinstance(x, SourceEvent)]
+    if follows:
+        assert len(steps) == 1 and steps[0].kind == "clock" and abs(float(steps[0].detail) - 3600) < 1
+        assert abs(src.clock - before - 3600) < 1
+    else:
+        assert steps == [] and src.clock == before
+
+
 def test_stop_ends_a_live_source_that_is_reconnecting():
     """SIGTERM / Ctrl-C during an outage: iteration ends instead of waiting for the stream. No wall-clock bound:
     the run is stopped from the third open (the second reconnect attempt), once the outage has been reported."""

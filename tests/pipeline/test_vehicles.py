@@ -49,6 +49,30 @@ def test_a_vehicle_is_one_event_when_its_track_ends():
     assert reader.finish() == []
 
 
+def test_a_system_clock_set_while_frames_come_times_the_events_by_it(monkeypatch, logged):
+    """A Raspberry Pi boots at the time it was shut down and is set by NTP once the network is up: the vehicles read
+    after (their open tracks' too) are timed by the clock as it is now, not by the one it had at the first frame."""
+    import time
+
+    reader = reader_of()
+    reader.add(frame(True))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 86400.0)  # set a day on
+
+    def rest():
+        return [e for i in range(1, 12) for e in reader.add(frame(i < 5))]
+
+    lines, (e,) = logged(rest, "WARNING")
+    assert abs(iso_s(e.first_seen_utc) - (real() + 86400.0)) < 60  # was a day early
+    assert lines == [("WARNING", "gate: the system clock was set +86400.0 s; events are timed by it")]
+
+
+def iso_s(text: str) -> float:
+    from pipeline.types import iso_time
+
+    return iso_time(text).timestamp()
+
+
 def test_the_vehicles_still_in_view_end_with_finish_and_given_times_are_kept():
     reader = reader_of("fusion.dedupe_s=0")
     for i in range(4):
