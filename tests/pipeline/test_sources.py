@@ -606,7 +606,8 @@ def test_a_live_source_follows_a_system_clock_that_is_set(monkeypatch, follows):
     """The system clock set an hour on while a camera runs (NTP after a boot without a real-time clock): one `clock`
     event with the step, and the source's clock moved by it; not where the times were given (a playback's start)."""
     src = LiveSource("rtsp://cam/1", LiveConfig(), lambda url, cfg: FakeCapture(1000, 70))
-    src.follows_clock = follows
+    if not follows:
+        src.follows_clock = False
     before, real = src.clock, time.time
     monkeypatch.setattr(time, "time", lambda: real() + 3600.0)
     items = []
@@ -618,9 +619,24 @@ def test_a_live_source_follows_a_system_clock_that_is_set(monkeypatch, follows):
     steps = [x for x in items if isinstance(x, SourceEvent)]
     if follows:
         assert len(steps) == 1 and steps[0].kind == "clock" and abs(float(steps[0].detail) - 3600) < 1
+        assert 0 <= steps[0].time_s < 5  # seconds from the source's start, as its frames'
         assert abs(src.clock - before - 3600) < 1
     else:
         assert steps == [] and src.clock == before
+
+
+def test_a_clock_that_runs_on_as_the_monotonic_one_was_not_set(monkeypatch):
+    """Only the system clock parting from the monotonic one by over 2 s is a step: both on by 100 s is none, 1.5 s
+    apart is none (slewed, or read late), 3 s back is one."""
+    from pipeline.types import clock_step
+
+    t, m = time.time(), time.monotonic()
+    for wall, step in ((100.0, 0.0), (101.5, 0.0), (97.0, -3.0)):
+        monkeypatch.setattr(time, "time", lambda: t + wall)
+        monkeypatch.setattr(time, "monotonic", lambda: m + 100.0)
+        got = clock_step(t, m)
+        monkeypatch.undo()
+        assert got == pytest.approx(step)
 
 
 def test_stop_ends_a_live_source_that_is_reconnecting():
