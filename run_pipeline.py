@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 logger.info("no detector shipped yet: reading the bundled plate crops in samples/plates (OCR only)")
         names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
         jobs = [Job(s, cfgs, names.get(s, "")) for s in sources] + listed
+        check_one_stdin(jobs)
         if cfgs.pipeline.log_file:
             add_log_file(cfgs.pipeline.log_file)
         models: set[Any] = set()  # the model files of each distinct setting, checked once
@@ -150,6 +151,17 @@ def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
         else:
             first[key] = s
     return list(first.values())
+
+
+def check_one_stdin(jobs: list[Job]) -> None:
+    """A UserError where standard input (`-`) is more than one job's source (a sources file's entries, or one and the
+    command line): it is read by one."""
+    from common.errors import UserError
+    from pipeline.sources import STDIN
+
+    if sum(j.spec == STDIN for j in jobs) > 1:
+        raise UserError(f"standard input ({STDIN}) is given as more than one source (in --sources, or there and on the "
+                        "command line): it is read by one")
 
 
 def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:

@@ -594,6 +594,21 @@ def test_a_stream_piped_into_standard_input(tmp_path):
         "error: -: plate crops are read from image files and folders, not from a stream piped in")
 
 
+def test_standard_input_given_as_two_sources_is_one_line(tmp_path, capsys):
+    """Two entries of a sources file, or one and the command line, reading standard input: the second found nothing
+    (`holds no video stream`) after the first had read it; one line before any source opens."""
+    listed = tmp_path / "cams.yaml"
+    listed.write_text('- source: "-"\n- source: "-"\n  name: b\n')
+    one = tmp_path / "one.yaml"
+    one.write_text('- source: "-"\n  name: pi\n')
+    for argv in (["--sources", str(listed)], ["-", "--sources", str(one)]):
+        capsys.readouterr()
+        assert main(argv + [f"output_dir={tmp_path}"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            "error: standard input (-) is given as more than one source (in --sources, or there and on the command "
+            "line): it is read by one"]
+
+
 def test_a_camera_thread_that_crashes_makes_the_exit_status_1(monkeypatch):
     import pipeline.app
 
