@@ -87,6 +87,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
+    from pipeline.webhook import WebhookSink, outage_notes
 
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
@@ -140,10 +141,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
         live_status = isinstance(source, LiveSource) and (p.status_every_s > 0 or keeper.keep_days > 0)
         drawn = partial(draw, zones=zones)  # the roi and line drawn with the tracks
+        hook = next((s for s in sinks if isinstance(s, WebhookSink)), None) if p.webhook_outages else None
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones, video,
                         _show(drawn, label, windows or LiveWindows()) if p.show else drawn,
                         crop_spec(p, video=True), stop, watchlist=watchlist, on_status=status if live_status else None,
-                        status_every_s=p.status_every_s or keeper.every_s, name=label, gate=motion_gate(p))
+                        status_every_s=p.status_every_s or keeper.every_s, name=label, gate=motion_gate(p),
+                        on_source=outage_notes(hook) if hook is not None else None)
         try:
             summary = pipe.run(source, bar)
         finally:

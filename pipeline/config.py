@@ -74,3 +74,4 @@ class PipelineConfig:
     webhook_headers: tuple[str, ...] = ()
     webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0
     webhook_images: bool = False
+    webhook_outages: bool = False

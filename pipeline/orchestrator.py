@@ -87,6 +87,7 @@ class Pipeline:
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
     on_status: Callable[[RunSummary], None] | None = None  # given the run so far every `status_every_s` (a live
     status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
+    on_source: Callable[[SourceEvent, str], None] | None = None  # told each time a live source is lost or is back
     name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
     gate: Any = None  # MotionGate (pipeline/motion.py): a frame that has not moved is given the last boxes found
@@ -124,6 +125,8 @@ class Pipeline:
             self.clock_set(float(ev.detail), name)
         else:
             logger.info(f"{name}: stream {ev.kind}")
+        if self.on_source is not None and ev.kind in ("lost", "reconnected"):
+            self.on_source(ev, name)
 
     def clock_set(self, step: float, name: str) -> None:
         """The system clock was set by `step` seconds: events are timed by it as it is now, open tracks' too."""

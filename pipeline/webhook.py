@@ -26,7 +26,7 @@ from common.errors import UserError
 from common.paths import naming, written_whole
 from pipeline.sinks import event_json
 from pipeline.sources import check_login, redact, split_login
-from pipeline.types import PlateEvent
+from pipeline.types import PlateEvent, SourceEvent, utc_iso
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"
 EXPIRE_EVERY_S = 3600.0  # while a service is away, the events older than keep_days are dropped this often
@@ -232,3 +232,22 @@ def _is_json(line: str) -> bool:
         return isinstance(json.loads(line), dict)
     except ValueError:
         return False
+
+
+def outage_notes(hook: Any) -> Callable[[SourceEvent, str], None]:
+    """What tells `hook` (a `WebhookSink`) of a live source's outages, as a `Pipeline`'s `on_source`:
+    `{"kind": "source_lost", "source", "time_utc", "detail"}` when it is lost, `{"kind": "source_back", "source",
+    "time_utc", "down_s"}` when it is back (vehicles' events hold no "kind")."""
+    lost_at: list[float] = []  # when the source was last lost, in its own seconds
+
+    def note(ev: SourceEvent, source: str) -> None:
+        d: dict[str, Any] = {"kind": "source_lost" if ev.kind == "lost" else "source_back", "source": source,
+                             "time_utc": utc_iso(time.time())}
+        if ev.kind == "lost":
+            lost_at[:] = [ev.time_s]
+            d["detail"] = ev.detail
+        else:
+            d["down_s"] = round(ev.time_s - lost_at[0], 1) if lost_at else None
+        hook.send(json.dumps(d))
+
+    return note

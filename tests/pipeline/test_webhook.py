@@ -54,7 +54,7 @@ class Service:
     def wait_for(self, n: int) -> list[str]:
         with self.got:
             assert self.got.wait_for(lambda: len(self.bodies) >= n, timeout=10), self.bodies
-            return [b["event_id"] for b in self.bodies]
+            return [b.get("event_id", "") for b in self.bodies]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -389,3 +389,36 @@ def test_an_event_that_grows_too_old_while_the_service_is_away_is_dropped(every_
     left = [json.loads(x)["event_id"] for x in pending.read_text().splitlines()]
     assert left == (["new"] if dropped else ["new", "aged"])
     assert sum("older than keep_days" in m for _, m in lines) == int(dropped)  # said once, not at each retry
+
+
+@pytest.mark.parametrize("asked", [True, False])
+def test_a_cameras_outage_is_posted_when_asked_for(tmp_path, monkeypatch, service, asked):
+    """A camera whose stream drops and comes back: with webhook_outages its service is told (a monitor learns that a
+    gate was blind, and for how long), beside the vehicles' events; not otherwise."""
+    import dataclasses
+
+    import pipeline.sources as sources
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+
+    def live(spec, stride, cfg, stop, *window):  # 5 frames, a dropped stream, 5 frames
+        cfg = dataclasses.replace(cfg, backoff_start_s=0.01, backoff_max_s=0.02)
+        return sources.LiveSource(spec, cfg, lambda url, c: FakeCapture(5, 70), max_frames=8, stop=stop)
+
+    monkeypatch.setattr(sources, "open_source", live)
+    cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false", "sqlite=false",
+                                           "video_out=false", "save_crops=false", "save_frames=false",
+                                           f"webhook={service.url}", f"webhook_outages={str(asked).lower()}"])
+    run_video("rtsp://admin:pw@cam/7", cfgs, threading.Event(), *one_plate_models())
+    events = [json.loads(x) for x in next(tmp_path.glob("*/events.jsonl")).read_text().splitlines()]
+    service.wait_for(len(events) + 2 * asked)
+    notes = [b for b in service.bodies if "kind" in b]
+    if asked:
+        assert [(n["kind"], n["source"]) for n in notes] == [("source_lost", "rtsp://***@cam/7"),
+                                                             ("source_back", "rtsp://***@cam/7")]
+        assert notes[0]["detail"] == "read failed" and 0 <= notes[1]["down_s"] < 5
+        assert notes[0]["time_utc"] <= notes[1]["time_utc"] and notes[1]["time_utc"].endswith("Z")
+    else:
+        assert notes == []
+    assert [b["event_id"] for b in service.bodies if "kind" not in b] == [e["event_id"] for e in events]
