@@ -422,3 +422,16 @@ def test_a_cameras_outage_is_posted_when_asked_for(tmp_path, monkeypatch, servic
     else:
         assert notes == []
     assert [b["event_id"] for b in service.bodies if "kind" not in b] == [e["event_id"] for e in events]
+
+
+def test_an_outage_is_told_with_how_long_the_source_was_down():
+    from pipeline.types import SourceEvent
+    from pipeline.webhook import outage_notes
+
+    sent: list[dict] = []
+    note = outage_notes(type("Hook", (), {"send": lambda self, line: sent.append(json.loads(line))})())
+    note(SourceEvent("reconnected", 5.0), "cam")  # back without a loss seen (none told before)
+    note(SourceEvent("lost", 100.0, "stalled"), "cam")
+    note(SourceEvent("reconnected", 130.25), "cam")
+    assert [(d["kind"], d.get("detail"), d.get("down_s")) for d in sent] == [
+        ("source_back", None, None), ("source_lost", "stalled", None), ("source_back", None, 30.2)]
