@@ -56,10 +56,14 @@ def holds_coco(folder: Path) -> bool:
     return bool(coco_files(folder))
 
 
-def _image_path(path: Path, root: Path, split: str, file_name: str) -> Path:
-    name = file_name.replace("\\", "/")
+def _bases(path: Path, root: Path, split: str) -> tuple[Path, ...]:
+    """The folders a COCO file's images are looked for in (its split's image folder: COCO's own `val2017/`)."""
     named = sorted(d for d in root.iterdir() if split and d.is_dir() and d.name.lower().startswith(split.lower()))
-    bases = (path.parent, path.parent / "images", root, root / "images", root / "images" / split, *named)  # val2017/
+    return (path.parent, path.parent / "images", root, root / "images", root / "images" / split, *named)
+
+
+def _image_path(path: Path, bases: tuple[Path, ...], root: Path, file_name: str) -> Path:
+    name = file_name.replace("\\", "/")
     found = next((b / name for b in bases if (b / name).is_file()), None)
     if found is None:
         found = next((b / Path(name).name for b in bases if (b / Path(name).name).is_file()), None)
@@ -104,12 +108,13 @@ def read_coco_folder(folder: str | Path, splits: tuple[str, ...] = ()) -> dict[s
         for path in paths:
             data = _coco(path) or {}
             boxes = _boxes(path, data, _plates(path, data))
+            bases = _bases(path, root, split)  # looked for once per file, not per image
             for entry in data["images"]:
                 try:
                     image_id, file_name = entry["id"], str(entry["file_name"])
                 except (KeyError, TypeError):
                     raise UserError(f"{path}: an image without id and file_name: {str(entry)[:80]}") from None
-                img = _image_path(path, root, split, file_name)
+                img = _image_path(path, bases, root, file_name)
                 w, h = image_size(img) if boxes.get(image_id) else (0, 0)
                 out[img.relative_to(root).as_posix()] = [pixel_box(x1, y1, x2, y2, w, h, f"{path}, image {file_name}")
                                                          for x1, y1, x2, y2 in boxes.get(image_id, [])]

@@ -114,10 +114,10 @@ class TrackFuser:
             return  # already seen in this frame (a read after the frame's touch)
         t.last_frame, t.last_time_s, t.width = frame_index, time_s, box[2] - box[0]
         self.now_s = max(self.now_s, time_s)
-        key = fold_o0(t.decided.text) if t.emitted and t.decided is not None else ""
-        if key in self.recent:  # written early and still in view: its plate is seen until now, so a track that breaks
-            # as it moves off is the same vehicle (dedupe_s)
-            self.recent[key] = (max(self.recent[key][0], time_s), self.recent[key][1])
+        if t.emitted and t.decided is not None:  # written early and still in view: its plate is seen until now, so
+            key = fold_o0(t.decided.text)  # a track that breaks as it moves off is the same vehicle (dedupe_s)
+            if key in self.recent:
+                self.recent[key] = (max(self.recent[key][0], time_s), self.recent[key][1])
         t.centers.append(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
         if len(t.centers) > MAX_PATH:
             t.centers = t.centers[:-1:2] + t.centers[-1:]

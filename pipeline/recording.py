@@ -16,8 +16,8 @@ from pipeline.types import iso_time
 
 FROM_FILE = "file"  # video_start_utc: the container's own recording time
 FROM_NAME = "name"  # video_start_utc: the time in the file's name, UTC, or name+01:00: that offset's local time
-_NAME_KEY = re.compile(r"name(?:([+-])(\d\d?)(?::?(\d\d))?)?", re.I)
 _OFFSET = re.compile(r"([+-])(\d\d?)(?::?(\d\d))?")  # ISO 8601's +01:00, +0100 and +01, and +1
+_NAME_KEY = re.compile(rf"name(?:{_OFFSET.pattern})?", re.I)
 # a date and time in a file's name: 20261206_123000, 2026_1206_123000, 2026-12-06 12.30.00, 2026-12-06T12-30-00
 NAME_TIME = re.compile(r"(?<!\d)(20\d\d)[-_.]?(\d\d)[-_.]?(\d\d)[-_.T ]?(\d\d)[-_.:h]?(\d\d)[-_.:m]?(\d\d)")
 MP4_EPOCH = 2082844800  # seconds from 1904-01-01 (the MP4 / QuickTime epoch) to 1970-01-01

@@ -347,10 +347,10 @@ class LiveSource:
     def _reader(self, gen: int, cap: Any) -> None:
         last_frame, self._backoff = time.monotonic(), self.cfg.backoff_start_s
         while self._current(gen):
-            if cap is None and self.once:  # a read hung past the stall timeout: reopened, it would start again
-                logger.info(f"{self.name}: no frame for {self.cfg.stall_timeout_s:g} s: {self.ENDED}")
-                break
             if cap is None:
+                if self.once:  # a read hung past the stall timeout: reopened, it would start again
+                    logger.info(f"{self.name}: no frame for {self.cfg.stall_timeout_s:g} s: {self.ENDED}")
+                    break
                 cap = self._reconnect(gen)
                 last_frame = time.monotonic()
                 continue
