@@ -15,6 +15,7 @@ class DetectorConfig:
     conf: Annotated[float, Range(0, 1)] = 0.25          # minimum confidence kept
     iou: Annotated[float, Range(0, 1)] = 0.5            # NMS IoU threshold
     max_det: Annotated[int, Range(1)] = 50           # most plates kept per frame
+    batch: Annotated[int, Range(1)] = 16             # most images in one call to the model (tiles, cameras)
     max_overlap: Annotated[float, Range(0, 1)] = 0.6    # drop a box this much inside a more confident one, or holding that much of it
     device: str = "auto"        # auto (cuda:0 if present), cpu, cuda:0
     half: bool = True           # fp16 on CUDA (ignored on the CPU)

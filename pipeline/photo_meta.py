@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ocr.heif import HEIF_EXTS, is_heif, register_heif_opener
 from pipeline.types import utc_iso
@@ -29,16 +31,28 @@ class PhotoMeta:
         return {"taken_utc": self.taken_utc, "gps": list(self.gps) if self.gps else None}
 
 
-def photo_meta(source: Path | bytes, clock: timedelta | None = None) -> PhotoMeta:
-    """The EXIF time and place of an image file or of an image's bytes (only its header is read); empty for an image
-    without them, or one PIL cannot open. `clock`: the offset from UTC of a camera's clock, for a time taken written
-    without its own (`photo_utc_offset`)."""
+@contextmanager
+def header(source: Path | bytes) -> Iterator[Any]:
+    """PIL's image of a file or of an image's bytes, with only its header read (size, EXIF): PIL's warning of a
+    possible decompression bomb (over 89 MP: a 108 MP phone photo) is for decoding, which this is not, and is not
+    given; PIL's refusal past 179 MP (`Image.DecompressionBombError`) stays. Whatever else PIL raises passes."""
     from PIL import Image
 
     if is_heif(source[:12]) if isinstance(source, bytes) else source.suffix.lower() in HEIF_EXTS:
         register_heif_opener()  # a phone's HEIC photo carries its EXIF too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    with im:
+        yield im
+
+
+def photo_meta(source: Path | bytes, clock: timedelta | None = None) -> PhotoMeta:
+    """The EXIF time and place of an image file or of an image's bytes (only its header is read); empty for an image
+    without them, or one PIL cannot open. `clock`: the offset from UTC of a camera's clock, for a time taken written
+    without its own (`photo_utc_offset`)."""
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+        with header(source) as im:
             exif = im.getexif()
             shot, gps = dict(exif.get_ifd(EXIF_IFD)), dict(exif.get_ifd(GPS_IFD))
     except Exception:  # noqa: BLE001 - EXIF is written by many makers, some wrongly: whatever PIL raises, none

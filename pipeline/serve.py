@@ -10,7 +10,8 @@
 applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), and answers its plates as
 `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and shipped weights), each read as
 `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health` answers `{"ok": true, ...}` for a
-monitor. A body that is no image is a 400 answer naming it, not a crash. Requests wait their turn: one image is read
+monitor. A body that is no image is a 400 answer naming it, not a crash; one over `--max-mb`, or whose header gives
+more than `--max-mp` megapixels, a 413. Requests wait their turn: one image is read
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
@@ -37,17 +38,47 @@ from loguru import logger
 
 from common.errors import UserError
 from ocr.heif import is_heif, read_heif
-from pipeline.photo_meta import PhotoMeta, photo_meta
+from pipeline.photo_meta import PhotoMeta, header, photo_meta
 from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
+MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is (PIL opens none over 179)
 
 
-def decode_image(body: bytes, name: str) -> np.ndarray:
+class TooManyPixels(UserError):
+    """An image whose header gives more pixels than the service decodes."""
+
+
+def check_pixels(body: bytes, name: str, max_mp: float = MAX_MP) -> None:
+    """TooManyPixels when `body`'s header gives more than `max_mp` megapixels: a small file can hold a huge image (a
+    2.6 MB PNG of 30000 x 30000 px decodes to 2.7 GB), so it is measured before it is decoded. An image whose header
+    PIL cannot read is left to OpenCV's own limit (1 gigapixel)."""
+    from PIL import Image
+
+    label = name or "the request body"
+    try:
+        with header(body) as im:
+            w, h = im.size
+    except Image.DecompressionBombError:
+        most = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise TooManyPixels(f"{label} holds over {most:.0f} MP: more than PIL opens, and over the {max_mp:g} MP "
+                            f"accepted (--max-mp)") from None
+    except Exception:  # noqa: BLE001 - a format PIL does not know, or no image: decoding says which
+        return
+    if w * h > max_mp * 1e6:
+        raise TooManyPixels(f"{label} is {w} x {h} px ({w * h / 1e6:.0f} MP): over the {max_mp:g} MP accepted "
+                            f"(--max-mp)")
+
+
+def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
     """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied; a HEIF photo
-    read where pillow-heif is installed)."""
-    img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
+    read where pillow-heif is installed); TooManyPixels over `max_mp` megapixels."""
+    check_pixels(body, name, max_mp)
+    try:
+        img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
+    except cv2.error:  # over OpenCV's own limit of pixels
+        img = None
     if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
         img = read_heif(body)
     if img is None or img.size == 0:
@@ -59,20 +90,25 @@ class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
-    when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`). The
-    images are read one at a time on one worker thread, whatever thread asks: an ultralytics model is not safe to
-    share between threads, and the CPU's cores are the models' already."""
+    when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`); images
+    over `max_mp` megapixels are refused (TooManyPixels). The images are decoded and read one at a time on one
+    worker thread, whatever thread asks: an ultralytics model is not safe to share between threads, the CPU's cores
+    are the models' already, and one decoded image at a time bounds the memory that clients' images take."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
-                 keep: Callable[[list[Any]], Any] | None = None, clock: timedelta | None = None) -> None:
+                 keep: Callable[[list[Any]], Any] | None = None, clock: timedelta | None = None,
+                 max_mp: float = MAX_MP) -> None:
         self.reader, self.sink, self.watch, self.keep, self.clock = reader, sink, watch, keep, clock
+        self.max_mp = max_mp
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
         self.served = 0
 
     def read(self, body: bytes, name: str = "") -> dict[str, Any]:
-        img = decode_image(body, name)
-        return self.worker.submit(self._read, img, name, photo_meta(body, self.clock)).result()
+        return self.worker.submit(self._decode_and_read, body, name, photo_meta(body, self.clock)).result()
+
+    def _decode_and_read(self, body: bytes, name: str, meta: PhotoMeta) -> dict[str, Any]:
+        return self._read(decode_image(body, name, self.max_mp), name, meta)
 
     def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta()) -> dict[str, Any]:
         from pipeline.types import utc_iso
@@ -211,6 +247,10 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
                     body, filename = json_image(body)
                     name = name or filename
                 answer = service.read(body, name)
+            except TooManyPixels as exc:
+                logger.warning(f"{self.client_address[0]}: {exc}")
+                self._answer(413, {"error": str(exc)})
+                return
             except UserError as exc:
                 logger.warning(f"{self.client_address[0]}: {exc}")
                 self._answer(400, {"error": str(exc)})
@@ -255,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                          "keeps it out of the process list)")
     ap.add_argument("--out", type=Path, help="also append every request's reads to reads.jsonl / reads.csv here")
     ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
+    ap.add_argument("--max-mp", type=float, default=MAX_MP,
+                    help=f"most megapixels in an image accepted (default {MAX_MP:g}; PIL opens none over 179)")
     a = ap.parse_args(argv)
 
     def work() -> None:
@@ -290,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
                 sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
-            service = PlateService(reader, sink, watch, keep, clock)
+            service = PlateService(reader, sink, watch, keep, clock, a.max_mp)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "

@@ -98,7 +98,8 @@ OCR_BOUNDS = [("img_h", [16], [15]), ("img_w", [16], [15]), ("width_mult", [0.01
 
 # each numeric detector key; the still-image passes' keys have their own checks (0 is off, then a floor)
 DETECTOR_BOUNDS = [("imgsz", [32], [31]), ("conf", [0, 1], [-0.1, 1.1]), ("iou", [0, 1], [-0.1, 1.1]),
-                   ("max_det", [1], [0]), ("max_overlap", [0, 1], [-0.1, 1.1]), ("dark_below", [0, 255], [-1, 256]),
+                   ("max_det", [1], [0]), ("batch", [1], [0]), ("max_overlap", [0, 1], [-0.1, 1.1]),
+                   ("dark_below", [0, 255], [-1, 256]),
                    ("pale_above", [0, 255], [-1, 256]), ("deinterlace_above", [0], [-0.1])]
 DETECTOR_PASSES = [("still_tile", [0, 64], [1, 63], "must be 0 (off) or at least 64 px"),
                    ("still_zoom_out", [0, 1.01], [1, 0.5], "must be 0 (off) or over 1"),

@@ -221,6 +221,24 @@ def test_monochrome_frames_go_to_the_gray_detector():
     assert [float(d.xyxy[0, 0]) for d in PlateDetector(cfg, model=main)([grey])] == [1.0]  # no gray detector
 
 
+def test_a_long_list_of_images_reaches_the_model_batch_at_a_time_and_comes_back_in_order():
+    class Tagged:  # an ultralytics model: each frame's one box at x1 = its first pixel's value
+        def __init__(self):
+            self.calls = []
+
+        def predict(self, frames, **kw):
+            self.calls.append(len(frames))
+            return [FakeResult([[float(f[0, 0, 0]), 0.0, 50.0, 5.0]], [0.9]) for f in frames]
+
+    frames = [np.full((16, 16, 3), i, np.uint8) for i in range(37)]  # a high-resolution photo's tiles
+    model = Tagged()
+    got = PlateDetector(DetectorConfig(device="cpu", batch=16), model=model)(frames)
+    assert model.calls == [16, 16, 5] and [float(d.xyxy[0, 0]) for d in got] == list(range(37))
+    one = Tagged()
+    PlateDetector(DetectorConfig(device="cpu", batch=37), model=one)(frames)
+    assert one.calls == [37]
+
+
 def test_monochrome_is_told_by_every_channel_pair_and_a_decoder_s_offset_of_8_levels_at_most():
     from detection.detector import is_monochrome
 

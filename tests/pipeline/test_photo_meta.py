@@ -77,6 +77,24 @@ def test_a_cameras_time_without_its_offset_is_read_in_the_offset_given(tmp_path)
     assert photo_meta(exif_jpeg(None), plus1).taken_utc == ""
 
 
+def test_a_108_mp_phone_photo_is_read_without_pils_bomb_warning_and_one_past_pils_limit_has_none(tmp_path):
+    """Only the header is read: PIL's warning of a decompression bomb (over 89 MP) is for decoding."""
+    import struct
+    import warnings
+
+    body = exif_jpeg(None, "2026:12:06 12:30:00", "+02:00")
+    sof = body.index(b"\xff\xc0")
+
+    def sized(w, h):  # the same photo, its frame header giving w x h px
+        return body[:sof + 5] + struct.pack(">HH", h, w) + body[sof + 9:]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert photo_meta(sized(12000, 9000)).taken_utc == "2026-12-06T10:30:00.000Z"
+    assert [w.category.__name__ for w in caught] == []
+    assert photo_meta(sized(20000, 10000)) == PhotoMeta()  # 200 MP: PIL opens none over 179 MP
+
+
 def test_a_place_that_is_not_a_number_is_none():
     from pipeline.photo_meta import _place
 

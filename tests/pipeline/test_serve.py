@@ -476,6 +476,59 @@ def test_an_image_of_the_limit_is_taken_one_byte_more_is_refused(serve):
         413, {"error": "image of 20000001 bytes: over the limit of 20 MB"})
 
 
+def png_header(w, h):
+    """A PNG's bytes up to its first pixels: a header giving w x h px, which a few kB of deflate can fill."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(64))))
+
+
+def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(serve, monkeypatch):
+    """A small file can hold a huge image (a 2.6 MB PNG of 30000 x 30000 px took 23 GB to read): its header is
+    measured first, and an image over --max-mp is a 413 naming it; one of the limit is read."""
+    import pipeline.serve as serve_mod
+
+    decoded = []
+    real = serve_mod.cv2.imdecode
+    monkeypatch.setattr(serve_mod.cv2, "imdecode", lambda *a: decoded.append(1) or real(*a))
+    reader = FakeReader()
+    url = serve(PlateService(reader, max_mp=0.02))
+    assert post(f"{url}/read?name=wide.png", png(100, 201)) == (
+        413, {"error": "wide.png is 201 x 100 px (0 MP): over the 0.02 MP accepted (--max-mp)"})
+    assert decoded == [] and reader.shapes == []
+    assert post(f"{url}/read", png(100, 200))[0] == 200 and reader.shapes == [(100, 200, 3)]
+    default = serve(PlateService(reader))
+    decoded.clear()
+    assert post(f"{default}/read?name=bomb.png", png_header(12300, 12300)) == (
+        413, {"error": "bomb.png is 12300 x 12300 px (151 MP): over the 150 MP accepted (--max-mp)"})
+    status, answer = post(f"{default}/read", png_header(30000, 30000))  # past PIL's own limit
+    assert status == 413 and answer["error"] == ("the request body holds over 179 MP: more than PIL opens, and over "
+                                                 "the 150 MP accepted (--max-mp)")
+    assert decoded == [] and len(reader.shapes) == 1
+
+
+def test_posted_images_are_decoded_on_the_readers_thread_one_at_a_time(monkeypatch):
+    """Clients' images are decoded where they are read, one at a time: four clients' huge images are not held
+    decoded at once."""
+    import pipeline.serve as serve_mod
+
+    threads = []
+    real = serve_mod.decode_image
+    monkeypatch.setattr(serve_mod, "decode_image", lambda *a: threads.append(threading.current_thread().name)
+                        or real(*a))
+    reader = FakeReader()
+    service = PlateService(reader)
+    try:
+        assert service.read(png(), "a.png")["reads"] and threads[0].startswith("plate-reader")
+    finally:
+        service.close()
+
+
 def test_a_refused_request_is_answered_after_its_whole_body_is_read(serve):
     """An image far over the limit, or without the token, is read to its end and dropped: its client gets the
     answer rather than a connection reset half-way through sending."""
