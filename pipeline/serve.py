@@ -24,12 +24,12 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import cv2
@@ -43,7 +43,7 @@ from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_im
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
-MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is (PIL opens none over 179)
+MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is
 
 
 class TooManyPixels(UserError):
@@ -60,15 +60,30 @@ def check_pixels(body: bytes, name: str, max_mp: float = MAX_MP) -> None:
     try:
         with header(body) as im:
             w, h = im.size
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError:  # over twice PIL's limit, which the command raises to --max-mp
         most = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
-        raise TooManyPixels(f"{label} holds over {most:.0f} MP: more than PIL opens, and over the {max_mp:g} MP "
-                            f"accepted (--max-mp)") from None
+        over = f"over the {max_mp:g} MP accepted (--max-mp)" if max_mp < most else "more than PIL opens"
+        raise TooManyPixels(f"{label} holds over {most:.0f} MP: {over}") from None
     except Exception:  # noqa: BLE001 - a format PIL does not know, or no image: decoding says which
         return
     if w * h > max_mp * 1e6:
         raise TooManyPixels(f"{label} is {w} x {h} px ({w * h / 1e6:.0f} MP): over the {max_mp:g} MP accepted "
                             f"(--max-mp)")
+
+
+@contextmanager
+def pil_allowing(max_mp: float) -> Iterator[None]:
+    """PIL's own guard (it opens no image of over twice `PIL.Image.MAX_IMAGE_PIXELS`: 179 MP) raised to `max_mp`
+    where that is more, so that the header of every image the service accepts can be read; restored after."""
+    from PIL import Image
+
+    before = Image.MAX_IMAGE_PIXELS
+    if before is not None:
+        Image.MAX_IMAGE_PIXELS = max(before, int(max_mp * 1e6))
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
 
 
 def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
@@ -296,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="also append every request's reads to reads.jsonl / reads.csv here")
     ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
     ap.add_argument("--max-mp", type=float, default=MAX_MP,
-                    help=f"most megapixels in an image accepted (default {MAX_MP:g}; PIL opens none over 179)")
+                    help=f"most megapixels in an image accepted (default {MAX_MP:g})")
     a = ap.parse_args(argv)
 
     def work() -> None:
@@ -342,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 server.server_close()
 
-    return leave(run_main(work, on_interrupt="stopped"), argv)
+    with pil_allowing(a.max_mp):
+        return leave(run_main(work, on_interrupt="stopped"), argv)
 
 
 if __name__ == "__main__":

@@ -491,6 +491,8 @@ def png_header(w, h):
 def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(serve, monkeypatch):
     """A small file can hold a huge image (a 2.6 MB PNG of 30000 x 30000 px took 23 GB to read): its header is
     measured first, and an image over --max-mp is a 413 naming it; one of the limit is read."""
+    from PIL import Image
+
     import pipeline.serve as serve_mod
 
     decoded = []
@@ -504,12 +506,36 @@ def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(s
     assert post(f"{url}/read", png(100, 200))[0] == 200 and reader.shapes == [(100, 200, 3)]
     default = serve(PlateService(reader))
     decoded.clear()
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)  # PIL's own limit, as Python has it
     assert post(f"{default}/read?name=bomb.png", png_header(12300, 12300)) == (
         413, {"error": "bomb.png is 12300 x 12300 px (151 MP): over the 150 MP accepted (--max-mp)"})
     status, answer = post(f"{default}/read", png_header(30000, 30000))  # past PIL's own limit
-    assert status == 413 and answer["error"] == ("the request body holds over 179 MP: more than PIL opens, and over "
-                                                 "the 150 MP accepted (--max-mp)")
+    assert (status, answer["error"]) == (
+        413, "the request body holds over 179 MP: over the 150 MP accepted (--max-mp)")
     assert decoded == [] and len(reader.shapes) == 1
+    assert post(f"{serve(PlateService(reader, max_mp=1000))}/read", png_header(30000, 30000))[1] == {
+        "error": "the request body holds over 179 MP: more than PIL opens"}  # PIL's limit as it is in Python
+
+
+def test_the_command_raises_pils_own_limit_to_its_max_mp_never_lowers_it_and_restores_it(monkeypatch):
+    from PIL import Image
+
+    import pipeline.serve as serve_mod
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)
+    with serve_mod.pil_allowing(150):
+        assert Image.MAX_IMAGE_PIXELS == 150_000_000
+        with serve_mod.pil_allowing(20):
+            assert Image.MAX_IMAGE_PIXELS == 150_000_000
+        with serve_mod.header(png_header(16000, 16000)) as im:  # 256 MP: under twice the limit, its header is read
+            assert im.size == (16000, 16000)
+        assert serve_mod.check_pixels(png_header(12000, 12000), "a.png", 150) is None  # 144 MP
+        with pytest.raises(serve_mod.TooManyPixels, match="a.png holds over 300 MP: over the 150 MP accepted"):
+            serve_mod.check_pixels(png_header(20000, 20000), "a.png", 150)
+    assert Image.MAX_IMAGE_PIXELS == 89_478_485
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # PIL's guard taken off by the user: left off
+    with serve_mod.pil_allowing(150):
+        assert Image.MAX_IMAGE_PIXELS is None
 
 
 def test_posted_images_are_decoded_on_the_readers_thread_one_at_a_time(monkeypatch):
