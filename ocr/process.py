@@ -21,6 +21,14 @@ IMAGE_EXTS = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".webp", ".tif",
               ".ppm", ".pnm"} | HEIF_EXTS
 
 
+def cv_refusal(exc: cv2.error) -> str:
+    """Why OpenCV refused to decode an image, in words: mostly that it holds more pixels than OpenCV reads
+    (`OPENCV_IO_MAX_IMAGE_PIXELS`, 1 gigapixel unless set), which it says as a failed assertion."""
+    if "MAX_IMAGE_PIXELS" in str(exc):
+        return "more pixels than OpenCV reads, 1 gigapixel unless OPENCV_IO_MAX_IMAGE_PIXELS is set"
+    return str(exc).strip().splitlines()[-1]
+
+
 def read_bgr(path: str | Path) -> np.ndarray:
     """Read an image as a BGR uint8 array; a clear UserError if missing or unreadable."""
     p = Path(path)
@@ -29,7 +37,10 @@ def read_bgr(path: str | Path) -> np.ndarray:
     if p.suffix.lower() in HEIF_EXTS:
         img = read_heif(p)
     else:
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        try:
+            img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        except cv2.error as exc:
+            raise UserError(f"cannot read image ({cv_refusal(exc)}): {p}") from None
         if img is None and is_heif(_head(p)):  # a HEIC under another ending (a phone app's export)
             img = read_heif(p)
     if img is None or img.size == 0:
@@ -65,7 +76,10 @@ def is_image_file(path: str | Path) -> bool:
         return True
     if is_heif(head):
         return read_heif(path) is not None
-    return bool(head) and cv2.imread(str(path), cv2.IMREAD_COLOR) is not None
+    try:
+        return bool(head) and cv2.imread(str(path), cv2.IMREAD_COLOR) is not None
+    except cv2.error:  # an image, too large to decode: reading it says so
+        return True
 
 
 def dataset_image(labels_csv: str | Path, name: str) -> Path:

@@ -38,6 +38,7 @@ from loguru import logger
 
 from common.errors import UserError
 from ocr.heif import is_heif, read_heif
+from ocr.process import cv_refusal
 from pipeline.photo_meta import PhotoMeta, header, photo_meta
 from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
 from pipeline.sinks import read_rows, with_watch
@@ -92,8 +93,8 @@ def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
     check_pixels(body, name, max_mp)
     try:
         img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
-    except cv2.error:  # over OpenCV's own limit of pixels
-        img = None
+    except cv2.error as exc:  # a header PIL cannot read, of more pixels than OpenCV's own limit
+        raise TooManyPixels(f"{name or 'the request body'} cannot be decoded: {cv_refusal(exc)}") from None
     if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
         img = read_heif(body)
     if img is None or img.size == 0:

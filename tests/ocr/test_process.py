@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -126,6 +127,28 @@ def test_a_pil_image_is_its_bgr_array_upright_as_cv2_reads_its_file(tmp_path):
     assert np.array_equal(as_bgr(grey), cv2.cvtColor(bgr[:, :, 0], cv2.COLOR_GRAY2BGR))
     rgba = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA))
     assert np.array_equal(as_bgr(rgba), bgr)
+
+
+def test_an_image_of_more_pixels_than_opencv_reads_is_one_line_naming_it(tmp_path):
+    """A file over OpenCV's limit of pixels (1 gigapixel; lowered here to 1000 px, as its variable does when OpenCV
+    loads) was cv2's failed assertion, a traceback; it is told and named. A PPM over it is still an image."""
+    import os
+    import subprocess
+    import sys
+
+    cv2.imwrite(str(tmp_path / "big.png"), np.zeros((40, 30, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "big.ppm"), np.zeros((40, 30, 3), np.uint8))
+    (tmp_path / "big.dat").write_bytes((tmp_path / "big.ppm").read_bytes())
+    code = ("import sys; from common.errors import UserError; from ocr.process import is_image_file, read_bgr\n"
+            "print(is_image_file(sys.argv[1]), is_image_file(sys.argv[2]))\n"
+            "try: read_bgr(sys.argv[1])\nexcept UserError as e: print(e)")
+    env = {**os.environ, "OPENCV_IO_MAX_IMAGE_PIXELS": "1000"}
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big.png"), str(tmp_path / "big.dat")],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=120)
+    assert done.stdout.splitlines() == [
+        "True True", "cannot read image (more pixels than OpenCV reads, 1 gigapixel unless OPENCV_IO_MAX_IMAGE_PIXELS "
+        f"is set): {tmp_path / 'big.png'}"], done.stderr
 
 
 def test_image_files_are_told_by_their_first_bytes_or_by_decoding(tmp_path):

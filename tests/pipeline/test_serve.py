@@ -538,6 +538,21 @@ def test_the_command_raises_pils_own_limit_to_its_max_mp_never_lowers_it_and_res
         assert Image.MAX_IMAGE_PIXELS is None
 
 
+def test_an_image_over_opencvs_own_limit_is_a_413_naming_it(serve, monkeypatch):
+    """An image whose header PIL cannot read, of more pixels than OpenCV decodes: OpenCV's failed assertion told."""
+    import pipeline.serve as serve_mod
+
+    def refuse(*a):
+        raise cv2.error("OpenCV(5.1.0) loadsave.cpp:80: error: (-215:Assertion failed) pixels <= "
+                        "CV_IO_MAX_IMAGE_PIXELS in function 'validateInputImageSize'")
+
+    monkeypatch.setattr(serve_mod.cv2, "imdecode", refuse)
+    url = serve(PlateService(FakeReader()))
+    assert post(f"{url}/read?name=huge.pfm", b"PF\n40000 30000\n-1.0\n") == (413, {
+        "error": "huge.pfm cannot be decoded: more pixels than OpenCV reads, 1 gigapixel unless "
+                 "OPENCV_IO_MAX_IMAGE_PIXELS is set"})
+
+
 def test_posted_images_are_decoded_on_the_readers_thread_one_at_a_time(monkeypatch):
     """Clients' images are decoded where they are read, one at a time: four clients' huge images are not held
     decoded at once."""
