@@ -31,6 +31,11 @@ ALIASES = {"image": ("image_path", "filename", "file_name", "file", "path"),
 LIST_SUFFIXES = (".csv", ".txt", ".tsv", ".json")
 SPLITS = {"train": ("train", "training"), "val": ("val", "valid", "validation"), "test": ("test", "testing")}
 Box = tuple[int, int, int, int]
+# what file managers add to a copy's name, never a plate's text: Windows' " (2)" and " - Copy" (and its translations),
+# macOS's " copy" and " copy 2", GNOME's " (copy)", " (another copy)", " (3rd copy)"; a browser's " (1)"
+COPY_MARK = re.compile(r"(?:\s*\((?:\d+|copy|another copy|\d+(?:st|nd|rd|th) copy)\)"
+                       r"|\s+-\s+(?:copy|kopie|copie|copia|cópia|kopio|kopia|kopya)(?:\s*\(\d+\))?"
+                       r"|\s+copy(?:\s+\d+)?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,11 +73,20 @@ def folder_samples(root: Path) -> Labelled:
     return beside or name_samples(root)
 
 
+def name_text(stem: str) -> str:
+    """A plate's text from its image's name: up to the first `_` (`00004741816_3`), without the marks file managers
+    give a copy (`AB123CD (2)`, `AB123CD - Copy`, `AB123CD copy 2`: "AB123CD COPY" would be learnt as ending
+    "COPY", its separators dropped)."""
+    while (bare := COPY_MARK.sub("", stem)) != stem:  # a copy of a copy: "AB123CD - Copy - Copy"
+        stem = bare
+    return stem.split("_")[0]
+
+
 def name_samples(folder: Path) -> Labelled:
-    """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: up to the first `_`). A
+    """The images of `folder` named by their text (`00004741816.jpg`, `00004741816_3.jpg`: `name_text`). A
     folder most of whose names hold no digit is a UserError: such names are a camera's or a tool's (`IMG_0001.jpg`,
     `frame_000123.jpg`: "IMG", "FRAME"), not plates', and would be learnt as their text."""
-    out = [(Sample(p, p.stem.split("_")[0], None, str(p)), "") for p in sorted(folder.iterdir())
+    out = [(Sample(p, name_text(p.stem), None, str(p)), "") for p in sorted(folder.iterdir())
            if p.suffix.lower() in IMAGE_EXTS]
     wordy = [s for s, _ in out if not any(c.isdigit() for c in s.text)]
     if len(wordy) * 2 > len(out):

@@ -88,6 +88,29 @@ def test_a_folder_of_a_cameras_photos_is_not_read_as_plates_named_by_their_text(
     assert len(read_labels(tmp_path, latin)) == 4
 
 
+@pytest.mark.parametrize("stem, text", [
+    ("AB123CD (2)", "AB123CD"), ("AB123CD(1)", "AB123CD"), ("AB123CD - Copy", "AB123CD"),
+    ("AB123CD - Copy (3)", "AB123CD"), ("AB123CD - Kopie", "AB123CD"), ("AB123CD - Cópia", "AB123CD"),
+    ("AB123CD copy", "AB123CD"), ("AB123CD copy 2", "AB123CD"), ("AB123CD (copy)", "AB123CD"),
+    ("AB123CD (another copy)", "AB123CD"), ("AB123CD (3rd copy)", "AB123CD"), ("AB123CD - Copy - Copy", "AB123CD"),
+    ("00004741816_3 (2)", "00004741816"), ("AB 123 CD", "AB 123 CD"), ("AB-123", "AB-123"),
+    ("COPY123", "COPY123"), ("AB123 COPYX", "AB123 COPYX"), ("AB123CD 2", "AB123CD 2"),
+])
+def test_a_file_managers_copy_of_a_crop_is_its_plates_text(stem, text):
+    """Windows' "AB123CD - Copy.jpg" was learnt as the plate AB123CDCOPY (its separators dropped), its " (2)" refused
+    as outside the alphabet; a name's own spaces and dashes stay for the label's reading to drop."""
+    from ocr.label_files import name_text
+
+    assert name_text(stem) == text
+
+
+def test_copies_in_a_folder_of_crops_named_by_their_text_are_their_plates(tmp_path):
+    latin = Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for name in ("AB123CD.jpg", "AB123CD - Copy.jpg", "AB123CD (2).jpg", "KMH306 copy.png"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((10, 30, 3), np.uint8))
+    assert sorted(s.text for s in read_labels(tmp_path, latin)) == ["AB123CD"] * 3 + ["KMH306"]
+
+
 def test_labels_written_with_separators_or_lower_case(tmp_path):
     root = make_folder(tmp_path / "d", [("a.png", "ab-12 3"), ("b.png", "kmh.306")])
     assert [s.text for s in read_labels(root, Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"))] == ["AB123", "KMH306"]
