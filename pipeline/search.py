@@ -14,10 +14,8 @@ opened read-only, so a camera that is running keeps writing. Exit status 0 when 
 from __future__ import annotations
 
 import csv
-import fnmatch
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
@@ -32,8 +30,8 @@ from ocr.metrics import edit_distance, near_text
 from ocr.process import fold_o0
 from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import iso_time, utc_iso
+from pipeline.watchlist import WILDCARDS, plate_pattern
 
-WILDCARDS = "?*"
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def matcher(query: str, max_edits: int = 0) -> Callable[[str], str]:
         raise UserError(f"--max-edits must be 0 or more, not {max_edits}")
     want = fold_o0(label)
     if any(c in label for c in WILDCARDS):
-        rx = re.compile(fnmatch.translate(want))
+        rx = plate_pattern(label)
         return lambda text: "pattern" if text and rx.match(fold_o0(text)) else ""
 
     def match(text: str) -> str:

@@ -4,6 +4,7 @@ event (`watch`, `watch_label`) and logged as it is written.
 File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`); blank lines and
 lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header word not written
 in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
+A partial plate, as a witness gives it, is a pattern: `?` one character, `*` any run of them (`AB1*`, `?B123CD`).
 
 A watchlist loaded from a file is read again when the file changes (looked at every `RECHECK_S`), so a camera that
 runs for months takes a hotlist updated each day without a restart; an edit that makes it no list (emptied, a plate
@@ -11,6 +12,8 @@ the reader never reads) keeps the plates it had, with one warning, until the fil
 """
 from __future__ import annotations
 
+import fnmatch
+import re
 import stat
 import time
 from dataclasses import dataclass
@@ -25,6 +28,13 @@ from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
 
 RECHECK_S = 5.0  # a watchlist's file is looked at this often for a change (its size and time written)
+WILDCARDS = "?*"  # a partial plate's: ? one character, * any run of them
+PATTERN_CHARS = 2  # a pattern names at least this many characters (`*` alone would match every vehicle)
+
+
+def plate_pattern(plate: str) -> re.Pattern[str]:
+    """A partial plate (`AB1*`, `?B123CD`) as the expression its reads fully match, O read as 0 (`fold_o0`)."""
+    return re.compile(fnmatch.translate(fold_o0(plate)))
 
 HEADER_WORDS = frozenset({"plate", "plates", "plate_text", "plate text", "plate number", "licence plate",
                           "license plate", "number plate", "registration", "number"})
@@ -41,10 +51,10 @@ class WatchEntry:
 
 
 class Watchlist:
-    """`match(text)`: the listed entry `text` reads as, or None. O and 0 always count as the same character
-    (plates that never use O are read either way); `max_edits` > 0 also matches reads that many edits away,
-    for reads one character off (at most a third of the plate's characters). One `load`ed from a file follows it
-    (`refresh`, before each match)."""
+    """`match(text)`: the listed entry `text` reads as, or None: a plate it is, else the first listed pattern it
+    matches. O and 0 always count as the same character (plates that never use O are read either way); `max_edits`
+    > 0 also matches reads that many edits away from a listed plate (not a pattern), for reads one character off (at
+    most a third of the plate's characters). One `load`ed from a file follows it (`refresh`, before each match)."""
 
     def __init__(self, entries: list[WatchEntry], max_edits: int = 0) -> None:
         if max_edits < 0:
@@ -56,7 +66,10 @@ class Watchlist:
 
     def _use(self, entries: list[WatchEntry]) -> None:
         self.entries = tuple(entries)
-        self._exact = {fold_o0(e.plate): e for e in reversed(self.entries)}  # the first listing of a plate wins
+        plates = [e for e in self.entries if not any(c in e.plate for c in WILDCARDS)]
+        self._exact = {fold_o0(e.plate): e for e in reversed(plates)}  # the first listing of a plate wins
+        self._plates = tuple(plates)
+        self._patterns = tuple((plate_pattern(e.plate), e) for e in self.entries if e not in plates)
         self._seen: dict[str, WatchEntry | None] = {}
 
     @classmethod
@@ -113,11 +126,11 @@ class Watchlist:
         return hit
 
     def _match(self, folded: str) -> WatchEntry | None:
-        hit = self._exact.get(folded)
+        hit = self._exact.get(folded) or next((e for rx, e in self._patterns if rx.match(folded)), None)
         if hit is not None or self.max_edits == 0:
             return hit
         best = None
-        for e in self.entries:
+        for e in self._plates:
             plate = fold_o0(e.plate)
             limit = edit_budget(plate, folded, self.max_edits)
             if abs(len(plate) - len(folded)) > limit:
@@ -155,10 +168,14 @@ def read_entries(p: Path, alphabet: str = "") -> list[WatchEntry]:
             logger.info(f"watchlist {p}: line {n} {line.strip()!r} taken as a header")
             continue
         plate = plate_label(raw, alphabet)
-        bad = sorted({c for c in plate if alphabet and c not in alphabet})
+        bad = sorted({c for c in plate if alphabet and c not in alphabet + WILDCARDS})
         if bad:
             raise UserError(f"{p}, line {n}: plate {raw!r} has {''.join(bad)!r}, which the reader "
                             f"never reads")
+        named = sum(c not in WILDCARDS for c in plate)
+        if named < len(plate) and named < PATTERN_CHARS:
+            raise UserError(f"{p}, line {n}: partial plate {raw!r} names {named} character{'s' * (named != 1)}: "
+                            f"it would match nearly every vehicle (name at least {PATTERN_CHARS})")
         entries.append(WatchEntry(plate, label.strip().strip('"').strip()))
     if not entries:
         raise UserError(f"watchlist {p} lists no plate")

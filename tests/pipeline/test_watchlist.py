@@ -71,9 +71,31 @@ def test_the_closest_listed_plate_wins(tmp_path):
     assert wl.match("AB123CX").plate == "AB123CE"  # one edit from both: the first listed
 
 
+@pytest.mark.parametrize("text, hit", [
+    ("AB123CD", "AB123CD"),      # a listed plate before a pattern listed first
+    ("AB1X9", "AB1*"),           # a partial plate, as a witness gives it
+    ("AB1", "AB1*"),             # * is any run, none too
+    ("XB1", None),
+    ("ZB123CQ", "?B123C?"),      # ? one character
+    ("B123C", None),             # ... never none
+    ("KMH3O6", "KMH3?6"),        # O read as 0 in a pattern too
+    ("AB1234", "AB1*"),          # the first listed pattern of two it matches
+])
+def test_a_partial_plate_is_a_pattern(tmp_path, text, hit):
+    wl = Watchlist.load(write(tmp_path, "AB1*,witness\n?B123C?\nAB123CD,stolen\nKMH3?6\n*1234\n"), 1,
+                        alphabet=LATIN)
+    got = wl.match(text)
+    assert (got.plate if got else None) == hit
+    assert wl.match("A81X9") is None  # a character off the pattern AB1*: patterns match as written, edits or not
+
+
 @pytest.mark.parametrize("text, message", [
     ("AB123CD\nÄB12\n", r"watch\.csv, line 2: plate 'ÄB12' has 'Ä'"),
     ("# nothing\n\n", "lists no plate"),
+    ("AB1*\n*\n", r"watch\.csv, line 2: partial plate '\*' names 0 characters: it would match nearly every vehicle "
+                   r"\(name at least 2\)"),
+    ("?1*\n", r"line 1: partial plate '\?1\*' names 1 character: "),
+    ("AB1[2]*\n", r"line 1: plate 'AB1\[2\]\*' has '\[\]', which the reader never reads"),
 ])
 def test_bad_watchlists_are_one_clear_error(tmp_path, text, message):
     with pytest.raises(UserError, match=message):
