@@ -26,7 +26,7 @@ def cv_refusal(exc: cv2.error) -> str:
     (`OPENCV_IO_MAX_IMAGE_PIXELS`, 1 gigapixel unless set), which it says as a failed assertion."""
     if "MAX_IMAGE_PIXELS" in str(exc):
         return "more pixels than OpenCV reads, 1 gigapixel unless OPENCV_IO_MAX_IMAGE_PIXELS is set"
-    return str(exc).strip().splitlines()[-1]
+    return str(exc).strip().splitlines()[-1].strip()
 
 
 def read_bgr(path: str | Path) -> np.ndarray:

@@ -151,6 +151,13 @@ def test_an_image_of_more_pixels_than_opencv_reads_is_one_line_naming_it(tmp_pat
         f"is set): {tmp_path / 'big.png'}"], done.stderr
 
 
+def test_opencvs_other_refusals_are_told_by_their_last_line():
+    from ocr.process import cv_refusal
+
+    assert cv_refusal(cv2.error("OpenCV(5.1.0) grfmt_png.cpp:42: error: (-2:Unspecified error)\n"
+                                "  in function 'readData'\n  bad IHDR chunk\n")) == "bad IHDR chunk"
+
+
 def test_image_files_are_told_by_their_first_bytes_or_by_decoding(tmp_path):
     from ocr.process import is_image_file, read_bgr
 

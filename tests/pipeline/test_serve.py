@@ -488,7 +488,7 @@ def png_header(w, h):
             + chunk(b"IDAT", zlib.compress(bytes(64))))
 
 
-def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(serve, monkeypatch):
+def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(serve, monkeypatch, logged):
     """A small file can hold a huge image (a 2.6 MB PNG of 30000 x 30000 px took 23 GB to read): its header is
     measured first, and an image over --max-mp is a 413 naming it; one of the limit is read."""
     from PIL import Image
@@ -500,8 +500,9 @@ def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(s
     monkeypatch.setattr(serve_mod.cv2, "imdecode", lambda *a: decoded.append(1) or real(*a))
     reader = FakeReader()
     url = serve(PlateService(reader, max_mp=0.02))
-    assert post(f"{url}/read?name=wide.png", png(100, 201)) == (
-        413, {"error": "wide.png is 201 x 100 px (0 MP): over the 0.02 MP accepted (--max-mp)"})
+    lines, answer = logged(lambda: post(f"{url}/read?name=wide.png", png(100, 201)), "WARNING")
+    assert answer == (413, {"error": "wide.png is 201 x 100 px (0 MP): over the 0.02 MP accepted (--max-mp)"})
+    assert lines == [("WARNING", "127.0.0.1: wide.png is 201 x 100 px (0 MP): over the 0.02 MP accepted (--max-mp)")]
     assert decoded == [] and reader.shapes == []
     assert post(f"{url}/read", png(100, 200))[0] == 200 and reader.shapes == [(100, 200, 3)]
     default = serve(PlateService(reader))

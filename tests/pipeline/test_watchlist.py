@@ -87,6 +87,8 @@ def test_a_partial_plate_is_a_pattern(tmp_path, text, hit):
     got = wl.match(text)
     assert (got.plate if got else None) == hit
     assert wl.match("A81X9") is None  # a character off the pattern AB1*: patterns match as written, edits or not
+    short = Watchlist.load(write(tmp_path, "7\nB8*\n"), alphabet=LATIN)  # a one-character plate; a pattern naming 2
+    assert (short.match("7").plate, short.match("B8Z").plate, short.match("77")) == ("7", "B8*", None)
 
 
 @pytest.mark.parametrize("text, message", [
