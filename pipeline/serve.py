@@ -15,7 +15,8 @@ more than `--max-mp` megapixels, a 413. Requests wait their turn: one image is r
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
-$PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`.
+$PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`; `--cors ORIGINS` lets the scripts of web
+pages from those origins read the answers (a browser's preflight answered).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from common.errors import UserError
 from ocr.heif import is_heif, read_heif
 from ocr.process import cv_refusal
 from pipeline.photo_meta import PhotoMeta, header, photo_meta
-from pipeline.serve_io import Server, TooLarge, chunked_body, form_file, json_image
+from pipeline.serve_io import Server, TooLarge, allowed_origin, chunked_body, form_file, json_image, origins
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
@@ -145,16 +146,28 @@ class PlateService:
         self.worker.shutdown()
 
 
-def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) -> type[BaseHTTPRequestHandler]:
-    """The request handler class of a server answering for `service`."""
+def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
+                cors: tuple[str, ...] = ()) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of a server answering for `service`; the scripts of web pages from the `cors`
+    origins (`*`: any) may read its answers."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "plate-reader"
         timeout = 60  # seconds a client may stall mid-request before its connection is dropped
 
+        def _cors(self) -> str:
+            """The CORS header of an answer to a web page's script, where its origin is allowed; that origin."""
+            origin = allowed_origin(cors, self.headers.get("Origin", ""))
+            if origin:
+                self.send_header("Access-Control-Allow-Origin", origin)
+                if origin != "*":  # a cache must keep one answer per origin
+                    self.send_header("Vary", "Origin")
+            return origin
+
         def _answer(self, status: int, obj: dict[str, Any]) -> None:
             data = json.dumps(obj).encode()
             self.send_response(status)
+            self._cors()
             if status == 405:
                 self.send_header("Allow", "GET, POST")
             self.send_header("Content-Type", "application/json")
@@ -231,6 +244,20 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
 
         do_PUT = do_DELETE = do_PATCH = _not_allowed
 
+        def do_OPTIONS(self) -> None:  # noqa: N802
+            """A browser's preflight, before a page's script POSTs JSON or an image or sends the token: the methods
+            and headers allowed, where its origin is (`--cors`); no token is asked for (a preflight never has it)."""
+            self._drain()
+            self.send_response(204)
+            self.send_header("Allow", "GET, POST, OPTIONS")
+            if self._cors():
+                self.send_header("Access-Control-Allow-Methods", "GET, POST")
+                self.send_header("Access-Control-Allow-Headers", "Content-Type, Authorization")  # never by "*"
+                self.send_header("Access-Control-Max-Age", "600")
+                if self.headers.get("Access-Control-Request-Private-Network", "").lower() == "true":
+                    self.send_header("Access-Control-Allow-Private-Network", "true")  # a public page, a LAN service
+            self.end_headers()
+
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             if self._refused():
                 return
@@ -290,11 +317,11 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB) 
 
 
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
-                max_mb: float = MAX_MB) -> ThreadingHTTPServer:
+                max_mb: float = MAX_MB, cors: tuple[str, ...] = ()) -> ThreadingHTTPServer:
     """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`); one error line
     when the address cannot be bound."""
     try:
-        return Server((host, port), handler_for(service, token, max_mb))
+        return Server((host, port), handler_for(service, token, max_mb, cors))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -313,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
     ap.add_argument("--max-mp", type=float, default=MAX_MP,
                     help=f"most megapixels in an image accepted (default {MAX_MP:g})")
+    ap.add_argument("--cors", type=origins, default=(), metavar="ORIGINS",
+                    help="web pages whose scripts may read the answers: their origins, comma-separated "
+                         "(https://intranet.example), or * for any (default: none)")
     a = ap.parse_args(argv)
 
     def work() -> None:
@@ -350,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
             service = PlateService(reader, sink, watch, keep, clock, a.max_mp)
             stack.callback(service.close)
-            server = make_server(service, a.host, a.port, a.token, a.max_mb)
+            server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             try:

@@ -1,10 +1,12 @@
-"""What the HTTP service reads from its clients: a body sent in chunks, an image in a form or in JSON, and clients
-that go away mid-request."""
+"""What the HTTP service reads from its clients: a body sent in chunks, an image in a form or in JSON, clients that
+go away mid-request, and the web pages whose scripts may read its answers (CORS)."""
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import json
+import re
 import sys
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -43,6 +45,27 @@ def chunked_body(rfile: Any, limit: int) -> bytes:
             raise ValueError("a chunk longer than its size")
         out += chunk
 
+
+
+def origins(text: str) -> tuple[str, ...]:
+    """An argparse type: `--cors`'s web origins, comma-separated (`https://intranet.example,http://10.0.0.2:8000`),
+    or `*` for any; a path or a bare host name is an error."""
+    out = tuple(o.strip().rstrip("/").lower() for o in text.split(",") if o.strip())
+    for o in out:
+        if o != "*" and not re.fullmatch(r"https?://[^/\s?#@]+", o):
+            raise argparse.ArgumentTypeError(f"{o!r} is not a web page's origin: scheme://host[:port], as "
+                                             "https://intranet.example, or * for any")
+    if not out:
+        raise argparse.ArgumentTypeError("names no origin (https://intranet.example, or * for any)")
+    return out
+
+
+def allowed_origin(allowed: tuple[str, ...], origin: str) -> str:
+    """The `Access-Control-Allow-Origin` of an answer to a request from `origin` (its `Origin` header): `*` where any
+    is `allowed`, `origin` where it is listed, else "" (no header: a browser keeps the answer from the page)."""
+    if "*" in allowed:
+        return "*"
+    return origin if origin and origin.lower() in allowed else ""
 
 
 class Server(ThreadingHTTPServer):

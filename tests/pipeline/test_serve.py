@@ -188,6 +188,74 @@ def test_the_command_says_a_mistake_in_one_line(argv, says, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and says in err[0], err
 
 
+def ask(url, method="GET", body=None, headers=None):
+    """(status, headers) of a request, its body read and dropped."""
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+            return r.status, r.headers
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.code, e.headers
+
+
+def test_a_web_pages_script_may_read_the_answers_where_its_origin_is_allowed(serve):
+    """A page's script POSTing JSON (or an image, or with the token) is preceded by the browser's OPTIONS preflight,
+    which had http.server's HTML 501: the page could never read a plate. With --cors its origins are answered."""
+    url = serve(PlateService(FakeReader()), token="s3cret", cors=("https://intranet.example", "http://10.0.0.2:8000"))
+    page = {"Origin": "https://intranet.example"}
+    status, h = ask(f"{url}/read", "OPTIONS", headers={**page, "Access-Control-Request-Method": "POST",
+                                                     "Access-Control-Request-Headers": "content-type,authorization",
+                                                     "Access-Control-Request-Private-Network": "true"})
+    assert status == 204 and (h["Access-Control-Allow-Origin"], h["Vary"]) == ("https://intranet.example", "Origin")
+    assert (h["Access-Control-Allow-Methods"], h["Access-Control-Allow-Headers"], h["Access-Control-Max-Age"],
+            h["Access-Control-Allow-Private-Network"]) == ("GET, POST", "Content-Type, Authorization", "600", "true")
+    status, h = ask(f"{url}/read", "POST", png(), {**page, "Authorization": "Bearer s3cret"})
+    assert status == 200 and h["Access-Control-Allow-Origin"] == "https://intranet.example"
+    status, h = ask(f"{url}/read", "POST", png(), page)  # without the token: its refusal read by the page too
+    assert status == 401 and h["Access-Control-Allow-Origin"] == "https://intranet.example"
+    other = {"Origin": "https://elsewhere.example"}
+    status, h = ask(f"{url}/read", "OPTIONS", headers=other)
+    assert status == 204 and h["Allow"] == "GET, POST, OPTIONS" and "Access-Control-Allow-Origin" not in h
+    token = {"Authorization": "Bearer s3cret"}
+    assert "Access-Control-Allow-Origin" not in ask(f"{url}/health", headers={**other, **token})[1]
+    status, h = ask(f"{url}/health", headers={"Origin": "HTTP://10.0.0.2:8000", **token})
+    assert status == 200 and h["Access-Control-Allow-Origin"] == "HTTP://10.0.0.2:8000"
+    closed = serve(PlateService(FakeReader()))  # no --cors: no page's script reads it
+    status, h = ask(f"{closed}/read", "OPTIONS", headers=page)
+    assert status == 204 and "Access-Control-Allow-Origin" not in h and "Access-Control-Allow-Methods" not in h
+    anyone = serve(PlateService(FakeReader()), cors=("*",))
+    status, h = ask(f"{anyone}/read", "OPTIONS", headers=other)
+    assert h["Access-Control-Allow-Origin"] == "*" and "Vary" not in h
+    assert "Access-Control-Allow-Private-Network" not in h  # asked for only by a public page's preflight
+
+
+@pytest.mark.parametrize("text, want", [
+    ("*", ("*",)), ("https://Intranet.example/", ("https://intranet.example",)),
+    ("https://a.example, http://10.0.0.2:8000", ("https://a.example", "http://10.0.0.2:8000")),
+    ("intranet.example", "'intranet.example' is not a web page's origin"),
+    ("https://a.example/form.html", "'https://a.example/form.html' is not a web page's origin"),
+    (" , ", "names no origin"),
+])
+def test_cors_origins_are_read_from_the_command_line(text, want, capsys):
+    import argparse
+
+    from pipeline.serve_io import origins
+
+    if isinstance(want, tuple):
+        assert origins(text) == want
+    else:
+        with pytest.raises(argparse.ArgumentTypeError, match=want):
+            origins(text)
+        from pipeline.serve import main
+
+        with pytest.raises(SystemExit) as exc:
+            main(["--cors", text])
+        last = capsys.readouterr().err.strip().splitlines()[-1]
+        assert exc.value.code == 2 and f"error: argument --cors: {want}" in last, last
+
+
 def test_a_port_in_use_is_one_error():
     import socket
 
