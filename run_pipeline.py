@@ -196,7 +196,7 @@ def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any])
     if cfgs.pipeline.webhook:
         from pipeline.webhook import check_webhook
 
-        check_webhook(cfgs.pipeline.webhook, cfgs.pipeline.webhook_headers)
+        check_webhook(cfgs.pipeline.webhook, cfgs.pipeline.webhook_headers, cfgs.pipeline.webhook_ca)
     if cfgs.pipeline.show:
         from pipeline.annotate import check_display
 

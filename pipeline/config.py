@@ -73,5 +73,6 @@ class PipelineConfig:
     webhook: str = ""
     webhook_headers: tuple[str, ...] = ()
     webhook_timeout_s: Annotated[float, Range(0, above=True)] = 5.0
+    webhook_ca: str = ""  # a PEM file of certificates an https webhook is also trusted by (a LAN service's own)
     webhook_images: bool = False
     webhook_outages: bool = False

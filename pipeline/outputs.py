@@ -111,7 +111,8 @@ def webhook_sink(cfg: PipelineConfig, out: Path) -> Any:
     from pipeline.webhook import WebhookSink
 
     return WebhookSink(cfg.webhook, out / "webhook_pending.jsonl", cfg.webhook_headers, cfg.webhook_timeout_s,
-                       cfg.backoff_start_s, cfg.backoff_max_s, images=cfg.webhook_images, keep_days=cfg.keep_days)
+                       cfg.backoff_start_s, cfg.backoff_max_s, images=cfg.webhook_images, keep_days=cfg.keep_days,
+                       ca=cfg.webhook_ca)
 
 
 def write_summary(out: Path, summary: Any, detector: Any, recognizer: Any,

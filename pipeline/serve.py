@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
             if a.out is None:
                 raise UserError("webhook needs --out: the events the service has not yet delivered are kept there")
-            check_webhook(p.webhook, p.webhook_headers)
+            check_webhook(p.webhook, p.webhook_headers, p.webhook_ca)
         check_models(cfgs)
         with ExitStack() as stack:
             keep = None

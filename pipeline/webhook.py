@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import deque
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,9 +36,26 @@ REWRITE_EVERY_S = 1.0  # while events are delivered, the pending file drops them
 # is not rewritten per event); a crash in between sends those again, and their event_id tells the service
 
 
-def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
-    """Refuse, in one line, a `webhook` that is not an http(s) URL (or whose password ends its login) or a header that
-    is not `Name: value`."""
+def tls_context(ca: str) -> ssl.SSLContext | None:
+    """What an https webhook's certificate is checked against: the system's certificates, and those of the PEM file
+    `ca` where given (`webhook_ca`: a gate controller's or a LAN service's self-signed certificate, or its CA's);
+    None: urllib's own. A file that is missing or holds no certificate is one error line."""
+    if not ca:
+        return None
+    if not Path(ca).is_file():
+        raise UserError(f"webhook_ca not found: {ca}")
+    context = ssl.create_default_context()
+    try:
+        context.load_verify_locations(cafile=ca)
+    except (ssl.SSLError, ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"webhook_ca {ca}: not a PEM file of certificates ({getattr(exc, 'reason', None) or exc})") \
+            from None
+    return context
+
+
+def check_webhook(url: str, headers: tuple[str, ...] = (), ca: str = "") -> None:
+    """Refuse, in one line, a `webhook` that is not an http(s) URL (or whose password ends its login), a header that
+    is not `Name: value`, or a `webhook_ca` that holds no certificate."""
     if not url.startswith(("http://", "https://")) or len(url.split("://", 1)[1]) == 0:
         raise UserError(f"webhook {redact(url)!r}: expected an http:// or https:// URL")
     check_login(url)
@@ -44,6 +63,7 @@ def check_webhook(url: str, headers: tuple[str, ...] = ()) -> None:
         name, sep, _ = h.partition(":")
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
             raise UserError(f"webhook_headers {h!r}: expected 'Name: value', e.g. 'Authorization: Bearer TOKEN'")
+    tls_context(ca)
 
 
 def with_credentials(url: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -58,13 +78,15 @@ def with_credentials(url: str, headers: dict[str, str]) -> tuple[str, dict[str, 
     return bare, {**headers, **auth}
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int | str:
-    """POST `body`; the HTTP status, or the reason no status came back (refused, timed out, ...)."""
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float,
+              context: ssl.SSLContext | None = None) -> int | str:
+    """POST `body` (an https URL's certificate checked with `context`, `tls_context`'s); the HTTP status, or the
+    reason no status came back (refused, timed out, a certificate not trusted, ...)."""
     req = urllib.request.Request(url, data=body, method="POST",
                                  headers={"Content-Type": "application/json", "User-Agent": "plate-reader",
                                           **headers})
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        with urllib.request.urlopen(req, timeout=timeout_s, context=context) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
@@ -82,13 +104,14 @@ class WebhookSink:
     def __init__(self, url: str, pending: str | Path, headers: tuple[str, ...] = (), timeout_s: float = 5.0,
                  backoff_start_s: float = 1.0, backoff_max_s: float = 60.0, drain_s: float = 10.0,
                  images: bool = False,
-                 post: Callable[[str, bytes, dict[str, str], float], int | str] = http_post,
-                 keep_days: float = 0.0) -> None:
-        check_webhook(url, headers)
+                 post: Callable[[str, bytes, dict[str, str], float], int | str] | None = None,
+                 keep_days: float = 0.0, ca: str = "") -> None:
+        check_webhook(url, headers, ca)
         self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
                                                         (h.partition(":") for h in headers)})
         self.shown = redact(self.url)  # as the log says it: a token in its query left out
-        self.pending, self.timeout_s, self.post = Path(pending), timeout_s, post
+        self.pending, self.timeout_s = Path(pending), timeout_s
+        self.post = post if post is not None else partial(http_post, context=tls_context(ca))  # `post`: tests'
         self.backoff_start_s, self.backoff_max_s, self.drain_s = backoff_start_s, backoff_max_s, drain_s
         self.images = images  # a vehicle's best crop goes too, as base64 JPEG in "crop_jpeg"
         self.sent = self.refused = 0
@@ -196,6 +219,8 @@ class WebhookSink:
                 continue
             if not failing:
                 why = f"HTTP {answer}" if isinstance(answer, int) else answer
+                if "CERTIFICATE_VERIFY_FAILED" in str(answer):  # a LAN service's own certificate, most often
+                    why += "; a service's own certificate is trusted with webhook_ca=its PEM file"
                 logger.warning(f"webhook: {self.shown} did not take an event ({why}); events wait in "
                                f"{self.pending} and are sent again")
             failing = True

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +25,8 @@ def event(i: int, text: str = "AB123CD") -> PlateEvent:
 class Service:
     """A loopback HTTP service that records each POST's JSON body and headers, answering `status(body)`."""
 
-    def __init__(self, port: int = 0, status=lambda body: 200, hold: threading.Event | None = None) -> None:
+    def __init__(self, port: int = 0, status=lambda body: 200, hold: threading.Event | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.bodies: list[dict] = []
         self.headers: list[dict] = []
         self.got = threading.Condition()
@@ -48,7 +50,9 @@ class Service:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
+        if tls is not None:  # https, with the certificate `tls` holds
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"http{'s' * (tls is not None)}://127.0.0.1:{self.server.server_address[1]}/events"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, n: int) -> list[str]:
@@ -435,3 +439,40 @@ def test_an_outage_is_told_with_how_long_the_source_was_down():
     note(SourceEvent("reconnected", 130.25), "cam")
     assert [(d["kind"], d.get("detail"), d.get("down_s")) for d in sent] == [
         ("source_back", None, None), ("source_lost", "stalled", None), ("source_back", None, 30.2)]
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # a self-signed certificate for 127.0.0.1, and its key, made
+CERT = FIXTURES / "selfsigned_cert.pem"  # for these tests alone (openssl req -x509 ... -addext subjectAltName=IP:...)
+
+
+def test_an_https_service_with_its_own_certificate_is_trusted_by_webhook_ca(tmp_path, logged):
+    """A gate controller or a LAN service answers https with a certificate of its own, which no system trusts: its
+    events waited for ever behind `certificate verify failed`. They are delivered with webhook_ca=its PEM file."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(CERT, FIXTURES / "selfsigned_key.pem")
+    service, pending = Service(tls=tls), tmp_path / "p.jsonl"
+    try:
+        def untrusted():
+            with WebhookSink(service.url, pending, backoff_start_s=0.05) as sink:
+                sink.write(event(1))
+                time.sleep(0.5)
+
+        lines, _ = logged(untrusted, "WARNING")
+        assert service.bodies == [] and len(pending.read_text().splitlines()) == 1
+        assert any("CERTIFICATE_VERIFY_FAILED" in m and m.endswith(
+            "; a service's own certificate is trusted with webhook_ca=its PEM file); events wait in "
+            f"{pending} and are sent again") for _, m in lines), lines
+        with WebhookSink(service.url, pending, ca=str(CERT)) as sink:
+            sink.write(event(2))
+            assert service.wait_for(2) == ["id1", "id2"]
+    finally:
+        service.close()
+
+
+def test_a_webhook_ca_that_is_missing_or_no_certificate_is_one_line(tmp_path):
+    with pytest.raises(UserError, match=f"webhook_ca not found: {re.escape(str(tmp_path / 'nope.pem'))}"):
+        check_webhook("https://10.0.0.9/e", (), str(tmp_path / "nope.pem"))
+    (tmp_path / "key.txt").write_text("not a certificate\n")
+    with pytest.raises(UserError, match=r"webhook_ca .*key.txt: not a PEM file of certificates"):
+        check_webhook("https://10.0.0.9/e", (), str(tmp_path / "key.txt"))
+    check_webhook("https://10.0.0.9/e", (), str(CERT))
