@@ -66,10 +66,10 @@ class Watchlist:
 
     def _use(self, entries: list[WatchEntry]) -> None:
         self.entries = tuple(entries)
-        plates = [e for e in self.entries if not any(c in e.plate for c in WILDCARDS)]
-        self._exact = {fold_o0(e.plate): e for e in reversed(plates)}  # the first listing of a plate wins
-        self._plates = tuple(plates)
-        self._patterns = tuple((plate_pattern(e.plate), e) for e in self.entries if e not in plates)
+        partial = [any(c in e.plate for c in WILDCARDS) for e in self.entries]
+        self._plates = tuple(e for e, p in zip(self.entries, partial) if not p)
+        self._exact = {fold_o0(e.plate): e for e in reversed(self._plates)}  # the first listing of a plate wins
+        self._patterns = tuple((plate_pattern(e.plate), e) for e, p in zip(self.entries, partial) if p)
         self._seen: dict[str, WatchEntry | None] = {}
 
     @classmethod
