@@ -42,7 +42,8 @@ def child(path: Path, max_mp: float, overrides: list[str]) -> None:
     from common.errors import UserError
     from common.paths import ROOT
     from pipeline.app import still_reader
-    from pipeline.serve import PlateService, pil_allowing
+    from pipeline.serve import PlateService
+    from pipeline.serve_io import pil_allowing
     from pipeline.settings import load_configs
 
     service = PlateService(still_reader(load_configs(ROOT / "configs", overrides)), max_mp=max_mp)

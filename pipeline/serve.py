@@ -25,84 +25,24 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import timedelta
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-import cv2
 import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from ocr.heif import is_heif, read_heif
-from ocr.process import cv_refusal
-from pipeline.photo_meta import PhotoMeta, header, photo_meta
-from pipeline.serve_io import Server, TooLarge, allowed_origin, chunked_body, form_file, json_image, origins
+from pipeline.photo_meta import PhotoMeta, photo_meta
+from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
+                               form_file, json_image, origins, pil_allowing)
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
-MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is
-
-
-class TooManyPixels(UserError):
-    """An image whose header gives more pixels than the service decodes."""
-
-
-def check_pixels(body: bytes, name: str, max_mp: float = MAX_MP) -> None:
-    """TooManyPixels when `body`'s header gives more than `max_mp` megapixels: a small file can hold a huge image (a
-    2.6 MB PNG of 30000 x 30000 px decodes to 2.7 GB), so it is measured before it is decoded. An image whose header
-    PIL cannot read is left to OpenCV's own limit (1 gigapixel)."""
-    from PIL import Image
-
-    label = name or "the request body"
-    try:
-        with header(body) as im:
-            w, h = im.size
-    except Image.DecompressionBombError:  # over twice PIL's limit, which the command raises to --max-mp
-        most = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
-        over = f"over the {max_mp:g} MP accepted (--max-mp)" if max_mp < most else "more than PIL opens"
-        raise TooManyPixels(f"{label} holds over {most:.0f} MP: {over}") from None
-    except Exception:  # noqa: BLE001 - a format PIL does not know, or no image: decoding says which
-        return
-    if w * h > max_mp * 1e6:
-        raise TooManyPixels(f"{label} is {w} x {h} px ({w * h / 1e6:.0f} MP): over the {max_mp:g} MP accepted "
-                            f"(--max-mp)")
-
-
-@contextmanager
-def pil_allowing(max_mp: float) -> Iterator[None]:
-    """PIL's own guard (it opens no image of over twice `PIL.Image.MAX_IMAGE_PIXELS`: 179 MP) raised to `max_mp`
-    where that is more, so that the header of every image the service accepts can be read; restored after."""
-    from PIL import Image
-
-    before = Image.MAX_IMAGE_PIXELS
-    if before is not None:
-        Image.MAX_IMAGE_PIXELS = max(before, int(max_mp * 1e6))
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = before
-
-
-def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
-    """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied; a HEIF photo
-    read where pillow-heif is installed); TooManyPixels over `max_mp` megapixels."""
-    check_pixels(body, name, max_mp)
-    try:
-        img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
-    except cv2.error as exc:  # a header PIL cannot read, of more pixels than OpenCV's own limit
-        raise TooManyPixels(f"{name or 'the request body'} cannot be decoded: {cv_refusal(exc)}") from None
-    if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
-        img = read_heif(body)
-    if img is None or img.size == 0:
-        raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
-    return img
-
-
 class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the

@@ -1,5 +1,6 @@
-"""What the HTTP service reads from its clients: a body sent in chunks, an image in a form or in JSON, clients that
-go away mid-request, and the web pages whose scripts may read its answers (CORS)."""
+"""What the HTTP service reads from its clients: a body sent in chunks, an image in a form or in JSON, the image
+itself (measured before it is decoded), clients that go away mid-request, and the web pages whose scripts may read its
+answers (CORS)."""
 from __future__ import annotations
 
 import argparse
@@ -8,12 +9,18 @@ import binascii
 import json
 import re
 import sys
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
+import cv2
+import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from ocr.heif import is_heif, read_heif
+from ocr.process import cv_refusal
+from pipeline.photo_meta import header
 
 
 class TooLarge(Exception):
@@ -45,6 +52,64 @@ def chunked_body(rfile: Any, limit: int) -> bytes:
             raise ValueError("a chunk longer than its size")
         out += chunk
 
+
+
+MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is
+
+
+class TooManyPixels(UserError):
+    """An image whose header gives more pixels than the service decodes."""
+
+
+def check_pixels(body: bytes, name: str, max_mp: float = MAX_MP) -> None:
+    """TooManyPixels when `body`'s header gives more than `max_mp` megapixels: a small file can hold a huge image (a
+    2.6 MB PNG of 30000 x 30000 px decodes to 2.7 GB), so it is measured before it is decoded. An image whose header
+    PIL cannot read is left to OpenCV's own limit (1 gigapixel)."""
+    from PIL import Image
+
+    label = name or "the request body"
+    try:
+        with header(body) as im:
+            w, h = im.size
+    except Image.DecompressionBombError:  # over twice PIL's limit, which the command raises to --max-mp
+        most = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        over = f"over the {max_mp:g} MP accepted (--max-mp)" if max_mp < most else "more than PIL opens"
+        raise TooManyPixels(f"{label} holds over {most:.0f} MP: {over}") from None
+    except Exception:  # noqa: BLE001 - a format PIL does not know, or no image: decoding says which
+        return
+    if w * h > max_mp * 1e6:
+        raise TooManyPixels(f"{label} is {w} x {h} px ({w * h / 1e6:.0f} MP): over the {max_mp:g} MP accepted "
+                            f"(--max-mp)")
+
+
+@contextmanager
+def pil_allowing(max_mp: float) -> Iterator[None]:
+    """PIL's own guard (it opens no image of over twice `PIL.Image.MAX_IMAGE_PIXELS`: 179 MP) raised to `max_mp`
+    where that is more, so that the header of every image the service accepts can be read; restored after."""
+    from PIL import Image
+
+    before = Image.MAX_IMAGE_PIXELS
+    if before is not None:
+        Image.MAX_IMAGE_PIXELS = max(before, int(max_mp * 1e6))
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = before
+
+
+def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
+    """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied; a HEIF photo
+    read where pillow-heif is installed); TooManyPixels over `max_mp` megapixels."""
+    check_pixels(body, name, max_mp)
+    try:
+        img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
+    except cv2.error as exc:  # a header PIL cannot read, of more pixels than OpenCV's own limit
+        raise TooManyPixels(f"{name or 'the request body'} cannot be decoded: {cv_refusal(exc)}") from None
+    if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
+        img = read_heif(body)
+    if img is None or img.size == 0:
+        raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
+    return img
 
 
 def origins(text: str) -> tuple[str, ...]:

@@ -561,11 +561,11 @@ def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(s
     measured first, and an image over --max-mp is a 413 naming it; one of the limit is read."""
     from PIL import Image
 
-    import pipeline.serve as serve_mod
+    import pipeline.serve_io as serve_io
 
     decoded = []
-    real = serve_mod.cv2.imdecode
-    monkeypatch.setattr(serve_mod.cv2, "imdecode", lambda *a: decoded.append(1) or real(*a))
+    real = serve_io.cv2.imdecode
+    monkeypatch.setattr(serve_io.cv2, "imdecode", lambda *a: decoded.append(1) or real(*a))
     reader = FakeReader()
     url = serve(PlateService(reader, max_mp=0.02))
     lines, answer = logged(lambda: post(f"{url}/read?name=wide.png", png(100, 201)), "WARNING")
@@ -589,33 +589,33 @@ def test_an_image_of_more_pixels_than_accepted_is_refused_before_it_is_decoded(s
 def test_the_command_raises_pils_own_limit_to_its_max_mp_never_lowers_it_and_restores_it(monkeypatch):
     from PIL import Image
 
-    import pipeline.serve as serve_mod
+    import pipeline.serve_io as serve_io
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 89_478_485)
-    with serve_mod.pil_allowing(150):
+    with serve_io.pil_allowing(150):
         assert Image.MAX_IMAGE_PIXELS == 150_000_000
-        with serve_mod.pil_allowing(20):
+        with serve_io.pil_allowing(20):
             assert Image.MAX_IMAGE_PIXELS == 150_000_000
-        with serve_mod.header(png_header(16000, 16000)) as im:  # 256 MP: under twice the limit, its header is read
+        with serve_io.header(png_header(16000, 16000)) as im:  # 256 MP: under twice the limit, its header is read
             assert im.size == (16000, 16000)
-        assert serve_mod.check_pixels(png_header(12000, 12000), "a.png", 150) is None  # 144 MP
-        with pytest.raises(serve_mod.TooManyPixels, match="a.png holds over 300 MP: over the 150 MP accepted"):
-            serve_mod.check_pixels(png_header(20000, 20000), "a.png", 150)
+        assert serve_io.check_pixels(png_header(12000, 12000), "a.png", 150) is None  # 144 MP
+        with pytest.raises(serve_io.TooManyPixels, match="a.png holds over 300 MP: over the 150 MP accepted"):
+            serve_io.check_pixels(png_header(20000, 20000), "a.png", 150)
     assert Image.MAX_IMAGE_PIXELS == 89_478_485
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # PIL's guard taken off by the user: left off
-    with serve_mod.pil_allowing(150):
+    with serve_io.pil_allowing(150):
         assert Image.MAX_IMAGE_PIXELS is None
 
 
 def test_an_image_over_opencvs_own_limit_is_a_413_naming_it(serve, monkeypatch):
     """An image whose header PIL cannot read, of more pixels than OpenCV decodes: OpenCV's failed assertion told."""
-    import pipeline.serve as serve_mod
+    import pipeline.serve_io as serve_io
 
     def refuse(*a):
         raise cv2.error("OpenCV(5.1.0) loadsave.cpp:80: error: (-215:Assertion failed) pixels <= "
                         "CV_IO_MAX_IMAGE_PIXELS in function 'validateInputImageSize'")
 
-    monkeypatch.setattr(serve_mod.cv2, "imdecode", refuse)
+    monkeypatch.setattr(serve_io.cv2, "imdecode", refuse)
     url = serve(PlateService(FakeReader()))
     assert post(f"{url}/read?name=huge.pfm", b"PF\n40000 30000\n-1.0\n") == (413, {
         "error": "huge.pfm cannot be decoded: more pixels than OpenCV reads, 1 gigapixel unless "
