@@ -1,9 +1,10 @@
 """Watchlist (hotlist): plates to alert on. A vehicle whose fused text matches a listed plate is flagged in its
 event (`watch`, `watch_label`) and logged as it is written.
 
-File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`); blank lines and
-lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header word not written
-in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
+File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`; or by a semicolon or
+a tab, as spreadsheets save CSV where the comma is decimal, and tab-separated text: the first of them ends the plate);
+blank lines and lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header
+word not written in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
 A partial plate, as a witness gives it, is a pattern: `?` one character, `*` any run of them (`AB1*`, `?B123CD`).
 
 A watchlist loaded from a file is read again when the file changes (looked at every `RECHECK_S`), so a camera that
@@ -27,6 +28,7 @@ from ocr.alphabet import plate_label
 from ocr.metrics import edit_budget, edit_distance
 from ocr.process import fold_o0
 
+FIELD_END = re.compile(r"[,;\t]")  # what ends a line's plate: a comma, a spreadsheet's semicolon or tab
 RECHECK_S = 5.0  # a watchlist's file is looked at this often for a change (its size and time written)
 WILDCARDS = "?*"  # a partial plate's: ? one character, * any run of them
 PATTERN_CHARS = 2  # a pattern names at least this many characters (`*` alone would match every vehicle)
@@ -160,7 +162,8 @@ def read_entries(p: Path, alphabet: str = "") -> list[WatchEntry]:
     entries: list[WatchEntry] = []
     lines = read_text(p, "a watchlist: one plate per line").splitlines()
     for n, line in enumerate(lines, 1):
-        raw, _, label = line.partition(",")
+        end = FIELD_END.search(line)  # never in a plate; a label may hold any of them after it
+        raw, label = (line[:end.start()], line[end.end():]) if end else (line, "")
         raw = raw.strip().strip('"').strip()
         if not raw or raw.startswith("#"):
             continue

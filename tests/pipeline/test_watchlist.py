@@ -30,6 +30,18 @@ def test_load_normalises_plates_keeps_labels_and_skips_comments(tmp_path):
     assert str(wl.entries[0]) == "AB123CD (stolen)" and str(wl.entries[1]) == "XY9876"
 
 
+@pytest.mark.parametrize("text", [
+    "plate;label\nAB 123CD;stolen; since May\nKMH306;\n",   # Excel's CSV where the comma is decimal (Europe)
+    "plate\tlabel\nAB 123CD\tstolen; since May\nKMH306\n",  # tab-separated text, a spreadsheet's cells pasted
+    '"plate";"label"\n"AB 123CD";"stolen; since May"\n"KMH306"\n',
+])
+def test_a_spreadsheets_semicolons_and_tabs_end_the_plate_as_a_comma_does(tmp_path, text):
+    """A tab is a separator inside a plate's text: `AB123CD<TAB>stolen` was listed as the plate AB123CDSTOLEN, which
+    no vehicle reads; a semicolon was an error line."""
+    wl = Watchlist.load(write(tmp_path, text), alphabet=LATIN)
+    assert wl.entries == (WatchEntry("AB123CD", "stolen; since May"), WatchEntry("KMH306"))
+
+
 def test_a_plate_typed_on_a_cyrillic_keyboard_is_the_latin_plate_the_reader_reads(tmp_path):
     wl = Watchlist.load(write(tmp_path, "а123вс,stolen\n"), alphabet=LATIN)
     assert wl.match("A123BC") == WatchEntry("A123BC", "stolen")
