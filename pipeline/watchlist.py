@@ -4,7 +4,8 @@ event (`watch`, `watch_label`) and logged as it is written.
 File format: one plate per line, optionally followed by a comma and a label (`AB123CD,stolen`; or by a semicolon or
 a tab, as spreadsheets save CSV where the comma is decimal, and tab-separated text: the first of them ends the plate);
 blank lines and lines starting with `#` are skipped, and so is a spreadsheet's header line (`plate,label`: a header
-word not written in capitals); plates are written as the reader writes them (upper case, separators dropped: `ab-123 cd` is `AB123CD`).
+word not written in capitals); plates are written as the reader writes them (upper case, separators dropped:
+`ab-123 cd` is `AB123CD`).
 A partial plate, as a witness gives it, is a pattern: `?` one character, `*` any run of them (`AB1*`, `?B123CD`).
 
 A watchlist loaded from a file is read again when the file changes (looked at every `RECHECK_S`), so a camera that
