@@ -29,6 +29,35 @@ def near_text(a: str, b: str, max_edits: int) -> bool:
     return a != b and edit_distance(a, b) <= edit_budget(a, b, max_edits)
 
 
+def _runs(n: int, k: int) -> list[tuple[int, int]]:
+    """(start, end) of `k` + 1 contiguous runs that together cover a text of `n` characters."""
+    cuts = [round(i * n / (k + 1)) for i in range(k + 2)]
+    return list(zip(cuts, cuts[1:]))
+
+
+class EditIndex:
+    """`candidates(text)`: the positions in `texts` of every text within `k` edits of `text` (and some farther), without
+    comparing it with each (a hotlist of 100,000 plates). A text split into k + 1 runs keeps one of them whole in any
+    text k edits away, shifted by at most k characters, so the runs are indexed and a text looks up its windows."""
+
+    def __init__(self, texts: list[str], k: int) -> None:
+        self.k = k
+        self._runs: dict[tuple[int, int, str], list[int]] = {}
+        for n, t in enumerate(texts):
+            for i, (a, b) in enumerate(_runs(len(t), k)):
+                self._runs.setdefault((len(t), i, t[a:b]), []).append(n)
+
+    def candidates(self, text: str) -> list[int]:
+        """In the order of `texts`: what `edit_distance` is then to be measured for."""
+        found: set[int] = set()
+        k = self.k
+        for size in range(max(0, len(text) - k), len(text) + k + 1):
+            for i, (a, b) in enumerate(_runs(size, k)):
+                for at in range(max(0, a - k), min(a + k, len(text) - (b - a)) + 1):
+                    found.update(self._runs.get((size, i, text[at:at + b - a]), ()))
+        return sorted(found)
+
+
 def char_accuracy(gt: str, pred: str) -> float:
     """1 - normalised edit distance, floored at 0."""
     if not gt and not pred:

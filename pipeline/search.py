@@ -26,7 +26,7 @@ from loguru import logger
 
 from common.errors import UserError
 from ocr.alphabet import plate_label
-from ocr.metrics import edit_distance, near_text
+from ocr.metrics import EditIndex, edit_distance, near_text
 from ocr.process import fold_o0
 from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import iso_time, utc_iso
@@ -200,12 +200,20 @@ def any_of(queries: list[tuple[str, str]], max_edits: int = 0) -> Callable[[str]
     """`matcher` for several plates (plate, label): how a read matches the first that it matches, with that plate
     and its label (`exact: AB123CD (stolen)`); '' when none."""
     each = [(matcher(q, max_edits), plate_label(q) + (f" ({label})" if label else "")) for q, label in queries]
+    plates = [fold_o0(plate_label(q)) for q, _ in queries]
+    partial = [n for n, p in enumerate(plates) if any(c in p for c in WILDCARDS)]  # few: each tried for every read
+    exact: dict[str, list[int]] = {}
+    for n, p in enumerate(plates):
+        exact.setdefault(p, []).append(n)
+    near = EditIndex(plates, max_edits) if max_edits else None  # a hotlist's 100,000 plates not tried in turn
 
     def match(text: str) -> str:
-        for m, name in each:
-            how = m(text)
+        got = fold_o0(text)
+        tried = {*exact.get(got, ()), *partial, *(near.candidates(got) if near is not None else ())}
+        for n in sorted(tried):  # of those it may match, in listed order
+            how = each[n][0](text)
             if how:
-                return f"{how}: {name}"
+                return f"{how}: {each[n][1]}"
         return ""
 
     return match

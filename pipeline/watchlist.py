@@ -26,7 +26,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import read_text
 from ocr.alphabet import plate_label
-from ocr.metrics import edit_budget, edit_distance
+from ocr.metrics import EditIndex, edit_budget, edit_distance
 from ocr.process import fold_o0
 
 FIELD_END = re.compile(r"[,;\t]")  # what ends a line's plate: a comma, a spreadsheet's semicolon or tab
@@ -73,6 +73,8 @@ class Watchlist:
         self._plates = tuple(e for e, p in zip(self.entries, partial) if not p)
         self._exact = {fold_o0(e.plate): e for e in reversed(self._plates)}  # the first listing of a plate wins
         self._patterns = tuple((plate_pattern(e.plate), e) for e, p in zip(self.entries, partial) if p)
+        self._folded = [fold_o0(e.plate) for e in self._plates]
+        self._near = EditIndex(self._folded, self.max_edits) if self.max_edits else None
         self._seen: dict[str, WatchEntry | None] = {}
 
     @classmethod
@@ -130,11 +132,11 @@ class Watchlist:
 
     def _match(self, folded: str) -> WatchEntry | None:
         hit = self._exact.get(folded) or next((e for rx, e in self._patterns if rx.match(folded)), None)
-        if hit is not None or self.max_edits == 0:
+        if hit is not None or self._near is None:
             return hit
         best = None
-        for e in self._plates:
-            plate = fold_o0(e.plate)
+        for n in self._near.candidates(folded):  # in listed order: of two as near, the first listed
+            e, plate = self._plates[n], self._folded[n]
             limit = edit_budget(plate, folded, self.max_edits)
             if abs(len(plate) - len(folded)) > limit:
                 continue

@@ -54,3 +54,20 @@ def test_wilson_interval():
 def test_confusions_count_substitutions_of_equal_length_reads():
     c = confusions(["AB10", "JDV500", "XY"], ["A810", "JOV500", "XYZ"])
     assert c == {("B", "8"): 1, ("D", "O"): 1}
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_the_edit_index_finds_every_text_within_k_edits(k):
+    """Against every pair: texts of a small alphabet and near lengths, so that many are a few edits apart."""
+    import random
+
+    from ocr.metrics import EditIndex, edit_distance
+
+    rng = random.Random(k)
+    texts = ["".join(rng.choice("AB01") for _ in range(rng.randint(0, 8))) for _ in range(300)]
+    index = EditIndex(texts, k)
+    for _ in range(300):
+        q = "".join(rng.choice("AB01") for _ in range(rng.randint(0, 9)))
+        found = index.candidates(q)
+        assert found == sorted(found)
+        assert {n for n, t in enumerate(texts) if edit_distance(t, q) <= k} <= set(found), q

@@ -233,3 +233,25 @@ def test_crops_frames_and_hidden_folders_are_not_searched(runs):
         (runs / "gate" / name).mkdir()
         shutil.copy(runs / "clip" / "events.jsonl", runs / "gate" / name / "events.jsonl")
     assert [p.name for p in output_folders([runs])] == ["clip", "gate", "photos"]
+
+
+@pytest.mark.parametrize("max_edits", [0, 1, 2])
+def test_a_long_watchlist_searched_back_matches_as_each_plate_tried_in_turn(max_edits):
+    """A read is tried only against the listed plates it may match (a hotlist's 100,000 plates were each tried for
+    every event's read and runner-up): the same answer as each tried in listed order, the first that matches."""
+    import random
+
+    from pipeline.search import any_of, matcher
+
+    rng = random.Random(max_edits)
+    listed = [("".join(rng.choice("AB0O18") for _ in range(rng.randint(3, 8))), f"l{n}") for n in range(300)]
+    listed += [("AB*", "partial"), ("?1?8", "")]
+    each = [(matcher(q, max_edits), q + f" ({label})" * bool(label)) for q, label in listed]
+
+    def in_turn(text):
+        return next((f"{m(text)}: {name}" for m, name in each if m(text)), "")
+
+    match = any_of(listed, max_edits)
+    reads = ["".join(rng.choice("AB0O18") for _ in range(rng.randint(3, 9))) for _ in range(400)]
+    assert [match(r) for r in reads] == [in_turn(r) for r in reads]
+    assert sum(bool(match(r)) for r in reads) > 20  # exact, O/0, patterns and edits among them
