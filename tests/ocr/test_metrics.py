@@ -71,3 +71,12 @@ def test_the_edit_index_finds_every_text_within_k_edits(k):
         found = index.candidates(q)
         assert found == sorted(found)
         assert {n for n, t in enumerate(texts) if edit_distance(t, q) <= k} <= set(found), q
+
+
+def test_the_edit_index_gives_few_candidates():
+    """A text far from every listed one has none to measure; a near one, only its own."""
+    from ocr.metrics import EditIndex
+
+    index = EditIndex(["AB123CD", "KMH306", "XY9876"], 1)
+    assert index.candidates("ZZZZZZZ") == [] and index.candidates("AB123CX") == [0]
+    assert index.candidates("KMH3068") == [1] and EditIndex(["AB123CD"], 2).candidates("QQ1QQQQ") == []
