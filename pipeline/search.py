@@ -33,7 +33,6 @@ from pipeline.types import iso_time, utc_iso
 from pipeline.watchlist import WILDCARDS, plate_pattern
 
 
-
 @dataclass(frozen=True)
 class Sighting:
     """One vehicle event or image read that matches the plate searched for."""

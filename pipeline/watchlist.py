@@ -71,9 +71,9 @@ class Watchlist:
         self.entries = tuple(entries)
         partial = [any(c in e.plate for c in WILDCARDS) for e in self.entries]
         self._plates = tuple(e for e, p in zip(self.entries, partial) if not p)
-        self._exact = {fold_o0(e.plate): e for e in reversed(self._plates)}  # the first listing of a plate wins
-        self._patterns = tuple((plate_pattern(e.plate), e) for e, p in zip(self.entries, partial) if p)
         self._folded = [fold_o0(e.plate) for e in self._plates]
+        self._exact = dict(reversed(list(zip(self._folded, self._plates))))  # the first listing of a plate wins
+        self._patterns = tuple((plate_pattern(e.plate), e) for e, p in zip(self.entries, partial) if p)
         self._near = EditIndex(self._folded, self.max_edits) if self.max_edits else None
         self._seen: dict[str, WatchEntry | None] = {}
 
