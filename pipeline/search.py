@@ -198,8 +198,9 @@ def search_folder(folder: Path, match: Callable[[str], str]) -> Iterator[Sightin
 def any_of(queries: list[tuple[str, str]], max_edits: int = 0) -> Callable[[str], str]:
     """`matcher` for several plates (plate, label): how a read matches the first that it matches, with that plate
     and its label (`exact: AB123CD (stolen)`); '' when none."""
-    each = [(matcher(q, max_edits), plate_label(q) + (f" ({label})" if label else "")) for q, label in queries]
-    plates = [fold_o0(plate_label(q)) for q, _ in queries]
+    labels = [plate_label(q) for q, _ in queries]
+    each = [(matcher(q, max_edits), p + (f" ({label})" if label else "")) for (q, label), p in zip(queries, labels)]
+    plates = [fold_o0(p) for p in labels]
     partial = [n for n, p in enumerate(plates) if any(c in p for c in WILDCARDS)]  # few: each tried for every read
     exact: dict[str, list[int]] = {}
     for n, p in enumerate(plates):

@@ -53,7 +53,6 @@ def chunked_body(rfile: Any, limit: int) -> bytes:
         out += chunk
 
 
-
 MAX_MP = 150.0  # most megapixels in an image accepted: a 108 MP phone photo is
 
 
@@ -101,14 +100,15 @@ def decode_image(body: bytes, name: str, max_mp: float = MAX_MP) -> np.ndarray:
     """`body` as a BGR uint8 image (grey, alpha and 16-bit images converted; EXIF orientation applied; a HEIF photo
     read where pillow-heif is installed); TooManyPixels over `max_mp` megapixels."""
     check_pixels(body, name, max_mp)
+    label = name or "the request body"
     try:
         img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR) if body else None
     except cv2.error as exc:  # a header PIL cannot read, of more pixels than OpenCV's own limit
-        raise TooManyPixels(f"{name or 'the request body'} cannot be decoded: {cv_refusal(exc)}") from None
+        raise TooManyPixels(f"{label} cannot be decoded: {cv_refusal(exc)}") from None
     if img is None and is_heif(body[:12]):  # a phone's photo sent as it was taken
         img = read_heif(body)
     if img is None or img.size == 0:
-        raise UserError(f"{name or 'the request body'} ({len(body)} bytes) is not an image OpenCV can decode")
+        raise UserError(f"{label} ({len(body)} bytes) is not an image OpenCV can decode")
     return img
 
 

@@ -106,12 +106,13 @@ class WebhookSink:
                  images: bool = False,
                  post: Callable[[str, bytes, dict[str, str], float], int | str] | None = None,
                  keep_days: float = 0.0, ca: str = "") -> None:
-        check_webhook(url, headers, ca)
+        check_webhook(url, headers)
         self.url, self.headers = with_credentials(url, {n.strip(): v.strip() for n, _, v in
                                                         (h.partition(":") for h in headers)})
         self.shown = redact(self.url)  # as the log says it: a token in its query left out
         self.pending, self.timeout_s = Path(pending), timeout_s
-        self.post = post if post is not None else partial(http_post, context=tls_context(ca))  # `post`: tests'
+        context = tls_context(ca)  # `webhook_ca` read once: checked, and then what the posts use
+        self.post = post if post is not None else partial(http_post, context=context)  # `post`: tests'
         self.backoff_start_s, self.backoff_max_s, self.drain_s = backoff_start_s, backoff_max_s, drain_s
         self.images = images  # a vehicle's best crop goes too, as base64 JPEG in "crop_jpeg"
         self.sent = self.refused = 0
