@@ -139,6 +139,20 @@ def movie_whole(path: Path, needs: tuple[bytes, ...] = (b"moov",)) -> bool:
         return False
 
 
+MOVIE_STARTS = (b"ftyp", b"wide", b"free", b"skip", b"mdat")  # an MP4 / MOV file's first box, as cameras write them
+
+
+def cut_off_movie(path: Path) -> bool:
+    """Whether an MP4 / MOV file holds its frames (`mdat`) but no movie header (`moov`): a recording cut off before it
+    was closed (a dash cam or camera that lost power), which no player opens."""
+    try:
+        with path.open("rb") as f:
+            kinds = [kind for kind, _, _ in _boxes(f, 0, path.stat().st_size)]
+    except OSError:
+        return False
+    return bool(kinds) and kinds[0] in MOVIE_STARTS and b"mdat" in kinds and b"moov" not in kinds
+
+
 def check_start(spec: str, value: str) -> None:
     """A UserError unless `video_start_utc` = `value` can be a time of source `spec`: "", `file` or an ISO time, and
     not for a camera or stream, whose events carry the time they are seen (a recorder's playback takes a time: when

@@ -30,6 +30,7 @@ from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS
 from pipeline.background import prefetch
 from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
+from pipeline.recording import cut_off_movie
 from pipeline.types import Frame, SourceEvent, clock_step
 
 
@@ -99,6 +100,10 @@ MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is 
 SEEK_SLACK_S = 0.0005  # a frame stamped this little before start_s (its milliseconds rounded) is still at it
 
 
+CUT_OFF = ("cut off while it was recorded: no movie header, as a camera leaves a file when it loses power; untrunc "
+           "rebuilds one from a whole file of the same camera")
+
+
 class UnreadableVideo(UserError):
     """A video file that cannot be read (not there, empty, corrupt, no frame in its window): the file's mistake, not
     the run's (a watched folder lists such a clip and goes on; an output it cannot write stops the run)."""
@@ -144,7 +149,9 @@ class VideoFileSource:
         self.cap = capture(str(path) if remote else ffmpeg_path(self.path))
         if not self.cap.isOpened():
             raise UnreadableVideo(f"no image of the sequence {self.where} (FFmpeg looks for its first numbered 0 to 4)"
-                                  if sequence else f"cannot open video (corrupt or unsupported): {self.where}")
+                                  if sequence else f"cannot open video ({CUT_OFF}): {self.where}"
+                                  if not remote and cut_off_movie(self.path) else
+                                  f"cannot open video (corrupt or unsupported): {self.where}")
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from common.errors import UserError
-from pipeline.recording import (MP4_EPOCH, check_start, container_start, given_start, movie_whole, name_offset,
-                                recording_clock)
+from pipeline.recording import (MP4_EPOCH, check_start, container_start, cut_off_movie, given_start, movie_whole,
+                                name_offset, recording_clock)
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NIGHT = datetime(2026, 12, 5, 22, 0, tzinfo=timezone.utc).timestamp()
@@ -155,6 +155,19 @@ def test_an_mp4_is_whole_with_its_movie_header_and_no_box_past_its_end(tmp_path)
     assert not movie_whole(tmp_path / "a.mp4")
     (tmp_path / "a.mp4").write_bytes(whole[:whole.index(b"moov") - 4])  # the media whole, the header not yet written
     assert not movie_whole(tmp_path / "a.mp4") and not movie_whole(tmp_path / "none.mp4")
+
+
+def test_a_movie_cut_off_before_its_header_was_written_is_told_from_one_that_is_no_movie(tmp_path):
+    whole = mp4(tmp_path / "a.mp4", NIGHT).read_bytes()
+    media_only = whole[:whole.index(b"moov") - 4]
+    for name, data, cut in [("whole.mp4", whole, False), ("cut.mp4", media_only, True),
+                            ("cut_short.mp4", media_only[:-10], True),  # its media cut short too
+                            ("qt.mov", struct.pack(">I4s", 8, b"wide") + media_only[16:], True),  # QuickTime's start
+                            ("ftyp_only.mp4", media_only[:16], False),  # no frames: not a recording cut off
+                            ("notes.mp4", b"\x00garbage" * 100, False), ("empty.mp4", b"", False)]:
+        (tmp_path / name).write_bytes(data)
+        assert cut_off_movie(tmp_path / name) is cut, name
+    assert not cut_off_movie(tmp_path / "none.mp4")
 
 
 def test_file_on_a_video_without_a_time_says_so_and_gives_positions_only(tmp_path, logged):

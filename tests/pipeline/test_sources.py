@@ -12,8 +12,8 @@ import pytest
 
 from common.errors import UserError
 from pipeline.media import expand_folder
-from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, VideoFileSource, check_window,
-                              go_on_line, open_source, redact)
+from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, UnreadableVideo, VideoFileSource,
+                              check_window, go_on_line, open_source, redact)
 from pipeline.types import Frame, SourceEvent
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -126,6 +126,21 @@ def test_a_window_of_a_file_without_time_stamps_is_timed_at_its_rate(tmp_path):
     unstamped = altered_capture({cv2.CAP_PROP_POS_MSEC: 0.0})
     got = shown(VideoFileSource(numbered_video(tmp_path / "v.avi"), 1, capture=unstamped, start_s=1.5, end_s=1.7))
     assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
+
+
+def test_a_recording_cut_off_before_its_header_was_written_is_one_line_saying_so(tmp_path):
+    """A dash cam that lost power leaves an MP4 of frames without the header a player needs (written at its end)."""
+    whole = numbered_video(tmp_path / "v.mp4").read_bytes()
+    assert whole.index(b"moov") > whole.index(b"mdat")  # as OpenCV (and most cameras) write one
+    (tmp_path / "cut.mp4").write_bytes(whole[:whole.index(b"moov") // 2])
+    with pytest.raises(UnreadableVideo) as exc:
+        VideoFileSource(tmp_path / "cut.mp4")
+    assert str(exc.value) == (f"cannot open video (cut off while it was recorded: no movie header, as a camera leaves "
+                              f"a file when it loses power; untrunc rebuilds one from a whole file of the same camera): "
+                              f"{tmp_path / 'cut.mp4'}")
+    (tmp_path / "notes.mp4").write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(UnreadableVideo, match="^cannot open video \\(corrupt or unsupported\\): "):
+        VideoFileSource(tmp_path / "notes.mp4")
 
 
 def test_a_file_whose_frames_cannot_be_decoded_is_one_line_naming_it_and_its_window(tmp_path):
