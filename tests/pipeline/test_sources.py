@@ -135,9 +135,9 @@ def test_a_recording_cut_off_before_its_header_was_written_is_one_line_saying_so
     (tmp_path / "cut.mp4").write_bytes(whole[:whole.index(b"moov") // 2])
     with pytest.raises(UnreadableVideo) as exc:
         VideoFileSource(tmp_path / "cut.mp4")
-    assert str(exc.value) == (f"cannot open video (cut off while it was recorded: no movie header, as a camera leaves "
-                              f"a file when it loses power; untrunc rebuilds one from a whole file of the same camera): "
-                              f"{tmp_path / 'cut.mp4'}")
+    assert str(exc.value) == ("cannot open video (cut off while it was recorded: no movie header, as a camera leaves "
+                              "a file when it loses power; untrunc rebuilds one from a whole file of the same "
+                              f"camera): {tmp_path / 'cut.mp4'}")
     (tmp_path / "notes.mp4").write_bytes(b"\x00garbage" * 100)
     with pytest.raises(UnreadableVideo, match="^cannot open video \\(corrupt or unsupported\\): "):
         VideoFileSource(tmp_path / "notes.mp4")
