@@ -143,6 +143,15 @@ def as_bgr(image: object, what: str = "an image") -> np.ndarray:
     return to_bgr(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image)
 
 
+TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def turn(image: np.ndarray, degrees: int) -> np.ndarray:
+    """`image` turned clockwise by `degrees` (0, 90, 180 or 270: the pipeline's `rotate`, a camera mounted upside
+    down or on its side)."""
+    return cv2.rotate(image, TURNS[degrees]) if degrees else image
+
+
 def to_bgr(img: np.ndarray) -> np.ndarray:
     """Grey or BGRA -> BGR uint8."""
     if img.ndim == 2:

@@ -84,7 +84,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.orchestrator import Pipeline
     from pipeline.recording import given_start, recording_clock
-    from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source
+    from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, turned
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent
     from pipeline.webhook import WebhookSink, outage_notes
@@ -122,7 +122,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
             with tqdm(total=source.total or None, unit="frame", disable=bar_off(p.progress), dynamic_ncols=True) as t:
-                for item in items:
+                for item in turned(items, p.rotate):
                     yield item
                     if not isinstance(item, SourceEvent):
                         t.update()
@@ -211,7 +211,7 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
         raise
     return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones,
                                   crops=crop_spec(p, video=True), watchlist=watchlist, name=name,
-                                  gate=motion_gate(p)), stack)
+                                  gate=motion_gate(p)), stack, rotate=p.rotate)
 
 
 def motion_gate(cfg: PipelineConfig) -> Any:
@@ -286,7 +286,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     `webhook`, each image with plates in it is POSTed as its JSONL line."""
     from tqdm import tqdm
 
-    from ocr.process import read_bgr
+    from ocr.process import read_bgr, turn
     from pipeline.clips import ClipReader, clips_read
     from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
@@ -328,7 +328,8 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         watch = partial(watch_fields, watchlist) if watchlist is not None else None
         reader = None if crops_only else still_reader(cfgs, detector, recognizer)
         hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
-        sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook))
+        sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=follow, hook=hook,
+                                                  rotate=p.rotate))
         halt = stop or threading.Event()
         clips = ClipReader(cfgs, out, halt, recognizer, stack, detector, hook)  # the videos that come
         if follow:  # a watched folder's earlier reads are kept, and their images and clips not read again
@@ -360,7 +361,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
                     break
                 continue
             try:
-                img = read_bgr(path)
+                img = turn(read_bgr(path), p.rotate)
             except UserError as exc:  # one bad file of a folder: said, counted, and the others still read
                 logger.error(f"error: {exc}")
                 skipped.append(name)

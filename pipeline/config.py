@@ -49,6 +49,7 @@ class PipelineConfig:
     progress: bool = True
     log_file: str = ""
     status_every_s: Annotated[float, Range(0)] = 60.0
+    rotate: Literal[0, 90, 180, 270] = 0
     roi: tuple[tuple[float, float], ...] = ()
     roi_crop: bool = True
     motion_gate: bool = True

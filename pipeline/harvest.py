@@ -38,7 +38,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import read_csv, written_whole
 from ocr.alphabet import plate_label
-from ocr.process import fold_o0
+from ocr.process import TURNS, fold_o0
 from pipeline.search import json_lines, folder_events, output_folders
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,7 @@ class Harvested:
     crop_file: Path | None = None  # a saved crop, copied as it is
     image_file: Path | None = None  # or a still image, and the box in it to cut
     box: tuple[float, ...] = ()
+    rotate: int = 0  # the still turned clockwise by this many degrees before reading (`rotate`): its box is in the turn
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,14 @@ def still_items(folder: Path, images: list[Path]) -> Iterator[tuple[Harvested, b
         for line in json_lines(path):
             src = str(line.get("source") or "")
             found = next((d / src for d in images if (d / src).is_file()), None)
+            turns = int(line["rotate"]) if line.get("rotate") in TURNS else 0  # as the run turned it
             for k, r in enumerate(line.get("reads") or []):
                 box = tuple(float(v) for v in r.get("box") or ())
                 if len(box) != 4:
                     continue
                 yield Harvested(still_crop_name(folder.name, src, k), str(r.get("text") or ""),
                                 float(r.get("confidence") or 0.0), f"{folder.name}/{src}", image_file=found,
-                                box=box), found is not None
+                                box=box, rotate=turns), found is not None
 
 
 def _existing(out: Path, parts: tuple[str, ...] = PARTS) -> tuple[set[str], dict[str, int]]:
@@ -262,7 +264,7 @@ def harvest(folders: list[Path], out: Path, images: list[Path] | None = None, mi
 
 def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
     """Append `items` to the dataset folder `part` (images/ + labels.csv); returns how many were written."""
-    from ocr.process import read_bgr, write_image
+    from ocr.process import read_bgr, turn, write_image
 
     if not items:
         return 0
@@ -281,7 +283,7 @@ def _write(part: Path, items: list[Harvested], cut: Cut) -> int:
             else:
                 assert it.image_file is not None
                 try:
-                    crop = cut(read_bgr(it.image_file), np.array(it.box, np.float32))
+                    crop = cut(turn(read_bgr(it.image_file), it.rotate), np.array(it.box, np.float32))
                 except UserError as exc:
                     logger.warning(f"{exc}; its reads are left out")
                     continue

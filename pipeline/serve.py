@@ -37,6 +37,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from ocr.process import turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
                                form_file, json_image, origins, pil_allowing)
@@ -48,16 +49,17 @@ class PlateService:
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
     when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`); images
-    over `max_mp` megapixels are refused (TooManyPixels). The images are decoded and read one at a time on one
+    over `max_mp` megapixels are refused (TooManyPixels); each image is turned clockwise by `rotate` degrees before it
+    is read (`rotate`: the camera that posts them is mounted askew; the boxes are then in the turn). The images are decoded and read one at a time on one
     worker thread, whatever thread asks: an ultralytics model is not safe to share between threads, the CPU's cores
     are the models' already, and one decoded image at a time bounds the memory that clients' images take."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
                  keep: Callable[[list[Any]], Any] | None = None, clock: timedelta | None = None,
-                 max_mp: float = MAX_MP) -> None:
+                 max_mp: float = MAX_MP, rotate: int = 0) -> None:
         self.reader, self.sink, self.watch, self.keep, self.clock = reader, sink, watch, keep, clock
-        self.max_mp = max_mp
+        self.max_mp, self.rotate = max_mp, rotate
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
         self.served = 0
 
@@ -65,7 +67,7 @@ class PlateService:
         return self.worker.submit(self._decode_and_read, body, name, photo_meta(body, self.clock)).result()
 
     def _decode_and_read(self, body: bytes, name: str, meta: PhotoMeta) -> dict[str, Any]:
-        return self._read(decode_image(body, name, self.max_mp), name, meta)
+        return self._read(turn(decode_image(body, name, self.max_mp), self.rotate), name, meta)
 
     def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta()) -> dict[str, Any]:
         from pipeline.types import utc_iso
@@ -80,7 +82,8 @@ class PlateService:
                 self.keep([self.sink])
             self.sink.write(name, reads, when, meta)
         self.served += 1
-        return {"source": name, "time_utc": when, **meta.fields(), "reads": reads, "ms": ms}
+        turned = {"rotate": self.rotate} if self.rotate else {}  # the boxes are in the image turned
+        return {"source": name, "time_utc": when, **meta.fields(), **turned, "reads": reads, "ms": ms}
 
     def close(self) -> None:
         self.worker.shutdown()
@@ -316,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
             sink = None
             if a.out is not None:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
-                sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
+                sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook,
+                                                          rotate=p.rotate))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
-            service = PlateService(reader, sink, watch, keep, clock, a.max_mp)
+            service = PlateService(reader, sink, watch, keep, clock, a.max_mp, p.rotate)
             stack.callback(service.close)
             server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "

@@ -250,8 +250,10 @@ class ImageReadsSink:
     keeps an earlier run's files aside; with `append` (a watched folder) it adds to them, and `read_before` names the
     images they hold. A `reads.csv` of other columns (written with or without a watchlist) is kept aside either way."""
 
-    def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None) -> None:
+    def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None,
+                 rotate: int = 0) -> None:
         self.out, self.watch, self.append, self.hook = Path(out), watch_columns, append, hook
+        self.turned = {"rotate": rotate} if rotate else {}  # images turned before reading: their boxes are in the turn
         self.header = ["source", "file_time_utc", "taken_utc", "lat", "lon", "x1", "y1", "x2", "y2", "text",
                        "confidence"] + (
             ["watch", "watch_label"] if watch_columns else [])
@@ -288,7 +290,7 @@ class ImageReadsSink:
               meta: PhotoMeta = PhotoMeta()) -> None:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
         the car was there; `meta`: when and where its EXIF says it was taken (`taken_utc`, `gps`: [lat, lon])."""
-        line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), "reads": reads})
+        line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), **self.turned, "reads": reads})
         with writing(self.out / "reads.jsonl"):
             self.js.write(line + "\n")
             self.js.flush()

@@ -17,7 +17,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import cv2
@@ -27,7 +27,7 @@ from loguru import logger
 from common.errors import UserError
 from common.paths import check_not_archive
 from ocr.heif import check_heif_readable
-from ocr.process import IMAGE_EXTS
+from ocr.process import IMAGE_EXTS, turn
 from pipeline.background import prefetch
 from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
 from pipeline.recording import cut_off_movie
@@ -102,6 +102,12 @@ SEEK_SLACK_S = 0.0005  # a frame stamped this little before start_s (its millise
 
 CUT_OFF = ("cut off while it was recorded: no movie header, as a camera leaves a file when it loses power; untrunc "
            "rebuilds one from a whole file of the same camera")
+
+
+def turned(items: Iterable[Frame | SourceEvent], degrees: int) -> Iterator[Frame | SourceEvent]:
+    """A source's frames turned clockwise by `degrees`; its lost / reconnected events as they come."""
+    for item in items:
+        yield replace(item, image=turn(item.image, degrees)) if degrees and isinstance(item, Frame) else item
 
 
 class UnreadableVideo(UserError):

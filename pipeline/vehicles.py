@@ -30,7 +30,7 @@ import numpy as np
 
 from common.errors import UserError
 from common.paths import ROOT
-from ocr.process import as_bgr
+from ocr.process import as_bgr, turn
 from pipeline.orchestrator import STAGE_WINDOW, Pipeline
 from pipeline.types import Frame, PlateEvent, clock_step
 
@@ -50,8 +50,9 @@ class VehicleReader:
     rest. Times: without `time_s` each frame is timed as it is added and events carry UTC times, as a camera's do;
     with it (seconds from the first frame: a recorded video's positions) they carry those times only."""
 
-    def __init__(self, pipeline: Pipeline, outputs: ExitStack | None = None) -> None:
+    def __init__(self, pipeline: Pipeline, outputs: ExitStack | None = None, rotate: int = 0) -> None:
         self.pipeline, self._out, self._outputs = pipeline, _Collected(), outputs or ExitStack()
+        self.rotate = rotate  # each frame turned clockwise by this many degrees first (`rotate`)
         pipeline.sinks = [self._out, *pipeline.sinks]
         self._times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))
         self._n, self._t0, self._last = 0, 0.0, -float("inf")
@@ -83,7 +84,7 @@ class VehicleReader:
 
     def add(self, image: np.ndarray, time_s: float | None = None) -> list[PlateEvent]:
         """Process one frame; returns the vehicles whose tracks ended with it (usually none)."""
-        image = as_bgr(image, "a frame")
+        image = turn(as_bgr(image, "a frame"), self.rotate)
         if self._n == 0:
             self._t0 = time.monotonic()
             if time_s is None:  # timed as they come: events carry UTC times

@@ -40,7 +40,7 @@ def store(out: Path, events: list[PlateEvent]) -> None:
 
 
 def read_stills(tmp_path: Path, images: dict[str, np.ndarray], runs: list[dict[str, list[dict]]],
-                folder: str = "photos") -> Path:
+                folder: str = "photos", rotate: int = 0) -> Path:
     """Photos in `tmp_path/photos` and the runs that read them (oldest first; image -> its reads) in
     `tmp_path/runs/<folder>`; returns the photos' folder."""
     photos = tmp_path / "photos"
@@ -50,7 +50,7 @@ def read_stills(tmp_path: Path, images: dict[str, np.ndarray], runs: list[dict[s
     out = tmp_path / "runs" / folder
     out.mkdir(parents=True)
     for run in runs:
-        with ImageReadsSink(out, watch_columns=False) as sink:
+        with ImageReadsSink(out, watch_columns=False, rotate=rotate) as sink:
             for name, reads in run.items():
                 sink.write(name, reads)
     return photos
@@ -143,6 +143,19 @@ def test_still_images_are_cut_from_their_photos_by_their_boxes(tmp_path):
     assert rows(ds / "review")[0][1] == "QQ555QQ"  # 0.9 is below a still read's 0.99
     none = harvest([tmp_path / "runs"], tmp_path / "ds2", [], val_share=0.5)  # no --images: nothing cut
     assert none.written == {"train": 0, "val": 0, "review": 0} and none.stills_without_images == 3
+
+
+def test_a_still_the_run_turned_is_cut_from_it_turned_as_its_boxes_are(tmp_path):
+    """A camera mounted upside down (`rotate=180`): its photos were read turned, and their boxes are in the turn."""
+    img = np.zeros((200, 400, 3), np.uint8)
+    img[70:100, 100:200] = 255  # the plate, upside down in the photo: at [200, 100, 300, 130] once turned
+    photos = read_stills(tmp_path, {"car.png": img}, [{
+        "car.png": [{"box": [200, 100, 300, 130], "text": TRAIN, "confidence": 0.995}]}], rotate=180)
+    s = harvest([tmp_path / "runs"], tmp_path / "ds", [photos], val_share=0.5, cut=lambda im, box: im[
+        int(box[1]):int(box[3]), int(box[0]):int(box[2])])
+    (name, text), = rows(tmp_path / "ds" / "train")
+    crop = cv2.imread(str(tmp_path / "ds" / "train" / "images" / name))
+    assert s.written["train"] == 1 and text == TRAIN and crop.shape == (30, 100, 3) and crop.mean() > 250
 
 
 def test_the_pipeline_cuts_a_still_with_its_margin_by_default(tmp_path, capsys):

@@ -280,6 +280,15 @@ def test_the_shipped_models_read_a_posted_photo(serve):
     assert {r["text"] for r in answer["reads"]} >= {"DB48SCF", "B84EEE"}
 
 
+def test_a_camera_mounted_on_its_side_posts_photos_read_turned_with_rotate(serve):
+    reader = FakeReader()
+    url = serve(PlateService(reader, rotate=90))
+    status, answer = post(f"{url}/read", png(24, 80))
+    assert status == 200 and reader.shapes == [(80, 24, 3)] and answer["rotate"] == 90
+    status, answer = post(f"{serve(PlateService(reader))}/read", png(24, 80))
+    assert status == 200 and reader.shapes[-1] == (24, 80, 3) and "rotate" not in answer
+
+
 def test_a_form_upload_is_read_by_its_file(serve):
     """`curl -F camera=gate -F upload=@car.png`: the file field is the image, named after its file."""
     reader = FakeReader()
