@@ -44,15 +44,18 @@ from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_
 from pipeline.sinks import read_rows, with_watch
 
 MAX_MB = 20.0
+
+
 class PlateService:
     """`service.read(body, name) -> dict`: one posted image's plates, as the answer's JSON object. `reader` is a
     `PlateReader` (or any callable image -> reads with .box, .text, .confidence); `sink` an `ImageReadsSink` the
     reads are also written to; `watch(text, where)` a read's watchlist fields; `keep(sinks)` prunes the sink's folder
     when due (`pipeline.retention.Keeper`); `clock` the offset of a camera's EXIF clock (`photo_utc_offset`); images
     over `max_mp` megapixels are refused (TooManyPixels); each image is turned clockwise by `rotate` degrees before it
-    is read (`rotate`: the camera that posts them is mounted askew; the boxes are then in the turn). The images are decoded and read one at a time on one
-    worker thread, whatever thread asks: an ultralytics model is not safe to share between threads, the CPU's cores
-    are the models' already, and one decoded image at a time bounds the memory that clients' images take."""
+    is read (`rotate`: the camera that posts them is mounted askew; the boxes are then in the turn). The images are
+    decoded and read one at a time on one worker thread, whatever thread asks: an ultralytics model is not safe to
+    share between threads, the CPU's cores are the models' already, and one decoded image at a time bounds the memory
+    that clients' images take."""
 
     def __init__(self, reader: Callable[[np.ndarray], list[Any]], sink: Any = None,
                  watch: Callable[[str, str], dict[str, str]] | None = None,
