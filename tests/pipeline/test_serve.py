@@ -669,10 +669,15 @@ def test_health_counts_the_images_served(serve):
 
 def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_its_folder(tmp_path, monkeypatch,
                                                                                            capsys):
-    """`python -m pipeline.serve --port 0 --out OUT watchlist=FILE`, stopped by its server's shutdown."""
+    """`python -m pipeline.serve --port 0 --out OUT watchlist=FILE rotate=180` (the camera that posts hung upside
+    down), stopped by its server's shutdown: the reads go after an earlier run's."""
     import pipeline.serve as serve_module
 
     (tmp_path / "watch.txt").write_text("DB48SCF,stolen\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = json.dumps({"source": "before.jpg", "file_time_utc": "", "reads": []})
+    (out / "reads.jsonl").write_text(earlier + "\n")
     made, up = [], threading.Event()
 
     def make(*args):
@@ -681,23 +686,25 @@ def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_i
         return made[0]
 
     monkeypatch.setattr(serve_module, "make_server", make)
-    out = tmp_path / "out"
     status = []
-    argv = ["--port", "0", "--out", str(out), f"watchlist={tmp_path / 'watch.txt'}"]
+    argv = ["--port", "0", "--out", str(out), f"watchlist={tmp_path / 'watch.txt'}", "rotate=180"]
     runner = threading.Thread(target=lambda: status.append(serve_module.main(argv)), daemon=True)
     runner.start()
     assert up.wait(120)
     port = made[0].server_address[1]
     try:
-        code, answer = post(f"http://127.0.0.1:{port}/read?name=car.jpg", PHOTO.read_bytes())
+        upside_down = cv2.imencode(".jpg", cv2.rotate(cv2.imread(str(PHOTO)), cv2.ROTATE_180))[1].tobytes()
+        code, answer = post(f"http://127.0.0.1:{port}/read?name=car.jpg", upside_down)
     finally:
         made[0].shutdown()
         runner.join(60)
     assert status == [0] and code == 200
     watched = {r["text"]: (r["watch"], r["watch_label"]) for r in answer["reads"]}
     assert watched["DB48SCF"] == ("DB48SCF", "stolen") and watched["B84EEE"] == ("", "")
-    (line,) = [json.loads(x) for x in (out / "reads.jsonl").read_text().splitlines()]
-    assert line["source"] == "car.jpg" and line["reads"] == answer["reads"]
+    before, line = (out / "reads.jsonl").read_text().splitlines()
+    line = json.loads(line)
+    assert before == earlier and line["source"] == "car.jpg" and line["reads"] == answer["reads"]
+    assert line["rotate"] == answer["rotate"] == 180
     assert (out / "reads.csv").read_text(encoding="utf-8-sig").splitlines()[0].endswith(",watch,watch_label")
     assert f"reading plates at http://127.0.0.1:{port}/read (POST an image; GET /health); Ctrl-C stops; reads " \
            f"appended to {out}" in capsys.readouterr().err
