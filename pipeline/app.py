@@ -127,8 +127,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                     if not isinstance(item, SourceEvent):
                         t.update()
 
+        advised: list[bool] = []  # a camera's plates told too small once (a recording's: its summary's figures only)
+
         def status(s: Any) -> None:  # a live source, while it runs; a status that cannot be written stops nothing
             keeper(sinks)
+            if not advised and tell_size(s):
+                advised.append(True)
             if p.status_every_s <= 0:  # called for the pruning alone
                 return
             try:
@@ -152,6 +156,17 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         finally:
             source.close()
     return write_summary(out, summary, detector, recognizer)
+
+
+def tell_size(summary: Any) -> str:
+    """A warning logged where most of a camera's vehicles' plates were too small to read well so far
+    (`size_advice`); the warning, or ""."""
+    from pipeline.plate_sizes import size_advice
+
+    advice = size_advice(summary.plate_width_px, summary.source)
+    if advice:
+        logger.warning(advice)
+    return advice
 
 
 def video_detector(cfgs: Configs) -> Any:

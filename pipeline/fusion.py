@@ -13,6 +13,7 @@ from common.config import Range
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
+from pipeline.plate_sizes import MIN_FRAMES
 from pipeline.types import Box, PlateEvent, Reading, as_box, utc_iso
 
 
@@ -22,6 +23,7 @@ def _utc(clock: float | None, time_s: float) -> str:
 
 
 MAX_PATH = 256  # centres kept per track for its crossing direction (thinned by half when full)
+WIDTHS_KEPT = 10_000  # the widest box of this many ended tracks is kept (`plate_widths`: the camera's plate sizes)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class TrackState:
     best_image: np.ndarray | None = None  # the whole frame of the best read (kept only to save it: save_frame)
     centers: list[tuple[float, float]] = field(default_factory=list)
     width: float = 0.0  # of its last box
+    widest: float = 0.0  # of its widest box
+    seen: int = 0  # frames it was seen in
     decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
     emitted: bool = False
 
@@ -96,6 +100,8 @@ class TrackFuser:
         # weak ended tracks waiting for the open tracks that may continue them: (track, vote, reason, their ids)
         self.held: list[tuple[TrackState, Vote, str, set[int]]] = []
         self.now_s = 0.0  # the latest time seen
+        # the widest box (px) of each ended track seen in MIN_FRAMES frames or more, read or not: the newest WIDTHS_KEPT
+        self.widths: deque[float] = deque(maxlen=WIDTHS_KEPT)
 
     def needs_read(self, track_id: int) -> bool:
         """False once a track's vote is decisive (saves OCR work)."""
@@ -113,6 +119,7 @@ class TrackFuser:
         elif frame_index == t.last_frame and t.centers:
             return  # already seen in this frame (a read after the frame's touch)
         t.last_frame, t.last_time_s, t.width = frame_index, time_s, box[2] - box[0]
+        t.widest, t.seen = max(t.widest, t.width), t.seen + 1
         self.now_s = max(self.now_s, time_s)
         if t.emitted and t.decided is not None:  # written early and still in view: its plate is seen until now, so
             key = fold_o0(t.decided.text)  # a track that breaks as it moves off is the same vehicle (dedupe_s)
@@ -162,6 +169,8 @@ class TrackFuser:
         events = []
         for k in ids:
             t = self.tracks.pop(k)
+            if t.seen >= MIN_FRAMES:
+                self.widths.append(t.widest)
             if t.emitted:
                 continue  # an early event was already written for this vehicle
             if len([r for r in t.reads if r.text]) < self.cfg.min_reads:

@@ -17,6 +17,7 @@ from detection.metrics import iou_matrix
 from ocr.views import best_view, views_of
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
+from pipeline.plate_sizes import plate_widths
 from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks, as_box
 from pipeline.watchlist import Watchlist
 from pipeline.zones import Zones
@@ -68,6 +69,7 @@ class RunSummary:
     unreadable_frames: int = 0  # frames of a video file its decoder could not read (skipped)
     detected_frames: int = 0  # frames the detector ran on (fewer than `frames` with the motion gate)
     position_s: float | None = None  # the last frame's time (a video file's: where a stopped run goes on from)
+    plate_width_px: dict[str, float] = field(default_factory=dict)  # the vehicles' plate sizes (`plate_widths`)
 
 
 @dataclass
@@ -241,7 +243,8 @@ class Pipeline:
         return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
-                          int(getattr(source, "unreadable", 0)), self.detected_frames, self._position)
+                          int(getattr(source, "unreadable", 0)), self.detected_frames, self._position,
+                          plate_widths(self.fuser.widths))
 
 
 def same_boxes(a: Detections, b: Detections, min_iou: float = 0.9) -> bool:

@@ -3,6 +3,7 @@ run builds, the still images' run."""
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from pipeline.app import check_models, video_rate
@@ -193,3 +194,39 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path, function_recogni
     run_images(str(tmp_path), cfgs, True, recognizer=function_recognizer(
         lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops]))
     assert ("0/3 [00:00<?, ?image/s]" in capsys.readouterr().err) == drawn
+
+
+@pytest.mark.parametrize("live", [True, False])
+def test_a_camera_whose_plates_stay_too_small_is_told_so_once(tmp_path, monkeypatch, steady_camera, logged, live):
+    """Vehicles come and go, their plates 40 px wide (4 tracks; told once 2 have ended): a camera is told to be
+    zoomed in (once); a recording, whose camera is not there to zoom, has the figures in its summary only."""
+    import threading
+
+    import pipeline.app as app
+    import pipeline.plate_sizes as plate_sizes
+    import pipeline.sources as sources
+    from detection.detections import Detections
+    from tests.pipeline.test_sources import one_plate_models, write_video
+
+    monkeypatch.setattr(plate_sizes, "MIN_PLATES", 2)
+    frames = [0]
+
+    def now_and_then(frame):  # a plate in 5 frames of every 10: a vehicle each time
+        frames[0] += 1
+        there = (frames[0] - 1) // 5 % 2 == 0
+        return Detections(np.array([[10, 20, 50, 30]] * there, np.float32).reshape(-1, 4),
+                          np.array([0.9] * there, np.float32))
+
+    detector = SimpleNamespace(detect=now_and_then)
+    spec = "rtsp://cam/7" if live else str(write_video(tmp_path / "v.avi", n=40))
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+        s, cfg, lambda url, c: steady_camera(0.005), max_frames=40, stop=stop) if live else sources.VideoFileSource(s))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "sqlite=false", "video_out=false",
+                                  "status_every_s=0.0001", "motion_gate=false", "fusion.lost_frames=2"])
+    said, summary = logged(lambda: app.run_video(spec, cfgs, threading.Event(), detector, one_plate_models()[1]),
+                           "WARNING")
+    assert summary["plate_width_px"] == {"plates": 4, "median": 40.0, "under_60": 1.0}
+    told = [m for _, m in said if "too small to read well" in m]
+    assert told == ([f"{summary['source']}: the plates are too small to read well: 100% of the 2 plates tracked were "
+                     "never 60 px wide (median 40 px), and plates under 60 px wide are read about 1 in 4 (9 in 10 "
+                     "from 60 px up): zoom the camera in or bring it nearer the lane"] if live else [])

@@ -431,3 +431,18 @@ def test_crop_quality_of_an_empty_grey_or_unsure_crop():
     assert crop_quality(sharp, 0.0) == pytest.approx(0.05 * crop_quality(sharp, 1.0))
     var = cv2.Laplacian(grey, cv2.CV_64F).var()
     assert crop_quality(sharp, 0.5) == pytest.approx(np.log1p(var) * np.sqrt(40 * 120) * 0.5)
+
+
+def test_each_ended_tracks_widest_box_is_kept_read_or_not_once_seen_in_three_frames():
+    f = TrackFuser(FusionConfig(lost_frames=1, decisive_reads=2, decisive_share=0.5, decisive_conf=0.5,
+                                early_events=True))
+    for i, w in enumerate([30, 45, 41]):  # never read: too small
+        f.touch(1, i, i / 25, (0, 0, w, 10))
+    f.touch(2, 0, 0.0, (0, 0, 300, 10))  # seen in two frames only: a box that came and went
+    f.touch(2, 1, 0.04, (0, 0, 300, 10))
+    assert [e.reason for i in range(3) for e in f.add(3, read(i, "XY99"), CROP)] == ["early"]  # its boxes 60 px
+    f.touch(4, 2, 0.08, (0, 0, 90, 10))
+    assert f.end_lost(3) == [] and len(f.widths) == 0  # track 2 ended, too briefly seen to count
+    assert f.end_lost(4) == [] and list(f.widths) == [45.0, 60.0]  # the early event written already
+    f.flush()
+    assert list(f.widths) == [45.0, 60.0]  # track 4: one frame

@@ -1,0 +1,71 @@
+"""What a camera further away sees: a video shrunk by each scale, its plates' widths and the vehicles read.
+
+    python bench/plate_sizes.py [--video samples/clip.mp4] [--scales 1 0.5 0.35] [key=value ...]
+
+Each scale writes the video resized (area-averaged, as a camera of fewer pixels or further away gives it) into a
+temporary folder and runs it through the pipeline with the shipped models (`run_video`, `key=value` overrides passed
+on): prints the vehicles read and the summary's `plate_width_px` (`pipeline/plate_sizes.py`), and whether a camera
+would be told its plates are too small (`size_advice`).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import os
+import tempfile
+import threading
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+import cv2
+from loguru import logger
+
+from common.paths import ROOT
+
+
+def shrunk(video: Path, scale: float, out: Path) -> Path:
+    """`video` resized by `scale` into `out`, at its own rate."""
+    cap = cv2.VideoCapture(str(video))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    writer = None
+    ok, frame = cap.read()
+    while ok:
+        size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
+        if writer is None:
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
+        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if scale != 1 else frame)
+        ok, frame = cap.read()
+    cap.release()
+    if writer is not None:
+        writer.release()
+    return out
+
+
+def main() -> None:
+    from pipeline.app import run_video
+    from pipeline.plate_sizes import size_advice
+    from pipeline.settings import load_configs
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--video", type=Path, default=ROOT / "samples" / "clip.mp4")
+    ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 0.5, 0.35])
+    ap.add_argument("overrides", nargs="*")
+    a = ap.parse_args()
+    logger.remove()
+    print(f"{a.video}: scale, vehicles read, plate_width_px, told too small")
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in a.scales:
+            clip = shrunk(a.video, scale, Path(tmp) / f"x{scale:g}.mp4")
+            cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp}/out", "progress=false", "video_out=false",
+                                                   *a.overrides])
+            res = run_video(str(clip), cfgs, threading.Event())
+            told = bool(size_advice(res["plate_width_px"], clip.name))
+            print(f"{scale:g}: {res['events']} vehicles, {res['plate_width_px']}, {'told' if told else 'not told'}")
+
+
+if __name__ == "__main__":
+    main()
