@@ -13,10 +13,10 @@ DCIM/...; hidden folders and the pipeline's own output folders left out); with f
 images that arrive (a camera uploading snapshots); a camera's snapshot URL (http, one picture per request) is
 asked for a picture every snapshot_every_s. Cameras, streams and watched folders never end, so each runs in its
 own thread beside the others; files and images are processed one after the other meanwhile.
-Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4 and
-summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops cleanly:
-open tracks are written as events before exit. Earlier runs' outputs: `python -m pipeline.search PLATE` (when and
-where a plate was seen), `python -m pipeline.stays` (entries matched with exits).
+Outputs go to <output_dir>/<source>/: events.db (SQLite), events.jsonl, events.csv, crops/, frames/, annotated.mp4
+(or .mkv) and summary.json for videos and streams; reads.jsonl and reads.csv for images. Ctrl-C or SIGTERM stops
+cleanly: open tracks are written as events before exit. Earlier runs' outputs: `python -m pipeline.search PLATE`
+(when and where a plate was seen), `python -m pipeline.stays` (entries matched with exits).
 """
 from __future__ import annotations
 
@@ -255,7 +255,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         c = cfgs.pipeline
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),
-                                (c.video_out, "annotated.mp4")) if on]
+                                (c.video_out, f"annotated.{c.video_container}")) if on]
         logger.info(f"{res['source']}{window_text(c.start_s, c.end_s)}: {res['frames']} frames at {res['fps']} fps"
                     f"{notes}, {res['events']} vehicles -> {res['outputs']}/ ({', '.join(made)})")
         return True

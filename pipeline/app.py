@@ -114,7 +114,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
         if p.video_out:
             fps = video_rate(source, p.video_fps)
             live_parts = isinstance(source, LiveSource) and p.video_segment_min > 0
-            video = stack.enter_context(VideoSink(out / "annotated.mp4", fps,
+            video = stack.enter_context(VideoSink(out / f"annotated.{p.video_container}", fps,
                                                   int(p.video_segment_min * 60 * fps) if live_parts else 0,
                                                   p.video_keep_segments if live_parts else 0,
                                                   min_free_mb=p.min_free_mb,

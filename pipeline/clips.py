@@ -15,6 +15,7 @@ from typing import Any
 from loguru import logger
 
 from common.cli import error_line
+from pipeline.media import annotated_videos
 from pipeline.recording import file_start
 from pipeline.sinks import open_to_append, writing
 from pipeline.stores import LowSpace
@@ -45,9 +46,9 @@ def stopped_at(folder: Path, clip: str) -> float | None:
 
 
 class ClipVideos:
-    """The clips' annotated videos (`root/<clip>/annotated*.mp4`), a clip at a time, oldest first (earlier runs'
-    included): those of the newest `keep` clips stay (0: all), and while the disk has under `min_free_mb` free each
-    clip's replace the oldest clip's, as a camera's parts do; a clip's events, crops and frames are not touched."""
+    """The clips' annotated videos (`root/<clip>/annotated*.mp4` or `.mkv`), a clip at a time, oldest first (earlier
+    runs' included): those of the newest `keep` clips stay (0: all), and while the disk has under `min_free_mb` free
+    each clip's replace the oldest clip's, as a camera's parts do; a clip's events, crops and frames are not touched."""
 
     def __init__(self, root: Path, keep: int, min_free_mb: float) -> None:
         self.root, self.keep = root, keep
@@ -59,7 +60,7 @@ class ClipVideos:
     def added(self, folder: Path) -> None:
         """Clip output `folder`'s videos are written: the oldest clips' videos deleted past the count or the disk."""
         if self._clips is None:
-            found = {v.parent for v in self.root.glob("**/annotated*.mp4")} - {folder}
+            found = {v.parent for v in annotated_videos(self.root, "**/")} - {folder}
             self._clips = deque(f.relative_to(self.root).as_posix() for f in sorted(found, key=_mtime))
             self._held = set(self._clips)
         name = folder.relative_to(self.root).as_posix()
@@ -76,7 +77,7 @@ class ClipVideos:
         assert self._clips is not None
         name = self._clips.popleft()
         self._held.discard(name)
-        for video in (self.root / name).glob("annotated*.mp4"):
+        for video in annotated_videos(self.root / name):
             video.unlink(missing_ok=True)
 
 

@@ -18,6 +18,13 @@ from pipeline.recording import movie_whole
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts",
               ".3gp", ".3g2", ".asf", ".vob", ".dav", ".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}
 RAW_STREAM_EXTS = {".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}  # saved streams: no container
+VIDEO_CONTAINERS = ("mp4", "mkv")  # what the annotated videos are written in (`video_container`)
+
+
+def annotated_videos(folder: Path, below: str = "") -> list[Path]:
+    """The annotated videos (`annotated*.mp4`, `.mkv`, its parts and earlier runs' too) in `folder`, or in the
+    folders `below` names (`**/`: any)."""
+    return [v for ext in VIDEO_CONTAINERS for v in folder.glob(f"{below}annotated*.{ext}")]
 
 
 def ffmpeg_path(path: Path) -> str:

@@ -18,12 +18,14 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 from loguru import logger
 
 from common.paths import written_whole
+from pipeline.media import VIDEO_CONTAINERS
 from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import utc_iso
 
 EVERY_S = 3600.0  # a camera or watched folder that goes on is pruned this often
 TIMES = ("last_seen_utc", "file_time_utc", "time_utc")  # the first of these a row holds says when it was
-MEDIA = (("crops", "*.jpg"), ("frames", "*.jpg"), (".", "*.mp4"), ("clips", "*/*.mp4"))
+MEDIA = (("crops", "*.jpg"), ("frames", "*.jpg"), *((".", f"*.{ext}") for ext in VIDEO_CONTAINERS),
+         *(("clips", f"*/*.{ext}") for ext in VIDEO_CONTAINERS))
 
 
 @dataclass(frozen=True)

@@ -230,3 +230,19 @@ def test_a_camera_whose_plates_stay_too_small_is_told_so_once(tmp_path, monkeypa
     assert told == ([f"{summary['source']}: the plates are too small to read well: 100% of the 2 plates tracked were "
                      "never 60 px wide (median 40 px), and plates under 60 px wide are read about 1 in 4 (9 in 10 "
                      "from 60 px up): zoom the camera in or bring it nearer the lane"] if live else [])
+
+
+def test_the_annotated_video_is_written_in_the_container_asked(tmp_path):
+    import threading
+
+    import cv2
+
+    import pipeline.app as app
+    from tests.pipeline.test_sources import one_plate_models, write_video
+
+    clip = write_video(tmp_path / "v.avi", n=6)
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "video_container=mkv"])
+    app.run_video(str(clip), cfgs, threading.Event(), *one_plate_models())
+    assert sorted(p.name for p in (tmp_path / "out" / "v").glob("annotated*")) == ["annotated.mkv"]
+    video = cv2.VideoCapture(str(tmp_path / "out" / "v" / "annotated.mkv"))
+    assert sum(1 for _ in iter(lambda: video.read()[0], False)) == 6

@@ -1,4 +1,5 @@
 import itertools
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -272,3 +273,21 @@ def test_parts_started_within_one_second_are_numbered_and_never_overwrite_a_file
             sink.write(np.zeros((48, 64, 3), np.uint8))
     assert sorted(p.name for p in tmp_path.glob("kept_*")) == ["kept_2026-12-05_13-00-00_2.mp4"] == [
         p.name for p in sink.parts]
+
+
+@pytest.mark.parametrize("container, survives", [("mkv", True), ("mp4", False)])
+def test_an_mkv_part_is_readable_as_a_crash_leaves_it_an_mp4_is_not(tmp_path, container, survives):
+    """A camera's open part, as a power cut or a kill leaves it on disk: Matroska up to its last frames written, an MP4
+    not at all (its index is written when it closes: `video_container=mkv`)."""
+    path = tmp_path / f"annotated.{container}"
+    noise = np.random.default_rng(0).integers(0, 256, (40, 240, 320, 3), dtype=np.uint8)
+    with VideoSink(path, 10.0) as sink:
+        for frame in noise:
+            sink.write(frame)
+        deadline = time.monotonic() + 30
+        while path.stat().st_size < 500_000 and time.monotonic() < deadline:  # encoded on the sink's thread
+            time.sleep(0.05)
+        shutil.copyfile(path, tmp_path / f"crashed.{container}")
+    assert frames_in(path) == 40
+    left = frames_in(tmp_path / f"crashed.{container}")
+    assert (left >= 20) if survives else (left == 0), left

@@ -208,15 +208,15 @@ def clip_outputs(root: Path, name: str, *videos: str, age_s: float = 0.0) -> Pat
 
 
 def kept(root: Path) -> list[str]:
-    return sorted(v.relative_to(root).as_posix() for v in root.glob("**/annotated*.mp4"))
+    return sorted(v.relative_to(root).as_posix() for ext in ("mp4", "mkv") for v in root.glob(f"**/annotated*.{ext}"))
 
 
 def test_the_newest_clips_videos_are_kept_earlier_runs_and_a_clip_gone_on_with_included(tmp_path):
     root = tmp_path / "clips"
-    clip_outputs(root, "cam1/old", "annotated.mp4", age_s=60)  # an earlier run's
+    clip_outputs(root, "cam1/old", "annotated.mkv", age_s=60)  # an earlier run's (video_container=mkv)
     videos = ClipVideos(root, keep=2, min_free_mb=0)
     videos.added(clip_outputs(root, "a", "annotated.mp4", age_s=30))  # a stop cut it short
-    assert kept(root) == ["a/annotated.mp4", "cam1/old/annotated.mp4"]
+    assert kept(root) == ["a/annotated.mp4", "cam1/old/annotated.mkv"]
     videos.added(clip_outputs(root, "b", "annotated.mp4"))
     assert kept(root) == ["a/annotated.mp4", "b/annotated.mp4"]  # the oldest clip's video gone...
     assert (root / "cam1" / "old" / "summary.json").exists()  # ...not its summary

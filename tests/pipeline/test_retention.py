@@ -50,7 +50,9 @@ def folder(tmp_path):
         touch(out / "crops" / f"c{days}.jpg", days)
         touch(out / "frames" / f"f{days}.jpg", days)
         touch(out / f"annotated_{days}.mp4", days)
+        touch(out / f"annotated_{days}.mkv", days)  # video_container=mkv
         touch(out / "clips" / f"clip{days}" / "annotated.mp4", days)
+        touch(out / "clips" / f"mkv{days}" / "annotated.mkv", days)
     touch(out / "summary.json", 40)
     (out / "reads.prev1.jsonl").write_text("")  # empty: nothing to count
     (out / "reads.prev1.csv").write_text("")
@@ -59,7 +61,7 @@ def folder(tmp_path):
 
 
 def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
-    assert prune_folder(folder, 30, now=NOW) == Pruned(rows=6, files=4)  # the event in 3 files
+    assert prune_folder(folder, 30, now=NOW) == Pruned(rows=6, files=6)  # the event in 3 files
     ids = [json.loads(line)["event_id"] for line in (folder / "events.jsonl").read_text().splitlines()]
     assert ids == ["id1", "id2"]
     rows = list(csv.DictReader((folder / "events.csv").open(newline="", encoding="utf-8-sig")))
@@ -76,7 +78,8 @@ def test_what_is_older_than_keep_days_goes_and_the_rest_stays(folder):
             ] == ["NEW1"]
     assert (folder / "reads.prev.jsonl").read_text() == "not json\n"  # a line that is no JSON object is kept
     left = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    assert left == ["annotated_2.mp4", "clips/clip2/annotated.mp4", "crops/c2.jpg", "events.csv", "events.db",
+    assert left == ["annotated_2.mkv", "annotated_2.mp4", "clips/clip2/annotated.mp4", "clips/mkv2/annotated.mkv",
+                    "crops/c2.jpg", "events.csv", "events.db",
                     "events.jsonl", "frames/f2.jpg", "reads.csv", "reads.jsonl", "reads.prev.jsonl",
                     "reads.prev1.csv", "reads.prev1.jsonl", "summary.json", "webhook_pending.jsonl", "zones.csv"]
     inodes = {p.name: p.stat().st_ino for p in folder.iterdir() if p.is_file()}
@@ -101,7 +104,7 @@ def test_a_file_that_cannot_be_rewritten_is_kept_and_said_and_the_rest_pruned(fo
     monkeypatch.setattr(retention, "written_whole", full)
     before = (folder / "events.jsonl").read_text()
     lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
-    assert pruned == Pruned(rows=5, files=4) and (folder / "events.jsonl").read_text() == before
+    assert pruned == Pruned(rows=5, files=6) and (folder / "events.jsonl").read_text() == before
     assert [m for level, m in lines if level == "WARNING"] == [
         f"{folder / 'events.jsonl'}: not pruned this time (No space left on device)"]
 
@@ -109,7 +112,7 @@ def test_a_file_that_cannot_be_rewritten_is_kept_and_said_and_the_rest_pruned(fo
 def test_a_damaged_database_is_left_as_it_is_and_the_rest_pruned(folder, logged):
     (folder / "events.db").write_bytes(b"not a database, " * 100)
     lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
-    assert pruned == Pruned(rows=5, files=4) and (folder / "events.db").read_bytes() == b"not a database, " * 100
+    assert pruned == Pruned(rows=5, files=6) and (folder / "events.db").read_bytes() == b"not a database, " * 100
     assert [m for level, m in lines if level == "WARNING"] == [
         f"{folder / 'events.db'}: not pruned (file is not a database)"]
 
@@ -139,7 +142,7 @@ def test_the_open_sinks_write_on_into_the_pruned_files(folder, logged):
             ] == ["id1", "id2", "id3"]
     assert [json.loads(x)["source"] for x in (folder / "reads.jsonl").read_text().splitlines()] == ["new.jpg",
                                                                                                    "now.jpg"]
-    said = f"{folder}: 6 rows of events and reads (each file's) and 4 images or videos from before "
+    said = f"{folder}: 6 rows of events and reads (each file's) and 6 images or videos from before "
     assert len(lines) == 1 and lines[0][1].startswith(said), lines
     cutoff = lines[0][1][len(said):len(said) + 16]
     assert utc_iso(before - 30 * DAY)[:16] <= cutoff <= utc_iso(after - 30 * DAY)[:16], cutoff
@@ -297,6 +300,6 @@ def test_a_file_saved_in_another_encoding_is_left_as_it_is_and_said(folder, logg
     (folder / "reads.csv").write_bytes("source,text,time_utc\ncaf\xe9.jpg,AB1,2000-01-01T00:00:00Z\n".encode("cp1252"))
     before = (folder / "reads.csv").read_bytes()
     lines, pruned = logged(lambda: prune_folder(folder, 30, now=NOW))
-    assert pruned == Pruned(rows=5, files=4) and (folder / "reads.csv").read_bytes() == before
+    assert pruned == Pruned(rows=5, files=6) and (folder / "reads.csv").read_bytes() == before
     assert [m for level, m in lines if level == "WARNING"] == [
         f"{folder / 'reads.csv'}: not a UTF-8 text file (byte 0xe9); not pruned"]
