@@ -83,10 +83,11 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
     from pipeline.orchestrator import Pipeline
+    from pipeline.playback import ended_early
     from pipeline.recording import given_start, recording_clock
     from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, turned
     from pipeline.tracker import PlateTracker
-    from pipeline.types import SourceEvent
+    from pipeline.types import SourceEvent, utc_iso
     from pipeline.webhook import WebhookSink, outage_notes
 
     cfgs = video_configs(cfgs)
@@ -155,6 +156,12 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             summary = pipe.run(source, bar)
         finally:
             source.close()
+        if isinstance(source, LiveSource) and source.once and not summary.stopped:  # a recorder's playback
+            early = ended_early(spec, summary.position_s)
+            if early and p.video_start_utc and clock is not None:  # its events timed from the window's start
+                early += f" video_start_utc={utc_iso(clock + int(summary.position_s or 0))}"
+            if early:
+                logger.warning(early)
     return write_summary(out, summary, detector, recognizer)
 
 

@@ -1,0 +1,63 @@
+"""A recorder's playback that ends before its window does: how much was left, and the URL that goes on from there."""
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.playback import ended_early, go_on_url, left_unplayed, playback_window
+from pipeline.settings import load_configs
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+HIK = "rtsp://admin:pw@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z"
+
+
+@pytest.mark.parametrize("url, start, end", [
+    (HIK, datetime(2026, 12, 6, 22), datetime(2026, 12, 6, 23)),
+    ("rtsp://nvr/cam/playback?channel=1&StartTime=2026_12_06_22_00_00&End_Time=2026_12_06_22_30_00",
+     datetime(2026, 12, 6, 22), datetime(2026, 12, 6, 22, 30)),
+    ("rtsp://nvr/x?starttime=2026-12-06T22:00:00&endtime=2026-12-07T01:00:00",
+     datetime(2026, 12, 6, 22), datetime(2026, 12, 7, 1))])
+def test_a_playbacks_window_is_read_as_its_recorder_writes_it(url, start, end):
+    w = playback_window(url)
+    assert w is not None and (w.start, w.end) == (start, end)
+
+
+@pytest.mark.parametrize("url", ["rtsp://nvr/x?starttime=1&endtime=2", "rtsp://nvr/x?starttime=20261206T230000Z"
+                                 "&endtime=20261206T220000Z", "rtsp://nvr/x?endtime=20261206T220000Z"])
+def test_a_window_not_known_here_is_none(url):
+    assert playback_window(url) is None and ended_early(url, 5.0) == ""
+
+
+def test_the_url_that_goes_on_moves_its_start_only_written_as_it_was():
+    dahua = "rtsp://nvr/cam/playback?channel=1&StartTime=2026_12_06_22_00_00&End_Time=2026_12_06_22_30_00"
+    assert go_on_url(dahua, playback_window(dahua), 612.9) == (
+        "rtsp://nvr/cam/playback?channel=1&StartTime=2026_12_06_22_10_12&End_Time=2026_12_06_22_30_00")
+    w = playback_window(HIK)
+    assert left_unplayed(w, 3000) == 600 and left_unplayed(w, 3571) == 0  # within 30 s of its end: played
+
+
+def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes_on(tmp_path, monkeypatch, logged):
+    import pipeline.app as app
+    import pipeline.sources as sources
+    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+
+    class Slow(FakeCapture):  # 5 frames 0.3 s apart: the last one about 1.5 s into the window
+        def read(self):
+            time.sleep(0.3)
+            return super().read()
+
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+        s, cfg, lambda url, c: Slow(5, 70), stop=stop, once=sources.is_playback(s)))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "video_out=false",
+                                  "video_start_utc=2026-12-06T21:00:00Z"])
+    said, _ = logged(lambda: app.run_video(HIK, cfgs, threading.Event(), *one_plate_models()), "WARNING")
+    assert said == [("WARNING", "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z:"
+                                " the playback ended 0:59:59 before its window's end, after 0:00:01 of 1:00:00 (the "
+                                "recorder stopped sending, or holds nothing after it); to go on from there: "
+                                "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220001Z&endtime=20261206T230000Z"
+                                " video_start_utc=2026-12-06T21:00:01.000Z")]
+    whole = HIK.replace("230000Z", "220020Z")  # a window of 20 s: ended with it
+    said, _ = logged(lambda: app.run_video(whole, cfgs, threading.Event(), *one_plate_models()), "WARNING")
+    assert said == []
