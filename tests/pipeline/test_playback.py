@@ -25,7 +25,8 @@ def test_a_playbacks_window_is_read_as_its_recorder_writes_it(url, start, end):
 
 
 @pytest.mark.parametrize("url", ["rtsp://nvr/x?starttime=1&endtime=2", "rtsp://nvr/x?starttime=20261206T230000Z"
-                                 "&endtime=20261206T220000Z", "rtsp://nvr/x?endtime=20261206T220000Z"])
+                                 "&endtime=20261206T220000Z", "rtsp://nvr/x?endtime=20261206T220000Z",
+                                 "rtsp://nvr/x?starttime=20261206T220000Z&endtime=20261206T220000Z"])
 def test_a_window_not_known_here_is_none(url):
     assert playback_window(url) is None and ended_early(url, 5.0) == ""
 
@@ -35,7 +36,8 @@ def test_the_url_that_goes_on_moves_its_start_only_written_as_it_was():
     assert go_on_url(dahua, playback_window(dahua), 612.9) == (
         "rtsp://nvr/cam/playback?channel=1&StartTime=2026_12_06_22_10_12&End_Time=2026_12_06_22_30_00")
     w = playback_window(HIK)
-    assert left_unplayed(w, 3000) == 600 and left_unplayed(w, 3571) == 0  # within 30 s of its end: played
+    assert left_unplayed(w, 3000) == 600 and left_unplayed(w, 3570) == 0  # within 30 s of its end: played
+    assert left_unplayed(w, 3569) == 31
 
 
 def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes_on(tmp_path, monkeypatch, logged):
@@ -61,3 +63,24 @@ def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes
     whole = HIK.replace("230000Z", "220020Z")  # a window of 20 s: ended with it
     said, _ = logged(lambda: app.run_video(whole, cfgs, threading.Event(), *one_plate_models()), "WARNING")
     assert said == []
+    stopped = threading.Event()
+    stopped.set()  # Ctrl-C: the user stopped it
+    said, _ = logged(lambda: app.run_video(HIK, cfgs, stopped, *one_plate_models()), "WARNING")
+    assert said == []
+
+
+def test_a_playback_that_gives_no_frame_is_told_to_go_on_from_its_start(tmp_path, monkeypatch, logged):
+    import pipeline.app as app
+    import pipeline.sources as sources
+    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+        s, cfg, lambda url, c: FakeCapture(0, 70), stop=stop, once=True))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "video_out=false",
+                                  "video_start_utc=2026-12-06T21:00:00Z"])
+    said, _ = logged(lambda: app.run_video(HIK, cfgs, threading.Event(), *one_plate_models()), "WARNING")
+    assert said == [("WARNING", "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z:"
+                                " the playback ended 1:00:00 before its window's end, after 0:00:00 of 1:00:00 (the "
+                                "recorder stopped sending, or holds nothing after it); to go on from there: "
+                                "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z"
+                                " video_start_utc=2026-12-06T21:00:00.000Z")]
