@@ -44,6 +44,7 @@ class FusionConfig:
     off_pattern: Annotated[float, Range(0, 1)] = 0.3
     posterior_top_k: Annotated[int, Range(0)] = 0
     hold_below: Annotated[float, Range(0, 1)] = 0.6
+    decide_after_s: Annotated[float, Range(0)] = 0.0
 
 
 def crop_quality(crop: np.ndarray, confidence: float) -> float:
@@ -141,8 +142,11 @@ class TrackFuser:
             t.best_image = image if self.save_frame is not None else None
         v = self._vote(t)
         c = self.cfg
-        if len([r for r in t.reads if r.text]) >= c.decisive_reads and v.share >= c.decisive_share \
-                and v.confidence >= c.decisive_conf:
+        texts = len([r for r in t.reads if r.text])
+        decisive = texts >= c.decisive_reads and v.share >= c.decisive_share and v.confidence >= c.decisive_conf
+        waited = (c.decide_after_s > 0 and reading.time_s - t.first_time_s >= c.decide_after_s  # a car at a barrier
+                  and texts >= c.min_reads and self._reportable(v))  # whose reads never agree: its vote as it stands
+        if decisive or waited:
             t.decided = v
             early = c.early_events or (self.urgent is not None and bool(self.urgent(v.text)))
             if early and not t.emitted and self._wanted(t, v):
@@ -213,7 +217,7 @@ class TrackFuser:
         vehicle read wrong further away.
         Records the plate's last time either way, so a vehicle that keeps breaking its track stays deduplicated."""
         c = self.cfg
-        if len(v.text) < max(c.min_chars, 1) or v.confidence < c.min_conf:
+        if not self._reportable(v):
             return False
         key = fold_o0(v.text)
         # plates last seen before every open track began (minus the window) can match no track any more
@@ -228,6 +232,10 @@ class TrackFuser:
         last, conf = self.recent.get(key, (t.last_time_s, v.confidence))
         self.recent[key] = (max(t.last_time_s, last), max(v.confidence, conf))
         return not like
+
+    def _reportable(self, v: Vote) -> bool:
+        """Whether a fused text is long and confident enough for an event (`min_chars`, `min_conf`)."""
+        return len(v.text) >= max(self.cfg.min_chars, 1) and v.confidence >= self.cfg.min_conf
 
     def _vote(self, t: TrackState) -> Vote:
         reads = list(t.reads)

@@ -144,7 +144,8 @@ FUSION_BOUNDS = [("lost_frames", [1], [0]), ("max_reads", [1], [0]), ("decisive_
                  ("decisive_share", [0, 1], [-0.1, 1.1]), ("decisive_conf", [0, 1], [-0.1, 1.1]),
                  ("min_reads", [1], [0]), ("min_chars", [0], [-1]), ("min_conf", [0, 1], [-0.1, 1.1]),
                  ("dedupe_s", [0], [-0.1]), ("dedupe_edits", [0], [-1]), ("off_pattern", [0, 1], [-0.1, 1.1]),
-                 ("posterior_top_k", [0], [-1]), ("hold_below", [0, 1], [-0.1, 1.1])]
+                 ("posterior_top_k", [0], [-1]), ("hold_below", [0, 1], [-0.1, 1.1]),
+                 ("decide_after_s", [0, 5.5], [-1])]
 TRACKER_BOUNDS = [("track_high_thresh", [0, 1], [-0.1, 1.1]), ("track_low_thresh", [0, 1], [-0.1, 1.1]),
                   ("new_track_thresh", [0, 1], [-0.1, 1.1]), ("track_buffer", [1], [0]),
                   ("match_thresh", [0, 1], [-0.1, 1.1])]

@@ -446,3 +446,33 @@ def test_each_ended_tracks_widest_box_is_kept_read_or_not_once_seen_in_three_fra
     assert f.end_lost(4) == [] and list(f.widths) == [45.0, 60.0]  # the early event written already
     f.flush()
     assert list(f.widths) == [45.0, 60.0]  # track 4: one frame
+
+
+def waiting_car(f: TrackFuser, texts: list[str], start: int = 0, conf: float = 0.9) -> list:
+    """A car waiting at a barrier read `texts` in frames `start`, `start` + 1, ... at 25 fps: the events returned."""
+    return [e for i, text in enumerate(texts, start) for e in f.add(1, Reading(i, i / 25, text, conf, (conf,) * len(
+        text), (10.0, 20.0, 70.0, 40.0)), CROP)]
+
+
+def test_a_car_whose_reads_never_agree_is_decided_after_decide_after_s_with_its_vote_as_it_stands():
+    cfg = dict(decisive_reads=3, decisive_share=0.75, early_events=True, min_chars=4)
+    reads = ["AB123CD", "AB128CD", "AB123CD", "A8123CD"] * 20  # never 3/4 of the votes: never decisive
+    assert waiting_car(TrackFuser(FusionConfig(**cfg)), reads[:80]) == []  # 3.2 s at the barrier: not told
+    f = TrackFuser(FusionConfig(**cfg, decide_after_s=2.0))
+    (early,) = waiting_car(f, reads[:80])  # told once, 2 s in (frame 50)
+    assert (early.text, early.reason, early.last_frame) == ("AB123CD", "early", 50) and not f.needs_read(1)
+    assert f.flush() == []  # and not again when it leaves
+
+
+def test_a_vote_that_would_make_no_event_is_not_decided_by_waiting():
+    f = TrackFuser(FusionConfig(decisive_reads=99, early_events=True, min_chars=4, decide_after_s=1.0))
+    assert waiting_car(f, ["AB1"] * 40) == [] and f.needs_read(1)  # too short to report, 1.6 s in: read on
+    (early,) = waiting_car(f, ["AB123CD"] * 60, start=40)  # then the plate is read whole
+    assert (early.text, early.last_frame) == ("AB123CD", 55)  # once its vote, as it stands, is reportable
+
+
+def test_without_early_events_a_car_decided_by_waiting_is_written_when_it_leaves():
+    f = TrackFuser(FusionConfig(decisive_reads=99, decide_after_s=1.0))
+    assert waiting_car(f, ["AB123CD", "AB128CD"] * 20) == [] and not f.needs_read(1)  # no more OCR on it
+    (e,) = f.flush()
+    assert e.text == "AB123CD" and e.reason == "end"
