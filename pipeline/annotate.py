@@ -12,7 +12,7 @@ import numpy as np
 
 from common.errors import UserError
 from pipeline.background import BackgroundWriter
-from pipeline.media import ffmpeg_path
+from pipeline.media import VIDEO_CODECS, ffmpeg_path
 from pipeline.sinks import keep_previous
 from pipeline.stores import LowSpace
 from pipeline.types import Tracks
@@ -156,7 +156,8 @@ class VideoSink:
                 self.writer.release()
                 self.part += 1
             path = self._part_path()
-            self.writer = cv2.VideoWriter(ffmpeg_path(path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, size)
+            codec = VIDEO_CODECS.get(path.suffix.lstrip(".").lower(), "mp4v")
+            self.writer = cv2.VideoWriter(ffmpeg_path(path), cv2.VideoWriter.fourcc(*codec), self.fps, size)
             if not self.writer.isOpened():  # OpenCV would drop every frame without a word
                 self.writer = None
                 raise OSError(errno.EIO, "the annotated video could not be opened for writing (video_out=false runs "

@@ -40,7 +40,7 @@ class PipelineConfig:
     frames_keep: Annotated[int, Range(0)] = 10000
     crops_keep: Annotated[int, Range(0)] = 200000
     video_out: bool = True
-    video_container: Literal["mp4", "mkv"] = "mp4"
+    video_container: Literal["mp4", "mkv", "webm"] = "mp4"
     video_fps: Annotated[float, Range(0, 1000)] = 0.0
     video_segment_min: Annotated[float, Range(0)] = 10.0
     video_keep_segments: Annotated[int, Range(0)] = 144

@@ -18,7 +18,10 @@ from pipeline.recording import movie_whole
 VIDEO_EXTS = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".mts", ".m2ts",
               ".3gp", ".3g2", ".asf", ".vob", ".dav", ".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}
 RAW_STREAM_EXTS = {".h264", ".264", ".h265", ".265", ".hevc", ".mjpeg", ".mjpg"}  # saved streams: no container
-VIDEO_CONTAINERS = ("mp4", "mkv")  # what the annotated videos are written in (`video_container`)
+# what the annotated videos are written in (`video_container`), and the codec each holds: MPEG-4 Part 2, the one
+# encoder every OpenCV build has, and VP8 for WebM (web browsers play it; it encodes several times slower)
+VIDEO_CODECS = {"mp4": "mp4v", "mkv": "mp4v", "webm": "VP80"}
+VIDEO_CONTAINERS = tuple(VIDEO_CODECS)
 
 
 def annotated_videos(folder: Path, below: str = "") -> list[Path]:

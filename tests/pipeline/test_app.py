@@ -232,7 +232,8 @@ def test_a_camera_whose_plates_stay_too_small_is_told_so_once(tmp_path, monkeypa
                      "from 60 px up): zoom the camera in or bring it nearer the lane"] if live else [])
 
 
-def test_the_annotated_video_is_written_in_the_container_asked(tmp_path):
+@pytest.mark.parametrize("container, codecs", [("mkv", {"mp4v", "fmp4"}), ("webm", {"vp80"})])  # as FFmpeg tags them
+def test_the_annotated_video_is_written_in_the_container_asked(tmp_path, container, codecs):
     import threading
 
     import cv2
@@ -241,8 +242,10 @@ def test_the_annotated_video_is_written_in_the_container_asked(tmp_path):
     from tests.pipeline.test_sources import one_plate_models, write_video
 
     clip = write_video(tmp_path / "v.avi", n=6)
-    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "video_container=mkv"])
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false",
+                                  f"video_container={container}"])
     app.run_video(str(clip), cfgs, threading.Event(), *one_plate_models())
-    assert sorted(p.name for p in (tmp_path / "out" / "v").glob("annotated*")) == ["annotated.mkv"]
-    video = cv2.VideoCapture(str(tmp_path / "out" / "v" / "annotated.mkv"))
-    assert sum(1 for _ in iter(lambda: video.read()[0], False)) == 6
+    assert sorted(p.name for p in (tmp_path / "out" / "v").glob("annotated*")) == [f"annotated.{container}"]
+    video = cv2.VideoCapture(str(tmp_path / "out" / "v" / f"annotated.{container}"))
+    fourcc = int(video.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode()
+    assert sum(1 for _ in iter(lambda: video.read()[0], False)) == 6 and fourcc.lower() in codecs

@@ -275,7 +275,7 @@ def test_parts_started_within_one_second_are_numbered_and_never_overwrite_a_file
         p.name for p in sink.parts]
 
 
-@pytest.mark.parametrize("container, survives", [("mkv", True), ("mp4", False)])
+@pytest.mark.parametrize("container, survives", [("mkv", True), ("webm", True), ("mp4", False)])
 def test_an_mkv_part_is_readable_as_a_crash_leaves_it_an_mp4_is_not(tmp_path, container, survives):
     """A camera's open part, as a power cut or a kill leaves it on disk: Matroska up to its last frames written, an MP4
     not at all (its index is written when it closes: `video_container=mkv`)."""
