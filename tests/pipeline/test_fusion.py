@@ -459,9 +459,17 @@ def test_a_car_whose_reads_never_agree_is_decided_after_decide_after_s_with_its_
     reads = ["AB123CD", "AB128CD", "AB123CD", "A8123CD"] * 20  # never 3/4 of the votes: never decisive
     assert waiting_car(TrackFuser(FusionConfig(**cfg)), reads[:80]) == []  # 3.2 s at the barrier: not told
     f = TrackFuser(FusionConfig(**cfg, decide_after_s=2.0))
-    (early,) = waiting_car(f, reads[:80])  # told once, 2 s in (frame 50)
-    assert (early.text, early.reason, early.last_frame) == ("AB123CD", "early", 50) and not f.needs_read(1)
+    (early,) = waiting_car(f, reads[:80], start=250)  # come 10 s into the camera's run: told once, 2 s later
+    assert (early.text, early.reason, early.last_frame) == ("AB123CD", "early", 300) and not f.needs_read(1)
     assert f.flush() == []  # and not again when it leaves
+
+
+def test_a_car_that_waited_unread_is_decided_at_its_first_read_that_makes_an_event():
+    f = TrackFuser(FusionConfig(decisive_reads=99, early_events=True, min_reads=1, decide_after_s=1.0))
+    for i in range(30):  # its plate too small to read while it rolls up (1.2 s)
+        f.touch(1, i, i / 25, (10, 20, 30, 26))
+    (early,) = waiting_car(f, ["AB123CD"], start=30)
+    assert early.text == "AB123CD" and early.last_frame == 30
 
 
 def test_a_vote_that_would_make_no_event_is_not_decided_by_waiting():
