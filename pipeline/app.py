@@ -93,7 +93,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
-                      p.open_retry_s)
+                      p.open_retry_s, p.frozen_timeout_s)
     source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s, p.snapshot_every_s, p.source_fps)
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):

@@ -65,6 +65,7 @@ class PipelineConfig:
     backoff_start_s: Annotated[float, Range(0, above=True)] = 1.0
     backoff_max_s: Annotated[float, Range(0, above=True)] = 30.0
     open_retry_s: float = 0.0
+    frozen_timeout_s: Annotated[float, Range(0)] = 120.0
     snapshot_every_s: Annotated[float, Range(0.05, 3600.0)] = 1.0
     watchlist: str = ""
     watchlist_max_edits: Annotated[int, Range(0)] = 0

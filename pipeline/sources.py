@@ -92,6 +92,7 @@ class LiveConfig:
     backoff_start_s: float = 1.0
     backoff_max_s: float = 30.0
     open_retry_s: float = 0.0  # a source that cannot be opened at start is retried this long (< 0: for ever)
+    frozen_timeout_s: float = 120.0  # the same picture this long = a frozen stream: lost, reopened (0: never)
 
 
 MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is taken to end (10 s at 25 fps)
@@ -285,6 +286,20 @@ def reported_fps(cap: Any) -> float:
     return fps if 1 <= fps <= 120 else 0.0
 
 
+FROZEN = "the same picture for {:g} s (a frozen stream)"
+
+
+def picture_change(still: tuple[np.ndarray, float] | None, img: np.ndarray,
+                   now: float) -> tuple[np.ndarray, float]:
+    """`still` (a sample of the last picture that changed, and when) kept while `img` is that picture again, pixel for
+    pixel (a camera's encoder or a recorder's channel that hangs sends one picture for ever; a live one never does,
+    its sensor's noise changing every key frame), else `img`'s sample and `now`."""
+    sample = img[::16, ::16]
+    if still is not None and still[0].shape == sample.shape and np.array_equal(still[0], sample):
+        return still
+    return sample.copy(), now
+
+
 class LiveSource:
     """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall (`once`: a
     recorder's playback of a time window, which ends with its stream instead, and says `ENDED` then).
@@ -359,6 +374,7 @@ class LiveSource:
 
     def _reader(self, gen: int, cap: Any) -> None:
         last_frame, self._backoff = time.monotonic(), self.cfg.backoff_start_s
+        still: tuple[np.ndarray, float] | None = None  # a sample of the last picture that changed, and when
         while self._current(gen):
             if cap is None:
                 if self.once:  # a read hung past the stall timeout: reopened, it would start again
@@ -377,6 +393,16 @@ class LiveSource:
             self._read_since = None
             now = time.monotonic()
             if ok and img is not None and img.size:
+                still = picture_change(still, img, now)
+                if now - still[1] >= self.cfg.frozen_timeout_s > 0:  # frames, but the same picture: frozen
+                    still = None
+                    if self.once:
+                        logger.info(f"{self.name}: {FROZEN.format(self.cfg.frozen_timeout_s)}: {self.ENDED}")
+                        break
+                    self._event("lost", FROZEN.format(self.cfg.frozen_timeout_s))
+                    cap.release()
+                    cap = None
+                    continue
                 last_frame, self._backoff = now, self.cfg.backoff_start_s  # back-off restarts once frames flow
                 with self._fresh:
                     if self._latest is not None:

@@ -138,7 +138,7 @@ PIPELINE_BOUNDS = [("ocr_ensemble_below", [0, 1], [-0.1, 1.1]), ("stride", [1], 
                    ("backoff_start_s", [0.01], [0]), ("backoff_max_s", [0.01], [0]),
                    ("open_retry_s", [-1, 0, 5], []),  # < 0: retried for ever
                    ("watchlist_max_edits", [0], [-1]), ("follow_poll_s", [0.01], [0]),
-                   ("follow_idle_s", [0, 10], [-1]),
+                   ("follow_idle_s", [0, 10], [-1]), ("frozen_timeout_s", [0, 120], [-1]),
                    ("snapshot_every_s", [0.05, 3600], [0.04, 3601]), ("webhook_timeout_s", [0.01], [0])]
 FUSION_BOUNDS = [("lost_frames", [1], [0]), ("max_reads", [1], [0]), ("decisive_reads", [1], [0]),
                  ("decisive_share", [0, 1], [-0.1, 1.1]), ("decisive_conf", [0, 1], [-0.1, 1.1]),

@@ -417,6 +417,68 @@ def test_live_source_reconnects_after_a_drop():
     assert src.name == "rtsp://***@cam/1"
 
 
+class Freezing:
+    """A camera whose picture changes (its sensor's noise) for `live` frames, then is the same one for ever (its
+    encoder hung: frames still come); its first pixel's value is `value`."""
+
+    def __init__(self, live: int, value: int):
+        self.live, self.value, self.rng = live, value, np.random.default_rng(value)
+
+    def isOpened(self):
+        return True
+
+    def read(self):
+        time.sleep(0.005)
+        self.live -= 1
+        img = np.full((32, 48, 3), 128, np.uint8)
+        if self.live >= 0:
+            img[1:] = self.rng.integers(100, 156, (31, 48, 3), dtype=np.uint8)
+        img[0, 0, 0] = self.value
+        return True, img
+
+    def release(self):
+        pass
+
+
+@pytest.mark.parametrize("frozen_s, lost", [(0.3, True), (0.0, False)])
+def test_a_stream_whose_picture_freezes_is_lost_and_reopened(frozen_s, lost):
+    """Frames that keep coming, each the very same picture: a hung encoder or recorder channel, which the stall
+    check (no frame) never saw."""
+    opened = []
+
+    def opener(url, cfg):
+        opened.append(url)
+        return Freezing(40, 50 * len(opened))  # each opening live for 0.2 s, then frozen
+
+    src = LiveSource("rtsp://cam/1", LiveConfig(backoff_start_s=0.01, frozen_timeout_s=frozen_s), opener)
+    seen, events = frames_and_events(src, lambda seen: 100 in seen, timeout=2)
+    assert [(e.kind, e.detail) for e in events[:2]] == ([("lost", "the same picture for 0.3 s (a frozen stream)"),
+                                                         ("reconnected", "")] if lost else [])
+    assert (seen == {50, 100}) if lost else (seen == {50} and len(opened) == 1)
+
+
+def test_a_picture_that_changes_is_never_frozen():
+    noisy = Freezing(10**6, 50)
+    src = LiveSource("rtsp://cam/1", LiveConfig(frozen_timeout_s=0.1), lambda url, cfg: noisy)
+    seen, events = frames_and_events(src, lambda seen: False, timeout=0.6)
+    assert seen == {50} and events == []
+
+
+def test_a_playback_whose_picture_freezes_ends(logged):
+    url = "rtsp://nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T121000Z"
+    opened = []
+
+    def read():
+        src = LiveSource(url, LiveConfig(frozen_timeout_s=0.2), lambda u, c: opened.append(u) or Freezing(5, 50),
+                         once=True)
+        return list(src)
+
+    lines, got = logged(read)
+    assert len(opened) == 1 and got and not any(isinstance(x, SourceEvent) for x in got)
+    assert ("INFO", f"{url}: the same picture for 0.2 s (a frozen stream): the playback ended (a recording's window: "
+                    "not opened again)") in lines
+
+
 def test_a_recorders_playback_ends_with_its_stream_and_is_not_played_again(logged):
     """An NVR's playback of a time window over RTSP ends when the window does: reopened, it played the window again
     from its start, every plate in it an event again, for ever."""
