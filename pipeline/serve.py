@@ -16,7 +16,8 @@ at a time, on the models loaded once (a CPU's cores are shared anyway). With `--
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
 $PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`; `--cors ORIGINS` lets the scripts of web
-pages from those origins read the answers (a browser's preflight answered).
+pages from those origins read the answers (a browser's preflight answered). `rotate=180` turns every image before it
+is read (a camera mounted upside down), `/read?rotate=90` one request's (cameras mounted each their own way).
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from ocr.process import turn
+from ocr.process import TURNS, turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
                                form_file, json_image, origins, pil_allowing)
@@ -66,13 +67,15 @@ class PlateService:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plate-reader")
         self.served = 0
 
-    def read(self, body: bytes, name: str = "") -> dict[str, Any]:
-        return self.worker.submit(self._decode_and_read, body, name, photo_meta(body, self.clock)).result()
+    def read(self, body: bytes, name: str = "", rotate: int | None = None) -> dict[str, Any]:
+        """`rotate`: this image's turn (a request's `?rotate=`), else the service's."""
+        turns = self.rotate if rotate is None else rotate
+        return self.worker.submit(self._decode_and_read, body, name, photo_meta(body, self.clock), turns).result()
 
-    def _decode_and_read(self, body: bytes, name: str, meta: PhotoMeta) -> dict[str, Any]:
-        return self._read(turn(decode_image(body, name, self.max_mp), self.rotate), name, meta)
+    def _decode_and_read(self, body: bytes, name: str, meta: PhotoMeta, rotate: int) -> dict[str, Any]:
+        return self._read(turn(decode_image(body, name, self.max_mp), rotate), name, meta, rotate)
 
-    def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta()) -> dict[str, Any]:
+    def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta(), rotate: int = 0) -> dict[str, Any]:
         from pipeline.types import utc_iso
 
         start = time.perf_counter()
@@ -83,9 +86,9 @@ class PlateService:
         if self.sink is not None:
             if self.keep is not None:  # the reads folder pruned (keep_days) on the thread that writes to it
                 self.keep([self.sink])
-            self.sink.write(name, reads, when, meta)
+            self.sink.write(name, reads, when, meta, rotate=rotate)
         self.served += 1
-        turned = {"rotate": self.rotate} if self.rotate else {}  # the boxes are in the image turned
+        turned = {"rotate": rotate} if rotate else {}  # the boxes are in the image turned
         return {"source": name, "time_utc": when, **meta.fields(), **turned, "reads": reads, "ms": ms}
 
     def close(self) -> None:
@@ -226,7 +229,12 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
             body = self._body()
             if body is None:
                 return
-            name = parse_qs(url.query).get("name", [""])[0]
+            query = parse_qs(url.query)
+            name = query.get("name", [""])[0]
+            rotate = query.get("rotate", [None])[0]
+            if rotate is not None and rotate.strip() not in {str(t) for t in (0, *TURNS)}:
+                self._answer(400, {"error": f"rotate={rotate}: not one of 0, 90, 180, 270 (degrees clockwise)"})
+                return
             content_type = self.headers.get("Content-Type", "")
             try:
                 if content_type.startswith("multipart/form-data"):
@@ -235,7 +243,7 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
                 elif content_type.startswith("application/json"):
                     body, filename = json_image(body)
                     name = name or filename
-                answer = service.read(body, name)
+                answer = service.read(body, name, None if rotate is None else int(rotate))
             except TooManyPixels as exc:
                 logger.warning(f"{self.client_address[0]}: {exc}")
                 self._answer(413, {"error": str(exc)})

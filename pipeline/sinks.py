@@ -287,10 +287,11 @@ class ImageReadsSink:
         return names
 
     def write(self, name: str, reads: list[dict[str, Any]], file_time: str = "",
-              meta: PhotoMeta = PhotoMeta()) -> None:
+              meta: PhotoMeta = PhotoMeta(), rotate: int | None = None) -> None:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
         the car was there; `meta`: when and where its EXIF says it was taken (`taken_utc`, `gps`: [lat, lon])."""
-        line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), **self.turned, "reads": reads})
+        turned = self.turned if rotate is None else {"rotate": rotate} if rotate else {}  # this image's turn, if given
+        line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), **turned, "reads": reads})
         with writing(self.out / "reads.jsonl"):
             self.js.write(line + "\n")
             self.js.flush()

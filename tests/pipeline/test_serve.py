@@ -289,6 +289,21 @@ def test_a_camera_mounted_on_its_side_posts_photos_read_turned_with_rotate(serve
     assert status == 200 and reader.shapes[-1] == (24, 80, 3) and "rotate" not in answer
 
 
+def test_each_request_may_give_its_own_turn(serve, tmp_path):
+    """Cameras mounted differently posting to one service: `?rotate=` per request, over the service's own."""
+    reader = FakeReader()
+    with ImageReadsSink(tmp_path, watch_columns=False, rotate=90) as sink:
+        url = serve(PlateService(reader, sink, rotate=90))
+        assert post(f"{url}/read?name=a.png&rotate=180", png(24, 80))[1]["rotate"] == 180
+        assert "rotate" not in post(f"{url}/read?name=b.png&rotate=0", png(24, 80))[1]  # this camera is upright
+        assert post(f"{url}/read?name=c.png", png(24, 80))[1]["rotate"] == 90  # the service's
+        assert post(f"{url}/read?rotate=45", png(24, 80)) == (
+            400, {"error": "rotate=45: not one of 0, 90, 180, 270 (degrees clockwise)"})
+    assert reader.shapes == [(24, 80, 3), (24, 80, 3), (80, 24, 3)]
+    lines = [json.loads(x) for x in (tmp_path / "reads.jsonl").read_text().splitlines()]
+    assert [(x["source"], x.get("rotate")) for x in lines] == [("a.png", 180), ("b.png", None), ("c.png", 90)]
+
+
 def test_a_form_upload_is_read_by_its_file(serve):
     """`curl -F camera=gate -F upload=@car.png`: the file field is the image, named after its file."""
     reader = FakeReader()
@@ -339,7 +354,7 @@ def test_a_fault_while_reading_is_a_500_answer_and_the_service_goes_on(serve, tm
             return super().__call__(image)
 
     class FullDisk:
-        def write(self, name, reads, when, meta):
+        def write(self, name, reads, when, meta, rotate=None):
             if name == "full.png":
                 raise OSError(28, "No space left on device")
 
