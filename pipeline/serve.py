@@ -42,7 +42,7 @@ from ocr.process import TURNS, turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
                                form_file, json_image, origins, pil_allowing)
-from pipeline.sinks import read_rows, with_watch
+from pipeline.sinks import read_rows, turn_field, with_watch
 
 MAX_MB = 20.0
 
@@ -88,8 +88,7 @@ class PlateService:
                 self.keep([self.sink])
             self.sink.write(name, reads, when, meta, rotate=rotate)
         self.served += 1
-        turned = {"rotate": rotate} if rotate else {}  # the boxes are in the image turned
-        return {"source": name, "time_utc": when, **meta.fields(), **turned, "reads": reads, "ms": ms}
+        return {"source": name, "time_utc": when, **meta.fields(), **turn_field(rotate), "reads": reads, "ms": ms}
 
     def close(self) -> None:
         self.worker.shutdown()
@@ -330,8 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             sink = None
             if a.out is not None:
                 hook = stack.enter_context(webhook_sink(p, out)) if p.webhook else None
-                sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook,
-                                                          rotate=p.rotate))
+                sink = stack.enter_context(ImageReadsSink(out, watchlist is not None, append=True, hook=hook))
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
             service = PlateService(reader, sink, watch, keep, clock, a.max_mp, p.rotate)
             stack.callback(service.close)

@@ -244,6 +244,11 @@ def with_watch(rows: list[dict[str, Any]], where: str,
     return [{**r, **watch(r["text"], f"{where}, box {r['box']}")} for r in rows]
 
 
+def turn_field(rotate: int) -> dict[str, int]:
+    """A still's `"rotate"` field, where it was turned before it was read (its boxes are in the turn); none else."""
+    return {"rotate": rotate} if rotate else {}
+
+
 class ImageReadsSink:
     """Still images' reads: `reads.jsonl` (one object per image: its `source` and `reads`) and `reads.csv` (a row per
     read), each image written as it is read, and POSTed to `hook` (a `WebhookSink`) when it holds a plate. A new run
@@ -253,7 +258,7 @@ class ImageReadsSink:
     def __init__(self, out: str | Path, watch_columns: bool, append: bool = False, hook: Any = None,
                  rotate: int = 0) -> None:
         self.out, self.watch, self.append, self.hook = Path(out), watch_columns, append, hook
-        self.turned = {"rotate": rotate} if rotate else {}  # images turned before reading: their boxes are in the turn
+        self.rotate = rotate  # images turned before reading (`turn_field`), unless a write gives its own
         self.header = ["source", "file_time_utc", "taken_utc", "lat", "lon", "x1", "y1", "x2", "y2", "text",
                        "confidence"] + (
             ["watch", "watch_label"] if watch_columns else [])
@@ -290,7 +295,7 @@ class ImageReadsSink:
               meta: PhotoMeta = PhotoMeta(), rotate: int | None = None) -> None:
         """One image's reads; `file_time` (ISO UTC): when its file was written, for a camera's upload the moment
         the car was there; `meta`: when and where its EXIF says it was taken (`taken_utc`, `gps`: [lat, lon])."""
-        turned = self.turned if rotate is None else {"rotate": rotate} if rotate else {}  # this image's turn, if given
+        turned = turn_field(self.rotate if rotate is None else rotate)
         line = json.dumps({"source": name, "file_time_utc": file_time, **meta.fields(), **turned, "reads": reads})
         with writing(self.out / "reads.jsonl"):
             self.js.write(line + "\n")
