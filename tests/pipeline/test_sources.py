@@ -128,6 +128,18 @@ def test_a_window_of_a_file_without_time_stamps_is_timed_at_its_rate(tmp_path):
     assert got == [(15, 1.5, 15), (16, 1.6, 16), (17, 1.7, 17)]
 
 
+def test_a_phone_video_filmed_upright_is_read_upright(tmp_path):
+    """A phone stores its portrait video's frames on their side with a display matrix saying how to turn them: read
+    as it plays (OpenCV applies it), so `rotate` is for cameras mounted askew, never needed for a phone's video."""
+    whole = bytearray(numbered_video(tmp_path / "v.mp4").read_bytes())
+    assert whole[whole.index(b"tkhd") + 4] == 0  # its header's version 0, as OpenCV writes it
+    at = whole.index(b"tkhd") + 4 + 4 + 12 + 4 + 4 + 8 + 8  # past its flags, times, track, duration, layer...
+    whole[at:at + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)  # turn 90 degrees
+    (tmp_path / "portrait.mp4").write_bytes(whole)
+    h, w = next(iter(VideoFileSource(tmp_path / "v.mp4"))).image.shape[:2]
+    assert next(iter(VideoFileSource(tmp_path / "portrait.mp4"))).image.shape[:2] == (w, h) and w != h
+
+
 def test_a_recording_cut_off_before_its_header_was_written_is_one_line_saying_so(tmp_path):
     """A dash cam that lost power leaves an MP4 of frames without the header a player needs (written at its end)."""
     whole = numbered_video(tmp_path / "v.mp4").read_bytes()
