@@ -123,8 +123,9 @@ def _listed(folder: Path, mtime_ns: int) -> list[Path]:
     return sorted(folder.iterdir())
 
 
-def as_bgr(image: object, what: str = "an image") -> np.ndarray:
+def as_bgr(image: object, what: str = "an image", rgb: bool = False) -> np.ndarray:
     """An image handed over from Python, checked and made H x W x 3 uint8 BGR (grey, H x W x 1 and BGRA converted;
+    with `rgb`, an array's colours taken as RGB or RGBA, as PIL, imageio and picamera2's default XBGR8888 give them;
     a PIL image turned upright by its EXIF orientation, as cv2.imread does, and from RGB); anything else (not an
     array, empty, another layout, float or 16-bit values) is a UserError saying so."""
     pil = sys.modules.get("PIL.Image")  # loaded where a PIL image was made: Image.open(...), pillow-heif's HEIC too
@@ -132,7 +133,7 @@ def as_bgr(image: object, what: str = "an image") -> np.ndarray:
         from PIL import Image, ImageOps
 
         upright = ImageOps.exif_transpose(cast(Image.Image, image))
-        image = np.ascontiguousarray(np.asarray(upright.convert("RGB"))[:, :, ::-1])
+        image, rgb = np.ascontiguousarray(np.asarray(upright.convert("RGB"))[:, :, ::-1]), False
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0 or (
             image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
         shown = f"an array of shape {image.shape}" if isinstance(image, np.ndarray) else f"a {type(image).__name__}"
@@ -140,6 +141,8 @@ def as_bgr(image: object, what: str = "an image") -> np.ndarray:
     if image.dtype != np.uint8:
         raise UserError(f"{what} must hold 8-bit values (uint8, as cv2.imread gives), not {image.dtype}: convert it, "
                         "e.g. (x * 255).astype(np.uint8) for floats in 0-1")
+    if rgb and image.ndim == 3 and image.shape[2] in (3, 4):
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.shape[2] == 3 else cv2.COLOR_RGBA2BGR)
     return to_bgr(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image)
 
 

@@ -205,7 +205,7 @@ def video_stages(cfgs: Configs, label: str, detector: Any = None, recognizer: An
 
 
 def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, recognizer: Any = None,
-                   out: str | Path | None = None) -> Any:
+                   out: str | Path | None = None, rgb: bool = False) -> Any:
     """A `VehicleReader` (pipeline/vehicles.py) built from `cfgs` as `run_video` builds its pipeline; with `out`, its
     events also go to the configured outputs there (events.db, .jsonl, .csv, crops/, frames/, the webhook), closed
     by the reader's `close()`. Frames given with their `time_s` carry UTC times from `video_start_utc`, when set."""
@@ -233,7 +233,7 @@ def vehicle_reader(cfgs: Configs, name: str = "frames", detector: Any = None, re
         raise
     return VehicleReader(Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, sinks, zones,
                                   crops=crop_spec(p, video=True), watchlist=watchlist, name=name,
-                                  gate=motion_gate(p)), stack, rotate=p.rotate)
+                                  gate=motion_gate(p)), stack, rotate=p.rotate, rgb=rgb)
 
 
 def motion_gate(cfg: PipelineConfig) -> Any:
@@ -285,17 +285,19 @@ def _show(draw: Any, name: str, windows: Any) -> Any:
     return show
 
 
-def still_reader(cfgs: Configs, detector: Any = None, recognizer: Any = None) -> PlateReader:
+def still_reader(cfgs: Configs, detector: Any = None, recognizer: Any = None, rotate: int = 0,
+                 rgb: bool = False) -> PlateReader:
     """The still-image reader (`pipeline.reader.PlateReader`) as the configs build it: the detector's passes for
     stills, plates cut as for stills, fusion's `min_chars` / `min_conf` as the floor; `detector` and `recognizer`
-    given are used instead of loading the configured ones."""
+    given are used instead of loading the configured ones; `rotate` and `rgb` as `PlateReader` takes them (the
+    command and the service turn their images themselves)."""
     from detection import PlateDetector
     from detection.passes import for_stills
     from pipeline.reader import PlateReader
 
     return PlateReader(for_stills(detector or PlateDetector(cfgs.detector), cfgs.detector),
                        recognizer or _recognizer(cfgs.pipeline, cfgs.fusion.patterns),
-                       crop_spec(cfgs.pipeline, video=False), cfgs.fusion.min_chars, cfgs.fusion.min_conf)
+                       crop_spec(cfgs.pipeline, video=False), cfgs.fusion.min_chars, cfgs.fusion.min_conf, rotate, rgb)
 
 
 def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None, recognizer: Any = None,

@@ -4,7 +4,8 @@ you decode yourself); nothing is written to disk.
 
     from pipeline import VehicleReader
     reader = VehicleReader.from_configs(["roi=[[0.2,0.4],[0.8,0.4],[0.8,1],[0.2,1]]"])   # key=value as on the
-    for image in my_frames():                    # command line; BGR (or greyscale) numpy images, in order
+    for image in my_frames():                    # command line; BGR (or greyscale) numpy images, in order (RGB
+                                                 # or RGBA ones, as picamera2 gives them: from_configs(rgb=True))
         for vehicle in reader.add(image):        # PlateEvent: text, confidence, box, first_seen_utc, ...
             print(vehicle.text, vehicle.confidence, vehicle.first_seen_utc)
     for vehicle in reader.finish():              # the vehicles still in view when the frames end
@@ -50,24 +51,26 @@ class VehicleReader:
     rest. Times: without `time_s` each frame is timed as it is added and events carry UTC times, as a camera's do;
     with it (seconds from the first frame: a recorded video's positions) they carry those times only."""
 
-    def __init__(self, pipeline: Pipeline, outputs: ExitStack | None = None, rotate: int = 0) -> None:
+    def __init__(self, pipeline: Pipeline, outputs: ExitStack | None = None, rotate: int = 0,
+                 rgb: bool = False) -> None:
         self.pipeline, self._out, self._outputs = pipeline, _Collected(), outputs or ExitStack()
-        self.rotate = rotate  # each frame turned clockwise by this many degrees first (`rotate`)
+        self.rotate, self.rgb = rotate, rgb  # each frame turned clockwise first (`rotate`); its colours taken as RGB(A)
         pipeline.sinks = [self._out, *pipeline.sinks]
         self._times: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=STAGE_WINDOW))
         self._n, self._t0, self._last = 0, 0.0, -float("inf")
 
     @classmethod
     def from_configs(cls, overrides: list[str] | tuple[str, ...] = (), config_dir: str | Path = ROOT / "configs",
-                     name: str = "frames", out: str | Path | None = None) -> "VehicleReader":
+                     name: str = "frames", out: str | Path | None = None, rgb: bool = False) -> "VehicleReader":
         """Built from the YAML configs in `config_dir` with `key=value` overrides (roi, line, watchlist, fusion and
         tracker keys), as `run_pipeline.py` builds a camera's pipeline; events call their source `name`. With `out`
         (a folder), events are also written there as `run_pipeline.py` writes a camera's (events.db, events.jsonl,
-        events.csv, crops/, frames/, the webhook; no annotated video), until `close()`."""
+        events.csv, crops/, frames/, the webhook; no annotated video), until `close()`. `rgb`: the frames are RGB or
+        RGBA arrays (picamera2's default XBGR8888, PIL, imageio, PyAV's rgb24), not BGR."""
         from pipeline.app import vehicle_reader
         from pipeline.settings import load_configs, override_list
 
-        return vehicle_reader(load_configs(config_dir, override_list(overrides)), name, out=out)
+        return vehicle_reader(load_configs(config_dir, override_list(overrides)), name, out=out, rgb=rgb)
 
     def __enter__(self) -> "VehicleReader":
         return self
@@ -84,7 +87,7 @@ class VehicleReader:
 
     def add(self, image: np.ndarray, time_s: float | None = None) -> list[PlateEvent]:
         """Process one frame; returns the vehicles whose tracks ended with it (usually none)."""
-        image = turn(as_bgr(image, "a frame"), self.rotate)
+        image = turn(as_bgr(image, "a frame", self.rgb), self.rotate)
         if self._n == 0:
             self._t0 = time.monotonic()
             if time_s is None:  # timed as they come: events carry UTC times

@@ -108,6 +108,22 @@ def test_as_bgr_converts_the_layouts_it_takes_and_names_what_it_refuses():
             as_bgr(bad)
 
 
+def test_with_rgb_an_arrays_colours_are_taken_as_rgb_or_rgba():
+    """PIL's and imageio's arrays are RGB, picamera2's default XBGR8888 gives [R, G, B, 255] pixels."""
+    from PIL import Image
+
+    from ocr.process import as_bgr
+
+    red = np.zeros((2, 3, 3), np.uint8)
+    red[..., 0] = 200  # R first
+    assert as_bgr(red, rgb=True)[0, 0].tolist() == [0, 0, 200] and as_bgr(red)[0, 0].tolist() == [200, 0, 0]
+    rgba = np.dstack([red, np.full((2, 3), 255, np.uint8)])
+    assert as_bgr(rgba, rgb=True)[0, 0].tolist() == [0, 0, 200] and as_bgr(rgba)[0, 0].tolist() == [200, 0, 0]
+    grey = np.full((2, 3), 7, np.uint8)
+    assert as_bgr(grey, rgb=True)[0, 0].tolist() == [7, 7, 7]
+    assert as_bgr(Image.fromarray(red), rgb=True)[0, 0].tolist() == [0, 0, 200]  # a PIL image is RGB either way
+
+
 def test_a_pil_image_is_its_bgr_array_upright_as_cv2_reads_its_file(tmp_path):
     """A phone's photo opened with PIL is turned upright by its EXIF orientation, as cv2.imread turns its file."""
     from PIL import Image

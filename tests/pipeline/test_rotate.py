@@ -61,9 +61,9 @@ def test_a_camera_mounted_upside_down_is_read_with_rotate(tmp_path):
     assert sorted(r["text"] for r in line["reads"]) == ["B84EEE", "DB48SCF"] and line["rotate"] == 180
 
 
-def turned_frames(how: int = cv2.ROTATE_180, n: int = 8) -> list[np.ndarray]:
+def turned_frames(how: int = cv2.ROTATE_180, n: int = 8, still: Path = STILL) -> list[np.ndarray]:
     """A parked scene filmed by a camera mounted askew: the still turned, a few grey levels apart frame to frame."""
-    img = cv2.rotate(cv2.imread(str(STILL)), how)
+    img = cv2.rotate(cv2.imread(str(still)), how)
     return [cv2.add(img, np.full_like(img, 4 * (i % 2))) for i in range(n)]
 
 
@@ -92,3 +92,20 @@ def test_frames_given_from_python_are_turned_with_rotate():
             reader.add(f, i / 5)
         events = reader.finish()
     assert sorted(e.text for e in events) == ["B84EEE", "DB48SCF"]
+
+
+@pytest.mark.skipif(not (ROOT / "weights" / "detector.pt").is_file(), reason="no detector shipped")
+def test_the_python_readers_take_rotate_from_the_configs_and_rgb_arrays_when_told():
+    """`PlateReader` and `VehicleReader` as a Pi camera's frames come: upside down, and in picamera2's RGBA."""
+    from pipeline import PlateReader
+    from pipeline.vehicles import VehicleReader
+
+    still = STILL.with_name("train_dayride_type1_002_t00389.jpg")  # B68SPK and B80HFI: colours swapped, AB8SPK
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGBA) for f in turned_frames(still=still)]
+    reader = PlateReader.from_configs(["rotate=180"], rgb=True)
+    assert {"B68SPK", "B80HFI"} <= {r.text for r in reader(frames[0])}
+    with VehicleReader.from_configs(["rotate=180", "motion_gate=false"], rgb=True) as vehicles:
+        for i, f in enumerate(frames):
+            vehicles.add(f, i / 5)
+        events = vehicles.finish()
+    assert {"B68SPK", "B80HFI"} <= {e.text for e in events}
