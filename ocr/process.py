@@ -142,7 +142,7 @@ def as_bgr(image: object, what: str = "an image", rgb: bool = False) -> np.ndarr
         raise UserError(f"{what} must hold 8-bit values (uint8, as cv2.imread gives), not {image.dtype}: convert it, "
                         "e.g. (x * 255).astype(np.uint8) for floats in 0-1")
     if rgb and image.ndim == 3 and image.shape[2] in (3, 4):
-        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR if image.shape[2] == 3 else cv2.COLOR_RGBA2BGR)
+        return cv2.cvtColor(image, cv2.COLOR_RGB2BGR)  # RGBA's alpha dropped too
     return to_bgr(image[:, :, 0] if image.ndim == 3 and image.shape[2] == 1 else image)
 
 
