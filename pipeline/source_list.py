@@ -6,6 +6,7 @@ cameras of one site, each with its own region of interest, counting line or thre
       roi: [[0, 0.4], [1, 0.4], [1, 1], [0, 1]]
       line: [[0.5, 0.4], [0.5, 1]]
     - source: 0
+      rotate: 180                   # a camera hung upside down
       detector.conf: 0.3            # any key of configs/*.yaml, as on the command line
       fusion: {min_reads: 2}        # or a component's keys as a mapping
 
