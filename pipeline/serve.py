@@ -11,7 +11,8 @@ applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), 
 `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and shipped weights), each read as
 `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health` answers `{"ok": true, ...}` for a
 monitor. A body that is no image is a 400 answer naming it, not a crash; one over `--max-mb`, or whose header gives
-more than `--max-mp` megapixels, a 413. Requests wait their turn: one image is read
+more than `--max-mp` megapixels, a 413; over `--max-waiting` images at the service at once, the next a 503 (busy,
+come back). Requests wait their turn: one image is read
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -45,6 +47,7 @@ from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_
 from pipeline.sinks import read_rows, turn_field, with_watch
 
 MAX_MB = 20.0
+MAX_WAITING = 16  # images at the service at once (being sent or waiting their turn): 16 x 20 MB held at most
 
 
 class PlateService:
@@ -94,10 +97,12 @@ class PlateService:
         self.worker.shutdown()
 
 
-def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
-                cors: tuple[str, ...] = ()) -> type[BaseHTTPRequestHandler]:
+def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, cors: tuple[str, ...] = (),
+                max_waiting: int = MAX_WAITING) -> type[BaseHTTPRequestHandler]:
     """The request handler class of a server answering for `service`; the scripts of web pages from the `cors`
-    origins (`*`: any) may read its answers."""
+    origins (`*`: any) may read its answers; more than `max_waiting` images at once (being sent, or waiting their
+    turn) and the next is answered 503 before its body is taken (each held image is memory)."""
+    waiting = threading.BoundedSemaphore(max_waiting)
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "plate-reader"
@@ -118,6 +123,8 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
             self._cors()
             if status == 405:
                 self.send_header("Allow", "GET, POST")
+            if status == 503:
+                self.send_header("Retry-After", "1")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -225,6 +232,20 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
                 self._drain()
                 self._not_found(url.path)
                 return
+            if not waiting.acquire(blocking=False):
+                self._drain()
+                logger.warning(f"{self.client_address[0]}: busy ({max_waiting} images already at the service): "
+                               "answered 503")
+                self._answer(503, {"error": f"busy: {max_waiting} images are being read or wait their turn; try "
+                                            "again in a moment"})
+                return
+            try:
+                self._read_posted(url)
+            finally:
+                waiting.release()
+
+        def _read_posted(self, url: Any) -> None:
+            """A POST /read's image taken, read and answered."""
             body = self._body()
             if body is None:
                 return
@@ -270,17 +291,18 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB,
 
 
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
-                max_mb: float = MAX_MB, cors: tuple[str, ...] = ()) -> ThreadingHTTPServer:
+                max_mb: float = MAX_MB, cors: tuple[str, ...] = (),
+                max_waiting: int = MAX_WAITING) -> ThreadingHTTPServer:
     """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`); one error line
     when the address cannot be bound."""
     try:
-        return Server((host, port), handler_for(service, token, max_mb, cors))
+        return Server((host, port), handler_for(service, token, max_mb, cors, max_waiting))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from common.cli import entry_parser, leave, port, run_main
+    from common.cli import at_least, entry_parser, leave, port, run_main
 
     ap = entry_parser(__doc__)
     ap.add_argument("overrides", nargs="*", help="config overrides key=value, as for run_pipeline.py")
@@ -293,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-mb", type=float, default=MAX_MB, help=f"largest image accepted (default {MAX_MB:g} MB)")
     ap.add_argument("--max-mp", type=float, default=MAX_MP,
                     help=f"most megapixels in an image accepted (default {MAX_MP:g})")
+    ap.add_argument("--max-waiting", type=at_least(1), default=MAX_WAITING,
+                    help=f"images at the service at once, being sent or waiting their turn, before the next is "
+                         f"answered 503 'busy' (default {MAX_WAITING}): each is held in memory")
     ap.add_argument("--cors", type=origins, default=(), metavar="ORIGINS",
                     help="web pages whose scripts may read the answers: their origins, comma-separated "
                          "(https://intranet.example), or * for any (default: none)")
@@ -333,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
             service = PlateService(reader, sink, watch, keep, clock, a.max_mp, p.rotate)
             stack.callback(service.close)
-            server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors)
+            server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors, a.max_waiting)
             logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             try:

@@ -135,7 +135,10 @@ def allowed_origin(allowed: tuple[str, ...], origin: str) -> str:
 
 class Server(ThreadingHTTPServer):
     """The HTTP server, whose clients going away (a cancelled upload, a phone that lost its network, a client that
-    gave up waiting) are one log line, not socketserver's traceback."""
+    gave up waiting) are one log line, not socketserver's traceback. Connections not yet taken wait in a queue of
+    `request_queue_size` (socketserver's 5 had clients that came at once refused: several gates' cameras)."""
+
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]

@@ -1,5 +1,6 @@
 """The HTTP service (pipeline/serve.py): a posted photo's plates answered as JSON, bad requests answered."""
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -732,3 +733,58 @@ def test_a_refused_request_gets_its_refusal_and_nothing_after_it(serve):
     assert raw(url, b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n") == refused
     body = png()
     assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body) == refused
+
+
+def test_more_images_at_once_than_max_waiting_are_answered_busy_before_their_bodies(serve, logged):
+    """Each image at the service (being sent or waiting its turn) is held in memory: over `max_waiting` of them, the
+    next is told to come back (503, Retry-After), its body never taken."""
+    release, reader = threading.Event(), FakeReader()
+
+    def slow(image):  # the reader busy with the first image until released
+        release.wait(30)
+        return reader(image)
+
+    url = serve(PlateService(slow), max_waiting=2)
+    answers = []
+    held = [threading.Thread(target=lambda: answers.append(post(f"{url}/read", png())[0])) for _ in range(2)]
+    for t in held:
+        t.start()
+    deadline = time.time() + 10
+    while time.time() < deadline:  # until both are at the service
+        req = urllib.request.Request(f"{url}/read", data=png(), method="POST")
+        try:
+            urllib.request.urlopen(req, timeout=30)
+        except urllib.error.HTTPError as e:
+            if e.code == 503:
+                busy = (e.code, e.headers["Retry-After"], json.loads(e.read()))
+                break
+        time.sleep(0.05)
+    said, _ = logged(lambda: post(f"{url}/read", png()), "WARNING")
+    release.set()
+    for t in held:
+        t.join(30)
+    assert busy == (503, "1", {"error": "busy: 2 images are being read or wait their turn; try again in a moment"})
+    assert said == [("WARNING", "127.0.0.1: busy (2 images already at the service): answered 503")]
+    assert answers == [200, 200] and post(f"{url}/read", png())[0] == 200  # room again
+
+
+def test_clients_that_come_at_once_wait_to_be_taken_rather_than_be_refused():
+    """socketserver's queue of 5 connections not yet taken had clients that came while the service was busy
+    refused or reset (a burst of 64 photos of 8 MB: 16 to 27 of them, `bench/serve_burst.py`): 40 clients connect to
+    a service that takes none of them yet, and all are queued."""
+    server = make_server(PlateService(FakeReader()), "127.0.0.1", 0)
+    queued = []
+    try:
+        for _ in range(40):
+            s = socket.socket()
+            s.settimeout(0.5)
+            try:
+                s.connect(server.server_address)
+                queued.append(s)
+            except OSError:
+                s.close()
+        assert len(queued) == 40
+    finally:
+        for s in queued:
+            s.close()
+        server.server_close()
