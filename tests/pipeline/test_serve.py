@@ -788,3 +788,13 @@ def test_clients_that_come_at_once_wait_to_be_taken_rather_than_be_refused():
         for s in queued:
             s.close()
         server.server_close()
+
+
+@pytest.mark.parametrize("value, says", [("0", "0 is below 1"), ("many", "'many' is not a whole number")])
+def test_max_waiting_is_a_whole_number_of_one_or_more(value, says, capsys):
+    from pipeline.serve import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--max-waiting", value])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exc.value.code == 2 and last.endswith(f"error: argument --max-waiting: {says}"), last
