@@ -234,10 +234,10 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
                 return
             if not waiting.acquire(blocking=False):
                 self._drain()
-                logger.warning(f"{self.client_address[0]}: busy ({max_waiting} images already at the service): "
+                logger.warning(f"{self.client_address[0]}: busy (--max-waiting {max_waiting} images at once): "
                                "answered 503")
-                self._answer(503, {"error": f"busy: {max_waiting} images are being read or wait their turn; try "
-                                            "again in a moment"})
+                self._answer(503, {"error": f"busy: the most images at once ({max_waiting}) are being read or wait "
+                                            "their turn; try again in a moment"})
                 return
             try:
                 self._read_posted(url)

@@ -738,34 +738,29 @@ def test_a_refused_request_gets_its_refusal_and_nothing_after_it(serve):
 def test_more_images_at_once_than_max_waiting_are_answered_busy_before_their_bodies(serve, logged):
     """Each image at the service (being sent or waiting its turn) is held in memory: over `max_waiting` of them, the
     next is told to come back (503, Retry-After), its body never taken."""
-    release, reader = threading.Event(), FakeReader()
+    entered, release, reader = threading.Event(), threading.Event(), FakeReader()
 
     def slow(image):  # the reader busy with the first image until released
+        entered.set()
         release.wait(30)
         return reader(image)
 
-    url = serve(PlateService(slow), max_waiting=2)
+    url = serve(PlateService(slow), max_waiting=1)
     answers = []
-    held = [threading.Thread(target=lambda: answers.append(post(f"{url}/read", png())[0])) for _ in range(2)]
-    for t in held:
-        t.start()
-    deadline = time.time() + 10
-    while time.time() < deadline:  # until both are at the service
-        req = urllib.request.Request(f"{url}/read", data=png(), method="POST")
-        try:
-            urllib.request.urlopen(req, timeout=30)
-        except urllib.error.HTTPError as e:
-            if e.code == 503:
-                busy = (e.code, e.headers["Retry-After"], json.loads(e.read()))
-                break
-        time.sleep(0.05)
+    held = threading.Thread(target=lambda: answers.append(post(f"{url}/read", png())[0]))
+    held.start()
+    assert entered.wait(30)  # the one image allowed is at the service
+    req = urllib.request.Request(f"{url}/read", data=png(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    busy = (exc.value.code, exc.value.headers["Retry-After"], json.loads(exc.value.read()))
     said, _ = logged(lambda: post(f"{url}/read", png()), "WARNING")
     release.set()
-    for t in held:
-        t.join(30)
-    assert busy == (503, "1", {"error": "busy: 2 images are being read or wait their turn; try again in a moment"})
-    assert said == [("WARNING", "127.0.0.1: busy (2 images already at the service): answered 503")]
-    assert answers == [200, 200] and post(f"{url}/read", png())[0] == 200  # room again
+    held.join(30)
+    assert busy == (503, "1", {"error": "busy: the most images at once (1) are being read or wait their turn; try "
+                                        "again in a moment"})
+    assert said == [("WARNING", "127.0.0.1: busy (--max-waiting 1 images at once): answered 503")]
+    assert answers == [200] and post(f"{url}/read", png())[0] == 200  # room again
 
 
 def test_clients_that_come_at_once_wait_to_be_taken_rather_than_be_refused():
