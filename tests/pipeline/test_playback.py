@@ -40,47 +40,55 @@ def test_the_url_that_goes_on_moves_its_start_only_written_as_it_was():
     assert left_unplayed(w, 3569) == 31
 
 
-def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes_on(tmp_path, monkeypatch, logged):
+@pytest.fixture
+def played(tmp_path, monkeypatch, logged):
+    """`played(capture)(url, stop=None)`: the warnings of `run_video` reading `url` as a recorder's playback whose
+    stream is `capture()` (frames from `FakeCapture`), its events timed from video_start_utc 21:00Z."""
     import pipeline.app as app
     import pipeline.sources as sources
-    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+    from tests.pipeline.test_sources import one_plate_models
+
+    def given(capture):
+        monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+            s, cfg, lambda url, c: capture(), stop=stop, once=sources.is_playback(s)))
+        cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "video_out=false",
+                                      "video_start_utc=2026-12-06T21:00:00Z"])
+
+        def run(url, stop=None):
+            return logged(lambda: app.run_video(url, cfgs, stop or threading.Event(), *one_plate_models()),
+                          "WARNING")[0]
+        return run
+
+    return given
+
+
+def told(left: str, after: str, start: str, utc: str) -> list[tuple[str, str]]:
+    """The warning for HIK's hour of playback ended `left` before its end, `after` in; the URL from `start` on."""
+    return [("WARNING", f"rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z: "
+                        f"the playback ended {left} before its window's end, after {after} of 1:00:00 (the recorder "
+                        "stopped sending, or holds nothing after it); to go on from there: "
+                        f"rtsp://***@nvr/Streaming/tracks/101?starttime={start}&endtime=20261206T230000Z "
+                        f"video_start_utc={utc}")]
+
+
+def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes_on(played):
+    from tests.pipeline.test_sources import FakeCapture
 
     class Slow(FakeCapture):  # 5 frames 0.3 s apart: the last one about 1.5 s into the window
         def read(self):
             time.sleep(0.3)
             return super().read()
 
-    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
-        s, cfg, lambda url, c: Slow(5, 70), stop=stop, once=sources.is_playback(s)))
-    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "video_out=false",
-                                  "video_start_utc=2026-12-06T21:00:00Z"])
-    said, _ = logged(lambda: app.run_video(HIK, cfgs, threading.Event(), *one_plate_models()), "WARNING")
-    assert said == [("WARNING", "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z:"
-                                " the playback ended 0:59:59 before its window's end, after 0:00:01 of 1:00:00 (the "
-                                "recorder stopped sending, or holds nothing after it); to go on from there: "
-                                "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220001Z&endtime=20261206T230000Z"
-                                " video_start_utc=2026-12-06T21:00:01.000Z")]
-    whole = HIK.replace("230000Z", "220020Z")  # a window of 20 s: ended with it
-    said, _ = logged(lambda: app.run_video(whole, cfgs, threading.Event(), *one_plate_models()), "WARNING")
-    assert said == []
+    run = played(lambda: Slow(5, 70))
+    assert run(HIK) == told("0:59:59", "0:00:01", "20261206T220001Z", "2026-12-06T21:00:01.000Z")
+    assert run(HIK.replace("230000Z", "220020Z")) == []  # a window of 20 s: ended with it
     stopped = threading.Event()
     stopped.set()  # Ctrl-C: the user stopped it
-    said, _ = logged(lambda: app.run_video(HIK, cfgs, stopped, *one_plate_models()), "WARNING")
-    assert said == []
+    assert run(HIK, stopped) == []
 
 
-def test_a_playback_that_gives_no_frame_is_told_to_go_on_from_its_start(tmp_path, monkeypatch, logged):
-    import pipeline.app as app
-    import pipeline.sources as sources
-    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+def test_a_playback_that_gives_no_frame_is_told_to_go_on_from_its_start(played):
+    from tests.pipeline.test_sources import FakeCapture
 
-    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
-        s, cfg, lambda url, c: FakeCapture(0, 70), stop=stop, once=True))
-    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path}", "progress=false", "video_out=false",
-                                  "video_start_utc=2026-12-06T21:00:00Z"])
-    said, _ = logged(lambda: app.run_video(HIK, cfgs, threading.Event(), *one_plate_models()), "WARNING")
-    assert said == [("WARNING", "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z:"
-                                " the playback ended 1:00:00 before its window's end, after 0:00:00 of 1:00:00 (the "
-                                "recorder stopped sending, or holds nothing after it); to go on from there: "
-                                "rtsp://***@nvr/Streaming/tracks/101?starttime=20261206T220000Z&endtime=20261206T230000Z"
-                                " video_start_utc=2026-12-06T21:00:00.000Z")]
+    run = played(lambda: FakeCapture(0, 70))
+    assert run(HIK) == told("1:00:00", "0:00:00", "20261206T220000Z", "2026-12-06T21:00:00.000Z")
