@@ -30,7 +30,7 @@ from ocr.metrics import EditIndex, edit_distance, near_text
 from ocr.process import fold_o0
 from pipeline.sinks import TABLE_ENCODING
 from pipeline.types import iso_time, utc_iso
-from pipeline.watchlist import WILDCARDS, plate_pattern
+from pipeline.watchlist import WILDCARDS, is_pattern, plate_pattern
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def matcher(query: str, max_edits: int = 0) -> Callable[[str], str]:
     if max_edits < 0:
         raise UserError(f"--max-edits must be 0 or more, not {max_edits}")
     want = fold_o0(label)
-    if any(c in label for c in WILDCARDS):
+    if is_pattern(label):
         rx = plate_pattern(label)
         return lambda text: "pattern" if text and rx.match(fold_o0(text)) else ""
 
@@ -201,7 +201,7 @@ def any_of(queries: list[tuple[str, str]], max_edits: int = 0) -> Callable[[str]
     labels = [plate_label(q) for q, _ in queries]
     each = [(matcher(q, max_edits), p + (f" ({label})" if label else "")) for (q, label), p in zip(queries, labels)]
     plates = [fold_o0(p) for p in labels]
-    partial = [n for n, p in enumerate(plates) if any(c in p for c in WILDCARDS)]  # few: each tried for every read
+    partial = [n for n, p in enumerate(plates) if is_pattern(p)]  # few: each tried for every read
     exact: dict[str, list[int]] = {}
     for n, p in enumerate(plates):
         exact.setdefault(p, []).append(n)

@@ -35,6 +35,11 @@ WILDCARDS = "?*"  # a partial plate's: ? one character, * any run of them
 PATTERN_CHARS = 2  # a pattern names at least this many characters (`*` alone would match every vehicle)
 
 
+def is_pattern(plate: str) -> bool:
+    """Whether a listed or searched plate is a partial one (`AB1*`, `?B123CD`)."""
+    return any(c in plate for c in WILDCARDS)
+
+
 def plate_pattern(plate: str) -> re.Pattern[str]:
     """A partial plate (`AB1*`, `?B123CD`) as the expression its reads fully match, O read as 0 (`fold_o0`)."""
     return re.compile(fnmatch.translate(fold_o0(plate)))
@@ -69,7 +74,7 @@ class Watchlist:
 
     def _use(self, entries: list[WatchEntry]) -> None:
         self.entries = tuple(entries)
-        partial = [any(c in e.plate for c in WILDCARDS) for e in self.entries]
+        partial = [is_pattern(e.plate) for e in self.entries]
         self._plates = tuple(e for e, p in zip(self.entries, partial) if not p)
         self._folded = [fold_o0(e.plate) for e in self._plates]
         self._exact = dict(reversed(list(zip(self._folded, self._plates))))  # the first listing of a plate wins
