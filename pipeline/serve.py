@@ -245,15 +245,17 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
                 waiting.release()
 
         def _read_posted(self, url: Any) -> None:
-            """A POST /read's image taken, read and answered."""
-            body = self._body()
-            if body is None:
-                return
+            """A POST /read's image taken, read and answered (a `?rotate=` that is no turn refused before its body
+            is taken)."""
             query = parse_qs(url.query)
             name = query.get("name", [""])[0]
             rotate = query.get("rotate", [None])[0]
             if rotate is not None and rotate.strip() not in {str(t) for t in (0, *TURNS)}:
+                self._drain()
                 self._answer(400, {"error": f"rotate={rotate}: not one of 0, 90, 180, 270 (degrees clockwise)"})
+                return
+            body = self._body()
+            if body is None:
                 return
             content_type = self.headers.get("Content-Type", "")
             try:
