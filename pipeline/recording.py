@@ -123,20 +123,23 @@ def container_start(path: Path) -> float | None:
     return None
 
 
-def movie_whole(path: Path, needs: tuple[bytes, ...] = (b"moov",)) -> bool:
-    """Whether an MP4 / MOV file is whole: its movie header is there and no box runs past the file's end (one still
-    being uploaded is not); for another file of ISO boxes (a HEIC or AVIF photo), the boxes it `needs` are there."""
+def _top_boxes(path: Path) -> list[tuple[bytes, bool]]:
+    """The type of each of a file's top-level ISO boxes, with whether it is whole (not cut short by the file's end);
+    [] where the file cannot be read."""
     try:
         with path.open("rb") as f:
             end = path.stat().st_size
-            kinds = []
-            for kind, _, stop in _boxes(f, 0, end):
-                if stop > end:
-                    return False
-                kinds.append(kind)
-            return all(k in kinds for k in needs)
+            return [(kind, stop <= end) for kind, _, stop in _boxes(f, 0, end)]
     except OSError:
-        return False
+        return []
+
+
+def movie_whole(path: Path, needs: tuple[bytes, ...] = (b"moov",)) -> bool:
+    """Whether an MP4 / MOV file is whole: its movie header is there and no box runs past the file's end (one still
+    being uploaded is not); for another file of ISO boxes (a HEIC or AVIF photo), the boxes it `needs` are there."""
+    boxes = _top_boxes(path)
+    kinds = [kind for kind, _ in boxes]
+    return all(whole for _, whole in boxes) and all(k in kinds for k in needs)
 
 
 MOVIE_STARTS = (b"ftyp", b"wide", b"free", b"skip", b"mdat")  # an MP4 / MOV file's first box, as cameras write them
@@ -145,11 +148,7 @@ MOVIE_STARTS = (b"ftyp", b"wide", b"free", b"skip", b"mdat")  # an MP4 / MOV fil
 def cut_off_movie(path: Path) -> bool:
     """Whether an MP4 / MOV file holds its frames (`mdat`) but no movie header (`moov`): a recording cut off before it
     was closed (a dash cam or camera that lost power), which no player opens."""
-    try:
-        with path.open("rb") as f:
-            kinds = [kind for kind, _, _ in _boxes(f, 0, path.stat().st_size)]
-    except OSError:
-        return False
+    kinds = [kind for kind, _ in _top_boxes(path)]
     return bool(kinds) and kinds[0] in MOVIE_STARTS and b"mdat" in kinds and b"moov" not in kinds
 
 
