@@ -169,13 +169,14 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     from common.config import ConfigError
     from pipeline.settings import load_configs
     from pipeline.source_list import read_source_list
+    from pipeline.sources import redact
 
     jobs = []
     for i, entry in enumerate(read_source_list(path), 1):
         try:
             cfgs = load_configs(config_dir, overrides + list(entry.overrides))
         except ConfigError as exc:
-            raise ConfigError(f"{path}, entry {i} ({entry.spec}): {exc}") from None
+            raise ConfigError(f"{path}, entry {i} ({redact(entry.spec)}): {exc}") from None
         jobs.append(Job(entry.spec, cfgs, entry.name))
     return jobs
 

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import difflib
 import math
+import os
 import re
 import types
 import typing
@@ -105,6 +106,43 @@ def exponent_number(value: Any) -> float | None:
     return float(value) if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()) else None
 
 
+# `${NAME}`, `${NAME:-default}` (the default where NAME is unset or empty), and `$${NAME}`, which is `${NAME}` itself
+_ENV = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class EnvText(str):
+    """A config value's text with the environment variables it named put in (`rtsp://admin:${CAM_PASSWORD}@cam`): a
+    key of text takes it as text (a password `0123` stays `0123`), any other key reads it as YAML (`conf: ${CONF}`)."""
+
+
+def expand_env(value: Any, where: str) -> Any:
+    """`value` (a YAML value: text, or lists and mappings of them) with each `${NAME}` in its text replaced by that
+    environment variable, as Docker Compose and systemd write it, so that a camera's password or a webhook's token
+    stays out of config files and the process list; an unset variable without a default is a ConfigError naming
+    `where` (the file and key) and the variable. Text inside a mapping stays text."""
+    if isinstance(value, dict):
+        return {k: str(v) if isinstance(v, EnvText) else v
+                for k, v in ((k, expand_env(v, where)) for k, v in value.items())}
+    if isinstance(value, list):
+        return [expand_env(v, where) for v in value]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def put(m: re.Match[str]) -> str:
+        escaped, name, default = m.groups()
+        if escaped:
+            return m.group(0)[1:]
+        got = os.environ.get(name)
+        if got is None or (got == "" and default is not None):
+            if default is None:
+                raise ConfigError(f"{where}: environment variable {name} is not set (write ${{{name}:-default}} "
+                                  f"for a default, $${{{name}}} for the text itself)")
+            return default
+        return got
+
+    return EnvText(_ENV.sub(put, value))
+
+
 def _kind(tp: Any) -> str:
     """How an error names what a key's type takes (`dict[str, Any] | str`: a mapping or a text)."""
     origin = typing.get_origin(tp) or tp
@@ -115,6 +153,17 @@ def _kind(tp: Any) -> str:
 
 def _check_type(name: str, value: Any, tp: Any) -> Any:
     """Return `value` converted to `tp` where that is lossless, else raise ConfigError."""
+    if isinstance(value, EnvText):  # taken as text where `tp` takes that, else read as YAML (a number, a list)
+        try:
+            return _check_type(name, str(value), tp)
+        except ConfigError as as_text:
+            try:
+                read = yaml.safe_load(str(value))
+            except YAML_ERRORS:
+                raise as_text from None
+            if read is None or isinstance(read, str):
+                raise
+            return _check_type(name, read, tp)
     origin = typing.get_origin(tp)
     if tp is Any:
         return value
@@ -202,7 +251,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw != "" else ""
     except YAML_ERRORS:  # not YAML (`[1, 2`, a date that is no day): the text itself, which the key's type checks
         value = raw
-    return key.strip(), value
+    return key.strip(), expand_env(value, f"override {key.strip()}")
 
 
 def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
@@ -251,7 +300,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         if not isinstance(loaded, dict):
             raise ConfigError(f"{p}: expected a mapping of key: value")
         refuse_repeated_keys(p, text)
-        values = loaded
+        values = {k: expand_env(v, f"{p}: key '{k}'") for k, v in loaded.items()}
     config = _build(cls, values, str(path) if path else cls.__name__, prefix)
     return apply_overrides(config, overrides, prefix)
 

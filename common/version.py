@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,5 +39,14 @@ def code_lines(previous: str = "") -> str:
 
 
 def stored_config(config: object, previous: str = "") -> str:
-    """A run's stored config file: `code_lines(previous)`, then `config` (a config dataclass) as YAML."""
-    return code_lines(previous) + yaml.safe_dump(config_to_dict(config), sort_keys=False)
+    """A run's stored config file: `code_lines(previous)`, then `config` (a config dataclass) as YAML, its text
+    holding `${` written `$${`: the environment's variables were put in when it was loaded, and loading the file
+    again (a resumed detector run, `--config` of a run's copy) gives the same text."""
+    def kept(v: Any) -> Any:
+        if isinstance(v, str):
+            return v.replace("${", "$${")
+        if isinstance(v, list):
+            return [kept(x) for x in v]
+        return {k: kept(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    return code_lines(previous) + yaml.safe_dump(kept(config_to_dict(config)), sort_keys=False)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from common.config import YAML_ERRORS, closest, refuse_repeated_keys
+from common.config import YAML_ERRORS, closest, expand_env, refuse_repeated_keys
 from common.errors import UserError
 from common.paths import read_text
 from pipeline.sources import local_path
@@ -66,7 +66,8 @@ def read_source_list(path: str | Path) -> list[ListedSource]:
     for i, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or "source" not in entry:
             raise UserError(f"{p}, entry {i}: expected a mapping with a 'source' key, got {entry!r}")
-        spec, name = local_path(str(entry["source"])), str(entry.get("name", "") or "")
+        source = str(expand_env(str(entry["source"]), f"{p}, entry {i}: source"))  # rtsp://admin:${CAM_PASSWORD}@
+        spec, name = local_path(source), str(expand_env(str(entry.get("name", "") or ""), f"{p}, entry {i}: name"))
         if name and not NAME.match(name):
             raise UserError(f"{p}, entry {i}: name {name!r} is not a folder name (letters, digits, . _ -)")
         if name in names:

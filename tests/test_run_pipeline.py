@@ -753,6 +753,16 @@ def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_cl
     assert "detector has no key 'confidence'" in err[0]
 
 
+def test_a_sources_files_mistake_shows_its_cameras_url_without_the_password(tmp_path, monkeypatch, capsys):
+    """The entry's source was shown as it was given, with the password the environment put in it."""
+    monkeypatch.setenv("CAM_PASSWORD", "s3cret")
+    cams = tmp_path / "cameras.yaml"
+    cams.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  detector.conf: 3\n")
+    assert main(["--sources", str(cams), f"output_dir={tmp_path / 'out'}"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {cams}, entry 1 (rtsp://***@10.0.0.5/1): config key "
+                                               "'detector.conf': 3 is out of range (0 to 1)")
+
+
 def test_a_source_may_also_be_named_as_ultralytics_names_it(tmp_path, gate_clip, capsys):
     """`--source clip` and `source=clip` run the clip as a plain argument does (neither is taken for the `--sources`
     file, nor for a config key); a video given as the sources file is one error line naming it."""

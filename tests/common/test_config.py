@@ -196,3 +196,40 @@ def test_a_key_of_several_kinds_names_them_in_words(override, message):
         load_config(Sources, None, [override])
     assert str(exc.value) == message
     assert load_config(Sources, None, ["train=[a, {path: b}]", "limit=2"]) == Sources(("a", {"path": "b"}), 2.0)
+
+
+def test_environment_variables_in_a_file_and_in_overrides(tmp_path, monkeypatch):
+    """A camera's password or a webhook's token kept out of the config file (Docker Compose's `environment:`,
+    systemd's `Environment=`): `${NAME}` was passed on as it is written, and the camera refused the login."""
+    monkeypatch.setenv("CAM_PASSWORD", "0123")
+    monkeypatch.setenv("LR", "3e-4")
+    monkeypatch.setenv("EMPTY", "")
+    p = tmp_path / "c.yaml"
+    p.write_text('name: "rtsp://admin:${CAM_PASSWORD}@cam/${CHANNEL:-101}"\nlr: ${LR}\npatterns: ["${CAM_PASSWORD}"]\n')
+    cfg = load_config(Cfg, p, ["epochs=${EPOCHS:-7}", "amp=${AMP:-false}", "share=${EMPTY:-0.25}"])
+    assert cfg == Cfg(name="rtsp://admin:0123@cam/101", lr=3e-4, patterns=("0123",), epochs=7, amp=False, share=0.25)
+    assert type(cfg.name) is str and type(cfg.patterns[0]) is str  # a key of text keeps it as text (not octal 83)
+    assert load_config(Cfg, None, ["name=$${CAM_PASSWORD}:${EMPTY}"]).name == "${CAM_PASSWORD}:"
+    assert load_config(Sources, None, ["train=[{path: '${CAM_PASSWORD}/x'}]"]).train == ({"path": "0123/x"},)
+    assert type(load_config(Sources, None, ["train=[{path: '${LR}'}]"]).train[0]["path"]) is str  # dumpable
+
+
+@pytest.mark.parametrize("text, override, message", [
+    ("name: ${CAM_PASSWORD}\n", None, "c.yaml: key 'name': environment variable CAM_PASSWORD is not set (write "
+                                      "${CAM_PASSWORD:-default} for a default, $${CAM_PASSWORD} for the text itself)"),
+    (None, "lr=${CAM_PASSWORD}", "override lr: environment variable CAM_PASSWORD is not set"),
+    (None, "lr=${EMPTY}", "config key 'lr': '' is not a valid float"),
+    (None, "epochs=${WORD}", "config key 'epochs': 'ten' is not a valid int"),
+    (None, "epochs=${LIST}", "config key 'epochs': '[1, 2' is not a valid int"),
+    (None, "share=${TWO}", "config key 'share': 2 is out of range (0 to 1)"),
+])
+def test_an_unset_or_unfitting_environment_variable_is_one_line(text, override, message, tmp_path, monkeypatch):
+    monkeypatch.delenv("CAM_PASSWORD", raising=False)
+    for name, value in {"EMPTY": "", "WORD": "ten", "LIST": "[1, 2", "TWO": "2"}.items():
+        monkeypatch.setenv(name, value)
+    p = tmp_path / "c.yaml"
+    if text:
+        p.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(Cfg, p if text else None, [override] if override else [])
+    assert str(exc.value).removeprefix(str(tmp_path) + "/").startswith(message)

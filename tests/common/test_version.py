@@ -55,3 +55,23 @@ def test_a_stored_config_is_its_code_lines_then_the_config_in_field_order(monkey
     monkeypatch.setattr("common.version.code_version", lambda: "bbbbbbbbbbbb")
     assert stored_config(Run(), "# code: aaaaaaaaaaaa\nepochs: 2\n") == (
         "# code: aaaaaaaaaaaa\n# code: bbbbbbbbbbbb\nname: latin\nepochs: 3\nlr: 0.001\n")
+
+
+@dataclass(frozen=True)
+class Paths:
+    data: str = ""
+    more: tuple[str, ...] = ()
+    sources: tuple[dict, ...] = ()
+
+
+def test_a_stored_config_loads_back_as_the_text_it_holds(tmp_path, monkeypatch):
+    """A value holding `${` (a password from the environment that holds it, or `$${NAME}` as written) was stored as
+    it is, and loading the run's file again put in a variable that was never meant."""
+    from common.config import load_config
+
+    monkeypatch.setattr("common.version.code_version", lambda: "bbbbbbbbbbbb")
+    monkeypatch.setenv("X", "put in")
+    run = Paths(data="a${X}b $${X}", more=("${X}",), sources=({"path": "${X}"},))
+    stored = tmp_path / "config.yaml"
+    stored.write_text(stored_config(run))
+    assert load_config(Paths, stored) == run

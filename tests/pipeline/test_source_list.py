@@ -59,3 +59,21 @@ def test_a_mistake_in_the_file_is_one_line_naming_it(tmp_path, text, message):
         read_source_list(f)
     with pytest.raises(UserError, match="sources file not found"):
         read_source_list(tmp_path / "none.yaml")
+
+
+def test_a_sources_files_camera_login_from_the_environment(tmp_path, monkeypatch):
+    """`source: rtsp://admin:${CAM_PASSWORD}@...`: the password kept in the environment (Docker's, systemd's) was sent
+    as the text `${CAM_PASSWORD}`; its other keys' variables are put in when they are read as overrides."""
+    monkeypatch.setenv("CAM_PASSWORD", "s3cret")
+    monkeypatch.setenv("SITE", "north")
+    f = tmp_path / "cameras.yaml"
+    f.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  name: ${SITE}-gate\n"
+                 "  webhook_headers: ['Authorization: Bearer ${TOKEN}']\n- source: 0\n")
+    assert read_source_list(f) == [
+        ListedSource("rtsp://admin:s3cret@10.0.0.5/1", "north-gate",
+                     ("webhook_headers=['Authorization: Bearer ${TOKEN}']",)),
+        ListedSource("0", "", ())]
+    monkeypatch.delenv("CAM_PASSWORD")
+    with pytest.raises(UserError, match=re.escape("cameras.yaml, entry 1: source: environment variable CAM_PASSWORD "
+                                                  "is not set")):
+        read_source_list(f)
