@@ -7,7 +7,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from common.errors import UserError
 
@@ -40,6 +40,36 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
         logger.add(sink, format="{message}",
                    filter=lambda record: record["level"].no < 40 and not record["extra"].get("vehicle"))
         logger.add(stderr, format="{message}", level="ERROR")
+
+
+class _Lines:
+    """A file for tqdm where stderr is no terminal (a run under `nohup ... > train.log`): each redraw, which tqdm
+    starts with a carriage return, written as a line of its own, so the log reads line by line."""
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.encoding = getattr(file, "encoding", None)  # tqdm draws its bar in blocks for UTF-8, else in #
+        self.last = ""
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line and line != self.last:  # not the end's line again when the last step drew it
+            self.file.write(line + "\n")
+            self.last = line
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def progress(items: Iterable[Any], desc: str, log_every_s: float = 60.0) -> Any:
+    """tqdm's progress bar over `items` on a terminal; where stderr is a file or a pipe, the same bar as a line at
+    the start, once every `log_every_s` and at the end (a bar redrawn ten times a second made one line of a log
+    megabytes long). Its postfix is set with `refresh=False`, so that it shows at the next line."""
+    from tqdm import tqdm
+
+    if sys.stderr.isatty():
+        return tqdm(items, desc=desc, leave=True, dynamic_ncols=True)
+    return tqdm(items, desc=desc, leave=True, file=_Lines(sys.stderr), mininterval=log_every_s)
 
 
 def entry_parser(doc: str | None) -> argparse.ArgumentParser:

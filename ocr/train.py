@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from common.cli import entry_parser, run_main, stopped_when_full
+from common.cli import entry_parser, progress, run_main, stopped_when_full
 from common.config import config_to_dict, load_config
 from common.device import autocast_for, resolve_device
 from common.errors import UserError
@@ -72,7 +72,7 @@ def train_one_epoch(model: CRNN, loader: DataLoader, optimizer: torch.optim.Opti
     for block in model.cnn[:cfg.freeze_cnn]:  # frozen blocks keep their BN statistics too
         block.eval()
     total, n, bad = 0.0, 0, 0
-    bar = tqdm(loader, desc="Training", leave=True, dynamic_ncols=True)
+    bar = progress(loader, "Training")
     for images, targets, lengths, texts in bar:
         images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with amp_ctx:
@@ -99,7 +99,7 @@ def train_one_epoch(model: CRNN, loader: DataLoader, optimizer: torch.optim.Opti
             ema.update_parameters(model)
         total += loss.item() * images.shape[0]
         n += images.shape[0]
-        bar.set_postfix(loss=f"{total / max(n, 1):.4f}")
+        bar.set_postfix(loss=f"{total / max(n, 1):.4f}", refresh=False)
     return total / max(n, 1)
 
 
@@ -109,7 +109,7 @@ def evaluate(model: CRNN, loader: DataLoader, device: torch.device, amp_ctx: Any
     model.eval()
     total, n, gts, preds = 0.0, 0, [], []
     chars = model.cfg.alphabet
-    for images, targets, lengths, texts in tqdm(loader, desc="Validation", leave=True, dynamic_ncols=True):
+    for images, targets, lengths, texts in progress(loader, "Validation"):
         images = images.to(device).contiguous(memory_format=torch.channels_last)
         with amp_ctx:
             logits = model(images)

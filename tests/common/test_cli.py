@@ -239,3 +239,21 @@ def test_opencv_s_own_log_lines_are_off_unless_asked_for(monkeypatch):
         assert log.getLogLevel() == log.LOG_LEVEL_INFO
     finally:
         log.setLogLevel(before)
+
+
+def test_progress_in_a_log_is_a_line_a_minute_and_the_last(capsys, monkeypatch):
+    from common.cli import progress
+
+    bar = progress(range(3), "Training")
+    for i in bar:
+        bar.set_postfix(loss=f"{i}", refresh=False)
+    first, last = capsys.readouterr().err.splitlines()
+    assert first.startswith("Training:   0%|") and " 0/3 [" in first
+    assert last.startswith("Training: 100%|") and " 3/3 [" in last and last.endswith("loss=2]")
+    ticks = iter(range(0, 1000, 30))  # 30 s a step
+    monkeypatch.setattr("tqdm.std.time", lambda: next(ticks))
+    list(progress(range(10), "Validation"))
+    lines = capsys.readouterr().err.splitlines()
+    assert 4 <= len(lines) <= 8 and lines[-1].startswith("Validation: 100%|") and " 10/10 " in lines[-1], lines
+    assert len(set(lines)) == len(lines), lines
+

@@ -231,6 +231,20 @@ def test_cli_resume_goes_on_in_the_folder_the_checkpoint_lies_in(tiny_cfg, tmp_p
     assert len(json.loads((tmp_path / "run" / "logs" / "training_history.json").read_text())["train_loss"]) == 1
 
 
+def test_a_run_whose_output_goes_to_a_file_logs_its_progress_as_lines(tiny_cfg, capsys):
+    """`nohup python ocr/train.py ... > train.log`: tqdm redrew each bar ten times a second with carriage returns, so
+    the log was one line megabytes long; now, where stderr is no terminal, a bar is a line at its start, one a minute
+    and one at its end."""
+    train(dataclasses.replace(tiny_cfg, epochs=2))
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert [ln.split(":")[0] for ln in lines] == ["Training"] * 2 + ["Validation"] * 2 + ["Training"] * 2 + [
+        "Validation"] * 2, lines
+    assert [ln.split("|")[0].split()[-1] for ln in lines] == ["0%", "100%"] * 4
+    assert all("█" in ln and "loss=" in ln for ln in lines[1::4])
+
+
 def test_a_finished_run_is_refused_with_the_override_that_carries_it_on(tiny_cfg, capsys):
     from ocr.resume import check_unfinished
     from ocr.train import main
