@@ -7,6 +7,8 @@ answers the camera's Basic or Digest challenge.
 """
 from __future__ import annotations
 
+import base64
+import functools
 import http.client
 import time
 import urllib.error
@@ -23,8 +25,30 @@ from ocr.process import IMAGE_EXTS
 MAX_BYTES = 20_000_000  # a picture larger than this is not a camera's snapshot
 
 
+class _BasicOnceAsked(urllib.request.HTTPBasicAuthHandler):
+    """Basic's login sent with each request once the camera has asked for it, so that a picture is one request, not a
+    refusal (401) and a second request; never sent to a camera that asks for Digest, which keeps the password off
+    the wire."""
+    asked = False
+
+    def retry_http_basic_auth(self, host: str, req: urllib.request.Request, realm: str) -> Any:
+        self.asked = True
+        return super().retry_http_basic_auth(host, req, realm)
+
+    def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        user, password = self.passwd.find_user_password("", req.full_url)  # any realm: the default one
+        if self.asked and password is not None and not req.has_header("Authorization"):
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            req.add_unredirected_header("Authorization", f"Basic {token}")
+        return req
+
+    https_request = http_request
+
+
+@functools.lru_cache(maxsize=64)
 def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
-    """The URL without its login, and an opener that answers the camera's Basic or Digest challenge with it."""
+    """The URL without its login, and an opener that answers the camera's Basic or Digest challenge with it (one
+    per URL, kept: it remembers a camera that asked for Basic)."""
     from pipeline.sources import split_login
 
     login = split_login(url)
@@ -33,8 +57,7 @@ def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     bare, user, password = login
     logins = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     logins.add_password(None, bare, user, password)
-    return bare, urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(logins),
-                                             urllib.request.HTTPDigestAuthHandler(logins))
+    return bare, urllib.request.build_opener(_BasicOnceAsked(logins), urllib.request.HTTPDigestAuthHandler(logins))
 
 
 def fetch_picture(url: str, timeout_s: float, answered: list[str] | None = None) -> np.ndarray | None:

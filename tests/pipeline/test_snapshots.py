@@ -1,4 +1,5 @@
 """Cameras that answer one picture per request (HTTP snapshot URLs), served on loopback."""
+import base64
 import hashlib
 import socket
 import threading
@@ -37,6 +38,7 @@ class Camera(BaseHTTPRequestHandler):
     """/snap (a picture), /digest (a picture behind Digest), /page (HTML), /mjpeg (a stream), /gone (404); every
     path 503 while `down` is set."""
     asked: list = []
+    logins: list = []  # (path, Authorization header) of each request
     down = threading.Event()
 
     def do_GET(self):
@@ -44,13 +46,21 @@ class Camera(BaseHTTPRequestHandler):
         if Camera.down.is_set():
             self.send_error(503)
             return
+        Camera.logins.append((self.path, self.headers.get("Authorization", "")))
+        if self.path == "/basic" and self.headers.get("Authorization") != "Basic " + base64.b64encode(
+                b"admin:12345").decode():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Basic realm="{REALM}"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/digest" and not digest_ok(self.headers.get("Authorization", ""), "GET"):
             self.send_response(401)
             self.send_header("WWW-Authenticate", f'Digest realm="{REALM}", nonce="{NONCE}", qop="auth"')
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if self.path in ("/snap", "/digest", "/snapshot.jpg", "/cgi-bin/snap"):
+        if self.path in ("/snap", "/digest", "/basic", "/snapshot.jpg", "/cgi-bin/snap"):
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")
             self.send_header("Content-Length", str(len(JPEG)))
@@ -92,7 +102,7 @@ def camera():
         pytest.skip("no loopback interface to serve a camera on")
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    Camera.asked = []
+    Camera.asked, Camera.logins = [], []
     yield f"127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -113,6 +123,20 @@ def test_a_picture_is_fetched_and_anything_else_is_not_one(camera):
         closed = s.getsockname()[1]
     with pytest.raises(OSError):
         fetch_picture(f"http://127.0.0.1:{closed}/snap", 2)
+
+
+def test_a_basic_camera_is_sent_its_login_up_front_once_it_asked_and_a_digest_camera_never(camera):
+    """Each picture of a camera behind Basic was two requests, the first refused (401) for want of the login that
+    urllib sends only when asked; a Digest camera must never get the password itself."""
+    for _ in range(3):
+        assert fetch_picture(f"http://admin:12345@{camera}/basic", 5).shape == (48, 64, 3)
+        assert fetch_picture(f"http://admin:12345@{camera}/digest", 5).shape == (48, 64, 3)
+    basic = [login for path, login in Camera.logins if path == "/basic"]
+    assert [x.split(" ")[0] for x in basic] == ["", "Basic", "Basic", "Basic"]
+    digest = [login for path, login in Camera.logins if path == "/digest"]
+    assert [x.split(" ")[0] for x in digest] == ["", "Digest"] * 3
+    with pytest.raises(OSError, match="401"):  # the password changed on the camera: refused, not asked again
+        fetch_picture(f"http://admin:1234@{camera}/basic", 5)
 
 
 @pytest.mark.parametrize("path, why", [

@@ -1,0 +1,176 @@
+"""The camera unit (deploy/plate-reader.service) run as systemd runs it, against a local snapshot camera.
+
+    python bench/service_unit.py [--seconds 40] [--user plate-reader] [--out bench/results/service_unit.txt]
+
+The unit's own ExecStart, EnvironmentFile, WorkingDirectory and Environment are read from the file, with its paths
+moved into a temporary folder (/opt/plate-reader: this checkout, its venv: the one running this script; /etc and
+/var/lib/plate-reader: folders of their own). Its cameras file lists one camera, `http://admin:${CAM_PASSWORD}@...`,
+a local server that answers the bundled clip's frames one per request, only to the login the environment file gives
+(Basic). The command runs for `--seconds`, then gets SIGTERM as `systemctl stop` sends it; printed: the exit status
+and how long it took to end, the events written, the camera's refused and answered requests, and whether the password
+appears in anything the run wrote or logged. Then the same unit with a cameras file naming a variable the environment
+file lacks: its exit status, against the unit's RestartPreventExitStatus. With `--user` (as root) the command runs as
+that user (setpriv), with the folders given to it, as `User=` does.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import base64
+import configparser
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+
+from common.paths import ROOT
+
+UNIT = ROOT / "deploy" / "plate-reader.service"
+SECRET = "bench-s3cret"
+
+
+def unit_service(path: Path) -> dict[str, str]:
+    """The [Service] keys of a unit file (a key given twice: the last)."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd's keys are case-sensitive
+    parser.read_string(path.read_text())
+    return dict(parser["Service"])
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines, as systemd's EnvironmentFile= reads them (comments and blank lines left out)."""
+    pairs = (ln.split("=", 1) for ln in path.read_text().splitlines() if "=" in ln and not ln.lstrip().startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+class Camera:
+    """A snapshot camera on 127.0.0.1 answering the clip's frames in turn, to `admin:SECRET` only."""
+
+    def __init__(self, clip: Path) -> None:
+        cap, self.frames = cv2.VideoCapture(str(clip)), []
+        ok, frame = cap.read()
+        while ok:
+            self.frames.append(cv2.imencode(".jpg", frame)[1].tobytes())
+            ok, frame = cap.read()
+        self.asked, self.refused, self.answered = 0, 0, 0
+        want = "Basic " + base64.b64encode(f"admin:{SECRET}".encode()).decode()
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                camera.asked += 1
+                if self.headers.get("Authorization") != want:
+                    camera.refused += 1
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = camera.frames[camera.answered % len(camera.frames)]
+                camera.answered += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://admin:${{CAM_PASSWORD}}@127.0.0.1:{self.server.server_address[1]}/snapshot.jpg"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def prepared(tmp: Path, camera_url: str, user: str) -> tuple[list[str], dict[str, str], Path, dict[str, str]]:
+    """The unit's command, environment and working folder with its paths moved under `tmp`; its [Service] keys."""
+    service = unit_service(UNIT)
+    moved = {"/opt/plate-reader/.venv/bin/": str(Path(sys.executable).parent) + "/", "/opt/plate-reader": str(ROOT),
+             "/etc/plate-reader": str(tmp / "etc"), "/var/lib/plate-reader": str(tmp / "var")}
+
+    def move(text: str) -> str:
+        for old, new in moved.items():
+            text = text.replace(old, new)
+        return text
+
+    (tmp / "etc").mkdir()
+    (tmp / "var").mkdir()
+    secrets = (ROOT / "deploy" / "plate-reader.env").read_text().replace("CAM_PASSWORD=change-me",
+                                                                           f"CAM_PASSWORD={SECRET}")
+    (tmp / "etc" / "plate-reader.env").write_text(secrets)
+    (tmp / "etc" / "cameras.yaml").write_text(f"- source: {camera_url}\n  name: gate-in\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("CAM_PASSWORD", "HOOK_TOKEN", "PLATE_SERVE_TOKEN")}
+    env.update(env_file(Path(move(service["EnvironmentFile"].lstrip("-")))))
+    env.update(dict(x.split("=", 1) for x in shlex.split(move(service.get("Environment", "")))))
+    command = shlex.split(move(service["ExecStart"]))
+    if user:
+        shutil.chown(tmp / "var", user)
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"] + command
+    return command, env, Path(move(service["WorkingDirectory"])), service
+
+
+def run(seconds: float, user: str) -> list[str]:
+    lines = []
+    camera = Camera(ROOT / "samples" / "clip.mp4")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        os.chmod(tmp, 0o755)
+        command, env, cwd, service = prepared(tmp, camera.url, user)
+        command += ["snapshot_every_s=0.2", "progress=false"]  # the clip's frames faster than a real camera's 1 s
+        lines.append(f"unit {UNIT.relative_to(ROOT)}; command: {' '.join(command)}")
+        log = tmp / "journal.txt"
+        with log.open("w") as journal:
+            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=journal,
+                                    stderr=subprocess.STDOUT)
+            time.sleep(seconds)
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            status = proc.wait(timeout=60)
+            took = time.monotonic() - t0
+        out = cwd / "runs" / "pipeline" / "gate-in"
+        events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()] if (
+            out / "events.jsonl").is_file() else []
+        leaked = [str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.suffix != ".env"
+                  and SECRET.encode() in p.read_bytes()]
+        lines.append(f"after {seconds:g} s, SIGTERM: exit status {status} in {took:.2f} s "
+                     f"(TimeoutStopSec={service.get('TimeoutStopSec')})")
+        lines.append(f"camera: {camera.asked} requests, {camera.refused} refused (no login), {camera.answered} frames "
+                     f"answered")
+        lines.append(f"events: {len(events)} ({', '.join(e.get('text', '?') for e in events)})")
+        lines.append(f"password in files the run wrote or its journal: {leaked or 'none'}")
+        lines.append("journal: " + " | ".join(log.read_text().strip().splitlines()[-3:]))
+        (tmp / "etc" / "cameras.yaml").write_text("- source: http://admin:${CAM_PASSWORDS}@127.0.0.1:9/x.jpg\n")
+        done = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=300)
+        lines.append(f"a cameras file naming an unset variable: exit status {done.returncode} "
+                     f"(RestartPreventExitStatus={service.get('RestartPreventExitStatus')}): {done.stderr.strip()}")
+    camera.server.shutdown()
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--user", default="", help="run as this user (needs root and setpriv)")
+    ap.add_argument("--out", default="", help="also write the lines to this file")
+    a = ap.parse_args()
+    lines = run(a.seconds, a.user)
+    print("\n".join(lines))
+    if a.out:
+        Path(a.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
