@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides += ["show=true"] if a.show else []
         crops_only = a.crops
         cfgs = load_configs(a.config_dir, overrides)
-        given = [x for x in args if x not in overrides] + named
+        given = [given_source(x) for x in args if x not in overrides] + [given_source(x) for x in named]
         check_given_starts(given, cfgs, crops_only)
         sources = given_sources(given, cfgs.pipeline.follow, crops_only)
         listed = listed_jobs(a.sources, a.config_dir, overrides) if a.sources else []
@@ -130,6 +130,15 @@ class Job:
     spec: str
     cfgs: Any
     out_name: str = ""
+
+
+def given_source(arg: str) -> str:
+    """A source as given on the command line with `${NAME}` put in from the environment
+    (`rtsp://admin:${CAM_PASSWORD}@cam/1`, written `$${CAM_PASSWORD}` in a systemd unit, which would put it in
+    itself: the password then shown by `ps`), as a config value is."""
+    from common.config import expand_env
+
+    return str(expand_env(arg, f"source {arg}"))
 
 
 def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:

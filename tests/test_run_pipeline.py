@@ -96,6 +96,20 @@ def test_a_stream_url_holding_an_equals_sign_is_a_source_and_an_override_may_hol
     assert jobs[0].cfgs.pipeline.webhook == "http://127.0.0.1:9/hook"
 
 
+def test_a_sources_login_may_come_from_the_environment(planned, monkeypatch, capsys):
+    """A camera's URL on the command line (a systemd unit's ExecStart) was taken as written, `${CAM_PASSWORD}` and
+    all; a password written there in clear is shown by `ps` to every user of the machine."""
+    monkeypatch.setenv("CAM_PASSWORD", "s3cret")
+    jobs, _ = planned(["rtsp://admin:${CAM_PASSWORD}@cam/1", "--source", "rtsp://${CAM_PASSWORD}@cam/2",
+                       "source=$${CAM_PASSWORD}"])
+    assert [j.spec for j in jobs] == ["rtsp://admin:s3cret@cam/1", "${CAM_PASSWORD}", "rtsp://s3cret@cam/2"]
+    monkeypatch.delenv("CAM_PASSWORD")
+    assert main(["rtsp://admin:${CAM_PASSWORD}@cam/1"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: source rtsp://admin:${CAM_PASSWORD}@cam/1: environment "
+                                               "variable CAM_PASSWORD is not set (write ${CAM_PASSWORD:-default} for "
+                                               "a default, $${CAM_PASSWORD} for the text itself)")
+
+
 def test_only_cameras_streams_and_watched_folders_run_in_threads_of_their_own(tmp_path, monkeypatch, logged):
     """Files and image folders one after the other in the main thread, with their progress bars; each endless source
     in a daemon thread (a stop ends the process without waiting on a camera), its bar off; the tally counts all."""
