@@ -10,7 +10,9 @@ a local server that answers the bundled clip's frames one per request, only to t
 and how long it took to end, the events written, the camera's refused and answered requests, and whether the password
 appears in anything the run wrote or logged. Then the same unit with a cameras file naming a variable the environment
 file lacks: its exit status, against the unit's RestartPreventExitStatus. With `--user` (as root) the command runs as
-that user (setpriv), with the folders given to it, as `User=` does.
+that user (setpriv), with the folders given to it, as `User=` does. `--unit serve`: the HTTP service's unit
+(deploy/plate-reader-serve.service) on a free port, sent a bundled still without and with the environment file's
+token, then stopped.
 """
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -94,9 +99,10 @@ class Camera:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def prepared(tmp: Path, camera_url: str, user: str) -> tuple[list[str], dict[str, str], Path, dict[str, str]]:
+def prepared(unit: Path, tmp: Path, camera_url: str, user: str) -> tuple[list[str], dict[str, str], Path,
+                                                                         dict[str, str]]:
     """The unit's command, environment and working folder with its paths moved under `tmp`; its [Service] keys."""
-    service = unit_service(UNIT)
+    service = unit_service(unit)
     moved = {"/opt/plate-reader/.venv/bin/": str(Path(sys.executable).parent) + "/", "/opt/plate-reader": str(ROOT),
              "/etc/plate-reader": str(tmp / "etc"), "/var/lib/plate-reader": str(tmp / "var")}
 
@@ -127,7 +133,7 @@ def run(seconds: float, user: str) -> list[str]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         os.chmod(tmp, 0o755)
-        command, env, cwd, service = prepared(tmp, camera.url, user)
+        command, env, cwd, service = prepared(UNIT, tmp, camera.url, user)
         command += ["snapshot_every_s=0.2", "progress=false"]  # the clip's frames faster than a real camera's 1 s
         lines.append(f"unit {UNIT.relative_to(ROOT)}; command: {' '.join(command)}")
         log = tmp / "journal.txt"
@@ -160,13 +166,60 @@ def run(seconds: float, user: str) -> list[str]:
     return lines
 
 
+def serve(user: str) -> list[str]:
+    """The HTTP service's unit: started, asked for /health until its models are loaded, sent a bundled still without
+    and with the environment file's token, then stopped with SIGTERM."""
+    unit = ROOT / "deploy" / "plate-reader-serve.service"
+    lines, still = [], sorted((ROOT / "samples" / "stills" / "images").glob("*.jpg"))[0].read_bytes()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        os.chmod(tmp, 0o755)
+        command, env, cwd, service = prepared(unit, tmp, "", user)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        command = [str(port) if x == "8080" else x for x in command]
+        lines.append(f"unit {unit.relative_to(ROOT)}; command: {' '.join(command)}")
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        t0, base = time.monotonic(), f"http://127.0.0.1:{port}"
+        while time.monotonic() - t0 < 120 and proc.poll() is None:
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        lines.append(f"/health answered {time.monotonic() - t0:.1f} s after the start")
+        for token in ("", env["PLATE_SERVE_TOKEN"]):
+            req = urllib.request.Request(f"{base}/read?name=still.jpg", data=still, method="POST",
+                                         headers={"Authorization": f"Bearer {token}"} if token else {})
+            try:
+                with urllib.request.urlopen(req, timeout=60) as answer:
+                    reads = [r["text"] for r in json.loads(answer.read())["reads"]]
+                    lines.append(f"POST /read {'with' if token else 'without'} the token: {answer.status}, {reads}")
+            except urllib.error.HTTPError as exc:
+                lines.append(f"POST /read {'with' if token else 'without'} the token: {exc.code}")
+        kept = cwd / "serve" / "reads.jsonl"
+        count = len(kept.read_text().splitlines()) if kept.is_file() else 0
+        lines.append(f"reads kept in {kept.relative_to(tmp)}: {count}")
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=60)
+        lines.append(f"SIGTERM: exit status {status} (SuccessExitStatus={service.get('SuccessExitStatus')}) in "
+                     f"{time.monotonic() - t0:.2f} s; stderr's last line: "
+                     f"{(proc.stderr.read().strip().splitlines() or [''])[-1] if proc.stderr else ''}")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--user", default="", help="run as this user (needs root and setpriv)")
+    ap.add_argument("--unit", choices=["cameras", "serve"], default="cameras",
+                    help="the cameras' unit (plate-reader.service) or the HTTP service's (plate-reader-serve.service)")
     ap.add_argument("--out", default="", help="also write the lines to this file")
     a = ap.parse_args()
-    lines = run(a.seconds, a.user)
+    lines = run(a.seconds, a.user) if a.unit == "cameras" else serve(a.user)
     print("\n".join(lines))
     if a.out:
         Path(a.out).write_text("\n".join(lines) + "\n")

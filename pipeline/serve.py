@@ -10,8 +10,9 @@
 applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), and answers its plates as
 `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and shipped weights), each read as
 `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health` answers `{"ok": true, ...}` for a
-monitor. A body that is no image is a 400 answer naming it, not a crash; one over `--max-mb`, or whose header gives
-more than `--max-mp` megapixels, a 413; over `--max-waiting` images at the service at once, the next a 503 (busy,
+monitor, without the token too (then `{"ok": true}` alone). A body that is no image is a 400 answer naming it, not a
+crash; one over `--max-mb`, or whose header gives more than `--max-mp` megapixels, a 413; over `--max-waiting` images
+at the service at once, the next a 503 (busy,
 come back). Requests wait their turn: one image is read
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
@@ -184,9 +185,12 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
         def _not_found(self, path: str) -> None:
             self._answer(404, {"error": f"no such path: {path} (POST /read, GET /health)"})
 
+        def _given(self, token: str) -> bool:
+            """Whether the request brings `Authorization: Bearer <token>`."""
+            return hmac.compare_digest(self.headers.get("Authorization", "").encode(), f"Bearer {token}".encode())
+
         def _refused(self) -> bool:
-            given = self.headers.get("Authorization", "").encode()
-            if token and not hmac.compare_digest(given, f"Bearer {token}".encode()):
+            if token and not self._given(token):
                 self._drain()
                 self._answer(401, {"error": "missing or wrong Authorization: Bearer token"})
                 return True
@@ -214,9 +218,12 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
             self.end_headers()
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            path = urlsplit(self.path).path
+            if path == "/health" and token and not self._given(token):  # a monitor's or a load balancer's check:
+                self._answer(200, {"ok": True})  # that it is up, without the token or what it has served
+                return
             if self._refused():
                 return
-            path = urlsplit(self.path).path
             if path == "/health":
                 self._answer(200, {"ok": True, "served": service.served})
             elif path == "/read":

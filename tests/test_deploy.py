@@ -46,8 +46,12 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
     def mistake():
         raise UserError("config key 'detector.conf': 3 is out of range (0 to 1)")
 
+    def stopped():
+        raise KeyboardInterrupt  # SIGTERM, as run_main takes it
+
     keys = service_keys(unit)
     assert keys["Restart"] == "on-failure" and keys["RestartPreventExitStatus"] == str(run_main(mistake))
+    assert keys["SuccessExitStatus"] == str(run_main(stopped, on_interrupt="stopped"))  # `systemctl stop` no failure
     assert keys["EnvironmentFile"] == "/etc/plate-reader/plate-reader.env"
     assert keys["ExecStart"].split()[0] in (f"/opt/plate-reader/.venv/bin/{name}" for name in (
         "plate-reader", "plate-serve"))  # the project's console scripts (pyproject.toml)

@@ -173,6 +173,11 @@ def test_a_token_is_asked_for_when_set(serve):
     with urllib.request.urlopen(urllib.request.Request(f"{url}/health", headers={"Authorization": "Bearer s3cret"}),
                                 timeout=10) as r:
         assert json.loads(r.read()) == {"ok": True, "served": 1}
+    # a health check (systemd's, Docker's, a load balancer's) brings no token: it is told the service is up, no more
+    for given in ({}, {"Authorization": "Bearer wrong"}):
+        with urllib.request.urlopen(urllib.request.Request(f"{url}/health", headers=given), timeout=10) as r:
+            assert json.loads(r.read()) == {"ok": True}
+    assert ask(f"{url}/plates")[0] == 401 and ask(f"{url}/read")[0] == 401  # any other path still asks for it
 
 
 @pytest.mark.parametrize("argv, says", [
@@ -727,10 +732,12 @@ def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_i
 
 
 def test_a_refused_request_gets_its_refusal_and_nothing_after_it(serve):
-    """Read to the connection's end: one 401 answer, no health or reads written after it."""
+    """Read to the connection's end: one 401 answer, no reads written after it (and to a health check, its one
+    answer)."""
     url = serve(PlateService(FakeReader()), token="s3cret")
     refused = (401, {"error": "missing or wrong Authorization: Bearer token"})
-    assert raw(url, b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n") == refused
+    assert raw(url, b"GET /read HTTP/1.0\r\nHost: x\r\n\r\n") == refused
+    assert raw(url, b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n") == (200, {"ok": True})
     body = png()
     assert raw(url, b"POST /read HTTP/1.0\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body) == refused
 
