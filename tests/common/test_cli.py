@@ -1,4 +1,5 @@
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -257,3 +258,31 @@ def test_progress_in_a_log_is_a_line_a_minute_and_the_last(capsys, monkeypatch):
     assert 4 <= len(lines) <= 8 and lines[-1].startswith("Validation: 100%|") and " 10/10 " in lines[-1], lines
     assert len(set(lines)) == len(lines), lines
 
+
+
+def test_messages_to_the_journal_carry_their_priority(tmp_path):
+    """Under systemd every line reached the journal at one priority, so `journalctl -p warning` found no outage and
+    no error; where stderr is the stream $JOURNAL_STREAM names, each line now starts with its `<N>` (sd-daemon), and
+    a file or pipe the service's command sends stderr to instead is written as before."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from common.cli import setup_logging; setup_logging(); from loguru import logger; logger.info('read {x}'); "
+            "logger.warning('lost\\nreopened'); logger.error('error: gone'); logger.debug('d')")
+    root = Path(__file__).resolve().parents[2]
+    journal, other = tmp_path / "journal", tmp_path / "other"
+    for f in (journal, other):
+        f.touch()
+    st = os.stat(journal)
+
+    def run(stream: str) -> str:
+        with journal.open("w") as err:
+            env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
+            subprocess.run([sys.executable, "-c", code], stderr=err, cwd=root, check=True, timeout=120,
+                           env={**env, **({"JOURNAL_STREAM": stream} if stream else {})})
+        return journal.read_text()
+
+    assert run(f"{st.st_dev}:{st.st_ino}") == "<6>read {x}\n<4>lost\n<4>reopened\n<3>error: gone\n<7>d\n"
+    plain = "read {x}\nlost\nreopened\nerror: gone\nd\n"
+    assert run("") == plain and run(f"{st.st_dev}:{os.stat(other).st_ino}") == plain and run("nonsense") == plain
