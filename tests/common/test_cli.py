@@ -268,8 +268,9 @@ def test_messages_to_the_journal_carry_their_priority(tmp_path):
     import subprocess
     import sys
 
-    code = ("from common.cli import setup_logging; setup_logging(); from loguru import logger; logger.info('read {x}'); "
-            "logger.warning('lost\\nreopened'); logger.error('error: gone'); logger.debug('d')")
+    code = ("from common.cli import setup_logging; setup_logging(); from loguru import logger; "
+            "logger.info('read {x}'); logger.warning('lost\\nreopened'); logger.error('error: gone'); "
+            "logger.debug('d')")
     root = Path(__file__).resolve().parents[2]
     journal, other = tmp_path / "journal", tmp_path / "other"
     for f in (journal, other):
