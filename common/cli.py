@@ -60,8 +60,7 @@ def to_journal() -> bool:
 def journal_priority(level: int) -> int:
     """The syslog priority journald files a loguru level's line under (sd-daemon's `<N>` prefix): 7 debug, 6 info,
     5 notice (SUCCESS), 4 warning, 3 error, 2 critical."""
-    return next(priority for top, priority in ((10, 7), (20, 6), (25, 5), (30, 4), (40, 3)) if level <= top) \
-        if level <= 40 else 2
+    return next((priority for top, priority in ((10, 7), (20, 6), (25, 5), (30, 4), (40, 3)) if level <= top), 2)
 
 
 class _Lines:

@@ -287,3 +287,13 @@ def test_messages_to_the_journal_carry_their_priority(tmp_path):
     assert run(f"{st.st_dev}:{st.st_ino}") == "<6>read {x}\n<4>lost\n<4>reopened\n<3>error: gone\n<7>d\n"
     plain = "read {x}\nlost\nreopened\nerror: gone\nd\n"
     assert run("") == plain and run(f"{st.st_dev}:{os.stat(other).st_ino}") == plain and run("nonsense") == plain
+
+
+@pytest.mark.parametrize("level, priority", [(5, 7), (10, 7), (11, 6), (20, 6), (25, 5), (26, 4), (30, 4), (40, 3),
+                                             (41, 2), (50, 2)])
+def test_each_loguru_level_has_its_journal_priority(level, priority):
+    """TRACE and DEBUG debug, INFO info, SUCCESS notice, WARNING warning, ERROR error, CRITICAL critical (and a
+    custom level between two, the lower's)."""
+    from common.cli import journal_priority
+
+    assert journal_priority(level) == priority
