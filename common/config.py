@@ -242,8 +242,9 @@ def config_from_dict(cls: type[T], values: dict[str, Any], source: str, override
     return apply_overrides(_build(cls, values, source), overrides)
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split `key=value` and parse the value as YAML (`lr=1e-3`, `patterns=[LLLDDDD]`, `device=cpu`)."""
+def parse_override(text: str, prefix: str = "") -> tuple[str, Any]:
+    """Split `key=value` and parse the value as YAML (`lr=1e-3`, `patterns=[LLLDDDD]`, `device=cpu`), its
+    environment variables put in (an error names the key as `prefix` + key)."""
     if "=" not in text:
         raise ConfigError(f"override '{text}' is not of the form key=value")
     key, raw = text.split("=", 1)
@@ -251,7 +252,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw != "" else ""
     except YAML_ERRORS:  # not YAML (`[1, 2`, a date that is no day): the text itself, which the key's type checks
         value = raw
-    return key.strip(), expand_env(value, f"override {key.strip()}")
+    return key.strip(), expand_env(value, f"override {prefix}{key.strip()}")
 
 
 def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
@@ -259,7 +260,7 @@ def apply_overrides(config: T, overrides: Iterable[str], prefix: str = "") -> T:
     in errors: `detector.`)."""
     values = config_to_dict(config)
     for text in overrides:
-        key, value = parse_override(text)
+        key, value = parse_override(text, prefix)
         if key not in values:
             raise ConfigError(f"override: unknown key '{key}'{_suggest(key, values)}")
         values[key] = value

@@ -104,6 +104,8 @@ def test_a_sources_login_may_come_from_the_environment(planned, monkeypatch, cap
                        "source=$${CAM_PASSWORD}"])
     assert [j.spec for j in jobs] == ["rtsp://admin:s3cret@cam/1", "${CAM_PASSWORD}", "rtsp://s3cret@cam/2"]
     monkeypatch.delenv("CAM_PASSWORD")
+    assert main(["rtsp://cam/1", "fusion.min_conf=${CAM_PASSWORD}"]) == 2  # a component's key named whole
+    assert capsys.readouterr().err.startswith("error: override fusion.min_conf: environment variable CAM_PASSWORD ")
     assert main(["rtsp://admin:${CAM_PASSWORD}@cam/1"]) == 2
     assert capsys.readouterr().err.strip() == ("error: source rtsp://admin:${CAM_PASSWORD}@cam/1: environment "
                                                "variable CAM_PASSWORD is not set (write ${CAM_PASSWORD:-default} for "
