@@ -17,7 +17,8 @@ come back). Requests wait their turn: one image is read
 at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
-$PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`; `--cors ORIGINS` lets the scripts of web
+$PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`, `--tls-cert` (and `--tls-key`) answers
+https with that certificate; `--cors ORIGINS` lets the scripts of web
 pages from those origins read the answers (a browser's preflight answered). `rotate=180` turns every image before it
 is read (a camera mounted upside down), `/read?rotate=90` one request's (cameras mounted each their own way).
 """
@@ -26,6 +27,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +46,7 @@ from common.errors import UserError
 from ocr.process import TURNS, turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
-                               form_file, json_image, origins, pil_allowing)
+                               form_file, json_image, origins, pil_allowing, tls_context)
 from pipeline.sinks import read_rows, turn_field, with_watch
 
 MAX_MB = 20.0
@@ -108,6 +110,11 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
     class Handler(BaseHTTPRequestHandler):
         server_version = "plate-reader"
         timeout = 60  # seconds a client may stall mid-request before its connection is dropped
+
+        def setup(self) -> None:
+            super().setup()  # the connection's timeout set, then an https connection's handshake made
+            if isinstance(self.connection, ssl.SSLSocket):
+                self.connection.do_handshake()
 
         def _cors(self) -> str:
             """The CORS header of an answer to a web page's script, where its origin is allowed; that origin."""
@@ -300,14 +307,16 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
 
 
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
-                max_mb: float = MAX_MB, cors: tuple[str, ...] = (),
-                max_waiting: int = MAX_WAITING) -> ThreadingHTTPServer:
-    """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`); one error line
-    when the address cannot be bound."""
+                max_mb: float = MAX_MB, cors: tuple[str, ...] = (), max_waiting: int = MAX_WAITING,
+                tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+    """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`), answering https
+    with `tls` (`serve_io.tls_context`); one error line when the address cannot be bound."""
     try:
-        return Server((host, port), handler_for(service, token, max_mb, cors, max_waiting))
+        server = Server((host, port), handler_for(service, token, max_mb, cors, max_waiting))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    server.tls = tls
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-waiting", type=at_least(1), default=MAX_WAITING,
                     help=f"images at the service at once, being sent or waiting their turn, before the next is "
                          f"answered 503 'busy' (default {MAX_WAITING}): each is held in memory")
+    ap.add_argument("--tls-cert", default="", metavar="FILE",
+                    help="answer https with this PEM certificate (its chain; the token then never crosses the network "
+                         "in clear)")
+    ap.add_argument("--tls-key", default="", metavar="FILE",
+                    help="the certificate's PEM key, unencrypted (default: in the --tls-cert file)")
     ap.add_argument("--cors", type=origins, default=(), metavar="ORIGINS",
                     help="web pages whose scripts may read the answers: their origins, comma-separated "
                          "(https://intranet.example), or * for any (default: none)")
@@ -341,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.settings import load_configs
         from pipeline.sinks import ImageReadsSink
 
+        if a.tls_key and not a.tls_cert:
+            raise UserError("--tls-key is the key of a --tls-cert: give the certificate too")
+        tls = tls_context(a.tls_cert, a.tls_key) if a.tls_cert else None  # a bad file said before the models load
         cfgs = load_configs(ROOT / "configs", a.overrides)
         p = cfgs.pipeline
         clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")
@@ -367,8 +384,9 @@ def main(argv: list[str] | None = None) -> int:
             watch = partial(watch_fields, watchlist) if watchlist is not None else None
             service = PlateService(reader, sink, watch, keep, clock, a.max_mp, p.rotate)
             stack.callback(service.close)
-            server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors, a.max_waiting)
-            logger.info(f"reading plates at http://{a.host}:{server.server_address[1]}/read (POST an image; GET "
+            server = make_server(service, a.host, a.port, a.token, a.max_mb, a.cors, a.max_waiting, tls)
+            scheme = "https" if tls is not None else "http"
+            logger.info(f"reading plates at {scheme}://{a.host}:{server.server_address[1]}/read (POST an image; GET "
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             try:
                 server.serve_forever()

@@ -8,9 +8,11 @@ import base64
 import binascii
 import json
 import re
+import ssl
 import sys
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Iterator
 
 import cv2
@@ -133,16 +135,52 @@ def allowed_origin(allowed: tuple[str, ...], origin: str) -> str:
     return origin if origin and origin.lower() in allowed else ""
 
 
+def tls_context(cert: str, key: str = "") -> ssl.SSLContext:
+    """A server's TLS context from a PEM certificate (its chain) and its key (`key` "": in the certificate's file);
+    a file that is missing, not PEM, of another key or encrypted with a passphrase is one UserError line."""
+    for what, path in (("certificate", cert), ("key", key)):
+        if path and not Path(path).is_file():
+            raise UserError(f"TLS {what} not found: {path}")
+
+    def no_passphrase() -> bytes:  # OpenSSL would ask for it on the terminal: a service has none
+        raise UserError(f"the TLS key {key or cert} is encrypted with a passphrase: give it unencrypted "
+                        "(openssl pkey -in KEY -out KEY.plain), readable by the service's user only")
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(cert, key or None, password=no_passphrase)
+    except ssl.SSLError as exc:
+        reason = str(exc.reason or exc)  # OpenSSL's, or Python's own "[SSL] PEM lib (_ssl.c:...)"
+        why = ("the key is not the certificate's" if reason in ("KEY_VALUES_MISMATCH", "NO_CERTIFICATE_ASSIGNED") else
+               "not a PEM certificate with its key (a key in a file of its own: --tls-key)"
+               if reason in ("PEM_LIB", "NO_START_LINE") or "PEM lib" in reason else "")
+        raise UserError(f"cannot use the TLS certificate {cert}{f' with the key {key}' if key else ''}: "
+                        f"{why or reason}{f' ({reason})' if why else ''}") from None
+    return context
+
+
 class Server(ThreadingHTTPServer):
     """The HTTP server, whose clients going away (a cancelled upload, a phone that lost its network, a client that
     gave up waiting) are one log line, not socketserver's traceback. Connections not yet taken wait in a queue of
-    `request_queue_size` (socketserver's 5 had clients that came at once refused: several gates' cameras)."""
+    `request_queue_size` (socketserver's 5 had clients that came at once refused: several gates' cameras). With
+    `tls`, each connection is wrapped in it; its handshake is made in the connection's own thread (`Handler.setup`),
+    so a client slow to make it holds up no other."""
 
     request_queue_size = 128
+    tls: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
+        if isinstance(exc, ssl.SSLError):  # plain http to the https port, a client that trusts not the certificate
+            logger.warning(f"{client_address[0]}: no TLS connection made ({exc.reason or exc}): the service answers "
+                           "https only")
+        elif isinstance(exc, (ConnectionError, TimeoutError)):
             logger.warning(f"{client_address[0]}: the connection was lost ({exc.strerror or type(exc).__name__})")
         else:
             logger.opt(exception=True).error(f"{client_address[0]}: the request failed")

@@ -1,6 +1,9 @@
 """The HTTP service (pipeline/serve.py): a posted photo's plates answered as JSON, bad requests answered."""
+import http.client
 import json
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -178,6 +181,64 @@ def test_a_token_is_asked_for_when_set(serve):
         with urllib.request.urlopen(urllib.request.Request(f"{url}/health", headers=given), timeout=10) as r:
             assert json.loads(r.read()) == {"ok": True}
     assert ask(f"{url}/plates")[0] == 401 and ask(f"{url}/read")[0] == 401  # any other path still asks for it
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # a self-signed certificate for 127.0.0.1 and its key
+CERT, KEY = FIXTURES / "selfsigned_cert.pem", FIXTURES / "selfsigned_key.pem"
+
+
+def test_the_service_answers_https_with_its_certificate_and_refuses_plain_http_on_that_port(serve, logged):
+    """The token and the photos crossed the network in clear: the service spoke plain HTTP only, and a gate's
+    controller at another site could be listened to. With a certificate it answers https; a client that speaks plain
+    HTTP to that port is one warning, and the service goes on."""
+    import ssl
+
+    from pipeline.serve_io import tls_context
+
+    service = PlateService(FakeReader())
+    url = serve(service, token="s3cret", tls=tls_context(str(CERT), str(KEY))).replace("http://", "https://")
+    trusting = ssl.create_default_context(cafile=str(CERT))
+    req = urllib.request.Request(f"{url}/read", data=png(), method="POST", headers={"Authorization": "Bearer s3cret"})
+    with urllib.request.urlopen(req, timeout=30, context=trusting) as r:
+        assert r.status == 200 and [x["text"] for x in json.loads(r.read())["reads"]] == ["AB123CD", "XY99"]
+
+    def plain():
+        with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+            urllib.request.urlopen(url.replace("https://", "http://") + "/health", timeout=30).read()
+        time.sleep(0.3)  # the server's thread logs it
+
+    said, _ = logged(plain, "WARNING")
+    assert len(said) == 1 and said[0][1].startswith("127.0.0.1: no TLS connection made (") and said[0][1].endswith(
+        "): the service answers https only"), said
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):  # a client that trusts it not
+        urllib.request.urlopen(f"{url}/health", timeout=30)
+    with urllib.request.urlopen(f"{url}/health", timeout=30, context=trusting) as r:  # and it still serves
+        assert json.loads(r.read()) == {"ok": True}
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_a_certificate_that_cannot_be_used_is_one_line(tmp_path, capsys):
+    from pipeline.serve import main
+
+    encrypted = tmp_path / "encrypted_key.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(KEY), "-aes256", "-passout", "pass:x", "-out", str(encrypted)],
+                   check=True, capture_output=True, timeout=60)
+    other = tmp_path / "other_key.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                    str(other)], check=True, capture_output=True, timeout=60)
+    for argv, says in [
+        (["--tls-cert", str(tmp_path / "none.pem")], f"error: TLS certificate not found: {tmp_path / 'none.pem'}"),
+        (["--tls-cert", str(CERT), "--tls-key", str(tmp_path / "k.pem")], "error: TLS key not found: "),
+        (["--tls-key", str(KEY)], "error: --tls-key is the key of a --tls-cert: give the certificate too"),
+        (["--tls-cert", str(CERT), "--tls-key", str(encrypted)], f"error: the TLS key {encrypted} is encrypted"),
+        (["--tls-cert", str(CERT), "--tls-key", str(other)], f"error: cannot use the TLS certificate {CERT} with "
+                                                             f"the key {other}: the key is not the certificate's ("),
+        (["--tls-cert", str(CERT)], f"error: cannot use the TLS certificate {CERT}: not a PEM certificate with its "
+                                    "key (a key in a file of its own: --tls-key) ("),  # its key not given
+    ]:
+        assert main(["--port", "0", *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(says), (argv, err)
 
 
 @pytest.mark.parametrize("argv, says", [
