@@ -137,8 +137,9 @@ def given_source(arg: str) -> str:
     (`rtsp://admin:${CAM_PASSWORD}@cam/1`, written `$${CAM_PASSWORD}` in a systemd unit, which would put it in
     itself: the password then shown by `ps`), as a config value is."""
     from common.config import expand_env
+    from pipeline.sources import redact
 
-    return str(expand_env(arg, f"source {arg}"))
+    return str(expand_env(arg, f"source {redact(arg)}"))  # a login given in clear beside it, not shown
 
 
 def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:

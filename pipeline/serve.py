@@ -11,16 +11,15 @@ applied), or as the file of a form (`curl -F upload=@car.jpg`, named after it), 
 `run_pipeline.py` reads a photo (the same configs, `key=value` overrides and shipped weights), each read as
 `reads.jsonl` holds it (with a watchlist, its `watch` fields). `GET /health` answers `{"ok": true, ...}` for a
 monitor, without the token too (then `{"ok": true}` alone). A body that is no image is a 400 answer naming it, not a
-crash; one over `--max-mb`, or whose header gives more than `--max-mp` megapixels, a 413; over `--max-waiting` images
-at the service at once, the next a 503 (busy,
-come back). Requests wait their turn: one image is read
-at a time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
+crash; one over `--max-mb`, or whose header gives more than `--max-mp` megapixels, a 413; over `--max-waiting`
+images at the service at once, the next a 503 (busy, come back). Requests wait their turn: one image is read at a
+time, on the models loaded once (a CPU's cores are shared anyway). With `--out`, every request's reads are also
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
 $PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`, `--tls-cert` (and `--tls-key`) answers
-https with that certificate; `--cors ORIGINS` lets the scripts of web
-pages from those origins read the answers (a browser's preflight answered). `rotate=180` turns every image before it
-is read (a camera mounted upside down), `/read?rotate=90` one request's (cameras mounted each their own way).
+https with that certificate; `--cors ORIGINS` lets the scripts of web pages from those origins read the answers (a
+browser's preflight answered). `rotate=180` turns every image before it is read (a camera mounted upside down),
+`/read?rotate=90` one request's (cameras mounted each their own way).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The systemd units and examples in deploy/: valid for systemd, their restart policy the exit statuses the plate
 reader gives, their cameras file read with the secrets of their environment file."""
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -15,12 +16,9 @@ from pipeline.source_list import read_source_list
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 UNITS = sorted(DEPLOY.glob("*.service"))
-
-
-def service_keys(unit: Path) -> dict[str, str]:
-    """The [Service] section's `Key=value` lines."""
-    section = unit.read_text().split("[Service]", 1)[1].split("\n[", 1)[0]
-    return dict(ln.split("=", 1) for ln in section.splitlines() if "=" in ln and not ln.startswith("#"))
+_spec = importlib.util.spec_from_file_location("service_unit", ROOT / "bench" / "service_unit.py")
+service_unit = importlib.util.module_from_spec(_spec)  # how it reads a unit's [Service] keys and an environment file
+_spec.loader.exec_module(service_unit)
 
 
 def test_there_is_a_unit_for_the_cameras_and_one_for_the_http_service():
@@ -49,7 +47,7 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
     def stopped():
         raise KeyboardInterrupt  # SIGTERM, as run_main takes it
 
-    keys = service_keys(unit)
+    keys = service_unit.unit_service(unit)
     assert keys["Restart"] == "on-failure" and keys["RestartPreventExitStatus"] == str(run_main(mistake))
     assert keys["SuccessExitStatus"] == str(run_main(stopped, on_interrupt="stopped"))  # `systemctl stop` no failure
     assert keys["EnvironmentFile"] == "/etc/plate-reader/plate-reader.env"
@@ -59,8 +57,7 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
 
 
 def test_the_example_cameras_are_read_with_the_passwords_of_the_environment_file(monkeypatch):
-    secrets = dict(ln.split("=", 1) for ln in (DEPLOY / "plate-reader.env").read_text().splitlines()
-                   if "=" in ln and not ln.startswith("#"))
+    secrets = service_unit.env_file(DEPLOY / "plate-reader.env")
     named = set(re.findall(r"(?<!\$)\$\{(\w+)", "".join(p.read_text() for p in DEPLOY.iterdir())))
     assert named <= set(secrets) and "PLATE_SERVE_TOKEN" in secrets  # the service's token (pipeline/serve.py)
     for name, value in secrets.items():

@@ -107,9 +107,11 @@ def test_a_sources_login_may_come_from_the_environment(planned, monkeypatch, cap
     assert main(["rtsp://cam/1", "fusion.min_conf=${CAM_PASSWORD}"]) == 2  # a component's key named whole
     assert capsys.readouterr().err.startswith("error: override fusion.min_conf: environment variable CAM_PASSWORD ")
     assert main(["rtsp://admin:${CAM_PASSWORD}@cam/1"]) == 2
-    assert capsys.readouterr().err.strip() == ("error: source rtsp://admin:${CAM_PASSWORD}@cam/1: environment "
-                                               "variable CAM_PASSWORD is not set (write ${CAM_PASSWORD:-default} for "
-                                               "a default, $${CAM_PASSWORD} for the text itself)")
+    assert capsys.readouterr().err.strip() == ("error: source rtsp://***@cam/1: environment variable CAM_PASSWORD is "
+                                               "not set (write ${CAM_PASSWORD:-default} for a default, "
+                                               "$${CAM_PASSWORD} for the text itself)")
+    assert main(["rtsp://admin:pw@cam/${CHANNEL}"]) == 2  # a password given in clear beside it is not shown
+    assert capsys.readouterr().err.startswith("error: source rtsp://***@cam/${CHANNEL}: environment variable ")
 
 
 def test_only_cameras_streams_and_watched_folders_run_in_threads_of_their_own(tmp_path, monkeypatch, logged):
