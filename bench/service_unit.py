@@ -180,16 +180,27 @@ def serve(user: str) -> list[str]:
             port = sock.getsockname()[1]
         command = [str(port) if x == "8080" else x for x in command]
         lines.append(f"unit {unit.relative_to(ROOT)}; command: {' '.join(command)}")
+        systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # as systemd listens for a Type=notify unit
+        systemd.bind(str(tmp / "notify"))
+        os.chmod(tmp / "notify", 0o777)  # the unit's user may write to it
+        systemd.settimeout(120)
+        env["NOTIFY_SOCKET"] = str(tmp / "notify")
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         t0, base = time.monotonic(), f"http://127.0.0.1:{port}"
-        while time.monotonic() - t0 < 120 and proc.poll() is None:
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
-        lines.append(f"/health answered {time.monotonic() - t0:.1f} s after the start")
+        try:
+            told = systemd.recv(64).decode()
+        except TimeoutError:
+            told = "nothing"
+        ready = time.monotonic() - t0
+        try:
+            urllib.request.urlopen(f"{base}/health", timeout=5).read()
+            health = "answered at once"
+        except OSError as exc:
+            health = f"not answered ({exc})"
+        lines.append(f"Type={service.get('Type')}: told systemd {told} {ready:.1f} s after the start; /health then "
+                     f"{health}")
+        systemd.close()
         for token in ("", env["PLATE_SERVE_TOKEN"]):
             req = urllib.request.Request(f"{base}/read?name=still.jpg", data=still, method="POST",
                                          headers={"Authorization": f"Bearer {token}"} if token else {})

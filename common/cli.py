@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from common.errors import UserError
+from common.systemd import journal_priority, to_journal
 
 
 def setup_logging(sink: Callable[[str], None] | None = None) -> None:
@@ -30,7 +31,7 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
         if cv_log is not None:  # read at cv2's import only: set it now, for this process and those it forks
             cv_log.setLogLevel(cv_log.LOG_LEVEL_SILENT)
     logger.remove()
-    journal = to_journal()
+    journal = to_journal()  # a systemd service's stderr
 
     def stderr(message: Any) -> None:
         if journal:  # each line with its priority, which journald takes off: `journalctl -p warning` finds it
@@ -44,23 +45,6 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
         logger.add(sink, format="{message}",
                    filter=lambda record: record["level"].no < 40 and not record["extra"].get("vehicle"))
         logger.add(stderr, format="{message}", level="ERROR")
-
-
-def to_journal() -> bool:
-    """Whether stderr is systemd's journal: a service's stderr, which systemd names in $JOURNAL_STREAM (its device and
-    inode) so that a program can tell it from a file or a pipe the service's command sends it on to."""
-    try:
-        device, inode = (int(x) for x in os.environ.get("JOURNAL_STREAM", "").split(":"))
-        st = os.fstat(sys.stderr.fileno())
-    except (ValueError, OSError, AttributeError):  # not set; a stderr with no file (a test's capture, a GUI's)
-        return False
-    return (st.st_dev, st.st_ino) == (device, inode)
-
-
-def journal_priority(level: int) -> int:
-    """The syslog priority journald files a loguru level's line under (sd-daemon's `<N>` prefix): 7 debug, 6 info,
-    5 notice (SUCCESS), 4 warning, 3 error, 2 critical."""
-    return next((priority for top, priority in ((10, 7), (20, 6), (25, 5), (30, 4), (40, 3)) if level <= top), 2)
 
 
 class _Lines:

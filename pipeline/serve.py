@@ -347,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> None:
         from common.paths import ROOT
+        from common.systemd import notify
         from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
         from pipeline.outputs import claim_out, make_out, webhook_sink
         from pipeline.recording import utc_offset
@@ -387,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
             scheme = "https" if tls is not None else "http"
             logger.info(f"reading plates at {scheme}://{a.host}:{server.server_address[1]}/read (POST an image; GET "
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
+            notify("READY=1")  # a Type=notify unit (deploy/plate-reader-serve.service) is started now, not before
             try:
                 server.serve_forever()
             finally:

@@ -54,6 +54,10 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
     assert keys["ExecStart"].split()[0] in (f"/opt/plate-reader/.venv/bin/{name}" for name in (
         "plate-reader", "plate-serve"))  # the project's console scripts (pyproject.toml)
     assert keys["ExecStart"].split()[0].rsplit("/", 1)[1] in (ROOT / "pyproject.toml").read_text()
+    # Type=notify only for the command that tells systemd it is ready (pipeline/serve.py): another's start would
+    # wait for it, then fail after TimeoutStartSec
+    assert (keys["Type"] == "notify") == keys["ExecStart"].split()[0].endswith("/plate-serve")
+    assert keys["Type"] in ("notify", "exec")
 
 
 def test_the_example_cameras_are_read_with_the_passwords_of_the_environment_file(monkeypatch):

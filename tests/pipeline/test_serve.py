@@ -768,11 +768,17 @@ def test_the_command_serves_the_shipped_models_with_a_watchlist_and_appends_to_i
         return made[0]
 
     monkeypatch.setattr(serve_module, "make_server", make)
+    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # a Type=notify unit: told when it answers
+    systemd.bind(str(tmp_path / "notify"))
+    systemd.settimeout(120)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
     status = []
     argv = ["--port", "0", "--out", str(out), f"watchlist={tmp_path / 'watch.txt'}", "rotate=180"]
     runner = threading.Thread(target=lambda: status.append(serve_module.main(argv)), daemon=True)
     runner.start()
     assert up.wait(120)
+    with systemd:
+        assert systemd.recv(64) == b"READY=1"
     port = made[0].server_address[1]
     try:
         upside_down = cv2.imencode(".jpg", cv2.rotate(cv2.imread(str(PHOTO)), cv2.ROTATE_180))[1].tobytes()
