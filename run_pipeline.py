@@ -6,6 +6,7 @@
     python run_pipeline.py --crops plates/          # images that are already plate crops: OCR only
     python run_pipeline.py --source clip.mp4        # the same as a plain argument (also source=clip.mp4)
     python run_pipeline.py --sources cameras.yaml   # several cameras, each with its own settings
+    python run_pipeline.py --sources cameras.yaml --check   # its settings checked, nothing read (exit 0 or 2)
     rpicam-vid -t 0 --inline -o - | python run_pipeline.py -   # a stream piped into standard input
 
 A folder gives its images (one source) and each of its videos, then its subfolders' in turn (a dash-cam card's
@@ -77,9 +78,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="a source, as a plain argument is (also source=SRC; repeatable)")
     ap.add_argument("--sources", metavar="FILE", help="YAML list of sources, each with its own settings "
                     "(pipeline/source_list.py): cameras with their own roi, line, output folder")
+    ap.add_argument("--check", action="store_true", help="check the settings (configs, overrides, sources file, model "
+                    "files, roi and line, watchlist, webhook) and exit, reading nothing: 0 when all is well, 2 with "
+                    "the mistake's line (before restarting a service on an edited cameras file)")
     a = ap.parse_intermixed_args(argv)  # flags anywhere: clip.mp4 --show stride=2
 
     def work() -> int:
+        from common.errors import UserError
         from pipeline.outputs import distinct_out_names
         from pipeline.settings import load_configs
 
@@ -102,11 +107,22 @@ def main(argv: list[str] | None = None) -> int:
         names = distinct_out_names(sources)  # files of one name in different folders get one output folder each
         jobs = [Job(s, cfgs, names.get(s, "")) for s in sources] + listed
         check_one_stdin(jobs)
-        if cfgs.pipeline.log_file:
+        if cfgs.pipeline.log_file and not a.check:
             add_log_file(cfgs.pipeline.log_file)
         models: set[Any] = set()  # the model files of each distinct setting, checked once
         for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
-            check_before_start(job.spec, job.cfgs, crops_only, models)
+            try:
+                check_before_start(job.spec, job.cfgs, crops_only, models)
+            except UserError as exc:  # a sources file's entry: which one
+                if not job.listed:
+                    raise
+                raise type(exc)(f"{job.listed}: {exc}") from None
+        if a.check:
+            from pipeline.sources import redact
+
+            logger.info(f"settings checked: {len(jobs)} source{'s' * (len(jobs) != 1)} "
+                        f"({', '.join(redact(j.out_name or j.spec) for j in jobs)}); none was opened")
+            return 0
         stop = threading.Event()
 
         def on_signal(signum, _frame):
@@ -126,10 +142,13 @@ def main(argv: list[str] | None = None) -> int:
 
 @dataclass(frozen=True)
 class Job:
-    """A source with the configs it runs with and its output folder's name ("": named after the source)."""
+    """A source with the configs it runs with, its output folder's name ("": named after the source) and, for a
+    sources file's entry, where it is listed (`cameras.yaml, entry 2 (rtsp://***@10.0.0.6/1)`), which a mistake in
+    its settings names."""
     spec: str
     cfgs: Any
     out_name: str = ""
+    listed: str = ""
 
 
 def given_source(arg: str) -> str:
@@ -183,11 +202,12 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
 
     jobs = []
     for i, entry in enumerate(read_source_list(path), 1):
+        listed = f"{path}, entry {i} ({redact(entry.spec)})"
         try:
             cfgs = load_configs(config_dir, overrides + list(entry.overrides))
         except ConfigError as exc:
-            raise ConfigError(f"{path}, entry {i} ({redact(entry.spec)}): {exc}") from None
-        jobs.append(Job(entry.spec, cfgs, entry.name))
+            raise ConfigError(f"{listed}: {exc}") from None
+        jobs.append(Job(entry.spec, cfgs, entry.name, listed))
     return jobs
 
 

@@ -771,6 +771,27 @@ def test_a_sources_file_runs_each_source_with_its_own_settings(tmp_path, gate_cl
     assert "detector has no key 'confidence'" in err[0]
 
 
+def test_check_says_whether_the_settings_are_good_and_reads_nothing(tmp_path, monkeypatch, capsys):
+    """Before restarting a service on an edited cameras file, whether it would start: a mistake there restarted
+    stops the gate's reading (a unit restarts no mistake). `--check` goes through every check a start makes, then
+    ends without opening a source (a camera in use by the running service is not opened a second time)."""
+    import run_pipeline
+
+    monkeypatch.setattr(run_pipeline, "run_all", lambda *a: pytest.fail("a source was run"))
+    monkeypatch.setenv("CAM_PASSWORD", "s3cret")
+    cams = tmp_path / "cameras.yaml"
+    cams.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  name: gate-in\n"
+                    "- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.6/1\n  line: [[0.5, 0], [0.5, 1]]\n")
+    log = tmp_path / "gate.log"
+    assert main(["--sources", str(cams), "--check", f"log_file={log}"]) == 0
+    assert capsys.readouterr().err.strip() == ("settings checked: 2 sources (gate-in, rtsp://***@10.0.0.6/1); none "
+                                               "was opened")
+    assert not log.exists()  # the running service's log is not written to
+    cams.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  line: [[0.5, 0]]\n")
+    assert main(["--sources", str(cams), "--check"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {cams}, entry 1 (rtsp://***@10.0.0.5/1): ")
+
+
 def test_a_sources_files_mistake_shows_its_cameras_url_without_the_password(tmp_path, monkeypatch, capsys):
     """The entry's source was shown as it was given, with the password the environment put in it."""
     monkeypatch.setenv("CAM_PASSWORD", "s3cret")
