@@ -787,6 +787,8 @@ def test_check_says_whether_the_settings_are_good_and_reads_nothing(tmp_path, mo
     assert capsys.readouterr().err.strip() == ("settings checked: 2 sources (gate-in, rtsp://***@10.0.0.6/1); none "
                                                "was opened")
     assert not log.exists()  # the running service's log is not written to
+    assert main(["rtsp://admin:${CAM_PASSWORD}@10.0.0.7/1", "--check"]) == 0
+    assert capsys.readouterr().err.strip() == "settings checked: 1 source (rtsp://***@10.0.0.7/1); none was opened"
     cams.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  line: [[0.5, 0]]\n")
     assert main(["--sources", str(cams), "--check"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {cams}, entry 1 (rtsp://***@10.0.0.5/1): ")
