@@ -198,9 +198,13 @@ def test_the_service_answers_https_with_its_certificate_and_refuses_plain_http_o
     service = PlateService(FakeReader())
     url = serve(service, token="s3cret", tls=tls_context(str(CERT), str(KEY))).replace("http://", "https://")
     trusting = ssl.create_default_context(cafile=str(CERT))
+    stalled = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))  # connects, never shakes hands:
+    time.sleep(0.3)  # taken by the server before the request below; it must not hold that one up (the request
+    # timeout, 60 s, is over the 10 s given here)
     req = urllib.request.Request(f"{url}/read", data=png(), method="POST", headers={"Authorization": "Bearer s3cret"})
-    with urllib.request.urlopen(req, timeout=30, context=trusting) as r:
+    with stalled, urllib.request.urlopen(req, timeout=10, context=trusting) as r:
         assert r.status == 200 and [x["text"] for x in json.loads(r.read())["reads"]] == ["AB123CD", "XY99"]
+    time.sleep(0.3)  # the stalled client closed: its handshake ends (a warning of its own) before the ones below
 
     def plain():
         with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
