@@ -5,7 +5,8 @@ import argparse
 import errno
 import os
 import sys
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
@@ -47,23 +48,62 @@ def setup_logging(sink: Callable[[str], None] | None = None) -> None:
         logger.add(stderr, format="{message}", level="ERROR")
 
 
-class _Lines:
-    """A file for tqdm where stderr is no terminal (a run under `nohup ... > train.log`): each redraw, which tqdm
-    starts with a carriage return, written as a line of its own, so the log reads line by line."""
+class LogLines:
+    """A stream for progress bars where it is no terminal (a run under `nohup ... > train.log`), which writes each
+    redraw as a line of its own: tqdm's (each begun with a carriage return; tqdm keeps them apart in time), the same
+    line never twice, and ultralytics' (handed to `progress`, its hook for logs), one a bar each `every_s` and its
+    last; anything else as it comes. The newline a bar writes when it closes is left out (its line has one)."""
 
-    def __init__(self, file: TextIO) -> None:
-        self.file = file
+    def __init__(self, file: TextIO, every_s: float = 60.0) -> None:
+        self.file, self.every_s = file, every_s
         self.encoding = getattr(file, "encoding", None)  # tqdm draws its bar in blocks for UTF-8, else in #
-        self.last = ""
+        self.last = ""  # the last line written, for a bar's redraw
+        self.bars: dict[int, tuple[str, float]] = {}  # an ultralytics bar: its newest frame, when one was written
 
-    def write(self, text: str) -> None:
-        line = text.replace("\r", "").rstrip()
+    def _line(self, frame: str) -> None:
+        line = frame.replace("\r", "").replace("\033[K", "").rstrip()
         if line and line != self.last:  # not the end's line again when the last step drew it
             self.file.write(line + "\n")
             self.last = line
 
+    def write(self, text: str) -> None:
+        if "\r" in text:  # a tqdm redraw
+            self._line(text)
+        elif text == "\n" and self.last:  # a closed bar's newline: its line has one
+            self.last = ""
+        else:
+            self.file.write(text)
+            self.last = ""
+
+    def progress(self, bar: int, frame: str) -> None:
+        """ultralytics' redraw of `bar` ("": the bar closed, its last frame is written)."""
+        now = time.monotonic()
+        if not frame:
+            last, _ = self.bars.pop(bar, ("", 0.0))
+            self._line(last)
+            return
+        _, written = self.bars.get(bar, ("", -self.every_s))
+        if now - written >= self.every_s:
+            self._line(frame)
+            written = now
+        self.bars[bar] = (frame, written)
+
+    def isatty(self) -> bool:
+        return False
+
     def flush(self) -> None:
         self.file.flush()
+
+
+@contextmanager
+def bars_as_lines() -> Iterator[None]:
+    """Inside, where stdout is no terminal, progress bars drawn on stdout (ultralytics' training bars) written as
+    lines (`LogLines`); on a terminal, nothing changes."""
+    if sys.stdout.isatty():
+        yield
+        return
+    with redirect_stdout(LogLines(sys.stdout)):  # type: ignore[type-var]  # a text stream for what writes to it
+        yield
 
 
 def progress(items: Iterable[Any], desc: str, log_every_s: float = 60.0) -> Any:
@@ -74,7 +114,7 @@ def progress(items: Iterable[Any], desc: str, log_every_s: float = 60.0) -> Any:
 
     if sys.stderr.isatty():
         return tqdm(items, desc=desc, leave=True, dynamic_ncols=True)
-    return tqdm(items, desc=desc, leave=True, file=_Lines(sys.stderr), mininterval=log_every_s)
+    return tqdm(items, desc=desc, leave=True, file=LogLines(sys.stderr), mininterval=log_every_s)
 
 
 def entry_parser(doc: str | None) -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ from typing import Any
 
 from loguru import logger
 
-from common.cli import entry_parser, interrupted_line, run_main, stopped_when_full
+from common.cli import bars_as_lines, entry_parser, interrupted_line, run_main, stopped_when_full
 from common.config import closest, exponent_number, load_config, parse_override
 from common.device import resolve_device
 from common.errors import UserError
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cfg = load_config(DetectorTrainConfig, args.config, args.overrides)
         weights.append(Path(cfg.resume).parent if cfg.resume else Path(cfg.out_dir) / cfg.name / "weights")
-        with stopped_when_full(lambda: weights[0], stopped):
+        with stopped_when_full(lambda: weights[0], stopped), bars_as_lines():  # a log file's bars: lines
             out = train(cfg)
         logger.info(f"detector weights -> {out}")
 

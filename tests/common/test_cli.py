@@ -257,3 +257,27 @@ def test_progress_in_a_log_is_a_line_a_minute_and_the_last(capsys, monkeypatch):
     lines = capsys.readouterr().err.splitlines()
     assert 4 <= len(lines) <= 8 and lines[-1].startswith("Validation: 100%|") and " 10/10 " in lines[-1], lines
     assert len(set(lines)) == len(lines), lines
+
+
+def test_ultralytics_bars_in_a_log_are_a_line_each_minute_and_their_last(monkeypatch):
+    """ultralytics hands each redraw of its bars to the stream's `progress` (its hook for logs): in a log file each bar
+    is its first frame, one a minute and its last, as lines; what else is written passes as it is."""
+    import io
+
+    from common.cli import LogLines
+
+    now = iter([0.0, 30.0, 61.0, 62.0, 63.0, 64.0, 65.0])
+    monkeypatch.setattr("common.cli.time.monotonic", lambda: next(now))
+    out = io.StringIO()
+    log = LogLines(out)
+    log.write("Starting training\n")
+    for done in ("0% 0/9", "33% 3/9", "66% 6/9", "100% 9/9"):
+        log.progress(1, f"\r\033[K  1/3: {done}")  # at 0, 30, 61 and 62 s
+    log.progress(1, "")  # closed: its last frame
+    log.write("\n")  # the newline ultralytics writes after a closed bar
+    log.progress(2, "\r\033[K  2/3: 0% 0/9")  # a new bar's first frame, at once
+    log.progress(2, "")
+    log.write("all done\n")
+    assert out.getvalue() == ("Starting training\n  1/3: 0% 0/9\n  1/3: 66% 6/9\n  1/3: 100% 9/9\n  2/3: 0% 0/9\n"
+                              "all done\n")
+    assert log.isatty() is False

@@ -47,6 +47,10 @@ def test_trains_from_yaml_offline(tiny_set, tmp_path, monkeypatch, capsys):
             "workers=0", "device=cpu", f"out_dir={tmp_path / 'runs'}", f"weights_out={out}",
             f"dataset_dir={tmp_path / 'yolo'}"]
     assert train_main(argv) == 0
+    logged = capsys.readouterr().out  # stdout is no terminal here, as under nohup: ultralytics' bars as lines
+    assert "\r" not in logged and "\033[K" not in logged
+    bars = [ln for ln in logged.splitlines() if "Caching images" in ln]  # its dataset's bars, drawn on stdout
+    assert bars and all("100%" in ln for ln in bars), logged
     assert out.is_file() and (tmp_path / "w" / "detector.yaml").is_file()
     assert read_manifest(tmp_path / "w" / "MANIFEST.sha256") == {"detector.pt": sha256(out)}
     det = PlateDetector(DetectorConfig(weights=str(out), imgsz=64, device="cpu", conf=0.0))
