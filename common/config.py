@@ -115,16 +115,16 @@ class EnvText(str):
     key of text takes it as text (a password `0123` stays `0123`), any other key reads it as YAML (`conf: ${CONF}`)."""
 
 
-def expand_env(value: Any, where: str) -> Any:
+def expand_env(value: Any, where: str, in_mapping: bool = False) -> Any:
     """`value` (a YAML value: text, or lists and mappings of them) with each `${NAME}` in its text replaced by that
     environment variable, as Docker Compose and systemd write it, so that a camera's password or a webhook's token
     stays out of config files and the process list; an unset variable without a default is a ConfigError naming
-    `where` (the file and key) and the variable. Text inside a mapping stays text."""
+    `where` (the file and key) and the variable. Text anywhere inside a mapping (`in_mapping`) stays plain text: no
+    key's type reads it there, and an `EnvText` left in it would reach a checkpoint, which `weights_only` refuses."""
     if isinstance(value, dict):
-        return {k: str(v) if isinstance(v, EnvText) else v
-                for k, v in ((k, expand_env(v, where)) for k, v in value.items())}
+        return {k: expand_env(v, where, True) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand_env(v, where) for v in value]
+        return [expand_env(v, where, in_mapping) for v in value]
     if not isinstance(value, str) or "${" not in value:
         return value
 
@@ -140,7 +140,8 @@ def expand_env(value: Any, where: str) -> Any:
             return default
         return got
 
-    return EnvText(_ENV.sub(put, value))
+    text = _ENV.sub(put, value)
+    return text if in_mapping else EnvText(text)
 
 
 def _kind(tp: Any) -> str:

@@ -212,6 +212,9 @@ def test_environment_variables_in_a_file_and_in_overrides(tmp_path, monkeypatch)
     assert load_config(Cfg, None, ["name=$${CAM_PASSWORD}:${EMPTY}"]).name == "${CAM_PASSWORD}:"
     assert load_config(Sources, None, ["train=[{path: '${CAM_PASSWORD}/x'}]"]).train == ({"path": "0123/x"},)
     assert type(load_config(Sources, None, ["train=[{path: '${LR}'}]"]).train[0]["path"]) is str  # dumpable
+    nested = load_config(Sources, None, ["train=[{path: a, more: ['${LR}'], sub: {k: '${LR}'}}]"]).train[0]
+    assert nested == {"path": "a", "more": ["3e-4"], "sub": {"k": "3e-4"}}  # at any depth of a mapping: plain text,
+    assert type(nested["more"][0]) is str and type(nested["sub"]["k"]) is str  # as a checkpoint's config must hold
 
 
 @pytest.mark.parametrize("text, override, message", [
