@@ -127,6 +127,13 @@ def prepared(unit: Path, tmp: Path, camera_url: str, user: str) -> tuple[list[st
     return command, env, Path(move(service["WorkingDirectory"])), service
 
 
+def stopped(proc: subprocess.Popen) -> tuple[int, float]:
+    """SIGTERM sent as `systemctl stop` sends it: the exit status, and the seconds the process took to end."""
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=60), time.monotonic() - t0
+
+
 def run(seconds: float, user: str) -> list[str]:
     lines = []
     camera = Camera(ROOT / "samples" / "clip.mp4")
@@ -141,10 +148,7 @@ def run(seconds: float, user: str) -> list[str]:
             proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=journal,
                                     stderr=subprocess.STDOUT)
             time.sleep(seconds)
-            t0 = time.monotonic()
-            proc.send_signal(signal.SIGTERM)
-            status = proc.wait(timeout=60)
-            took = time.monotonic() - t0
+            status, took = stopped(proc)
         out = cwd / "runs" / "pipeline" / "gate-in"
         events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()] if (
             out / "events.jsonl").is_file() else []
@@ -167,8 +171,9 @@ def run(seconds: float, user: str) -> list[str]:
 
 
 def serve(user: str) -> list[str]:
-    """The HTTP service's unit: started, asked for /health until its models are loaded, sent a bundled still without
-    and with the environment file's token, then stopped with SIGTERM."""
+    """The HTTP service's unit: started with a socket listening as systemd listens for a `Type=notify` unit's
+    READY=1, asked for /health once told, sent a bundled still without and with the environment file's token, then
+    stopped with SIGTERM."""
     unit = ROOT / "deploy" / "plate-reader-serve.service"
     lines, still = [], sorted((ROOT / "samples" / "stills" / "images").glob("*.jpg"))[0].read_bytes()
     with tempfile.TemporaryDirectory() as d:
@@ -213,11 +218,9 @@ def serve(user: str) -> list[str]:
         kept = cwd / "serve" / "reads.jsonl"
         count = len(kept.read_text().splitlines()) if kept.is_file() else 0
         lines.append(f"reads kept in {kept.relative_to(tmp)}: {count}")
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        status = proc.wait(timeout=60)
+        status, took = stopped(proc)
         lines.append(f"SIGTERM: exit status {status} (SuccessExitStatus={service.get('SuccessExitStatus')}) in "
-                     f"{time.monotonic() - t0:.2f} s; stderr's last line: "
+                     f"{took:.2f} s; stderr's last line: "
                      f"{(proc.stderr.read().strip().splitlines() or [''])[-1] if proc.stderr else ''}")
     return lines
 

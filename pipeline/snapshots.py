@@ -36,8 +36,10 @@ class _BasicOnceAsked(urllib.request.HTTPBasicAuthHandler):
         return super().retry_http_basic_auth(host, req, realm)
 
     def http_request(self, req: urllib.request.Request) -> urllib.request.Request:
+        if not self.asked or req.has_header("Authorization"):  # a Digest camera's requests: as they are
+            return req
         user, password = self.passwd.find_user_password("", req.full_url)  # any realm: the default one
-        if self.asked and password is not None and not req.has_header("Authorization"):
+        if password is not None:
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             req.add_unredirected_header("Authorization", f"Basic {token}")
         return req
