@@ -167,3 +167,15 @@ def test_each_numeric_key_takes_the_values_at_its_bounds_and_refuses_those_past_
 def test_every_numeric_key_has_its_bounds_tested(component):
     passes = DETECTOR_PASSES if component == "detector" else []
     assert numeric_keys(CLASSES[component]) == {b[0] for b in BOUNDS[component] + passes}
+
+
+def test_every_video_container_the_config_takes_has_its_codec():
+    """`video_container`'s choices (a Literal, for the loader to check) and the codecs written per container
+    (`pipeline.media.VIDEO_CODECS`) are two lists: a choice added to one alone would be written as MPEG-4 Part 2
+    whatever its container, or never be taken."""
+    import typing
+
+    from pipeline.media import VIDEO_CODECS
+
+    choices = typing.get_args(typing.get_type_hints(PipelineConfig)["video_container"])
+    assert choices == tuple(VIDEO_CODECS)
