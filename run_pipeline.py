@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from loguru import logger
 
     from common.cli import entry_parser, leave, run_main, stop_signals
+    from common.systemd import notify
 
     ap = entry_parser(__doc__)
     ap.add_argument("args", nargs="*",
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             if stop.is_set():
                 raise KeyboardInterrupt
             logger.warning(f"{signal.Signals(signum).name}: stopping; open tracks are being written")
+            notify("STOPPING=1")
             stop.set()
 
         # Ctrl-C, a service manager's or a job scheduler's stop, the terminal or SSH session closed (SIGHUP, unless
@@ -298,34 +300,60 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
 def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     """Cameras, streams and watched folders never end: with other sources, each runs in its own thread (its own
     detector and recognizer) while files and images run one after the other here; progress bars then stay off.
-    This (the main) thread keeps taking signals and draws the `--show` windows. Returns the exit status."""
+    This (the main) thread keeps taking signals and draws the `--show` windows. Under systemd, the service is told
+    ready now, each source is watched for progress (`WatchdogSec=`: common/liveness.py) and `systemctl status` says
+    which run. Returns the exit status."""
+    from common.liveness import watching
+    from common.systemd import Supervisor, notify
     from pipeline.annotate import LiveWindows
-    from pipeline.sources import is_live
+    from pipeline.sources import is_live, redact
 
     windows = LiveWindows()
 
     def endless(job: Job) -> bool:
         return (not crops_only and is_live(job.spec)) or (job.cfgs.pipeline.follow and Path(job.spec).is_dir())
 
+    def name(job: Job) -> str:
+        return redact(job.out_name or job.spec)
+
+    def run(job: Job) -> bool:
+        with watching(name(job)):
+            return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name)
+
     cams = [replace(j, cfgs=replace(j.cfgs, pipeline=replace(j.cfgs.pipeline, progress=False)))
             for j in jobs if endless(j)] if len(jobs) > 1 else []
     ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1
+    here: list[str] = []  # the source read by this thread now
 
     def run_cam(i: int) -> None:
-        ok[i] = run_one(cams[i].spec, cams[i].cfgs, crops_only, stop, windows, cams[i].out_name)
+        ok[i] = run(cams[i])
+
+    def status() -> str:  # systemctl status's line
+        parts = []
+        if cams:
+            failed = [name(c) for c, t, good in zip(cams, threads, ok) if not (t.is_alive() or good)]
+            parts.append(f"{sum(t.is_alive() for t in threads)} of {len(cams)} cameras, streams or watched folders "
+                         "running" + (f" ({', '.join(failed)} stopped on an error)" if failed else ""))
+        if here:
+            parts.append(f"reading {here[-1]}")
+        return "; ".join(parts)
 
     threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]
-    for t in threads:
-        t.start()
-    for job in jobs:
-        if stop.is_set():
-            break
-        if not (cams and endless(job)):
-            ok.append(run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name))
-    while any(t.is_alive() for t in threads):
-        windows.pump()
+    notify("READY=1")  # the settings checked: a Type=notify unit is started
+    with Supervisor(status):
         for t in threads:
-            t.join(timeout=0.05)
+            t.start()
+        for job in jobs:
+            if stop.is_set():
+                break
+            if not (cams and endless(job)):
+                here.append(name(job))
+                ok.append(run(job))
+        here.clear()
+        while any(t.is_alive() for t in threads):
+            windows.pump()
+            for t in threads:
+                t.join(timeout=0.05)
     if len(ok) > 1:  # a folder of clips (a dash-cam card), several cameras: the tally under the sources' own lines
         from loguru import logger
 

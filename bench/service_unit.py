@@ -1,18 +1,23 @@
 """The camera unit (deploy/plate-reader.service) run as systemd runs it, against a local snapshot camera.
 
-    python bench/service_unit.py [--seconds 40] [--user plate-reader] [--out bench/results/service_unit.txt]
+    python bench/service_unit.py [--seconds 40] [--user plate-reader] [--watchdog-s 6] [--out FILE]
 
 The unit's own ExecStart, EnvironmentFile, WorkingDirectory and Environment are read from the file, with its paths
 moved into a temporary folder (/opt/plate-reader: this checkout, its venv: the one running this script; /etc and
-/var/lib/plate-reader: folders of their own). Its cameras file lists one camera, `http://admin:${CAM_PASSWORD}@...`,
-a local server that answers the bundled clip's frames one per request, only to the login the environment file gives
+/var/lib/plate-reader: folders of their own). Its cameras file lists one camera, `http://admin:${CAM_PASSWORD}@...`, a
+local server that answers the bundled clip's frames one per request, only to the login the environment file gives
 (Basic). The command runs for `--seconds`, then gets SIGTERM as `systemctl stop` sends it; printed: the exit status
 and how long it took to end, the events written, the camera's refused and answered requests, and whether the password
-appears in anything the run wrote or logged. Then the same unit with a cameras file naming a variable the environment
-file lacks: its exit status, against the unit's RestartPreventExitStatus. With `--user` (as root) the command runs as
-that user (setpriv), with the folders given to it, as `User=` does. `--unit serve`: the HTTP service's unit
-(deploy/plate-reader-serve.service) on a free port, sent a bundled still without and with the environment file's
-token, then stopped.
+appears in anything the run wrote or logged. As systemd does for a `Type=notify` unit with `WatchdogSec=`, a socket
+listens for what the command tells ($NOTIFY_SOCKET: READY=1, STATUS=, WATCHDOG=1, STOPPING=1) and $WATCHDOG_USEC gives
+the watchdog's period (`--watchdog-s`, shorter than the unit's so that a run is short); printed: when it was told
+ready, its status lines, its pings; then the camera hangs (its answers held for two periods: a camera's fault, after
+which the service should go on pinging) and the process is stopped (SIGSTOP for a period and a half: a hang, during
+which systemd hears no ping and would restart it), then continued. Then the same unit with a cameras file naming a
+variable the environment file lacks: its exit status, against the unit's RestartPreventExitStatus. With `--user` (as
+root) the command runs as that user (setpriv), with the folders given to it, as `User=` does. `--unit serve`: the HTTP
+service's unit (deploy/plate-reader-serve.service) on a free port, sent a bundled still without and with the
+environment file's token, then stopped.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import base64
 import configparser
+import contextlib
 import json
 import os
 import shlex
@@ -70,12 +76,14 @@ class Camera:
             self.frames.append(cv2.imencode(".jpg", frame)[1].tobytes())
             ok, frame = cap.read()
         self.asked, self.refused, self.answered = 0, 0, 0
+        self.hang_until = 0.0  # its answers held until then (a camera that hangs)
         want = "Basic " + base64.b64encode(f"admin:{SECRET}".encode()).decode()
         camera = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 camera.asked += 1
+                time.sleep(max(0.0, camera.hang_until - time.monotonic()))
                 if self.headers.get("Authorization") != want:
                     camera.refused += 1
                     self.send_response(401)
@@ -89,7 +97,8 @@ class Camera:
                 self.send_header("Content-Type", "image/jpeg")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(ConnectionError):  # a client that gave up waiting (a hung camera's)
+                    self.wfile.write(body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -97,6 +106,50 @@ class Camera:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://admin:${{CAM_PASSWORD}}@127.0.0.1:{self.server.server_address[1]}/snapshot.jpg"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+class Systemd:
+    """The socket systemd listens on for a `Type=notify` unit's messages (sd_notify), each kept with its time."""
+
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        os.chmod(path, 0o777)  # the unit's user may write to it
+        self.path, self.told, self.t0 = path, [], time.monotonic()
+        self.sock.settimeout(0.2)
+        self.open = True
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self) -> None:
+        while self.open:
+            try:
+                self.told.append((time.monotonic() - self.t0, self.sock.recv(4096).decode()))
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def wait_for(self, message: str, timeout: float = 120.0) -> float | None:
+        """Seconds from the start until `message` was told (waiting up to `timeout`), None if it was not."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            when = next((t for t, m in self.told if m == message), None)
+            if when is not None:
+                return when
+            time.sleep(0.05)
+        return None
+
+    def pings(self, start: float, end: float) -> list[float]:
+        return [t for t, m in self.told if m == "WATCHDOG=1" and start <= t < end]
+
+    def close(self) -> None:
+        self.open = False
+        self.sock.close()
+
+
+def gaps(times: list[float]) -> str:
+    between = [b - a for a, b in zip(times, times[1:])]
+    return f"{len(times)} pings, longest gap {max(between):.1f} s" if between else f"{len(times)} pings"
 
 
 def prepared(unit: Path, tmp: Path, camera_url: str, user: str) -> tuple[list[str], dict[str, str], Path,
@@ -134,7 +187,7 @@ def stopped(proc: subprocess.Popen) -> tuple[int, float]:
     return proc.wait(timeout=60), time.monotonic() - t0
 
 
-def run(seconds: float, user: str) -> list[str]:
+def run(seconds: float, user: str, watchdog_s: float) -> list[str]:
     lines = []
     camera = Camera(ROOT / "samples" / "clip.mp4")
     with tempfile.TemporaryDirectory() as d:
@@ -143,12 +196,28 @@ def run(seconds: float, user: str) -> list[str]:
         command, env, cwd, service = prepared(UNIT, tmp, camera.url, user)
         command += ["snapshot_every_s=0.2", "progress=false"]  # the clip's frames faster than a real camera's 1 s
         lines.append(f"unit {UNIT.relative_to(ROOT)}; command: {' '.join(command)}")
+        systemd = Systemd(tmp / "notify")
+        env.update(NOTIFY_SOCKET=str(systemd.path), WATCHDOG_USEC=str(int(watchdog_s * 1e6)))
         log = tmp / "journal.txt"
         with log.open("w") as journal:
             proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=journal,
                                     stderr=subprocess.STDOUT)
-            time.sleep(seconds)
+            systemd.t0 = time.monotonic()
+            ready = systemd.wait_for("READY=1", seconds)
+            time.sleep(max(0.0, seconds - (time.monotonic() - systemd.t0)))
+            hang = time.monotonic() - systemd.t0
+            camera.hang_until = time.monotonic() + 2 * watchdog_s
+            time.sleep(2 * watchdog_s + 2)
+            frozen = time.monotonic() - systemd.t0
+            proc.send_signal(signal.SIGSTOP)
+            time.sleep(1.5 * watchdog_s)
+            proc.send_signal(signal.SIGCONT)
+            thawed = time.monotonic() - systemd.t0
+            time.sleep(watchdog_s)
+            end = time.monotonic() - systemd.t0
             status, took = stopped(proc)
+        time.sleep(0.5)
+        systemd.close()
         out = cwd / "runs" / "pipeline" / "gate-in"
         events = [json.loads(x) for x in (out / "events.jsonl").read_text().splitlines()] if (
             out / "events.jsonl").is_file() else []
@@ -160,7 +229,22 @@ def run(seconds: float, user: str) -> list[str]:
                      f"answered")
         lines.append(f"events: {len(events)} ({', '.join(e.get('text', '?') for e in events)})")
         lines.append(f"password in files the run wrote or its journal: {leaked or 'none'}")
-        lines.append("journal: " + " | ".join(log.read_text().strip().splitlines()[-3:]))
+        lines.append(f"Type={service.get('Type')}, WatchdogSec={service.get('WatchdogSec')} (run with "
+                     f"WATCHDOG_USEC for {watchdog_s:g} s): READY=1 "
+                     + (f"{ready:.1f} s after the start" if ready is not None else "never told"))
+        statuses = [m for _, m in systemd.told if m.startswith("STATUS=")]
+        lines.append(f"status lines: {' | '.join(statuses) or 'none'}")
+        lines.append(f"running, {hang - (ready or 0):.0f} s from READY=1: {gaps(systemd.pings(ready or 0, hang))}")
+        lines.append(f"the camera's answers held for {2 * watchdog_s:g} s: {gaps(systemd.pings(hang, frozen))}")
+        lines.append(f"the process stopped (SIGSTOP) for {1.5 * watchdog_s:g} s: "
+                     f"{len(systemd.pings(frozen + 0.5, thawed))} pings (systemd restarts it {watchdog_s:g} s after "
+                     f"the last, at {max(systemd.pings(0, thawed), default=0):.1f} s)")
+        lines.append(f"continued (SIGCONT): {gaps(systemd.pings(thawed, end))}")
+        lines.append(f"STOPPING=1 told at SIGTERM: {any(m == 'STOPPING=1' for _, m in systemd.told)}")
+        journal_lines = log.read_text().strip().splitlines()
+        lines.append("journal, the watchdog's lines: " + (" | ".join(x for x in journal_lines if "stuck" in x or
+                                                                    "no progress" in x) or "none"))
+        lines.append("journal: " + " | ".join(journal_lines[-3:]))
         (tmp / "etc" / "cameras.yaml").write_text("- source: http://admin:${CAM_PASSWORDS}@127.0.0.1:9/x.jpg\n")
         done = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=300)
@@ -170,7 +254,7 @@ def run(seconds: float, user: str) -> list[str]:
     return lines
 
 
-def serve(user: str) -> list[str]:
+def serve(user: str, watchdog_s: float) -> list[str]:
     """The HTTP service's unit: started with a socket listening as systemd listens for a `Type=notify` unit's
     READY=1, asked for /health once told, sent a bundled still without and with the environment file's token, then
     stopped with SIGTERM."""
@@ -185,19 +269,14 @@ def serve(user: str) -> list[str]:
             port = sock.getsockname()[1]
         command = [str(port) if x == "8080" else x for x in command]
         lines.append(f"unit {unit.relative_to(ROOT)}; command: {' '.join(command)}")
-        systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # as systemd listens for a Type=notify unit
-        systemd.bind(str(tmp / "notify"))
-        os.chmod(tmp / "notify", 0o777)  # the unit's user may write to it
-        systemd.settimeout(120)
-        env["NOTIFY_SOCKET"] = str(tmp / "notify")
+        systemd = Systemd(tmp / "notify")  # as systemd listens for a Type=notify unit
+        env.update(NOTIFY_SOCKET=str(systemd.path), WATCHDOG_USEC=str(int(watchdog_s * 1e6)))
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
-        t0, base = time.monotonic(), f"http://127.0.0.1:{port}"
-        try:
-            told = systemd.recv(64).decode()
-        except TimeoutError:
-            told = "nothing"
-        ready = time.monotonic() - t0
+        systemd.t0, base = time.monotonic(), f"http://127.0.0.1:{port}"
+        ready = systemd.wait_for("READY=1")
+        told = "READY=1" if ready is not None else "nothing"
+        ready = ready or 0.0
         try:
             urllib.request.urlopen(f"{base}/health", timeout=5).read()
             health = "answered at once"
@@ -205,7 +284,6 @@ def serve(user: str) -> list[str]:
             health = f"not answered ({exc})"
         lines.append(f"Type={service.get('Type')}: told systemd {told} {ready:.1f} s after the start; /health then "
                      f"{health}")
-        systemd.close()
         for token in ("", env["PLATE_SERVE_TOKEN"]):
             req = urllib.request.Request(f"{base}/read?name=still.jpg", data=still, method="POST",
                                          headers={"Authorization": f"Bearer {token}"} if token else {})
@@ -218,7 +296,13 @@ def serve(user: str) -> list[str]:
         kept = cwd / "serve" / "reads.jsonl"
         count = len(kept.read_text().splitlines()) if kept.is_file() else 0
         lines.append(f"reads kept in {kept.relative_to(tmp)}: {count}")
+        time.sleep(watchdog_s)
+        waited = time.monotonic() - systemd.t0
+        lines.append(f"WatchdogSec={service.get('WatchdogSec')} (run with WATCHDOG_USEC for {watchdog_s:g} s), from "
+                     f"READY=1 to {waited:.0f} s: {gaps(systemd.pings(ready, waited))}; status lines: "
+                     + " | ".join(m for _, m in systemd.told if m.startswith("STATUS=")))
         status, took = stopped(proc)
+        systemd.close()
         lines.append(f"SIGTERM: exit status {status} (SuccessExitStatus={service.get('SuccessExitStatus')}) in "
                      f"{took:.2f} s; stderr's last line: "
                      f"{(proc.stderr.read().strip().splitlines() or [''])[-1] if proc.stderr else ''}")
@@ -231,9 +315,11 @@ def main() -> None:
     ap.add_argument("--user", default="", help="run as this user (needs root and setpriv)")
     ap.add_argument("--unit", choices=["cameras", "serve"], default="cameras",
                     help="the cameras' unit (plate-reader.service) or the HTTP service's (plate-reader-serve.service)")
+    ap.add_argument("--watchdog-s", type=float, default=6.0,
+                    help="the watchdog's period the command is given (the unit's WatchdogSec=, shortened)")
     ap.add_argument("--out", default="", help="also write the lines to this file")
     a = ap.parse_args()
-    lines = run(a.seconds, a.user) if a.unit == "cameras" else serve(a.user)
+    lines = run(a.seconds, a.user, a.watchdog_s) if a.unit == "cameras" else serve(a.user, a.watchdog_s)
     print("\n".join(lines))
     if a.out:
         Path(a.out).write_text("\n".join(lines) + "\n")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from common.errors import UserError
+from common.liveness import beat
 from pipeline.config import PipelineConfig
 from pipeline.outputs import claim_out, event_sinks, image_stores, make_out, out_dir, webhook_sink, write_summary
 from pipeline.retention import Keeper
@@ -368,6 +369,7 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
         wanted = p.progress and not follow and total > 1
         for path in tqdm(paths, total=total or None, unit="image", disable=bar_off(wanted), dynamic_ncols=True,
                          leave=False):
+            beat()  # an image read: the folder's run goes on (systemd's watchdog, common/liveness.py)
             if halt.is_set():
                 break
             if follow:  # a watch goes on for months: its folder pruned as its images come

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from common.liveness import wait
 from ocr.heif import HEIF_EXTS
 from ocr.process import IMAGE_EXTS
 from pipeline.recording import movie_whole
@@ -173,7 +174,7 @@ def watch_media(folder: Path, seen: set[str], stop: threading.Event, poll_s: flo
             busy = time.monotonic()
         elif idle_s and time.monotonic() - busy >= idle_s:
             return
-        if stop.wait(poll_s):
+        if wait(stop, poll_s):
             return
 
 

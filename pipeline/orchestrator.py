@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Protocol
 import numpy as np
 from loguru import logger
 
+from common.liveness import beat
 from detection.detections import Detections
 from detection.metrics import iou_matrix
 from ocr.views import best_view, views_of
@@ -205,6 +206,7 @@ class Pipeline:
         self._position = None
         try:
             for frame in (progress(source) if progress else source):
+                beat()  # a frame or a source's event: the run goes on (systemd's watchdog, common/liveness.py)
                 if self.stop.is_set():
                     break
                 if isinstance(frame, SourceEvent):

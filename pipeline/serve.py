@@ -42,6 +42,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from common.liveness import watching
 from ocr.process import TURNS, turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
@@ -78,7 +79,8 @@ class PlateService:
         return self.worker.submit(self._decode_and_read, body, name, photo_meta(body, self.clock), turns).result()
 
     def _decode_and_read(self, body: bytes, name: str, meta: PhotoMeta, rotate: int) -> dict[str, Any]:
-        return self._read(turn(decode_image(body, name, self.max_mp), rotate), name, meta, rotate)
+        with watching(f"reading the posted image {name}".rstrip()):  # one that never ends: systemd's watchdog
+            return self._read(turn(decode_image(body, name, self.max_mp), rotate), name, meta, rotate)
 
     def _read(self, img: np.ndarray, name: str, meta: PhotoMeta = PhotoMeta(), rotate: int = 0) -> dict[str, Any]:
         from pipeline.types import utc_iso
@@ -94,6 +96,10 @@ class PlateService:
             self.sink.write(name, reads, when, meta, rotate=rotate)
         self.served += 1
         return {"source": name, "time_utc": when, **meta.fields(), **turn_field(rotate), "reads": reads, "ms": ms}
+
+    def status(self) -> str:
+        """What `systemctl status` says of it: the images it has read."""
+        return f"{self.served} image{'s' * (self.served != 1)} read"
 
     def close(self) -> None:
         self.worker.shutdown()
@@ -347,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def work() -> None:
         from common.paths import ROOT
-        from common.systemd import notify
+        from common.systemd import Supervisor, notify
         from pipeline.app import check_models, load_watchlist, still_reader, watch_fields
         from pipeline.outputs import claim_out, make_out, webhook_sink
         from pipeline.recording import utc_offset
@@ -390,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"/health); Ctrl-C stops" + (f"; reads appended to {a.out}" if a.out is not None else ""))
             notify("READY=1")  # a Type=notify unit (deploy/plate-reader-serve.service) is started now, not before
             try:
-                server.serve_forever()
+                with watching("the HTTP server"), Supervisor(service.status):
+                    server.serve_forever()  # its loop beats (Server.service_actions): a hung one is restarted
             finally:
                 server.server_close()
 

@@ -20,6 +20,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from common.liveness import beat
 from ocr.heif import is_heif, read_heif
 from ocr.process import cv_refusal
 from pipeline.photo_meta import header
@@ -174,6 +175,9 @@ class Server(ThreadingHTTPServer):
         if self.tls is not None:
             connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
         return connection, address
+
+    def service_actions(self) -> None:
+        beat()  # serve_forever's loop goes round (twice a second): the server is not hung (common/liveness.py)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]

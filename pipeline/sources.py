@@ -25,6 +25,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
+from common.liveness import beat, wait
 from common.paths import check_not_archive
 from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS, turn
@@ -351,7 +352,7 @@ class LiveSource:
                 raise UserError(f"cannot open camera/stream {self.name}" + (f": {why}" if why else "")
                                 + (f" (retried for {retry:g} s)" if retry > 0 else ""))
             logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
-            if self._run_stop.wait(min(delay, left)):
+            if wait(self._run_stop, min(delay, left)):
                 raise UserError(f"stopped before camera/stream {self.name} opened")
             delay = min(delay * 2, self.cfg.backoff_max_s)
 
@@ -451,6 +452,7 @@ class LiveSource:
     def __iter__(self) -> Iterator[Frame | SourceEvent]:
         n = 0
         while not (self._stop.is_set() or self._run_stop.is_set()):
+            beat()  # waiting for a frame (at most 0.25 s a round) is no hang
             with self._fresh:
                 if self._latest is None and not self._pending:
                     self._fresh.wait(timeout=0.25)

@@ -220,3 +220,34 @@ def ultralytics_logs_to_the_sessions_stdout():
     from detection.ultra import yolo_class
 
     yolo_class()
+
+
+def _never_stuck(work, seconds, limit_s):
+    """Runs `work()` in a watched thread (common/liveness.py) for about `seconds`; the longest it went without a sign
+    of progress, as `stuck(limit_s)` saw it every 50 ms (0: never)."""
+    import threading
+    import time
+
+    from common.liveness import stuck, watching
+
+    def watched():
+        with watching("cam"):
+            work()
+
+    t = threading.Thread(target=watched, daemon=True)
+    t.start()
+    longest, end = 0.0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.05)
+        longest = max([longest, *(w.seconds for w in stuck(limit_s))])
+    return t, longest
+
+
+@pytest.fixture
+def never_stuck(monkeypatch):
+    """`never_stuck(work, seconds, limit_s) -> (thread, longest)`: `work()` run in a thread watched for signs of
+    progress (systemd's watchdog, common/liveness.py), with a long wait's signs every 50 ms."""
+    import common.liveness
+
+    monkeypatch.setattr(common.liveness, "STEP_S", 0.05)
+    return _never_stuck

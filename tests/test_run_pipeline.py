@@ -1,6 +1,7 @@
 import json
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -871,3 +872,42 @@ def test_a_file_url_is_the_path_it_names(tmp_path, monkeypatch):
     assert local_path("file://nas/share/a.mp4") == "file://nas/share/a.mp4"  # another host's: refused as it was
     assert local_path("rtsp://cam/1") == "rtsp://cam/1"
     assert local_path("file://[zz/x.mp4") == "file://[zz/x.mp4"  # not a URL urllib can take apart: as it is
+
+
+def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(monkeypatch, logged):
+    """A `Type=notify` unit is told READY=1 once the settings are checked; `systemctl status` then says how many
+    cameras run and which stopped (none said so: the service looked well with a camera gone); and a camera whose
+    work hangs is named by the watchdog, which is then told nothing more (systemd restarts the service)."""
+    import threading
+
+    import common.systemd
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    told: list[str] = []
+    times: list[float] = []
+    monkeypatch.setattr(common.systemd, "notify", lambda m="READY=1": told.append(m) or times.append(time.monotonic())
+                        or True)
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    release = threading.Event()
+
+    def run_one(spec, c, crops_only, stop, windows, out_name=""):
+        if out_name == "gate-in":
+            release.wait(30)  # hangs: no frame, no sign of progress
+            return True
+        return False  # its one error line said already
+
+    monkeypatch.setattr(run_pipeline, "run_one", run_one)
+    cfgs = load_configs(ROOT / "configs", [])
+    jobs = [run_pipeline.Job("rtsp://admin:pw@cam/1", cfgs, "gate-in"), run_pipeline.Job("rtsp://admin:pw@cam/2", cfgs)]
+    threading.Timer(1.5, release.set).start()
+    start = time.monotonic()
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()))
+    assert code == 1 and told[0] == "READY=1" and "pw" not in "".join(told)
+    assert "STATUS=1 of 2 cameras, streams or watched folders running (rtsp://***@cam/2 stopped on an error)" in told
+    errors = [m for level, m in lines if level == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("gate-in: no progress for 0.") and "run_one" in errors[0]
+    pings = [when - start for m, when in zip(told, times) if m == "WATCHDOG=1"]
+    assert pings[0] < 0.2 and [t for t in pings if 0.6 < t < 1.5] == []  # none while it hung (from 0.4 s on)

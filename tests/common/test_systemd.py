@@ -1,13 +1,17 @@
-"""What the plate reader tells systemd: each journal line's priority, and that a service is ready."""
+"""What the plate reader tells systemd: each journal line's priority, that a service is ready, that it lives and how
+it goes."""
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from common.systemd import journal_priority, notify
+from common.liveness import beat, watching
+from common.systemd import Supervisor, journal_priority, notify, watchdog_s
 
 
 def test_messages_to_the_journal_carry_their_priority(tmp_path):
@@ -65,3 +69,128 @@ def test_a_service_tells_systemd_it_is_ready_where_systemd_listens(abstract, tmp
     for unset in ("", "relative/path"):
         monkeypatch.setenv("NOTIFY_SOCKET", unset)
         assert notify() is False
+
+
+@pytest.mark.parametrize("usec, pid, period", [("120000000", None, 120.0), ("500000", "mine", 0.5),
+                                               ("120000000", "other", 0.0), ("0", None, 0.0), ("", None, 0.0),
+                                               ("2 min", None, 0.0)])
+def test_the_watchdogs_period_is_the_units_for_this_process_only(usec, pid, period):
+    """`WatchdogSec=120` hands the service $WATCHDOG_USEC (and $WATCHDOG_PID); a child process given the same
+    environment (another's pid) has no watchdog of its own."""
+    environ = {"WATCHDOG_USEC": usec, **({"WATCHDOG_PID": str(os.getpid() if pid == "mine" else 1)} if pid else {})}
+    assert watchdog_s(environ) == period
+
+
+def _systemd_told(period_s, status=None):
+    """A Supervisor with a short watchdog period, sending to a list: (the supervisor, what it sent)."""
+    told = []
+    return Supervisor(status, period_s=period_s, send=lambda m: told.append((time.monotonic(), m)) or True), told
+
+
+def _started(work, ready):
+    """`work` started in a thread of its own, once it has set `ready`."""
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    assert ready.wait(10)
+    return t
+
+
+def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logged):
+    """A source that hangs (a read that never returns) was never noticed: the service ran on with a camera unread
+    until someone looked. While its work gives signs of progress, systemd hears `WATCHDOG=1` twice a period; once it
+    gives none for a period, one error line says where it is and systemd hears nothing more (and restarts the
+    service after `WatchdogSec`); if it goes on, so do the pings."""
+    hang, resumed, halt, ready = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+
+    def camera():
+        with watching("gate-in"):
+            ready.set()
+            while not halt.is_set():
+                beat()
+                if hang.is_set():
+                    resumed.wait(30)  # hung
+                    hang.clear()
+                time.sleep(0.01)
+
+    supervisor, told = _systemd_told(0.4)
+    t = _started(camera, ready)
+
+    def run():
+        with supervisor:
+            time.sleep(1.0)
+            hang.set()
+            time.sleep(1.6)
+            resumed.set()
+            time.sleep(0.8)
+            return supervisor.is_alive()
+
+    lines, alive = logged(run)
+    halt.set()
+    t.join(10)
+    assert alive and not supervisor.is_alive()  # stopped on leaving
+    pings = [when for when, m in told if m == "WATCHDOG=1"]
+    assert {m for _, m in told} == {"WATCHDOG=1"}
+    gaps = [b - a for a, b in zip(pings, pings[1:])]
+    assert max(gaps) > 0.9 and sorted(gaps)[-2] < 0.4  # one silence (the hang), pings twice a period otherwise
+    errors = [m for level, m in lines if level == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("gate-in: no progress for 0.")
+    assert "test_systemd.py:" in errors[0] and " camera):" in errors[0] and "restarts the service" in errors[0]
+    assert ("WARNING", "gate-in: no longer stuck") in lines
+
+
+def test_systemd_is_told_the_status_as_it_changes_and_nothing_outside_systemd(monkeypatch):
+    state = ["reading gate-in"]
+    supervisor, told = _systemd_told(0.0, lambda: state[0])
+    supervisor.every_s = 0.05
+    with supervisor:
+        time.sleep(0.2)
+        state[0] = "1 of 2 cameras running (gate-out stopped on an error)"
+        time.sleep(0.2)
+    assert [m for _, m in told] == ["STATUS=reading gate-in",
+                                    "STATUS=1 of 2 cameras running (gate-out stopped on an error)"]
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    for quiet in (Supervisor(lambda: "x", period_s=10.0), Supervisor(None, period_s=0.0, send=print)):
+        with quiet:
+            assert not quiet.is_alive()  # not under systemd; under it with nothing to tell
+
+
+def test_a_process_paused_as_a_whole_is_not_taken_for_a_stuck_work(logged):
+    """SIGSTOP, or a virtual machine paused, stops every thread: woken far too late, the supervisor found the works'
+    last signs as old as the pause and named them stuck, wrongly, with where they were. It now gives them a round."""
+    frozen, done, ready = threading.Event(), threading.Event(), threading.Event()
+
+    class PausingHalt(threading.Event):
+        calls = 0
+
+        def wait(self, timeout=None):
+            self.calls += 1
+            if self.calls == 3:  # the whole process paused for 1 s
+                frozen.set()
+                time.sleep(1.0)
+                frozen.clear()
+                return False
+            return super().wait(timeout)
+
+    def camera():
+        with watching("gate-in"):
+            ready.set()
+            while not done.is_set():
+                if frozen.is_set():
+                    while frozen.is_set():
+                        time.sleep(0.005)
+                    time.sleep(0.1)  # a thread is scheduled again a moment after the process goes on
+                beat()
+                time.sleep(0.01)
+
+    supervisor, told = _systemd_told(0.4)
+    supervisor.halt = PausingHalt()
+    t = _started(camera, ready)
+
+    def run():
+        with supervisor:
+            time.sleep(1.8)
+
+    lines, _ = logged(run, "WARNING")
+    done.set()
+    t.join(10)
+    assert lines == [] and sum(m == "WATCHDOG=1" for _, m in told) >= 4

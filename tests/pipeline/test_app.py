@@ -173,6 +173,26 @@ def test_one_plate_crop_given_as_a_file_is_read_and_logged(tmp_path, function_re
     assert ("INFO", f"{'plate.png':28s} AB123 (0.90)") in lines
 
 
+def test_a_folder_of_images_read_one_by_one_is_no_hang(tmp_path, function_recognizer, never_stuck):
+    """Each image read is a sign of progress (systemd's watchdog restarts a service whose source gives none): a
+    folder of thousands, or a backlog a watched folder gathered, takes long and is no hang."""
+    import time
+
+    import cv2
+    import numpy as np
+
+    from ocr.recognizer import PlateRead
+    from pipeline.app import run_images
+
+    for i in range(8):
+        cv2.imwrite(str(tmp_path / f"plate{i}.png"), np.full((30, 90, 3), 128, np.uint8))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}"])
+    slow = function_recognizer(lambda crops: time.sleep(0.15) or [PlateRead("AB123", 0.9, ()) for _ in crops])
+    t, longest = never_stuck(lambda: run_images(str(tmp_path), cfgs, True, recognizer=slow), 1.3, 0.35)
+    t.join(10)
+    assert longest == 0 and not t.is_alive()
+
+
 @pytest.mark.parametrize("terminal, progress, drawn", [
     (True, True, True), (False, True, False), (True, False, False)])
 def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path, function_recognizer, monkeypatch, capsys, terminal,

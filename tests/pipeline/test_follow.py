@@ -107,6 +107,16 @@ def test_a_watch_ends_with_the_run(tmp_path):
     assert list(watch_media(tmp_path, set(), stop, poll_s=10)) == []
 
 
+def test_a_folder_watched_with_nothing_coming_is_no_hang(tmp_path, never_stuck):
+    """A watch waits `follow_poll_s` between looks, as long as a user sets it, giving signs of progress as it waits
+    (systemd's watchdog restarts a service whose source gives none)."""
+    stop = threading.Event()
+    t, longest = never_stuck(lambda: list(watch_media(tmp_path, set(), stop, poll_s=0.6)), 1.3, 0.3)
+    stop.set()
+    t.join(10)
+    assert longest == 0 and not t.is_alive()
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="shipped weights absent")
 def test_a_watched_folder_is_read_as_it_fills_and_not_again_by_the_next_run(tmp_path):
     from pipeline.app import run_images

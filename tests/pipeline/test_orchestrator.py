@@ -565,3 +565,22 @@ def test_a_clock_event_times_the_events_by_the_clock_as_it_is_now(logged):
     assert sorted((e.text, e.first_seen_utc) for e in out) == [("AB123CD", "1970-01-01T01:00:00.000Z"),
                                                                ("XY9876", "1970-01-01T01:00:00.600Z")]
     assert lines == [("WARNING", "cam: the system clock was set +3600.0 s; events are timed by it")]
+
+
+def test_a_run_that_takes_its_frames_as_they_come_is_no_hang(never_stuck):
+    """Each frame (or a source's event) is a sign of progress for systemd's watchdog, whatever the source (a file's
+    frames, a pipe's, a Python generator's)."""
+    frames, boxes = clip(10)
+
+    def slow():
+        for f in frames:
+            time.sleep(0.12)
+            yield f
+
+    def run():
+        Pipeline(FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(),
+                 TrackFuser(FusionConfig(), "cam"), [], crops=CropSpec(0.0)).run(slow())
+
+    t, longest = never_stuck(run, 1.3, 0.35)
+    t.join(10)
+    assert longest == 0 and not t.is_alive()

@@ -456,6 +456,15 @@ def test_each_request_is_logged_in_one_line_by_its_name_or_its_client(serve, log
     assert lines[3] == ("WARNING", "127.0.0.1: the request body (12 bytes) is not an image OpenCV can decode")
 
 
+def test_systemctl_status_says_how_many_images_the_service_read():
+    service = PlateService(FakeReader())
+    try:
+        said = [service.status()] + [service.read(png(), "a.jpg") and service.status() for _ in range(2)]
+    finally:
+        service.close()
+    assert said == ["0 images read", "1 image read", "2 images read"]
+
+
 def test_the_time_a_read_took_is_in_ms_to_a_tenth():
     class Slow(FakeReader):
         def __call__(self, image):
@@ -871,3 +880,34 @@ def test_max_waiting_is_a_whole_number_of_one_or_more(value, says, capsys):
         main(["--max-waiting", value])
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert exc.value.code == 2 and last.endswith(f"error: argument --max-waiting: {says}"), last
+
+
+def test_a_read_that_never_ends_is_stuck_and_a_server_waiting_for_requests_is_not(never_stuck):
+    """systemd's watchdog restarts the service where a watched work gives no sign of progress: an image whose read
+    hangs (every request after it waits behind it) is one, named by the image; the server's loop waiting for
+    requests goes round twice a second and is none."""
+    from common.liveness import stuck
+
+    release = threading.Event()
+
+    class Hung(FakeReader):
+        def __call__(self, image):
+            release.wait(30)
+            return super().__call__(image)
+
+    service = PlateService(Hung())
+    server = make_server(service, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    t, longest = never_stuck(lambda: server.serve_forever(poll_interval=0.1), 0.6, 0.3)
+    try:
+        assert longest == 0
+        threading.Thread(target=lambda: post(f"{url}/read?name=gate-1.jpg", png()), daemon=True).start()
+        time.sleep(0.5)
+        assert [w.name for w in stuck(0.3)] == ["reading the posted image gate-1.jpg"]
+    finally:
+        release.set()
+        server.shutdown()
+        t.join(10)
+        server.server_close()
+        service.close()
+    assert stuck(0) == []

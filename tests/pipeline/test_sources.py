@@ -1404,3 +1404,29 @@ def test_a_numbered_image_sequence_is_read_as_a_videos_frames(pattern, named, na
     cv2.imwrite(str(tmp_path / "shot_%d.jpg"), np.full((48, 64, 3), 99, np.uint8))  # a photo named so: a photo
     photo = open_source(str(tmp_path / "shot_%d.jpg"))
     assert isinstance(photo, ImageSource) and [int(f.image.mean()) for f in photo] == [99]
+
+
+def test_a_camera_not_up_yet_or_gone_quiet_is_waited_for_without_seeming_hung(never_stuck):
+    """systemd's watchdog (`WatchdogSec=`) restarts a service whose source gives no sign of progress: a camera that
+    boots after the server (opened again with the back-off, open_retry_s=-1) and one that gives no frame for a
+    while are waits, not hangs, and say so as they wait."""
+    opened, stop = [], threading.Event()
+
+    def booting(url, cfg):
+        opened.append(url)
+        return FakeCapture(1000, 60, opened=len(opened) > 3)
+
+    cfg = LiveConfig(open_retry_s=-1, backoff_start_s=0.5, backoff_max_s=0.5, stall_timeout_s=30)
+    made = []
+    t, longest = never_stuck(lambda: made.append(LiveSource("rtsp://cam/9", cfg, booting, stop=stop)), 1.2,
+                                    0.25)
+    t.join(10)
+    assert longest == 0 and len(opened) == 4
+    made[0].close()
+
+    quiet = LiveSource("rtsp://cam/10", cfg, lambda url, c: Silent(1, 60), stop=stop)
+    t, longest = never_stuck(lambda: [item for item in quiet], 1.2, 0.4)
+    stop.set()
+    t.join(10)
+    quiet.close()
+    assert longest == 0

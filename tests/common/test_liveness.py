@@ -1,0 +1,102 @@
+"""Signs of progress from the threads that do the work, which systemd's watchdog checks (common/liveness.py)."""
+import threading
+import time
+
+from common import liveness
+from common.liveness import beat, stuck, wait, watching
+
+
+def _in_thread(target):
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_work_that_gives_no_sign_of_progress_is_stuck_and_says_where():
+    go_on, ready, done = threading.Event(), threading.Event(), threading.Event()
+
+    def hung_read():
+        go_on.wait(30)  # a read that never comes back
+
+    def camera():
+        with watching("gate-in"):
+            beat()
+            ready.set()
+            hung_read()
+        done.set()
+
+    t = _in_thread(camera)
+    assert ready.wait(10)
+    assert stuck(5) == []  # it beat just now
+    time.sleep(0.15)
+    late = stuck(0.1)
+    assert [w.name for w in late] == ["gate-in"] and 0.1 <= late[0].seconds < 5
+    assert late[0].where.startswith("threading.py:") and "test_liveness.py:" in late[0].where  # innermost first
+    assert " hung_read < " in late[0].where and late[0].where.endswith(" camera")
+    go_on.set()
+    assert done.wait(10)
+    t.join(10)
+    assert stuck(0) == []  # a work that ended is not watched
+
+
+def test_a_work_that_beats_is_not_stuck_and_a_thread_unwatched_is_not_looked_at():
+    halt, ready = threading.Event(), threading.Event()
+
+    def camera():
+        with watching("gate-out"):
+            ready.set()
+            while not halt.is_set():
+                beat()
+                time.sleep(0.01)
+
+    def idle():  # not watched: its beats go nowhere
+        beat()
+        halt.wait(30)
+
+    threads = [_in_thread(camera), _in_thread(idle)]
+    assert ready.wait(10)
+    time.sleep(0.3)
+    try:
+        assert stuck(0.2) == []
+        assert len(stuck(0)) == 1  # the watched one is there
+    finally:
+        halt.set()
+        for t in threads:
+            t.join(10)
+
+
+def test_a_work_inside_another_is_watched_under_its_own_name_then_the_outer_again():
+    names = []
+
+    def folder():
+        with watching("drop folder"):
+            names.append([w.name for w in stuck(0)])
+            with watching("drop folder/clip.mp4"):
+                names.append([w.name for w in stuck(0)])
+            names.append([w.name for w in stuck(0)])
+        names.append([w.name for w in stuck(0)])
+
+    _in_thread(folder).join(10)
+    assert names == [["drop folder"], ["drop folder/clip.mp4"], ["drop folder"], []]
+
+
+def test_a_long_wait_beats_as_it_goes_and_says_whether_it_was_ended(monkeypatch):
+    monkeypatch.setattr(liveness, "STEP_S", 0.02)
+    seen, stop = [], threading.Event()
+
+    def camera_waited_for():
+        with watching("cam"):
+            seen.append(wait(stop, 0.6))  # the back-off's wait: 0.6 s, none of it a hang
+            seen.append(wait(stop, 30))
+
+    t = _in_thread(camera_waited_for)
+    for _ in range(10):
+        time.sleep(0.05)
+        assert stuck(0.15) == []
+    while len(seen) < 1:
+        time.sleep(0.01)
+    stop.set()
+    t.join(10)
+    assert seen == [False, True]
+    started = time.monotonic()
+    assert wait(threading.Event(), 0.05) is False and time.monotonic() - started >= 0.05
