@@ -17,9 +17,9 @@ time, on the models loaded once (a CPU's cores are shared anyway). With `--out`,
 appended to `reads.jsonl` and `reads.csv` there as they are read (and the configured webhook is sent them), so
 nothing read is lost when the caller is. The service listens on 127.0.0.1 unless told otherwise; `--token` (or
 $PLATE_SERVE_TOKEN) asks each request for `Authorization: Bearer TOKEN`, `--tls-cert` (and `--tls-key`) answers
-https with that certificate; `--cors ORIGINS` lets the scripts of web pages from those origins read the answers (a
-browser's preflight answered). `rotate=180` turns every image before it is read (a camera mounted upside down),
-`/read?rotate=90` one request's (cameras mounted each their own way).
+https with that certificate (a renewed one as soon as its files change); `--cors ORIGINS` lets the scripts of web
+pages from those origins read the answers (a browser's preflight answered). `rotate=180` turns every image before it
+is read (a camera mounted upside down), `/read?rotate=90` one request's (cameras mounted each their own way).
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ from common.liveness import watching
 from ocr.process import TURNS, turn
 from pipeline.photo_meta import PhotoMeta, photo_meta
 from pipeline.serve_io import (MAX_MP, Server, TooLarge, TooManyPixels, allowed_origin, chunked_body, decode_image,
-                               form_file, json_image, origins, pil_allowing, tls_context)
+                               TlsFiles, form_file, json_image, origins, pil_allowing)
 from pipeline.sinks import read_rows, turn_field, with_watch
 
 MAX_MB = 20.0
@@ -313,9 +313,9 @@ def handler_for(service: PlateService, token: str = "", max_mb: float = MAX_MB, 
 
 def make_server(service: PlateService, host: str = "127.0.0.1", port: int = 8080, token: str = "",
                 max_mb: float = MAX_MB, cors: tuple[str, ...] = (), max_waiting: int = MAX_WAITING,
-                tls: ssl.SSLContext | None = None) -> ThreadingHTTPServer:
+                tls: TlsFiles | None = None) -> ThreadingHTTPServer:
     """A server for `service` bound to `host:port` (port 0: a free one, `server.server_address[1]`), answering https
-    with `tls` (`serve_io.tls_context`); one error line when the address cannot be bound."""
+    with `tls` (`serve_io.TlsFiles`); one error line when the address cannot be bound."""
     try:
         server = Server((host, port), handler_for(service, token, max_mb, cors, max_waiting))
     except OSError as exc:
@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"answered 503 'busy' (default {MAX_WAITING}): each is held in memory")
     ap.add_argument("--tls-cert", default="", metavar="FILE",
                     help="answer https with this PEM certificate (its chain; the token then never crosses the network "
-                         "in clear)")
+                         "in clear), read again when it is renewed")
     ap.add_argument("--tls-key", default="", metavar="FILE",
                     help="the certificate's PEM key, unencrypted (default: in the --tls-cert file)")
     ap.add_argument("--cors", type=origins, default=(), metavar="ORIGINS",
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if a.tls_key and not a.tls_cert:
             raise UserError("--tls-key is the key of a --tls-cert: give the certificate too")
-        tls = tls_context(a.tls_cert, a.tls_key) if a.tls_cert else None  # a bad file said before the models load
+        tls = TlsFiles(a.tls_cert, a.tls_key) if a.tls_cert else None  # a bad file said before the models load
         cfgs = load_configs(ROOT / "configs", a.overrides)
         p = cfgs.pipeline
         clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")

@@ -7,9 +7,11 @@ import argparse
 import base64
 import binascii
 import json
+import os
 import re
 import ssl
 import sys
+import time
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -160,20 +162,59 @@ def tls_context(cert: str, key: str = "") -> ssl.SSLContext:
     return context
 
 
+class TlsFiles:
+    """A certificate and its key (PEM files, `tls_context`), read at the start (a mistake: one UserError line) and
+    again when either file changes (a certificate renewed by certbot or an ACME client, every 60 to 90 days: it was
+    served only after a restart, and after its expiry the gates' controllers refused the service). Looked at, at
+    most every `every_s`, as a connection comes; a renewed pair that cannot be used (written half-way, a key not yet
+    its certificate's) leaves the one in use serving, with one warning, until the files change again."""
+
+    def __init__(self, cert: str, key: str = "", every_s: float = 1.0) -> None:
+        self.cert, self.key, self.every_s = cert, key, every_s
+        self._context = tls_context(cert, key)
+        self._seen, self._looked = self._stamps(), time.monotonic()
+
+    def _stamps(self) -> tuple[tuple[int, int], ...]:
+        """Each file's modification time and size (a file gone: (0, 0)); a symlink's target's (certbot's live/)."""
+        def stamp(path: str) -> tuple[int, int]:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return 0, 0
+            return st.st_mtime_ns, st.st_size
+
+        return tuple(stamp(p) for p in (self.cert, self.key) if p)
+
+    def context(self) -> ssl.SSLContext:
+        """The context to wrap a connection in: the files' newest usable pair."""
+        now = time.monotonic()
+        if now - self._looked >= self.every_s:
+            self._looked = now
+            stamp = self._stamps()
+            if stamp != self._seen:  # changed since last looked at: read, once
+                self._seen = stamp
+                try:
+                    self._context = tls_context(self.cert, self.key)
+                    logger.info(f"TLS certificate {self.cert} read again: the renewed one is served")
+                except UserError as exc:
+                    logger.warning(f"{exc}; the certificate read before is served until the files change again")
+        return self._context
+
+
 class Server(ThreadingHTTPServer):
     """The HTTP server, whose clients going away (a cancelled upload, a phone that lost its network, a client that
     gave up waiting) are one log line, not socketserver's traceback. Connections not yet taken wait in a queue of
     `request_queue_size` (socketserver's 5 had clients that came at once refused: several gates' cameras). With
-    `tls`, each connection is wrapped in it; its handshake is made in the connection's own thread (`Handler.setup`),
-    so a client slow to make it holds up no other."""
+    `tls`, each connection is wrapped in its certificate (the files' newest); its handshake is made in the
+    connection's own thread (`Handler.setup`), so a client slow to make it holds up no other."""
 
     request_queue_size = 128
-    tls: ssl.SSLContext | None = None
+    tls: TlsFiles | None = None
 
     def get_request(self) -> tuple[Any, Any]:
         connection, address = super().get_request()
         if self.tls is not None:
-            connection = self.tls.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+            connection = self.tls.context().wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
         return connection, address
 
     def service_actions(self) -> None:

@@ -193,10 +193,10 @@ def test_the_service_answers_https_with_its_certificate_and_refuses_plain_http_o
     HTTP to that port is one warning, and the service goes on."""
     import ssl
 
-    from pipeline.serve_io import tls_context
+    from pipeline.serve_io import TlsFiles
 
     service = PlateService(FakeReader())
-    url = serve(service, token="s3cret", tls=tls_context(str(CERT), str(KEY))).replace("http://", "https://")
+    url = serve(service, token="s3cret", tls=TlsFiles(str(CERT), str(KEY))).replace("http://", "https://")
     trusting = ssl.create_default_context(cafile=str(CERT))
     stalled = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))  # connects, never shakes hands:
     time.sleep(0.3)  # taken by the server before the request below; it must not hold that one up (the request
@@ -218,6 +218,55 @@ def test_the_service_answers_https_with_its_certificate_and_refuses_plain_http_o
         urllib.request.urlopen(f"{url}/health", timeout=30)
     with urllib.request.urlopen(f"{url}/health", timeout=30, context=trusting) as r:  # and it still serves
         assert json.loads(r.read()) == {"ok": True}
+
+
+def self_signed(cert: Path, key: Path) -> None:
+    """A new self-signed certificate for 127.0.0.1 and its key, as a renewal writes them (openssl)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=plate-reader renewed", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_a_renewed_certificate_is_served_without_a_restart(serve, tmp_path, logged):
+    """A certificate is renewed every 60 to 90 days (certbot): the service read it at the start only, served the old
+    one until a restart, and after its expiry every client refused the service. The files are now read again when
+    they change; a renewal caught half-written leaves the one in use serving until the files change again."""
+    import ssl
+
+    from pipeline.serve_io import TlsFiles
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    shutil.copy(CERT, cert)
+    shutil.copy(KEY, key)
+    url = serve(PlateService(FakeReader()), tls=TlsFiles(str(cert), str(key), every_s=0)).replace("http", "https")
+
+    def health(trusted: Path) -> bool:
+        context = ssl.create_default_context(cafile=str(trusted))
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=30, context=context) as r:
+                return json.loads(r.read())["ok"] is True
+        except urllib.error.URLError as exc:
+            assert "CERTIFICATE_VERIFY_FAILED" in str(exc)
+            return False
+
+    assert health(CERT)
+    renewed = tmp_path / "renewed"
+    renewed.mkdir()
+    self_signed(renewed / "cert.pem", renewed / "key.pem")
+
+    def renew():
+        cert.write_bytes((renewed / "cert.pem").read_bytes()[:200])  # caught half-written: the old one served
+        half = health(CERT)
+        shutil.copy(renewed / "key.pem", key)
+        shutil.copy(renewed / "cert.pem", cert)
+        return half, health(renewed / "cert.pem"), health(CERT)
+
+    lines, (half, new, old) = logged(renew)
+    assert half and new and not old
+    assert lines[0][0] == "WARNING" and lines[0][1].startswith(f"cannot use the TLS certificate {cert}") and lines[0][
+        1].endswith("; the certificate read before is served until the files change again")
+    assert ("INFO", f"TLS certificate {cert} read again: the renewed one is served") in lines
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
