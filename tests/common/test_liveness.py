@@ -1,4 +1,5 @@
 """Signs of progress from the threads that do the work, which systemd's watchdog checks (common/liveness.py)."""
+import re
 import threading
 import time
 
@@ -13,29 +14,44 @@ def _in_thread(target):
 
 
 def test_a_work_that_gives_no_sign_of_progress_is_stuck_and_says_where():
+    """Where a stuck work is: the call its thread is in (a library's), then the project's own two innermost calls
+    (which of our lines called it), innermost first; a thread stuck in our own code, from that code on."""
     go_on, ready, done = threading.Event(), threading.Event(), threading.Event()
 
     def hung_read():
         go_on.wait(30)  # a read that never comes back
 
+    def read_frame():
+        hung_read()
+
     def camera():
         with watching("gate-in"):
             beat()
             ready.set()
-            hung_read()
+            read_frame()
         done.set()
 
-    t = _in_thread(camera)
+    def spin():
+        while not go_on.is_set():
+            time.sleep(0)  # (C code: no frame of its own)
+
+    def busy():
+        with watching("gate-out"):
+            spin()
+
+    threads = [_in_thread(camera), _in_thread(busy)]
     assert ready.wait(10)
-    assert stuck(5) == []  # it beat just now
+    assert [w.name for w in stuck(5)] == []  # it beat just now
     time.sleep(0.15)
-    late = stuck(0.1)
-    assert [w.name for w in late] == ["gate-in"] and 0.1 <= late[0].seconds < 5
-    assert late[0].where.startswith("threading.py:") and "test_liveness.py:" in late[0].where  # innermost first
-    assert " hung_read < " in late[0].where and late[0].where.endswith(" camera")
+    late = sorted(stuck(0.1), key=lambda w: w.name)
+    assert [w.name for w in late] == ["gate-in", "gate-out"] and all(0.1 <= w.seconds < 5 for w in late)
+    assert re.fullmatch(r"threading\.py:\d+ wait < test_liveness\.py:\d+ hung_read < test_liveness\.py:\d+ read_frame",
+                        late[0].where), late[0].where
+    assert re.fullmatch(r"test_liveness\.py:\d+ spin < test_liveness\.py:\d+ busy", late[1].where), late[1].where
     go_on.set()
     assert done.wait(10)
-    t.join(10)
+    for t in threads:
+        t.join(10)
     assert stuck(0) == []  # a work that ended is not watched
 
 

@@ -139,8 +139,8 @@ def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logg
 
 
 def test_systemd_is_told_the_status_as_it_changes_and_nothing_outside_systemd(monkeypatch):
-    state = ["reading gate-in"]
-    supervisor, told = _systemd_told(0.0, lambda: state[0])
+    state, asked = ["reading gate-in"], []
+    supervisor, told = _systemd_told(0.0, lambda: asked.append(1) or state[0])
     supervisor.every_s = 0.05
     with supervisor:
         time.sleep(0.2)
@@ -148,6 +148,7 @@ def test_systemd_is_told_the_status_as_it_changes_and_nothing_outside_systemd(mo
         time.sleep(0.2)
     assert [m for _, m in told] == ["STATUS=reading gate-in",
                                     "STATUS=1 of 2 cameras running (gate-out stopped on an error)"]
+    assert 4 <= len(asked) <= 12  # every every_s, without a watchdog
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     for quiet in (Supervisor(lambda: "x", period_s=10.0), Supervisor(None, period_s=0.0, send=print)):
         with quiet:
@@ -194,3 +195,18 @@ def test_a_process_paused_as_a_whole_is_not_taken_for_a_stuck_work(logged):
     done.set()
     t.join(10)
     assert lines == [] and sum(m == "WATCHDOG=1" for _, m in told) >= 4
+
+
+@pytest.mark.parametrize("period_s, stacks", [(5.0, True), (0.0, False)])
+def test_a_service_killed_by_the_watchdog_leaves_each_threads_stack_in_the_journal(period_s, stacks):
+    """systemd ends a hung service with SIGABRT: with a watchdog, Python's faulthandler then writes where each thread
+    was to stderr (the journal), which says what hung; without one, the process dies as before."""
+    code = ("import os, signal, threading, time; from common.systemd import Supervisor\n"
+            "def hung_sink_write():\n    threading.Event().wait(60)\n"
+            "threading.Thread(target=hung_sink_write, daemon=True).start(); time.sleep(0.2)\n"
+            f"with Supervisor(lambda: 'x', period_s={period_s}, send=lambda m: True):\n"
+            "    os.kill(os.getpid(), signal.SIGABRT)\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert ("Fatal Python error: Aborted" in done.stderr and "hung_sink_write" in done.stderr) == stacks, done.stderr
