@@ -24,11 +24,13 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
+RESTART_AFTER_S = 60.0  # a camera's run that fails after running this long is started again (run_all)
 
 
 def _default_sources() -> tuple[list[str], bool]:
@@ -300,10 +302,13 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
 def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     """Cameras, streams and watched folders never end: with other sources, each runs in its own thread (its own
     detector and recognizer) while files and images run one after the other here; progress bars then stay off.
-    This (the main) thread keeps taking signals and draws the `--show` windows. Under systemd, the service is told
-    ready now, each source is watched for progress (`WatchdogSec=`: common/liveness.py) and `systemctl status` says
-    which run. Returns the exit status."""
-    from common.liveness import watching
+    This (the main) thread keeps taking signals and draws the `--show` windows. An endless source whose run fails
+    once it has run for `RESTART_AFTER_S` is started again after `backoff_max_s` (one that fails at its start, not).
+    Under systemd, the service is told ready now, each source is watched for progress (`WatchdogSec=`:
+    common/liveness.py) and `systemctl status` says which run. Returns the exit status."""
+    from loguru import logger
+
+    from common.liveness import wait, watching
     from common.systemd import Supervisor, notify
     from pipeline.annotate import LiveWindows
     from pipeline.sources import is_live, redact
@@ -320,13 +325,29 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
         with watching(name(job)):
             return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name)
 
+    def run_endless(job: Job) -> bool:  # a camera, a stream, a watched folder: started again after a failure
+        while True:  # that came once it had run for RESTART_AFTER_S (a full disk, a fault of ours), not one at its
+            started = time.monotonic()  # start (a camera not opened, its settings): the others are not stopped
+            try:
+                good = run(job)
+            except Exception:  # its traceback told here, in the journal, rather than by the thread's end
+                logger.opt(exception=True).error(f"{name(job)}: the run failed")
+                good = False
+            ran = time.monotonic() - started
+            if good or stop.is_set() or ran < RESTART_AFTER_S:
+                return good
+            delay = job.cfgs.pipeline.backoff_max_s
+            logger.warning(f"{name(job)}: failed after running for {ran / 60:.0f} min; started again in {delay:g} s")
+            if wait(stop, delay):
+                return False
+
     cams = [replace(j, cfgs=replace(j.cfgs, pipeline=replace(j.cfgs.pipeline, progress=False)))
             for j in jobs if endless(j)] if len(jobs) > 1 else []
     ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1
     here: list[str] = []  # the source read by this thread now
 
     def run_cam(i: int) -> None:
-        ok[i] = run(cams[i])
+        ok[i] = run_endless(cams[i])
 
     def status() -> str:  # systemctl status's line
         parts = []
@@ -348,15 +369,13 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
                 break
             if not (cams and endless(job)):
                 here.append(name(job))
-                ok.append(run(job))
+                ok.append(run_endless(job) if endless(job) else run(job))
         here.clear()
         while any(t.is_alive() for t in threads):
             windows.pump()
             for t in threads:
                 t.join(timeout=0.05)
     if len(ok) > 1:  # a folder of clips (a dash-cam card), several cameras: the tally under the sources' own lines
-        from loguru import logger
-
         failed = ok.count(False)
         logger.info(f"{len(ok)} sources: {len(ok) - failed} read" + (f", {failed} failed (see above)" if failed else "")
                     + (", stopped before the rest" if stop.is_set() and len(ok) < len(jobs) else ""))

@@ -911,3 +911,47 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
     assert len(errors) == 1 and errors[0].startswith("gate-in: no progress for 0.") and "run_one" in errors[0]
     pings = [when - start for m, when in zip(told, times) if m == "WATCHDOG=1"]
     assert pings[0] < 0.2 and [t for t in pings if 0.6 < t < 1.5] == []  # none while it hung (from 0.4 s on)
+
+
+@pytest.mark.parametrize("threads", [False, True])
+def test_a_camera_that_fails_once_it_has_run_is_started_again_and_one_that_fails_at_its_start_is_not(
+        threads, monkeypatch, logged):
+    """A camera's run that failed after hours (a full disk freed again since, a fault of ours) left that camera
+    unread for good while the process, and the cameras beside it, ran on. It is now started again after the
+    back-off; a run that fails at its start (a camera not opened, its folder in use) is told once, as before."""
+    import threading
+
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    monkeypatch.setattr(run_pipeline, "RESTART_AFTER_S", 0.2)
+    calls: dict[str, int] = {}
+    stop = threading.Event()
+
+    def run_one(spec, c, crops_only, stop_, windows, out_name=""):
+        calls[spec] = calls.get(spec, 0) + 1
+        if spec.endswith("/late") and calls[spec] == 1:
+            time.sleep(0.3)  # it ran, then its outputs failed: its one error line said
+            return False
+        if spec.endswith("/late") and calls[spec] == 2:
+            time.sleep(0.3)
+            raise RuntimeError("a fault of ours")
+        if spec.endswith("/late"):
+            stop.wait(30)  # runs until the stop
+            return True
+        if spec.endswith("/start"):
+            return False  # cannot be opened
+        stop.wait(30)
+        return True
+
+    monkeypatch.setattr(run_pipeline, "run_one", run_one)
+    monkeypatch.setattr("threading.excepthook", lambda args: pytest.fail("a thread died of its exception"))
+    cfgs = load_configs(ROOT / "configs", ["backoff_max_s=0.05"])
+    jobs = [run_pipeline.Job("rtsp://cam/late", cfgs)] + [run_pipeline.Job("rtsp://cam/start", cfgs)] * threads
+    threading.Timer(1.5, stop.set).start()
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, stop))
+    assert calls == {"rtsp://cam/late": 3, **({"rtsp://cam/start": 1} if threads else {})}
+    assert code == (1 if threads else 0)  # the camera that never ran failed; the one started again ran to the stop
+    again = [m for level, m in lines if level == "WARNING"]
+    assert again == ["rtsp://cam/late: failed after running for 0 min; started again in 0.05 s"] * 2
+    assert ("ERROR", "rtsp://cam/late: the run failed") in lines
