@@ -31,7 +31,7 @@ class Stuck:
 @contextmanager
 def watching(name: str) -> Iterator[None]:
     """This thread's work, called `name`, watched while inside (its first sign of progress now); a work inside
-    another (a watched folder's clip) is watched under its own name, then the outer one's again."""
+    another is watched under its own name, then the outer one's again."""
     ident = threading.get_ident()
     with _lock:
         outer = _works.get(ident)

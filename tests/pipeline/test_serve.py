@@ -270,6 +270,30 @@ def test_a_renewed_certificate_is_served_without_a_restart(serve, tmp_path, logg
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_a_certificates_files_are_looked_at_once_a_second_at_most(tmp_path, monkeypatch):
+    """Each connection asks for the certificate: the files' times are looked at once a second at most (a service
+    answering hundreds of requests a second stats them no more), and read only when they have changed."""
+    from pipeline import serve_io
+    from pipeline.serve_io import TlsFiles
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    shutil.copy(CERT, cert)
+    shutil.copy(KEY, key)
+    now = [100.0]
+    monkeypatch.setattr(serve_io.time, "monotonic", lambda: now[0])
+    tls = TlsFiles(str(cert), str(key))
+    first = tls.context()
+    self_signed(cert, key)
+    now[0] += 0.9
+    assert tls.context() is first  # not looked at yet
+    now[0] += 0.1
+    renewed = tls.context()
+    assert renewed is not first
+    now[0] += 5
+    assert tls.context() is renewed  # unchanged since: not read again
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 def test_a_certificate_that_cannot_be_used_is_one_line(tmp_path, capsys):
     from pipeline.serve import main
 
