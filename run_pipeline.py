@@ -343,7 +343,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
 
     cams = [replace(j, cfgs=replace(j.cfgs, pipeline=replace(j.cfgs.pipeline, progress=False)))
             for j in jobs if endless(j)] if len(jobs) > 1 else []
-    ok = [False] * len(cams)  # a camera thread that dies of an unexpected error leaves False: exit status 1
+    ok = [False] * len(cams)  # a camera whose run failed (and was not started again) leaves False: exit status 1
     here: list[str] = []  # the source read by this thread now
 
     def run_cam(i: int) -> None:

@@ -123,11 +123,12 @@ class Systemd:
     def _listen(self) -> None:
         while self.open:
             try:
-                self.told.append((time.monotonic() - self.t0, self.sock.recv(4096).decode()))
+                message = self.sock.recv(4096).decode()
             except TimeoutError:
                 continue
             except OSError:
                 return
+            self.told.append((time.monotonic() - self.t0, message))  # when it came, not when it was waited for
 
     def wait_for(self, message: str, timeout: float = 120.0) -> float | None:
         """Seconds from the start until `message` was told (waiting up to `timeout`), None if it was not."""

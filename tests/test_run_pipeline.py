@@ -955,3 +955,68 @@ def test_a_camera_that_fails_once_it_has_run_is_started_again_and_one_that_fails
     again = [m for level, m in lines if level == "WARNING"]
     assert again == ["rtsp://cam/late: failed after running for 0 min; started again in 0.05 s"] * 2
     assert ("ERROR", "rtsp://cam/late: the run failed") in lines
+
+
+def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_pings_stop(tmp_path, monkeypatch,
+                                                                                          steady_camera, capsys):
+    """The whole chain under a fake systemd: a camera's pipeline hangs in its detector for a while (a library's
+    deadlock); the watchdog's pings stop, one error line names the camera and the code it hangs in, and once it goes
+    on, so do the pings; the run ends as before."""
+    import socket
+    import threading
+
+    import detection
+    import pipeline.app
+    import pipeline.sources as sources
+    from detection.detections import Detections
+    from ocr.recognizer import PlateRead
+
+    frames, hung = [], []
+
+    def detect(self, frame):
+        frames.append(1)
+        if len(frames) == 10:
+            hung.append(time.monotonic())
+            threading.Event().wait(1.5)  # hangs for 1.5 s
+            hung.append(time.monotonic())
+        return Detections()
+
+    def opener(spec, stride, live, stop, *window):
+        src = sources.LiveSource(spec, live, lambda url, cfg: steady_camera(0.02), stop=stop)
+        threading.Thread(target=lambda: (time.sleep(3.0), src.close()), daemon=True).start()
+        return src
+
+    monkeypatch.setattr(sources, "open_source", opener)
+    monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": detect})())
+    monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
+        "decode": lambda s, p: PlateRead("", 0.0, ())})())
+    told = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(str(tmp_path / "notify"))
+        systemd.settimeout(0.1)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
+        monkeypatch.setenv("WATCHDOG_USEC", "600000")
+        monkeypatch.delenv("WATCHDOG_PID", raising=False)
+
+        def listen():
+            while True:
+                try:
+                    message = systemd.recv(256).decode()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                told.append((time.monotonic(), message))  # when it came (taken before recv: when it was waited for)
+
+        threading.Thread(target=listen, daemon=True).start()
+        code = main(["rtsp://cam/a", f"output_dir={tmp_path / 'out'}", "video_out=false", "motion_gate=false"])
+        time.sleep(0.2)
+    err = capsys.readouterr().err
+    assert code == 0 and told[0][1] == "READY=1" and ("STATUS=reading rtsp://cam/a" in {m for _, m in told})
+    stuck = [ln for ln in err.splitlines() if "no progress" in ln]
+    assert len(stuck) == 1 and "rtsp://cam/a: no progress for 0." in stuck[0], err
+    assert re.search(r"\(in threading\.py:\d+ wait < test_run_pipeline\.py:\d+ detect < \w+\.py:\d+ detect\)", stuck[0])
+    assert "rtsp://cam/a: no longer stuck" in err
+    pings = [when for when, m in told if m == "WATCHDOG=1"]
+    assert [t for t in pings if hung[0] + 0.65 < t < hung[1]] == []  # stuck from 0.6 s (the period) on: silent
+    assert any(t < hung[0] for t in pings) and any(t > hung[1] for t in pings)
