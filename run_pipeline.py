@@ -339,7 +339,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
             delay = job.cfgs.pipeline.backoff_max_s
             logger.warning(f"{name(job)}: failed after running for {ran / 60:.0f} min; started again in {delay:g} s")
             if wait(stop, delay):
-                return False
+                return True  # stopped as asked, while it waited to start again (its failure told above)
 
     cams = [replace(j, cfgs=replace(j.cfgs, pipeline=replace(j.cfgs.pipeline, progress=False)))
             for j in jobs if endless(j)] if len(jobs) > 1 else []

@@ -1020,3 +1020,34 @@ def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_ping
     pings = [when for when, m in told if m == "WATCHDOG=1"]
     assert [t for t in pings if hung[0] + 0.65 < t < hung[1]] == []  # stuck from 0.6 s (the period) on: silent
     assert any(t < hung[0] for t in pings) and any(t > hung[1] for t in pings)
+
+
+def test_a_fault_in_a_cameras_run_is_logged_with_its_traceback_and_a_stop_while_it_waits_is_no_failure(
+        monkeypatch):
+    """A fault's traceback goes to the log (the journal, a log_file), not to a thread's stderr alone; a stop that comes
+    while the camera waits to start again ends the run as a stop does (exit 0), not as a failure."""
+    import threading
+
+    from loguru import logger
+
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    monkeypatch.setattr(run_pipeline, "RESTART_AFTER_S", 0.1)
+    stop = threading.Event()
+
+    def run_one(spec, c, crops_only, stop_, windows, out_name=""):
+        time.sleep(0.15)
+        threading.Timer(0.2, stop.set).start()  # during the back-off of 5 s
+        raise RuntimeError("a fault of ours")
+
+    monkeypatch.setattr(run_pipeline, "run_one", run_one)
+    records = []
+    sink = logger.add(lambda m: records.append(m.record), level="ERROR")
+    try:
+        code = run_pipeline.run_all([run_pipeline.Job("rtsp://cam/1", load_configs(ROOT / "configs", [
+            "backoff_max_s=5"]))], False, stop)
+    finally:
+        logger.remove(sink)
+    assert code == 0 and [r["message"] for r in records] == ["rtsp://cam/1: the run failed"]
+    assert records[0]["exception"].type is RuntimeError and "a fault of ours" in str(records[0]["exception"].value)
