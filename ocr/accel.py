@@ -17,6 +17,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from common.liveness import beat
 from ocr.model import CRNN, ModelConfig
 
 Runner = Callable[[np.ndarray], np.ndarray]  # (B, 3, H, W) float32 batch -> (B, T, C) logits, as Recognizer runs
@@ -78,6 +79,7 @@ def _bucket_runner(compiled: Callable[[torch.Tensor], torch.Tensor], bf16: bool,
 
     with _quiet():
         for size in BUCKETS:  # compile every bucket now rather than in the middle of a stream
+            beat()  # each a sign of progress: a compile of a minute at a camera's start is no hang (WatchdogSec=)
             run_bucket(torch.zeros((size, 3, shape[0], shape[1])))
     return run
 

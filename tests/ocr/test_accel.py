@@ -38,6 +38,21 @@ def test_every_bucket_is_run_once_at_the_start_and_a_batch_is_padded_up_to_the_n
     np.testing.assert_array_equal(out[:, 0, 0], [0, 1, 2])  # the padding's rows cut off
 
 
+def test_a_compile_of_a_minute_at_the_start_is_no_hang(never_stuck):
+    """`ocr_compile=true` compiles each bucket as the models load, 30-60 s at a camera's start in all: each bucket is
+    a sign of progress, or systemd's watchdog (WatchdogSec=) would take the compile for a hang."""
+    import time
+
+    class Slow(Compiled):
+        def __call__(self, x):
+            time.sleep(0.35)  # a bucket's compile
+            return super().__call__(x)
+
+    t, longest = never_stuck(lambda: accel._bucket_runner(Slow(), False, (4, 6)), 1.2, 0.5)
+    t.join(10)
+    assert longest == 0 and not t.is_alive()
+
+
 def test_a_batch_larger_than_the_largest_bucket_runs_in_chunks_in_order():
     compiled = Compiled()
     run = accel._bucket_runner(compiled, False, (4, 6))
