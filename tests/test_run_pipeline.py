@@ -11,6 +11,16 @@ from run_pipeline import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def service_unit():
+    """bench/service_unit.py as a module: its `Systemd` listens for what a unit tells, as systemd does."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("service_unit", ROOT / "bench" / "service_unit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
 def test_bundled_plate_crops(tmp_path):
     assert main(["--crops", str(ROOT / "samples" / "plates"), f"output_dir={tmp_path}"]) == 0
@@ -962,7 +972,6 @@ def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_ping
     """The whole chain under a fake systemd: a camera's pipeline hangs in its detector for a while (a library's
     deadlock); the watchdog's pings stop, one error line names the camera and the code it hangs in, and once it goes
     on, so do the pings; the run ends as before."""
-    import socket
     import threading
 
     import detection
@@ -990,27 +999,16 @@ def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_ping
     monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": detect})())
     monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
         "decode": lambda s, p: PlateRead("", 0.0, ())})())
-    told = []
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(str(tmp_path / "notify"))
-        systemd.settimeout(0.1)
-        monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify"))
-        monkeypatch.setenv("WATCHDOG_USEC", "600000")
-        monkeypatch.delenv("WATCHDOG_PID", raising=False)
-
-        def listen():
-            while True:
-                try:
-                    message = systemd.recv(256).decode()
-                except TimeoutError:
-                    continue
-                except OSError:
-                    return
-                told.append((time.monotonic(), message))  # when it came (taken before recv: when it was waited for)
-
-        threading.Thread(target=listen, daemon=True).start()
+    systemd = service_unit().Systemd(tmp_path / "notify")  # as the bench listens for a unit's messages
+    monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
+    monkeypatch.setenv("WATCHDOG_USEC", "600000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    try:
         code = main(["rtsp://cam/a", f"output_dir={tmp_path / 'out'}", "video_out=false", "motion_gate=false"])
         time.sleep(0.2)
+    finally:
+        systemd.close()
+    told = [(systemd.t0 + t, m) for t, m in systemd.told]
     err = capsys.readouterr().err
     assert code == 0 and told[0][1] == "READY=1" and ("STATUS=reading rtsp://cam/a" in {m for _, m in told})
     stuck = [ln for ln in err.splitlines() if "no progress" in ln]
