@@ -26,6 +26,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -261,8 +262,10 @@ def check_given_starts(specs: list[str], cfgs: Any, crops_only: bool) -> None:
                             "same start: video_start_utc=file takes each one's own")
 
 
-def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "") -> bool:
-    """One source to its outputs, with a summary line; False (after one error line) when it failed."""
+def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "",
+            on_status: Any = None) -> bool:
+    """One source to its outputs, with a summary line; False (after one error line) when it failed. `on_status`: a
+    camera's or stream's run summary, every `status_every_s` while it runs (`pipeline.app.run_video`)."""
     from loguru import logger
 
     from common.cli import EXPECTED, error_line
@@ -279,7 +282,7 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
             clips, more = (f", {res['clips']} clips", ", events.*, clips/") if res.get("clips") else ("", "")
             logger.info(f"{res['images']} images{clips} read{bad} -> {res['outputs']}/reads.jsonl, reads.csv{more}")
             return not res["skipped"]
-        res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name)
+        res = run_video(spec, cfgs, stop, windows=windows, out_name=out_name, on_status=on_status)
         notes = f", {res['dropped_frames']} stale frames dropped, {res['outages']} outages" if (
             res["dropped_frames"] or res["outages"]) else ""
         notes += f", {res['unreadable_frames']} undecodable frames skipped" if res["unreadable_frames"] else ""
@@ -321,9 +324,14 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     def name(job: Job) -> str:
         return redact(job.out_name or job.spec)
 
+    vehicles: dict[str, str] = {}  # each camera's or stream's vehicles so far, by its name (systemctl status)
+
+    def tally(source: str, summary: Any) -> None:
+        vehicles[source] = f"{summary.events} vehicle{'s' * (summary.events != 1)}"
+
     def run(job: Job) -> bool:
         with watching(name(job)):
-            return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name)
+            return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name, partial(tally, name(job)))
 
     def run_endless(job: Job) -> bool:  # a camera, a stream, a watched folder: started again after a failure
         while True:  # that came once it had run for RESTART_AFTER_S (a full disk, a fault of ours), not one at its
@@ -357,6 +365,8 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
                          "running" + (f" ({', '.join(failed)} stopped on an error)" if failed else ""))
         if here:
             parts.append(f"reading {here[-1]}")
+        if vehicles:
+            parts.append(", ".join(f"{source}: {n}" for source, n in vehicles.items()))
         return "; ".join(parts)
 
     threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]

@@ -72,14 +72,15 @@ def video_rate(source: Any, fps: float = 0.0) -> float:
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
               windows: Any = None, out_name: str = "", label: str = "", sinks: list[Any] | None = None,
-              stores: dict[str, Any] | None = None, recent: dict[str, tuple[float, float]] | None = None
-              ) -> dict[str, Any]:
+              stores: dict[str, Any] | None = None, recent: dict[str, tuple[float, float]] | None = None,
+              on_status: Any = None) -> dict[str, Any]:
     """A video file, camera or stream through the full pipeline; returns the run summary as a dict.
     With `show`, its annotated frames go to `windows` (one per source), or a window of its own when none given.
     `out_name`: its output folder under `output_dir` (an absolute path: that folder); `label`: what its events call
     the source (default: `out_name`, else the source's own name). `sinks` and `stores`: open event outputs and crop
     and frame stores to use (a watched folder's, for its clips) instead of the configured ones in its folder;
-    `recent`: the plates of earlier events, deduplicated against and kept up to date (`TrackFuser`)."""
+    `recent`: the plates of earlier events, deduplicated against and kept up to date (`TrackFuser`); `on_status`: a
+    camera's or stream's run summary is handed to it every `status_every_s` while it runs."""
     from tqdm import tqdm
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
@@ -137,6 +138,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                 advised.append(True)
             if p.status_every_s <= 0:  # called for the pruning alone
                 return
+            if on_status is not None:
+                on_status(s)
             try:
                 write_summary(out, s, detector, recognizer, running=True)
             except OSError as exc:

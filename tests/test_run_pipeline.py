@@ -2,6 +2,7 @@ import json
 import re
 import sys
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ def test_only_cameras_streams_and_watched_folders_run_in_threads_of_their_own(tm
             run_pipeline.Job("clip.mp4", watched, "followed file")]
     ran = {}
 
-    def run_one(spec, c, crops_only, stop, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop, windows, out_name="", on_status=None):
         t = threading.current_thread()
         ran[out_name or spec] = (t is threading.main_thread(), t.daemon, c.pipeline.progress)
         return True
@@ -165,7 +166,7 @@ def test_the_tally_says_a_stop_only_when_sources_were_left(stop_at, tally, monke
     cfgs = load_configs(ROOT / "configs", [])
     n = []
 
-    def run_one(spec, c, crops_only, stop, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop, windows, out_name="", on_status=None):
         n.append(spec)
         if len(n) == stop_at:
             stop.set()  # Ctrl-C while this source runs
@@ -191,7 +192,7 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
 
     res = {"source": "cam", "frames": 100, "fps": 12.5, "dropped_frames": 0, "outages": 0, "unreadable_frames": 0,
            "detected_frames": 100, "events": 2, "outputs": "out/cam", **counts}
-    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: res)
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name, on_status: res)
     cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=true", "save_frames=false"])
     lines, ok = logged(lambda: run_pipeline.run_one("rtsp://cam", cfgs, False, threading.Event(), None))
     assert ok and lines == [("INFO", f"cam: 100 frames at 12.5 fps{notes}, 2 vehicles -> out/cam/ (events.jsonl, "
@@ -206,7 +207,7 @@ def test_numbered_images_are_read_as_a_video_and_an_image_as_a_still(tmp_path, m
     from pipeline.settings import load_configs
 
     went = []
-    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: went.append(
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name, on_status: went.append(
         ("video", spec)) or {"source": "s", "frames": 1, "fps": 1.0, "dropped_frames": 0, "outages": 0,
                              "unreadable_frames": 0, "events": 0, "outputs": "o"})
     monkeypatch.setattr(pipeline.app, "run_images", lambda spec, cfgs, crops_only, out_name, stop: went.append(
@@ -274,7 +275,7 @@ def test_a_files_summary_line_names_its_window_and_where_a_stop_goes_on(spec, st
     res = {"source": "clip.mp4", "frames": 100, "fps": 12.5, "dropped_frames": 0, "outages": 0,
            "unreadable_frames": 0, "detected_frames": 100, "events": 2, "outputs": "out/clip", "stopped": stopped,
            "position_s": 65.25}
-    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name: res)
+    monkeypatch.setattr(pipeline.app, "run_video", lambda spec, cfgs, stop, windows, out_name, on_status: res)
     cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=false", "save_frames=false", "video_out=false",
                                            *window])
     lines, ok = logged(lambda: run_pipeline.run_one(spec, cfgs, False, threading.Event(), None))
@@ -641,7 +642,7 @@ def test_standard_input_given_as_two_sources_is_one_line(tmp_path, capsys):
 def test_a_camera_thread_that_crashes_makes_the_exit_status_1(monkeypatch):
     import pipeline.app
 
-    def boom(spec, cfgs, stop, windows=None):
+    def boom(spec, cfgs, stop, windows=None, **kw):
         raise OSError("disk full")
 
     monkeypatch.setattr(pipeline.app, "run_video", boom)
@@ -903,8 +904,9 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     release = threading.Event()
 
-    def run_one(spec, c, crops_only, stop, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop, windows, out_name="", on_status=None):
         if out_name == "gate-in":
+            on_status(SimpleNamespace(events=1))  # its count so far, as run_video hands it every status_every_s
             release.wait(30)  # hangs: no frame, no sign of progress
             return True
         return False  # its one error line said already
@@ -916,7 +918,8 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
     start = time.monotonic()
     lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()))
     assert code == 1 and told[0] == "READY=1" and "pw" not in "".join(told)
-    assert "STATUS=1 of 2 cameras, streams or watched folders running (rtsp://***@cam/2 stopped on an error)" in told
+    assert ("STATUS=1 of 2 cameras, streams or watched folders running (rtsp://***@cam/2 stopped on an error); "
+            "gate-in: 1 vehicle") in told
     errors = [m for level, m in lines if level == "ERROR"]
     assert len(errors) == 1 and errors[0].startswith("gate-in: no progress for 0.") and "run_one" in errors[0]
     pings = [when - start for m, when in zip(told, times) if m == "WATCHDOG=1"]
@@ -938,7 +941,7 @@ def test_a_camera_that_fails_once_it_has_run_is_started_again_and_one_that_fails
     calls: dict[str, int] = {}
     stop = threading.Event()
 
-    def run_one(spec, c, crops_only, stop_, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop_, windows, out_name="", on_status=None):
         calls[spec] = calls.get(spec, 0) + 1
         if spec.endswith("/late") and calls[spec] == 1:
             time.sleep(0.3)  # it ran, then its outputs failed: its one error line said
@@ -1004,13 +1007,15 @@ def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_ping
     monkeypatch.setenv("WATCHDOG_USEC", "600000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     try:
-        code = main(["rtsp://cam/a", f"output_dir={tmp_path / 'out'}", "video_out=false", "motion_gate=false"])
+        code = main(["rtsp://cam/a", f"output_dir={tmp_path / 'out'}", "video_out=false", "motion_gate=false",
+                     "status_every_s=0.5"])
         time.sleep(0.2)
     finally:
         systemd.close()
     told = [(systemd.t0 + t, m) for t, m in systemd.told]
     err = capsys.readouterr().err
     assert code == 0 and told[0][1] == "READY=1" and ("STATUS=reading rtsp://cam/a" in {m for _, m in told})
+    assert "STATUS=reading rtsp://cam/a; rtsp://cam/a: 0 vehicles" in {m for _, m in told}  # its count, each minute
     stuck = [ln for ln in err.splitlines() if "no progress" in ln]
     assert len(stuck) == 1 and "rtsp://cam/a: no progress for 0." in stuck[0], err
     assert re.search(r"\(in threading\.py:\d+ wait < test_run_pipeline\.py:\d+ detect < \w+\.py:\d+ detect\)", stuck[0])
@@ -1034,7 +1039,7 @@ def test_a_fault_in_a_cameras_run_is_logged_with_its_traceback_and_a_stop_while_
     monkeypatch.setattr(run_pipeline, "RESTART_AFTER_S", 0.1)
     stop = threading.Event()
 
-    def run_one(spec, c, crops_only, stop_, windows, out_name=""):
+    def run_one(spec, c, crops_only, stop_, windows, out_name="", on_status=None):
         time.sleep(0.15)
         threading.Timer(0.2, stop.set).start()  # during the back-off of 5 s
         raise RuntimeError("a fault of ours")
