@@ -311,7 +311,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     common/liveness.py) and `systemctl status` says which run. Returns the exit status."""
     from loguru import logger
 
-    from common.liveness import wait, watching
+    from common.liveness import doings, wait, watching
     from common.systemd import Supervisor, notify
     from pipeline.annotate import LiveWindows
     from pipeline.sources import is_live, redact
@@ -365,8 +365,9 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
                          "running" + (f" ({', '.join(failed)} stopped on an error)" if failed else ""))
         if here:
             parts.append(f"reading {here[-1]}")
-        if vehicles:
-            parts.append(", ".join(f"{source}: {n}" for source, n in vehicles.items()))
+        waits = doings()  # what a camera waits for: to open, its lost stream
+        for source in dict.fromkeys([*vehicles, *waits]):
+            parts.append(f"{source}: {', '.join(filter(None, (vehicles.get(source), waits.get(source))))}")
         return "; ".join(parts)
 
     threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]

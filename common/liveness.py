@@ -1,6 +1,7 @@
 """Signs of progress from the threads that do the work (a camera's, a video's, the HTTP service's reader), checked by
 systemd's watchdog (`common.systemd.Supervisor`): a work that gives none for a while is stuck, and the service is
-restarted. A thread's work is watched inside `watching(name)`; `beat()` anywhere below it says it goes on."""
+restarted. A thread's work is watched inside `watching(name)`; `beat()` anywhere below it says it goes on, and
+`doing(what)` what it waits for when it is not reading (`systemctl status` shows it)."""
 from __future__ import annotations
 
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from common.paths import ROOT
 
-_works: dict[int, list] = {}  # thread ident -> [the work's name, its last sign of progress (monotonic s)]
+_works: dict[int, list] = {}  # thread ident -> [the work's name, its last sign of progress (monotonic s), doing]
 _lock = threading.Lock()
 STEP_S = 5.0  # a long wait's signs of progress are this far apart (a watchdog period is minutes)
 
@@ -35,7 +36,7 @@ def watching(name: str) -> Iterator[None]:
     ident = threading.get_ident()
     with _lock:
         outer = _works.get(ident)
-        _works[ident] = [name, time.monotonic()]
+        _works[ident] = [name, time.monotonic(), ""]
     try:
         yield
     finally:
@@ -43,7 +44,7 @@ def watching(name: str) -> Iterator[None]:
             if outer is None:
                 _works.pop(ident, None)
             else:
-                _works[ident] = [outer[0], time.monotonic()]
+                _works[ident] = [outer[0], time.monotonic(), outer[2]]
 
 
 def beat() -> None:
@@ -51,6 +52,20 @@ def beat() -> None:
     work = _works.get(threading.get_ident())
     if work is not None:
         work[1] = time.monotonic()
+
+
+def doing(what: str) -> None:
+    """What this thread's watched work waits for where it is not reading (`waiting for the camera to open`,
+    `reconnecting (stalled)`); "" once it reads again. Nothing where no work is watched."""
+    work = _works.get(threading.get_ident())
+    if work is not None:
+        work[2] = what
+
+
+def doings() -> dict[str, str]:
+    """What each watched work waits for, by its name, where it waits for something."""
+    with _lock:
+        return {name: what for name, _, what in _works.values() if what}
 
 
 def wait(event: threading.Event, seconds: float) -> bool:
@@ -70,7 +85,7 @@ def stuck(limit_s: float) -> list[Stuck]:
     """The watched works that gave no sign of progress for `limit_s` seconds, each with where its thread is."""
     now, frames = time.monotonic(), sys._current_frames()
     with _lock:
-        late = [(ident, name, now - last) for ident, (name, last) in _works.items() if now - last >= limit_s]
+        late = [(ident, name, now - last) for ident, (name, last, _) in _works.items() if now - last >= limit_s]
     return [Stuck(name, round(age, 1), _where(frames.get(ident))) for ident, name, age in late]
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from common.liveness import beat, wait
+from common.liveness import beat, doing, wait
 from common.paths import check_not_archive
 from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS, turn
@@ -344,6 +344,7 @@ class LiveSource:
         while True:
             cap = self.opener(self.url, self.cfg)
             if cap.isOpened():
+                doing("")
                 return cap
             cap.release()
             left = deadline - time.monotonic()
@@ -352,6 +353,7 @@ class LiveSource:
                 raise UserError(f"cannot open camera/stream {self.name}" + (f": {why}" if why else "")
                                 + (f" (retried for {retry:g} s)" if retry > 0 else ""))
             logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
+            doing("waiting for the camera to open")
             if wait(self._run_stop, min(delay, left)):
                 raise UserError(f"stopped before camera/stream {self.name} opened")
             delay = min(delay * 2, self.cfg.backoff_max_s)
@@ -459,7 +461,10 @@ class LiveSource:
                 img, self._latest = self._latest, None
                 new = list(self._pending)
                 self._pending.clear()
-            yield from new
+            for event in new:
+                if event.kind in ("lost", "reconnected"):  # systemctl status: what the camera's run waits for
+                    doing(f"reconnecting ({event.detail})" if event.kind == "lost" else "")
+                yield event
             if img is None:
                 self._watchdog()
                 if not self._thread.is_alive():

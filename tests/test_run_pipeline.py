@@ -893,6 +893,7 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
 
     import common.systemd
     import run_pipeline
+    from common.liveness import doing
     from pipeline.settings import load_configs
 
     told: list[str] = []
@@ -907,6 +908,7 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
     def run_one(spec, c, crops_only, stop, windows, out_name="", on_status=None):
         if out_name == "gate-in":
             on_status(SimpleNamespace(events=1))  # its count so far, as run_video hands it every status_every_s
+            doing("reconnecting (stalled)")  # as its LiveSource says
             release.wait(30)  # hangs: no frame, no sign of progress
             return True
         return False  # its one error line said already
@@ -919,7 +921,7 @@ def test_under_systemd_a_run_says_it_is_ready_which_sources_run_and_which_hangs(
     lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()))
     assert code == 1 and told[0] == "READY=1" and "pw" not in "".join(told)
     assert ("STATUS=1 of 2 cameras, streams or watched folders running (rtsp://***@cam/2 stopped on an error); "
-            "gate-in: 1 vehicle") in told
+            "gate-in: 1 vehicle, reconnecting (stalled)") in told
     errors = [m for level, m in lines if level == "ERROR"]
     assert len(errors) == 1 and errors[0].startswith("gate-in: no progress for 0.") and "run_one" in errors[0]
     pings = [when - start for m, when in zip(told, times) if m == "WATCHDOG=1"]

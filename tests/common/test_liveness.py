@@ -4,7 +4,7 @@ import threading
 import time
 
 from common import liveness
-from common.liveness import beat, stuck, wait, watching
+from common.liveness import beat, doing, doings, stuck, wait, watching
 
 
 def _in_thread(target):
@@ -116,3 +116,26 @@ def test_a_long_wait_beats_as_it_goes_and_says_whether_it_was_ended(monkeypatch)
     assert seen == [False, True]
     started = time.monotonic()
     assert wait(threading.Event(), 0.05) is False and time.monotonic() - started >= 0.05
+
+
+def test_what_a_work_waits_for_is_told_by_its_name_until_it_reads_again():
+    """`systemctl status` said a camera was read while it waited for the camera to open or for its stream to come
+    back; what a watched work waits for is now kept beside it (nothing where no work is watched)."""
+    seen = []
+
+    def camera():
+        doing("not watched: nowhere")
+        with watching("gate-in"):
+            seen.append(doings())
+            doing("waiting for the camera to open")
+            seen.append(doings())
+            with watching("gate-in/clip.mp4"):
+                seen.append(doings())
+            seen.append(doings())
+            doing("")
+            seen.append(doings())
+        seen.append(doings())
+
+    _in_thread(camera).join(10)
+    assert seen == [{}, {"gate-in": "waiting for the camera to open"}, {}, {"gate-in": "waiting for the camera to open"},
+                    {}, {}]

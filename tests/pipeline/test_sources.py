@@ -1430,3 +1430,35 @@ def test_a_camera_not_up_yet_or_gone_quiet_is_waited_for_without_seeming_hung(ne
     t.join(10)
     quiet.close()
     assert longest == 0
+
+
+def test_what_a_camera_waits_for_is_told_while_it_waits():
+    """`systemctl status` (through `common.liveness.doings`): a camera not up yet is `waiting for the camera to open`,
+    a stream lost `reconnecting (read failed)`, and neither once it opens or comes back."""
+    from common.liveness import doings, watching
+
+    opened, events = [], []
+
+    def camera(url, cfg):
+        opened.append(url)
+        return FakeCapture(3, 60, opened=len(opened) > 2)  # up at the third try; 3 frames, then dropped
+
+    def run():
+        with watching("cam"):
+            src = LiveSource("rtsp://cam/11", LiveConfig(open_retry_s=-1, backoff_start_s=0.3, backoff_max_s=0.3,
+                                                         stall_timeout_s=30), camera)
+            events.append(("open", doings()))
+            for item in src:
+                if isinstance(item, SourceEvent):
+                    events.append((item.kind, doings()))
+                    if item.kind == "reconnected":
+                        break
+            src.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    time.sleep(0.15)  # in the first back-off before it opens
+    waiting = doings()
+    t.join(10)
+    assert waiting == {"cam": "waiting for the camera to open"}
+    assert events == [("open", {}), ("lost", {"cam": "reconnecting (read failed)"}), ("reconnected", {})]
