@@ -137,5 +137,5 @@ def test_what_a_work_waits_for_is_told_by_its_name_until_it_reads_again():
         seen.append(doings())
 
     _in_thread(camera).join(10)
-    assert seen == [{}, {"gate-in": "waiting for the camera to open"}, {}, {"gate-in": "waiting for the camera to open"},
-                    {}, {}]
+    waiting = {"gate-in": "waiting for the camera to open"}
+    assert seen == [{}, waiting, {}, waiting, {}, {}]
