@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from loguru import logger
 
+from common.liveness import beat
 from common.paths import written_whole
 from pipeline.media import VIDEO_CONTAINERS
 from pipeline.sinks import TABLE_ENCODING
@@ -148,11 +149,14 @@ def prune_folder(out: Path, keep_days: float, now: float | None = None) -> Prune
     start = oldest_kept(keep_days, now)
     cutoff = utc_iso(start)
     rows = sum(_each(prune_lines, p, cutoff) for p in sorted(out.glob("*.jsonl")) if p.name != "webhook_pending.jsonl")
+    beat()  # each step a sign of progress: a month of a camera's files pruned on an SD card takes minutes, no hang
     rows += sum(_each(prune_table, p, cutoff) for p in sorted(out.glob("*.csv")))
+    beat()
     rows += prune_db(out / "events.db", cutoff) if (out / "events.db").is_file() else 0
     files = 0
     for folder, pattern in MEDIA:
         for f in (out / folder).glob(pattern) if (out / folder).is_dir() else ():
+            beat()
             try:
                 if f.stat().st_mtime < start:
                     f.unlink()

@@ -303,3 +303,26 @@ def test_a_file_saved_in_another_encoding_is_left_as_it_is_and_said(folder, logg
     assert pruned == Pruned(rows=5, files=6) and (folder / "reads.csv").read_bytes() == before
     assert [m for level, m in lines if level == "WARNING"] == [
         f"{folder / 'reads.csv'}: not a UTF-8 text file (byte 0xe9); not pruned"]
+
+
+def test_a_long_pruning_is_no_hang(tmp_path, monkeypatch, never_stuck):
+    """A month of a busy camera's crops removed from an SD card takes minutes, on the camera's own thread: each file
+    is a sign of progress, or systemd's watchdog (WatchdogSec=) would take the pruning for a hang, restart the
+    service, and the pruning at its start would hang it again."""
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    old = time.time() - 10 * 86400
+    for i in range(12):
+        (crops / f"{i}.jpg").write_bytes(b"x")
+        os.utime(crops / f"{i}.jpg", (old, old))
+    unlink = Path.unlink
+
+    def slow_unlink(self, *args, **kw):
+        time.sleep(0.1)  # a slow card
+        return unlink(self, *args, **kw)
+
+    monkeypatch.setattr(Path, "unlink", slow_unlink)
+    done = []
+    t, longest = never_stuck(lambda: done.append(prune_folder(tmp_path, 7)), 1.4, 0.35)
+    t.join(10)
+    assert longest == 0 and done == [Pruned(0, 12)]
