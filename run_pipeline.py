@@ -312,7 +312,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     from loguru import logger
 
     from common.liveness import doings, wait, watching
-    from common.systemd import Supervisor, notify
+    from common.systemd import Supervisor, notify, watchdog_s
     from pipeline.annotate import LiveWindows
     from pipeline.sources import is_live, redact
 
@@ -372,6 +372,11 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
 
     threads = [threading.Thread(target=run_cam, args=(i,), name=f"source-{i}", daemon=True) for i in range(len(cams))]
     notify("READY=1")  # the settings checked: a Type=notify unit is started
+    period = watchdog_s()
+    for job in (j for j in jobs if period and endless(j) and j.cfgs.pipeline.open_timeout_s >= period / 2):
+        logger.warning(f"{name(job)}: open_timeout_s={job.cfgs.pipeline.open_timeout_s:g} is at least half the "
+                       f"watchdog's period ({period:g} s, WatchdogSec=): a camera slow to open would be taken for a "
+                       "hang; raise WatchdogSec")
     with Supervisor(status):
         for t in threads:
             t.start()

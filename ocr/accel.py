@@ -114,6 +114,7 @@ def compile_int8(model: CRNN, calibration: list[np.ndarray]) -> Runner:
         prepared = prepare_pt2e(graph.module(), quantizer)
         with torch.no_grad():
             for b in calibration:
+                beat()
                 prepared(torch.from_numpy(b))
         converted = convert_pt2e(prepared)
     return _bucket_runner(_freezing_compile(converted), cpu_has_fast_bf16(), (model.cfg.img_h, model.cfg.img_w))

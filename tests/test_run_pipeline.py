@@ -1056,3 +1056,25 @@ def test_a_fault_in_a_cameras_run_is_logged_with_its_traceback_and_a_stop_while_
         logger.remove(sink)
     assert code == 0 and [r["message"] for r in records] == ["rtsp://cam/1: the run failed"]
     assert records[0]["exception"].type is RuntimeError and "a fault of ours" in str(records[0]["exception"].value)
+
+
+@pytest.mark.parametrize("timeout_s, warned", [(10.0, True), (9.9, False)])
+def test_a_cameras_open_timeout_as_long_as_the_watchdogs_period_is_warned_of(timeout_s, warned, monkeypatch, logged):
+    """A camera's first opening blocks for up to `open_timeout_s` on the camera's own thread, giving no sign of
+    progress: at half the watchdog's period or more, a camera slow to open would be taken for a hang and the service
+    restarted, again and again. Said at the start (a file's or a folder's opening is no camera's)."""
+    import threading
+
+    import run_pipeline
+    from pipeline.settings import load_configs
+
+    monkeypatch.setenv("WATCHDOG_USEC", "20000000")
+    monkeypatch.delenv("WATCHDOG_PID", raising=False)
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    monkeypatch.setattr(run_pipeline, "run_one", lambda *a, **kw: True)
+    cfgs = load_configs(ROOT / "configs", [f"open_timeout_s={timeout_s}"])
+    jobs = [run_pipeline.Job("rtsp://admin:pw@cam/1", cfgs, "gate-in"), run_pipeline.Job("clip.mp4", cfgs)]
+    lines, code = logged(lambda: run_pipeline.run_all(jobs, False, threading.Event()), "WARNING")
+    said = (f"gate-in: open_timeout_s={timeout_s:g} is at least half the watchdog's period (20 s, WatchdogSec=): a "
+            "camera slow to open would be taken for a hang; raise WatchdogSec")
+    assert code == 0 and lines == ([("WARNING", said)] if warned else [])
