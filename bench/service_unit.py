@@ -11,13 +11,14 @@ and how long it took to end, the events written, the camera's refused and answer
 appears in anything the run wrote or logged. As systemd does for a `Type=notify` unit with `WatchdogSec=`, a socket
 listens for what the command tells ($NOTIFY_SOCKET: READY=1, STATUS=, WATCHDOG=1, STOPPING=1) and $WATCHDOG_USEC gives
 the watchdog's period (`--watchdog-s`, shorter than the unit's so that a run is short); printed: when it was told
-ready, its status lines, its pings; then the camera hangs (its answers held for two periods: a camera's fault, after
-which the service should go on pinging) and the process is stopped (SIGSTOP for a period and a half: a hang, during
-which systemd hears no ping and would restart it), then continued. Then the same unit with a cameras file naming a
-variable the environment file lacks: its exit status, against the unit's RestartPreventExitStatus. With `--user` (as
-root) the command runs as that user (setpriv), with the folders given to it, as `User=` does. `--unit serve`: the HTTP
-service's unit (deploy/plate-reader-serve.service) on a free port, sent a bundled still without and with the
-environment file's token, then stopped.
+ready, its status lines, its pings, first while the camera is still down (503 for two periods: a camera booting after
+the server, waited for), then while it answers; then the camera hangs (its answers held for two periods: a camera's
+fault, after which the service should go on pinging) and the process is stopped (SIGSTOP for a period and a half: a
+hang, during which systemd hears no ping and would restart it), then continued. Then the same unit with a cameras file
+naming a variable the environment file lacks: its exit status, against the unit's RestartPreventExitStatus. With
+`--user` (as root) the command runs as that user (setpriv), with the folders given to it, as `User=` does. `--unit
+serve`: the HTTP service's unit (deploy/plate-reader-serve.service) on a free port, sent a bundled still without and
+with the environment file's token, then stopped.
 """
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ class Camera:
             ok, frame = cap.read()
         self.asked, self.refused, self.answered = 0, 0, 0
         self.hang_until = 0.0  # its answers held until then (a camera that hangs)
+        self.down_until = 0.0  # 503 answered until then (a camera still booting)
         want = "Basic " + base64.b64encode(f"admin:{SECRET}".encode()).decode()
         camera = self
 
@@ -84,6 +86,9 @@ class Camera:
             def do_GET(self) -> None:  # noqa: N802
                 camera.asked += 1
                 time.sleep(max(0.0, camera.hang_until - time.monotonic()))
+                if time.monotonic() < camera.down_until:
+                    self.send_error(503)
+                    return
                 if self.headers.get("Authorization") != want:
                     camera.refused += 1
                     self.send_response(401)
@@ -200,10 +205,12 @@ def run(seconds: float, user: str, watchdog_s: float) -> list[str]:
         systemd = Systemd(tmp / "notify")
         env.update(NOTIFY_SOCKET=str(systemd.path), WATCHDOG_USEC=str(int(watchdog_s * 1e6)))
         log = tmp / "journal.txt"
+        camera.down_until = time.monotonic() + 2 * watchdog_s  # still booting as the service starts
         with log.open("w") as journal:
             proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=journal,
                                     stderr=subprocess.STDOUT)
             systemd.t0 = time.monotonic()
+            up = camera.down_until - systemd.t0
             ready = systemd.wait_for("READY=1", seconds)
             time.sleep(max(0.0, seconds - (time.monotonic() - systemd.t0)))
             hang = time.monotonic() - systemd.t0
@@ -235,7 +242,8 @@ def run(seconds: float, user: str, watchdog_s: float) -> list[str]:
                      + (f"{ready:.1f} s after the start" if ready is not None else "never told"))
         statuses = [m for _, m in systemd.told if m.startswith("STATUS=")]
         lines.append(f"status lines: {' | '.join(statuses) or 'none'}")
-        lines.append(f"running, {hang - (ready or 0):.0f} s from READY=1: {gaps(systemd.pings(ready or 0, hang))}")
+        lines.append(f"the camera down (503) until {up:.0f} s, waited for: {gaps(systemd.pings(ready or 0, up))}")
+        lines.append(f"running, {hang - up:.0f} s from then: {gaps(systemd.pings(up, hang))}")
         lines.append(f"the camera's answers held for {2 * watchdog_s:g} s: {gaps(systemd.pings(hang, frozen))}")
         lines.append(f"the process stopped (SIGSTOP) for {1.5 * watchdog_s:g} s: "
                      f"{len(systemd.pings(frozen + 0.5, thawed))} pings (systemd restarts it {watchdog_s:g} s after "
