@@ -59,7 +59,7 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
 def test_a_unit_waits_for_ready_and_restarts_a_hang_but_not_a_long_wait(unit):
-    """Both commands tell systemd they are ready (`run_pipeline.run_all`, `pipeline/serve.py`) and alive while their
+    """Both commands tell systemd they are ready (`pipeline.runner.run_all`, `pipeline/serve.py`) and alive while their
     work goes on (common/liveness.py); the watchdog's period is longer than a camera's open or read may block
     without a sign of progress (its timeouts), twice over."""
     from pipeline.config import PipelineConfig

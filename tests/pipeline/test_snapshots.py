@@ -276,8 +276,7 @@ def test_an_interval_the_stall_timeout_does_not_allow_is_warned_of_and_a_stream_
 
 
 def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(camera, tmp_path, monkeypatch):
-    import run_pipeline
-    from pipeline import app
+    from pipeline import app, runner
     from pipeline.settings import load_configs
     from tests.pipeline.test_sources import one_plate_models
 
@@ -290,7 +289,7 @@ def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(cam
     monkeypatch.setattr(app, "video_detector", lambda cfgs: one_plate_models()[0])
     monkeypatch.setattr(app, "_recognizer", lambda p, patterns: one_plate_models()[1])
     try:
-        assert run_pipeline.run_one(f"http://{camera}/snapshot.jpg", cfgs, False, stop, None)
+        assert runner.run_one(f"http://{camera}/snapshot.jpg", cfgs, False, stop, None)
     finally:
         timer.cancel()
     events = (tmp_path / f"127.0.0.1_{camera.split(':')[1]}_snapshot.jpg" / "events.jsonl").read_text().splitlines()
