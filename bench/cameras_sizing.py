@@ -1,0 +1,98 @@
+"""How many cameras a machine reads: the process's memory and each camera's frame rate with 1, 2, 3 ... cameras.
+
+    python bench/cameras_sizing.py [--cameras 1 2 3] [--seconds 40] [--every-s 0.2] [--out FILE]
+
+For each count, `run_pipeline.py --sources` (as the cameras' unit runs it, each camera in a thread of its own with its
+own models) reads that many local snapshot cameras (bench/service_unit.py's `Camera`: the bundled clip's frames, one
+per request, behind a login), each asked for a picture every `--every-s` seconds, for `--seconds`, then SIGTERM.
+Printed for each count: the process's peak resident memory (VmRSS, sampled every second), what each extra camera
+added to it, and each camera's frames read per second and vehicles from its summary.json. The frame rate a camera
+gets is its share of the CPU's cores once they are full: on this 2-core machine the detector and the OCR of all the
+cameras share two cores. Linux only (/proc).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from common.device import cpu_name
+from common.paths import ROOT
+from service_unit import SECRET, Camera
+
+
+def rss_mb(pid: int) -> int:
+    """A process's resident memory in MB (0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmRSS"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def run(n: int, seconds: float, every_s: float) -> dict:
+    """`n` cameras read for `seconds`: the peak memory and each camera's frames per second and vehicles."""
+    cameras = [Camera(ROOT / "samples" / "clip.mp4") for _ in range(n)]
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        listed = "".join(f"- source: {c.url}\n  name: cam{i}\n" for i, c in enumerate(cameras))
+        (tmp / "cameras.yaml").write_text(listed)
+        command = [sys.executable, str(ROOT / "run_pipeline.py"), "--sources", str(tmp / "cameras.yaml"),
+                   f"output_dir={tmp / 'out'}", f"snapshot_every_s={every_s}", "progress=false"]
+        env = dict(os.environ, CAM_PASSWORD=SECRET, YOLO_OFFLINE="1")
+        with (tmp / "log").open("w") as log:
+            proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        peak, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end and proc.poll() is None:
+            peak = max(peak, rss_mb(proc.pid))
+            time.sleep(1)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+        said = (tmp / "log").read_text().strip().splitlines()
+        cams = []
+        for i in range(n):
+            summary = tmp / "out" / f"cam{i}" / "summary.json"
+            s = json.loads(summary.read_text()) if summary.is_file() else {}
+            cams.append({"fps": s.get("fps", 0.0), "frames": s.get("frames", 0), "vehicles": s.get("events", 0)})
+    for c in cameras:
+        c.server.shutdown()
+    return {"cameras": n, "peak_rss_mb": peak, "each": cams, "exit": proc.returncode,
+            "error": said[-1] if proc.returncode not in (0, 130) and said else ""}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--seconds", type=float, default=40.0)
+    ap.add_argument("--every-s", type=float, default=0.2,
+                    help="each camera asked for a picture this often (snapshot_every_s: 0.05 at least)")
+    ap.add_argument("--out", default="", help="also write the lines to this file")
+    a = ap.parse_args()
+    lines = [f"{cpu_name()}, {os.cpu_count()} cores; each camera asked for a picture every {a.every_s:g} s "
+             f"({1 / a.every_s:g} fps offered), {a.seconds:g} s a count"]
+    first = None
+    for n in a.cameras:
+        r = run(n, a.seconds, a.every_s)
+        first = first if first is not None else (n, r["peak_rss_mb"])
+        added = (r["peak_rss_mb"] - first[1]) / (n - first[0]) if n > first[0] else 0.0
+        each = ", ".join(f"{c['fps']:.2f} fps {c['vehicles']} vehicles" for c in r["each"])
+        lines.append(f"{n} camera{'s' * (n != 1)}: peak {r['peak_rss_mb']} MB"
+                     + (f" (+{added:.0f} MB a camera beyond {first[0]})" if n > first[0] else "")
+                     + f"; each: {each}; exit {r['exit']}" + (f" ({r['error']})" if r["error"] else ""))
+        print(lines[-1], flush=True)
+    if a.out:
+        Path(a.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
