@@ -5,7 +5,7 @@
 For each count, `run_pipeline.py --sources` (as the cameras' unit runs it, each camera in a thread of its own with its
 own models) reads that many local snapshot cameras (bench/service_unit.py's `Camera`: the bundled clip's frames, one
 per request, behind a login), each asked for a picture every `--every-s` seconds, for `--seconds`, then SIGTERM.
-Printed for each count: the process's peak resident memory (VmRSS, sampled every second), what each extra camera
+Printed for each count: the process's peak resident memory (Linux's `VmHWM`, before the stop), what each extra camera
 added to it, and each camera's frames read per second and vehicles from its summary.json. The frame rate a camera
 gets is its share of the CPU's cores once they are full: on this 2-core machine the detector and the OCR of all the
 cameras share two cores. Linux only (/proc).
@@ -24,20 +24,11 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 
 from common.device import cpu_name
 from common.paths import ROOT
+from serve_burst import peak_mb
 from service_unit import SECRET, Camera
-
-
-def rss_mb(pid: int) -> int:
-    """A process's resident memory in MB (0 once it has ended)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next(int(line.split()[1]) // 1024 for line in f if line.startswith("VmRSS"))
-    except (OSError, StopIteration):
-        return 0
 
 
 def run(n: int, seconds: float, every_s: float) -> dict:
@@ -52,10 +43,11 @@ def run(n: int, seconds: float, every_s: float) -> dict:
         env = dict(os.environ, CAM_PASSWORD=SECRET, YOLO_OFFLINE="1")
         with (tmp / "log").open("w") as log:
             proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        peak, end = 0, time.monotonic() + seconds
-        while time.monotonic() < end and proc.poll() is None:
-            peak = max(peak, rss_mb(proc.pid))
-            time.sleep(1)
+        try:
+            proc.wait(timeout=seconds)  # ended early: a mistake (its exit status and line below)
+            peak = 0.0
+        except subprocess.TimeoutExpired:
+            peak = peak_mb(proc.pid)  # the kernel's own peak (VmHWM) before the stop
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
         said = (tmp / "log").read_text().strip().splitlines()
@@ -86,7 +78,7 @@ def main() -> None:
         first = first if first is not None else (n, r["peak_rss_mb"])
         added = (r["peak_rss_mb"] - first[1]) / (n - first[0]) if n > first[0] else 0.0
         each = ", ".join(f"{c['fps']:.2f} fps {c['vehicles']} vehicles" for c in r["each"])
-        lines.append(f"{n} camera{'s' * (n != 1)}: peak {r['peak_rss_mb']} MB"
+        lines.append(f"{n} camera{'s' * (n != 1)}: peak {r['peak_rss_mb']:.0f} MB"
                      + (f" (+{added:.0f} MB a camera beyond {first[0]})" if n > first[0] else "")
                      + f"; each: {each}; exit {r['exit']}" + (f" ({r['error']})" if r["error"] else ""))
         print(lines[-1], flush=True)
