@@ -120,10 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise
                 raise type(exc)(f"{job.listed}: {exc}") from None
         if a.check:
-            from pipeline.sources import redact
-
             logger.info(f"settings checked: {len(jobs)} source{'s' * (len(jobs) != 1)} "
-                        f"({', '.join(redact(j.out_name or j.spec) for j in jobs)}); none was opened")
+                        f"({', '.join(j.name for j in jobs)}); none was opened")
             return 0
         stop = threading.Event()
 

@@ -23,6 +23,14 @@ class Job:
     out_name: str = ""
     listed: str = ""
 
+    @property
+    def name(self) -> str:
+        """What its lines and `systemctl status` call it: its output folder's name, else the source with its login
+        hidden."""
+        from pipeline.sources import redact
+
+        return redact(self.out_name or self.spec)
+
 
 def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windows: Any, out_name: str = "",
             on_status: Any = None) -> bool:
@@ -76,15 +84,12 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     from common.liveness import doings, wait, watching
     from common.systemd import Supervisor, notify, watchdog_s
     from pipeline.annotate import LiveWindows
-    from pipeline.sources import is_live, redact
+    from pipeline.sources import is_live
 
     windows = LiveWindows()
 
     def endless(job: Job) -> bool:
         return (not crops_only and is_live(job.spec)) or (job.cfgs.pipeline.follow and Path(job.spec).is_dir())
-
-    def name(job: Job) -> str:
-        return redact(job.out_name or job.spec)
 
     vehicles: dict[str, str] = {}  # each camera's or stream's vehicles so far, by its name (systemctl status)
 
@@ -92,8 +97,8 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
         vehicles[source] = f"{summary.events} vehicle{'s' * (summary.events != 1)}"
 
     def run(job: Job) -> bool:
-        with watching(name(job)):
-            return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name, partial(tally, name(job)))
+        with watching(job.name):
+            return run_one(job.spec, job.cfgs, crops_only, stop, windows, job.out_name, partial(tally, job.name))
 
     def run_endless(job: Job) -> bool:  # a camera, a stream, a watched folder: started again after a failure
         while True:  # that came once it had run for RESTART_AFTER_S (a full disk, a fault of ours), not one at its
@@ -101,13 +106,13 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
             try:
                 good = run(job)
             except Exception:  # its traceback told here, in the journal, rather than by the thread's end
-                logger.opt(exception=True).error(f"{name(job)}: the run failed")
+                logger.opt(exception=True).error(f"{job.name}: the run failed")
                 good = False
             ran = time.monotonic() - started
             if good or stop.is_set() or ran < RESTART_AFTER_S:
                 return good
             delay = job.cfgs.pipeline.backoff_max_s
-            logger.warning(f"{name(job)}: failed after running for {ran / 60:.0f} min; started again in {delay:g} s")
+            logger.warning(f"{job.name}: failed after running for {ran / 60:.0f} min; started again in {delay:g} s")
             if wait(stop, delay):
                 return True  # stopped as asked, while it waited to start again (its failure told above)
 
@@ -122,7 +127,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     def status() -> str:  # systemctl status's line
         parts = []
         if cams:
-            failed = [name(c) for c, t, good in zip(cams, threads, ok) if not (t.is_alive() or good)]
+            failed = [c.name for c, t, good in zip(cams, threads, ok) if not (t.is_alive() or good)]
             parts.append(f"{sum(t.is_alive() for t in threads)} of {len(cams)} cameras, streams or watched folders "
                          "running" + (f" ({', '.join(failed)} stopped on an error)" if failed else ""))
         if here:
@@ -136,7 +141,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
     notify("READY=1")  # the settings checked: a Type=notify unit is started
     period = watchdog_s()
     for job in (j for j in jobs if period and endless(j) and j.cfgs.pipeline.open_timeout_s >= period / 2):
-        logger.warning(f"{name(job)}: open_timeout_s={job.cfgs.pipeline.open_timeout_s:g} is at least half the "
+        logger.warning(f"{job.name}: open_timeout_s={job.cfgs.pipeline.open_timeout_s:g} is at least half the "
                        f"watchdog's period ({period:g} s, WatchdogSec=): a camera slow to open would be taken for a "
                        "hang; raise WatchdogSec")
     with Supervisor(status):
@@ -146,7 +151,7 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
             if stop.is_set():
                 break
             if not (cams and endless(job)):
-                here.append(name(job))
+                here.append(job.name)
                 ok.append(run_endless(job) if endless(job) else run(job))
         here.clear()
         while any(t.is_alive() for t in threads):
