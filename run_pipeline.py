@@ -146,7 +146,7 @@ def given_source(arg: str) -> str:
     (`rtsp://admin:${CAM_PASSWORD}@cam/1`, written `$${CAM_PASSWORD}` in a systemd unit, which would put it in
     itself: the password then shown by `ps`), as a config value is."""
     from common.config import expand_env
-    from pipeline.sources import redact
+    from pipeline.addresses import redact
 
     return str(expand_env(arg, f"source {redact(arg)}"))  # a login given in clear beside it, not shown
 
@@ -157,8 +157,8 @@ def given_sources(args: list[str], follow: bool, crops_only: bool) -> list[str]:
     folder and a video in it) would have its vehicles written twice into one output folder."""
     from loguru import logger
 
+    from pipeline.addresses import is_url, local_path
     from pipeline.media import expand_folder
-    from pipeline.sources import is_url, local_path
 
     expanded = [s for x in map(local_path, args) for s in ([x] if follow and Path(x).is_dir() else
                                                            expand_folder(x, videos=not crops_only))]
@@ -176,7 +176,7 @@ def check_one_stdin(jobs: list[Job]) -> None:
     """A UserError where standard input (`-`) is more than one job's source (a sources file's entries, or one and the
     command line): it is read by one."""
     from common.errors import UserError
-    from pipeline.sources import STDIN
+    from pipeline.addresses import STDIN
 
     if sum(j.spec == STDIN for j in jobs) > 1:
         raise UserError(f"standard input ({STDIN}) is given as more than one source (in --sources, or there and on the "
@@ -186,9 +186,9 @@ def check_one_stdin(jobs: list[Job]) -> None:
 def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     """The sources of a `--sources` file, each with the command line's overrides and then its own."""
     from common.config import ConfigError
+    from pipeline.addresses import redact
     from pipeline.settings import load_configs
     from pipeline.source_list import read_source_list
-    from pipeline.sources import redact
 
     jobs = []
     for i, entry in enumerate(read_source_list(path), 1):

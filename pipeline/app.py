@@ -84,10 +84,11 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     from tqdm import tqdm
 
     from pipeline.annotate import LiveWindows, VideoSink, draw
+    from pipeline.live import LiveConfig, LiveSource
     from pipeline.orchestrator import Pipeline
     from pipeline.playback import ended_early
     from pipeline.recording import given_start, recording_clock
-    from pipeline.sources import ImageSource, LiveConfig, LiveSource, VideoFileSource, open_source, turned
+    from pipeline.sources import ImageSource, VideoFileSource, open_source, turned
     from pipeline.tracker import PlateTracker
     from pipeline.types import SourceEvent, utc_iso
     from pipeline.webhook import WebhookSink, outage_notes
@@ -315,13 +316,14 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
     from tqdm import tqdm
 
     from ocr.process import read_bgr, turn
+    from pipeline.addresses import STDIN, is_url, redact
     from pipeline.clips import ClipReader, clips_read
     from pipeline.media import VIDEO_EXTS, folder_media, watch_media
     from pipeline.orchestrator import read_crops
     from pipeline.photo_meta import photo_meta
     from pipeline.recording import utc_offset
     from pipeline.sinks import ImageReadsSink, read_rows, with_watch
-    from pipeline.sources import STDIN, is_url, open_source, redact
+    from pipeline.sources import open_source
     from pipeline.types import utc_iso
 
     p = cfgs.pipeline

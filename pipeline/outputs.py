@@ -68,7 +68,7 @@ def claim_out(out: Path, stack: ExitStack) -> None:
 def distinct_out_names(specs: list[str]) -> dict[str, str]:
     """Output folder names for files of one run that would share one (`cam1/day.mp4`, `cam2/day.mp4`): the parent
     folder joins the name (`cam1_day`), then a number if needed. Sources not listed keep their default."""
-    from pipeline.sources import is_live
+    from pipeline.addresses import is_live
 
     files = [s for s in specs if not is_live(s)]
     stems = [Path(s).stem for s in files]

@@ -60,7 +60,7 @@ def ended_early(url: str, played_s: float | None) -> str:
     """What to tell of a playback of `url` that ended after `played_s` seconds of frames (None: none came): how much
     of its window it left unplayed and the URL that goes on from there (its login hidden); "" where it played its
     window, or its window is not known."""
-    from pipeline.sources import redact
+    from pipeline.addresses import redact
 
     window = playback_window(url)
     played = int(max(0.0, played_s or 0.0))  # whole seconds, as the URL that goes on gives its start

@@ -156,7 +156,7 @@ def check_start(spec: str, value: str) -> None:
     """A UserError unless `video_start_utc` = `value` can be a time of source `spec`: "", `file` or an ISO time, and
     not for a camera or stream, whose events carry the time they are seen (a recorder's playback takes a time: when
     its window begins); `file` not for a file on a web server."""
-    from pipeline.sources import is_live, is_playback, is_remote_file, redact, url_path
+    from pipeline.addresses import is_live, is_playback, is_remote_file, redact, url_path
 
     start = given_start(value)
     if is_playback(spec):

@@ -27,7 +27,7 @@ class Job:
     def name(self) -> str:
         """What its lines and `systemctl status` call it: its output folder's name, else the source with its login
         hidden."""
-        from pipeline.sources import redact
+        from pipeline.addresses import redact
 
         return redact(self.out_name or self.spec)
 
@@ -40,8 +40,9 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
 
     from common.cli import EXPECTED, error_line
     from ocr.process import IMAGE_EXTS
+    from pipeline.addresses import is_live, is_url
     from pipeline.app import run_images, run_video
-    from pipeline.sources import go_on_line, is_live, is_sequence, is_url, window_text
+    from pipeline.sources import go_on_line, is_sequence, window_text
 
     try:  # an image's URL is a camera's snapshot URL, numbered images a video: both read below
         if crops_only or Path(spec).is_dir() or (Path(spec).suffix.lower() in IMAGE_EXTS and not is_url(spec)
@@ -83,8 +84,8 @@ def run_all(jobs: list[Job], crops_only: bool, stop: threading.Event) -> int:
 
     from common.liveness import doings, wait, watching
     from common.systemd import Supervisor, notify, watchdog_s
+    from pipeline.addresses import is_live
     from pipeline.annotate import LiveWindows
-    from pipeline.sources import is_live
 
     windows = LiveWindows()
 

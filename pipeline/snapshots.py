@@ -51,7 +51,7 @@ class _BasicOnceAsked(urllib.request.HTTPBasicAuthHandler):
 def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
     """The URL without its login, and an opener that answers the camera's Basic or Digest challenge with it (one
     per URL, kept: it remembers a camera that asked for Basic)."""
-    from pipeline.sources import split_login
+    from pipeline.addresses import split_login
 
     login = split_login(url)
     if login is None:
@@ -124,7 +124,7 @@ class SnapshotCapture:
 
 def names_picture(url: str) -> bool:
     """Whether the URL's path ends in an image's name (`/snapshot.jpg`): a snapshot URL even before it answers."""
-    from pipeline.sources import url_path
+    from pipeline.addresses import url_path
 
     return Path(url_path(url)).suffix.lower() in IMAGE_EXTS
 

@@ -25,7 +25,7 @@ import yaml
 from common.config import YAML_ERRORS, closest, expand_env, refuse_repeated_keys
 from common.errors import UserError
 from common.paths import read_text
-from pipeline.sources import local_path
+from pipeline.addresses import local_path
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # an output folder's name: no path, nothing hidden
 WHOLE_RUN = ("log_file",)  # keys of the whole run, given on the command line only

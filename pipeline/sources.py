@@ -1,99 +1,35 @@
-"""Frame sources: video files, image files and folders, cameras, RTSP/HTTP streams and standard input.
+"""Frame sources: video files, image files and folders, and `open_source`, which opens any source by its address
+(cameras, streams and standard input are `pipeline.live`'s; what an address names, `pipeline.addresses`').
 
-Every source is an iterator of `Frame`s with a `name` (credentials removed) and `close()`. Live sources
-run a reader thread that keeps only the newest frame, and reconnect with exponential back-off when the
-stream drops or stalls; they hand over `SourceEvent`s (lost / reconnected) in the frame stream, so the
-orchestrator closes the open tracks as soon as a stream is lost.
+Every source is an iterator of `Frame`s with a `name` (credentials removed) and `close()`.
 """
 from __future__ import annotations
 
 import glob
 import math
-import os
 import re
-import sys
 import threading
-import time
-from collections import Counter, deque
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterable, Iterator
-from urllib.parse import SplitResult, quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
 from loguru import logger
 
 from common.errors import UserError
-from common.liveness import beat, doing, wait
 from common.paths import check_not_archive
 from ocr.heif import check_heif_readable
 from ocr.process import IMAGE_EXTS, turn
+from pipeline.addresses import (STDIN, STREAM_SCHEMES, camera_device, check_login, is_live, is_playback, is_playlist,
+                                is_remote_file, is_url, redact, url_path, web_path)
 from pipeline.background import prefetch
+from pipeline.live import LiveConfig, LiveSource, StdinSource, open_live, web_source
 from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
 from pipeline.recording import cut_off_movie
-from pipeline.types import Frame, SourceEvent, clock_step
-
-
-
-# a query parameter that holds a secret: cameras that take their login in the URL's query (`?usr=admin&pwd=...`,
-# `?user=...&password=...`), a stream's token or key, a signed link's signature or credential
-SECRET_PARAM = re.compile(r"(?i)([?&;][^=&#;]*(?:user|usr|login|pass|pwd|token|auth|key|secret|sig|credential|session)"
-                          r"[^=&#;]*=)[^&#;]*")
-
-
-# a login whose password holds `#`, `/` or `?`, which end a URL's login (for FFmpeg as for urllib): `user:p#ss@host`
-# (not `host:554/live@main`, a port and a path)
-BROKEN_LOGIN = re.compile(r"(?<=://)[^/?#@\s]*:(?!\d+/)[^@\s]*?[#/?][^@\s]*@")
-
-
-def redact(url: str) -> str:
-    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x` (also where the password holds a `#`, `/` or `?`, which end
-    a URL's login), and a secret's value in the query (`?usr=admin&pwd=x`) -> `?usr=***&pwd=***`; the rest
-    (`?channel=2`) unchanged."""
-    url = re.sub(r"(?<=://)[^/?#\s]*@", "***@", url)  # to the last @ of the login (p@ss: FFmpeg's)
-    return SECRET_PARAM.sub(r"\1***", BROKEN_LOGIN.sub("***@", url))
-
-
-def check_login(url: str) -> None:
-    """A UserError where a URL's password holds a character that ends a URL's login: no camera could be reached by
-    it (its host would be read as part of the password), and percent-encoding it is the fix."""
-    m = BROKEN_LOGIN.search(url)
-    if m is not None:
-        char = next(c for c in m.group() if c in "#/?")
-        raise UserError(f"{redact(url)}: its password holds {char!r}, which ends a URL's login: write it as "
-                        f"{quote(char, safe='')} (e.g. p{char}ss as p{quote(char, safe='')}ss)")
-
-
-def _parts(url: str) -> SplitResult | None:
-    """`url` taken apart by urllib; None for one it cannot take apart (`http://[::1/x`, a bracket left open): it has
-    no path, login or host to tell it by, and FFmpeg's refusal says the rest."""
-    try:
-        return urlsplit(url)
-    except ValueError:
-        return None
-
-
-def split_login(url: str) -> tuple[str, str, str] | None:
-    """`http://user:pass@host/x` as (`http://host/x`, user, password), percent-escapes undone; None without a login
-    (urllib, unlike FFmpeg, takes a login in the URL for part of the host's name)."""
-    parts = _parts(url)
-    if parts is None or parts.username is None:
-        return None
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl(), unquote(parts.username), unquote(
-        parts.password or "")
-
-
-@dataclass(frozen=True)
-class LiveConfig:
-    """How a live camera or stream is opened, watched for stalls and reconnected."""
-    open_timeout_s: float = 10.0
-    read_timeout_s: float = 10.0
-    stall_timeout_s: float = 20.0
-    backoff_start_s: float = 1.0
-    backoff_max_s: float = 30.0
-    open_retry_s: float = 0.0  # a source that cannot be opened at start is retried this long (< 0: for ever)
-    frozen_timeout_s: float = 120.0  # the same picture this long = a frozen stream: lost, reopened (0: never)
+from pipeline.types import Frame, SourceEvent
 
 
 MAX_BAD_FRAMES = 250  # undecodable frames in a row after which a video file is taken to end (10 s at 25 fps)
@@ -269,327 +205,6 @@ class ImageSource:
         pass
 
 
-def _open_live(url: str | int, cfg: LiveConfig) -> Any:
-    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(cfg.open_timeout_s * 1000),
-              cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(cfg.read_timeout_s * 1000)]
-    if isinstance(url, int):
-        return cv2.VideoCapture(url)
-    return cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-
-
-def reported_fps(cap: Any) -> float:
-    """A live capture's frame rate as it reports it; 0 where it gives none, or one no camera runs at (a stream's
-    90 kHz clock)."""
-    try:
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-    except Exception:  # a backend or stand-in without the property
-        return 0.0
-    return fps if 1 <= fps <= 120 else 0.0
-
-
-FROZEN = "the same picture for {:g} s (a frozen stream)"
-
-
-def picture_change(still: tuple[np.ndarray, float] | None, img: np.ndarray,
-                   now: float) -> tuple[np.ndarray, float]:
-    """`still` (a sample of the last picture that changed, and when) kept while `img` is that picture again, pixel for
-    pixel (a camera's encoder or a recorder's channel that hangs sends one picture for ever; a live one never does,
-    its sensor's noise changing every key frame), else `img`'s sample and `now`."""
-    sample = img[::16, ::16]
-    if still is not None and still[0].shape == sample.shape and np.array_equal(still[0], sample):
-        return still
-    return sample.copy(), now
-
-
-class LiveSource:
-    """A camera or stream: newest frame only (stale frames dropped and counted), reconnect on drop/stall (`once`: a
-    recorder's playback of a time window, which ends with its stream instead, and says `ENDED` then).
-
-    Iterating yields `Frame`s and, as they happen, `SourceEvent`s (lost / reconnected), so the consumer can
-    close its tracks while the stream is down. A read that hangs past `stall_timeout_s` (a backend that ignores
-    OpenCV's read timeout) is abandoned: its thread is left to finish on its own and a new one reconnects.
-    Iteration ends on `close()` or when `stop` (the run's stop event) is set, even while reconnecting."""
-
-    ENDED = "the playback ended (a recording's window: not opened again)"
-    NAME = ""  # a name of the source's own; "" = its URL, redacted (cameras: camera<index>)
-
-    def __init__(self, url: str | int, cfg: LiveConfig = LiveConfig(),
-                 opener: Callable[[str | int, LiveConfig], Any] = _open_live, max_frames: int = 0,
-                 stop: threading.Event | None = None, once: bool = False) -> None:
-        self.url, self.cfg, self.opener, self.max_frames = url, cfg, opener, max_frames
-        self.once = once  # a recorder's playback of a time window: ends with its stream, never reopened
-        self.name = self.NAME or (redact(str(url)) if not isinstance(url, int) else f"camera{url}")
-        self.fps, self.total, self.dropped = 0.0, 0, 0
-        self.events: deque[SourceEvent] = deque(maxlen=1000)  # the latest lost / reconnected, in order
-        self._pending: deque[SourceEvent] = deque()  # not yet handed over by the iterator
-        self._latest: np.ndarray | None = None
-        self._fresh = threading.Condition()
-        self._stop = threading.Event()
-        self._run_stop = stop or threading.Event()
-        self._backoff = cfg.backoff_start_s  # the next reconnect delay
-        self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
-        self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
-        cap = self._first_open()
-        self.fps = reported_fps(cap)  # what the annotated video is written at (0: 25)
-        self._t0 = time.monotonic()
-        self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
-        self.follows_clock = True  # a set system clock re-anchors `clock` (a "clock" SourceEvent); False: a time given
-        self._thread = self._start_reader(cap)
-
-    def _first_open(self) -> Any:
-        """Open the source; one that cannot be opened is retried with the back-off for `open_retry_s` (< 0: until it
-        opens or the run stops: a camera that boots after the server), then refused in one line."""
-        retry, delay = self.cfg.open_retry_s, self.cfg.backoff_start_s
-        deadline = time.monotonic() + retry if retry >= 0 else float("inf")
-        while True:
-            cap = self.opener(self.url, self.cfg)
-            if cap.isOpened():
-                doing("")
-                return cap
-            cap.release()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
-                raise UserError(f"cannot open camera/stream {self.name}" + (f": {why}" if why else "")
-                                + (f" (retried for {retry:g} s)" if retry > 0 else ""))
-            logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
-            doing("waiting for the camera to open")
-            if wait(self._run_stop, min(delay, left)):
-                raise UserError(f"stopped before camera/stream {self.name} opened")
-            delay = min(delay * 2, self.cfg.backoff_max_s)
-
-    def _start_reader(self, cap: Any) -> threading.Thread:
-        t = threading.Thread(target=self._reader, args=(self._gen, cap), name=f"reader-{self.name}", daemon=True)
-        t.start()
-        return t
-
-    def _event(self, kind: str, detail: str = "") -> None:
-        with self._fresh:
-            if kind == "lost" and self._latest is not None:  # a frame from before the drop: never after its event
-                self._latest, self.dropped = None, self.dropped + 1
-            event = SourceEvent(kind, round(time.monotonic() - self._t0, 3), detail)
-            self.events.append(event)
-            self._pending.append(event)
-            self._fresh.notify()
-
-    def _current(self, gen: int) -> bool:
-        return gen == self._gen and not self._stop.is_set()
-
-    def _reader(self, gen: int, cap: Any) -> None:
-        last_frame, self._backoff = time.monotonic(), self.cfg.backoff_start_s
-        still: tuple[np.ndarray, float] | None = None  # a sample of the last picture that changed, and when
-        while self._current(gen):
-            if cap is None:
-                if self.once:  # a read hung past the stall timeout: reopened, it would start again
-                    logger.info(f"{self.name}: no frame for {self.cfg.stall_timeout_s:g} s: {self.ENDED}")
-                    break
-                cap = self._reconnect(gen)
-                last_frame = time.monotonic()
-                continue
-            self._read_since = (gen, time.monotonic())
-            try:
-                ok, img = cap.read()
-            except Exception:  # a backend error is a dropped stream like any other
-                ok, img = False, None
-            if not self._current(gen):
-                break  # abandoned while the read hung, or closing
-            self._read_since = None
-            now = time.monotonic()
-            if ok and img is not None and img.size:
-                still = picture_change(still, img, now)
-                if now - still[1] >= self.cfg.frozen_timeout_s > 0:  # frames, but the same picture: frozen
-                    still = None
-                    if self.once:
-                        logger.info(f"{self.name}: {FROZEN.format(self.cfg.frozen_timeout_s)}: {self.ENDED}")
-                        break
-                    self._event("lost", FROZEN.format(self.cfg.frozen_timeout_s))
-                    cap.release()
-                    cap = None
-                    continue
-                last_frame, self._backoff = now, self.cfg.backoff_start_s  # back-off restarts once frames flow
-                with self._fresh:
-                    if self._latest is not None:
-                        self.dropped += 1
-                    self._latest = img
-                    self._fresh.notify()
-                continue
-            if now - last_frame < self.cfg.stall_timeout_s and ok:
-                continue
-            if self.once:  # reopened, a playback would play its window again from the start: its events twice
-                logger.info(f"{self.name}: {self.ENDED}")
-                break
-            self._event("lost", "stalled" if ok else "read failed")
-            cap.release()
-            cap = None
-        if cap is not None:  # each reader releases its own capture (an abandoned one once its read returns)
-            cap.release()
-
-    def _reconnect(self, gen: int) -> Any:
-        """Open the stream again with exponential back-off (kept across a reopened stream that gives no frame);
-        None when this reader is stopped or abandoned."""
-        while self._current(gen):
-            if self._stop.wait(self._backoff) or not self._current(gen):
-                return None
-            self._backoff = min(self._backoff * 2, self.cfg.backoff_max_s)
-            try:
-                cap = self.opener(self.url, self.cfg)
-            except Exception:
-                continue
-            if cap.isOpened() and self._current(gen):
-                self._event("reconnected")
-                return cap
-            cap.release()
-        return None
-
-    def _watchdog(self) -> None:
-        """Abandon a reader whose read has hung past the stall timeout, and start a fresh one."""
-        since = self._read_since
-        if since is None or since[0] != self._gen or time.monotonic() - since[1] < self.cfg.stall_timeout_s:
-            return
-        self._gen += 1
-        self._read_since = None
-        self._event("lost", "read hung")
-        self._thread = self._start_reader(None)
-
-    def __iter__(self) -> Iterator[Frame | SourceEvent]:
-        n = 0
-        while not (self._stop.is_set() or self._run_stop.is_set()):
-            beat()  # waiting for a frame (at most 0.25 s a round) is no hang
-            with self._fresh:
-                if self._latest is None and not self._pending:
-                    self._fresh.wait(timeout=0.25)
-                img, self._latest = self._latest, None
-                new = list(self._pending)
-                self._pending.clear()
-            for event in new:
-                if event.kind in ("lost", "reconnected"):  # systemctl status: what the camera's run waits for
-                    doing(f"reconnecting ({event.detail})" if event.kind == "lost" else "")
-                yield event
-            if img is None:
-                self._watchdog()
-                if not self._thread.is_alive():
-                    return
-                continue
-            step = clock_step(self.clock, self._t0) if self.follows_clock else 0.0
-            if step:
-                self.clock += step
-                yield SourceEvent("clock", round(time.monotonic() - self._t0, 3), f"{step:+.3f}")
-            yield Frame(img, n, time.monotonic() - self._t0, self.name)
-            n += 1
-            if self.max_frames and n >= self.max_frames:
-                return
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)  # the reader releases its capture as it exits
-
-
-STDIN = "-"  # the source read from standard input
-PIPE = "pipe:0"  # FFmpeg's name for it
-PIPED = ("a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot, FFmpeg needs to seek in "
-         "it: give its file")
-
-
-class StdinSource(LiveSource):
-    """A video stream piped into standard input (`rpicam-vid -t 0 --inline -o - | python run_pipeline.py -`, FFmpeg's
-    MPEG-TS, MJPEG or raw H.264): read as a camera is (newest frame, timed as it comes), once, to its end."""
-
-    ENDED = "standard input ended"
-    NAME = "stdin"
-
-    def __init__(self, cfg: LiveConfig = LiveConfig(), stop: threading.Event | None = None,
-                 opener: Callable[[str | int, LiveConfig], Any] = _open_live) -> None:
-        if sys.stdin is None or sys.stdin.isatty():
-            raise UserError(f"source {STDIN} reads a video stream piped into standard input, and none is (rpicam-vid "
-                            f"-t 0 --inline -o - | python run_pipeline.py {STDIN}): pipe one, or give a file or URL")
-        try:  # what the first opening took from the pipe is gone: it is not opened again
-            super().__init__(PIPE, replace(cfg, open_retry_s=0), opener, stop=stop, once=True)
-        except UserError:
-            raise UserError(f"standard input holds no video stream FFmpeg can read ({PIPED})") from None
-        self.frames = 0
-
-    def __iter__(self) -> Iterator[Frame | SourceEvent]:
-        for item in super().__iter__():
-            self.frames += isinstance(item, Frame)
-            yield item
-        if not self.frames and not (self._stop.is_set() or self._run_stop.is_set()):
-            raise UserError(f"standard input ended before its first frame ({PIPED})")
-        if self.dropped > self.frames:  # frames came faster than they were read: a recording, not a camera
-            logger.warning(f"{self.name}: {self.dropped} of {self.dropped + self.frames} frames were dropped as stale "
-                           "(a stream piped in is read as a camera's, as it comes): a recording is read whole given "
-                           "as its file")
-
-
-STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
-
-
-# the endings of a URL's path that name a video file on a web server, not a live stream (`.ts` and `.flv` are left out:
-# an encoder's MPEG-TS and HTTP-FLV live streams are served under those names too, as a camera's MJPEG or H.264 stream
-# is under `.mjpg` or `.h264`: Axis's /mjpg/video.mjpg)
-REMOTE_FILE_EXTS = tuple(sorted(VIDEO_EXTS - {".ts", ".flv"} - RAW_STREAM_EXTS))
-
-
-def url_path(url: str) -> str:
-    """A URL's path, without its query and fragment, %-escapes decoded (`https://h/b%20c.mp4?x=1` -> `/b c.mp4`)."""
-    parts = _parts(url)
-    return unquote(parts.path) if parts is not None else ""
-
-
-def local_path(spec: str) -> str:
-    """A `file://` URL (a file manager's or a browser's address of a file: `file:///home/me/gate%20cam.mp4`) as the
-    path it names (`/home/me/gate cam.mp4`); anything else, a `file://` URL of another host included, as it is."""
-    parts = _parts(spec) if spec.lower().startswith("file://") else None  # (`file://[x`: refused as a scheme)
-    return unquote(parts.path) if parts is not None and parts.netloc in ("", "localhost") and parts.path else spec
-
-
-def is_url(spec: str) -> bool:
-    """Whether `spec` is a URL (`scheme://...`), not a path."""
-    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec) is not None
-
-
-def _web_path(spec: str) -> str:
-    """The path of an http(s) URL in lower case, without its query; "" for anything else."""
-    return url_path(spec).lower() if re.match(r"^https?://", spec, re.I) else ""
-
-
-def is_playlist(spec: str) -> bool:
-    """An http(s) URL of an HLS playlist (`.m3u8`): a live stream, or a recording whose playlist ends (told at open)."""
-    return _web_path(spec).endswith(".m3u8")
-
-
-def is_remote_file(spec: str) -> bool:
-    """An http(s) URL of a video file (`https://host/rec/gate.mp4?signature=...`): it is read to its end, as a file on
-    disk is, not as a live stream that is reconnected when it ends."""
-    return _web_path(spec).endswith(REMOTE_FILE_EXTS)
-
-
-def is_live(spec: str) -> bool:
-    """A camera index (`0`) or device (`/dev/video0`), a stream URL (not a video file's on a web server) or standard
-    input (`-`): read as it comes."""
-    return spec.isdigit() or spec == STDIN or camera_device(spec) is not None or (
-        re.match(rf"^({'|'.join(STREAM_SCHEMES)})://", spec, re.I) is not None and not is_remote_file(spec))
-
-
-# a recorder's playback of a time window over RTSP: Hikvision's /Streaming/tracks/101?starttime=...&endtime=...,
-# Dahua's /cam/playback?channel=1&starttime=...&endtime=...
-PLAYBACK = re.compile(r"(?i)^rtsps?://[^?#]*(?=\?(?:[^#]*&)?start_?time=)(?=\?(?:[^#]*&)?end_?time=)")
-
-
-def is_playback(spec: str) -> bool:
-    """Whether `spec` is a recorder's playback of a time window (a start and an end time in an RTSP URL's query): it
-    ends, and played again it would give its plates again."""
-    return PLAYBACK.match(spec) is not None
-
-
-def camera_device(spec: str) -> int | None:
-    """The index OpenCV opens a camera by, for its Linux device file (`/dev/video0`, or a name that stays when cameras
-    are plugged in another order: `/dev/v4l/by-id/usb-...-video-index0`, a link to one); None for another spec."""
-    if not spec.startswith("/dev/"):
-        return None
-    m = re.fullmatch(r"/dev/video(\d+)", os.path.realpath(spec))
-    return int(m.group(1)) if m else None
-
-
 def go_on_from(position_s: float) -> float:
     """The `start_s` that goes on from the frame after one at `position_s` (a stopped reading's last)."""
     return position_s + 2 * SEEK_SLACK_S
@@ -623,14 +238,6 @@ def check_window(spec: str, start_s: float, end_s: float) -> None:
         raise UserError(f"end_s={end_s:g} is not after start_s={start_s:g}")
 
 
-def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Event | None = None) -> LiveSource:
-    """An http(s) stream or camera: read as a snapshot camera, asked for a picture every `every_s`, when it answers
-    one picture per request (told at each opening: a camera that was down when the run began), else by FFmpeg."""
-    from pipeline.snapshots import WebOpener
-
-    return LiveSource(spec, live, opener=WebOpener(every_s, _open_live, redact(spec)), stop=stop)
-
-
 KNOWN_BY_ENDING = ("a folder's images and videos are known by their files' endings (.jpg, .png, .mp4, .mov, .avi, "
                    ".mkv, .ts, .dav, ...); a video of another ending can be given as a file")
 
@@ -655,14 +262,14 @@ def open_source(spec: str, stride: int = 1, live: LiveConfig = LiveConfig(),
     if is_url(spec):
         check_login(spec)
     if is_remote_file(spec) or is_playlist(spec):  # opened and read within the live timeouts (a server that stops
-        file = VideoFileSource(spec, stride, lambda url: _open_live(url, live), start_s=start_s, end_s=end_s, fps=fps)
+        file = VideoFileSource(spec, stride, lambda url: open_live(url, live), start_s=start_s, end_s=end_s, fps=fps)
         if file.frames_in_file > 0 or start_s or end_s:  # answering ends it): a recording, read to its end once
             return file
         file.close()  # no length: live (an HLS playlist that goes on, a restreamer's /api/stream.mp4?src=cam)
         logger.info(f"{file.where}: it has no length: read as a live stream")
         return LiveSource(spec, live, stop=stop)
     if is_live(spec):
-        if _web_path(spec):  # perhaps a camera's snapshot URL
+        if web_path(spec):  # perhaps a camera's snapshot URL
             return web_source(spec, live, snapshot_s, stop)
         device = camera_device(spec)
         if device is not None and not Path(spec).exists():

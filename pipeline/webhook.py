@@ -26,8 +26,8 @@ from loguru import logger
 
 from common.errors import UserError
 from common.paths import naming, written_whole
+from pipeline.addresses import check_login, redact, split_login
 from pipeline.sinks import event_json
-from pipeline.sources import check_login, redact, split_login
 from pipeline.types import PlateEvent, SourceEvent, utc_iso
 
 RETRYABLE = {408, 425, 429}  # client errors that say "later", not "never"

@@ -745,7 +745,7 @@ def test_a_file_url_is_the_path_it_names(tmp_path, monkeypatch):
     """A browser's or a file manager's address of a file (`file:///home/me/gate%20cam.mp4`) was refused as an
     unknown stream scheme; it names a file, read as the file is (a folder as the folder)."""
     import run_pipeline
-    from pipeline.sources import local_path
+    from pipeline.addresses import local_path
     from tests.pipeline.test_sources import numbered_video
 
     monkeypatch.chdir(tmp_path)

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipeline.sources import LiveSource, is_live, is_playlist, is_remote_file, open_source
+from pipeline.addresses import is_live, is_playlist, is_remote_file
+from pipeline.live import LiveSource
+from pipeline.sources import open_source
 from tests.pipeline.test_sources import mjpeg_camera, numbered_video, one_plate_models
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from pipeline.live import LiveConfig, LiveSource
 from pipeline.snapshots import SnapshotCapture, fetch_picture
-from pipeline.sources import LiveConfig, LiveSource, open_source
+from pipeline.sources import open_source
 from pipeline.types import Frame
 
 JPEG = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
@@ -303,7 +304,7 @@ def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(cam
 def test_a_url_urllib_cannot_take_apart_is_one_line(url):
     """`http://[::1/x` (a bracket left open): urllib raises ValueError where the URL's path or login is looked for;
     it was a traceback before the source was even opened."""
-    from pipeline.sources import is_live
+    from pipeline.addresses import is_live
 
     assert is_live(url)
     with pytest.raises(UserError, match=r"^cannot open camera/stream http://"):

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from pipeline.addresses import redact
+from pipeline.live import LiveConfig, LiveSource
 from pipeline.media import expand_folder
-from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, LiveConfig, LiveSource, UnreadableVideo, VideoFileSource,
-                              check_window, go_on_line, open_source, redact)
+from pipeline.sources import (MAX_BAD_FRAMES, ImageSource, UnreadableVideo, VideoFileSource, check_window, go_on_line,
+                              open_source)
 from pipeline.types import Frame, SourceEvent
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -260,7 +262,7 @@ def test_a_cameras_linux_device_is_a_camera(monkeypatch):
     taken for a video file ('video not found', or FFmpeg failing on a device)."""
     import os
 
-    from pipeline.sources import camera_device, is_live
+    from pipeline.addresses import camera_device, is_live
 
     links = {"/dev/v4l/by-id/usb-Logitech_C920-video-index0": "/dev/video2"}
     monkeypatch.setattr(os.path, "realpath", lambda p: links.get(p, p))
@@ -494,7 +496,7 @@ def test_a_playback_whose_picture_freezes_ends(logged):
 def test_a_recorders_playback_ends_with_its_stream_and_is_not_played_again(logged):
     """An NVR's playback of a time window over RTSP ends when the window does: reopened, it played the window again
     from its start, every plate in it an event again, for ever."""
-    from pipeline.sources import is_playback
+    from pipeline.addresses import is_playback
 
     opened = []
 
@@ -601,7 +603,8 @@ class NotATerminal:
 def test_a_stream_piped_into_standard_input_is_read_once_as_it_comes(monkeypatch, logged):
     """`rpicam-vid -t 0 --inline -o - | python run_pipeline.py -`: FFmpeg's `pipe:0`, read as a camera's stream (newest
     frame), never reopened (what it took from the pipe is gone), nor retried at start."""
-    from pipeline.sources import StdinSource, is_live
+    from pipeline.addresses import is_live
+    from pipeline.live import StdinSource
 
     monkeypatch.setattr("sys.stdin", NotATerminal())
     opened = []
@@ -626,7 +629,8 @@ def test_a_stream_piped_into_standard_input_is_read_once_as_it_comes(monkeypatch
 def test_standard_input_refused_in_one_line(monkeypatch):
     """Nothing piped in (a terminal, or no standard input at all), not a stream, or a stream without a frame: one line
     saying what can be piped; a failed opening is not retried (open_retry_s), the pipe's first bytes being gone."""
-    from pipeline.sources import StdinSource, open_source
+    from pipeline.live import StdinSource
+    from pipeline.sources import open_source
 
     class Terminal:
         def isatty(self):
@@ -657,7 +661,7 @@ def test_standard_input_refused_in_one_line(monkeypatch):
 def test_standard_input_stopped_before_its_first_frame_is_no_error(monkeypatch):
     """Ctrl-C (the run's stop) or close while a piped stream has given nothing yet: it stops; it did not end before
     its first frame."""
-    from pipeline.sources import StdinSource
+    from pipeline.live import StdinSource
 
     monkeypatch.setattr("sys.stdin", NotATerminal())
     for how in ("stop", "close"):
@@ -671,7 +675,7 @@ def test_standard_input_stopped_before_its_first_frame_is_no_error(monkeypatch):
 def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
     """Frames that come faster than they are read are dropped, as a camera's are: a recording piped in loses most, and
     says that its file is read whole."""
-    from pipeline.sources import StdinSource
+    from pipeline.live import StdinSource
 
     monkeypatch.setattr("sys.stdin", NotATerminal())
 
@@ -1116,12 +1120,12 @@ def test_a_live_config_built_in_python_is_the_shipped_pipeline_configs():
 
 
 def test_a_stream_is_opened_with_its_timeouts_in_ms_and_a_camera_by_its_index(monkeypatch):
-    from pipeline.sources import _open_live
+    from pipeline.live import open_live
 
     calls = []
     monkeypatch.setattr(cv2, "VideoCapture", lambda *args: calls.append(args))
-    _open_live("rtsp://cam/1", LiveConfig(open_timeout_s=2.5, read_timeout_s=4.0))
-    _open_live(0, LiveConfig())
+    open_live("rtsp://cam/1", LiveConfig(open_timeout_s=2.5, read_timeout_s=4.0))
+    open_live(0, LiveConfig())
     assert calls == [("rtsp://cam/1", cv2.CAP_FFMPEG,
                       [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 2500, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 4000]), (0,)]
 
@@ -1159,7 +1163,7 @@ def test_live_frames_are_numbered_from_0_and_max_frames_ends_them():
 
 @pytest.mark.parametrize("reports, fps", [(0.5, 0.0), (1.0, 1.0), (120.0, 120.0), (121.0, 0.0), (200.0, 0.0)])
 def test_a_camera_rate_is_taken_from_1_to_120_fps(reports, fps):
-    from pipeline.sources import reported_fps
+    from pipeline.live import reported_fps
 
     assert reported_fps(type("Cap", (), {"get": lambda self, prop: reports})()) == fps
 
@@ -1225,7 +1229,7 @@ def test_image_sources_are_named_by_their_image_or_folder_unless_named(tmp_path)
 
 
 def test_a_camera_index_and_a_stream_url_are_live():
-    from pipeline.sources import is_live
+    from pipeline.addresses import is_live
 
     assert is_live("0") and is_live("RTSP://cam/1") and not is_live("clip.mp4") and not is_live("x0")
 
