@@ -72,7 +72,7 @@ def told(left: str, after: str, start: str, utc: str) -> list[tuple[str, str]]:
 
 
 def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes_on(played):
-    from tests.pipeline.test_sources import FakeCapture
+    from tests.pipeline.test_live import FakeCapture
 
     class Slow(FakeCapture):  # 5 frames 0.3 s apart: the last one about 1.5 s into the window
         def read(self):
@@ -88,7 +88,7 @@ def test_a_playback_that_stops_sending_mid_window_is_told_with_the_url_that_goes
 
 
 def test_a_playback_that_gives_no_frame_is_told_to_go_on_from_its_start(played):
-    from tests.pipeline.test_sources import FakeCapture
+    from tests.pipeline.test_live import FakeCapture
 
     run = played(lambda: FakeCapture(0, 70))
     assert run(HIK) == told("1:00:00", "0:00:00", "20261206T220000Z", "2026-12-06T21:00:00.000Z")

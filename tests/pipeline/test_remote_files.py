@@ -15,7 +15,8 @@ from common.errors import UserError
 from pipeline.addresses import is_live, is_playlist, is_remote_file
 from pipeline.live import LiveSource
 from pipeline.sources import open_source
-from tests.pipeline.test_sources import mjpeg_camera, numbered_video, one_plate_models
+from tests.pipeline.test_live import mjpeg_camera
+from tests.pipeline.test_sources import numbered_video, one_plate_models
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

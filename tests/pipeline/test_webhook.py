@@ -404,7 +404,8 @@ def test_a_cameras_outage_is_posted_when_asked_for(tmp_path, monkeypatch, servic
     import pipeline.sources as sources
     from pipeline.app import run_video
     from pipeline.settings import load_configs
-    from tests.pipeline.test_sources import FakeCapture, one_plate_models
+    from tests.pipeline.test_live import FakeCapture
+    from tests.pipeline.test_sources import one_plate_models
 
     def live(spec, stride, cfg, stop, *window):  # 5 frames, a dropped stream, 5 frames
         cfg = dataclasses.replace(cfg, backoff_start_s=0.01, backoff_max_s=0.02)
