@@ -17,7 +17,8 @@ def shadowed(source: str) -> list[str]:
 
 def test_a_name_defined_twice_in_one_scope_is_found():
     assert shadowed("def test_a():\n    pass\n\n\ndef test_a():\n    pass\n\n\ndef test_b():\n    pass\n") == ["test_a"]
-    assert shadowed("class T:\n    def test_x(self):\n        pass\n\n    def test_x(self):\n        pass\n") == ["test_x"]
+    method = "    def test_x(self):\n        pass\n"
+    assert shadowed(f"class T:\n{method}\n{method}") == ["test_x"]
     assert shadowed("def test_a():\n    pass\n\n\nclass T:\n    def test_a(self):\n        pass\n") == []
 
 
