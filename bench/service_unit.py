@@ -253,6 +253,8 @@ def run(seconds: float, user: str, watchdog_s: float) -> list[str]:
         journal_lines = log.read_text().strip().splitlines()
         lines.append("journal, the watchdog's lines: " + (" | ".join(x for x in journal_lines if "stuck" in x or
                                                                     "no progress" in x) or "none"))
+        lines.append("journal, the camera's outages: " + (" | ".join(
+            x for x in journal_lines if "not opened" in x or ": stream " in x) or "none"))
         lines.append("journal: " + " | ".join(journal_lines[-3:]))
         (tmp / "etc" / "cameras.yaml").write_text("- source: http://admin:${CAM_PASSWORDS}@127.0.0.1:9/x.jpg\n")
         done = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,

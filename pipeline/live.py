@@ -20,7 +20,7 @@ from loguru import logger
 from common.errors import UserError
 from common.liveness import beat, doing, wait
 from pipeline.addresses import STDIN, redact
-from pipeline.types import Frame, SourceEvent, clock_step
+from pipeline.types import NOT_OPENED, Frame, SourceEvent, clock_step
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,20 @@ class LiveSource:
         self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
         self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
         cap = self._first_open()
-        self.fps = reported_fps(cap)  # what the annotated video is written at (0: 25)
+        self.fps = reported_fps(cap) if cap is not None else 0.0  # what the annotated video is written at (0: 25)
         self._t0 = time.monotonic()
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
         self.follows_clock = True  # a set system clock re-anchors `clock` (a "clock" SourceEvent); False: a time given
+        if cap is None:  # waited for as a stream lost is: the run goes on, told of it (log, webhook, status)
+            why = getattr(self.opener, "why", "")
+            self._event("lost", NOT_OPENED + (f": {why}" if why else ""))
         self._thread = self._start_reader(cap)
 
     def _first_open(self) -> Any:
-        """Open the source; one that cannot be opened is retried with the back-off for `open_retry_s` (< 0: until it
-        opens or the run stops: a camera that boots after the server), then refused in one line."""
+        """Open the source; one that cannot be opened is retried with the back-off for `open_retry_s`, then refused
+        in one line. None where it is to be waited for until it opens or the run stops (`open_retry_s` < 0: a camera
+        that boots after the server, or one down when the service starts): the reader opens it with the back-off,
+        and the run meanwhile goes on as with a stream lost (a recorder's playback is waited for here)."""
         retry, delay = self.cfg.open_retry_s, self.cfg.backoff_start_s
         deadline = time.monotonic() + retry if retry >= 0 else float("inf")
         while True:
@@ -114,6 +119,8 @@ class LiveSource:
                 doing("")
                 return cap
             cap.release()
+            if retry < 0 and not self.once:
+                return None
             left = deadline - time.monotonic()
             if left <= 0:
                 why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
@@ -230,7 +237,8 @@ class LiveSource:
                 self._pending.clear()
             for event in new:
                 if event.kind in ("lost", "reconnected"):  # systemctl status: what the camera's run waits for
-                    doing(f"reconnecting ({event.detail})" if event.kind == "lost" else "")
+                    doing("" if event.kind != "lost" else "waiting for the camera to open"
+                          if event.detail.startswith(NOT_OPENED) else f"reconnecting ({event.detail})")
                 yield event
             if img is None:
                 self._watchdog()

@@ -19,7 +19,7 @@ from ocr.views import best_view, views_of
 from pipeline.crops import CropSpec, one_row_view
 from pipeline.fusion import TrackFuser, crop_quality
 from pipeline.plate_sizes import plate_widths
-from pipeline.types import Frame, PlateEvent, Reading, SourceEvent, Tracks, as_box
+from pipeline.types import NOT_OPENED, Frame, PlateEvent, Reading, SourceEvent, Tracks, as_box
 from pipeline.watchlist import Watchlist
 from pipeline.zones import Zones
 
@@ -119,7 +119,9 @@ class Pipeline:
         return e if hit is None else replace(e, watch=hit.plate, watch_label=hit.label)
 
     def _source_event(self, ev: SourceEvent, name: str) -> None:
-        if ev.kind == "lost":
+        if ev.kind == "lost" and ev.detail.startswith(NOT_OPENED):  # at the start: no track yet
+            logger.warning(f"{name}: {ev.detail}; waiting for it to open")
+        elif ev.kind == "lost":
             logger.warning(f"{name}: stream lost ({ev.detail}); reconnecting, open tracks written")
             self._emit(self.fuser.flush("source_lost"))
             self.tracker.reset()

@@ -56,7 +56,10 @@ class SourceEvent:
 
     kind: str  # lost | reconnected | clock (the system clock was set: by `detail` seconds)
     time_s: float  # seconds from the start of the source
-    detail: str = ""  # why it was lost: read failed | stalled | read hung; a clock's step: +3600.000
+    detail: str = ""  # why it was lost: read failed | stalled | read hung | NOT_OPENED...; a clock's step: +3600.000
+
+
+NOT_OPENED = "not opened yet"  # a lost event's detail from the start: a camera waited for until it opens
 
 
 @dataclass(frozen=True)

@@ -417,11 +417,22 @@ def late_camera(opens_on: int):
 
 
 def test_a_camera_that_boots_late_is_waited_for_with_open_retry_s():
+    """A positive open_retry_s waits that long for the camera before the run begins; -1 waits without end, the run
+    going on meanwhile as with a stream lost: `not opened yet` first, then `reconnected` once it opens."""
+    tries, opener = late_camera(3)
+    src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=0.04, open_retry_s=5), opener, max_frames=2)
+    try:
+        assert len(tries) == 3 and tries[2] - tries[0] >= 0.06  # waited 0.02, then 0.04
+        assert [int(f.image[0, 0, 0]) if isinstance(f, Frame) else f.kind for f in src][:1] == [7]
+    finally:
+        src.close()
     tries, opener = late_camera(3)
     src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=0.04, open_retry_s=-1), opener, max_frames=2)
     try:
+        assert len(tries) == 1  # the run is not held up by it
+        items = [(f.kind, f.detail) if isinstance(f, SourceEvent) else int(f.image[0, 0, 0]) for f in src]
+        assert items == [("lost", "not opened yet"), ("reconnected", ""), 7, 7]
         assert len(tries) == 3 and tries[2] - tries[0] >= 0.06  # waited 0.02, then 0.04
-        assert [int(f.image[0, 0, 0]) for f in src if isinstance(f, Frame)][:1] == [7]
     finally:
         src.close()
     never = []
@@ -432,11 +443,21 @@ def test_a_camera_that_boots_late_is_waited_for_with_open_retry_s():
 
 
 def test_a_run_stopped_while_waiting_for_a_camera_ends_in_one_line():
+    """Stopped before the run began (open_retry_s > 0): one line; stopped while a camera is waited for without end
+    (-1): its run ends as a stopped one does, having told only that it was not opened."""
     stop = threading.Event()
     threading.Timer(0.1, stop.set).start()
     with pytest.raises(UserError, match=r"^stopped before camera/stream camera2 opened$"):
-        LiveSource(2, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05, open_retry_s=-1),
+        LiveSource(2, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05, open_retry_s=60),
                    lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
+    stop = threading.Event()
+    src = LiveSource(2, LiveConfig(backoff_start_s=0.05, backoff_max_s=0.05, open_retry_s=-1),
+                     lambda url, cfg: FakeCapture(0, 0, opened=False), stop=stop)
+    threading.Timer(0.3, stop.set).start()
+    start = time.monotonic()
+    assert [(e.kind, e.detail) for e in src] == [("lost", "not opened yet")]
+    assert 0.25 < time.monotonic() - start < 2
+    src.close()
 
 
 def mjpeg_camera(serving: threading.Event):
@@ -658,6 +679,7 @@ def test_frames_a_slow_consumer_did_not_take_are_counted_dropped():
 def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait():
     tries, opener = late_camera(4)
     src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=1.0, open_retry_s=-1), opener, max_frames=1)
+    assert [type(item) for item in src] == [SourceEvent, SourceEvent, Frame]  # not opened yet, opened, a frame
     src.close()
     assert len(tries) == 4 and 0.14 <= tries[3] - tries[0] < 0.3  # 0.02 + 0.04 + 0.08
 
@@ -673,12 +695,11 @@ def test_a_camera_not_up_yet_or_gone_quiet_is_waited_for_without_seeming_hung(ne
         return FakeCapture(1000, 60, opened=len(opened) > 3)
 
     cfg = LiveConfig(open_retry_s=-1, backoff_start_s=0.5, backoff_max_s=0.5, stall_timeout_s=30)
-    made = []
-    t, longest = never_stuck(lambda: made.append(LiveSource("rtsp://cam/9", cfg, booting, stop=stop)), 1.2,
-                                    0.25)
+    booted = LiveSource("rtsp://cam/9", cfg, booting, stop=stop, max_frames=1)
+    t, longest = never_stuck(lambda: [item for item in booted], 1.2, 0.25)
     t.join(10)
     assert longest == 0 and len(opened) == 4
-    made[0].close()
+    booted.close()
 
     quiet = LiveSource("rtsp://cam/10", cfg, lambda url, c: Silent(1, 60), stop=stop)
     t, longest = never_stuck(lambda: [item for item in quiet], 1.2, 0.4)
@@ -707,7 +728,7 @@ def test_what_a_camera_waits_for_is_told_while_it_waits():
             for item in src:
                 if isinstance(item, SourceEvent):
                     events.append((item.kind, doings()))
-                    if item.kind == "reconnected":
+                    if item.kind == "reconnected" and len(events) > 3:
                         break
             src.close()
 
@@ -717,4 +738,5 @@ def test_what_a_camera_waits_for_is_told_while_it_waits():
     waiting = doings()
     t.join(10)
     assert waiting == {"cam": "waiting for the camera to open"}
-    assert events == [("open", {}), ("lost", {"cam": "reconnecting (read failed)"}), ("reconnected", {})]
+    assert events == [("open", {}), ("lost", {"cam": "waiting for the camera to open"}), ("reconnected", {}),
+                      ("lost", {"cam": "reconnecting (read failed)"}), ("reconnected", {})]

@@ -237,8 +237,9 @@ def test_a_snapshot_url_that_does_not_answer_is_lost_and_reconnected(camera, log
 
 
 def test_a_snapshot_camera_down_when_the_run_begins_is_read_as_one_once_it_answers(camera):
-    """A camera that boots after the server (open_retry_s): while it does not answer, FFmpeg is tried too; once it
-    answers with a picture it is a snapshot camera: pictures, no outage between them."""
+    """A camera that boots after the server (open_retry_s=-1): while it does not answer (told as not opened yet,
+    with what it answers), FFmpeg is tried too; once it answers with a picture it is a snapshot camera: pictures, no
+    outage between them."""
     cfg = LiveConfig(open_timeout_s=1, read_timeout_s=0.5, stall_timeout_s=2, backoff_start_s=0.2, backoff_max_s=0.2,
                      open_retry_s=-1)
     Camera.down.set()
@@ -246,10 +247,12 @@ def test_a_snapshot_camera_down_when_the_run_begins_is_read_as_one_once_it_answe
     threading.Timer(1.0, lambda: (up_at.append(time.monotonic()), Camera.down.clear())).start()
     src = open_source(f"http://{camera}/cgi-bin/snap", live=cfg, snapshot_s=0.1)
     try:
-        items = [item for _, item in zip(range(6), src)]
+        items = [item for _, item in zip(range(8), src)]
     finally:
         src.close()
-    assert all(isinstance(i, Frame) for i in items)
+    assert [(i.kind, i.detail) for i in items[:2]] == [
+        ("lost", "not opened yet: it answers HTTP 503 Service Unavailable"), ("reconnected", "")]
+    assert all(isinstance(i, Frame) for i in items[2:])
     before = sum(t < up_at[0] for t, _ in Camera.asked)
     assert before >= 4 and len(Camera.asked) - before >= 6  # asked and tried by FFmpeg while down; then per picture
 

@@ -429,6 +429,41 @@ def test_a_cameras_outage_is_posted_when_asked_for(tmp_path, monkeypatch, servic
     assert [b["event_id"] for b in service.bodies if "kind" not in b] == [e["event_id"] for e in events]
 
 
+def test_a_camera_down_when_the_run_begins_is_posted_as_an_outage(tmp_path, monkeypatch, service, logged):
+    """A camera waited for from the start (open_retry_s=-1, as the cameras' unit runs) that is down when the service
+    starts: its service heard nothing until the camera came up, however long (the run waited before it began). It is
+    told at once, as of a stream lost, and again once the camera opens; the summary counts the outage."""
+    import dataclasses
+
+    import pipeline.sources as sources
+    from pipeline.app import run_video
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_live import FakeCapture
+    from tests.pipeline.test_sources import one_plate_models
+
+    tries = []
+
+    def camera(url, cfg):  # up at the third try
+        tries.append(url)
+        return FakeCapture(5, 70, opened=len(tries) >= 3)
+
+    def live(spec, stride, cfg, stop, *window):
+        cfg = dataclasses.replace(cfg, backoff_start_s=0.05, backoff_max_s=0.05)
+        return sources.LiveSource(spec, cfg, camera, max_frames=3, stop=stop)
+
+    monkeypatch.setattr(sources, "open_source", live)
+    cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp_path}", "progress=false", "sqlite=false",
+                                           "video_out=false", "save_crops=false", "save_frames=false",
+                                           f"webhook={service.url}", "webhook_outages=true", "open_retry_s=-1"])
+    lines, res = logged(lambda: run_video("rtsp://cam/8", cfgs, threading.Event(), *one_plate_models()))
+    events = next(tmp_path.glob("*/events.jsonl")).read_text().splitlines()
+    service.wait_for(len(events) + 2)
+    notes = [b for b in service.bodies if "kind" in b]
+    assert [(n["kind"], n.get("detail")) for n in notes] == [("source_lost", "not opened yet"), ("source_back", None)]
+    assert 0.05 <= notes[1]["down_s"] < 5 and res["outages"] == 1 and len(tries) == 3
+    assert ("WARNING", "rtsp://cam/8: not opened yet; waiting for it to open") in lines
+
+
 def test_an_outage_is_told_with_how_long_the_source_was_down():
     from pipeline.types import SourceEvent
     from pipeline.webhook import outage_notes
