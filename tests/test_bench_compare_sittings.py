@@ -1,16 +1,12 @@
 """bench/compare_sittings.py: two sittings' figures compared, times and speeds left out."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from common.errors import UserError
+from tests.bench_loader import bench_module
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("compare_sittings", ROOT / "bench" / "compare_sittings.py")
-cs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cs)
+cs = bench_module("compare_sittings")
 
 
 def test_timing_keys_are_left_out_and_figures_are_not():

@@ -1,15 +1,11 @@
 """bench/crop_probe.py: the crop probes' arguments name one model, or several read together."""
-import importlib.util
 import json
-from pathlib import Path
 
 from ocr.ensemble import EnsembleRecognizer
 from ocr.recognizer import Recognizer
+from tests.bench_loader import bench_module
 
-_bench = Path(__file__).resolve().parents[1] / "bench"
-_spec = importlib.util.spec_from_file_location("crop_probe", _bench / "crop_probe.py")
-probe = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(probe)
+probe = bench_module("crop_probe")
 
 
 def test_ensemble_argument_gives_a_pair_and_is_recorded(tiny_ckpt, tmp_path, crops):

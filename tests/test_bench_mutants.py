@@ -1,14 +1,9 @@
 """bench/mutants.py: the mutation points of a module, each change made and undone exactly."""
 import ast
-import importlib.util
-import sys
-from pathlib import Path
 
-_path = Path(__file__).resolve().parents[1] / "bench" / "mutants.py"
-_spec = importlib.util.spec_from_file_location("mutants", _path)
-mutants = importlib.util.module_from_spec(_spec)
-sys.modules["mutants"] = mutants  # its dataclass looks its module up
-_spec.loader.exec_module(mutants)
+from tests.bench_loader import BENCH, bench_module
+
+mutants = bench_module("mutants")
 
 SOURCE = "def f(a, b):\n    return a < b and not a + 1 == 2.5 or True\n"
 
@@ -35,4 +30,4 @@ def test_the_copy_holds_its_own_weights_so_a_change_cannot_write_to_the_shipped_
     onnx = tmp_path / "weights" / "detector.onnx"
     assert onnx.is_file() and not onnx.is_symlink() and not (tmp_path / "weights").is_symlink()
     onnx.write_bytes(b"changed")  # what a mutant of detection/export.py did through a link
-    assert (_path.parents[1] / "weights" / "detector.onnx").read_bytes() != b"changed"
+    assert (BENCH.parent / "weights" / "detector.onnx").read_bytes() != b"changed"

@@ -1,15 +1,10 @@
 """bench/ocr_sets_diff.py: validation lines as plates read, and the replacement rule the model rules use."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from common.errors import UserError
+from tests.bench_loader import BENCH, bench_module
 
-_path = Path(__file__).resolve().parents[1] / "bench" / "ocr_sets_diff.py"
-_spec = importlib.util.spec_from_file_location("ocr_sets_diff", _path)
-diff = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(diff)
+diff = bench_module("ocr_sets_diff")
 
 PARENT = ("us 96.61 | ar 91.67 | 2row 89.0 | scenes_val 78.59 | scenes_close_val 96.46 | scenes_val_u_gray 80.58 | "
           "scenes_close_val_u_gray 94.55 | scenes_val_m5 69.02 | scenes_val_m9 58.44 | clip 46 of 50")
@@ -57,8 +52,8 @@ def test_output_appended_to_its_results_file_reads_again(tmp_path):
     f.write_text(f"model16 {PARENT}\ncand {PARENT.replace('clip 46', 'clip 40')}\n")
     runs = []
     for _ in range(2):
-        run = subprocess.run([sys.executable, str(_path), str(f), "model16", "cand"], capture_output=True, text=True,
-                             timeout=60)
+        run = subprocess.run([sys.executable, str(BENCH / "ocr_sets_diff.py"), str(f), "model16", "cand"],
+                             capture_output=True, text=True, timeout=60)
         assert run.returncode == 0, run.stderr
         runs.append(run.stdout)
         f.write_text(f.read_text() + run.stdout)

@@ -1,14 +1,11 @@
 """bench/still_memory.py: the huge image it posts is the size asked for, and black."""
-import importlib.util
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-_bench = Path(__file__).resolve().parents[1] / "bench"
-_spec = importlib.util.spec_from_file_location("still_memory", _bench / "still_memory.py")
-still_memory = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(still_memory)
+from tests.bench_loader import bench_module
+
+still_memory = bench_module("still_memory")
 
 
 def test_the_black_png_decodes_to_the_size_asked_for():

@@ -1,5 +1,4 @@
 """bench/synth_redraw.py: the plates a generator change re-drew, found by their pixels, and the reads compared."""
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -7,11 +6,9 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from tests.bench_loader import bench_module
 
-_path = Path(__file__).resolve().parents[1] / "bench" / "synth_redraw.py"
-_spec = importlib.util.spec_from_file_location("synth_redraw", _path)
-redraw = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(redraw)
+redraw = bench_module("synth_redraw")
 
 
 def plates(folder: Path, texts: dict[str, str], grey: dict[str, int]) -> Path:

@@ -1,11 +1,7 @@
 """bench/warmup_compare.py: the warm-up rule's table and verdict, on made-up curves."""
-import importlib.util
-from pathlib import Path
+from tests.bench_loader import bench_module
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("warmup_compare", ROOT / "bench" / "warmup_compare.py")
-wc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(wc)
+wc = bench_module("warmup_compare")
 
 
 def test_rule_needs_60_percent_by_epoch_15_and_to_stay_ahead_of_scratch_later():

@@ -1,6 +1,5 @@
 """The systemd units and examples in deploy/: valid for systemd, their restart policy the exit statuses the plate
 reader gives, their cameras file read with the secrets of their environment file."""
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -12,13 +11,12 @@ import pytest
 from common.cli import run_main
 from common.errors import UserError
 from pipeline.source_list import read_source_list
+from tests.bench_loader import bench_module
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 UNITS = sorted(DEPLOY.glob("*.service"))
-_spec = importlib.util.spec_from_file_location("service_unit", ROOT / "bench" / "service_unit.py")
-service_unit = importlib.util.module_from_spec(_spec)  # how it reads a unit's [Service] keys and an environment file
-_spec.loader.exec_module(service_unit)
+service_unit = bench_module("service_unit")  # how it reads a unit's [Service] keys and an environment file
 
 
 def test_there_is_a_unit_for_the_cameras_and_one_for_the_http_service():
@@ -54,7 +52,6 @@ def test_a_mistake_in_the_settings_is_not_restarted_and_a_crash_is(unit):
     assert keys["ExecStart"].split()[0] in (f"/opt/plate-reader/.venv/bin/{name}" for name in (
         "plate-reader", "plate-serve"))  # the project's console scripts (pyproject.toml)
     assert keys["ExecStart"].split()[0].rsplit("/", 1)[1] in (ROOT / "pyproject.toml").read_text()
-
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)

@@ -8,18 +8,9 @@ from pathlib import Path
 import pytest
 
 from run_pipeline import main
+from tests.bench_loader import bench_module
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def service_unit():
-    """bench/service_unit.py as a module: its `Systemd` listens for what a unit tells, as systemd does."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("service_unit", ROOT / "bench" / "service_unit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
@@ -794,7 +785,7 @@ def test_a_camera_that_hangs_in_the_pipeline_is_named_with_its_code_and_the_ping
     monkeypatch.setattr(detection, "PlateDetector", lambda cfg: type("D", (), {"detect": detect})())
     monkeypatch.setattr(pipeline.app, "_recognizer", lambda cfg, patterns: type("R", (), {
         "decode": lambda s, p: PlateRead("", 0.0, ())})())
-    systemd = service_unit().Systemd(tmp_path / "notify")  # as the bench listens for a unit's messages
+    systemd = bench_module("service_unit").Systemd(tmp_path / "notify")  # as the bench listens for a unit's messages
     monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
     monkeypatch.setenv("WATCHDOG_USEC", "600000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)

@@ -7,9 +7,11 @@ from common import liveness
 from common.liveness import beat, doing, doings, stuck, wait, watching
 
 
-def _in_thread(target):
-    t = threading.Thread(target=target, daemon=True)
+def started(work, ready=None):
+    """`work` started in a daemon thread of its own (and, given `ready`, once it has set it)."""
+    t = threading.Thread(target=work, daemon=True)
     t.start()
+    assert ready is None or ready.wait(10)
     return t
 
 
@@ -39,7 +41,7 @@ def test_a_work_that_gives_no_sign_of_progress_is_stuck_and_says_where():
         with watching("gate-out"):
             spin()
 
-    threads = [_in_thread(camera), _in_thread(busy)]
+    threads = [started(camera), started(busy)]
     assert ready.wait(10)
     assert [w.name for w in stuck(5)] == []  # it beat just now
     time.sleep(0.15)
@@ -69,7 +71,7 @@ def test_a_work_that_beats_is_not_stuck_and_a_thread_unwatched_is_not_looked_at(
         beat()
         halt.wait(30)
 
-    threads = [_in_thread(camera), _in_thread(idle)]
+    threads = [started(camera), started(idle)]
     assert ready.wait(10)
     time.sleep(0.3)
     try:
@@ -92,7 +94,7 @@ def test_a_work_inside_another_is_watched_under_its_own_name_then_the_outer_agai
             names.append([w.name for w in stuck(0)])
         names.append([w.name for w in stuck(0)])
 
-    _in_thread(folder).join(10)
+    started(folder).join(10)
     assert names == [["drop folder"], ["drop folder/clip.mp4"], ["drop folder"], []]
 
 
@@ -105,7 +107,7 @@ def test_a_long_wait_beats_as_it_goes_and_says_whether_it_was_ended(monkeypatch)
             seen.append(wait(stop, 0.6))  # the back-off's wait: 0.6 s, none of it a hang
             seen.append(wait(stop, 30))
 
-    t = _in_thread(camera_waited_for)
+    t = started(camera_waited_for)
     for _ in range(10):
         time.sleep(0.05)
         assert stuck(0.15) == []
@@ -114,8 +116,8 @@ def test_a_long_wait_beats_as_it_goes_and_says_whether_it_was_ended(monkeypatch)
     stop.set()
     t.join(10)
     assert seen == [False, True]
-    started = time.monotonic()
-    assert wait(threading.Event(), 0.05) is False and time.monotonic() - started >= 0.05
+    begun = time.monotonic()
+    assert wait(threading.Event(), 0.05) is False and time.monotonic() - begun >= 0.05
 
 
 def test_what_a_work_waits_for_is_told_by_its_name_until_it_reads_again():
@@ -136,6 +138,6 @@ def test_what_a_work_waits_for_is_told_by_its_name_until_it_reads_again():
             seen.append(doings())
         seen.append(doings())
 
-    _in_thread(camera).join(10)
+    started(camera).join(10)
     waiting = {"gate-in": "waiting for the camera to open"}
     assert seen == [{}, waiting, {}, waiting, {}, {}]

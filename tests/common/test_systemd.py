@@ -12,6 +12,7 @@ import pytest
 
 from common.liveness import beat, watching
 from common.systemd import Supervisor, journal_priority, notify, watchdog_s
+from tests.common.test_liveness import started
 
 
 def test_messages_to_the_journal_carry_their_priority(tmp_path):
@@ -87,14 +88,6 @@ def _systemd_told(period_s, status=None):
     return Supervisor(status, period_s=period_s, send=lambda m: told.append((time.monotonic(), m)) or True), told
 
 
-def _started(work, ready):
-    """`work` started in a thread of its own, once it has set `ready`."""
-    t = threading.Thread(target=work, daemon=True)
-    t.start()
-    assert ready.wait(10)
-    return t
-
-
 def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logged):
     """A source that hangs (a read that never returns) was never noticed: the service ran on with a camera unread
     until someone looked. While its work gives signs of progress, systemd hears `WATCHDOG=1` twice a period; once it
@@ -113,7 +106,7 @@ def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logg
                 time.sleep(0.01)
 
     supervisor, told = _systemd_told(0.4)
-    t = _started(camera, ready)
+    t = started(camera, ready)
 
     def run():
         with supervisor:
@@ -185,7 +178,7 @@ def test_a_process_paused_as_a_whole_is_not_taken_for_a_stuck_work(logged):
 
     supervisor, told = _systemd_told(0.4)
     supervisor.halt = PausingHalt()
-    t = _started(camera, ready)
+    t = started(camera, ready)
 
     def run():
         with supervisor:

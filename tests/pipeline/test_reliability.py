@@ -1,5 +1,4 @@
 """Crash and signal behaviour of a real process: SIGKILL loses no committed event, SIGTERM flushes open tracks."""
-import importlib.util
 import json
 import signal
 import sqlite3
@@ -12,10 +11,10 @@ from pathlib import Path
 import cv2
 import pytest
 
+from tests.bench_loader import bench_module
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("sigterm_exit", ROOT / "bench" / "sigterm_exit.py")
-sigterm_exit = importlib.util.module_from_spec(_spec)  # its child program and long clip, shared with this test
-_spec.loader.exec_module(sigterm_exit)
+sigterm_exit = bench_module("sigterm_exit")  # its child program and long clip, shared with this test
 
 WRITER = textwrap.dedent("""
     import sys, uuid
