@@ -55,6 +55,7 @@ def reported_fps(cap: Any) -> float:
 
 
 FROZEN = "the same picture for {:g} s (a frozen stream)"
+STILL_DOWN_EVERY_S = 600.0  # a camera still lost, or not opened yet, is told again this often (a wrong address)
 
 
 def picture_change(still: tuple[np.ndarray, float] | None, img: np.ndarray,
@@ -97,6 +98,7 @@ class LiveSource:
         self._gen = 0  # the current reader; an abandoned (hung) reader sees a newer value and exits
         self._read_since: tuple[int, float] | None = None  # (reader, start) of a read in progress
         cap = self._first_open()
+        self._opened = cap is not None  # False until the first opening (a camera waited for from the start)
         self.fps = reported_fps(cap) if cap is not None else 0.0  # what the annotated video is written at (0: 25)
         self._t0 = time.monotonic()
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
@@ -200,7 +202,9 @@ class LiveSource:
 
     def _reconnect(self, gen: int) -> Any:
         """Open the stream again with exponential back-off (kept across a reopened stream that gives no frame);
-        None when this reader is stopped or abandoned."""
+        None when this reader is stopped or abandoned. One that stays down is told again every `STILL_DOWN_EVERY_S`
+        (a camera's address mistyped, or one unplugged, would otherwise be one line at the start of months)."""
+        since = told = time.monotonic()
         while self._current(gen):
             if self._stop.wait(self._backoff) or not self._current(gen):
                 return None
@@ -208,11 +212,19 @@ class LiveSource:
             try:
                 cap = self.opener(self.url, self.cfg)
             except Exception:
-                continue
-            if cap.isOpened() and self._current(gen):
+                cap = None
+            if cap is not None and cap.isOpened() and self._current(gen):
+                self._opened = True
                 self._event("reconnected")
                 return cap
-            cap.release()
+            if cap is not None:
+                cap.release()
+            if time.monotonic() - told >= STILL_DOWN_EVERY_S:
+                told = time.monotonic()
+                why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
+                logger.warning(f"{self.name}: {'still lost' if self._opened else NOT_OPENED} after "
+                               f"{(told - since) / 60:.0f} min" + (f" ({why})" if why else "")
+                               + f"; trying again every {self._backoff:g} s")
         return None
 
     def _watchdog(self) -> None:

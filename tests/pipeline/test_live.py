@@ -684,6 +684,40 @@ def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait():
     assert len(tries) == 4 and 0.14 <= tries[3] - tries[0] < 0.3  # 0.02 + 0.04 + 0.08
 
 
+def test_a_camera_that_stays_down_is_told_again_every_ten_minutes(monkeypatch, logged):
+    """A camera waited for from the start whose address is wrong, or one unplugged for good, was one line at the start
+    (or at its loss) and then nothing, for months: it is told again every `STILL_DOWN_EVERY_S`, until it is back."""
+    import pipeline.live as live
+
+    monkeypatch.setattr(live, "STILL_DOWN_EVERY_S", 0.15)
+    cfg = LiveConfig(open_retry_s=-1, backoff_start_s=0.02, backoff_max_s=0.02)
+    opened = []
+
+    def late_then_never(url, c):  # not opened at the start, then at the second try: 3 frames, dropped for good
+        opened.append(url)
+        return FakeCapture(3, 60, opened=len(opened) == 2)
+
+    def run(src, losses=1):  # to its loss, then 0.7 s down
+        items = []
+        for item in src:
+            items.append(item)
+            if isinstance(item, SourceEvent) and item.kind == "lost" and sum(
+                    isinstance(i, SourceEvent) and i.kind == "lost" for i in items) == losses:
+                time.sleep(0.7)
+                break
+        src.close()
+        return items
+
+    lines, _ = logged(lambda: run(LiveSource("rtsp://cam/12", cfg, lambda url, c: FakeCapture(0, 0, opened=False))))
+    told = [m for level, m in lines if level == "WARNING"]
+    assert 2 <= len(told) <= 5 and set(told) == {"rtsp://cam/12: not opened yet after 0 min; trying again every "
+                                                 "0.02 s"}
+    lines, items = logged(lambda: run(LiveSource("rtsp://cam/13", cfg, late_then_never), losses=2))
+    told = [m for level, m in lines if level == "WARNING"]
+    assert 2 <= len(told) <= 5 and set(told) == {"rtsp://cam/13: still lost after 0 min; trying again every 0.02 s"}
+    assert len(opened) > 10 and sum(isinstance(i, Frame) for i in items) == 3
+
+
 def test_a_camera_not_up_yet_or_gone_quiet_is_waited_for_without_seeming_hung(never_stuck):
     """systemd's watchdog (`WatchdogSec=`) restarts a service whose source gives no sign of progress: a camera that
     boots after the server (opened again with the back-off, open_retry_s=-1) and one that gives no frame for a
