@@ -88,8 +88,8 @@ class Pipeline:
     stop: threading.Event = field(default_factory=threading.Event)
     trace: list | None = None  # when a list: (frame index, {track id: current fused text}) per frame
     watchlist: Watchlist | None = None  # events whose text it lists are flagged and logged
-    on_status: Callable[[RunSummary], None] | None = None  # given the run so far every `status_every_s` (a live
-    status_every_s: float = 60.0  # source's summary.json kept current: a monitor sees that it runs)
+    on_status: Callable[[RunSummary], None] | None = None  # given the run so far every `status_every_s` and at a
+    status_every_s: float = 60.0  # live source's loss and return (its summary.json kept current for a monitor)
     on_source: Callable[[SourceEvent, str], None] | None = None  # told each time a live source is lost or is back
     name: str = ""  # what the logs and the summary call the source ("": the source's own name)
     events_written: int = field(default=0, init=False)  # by the current run
@@ -214,6 +214,9 @@ class Pipeline:
                 if isinstance(frame, SourceEvent):
                     self._source_event(frame, self.name or getattr(source, "name", ""))
                     outages += frame.kind == "lost"
+                    if self.on_status is not None and frame.kind in ("lost", "reconnected"):  # at once: a camera
+                        last_status = time.perf_counter()  # down gives no frame to be told at (summary.json)
+                        self.on_status(self._summary(source, n, start, times, outages))
                     continue
                 self.fit(frame.image)
                 self.step(frame, times)

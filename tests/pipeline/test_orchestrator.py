@@ -444,7 +444,7 @@ def test_the_run_summary_times_each_stage_and_counts_the_source_s_losses():
     assert summary.fps == pytest.approx(10 / summary.seconds, rel=0.02) and 0.3 <= summary.seconds < 10
     assert (summary.frames, summary.detected_frames, summary.outages) == (10, 10, 2)
     assert (summary.dropped_frames, summary.unreadable_frames, summary.stopped) == (0, 0, False)
-    assert seen == []  # no status before an hour has passed
+    assert [(s.frames, s.outages) for s in seen] == [(4, 1), (4, 1), (10, 2)]  # at each loss and return, none else
 
 
 def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():
