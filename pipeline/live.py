@@ -104,8 +104,7 @@ class LiveSource:
         self.clock = time.time()  # wall-clock (epoch s) at time_s 0: events carry UTC times
         self.follows_clock = True  # a set system clock re-anchors `clock` (a "clock" SourceEvent); False: a time given
         if cap is None:  # waited for as a stream lost is: the run goes on, told of it (log, webhook, status)
-            why = getattr(self.opener, "why", "")
-            self._event("lost", NOT_OPENED + (f": {why}" if why else ""))
+            self._event("lost", NOT_OPENED + (f": {self.why}" if self.why else ""))
         self._thread = self._start_reader(cap)
 
     def _first_open(self) -> Any:
@@ -125,14 +124,18 @@ class LiveSource:
                 return None
             left = deadline - time.monotonic()
             if left <= 0:
-                why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
-                raise UserError(f"cannot open camera/stream {self.name}" + (f": {why}" if why else "")
+                raise UserError(f"cannot open camera/stream {self.name}" + (f": {self.why}" if self.why else "")
                                 + (f" (retried for {retry:g} s)" if retry > 0 else ""))
             logger.warning(f"{self.name}: cannot open it yet; trying again in {min(delay, left):.1f} s")
             doing("waiting for the camera to open")
             if wait(self._run_stop, min(delay, left)):
                 raise UserError(f"stopped before camera/stream {self.name} opened")
             delay = min(delay * 2, self.cfg.backoff_max_s)
+
+    @property
+    def why(self) -> str:
+        """What the address last answered when it could not be opened, where its opener says (an http(s) URL's)."""
+        return str(getattr(self.opener, "why", ""))
 
     def _start_reader(self, cap: Any) -> threading.Thread:
         t = threading.Thread(target=self._reader, args=(self._gen, cap), name=f"reader-{self.name}", daemon=True)
@@ -221,9 +224,8 @@ class LiveSource:
                 cap.release()
             if time.monotonic() - told >= STILL_DOWN_EVERY_S:
                 told = time.monotonic()
-                why = getattr(self.opener, "why", "")  # what an http(s) URL answered, when it said
                 logger.warning(f"{self.name}: {'still lost' if self._opened else NOT_OPENED} after "
-                               f"{(told - since) / 60:.0f} min" + (f" ({why})" if why else "")
+                               f"{(told - since) / 60:.0f} min" + (f" ({self.why})" if self.why else "")
                                + f"; trying again every {self._backoff:g} s")
         return None
 
