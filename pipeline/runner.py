@@ -62,9 +62,10 @@ def run_one(spec: str, cfgs: Any, crops_only: bool, stop: threading.Event, windo
         if res.get("stopped") and res.get("position_s") is not None and not is_live(spec):
             notes += f", {go_on_line(res['position_s'], cfgs.pipeline.end_s)}"
         c = cfgs.pipeline
+        parts = is_live(spec) and c.video_segment_min > 0  # a camera's annotated video: parts named by their start
         made = [n for on, n in ((c.sqlite, "events.db"), (c.jsonl, "events.jsonl"), (c.csv, "events.csv"),
                                 (c.save_crops, "crops/"), (c.save_frames, "frames/"),
-                                (c.video_out, f"annotated.{c.video_container}")) if on]
+                                (c.video_out, f"annotated{'_*' * parts}.{c.video_container}")) if on]
         logger.info(f"{res['source']}{window_text(c.start_s, c.end_s)}: {res['frames']} frames at {res['fps']} fps"
                     f"{notes}, {res['events']} vehicles -> {res['outputs']}/ ({', '.join(made)})")
         return True

@@ -79,7 +79,9 @@ def test_a_videos_summary_line_says_what_was_lost_or_skipped(counts, notes, tmp_
     cfgs = load_configs(ROOT / "configs", ["sqlite=false", "save_crops=true", "save_frames=false"])
     lines, ok = logged(lambda: runner.run_one("rtsp://cam", cfgs, False, threading.Event(), None))
     assert ok and lines == [("INFO", f"cam: 100 frames at 12.5 fps{notes}, 2 vehicles -> out/cam/ (events.jsonl, "
-                                     f"events.csv, crops/, annotated.mp4)")]
+                                     f"events.csv, crops/, annotated_*.mp4)")]  # in parts named by their start
+    lines, ok = logged(lambda: runner.run_one("day.mp4", cfgs, False, threading.Event(), None))
+    assert lines[0][1].endswith(" (events.jsonl, events.csv, crops/, annotated.mp4)")  # a file's: one video
 
 
 def test_numbered_images_are_read_as_a_video_and_an_image_as_a_still(tmp_path, monkeypatch):
