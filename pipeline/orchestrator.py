@@ -71,6 +71,7 @@ class RunSummary:
     detected_frames: int = 0  # frames the detector ran on (fewer than `frames` with the motion gate)
     position_s: float | None = None  # the last frame's time (a video file's: where a stopped run goes on from)
     plate_width_px: dict[str, float] = field(default_factory=dict)  # the vehicles' plate sizes (`plate_widths`)
+    source_down: bool = False  # a live source lost and not back (yet): a camera down now, as a monitor asks
 
 
 @dataclass
@@ -99,6 +100,7 @@ class Pipeline:
     _seen: Detections = field(default_factory=Detections, init=False)  # the detector's boxes, when it last looked
     _still: bool = field(default=False, init=False)  # its last two looks found the same boxes
     _position: float | None = field(default=None, init=False)  # the time of the last frame the run went through
+    _down: bool = field(default=False, init=False)  # the live source lost and not back
 
     def _emit(self, events: Iterable[PlateEvent]) -> None:
         for e in events:
@@ -205,7 +207,7 @@ class Pipeline:
         self.events_written = self.detected_frames = 0
         n, start, outages = 0, time.perf_counter(), 0
         last_status = start
-        self._position = None
+        self._position, self._down = None, False
         try:
             for frame in (progress(source) if progress else source):
                 beat()  # a frame or a source's event: the run goes on (systemd's watchdog, common/liveness.py)
@@ -214,6 +216,7 @@ class Pipeline:
                 if isinstance(frame, SourceEvent):
                     self._source_event(frame, self.name or getattr(source, "name", ""))
                     outages += frame.kind == "lost"
+                    self._down = frame.kind == "lost" or (self._down and frame.kind == "clock")
                     if self.on_status is not None and frame.kind in ("lost", "reconnected"):  # at once: a camera
                         last_status = time.perf_counter()  # down gives no frame to be told at (summary.json)
                         self.on_status(self._summary(source, n, start, times, outages))
@@ -251,7 +254,7 @@ class Pipeline:
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
                           int(getattr(source, "unreadable", 0)), self.detected_frames, self._position,
-                          plate_widths(self.fuser.widths))
+                          plate_widths(self.fuser.widths), self._down)
 
 
 def same_boxes(a: Detections, b: Detections, min_iou: float = 0.9) -> bool:

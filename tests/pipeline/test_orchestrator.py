@@ -131,7 +131,7 @@ def test_a_run_reports_its_status_as_it_goes():
                     on_status=lambda s: seen.append((s.frames, s.events, s.stopped)), status_every_s=0.0)
     summary = pipe.run(iter(frames))
     assert seen == [(n, 0, False) for n in range(1, 21)]  # both vehicles' tracks are still open at every status
-    assert (summary.frames, summary.events) == (20, 2)
+    assert (summary.frames, summary.events, summary.source_down) == (20, 2, False)
 
 
 def test_confident_tracks_are_not_read_again():
@@ -444,7 +444,8 @@ def test_the_run_summary_times_each_stage_and_counts_the_source_s_losses():
     assert summary.fps == pytest.approx(10 / summary.seconds, rel=0.02) and 0.3 <= summary.seconds < 10
     assert (summary.frames, summary.detected_frames, summary.outages) == (10, 10, 2)
     assert (summary.dropped_frames, summary.unreadable_frames, summary.stopped) == (0, 0, False)
-    assert [(s.frames, s.outages) for s in seen] == [(4, 1), (4, 1), (10, 2)]  # at each loss and return, none else
+    assert [(s.frames, s.outages, s.source_down) for s in seen] == [(4, 1, True), (4, 1, False), (10, 2, True)]
+    assert summary.source_down  # it ended down; at each loss and return a status, none else before an hour
 
 
 def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():

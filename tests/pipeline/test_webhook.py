@@ -460,7 +460,7 @@ def test_a_camera_down_when_the_run_begins_is_posted_as_an_outage(tmp_path, monk
     service.wait_for(len(events) + 2)
     notes = [b for b in service.bodies if "kind" in b]
     assert [(n["kind"], n.get("detail")) for n in notes] == [("source_lost", "not opened yet"), ("source_back", None)]
-    assert 0.05 <= notes[1]["down_s"] < 5 and res["outages"] == 1 and len(tries) == 3
+    assert 0.05 <= notes[1]["down_s"] < 5 and res["outages"] == 1 and len(tries) == 3 and res["source_down"] is False
     assert ("WARNING", "rtsp://cam/8: not opened yet; waiting for it to open") in lines
     running = [m for _, m in lines if ": running, " in m]  # summary.json written then too, for a monitor
     assert running[0].startswith("rtsp://cam/8: running, 0 frames") and running[0].endswith(", 1 outages")
