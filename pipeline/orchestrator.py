@@ -215,11 +215,12 @@ class Pipeline:
                     break
                 if isinstance(frame, SourceEvent):
                     self._source_event(frame, self.name or getattr(source, "name", ""))
-                    outages += frame.kind == "lost"
-                    self._down = frame.kind == "lost" or (self._down and frame.kind == "clock")
-                    if self.on_status is not None and frame.kind in ("lost", "reconnected"):  # at once: a camera
-                        last_status = time.perf_counter()  # down gives no frame to be told at (summary.json)
-                        self.on_status(self._summary(source, n, start, times, outages))
+                    if frame.kind in ("lost", "reconnected"):
+                        self._down = frame.kind == "lost"
+                        outages += self._down
+                        if self.on_status is not None:  # at once: a camera down gives no frame to be told at
+                            last_status = time.perf_counter()
+                            self.on_status(self._summary(source, n, start, times, outages))
                     continue
                 self.fit(frame.image)
                 self.step(frame, times)
