@@ -271,6 +271,8 @@ class LiveSource:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)  # the reader releases its capture as it exits
+
+
 PIPE = "pipe:0"  # FFmpeg's name for it
 PIPED = ("a stream can be piped: MPEG-TS, MJPEG, raw H.264 or HEVC; an MP4 or MOV cannot, FFmpeg needs to seek in "
          "it: give its file")
