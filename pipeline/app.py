@@ -147,7 +147,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                 logger.warning(f"{s.source}: summary.json not updated: {exc.strerror or exc}")
             rest = f" (detector on {s.detected_frames})" if s.detected_frames < s.frames else ""
             logger.info(f"{s.source}: running, {s.frames} frames at {s.fps} fps{rest}, {s.events} vehicles, "
-                        f"{s.outages} outages")
+                        f"{s.outages} outages" + (", lost now" if s.source_down else ""))
 
         live_status = isinstance(source, LiveSource) and (p.status_every_s > 0 or keeper.keep_days > 0)
         drawn = partial(draw, zones=zones)  # the roi and line drawn with the tracks

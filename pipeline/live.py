@@ -56,6 +56,7 @@ def reported_fps(cap: Any) -> float:
 
 FROZEN = "the same picture for {:g} s (a frozen stream)"
 STILL_DOWN_EVERY_S = 600.0  # a camera still lost, or not opened yet, is told again this often (a wrong address)
+DOWN_EVERY_S = 5.0  # while a source is lost, a `down` event this often: its run's status kept current meanwhile
 
 
 def picture_change(still: tuple[np.ndarray, float] | None, img: np.ndarray,
@@ -240,7 +241,7 @@ class LiveSource:
         self._thread = self._start_reader(None)
 
     def __iter__(self) -> Iterator[Frame | SourceEvent]:
-        n = 0
+        n, down = 0, None  # down: when it was lost or last said to be still down (None: up)
         while not (self._stop.is_set() or self._run_stop.is_set()):
             beat()  # waiting for a frame (at most 0.25 s a round) is no hang
             with self._fresh:
@@ -253,8 +254,12 @@ class LiveSource:
                 if event.kind in ("lost", "reconnected"):  # systemctl status: what the camera's run waits for
                     doing("" if event.kind != "lost" else "waiting for the camera to open"
                           if event.detail.startswith(NOT_OPENED) else f"reconnecting ({event.detail})")
+                    down = time.monotonic() if event.kind == "lost" else None
                 yield event
             if img is None:
+                if down is not None and time.monotonic() - down >= DOWN_EVERY_S:  # no frame to time a status by
+                    down = time.monotonic()
+                    yield SourceEvent("down", round(down - self._t0, 3))
                 self._watchdog()
                 if not self._thread.is_alive():
                     return

@@ -121,6 +121,8 @@ class Pipeline:
         return e if hit is None else replace(e, watch=hit.plate, watch_label=hit.label)
 
     def _source_event(self, ev: SourceEvent, name: str) -> None:
+        if ev.kind == "down":  # still lost: nothing new to tell
+            return
         if ev.kind == "lost" and ev.detail.startswith(NOT_OPENED):  # at the start: no track yet
             logger.warning(f"{name}: {ev.detail}; waiting for it to open")
         elif ev.kind == "lost":
@@ -215,12 +217,14 @@ class Pipeline:
                     break
                 if isinstance(frame, SourceEvent):
                     self._source_event(frame, self.name or getattr(source, "name", ""))
-                    if frame.kind in ("lost", "reconnected"):
+                    told = frame.kind in ("lost", "reconnected")  # at once, and while it is down as frames would
+                    if told:
                         self._down = frame.kind == "lost"
                         outages += self._down
-                        if self.on_status is not None:  # at once: a camera down gives no frame to be told at
-                            last_status = time.perf_counter()
-                            self.on_status(self._summary(source, n, start, times, outages))
+                    if self.on_status is not None and (told or frame.kind == "down" and (
+                            time.perf_counter() - last_status >= self.status_every_s)):
+                        last_status = time.perf_counter()
+                        self.on_status(self._summary(source, n, start, times, outages))
                     continue
                 self.fit(frame.image)
                 self.step(frame, times)
@@ -251,7 +255,8 @@ class Pipeline:
 
     def _summary(self, source: Any, n: int, start: float, times: dict[str, deque[float]], outages: int) -> RunSummary:
         secs = time.perf_counter() - start
-        return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3), round(n / secs, 2) if secs else 0.0,
+        return RunSummary(self.name or getattr(source, "name", ""), n, round(secs, 3),
+                          round(n / secs, 2) if secs else 0.0,
                           {k: round(statistics.median(v), 2) for k, v in times.items()},
                           int(getattr(source, "dropped", 0)), self.events_written, self.stop.is_set(), outages,
                           int(getattr(source, "unreadable", 0)), self.detected_frames, self._position,

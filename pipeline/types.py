@@ -54,7 +54,7 @@ class SourceEvent:
     """A live source's state change, handed over in the frame stream: `lost` (reason in `detail`) or
     `reconnected`. It is never a frame: nothing reaches the detector."""
 
-    kind: str  # lost | reconnected | clock (the system clock was set: by `detail` seconds)
+    kind: str  # lost | reconnected | down (still lost: every few seconds) | clock (the system clock set by `detail` s)
     time_s: float  # seconds from the start of the source
     detail: str = ""  # why it was lost: read failed | stalled | read hung | NOT_OPENED...; a clock's step: +3600.000
 

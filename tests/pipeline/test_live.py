@@ -718,6 +718,26 @@ def test_a_camera_that_stays_down_is_told_again_every_ten_minutes(monkeypatch, l
     assert len(opened) > 10 and sum(isinstance(i, Frame) for i in items) == 3
 
 
+def test_a_source_lost_says_it_is_still_down_every_few_seconds_until_it_is_back(monkeypatch):
+    """While a camera is lost no frame comes, and its run had nothing to keep its status (summary.json) current by:
+    a `down` event comes every `DOWN_EVERY_S` while it is lost, none once it is back."""
+    import pipeline.live as live
+
+    monkeypatch.setattr(live, "DOWN_EVERY_S", 0.1)
+    tries, opener = late_camera(3)  # tried at 0, 0.5 and 1 s: up at the third (a wait for a frame: 0.25 s at most)
+    src = LiveSource(0, LiveConfig(open_retry_s=-1, backoff_start_s=0.5, backoff_max_s=0.5), opener, max_frames=3)
+    try:
+        items = list(src)
+    finally:
+        src.close()
+    kinds = [item.kind if isinstance(item, SourceEvent) else "frame" for item in items]
+    back = kinds.index("reconnected")
+    downs = [item.time_s for item in items[1:back]]  # the source's own seconds, as its other events'
+    assert downs == sorted(downs) and 0.1 <= downs[0] and downs[-1] < 2
+    assert kinds[0] == "lost" and 2 <= back - 1 <= 5 and set(kinds[1:back]) == {"down"}
+    assert kinds[back + 1:] == ["frame"] * 3
+
+
 def test_a_camera_not_up_yet_or_gone_quiet_is_waited_for_without_seeming_hung(never_stuck):
     """systemd's watchdog (`WatchdogSec=`) restarts a service whose source gives no sign of progress: a camera that
     boots after the server (opened again with the back-off, open_retry_s=-1) and one that gives no frame for a

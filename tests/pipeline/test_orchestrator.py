@@ -432,6 +432,7 @@ def test_the_run_summary_times_each_stage_and_counts_the_source_s_losses():
     def source():
         yield from frames[:4]
         yield SourceEvent("lost", 0.4, "read failed")
+        yield SourceEvent("down", 0.6)  # still lost: a status only once status_every_s has passed
         yield SourceEvent("reconnected", 1.0)
         yield from frames[4:]
         yield SourceEvent("lost", 2.0, "stalled")  # the run ends while the stream is down
@@ -446,6 +447,28 @@ def test_the_run_summary_times_each_stage_and_counts_the_source_s_losses():
     assert (summary.dropped_frames, summary.unreadable_frames, summary.stopped) == (0, 0, False)
     assert [(s.frames, s.outages, s.source_down) for s in seen] == [(4, 1, True), (4, 1, False), (10, 2, True)]
     assert summary.source_down  # it ended down; at each loss and return a status, none else before an hour
+
+
+def test_a_source_down_for_long_keeps_its_status_current(logged):
+    """A camera lost for hours gives no frame to time its status by: its summary.json went stale, and a monitor could
+    not tell a process that died from a camera that is down. The source's `down` events, every few seconds while it
+    is lost, give the status every `status_every_s` as frames would; nothing is logged or told of them."""
+    frames, boxes = clip(4)
+    told = []
+
+    def source():
+        yield from frames
+        yield SourceEvent("lost", 0.4, "stalled")
+        for k in range(3):
+            time.sleep(0.11)  # more than status_every_s: each gives a status
+            yield SourceEvent("down", 0.5 + k)
+
+    seen = []
+    lines, _ = logged(lambda: Pipeline(
+        FakeDetector(boxes), PlateTracker(TrackerConfig()), FakeRecognizer(), TrackFuser(FusionConfig()), [],
+        on_status=seen.append, status_every_s=0.1, on_source=lambda ev, name: told.append(ev.kind)).run(source()))
+    assert [(s.frames, s.source_down) for s in seen if s.outages] == [(4, True)] * 4  # the loss, then each down
+    assert told == ["lost"] and not [m for _, m in lines if "down" in m]
 
 
 def test_read_crops_keeps_each_crop_s_surer_read_in_its_own_place():

@@ -463,7 +463,7 @@ def test_a_camera_down_when_the_run_begins_is_posted_as_an_outage(tmp_path, monk
     assert 0.05 <= notes[1]["down_s"] < 5 and res["outages"] == 1 and len(tries) == 3 and res["source_down"] is False
     assert ("WARNING", "rtsp://cam/8: not opened yet; waiting for it to open") in lines
     running = [m for _, m in lines if ": running, " in m]  # summary.json written then too, for a monitor
-    assert running[0].startswith("rtsp://cam/8: running, 0 frames") and running[0].endswith(", 1 outages")
+    assert running[0].startswith("rtsp://cam/8: running, 0 frames") and running[0].endswith(", 1 outages, lost now")
 
 
 def test_an_outage_is_told_with_how_long_the_source_was_down():
