@@ -123,6 +123,33 @@ def container_start(path: Path) -> float | None:
     return None
 
 
+MOVIE_EXTS = (".mp4", ".mov", ".m4v", ".3gp")  # files of ISO boxes whose movie header lists their tracks
+
+
+def video_tracks(path: Path) -> int:
+    """How many video tracks an MP4 / MOV file's movie header lists (2: a dual dash cam's front and rear cameras in
+    one file, of which FFmpeg reads the first); 0 where it lists none, or the file is no such file or unread."""
+    if path.suffix.lower() not in MOVIE_EXTS:
+        return 0
+    try:
+        with path.open("rb") as f:
+            end = path.stat().st_size
+            movie = next(((body, min(stop, end)) for kind, body, stop in _boxes(f, 0, end) if kind == b"moov"), None)
+            if movie is None:
+                return 0
+            tracks = [(body, stop) for kind, body, stop in _boxes(f, *movie) if kind == b"trak"]
+            n = 0
+            for track in tracks:
+                media = [(body, stop) for kind, body, stop in _boxes(f, *track) if kind == b"mdia"]
+                handlers = [body for m in media for kind, body, _ in _boxes(f, *m) if kind == b"hdlr"]
+                for at in handlers:  # version and flags, pre-defined, then the handler's type
+                    f.seek(at + 8)
+                    n += f.read(4) == b"vide"
+            return n
+    except OSError:
+        return 0
+
+
 def _top_boxes(path: Path) -> list[tuple[bytes, bool]]:
     """The type of each of a file's top-level ISO boxes, with whether it is whole (not cut short by the file's end);
     [] where the file cannot be read."""

@@ -28,7 +28,7 @@ from pipeline.addresses import (STDIN, STREAM_SCHEMES, camera_device, check_logi
 from pipeline.background import prefetch
 from pipeline.live import LiveConfig, LiveSource, StdinSource, open_live, web_source
 from pipeline.media import RAW_STREAM_EXTS, VIDEO_EXTS, ffmpeg_path, folder_media, other_files
-from pipeline.recording import cut_off_movie
+from pipeline.recording import cut_off_movie, video_tracks
 from pipeline.types import Frame, SourceEvent
 
 
@@ -96,6 +96,11 @@ class VideoFileSource:
                                   if sequence else f"cannot open video ({CUT_OFF}): {self.where}"
                                   if not remote and cut_off_movie(self.path) else
                                   f"cannot open video (corrupt or unsupported): {self.where}")
+        tracks = 0 if remote else video_tracks(self.path)  # a URL's path names no file here
+        if tracks > 1:
+            logger.warning(f"{self.where}: holds {tracks} video tracks (a dash cam's front and rear cameras in one "
+                           f"file?): the first is read; `ffmpeg -i {self.path.name} -map 0:v:1 -c copy second.mp4` "
+                           "writes the second as a video of its own")
         self.fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self.fps < 1000):
             self.fps = 25.0

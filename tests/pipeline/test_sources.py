@@ -689,3 +689,39 @@ def test_a_numbered_image_sequence_is_read_as_a_videos_frames(pattern, named, na
     cv2.imwrite(str(tmp_path / "shot_%d.jpg"), np.full((48, 64, 3), 99, np.uint8))  # a photo named so: a photo
     photo = open_source(str(tmp_path / "shot_%d.jpg"))
     assert isinstance(photo, ImageSource) and [int(f.image.mean()) for f in photo] == [99]
+
+
+def two_track_movie(path):
+    """An MP4 as OpenCV writes one (its movie header after its frames) with its video track listed twice, the second
+    as track 2: a dual dash cam's front and rear cameras in one file, as its movie header gives them."""
+    data = bytearray(numbered_video(path).read_bytes())
+    moov = data.index(b"moov") - 4
+    assert moov + struct.unpack(">I", data[moov:moov + 4])[0] == len(data)  # the last box: it can grow
+    trak = data.index(b"trak", moov) - 4
+    track = bytearray(data[trak:trak + struct.unpack(">I", data[trak:trak + 4])[0]])
+    tkhd = track.index(b"tkhd") + 4
+    assert track[tkhd] == 0  # version 0: flags, two times, then the track's number
+    track[tkhd + 12:tkhd + 16] = struct.pack(">I", 2)
+    data += track
+    data[moov:moov + 4] = struct.pack(">I", len(data) - moov)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_video_of_two_video_tracks_says_only_the_first_is_read(tmp_path, logged):
+    """A dual dash cam that writes its front and rear cameras into one file: FFmpeg reads the first video track, and
+    the rear camera's plates were left unread without a word. It is said, with how to get the second as a file."""
+    from pipeline.recording import video_tracks
+
+    one = numbered_video(tmp_path / "front.mp4")
+    two = two_track_movie(tmp_path / "dual.mp4")
+    cut = tmp_path / "cut.mp4"  # its frames, no movie header
+    cut.write_bytes(one.read_bytes()[:one.read_bytes().index(b"moov") - 4])
+    assert [video_tracks(p) for p in (one, two, numbered_video(tmp_path / "m.avi"), cut)] == [1, 2, 0, 0]
+    lines, frames = logged(lambda: [int(f.image[0, 0, 0]) for f in VideoFileSource(two)])
+    assert frames == [int(f.image[0, 0, 0]) for f in VideoFileSource(one)] and len(frames) == 20  # its first track
+    assert [m for level, m in lines if level == "WARNING"] == [
+        f"{two}: holds 2 video tracks (a dash cam's front and rear cameras in one file?): the first is read; "
+        "`ffmpeg -i dual.mp4 -map 0:v:1 -c copy second.mp4` writes the second as a video of its own"]
+    lines, _ = logged(lambda: list(VideoFileSource(one)))
+    assert not [m for level, m in lines if level == "WARNING"]
