@@ -98,29 +98,30 @@ def _boxes(f: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]
         at += size
 
 
+def _inside(f: BinaryIO, within: tuple[int, int], kind: bytes) -> list[tuple[int, int]]:
+    """The (content start, content end) of each box of `kind` among those from `within`'s start to its end in `f`, the
+    end kept within the range (a box cut short by the file's end keeps what it holds up to there)."""
+    return [(body, min(stop, within[1])) for k, body, stop in _boxes(f, *within) if k == kind]
+
+
 def container_start(path: Path) -> float | None:
     """The recording time (epoch seconds) an MP4 / MOV / 3GP file's movie header holds, None where it has none (0, a
     date before 1971, not such a file, or cut short)."""
     try:
         with path.open("rb") as f:
-            end = path.stat().st_size
-            for kind, body, stop in _boxes(f, 0, end):
-                if kind != b"moov":
-                    continue
-                for inner, at, _ in _boxes(f, body, min(stop, end)):  # cut short: a lost end keeps its header
-                    if inner == b"mvhd":  # version, flags, then the creation time: 64-bit in version 1
-                        f.seek(at)
-                        head = f.read(12)
-                        if len(head) < 12:
-                            return None
-                        stamp = struct.unpack(">Q" if head[0] == 1 else ">I", head[4:12] if head[0] == 1 else
-                                              head[4:8])[0]
-                        epoch = stamp - MP4_EPOCH
-                        return float(epoch) if epoch > 365 * 86400 else None  # 1970: a camera's clock never set
+            movie = _inside(f, (0, path.stat().st_size), b"moov")[:1]
+            header = [at for m in movie for at, _ in _inside(f, m, b"mvhd")][:1]
+            if not header:
                 return None
+            f.seek(header[0])  # version, flags, then the creation time: 64-bit in version 1
+            head = f.read(12)
+            if len(head) < 12:
+                return None
+            stamp = struct.unpack(">Q" if head[0] == 1 else ">I", head[4:12] if head[0] == 1 else head[4:8])[0]
+            epoch = stamp - MP4_EPOCH
+            return float(epoch) if epoch > 365 * 86400 else None  # 1970: a camera's clock never set
     except OSError:
         return None
-    return None
 
 
 MOVIE_EXTS = (".mp4", ".mov", ".m4v", ".3gp")  # files of ISO boxes whose movie header lists their tracks
@@ -133,18 +134,13 @@ def video_tracks(path: Path) -> int:
         return 0
     try:
         with path.open("rb") as f:
-            end = path.stat().st_size
-            movie = next(((body, min(stop, end)) for kind, body, stop in _boxes(f, 0, end) if kind == b"moov"), None)
-            if movie is None:
-                return 0
-            tracks = [(body, stop) for kind, body, stop in _boxes(f, *movie) if kind == b"trak"]
+            movie = _inside(f, (0, path.stat().st_size), b"moov")[:1]
+            tracks = [t for m in movie for t in _inside(f, m, b"trak")]
+            handlers = [at for t in tracks for m in _inside(f, t, b"mdia") for at, _ in _inside(f, m, b"hdlr")]
             n = 0
-            for track in tracks:
-                media = [(body, stop) for kind, body, stop in _boxes(f, *track) if kind == b"mdia"]
-                handlers = [body for m in media for kind, body, _ in _boxes(f, *m) if kind == b"hdlr"]
-                for at in handlers:  # version and flags, pre-defined, then the handler's type
-                    f.seek(at + 8)
-                    n += f.read(4) == b"vide"
+            for at in handlers:  # version and flags, pre-defined, then the handler's type
+                f.seek(at + 8)
+                n += f.read(4) == b"vide"
             return n
     except OSError:
         return 0
