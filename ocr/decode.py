@@ -56,7 +56,8 @@ def _char_ok(ch: str, token: str) -> bool:
 
 def check_patterns(patterns: tuple[str, ...], chars: str) -> None:
     """Raise a one-line error for a pattern no read could fit: each token is D (digit), L (letter), * (any) or a
-    character of the alphabet (a lower-case `lllddd` would silently fall back to unconstrained reads)."""
+    character of the alphabet (a lower-case `lllddd` would silently fall back to unconstrained reads), and a D or
+    an L needs the alphabet to hold a digit or a letter (a letters' pattern with the digits model)."""
     for p in patterns:
         bad = sorted({t for t in p if t not in "DL*" and t not in chars})
         if not p:
@@ -64,6 +65,11 @@ def check_patterns(patterns: tuple[str, ...], chars: str) -> None:
         if bad:
             raise UserError(f"plate pattern {p!r} has {', '.join(map(repr, bad))}: a pattern is made of D (digit), "
                             f"L (letter), * (any) and the alphabet's characters")
+        for token, kind in (("L", "letters"), ("D", "digits")):
+            if token in p and not any(_char_ok(c, token) for c in chars):
+                raise UserError(f"plate pattern {p!r} asks for {kind} ({token}), and the OCR model's alphabet "
+                                f"{chars!r} has none: no read could fit it (a model of another alphabet, or "
+                                f"another pattern)")
 
 
 def matches(text: str, pattern: str) -> bool:

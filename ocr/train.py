@@ -40,7 +40,7 @@ from ocr.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoi
 from ocr.config import OCRConfig
 from ocr.curves import save_curves
 from ocr.data import build_dataset, collate
-from ocr.decode import greedy_decode
+from ocr.decode import check_patterns, greedy_decode
 from ocr.distill import distill_loss, load_teacher
 from ocr.metrics import summarize
 from ocr.model import CRNN, ModelConfig, count_parameters
@@ -179,6 +179,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         check_unfinished(state, cfg)
     if cfg.freeze_cnn and not cfg.init_from:
         raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
+    check_patterns(cfg.patterns, cfg.model_config().alphabet)  # stored in its checkpoints: refused when loaded
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)

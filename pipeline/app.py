@@ -40,7 +40,7 @@ def check_models(cfgs: Configs, detect: bool = True, checked: set[Any] | None = 
             return
         checked.add(named)
     for weights in (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble):
-        check_model_file(weights)
+        check_model_file(weights, cfgs.fusion.patterns)
     if detect:
         from detection.detector import check_weights
 

@@ -32,7 +32,7 @@ import pytest
     ("ocr.train", ["bogus_key=1"], "bogus_key"),
     ("ocr.train", ["seed=-5"], "config key 'seed': -5 is out of range (at least 0)"),
     ("ocr.train", ["resume=-5"], "checkpoint not found: -5"),  # a number is a file name too
-    ("ocr.train", ["alphabet=ABC", "out_dir={tmp}/run"],
+    ("ocr.train", ["alphabet=ABC", "patterns=[]", "out_dir={tmp}/run"],  # (the digits' pattern refused first)
      "data source synth: digits: its plates have characters outside the alphabet 'ABC': '0123456789'"),
     ("ocr.evaluate", ["--weights", "weights/ocr_latin.pth", "--data", "samples/plates", "--device", "gpu"],
      "device 'gpu': expected auto, cpu, cuda, cuda:N (the Nth GPU) or mps"),

@@ -672,6 +672,13 @@ def test_check_says_whether_the_settings_are_good_and_reads_nothing(tmp_path, mo
     cams.write_text("- source: rtsp://admin:${CAM_PASSWORD}@10.0.0.5/1\n  line: [[0.5, 0]]\n")
     assert main(["--sources", str(cams), "--check"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {cams}, entry 1 (rtsp://***@10.0.0.5/1): ")
+    cams.write_text("- source: rtsp://10.0.0.5/1\n- source: rtsp://10.0.0.6/1\n  ocr_weights: weights/ocr_digits.pth\n"
+                    "  fusion.patterns: [LLLDDD]\n")  # a format of letters for a model of digits: nothing fits it
+    assert main(["--sources", str(cams), "--check"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {cams}, entry 2 (rtsp://10.0.0.6/1): weights/ocr_digits.pth: plate pattern 'LLLDDD' asks for "
+        "letters (L), and the OCR model's alphabet '0123456789' has none: no read could fit it (a model of another "
+        "alphabet, or another pattern)")
 
 
 def test_a_sources_files_mistake_shows_its_cameras_url_without_the_password(tmp_path, monkeypatch, capsys):

@@ -91,7 +91,21 @@ def test_patterns_no_read_could_fit_are_refused(patterns, message):
     assert str(exc.value).startswith(message)
 
 
+@pytest.mark.parametrize("patterns, chars, message", [
+    (("LLLDDD",), DIG, "plate pattern 'LLLDDD' asks for letters (L), and the OCR model's alphabet '0123456789' has "
+                       "none: no read could fit it"),
+    (("DDDDDDD", "LLDDD"), DIG, "plate pattern 'LLDDD' asks for letters (L)"),
+    (("LLLDDD",), "ABCDEFGH", "plate pattern 'LLLDDD' asks for digits (D), and the OCR model's alphabet 'ABCDEFGH'"),
+])
+def test_patterns_asking_for_characters_the_alphabet_lacks_are_refused(patterns, chars, message):
+    with pytest.raises(UserError) as exc:
+        check_patterns(patterns, chars)
+    assert str(exc.value).startswith(message)
+
+
 def test_patterns_of_tokens_and_alphabet_characters_pass():
+    check_patterns(("DDDDDDDDDDD", "D*D"), DIG)
+    check_patterns(("LLL", "L*L"), "ABC")
     check_patterns(("LLLDDDD", "LLLDLDD", "B**DDD", "***"), "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

@@ -47,6 +47,26 @@ def test_patterns_constrain_reads(tiny_ckpt, crops):
     assert any(any(matches(r.text, p) for p in pats) for r in constrained)
 
 
+def test_patterns_no_read_of_the_models_alphabet_could_fit_name_the_model(tmp_path):
+    from ocr.checkpoint import save_checkpoint
+    from ocr.export import export_onnx
+    from ocr.model import CRNN, ModelConfig
+
+    digits = tmp_path / "digits.pth"
+    model = CRNN(ModelConfig(alphabet="0123456789", width_mult=0.125, hidden=16)).eval()
+    save_checkpoint(digits, model, epoch=1, best_seq_acc=0.5, patterns=[])
+    onnx = export_onnx(model, tmp_path / "digits.onnx", ())
+    says = r"digits\.(pth|onnx): plate pattern 'LLLDDD' asks for letters \(L\), and the OCR model's alphabet"
+    for path in (digits, onnx):
+        for load in (lambda: Recognizer.from_checkpoint(path, patterns=("DDDDDDD", "LLLDDD")),
+                     lambda: Recognizer.from_checkpoint(path, backend="onnx", patterns=("LLLDDD",)),
+                     lambda: check_model_file(path, ("LLLDDD",))):
+            with pytest.raises(UserError, match=says):
+                load()
+        check_model_file(path, ("DDDDDDD",))
+        assert Recognizer.from_checkpoint(path, patterns=("DDDDDDD",)).patterns == ("DDDDDDD",)
+
+
 def _cut_short(p):
     torch.save({"model_state_dict": {"w": torch.zeros(1000)}, "model_config": {}}, p)
     p.write_bytes(p.read_bytes()[:-300])

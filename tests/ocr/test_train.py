@@ -298,6 +298,18 @@ def test_freeze_cnn_without_a_model_to_keep_is_refused(tiny_cfg):
         train(dataclasses.replace(tiny_cfg, freeze_cnn=6))
 
 
+@pytest.mark.parametrize("patterns, says", [
+    (("LLLDDD",), "plate pattern 'LLLDDD' asks for letters (L), and the OCR model's alphabet '0123456789' has none"),
+    (("ddddddddddd",), "plate pattern 'ddddddddddd' has 'd': a pattern is made of D (digit)"),
+])
+def test_patterns_no_read_could_fit_are_refused_before_training(tiny_cfg, patterns, says):
+    """Its checkpoints would carry them, and every load of the trained model be refused after the hours it took."""
+    with pytest.raises(UserError) as exc:
+        train(dataclasses.replace(tiny_cfg, patterns=patterns))
+    assert str(exc.value).startswith(says)
+    assert not (Path(tiny_cfg.out_dir) / "checkpoints").exists()
+
+
 @pytest.mark.skipif(not (ROOT / "weights" / "ocr_latin.pth").is_file(), reason="weights/ocr_latin.pth not shipped")
 def test_the_fine_tune_recipe_runs_with_nothing_but_the_users_plates(tmp_path, monkeypatch):
     """configs/ocr_finetune.yaml, as the README gives it: a user's my_plates/{train,val} in the working folder and

@@ -25,7 +25,7 @@ def test_the_annotated_videos_rate_is_asked_or_the_sources_over_its_stride(sourc
 
 def test_model_files_are_checked_once_for_the_settings_sources_share(monkeypatch):
     seen = []
-    monkeypatch.setattr("ocr.recognizer.check_model_file", lambda path: seen.append(("ocr", path)))
+    monkeypatch.setattr("ocr.recognizer.check_model_file", lambda path, patterns: seen.append(("ocr", path)))
     monkeypatch.setattr("detection.detector.check_weights", lambda cfg: seen.append(("detector", cfg.weights)))
     cfgs = load_configs(CONFIGS, [])
     check_models(cfgs)  # the detector too, by default
