@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         check_one_stdin(jobs)
         if cfgs.pipeline.log_file and not a.check:
             add_log_file(cfgs.pipeline.log_file)
-        models: set[Any] = set()  # the model files of each distinct setting, checked once
+        models: dict[Any, Any] = {}  # the model files the sources name, each read once
         for job in jobs:  # a bad model file or watchlist, a bad webhook, no display: said before any source starts
             try:
                 check_before_start(job.spec, job.cfgs, crops_only, models)
@@ -201,19 +201,19 @@ def listed_jobs(path: str, config_dir: str, overrides: list[str]) -> list[Job]:
     return jobs
 
 
-def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: set[Any]) -> None:
-    """What can be found wrong in source `spec`'s settings before it starts: its model files (those not in
-    `models`, which gains them), its window of a video file and the time it was recorded, its roi and counting line,
-    its watchlist, its webhook, a display."""
+def check_before_start(spec: str, cfgs: Any, crops_only: bool, models: dict[Any, Any]) -> None:
+    """What can be found wrong in source `spec`'s settings before it starts: its model files (each read once into
+    `models`, with what it holds) and the patterns and watchlist against their alphabet, its window of a video file
+    and the time it was recorded, its roi and counting line, its webhook, a display."""
     from pipeline.app import check_models, load_watchlist, zones_of
     from pipeline.recording import check_start
     from pipeline.sources import check_window
 
-    check_models(cfgs, detect=not crops_only, checked=models)
+    alphabet = check_models(cfgs, detect=not crops_only, checked=models)
     check_window(spec, cfgs.pipeline.start_s, cfgs.pipeline.end_s)
     check_start(spec, cfgs.pipeline.video_start_utc)
     zones_of(cfgs.pipeline)
-    load_watchlist(cfgs.pipeline)
+    load_watchlist(cfgs.pipeline, alphabet=alphabet)
     if cfgs.pipeline.webhook:
         from pipeline.webhook import check_webhook
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import UserError
+from ocr.model import ModelConfig
 from ocr.recognizer import PlateRead, Recognizer
 from ocr.views import pick
 
@@ -35,11 +36,7 @@ class EnsembleRecognizer(Recognizer):
         if not 0.0 <= below <= 1.0:
             raise UserError(f"OCR ensemble: below must be in [0, 1] (1 = every crop read by every model), not {below}")
         first = members[0]
-        for m in members[1:]:
-            for key in ("alphabet", "img_h", "img_w", "two_row_aspect"):
-                if getattr(m.cfg, key) != getattr(first.cfg, key):
-                    raise UserError(f"OCR ensemble: {m.source or 'a model'} has {key}={getattr(m.cfg, key)!r}, "
-                                    f"{first.source or 'the first'} {getattr(first.cfg, key)!r}: they must match")
+        check_alike([(m.source or ("the first" if m is first else "a model"), m.cfg) for m in members])
         super().__init__(first.cfg, first._run, first.patterns, first.decoder, first.beam_width, first.max_batch)
         self.members, self.below = tuple(members), float(below)
         self._winners: dict[bytes, PlateRead] = {}  # the last batch's winning posteriors, as they were decoded
@@ -104,6 +101,17 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--ensemble-below", type=float, default=1.0, metavar="T",
                     help="with --ensemble: the other models read only the crops --weights reads with a confidence "
                          "below T (a cascade); 1 = every crop")
+
+
+def check_alike(models: Sequence[tuple[str, ModelConfig]]) -> None:
+    """The models of an ensemble (each named, with its config) read one alphabet at one input size; else a
+    UserError naming the first that differs."""
+    first, cfg = models[0]
+    for name, other in models[1:]:
+        for key in ("alphabet", "img_h", "img_w", "two_row_aspect"):
+            if getattr(other, key) != getattr(cfg, key):
+                raise UserError(f"OCR ensemble: {name} has {key}={getattr(other, key)!r}, {first} "
+                                f"{getattr(cfg, key)!r}: they must match")
 
 
 def load_recognizer(paths: Sequence[str | Path], below: float = 1.0, **kwargs: Any) -> Recognizer:

@@ -80,7 +80,7 @@ class Recognizer:
         ckpt = load_checkpoint(p)
         model = model_from_checkpoint(ckpt)
         pats = tuple(ckpt.get("patterns", ())) if patterns is None else tuple(patterns)
-        _patterns_fit(path, pats, model.cfg.alphabet)
+        check_fit(path, pats, model.cfg.alphabet)
         if backend == "onnx":
             from ocr.export import export_onnx
 
@@ -153,21 +153,21 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
     return rec
 
 
-def check_model_file(path: str | Path, patterns: tuple[str, ...] = ()) -> None:
+def check_model_file(path: str | Path) -> ModelConfig:
     """A recognizer's file, checked before it is loaded: a `.pth` checkpoint read (safely), an `.onnx` export's
-    graph read, and `patterns` checked against its alphabet. UserError naming the file when it is missing or
-    unreadable, or when no read of its alphabet could fit a pattern."""
+    graph and metadata read; the model's config (its alphabet, input size). UserError naming the file when it is
+    missing or unreadable."""
     p = find(path)
     if p.suffix == ".onnx":
+        import onnx
+
         _onnx_ops_of(p)
-        alphabet = _onnx_alphabet(p)
-    else:
-        alphabet = str(load_checkpoint(path).get("model_config", {}).get("alphabet", ""))  # as given: "" errs
-    if alphabet:
-        _patterns_fit(path, patterns, alphabet)
+        meta = {m.key: m.value for m in onnx.load(str(p), load_external_data=False).metadata_props}
+        return _stored_config(meta, p)
+    return ModelConfig(**load_checkpoint(path)["model_config"])  # as given: an empty path is its error
 
 
-def _patterns_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) -> None:
+def check_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) -> None:
     """`check_patterns`, its error line naming the model file whose alphabet no read of a pattern could fit."""
     try:
         check_patterns(patterns, alphabet)
@@ -175,15 +175,11 @@ def _patterns_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) ->
         raise UserError(f"{path}: {exc}") from None
 
 
-def _onnx_alphabet(path: Path) -> str:
-    """The alphabet an `.onnx` export's metadata records ("" where it has none: loading it says so)."""
-    import onnx
-
-    try:
-        meta = {m.key: m.value for m in onnx.load(str(path), load_external_data=False).metadata_props}
-        return str(json.loads(meta["model_config"])["alphabet"])
-    except Exception:
-        return ""
+def _stored_config(meta: dict[str, str], source: Path) -> ModelConfig:
+    """The model config an ONNX export's metadata holds."""
+    if "model_config" not in meta:
+        raise UserError(f"{source} has no plate-reader metadata (export it with ocr/export.py)")
+    return ModelConfig(**json.loads(meta["model_config"]))
 
 
 def _onnx_ops_of(path: Path) -> set[str]:
@@ -220,11 +216,9 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
         except Exception as exc:
             raise UserError(f"cannot load ONNX model {source}: {str(exc).splitlines()[0]}") from None
     meta = sess.get_modelmeta().custom_metadata_map
-    if "model_config" not in meta:
-        raise UserError(f"{source} has no plate-reader metadata (export it with ocr/export.py)")
-    cfg = ModelConfig(**json.loads(meta["model_config"]))
+    cfg = _stored_config(meta, source)
     pats = tuple(json.loads(meta.get("patterns", "[]"))) if patterns is None else tuple(patterns)
-    _patterns_fit(source, pats, cfg.alphabet)
+    check_fit(source, pats, cfg.alphabet)
     name = sess.get_inputs()[0].name
     rec = Recognizer(cfg, lambda x: sess.run(None, {name: x})[0], pats, decoder, max_batch=1 if lstm8 else 64)
     rec.precision = "int8 static" if static else "int8" if lstm8 else "fp32"

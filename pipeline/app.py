@@ -28,31 +28,36 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
                            compiled=cfg.ocr_compile)
 
 
-def check_models(cfgs: Configs, detect: bool = True, checked: set[Any] | None = None) -> None:
+def check_models(cfgs: Configs, detect: bool = True, checked: dict[Any, Any] | None = None) -> str:
     """The model files `cfgs` names (the OCR's, with `detect` the detector's), checked as their loaders check them
-    before loading: a missing or unreadable one is one error line before any source starts, not one per source.
-    `checked` (the settings checked already, which gains these) skips a setting the sources share."""
-    from ocr.recognizer import check_model_file
+    before loading: a missing or unreadable one is one error line before any source starts, not one per source, as
+    is an ensemble of models that read apart, or a plate pattern no read of their alphabet could fit. `checked`
+    (the files read already, with what they hold, which gains these) reads each file once for the sources that
+    share it. Returns the OCR's alphabet."""
+    from ocr.ensemble import check_alike
+    from ocr.recognizer import check_fit, check_model_file
 
-    named = (cfgs.pipeline.ocr_weights, cfgs.pipeline.ocr_ensemble, cfgs.detector if detect else None)
-    if checked is not None:
-        if named in checked:
-            return
-        checked.add(named)
-    for weights in (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble):
-        check_model_file(weights, cfgs.fusion.patterns)
-    if detect:
+    checked = {} if checked is None else checked
+    ocr = (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble)
+    for weights in ocr:
+        if weights not in checked:
+            checked[weights] = check_model_file(weights)
+        check_fit(weights, cfgs.fusion.patterns, checked[weights].alphabet)
+    check_alike([(w, checked[w]) for w in ocr])
+    if detect and cfgs.detector not in checked:
         from detection.detector import check_weights
 
         check_weights(cfgs.detector)
+        checked[cfgs.detector] = True
+    return str(checked[cfgs.pipeline.ocr_weights].alphabet)
 
 
-def load_watchlist(cfg: PipelineConfig, recognizer: Any = None) -> Any:
-    """The configured watchlist (pipeline/watchlist.py), or None; with `recognizer`, plates with a character outside
-    its alphabet are refused."""
+def load_watchlist(cfg: PipelineConfig, recognizer: Any = None, alphabet: str = "") -> Any:
+    """The configured watchlist (pipeline/watchlist.py), or None; plates with a character outside `recognizer`'s
+    alphabet (or `alphabet`, where no recognizer is loaded: the settings checked) are refused."""
     from pipeline.watchlist import Watchlist
 
-    alphabet = getattr(getattr(recognizer, "cfg", None), "alphabet", "")
+    alphabet = getattr(getattr(recognizer, "cfg", None), "alphabet", alphabet)
     return Watchlist.load(cfg.watchlist, cfg.watchlist_max_edits, alphabet) if cfg.watchlist else None
 
 

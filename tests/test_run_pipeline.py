@@ -679,6 +679,13 @@ def test_check_says_whether_the_settings_are_good_and_reads_nothing(tmp_path, mo
         f"error: {cams}, entry 2 (rtsp://10.0.0.6/1): weights/ocr_digits.pth: plate pattern 'LLLDDD' asks for "
         "letters (L), and the OCR model's alphabet '0123456789' has none: no read could fit it (a model of another "
         "alphabet, or another pattern)")
+    hotlist = tmp_path / "hotlist.txt"  # the watchlist, and an ensemble, against the models' alphabet too
+    hotlist.write_text("AB123CD,stolen\n")
+    assert main(["rtsp://10.0.0.5/1", "--check", "ocr_weights=weights/ocr_digits.pth", f"watchlist={hotlist}"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {hotlist}, line 1: plate 'AB123CD' has 'ABCD', which the "
+                                               "reader never reads")
+    assert main(["rtsp://10.0.0.5/1", "--check", "ocr_ensemble=[weights/ocr_digits.pth]"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: OCR ensemble: weights/ocr_digits.pth has alphabet=")
 
 
 def test_a_sources_files_mistake_shows_its_cameras_url_without_the_password(tmp_path, monkeypatch, capsys):

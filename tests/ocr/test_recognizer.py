@@ -4,7 +4,7 @@ import torch
 
 from common.errors import UserError
 from ocr import PlateRead, Recognizer, load_model, predict_image
-from ocr.recognizer import check_model_file
+from ocr.recognizer import check_fit, check_model_file
 
 
 def test_one_frozen_read_per_crop(tiny_ckpt, crops):
@@ -60,10 +60,10 @@ def test_patterns_no_read_of_the_models_alphabet_could_fit_name_the_model(tmp_pa
     for path in (digits, onnx):
         for load in (lambda: Recognizer.from_checkpoint(path, patterns=("DDDDDDD", "LLLDDD")),
                      lambda: Recognizer.from_checkpoint(path, backend="onnx", patterns=("LLLDDD",)),
-                     lambda: check_model_file(path, ("LLLDDD",))):
+                     lambda: check_fit(path, ("LLLDDD",), check_model_file(path).alphabet)):
             with pytest.raises(UserError, match=says):
                 load()
-        check_model_file(path, ("DDDDDDD",))
+        check_fit(path, ("DDDDDDD",), check_model_file(path).alphabet)
         assert Recognizer.from_checkpoint(path, patterns=("DDDDDDD",)).patterns == ("DDDDDDD",)
 
 

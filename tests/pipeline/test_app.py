@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from pipeline.app import check_models, video_rate
 from pipeline.settings import load_configs
 
@@ -23,23 +24,38 @@ def test_the_annotated_videos_rate_is_asked_or_the_sources_over_its_stride(sourc
     assert video_rate(source, fps) == rate
 
 
-def test_model_files_are_checked_once_for_the_settings_sources_share(monkeypatch):
+def test_model_files_are_read_once_for_the_sources_that_share_them(monkeypatch):
+    from ocr.model import ModelConfig
+
     seen = []
-    monkeypatch.setattr("ocr.recognizer.check_model_file", lambda path, patterns: seen.append(("ocr", path)))
+
+    def read(path):
+        seen.append(("ocr", path))
+        return ModelConfig(alphabet="0123456789" if "digits" in path else "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+    monkeypatch.setattr("ocr.recognizer.check_model_file", read)
     monkeypatch.setattr("detection.detector.check_weights", lambda cfg: seen.append(("detector", cfg.weights)))
     cfgs = load_configs(CONFIGS, [])
-    check_models(cfgs)  # the detector too, by default
+    assert check_models(cfgs) == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # the detector too, by default
     assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt")]
     seen.clear()
     check_models(cfgs, detect=False)
     assert seen == [("ocr", "weights/ocr_latin.pth")]
-    checked: set = set()
+    checked: dict = {}
     seen.clear()
     for _ in range(2):
         check_models(cfgs, checked=checked)  # two sources with the same settings
     check_models(load_configs(CONFIGS, ["ocr_ensemble=[b.pth]"]), checked=checked)
-    assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt"),
-                    ("ocr", "weights/ocr_latin.pth"), ("ocr", "b.pth"), ("detector", "weights/detector.pt")]
+    assert seen == [("ocr", "weights/ocr_latin.pth"), ("detector", "weights/detector.pt"), ("ocr", "b.pth")]
+    # what is checked against a file read already is checked for each source: its patterns, its ensemble
+    assert check_models(load_configs(CONFIGS, ["ocr_weights=weights/ocr_digits.pth"]), checked=checked) == "0123456789"
+    with pytest.raises(UserError, match=r"^weights/ocr_digits.pth: plate pattern 'LLLDDD' asks for letters"):
+        check_models(load_configs(CONFIGS, ["ocr_weights=weights/ocr_digits.pth", "fusion.patterns=[LLLDDD]"]),
+                     checked=checked)
+    with pytest.raises(UserError, match=r"^OCR ensemble: weights/ocr_digits.pth has alphabet='0123456789', "
+                                        r"weights/ocr_latin.pth '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ': they must"):
+        check_models(load_configs(CONFIGS, ["ocr_ensemble=[weights/ocr_digits.pth]"]), checked=checked)
+    assert seen[3:] == [("ocr", "weights/ocr_digits.pth")]
 
 
 @pytest.mark.parametrize("overrides, drawn", [
