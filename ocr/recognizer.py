@@ -52,7 +52,8 @@ class Recognizer:
                         precision: str = "fp32", compiled: bool = False) -> "Recognizer":
         """Load a `.pth` checkpoint (torch or onnx backend) or an exported `.onnx` file (onnx backend).
 
-        `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU).
+        `backend="auto"`: torch when the device resolves to CUDA, else ONNX Runtime (the faster one on the CPU),
+        unless `precision` asks bf16 or fp16 (torch) or int8 (ONNX Runtime): `resolve_backend`.
         `precision` (torch backend): fp32, bf16 (autocast; fast only on CPUs with AMX/AVX512-BF16), fp16 (CUDA),
         or auto (fp16 on CUDA, bf16 where the CPU has native bf16, else fp32). ONNX Runtime runs fp32, or with
         `precision="int8"` (and `auto` on the CPU) the checkpoint's int8 export `<name>_int8.onnx` beside it when
@@ -65,14 +66,7 @@ class Recognizer:
         or int8 convolutions calibrated on synthetic plates (needs torchao); the fastest on AMX CPUs, at the cost
         of compiling each batch-size bucket (ocr/accel.py: BUCKETS) when it loads."""
         p = find(path)
-        if backend not in ("auto", "torch", "onnx"):
-            raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
-        check_precision(precision)  # also where ONNX Runtime runs and ignores it
-        if compiled and (backend == "onnx" or p.suffix == ".onnx"):
-            raise UserError(f"compiled=True compiles a .pth checkpoint on the torch backend, not {p.name} on {backend}")
-        if backend == "auto":
-            on_cpu = not resolve_device(device).startswith("cuda")
-            backend = "onnx" if not compiled and (precision == "int8" or on_cpu) else "torch"
+        backend = resolve_backend(p, backend, precision, compiled, device)
         int8 = precision == "int8" or (precision == "auto" and backend == "onnx"
                                        and not resolve_device(device).startswith("cuda"))
         if p.suffix == ".onnx":
@@ -151,6 +145,34 @@ def _compiled(model: CRNN, device: str, precision: str, patterns: tuple[str, ...
     rec = Recognizer(model.cfg, run, patterns, decoder)
     rec.precision = f"{precision} compiled"
     return rec
+
+
+def resolve_backend(path: Path, backend: str, precision: str, compiled: bool = False, device: str = "auto") -> str:
+    """The backend (torch or onnx) model file `path` runs on with these settings: `auto` gives ONNX Runtime on the
+    CPU (fastest there in fp32 and int8) and torch on CUDA, but torch where bf16 or fp16 is asked (only torch runs
+    them) and ONNX Runtime where int8 is (an `.onnx` file is ONNX Runtime's). A UserError for settings that cannot
+    run together (said before any model loads: `--check`)."""
+    if backend not in ("auto", "torch", "onnx"):
+        raise UserError(f"backend must be auto, torch or onnx, not {backend!r}")
+    check_precision(precision)
+    if compiled and (backend == "onnx" or path.suffix == ".onnx"):
+        raise UserError(f"compiled=True compiles a .pth checkpoint on the torch backend, not {path.name} on {backend}")
+    kind = resolve_device(device).split(":")[0]
+    cuda = kind == "cuda"
+    if backend == "auto":
+        torch_asked = compiled or precision in ("bf16", "fp16")
+        backend = "onnx" if not torch_asked and (precision == "int8" or not cuda) else "torch"
+    if path.suffix == ".onnx":
+        backend = "onnx"
+    if backend == "onnx" and precision in ("bf16", "fp16"):
+        raise UserError(f"precision={precision}: {path.name} is an ONNX model, which ONNX Runtime runs in fp32 or int8 "
+                        f"(precision fp32, int8 or auto); {precision} runs a .pth checkpoint on the torch backend"
+                        if path.suffix == ".onnx" else
+                        f"precision={precision} runs on the torch backend, not on ONNX Runtime (fp32 or int8): "
+                        "backend=torch, or precision fp32, int8 or auto")
+    if backend == "torch" and not compiled:
+        resolve_precision(kind, precision)  # fp16 on the CPU, int8 on torch: said here as when the model runs
+    return backend
 
 
 def check_model_file(path: str | Path) -> ModelConfig:

@@ -31,25 +31,28 @@ def _recognizer(cfg: PipelineConfig, patterns: tuple[str, ...]) -> Any:
 def check_models(cfgs: Configs, detect: bool = True, checked: dict[Any, Any] | None = None) -> str:
     """The model files `cfgs` names (the OCR's, with `detect` the detector's), checked as their loaders check them
     before loading: a missing or unreadable one is one error line before any source starts, not one per source, as
-    is an ensemble of models that read apart, or a plate pattern no read of their alphabet could fit. `checked`
+    is an ensemble of models that read apart, a plate pattern no read of their alphabet could fit, or a backend and
+    precision that cannot run together. `checked`
     (the files read already, with what they hold, which gains these) reads each file once for the sources that
     share it. Returns the OCR's alphabet."""
     from ocr.ensemble import check_alike
-    from ocr.recognizer import check_fit, check_model_file
+    from ocr.recognizer import check_fit, check_model_file, resolve_backend
 
     checked = {} if checked is None else checked
-    ocr = (cfgs.pipeline.ocr_weights, *cfgs.pipeline.ocr_ensemble)
+    p = cfgs.pipeline
+    ocr = (p.ocr_weights, *p.ocr_ensemble)
     for weights in ocr:
         if weights not in checked:
             checked[weights] = check_model_file(weights)
         check_fit(weights, cfgs.fusion.patterns, checked[weights].alphabet)
+        resolve_backend(Path(weights), p.ocr_backend, p.ocr_precision, p.ocr_compile)
     check_alike([(w, checked[w]) for w in ocr])
     if detect and cfgs.detector not in checked:
         from detection.detector import check_weights
 
         check_weights(cfgs.detector)
         checked[cfgs.detector] = True
-    return str(checked[cfgs.pipeline.ocr_weights].alphabet)
+    return str(checked[p.ocr_weights].alphabet)
 
 
 def load_watchlist(cfg: PipelineConfig, recognizer: Any = None, alphabet: str = "") -> Any:

@@ -686,6 +686,8 @@ def test_check_says_whether_the_settings_are_good_and_reads_nothing(tmp_path, mo
                                                "reader never reads")
     assert main(["rtsp://10.0.0.5/1", "--check", "ocr_ensemble=[weights/ocr_digits.pth]"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: OCR ensemble: weights/ocr_digits.pth has alphabet=")
+    assert main(["rtsp://10.0.0.5/1", "--check", "ocr_precision=bf16", "ocr_backend=onnx"]) == 2  # and how they run
+    assert capsys.readouterr().err.strip().startswith("error: precision=bf16 runs on the torch backend, not on ONNX")
 
 
 def test_a_sources_files_mistake_shows_its_cameras_url_without_the_password(tmp_path, monkeypatch, capsys):

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -106,7 +108,6 @@ def test_runs_on_gpu(tiny_ckpt, crops):
 
 def test_bf16_reads_the_shipped_sample_plates_like_fp32():
     import cv2
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     crops = [cv2.imread(str(p)) for p in sorted((root / "samples" / "plates").glob("*.jpg"))]
@@ -157,12 +158,50 @@ def test_int8_reads_never_depend_on_the_other_crops_of_a_batch(tiny_ckpt, crops)
         Recognizer.from_checkpoint(tiny_ckpt, backend="torch", precision="int8")
 
 
+def test_a_precision_asked_for_chooses_the_backend_that_runs_it(tiny_ckpt, tmp_path):
+    """bf16 asked for on the CPU ran ONNX Runtime's fp32 without a word (`auto` took ONNX Runtime, which ignored it):
+    `auto` now takes torch where bf16 or fp16 is asked, and ONNX Runtime asked to run them is an error line."""
+    from ocr.recognizer import resolve_backend
+
+    rec = Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="auto", precision="bf16")
+    assert rec.precision == "bf16" and not rec._run.__qualname__.startswith("_from_onnx")
+    pth, onnx = Path("m.pth"), Path("m.onnx")
+    assert [resolve_backend(pth, "auto", p, device="cpu") for p in ("auto", "fp32", "int8", "bf16")] == [
+        "onnx", "onnx", "onnx", "torch"]
+    assert resolve_backend(pth, "auto", "fp32", compiled=True, device="cpu") == "torch"
+    assert resolve_backend(pth, "auto", "int8", compiled=True, device="cpu") == "torch"  # torchao's int8
+    assert resolve_backend(onnx, "torch", "fp32", device="cpu") == "onnx"  # an ONNX model is ONNX Runtime's
+    for path, backend, precision, says in [
+        (pth, "onnx", "bf16", "precision=bf16 runs on the torch backend, not on ONNX Runtime (fp32 or int8): "
+                              "backend=torch, or precision fp32, int8 or auto"),
+        (onnx, "auto", "bf16", "precision=bf16: m.onnx is an ONNX model, which ONNX Runtime runs in fp32 or int8"),
+        (pth, "auto", "fp16", "precision=fp16 needs CUDA; use bf16 or fp32 on the CPU"),
+        (pth, "torch", "int8", "precision=int8 (the LSTM weights in int8) runs on ONNX Runtime"),
+        (onnx, "auto", "fp32", None),
+    ]:
+        if says is None:
+            assert resolve_backend(path, backend, precision, device="cpu") == "onnx"
+            continue
+        with pytest.raises(UserError) as exc:
+            resolve_backend(path, backend, precision, device="cpu")
+        assert str(exc.value).startswith(says)
+    with pytest.raises(UserError, match=r"^precision=bf16 runs on the torch backend"):
+        Recognizer.from_checkpoint(tiny_ckpt, device="cpu", backend="onnx", precision="bf16")
+
+
+
+def test_on_a_gpu_the_backend_is_torch_unless_int8_is_asked_for(monkeypatch):
+    from ocr import recognizer
+
+    monkeypatch.setattr(recognizer, "resolve_device", lambda device: "cuda:0")
+    assert [recognizer.resolve_backend(Path("m.pth"), "auto", p) for p in ("auto", "fp32", "fp16", "bf16", "int8")] == [
+        "torch", "torch", "torch", "torch", "onnx"]
+
+
 def test_compiled_int8_recognizer_reads_the_sample_plates_like_fp32():
     """`compiled=True, precision="int8"` (torch.compile with int8 convolutions calibrated on synthetic plates):
     the shipped sample plates read as in fp32, batched and alone (each batch is padded to a compiled size)."""
     pytest.importorskip("torchao", reason="int8 PyTorch inference needs torchao (the fast extra)")
-    from pathlib import Path
-
     import cv2
 
     root = Path(__file__).resolve().parents[2]
