@@ -104,8 +104,11 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     cfgs = video_configs(cfgs)
     p = cfgs.pipeline
     live = LiveConfig(p.open_timeout_s, p.read_timeout_s, p.stall_timeout_s, p.backoff_start_s, p.backoff_max_s,
-                      p.open_retry_s, p.frozen_timeout_s)
+                      p.open_retry_s, p.frozen_timeout_s, p.max_fps)
     source = open_source(spec, p.stride, live, stop, p.start_s, p.end_s, p.snapshot_every_s, p.source_fps)
+    if p.stride > 1 and isinstance(source, LiveSource):
+        logger.warning(f"{source.name}: stride={p.stride} is for video files; a camera's or stream's frames are read "
+                       f"as they come, the newest each time (max_fps= caps how many a second)")
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)

@@ -19,6 +19,7 @@ class PipelineConfig:
     ocr_ensemble: tuple[str, ...] = ()
     ocr_ensemble_below: Annotated[float, Range(0, 1)] = 1.0
     stride: Annotated[int, Range(1)] = 1
+    max_fps: Annotated[float, Range(0)] = 0.0
     start_s: Annotated[float, Clock(), Range(0)] = 0.0
     end_s: Annotated[float, Clock(), Range(0)] = 0.0
     video_start_utc: str = ""

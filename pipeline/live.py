@@ -33,6 +33,7 @@ class LiveConfig:
     backoff_max_s: float = 30.0
     open_retry_s: float = 0.0  # a source that cannot be opened at start is retried this long (< 0: for ever)
     frozen_timeout_s: float = 120.0  # the same picture this long = a frozen stream: lost, reopened (0: never)
+    max_fps: float = 0.0  # frames handed on at most this many a second, the newest each time (0: as they come)
 
 
 def open_live(url: str | int, cfg: LiveConfig) -> Any:
@@ -242,8 +243,13 @@ class LiveSource:
 
     def __iter__(self) -> Iterator[Frame | SourceEvent]:
         n, down = 0, None  # down: when it was lost or last said to be still down (None: up)
+        due = 0.0  # with max_fps, when the next frame may be handed on (the reader keeps the newest meanwhile)
         while not (self._stop.is_set() or self._run_stop.is_set()):
             beat()  # waiting for a frame (at most 0.25 s a round) is no hang
+            early = due - time.monotonic()
+            if early > 0:
+                self._run_stop.wait(min(early, 0.25))
+                continue
             with self._fresh:
                 if self._latest is None and not self._pending:
                     self._fresh.wait(timeout=0.25)
@@ -268,8 +274,11 @@ class LiveSource:
             if step:
                 self.clock += step
                 yield SourceEvent("clock", round(time.monotonic() - self._t0, 3), f"{step:+.3f}")
-            yield Frame(img, n, time.monotonic() - self._t0, self.name)
+            handed = time.monotonic()
+            yield Frame(img, n, handed - self._t0, self.name)
             n += 1
+            if self.cfg.max_fps > 0:
+                due = handed + 1 / self.cfg.max_fps
             if self.max_frames and n >= self.max_frames:
                 return
 
@@ -314,8 +323,10 @@ class StdinSource(LiveSource):
 
 
 def web_source(spec: str, live: LiveConfig, every_s: float, stop: threading.Event | None = None) -> LiveSource:
-    """An http(s) stream or camera: read as a snapshot camera, asked for a picture every `every_s`, when it answers
-    one picture per request (told at each opening: a camera that was down when the run began), else by FFmpeg."""
+    """An http(s) stream or camera: read as a snapshot camera, asked for a picture every `every_s` (no more often
+    than its `max_fps` allows: a picture left unread is not fetched), when it answers one picture per request (told
+    at each opening: a camera that was down when the run began), else by FFmpeg."""
     from pipeline.snapshots import WebOpener
 
+    every_s = max(every_s, 1 / live.max_fps) if live.max_fps > 0 else every_s
     return LiveSource(spec, live, opener=WebOpener(every_s, open_live, redact(spec)), stop=stop)

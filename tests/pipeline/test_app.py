@@ -268,6 +268,29 @@ def test_a_camera_whose_plates_stay_too_small_is_told_so_once(tmp_path, monkeypa
                      "from 60 px up): zoom the camera in or bring it nearer the lane"] if live else [])
 
 
+def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_files(tmp_path, monkeypatch, logged,
+                                                                                      steady_camera):
+    import threading
+
+    import pipeline.app as app
+    import pipeline.sources as sources
+    from tests.pipeline.test_sources import one_plate_models
+
+    given = []
+
+    def live(s, stride, cfg, stop, *window):
+        given.append(cfg.max_fps)
+        return sources.LiveSource(s, cfg, lambda url, c: steady_camera(0.005), max_frames=5, stop=stop)
+
+    monkeypatch.setattr(sources, "open_source", live)
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "video_out=false",
+                                  "max_fps=12.5", "stride=3"])
+    said, _ = logged(lambda: app.run_video("rtsp://cam/7", cfgs, threading.Event(), *one_plate_models()), "WARNING")
+    assert given == [12.5]
+    assert ("WARNING", "rtsp://cam/7: stride=3 is for video files; a camera's or stream's frames are read as they "
+                       "come, the newest each time (max_fps= caps how many a second)") in said
+
+
 @pytest.mark.parametrize("container, codecs", [("mkv", {"mp4v", "fmp4"}), ("webm", {"vp80"})])  # as FFmpeg tags them
 def test_the_annotated_video_is_written_in_the_container_asked(tmp_path, container, codecs):
     import threading

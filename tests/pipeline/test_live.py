@@ -114,6 +114,28 @@ def test_a_picture_that_changes_is_never_frozen():
     assert seen == {50} and events == []
 
 
+@pytest.mark.parametrize("max_fps", [20.0, 1.0, 0.0])
+def test_max_fps_hands_on_a_cameras_frames_at_most_that_often(max_fps):
+    """A camera sending ~200 frames a second: with max_fps, frames are handed on at most that many a second (the CPU
+    left to the machine's other cameras), each the newest; without, as fast as they are taken."""
+    fast = Freezing(10**6, 50)
+    src = LiveSource("rtsp://cam/1", LiveConfig(max_fps=max_fps), lambda url, cfg: fast)
+    times = []
+    deadline = time.monotonic() + 0.6
+    for item in src:
+        if isinstance(item, Frame):
+            times.append(item.time_s)
+        if time.monotonic() > deadline:
+            break
+    src.close()
+    gaps = np.diff(times)
+    assert len(times) >= 2 and 0 <= times[0] < 0.5  # timed from the source's start
+    if max_fps:
+        assert gaps.min() >= 1 / max_fps - 1e-3 and len(times) <= 0.65 * max_fps + 2
+    else:
+        assert gaps.min() < 0.02
+
+
 def test_a_playback_whose_picture_freezes_ends(logged):
     url = "rtsp://nvr/Streaming/tracks/101?starttime=20261206T120000Z&endtime=20261206T121000Z"
     opened = []

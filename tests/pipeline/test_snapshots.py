@@ -303,6 +303,17 @@ def test_the_command_reads_a_snapshot_url_as_a_camera_and_crops_refuse_a_url(cam
         app.run_images(f"http://{camera}/snapshot.jpg", cfgs, True)
 
 
+def test_a_snapshot_camera_is_asked_no_more_often_than_its_max_fps(camera):
+    """Pictures asked for and left unread cost their fetch and decoding (three snapshot cameras capped at 8 frames a
+    second after 20 pictures each: 175 % of a core, asked for 8: 107 %; bench/cameras_sizing.py)."""
+    from pipeline.live import LiveConfig, web_source
+
+    for max_fps, every_s in [(0.5, 2.0), (2.0, 0.5), (20.0, 0.1), (0.0, 0.1)]:
+        src = web_source(f"http://{camera}/snapshot.jpg", LiveConfig(max_fps=max_fps), 0.1)
+        src.close()
+        assert src.opener.every_s == every_s
+
+
 @pytest.mark.parametrize("url", ["http://[::1/x", "http://[::1/snap.jpg", "http://u:p@[zz/x"])
 def test_a_url_urllib_cannot_take_apart_is_one_line(url):
     """`http://[::1/x` (a bracket left open): urllib raises ValueError where the URL's path or login is looked for;
