@@ -72,10 +72,13 @@ def bar_off(wanted: bool) -> bool | None:
 
 def video_rate(source: Any, fps: float = 0.0) -> float:
     """The annotated video's frame rate: `fps` when given, else the rate the source gives frames at (a video file's
-    over its stride; a camera's as it reports it, else 25)."""
+    over its stride; a camera's as it reports it, else 25, and no more than its `max_fps`: a capped camera's video
+    is not filled with copies of each frame)."""
     if fps > 0:
         return fps
-    return (source.fps or 25.0) / getattr(source, "stride", 1)
+    rate = (source.fps or 25.0) / getattr(source, "stride", 1)
+    cap = getattr(getattr(source, "cfg", None), "max_fps", 0.0)
+    return min(rate, cap) if cap > 0 else rate
 
 
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,

@@ -19,6 +19,12 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
     (SimpleNamespace(fps=30.0, stride=3), 0.0, 10.0),  # a file read every third frame
     (SimpleNamespace(fps=None, stride=2), 0.0, 12.5),  # a camera that gives no rate: 25
     (SimpleNamespace(fps=20.0), 0.0, 20.0),  # a source without a stride
+    (SimpleNamespace(fps=25.0, cfg=SimpleNamespace(max_fps=8.0)), 0.0, 8.0),  # a camera capped: not 25 with copies
+    (SimpleNamespace(fps=0.0, cfg=SimpleNamespace(max_fps=8.0)), 0.0, 8.0),  # ... one not opened yet, too
+    (SimpleNamespace(fps=5.0, cfg=SimpleNamespace(max_fps=8.0)), 0.0, 5.0),  # ... sending fewer than its cap
+    (SimpleNamespace(fps=25.0, cfg=SimpleNamespace(max_fps=0.5)), 0.0, 0.5),
+    (SimpleNamespace(fps=25.0, cfg=SimpleNamespace(max_fps=0.0)), 0.0, 25.0),
+    (SimpleNamespace(fps=25.0, cfg=SimpleNamespace(max_fps=8.0)), 12.0, 12.0),  # asked
 ])
 def test_the_annotated_videos_rate_is_asked_or_the_sources_over_its_stride(source, fps, rate):
     assert video_rate(source, fps) == rate
