@@ -316,7 +316,8 @@ class StdinSource(LiveSource):
             yield item
         if not self.frames and not (self._stop.is_set() or self._run_stop.is_set()):
             raise UserError(f"standard input ended before its first frame ({PIPED})")
-        if self.dropped > self.frames:  # frames came faster than they were read: a recording, not a camera
+        if self.dropped > self.frames and not self.cfg.max_fps:  # came faster than read, not left by a cap: a
+            # recording, not a camera
             logger.warning(f"{self.name}: {self.dropped} of {self.dropped + self.frames} frames were dropped as stale "
                            "(a stream piped in is read as a camera's, as it comes): a recording is read whole given "
                            "as its file")

@@ -337,8 +337,8 @@ def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
 
     monkeypatch.setattr("sys.stdin", NotATerminal())
 
-    def read():
-        src = StdinSource(LiveConfig(), opener=lambda url, cfg: FakeCapture(60, 70))
+    def read(cfg):
+        src = StdinSource(cfg, opener=lambda url, cfg: FakeCapture(60, 70))
         got = []
         for x in src:
             got.append(x)
@@ -346,10 +346,12 @@ def test_a_recording_piped_in_says_its_frames_were_dropped(monkeypatch, logged):
         src.close()
         return src, got
 
-    lines, (src, got) = logged(read)
+    lines, (src, got) = logged(lambda: read(LiveConfig()))
     assert src.dropped > len(got) and src.dropped + len(got) == 60
     assert ("WARNING", f"stdin: {src.dropped} of 60 frames were dropped as stale (a stream piped in is read as a "
                        "camera's, as it comes): a recording is read whole given as its file") in lines
+    lines, (src, got) = logged(lambda: read(LiveConfig(max_fps=5)), "WARNING")  # left by the cap asked for: unsaid
+    assert src.dropped > len(got) and lines == []
 
 
 @pytest.mark.parametrize("follows", [True, False])
