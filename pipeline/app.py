@@ -112,6 +112,9 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     if p.stride > 1 and isinstance(source, LiveSource):
         logger.warning(f"{source.name}: stride={p.stride} is for video files; a camera's or stream's frames are read "
                        f"as they come, the newest each time (max_fps= caps how many a second)")
+    elif p.max_fps > 0 and isinstance(source, VideoFileSource):
+        logger.warning(f"{source.name}: max_fps={p.max_fps:g} is for cameras and streams; a video file's frames are "
+                       f"all read (stride= reads every Nth)")
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)

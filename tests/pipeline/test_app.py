@@ -280,7 +280,7 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
 
     import pipeline.app as app
     import pipeline.sources as sources
-    from tests.pipeline.test_sources import one_plate_models
+    from tests.pipeline.test_sources import one_plate_models, write_video
 
     given = []
 
@@ -295,6 +295,11 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
     assert given == [12.5]
     assert ("WARNING", "rtsp://cam/7: stride=3 is for video files; a camera's or stream's frames are read as they "
                        "come, the newest each time (max_fps= caps how many a second)") in said
+    monkeypatch.undo()
+    clip = str(write_video(tmp_path / "v.avi", n=2))
+    said, _ = logged(lambda: app.run_video(clip, cfgs, threading.Event(), *one_plate_models()), "WARNING")
+    assert ("WARNING", "v.avi: max_fps=12.5 is for cameras and streams; a video file's frames are all read (stride= "
+                       "reads every Nth)") in said and not any("stride=3 is for" in m for _, m in said)
 
 
 @pytest.mark.parametrize("container, codecs", [("mkv", {"mp4v", "fmp4"}), ("webm", {"vp80"})])  # as FFmpeg tags them
