@@ -181,11 +181,8 @@ def check_model_file(path: str | Path) -> ModelConfig:
     missing or unreadable."""
     p = find(path)
     if p.suffix == ".onnx":
-        import onnx
-
         _onnx_ops_of(p)
-        meta = {m.key: m.value for m in onnx.load(str(p), load_external_data=False).metadata_props}
-        return _stored_config(meta, p)
+        return _stored_config(_onnx_meta(p), p)
     return ModelConfig(**load_checkpoint(path)["model_config"])  # as given: an empty path is its error
 
 
@@ -195,6 +192,13 @@ def check_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) -> Non
         check_patterns(patterns, alphabet)
     except UserError as exc:
         raise UserError(f"{path}: {exc}") from None
+
+
+def _onnx_meta(path: Path) -> dict[str, str]:
+    """The metadata an ONNX model's file holds (its graph not read into memory twice: no external data)."""
+    import onnx
+
+    return {m.key: m.value for m in onnx.load(str(path), load_external_data=False).metadata_props}
 
 
 def _stored_config(meta: dict[str, str], source: Path) -> ModelConfig:
@@ -256,10 +260,8 @@ def matching_int8_export(checkpoint: Path) -> Path | None:
     sibling = int8_sibling(checkpoint)
     if not sibling.is_file():
         return None
-    import onnx
-
     try:
-        meta = {p.key: p.value for p in onnx.load(str(sibling), load_external_data=False).metadata_props}
+        meta = _onnx_meta(sibling)
     except Exception:
         return None  # not an ONNX model: the checkpoint runs as it is
     return sibling if meta.get("source_sha256") == sha256(checkpoint) else None

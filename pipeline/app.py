@@ -32,9 +32,8 @@ def check_models(cfgs: Configs, detect: bool = True, checked: dict[Any, Any] | N
     """The model files `cfgs` names (the OCR's, with `detect` the detector's), checked as their loaders check them
     before loading: a missing or unreadable one is one error line before any source starts, not one per source, as
     is an ensemble of models that read apart, a plate pattern no read of their alphabet could fit, or a backend and
-    precision that cannot run together. `checked`
-    (the files read already, with what they hold, which gains these) reads each file once for the sources that
-    share it. Returns the OCR's alphabet."""
+    precision that cannot run together. `checked` (the files read already, with what they hold, which gains these)
+    reads each file once for the sources that share it. Returns the OCR's alphabet."""
     from ocr.ensemble import check_alike
     from ocr.recognizer import check_fit, check_model_file, resolve_backend
 
