@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from common.config import Range
 from ocr.alphabet import resolve_alphabet
@@ -45,7 +45,7 @@ class OCRConfig:
     freeze_cnn: Annotated[int, Range(0, 6)] = 0
     # runtime
     device: str = "auto"
-    precision: str = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # int8 is for reading plates, not for training
     num_workers: Annotated[int, Range(0)] = 2
     threads: Annotated[int, Range(0)] = 0
     seed: Annotated[int, Range(0)] = 0

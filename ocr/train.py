@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from common.cli import entry_parser, progress, run_main, stopped_when_full
 from common.config import config_to_dict, load_config
-from common.device import autocast_for, resolve_device
+from common.device import autocast_for, resolve_device, resolve_precision
 from common.errors import UserError
 from common.version import stored_config
 from ocr.alphabet import Codec
@@ -180,6 +180,7 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     if cfg.freeze_cnn and not cfg.init_from:
         raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
     check_patterns(cfg.patterns, cfg.model_config().alphabet)  # stored in its checkpoints: refused when loaded
+    resolve_precision(device.type, cfg.precision)  # fp16 without CUDA: said before the run's folder is made
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)
