@@ -181,11 +181,6 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
     check_patterns(cfg.patterns, cfg.model_config().alphabet)  # stored in its checkpoints: refused when loaded
     resolve_precision(device.type, cfg.precision)  # fp16 without CUDA: said before the run's folder is made
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    (out / "logs").mkdir(exist_ok=True)
-    stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)
-    previous = stored.read_text() if cfg.resume and stored.is_file() else ""
-    stored.write_text(stored_config(cfg, previous))
     mcfg = cfg.model_config()
     codec = Codec(mcfg.alphabet)
 
@@ -234,6 +229,12 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
     if ema is not None and cfg.resume and "ema_state_dict" in state:
         ema.load_state_dict(state["ema_state_dict"])
 
+    # the run's folder, once its data, model and teacher are built: a start that fails leaves none behind
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (out / "logs").mkdir(exist_ok=True)
+    stored = out / "config.yaml"  # headed by the commits of the code that ran it (a resumed run adds its own)
+    previous = stored.read_text() if cfg.resume and stored.is_file() else ""
+    stored.write_text(stored_config(cfg, previous))
     logger.info("\n🏋️  Starting training...")
     t_start = time.time()
     for epoch in range(start, cfg.epochs + 1):

@@ -298,7 +298,7 @@ def test_freeze_cnn_without_a_model_to_keep_is_refused(tiny_cfg):
         train(dataclasses.replace(tiny_cfg, freeze_cnn=6))
 
 
-def test_a_precision_training_cannot_run_in_is_refused_before_the_runs_folder_is_made(tiny_cfg, monkeypatch):
+def test_a_training_start_that_fails_is_refused_before_the_runs_folder_is_made(tiny_cfg, monkeypatch):
     """int8 (for reading plates) and nonsense are refused as the config loads; fp16 without CUDA before the run's
     folder is made (it was left behind, its checkpoints folder empty, by the error once the model was built)."""
     from common.config import ConfigError, config_from_dict
@@ -308,6 +308,11 @@ def test_a_precision_training_cannot_run_in_is_refused_before_the_runs_folder_is
     with pytest.raises(UserError, match=r"^precision=fp16 needs CUDA; use bf16 or fp32 on the CPU"):
         train(dataclasses.replace(tiny_cfg, precision="fp16"))
     assert not Path(tiny_cfg.out_dir).exists()
+    for bad, says in ((dict(train=("/nonexistent",)), "dataset folder not found: /nonexistent"),
+                      (dict(distill_from="/nonexistent.pth"), "checkpoint not found: /nonexistent.pth")):
+        with pytest.raises(UserError, match=f"^{says}"):  # failed starts: no run folder left behind either
+            train(dataclasses.replace(tiny_cfg, **bad))
+        assert not Path(tiny_cfg.out_dir).exists()
     for bad in ("int8", "fp8"):
         with pytest.raises(ConfigError, match=rf"config key 'precision': '{bad}' is not one of auto, fp32, bf16, fp16"):
             config_from_dict(OCRConfig, {"precision": bad}, "configs/ocr_digits.yaml")
