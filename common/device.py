@@ -6,7 +6,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from common.errors import UserError
+from common.errors import UserError, warn_once
 
 Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]  # int8: the OCR's LSTM weights, on ONNX Runtime only
 PRECISIONS: tuple[str, ...] = get_args(Precision)
@@ -95,21 +95,9 @@ def resolve_precision(device_type: str, precision: str) -> str:
     if precision == "fp16" and device_type != "cuda":
         raise UserError("precision=fp16 needs CUDA; use bf16 or fp32 on the CPU")
     if precision == "bf16" and device_type == "cpu" and not cpu_has_fast_bf16():
-        _tell_once("precision=bf16 on a CPU without native bf16 (no AMX or AVX512-BF16) is emulated, measured 10-25x "
-                   "slower than fp32 on an AVX2 EPYC: precision=auto takes fp32 here")
+        warn_once("precision=bf16 on a CPU without native bf16 (no AMX or AVX512-BF16) is emulated, measured 10-25x "
+                  "slower than fp32 on an AVX2 EPYC: precision=auto takes fp32 here")
     return precision
-
-
-_TOLD: set[str] = set()
-
-
-def _tell_once(message: str) -> None:
-    """Warn of `message` the first time only (a setting resolved for every model and run of a process)."""
-    if message not in _TOLD:
-        from loguru import logger
-
-        _TOLD.add(message)
-        logger.warning(message)
 
 
 def autocast_for(device_type: str, precision: str) -> tuple[Any, bool]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from common.config import ConfigError, closest, key_list, load_config
+from common.errors import warn_once
 from detection.config import DetectorConfig
 from pipeline.config import PipelineConfig
 from pipeline.fusion import FusionConfig
@@ -23,6 +24,26 @@ class Configs:
     detector: DetectorConfig
     tracker: TrackerConfig
     fusion: FusionConfig
+
+
+# a pipeline key given (on the command line, or in a sources file) that acts only with another key on: said once when
+# that key is off (follow_idle_s=10 without follow=true read the folder once and said nothing of it)
+WORKS_WITH = {"follow_idle_s": "follow", "follow_poll_s": "follow", "watchlist_max_edits": "watchlist",
+              "watchlist_early": "watchlist", "webhook_headers": "webhook", "webhook_timeout_s": "webhook",
+              "webhook_ca": "webhook", "webhook_images": "webhook", "webhook_outages": "webhook", "roi_crop": "roi",
+              "directions": "line", "motion_every_s": "motion_gate", "motion_level": "motion_gate",
+              "motion_share": "motion_gate", "video_fps": "video_out", "video_container": "video_out",
+              "video_segment_min": "video_out", "video_keep_segments": "video_out", "crops_keep": "save_crops",
+              "frames_keep": "save_frames"}
+
+
+def _unused(given: list[str], cfg: PipelineConfig) -> None:
+    """Warn (once each) of the keys among `given` (the pipeline's overrides) whose key they work with is off."""
+    for override in given:
+        needs = WORKS_WITH.get(override.split("=", 1)[0])
+        if needs is not None and not getattr(cfg, needs):
+            off = "off" if isinstance(getattr(cfg, needs), bool) else "not set"
+            warn_once(f"{override}: it works with {needs}, which is {off}, so it does nothing here")
 
 
 def config_keys() -> dict[str, str]:
@@ -86,6 +107,7 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     if cfgs.pipeline.ocr_ensemble_below < 1 and not cfgs.pipeline.ocr_ensemble:
         raise ConfigError(f"ocr_ensemble_below={cfgs.pipeline.ocr_ensemble_below:g} asks the other models of "
                           "ocr_ensemble for a second read, and ocr_ensemble names none")
+    _unused(split["pipeline"], cfgs.pipeline)
     return cfgs
 
 

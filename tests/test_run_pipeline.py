@@ -183,6 +183,24 @@ def test_unknown_bare_key_suggests_where_it_belongs(override, hint):
         load_configs(ROOT / "configs", [override])
 
 
+def test_a_key_that_works_with_another_key_left_off_is_said_to_do_nothing(monkeypatch, logged):
+    """follow_idle_s=10 without follow=true read the folder once and said nothing of the setting; said once each,
+    however many sources load the settings, and never where the key it works with is on."""
+    from pipeline.config import PipelineConfig
+    from pipeline.settings import WORKS_WITH, load_configs
+
+    monkeypatch.setattr("common.errors._TOLD", set())
+    given = ["follow_idle_s=10", "video_out=false", "video_fps=5", "directions=[a, b]", "crops_keep=5"]
+    said, _ = logged(lambda: [load_configs(ROOT / "configs", given) for _ in range(2)], "WARNING")
+    assert said == [("WARNING", "follow_idle_s=10: it works with follow, which is off, so it does nothing here"),
+                    ("WARNING", "video_fps=5: it works with video_out, which is off, so it does nothing here"),
+                    ("WARNING", "directions=[a, b]: it works with line, which is not set, so it does nothing here")]
+    on = ["follow=true", "follow_idle_s=10", "line=[[0.5, 0], [0.5, 1]]", "directions=[a, b]", "video_fps=5"]
+    assert logged(lambda: load_configs(ROOT / "configs", on), "WARNING")[0] == []
+    keys = {f.name for f in PipelineConfig.__dataclass_fields__.values()}
+    assert set(WORKS_WITH) <= keys and set(WORKS_WITH.values()) <= keys
+
+
 def test_an_unknown_key_like_no_other_says_where_the_keys_are(tmp_path):
     from common.config import ConfigError
     from pipeline.settings import load_configs

@@ -91,13 +91,13 @@ def test_a_precision_resolves_by_device_and_cpu(monkeypatch, device, precision, 
 
 def test_bf16_asked_for_on_a_cpu_that_emulates_it_is_warned_of_once(monkeypatch, logged):
     """An AVX2 laptop given the README's bf16 (fast on AMX) trained or read 10-25x slower than in fp32, unsaid."""
-    monkeypatch.setattr(d, "_TOLD", set())
+    monkeypatch.setattr("common.errors._TOLD", set())
     monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: False)
     assert logged(lambda: [d.resolve_precision("cpu", p) for p in ("auto", "fp32")], "WARNING")[0] == []
     said, _ = logged(lambda: [d.resolve_precision("cpu", p) for p in ("bf16", "bf16", "auto")], "WARNING")
     assert said == [("WARNING", "precision=bf16 on a CPU without native bf16 (no AMX or AVX512-BF16) is emulated, "
                                 "measured 10-25x slower than fp32 on an AVX2 EPYC: precision=auto takes fp32 here")]
-    monkeypatch.setattr(d, "_TOLD", set())
+    monkeypatch.setattr("common.errors._TOLD", set())
     assert logged(lambda: d.resolve_precision("cuda", "bf16"), "WARNING")[0] == []
     monkeypatch.setattr(d, "cpu_has_fast_bf16", lambda: True)
     assert logged(lambda: d.resolve_precision("cpu", "bf16"), "WARNING")[0] == []
