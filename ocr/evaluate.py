@@ -69,10 +69,11 @@ def run_eval(recognizer: Recognizer, data: str | Path, split_file: str | None = 
             "by_length": {k: (sum(v), len(v)) for k, v in sorted(by_len.items())}}
 
 
-def report(res: dict[str, Any], weights: Path, best: float | None, data: str, show: int) -> str:
-    """The guide's test report for evaluation results `res`, with the metrics beyond it."""
+def report(res: dict[str, Any], weights: Path, best: float | None, data: str, show: int, runs: str = "") -> str:
+    """The guide's test report for evaluation results `res`, with the metrics beyond it; `runs`: what ran (the file
+    and its precision, where its ms per plate come from)."""
     lines = [BAR[:60], "🔍 CRNN OCR INFERENCE", BAR[:60], "", "📦 Loading model...",
-             f"✅ Model loaded from: {weights}"]
+             f"✅ Model loaded from: {weights}"] + ([f"   Runs as: {runs}"] if runs else [])
     if best is not None:
         lines.append(f"   Best accuracy: {best * 100:.2f}%")
     rows = res["rows"]
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                               compiled=args.compile)
         best = rec.best_seq_acc
         res = run_eval(rec, args.data, args.split_file, args.split, args.batch)
-        logger.info(report(res, args.weights, best, args.data, args.show))
+        logger.info(report(res, args.weights, best, args.data, args.show, f"{rec.source} ({rec.precision})"))
         share = getattr(rec, "second_share", None)  # an ensemble: what its other models were asked
         if share is not None:
             logger.info(f"   Other models read:          {share:.1%} of the crops "

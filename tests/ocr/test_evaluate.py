@@ -79,6 +79,10 @@ def test_cli_json_and_predictions(tiny_ckpt, fixture_set, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "🔍 CRNN OCR INFERENCE" in printed and "GT: AB12 | Pred:" in printed and "Best accuracy: 50.00%" in printed
     assert "📊 Accuracy: " in printed and "All 4 images:" in printed
+    assert f"✅ Model loaded from: {tiny_ckpt}\n   Runs as: {tiny_ckpt} (fp32)\n" in printed  # what its ms came from
+    assert evaluate_main(["--weights", str(tiny_ckpt), "--data", str(fixture_set), "--show", "0", "--backend", "onnx",
+                          "--precision", "int8"]) == 0
+    assert f"   Runs as: {tiny_ckpt} (int8)\n" in capsys.readouterr().out
 
 
 def test_cli_show_0_prints_only_the_summary(tiny_ckpt, fixture_set, capsys):
