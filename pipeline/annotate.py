@@ -107,6 +107,12 @@ class VideoSink:
         self._in_part = 0
         self._bg: BackgroundWriter | None = None
 
+    def retime(self, fps: float, segment_frames: int) -> None:
+        """Write at `fps` (0: 25), `segment_frames` to a part, where no frame has come yet: a camera that opened
+        after its run began, whose rate was not known when this sink was made."""
+        if self._t0 is None and self.writer is None:
+            self.fps, self.segment_frames = fps if fps > 0 else 25.0, segment_frames
+
     def __enter__(self) -> "VideoSink":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.segment_frames <= 0:  # one file of a fixed name: an earlier run's is kept aside, not overwritten

@@ -131,18 +131,26 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
             **(image_stores(p, out) if stores is None else stores))
         sinks = event_sinks(p, out, stack) if sinks is None else sinks
         video = None
+        live_parts = isinstance(source, LiveSource) and p.video_segment_min > 0
+
+        def part_frames(fps: float) -> int:  # a live source's annotated part, in frames at `fps`
+            return int(p.video_segment_min * 60 * fps) if live_parts else 0
+
         if p.video_out:
             fps = video_rate(source, p.video_fps)
-            live_parts = isinstance(source, LiveSource) and p.video_segment_min > 0
-            video = stack.enter_context(VideoSink(out / f"annotated.{p.video_container}", fps,
-                                                  int(p.video_segment_min * 60 * fps) if live_parts else 0,
+            video = stack.enter_context(VideoSink(out / f"annotated.{p.video_container}", fps, part_frames(fps),
                                                   p.video_keep_segments if live_parts else 0,
                                                   min_free_mb=p.min_free_mb,
                                                   timed=not isinstance(source, ImageSource)))
+        guessed = video is not None and not source.fps  # a camera not opened yet: its rate known at its first frame
 
         def bar(items: Any) -> Any:  # counts frames only, not a live source's lost/reconnected events
+            nonlocal guessed
             with tqdm(total=source.total or None, unit="frame", disable=bar_off(p.progress), dynamic_ncols=True) as t:
                 for item in turned(items, p.rotate):
+                    if guessed and video is not None and not isinstance(item, SourceEvent):
+                        guessed, rate = False, video_rate(source, p.video_fps)
+                        video.retime(rate, part_frames(rate))
                     yield item
                     if not isinstance(item, SourceEvent):
                         t.update()

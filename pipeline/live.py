@@ -219,7 +219,8 @@ class LiveSource:
             except Exception:
                 cap = None
             if cap is not None and cap.isOpened() and self._current(gen):
-                self._opened = True
+                if not self._opened:  # a camera waited for from the start: its rate known at last
+                    self.fps, self._opened = reported_fps(cap), True
                 self._event("reconnected")
                 return cap
             if cap is not None:

@@ -302,6 +302,55 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
                        "reads every Nth)") in said and not any("stride=3 is for" in m for _, m in said)
 
 
+def test_a_camera_opened_after_its_run_began_is_filmed_at_its_own_rate(tmp_path, monkeypatch, steady_camera):
+    """A camera waited for from the start (open_retry_s=-1) had no rate when the annotated video was made: it was
+    written at 25 for ever, each of a 10 fps camera's frames copied to fill them. Its rate is taken at its first
+    frame, and its parts' length with it."""
+    import threading
+
+    import cv2
+
+    import pipeline.annotate as annotate
+    import pipeline.app as app
+    import pipeline.sources as sources
+    from tests.pipeline.test_sources import one_plate_models
+
+    class TenFps(steady_camera):
+        def get(self, prop):
+            return 10.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    class Down:
+        def isOpened(self):
+            return False
+
+        def release(self):
+            pass
+
+    tries = []
+
+    def opener(url, cfg):
+        tries.append(url)
+        return Down() if len(tries) < 3 else TenFps(0.05)
+
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+        s, cfg, opener, max_frames=8, stop=stop))
+    cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "open_retry_s=-1",
+                                  "backoff_start_s=0.01", "video_segment_min=1"])
+    made, real = [], annotate.VideoSink
+
+    def remembered(*args, **kwargs):  # the sink, with the rate it was made at
+        made.append(real(*args, **kwargs))
+        made[-1].made_at = made[-1].fps
+        return made[-1]
+
+    monkeypatch.setattr(annotate, "VideoSink", remembered)
+    app.run_video("rtsp://cam/7", cfgs, threading.Event(), *one_plate_models())
+    assert len(tries) == 3 and made[0].made_at == 25.0  # not known when made...
+    assert made[0].fps == 10.0 and made[0].segment_frames == 600  # ...taken at its first frame: 1 min at 10 fps
+    parts = list((tmp_path / "out").rglob("annotated_*.mp4"))
+    assert len(parts) == 1 and cv2.VideoCapture(str(parts[0])).get(cv2.CAP_PROP_FPS) == 10.0
+
+
 @pytest.mark.parametrize("container, codecs", [("mkv", {"mp4v", "fmp4"}), ("webm", {"vp80"})])  # as FFmpeg tags them
 def test_the_annotated_video_is_written_in_the_container_asked(tmp_path, container, codecs):
     import threading

@@ -269,6 +269,20 @@ def test_an_earlier_runs_file_is_kept_aside_not_overwritten(tmp_path):
     assert ok and img.mean() > 220
 
 
+def test_a_video_is_retimed_only_before_its_first_frame(tmp_path):
+    from pipeline.annotate import VideoSink
+
+    with VideoSink(tmp_path / "annotated.mp4", 25, segment_frames=1500) as v:
+        v.retime(0, 600)
+        assert (v.fps, v.segment_frames) == (25.0, 600)  # no rate known: 25
+        v.retime(0.5, 30)
+        assert v.fps == 0.5  # a time-lapse camera's
+        v.retime(10, 600)
+        v.write(np.zeros((48, 64, 3), np.uint8), 0.0)
+        v.retime(30, 1800)  # a frame is in: the video goes on at its rate
+        assert (v.fps, v.segment_frames) == (10.0, 600)
+
+
 def test_the_roi_and_the_line_are_drawn_with_the_tracks():
     from pipeline.annotate import draw
     from pipeline.types import Tracks
