@@ -108,6 +108,11 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
         raise ConfigError(f"ocr_ensemble_below={cfgs.pipeline.ocr_ensemble_below:g} asks the other models of "
                           "ocr_ensemble for a second read, and ocr_ensemble names none")
     _unused(split["pipeline"], cfgs.pipeline)
+    t = cfgs.tracker
+    for override in (o for o in split["tracker"] if o.startswith("gmc_method=")):
+        if t.tracker_type != "botsort" and t.gmc_method != "none":  # BoT-SORT's camera-motion compensation only
+            warn_once(f"tracker.{override}: it works with tracker.tracker_type=botsort, which is {t.tracker_type}, "
+                      "so it does nothing here")
     return cfgs
 
 

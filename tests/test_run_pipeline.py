@@ -195,8 +195,13 @@ def test_a_key_that_works_with_another_key_left_off_is_said_to_do_nothing(monkey
     assert said == [("WARNING", "follow_idle_s=10: it works with follow, which is off, so it does nothing here"),
                     ("WARNING", "video_fps=5: it works with video_out, which is off, so it does nothing here"),
                     ("WARNING", "directions=[a, b]: it works with line, which is not set, so it does nothing here")]
-    on = ["follow=true", "follow_idle_s=10", "line=[[0.5, 0], [0.5, 1]]", "directions=[a, b]", "video_fps=5"]
+    on = ["follow=true", "follow_idle_s=10", "line=[[0.5, 0], [0.5, 1]]", "directions=[a, b]", "video_fps=5",
+          "tracker.tracker_type=botsort", "tracker.gmc_method=orb"]
     assert logged(lambda: load_configs(ROOT / "configs", on), "WARNING")[0] == []
+    said, _ = logged(lambda: load_configs(ROOT / "configs", ["tracker.gmc_method=orb"]), "WARNING")
+    assert said == [("WARNING", "tracker.gmc_method=orb: it works with tracker.tracker_type=botsort, which is "
+                                "bytetrack, so it does nothing here")]
+    assert logged(lambda: load_configs(ROOT / "configs", ["tracker.gmc_method=none"]), "WARNING")[0] == []
     keys = {f.name for f in PipelineConfig.__dataclass_fields__.values()}
     assert set(WORKS_WITH) <= keys and set(WORKS_WITH.values()) <= keys
 
