@@ -195,7 +195,7 @@ def check_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) -> Non
 
 
 def _onnx_meta(path: Path) -> dict[str, str]:
-    """The metadata an ONNX model's file holds (its graph not read into memory twice: no external data)."""
+    """The metadata an ONNX model's file holds (its external tensor data, if any, left unread)."""
     import onnx
 
     return {m.key: m.value for m in onnx.load(str(path), load_external_data=False).metadata_props}

@@ -179,9 +179,9 @@ def train(cfg: OCRConfig) -> dict[str, Any]:
         check_unfinished(state, cfg)
     if cfg.freeze_cnn and not cfg.init_from:
         raise UserError(f"freeze_cnn={cfg.freeze_cnn} keeps trained conv blocks: give their model as init_from=")
-    check_patterns(cfg.patterns, cfg.model_config().alphabet)  # stored in its checkpoints: refused when loaded
-    resolve_precision(device.type, cfg.precision)  # fp16 without CUDA: said before the run's folder is made
     mcfg = cfg.model_config()
+    check_patterns(cfg.patterns, mcfg.alphabet)  # stored in its checkpoints: refused when loaded
+    resolve_precision(device.type, cfg.precision)  # fp16 without CUDA: said before the run's folder is made
     codec = Codec(mcfg.alphabet)
 
     logger.info(f"{BAR}\n🚀 CRNN OCR TRAINING\n{BAR}\n\n📂 Loading datasets...")

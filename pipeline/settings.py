@@ -37,13 +37,19 @@ WORKS_WITH = {"follow_idle_s": "follow", "follow_poll_s": "follow", "watchlist_m
               "frames_keep": "save_frames"}
 
 
-def _unused(given: list[str], cfg: PipelineConfig) -> None:
-    """Warn (once each) of the keys among `given` (the pipeline's overrides) whose key they work with is off."""
-    for override in given:
+def _unused(given: dict[str, list[str]], cfgs: Configs) -> None:
+    """Warn (once each) of the overrides `given` (by component) whose key works with another that is off: the
+    pipeline's of `WORKS_WITH`, and the tracker's `gmc_method` (BoT-SORT's camera-motion compensation)."""
+    cfg, t = cfgs.pipeline, cfgs.tracker
+    for override in given["pipeline"]:
         needs = WORKS_WITH.get(override.split("=", 1)[0])
         if needs is not None and not getattr(cfg, needs):
             off = "off" if isinstance(getattr(cfg, needs), bool) else "not set"
             warn_once(f"{override}: it works with {needs}, which is {off}, so it does nothing here")
+    gmc = [o for o in given["tracker"] if o.startswith("gmc_method=")]  # the last given is the one that holds
+    if gmc and t.tracker_type != "botsort" and t.gmc_method != "none":
+        warn_once(f"tracker.{gmc[-1]}: it works with tracker.tracker_type=botsort, which is {t.tracker_type}, so it "
+                  "does nothing here")
 
 
 def config_keys() -> dict[str, str]:
@@ -107,12 +113,7 @@ def load_configs(config_dir: str | Path, overrides: list[str]) -> Configs:
     if cfgs.pipeline.ocr_ensemble_below < 1 and not cfgs.pipeline.ocr_ensemble:
         raise ConfigError(f"ocr_ensemble_below={cfgs.pipeline.ocr_ensemble_below:g} asks the other models of "
                           "ocr_ensemble for a second read, and ocr_ensemble names none")
-    _unused(split["pipeline"], cfgs.pipeline)
-    t = cfgs.tracker
-    for override in (o for o in split["tracker"] if o.startswith("gmc_method=")):
-        if t.tracker_type != "botsort" and t.gmc_method != "none":  # BoT-SORT's camera-motion compensation only
-            warn_once(f"tracker.{override}: it works with tracker.tracker_type=botsort, which is {t.tracker_type}, "
-                      "so it does nothing here")
+    _unused(split, cfgs)
     return cfgs
 
 
