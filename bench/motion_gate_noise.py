@@ -58,12 +58,11 @@ def main() -> int:
         from pipeline.app import _recognizer, video_detector
         from pipeline.evaluate import run_clip
         from pipeline.settings import load_configs, video_configs
-        from pipeline.sources import open_source
 
         cfgs = video_configs(load_configs(Path(__file__).resolve().parents[1] / "configs", a.overrides))
         detector = video_detector(cfgs)
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
-        res = run_clip(a.video, a.expected, cfgs, detector, recognizer, Noisy(open_source(a.video), a.noise))
+        res = run_clip(a.video, a.expected, cfgs, detector, recognizer, lambda source: Noisy(source, a.noise))
         n = res["vehicles"]
         print(f"{a.video} + noise {a.noise:g} ({' '.join(a.overrides) or 'defaults'}): {round(res['read_rate'] * n)} of "
               f"{n} read, {res['misread_events']} misread events, detector on {res['detected_frames']} of "

@@ -9,7 +9,7 @@ import json
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from loguru import logger
@@ -28,13 +28,25 @@ MATCH_IOU = 0.4  # a read belongs to a labelled plate when their boxes overlap a
 WIDTH_BINS = (("<60px", 0, 60), ("60-120px", 60, 120), (">=120px", 120, float("inf")))  # plate width in the image
 
 
+def turned_boxes(boxes: np.ndarray, height: int, width: int, degrees: int) -> np.ndarray:
+    """`boxes` (N x 4, x1 y1 x2 y2) of a `height` x `width` image, where they are once it is turned clockwise by
+    `degrees` (0, 90, 180, 270: `ocr.process.turn`)."""
+    x1, y1, x2, y2 = boxes.T
+    turns = {0: (x1, y1, x2, y2), 90: (height - y2, x1, height - y1, x2),
+             180: (width - x2, height - y2, width - x1, height - y1), 270: (y1, width - x2, y2, width - x1)}
+    return np.stack(turns[degrees], axis=1).reshape(-1, 4)
+
+
 def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: CropSpec = CropSpec(),
-                    predictions: Path | None = None, split_file: Path | None = None) -> dict[str, Any]:
+                    predictions: Path | None = None, split_file: Path | None = None,
+                    rotate: int = 0) -> dict[str, Any]:
     """Detection recall at IoU 0.4 and read accuracy (overall and by plate width): a GT plate is read when an
     overlapping read (IoU >= 0.4) has its text. Plates with empty text count for detection only (`read_acc` is over
-    the `n_plates_with_text`). With `split_file`, only its images; plates cut as `crops` says."""
+    the `n_plates_with_text`). With `split_file`, only its images; plates cut as `crops` says; each image and its
+    plates turned clockwise by `rotate` degrees first, as `run_pipeline.py` turns them (boxes written in the turned
+    image)."""
     from detection.dataset import folder_labels, listed_images
-    from ocr.process import dataset_image, read_bgr
+    from ocr.process import dataset_image, read_bgr, turn
     from pipeline.orchestrator import read_image
 
     labels = folder_labels(labels_csv, ("test", "val"))  # ours, a YOLO, VOC or COCO export's, a public set's
@@ -50,16 +62,17 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
     try:
         for name, boxes in labels.items():
             img = read_bgr(dataset_image(labels_csv, name))
+            gt = turned_boxes(np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], np.float64).reshape(-1, 4),
+                              img.shape[0], img.shape[1], rotate)
             t0 = time.perf_counter()
             # short reads kept: recall of the detector
-            reads = read_image(img, detector, recognizer, crops)
+            reads = read_image(turn(img, rotate), detector, recognizer, crops)
             ms = (time.perf_counter() - t0) * 1000
             times.append(ms)
             if out:
                 with naming(out.name):  # a full disk: the line names the file
                     out.write(json.dumps({"image": name, "ms": round(ms, 2), "reads": [
                         {"box": list(r.box), "text": r.text, "conf": r.confidence} for r in reads]}) + "\n")
-            gt = np.array([[b.x1, b.y1, b.x2, b.y2] for b in boxes], np.float64).reshape(-1, 4)
             pr = np.array([r.box for r in reads], np.float64).reshape(-1, 4)
             ious = iou_matrix(gt, pr)
             for i, b in enumerate(boxes):
@@ -70,7 +83,7 @@ def evaluate_stills(labels_csv: Path, detector: Any, recognizer: Any, crops: Cro
                     n_text += 1
                     ok = any(reads[j].text == b.text for j in hits)
                     read_ok += ok
-                    bin_ = next(n for n, lo, hi in WIDTH_BINS if lo <= b.x2 - b.x1 < hi)
+                    bin_ = next(n for n, lo, hi in WIDTH_BINS if lo <= gt[i, 2] - gt[i, 0] < hi)
                     by_width[bin_][0] += 1
                     by_width[bin_][1] += ok
                     read_ok_o0 += any(fold_o0(reads[j].text) == fold_o0(b.text) for j in hits)
@@ -106,18 +119,19 @@ def read_expected(path: Path) -> list[dict[str, Any]]:
 
 
 def score_video(expected: list[dict[str, Any]], events: list[Any], trace: list[tuple[int, dict[int, str]]],
-                misread_edits: int = 2) -> dict[str, Any]:
+                misread_edits: int = 2, stride: int = 1) -> dict[str, Any]:
     """Read rate (vehicles with a correct event), duplicates per vehicle read, frames to first correct fused read,
     and misread events: events within `misread_edits` edits (at most a third of the characters) of an expected
     plate, the vehicle read wrong; the remaining events are `other_events` (plates the list leaves out). `events`:
-    each event's text, confidence and kind (right, misread, other)."""
+    each event's text, confidence and kind (right, misread, other). `trace` counts the frames run, every `stride`th
+    of the clip's; frames to a first read are the clip's, as `expected` counts them."""
     per, near = [], set()
     for v in expected:
         gt = fold_o0(v["text"])
         matches = [e for e in events if fold_o0(e.text) == gt]
         misreads = [e.text for e in events if near_text(fold_o0(e.text), gt, misread_edits)]
         near.update(misreads)
-        first = next((f for f, texts in trace if any(fold_o0(t) == gt for t in texts.values())), None)
+        first = next((f * stride for f, texts in trace if any(fold_o0(t) == gt for t in texts.values())), None)
         per.append({"text": v["text"], "events": len(matches), "misreads": misreads,
                     "frames_to_first_read": None if first is None else first - v["first_frame"]})
     read = [p for p in per if p["events"]]
@@ -166,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         recognizer = _recognizer(cfgs.pipeline, cfgs.fusion.patterns)
         if a.labels:
             res = evaluate_stills(labels_csv_of(a.labels), for_stills(detector, cfgs.detector), recognizer,
-                                  crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file)
+                                  crop_spec(cfgs.pipeline, video=False), a.predictions, a.split_file,
+                                  cfgs.pipeline.rotate)
         else:
             res = run_clip(a.video, a.expected, cfgs, for_video(detector, cfgs.detector), recognizer)
         if getattr(recognizer, "second_share", None) is not None:  # an ensemble: the crops its other models read
@@ -181,17 +196,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognizer: Any,
-             source: Any = None) -> dict[str, Any]:
-    """The clip's vehicles against `expected_csv`; `source` (default: the clip opened) may stand in for its frames
-    (bench/motion_gate_noise.py: noise added)."""
+             wrap: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """The clip's vehicles against `expected_csv`, run as `run_pipeline.py` runs it (`stride`, `start_s`, `end_s`,
+    `source_fps`, `rotate`); `wrap` may stand in for the opened clip's frames (bench/motion_gate_noise.py: noise
+    added)."""
     import threading
 
     from pipeline.app import motion_gate, video_stages
     from pipeline.orchestrator import Pipeline
     from pipeline.settings import crop_spec
-    from pipeline.sources import open_source
+    from pipeline.sources import open_source, turned
     from pipeline.tracker import PlateTracker
 
+    p = cfgs.pipeline
     expected = read_expected(expected_csv)
     events: list[Any] = []
     trace: list[tuple[int, dict[int, str]]] = []
@@ -201,12 +218,13 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [sink], zones,
                     crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace,
                     watchlist=watchlist, gate=motion_gate(cfgs.pipeline))
-    source = source or open_source(video)
+    source = open_source(video, p.stride, start_s=p.start_s, end_s=p.end_s, fps=p.source_fps)
+    source = wrap(source) if wrap else source
     try:
-        summary = pipe.run(source)
+        summary = pipe.run(source, progress=lambda frames: turned(frames, p.rotate))
     finally:
         source.close()
-    return {**score_video(expected, events, trace), "fps": summary.fps, "stage_ms": summary.stage_ms,
+    return {**score_video(expected, events, trace, stride=p.stride), "fps": summary.fps, "stage_ms": summary.stage_ms,
             "frames": summary.frames, "detected_frames": summary.detected_frames}
 
 

@@ -174,7 +174,20 @@ class GreyReader(ByBrightness):
 
 def test_run_clip_opens_the_clip_and_scores_its_vehicles(tmp_path):
     from pipeline.settings import load_configs
-    from tests.pipeline.test_orchestrator import FakeDetector, clip
+    from tests.pipeline.test_orchestrator import FakeDetector
+
+    video, expected, boxes = _clip_file(tmp_path)
+    expected.write_text(expected.read_text() + "ZZ111,0\n")
+    cfgs = load_configs(CONFIGS, ["pipeline.motion_gate=false"])  # the detector runs on every frame, in order
+    res = run_clip(str(video), expected, cfgs, FakeDetector(boxes), GreyReader())
+    assert res["frames"] == res["detected_frames"] == 20
+    assert res["read_rate"] == 2 / 3 and res["misread_events"] == 0 and res["other_events"] == []
+    # ByteTrack takes the first frame's boxes as tracks at once, a later plate on its second frame
+    assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [0, 1, None]
+
+
+def _clip_file(tmp_path):
+    from tests.pipeline.test_orchestrator import clip
 
     frames, boxes = clip()
     video = tmp_path / "clip.mp4"
@@ -183,10 +196,65 @@ def test_run_clip_opens_the_clip_and_scores_its_vehicles(tmp_path):
         out.write(f.image)
     out.release()
     expected = tmp_path / "expected.csv"
-    expected.write_text("plate_text,first_frame\nAB123CD,0\nXY9876,5\nZZ111,0\n")
-    cfgs = load_configs(CONFIGS, ["pipeline.motion_gate=false"])  # the detector runs on every frame, in order
-    res = run_clip(str(video), expected, cfgs, FakeDetector(boxes), GreyReader())
-    assert res["frames"] == res["detected_frames"] == 20
-    assert res["read_rate"] == 2 / 3 and res["misread_events"] == 0 and res["other_events"] == []
-    # ByteTrack takes the first frame's boxes as tracks at once, a later plate on its second frame
-    assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [0, 1, None]
+    expected.write_text("plate_text,first_frame\nAB123CD,0\nXY9876,5\n")
+    return video, expected, boxes
+
+
+def test_run_clip_runs_the_clip_with_its_stride_and_counts_the_clips_frames_to_a_read(tmp_path):
+    from pipeline.settings import load_configs
+    from tests.pipeline.test_orchestrator import FakeDetector
+
+    video, expected, boxes = _clip_file(tmp_path)
+    cfgs = load_configs(CONFIGS, ["pipeline.motion_gate=false", "stride=2"])
+    res = run_clip(str(video), expected, cfgs, FakeDetector(boxes[::2]), GreyReader())
+    assert res["frames"] == res["detected_frames"] == 10 and res["read_rate"] == 1.0
+    # B comes at the clip's frame 5; its second frame run (ByteTrack's new track) is the clip's frame 8
+    assert [p["frames_to_first_read"] for p in res["per_vehicle"]] == [0, 3]
+
+
+def test_run_clip_runs_the_window_and_the_turn_given(tmp_path):
+    from pipeline.settings import load_configs
+
+    video, expected, _ = _clip_file(tmp_path)
+    seen = []
+    det = type("D", (), {"detect": lambda self, img: seen.append(img.shape) or Detections(
+        np.zeros((0, 4), np.float32), np.zeros(0, np.float32))})()
+    cfgs = load_configs(CONFIGS, ["pipeline.motion_gate=false", "start_s=1", "rotate=90"])
+    res = run_clip(str(video), expected, cfgs, det, GreyReader())
+    assert res["frames"] == 10 and seen == [(320, 240, 3)] * 10
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_turned_boxes_are_where_the_turned_image_has_them(degrees):
+    from ocr.process import turn
+    from pipeline.evaluate import turned_boxes
+
+    img = np.zeros((100, 200), np.uint8)
+    img[10:30, 40:110] = 255  # the box 40,10,110,30 (x2, y2 past its last pixel)
+    ys, xs = np.nonzero(turn(img, degrees))
+    want = [[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]]
+    assert turned_boxes(np.array([[40, 10, 110, 30]], np.float64), 100, 200, degrees).tolist() == want
+
+
+def test_evaluate_stills_turns_each_image_and_its_plates_by_rotate(tmp_path, function_recognizer):
+    """A camera on its side: its plate stands upright in the stored image, level once turned (rotate=90)."""
+    (tmp_path / "images").mkdir()
+    img = np.zeros((200, 100, 3), np.uint8)
+    img[20:100, 60:80] = 255  # the plate, 20 x 80 upright: 80 x 20 level in the turned image, at 100,60 .. 180,80
+    cv2.imwrite(str(tmp_path / "images" / "a.png"), img)
+    (tmp_path / "labels.csv").write_text("image,plate_text,x1,y1,x2,y2\na.png,AB12,60,20,80,100\n")
+    shapes = []
+
+    def bright(image):  # the detector: the bright patch's box, in the image it is given
+        shapes.append(image.shape)
+        ys, xs = np.nonzero(image[..., 0])
+        return Detections(np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32), np.ones(1))
+
+    det = type("D", (), {"detect": lambda self, image: bright(image)})()
+    rec = function_recognizer(lambda crops: [PlateRead("AB12" if c.shape[1] > c.shape[0] else "", 0.9, ())
+                                             for c in crops])
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), rotate=90)
+    assert shapes == [(100, 200, 3)] and res["det_recall@0.4"] == 1.0 and res["read_acc"] == 1.0
+    assert res["read_acc_by_plate_width"]["60-120px"] == {"n": 1, "read_acc": 1.0}
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))  # as stored: upright, unread
+    assert res["det_recall@0.4"] == 1.0 and res["read_acc"] == 0.0
