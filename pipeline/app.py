@@ -14,7 +14,7 @@ from common.liveness import beat
 from pipeline.config import PipelineConfig
 from pipeline.outputs import claim_out, event_sinks, image_stores, make_out, out_dir, webhook_sink, write_summary
 from pipeline.retention import Keeper
-from pipeline.settings import Configs, crop_spec, video_configs
+from pipeline.settings import Configs, crop_spec, strided, video_configs
 
 if TYPE_CHECKING:
     from pipeline.reader import PlateReader
@@ -114,6 +114,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     elif p.max_fps > 0 and isinstance(source, VideoFileSource):
         logger.warning(f"{source.name}: max_fps={p.max_fps:g} is for cameras and streams; a video file's frames are "
                        f"all read (stride= reads every Nth)")
+    if isinstance(source, VideoFileSource):
+        cfgs = strided(cfgs, p.stride)
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)

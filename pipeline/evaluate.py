@@ -204,8 +204,8 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
 
     from pipeline.app import motion_gate, video_stages
     from pipeline.orchestrator import Pipeline
-    from pipeline.settings import crop_spec
-    from pipeline.sources import open_source, turned
+    from pipeline.settings import crop_spec, strided
+    from pipeline.sources import VideoFileSource, open_source, turned
     from pipeline.tracker import PlateTracker
 
     p = cfgs.pipeline
@@ -213,14 +213,15 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     events: list[Any] = []
     trace: list[tuple[int, dict[int, str]]] = []
     sink = type("Mem", (), {"write": lambda self, e: events.append(e)})()
-    # the stages as run_pipeline.py builds them (a configured roi, the fuser's posterior decoding), without outputs
-    detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, video, detector, recognizer)
-    pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [sink], zones,
-                    crops=crop_spec(cfgs.pipeline, video=True), stop=threading.Event(), trace=trace,
-                    watchlist=watchlist, gate=motion_gate(cfgs.pipeline))
-    source = open_source(video, p.stride, start_s=p.start_s, end_s=p.end_s, fps=p.source_fps)
-    source = wrap(source) if wrap else source
+    opened = open_source(video, p.stride, start_s=p.start_s, end_s=p.end_s, fps=p.source_fps)
+    source = wrap(opened) if wrap else opened
     try:
+        cfgs = strided(cfgs, p.stride) if isinstance(opened, VideoFileSource) else cfgs
+        # the stages as run_pipeline.py builds them (a configured roi, the fuser's posterior decoding), no outputs
+        detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, video, detector, recognizer)
+        pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [sink], zones,
+                        crops=crop_spec(p, video=True), stop=threading.Event(), trace=trace,
+                        watchlist=watchlist, gate=motion_gate(p))
         summary = pipe.run(source, progress=lambda frames: turned(frames, p.rotate))
     finally:
         source.close()

@@ -9,7 +9,7 @@ from typing import Annotated, Callable
 import cv2
 import numpy as np
 
-from common.config import Range
+from common.config import ConfigError, Range
 from ocr.metrics import near_text
 from ocr.process import fold_o0
 from pipeline.fusion_vote import Vote, vote
@@ -45,6 +45,13 @@ class FusionConfig:
     posterior_top_k: Annotated[int, Range(0)] = 0
     hold_below: Annotated[float, Range(0, 1)] = 0.6
     decide_after_s: Annotated[float, Range(0)] = 0.0
+    width_power: Annotated[float, Range(0)] = 1.0
+    reread_growth: Annotated[float, Range(0)] = 1.25
+
+    def __post_init__(self) -> None:
+        if 0 < self.reread_growth <= 1:  # a plate no wider than its widest read: every frame read again
+            raise ConfigError(f"fusion.reread_growth must be 0 (off) or over 1 (a plate grown), "
+                              f"not {self.reread_growth}")
 
 
 def crop_quality(crop: np.ndarray, confidence: float) -> float:
@@ -71,6 +78,7 @@ class TrackState:
     centers: list[tuple[float, float]] = field(default_factory=list)
     width: float = 0.0  # of its last box
     widest: float = 0.0  # of its widest box
+    read_widest: float = 0.0  # of its widest box read
     seen: int = 0  # frames it was seen in
     decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
     emitted: bool = False
@@ -105,9 +113,11 @@ class TrackFuser:
         self.widths: deque[float] = deque(maxlen=WIDTHS_KEPT)
 
     def needs_read(self, track_id: int) -> bool:
-        """False once a track's vote is decisive (saves OCR work)."""
+        """False once a track's vote is decisive (saves OCR work), until its plate has grown to `reread_growth`
+        times its widest read (a nearer view; not once its event is written)."""
         t = self.tracks.get(track_id)
-        return t is None or t.decided is None
+        g = self.cfg.reread_growth
+        return t is None or t.decided is None or (g > 0 and not t.emitted and t.width >= g * t.read_widest)
 
     def touch(self, track_id: int, frame_index: int, time_s: float, box: Box) -> None:
         """Record that a track was seen in this frame (read or not). Its path keeps at most `MAX_PATH` centres: when
@@ -137,6 +147,7 @@ class TrackFuser:
         self.touch(track_id, reading.frame_index, reading.time_s, reading.box)
         t = self.tracks[track_id]
         t.reads.append(reading)
+        t.read_widest = max(t.read_widest, reading.box[2] - reading.box[0])
         if t.best is None or reading.quality > t.best.quality:
             t.best, t.best_crop = reading, crop.copy()
             t.best_image = image if self.save_frame is not None else None
@@ -154,6 +165,8 @@ class TrackFuser:
                 event = self._event(t, v, "early")
                 t.best_image = None  # saved: a vehicle that stays in view (parked) holds no frame for it
                 return [event]
+        elif t.decided is not None:  # a nearer view (reread_growth) that unsettles the vote: every frame read again
+            t.decided = None
         return []
 
     def end_lost(self, frame_index: int) -> list[PlateEvent]:
@@ -246,7 +259,7 @@ class TrackFuser:
             if len(top) >= 2 and len({r.probs.shape for r in top}) == 1:
                 text, conf, chars = self.decode(np.mean([r.probs for r in top], axis=0))
                 reads.append(Reading(top[0].frame_index, top[0].time_s, text, conf * len(top), chars, top[0].box))
-        return vote(reads, self.cfg.patterns, self.cfg.off_pattern)
+        return vote(reads, self.cfg.patterns, self.cfg.off_pattern, width_power=self.cfg.width_power)
 
     def _event(self, t: TrackState, v: Vote, reason: str) -> PlateEvent:
         best = t.best

@@ -2,6 +2,7 @@
 `key=value` overrides (`fusion.min_conf=0.6`; the pipeline's keys bare), and the settings video and stills run with."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,17 @@ def video_configs(cfgs: Configs) -> Configs:
     return replace(cfgs, detector=replace(d, conf=min(d.conf, t.track_low_thresh)),
                    tracker=replace(t, track_high_thresh=max(t.track_high_thresh, d.conf),
                                    new_track_thresh=max(t.new_track_thresh, d.conf)))
+
+
+def strided(cfgs: Configs, stride: int) -> Configs:
+    """The configs for a video file run at every `stride`th frame: the windows that count frames
+    (`fusion.lost_frames`, `tracker.track_buffer`) count the file's frames, those left out too, so that a track
+    ends as many seconds after its plate was last seen as at every frame."""
+    if stride <= 1:
+        return cfgs
+    f, t = cfgs.fusion, cfgs.tracker
+    return replace(cfgs, fusion=replace(f, lost_frames=math.ceil(f.lost_frames / stride)),
+                   tracker=replace(t, track_buffer=math.ceil(t.track_buffer / stride)))
 
 
 def crop_spec(cfg: PipelineConfig, video: bool) -> Any:

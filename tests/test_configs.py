@@ -145,7 +145,8 @@ FUSION_BOUNDS = [("lost_frames", [1], [0]), ("max_reads", [1], [0]), ("decisive_
                  ("min_reads", [1], [0]), ("min_chars", [0], [-1]), ("min_conf", [0, 1], [-0.1, 1.1]),
                  ("dedupe_s", [0], [-0.1]), ("dedupe_edits", [0], [-1]), ("off_pattern", [0, 1], [-0.1, 1.1]),
                  ("posterior_top_k", [0], [-1]), ("hold_below", [0, 1], [-0.1, 1.1]),
-                 ("decide_after_s", [0, 5.5], [-1])]
+                 ("decide_after_s", [0, 5.5], [-1]), ("width_power", [0, 2.5], [-1]),
+                 ("reread_growth", [0, 1.25], [-1])]
 TRACKER_BOUNDS = [("track_high_thresh", [0, 1], [-0.1, 1.1]), ("track_low_thresh", [0, 1], [-0.1, 1.1]),
                   ("new_track_thresh", [0, 1], [-0.1, 1.1]), ("track_buffer", [1], [0]),
                   ("match_thresh", [0, 1], [-0.1, 1.1])]
@@ -161,6 +162,11 @@ BOUNDS = {"ocr": OCR_BOUNDS, "detector": DETECTOR_BOUNDS, "pipeline": PIPELINE_B
                          ids=[f"{c}.{b[0]}" for c, bounds in BOUNDS.items() for b in bounds])
 def test_each_numeric_key_takes_the_values_at_its_bounds_and_refuses_those_past_them(component, key, taken, refused):
     assert_bounds(CLASSES[component], key, taken, refused, lambda v: f"config key '{key}': {v!r} is out of range")
+
+
+def test_reread_growth_is_off_or_a_growth():
+    assert_bounds(FusionConfig, "reread_growth", [0, 1.01], [0.5, 1],
+                  lambda v: re.escape(f"fusion.reread_growth must be 0 (off) or over 1 (a plate grown), not {v}"))
 
 
 @pytest.mark.parametrize("component", BOUNDS)

@@ -282,24 +282,38 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
     import pipeline.sources as sources
     from tests.pipeline.test_sources import one_plate_models, write_video
 
-    given = []
+    import pipeline.tracker as tracker
+
+    given, windows = [], []
 
     def live(s, stride, cfg, stop, *window):
         given.append(cfg.max_fps)
         return sources.LiveSource(s, cfg, lambda url, c: steady_camera(0.005), max_frames=5, stop=stop)
 
+    class Tracker(tracker.PlateTracker):  # the windows each run's tracker and fuser count frames by
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            windows.append(cfg.track_buffer)
+
+    real_open = sources.open_source
     monkeypatch.setattr(sources, "open_source", live)
+    monkeypatch.setattr(tracker, "PlateTracker", Tracker)
+    stages = app.video_stages
+    monkeypatch.setattr(app, "video_stages", lambda cfgs, *a, **k: windows.append(cfgs.fusion.lost_frames) or stages(
+        cfgs, *a, **k))
     cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", "progress=false", "video_out=false",
                                   "max_fps=12.5", "stride=3"])
     said, _ = logged(lambda: app.run_video("rtsp://cam/7", cfgs, threading.Event(), *one_plate_models()), "WARNING")
     assert given == [12.5]
     assert ("WARNING", "rtsp://cam/7: stride=3 is for video files; a camera's or stream's frames are read as they "
                        "come, the newest each time (max_fps= caps how many a second)") in said
-    monkeypatch.undo()
+    assert windows == [15, 30]  # a camera's windows as configured: its stride does nothing
+    monkeypatch.setattr(sources, "open_source", real_open)
     clip = str(write_video(tmp_path / "v.avi", n=2))
     said, _ = logged(lambda: app.run_video(clip, cfgs, threading.Event(), *one_plate_models()), "WARNING")
     assert ("WARNING", "v.avi: max_fps=12.5 is for cameras and streams; a video file's frames are all read (stride= "
                        "reads every Nth)") in said and not any("stride=3 is for" in m for _, m in said)
+    assert windows[2:] == [5, 10]  # a file run every third frame: its windows in the file's frames
 
 
 def test_a_camera_opened_after_its_run_began_is_filmed_at_its_own_rate(tmp_path, monkeypatch, steady_camera):

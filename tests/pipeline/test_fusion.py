@@ -484,3 +484,40 @@ def test_without_early_events_a_car_decided_by_waiting_is_written_when_it_leaves
     assert waiting_car(f, ["AB123CD", "AB128CD"] * 20) == [] and not f.needs_read(1)  # no more OCR on it
     (e,) = f.flush()
     assert e.text == "AB123CD" and e.reason == "end"
+
+
+def near(i: int, text: str, width: float, conf: float = 0.99) -> Reading:
+    return Reading(i, i / 25, text, conf, (conf,) * len(text), (100.0, 50.0, 100.0 + width, 50.0 + width / 3))
+
+
+def test_a_decided_track_is_read_again_once_its_plate_has_grown_by_reread_growth():
+    """An approaching car: decided on three far reads, read again at 1.25x its widest read, and undecided (read on
+    every frame) when the nearer view does not agree."""
+    f = TrackFuser(FusionConfig(decisive_reads=3, decisive_share=0.8, decisive_conf=0.6, reread_growth=1.25))
+    for i, w in enumerate((80, 82, 84)):
+        f.add(1, near(i, "ATHEISL", w), CROP)
+    assert not f.needs_read(1) and f.current_text(1) == "ATHEISL"
+    f.touch(1, 3, 0.12, (100.0, 50.0, 204.0, 85.0))  # 104 px: under 1.25 x 84 = 105
+    assert not f.needs_read(1)
+    f.touch(1, 4, 0.16, (100.0, 50.0, 205.0, 85.0))
+    assert f.needs_read(1)
+    f.add(1, near(4, "ATHEIST", 105), CROP)  # 3 of 4 reads agree: a share under 0.8, no longer decisive
+    assert f.tracks[1].decided is None and f.needs_read(1)
+    f.add(1, near(5, "ATHEIST", 110), CROP)
+    assert f.needs_read(1) and f.current_text(1) == "ATHEISL"  # 3 far reads to 2 near ones (width_power 1)
+    f.add(1, near(6, "ATHEIST", 115), CROP)
+    assert f.needs_read(1) and f.current_text(1) == "ATHEIST"  # 3 to 3: the nearer views win
+    (e,) = f.flush()
+    assert e.text == "ATHEIST" and e.frames_read == 6
+
+
+def test_a_nearer_view_that_agrees_keeps_the_track_decided_and_off_reread_growth_never_reads_again():
+    for growth, again in ((1.25, True), (0.0, False)):
+        f = TrackFuser(FusionConfig(decisive_reads=3, reread_growth=growth))
+        for i, w in enumerate((80, 82, 84)):
+            f.add(1, near(i, "AB123", w), CROP)
+        f.touch(1, 3, 0.12, (100.0, 50.0, 300.0, 110.0))  # 200 px
+        assert f.needs_read(1) is again
+        if again:
+            f.add(1, near(3, "AB123", 200), CROP)
+            assert not f.needs_read(1) and f.tracks[1].read_widest == 200  # decided again, at its new widest

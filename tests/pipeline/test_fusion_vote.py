@@ -89,3 +89,16 @@ def test_weights_equal_but_for_float_error_are_a_tie():
 def test_a_vote_cannot_be_changed():
     with pytest.raises(AttributeError):
         vote([r("AB1", 0.9)]).text = "X"  # type: ignore[misc]
+
+
+def test_with_width_power_the_nearer_views_count_more():
+    """An approaching plate: three far reads agree on a misread, two near ones read it right."""
+    def at(text: str, width: float) -> Reading:
+        return Reading(0, 0.0, text, 0.8, (0.8,) * len(text), (0, 0, width, width / 2))
+
+    reads = [at("ATHEISL", 90), at("ATHEISL", 95), at("ATHEISL", 100), at("ATHEIST", 180), at("ATHEIST", 200)]
+    assert vote(reads).text == "ATHEISL"  # widths aside, three reads outvote two
+    v = vote(reads, width_power=1)
+    assert v.text == "ATHEIST"
+    assert v.share == pytest.approx((0.8 * 0.9 + 0.8) / (0.8 * (0.45 + 0.475 + 0.5) + 0.8 * 0.9 + 0.8))
+    assert vote(reads, width_power=2).share == pytest.approx((0.81 + 1) / (0.2025 + 0.225625 + 0.25 + 0.81 + 1))

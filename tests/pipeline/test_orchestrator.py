@@ -297,6 +297,17 @@ def test_video_configs_keep_detector_conf_for_new_tracks():
     assert low.detector.conf == 0.05
 
 
+def test_a_strided_files_windows_count_the_files_frames():
+    from pipeline.settings import load_configs, strided
+
+    cfgs = load_configs(CONFIGS, ["fusion.lost_frames=15", "tracker.track_buffer=30"])
+    assert strided(cfgs, 1) is cfgs
+    two, three = strided(cfgs, 2), strided(cfgs, 3)
+    assert (two.fusion.lost_frames, two.tracker.track_buffer) == (8, 15)  # rounded up: never less time than asked
+    assert (three.fusion.lost_frames, three.tracker.track_buffer) == (5, 10)
+    assert strided(load_configs(CONFIGS, ["fusion.lost_frames=1", "tracker.track_buffer=1"]), 4).fusion.lost_frames == 1
+
+
 def test_each_event_saves_the_whole_frame_of_its_best_read(tmp_path):
     import cv2
 
