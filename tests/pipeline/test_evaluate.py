@@ -256,5 +256,7 @@ def test_evaluate_stills_turns_each_image_and_its_plates_by_rotate(tmp_path, fun
     res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), rotate=90)
     assert shapes == [(100, 200, 3)] and res["det_recall@0.4"] == 1.0 and res["read_acc"] == 1.0
     assert res["read_acc_by_plate_width"]["60-120px"] == {"n": 1, "read_acc": 1.0}
+    res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0), rotate=270)  # turned the other way
+    assert shapes[-1] == (100, 200, 3) and res["det_recall@0.4"] == 1.0 and res["read_acc"] == 1.0
     res = evaluate_stills(tmp_path / "labels.csv", det, rec, CropSpec(margin=0.0))  # as stored: upright, unread
     assert res["det_recall@0.4"] == 1.0 and res["read_acc"] == 0.0

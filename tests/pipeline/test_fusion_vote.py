@@ -94,11 +94,13 @@ def test_a_vote_cannot_be_changed():
 def test_with_width_power_the_nearer_views_count_more():
     """An approaching plate: three far reads agree on a misread, two near ones read it right."""
     def at(text: str, width: float) -> Reading:
-        return Reading(0, 0.0, text, 0.8, (0.8,) * len(text), (0, 0, width, width / 2))
+        return Reading(0, 0.0, text, 0.8, (0.8,) * len(text), (50, 30, 50 + width, 30 + width / 2))
 
     reads = [at("ATHEISL", 90), at("ATHEISL", 95), at("ATHEISL", 100), at("ATHEIST", 180), at("ATHEIST", 200)]
     assert vote(reads).text == "ATHEISL"  # widths aside, three reads outvote two
     v = vote(reads, width_power=1)
     assert v.text == "ATHEIST"
+    # the widest read weighs as it would unscaled: the votes stay comparable with confidences
+    assert [(a.text, a.votes) for a in v.alternatives] == [("ATHEIST", 1.52), ("ATHEISL", 1.14)]
     assert v.share == pytest.approx((0.8 * 0.9 + 0.8) / (0.8 * (0.45 + 0.475 + 0.5) + 0.8 * 0.9 + 0.8))
     assert vote(reads, width_power=2).share == pytest.approx((0.81 + 1) / (0.2025 + 0.225625 + 0.25 + 0.81 + 1))
