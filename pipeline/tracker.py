@@ -32,6 +32,24 @@ class TrackerConfig:
     match_thresh: Annotated[float, Range(0, 1)] = 0.8
     fuse_score: bool = True
     gmc_method: GmcMethod = "none"
+    box_buffer: Annotated[float, Range(0, 10)] = 0.0
+
+
+def buffered(xyxy: np.ndarray, b: float) -> np.ndarray:
+    """Boxes widened by `b` x their width and `b` x their height on every side (C-BIoU's buffered matching space:
+    a small plate that moves further than its size between frames still overlaps its last box)."""
+    if not b:
+        return xyxy
+    pad = (xyxy[:, 2:] - xyxy[:, :2]) * b
+    return np.concatenate([xyxy[:, :2] - pad, xyxy[:, 2:] + pad], axis=1)
+
+
+def unbuffered(xyxy: np.ndarray, b: float) -> np.ndarray:
+    """`buffered`'s boxes back to their own size."""
+    if not b:
+        return xyxy
+    pad = (xyxy[:, 2:] - xyxy[:, :2]) * b / (1 + 2 * b)
+    return np.concatenate([xyxy[:, :2] + pad, xyxy[:, 2:] - pad], axis=1)
 
 
 class _Boxes:
@@ -79,7 +97,7 @@ class PlateTracker:
             raise UserError(f"tracker_type must be one of {sorted(kinds)}, not {cfg.tracker_type!r}")
         if cfg.gmc_method not in GMC_METHODS:
             raise UserError(f"gmc_method must be one of {', '.join(GMC_METHODS)}, not {cfg.gmc_method!r}")
-        args = SimpleNamespace(**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+        args = SimpleNamespace(**{k: getattr(cfg, k) for k in cfg.__dataclass_fields__ if k != "box_buffer"},
                                proximity_thresh=0.5, appearance_thresh=0.8, with_reid=False, model="auto")
         self.cfg = cfg
         self.tracker = kinds[cfg.tracker_type](args)
@@ -87,11 +105,13 @@ class PlateTracker:
         self._next = 1
 
     def update(self, dets: Detections, frame: np.ndarray | None = None) -> Tracks:
-        out = self.tracker.update(_Boxes(dets.xyxy, dets.conf), frame)
+        b = self.cfg.box_buffer
+        seen = buffered(dets.xyxy.reshape(-1, 4), b)  # the boxes the tracker matches (and its Kalman filter follows)
+        out = self.tracker.update(_Boxes(seen, dets.conf), frame)
         if len(out) == 0:
             return Tracks()
         ids = np.array([self._our_id(int(t)) for t in out[:, 4]], np.int64)
-        xyxy = _detection_boxes(out, dets.xyxy)
+        xyxy = unbuffered(_detection_boxes(out, seen).astype(np.float64), b).astype(np.float32)
         if len(self._ids) > 256:  # forget removed tracks: a live run meets vehicles without end
             live = {s.track_id for s in self.tracker.tracked_stracks + self.tracker.lost_stracks}
             self._ids = {k: v for k, v in self._ids.items() if k in live}

@@ -149,7 +149,7 @@ FUSION_BOUNDS = [("lost_frames", [1], [0]), ("max_reads", [1], [0]), ("decisive_
                  ("reread_growth", [0, 1.25], [-1])]
 TRACKER_BOUNDS = [("track_high_thresh", [0, 1], [-0.1, 1.1]), ("track_low_thresh", [0, 1], [-0.1, 1.1]),
                   ("new_track_thresh", [0, 1], [-0.1, 1.1]), ("track_buffer", [1], [0]),
-                  ("match_thresh", [0, 1], [-0.1, 1.1])]
+                  ("match_thresh", [0, 1], [-0.1, 1.1]), ("box_buffer", [0, 0.3, 10], [-0.1, 10.1])]
 DETECTOR_TRAIN_BOUNDS = [("gray_share", [0, 1], [-0.1, 1.1]), ("epochs", [1], [0]), ("hours", [0], [-0.1]),
                          ("imgsz", [32], [31]), ("batch", [1], [0]), ("workers", [0], [-1]), ("patience", [0], [-1]),
                          ("seed", [0], [-1])]

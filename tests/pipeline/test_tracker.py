@@ -107,3 +107,26 @@ def test_the_boxes_handed_to_ultralytics_give_centre_and_size():
     b = _Boxes(np.array([[10, 20, 50, 30]]), np.array([0.8]))
     np.testing.assert_array_equal(b.xywh, [[30, 25, 40, 10]])
     assert len(b[np.array([False])]) == 0
+
+
+def test_buffered_boxes_widen_about_their_centre_and_come_back():
+    from pipeline.tracker import buffered, unbuffered
+
+    box = np.array([[100.0, 50.0, 180.0, 70.0]])
+    assert buffered(box, 0.5).tolist() == [[60.0, 40.0, 220.0, 80.0]]
+    assert np.allclose(unbuffered(buffered(box, 0.3), 0.3), box) and buffered(box, 0.0) is box
+
+
+@pytest.mark.parametrize("kind", ["bytetrack", "botsort"])
+def test_a_plate_moving_further_than_its_width_between_frames_is_tracked_with_a_box_buffer(kind):
+    """A fast car seen at a few frames a second: its plate's boxes in consecutive frames do not overlap, so ByteTrack
+    never confirms its track; matched on buffered boxes (C-BIoU) it is one track, its own boxes given back."""
+    def run(b):
+        t = PlateTracker(TrackerConfig(tracker_type=kind, box_buffer=b))
+        t.update(dets([10, 10, 20, 15]))  # another plate first: the car's track is not the run's first frame's
+        return [t.update(dets([100 + 70 * i, 300, 180 + 70 * i, 320])) for i in range(6)]
+
+    assert all(len(out) == 0 for out in run(0.0)[1:])  # 70 px a frame, an 80 px plate: IoU 0.07, never confirmed
+    tracked = run(0.5)[1:]
+    assert [out.ids.tolist() for out in tracked] == [[2]] * 5
+    assert [out.xyxy.tolist() for out in tracked] == [[[100 + 70 * i, 300, 180 + 70 * i, 320]] for i in range(1, 6)]
