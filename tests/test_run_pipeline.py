@@ -221,7 +221,7 @@ def test_an_unknown_key_like_no_other_says_where_the_keys_are(tmp_path):
     with pytest.raises(ConfigError) as exc:  # a component named: its own keys
         load_configs(ROOT / "configs", ["tracker.xyzzy=1"])
     assert str(exc.value) == ("override 'tracker.xyzzy=1': tracker has no key 'xyzzy' (none is close; tracker's keys: "
-                              "fuse_score, gmc_method, match_thresh, new_track_thresh, track_buffer, "
+                              "box_buffer, fuse_score, gmc_method, match_thresh, new_track_thresh, track_buffer, "
                               "track_high_thresh, track_low_thresh, tracker_type)")
 
 
