@@ -105,6 +105,10 @@ train() {  # the pasted training scenes: scenes2-4 for the OCR (configs/ocr_lati
 fresh() {  # fresh draws of the validation scenes (new seeds, twice the frames): a candidate against a model chosen on
     # the draws of val() (weights/runs/ocr_latin_ft26_fresh_rule.txt)
     val_scenes scenes_val_f scenes_close_val_f scenes_val_f_gray scenes_close_val_f_gray 300 70 200 170
+    # the validation clips drawn afresh (bench/results/box_buffer/rule2.txt)
+    local v="--include $VAL --exclude $RIDES_HOLD --unboxed configs/splits/dashcam_train_unboxed.csv"
+    draw clip_val_f $CLIP $v --out data_gen/clip_val_f --vehicles 50 --seed 40
+    draw clip_val_busy_f $CLIP $v --out data_gen/clip_val_busy_f --vehicles 48 --seed 50 --together 3 --pan 80
 }
 
 faces() {  # one draw of synthetic plates (seed 31) in each set of character faces: a probe of faces never seen

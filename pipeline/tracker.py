@@ -32,7 +32,7 @@ class TrackerConfig:
     match_thresh: Annotated[float, Range(0, 1)] = 0.8
     fuse_score: bool = True
     gmc_method: GmcMethod = "none"
-    box_buffer: Annotated[float, Range(0, 10)] = 0.0
+    box_buffer: Annotated[float, Range(0, 10)] = 0.3
 
 
 def buffered(xyxy: np.ndarray, b: float) -> np.ndarray:
