@@ -80,7 +80,7 @@ class TrackState:
     widest: float = 0.0  # of its widest box
     read_widest: float = 0.0  # of its widest box read
     seen: int = 0  # frames it was seen in
-    decided: Vote | None = None  # set once the vote is decisive: no more OCR for this track
+    decided: Vote | None = None  # set once the vote is decisive: no more OCR for it but as its plate grows
     emitted: bool = False
 
 
