@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from common.errors import UserError
+from common.errors import UserError, warn_once
 from common.liveness import beat
 from pipeline.config import PipelineConfig
 from pipeline.outputs import claim_out, event_sinks, image_stores, make_out, out_dir, webhook_sink, write_summary
@@ -354,6 +354,10 @@ def run_images(spec: str, cfgs: Configs, crops_only: bool, detector: Any = None,
 
     p = cfgs.pipeline
     clock = utc_offset(p.photo_utc_offset, "photo_utc_offset")
+    given = [f"stride={p.stride}"] * (p.stride > 1) + [f"max_fps={p.max_fps:g}"] * (p.max_fps > 0)
+    if given:  # a folder of frames exported from a video is read photo by photo, each one
+        warn_once(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} for videos: images are each read (a "
+                  f"numbered sequence, frames/img_%05d.jpg, is read as a video)")
     if is_url(spec) or spec == STDIN:  # never opened (a stream's reader would be left running)
         raise UserError(f"{redact(spec)}: plate crops are read from image files and folders, not from a "
                         + ("URL" if is_url(spec) else "stream piped in"))

@@ -195,6 +195,27 @@ def test_one_plate_crop_given_as_a_file_is_read_and_logged(tmp_path, function_re
     assert ("INFO", f"{'plate.png':28s} AB123 (0.90)") in lines
 
 
+def test_a_stride_or_a_frame_rate_cap_given_for_images_is_said_to_be_for_videos(tmp_path, monkeypatch, logged,
+                                                                                function_recognizer):
+    """A folder of frames exported from a video, given stride=2 to halve the work, was read whole without a word."""
+    import cv2
+
+    from ocr.recognizer import PlateRead
+    from pipeline.app import run_images
+
+    monkeypatch.setattr("common.errors._TOLD", set())
+    cv2.imwrite(str(tmp_path / "plate.png"), np.full((30, 90, 3), 128, np.uint8))
+    rec = function_recognizer(lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops])
+    for given, says in (([], None), (["stride=2"], "stride=2 is"),
+                        (["stride=2", "max_fps=5"], "stride=2 and max_fps=5 are")):
+        cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", *given])
+        lines, res = logged(lambda: run_images(str(tmp_path / "plate.png"), cfgs, True, recognizer=rec), "WARNING")
+        assert len(res["reads"]) == 1
+        told = [m for _, m in lines if "for videos" in m]
+        assert told == ([] if says is None else [f"{says} for videos: images are each read (a numbered sequence, "
+                                                 "frames/img_%05d.jpg, is read as a video)"])
+
+
 def test_a_folder_of_images_read_one_by_one_is_no_hang(tmp_path, function_recognizer, never_stuck):
     """Each image read is a sign of progress (systemd's watchdog restarts a service whose source gives none): a
     folder of thousands, or a backlog a watched folder gathered, takes long and is no hang."""
