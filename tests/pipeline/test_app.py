@@ -206,7 +206,7 @@ def test_a_stride_or_a_frame_rate_cap_given_for_images_is_said_to_be_for_videos(
     monkeypatch.setattr("common.errors._TOLD", set())
     cv2.imwrite(str(tmp_path / "plate.png"), np.full((30, 90, 3), 128, np.uint8))
     rec = function_recognizer(lambda crops: [PlateRead("AB123", 0.9, ()) for _ in crops])
-    for given, says in (([], None), (["stride=2"], "stride=2 is"),
+    for given, says in (([], None), (["stride=2"], "stride=2 is"), (["max_fps=0.5"], "max_fps=0.5 is"),
                         (["stride=2", "max_fps=5"], "stride=2 and max_fps=5 are")):
         cfgs = load_configs(CONFIGS, [f"output_dir={tmp_path / 'out'}", *given])
         lines, res = logged(lambda: run_images(str(tmp_path / "plate.png"), cfgs, True, recognizer=rec), "WARNING")
