@@ -116,6 +116,8 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
                        f"all read (stride= reads every Nth)")
     if isinstance(source, VideoFileSource):
         cfgs = strided(cfgs, p.stride)
+    elif isinstance(source, LiveSource) and 0 < p.max_fps < source.fps:  # a capped camera whose rate is known now
+        cfgs = strided(cfgs, source.fps / p.max_fps)
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)

@@ -129,10 +129,11 @@ def video_configs(cfgs: Configs) -> Configs:
                                    new_track_thresh=max(t.new_track_thresh, d.conf)))
 
 
-def strided(cfgs: Configs, stride: int) -> Configs:
-    """The configs for a video file run at every `stride`th frame: the windows that count frames
-    (`fusion.lost_frames`, `tracker.track_buffer`) count the file's frames, those left out too, so that a track
-    ends as many seconds after its plate was last seen as at every frame."""
+def strided(cfgs: Configs, stride: float) -> Configs:
+    """The configs for a source run at every `stride`th of its frames (a video file's `stride`; a camera capped by
+    `max_fps`, its rate over the cap): the windows that count frames (`fusion.lost_frames`, `tracker.track_buffer`)
+    count the source's frames, those left out too, so that a track ends as many seconds after its plate was last
+    seen as at every frame."""
     if stride <= 1:
         return cfgs
     f, t = cfgs.fusion, cfgs.tracker

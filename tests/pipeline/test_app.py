@@ -1,5 +1,6 @@
 """pipeline/app.py: the annotated video's rate, the model files checked before a run, the stages and settings each
 run builds, the still images' run."""
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -299,6 +300,8 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
                                                                                       steady_camera):
     import threading
 
+    import cv2
+
     import pipeline.app as app
     import pipeline.sources as sources
     from tests.pipeline.test_sources import one_plate_models, write_video
@@ -328,13 +331,26 @@ def test_a_cameras_max_fps_reaches_its_source_and_a_stride_is_told_to_be_for_fil
     assert given == [12.5]
     assert ("WARNING", "rtsp://cam/7: stride=3 is for video files; a camera's or stream's frames are read as they "
                        "come, the newest each time (max_fps= caps how many a second)") in said
-    assert windows == [15, 30]  # a camera's windows as configured: its stride does nothing
+    assert windows == [15, 30]  # a camera's windows as configured (it gives no rate): its stride does nothing
+
+    class TwentyFiveFps(steady_camera):
+        def get(self, prop):
+            return 25.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    monkeypatch.setattr(sources, "open_source", lambda s, stride, cfg, stop, *window: sources.LiveSource(
+        s, cfg, lambda url, c: TwentyFiveFps(0.005), max_frames=2, stop=stop))
+    del windows[:]
+    for cap in (12.5, 0, 1):  # capped at 12.5 of its 25 frames a second, uncapped, at 1
+        app.run_video("rtsp://cam/7", replace(cfgs, pipeline=replace(cfgs.pipeline, max_fps=cap)),
+                      threading.Event(), *one_plate_models())
+    assert windows == [8, 15, 15, 30, 1, 2]  # a capped camera's windows in its own frames
+    windows.clear()
     monkeypatch.setattr(sources, "open_source", real_open)
     clip = str(write_video(tmp_path / "v.avi", n=2))
     said, _ = logged(lambda: app.run_video(clip, cfgs, threading.Event(), *one_plate_models()), "WARNING")
     assert ("WARNING", "v.avi: max_fps=12.5 is for cameras and streams; a video file's frames are all read (stride= "
                        "reads every Nth)") in said and not any("stride=3 is for" in m for _, m in said)
-    assert windows[2:] == [5, 10]  # a file run every third frame: its windows in the file's frames
+    assert windows == [5, 10]  # a file run every third frame: its windows in the file's frames
 
 
 def test_a_camera_opened_after_its_run_began_is_filmed_at_its_own_rate(tmp_path, monkeypatch, steady_camera):

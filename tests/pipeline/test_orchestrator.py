@@ -305,6 +305,8 @@ def test_a_strided_files_windows_count_the_files_frames():
     two, three = strided(cfgs, 2), strided(cfgs, 3)
     assert (two.fusion.lost_frames, two.tracker.track_buffer) == (8, 15)  # rounded up: never less time than asked
     assert (three.fusion.lost_frames, three.tracker.track_buffer) == (5, 10)
+    capped = strided(cfgs, 25 / 8)  # a 25 fps camera capped at 8: 15 and 30 of its frames are 4.8 and 9.6 run
+    assert (capped.fusion.lost_frames, capped.tracker.track_buffer) == (5, 10)
     assert strided(load_configs(CONFIGS, ["fusion.lost_frames=1", "tracker.track_buffer=1"]), 4).fusion.lost_frames == 1
 
 
