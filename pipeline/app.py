@@ -80,6 +80,15 @@ def video_rate(source: Any, fps: float = 0.0) -> float:
     return min(rate, cap) if cap > 0 else rate
 
 
+def source_stride(source: Any) -> float:
+    """How many of `source`'s frames go by for each frame run: a video file's `stride`; a camera capped by its
+    `max_fps` whose rate is known, its rate over the cap; else 1 (`strided` counts the frame windows by it)."""
+    if hasattr(source, "stride"):
+        return float(source.stride)
+    cap = getattr(getattr(source, "cfg", None), "max_fps", 0.0)
+    return source.fps / cap if 0 < cap < (source.fps or 0.0) else 1.0
+
+
 def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recognizer: Any = None,
               windows: Any = None, out_name: str = "", label: str = "", sinks: list[Any] | None = None,
               stores: dict[str, Any] | None = None, recent: dict[str, tuple[float, float]] | None = None,
@@ -114,10 +123,7 @@ def run_video(spec: str, cfgs: Configs, stop: Any, detector: Any = None, recogni
     elif p.max_fps > 0 and isinstance(source, VideoFileSource):
         logger.warning(f"{source.name}: max_fps={p.max_fps:g} is for cameras and streams; a video file's frames are "
                        f"all read (stride= reads every Nth)")
-    if isinstance(source, VideoFileSource):
-        cfgs = strided(cfgs, p.stride)
-    elif isinstance(source, LiveSource) and 0 < p.max_fps < source.fps:  # a capped camera whose rate is known now
-        cfgs = strided(cfgs, source.fps / p.max_fps)
+    cfgs = strided(cfgs, source_stride(source))  # the frame windows in the source's own frames
     clock = getattr(source, "clock", None)  # a camera's: now; a file's: when it was recorded, if known
     if p.video_start_utc and isinstance(source, VideoFileSource):
         clock = recording_clock(source.path, p.video_start_utc)

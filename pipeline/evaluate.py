@@ -202,10 +202,10 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     added)."""
     import threading
 
-    from pipeline.app import motion_gate, video_stages
+    from pipeline.app import motion_gate, source_stride, video_stages
     from pipeline.orchestrator import Pipeline
     from pipeline.settings import crop_spec, strided
-    from pipeline.sources import VideoFileSource, open_source, turned
+    from pipeline.sources import open_source, turned
     from pipeline.tracker import PlateTracker
 
     p = cfgs.pipeline
@@ -216,7 +216,7 @@ def run_clip(video: str, expected_csv: Path, cfgs: Any, detector: Any, recognize
     opened = open_source(video, p.stride, start_s=p.start_s, end_s=p.end_s, fps=p.source_fps)
     source = wrap(opened) if wrap else opened
     try:
-        cfgs = strided(cfgs, p.stride) if isinstance(opened, VideoFileSource) else cfgs
+        cfgs = strided(cfgs, source_stride(opened))
         # the stages as run_pipeline.py builds them (a configured roi, the fuser's posterior decoding), no outputs
         detector, recognizer, watchlist, zones, fuser = video_stages(cfgs, video, detector, recognizer)
         pipe = Pipeline(detector, PlateTracker(cfgs.tracker), recognizer, fuser, [sink], zones,
