@@ -111,7 +111,7 @@ class PlateTracker:
         if len(out) == 0:
             return Tracks()
         ids = np.array([self._our_id(int(t)) for t in out[:, 4]], np.int64)
-        xyxy = unbuffered(_detection_boxes(out, seen).astype(np.float64), b).astype(np.float32)
+        xyxy = unbuffered(_detection_boxes(out, seen), b)
         if len(self._ids) > 256:  # forget removed tracks: a live run meets vehicles without end
             live = {s.track_id for s in self.tracker.tracked_stracks + self.tracker.lost_stracks}
             self._ids = {k: v for k, v in self._ids.items() if k in live}
