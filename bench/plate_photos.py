@@ -30,6 +30,7 @@ import numpy as np
 from detection.dataset import PlateBox, write_box_labels
 from ocr.data import read_labels, read_split_file
 from ocr.process import read_bgr, write_image
+from pipeline.evaluate import turned_boxes
 
 
 GREY = 90  # the canvas around the plate
@@ -76,9 +77,9 @@ def from_side(img: np.ndarray, yaw: float) -> tuple[np.ndarray, tuple[float, flo
 
 def from_above(img: np.ndarray, pitch: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """`from_side` about the horizontal axis: `img` seen `pitch` degrees from above (or below)."""
-    canvas, (x1, y1, x2, y2) = from_side(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), pitch)
-    w = canvas.shape[1]
-    return cv2.rotate(canvas, cv2.ROTATE_90_COUNTERCLOCKWISE), (y1, round(w - x2, 1), y2, round(w - x1, 1))
+    canvas, box = from_side(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), pitch)
+    back = turned_boxes(np.array([box]), *canvas.shape[:2], 270)  # the canvas turned back, the box with it
+    return cv2.rotate(canvas, cv2.ROTATE_90_COUNTERCLOCKWISE), bounds(back.reshape(2, 2))
 
 
 def main() -> int:
