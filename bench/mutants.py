@@ -1,6 +1,6 @@
 """Mutation testing: which small changes to a module its tests let through.
 
-    python bench/mutants.py SOURCE.py TEST [TEST ...] [--only LINE[,LINE...]] [--json OUT]
+    python bench/mutants.py SOURCE.py TEST [TEST ...] [--only LINE[,FIRST-LAST...]] [--json OUT]
 
 Each mutant changes one place of SOURCE: a comparison turned (< and <=, > and >=, == and !=, in and not in, is and
 is not), an arithmetic operator swapped (+ and -, * and /), `and` for `or` or back, a number changed (0 to 1, 1 to
@@ -126,17 +126,30 @@ def run(source: str, tests: list[str], only: set[int], say: Callable[[str], None
     return out
 
 
+def line_numbers(spec: str) -> set[int]:
+    """The lines `--only` names: numbers and ranges, comma-separated (`12,40-45`); UserError naming a bad one."""
+    lines: set[int] = set()
+    for part in (p.strip() for p in spec.split(",")):
+        first, dash, last = part.partition("-")
+        if not part:
+            continue
+        if not (first.strip().isdigit() and (not dash or last.strip().isdigit())):
+            raise UserError(f"--only {spec}: {part!r} is not a line number or a range of them (12, 40-45)")
+        lines.update(range(int(first), int(last or first) + 1))
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("source", help="a module of the repo, e.g. pipeline/fusion.py")
     ap.add_argument("tests", nargs="+", help="test files or folders")
-    ap.add_argument("--only", default="", help="comma-separated line numbers: mutate these lines only")
+    ap.add_argument("--only", default="",
+                    help="line numbers and ranges, comma-separated (12,40-45): mutate these lines only")
     ap.add_argument("--json", type=Path, help="also write the mutants and their outcomes here")
     args = ap.parse_args()
     if not (ROOT / args.source).is_file():
         raise UserError(f"no such source file in the repo: {args.source}")
-    only = {int(v) for v in args.only.split(",") if v.strip()}
-    mutants = run(args.source, args.tests, only, print)
+    mutants = run(args.source, args.tests, line_numbers(args.only), print)
     lived = [m for m in mutants if m.lived]
     print(f"{args.source}: {len(lived)} of {len(mutants)} mutants lived ({', '.join(args.tests)})")
     if args.json:

@@ -1,6 +1,10 @@
 """bench/mutants.py: the mutation points of a module, each change made and undone exactly."""
 import ast
 
+import pytest
+
+from common.errors import UserError
+
 from tests.bench_loader import BENCH, bench_module
 
 mutants = bench_module("mutants")
@@ -31,3 +35,12 @@ def test_the_copy_holds_its_own_weights_so_a_change_cannot_write_to_the_shipped_
     assert onnx.is_file() and not onnx.is_symlink() and not (tmp_path / "weights").is_symlink()
     onnx.write_bytes(b"changed")  # what a mutant of detection/export.py did through a link
     assert (BENCH.parent / "weights" / "detector.onnx").read_bytes() != b"changed"
+
+
+def test_the_lines_asked_for_are_numbers_and_ranges_and_a_bad_one_is_named():
+    assert mutants.line_numbers("") == set()
+    assert mutants.line_numbers("12, 40-43,7") == {7, 12, 40, 41, 42, 43}
+    assert mutants.line_numbers("5-5") == {5}
+    for bad in ("12-x", "a", "3-", "-4", "1.5"):
+        with pytest.raises(UserError, match=f"'{bad}' is not a line number"):
+            mutants.line_numbers(f"1,{bad}")
