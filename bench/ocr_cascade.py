@@ -22,6 +22,7 @@ import json
 
 import numpy as np
 
+from common.cli import numbers
 from ocr.data import SourceDataset, load_crop
 from ocr.ensemble import EnsembleRecognizer
 from ocr.process import fold_o0
@@ -37,10 +38,11 @@ def main() -> int:
     ap.add_argument("--data", required=True, action="append")
     ap.add_argument("--split-file")
     ap.add_argument("--split", default="all")
-    ap.add_argument("--below", default=BELOW, help="thresholds on the first model's confidence, comma-separated")
+    ap.add_argument("--below", default=BELOW, type=numbers(),
+                    help="thresholds on the first model's confidence, comma-separated")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    thresholds = [float(t) for t in args.below.split(",")]
+    thresholds = args.below
     first, second = (Recognizer.from_checkpoint(w, "cpu", "onnx", "greedy", precision="int8")
                      for w in (args.weights, args.second))
     pair = EnsembleRecognizer([first, second])

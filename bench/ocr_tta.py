@@ -22,6 +22,8 @@ from collections import Counter
 
 import numpy as np
 
+from common.cli import numbers
+from common.errors import UserError
 from ocr.alphabet import Codec
 from ocr.data import SourceDataset, load_crop
 from ocr.process import fold_o0
@@ -37,13 +39,15 @@ def main() -> None:
     ap.add_argument("--split", default="all")
     ap.add_argument("--backend", default="onnx")
     ap.add_argument("--precision", default="int8")
-    ap.add_argument("--views", default=",".join(map(str, range(len(VIEWS)))),
+    ap.add_argument("--views", default=",".join(map(str, range(len(VIEWS)))), type=numbers(int),
                     help="indices into ocr.views.VIEWS to read (the first is the plain read)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    if any(not 0 <= i < len(VIEWS) for i in args.views):
+        raise UserError(f"--views: ocr.views.VIEWS has {len(VIEWS)} views, 0-{len(VIEWS) - 1}, not {args.views}")
     rec = Recognizer.from_checkpoint(args.weights, "cpu", args.backend, "greedy", precision=args.precision)
     chars = rec.cfg.alphabet
-    views = [VIEWS[int(i)] for i in args.views.split(",")]
+    views = [VIEWS[i] for i in args.views]
     res = {}
     for data in args.data:
         spec = {"path": data, "split": args.split, **({"split_file": args.split_file} if args.split_file else {})}

@@ -27,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from common.cli import numbers
 from common.device import autocast_for, cpu_has_fast_bf16, cpu_name, resolve_device
 from ocr.alphabet import Codec, resolve_alphabet
 from ocr.config import OCRConfig
@@ -52,7 +53,7 @@ def batches(alphabet: str, n: int, batch: int = 32) -> list[tuple]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--widths", default="0.5,1.0", help="width multipliers (1.0 = the seed size)")
+    ap.add_argument("--widths", default=[0.5, 1.0], type=numbers(), help="width multipliers (1.0 = the seed size)")
     ap.add_argument("--steps", type=int, default=6, help="training steps per timed round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", help="cpu, cuda (cuda:0) or auto")
@@ -70,7 +71,7 @@ def main() -> int:
     else:
         precisions = ["fp32"] + (["bf16"] if cpu_has_fast_bf16() else [])
     variants = {}
-    for w in (float(v) for v in args.widths.split(",")):
+    for w in args.widths:
         for p in precisions:
             torch.manual_seed(0)
             model = CRNN(ModelConfig(alphabet=alphabet, width_mult=w)).to(device, memory_format=torch.channels_last)

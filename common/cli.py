@@ -140,6 +140,24 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def numbers(kind: Callable[[str], Any] = float) -> Callable[[str], list[Any]]:
+    """An argparse type: comma-separated numbers of `kind` (`0.5,1.0`), else argparse's one-line error naming the
+    one that is not."""
+    name = "whole number" if kind is int else "number"
+
+    def parse(text: str) -> list[Any]:
+        out = []
+        for part in (t.strip() for t in text.split(",")):
+            try:
+                out.append(kind(part))
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{part!r} in {text!r} is not a {name}") from None
+        return out
+
+    parse.__name__ = f"comma-separated {name}s"
+    return parse
+
+
 def port(text: str) -> int:
     """An argparse type: a TCP port, 0-65535 (0: any free one)."""
     value = at_least(0)(text)

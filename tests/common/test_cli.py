@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import at_least, fraction, interrupted_line, port
+from common.cli import at_least, fraction, interrupted_line, numbers, port
 
 
 def parser() -> argparse.ArgumentParser:
@@ -11,6 +11,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--n", type=at_least(1), default=1)
     ap.add_argument("--share", type=fraction, default=0.5)
     ap.add_argument("--port", type=port, default=8080)
+    ap.add_argument("--widths", type=numbers(), default="0.5,1")
+    ap.add_argument("--views", type=numbers(int), default=[0])
     return ap
 
 
@@ -19,6 +21,9 @@ def test_counts_and_shares_in_range_parse():
     assert (args.n, args.share) == (1, 1.0)
     assert parser().parse_args(["--share", "0"]).share == 0.0
     assert [parser().parse_args(["--port", p]).port for p in ("0", "65535")] == [0, 65535]
+    args = parser().parse_args(["--views", "0, 3,2"])
+    assert (args.widths, args.views) == ([0.5, 1.0], [0, 3, 2])  # a string default parsed as given
+    assert parser().parse_args(["--widths", "0.25"]).widths == [0.25]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -29,6 +34,9 @@ def test_counts_and_shares_in_range_parse():
     (["--share", "half"], "argument --share: 'half' is not a number"),
     (["--port", "99999"], "argument --port: 99999 is above 65535, the largest port"),
     (["--port", "-1"], "argument --port: -1 is below 0"),
+    (["--widths", "0.5,x"], "argument --widths: 'x' in '0.5,x' is not a number"),
+    (["--widths", "0.5,"], "argument --widths: '' in '0.5,' is not a number"),
+    (["--views", "1,2.5"], "argument --views: '2.5' in '1,2.5' is not a whole number"),
 ])
 def test_out_of_range_is_argparse_one_line_error(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
