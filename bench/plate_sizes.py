@@ -24,6 +24,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 import cv2
 from loguru import logger
 
+from common.errors import UserError
 from common.paths import ROOT
 
 
@@ -40,8 +41,9 @@ def shrunk(video: Path, scale: float, out: Path) -> Path:
         writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if scale != 1 else frame)
         ok, frame = cap.read()
     cap.release()
-    if writer is not None:
-        writer.release()
+    if writer is None:
+        raise UserError(f"{video}: no frame could be read (missing, or not a video OpenCV decodes)")
+    writer.release()
     return out
 
 
@@ -55,17 +57,19 @@ def main() -> None:
     ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 0.5, 0.35])
     ap.add_argument("overrides", nargs="*")
     a = ap.parse_args()
-    logger.remove()
-    print(f"{a.video}: scale, vehicles read, plate_width_px, told too small")
     with tempfile.TemporaryDirectory() as tmp:
-        for scale in a.scales:
-            clip = shrunk(a.video, scale, Path(tmp) / f"x{scale:g}.mp4")
-            cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp}/out", "progress=false", "video_out=false",
-                                                   *a.overrides])
+        clips = {scale: shrunk(a.video, scale, Path(tmp) / f"x{scale:g}.mp4") for scale in a.scales}
+        cfgs = load_configs(ROOT / "configs", [f"output_dir={tmp}/out", "progress=false", "video_out=false",
+                                               *a.overrides])
+        logger.remove()  # the runs' logs; a video that cannot be read, or a bad override, is said above
+        print(f"{a.video}: scale, vehicles read, plate_width_px, told too small")
+        for scale, clip in clips.items():
             res = run_video(str(clip), cfgs, threading.Event())
             told = bool(size_advice(res["plate_width_px"], clip.name))
             print(f"{scale:g}: {res['events']} vehicles, {res['plate_width_px']}, {'told' if told else 'not told'}")
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

@@ -36,9 +36,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stills", type=Path, default=ROOT / "samples" / "stills")
     a = ap.parse_args()
-    logger.remove()
     labels = [(r["image"], r["plate_text"]) for r in read_csv(a.stills / "labels.csv", "CSV image,plate_text,...",
                                                                ("image", "plate_text")) if r["plate_text"]]
+    logger.remove()  # the runs' logs; stills without their labels are said above
     with tempfile.TemporaryDirectory() as tmp:
         for turned, how in TURNED.items():
             folder = Path(tmp) / f"turned{turned}"
@@ -56,4 +56,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake (stills without their labels.csv): one error line, exit 2

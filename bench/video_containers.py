@@ -23,6 +23,7 @@ import time
 import cv2
 import numpy as np
 
+from common.errors import UserError
 from common.paths import ROOT
 from pipeline.annotate import VideoSink
 from pipeline.media import VIDEO_CODECS
@@ -54,6 +55,8 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=50)
     a = ap.parse_args()
     frames = frames_of(a.video, a.frames)
+    if not frames:
+        raise UserError(f"{a.video}: no frame could be read (missing, or not a video OpenCV decodes)")
     h, w = frames[0].shape[:2]
     print(f"{a.video}: {len(frames)} frames of {w}x{h}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,4 +76,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2
