@@ -130,11 +130,13 @@ def line_numbers(spec: str) -> set[int]:
     """The lines `--only` names: numbers and ranges, comma-separated (`12,40-45`); UserError naming a bad one."""
     lines: set[int] = set()
     for part in (p.strip() for p in spec.split(",")):
-        first, dash, last = part.partition("-")
         if not part:
             continue
+        first, dash, last = part.partition("-")
         if not (first.strip().isdigit() and (not dash or last.strip().isdigit())):
             raise UserError(f"--only {spec}: {part!r} is not a line number or a range of them (12, 40-45)")
+        if int(last or first) < int(first):
+            raise UserError(f"--only {spec}: {part!r} ends before it starts")
         lines.update(range(int(first), int(last or first) + 1))
     return lines
 

@@ -4,7 +4,6 @@ import ast
 import pytest
 
 from common.errors import UserError
-
 from tests.bench_loader import BENCH, bench_module
 
 mutants = bench_module("mutants")
@@ -44,3 +43,5 @@ def test_the_lines_asked_for_are_numbers_and_ranges_and_a_bad_one_is_named():
     for bad in ("12-x", "a", "3-", "-4", "1.5"):
         with pytest.raises(UserError, match=f"'{bad}' is not a line number"):
             mutants.line_numbers(f"1,{bad}")
+    with pytest.raises(UserError, match="'45-40' ends before it starts"):
+        mutants.line_numbers("45-40")
