@@ -27,6 +27,7 @@ import signal
 import subprocess
 import tempfile
 
+from common.cli import at_least, positive, prepare_outputs
 from common.device import cpu_name
 from common.paths import ROOT
 from serve_burst import peak_mb
@@ -73,14 +74,15 @@ def run(n: int, seconds: float, every_s: float, max_fps: float = 0.0) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--seconds", type=float, default=40.0)
-    ap.add_argument("--every-s", type=float, default=0.2,
+    ap.add_argument("--cameras", type=at_least(1), nargs="+", default=[1, 2, 3])
+    ap.add_argument("--seconds", type=positive, default=40.0)
+    ap.add_argument("--every-s", type=positive, default=0.2,
                     help="each camera asked for a picture this often (snapshot_every_s: 0.05 at least)")
     ap.add_argument("--max-fps", type=float, default=0.0, help="max_fps: each camera's frames processed at most this "
                     "many a second (0: as many as the machine keeps up with)")
     ap.add_argument("--out", default="", help="also write the lines to this file")
     a = ap.parse_args()
+    prepare_outputs(a.out or None)  # a file it cannot write said before the minutes of measuring, not after
     lines = [f"{cpu_name()}, {os.cpu_count()} cores; each camera asked for a picture every {a.every_s:g} s "
              f"({1 / a.every_s:g} fps offered), {a.seconds:g} s a count"
              + (f", max_fps={a.max_fps:g}" if a.max_fps else "")]
@@ -100,4 +102,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from common.cli import run_main
+
+    raise SystemExit(run_main(main))  # an expected mistake: one error line, exit 2

@@ -22,16 +22,8 @@ import csv
 import cv2
 import numpy as np
 
+from common.cli import whole_pair
 from common.errors import UserError
-
-
-def pair(text: str, sep: str) -> tuple[int, int]:
-    """'3840x2160' or '1280,1080' as two whole numbers."""
-    try:
-        a, b = (int(v) for v in text.split(sep))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected two whole numbers as A{sep}B, got {text!r}") from None
-    return a, b
 
 
 def embed(frame: np.ndarray, size: tuple[int, int], at: tuple[int, int]) -> np.ndarray:
@@ -51,8 +43,8 @@ def main() -> None:
     ap.add_argument("--video", required=True)
     ap.add_argument("--expected", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--size", type=lambda t: pair(t, "x"), default=(3840, 2160))
-    ap.add_argument("--at", type=lambda t: pair(t, ","), default=(1280, 1080))
+    ap.add_argument("--size", type=whole_pair("x"), default=(3840, 2160))
+    ap.add_argument("--at", type=whole_pair(",", low=0), default=(1280, 1080))
     ap.add_argument("--frames", type=int, default=0, help="keep the first N frames (0: all)")
     args = ap.parse_args()
     cap = cv2.VideoCapture(args.video)

@@ -18,6 +18,7 @@ import tempfile
 import time
 import tracemalloc
 
+from common.cli import at_least
 from pipeline.retention import prune_folder
 from pipeline.sinks import CsvSink, JsonlSink
 from pipeline.types import PlateEvent, utc_iso
@@ -38,7 +39,7 @@ def month(out: Path, n: int, now: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--events", type=int, default=60000)
+    ap.add_argument("--events", type=at_least(1), default=60000)
     args = ap.parse_args(argv)
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,6 +28,8 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
+from common.cli import at_least, positive
+
 ROOT = Path(__file__).resolve().parents[1]
 STILL = ROOT / "samples" / "stills" / "images" / "train_dayride_type1_003_t00098.jpg"
 
@@ -72,8 +74,8 @@ def post(url: str, body: bytes, got: list[tuple[int, float]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--clients", type=int, default=64)
-    ap.add_argument("--mb", type=float, default=8.0)
+    ap.add_argument("--clients", type=at_least(1), default=64)
+    ap.add_argument("--mb", type=positive, default=8.0)
     a, rest = ap.parse_known_args()
     port = free_port()
     env = {**os.environ, "YOLO_OFFLINE": "1"}

@@ -34,6 +34,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from common.cli import at_least
 from common.device import cpu_name
 from ocr.process import IMAGE_EXTS
 
@@ -118,8 +119,9 @@ def soak_service(url: str, pid: int, bodies: list[tuple[str, bytes]], clients: i
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", type=Path, default=ROOT / "samples/stills/images")
-    ap.add_argument("--rounds", type=int, default=10, help="timed passes over the images, one request at a time")
-    ap.add_argument("--clients", type=int, default=4, help="threads posting at once in the load test")
+    ap.add_argument("--rounds", type=at_least(1), default=10,
+                    help="timed passes over the images, one request at a time")
+    ap.add_argument("--clients", type=at_least(1), default=4, help="threads posting at once in the load test")
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--soak-min", type=float, default=0.0, help="then post for this many minutes, noting the "
                     "service's memory, files and threads (0: no soak)")

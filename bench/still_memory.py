@@ -25,6 +25,8 @@ import tempfile
 import time
 import zlib
 
+from common.cli import positive, whole_pair
+
 
 def black_png(w: int, h: int) -> bytes:
     """A w x h RGB PNG of black rows, compressed as it is made (never held whole)."""
@@ -60,15 +62,15 @@ def child(path: Path, max_mp: float, overrides: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", default="12000x9000", help="width x height of the image, in pixels")
-    ap.add_argument("--max-mp", type=float, default=150.0, help="the service's --max-mp")
+    ap.add_argument("--size", type=whole_pair("x"), default="12000x9000", help="width x height of the image, in pixels")
+    ap.add_argument("--max-mp", type=positive, default=150.0, help="the service's --max-mp")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("overrides", nargs="*", help="config overrides key=value")
     a = ap.parse_args(argv)
     if a.child is not None:
         child(a.child, a.max_mp, a.overrides)
         return 0
-    w, h = (int(v) for v in a.size.lower().split("x"))
+    w, h = a.size
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"black_{w}x{h}.png"
         path.write_bytes(black_png(w, h))

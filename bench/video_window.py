@@ -21,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from common.cli import positive, whole_pair
 from pipeline.sources import VideoFileSource
 
 BITS = 17  # frame numbers up to 131,071 (87 minutes at 25 fps)
@@ -68,12 +69,12 @@ def first_frame(path: Path, start_s: float, capture: Any) -> tuple[float, int, f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--size", default="1280x720")
-    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--minutes", type=positive, default=10.0)
+    ap.add_argument("--size", type=whole_pair("x"), default="1280x720")
+    ap.add_argument("--fps", type=positive, default=25.0)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    w, h = (int(v) for v in a.size.split("x"))
+    w, h = a.size
     n = int(a.minutes * 60 * a.fps)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.mp4"
@@ -91,7 +92,7 @@ def main() -> None:
             rows[name] = {"seconds": round(seconds, 3), "frame_shown": shown, "time_s": round(at, 3),
                           "right_frame": shown == wanted}
             print(f"{name:13s} {seconds:8.3f} s to frame {shown} at {at:.2f} s (asked {start_s} s: frame {wanted})")
-    result = {"frames": n, "size": a.size, "fps": a.fps, "start_s": start_s, "wanted_frame": wanted,
+    result = {"frames": n, "size": f"{w}x{h}", "fps": a.fps, "start_s": start_s, "wanted_frame": wanted,
               "seconds_to_make": round(made, 1), **rows}
     if a.json:
         a.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -19,14 +19,16 @@ import random
 import string
 import time
 
+from common.cli import at_least
+
 
 def main(argv: list[str] | None = None) -> int:
     from pipeline.search import any_of
     from pipeline.watchlist import Watchlist, WatchEntry
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--plates", type=int, default=100_000)
-    ap.add_argument("--reads", type=int, default=300)
+    ap.add_argument("--plates", type=at_least(1), default=100_000)
+    ap.add_argument("--reads", type=at_least(1), default=300)
     a = ap.parse_args(argv)
     rng = random.Random(0)
     chars = string.ascii_uppercase + string.digits

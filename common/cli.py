@@ -158,6 +158,33 @@ def numbers(kind: Callable[[str], Any] = float) -> Callable[[str], list[Any]]:
     return parse
 
 
+def positive(text: str) -> float:
+    """An argparse type: a number above 0 (seconds, minutes, a rate, megabytes)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
+    return value
+
+
+def whole_pair(sep: str = "x", low: int = 1) -> Callable[[str], tuple[int, int]]:
+    """An argparse type: two whole numbers of at least `low` as A{sep}B (`1280x720`, `1280,1080` with `sep=","`)."""
+
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            a, b = (int(v) for v in text.lower().split(sep))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected two whole numbers as A{sep}B, got {text!r}") from None
+        if min(a, b) < low:
+            raise argparse.ArgumentTypeError(f"{text!r}: each number must be at least {low}")
+        return a, b
+
+    parse.__name__ = f"A{sep}B"
+    return parse
+
+
 def port(text: str) -> int:
     """An argparse type: a TCP port, 0-65535 (0: any free one)."""
     value = at_least(0)(text)

@@ -13,6 +13,7 @@ from tests.bench_loader import bench_module
     ("plate_sizes", ["bogus=1"], "error: override 'bogus=1': unknown key 'bogus'"),
     ("video_containers", ["--video", "{tmp}/none.mp4"], "error: {tmp}/none.mp4: no frame could be read"),
     ("turned_stills", ["--stills", "{tmp}"], "error: {tmp}/labels.csv: No such file or directory"),
+    ("cameras_sizing", ["--out", "{tmp}/notes.txt/lines.txt"], "error: {tmp}/notes.txt: "),
 ])
 def test_a_bad_input_is_one_line_naming_it(script, argv, line, tmp_path, monkeypatch, capsys):
     (tmp_path / "notes.txt").write_text("not a video\n")
@@ -20,3 +21,21 @@ def test_a_bad_input_is_one_line_naming_it(script, argv, line, tmp_path, monkeyp
     assert run_main(bench_module(script).main) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(line.format(tmp=tmp_path)), lines
+
+
+@pytest.mark.parametrize("script, argv, message", [
+    ("cameras_sizing", ["--cameras", "0"], "argument --cameras: 0 is below 1"),
+    ("cameras_sizing", ["--seconds", "-1"], "argument --seconds: -1 is not above 0"),
+    ("video_window", ["--size", "0x0"], "argument --size: '0x0': each number must be at least 1"),
+    ("still_memory", ["--size", "0"], "argument --size: expected two whole numbers as AxB, got '0'"),
+    ("retention_memory", ["--events", "-5"], "argument --events: -5 is below 1"),
+    ("watchlist_speed", ["--plates", "0"], "argument --plates: 0 is below 1"),
+    ("serve_latency", ["--rounds", "0"], "argument --rounds: 0 is below 1"),
+    ("serve_burst", ["--mb", "0"], "argument --mb: 0 is not above 0"),
+])
+def test_a_count_or_size_that_cannot_be_is_argparse_one_line(script, argv, message, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [script, *argv])
+    with pytest.raises(SystemExit) as exc:
+        bench_module(script).main()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"error: {message}")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from common.cli import at_least, fraction, interrupted_line, numbers, port
+from common.cli import at_least, fraction, interrupted_line, numbers, port, positive, whole_pair
 
 
 def parser() -> argparse.ArgumentParser:
@@ -13,6 +13,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--port", type=port, default=8080)
     ap.add_argument("--widths", type=numbers(), default="0.5,1")
     ap.add_argument("--views", type=numbers(int), default=[0])
+    ap.add_argument("--seconds", type=positive, default=1.0)
+    ap.add_argument("--size", type=whole_pair(), default="1280x720")
+    ap.add_argument("--at", type=whole_pair(",", low=0), default=(0, 0))
     return ap
 
 
@@ -24,6 +27,9 @@ def test_counts_and_shares_in_range_parse():
     args = parser().parse_args(["--views", "0, 3,2"])
     assert (args.widths, args.views) == ([0.5, 1.0], [0, 3, 2])  # a string default parsed as given
     assert parser().parse_args(["--widths", "0.25"]).widths == [0.25]
+    args = parser().parse_args(["--seconds", "0.05", "--size", "1X1", "--at", "0,7"])
+    assert (args.seconds, args.size, args.at) == (0.05, (1, 1), (0, 7))
+    assert parser().parse_args([]).size == (1280, 720)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -37,6 +43,12 @@ def test_counts_and_shares_in_range_parse():
     (["--widths", "0.5,x"], "argument --widths: 'x' in '0.5,x' is not a number"),
     (["--widths", "0.5,"], "argument --widths: '' in '0.5,' is not a number"),
     (["--views", "1,2.5"], "argument --views: '2.5' in '1,2.5' is not a whole number"),
+    (["--seconds", "0"], "argument --seconds: 0 is not above 0"),
+    (["--seconds", "soon"], "argument --seconds: 'soon' is not a number"),
+    (["--size", "1280x0"], "argument --size: '1280x0': each number must be at least 1"),
+    (["--size", "1280"], "argument --size: expected two whole numbers as AxB, got '1280'"),
+    (["--size", "1x2x3"], "argument --size: expected two whole numbers as AxB, got '1x2x3'"),
+    (["--at", "3,x"], "argument --at: expected two whole numbers as A,B, got '3,x'"),
 ])
 def test_out_of_range_is_argparse_one_line_error(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
