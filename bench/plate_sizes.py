@@ -24,26 +24,26 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 import cv2
 from loguru import logger
 
-from common.errors import UserError
 from common.paths import ROOT
 
 
 def shrunk(video: Path, scale: float, out: Path) -> Path:
-    """`video` resized by `scale` into `out`, at its own rate."""
-    cap = cv2.VideoCapture(str(video))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    writer = None
-    ok, frame = cap.read()
-    while ok:
-        size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
-        if writer is None:
-            writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)
-        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if scale != 1 else frame)
-        ok, frame = cap.read()
-    cap.release()
-    if writer is None:
-        raise UserError(f"{video}: no frame could be read (missing, or not a video OpenCV decodes)")
-    writer.release()
+    """`video` resized by `scale` into `out`, at its own rate (read as the pipeline reads it: a file that cannot be
+    read is its UnreadableVideo error)."""
+    from pipeline.sources import VideoFileSource
+
+    source, writer = VideoFileSource(video), None
+    try:
+        for frame in source:
+            img = frame.image
+            size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+            if writer is None:
+                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), source.fps, size)
+            writer.write(cv2.resize(img, size, interpolation=cv2.INTER_AREA) if scale != 1 else img)
+    finally:
+        source.close()
+        if writer is not None:
+            writer.release()
     return out
 
 

@@ -19,26 +19,26 @@ import shutil
 import statistics
 import tempfile
 import time
+from itertools import islice
 
 import cv2
 import numpy as np
 
-from common.errors import UserError
+from common.cli import at_least
 from common.paths import ROOT
 from pipeline.annotate import VideoSink
 from pipeline.media import VIDEO_CODECS
+from pipeline.sources import VideoFileSource
 
 
 def frames_of(video: Path, n: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(video))
-    frames: list[np.ndarray] = []
-    while len(frames) < n:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    return frames
+    """The first `n` frames of `video`, read as the pipeline reads it (a file that cannot be read: its
+    UnreadableVideo error)."""
+    source = VideoFileSource(video)
+    try:
+        return [frame.image for frame in islice(source, n)]
+    finally:
+        source.close()
 
 
 def readable(path: Path) -> int:
@@ -52,11 +52,9 @@ def readable(path: Path) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--video", type=Path, default=ROOT / "samples" / "clip.mp4")
-    ap.add_argument("--frames", type=int, default=50)
+    ap.add_argument("--frames", type=at_least(1), default=50)
     a = ap.parse_args()
     frames = frames_of(a.video, a.frames)
-    if not frames:
-        raise UserError(f"{a.video}: no frame could be read (missing, or not a video OpenCV decodes)")
     h, w = frames[0].shape[:2]
     print(f"{a.video}: {len(frames)} frames of {w}x{h}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -158,12 +158,17 @@ def numbers(kind: Callable[[str], Any] = float) -> Callable[[str], list[Any]]:
     return parse
 
 
-def positive(text: str) -> float:
-    """An argparse type: a number above 0 (seconds, minutes, a rate, megabytes)."""
+def _number(text: str) -> float:
+    """`text` as a number, else argparse's error saying it is not one (`positive`, `fraction`)."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive(text: str) -> float:
+    """An argparse type: a number above 0 (seconds, minutes, a rate, megabytes)."""
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
     return value
@@ -195,10 +200,7 @@ def port(text: str) -> int:
 
 def fraction(text: str) -> float:
     """An argparse type: a number from 0 to 1 (a share)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{value:g} is not within 0-1")
     return value

@@ -8,10 +8,11 @@ from tests.bench_loader import bench_module
 
 
 @pytest.mark.parametrize("script, argv, line", [
-    ("plate_sizes", ["--video", "{tmp}/none.mp4"], "error: {tmp}/none.mp4: no frame could be read"),
-    ("plate_sizes", ["--video", "{tmp}/notes.txt"], "error: {tmp}/notes.txt: no frame could be read"),
+    ("plate_sizes", ["--video", "{tmp}/none.mp4"], "error: video not found: {tmp}/none.mp4"),
+    ("plate_sizes", ["--video", "{tmp}/notes.txt"],
+     "error: cannot open video (corrupt or unsupported): {tmp}/notes.txt"),
     ("plate_sizes", ["bogus=1"], "error: override 'bogus=1': unknown key 'bogus'"),
-    ("video_containers", ["--video", "{tmp}/none.mp4"], "error: {tmp}/none.mp4: no frame could be read"),
+    ("video_containers", ["--video", "{tmp}/none.mp4"], "error: video not found: {tmp}/none.mp4"),
     ("turned_stills", ["--stills", "{tmp}"], "error: {tmp}/labels.csv: No such file or directory"),
     ("cameras_sizing", ["--out", "{tmp}/notes.txt/lines.txt"], "error: {tmp}/notes.txt: "),
 ])
@@ -26,6 +27,7 @@ def test_a_bad_input_is_one_line_naming_it(script, argv, line, tmp_path, monkeyp
 @pytest.mark.parametrize("script, argv, message", [
     ("cameras_sizing", ["--cameras", "0"], "argument --cameras: 0 is below 1"),
     ("cameras_sizing", ["--seconds", "-1"], "argument --seconds: -1 is not above 0"),
+    ("video_containers", ["--frames", "0"], "argument --frames: 0 is below 1"),
     ("video_window", ["--size", "0x0"], "argument --size: '0x0': each number must be at least 1"),
     ("still_memory", ["--size", "0"], "argument --size: expected two whole numbers as AxB, got '0'"),
     ("retention_memory", ["--events", "-5"], "argument --events: -5 is below 1"),
