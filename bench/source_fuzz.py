@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import argparse
 import tempfile
 from typing import Any
 
@@ -27,7 +28,8 @@ from ocr.data import SOURCE_KEYS, SourceDataset
 VALUES: list[Any] = ["xyz", -5, "[1, 2", None, True, [], {}, 0, 1.5, "", ["a"], {"a": 1}, "/nonexistent", [None], [5]]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     latin = Codec("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     with tempfile.TemporaryDirectory() as tmp:
         crops = Path(tmp) / "crops"

@@ -5,7 +5,7 @@ import contextlib
 import io
 import logging
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -68,22 +68,28 @@ def quantize_static_int8(src: Path, out: Path, batches: Iterable[np.ndarray], in
     return written_whole(out, lambda part: onnx.save(proto, str(part)))  # `src` may be `out`: replaced only now
 
 
-def onnx_ops(path: Path) -> set[str]:
-    """The operator types of an ONNX model; empty when `path` is not one (its session then reports it). A model
-    quantised by `quantize_static_int8` holds QuantizeLinear; one with int8 LSTM weights DynamicQuantizeLSTM."""
+def onnx_model(path: Path) -> Any:
+    """The ONNX model in the file `path`, its graph and metadata (external tensor data, if any, left unread):
+    UserError naming `path` when no graph can be read from it."""
     import onnx
 
+    from common.errors import UserError
+
     try:
-        return {n.op_type for n in onnx.load(str(path)).graph.node}
+        model = onnx.load(str(path), load_external_data=False)
     except Exception:
-        return set()
+        model = None
+    if model is None or not model.graph.node:
+        raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
+    return model
+
+
+def op_types(model: Any) -> set[str]:
+    """The operator types of an ONNX model: one quantised by `quantize_static_int8` holds QuantizeLinear; one with
+    int8 LSTM weights DynamicQuantizeLSTM."""
+    return {n.op_type for n in model.graph.node}
 
 
 def graph_ops(path: Path) -> set[str]:
-    """`onnx_ops` of a file that must hold an ONNX model: UserError naming `path` when no graph can be read from it."""
-    from common.errors import UserError
-
-    ops = onnx_ops(path)
-    if not ops:
-        raise UserError(f"{path} is not an ONNX model (no graph could be read from it)")
-    return ops
+    """`op_types` of the file `path`, which must hold an ONNX model (`onnx_model`'s UserError when it does not)."""
+    return op_types(onnx_model(path))

@@ -181,8 +181,7 @@ def check_model_file(path: str | Path) -> ModelConfig:
     missing or unreadable."""
     p = find(path)
     if p.suffix == ".onnx":
-        _onnx_ops_of(p)
-        return _stored_config(_onnx_meta(p), p)
+        return _stored_config(_onnx_meta(_onnx_file(p)), p)  # the file read once: its graph and its metadata
     return ModelConfig(**load_checkpoint(path)["model_config"])  # as given: an empty path is its error
 
 
@@ -194,11 +193,9 @@ def check_fit(path: str | Path, patterns: tuple[str, ...], alphabet: str) -> Non
         raise UserError(f"{path}: {exc}") from None
 
 
-def _onnx_meta(path: Path) -> dict[str, str]:
-    """The metadata an ONNX model's file holds (its external tensor data, if any, left unread)."""
-    import onnx
-
-    return {m.key: m.value for m in onnx.load(str(path), load_external_data=False).metadata_props}
+def _onnx_meta(model: Any) -> dict[str, str]:
+    """The metadata an ONNX model holds."""
+    return {m.key: m.value for m in model.metadata_props}
 
 
 def _stored_config(meta: dict[str, str], source: Path) -> ModelConfig:
@@ -208,21 +205,23 @@ def _stored_config(meta: dict[str, str], source: Path) -> ModelConfig:
     return ModelConfig(**json.loads(meta["model_config"]))
 
 
-def _onnx_ops_of(path: Path) -> set[str]:
-    """The operator types of the ONNX model at `path`; UserError when there is none to read."""
-    from common.quantize import graph_ops
+def _onnx_file(path: Path) -> Any:
+    """The ONNX model in the file `path` (`common.quantize.onnx_model`); UserError when there is none to read."""
+    from common.quantize import onnx_model
 
     if not path.is_file():
         raise UserError(f"ONNX model not found: {path}")
-    return graph_ops(path)
+    return onnx_model(path)
 
 
 def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] | None,
                int8: bool = False) -> Recognizer:
     import onnxruntime as ort
 
+    from common.quantize import op_types
+
     source = path
-    ops = _onnx_ops_of(path)
+    ops = op_types(_onnx_file(path))
     static = "QuantizeLinear" in ops  # exported with --int8: already int8, batched (fixed activation scales)
     quantized = "DynamicQuantizeLSTM" in ops  # exported with --int8-lstm
     lstm8 = quantized or (int8 and not static)  # int8 LSTM, its inputs quantised per call: one crop at a time
@@ -261,7 +260,7 @@ def matching_int8_export(checkpoint: Path) -> Path | None:
     if not sibling.is_file():
         return None
     try:
-        meta = _onnx_meta(sibling)
+        meta = _onnx_meta(_onnx_file(sibling))
     except Exception:
         return None  # not an ONNX model: the checkpoint runs as it is
     return sibling if meta.get("source_sha256") == sha256(checkpoint) else None

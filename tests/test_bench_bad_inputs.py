@@ -34,6 +34,7 @@ def test_a_bad_input_is_one_line_naming_it(script, argv, line, tmp_path, monkeyp
     ("watchlist_speed", ["--plates", "0"], "argument --plates: 0 is below 1"),
     ("serve_latency", ["--rounds", "0"], "argument --rounds: 0 is below 1"),
     ("serve_burst", ["--mb", "0"], "argument --mb: 0 is not above 0"),
+    ("source_fuzz", ["--sources", "5"], "unrecognized arguments: --sources 5"),
 ])
 def test_a_count_or_size_that_cannot_be_is_argparse_one_line(script, argv, message, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [script, *argv])
@@ -41,3 +42,14 @@ def test_a_count_or_size_that_cannot_be_is_argparse_one_line(script, argv, messa
         bench_module(script).main()
     assert exc.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"error: {message}")
+
+
+def test_source_fuzz_answers_help_without_fuzzing(monkeypatch, capsys):
+    module = bench_module("source_fuzz")
+    monkeypatch.setattr(module, "SourceDataset", None)  # building a source now would fail
+    monkeypatch.setattr(sys, "argv", ["source_fuzz", "--help"])
+    with pytest.raises(SystemExit) as exc:
+        module.main()
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: source_fuzz [-h]") and "Every key of an OCR data source" in out

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from common.errors import UserError
+from common.paths import ROOT
 from ocr import PlateRead, Recognizer, load_model, predict_image
 from ocr.recognizer import check_fit, check_model_file
 
@@ -96,6 +97,17 @@ def test_a_file_that_is_not_onnx_is_said_so(tmp_path):
     for load in (lambda: Recognizer.from_checkpoint(p, backend="onnx"), lambda: check_model_file(p)):
         with pytest.raises(UserError, match=r"m.onnx is not an ONNX model"):
             load()
+
+
+def test_an_onnx_model_file_is_read_once_to_check_it(monkeypatch):
+    import onnx
+
+    reads = []
+    load = onnx.load
+    monkeypatch.setattr(onnx, "load", lambda *a, **k: reads.append(a[0]) or load(*a, **k))
+    cfg = check_model_file(ROOT / "weights" / "ocr_latin_int8.onnx")
+    assert cfg.alphabet == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" and (cfg.img_h, cfg.img_w) == (64, 200)
+    assert reads == [str(ROOT / "weights" / "ocr_latin_int8.onnx")]
 
 
 @pytest.mark.cuda
