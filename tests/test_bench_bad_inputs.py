@@ -1,4 +1,5 @@
-"""The bench scripts that read a video or a stills folder given to them: one error line naming it, exit 2."""
+"""The bench scripts given a video or a stills folder they cannot read, or an argument that cannot be: one error line
+naming it, exit 2."""
 import sys
 
 import pytest
@@ -34,7 +35,6 @@ def test_a_bad_input_is_one_line_naming_it(script, argv, line, tmp_path, monkeyp
     ("watchlist_speed", ["--plates", "0"], "argument --plates: 0 is below 1"),
     ("serve_latency", ["--rounds", "0"], "argument --rounds: 0 is below 1"),
     ("serve_burst", ["--mb", "0"], "argument --mb: 0 is not above 0"),
-    ("source_fuzz", ["--sources", "5"], "unrecognized arguments: --sources 5"),
 ])
 def test_a_count_or_size_that_cannot_be_is_argparse_one_line(script, argv, message, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", [script, *argv])
@@ -44,12 +44,14 @@ def test_a_count_or_size_that_cannot_be_is_argparse_one_line(script, argv, messa
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"error: {message}")
 
 
-def test_source_fuzz_answers_help_without_fuzzing(monkeypatch, capsys):
+def test_source_fuzz_answers_help_and_refuses_an_unknown_argument_without_fuzzing(monkeypatch, capsys):
     module = bench_module("source_fuzz")
     monkeypatch.setattr(module, "SourceDataset", None)  # building a source now would fail
-    monkeypatch.setattr(sys, "argv", ["source_fuzz", "--help"])
-    with pytest.raises(SystemExit) as exc:
-        module.main()
-    assert exc.value.code == 0
-    out = capsys.readouterr().out
+    for argv, status in ((["--help"], 0), (["--sources", "5"], 2)):
+        monkeypatch.setattr(sys, "argv", ["source_fuzz", *argv])
+        with pytest.raises(SystemExit) as exc:
+            module.main()
+        assert exc.value.code == status
+    out, err = capsys.readouterr()
     assert out.startswith("usage: source_fuzz [-h]") and "Every key of an OCR data source" in out
+    assert err.strip().splitlines()[-1] == "source_fuzz: error: unrecognized arguments: --sources 5"
