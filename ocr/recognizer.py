@@ -254,13 +254,14 @@ def _from_onnx(path: Path, device: str, decoder: str, patterns: tuple[str, ...] 
 def matching_int8_export(checkpoint: Path) -> Path | None:
     """The int8 export beside `checkpoint` (`<name>_int8.onnx`) when its recorded source digest is this file's."""
     from common.digest import sha256
+    from common.quantize import onnx_model
     from ocr.export import int8_sibling
 
     sibling = int8_sibling(checkpoint)
     if not sibling.is_file():
         return None
     try:
-        meta = _onnx_meta(_onnx_file(sibling))
+        meta = _onnx_meta(onnx_model(sibling))  # the file is there: checked just above
     except Exception:
         return None  # not an ONNX model: the checkpoint runs as it is
     return sibling if meta.get("source_sha256") == sha256(checkpoint) else None
