@@ -222,9 +222,11 @@ def ultralytics_logs_to_the_sessions_stdout():
     yolo_class()
 
 
-def _never_stuck(work, seconds, limit_s):
+def _never_stuck(work, seconds, limit_s, nap=None):
     """Runs `work()` in a watched thread (common/liveness.py) for about `seconds`; the longest it went without a sign
-    of progress, as `stuck(limit_s)` saw it every 50 ms (0: never)."""
+    of progress, as `stuck(limit_s)` saw it every 50 ms (0: never). A look the watcher itself came to late (the whole
+    process held up: a collection of a big heap, a virtual machine's stolen time; CI saw one of 0.7 s) does not lay
+    the lateness to the work: the work may not have run either. `nap(s)`: the watcher's sleep (`time.sleep`)."""
     import threading
     import time
 
@@ -234,12 +236,16 @@ def _never_stuck(work, seconds, limit_s):
         with watching("cam"):
             work()
 
+    nap = nap or time.sleep
     t = threading.Thread(target=watched, daemon=True)
     t.start()
     longest, end = 0.0, time.monotonic() + seconds
-    while time.monotonic() < end:
-        time.sleep(0.05)
-        longest = max([longest, *(w.seconds for w in stuck(limit_s))])
+    looked = time.monotonic()
+    while looked < end:
+        nap(0.05)
+        late = max(0.0, time.monotonic() - looked - 0.05)  # how much later than asked the watcher woke
+        looked = time.monotonic()
+        longest = max([longest, *(w.seconds for w in stuck(limit_s + late))])
     return t, longest
 
 
