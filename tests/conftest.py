@@ -250,7 +250,21 @@ def _never_stuck(work, seconds, limit_s, nap=None):
 
 
 @pytest.fixture
-def never_stuck(monkeypatch):
+def no_gc_pauses():
+    """No collection of the heap inside a test that times what it checks to a few tenths of a second. Late in the
+    suite a full collection holds every thread for 0.3-0.8 s on a 2-core CPU (measured with `gc.callbacks`); the
+    pipeline itself, its models loaded, runs none while it reads (the same measure on `run_pipeline.py`)."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    yield
+    if was:
+        gc.enable()
+
+
+@pytest.fixture
+def never_stuck(monkeypatch, no_gc_pauses):
     """`never_stuck(work, seconds, limit_s) -> (thread, longest)`: `work()` run in a thread watched for signs of
     progress (systemd's watchdog, common/liveness.py), with a long wait's signs every 50 ms."""
     import common.liveness

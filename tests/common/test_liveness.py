@@ -1,5 +1,6 @@
 """Signs of progress from the threads that do the work, which systemd's watchdog checks (common/liveness.py)."""
 import contextlib
+import gc
 import re
 import threading
 import time
@@ -106,6 +107,20 @@ def test_the_tests_watcher_lays_a_pause_of_the_whole_process_not_to_the_work_but
     t, longest = never_stuck(lambda: time.sleep(0.8), 0.7, 0.3)  # a read that hangs, the watcher on time
     t.join(10)
     assert longest >= 0.3
+
+
+def test_no_collection_of_the_heap_lands_inside_a_test_timed_to_tenths_of_a_second(no_gc_pauses):
+    """The timed tests' `no_gc_pauses`: cycles made by the hundred thousand start no collection (each one late in the
+    suite held every thread for up to 0.8 s)."""
+    ran = []
+    gc.callbacks.append(lambda phase, info: ran.append(info["generation"]))
+    try:
+        for _ in range(100_000):
+            a: list = []
+            a.append(a)
+    finally:
+        gc.callbacks.pop()
+    assert ran == []
 
 
 def test_a_work_inside_another_is_watched_under_its_own_name_then_the_outer_again():

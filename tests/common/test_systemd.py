@@ -88,7 +88,7 @@ def _systemd_told(period_s, status=None):
     return Supervisor(status, period_s=period_s, send=lambda m: told.append((time.monotonic(), m)) or True), told
 
 
-def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logged):
+def test_the_watchdog_is_told_the_service_lives_only_while_no_work_is_stuck(logged, no_gc_pauses):
     """A source that hangs (a read that never returns) was never noticed: the service ran on with a camera unread
     until someone looked. While its work gives signs of progress, systemd hears `WATCHDOG=1` twice a period; once it
     gives none for a period, one error line says where it is and systemd hears nothing more (and restarts the

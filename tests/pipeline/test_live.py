@@ -115,7 +115,7 @@ def test_a_picture_that_changes_is_never_frozen():
 
 
 @pytest.mark.parametrize("max_fps", [20.0, 1.0, 0.0])
-def test_max_fps_hands_on_a_cameras_frames_at_most_that_often(max_fps):
+def test_max_fps_hands_on_a_cameras_frames_at_most_that_often(max_fps, no_gc_pauses):
     """A camera sending ~200 frames a second: with max_fps, frames are handed on at most that many a second (the CPU
     left to the machine's other cameras), each the newest; without, as fast as they are taken."""
     fast = Freezing(10**6, 50)
@@ -700,7 +700,7 @@ def test_frames_a_slow_consumer_did_not_take_are_counted_dropped():
     assert src.dropped > 5 and 10**9 - cam.left - taken - src.dropped in (0, 1, 2)
 
 
-def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait():
+def test_a_camera_that_boots_late_is_tried_again_with_a_doubling_wait(no_gc_pauses):
     tries, opener = late_camera(4)
     src = LiveSource(0, LiveConfig(backoff_start_s=0.02, backoff_max_s=1.0, open_retry_s=-1), opener, max_frames=1)
     assert [type(item) for item in src] == [SourceEvent, SourceEvent, Frame]  # not opened yet, opened, a frame

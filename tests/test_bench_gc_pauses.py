@@ -1,0 +1,46 @@
+"""bench/gc_pauses.py: the collections of the heap while an entry point runs, and its report."""
+import sys
+
+import pytest
+
+from tests.bench_loader import bench_module
+
+gc_pauses = bench_module("gc_pauses")
+
+
+def test_the_report_lists_each_pause_then_each_generations_count_longest_and_total():
+    pauses = [gc_pauses.Pause(1.5, 2, 0.3125, 40), gc_pauses.Pause(9.25, 0, 0.06, 3),
+              gc_pauses.Pause(12.0, 2, 0.75, 0)]
+    assert gc_pauses.report(pauses, 50).splitlines() == [
+        "     1.50 s  gen2    312.5 ms  (40 collected)",
+        "     9.25 s  gen0     60.0 ms  (3 collected)",
+        "    12.00 s  gen2    750.0 ms  (0 collected)",
+        "gen0: 1 collections of 50 ms or more, longest 60 ms, 0.06 s in all",
+        "gen2: 2 collections of 50 ms or more, longest 750 ms, 1.06 s in all",
+    ]
+    assert gc_pauses.report([], 50) == "no collection of 50 ms or more"
+
+
+def test_a_scripts_main_is_called_with_its_arguments_and_its_collections_noted(tmp_path, capsys):
+    script = tmp_path / "collects.py"
+    script.write_text("import gc\n\n\ndef main(argv):\n    gc.collect()\n    return 3 if argv == ['--fast', 'a'] else 0\n")
+    out, argv = tmp_path / "report.txt", list(sys.argv)
+    assert gc_pauses.main(["--min-ms", "0", "--out", str(out), str(script), "--fast", "a"]) == 3
+    assert sys.argv == argv and str(tmp_path) not in sys.path  # as they were
+    lines = out.read_text().splitlines()
+    assert any(" gen2 " in line for line in lines) and lines[-1].startswith("gen2: ")
+    assert capsys.readouterr().err.strip() == out.read_text().strip()
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "give a script to run, or --module"),
+    (["{tmp}/none.py"], "script not found: {tmp}/none.py"),
+    (["{tmp}/bare.py"], "{tmp}/bare.py has no main() to call"),
+    (["--min-ms", "-1", "x.py"], "argument --min-ms: -1 is below 0"),
+])
+def test_a_bad_argument_is_argparse_one_line(argv, message, tmp_path, capsys):
+    (tmp_path / "bare.py").write_text("MAIN = None\n")
+    with pytest.raises(SystemExit) as exc:
+        gc_pauses.main([a.format(tmp=tmp_path) for a in argv])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"error: {message.format(tmp=tmp_path)}")
