@@ -4,10 +4,11 @@
     python bench/gc_pauses.py bench/soak.py --minutes 3
     python bench/gc_pauses.py --module pytest -q -p no:cacheprovider tests
 
-Calls the script's (or `--module`'s) `main(argv)` (or `main()`, its arguments in `sys.argv`) in this process with its own arguments, notes each collection that took at least
-`--min-ms`, and prints them (seconds since the start, generation, duration, objects collected), then a count, the
-longest and the total by generation. A full collection walks every object the process holds; with torch and
-ultralytics imported that is 0.3 million and more, so on a slow CPU one takes tenths of a second.
+Calls the script's (or the `--module`'s) `main(argv)`, or its `main()` with its arguments in `sys.argv`, in this
+process; notes each collection that took at least `--min-ms`, and prints them (seconds since the start, generation,
+duration, objects collected), then a count, the longest and the total by generation. A full collection walks every
+object the process holds; with torch and ultralytics imported that is 0.3 million and more, so on a slow CPU one
+takes tenths of a second.
 """
 from __future__ import annotations
 
@@ -69,25 +70,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--min-ms", type=at_least(0), default=50, help="note collections at least this long")
     ap.add_argument("--out", type=Path, help="also write the report here")
-    ap.add_argument("--module", help="run this module (as python -m) rather than a script")
-    ap.add_argument("target", nargs=argparse.REMAINDER, help="the script and its arguments (or the module's)")
+    ap.add_argument("--module", action="store_true", help="the target is a module's name (as python -m), not a script")
+    ap.add_argument("target", nargs=argparse.REMAINDER, help="the script (or module) and its arguments")
     args = ap.parse_args(argv)
-    if not args.module and not args.target:
-        ap.error("give a script to run, or --module")
-    script = None if args.module else Path(args.target[0])
+    if not args.target:
+        ap.error("give a script to run, or --module and a module")
+    name, rest = args.target[0], args.target[1:]
+    script = None if args.module else Path(name)
     if script is not None and not script.is_file():
         ap.error(f"script not found: {script}")
-    rest = args.target if args.module else args.target[1:]
     argv0, path0 = sys.argv, list(sys.path)
     if script is not None:
         sys.path.insert(0, str(script.resolve().parent))
     watch = Watch(args.min_ms / 1000)
     try:
-        namespace = vars(importlib.import_module(args.module)) if args.module else runpy.run_path(str(script))
+        namespace = vars(importlib.import_module(name)) if script is None else runpy.run_path(str(script))
         entry = namespace.get("main")
         if not callable(entry):
-            ap.error(f"{args.module or script} has no main() to call")
-        sys.argv = [str(script or args.module), *rest]  # for a main() that reads them there
+            ap.error(f"{name} has no main() to call")
+        sys.argv = [name, *rest]  # for a main() that reads them there
         gc.callbacks.append(watch)
         try:  # (given its arguments, an entry point returns rather than ending the process)
             code = entry(rest) if inspect.signature(entry).parameters else entry()

@@ -32,8 +32,16 @@ def test_a_scripts_main_is_called_with_its_arguments_and_its_collections_noted(t
     assert capsys.readouterr().err.strip() == out.read_text().strip()
 
 
+def test_a_module_is_run_as_python_m_runs_it_its_arguments_in_sys_argv(tmp_path, monkeypatch, capsys):
+    (tmp_path / "plate_tool.py").write_text("import sys\n\n\ndef main():\n    print(sys.argv)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert gc_pauses.main(["--module", "plate_tool", "--plate", "AB123CD"]) == 0
+    assert capsys.readouterr().out == "['plate_tool', '--plate', 'AB123CD']\n"
+
+
 @pytest.mark.parametrize("argv, message", [
-    ([], "give a script to run, or --module"),
+    ([], "give a script to run, or --module and a module"),
+    (["--module"], "give a script to run, or --module and a module"),
     (["{tmp}/none.py"], "script not found: {tmp}/none.py"),
     (["{tmp}/bare.py"], "{tmp}/bare.py has no main() to call"),
     (["--min-ms", "-1", "x.py"], "argument --min-ms: -1 is below 0"),
