@@ -23,7 +23,8 @@ def test_the_report_lists_each_pause_then_each_generations_count_longest_and_tot
 
 def test_a_scripts_main_is_called_with_its_arguments_and_its_collections_noted(tmp_path, capsys):
     script = tmp_path / "collects.py"
-    script.write_text("import gc\n\n\ndef main(argv):\n    gc.collect()\n    return 3 if argv == ['--fast', 'a'] else 0\n")
+    script.write_text("import gc\n\n\ndef main(argv):\n    gc.collect()\n"
+                      "    return 3 if argv == ['--fast', 'a'] else 0\n")
     out, argv = tmp_path / "report.txt", list(sys.argv)
     assert gc_pauses.main(["--min-ms", "0", "--out", str(out), str(script), "--fast", "a"]) == 3
     assert sys.argv == argv and str(tmp_path) not in sys.path  # as they were
