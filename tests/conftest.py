@@ -252,8 +252,8 @@ def _never_stuck(work, seconds, limit_s, nap=None):
 @pytest.fixture
 def no_gc_pauses():
     """No collection of the heap inside a test that times what it checks to a few tenths of a second. Late in the
-    suite a full collection holds every thread for 0.3-0.8 s on a 2-core CPU (measured with `gc.callbacks`); the
-    pipeline itself, its models loaded, runs none while it reads (the same measure on `run_pipeline.py`)."""
+    suite a full collection holds every thread for 0.3-1.15 s on a 2-core CPU (`bench/gc_pauses.py`); the
+    pipeline itself, its models loaded, runs none while it reads (the same measure on 3 minutes of `bench/soak.py`)."""
     import gc
 
     was = gc.isenabled()
