@@ -247,6 +247,7 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
         status = work()
     except EXPECTED as exc:
         logger.error(error_line(exc))
+        let_go(exc)
         return 2
     except (KeyboardInterrupt, RuntimeError) as exc:
         if on_interrupt is None or (isinstance(exc, RuntimeError) and not stopped_worker(exc)):
@@ -254,11 +255,27 @@ def run_main(work: Callable[[], int | None], sink: Callable[[str], None] | None 
         for stop in previous:  # a second stop (a group's SIGTERM reaching this process late) does not cut the line short
             signal.signal(stop, signal.SIG_IGN)
         logger.warning(on_interrupt() if callable(on_interrupt) else on_interrupt)
+        let_go(exc)
         return 130
     finally:
         for stop, handler in previous.items():
             signal.signal(stop, handler)
     return 0 if status is None else status
+
+
+def let_go(exc: BaseException) -> None:
+    """What the work that raised `exc` held is let go now: the locals of the frames it went through (its cause's and
+    context's too) are cleared. A raise keeps them alive in a cycle (torch re-raises a data worker's error from a
+    local), left to a collection of the heap that may come any time later; a data loader's workers let go that way
+    were waited for 5 s, in whatever thread the collection ran (`bench/gc_pauses.py` found it), and lived until then."""
+    import traceback
+
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        traceback.clear_frames(link.__traceback__)
+        link = link.__cause__ or link.__context__
 
 
 def stopped_worker(exc: RuntimeError) -> bool:

@@ -130,6 +130,29 @@ def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
         run_main(worker_crashed, sink=said.append, on_interrupt="interrupted")
 
 
+@pytest.mark.parametrize("error, status", [(FileNotFoundError, 2), (KeyboardInterrupt, 130)])
+def test_what_a_work_held_is_let_go_when_it_ends_on_an_error_or_a_stop(error, status, no_gc_pauses, capsys):
+    """A work that ends on an expected error or a stop, its frames in a cycle with the error (torch re-raises a data
+    worker's from a local): what they held is let go as the entry point returns, not at a later collection."""
+    from common.cli import run_main
+
+    let_go = []
+
+    class Capture:  # a camera's capture, a data loader's workers
+        def __del__(self) -> None:
+            let_go.append("capture")
+
+    def work() -> None:
+        held = Capture()  # noqa: F841 (held by the frame)
+        try:
+            raise error("camera gone")
+        except error as exc:
+            raised = exc  # the frame holds its error, the error its frame
+            raise raised
+
+    assert run_main(work, on_interrupt="stopped") == status and let_go == ["capture"]
+
+
 def test_leave_returns_to_python_and_ends_a_command_lines_process(tmp_path):
     """Called with arguments (from Python) it returns the status; on the command line it ends the process with that
     status, after the log file and stdout have everything written to them."""
