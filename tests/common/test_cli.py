@@ -153,6 +153,34 @@ def test_what_a_work_held_is_let_go_when_it_ends_on_an_error_or_a_stop(error, st
     assert run_main(work, on_interrupt="stopped") == status and let_go == ["capture"]
 
 
+def test_what_the_error_behind_an_error_held_is_let_go_too(no_gc_pauses, capsys):
+    """The frames of the error a work's error was raised while handling (its context) are cleared too: a reader
+    that failed holding its capture, its error told in the entry point's words."""
+    from common.cli import run_main
+
+    let_go = []
+
+    class Capture:
+        def __del__(self) -> None:
+            let_go.append("capture")
+
+    def read() -> None:
+        held = Capture()  # noqa: F841 (held by the frame)
+        try:
+            raise OSError("read failed")
+        except OSError as exc:
+            raised = exc  # the frame holds its error, the error its frame
+            raise raised
+
+    def work() -> None:
+        try:
+            read()
+        except OSError:
+            raise FileNotFoundError("camera gone")  # its context: the reader's error
+
+    assert run_main(work) == 2 and let_go == ["capture"]
+
+
 def test_leave_returns_to_python_and_ends_a_command_lines_process(tmp_path):
     """Called with arguments (from Python) it returns the status; on the command line it ends the process with that
     status, after the log file and stdout have everything written to them."""
