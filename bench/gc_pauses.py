@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from common.cli import at_least
+from common.cli import at_least, prepare_outputs
+from common.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     script = None if args.module else Path(name)
     if script is not None and not script.is_file():
         ap.error(f"script not found: {script}")
+    try:
+        prepare_outputs(args.out)  # a report it cannot write said before the run, not after
+    except UserError as exc:
+        ap.error(str(exc))
     argv0, path0 = sys.argv, list(sys.path)
     if script is not None:
         sys.path.insert(0, str(script.resolve().parent))
     watch = Watch(args.min_ms / 1000)
     try:
-        namespace = vars(importlib.import_module(name)) if script is None else runpy.run_path(str(script))
+        try:
+            namespace = vars(importlib.import_module(name)) if script is None else runpy.run_path(str(script))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            ap.error(f"no module named {name}")
         entry = namespace.get("main")
         if not callable(entry):
             ap.error(f"{name} has no main() to call")

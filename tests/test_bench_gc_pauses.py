@@ -88,6 +88,8 @@ def test_a_module_is_run_as_python_m_runs_it_its_arguments_in_sys_argv(tmp_path,
     (["{tmp}/none.py"], "script not found: {tmp}/none.py"),
     (["{tmp}/bare.py"], "{tmp}/bare.py has no main() to call"),
     (["--min-ms", "-1", "x.py"], "argument --min-ms: -1 is below 0"),
+    (["--module", "no_such_tool"], "no module named no_such_tool"),
+    (["--out", "{tmp}", "{tmp}/bare.py"], "{tmp} is a folder: name the file to write"),
 ])
 def test_a_bad_argument_is_argparse_one_line(argv, message, tmp_path, capsys):
     (tmp_path / "bare.py").write_text("MAIN = None\n")
