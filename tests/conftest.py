@@ -243,8 +243,8 @@ def _never_stuck(work, seconds, limit_s, nap=None):
     looked = time.monotonic()
     while looked < end:
         nap(0.05)
-        late = max(0.0, time.monotonic() - looked - 0.05)  # how much later than asked the watcher woke
-        looked = time.monotonic()
+        now = time.monotonic()
+        late, looked = max(0.0, now - looked - 0.05), now  # how much later than asked the watcher woke
         longest = max([longest, *(w.seconds for w in stuck(limit_s + late))])
     return t, longest
 

@@ -130,27 +130,36 @@ def test_run_main_gives_the_work_status_or_one_error_line_or_130(capsys):
         run_main(worker_crashed, sink=said.append, on_interrupt="interrupted")
 
 
+class Capture:
+    """A camera's capture, a data loader's workers: says in `let_go` when it is finalised."""
+
+    def __init__(self, let_go: list[str]) -> None:
+        self.let_go = let_go
+
+    def __del__(self) -> None:
+        self.let_go.append("capture")
+
+
+def raise_holding(error: type[BaseException], message: str, let_go: list[str]) -> None:
+    """Raises `error(message)` from a frame that holds a `Capture` and its own error, the two in a cycle (as torch
+    re-raises a data worker's error from a local)."""
+    held = Capture(let_go)  # noqa: F841 (held by the frame)
+    try:
+        raise error(message)
+    except error as exc:
+        raised = exc  # the frame holds its error, the error its frame
+        raise raised
+
+
 @pytest.mark.parametrize("error, status", [(FileNotFoundError, 2), (KeyboardInterrupt, 130)])
 def test_what_a_work_held_is_let_go_when_it_ends_on_an_error_or_a_stop(error, status, no_gc_pauses, capsys):
     """A work that ends on an expected error or a stop, its frames in a cycle with the error (torch re-raises a data
     worker's from a local): what they held is let go as the entry point returns, not at a later collection."""
     from common.cli import run_main
 
-    let_go = []
-
-    class Capture:  # a camera's capture, a data loader's workers
-        def __del__(self) -> None:
-            let_go.append("capture")
-
-    def work() -> None:
-        held = Capture()  # noqa: F841 (held by the frame)
-        try:
-            raise error("camera gone")
-        except error as exc:
-            raised = exc  # the frame holds its error, the error its frame
-            raise raised
-
-    assert run_main(work, on_interrupt="stopped") == status and let_go == ["capture"]
+    let_go: list[str] = []
+    assert run_main(lambda: raise_holding(error, "camera gone", let_go), on_interrupt="stopped") == status
+    assert let_go == ["capture"]
 
 
 def test_what_the_error_behind_an_error_held_is_let_go_too(no_gc_pauses, capsys):
@@ -158,23 +167,11 @@ def test_what_the_error_behind_an_error_held_is_let_go_too(no_gc_pauses, capsys)
     that failed holding its capture, its error told in the entry point's words."""
     from common.cli import run_main
 
-    let_go = []
-
-    class Capture:
-        def __del__(self) -> None:
-            let_go.append("capture")
-
-    def read() -> None:
-        held = Capture()  # noqa: F841 (held by the frame)
-        try:
-            raise OSError("read failed")
-        except OSError as exc:
-            raised = exc  # the frame holds its error, the error its frame
-            raise raised
+    let_go: list[str] = []
 
     def work() -> None:
         try:
-            read()
+            raise_holding(OSError, "read failed", let_go)
         except OSError:
             raise FileNotFoundError("camera gone")  # its context: the reader's error
 
